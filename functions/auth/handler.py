@@ -1,0 +1,41 @@
+"""Lambda entry point of the auth context: POST /auth/signup, /auth/login, /auth/refresh (public routes)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.auth import logic
+from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, SignUpResponse, Tokens
+from pinhole.shared.api import create_resolver
+from pinhole.shared.observability import logger, metrics, tracer
+
+app = create_resolver()
+
+
+@app.post("/auth/signup", summary="Create an account", tags=["auth"])
+@tracer.capture_method
+def sign_up(request: Annotated[SignUpRequest, Body()]) -> tuple[SignUpResponse, int]:
+    user = logic.sign_up(request)
+    metrics.add_metric(name="SignUps", unit="Count", value=1)
+    return SignUpResponse(user=user), 201
+
+
+@app.post("/auth/login", summary="Exchange a username and password for tokens", tags=["auth"])
+@tracer.capture_method
+def log_in(request: Annotated[LoginRequest, Body()]) -> LoginTokens:
+    return logic.log_in(request)
+
+
+@app.post("/auth/refresh", summary="Exchange a refresh token for fresh access and id tokens", tags=["auth"])
+@tracer.capture_method
+def refresh(request: Annotated[RefreshRequest, Body()]) -> Tokens:
+    return logic.refresh(request)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

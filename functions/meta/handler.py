@@ -1,0 +1,52 @@
+"""Lambda entry point of the API's own description: /health, /openapi.json, /docs, and the catch-all
+`$default` route, so that an unknown route gets the same JSON error envelope as every other error.
+
+This function's code asset is the whole `functions/` folder: the OpenAPI document is merged from the
+resolvers of every sibling handler, so it is generated from the code that serves the routes."""
+
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from pinhole.shared.api import create_resolver
+from pinhole.shared.observability import logger, tracer
+
+TITLE = "Pinhole API"
+VERSION = "1.0.0"
+
+app = create_resolver()
+app.configure_openapi_merge(
+    path=str(Path(__file__).resolve().parent.parent),
+    pattern="handler.py",
+    recursive=True,
+    title=TITLE,
+    version=VERSION,
+    description="Photo and video sharing: posts, feed, follows, likes, comments, stories, messages, search.",
+    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    on_conflict="error",
+)
+app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
+
+
+class Health(BaseModel):
+    status: str
+
+
+@app.get("/health", summary="Liveness", tags=["meta"])
+def health() -> Health:
+    return Health(status="ok")
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response:
+    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

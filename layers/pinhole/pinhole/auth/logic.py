@@ -1,0 +1,44 @@
+"""Use cases of the auth context: sign up (identity + profile, all or nothing), log in, refresh."""
+
+from pinhole.auth.identity import CognitoIdentity
+from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
+from pinhole.auth.password_policy import password_problems
+from pinhole.shared.clock import utc_now
+from pinhole.shared.errors import ValidationFailed
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.logic import to_me
+from pinhole.users.models import Me, Profile
+
+_identity = CognitoIdentity()
+_profiles = ProfileRepository()
+
+
+def sign_up(request: SignUpRequest, identity: CognitoIdentity = _identity,
+            profiles: ProfileRepository = _profiles) -> Me:
+    if problems := password_problems(request.password):
+        raise ValidationFailed(
+            "The password is too weak.", [{"field": "password", "message": problem} for problem in problems]
+        )
+    user_id = identity.create_user(request.username, request.email, request.password)
+    profile = Profile(
+        user_id=user_id,
+        username=request.username,
+        email=request.email,
+        display_name=request.display_name or request.username,
+        created_at=utc_now(),
+    )
+    try:
+        profiles.create(profile)
+    except Exception:
+        # An account without a profile would hold the username forever: undo it.
+        identity.delete_user(request.username)
+        raise
+    return to_me(profile)
+
+
+def log_in(request: LoginRequest, identity: CognitoIdentity = _identity) -> LoginTokens:
+    return identity.log_in(request.username, request.password)
+
+
+def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> Tokens:
+    return identity.refresh(request.refresh_token)

@@ -1,0 +1,76 @@
+"""The HTTP resolver every API function uses: validation on, OpenAPI generated from the routes, and
+every error — domain, validation, unknown route, unexpected — in the one envelope of API.md."""
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from pinhole.shared.caller import Caller
+from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
+from pinhole.shared.observability import logger
+
+BEARER_AUTH = [{"bearerAuth": []}]
+"""OpenAPI security requirement of every route behind the JWT authorizer."""
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": error}),
+        headers=headers or None,
+    )
+
+
+def _domain_error(error: DomainError) -> Response:
+    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else {}
+    return error_response(error.status, error.code, error.message, error.details, **headers)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # Powertools prefixes the source ("body", "query", "path"); the client wants the field itself.
+    parts = [str(part) for part in location[1:]] or [str(part) for part in location]
+    return ".".join(parts)
+
+
+def _validation_error(error: RequestValidationError) -> Response:
+    details = [
+        {"field": _field_name(tuple(issue["loc"])), "type": issue["type"], "message": issue.get("msg", "")}
+        for issue in error.errors()
+    ]
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "The request is not valid.", details)
+
+
+def _route_not_found(_: NotFoundError) -> Response:
+    return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")
+
+
+def _unexpected(error: Exception) -> Response:
+    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+
+
+def create_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.exception_handler(DomainError)(_domain_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.not_found(_route_not_found)
+    app.exception_handler(Exception)(_unexpected)
+    return app
+
+
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    user_id, username = claims.get("sub"), claims.get("username")
+    if not user_id or not username:
+        raise Unauthorized("This route needs a valid access token.")
+    return Caller(user_id=user_id, username=username)

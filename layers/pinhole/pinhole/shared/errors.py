@@ -1,0 +1,61 @@
+"""Domain errors. Logic raises them; `pinhole.shared.api` turns each into the API error envelope."""
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[HTTPStatus] = HTTPStatus.BAD_REQUEST
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(DomainError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "validation_error"
+
+
+class Unauthorized(DomainError):
+    status = HTTPStatus.UNAUTHORIZED
+    code = "unauthorized"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class Forbidden(DomainError):
+    status = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = HTTPStatus.CONFLICT
+    code = "conflict"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class PayloadTooLarge(DomainError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,24 @@
+"""Runtime configuration: one model, read from the environment once.
+
+The CDK function factory (`stacks/function_factory.py`) gives every function the same variables,
+and the local cloud takes them from the synthesized template, so these names are a contract.
+"""
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    region: str = Field(default="us-east-1", alias="AWS_REGION")
+    users_table_name: str = Field(alias="USERS_TABLE_NAME")
+    user_pool_id: str = Field(alias="USER_POOL_ID")
+    user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,85 @@
+"""Persistence of user profiles. PynamoDB objects never leave this module."""
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from pinhole.shared.errors import Conflict, NotFound
+from pinhole.shared.settings import get_settings
+from pinhole.users.models import Profile
+
+_settings = get_settings()
+
+
+class UsernameIndex(GlobalSecondaryIndex["UserModel"]):
+    class Meta:
+        index_name = "username-index"
+        projection = AllProjection()
+
+    username = UnicodeAttribute(hash_key=True)
+
+
+class UserModel(Model):
+    class Meta:
+        table_name = _settings.users_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute(default="")
+    bio = UnicodeAttribute(default="")
+    avatar_url = UnicodeAttribute(null=True)
+    is_private = BooleanAttribute(default=False)
+    follower_count = NumberAttribute(default=0)
+    following_count = NumberAttribute(default=0)
+    post_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+
+    by_username = UsernameIndex()
+
+
+def _to_profile(item: UserModel) -> Profile:
+    return Profile.model_validate(item.attribute_values)
+
+
+def _is_conditional_failure(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+class ProfileRepository:
+    def create(self, profile: Profile) -> None:
+        item = UserModel(**profile.model_dump())
+        try:
+            item.save(condition=UserModel.user_id.does_not_exist())
+        except PutError as error:
+            if _is_conditional_failure(error):
+                raise Conflict("This user already has a profile.") from error
+            raise
+
+    def get(self, user_id: str) -> Profile:
+        try:
+            return _to_profile(UserModel.get(user_id))
+        except DoesNotExist as error:
+            raise NotFound("No such user.") from error
+
+    def find_by_username(self, username: str) -> Profile:
+        for item in UserModel.by_username.query(username, limit=1):
+            return _to_profile(item)
+        raise NotFound(f"No user is called {username}.")
+
+    def update(self, user_id: str, changes: dict[str, object]) -> Profile:
+        item = UserModel(user_id=user_id)
+        actions = [getattr(UserModel, name).set(value) for name, value in changes.items()]
+        if not actions:
+            return self.get(user_id)
+        try:
+            item.update(actions=actions, condition=UserModel.user_id.exists())
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                raise NotFound("No such user.") from error
+            raise
+        return _to_profile(item)

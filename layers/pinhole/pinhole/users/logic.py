@@ -1,0 +1,42 @@
+"""Use cases of the users context: reading and editing profiles."""
+
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import to_iso
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.models import Me, Profile, ProfileUpdate, User
+
+_profiles = ProfileRepository()
+
+
+def to_user(profile: Profile) -> User:
+    # The social graph (a later context) fills in the viewer's relationship; until then nobody follows anybody.
+    return User(
+        user_id=profile.user_id,
+        username=profile.username,
+        display_name=profile.display_name,
+        avatar_url=profile.avatar_url,
+        bio=profile.bio,
+        is_private=profile.is_private,
+        follower_count=profile.follower_count,
+        following_count=profile.following_count,
+        post_count=profile.post_count,
+        followed_by_me=False,
+        follow_requested_by_me=False,
+        created_at=to_iso(profile.created_at),
+    )
+
+
+def to_me(profile: Profile) -> Me:
+    return Me(**to_user(profile).model_dump(), email=profile.email)
+
+
+def get_me(caller: Caller, profiles: ProfileRepository = _profiles) -> Me:
+    return to_me(profiles.get(caller.user_id))
+
+
+def update_me(caller: Caller, update: ProfileUpdate, profiles: ProfileRepository = _profiles) -> Me:
+    return to_me(profiles.update(caller.user_id, update.changes()))
+
+
+def get_user(username: str, profiles: ProfileRepository = _profiles) -> User:
+    return to_user(profiles.find_by_username(username))

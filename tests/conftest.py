@@ -1,0 +1,21 @@
+"""Settings every test process shares: the domain package reads its configuration at import, and no
+test may ever reach AWS (fake credentials, a region, and moto or the local cloud behind every client)."""
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Pinhole",
+        "POWERTOOLS_SERVICE_NAME": "tests",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.setdefault("USERS_TABLE_NAME", "pinhole-users")
+os.environ.setdefault("USER_POOL_ID", "us-east-1_unset")
+os.environ.setdefault("USER_POOL_CLIENT_ID", "unset")

@@ -1,0 +1,47 @@
+"""Handlers → logic → PynamoDB and Cognito, on moto in-process."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pinhole.auth.password_policy import PASSWORD_POLICY
+from pinhole.shared.settings import get_settings
+
+
+def _create_user_pool(cognito: Any) -> tuple[str, str]:
+    pool = cognito.create_user_pool(
+        PoolName="pinhole-users",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": PASSWORD_POLICY.min_length,
+                "RequireLowercase": PASSWORD_POLICY.require_lowercase,
+                "RequireUppercase": PASSWORD_POLICY.require_uppercase,
+                "RequireNumbers": PASSWORD_POLICY.require_digits,
+                "RequireSymbols": PASSWORD_POLICY.require_symbols,
+            }
+        },
+    )["UserPool"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="mobile",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    return pool["Id"], client["ClientId"]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh moto account holding Pinhole's user pool and tables, wired into the settings."""
+    with mock_aws():
+        pool_id, client_id = _create_user_pool(boto3.client("cognito-idp"))
+        monkeypatch.setenv("USER_POOL_ID", pool_id)
+        monkeypatch.setenv("USER_POOL_CLIENT_ID", client_id)
+        get_settings.cache_clear()
+        from pinhole.users.dal import UserModel
+
+        UserModel.create_table(wait=True)
+        yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
+    get_settings.cache_clear()

@@ -1,0 +1,148 @@
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.auth import handler as auth
+from tests.support.events import FakeLambdaContext, http_event, response_json
+
+PASSWORD = "Correct-Horse-9"
+
+
+def call(path: str, body: Any) -> tuple[int, Any]:
+    response = auth.handler(http_event("POST", path, body=body), FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def sign_up(username: str = "alice", password: str = PASSWORD, **extra: Any) -> tuple[int, Any]:
+    return call("/auth/signup", {"username": username, "email": f"{username}@example.com", "password": password, **extra})
+
+
+def cognito_usernames(pool_id: str) -> list[str]:
+    users = boto3.client("cognito-idp").list_users(UserPoolId=pool_id)["Users"]
+    return sorted(user["Username"] for user in users)
+
+
+def stored_profiles() -> list[str]:
+    from pinhole.users.dal import UserModel
+
+    return sorted(item.username for item in UserModel.scan())
+
+
+def test_signup_creates_identity_and_profile_returns_201(aws: dict[str, str]) -> None:
+    status, body = sign_up("Alice", display_name="Alice A.")
+
+    assert status == 201
+    user = body["user"]
+    assert user["username"] == "alice"
+    assert user["display_name"] == "Alice A."
+    assert user["email"] == "alice@example.com"
+    assert user["follower_count"] == user["following_count"] == user["post_count"] == 0
+    assert user["created_at"].endswith("Z")
+    assert cognito_usernames(aws["user_pool_id"]) == ["alice"]
+    assert stored_profiles() == ["alice"]
+
+
+def test_signup_taken_username_any_case_returns_409_and_creates_nothing(aws: dict[str, str]) -> None:
+    sign_up("alice")
+
+    status, body = call("/auth/signup", {"username": "ALICE", "email": "other@example.com", "password": PASSWORD})
+
+    assert status == 409
+    assert body["error"]["code"] == "username_taken"
+    assert cognito_usernames(aws["user_pool_id"]) == ["alice"]
+    assert stored_profiles() == ["alice"]
+
+
+@pytest.mark.parametrize(
+    ("password", "broken_rule"),
+    [
+        ("Short-1a", "at least 10 characters"),
+        ("no-upper-case-1", "an upper-case letter"),
+        ("NO-LOWER-CASE-1", "a lower-case letter"),
+        ("No-Digits-Here", "a digit"),
+    ],
+)
+def test_signup_weak_password_returns_422_naming_the_rule_and_creates_nothing(
+    aws: dict[str, str], password: str, broken_rule: str
+) -> None:
+    status, body = sign_up("bob", password=password)
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert any(broken_rule in detail["message"] for detail in body["error"]["details"])
+    assert cognito_usernames(aws["user_pool_id"]) == []
+    assert stored_profiles() == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"username": "ab", "email": "ab@example.com", "password": PASSWORD},
+        {"username": "has space", "email": "x@example.com", "password": PASSWORD},
+        {"username": "x" * 31, "email": "x@example.com", "password": PASSWORD},
+        {"username": "émile", "email": "x@example.com", "password": PASSWORD},
+        {"username": "carol", "email": "not-an-email", "password": PASSWORD},
+        {"username": "carol", "password": PASSWORD},
+        {"username": "carol", "email": "c@example.com", "password": PASSWORD, "is_admin": True},
+        {"username": "carol", "email": "c@example.com", "password": PASSWORD, "display_name": "x" * 65},
+        [1, 2, 3],
+    ],
+    ids=["short", "space", "long", "accent", "email", "missing-email", "unknown-field", "long-name", "not-object"],
+)
+def test_signup_invalid_payload_returns_422_envelope(aws: dict[str, str], payload: Any) -> None:
+    status, body = call("/auth/signup", payload)
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert body["error"]["details"]
+    assert stored_profiles() == []
+
+
+def test_signup_malformed_json_returns_422_envelope(aws: dict[str, str]) -> None:
+    status, body = call("/auth/signup", '{"username": "dave", ')
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+
+
+def test_login_returns_bearer_tokens(aws: dict[str, str]) -> None:
+    sign_up("alice")
+
+    status, body = call("/auth/login", {"username": "Alice", "password": PASSWORD})
+
+    assert status == 200
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] > 0
+    assert all(body[key].count(".") == 2 for key in ("access_token", "id_token"))
+    assert body["refresh_token"]
+
+
+@pytest.mark.parametrize(("username", "password"), [("alice", "Wrong-Password-1"), ("nobody", PASSWORD)])
+def test_login_wrong_credentials_returns_401_without_telling_which(
+    aws: dict[str, str], username: str, password: str
+) -> None:
+    sign_up("alice")
+
+    status, body = call("/auth/login", {"username": username, "password": password})
+
+    assert status == 401
+    assert body["error"] == {"code": "invalid_credentials", "message": "The username or password is wrong."}
+
+
+def test_refresh_returns_new_access_token(aws: dict[str, str]) -> None:
+    sign_up("alice")
+    _, tokens = call("/auth/login", {"username": "alice", "password": PASSWORD})
+
+    status, body = call("/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+
+    assert status == 200
+    assert body["access_token"].count(".") == 2
+    assert "refresh_token" not in body
+
+
+def test_refresh_with_unknown_token_returns_401(aws: dict[str, str]) -> None:
+    status, body = call("/auth/refresh", {"refresh_token": "not-a-token"})
+
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"

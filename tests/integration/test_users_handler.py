@@ -1,0 +1,79 @@
+from typing import Any
+
+import pytest
+
+from functions.auth import handler as auth
+from functions.users import handler as users
+from tests.support.events import FakeLambdaContext, http_event, response_json
+
+
+@pytest.fixture
+def alice(aws: dict[str, str]) -> dict[str, str]:
+    body = {"username": "alice", "email": "alice@example.com", "password": "Correct-Horse-9"}
+    response = auth.handler(http_event("POST", "/auth/signup", body=body), FakeLambdaContext())
+    user = response_json(response)["user"]
+    return {"sub": user["user_id"], "username": user["username"]}
+
+
+def call(method: str, path: str, claims: dict[str, str] | None, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+    event = http_event(method, path, claims=claims, body=body, **kwargs)
+    response = users.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def test_get_me_returns_own_profile_with_email(alice: dict[str, str]) -> None:
+    status, body = call("GET", "/me", alice)
+
+    assert status == 200
+    assert body["username"] == "alice"
+    assert body["email"] == "alice@example.com"
+    assert body["followed_by_me"] is False
+
+
+def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
+    status, body = call("PATCH", "/me", alice, {"bio": "Light chaser", "is_private": True})
+
+    assert status == 200
+    assert (body["bio"], body["is_private"], body["display_name"]) == ("Light chaser", True, "alice")
+    assert call("GET", "/me", alice)[1]["bio"] == "Light chaser"
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"bio": "x" * 151}, {"follower_count": 10**6}, {"email": "evil@example.com"}, {"is_private": "yes"},
+     {"username": "root"}],
+    ids=["bio-too-long", "counter", "email", "not-bool", "username"],
+)
+def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
+    alice: dict[str, str], patch: dict[str, Any]
+) -> None:
+    status, body = call("PATCH", "/me", alice, patch)
+
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    profile = call("GET", "/me", alice)[1]
+    assert (profile["bio"], profile["follower_count"], profile["email"]) == ("", 0, "alice@example.com")
+
+
+def test_get_user_by_username_any_case_hides_email(alice: dict[str, str]) -> None:
+    status, body = call("GET", "/users/Alice", alice, route_key="GET /users/{username}",
+                        path_parameters={"username": "Alice"})
+
+    assert status == 200
+    assert body["username"] == "alice"
+    assert "email" not in body
+
+
+def test_get_unknown_user_returns_404_envelope(alice: dict[str, str]) -> None:
+    status, body = call("GET", "/users/nobody", alice, route_key="GET /users/{username}",
+                        path_parameters={"username": "nobody"})
+
+    assert status == 404
+    assert body["error"]["code"] == "not_found"
+
+
+def test_private_route_without_claims_returns_401_envelope(aws: dict[str, str]) -> None:
+    status, body = call("GET", "/me", None)
+
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
