@@ -2,16 +2,18 @@
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.auth import logic
 from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, SignUpResponse, Tokens
-from pinhole.shared.api import create_resolver
+from pinhole.shared.api import apply_api_conventions
 from pinhole.shared.observability import logger, metrics, tracer
 
-app = create_resolver()
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
 
 
 @app.post("/auth/signup", summary="Create an account", tags=["auth"])

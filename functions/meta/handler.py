@@ -6,19 +6,19 @@ resolvers of every sibling handler, so it is generated from the code that serves
 
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from pinhole.shared.api import create_resolver
+from pinhole.shared.api import SECURITY_SCHEMES, apply_api_conventions
 from pinhole.shared.observability import logger, tracer
 
 TITLE = "Pinhole API"
 VERSION = "1.0.0"
 
-app = create_resolver()
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
 app.configure_openapi_merge(
     path=str(Path(__file__).resolve().parent.parent),
     pattern="handler.py",
@@ -26,7 +26,7 @@ app.configure_openapi_merge(
     title=TITLE,
     version=VERSION,
     description="Photo and video sharing: posts, feed, follows, likes, comments, stories, messages, search.",
-    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
     on_conflict="error",
 )
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
@@ -42,7 +42,7 @@ def health() -> Health:
 
 
 @app.get("/openapi.json", include_in_schema=False)
-def openapi_document() -> Response:
+def openapi_document() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
 
 

@@ -2,16 +2,18 @@
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pinhole.shared.api import BEARER_AUTH, create_resolver, current_caller
+from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, tracer
 from pinhole.users import logic
 from pinhole.users.models import Me, ProfileUpdate, User, Username
 
-app = create_resolver()
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
 
 
 @app.get("/me", summary="The caller's own profile, with email", tags=["users"], security=BEARER_AUTH)

@@ -43,7 +43,7 @@ class Tokens(BaseModel):
     access_token: str
     id_token: str
     expires_in: int
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 class LoginTokens(Tokens):

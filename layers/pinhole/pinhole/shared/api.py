@@ -1,5 +1,8 @@
-"""The HTTP resolver every API function uses: validation on, OpenAPI generated from the routes, and
-every error — domain, validation, unknown route, unexpected — in the one envelope of API.md."""
+"""What every API function's resolver shares: every error — domain, validation, unknown route,
+unexpected — in the one envelope of API.md, and the caller as the JWT authorizer vouched for them.
+
+Each handler builds its resolver as `APIGatewayHttpResolver(enable_validation=True)` in plain sight
+(Powertools' OpenAPI merge finds resolvers by that call) and passes it to `apply_api_conventions`."""
 
 import json
 from http import HTTPStatus
@@ -8,12 +11,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
 from pinhole.shared.observability import logger
 
-BEARER_AUTH = [{"bearerAuth": []}]
+SECURITY_SCHEMES = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="The access_token of POST /auth/login")}
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 """OpenAPI security requirement of every route behind the JWT authorizer."""
 
 
@@ -59,13 +64,12 @@ def _unexpected(error: Exception) -> Response:
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
 
 
-def create_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+def apply_api_conventions(app: APIGatewayHttpResolver) -> None:
+    app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
     app.not_found(_route_not_found)
     app.exception_handler(Exception)(_unexpected)
-    return app
 
 
 def current_caller(app: APIGatewayHttpResolver) -> Caller:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 USERNAME_PATTERN = r"^[A-Za-z0-9._]{3,30}$"
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=USERNAME_PATTERN)]
-"""3–30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
+"""3 to 30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Bio = Annotated[str, StringConstraints(max_length=150)]

@@ -1,0 +1,1 @@
+"""`make bench`: each module measures one thing and returns a JSON-serialisable dict of figures."""

@@ -1,0 +1,44 @@
+from functions.meta import handler as meta
+from tests.support.events import FakeLambdaContext, http_event, response_json
+
+
+def get(path: str, route_key: str | None = None) -> dict:
+    return meta.handler(http_event("GET", path, route_key=route_key), FakeLambdaContext())
+
+
+def test_health_answers_ok() -> None:
+    response = get("/health")
+
+    assert response["statusCode"] == 200
+    assert response_json(response) == {"status": "ok"}
+
+
+def test_openapi_document_merges_every_handlers_routes() -> None:
+    response = get("/openapi.json")
+
+    document = response_json(response)
+    assert document["openapi"].startswith("3.1")
+    operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert {
+        ("POST", "/auth/signup"), ("POST", "/auth/login"), ("POST", "/auth/refresh"),
+        ("GET", "/me"), ("PATCH", "/me"), ("GET", "/users/{username}"), ("GET", "/health"),
+    } <= operations
+    assert document["paths"]["/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in document["paths"]["/auth/login"]["post"]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_docs_renders_swagger_ui_with_the_merged_document() -> None:
+    response = get("/docs")
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "SwaggerUIBundle" in response["body"]
+    assert "/auth/signup" in response["body"]
+
+
+def test_unknown_route_via_default_route_returns_404_envelope() -> None:
+    response = get("/no/such/thing", route_key="$default")
+
+    assert response["statusCode"] == 404
+    assert response_json(response) == {"error": {"code": "not_found", "message": "No such route."}}
