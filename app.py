@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The Pinhole CDK app. Synth needs no AWS credentials: both stacks are environment-agnostic unless
+CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION are set (as `cdk deploy` does).
+
+    CDK_OUTDIR=cdk.out .venv/bin/python app.py
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from stacks import constants
+from stacks.nag_suppressions import acknowledge_findings
+from stacks.stateful_stack import StatefulStack
+from stacks.stateless.api_construct import Throttle
+from stacks.stateless_stack import StatelessStack
+
+ROOT = Path(__file__).resolve().parent
+CDK_JSON = ROOT / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's context, so `python app.py` synthesizes what `cdk synth` does (the CLI passes it in
+    CDK_CONTEXT_JSON, which still takes precedence, as do `-c key=value` overrides)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def environment() -> cdk.Environment | None:
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    return cdk.Environment(account=account, region=region) if account or region else None
+
+
+def _context_int(app: cdk.App, key: str, default: int) -> int:
+    value = app.node.try_get_context(key)
+    return default if value is None else int(value)
+
+
+def _context_list(app: cdk.App, key: str, default: tuple[str, ...]) -> list[str]:
+    """A list from cdk.json, or from `-c key='["a","b"]'` / `-c key=a,b` on the command line."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return list(default)
+    if isinstance(value, str):
+        value = json.loads(value) if value.startswith("[") else [item.strip() for item in value.split(",")]
+    return [str(item) for item in value]
+
+
+def main() -> None:
+    app = cdk.App(context=cdk_json_context())
+    cors_origins = _context_list(app, constants.CTX_CORS_ORIGINS, constants.DEFAULT_CORS_ORIGINS)
+    if "*" in cors_origins:
+        raise ValueError(f"context {constants.CTX_CORS_ORIGINS} must name origins, never '*'")
+
+    env = environment()
+    stateful = StatefulStack(
+        app,
+        constants.STATEFUL_STACK_ID,
+        env=env,
+        description="Pinhole: identity, tables and buckets (retained)",
+        cors_origins=cors_origins,
+    )
+    stateless = StatelessStack(
+        app,
+        constants.STATELESS_STACK_ID,
+        env=env,
+        description="Pinhole: APIs, functions, domain layer and CDN",
+        stateful=stateful,
+        cors_origins=cors_origins,
+        http_throttle=Throttle(
+            rate_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_RATE, constants.DEFAULT_HTTP_THROTTLE_RATE),
+            burst_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_BURST, constants.DEFAULT_HTTP_THROTTLE_BURST),
+        ),
+        websocket_throttle=Throttle(
+            rate_limit=_context_int(
+                app, constants.CTX_WEBSOCKET_THROTTLE_RATE, constants.DEFAULT_WEBSOCKET_THROTTLE_RATE
+            ),
+            burst_limit=_context_int(
+                app, constants.CTX_WEBSOCKET_THROTTLE_BURST, constants.DEFAULT_WEBSOCKET_THROTTLE_BURST
+            ),
+        ),
+    )
+
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True))
+    acknowledge_findings(stateful, stateless)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The one place that knows how a Pinhole Lambda function is made: every default lives here."""
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks import constants
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+MEMORY_MB = 1024  # Lambda CPU scales with memory; 1 GB keeps p99 cold starts of the API functions low
+TIMEOUT = Duration.seconds(10)  # under API Gateway's 30 s integration limit, so a stuck call fails fast
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+LOG_LEVEL = "INFO"
+
+
+@dataclass(frozen=True)
+class FunctionEnvironment:
+    """What every function is told, the same for all (pinhole.shared.settings reads it)."""
+
+    users_table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+
+    def for_service(self, service_name: str) -> dict[str, str]:
+        return {
+            constants.ENV_USERS_TABLE_NAME: self.users_table_name,
+            constants.ENV_USER_POOL_ID: self.user_pool_id,
+            constants.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
+            constants.ENV_SERVICE_NAME: service_name,
+            constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
+            constants.ENV_LOG_LEVEL: LOG_LEVEL,
+        }
+
+
+@dataclass(frozen=True)
+class FunctionFactory:
+    layers: tuple[lambda_.ILayerVersion, ...]
+    environment: FunctionEnvironment
+
+    def create(
+        self,
+        scope: Construct,
+        *,
+        context: str,
+        code_dir: str,
+        handler: str = "handler.handler",
+        exclude: tuple[str, ...] = ("__pycache__", "*.pyc"),
+    ) -> lambda_.Function:
+        """A function for one context, in `scope`, with its own log group and a role that may only
+        write to that log group (grants for data come from the caller)."""
+        log_group = logs.LogGroup(
+            scope,
+            "LogGroup",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Pinhole {context} function",
+        )
+        # Instead of AWSLambdaBasicExecutionRole (logs:* on every log group), only this function's group.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        return lambda_.Function(
+            scope,
+            constants.FUNCTION_ID,
+            description=f"Pinhole {context}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            code=lambda_.Code.from_asset(code_dir, exclude=list(exclude)),
+            handler=handler,
+            layers=list(self.layers),
+            environment=self.environment.for_service(context),
+            log_group=log_group,
+            role=role,
+        )

@@ -1,0 +1,74 @@
+"""Builds a Lambda layer on this machine (no Docker): pip installs the layer's pinned requirements as
+arm64 / CPython 3.12 wheels, then copies the layer's own package beside them.
+
+Reused by every layer: the domain layer today, the imaging layer (Pillow) later.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+PLATFORM = "manylinux2014_aarch64"
+PYTHON_VERSION = "3.12"
+# Never pulled: local bundling always succeeds or raises, so CDK has no reason to fall back to Docker.
+UNUSED_DOCKER_IMAGE = "local-bundling-only"
+EXCLUDED = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
+
+
+@jsii.implements(ILocalBundling)
+class PipLayerBundler:
+    def __init__(self, package_dir: Path, requirements_file: Path) -> None:
+        self._package_dir = package_dir
+        self._requirements_file = requirements_file
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: object) -> bool:
+        site_packages = Path(output_dir) / "python"
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-r",
+                str(self._requirements_file),
+                "--platform",
+                PLATFORM,
+                "--implementation",
+                "cp",
+                "--python-version",
+                PYTHON_VERSION,
+                "--only-binary=:all:",
+                "--target",
+                str(site_packages),
+                "--quiet",
+            ],
+            check=True,
+        )
+        shutil.copytree(
+            self._package_dir,
+            site_packages / self._package_dir.name,
+            ignore=shutil.ignore_patterns(*EXCLUDED),
+            dirs_exist_ok=True,
+        )
+        return True
+
+
+def layer_code(package_dir: str, requirements_file: str) -> lambda_.Code:
+    """The asset is the layer's source folder, hashed as source: an unchanged layer whose bundle
+    is already in cdk.out is not rebuilt."""
+    package = Path(package_dir).resolve()
+    requirements = Path(requirements_file).resolve()
+    return lambda_.Code.from_asset(
+        str(package.parent),
+        asset_hash_type=AssetHashType.SOURCE,
+        exclude=list(EXCLUDED),
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry(UNUSED_DOCKER_IMAGE),
+            local=PipLayerBundler(package, requirements),
+        ),
+    )

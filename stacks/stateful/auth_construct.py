@@ -1,0 +1,51 @@
+"""Identity: the Cognito user pool and the mobile app's client."""
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from pinhole.auth.password_policy import PASSWORD_POLICY
+from stacks import constants
+
+ACCESS_TOKEN_VALIDITY = Duration.hours(1)
+ID_TOKEN_VALIDITY = Duration.hours(1)
+REFRESH_TOKEN_VALIDITY = Duration.days(30)
+
+
+class AuthIdentity(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            constants.USER_POOL_ID,
+            # The auth function creates users (AdminCreateUser + AdminSetUserPassword) after its own checks.
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True),
+            sign_in_case_sensitive=False,
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=PASSWORD_POLICY.min_length,
+                require_lowercase=PASSWORD_POLICY.require_lowercase,
+                require_uppercase=PASSWORD_POLICY.require_uppercase,
+                require_digits=PASSWORD_POLICY.require_digits,
+                require_symbols=PASSWORD_POLICY.require_symbols,
+                temp_password_validity=Duration.days(PASSWORD_POLICY.temp_password_validity_days),
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            mfa=cognito.Mfa.OFF,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.user_pool_client = self.user_pool.add_client(
+            constants.USER_POOL_CLIENT_ID,
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_password=True),
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=ACCESS_TOKEN_VALIDITY,
+            id_token_validity=ID_TOKEN_VALIDITY,
+            refresh_token_validity=REFRESH_TOKEN_VALIDITY,
+        )

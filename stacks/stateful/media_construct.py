@@ -1,0 +1,102 @@
+"""Object storage: the uploads bucket (originals, never served), the media bucket (renditions, served
+only through CloudFront) and the bucket both log their access to."""
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks import constants
+
+ORIGINALS_TO_GLACIER_AFTER = Duration.days(30)
+NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
+ABORT_MULTIPART_AFTER = Duration.days(1)
+ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
+UPLOAD_CORS_MAX_AGE_S = 3000
+
+
+def _protected_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    server_access_logs_bucket: s3.IBucket | None = None,
+    server_access_logs_prefix: str | None = None,
+    **kwargs: object,
+) -> s3.Bucket:
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        object_ownership=object_ownership,
+        server_access_logs_bucket=server_access_logs_bucket,
+        server_access_logs_prefix=server_access_logs_prefix,
+        removal_policy=RemovalPolicy.RETAIN,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+class MediaStorage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs_bucket = _protected_bucket(
+            self,
+            constants.ACCESS_LOGS_BUCKET_ID,
+            # CloudFront standard logging writes with ACLs, so they cannot be disabled on this bucket.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOGS_EXPIRE_AFTER)],
+        )
+        self.uploads_bucket = _protected_bucket(
+            self,
+            constants.UPLOADS_BUCKET_ID,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="s3/uploads/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=list(cors_origins),
+                    allowed_headers=["*"],
+                    max_age=UPLOAD_CORS_MAX_AGE_S,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="originals",
+                    abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER,
+                    noncurrent_version_expiration=NONCURRENT_VERSIONS_EXPIRE_AFTER,
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=ORIGINALS_TO_GLACIER_AFTER,
+                        )
+                    ],
+                )
+            ],
+        )
+        self.media_bucket = _protected_bucket(
+            self,
+            constants.MEDIA_BUCKET_ID,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="s3/media/",
+            lifecycle_rules=[
+                s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER)
+            ],
+        )
+        # The distribution lives in the stateless stack; naming its ARN here would make the two stacks
+        # depend on each other, so any distribution of this account may read, and only through OAC.
+        self.media_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudFrontOacRead",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[self.media_bucket.arn_for_objects("*")],
+                conditions={
+                    "StringLike": {"AWS:SourceArn": f"arn:{Aws.PARTITION}:cloudfront::{Aws.ACCOUNT_ID}:distribution/*"}
+                },
+            )
+        )

@@ -1,0 +1,20 @@
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from stacks import constants
+from stacks.stateful.auth_construct import AuthIdentity
+from stacks.stateful.media_construct import MediaStorage
+from stacks.stateful.users_construct import UsersData
+
+
+class StatefulStack(Stack):
+    """Everything that holds data. All of it is retained when the stack is deleted."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.auth = AuthIdentity(self, constants.AUTH_IDENTITY_CONSTRUCT_ID)
+        self.users = UsersData(self, constants.USERS_DATA_CONSTRUCT_ID)
+        self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID, cors_origins=cors_origins)

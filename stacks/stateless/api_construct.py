@@ -1,0 +1,155 @@
+"""The edges: the HTTP API (Cognito JWT authorizer, throttled, access-logged) and the WebSocket API shell."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks import constants
+
+ACCESS_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+CORS_MAX_AGE = Duration.hours(1)
+# $context variables API Gateway fills in; one JSON object per request.
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod",'
+    '"routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol",'
+    '"responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency",'
+    '"integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error"}'
+)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate_limit: int
+    burst_limit: int
+
+
+def cognito_issuer(user_pool: cognito.IUserPool, region: str) -> str:
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool.user_pool_id}"
+
+
+class HttpApiGateway(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        user_pool: cognito.IUserPool,
+        user_pool_client: cognito.IUserPoolClient,
+        cors_origins: Sequence[str],
+        throttle: Throttle,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.public_routes: list[apigwv2.HttpRoute] = []
+        self.api = apigwv2.HttpApi(
+            self,
+            constants.HTTP_API_ID,
+            description="Pinhole HTTP API",
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=list(cors_origins),
+                allow_methods=[
+                    apigwv2.CorsHttpMethod.GET,
+                    apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.PATCH,
+                    apigwv2.CorsHttpMethod.DELETE,
+                    apigwv2.CorsHttpMethod.OPTIONS,
+                ],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                expose_headers=["Retry-After"],
+                max_age=CORS_MAX_AGE,
+            ),
+        )
+        self.authorizer = authorizers.HttpJwtAuthorizer(
+            constants.JWT_AUTHORIZER_ID,
+            cognito_issuer(user_pool, Stack.of(self).region),
+            jwt_audience=[user_pool_client.user_pool_client_id],
+        )
+        access_logs = logs.LogGroup(
+            self,
+            constants.HTTP_API_ACCESS_LOGS_ID,
+            retention=ACCESS_LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # The L2 HttpApi creates the $default stage without access logs or throttling options.
+        default_stage = self.api.default_stage
+        assert default_stage is not None  # created by HttpApi unless create_default_stage=False
+        cfn_stage: apigwv2.CfnStage = default_stage.node.default_child  # type: ignore[assignment]
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=ACCESS_LOG_FORMAT,
+        )
+        cfn_stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
+            throttling_rate_limit=throttle.rate_limit,
+            throttling_burst_limit=throttle.burst_limit,
+        )
+
+    @property
+    def url(self) -> str:
+        url = self.api.url
+        assert url is not None
+        return url
+
+    def add_routes(
+        self,
+        function: lambda_.IFunction,
+        routes: Sequence[tuple[apigwv2.HttpMethod, str]],
+        *,
+        public: bool,
+    ) -> None:
+        """Routes of one context to its function; a route is protected by the JWT authorizer unless
+        the context declares it public (stacks.constants.PUBLIC_ROUTES is the list tests hold it to)."""
+        integration = integrations.HttpLambdaIntegration("Integration", function)
+        for method, path in routes:
+            added = self.api.add_routes(
+                path=path,
+                methods=[method],
+                integration=integration,
+                authorizer=apigwv2.HttpNoneAuthorizer() if public else self.authorizer,
+            )
+            if public:
+                self.public_routes.extend(added)
+
+    def add_default_route(self, function: lambda_.IFunction) -> None:
+        """`$default` catches unknown routes so they get our JSON error envelope, not API Gateway's."""
+        route = apigwv2.HttpRoute(
+            self,
+            "DefaultRoute",
+            http_api=self.api,
+            route_key=apigwv2.HttpRouteKey.DEFAULT,
+            integration=integrations.HttpLambdaIntegration("DefaultIntegration", function),
+        )
+        self.public_routes.append(route)
+
+
+class WebSocketGateway(Construct):
+    """A shell for direct messages: one `$default` route; $connect with its authorizer comes later."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, throttle: Throttle) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigwv2.WebSocketApi(self, constants.WEBSOCKET_API_ID, description="Pinhole WebSocket API")
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            constants.WEBSOCKET_STAGE_ID,
+            web_socket_api=self.api,
+            stage_name=constants.WEBSOCKET_STAGE_NAME,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
+        )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+    def set_default_route(self, function: lambda_.IFunction) -> None:
+        self.default_route = self.api.add_route(
+            "$default",
+            integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", function),
+        )

@@ -1,0 +1,41 @@
+"""Least-privilege grants CDK's grant_* methods make wider than needed."""
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+
+TABLE_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+)
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+
+def grant_table_read_write(
+    function: lambda_.Function, table: dynamodb.ITableV2, *, index_names: Sequence[str] = ()
+) -> None:
+    """Item reads and writes on the table, and queries on the named indexes only (CDK's
+    grant_read_write_data allows `index/*` and Scan)."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=[*TABLE_READ_ACTIONS, *TABLE_WRITE_ACTIONS],
+            resources=[table.table_arn],
+        )
+    )
+    if index_names:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[f"{table.table_arn}/index/{name}" for name in index_names],
+            )
+        )

@@ -1,0 +1,57 @@
+"""media: the CloudFront distribution in front of the media bucket (OAC, HTTPS only, security headers)."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks import constants
+
+HSTS_MAX_AGE = Duration.days(365)
+
+
+class MediaCdn(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, media_bucket: s3.IBucket, access_logs_bucket: s3.IBucket
+    ) -> None:
+        super().__init__(scope, construct_id)
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            constants.MEDIA_HEADERS_POLICY_ID,
+            comment="Pinhole media: security headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
+                ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+            ),
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            constants.MEDIA_DISTRIBUTION_ID,
+            comment="Pinhole media renditions",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(media_bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True,
+            log_bucket=access_logs_bucket,
+            log_file_prefix="cloudfront/media/",
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.distribution.distribution_domain_name}"

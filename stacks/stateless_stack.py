@@ -1,0 +1,99 @@
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks import constants
+from stacks.function_factory import FunctionEnvironment, FunctionFactory
+from stacks.stateful_stack import StatefulStack
+from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
+from stacks.stateless.auth_construct import AuthApi
+from stacks.stateless.layers_construct import domain_layer
+from stacks.stateless.media_construct import MediaCdn
+from stacks.stateless.messaging_construct import Messaging
+from stacks.stateless.meta_construct import MetaApi
+from stacks.stateless.users_construct import UsersApi
+
+
+def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) -> s3.IBucket:
+    """A bucket of the stateful stack seen by reference, so that wiring the CDN to it cannot write
+    back into the stateful stack (which would make the two stacks depend on each other)."""
+    return s3.Bucket.from_bucket_attributes(
+        scope,
+        construct_id,
+        bucket_name=bucket.bucket_name,
+        bucket_regional_domain_name=bucket.bucket_regional_domain_name,
+    )
+
+
+class StatelessStack(Stack):
+    """APIs, functions, the domain layer and the CDN: no data, safe to destroy and redeploy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stateful: StatefulStack,
+        cors_origins: Sequence[str],
+        http_throttle: Throttle,
+        websocket_throttle: Throttle,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        user_pool = stateful.auth.user_pool
+        user_pool_client = stateful.auth.user_pool_client
+        users_table = stateful.users.table
+
+        factory = FunctionFactory(
+            layers=(domain_layer(self),),
+            environment=FunctionEnvironment(
+                users_table_name=users_table.table_name,
+                user_pool_id=user_pool.user_pool_id,
+                user_pool_client_id=user_pool_client.user_pool_client_id,
+            ),
+        )
+        http_api = HttpApiGateway(
+            self,
+            constants.HTTP_API_CONSTRUCT_ID,
+            user_pool=user_pool,
+            user_pool_client=user_pool_client,
+            cors_origins=cors_origins,
+            throttle=http_throttle,
+        )
+        websocket_api = WebSocketGateway(self, constants.WEBSOCKET_API_CONSTRUCT_ID, throttle=websocket_throttle)
+
+        self.auth = AuthApi(
+            self,
+            constants.AUTH_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            users_table=users_table,
+            user_pool=user_pool,
+        )
+        self.users = UsersApi(
+            self, constants.USERS_API_CONSTRUCT_ID, factory=factory, http_api=http_api, users_table=users_table
+        )
+        self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
+        self.messaging = Messaging(self, constants.MESSAGING_CONSTRUCT_ID, factory=factory, websocket_api=websocket_api)
+        self.media = MediaCdn(
+            self,
+            constants.MEDIA_CDN_CONSTRUCT_ID,
+            media_bucket=_imported_bucket(self, "ImportedMediaBucket", stateful.media.media_bucket),
+            access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", stateful.media.access_logs_bucket),
+        )
+        self.http_api = http_api
+        self.websocket_api = websocket_api
+
+        outputs = {
+            constants.OUTPUT_HTTP_API_URL: http_api.url,
+            constants.OUTPUT_WEBSOCKET_URL: websocket_api.url,
+            constants.OUTPUT_MEDIA_BASE_URL: self.media.base_url,
+            constants.OUTPUT_USER_POOL_ID: user_pool.user_pool_id,
+            constants.OUTPUT_USER_POOL_CLIENT_ID: user_pool_client.user_pool_client_id,
+            constants.OUTPUT_REGION: self.region,
+        }
+        for key, value in outputs.items():
+            CfnOutput(self, key, value=value)

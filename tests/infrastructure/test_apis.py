@@ -1,0 +1,170 @@
+"""The edges: which routes exist, who may call them, and how the stages are protected."""
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from stacks import constants
+
+# API.md: every route needs a token except /auth/*, /health, /openapi.json, /docs (and the
+# $default catch-all that only answers with the JSON 404 envelope).
+EXPECTED_ROUTES = {
+    "POST /auth/signup": ("auth", False),
+    "POST /auth/login": ("auth", False),
+    "POST /auth/refresh": ("auth", False),
+    "GET /me": ("users", True),
+    "PATCH /me": ("users", True),
+    "GET /users/{username}": ("users", True),
+    "GET /health": ("meta", False),
+    "GET /openapi.json": ("meta", False),
+    "GET /docs": ("meta", False),
+    "$default": ("meta", False),
+}
+
+
+def _api_id(stateless: dict[str, Any], protocol: str) -> str:
+    (api_id,) = [
+        logical_id
+        for logical_id, resource in stateless["Resources"].items()
+        if resource["Type"] == "AWS::ApiGatewayV2::Api" and resource["Properties"]["ProtocolType"] == protocol
+    ]
+    return api_id
+
+
+def _routes(stateless: dict[str, Any], protocol: str) -> dict[str, dict[str, Any]]:
+    api_id = _api_id(stateless, protocol)
+    return {
+        resource["Properties"]["RouteKey"]: resource["Properties"]
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route" and resource["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+
+
+def _functions_referenced(stateless: dict[str, Any], value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value and stateless["Resources"][value["Fn::GetAtt"][0]]["Type"] == "AWS::Lambda::Function":
+            return [value["Fn::GetAtt"][0]]
+        return [found for item in value.values() for found in _functions_referenced(stateless, item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _functions_referenced(stateless, item)]
+    return []
+
+
+def _service_behind(stateless: dict[str, Any], route: dict[str, Any]) -> str:
+    integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = stateless["Resources"][integration_id]["Properties"]
+    (function_id,) = _functions_referenced(stateless, integration["IntegrationUri"])
+    function = stateless["Resources"][function_id]["Properties"]
+    return function["Environment"]["Variables"][constants.ENV_SERVICE_NAME]
+
+
+def test_http_routes_are_exactly_the_expected_ones(stateless) -> None:
+    # Given the synthesized HTTP API
+    # When its route keys are listed
+    routes = _routes(stateless, "HTTP")
+
+    # Then they are the routes of this issue, no more, no less
+    assert set(routes) == set(EXPECTED_ROUTES)
+
+
+@pytest.mark.parametrize("route_key", sorted(EXPECTED_ROUTES))
+def test_http_route_reaches_its_context_function(stateless, route_key: str) -> None:
+    # Given a route of the HTTP API
+    route = _routes(stateless, "HTTP")[route_key]
+
+    # When its integration is followed to the function
+    service = _service_behind(stateless, route)
+
+    # Then it is the function of the route's context
+    assert service == EXPECTED_ROUTES[route_key][0]
+
+
+def test_protected_routes_have_the_cognito_jwt_authorizer(stateless) -> None:
+    # Given the JWT authorizer of the HTTP API
+    template = Template.from_json(stateless)
+    authorizers = template.find_resources("AWS::ApiGatewayV2::Authorizer", {"Properties": {"AuthorizerType": "JWT"}})
+    ((authorizer_id, authorizer),) = authorizers.items()
+    jwt = authorizer["Properties"]["JwtConfiguration"]
+
+    # Then it trusts the user pool of this region and only the app client
+    issuer_parts = jwt["Issuer"]["Fn::Join"][1]
+    assert issuer_parts[0] == "https://cognito-idp."
+    assert issuer_parts[1] == {"Ref": "AWS::Region"}
+    assert issuer_parts[2] == ".amazonaws.com/"
+    assert "AuthIdentityUserPool" in issuer_parts[3]["Fn::ImportValue"]
+    assert "UserPoolClient" not in issuer_parts[3]["Fn::ImportValue"]
+    ((audience,),) = [jwt["Audience"]]
+    assert "UserPoolClient" in audience["Fn::ImportValue"]
+
+    # And every route that is not public uses it
+    for route_key, route in _routes(stateless, "HTTP").items():
+        if EXPECTED_ROUTES[route_key][1]:
+            assert route["AuthorizationType"] == "JWT", route_key
+            assert route["AuthorizerId"] == {"Ref": authorizer_id}, route_key
+
+
+def test_public_routes_have_no_authorizer(stateless) -> None:
+    # Given the HTTP routes API.md calls public
+    routes = _routes(stateless, "HTTP")
+    public = [key for key, (_, protected) in EXPECTED_ROUTES.items() if not protected]
+
+    # Then none asks for a token
+    for route_key in public:
+        assert routes[route_key]["AuthorizationType"] == "NONE", route_key
+        assert "AuthorizerId" not in routes[route_key], route_key
+    assert set(public) == set(constants.PUBLIC_ROUTES)
+
+
+def test_http_default_stage_is_throttled_and_access_logged(stateless) -> None:
+    # Given the synthesized stateless stack
+    template = Template.from_json(stateless)
+
+    # Then the HTTP API's $default stage auto-deploys, throttles and logs each request as JSON
+    stages = template.find_resources("AWS::ApiGatewayV2::Stage", {"Properties": {"StageName": "$default"}})
+    ((_, stage),) = stages.items()
+    props = stage["Properties"]
+    assert props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] >= props["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    assert props["AccessLogSettings"]["Format"].startswith("{")
+    log_group_id = props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert stateless["Resources"][log_group_id]["Properties"]["RetentionInDays"] > 0
+
+
+def test_http_api_cors_names_origins_never_wildcard(stateless) -> None:
+    # Given the HTTP API
+    ((_, api),) = (
+        Template.from_json(stateless)
+        .find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}})
+        .items()
+    )
+
+    # Then CORS preflight allows named origins only, and the Authorization header
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"]
+    assert "*" not in cors["AllowOrigins"]
+    assert "Authorization" in cors["AllowHeaders"]
+
+
+def test_websocket_api_routes_default_to_messaging_on_a_throttled_prod_stage(stateless) -> None:
+    # Given the WebSocket API
+    routes = _routes(stateless, "WEBSOCKET")
+    template = Template.from_json(stateless)
+
+    # Then $default reaches the messaging function
+    assert set(routes) == {"$default"}
+    assert _service_behind(stateless, routes["$default"]) == constants.MESSAGING
+
+    # And the prod stage deploys itself and is throttled
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": constants.WEBSOCKET_STAGE_NAME,
+            "AutoDeploy": True,
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": Match.any_value(),
+                "ThrottlingBurstLimit": Match.any_value(),
+            },
+        },
+    )

@@ -1,0 +1,157 @@
+"""Every function is made by stacks/function_factory.py with the same defaults and environment."""
+
+from typing import Any
+
+import pytest
+
+from stacks import constants
+
+EXPECTED_FUNCTIONS = {
+    # context: (handler, code asset folder)
+    "auth": ("handler.handler", "functions/auth"),
+    "users": ("handler.handler", "functions/users"),
+    "meta": ("meta.handler.handler", "functions"),
+    "messaging": ("handler.handler", "functions/messaging"),
+}
+COMMON_ENVIRONMENT = {
+    constants.ENV_USERS_TABLE_NAME,
+    constants.ENV_USER_POOL_ID,
+    constants.ENV_USER_POOL_CLIENT_ID,
+    constants.ENV_SERVICE_NAME,
+    constants.ENV_METRICS_NAMESPACE,
+    constants.ENV_LOG_LEVEL,
+}
+
+
+def _functions_by_service(stateless: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        resource["Properties"]["Environment"]["Variables"][constants.ENV_SERVICE_NAME]: (logical_id, resource)
+        for logical_id, resource in stateless["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+
+
+def _policy_statements(stateless: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {
+        action
+        for statement in statements
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+
+
+def test_functions_are_one_per_context(stateless) -> None:
+    # Given the stateless stack
+    # When its functions are listed by service name
+    functions = _functions_by_service(stateless)
+
+    # Then there is exactly one per context of this issue
+    assert set(functions) == set(EXPECTED_FUNCTIONS)
+
+
+@pytest.mark.parametrize("context", sorted(EXPECTED_FUNCTIONS))
+def test_function_has_the_factory_defaults(stateless, context: str) -> None:
+    # Given the function of a context
+    _, function = _functions_by_service(stateless)[context]
+    props = function["Properties"]
+
+    # Then it runs on arm64 Python 3.12, traced, with the domain layer and a retained-for-a-while log group
+    assert props["Architectures"] == ["arm64"]
+    assert props["Runtime"] == "python3.12"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["MemorySize"] >= 512
+    assert 0 < props["Timeout"] <= 29
+    (layer,) = props["Layers"]
+    assert stateless["Resources"][layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    log_group = stateless["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+@pytest.mark.parametrize("context", sorted(EXPECTED_FUNCTIONS))
+def test_function_has_its_handler_code_and_the_shared_environment(cloud_assembly, stateless, context: str) -> None:
+    # Given the function of a context
+    _, function = _functions_by_service(stateless)[context]
+    handler, code_dir = EXPECTED_FUNCTIONS[context]
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    # Then it has the context's handler, the same environment as every function, and its code asset
+    assert function["Properties"]["Handler"] == handler
+    assert set(variables) == COMMON_ENVIRONMENT
+    assert variables[constants.ENV_METRICS_NAMESPACE] == "Pinhole"
+    assert variables[constants.ENV_LOG_LEVEL] == "INFO"
+    staged = cloud_assembly.directory / function["Metadata"]["aws:asset:path"]
+    source = cloud_assembly.directory.parent / code_dir
+    assert sorted(p.name for p in staged.iterdir() if p.name != "__pycache__") == sorted(
+        p.name for p in source.iterdir() if p.name != "__pycache__"
+    )
+
+
+def test_domain_layer_is_arm64_python312_and_holds_the_pinhole_package(cloud_assembly, stateless) -> None:
+    # Given the layer
+    ((_, layer),) = [(k, r) for k, r in stateless["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    bundle = cloud_assembly.directory / layer["Metadata"]["aws:asset:path"]
+
+    # Then it targets the functions' runtime and architecture and has the package plus its dependencies
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert (bundle / "python" / "pinhole" / "__init__.py").is_file()
+    assert (bundle / "python" / "pynamodb").is_dir()
+    assert not list((bundle / "python" / "pinhole").rglob("__pycache__"))
+    assert list((bundle / "python" / "pydantic_core").glob("*cpython-312-aarch64-linux-gnu.so"))
+
+
+def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
+    # Given each function's role policies
+    functions = _functions_by_service(stateless)
+    actions = {
+        context: _actions(_policy_statements(stateless, function["Properties"]["Role"]["Fn::GetAtt"][0]))
+        for context, (_, function) in functions.items()
+    }
+    baseline = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+    # Then meta and messaging may only log and trace
+    assert actions["meta"] == baseline
+    assert actions["messaging"] == baseline
+    # And users reads and writes items, never scans, and uses no Cognito admin action
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
+    assert "dynamodb:Scan" not in actions["users"]
+    assert not {a for a in actions["users"] if a.startswith("cognito-idp:")}
+    # And auth may also create and manage users in the pool, and nothing more of Cognito
+    assert {a for a in actions["auth"] if a.startswith("cognito-idp:")} == {
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminSetUserPassword",
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminGetUser",
+    }
+
+
+def test_functions_have_no_wildcard_resource_except_xray(stateless) -> None:
+    # Given every statement of every function role
+    statements = [
+        statement
+        for _, function in _functions_by_service(stateless).values()
+        for statement in _policy_statements(stateless, function["Properties"]["Role"]["Fn::GetAtt"][0])
+    ]
+
+    # Then only X-Ray (which has no resource-level permissions) is granted on "*"
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert wildcard
+    assert _actions(wildcard) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_functions_have_no_managed_policies(stateless) -> None:
+    # Given the function roles
+    roles = [r for r in stateless["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+
+    # Then none carries a managed policy (AWSLambdaBasicExecutionRole allows logs on every group)
+    assert roles
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in roles)

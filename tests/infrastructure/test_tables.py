@@ -1,0 +1,96 @@
+"""The PynamoDB models are the schema's source of truth: every table in the template must match its model.
+A new model is checked by adding it to TABLES."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from pynamodb.models import Model
+
+from pinhole.users.dal import UserModel
+from stacks import constants
+
+# (model, construct path of its table in the stateful stack)
+TABLES: list[tuple[type[Model], str]] = [
+    (UserModel, f"{constants.USERS_DATA_CONSTRUCT_ID}/{constants.USERS_TABLE_ID}/Resource"),
+]
+
+
+def _key_schema(keys: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {key["KeyType"]: key["AttributeName"] for key in keys}
+
+
+def _model_schema(model: type[Model]) -> dict[str, Any]:
+    schema = model._get_schema()
+    return {
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
+        "keys": _key_schema(schema["key_schema"]),
+        "indexes": {
+            index["index_name"]: {
+                "keys": _key_schema(index["key_schema"]),
+                "projection": index["projection"]["ProjectionType"],
+                "non_key_attributes": sorted(index["projection"].get("NonKeyAttributes", [])),
+            }
+            for index in schema["global_secondary_indexes"]
+        },
+        "stream": getattr(model.Meta, "stream_view_type", None),
+    }
+
+
+def _template_schema(table: dict[str, Any]) -> dict[str, Any]:
+    props = table["Properties"]
+    return {
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]},
+        "keys": _key_schema(props["KeySchema"]),
+        "indexes": {
+            index["IndexName"]: {
+                "keys": _key_schema(index["KeySchema"]),
+                "projection": index["Projection"]["ProjectionType"],
+                "non_key_attributes": sorted(index["Projection"].get("NonKeyAttributes", [])),
+            }
+            for index in props.get("GlobalSecondaryIndexes", [])
+        },
+        "stream": props.get("StreamSpecification", {}).get("StreamViewType"),
+    }
+
+
+@pytest.mark.parametrize(("model", "construct_path"), TABLES, ids=[model.__name__ for model, _ in TABLES])
+def test_table_schema_matches_model(cloud_assembly, model: type[Model], construct_path: str) -> None:
+    # Given the table synthesized for the model
+    _, table = cloud_assembly.resource_at(constants.STATEFUL_STACK_ID, construct_path)
+
+    # When both schemas are put in the same shape
+    expected, actual = _model_schema(model), _template_schema(table)
+
+    # Then keys, attribute types, indexes (keys and projection) and the stream view type agree
+    assert actual == expected
+
+
+def test_every_table_is_checked_against_a_model(cloud_assembly) -> None:
+    # Given every DynamoDB table in the stateful stack
+    tables = {
+        resource["Metadata"]["aws:cdk:path"]
+        for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+        for resource in cloud_assembly.resources(constants.STATEFUL_STACK_ID, kind).values()
+    }
+
+    # When compared with the tables that have a model in TABLES
+    checked = {f"{constants.STATEFUL_STACK_ID}/{path}" for _, path in TABLES}
+
+    # Then none is left unchecked
+    assert tables == checked
+
+
+def test_tables_are_retained_on_demand_and_recoverable(cloud_assembly) -> None:
+    # Given every table of the stateful stack
+    tables = cloud_assembly.resources(constants.STATEFUL_STACK_ID, "AWS::DynamoDB::GlobalTable")
+    assert tables
+
+    for logical_id, table in tables.items():
+        props = table["Properties"]
+        # Then it survives stack deletion, bills per request and keeps point-in-time backups
+        assert table["DeletionPolicy"] == "Retain", logical_id
+        assert props["BillingMode"] == "PAY_PER_REQUEST", logical_id
+        for replica in props["Replicas"]:
+            assert replica["DeletionProtectionEnabled"] is True, logical_id
+            assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
