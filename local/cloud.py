@@ -1,0 +1,230 @@
+"""Assembles the local cloud: moto, provisioning, functions, gateways and pumps behind one port."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+from starlette.types import Receive, Scope, Send
+
+from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
+from local.errors import error_response
+from local.http_gateway import HttpGateway
+from local.jwt_authorizer import JwksCache
+from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
+from local.media import MediaEndpoint
+from local.provision import LocalResources, Provisioner
+from local.pumps import Pump, event_sources_from, pumps_from
+from local.routes import Api, apis_from
+from local.s3_front import PostedObjects, S3Front
+from local.template import REGION, CloudAssembly
+from local.websocket_gateway import WebSocketGateway
+
+log = logging.getLogger("local")
+
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credential
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAYERS = REPO_ROOT / "layers"
+OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
+
+
+def start_moto() -> tuple[ThreadedMotoServer, str]:
+    # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def handler_environment(moto_url: str, endpoints: LocalEndpoints) -> dict[str, str]:
+    """What the Lambda runtime would set, pointed at the local stand-ins so handler code is unchanged."""
+    return {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL_S3": endpoints.s3,
+        "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoints.management,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    }
+
+
+@dataclass
+class LocalCloud:
+    assembly: CloudAssembly
+    endpoints: LocalEndpoints
+    moto: ThreadedMotoServer
+    moto_url: str
+    resources: LocalResources
+    runner: LambdaRunner
+    apis: list[Api]
+    app: Any
+    pumps: list[Pump] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    startup_s: float = 0.0
+
+    @classmethod
+    def start(cls, cdk_out: Path, endpoints: LocalEndpoints, start_pumps: bool = True) -> LocalCloud:
+        started = time.perf_counter()
+        for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
+            # Layer assets are built for arm64; locally the layer packages run from source.
+            if str(layer) not in sys.path:
+                sys.path.insert(0, str(layer))
+        moto, moto_url = start_moto()
+        os.environ.update(handler_environment(moto_url, endpoints))
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        session = boto3.session.Session(region_name=REGION)
+        assembly = CloudAssembly.load(cdk_out)
+        resources = Provisioner(assembly, session, moto_url).run()
+        apis = apis_from(assembly)
+        http_ids = [api.api_id for api in apis if api.protocol == "HTTP"]
+        ws_ids = [api.api_id for api in apis if api.protocol == "WEBSOCKET"]
+        functions = functions_from(assembly, lambda value: endpoints.localize(value, http_ids, ws_ids))
+        _export_shared_environment(functions)
+        runner = LambdaRunner(functions)
+        event_sources = event_sources_from(assembly, runner)
+        wired = {route.function_logical_id for api in apis for route in api.routes if route.function_logical_id}
+        wired |= {
+            route.custom_authorizer_function for api in apis for route in api.routes if route.custom_authorizer_function
+        }
+        runner.load_all(required={name for name in wired if name} | {s.function.logical_id for s in event_sources})
+        s3 = session.client("s3", config=Config(signature_version="s3v4"), endpoint_url=moto_url)
+        posted = PostedObjects()
+        jwks = JwksCache(lambda issuer: _fetch_jwks(moto_url, issuer))
+        app = RootApp(
+            http=_http_gateway(apis, runner, jwks),
+            websocket=_websocket_gateway(apis, runner),
+            s3=S3Front(moto_url, s3, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}, endpoints.s3, posted),
+            media=MediaEndpoint(s3, resources.media_bucket),
+        )
+        cloud = cls(
+            assembly=assembly,
+            endpoints=endpoints,
+            moto=moto,
+            moto_url=moto_url,
+            resources=resources,
+            runner=runner,
+            apis=apis,
+            app=app,
+        )
+        cloud.outputs = cloud._outputs(http_ids, ws_ids)
+        if start_pumps:
+            cloud.pumps = pumps_from(assembly, resources, runner, session, moto_url, posted)
+            for pump in cloud.pumps:
+                pump.start()
+        cloud.startup_s = time.perf_counter() - started
+        return cloud
+
+    def _outputs(self, http_ids: list[str], ws_ids: list[str]) -> dict[str, str]:
+        local = {
+            "HttpApiUrl": self.endpoints.http_api,
+            "WebSocketUrl": self.endpoints.websocket,
+            "MediaBaseUrl": self.endpoints.media,
+            "UserPoolId": self.resources.user_pool_id,
+            "UserPoolClientId": self.resources.user_pool_client_id,
+            "Region": REGION,
+        }
+        # Prefer the template's own outputs (localized) so URLs keep the deployed shape.
+        for stack in self.assembly.stacks.values():
+            for key, output in stack.outputs.items():
+                if key in OUTPUT_KEYS and key != "Region":
+                    try:
+                        value = str(self.assembly.resolve(stack, output["Value"]))
+                    except Exception:  # noqa: S112 - an unresolvable output keeps the computed value
+                        continue
+                    local[key] = self.endpoints.localize(value, http_ids, ws_ids)
+        return local
+
+    def stop(self) -> None:
+        for pump in self.pumps:
+            pump.stop()
+        for pump in self.pumps:
+            pump.join(timeout=2)
+        self.runner.shutdown()
+        self.moto.stop()
+
+
+def _export_shared_environment(functions: list[LocalFunction]) -> None:
+    """Keep in os.environ the variables every function agrees on, for code that reads them late."""
+    if not functions:
+        return
+    shared = dict(functions[0].environment)
+    for function in functions[1:]:
+        shared = {key: value for key, value in shared.items() if function.environment.get(key) == value}
+    os.environ.update(shared)
+
+
+def _fetch_jwks(moto_url: str, issuer: str) -> dict[str, Any]:
+    pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
+    response = httpx.get(f"{moto_url}/{pool_id}/.well-known/jwks.json", timeout=5)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _http_gateway(apis: list[Api], runner: LambdaRunner, jwks: JwksCache) -> HttpGateway | None:
+    http_apis = [api for api in apis if api.protocol == "HTTP"]
+    if len(http_apis) > 1:
+        log.warning("%d HTTP APIs in the template; serving %s", len(http_apis), http_apis[0].logical_id)
+    return HttpGateway(http_apis[0], runner, jwks) if http_apis else None
+
+
+def _websocket_gateway(apis: list[Api], runner: LambdaRunner) -> WebSocketGateway | None:
+    ws_apis = [api for api in apis if api.protocol == "WEBSOCKET"]
+    return WebSocketGateway(ws_apis[0], runner) if ws_apis else None
+
+
+class RootApp:
+    """Dispatches by path prefix: media, S3 front, WebSocket API and its management API, else the HTTP API."""
+
+    def __init__(
+        self,
+        http: HttpGateway | None,
+        websocket: WebSocketGateway | None,
+        s3: S3Front,
+        media: MediaEndpoint,
+    ) -> None:
+        self.http = http
+        self.websocket = websocket
+        self.s3 = s3
+        self.media = media
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return
+        path: str = scope["path"]
+        if scope["type"] == "websocket":
+            if self.websocket is not None and path.rstrip("/") == WEBSOCKET_PATH:
+                await self.websocket.connect(scope, receive, send)
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3)):
+            if path == prefix or path.startswith(prefix + "/"):
+                await app(_under(scope, prefix), receive, send)
+                return
+        if path.startswith(MANAGEMENT_PREFIX + "/") and self.websocket is not None:
+            await self.websocket.management(_under(scope, MANAGEMENT_PREFIX), receive, send)
+            return
+        if self.http is None:
+            await error_response(404, "not_found", "This template has no HTTP API.")(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+
+def _under(scope: Scope, prefix: str) -> Scope:
+    return {**scope, "root_path": scope.get("root_path", "") + prefix}

@@ -1,0 +1,240 @@
+"""Runs the template's Lambda handlers in-process, as the Lambda runtime would call them.
+
+Handlers are invoked in a thread pool: a handler that calls back into the gateway (or another
+local endpoint) must not block the event loop that serves that call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import threading
+import time
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.template import CloudAssembly, Resource, TemplateError
+
+log = logging.getLogger("local.lambda")
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_MEMORY_MB = 128
+
+_environ_lock = threading.Lock()
+
+
+class HandlerTimeout(Exception):
+    """The handler ran longer than the function's Timeout."""
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_s: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class LocalFunction:
+    resource: Resource
+    name: str
+    arn: str
+    asset_dir: Path
+    handler_path: str  # "meta.handler.handler"
+    environment: dict[str, str]
+    timeout_s: float
+    memory_mb: int
+    module_file: Path
+    _handler: Callable[[Any, Any], Any] | None = None
+
+    @property
+    def logical_id(self) -> str:
+        return self.resource.logical_id
+
+    def handler(self) -> Callable[[Any, Any], Any]:
+        if self._handler is None:
+            self._handler = _load_handler(self)
+        return self._handler
+
+    def new_context(self) -> LambdaContext:
+        return LambdaContext(
+            function_name=self.name,
+            memory_limit_in_mb=self.memory_mb,
+            invoked_function_arn=self.arn,
+            timeout_s=self.timeout_s,
+        )
+
+
+def asset_dir_of(resource: Resource) -> Path:
+    asset_path = resource.metadata.get("aws:asset:path")
+    if not asset_path:
+        raise TemplateError(f"{resource} has no aws:asset:path metadata (inline code is not supported locally)")
+    path = Path(asset_path)
+    return path if path.is_absolute() else resource.stack.directory / path
+
+
+def module_file_of(asset_dir: Path, handler_path: str) -> Path:
+    module_path, _, _ = handler_path.rpartition(".")
+    return asset_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+
+
+def is_app_function(resource: Resource) -> bool:
+    """Python functions with a staged asset; CDK's own providers (inline or Node.js code) are not run locally."""
+    props = resource.properties
+    runtime = str(props.get("Runtime", "python"))
+    return runtime.startswith("python") and "ZipFile" not in props.get("Code", {}) and "Handler" in props
+
+
+def functions_from(
+    assembly: CloudAssembly, localize: Callable[[str], str] = lambda value: value
+) -> list[LocalFunction]:
+    functions = []
+    for resource in assembly.resources("AWS::Lambda::Function"):
+        if not is_app_function(resource):
+            continue
+        props = resource.properties
+        physical = assembly.physical_of(resource)
+        variables = assembly.resolve(resource.stack, props.get("Environment", {}).get("Variables", {}))
+        asset_dir = asset_dir_of(resource)
+        functions.append(
+            LocalFunction(
+                resource=resource,
+                name=physical.ref,
+                arn=physical.attributes["Arn"],
+                asset_dir=asset_dir,
+                handler_path=props["Handler"],
+                environment={key: localize(str(value)) for key, value in variables.items()},
+                timeout_s=float(props.get("Timeout", DEFAULT_TIMEOUT_S)),
+                memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
+                module_file=module_file_of(asset_dir, props["Handler"]),
+            )
+        )
+    return functions
+
+
+@contextmanager
+def function_environment(function: LocalFunction) -> Iterator[None]:
+    """The function's variables (plus the runtime's own) in os.environ, restored afterwards."""
+    runtime_variables = {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "_HANDLER": function.handler_path,
+    }
+    overlay = {**runtime_variables, **function.environment}
+    with _environ_lock:
+        saved = {key: os.environ.get(key) for key in overlay}
+        os.environ.update(overlay)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _load_handler(function: LocalFunction) -> Callable[[Any, Any], Any]:
+    """Import the handler module from its staged asset, under a name unique to this function.
+
+    The asset directory becomes a synthetic package, so modules of two functions never collide in
+    sys.modules and relative imports inside an asset keep working.
+    """
+    if not function.module_file.is_file():
+        raise TemplateError(f"{function.logical_id}: handler module {function.module_file} does not exist")
+    package = f"_lambda_{function.logical_id}"
+    if package not in sys.modules:
+        module = types.ModuleType(package)
+        module.__path__ = [str(function.asset_dir)]
+        sys.modules[package] = module
+    module_path, _, attribute = function.handler_path.rpartition(".")
+    with function_environment(function):
+        module = importlib.import_module(f"{package}.{module_path}")
+    handler = getattr(module, attribute, None)
+    if not callable(handler):
+        raise TemplateError(f"{function.logical_id}: {function.handler_path} is not a callable")
+    return handler
+
+
+class LambdaRunner:
+    """Invokes functions by logical id or ARN, off the event loop, with their Timeout enforced."""
+
+    def __init__(self, functions: list[LocalFunction], max_workers: int = 32) -> None:
+        self.functions = {function.logical_id: function for function in functions}
+        self._by_arn = {function.arn: function for function in functions}
+        self._by_name = {function.name: function for function in functions}
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+
+    def get(self, logical_id_or_arn: str) -> LocalFunction:
+        function = (
+            self.functions.get(logical_id_or_arn)
+            or self._by_arn.get(logical_id_or_arn)
+            or self._by_name.get(logical_id_or_arn)
+        )
+        if function is None:
+            raise KeyError(logical_id_or_arn)
+        return function
+
+    def load_all(self, required: set[str]) -> None:
+        """Import every handler now, so a broken wired handler fails at startup, not on first request."""
+        for function in self.functions.values():
+            try:
+                function.handler()
+            except Exception:
+                if function.logical_id in required:
+                    raise
+                log.warning(
+                    "%s is not wired to any route or event source and does not import; skipped",
+                    function.logical_id,
+                    exc_info=True,
+                )
+
+    def _call(self, function: LocalFunction, event: Any) -> Any:
+        return function.handler()(event, function.new_context())
+
+    def invoke(self, function: LocalFunction, event: Any) -> Any:
+        """Blocking invoke (for pumps, which run in their own threads)."""
+        future = self._pool.submit(self._call, function, event)
+        try:
+            return future.result(timeout=function.timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+
+    async def invoke_async(self, function: LocalFunction, event: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, self._call, function, event)
+        try:
+            return await asyncio.wait_for(future, timeout=function.timeout_s)
+        except TimeoutError:
+            raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+
+    def shutdown(self) -> None:
+        # A timed-out handler cannot be killed in-process; don't wait for it.
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,156 @@
+"""DynamoDB stream → Lambda, as an event source mapping delivers it (moto has no mapping runtime)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from local.lambda_runner import LambdaRunner, LocalFunction
+from local.pumps.base import Pump
+from local.pumps.batch import invoke_batch
+from local.template import REGION
+
+log = logging.getLogger("local.pumps")
+MAX_BACKOFF_S = 5.0
+
+
+@dataclass(frozen=True)
+class StreamMappingConfig:
+    stream_arn: str
+    batch_size: int = 100
+    max_retry_attempts: int = -1  # -1: until the record expires, as on AWS
+    bisect_on_error: bool = False
+    report_failures: bool = False
+    on_failure_queue_url: str | None = None
+
+
+def jsonable(value: Any) -> Any:
+    """boto3 decodes binary and timestamps; Lambda events carry base64 strings and epoch seconds."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return float(int(value.timestamp()))
+    if isinstance(value, set):
+        return [jsonable(item) for item in value]
+    return value
+
+
+class DynamoStreamPump(Pump):
+    def __init__(
+        self,
+        function: LocalFunction,
+        runner: LambdaRunner,
+        streams_client: Any,
+        sqs_client: Any,
+        config: StreamMappingConfig,
+    ) -> None:
+        super().__init__(name=f"stream->{function.logical_id}")
+        self.function = function
+        self.runner = runner
+        self.streams = streams_client
+        self.sqs = sqs_client
+        self.config = config
+        self._iterators: dict[str, str | None] = {}
+
+    def poll_once(self) -> int:
+        handled = 0
+        self._discover_shards()
+        for shard_id, iterator in list(self._iterators.items()):
+            if iterator is None:
+                continue
+            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            self._iterators[shard_id] = page.get("NextShardIterator")
+            records = [self._record(raw) for raw in page.get("Records", [])]
+            for start in range(0, len(records), self.config.batch_size):
+                self._deliver(shard_id, records[start : start + self.config.batch_size])
+            handled += len(records)
+        return handled
+
+    def _discover_shards(self) -> None:
+        description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                    StreamArn=self.config.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+
+    def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        record = jsonable(raw)
+        record["eventSourceARN"] = self.config.stream_arn
+        record.setdefault("awsRegion", REGION)
+        record.setdefault("eventSource", "aws:dynamodb")
+        return dict(record)
+
+    def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts: int = 0) -> None:
+        """Deliver until the batch succeeds or its retries are exhausted, keeping shard order."""
+        backoff = 0.1
+        while batch and not self._stopping.is_set():
+            ids = [record["dynamodb"]["SequenceNumber"] for record in batch]
+            outcome = invoke_batch(self.runner, self.function, {"Records": batch}, ids, self.config.report_failures)
+            if outcome.succeeded:
+                return
+            attempts += 1
+            if outcome.function_error and self.config.bisect_on_error and len(batch) > 1:
+                middle = len(batch) // 2
+                self._deliver(shard_id, batch[:middle], attempts)
+                self._deliver(shard_id, batch[middle:], attempts)
+                return
+            if not outcome.function_error:
+                # Retry from the first failed sequence number: what came before it is checkpointed.
+                first_failed = min(ids.index(identifier) for identifier in outcome.failed_ids)
+                batch = batch[first_failed:]
+            if 0 <= self.config.max_retry_attempts < attempts:
+                self._send_to_on_failure(shard_id, batch, attempts)
+                return
+            if not self.sleep(backoff):
+                return
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def _send_to_on_failure(self, shard_id: str, batch: list[dict[str, Any]], attempts: int) -> None:
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        if self.config.on_failure_queue_url is None:
+            log.error(
+                "%s: dropping %d stream records after %d attempts (no on-failure destination)",
+                self.function.name,
+                len(batch),
+                attempts,
+            )
+            return
+        now = datetime.now(UTC)
+        message = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function.arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
+                "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
+                "batchSize": len(batch),
+                "streamArn": self.config.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.config.on_failure_queue_url, MessageBody=json.dumps(message))
+        log.warning("%s: %d stream records sent to the on-failure destination", self.function.name, len(batch))
+
+
+def _iso(epoch: Any) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,148 @@
+"""The S3 endpoint handlers and clients talk to: pre-signed POSTs are checked, the rest goes to moto.
+
+Handlers get `AWS_ENDPOINT_URL_S3` pointing here, so the URLs of `generate_presigned_post` (and
+pre-signed GETs) point here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import threading
+import uuid
+from typing import Any
+from xml.sax.saxutils import escape
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_options_header
+
+from local.upload_policy import AcceptedUpload, S3Error, check_post_upload
+
+log = logging.getLogger("local.s3")
+# Far above any upload limit in API.md: the policy's content-length-range decides, as on S3.
+MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
+_HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+
+
+class PostedObjects:
+    """Objects stored through a browser POST: moto saw a PutObject, but S3 would notify ObjectCreated:Post."""
+
+    def __init__(self) -> None:
+        self._etags: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def add(self, bucket: str, key: str, etag: str) -> None:
+        with self._lock:
+            self._etags[(bucket, key)] = etag.strip('"')
+
+    def was_posted(self, bucket: str, key: str, etag: str) -> bool:
+        with self._lock:
+            return self._etags.get((bucket, key)) == etag.strip('"')
+
+
+class S3Front:
+    def __init__(
+        self, moto_url: str, s3_client: Any, secrets: dict[str, str], public_url: str, posted: PostedObjects
+    ) -> None:
+        self.posted = posted
+        self.moto_url = moto_url.rstrip("/")
+        self.s3 = s3_client
+        self.secrets = secrets
+        self.public_url = public_url.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=60)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        parts = [part for part in path.split("/") if part]
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and len(parts) == 1 and content_type.startswith("multipart/form-data"):
+            response = await self._post_upload(request, parts[0])
+        else:
+            response = await self._proxy(request, path)
+        await response(scope, receive, send)
+
+    async def _post_upload(self, request: Request, bucket: str) -> Response:
+        request_id = uuid.uuid4().hex[:16].upper()
+        body = await request.body()
+        mimetype, options = parse_options_header(request.headers["content-type"])
+        _, form, files = FormDataParser(max_content_length=MAX_POST_BYTES).parse(
+            io.BytesIO(body), mimetype, len(body), options
+        )
+        upload = files.get("file")
+        if upload is None:
+            return _xml_error(
+                S3Error(400, "InvalidArgument", "POST requires exactly one file upload per request."), request_id
+            )
+        content = upload.read()
+        try:
+            accepted = check_post_upload(
+                bucket=bucket,
+                form=list(form.items(multi=True)),
+                file_size=len(content),
+                filename=upload.filename,
+                secrets=self.secrets,
+            )
+        except S3Error as error:
+            log.info("upload to %s refused: %s %s", bucket, error.code, error.message)
+            return _xml_error(error, request_id)
+        # Recorded before storing: the notification may be read before put_object returns.
+        self.posted.add(accepted.bucket, accepted.key, hashlib.md5(content).hexdigest())  # noqa: S324 - S3's ETag
+        etag = await asyncio.to_thread(self._store, accepted, content)
+        return self._success(accepted, etag, request_id)
+
+    def _store(self, upload: AcceptedUpload, content: bytes) -> str:
+        result = self.s3.put_object(
+            Bucket=upload.bucket,
+            Key=upload.key,
+            Body=content,
+            ContentType=upload.content_type,
+            Metadata=upload.metadata,
+        )
+        return str(result["ETag"])
+
+    def _success(self, upload: AcceptedUpload, etag: str, request_id: str) -> Response:
+        location = f"{self.public_url}/{upload.bucket}/{upload.key}"
+        headers = {"ETag": etag, "Location": location, "x-amz-request-id": request_id}
+        if upload.success_action_status == 201:
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<PostResponse><Location>{escape(location)}</Location><Bucket>{escape(upload.bucket)}</Bucket>"
+                f"<Key>{escape(upload.key)}</Key><ETag>{escape(etag)}</ETag></PostResponse>"
+            )
+            return Response(xml, status_code=201, media_type="application/xml", headers=headers)
+        return Response(status_code=upload.success_action_status, headers=headers)
+
+    async def _proxy(self, request: Request, path: str) -> Response:
+        headers = [(key, value) for key, value in request.headers.items() if key.lower() not in _HOP_HEADERS]
+        upstream = await self._http.request(
+            request.method,
+            f"{self.moto_url}{path}",
+            params=request.url.query or None,
+            headers=headers,
+            content=await request.body(),
+        )
+        response_headers = {
+            key: value
+            for key, value in upstream.headers.items()
+            if key.lower() not in _HOP_HEADERS | {"content-encoding"}
+        }
+        return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _xml_error(error: S3Error, request_id: str) -> Response:
+    return Response(
+        error.xml(request_id),
+        status_code=error.status,
+        media_type="application/xml",
+        headers={"x-amz-request-id": request_id},
+    )

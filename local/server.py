@@ -1,0 +1,75 @@
+"""Serving the local cloud's ASGI app with uvicorn, in the foreground (CLI) or a thread (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import uvicorn
+
+from local.cloud import LocalCloud
+from local.endpoints import LocalEndpoints
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this: without it a keep-alive response written in two parts
+    # waits ~40 ms for the client's delayed ACK (Nagle).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def make_server(cloud: LocalCloud, log_level: str = "warning") -> uvicorn.Server:
+    config = uvicorn.Config(cloud.app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=1)
+    return uvicorn.Server(config)
+
+
+async def serve(server: uvicorn.Server, sock: socket.socket, on_started: Callable[[], None]) -> None:
+    async def when_started() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        on_started()
+
+    watcher = asyncio.create_task(when_started())
+    await server.serve(sockets=[sock])
+    watcher.cancel()
+
+
+class BackgroundCloud:
+    """A started local cloud served from a daemon thread; `stop()` shuts everything down."""
+
+    def __init__(self, cloud: LocalCloud, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket):
+        self.cloud = cloud
+        self._server = server
+        self._thread = thread
+        self._sock = sock
+
+    @classmethod
+    def start(cls, cdk_out: object, host: str = "127.0.0.1", start_pumps: bool = True) -> BackgroundCloud:
+        from pathlib import Path
+
+        sock = bind(host, 0)
+        cloud = LocalCloud.start(Path(str(cdk_out)), LocalEndpoints(host, sock.getsockname()[1]), start_pumps)
+        server = make_server(cloud)
+        thread = threading.Thread(target=lambda: asyncio.run(serve(server, sock, lambda: None)), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise TimeoutError("local cloud did not start within 10 s")
+            time.sleep(0.01)
+        return cls(cloud, server, thread, sock)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self.cloud.stop()
+        self._sock.close()

@@ -1,0 +1,77 @@
+"""The local cloud as a real subprocess (`python -m local`), for tests that drive it over sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CDK_OUT = Path(os.environ.get("PINHOLE_CDK_OUT", REPO_ROOT / "cdk.out"))
+STARTUP_TIMEOUT_S = 60
+SHUTDOWN_TIMEOUT_S = 10
+
+
+@dataclass
+class RunningLocalCloud:
+    process: subprocess.Popen[str]
+    outputs_path: Path
+    outputs: dict[str, str] = field(default_factory=dict)
+    http: httpx.Client | None = None
+
+    def stop(self) -> tuple[int, str]:
+        """SIGINT (Ctrl-C), then the exit code and everything it printed."""
+        if self.http is not None:
+            self.http.close()
+        self.process.send_signal(signal.SIGINT)
+        try:
+            output, _ = self.process.communicate(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+            raise AssertionError(f"local cloud ignored SIGINT for {SHUTDOWN_TIMEOUT_S} s:\n{output}") from None
+        return self.process.returncode, output
+
+
+def start_local_cloud(workdir: Path, port: int = 0, cdk_out: Path = CDK_OUT) -> RunningLocalCloud:
+    """Start `python -m local` and wait until it has written its outputs (it does so only when ready)."""
+    if not (cdk_out / "manifest.json").is_file():
+        pytest.skip(f"{cdk_out} has no manifest.json: synthesize with `CDK_OUTDIR=cdk.out .venv/bin/python app.py`")
+    outputs_path = workdir / "outputs.json"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "local", "--port", str(port), "--outputs", str(outputs_path), "--cdk-out", str(cdk_out)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not outputs_path.is_file():
+        if process.poll() is not None:
+            raise AssertionError(f"local cloud exited with {process.returncode}:\n{process.stdout.read()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"local cloud not ready within {STARTUP_TIMEOUT_S} s:\n{process.stdout.read()}")
+        time.sleep(0.05)
+    running = RunningLocalCloud(process=process, outputs_path=outputs_path)
+    running.outputs = json.loads(outputs_path.read_text())
+    running.http = httpx.Client(base_url=running.outputs["HttpApiUrl"], timeout=30)
+    return running
+
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLocalCloud]:
+    running = start_local_cloud(tmp_path_factory.mktemp("local-cloud"))
+    yield running
+    returncode, output = running.stop()
+    assert returncode == 0, f"local cloud did not exit cleanly ({returncode}):\n{output}"
+    assert "Traceback" not in output, output

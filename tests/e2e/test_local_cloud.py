@@ -1,0 +1,157 @@
+"""The local cloud as a client sees it: real sockets, real process, real shutdown."""
+
+import gzip
+import json
+import socket
+import time
+from importlib import resources
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.e2e.conftest import start_local_cloud
+
+pytestmark = pytest.mark.e2e
+PRIVATE_ROUTE = "/me"
+
+
+def moto_signing_key() -> jwt.PyJWK:
+    """The key moto's Cognito signs with: a token signed by it passes the signature check."""
+    blob = resources.files("moto").joinpath("cognitoidp/resources/jwks-private.json.gz").read_bytes()
+    return jwt.PyJWK(json.loads(gzip.decompress(blob)), algorithm="RS256")
+
+
+def claims(outputs, **overrides):
+    now = int(time.time())
+    base = {
+        "iss": f"https://cognito-idp.{outputs['Region']}.amazonaws.com/{outputs['UserPoolId']}",
+        "sub": "00000000-0000-0000-0000-000000000000",
+        "client_id": outputs["UserPoolClientId"],
+        "token_use": "access",
+        "username": "nobody",
+        "iat": now,
+        "exp": now + 300,
+    }
+    return {key: value for key, value in {**base, **overrides}.items() if value is not None}
+
+
+def assert_unauthorized(response):
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_health_answers_200_over_a_socket(local_cloud):
+    response = local_cloud.http.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["apigw-requestid"]
+
+
+def test_outputs_have_exactly_the_api_keys(local_cloud):
+    assert set(local_cloud.outputs) == {
+        "HttpApiUrl",
+        "WebSocketUrl",
+        "MediaBaseUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "Region",
+    }
+
+
+def test_unknown_route_is_a_404_envelope(local_cloud):
+    response = local_cloud.http.get("/no/such/route")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_private_route_without_token_is_401(local_cloud):
+    assert_unauthorized(local_cloud.http.get(PRIVATE_ROUTE))
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(
+            lambda o: jwt.encode(
+                claims(o),
+                rsa.generate_private_key(public_exponent=65537, key_size=2048),
+                algorithm="RS256",
+                headers={"kid": "dummy"},
+            ),
+            id="other-rsa-key",
+        ),
+        pytest.param(lambda o: jwt.encode(claims(o), None, algorithm="none", headers={"kid": "dummy"}), id="alg-none"),
+        pytest.param(
+            lambda o: jwt.encode(claims(o), "x" * 32, algorithm="HS256", headers={"kid": "dummy"}), id="hs256"
+        ),
+        pytest.param(
+            lambda o: jwt.encode(
+                claims(o, exp=int(time.time()) - 60),
+                moto_signing_key().key,
+                algorithm="RS256",
+                headers={"kid": "dummy"},
+            ),
+            id="expired",
+        ),
+        pytest.param(
+            lambda o: jwt.encode(
+                claims(o, client_id="someone-else"), moto_signing_key().key, algorithm="RS256", headers={"kid": "dummy"}
+            ),
+            id="wrong-audience",
+        ),
+        pytest.param(
+            lambda o: jwt.encode(
+                claims(o, iss="https://cognito-idp.us-east-1.amazonaws.com/other"),
+                moto_signing_key().key,
+                algorithm="RS256",
+                headers={"kid": "dummy"},
+            ),
+            id="wrong-issuer",
+        ),
+    ],
+)
+def test_private_route_with_forged_token_is_401(local_cloud, forge):
+    token = forge(local_cloud.outputs)
+    assert_unauthorized(local_cloud.http.get(PRIVATE_ROUTE, headers={"Authorization": f"Bearer {token}"}))
+
+
+def test_token_with_valid_claims_and_moto_signature_passes_the_authorizer(local_cloud):
+    # The control for the forgeries above: the same token, unforged, is not refused by the gateway.
+    token = jwt.encode(claims(local_cloud.outputs), moto_signing_key().key, algorithm="RS256", headers={"kid": "dummy"})
+    response = local_cloud.http.get(PRIVATE_ROUTE, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code != 401
+
+
+def test_ctrl_c_stops_everything_cleanly(tmp_path):
+    # Given a second local cloud, serving
+    running = start_local_cloud(tmp_path)
+    port = int(running.outputs["HttpApiUrl"].rsplit(":", 1)[1].strip("/"))
+    assert running.http.get("/health").status_code == 200
+    # When it gets SIGINT
+    started = time.monotonic()
+    returncode, output = running.stop()
+    # Then it exits 0 within a couple of seconds, says so, frees its port and removes its outputs
+    assert returncode == 0, output
+    assert time.monotonic() - started < 5
+    assert "stopped" in output
+    assert not running.outputs_path.exists()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_taken_port_is_a_one_line_error_with_exit_code_2(local_cloud, tmp_path):
+    import subprocess
+    import sys
+
+    port = local_cloud.outputs["HttpApiUrl"].rsplit(":", 1)[1].strip("/")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "local", "--port", port, "--outputs", str(tmp_path / "o.json")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=str(__import__("pathlib").Path(__file__).parents[2]),
+    )
+    assert result.returncode == 2
+    assert "already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
