@@ -25,12 +25,22 @@ class FunctionEnvironment:
     users_table_name: str
     user_pool_id: str
     user_pool_client_id: str
+    posts_table_name: str
+    uploads_bucket_name: str
+    media_bucket_name: str
+    media_base_url: str
+    cursor_secret_arn: str
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
             constants.ENV_USERS_TABLE_NAME: self.users_table_name,
             constants.ENV_USER_POOL_ID: self.user_pool_id,
             constants.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
+            constants.ENV_POSTS_TABLE_NAME: self.posts_table_name,
+            constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
+            constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
+            constants.ENV_MEDIA_BASE_URL: self.media_base_url,
+            constants.ENV_CURSOR_SECRET_ARN: self.cursor_secret_arn,
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
             constants.ENV_LOG_LEVEL: LOG_LEVEL,
@@ -50,6 +60,9 @@ class FunctionFactory:
         code_dir: str,
         handler: str = "handler.handler",
         exclude: tuple[str, ...] = ("__pycache__", "*.pyc"),
+        memory_mb: int = MEMORY_MB,
+        timeout: Duration = TIMEOUT,
+        extra_layers: tuple[lambda_.ILayerVersion, ...] = (),
     ) -> lambda_.Function:
         """A function for one context, in `scope`, with its own log group and a role that may only
         write to that log group (grants for data come from the caller)."""
@@ -78,12 +91,12 @@ class FunctionFactory:
             description=f"Pinhole {context}",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
+            memory_size=memory_mb,
+            timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
             code=lambda_.Code.from_asset(code_dir, exclude=list(exclude)),
             handler=handler,
-            layers=list(self.layers),
+            layers=[*self.layers, *extra_layers],
             environment=self.environment.for_service(context),
             log_group=log_group,
             role=role,

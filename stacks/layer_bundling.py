@@ -13,7 +13,8 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-PLATFORM = "manylinux2014_aarch64"
+# Lambda's python3.12 runtime is Amazon Linux 2023 (glibc 2.34): wheels up to manylinux_2_28 run there.
+PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 PYTHON_VERSION = "3.12"
 # Never pulled: local bundling always succeeds or raises, so CDK has no reason to fall back to Docker.
 UNUSED_DOCKER_IMAGE = "local-bundling-only"
@@ -22,7 +23,7 @@ EXCLUDED = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 
 @jsii.implements(ILocalBundling)
 class PipLayerBundler:
-    def __init__(self, package_dir: Path, requirements_file: Path) -> None:
+    def __init__(self, package_dir: Path | None, requirements_file: Path) -> None:
         self._package_dir = package_dir
         self._requirements_file = requirements_file
 
@@ -36,8 +37,7 @@ class PipLayerBundler:
                 "install",
                 "-r",
                 str(self._requirements_file),
-                "--platform",
-                PLATFORM,
+                *(arg for platform in PLATFORMS for arg in ("--platform", platform)),
                 "--implementation",
                 "cp",
                 "--python-version",
@@ -49,6 +49,8 @@ class PipLayerBundler:
             ],
             check=True,
         )
+        if self._package_dir is None:
+            return True
         shutil.copytree(
             self._package_dir,
             site_packages / self._package_dir.name,
@@ -58,13 +60,14 @@ class PipLayerBundler:
         return True
 
 
-def layer_code(package_dir: str, requirements_file: str) -> lambda_.Code:
-    """The asset is the layer's source folder, hashed as source: an unchanged layer whose bundle
-    is already in cdk.out is not rebuilt."""
-    package = Path(package_dir).resolve()
+def layer_code(requirements_file: str, package_dir: str | None = None) -> lambda_.Code:
+    """The asset is the layer's source folder (the requirements' folder), hashed as source: an
+    unchanged layer whose bundle is already in cdk.out is not rebuilt. A layer of third-party
+    packages only has no package_dir."""
     requirements = Path(requirements_file).resolve()
+    package = Path(package_dir).resolve() if package_dir else None
     return lambda_.Code.from_asset(
-        str(package.parent),
+        str(requirements.parent),
         asset_hash_type=AssetHashType.SOURCE,
         exclude=list(EXCLUDED),
         bundling=BundlingOptions(

@@ -18,7 +18,9 @@ def _rule(rule_id: str) -> str:
 
 def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> None:
     _acknowledge_identity(stateful)
+    _acknowledge_stateful_plumbing(stateful)
     _acknowledge_functions(stateless)
+    _acknowledge_media_pipeline(stateless)
     _acknowledge_public_routes(stateless)
     _acknowledge_websocket_shell(stateless)
     _acknowledge_media_cdn(stateless)
@@ -45,8 +47,18 @@ def _acknowledge_identity(stateful: StatefulStack) -> None:
 
 
 def _acknowledge_functions(stateless: StatelessStack) -> None:
-    for context in (stateless.auth, stateless.users, stateless.meta, stateless.messaging):
-        function = context.function
+    functions = [
+        c.function
+        for c in (
+            stateless.auth,
+            stateless.users,
+            stateless.meta,
+            stateless.messaging,
+            stateless.upload,
+            stateless.resize,
+        )
+    ]
+    for function in [*functions, stateless.upload.sweep]:
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-L1"),
@@ -59,8 +71,9 @@ def _acknowledge_functions(stateless: StatelessStack) -> None:
             ),
             Acknowledgment(
                 id=_rule("Serverless-LambdaDLQ"),
-                reason="Invoked synchronously by API Gateway (HTTP and WebSocket): the caller gets the error; "
-                "a DLQ only applies to asynchronous invocations.",
+                reason="API functions are invoked synchronously (the caller gets the error), resize by an SQS "
+                "event source (the queue's redrive policy is its DLQ), the sweep by a schedule that retries "
+                "on its next run; a Lambda DLQ only applies to asynchronous invocations.",
             ),
         )
         assert function.role is not None
@@ -124,3 +137,91 @@ def _acknowledge_media_cdn(stateless: StatelessStack) -> None:
             "CloudFront then negotiates TLS 1.2+ through the custom certificate's security policy.",
         ),
     )
+
+
+def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
+    Validations.of(stateful.secrets.cursor_secret).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-SMG4"),
+            reason="The cursor HMAC key guards page positions only: rotating it would only invalidate "
+            "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
+        )
+    )
+    Validations.of(stateful.media.upload_events_dlq).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-SQSRedrivePolicy"),
+            reason="This is the dead-letter queue of the upload-events queue; a DLQ of a DLQ would only hide "
+            "messages further from the alarm that watches this one.",
+        )
+    )
+    # CDK's own custom resource that writes the bucket notification configuration.
+    handler = stateful.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
+    if handler is not None:
+        Validations.of(handler).acknowledge(
+            Acknowledgment(
+                id=_rule(
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+                ),
+                reason="CDK's BucketNotificationsHandler (a custom resource run at deploy time) comes with "
+                "the managed basic execution role; it is CDK's code, not ours.",
+            ),
+            Acknowledgment(
+                id=_rule("AwsSolutions-IAM5[Resource::*]"),
+                reason="CDK's BucketNotificationsHandler needs s3:PutBucketNotification on the buckets it "
+                "configures, which CDK grants on '*'.",
+            ),
+            *(
+                Acknowledgment(
+                    id=_rule(rule),
+                    reason="CDK's BucketNotificationsHandler is CDK's own deploy-time custom resource: its "
+                    "runtime, memory, tracing and retries are CDK's, run once per deployment.",
+                )
+                for rule in (
+                    "AwsSolutions-L1",
+                    "Serverless-LambdaDLQ",
+                    "Serverless-LambdaDefaultMemorySize",
+                    "Serverless-LambdaLatestVersion",
+                    "Serverless-LambdaTracing",
+                )
+            ),
+        )
+
+
+def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
+    for function, buckets in (
+        (stateless.upload.function, ["UploadsBucket"]),
+        (stateless.resize.function, ["UploadsBucket", "MediaBucket"]),
+    ):
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                    reason="Object keys are per post and media item (posts/<post>/<media>...), chosen by the "
+                    "server: the posts/ prefix is the narrowest scope that covers them.",
+                )
+                for resource in _object_prefix_resources(buckets)
+            )
+        )
+    Validations.of(stateless.resize.function).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-LambdaEventSourceMappingDestination"),
+            reason="SQS event sources have no on-failure destination: failed messages return to the queue and "
+            "its redrive policy moves them to the dead-letter queue, which has an alarm.",
+        )
+    )
+    Validations.of(stateless.upload.sweep_schedule).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-EventBusDLQ"),
+            reason="The sweep is idempotent and scheduled every five minutes: a failed run is redone by the "
+            "next one, so a dead-letter queue would hold nothing worth replaying.",
+        )
+    )
+
+
+def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
+    exports = {
+        "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
+        "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
+    }
+    return [f"{exports[bucket]}/posts/*" for bucket in bucket_ids]

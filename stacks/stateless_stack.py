@@ -10,10 +10,12 @@ from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
-from stacks.stateless.layers_construct import domain_layer
+from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
+from stacks.stateless.resize_construct import Resize
+from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 
 
@@ -46,13 +48,26 @@ class StatelessStack(Stack):
         user_pool = stateful.auth.user_pool
         user_pool_client = stateful.auth.user_pool_client
         users_table = stateful.users.table
+        posts_table = stateful.posts.table
+        storage = stateful.media
 
+        self.media = MediaCdn(
+            self,
+            constants.MEDIA_CDN_CONSTRUCT_ID,
+            media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
+            access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket),
+        )
         factory = FunctionFactory(
             layers=(domain_layer(self),),
             environment=FunctionEnvironment(
                 users_table_name=users_table.table_name,
                 user_pool_id=user_pool.user_pool_id,
                 user_pool_client_id=user_pool_client.user_pool_client_id,
+                posts_table_name=posts_table.table_name,
+                uploads_bucket_name=storage.uploads_bucket.bucket_name,
+                media_bucket_name=storage.media_bucket.bucket_name,
+                media_base_url=self.media.base_url,
+                cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
             ),
         )
         http_api = HttpApiGateway(
@@ -78,11 +93,27 @@ class StatelessStack(Stack):
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
         self.messaging = Messaging(self, constants.MESSAGING_CONSTRUCT_ID, factory=factory, websocket_api=websocket_api)
-        self.media = MediaCdn(
+        self.upload = UploadApi(
             self,
-            constants.MEDIA_CDN_CONSTRUCT_ID,
-            media_bucket=_imported_bucket(self, "ImportedMediaBucket", stateful.media.media_bucket),
-            access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", stateful.media.access_logs_bucket),
+            constants.UPLOAD_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            users_table=users_table,
+            posts_table=posts_table,
+            uploads_bucket=storage.uploads_bucket,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.resize = Resize(
+            self,
+            constants.RESIZE_CONSTRUCT_ID,
+            factory=factory,
+            imaging_layer=imaging_layer(self),
+            upload_events=storage.upload_events,
+            upload_events_dlq=storage.upload_events_dlq,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            posts_table=posts_table,
+            users_table=users_table,
         )
         self.http_api = http_api
         self.websocket_api = websocket_api

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3_notifications
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
@@ -15,6 +17,12 @@ NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
 ABORT_MULTIPART_AFTER = Duration.days(1)
 ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
 UPLOAD_CORS_MAX_AGE_S = 3000
+# resize may run for up to RESIZE_TIMEOUT; SQS must hide a message in flight for longer than that
+# (AWS advises six times the function timeout), and give up after a few tries into the DLQ.
+RESIZE_TIMEOUT = Duration.minutes(2)
+UPLOAD_EVENTS_VISIBILITY = Duration.minutes(12)
+UPLOAD_EVENTS_MAX_RECEIVES = 3
+DEAD_LETTERS_KEPT_FOR = Duration.days(14)
 
 
 def _protected_bucket(
@@ -87,6 +95,7 @@ class MediaStorage(Construct):
                 s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER)
             ],
         )
+        self._notify_uploads()
         # The distribution lives in the stateless stack; naming its ARN here would make the two stacks
         # depend on each other, so any distribution of this account may read, and only through OAC.
         self.media_bucket.add_to_resource_policy(
@@ -99,4 +108,30 @@ class MediaStorage(Construct):
                     "StringLike": {"AWS:SourceArn": f"arn:{Aws.PARTITION}:cloudfront::{Aws.ACCOUNT_ID}:distribution/*"}
                 },
             )
+        )
+
+    def _notify_uploads(self) -> None:
+        """New originals go to a queue (not straight to the function), so that resize consumes them in
+        batches with retries and a dead-letter queue, and this stack need not know the function."""
+        self.upload_events_dlq = sqs.Queue(
+            self,
+            constants.UPLOAD_EVENTS_DLQ_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
+        )
+        self.upload_events = sqs.Queue(
+            self,
+            constants.UPLOAD_EVENTS_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=UPLOAD_EVENTS_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.upload_events_dlq, max_receive_count=UPLOAD_EVENTS_MAX_RECEIVES
+            ),
+        )
+        self.uploads_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3_notifications.SqsDestination(self.upload_events),
+            s3.NotificationKeyFilter(prefix=constants.UPLOAD_KEY_PREFIX),
         )

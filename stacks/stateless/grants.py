@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
@@ -39,3 +40,11 @@ def grant_table_read_write(
                 resources=[f"{table.table_arn}/index/{name}" for name in index_names],
             )
         )
+
+
+def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: str, actions: Sequence[str]) -> None:
+    """Exactly these object actions on keys matching the pattern (CDK's grant_read/grant_put add
+    wildcard actions such as s3:GetObject*, s3:List* and s3:Abort*)."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(key_pattern)])
+    )

@@ -7,27 +7,44 @@ import pytest
 from stacks import constants
 
 EXPECTED_FUNCTIONS = {
-    # context: (handler, code asset folder)
+    # function (context, or context.entry point when a context has several): (handler, code asset folder)
     "auth": ("handler.handler", "functions/auth"),
     "users": ("handler.handler", "functions/users"),
     "meta": ("meta.handler.handler", "functions"),
     "messaging": ("handler.handler", "functions/messaging"),
+    "upload": ("handler.handler", "functions/upload"),
+    "upload.sweep": ("handler.sweep", "functions/upload"),
+    "resize": ("handler.handler", "functions/resize"),
 }
+API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload"}
+API_GATEWAY_TIMEOUT_S = 29
+LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
     constants.ENV_USERS_TABLE_NAME,
     constants.ENV_USER_POOL_ID,
     constants.ENV_USER_POOL_CLIENT_ID,
+    constants.ENV_POSTS_TABLE_NAME,
+    constants.ENV_UPLOADS_BUCKET_NAME,
+    constants.ENV_MEDIA_BUCKET_NAME,
+    constants.ENV_MEDIA_BASE_URL,
+    constants.ENV_CURSOR_SECRET_ARN,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
 }
 
 
+def _function_name(resource: dict[str, Any]) -> str:
+    service = resource["Properties"]["Environment"]["Variables"][constants.ENV_SERVICE_NAME]
+    entry_point = resource["Properties"]["Handler"].rsplit(".", 1)[1]
+    return service if entry_point == "handler" else f"{service}.{entry_point}"
+
+
 def _functions_by_service(stateless: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     return {
-        resource["Properties"]["Environment"]["Variables"][constants.ENV_SERVICE_NAME]: (logical_id, resource)
+        _function_name(resource): (logical_id, resource)
         for logical_id, resource in stateless["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Function"
+        if resource["Type"] == "AWS::Lambda::Function" and "Environment" in resource["Properties"]
     }
 
 
@@ -68,9 +85,10 @@ def test_function_has_the_factory_defaults(stateless, context: str) -> None:
     assert props["Runtime"] == "python3.12"
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["MemorySize"] >= 512
-    assert 0 < props["Timeout"] <= 29
-    (layer,) = props["Layers"]
-    assert stateless["Resources"][layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    assert 0 < props["Timeout"] <= (API_GATEWAY_TIMEOUT_S if context in API_FUNCTIONS else LAMBDA_MAX_TIMEOUT_S)
+    layers = [stateless["Resources"][layer["Ref"]] for layer in props["Layers"]]
+    assert layers[0]["Properties"]["Description"].startswith("Pinhole domain")
+    assert all(layer["Type"] == "AWS::Lambda::LayerVersion" for layer in layers)
     log_group = stateless["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] > 0
@@ -97,7 +115,11 @@ def test_function_has_its_handler_code_and_the_shared_environment(cloud_assembly
 
 def test_domain_layer_is_arm64_python312_and_holds_the_pinhole_package(cloud_assembly, stateless) -> None:
     # Given the layer
-    ((_, layer),) = [(k, r) for k, r in stateless["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    ((_, layer),) = [
+        (k, r)
+        for k, r in stateless["Resources"].items()
+        if r["Type"] == "AWS::Lambda::LayerVersion" and r["Properties"]["Description"].startswith("Pinhole domain")
+    ]
     bundle = cloud_assembly.directory / layer["Metadata"]["aws:asset:path"]
 
     # Then it targets the functions' runtime and architecture and has the package plus its dependencies

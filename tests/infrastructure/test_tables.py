@@ -7,12 +7,14 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
+from pinhole.posts.dal import PostModel
 from pinhole.users.dal import UserModel
 from stacks import constants
 
 # (model, construct path of its table in the stateful stack)
 TABLES: list[tuple[type[Model], str]] = [
     (UserModel, f"{constants.USERS_DATA_CONSTRUCT_ID}/{constants.USERS_TABLE_ID}/Resource"),
+    (PostModel, f"{constants.POSTS_DATA_CONSTRUCT_ID}/{constants.POSTS_TABLE_ID}/Resource"),
 ]
 
 

@@ -1,0 +1,21 @@
+"""Secrets the API functions share: the key that makes page cursors tamper-evident."""
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks import constants
+
+
+class ApiSecrets(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.cursor_secret = secretsmanager.Secret(
+            self,
+            constants.CURSOR_SECRET_ID,
+            description="Pinhole: HMAC key of page cursors (rotating it only invalidates cursors in flight)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )

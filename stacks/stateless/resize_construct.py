@@ -1,0 +1,86 @@
+"""resize: turns each uploaded original into renditions in the media bucket, then records the outcome
+on its post (publishing it when it was the last media item). Fed by the upload-events queue, so a
+failing batch is retried and then parked in the dead-letter queue, which raises an alarm."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks import constants
+from stacks.function_factory import FunctionFactory
+from stacks.stateful.media_construct import RESIZE_TIMEOUT
+from stacks.stateless.grants import grant_objects, grant_table_read_write
+
+# A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
+# and Lambda's CPU share grows with memory (ffmpeg and the encoders are CPU bound).
+RESIZE_MEMORY_MB = 2048
+BATCH_SIZE = 4
+OLDEST_UPLOAD_ALARM_AGE = Duration.minutes(5)
+
+
+class Resize(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        imaging_layer: lambda_.ILayerVersion,
+        upload_events: sqs.IQueue,
+        upload_events_dlq: sqs.IQueue,
+        uploads_bucket: s3.IBucket,
+        media_bucket: s3.IBucket,
+        posts_table: dynamodb.ITableV2,
+        users_table: dynamodb.ITableV2,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = factory.create(
+            self,
+            context=constants.RESIZE,
+            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
+            memory_mb=RESIZE_MEMORY_MB,
+            timeout=RESIZE_TIMEOUT,
+            extra_layers=(imaging_layer,),
+        )
+        originals = ["s3:GetObject", "s3:GetObjectVersion"]
+        grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", originals)
+        grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+        grant_table_read_write(self.function, posts_table)
+        grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        self.function.add_event_source(
+            event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
+        )
+        cloudwatch.Alarm(
+            self,
+            "DeadLettersAlarm",
+            alarm_description="Uploads resize gave up on: see the upload-events dead-letter queue",
+            metric=upload_events_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        cloudwatch.Alarm(
+            self,
+            "BacklogAlarm",
+            alarm_description="Uploads wait too long for resize",
+            metric=upload_events.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
+            threshold=OLDEST_UPLOAD_ALARM_AGE.to_seconds(),
+            evaluation_periods=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            alarm_description="resize fails",
+            metric=self.function.metric_errors(period=Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )

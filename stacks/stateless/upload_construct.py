@@ -1,0 +1,59 @@
+"""upload: posts and their pre-signed uploads (JWT routes), and the sweep that fails posts whose
+upload never arrived."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks import constants
+from stacks.function_factory import FunctionFactory
+from stacks.stateless.api_construct import HttpApiGateway
+from stacks.stateless.grants import grant_objects, grant_table_read_write
+
+ROUTES = (
+    (apigwv2.HttpMethod.POST, "/posts"),
+    (apigwv2.HttpMethod.GET, "/posts/{post_id}"),
+    (apigwv2.HttpMethod.DELETE, "/posts/{post_id}"),
+    (apigwv2.HttpMethod.GET, "/users/{username}/posts"),
+)
+SWEEP_EVERY = Duration.minutes(5)
+
+
+class UploadApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        http_api: HttpApiGateway,
+        users_table: dynamodb.ITableV2,
+        posts_table: dynamodb.ITableV2,
+        uploads_bucket: s3.IBucket,
+        cursor_secret: secretsmanager.ISecret,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code_dir = f"{constants.FUNCTIONS_DIR}/{constants.UPLOAD}"
+        self.function = factory.create(self, context=constants.UPLOAD, code_dir=code_dir)
+        grant_table_read_write(self.function, posts_table, index_names=[constants.POSTS_BY_AUTHOR_INDEX])
+        grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
+        # Signing a pre-signed POST needs the right to put what it lets the client put, and no more.
+        grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+        cursor_secret.grant_read(self.function)
+        http_api.add_routes(self.function, ROUTES, public=False)
+
+        sweep_scope = Construct(self, "Sweep")
+        self.sweep = factory.create(sweep_scope, context=constants.UPLOAD, code_dir=code_dir, handler="handler.sweep")
+        grant_table_read_write(self.sweep, posts_table, index_names=[constants.POSTS_PENDING_INDEX])
+        self.sweep_schedule = events.Rule(
+            sweep_scope,
+            "Schedule",
+            description="Fail posts whose upload never arrived",
+            schedule=events.Schedule.rate(SWEEP_EVERY),
+            targets=[targets.LambdaFunction(self.sweep, retry_attempts=2)],
+        )
