@@ -42,7 +42,11 @@ def _environment() -> dict[str, str]:
 def _import_time(statement: str, env: dict[str, str]) -> tuple[float, str]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(statement=statement)],
-        capture_output=True, text=True, check=True, env=env, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=ROOT,
     )
     seconds, heavy = result.stdout.strip().split(" ") if " " in result.stdout.strip() else (result.stdout, "")
     return float(seconds), heavy

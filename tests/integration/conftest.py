@@ -1,5 +1,6 @@
 """Handlers → logic → PynamoDB and Cognito, on moto in-process."""
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,8 +41,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("USER_POOL_ID", pool_id)
         monkeypatch.setenv("USER_POOL_CLIENT_ID", client_id)
         get_settings.cache_clear()
+        secret = boto3.client("secretsmanager").create_secret(Name="cursor", SecretString="s3cr3t-cursor-key")
+        monkeypatch.setenv("CURSOR_SECRET_ARN", secret["ARN"])
+        s3 = boto3.client("s3")
+        for bucket in (os.environ["UPLOADS_BUCKET_NAME"], os.environ["MEDIA_BUCKET_NAME"]):
+            s3.create_bucket(Bucket=bucket)
+        get_settings.cache_clear()
+        from pinhole.posts.dal import PostModel
         from pinhole.users.dal import UserModel
 
-        UserModel.create_table(wait=True)
+        for model in (UserModel, PostModel):
+            model.create_table(wait=True)
         yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
     get_settings.cache_clear()

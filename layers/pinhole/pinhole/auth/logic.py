@@ -13,8 +13,9 @@ _identity = CognitoIdentity()
 _profiles = ProfileRepository()
 
 
-def sign_up(request: SignUpRequest, identity: CognitoIdentity = _identity,
-            profiles: ProfileRepository = _profiles) -> Me:
+def sign_up(
+    request: SignUpRequest, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+) -> Me:
     if problems := password_problems(request.password):
         raise ValidationFailed(
             "The password is too weak.", [{"field": "password", "message": problem} for problem in problems]

@@ -6,18 +6,22 @@ Each handler builds its resolver as `APIGatewayHttpResolver(enable_validation=Tr
 
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
 
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
 from pinhole.shared.observability import logger
 
 SECURITY_SCHEMES = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="The access_token of POST /auth/login")}
+T = TypeVar("T")
+
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 """OpenAPI security requirement of every route behind the JWT authorizer."""
 
@@ -34,6 +38,11 @@ def error_response(
         body=json.dumps({"error": error}),
         headers=headers or None,
     )
+
+
+def no_content() -> Response[None]:
+    """204: done, nothing to say (a body, even `null`, is not allowed with it)."""
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -78,3 +87,13 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     if not user_id or not username:
         raise Unauthorized("This route needs a valid access token.")
     return Caller(user_id=user_id, username=username)
+
+
+Limit = Annotated[int, Query(ge=1, le=50, description="Page size, 1 to 50")]
+
+
+class Page(BaseModel, Generic[T]):
+    """Every list of API.md: a page of items and the opaque cursor of the next page (null at the end)."""
+
+    items: list[T]
+    next_cursor: str | None

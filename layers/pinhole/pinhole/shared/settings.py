@@ -17,6 +17,12 @@ class Settings(BaseModel):
     users_table_name: str = Field(alias="USERS_TABLE_NAME")
     user_pool_id: str = Field(alias="USER_POOL_ID")
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+    posts_table_name: str = Field(alias="POSTS_TABLE_NAME")
+    uploads_bucket_name: str = Field(alias="UPLOADS_BUCKET_NAME")
+    media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
+    media_base_url: str = Field(alias="MEDIA_BASE_URL")
+    media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
 
 
 @lru_cache(maxsize=1)

@@ -3,9 +3,18 @@
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.models import Me, Profile, ProfileUpdate, User
+from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
 
 _profiles = ProfileRepository()
+
+
+def summary_of(profile: Profile) -> UserSummary:
+    return UserSummary(
+        user_id=profile.user_id,
+        username=profile.username,
+        display_name=profile.display_name,
+        avatar_url=profile.avatar_url,
+    )
 
 
 def to_user(profile: Profile) -> User:

@@ -1,0 +1,70 @@
+"""Lambda entry point of the upload context: creating posts (and signing their uploads), reading,
+listing and deleting them."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.posts import logic
+from pinhole.posts.models import CreatePostRequest, CreatePostResponse, Post
+from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.users.models import Username
+
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
+
+
+@app.post(
+    "/posts", summary="Create a post and get one pre-signed upload per media item", tags=["posts"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def create_post(request: Annotated[CreatePostRequest, Body()]) -> tuple[CreatePostResponse, int]:
+    created = logic.create_post(current_caller(app), request)
+    metrics.add_metric(name="PostsCreated", unit="Count", value=1)
+    return created, 201
+
+
+@app.get("/posts/<post_id>", summary="A post", tags=["posts"], security=BEARER_AUTH)
+@tracer.capture_method
+def get_post(post_id: Annotated[str, Path(max_length=64)]) -> Post:
+    return logic.get_post(current_caller(app), post_id)
+
+
+@app.delete("/posts/<post_id>", summary="Delete one of your posts", tags=["posts"], security=BEARER_AUTH)
+@tracer.capture_method
+def delete_post(post_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
+    logic.delete_post(current_caller(app), post_id)
+    return no_content()
+
+
+@app.get(
+    "/users/<username>/posts", summary="A user's published posts, newest first", tags=["posts"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def list_user_posts(
+    username: Annotated[Username, Path()],
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[Post]:
+    items, next_cursor = logic.list_user_posts(current_caller(app), username, limit, cursor)
+    return Page[Post](items=items, next_cursor=next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def sweep(event: dict, context: LambdaContext) -> dict:
+    """Scheduled: posts whose upload never arrived fail with `upload_missing`."""
+    failed = logic.fail_overdue_posts()
+    logger.info("Swept pending posts", extra={"failed": failed})
+    return {"failed": failed}

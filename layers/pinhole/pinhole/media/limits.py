@@ -1,0 +1,126 @@
+"""What Pinhole accepts as media and which renditions it makes of it (API.md "Upload" and "Media").
+
+Pure data and checks, no imaging imports: API functions use it to sign upload policies and must stay light.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+MediaType = Literal["image", "video"]
+MediaKind = Literal["post", "story"]
+
+MB = 1024 * 1024
+
+IMAGE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif"})
+VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime"})
+ACCEPTED_CONTENT_TYPES = IMAGE_CONTENT_TYPES | VIDEO_CONTENT_TYPES
+
+MAX_IMAGE_BYTES = 30 * MB
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_VIDEO_BYTES = 200 * MB
+MAX_VIDEO_DURATION_S = 90.0
+# Containers round durations to their timescale, and phones trim "90 s" clips a frame or two long.
+VIDEO_DURATION_TOLERANCE_S = 0.1
+
+JPEG = "image/jpeg"
+WEBP = "image/webp"
+
+
+class RejectionCode(StrEnum):
+    """Machine codes of a rejection; a Media item's `reason` carries one of these."""
+
+    UNSUPPORTED_TYPE = "unsupported_type"
+    TYPE_MISMATCH = "type_mismatch"
+    EMPTY = "empty_file"
+    TOO_LARGE = "too_large"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_LONG = "too_long"
+    CORRUPT = "corrupt"
+    NO_VIDEO_STREAM = "no_video_stream"
+    UNPROCESSABLE = "unprocessable"
+
+
+class MediaRejected(Exception):
+    """An upload Pinhole refuses: `code` for machines, `reason` a sentence the uploader understands."""
+
+    def __init__(self, code: RejectionCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"MediaRejected({self.code.value!r}, {self.reason!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionSpec:
+    """One rendition: `width` wide keeping the aspect ratio, or, with `height`, a centred cover crop of exactly
+    width × height. Aspect-keeping renditions are never upscaled; cover crops always come out at their exact size."""
+
+    name: str
+    content_type: str
+    width: int
+    height: int | None = None
+
+    @property
+    def is_crop(self) -> bool:
+        return self.height is not None
+
+
+def _jpeg_and_webp(name: str, width: int, height: int | None = None) -> tuple[RenditionSpec, RenditionSpec]:
+    return RenditionSpec(name, JPEG, width, height), RenditionSpec(f"{name}_webp", WEBP, width, height)
+
+
+# Ordered largest first: each rendition is resized from the one before it when that is sharp enough.
+POST_RENDITIONS: tuple[RenditionSpec, ...] = (
+    *_jpeg_and_webp("large", 1080),
+    *_jpeg_and_webp("medium", 640),
+    *_jpeg_and_webp("thumb", 150, 150),
+)
+STORY_RENDITIONS: tuple[RenditionSpec, ...] = (
+    *_jpeg_and_webp("story", 1080, 1920),
+    *_jpeg_and_webp("thumb", 150, 150),
+)
+POSTER_RENDITIONS: tuple[RenditionSpec, ...] = _jpeg_and_webp("poster", 1080)
+
+RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {"post": POST_RENDITIONS, "story": STORY_RENDITIONS}
+
+
+def normalise_content_type(content_type: str) -> str:
+    """`Image/JPEG; charset=binary` → `image/jpeg`."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def media_type_of(content_type: str) -> MediaType:
+    """`image` or `video` for an accepted content type; anything else is rejected."""
+    normalised = normalise_content_type(content_type)
+    if normalised in IMAGE_CONTENT_TYPES:
+        return "image"
+    if normalised in VIDEO_CONTENT_TYPES:
+        return "video"
+    raise MediaRejected(
+        RejectionCode.UNSUPPORTED_TYPE,
+        f"This file type ({content_type or 'none given'}) is not supported. Upload a JPEG, PNG, WebP, HEIC or "
+        "AVIF photo, or an MP4 or MOV video.",
+    )
+
+
+def max_upload_bytes(content_type: str) -> int:
+    """The largest upload the signed policy admits for this content type."""
+    return MAX_IMAGE_BYTES if media_type_of(content_type) == "image" else MAX_VIDEO_BYTES
+
+
+def check_upload(content_type: str, size_bytes: int) -> MediaType:
+    """What `POST /posts` and `POST /stories` check before signing an upload: the type and the declared size."""
+    media_type = media_type_of(content_type)
+    check_size(media_type, size_bytes)
+    return media_type
+
+
+def check_size(media_type: MediaType, size_bytes: int) -> None:
+    limit = MAX_IMAGE_BYTES if media_type == "image" else MAX_VIDEO_BYTES
+    if size_bytes <= 0:
+        raise MediaRejected(RejectionCode.EMPTY, "The file is empty.")
+    if size_bytes > limit:
+        raise MediaRejected(RejectionCode.TOO_LARGE, f"{media_type.capitalize()}s can be at most {limit // MB} MB.")

@@ -1,0 +1,197 @@
+"""Persistence of posts. PynamoDB objects never leave this module.
+
+A post moves pending → published | failed exactly once: each transition is a conditional write on
+`status = pending`, so duplicated or reordered S3 events cannot publish a post twice (the posts
+table's stream, which drives the feed fan-out, sees the transition once)."""
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from pinhole.posts.models import MediaStatus, PostRecord, PostStatus, StoredMedia
+from pinhole.shared.clock import to_iso
+from pinhole.shared.errors import Conflict, NotFound
+from pinhole.shared.settings import get_settings
+from pinhole.users.dal import UserModel
+
+_settings = get_settings()
+
+PENDING_SHARDS = 8
+"""The pending-uploads index is spread over this many partition keys so no single key runs hot."""
+
+
+class PublishedByAuthorIndex(GlobalSecondaryIndex["PostModel"]):
+    """Sparse: only published posts carry `published_by`, so a profile's grid never sees the others."""
+
+    class Meta:
+        index_name = "published-by-author-index"
+        projection = AllProjection()
+
+    published_by = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+
+
+class PendingIndex(GlobalSecondaryIndex["PostModel"]):
+    """Sparse: only pending posts carry `pending_shard`; the sweep finds those whose upload never came."""
+
+    class Meta:
+        index_name = "pending-index"
+        projection = KeysOnlyProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    fail_after = UnicodeAttribute(range_key=True)
+
+
+class PostModel(Model):
+    class Meta:
+        table_name = _settings.posts_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    post_id = UnicodeAttribute(hash_key=True)
+    author_id = UnicodeAttribute()
+    caption = UnicodeAttribute(default="")
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    mentions = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    media: MapAttribute[str, Any] = MapAttribute()
+    media_order = ListAttribute(of=UnicodeAttribute)
+    like_count = NumberAttribute(default=0)
+    comment_count = NumberAttribute(default=0)
+    upload_expires_at = UTCDateTimeAttribute()
+    published_by = UnicodeAttribute(null=True)
+    pending_shard = UnicodeAttribute(null=True)
+    fail_after = UnicodeAttribute(null=True)
+
+    by_author = PublishedByAuthorIndex()
+    pending = PendingIndex()
+
+
+def _to_record(item: PostModel) -> PostRecord:
+    values = dict(item.attribute_values)
+    media = item.media.as_dict() if isinstance(item.media, MapAttribute) else item.media
+    values["media"] = {media_id: StoredMedia.model_validate(m) for media_id, m in media.items()}
+    return PostRecord.model_validate(values)
+
+
+def _is_conditional_failure(error: PutError | UpdateError | DeleteError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def _shard(post_id: str) -> str:
+    return f"pending#{sum(post_id.encode()) % PENDING_SHARDS}"
+
+
+class PostRepository:
+    def __init__(self) -> None:
+        self._connection = Connection(region=_settings.region)
+
+    def create(self, record: PostRecord, fail_after: datetime) -> None:
+        values: dict[str, Any] = record.model_dump(exclude={"media"})
+        values["media"] = {media_id: m.model_dump(mode="json") for media_id, m in record.media.items()}
+        item = PostModel(**values, pending_shard=_shard(record.post_id), fail_after=to_iso(fail_after))
+        try:
+            item.save(condition=PostModel.post_id.does_not_exist())
+        except PutError as error:
+            if _is_conditional_failure(error):
+                raise Conflict("A post with this id exists.") from error
+            raise
+
+    def get(self, post_id: str) -> PostRecord:
+        try:
+            return _to_record(PostModel.get(post_id))
+        except DoesNotExist as error:
+            raise NotFound("No such post.") from error
+
+    def list_published_by(
+        self, author_id: str, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[PostRecord], dict[str, Any] | None]:
+        results = PostModel.by_author.query(author_id, scan_index_forward=False, limit=limit, last_evaluated_key=after)
+        records = [_to_record(item) for item in results]
+        return records, results.last_evaluated_key
+
+    def mark_media(self, post_id: str, media: StoredMedia) -> PostRecord | None:
+        """Records the outcome of processing one media item, once: None if it was already recorded."""
+        item = PostModel(post_id=post_id)
+        path = PostModel.media[media.media_id]
+        try:
+            item.update(
+                actions=[path.set(media.model_dump(mode="json"))],
+                condition=PostModel.post_id.exists() & (path["status"] == MediaStatus.PENDING.value),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return _to_record(item)
+
+    def publish(self, record: PostRecord) -> bool:
+        """pending → published and the author's post count + 1, atomically; False if already settled."""
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.update(
+                    PostModel(post_id=record.post_id),
+                    actions=[
+                        PostModel.status.set(PostStatus.PUBLISHED.value),
+                        PostModel.published_by.set(record.author_id),
+                        PostModel.pending_shard.remove(),
+                        PostModel.fail_after.remove(),
+                    ],
+                    condition=PostModel.status == PostStatus.PENDING.value,
+                )
+                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
+        except TransactWriteError as error:
+            if error.cancellation_reasons and any(
+                reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons
+            ):
+                return False
+            raise
+        return True
+
+    def fail(self, post_id: str, reason: str) -> bool:
+        """pending → failed with a reason; False if the post was already settled (or is gone)."""
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[
+                    PostModel.status.set(PostStatus.FAILED.value),
+                    PostModel.reason.set(reason),
+                    PostModel.pending_shard.remove(),
+                    PostModel.fail_after.remove(),
+                ],
+                condition=PostModel.status == PostStatus.PENDING.value,
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def overdue(self, now: datetime) -> list[str]:
+        """Ids of pending posts whose upload window closed more than the grace period ago."""
+        return [
+            item.post_id
+            for shard in range(PENDING_SHARDS)
+            for item in PostModel.pending.query(f"pending#{shard}", PostModel.fail_after < to_iso(now))
+        ]
+
+    def delete(self, record: PostRecord) -> None:
+        """Deletes the post; a published one also leaves its author's post count, atomically."""
+        with TransactWrite(connection=self._connection) as transaction:
+            transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.post_id.exists())
+            if record.status == PostStatus.PUBLISHED:
+                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])

@@ -1,0 +1,202 @@
+"""Use cases of the posts context: create a post (and sign its uploads), read, list, delete; and the
+state machine the media pipeline drives: a post is published when every media item is ready, failed
+as soon as one is rejected or its upload never arrives — each exactly once."""
+
+from datetime import datetime, timedelta
+
+from pinhole.media.limits import MediaRejected, RejectionCode, check_upload, max_upload_bytes
+from pinhole.posts.caption import extract_mentions, extract_tags
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import (
+    CreatePostRequest,
+    CreatePostResponse,
+    Media,
+    MediaStatus,
+    Post,
+    PostRecord,
+    PostStatus,
+    Rendition,
+    StoredMedia,
+    Upload,
+)
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.cursor import decode_cursor, encode_cursor
+from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from pinhole.shared.ids import new_id
+from pinhole.shared.secrets import cursor_secret
+from pinhole.shared.settings import get_settings
+from pinhole.upload.keys import UploadKey
+from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.logic import summary_of
+from pinhole.users.models import Profile
+
+UPLOAD_GRACE = timedelta(minutes=15)
+"""A post still pending this long after its upload URLs expired fails with `upload_missing`."""
+UPLOAD_MISSING = "upload_missing"
+UPLOAD_MISSING_REASON = "The upload never arrived: post again."
+
+_posts = PostRepository()
+_profiles = ProfileRepository()
+_signer = UploadSigner()
+
+
+def _media_view(media: StoredMedia) -> Media:
+    base = get_settings().media_base_url.rstrip("/")
+    renditions = {
+        name: Rendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
+        for name, r in media.rendition_keys.items()
+    }
+    return Media(
+        media_id=media.media_id,
+        type=media.type,
+        status=media.status,
+        reason=media.reason,
+        reason_code=media.reason_code,
+        width=media.width,
+        height=media.height,
+        blurhash=media.blurhash,
+        duration_s=media.duration_s,
+        renditions=renditions,
+    )
+
+
+def to_post(record: PostRecord, author: Profile) -> Post:
+    return Post(
+        post_id=record.post_id,
+        author=summary_of(author),
+        caption=record.caption,
+        tags=record.tags,
+        mentions=record.mentions,
+        created_at=to_iso(record.created_at),
+        status=record.status,
+        media=[_media_view(record.media[media_id]) for media_id in record.media_order],
+        like_count=record.like_count,
+        comment_count=record.comment_count,
+        liked_by_me=False,
+        saved_by_me=False,
+    )
+
+
+def _checked_media(request: CreatePostRequest) -> list[StoredMedia]:
+    media = []
+    for index, declared in enumerate(request.media):
+        try:
+            media_type = check_upload(declared.content_type, declared.size_bytes)
+        except MediaRejected as rejected:
+            if rejected.code == RejectionCode.TOO_LARGE:
+                raise PayloadTooLarge(rejected.reason, [{"field": f"media.{index}.size_bytes"}]) from rejected
+            raise ValidationFailed(rejected.reason, [{"field": f"media.{index}.content_type"}]) from rejected
+        media.append(
+            StoredMedia(
+                media_id=new_id(), type=media_type, content_type=declared.content_type, size_bytes=declared.size_bytes
+            )
+        )
+    return media
+
+
+def create_post(
+    caller: Caller,
+    request: CreatePostRequest,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+    signer: UploadSigner = _signer,
+) -> CreatePostResponse:
+    media = _checked_media(request)
+    author = profiles.get(caller.user_id)
+    now = utc_now()
+    record = PostRecord(
+        post_id=new_id(),
+        author_id=caller.user_id,
+        caption=request.caption,
+        tags=extract_tags(request.caption),
+        mentions=extract_mentions(request.caption),
+        created_at=now,
+        status=PostStatus.PENDING,
+        media={m.media_id: m for m in media},
+        media_order=[m.media_id for m in media],
+        upload_expires_at=now + UPLOAD_WINDOW,
+    )
+    posts.create(record, fail_after=record.upload_expires_at + UPLOAD_GRACE)
+    uploads = []
+    for item in media:
+        key = str(UploadKey(post_id=record.post_id, media_id=item.media_id))
+        signed = signer.sign(key, item.content_type, min(item.size_bytes, max_upload_bytes(item.content_type)))
+        uploads.append(
+            Upload(media_id=item.media_id, url=signed.url, fields=signed.fields, expires_at=to_iso(signed.expires_at))
+        )
+    return CreatePostResponse(post=to_post(record, author), uploads=uploads)
+
+
+def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> PostRecord:
+    record = posts.get(post_id)
+    if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
+        raise NotFound("No such post.")
+    return record
+
+
+def get_post(
+    caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
+) -> Post:
+    record = _visible_record(caller, post_id, posts)
+    author = profiles.get(record.author_id)
+    if author.is_private and author.user_id != caller.user_id:
+        raise NotFound("No such post.")
+    return to_post(record, author)
+
+
+def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) -> None:
+    record = _visible_record(caller, post_id, posts)
+    if record.author_id != caller.user_id:
+        raise Forbidden("Only the author can delete a post.")
+    posts.delete(record)
+
+
+def list_user_posts(
+    caller: Caller,
+    username: str,
+    limit: int,
+    cursor: str | None,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> tuple[list[Post], str | None]:
+    author = profiles.find_by_username(username)
+    if author.is_private and author.user_id != caller.user_id:
+        raise Forbidden(f"{author.username}'s posts are private.")
+    scope = f"user-posts:{author.user_id}"
+    after = decode_cursor(cursor, scope, cursor_secret()) if cursor else None
+    records, last_key = posts.list_published_by(author.user_id, limit, after)
+    next_cursor = encode_cursor(last_key, scope, cursor_secret()) if last_key else None
+    return [to_post(record, author) for record in records], next_cursor
+
+
+def record_media_ready(key: UploadKey, processed: StoredMedia, posts: PostRepository = _posts) -> PostStatus:
+    """The media pipeline made every rendition of one item: publish the post if it was the last one."""
+    record = posts.mark_media(key.post_id, processed) or posts.get(key.post_id)
+    if record.status == PostStatus.PENDING and all(m.status == MediaStatus.READY for m in record.media.values()):
+        posts.publish(record)
+        return PostStatus.PUBLISHED
+    return record.status
+
+
+def record_media_rejected(key: UploadKey, rejected: StoredMedia, posts: PostRepository = _posts) -> PostStatus:
+    posts.mark_media(key.post_id, rejected)
+    posts.fail(key.post_id, rejected.reason_code or "rejected")
+    return PostStatus.FAILED
+
+
+def _fail_for_missing_upload(post_id: str, posts: PostRepository) -> bool:
+    record = posts.get(post_id)
+    for media in record.media.values():
+        if media.status == MediaStatus.PENDING:
+            missing = media.model_copy(
+                update={"status": MediaStatus.REJECTED, "reason": UPLOAD_MISSING_REASON, "reason_code": UPLOAD_MISSING}
+            )
+            posts.mark_media(post_id, missing)
+    return posts.fail(post_id, UPLOAD_MISSING)
+
+
+def fail_overdue_posts(now: datetime | None = None, posts: PostRepository = _posts) -> int:
+    """The sweep: posts whose upload never arrived fail with `upload_missing`; returns how many."""
+    return sum(_fail_for_missing_upload(post_id, posts) for post_id in posts.overdue(now or utc_now()))

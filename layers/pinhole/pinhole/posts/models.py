@@ -1,0 +1,133 @@
+"""The contracts of the posts context: API.md's Post, Media and Rendition, and the create request."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinhole.users.models import UserSummary
+
+CAPTION_MAX = 2200
+MEDIA_PER_POST_MAX = 10
+
+
+class PostStatus(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class MediaStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    REJECTED = "rejected"
+
+
+class Rendition(BaseModel):
+    url: str
+    width: int
+    height: int
+    content_type: str
+
+
+class Media(BaseModel):
+    media_id: str
+    type: Literal["image", "video"]
+    status: MediaStatus
+    reason: str | None = Field(default=None, description="Why the item was rejected, in words for the uploader")
+    reason_code: str | None = Field(
+        default=None,
+        description="The same, for machines: type_mismatch, "
+        "too_many_pixels, too_large, too_long, corrupt, upload_missing, ...",
+    )
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    duration_s: float | None = None
+    renditions: dict[str, Rendition] = Field(default_factory=dict)
+
+
+class Post(BaseModel):
+    post_id: str
+    author: UserSummary
+    caption: str
+    tags: list[str]
+    mentions: list[str]
+    created_at: str
+    status: PostStatus
+    media: list[Media]
+    like_count: int
+    comment_count: int
+    liked_by_me: bool
+    saved_by_me: bool
+
+
+class MediaDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: str = Field(
+        description="image/jpeg, image/png, image/webp, image/heic, image/avif, video/mp4, video/quicktime"
+    )
+    size_bytes: Annotated[int, Field(gt=0, description="The exact size of the file to upload")]
+
+
+class CreatePostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    caption: Annotated[str, Field(max_length=CAPTION_MAX)] = ""
+    media: Annotated[list[MediaDeclaration], Field(min_length=1, max_length=MEDIA_PER_POST_MAX)]
+
+
+class Upload(BaseModel):
+    """Where and how to upload one media file: an S3 pre-signed POST (send every field, then `file`)."""
+
+    media_id: str
+    url: str
+    fields: dict[str, str]
+    expires_at: str
+
+
+class CreatePostResponse(BaseModel):
+    post: Post
+    uploads: list[Upload]
+
+
+class StoredMedia(BaseModel):
+    """A media item as the posts table keeps it (rendition keys, not URLs: the CDN base can change)."""
+
+    media_id: str
+    type: Literal["image", "video"]
+    content_type: str
+    size_bytes: int
+    status: MediaStatus = MediaStatus.PENDING
+    reason: str | None = None
+    reason_code: str | None = None
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    duration_s: float | None = None
+    rendition_keys: dict[str, "StoredRendition"] = Field(default_factory=dict)
+
+
+class StoredRendition(BaseModel):
+    key: str
+    width: int
+    height: int
+    content_type: str
+
+
+class PostRecord(BaseModel):
+    post_id: str
+    author_id: str
+    caption: str
+    tags: list[str]
+    mentions: list[str]
+    created_at: datetime
+    status: PostStatus
+    media: dict[str, StoredMedia]
+    media_order: list[str]
+    like_count: int = 0
+    comment_count: int = 0
+    reason: str | None = None
+    upload_expires_at: datetime

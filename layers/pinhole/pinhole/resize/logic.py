@@ -1,0 +1,107 @@
+"""The resize use case: one uploaded original becomes renditions in the media bucket, and its post
+learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
+the uploader understands. A duplicated or late event for an item already settled does nothing."""
+
+import tempfile
+from pathlib import Path
+
+from pinhole.media.limits import MediaRejected
+from pinhole.media.models import Rendition
+from pinhole.posts import logic as posts
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import MediaStatus, PostStatus, StoredMedia, StoredRendition
+from pinhole.resize.storage import MediaStorage
+from pinhole.shared.errors import NotFound
+from pinhole.shared.observability import logger
+from pinhole.upload.keys import UploadKey, rendition_key, rendition_prefix
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
+
+_storage = MediaStorage()
+_posts = PostRepository()
+
+
+def _store(key: UploadKey, renditions: dict[str, Rendition], storage: MediaStorage) -> dict[str, StoredRendition]:
+    stored = {}
+    for name, rendition in renditions.items():
+        object_key = rendition_key(key.post_id, key.media_id, name, _EXTENSIONS[rendition.content_type])
+        storage.write_rendition(object_key, rendition.data, rendition.content_type)
+        stored[name] = StoredRendition(
+            key=object_key, width=rendition.width, height=rendition.height, content_type=rendition.content_type
+        )
+    return stored
+
+
+def _process(
+    bucket: str, key: UploadKey, version_id: str | None, media: StoredMedia, storage: MediaStorage
+) -> StoredMedia:
+    # Imported here, not at module scope: only this code path needs Pillow and ffmpeg.
+    if media.type == "image":
+        from pinhole.media.imaging import render_image
+
+        image = render_image(storage.read_original(bucket, str(key), version_id), media.content_type)
+        return media.model_copy(
+            update={
+                "status": MediaStatus.READY,
+                "width": image.width,
+                "height": image.height,
+                "blurhash": image.blurhash,
+                "rendition_keys": _store(key, image.renditions, storage),
+            }
+        )
+    from pinhole.media.video import inspect_video
+
+    with tempfile.TemporaryDirectory() as workdir:
+        path = Path(workdir) / "original"
+        storage.download_original(bucket, str(key), version_id, path)
+        video = inspect_video(path, media.content_type)
+    renditions = _store(key, video.poster, storage)
+    video_key = rendition_key(key.post_id, key.media_id, "video", _EXTENSIONS[media.content_type])
+    storage.publish_video(bucket, str(key), version_id, video_key, media.content_type)
+    renditions["video"] = StoredRendition(
+        key=video_key, width=video.width, height=video.height, content_type=media.content_type
+    )
+    return media.model_copy(
+        update={
+            "status": MediaStatus.READY,
+            "width": video.width,
+            "height": video.height,
+            "blurhash": video.blurhash,
+            "duration_s": video.duration_s,
+            "rendition_keys": renditions,
+        }
+    )
+
+
+def process_upload(
+    bucket: str,
+    object_key: str,
+    version_id: str | None = None,
+    storage: MediaStorage = _storage,
+    post_repository: PostRepository = _posts,
+) -> PostStatus | None:
+    """Returns the post's status afterwards, or None when there was nothing to do."""
+    try:
+        key = UploadKey.parse(object_key)
+        record = post_repository.get(key.post_id)
+    except NotFound:
+        logger.warning("Upload of no known post; ignored", extra={"key": object_key})
+        return None
+    media = record.media.get(key.media_id)
+    if media is None or media.status != MediaStatus.PENDING:
+        logger.info("Media already settled; duplicate event ignored", extra={"key": object_key})
+        return None
+    try:
+        processed = _process(bucket, key, version_id, media, storage)
+    except MediaRejected as rejected:
+        logger.info("Upload rejected", extra={"key": object_key, "code": rejected.code.value})
+        refused = media.model_copy(
+            update={"status": MediaStatus.REJECTED, "reason": rejected.reason, "reason_code": rejected.code.value}
+        )
+        return posts.record_media_rejected(key, refused, post_repository)
+    return posts.record_media_ready(key, processed, post_repository)
+
+
+def remove_renditions(post_id: str, storage: MediaStorage = _storage) -> int:
+    """A deleted post's renditions stop being served: gone from the bucket and from the CDN's caches."""
+    return storage.delete_renditions(rendition_prefix(post_id))

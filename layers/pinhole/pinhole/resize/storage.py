@@ -1,0 +1,71 @@
+"""The two buckets as resize sees them: originals in, renditions out. boto3 stays in this module."""
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from pinhole.shared.settings import get_settings
+
+# Renditions live under keys that are never rewritten, so any cache may keep them for good.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+_s3 = boto3.client("s3", region_name=get_settings().region)
+_cloudfront = boto3.client("cloudfront", region_name=get_settings().region)
+
+
+class MediaStorage:
+    def __init__(self, client: Any = _s3, cdn: Any = _cloudfront) -> None:
+        self._s3 = client
+        self._cdn = cdn
+
+    def read_original(self, bucket: str, key: str, version_id: str | None) -> bytes:
+        response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
+        return bytes(response["Body"].read())
+
+    def download_original(self, bucket: str, key: str, version_id: str | None, target: Path) -> None:
+        response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
+        with target.open("wb") as file:
+            shutil.copyfileobj(response["Body"], file, length=1024 * 1024)
+
+    def write_rendition(self, key: str, data: bytes, content_type: str) -> None:
+        self._s3.put_object(
+            Bucket=get_settings().media_bucket_name,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=IMMUTABLE,
+        )
+
+    def publish_video(self, bucket: str, key: str, version_id: str | None, target_key: str, content_type: str) -> None:
+        source: dict[str, str] = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+        self._s3.copy_object(
+            CopySource=source,
+            Bucket=get_settings().media_bucket_name,
+            Key=target_key,
+            ContentType=content_type,
+            CacheControl=IMMUTABLE,
+            MetadataDirective="REPLACE",
+        )
+
+    def delete_renditions(self, prefix: str) -> int:
+        """Deletes every rendition under the prefix and has the CDN forget them; how many were deleted."""
+        bucket = get_settings().media_bucket_name
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+        if deleted:
+            # Rendition keys are cached for a year at the edge: without this they would stay reachable.
+            self._cdn.create_invalidation(
+                DistributionId=get_settings().media_distribution_id,
+                InvalidationBatch={
+                    "Paths": {"Quantity": 1, "Items": [f"/{prefix}*"]},
+                    "CallerReference": str(uuid.uuid4()),
+                },
+            )
+        return deleted

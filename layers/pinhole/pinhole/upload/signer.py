@@ -1,0 +1,40 @@
+"""Pre-signed POSTs: the client uploads straight to the uploads bucket, under a key the server chose,
+with the content type and size range fixed by the signed policy (S3 refuses anything else)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from pinhole.shared.clock import utc_now
+from pinhole.shared.settings import get_settings
+
+UPLOAD_WINDOW = timedelta(minutes=15)
+
+# SigV4 explicitly: boto3 would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
+_s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class UploadSigner:
+    def __init__(self, client: Any = _s3) -> None:
+        self._s3 = client
+
+    def sign(self, key: str, content_type: str, max_bytes: int) -> SignedUpload:
+        expires_at = utc_now() + UPLOAD_WINDOW
+        signed = self._s3.generate_presigned_post(
+            Bucket=get_settings().uploads_bucket_name,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=int(UPLOAD_WINDOW.total_seconds()),
+        )
+        return SignedUpload(url=signed["url"], fields=dict(signed["fields"]), expires_at=expires_at)
