@@ -46,6 +46,7 @@ run: $(TEMPLATES)
 
 test: $(TEMPLATES)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

@@ -125,6 +125,9 @@ def build_event(
     return event
 
 
+BODYLESS_STATUSES = frozenset({204, 304})
+
+
 def build_response(result: Any, extra_headers: dict[str, str]) -> Response:
     """Map a payload-v2 Lambda result to HTTP, inferring the format like API Gateway does."""
     if not (isinstance(result, dict) and "statusCode" in result):
@@ -152,6 +155,8 @@ def build_response(result: Any, extra_headers: dict[str, str]) -> Response:
     headers = result.get("headers") or {}
     if not isinstance(headers, dict):
         raise BadHandlerResponse("headers must be an object")
+    if status in BODYLESS_STATUSES:
+        content = b""  # HTTP forbids a body here; API Gateway drops it too
     response = Response(content, status_code=status)
     response.headers.update(extra_headers)
     for name, value in headers.items():

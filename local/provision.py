@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,8 @@ class Provisioner:
         self.s3 = session.client("s3", endpoint_url=moto_url)
         self.sqs = session.client("sqs", endpoint_url=moto_url)
         self.cognito = session.client("cognito-idp", endpoint_url=moto_url)
+        self.secrets = session.client("secretsmanager", endpoint_url=moto_url)
+        self.cloudfront = session.client("cloudfront", endpoint_url=moto_url)
         self.out = LocalResources()
 
     def run(self) -> LocalResources:
@@ -112,6 +115,8 @@ class Provisioner:
             self._user_pool_client(resource)
         for resource in self.assembly.resources("AWS::S3::Bucket"):
             self._bucket(resource)
+        for resource in self.assembly.resources("AWS::CloudFront::Distribution"):
+            self._distribution(resource)
         queues = list(self.assembly.resources("AWS::SQS::Queue"))
         # Dead-letter queues first: a redrive policy names its DLQ's ARN.
         for resource in sorted(queues, key=lambda r: "RedrivePolicy" in r.properties):
@@ -119,6 +124,8 @@ class Provisioner:
         for resource in self.assembly.resources():
             if resource.type in TABLE_TYPES:
                 self._table(resource)
+        for resource in self.assembly.resources("AWS::SecretsManager::Secret"):
+            self._secret(resource)
         self.out.media_bucket = self._media_bucket()
         return self.out
 
@@ -128,9 +135,7 @@ class Provisioner:
                 name = resource.properties.get("FunctionName") or _local_name(resource, 64)
                 self.assembly.set_physical(resource, name, Arn=_arn("lambda", f"function:{name}"))
             elif resource.type == "AWS::CloudFront::Distribution":
-                self.assembly.set_physical(
-                    resource, resource.logical_id, DomainName=CLOUDFRONT_DOMAIN, Id=resource.logical_id
-                )
+                continue  # _distribution, once buckets exist
             elif resource.type == "AWS::ApiGatewayV2::Api":
                 api_id = resource.logical_id.lower()[:10]
                 self.assembly.set_physical(
@@ -140,6 +145,28 @@ class Provisioner:
                 # Wiring resources (roles, routes, stages...) only need a stable, unique name.
                 name = _local_name(resource, 128)
                 self.assembly.set_physical(resource, name, any_attribute=True, Arn=_arn("local", name))
+
+    def _distribution(self, resource: Resource) -> None:
+        """A stand-in distribution in moto, so that handlers' CreateInvalidation calls succeed; the media
+        endpoint is what actually serves (and it caches nothing, so there is nothing to invalidate)."""
+        origin_bucket = _local_name(resource, 63, lower=True)
+        self.s3.create_bucket(Bucket=origin_bucket)  # moto insists the origin is a bucket it knows
+        origin = {
+            "Id": "media",
+            "DomainName": f"{origin_bucket}.s3.amazonaws.com",
+            "S3OriginConfig": {"OriginAccessIdentity": ""},
+        }
+        created = self.cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": f"{resource.stack.name}-{resource.logical_id}",
+                "Comment": resource.logical_id,
+                "Enabled": True,
+                "Origins": {"Quantity": 1, "Items": [origin]},
+                "DefaultCacheBehavior": {"TargetOriginId": "media", "ViewerProtocolPolicy": "redirect-to-https"},
+            }
+        )
+        distribution_id = str(created["Distribution"]["Id"])
+        self.assembly.set_physical(resource, distribution_id, DomainName=CLOUDFRONT_DOMAIN, Id=distribution_id)
 
     def _user_pool(self, resource: Resource) -> None:
         props = self.assembly.resolve(resource.stack, resource.properties)
@@ -193,6 +220,14 @@ class Provisioner:
         arn = _arn("sqs", name)
         self.assembly.set_physical(resource, url, Arn=arn, QueueName=name, QueueUrl=url)
         self.out.queues[arn] = url
+
+    def _secret(self, resource: Resource) -> None:
+        """A secret with its value generated here, as GenerateSecretString has CloudFormation do."""
+        props = self.assembly.resolve(resource.stack, resource.properties)
+        name = props.get("Name") or _local_name(resource, 256)
+        value = props.get("SecretString") or secrets.token_urlsafe(48)
+        arn = self.secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        self.assembly.set_physical(resource, arn, Id=arn, Arn=arn)
 
     def _table(self, resource: Resource) -> None:
         props = self.assembly.resolve(resource.stack, resource.properties)

@@ -29,6 +29,7 @@ class FunctionEnvironment:
     uploads_bucket_name: str
     media_bucket_name: str
     media_base_url: str
+    media_distribution_id: str
     cursor_secret_arn: str
 
     def for_service(self, service_name: str) -> dict[str, str]:
@@ -40,6 +41,7 @@ class FunctionEnvironment:
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,
+            constants.ENV_MEDIA_DISTRIBUTION_ID: self.media_distribution_id,
             constants.ENV_CURSOR_SECRET_ARN: self.cursor_secret_arn,
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,

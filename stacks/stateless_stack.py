@@ -67,6 +67,7 @@ class StatelessStack(Stack):
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
+                media_distribution_id=self.media.distribution.distribution_id,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
             ),
         )
@@ -114,6 +115,7 @@ class StatelessStack(Stack):
             media_bucket=storage.media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            distribution=self.media.distribution,
         )
         self.http_api = http_api
         self.websocket_api = websocket_api

@@ -9,7 +9,9 @@ from local.lambda_runner import LambdaRunner, LocalFunction
 from local.provision import LocalResources
 from local.pumps.base import Pump
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
+from local.pumps.filters import patterns_of
 from local.pumps.s3_notifications import NotificationTarget, S3NotificationPump
+from local.pumps.schedule import SchedulePump, rate_seconds
 from local.pumps.sqs import SqsPump
 from local.pumps.ttl_sweeper import TtlSweeper
 from local.s3_front import PostedObjects
@@ -23,7 +25,7 @@ class EventSource:
     """One event source → function wiring of the template (for pumps and the wiring test)."""
 
     def __init__(self, kind: str, source: str, function: LocalFunction, properties: dict[str, Any]) -> None:
-        self.kind = kind  # dynamodb | sqs | s3
+        self.kind = kind  # dynamodb | sqs | s3 | schedule
         self.source = source  # stream ARN, queue ARN or bucket name
         self.function = function
         self.properties = properties
@@ -51,6 +53,15 @@ def event_sources_from(assembly: CloudAssembly, runner: LambdaRunner) -> list[Ev
             log.warning("event source %s is not supported locally", arn)
             continue
         sources.append(EventSource(kind, arn, _function_named(runner, str(props["FunctionName"])), props))
+    for rule in assembly.resources("AWS::Events::Rule"):
+        props = assembly.resolve(rule.stack, rule.properties)
+        if "ScheduleExpression" not in props or props.get("State", "ENABLED") != "ENABLED":
+            continue
+        for target in props.get("Targets", []):
+            arn = str(target["Arn"])
+            if ":function:" in arn:
+                rule_arn = str(assembly.physical_of(rule).attributes.get("Arn", rule.logical_id))
+                sources.append(EventSource("schedule", rule_arn, _function_named(runner, arn), props))
     for resource in assembly.resources():
         for bucket, configuration in _bucket_notifications(assembly, resource):
             for config in configuration.get("LambdaFunctionConfigurations", []):
@@ -72,6 +83,26 @@ def _bucket_notifications(assembly: CloudAssembly, resource: Resource) -> list[t
         ]
         return [(assembly.physical_of(resource).ref, {"LambdaFunctionConfigurations": lambda_configs})]
     return []
+
+
+def _queue_notification_targets(
+    assembly: CloudAssembly, resources: LocalResources
+) -> list[tuple[str, NotificationTarget]]:
+    """S3 → SQS notifications of the template: the pump forwards each event, in the shape S3 sends,
+    to the template's queue, whose own event source mapping then runs as on AWS."""
+    targets = []
+    for resource in assembly.resources():
+        for bucket, configuration in _bucket_notifications(assembly, resource):
+            for config in configuration.get("QueueConfigurations", []):
+                target = NotificationTarget(
+                    function=None,
+                    events=tuple(config.get("Events", [])),
+                    prefix=_filter(config, "prefix"),
+                    suffix=_filter(config, "suffix"),
+                    queue_url=resources.queues[str(config["QueueArn"])],
+                )
+                targets.append((bucket, target))
+    return targets
 
 
 def _filter(config: dict[str, Any], name: str) -> str:
@@ -104,9 +135,16 @@ def pumps_from(
                 bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
                 report_failures=report,
                 on_failure_queue_url=resources.queues.get(on_failure) if on_failure else None,
+                filters=tuple(patterns_of(props.get("FilterCriteria"))),
             )
             streams = session.client("dynamodbstreams", endpoint_url=moto_url)
             pumps.append(DynamoStreamPump(source.function, runner, streams, sqs, config))
+        elif source.kind == "schedule":
+            every = rate_seconds(str(props["ScheduleExpression"]))
+            if every is None:
+                log.warning("schedule %s is not emulated locally", props["ScheduleExpression"])
+                continue
+            pumps.append(SchedulePump(source.function, runner, source.source, every))
         elif source.kind == "sqs":
             queue_url = resources.queues[source.source]
             pumps.append(
@@ -121,6 +159,8 @@ def pumps_from(
                     suffix=_filter(props, "suffix"),
                 )
             )
+    for bucket, target in _queue_notification_targets(assembly, resources):
+        s3_targets.setdefault(bucket, []).append(target)
     s3 = session.client("s3", endpoint_url=moto_url)
     for bucket, targets in s3_targets.items():
         queue_url = sqs.create_queue(QueueName=f"local-s3-notifications-{bucket}"[:80])["QueueUrl"]

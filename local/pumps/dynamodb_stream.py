@@ -13,6 +13,7 @@ from typing import Any
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import invoke_batch
+from local.pumps.filters import wanted
 from local.template import REGION
 
 log = logging.getLogger("local.pumps")
@@ -27,6 +28,7 @@ class StreamMappingConfig:
     bisect_on_error: bool = False
     report_failures: bool = False
     on_failure_queue_url: str | None = None
+    filters: tuple[dict[str, Any], ...] = ()
 
 
 def jsonable(value: Any) -> Any:
@@ -70,6 +72,7 @@ class DynamoStreamPump(Pump):
             page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
             self._iterators[shard_id] = page.get("NextShardIterator")
             records = [self._record(raw) for raw in page.get("Records", [])]
+            records = [record for record in records if wanted(record, list(self.config.filters))]
             for start in range(0, len(records), self.config.batch_size):
                 self._deliver(shard_id, records[start : start + self.config.batch_size])
             handled += len(records)

@@ -22,10 +22,13 @@ log = logging.getLogger("local.pumps")
 
 @dataclass(frozen=True)
 class NotificationTarget:
-    function: LocalFunction
+    """A function S3 invokes, or a queue S3 sends the event to (exactly one of the two)."""
+
+    function: LocalFunction | None
     events: tuple[str, ...]  # "s3:ObjectCreated:*"
     prefix: str = ""
     suffix: str = ""
+    queue_url: str | None = None
 
     def wants(self, event_name: str, key: str) -> bool:
         event = f"s3:{event_name}"
@@ -105,7 +108,14 @@ class S3NotificationPump(Pump):
                 record["eventName"] = "ObjectCreated:Post"
             for target in self.targets:
                 if target.wants(record["eventName"], key):
-                    try:
-                        self.runner.invoke(target.function, {"Records": [record]})
-                    except Exception:
-                        log.exception("%s failed on s3://%s/%s", target.function.name, self.bucket, key)
+                    self._deliver(target, record, key)
+
+    def _deliver(self, target: NotificationTarget, record: dict[str, Any], key: str) -> None:
+        if target.queue_url:
+            self.sqs.send_message(QueueUrl=target.queue_url, MessageBody=json.dumps({"Records": [record]}))
+            return
+        assert target.function is not None
+        try:
+            self.runner.invoke(target.function, {"Records": [record]})
+        except Exception:
+            log.exception("%s failed on s3://%s/%s", target.function.name, self.bucket, key)

@@ -1,10 +1,15 @@
 """resize: turns each uploaded original into renditions in the media bucket, then records the outcome
 on its post (publishing it when it was the last media item). Fed by the upload-events queue, so a
-failing batch is retried and then parked in the dead-letter queue, which raises an alarm."""
+failing batch is retried and then parked in the dead-letter queue, which raises an alarm.
 
-from aws_cdk import Duration
+Its `cleanup` function follows the posts table's stream: a deleted post's renditions are deleted and
+purged from CloudFront, so they stop being served."""
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -21,6 +26,9 @@ from stacks.stateless.grants import grant_objects, grant_table_read_write
 RESIZE_MEMORY_MB = 2048
 BATCH_SIZE = 4
 OLDEST_UPLOAD_ALARM_AGE = Duration.minutes(5)
+CLEANUP_BATCH_SIZE = 25
+CLEANUP_RETRIES = 5
+CLEANUP_ITERATOR_AGE_ALARM = Duration.minutes(10)
 
 
 class Resize(Construct):
@@ -37,6 +45,7 @@ class Resize(Construct):
         media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
+        distribution: cloudfront.IDistribution,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(
@@ -55,6 +64,7 @@ class Resize(Construct):
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
+        self._cleanup(factory, posts_table, media_bucket, distribution)
         cloudwatch.Alarm(
             self,
             "DeadLettersAlarm",
@@ -82,5 +92,79 @@ class Resize(Construct):
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    def _cleanup(
+        self,
+        factory: FunctionFactory,
+        posts_table: dynamodb.ITableV2,
+        media_bucket: s3.IBucket,
+        distribution: cloudfront.IDistribution,
+    ) -> None:
+        scope = Construct(self, "Cleanup")
+        self.cleanup = factory.create(
+            scope,
+            context=constants.RESIZE,
+            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
+            handler="handler.cleanup",
+        )
+        grant_objects(self.cleanup, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
+        self.cleanup.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[media_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
+            )
+        )
+        self.cleanup.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudfront:CreateInvalidation"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="cloudfront",
+                        region="",
+                        resource="distribution",
+                        resource_name=distribution.distribution_id,
+                    )
+                ],
+            )
+        )
+        self.cleanup_failures = sqs.Queue(
+            scope,
+            "FailedRecords",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.cleanup.add_event_source(
+            event_sources.DynamoEventSource(
+                posts_table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=CLEANUP_BATCH_SIZE,
+                bisect_batch_on_error=True,
+                retry_attempts=CLEANUP_RETRIES,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(self.cleanup_failures),
+                filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("REMOVE")})],
+            )
+        )
+        cloudwatch.Alarm(
+            scope,
+            "FailedRecordsAlarm",
+            alarm_description="Renditions of deleted posts could not be removed: see the cleanup failures queue",
+            metric=self.cleanup_failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        cloudwatch.Alarm(
+            scope,
+            "IteratorAgeAlarm",
+            alarm_description="Cleanup falls behind the posts table's stream",
+            metric=self.cleanup.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+            threshold=CLEANUP_ITERATOR_AGE_ALARM.to_milliseconds(),
+            evaluation_periods=3,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

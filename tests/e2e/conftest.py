@@ -25,8 +25,12 @@ SHUTDOWN_TIMEOUT_S = 10
 class RunningLocalCloud:
     process: subprocess.Popen[str]
     outputs_path: Path
+    log_path: Path
     outputs: dict[str, str] = field(default_factory=dict)
     http: httpx.Client | None = None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> tuple[int, str]:
         """SIGINT (Ctrl-C), then the exit code and everything it printed."""
@@ -34,35 +38,47 @@ class RunningLocalCloud:
             self.http.close()
         self.process.send_signal(signal.SIGINT)
         try:
-            output, _ = self.process.communicate(timeout=SHUTDOWN_TIMEOUT_S)
+            self.process.wait(timeout=SHUTDOWN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
-            raise AssertionError(f"local cloud ignored SIGINT for {SHUTDOWN_TIMEOUT_S} s:\n{output}") from None
-        return self.process.returncode, output
+            self.process.wait()
+            raise AssertionError(f"local cloud ignored SIGINT for {SHUTDOWN_TIMEOUT_S} s:\n{self.output()}") from None
+        return self.process.returncode, self.output()
 
 
 def start_local_cloud(workdir: Path, port: int = 0, cdk_out: Path = CDK_OUT) -> RunningLocalCloud:
     """Start `python -m local` and wait until it has written its outputs (it does so only when ready)."""
     if not (cdk_out / "manifest.json").is_file():
         pytest.skip(f"{cdk_out} has no manifest.json: synthesize with `CDK_OUTDIR=cdk.out .venv/bin/python app.py`")
-    outputs_path = workdir / "outputs.json"
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "local", "--port", str(port), "--outputs", str(outputs_path), "--cdk-out", str(cdk_out)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
+    # Its output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local",
+                "--port",
+                str(port),
+                "--outputs",
+                str(outputs_path),
+                "--cdk-out",
+                str(cdk_out),
+            ],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not outputs_path.is_file():
         if process.poll() is not None:
-            raise AssertionError(f"local cloud exited with {process.returncode}:\n{process.stdout.read()}")
+            raise AssertionError(f"local cloud exited with {process.returncode}:\n{log_path.read_text()}")
         if time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(f"local cloud not ready within {STARTUP_TIMEOUT_S} s:\n{process.stdout.read()}")
+            raise AssertionError(f"local cloud not ready within {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}")
         time.sleep(0.05)
-    running = RunningLocalCloud(process=process, outputs_path=outputs_path)
+    running = RunningLocalCloud(process=process, outputs_path=outputs_path, log_path=log_path)
     running.outputs = json.loads(outputs_path.read_text())
     running.http = httpx.Client(base_url=running.outputs["HttpApiUrl"], timeout=30)
     return running

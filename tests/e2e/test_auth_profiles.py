@@ -9,7 +9,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-Horse-9"  # noqa: S105 - test accounts only
+PASSWORD = "Correct-Horse-9"
 
 
 def new_username() -> str:
@@ -17,8 +17,9 @@ def new_username() -> str:
 
 
 def sign_up(http: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
-    return http.post("/auth/signup", json={"username": username, "email": f"{username}@example.com",
-                                           "password": password})
+    return http.post(
+        "/auth/signup", json={"username": username, "email": f"{username}@example.com", "password": password}
+    )
 
 
 def log_in(http: httpx.Client, username: str, password: str = PASSWORD) -> dict[str, Any]:
@@ -70,8 +71,9 @@ def test_taken_username_gives_409_and_the_first_account_still_works(local_cloud:
     http, username = local_cloud.http, new_username()
     sign_up(http, username)
 
-    again = http.post("/auth/signup", json={"username": username, "email": "other@example.com",
-                                            "password": "Another-Pass-1"})
+    again = http.post(
+        "/auth/signup", json={"username": username, "email": "other@example.com", "password": "Another-Pass-1"}
+    )
 
     assert_envelope(again, 409, "username_taken")
     assert log_in(http, username)["access_token"]
@@ -95,8 +97,11 @@ def test_weak_password_gives_422_and_creates_nothing(local_cloud: Any) -> None:
 )
 def test_invalid_sign_up_gives_422_envelope(local_cloud: Any, payload: Any) -> None:
     http = local_cloud.http
-    kwargs = {"content": payload, "headers": {"content-type": "application/json"}} if isinstance(payload, str) \
+    kwargs = (
+        {"content": payload, "headers": {"content-type": "application/json"}}
+        if isinstance(payload, str)
         else {"json": payload}
+    )
 
     assert_envelope(http.post("/auth/signup", **kwargs), 422, "validation_error")
 
@@ -153,6 +158,13 @@ def test_openapi_document_describes_every_template_route(local_cloud: Any) -> No
     docs = local_cloud.http.get("/docs")
 
     described = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
-    assert {"POST /auth/signup", "POST /auth/login", "POST /auth/refresh", "GET /me", "PATCH /me",
-            "GET /users/{username}", "GET /health"} <= described
+    assert {
+        "POST /auth/signup",
+        "POST /auth/login",
+        "POST /auth/refresh",
+        "GET /me",
+        "PATCH /me",
+        "GET /users/{username}",
+        "GET /health",
+    } <= described
     assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text

@@ -145,7 +145,7 @@ def test_taken_port_is_a_one_line_error_with_exit_code_2(local_cloud, tmp_path):
     import sys
 
     port = local_cloud.outputs["HttpApiUrl"].rsplit(":", 1)[1].strip("/")
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "local", "--port", port, "--outputs", str(tmp_path / "o.json")],
         capture_output=True,
         text=True,

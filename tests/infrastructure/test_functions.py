@@ -15,6 +15,7 @@ EXPECTED_FUNCTIONS = {
     "upload": ("handler.handler", "functions/upload"),
     "upload.sweep": ("handler.sweep", "functions/upload"),
     "resize": ("handler.handler", "functions/resize"),
+    "resize.cleanup": ("handler.cleanup", "functions/resize"),
 }
 API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload"}
 API_GATEWAY_TIMEOUT_S = 29
@@ -27,6 +28,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,
+    constants.ENV_MEDIA_DISTRIBUTION_ID,
     constants.ENV_CURSOR_SECRET_ARN,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,

@@ -6,7 +6,7 @@ import pytest
 from functions.auth import handler as auth
 from tests.support.events import FakeLambdaContext, http_event, response_json
 
-PASSWORD = "Correct-Horse-9"  # noqa: S105 - a test account's password
+PASSWORD = "Correct-Horse-9"
 
 
 def call(path: str, body: Any) -> tuple[int, Any]:
@@ -113,7 +113,7 @@ def test_login_returns_bearer_tokens(aws: dict[str, str]) -> None:
     status, body = call("/auth/login", {"username": "Alice", "password": PASSWORD})
 
     assert status == 200
-    assert body["token_type"] == "Bearer"  # noqa: S105
+    assert body["token_type"] == "Bearer"
     assert body["expires_in"] > 0
     assert all(body[key].count(".") == 2 for key in ("access_token", "id_token"))
     assert body["refresh_token"]

@@ -20,8 +20,13 @@ def test_openapi_document_merges_every_handlers_routes() -> None:
     assert document["openapi"].startswith("3.1")
     operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert {
-        ("POST", "/auth/signup"), ("POST", "/auth/login"), ("POST", "/auth/refresh"),
-        ("GET", "/me"), ("PATCH", "/me"), ("GET", "/users/{username}"), ("GET", "/health"),
+        ("POST", "/auth/signup"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/refresh"),
+        ("GET", "/me"),
+        ("PATCH", "/me"),
+        ("GET", "/users/{username}"),
+        ("GET", "/health"),
     } <= operations
     assert document["paths"]["/me"]["get"]["security"] == [{"bearerAuth": []}]
     assert "security" not in document["paths"]["/auth/login"]["post"]

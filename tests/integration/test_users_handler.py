@@ -40,8 +40,13 @@ def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     "patch",
-    [{"bio": "x" * 151}, {"follower_count": 10**6}, {"email": "evil@example.com"}, {"is_private": "yes"},
-     {"username": "root"}],
+    [
+        {"bio": "x" * 151},
+        {"follower_count": 10**6},
+        {"email": "evil@example.com"},
+        {"is_private": "yes"},
+        {"username": "root"},
+    ],
     ids=["bio-too-long", "counter", "email", "not-bool", "username"],
 )
 def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
@@ -56,8 +61,9 @@ def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
 
 
 def test_get_user_by_username_any_case_hides_email(alice: dict[str, str]) -> None:
-    status, body = call("GET", "/users/Alice", alice, route_key="GET /users/{username}",
-                        path_parameters={"username": "Alice"})
+    status, body = call(
+        "GET", "/users/Alice", alice, route_key="GET /users/{username}", path_parameters={"username": "Alice"}
+    )
 
     assert status == 200
     assert body["username"] == "alice"
@@ -65,8 +71,9 @@ def test_get_user_by_username_any_case_hides_email(alice: dict[str, str]) -> Non
 
 
 def test_get_unknown_user_returns_404_envelope(alice: dict[str, str]) -> None:
-    status, body = call("GET", "/users/nobody", alice, route_key="GET /users/{username}",
-                        path_parameters={"username": "nobody"})
+    status, body = call(
+        "GET", "/users/nobody", alice, route_key="GET /users/{username}", path_parameters={"username": "nobody"}
+    )
 
     assert status == 404
     assert body["error"]["code"] == "not_found"

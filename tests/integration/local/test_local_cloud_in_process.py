@@ -14,7 +14,7 @@ from tests.integration.local.conftest import wait_for
 # One worker runs these back to back: the cloud lives in this process, and moto's backends (and
 # os.environ) are process-wide, so no other test may run while it is up.
 pytestmark = pytest.mark.xdist_group("local_cloud_in_process")
-PASSWORD = "correct-horse-1"  # noqa: S105 - a test account in moto
+PASSWORD = "correct-horse-1"
 
 
 def module_of(cloud, logical_id):

@@ -92,6 +92,10 @@ def expected_event_sources(resources: dict[str, dict[str, Any]]) -> list[tuple[s
             for config in body["Properties"]["NotificationConfiguration"].get("LambdaFunctionConfigurations", []):
                 (function,) = referenced_functions(config["LambdaFunctionArn"], resources)
                 sources.append(("s3", function))
+        elif body["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in body["Properties"]:
+            for target in body["Properties"].get("Targets", []):
+                (function,) = referenced_functions(target["Arn"], resources)
+                sources.append(("schedule", function))
     return sorted(sources)
 
 
@@ -163,7 +167,7 @@ def test_every_event_source_is_pumped_to_the_named_function_and_nothing_else(sta
     cdk_out, cloud = started
     expected = expected_event_sources(raw_resources(cdk_out))
     served = sorted(
-        ("s3" if source.kind == "s3" else "mapping", source.function.logical_id)
+        (source.kind if source.kind in ("s3", "schedule") else "mapping", source.function.logical_id)
         for source in event_sources_from(cloud.assembly, cloud.runner)
     )
     assert served == expected
