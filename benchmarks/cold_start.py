@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = 15
 
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
-HANDLERS = {context: f"import functions.{context}.handler" for context in ("auth", "users", "meta")}
+API_CONTEXTS = ("auth", "users", "meta", "upload")
+HANDLERS = {context: f"import functions.{context}.handler" for context in (*API_CONTEXTS, "resize")}
 
 PROBE = """
 import sys, time
@@ -25,14 +26,15 @@ print(elapsed, ",".join(heavy))
 
 
 def _environment() -> dict[str, str]:
+    from pinhole.shared.settings import Settings
+
+    settings = {field.alias: f"bench-{name}" for name, field in Settings.model_fields.items() if field.alias}
     return {
         **os.environ,
+        **settings,
         "PYTHONPATH": f"{ROOT / 'layers' / 'pinhole'}:{ROOT}",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "USERS_TABLE_NAME": "bench-users",
-        "USER_POOL_ID": "us-east-1_bench",
-        "USER_POOL_CLIENT_ID": "bench",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "Pinhole",

@@ -2,6 +2,11 @@
 
 Handlers are invoked in a thread pool: a handler that calls back into the gateway (or another
 local endpoint) must not block the event loop that serves that call.
+
+Like Lambda, an execution environment serves one invocation at a time: concurrent invocations of
+a function get environments of their own (the handler module imported once more, a cold start).
+Handler modules hold per-request state at module level (Powertools' resolver keeps the current
+event), so sharing one module between concurrent requests would mix up their callers.
 """
 
 from __future__ import annotations
@@ -71,16 +76,39 @@ class LocalFunction:
     timeout_s: float
     memory_mb: int
     module_file: Path
-    _handler: Callable[[Any, Any], Any] | None = None
+    _idle: list[Callable[[Any, Any], Any]] = field(default_factory=list)
+    _environments: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def logical_id(self) -> str:
         return self.resource.logical_id
 
+    @property
+    def environments(self) -> int:
+        """How many execution environments (imported copies of the handler module) exist."""
+        return self._environments
+
     def handler(self) -> Callable[[Any, Any], Any]:
-        if self._handler is None:
-            self._handler = _load_handler(self)
-        return self._handler
+        """The handler of the first environment, created at startup so a broken module fails fast."""
+        with self.execution_environment() as handler:
+            return handler
+
+    @contextmanager
+    def execution_environment(self) -> Iterator[Callable[[Any, Any], Any]]:
+        """An environment to itself for one invocation: an idle one, or a new one (a cold start)."""
+        with self._lock:
+            handler = self._idle.pop() if self._idle else None
+            if handler is None:
+                self._environments += 1
+                instance = self._environments
+        if handler is None:
+            handler = _load_handler(self, instance)
+        try:
+            yield handler
+        finally:
+            with self._lock:
+                self._idle.append(handler)
 
     def new_context(self) -> LambdaContext:
         return LambdaContext(
@@ -161,15 +189,16 @@ def function_environment(function: LocalFunction) -> Iterator[None]:
                     os.environ[key] = value
 
 
-def _load_handler(function: LocalFunction) -> Callable[[Any, Any], Any]:
-    """Import the handler module from its staged asset, under a name unique to this function.
+def _load_handler(function: LocalFunction, instance: int = 1) -> Callable[[Any, Any], Any]:
+    """Import the handler module from its staged asset, under a name unique to this function and
+    execution environment.
 
-    The asset directory becomes a synthetic package, so modules of two functions never collide in
-    sys.modules and relative imports inside an asset keep working.
+    The asset directory becomes a synthetic package, so modules of two functions (or two
+    environments of one) never collide in sys.modules and relative imports inside an asset keep working.
     """
     if not function.module_file.is_file():
         raise TemplateError(f"{function.logical_id}: handler module {function.module_file} does not exist")
-    package = f"_lambda_{function.logical_id}"
+    package = f"_lambda_{function.logical_id}" if instance == 1 else f"_lambda_{function.logical_id}_{instance}"
     if package not in sys.modules:
         module = types.ModuleType(package)
         module.__path__ = [str(function.asset_dir)]
@@ -217,7 +246,8 @@ class LambdaRunner:
                 )
 
     def _call(self, function: LocalFunction, event: Any) -> Any:
-        return function.handler()(event, function.new_context())
+        with function.execution_environment() as handler:
+            return handler(event, function.new_context())
 
     def invoke(self, function: LocalFunction, event: Any) -> Any:
         """Blocking invoke (for pumps, which run in their own threads)."""

@@ -26,6 +26,7 @@ class FunctionEnvironment:
     user_pool_id: str
     user_pool_client_id: str
     posts_table_name: str
+    graph_table_name: str
     uploads_bucket_name: str
     media_bucket_name: str
     media_base_url: str
@@ -38,6 +39,7 @@ class FunctionEnvironment:
             constants.ENV_USER_POOL_ID: self.user_pool_id,
             constants.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
             constants.ENV_POSTS_TABLE_NAME: self.posts_table_name,
+            constants.ENV_GRAPH_TABLE_NAME: self.graph_table_name,
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,

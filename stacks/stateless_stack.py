@@ -64,6 +64,7 @@ class StatelessStack(Stack):
                 user_pool_id=user_pool.user_pool_id,
                 user_pool_client_id=user_pool_client.user_pool_client_id,
                 posts_table_name=posts_table.table_name,
+                graph_table_name=stateful.graph.table.table_name,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
@@ -90,7 +91,13 @@ class StatelessStack(Stack):
             user_pool=user_pool,
         )
         self.users = UsersApi(
-            self, constants.USERS_API_CONSTRUCT_ID, factory=factory, http_api=http_api, users_table=users_table
+            self,
+            constants.USERS_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            users_table=users_table,
+            graph_table=stateful.graph.table,
+            cursor_secret=stateful.secrets.cursor_secret,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
         self.messaging = Messaging(self, constants.MESSAGING_CONSTRUCT_ID, factory=factory, websocket_api=websocket_api)
@@ -102,6 +109,7 @@ class StatelessStack(Stack):
             users_table=users_table,
             posts_table=posts_table,
             uploads_bucket=storage.uploads_bucket,
+            graph_table=stateful.graph.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         self.resize = Resize(

@@ -1,16 +1,21 @@
-"""Lambda entry point of the users context: the caller's own profile and other users' profiles."""
+"""Lambda entry point of the users context: profiles, and the social graph between them (follows,
+follow requests, follower and following lists)."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller
+from pinhole.graph import logic as graph
+from pinhole.graph.models import FollowRequestDecision, FollowResult
+from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, tracer
 from pinhole.users import logic
-from pinhole.users.models import Me, ProfileUpdate, User, Username
+from pinhole.users.models import Me, ProfileUpdate, User, Username, UserSummary
+
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
@@ -31,8 +36,61 @@ def update_me(update: Annotated[ProfileUpdate, Body()]) -> Me:
 @app.get("/users/<username>", summary="A user's public profile", tags=["users"], security=BEARER_AUTH)
 @tracer.capture_method
 def get_user(username: Annotated[Username, Path()]) -> User:
-    current_caller(app)
-    return logic.get_user(username)
+    return logic.get_user(current_caller(app), username)
+
+
+@app.post(
+    "/users/<username>/follow",
+    summary="Follow, or ask to follow a private account",
+    tags=["graph"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def follow(username: Annotated[Username, Path()]) -> FollowResult:
+    return graph.follow(current_caller(app), username)
+
+
+@app.delete(
+    "/users/<username>/follow", summary="Unfollow, or withdraw a follow request", tags=["graph"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def unfollow(username: Annotated[Username, Path()]) -> Response[None]:
+    graph.unfollow(current_caller(app), username)
+    return no_content()
+
+
+@app.get(
+    "/users/<username>/followers", summary="Who follows a user, newest first", tags=["graph"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def followers(username: Annotated[Username, Path()], limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummary]:
+    items, next_cursor = graph.followers(current_caller(app), username, limit, cursor)
+    return Page[UserSummary](items=items, next_cursor=next_cursor)
+
+
+@app.get("/users/<username>/following", summary="Whom a user follows", tags=["graph"], security=BEARER_AUTH)
+@tracer.capture_method
+def following(username: Annotated[Username, Path()], limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummary]:
+    items, next_cursor = graph.following(current_caller(app), username, limit, cursor)
+    return Page[UserSummary](items=items, next_cursor=next_cursor)
+
+
+@app.get("/me/follow-requests", summary="Who asked to follow you", tags=["graph"], security=BEARER_AUTH)
+@tracer.capture_method
+def follow_requests(limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummary]:
+    items, next_cursor = graph.follow_requests(current_caller(app), limit, cursor)
+    return Page[UserSummary](items=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/me/follow-requests/<username>", summary="Approve or deny a follow request", tags=["graph"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def decide_request(
+    username: Annotated[Username, Path()], decision: Annotated[FollowRequestDecision, Body()]
+) -> Response[None]:
+    graph.decide_request(current_caller(app), username, decision.approve)
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -42,6 +42,11 @@ def grant_table_read_write(
         )
 
 
+def grant_table_read(function: lambda_.Function, table: dynamodb.ITableV2) -> None:
+    """Item reads and queries on the table itself, no writes."""
+    function.add_to_role_policy(iam.PolicyStatement(actions=list(TABLE_READ_ACTIONS), resources=[table.table_arn]))
+
+
 def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: str, actions: Sequence[str]) -> None:
     """Exactly these object actions on keys matching the pattern (CDK's grant_read/grant_put add
     wildcard actions such as s3:GetObject*, s3:List* and s3:Abort*)."""

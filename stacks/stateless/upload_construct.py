@@ -13,7 +13,7 @@ from constructs import Construct
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway
-from stacks.stateless.grants import grant_objects, grant_table_read_write
+from stacks.stateless.grants import grant_objects, grant_table_read, grant_table_read_write
 
 ROUTES = (
     (apigwv2.HttpMethod.POST, "/posts"),
@@ -35,6 +35,7 @@ class UploadApi(Construct):
         users_table: dynamodb.ITableV2,
         posts_table: dynamodb.ITableV2,
         uploads_bucket: s3.IBucket,
+        graph_table: dynamodb.ITableV2,
         cursor_secret: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -42,6 +43,7 @@ class UploadApi(Construct):
         self.function = factory.create(self, context=constants.UPLOAD, code_dir=code_dir)
         grant_table_read_write(self.function, posts_table, index_names=[constants.POSTS_BY_AUTHOR_INDEX])
         grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
+        grant_table_read(self.function, graph_table)  # who may see a private account's posts
         # Signing a pre-signed POST needs the right to put what it lets the client put, and no more.
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
         cursor_secret.grant_read(self.function)

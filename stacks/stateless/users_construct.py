@@ -1,7 +1,8 @@
-"""users: profiles (JWT routes)."""
+"""users: profiles and the social graph between them (JWT routes)."""
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks import constants
@@ -13,6 +14,12 @@ ROUTES = (
     (apigwv2.HttpMethod.GET, "/me"),
     (apigwv2.HttpMethod.PATCH, "/me"),
     (apigwv2.HttpMethod.GET, "/users/{username}"),
+    (apigwv2.HttpMethod.POST, "/users/{username}/follow"),
+    (apigwv2.HttpMethod.DELETE, "/users/{username}/follow"),
+    (apigwv2.HttpMethod.GET, "/users/{username}/followers"),
+    (apigwv2.HttpMethod.GET, "/users/{username}/following"),
+    (apigwv2.HttpMethod.GET, "/me/follow-requests"),
+    (apigwv2.HttpMethod.POST, "/me/follow-requests/{username}"),
 )
 
 
@@ -25,10 +32,14 @@ class UsersApi(Construct):
         factory: FunctionFactory,
         http_api: HttpApiGateway,
         users_table: dynamodb.ITableV2,
+        graph_table: dynamodb.ITableV2,
+        cursor_secret: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(
             self, context=constants.USERS, code_dir=f"{constants.FUNCTIONS_DIR}/{constants.USERS}"
         )
         grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
+        grant_table_read_write(self.function, graph_table, index_names=[constants.GRAPH_INVERSE_INDEX])
+        cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, ROUTES, public=False)

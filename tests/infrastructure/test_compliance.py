@@ -105,9 +105,7 @@ def test_cfn_lint_reports_nothing_on_either_template(cloud_assembly) -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
 
     # When cfn-lint runs on them
-    result = subprocess.run(
-        [str(cfn_lint), *templates], cwd=repo_root, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([str(cfn_lint), *templates], cwd=repo_root, capture_output=True, text=True, check=False)
 
     # Then it finds no error and no warning
     assert result.returncode == 0, result.stdout + result.stderr

@@ -25,6 +25,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_USER_POOL_ID,
     constants.ENV_USER_POOL_CLIENT_ID,
     constants.ENV_POSTS_TABLE_NAME,
+    constants.ENV_GRAPH_TABLE_NAME,
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
+from pinhole.graph.dal import EdgeModel
 from pinhole.posts.dal import PostModel
 from pinhole.users.dal import UserModel
 from stacks import constants
@@ -15,6 +16,7 @@ from stacks import constants
 TABLES: list[tuple[type[Model], str]] = [
     (UserModel, f"{constants.USERS_DATA_CONSTRUCT_ID}/{constants.USERS_TABLE_ID}/Resource"),
     (PostModel, f"{constants.POSTS_DATA_CONSTRUCT_ID}/{constants.POSTS_TABLE_ID}/Resource"),
+    (EdgeModel, f"{constants.GRAPH_DATA_CONSTRUCT_ID}/{constants.GRAPH_TABLE_ID}/Resource"),
 ]
 
 

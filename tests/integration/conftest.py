@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.moto_atomicity import make_dynamodb_atomic
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.settings import get_settings
 
@@ -36,6 +37,7 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account holding Pinhole's user pool and tables, wired into the settings."""
+    make_dynamodb_atomic()
     with mock_aws():
         pool_id, client_id = _create_user_pool(boto3.client("cognito-idp"))
         monkeypatch.setenv("USER_POOL_ID", pool_id)
@@ -47,10 +49,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for bucket in (os.environ["UPLOADS_BUCKET_NAME"], os.environ["MEDIA_BUCKET_NAME"]):
             s3.create_bucket(Bucket=bucket)
         get_settings.cache_clear()
+        from pinhole.graph.dal import EdgeModel
         from pinhole.posts.dal import PostModel
         from pinhole.users.dal import UserModel
 
-        for model in (UserModel, PostModel):
+        for model in (UserModel, PostModel, EdgeModel):
             model.create_table(wait=True)
         yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
     get_settings.cache_clear()

@@ -4,6 +4,7 @@ as soon as one is rejected or its upload never arrives — each exactly once."""
 
 from datetime import datetime, timedelta
 
+from pinhole.graph.logic import can_view
 from pinhole.media.limits import MediaRejected, RejectionCode, check_upload, max_upload_bytes
 from pinhole.posts.caption import extract_mentions, extract_tags
 from pinhole.posts.dal import PostRepository
@@ -21,10 +22,9 @@ from pinhole.posts.models import (
 )
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.cursor import decode_cursor, encode_cursor
 from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from pinhole.shared.ids import new_id
-from pinhole.shared.secrets import cursor_secret
+from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
@@ -141,7 +141,7 @@ def get_post(
 ) -> Post:
     record = _visible_record(caller, post_id, posts)
     author = profiles.get(record.author_id)
-    if author.is_private and author.user_id != caller.user_id:
+    if not can_view(caller.user_id, author):
         raise NotFound("No such post.")
     return to_post(record, author)
 
@@ -162,13 +162,11 @@ def list_user_posts(
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[Post], str | None]:
     author = profiles.find_by_username(username)
-    if author.is_private and author.user_id != caller.user_id:
+    if not can_view(caller.user_id, author):
         raise Forbidden(f"{author.username}'s posts are private.")
     scope = f"user-posts:{author.user_id}"
-    after = decode_cursor(cursor, scope, cursor_secret()) if cursor else None
-    records, last_key = posts.list_published_by(author.user_id, limit, after)
-    next_cursor = encode_cursor(last_key, scope, cursor_secret()) if last_key else None
-    return [to_post(record, author) for record in records], next_cursor
+    records, last_key = posts.list_published_by(author.user_id, limit, start_after(cursor, scope))
+    return [to_post(record, author) for record in records], next_cursor(last_key, scope)
 
 
 def record_media_ready(key: UploadKey, processed: StoredMedia, posts: PostRepository = _posts) -> PostStatus:

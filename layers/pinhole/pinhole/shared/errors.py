@@ -19,6 +19,10 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
+class CannotFollowSelf(ValidationFailed):
+    code = "cannot_follow_self"
+
+
 class Unauthorized(DomainError):
     status = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"

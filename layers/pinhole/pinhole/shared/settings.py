@@ -18,6 +18,7 @@ class Settings(BaseModel):
     user_pool_id: str = Field(alias="USER_POOL_ID")
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
     posts_table_name: str = Field(alias="POSTS_TABLE_NAME")
+    graph_table_name: str = Field(alias="GRAPH_TABLE_NAME")
     uploads_bucket_name: str = Field(alias="UPLOADS_BUCKET_NAME")
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")

@@ -66,6 +66,11 @@ class ProfileRepository:
         except DoesNotExist as error:
             raise NotFound("No such user.") from error
 
+    def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
+        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted users are simply absent."""
+        unique = list(dict.fromkeys(user_ids))
+        return {item.user_id: _to_profile(item) for item in UserModel.batch_get(unique)} if unique else {}
+
     def find_by_username(self, username: str) -> Profile:
         for item in UserModel.by_username.query(username, limit=1):
             return _to_profile(item)

@@ -1,11 +1,14 @@
 """Use cases of the users context: reading and editing profiles."""
 
+from pinhole.graph.dal import GraphRepository
+from pinhole.graph.models import Relationship
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
 
 _profiles = ProfileRepository()
+_graph = GraphRepository()
 
 
 def summary_of(profile: Profile) -> UserSummary:
@@ -17,8 +20,8 @@ def summary_of(profile: Profile) -> UserSummary:
     )
 
 
-def to_user(profile: Profile) -> User:
-    # The social graph (a later context) fills in the viewer's relationship; until then nobody follows anybody.
+def to_user(profile: Profile, relation: Relationship | None = None) -> User:
+    relation = relation or Relationship()
     return User(
         user_id=profile.user_id,
         username=profile.username,
@@ -29,8 +32,8 @@ def to_user(profile: Profile) -> User:
         follower_count=profile.follower_count,
         following_count=profile.following_count,
         post_count=profile.post_count,
-        followed_by_me=False,
-        follow_requested_by_me=False,
+        followed_by_me=relation.following,
+        follow_requested_by_me=relation.requested,
         created_at=to_iso(profile.created_at),
     )
 
@@ -47,5 +50,15 @@ def update_me(caller: Caller, update: ProfileUpdate, profiles: ProfileRepository
     return to_me(profiles.update(caller.user_id, update.changes()))
 
 
-def get_user(username: str, profiles: ProfileRepository = _profiles) -> User:
-    return to_user(profiles.find_by_username(username))
+def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph) -> Relationship:
+    if viewer_id == other_id:
+        return Relationship()
+    following = graph.is_following(viewer_id, other_id)
+    return Relationship(following=following, requested=not following and graph.has_requested(viewer_id, other_id))
+
+
+def get_user(
+    caller: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
+) -> User:
+    profile = profiles.find_by_username(username)
+    return to_user(profile, relationship(caller.user_id, profile.user_id, graph))

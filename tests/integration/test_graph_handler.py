@@ -1,0 +1,206 @@
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from functions.users import handler as users
+from pinhole.graph import logic as graph
+from pinhole.shared.caller import Caller
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.users import sign_up_claims
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+
+
+def call(
+    method: str,
+    path: str,
+    claims: dict[str, str],
+    route: str,
+    params: dict[str, str] | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    event = http_event(method, path, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    response = users.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def follow(claims: dict[str, str], username: str) -> tuple[int, Any]:
+    return call("POST", f"/users/{username}/follow", claims, "/users/{username}/follow", {"username": username})
+
+
+def unfollow(claims: dict[str, str], username: str) -> tuple[int, Any]:
+    return call("DELETE", f"/users/{username}/follow", claims, "/users/{username}/follow", {"username": username})
+
+
+def profile(claims: dict[str, str], username: str) -> dict[str, Any]:
+    return call("GET", f"/users/{username}", claims, "/users/{username}", {"username": username})[1]
+
+
+def listing(claims: dict[str, str], username: str, which: str, **query: str) -> tuple[int, Any]:
+    return call(
+        "GET",
+        f"/users/{username}/{which}",
+        claims,
+        f"/users/{{username}}/{which}",
+        {"username": username},
+        query=query or None,
+    )
+
+
+def make_private(claims: dict[str, str]) -> None:
+    users.handler(http_event("PATCH", "/me", claims=claims, body={"is_private": True}), FakeLambdaContext())
+
+
+def test_follow_public_account_is_immediate_idempotent_and_counted(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+
+    first, again = follow(alice, "bob"), follow(alice, "Bob")
+
+    assert first == (200, {"status": "following"}) and again == (200, {"status": "following"})
+    seen_by_alice = profile(alice, "bob")
+    assert (seen_by_alice["follower_count"], seen_by_alice["followed_by_me"]) == (1, True)
+    assert profile(bob, "alice")["following_count"] == 1
+
+
+def test_unfollow_is_idempotent_and_restores_counts(people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    follow(alice, "bob")
+
+    assert unfollow(alice, "bob")[0] == 204
+    assert unfollow(alice, "bob")[0] == 204
+
+    assert (profile(alice, "bob")["follower_count"], profile(alice, "alice")["following_count"]) == (0, 0)
+
+
+def test_following_yourself_is_refused(people: dict[str, dict[str, str]]) -> None:
+    status, body = follow(people["alice"], "alice")
+
+    assert (status, body["error"]["code"]) == (422, "cannot_follow_self")
+
+
+def test_following_nobody_is_404(people: dict[str, dict[str, str]]) -> None:
+    assert follow(people["alice"], "nobody")[0] == 404
+
+
+def test_private_account_gets_a_request_that_it_can_approve(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    make_private(bob)
+
+    requested = follow(alice, "bob")
+    assert requested == (200, {"status": "requested"})
+    assert profile(alice, "bob")["follow_requested_by_me"] is True
+    assert profile(alice, "bob")["follower_count"] == 0
+    assert listing(alice, "bob", "followers")[0] == 403
+    requests = call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]
+    assert [u["username"] for u in requests["items"]] == ["alice"]
+
+    approved = call(
+        "POST",
+        "/me/follow-requests/alice",
+        bob,
+        "/me/follow-requests/{username}",
+        {"username": "alice"},
+        body={"approve": True},
+    )
+
+    assert approved[0] == 204
+    assert profile(alice, "bob")["followed_by_me"] is True
+    assert profile(alice, "bob")["follower_count"] == 1
+    assert listing(alice, "bob", "followers")[0] == 200
+    assert call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]["items"] == []
+
+
+def test_denied_or_withdrawn_request_leaves_no_trace(people: dict[str, dict[str, str]]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    make_private(bob)
+    follow(alice, "bob")
+    follow(carol, "bob")
+
+    denied = call(
+        "POST",
+        "/me/follow-requests/alice",
+        bob,
+        "/me/follow-requests/{username}",
+        {"username": "alice"},
+        body={"approve": False},
+    )
+    withdrawn = unfollow(carol, "bob")
+
+    assert (denied[0], withdrawn[0]) == (204, 204)
+    assert call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]["items"] == []
+    assert profile(bob, "bob")["follower_count"] == 0
+    again = call(
+        "POST",
+        "/me/follow-requests/alice",
+        bob,
+        "/me/follow-requests/{username}",
+        {"username": "alice"},
+        body={"approve": True},
+    )
+    assert again[0] == 404
+
+
+def test_request_decision_must_be_a_boolean(people: dict[str, dict[str, str]]) -> None:
+    status, _ = call(
+        "POST",
+        "/me/follow-requests/alice",
+        people["bob"],
+        "/me/follow-requests/{username}",
+        {"username": "alice"},
+        body={"approve": "yes"},
+    )
+
+    assert status == 422
+
+
+def test_follower_lists_page_without_duplicates_or_gaps(aws: dict[str, str]) -> None:
+    star = sign_up_claims("star")
+    fans = [sign_up_claims(f"fan{index}") for index in range(7)]
+    for fan in fans:
+        follow(fan, "star")
+
+    seen, cursor = [], None
+    while True:
+        _, page = listing(star, "star", "followers", limit="3", **({"cursor": cursor} if cursor else {}))
+        seen.extend(user["username"] for user in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    assert seen == [f"fan{index}" for index in reversed(range(7))]  # newest follower first
+    assert listing(fans[0], "fan0", "following")[1]["items"][0]["username"] == "star"
+
+
+def test_concurrent_follows_and_unfollows_keep_counts_exact(aws: dict[str, str]) -> None:
+    # Concurrency is exercised on the use cases (a handler module serves one request at a time, as
+    # a Lambda execution environment does); DynamoDB's conditions are what must keep the counts exact.
+    sign_up_claims("target")
+    fans = [sign_up_claims(f"fan{index}") for index in range(12)]
+
+    def churn(fan: dict[str, str]) -> None:
+        caller = Caller(user_id=fan["sub"], username=fan["username"])
+        for _ in range(4):
+            graph.follow(caller, "target")
+        if fan["username"] in ("fan1", "fan3", "fan5"):
+            graph.unfollow(caller, "target")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(churn, fans))
+
+    edges = []
+    cursor = None
+    while True:
+        _, page = listing(fans[0], "target", "followers", limit="50", **({"cursor": cursor} if cursor else {}))
+        edges.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert profile(fans[0], "target")["follower_count"] == len(edges) == 9
