@@ -36,7 +36,8 @@ $(INSTALLED): requirements.txt
 
 $(TEMPLATES): $(INSTALLED) $(SYNTH_INPUTS)
 	@# in place: CDK does not bundle again an asset whose source is unchanged and already staged
-	CDK_OUTDIR=cdk.out $(PY) app.py
+	@# a failed synth (e.g. a cdk-nag finding) must not leave a manifest that looks up to date
+	CDK_OUTDIR=cdk.out $(PY) app.py || { rm -f $@; exit 1; }
 	@touch $@
 
 synth: $(TEMPLATES)

@@ -17,7 +17,7 @@ from stacks import constants
 from stacks.nag_suppressions import acknowledge_findings
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import Throttle
-from stacks.stateless_stack import StatelessStack
+from stacks.stateless_stack import FeedSettings, StatelessStack
 
 ROOT = Path(__file__).resolve().parent
 CDK_JSON = ROOT / "cdk.json"
@@ -74,6 +74,12 @@ def main() -> None:
         http_throttle=Throttle(
             rate_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_RATE, constants.DEFAULT_HTTP_THROTTLE_RATE),
             burst_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_BURST, constants.DEFAULT_HTTP_THROTTLE_BURST),
+        ),
+        feed=FeedSettings(
+            celebrity_threshold=_context_int(
+                app, constants.CTX_CELEBRITY_THRESHOLD, constants.DEFAULT_CELEBRITY_THRESHOLD
+            ),
+            feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
         ),
         websocket_throttle=Throttle(
             rate_limit=_context_int(

@@ -28,7 +28,11 @@ print(elapsed, ",".join(heavy))
 def _environment() -> dict[str, str]:
     from pinhole.shared.settings import Settings
 
-    settings = {field.alias: f"bench-{name}" for name, field in Settings.model_fields.items() if field.alias}
+    settings = {
+        field.alias: f"bench-{name}"
+        for name, field in Settings.model_fields.items()
+        if field.alias and field.is_required()
+    }
     return {
         **os.environ,
         **settings,

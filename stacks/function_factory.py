@@ -27,6 +27,11 @@ class FunctionEnvironment:
     user_pool_client_id: str
     posts_table_name: str
     graph_table_name: str
+    interactions_table_name: str
+    feeds_table_name: str
+    fanout_queue_url: str
+    celebrity_threshold: int
+    feed_cap: int
     uploads_bucket_name: str
     media_bucket_name: str
     media_base_url: str
@@ -40,6 +45,11 @@ class FunctionEnvironment:
             constants.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
             constants.ENV_POSTS_TABLE_NAME: self.posts_table_name,
             constants.ENV_GRAPH_TABLE_NAME: self.graph_table_name,
+            constants.ENV_INTERACTIONS_TABLE_NAME: self.interactions_table_name,
+            constants.ENV_FEEDS_TABLE_NAME: self.feeds_table_name,
+            constants.ENV_FANOUT_QUEUE_URL: self.fanout_queue_url,
+            constants.ENV_CELEBRITY_THRESHOLD: str(self.celebrity_threshold),
+            constants.ENV_FEED_CAP: str(self.feed_cap),
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,

@@ -5,6 +5,7 @@ cdk-nag v3 rides on CDK's validation framework: an acknowledgement is metadata o
 (and covers its children); findings with a suffix (IAM5[...]) are acknowledged one by one."""
 
 from aws_cdk import Acknowledgment, Validations
+from aws_cdk import aws_lambda as lambda_
 
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless_stack import StatelessStack
@@ -47,18 +48,8 @@ def _acknowledge_identity(stateful: StatefulStack) -> None:
 
 
 def _acknowledge_functions(stateless: StatelessStack) -> None:
-    functions = [
-        c.function
-        for c in (
-            stateless.auth,
-            stateless.users,
-            stateless.meta,
-            stateless.messaging,
-            stateless.upload,
-            stateless.resize,
-        )
-    ]
-    for function in [*functions, stateless.upload.sweep, stateless.resize.cleanup]:
+    functions = [node for node in stateless.node.find_all() if isinstance(node, lambda_.Function)]
+    for function in functions:
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-L1"),
@@ -81,7 +72,8 @@ def _acknowledge_functions(stateless: StatelessStack) -> None:
             Acknowledgment(
                 id=_rule("AwsSolutions-IAM5[Resource::*]"),
                 reason="X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords "
-                "do not support resource-level permissions.",
+                "do not support resource-level permissions; nor does dynamodb:ListStreams, which CDK adds on "
+                "'*' for functions fed by a table's stream.",
             )
         )
 
@@ -147,13 +139,14 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    Validations.of(stateful.media.upload_events_dlq).acknowledge(
-        Acknowledgment(
-            id=_rule("Serverless-SQSRedrivePolicy"),
-            reason="This is the dead-letter queue of the upload-events queue; a DLQ of a DLQ would only hide "
-            "messages further from the alarm that watches this one.",
+    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq):
+        Validations.of(dead_letters).acknowledge(
+            Acknowledgment(
+                id=_rule("Serverless-SQSRedrivePolicy"),
+                reason="This is a dead-letter queue; a DLQ of a DLQ would only hide messages further from the "
+                "alarm that watches this one.",
+            )
         )
-    )
     # CDK's own custom resource that writes the bucket notification configuration.
     handler = stateful.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
     if handler is not None:
@@ -204,15 +197,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in _object_prefix_resources(buckets)
             )
         )
-    assert stateless.resize.cleanup.role is not None
-    Validations.of(stateless.resize.cleanup.role).acknowledge(
-        Acknowledgment(
-            id=_rule("AwsSolutions-IAM5[Resource::*]"),
-            reason="dynamodb:ListStreams, which a stream event source needs, has no resource-level permissions "
-            "(CDK adds it on '*'); the stream reads themselves are scoped to the posts table's stream.",
-        )
-    )
-    for queue in (stateless.resize.cleanup_failures,):
+    for queue in (stateless.resize.cleanup_failures, *stateless.feed_fanout.failure_queues):
         Validations.of(queue).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-SQS3"),
@@ -225,13 +210,14 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    Validations.of(stateless.resize.function).acknowledge(
-        Acknowledgment(
-            id=_rule("Serverless-LambdaEventSourceMappingDestination"),
-            reason="SQS event sources have no on-failure destination: failed messages return to the queue and "
-            "its redrive policy moves them to the dead-letter queue, which has an alarm.",
+    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver):
+        Validations.of(consumer).acknowledge(
+            Acknowledgment(
+                id=_rule("Serverless-LambdaEventSourceMappingDestination"),
+                reason="SQS event sources have no on-failure destination: failed messages return to the queue "
+                "and its redrive policy moves them to the dead-letter queue, which has an alarm.",
+            )
         )
-    )
     Validations.of(stateless.upload.sweep_schedule).acknowledge(
         Acknowledgment(
             id=_rule("Serverless-EventBusDLQ"),

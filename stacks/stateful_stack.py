@@ -7,9 +7,11 @@ from constructs import Construct
 from stacks import constants
 from stacks.stateful.api_secrets_construct import ApiSecrets
 from stacks.stateful.auth_construct import AuthIdentity
+from stacks.stateful.feed_construct import FeedData
 from stacks.stateful.graph_construct import GraphData
 from stacks.stateful.media_construct import MediaStorage
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.social_construct import SocialData
 from stacks.stateful.users_construct import UsersData
 
 
@@ -22,5 +24,7 @@ class StatefulStack(Stack):
         self.users = UsersData(self, constants.USERS_DATA_CONSTRUCT_ID)
         self.posts = PostsData(self, constants.POSTS_DATA_CONSTRUCT_ID)
         self.graph = GraphData(self, constants.GRAPH_DATA_CONSTRUCT_ID)
+        self.social = SocialData(self, constants.SOCIAL_DATA_CONSTRUCT_ID)
+        self.feed = FeedData(self, constants.FEED_DATA_CONSTRUCT_ID)
         self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID, cors_origins=cors_origins)
         self.secrets = ApiSecrets(self, constants.API_SECRETS_CONSTRUCT_ID)

@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -10,11 +11,13 @@ from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
+from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.resize_construct import Resize
+from stacks.stateless.social_construct import SocialApi
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 
@@ -30,6 +33,12 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
     )
 
 
+@dataclass(frozen=True)
+class FeedSettings:
+    celebrity_threshold: int
+    feed_cap: int
+
+
 class StatelessStack(Stack):
     """APIs, functions, the domain layer and the CDN: no data, safe to destroy and redeploy."""
 
@@ -42,6 +51,7 @@ class StatelessStack(Stack):
         cors_origins: Sequence[str],
         http_throttle: Throttle,
         websocket_throttle: Throttle,
+        feed: FeedSettings,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -65,6 +75,11 @@ class StatelessStack(Stack):
                 user_pool_client_id=user_pool_client.user_pool_client_id,
                 posts_table_name=posts_table.table_name,
                 graph_table_name=stateful.graph.table.table_name,
+                interactions_table_name=stateful.social.table.table_name,
+                feeds_table_name=stateful.feed.table.table_name,
+                fanout_queue_url=stateful.feed.fanout_queue.queue_url,
+                celebrity_threshold=feed.celebrity_threshold,
+                feed_cap=feed.feed_cap,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
@@ -124,6 +139,37 @@ class StatelessStack(Stack):
             posts_table=posts_table,
             users_table=users_table,
             distribution=self.media.distribution,
+        )
+        tables = {
+            "users": users_table,
+            "posts": posts_table,
+            "graph": stateful.graph.table,
+            "interactions": stateful.social.table,
+            "feeds": stateful.feed.table,
+        }
+        self.social = SocialApi(
+            self,
+            constants.SOCIAL_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.feed_read = FeedReadApi(
+            self,
+            constants.FEED_READ_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.feed_fanout = FeedFanout(
+            self,
+            constants.FEED_FANOUT_CONSTRUCT_ID,
+            factory=factory,
+            tables=tables,
+            fanout_queue=stateful.feed.fanout_queue,
+            fanout_dlq=stateful.feed.fanout_dlq,
         )
         self.http_api = http_api
         self.websocket_api = websocket_api

@@ -42,9 +42,16 @@ def grant_table_read_write(
         )
 
 
-def grant_table_read(function: lambda_.Function, table: dynamodb.ITableV2) -> None:
-    """Item reads and queries on the table itself, no writes."""
+def grant_table_read(function: lambda_.Function, table: dynamodb.ITableV2, *, index_names: Sequence[str] = ()) -> None:
+    """Item reads and queries on the table, and queries on the named indexes only; no writes."""
     function.add_to_role_policy(iam.PolicyStatement(actions=list(TABLE_READ_ACTIONS), resources=[table.table_arn]))
+    if index_names:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[f"{table.table_arn}/index/{name}" for name in index_names],
+            )
+        )
 
 
 def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: str, actions: Sequence[str]) -> None:

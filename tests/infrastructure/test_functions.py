@@ -16,8 +16,14 @@ EXPECTED_FUNCTIONS = {
     "upload.sweep": ("handler.sweep", "functions/upload"),
     "resize": ("handler.handler", "functions/resize"),
     "resize.cleanup": ("handler.cleanup", "functions/resize"),
+    "social": ("handler.handler", "functions/social"),
+    "feed_read": ("handler.handler", "functions/feed_read"),
+    "feed_fanout.on_post_change": ("handler.on_post_change", "functions/feed_fanout"),
+    "feed_fanout.on_follow_change": ("handler.on_follow_change", "functions/feed_fanout"),
+    "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
+    "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
 }
-API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload"}
+API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read"}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
@@ -26,6 +32,11 @@ COMMON_ENVIRONMENT = {
     constants.ENV_USER_POOL_CLIENT_ID,
     constants.ENV_POSTS_TABLE_NAME,
     constants.ENV_GRAPH_TABLE_NAME,
+    constants.ENV_INTERACTIONS_TABLE_NAME,
+    constants.ENV_FEEDS_TABLE_NAME,
+    constants.ENV_FANOUT_QUEUE_URL,
+    constants.ENV_CELEBRITY_THRESHOLD,
+    constants.ENV_FEED_CAP,
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,

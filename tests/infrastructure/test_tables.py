@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
+from pinhole.feed.dal import FeedModel
 from pinhole.graph.dal import EdgeModel
 from pinhole.posts.dal import PostModel
+from pinhole.social.dal import InteractionModel
 from pinhole.users.dal import UserModel
 from stacks import constants
 
@@ -17,6 +19,8 @@ TABLES: list[tuple[type[Model], str]] = [
     (UserModel, f"{constants.USERS_DATA_CONSTRUCT_ID}/{constants.USERS_TABLE_ID}/Resource"),
     (PostModel, f"{constants.POSTS_DATA_CONSTRUCT_ID}/{constants.POSTS_TABLE_ID}/Resource"),
     (EdgeModel, f"{constants.GRAPH_DATA_CONSTRUCT_ID}/{constants.GRAPH_TABLE_ID}/Resource"),
+    (FeedModel, f"{constants.FEED_DATA_CONSTRUCT_ID}/{constants.FEEDS_TABLE_ID}/Resource"),
+    (InteractionModel, f"{constants.SOCIAL_DATA_CONSTRUCT_ID}/{constants.INTERACTIONS_TABLE_ID}/Resource"),
 ]
 
 

@@ -49,11 +49,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for bucket in (os.environ["UPLOADS_BUCKET_NAME"], os.environ["MEDIA_BUCKET_NAME"]):
             s3.create_bucket(Bucket=bucket)
         get_settings.cache_clear()
+        from pinhole.feed.dal import FeedModel
         from pinhole.graph.dal import EdgeModel
         from pinhole.posts.dal import PostModel
+        from pinhole.social.dal import InteractionModel
         from pinhole.users.dal import UserModel
 
-        for model in (UserModel, PostModel, EdgeModel):
+        for model in (UserModel, PostModel, EdgeModel, FeedModel, InteractionModel):
             model.create_table(wait=True)
         yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
     get_settings.cache_clear()

@@ -89,6 +89,11 @@ class GraphRepository:
     def has_requested(self, requester_id: str, target_id: str) -> bool:
         return self._exists(requester_id, REQUESTED, target_id)
 
+    def following_among(self, follower_id: str, candidate_ids: list[str]) -> set[str]:
+        """Which of the candidates the user follows, in one BatchGetItem per 100."""
+        keys = [(user_key(follower_id), f"{FOLLOWS}{candidate}") for candidate in dict.fromkeys(candidate_ids)]
+        return {edge.target_id for edge in EdgeModel.batch_get(keys)} if keys else set()
+
     def follow(self, follower_id: str, followee_id: str, *, replacing_request: bool = False) -> bool:
         """Adds the edge and both counts; False if it already existed (nothing changed)."""
         edge = _edge(FOLLOWS, "followers#", follower_id, followee_id)

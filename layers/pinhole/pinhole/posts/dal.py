@@ -125,6 +125,18 @@ class PostRepository:
         records = [_to_record(item) for item in results]
         return records, results.last_evaluated_key
 
+    def published_before(self, author_id: str, before: str | None, limit: int) -> tuple[list[PostRecord], bool]:
+        """An author's published posts older than `before` (a post_id), newest first; and whether more exist."""
+        condition = PostModel.post_id < before if before else None
+        results = PostModel.by_author.query(author_id, condition, scan_index_forward=False, limit=limit + 1)
+        records = [_to_record(item) for item in results]
+        return records[:limit], len(records) > limit
+
+    def get_many(self, post_ids: list[str]) -> dict[str, PostRecord]:
+        """Posts by id, in one BatchGetItem per 100; deleted ones are simply absent."""
+        unique = list(dict.fromkeys(post_ids))
+        return {item.post_id: _to_record(item) for item in PostModel.batch_get(unique)} if unique else {}
+
     def mark_media(self, post_id: str, media: StoredMedia) -> PostRecord | None:
         """Records the outcome of processing one media item, once: None if it was already recorded."""
         item = PostModel(post_id=post_id)

@@ -129,21 +129,28 @@ def create_post(
     return CreatePostResponse(post=to_post(record, author), uploads=uploads)
 
 
-def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> PostRecord:
+def readable_post(
+    caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
+) -> tuple[PostRecord, Profile]:
+    """The post and its author, if the caller may see it: not deleted, published (or their own), and
+    not behind a private account they don't follow. NotFound otherwise, whichever the reason."""
     record = posts.get(post_id)
     if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
         raise NotFound("No such post.")
-    return record
+    author = profiles.get(record.author_id)
+    if not can_view(caller.user_id, author):
+        raise NotFound("No such post.")
+    return record, author
+
+
+def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> PostRecord:
+    return readable_post(caller, post_id, posts)[0]
 
 
 def get_post(
     caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
 ) -> Post:
-    record = _visible_record(caller, post_id, posts)
-    author = profiles.get(record.author_id)
-    if not can_view(caller.user_id, author):
-        raise NotFound("No such post.")
-    return to_post(record, author)
+    return to_post(*readable_post(caller, post_id, posts, profiles))
 
 
 def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) -> None:

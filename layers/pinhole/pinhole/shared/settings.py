@@ -19,6 +19,12 @@ class Settings(BaseModel):
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
     posts_table_name: str = Field(alias="POSTS_TABLE_NAME")
     graph_table_name: str = Field(alias="GRAPH_TABLE_NAME")
+    interactions_table_name: str = Field(alias="INTERACTIONS_TABLE_NAME")
+    feeds_table_name: str = Field(alias="FEEDS_TABLE_NAME")
+    fanout_queue_url: str = Field(alias="FANOUT_QUEUE_URL")
+    # docs/SCALING.md: the cheapest threshold that keeps p99 feed reads within budget on a 1M-user graph
+    celebrity_threshold: int = Field(default=300_000, alias="CELEBRITY_THRESHOLD", gt=0)
+    feed_cap: int = Field(default=800, alias="FEED_CAP", gt=0)
     uploads_bucket_name: str = Field(alias="UPLOADS_BUCKET_NAME")
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")

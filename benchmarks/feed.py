@@ -1,0 +1,323 @@
+"""The home feed through the local cloud, in one run:
+- a page of GET /feed for a user following 500 accounts, 20 of them celebrities (50 items): the
+  sequential DynamoDB round trips (counted from the calls' own start and end times) and latency, next
+  to a naive fan-out-on-read baseline (query every followee's posts and merge) on the same data;
+- the fan-out of one post to 1,000 and 10,000 followers: time until every feed holds it, and the
+  write requests it took (the floor is one BatchWriteItem per 25 followers, plus the author's own feed).
+"""
+
+import math
+import os
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLLOWED, CELEBRITIES, POSTS_EACH, PAGE = 500, 20, 5, 50
+READS, NAIVE_READS, WARMUP = 60, 5, 2
+FANOUT_SIZES = (1_000, 10_000)
+
+
+class CallLog:
+    """Every AWS API call made in this process, with its start and end (a botocore-level hook)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float]] = []
+        self._lock = threading.Lock()
+        self.recording = False
+
+    def install(self) -> None:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        log = self
+
+        def timed(client: Any, operation: str, params: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(client, operation, params)
+            finally:
+                if log.recording and client.meta.service_model.service_name == "dynamodb":
+                    with log._lock:
+                        log.calls.append((operation, started, time.perf_counter()))
+
+        BaseClient._make_api_call = timed  # type: ignore[method-assign]
+
+    def sequential_round_trips(self) -> int:
+        """The longest chain of calls each starting after the previous ended: the critical path."""
+        calls = sorted(self.calls, key=lambda call: call[1])
+        depth: list[int] = []
+        for index, (_, start, _) in enumerate(calls):
+            depth.append(1 + max((depth[j] for j in range(index) if calls[j][2] <= start), default=0))
+        return max(depth, default=0)
+
+
+def _progress(message: str) -> None:
+    print(f"[feed] {message}", file=sys.stderr, flush=True)
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(_percentile(samples, 0.99), 2)}
+
+
+def _seed_reader(reader: str) -> None:
+    """A reader following 500 accounts (20 celebrities), each with 5 published posts; the reader's
+    pushed feed holds the newest 800 entries of the 480 others, as the fan-out would have left it."""
+    from pinhole.feed.dal import FeedModel, entry_key
+    from pinhole.graph.dal import EdgeModel, user_key
+    from pinhole.posts.dal import PostModel
+    from pinhole.shared.clock import utc_now
+    from pinhole.shared.ids import new_id
+    from pinhole.users.dal import UserModel
+
+    authors = [f"author{index:03d}" for index in range(FOLLOWED)]
+    celebrities = set(authors[:CELEBRITIES])
+    now = utc_now()
+    pushed: list[tuple[str, str]] = []
+    with UserModel.batch_write() as users:
+        for user_id in [reader, *authors]:
+            users.save(
+                UserModel(
+                    user_id=user_id,
+                    username=user_id,
+                    email=f"{user_id}@example.com",
+                    display_name=user_id,
+                    created_at=now,
+                )
+            )
+    with EdgeModel.batch_write() as edges:
+        for author in authors:
+            edges.save(
+                EdgeModel(
+                    pk=user_key(reader),
+                    sk=f"follows#{author}",
+                    gsi1pk=f"followers#{author}",
+                    gsi1sk=new_id(),
+                    source_id=reader,
+                    target_id=author,
+                    created_at="x",
+                )
+            )
+    with PostModel.batch_write() as posts:
+        for _ in range(POSTS_EACH):
+            for author in authors:
+                post_id = new_id()
+                posts.save(
+                    PostModel(
+                        post_id=post_id,
+                        author_id=author,
+                        caption="",
+                        created_at=now,
+                        status="published",
+                        media={},
+                        media_order=[],
+                        upload_expires_at=now,
+                        published_by=author,
+                    )
+                )
+                if author not in celebrities:
+                    pushed.append((post_id, author))
+    with FeedModel.batch_write() as feed:
+        for post_id, author in sorted(pushed, reverse=True)[:800]:
+            feed.save(FeedModel(user_id=reader, sk=entry_key(post_id), author_id=author))
+        for celebrity in celebrities:
+            feed.save(FeedModel(user_id=reader, sk=f"celeb#{celebrity}"))
+
+
+def _naive_read(reader: str, pool: ThreadPoolExecutor) -> list[Any]:
+    """Fan-out on read: every followee's recent posts, merged, then the same hydration as the feed."""
+    from pinhole.graph.dal import GraphRepository
+    from pinhole.posts.dal import PostRepository
+    from pinhole.social.dal import viewer_flags
+    from pinhole.users.dal import ProfileRepository
+
+    graph, posts, profiles = GraphRepository(), PostRepository(), ProfileRepository()
+    followees, after = [], None
+    while True:
+        page, after = graph.following(reader, 1000, after)
+        followees.extend(page)
+        if not after:
+            break
+    recent = [
+        record for found, _ in pool.map(lambda a: posts.published_before(a, None, PAGE), followees) for record in found
+    ]
+    newest = sorted(recent, key=lambda record: record.post_id, reverse=True)[:PAGE]
+    found_profiles = pool.submit(profiles.get_many, [r.author_id for r in newest])
+    flags = pool.submit(viewer_flags, reader, [r.post_id for r in newest])
+    found_profiles.result(), flags.result()
+    return newest
+
+
+def _feed_read_figures(cloud: Any, log: CallLog) -> dict[str, Any]:
+    from pinhole.feed.logic import read_feed
+    from pinhole.shared.caller import Caller
+
+    reader, token = _reader_account(cloud)
+    _seed_reader(reader)
+    _progress("seeded the reader's graph; timing the hybrid read")
+    caller = Caller(user_id=reader, username="reader")
+    hybrid, naive, http, trips = [], [], [], []
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for index in range(WARMUP + READS):
+            log.calls.clear()
+            log.recording = True
+            started = time.perf_counter()
+            items, _ = read_feed(caller, PAGE, None)
+            elapsed = (time.perf_counter() - started) * 1000
+            log.recording = False
+            if index >= WARMUP:
+                hybrid.append(elapsed)
+                trips.append(log.sequential_round_trips())
+        _progress("timing the naive fan-out-on-read baseline")
+        for index in range(WARMUP + NAIVE_READS):
+            started = time.perf_counter()
+            baseline = _naive_read(reader, pool)
+            if index >= WARMUP:
+                naive.append((time.perf_counter() - started) * 1000)
+    assert [p.post_id for p in items] == [r.post_id for r in baseline], "hybrid and naive pages differ"
+    _progress("timing GET /feed over HTTP")
+    with httpx.Client(base_url=cloud.outputs["HttpApiUrl"], headers={"authorization": f"Bearer {token}"}) as client:
+        for index in range(WARMUP + READS):
+            started = time.perf_counter()
+            response = client.get("/feed", params={"limit": PAGE})
+            if index >= WARMUP:
+                http.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200 and len(response.json()["items"]) == PAGE, response.text[:300]
+    return {
+        "followed": FOLLOWED,
+        "celebrities": CELEBRITIES,
+        "page_size": PAGE,
+        "sequential_round_trips": {"max": max(trips), "min": min(trips)},
+        "hybrid_in_process": _summary(hybrid),
+        "naive_fan_out_on_read_in_process": _summary(naive),
+        "naive_over_hybrid_p50": round(statistics.median(naive) / statistics.median(hybrid), 1),
+        "hybrid_over_http": _summary(http),
+    }
+
+
+def _reader_account(cloud: Any) -> tuple[str, str]:
+    """A real Cognito account for the reader: its id (`sub`) and an access token."""
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    pool, client = cloud.outputs["UserPoolId"], cloud.outputs["UserPoolClientId"]
+    password = "Bench-Password-1"  # noqa: S105 - a throwaway local account
+    created = cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="reader",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "reader@example.com"}],
+    )
+    cognito.admin_set_user_password(UserPoolId=pool, Username="reader", Password=password, Permanent=True)
+    sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+    tokens = cognito.initiate_auth(
+        ClientId=client, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "reader", "PASSWORD": password}
+    )
+    return sub, str(tokens["AuthenticationResult"]["AccessToken"])
+
+
+def _fanout_figures(log: CallLog, followers: int) -> dict[str, Any]:
+    from pinhole.feed.dal import FeedModel, entry_key
+    from pinhole.graph.dal import EdgeModel, user_key
+    from pinhole.posts.dal import PostRepository
+    from pinhole.posts.models import PostRecord, PostStatus
+    from pinhole.shared.clock import utc_now
+    from pinhole.shared.ids import new_id
+    from pinhole.users.dal import UserModel
+
+    author = f"author-of-{followers}"
+    now = utc_now()
+    UserModel(user_id=author, username=author, email="a@example.com", created_at=now, follower_count=followers).save()
+    fans = [f"fan{followers}-{index:05d}" for index in range(followers)]
+    with EdgeModel.batch_write() as edges:
+        for fan in fans:
+            edges.save(
+                EdgeModel(
+                    pk=user_key(fan),
+                    sk=f"follows#{author}",
+                    gsi1pk=f"followers#{author}",
+                    gsi1sk=new_id(),
+                    source_id=fan,
+                    target_id=author,
+                    created_at="x",
+                )
+            )
+    posts = PostRepository()
+    record = PostRecord(
+        post_id=new_id(),
+        author_id=author,
+        caption="",
+        tags=[],
+        mentions=[],
+        created_at=now,
+        status=PostStatus.PENDING,
+        media={},
+        media_order=[],
+        upload_expires_at=now,
+    )
+    posts.create(record, fail_after=now)
+    _progress(f"seeded {followers} followers; publishing")
+    time.sleep(1.0)  # let the stream pump pass the INSERT before the clock starts
+    log.calls.clear()
+    log.recording = True
+    started = time.perf_counter()
+    posts.publish(record)  # the transition the stream carries to feed_fanout
+    key = entry_key(record.post_id)
+    deadline = started + 300
+    while time.perf_counter() < deadline:
+        if FeedModel.count(fans[-1], FeedModel.sk == key) and FeedModel.count(fans[0], FeedModel.sk == key):
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    time.sleep(0.5)
+    log.recording = False
+    delivered = sum(1 for fan in fans[:: max(1, followers // 200)] if FeedModel.count(fan, FeedModel.sk == key))
+    writes = [call for call in log.calls if call[0] == "BatchWriteItem"]
+    return {
+        "followers": followers,
+        "seconds_to_last_feed": round(elapsed, 2),
+        "batch_write_requests": len(writes),
+        "floor": math.ceil(followers / 25) + 1,
+        "sampled_feeds_holding_the_post": f"{delivered}/{len(fans[:: max(1, followers // 200)])}",
+    }
+
+
+def run() -> dict[str, Any]:
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
+    from local.server import BackgroundCloud
+
+    log = CallLog()
+    log.install()
+    cdk_out = Path(os.environ.get("PINHOLE_CDK_OUT", ROOT / "cdk.out"))
+    figures: dict[str, Any] = {}
+    # Reads on a quiet cloud (no pumps: seeding the graph must not set the fan-out working meanwhile);
+    # the fan-out on a fresh one whose pumps deliver the streams as Lambda would.
+    for phase, pumps in (("feed_read", False), ("fan_out", True)):
+        background = BackgroundCloud.start(cdk_out, start_pumps=pumps)
+        try:
+            cloud = background.cloud
+            os.environ.update(next(iter(cloud.runner.functions.values())).environment)  # table names etc.
+            if phase == "feed_read":
+                figures[phase] = _feed_read_figures(cloud, log)
+            else:
+                figures[phase] = [_fanout_figures(log, size) for size in FANOUT_SIZES]
+        finally:
+            background.stop()
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

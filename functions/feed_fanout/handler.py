@@ -1,0 +1,93 @@
+"""Lambda entry points of the feed_fanout context, the push half of the hybrid feed:
+- `on_post_change`: the posts table's stream — a post published is pushed, a post deleted retracted;
+- `on_follow_change`: the graph table's stream — a follow backfills, an unfollow removes;
+- `on_user_change`: the users table's stream — crossing the celebrity threshold, either way;
+- `deliver`: SQS chunks of a large fan-out, delivered concurrently by many workers.
+Each reports partial batch failures, so only the failing records are retried."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.feed.fanout import FanOut
+from pinhole.graph.dal import FOLLOWS
+from pinhole.shared.observability import logger, metrics, tracer
+
+fanout = FanOut()
+streams = BatchProcessor(event_type=EventType.DynamoDBStreams)
+queue = BatchProcessor(event_type=EventType.SQS)
+
+PUBLISHED = "published"
+
+
+def _images(record: DynamoDBRecord) -> tuple[dict, dict]:
+    assert record.dynamodb is not None
+    return record.dynamodb.old_image or {}, record.dynamodb.new_image or {}
+
+
+@tracer.capture_method
+def post_changed(record: DynamoDBRecord) -> None:
+    old, new = _images(record)
+    if new.get("status") == PUBLISHED and old.get("status") != PUBLISHED:
+        report = fanout.post_published(new["post_id"], new["author_id"])
+    elif record.event_name == DynamoDBRecordEventName.REMOVE and old.get("status") == PUBLISHED:
+        report = fanout.post_deleted(old["post_id"], old["author_id"])
+    else:
+        return
+    metrics.add_metric(name="FeedWriteRequests", unit="Count", value=report.requests)
+    metrics.add_metric(name="FeedWriteRetries", unit="Count", value=report.retries)
+
+
+@tracer.capture_method
+def follow_changed(record: DynamoDBRecord) -> None:
+    old, new = _images(record)
+    if record.event_name == DynamoDBRecordEventName.INSERT and new.get("sk", "").startswith(FOLLOWS):
+        fanout.followed(new["source_id"], new["target_id"])
+    elif record.event_name == DynamoDBRecordEventName.REMOVE and old.get("sk", "").startswith(FOLLOWS):
+        fanout.unfollowed(old["source_id"], old["target_id"])
+
+
+@tracer.capture_method
+def user_changed(record: DynamoDBRecord) -> None:
+    old, new = _images(record)
+    if new and old.get("follower_count") != new.get("follower_count"):
+        fanout.follower_count_changed(new["user_id"], int(new.get("follower_count", 0)))
+
+
+@tracer.capture_method
+def chunk_received(record: SQSRecord) -> None:
+    chunk = json.loads(record.body)
+    report = fanout.deliver(chunk["op"], chunk["post_id"], chunk["author_id"], chunk["followers"])
+    metrics.add_metric(name="FeedWriteRequests", unit="Count", value=report.requests)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def on_post_change(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=post_changed, processor=streams, context=context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def on_follow_change(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=follow_changed, processor=streams, context=context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def on_user_change(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=user_changed, processor=streams, context=context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def deliver(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=chunk_received, processor=queue, context=context)

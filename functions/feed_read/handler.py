@@ -1,0 +1,37 @@
+"""Lambda entry point of the feed_read context: GET /feed, the home feed."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.feed import logic
+from pinhole.posts.models import Post
+from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller
+from pinhole.shared.observability import logger, tracer
+
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
+
+
+@app.get(
+    "/feed",
+    summary="Published posts of people you follow, and yours, newest first",
+    tags=["feed"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def read_feed(
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+) -> Page[Post]:
+    items, next_cursor = logic.read_feed(current_caller(app), limit, cursor)
+    return Page[Post](items=items, next_cursor=next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,199 @@
+"""Persistence of precomputed feeds. PynamoDB objects never leave this module.
+
+One partition per user holds that user's feed state:
+    sk = post#<post_id>     an entry pushed by the fan-out (author_id; expires_at for TTL)
+    sk = celeb#<user_id>    a followed celebrity, whose posts are pulled at read time
+    sk = status#celebrity   present while the user *is* a celebrity (their posts are not pushed)
+
+Entries sort by post_id, a ULID, so a feed reads newest first with ScanIndexForward=False and a page
+boundary (a post_id) stays put while newer posts arrive."""
+
+import random
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.models import Model
+
+from pinhole.shared.clock import utc_now
+from pinhole.shared.settings import get_settings
+
+_settings = get_settings()
+_dynamodb = boto3.client("dynamodb", region_name=_settings.region)
+
+ENTRY = "post#"
+CELEBRITY_FOLLOWED = "celeb#"
+CELEBRITY_STATUS = "status#celebrity"
+ENTRY_LIFETIME = timedelta(days=30)
+BATCH_WRITE_MAX = 25  # DynamoDB refuses more (moto accepts 26: the limit is enforced here)
+WRITE_PARALLELISM = 8
+MAX_WRITE_ATTEMPTS = 8
+
+
+class FeedModel(Model):
+    class Meta:
+        table_name = _settings.feeds_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute(null=True)
+    follower_count = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    post_id: str
+    author_id: str
+
+
+@dataclass
+class WriteReport:
+    """What delivering a batch of feed writes cost: requests sent, and how many were retries."""
+
+    requests: int = 0
+    retries: int = 0
+
+    def add(self, other: "WriteReport") -> None:
+        self.requests += other.requests
+        self.retries += other.retries
+
+
+def entry_key(post_id: str) -> str:
+    return f"{ENTRY}{post_id}"
+
+
+def _put(user_id: str, post_id: str, author_id: str, expires_at: int) -> dict[str, Any]:
+    item = {
+        "user_id": {"S": user_id},
+        "sk": {"S": entry_key(post_id)},
+        "author_id": {"S": author_id},
+        "expires_at": {"N": str(expires_at)},
+    }
+    return {"PutRequest": {"Item": item}}
+
+
+def _delete(user_id: str, sk: str) -> dict[str, Any]:
+    return {"DeleteRequest": {"Key": {"user_id": {"S": user_id}, "sk": {"S": sk}}}}
+
+
+class FeedRepository:
+    def __init__(self, client: Any = _dynamodb, sleep: Any = time.sleep) -> None:
+        self._client = client
+        self._sleep = sleep
+
+    # -- writes, batched 25 at a time, several batches in flight, unprocessed items retried --
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> WriteReport:
+        report = WriteReport()
+        pending = requests
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            report.requests += 1
+            report.retries += attempt > 0
+            response = self._client.batch_write_item(RequestItems={_settings.feeds_table_name: pending})
+            pending = response.get("UnprocessedItems", {}).get(_settings.feeds_table_name, [])
+            if not pending:
+                return report
+            # Exponential backoff with full jitter, as DynamoDB asks of throttled writers.
+            self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
+        raise RuntimeError(f"{len(pending)} feed writes still unprocessed after {MAX_WRITE_ATTEMPTS} attempts")
+
+    def write(self, requests: list[dict[str, Any]]) -> WriteReport:
+        batches = [requests[i : i + BATCH_WRITE_MAX] for i in range(0, len(requests), BATCH_WRITE_MAX)]
+        report = WriteReport()
+        if len(batches) == 1:
+            report.add(self._write_batch(batches[0]))
+            return report
+        with ThreadPoolExecutor(max_workers=WRITE_PARALLELISM) as pool:
+            for batch_report in pool.map(self._write_batch, batches):
+                report.add(batch_report)
+        return report
+
+    def push(self, post_id: str, author_id: str, user_ids: Iterable[str]) -> WriteReport:
+        expires_at = int((utc_now() + ENTRY_LIFETIME).timestamp())
+        return self.write([_put(user_id, post_id, author_id, expires_at) for user_id in user_ids])
+
+    def retract(self, post_id: str, user_ids: Iterable[str]) -> WriteReport:
+        return self.write([_delete(user_id, entry_key(post_id)) for user_id in user_ids])
+
+    def push_entries(self, user_id: str, entries: Iterable[FeedEntry]) -> WriteReport:
+        expires_at = int((utc_now() + ENTRY_LIFETIME).timestamp())
+        return self.write([_put(user_id, e.post_id, e.author_id, expires_at) for e in entries])
+
+    def remove_author(self, user_id: str, author_id: str) -> WriteReport:
+        """Drops every entry of one author from one feed (after an unfollow)."""
+        keys = [
+            item.sk
+            for item in FeedModel.query(
+                user_id,
+                FeedModel.sk.startswith(ENTRY),
+                filter_condition=FeedModel.author_id == author_id,
+                attributes_to_get=["user_id", "sk"],
+            )
+        ]
+        return self.write([_delete(user_id, sk) for sk in keys])
+
+    def trim(self, user_id: str, keep: int) -> WriteReport:
+        """Keeps the newest `keep` entries of a feed and deletes the rest."""
+        entries = FeedModel.query(
+            user_id, FeedModel.sk.startswith(ENTRY), scan_index_forward=False, attributes_to_get=["user_id", "sk"]
+        )
+        surplus = [item.sk for index, item in enumerate(entries) if index >= keep]
+        return self.write([_delete(user_id, sk) for sk in surplus])
+
+    # -- celebrities --
+
+    def follow_celebrity(self, user_ids: Iterable[str], celebrity_id: str) -> WriteReport:
+        sk = f"{CELEBRITY_FOLLOWED}{celebrity_id}"
+        return self.write([{"PutRequest": {"Item": {"user_id": {"S": u}, "sk": {"S": sk}}}} for u in user_ids])
+
+    def unfollow_celebrity(self, user_ids: Iterable[str], celebrity_id: str) -> WriteReport:
+        return self.write([_delete(u, f"{CELEBRITY_FOLLOWED}{celebrity_id}") for u in user_ids])
+
+    def followed_celebrities(self, user_id: str) -> list[str]:
+        return [
+            item.sk.removeprefix(CELEBRITY_FOLLOWED)
+            for item in FeedModel.query(user_id, FeedModel.sk.startswith(CELEBRITY_FOLLOWED))
+        ]
+
+    def is_celebrity(self, user_id: str) -> bool:
+        return FeedModel.count(user_id, FeedModel.sk == CELEBRITY_STATUS, consistent_read=True) > 0
+
+    def mark_celebrity(self, user_id: str, follower_count: int) -> bool:
+        """Records that the user became a celebrity; False if already recorded (another delivery won)."""
+        try:
+            FeedModel(user_id=user_id, sk=CELEBRITY_STATUS, follower_count=follower_count).save(
+                condition=FeedModel.sk.does_not_exist()
+            )
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def unmark_celebrity(self, user_id: str) -> bool:
+        try:
+            FeedModel(user_id=user_id, sk=CELEBRITY_STATUS).delete(condition=FeedModel.sk.exists())
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # -- reads --
+
+    def page(self, user_id: str, before: str | None, limit: int) -> tuple[list[FeedEntry], bool]:
+        """Pushed entries older than `before` (a post_id), newest first; and whether more exist."""
+        condition = FeedModel.sk.between(ENTRY, entry_key(before)) if before else FeedModel.sk.startswith(ENTRY)
+        results = FeedModel.query(user_id, condition, scan_index_forward=False, limit=limit + 2)
+        entries = [FeedEntry(item.sk.removeprefix(ENTRY), item.author_id or "") for item in results]
+        entries = [entry for entry in entries if entry.post_id != before]
+        return entries[:limit], len(entries) > limit

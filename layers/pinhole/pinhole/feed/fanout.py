@@ -1,0 +1,142 @@
+"""The push half of the hybrid feed: what `feed_fanout` does when a post is published or deleted,
+someone follows or unfollows, or an author crosses the celebrity threshold.
+
+A post of an author below the threshold is written into every follower's feed (and the author's
+own); above it, nothing is pushed and readers pull the author's recent posts instead. Every write
+here is idempotent (a put or delete of a fixed key), so redelivered events change nothing."""
+
+import hashlib
+import json
+from typing import Any
+
+import boto3
+
+from pinhole.feed.dal import FeedEntry, FeedRepository, WriteReport
+from pinhole.graph.dal import GraphRepository
+from pinhole.posts.dal import PostRepository
+from pinhole.shared.observability import logger
+from pinhole.shared.settings import get_settings
+from pinhole.users.dal import ProfileRepository
+
+INLINE_FOLLOWERS = 1000
+"""Up to this many followers are written by the stream handler itself; more go out as SQS chunks
+that workers deliver concurrently."""
+CHUNK_FOLLOWERS = 1000
+SQS_BATCH = 10
+BACKFILL_POSTS = 20
+"""How many recent posts of a newly followed account (or an ex-celebrity) land in a feed."""
+LEAVE_RATIO = 0.9
+"""A celebrity becomes pushed again only below 90% of the threshold, so an account hovering at
+the threshold does not flip (each flip rewrites the state of every follower)."""
+TRIM_ONE_IN = 50
+"""Each delivery trims a feed back to the cap with probability 1/50: amortised, cheap, bounded."""
+
+_sqs = boto3.client("sqs", region_name=get_settings().region)
+_feeds = FeedRepository()
+_graph = GraphRepository()
+_posts = PostRepository()
+_profiles = ProfileRepository()
+
+
+def _trim_due(post_id: str, user_id: str, one_in: int) -> bool:
+    digest = hashlib.blake2b(f"{post_id}:{user_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest) % one_in == 0
+
+
+class FanOut:
+    """The fan-out use cases, with their collaborators as parameters (tests pass their own)."""
+
+    def __init__(
+        self,
+        feeds: FeedRepository = _feeds,
+        graph: GraphRepository = _graph,
+        posts: PostRepository = _posts,
+        profiles: ProfileRepository = _profiles,
+        sqs: Any = _sqs,
+        trim_one_in: int = TRIM_ONE_IN,
+    ) -> None:
+        self.feeds, self.graph, self.posts, self.profiles, self.sqs = feeds, graph, posts, profiles, sqs
+        self.trim_one_in = trim_one_in
+
+    # -- posts --
+
+    def post_published(self, post_id: str, author_id: str) -> WriteReport:
+        report = self.feeds.push(post_id, author_id, [author_id])  # your own posts are in your feed
+        if self.feeds.is_celebrity(author_id):
+            logger.info("Celebrity post: pulled at read time, not pushed", extra={"post_id": post_id})
+            return report
+        report.add(self._to_followers("push", post_id, author_id))
+        return report
+
+    def post_deleted(self, post_id: str, author_id: str) -> WriteReport:
+        report = self.feeds.retract(post_id, [author_id])
+        if not self.feeds.is_celebrity(author_id):
+            # A celebrity's post was never pushed; older pushed copies are filtered at read time.
+            report.add(self._to_followers("retract", post_id, author_id))
+        return report
+
+    def _to_followers(self, operation: str, post_id: str, author_id: str) -> WriteReport:
+        followers = self.graph.all_follower_ids(author_id)
+        if len(followers) <= INLINE_FOLLOWERS:
+            return self.deliver(operation, post_id, author_id, followers)
+        chunks = [followers[i : i + CHUNK_FOLLOWERS] for i in range(0, len(followers), CHUNK_FOLLOWERS)]
+        messages = [
+            {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk} for chunk in chunks
+        ]
+        for start in range(0, len(messages), SQS_BATCH):
+            entries = [
+                {"Id": str(index), "MessageBody": json.dumps(message)}
+                for index, message in enumerate(messages[start : start + SQS_BATCH])
+            ]
+            response = self.sqs.send_message_batch(QueueUrl=get_settings().fanout_queue_url, Entries=entries)
+            if response.get("Failed"):
+                raise RuntimeError(f"{len(response['Failed'])} fan-out chunks could not be queued")
+        logger.info("Fan-out split into chunks", extra={"post_id": post_id, "chunks": len(chunks)})
+        return WriteReport()
+
+    def deliver(self, operation: str, post_id: str, author_id: str, followers: list[str]) -> WriteReport:
+        """One chunk: writes (or deletes) the post in these followers' feeds, then trims a few feeds."""
+        if operation == "push":
+            report = self.feeds.push(post_id, author_id, followers)
+            for follower in followers:
+                if _trim_due(post_id, follower, self.trim_one_in):
+                    report.add(self.feeds.trim(follower, get_settings().feed_cap))
+            return report
+        if operation == "retract":
+            return self.feeds.retract(post_id, followers)
+        if operation == "follow_celebrity":
+            return self.feeds.follow_celebrity(followers, author_id)
+        if operation == "unfollow_celebrity":
+            report = self.feeds.unfollow_celebrity(followers, author_id)
+            for follower in followers:
+                report.add(self._backfill(follower, author_id))
+            return report
+        raise ValueError(f"unknown fan-out operation {operation!r}")
+
+    # -- the graph --
+
+    def followed(self, follower_id: str, followee_id: str) -> WriteReport:
+        if self.feeds.is_celebrity(followee_id):
+            return self.feeds.follow_celebrity([follower_id], followee_id)
+        return self._backfill(follower_id, followee_id)
+
+    def unfollowed(self, follower_id: str, followee_id: str) -> WriteReport:
+        report = self.feeds.unfollow_celebrity([follower_id], followee_id)
+        report.add(self.feeds.remove_author(follower_id, followee_id))
+        return report
+
+    def _backfill(self, follower_id: str, author_id: str) -> WriteReport:
+        recent, _ = self.posts.list_published_by(author_id, BACKFILL_POSTS, None)
+        return self.feeds.push_entries(follower_id, [FeedEntry(r.post_id, r.author_id) for r in recent])
+
+    # -- the threshold --
+
+    def follower_count_changed(self, user_id: str, follower_count: int) -> WriteReport:
+        threshold = get_settings().celebrity_threshold
+        if follower_count >= threshold and self.feeds.mark_celebrity(user_id, follower_count):
+            logger.info("Became a celebrity", extra={"user_id": user_id, "followers": follower_count})
+            return self._to_followers("follow_celebrity", "", user_id)
+        if follower_count < threshold * LEAVE_RATIO and self.feeds.unmark_celebrity(user_id):
+            logger.info("No longer a celebrity", extra={"user_id": user_id, "followers": follower_count})
+            return self._to_followers("unfollow_celebrity", "", user_id)
+        return WriteReport()

@@ -1,0 +1,322 @@
+"""Persistence of likes, comments and saved posts: one table. PynamoDB objects never leave this module.
+
+    pk = post#<post_id>  sk = like#<user_id>                  a like: user_id, post_id, created_at
+    pk = post#<post_id>  sk = comment#<comment_id>            a comment (ULID, so oldest first): comment_id,
+                                                              post_id, author_id, text, created_at
+    pk = user#<user_id>  sk = saved#<collection>#<post_id>    a post in one of the user's collections:
+                                                              user_id, post_id, collection, created_at
+    pk = user#<user_id>  sk = savedpost#<post_id>             the post is saved somewhere: `collections`, the
+                                                              set of its collections (absent once empty)
+    pk = user#<user_id>  sk = collection#<name>               a collection: collection, post_count, created_at
+
+A like or a comment changes two items atomically — its own, and its post's `like_count` or
+`comment_count` on the posts table — in one transaction conditioned on the item's absence (or
+presence, to undo it) and on the post existing, so the counts stay exact under any concurrency and
+repeating a call changes nothing. Saving moves the saved item, the marker's set and the collection's
+`post_count` together the same way. The marker answers "saved by me" with one key per post,
+whatever the collections; the likes and markers of a page of posts are one BatchGetItem."""
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from pinhole.posts.dal import PostModel
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import NotFound
+from pinhole.shared.settings import get_settings
+from pinhole.social.models import Collection, CommentRecord
+
+_settings = get_settings()
+
+LIKE = "like#"
+COMMENT = "comment#"
+SAVED = "saved#"
+SAVED_MARKER = "savedpost#"
+COLLECTION = "collection#"
+
+CONFLICT_ATTEMPTS = 5
+"""Transactions on one popular post's counter can collide (TransactionConflict); each is retried."""
+_jitter = random.SystemRandom()
+
+
+def post_key(post_id: str) -> str:
+    return f"post#{post_id}"
+
+
+def user_key(user_id: str) -> str:
+    return f"user#{user_id}"
+
+
+def _saved_prefix(collection: str) -> str:
+    return f"{SAVED}{collection}#"
+
+
+class InteractionModel(Model):
+    class Meta:
+        table_name = _settings.interactions_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    post_id = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    comment_id = UnicodeAttribute(null=True)
+    author_id = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    collection = UnicodeAttribute(null=True)
+    collections = UnicodeSetAttribute(null=True)
+    post_count = NumberAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+def _to_comment(item: InteractionModel) -> CommentRecord:
+    return CommentRecord.model_validate({name: item.attribute_values.get(name) for name in CommentRecord.model_fields})
+
+
+def _reasons(error: TransactWriteError, code: str) -> bool:
+    return any(r and r.code == code for r in (error.cancellation_reasons or []))
+
+
+def commit(
+    build: Callable[[TransactWrite], None],
+    connection: Connection,
+    attempts: int = CONFLICT_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Runs the transaction `build` describes: True once committed, False if a condition refused it.
+
+    A collision with another transaction on the same item (many people liking one post at once) is
+    no refusal: it is retried after a jittered, growing pause."""
+    for attempt in range(attempts):
+        try:
+            with TransactWrite(connection=connection) as transaction:
+                build(transaction)
+        except TransactWriteError as error:
+            if _reasons(error, "ConditionalCheckFailed"):
+                return False
+            if not _reasons(error, "TransactionConflict") or attempt == attempts - 1:
+                raise
+            sleep(_jitter.uniform(0, 0.02 * 2**attempt))
+        else:
+            return True
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _count(transaction: TransactWrite, counter: NumberAttribute, post_id: str, delta: int) -> None:
+    """The post's counter moves with the item; the post must still exist (a deleted one is not revived)."""
+    transaction.update(PostModel(post_id=post_id), actions=[counter.add(delta)], condition=PostModel.post_id.exists())
+
+
+class InteractionRepository:
+    def __init__(self) -> None:
+        self._connection = Connection(region=_settings.region)
+
+    # Likes
+
+    def like(self, post_id: str, user_id: str) -> bool:
+        """Adds the like and counts it; False if it was already there or the post is gone (nothing changed)."""
+        like = InteractionModel(
+            pk=post_key(post_id),
+            sk=f"{LIKE}{user_id}",
+            user_id=user_id,
+            post_id=post_id,
+            created_at=to_iso(utc_now()),
+        )
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(like, condition=InteractionModel.pk.does_not_exist())
+            _count(transaction, PostModel.like_count, post_id, 1)
+
+        return commit(build, self._connection)
+
+    def unlike(self, post_id: str, user_id: str) -> bool:
+        """Removes the like and its count; False if there was none or the post is gone (nothing changed)."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(
+                InteractionModel(post_key(post_id), f"{LIKE}{user_id}"), condition=InteractionModel.pk.exists()
+            )
+            _count(transaction, PostModel.like_count, post_id, -1)
+
+        return commit(build, self._connection)
+
+    def like_count(self, post_id: str) -> int:
+        """The post's count as of now (a strongly consistent read: it includes the caller's own like)."""
+        try:
+            item = PostModel.get(post_id, consistent_read=True, attributes_to_get=["post_id", "like_count"])
+        except DoesNotExist as error:
+            raise NotFound("No such post.") from error
+        return int(item.like_count or 0)
+
+    def likers(
+        self, post_id: str, limit: int, after: dict[str, Any] | None = None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Ids of the users who like the post, in id order (stable under new likes between pages)."""
+        results = InteractionModel.query(
+            post_key(post_id), InteractionModel.sk.startswith(LIKE), limit=limit, last_evaluated_key=after
+        )
+        ids = [item.user_id for item in results if item.user_id]
+        return ids, results.last_evaluated_key
+
+    # Comments
+
+    def add_comment(self, record: CommentRecord) -> None:
+        comment = InteractionModel(
+            pk=post_key(record.post_id), sk=f"{COMMENT}{record.comment_id}", **record.model_dump()
+        )
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(comment, condition=InteractionModel.pk.does_not_exist())
+            _count(transaction, PostModel.comment_count, record.post_id, 1)
+
+        if not commit(build, self._connection):
+            raise NotFound("No such post.")
+
+    def get_comment(self, post_id: str, comment_id: str) -> CommentRecord:
+        try:
+            return _to_comment(InteractionModel.get(post_key(post_id), f"{COMMENT}{comment_id}", consistent_read=True))
+        except DoesNotExist as error:
+            raise NotFound("No such comment.") from error
+
+    def delete_comment(self, post_id: str, comment_id: str) -> None:
+        """Deletes the comment and its count; NotFound if it (or its post) is already gone."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(
+                InteractionModel(post_key(post_id), f"{COMMENT}{comment_id}"), condition=InteractionModel.pk.exists()
+            )
+            _count(transaction, PostModel.comment_count, post_id, -1)
+
+        if not commit(build, self._connection):
+            raise NotFound("No such comment.")
+
+    def comments(
+        self, post_id: str, limit: int, after: dict[str, Any] | None = None
+    ) -> tuple[list[CommentRecord], dict[str, Any] | None]:
+        """A post's comments, oldest first."""
+        results = InteractionModel.query(
+            post_key(post_id), InteractionModel.sk.startswith(COMMENT), limit=limit, last_evaluated_key=after
+        )
+        return [_to_comment(item) for item in results], results.last_evaluated_key
+
+    # Saved posts
+
+    def save(self, user_id: str, collection: str, post_id: str) -> bool:
+        """Puts the post in the collection; False if it was already there (nothing changed)."""
+        now = to_iso(utc_now())
+        saved = InteractionModel(
+            pk=user_key(user_id),
+            sk=f"{_saved_prefix(collection)}{post_id}",
+            user_id=user_id,
+            post_id=post_id,
+            collection=collection,
+            created_at=now,
+        )
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(saved, condition=InteractionModel.pk.does_not_exist())
+            transaction.update(
+                InteractionModel(user_key(user_id), f"{SAVED_MARKER}{post_id}"),
+                actions=[
+                    InteractionModel.collections.add({collection}),
+                    InteractionModel.user_id.set(user_id),
+                    InteractionModel.post_id.set(post_id),
+                ],
+            )
+            transaction.update(
+                InteractionModel(user_key(user_id), f"{COLLECTION}{collection}"),
+                actions=[
+                    InteractionModel.post_count.add(1),
+                    InteractionModel.collection.set(collection),
+                    InteractionModel.created_at.set(InteractionModel.created_at | now),
+                ],
+            )
+
+        return commit(build, self._connection)
+
+    def unsave(self, user_id: str, collection: str, post_id: str) -> bool:
+        """Takes the post out of the collection; False if it was not there (nothing changed)."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(
+                InteractionModel(user_key(user_id), f"{_saved_prefix(collection)}{post_id}"),
+                condition=InteractionModel.pk.exists(),
+            )
+            transaction.update(
+                InteractionModel(user_key(user_id), f"{SAVED_MARKER}{post_id}"),
+                actions=[InteractionModel.collections.delete({collection})],
+            )
+            transaction.update(
+                InteractionModel(user_key(user_id), f"{COLLECTION}{collection}"),
+                actions=[InteractionModel.post_count.add(-1)],
+            )
+
+        if not commit(build, self._connection):
+            return False
+        # Tidying, safe under races: each delete holds only while the item is still empty, and a
+        # save that comes after simply creates the item again.
+        self._delete_if(
+            InteractionModel(user_key(user_id), f"{SAVED_MARKER}{post_id}"),
+            InteractionModel.collections.does_not_exist(),
+        )
+        self._delete_if(
+            InteractionModel(user_key(user_id), f"{COLLECTION}{collection}"), InteractionModel.post_count <= 0
+        )
+        return True
+
+    @staticmethod
+    def _delete_if(item: InteractionModel, condition: Any) -> None:
+        try:
+            item.delete(condition=condition)
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def saved(
+        self, user_id: str, collection: str, limit: int, after: dict[str, Any] | None = None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Ids of the posts in one collection, newest post first."""
+        results = InteractionModel.query(
+            user_key(user_id),
+            InteractionModel.sk.startswith(_saved_prefix(collection)),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=after,
+        )
+        ids = [item.post_id for item in results if item.post_id]
+        return ids, results.last_evaluated_key
+
+    def collections(self, user_id: str) -> list[Collection]:
+        """Every collection holding at least one post, by name."""
+        return [
+            Collection(name=item.collection, post_count=int(item.post_count or 0))
+            for item in InteractionModel.query(user_key(user_id), InteractionModel.sk.startswith(COLLECTION))
+            if item.collection and (item.post_count or 0) > 0
+        ]
+
+
+def viewer_flags(viewer_id: str, post_ids: list[str]) -> dict[str, tuple[bool, bool]]:
+    """(liked_by_me, saved_by_me) for each post id: the viewer's like items and saved markers, read in
+    one BatchGetItem per 100 keys (strongly consistent: a like shows on the very next read)."""
+    unique = list(dict.fromkeys(post_ids))
+    keys = [(post_key(post_id), f"{LIKE}{viewer_id}") for post_id in unique]
+    keys += [(user_key(viewer_id), f"{SAVED_MARKER}{post_id}") for post_id in unique]
+    liked: set[str] = set()
+    saved: set[str] = set()
+    if keys:
+        marks = InteractionModel.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk", "collections"])
+        for item in marks:
+            if item.sk.startswith(LIKE):
+                liked.add(item.pk.removeprefix(post_key("")))
+            elif item.collections:
+                saved.add(item.sk.removeprefix(SAVED_MARKER))
+    return {post_id: (post_id in liked, post_id in saved) for post_id in unique}

@@ -1,0 +1,193 @@
+"""Use cases of the social context: likes, comments and saved posts. Each acts on a post the caller
+may read (`pinhole.posts.logic.readable_post`), so a post hidden from someone hides its likes and
+comments too; only taking a post out of your own collections works whatever became of the post."""
+
+from collections.abc import Callable
+
+from pinhole.graph.dal import GraphRepository
+from pinhole.graph.logic import can_view
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.logic import readable_post, to_post
+from pinhole.posts.models import Post, PostRecord, PostStatus
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import Forbidden
+from pinhole.shared.ids import new_id
+from pinhole.shared.pages import next_cursor, start_after
+from pinhole.social.dal import InteractionRepository, viewer_flags
+from pinhole.social.models import Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.logic import summary_of
+from pinhole.users.models import Profile, UserSummary
+
+ViewerFlags = Callable[[str, list[str]], dict[str, tuple[bool, bool]]]
+
+_interactions = InteractionRepository()
+_posts = PostRepository()
+_profiles = ProfileRepository()
+_graph = GraphRepository()
+
+
+def like(
+    caller: Caller,
+    post_id: str,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> LikeState:
+    readable_post(caller, post_id, posts, profiles)
+    interactions.like(post_id, caller.user_id)
+    return LikeState(liked=True, like_count=interactions.like_count(post_id))
+
+
+def unlike(
+    caller: Caller,
+    post_id: str,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> LikeState:
+    readable_post(caller, post_id, posts, profiles)
+    interactions.unlike(post_id, caller.user_id)
+    return LikeState(liked=False, like_count=interactions.like_count(post_id))
+
+
+def likers(
+    caller: Caller,
+    post_id: str,
+    limit: int,
+    cursor: str | None,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> tuple[list[UserSummary], str | None]:
+    readable_post(caller, post_id, posts, profiles)
+    scope = f"likes:{post_id}"
+    user_ids, last_key = interactions.likers(post_id, limit, start_after(cursor, scope))
+    found = profiles.get_many(user_ids)
+    return [summary_of(found[user_id]) for user_id in user_ids if user_id in found], next_cursor(last_key, scope)
+
+
+def _to_comment(record: CommentRecord, author: Profile) -> Comment:
+    return Comment(
+        comment_id=record.comment_id,
+        post_id=record.post_id,
+        author=summary_of(author),
+        text=record.text,
+        created_at=record.created_at,
+    )
+
+
+def add_comment(
+    caller: Caller,
+    post_id: str,
+    request: CreateCommentRequest,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> Comment:
+    readable_post(caller, post_id, posts, profiles)
+    record = CommentRecord(
+        comment_id=new_id(),
+        post_id=post_id,
+        author_id=caller.user_id,
+        text=request.text,
+        created_at=to_iso(utc_now()),
+    )
+    interactions.add_comment(record)
+    return _to_comment(record, profiles.get(caller.user_id))
+
+
+def comments(
+    caller: Caller,
+    post_id: str,
+    limit: int,
+    cursor: str | None,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> tuple[list[Comment], str | None]:
+    """A post's comments, oldest first; those of users who have since gone are left out."""
+    readable_post(caller, post_id, posts, profiles)
+    scope = f"comments:{post_id}"
+    records, last_key = interactions.comments(post_id, limit, start_after(cursor, scope))
+    authors = profiles.get_many([record.author_id for record in records])
+    page = [_to_comment(record, authors[record.author_id]) for record in records if record.author_id in authors]
+    return page, next_cursor(last_key, scope)
+
+
+def delete_comment(
+    caller: Caller,
+    post_id: str,
+    comment_id: str,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> None:
+    post, _ = readable_post(caller, post_id, posts, profiles)
+    comment = interactions.get_comment(post_id, comment_id)
+    if caller.user_id not in (comment.author_id, post.author_id):
+        raise Forbidden("Only the comment's author or the post's author can delete a comment.")
+    interactions.delete_comment(post_id, comment_id)
+
+
+def save(
+    caller: Caller,
+    post_id: str,
+    collection: str,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> None:
+    readable_post(caller, post_id, posts, profiles)
+    interactions.save(caller.user_id, collection, post_id)
+
+
+def unsave(caller: Caller, post_id: str, collection: str, interactions: InteractionRepository = _interactions) -> None:
+    interactions.unsave(caller.user_id, collection, post_id)
+
+
+def _still_readable(
+    caller: Caller, record: PostRecord, author: Profile, allowed: dict[str, bool], graph: GraphRepository
+) -> bool:
+    """readable_post's rule for a page of posts already read (each private author is asked once)."""
+    if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
+        return False
+    if author.user_id not in allowed:
+        allowed[author.user_id] = can_view(caller.user_id, author, graph)
+    return allowed[author.user_id]
+
+
+def saved_posts(
+    caller: Caller,
+    collection: str,
+    limit: int,
+    cursor: str | None,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    flags: ViewerFlags = viewer_flags,
+) -> tuple[list[Post], str | None]:
+    """One collection, newest post first; posts deleted (or hidden from the caller) since are left out."""
+    scope = f"saved:{caller.user_id}:{collection}"
+    post_ids, last_key = interactions.saved(caller.user_id, collection, limit, start_after(cursor, scope))
+    records = posts.get_many(post_ids)
+    authors = profiles.get_many([record.author_id for record in records.values()])
+    allowed: dict[str, bool] = {}
+    shown: list[tuple[PostRecord, Profile]] = []
+    for post_id in post_ids:
+        record = records.get(post_id)
+        author = authors.get(record.author_id) if record else None
+        if record and author and _still_readable(caller, record, author, allowed, graph):
+            shown.append((record, author))
+    marks = flags(caller.user_id, [record.post_id for record, _ in shown])
+    page = []
+    for record, author in shown:
+        liked, saved = marks.get(record.post_id, (False, False))
+        page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
+    return page, next_cursor(last_key, scope)
+
+
+def collections(caller: Caller, interactions: InteractionRepository = _interactions) -> Collections:
+    return Collections(items=interactions.collections(caller.user_id))

@@ -1,0 +1,70 @@
+"""The contracts of the social context: likes, API.md's Comment, saved posts and their collections."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from pinhole.users.models import UserSummary
+
+COMMENT_MAX = 2200
+COLLECTION_NAME_MAX = 50
+DEFAULT_COLLECTION = "saved"
+
+CommentText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX)]
+"""1 to 2200 characters once trimmed: a comment of blanks is no comment."""
+
+# `#` separates the parts of the keys a collection name goes into (pinhole.social.dal), so a name
+# holding one could read as the prefix of another's.
+CollectionName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=COLLECTION_NAME_MAX, pattern=r"^[^#\x00-\x1f\x7f]+$"
+    ),
+]
+"""1 to 50 characters once trimmed, without `#` or control characters; compared as written."""
+
+
+class LikeState(BaseModel):
+    liked: bool
+    like_count: int
+
+
+class CreateCommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: CommentText
+
+
+class Comment(BaseModel):
+    comment_id: str
+    post_id: str
+    author: UserSummary
+    text: str
+    created_at: str = Field(description="ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
+
+
+class SaveRequest(BaseModel):
+    """The optional body of POST and DELETE /posts/{post_id}/save."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collection: CollectionName = DEFAULT_COLLECTION
+
+
+class Collection(BaseModel):
+    name: str
+    post_count: int
+
+
+class Collections(BaseModel):
+    items: list[Collection]
+
+
+class CommentRecord(BaseModel):
+    """A comment as the interactions table keeps it (the author by id: profiles can change)."""
+
+    comment_id: str
+    post_id: str
+    author_id: str
+    text: str
+    created_at: str

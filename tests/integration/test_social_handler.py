@@ -1,0 +1,450 @@
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from pynamodb.connection import Connection
+
+from functions.social import handler as social
+from functions.upload import handler as upload
+from functions.users import handler as users
+from pinhole.posts import logic as posts
+from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
+from pinhole.shared.caller import Caller
+from pinhole.social import logic
+from pinhole.social.dal import InteractionModel, viewer_flags
+from pinhole.upload.keys import UploadKey
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.users import sign_up_claims
+
+JPEG = {"content_type": "image/jpeg", "size_bytes": 2_000_000}
+
+
+@pytest.fixture
+def tables(aws: dict[str, str]) -> dict[str, str]:
+    if not InteractionModel.exists():  # the shared `aws` fixture may come to create it
+        InteractionModel.create_table(wait=True)
+    return aws
+
+
+@pytest.fixture
+def people(tables: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+
+
+def call(
+    method: str,
+    path: str,
+    claims: dict[str, str],
+    route: str,
+    params: dict[str, str] | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    handler: Any = social.handler,
+) -> tuple[int, Any]:
+    event = http_event(method, path, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    response = handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def on_post(method: str, post_id: str, claims: dict[str, str], what: str, **kwargs: Any) -> tuple[int, Any]:
+    """A call to /posts/{post_id}/<what>."""
+    return call(
+        method, f"/posts/{post_id}/{what}", claims, f"/posts/{{post_id}}/{what}", {"post_id": post_id}, **kwargs
+    )
+
+
+def publish(claims: dict[str, str], caption: str = "Dawn") -> str:
+    """Creates a post and marks its media processed, as the resize pipeline would: it is published."""
+    status, created = call(
+        "POST", "/posts", claims, "/posts", body={"caption": caption, "media": [JPEG]}, handler=upload.handler
+    )
+    assert status == 201, created
+    post = created["post"]
+    for media in post["media"]:
+        ready = StoredMedia(
+            media_id=media["media_id"],
+            type="image",
+            content_type="image/jpeg",
+            size_bytes=1,
+            status=MediaStatus.READY,
+            width=1080,
+            height=720,
+            rendition_keys={
+                "large": StoredRendition(
+                    key=f"posts/{post['post_id']}/{media['media_id']}/large.jpg",
+                    width=1080,
+                    height=720,
+                    content_type="image/jpeg",
+                )
+            },
+        )
+        posts.record_media_ready(UploadKey(post["post_id"], media["media_id"]), ready)
+    return str(post["post_id"])
+
+
+def get_post(post_id: str, claims: dict[str, str]) -> tuple[int, Any]:
+    return call("GET", f"/posts/{post_id}", claims, "/posts/{post_id}", {"post_id": post_id}, handler=upload.handler)
+
+
+def delete_post(post_id: str, claims: dict[str, str]) -> tuple[int, Any]:
+    return call("DELETE", f"/posts/{post_id}", claims, "/posts/{post_id}", {"post_id": post_id}, handler=upload.handler)
+
+
+def comment(post_id: str, claims: dict[str, str], text: str) -> tuple[int, Any]:
+    return on_post("POST", post_id, claims, "comments", body={"text": text})
+
+
+def delete_comment(post_id: str, comment_id: str, claims: dict[str, str]) -> tuple[int, Any]:
+    return call(
+        "DELETE",
+        f"/posts/{post_id}/comments/{comment_id}",
+        claims,
+        "/posts/{post_id}/comments/{comment_id}",
+        {"post_id": post_id, "comment_id": comment_id},
+    )
+
+
+def every_page(fetch: Any, limit: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        status, page = fetch(query={"limit": str(limit), **({"cursor": cursor} if cursor else {})})
+        assert status == 200, page
+        assert len(page["items"]) <= limit
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def save(post_id: str, claims: dict[str, str], collection: str | None = None, method: str = "POST") -> int:
+    body = {"collection": collection} if collection is not None else None
+    return on_post(method, post_id, claims, "save", body=body)[0]
+
+
+def saved(claims: dict[str, str], **query: str) -> tuple[int, Any]:
+    return call("GET", "/me/saved", claims, "/me/saved", query=query or None)
+
+
+def collections(claims: dict[str, str]) -> list[dict[str, Any]]:
+    status, body = call("GET", "/me/collections", claims, "/me/collections")
+    assert status == 200
+    return list(body["items"])
+
+
+def make_private(claims: dict[str, str]) -> None:
+    users.handler(http_event("PATCH", "/me", claims=claims, body={"is_private": True}), FakeLambdaContext())
+
+
+def caller(claims: dict[str, str]) -> Caller:
+    return Caller(user_id=claims["sub"], username=claims["username"])
+
+
+# Likes
+
+
+def test_like_and_unlike_are_idempotent_and_counted_exactly(people: dict[str, dict[str, str]]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+
+    assert on_post("POST", post_id, bob, "like") == (200, {"liked": True, "like_count": 1})
+    assert on_post("POST", post_id, bob, "like") == (200, {"liked": True, "like_count": 1})
+    assert on_post("POST", post_id, carol, "like") == (200, {"liked": True, "like_count": 2})
+    assert on_post("DELETE", post_id, bob, "like") == (200, {"liked": False, "like_count": 1})
+    assert on_post("DELETE", post_id, bob, "like") == (200, {"liked": False, "like_count": 1})
+
+    seen_by_carol, seen_by_bob = get_post(post_id, carol)[1], get_post(post_id, bob)[1]
+    assert seen_by_carol["like_count"] == 1
+    assert viewer_flags(carol["sub"], [post_id]) == {post_id: (True, False)}
+    assert viewer_flags(bob["sub"], [post_id]) == {post_id: (False, False)}
+    assert seen_by_bob["like_count"] == 1
+
+
+def test_concurrent_likes_and_unlikes_keep_the_count_exact(tables: dict[str, str]) -> None:
+    # On the use cases, not the handler: a handler module serves one request at a time, as a Lambda
+    # execution environment does; DynamoDB's conditions are what must keep the count exact.
+    author = sign_up_claims("author")
+    post_id = publish(author)
+    fans = [sign_up_claims(f"fan{index}") for index in range(12)]
+
+    def churn(fan: dict[str, str]) -> None:
+        for _ in range(3):
+            logic.like(caller(fan), post_id)
+        if fan["username"] in ("fan1", "fan4", "fan7"):
+            logic.unlike(caller(fan), post_id)
+            logic.unlike(caller(fan), post_id)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(churn, fans))
+
+    likers = every_page(lambda **kw: on_post("GET", post_id, author, "likes", **kw), limit=50)
+    assert get_post(post_id, author)[1]["like_count"] == len(likers) == 9
+
+
+def test_who_liked_pages_without_duplicates_or_gaps(tables: dict[str, str]) -> None:
+    author = sign_up_claims("author")
+    post_id = publish(author)
+    fans = [sign_up_claims(f"fan{index}") for index in range(7)]
+    for fan in fans:
+        on_post("POST", post_id, fan, "like")
+
+    likers = every_page(lambda **kw: on_post("GET", post_id, author, "likes", **kw), limit=3)
+
+    assert sorted(user["username"] for user in likers) == [f"fan{index}" for index in range(7)]
+    assert set(likers[0]) == {"user_id", "username", "display_name", "avatar_url"}
+
+
+def test_liking_a_deleted_or_unknown_post_is_404(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+    on_post("POST", post_id, bob, "like")
+    assert delete_post(post_id, alice)[0] == 204
+
+    status, body = on_post("POST", post_id, bob, "like")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert on_post("POST", "01UNKNOWNPOST0000000000000", bob, "like")[0] == 404
+    assert on_post("GET", post_id, bob, "likes")[0] == 404
+
+
+def test_a_post_still_uploading_is_404_to_others(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    _, created = call("POST", "/posts", alice, "/posts", body={"media": [JPEG]}, handler=upload.handler)
+    pending = created["post"]["post_id"]
+
+    assert on_post("POST", pending, bob, "like")[0] == 404
+    assert comment(pending, bob, "first!")[0] == 404
+    assert save(pending, bob) == 404
+
+
+# Comments
+
+
+def test_comments_list_oldest_first_in_pages_and_are_counted(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+
+    status, first = comment(post_id, bob, "  Lovely light  ")
+    for index in range(4):
+        comment(post_id, alice if index % 2 else bob, f"reply {index}")
+
+    assert status == 201
+    assert first["text"] == "Lovely light"
+    assert (first["post_id"], first["author"]["username"]) == (post_id, "bob")
+    assert first["created_at"].endswith("Z")
+    listed = every_page(lambda **kw: on_post("GET", post_id, bob, "comments", **kw), limit=2)
+    assert [c["text"] for c in listed] == ["Lovely light", "reply 0", "reply 1", "reply 2", "reply 3"]
+    assert [c["author"]["username"] for c in listed] == ["bob", "bob", "alice", "bob", "alice"]
+    assert listed[0] == first
+    assert get_post(post_id, bob)[1]["comment_count"] == 5
+
+
+def test_comment_author_and_post_author_may_delete_a_comment_no_one_else(people: dict[str, dict[str, str]]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    by_bob = comment(post_id, bob, "from bob")[1]["comment_id"]
+    also_by_bob = comment(post_id, bob, "bob again")[1]["comment_id"]
+
+    status, refused = delete_comment(post_id, by_bob, carol)
+    assert (status, refused["error"]["code"]) == (403, "forbidden")
+    assert delete_comment(post_id, by_bob, bob)[0] == 204
+    assert delete_comment(post_id, also_by_bob, alice)[0] == 204
+
+    assert delete_comment(post_id, by_bob, bob)[0] == 404
+    assert on_post("GET", post_id, carol, "comments")[1]["items"] == []
+    assert get_post(post_id, carol)[1]["comment_count"] == 0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 2201], ids=["empty", "blank", "2201-chars"])
+def test_comment_text_outside_1_to_2200_characters_is_refused(people: dict[str, dict[str, str]], text: str) -> None:
+    post_id = publish(people["alice"])
+
+    status, body = comment(post_id, people["bob"], text)
+
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert body["error"]["details"][0]["field"] == "text"
+    assert get_post(post_id, people["bob"])[1]["comment_count"] == 0
+
+
+def test_comment_of_2200_characters_is_accepted(people: dict[str, dict[str, str]]) -> None:
+    post_id = publish(people["alice"])
+
+    assert comment(post_id, people["bob"], "x" * 2200)[0] == 201
+
+
+def test_comment_with_an_extra_field_is_refused(people: dict[str, dict[str, str]]) -> None:
+    post_id = publish(people["alice"])
+
+    status, body = on_post("POST", post_id, people["bob"], "comments", body={"text": "hi", "author_id": "someone"})
+
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert body["error"]["details"][0]["field"] == "author_id"
+
+
+# Saved posts
+
+
+def test_saving_into_collections_is_idempotent_and_counted(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    older, newer = publish(alice, "older"), publish(alice, "newer")
+
+    assert save(older, bob) == 204
+    assert save(older, bob) == 204
+    assert save(older, bob, "  Trips ") == 204
+    assert save(newer, bob, "Trips") == 204
+
+    assert collections(bob) == [{"name": "Trips", "post_count": 2}, {"name": "saved", "post_count": 1}]
+    status, default = saved(bob)
+    assert status == 200
+    assert [(p["post_id"], p["saved_by_me"], p["liked_by_me"]) for p in default["items"]] == [(older, True, False)]
+    trips = every_page(lambda **kw: saved(bob, collection="Trips", **kw["query"]), limit=1)
+    assert [p["post_id"] for p in trips] == [newer, older]
+    assert trips[0]["author"]["username"] == "alice"
+    assert collections(alice) == []
+
+
+def test_unsaving_is_idempotent_and_keeps_other_collections(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+    save(post_id, bob)
+    save(post_id, bob, "Trips")
+
+    assert save(post_id, bob, method="DELETE") == 204
+    assert save(post_id, bob, method="DELETE") == 204
+    assert collections(bob) == [{"name": "Trips", "post_count": 1}]
+    assert viewer_flags(bob["sub"], [post_id]) == {post_id: (False, True)}  # still in Trips
+
+    assert save(post_id, bob, "Trips", method="DELETE") == 204
+    assert collections(bob) == []
+    assert saved(bob, collection="Trips")[1]["items"] == []
+    assert viewer_flags(bob["sub"], [post_id]) == {post_id: (False, False)}
+
+
+def test_saved_list_skips_posts_deleted_or_hidden_since(people: dict[str, dict[str, str]]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    kept, deleted, hidden = publish(alice, "kept"), publish(alice, "deleted"), publish(carol, "hidden")
+    for post_id in (kept, deleted, hidden):
+        save(post_id, bob)
+    on_post("POST", kept, bob, "like")
+
+    delete_post(deleted, alice)
+    make_private(carol)
+
+    items = saved(bob)[1]["items"]
+    assert [(p["post_id"], p["liked_by_me"], p["saved_by_me"]) for p in items] == [(kept, True, True)]
+    assert items[0]["like_count"] == 1
+
+
+@pytest.mark.parametrize("collection", ["", "   ", "a#b", "x" * 51], ids=["empty", "blank", "hash", "51-chars"])
+def test_bad_collection_names_are_refused(people: dict[str, dict[str, str]], collection: str) -> None:
+    post_id = publish(people["alice"])
+
+    assert save(post_id, people["bob"], collection) == 422
+    assert saved(people["bob"], collection=collection)[0] == 422
+    assert collections(people["bob"]) == []
+
+
+def test_save_with_an_extra_field_is_refused(people: dict[str, dict[str, str]]) -> None:
+    post_id = publish(people["alice"])
+
+    status, body = on_post("POST", post_id, people["bob"], "save", body={"collection": "Trips", "pinned": True})
+
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+
+
+# Visibility and cursors
+
+
+def test_private_accounts_post_is_404_to_a_non_follower(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+    make_private(alice)
+
+    for status, body in (
+        on_post("POST", post_id, bob, "like"),
+        on_post("DELETE", post_id, bob, "like"),
+        on_post("GET", post_id, bob, "likes"),
+        comment(post_id, bob, "hello?"),
+        on_post("GET", post_id, bob, "comments"),
+        on_post("POST", post_id, bob, "save"),
+    ):
+        assert (status, body["error"]["code"]) == (404, "not_found")
+    assert on_post("POST", post_id, alice, "like")[1] == {"liked": True, "like_count": 1}
+    assert comment(post_id, alice, "mine")[0] == 201
+
+
+def test_approved_follower_may_like_and_comment_on_a_private_post(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+    make_private(alice)
+    follow = "/users/{username}/follow"
+    call("POST", "/users/alice/follow", bob, follow, {"username": "alice"}, handler=users.handler)
+    call(
+        "POST",
+        "/me/follow-requests/bob",
+        alice,
+        "/me/follow-requests/{username}",
+        {"username": "bob"},
+        body={"approve": True},
+        handler=users.handler,
+    )
+
+    assert on_post("POST", post_id, bob, "like") == (200, {"liked": True, "like_count": 1})
+    assert comment(post_id, bob, "let me in")[0] == 201
+
+
+def test_tampered_or_foreign_cursor_is_refused(people: dict[str, dict[str, str]]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id, other_post = publish(alice), publish(alice)
+    for fan in (alice, bob, carol):
+        on_post("POST", post_id, fan, "like")
+        comment(post_id, fan, "hi")
+    cursor = on_post("GET", post_id, bob, "likes", query={"limit": "1"})[1]["next_cursor"]
+    comments_cursor = on_post("GET", post_id, bob, "comments", query={"limit": "1"})[1]["next_cursor"]
+
+    tampered = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
+    status, body = on_post("GET", post_id, bob, "likes", query={"limit": "1", "cursor": tampered})
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert on_post("GET", other_post, bob, "likes", query={"limit": "1", "cursor": cursor})[0] == 422
+    assert on_post("GET", post_id, bob, "comments", query={"limit": "1", "cursor": cursor})[0] == 422
+    assert on_post("GET", post_id, bob, "comments", query={"limit": "1", "cursor": comments_cursor})[0] == 200
+
+
+def test_page_size_is_1_to_50(people: dict[str, dict[str, str]]) -> None:
+    post_id = publish(people["alice"])
+
+    for limit in ("0", "51"):
+        assert on_post("GET", post_id, people["bob"], "comments", query={"limit": limit})[0] == 422
+        assert saved(people["bob"], limit=limit)[0] == 422
+
+
+# Flags for a page of posts (the feed)
+
+
+def test_viewer_flags_read_a_page_of_posts_in_one_batch_per_100_keys(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    liked, saved_one, both = publish(alice), publish(alice), publish(alice)
+    for post_id in (liked, both):
+        on_post("POST", post_id, bob, "like")
+    for post_id in (saved_one, both):
+        save(post_id, bob, "Later")
+    others = [f"01NOTAPOST{index:016d}" for index in range(57)]
+    batches: list[int] = []
+    original = Connection.batch_get_item
+
+    def counting(self: Connection, table_name: str, keys: Any, *args: Any, **kwargs: Any) -> Any:
+        batches.append(len(keys))
+        return original(self, table_name, keys, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "batch_get_item", counting)
+
+    flags = viewer_flags(bob["sub"], [liked, saved_one, both, *others])
+
+    assert (flags[liked], flags[saved_one], flags[both]) == ((True, False), (False, True), (True, True))
+    assert all(flags[post_id] == (False, False) for post_id in others)
+    assert batches == [100, 20]
+    assert viewer_flags(bob["sub"], []) == {}
