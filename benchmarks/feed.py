@@ -314,7 +314,15 @@ def run() -> dict[str, Any]:
                 figures[phase] = [_fanout_figures(log, size) for size in FANOUT_SIZES]
         finally:
             background.stop()
+            _reset_moto()
     return figures
+
+
+def _reset_moto() -> None:
+    """moto's backends are process-wide: the next phase's cloud must start from nothing."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
 
 
 if __name__ == "__main__":

@@ -152,11 +152,16 @@ class LocalCloud:
                     local[key] = self.endpoints.localize(value, http_ids, ws_ids)
         return local
 
-    def stop(self) -> None:
+    def stop_pumps(self, timeout_s: float = 10) -> None:
+        """Stops every pump and waits (bounded) for the invocation each may have in flight."""
         for pump in self.pumps:
             pump.stop()
+        deadline = time.monotonic() + timeout_s
         for pump in self.pumps:
-            pump.join(timeout=2)
+            pump.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def stop(self) -> None:
+        self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
         self.moto.stop()
 

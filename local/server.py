@@ -25,9 +25,30 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class PumpsFirstServer(uvicorn.Server):
+    """On Ctrl-C, the event pumps stop (and their in-flight invocations finish) before the HTTP side
+    goes away: a handler still running must find the S3 front and the gateway it calls."""
+
+    def __init__(self, config: uvicorn.Config, cloud: LocalCloud) -> None:
+        super().__init__(config)
+        self.cloud = cloud
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        if self._draining:  # a second Ctrl-C: stop now
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            return
+        self._draining = True
+        threading.Thread(target=self._drain, name="drain-pumps", daemon=True).start()
+
+    def _drain(self) -> None:
+        self.cloud.stop_pumps()
+        self.should_exit = True
+
+
 def make_server(cloud: LocalCloud, log_level: str = "warning") -> uvicorn.Server:
     config = uvicorn.Config(cloud.app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=1)
-    return uvicorn.Server(config)
+    return PumpsFirstServer(config, cloud)
 
 
 async def serve(server: uvicorn.Server, sock: socket.socket, on_started: Callable[[], None]) -> None:
@@ -69,6 +90,7 @@ class BackgroundCloud:
         return cls(cloud, server, thread, sock)
 
     def stop(self) -> None:
+        self.cloud.stop_pumps()
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self.cloud.stop()

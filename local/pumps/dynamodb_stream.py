@@ -61,30 +61,35 @@ class DynamoStreamPump(Pump):
         self.streams = streams_client
         self.sqs = sqs_client
         self.config = config
-        self._iterators: dict[str, str | None] = {}
+        # The last sequence number read per shard (None: from the start). A fresh iterator is asked for
+        # on every poll instead of following NextShardIterator: moto rolls a cancelled transaction back
+        # by restoring deep copies of its tables, and an iterator held across that keeps reading the
+        # discarded copy of the stream (seen here: feeds stopped after a refused duplicate like).
+        self._positions: dict[str, str | None] = {}
 
     def poll_once(self) -> int:
         handled = 0
-        self._discover_shards()
-        for shard_id, iterator in list(self._iterators.items()):
-            if iterator is None:
-                continue
-            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            self._iterators[shard_id] = page.get("NextShardIterator")
-            records = [self._record(raw) for raw in page.get("Records", [])]
+        description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            position = self._positions.setdefault(shard_id, None)
+            where = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+                if position
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self.streams.get_shard_iterator(StreamArn=self.config.stream_arn, ShardId=shard_id, **where)[
+                "ShardIterator"
+            ]
+            raw_records = self.streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+            if raw_records:
+                self._positions[shard_id] = raw_records[-1]["dynamodb"]["SequenceNumber"]
+            records = [self._record(raw) for raw in raw_records]
             records = [record for record in records if wanted(record, list(self.config.filters))]
             for start in range(0, len(records), self.config.batch_size):
                 self._deliver(shard_id, records[start : start + self.config.batch_size])
-            handled += len(records)
+            handled += len(raw_records)
         return handled
-
-    def _discover_shards(self) -> None:
-        description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
-        for shard in description.get("Shards", []):
-            if shard["ShardId"] not in self._iterators:
-                self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.config.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
 
     def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = jsonable(raw)

@@ -102,3 +102,15 @@ def test_concurrent_likes_over_http_give_an_exact_count(local_cloud: Any) -> Non
     assert author.http.get(f"/posts/{post_id}").json()["like_count"] == len(fans)
     likers = author.http.get(f"/posts/{post_id}/likes", params={"limit": 50}).json()["items"]
     assert sorted(u["username"] for u in likers) == sorted(fan.username for fan in fans)
+
+
+def test_deleted_post_leaves_every_feed(local_cloud: Any) -> None:
+    author, reader = Member(local_cloud.http), Member(local_cloud.http)
+    reader.http.post(f"/users/{author.username}/follow")
+    kept, deleted = post_photo(author, "stays"), post_photo(author, "goes")
+    eventually(lambda: feed_ids(reader), lambda ids: {kept, deleted} <= set(ids))
+
+    assert author.http.delete(f"/posts/{deleted}").status_code == 204
+
+    assert deleted not in feed_ids(reader) and kept in feed_ids(reader)
+    assert deleted not in feed_ids(author)

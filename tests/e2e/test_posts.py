@@ -133,3 +133,27 @@ def test_deleted_post_is_gone_for_everyone(local_cloud: Any, alice: Member) -> N
     assert alice.http.get(f"/posts/{post_id}").status_code == 404
     # the renditions stop being served (the cleanup follows the posts table's stream)
     eventually(lambda: [httpx.get(url).status_code for url in urls], lambda codes: set(codes) == {404})
+
+
+def test_video_is_published_with_poster_and_duration(local_cloud: Any, alice: Member, tmp_path: Any) -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi",
+                    "-i", "testsrc=size=320x240:rate=10", "-t", "2", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    content = clip.read_bytes()
+    created = create_post(alice, content, content_type="video/mp4")
+
+    assert upload(created["uploads"][0], content, "clip.mp4", "video/mp4").status_code == 204
+    post = settled(alice, created["post"]["post_id"])
+
+    media = post["media"][0]
+    assert (post["status"], media["type"], media["status"]) == ("published", "video", "ready")
+    assert media["duration_s"] == pytest.approx(2.0, abs=0.2)
+    video = httpx.get(media["renditions"]["video"]["url"])
+    poster = httpx.get(media["renditions"]["poster"]["url"])
+    assert (video.status_code, video.headers["content-type"], video.content) == (200, "video/mp4", content)
+    assert poster.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(poster.content)).size == (320, 240)
