@@ -48,7 +48,10 @@ run: $(TEMPLATES)
 test: $(TEMPLATES)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	@# The in-process local cloud tests change process-wide state (moto's backends, os.environ, the
+	@# AWS endpoint variables) that mock_aws tests must never see: they get a pytest process of their own.
+	$(PY) -m pytest -n 2 --ignore=tests/integration/local $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration/local $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -30,6 +30,7 @@ class FunctionEnvironment:
     interactions_table_name: str
     feeds_table_name: str
     fanout_queue_url: str
+    idempotency_table_name: str
     celebrity_threshold: int
     feed_cap: int
     uploads_bucket_name: str
@@ -48,6 +49,7 @@ class FunctionEnvironment:
             constants.ENV_INTERACTIONS_TABLE_NAME: self.interactions_table_name,
             constants.ENV_FEEDS_TABLE_NAME: self.feeds_table_name,
             constants.ENV_FANOUT_QUEUE_URL: self.fanout_queue_url,
+            constants.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
             constants.ENV_CELEBRITY_THRESHOLD: str(self.celebrity_threshold),
             constants.ENV_FEED_CAP: str(self.feed_cap),
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,

@@ -9,6 +9,7 @@ from stacks.stateful.api_secrets_construct import ApiSecrets
 from stacks.stateful.auth_construct import AuthIdentity
 from stacks.stateful.feed_construct import FeedData
 from stacks.stateful.graph_construct import GraphData
+from stacks.stateful.idempotency_construct import IdempotencyData
 from stacks.stateful.media_construct import MediaStorage
 from stacks.stateful.posts_construct import PostsData
 from stacks.stateful.social_construct import SocialData
@@ -28,3 +29,4 @@ class StatefulStack(Stack):
         self.feed = FeedData(self, constants.FEED_DATA_CONSTRUCT_ID)
         self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID, cors_origins=cors_origins)
         self.secrets = ApiSecrets(self, constants.API_SECRETS_CONSTRUCT_ID)
+        self.idempotency = IdempotencyData(self, constants.IDEMPOTENCY_DATA_CONSTRUCT_ID)

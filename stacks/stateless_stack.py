@@ -12,6 +12,7 @@ from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
+from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
@@ -78,6 +79,7 @@ class StatelessStack(Stack):
                 interactions_table_name=stateful.social.table.table_name,
                 feeds_table_name=stateful.feed.table.table_name,
                 fanout_queue_url=stateful.feed.fanout_queue.queue_url,
+                idempotency_table_name=stateful.idempotency.table.table_name,
                 celebrity_threshold=feed.celebrity_threshold,
                 feed_cap=feed.feed_cap,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
@@ -127,6 +129,7 @@ class StatelessStack(Stack):
             graph_table=stateful.graph.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
+        grant_table_read_write(self.upload.function, stateful.idempotency.table)  # Idempotency-Key
         self.resize = Resize(
             self,
             constants.RESIZE_CONSTRUCT_ID,
@@ -146,6 +149,7 @@ class StatelessStack(Stack):
             "graph": stateful.graph.table,
             "interactions": stateful.social.table,
             "feeds": stateful.feed.table,
+            "idempotency": stateful.idempotency.table,
         }
         self.social = SocialApi(
             self,

@@ -3,6 +3,10 @@ test may ever reach AWS (fake credentials, a region, and moto or the local cloud
 
 import os
 
+# moto must be imported before any boto3 client exists: it hooks botocore's handler list at import,
+# and a client created earlier (the domain creates its clients at module import) is never mocked.
+import moto  # noqa: F401
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -23,6 +27,7 @@ os.environ.setdefault("POSTS_TABLE_NAME", "pinhole-posts")
 os.environ.setdefault("GRAPH_TABLE_NAME", "pinhole-graph")
 os.environ.setdefault("INTERACTIONS_TABLE_NAME", "pinhole-interactions")
 os.environ.setdefault("FEEDS_TABLE_NAME", "pinhole-feeds")
+os.environ.setdefault("IDEMPOTENCY_TABLE_NAME", "pinhole-idempotency")
 os.environ.setdefault("FANOUT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-fanout")
 os.environ.setdefault("UPLOADS_BUCKET_NAME", "pinhole-uploads")
 os.environ.setdefault("MEDIA_BUCKET_NAME", "pinhole-media")

@@ -8,7 +8,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.posts.models import Post
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.api import (
+    BEARER_AUTH,
+    IdempotencyKey,
+    Limit,
+    Page,
+    apply_api_conventions,
+    current_caller,
+    no_content,
+)
+from pinhole.shared.idempotency import once
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.social import logic
 from pinhole.social.models import (
@@ -53,8 +62,18 @@ def likers(post_id: PostId, limit: Limit = 20, cursor: Cursor = None) -> Page[Us
 
 @app.post("/posts/<post_id>/comments", summary="Comment on a post", tags=["social"], security=BEARER_AUTH)
 @tracer.capture_method
-def add_comment(post_id: PostId, request: Annotated[CreateCommentRequest, Body()]) -> tuple[Comment, int]:
-    comment = logic.add_comment(current_caller(app), post_id, request)
+def add_comment(
+    post_id: PostId, request: Annotated[CreateCommentRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[Comment, int]:
+    caller = current_caller(app)
+    comment = once(
+        caller,
+        f"comment:{post_id}",
+        idempotency_key,
+        lambda: logic.add_comment(caller, post_id, request),
+        Comment,
+        app.lambda_context,
+    )
     metrics.add_metric(name="CommentsCreated", unit="Count", value=1)
     return comment, 201
 

@@ -10,7 +10,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.posts import logic
 from pinhole.posts.models import CreatePostRequest, CreatePostResponse, Post
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.api import (
+    BEARER_AUTH,
+    IdempotencyKey,
+    Limit,
+    Page,
+    apply_api_conventions,
+    current_caller,
+    no_content,
+)
+from pinhole.shared.idempotency import once
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.users.models import Username
 
@@ -22,8 +31,18 @@ apply_api_conventions(app)
     "/posts", summary="Create a post and get one pre-signed upload per media item", tags=["posts"], security=BEARER_AUTH
 )
 @tracer.capture_method
-def create_post(request: Annotated[CreatePostRequest, Body()]) -> tuple[CreatePostResponse, int]:
-    created = logic.create_post(current_caller(app), request)
+def create_post(
+    request: Annotated[CreatePostRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[CreatePostResponse, int]:
+    caller = current_caller(app)
+    created = once(
+        caller,
+        "create_post",
+        idempotency_key,
+        lambda: logic.create_post(caller, request),
+        CreatePostResponse,
+        app.lambda_context,
+    )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
     return created, 201
 

@@ -43,6 +43,7 @@ class SocialApi(Construct):
             self, context=constants.SOCIAL, code_dir=f"{constants.FUNCTIONS_DIR}/{constants.SOCIAL}"
         )
         grant_table_read_write(self.function, tables["interactions"])
+        grant_table_read_write(self.function, tables["idempotency"])  # Idempotency-Key on comments
         grant_table_read_write(self.function, tables["posts"])  # like and comment counters, in transactions
         grant_table_read(self.function, tables["users"], index_names=[constants.USERS_BY_USERNAME_INDEX])
         grant_table_read(self.function, tables["graph"])

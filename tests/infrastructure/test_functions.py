@@ -35,6 +35,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_INTERACTIONS_TABLE_NAME,
     constants.ENV_FEEDS_TABLE_NAME,
     constants.ENV_FANOUT_QUEUE_URL,
+    constants.ENV_IDEMPOTENCY_TABLE_NAME,
     constants.ENV_CELEBRITY_THRESHOLD,
     constants.ENV_FEED_CAP,
     constants.ENV_UPLOADS_BUCKET_NAME,

@@ -82,11 +82,26 @@ def test_every_table_is_checked_against_a_model(cloud_assembly) -> None:
         for resource in cloud_assembly.resources(constants.STATEFUL_STACK_ID, kind).values()
     }
 
-    # When compared with the tables that have a model in TABLES
-    checked = {f"{constants.STATEFUL_STACK_ID}/{path}" for _, path in TABLES}
+    # When compared with the tables that have a model in TABLES (and Powertools' own, checked below)
+    checked = {f"{constants.STATEFUL_STACK_ID}/{path}" for _, path in TABLES} | {IDEMPOTENCY_TABLE}
 
     # Then none is left unchecked
     assert tables == checked
+
+
+IDEMPOTENCY_TABLE = (
+    f"{constants.STATEFUL_STACK_ID}/{constants.IDEMPOTENCY_DATA_CONSTRUCT_ID}/{constants.IDEMPOTENCY_TABLE_ID}/Resource"
+)
+
+
+def test_idempotency_table_has_the_schema_powertools_writes(cloud_assembly) -> None:
+    # Given the table behind Idempotency-Key (Powertools' DynamoDBPersistenceLayer defaults)
+    _, table = cloud_assembly.resource_at(constants.STATEFUL_STACK_ID, IDEMPOTENCY_TABLE.split("/", 1)[1])
+    props = table["Properties"]
+
+    # Then it is keyed by `id` alone and expires records by `expiration`
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
 
 
 def test_tables_are_retained_on_demand_and_recoverable(cloud_assembly) -> None:

@@ -57,5 +57,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
         for model in (UserModel, PostModel, EdgeModel, FeedModel, InteractionModel):
             model.create_table(wait=True)
+        boto3.client("dynamodb").create_table(  # Powertools' idempotency records
+            TableName=os.environ["IDEMPOTENCY_TABLE_NAME"],
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        )
         yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
     get_settings.cache_clear()

@@ -240,3 +240,20 @@ def test_private_account_posts_are_hidden_from_others(alice: dict[str, str], bob
     assert list_posts("alice", bob)[0] == 403
     assert get_post(post["post_id"], bob)[0] == 404
     assert list_posts("alice", alice)[0] == 200
+
+
+def test_retried_create_with_the_same_idempotency_key_returns_the_first_post(
+    alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    def create_with_key(claims: dict[str, str], key: str) -> Any:
+        event = http_event("POST", "/posts", claims=claims, body={"caption": "once", "media": [JPEG]})
+        event["headers"]["idempotency-key"] = key
+        response = upload.handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 201, response
+        return response_json(response)
+
+    first, retry = create_with_key(alice, "k-1"), create_with_key(alice, "k-1")
+    other_key, other_user = create_with_key(alice, "k-2"), create_with_key(bob, "k-1")
+
+    assert retry == first
+    assert len({first["post"]["post_id"], other_key["post"]["post_id"], other_user["post"]["post_id"]}) == 3

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel
 
 from pinhole.shared.caller import Caller
@@ -90,6 +90,15 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
 
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Page size, 1 to 50")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=255,
+        description="Retry with the same key within 24 h: the first result comes back, nothing is doubled",
+    ),
+]
 
 
 class Page(BaseModel, Generic[T]):

@@ -30,6 +30,7 @@ class Settings(BaseModel):
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,62 @@
+"""Idempotency-Key (API.md): a write a client may retry — create a post, comment, send a message —
+returns its first result to a retry with the same key for 24 hours, and nothing is done twice.
+Powertools' idempotency utility does the work (a DynamoDB record per key, in-progress locking,
+expiry); the key is scoped to the caller and the operation, so two users' keys never collide."""
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from pinhole.shared.caller import Caller
+from pinhole.shared.settings import get_settings
+
+RETENTION_S = 24 * 3600
+Result = TypeVar("Result", bound=BaseModel)
+
+
+class RetryScope(BaseModel):
+    user_id: str
+    operation: str
+    key: str
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+
+
+def once(
+    caller: Caller,
+    operation: str,
+    key: str | None,
+    action: Callable[[], Result],
+    result_type: type[Result],
+    lambda_context: Any = None,
+) -> Result:
+    """`action()`, or — for a key already used by this caller for this operation — its first result.
+    With the Lambda context, a retry arriving while the first call still runs is refused until the
+    first call's remaining time has passed (then it may run again: the first one died)."""
+    if not key:
+        return action()
+    config = IdempotencyConfig(expires_after_seconds=RETENTION_S)
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+    @idempotent_function(
+        data_keyword_argument="scope",
+        persistence_store=_persistence(),
+        config=config,
+        output_serializer=PydanticSerializer(model=result_type),
+    )
+    def run(scope: RetryScope) -> Result:
+        return action()
+
+    return run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key))
