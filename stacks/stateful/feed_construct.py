@@ -2,14 +2,13 @@
 being capped, so a feed nobody reads stops costing storage. Large fan-outs travel as chunks through
 the fan-out queue (with its dead-letter queue), which holds work in flight and so lives here."""
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
+from stacks.stateful.tables import pinhole_table
 
-STRING = dynamodb.AttributeType.STRING
 FANOUT_DELIVER_TIMEOUT = Duration.minutes(1)
 FANOUT_VISIBILITY = Duration.minutes(6)  # six times the deliver function's timeout, as AWS advises
 FANOUT_MAX_RECEIVES = 5
@@ -18,18 +17,8 @@ FANOUT_MAX_RECEIVES = 5
 class FeedData(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.TableV2(
-            self,
-            constants.FEEDS_TABLE_ID,
-            partition_key=dynamodb.Attribute(name="user_id", type=STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=STRING),
-            time_to_live_attribute="expires_at",
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.table = pinhole_table(
+            self, constants.FEEDS_TABLE_ID, partition_key="user_id", sort_key="sk", time_to_live_attribute="expires_at"
         )
         self.fanout_dlq = sqs.Queue(
             self,

@@ -1,31 +1,19 @@
 """The users table; its shape is pinhole.users.dal.UserModel's (tests/infrastructure proves it)."""
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from stacks import constants
+from stacks.stateful.tables import index, pinhole_table
 
 
 class UsersData(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.TableV2(
+        self.table = pinhole_table(
             self,
             constants.USERS_TABLE_ID,
-            partition_key=dynamodb.Attribute(name="user_id", type=dynamodb.AttributeType.STRING),
-            global_secondary_indexes=[
-                dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name=constants.USERS_BY_USERNAME_INDEX,
-                    partition_key=dynamodb.Attribute(name="username", type=dynamodb.AttributeType.STRING),
-                    projection_type=dynamodb.ProjectionType.ALL,
-                )
-            ],
-            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            partition_key="user_id",
+            indexes=[index(constants.USERS_BY_USERNAME_INDEX, "username")],
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,6 +16,7 @@ from constructs import Construct
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.feed_construct import FANOUT_DELIVER_TIMEOUT
+from stacks.stateless.alarms import alarm_on
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
 
@@ -38,26 +38,6 @@ _WANTED = {
     ],
     "users": [{"eventName": lambda_.FilterRule.is_equal("MODIFY")}],
 }
-
-
-def _alarm_on(
-    scope: Construct,
-    construct_id: str,
-    description: str,
-    metric: cloudwatch.IMetric,
-    threshold: float,
-    evaluation_periods: int = 1,
-) -> None:
-    cloudwatch.Alarm(
-        scope,
-        construct_id,
-        alarm_description=description,
-        metric=metric,
-        threshold=threshold,
-        evaluation_periods=evaluation_periods,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
 
 
 class FeedReadApi(Construct):
@@ -109,7 +89,7 @@ class FeedFanout(Construct):
             event_sources.SqsEventSource(fanout_queue, batch_size=DELIVER_BATCH_SIZE, report_batch_item_failures=True)
         )
         self.functions.append(self.deliver)
-        _alarm_on(
+        alarm_on(
             self,
             "DeadLettersAlarm",
             "Feed fan-out chunks were given up on: see the fan-out DLQ",
@@ -161,14 +141,14 @@ class FeedFanout(Construct):
                 filters=[lambda_.FilterCriteria.filter(pattern) for pattern in _WANTED[source]],
             )
         )
-        _alarm_on(
+        alarm_on(
             scope,
             "FailedRecordsAlarm",
             f"Feed fan-out gave up on {source} stream records",
             failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
             1,
         )
-        _alarm_on(
+        alarm_on(
             scope,
             "IteratorAgeAlarm",
             f"Feed fan-out falls behind the {source} stream",

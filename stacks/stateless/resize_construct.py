@@ -7,7 +7,6 @@ purged from CloudFront, so they stop being served."""
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -19,6 +18,7 @@ from constructs import Construct
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import RESIZE_TIMEOUT
+from stacks.stateless.alarms import alarm_on
 from stacks.stateless.grants import grant_objects, grant_table_read_write
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
@@ -65,35 +65,22 @@ class Resize(Construct):
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
         self._cleanup(factory, posts_table, media_bucket, distribution)
-        cloudwatch.Alarm(
+        alarm_on(
             self,
             "DeadLettersAlarm",
-            alarm_description="Uploads resize gave up on: see the upload-events dead-letter queue",
-            metric=upload_events_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            "Uploads resize gave up on: see the upload-events dead-letter queue",
+            upload_events_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            1,
         )
-        cloudwatch.Alarm(
+        alarm_on(
             self,
             "BacklogAlarm",
-            alarm_description="Uploads wait too long for resize",
-            metric=upload_events.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
-            threshold=OLDEST_UPLOAD_ALARM_AGE.to_seconds(),
+            "Uploads wait too long for resize",
+            upload_events.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
+            OLDEST_UPLOAD_ALARM_AGE.to_seconds(),
             evaluation_periods=3,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        cloudwatch.Alarm(
-            self,
-            "ErrorsAlarm",
-            alarm_description="resize fails",
-            metric=self.function.metric_errors(period=Duration.minutes(5)),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+        alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
 
     def _cleanup(
         self,
@@ -149,22 +136,18 @@ class Resize(Construct):
                 filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("REMOVE")})],
             )
         )
-        cloudwatch.Alarm(
+        alarm_on(
             scope,
             "FailedRecordsAlarm",
-            alarm_description="Renditions of deleted posts could not be removed: see the cleanup failures queue",
-            metric=self.cleanup_failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            "Renditions of deleted posts could not be removed: see the cleanup failures queue",
+            self.cleanup_failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            1,
         )
-        cloudwatch.Alarm(
+        alarm_on(
             scope,
             "IteratorAgeAlarm",
-            alarm_description="Cleanup falls behind the posts table's stream",
-            metric=self.cleanup.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
-            threshold=CLEANUP_ITERATOR_AGE_ALARM.to_milliseconds(),
+            "Cleanup falls behind the posts table's stream",
+            self.cleanup.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+            CLEANUP_ITERATOR_AGE_ALARM.to_milliseconds(),
             evaluation_periods=3,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
