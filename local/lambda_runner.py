@@ -89,6 +89,11 @@ class LocalFunction:
         """How many execution environments (imported copies of the handler module) exist."""
         return self._environments
 
+    def idle_handlers(self) -> list[Callable[[Any, Any], Any]]:
+        """The handlers of every environment not serving an invocation right now."""
+        with self._lock:
+            return list(self._idle)
+
     def handler(self) -> Callable[[Any, Any], Any]:
         """The handler of the first environment, created at startup so a broken module fails fast."""
         with self.execution_environment() as handler:
