@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,7 +159,8 @@ class Provisioner:
         }
         created = self.cloudfront.create_distribution(
             DistributionConfig={
-                "CallerReference": f"{resource.stack.name}-{resource.logical_id}",
+                # unique: moto keeps distributions across resets of the other services
+                "CallerReference": f"{resource.stack.name}-{resource.logical_id}-{uuid.uuid4()}",
                 "Comment": resource.logical_id,
                 "Enabled": True,
                 "Origins": {"Quantity": 1, "Items": [origin]},
