@@ -319,17 +319,22 @@ def _phase(name: str) -> Any:
 def run() -> dict[str, Any]:
     import json
     import subprocess
+    import tempfile
 
     figures = {}
-    for name in ("feed_read", "fan_out"):
-        done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.feed", name], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
-        )
-        figures[name] = json.loads(done.stdout)
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in ("feed_read", "fan_out"):
+            # The result comes back in a file: the handlers' own logs share the phase's stdout.
+            result = Path(workdir) / f"{name}.json"
+            subprocess.run([sys.executable, "-m", "benchmarks.feed", name, str(result)], cwd=ROOT, check=True)
+            figures[name] = json.loads(result.read_text())
     return figures
 
 
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(_phase(sys.argv[1]) if len(sys.argv) > 1 else run(), indent=2))
+    if len(sys.argv) > 2:
+        Path(sys.argv[2]).write_text(json.dumps(_phase(sys.argv[1])))
+    else:
+        print(json.dumps(run(), indent=2))
