@@ -28,7 +28,8 @@ _feeds = FeedRepository()
 _posts = PostRepository()
 _profiles = ProfileRepository()
 _graph = GraphRepository()
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="feed-read")
+# Wide enough that every celebrity query of a page (p99 <= 50, docs/SCALING.md) is in flight at once.
+_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="feed-read")
 
 
 def _position(cursor: str | None, caller: Caller) -> str | None:
