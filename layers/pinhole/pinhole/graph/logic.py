@@ -2,6 +2,9 @@
 requests, and the lists — with the visibility rule every other context asks here: a private
 account's content is for its approved followers (and itself) only."""
 
+from collections.abc import Callable
+from typing import Any
+
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import FollowResult, FollowStatus
 from pinhole.shared.caller import Caller
@@ -64,6 +67,20 @@ def _summaries(user_ids: list[str], profiles: ProfileRepository) -> list[UserSum
     return [summary_of(found[user_id]) for user_id in user_ids if user_id in found]
 
 
+def _user_page(
+    list_ids: Callable[[str, int, dict[str, Any] | None], tuple[list[str], dict[str, Any] | None]],
+    user_id: str,
+    listing: str,
+    limit: int,
+    cursor: str | None,
+    profiles: ProfileRepository,
+) -> tuple[list[UserSummary], str | None]:
+    """One page of a user list of the graph, as UserSummary, behind a cursor scoped to that list."""
+    scope = f"{listing}:{user_id}"
+    ids, last_key = list_ids(user_id, limit, start_after(cursor, scope))
+    return _summaries(ids, profiles), next_cursor(last_key, scope)
+
+
 def _listable(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
     owner = profiles.find_by_username(username)
     if not can_view(caller.user_id, owner, graph):
@@ -80,9 +97,7 @@ def followers(
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
     owner = _listable(caller, username, graph, profiles)
-    scope = f"followers:{owner.user_id}"
-    ids, last_key = graph.followers(owner.user_id, limit, start_after(cursor, scope))
-    return _summaries(ids, profiles), next_cursor(last_key, scope)
+    return _user_page(graph.followers, owner.user_id, "followers", limit, cursor, profiles)
 
 
 def following(
@@ -94,9 +109,7 @@ def following(
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
     owner = _listable(caller, username, graph, profiles)
-    scope = f"following:{owner.user_id}"
-    ids, last_key = graph.following(owner.user_id, limit, start_after(cursor, scope))
-    return _summaries(ids, profiles), next_cursor(last_key, scope)
+    return _user_page(graph.following, owner.user_id, "following", limit, cursor, profiles)
 
 
 def follow_requests(
@@ -106,6 +119,4 @@ def follow_requests(
     graph: GraphRepository = _graph,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
-    scope = f"requests:{caller.user_id}"
-    ids, last_key = graph.requests_received(caller.user_id, limit, start_after(cursor, scope))
-    return _summaries(ids, profiles), next_cursor(last_key, scope)
+    return _user_page(graph.requests_received, caller.user_id, "requests", limit, cursor, profiles)
