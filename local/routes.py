@@ -23,6 +23,7 @@ class Route:
     authorizer: JwtAuthorizerConfig | None
     scopes: tuple[str, ...]
     custom_authorizer_function: str | None = None
+    returns_response: bool = False  # a two-way WebSocket route: its integration's body goes back to the caller
 
     @property
     def method(self) -> str:
@@ -53,6 +54,19 @@ def _function_of_uri(assembly: CloudAssembly, resource: Resource, uri: str) -> s
     return target.logical_id
 
 
+def _routes_with_a_response(assembly: CloudAssembly) -> set[str]:
+    """Ids of the routes with a `$default` route response (WebSocket APIs allow no other key).
+
+    API Gateway sends an integration's answer back only when the route has both that and a route response
+    selection expression: what CDK's `add_route(..., return_response=True)` synthesizes.
+    """
+    responses = (
+        assembly.resolve(response.stack, response.properties)
+        for response in assembly.resources("AWS::ApiGatewayV2::RouteResponse")
+    )
+    return {props["RouteId"] for props in responses if props.get("RouteResponseKey") == DEFAULT_ROUTE}
+
+
 def apis_from(assembly: CloudAssembly) -> list[Api]:
     integrations: dict[str, str] = {}
     for integration in assembly.resources("AWS::ApiGatewayV2::Integration"):
@@ -65,6 +79,7 @@ def apis_from(assembly: CloudAssembly) -> list[Api]:
         assembly.physical_of(authorizer).ref: authorizer
         for authorizer in assembly.resources("AWS::ApiGatewayV2::Authorizer")
     }
+    two_way = _routes_with_a_response(assembly)
     routes_by_api: dict[str, list[Route]] = {}
     for route in assembly.resources("AWS::ApiGatewayV2::Route"):
         props = assembly.resolve(route.stack, route.properties)
@@ -92,6 +107,8 @@ def apis_from(assembly: CloudAssembly) -> list[Api]:
                 authorizer=jwt_config,
                 scopes=tuple(props.get("AuthorizationScopes", [])),
                 custom_authorizer_function=custom_function,
+                returns_response="RouteResponseSelectionExpression" in props
+                and assembly.physical_of(route).ref in two_way,
             )
         )
     stages: dict[str, str] = {}

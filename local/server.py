@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -46,8 +47,21 @@ class PumpsFirstServer(uvicorn.Server):
         self.should_exit = True
 
 
+class DenialIsACompleteHandshake(logging.Filter):
+    """Drops the error uvicorn's websockets-sansio protocol logs after every WebSocket denial response
+    (Kludex/uvicorn#3138): the gateway refusing a handshake with an HTTP status, as AWS does, is a complete
+    answer, not an app that forgot to accept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
 def make_server(cloud: LocalCloud, log_level: str = "warning") -> uvicorn.Server:
     config = uvicorn.Config(cloud.app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=1)
+    # After Config, which (re)configures uvicorn's loggers.
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(existing, DenialIsACompleteHandshake) for existing in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(DenialIsACompleteHandshake())
     return PumpsFirstServer(config, cloud)
 
 

@@ -6,9 +6,10 @@ import time
 import boto3
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
+from local.websocket_gateway import MAX_MESSAGE_BYTES
 from tests.integration.local.conftest import wait_for
 
 # One worker runs these back to back: the cloud lives in this process, and moto's backends (and
@@ -19,11 +20,12 @@ PASSWORD = "correct-horse-1"
 
 def module_of(cloud, logical_id):
     """What the fixture handler module recorded, across every execution environment the local cloud
-    loaded for the function (concurrent or back-to-back invocations may land in different ones)."""
-    merged: dict[str, list] = {}
+    loaded for the function (concurrent or back-to-back invocations may land in different ones). Only idle
+    environments are read, so one busy with an invocation right now is missing until it is done: poll."""
+    merged: dict[str, list] = {"RECEIVED": [], "EVENTS": []}
     for handler in cloud.cloud.runner.get(logical_id).idle_handlers():
-        for name in ("RECEIVED", "EVENTS"):
-            merged.setdefault(name, []).extend(handler.__globals__.get(name, []))
+        for name, records in merged.items():
+            records.extend(handler.__globals__.get(name, []))
     return merged
 
 
@@ -217,9 +219,6 @@ def test_failed_queue_messages_are_redriven_to_the_dlq(cloud):
 
 def test_websocket_connect_authorizer_routes_and_connections_api(cloud):
     url = cloud.cloud.outputs["WebSocketUrl"]
-    # Given a refused token, the handshake fails
-    with pytest.raises(InvalidStatus):
-        connect(f"{url}?token=bad", open_timeout=5).close()
     # When a client connects with a good token and sends a frame
     with connect(f"{url}?token=good", open_timeout=5) as ws:
         ws.send(json.dumps({"action": "ping"}))
@@ -237,9 +236,106 @@ def test_websocket_connect_authorizer_routes_and_connections_api(cloud):
     )
 
 
-def test_connections_api_answers_gone_for_unknown_ids(cloud):
-    management = boto3.client(
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("", 401), ("?token=forged", 401), ("?token=denied", 403), ("?token=good&connect_status=429", 429)],
+    ids=["no-token", "authorizer-raises-Unauthorized", "explicit-deny", "connect-handler-refuses"],
+)
+def test_refused_handshake_is_the_http_status_aws_answers(cloud, query, status):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{cloud.cloud.outputs['WebSocketUrl']}{query}", open_timeout=5).close()
+    assert refused.value.response.status_code == status
+
+
+def test_token_offered_as_a_subprotocol_authorizes_and_connect_picks_the_protocol(cloud):
+    # Given a browser-like client, which cannot set headers, offering its token as a second subprotocol
+    url = cloud.cloud.outputs["WebSocketUrl"]
+    # When it connects
+    with connect(url, subprotocols=["pinhole", "good"], open_timeout=5) as ws:
+        accepted = ws.subprotocol
+    # Then the authorizer let it in from the header, sent as the client wrote it, and $connect chose "pinhole"
+    assert accepted == "pinhole"
+    offered = [
+        (event["headers"]["Sec-WebSocket-Protocol"], event["multiValueHeaders"]["Sec-WebSocket-Protocol"])
+        for event in module_of(cloud, "WsAuthorizerFn6E7F8A9B")["EVENTS"]
+        if "Sec-WebSocket-Protocol" in event["headers"]
+    ]
+    assert offered == [("pinhole, good", ["pinhole, good"])]
+    # And without subprotocols the connection is accepted without one
+    with connect(f"{url}?token=good", open_timeout=5) as ws:
+        assert ws.subprotocol is None
+
+
+def test_two_way_route_sends_the_result_body_back_and_one_way_routes_do_not(cloud):
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        # When a one-way route, then the two-way `echo` route, answer both through @connections and in their result
+        ws.send(json.dumps({"action": "ping"}))
+        ws.send(json.dumps({"action": "echo", "text": "hi"}))
+        frames = [json.loads(ws.recv(timeout=5)) for _ in range(3)]
+    # Then only echo's result came back, after its @connections frame: ping's result was dropped
+    assert [(frame["route"], frame["via"]) for frame in frames] == [
+        ("ping", "@connections"),
+        ("echo", "@connections"),
+        ("echo", "route response"),
+    ]
+    assert json.loads(frames[2]["body"])["text"] == "hi"
+
+
+def test_message_over_128_kb_closes_the_connection_with_1009_and_runs_disconnect(cloud):
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        ws.send(json.dumps({"action": "echo"}))
+        connection_id = json.loads(ws.recv(timeout=5))["connectionId"]
+        ws.send("x" * (MAX_MESSAGE_BYTES + 1))
+        with pytest.raises(ConnectionClosedError) as closed:
+            while True:
+                ws.recv(timeout=5)
+    assert closed.value.rcvd.code == 1009
+    wait_for(
+        lambda: any(
+            (e["requestContext"]["routeKey"], e["requestContext"]["connectionId"]) == ("$disconnect", connection_id)
+            for e in module_of(cloud, "WsFunction2A3B4C5D")["EVENTS"]
+        )
+    )
+
+
+@pytest.fixture
+def management(cloud):
+    """The client handlers build: boto3 against the stage's callback URL."""
+    return boto3.client(
         "apigatewaymanagementapi", endpoint_url=cloud.cloud.endpoints.management + "/prod", region_name="us-east-1"
     )
+
+
+def test_connections_api_posts_reads_and_deletes_through_boto3(cloud, management):
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        connection_id = json.loads(ws.recv(timeout=5))["connectionId"]
+        # When a handler posts more than 128 KB, Then it is refused and nothing reaches the client
+        with pytest.raises(management.exceptions.PayloadTooLargeException):
+            management.post_to_connection(ConnectionId=connection_id, Data=b"x" * (MAX_MESSAGE_BYTES + 1))
+        management.post_to_connection(ConnectionId=connection_id, Data=b"x" * MAX_MESSAGE_BYTES)
+        assert ws.recv(timeout=5) == "x" * MAX_MESSAGE_BYTES
+        # When it reads the connection, Then it gets API Gateway's fields
+        info = management.get_connection(ConnectionId=connection_id)
+        assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": ws.request.headers["User-Agent"]}
+        assert info["ConnectedAt"] <= info["LastActiveAt"]
+        # When it deletes the connection, Then the client is closed normally and the id is gone
+        management.delete_connection(ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosedOK):
+            ws.recv(timeout=5)
     with pytest.raises(management.exceptions.GoneException):
-        management.post_to_connection(ConnectionId="nobody", Data=b"x")
+        management.get_connection(ConnectionId=connection_id)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda management: management.post_to_connection(ConnectionId="nobody", Data=b"x"),
+        lambda management: management.get_connection(ConnectionId="nobody"),
+        lambda management: management.delete_connection(ConnectionId="nobody"),
+    ],
+    ids=["post", "get", "delete"],
+)
+def test_connections_api_answers_gone_for_unknown_ids(management, call):
+    with pytest.raises(management.exceptions.GoneException):
+        call(management)

@@ -171,3 +171,24 @@ def test_every_event_source_is_pumped_to_the_named_function_and_nothing_else(sta
         for source in event_sources_from(cloud.assembly, cloud.runner)
     )
     assert served == expected
+
+
+def expected_two_way_routes(resources: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    """(api logical id, route key) of the routes with a route response and a route response selection expression."""
+    responding = {
+        ref_of(body["Properties"]["RouteId"])
+        for body in resources.values()
+        if body["Type"] == "AWS::ApiGatewayV2::RouteResponse"
+    }
+    return {
+        (ref_of(body["Properties"]["ApiId"]), body["Properties"]["RouteKey"])
+        for logical_id, body in resources.items()
+        if logical_id in responding and "RouteResponseSelectionExpression" in body["Properties"]
+    }
+
+
+def test_two_way_routes_are_the_template_routes_with_a_route_response(started):
+    cdk_out, cloud = started
+    expected = expected_two_way_routes(raw_resources(cdk_out))
+    served = {(api.logical_id, route.route_key) for api in cloud.apis for route in api.routes if route.returns_response}
+    assert served == expected

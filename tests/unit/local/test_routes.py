@@ -1,6 +1,11 @@
 """Route selection as API Gateway HTTP APIs do it."""
 
-from local.routes import HttpRouteTable, Route
+from pathlib import Path
+
+import pytest
+
+from local.routes import HttpRouteTable, Route, apis_from
+from local.template import CloudAssembly
 
 
 def route(key: str) -> Route:
@@ -52,3 +57,58 @@ def test_default_route_catches_everything_else():
     table = HttpRouteTable((route("GET /health"), route("$default")))
     assert table.match("GET", "/health").route.route_key == "GET /health"
     assert table.match("PATCH", "/anything/else").route.route_key == "$default"
+
+
+def websocket_assembly(echo_properties: dict, response_key: str = "$default") -> CloudAssembly:
+    """A WebSocket API with one `echo` route and a route response for it, as CDK synthesizes them."""
+    api = {"Ref": "Ws"}
+    template = {
+        "Resources": {
+            "Ws": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET"}},
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Integration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": api,
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": {"Fn::GetAtt": ["Fn", "Arn"]},
+                },
+            },
+            "Echo": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": api,
+                    "RouteKey": "echo",
+                    "Target": {"Fn::Join": ["", ["integrations/", {"Ref": "Integration"}]]},
+                    **echo_properties,
+                },
+            },
+            "EchoResponse": {
+                "Type": "AWS::ApiGatewayV2::RouteResponse",
+                "Properties": {"ApiId": api, "RouteId": {"Ref": "Echo"}, "RouteResponseKey": response_key},
+            },
+        }
+    }
+    assembly = CloudAssembly.from_templates({"Stack": template}, Path("."))
+    for resource in assembly.resources():
+        assembly.set_physical(
+            resource, resource.logical_id.lower(), Arn=f"arn:aws:lambda:us-east-1:1:function:{resource.logical_id}"
+        )
+    return assembly
+
+
+@pytest.mark.parametrize(
+    ("echo_properties", "response_key", "two_way"),
+    [
+        ({"RouteResponseSelectionExpression": "$default"}, "$default", True),
+        ({}, "$default", False),
+        ({"RouteResponseSelectionExpression": "$default"}, "error", False),
+    ],
+    ids=["cdk-return-response", "no-selection-expression", "no-default-response"],
+)
+def test_route_returns_the_response_only_with_selection_expression_and_default_route_response(
+    echo_properties, response_key, two_way
+):
+    (api,) = apis_from(websocket_assembly(echo_properties, response_key))
+    (echo,) = api.routes
+    assert echo.returns_response is two_way
