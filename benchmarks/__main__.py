@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["cold_start", "gateway_overhead", "resize", "feed", "feed_simulation"]
+BENCHMARKS = ["cold_start", "gateway_overhead", "resize", "feed", "feed_simulation", "messaging", "search"]
 
 
 def main(names: list[str]) -> None:

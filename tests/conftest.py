@@ -34,3 +34,12 @@ os.environ.setdefault("MEDIA_BUCKET_NAME", "pinhole-media")
 os.environ.setdefault("MEDIA_BASE_URL", "https://media.example.com")
 os.environ.setdefault("MEDIA_DISTRIBUTION_ID", "EDFDVBD6EXAMPLE")
 os.environ.setdefault("CURSOR_SECRET_ARN", "pinhole-cursor-secret")
+os.environ.setdefault("MESSAGES_TABLE_NAME", "pinhole-messages")
+os.environ.setdefault("CONNECTIONS_TABLE_NAME", "pinhole-connections")
+os.environ.setdefault("NOTIFICATIONS_TABLE_NAME", "pinhole-notifications")
+os.environ.setdefault(
+    "NOTIFICATIONS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-notifications.fifo"
+)
+os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
+os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
+os.environ.setdefault("WEBSOCKET_CALLBACK_URL", "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod")

@@ -1,11 +1,14 @@
 """A mobile client's view of Pinhole, for e2e tests: a real HTTP client against the local cloud."""
 
+import json
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
+from websockets.sync.client import connect
 
 PASSWORD = "Correct-Horse-9"
 
@@ -22,6 +25,7 @@ class Member:
         assert created.status_code == 201, created.text
         tokens = base.post("/auth/login", json={"username": self.username, "password": PASSWORD}).json()
         self.user_id = created.json()["user"]["user_id"]
+        self.access_token = str(tokens["access_token"])
         self.http = httpx.Client(
             base_url=str(base.base_url), timeout=30, headers={"authorization": f"Bearer {tokens['access_token']}"}
         )
@@ -46,3 +50,48 @@ def eventually(probe: Callable[[], Any], done: Callable[[Any], bool], timeout_s:
         if time.monotonic() > deadline:
             raise AssertionError(f"not done within {timeout_s} s; last value: {value!r}")
         time.sleep(0.1)
+
+
+class Device:
+    """One open WebSocket connection of a member (a phone, a laptop), with frames read by type."""
+
+    def __init__(self, websocket_url: str, member: Member) -> None:
+        self.member = member
+        self._opened = ExitStack()
+        self.connection = self._opened.enter_context(
+            connect(f"{websocket_url}?token={member.access_token}", open_timeout=10)
+        )
+        self.unread: list[dict[str, Any]] = []
+
+    def send(self, frame: dict[str, Any] | str) -> None:
+        self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def next(self, frame_type: str, timeout_s: float = 10) -> dict[str, Any]:
+        """The next frame of `frame_type` (frames of other types are kept for later calls)."""
+        for index, frame in enumerate(self.unread):
+            if frame.get("type") == frame_type:
+                return self.unread.pop(index)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {frame_type!r} frame within {timeout_s} s; got {self.unread!r}")
+            frame = json.loads(self.connection.recv(timeout=remaining))
+            if frame.get("type") == frame_type:
+                return dict(frame)
+            self.unread.append(frame)
+
+    def nothing_more(self, wait_s: float = 0.5) -> list[dict[str, Any]]:
+        """Every frame that arrives within `wait_s`, besides those already read past."""
+        frames = list(self.unread)
+        self.unread.clear()
+        deadline = time.monotonic() + wait_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                frames.append(json.loads(self.connection.recv(timeout=remaining)))
+            except TimeoutError:
+                break
+        return frames
+
+    def close(self) -> None:
+        self._opened.close()

@@ -55,3 +55,42 @@ class FakeLambdaContext:
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+_WEBSOCKET_TEMPLATES = {
+    "$connect": load_event("apiGatewayWebSocketApiConnect.json"),
+    "$disconnect": load_event("apiGatewayWebSocketApiDisconnect.json"),
+}
+_WEBSOCKET_MESSAGE = load_event("apiGatewayWebSocketApiMessage.json")
+
+
+def websocket_event(
+    route_key: str,
+    connection_id: str,
+    caller: dict[str, str] | None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A WebSocket API event as AWS sends it to a route's function; `caller` (JWT claims: sub,
+    username) is what the $connect authorizer put on the connection."""
+    event = copy.deepcopy(_WEBSOCKET_TEMPLATES.get(route_key, _WEBSOCKET_MESSAGE))
+    context = event["requestContext"]
+    context.update(routeKey=route_key, connectionId=connection_id)
+    if caller is not None:
+        context["authorizer"] = {"principalId": caller["sub"], "username": caller["username"], "integrationLatency": 3}
+    if headers is not None:
+        event["headers"] = headers
+        event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def authorizer_event(query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The REQUEST authorizer event of a WebSocket $connect."""
+    event = copy.deepcopy(load_event("apiGatewayAuthorizerWebSocketEvent.json"))
+    event["queryStringParameters"] = query or {}
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in (query or {}).items()}
+    event["headers"] = headers or {}
+    event["multiValueHeaders"] = {name: [value] for name, value in (headers or {}).items()}
+    return event

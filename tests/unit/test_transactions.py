@@ -1,5 +1,5 @@
-"""How a like's or a comment's transaction copes with refusals and collisions (no network: the
-transaction is a stand-in that fails as scripted)."""
+"""How a transaction (a like and its counter, a message and its inboxes) copes with refusals and
+collisions (no network: the transaction is a stand-in that fails as scripted)."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ import pytest
 from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-from pinhole.social import dal
+from pinhole.shared import transactions as dal
 
 
 def cancelled(*codes: str | None) -> TransactWriteError:

@@ -23,6 +23,14 @@ class CannotFollowSelf(ValidationFailed):
     code = "cannot_follow_self"
 
 
+class CannotBlockSelf(ValidationFailed):
+    code = "cannot_block_self"
+
+
+class CannotMessageSelf(ValidationFailed):
+    code = "cannot_message_self"
+
+
 class Unauthorized(DomainError):
     status = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"

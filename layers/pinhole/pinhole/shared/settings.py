@@ -7,7 +7,26 @@ and the local cloud takes them from the synthesized template, so these names are
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
+
+
+class RateLimit(BaseModel):
+    """At most `limit` writes of one kind per user in each window of `per_seconds`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: PositiveInt
+    per_seconds: PositiveInt
+
+
+DEFAULT_RATE_LIMITS = {
+    "post": RateLimit(limit=30, per_seconds=3600),
+    "story": RateLimit(limit=50, per_seconds=3600),
+    "comment": RateLimit(limit=60, per_seconds=300),
+    "like": RateLimit(limit=300, per_seconds=300),
+    "follow": RateLimit(limit=100, per_seconds=3600),
+    "message": RateLimit(limit=60, per_seconds=60),
+}
 
 
 class Settings(BaseModel):
@@ -31,6 +50,15 @@ class Settings(BaseModel):
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    messages_table_name: str = Field(alias="MESSAGES_TABLE_NAME")
+    connections_table_name: str = Field(alias="CONNECTIONS_TABLE_NAME")
+    notifications_table_name: str = Field(alias="NOTIFICATIONS_TABLE_NAME")
+    notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    rate_limits_table_name: str = Field(alias="RATE_LIMITS_TABLE_NAME")
+    search_table_name: str = Field(alias="SEARCH_TABLE_NAME")
+    # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults
+    rate_limits: Json[dict[str, RateLimit]] = Field(default=DEFAULT_RATE_LIMITS, alias="RATE_LIMITS")
+    websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
 
 
 @lru_cache(maxsize=1)

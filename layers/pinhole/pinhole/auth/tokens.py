@@ -1,0 +1,43 @@
+"""Verifying a Cognito access token ourselves, where no API Gateway JWT authorizer does it for us
+(the WebSocket API's `$connect`): the same rules — RS256 with a key of the pool's JWKS, not expired,
+the pool as issuer, an access token of this app's client."""
+
+from functools import lru_cache
+
+import boto3
+import jwt
+
+from pinhole.shared.caller import Caller
+from pinhole.shared.errors import Unauthorized
+from pinhole.shared.settings import get_settings
+
+JWKS_CACHE_S = 6 * 60 * 60  # Cognito rotates signing keys rarely; an unknown `kid` refetches at once
+
+
+def issuer() -> str:
+    settings = get_settings()
+    return f"https://cognito-idp.{settings.region}.amazonaws.com/{settings.user_pool_id}"
+
+
+@lru_cache(maxsize=1)
+def _jwks() -> jwt.PyJWKClient:
+    # Where boto3 would reach Cognito (its endpoint resolution honours AWS_ENDPOINT_URL*, so a local
+    # stand-in serves the keys too); on AWS this is the issuer's own /.well-known/jwks.json.
+    endpoint = boto3.client("cognito-idp", region_name=get_settings().region).meta.endpoint_url
+    return jwt.PyJWKClient(
+        f"{endpoint.rstrip('/')}/{get_settings().user_pool_id}/.well-known/jwks.json", lifespan=JWKS_CACHE_S
+    )
+
+
+def verify_access_token(token: str) -> Caller:
+    """The caller the token vouches for, or Unauthorized."""
+    try:
+        key = _jwks().get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token, key.key, algorithms=["RS256"], issuer=issuer(), options={"require": ["exp", "iss", "sub"]}
+        )
+    except jwt.PyJWTError as error:
+        raise Unauthorized("The token is not valid.") from error
+    if claims.get("token_use") != "access" or claims.get("client_id") != get_settings().user_pool_client_id:
+        raise Unauthorized("The token is not an access token of this app.")
+    return Caller(user_id=str(claims["sub"]), username=str(claims.get("username", "")))

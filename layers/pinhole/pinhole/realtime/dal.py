@@ -1,0 +1,51 @@
+"""Open WebSocket connections, per user. PynamoDB objects never leave this module.
+
+    user_id = <user>  connection_id = <API Gateway connection id>  connected_at, expires_at (TTL)
+
+API Gateway closes a connection after two hours at most, and `$disconnect` is best-effort, so every
+connection expires by TTL shortly after; a push that finds a connection gone removes it at once."""
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.settings import get_settings
+
+_settings = get_settings()
+MAX_CONNECTION_S = 2 * 60 * 60  # API Gateway's maximum connection duration
+EXPIRY_MARGIN_S = 5 * 60
+
+
+class ConnectionModel(Model):
+    class Meta:
+        table_name = _settings.connections_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    connection_id = UnicodeAttribute(range_key=True)
+    connected_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class ConnectionRepository:
+    def add(self, user_id: str, connection_id: str) -> None:
+        now = utc_now()
+        ConnectionModel(
+            user_id=user_id,
+            connection_id=connection_id,
+            connected_at=to_iso(now),
+            expires_at=int(now.timestamp()) + MAX_CONNECTION_S + EXPIRY_MARGIN_S,
+        ).save()
+
+    def remove(self, user_id: str, connection_id: str) -> None:
+        ConnectionModel(user_id=user_id, connection_id=connection_id).delete()
+
+    def of_user(self, user_id: str) -> list[str]:
+        """The user's open connections (strongly consistent: one that just connected is included)."""
+        now = int(utc_now().timestamp())
+        return [
+            item.connection_id
+            for item in ConnectionModel.query(user_id, consistent_read=True)
+            if item.expires_at > now  # TTL deletion lags; an expired one is surely closed
+        ]

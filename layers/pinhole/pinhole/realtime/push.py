@@ -1,0 +1,54 @@
+"""Frames to every open connection of some users, through `@connections` (POST). A connection that
+is gone (410 GoneException: closed without `$disconnect` reaching us) is forgotten on the spot."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from pydantic import BaseModel
+
+from pinhole.realtime.dal import ConnectionRepository
+from pinhole.shared.observability import logger
+from pinhole.shared.settings import get_settings
+
+_settings = get_settings()
+# A push is best-effort and the recipient finds the message in its history anyway: fail fast.
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
+
+
+class Pusher:
+    def __init__(self, connections: ConnectionRepository | None = None, client: Any = None) -> None:
+        self.connections = connections or ConnectionRepository()
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:  # made on first use: most invocations of most functions never push
+            self._client = boto3.client(
+                "apigatewaymanagementapi", endpoint_url=_settings.websocket_callback_url, config=_CLIENT_CONFIG
+            )
+        return self._client
+
+    def send(self, connection_id: str, frame: BaseModel) -> bool:
+        """One frame to one connection; False if it is gone."""
+        try:
+            self.client.post_to_connection(ConnectionId=connection_id, Data=frame.model_dump_json().encode())
+        except self.client.exceptions.GoneException:
+            return False
+        return True
+
+    def push(self, user_ids: Iterable[str], frame: BaseModel, skip_connection: str | None = None) -> int:
+        """The frame to every open connection of each user (but `skip_connection`, the sender's own
+        one, answered directly); how many connections got it."""
+        delivered = 0
+        for user_id in dict.fromkeys(user_ids):
+            for connection_id in self.connections.of_user(user_id):
+                if connection_id == skip_connection:
+                    continue
+                if self.send(connection_id, frame):
+                    delivered += 1
+                else:
+                    logger.info("Connection gone, forgotten", extra={"connection_id": connection_id})
+                    self.connections.remove(user_id, connection_id)
+        return delivered

@@ -1,0 +1,314 @@
+"""Direct messages through the messaging handlers (HTTP and WebSocket routes) on moto, with a
+stand-in for API Gateway's @connections to see what each open connection received."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.messaging import handler as http
+from functions.messaging import websocket
+from pinhole.graph.dal import BLOCKS, EdgeModel, user_key
+from pinhole.messaging import logic
+from pinhole.messaging.dal import MessagingModel
+from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
+from pinhole.shared.settings import get_settings
+from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
+from tests.support.realtime import FakeConnectionsApi
+from tests.support.users import sign_up_claims
+
+
+@pytest.fixture
+def connections_api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeConnectionsApi]:
+    api = FakeConnectionsApi()
+    monkeypatch.setattr(logic._pusher, "_client", api)
+    yield api
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+
+
+def call(method: str, path: str, claims: dict[str, str], route: str, **kwargs: Any) -> tuple[int, Any, dict]:
+    query = kwargs.pop("query", None)
+    headers = kwargs.pop("headers", None)
+    event = http_event(method, path, claims=claims, route_key=f"{method} {route}", **kwargs)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    if headers:
+        event["headers"].update(headers)
+    response = http.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response), response.get("headers") or {}
+
+
+def send_http(sender: dict[str, str], to: str, text: str, **kwargs: Any) -> tuple[int, Any, dict]:
+    return call("POST", "/messages", sender, "/messages", body={"to": to, "text": text}, **kwargs)
+
+
+def frame(connection_id: str, caller: dict[str, str], body: Any, route: str) -> dict[str, Any] | None:
+    """Sends one frame on a connection; the frame the route answers with, if any."""
+    response = websocket.handler(websocket_event(route, connection_id, caller, body=body), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    return response_json(response)
+
+
+def connect(connection_id: str, caller: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return websocket.handler(websocket_event("$connect", connection_id, caller, headers=headers), FakeLambdaContext())
+
+
+def conversations(claims: dict[str, str]) -> list[dict[str, Any]]:
+    status, body, _ = call("GET", "/conversations", claims, "/conversations")
+    assert status == 200
+    return body["items"]
+
+
+def messages_of(claims: dict[str, str], conversation_id: str, **kwargs: Any) -> tuple[int, Any]:
+    path = f"/conversations/{conversation_id}/messages"
+    status, body, _ = call(
+        "GET",
+        path,
+        claims,
+        "/conversations/{conversation_id}/messages",
+        path_parameters={"conversation_id": conversation_id},
+        **kwargs,
+    )
+    return status, body
+
+
+def test_a_message_is_stored_in_both_inboxes_and_counted_unread_for_the_recipient(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+
+    status, message, _ = send_http(alice, "Bob", "  hello bob  ")
+
+    assert status == 201
+    assert message["text"] == "hello bob"
+    assert message["sender"]["username"] == "alice"
+    [bobs] = conversations(bob)
+    assert bobs["with"]["username"] == "alice"
+    assert bobs["unread_count"] == 1
+    assert bobs["last_message"]["message_id"] == message["message_id"]
+    [alices] = conversations(alice)
+    assert alices["conversation_id"] == bobs["conversation_id"] == message["conversation_id"]
+    assert alices["unread_count"] == 0
+
+
+def test_a_frame_is_acked_to_its_connection_and_pushed_to_every_other_device(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    for connection_id, owner in (("alice-phone", alice), ("alice-laptop", alice), ("bob-phone", bob)):
+        assert connect(connection_id, owner)["statusCode"] == 200
+
+    ack = frame(
+        "alice-phone",
+        alice,
+        {"action": "sendMessage", "to": "bob", "text": "hi", "client_id": "c-1"},
+        "sendMessage",
+    )
+
+    assert ack is not None and ack["type"] == "ack" and ack["client_id"] == "c-1"
+    message_id = ack["message"]["message_id"]
+    assert [f["message"]["message_id"] for f in connections_api.of_type("bob-phone", "message")] == [message_id]
+    assert [f["message"]["message_id"] for f in connections_api.of_type("alice-laptop", "message")] == [message_id]
+    assert connections_api.frames["alice-phone"] == []  # answered by the ack, not pushed again
+
+
+def test_a_retried_send_with_the_same_client_id_changes_nothing(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    connect("bob-phone", bob)
+    body = {"action": "sendMessage", "to": "bob", "text": "once", "client_id": "retry-me"}
+
+    first = frame("alice-phone", alice, body, "sendMessage")
+    again = frame("alice-phone", alice, body, "sendMessage")
+
+    assert first is not None and again is not None
+    assert again["message"] == first["message"]
+    assert len(connections_api.of_type("bob-phone", "message")) == 1
+    _, page = messages_of(bob, first["message"]["conversation_id"])
+    assert [m["text"] for m in page["items"]] == ["once"]
+    assert conversations(bob)[0]["unread_count"] == 1
+
+
+def test_an_idempotency_key_makes_an_http_send_a_no_op_on_retry(people, connections_api) -> None:
+    alice = people["alice"]
+    key = {"idempotency-key": "k-42"}
+
+    first = send_http(alice, "bob", "twice?", headers=key)
+    second = send_http(alice, "bob", "twice?", headers=key)
+
+    assert first[0] == second[0] == 201
+    assert first[1] == second[1]
+    assert len(list(MessagingModel.query(f"conv#{first[1]['conversation_id']}"))) == 1
+
+
+def test_messages_are_paged_newest_first_without_gaps(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    sent = [send_http(alice if i % 2 else bob, "bob" if i % 2 else "alice", f"m{i}")[1] for i in range(5)]
+    conversation_id = sent[0]["conversation_id"]
+
+    status, first = messages_of(bob, conversation_id, query={"limit": "3"})
+    _, second = messages_of(bob, conversation_id, query={"limit": "3", "cursor": first["next_cursor"]})
+
+    assert status == 200
+    texts = [m["text"] for m in first["items"] + second["items"]]
+    assert texts == ["m4", "m3", "m2", "m1", "m0"]
+    assert second["next_cursor"] is None
+
+
+def test_only_participants_can_read_a_conversation(people, connections_api) -> None:
+    alice, carol = people["alice"], people["carol"]
+    message = send_http(alice, "bob", "private")[1]
+    conversation_id = message["conversation_id"]
+
+    status, body = messages_of(carol, conversation_id)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    status, body, _ = call(
+        "POST",
+        f"/conversations/{conversation_id}/read",
+        carol,
+        "/conversations/{conversation_id}/read",
+        path_parameters={"conversation_id": conversation_id},
+        body={"up_to": message["message_id"]},
+    )
+    assert status == 404
+    answer = frame(
+        "carol-phone",
+        carol,
+        {"action": "markRead", "conversation_id": conversation_id, "up_to": message["message_id"]},
+        "markRead",
+    )
+    assert answer == {"type": "error", "code": "not_found", "message": "No such conversation."}
+    assert messages_of(carol, f"{carol['sub']}_{carol['sub']}")[0] == 404
+    assert messages_of(carol, "not-a-conversation")[0] == 404
+
+
+def test_marking_read_resets_the_count_and_tells_the_other_side(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    connect("alice-phone", alice)
+    connect("bob-laptop", bob)
+    sent = [send_http(alice, "bob", text)[1] for text in ("one", "two", "three")]
+    conversation_id = sent[0]["conversation_id"]
+
+    answer = frame(
+        "bob-phone",
+        bob,
+        {"action": "markRead", "conversation_id": conversation_id, "up_to": sent[1]["message_id"]},
+        "markRead",
+    )
+
+    assert answer is None
+    assert conversations(bob)[0]["unread_count"] == 1  # "three" is still unread
+    receipts = connections_api.of_type("alice-phone", "read")
+    assert receipts == [
+        {"type": "read", "conversation_id": conversation_id, "up_to": sent[1]["message_id"], "by": "bob"}
+    ]
+    assert connections_api.of_type("bob-laptop", "read") == receipts  # bob's other device, too
+    status, _, _ = call(
+        "POST",
+        f"/conversations/{conversation_id}/read",
+        bob,
+        "/conversations/{conversation_id}/read",
+        path_parameters={"conversation_id": conversation_id},
+        body={"up_to": sent[2]["message_id"]},
+    )
+    assert status == 204
+    assert conversations(bob)[0]["unread_count"] == 0
+
+
+def send_frame(caller: dict[str, str], to: str, text: str, client_id: str) -> dict[str, Any] | None:
+    return frame("c", caller, {"action": "sendMessage", "to": to, "text": text, "client_id": client_id}, "sendMessage")
+
+
+def test_bad_frames_get_error_frames(people, connections_api) -> None:
+    alice = people["alice"]
+
+    assert frame("c", alice, "not json", "$default") == {
+        "type": "error",
+        "code": "invalid_frame",
+        "message": "A frame is a JSON object with an `action`.",
+    }
+    unknown = frame("c", alice, {"action": "dance"}, "$default")
+    assert unknown is not None and unknown["code"] == "unknown_action"
+    invalid = send_frame(alice, "bob", "", "c-9")
+    assert invalid is not None and (invalid["code"], invalid["client_id"]) == ("validation_error", "c-9")
+    missing = frame(
+        "c", alice, {"action": "sendMessage", "to": "nobody_here", "text": "x", "client_id": "c-10"}, "sendMessage"
+    )
+    assert missing is not None and (missing["code"], missing["client_id"]) == ("not_found", "c-10")
+    to_self = frame(
+        "c", alice, {"action": "sendMessage", "to": "alice", "text": "x", "client_id": "c-11"}, "sendMessage"
+    )
+    assert to_self is not None and to_self["code"] == "cannot_message_self"
+    assert frame("c", alice, {"action": "ping"}, "ping") == {"type": "pong"}
+
+
+def test_http_validation_errors_use_the_envelope(people, connections_api) -> None:
+    alice = people["alice"]
+    status, body, _ = send_http(alice, "bob", "x" * 2001)
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    status, body, _ = call("POST", "/messages", alice, "/messages", body={"to": "bob", "text": "x", "admin": True})
+    assert status == 422
+    assert send_http(alice, "nobody_here", "x")[0] == 404
+
+
+def test_a_block_either_way_stops_messages_and_hides_the_conversation(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    conversation_id = send_http(alice, "bob", "before")[1]["conversation_id"]
+    EdgeModel(
+        pk=user_key(bob["sub"]),
+        sk=f"{BLOCKS}{alice['sub']}",
+        gsi1pk=f"blockedby#{alice['sub']}",
+        gsi1sk="01",
+        source_id=bob["sub"],
+        target_id=alice["sub"],
+        created_at="2026-11-22T10:00:00.000Z",
+    ).save()
+
+    status, body, _ = send_http(alice, "bob", "after")
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert send_http(bob, "alice", "after")[0] == 403
+    assert conversations(alice) == [] and conversations(bob) == []
+    assert messages_of(alice, conversation_id)[0] == 404
+
+
+def test_a_vanished_connection_is_forgotten_when_a_push_finds_it_gone(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    connect("bob-old", bob)
+    connect("bob-new", bob)
+    connections_api.gone.add("bob-old")
+
+    send_http(alice, "bob", "are you there?")
+
+    assert len(connections_api.of_type("bob-new", "message")) == 1
+    assert ConnectionRepository().of_user(bob["sub"]) == ["bob-new"]
+
+
+def test_disconnect_forgets_the_connection(people, connections_api) -> None:
+    bob = people["bob"]
+    connect("bob-phone", bob)
+    assert [c.connection_id for c in ConnectionModel.query(bob["sub"])] == ["bob-phone"]
+
+    websocket.handler(websocket_event("$disconnect", "bob-phone", bob), FakeLambdaContext())
+
+    assert list(ConnectionModel.query(bob["sub"])) == []
+
+
+def test_connect_selects_the_pinhole_subprotocol_when_offered(people, connections_api) -> None:
+    answer = connect("c", people["bob"], headers={"Sec-WebSocket-Protocol": "pinhole, eyJhbGciOi.token"})
+    assert answer["headers"] == {"sec-websocket-protocol": "pinhole"}
+    assert connect("d", people["bob"])["headers"] == {}
+
+
+def test_sending_is_rate_limited_per_user(people, connections_api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMITS", '{"message": {"limit": 2, "per_seconds": 3600}}')
+    get_settings.cache_clear()
+    alice = people["alice"]
+    assert [send_http(alice, "bob", f"m{i}")[0] for i in range(2)] == [201, 201]
+
+    status, body, headers = send_http(alice, "bob", "one too many")
+    limited = send_frame(alice, "bob", "x", "c-1")
+
+    assert (status, body["error"]["code"]) == (429, "rate_limited")
+    assert 0 < int(headers["Retry-After"]) <= 3600
+    assert limited is not None and limited["code"] == "rate_limited" and limited["retry_after_s"] > 0
+    assert send_http(people["carol"], "bob", "someone else")[0] == 201  # the limit is per user

@@ -1,0 +1,122 @@
+"""Per-user write limits (429 `rate_limited` with Retry-After), configured like cdk.json's
+`rate_limits`: each write kind counts on its own, per user, and a refused write changes nothing."""
+
+from typing import Any
+
+import pytest
+
+from functions.social import handler as social
+from functions.upload import handler as upload
+from functions.users import handler as users
+from pinhole.shared import rate_limits
+from pinhole.shared.errors import RateLimited
+from pinhole.shared.settings import get_settings
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.posts import publish
+from tests.support.users import sign_up_claims
+
+
+@pytest.fixture
+def one_of_each(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = '{"post": {"limit": 1, "per_seconds": 3600}, "like": {"limit": 1, "per_seconds": 3600}, ' + (
+        '"comment": {"limit": 1, "per_seconds": 3600}, "follow": {"limit": 1, "per_seconds": 3600}}'
+    )
+    monkeypatch.setenv("RATE_LIMITS", limits)
+    get_settings.cache_clear()
+
+
+def call(handler: Any, method: str, path: str, route: str, claims: dict[str, str], **kwargs: Any) -> Any:
+    event = http_event(method, path, claims=claims, route_key=f"{method} {route}", **kwargs)
+    return handler(event, FakeLambdaContext())
+
+
+def test_each_kind_of_write_is_limited_on_its_own(one_of_each: None) -> None:
+    ann, ben, cat = (sign_up_claims(name) for name in ("ann", "ben", "cat"))
+    post_id = publish(ben)
+    another = publish(cat)
+
+    def like(target: str) -> Any:
+        return call(
+            social.handler,
+            "POST",
+            f"/posts/{target}/like",
+            "/posts/{post_id}/like",
+            ann,
+            path_parameters={"post_id": target},
+        )
+
+    def comment(target: str) -> Any:
+        return call(
+            social.handler,
+            "POST",
+            f"/posts/{target}/comments",
+            "/posts/{post_id}/comments",
+            ann,
+            path_parameters={"post_id": target},
+            body={"text": "nice"},
+        )
+
+    def follow(username: str) -> Any:
+        return call(
+            users.handler,
+            "POST",
+            f"/users/{username}/follow",
+            "/users/{username}/follow",
+            ann,
+            path_parameters={"username": username},
+        )
+
+    def create_post() -> Any:
+        body = {"caption": "", "media": [{"content_type": "image/jpeg", "size_bytes": 1000}]}
+        return call(upload.handler, "POST", "/posts", "/posts", ann, body=body)
+
+    for first, second in (
+        (like(post_id), like(another)),
+        (comment(post_id), comment(another)),
+        (follow("ben"), follow("cat")),
+        (create_post(), create_post()),
+    ):
+        assert first["statusCode"] in (200, 201)
+        assert second["statusCode"] == 429
+        assert response_json(second)["error"]["code"] == "rate_limited"
+        assert 0 < int(second["headers"]["Retry-After"]) <= 3600
+    # the refused like changed nothing
+    likes = call(
+        social.handler,
+        "GET",
+        f"/posts/{another}/likes",
+        "/posts/{post_id}/likes",
+        cat,
+        path_parameters={"post_id": another},
+    )
+    assert response_json(likes)["items"] == []
+
+
+def test_a_repeated_idempotent_write_does_not_count(one_of_each: None) -> None:
+    ann, ben = sign_up_claims("ann"), sign_up_claims("ben")
+    for _ in range(3):  # following again is a no-op, not a new follow
+        response = call(
+            users.handler,
+            "POST",
+            "/users/ben/follow",
+            "/users/{username}/follow",
+            ann,
+            path_parameters={"username": "ben"},
+        )
+        assert response["statusCode"] == 200
+    del ben
+
+
+def test_the_window_resets(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMITS", '{"message": {"limit": 2, "per_seconds": 60}}')
+    get_settings.cache_clear()
+    now = [1_000_040.0]  # 20 s into a 60-second window (1,000,020 is a multiple of 60)
+
+    rate_limits.enforce("u1", "message", clock=lambda: now[0])
+    rate_limits.enforce("u1", "message", clock=lambda: now[0])
+    with pytest.raises(RateLimited) as refused:
+        rate_limits.enforce("u1", "message", clock=lambda: now[0])
+    assert refused.value.retry_after_s == 40
+
+    now[0] += 40  # the next window
+    rate_limits.enforce("u1", "message", clock=lambda: now[0])
