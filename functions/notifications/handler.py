@@ -1,0 +1,86 @@
+"""Lambda entry points of the notifications context:
+- `handler`: GET /notifications and POST /notifications/read (JWT);
+- `on_activity`: the interactions, graph and posts tables' streams — each record's notification
+  intents onto the FIFO queue;
+- `deliver`: the FIFO queue — each intent stored (or taken back) and pushed to the recipient.
+The consumers report partial batch failures; `deliver` stops at a failed message of a group and goes
+on with the other groups, as FIFO order requires."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.notifications import logic
+from pinhole.notifications.intent_queue import IntentQueue
+from pinhole.notifications.models import IntentMessage, Notification, ReadNotificationsRequest
+from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.observability import logger, metrics, tracer
+
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+OptionalReadRequest = Annotated[ReadNotificationsRequest | None, Body(description="Optional: up to which one")]
+
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
+
+intent_queue = IntentQueue()
+notifier = logic.Notifier()
+streams = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+queue = SqsFifoPartialProcessor(model=IntentMessage, skip_group_on_error=True)
+
+
+@app.get("/notifications", summary="Your notifications, newest first", tags=["notifications"], security=BEARER_AUTH)
+@tracer.capture_method
+def notifications(limit: Limit = 20, cursor: Cursor = None) -> Page[Notification]:
+    items, next_cursor = logic.notifications(current_caller(app), limit, cursor)
+    return Page[Notification](items=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/notifications/read",
+    summary="Mark notifications read: up to one of them, or all",
+    tags=["notifications"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def mark_read(request: OptionalReadRequest = None) -> Response[None]:
+    logic.mark_read(current_caller(app), (request or ReadNotificationsRequest()).up_to)
+    return no_content()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def on_activity(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    relay = logic.ActivityRelay(intent_queue)  # one per batch: it holds back what follows a failure
+    return process_partial_response(event=event, record_handler=relay.relay, processor=streams, context=context)
+
+
+@tracer.capture_method
+def intent_received(record: IntentMessage) -> None:
+    if notifier.deliver(record.body):
+        metrics.add_metric(name="NotificationsCreated", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def deliver(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=intent_received, processor=queue, context=context)

@@ -1,0 +1,149 @@
+"""Stream records → notification intents, from the record alone (no I/O: delivery looks up whatever
+else it needs). Which table a record comes from shows in its key: the posts table's is `post_id`;
+the interactions and graph tables' sort keys start with the kinds below, and their other items
+(saved posts, collections, blocks) notify nobody.
+
+    interactions  like#<user> INSERT / REMOVE       like            → the post's author
+                  comment#<id> INSERT / REMOVE      comment         → the post's author
+                                                    mention         → each @username in the text
+    graph         follows#<followee> INSERT/REMOVE  follow          → the followee
+                  requested#<target> INSERT/REMOVE  follow_request  → the target
+    posts         MODIFY pending → published        mention         → each @username of the caption
+                  (a story's publication: nothing)
+
+An INSERT creates, a REMOVE takes back what the INSERT created (an unlike, an unfollow, a withdrawn
+or answered request, a deleted comment)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from pydantic import BaseModel
+
+from pinhole.graph.dal import FOLLOWS, REQUESTED
+from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
+from pinhole.posts.caption import extract_mentions
+from pinhole.posts.models import PostKind, PostStatus
+from pinhole.shared.clock import to_iso
+from pinhole.social.dal import COMMENT, LIKE
+
+MAX_MENTIONS = 20
+"""At most this many people are notified of one caption or comment: a text naming hundreds of users
+is spam, not conversation."""
+
+_ACTIONS = {"INSERT": IntentAction.CREATE, "REMOVE": IntentAction.RETRACT}
+
+
+class _Like(BaseModel):
+    post_id: str
+    user_id: str
+    created_at: str | None = None
+
+
+class _Comment(BaseModel):
+    post_id: str
+    comment_id: str
+    author_id: str
+    text: str
+    created_at: str | None = None
+
+
+class _Edge(BaseModel):
+    source_id: str
+    target_id: str
+    created_at: str | None = None
+
+
+class _Post(BaseModel):
+    post_id: str
+    author_id: str
+    status: PostStatus
+    mentions: list[str] = []
+
+
+def _image(image: Any) -> dict[str, Any]:
+    return image if isinstance(image, dict) else {}
+
+
+def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
+    change = record.dynamodb
+    old, new = _image(change.OldImage), _image(change.NewImage)
+    if "sk" not in change.Keys:  # the posts table's, keyed by post_id alone
+        if record.eventName != "MODIFY" or not _was_published(old, new):
+            return []
+        when = change.ApproximateCreationDateTime
+        return _caption_mentions(_Post.model_validate(new), to_iso(when) if when else None)
+    action = _ACTIONS.get(record.eventName)
+    if action is None:
+        return []
+    item = new if action == IntentAction.CREATE else old
+    source = f"{change.Keys['pk']}/{change.Keys['sk']}"
+    kind = str(change.Keys["sk"])
+    if kind.startswith(LIKE):
+        return [_like(action, source, _Like.model_validate(item))]
+    if kind.startswith(COMMENT):
+        return _comment(action, source, _Comment.model_validate(item))
+    if kind.startswith(FOLLOWS):
+        return [_edge(action, NotificationType.FOLLOW, source, _Edge.model_validate(item))]
+    if kind.startswith(REQUESTED):
+        return [_edge(action, NotificationType.FOLLOW_REQUEST, source, _Edge.model_validate(item))]
+    return []
+
+
+def _was_published(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A post's publication; a story's (the same table, `kind = story`) notifies nobody: it has no caption."""
+    published = new.get("status") == PostStatus.PUBLISHED and old.get("status") == PostStatus.PENDING
+    return published and new.get("kind", PostKind.POST) == PostKind.POST
+
+
+def _caption_mentions(post: _Post, when: str | None) -> list[NotificationIntent]:
+    return [
+        NotificationIntent(
+            action=IntentAction.CREATE,
+            type=NotificationType.MENTION,
+            source=f"post#{post.post_id}",
+            actor_id=post.author_id,
+            mentioned=username,
+            post_id=post.post_id,
+            created_at=when,
+        )
+        for username in list(dict.fromkeys(post.mentions))[:MAX_MENTIONS]
+    ]
+
+
+def _like(action: IntentAction, source: str, like: _Like) -> NotificationIntent:
+    return NotificationIntent(
+        action=action,
+        type=NotificationType.LIKE,
+        source=source,
+        actor_id=like.user_id,
+        post_id=like.post_id,
+        created_at=like.created_at,
+    )
+
+
+def _comment(action: IntentAction, source: str, comment: _Comment) -> list[NotificationIntent]:
+    to_author = NotificationIntent(
+        action=action,
+        type=NotificationType.COMMENT,
+        source=source,
+        actor_id=comment.author_id,
+        post_id=comment.post_id,
+        comment_id=comment.comment_id,
+        created_at=comment.created_at,
+    )
+    mentions = extract_mentions(comment.text)[:MAX_MENTIONS]
+    return [
+        to_author,
+        *(to_author.model_copy(update={"type": NotificationType.MENTION, "mentioned": name}) for name in mentions),
+    ]
+
+
+def _edge(action: IntentAction, kind: NotificationType, source: str, edge: _Edge) -> NotificationIntent:
+    return NotificationIntent(
+        action=action,
+        type=kind,
+        source=source,
+        actor_id=edge.source_id,
+        recipient_id=edge.target_id,
+        created_at=edge.created_at,
+    )

@@ -1,0 +1,209 @@
+"""Use cases of notifications: relaying stream activity to the queue, delivering what comes off it
+(storing a notification, or taking one back, and pushing it live), listing, and marking read.
+
+Nobody is notified of their own doing, nor of anything by someone they block or who blocks them, nor
+of a mention in a post they may not see. A notification is stored before it is pushed; the push is
+best-effort (the notification waits in GET /notifications either way)."""
+
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from pinhole.graph.dal import GraphRepository
+from pinhole.graph.logic import can_view
+from pinhole.notifications.activity import intents_of
+from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.intent_queue import IntentQueue
+from pinhole.notifications.models import (
+    IntentAction,
+    Notification,
+    NotificationFrame,
+    NotificationIntent,
+    NotificationRecord,
+    NotificationType,
+)
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import PostRecord, PostStatus
+from pinhole.realtime.push import Pusher
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import NotFound
+from pinhole.shared.ids import new_id
+from pinhole.shared.observability import logger
+from pinhole.shared.pages import next_cursor, start_after
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.logic import summary_of
+from pinhole.users.models import UserSummary
+
+_store = NotificationRepository()
+_posts = PostRepository()
+_profiles = ProfileRepository()
+_graph = GraphRepository()
+
+
+class HeldBack(Exception):
+    """Not sent: an earlier record of the same batch failed, and this one must not overtake it."""
+
+
+class ActivityRelay:
+    """Relays the records of one stream batch to the queue, in order. Once a record fails, the later
+    ones are held back too: Lambda resumes the shard at the first failed record, and an intent sent now
+    would overtake it (an unlike queued before the like it undoes, which would then stay)."""
+
+    def __init__(self, queue: IntentQueue | None = None) -> None:
+        self.queue = queue or IntentQueue()
+        self._failed = False
+
+    def relay(self, record: DynamoDBStreamRecordModel) -> int:
+        """Queues what the record means for notifications; how many intents that was."""
+        if self._failed:
+            raise HeldBack(f"Record {record.eventID} waits for an earlier record of its batch.")
+        try:
+            intents = intents_of(record)
+            if intents:
+                self.queue.send(intents, record.eventID)
+        except Exception:
+            self._failed = True
+            raise
+        return len(intents)
+
+
+def _to_notification(record: NotificationRecord, actor: UserSummary, read: bool) -> Notification:
+    return Notification(
+        notification_id=record.notification_id,
+        type=record.type,
+        actor=actor,
+        post_id=record.post_id,
+        comment_id=record.comment_id,
+        created_at=record.created_at,
+        read=read,
+    )
+
+
+class Notifier:
+    """Delivers intents off the queue, with its collaborators as parameters (tests pass their own)."""
+
+    def __init__(
+        self,
+        store: NotificationRepository = _store,
+        posts: PostRepository = _posts,
+        profiles: ProfileRepository = _profiles,
+        graph: GraphRepository = _graph,
+        pusher: Pusher | None = None,
+    ) -> None:
+        self.store, self.posts, self.profiles, self.graph = store, posts, profiles, graph
+        self.pusher = pusher or Pusher()
+
+    def deliver(self, intent: NotificationIntent) -> Notification | None:
+        """Stores and pushes the notification the intent asks for, or takes it back; the notification if
+        one was stored now (None if it was not wanted, or was stored already: an intent delivered again)."""
+        post = self._post(intent.post_id)
+        recipient_id = self._recipient(intent, post)
+        if recipient_id is None:
+            logger.info("Nobody to notify", extra={"source": intent.source, "type": intent.type})
+            return None
+        if intent.action == IntentAction.RETRACT:
+            self.store.retract(recipient_id, intent.type, intent.source)
+            return None
+        if not self._wanted(intent, recipient_id, post):
+            return None
+        try:
+            actor = self.profiles.get(intent.actor_id)
+        except NotFound:
+            return None
+        record = NotificationRecord(
+            notification_id=new_id(),
+            user_id=recipient_id,
+            type=intent.type,
+            actor_id=intent.actor_id,
+            post_id=intent.post_id,
+            comment_id=intent.comment_id,
+            created_at=intent.created_at or to_iso(utc_now()),
+        )
+        if not self.store.create(record, intent.source):
+            return None
+        notification = _to_notification(record, summary_of(actor), read=False)
+        self._push(recipient_id, notification)
+        return notification
+
+    def _post(self, post_id: str | None) -> PostRecord | None:
+        if post_id is None:
+            return None
+        try:
+            return self.posts.get(post_id)
+        except NotFound:
+            return None
+
+    def _recipient(self, intent: NotificationIntent, post: PostRecord | None) -> str | None:
+        """Whom the intent concerns: named, mentioned by username, or else the post's author."""
+        if intent.recipient_id:
+            return intent.recipient_id
+        if intent.mentioned:
+            try:
+                return self.profiles.find_by_username(intent.mentioned).user_id
+            except NotFound:
+                return None
+        return post.author_id if post else None
+
+    def _wanted(self, intent: NotificationIntent, recipient_id: str, post: PostRecord | None) -> bool:
+        if recipient_id == intent.actor_id:
+            return False
+        if intent.type == NotificationType.MENTION and not self._mention_wanted(intent, recipient_id, post):
+            return False
+        return not self.graph.blocked_between(intent.actor_id, recipient_id)
+
+    def _mention_wanted(self, intent: NotificationIntent, recipient_id: str, post: PostRecord | None) -> bool:
+        if post is None or post.status != PostStatus.PUBLISHED:
+            return False
+        if intent.comment_id and recipient_id == post.author_id:
+            return False  # told of the comment itself already
+        try:
+            author = self.profiles.get(post.author_id)
+        except NotFound:
+            return False
+        return can_view(recipient_id, author, self.graph)
+
+    def _push(self, recipient_id: str, notification: Notification) -> None:
+        try:
+            self.pusher.push([recipient_id], NotificationFrame(notification=notification))
+        except (BotoCoreError, ClientError, PynamoDBException):
+            # Delivering again would not push again (the notification is stored): it waits to be listed.
+            logger.warning("Live push failed", extra={"notification_id": notification.notification_id}, exc_info=True)
+
+
+def notifications(
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    store: NotificationRepository = _store,
+    profiles: ProfileRepository = _profiles,
+    posts: PostRepository = _posts,
+    graph: GraphRepository = _graph,
+) -> tuple[list[Notification], str | None]:
+    """The caller's notifications, newest first. Left out: those of users who have since gone or who
+    are in a block with the caller (made after the notification), and those about deleted posts."""
+    scope = f"notifications:{caller.user_id}"
+    records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
+    read_up_to = store.read_up_to(caller.user_id) or ""
+    actor_ids = [record.actor_id for record in records]
+    actors = profiles.get_many(actor_ids)
+    hidden = graph.blocked_among(caller.user_id, actor_ids)
+    existing = posts.get_many([record.post_id for record in records if record.post_id])
+    page = [
+        _to_notification(record, summary_of(actors[record.actor_id]), read=record.notification_id <= read_up_to)
+        for record in records
+        if record.actor_id in actors
+        and record.actor_id not in hidden
+        and (record.post_id is None or record.post_id in existing)
+    ]
+    return page, next_cursor(last_key, scope)
+
+
+def mark_read(caller: Caller, up_to: str | None, store: NotificationRepository = _store) -> None:
+    """Everything up to `up_to` (or everything there is) becomes read; what arrives later is not, even
+    when the client names an id from the future."""
+    newest, _ = store.page(caller.user_id, 1)
+    if not newest:
+        return
+    latest = newest[0].notification_id
+    store.mark_read(caller.user_id, min(up_to, latest) if up_to else latest)

@@ -1,0 +1,95 @@
+"""The contracts of the notifications context: API.md's Notification and its WebSocket frame, the body
+of POST /notifications/read, and the intent that travels on the queue from the streams to delivery."""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+
+from pinhole.users.models import UserSummary
+
+NotificationId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+"""A ULID, as GET /notifications hands them out."""
+
+
+class NotificationType(StrEnum):
+    LIKE = "like"
+    COMMENT = "comment"
+    FOLLOW = "follow"
+    FOLLOW_REQUEST = "follow_request"
+    MENTION = "mention"
+
+
+class Notification(BaseModel):
+    notification_id: str
+    type: NotificationType
+    actor: UserSummary
+    post_id: str | None
+    comment_id: str | None
+    created_at: str = Field(description="When it happened: ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
+    read: bool
+
+
+class NotificationFrame(BaseModel):
+    """Pushed to every open connection of the recipient as soon as a notification is stored."""
+
+    type: Literal["notification"] = "notification"
+    notification: Notification
+
+
+class ReadNotificationsRequest(BaseModel):
+    """The optional body of POST /notifications/read: without `up_to`, everything there is becomes read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    up_to: NotificationId | None = Field(
+        default=None, description="This notification and every older one are read; newer ones are not"
+    )
+
+
+class NotificationRecord(BaseModel):
+    """A notification as the table keeps it: the actor by id (profiles change), no read flag (the
+    recipient's read watermark decides that at read time)."""
+
+    notification_id: str
+    user_id: str
+    type: NotificationType
+    actor_id: str
+    post_id: str | None = None
+    comment_id: str | None = None
+    created_at: str
+
+
+class IntentAction(StrEnum):
+    CREATE = "create"
+    RETRACT = "retract"
+
+
+class NotificationIntent(BaseModel):
+    """What the streams consumer asks delivery to do: create a notification, or take it back.
+
+    The recipient is named by id (a follow, a request), by username (a mention: delivery looks the user
+    up), or not at all (a like or a comment notifies the post's author, whom delivery looks up)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: IntentAction
+    type: NotificationType
+    source: str = Field(
+        description="The key of the item that caused it (`post#<p>/like#<u>`): the notification's identity "
+        "per recipient and type, and the FIFO message group, so a like and its undoing keep their order"
+    )
+    actor_id: str
+    recipient_id: str | None = None
+    mentioned: str | None = None
+    post_id: str | None = None
+    comment_id: str | None = None
+    created_at: str | None = None
+
+
+class IntentMessage(SqsRecordModel):
+    """An SQS record of the notifications queue, its body parsed (a malformed one fails, and ends in
+    the dead-letter queue after its retries)."""
+
+    body: Json[NotificationIntent]

@@ -1,0 +1,574 @@
+"""Notifications on moto, the whole way: HTTP writes of the other contexts → the tables' streams →
+`on_activity` → the FIFO queue → `deliver` → the notifications table and a live push → GET
+/notifications. Lambda's part (event source mappings, partial batch failures, redrive) is played by
+the `Pipeline` below; the WebSocket management API (which moto lacks) by a fake that keeps frames."""
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from functions.notifications import handler as notifications
+from functions.social import handler as social
+from functions.upload import handler as upload
+from functions.users import handler as users
+from local.pumps.sqs import sqs_record
+from pinhole.graph.dal import EdgeModel, user_key
+from pinhole.notifications.intent_queue import IntentQueue
+from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
+from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
+from pinhole.realtime.push import Pusher
+from pinhole.shared.settings import get_settings
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.posts import publish
+from tests.support.streams import StreamTap
+from tests.support.users import sign_up_claims
+
+MAX_RECEIVES = 2  # the deployed queue gives up after 5; fewer rounds here
+
+
+class ManagementApi:
+    """Stands in for API Gateway's @connections endpoint: keeps each frame per connection."""
+
+    exceptions = SimpleNamespace(GoneException=type("GoneException", (Exception,), {}))
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[dict[str, Any]]] = {}
+
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:
+        self.frames.setdefault(ConnectionId, []).append(json.loads(Data))
+
+
+class Pipeline:
+    """What Lambda runs after the writes: new stream records into `on_activity`, then the FIFO queue
+    into `deliver` until it is empty, honouring reported failures as the SQS event source does."""
+
+    def __init__(self, queue_url: str) -> None:
+        settings = get_settings()
+        self.tap = StreamTap([settings.interactions_table_name, settings.graph_table_name, settings.posts_table_name])
+        self.sqs = boto3.client("sqs")
+        self.queue_url = queue_url
+        self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.failed_message_ids: list[str] = []
+
+    def stream_batch(self) -> dict[str, Any]:
+        return {"Records": self.tap.new_records()}
+
+    def flush(self) -> None:
+        batch = self.stream_batch()
+        if batch["Records"]:
+            assert notifications.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+        self.drain()
+
+    def drain(self, max_rounds: int = 20) -> None:
+        for _ in range(max_rounds):
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return
+            records = [sqs_record(message, self.queue_arn) for message in messages]
+            try:
+                response = notifications.deliver({"Records": records}, FakeLambdaContext())
+                failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+            except BatchProcessingError:  # every message failed: Lambda returns them all to the queue
+                failed = {record["messageId"] for record in records}
+            self.failed_message_ids.extend(sorted(failed))
+            done = [record for record in records if record["messageId"] not in failed]
+            if done:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(n), "ReceiptHandle": r["receiptHandle"]} for n, r in enumerate(done)],
+                )
+        raise AssertionError(f"the queue did not drain in {max_rounds} rounds")
+
+
+@pytest.fixture
+def queues(aws: dict[str, str]) -> dict[str, str]:
+    """The FIFO queue and its dead-letter queue, as the stateful stack makes them (failed messages come
+    back at once here, and give up sooner)."""
+    sqs = boto3.client("sqs")
+    dead_letters = sqs.create_queue(QueueName="pinhole-notifications-dlq.fifo", Attributes={"FifoQueue": "true"})
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dead_letters["QueueUrl"], AttributeNames=["QueueArn"])
+    queue = sqs.create_queue(
+        QueueName=get_settings().notifications_queue_url.rsplit("/", 1)[1],
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": "0",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": MAX_RECEIVES}
+            ),
+        },
+    )
+    assert queue["QueueUrl"] == get_settings().notifications_queue_url
+    if not ConnectionModel.exists():  # the shared `aws` fixture may come to create it
+        ConnectionModel.create_table(wait=True)
+    return {"queue": queue["QueueUrl"], "dead_letters": dead_letters["QueueUrl"]}
+
+
+@pytest.fixture
+def api(queues: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> ManagementApi:
+    fake = ManagementApi()
+    monkeypatch.setattr(notifications.notifier, "pusher", Pusher(client=fake))
+    return fake
+
+
+@pytest.fixture
+def pipeline(queues: dict[str, str], api: ManagementApi) -> Pipeline:
+    return Pipeline(queues["queue"])
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
+    people = {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+    for name, claims in people.items():
+        ConnectionRepository().add(claims["sub"], f"{name}-phone")
+    return people
+
+
+def call(
+    handler: Any,
+    method: str,
+    path: str,
+    claims: dict[str, str],
+    route: str,
+    params: dict[str, str] | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    event = http_event(method, path, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    response = handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def on_post(method: str, post_id: str, claims: dict[str, str], what: str, body: Any = None) -> Any:
+    status, answer = call(
+        social.handler,
+        method,
+        f"/posts/{post_id}/{what}",
+        claims,
+        f"/posts/{{post_id}}/{what}",
+        {"post_id": post_id},
+        body,
+    )
+    assert status in (200, 201, 204), answer
+    return answer
+
+
+def delete_comment(post_id: str, comment_id: str, claims: dict[str, str]) -> None:
+    status, answer = call(
+        social.handler,
+        "DELETE",
+        f"/posts/{post_id}/comments/{comment_id}",
+        claims,
+        "/posts/{post_id}/comments/{comment_id}",
+        {"post_id": post_id, "comment_id": comment_id},
+    )
+    assert status == 204, answer
+
+
+def follow(claims: dict[str, str], username: str, method: str = "POST") -> None:
+    status, answer = call(
+        users.handler, method, f"/users/{username}/follow", claims, "/users/{username}/follow", {"username": username}
+    )
+    assert status in (200, 204), answer
+
+
+def decide(claims: dict[str, str], username: str, approve: bool) -> None:
+    status, answer = call(
+        users.handler,
+        "POST",
+        f"/me/follow-requests/{username}",
+        claims,
+        "/me/follow-requests/{username}",
+        {"username": username},
+        body={"approve": approve},
+    )
+    assert status == 204, answer
+
+
+def make_private(claims: dict[str, str]) -> None:
+    status, _ = call(users.handler, "PATCH", "/me", claims, "/me", body={"is_private": True})
+    assert status == 200
+
+
+def listed(claims: dict[str, str], **query: str) -> dict[str, Any]:
+    status, page = call(notifications.handler, "GET", "/notifications", claims, "/notifications", query=query or None)
+    assert status == 200, page
+    return dict(page)
+
+
+def items(claims: dict[str, str]) -> list[dict[str, Any]]:
+    return list(listed(claims, limit="50")["items"])
+
+
+def summary(items: list[dict[str, Any]]) -> list[tuple[str, str, str | None, str | None]]:
+    return [(n["type"], n["actor"]["username"], n["post_id"], n["comment_id"]) for n in items]
+
+
+def mark_read(claims: dict[str, str], body: Any = None) -> tuple[int, Any]:
+    return call(notifications.handler, "POST", "/notifications/read", claims, "/notifications/read", body=body)
+
+
+def block(blocker: dict[str, str], blocked: dict[str, str]) -> None:
+    """The block edge as the graph keeps it (the block route is not what is under test here)."""
+    EdgeModel(
+        pk=user_key(blocker["sub"]),
+        sk=f"blocks#{blocked['sub']}",
+        gsi1pk=f"blockedby#{blocked['sub']}",
+        gsi1sk="01JBLOCK000000000000000000",
+        source_id=blocker["sub"],
+        target_id=blocked["sub"],
+        created_at="2026-11-22T10:00:00.000Z",
+    ).save()
+
+
+# Likes
+
+
+def test_like_is_listed_and_pushed_and_unlike_takes_it_back(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+
+    on_post("POST", post_id, bob, "like")
+    pipeline.flush()
+
+    [notification] = items(alice)
+    assert summary([notification]) == [("like", "bob", post_id, None)]
+    assert notification["read"] is False
+    assert notification["actor"] == {
+        "user_id": bob["sub"],
+        "username": "bob",
+        "display_name": "bob",
+        "avatar_url": None,
+    }
+    assert api.frames == {"alice-phone": [{"type": "notification", "notification": notification}]}
+
+    on_post("DELETE", post_id, bob, "like")
+    pipeline.flush()
+
+    assert items(alice) == []
+
+
+def test_the_list_leaves_out_deleted_posts_and_people_blocked_since(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    kept, deleted = publish(alice), publish(alice)
+    for post_id in (kept, deleted):
+        on_post("POST", post_id, bob, "like")
+    on_post("POST", kept, carol, "like")
+    pipeline.flush()
+    assert len(items(alice)) == 3
+
+    assert (
+        call(upload.handler, "DELETE", f"/posts/{deleted}", alice, "/posts/{post_id}", {"post_id": deleted})[0] == 204
+    )
+    block(alice, carol)
+
+    assert summary(items(alice)) == [("like", "bob", kept, None)]
+
+
+def test_a_like_undone_at_once_leaves_no_notification(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+
+    on_post("POST", post_id, bob, "like")
+    on_post("DELETE", post_id, bob, "like")
+    pipeline.flush()  # both in one stream batch, one message group: the undoing comes second
+
+    assert items(alice) == []
+
+
+def test_acting_on_your_own_content_notifies_nobody(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+) -> None:
+    alice = people["alice"]
+    post_id = publish(alice, caption="me, @alice")
+
+    on_post("POST", post_id, alice, "like")
+    on_post("POST", post_id, alice, "comments", body={"text": "Me again, @alice"})
+    pipeline.flush()
+
+    assert items(alice) == []
+    assert api.frames == {}
+
+
+def test_nothing_passes_between_users_who_block_each_other(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    on_post("POST", post_id, bob, "like")
+    on_post("POST", post_id, carol, "like")
+    block(alice, bob)
+
+    pipeline.flush()
+
+    assert summary(items(alice)) == [("like", "carol", post_id, None)]
+    assert [frame["notification"]["actor"]["username"] for frame in api.frames["alice-phone"]] == ["carol"]
+
+
+# Comments and mentions
+
+
+def test_comment_notifies_the_author_and_the_people_it_mentions_until_deleted(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+
+    comment = on_post("POST", post_id, bob, "comments", body={"text": "Look @carol, @alice and @nobody_here"})
+    pipeline.flush()
+
+    assert summary(items(alice)) == [("comment", "bob", post_id, comment["comment_id"])]  # no mention on top
+    assert summary(items(carol)) == [("mention", "bob", post_id, comment["comment_id"])]
+
+    delete_comment(post_id, comment["comment_id"], bob)
+    pipeline.flush()
+
+    assert items(alice) == [] and items(carol) == []
+
+
+def test_caption_mentions_notify_once_when_the_post_is_published(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+
+    post_id = publish(alice, caption="Dawn with @bob and @Carol (and @ghost_user)")
+    on_post("POST", post_id, bob, "like")  # another change of the post, which mentions nobody again
+    pipeline.flush()
+
+    assert summary(items(bob)) == [("mention", "alice", post_id, None)]
+    assert summary(items(carol)) == [("mention", "alice", post_id, None)]
+
+
+def test_a_mention_in_a_private_post_reaches_only_those_who_may_see_it(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    make_private(alice)
+    follow(carol, "alice")
+    decide(alice, "carol", approve=True)
+
+    post_id = publish(alice, caption="@bob @carol")
+    pipeline.flush()
+
+    assert summary(items(carol)) == [("mention", "alice", post_id, None)]
+    assert items(bob) == []
+
+
+# Follows and requests
+
+
+def test_follow_notifies_and_unfollow_takes_it_back(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
+    alice, bob = people["alice"], people["bob"]
+
+    follow(bob, "alice")
+    pipeline.flush()
+    assert summary(items(alice)) == [("follow", "bob", None, None)]
+
+    follow(bob, "alice", method="DELETE")
+    pipeline.flush()
+    assert items(alice) == []
+
+
+def test_a_request_is_notified_until_answered_and_approval_becomes_a_follow(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    make_private(alice)
+
+    follow(bob, "alice")
+    follow(carol, "alice")
+    pipeline.flush()
+    assert summary(items(alice)) == [("follow_request", "carol", None, None), ("follow_request", "bob", None, None)]
+
+    decide(alice, "bob", approve=True)
+    decide(alice, "carol", approve=False)
+    pipeline.flush()
+
+    assert summary(items(alice)) == [("follow", "bob", None, None)]
+
+
+# Reading
+
+
+def test_read_up_to_one_notification_or_all_and_never_back(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    for _ in range(3):
+        on_post("POST", publish(alice), bob, "like")
+    pipeline.flush()
+    newest, middle, oldest = (n["notification_id"] for n in items(alice))
+
+    assert mark_read(alice, {"up_to": middle}) == (204, None)
+    assert [n["read"] for n in items(alice)] == [False, True, True]
+
+    assert mark_read(alice) == (204, None)
+    assert [n["read"] for n in items(alice)] == [True, True, True]
+
+    on_post("POST", publish(alice), bob, "like")
+    pipeline.flush()
+    assert mark_read(alice, {"up_to": oldest}) == (204, None)  # an older watermark moves nothing back
+    assert [n["read"] for n in items(alice)] == [False, True, True, True]
+    assert newest == items(alice)[1]["notification_id"]
+
+
+def test_read_refuses_what_is_not_a_notification_id(people: dict[str, dict[str, str]]) -> None:
+    status, body = mark_read(people["alice"], {"up_to": "zzz"})
+    assert status == 422 and body["error"]["code"] == "validation_error"
+    assert mark_read(people["alice"], {"up_to": "01JPOST0000000000000000000", "extra": 1})[0] == 422
+
+
+def test_notifications_page_newest_first_without_duplicates(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    for _ in range(5):
+        on_post("POST", publish(alice), bob, "like")
+    pipeline.flush()
+
+    pages, cursor = [], None
+    while True:
+        page = listed(alice, limit="2", **({"cursor": cursor} if cursor else {}))
+        pages.append([n["notification_id"] for n in page["items"]])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    ids = [notification_id for page in pages for notification_id in page]
+    assert [len(page) for page in pages if page] == [2, 2, 1]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 5
+    first_cursor = listed(alice, limit="2")["next_cursor"]
+    status, _ = call(
+        notifications.handler, "GET", "/notifications", bob, "/notifications", query={"cursor": first_cursor}
+    )
+    assert status == 422  # another user's cursor
+
+
+# Redelivery and failures
+
+
+def test_a_redelivered_stream_batch_or_message_makes_one_notification(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+    on_post("POST", post_id, bob, "like")
+
+    batch = pipeline.stream_batch()
+    for _ in range(2):  # a stream batch retried: SQS drops the second send of each message
+        assert notifications.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+    message = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    event = {"Records": [sqs_record(m, pipeline.queue_arn) for m in message["Messages"]]}
+    assert len(event["Records"]) == 1
+    for _ in range(2):  # a message delivered twice (its deletion was lost): stored once
+        assert notifications.deliver(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+    assert summary(items(alice)) == [("like", "bob", post_id, None)]
+    assert len(api.frames["alice-phone"]) == 1
+
+
+class FlakySqs:
+    """SQS that refuses every message of its n-th SendMessageBatch call, and sends the others."""
+
+    def __init__(self, refused_call: int) -> None:
+        self.sqs, self.refused_call, self.calls = boto3.client("sqs"), refused_call, 0
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls == self.refused_call:
+            return {"Successful": [], "Failed": [{"Id": e["Id"], "Code": "ServiceUnavailable"} for e in Entries]}
+        return dict(self.sqs.send_message_batch(QueueUrl=QueueUrl, Entries=Entries))
+
+
+def test_a_record_that_cannot_be_queued_is_retried_with_every_record_after_it(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given carol's like, then bob's like and its undoing, in one stream batch
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    pipeline.flush()
+    for claims, method in ((carol, "POST"), (bob, "POST"), (bob, "DELETE")):
+        on_post(method, post_id, claims, "like")
+    likes = [
+        record
+        for record in pipeline.stream_batch()["Records"]
+        if record["dynamodb"]["Keys"].get("sk", {}).get("S", "").startswith("like#")
+    ]
+
+    # When bob's like cannot be queued
+    monkeypatch.setattr(notifications, "intent_queue", IntentQueue(sqs=FlakySqs(refused_call=2)))
+    response = notifications.on_activity({"Records": likes}, FakeLambdaContext())
+
+    # Then it is reported with the undoing after it (which must not overtake it), and once Lambda has
+    # retried from there, bob's like is taken back as it should be
+    sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in likes]
+    assert response == {"batchItemFailures": [{"itemIdentifier": number} for number in sequence_numbers[1:]]}
+    monkeypatch.setattr(notifications, "intent_queue", IntentQueue())
+    assert notifications.on_activity({"Records": likes[1:]}, FakeLambdaContext()) == {"batchItemFailures": []}
+    pipeline.drain()
+    assert summary(items(alice)) == [("like", "carol", post_id, None)]
+
+
+def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue_without_blocking_others(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, queues: dict[str, str]
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+
+    def follow_intent(actor: dict[str, str]) -> str:
+        return NotificationIntent(
+            action=IntentAction.CREATE,
+            type=NotificationType.FOLLOW,
+            source=f"user#{actor['sub']}/follows#{alice['sub']}",
+            actor_id=actor["sub"],
+            recipient_id=alice["sub"],
+        ).model_dump_json()
+
+    bob_group = f"user#{bob['sub']}/follows#{alice['sub']}"
+    sent = pipeline.sqs.send_message_batch(
+        QueueUrl=pipeline.queue_url,
+        Entries=[
+            {
+                "Id": "poison",
+                "MessageBody": '{"action": "poke"}',
+                "MessageGroupId": bob_group,
+                "MessageDeduplicationId": "poison",
+            },
+            {
+                "Id": "after",
+                "MessageBody": follow_intent(bob),
+                "MessageGroupId": bob_group,
+                "MessageDeduplicationId": "after",
+            },
+            {
+                "Id": "other",
+                "MessageBody": follow_intent(carol),
+                "MessageGroupId": "another-group",
+                "MessageDeduplicationId": "other",
+            },
+        ],
+    )
+    ids = {entry["Id"]: entry["MessageId"] for entry in sent["Successful"]}
+
+    pipeline.drain()
+
+    # The poison was reported each time it was received, and so was what followed it in its group
+    # the first time (FIFO: nothing of a group overtakes a failed message); the other group went on.
+    assert pipeline.failed_message_ids.count(ids["poison"]) == MAX_RECEIVES
+    assert ids["after"] in pipeline.failed_message_ids and ids["other"] not in pipeline.failed_message_ids
+    dead = boto3.client("sqs").receive_message(QueueUrl=queues["dead_letters"], MaxNumberOfMessages=10)
+    assert [message["MessageId"] for message in dead["Messages"]] == [ids["poison"]]
+    assert sorted(summary(items(alice))) == [("follow", "bob", None, None), ("follow", "carol", None, None)]
