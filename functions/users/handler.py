@@ -1,5 +1,5 @@
 """Lambda entry point of the users context: profiles, and the social graph between them (follows,
-follow requests, follower and following lists)."""
+follow requests, follower and following lists, blocks)."""
 
 from typing import Annotated
 
@@ -90,6 +90,30 @@ def decide_request(
     username: Annotated[Username, Path()], decision: Annotated[FollowRequestDecision, Body()]
 ) -> Response[None]:
     graph.decide_request(current_caller(app), username, decision.approve)
+    return no_content()
+
+
+@app.post(
+    "/users/<username>/block",
+    summary="Block a user: each side disappears for the other, follows end both ways",
+    tags=["graph"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def block(username: Annotated[Username, Path()]) -> Response[None]:
+    graph.block(current_caller(app), username)
+    return no_content()
+
+
+@app.delete(
+    "/users/<username>/block",
+    summary="Unblock a user (follows do not come back)",
+    tags=["graph"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def unblock(username: Annotated[Username, Path()]) -> Response[None]:
+    graph.unblock(current_caller(app), username)
     return no_content()
 
 

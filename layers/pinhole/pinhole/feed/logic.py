@@ -4,8 +4,12 @@ A page costs three sequential rounds of DynamoDB calls, whatever the user follow
 1. the pushed entries of the caller's feed and the celebrities the caller follows (in parallel);
 2. the recent posts of each of those celebrities (in parallel);
 3. one round of BatchGetItem (in parallel per table) for the posts, their authors, the caller's
-   follow edges to them and the caller's likes and saves.
-Then what must not show is dropped: deleted or unpublished posts, authors no longer followed.
+   follow edges to them, the block edges either way between the caller and them, and the caller's
+   likes and saves.
+Then what must not show is dropped: deleted or unpublished posts, authors no longer followed, and
+authors in a block with the caller. A block removes the follows and the fan-out then cleans the
+feed, but the page does not rely on either having happened yet (a block whose clean-up failed
+half-way leaves a follow until it is repeated).
 
 The cursor is the post_id the page ended at: the next page starts strictly below it, so posts
 arriving meanwhile (with larger ids) never shift a page, and nothing is skipped or repeated."""
@@ -85,9 +89,10 @@ def read_feed(
     records_call = _pool.submit(posts.get_many, post_ids)
     profiles_call = _pool.submit(profiles.get_many, [*authors, caller.user_id])
     following_call = _pool.submit(graph.following_among, caller.user_id, authors)
+    blocked_call = _pool.submit(graph.blocked_among, caller.user_id, authors)
     flags_call = _pool.submit(viewer_flags, caller.user_id, post_ids)
     records, found_profiles = records_call.result(), profiles_call.result()
-    following, flags = following_call.result(), flags_call.result()
+    following, blocked, flags = following_call.result(), blocked_call.result(), flags_call.result()
 
     page = []
     for entry in candidates:
@@ -95,8 +100,8 @@ def read_feed(
         author = found_profiles.get(record.author_id) if record else None
         if record is None or author is None or record.status != PostStatus.PUBLISHED:
             continue  # deleted (or not published): pushed copies go away asynchronously
-        if record.author_id != caller.user_id and record.author_id not in following:
-            continue  # unfollowed or blocked since it was pushed
+        if record.author_id in blocked or (record.author_id != caller.user_id and record.author_id not in following):
+            continue  # in a block with the caller, or unfollowed since it was pushed
         liked, saved = flags.get(record.post_id, (False, False))
         page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
 

@@ -2,10 +2,15 @@
 
     pk = user#<follower>   sk = follows#<followee>     a follow (gsi1: followers#<followee>, newest first)
     pk = user#<requester>  sk = requested#<target>     a pending request (gsi1: requests#<target>)
+    pk = user#<blocker>    sk = blocks#<blocked>       a block (gsi1: blockedby#<blocked>)
 
 A follow changes three items atomically — the edge and both users' counters — in one transaction
 conditioned on the edge's absence (or presence, to unfollow), so the counts stay exact under any
-concurrency and repeating a call changes nothing."""
+concurrency and repeating a call changes nothing.
+
+A follow or a request is also conditioned on the absence of a block edge either way. Blocking
+writes the block first and removes follows and requests after, so however the calls interleave no
+follow or request outlives a block, and none can be made while it stands."""
 
 from typing import Any
 
@@ -17,6 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
 from pinhole.users.dal import UserModel
@@ -25,6 +31,8 @@ _settings = get_settings()
 
 FOLLOWS = "follows#"
 REQUESTED = "requested#"
+BLOCKS = "blocks#"
+BLOCKED_BY = "blockedby#"
 
 
 def user_key(user_id: str) -> str:
@@ -72,8 +80,24 @@ def _edge(kind: str, inverse_kind: str, source_id: str, target_id: str) -> EdgeM
     )
 
 
-def _cancelled_by_condition(error: TransactWriteError) -> bool:
-    return any(r and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or []))
+def _cancelled_by_condition(error: TransactWriteError, items: slice = slice(None)) -> bool:
+    return any(r and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])[items])
+
+
+_BLOCK_CHECKS = slice(0, 2)
+"""Where `_no_block_between`'s checks sit among a transaction's cancellation reasons: PynamoDB sends
+condition checks ahead of every other item."""
+
+
+def _no_block_between(transaction: TransactWrite, user_a: str, user_b: str) -> None:
+    for source_id, target_id in ((user_a, user_b), (user_b, user_a)):
+        transaction.condition_check(
+            EdgeModel, user_key(source_id), f"{BLOCKS}{target_id}", condition=EdgeModel.pk.does_not_exist()
+        )
+
+
+def _is_conditional_failure(error: PutError | DeleteError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class GraphRepository:
@@ -89,16 +113,53 @@ class GraphRepository:
     def has_requested(self, requester_id: str, target_id: str) -> bool:
         return self._exists(requester_id, REQUESTED, target_id)
 
+    def blocked_between(self, user_a: str, user_b: str) -> bool:
+        """Whether either of the two blocks the other (one BatchGetItem of both possible edges)."""
+        keys = [(user_key(user_a), f"{BLOCKS}{user_b}"), (user_key(user_b), f"{BLOCKS}{user_a}")]
+        return any(True for _ in EdgeModel.batch_get(keys, consistent_read=True))
+
+    def blocked_among(self, viewer_id: str, candidate_ids: list[str]) -> set[str]:
+        """Which of the candidates block the viewer or are blocked by them: both directions of every
+        candidate in one BatchGetItem per 100 keys (50 candidates). Eventually consistent, as lists are."""
+        others = [candidate for candidate in dict.fromkeys(candidate_ids) if candidate != viewer_id]
+        keys = [(user_key(viewer_id), f"{BLOCKS}{other}") for other in others]
+        keys += [(user_key(other), f"{BLOCKS}{viewer_id}") for other in others]
+        edges = EdgeModel.batch_get(keys) if keys else []
+        return {edge.target_id if edge.source_id == viewer_id else edge.source_id for edge in edges}
+
+    def block(self, blocker_id: str, blocked_id: str) -> bool:
+        """Writes the block edge; False if it already existed. Follows and requests are the caller's
+        to remove, after this (see the module's note)."""
+        try:
+            _edge(BLOCKS, BLOCKED_BY, blocker_id, blocked_id).save(condition=EdgeModel.pk.does_not_exist())
+        except PutError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        """Removes the block edge; False if there was none. A block the other side made stays."""
+        try:
+            EdgeModel(user_key(blocker_id), f"{BLOCKS}{blocked_id}").delete(condition=EdgeModel.pk.exists())
+        except DeleteError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def following_among(self, follower_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates the user follows, in one BatchGetItem per 100."""
         keys = [(user_key(follower_id), f"{FOLLOWS}{candidate}") for candidate in dict.fromkeys(candidate_ids)]
         return {edge.target_id for edge in EdgeModel.batch_get(keys)} if keys else set()
 
     def follow(self, follower_id: str, followee_id: str, *, replacing_request: bool = False) -> bool:
-        """Adds the edge and both counts; False if it already existed (nothing changed)."""
+        """Adds the edge and both counts; False if it already existed (nothing changed). NotFound if a
+        block stands between the two, as for someone who does not exist."""
         edge = _edge(FOLLOWS, "followers#", follower_id, followee_id)
         try:
             with TransactWrite(connection=self._connection) as transaction:
+                _no_block_between(transaction, follower_id, followee_id)
                 transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
                 if replacing_request:
                     transaction.delete(
@@ -115,6 +176,8 @@ class GraphRepository:
                     condition=UserModel.user_id.exists(),
                 )
         except TransactWriteError as error:
+            if _cancelled_by_condition(error, _BLOCK_CHECKS):
+                raise NotFound("No such user.") from error
             if _cancelled_by_condition(error):
                 return False
             raise
@@ -135,19 +198,27 @@ class GraphRepository:
             raise
         return True
 
-    def request(self, requester_id: str, target_id: str) -> None:
+    def request(self, requester_id: str, target_id: str) -> bool:
+        """Adds the request; False if it already existed (the idempotent outcome). NotFound if a block
+        stands between the two."""
         edge = _edge(REQUESTED, "requests#", requester_id, target_id)
         try:
-            edge.save(condition=EdgeModel.pk.does_not_exist())
-        except PutError as error:  # an existing request is the idempotent outcome
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+            with TransactWrite(connection=self._connection) as transaction:
+                _no_block_between(transaction, requester_id, target_id)
+                transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, _BLOCK_CHECKS):
+                raise NotFound("No such user.") from error
+            if _cancelled_by_condition(error):
+                return False
+            raise
+        return True
 
     def withdraw_request(self, requester_id: str, target_id: str) -> bool:
         try:
             EdgeModel(user_key(requester_id), f"{REQUESTED}{target_id}").delete(condition=EdgeModel.pk.exists())
         except DeleteError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if _is_conditional_failure(error):
                 return False
             raise
         return True

@@ -1,35 +1,45 @@
 """Use cases of the social graph: follow (or ask to, for a private account), unfollow, answer
-requests, and the lists — with the visibility rule every other context asks here: a private
-account's content is for its approved followers (and itself) only."""
+requests, block, and the lists — with the visibility rule every other context asks here: a block
+hides each side from the other entirely, and a private account's content is for its approved
+followers (and itself) only."""
 
 from collections.abc import Callable
 from typing import Any
 
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import FollowResult, FollowStatus
+from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import CannotFollowSelf, Forbidden, NotFound
+from pinhole.shared.errors import CannotBlockSelf, CannotFollowSelf, Forbidden, NotFound
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import find_visible, summary_of
 from pinhole.users.models import Profile, UserSummary
 
 _graph = GraphRepository()
 _profiles = ProfileRepository()
 
 
-def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -> bool:
+def privacy_allows(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -> bool:
+    """The private-account rule alone, for a viewer already known to be in no block with the author."""
     return not author.is_private or viewer_id == author.user_id or graph.is_following(viewer_id, author.user_id)
+
+
+def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -> bool:
+    if viewer_id == author.user_id:
+        return True
+    return not graph.blocked_between(viewer_id, author.user_id) and privacy_allows(viewer_id, author, graph)
 
 
 def follow(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> FollowResult:
-    target = profiles.find_by_username(username)
+    target = find_visible(caller.user_id, username, profiles, graph)
     if target.user_id == caller.user_id:
         raise CannotFollowSelf("You cannot follow yourself.", [{"field": "username"}])
     if graph.is_following(caller.user_id, target.user_id):
         return FollowResult(status=FollowStatus.FOLLOWING)
+    rate_limits.enforce(caller.user_id, "follow")
     if target.is_private:
         graph.request(caller.user_id, target.user_id)
         return FollowResult(status=FollowStatus.REQUESTED)
@@ -62,28 +72,56 @@ def decide_request(
         graph.withdraw_request(requester.user_id, caller.user_id)
 
 
-def _summaries(user_ids: list[str], profiles: ProfileRepository) -> list[UserSummary]:
-    found = profiles.get_many(user_ids)
+def block(
+    caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> None:
+    """Blocks, then ends every follow and request between the two, with exact counts. Repeating it
+    is harmless, and finishes the clean-up of an attempt that failed half-way."""
+    target = profiles.find_by_username(username)  # someone who blocked you can still be blocked back
+    if target.user_id == caller.user_id:
+        raise CannotBlockSelf("You cannot block yourself.", [{"field": "username"}])
+    graph.block(caller.user_id, target.user_id)
+    for source_id, target_id in ((caller.user_id, target.user_id), (target.user_id, caller.user_id)):
+        graph.unfollow(source_id, target_id)
+        graph.withdraw_request(source_id, target_id)
+
+
+def unblock(
+    caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> None:
+    """Lifts the caller's block (follows do not come back); a block by the other side stays."""
+    target = profiles.find_by_username(username)
+    graph.unblock(caller.user_id, target.user_id)
+
+
+def _summaries(
+    viewer_id: str, user_ids: list[str], graph: GraphRepository, profiles: ProfileRepository
+) -> list[UserSummary]:
+    """The users as the viewer may see them: those in a block with the viewer, or gone, left out."""
+    hidden = graph.blocked_among(viewer_id, user_ids)
+    found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
     return [summary_of(found[user_id]) for user_id in user_ids if user_id in found]
 
 
 def _user_page(
     list_ids: Callable[[str, int, dict[str, Any] | None], tuple[list[str], dict[str, Any] | None]],
+    viewer_id: str,
     user_id: str,
     listing: str,
     limit: int,
     cursor: str | None,
+    graph: GraphRepository,
     profiles: ProfileRepository,
 ) -> tuple[list[UserSummary], str | None]:
     """One page of a user list of the graph, as UserSummary, behind a cursor scoped to that list."""
     scope = f"{listing}:{user_id}"
     ids, last_key = list_ids(user_id, limit, start_after(cursor, scope))
-    return _summaries(ids, profiles), next_cursor(last_key, scope)
+    return _summaries(viewer_id, ids, graph, profiles), next_cursor(last_key, scope)
 
 
 def _listable(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
-    owner = profiles.find_by_username(username)
-    if not can_view(caller.user_id, owner, graph):
+    owner = find_visible(caller.user_id, username, profiles, graph)
+    if not privacy_allows(caller.user_id, owner, graph):
         raise Forbidden(f"{owner.username}'s account is private.")
     return owner
 
@@ -97,7 +135,7 @@ def followers(
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
     owner = _listable(caller, username, graph, profiles)
-    return _user_page(graph.followers, owner.user_id, "followers", limit, cursor, profiles)
+    return _user_page(graph.followers, caller.user_id, owner.user_id, "followers", limit, cursor, graph, profiles)
 
 
 def following(
@@ -109,7 +147,7 @@ def following(
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
     owner = _listable(caller, username, graph, profiles)
-    return _user_page(graph.following, owner.user_id, "following", limit, cursor, profiles)
+    return _user_page(graph.following, caller.user_id, owner.user_id, "following", limit, cursor, graph, profiles)
 
 
 def follow_requests(
@@ -119,4 +157,6 @@ def follow_requests(
     graph: GraphRepository = _graph,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[UserSummary], str | None]:
-    return _user_page(graph.requests_received, caller.user_id, "requests", limit, cursor, profiles)
+    return _user_page(
+        graph.requests_received, caller.user_id, caller.user_id, "requests", limit, cursor, graph, profiles
+    )

@@ -16,14 +16,11 @@ repeating a call changes nothing. Saving moves the saved item, the marker's set 
 `post_count` together the same way. The marker answers "saved by me" with one key per post,
 whatever the collections; the likes and markers of a page of posts are one BatchGetItem."""
 
-import random
-import time
-from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -31,6 +28,7 @@ from pinhole.posts.dal import PostModel
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import commit
 from pinhole.social.models import Collection, CommentRecord
 
 _settings = get_settings()
@@ -40,10 +38,6 @@ COMMENT = "comment#"
 SAVED = "saved#"
 SAVED_MARKER = "savedpost#"
 COLLECTION = "collection#"
-
-CONFLICT_ATTEMPTS = 5
-"""Transactions on one popular post's counter can collide (TransactionConflict); each is retried."""
-_jitter = random.SystemRandom()
 
 
 def post_key(post_id: str) -> str:
@@ -80,35 +74,6 @@ class InteractionModel(Model):
 
 def _to_comment(item: InteractionModel) -> CommentRecord:
     return CommentRecord.model_validate({name: item.attribute_values.get(name) for name in CommentRecord.model_fields})
-
-
-def _reasons(error: TransactWriteError, code: str) -> bool:
-    return any(r and r.code == code for r in (error.cancellation_reasons or []))
-
-
-def commit(
-    build: Callable[[TransactWrite], None],
-    connection: Connection,
-    attempts: int = CONFLICT_ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Runs the transaction `build` describes: True once committed, False if a condition refused it.
-
-    A collision with another transaction on the same item (many people liking one post at once) is
-    no refusal: it is retried after a jittered, growing pause."""
-    for attempt in range(attempts):
-        try:
-            with TransactWrite(connection=connection) as transaction:
-                build(transaction)
-        except TransactWriteError as error:
-            if _reasons(error, "ConditionalCheckFailed"):
-                return False
-            if not _reasons(error, "TransactionConflict") or attempt == attempts - 1:
-                raise
-            sleep(_jitter.uniform(0, 0.02 * 2**attempt))
-        else:
-            return True
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _count(transaction: TransactWrite, counter: NumberAttribute, post_id: str, delta: int) -> None:

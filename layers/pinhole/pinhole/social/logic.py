@@ -1,14 +1,17 @@
 """Use cases of the social context: likes, comments and saved posts. Each acts on a post the caller
 may read (`pinhole.posts.logic.readable_post`), so a post hidden from someone hides its likes and
-comments too; only taking a post out of your own collections works whatever became of the post."""
+comments too; only taking a post out of your own collections works whatever became of the post.
+Likes and comments of people in a block with the reader are left out of the lists (the counts, being
+the post's, still include them)."""
 
 from collections.abc import Callable
 
 from pinhole.graph.dal import GraphRepository
-from pinhole.graph.logic import can_view
+from pinhole.graph.logic import privacy_allows
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import readable_post, to_post
 from pinhole.posts.models import Post, PostRecord, PostStatus
+from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Forbidden
@@ -36,6 +39,7 @@ def like(
     profiles: ProfileRepository = _profiles,
 ) -> LikeState:
     readable_post(caller, post_id, posts, profiles)
+    rate_limits.enforce(caller.user_id, "like")
     interactions.like(post_id, caller.user_id)
     return LikeState(liked=True, like_count=interactions.like_count(post_id))
 
@@ -60,11 +64,13 @@ def likers(
     interactions: InteractionRepository = _interactions,
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
 ) -> tuple[list[UserSummary], str | None]:
     readable_post(caller, post_id, posts, profiles)
     scope = f"likes:{post_id}"
     user_ids, last_key = interactions.likers(post_id, limit, start_after(cursor, scope))
-    found = profiles.get_many(user_ids)
+    hidden = graph.blocked_among(caller.user_id, user_ids)
+    found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
     return [summary_of(found[user_id]) for user_id in user_ids if user_id in found], next_cursor(last_key, scope)
 
 
@@ -87,6 +93,7 @@ def add_comment(
     profiles: ProfileRepository = _profiles,
 ) -> Comment:
     readable_post(caller, post_id, posts, profiles)
+    rate_limits.enforce(caller.user_id, "comment")
     record = CommentRecord(
         comment_id=new_id(),
         post_id=post_id,
@@ -106,12 +113,15 @@ def comments(
     interactions: InteractionRepository = _interactions,
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
 ) -> tuple[list[Comment], str | None]:
-    """A post's comments, oldest first; those of users who have since gone are left out."""
+    """A post's comments, oldest first; those of users who have since gone, or who are in a block
+    with the reader, are left out."""
     readable_post(caller, post_id, posts, profiles)
     scope = f"comments:{post_id}"
     records, last_key = interactions.comments(post_id, limit, start_after(cursor, scope))
-    authors = profiles.get_many([record.author_id for record in records])
+    hidden = graph.blocked_among(caller.user_id, [record.author_id for record in records])
+    authors = profiles.get_many([record.author_id for record in records if record.author_id not in hidden])
     page = [_to_comment(record, authors[record.author_id]) for record in records if record.author_id in authors]
     return page, next_cursor(last_key, scope)
 
@@ -150,11 +160,12 @@ def unsave(caller: Caller, post_id: str, collection: str, interactions: Interact
 def _still_readable(
     caller: Caller, record: PostRecord, author: Profile, allowed: dict[str, bool], graph: GraphRepository
 ) -> bool:
-    """readable_post's rule for a page of posts already read (each private author is asked once)."""
+    """readable_post's rule for a page of posts already read, once blocked authors are out (each
+    private author is asked once)."""
     if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
         return False
     if author.user_id not in allowed:
-        allowed[author.user_id] = can_view(caller.user_id, author, graph)
+        allowed[author.user_id] = privacy_allows(caller.user_id, author, graph)
     return allowed[author.user_id]
 
 
@@ -173,7 +184,9 @@ def saved_posts(
     scope = f"saved:{caller.user_id}:{collection}"
     post_ids, last_key = interactions.saved(caller.user_id, collection, limit, start_after(cursor, scope))
     records = posts.get_many(post_ids)
-    authors = profiles.get_many([record.author_id for record in records.values()])
+    author_ids = [record.author_id for record in records.values()]
+    hidden = graph.blocked_among(caller.user_id, author_ids)
+    authors = profiles.get_many([author_id for author_id in author_ids if author_id not in hidden])
     allowed: dict[str, bool] = {}
     shown: list[tuple[PostRecord, Profile]] = []
     for post_id in post_ids:

@@ -4,6 +4,7 @@ from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
+from pinhole.shared.errors import NotFound
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
 
@@ -50,6 +51,17 @@ def update_me(caller: Caller, update: ProfileUpdate, profiles: ProfileRepository
     return to_me(profiles.update(caller.user_id, update.changes()))
 
 
+def find_visible(
+    viewer_id: str, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
+) -> Profile:
+    """The user called `username` as the viewer may see them: if either blocks the other, NotFound,
+    the very answer given for a name nobody has."""
+    profile = profiles.find_by_username(username)
+    if profile.user_id != viewer_id and graph.blocked_between(viewer_id, profile.user_id):
+        raise NotFound(f"No user is called {username}.")
+    return profile
+
+
 def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph) -> Relationship:
     if viewer_id == other_id:
         return Relationship()
@@ -60,5 +72,5 @@ def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph)
 def get_user(
     caller: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
 ) -> User:
-    profile = profiles.find_by_username(username)
+    profile = find_visible(caller.user_id, username, profiles, graph)
     return to_user(profile, relationship(caller.user_id, profile.user_id, graph))
