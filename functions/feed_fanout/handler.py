@@ -1,11 +1,13 @@
 """Lambda entry points of the feed_fanout context, the push half of the hybrid feed:
-- `on_post_change`: the posts table's stream — a post published is pushed, a post deleted retracted;
+- `on_post_change`: the posts table's stream — a post or story published is pushed, a post deleted
+  retracted (an expired story's entries expire by themselves);
 - `on_follow_change`: the graph table's stream — a follow backfills, an unfollow removes;
 - `on_user_change`: the users table's stream — crossing the celebrity threshold, either way;
 - `deliver`: SQS chunks of a large fan-out, delivered concurrently by many workers.
 Each reports partial batch failures, so only the failing records are retried."""
 
 import json
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -17,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.feed.fanout import FanOut
 from pinhole.graph.dal import FOLLOWS
+from pinhole.posts.models import PostKind
 from pinhole.shared.observability import logger, metrics, tracer
 
 fanout = FanOut()
@@ -35,8 +38,14 @@ def _images(record: DynamoDBRecord) -> tuple[dict, dict]:
 def post_changed(record: DynamoDBRecord) -> None:
     old, new = _images(record)
     if new.get("status") == PUBLISHED and old.get("status") != PUBLISHED:
-        report = fanout.post_published(new["post_id"], new["author_id"])
+        if new.get("kind") == PostKind.STORY:
+            expires_at = datetime.fromtimestamp(int(new["expires_at"]), UTC)
+            report = fanout.story_published(new["post_id"], new["author_id"], expires_at)
+        else:
+            report = fanout.post_published(new["post_id"], new["author_id"])
     elif record.event_name == DynamoDBRecordEventName.REMOVE and old.get("status") == PUBLISHED:
+        if old.get("kind") == PostKind.STORY:
+            return  # expired: its feed entries expire with it
         report = fanout.post_deleted(old["post_id"], old["author_id"])
     else:
         return
@@ -63,7 +72,9 @@ def user_changed(record: DynamoDBRecord) -> None:
 @tracer.capture_method
 def chunk_received(record: SQSRecord) -> None:
     chunk = json.loads(record.body)
-    report = fanout.deliver(chunk["op"], chunk["post_id"], chunk["author_id"], chunk["followers"])
+    report = fanout.deliver(
+        chunk["op"], chunk["post_id"], chunk["author_id"], chunk["followers"], chunk.get("expires_at")
+    )
     metrics.add_metric(name="FeedWriteRequests", unit="Count", value=report.requests)
 
 

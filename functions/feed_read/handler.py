@@ -1,4 +1,4 @@
-"""Lambda entry point of the feed_read context: GET /feed, the home feed."""
+"""Lambda entry point of the feed_read context: GET /feed, the home feed, and GET /stories/feed."""
 
 from typing import Annotated
 
@@ -11,6 +11,8 @@ from pinhole.feed import logic
 from pinhole.posts.models import Post
 from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, tracer
+from pinhole.stories import logic as stories
+from pinhole.stories.models import StoriesFeed
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
@@ -29,6 +31,17 @@ def read_feed(
 ) -> Page[Post]:
     items, next_cursor = logic.read_feed(current_caller(app), limit, cursor)
     return Page[Post](items=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/stories/feed",
+    summary="Unexpired stories of people you follow, and yours, by author: the newest story's author first",
+    tags=["stories"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def read_stories_feed() -> StoriesFeed:
+    return stories.read_stories_feed(current_caller(app))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,5 @@
 """Lambda entry point of the upload context: creating posts (and signing their uploads), reading,
-listing and deleting them."""
+listing and deleting them; creating stories the same way."""
 
 from typing import Annotated
 
@@ -21,6 +21,8 @@ from pinhole.shared.api import (
 )
 from pinhole.shared.idempotency import once
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.stories import logic as stories
+from pinhole.stories.models import CreateStoryRequest, CreateStoryResponse
 from pinhole.users.models import Username
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -71,6 +73,29 @@ def list_user_posts(
 ) -> Page[Post]:
     items, next_cursor = logic.list_user_posts(current_caller(app), username, limit, cursor)
     return Page[Post](items=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/stories",
+    summary="Create a story (a photo or a video for 24 hours) and get its pre-signed upload",
+    tags=["stories"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def create_story(
+    request: Annotated[CreateStoryRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> tuple[CreateStoryResponse, int]:
+    caller = current_caller(app)
+    created = once(
+        caller,
+        "create_story",
+        idempotency_key,
+        lambda: stories.create_story(caller, request),
+        CreateStoryResponse,
+        app.lambda_context,
+    )
+    metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
+    return created, 201
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -2,10 +2,11 @@
 
 One partition per user holds that user's feed state:
     sk = post#<post_id>     an entry pushed by the fan-out (author_id; expires_at for TTL)
+    sk = story#<story_id>   a story pushed by the fan-out (author_id; expires_at = the story's own)
     sk = celeb#<user_id>    a followed celebrity, whose posts are pulled at read time
     sk = status#celebrity   present while the user *is* a celebrity (their posts are not pushed)
 
-Entries sort by post_id, a ULID, so a feed reads newest first with ScanIndexForward=False and a page
+Entries sort by post_id (story_id), a ULID, so a feed reads newest first with ScanIndexForward=False and a page
 boundary (a post_id) stays put while newer posts arrive."""
 
 import random
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -22,12 +23,16 @@ from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.models import Model
 
 from pinhole.shared.clock import utc_now
+from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
+from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 
 _settings = get_settings()
 _dynamodb = boto3.client("dynamodb", region_name=_settings.region)
 
 ENTRY = "post#"
+STORY_ENTRY = "story#"
+_AFTER_EVERY_ID = "~"  # sorts after every ULID character
 CELEBRITY_FOLLOWED = "celeb#"
 CELEBRITY_STATUS = "status#celebrity"
 ENTRY_LIFETIME = timedelta(days=30)
@@ -55,6 +60,13 @@ class FeedEntry:
     author_id: str
 
 
+@dataclass(frozen=True)
+class StoryEntry:
+    story_id: str
+    author_id: str
+    expires_at: datetime
+
+
 @dataclass
 class WriteReport:
     """What delivering a batch of feed writes cost: requests sent, and how many were retries."""
@@ -77,6 +89,20 @@ def _put(user_id: str, post_id: str, author_id: str, expires_at: int) -> dict[st
         "sk": {"S": entry_key(post_id)},
         "author_id": {"S": author_id},
         "expires_at": {"N": str(expires_at)},
+    }
+    return {"PutRequest": {"Item": item}}
+
+
+def story_key(story_id: str) -> str:
+    return f"{STORY_ENTRY}{story_id}"
+
+
+def _put_story(user_id: str, entry: StoryEntry) -> dict[str, Any]:
+    item = {
+        "user_id": {"S": user_id},
+        "sk": {"S": story_key(entry.story_id)},
+        "author_id": {"S": entry.author_id},
+        "expires_at": {"N": str(int(entry.expires_at.timestamp()))},
     }
     return {"PutRequest": {"Item": item}}
 
@@ -129,17 +155,25 @@ class FeedRepository:
         return self.write([_put(user_id, e.post_id, e.author_id, expires_at) for e in entries])
 
     def remove_author(self, user_id: str, author_id: str) -> WriteReport:
-        """Drops every entry of one author from one feed (after an unfollow)."""
+        """Drops every entry of one author, posts and stories, from one feed (after an unfollow)."""
         keys = [
             item.sk
+            for prefix in (ENTRY, STORY_ENTRY)
             for item in FeedModel.query(
                 user_id,
-                FeedModel.sk.startswith(ENTRY),
+                FeedModel.sk.startswith(prefix),
                 filter_condition=FeedModel.author_id == author_id,
                 attributes_to_get=["user_id", "sk"],
             )
         ]
         return self.write([_delete(user_id, sk) for sk in keys])
+
+    def push_story(self, entry: StoryEntry, user_ids: Iterable[str]) -> WriteReport:
+        """The story into these feeds, each copy expiring with the story itself (TTL: no delete to pay)."""
+        return self.write([_put_story(user_id, entry) for user_id in user_ids])
+
+    def push_story_entries(self, user_id: str, entries: Iterable[StoryEntry]) -> WriteReport:
+        return self.write([_put_story(user_id, entry) for entry in entries])
 
     def trim(self, user_id: str, keep: int) -> WriteReport:
         """Keeps the newest `keep` entries of a feed and deletes the rest."""
@@ -189,6 +223,18 @@ class FeedRepository:
         return True
 
     # -- reads --
+
+    def live_stories(self, user_id: str, now: datetime, limit: int) -> list[StoryEntry]:
+        """Pushed stories not expired at `now`, newest first, at most `limit`: one Query page (~100 B an
+        entry), bounded below by the oldest id a live story can have. The TTL lags: expiry is checked here."""
+        oldest = first_id_at(now - STORY_LIFETIME - PUBLISHED_WITHIN)
+        condition = FeedModel.sk.between(story_key(oldest), story_key(_AFTER_EVERY_ID))
+        entries = [
+            StoryEntry(item.sk.removeprefix(STORY_ENTRY), item.author_id or "", item.expires_at)
+            for item in FeedModel.query(user_id, condition, scan_index_forward=False, limit=limit)
+            if item.expires_at is not None
+        ]
+        return [entry for entry in entries if entry.expires_at > now]
 
     def page(self, user_id: str, before: str | None, limit: int) -> tuple[list[FeedEntry], bool]:
         """Pushed entries older than `before` (a post_id), newest first; and whether more exist."""

@@ -1,19 +1,24 @@
-"""The push half of the hybrid feed: what `feed_fanout` does when a post is published or deleted,
-someone follows or unfollows, or an author crosses the celebrity threshold.
+"""The push half of the hybrid feed: what `feed_fanout` does when a post or a story is published, a
+post deleted, someone follows or unfollows, or an author crosses the celebrity threshold.
 
 A post of an author below the threshold is written into every follower's feed (and the author's
 own); above it, nothing is pushed and readers pull the author's recent posts instead. Every write
-here is idempotent (a put or delete of a fixed key), so redelivered events change nothing."""
+here is idempotent (a put or delete of a fixed key), so redelivered events change nothing.
+
+Stories go the same way, with entries that expire with the story (TTL): nothing is retracted when a
+story expires, and the stories feed checks expiry itself since TTL deletion lags."""
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 
-from pinhole.feed.dal import FeedEntry, FeedRepository, WriteReport
+from pinhole.feed.dal import FeedEntry, FeedRepository, StoryEntry, WriteReport
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
+from pinhole.shared.clock import utc_now
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 from pinhole.users.dal import ProfileRepository
@@ -25,6 +30,8 @@ CHUNK_FOLLOWERS = 1000
 SQS_BATCH = 10
 BACKFILL_POSTS = 20
 """How many recent posts of a newly followed account (or an ex-celebrity) land in a feed."""
+BACKFILL_STORIES = 100
+"""How many live stories of a newly followed account land in a feed (the stories feed shows no more)."""
 LEAVE_RATIO = 0.9
 """A celebrity becomes pushed again only below 90% of the threshold, so an account hovering at
 the threshold does not flip (each flip rewrites the state of every follower)."""
@@ -68,6 +75,14 @@ class FanOut:
         report.add(self._to_followers("push", post_id, author_id))
         return report
 
+    def story_published(self, story_id: str, author_id: str, expires_at: datetime) -> WriteReport:
+        """Pushed like a post (a celebrity's is pulled), as entries that expire with the story."""
+        report = self.feeds.push_story(StoryEntry(story_id, author_id, expires_at), [author_id])
+        if self.feeds.is_celebrity(author_id):
+            return report
+        report.add(self._to_followers("push_story", story_id, author_id, expires_at=int(expires_at.timestamp())))
+        return report
+
     def post_deleted(self, post_id: str, author_id: str) -> WriteReport:
         report = self.feeds.retract(post_id, [author_id])
         if not self.feeds.is_celebrity(author_id):
@@ -75,13 +90,15 @@ class FanOut:
             report.add(self._to_followers("retract", post_id, author_id))
         return report
 
-    def _to_followers(self, operation: str, post_id: str, author_id: str) -> WriteReport:
+    def _to_followers(self, operation: str, post_id: str, author_id: str, expires_at: int | None = None) -> WriteReport:
         followers = self.graph.all_follower_ids(author_id)
         if len(followers) <= INLINE_FOLLOWERS:
-            return self.deliver(operation, post_id, author_id, followers)
+            return self.deliver(operation, post_id, author_id, followers, expires_at)
         chunks = [followers[i : i + CHUNK_FOLLOWERS] for i in range(0, len(followers), CHUNK_FOLLOWERS)]
+        extra = {"expires_at": expires_at} if expires_at is not None else {}
         messages = [
-            {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk} for chunk in chunks
+            {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk, **extra}
+            for chunk in chunks
         ]
         for start in range(0, len(messages), SQS_BATCH):
             entries = [
@@ -94,8 +111,11 @@ class FanOut:
         logger.info("Fan-out split into chunks", extra={"post_id": post_id, "chunks": len(chunks)})
         return WriteReport()
 
-    def deliver(self, operation: str, post_id: str, author_id: str, followers: list[str]) -> WriteReport:
-        """One chunk: writes (or deletes) the post in these followers' feeds, then trims a few feeds."""
+    def deliver(
+        self, operation: str, post_id: str, author_id: str, followers: list[str], expires_at: int | None = None
+    ) -> WriteReport:
+        """One chunk: writes (or deletes) the post in these followers' feeds, then trims a few feeds; or
+        writes a story (`expires_at`: its epoch second) in them."""
         if operation == "push":
             report = self.feeds.push(post_id, author_id, followers)
             for follower in followers:
@@ -104,6 +124,11 @@ class FanOut:
             return report
         if operation == "retract":
             return self.feeds.retract(post_id, followers)
+        if operation == "push_story":
+            if expires_at is None:
+                raise ValueError("a story chunk must carry the story's expires_at")
+            entry = StoryEntry(post_id, author_id, datetime.fromtimestamp(expires_at, UTC))
+            return self.feeds.push_story(entry, followers)
         if operation == "follow_celebrity":
             return self.feeds.follow_celebrity(followers, author_id)
         if operation == "unfollow_celebrity":
@@ -127,7 +152,14 @@ class FanOut:
 
     def _backfill(self, follower_id: str, author_id: str) -> WriteReport:
         recent, _ = self.posts.list_published_by(author_id, BACKFILL_POSTS, None)
-        return self.feeds.push_entries(follower_id, [FeedEntry(r.post_id, r.author_id) for r in recent])
+        report = self.feeds.push_entries(follower_id, [FeedEntry(r.post_id, r.author_id) for r in recent])
+        stories = self.posts.live_stories(author_id, utc_now(), BACKFILL_STORIES)
+        report.add(
+            self.feeds.push_story_entries(
+                follower_id, [StoryEntry(s.post_id, s.author_id, s.expires_at) for s in stories if s.expires_at]
+            )
+        )
+        return report
 
     # -- the threshold --
 

@@ -2,7 +2,10 @@
 
 A post moves pending → published | failed exactly once: each transition is a conditional write on
 `status = pending`, so duplicated or reordered S3 events cannot publish a post twice (the posts
-table's stream, which drives the feed fan-out, sees the transition once)."""
+table's stream, which drives the feed fan-out, sees the transition once).
+
+Stories live here too (`kind = story`): the same pipeline and state machine, but published they carry
+`story_by` instead of `published_by` (so no post listing ever sees them) and an `expires_at` TTL."""
 
 from datetime import datetime
 from typing import Any
@@ -11,6 +14,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -20,10 +24,12 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from pinhole.posts.models import MediaStatus, PostRecord, PostStatus, StoredMedia
+from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredMedia
 from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import Conflict, NotFound
+from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
+from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
 _settings = get_settings()
@@ -40,6 +46,17 @@ class PublishedByAuthorIndex(GlobalSecondaryIndex["PostModel"]):
         projection = AllProjection()
 
     published_by = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+
+
+class StoriesByAuthorIndex(GlobalSecondaryIndex["PostModel"]):
+    """Sparse: only published stories carry `story_by`; an author's live stories, for followers who pull them."""
+
+    class Meta:
+        index_name = "stories-by-author-index"
+        projection = AllProjection()
+
+    story_by = UnicodeAttribute(hash_key=True)
     post_id = UnicodeAttribute(range_key=True)
 
 
@@ -77,8 +94,12 @@ class PostModel(Model):
     published_by = UnicodeAttribute(null=True)
     pending_shard = UnicodeAttribute(null=True)
     fail_after = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(default=PostKind.POST.value)
+    story_by = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
     by_author = PublishedByAuthorIndex()
+    stories_by_author = StoriesByAuthorIndex()
     pending = PendingIndex()
 
 
@@ -174,6 +195,36 @@ class PostRepository:
                 return False
             raise
         return True
+
+    def publish_story(self, record: PostRecord, expires_at: datetime) -> bool:
+        """pending → published, listed in the author's stories until `expires_at`, when the TTL takes
+        it (and the stream's REMOVE its renditions); False if already settled. No post count moves."""
+        try:
+            PostModel(post_id=record.post_id).update(
+                actions=[
+                    PostModel.status.set(PostStatus.PUBLISHED.value),
+                    PostModel.story_by.set(record.author_id),
+                    PostModel.expires_at.set(expires_at),
+                    PostModel.pending_shard.remove(),
+                    PostModel.fail_after.remove(),
+                ],
+                condition=(PostModel.status == PostStatus.PENDING.value) & (PostModel.kind == PostKind.STORY.value),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def live_stories(self, author_id: str, now: datetime, limit: int) -> list[PostRecord]:
+        """An author's published stories not expired at `now`, newest first, at most `limit`. One Query,
+        bounded below by the oldest id a live story can have; expired ones the TTL has not deleted yet
+        (that can take days) are dropped here."""
+        oldest = first_id_at(now - STORY_LIFETIME - PUBLISHED_WITHIN)
+        results = PostModel.stories_by_author.query(
+            author_id, PostModel.post_id >= oldest, scan_index_forward=False, limit=limit
+        )
+        return [record for record in map(_to_record, results) if record.expires_at and record.expires_at > now]
 
     def fail(self, post_id: str, reason: str) -> bool:
         """pending → failed with a reason; False if the post was already settled (or is gone)."""

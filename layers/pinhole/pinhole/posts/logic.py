@@ -1,10 +1,11 @@
 """Use cases of the posts context: create a post (and sign its uploads), read, list, delete; and the
 state machine the media pipeline drives: a post is published when every media item is ready, failed
-as soon as one is rejected or its upload never arrives — each exactly once."""
+as soon as one is rejected or its upload never arrives — each exactly once. Stories (`pinhole.stories`)
+ride the same machine: publishing one lists it for STORY_LIFETIME instead of counting a post."""
 
 from datetime import datetime, timedelta
 
-from pinhole.graph.logic import can_view
+from pinhole.graph.logic import can_view, privacy_allows
 from pinhole.media.limits import MediaRejected, RejectionCode, check_upload, max_upload_bytes
 from pinhole.posts.caption import extract_mentions, extract_tags
 from pinhole.posts.dal import PostRepository
@@ -12,24 +13,28 @@ from pinhole.posts.models import (
     CreatePostRequest,
     CreatePostResponse,
     Media,
+    MediaDeclaration,
     MediaStatus,
     Post,
+    PostKind,
     PostRecord,
     PostStatus,
     Rendition,
     StoredMedia,
     Upload,
 )
+from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
+from pinhole.stories.models import STORY_LIFETIME
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import find_visible, summary_of
 from pinhole.users.models import Profile
 
 UPLOAD_GRACE = timedelta(minutes=15)
@@ -42,7 +47,7 @@ _profiles = ProfileRepository()
 _signer = UploadSigner()
 
 
-def _media_view(media: StoredMedia) -> Media:
+def media_view(media: StoredMedia) -> Media:
     base = get_settings().media_base_url.rstrip("/")
     renditions = {
         name: Rendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
@@ -71,7 +76,7 @@ def to_post(record: PostRecord, author: Profile) -> Post:
         mentions=record.mentions,
         created_at=to_iso(record.created_at),
         status=record.status,
-        media=[_media_view(record.media[media_id]) for media_id in record.media_order],
+        media=[media_view(record.media[media_id]) for media_id in record.media_order],
         like_count=record.like_count,
         comment_count=record.comment_count,
         liked_by_me=False,
@@ -79,21 +84,24 @@ def to_post(record: PostRecord, author: Profile) -> Post:
     )
 
 
-def _checked_media(request: CreatePostRequest) -> list[StoredMedia]:
-    media = []
-    for index, declared in enumerate(request.media):
-        try:
-            media_type = check_upload(declared.content_type, declared.size_bytes)
-        except MediaRejected as rejected:
-            if rejected.code == RejectionCode.TOO_LARGE:
-                raise PayloadTooLarge(rejected.reason, [{"field": f"media.{index}.size_bytes"}]) from rejected
-            raise ValidationFailed(rejected.reason, [{"field": f"media.{index}.content_type"}]) from rejected
-        media.append(
-            StoredMedia(
-                media_id=new_id(), type=media_type, content_type=declared.content_type, size_bytes=declared.size_bytes
-            )
-        )
-    return media
+def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
+    """A declared upload accepted (type and size, as `POST /posts` and `POST /stories` both check) as a
+    pending media item; 413 or 422 naming `field` otherwise."""
+    try:
+        media_type = check_upload(declared.content_type, declared.size_bytes)
+    except MediaRejected as rejected:
+        if rejected.code == RejectionCode.TOO_LARGE:
+            raise PayloadTooLarge(rejected.reason, [{"field": f"{field}.size_bytes"}]) from rejected
+        raise ValidationFailed(rejected.reason, [{"field": f"{field}.content_type"}]) from rejected
+    return StoredMedia(
+        media_id=new_id(), type=media_type, content_type=declared.content_type, size_bytes=declared.size_bytes
+    )
+
+
+def sign_upload(post_id: str, media: StoredMedia, signer: UploadSigner = _signer) -> Upload:
+    key = str(UploadKey(post_id=post_id, media_id=media.media_id))
+    signed = signer.sign(key, media.content_type, min(media.size_bytes, max_upload_bytes(media.content_type)))
+    return Upload(media_id=media.media_id, url=signed.url, fields=signed.fields, expires_at=to_iso(signed.expires_at))
 
 
 def create_post(
@@ -103,7 +111,8 @@ def create_post(
     profiles: ProfileRepository = _profiles,
     signer: UploadSigner = _signer,
 ) -> CreatePostResponse:
-    media = _checked_media(request)
+    media = [checked_media(declared, f"media.{index}") for index, declared in enumerate(request.media)]
+    rate_limits.enforce(caller.user_id, "post")
     author = profiles.get(caller.user_id)
     now = utc_now()
     record = PostRecord(
@@ -119,22 +128,19 @@ def create_post(
         upload_expires_at=now + UPLOAD_WINDOW,
     )
     posts.create(record, fail_after=record.upload_expires_at + UPLOAD_GRACE)
-    uploads = []
-    for item in media:
-        key = str(UploadKey(post_id=record.post_id, media_id=item.media_id))
-        signed = signer.sign(key, item.content_type, min(item.size_bytes, max_upload_bytes(item.content_type)))
-        uploads.append(
-            Upload(media_id=item.media_id, url=signed.url, fields=signed.fields, expires_at=to_iso(signed.expires_at))
-        )
+    uploads = [sign_upload(record.post_id, item, signer) for item in media]
     return CreatePostResponse(post=to_post(record, author), uploads=uploads)
 
 
 def readable_post(
     caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
 ) -> tuple[PostRecord, Profile]:
-    """The post and its author, if the caller may see it: not deleted, published (or their own), and
-    not behind a private account they don't follow. NotFound otherwise, whichever the reason."""
+    """The post and its author, if the caller may see it: not deleted, published (or their own), by
+    nobody in a block with them, and not behind a private account they don't follow. NotFound
+    otherwise, whichever the reason. A story is not a post: its id is not found here either."""
     record = posts.get(post_id)
+    if record.kind != PostKind.POST:
+        raise NotFound("No such post.")
     if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
         raise NotFound("No such post.")
     author = profiles.get(record.author_id)
@@ -168,8 +174,8 @@ def list_user_posts(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[Post], str | None]:
-    author = profiles.find_by_username(username)
-    if not can_view(caller.user_id, author):
+    author = find_visible(caller.user_id, username, profiles)
+    if not privacy_allows(caller.user_id, author):
         raise Forbidden(f"{author.username}'s posts are private.")
     scope = f"user-posts:{author.user_id}"
     records, last_key = posts.list_published_by(author.user_id, limit, start_after(cursor, scope))
@@ -180,7 +186,10 @@ def record_media_ready(key: UploadKey, processed: StoredMedia, posts: PostReposi
     """The media pipeline made every rendition of one item: publish the post if it was the last one."""
     record = posts.mark_media(key.post_id, processed) or posts.get(key.post_id)
     if record.status == PostStatus.PENDING and all(m.status == MediaStatus.READY for m in record.media.values()):
-        posts.publish(record)
+        if record.kind == PostKind.STORY:
+            posts.publish_story(record, expires_at=utc_now() + STORY_LIFETIME)
+        else:
+            posts.publish(record)
         return PostStatus.PUBLISHED
     return record.status
 

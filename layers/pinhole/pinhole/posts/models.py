@@ -12,6 +12,13 @@ CAPTION_MAX = 2200
 MEDIA_PER_POST_MAX = 10
 
 
+class PostKind(StrEnum):
+    """What a record of the posts table is: a post, or a story (24 hours, then gone). Absent means post."""
+
+    POST = "post"
+    STORY = "story"
+
+
 class PostStatus(StrEnum):
     PENDING = "pending"
     PUBLISHED = "published"
@@ -131,3 +138,5 @@ class PostRecord(BaseModel):
     comment_count: int = 0
     reason: str | None = None
     upload_expires_at: datetime
+    kind: PostKind = PostKind.POST
+    expires_at: datetime | None = Field(default=None, description="Stories only: when it disappears (TTL)")

@@ -1,20 +1,22 @@
 """The resize use case: one uploaded original becomes renditions in the media bucket, and its post
 learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
-the uploader understands. A duplicated or late event for an item already settled does nothing."""
+the uploader understands. A duplicated or late event for an item already settled does nothing. A story
+goes the same way (its upload key names its record in the posts table) with its own renditions."""
 
 import tempfile
 from pathlib import Path
 
-from pinhole.media.limits import MediaRejected
+from pinhole.media.limits import MediaKind, MediaRejected
 from pinhole.media.models import Rendition
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.models import MediaStatus, PostStatus, StoredMedia, StoredRendition
+from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredMedia, StoredRendition
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
 from pinhole.upload.keys import UploadKey, rendition_key, rendition_prefix
 
+_RENDITIONS_OF: dict[PostKind, MediaKind] = {PostKind.POST: "post", PostKind.STORY: "story"}
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
 
 _storage = MediaStorage()
@@ -33,13 +35,15 @@ def _store(key: UploadKey, renditions: dict[str, Rendition], storage: MediaStora
 
 
 def _process(
-    bucket: str, key: UploadKey, version_id: str | None, media: StoredMedia, storage: MediaStorage
+    bucket: str, key: UploadKey, version_id: str | None, media: StoredMedia, kind: PostKind, storage: MediaStorage
 ) -> StoredMedia:
     # Imported here, not at module scope: only this code path needs Pillow and ffmpeg.
     if media.type == "image":
         from pinhole.media.imaging import render_image
 
-        image = render_image(storage.read_original(bucket, str(key), version_id), media.content_type)
+        image = render_image(
+            storage.read_original(bucket, str(key), version_id), media.content_type, _RENDITIONS_OF[kind]
+        )
         return media.model_copy(
             update={
                 "status": MediaStatus.READY,
@@ -92,7 +96,7 @@ def process_upload(
         logger.info("Media already settled; duplicate event ignored", extra={"key": object_key})
         return None
     try:
-        processed = _process(bucket, key, version_id, media, storage)
+        processed = _process(bucket, key, version_id, media, record.kind, storage)
     except MediaRejected as rejected:
         logger.info("Upload rejected", extra={"key": object_key, "code": rejected.code.value})
         refused = media.model_copy(

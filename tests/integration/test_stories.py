@@ -1,0 +1,434 @@
+"""Stories on moto: POST /stories through the upload handler, the real resize on a small JPEG, the posts
+and graph streams delivered to the fan-out handlers as Lambda would, and GET /stories/feed through its
+handler (or its use case, with the clock moved forward instead of waited for)."""
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from PIL import Image
+
+from functions.feed_fanout import handler as feed_fanout
+from functions.feed_read import handler as feed_read
+from functions.social import handler as social
+from functions.upload import handler as upload
+from functions.users import handler as users
+from pinhole.feed.dal import FeedModel, FeedRepository
+from pinhole.graph.dal import GraphRepository
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import PostKind, PostStatus
+from pinhole.resize.logic import process_upload, remove_renditions
+from pinhole.resize.storage import MediaStorage
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import utc_now
+from pinhole.shared.settings import get_settings
+from pinhole.stories import logic as stories
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.posts import publish
+from tests.support.streams import StreamTap
+from tests.support.users import sign_up_claims
+
+Claims = dict[str, str]
+JPEG = "image/jpeg"
+WANTED = {"posts": ("MODIFY", "REMOVE"), "graph": ("INSERT", "REMOVE")}  # the fan-out's event filters
+
+
+class Streams:
+    """What Lambda runs after the writes: the posts and graph tables' new stream records, each into its
+    fan-out entry point, with the event filters of stacks/stateless/feed_construct.py (WANTED) applied."""
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.tables = {"posts": settings.posts_table_name, "graph": settings.graph_table_name}
+        self.taps = {source: StreamTap([table]) for source, table in self.tables.items()}
+        self.entry_points = {"posts": feed_fanout.on_post_change, "graph": feed_fanout.on_follow_change}
+
+    def deliver(self) -> None:
+        for source, tap in self.taps.items():
+            records = [record for record in tap.new_records() if record["eventName"] in WANTED[source]]
+            if records:
+                result = self.entry_points[source]({"Records": records}, FakeLambdaContext())
+                assert result == {"batchItemFailures": []}
+
+
+@pytest.fixture
+def streams(aws: dict[str, str]) -> Streams:
+    return Streams()
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, Claims]:
+    return {name: sign_up_claims(name) for name in ("alice", "bob", "carol", "dave")}
+
+
+def call(handler: Any, method: str, route: str, claims: Claims, body: Any = None, **params: str) -> Any:
+    event = http_event(
+        method, route.format(**params), claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params
+    )
+    return handler(event, FakeLambdaContext())
+
+
+def create_story(claims: Claims, media: Any = None) -> tuple[int, Any]:
+    response = call(
+        upload.handler, "POST", "/stories", claims, {"media": media or {"content_type": JPEG, "size_bytes": 1}}
+    )
+    return response["statusCode"], response_json(response)
+
+
+def jpeg(size: tuple[int, int] = (400, 300), colour: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def upload_and_resize(created: Any, content: bytes) -> PostStatus | None:
+    """What the client and the pipeline do next: the file lands under the signed key, then resize runs."""
+    key = created["upload"]["fields"]["key"]
+    bucket = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=content, ContentType=JPEG)
+    return process_upload(bucket, key)
+
+
+def post_story(claims: Claims, streams: Streams) -> str:
+    """A photo story by `claims`, created, uploaded, resized, published and fanned out; its id."""
+    status, created = create_story(claims)
+    assert status == 201, created
+    assert upload_and_resize(created, jpeg()) == PostStatus.PUBLISHED
+    streams.deliver()
+    return str(created["story"]["story_id"])
+
+
+def follow(follower: Claims, followee: Claims, streams: Streams) -> Any:
+    response = call(users.handler, "POST", "/users/{username}/follow", follower, username=followee["username"])
+    assert response["statusCode"] == 200, response
+    streams.deliver()
+    return response_json(response)["status"]
+
+
+def stories_feed(claims: Claims) -> Any:
+    response = call(feed_read.handler, "GET", "/stories/feed", claims)
+    assert response["statusCode"] == 200, response
+    return response_json(response)
+
+
+def tray(claims: Claims, later: timedelta | None = None) -> list[tuple[str, list[str]]]:
+    """(author, story ids) as the caller sees them now, or `later` from now."""
+    if later is None:
+        items = stories_feed(claims)["items"]
+    else:
+        caller = Caller(user_id=claims["sub"], username=claims["username"])
+        items = stories.read_stories_feed(caller, now=utc_now() + later).model_dump()["items"]
+    return [(item["author"]["username"], [story["story_id"] for story in item["stories"]]) for item in items]
+
+
+def story_entries(claims: Claims) -> list[str]:
+    return [item.sk for item in FeedModel.query(claims["sub"], FeedModel.sk.startswith("story#"))]
+
+
+# -- creating one --
+
+
+def test_a_story_starts_pending_with_one_signed_upload(people: dict[str, Claims]) -> None:
+    # When alice creates a story
+    status, body = create_story(people["alice"], {"content_type": JPEG, "size_bytes": 2_000_000})
+
+    # Then it is pending, hers, expiring in a day, with one upload under a key naming it
+    assert status == 201, body
+    story, target = body["story"], body["upload"]
+    assert story["author"]["username"] == "alice"
+    assert (story["media"]["type"], story["media"]["status"]) == ("image", "pending")
+    assert story["created_at"].endswith("Z") and story["expires_at"].endswith("Z")
+    assert story["expires_at"] > story["created_at"]
+    assert target["media_id"] == story["media"]["media_id"]
+    assert target["fields"]["key"] == f"posts/{story['story_id']}/{target['media_id']}"
+    assert target["fields"]["Content-Type"] == JPEG
+
+
+@pytest.mark.parametrize(
+    ("media", "status"),
+    [
+        ({"content_type": "image/gif", "size_bytes": 10}, 422),
+        ({"content_type": JPEG, "size_bytes": 31 * 1024 * 1024}, 413),
+        ({"content_type": "video/mp4", "size_bytes": 201 * 1024 * 1024}, 413),
+        ({"content_type": JPEG, "size_bytes": 0}, 422),
+        ([{"content_type": JPEG, "size_bytes": 10}], 422),
+        ({"content_type": JPEG, "size_bytes": 10, "caption": "no"}, 422),
+    ],
+    ids=["gif", "image-too-big", "video-too-big", "empty", "a-list", "unknown-field"],
+)
+def test_story_media_is_checked_as_a_posts_is(people: dict[str, Claims], media: Any, status: int) -> None:
+    code, body = create_story(people["alice"], media)
+
+    assert code == status
+    assert body["error"]["code"] == ("payload_too_large" if status == 413 else "validation_error")
+
+
+def test_a_video_story_is_accepted(people: dict[str, Claims]) -> None:
+    status, body = create_story(people["alice"], {"content_type": "video/mp4", "size_bytes": 50_000_000})
+
+    assert status == 201, body
+    assert body["story"]["media"]["type"] == "video"
+
+
+def test_stories_are_rate_limited_per_user(
+    people: dict[str, Claims], monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]
+) -> None:
+    # Given at most two stories an hour
+    monkeypatch.setenv("RATE_LIMITS", '{"story": {"limit": 2, "per_seconds": 3600}}')
+    get_settings.cache_clear()
+
+    # When alice creates three, and bob one
+    codes = [create_story(people["alice"])[0] for _ in range(3)]
+    refused = call(
+        upload.handler, "POST", "/stories", people["alice"], {"media": {"content_type": JPEG, "size_bytes": 1}}
+    )
+
+    # Then the third (and the next) is refused with a Retry-After, and nobody else is held back
+    assert codes == [201, 201, 429]
+    assert refused["statusCode"] == 429 and int(refused["headers"]["Retry-After"]) > 0
+    assert response_json(refused)["error"]["code"] == "rate_limited"
+    assert create_story(people["bob"])[0] == 201
+
+
+def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_story(people: dict[str, Claims]) -> None:
+    def create_with_key(key: str) -> Any:
+        event = http_event(
+            "POST", "/stories", claims=people["alice"], body={"media": {"content_type": JPEG, "size_bytes": 1}}
+        )
+        event["headers"]["idempotency-key"] = key
+        response = upload.handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 201, response
+        return response_json(response)
+
+    first, retry, other = create_with_key("s-1"), create_with_key("s-1"), create_with_key("s-2")
+
+    assert retry == first
+    assert other["story"]["story_id"] != first["story"]["story_id"]
+
+
+# -- the media pipeline --
+
+
+def test_the_uploaded_photo_becomes_a_full_screen_story_and_is_published(people: dict[str, Claims]) -> None:
+    # Given a story whose landscape photo arrives
+    _, created = create_story(people["alice"])
+    story_id = created["story"]["story_id"]
+
+    # When resize processes it
+    status = upload_and_resize(created, jpeg((640, 480)))
+
+    # Then the story is published for a day, listed among alice's stories and nowhere else
+    assert status == PostStatus.PUBLISHED
+    record = PostRepository().get(story_id)
+    assert (record.kind, record.status) == (PostKind.STORY, PostStatus.PUBLISHED)
+    assert record.expires_at is not None
+    assert timedelta(hours=23, minutes=59) < record.expires_at - utc_now() <= timedelta(hours=24)
+    # And its renditions are a 1080×1920 story (JPEG and WebP) and a thumb, in the media bucket
+    renditions = record.media[record.media_order[0]].rendition_keys
+    assert set(renditions) == {"story", "story_webp", "thumb", "thumb_webp"}
+    s3 = boto3.client("s3")
+    for name, size in (("story", (1080, 1920)), ("story_webp", (1080, 1920)), ("thumb", (150, 150))):
+        stored = s3.get_object(Bucket=get_settings().media_bucket_name, Key=renditions[name].key)["Body"].read()
+        assert Image.open(io.BytesIO(stored)).size == size, name
+        assert (renditions[name].width, renditions[name].height) == size
+
+
+def test_a_story_is_not_a_post(people: dict[str, Claims], streams: Streams) -> None:
+    # Given alice's published story, followed by bob
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    story_id = post_story(alice, streams)
+    me = response_json(call(users.handler, "GET", "/me", alice))
+
+    # Then no post route, list or feed knows it, and alice's post count did not move
+    assert me["post_count"] == 0
+    assert call(upload.handler, "GET", "/posts/{post_id}", alice, post_id=story_id)["statusCode"] == 404
+    assert call(upload.handler, "DELETE", "/posts/{post_id}", alice, post_id=story_id)["statusCode"] == 404
+    assert call(social.handler, "POST", "/posts/{post_id}/like", bob, post_id=story_id)["statusCode"] == 404
+    listed = call(upload.handler, "GET", "/users/{username}/posts", bob, username="alice")
+    assert response_json(listed)["items"] == []
+    assert response_json(call(feed_read.handler, "GET", "/feed", bob))["items"] == []
+    # And the story is where stories are
+    assert tray(bob) == [("alice", [story_id])]
+
+
+# -- the stories feed --
+
+
+def test_stories_feed_groups_by_author_newest_author_first_each_oldest_first(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given dave follows alice and bob, not carol
+    alice, bob, carol, dave = people["alice"], people["bob"], people["carol"], people["dave"]
+    follow(dave, alice, streams)
+    follow(dave, bob, streams)
+
+    # When they post stories in this order, dave too
+    first_of_alice = post_story(alice, streams)
+    of_bob = post_story(bob, streams)
+    of_dave = post_story(dave, streams)
+    second_of_alice = post_story(alice, streams)
+    post_story(carol, streams)
+
+    # Then dave sees alice (newest story) first with both of hers in posting order, then himself, then bob
+    assert tray(dave) == [("alice", [first_of_alice, second_of_alice]), ("dave", [of_dave]), ("bob", [of_bob])]
+    # And a Story has what API.md promises
+    story = stories_feed(dave)["items"][0]["stories"][0]
+    assert set(story) == {"story_id", "author", "media", "created_at", "expires_at"}
+    assert story["author"]["username"] == "alice"
+    assert story["media"]["status"] == "ready"
+    assert story["media"]["renditions"]["story"]["url"].startswith("https://media.example.com/posts/")
+    assert (story["media"]["renditions"]["story"]["width"], story["media"]["renditions"]["story"]["height"]) == (
+        1080,
+        1920,
+    )
+    # And alice sees her own, but not dave's (she does not follow him)
+    assert tray(alice) == [("alice", [first_of_alice, second_of_alice])]
+
+
+def test_a_story_is_seen_before_its_expiry_and_not_after(people: dict[str, Claims], streams: Streams) -> None:
+    # Given bob follows alice, who posts a story now
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    story_id = post_story(alice, streams)
+
+    # Then it shows for a day, to both, and not a minute longer, even before the TTL deletes anything
+    assert tray(bob, later=timedelta(hours=23, minutes=58)) == [("alice", [story_id])]
+    assert tray(alice, later=timedelta(hours=23, minutes=58)) == [("alice", [story_id])]
+    assert tray(bob, later=timedelta(hours=24, minutes=1)) == []
+    assert tray(alice, later=timedelta(hours=24, minutes=1)) == []
+
+
+def test_an_expired_story_goes_with_its_renditions_and_nothing_is_retracted(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given bob sees alice's story
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    story_id = post_story(alice, streams)
+    assert story_entries(bob) == [f"story#{story_id}"]
+
+    # When the TTL deletes it (a REMOVE on the posts stream, as a delete)
+    PostRepository().delete(PostRepository().get(story_id))
+    streams.deliver()
+
+    # Then it is gone from the stories feed; the feed entries expire on their own TTL, not retracted
+    assert tray(bob) == []
+    assert story_entries(bob) == [f"story#{story_id}"]
+    # And the resize cleanup deletes every rendition of it, the story one included
+    invalidations: list[Any] = []
+
+    class Cdn:
+        def create_invalidation(self, **kwargs: Any) -> None:
+            invalidations.append(kwargs)
+
+    assert remove_renditions(story_id, MediaStorage(cdn=Cdn())) == 4
+    assert invalidations[0]["InvalidationBatch"]["Paths"]["Items"] == [f"/posts/{story_id}/*"]
+
+
+def test_a_private_account_not_followed_shows_no_story_until_the_request_is_approved(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given private alice's story, and bob's pending request to follow her
+    alice, bob = people["alice"], people["bob"]
+    assert call(users.handler, "PATCH", "/me", alice, body={"is_private": True})["statusCode"] == 200
+    story_id = post_story(alice, streams)
+    assert follow(bob, alice, streams) == "requested"
+
+    # Then bob does not see it
+    assert tray(bob) == []
+
+    # When alice approves him, his feed is backfilled with her live story
+    approved = call(users.handler, "POST", "/me/follow-requests/{username}", alice, {"approve": True}, username="bob")
+    assert approved["statusCode"] == 204
+    streams.deliver()
+    assert tray(bob) == [("alice", [story_id])]
+
+
+def test_unfollow_removes_the_authors_stories(people: dict[str, Claims], streams: Streams) -> None:
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    post_story(alice, streams)
+
+    assert call(users.handler, "DELETE", "/users/{username}/follow", bob, username="alice")["statusCode"] == 204
+
+    assert tray(bob) == []  # at once, before the stream is delivered
+    streams.deliver()
+    assert story_entries(bob) == []
+
+
+@pytest.mark.parametrize("blocker", ["reader", "author"])
+def test_a_block_hides_stories_both_ways_at_once(people: dict[str, Claims], streams: Streams, blocker: str) -> None:
+    # Given alice and bob follow each other and each has a story
+    alice, bob = people["alice"], people["bob"]
+    follow(alice, bob, streams)
+    follow(bob, alice, streams)
+    of_alice, of_bob = post_story(alice, streams), post_story(bob, streams)
+    assert tray(alice) == [("bob", [of_bob]), ("alice", [of_alice])]
+
+    # When one blocks the other
+    blocking, blocked = (alice, bob) if blocker == "reader" else (bob, alice)
+    response = call(users.handler, "POST", "/users/{username}/block", blocking, username=blocked["username"])
+    assert response["statusCode"] == 204
+
+    # Then neither sees the other's stories, before and after the fan-out cleans the feeds
+    assert tray(alice) == [("alice", [of_alice])] and tray(bob) == [("bob", [of_bob])]
+    streams.deliver()
+    assert story_entries(alice) == [f"story#{of_alice}"] and story_entries(bob) == [f"story#{of_bob}"]
+
+
+def test_a_block_hides_stories_even_while_a_follow_remains(people: dict[str, Claims], streams: Streams) -> None:
+    # A block whose clean-up stopped half-way: the block edge written, the follow not yet removed
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    post_story(alice, streams)
+
+    GraphRepository().block(alice["sub"], bob["sub"])
+
+    assert GraphRepository().is_following(bob["sub"], alice["sub"])
+    assert tray(bob) == []
+
+
+def test_celebrity_stories_are_pulled_not_pushed(people: dict[str, Claims], streams: Streams) -> None:
+    # Given a celebrity and a friend, both followed by the fan
+    star, friend, fan = people["alice"], people["bob"], people["carol"]
+    FeedRepository().mark_celebrity(star["sub"], 10**6)
+    follow(fan, star, streams)
+    follow(fan, friend, streams)
+
+    # When both post a story
+    starred = post_story(star, streams)
+    friendly = post_story(friend, streams)
+
+    # Then only the friend's was pushed to the fan, yet the fan sees both, the newest author first
+    assert story_entries(fan) == [f"story#{friendly}"]
+    assert story_entries(star) == [f"story#{starred}"]  # one's own, as for posts
+    assert tray(fan) == [("bob", [friendly]), ("alice", [starred])]
+    assert tray(fan, later=timedelta(hours=25)) == []
+
+
+def test_stories_and_posts_do_not_mix_in_a_feed(people: dict[str, Claims], streams: Streams) -> None:
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    post_id = publish(alice)
+    streams.deliver()
+    story_id = post_story(alice, streams)
+
+    feed = response_json(call(feed_read.handler, "GET", "/feed", bob))["items"]
+    assert [post["post_id"] for post in feed] == [post_id]
+    assert tray(bob) == [("alice", [story_id])]
+
+
+def test_a_story_that_fails_is_never_shown(people: dict[str, Claims], streams: Streams) -> None:
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    _, created = create_story(alice)
+
+    status = upload_and_resize(created, b"<html>not a picture</html>")
+    streams.deliver()
+
+    assert status == PostStatus.FAILED
+    assert tray(bob) == [] and tray(alice) == []
+    assert story_entries(bob) == []
