@@ -1,0 +1,275 @@
+"""People search through the local cloud: GET /search/users over HTTP with a real token, against an
+index of 100,000 users (profiles and index entries seeded with BatchWriteItem through the domain's own
+index-writing code, not by 100,000 sign-ups), for a mix of queries: one letter, two or three letters,
+a name word with its accents, two words, an exact username, and a prefix nobody has. Reports latency
+p50/p99 per kind and overall, over HTTP and in process, and the DynamoDB calls and sequential round
+trips each search takes (counted from the calls' own start and end times).
+
+moto 5.2.5 answers a Query on a table by sorting *every* item of the table and keeping the queried
+partition's: O(table) per call, where DynamoDB reads the partition only. With 100,000 users the index
+holds ~2 million items and each search would time out, so this benchmark makes moto's base-table
+Query start from the queried partition (`_queries_read_one_partition`; same results, partition-sized
+cost). Index queries (GSIs) are left as they are: a people search uses none.
+Uses cdk.out (or $PINHOLE_CDK_OUT); prints JSON to stdout.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+import unicodedata
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS = int(os.environ.get("PINHOLE_SEARCH_BENCH_USERS", 100_000))  # fewer for a quick try
+SEED_CHUNK = 500
+REQUESTS_PER_KIND, IN_PROCESS_PER_KIND, WARMUP = 50, 20, 10
+# fmt: off
+FIRST_NAMES = [
+    "José", "María", "Ana", "Juan", "Luis", "Carmen", "Élodie", "Zoë", "Søren", "Björn", "Mia", "Noah", "Emma",
+    "Liam", "Olivia", "Lucas", "Chloé", "Hugo", "Léa", "Mateo", "Sofía", "Iñigo", "Ayşe", "Mehmet", "Yuki",
+    "Hiroshi", "Aarav", "Priya", "Chen", "Wei", "Ola", "Kofi", "Amara", "Fatima", "Omar", "Sven", "Ingrid", "Pablo",
+    "Lucía", "Andrés", "Joël", "Anaïs", "Çağla", "Ren", "Dara", "Nadia", "Tomás", "Agnès", "Jorge", "Marta",
+]
+LAST_NAMES = [
+    "Álvarez", "García", "Núñez", "Müller", "Schröder", "Dubois", "Lefèvre", "Rossi", "Bianchi", "Kowalski", "Novák",
+    "Nielsen", "Svensson", "Smith", "Johnson", "Brown", "Tanaka", "Sato", "Kim", "Nguyen", "Singh", "Patel",
+    "Okafor", "Mensah", "Yılmaz", "Öztürk", "Ivanova", "Petrov", "Costa", "Silva", "Santos", "Ferreira", "Martín",
+    "López", "Pérez", "Gómez", "Díaz", "Hernández", "Moreno", "Jiménez", "Ruiz", "Navarro", "Håkansson", "Łukasik",
+]
+# fmt: on
+QUERIES = {
+    "one_letter": ["a", "m", "j", "s", "l", "n", "c", "p"],
+    "two_or_three_letters": ["jo", "mar", "alv", "gar", "sv", "ch", "ni", "sa"],
+    "name_word_with_accents": ["José", "MARÍA", "Núñez", "Søren", "Élodie", "Björn", "Öztürk", "Lucía"],
+    "two_words": ["maria gar", "jose alv", "emma sm", "luis pe", "ana ro", "omar ok"],
+    "no_match": ["zzqx", "qxj", "xwv.k"],
+}
+
+
+def _progress(message: str) -> None:
+    print(f"[search] {message}", file=sys.stderr, flush=True)
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(_percentile(samples, 0.99), 2)}
+
+
+def _ascii(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name.replace("ø", "o").replace("ł", "l").replace("ı", "i"))
+    return "".join(char for char in folded if char.isascii() and char.isalnum()).lower()
+
+
+def _people(rng: random.Random) -> list[dict[str, Any]]:
+    """USERS profiles with realistic names and a heavy-tailed follower count (lognormal, median ~20)."""
+    people, taken = [], set()
+    while len(people) < USERS:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        username = f"{_ascii(first)}{rng.choice(['', '.', '_'])}{_ascii(last)}{rng.randrange(10_000)}"[:30]
+        if username in taken:
+            continue
+        taken.add(username)
+        people.append(
+            {
+                "user_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "username": username,
+                "display_name": f"{first} {last}",
+                "follower_count": min(int(rng.lognormvariate(3, 2.2)), 50_000_000),
+            }
+        )
+    return people
+
+
+def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Profiles into the users table and their entries into the search index, both by BatchWriteItem."""
+    from pinhole.search.dal import SearchIndex, user_entries
+    from pinhole.search.models import IndexedUser
+    from pinhole.shared.clock import utc_now
+    from pinhole.users.dal import UserModel
+
+    index, now = SearchIndex(), utc_now()
+    entries = 0
+
+    def write(chunk: list[dict[str, Any]]) -> int:
+        with UserModel.batch_write() as users:
+            for person in chunk:
+                users.save(UserModel(**person, email=f"{person['username']}@example.com", created_at=now))
+        puts = sorted(entry for person in chunk for entry in user_entries(IndexedUser(**person)).items())
+        index.rewrite([], puts)
+        return len(puts)
+
+    started = time.perf_counter()
+    chunks = [people[start : start + SEED_CHUNK] for start in range(0, len(people), SEED_CHUNK)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done, written in enumerate(pool.map(write, chunks), start=1):
+            entries += written
+            if done % 20 == 0:
+                _progress(f"seeded {done * SEED_CHUNK:,} users, {entries:,} index entries")
+    return {"users": len(people), "index_entries": entries, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _searcher(cloud: Any) -> str:
+    """A real Cognito account, and its access token."""
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    pool, client = cloud.outputs["UserPoolId"], cloud.outputs["UserPoolClientId"]
+    password = "Bench-Password-1"  # noqa: S105 - a throwaway local account
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="searcher",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "searcher@example.com"}],
+    )
+    cognito.admin_set_user_password(UserPoolId=pool, Username="searcher", Password=password, Permanent=True)
+    tokens = cognito.initiate_auth(
+        ClientId=client, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "searcher", "PASSWORD": password}
+    )
+    return str(tokens["AuthenticationResult"]["AccessToken"])
+
+
+def _partition_sizes(prefixes: list[str]) -> dict[str, int]:
+    from pinhole.search.dal import SearchModel, user_prefix_key
+
+    return {prefix: SearchModel.count(user_prefix_key(prefix)) for prefix in prefixes}
+
+
+def _figures(cloud: Any, log: Any) -> dict[str, Any]:
+    from pinhole.search.logic import search_users
+    from pinhole.shared.caller import Caller
+
+    rng = random.Random(20261122)
+    people = _people(rng)
+    _progress(f"seeding {USERS:,} users")
+    seeded = _seed(people)
+    followers = sorted(person["follower_count"] for person in people)
+    queries = dict(QUERIES, exact_username=[person["username"] for person in rng.sample(people, 8)])
+    token = _searcher(cloud)
+    caller = Caller(user_id="searcher-sub", username="searcher")
+
+    _progress("timing GET /search/users over HTTP")
+    http: dict[str, list[float]] = {kind: [] for kind in queries}
+    results: dict[str, list[int]] = {kind: [] for kind in queries}
+    calls, trips = [], []
+    schedule = [(kind, texts[i % len(texts)]) for kind, texts in queries.items() for i in range(REQUESTS_PER_KIND)]
+    rng.shuffle(schedule)
+    headers = {"authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=cloud.outputs["HttpApiUrl"], headers=headers, timeout=60) as client:
+        for _, query in schedule[:WARMUP]:
+            assert client.get("/search/users", params={"q": query}).status_code == 200
+        for kind, query in schedule:
+            log.calls.clear()
+            log.recording = True
+            started = time.perf_counter()
+            response = client.get("/search/users", params={"q": query})
+            http[kind].append((time.perf_counter() - started) * 1000)
+            log.recording = False
+            assert response.status_code == 200, response.text[:300]
+            results[kind].append(len(response.json()["items"]))
+            calls.append(len(log.calls))
+            trips.append(log.sequential_round_trips())
+
+    _progress("timing search_users in process")
+    in_process: list[float] = []
+    for texts in queries.values():
+        for index in range(IN_PROCESS_PER_KIND):
+            started = time.perf_counter()
+            search_users(caller, texts[index % len(texts)], 20)
+            in_process.append((time.perf_counter() - started) * 1000)
+
+    return {
+        "indexed": seeded,
+        "followers": {"median": followers[len(followers) // 2], "p99": followers[int(0.99 * len(followers))]},
+        "largest_one_letter_partitions": dict(
+            sorted(_partition_sizes(list("ajmslcnp")).items(), key=lambda item: -item[1])[:3]
+        ),
+        "requests_per_kind": REQUESTS_PER_KIND,
+        "over_http": {
+            "all": _summary([sample for samples in http.values() for sample in samples]),
+            **{
+                kind: {**_summary(samples), "mean_results": round(statistics.mean(results[kind]), 1)}
+                for kind, samples in http.items()
+            },
+        },
+        "in_process_all": _summary(in_process),
+        "dynamodb_per_search": {
+            "calls_median": statistics.median(calls),
+            "sequential_round_trips": {"min": min(trips), "max": max(trips), "median": statistics.median(trips)},
+        },
+    }
+
+
+def _queries_read_one_partition() -> None:
+    """moto's Table.query on the table itself (no index) reads only the hash key's items, as DynamoDB does."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+    signature = inspect.signature(original)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        hash_key, index_name = bound.arguments.get("hash_key"), bound.arguments.get("index_name")
+        if index_name is not None or hash_key is None:
+            return original(self, *args, **kwargs)
+        partition = self.items.get(hash_key, {})
+        self.all_items = lambda: list(partition.values()) if self.range_key_attr else [partition]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+def _phase() -> dict[str, Any]:
+    """On a local cloud of its own, in a fresh interpreter (moto's backends are process-wide), with no
+    pumps: the seeded profiles must not set the indexer working again while the searches are timed."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
+    from benchmarks.feed import CallLog
+    from local.server import BackgroundCloud
+
+    log = CallLog()
+    log.install()
+    _queries_read_one_partition()
+    background = BackgroundCloud.start(Path(os.environ.get("PINHOLE_CDK_OUT", ROOT / "cdk.out")), start_pumps=False)
+    try:
+        cloud = background.cloud
+        os.environ.update(next(iter(cloud.runner.functions.values())).environment)  # table names etc.
+        return _figures(cloud, log)
+    finally:
+        background.stop()
+
+
+def run() -> dict[str, Any]:
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as workdir:
+        # The result comes back in a file: the handlers' own logs share the phase's stdout.
+        result = Path(workdir) / "search.json"
+        subprocess.run([sys.executable, "-m", "benchmarks.search", str(result)], cwd=ROOT, check=True)
+        figures: dict[str, Any] = json.loads(result.read_text())
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    if len(sys.argv) > 1:
+        Path(sys.argv[1]).write_text(json.dumps(_phase()))
+    else:
+        print(json.dumps(run(), indent=2))

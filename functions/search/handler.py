@@ -1,0 +1,78 @@
+"""Lambda entry points of the search context:
+- `handler`: GET /search/users, GET /search/tags and GET /tags/{tag}/posts (JWT);
+- `on_change`: the users and posts tables' streams — the index follows names, follower counts and
+  published or deleted posts. It reports partial batch failures, so only the failing records are retried."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pinhole.posts.models import Post
+from pinhole.search import logic
+from pinhole.search.models import QUERY_MAX, TagResults, UserResults
+from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller
+from pinhole.shared.observability import logger, metrics, tracer
+
+SearchText = Annotated[str, Query(min_length=1, max_length=QUERY_MAX, description="What the name or tag starts with")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+Tag = Annotated[str, Path(max_length=256, description="The hashtag, without #")]
+
+app = APIGatewayHttpResolver(enable_validation=True)
+apply_api_conventions(app)
+
+indexer = logic.SearchIndexer()
+streams = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+
+
+@app.get(
+    "/search/users",
+    summary="Find people by the start of their username or of a word of their name",
+    tags=["search"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def search_users(q: SearchText, limit: Limit = 20) -> UserResults:
+    return UserResults(items=logic.search_users(current_caller(app), q, limit))
+
+
+@app.get(
+    "/search/tags", summary="Find hashtags by their start, with post counts", tags=["search"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def search_tags(q: SearchText, limit: Limit = 20) -> TagResults:
+    current_caller(app)  # for signed-in users only, though the answer is the same for all of them
+    return TagResults(items=logic.search_tags(q, limit))
+
+
+@app.get("/tags/<tag>/posts", summary="A hashtag's posts, newest first", tags=["search"], security=BEARER_AUTH)
+@tracer.capture_method
+def tag_posts(tag: Tag, limit: Limit = 20, cursor: Cursor = None) -> Page[Post]:
+    items, next_cursor = logic.tag_posts(current_caller(app), tag, limit, cursor)
+    return Page[Post](items=items, next_cursor=next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
+
+
+@tracer.capture_method
+def record_changed(record: DynamoDBStreamRecordModel) -> None:
+    changed = indexer.apply(record)
+    if changed:
+        metrics.add_metric(name="SearchIndexChanges", unit="Count", value=changed)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def on_change(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_changed, processor=streams, context=context)
