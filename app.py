@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from pinhole.shared.settings import DEFAULT_RATE_LIMITS, RateLimit
 from stacks import constants
 from stacks.nag_suppressions import acknowledge_findings
 from stacks.stateful_stack import StatefulStack
@@ -50,6 +51,14 @@ def _context_list(app: cdk.App, key: str, default: tuple[str, ...]) -> list[str]
     return [str(item) for item in value]
 
 
+def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
+    """Per-user write limits: cdk.json's `rate_limits` ({action: {limit, per_seconds}}), over the defaults."""
+    configured = app.node.try_get_context(constants.CTX_RATE_LIMITS) or {}
+    if isinstance(configured, str):
+        configured = json.loads(configured)
+    return {**DEFAULT_RATE_LIMITS, **{action: RateLimit(**limit) for action, limit in configured.items()}}
+
+
 def main() -> None:
     app = cdk.App(context=cdk_json_context())
     cors_origins = _context_list(app, constants.CTX_CORS_ORIGINS, constants.DEFAULT_CORS_ORIGINS)
@@ -81,6 +90,7 @@ def main() -> None:
             ),
             feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
         ),
+        rate_limits=_rate_limits(app),
         websocket_throttle=Throttle(
             rate_limit=_context_int(
                 app, constants.CTX_WEBSOCKET_THROTTLE_RATE, constants.DEFAULT_WEBSOCKET_THROTTLE_RATE

@@ -38,6 +38,14 @@ class FunctionEnvironment:
     media_base_url: str
     media_distribution_id: str
     cursor_secret_arn: str
+    messages_table_name: str
+    connections_table_name: str
+    notifications_table_name: str
+    notifications_queue_url: str
+    rate_limits_table_name: str
+    search_table_name: str
+    rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
+    websocket_callback_url: str
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -57,6 +65,14 @@ class FunctionEnvironment:
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,
             constants.ENV_MEDIA_DISTRIBUTION_ID: self.media_distribution_id,
             constants.ENV_CURSOR_SECRET_ARN: self.cursor_secret_arn,
+            constants.ENV_MESSAGES_TABLE_NAME: self.messages_table_name,
+            constants.ENV_CONNECTIONS_TABLE_NAME: self.connections_table_name,
+            constants.ENV_NOTIFICATIONS_TABLE_NAME: self.notifications_table_name,
+            constants.ENV_NOTIFICATIONS_QUEUE_URL: self.notifications_queue_url,
+            constants.ENV_RATE_LIMITS_TABLE_NAME: self.rate_limits_table_name,
+            constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
+            constants.ENV_RATE_LIMITS: self.rate_limits,
+            constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
             constants.ENV_LOG_LEVEL: LOG_LEVEL,

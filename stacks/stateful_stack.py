@@ -11,7 +11,11 @@ from stacks.stateful.feed_construct import FeedData
 from stacks.stateful.graph_construct import GraphData
 from stacks.stateful.idempotency_construct import IdempotencyData
 from stacks.stateful.media_construct import MediaStorage
+from stacks.stateful.messaging_construct import MessagingData
+from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.rate_limits_construct import RateLimitsData
+from stacks.stateful.search_construct import SearchData
 from stacks.stateful.social_construct import SocialData
 from stacks.stateful.users_construct import UsersData
 
@@ -30,3 +34,7 @@ class StatefulStack(Stack):
         self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID, cors_origins=cors_origins)
         self.secrets = ApiSecrets(self, constants.API_SECRETS_CONSTRUCT_ID)
         self.idempotency = IdempotencyData(self, constants.IDEMPOTENCY_DATA_CONSTRUCT_ID)
+        self.messaging = MessagingData(self, constants.MESSAGING_DATA_CONSTRUCT_ID)
+        self.notifications = NotificationsData(self, constants.NOTIFICATIONS_DATA_CONSTRUCT_ID)
+        self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
+        self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)

@@ -1,4 +1,5 @@
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -6,6 +7,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from pinhole.shared.settings import RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
@@ -17,7 +19,9 @@ from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
+from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.resize_construct import Resize
+from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
@@ -53,6 +57,7 @@ class StatelessStack(Stack):
         http_throttle: Throttle,
         websocket_throttle: Throttle,
         feed: FeedSettings,
+        rate_limits: Mapping[str, RateLimit],
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -68,6 +73,7 @@ class StatelessStack(Stack):
             media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
             access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket),
         )
+        websocket_api = WebSocketGateway(self, constants.WEBSOCKET_API_CONSTRUCT_ID, throttle=websocket_throttle)
         factory = FunctionFactory(
             layers=(domain_layer(self),),
             environment=FunctionEnvironment(
@@ -87,6 +93,14 @@ class StatelessStack(Stack):
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
+                messages_table_name=stateful.messaging.table.table_name,
+                connections_table_name=stateful.messaging.connections_table.table_name,
+                notifications_table_name=stateful.notifications.table.table_name,
+                notifications_queue_url=stateful.notifications.queue.queue_url,
+                rate_limits_table_name=stateful.rate_limits.table.table_name,
+                search_table_name=stateful.search.table.table_name,
+                rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
+                websocket_callback_url=websocket_api.callback_url,
             ),
         )
         http_api = HttpApiGateway(
@@ -97,8 +111,20 @@ class StatelessStack(Stack):
             cors_origins=cors_origins,
             throttle=http_throttle,
         )
-        websocket_api = WebSocketGateway(self, constants.WEBSOCKET_API_CONSTRUCT_ID, throttle=websocket_throttle)
 
+        tables = {
+            "users": users_table,
+            "posts": posts_table,
+            "graph": stateful.graph.table,
+            "interactions": stateful.social.table,
+            "feeds": stateful.feed.table,
+            "idempotency": stateful.idempotency.table,
+            "messages": stateful.messaging.table,
+            "connections": stateful.messaging.connections_table,
+            "notifications": stateful.notifications.table,
+            "rate_limits": stateful.rate_limits.table,
+            "search": stateful.search.table,
+        }
         self.auth = AuthApi(
             self,
             constants.AUTH_API_CONSTRUCT_ID,
@@ -117,7 +143,6 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
-        self.messaging = Messaging(self, constants.MESSAGING_CONSTRUCT_ID, factory=factory, websocket_api=websocket_api)
         self.upload = UploadApi(
             self,
             constants.UPLOAD_API_CONSTRUCT_ID,
@@ -143,14 +168,6 @@ class StatelessStack(Stack):
             users_table=users_table,
             distribution=self.media.distribution,
         )
-        tables = {
-            "users": users_table,
-            "posts": posts_table,
-            "graph": stateful.graph.table,
-            "interactions": stateful.social.table,
-            "feeds": stateful.feed.table,
-            "idempotency": stateful.idempotency.table,
-        }
         self.social = SocialApi(
             self,
             constants.SOCIAL_API_CONSTRUCT_ID,
@@ -175,6 +192,37 @@ class StatelessStack(Stack):
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
         )
+        self.messaging = Messaging(
+            self,
+            constants.MESSAGING_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            tables=tables,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.notifications = Notifications(
+            self,
+            constants.NOTIFICATIONS_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            tables=tables,
+            queue=stateful.notifications.queue,
+            dead_letters=stateful.notifications.dlq,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.search = Search(
+            self,
+            constants.SEARCH_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments.
+        for function in (self.upload.function, self.users.function, self.social.function):
+            grant_table_read_write(function, stateful.rate_limits.table)
         self.http_api = http_api
         self.websocket_api = websocket_api
 

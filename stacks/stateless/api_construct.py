@@ -8,6 +8,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -130,11 +131,18 @@ class HttpApiGateway(Construct):
 
 
 class WebSocketGateway(Construct):
-    """A shell for direct messages: one `$default` route; $connect with its authorizer comes later."""
+    """The WebSocket API of direct messages and live notifications: `$connect` behind a Lambda REQUEST
+    authorizer (API Gateway has no JWT authorizer for WebSockets), routing on the frame's `action`."""
 
     def __init__(self, scope: Construct, construct_id: str, *, throttle: Throttle) -> None:
         super().__init__(scope, construct_id)
-        self.api = apigwv2.WebSocketApi(self, constants.WEBSOCKET_API_ID, description="Pinhole WebSocket API")
+        self.routes: list[apigwv2.WebSocketRoute] = []
+        self.api = apigwv2.WebSocketApi(
+            self,
+            constants.WEBSOCKET_API_ID,
+            description="Pinhole WebSocket API",
+            route_selection_expression="$request.body.action",
+        )
         self.stage = apigwv2.WebSocketStage(
             self,
             constants.WEBSOCKET_STAGE_ID,
@@ -148,8 +156,45 @@ class WebSocketGateway(Construct):
     def url(self) -> str:
         return self.stage.url
 
-    def set_default_route(self, function: lambda_.IFunction) -> None:
-        self.default_route = self.api.add_route(
-            "$default",
-            integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", function),
+    @property
+    def callback_url(self) -> str:
+        """Where functions reach `@connections` of this stage."""
+        return self.stage.callback_url
+
+    def add_connect_route(self, function: lambda_.IFunction, authorizer_function: lambda_.IFunction) -> None:
+        """`$connect` runs the authorizer first. It has no identity source: the token may come as the
+        `token` query parameter or as a `Sec-WebSocket-Protocol` value, and API Gateway would refuse a
+        connection lacking the one source it was told about before asking the authorizer."""
+        authorizer = authorizers.WebSocketLambdaAuthorizer(
+            constants.WEBSOCKET_AUTHORIZER_ID, authorizer_function, identity_source=[]
+        )
+        self.connect_route = self.api.add_route(
+            "$connect",
+            integration=integrations.WebSocketLambdaIntegration("ConnectIntegration", function),
+            authorizer=authorizer,
+        )
+        self.routes.append(self.connect_route)
+
+    def add_routes(self, function: lambda_.IFunction, route_keys: Sequence[str], *, two_way: Sequence[str]) -> None:
+        """Routes to one function; those in `two_way` send the function's result body back to the caller."""
+        integration = integrations.WebSocketLambdaIntegration("RoutesIntegration", function)
+        for key in route_keys:
+            self.routes.append(self.api.add_route(key, integration=integration, return_response=key in two_way))
+
+    def connections_arn(self, method: str) -> str:
+        """`method` on any connection of this stage's `@connections` (connection ids are not known ahead)."""
+        return Stack.of(self).format_arn(
+            service="execute-api",
+            resource=self.api.api_id,
+            resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
+        )
+
+    def grant_manage_connections(self, function: lambda_.IFunction) -> None:
+        """Sending to and closing connections of this stage, nothing more (CDK's grant allows every
+        method of every stage)."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["execute-api:ManageConnections"],
+                resources=[self.connections_arn("POST"), self.connections_arn("DELETE")],
+            )
         )

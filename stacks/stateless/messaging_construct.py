@@ -1,18 +1,67 @@
-"""messaging: the WebSocket `$default` route (a shell; DMs, $connect and its authorizer come later)."""
+"""messaging: direct messages over HTTP (JWT routes) and over the WebSocket API, whose `$connect`
+runs this context's REQUEST authorizer. Three functions from one code directory, each importing
+only its own entry module: `handler` (HTTP), `websocket` (WebSocket routes), `authorizer`."""
 
+from collections.abc import Mapping
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
-from stacks.stateless.api_construct import WebSocketGateway
+from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
+from stacks.stateless.grants import grant_table_read, grant_table_read_write
+
+CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.MESSAGING}"
+GET, POST = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST
+HTTP_ROUTES = (
+    (POST, "/messages"),
+    (GET, "/conversations"),
+    (GET, "/conversations/{conversation_id}/messages"),
+    (POST, "/conversations/{conversation_id}/read"),
+)
+FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "ping", "$default")
+TWO_WAY_ROUTES = ("sendMessage", "markRead", "ping", "$default")  # ack, error, pong frames
 
 
 class Messaging(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, factory: FunctionFactory, websocket_api: WebSocketGateway
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        http_api: HttpApiGateway,
+        websocket_api: WebSocketGateway,
+        tables: Mapping[str, dynamodb.ITableV2],
+        cursor_secret: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = factory.create(
-            self, context=constants.MESSAGING, code_dir=f"{constants.FUNCTIONS_DIR}/{constants.MESSAGING}"
+        self.function = factory.create(self, context=constants.MESSAGING, code_dir=CODE_DIR)
+        self.websocket = factory.create(
+            Construct(self, "WebSocket"), context=constants.MESSAGING, code_dir=CODE_DIR, handler="websocket.handler"
         )
-        websocket_api.set_default_route(self.function)
+        for function in (self.function, self.websocket):
+            self._grant_messaging(function, tables, websocket_api)
+        cursor_secret.grant_read(self.function)
+        http_api.add_routes(self.function, HTTP_ROUTES, public=False)
+
+        self.authorizer = factory.create(
+            Construct(self, "Authorizer"), context=constants.MESSAGING, code_dir=CODE_DIR, handler="authorizer.handler"
+        )
+        websocket_api.add_connect_route(self.websocket, self.authorizer)
+        websocket_api.add_routes(self.websocket, FRAME_ROUTES, two_way=TWO_WAY_ROUTES)
+
+    @staticmethod
+    def _grant_messaging(
+        function: lambda_.Function, tables: Mapping[str, dynamodb.ITableV2], websocket_api: WebSocketGateway
+    ) -> None:
+        grant_table_read_write(function, tables["messages"], index_names=[constants.MESSAGES_INBOX_INDEX])
+        grant_table_read_write(function, tables["connections"])
+        grant_table_read_write(function, tables["rate_limits"])
+        grant_table_read(function, tables["users"], index_names=[constants.USERS_BY_USERNAME_INDEX])
+        grant_table_read(function, tables["graph"])  # blocks
+        websocket_api.grant_manage_connections(function)

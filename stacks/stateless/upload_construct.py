@@ -1,5 +1,5 @@
-"""upload: posts and their pre-signed uploads (JWT routes), and the sweep that fails posts whose
-upload never arrived."""
+"""upload: posts and stories and their pre-signed uploads (JWT routes), and the sweep that fails posts
+(and stories) whose upload never arrived."""
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -20,6 +20,7 @@ ROUTES = (
     (apigwv2.HttpMethod.GET, "/posts/{post_id}"),
     (apigwv2.HttpMethod.DELETE, "/posts/{post_id}"),
     (apigwv2.HttpMethod.GET, "/users/{username}/posts"),
+    (apigwv2.HttpMethod.POST, "/stories"),
 )
 SWEEP_EVERY = Duration.minutes(5)
 

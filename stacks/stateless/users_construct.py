@@ -1,4 +1,4 @@
-"""users: profiles and the social graph between them (JWT routes)."""
+"""users: profiles and the social graph between them, blocks included (JWT routes)."""
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
@@ -20,6 +20,8 @@ ROUTES = (
     (apigwv2.HttpMethod.GET, "/users/{username}/following"),
     (apigwv2.HttpMethod.GET, "/me/follow-requests"),
     (apigwv2.HttpMethod.POST, "/me/follow-requests/{username}"),
+    (apigwv2.HttpMethod.POST, "/users/{username}/block"),
+    (apigwv2.HttpMethod.DELETE, "/users/{username}/block"),
 )
 
 

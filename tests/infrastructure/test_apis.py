@@ -22,7 +22,10 @@ EXPECTED_ROUTES = {
     "GET /users/{username}/following": ("users", True),
     "GET /me/follow-requests": ("users", True),
     "POST /me/follow-requests/{username}": ("users", True),
+    "POST /users/{username}/block": ("users", True),
+    "DELETE /users/{username}/block": ("users", True),
     "GET /feed": ("feed_read", True),
+    "GET /stories/feed": ("feed_read", True),
     "POST /posts/{post_id}/like": ("social", True),
     "DELETE /posts/{post_id}/like": ("social", True),
     "GET /posts/{post_id}/likes": ("social", True),
@@ -37,6 +40,16 @@ EXPECTED_ROUTES = {
     "GET /posts/{post_id}": ("upload", True),
     "DELETE /posts/{post_id}": ("upload", True),
     "GET /users/{username}/posts": ("upload", True),
+    "POST /stories": ("upload", True),
+    "POST /messages": ("messaging", True),
+    "GET /conversations": ("messaging", True),
+    "GET /conversations/{conversation_id}/messages": ("messaging", True),
+    "POST /conversations/{conversation_id}/read": ("messaging", True),
+    "GET /notifications": ("notifications", True),
+    "POST /notifications/read": ("notifications", True),
+    "GET /search/users": ("search", True),
+    "GET /search/tags": ("search", True),
+    "GET /tags/{tag}/posts": ("search", True),
     "GET /health": ("meta", False),
     "GET /openapi.json": ("meta", False),
     "GET /docs": ("meta", False),
@@ -168,17 +181,54 @@ def test_http_api_cors_names_origins_never_wildcard(stateless) -> None:
     assert "Authorization" in cors["AllowHeaders"]
 
 
-def test_websocket_api_routes_default_to_messaging_on_a_throttled_prod_stage(stateless) -> None:
-    # Given the WebSocket API
+WEBSOCKET_ROUTES = {"$connect", "$disconnect", "sendMessage", "markRead", "ping", "$default"}
+TWO_WAY_ROUTES = {"sendMessage", "markRead", "ping", "$default"}
+
+
+def test_websocket_routes_reach_messaging_and_only_connect_is_authorized(stateless) -> None:
+    # Given the WebSocket API, selecting routes by the frame's `action`
     routes = _routes(stateless, "WEBSOCKET")
-    template = Template.from_json(stateless)
+    api = stateless["Resources"][_api_id(stateless, "WEBSOCKET")]["Properties"]
+    assert api["RouteSelectionExpression"] == "$request.body.action"
 
-    # Then $default reaches the messaging function
-    assert set(routes) == {"$default"}
-    assert _service_behind(stateless, routes["$default"]) == constants.MESSAGING
+    # Then every route of API.md reaches the messaging function's WebSocket entry point
+    assert set(routes) == WEBSOCKET_ROUTES
+    for route in routes.values():
+        assert _service_behind(stateless, route) == constants.MESSAGING
+    # And $connect (only it: API Gateway authorizes a connection once) has the REQUEST authorizer,
+    # with no identity source, since the token may be a query parameter or a subprotocol
+    authorized = {key for key, route in routes.items() if route.get("AuthorizationType", "NONE") != "NONE"}
+    assert authorized == {"$connect"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    authorizer_id = routes["$connect"]["AuthorizerId"]["Ref"]
+    authorizer = stateless["Resources"][authorizer_id]["Properties"]
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert not authorizer.get("IdentitySource")
+    (function_id,) = _functions_referenced(stateless, authorizer["AuthorizerUri"])
+    assert stateless["Resources"][function_id]["Properties"]["Handler"] == "authorizer.handler"
 
-    # And the prod stage deploys itself and is throttled
-    template.has_resource_properties(
+
+def test_websocket_frames_that_expect_an_answer_get_the_function_result_back(stateless) -> None:
+    # Given the route responses of the WebSocket API
+    routes = _routes(stateless, "WEBSOCKET")
+    route_ids = {
+        logical_id: resource["Properties"]["RouteKey"]
+        for logical_id, resource in stateless["Resources"].items()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    answered = {
+        route_ids[resource["Properties"]["RouteId"]["Ref"]]
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "AWS::ApiGatewayV2::RouteResponse"
+    }
+
+    # Then ack, pong and error frames come back on the sending connection, and only for those routes
+    assert answered == TWO_WAY_ROUTES
+    assert {key for key, route in routes.items() if route.get("RouteResponseSelectionExpression")} == TWO_WAY_ROUTES
+
+
+def test_websocket_stage_is_throttled_prod(stateless) -> None:
+    Template.from_json(stateless).has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
         {
             "StageName": constants.WEBSOCKET_STAGE_NAME,

@@ -12,6 +12,13 @@ EXPECTED_FUNCTIONS = {
     "users": ("handler.handler", "functions/users"),
     "meta": ("meta.handler.handler", "functions"),
     "messaging": ("handler.handler", "functions/messaging"),
+    "messaging.websocket": ("websocket.handler", "functions/messaging"),
+    "messaging.authorizer": ("authorizer.handler", "functions/messaging"),
+    "notifications": ("handler.handler", "functions/notifications"),
+    "notifications.on_activity": ("handler.on_activity", "functions/notifications"),
+    "notifications.deliver": ("handler.deliver", "functions/notifications"),
+    "search": ("handler.handler", "functions/search"),
+    "search.on_change": ("handler.on_change", "functions/search"),
     "upload": ("handler.handler", "functions/upload"),
     "upload.sweep": ("handler.sweep", "functions/upload"),
     "resize": ("handler.handler", "functions/resize"),
@@ -23,7 +30,7 @@ EXPECTED_FUNCTIONS = {
     "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
     "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
 }
-API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read"}
+API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read", "notifications", "search"}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
@@ -43,6 +50,14 @@ COMMON_ENVIRONMENT = {
     constants.ENV_MEDIA_BASE_URL,
     constants.ENV_MEDIA_DISTRIBUTION_ID,
     constants.ENV_CURSOR_SECRET_ARN,
+    constants.ENV_MESSAGES_TABLE_NAME,
+    constants.ENV_CONNECTIONS_TABLE_NAME,
+    constants.ENV_NOTIFICATIONS_TABLE_NAME,
+    constants.ENV_NOTIFICATIONS_QUEUE_URL,
+    constants.ENV_RATE_LIMITS_TABLE_NAME,
+    constants.ENV_SEARCH_TABLE_NAME,
+    constants.ENV_RATE_LIMITS,
+    constants.ENV_WEBSOCKET_CALLBACK_URL,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
@@ -50,9 +65,13 @@ COMMON_ENVIRONMENT = {
 
 
 def _function_name(resource: dict[str, Any]) -> str:
+    """The context, or `context.<entry point>` (or `context.<module>` for a module of its own)."""
     service = resource["Properties"]["Environment"]["Variables"][constants.ENV_SERVICE_NAME]
-    entry_point = resource["Properties"]["Handler"].rsplit(".", 1)[1]
-    return service if entry_point == "handler" else f"{service}.{entry_point}"
+    module, entry_point = resource["Properties"]["Handler"].rsplit(".", 1)
+    if entry_point != "handler":
+        return f"{service}.{entry_point}"
+    module = module.rsplit(".", 1)[-1]
+    return service if module == "handler" else f"{service}.{module}"
 
 
 def _functions_by_service(stateless: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -155,9 +174,13 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     }
     baseline = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
-    # Then meta and messaging may only log and trace
+    # Then meta may only log and trace
     assert actions["meta"] == baseline
-    assert actions["messaging"] == baseline
+    # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
+    assert actions["messaging.authorizer"] == baseline
+    # And only the functions that push to connections may manage them
+    managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver"}
     # And users reads and writes items, never scans, and uses no Cognito admin action
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]

@@ -9,7 +9,12 @@ from pynamodb.models import Model
 
 from pinhole.feed.dal import FeedModel
 from pinhole.graph.dal import EdgeModel
+from pinhole.messaging.dal import MessagingModel
+from pinhole.notifications.dal import NotificationModel
 from pinhole.posts.dal import PostModel
+from pinhole.realtime.dal import ConnectionModel
+from pinhole.search.dal import SearchModel
+from pinhole.shared.rate_limits import RateCounterModel
 from pinhole.social.dal import InteractionModel
 from pinhole.users.dal import UserModel
 from stacks import constants
@@ -21,6 +26,11 @@ TABLES: list[tuple[type[Model], str]] = [
     (EdgeModel, f"{constants.GRAPH_DATA_CONSTRUCT_ID}/{constants.GRAPH_TABLE_ID}/Resource"),
     (FeedModel, f"{constants.FEED_DATA_CONSTRUCT_ID}/{constants.FEEDS_TABLE_ID}/Resource"),
     (InteractionModel, f"{constants.SOCIAL_DATA_CONSTRUCT_ID}/{constants.INTERACTIONS_TABLE_ID}/Resource"),
+    (NotificationModel, f"{constants.NOTIFICATIONS_DATA_CONSTRUCT_ID}/{constants.NOTIFICATIONS_TABLE_ID}/Resource"),
+    (MessagingModel, f"{constants.MESSAGING_DATA_CONSTRUCT_ID}/{constants.MESSAGES_TABLE_ID}/Resource"),
+    (ConnectionModel, f"{constants.MESSAGING_DATA_CONSTRUCT_ID}/{constants.CONNECTIONS_TABLE_ID}/Resource"),
+    (RateCounterModel, f"{constants.RATE_LIMITS_DATA_CONSTRUCT_ID}/{constants.RATE_LIMITS_TABLE_ID}/Resource"),
+    (SearchModel, f"{constants.SEARCH_DATA_CONSTRUCT_ID}/{constants.SEARCH_TABLE_ID}/Resource"),
 ]
 
 

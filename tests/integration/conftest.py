@@ -51,11 +51,27 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         get_settings.cache_clear()
         from pinhole.feed.dal import FeedModel
         from pinhole.graph.dal import EdgeModel
+        from pinhole.messaging.dal import MessagingModel
+        from pinhole.notifications.dal import NotificationModel
         from pinhole.posts.dal import PostModel
+        from pinhole.realtime.dal import ConnectionModel
+        from pinhole.search.dal import SearchModel
+        from pinhole.shared.rate_limits import RateCounterModel
         from pinhole.social.dal import InteractionModel
         from pinhole.users.dal import UserModel
 
-        for model in (UserModel, PostModel, EdgeModel, FeedModel, InteractionModel):
+        for model in (
+            UserModel,
+            PostModel,
+            EdgeModel,
+            FeedModel,
+            InteractionModel,
+            NotificationModel,
+            MessagingModel,
+            ConnectionModel,
+            RateCounterModel,
+            SearchModel,
+        ):
             model.create_table(wait=True)
         boto3.client("dynamodb").create_table(  # Powertools' idempotency records
             TableName=os.environ["IDEMPOTENCY_TABLE_NAME"],

@@ -1,0 +1,28 @@
+"""Direct messages and live connections, two tables; their shapes are pinhole.messaging.dal's and
+pinhole.realtime.dal's models'. Connections expire by TTL because API Gateway's `$disconnect` is
+best-effort; send receipts (a retried `client_id`) expire after a day."""
+
+from constructs import Construct
+
+from stacks import constants
+from stacks.stateful.tables import index, pinhole_table
+
+
+class MessagingData(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.table = pinhole_table(
+            self,
+            constants.MESSAGES_TABLE_ID,
+            partition_key="pk",
+            sort_key="sk",
+            indexes=[index(constants.MESSAGES_INBOX_INDEX, "inbox_user", "last_activity")],
+            time_to_live_attribute="expires_at",
+        )
+        self.connections_table = pinhole_table(
+            self,
+            constants.CONNECTIONS_TABLE_ID,
+            partition_key="user_id",
+            sort_key="connection_id",
+            time_to_live_attribute="expires_at",
+        )

@@ -1,0 +1,104 @@
+"""notifications: activity on the interactions, graph and posts tables' streams becomes notifications.
+`on_activity` turns stream records into notification intents on the FIFO queue; `deliver` stores
+them and pushes them live over the WebSocket API; `handler` serves the JWT routes."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks import constants
+from stacks.function_factory import FunctionFactory
+from stacks.stateful.notifications_construct import NOTIFY_TIMEOUT
+from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
+from stacks.stateless.event_sources import consume_queue, consume_stream
+from stacks.stateless.grants import grant_table_read, grant_table_read_write
+
+CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
+ROUTES = (
+    (apigwv2.HttpMethod.GET, "/notifications"),
+    (apigwv2.HttpMethod.POST, "/notifications/read"),
+)
+DELIVER_BATCH_SIZE = 10
+
+
+def _created_or_removed(sort_key_prefixes: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "eventName": lambda_.FilterRule.or_("INSERT", "REMOVE"),
+            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
+        }
+        for prefix in sort_key_prefixes
+    ]
+
+
+# Which stream records can make or take back a notification (Lambda drops the others before invoking).
+_WANTED: dict[str, list[dict[str, Any]]] = {
+    "interactions": _created_or_removed(("like#", "comment#")),
+    "graph": _created_or_removed(("follows#", "requested#")),
+    "posts": [{"eventName": lambda_.FilterRule.is_equal("MODIFY")}],  # published, with @mentions
+}
+
+
+class Notifications(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        http_api: HttpApiGateway,
+        websocket_api: WebSocketGateway,
+        tables: Mapping[str, dynamodb.ITableV2],
+        queue: sqs.IQueue,
+        dead_letters: sqs.IQueue,
+        cursor_secret: secretsmanager.ISecret,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = factory.create(self, context=constants.NOTIFICATIONS, code_dir=CODE_DIR)
+        grant_table_read_write(self.function, tables["notifications"])
+        grant_table_read(self.function, tables["users"])
+        grant_table_read(self.function, tables["posts"])  # notifications about deleted posts are left out
+        grant_table_read(self.function, tables["graph"])  # and those of someone in a block with the reader
+        cursor_secret.grant_read(self.function)
+        http_api.add_routes(self.function, ROUTES, public=False)
+
+        activity_scope = Construct(self, "Activity")
+        self.on_activity = factory.create(
+            activity_scope, context=constants.NOTIFICATIONS, code_dir=CODE_DIR, handler="handler.on_activity"
+        )
+        queue.grant_send_messages(self.on_activity)
+        self.failure_queues = [
+            consume_stream(
+                Construct(activity_scope, source.capitalize()),
+                self.on_activity,
+                tables[source],
+                patterns=patterns,
+                what=f"Notifications ({source})",
+            )
+            for source, patterns in _WANTED.items()
+        ]
+
+        deliver_scope = Construct(self, "Deliver")
+        self.deliver = factory.create(
+            deliver_scope,
+            context=constants.NOTIFICATIONS,
+            code_dir=CODE_DIR,
+            handler="handler.deliver",
+            timeout=NOTIFY_TIMEOUT,
+        )
+        grant_table_read_write(self.deliver, tables["notifications"])
+        grant_table_read_write(self.deliver, tables["connections"])  # a vanished connection is removed
+        grant_table_read(self.deliver, tables["posts"])
+        grant_table_read(self.deliver, tables["users"], index_names=[constants.USERS_BY_USERNAME_INDEX])
+        grant_table_read(self.deliver, tables["graph"])  # blocks
+        websocket_api.grant_manage_connections(self.deliver)
+        consume_queue(
+            deliver_scope, self.deliver, queue, dead_letters, what="Notifications", batch_size=DELIVER_BATCH_SIZE
+        )
+        self.functions = [self.function, self.on_activity, self.deliver]
