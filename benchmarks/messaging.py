@@ -1,5 +1,7 @@
-"""Direct-message delivery through the local cloud's WebSocket API, in one run:
-- latency: 50 connected clients in 25 pairs, each sender sending 20 messages one after another
+"""Direct-message delivery through the local cloud's WebSocket API, in one run, after a warm-up round
+(one message per pair, so every execution environment has had its cold start):
+- unloaded latency: one pair, 20 messages one after another, the other 48 clients connected and idle;
+- loaded latency: 50 connected clients in 25 pairs, each sender sending 20 messages one after another
   (the next once its partner received the last), all pairs at once; time from the send frame to the
   recipient's `message` frame, p50/p99;
 - throughput: all 50 clients sending 30 messages each, each client sending its next message as soon
@@ -124,11 +126,11 @@ class Client:
         self.reader.cancel()
 
 
-async def _latency(pairs: list[tuple[Client, Client]]) -> list[float]:
+async def _latency(pairs: list[tuple[Client, Client]], messages: int = LATENCY_MESSAGES) -> list[float]:
     samples: list[float] = []
 
     async def conversation(sender: Client, recipient: Client) -> None:
-        for _ in range(LATENCY_MESSAGES):
+        for _ in range(messages):
             text = f"latency {uuid.uuid4().hex}"
             arrival = recipient.expect(text)
             sent = time.perf_counter()
@@ -160,6 +162,10 @@ async def _measure(websocket_url: str, users: list[dict[str, str]], clock: Handl
     await asyncio.gather(*(client.open(websocket_url) for client in clients))
     try:
         pairs = [(clients[i], clients[i + 1]) for i in range(0, len(clients), 2)]
+        await _latency(pairs, messages=1)  # warm-up: not measured
+        clock.reset()
+        unloaded = await _latency([(clients[1], clients[0])])
+        unloaded_handler_ms = list(clock.by_route.get("sendMessage", []))
         clock.reset()
         latencies = await _latency(pairs)
         handler_ms = list(clock.by_route.get("sendMessage", []))
@@ -171,6 +177,12 @@ async def _measure(websocket_url: str, users: list[dict[str, str]], clock: Handl
     latency_p50 = statistics.median(latencies)
     return {
         "clients": len(clients),
+        "unloaded_latency_p50_ms": round(statistics.median(unloaded), 2),
+        "unloaded_latency_p99_ms": round(_percentile(unloaded, 0.99), 2),
+        "unloaded_send_handler_p50_ms": round(statistics.median(unloaded_handler_ms), 2),
+        "unloaded_handler_share_of_latency_p50": round(
+            statistics.median(unloaded_handler_ms) / statistics.median(unloaded), 3
+        ),
         "latency_messages": len(latencies),
         "latency_p50_ms": round(latency_p50, 2),
         "latency_p99_ms": round(_percentile(latencies, 0.99), 2),
