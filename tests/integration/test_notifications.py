@@ -4,7 +4,6 @@
 the `Pipeline` below; the WebSocket management API (which moto lacks) by a fake that keeps frames."""
 
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -24,22 +23,11 @@ from pinhole.realtime.push import Pusher
 from pinhole.shared.settings import get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
+from tests.support.realtime import FakeConnectionsApi
 from tests.support.streams import StreamTap
 from tests.support.users import sign_up_claims
 
 MAX_RECEIVES = 2  # the deployed queue gives up after 5; fewer rounds here
-
-
-class ManagementApi:
-    """Stands in for API Gateway's @connections endpoint: keeps each frame per connection."""
-
-    exceptions = SimpleNamespace(GoneException=type("GoneException", (Exception,), {}))
-
-    def __init__(self) -> None:
-        self.frames: dict[str, list[dict[str, Any]]] = {}
-
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:
-        self.frames.setdefault(ConnectionId, []).append(json.loads(Data))
 
 
 class Pipeline:
@@ -112,14 +100,14 @@ def queues(aws: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(queues: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> ManagementApi:
-    fake = ManagementApi()
+def api(queues: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> FakeConnectionsApi:
+    fake = FakeConnectionsApi()
     monkeypatch.setattr(notifications.notifier, "pusher", Pusher(client=fake))
     return fake
 
 
 @pytest.fixture
-def pipeline(queues: dict[str, str], api: ManagementApi) -> Pipeline:
+def pipeline(queues: dict[str, str], api: FakeConnectionsApi) -> Pipeline:
     return Pipeline(queues["queue"])
 
 
@@ -235,7 +223,7 @@ def block(blocker: dict[str, str], blocked: dict[str, str]) -> None:
 
 
 def test_like_is_listed_and_pushed_and_unlike_takes_it_back(
-    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
 ) -> None:
     alice, bob = people["alice"], people["bob"]
     post_id = publish(alice)
@@ -291,7 +279,7 @@ def test_a_like_undone_at_once_leaves_no_notification(people: dict[str, dict[str
 
 
 def test_acting_on_your_own_content_notifies_nobody(
-    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
 ) -> None:
     alice = people["alice"]
     post_id = publish(alice, caption="me, @alice")
@@ -305,7 +293,7 @@ def test_acting_on_your_own_content_notifies_nobody(
 
 
 def test_nothing_passes_between_users_who_block_each_other(
-    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
 ) -> None:
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     post_id = publish(alice)
@@ -462,7 +450,7 @@ def test_notifications_page_newest_first_without_duplicates(
 
 
 def test_a_redelivered_stream_batch_or_message_makes_one_notification(
-    people: dict[str, dict[str, str]], pipeline: Pipeline, api: ManagementApi
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
 ) -> None:
     alice, bob = people["alice"], people["bob"]
     post_id = publish(alice)

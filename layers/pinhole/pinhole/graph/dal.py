@@ -25,6 +25,7 @@ from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import cancelled_by
 from pinhole.users.dal import UserModel
 
 _settings = get_settings()
@@ -78,10 +79,6 @@ def _edge(kind: str, inverse_kind: str, source_id: str, target_id: str) -> EdgeM
         target_id=target_id,
         created_at=to_iso(utc_now()),
     )
-
-
-def _cancelled_by_condition(error: TransactWriteError, items: slice = slice(None)) -> bool:
-    return any(r and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])[items])
 
 
 _BLOCK_CHECKS = slice(0, 2)
@@ -176,9 +173,9 @@ class GraphRepository:
                     condition=UserModel.user_id.exists(),
                 )
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, _BLOCK_CHECKS):
+            if cancelled_by(error, "ConditionalCheckFailed", _BLOCK_CHECKS):
                 raise NotFound("No such user.") from error
-            if _cancelled_by_condition(error):
+            if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
             raise
         return True
@@ -193,7 +190,7 @@ class GraphRepository:
                 transaction.update(UserModel(user_id=follower_id), actions=[UserModel.following_count.add(-1)])
                 transaction.update(UserModel(user_id=followee_id), actions=[UserModel.follower_count.add(-1)])
         except TransactWriteError as error:
-            if _cancelled_by_condition(error):
+            if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
             raise
         return True
@@ -207,9 +204,9 @@ class GraphRepository:
                 _no_block_between(transaction, requester_id, target_id)
                 transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, _BLOCK_CHECKS):
+            if cancelled_by(error, "ConditionalCheckFailed", _BLOCK_CHECKS):
                 raise NotFound("No such user.") from error
-            if _cancelled_by_condition(error):
+            if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
             raise
         return True

@@ -29,6 +29,7 @@ from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import cancelled_by
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
@@ -189,9 +190,7 @@ class PostRepository:
                 )
                 transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
         except TransactWriteError as error:
-            if error.cancellation_reasons and any(
-                reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons
-            ):
+            if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
             raise
         return True

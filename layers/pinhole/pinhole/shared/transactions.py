@@ -15,8 +15,9 @@ CONFLICT_ATTEMPTS = 5
 _jitter = random.SystemRandom()
 
 
-def cancelled_by(error: TransactWriteError, code: str) -> bool:
-    return any(reason and reason.code == code for reason in (error.cancellation_reasons or []))
+def cancelled_by(error: TransactWriteError, code: str, items: slice = slice(None)) -> bool:
+    """Whether one of the transaction's items (all, or those `items` selects) was refused with `code`."""
+    return any(reason and reason.code == code for reason in (error.cancellation_reasons or [])[items])
 
 
 def commit(
