@@ -18,12 +18,13 @@ export CDK_DISABLE_VERSION_CHECK := 1
 SYNTH_INPUTS := app.py cdk.json $(shell find stacks functions layers -type f \( -name '*.py' -o -name '*.txt' \) -not -path '*/__pycache__/*')
 TEMPLATES := cdk.out/manifest.json
 
-.PHONY: help run test lint bench synth deploy clean
+.PHONY: help run test lint bench soak synth deploy clean
 
 help:
 	@echo "make run    start the local cloud on http://127.0.0.1:$(PORT) (PORT=... to change)"
 	@echo "make test   run every test (unit, integration, infrastructure, e2e)"
 	@echo "make lint   ruff + mypy      make bench   benchmarks (JSON in benchmarks/results/)"
+	@echo "make soak   long reliability runs: load, fuzzing, hostile media (JSON in soak/results/)"
 	@echo "make synth  CloudFormation templates into cdk.out/      make deploy   cdk deploy --all"
 
 $(INSTALLED): requirements.txt
@@ -61,6 +62,10 @@ lint: $(INSTALLED)
 bench: $(TEMPLATES)
 	@mkdir -p benchmarks/results
 	$(PY) -m benchmarks
+
+soak: $(TEMPLATES)
+	@mkdir -p soak/results
+	$(PY) -m soak $(ARGS)
 
 deploy: $(TEMPLATES)
 	$(CDK_CLI) deploy --all --app cdk.out --require-approval broadening
