@@ -220,8 +220,8 @@ class StatelessStack(Stack):
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
         )
-        # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments.
-        for function in (self.upload.function, self.users.function, self.social.function):
+        # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.
+        for function in (self.auth.function, self.upload.function, self.users.function, self.social.function):
             grant_table_read_write(function, stateful.rate_limits.table)
         self.http_api = http_api
         self.websocket_api = websocket_api

@@ -3,6 +3,7 @@
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
 from pinhole.auth.password_policy import password_problems
+from pinhole.shared import rate_limits
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import ValidationFailed
 from pinhole.users.dal import ProfileRepository
@@ -38,6 +39,9 @@ def sign_up(
 
 
 def log_in(request: LoginRequest, identity: CognitoIdentity = _identity) -> LoginTokens:
+    # Counted per account before the password is checked, so guessing one account's password from many
+    # addresses is throttled too. Cognito adds its own lockout on AWS; moto has none.
+    rate_limits.enforce(request.username.casefold(), "login")
     return identity.log_in(request.username, request.password)
 
 

@@ -1,7 +1,8 @@
-"""Per-user write limits (API.md: 429 `rate_limited` with `Retry-After`). A fixed window per user and
-action, counted by one conditional UpdateItem: cheap, exact under concurrency, and a refused write
-changes nothing. A burst at a window's edge may reach twice the limit, which these limits tolerate.
-The limits are configuration (cdk.json `rate_limits`, read into `Settings.rate_limits`)."""
+"""Per-user write limits, and log-in attempts per account (API.md: 429 `rate_limited` with
+`Retry-After`). A fixed window per user and action, counted by one conditional UpdateItem: cheap,
+exact under concurrency, and a refused write changes nothing. A burst at a window's edge may reach
+twice the limit, which these limits tolerate. The limits are configuration (cdk.json `rate_limits`,
+read into `Settings.rate_limits`)."""
 
 import math
 import time
@@ -33,13 +34,14 @@ def limit_for(action: str) -> RateLimit:
     return get_settings().rate_limits.get(action) or DEFAULT_RATE_LIMITS[action]
 
 
-def enforce(user_id: str, action: str, clock: Callable[[], float] = time.time) -> None:
-    """Counts one `action` by the user, or raises RateLimited if the window's limit is reached."""
+def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> None:
+    """Counts one `action` by `who` (a user id; for log-ins, the account being logged into), or raises
+    RateLimited if the window's limit is reached."""
     limit = limit_for(action)
     now = clock()
     window = int(now // limit.per_seconds)
     window_ends = (window + 1) * limit.per_seconds
-    counter = RateCounterModel(key=f"{action}#{user_id}#{window}")
+    counter = RateCounterModel(key=f"{action}#{who}#{window}")
     try:
         counter.update(
             actions=[RateCounterModel.hits.add(1), RateCounterModel.expires_at.set(window_ends + EXPIRY_MARGIN_S)],

@@ -26,6 +26,8 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
+    # attempts per account, right or wrong: password guessing stops long before a password is found
+    "login": RateLimit(limit=10, per_seconds=300),
 }
 
 
