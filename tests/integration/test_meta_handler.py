@@ -47,3 +47,34 @@ def test_unknown_route_via_default_route_returns_404_envelope() -> None:
 
     assert response["statusCode"] == 404
     assert response_json(response) == {"error": {"code": "not_found", "message": "No such route."}}
+
+
+def _object_schemas(schema: dict, components: dict) -> list[dict]:
+    """The object schemas a body schema stands for: itself, its $ref, or each branch of an anyOf."""
+    if "$ref" in schema:
+        return [components[schema["$ref"].rsplit("/", 1)[-1]]]
+    branches = [branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"]
+    return [found for branch in branches for found in _object_schemas(branch, components)] if branches else [schema]
+
+
+def test_every_request_body_refuses_properties_it_does_not_name() -> None:
+    # Given the merged OpenAPI document (generated from the models that validate each route's body)
+    document = response_json(get("/openapi.json"))
+    components = document["components"]["schemas"]
+    bodies = {
+        f"{method.upper()} {path}": operation["requestBody"]["content"]["application/json"]["schema"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    }
+
+    # When each body's object schemas are looked up
+    open_bodies = [
+        route
+        for route, schema in bodies.items()
+        if any(found.get("additionalProperties") is not False for found in _object_schemas(schema, components))
+    ]
+
+    # Then none accepts a property it does not declare (no mass assignment of counters, ids or email)
+    assert len(bodies) >= 13
+    assert open_bodies == []
