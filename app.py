@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from pinhole.shared.settings import DEFAULT_RATE_LIMITS, RateLimit
 from stacks import constants
 from stacks.nag_suppressions import acknowledge_findings
+from stacks.stage import checked_cors_origins
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import Throttle
 from stacks.stateless_stack import FeedSettings, StatelessStack
@@ -51,6 +52,23 @@ def _context_list(app: cdk.App, key: str, default: tuple[str, ...]) -> list[str]
     return [str(item) for item in value]
 
 
+def _context_bool(app: cdk.App, key: str, default: bool) -> bool:
+    """A flag from cdk.json, or `-c key=false` on the command line (which arrives as a string)."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in {"false", "0", "no", "off"}
+    return bool(value)
+
+
+def cors_origins(app: cdk.App) -> list[str]:
+    """cdk.json's `cors_origins`, refused at synth if `*` is given to a production `stage`."""
+    stage = str(app.node.try_get_context(constants.CTX_STAGE) or constants.DEFAULT_STAGE)
+    origins = _context_list(app, constants.CTX_CORS_ORIGINS, constants.DEFAULT_CORS_ORIGINS)
+    return checked_cors_origins(origins, stage=stage)
+
+
 def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
     """Per-user write limits: cdk.json's `rate_limits` ({action: {limit, per_seconds}}), over the defaults."""
     configured = app.node.try_get_context(constants.CTX_RATE_LIMITS) or {}
@@ -61,9 +79,7 @@ def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
 
 def main() -> None:
     app = cdk.App(context=cdk_json_context())
-    cors_origins = _context_list(app, constants.CTX_CORS_ORIGINS, constants.DEFAULT_CORS_ORIGINS)
-    if "*" in cors_origins:
-        raise ValueError(f"context {constants.CTX_CORS_ORIGINS} must name origins, never '*'")
+    origins = cors_origins(app)
 
     env = environment()
     stateful = StatefulStack(
@@ -71,7 +87,7 @@ def main() -> None:
         constants.STATEFUL_STACK_ID,
         env=env,
         description="Pinhole: identity, tables and buckets (retained)",
-        cors_origins=cors_origins,
+        cors_origins=origins,
     )
     stateless = StatelessStack(
         app,
@@ -79,7 +95,7 @@ def main() -> None:
         env=env,
         description="Pinhole: APIs, functions, domain layer and CDN",
         stateful=stateful,
-        cors_origins=cors_origins,
+        cors_origins=origins,
         http_throttle=Throttle(
             rate_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_RATE, constants.DEFAULT_HTTP_THROTTLE_RATE),
             burst_limit=_context_int(app, constants.CTX_HTTP_THROTTLE_BURST, constants.DEFAULT_HTTP_THROTTLE_BURST),
@@ -91,6 +107,9 @@ def main() -> None:
             feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
         ),
         rate_limits=_rate_limits(app),
+        manage_api_gateway_logging_role=_context_bool(
+            app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
+        ),
         websocket_throttle=Throttle(
             rate_limit=_context_int(
                 app, constants.CTX_WEBSOCKET_THROTTLE_RATE, constants.DEFAULT_WEBSOCKET_THROTTLE_RATE

@@ -120,15 +120,18 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
                 for method in ("POST", "DELETE")
             )
         )
-    reason = (
-        "WebSocket access logs need the API Gateway CloudWatch role of the account (AWS::ApiGateway::Account), "
-        "an account-wide singleton owned by the account's baseline, not by one app; execution metrics and "
-        "the functions' own structured logs cover every frame."
-    )
-    Validations.of(websocket.stage).acknowledge(
-        Acknowledgment(id=_rule("AwsSolutions-APIG1"), reason=reason),
-        Acknowledgment(id=_rule("Serverless-APIGWAccessLogging"), reason=reason),
-    )
+    if websocket.account_logging_role is not None:
+        Validations.of(websocket.account_logging_role).acknowledge(
+            Acknowledgment(
+                id=_rule(
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AmazonAPIGatewayPushToCloudWatchLogs]"
+                ),
+                reason="The account's API Gateway logging role (one per account and region) writes the logs of "
+                "every API of the account into groups API Gateway names itself; AWS documents this managed "
+                "policy for it, and no app-scoped policy can cover the other APIs that share the role.",
+            )
+        )
 
 
 def _acknowledge_media_cdn(stateless: StatelessStack) -> None:
@@ -171,13 +174,6 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
     if handler is not None:
         Validations.of(handler).acknowledge(
             Acknowledgment(
-                id=_rule(
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
-                ),
-                reason="CDK's BucketNotificationsHandler (a custom resource run at deploy time) comes with "
-                "the managed basic execution role; it is CDK's code, not ours.",
-            ),
-            Acknowledgment(
                 id=_rule("AwsSolutions-IAM5[Resource::*]"),
                 reason="CDK's BucketNotificationsHandler needs s3:PutBucketNotification on the buckets it "
                 "configures, which CDK grants on '*'.",
@@ -186,14 +182,13 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
                 Acknowledgment(
                     id=_rule(rule),
                     reason="CDK's BucketNotificationsHandler is CDK's own deploy-time custom resource: its "
-                    "runtime, memory, tracing and retries are CDK's, run once per deployment.",
+                    "runtime and retries are CDK's (memory, tracing and logs are set in media_construct.py), "
+                    "run once per deployment.",
                 )
                 for rule in (
                     "AwsSolutions-L1",
                     "Serverless-LambdaDLQ",
-                    "Serverless-LambdaDefaultMemorySize",
                     "Serverless-LambdaLatestVersion",
-                    "Serverless-LambdaTracing",
                 )
             ),
         )

@@ -56,6 +56,7 @@ class StatelessStack(Stack):
         cors_origins: Sequence[str],
         http_throttle: Throttle,
         websocket_throttle: Throttle,
+        manage_api_gateway_logging_role: bool,
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
         **kwargs: Any,
@@ -73,7 +74,12 @@ class StatelessStack(Stack):
             media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
             access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket),
         )
-        websocket_api = WebSocketGateway(self, constants.WEBSOCKET_API_CONSTRUCT_ID, throttle=websocket_throttle)
+        websocket_api = WebSocketGateway(
+            self,
+            constants.WEBSOCKET_API_CONSTRUCT_ID,
+            throttle=websocket_throttle,
+            manage_account_logging_role=manage_api_gateway_logging_role,
+        )
         factory = FunctionFactory(
             layers=(domain_layer(self),),
             environment=FunctionEnvironment(

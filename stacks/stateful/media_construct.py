@@ -2,15 +2,18 @@
 only through CloudFront) and the bucket both log their access to."""
 
 from collections.abc import Sequence
+from typing import cast
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
+from stacks.function_factory import LOG_RETENTION
 
 ORIGINALS_TO_GLACIER_AFTER = Duration.days(30)
 NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
@@ -23,6 +26,9 @@ RESIZE_TIMEOUT = Duration.minutes(2)
 UPLOAD_EVENTS_VISIBILITY = Duration.minutes(12)
 UPLOAD_EVENTS_MAX_RECEIVES = 3
 DEAD_LETTERS_KEPT_FOR = Duration.days(14)
+# The id of the function CDK adds once per stack to write bucket notification configurations.
+CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
 def _protected_bucket(
@@ -135,3 +141,26 @@ class MediaStorage(Construct):
             s3_notifications.SqsDestination(self.upload_events),
             s3.NotificationKeyFilter(prefix=constants.UPLOAD_KEY_PREFIX),
         )
+        self._hold_notifications_handler_to_our_function_rules()
+
+    def _hold_notifications_handler_to_our_function_rules(self) -> None:
+        """CDK's deploy-time function that writes the notification configuration gets what every Pinhole
+        function has: explicit memory, active tracing, its own log group with retention, and a role
+        that may write only there (instead of AWSLambdaBasicExecutionRole: logs on every group)."""
+        handler = cast(Construct, Stack.of(self).node.find_child(CDK_NOTIFICATIONS_HANDLER_ID))
+        function = cast(CfnResource, handler.node.default_child)
+        role = cast(iam.Role, handler.node.find_child("Role"))
+        log_group = logs.LogGroup(handler, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+        )
+        cast(iam.CfnRole, role.node.default_child).managed_policy_arns = None
+        function.add_property_override("MemorySize", NOTIFICATIONS_HANDLER_MEMORY_MB)
+        function.add_property_override("TracingConfig", {"Mode": "Active"})
+        function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+        function.node.add_dependency(role.node.find_child("DefaultPolicy"))

@@ -1,9 +1,11 @@
-"""The edges: the HTTP API (Cognito JWT authorizer, throttled, access-logged) and the WebSocket API shell."""
+"""The edges: the HTTP API (Cognito JWT authorizer, throttled, access-logged) and the WebSocket API
+(throttled, access-logged)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -25,6 +27,15 @@ ACCESS_LOG_FORMAT = (
     '"responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency",'
     '"integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error"}'
 )
+WEBSOCKET_ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","eventType":"$context.eventType","routeKey":"$context.routeKey",'
+    '"connectionId":"$context.connectionId","status":"$context.status",'
+    '"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",'
+    '"authorizerError":"$context.authorizer.error"}'
+)
+# AWS's managed policy for the account's API Gateway logging role (AWS documents this one for it).
+API_GATEWAY_LOGGING_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,9 @@ class WebSocketGateway(Construct):
     """The WebSocket API of direct messages and live notifications: `$connect` behind a Lambda REQUEST
     authorizer (API Gateway has no JWT authorizer for WebSockets), routing on the frame's `action`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, throttle: Throttle) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, throttle: Throttle, manage_account_logging_role: bool
+    ) -> None:
         super().__init__(scope, construct_id)
         self.routes: list[apigwv2.WebSocketRoute] = []
         self.api = apigwv2.WebSocketApi(
@@ -151,6 +164,37 @@ class WebSocketGateway(Construct):
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
         )
+        self.account_logging_role: iam.Role | None = None
+        self._log_access(manage_account_logging_role)
+
+    def _log_access(self, manage_account_logging_role: bool) -> None:
+        """JSON access logs per frame and connection. Unlike HTTP APIs, a WebSocket stage writes them
+        through the account's API Gateway CloudWatch role (AWS::ApiGateway::Account, one per account and
+        region): this app sets it unless told that the account's baseline owns it."""
+        access_logs = logs.LogGroup(
+            self,
+            constants.WEBSOCKET_ACCESS_LOGS_ID,
+            retention=ACCESS_LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        cfn_stage: apigwv2.CfnStage = self.stage.node.default_child  # type: ignore[assignment]
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=WEBSOCKET_ACCESS_LOG_FORMAT,
+        )
+        if not manage_account_logging_role:
+            return
+        self.account_logging_role = role = iam.Role(
+            self,
+            constants.API_GATEWAY_LOGGING_ROLE_ID,
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway's CloudWatch Logs role for this account and region",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(API_GATEWAY_LOGGING_POLICY)],
+        )
+        # Other APIs of the account may log through it too: deleting this stack must not break them.
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
+        account = apigateway.CfnAccount(self, constants.API_GATEWAY_ACCOUNT_ID, cloud_watch_role_arn=role.role_arn)
+        self.stage.node.add_dependency(account)
 
     @property
     def url(self) -> str:

@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from stacks import constants
 
@@ -114,30 +114,6 @@ def test_http_route_reaches_its_context_function(stateless, route_key: str) -> N
     assert service == EXPECTED_ROUTES[route_key][0]
 
 
-def test_protected_routes_have_the_cognito_jwt_authorizer(stateless) -> None:
-    # Given the JWT authorizer of the HTTP API
-    template = Template.from_json(stateless)
-    authorizers = template.find_resources("AWS::ApiGatewayV2::Authorizer", {"Properties": {"AuthorizerType": "JWT"}})
-    ((authorizer_id, authorizer),) = authorizers.items()
-    jwt = authorizer["Properties"]["JwtConfiguration"]
-
-    # Then it trusts the user pool of this region and only the app client
-    issuer_parts = jwt["Issuer"]["Fn::Join"][1]
-    assert issuer_parts[0] == "https://cognito-idp."
-    assert issuer_parts[1] == {"Ref": "AWS::Region"}
-    assert issuer_parts[2] == ".amazonaws.com/"
-    assert "AuthIdentityUserPool" in issuer_parts[3]["Fn::ImportValue"]
-    assert "UserPoolClient" not in issuer_parts[3]["Fn::ImportValue"]
-    ((audience,),) = [jwt["Audience"]]
-    assert "UserPoolClient" in audience["Fn::ImportValue"]
-
-    # And every route that is not public uses it
-    for route_key, route in _routes(stateless, "HTTP").items():
-        if EXPECTED_ROUTES[route_key][1]:
-            assert route["AuthorizationType"] == "JWT", route_key
-            assert route["AuthorizerId"] == {"Ref": authorizer_id}, route_key
-
-
 def test_public_routes_have_no_authorizer(stateless) -> None:
     # Given the HTTP routes API.md calls public
     routes = _routes(stateless, "HTTP")
@@ -150,23 +126,18 @@ def test_public_routes_have_no_authorizer(stateless) -> None:
     assert set(public) == set(constants.PUBLIC_ROUTES)
 
 
-def test_http_default_stage_is_throttled_and_access_logged(stateless) -> None:
-    # Given the synthesized stateless stack
-    template = Template.from_json(stateless)
+def test_http_api_has_one_auto_deployed_default_stage(stateless) -> None:
+    # Given the HTTP API's stages (throttling and access logs of every stage: test_guarantees.py)
+    stages = Template.from_json(stateless).find_resources(
+        "AWS::ApiGatewayV2::Stage", {"Properties": {"StageName": "$default"}}
+    )
 
-    # Then the HTTP API's $default stage auto-deploys, throttles and logs each request as JSON
-    stages = template.find_resources("AWS::ApiGatewayV2::Stage", {"Properties": {"StageName": "$default"}})
+    # Then there is one, $default, deployed on every change
     ((_, stage),) = stages.items()
-    props = stage["Properties"]
-    assert props["AutoDeploy"] is True
-    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
-    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] >= props["DefaultRouteSettings"]["ThrottlingRateLimit"]
-    assert props["AccessLogSettings"]["Format"].startswith("{")
-    log_group_id = props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
-    assert stateless["Resources"][log_group_id]["Properties"]["RetentionInDays"] > 0
+    assert stage["Properties"]["AutoDeploy"] is True
 
 
-def test_http_api_cors_names_origins_never_wildcard(stateless) -> None:
+def test_http_api_cors_allows_the_authorization_header(stateless) -> None:
     # Given the HTTP API
     ((_, api),) = (
         Template.from_json(stateless)
@@ -174,11 +145,8 @@ def test_http_api_cors_names_origins_never_wildcard(stateless) -> None:
         .items()
     )
 
-    # Then CORS preflight allows named origins only, and the Authorization header
-    cors = api["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"]
-    assert "*" not in cors["AllowOrigins"]
-    assert "Authorization" in cors["AllowHeaders"]
+    # Then CORS preflight lets a browser send the token (its origins: test_guarantees.py)
+    assert "Authorization" in api["Properties"]["CorsConfiguration"]["AllowHeaders"]
 
 
 WEBSOCKET_ROUTES = {"$connect", "$disconnect", "sendMessage", "markRead", "ping", "$default"}
@@ -227,15 +195,7 @@ def test_websocket_frames_that_expect_an_answer_get_the_function_result_back(sta
     assert {key for key, route in routes.items() if route.get("RouteResponseSelectionExpression")} == TWO_WAY_ROUTES
 
 
-def test_websocket_stage_is_throttled_prod(stateless) -> None:
+def test_websocket_stage_is_prod_and_auto_deployed(stateless) -> None:
     Template.from_json(stateless).has_resource_properties(
-        "AWS::ApiGatewayV2::Stage",
-        {
-            "StageName": constants.WEBSOCKET_STAGE_NAME,
-            "AutoDeploy": True,
-            "DefaultRouteSettings": {
-                "ThrottlingRateLimit": Match.any_value(),
-                "ThrottlingBurstLimit": Match.any_value(),
-            },
-        },
+        "AWS::ApiGatewayV2::Stage", {"StageName": constants.WEBSOCKET_STAGE_NAME, "AutoDeploy": True}
     )

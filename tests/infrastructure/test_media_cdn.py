@@ -1,4 +1,5 @@
-"""media: renditions are served only through CloudFront, over HTTPS, with security headers."""
+"""media: renditions are served only through CloudFront, with security headers (HTTPS only and OAC:
+test_guarantees.py)."""
 
 from aws_cdk.assertions import Template
 
@@ -8,28 +9,21 @@ def _distribution(stateless) -> dict:
     return distribution["Properties"]["DistributionConfig"]
 
 
-def test_distribution_redirects_viewers_to_https(stateless) -> None:
-    # Given the media distribution
+def test_distribution_allows_only_reads(stateless) -> None:
+    # Given the media distribution (HTTPS only: test_guarantees.py)
     behavior = _distribution(stateless)["DefaultCacheBehavior"]
 
-    # Then plain HTTP is redirected, and only reads are allowed
-    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    # Then only reads are allowed, with one behaviour for every path
     assert behavior["AllowedMethods"] == ["GET", "HEAD"]
     assert "CacheBehaviors" not in _distribution(stateless)
 
 
-def test_distribution_reads_the_bucket_through_origin_access_control(stateless) -> None:
-    # Given the media distribution's only origin
+def test_distribution_reads_the_media_bucket(stateless) -> None:
+    # Given the media distribution's only origin (signed with OAC: test_guarantees.py)
     (origin,) = _distribution(stateless)["Origins"]
-    oac_id = origin["OriginAccessControlId"]["Fn::GetAtt"][0]
-    oac = stateless["Resources"][oac_id]["Properties"]["OriginAccessControlConfig"]
 
-    # Then it signs every request to the media bucket with OAC (no legacy OAI, no public website)
+    # Then it is the media bucket (renditions), never the uploads bucket (originals)
     assert "MediaBucket" in origin["DomainName"]["Fn::ImportValue"]
-    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
-    assert oac["OriginAccessControlOriginType"] == "s3"
-    assert oac["SigningBehavior"] == "always"
-    assert oac["SigningProtocol"] == "sigv4"
 
 
 def test_distribution_sends_security_headers_and_caches_optimized(stateless) -> None:

@@ -1,0 +1,803 @@
+"""Issue 7's template guarantees, as a checklist in the issue's order: one test per property,
+parametrized over every resource the property applies to.
+
+Resources are discovered in the synthesized templates by type (never from a list kept here), so a new
+table, bucket, consumer, function, route, stage or policy statement is checked without touching this
+file, and a failure names the resource by its construct path. `test_discovery_finds_*` keeps an empty
+discovery from passing vacuously.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import cloudformation_include as cfn_include
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+import app
+from stacks import constants
+from stacks.stage import NON_PRODUCTION_STAGES, UnsafeConfiguration, is_production
+from tests.infrastructure.assembly import REPO_ROOT, CloudAssembly, Resource, load_cloud_assembly
+
+TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+RETAINED_TYPES = (*TABLE_TYPES, "AWS::S3::Bucket", "AWS::Cognito::UserPool")
+POLICY_DOCUMENT_TYPES = (
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+)
+
+# At least this many of each are in the app today: a discovery finding fewer is broken, not a pass.
+EXPECTED_AT_LEAST = {
+    "tables": 11,
+    "buckets": 3,
+    "stream consumers": 9,
+    "queue consumers": 3,
+    "functions": 22,
+    "log groups": 24,
+    "protected HTTP routes": 37,
+    "API stages": 2,
+    "distributions": 1,
+    "user pools": 1,
+    "user pool clients": 1,
+    "roles": 23,
+    "allow statements": 100,
+}
+
+# CloudFront standard logging (the legacy kind, the only one a stack outside us-east-1 can configure)
+# writes log files with ACLs, which BucketOwnerEnforced disables; such a bucket keeps ACLs with
+# BucketOwnerPreferred (objects written with bucket-owner-full-control belong to the bucket owner).
+CLOUDFRONT_LOG_BUCKET_OWNERSHIP = "BucketOwnerPreferred"
+
+SQS_MAX_RETENTION_S = 14 * 24 * 3600
+MAX_RETRIES = 10  # a poison record or message is given up on (into its failure queue) after at most this
+STRONG_PASSWORD_MIN_LENGTH = 10
+STRONG_PASSWORD_MIN_CHARACTER_CLASSES = 3  # of lower, upper, digits, symbols
+TEMPORARY_PASSWORD_MAX_DAYS = 7
+
+# The only actions granted on Resource "*": AWS offers no resource-level permission for them.
+ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
+    "xray:PutTraceSegments": "X-Ray has no resource types: active tracing (every function) needs it on '*'",
+    "xray:PutTelemetryRecords": "X-Ray has no resource types: active tracing (every function) needs it on '*'",
+}
+# The only AWS managed policies a role may carry.
+MANAGED_POLICIES_ALLOWED = {
+    "service-role/AmazonAPIGatewayPushToCloudWatchLogs": "the account's API Gateway logging role (WebSocket "
+    "access logs need it) serves every API of the account and region, writing to groups API Gateway names "
+    "itself; AWS documents this policy for it",
+}
+
+
+def _assembly() -> CloudAssembly:
+    assembly = load_cloud_assembly()
+    if assembly is None:
+        pytest.fail("cdk.out/manifest.json is missing: run `make synth` first", pytrace=False)
+    return assembly
+
+
+def _params(resources: Iterable[Resource]) -> list[Any]:
+    return [pytest.param(resource, id=resource.path) for resource in resources]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- discovery ---------------------------------------------------------------------------------------
+
+
+def tables() -> list[Resource]:
+    return _assembly().all_of(*TABLE_TYPES)
+
+
+def buckets() -> list[Resource]:
+    return _assembly().all_of("AWS::S3::Bucket")
+
+
+def _mappings() -> list[Resource]:
+    return _assembly().all_of("AWS::Lambda::EventSourceMapping")
+
+
+def _source_type(mapping: Resource) -> str:
+    found = _assembly().referenced(mapping.stack, mapping.properties["EventSourceArn"])
+    assert found is not None, f"{mapping.path}: event source not found in the templates"
+    source, _ = found
+    return source.type
+
+
+def stream_consumers() -> list[Resource]:
+    return [m for m in _mappings() if _source_type(m) in TABLE_TYPES]
+
+
+def queue_consumers() -> list[Resource]:
+    return [m for m in _mappings() if _source_type(m) == "AWS::SQS::Queue"]
+
+
+def functions() -> list[Resource]:
+    return _assembly().all_of("AWS::Lambda::Function")
+
+
+def log_groups() -> list[Resource]:
+    return _assembly().all_of("AWS::Logs::LogGroup")
+
+
+def _http_api_ids() -> set[tuple[str, str]]:
+    return {
+        (api.stack, api.logical_id)
+        for api in _assembly().all_of("AWS::ApiGatewayV2::Api")
+        if api.properties["ProtocolType"] == "HTTP"
+    }
+
+
+def protected_http_routes() -> list[Resource]:
+    """Every route of an HTTP API but the public ones of API.md (stacks.constants.PUBLIC_ROUTES)."""
+    return [
+        route
+        for route in _assembly().all_of("AWS::ApiGatewayV2::Route")
+        if (route.stack, route.properties["ApiId"].get("Ref")) in _http_api_ids()
+        and route.properties["RouteKey"] not in constants.PUBLIC_ROUTES
+    ]
+
+
+def api_stages() -> list[Resource]:
+    return _assembly().all_of("AWS::ApiGatewayV2::Stage")
+
+
+def distributions() -> list[Resource]:
+    return _assembly().all_of("AWS::CloudFront::Distribution")
+
+
+def user_pools() -> list[Resource]:
+    return _assembly().all_of("AWS::Cognito::UserPool")
+
+
+def user_pool_clients() -> list[Resource]:
+    return _assembly().all_of("AWS::Cognito::UserPoolClient")
+
+
+def roles() -> list[Resource]:
+    return _assembly().all_of("AWS::IAM::Role")
+
+
+def _policy_documents() -> Iterator[tuple[Resource, dict[str, Any]]]:
+    for resource in _assembly().all_of(*POLICY_DOCUMENT_TYPES):
+        yield resource, resource.properties["PolicyDocument"]
+    for role in roles():
+        for policy in role.properties.get("Policies", []):
+            yield role, policy["PolicyDocument"]
+
+
+def allow_statements() -> list[Any]:
+    """(resource, statement) for every Allow statement of every policy, named `<path>#<index>`."""
+    params = []
+    for resource, document in _policy_documents():
+        for index, statement in enumerate(_as_list(document["Statement"])):
+            if statement["Effect"] == "Allow":
+                params.append(pytest.param(resource, statement, id=f"{resource.path}#{index}"))
+    return params
+
+
+DISCOVERIES = {
+    "tables": tables,
+    "buckets": buckets,
+    "stream consumers": stream_consumers,
+    "queue consumers": queue_consumers,
+    "functions": functions,
+    "log groups": log_groups,
+    "protected HTTP routes": protected_http_routes,
+    "API stages": api_stages,
+    "distributions": distributions,
+    "user pools": user_pools,
+    "user pool clients": user_pool_clients,
+    "roles": roles,
+    "allow statements": allow_statements,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_AT_LEAST))
+def test_discovery_finds_at_least_the_resources_the_app_has(kind: str) -> None:
+    # Given a discovery by resource type
+    # When it runs on the synthesized templates
+    found = DISCOVERIES[kind]()
+
+    # Then it finds at least what the app is known to hold, so no checklist item below passes on nothing
+    assert len(found) >= EXPECTED_AT_LEAST[kind], f"{kind}: found {len(found)}"
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def _table_settings(table: Resource) -> list[dict[str, Any]]:
+    """Where a table's settings live: each replica of a TableV2 (GlobalTable), or the table itself."""
+    props = table.properties
+    return list(props["Replicas"]) if table.type == "AWS::DynamoDB::GlobalTable" else [props]
+
+
+@pytest.mark.parametrize("table", _params(tables()))
+def test_table_has_point_in_time_recovery(table: Resource) -> None:
+    # Given a table (every replica of it)
+    for settings in _table_settings(table):
+        # Then it can be restored to any second of the last 35 days
+        assert settings["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+@pytest.mark.parametrize("table", _params(tables()))
+def test_table_has_deletion_protection(table: Resource) -> None:
+    # Given a table (every replica of it)
+    for settings in _table_settings(table):
+        # Then neither a console click nor an API call can delete it
+        assert settings["DeletionProtectionEnabled"] is True
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource", _params(_assembly().all_of(*RETAINED_TYPES)))
+def test_stateful_resource_is_retained(resource: Resource) -> None:
+    # Given a table, a bucket or the user pool
+    # Then deleting its stack, or a change that replaces it, leaves it (and its data) in place
+    assert resource.body.get("DeletionPolicy") == "Retain"
+    assert resource.body.get("UpdateReplacePolicy") == "Retain"
+
+
+# --- buckets -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bucket", _params(buckets()))
+def test_bucket_blocks_public_access(bucket: Resource) -> None:
+    # Given a bucket
+    # Then no ACL nor policy can make it or its objects public
+    assert bucket.properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+
+
+def _bucket_policy_statements(bucket: Resource) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in _assembly().all_of("AWS::S3::BucketPolicy")
+        if policy.stack == bucket.stack and policy.properties["Bucket"] == {"Ref": bucket.logical_id}
+        for statement in _as_list(policy.properties["PolicyDocument"]["Statement"])
+    ]
+
+
+@pytest.mark.parametrize("bucket", _params(buckets()))
+def test_bucket_denies_requests_without_tls(bucket: Resource) -> None:
+    # Given a bucket's policy
+    statements = _bucket_policy_statements(bucket)
+
+    # Then every action, by anyone, on the bucket and its objects is denied over plain HTTP
+    denies_plain_http = [
+        statement
+        for statement in statements
+        if statement["Effect"] == "Deny"
+        and statement["Action"] == "s3:*"
+        and statement["Principal"] == {"AWS": "*"}
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        and len(_as_list(statement["Resource"])) == 2  # the bucket and bucket/*
+    ]
+    assert denies_plain_http
+
+
+def _cloudfront_log_buckets() -> set[tuple[str, str]]:
+    found = set()
+    for distribution in distributions():
+        logging = distribution.properties["DistributionConfig"].get("Logging")
+        if logging:
+            target = _assembly().referenced(distribution.stack, logging["Bucket"])
+            assert target is not None, f"{distribution.path}: log bucket not found"
+            found.add((target[0].stack, target[0].logical_id))
+    return found
+
+
+@pytest.mark.parametrize("bucket", _params(buckets()))
+def test_bucket_enforces_bucket_owner_ownership(bucket: Resource) -> None:
+    # Given a bucket, and whether CloudFront standard logging writes into it (with ACLs)
+    cloudfront_logs = (bucket.stack, bucket.logical_id) in _cloudfront_log_buckets()
+
+    # When its object ownership is read
+    (rule,) = bucket.properties["OwnershipControls"]["Rules"]
+
+    # Then the bucket owner owns every object and ACLs are off; the CloudFront log bucket, which must
+    # accept ACLs, still never lets the writer own an object
+    expected = CLOUDFRONT_LOG_BUCKET_OWNERSHIP if cloudfront_logs else "BucketOwnerEnforced"
+    assert rule == {"ObjectOwnership": expected}
+
+
+def _cors_configurations() -> list[Any]:
+    """(resource, allowed origins) for every bucket CORS rule and every HTTP API CORS configuration."""
+    params = []
+    for bucket in buckets():
+        for index, rule in enumerate(bucket.properties.get("CorsConfiguration", {}).get("CorsRules", [])):
+            params.append(pytest.param(bucket, rule["AllowedOrigins"], id=f"{bucket.path}#{index}"))
+    for api in _assembly().all_of("AWS::ApiGatewayV2::Api"):
+        if "CorsConfiguration" in api.properties:
+            params.append(pytest.param(api, api.properties["CorsConfiguration"]["AllowOrigins"], id=api.path))
+    return params
+
+
+def _cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+def test_discovery_finds_the_cors_of_the_uploads_bucket_and_the_http_api() -> None:
+    assert len(_cors_configurations()) >= 2
+
+
+@pytest.mark.parametrize(("resource", "origins"), _cors_configurations())
+def test_cors_allows_the_configured_origins_never_any(resource: Resource, origins: list[str]) -> None:
+    # Given a CORS configuration in the templates, synthesized from cdk.json
+    configured = _cdk_json_context()[constants.CTX_CORS_ORIGINS]
+
+    # Then it allows exactly the origins of the context, and never every origin
+    assert origins == configured
+    assert "*" not in origins
+
+
+def test_cdk_json_synthesizes_a_production_stage() -> None:
+    # Given the committed context (which cdk.out/ and `make deploy` use)
+    stage = _cdk_json_context().get(constants.CTX_STAGE, constants.DEFAULT_STAGE)
+
+    # Then it is production, so the rules production enforces hold for the templates checked here
+    assert is_production(stage)
+
+
+@pytest.mark.parametrize("stage", ["prod", "production", "staging", "Dev", ""])
+def test_synth_refuses_any_origin_for_a_production_stage(stage: str) -> None:
+    # Given a production stage (any stage not named non-production, even a misspelt one) and `*`
+    context = {constants.CTX_STAGE: stage, constants.CTX_CORS_ORIGINS: ["https://pinhole.example", "*"]}
+
+    # When the app reads its CORS origins
+    # Then synth stops, naming the problem
+    with pytest.raises(UnsafeConfiguration, match="never '\\*'"):
+        app.cors_origins(cdk.App(context=context))
+
+
+def test_synth_refuses_any_origin_when_no_stage_is_given() -> None:
+    with pytest.raises(UnsafeConfiguration):
+        app.cors_origins(cdk.App(context={constants.CTX_CORS_ORIGINS: "*"}))
+
+
+@pytest.mark.parametrize("stage", sorted(NON_PRODUCTION_STAGES))
+def test_synth_allows_any_origin_outside_production(stage: str) -> None:
+    # Given a non-production stage given `*` on the command line (`-c cors_origins=*`)
+    context = {constants.CTX_STAGE: stage, constants.CTX_CORS_ORIGINS: "*"}
+
+    # Then the origins are taken as given
+    assert app.cors_origins(cdk.App(context=context)) == ["*"]
+
+
+def test_synth_refuses_an_empty_origin_list() -> None:
+    with pytest.raises(UnsafeConfiguration):
+        app.cors_origins(cdk.App(context={constants.CTX_STAGE: "dev", constants.CTX_CORS_ORIGINS: []}))
+
+
+def _uploads_bucket() -> Resource:
+    logical_id, _ = _assembly().resource_at(
+        constants.STATEFUL_STACK_ID, f"{constants.MEDIA_STORAGE_CONSTRUCT_ID}/{constants.UPLOADS_BUCKET_ID}/Resource"
+    )
+    return _assembly().get(constants.STATEFUL_STACK_ID, logical_id)
+
+
+def test_uploads_bucket_is_versioned() -> None:
+    # Given the bucket originals are uploaded to
+    # Then an overwritten or deleted original can be recovered
+    assert _uploads_bucket().properties["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+@pytest.mark.parametrize("bucket", _params(b for b in buckets() if "VersioningConfiguration" in b.properties))
+def test_versioned_bucket_expires_noncurrent_versions(bucket: Resource) -> None:
+    # Given a versioned bucket (the uploads bucket)
+    rules = bucket.properties["LifecycleConfiguration"]["Rules"]
+
+    # Then an enabled lifecycle rule expires old versions, so versioning does not keep them forever
+    expiring = [r for r in rules if r["Status"] == "Enabled" and "NoncurrentVersionExpiration" in r]
+    assert expiring
+    assert all(r["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0 for r in expiring)
+
+
+# --- stream and queue consumers ----------------------------------------------------------------------
+
+
+def _source_queue(consumer: Resource) -> Resource:
+    found = _assembly().referenced(consumer.stack, consumer.properties["EventSourceArn"])
+    assert found is not None
+    return found[0]
+
+
+def _failure_queue(consumer: Resource) -> Resource:
+    """Where records or messages go once given up on: a stream mapping's on-failure destination, or the
+    dead-letter queue of the queue a queue mapping reads."""
+    if _source_type(consumer) == "AWS::SQS::Queue":
+        queue = _source_queue(consumer)
+        target = queue.properties["RedrivePolicy"]["deadLetterTargetArn"]
+        found = _assembly().referenced(queue.stack, target)
+    else:
+        target = consumer.properties["DestinationConfig"]["OnFailure"]["Destination"]
+        found = _assembly().referenced(consumer.stack, target)
+    assert found is not None, f"{consumer.path}: failure destination not found"
+    queue, _ = found
+    assert queue.type == "AWS::SQS::Queue"
+    return queue
+
+
+def _alarms_on(namespace: str, metric: str, dimension: str, target: Resource) -> list[Resource]:
+    alarms = []
+    for alarm in _assembly().all_of("AWS::CloudWatch::Alarm"):
+        props = alarm.properties
+        if props.get("Namespace") != namespace or props.get("MetricName") != metric:
+            continue
+        for item in props.get("Dimensions", []):
+            found = _assembly().referenced(alarm.stack, item["Value"]) if item["Name"] == dimension else None
+            if found and (found[0].stack, found[0].logical_id) == (target.stack, target.logical_id):
+                alarms.append(alarm)
+    return alarms
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers() + queue_consumers()))
+def test_consumer_retries_are_bounded(consumer: Resource) -> None:
+    # Given a stream or queue consumer
+    # When its retry bound is read: the mapping's for a stream, the queue's redrive policy for a queue
+    if _source_type(consumer) == "AWS::SQS::Queue":
+        attempts = _source_queue(consumer).properties["RedrivePolicy"]["maxReceiveCount"]
+    else:
+        attempts = consumer.properties["MaximumRetryAttempts"]  # absent means -1: retry until the record expires
+
+    # Then a record or message that keeps failing is tried a bounded number of times
+    assert 0 <= attempts <= MAX_RETRIES
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers()))
+def test_stream_consumer_bisects_a_failing_batch(consumer: Resource) -> None:
+    # Given a stream consumer
+    # Then a failing batch is split, so one poison record does not hold back its neighbours
+    assert consumer.properties["BisectBatchOnFunctionError"] is True
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers() + queue_consumers()))
+def test_consumer_reports_partial_batch_failures(consumer: Resource) -> None:
+    # Given a stream or queue consumer
+    # Then only the records its function reports as failed are retried, not the whole batch
+    assert consumer.properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers() + queue_consumers()))
+def test_consumer_keeps_what_it_gives_up_on(consumer: Resource) -> None:
+    # Given a stream or queue consumer
+    # When its failure queue is followed (on-failure destination, or the source queue's DLQ)
+    queue = _failure_queue(consumer)
+
+    # Then it is a queue that keeps what failed as long as SQS can (14 days), for replay
+    assert queue.properties["MessageRetentionPeriod"] == SQS_MAX_RETENTION_S
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers() + queue_consumers()))
+def test_consumer_failure_queue_has_an_alarm(consumer: Resource) -> None:
+    # Given a consumer's failure queue
+    queue = _failure_queue(consumer)
+
+    # When the alarms on its visible messages are found
+    alarms = _alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue)
+
+    # Then one fires on the first message given up on
+    assert [
+        alarm.path
+        for alarm in alarms
+        if alarm.properties["Threshold"] <= 1
+        and alarm.properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    ]
+
+
+@pytest.mark.parametrize("consumer", _params(stream_consumers()))
+def test_stream_consumer_has_an_iterator_age_alarm(consumer: Resource) -> None:
+    # Given a stream consumer's function
+    found = _assembly().referenced(consumer.stack, consumer.properties["FunctionName"])
+    assert found is not None
+    function, _ = found
+
+    # Then an alarm fires when it falls behind its stream
+    alarms = _alarms_on("AWS/Lambda", "IteratorAge", "FunctionName", function)
+    assert [alarm.path for alarm in alarms if alarm.properties["Statistic"] == "Maximum"]
+
+
+# --- functions ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", _params(functions()))
+def test_function_has_an_explicit_timeout_and_memory(function: Resource) -> None:
+    # Given a function (ours, or one CDK adds)
+    props = function.properties
+
+    # Then neither is left to Lambda's defaults (3 s, 128 MB)
+    assert 0 < props["Timeout"] <= 900
+    assert 128 <= props["MemorySize"] <= 10240
+
+
+@pytest.mark.parametrize("function", _params(functions()))
+def test_function_is_traced(function: Resource) -> None:
+    assert function.properties["TracingConfig"] == {"Mode": "Active"}
+
+
+@pytest.mark.parametrize("function", _params(functions()))
+def test_function_logs_to_its_own_group_with_retention(function: Resource) -> None:
+    # Given a function's logging configuration
+    found = _assembly().referenced(function.stack, function.properties["LoggingConfig"]["LogGroup"])
+    assert found is not None, "LoggingConfig.LogGroup must name a log group of the stack"
+    log_group, _ = found
+
+    # Then it writes to a log group the stack owns, which expires old events
+    assert log_group.type == "AWS::Logs::LogGroup"
+    assert log_group.properties["RetentionInDays"] > 0
+
+
+@pytest.mark.parametrize("log_group", _params(log_groups()))
+def test_log_group_has_retention(log_group: Resource) -> None:
+    assert log_group.properties["RetentionInDays"] > 0
+
+
+# --- HTTP routes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", _params(protected_http_routes()))
+def test_protected_http_route_has_the_jwt_authorizer(route: Resource) -> None:
+    # Given an HTTP route that API.md does not call public
+    props = route.properties
+    assert props["AuthorizationType"] == "JWT"
+    found = _assembly().referenced(route.stack, props["AuthorizerId"])
+    assert found is not None
+    authorizer = found[0].properties
+
+    # Then it is behind a JWT authorizer that checks the token's issuer (this region's user pool, not
+    # a client) and its audience (the app client)
+    assert authorizer["AuthorizerType"] == "JWT"
+    assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
+    jwt = authorizer["JwtConfiguration"]
+    issuer = jwt["Issuer"]["Fn::Join"][1]
+    assert issuer[:3] == ["https://cognito-idp.", {"Ref": "AWS::Region"}, ".amazonaws.com/"]
+    pool = _assembly().referenced(route.stack, issuer[3])
+    assert pool is not None
+    assert (pool[0].type, pool[1]) == ("AWS::Cognito::UserPool", "Ref")
+    (audience,) = jwt["Audience"]
+    client = _assembly().referenced(route.stack, audience)
+    assert client is not None
+    assert (client[0].type, client[1]) == ("AWS::Cognito::UserPoolClient", "Ref")
+
+
+# --- API stages --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", _params(api_stages()))
+def test_api_stage_throttles(stage: Resource) -> None:
+    # Given an HTTP or WebSocket stage
+    settings = stage.properties["DefaultRouteSettings"]
+
+    # Then every route is rate limited, with a burst at least the rate
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
+
+
+@pytest.mark.parametrize("stage", _params(api_stages()))
+def test_api_stage_logs_access(stage: Resource) -> None:
+    # Given an HTTP or WebSocket stage
+    settings = stage.properties["AccessLogSettings"]
+    found = _assembly().referenced(stage.stack, settings["DestinationArn"])
+    assert found is not None
+    log_group, _ = found
+
+    # Then each request (or frame) is logged as one JSON object with its id, caller and status, into
+    # a log group with retention
+    entry = json.loads(settings["Format"])
+    assert {"requestId", "ip", "routeKey", "status"} <= entry.keys()
+    assert log_group.type == "AWS::Logs::LogGroup"
+    assert log_group.properties["RetentionInDays"] > 0
+
+
+def test_websocket_stage_logs_through_the_account_logging_role() -> None:
+    # Given the WebSocket stage (API Gateway refuses its access logs without the account's CloudWatch role)
+    (stage,) = [s for s in api_stages() if s.properties["StageName"] == constants.WEBSOCKET_STAGE_NAME]
+
+    # When the resources it depends on are read
+    depends_on = [_assembly().get(stage.stack, logical_id) for logical_id in _as_list(stage.body["DependsOn"])]
+
+    # Then the account's role is set before the stage is created, assumable by API Gateway only
+    (account,) = [d for d in depends_on if d.type == "AWS::ApiGateway::Account"]
+    found = _assembly().referenced(account.stack, account.properties["CloudWatchRoleArn"])
+    assert found is not None
+    role, _ = found
+    (trust,) = role.properties["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+
+
+# --- CloudFront --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("distribution", _params(distributions()))
+def test_distribution_serves_https_only(distribution: Resource) -> None:
+    # Given every cache behaviour of a distribution
+    config = distribution.properties["DistributionConfig"]
+    behaviors = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+
+    # Then a viewer on plain HTTP is refused, not redirected
+    assert [b["ViewerProtocolPolicy"] for b in behaviors] == ["https-only"] * len(behaviors)
+
+
+@pytest.mark.parametrize("distribution", _params(distributions()))
+def test_distribution_reads_its_origins_through_origin_access_control(distribution: Resource) -> None:
+    # Given every origin of a distribution
+    for origin in distribution.properties["DistributionConfig"]["Origins"]:
+        found = _assembly().referenced(distribution.stack, origin["OriginAccessControlId"])
+        assert found is not None, origin["Id"]
+        oac = found[0].properties["OriginAccessControlConfig"]
+
+        # Then it is an S3 origin that CloudFront signs every request to (OAC), with no legacy OAI
+        assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+        assert oac["OriginAccessControlOriginType"] == "s3"
+        assert oac["SigningBehavior"] == "always"
+        assert oac["SigningProtocol"] == "sigv4"
+
+
+# --- identity ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pool", _params(user_pools()))
+def test_user_pool_has_a_strong_password_policy(pool: Resource) -> None:
+    # Given a user pool's password policy
+    policy = pool.properties["Policies"]["PasswordPolicy"]
+    classes = [policy.get(f"Require{kind}", False) for kind in ("Lowercase", "Uppercase", "Numbers", "Symbols")]
+
+    # Then passwords are long, mix character classes, and a temporary password soon expires
+    assert policy["MinimumLength"] >= STRONG_PASSWORD_MIN_LENGTH
+    assert sum(classes) >= STRONG_PASSWORD_MIN_CHARACTER_CLASSES
+    assert 0 < policy["TemporaryPasswordValidityDays"] <= TEMPORARY_PASSWORD_MAX_DAYS
+
+
+@pytest.mark.parametrize("client", _params(user_pool_clients()))
+def test_user_pool_client_has_no_implicit_oauth_flow(client: Resource) -> None:
+    # Given an app client
+    props = client.properties
+
+    # Then tokens are never handed out in a redirect URL's fragment (in this app: no OAuth flow at all)
+    assert "implicit" not in props.get("AllowedOAuthFlows", [])
+    assert props.get("AllowedOAuthFlowsUserPoolClient", False) is False
+
+
+@pytest.mark.parametrize("client", _params(user_pool_clients()))
+def test_user_pool_client_prevents_user_existence_errors(client: Resource) -> None:
+    # Then a wrong username and a wrong password get the same answer
+    assert client.properties["PreventUserExistenceErrors"] == "ENABLED"
+
+
+# --- IAM ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("resource", "statement"), allow_statements())
+def test_allow_statement_names_its_actions(resource: Resource, statement: dict[str, Any]) -> None:
+    # Given an Allow statement of any policy (roles', buckets', queues')
+    # Then it lists actions one by one: no `*`, no `service:*`, and no prefix glob either
+    # (CDK's grant helpers' `s3:GetObject*`, `dynamodb:BatchGet*` are replaced by stacks/stateless/grants.py)
+    assert "NotAction" not in statement
+    assert [action for action in _as_list(statement["Action"]) if "*" in action] == []
+
+
+@pytest.mark.parametrize(("resource", "statement"), allow_statements())
+def test_allow_statement_scopes_its_resources(resource: Resource, statement: dict[str, Any]) -> None:
+    # Given an Allow statement of any policy
+    assert "NotResource" not in statement
+    if "Resource" not in statement:  # a resource policy: it applies to its own bucket or queue
+        assert resource.type in {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
+        return
+
+    # Then it grants on named resources; "*" only for actions AWS offers no resource scope for
+    if "*" in _as_list(statement["Resource"]):
+        assert set(_as_list(statement["Action"])) <= ACTIONS_ALLOWED_ON_ANY_RESOURCE.keys()
+
+
+def _managed_policy_name(arn: Any) -> str:
+    """`service-role/X` of `arn:<partition>:iam::aws:policy/service-role/X` (a Fn::Join in the template)."""
+    text = arn if isinstance(arn, str) else "".join(p for p in arn["Fn::Join"][1] if isinstance(p, str))
+    assert ":iam::aws:policy/" in text, f"not an AWS managed policy: {arn}"
+    return text.split(":policy/", 1)[1]
+
+
+@pytest.mark.parametrize("role", _params(roles()))
+def test_role_carries_no_managed_policy_but_the_allowed_ones(role: Resource) -> None:
+    # Given a role's AWS managed policies (AWSLambdaBasicExecutionRole, for one, allows logs on every group)
+    names = [_managed_policy_name(arn) for arn in role.properties.get("ManagedPolicyArns", [])]
+
+    # Then each is one AWS requires, with its reason above
+    assert set(names) <= MANAGED_POLICIES_ALLOWED.keys()
+
+
+# --- cdk-nag -----------------------------------------------------------------------------------------
+
+ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
+MIN_REASON_LENGTH = 40  # a reason says why this finding is acceptable here, not "not needed"
+STACKS = (constants.STATEFUL_STACK_ID, constants.STATELESS_STACK_ID)
+
+
+def _acknowledgements(cloud_assembly: CloudAssembly, stack: str) -> dict[str, dict[str, str]]:
+    """construct path -> {rule id: reason}, from the stack's metadata in cdk.out."""
+    metadata = json.loads((cloud_assembly.directory / f"{stack}.metadata.json").read_text())
+    found: dict[str, dict[str, str]] = {}
+    for path, entries in metadata.items():
+        for entry in entries:
+            if entry["type"] == ACKNOWLEDGED:
+                found.setdefault(path.lstrip("/"), {}).update(entry["data"])
+    return found
+
+
+def _nag_findings_on_raw_template(cloud_assembly: CloudAssembly, stack: str) -> set[tuple[str, str]]:
+    """(rule id, construct path) for every finding cdk-nag reports on the template as synthesized,
+    i.e. ignoring every acknowledgement."""
+    nag_app = cdk.App()
+    scope = cdk.Stack(nag_app, stack)
+    cfn_include.CfnInclude(scope, "Template", template_file=str(cloud_assembly.directory / f"{stack}.template.json"))
+    resources = cloud_assembly.templates[stack]["Resources"]
+    findings = set()
+    for pack in (AwsSolutionsChecks(), ServerlessChecks()):
+        for violation in pack.validate_scope(scope).violations:
+            for resource in violation.violating_resources:
+                logical_id = str(resource.construct_path).rsplit("/", 1)[-1]
+                findings.add((violation.rule_name, resources[logical_id]["Metadata"]["aws:cdk:path"]))
+    return findings
+
+
+def _is_acknowledged(acknowledged: dict[str, dict[str, str]], rule: str, path: str) -> bool:
+    framework_id = f"{rule.split('-', 1)[0]}::{rule}"  # <pack>::<rule>, as the validation framework names it
+    return any(
+        framework_id in rules and (path == scope or path.startswith(f"{scope}/"))
+        for scope, rules in acknowledged.items()
+    )
+
+
+def test_validation_report_has_no_unacknowledged_findings(cloud_assembly: CloudAssembly) -> None:
+    # Given the validation report synth wrote (cdk-nag v3 reports through CDK's validation framework)
+    report_file = cloud_assembly.directory / "validation-report.json"
+    assert report_file.exists(), "cdk.out/validation-report.json is missing: run `make synth`"
+
+    # When its violations are collected
+    report = json.loads(report_file.read_text())
+    violations = [
+        (plugin["pluginName"], violation["ruleName"], construct["constructPath"])
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    ]
+
+    # Then there are none
+    assert violations == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_nag_finding_is_acknowledged_with_a_reason(cloud_assembly: CloudAssembly, stack: str) -> None:
+    # Given what cdk-nag (AwsSolutions and Serverless) finds on the raw template and what the app acknowledges
+    findings = _nag_findings_on_raw_template(cloud_assembly, stack)
+    acknowledged = _acknowledgements(cloud_assembly, stack)
+
+    # When each finding is looked up on its construct or an ancestor
+    unacknowledged = sorted((rule, path) for rule, path in findings if not _is_acknowledged(acknowledged, rule, path))
+
+    # Then every finding is acknowledged (the packs do run: a stack with findings has acknowledgements)
+    assert unacknowledged == []
+    assert bool(findings) == bool(acknowledged)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_acknowledgements_are_nag_rules_with_specific_reasons(cloud_assembly: CloudAssembly, stack: str) -> None:
+    # Given every acknowledgement of the stack
+    acknowledged = _acknowledgements(cloud_assembly, stack)
+
+    for path, rules in acknowledged.items():
+        for rule, reason in rules.items():
+            # Then it names a rule of the two packs (<pack>::<rule>) and says why it is acceptable
+            pack, _, rule_id = rule.partition("::")
+            assert pack in {"AwsSolutions", "Serverless"}, (path, rule)
+            assert rule_id.startswith(f"{pack}-"), (path, rule)
+            assert len(reason) >= MIN_REASON_LENGTH, (path, rule, reason)
