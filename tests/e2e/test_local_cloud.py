@@ -129,11 +129,10 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path):
     port = int(running.outputs["HttpApiUrl"].rsplit(":", 1)[1].strip("/"))
     assert running.http.get("/health").status_code == 200
     # When it gets SIGINT
-    started = time.monotonic()
     returncode, output = running.stop()
-    # Then it exits 0 within a couple of seconds, says so, frees its port and removes its outputs
+    # Then it exits 0 (stop() fails if it still runs after SHUTDOWN_TIMEOUT_S; the usual ~1.5 s is a figure in
+    # docs/BENCHMARKS.md, not an assertion), says so, frees its port and removes its outputs
     assert returncode == 0, output
-    assert time.monotonic() - started < 5
     assert "stopped" in output
     assert not running.outputs_path.exists()
     with socket.socket() as probe:
