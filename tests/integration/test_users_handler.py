@@ -30,6 +30,18 @@ def test_get_me_returns_own_profile_with_email(alice: dict[str, str]) -> None:
     assert body["followed_by_me"] is False
 
 
+def test_an_id_token_does_not_speak_for_a_caller(alice: dict[str, str]) -> None:
+    # Given Alice's id token claims (the HTTP API's authorizer accepts them: their `aud` is the app client)
+    id_token_claims = {**alice, "token_use": "id"}
+
+    # When it is used on a private route
+    status, body = call("GET", "/me", id_token_claims)
+
+    # Then only an access token will do
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
+
+
 def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
     status, body = call("PATCH", "/me", alice, {"bio": "Light chaser", "is_private": True})
 

@@ -35,7 +35,9 @@ def http_event(
     event["headers"] = {"content-type": "application/json", "user-agent": "pytest"}
     event["requestContext"]["routeKey"] = event["routeKey"]
     event["requestContext"]["http"].update(method=method, path=path)
-    event["requestContext"]["authorizer"] = {"jwt": {"claims": claims or {}, "scopes": []}} if claims else {}
+    event["requestContext"]["authorizer"] = (
+        {"jwt": {"claims": {"token_use": "access", **claims}, "scopes": []}} if claims else {}
+    )
     event["pathParameters"] = path_parameters or {}
     event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
     return event

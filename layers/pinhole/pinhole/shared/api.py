@@ -84,7 +84,9 @@ def apply_api_conventions(app: APIGatewayHttpResolver) -> None:
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     claims = app.current_event.request_context.authorizer.jwt_claim
     user_id, username = claims.get("sub"), claims.get("username")
-    if not user_id or not username:
+    # The HTTP API's JWT authorizer lets an id token through too (its `aud` is the app client): only an
+    # access token speaks for a caller of this API.
+    if claims.get("token_use") != "access" or not user_id or not username:
         raise Unauthorized("This route needs a valid access token.")
     return Caller(user_id=user_id, username=username)
 
