@@ -6,16 +6,20 @@
                                                           (the latest message), unread_count, read_up_to;
                                                           inbox-index: inbox_user = <user>,
                                                           last_activity = latest message id (newest first)
-    pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id;
+    pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
+                                                          pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
 
 Sending writes the message, both inbox entries and (with a client id) the receipt in one
 transaction: a message is never stored without appearing in both inboxes, and the receipt's
-condition makes a retried send a no-op that returns the first message."""
+condition makes a retried send a no-op that returns the first message. The receipt also says
+whether the message was pushed: a first attempt that stored it and then failed (its answer lost, a
+crash, @connections refusing) leaves it unpushed, and the retry pushes it."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -79,6 +83,7 @@ class MessagingModel(Model):
     read_up_to = UnicodeAttribute(null=True)
     # a send receipt
     expires_at = NumberAttribute(null=True)
+    pushed = BooleanAttribute(null=True)
 
     inbox = InboxIndex()
 
@@ -129,21 +134,35 @@ def _latest(record: MessageRecord, owner_id: str, other_id: str) -> list[Any]:
     ]
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a send stored (or, for a retry, had stored the first time), and whether it is yet to be
+    pushed: a new message is; a retried one if its first attempt never got that far."""
+
+    message: MessageRecord
+    unpushed: bool
+
+
+def _receipt_key(sender_id: str, client_id: str) -> tuple[str, str]:
+    return f"sent#{sender_id}", f"client#{client_id}"
+
+
 class MessageRepository:
     def __init__(self) -> None:
         self._connection = Connection(region=_settings.region)
 
-    def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> MessageRecord:
+    def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:
         """Stores the message in the conversation and both inboxes; with a client id already used
         by the sender (a retry), stores nothing and returns the message that id first sent."""
         sender_id, conversation = record.sender_id, conversation_key(record.conversation_id)
 
         def build(transaction: TransactWrite) -> None:
             if client_id is not None:
+                pk, sk = _receipt_key(sender_id, client_id)
                 transaction.save(
                     MessagingModel(
-                        pk=f"sent#{sender_id}",
-                        sk=f"client#{client_id}",
+                        pk=pk,
+                        sk=sk,
                         message_id=record.message_id,
                         conversation_id=record.conversation_id,
                         expires_at=int(utc_now().timestamp()) + RECEIPT_TTL_S,
@@ -164,12 +183,18 @@ class MessageRepository:
             )
 
         if commit(build, self._connection):
-            return record
+            return Sent(record, unpushed=True)
         assert client_id is not None  # only the receipt's condition can refuse: message ids are new
-        receipt = MessagingModel.get(f"sent#{sender_id}", f"client#{client_id}", consistent_read=True)
+        receipt = MessagingModel.get(*_receipt_key(sender_id, client_id), consistent_read=True)
         first = self.get_message(receipt.conversation_id or "", receipt.message_id or "")
         assert first is not None  # written in the same transaction as the receipt
-        return first
+        return Sent(first, unpushed=not receipt.pushed)
+
+    def mark_pushed(self, sender_id: str, client_id: str) -> None:
+        """Notes on the send receipt that its message went out live: a later retry pushes nothing."""
+        MessagingModel(*_receipt_key(sender_id, client_id)).update(
+            actions=[MessagingModel.pushed.set(True)], condition=MessagingModel.pk.exists()
+        )
 
     def get_message(self, conversation_id: str, message_id: str) -> MessageRecord | None:
         item = _get(conversation_key(conversation_id), f"{MESSAGE}{message_id}")

@@ -67,7 +67,8 @@ def send(
     pusher: Pusher = _pusher,
 ) -> Message:
     """Stores and delivers a message; a retry with the same `client_id` returns the first one and
-    delivers nothing again. `from_connection`: the sender's connection, answered with an ack instead."""
+    delivers nothing again, unless the first attempt failed before it was pushed: then the retry
+    pushes it. `from_connection`: the sender's connection, answered with an ack instead."""
     recipient = profiles.find_by_username(request.to)
     if recipient.user_id == caller.user_id:
         raise CannotMessageSelf("You cannot message yourself.", [{"field": "to"}])
@@ -81,10 +82,12 @@ def send(
         text=request.text,
         created_at=to_iso(utc_now()),
     )
-    stored = messages.send(record, recipient.user_id, client_id)
-    message = _to_message(stored, profiles.get(caller.user_id))
-    if stored.message_id == record.message_id:  # new, not a retry
+    sent = messages.send(record, recipient.user_id, client_id)
+    message = _to_message(sent.message, profiles.get(caller.user_id))
+    if sent.unpushed:
         pusher.push([recipient.user_id, caller.user_id], MessageFrame(message=message), skip_connection=from_connection)
+        if client_id is not None:
+            messages.mark_pushed(caller.user_id, client_id)
     return message
 
 

@@ -5,13 +5,19 @@ this module.
                                                           backwards): type, actor_id, post_id, comment_id,
                                                           created_at, source, expires_at (TTL)
     user_id = <recipient>  sk = src#<type>#<source>       which notification that activity made:
-                                                          notification_id, expires_at (TTL)
+                                                          notification_id, activity_at (when the
+                                                          activity happened), expires_at (TTL); once
+                                                          taken back, a tombstone without notification_id
     user_id = <recipient>  sk = state                     read_up_to: every notification id up to it is read
 
 A notification and its pointer are written in one transaction conditioned on the pointer's absence,
-so an intent delivered twice stores one notification; taking it back deletes both, found through the
-pointer. Being read is not a flag on each item but the recipient's watermark, so marking everything
-read is one write whatever the number of notifications. Notifications expire after 90 days."""
+so an intent delivered twice stores one notification; taking it back deletes the notification, found
+through the pointer, and leaves the pointer as a tombstone of that activity: a create of the same
+activity delivered again later (a stream replayed after SQS's five-minute deduplication, a dead letter
+replayed after the undoing) finds it and stores nothing, while a newer activity of the same source (a
+like again after an unlike) replaces it. Being read is not a flag on each item but the recipient's
+watermark, so marking everything read is one write whatever the number of notifications.
+Notifications expire after 90 days."""
 
 from datetime import timedelta
 from typing import Any
@@ -19,6 +25,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -55,6 +62,7 @@ class NotificationModel(Model):
     created_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
     read_up_to = UnicodeAttribute(null=True)
+    activity_at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
 
@@ -82,28 +90,53 @@ class NotificationRepository:
             user_id=record.user_id,
             sk=pointer_key(record.type, source),
             notification_id=record.notification_id,
+            activity_at=record.created_at,
             expires_at=expires_at,
+        )
+        newer_than_tombstone = NotificationModel.notification_id.does_not_exist() & (
+            NotificationModel.activity_at < record.created_at
         )
 
         def build(transaction: TransactWrite) -> None:
-            transaction.save(pointer, condition=NotificationModel.sk.does_not_exist())
+            transaction.save(pointer, condition=NotificationModel.sk.does_not_exist() | newer_than_tombstone)
             transaction.save(notification, condition=NotificationModel.sk.does_not_exist())
 
         return commit(build, self._connection)
 
-    def retract(self, user_id: str, kind: str, source: str) -> bool:
-        """Deletes the notification this source made for this recipient and type; False if there is none."""
+    def retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
+        """Deletes the notification this source made for this recipient and type, leaving a tombstone of
+        the activity of `activity_at` (unless a newer activity of the source made the pointer since);
+        False if there was no notification to delete."""
+        key = pointer_key(kind, source)
         try:
-            pointer = NotificationModel.get(user_id, pointer_key(kind, source), consistent_read=True)
+            pointer: NotificationModel | None = NotificationModel.get(user_id, key, consistent_read=True)
         except DoesNotExist:
+            pointer = None
+        notification_id = pointer.notification_id if pointer else None
+        if activity_at is None and notification_id is None:
             return False
-        notification_id = pointer.notification_id
+        untouched: Condition
+        if pointer is None:
+            untouched = NotificationModel.sk.does_not_exist()
+        elif notification_id is None:
+            untouched = NotificationModel.notification_id.does_not_exist()
+        else:
+            untouched = NotificationModel.notification_id == notification_id
+        expires_at = int((utc_now() + KEEP_FOR).timestamp())
 
         def build(transaction: TransactWrite) -> None:
-            transaction.delete(pointer, condition=NotificationModel.notification_id == notification_id)
-            transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
+            if activity_at is None:
+                transaction.delete(NotificationModel(user_id, key), condition=untouched)
+            else:
+                tombstone = NotificationModel(user_id, key, activity_at=activity_at, expires_at=expires_at)
+                not_newer = NotificationModel.activity_at.does_not_exist() | (
+                    NotificationModel.activity_at <= activity_at
+                )
+                transaction.save(tombstone, condition=untouched if pointer is None else untouched & not_newer)
+            if notification_id is not None:
+                transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
 
-        return commit(build, self._connection)
+        return commit(build, self._connection) and notification_id is not None
 
     def page(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None

@@ -103,7 +103,7 @@ class Notifier:
             logger.info("Nobody to notify", extra={"source": intent.source, "type": intent.type})
             return None
         if intent.action == IntentAction.RETRACT:
-            self.store.retract(recipient_id, intent.type, intent.source)
+            self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
             return None
         if not self._wanted(intent, recipient_id, post):
             return None
