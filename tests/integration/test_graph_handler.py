@@ -86,6 +86,14 @@ def test_following_yourself_is_refused(people: dict[str, dict[str, str]]) -> Non
     assert (status, body["error"]["code"]) == (422, "cannot_follow_self")
 
 
+def test_unfollowing_yourself_is_a_harmless_no_op(people: dict[str, dict[str, str]]) -> None:
+    # Found by the API fuzzer: the unfollow transaction updated the same user item twice (a 500)
+    alice = people["alice"]
+
+    assert unfollow(alice, "alice")[0] == 204
+    assert (profile(alice, "alice")["follower_count"], profile(alice, "alice")["following_count"]) == (0, 0)
+
+
 def test_following_nobody_is_404(people: dict[str, dict[str, str]]) -> None:
     assert follow(people["alice"], "nobody")[0] == 404
 
