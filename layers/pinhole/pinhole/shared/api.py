@@ -49,7 +49,8 @@ class ErrorEnvelope(BaseModel):
 def error_response(
     status: HTTPStatus, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
 ) -> Response:
-    envelope = ErrorEnvelope(error=Error(code=code, message=message, details=details or None))
+    listed = [ErrorDetail.model_validate(detail) for detail in details] if details else None
+    envelope = ErrorEnvelope(error=Error(code=code, message=message, details=listed))
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
