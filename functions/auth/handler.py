@@ -16,12 +16,12 @@ app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
 
 
-@app.post("/auth/signup", summary="Create an account", tags=["auth"])
+@app.post("/auth/signup", summary="Create an account", tags=["auth"], status_code=201)
 @tracer.capture_method
-def sign_up(request: Annotated[SignUpRequest, Body()]) -> tuple[SignUpResponse, int]:
+def sign_up(request: Annotated[SignUpRequest, Body()]) -> SignUpResponse:
     user = logic.sign_up(request)
     metrics.add_metric(name="SignUps", unit="Count", value=1)
-    return SignUpResponse(user=user), 201
+    return SignUpResponse(user=user)
 
 
 @app.post("/auth/login", summary="Exchange a username and password for tokens", tags=["auth"])

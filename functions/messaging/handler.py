@@ -29,14 +29,12 @@ app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
 
 
-@app.post("/messages", summary="Send a direct message", tags=["messaging"], security=BEARER_AUTH)
+@app.post("/messages", summary="Send a direct message", tags=["messaging"], security=BEARER_AUTH, status_code=201)
 @tracer.capture_method
-def send_message(
-    request: Annotated[SendMessageRequest, Body()], idempotency_key: IdempotencyKey = None
-) -> tuple[Message, int]:
+def send_message(request: Annotated[SendMessageRequest, Body()], idempotency_key: IdempotencyKey = None) -> Message:
     message = logic.send(current_caller(app), request, client_id=idempotency_key)
     metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-    return message, 201
+    return message
 
 
 @app.get(
@@ -65,6 +63,7 @@ def messages(conversation_id: ConversationId, limit: Limit = 20, cursor: Cursor 
     summary="Mark a conversation read up to a message",
     tags=["messaging"],
     security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def mark_read(conversation_id: ConversationId, request: Annotated[MarkReadRequest, Body()]) -> Response[None]:

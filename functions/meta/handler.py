@@ -7,11 +7,12 @@ resolvers of every sibling handler, so it is generated from the code that serves
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from pinhole.shared.api import SECURITY_SCHEMES, apply_api_conventions
+from pinhole.shared.api import SECURITY_SCHEMES, apply_api_conventions, document_conventions
 from pinhole.shared.observability import logger, tracer
 
 TITLE = "Pinhole API"
@@ -29,7 +30,15 @@ app.configure_openapi_merge(
     security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
     on_conflict="error",
 )
-app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
+
+
+def _documented_conventions(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    # Swagger UI renders the merged document Powertools caches: completed in place, it shows the conventions too.
+    document_conventions(app.get_openapi_merge_schema())
+    return next_middleware(app)
+
+
+app.enable_swagger(path="/docs", title=TITLE, version=VERSION, middlewares=[_documented_conventions])
 
 
 class Health(BaseModel):
@@ -43,6 +52,7 @@ def health() -> Health:
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
+    document_conventions(app.get_openapi_merge_schema())
     return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
 
 

@@ -51,6 +51,7 @@ def notifications(limit: Limit = 20, cursor: Cursor = None) -> Page[Notification
     summary="Mark notifications read: up to one of them, or all",
     tags=["notifications"],
     security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def mark_read(request: OptionalReadRequest = None) -> Response[None]:

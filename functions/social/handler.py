@@ -60,11 +60,13 @@ def likers(post_id: PostId, limit: Limit = 20, cursor: Cursor = None) -> Page[Us
     return Page[UserSummary](items=items, next_cursor=next_cursor)
 
 
-@app.post("/posts/<post_id>/comments", summary="Comment on a post", tags=["social"], security=BEARER_AUTH)
+@app.post(
+    "/posts/<post_id>/comments", summary="Comment on a post", tags=["social"], security=BEARER_AUTH, status_code=201
+)
 @tracer.capture_method
 def add_comment(
     post_id: PostId, request: Annotated[CreateCommentRequest, Body()], idempotency_key: IdempotencyKey = None
-) -> tuple[Comment, int]:
+) -> Comment:
     caller = current_caller(app)
     comment = once(
         caller,
@@ -75,7 +77,7 @@ def add_comment(
         app.lambda_context,
     )
     metrics.add_metric(name="CommentsCreated", unit="Count", value=1)
-    return comment, 201
+    return comment
 
 
 @app.get("/posts/<post_id>/comments", summary="A post's comments, oldest first", tags=["social"], security=BEARER_AUTH)
@@ -90,6 +92,7 @@ def comments(post_id: PostId, limit: Limit = 20, cursor: Cursor = None) -> Page[
     summary="Delete a comment: yours, or one on your post",
     tags=["social"],
     security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def delete_comment(post_id: PostId, comment_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
@@ -97,14 +100,26 @@ def delete_comment(post_id: PostId, comment_id: Annotated[str, Path(max_length=6
     return no_content()
 
 
-@app.post("/posts/<post_id>/save", summary="Save a post into a collection", tags=["social"], security=BEARER_AUTH)
+@app.post(
+    "/posts/<post_id>/save",
+    summary="Save a post into a collection",
+    tags=["social"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
 @tracer.capture_method
 def save(post_id: PostId, request: OptionalSaveRequest = None) -> Response[None]:
     logic.save(current_caller(app), post_id, (request or SaveRequest()).collection)
     return no_content()
 
 
-@app.delete("/posts/<post_id>/save", summary="Take a post out of a collection", tags=["social"], security=BEARER_AUTH)
+@app.delete(
+    "/posts/<post_id>/save",
+    summary="Take a post out of a collection",
+    tags=["social"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
 @tracer.capture_method
 def unsave(post_id: PostId, request: OptionalSaveRequest = None) -> Response[None]:
     logic.unsave(current_caller(app), post_id, (request or SaveRequest()).collection)

@@ -30,12 +30,16 @@ apply_api_conventions(app)
 
 
 @app.post(
-    "/posts", summary="Create a post and get one pre-signed upload per media item", tags=["posts"], security=BEARER_AUTH
+    "/posts",
+    summary="Create a post and get one pre-signed upload per media item",
+    tags=["posts"],
+    security=BEARER_AUTH,
+    status_code=201,
 )
 @tracer.capture_method
 def create_post(
     request: Annotated[CreatePostRequest, Body()], idempotency_key: IdempotencyKey = None
-) -> tuple[CreatePostResponse, int]:
+) -> CreatePostResponse:
     caller = current_caller(app)
     created = once(
         caller,
@@ -46,7 +50,7 @@ def create_post(
         app.lambda_context,
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
-    return created, 201
+    return created
 
 
 @app.get("/posts/<post_id>", summary="A post", tags=["posts"], security=BEARER_AUTH)
@@ -55,7 +59,9 @@ def get_post(post_id: Annotated[str, Path(max_length=64)]) -> Post:
     return logic.get_post(current_caller(app), post_id)
 
 
-@app.delete("/posts/<post_id>", summary="Delete one of your posts", tags=["posts"], security=BEARER_AUTH)
+@app.delete(
+    "/posts/<post_id>", summary="Delete one of your posts", tags=["posts"], security=BEARER_AUTH, status_code=204
+)
 @tracer.capture_method
 def delete_post(post_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
     logic.delete_post(current_caller(app), post_id)
@@ -80,11 +86,12 @@ def list_user_posts(
     summary="Create a story (a photo or a video for 24 hours) and get its pre-signed upload",
     tags=["stories"],
     security=BEARER_AUTH,
+    status_code=201,
 )
 @tracer.capture_method
 def create_story(
     request: Annotated[CreateStoryRequest, Body()], idempotency_key: IdempotencyKey = None
-) -> tuple[CreateStoryResponse, int]:
+) -> CreateStoryResponse:
     caller = current_caller(app)
     created = once(
         caller,
@@ -95,7 +102,7 @@ def create_story(
         app.lambda_context,
     )
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
-    return created, 201
+    return created
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

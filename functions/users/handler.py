@@ -51,7 +51,11 @@ def follow(username: Annotated[Username, Path()]) -> FollowResult:
 
 
 @app.delete(
-    "/users/<username>/follow", summary="Unfollow, or withdraw a follow request", tags=["graph"], security=BEARER_AUTH
+    "/users/<username>/follow",
+    summary="Unfollow, or withdraw a follow request",
+    tags=["graph"],
+    security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def unfollow(username: Annotated[Username, Path()]) -> Response[None]:
@@ -83,7 +87,11 @@ def follow_requests(limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummar
 
 
 @app.post(
-    "/me/follow-requests/<username>", summary="Approve or deny a follow request", tags=["graph"], security=BEARER_AUTH
+    "/me/follow-requests/<username>",
+    summary="Approve or deny a follow request",
+    tags=["graph"],
+    security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def decide_request(
@@ -98,6 +106,7 @@ def decide_request(
     summary="Block a user: each side disappears for the other, follows end both ways",
     tags=["graph"],
     security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def block(username: Annotated[Username, Path()]) -> Response[None]:
@@ -110,6 +119,7 @@ def block(username: Annotated[Username, Path()]) -> Response[None]:
     summary="Unblock a user (follows do not come back)",
     tags=["graph"],
     security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def unblock(username: Annotated[Username, Path()]) -> Response[None]:

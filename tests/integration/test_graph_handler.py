@@ -86,6 +86,14 @@ def test_following_yourself_is_refused(people: dict[str, dict[str, str]]) -> Non
     assert (status, body["error"]["code"]) == (422, "cannot_follow_self")
 
 
+def test_unfollowing_yourself_is_a_harmless_no_op(people: dict[str, dict[str, str]]) -> None:
+    # Found by the API fuzzer: the unfollow transaction updated the same user item twice (a 500)
+    alice = people["alice"]
+
+    assert unfollow(alice, "alice")[0] == 204
+    assert (profile(alice, "alice")["follower_count"], profile(alice, "alice")["following_count"]) == (0, 0)
+
+
 def test_following_nobody_is_404(people: dict[str, dict[str, str]]) -> None:
     assert follow(people["alice"], "nobody")[0] == 404
 
@@ -204,3 +212,33 @@ def test_concurrent_follows_and_unfollows_keep_counts_exact(aws: dict[str, str])
         if not cursor:
             break
     assert profile(fans[0], "target")["follower_count"] == len(edges) == 9
+
+
+def test_a_cursor_works_only_on_the_list_it_came_from(people: dict[str, dict[str, str]]) -> None:
+    # Given alice and bob, each with a first page of followers and of followings that has a next page
+    carol = people["carol"]
+    for fan in (sign_up_claims(f"fan{index}") for index in range(3)):
+        follow(fan, "alice")
+        follow(fan, "bob")
+        follow(people["alice"], fan["username"])
+        follow(people["bob"], fan["username"])
+    lists = [(owner, which) for owner in ("alice", "bob") for which in ("followers", "following")]
+    first_pages = {key: listing(carol, key[0], key[1], limit="2")[1] for key in lists}
+
+    for origin in lists:
+        cursor = first_pages[origin]["next_cursor"]
+        assert cursor
+        for target in lists:
+            # When the cursor is used on every list
+            status, body = listing(carol, target[0], target[1], limit="2", cursor=cursor)
+
+            # Then only its own list takes it, and goes on where it stopped; the others refuse it
+            if target == origin:
+                seen = {user["user_id"] for user in first_pages[origin]["items"]}
+                assert status == 200 and not seen & {user["user_id"] for user in body["items"]}
+            else:
+                assert (status, body["error"]["code"], body["error"]["details"]) == (
+                    422,
+                    "validation_error",
+                    [{"field": "cursor"}],
+                ), (origin, target)

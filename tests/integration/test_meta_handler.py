@@ -49,6 +49,54 @@ def test_unknown_route_via_default_route_returns_404_envelope() -> None:
     assert response_json(response) == {"error": {"code": "not_found", "message": "No such route."}}
 
 
+def _operations(document: dict) -> dict[tuple[str, str], dict]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_openapi_document_describes_every_error_as_the_envelope() -> None:
+    # Given the merged document
+    document = response_json(get("/openapi.json"))
+
+    # Then no operation points at Powertools' own validation error shape, which the API never sends
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for (method, path), operation in _operations(document).items():
+        responses = operation["responses"]
+        assert responses["422"]["content"]["application/json"]["schema"] == envelope, (method, path)
+        assert responses["default"]["content"]["application/json"]["schema"] == envelope, (method, path)
+        assert ("401" in responses) == bool(operation.get("security")), (method, path)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    error = document["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "message"}
+
+
+def test_openapi_document_gives_each_route_the_success_status_it_answers_with() -> None:
+    # Given the merged document
+    operations = _operations(response_json(get("/openapi.json")))
+
+    # Then creations are documented as 201, and bodiless answers as 204 without content
+    for created in [("POST", "/auth/signup"), ("POST", "/posts"), ("POST", "/stories"), ("POST", "/messages")]:
+        assert "201" in operations[created]["responses"] and "200" not in operations[created]["responses"], created
+    assert operations[("POST", "/posts/{post_id}/comments")]["responses"]["201"]["content"]
+    for bodiless in [
+        ("DELETE", "/posts/{post_id}"),
+        ("POST", "/users/{username}/block"),
+        ("POST", "/notifications/read"),
+    ]:
+        assert operations[bodiless]["responses"]["204"] == {"description": "Successful Response"}, bodiless
+        assert "200" not in operations[bodiless]["responses"], bodiless
+
+
+def test_docs_and_openapi_json_render_the_same_completed_document() -> None:
+    docs = get("/docs")["body"]
+
+    assert "ErrorEnvelope" in docs
+    assert "HTTPValidationError" not in docs
+
+
 def _object_schemas(schema: dict, components: dict) -> list[dict]:
     """The object schemas a body schema stands for: itself, its $ref, or each branch of an anyOf."""
     if "$ref" in schema:

@@ -52,6 +52,8 @@ def unfollow(
 ) -> None:
     """Stops following, and withdraws a pending request; doing it twice is harmless."""
     target = profiles.find_by_username(username)
+    if target.user_id == caller.user_id:
+        return  # nobody follows themselves (follow refuses it): nothing to undo
     graph.unfollow(caller.user_id, target.user_id)
     graph.withdraw_request(caller.user_id, target.user_id)
 

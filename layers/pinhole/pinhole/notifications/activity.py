@@ -21,14 +21,10 @@ from pydantic import BaseModel
 
 from pinhole.graph.dal import FOLLOWS, REQUESTED
 from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
-from pinhole.posts.caption import extract_mentions
+from pinhole.posts.caption import MAX_MENTIONS, extract_mentions
 from pinhole.posts.models import PostKind, PostStatus
 from pinhole.shared.clock import to_iso
 from pinhole.social.dal import COMMENT, LIKE
-
-MAX_MENTIONS = 20
-"""At most this many people are notified of one caption or comment: a text naming hundreds of users
-is spam, not conversation."""
 
 _ACTIONS = {"INSERT": IntentAction.CREATE, "REMOVE": IntentAction.RETRACT}
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
@@ -26,16 +26,35 @@ BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 """OpenAPI security requirement of every route behind the JWT authorizer."""
 
 
+class ErrorDetail(BaseModel):
+    """Which input a problem is about and, for a validation error, what is wrong with it."""
+
+    field: str
+    type: str | None = None
+    message: str | None = None
+
+
+class Error(BaseModel):
+    code: str = Field(pattern=r"^[a-z]+(_[a-z]+)*$", description="snake_case, for machines: API.md lists them")
+    message: str = Field(min_length=1, description="A sentence for people")
+    details: list[ErrorDetail] | None = Field(default=None, min_length=1)
+
+
+class ErrorEnvelope(BaseModel):
+    """API.md: every error has this one shape, whatever raised it."""
+
+    error: Error
+
+
 def error_response(
     status: HTTPStatus, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
 ) -> Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
+    listed = [ErrorDetail.model_validate(detail) for detail in details] if details else None
+    envelope = ErrorEnvelope(error=Error(code=code, message=message, details=listed))
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error}),
+        body=envelope.model_dump_json(exclude_none=True),
         headers=headers or None,
     )
 
@@ -108,3 +127,39 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+_ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def _envelope(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ENVELOPE_REF}}}
+
+
+def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
+    """Completes a generated OpenAPI document with what `apply_api_conventions` does and Powertools
+    cannot see: errors come in ErrorEnvelope (not Powertools' own `HTTPValidationError`), every
+    route behind the authorizer may answer 401, and a 204 has no body. Changes `document` in place
+    and returns it; a second call changes nothing."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            responses = {str(status): response for status, response in operation["responses"].items()}
+            responses["422"] = _envelope("Validation error: a parameter or the body does not match this document")
+            if operation.get("security"):
+                responses["401"] = _envelope("Missing, expired or forged access token")
+            responses["default"] = _envelope(
+                "Any other error: 403 forbidden, 404 not_found, 409 conflict, 413 payload_too_large, "
+                "429 rate_limited (with Retry-After), 500 internal, and the codes API.md names per route"
+            )
+            if "204" in responses:
+                responses["204"] = {"description": responses["204"].get("description", "Done: no body")}
+            operation["responses"] = responses
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    envelope_schema = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(envelope_schema.pop("$defs", {}))
+    schemas["ErrorEnvelope"] = envelope_schema
+    for name in _POWERTOOLS_ERROR_SCHEMAS:
+        if f"#/components/schemas/{name}" not in json.dumps(document, default=str):  # enums among the values
+            schemas.pop(name, None)
+    return document

@@ -29,6 +29,10 @@ def decode_cursor(cursor: str, scope: str, secret: bytes) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (ValueError, TypeError) as error:
         raise invalid from error
+    # The decoder skips characters outside the alphabet and ignores a last character's spare bits, so
+    # many strings decode alike: only the one encode_cursor writes is taken, so any edit is refused.
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != cursor:
+        raise invalid
     mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
     if len(mac) != _MAC_BYTES or not hmac.compare_digest(mac, _mac(secret, scope, payload)):
         raise invalid
