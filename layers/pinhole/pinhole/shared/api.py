@@ -13,7 +13,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
+from pynamodb.exceptions import PynamoDBException
 
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
@@ -92,11 +94,44 @@ def _unexpected(error: Exception) -> Response:
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
 
 
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "ThrottlingError",  # a cancellation reason of TransactWriteItems
+        "TransactionConflict",  # a cancellation reason still colliding after transactions.commit's retries
+    }
+)
+"""What AWS answers, once the SDK's own retries are spent, when it wants us to slow down."""
+
+
+def _aws_error_codes(error: ClientError | PynamoDBException) -> set[str]:
+    if isinstance(error, ClientError):
+        return {error.response.get("Error", {}).get("Code", "")}
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return {error.cause_response_code or ""} | {reason.code for reason in reasons if reason}
+
+
+def _aws_error(error: ClientError | PynamoDBException) -> Response:
+    """A throttled request was fine: the client is told to retry shortly (503 `unavailable`,
+    Retry-After), not that it failed. Any other AWS error is unexpected."""
+    if not _aws_error_codes(error) & THROTTLING_CODES:
+        return _unexpected(error)
+    logger.warning("Throttled by AWS", extra={"error_type": type(error).__name__})
+    retry_after = {"Retry-After": "1"}
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Too busy right now: retry in a moment.", None, **retry_after
+    )
+
+
 def apply_api_conventions(app: APIGatewayHttpResolver) -> None:
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
     app.not_found(_route_not_found)
+    app.exception_handler([ClientError, PynamoDBException])(_aws_error)
     app.exception_handler(Exception)(_unexpected)
 
 
@@ -150,7 +185,8 @@ def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
                 responses["401"] = _envelope("Missing, expired or forged access token")
             responses["default"] = _envelope(
                 "Any other error: 403 forbidden, 404 not_found, 409 conflict, 413 payload_too_large, "
-                "429 rate_limited (with Retry-After), 500 internal, and the codes API.md names per route"
+                "429 rate_limited (with Retry-After), 500 internal, 503 unavailable (throttled by AWS: retry after "
+                "Retry-After), and the codes API.md names per route"
             )
             if "204" in responses:
                 responses["204"] = {"description": responses["204"].get("description", "Done: no body")}
