@@ -41,6 +41,7 @@ from soak.local_cloud import ROOT, local_cloud
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 STOP_TIMEOUT_S = 60
 AUDIT_PAUSE_S = 2.0
+TRACEBACK = "Traceback (most recent call last):"
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ def audit_until_settled(world: World, ledger: Ledger, settle_s: float) -> dict[s
             "follow_edges": sum(len(user.following) for user in observed.users.values()),
             "feed_entries": sum(len(user.feed) for user in observed.users.values()),
             "saved_posts": sum(len(user.saved) for user in observed.users.values()),
-            "messages_stored": sum(len(texts) for user in observed.users.values() for texts in user.conversations.values())
+            "messages_stored": sum(
+                len(texts) for user in observed.users.values() for texts in user.conversations.values()
+            )
             // 2,
         },
     }
@@ -206,11 +209,22 @@ def writes_seen(ledger: Ledger) -> dict[str, int]:
         "saves_standing": sum(state is True for targets in toggles["save"].values() for state in targets.values()),
         "comments_standing": sum(comment["state"] == "present" for comment in ledger.comments.values()),
         "messages_sent": sum(message["state"] == "sent" for message in ledger.messages.values()),
-        "unknown_outcomes": sum(state is None for kind in toggles.values() for t in kind.values() for state in t.values())
+        "unknown_outcomes": sum(
+            state is None for kind in toggles.values() for t in kind.values() for state in t.values()
+        )
         + sum(comment["state"] == "unknown" for comment in ledger.comments.values())
         + sum(ledger.unanswered_comments.values())
         + sum(message["state"] == "unknown" for message in ledger.messages.values()),
     }
+
+
+def errors_logged(log: str) -> dict[str, int]:
+    """Each traceback in the local cloud's log, by the exception that ended it (its first unindented line)."""
+    errors: Counter[str] = Counter()
+    for block in log.split(TRACEBACK)[1:]:
+        ending = next((line for line in block.splitlines()[1:] if line and not line[0].isspace()), "?")
+        errors[ending.split(" timed out after")[0][:160]] += 1
+    return dict(errors)
 
 
 def run(settings: LoadSettings | None = None) -> dict[str, Any]:
@@ -245,8 +259,9 @@ def run(settings: LoadSettings | None = None) -> dict[str, Any]:
         "writes_seen_by_clients": writes_seen(ledger),
         "audit": audit,
         "count_mismatches": audit["count_mismatches"],
-        "local_cloud_tracebacks": log.count("Traceback"),
-        "local_cloud_first_traceback": log[log.find("Traceback") :][:3000] if "Traceback" in log else None,
+        # a handler past its timeout (504, or a stream batch retried) is logged too: on a starved machine it happens
+        "local_cloud_errors": errors_logged(log),
+        "local_cloud_first_traceback": log[log.find(TRACEBACK) :][:3000] if TRACEBACK in log else None,
     }
 
 

@@ -52,7 +52,9 @@ def _in_parallel(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 def _expect(response: httpx.Response, status: int) -> dict[str, Any]:
     if response.status_code != status:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}")
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+        )
     return response.json() if response.content else {}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,12 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CDK_OUT = Path(os.environ.get("PINHOLE_CDK_OUT", ROOT / "cdk.out"))
 STARTUP_TIMEOUT_S = 120
 SHUTDOWN_TIMEOUT_S = 15
 
 
 @contextmanager
-def local_cloud(workdir: Path, cdk_out: Path = ROOT / "cdk.out") -> Iterator[tuple[dict[str, str], Path]]:
+def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[str, str], Path]]:
     """Yields the outputs (API.md's keys) and the log file once the cloud is ready, which it says by writing them."""
     if not (cdk_out / "manifest.json").is_file():
         raise RuntimeError(f"{cdk_out} has no manifest.json: run `make synth` first")
