@@ -29,6 +29,7 @@ WORLD = World.read(Path(os.environ["SOAK_LOAD_WORLD"]))
 LEDGERS = Path(os.environ["SOAK_LOAD_LEDGERS"])
 CLAIMS = LEDGERS / "claims"
 WAIT_MIN_S, WAIT_MAX_S = (float(part) for part in os.environ.get("SOAK_LOAD_WAIT_S", "0.1,0.5").split(","))
+UNDO_SHARE = 0.4  # of toggle writes that undo a like, follow or save this user holds
 RELOGIN_AFTER_S = 50 * 60  # Cognito access tokens live an hour
 LEDGER = Ledger()
 PICK = random.Random()  # noqa: S311 - picks what to read and write, not secrets
@@ -147,27 +148,28 @@ class Member(FastHttpUser):
 
     # --- writes: 20 --------------------------------------------------------------------------------------------
 
-    def _toggle(self, kind: str, target: str, path: str, route_suffix: str) -> None:
-        turn_on = LEDGER.toggle_state(kind, self.username, target) is not True
+    def _toggle(self, kind: str, candidates: list[str], path: str, route: str) -> None:
+        """Often undoes one of the relations this user holds; otherwise sets one on a random target, which may
+        already hold it (an idempotent repeat)."""
+        held = [target for target, on in LEDGER.toggles[kind].get(self.username, {}).items() if on]
+        turn_on = not held or PICK.random() >= UNDO_SHARE
+        target = PICK.choice(candidates if turn_on else held)
         before = LEDGER.begin_toggle(kind, self.username, target)
         method = "POST" if turn_on else "DELETE"
-        answer = self._call(method, path, f"{method} {route_suffix}")
+        answer = self._call(method, path.format(target), f"{method} {route}")
         LEDGER.settle_toggle(kind, self.username, target, answer.status_code, turn_on, before)
 
     @task(6)
     def like_or_unlike(self) -> None:
-        post_id = self._a_post()
-        self._toggle("like", post_id, f"/posts/{post_id}/like", "/posts/{post_id}/like")
+        self._toggle("like", self.post_ids, "/posts/{}/like", "/posts/{post_id}/like")
 
     @task(3)
     def follow_or_unfollow(self) -> None:
-        someone = self._someone()
-        self._toggle("follow", someone, f"/users/{someone}/follow", "/users/{username}/follow")
+        self._toggle("follow", self.others, "/users/{}/follow", "/users/{username}/follow")
 
     @task(3)
     def save_or_unsave(self) -> None:
-        post_id = self._a_post()
-        self._toggle("save", post_id, f"/posts/{post_id}/save", "/posts/{post_id}/save")
+        self._toggle("save", self.post_ids, "/posts/{}/save", "/posts/{post_id}/save")
 
     @task(4)
     def comment(self) -> None:
