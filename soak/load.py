@@ -145,7 +145,7 @@ def audit_until_settled(world: World, ledger: Ledger, settle_s: float) -> dict[s
     final = rounds[-1]
     return {
         "rounds": len(rounds),
-        "settled_after_s": round(time.monotonic() - started, 1) if not final else None,
+        "clean_after_s": round(time.monotonic() - started, 1) if not final else None,
         "first_round_mismatches_by_kind": dict(Counter(mismatch.kind for mismatch in rounds[0])),
         "count_mismatches": len(final),
         "mismatches_by_kind": dict(Counter(mismatch.kind for mismatch in final)),
