@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.resolver_isolation import give_each_resolver_its_own_event
 from local.template import CloudAssembly, Resource, TemplateError
 
 log = logging.getLogger("local.lambda")
@@ -238,6 +239,8 @@ class LambdaRunner:
     """Invokes functions by logical id or ARN, off the event loop, with their Timeout enforced."""
 
     def __init__(self, functions: list[LocalFunction], max_workers: int = 32) -> None:
+        # Concurrent invocations share this process, which Powertools' resolvers do not expect.
+        give_each_resolver_its_own_event()
         self.functions = {function.logical_id: function for function in functions}
         self._by_arn = {function.arn: function for function in functions}
         self._by_name = {function.name: function for function in functions}

@@ -25,7 +25,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from PIL import Image
 from schemathesis import checks
+from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.result import Err, Ok
+from schemathesis.schemas import APIOperation
 
 from tests.support.api_client import Member, eventually, upload
 
@@ -182,6 +185,13 @@ def _destructive_last(operation: Any) -> tuple[bool, bool, str]:
     return (operation.method.upper() == "DELETE", "block" in operation.path, operation.label)
 
 
+def _valid(result: Ok[APIOperation] | Err[InvalidSchema]) -> APIOperation:
+    """An operation the document describes well enough to fuzz; a broken description fails the run."""
+    if isinstance(result, Err):
+        raise result.err()
+    return result.ok()
+
+
 def fuzz_api(
     base_url: str,
     world: World,
@@ -193,7 +203,7 @@ def fuzz_api(
     same requests every run) and reports every check's findings; it never stops at the first."""
     base_url = base_url.rstrip("/")
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S)
-    operations = sorted((result.ok() for result in schema.get_all_operations()), key=_destructive_last)
+    operations = sorted((_valid(result) for result in schema.get_all_operations()), key=_destructive_last)
     report = FuzzReport(operations=[operation.label for operation in operations], modes=modes)
     auth = {"Authorization": f"Bearer {world.ann.access_token}"}
     started = time.monotonic()
