@@ -22,6 +22,11 @@ _MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]+)(?!\w)")
 _USERNAME_LENGTH = range(3, 31)
 
 
+def fold_tag(text: str) -> str:
+    """The one spelling of a tag: NFC, case-folded (folding can decompose a letter, so NFC again)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
 def _is_tag_character(char: str) -> bool:
     return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
 
@@ -40,7 +45,7 @@ def _tags(text: str) -> list[str]:
         end = start.end()
         while end < len(text) and _is_tag_character(text[end]):
             end += 1
-        tag = unicodedata.normalize("NFC", text[start.end() : end].casefold())
+        tag = fold_tag(text[start.end() : end])
         # A tag starts with a letter or digit, or is an underscore and more; a mark cannot start one.
         if tag in ("", "_") or unicodedata.category(tag[0]).startswith("M") or len(tag) > MAX_TAG_LENGTH:
             continue

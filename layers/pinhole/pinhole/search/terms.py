@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pinhole.posts.caption import extract_tags
+from pinhole.posts.caption import extract_tags, fold_tag
 
 PREFIX_MAX = 15
 """Prefixes up to this length are indexed; a longer query reads its 15-character prefix and filters."""
@@ -80,7 +80,7 @@ def valid_tag(text: str) -> str | None:
     """The tag a caption would extract from `#<text>` (lower-cased), or None if it is not one tag."""
     tag = text.strip().removeprefix("#")
     found = extract_tags(f"#{tag}")
-    return found[0] if found == [tag.casefold()] else None
+    return found[0] if found == [fold_tag(tag)] else None
 
 
 @dataclass(frozen=True)
