@@ -1,6 +1,7 @@
 """A tester's data outlives a restart of the local cloud (`make run`): saved on Ctrl-C, restored on
 start, `--reset` starts clean, and a damaged snapshot is refused with a clear message, never used."""
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -150,26 +151,38 @@ def test_work_still_waiting_at_ctrl_c_is_done_before_the_state_is_saved(tmp_path
     assert kinds == ["follow", "like"]
 
 
-def test_reset_starts_clean(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def saved_state(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A state saved by a clean shutdown: alice, with a published photo. Tests damage copies of it."""
+    workdir = tmp_path_factory.mktemp("saved-state")
+    running = start_local_cloud(workdir, state_dir=workdir / "state")
+    try:
+        assert running.http is not None
+        alice = Member(running.http)
+        content = photo((64, 64))
+        created = create_post(alice, content)
+        assert upload(created["uploads"][0], content).status_code == 204
+        assert settled(alice, created["post"]["post_id"])["status"] == "published"
+    finally:
+        stop_cleanly(running)
+    return workdir / "state", alice.username
+
+
+def test_reset_starts_clean(tmp_path: Path, saved_state: tuple[Path, str]) -> None:
     # Given a saved state with one user
     state = tmp_path / "state"
-    first = start_local_cloud(tmp_path / "first", state_dir=state)
-    try:
-        assert first.http is not None
-        alice = Member(first.http)
-    finally:
-        stop_cleanly(first)
+    shutil.copytree(saved_state[0], state)
     # When the cloud starts with --reset
-    second = start_local_cloud(tmp_path / "second", state_dir=state, extra_args=("--reset",))
+    running = start_local_cloud(tmp_path, state_dir=state, extra_args=("--reset",))
     try:
-        assert second.http is not None
+        assert running.http is not None
         # Then nothing of before is there
-        assert "starting clean" in second.output()
-        refused = log_in(second.http, alice.username)
+        assert "starting clean" in running.output()
+        refused = log_in(running.http, saved_state[1])
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "invalid_credentials"
     finally:
-        output = stop_cleanly(second)
+        output = stop_cleanly(running)
     # And what it saves now is the clean state
     assert "Saved 0 users, 0 items, 0 objects" in output
 
@@ -186,18 +199,12 @@ def test_reset_starts_clean(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_unreadable_state_is_a_one_line_error_naming_reset(tmp_path: Path, damage: Any) -> None:
-    # Given a saved state (with an object) that is then damaged
+def test_unreadable_state_is_a_one_line_error_naming_reset(
+    tmp_path: Path, saved_state: tuple[Path, str], damage: Any
+) -> None:
+    # Given a saved state (with objects) that is damaged
     state = tmp_path / "state"
-    first = start_local_cloud(tmp_path / "first", state_dir=state)
-    try:
-        assert first.http is not None
-        alice = Member(first.http)
-        content = photo((64, 64))
-        assert upload(create_post(alice, content)["uploads"][0], content).status_code == 204
-        eventually(lambda: alice.http.get("/me").json()["post_count"], lambda count: count == 1)
-    finally:
-        stop_cleanly(first)
+    shutil.copytree(saved_state[0], state)
     damage(state)
     kept = {path.name: path.read_bytes() for path in state.rglob("*") if path.is_file()}
     # When the cloud starts on it
