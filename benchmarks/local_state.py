@@ -89,6 +89,18 @@ def _idempotent(client: httpx.Client, url: str, retried: list[str]) -> None:
         raise RuntimeError(f"POST {url}: {response.status_code} {response.text}")
 
 
+def _wait_until_resized(client: httpx.Client, post_ids: list[str]) -> None:
+    """Every upload resized and its post published (a pending post cannot be liked yet)."""
+    pending, deadline = set(post_ids), time.monotonic() + 600
+    while pending:
+        pending = {
+            post_id for post_id in pending if client.get(f"/posts/{post_id}").json().get("status") != "published"
+        }
+        if pending and time.monotonic() > deadline:
+            raise RuntimeError(f"{len(pending)} posts still not published")
+        time.sleep(1 if pending else 0)
+
+
 def _populate(api: str) -> dict[str, int]:
     retried: list[str] = []
     with httpx.Client(base_url=api, timeout=60) as anonymous:
@@ -127,18 +139,13 @@ def _populate(api: str) -> dict[str, int]:
                 return str(created["post"]["post_id"])
 
             post_ids = list(pool.map(post, range(POSTS)))
+            _wait_until_resized(members[0], post_ids)
 
             def like(index: int) -> None:
                 liker = members[(index * 7 + index // POSTS) % USERS]
                 _idempotent(liker, f"/posts/{post_ids[index % POSTS]}/like", retried)
 
             list(pool.map(like, range(LIKES)))
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:  # every upload resized: the media are in the media bucket
-            statuses = [members[0].get(f"/posts/{post_id}").json().get("status") for post_id in post_ids[::10]]
-            if "pending" not in statuses:
-                break
-            time.sleep(1)
         for member in members:
             member.close()
     return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.backends import get_backend
-from moto.cognitoidp.models import CognitoIdpUser
+from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 
 from local.state.snapshot import StoredRefreshToken, StoredUser, StoredUserPool
 from local.template import ACCOUNT_ID, REGION
@@ -37,7 +37,7 @@ def export_user_pool(pool_id: str) -> StoredUserPool:
             username=user.username,
             sub=user.id,
             password=user.password,
-            status=user.status,
+            status=str(UserStatus(user.status).value),
             enabled=user.enabled,
             attributes={name: value for name, value in user.attribute_lookup.items() if name != "sub"},
         )
@@ -56,7 +56,8 @@ def import_user_pool(pool_id: str, stored: StoredUserPool) -> int:
     pool = _pool(pool_id)
     for saved in stored.users:
         attributes = [{"Name": name, "Value": value} for name, value in saved.attributes.items()]
-        user = CognitoIdpUser(pool_id, saved.username, saved.password, saved.status, attributes)
+        # moto compares a status by identity (`is UserStatus.CONFIRMED`): the enum member, not its text
+        user = CognitoIdpUser(pool_id, saved.username, saved.password, UserStatus(saved.status), attributes)
         user.id = saved.sub
         user.update_attributes([{"Name": "sub", "Value": saved.sub}])
         user.enabled = saved.enabled
