@@ -77,6 +77,8 @@ class StoredUserPool:
 class StoredMessage:
     body: str
     attributes: dict[str, Any] = field(default_factory=dict)  # MessageAttributes, as send_message takes them
+    group_id: str | None = None  # FIFO queues
+    deduplication_id: str | None = None
 
 
 @dataclass

@@ -66,7 +66,7 @@ def capture(assembly: CloudAssembly, session: Any, moto_url: str) -> Snapshot:
     # Source queues before their dead-letter queues: receiving may move a message into its DLQ.
     queues = sorted(assembly.resources("AWS::SQS::Queue"), key=lambda r: "RedrivePolicy" not in r.properties)
     for resource in queues:
-        snapshot.queues[resource_key(resource)] = _drain_queue(sqs, assembly.physical_of(resource).ref)
+        snapshot.queues[resource_key(resource)] = drain_queue(sqs, assembly.physical_of(resource).ref)
     secrets = session.client("secretsmanager", endpoint_url=moto_url)
     for resource in assembly.resources("AWS::SecretsManager::Secret"):
         value = secrets.get_secret_value(SecretId=assembly.physical_of(resource).ref)
@@ -93,15 +93,18 @@ def _objects(s3: Any, bucket: str, snapshot: Snapshot) -> list[StoredObject]:
     return stored
 
 
-def _drain_queue(sqs: Any, queue_url: str) -> list[StoredMessage]:
-    """The messages waiting in the queue. One a consumer holds (received, not yet deleted, e.g. while
-    it waits for a retry) is invisible to any receiver, so it is not kept."""
+def drain_queue(sqs: Any, queue_url: str) -> list[StoredMessage]:
+    """The messages waiting in the queue, in order; each is deleted once read, since a FIFO queue hands
+    out the next message of a group only then (the process stops right after: nothing else reads them).
+    One a consumer holds (received, not yet deleted, e.g. while it waits for a retry) is invisible to
+    any receiver, so it is not kept."""
     messages: list[StoredMessage] = []
     while True:
         received = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=10,
-            VisibilityTimeout=900,  # the process stops right after: none comes back to be read twice
+            VisibilityTimeout=900,
+            AttributeNames=["All"],
             MessageAttributeNames=["All"],
             WaitTimeSeconds=0,
         ).get("Messages", [])
@@ -113,7 +116,26 @@ def _drain_queue(sqs: Any, queue_url: str) -> list[StoredMessage]:
                 for name, attribute in message.get("MessageAttributes", {}).items()
                 if "StringValue" in attribute  # binary attributes are not kept
             }
-            messages.append(StoredMessage(body=message["Body"], attributes=attributes))
+            system = message.get("Attributes", {})
+            messages.append(
+                StoredMessage(
+                    body=message["Body"],
+                    attributes=attributes,
+                    group_id=system.get("MessageGroupId"),
+                    deduplication_id=system.get("MessageDeduplicationId"),
+                )
+            )
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(received)],
+        )
+
+
+def send_back(sqs: Any, queue_url: str, message: StoredMessage) -> None:
+    fifo = {"MessageGroupId": message.group_id} if message.group_id else {}
+    if message.deduplication_id:
+        fifo["MessageDeduplicationId"] = message.deduplication_id
+    sqs.send_message(QueueUrl=queue_url, MessageBody=message.body, MessageAttributes=message.attributes, **fifo)
 
 
 class Restorer:
@@ -176,7 +198,7 @@ class Restorer:
         for resource in assembly.resources("AWS::SQS::Queue"):
             queue_url = assembly.physical_of(resource).ref
             for message in self.snapshot.queues.get(resource_key(resource), []):
-                sqs.send_message(QueueUrl=queue_url, MessageBody=message.body, MessageAttributes=message.attributes)
+                send_back(sqs, queue_url, message)
                 self.report.messages += 1
 
     def _keys_not_in(self, assembly: CloudAssembly) -> list[str]:

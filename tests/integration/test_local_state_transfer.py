@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from local.provision import LocalResources, Provisioner
 from local.state import Restorer, Snapshot, StateDir, capture
 from local.state.cognito import STABLE_ID_ENVIRONMENT
+from local.state.transfer import drain_queue, send_back
 from local.template import REGION, CloudAssembly
 
 FIXTURE_CDK_OUT = Path(__file__).parent / "local" / "fixture_cdk_out"
@@ -187,3 +188,23 @@ def test_resources_the_template_no_longer_has_are_ignored_and_named(session: Ses
     # Then the start goes on, and the report names what was left out
     assert restorer.report.ignored == [gone]
     assert gone in restorer.report.summary()
+
+
+def test_fifo_messages_are_kept_in_order_with_their_group(session: Session) -> None:
+    # Given a FIFO queue (as the notifications queue is) holding two messages of one group
+    sqs = session.client("sqs")
+    attributes = {"FifoQueue": "true"}
+    queue_url = sqs.create_queue(QueueName="notifications.fifo", Attributes=attributes)["QueueUrl"]
+    for n in (1, 2):
+        sqs.send_message(
+            QueueUrl=queue_url, MessageBody=f"m{n}", MessageGroupId="alice", MessageDeduplicationId=f"d{n}"
+        )
+    # When it is drained into the snapshot and sent back to a fresh queue
+    kept = drain_queue(sqs, queue_url)
+    restart(session.moto_url)
+    queue_url = sqs.create_queue(QueueName="notifications.fifo", Attributes=attributes)["QueueUrl"]
+    for message in kept:
+        send_back(sqs, queue_url, message)
+    # Then both are there, in order, in their group
+    assert [(m.body, m.group_id) for m in kept] == [("m1", "alice"), ("m2", "alice")]
+    assert [(m.body, m.group_id) for m in drain_queue(sqs, queue_url)] == [("m1", "alice"), ("m2", "alice")]
