@@ -6,7 +6,16 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["cold_start", "gateway_overhead", "resize", "feed", "feed_simulation", "messaging", "search"]
+BENCHMARKS = [
+    "cold_start",
+    "gateway_overhead",
+    "resize",
+    "feed",
+    "feed_simulation",
+    "messaging",
+    "search",
+    "local_state",
+]
 
 
 def main(names: list[str]) -> None:

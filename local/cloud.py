@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,11 @@ from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
 from local.moto_atomicity import make_dynamodb_atomic
 from local.provision import LocalResources, Provisioner
-from local.pumps import Pump, event_sources_from, pumps_from
+from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
+from local.state import Restorer, RestoreReport, Snapshot, capture
+from local.state.cognito import STABLE_ID_ENVIRONMENT
 from local.template import REGION, CloudAssembly
 from local.websocket_gateway import WebSocketGateway
 
@@ -75,12 +79,23 @@ class LocalCloud:
     runner: LambdaRunner
     apis: list[Api]
     app: Any
+    session: Any = None
     pumps: list[Pump] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     startup_s: float = 0.0
+    restored: RestoreReport | None = None
 
     @classmethod
-    def start(cls, cdk_out: Path, endpoints: LocalEndpoints, start_pumps: bool = True) -> LocalCloud:
+    def start(
+        cls,
+        cdk_out: Path,
+        endpoints: LocalEndpoints,
+        start_pumps: bool = True,
+        restore: Snapshot | None = None,
+        stable_ids: bool = False,
+    ) -> LocalCloud:
+        """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
+        the user pool and its client the same ids on every start (what a kept state needs)."""
         started = time.perf_counter()
         for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
             # Layer assets are built for arm64; locally the layer packages run from source.
@@ -92,7 +107,11 @@ class LocalCloud:
         os.environ.pop("AWS_PROFILE", None)
         session = boto3.session.Session(region_name=REGION)
         assembly = CloudAssembly.load(cdk_out)
-        resources = Provisioner(assembly, session, moto_url).run()
+        restorer = Restorer(restore, session, moto_url) if restore is not None else None
+        with _cognito_ids_from_configuration(stable_ids):
+            resources = Provisioner(assembly, session, moto_url, hooks=restorer).run()
+        # Before the pumps configure bucket notifications: restored objects are not new uploads.
+        restored = restorer.restore_after_provisioning(assembly) if restorer else None
         apis = apis_from(assembly)
         http_ids = [api.api_id for api in apis if api.protocol == "HTTP"]
         ws_ids = [api.api_id for api in apis if api.protocol == "WEBSOCKET"]
@@ -123,6 +142,8 @@ class LocalCloud:
             runner=runner,
             apis=apis,
             app=app,
+            session=session,
+            restored=restored,
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         if start_pumps:
@@ -152,6 +173,19 @@ class LocalCloud:
                     local[key] = self.endpoints.localize(value, http_ids, ws_ids)
         return local
 
+    def settle_pumps(self, timeout_s: float) -> bool:
+        """Waits (bounded) until no pump has work left: every event already caused has been handled."""
+        deadline = time.monotonic() + timeout_s
+        while not settled(self.pumps):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def capture(self) -> Snapshot:
+        """What testers created, for `local.state.StateDir.write`; best with the pumps stopped."""
+        return capture(self.assembly, self.session, self.moto_url)
+
     def stop_pumps(self, timeout_s: float = 10) -> None:
         """Stops every pump and waits (bounded) for the invocation each may have in flight."""
         for pump in self.pumps:
@@ -164,6 +198,23 @@ class LocalCloud:
         self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
         self.moto.stop()
+
+
+@contextmanager
+def _cognito_ids_from_configuration(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    previous = {name: os.environ.get(name) for name in STABLE_ID_ENVIRONMENT}
+    os.environ.update(STABLE_ID_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _export_shared_environment(functions: list[LocalFunction]) -> None:

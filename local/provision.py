@@ -11,7 +11,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from local.template import ACCOUNT_ID, REGION, CloudAssembly, Resource
 
@@ -84,6 +84,16 @@ class LocalResources:
     media_bucket: str | None = None
 
 
+class ProvisionHooks(Protocol):
+    """What a restored snapshot puts into resources while they are created (`local.state.Restorer`)."""
+
+    def secret_value(self, resource: Resource) -> str | None:
+        """The value a secret had before, or None to generate one."""
+
+    def fill_table(self, resource: Resource, table_name: str) -> None:
+        """Writes the table's items, before its stream is switched on (so they are not new records)."""
+
+
 def _local_name(resource: Resource, max_length: int, lower: bool = False) -> str:
     name = f"{resource.stack.name}-{resource.logical_id}"
     if lower:
@@ -98,8 +108,11 @@ def _arn(service: str, resource_part: str) -> str:
 class Provisioner:
     """Provisions into moto directly (not through the S3 front, which is not serving yet)."""
 
-    def __init__(self, assembly: CloudAssembly, session: Any, moto_url: str) -> None:
+    def __init__(
+        self, assembly: CloudAssembly, session: Any, moto_url: str, hooks: ProvisionHooks | None = None
+    ) -> None:
         self.assembly = assembly
+        self.hooks = hooks
         self.dynamodb = session.client("dynamodb", endpoint_url=moto_url)
         self.s3 = session.client("s3", endpoint_url=moto_url)
         self.sqs = session.client("sqs", endpoint_url=moto_url)
@@ -227,7 +240,8 @@ class Provisioner:
         """A secret with its value generated here, as GenerateSecretString has CloudFormation do."""
         props = self.assembly.resolve(resource.stack, resource.properties)
         name = props.get("Name") or _local_name(resource, 256)
-        value = props.get("SecretString") or secrets.token_urlsafe(48)
+        kept = self.hooks.secret_value(resource) if self.hooks else None
+        value = kept or props.get("SecretString") or secrets.token_urlsafe(48)
         arn = self.secrets.create_secret(Name=name, SecretString=value)["ARN"]
         self.assembly.set_physical(resource, arn, Id=arn, Arn=arn)
 
@@ -252,10 +266,15 @@ class Provisioner:
         ]
         if local_indexes:
             kwargs["LocalSecondaryIndexes"] = local_indexes
+        description = self.dynamodb.create_table(**kwargs)["TableDescription"]
+        if self.hooks:
+            self.hooks.fill_table(resource, name)
         view_type = props.get("StreamSpecification", {}).get("StreamViewType")
         if view_type:
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
-        description = self.dynamodb.create_table(**kwargs)["TableDescription"]
+            # Switched on after the table is filled: restored items are not new stream records.
+            description = self.dynamodb.update_table(
+                TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type}
+            )["TableDescription"]
         ttl = props.get("TimeToLiveSpecification", {})
         ttl_attribute = ttl.get("AttributeName") if ttl.get("Enabled") else None
         if ttl_attribute:

@@ -26,13 +26,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+log = logging.getLogger("local")
+
+
 class PumpsFirstServer(uvicorn.Server):
     """On Ctrl-C, the event pumps stop (and their in-flight invocations finish) before the HTTP side
-    goes away: a handler still running must find the S3 front and the gateway it calls."""
+    goes away: a handler still running must find the S3 front and the gateway it calls. With
+    `settle_s`, the pumps first work off what is already waiting (bounded), so a snapshot taken
+    after them holds the feeds, notifications and index entries of everything written before."""
 
-    def __init__(self, config: uvicorn.Config, cloud: LocalCloud) -> None:
+    def __init__(self, config: uvicorn.Config, cloud: LocalCloud, settle_s: float = 0.0) -> None:
         super().__init__(config)
         self.cloud = cloud
+        self.settle_s = settle_s
         self._draining = False
 
     def handle_exit(self, sig: int, frame: object) -> None:
@@ -43,6 +49,8 @@ class PumpsFirstServer(uvicorn.Server):
         threading.Thread(target=self._drain, name="drain-pumps", daemon=True).start()
 
     def _drain(self) -> None:
+        if self.settle_s and not self.cloud.settle_pumps(self.settle_s):
+            log.warning("event pumps still busy after %.0f s; stopping them with work left", self.settle_s)
         self.cloud.stop_pumps()
         self.should_exit = True
 
@@ -56,13 +64,13 @@ class DenialIsACompleteHandshake(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing handshake."
 
 
-def make_server(cloud: LocalCloud, log_level: str = "warning") -> uvicorn.Server:
+def make_server(cloud: LocalCloud, log_level: str = "warning", settle_s: float = 0.0) -> uvicorn.Server:
     config = uvicorn.Config(cloud.app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=1)
     # After Config, which (re)configures uvicorn's loggers.
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(existing, DenialIsACompleteHandshake) for existing in uvicorn_errors.filters):
         uvicorn_errors.addFilter(DenialIsACompleteHandshake())
-    return PumpsFirstServer(config, cloud)
+    return PumpsFirstServer(config, cloud, settle_s)
 
 
 async def serve(server: uvicorn.Server, sock: socket.socket, on_started: Callable[[], None]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.provision import LocalResources
-from local.pumps.base import Pump
+from local.pumps.base import Pump, settled
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
 from local.pumps.filters import patterns_of
 from local.pumps.s3_notifications import NotificationTarget, S3NotificationPump
@@ -17,7 +17,7 @@ from local.pumps.ttl_sweeper import TtlSweeper
 from local.s3_front import PostedObjects
 from local.template import CloudAssembly, Resource, TemplateError
 
-__all__ = ["EventSource", "Pump", "event_sources_from", "pumps_from"]
+__all__ = ["EventSource", "Pump", "event_sources_from", "pumps_from", "settled"]
 log = logging.getLogger("local.pumps")
 
 

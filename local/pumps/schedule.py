@@ -38,6 +38,7 @@ def scheduled_event(rule_arn: str, now: datetime) -> dict[str, object]:
 
 class SchedulePump(Pump):
     interval_s = 1.0
+    drains_a_backlog = False
 
     def __init__(
         self,

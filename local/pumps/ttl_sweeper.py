@@ -15,6 +15,7 @@ from local.pumps.base import Pump
 
 class TtlSweeper(Pump):
     interval_s = 1.0
+    drains_a_backlog = False
 
     def __init__(self, tables: list[Table], dynamodb_client: Any, clock: Callable[[], float] = time.time) -> None:
         super().__init__(name="ttl-sweeper")

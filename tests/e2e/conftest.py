@@ -46,10 +46,19 @@ class RunningLocalCloud:
         return self.process.returncode, self.output()
 
 
-def start_local_cloud(workdir: Path, port: int = 0, cdk_out: Path = CDK_OUT) -> RunningLocalCloud:
-    """Start `python -m local` and wait until it has written its outputs (it does so only when ready)."""
+def start_local_cloud(
+    workdir: Path,
+    port: int = 0,
+    cdk_out: Path = CDK_OUT,
+    state_dir: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> RunningLocalCloud:
+    """Start `python -m local` and wait until it has written its outputs (it does so only when ready).
+    Its saved state lives in `workdir/state` unless `state_dir` says otherwise: a test never sees
+    another's state, nor the developer's `.local/state`."""
     if not (cdk_out / "manifest.json").is_file():
         pytest.skip(f"{cdk_out} has no manifest.json: synthesize with `CDK_OUTDIR=cdk.out .venv/bin/python app.py`")
+    workdir.mkdir(parents=True, exist_ok=True)
     outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
     # Its output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
     with log_path.open("w") as log:
@@ -64,6 +73,9 @@ def start_local_cloud(workdir: Path, port: int = 0, cdk_out: Path = CDK_OUT) -> 
                 str(outputs_path),
                 "--cdk-out",
                 str(cdk_out),
+                "--state-dir",
+                str(state_dir or workdir / "state"),
+                *extra_args,
             ],
             cwd=REPO_ROOT,
             stdout=log,

@@ -1,0 +1,79 @@
+"""Before the state is saved, the pumps work off what is waiting: `settled` says when they have."""
+
+import threading
+import time
+
+from local.pumps.base import Pump, settled
+
+WAIT_S = 10
+
+
+class Scripted(Pump):
+    """Handles `rounds` batches, each held until `release` is set, then finds nothing."""
+
+    interval_s = 0.01
+
+    def __init__(self, name: str, rounds: int = 0) -> None:
+        super().__init__(name=name)
+        self.rounds = rounds
+        self.release = threading.Event()
+
+    def poll_once(self) -> int:
+        if not self.rounds:
+            return 0
+        self.release.wait(WAIT_S)
+        self.rounds -= 1
+        return 1
+
+
+class Periodic(Scripted):
+    drains_a_backlog = False
+
+
+def wait_until(condition) -> bool:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_pumps_are_not_settled_while_one_still_handles_records():
+    # Given an idle pump and one in the middle of a batch
+    idle, busy = Scripted("idle"), Scripted("busy", rounds=2)
+    pumps = [idle, busy]
+    for pump in pumps:
+        pump.start()
+    try:
+        assert wait_until(lambda: busy.in_round and idle.last_idle_round_started > 0)
+        # Then they are not settled
+        assert not settled(pumps)
+        # When the busy one finishes its batches
+        busy.release.set()
+        # Then they settle, once each has looked again and found nothing after that work
+        assert wait_until(lambda: settled(pumps))
+        assert idle.last_idle_round_started > busy.last_busy_round_ended
+        assert busy.rounds == 0
+    finally:
+        for pump in pumps:
+            pump.release.set()
+            pump.stop()
+            pump.join(WAIT_S)
+
+
+def test_periodic_work_is_not_waited_for():
+    # Given a periodic pump (a schedule, the TTL sweeper) stuck in a long round, beside an idle pump
+    periodic, idle = Periodic("periodic", rounds=1), Scripted("idle")
+    pumps = [periodic, idle]
+    for pump in pumps:
+        pump.start()
+    try:
+        assert wait_until(lambda: periodic.in_round)
+        # Then the pumps count as settled all the same
+        assert wait_until(lambda: settled(pumps))
+    finally:
+        for pump in pumps:
+            pump.release.set()
+            pump.stop()
+            pump.join(WAIT_S)

@@ -1,0 +1,119 @@
+"""Cognito users survive a snapshot with their `sub`, password, status and sessions. This pins the
+moto internals `local.state.cognito` relies on: a moto upgrade that moves them fails here."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.state.cognito import STABLE_ID_ENVIRONMENT, export_user_pool, import_user_pool
+
+PASSWORD = "Correct-Horse-9"
+
+
+@pytest.fixture
+def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield boto3.client("cognito-idp", region_name="us-east-1")
+
+
+def pool_with_client(cognito: Any) -> tuple[str, str]:
+    pool_id = cognito.create_user_pool(PoolName="pinhole", UsernameConfiguration={"CaseSensitive": False})["UserPool"][
+        "Id"
+    ]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def sign_up(cognito: Any, pool_id: str, username: str) -> str:
+    created = cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=username,
+        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=PASSWORD, Permanent=True)
+    return next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+
+
+def log_in(cognito: Any, client_id: str, username: str) -> dict[str, Any]:
+    return dict(
+        cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+    )
+
+
+def test_users_come_back_with_their_sub_password_and_sessions(cognito: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a pool (with ids from its configuration, as the local cloud makes them) where alice logged in
+    # and bob was disabled
+    for name, value in STABLE_ID_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    pool_id, client_id = pool_with_client(cognito)
+    alice_sub, bob_sub = sign_up(cognito, pool_id, "alice"), sign_up(cognito, pool_id, "bob")
+    refresh_token = log_in(cognito, client_id, "alice")["RefreshToken"]
+    cognito.admin_disable_user(UserPoolId=pool_id, Username="bob")
+    # When the pool is exported and imported into a fresh pool with the same client id
+    saved = export_user_pool(pool_id)
+    cognito.delete_user_pool(UserPoolId=pool_id)
+    new_pool, new_client = pool_with_client(cognito)
+    import_user_pool(new_pool, saved)
+    # Then alice logs in with her password and keeps her sub; bob is still disabled
+    users = {u["Username"]: u for u in cognito.list_users(UserPoolId=new_pool)["Users"]}
+    assert {name: {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] for name, user in users.items()} == {
+        "alice": alice_sub,
+        "bob": bob_sub,
+    }
+    assert (users["alice"]["UserStatus"], users["alice"]["Enabled"], users["bob"]["Enabled"]) == (
+        "CONFIRMED",
+        True,
+        False,
+    )
+    assert log_in(cognito, new_client, "alice")["AccessToken"]
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.initiate_auth(
+            ClientId=new_client,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "alice", "PASSWORD": "wrong-Pass-1"},
+        )
+    # And her refresh token still works (the client is the same one: ids are stable)
+    assert new_client == client_id
+    refreshed = cognito.initiate_auth(
+        ClientId=new_client, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+    )
+    assert refreshed["AuthenticationResult"]["AccessToken"]
+
+
+def test_a_signed_out_session_is_not_brought_back(cognito: Any) -> None:
+    # Given alice logged in, then signed out everywhere
+    pool_id, client_id = pool_with_client(cognito)
+    sign_up(cognito, pool_id, "alice")
+    refresh_token = log_in(cognito, client_id, "alice")["RefreshToken"]
+    cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username="alice")
+    # When the pool is exported
+    saved = export_user_pool(pool_id)
+    # Then her revoked refresh token is not among what is kept
+    assert saved.users[0].username == "alice"
+    assert refresh_token not in {token.token for token in saved.refresh_tokens}
+
+
+def test_stable_ids_give_the_same_pool_and_client_for_the_same_configuration(
+    cognito: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's HASH id strategy, as the local cloud sets it while it provisions
+    for name, value in STABLE_ID_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    # When a pool and its client are created, deleted, and created again from the same configuration
+    first = pool_with_client(cognito)
+    cognito.delete_user_pool(UserPoolId=first[0])
+    second = pool_with_client(cognito)
+    # Then both ids are the same: a tester's outputs.json and tokens stay valid across a restart
+    assert second == first
