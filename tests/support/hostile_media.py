@@ -245,7 +245,9 @@ def _webp_canvas_claiming(width: int, height: int) -> bytes:
 
 def _webp_with_garbage_metadata() -> bytes:
     rng = random.Random(11)
-    return encoded(noise((200, 150)), "WEBP", exif=b"Exif\x00\x00" + rng.randbytes(500_000), icc_profile=rng.randbytes(300_000))
+    return encoded(
+        noise((200, 150)), "WEBP", exif=b"Exif\x00\x00" + rng.randbytes(500_000), icc_profile=rng.randbytes(300_000)
+    )
 
 
 def _truncated(data: bytes, keep: float = 2 / 3) -> bytes:
