@@ -2,7 +2,8 @@
 learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
 the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
 earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
-meanwhile are removed again. A story goes the same way (its upload key names its record in the posts table) with its own renditions."""
+meanwhile are removed again. A story goes the same way (its upload key names its record in the posts
+table) with its own renditions."""
 
 import tempfile
 from pathlib import Path
