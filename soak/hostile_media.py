@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+import tests.conftest  # noqa: F401 - test settings (fake credentials, names) before the domain package is imported
 from tests.support.hostile_media import EVERY_FILE, build
 from tests.support.resize_pipeline import resize_wiring
 from tests.support.resize_worker import InvocationTimedOut, run_batch
