@@ -6,20 +6,23 @@ sets up a moto account and the pipeline (tests/support/resize_pipeline.py), uplo
 then runs exactly one invocation of the handler on one batch — the clock and the kill start there — and prints
 what a user and an operator would see as one JSON line.
 
-Memory: `peak_rss_mb` is the worker's own peak (ru_maxrss: Python, Pillow, the moto account with the uploads in
-it, so an overestimate of the function's) plus the largest child's peak (ffmpeg); the two never run at once,
-so their sum bounds what the Lambda sandbox would hold.
+Memory: `peak_rss_mb` is the worker's own peak (VmHWM: Python, Pillow, the moto account with the uploads in it,
+so an overestimate of the function's) plus the largest peak of its children (ffmpeg), read from their VmHWM every
+few milliseconds while they run; the two never run at once, so their sum bounds what the Lambda sandbox would
+hold. Not ru_maxrss: Linux carries the parent's RSS at fork into a child's ru_maxrss across exec, so a worker
+started by a process holding a large corpus would report that process's memory as its own (and ffmpeg's figure
+would be the forked Python image's).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +101,39 @@ def run_batch(files: list[tuple[str, str, bytes, bytes | None]], timeout_s: floa
     return BatchReport(**report)
 
 
-def _peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+def high_water_mb(pid: int | str = "self") -> float:
+    """The peak resident set of a process since it was started (or exec'd), from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class ChildrenPeak(threading.Thread):
+    """Polls this process's children (ffmpeg) and keeps the largest peak RSS seen."""
+
+    def __init__(self, interval_s: float = 0.005) -> None:
+        super().__init__(daemon=True)
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.wait(self.interval_s):
+            for child in me.children(recursive=True):
+                try:
+                    if child.name() != "python" and not child.name().startswith("python"):
+                        self.peak_mb = max(self.peak_mb, high_water_mb(child.pid))
+                except (psutil.Error, OSError):
+                    continue  # it exited between listing and reading
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return self.peak_mb
 
 
 def main(specs: list[dict[str, str]]) -> None:
@@ -125,10 +159,12 @@ def main(specs: list[dict[str, str]]) -> None:
         print(READY, flush=True)
 
         baseline_mb = psutil.Process().memory_info().rss / (1024 * 1024)
+        children = ChildrenPeak()
+        children.start()
         started = time.perf_counter()
         pipeline.deliver_once()
         elapsed = time.perf_counter() - started
-        peak_self, peak_children = _peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN)
+        peak_self, peak_children = high_water_mb(), children.stop()
 
         files = {}
         for spec in specs:
