@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SOAKS: list[str] = ["load", "fuzz"]
+SOAKS: list[str] = ["load", "fuzz", "hostile_media"]
 
 
 def main(names: list[str]) -> None:

@@ -7,6 +7,7 @@ import json
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import S3Model
@@ -28,6 +29,8 @@ def process_record(record: SQSRecord) -> None:
         return
     for s3_record in S3Model.model_validate(body).Records:
         obj = s3_record.s3.object
+        if obj is None:  # an event about the bucket, not an object: nothing to resize
+            continue
         status = process_upload(s3_record.s3.bucket.name, unquote_plus(obj.key), obj.versionId)
         if status is not None:
             metrics.add_metric(name=f"Media{status.value.capitalize()}", unit="Count", value=1)
@@ -36,7 +39,7 @@ def process_record(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process_record, processor=processor, context=context)
 
 
@@ -51,7 +54,7 @@ def cleanup_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def cleanup(event: dict, context: LambdaContext) -> dict:
+def cleanup(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=cleanup_record, processor=stream_processor, context=context
     )

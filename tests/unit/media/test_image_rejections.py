@@ -5,8 +5,9 @@ import struct
 import pytest
 from PIL import Image
 
-from pinhole.media.imaging import render_image
+from pinhole.media.imaging import MAX_JPEG_SCANS, count_jpeg_scans, render_image
 from pinhole.media.limits import MAX_IMAGE_BYTES, MediaRejected, RejectionCode
+from tests.support.hostile_media import jpeg_segments
 from tests.unit.media.factories import encoded, marked, png_by_hand
 
 CONTENT_TYPE = {
@@ -160,3 +161,43 @@ def test_exactly_50_megapixels_passes_the_pixel_check() -> None:
 
     # When it is rendered / Then it gets past the pixel limit and is refused only for its missing data
     assert rejection(data, "image/png").code == RejectionCode.CORRUPT
+
+
+def progressive_jpeg_with_scans(scans: int) -> bytes:
+    """A 64×48 progressive JPEG whose first AC scan is repeated until it has `scans` scans in all."""
+    data = encoded(noise((64, 48)), "JPEG", progressive=True)
+    segments = jpeg_segments(data)
+    ac_start, ac_end = [(start, end) for marker, start, end in segments if marker == 0xDA][1]
+    present = sum(1 for marker, _, _ in segments if marker == 0xDA)
+    eoi = segments[-1][1]
+    return data[:eoi] + data[ac_start:ac_end] * (scans - present) + b"\xff\xd9"
+
+
+def test_progressive_jpeg_of_too_many_scans_is_rejected_before_decoding() -> None:
+    # Given a progressive JPEG of 101 scans (each one more pass of the decoder over every block)
+    data = progressive_jpeg_with_scans(MAX_JPEG_SCANS + 1)
+
+    # When it is rendered / Then it is refused as too costly, and told how to fix it
+    refused = rejection(data, "image/jpeg")
+    assert refused.code == RejectionCode.UNPROCESSABLE
+    assert "standard JPEG" in refused.reason
+
+
+def test_progressive_jpeg_of_exactly_the_scan_limit_is_rendered() -> None:
+    # Given a progressive JPEG of exactly 100 scans
+    data = progressive_jpeg_with_scans(MAX_JPEG_SCANS)
+
+    # When it is rendered / Then it makes every rendition
+    assert render_image(data, "image/jpeg").renditions["large"].width == 64
+
+
+def test_scans_are_counted_only_in_the_picture_not_in_metadata_or_trailers() -> None:
+    # Given an ordinary progressive JPEG (10 scans) with SOS-like bytes in a comment and in a motion-photo-like
+    # trailer after its end marker
+    sos_lookalikes = b"\xff\xda\x00\x08" * 500
+    data = encoded(noise((64, 48)), "JPEG", progressive=True)
+    with_comment = data[:2] + b"\xff\xfe" + (len(sos_lookalikes) + 2).to_bytes(2, "big") + sos_lookalikes + data[2:]
+
+    # When its scans are counted / Then only its 10 real scans count
+    assert count_jpeg_scans(with_comment + sos_lookalikes, stop_after=MAX_JPEG_SCANS) == 10
+    assert count_jpeg_scans(encoded(noise((64, 48)), "JPEG"), stop_after=MAX_JPEG_SCANS) == 1

@@ -69,6 +69,12 @@ HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b
 AVIF_BRANDS = frozenset({b"avif", b"avis"})
 SNIFF_BYTES = 256
 
+# Each scan of a progressive JPEG is one more pass over every block of the picture, and a scan can be a dozen
+# bytes: ~1 MB of repeated scans costs libjpeg minutes on a 16 MP frame (hostile corpus, jpeg-progressive-scan-bomb).
+# Encoders write few: libjpeg's progressive script has 10, mozjpeg's at most about 20; libjpeg-turbo's
+# TJPARAM_SCANLIMIT exists for this attack. Pillow does not expose it, so the scans are counted before decoding.
+MAX_JPEG_SCANS = 100
+
 # EXIF orientation → the transpose that makes the stored pixels upright (EXIF 2.32, tag 0x0112).
 UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -100,6 +106,8 @@ def render_renditions(
     expected = _expected_format(declared_content_type)
     fp = _seekable(source)
     _check_signature(fp, expected)
+    if expected == "JPEG":
+        _check_jpeg_scans(fp)
     base, upright_size = _decode_base(fp, expected, specs)
     return _render(base, upright_size, specs)
 
@@ -165,6 +173,57 @@ def _check_signature(fp: BinaryIO, expected: str) -> None:
     raise MediaRejected(
         RejectionCode.TYPE_MISMATCH, f"The file is not the {claimed} image it claims to be: {looks_like}."
     )
+
+
+def _check_jpeg_scans(fp: BinaryIO) -> None:
+    data = fp.getvalue() if isinstance(fp, io.BytesIO) else fp.read()  # BytesIO shares its bytes: no copy
+    fp.seek(0)
+    if count_jpeg_scans(data, stop_after=MAX_JPEG_SCANS) > MAX_JPEG_SCANS:
+        raise MediaRejected(
+            RejectionCode.UNPROCESSABLE,
+            f"The picture is stored in more than {MAX_JPEG_SCANS} progressive passes, too many to process. "
+            "Save it again as a standard JPEG.",
+        )
+
+
+def count_jpeg_scans(data: bytes, stop_after: int) -> int:
+    """The start-of-scan segments of a JPEG up to its end marker, counting no further than one past `stop_after`.
+
+    Walks the marker segments (skipping each by its length) and each scan's entropy-coded data to the next real
+    marker (0xFF followed by neither a stuffed 0x00 nor a restart marker), so bytes inside APPn segments, an
+    embedded thumbnail or data after the end marker (a phone's motion-photo trailer) never count. A damaged
+    structure ends the count early: the decoder then rejects the file itself."""
+    scans, position, end = 0, 2, len(data)
+    while position + 4 <= end and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xFF:  # a fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xD9:  # end of image
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            position += 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker != 0xDA:
+            continue
+        scans += 1
+        if scans > stop_after:
+            break
+        position = _end_of_entropy_coded_data(data, position)
+    return scans
+
+
+def _end_of_entropy_coded_data(data: bytes, position: int) -> int:
+    while (position := data.find(b"\xff", position)) >= 0 and position + 1 < len(data):
+        following = data[position + 1]
+        if following == 0 or 0xD0 <= following <= 0xD7:
+            position += 2
+        elif following == 0xFF:
+            position += 1
+        else:
+            return position
+    return len(data)
 
 
 @contextmanager

@@ -1,12 +1,14 @@
 """The resize use case: one uploaded original becomes renditions in the media bucket, and its post
 learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
-the uploader understands. A duplicated or late event for an item already settled does nothing. A story
-goes the same way (its upload key names its record in the posts table) with its own renditions."""
+the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
+earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
+meanwhile are removed again. A story goes the same way (its upload key names its record in the posts
+table) with its own renditions."""
 
 import tempfile
 from pathlib import Path
 
-from pinhole.media.limits import MediaKind, MediaRejected
+from pinhole.media.limits import MediaKind, MediaRejected, max_upload_bytes
 from pinhole.media.models import Rendition
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
@@ -42,7 +44,9 @@ def _process(
         from pinhole.media.imaging import render_image
 
         image = render_image(
-            storage.read_original(bucket, str(key), version_id), media.content_type, _RENDITIONS_OF[kind]
+            storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type)),
+            media.content_type,
+            _RENDITIONS_OF[kind],
         )
         return media.model_copy(
             update={
@@ -57,7 +61,7 @@ def _process(
 
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "original"
-        storage.download_original(bucket, str(key), version_id, path)
+        storage.download_original(bucket, str(key), version_id, path, max_upload_bytes(media.content_type))
         video = inspect_video(path, media.content_type)
     renditions = _store(key, video.poster, storage)
     video_key = rendition_key(key.post_id, key.media_id, "video", _EXTENSIONS[media.content_type])
@@ -92,7 +96,15 @@ def process_upload(
         logger.warning("Upload of no known post; ignored", extra={"key": object_key})
         return None
     media = record.media.get(key.media_id)
-    if media is None or media.status != MediaStatus.PENDING:
+    if media is None:
+        logger.warning("Upload of no known media item; ignored", extra={"key": object_key})
+        return None
+    if media.status != MediaStatus.PENDING:
+        if record.status == PostStatus.PENDING:
+            # An earlier attempt recorded the item, then failed (a throttled write, a timeout) before the post
+            # was settled: this redelivery finishes it, or the post would wait for the sweep to fail it.
+            logger.info("Media already settled; settling its post", extra={"key": object_key})
+            return _settle(key, media, post_repository)
         logger.info("Media already settled; duplicate event ignored", extra={"key": object_key})
         return None
     try:
@@ -102,8 +114,21 @@ def process_upload(
         refused = media.model_copy(
             update={"status": MediaStatus.REJECTED, "reason": rejected.reason, "reason_code": rejected.code.value}
         )
-        return posts.record_media_rejected(key, refused, post_repository)
-    return posts.record_media_ready(key, processed, post_repository)
+        return _settle(key, refused, post_repository)
+    try:
+        return _settle(key, processed, post_repository)
+    except NotFound:
+        # The post was deleted while its renditions were being made: the cleanup of the deletion has already
+        # run, so the renditions just written would stay public with nothing left to remove them.
+        removed = remove_renditions(key.post_id, storage)
+        logger.info("Post deleted during processing; renditions removed", extra={"key": object_key, "objects": removed})
+        return None
+
+
+def _settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository) -> PostStatus:
+    if media.status == MediaStatus.READY:
+        return posts.record_media_ready(key, media, post_repository)
+    return posts.record_media_rejected(key, media, post_repository)
 
 
 def remove_renditions(post_id: str, storage: MediaStorage = _storage) -> int:

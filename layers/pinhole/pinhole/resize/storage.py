@@ -1,6 +1,5 @@
 """The two buckets as resize sees them: originals in, renditions out. boto3 stays in this module."""
 
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from pinhole.shared.settings import get_settings
 
 # Renditions live under keys that are never rewritten, so any cache may keep them for good.
 IMMUTABLE = "public, max-age=31536000, immutable"
+CHUNK_BYTES = 1024 * 1024
 
 _s3 = boto3.client("s3", region_name=get_settings().region)
 _cloudfront = boto3.client("cloudfront", region_name=get_settings().region)
@@ -21,14 +21,20 @@ class MediaStorage:
         self._s3 = client
         self._cdn = cdn
 
-    def read_original(self, bucket: str, key: str, version_id: str | None) -> bytes:
+    # Both readers stop one byte past `limit`: enough for the size check to reject an object the upload
+    # policy should have refused, without ever holding (or writing to /tmp) more than that.
+    def read_original(self, bucket: str, key: str, version_id: str | None, limit: int) -> bytes:
         response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
-        return bytes(response["Body"].read())
+        with response["Body"] as body:
+            return bytes(body.read(limit + 1))
 
-    def download_original(self, bucket: str, key: str, version_id: str | None, target: Path) -> None:
+    def download_original(self, bucket: str, key: str, version_id: str | None, target: Path, limit: int) -> None:
         response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
-        with target.open("wb") as file:
-            shutil.copyfileobj(response["Body"], file, length=1024 * 1024)
+        with response["Body"] as body, target.open("wb") as file:
+            remaining = limit + 1
+            while remaining and (chunk := body.read(min(CHUNK_BYTES, remaining))):
+                file.write(chunk)
+                remaining -= len(chunk)
 
     def write_rendition(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(

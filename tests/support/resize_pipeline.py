@@ -1,0 +1,257 @@
+"""The resize pipeline on moto, wired as the synthesized template wires it on AWS: an object lands in the uploads
+bucket, its S3 notification (in the shape S3 sends) goes to the upload-events queue, which has the template's
+dead-letter queue and maxReceiveCount, and the local cloud's SQS pump (local/pumps/sqs.py) hands batches of the
+template's BatchSize to the real resize handler, deleting what succeeded and leaving failures to be received
+again — so moto's redrive moves a message that keeps failing to the dead-letter queue.
+
+One liberty is taken: the queue's visibility timeout is 0 instead of the template's 12 minutes, so a failed
+message is visible again at the next poll instead of 12 minutes later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions.resize import handler as resize
+from local.pumps.s3_notifications import lambda_s3_record
+from local.pumps.sqs import SqsPump
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.logic import checked_media
+from pinhole.posts.models import MediaDeclaration, PostKind, PostRecord, PostStatus, StoredMedia
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import NotFound
+from pinhole.shared.ids import new_id
+from pinhole.shared.settings import get_settings
+from pinhole.upload.keys import UploadKey, rendition_prefix
+from tests.support.events import FakeLambdaContext
+
+CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
+RESIZE_HANDLER = "handler.handler"
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeWiring:
+    """What the synthesized template says about the resize function and the queue that feeds it."""
+
+    memory_mb: int
+    timeout_s: float
+    batch_size: int
+    max_receives: int
+
+
+def _resources(template: str) -> dict[str, Any]:
+    resources: dict[str, Any] = json.loads((CDK_OUT / template).read_text())["Resources"]
+    return resources
+
+
+def resize_wiring() -> ResizeWiring:
+    stateless = _resources("PinholeStateless.template.json")
+    function_id, function = next(
+        (logical_id, resource)
+        for logical_id, resource in stateless.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler") == RESIZE_HANDLER
+        and "/Resize/" in resource.get("Metadata", {}).get("aws:cdk:path", "")
+    )
+    mapping = next(
+        resource["Properties"]
+        for resource in stateless.values()
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+        and resource["Properties"].get("FunctionName", {}).get("Ref") == function_id
+    )
+    queue = next(
+        resource["Properties"]
+        for logical_id, resource in _resources("PinholeStateful.template.json").items()
+        if resource["Type"] == "AWS::SQS::Queue" and "UploadEventsQueue" in logical_id
+    )
+    return ResizeWiring(
+        memory_mb=int(function["Properties"]["MemorySize"]),
+        timeout_s=float(function["Properties"]["Timeout"]),
+        batch_size=int(mapping["BatchSize"]),
+        max_receives=int(queue["RedrivePolicy"]["maxReceiveCount"]),
+    )
+
+
+@dataclass
+class Invocation:
+    message_ids: list[str]
+    result: Any  # the handler's answer, or None when it raised
+    error: Exception | None = None
+
+    @property
+    def failed_ids(self) -> list[str]:
+        """The records Lambda retries: those reported in batchItemFailures, or all of them if the handler raised
+        (Powertools raises when every record of a batch failed)."""
+        if self.error is not None:
+            return list(self.message_ids)
+        return [failure["itemIdentifier"] for failure in self.result["batchItemFailures"]]
+
+
+@dataclass
+class InProcessRunner:
+    """What the pump invokes: the resize handler, called as Lambda calls it; every invocation is kept."""
+
+    memory_mb: int
+    invocations: list[Invocation] = field(default_factory=list)
+
+    def invoke(self, function: Any, event: dict[str, Any]) -> Any:
+        ids = [record["messageId"] for record in event["Records"]]
+        try:
+            result = resize.handler(event, FakeLambdaContext(memory_limit_in_mb=self.memory_mb))
+        except Exception as error:
+            self.invocations.append(Invocation(ids, None, error))
+            raise
+        self.invocations.append(Invocation(ids, result))
+        return result
+
+
+RESIZE_FUNCTION = types.SimpleNamespace(logical_id="ResizeFunction", name="resize")
+
+
+def create_resize_tables() -> None:
+    """The tables resize writes to (posts, and users for the author's post count), for a bare moto account."""
+    from pinhole.posts.dal import PostModel
+    from pinhole.users.dal import UserModel
+
+    for model in (PostModel, UserModel):
+        if not model.exists():
+            model.create_table(wait=True)
+
+
+class ResizePipeline:
+    def __init__(self, wiring: ResizeWiring, author_id: str = "hostile-uploader") -> None:
+        self.wiring = wiring
+        self.author_id = author_id
+        self.settings = get_settings()
+        self.s3 = boto3.client("s3")
+        self.sqs = boto3.client("sqs")
+        self.posts = PostRepository()
+        dlq_url = self.sqs.create_queue(QueueName="upload-events-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+        redrive = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(wiring.max_receives)}
+        queue_url = self.sqs.create_queue(
+            QueueName="upload-events",
+            Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
+        )["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        self.queue_url, self.dlq_url = queue_url, dlq_url
+        self.runner = InProcessRunner(wiring.memory_mb)
+        self.pump = SqsPump(
+            function=RESIZE_FUNCTION,  # type: ignore[arg-type]  # only its names are read
+            runner=self.runner,  # type: ignore[arg-type]  # invoke() is all the pump calls
+            sqs_client=self.sqs,
+            queue_url=queue_url,
+            queue_arn=queue_arn["QueueArn"],
+            batch_size=wiring.batch_size,
+            report_failures=True,
+        )
+
+    # -- what POST /posts and the client do --
+
+    def pending_post(self, content_type: str, size_bytes: int, kind: PostKind = PostKind.POST) -> UploadKey:
+        """A pending post with one media item, as POST /posts (or /stories) leaves it; its upload key."""
+        media: StoredMedia = checked_media(MediaDeclaration(content_type=content_type, size_bytes=size_bytes), "media")
+        now = utc_now()
+        record = PostRecord(
+            post_id=new_id(),
+            author_id=self.author_id,
+            caption="",
+            tags=[],
+            mentions=[],
+            created_at=now,
+            status=PostStatus.PENDING,
+            media={media.media_id: media},
+            media_order=[media.media_id],
+            upload_expires_at=now + timedelta(minutes=15),
+            kind=kind,
+        )
+        self.posts.create(record, fail_after=record.upload_expires_at)
+        return UploadKey(post_id=record.post_id, media_id=media.media_id)
+
+    def upload(self, content_type: str, data: bytes, kind: PostKind = PostKind.POST) -> UploadKey:
+        """A pending post whose file has landed in the uploads bucket, and the notification S3 sends for it."""
+        # The policy signed for the post admits 1..declared bytes; an empty or oversized body stands for a file
+        # that got around it, so the declaration is whatever POST /posts would have accepted.
+        declared = min(max(len(data), 1), 30 * 1024 * 1024)
+        key = self.pending_post(content_type, declared, kind)
+        self.put(key, data, content_type)
+        self.notify(key)
+        return key
+
+    def put(self, key: UploadKey, data: bytes, content_type: str) -> None:
+        self.s3.put_object(Bucket=self.settings.uploads_bucket_name, Key=str(key), Body=data, ContentType=content_type)
+
+    def notify(self, key: UploadKey, body: str | None = None) -> None:
+        """The upload-events message S3 sends for the key's object (or any `body`, for poison messages)."""
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body or self.s3_event(key))
+
+    def s3_event(self, key: UploadKey) -> str:
+        bucket = self.settings.uploads_bucket_name
+        head = self.s3.head_object(Bucket=bucket, Key=str(key))
+        record = {
+            "eventVersion": "2.1",
+            "awsRegion": self.settings.region,
+            "eventTime": to_iso(utc_now()),
+            "eventName": "ObjectCreated:Post",
+            "s3": {
+                "bucket": {"name": bucket},
+                "object": {"key": str(key), "size": head["ContentLength"], "eTag": head["ETag"].strip('"')},
+            },
+        }
+        sequencer = hashlib.sha256(str(key).encode()).hexdigest()[:16].upper()
+        return json.dumps({"Records": [lambda_s3_record(record, sequencer)]})
+
+    # -- what Lambda's event source mapping does --
+
+    def deliver_once(self) -> int:
+        """One receive and one invocation; how many messages it carried."""
+        return self.pump.poll_once()
+
+    def deliver(self, max_invocations: int = 50) -> int:
+        """Invocations until the queue is empty (bounded, so a redrive that never happens fails instead of hanging)."""
+        for invocation in range(max_invocations):
+            if not self.deliver_once():
+                return invocation
+        raise AssertionError(f"the upload-events queue still had messages after {max_invocations} invocations")
+
+    # -- what users and operators see --
+
+    def record(self, key: UploadKey) -> PostRecord | None:
+        try:
+            return self.posts.get(key.post_id)
+        except NotFound:
+            return None
+
+    def media(self, key: UploadKey) -> StoredMedia:
+        record = self.record(key)
+        assert record is not None, f"post {key.post_id} is gone"
+        return record.media[key.media_id]
+
+    def status(self, key: UploadKey) -> PostStatus | None:
+        record = self.record(key)
+        return record.status if record else None
+
+    def rendition_objects(self, key: UploadKey) -> dict[str, bytes]:
+        """Every object under the post's prefix in the media bucket, by key."""
+        bucket = self.settings.media_bucket_name
+        listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=rendition_prefix(key.post_id)).get("Contents", [])
+        return {item["Key"]: self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read() for item in listed}
+
+    def dead_letters(self) -> list[str]:
+        messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [message["Body"] for message in messages]
+
+    def waiting(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
