@@ -95,9 +95,9 @@ def test_exception_mid_batch_fails_only_its_record_which_publishes_on_redelivery
     pipeline.deliver_once()
 
     # Then only that record is reported failed; the other three are published
-    first = pipeline.runner.invocations[0]
-    assert len(first.message_ids) == WIRING.batch_size
-    assert first.failed_ids == [first.message_ids[1]]
+    first = pipeline.runner.calls[0]
+    assert len(first.record_ids) == WIRING.batch_size
+    assert first.failed_ids == [first.record_ids[1]]
     assert [pipeline.status(key) for key in keys] == [
         PostStatus.PUBLISHED,
         PostStatus.PENDING,
@@ -126,7 +126,7 @@ def test_throttled_status_write_is_retried_until_the_post_publishes(
 
     # Then the SDK retried, the queue redelivered, and both posts are published with their renditions
     assert throttle.refused == SDK_ATTEMPTS
-    assert len(pipeline.runner.invocations) == 2
+    assert len(pipeline.runner.calls) == 2
     assert pipeline.status(throttled) == pipeline.status(other) == PostStatus.PUBLISHED
     assert pipeline.media(throttled).status == MediaStatus.READY
     assert set(rendition_names(pipeline, throttled)) == POST_RENDITIONS
@@ -146,7 +146,7 @@ def test_throttled_publish_after_the_status_write_is_finished_by_the_redelivery(
     pipeline.deliver()
 
     # Then the first invocation failed, and the redelivery published the post, once: the author's post count is 1
-    assert [invocation.error is not None for invocation in pipeline.runner.invocations] == [True, False]
+    assert [invocation.error is not None for invocation in pipeline.runner.calls] == [True, False]
     assert pipeline.status(key) == PostStatus.PUBLISHED
     assert UserModel.get(pipeline.author_id).post_count == 1
     assert pipeline.dead_letters() == []
@@ -172,7 +172,7 @@ def test_duplicate_events_make_one_set_of_renditions_and_never_regress_the_statu
     assert UserModel.get(pipeline.author_id).post_count == 1
     assert set(rendition_names(pipeline, key)) == POST_RENDITIONS
     assert pipeline.rendition_objects(key) == first
-    assert all(invocation.failed_ids == [] for invocation in pipeline.runner.invocations)
+    assert all(invocation.failed_ids == [] for invocation in pipeline.runner.calls)
 
 
 def test_event_arriving_after_the_post_was_deleted_is_consumed_and_makes_nothing(pipeline: ResizePipeline) -> None:
@@ -186,7 +186,7 @@ def test_event_arriving_after_the_post_was_deleted_is_consumed_and_makes_nothing
     pipeline.deliver()
 
     # Then it is consumed (no retry, no dead letter) and nothing reaches the media bucket
-    assert pipeline.runner.invocations[0].failed_ids == []
+    assert pipeline.runner.calls[0].failed_ids == []
     assert pipeline.rendition_objects(key) == {}
     assert (pipeline.waiting(), pipeline.dead_letters()) == (0, [])
 
@@ -249,7 +249,7 @@ def test_poison_message_lands_in_the_dead_letter_queue_after_max_receives_while_
     # Then the three uploads are published
     assert [pipeline.status(key) for key in keys] == [PostStatus.PUBLISHED] * 3
     # And the poison message was received maxReceiveCount times, then moved to the dead-letter queue
-    failed = [failed for invocation in pipeline.runner.invocations for failed in invocation.failed_ids]
+    failed = [failed for invocation in pipeline.runner.calls for failed in invocation.failed_ids]
     assert len(failed) == WIRING.max_receives and len(set(failed)) == 1
     assert len(pipeline.dead_letters()) == 1
     assert pipeline.waiting() == 0

@@ -84,6 +84,7 @@ class InProcessFunction:
 
     logical_id: str
     handler: Any
+    memory_mb: int = FakeLambdaContext.memory_limit_in_mb
 
     @property
     def name(self) -> str:
@@ -95,16 +96,45 @@ class InProcessFunction:
 
 
 @dataclass
+class Invocation:
+    """One call of a handler: the ids of the records it carried (SQS message ids, stream event ids)
+    and what came of it."""
+
+    record_ids: list[str]
+    result: Any  # the handler's answer, or None when it raised
+    error: Exception | None = None
+
+    @property
+    def failed_ids(self) -> list[str]:
+        """The records Lambda retries: those reported in batchItemFailures, or all of them if the handler
+        raised (Powertools raises when every record of a batch failed)."""
+        if self.error is not None:
+            return list(self.record_ids)
+        return [failure["itemIdentifier"] for failure in (self.result or {}).get("batchItemFailures", [])]
+
+
+@dataclass
 class InProcessRunner:
-    """Invokes handlers in the calling thread; counts invocations and the records they carried."""
+    """Invokes handlers in the calling thread; counts invocations and the records they carried, and
+    keeps every call."""
 
     invocations: Counter[str] = field(default_factory=Counter)
     records: Counter[str] = field(default_factory=Counter)
+    calls: list[Invocation] = field(default_factory=list)
 
     def invoke(self, function: InProcessFunction, event: dict[str, Any]) -> Any:
+        records = event.get("Records", [])
         self.invocations[function.logical_id] += 1
-        self.records[function.logical_id] += len(event.get("Records", []))
-        return function.handler(event, FakeLambdaContext(function_name=function.logical_id))
+        self.records[function.logical_id] += len(records)
+        ids = [str(record.get("messageId") or record.get("eventID")) for record in records]
+        context = FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+        try:
+            result = function.handler(event, context)
+        except Exception as error:
+            self.calls.append(Invocation(ids, None, error))
+            raise
+        self.calls.append(Invocation(ids, result))
+        return result
 
 
 class StreamConsumer(DynamoStreamPump):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ import boto3
 
 from functions.resize import handler as resize
 from local.pumps.s3_notifications import lambda_s3_record
-from local.pumps.sqs import SqsPump
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import checked_media
 from pinhole.posts.models import MediaDeclaration, PostKind, PostRecord, PostStatus, StoredMedia
@@ -31,7 +29,7 @@ from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
 from pinhole.upload.keys import UploadKey, rendition_prefix
-from tests.support.events import FakeLambdaContext
+from tests.support.event_sources import InProcessFunction, InProcessRunner, QueueConsumer, QueueMapping, create_queue
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
 RESIZE_HANDLER = "handler.handler"
@@ -80,42 +78,6 @@ def resize_wiring() -> ResizeWiring:
     )
 
 
-@dataclass
-class Invocation:
-    message_ids: list[str]
-    result: Any  # the handler's answer, or None when it raised
-    error: Exception | None = None
-
-    @property
-    def failed_ids(self) -> list[str]:
-        """The records Lambda retries: those reported in batchItemFailures, or all of them if the handler raised
-        (Powertools raises when every record of a batch failed)."""
-        if self.error is not None:
-            return list(self.message_ids)
-        return [failure["itemIdentifier"] for failure in self.result["batchItemFailures"]]
-
-
-@dataclass
-class InProcessRunner:
-    """What the pump invokes: the resize handler, called as Lambda calls it; every invocation is kept."""
-
-    memory_mb: int
-    invocations: list[Invocation] = field(default_factory=list)
-
-    def invoke(self, function: Any, event: dict[str, Any]) -> Any:
-        ids = [record["messageId"] for record in event["Records"]]
-        try:
-            result = resize.handler(event, FakeLambdaContext(memory_limit_in_mb=self.memory_mb))
-        except Exception as error:
-            self.invocations.append(Invocation(ids, None, error))
-            raise
-        self.invocations.append(Invocation(ids, result))
-        return result
-
-
-RESIZE_FUNCTION = types.SimpleNamespace(logical_id="ResizeFunction", name="resize")
-
-
 def create_resize_tables() -> None:
     """The tables resize writes to (posts, and users for the author's post count), for a bare moto account."""
     from pinhole.posts.dal import PostModel
@@ -134,25 +96,15 @@ class ResizePipeline:
         self.s3 = boto3.client("s3")
         self.sqs = boto3.client("sqs")
         self.posts = PostRepository()
-        dlq_url = self.sqs.create_queue(QueueName="upload-events-dlq")["QueueUrl"]
-        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
-        redrive = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(wiring.max_receives)}
-        queue_url = self.sqs.create_queue(
-            QueueName="upload-events",
-            Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
-        )["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
-        self.queue_url, self.dlq_url = queue_url, dlq_url
-        self.runner = InProcessRunner(wiring.memory_mb)
-        self.pump = SqsPump(
-            function=RESIZE_FUNCTION,  # type: ignore[arg-type]  # only its names are read
-            runner=self.runner,  # type: ignore[arg-type]  # invoke() is all the pump calls
-            sqs_client=self.sqs,
-            queue_url=queue_url,
-            queue_arn=queue_arn["QueueArn"],
-            batch_size=wiring.batch_size,
-            report_failures=True,
+        self.queue_url, dlq_url = create_queue("upload-events", dead_letters_after=wiring.max_receives)
+        assert dlq_url is not None
+        self.dlq_url = dlq_url
+        self.runner = InProcessRunner()
+        resize_function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
+        mapping = QueueMapping(
+            batch_size=wiring.batch_size, report_failures=True, fifo=False, max_receive_count=wiring.max_receives
         )
+        self.pump = QueueConsumer(resize_function, self.runner, self.queue_url, mapping)
 
     # -- what POST /posts and the client do --
 

@@ -183,9 +183,7 @@ def main(specs: list[dict[str, str]]) -> None:
             }
         report = {
             "files": files,
-            "batch_item_failures": [
-                failed for invocation in pipeline.runner.invocations for failed in invocation.failed_ids
-            ],
+            "batch_item_failures": [failed for invocation in pipeline.runner.calls for failed in invocation.failed_ids],
             "messages_left": pipeline.waiting(),
             "dead_letters": len(pipeline.dead_letters()),
             "elapsed_s": round(elapsed, 3),
