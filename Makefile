@@ -51,7 +51,7 @@ test: $(TEMPLATES)
 	$(PY) -m mypy
 	@# The in-process local cloud tests change process-wide state (moto's backends, os.environ, the
 	@# AWS endpoint variables) that mock_aws tests must never see: they get a pytest process of their own.
-	$(PY) -m pytest -n 2 --dist loadgroup --ignore=tests/integration/local $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --ignore=tests/integration/local $(PYTEST_ARGS)
 	$(PY) -m pytest tests/integration/local $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

@@ -103,13 +103,3 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLoc
     returncode, output = running.stop()
     assert returncode == 0, f"local cloud did not exit cleanly ({returncode}):\n{output}"
     assert "Traceback" not in output, output
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keeps each e2e module on one xdist worker (`--dist loadgroup` in the Makefile): a module's world
-    (users, posts, a conversation: tens of seconds against the local cloud) is then built once, not
-    once per worker its tests happen to be spread over."""
-    e2e = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(e2e):
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
