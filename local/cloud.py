@@ -32,6 +32,7 @@ from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
 from local.state.cognito import STABLE_ID_ENVIRONMENT
 from local.template import REGION, CloudAssembly
+from local.web import WEB_PREFIX, WebApp
 from local.websocket_gateway import WebSocketGateway
 
 log = logging.getLogger("local")
@@ -40,6 +41,7 @@ ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credential
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = REPO_ROOT / "layers"
+WEB_DIST = REPO_ROOT / "web" / "dist"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
 
 
@@ -146,6 +148,7 @@ class LocalCloud:
             restored=restored,
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
+        app.web = WebApp(WEB_DIST, endpoints, cloud.outputs)
         if start_pumps:
             cloud.pumps = pumps_from(assembly, resources, runner, session, moto_url, posted)
             for pump in cloud.pumps:
@@ -247,7 +250,7 @@ def _websocket_gateway(apis: list[Api], runner: LambdaRunner) -> WebSocketGatewa
 
 
 class RootApp:
-    """Dispatches by path prefix: media, S3 front, WebSocket API and its management API, else the HTTP API."""
+    """Dispatches by path prefix: media, S3 front, web app, WebSocket API and its management API, else the HTTP API."""
 
     def __init__(
         self,
@@ -260,6 +263,7 @@ class RootApp:
         self.websocket = websocket
         self.s3 = s3
         self.media = media
+        self.web: WebApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -271,8 +275,8 @@ class RootApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3)):
-            if path == prefix or path.startswith(prefix + "/"):
+        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web)):
+            if app is not None and (path == prefix or path.startswith(prefix + "/")):
                 await app(_under(scope, prefix), receive, send)
                 return
         if path.startswith(MANAGEMENT_PREFIX + "/") and self.websocket is not None:

@@ -1,0 +1,332 @@
+"""Pinhole Web's journeys in a real browser against the local cloud, as people use it: two windows for
+two people (one posts, the other sees it after following; both chat live), privacy, stories, search,
+the session, and errors shown in words."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import DESKTOP, PASSWORD, PHONE, Person, photo_file, sign_up
+
+pytestmark = pytest.mark.e2e
+
+Window = Callable[..., Person]
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def go(page: Page, path: str) -> None:
+    page.goto(f"./#{path}")
+
+
+def post_photo(page: Page, photo: Path, caption: str) -> str:
+    """Shares a photo from disk; returns the post id once the picture is showing."""
+    page.get_by_role("link", name="Post", exact=True).click()
+    page.get_by_label("Photos (up to 10) or a video").set_input_files(str(photo))
+    expect(page.get_by_role("img", name=f"Preview of {photo.name}")).to_be_visible()
+    page.get_by_label("Caption").fill(caption)
+    page.get_by_role("button", name="Share").click()
+    page.get_by_role("heading", name="Comments").wait_for()
+    article = page.locator("article.post")
+    expect(article.locator(".media")).to_have_attribute("data-state", "ready", timeout=30_000)
+    post_id = article.get_attribute("data-post-id")
+    assert post_id
+    return post_id
+
+
+def wait_in_feed(page: Page, post_id: str, timeout_s: float = 30) -> None:
+    """The home feed, reloaded until the post arrives (fan-out is asynchronous, as on AWS)."""
+    deadline = time.monotonic() + timeout_s
+    go(page, "/")
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    while True:
+        page.get_by_role("button", name="Refresh").click()
+        page.wait_for_function("() => !document.querySelector('.more [role=status]')")
+        if page.locator(f'article[data-post-id="{post_id}"]').count():
+            return
+        assert time.monotonic() < deadline, f"post {post_id} not in the feed within {timeout_s} s"
+        time.sleep(0.5)
+
+
+def test_one_posts_a_photo_the_other_follows_sees_likes_comments_saves_and_both_chat_live(
+    window: Window, tmp_path: Path
+) -> None:
+    # Given Ada on a phone and Grace on a desktop, each signed up in a window of their own
+    ada, grace = window(PHONE), window(DESKTOP)
+    ada_name, grace_name = name("ada"), name("grace")
+    sign_up(ada.page, ada_name, "Ada Lovelace")
+    sign_up(grace.page, grace_name, "Grace Hopper")
+
+    # When Ada shares a photo from disk, watching the upload's progress bar fill
+    post_id = post_photo(ada.page, photo_file(tmp_path), "First light #dawn")
+    expect(ada.page.locator("progress")).to_have_count(0)  # the post screen replaced the form
+
+    # Then the picture is served from its renditions: WebP first, JPEG fallback, sized, no layout shift
+    picture = ada.page.locator("article.post picture")
+    assert picture.locator("source").first.get_attribute("type") == "image/webp"
+    assert "w," in (picture.locator("source").first.get_attribute("srcset") or "")
+    image = picture.locator("img")
+    assert image.get_attribute("width") and image.get_attribute("height")
+
+    # When Grace finds Ada by name and follows her
+    grace.page.get_by_role("link", name="Search").click()
+    grace.page.get_by_label("People and tags").fill("Ada Love")
+    grace.page.get_by_role("link", name=re.compile(ada_name)).click()
+    grace.page.get_by_role("button", name="Follow", exact=True).click()
+    expect(grace.page.get_by_role("button", name="Unfollow")).to_be_visible()
+
+    # Then Ada's photo is in Grace's feed
+    wait_in_feed(grace.page, post_id)
+    card = grace.page.locator(f'article[data-post-id="{post_id}"]')
+    expect(card).to_contain_text("First light")
+
+    # When Grace likes it: the heart fills at once (optimistic) and the count is the server's
+    card.get_by_role("button", name="Like").click()
+    expect(card.get_by_role("button", name="Like")).to_have_attribute("aria-pressed", "true")
+    expect(card.locator(".like-count")).to_have_text("1 like")
+
+    # Then Ada's notifications badge lights up live, without a reload
+    badge = ada.page.locator('[data-badge="unread notifications"]')
+    expect(badge).to_be_visible(timeout=20_000)
+    ada.page.get_by_role("link", name=re.compile("^Notifications")).click()
+    expect(ada.page.locator(".notifications")).to_contain_text("liked your post")
+    expect(badge).to_have_count(0)
+
+    # When Grace comments and saves the post to a collection
+    card.get_by_role("link", name="0 comments").click()
+    grace.page.get_by_label("Add a comment").fill("Lovely light @" + ada_name)
+    grace.page.get_by_role("button", name="Post", exact=True).click()
+    expect(grace.page.locator(".comments")).to_contain_text("Lovely light")
+    grace.page.get_by_role("button", name="Save to…").click()
+    grace.page.get_by_label("Collection").fill("mornings")
+    grace.page.get_by_role("button", name="Save", exact=True).click()
+    expect(grace.page.get_by_role("button", name="★ Saved")).to_be_visible()
+    expect(grace.page.get_by_label("Collection")).to_have_count(0)  # closes once the server has it
+    go(grace.page, "/saved/mornings")
+    expect(grace.page.locator(".grid li")).to_have_count(1)
+
+    # When Grace writes to Ada from her profile
+    go(grace.page, f"/u/{ada_name}")
+    grace.page.get_by_role("link", name="Message", exact=True).click()
+    grace.page.get_by_label("Message", exact=True).fill("Hello Ada")
+    grace.page.get_by_role("button", name="Send").click()
+    expect(grace.page.locator(".thread li.mine")).to_contain_text("Hello Ada")
+
+    # Then Ada's messages badge shows it live, her list counts it unread, and the thread has it
+    messages_badge = ada.page.locator('[data-badge="unread messages"]')
+    expect(messages_badge).to_have_text(re.compile("^1"), timeout=20_000)
+    ada.page.get_by_role("link", name=re.compile("^Messages")).click()
+    expect(ada.page.get_by_role("link", name=f"Conversation with {grace_name}, 1 unread")).to_be_visible()
+    ada.page.get_by_role("link", name=f"Conversation with {grace_name}, 1 unread").click()
+    expect(ada.page.locator(".thread li.theirs")).to_contain_text("Hello Ada")
+    expect(messages_badge).to_have_count(0)
+
+    # And Ada's reply reaches Grace's open thread without a reload
+    ada.page.get_by_label("Message", exact=True).fill("Hello Grace")
+    ada.page.get_by_role("button", name="Send").click()
+    expect(grace.page.locator(".thread li.theirs")).to_contain_text("Hello Grace", timeout=20_000)
+
+
+def test_a_private_account_approves_a_request_and_blocks(window: Window) -> None:
+    # Given Carol, who makes her account private in settings, and Dave
+    carol, dave = window(DESKTOP), window(PHONE)
+    carol_name, dave_name = name("carol"), name("dave")
+    sign_up(carol.page, carol_name)
+    sign_up(dave.page, dave_name)
+    go(carol.page, "/settings")
+    carol.page.get_by_label("Private account").check()
+    expect(carol.page.get_by_role("status").filter(has_text="Your account is private.")).to_be_visible()
+
+    # When Dave visits her profile: her posts are hidden, and he asks to follow
+    go(dave.page, f"/u/{carol_name}")
+    expect(dave.page.get_by_text("This account is private.")).to_be_visible()
+    dave.page.get_by_role("button", name="Request to follow").click()
+    expect(dave.page.get_by_role("button", name="Cancel request")).to_be_visible()
+
+    # Then Carol finds the request and approves it
+    go(carol.page, "/requests")
+    row = carol.page.locator(".user-row", has_text=dave_name)
+    row.get_by_role("button", name="Approve").click()
+    expect(row).to_have_count(0)
+
+    # And Dave now follows her
+    dave.page.reload()
+    expect(dave.page.get_by_role("button", name="Unfollow")).to_be_visible()
+    expect(dave.page.get_by_text("This account is private.")).to_have_count(0)
+    dave.page.get_by_role("link", name=re.compile("1 followers")).click()
+    expect(dave.page.locator(".users")).to_contain_text(dave_name)
+
+    # When Dave blocks Carol (confirming the dialog), neither sees the other any more
+    go(dave.page, f"/u/{carol_name}")
+    dave.page.once("dialog", lambda dialog: dialog.accept())
+    dave.page.get_by_role("button", name="Block").click()
+    expect(dave.page.get_by_text(f"You blocked @{carol_name}")).to_be_visible()
+    go(carol.page, f"/u/{dave_name}")
+    expect(carol.page.get_by_role("alert")).to_be_visible()
+
+
+def test_stories_play_full_screen_and_advance_by_themselves(window: Window, tmp_path: Path) -> None:
+    # Given Eve, who shares two stories from disk
+    eve = window(PHONE)
+    eve_name = name("eve")
+    sign_up(eve.page, eve_name)
+    for index in range(2):
+        go(eve.page, "/")
+        eve.page.get_by_role("link", name="Your story").click()
+        eve.page.get_by_label("Photo or video").set_input_files(
+            str(photo_file(tmp_path, f"story{index}.jpg", (720, 1280)))
+        )
+        eve.page.get_by_role("button", name="Share").click()
+        eve.page.get_by_role("heading", name="Home", exact=True).wait_for()
+
+    # When she opens her stories from the tray, once both are processed
+    tray = eve.page.get_by_role("link", name=f"Stories of {eve_name}, 2 stories")
+    for _ in range(10):  # a story joins the tray once resized: reload until it has (up to ~30 s)
+        try:
+            expect(tray).to_be_visible(timeout=3000)
+            break
+        except AssertionError:
+            eve.page.reload()
+    tray.click()
+
+    # Then the viewer shows the first story and moves to the second without a touch, then closes
+    frame = eve.page.locator(".story-frame")
+    first = frame.get_attribute("data-story-id")
+    expect(eve.page.get_by_role("dialog")).to_be_visible()
+    expect(frame).not_to_have_attribute("data-story-id", first or "", timeout=10_000)
+    eve.page.keyboard.press("Escape")
+    eve.page.get_by_role("heading", name="Home", exact=True).wait_for()
+
+
+def test_search_finds_people_and_tags_and_the_feed_scrolls_by_cursor(
+    window: Window, tmp_path: Path, cloud: object
+) -> None:
+    # Given Finn, who has shared twelve tagged photos (more than one page of the feed)
+    finn = window(DESKTOP)
+    finn_name, tag = name("finn"), name("golden")
+    sign_up(finn.page, finn_name, "Finn Ortega")
+    photo = photo_file(tmp_path, size=(400, 300))
+    ids = [post_photo(finn.page, photo, f"Evening {index} #{tag}") for index in range(12)]
+
+    # When he scrolls the home feed to its end
+    wait_in_feed(finn.page, ids[-1])
+    articles = finn.page.locator("article.post")
+    expect(articles).to_have_count(10)
+    finn.page.locator(".more").scroll_into_view_if_needed()
+    expect(articles).to_have_count(12)  # the next page, by cursor, with no duplicate
+
+    # Then images below the first are lazy
+    assert articles.nth(5).locator("img").get_attribute("loading") == "lazy"
+
+    # When he searches the tag and opens its page
+    finn.page.get_by_role("link", name="Search").click()
+    finn.page.get_by_label("People and tags").fill("#" + tag[:8])
+    finn.page.get_by_role("link", name=f"#{tag}").click()
+    expect(finn.page.get_by_role("heading", name=f"#{tag}")).to_be_visible()
+    expect(finn.page.locator("article.post").first).to_contain_text(tag)
+
+
+def test_session_refreshes_silently_survives_a_reload_and_signs_out(window: Window) -> None:
+    # Given Gus, signed in
+    gus = window(DESKTOP)
+    gus_name = name("gus")
+    sign_up(gus.page, gus_name)
+
+    # Then no access token is stored by the page: only the refresh token, for this tab
+    stored = gus.page.evaluate("() => ({local: {...localStorage}, session: {...sessionStorage}})")
+    assert stored["local"] == {}
+    assert list(stored["session"]) == ["pinhole.refresh_token"]
+
+    # When his access token is refused once (as when it expires), the app refreshes it and retries
+    refused = {"done": False}
+
+    def refuse_once(route):  # type: ignore[no-untyped-def]
+        if refused["done"]:
+            route.continue_()
+            return
+        refused["done"] = True
+        route.fulfill(status=401, json={"error": {"code": "unauthorized", "message": "Token expired."}})
+
+    gus.page.route(re.compile(r"/feed(\?|$)"), refuse_once)
+    with gus.page.expect_request(re.compile(r"/auth/refresh$")):
+        go(gus.page, "/search")
+        go(gus.page, "/")
+    expect(gus.page.get_by_text("Your feed is empty")).to_be_visible()
+    gus.page.unroute(re.compile(r"/feed(\?|$)"))
+
+    # When he reloads, he is still signed in (the refresh token buys a new access token)
+    gus.page.reload()
+    gus.page.get_by_role("heading", name="Home", exact=True).wait_for()
+
+    # When he edits his profile, it shows on his profile page
+    go(gus.page, "/settings")
+    gus.page.get_by_label("Name").fill("Gus Grissom")
+    gus.page.get_by_label("Bio").fill("Test pilot")
+    gus.page.get_by_role("button", name="Save profile").click()
+    expect(gus.page.get_by_role("status").filter(has_text="Profile saved.")).to_be_visible()
+    go(gus.page, f"/u/{gus_name}")
+    expect(gus.page.get_by_role("heading", name="Gus Grissom")).to_be_visible()
+    expect(gus.page.get_by_text("Test pilot")).to_be_visible()
+
+    # When he signs out, the log-in screen shows and a reload does not bring him back
+    go(gus.page, "/settings")
+    gus.page.get_by_role("button", name="Sign out").click()
+    gus.page.get_by_role("heading", name="Log in").wait_for()
+    assert gus.page.evaluate("() => sessionStorage.length") == 0
+    gus.page.reload()
+    gus.page.get_by_role("heading", name="Log in").wait_for()
+
+    # And logging in again works
+    gus.page.get_by_label("Username").fill(gus_name)
+    gus.page.get_by_label("Password").fill(PASSWORD)
+    gus.page.get_by_role("button", name="Log in").click()
+    gus.page.get_by_role("heading", name="Home", exact=True).wait_for()
+
+
+def test_every_api_error_is_shown_in_words(window: Window) -> None:
+    # Given Hal, who signs up, and a visitor at the log-in screen
+    hal, visitor = window(DESKTOP), window(PHONE)
+    hal_name = name("hal")
+    sign_up(hal.page, hal_name)
+    visitor.page.goto("./")
+
+    # When the visitor uses a wrong password, the envelope's message is shown
+    visitor.page.get_by_label("Username").fill(hal_name)
+    visitor.page.get_by_label("Password").fill("Wrong-Password-1")
+    visitor.page.get_by_role("button", name="Log in").click()
+    expect(visitor.page.get_by_role("alert")).to_contain_text(re.compile(r"\w+"))
+    assert "HTTP" not in visitor.page.get_by_role("alert").inner_text()
+
+    # When someone signs up with a taken username, they are told so
+    visitor.page.get_by_role("link", name="Create an account").click()
+    visitor.page.get_by_label("Username").fill(hal_name)
+    visitor.page.get_by_label("Email").fill("other@example.com")
+    visitor.page.get_by_label("Password").fill(PASSWORD)
+    visitor.page.get_by_role("button", name="Sign up").click()
+    expect(visitor.page.get_by_role("alert")).to_contain_text(re.compile("taken", re.IGNORECASE))
+
+    # When the feed fails on the server's side, the page says what the envelope says, not a blank
+    hal.page.route(
+        re.compile(r"/feed(\?|$)"),  # the feed and the stories tray
+        lambda route: route.fulfill(
+            status=500, json={"error": {"code": "internal", "message": "Something went wrong on our side."}}
+        ),
+    )
+    go(hal.page, "/search")
+    go(hal.page, "/")
+    expect(hal.page.locator(".more").get_by_role("alert")).to_have_text("Something went wrong on our side.")
+    hal.page.unroute(re.compile(r"/feed(\?|$)"))
+
+    # When the network is down, the person is told to check the connection
+    hal.page.route(re.compile(r"/users/"), lambda route: route.abort())
+    go(hal.page, f"/u/{hal_name}")
+    expect(hal.page.get_by_role("alert")).to_contain_text("could not be reached")

@@ -1,0 +1,172 @@
+// The one API client: every HTTP route the app uses, the error envelope, silent token refresh and
+// pre-signed uploads with progress. Screens call these functions and never build a URL themselves.
+import { config } from './config.js';
+import { accessToken, clearSession, setTokens, storedRefreshToken } from './session.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || [];
+  }
+}
+
+function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+async function errorFrom(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: a proxy or the network answered, not Pinhole
+  }
+  const error = body && body.error;
+  if (error && error.message) {
+    const retry = response.headers.get('Retry-After');
+    const suffix = retry && response.status === 429 ? ` (try again in ${retry} s)` : '';
+    return new ApiError(response.status, error.code, error.message + suffix, error.details);
+  }
+  return new ApiError(response.status, 'http_error', `The server answered HTTP ${response.status}.`);
+}
+
+let refreshing = null;
+
+/** Exchange the stored refresh token for fresh tokens (one exchange at a time). */
+export function refreshSession() {
+  const refreshToken = storedRefreshToken();
+  if (!refreshToken) return Promise.reject(new ApiError(401, 'unauthorized', 'Please log in.'));
+  if (!refreshing) {
+    refreshing = call('POST', 'auth/refresh', { body: { refresh_token: refreshToken }, auth: false })
+      .then((answer) => {
+        setTokens(answer, refreshSession);
+        return answer;
+      })
+      .catch((error) => {
+        if (error.status === 401) clearSession();
+        throw error;
+      })
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+async function call(method, path, { body, query, auth = true, idempotent = false, retried = false } = {}) {
+  const url = new URL(path, config().HttpApiUrl);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
+  }
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && accessToken()) headers.Authorization = `Bearer ${accessToken()}`;
+  if (idempotent) headers['Idempotency-Key'] = typeof idempotent === 'string' ? idempotent : newKey();
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Pinhole could not be reached. Check your connection and try again.');
+  }
+  if (response.status === 401 && auth && !retried && storedRefreshToken()) {
+    await refreshSession();
+    return call(method, path, { body, query, auth, idempotent, retried: true });
+  }
+  if (!response.ok) throw await errorFrom(response);
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+const enc = encodeURIComponent;
+const page = (cursor, limit) => ({ cursor, limit });
+
+// --- auth and profile ---
+export const signup = (body) => call('POST', 'auth/signup', { body, auth: false });
+export async function login(username, password) {
+  const answer = await call('POST', 'auth/login', { body: { username, password }, auth: false });
+  setTokens(answer, refreshSession);
+  return answer;
+}
+export const me = () => call('GET', 'me');
+export const updateMe = (changes) => call('PATCH', 'me', { body: changes });
+export const user = (username) => call('GET', `users/${enc(username)}`);
+export const userPosts = (username, cursor) => call('GET', `users/${enc(username)}/posts`, { query: page(cursor, 12) });
+export const followers = (username, cursor) => call('GET', `users/${enc(username)}/followers`, { query: page(cursor) });
+export const following = (username, cursor) => call('GET', `users/${enc(username)}/following`, { query: page(cursor) });
+export const follow = (username) => call('POST', `users/${enc(username)}/follow`);
+export const unfollow = (username) => call('DELETE', `users/${enc(username)}/follow`);
+export const followRequests = (cursor) => call('GET', 'me/follow-requests', { query: page(cursor) });
+export const answerFollowRequest = (username, approve) =>
+  call('POST', `me/follow-requests/${enc(username)}`, { body: { approve } });
+export const block = (username) => call('POST', `users/${enc(username)}/block`);
+export const unblock = (username) => call('DELETE', `users/${enc(username)}/block`);
+
+// --- posts, likes, comments, saved ---
+export const createPost = (caption, files, key) =>
+  call('POST', 'posts', {
+    body: { caption, media: files.map((file) => ({ content_type: file.type, size_bytes: file.size })) },
+    idempotent: key,
+  });
+export const post = (postId) => call('GET', `posts/${enc(postId)}`);
+export const deletePost = (postId) => call('DELETE', `posts/${enc(postId)}`);
+export const like = (postId) => call('POST', `posts/${enc(postId)}/like`);
+export const unlike = (postId) => call('DELETE', `posts/${enc(postId)}/like`);
+export const likes = (postId, cursor) => call('GET', `posts/${enc(postId)}/likes`, { query: page(cursor) });
+export const comments = (postId, cursor) => call('GET', `posts/${enc(postId)}/comments`, { query: page(cursor) });
+export const comment = (postId, text) =>
+  call('POST', `posts/${enc(postId)}/comments`, { body: { text }, idempotent: true });
+export const deleteComment = (postId, commentId) => call('DELETE', `posts/${enc(postId)}/comments/${enc(commentId)}`);
+export const save = (postId, collection) =>
+  call('POST', `posts/${enc(postId)}/save`, collection ? { body: { collection } } : {});
+export const unsave = (postId, collection) =>
+  call('DELETE', `posts/${enc(postId)}/save`, collection ? { body: { collection } } : {});
+export const saved = (collection, cursor) => call('GET', 'me/saved', { query: { collection, ...page(cursor, 12) } });
+export const collections = () => call('GET', 'me/collections');
+
+// --- feed, stories, discovery, notifications ---
+export const feed = (cursor) => call('GET', 'feed', { query: page(cursor, 10) });
+export const createStory = (file) =>
+  call('POST', 'stories', { body: { media: { content_type: file.type, size_bytes: file.size } }, idempotent: true });
+export const storiesFeed = () => call('GET', 'stories/feed');
+export const searchUsers = (q) => call('GET', 'search/users', { query: { q, limit: 20 } });
+export const searchTags = (q) => call('GET', 'search/tags', { query: { q, limit: 20 } });
+export const tagPosts = (tag, cursor) => call('GET', `tags/${enc(tag)}/posts`, { query: page(cursor, 12) });
+export const notifications = (cursor) => call('GET', 'notifications', { query: page(cursor) });
+export const markNotificationsRead = (upTo) => call('POST', 'notifications/read', upTo ? { body: { up_to: upTo } } : {});
+
+// --- direct messages ---
+export const sendMessage = (to, text, key) => call('POST', 'messages', { body: { to, text }, idempotent: key });
+export const conversations = (cursor) => call('GET', 'conversations', { query: page(cursor) });
+export const messages = (conversationId, cursor) =>
+  call('GET', `conversations/${enc(conversationId)}/messages`, { query: page(cursor, 30) });
+export const markConversationRead = (conversationId, upTo) =>
+  call('POST', `conversations/${enc(conversationId)}/read`, { body: { up_to: upTo } });
+
+/** S3 pre-signed POST: every field, then the file as `file`. `onProgress(fraction)` as bytes leave. */
+export function upload(target, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+    form.append('file', file);
+    const request = new XMLHttpRequest();
+    request.open('POST', target.url);
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    request.addEventListener('load', () => {
+      if (request.status >= 200 && request.status < 300) {
+        onProgress(1);
+        resolve();
+        return;
+      }
+      const message = /<Message>([^<]*)<\/Message>/.exec(request.responseText || '');
+      reject(new ApiError(request.status, 'upload_failed', `Upload refused: ${message ? message[1] : `HTTP ${request.status}`}`));
+    });
+    request.addEventListener('error', () =>
+      reject(new ApiError(0, 'network_error', 'The upload could not reach storage. Try again.')),
+    );
+    request.send(form);
+  });
+}

@@ -1,0 +1,175 @@
+// Pinhole Web: the shell (navigation, badges, live updates) and the table of screens. A screen is one
+// module under screens/; a new screen is one import and one row in ROUTES.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import * as api from './api.js';
+import { loadConfig } from './config.js';
+import { match, navigate, href, usePath } from './router.js';
+import { clearSession, onSessionChange, storedRefreshToken } from './session.js';
+import { get, set, update, useStore } from './store.js';
+import { ErrorNote, Loading, html } from './ui.js';
+import * as ws from './ws.js';
+import { Login, Signup } from './screens/auth.js';
+import { Compose } from './screens/compose.js';
+import { Feed } from './screens/feed.js';
+import { Conversations, Thread, refreshUnreadMessages } from './screens/messages.js';
+import { Notifications, refreshUnreadNotifications } from './screens/notifications.js';
+import { PostScreen } from './screens/post.js';
+import { MyProfile, People, Profile, Requests } from './screens/profile.js';
+import { Saved, Search, TagPage } from './screens/search.js';
+import { Settings } from './screens/settings.js';
+import { StoryViewer } from './screens/stories.js';
+
+const PUBLIC = [
+  { path: '/login', view: (_, app) => html`<${Login} onSignedIn=${app.signedIn} />` },
+  { path: '/signup', view: (_, app) => html`<${Signup} onSignedIn=${app.signedIn} />` },
+];
+const ROUTES = [
+  { path: '/', view: () => html`<${Feed} />` },
+  { path: '/new', view: () => html`<${Compose} />` },
+  { path: '/new-story', view: () => html`<${Compose} story=${true} />` },
+  { path: '/p/:postId', view: (p) => html`<${PostScreen} postId=${p.postId} />` },
+  { path: '/me', view: () => html`<${MyProfile} />` },
+  { path: '/u/:username', view: (p) => html`<${Profile} username=${p.username} />` },
+  { path: '/u/:username/followers', view: (p) => html`<${People} username=${p.username} which="followers" />` },
+  { path: '/u/:username/following', view: (p) => html`<${People} username=${p.username} which="following" />` },
+  { path: '/requests', view: () => html`<${Requests} />` },
+  { path: '/stories/:username', view: (p) => html`<${StoryViewer} username=${p.username} />`, fullScreen: true },
+  { path: '/search', view: () => html`<${Search} />` },
+  { path: '/tags/:tag', view: (p) => html`<${TagPage} tag=${p.tag} />` },
+  { path: '/saved', view: () => html`<${Saved} />` },
+  { path: '/saved/:collection', view: (p) => html`<${Saved} collection=${p.collection} />` },
+  { path: '/messages', view: () => html`<${Conversations} />` },
+  { path: '/messages/:username', view: (p) => html`<${Thread} username=${p.username} />` },
+  { path: '/notifications', view: () => html`<${Notifications} />` },
+  { path: '/settings', view: (_, app) => html`<${Settings} onSignOut=${app.signOut} />` },
+];
+
+function Badge({ count, label }) {
+  if (!count) return null;
+  return html`<span class="badge" data-badge=${label}>${count > 99 ? '99+' : count}<span class="visually-hidden"> ${label}</span></span>`;
+}
+
+function Nav({ path }) {
+  const me = useStore('me');
+  const messages = useStore('unreadMessages');
+  const notices = useStore('unreadNotifications');
+  const link = (to, label, badge = null) => {
+    const current = to === '/' ? path === '/' : path.startsWith(to);
+    return html`<li><a href=${href(to)} aria-current=${current ? 'page' : undefined}>${label}${badge}</a></li>`;
+  };
+  return html`<nav class="main-nav" aria-label="Main">
+    <ul>
+      ${link('/', 'Home')} ${link('/search', 'Search')} ${link('/new', 'Post')}
+      ${link('/messages', 'Messages', html`<${Badge} count=${messages} label="unread messages" />`)}
+      ${link('/notifications', 'Notifications', html`<${Badge} count=${notices} label="unread notifications" />`)}
+      ${me && link(`/u/${me.username}`, 'Profile')}
+    </ul>
+  </nav>`;
+}
+
+function Toast() {
+  const message = useStore('toast');
+  return html`<div class="toast" role="status" aria-live="polite">${message}</div>`;
+}
+
+async function startSignedIn() {
+  set({ me: await api.me() });
+  ws.connect();
+  refreshUnreadMessages().catch(() => {});
+  refreshUnreadNotifications().catch(() => {});
+}
+
+ws.on('message', ({ message }) => {
+  const me = get('me');
+  if (me && message.sender.user_id !== me.user_id && get('openThread') !== message.sender.username) {
+    update('unreadMessages', (count) => count + 1);
+  }
+});
+ws.on('notification', () => {
+  if (!window.location.hash.startsWith('#/notifications')) update('unreadNotifications', (count) => count + 1);
+});
+
+function App() {
+  const path = usePath();
+  const me = useStore('me');
+  const [phase, setPhase] = useState('starting'); // starting | ready | failed
+  const [failure, setFailure] = useState(null);
+
+  useEffect(() => {
+    (async () => {
+      try {
+        await loadConfig();
+      } catch (error) {
+        setFailure(error);
+        setPhase('failed');
+        return;
+      }
+      if (storedRefreshToken()) {
+        try {
+          await api.refreshSession();
+          await startSignedIn();
+        } catch {
+          clearSession();
+        }
+      }
+      setPhase('ready');
+    })();
+    return onSessionChange((signedIn) => {
+      if (!signedIn) {
+        ws.disconnect();
+        set({ me: null, unreadMessages: 0, unreadNotifications: 0 });
+      }
+    });
+  }, []);
+
+  useEffect(() => {
+    const heading = document.getElementById('screen-title');
+    if (heading && phase === 'ready') heading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [path, phase, Boolean(me)]);
+
+  const app = {
+    signedIn: startSignedIn,
+    signOut: () => {
+      clearSession();
+      navigate('/login');
+    },
+  };
+
+  if (phase === 'starting') return html`<main id="main" class="screen"><${Loading} label="Starting Pinhole…" /></main>`;
+  if (phase === 'failed') {
+    return html`<main id="main" class="screen"><h1>Pinhole could not start</h1><${ErrorNote} error=${failure} /></main>`;
+  }
+  const publicMatch = match(PUBLIC, path);
+  if (!me) {
+    const found = publicMatch || match(PUBLIC, '/login');
+    return html`<header class="top"><a class="brand" href=${href('/login')}>Pinhole</a></header>
+      <main id="main">${found.route.view(found.params, app)}</main>
+      <${Toast} />`;
+  }
+  if (publicMatch) {
+    navigate('/');
+    return null;
+  }
+  const found = match(ROUTES, path);
+  if (found && found.route.fullScreen) return html`<main id="main">${found.route.view(found.params, app)}</main>`;
+  return html`<a class="skip" href="#main" onClick=${(event) => {
+      event.preventDefault();
+      document.getElementById('screen-title')?.focus();
+    }}>Skip to content</a>
+    <header class="top">
+      <a class="brand" href=${href('/')}>Pinhole</a>
+      <${Nav} path=${path} />
+      <a class="settings-link" href=${href('/settings')} aria-current=${path.startsWith('/settings') ? 'page' : undefined}>Settings</a>
+    </header>
+    <main id="main">
+      ${found
+        ? found.route.view(found.params, app)
+        : html`<section class="screen"><h1 id="screen-title" tabindex="-1">Not found</h1>
+            <p>No screen at ${path}. <a href=${href('/')}>Home</a></p></section>`}
+    </main>
+    <${Toast} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

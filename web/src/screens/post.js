@@ -1,0 +1,116 @@
+// One post: it follows a fresh upload from pending to published, then comments (oldest first) and likes.
+import { useEffect, useState } from 'preact/hooks';
+import * as api from '../api.js';
+import { PostCard } from '../post_card.js';
+import { navigate } from '../router.js';
+import { get, toast } from '../store.js';
+import { ErrorNote, Loading, More, RichText, Screen, Time, UserLink, UserRow, html, useAction, usePaged } from '../ui.js';
+
+const POLL_MS = 1500;
+const POLL_FOR_MS = 3 * 60 * 1000;
+
+function progressKey(post) {
+  return `${post.status}:${post.media.map((media) => `${media.status}${media.blurhash ? 'b' : ''}`).join(',')}`;
+}
+
+function Comments({ post }) {
+  const paged = usePaged((cursor) => api.comments(post.post_id, cursor), [post.post_id]);
+  const [text, setText] = useState('');
+  const action = useAction();
+  const me = get('me');
+  const add = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      const created = await api.comment(post.post_id, text.trim());
+      paged.setItems((items) => [...items, created]);
+      setText('');
+    });
+  };
+  const remove = (comment) =>
+    action.run(async () => {
+      await api.deleteComment(post.post_id, comment.comment_id);
+      paged.setItems((items) => items.filter((item) => item.comment_id !== comment.comment_id));
+    });
+  return html`<section class="card" aria-labelledby="comments-title">
+    <h2 id="comments-title">Comments</h2>
+    <ul class="comments">
+      ${paged.items.map(
+        (comment) => html`<li key=${comment.comment_id}>
+          <${UserLink} user=${comment.author} />
+          <p><${RichText} text=${comment.text} /></p>
+          <small class="muted"><${Time} iso=${comment.created_at} /></small>
+          ${me && (comment.author.user_id === me.user_id || post.author.user_id === me.user_id) &&
+          html`<button type="button" class="link" onClick=${() => remove(comment)}>Delete comment</button>`}
+        </li>`,
+      )}
+    </ul>
+    <${More} paged=${paged} empty="No comments yet." label="More comments" />
+    <form class="inline-form" onSubmit=${add}>
+      <label for="comment-text">Add a comment</label>
+      <input id="comment-text" value=${text} maxLength="2200" required onInput=${(event) => setText(event.currentTarget.value)} />
+      <button type="submit" disabled=${action.busy || !text.trim()}>Post</button>
+    </form>
+    <${ErrorNote} error=${action.error} />
+  </section>`;
+}
+
+function Likers({ postId }) {
+  const [open, setOpen] = useState(false);
+  const paged = usePaged((cursor) => (open ? api.likes(postId, cursor) : Promise.resolve({ items: [], next_cursor: null })), [
+    postId,
+    open,
+  ]);
+  return html`<section class="card" aria-labelledby="likes-title">
+    <h2 id="likes-title">Likes</h2>
+    ${open
+      ? html`<ul class="users">${paged.items.map((user) => html`<${UserRow} key=${user.user_id} user=${user} />`)}</ul>
+          <${More} paged=${paged} empty="No likes yet." />`
+      : html`<button type="button" class="secondary" onClick=${() => setOpen(true)}>Show who liked this</button>`}
+  </section>`;
+}
+
+export function PostScreen({ postId }) {
+  const [post, setPost] = useState(null);
+  const [error, setError] = useState(null);
+  const action = useAction();
+  useEffect(() => {
+    let stopped = false;
+    let timer = null;
+    const started = Date.now();
+    const load = async () => {
+      try {
+        const fresh = await api.post(postId);
+        if (stopped) return;
+        setPost(fresh);
+        setError(null);
+        if (fresh.status === 'pending' && Date.now() - started < POLL_FOR_MS) timer = setTimeout(load, POLL_MS);
+      } catch (failure) {
+        if (!stopped) setError(failure);
+      }
+    };
+    load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [postId]);
+  const me = get('me');
+  const remove = () =>
+    action.run(async () => {
+      if (!window.confirm('Delete this post?')) return;
+      await api.deletePost(postId);
+      toast('Post deleted.');
+      navigate(`/u/${me.username}`);
+    });
+  return html`<${Screen} title="Post">
+    <${ErrorNote} error=${error} />
+    ${!post && !error && html`<${Loading} />`}
+    ${post &&
+    html`<${PostCard} key=${progressKey(post)} post=${post} eager=${true} />
+      ${post.status === 'pending' && html`<p class="muted" role="status">Processing your upload… this page updates by itself.</p>`}
+      ${me && post.author.user_id === me.user_id &&
+      html`<p><button type="button" class="danger" onClick=${remove}>Delete post</button></p><${ErrorNote} error=${action.error} />`}
+      <${Comments} post=${post} />
+      <${Likers} postId=${post.post_id} />`}
+  <//>`;
+}

@@ -1,0 +1,157 @@
+// A profile: counts, follow (or request, for a private account), message, block; the grid of posts;
+// followers and following; the follow requests waiting for me.
+import { useEffect, useState } from 'preact/hooks';
+import * as api from '../api.js';
+import { href, navigate } from '../router.js';
+import { get } from '../store.js';
+import { Avatar, ErrorNote, Loading, MediaView, More, Screen, UserRow, html, useAction, usePaged } from '../ui.js';
+
+function Grid({ username }) {
+  const paged = usePaged((cursor) => api.userPosts(username, cursor), [username]);
+  if (paged.error && paged.error.status === 403) {
+    return html`<p class="card">This account is private. Follow it to see its photos.</p>`;
+  }
+  return html`<section aria-labelledby="grid-title">
+    <h2 id="grid-title" class="visually-hidden">Posts</h2>
+    <ul class="grid">
+      ${paged.items.map(
+        (post) => html`<li key=${post.post_id}>
+          <a href=${href(`/p/${post.post_id}`)} aria-label=${`Post: ${post.caption || 'no caption'}`}>
+            <${MediaView} media=${post.media[0]} square=${true} sizes="(min-width: 700px) 200px, 33vw" />
+            ${post.media.length > 1 && html`<span class="badge-corner" aria-hidden="true">${post.media.length}</span>`}
+          </a>
+        </li>`,
+      )}
+    </ul>
+    <${More} paged=${paged} empty="No posts yet." label="More posts" />
+  </section>`;
+}
+
+function FollowButton({ profile, onChange }) {
+  const action = useAction();
+  const state = profile.followed_by_me ? 'following' : profile.follow_requested_by_me ? 'requested' : 'none';
+  const click = () =>
+    action.run(async () => {
+      if (state === 'none') {
+        const answer = await api.follow(profile.username);
+        onChange({
+          followed_by_me: answer.status === 'following',
+          follow_requested_by_me: answer.status === 'requested',
+          follower_count: profile.follower_count + (answer.status === 'following' ? 1 : 0),
+        });
+      } else {
+        await api.unfollow(profile.username);
+        onChange({
+          followed_by_me: false,
+          follow_requested_by_me: false,
+          follower_count: profile.follower_count - (state === 'following' ? 1 : 0),
+        });
+      }
+    });
+  const label = { none: profile.is_private ? 'Request to follow' : 'Follow', following: 'Unfollow', requested: 'Cancel request' }[state];
+  return html`<button type="button" class=${state === 'none' ? '' : 'secondary'} onClick=${click} disabled=${action.busy}>${label}</button>
+    <${ErrorNote} error=${action.error} />`;
+}
+
+export function Profile({ username }) {
+  const [profile, setProfile] = useState(null);
+  const [error, setError] = useState(null);
+  const [blocked, setBlocked] = useState(false);
+  const action = useAction();
+  const me = get('me');
+  const mine = me && me.username === username.toLowerCase();
+  useEffect(() => {
+    setProfile(null);
+    setError(null);
+    setBlocked(false);
+    api.user(username).then(setProfile, setError);
+  }, [username]);
+  const change = (changes) => setProfile({ ...profile, ...changes });
+  const toggleBlock = () =>
+    action.run(async () => {
+      if (blocked) {
+        await api.unblock(username);
+        setBlocked(false);
+        setProfile(await api.user(username));
+      } else {
+        if (!window.confirm(`Block @${username}? They will not see you, and you will not see them.`)) return;
+        await api.block(username);
+        setBlocked(true);
+      }
+    });
+  if (blocked) {
+    return html`<${Screen} title=${`@${username}`}>
+      <p class="card">You blocked @${username}. Neither of you can see the other.</p>
+      <button type="button" class="secondary" onClick=${toggleBlock}>Unblock</button>
+      <${ErrorNote} error=${action.error} />
+    <//>`;
+  }
+  return html`<${Screen} title=${profile ? profile.display_name || profile.username : `@${username}`}>
+    <${ErrorNote} error=${error} />
+    ${!profile && !error && html`<${Loading} />`}
+    ${profile &&
+    html`<div class="profile-head card">
+        <${Avatar} user=${profile} size=${88} />
+        <div>
+          <p class="muted">@${profile.username}${profile.is_private ? ' · private account' : ''}</p>
+          ${profile.bio && html`<p class="bio">${profile.bio}</p>`}
+          <ul class="counts">
+            <li><strong>${profile.post_count}</strong> posts</li>
+            <li><a href=${href(`/u/${profile.username}/followers`)}><strong>${profile.follower_count}</strong> followers</a></li>
+            <li><a href=${href(`/u/${profile.username}/following`)}><strong>${profile.following_count}</strong> following</a></li>
+          </ul>
+          <div class="row-actions">
+            ${mine
+              ? html`<a class="button secondary" href=${href('/settings')}>Edit profile</a>
+                  <a class="button secondary" href=${href('/saved')}>Saved</a>
+                  <a class="button secondary" href=${href('/requests')}>Follow requests</a>`
+              : html`<${FollowButton} profile=${profile} onChange=${change} />
+                  <a class="button secondary" href=${href(`/messages/${profile.username}`)}>Message</a>
+                  <button type="button" class="danger" onClick=${toggleBlock}>Block</button>`}
+          </div>
+          <${ErrorNote} error=${action.error} />
+        </div>
+      </div>
+      <${Grid} username=${profile.username} key=${`${profile.username}-${profile.followed_by_me}`} />`}
+  <//>`;
+}
+
+export function People({ username, which }) {
+  const load = which === 'followers' ? api.followers : api.following;
+  const paged = usePaged((cursor) => load(username, cursor), [username, which]);
+  const title = which === 'followers' ? `Followers of @${username}` : `@${username} follows`;
+  return html`<${Screen} title=${title}>
+    <ul class="users card">${paged.items.map((user) => html`<${UserRow} key=${user.user_id} user=${user} />`)}</ul>
+    <${More} paged=${paged} empty=${paged.error && paged.error.status === 403 ? '' : 'Nobody yet.'} />
+  <//>`;
+}
+
+export function Requests() {
+  const paged = usePaged((cursor) => api.followRequests(cursor), []);
+  const action = useAction();
+  const answer = (user, approve) =>
+    action.run(async () => {
+      await api.answerFollowRequest(user.username, approve);
+      paged.setItems((items) => items.filter((item) => item.user_id !== user.user_id));
+    });
+  return html`<${Screen} title="Follow requests">
+    <ul class="users card">
+      ${paged.items.map(
+        (user) => html`<${UserRow} key=${user.user_id} user=${user}>
+          <button type="button" onClick=${() => answer(user, true)}>Approve</button>
+          <button type="button" class="secondary" onClick=${() => answer(user, false)}>Decline</button>
+        <//>`,
+      )}
+    </ul>
+    <${ErrorNote} error=${action.error} />
+    <${More} paged=${paged} empty="No one is waiting. Requests arrive when your account is private." />
+  <//>`;
+}
+
+export function MyProfile() {
+  const me = get('me');
+  useEffect(() => {
+    if (me) navigate(`/u/${me.username}`);
+  }, [me]);
+  return html`<${Loading} />`;
+}

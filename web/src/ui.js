@@ -1,0 +1,248 @@
+// Shared pieces of every screen: media with srcset and blurhash, avatars, errors, paging.
+import { decode } from 'blurhash';
+import { html } from 'htm/preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { href } from './router.js';
+
+export { html };
+
+export function ErrorNote({ error, id }) {
+  if (!error) return null;
+  const details = (error.details || []).filter((detail) => detail && detail.message);
+  return html`<div class="error" role="alert" id=${id}>
+    <p>${error.message || String(error)}</p>
+    ${details.length > 0 &&
+    html`<ul>
+      ${details.map((detail) => html`<li>${detail.field ? `${detail.field}: ` : ''}${detail.message}</li>`)}
+    </ul>`}
+  </div>`;
+}
+
+export function Screen({ title, children, wide = false, actions = null }) {
+  useEffect(() => {
+    document.title = `${title} · Pinhole`;
+  }, [title]);
+  return html`<section class=${wide ? 'screen wide' : 'screen'} aria-labelledby="screen-title">
+    <div class="screen-head">
+      <h1 id="screen-title" tabindex="-1">${title}</h1>
+      ${actions}
+    </div>
+    ${children}
+  </section>`;
+}
+
+export function Loading({ label = 'Loading…' }) {
+  return html`<p class="muted" role="status">${label}</p>`;
+}
+
+export function Avatar({ user, size = 40 }) {
+  const initial = (user.display_name || user.username || '?').trim().charAt(0).toUpperCase();
+  if (user.avatar_url) {
+    return html`<img class="avatar" src=${user.avatar_url} width=${size} height=${size} alt="" loading="lazy" />`;
+  }
+  return html`<span class="avatar initials" style=${{ width: `${size}px`, height: `${size}px` }} aria-hidden="true"
+    >${initial}</span
+  >`;
+}
+
+export function UserLink({ user }) {
+  return html`<a class="user-link" href=${href(`/u/${user.username}`)}>
+    <${Avatar} user=${user} size=${32} />
+    <span><strong>${user.display_name || user.username}</strong> <span class="muted">@${user.username}</span></span>
+  </a>`;
+}
+
+export function UserRow({ user, children }) {
+  return html`<li class="user-row"><${UserLink} user=${user} /><span class="row-actions">${children}</span></li>`;
+}
+
+export function timeAgo(iso) {
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (seconds < 60) return 'just now';
+  const units = [
+    [60 * 60 * 24 * 7, 'w'],
+    [60 * 60 * 24, 'd'],
+    [60 * 60, 'h'],
+    [60, 'm'],
+  ];
+  for (const [size, unit] of units) if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  return 'just now';
+}
+
+export function Time({ iso }) {
+  return html`<time datetime=${iso} title=${new Date(iso).toLocaleString()}>${timeAgo(iso)}</time>`;
+}
+
+export function Blurhash({ hash }) {
+  const canvas = useRef(null);
+  useEffect(() => {
+    if (!hash || !canvas.current) return;
+    try {
+      const pixels = decode(hash, 32, 32);
+      const context = canvas.current.getContext('2d');
+      const image = context.createImageData(32, 32);
+      image.data.set(pixels);
+      context.putImageData(image, 0, 0);
+    } catch {
+      // a malformed hash leaves the neutral background
+    }
+  }, [hash]);
+  return html`<canvas class="blurhash" width="32" height="32" ref=${canvas} aria-hidden="true"></canvas>`;
+}
+
+/** `{webp, fallback, src}` srcsets of an image's renditions (crops like `thumb` only when asked). */
+export function srcsets(renditions, { square = false } = {}) {
+  const entries = Object.entries(renditions || {}).filter(
+    ([name, r]) => r.content_type.startsWith('image/') && !name.startsWith('poster') && (square || !name.startsWith('thumb')),
+  );
+  const set = (type) =>
+    entries
+      .filter(([, r]) => (r.content_type === 'image/webp') === (type === 'webp'))
+      .sort(([, a], [, b]) => a.width - b.width)
+      .map(([, r]) => `${r.url} ${r.width}w`)
+      .join(', ');
+  const fallbacks = entries.filter(([, r]) => r.content_type !== 'image/webp').sort(([, a], [, b]) => a.width - b.width);
+  const src = fallbacks.length ? fallbacks[fallbacks.length - 1][1].url : entries.length ? entries[0][1].url : null;
+  return { webp: set('webp'), fallback: set('jpeg'), src };
+}
+
+/** One media item through its life: pending (a box), blurhash, then the picture or the video. */
+export function MediaView({ media, alt = '', sizes = '(min-width: 700px) 600px, 100vw', square = false, eager = false }) {
+  const [loaded, setLoaded] = useState(false);
+  const width = square ? 1 : media.width || 1;
+  const height = square ? 1 : media.height || 1;
+  const box = { aspectRatio: `${width} / ${height}` };
+  const state = media.status === 'ready' ? (loaded ? 'ready' : 'loading') : media.status;
+  let content = null;
+  if (media.status === 'rejected') {
+    content = html`<p class="media-note">Could not be used: ${media.reason || 'rejected'}</p>`;
+  } else if (media.status === 'pending') {
+    content = html`<p class="media-note" role="status">Processing…</p>`;
+  } else if (media.type === 'video' && !square) {
+    const video = (media.renditions || {}).video;
+    const poster = srcsets(media.renditions).src;
+    content = video
+      ? html`<video controls playsinline preload="metadata" poster=${poster} width=${media.width} height=${media.height}
+          onLoadedMetadata=${() => setLoaded(true)} aria-label=${alt || 'Video'}>
+          <source src=${video.url} type=${video.content_type} />
+        </video>`
+      : null;
+  } else {
+    const { webp, fallback, src } = srcsets(media.renditions, { square });
+    content = html`<picture>
+      ${webp && html`<source type="image/webp" srcset=${webp} sizes=${sizes} />`}
+      <img src=${src} srcset=${fallback || undefined} sizes=${sizes} width=${square ? 300 : media.width}
+        height=${square ? 300 : media.height} alt=${alt} loading=${eager ? 'eager' : 'lazy'} decoding="async"
+        onLoad=${() => setLoaded(true)} />
+    </picture>`;
+  }
+  return html`<div class=${`media media-${state}${square ? ' square' : ''}`} style=${box} data-state=${state}>
+    ${media.blurhash && state !== 'ready' && html`<${Blurhash} hash=${media.blurhash} />`}
+    ${content}
+  </div>`;
+}
+
+/** A cursor-paged list: `load(cursor)` returns `{items, next_cursor}`. */
+export function usePaged(load, deps) {
+  const [items, setItems] = useState([]);
+  const [cursor, setCursor] = useState(null);
+  const [done, setDone] = useState(false);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState(null);
+  const generation = useRef(0);
+  const busy = useRef(false);
+  const fetchPage = useCallback(
+    async (from, reset) => {
+      if (busy.current && !reset) return;
+      busy.current = true;
+      const mine = ++generation.current;
+      setLoading(true);
+      setError(null);
+      try {
+        const page = await load(from);
+        if (mine !== generation.current) return;
+        setItems((previous) => (reset ? page.items : [...previous, ...page.items]));
+        setCursor(page.next_cursor || null);
+        setDone(!page.next_cursor);
+      } catch (failure) {
+        if (mine === generation.current) setError(failure);
+      } finally {
+        if (mine === generation.current) {
+          busy.current = false;
+          setLoading(false);
+        }
+      }
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    deps,
+  );
+  useEffect(() => {
+    setItems([]);
+    setDone(false);
+    fetchPage(null, true);
+  }, [fetchPage]);
+  return {
+    items,
+    setItems,
+    done,
+    loading,
+    error,
+    more: () => !done && fetchPage(cursor, false),
+    reload: () => fetchPage(null, true),
+  };
+}
+
+/** The end of a paged list: loads the next page when scrolled into view, or by its button. */
+export function More({ paged, empty = 'Nothing here yet.', label = 'Load more' }) {
+  const sentinel = useRef(null);
+  useEffect(() => {
+    if (paged.done || !sentinel.current || !('IntersectionObserver' in window)) return undefined;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) paged.more();
+    });
+    observer.observe(sentinel.current);
+    return () => observer.disconnect();
+  }, [paged.done, paged.items.length, paged.loading]);
+  return html`<div class="more" ref=${sentinel}>
+    <${ErrorNote} error=${paged.error} />
+    ${paged.loading && html`<${Loading} />`}
+    ${!paged.loading && paged.done && !paged.items.length && !paged.error && html`<p class="muted">${empty}</p>`}
+    ${!paged.loading && !paged.done && html`<button type="button" class="secondary" onClick=${paged.more}>${label}</button>`}
+  </div>`;
+}
+
+/** Runs an action, showing its error (the envelope's message) until the next try. */
+export function useAction() {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (action) => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await action();
+    } catch (failure) {
+      setError(failure);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { error, busy, run, setError };
+}
+
+/** Caption text with #tags and @mentions as links. */
+export function RichText({ text }) {
+  const parts = [];
+  const pattern = /([#@])([\p{L}\p{N}_.]+)/gu;
+  let last = 0;
+  for (const found of text.matchAll(pattern)) {
+    if (found.index > last) parts.push(text.slice(last, found.index));
+    const word = found[2].replace(/\.+$/, '');
+    const target = found[1] === '#' ? `/tags/${encodeURIComponent(word.toLowerCase())}` : `/u/${word.toLowerCase()}`;
+    parts.push(html`<a href=${href(target)}>${found[1]}${word}</a>`);
+    parts.push(found[2].slice(word.length));
+    last = found.index + found[0].length;
+  }
+  parts.push(text.slice(last));
+  return html`<span>${parts}</span>`;
+}

@@ -1,0 +1,86 @@
+// The one WebSocket: authenticated with the access token offered as a subprotocol (browsers cannot
+// set headers), reconnecting with backoff, kept alive with pings, and fanning frames out by `type`.
+import { config } from './config.js';
+import { accessToken } from './session.js';
+
+const PING_EVERY_MS = 5 * 60 * 1000; // API Gateway drops a connection idle for 10 minutes
+const MAX_BACKOFF_MS = 30_000;
+
+let socket = null;
+let wanted = false;
+let backoff = 1000;
+let pingTimer = null;
+let reconnectTimer = null;
+const handlers = new Map(); // type -> Set(handler)
+const statusListeners = new Set();
+
+function setStatus(status) {
+  statusListeners.forEach((listener) => listener(status));
+}
+
+function open() {
+  const token = accessToken();
+  if (!wanted || !token) return;
+  socket = new WebSocket(config().WebSocketUrl, ['pinhole', token]);
+  socket.addEventListener('open', () => {
+    backoff = 1000;
+    setStatus('open');
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => send({ action: 'ping' }), PING_EVERY_MS);
+  });
+  socket.addEventListener('message', (event) => {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    (handlers.get(frame.type) || []).forEach((handler) => handler(frame));
+  });
+  socket.addEventListener('close', () => {
+    clearInterval(pingTimer);
+    socket = null;
+    if (!wanted) return;
+    setStatus('reconnecting');
+    reconnectTimer = setTimeout(open, backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+  });
+}
+
+export function connect() {
+  if (wanted) return;
+  wanted = true;
+  open();
+}
+
+export function disconnect() {
+  wanted = false;
+  clearTimeout(reconnectTimer);
+  clearInterval(pingTimer);
+  if (socket) socket.close(1000);
+  socket = null;
+  setStatus('closed');
+}
+
+export function isOpen() {
+  return socket !== null && socket.readyState === WebSocket.OPEN;
+}
+
+/** Sends a frame if the socket is open; false otherwise (the caller falls back to HTTP). */
+export function send(frame) {
+  if (!isOpen()) return false;
+  socket.send(JSON.stringify(frame));
+  return true;
+}
+
+/** Calls `handler(frame)` for every frame of this type; returns the unsubscribe function. */
+export function on(type, handler) {
+  if (!handlers.has(type)) handlers.set(type, new Set());
+  handlers.get(type).add(handler);
+  return () => handlers.get(type).delete(handler);
+}
+
+export function onStatus(listener) {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
+}
