@@ -15,10 +15,13 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-SYNTH_INPUTS := app.py cdk.json $(shell find stacks functions layers -type f \( -name '*.py' -o -name '*.txt' \) -not -path '*/__pycache__/*')
+WEB_SOURCES := web/package.json web/package-lock.json web/build.mjs $(shell find web/src -type f)
+WEB_MODULES := web/node_modules/.package-lock.json
+WEB := web/dist/index.html
+SYNTH_INPUTS := app.py cdk.json $(WEB) $(shell find stacks functions layers -type f \( -name '*.py' -o -name '*.txt' \) -not -path '*/__pycache__/*')
 TEMPLATES := cdk.out/manifest.json
 
-.PHONY: help run test lint bench soak synth deploy clean
+.PHONY: help run test lint bench soak synth deploy clean web browsers screenshots
 
 help:
 	@echo "make run    start the local cloud on http://127.0.0.1:$(PORT) (PORT=... to change)"
@@ -26,6 +29,7 @@ help:
 	@echo "make lint   ruff + mypy      make bench   benchmarks (JSON in benchmarks/results/)"
 	@echo "make soak   long reliability runs: load, fuzzing, hostile media (JSON in soak/results/)"
 	@echo "make synth  CloudFormation templates into cdk.out/      make deploy   cdk deploy --all"
+	@echo "make web    build Pinhole Web into web/dist/            make screenshots   docs/screenshots/*.png"
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Pinhole needs Python 3.11+ (found $$($(PYTHON) --version))"; exit 1; }
@@ -43,10 +47,33 @@ $(TEMPLATES): $(INSTALLED) $(SYNTH_INPUTS)
 
 synth: $(TEMPLATES)
 
+# Pinhole Web: npm ci from the committed lockfile (pinned versions), then esbuild (web/build.mjs).
+$(WEB_MODULES): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "Pinhole Web needs Node.js 20+ with npm"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && node build.mjs
+
+web: $(WEB)
+
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work here).
+# As root (CI), a missing chromium is installed; otherwise the tests say how to get it (and fail under CI=true).
+browsers:
+	@command -v chromium >/dev/null || [ -n "$$PINHOLE_CHROMIUM" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: apt-get install chromium (as root) for the browser tests"; fi; }
+
+screenshots: $(TEMPLATES) browsers
+	$(PY) -m tests.browser.screenshots
+
 run: $(TEMPLATES)
 	$(PY) -m local --port $(PORT) $(ARGS)
 
-test: $(TEMPLATES)
+test: $(TEMPLATES) browsers
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	@# The in-process local cloud tests change process-wide state (moto's backends, os.environ, the
@@ -71,4 +98,4 @@ deploy: $(TEMPLATES)
 	$(CDK_CLI) deploy --all --app cdk.out --require-approval broadening
 
 clean:
-	rm -rf $(VENV) cdk.out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out .local .pytest_cache .mypy_cache .ruff_cache web/dist web/node_modules

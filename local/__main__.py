@@ -24,7 +24,6 @@ from local.cloud import OUTPUT_KEYS, LocalCloud
 from local.endpoints import LocalEndpoints
 from local.server import bind, make_server, serve
 from local.state import SnapshotUnreadable, StateDir
-from local.web import WEB_PREFIX
 
 EXIT_PORT_TAKEN = 2
 EXIT_STATE_UNREADABLE = 2
@@ -69,7 +68,7 @@ def announce(cloud: LocalCloud, state: StateDir) -> None:
         f"Pinhole local cloud ready in {cloud.startup_s:.2f} s ({len(cloud.runner.functions)} functions, "
         f"{routes} routes, {len(cloud.pumps)} event pumps)"
     )
-    print(f"  Web app      {cloud.endpoints.base}{WEB_PREFIX}/   (Pinhole Web: open this in a browser)")
+    print(f"  Web app      {outputs['WebAppUrl']}   (Pinhole Web: open this in a browser)")
     print(f"  HTTP API     {outputs['HttpApiUrl']}")
     print(f"  API docs     {outputs['HttpApiUrl'].rstrip('/')}/docs")
     print(f"  WebSocket    {outputs['WebSocketUrl']}")

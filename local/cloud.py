@@ -42,7 +42,8 @@ SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credentia
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = REPO_ROOT / "layers"
 WEB_DIST = REPO_ROOT / "web" / "dist"
-OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
+OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region", "WebAppUrl")
+COMPUTED_LOCALLY = ("Region", "WebAppUrl")  # the template's values name AWS, not a local surface
 
 
 def start_moto() -> tuple[ThreadedMotoServer, str]:
@@ -164,11 +165,12 @@ class LocalCloud:
             "UserPoolId": self.resources.user_pool_id,
             "UserPoolClientId": self.resources.user_pool_client_id,
             "Region": REGION,
+            "WebAppUrl": f"{self.endpoints.base}{WEB_PREFIX}/",
         }
         # Prefer the template's own outputs (localized) so URLs keep the deployed shape.
         for stack in self.assembly.stacks.values():
             for key, output in stack.outputs.items():
-                if key in OUTPUT_KEYS and key != "Region":
+                if key in OUTPUT_KEYS and key not in COMPUTED_LOCALLY:
                     try:
                         value = str(self.assembly.resolve(stack, output["Value"]))
                     except Exception:  # noqa: S112 - an unresolvable output keeps the computed value

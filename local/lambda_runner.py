@@ -139,10 +139,18 @@ def module_file_of(asset_dir: Path, handler_path: str) -> Path:
 
 
 def is_app_function(resource: Resource) -> bool:
-    """Python functions with a staged asset; CDK's own providers (inline or Node.js code) are not run locally."""
+    """Python functions with a staged asset; CDK's own providers (inline or Node.js code, or the
+    `Custom::CDK...` singletons such as BucketDeployment's) are not run locally."""
     props = resource.properties
     runtime = str(props.get("Runtime", "python"))
-    return runtime.startswith("python") and "ZipFile" not in props.get("Code", {}) and "Handler" in props
+    path = str(resource.metadata.get("aws:cdk:path", ""))
+    cdk_provider = "/Custom::CDK" in path
+    return (
+        runtime.startswith("python")
+        and "ZipFile" not in props.get("Code", {})
+        and "Handler" in props
+        and not cdk_provider
+    )
 
 
 def functions_from(

@@ -17,7 +17,7 @@ from stacks.web_policy import content_security_policy
 
 WEB_PREFIX = "/app"
 CONFIG_FILE = "config.json"
-CONFIG_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolClientId", "Region")
+CONFIG_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolClientId", "Region")  # = the deployed file's
 IMMUTABLE = "public, max-age=31536000, immutable"  # assets/ names carry their content hash
 REVALIDATE = "no-cache"
 

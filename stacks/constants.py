@@ -23,6 +23,7 @@ FEED_READ: Final = "feed_read"
 FEED_FANOUT: Final = "feed_fanout"
 NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
+WEB: Final = "web"
 
 # stateful constructs
 AUTH_IDENTITY_CONSTRUCT_ID: Final = "AuthIdentity"
@@ -97,6 +98,13 @@ IMAGING_LAYER_ID: Final = "PinholeImagingLayer"
 MEDIA_CDN_CONSTRUCT_ID: Final = "MediaCdn"
 MEDIA_DISTRIBUTION_ID: Final = "MediaDistribution"
 MEDIA_HEADERS_POLICY_ID: Final = "MediaSecurityHeaders"
+WEB_APP_CONSTRUCT_ID: Final = "WebApp"
+WEB_BUCKET_ID: Final = "WebBucket"
+WEB_DISTRIBUTION_ID: Final = "WebDistribution"
+WEB_HEADERS_POLICY_ID: Final = "WebSecurityHeaders"
+WEB_ASSETS_DEPLOYMENT_ID: Final = "AssetsDeployment"
+WEB_PAGES_DEPLOYMENT_ID: Final = "PagesDeployment"
+WEB_CONFIG_FILE: Final = "config.json"
 FUNCTION_ID: Final = "Function"  # inside each context construct: <Context>Api/Function
 
 # outputs of the stateless stack (API.md "Endpoints"; .local/outputs.json has the same keys)
@@ -106,11 +114,21 @@ OUTPUT_MEDIA_BASE_URL: Final = "MediaBaseUrl"
 OUTPUT_USER_POOL_ID: Final = "UserPoolId"
 OUTPUT_USER_POOL_CLIENT_ID: Final = "UserPoolClientId"
 OUTPUT_REGION: Final = "Region"
+OUTPUT_WEB_APP_URL: Final = "WebAppUrl"
 OUTPUT_KEYS: Final = (
     OUTPUT_HTTP_API_URL,
     OUTPUT_WEBSOCKET_URL,
     OUTPUT_MEDIA_BASE_URL,
     OUTPUT_USER_POOL_ID,
+    OUTPUT_USER_POOL_CLIENT_ID,
+    OUTPUT_REGION,
+    OUTPUT_WEB_APP_URL,
+)
+# What Pinhole Web reads from its config.json (the local cloud serves the same keys at /app/config.json)
+WEB_CONFIG_KEYS: Final = (
+    OUTPUT_HTTP_API_URL,
+    OUTPUT_WEBSOCKET_URL,
+    OUTPUT_MEDIA_BASE_URL,
     OUTPUT_USER_POOL_CLIENT_ID,
     OUTPUT_REGION,
 )
@@ -185,3 +203,4 @@ DOMAIN_LAYER_REQUIREMENTS: Final = "layers/pinhole/requirements.txt"
 IMAGING_LAYER_SOURCE_DIR: Final = "layers/imaging"
 IMAGING_LAYER_REQUIREMENTS: Final = "layers/imaging/requirements.txt"
 FUNCTIONS_DIR: Final = "functions"
+WEB_DIST_DIR: Final = "web/dist"  # `make web` builds it from web/src

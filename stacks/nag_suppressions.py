@@ -27,6 +27,7 @@ def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> 
     _acknowledge_public_routes(stateless)
     _acknowledge_websocket_api(stateless)
     _acknowledge_media_cdn(stateless)
+    _acknowledge_web_app(stateless)
 
 
 def _acknowledge_identity(stateful: StatefulStack) -> None:
@@ -149,6 +150,53 @@ def _acknowledge_media_cdn(stateless: StatelessStack) -> None:
             id=_rule("AwsSolutions-CFR4"),
             reason="The default *.cloudfront.net certificate is used until a custom domain exists; "
             "CloudFront then negotiates TLS 1.2+ through the custom certificate's security policy.",
+        ),
+    )
+
+
+def _acknowledge_web_app(stateless: StatelessStack) -> None:
+    web = stateless.web
+    Validations.of(web.distribution).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-CFR1"),
+            reason="Pinhole Web is offered worldwide, like the API it talks to; no country is excluded.",
+        ),
+        Acknowledgment(
+            id=_rule("AwsSolutions-CFR2"),
+            reason="The distribution serves a few static files from S3 via OAC (GET/HEAD, no origin compute, "
+            "nothing to inject into); WAF comes with the custom domain, as for the media distribution.",
+        ),
+        Acknowledgment(
+            id=_rule("AwsSolutions-CFR4"),
+            reason="The default *.cloudfront.net certificate is used until a custom domain exists; "
+            "CloudFront then negotiates TLS 1.2+ through the custom certificate's security policy.",
+        ),
+    )
+    Validations.of(web.bucket).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-S1"),
+            reason="The bucket holds only the web client's public static files, written by the deployment; "
+            "every read goes through CloudFront (OAC), whose access log records it.",
+        )
+    )
+    Validations.of(web.deployment_role).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::*]"),
+            reason="X-Ray tracing of CDK's deployment function: xray:PutTraceSegments and "
+            "xray:PutTelemetryRecords do not support resource-level permissions.",
+        ),
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::<WebAppWebBucket5092C7BF.Arn>/*]"),
+            reason="The deployment writes and replaces every file of the web client: the whole web bucket is "
+            "its destination, and nothing else lives there.",
+        ),
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+                "<AWS::Region>/*]"
+            ),
+            reason="The deployment reads the app's files from the CDK bootstrap assets bucket, under keys "
+            "(content hashes) only known at deploy time; read-only.",
         ),
     )
 

@@ -1,6 +1,7 @@
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -25,6 +26,9 @@ from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
+from stacks.stateless.web_construct import WebApp
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) -> s3.IBucket:
@@ -68,11 +72,12 @@ class StatelessStack(Stack):
         posts_table = stateful.posts.table
         storage = stateful.media
 
+        access_logs = _imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket)
         self.media = MediaCdn(
             self,
             constants.MEDIA_CDN_CONSTRUCT_ID,
             media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
-            access_logs_bucket=_imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket),
+            access_logs_bucket=access_logs,
         )
         websocket_api = WebSocketGateway(
             self,
@@ -109,12 +114,28 @@ class StatelessStack(Stack):
                 websocket_callback_url=websocket_api.callback_url,
             ),
         )
+        uploads = storage.uploads_bucket.bucket_name
+        self.web = WebApp(
+            self,
+            constants.WEB_APP_CONSTRUCT_ID,
+            dist=REPO_ROOT / constants.WEB_DIST_DIR,
+            access_logs_bucket=access_logs,
+            # The APIs by region, not by id: the HTTP API's CORS names the app's origin, so its URL here
+            # would be a dependency cycle. Uploads go straight to the uploads bucket (pre-signed POST).
+            connect_sources=[
+                f"https://*.execute-api.{self.region}.amazonaws.com",
+                f"wss://*.execute-api.{self.region}.amazonaws.com",
+                f"https://{uploads}.s3.amazonaws.com",
+                f"https://{uploads}.s3.{self.region}.amazonaws.com",
+            ],
+            media_sources=[self.media.base_url],
+        )
         http_api = HttpApiGateway(
             self,
             constants.HTTP_API_CONSTRUCT_ID,
             user_pool=user_pool,
             user_pool_client=user_pool_client,
-            cors_origins=cors_origins,
+            cors_origins=[*cors_origins, self.web.origin],
             throttle=http_throttle,
         )
 
@@ -240,5 +261,7 @@ class StatelessStack(Stack):
             constants.OUTPUT_USER_POOL_CLIENT_ID: user_pool_client.user_pool_client_id,
             constants.OUTPUT_REGION: self.region,
         }
+        self.web.deploy_config({key: outputs[key] for key in constants.WEB_CONFIG_KEYS})
+        outputs[constants.OUTPUT_WEB_APP_URL] = self.web.url
         for key, value in outputs.items():
             CfnOutput(self, key, value=value)

@@ -56,6 +56,7 @@ def test_outputs_have_exactly_the_api_keys(local_cloud):
         "UserPoolId",
         "UserPoolClientId",
         "Region",
+        "WebAppUrl",
     }
 
 

@@ -78,7 +78,9 @@ def _functions_by_service(stateless: dict[str, Any]) -> dict[str, tuple[str, dic
     return {
         _function_name(resource): (logical_id, resource)
         for logical_id, resource in stateless["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Function" and "Environment" in resource["Properties"]
+        if resource["Type"] == "AWS::Lambda::Function"
+        # Pinhole's own (CDK's deployment functions have an environment of their own)
+        and constants.ENV_SERVICE_NAME in resource["Properties"].get("Environment", {}).get("Variables", {})
     }
 
 

@@ -33,14 +33,14 @@ POLICY_DOCUMENT_TYPES = (
 # At least this many of each are in the app today: a discovery finding fewer is broken, not a pass.
 EXPECTED_AT_LEAST = {
     "tables": 11,
-    "buckets": 3,
+    "buckets": 4,
     "stream consumers": 9,
     "queue consumers": 3,
     "functions": 22,
     "log groups": 24,
     "protected HTTP routes": 37,
     "API stages": 2,
-    "distributions": 1,
+    "distributions": 2,
     "user pools": 1,
     "user pool clients": 1,
     "roles": 23,
@@ -336,9 +336,27 @@ def test_cors_allows_the_configured_origins_never_any(resource: Resource, origin
     # Given a CORS configuration in the templates, synthesized from cdk.json
     configured = _cdk_json_context()[constants.CTX_CORS_ORIGINS]
 
-    # Then it allows exactly the origins of the context, and never every origin
-    assert origins == configured
+    # Then it allows exactly the origins of the context (the HTTP API also Pinhole Web's own origin, a
+    # reference to its distribution), and never every origin
+    web_origins = [origin for origin in origins if _is_web_app_origin(resource, origin)]
+    assert [origin for origin in origins if origin not in web_origins] == configured
+    assert len(web_origins) == (1 if resource.type == "AWS::ApiGatewayV2::Api" else 0)
     assert "*" not in origins
+
+
+def _is_web_app_origin(resource: Resource, origin: Any) -> bool:
+    """`https://` + the domain of the web app's distribution (stacks/stateless/web_construct.py)."""
+    if not isinstance(origin, dict) or "Fn::Join" not in origin:
+        return False
+    scheme, domain = origin["Fn::Join"][1]
+    found = _assembly().referenced(resource.stack, domain)
+    return (
+        scheme == "https://"
+        and found is not None
+        and found[0].type == "AWS::CloudFront::Distribution"
+        and found[1] == "DomainName"
+        and f"/{constants.WEB_APP_CONSTRUCT_ID}/" in found[0].path
+    )
 
 
 def test_cdk_json_synthesizes_a_production_stage() -> None:

@@ -3,9 +3,17 @@ test_guarantees.py)."""
 
 from aws_cdk.assertions import Template
 
+from stacks import constants
+
 
 def _distribution(stateless) -> dict:
-    ((_, distribution),) = Template.from_json(stateless).find_resources("AWS::CloudFront::Distribution").items()
+    ((_, distribution),) = [
+        (logical_id, resource)
+        for logical_id, resource in Template.from_json(stateless)
+        .find_resources("AWS::CloudFront::Distribution")
+        .items()
+        if resource["Metadata"]["aws:cdk:path"].startswith(f"PinholeStateless/{constants.MEDIA_CDN_CONSTRUCT_ID}/")
+    ]
     return distribution["Properties"]["DistributionConfig"]
 
 

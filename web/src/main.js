@@ -1,7 +1,7 @@
 // Pinhole Web: the shell (navigation, badges, live updates) and the table of screens. A screen is one
 // module under screens/; a new screen is one import and one row in ROUTES.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { loadConfig } from './config.js';
 import { match, navigate, href, usePath } from './router.js';
@@ -123,9 +123,14 @@ function App() {
     });
   }, []);
 
+  const shown = useRef(null);
   useEffect(() => {
+    if (phase !== 'ready') return;
+    // A new screen moves focus to its title (as a page load would announce it); the first one does
+    // not, so Tab starts at the skip link.
     const heading = document.getElementById('screen-title');
-    if (heading && phase === 'ready') heading.focus({ preventScroll: true });
+    if (heading && shown.current !== null && shown.current !== path) heading.focus({ preventScroll: true });
+    shown.current = path;
     window.scrollTo(0, 0);
   }, [path, phase, Boolean(me)]);
 

@@ -44,14 +44,15 @@ export function Conversations() {
     <ul class="conversations card">
       ${paged.items.map(
         (conversation) => html`<li key=${conversation.conversation_id}>
-          <a href=${href(`/messages/${conversation.with.username}`)} class="conversation"
-            aria-label=${`Conversation with ${conversation.with.username}${conversation.unread_count ? `, ${conversation.unread_count} unread` : ''}`}>
+          <a href=${href(`/messages/${conversation.with.username}`)} class="conversation">
             <${Avatar} user=${conversation.with} />
             <span class="conversation-text">
               <strong>${conversation.with.display_name || conversation.with.username}</strong>
-              <span class="muted">${conversation.last_message ? conversation.last_message.text : ''}</span>
+              <span class="muted">@${conversation.with.username}</span>
+              <span class="muted last">${conversation.last_message ? conversation.last_message.text : ''}</span>
             </span>
-            ${conversation.unread_count > 0 && html`<span class="badge" aria-hidden="true">${conversation.unread_count}</span>`}
+            ${conversation.unread_count > 0 &&
+            html`<span class="badge">${conversation.unread_count}<span class="visually-hidden"> unread</span></span>`}
           </a>
         </li>`,
       )}

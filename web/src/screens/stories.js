@@ -25,10 +25,9 @@ export function StoriesTray() {
       <li><a class="story-add" href=${href('/new-story')}><span class="avatar initials" aria-hidden="true">+</span>Your story</a></li>
       ${(authors || []).map(
         (entry) => html`<li key=${entry.author.user_id}>
-          <a class="story-author" href=${href(`/stories/${entry.author.username}`)}
-            aria-label=${`Stories of ${entry.author.username}, ${entry.stories.length} ${entry.stories.length === 1 ? 'story' : 'stories'}`}>
+          <a class="story-author" href=${href(`/stories/${entry.author.username}`)}>
             <${Avatar} user=${entry.author} size=${56} />
-            <span>${entry.author.username}</span>
+            <span>${entry.author.username}<span class="visually-hidden">, ${entry.stories.length} ${entry.stories.length === 1 ? 'story' : 'stories'}</span></span>
           </a>
         </li>`,
       )}

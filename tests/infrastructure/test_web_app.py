@@ -1,0 +1,137 @@
+"""web: Pinhole Web from its own private bucket behind CloudFront, with a strict CSP, deployed with the
+config.json that points it at this stack's APIs. Bucket privacy, TLS, OAC, HTTPS only, retention, tracing,
+named actions and cdk-nag are test_guarantees.py's, which finds the bucket and distribution by type."""
+
+import json
+from typing import Any
+
+import pytest
+
+from stacks import constants
+from tests.infrastructure.assembly import CloudAssembly
+
+MANAGED_CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def _at(cloud_assembly: CloudAssembly, path: str) -> tuple[str, dict[str, Any]]:
+    return cloud_assembly.resource_at(constants.STATELESS_STACK_ID, f"{constants.WEB_APP_CONSTRUCT_ID}/{path}")
+
+
+@pytest.fixture(scope="module")
+def distribution(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    _, resource = _at(cloud_assembly, f"{constants.WEB_DISTRIBUTION_ID}/Resource")
+    return dict(resource["Properties"]["DistributionConfig"])
+
+
+@pytest.fixture(scope="module")
+def csp(cloud_assembly: CloudAssembly, stateless: dict[str, Any], distribution: dict[str, Any]) -> str:
+    policy_id = distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"]
+    config = stateless["Resources"][policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    value = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert value["Override"] is True
+    policy = value["ContentSecurityPolicy"]
+    # tokens (region, bucket, media domain) arrive as a Fn::Join; the literal parts carry the directives
+    return (
+        policy
+        if isinstance(policy, str)
+        else "".join(p if isinstance(p, str) else "<token>" for p in policy["Fn::Join"][1])
+    )
+
+
+def _directives(csp: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in csp.split("; ")}
+
+
+def _deployments(stateless: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        resource["Metadata"]["aws:cdk:path"].split("/")[2]: resource["Properties"]
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "Custom::CDKBucketDeployment"
+    }
+
+
+def test_web_app_is_served_from_its_own_bucket_with_index_html_at_the_root(
+    cloud_assembly: CloudAssembly, distribution: dict[str, Any]
+) -> None:
+    # Given the web distribution's only origin
+    (origin,) = distribution["Origins"]
+    bucket_id, _ = _at(cloud_assembly, f"{constants.WEB_BUCKET_ID}/Resource")
+
+    # Then it is the web bucket (not the media or uploads bucket), and / serves the app
+    assert origin["DomainName"] == {"Fn::GetAtt": [bucket_id, "RegionalDomainName"]}
+    assert distribution["DefaultRootObject"] == "index.html"
+    assert distribution["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+    assert distribution["DefaultCacheBehavior"]["CachePolicyId"] == MANAGED_CACHING_OPTIMIZED
+    assert distribution["DefaultCacheBehavior"]["Compress"] is True
+    assert "AccessLogsBucket" in distribution["Logging"]["Bucket"]["Fn::ImportValue"]
+
+
+def test_content_security_policy_allows_no_inline_script_nor_framing(csp: str) -> None:
+    # Given the CSP CloudFront adds to every response of the app
+    directives = _directives(csp)
+
+    # Then scripts and styles come only from the app's own origin: no inline code, no eval
+    assert directives["default-src"] == ["'none'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["style-src"] == ["'self'"]
+    assert "unsafe" not in csp
+    assert "data:" not in csp
+    # And nobody may frame it, forms post nowhere, and no plugin runs
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["form-action"] == ["'none'"]
+    assert directives["object-src"] == ["'none'"]
+    # And it talks only to this region's APIs and the uploads bucket (pre-signed POSTs)
+    assert [source for source in directives["connect-src"] if "execute-api" in source] == [
+        "https://*.execute-api.<token>.amazonaws.com",
+        "wss://*.execute-api.<token>.amazonaws.com",
+    ]
+    assert all(source == "'self'" or ".amazonaws.com" in source for source in directives["connect-src"])
+
+
+def test_other_security_headers_match_the_media_distribution(stateless: dict[str, Any], distribution) -> None:
+    policy_id = distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"]
+    headers = stateless["Resources"][policy_id]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["StrictTransportSecurity"]["Override"] is True
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_config_json_is_written_at_deploy_from_the_stacks_own_endpoints(stateless: dict[str, Any]) -> None:
+    # Given the deployment of index.html and config.json
+    pages = _deployments(stateless)[constants.WEB_PAGES_DEPLOYMENT_ID]
+
+    # Then config.json's values are deploy-time references to this stack's APIs, media CDN and app client
+    markers = {key: json.dumps(value) for source in pages["SourceMarkers"] for key, value in source.items()}
+    text = "\n".join(markers.values())
+    assert len(markers) == len(constants.WEB_CONFIG_KEYS)
+    assert '"HttpApiGatewayHttpApi' in text and '"WebSocketGatewayWebSocketApi' in text
+    assert "MediaCdnMediaDistribution" in text and "UserPoolClient" in text
+    # And they are revalidated on every load, so a deploy shows at once
+    assert pages["SystemMetadata"] == {"cache-control": "no-cache"}
+    assert pages["Prune"] is False
+
+
+def test_hashed_assets_are_cached_for_a_year_and_deployed_before_the_pages(stateless: dict[str, Any]) -> None:
+    # Given the two deployments into the web bucket
+    by_name = {
+        resource["Metadata"]["aws:cdk:path"].split("/")[2]: (logical_id, resource)
+        for logical_id, resource in stateless["Resources"].items()
+        if resource["Type"] == "Custom::CDKBucketDeployment"
+    }
+    assets_id, assets = by_name[constants.WEB_ASSETS_DEPLOYMENT_ID]
+    _, pages = by_name[constants.WEB_PAGES_DEPLOYMENT_ID]
+
+    # Then the content-hashed assets are cached for a year and never pruned (a page loaded before a
+    # deploy still finds its script), and index.html is written only after them
+    assert assets["Properties"]["DestinationBucketKeyPrefix"] == "assets/"
+    assert assets["Properties"]["SystemMetadata"] == {"cache-control": "public, max-age=31536000, immutable"}
+    assert assets["Properties"]["Prune"] is False
+    assert assets_id in pages["DependsOn"]
+
+
+def test_web_app_url_output_is_the_distribution(stateless: dict[str, Any], cloud_assembly: CloudAssembly) -> None:
+    distribution_id, _ = _at(cloud_assembly, f"{constants.WEB_DISTRIBUTION_ID}/Resource")
+    assert stateless["Outputs"]["WebAppUrl"]["Value"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]
+    }
