@@ -11,6 +11,28 @@ from stacks import constants
 HSTS_MAX_AGE = Duration.days(365)
 
 
+def security_headers(content_security_policy: str | None = None) -> cloudfront.ResponseSecurityHeadersBehavior:
+    """What both distributions (media, web) add to every response: nosniff, HSTS, no framing, a strict
+    referrer policy, and the Content-Security-Policy when one is given."""
+    return cloudfront.ResponseSecurityHeadersBehavior(
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=content_security_policy, override=True
+        )
+        if content_security_policy
+        else None,
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
+        ),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+        ),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+        ),
+    )
+
+
 class MediaCdn(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, media_bucket: s3.IBucket, access_logs_bucket: s3.IBucket
@@ -20,18 +42,7 @@ class MediaCdn(Construct):
             self,
             constants.MEDIA_HEADERS_POLICY_ID,
             comment="Pinhole media: security headers",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
-                ),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
-                ),
-            ),
+            security_headers_behavior=security_headers(),
         )
         self.distribution = cloudfront.Distribution(
             self,

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import LOG_RETENTION
-from stacks.stateless.media_construct import HSTS_MAX_AGE
+from stacks.stateless.media_construct import security_headers
 from stacks.web_policy import content_security_policy
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # assets/ names carry their content hash
@@ -55,21 +55,8 @@ class WebApp(Construct):
             self,
             constants.WEB_HEADERS_POLICY_ID,
             comment="Pinhole Web: security headers and CSP",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(connect=connect_sources, media=media_sources),
-                    override=True,
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
-                ),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
-                ),
+            security_headers_behavior=security_headers(
+                content_security_policy(connect=connect_sources, media=media_sources)
             ),
         )
         # The media distribution's settings (stacks/stateless/media_construct.py), plus a root object.

@@ -1,18 +1,17 @@
 """The local stand-in for Pinhole Web's CloudFront distribution: files of web/dist, config.json from
 the outputs, the same security headers, and nothing outside web/dist."""
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from starlette.testclient import TestClient
 
 from local.endpoints import LocalEndpoints
 from local.web import WEB_PREFIX, WebApp
 from stacks import constants
-
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 OUTPUTS = {
     "HttpApiUrl": "http://127.0.0.1:8000/",
@@ -34,13 +33,30 @@ def dist(tmp_path: Path) -> Path:
     return tmp_path / "dist"
 
 
-def client(dist: Path) -> TestClient:
-    app = WebApp(dist, LocalEndpoints("127.0.0.1", 8000), OUTPUTS)
-    return TestClient(Starlette(routes=[Mount(WEB_PREFIX, app=app)]), follow_redirects=False)
+class InProcessClient:
+    """Requests to the app as mounted by the local cloud, in process (no socket)."""
+
+    def __init__(self, dist: Path) -> None:
+        web = WebApp(dist, LocalEndpoints("127.0.0.1", 8000), OUTPUTS)
+        self.app = Starlette(routes=[Mount(WEB_PREFIX, app=web)])
+
+    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                return await http.request(method, path, **kwargs)  # type: ignore[arg-type]
+
+        return asyncio.run(send())
+
+    def get(self, path: str) -> httpx.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, content: bytes) -> httpx.Response:
+        return self.request("POST", path, content=content)
 
 
 def test_index_and_assets_are_served_with_the_security_headers(dist: Path) -> None:
-    web = client(dist)
+    web = InProcessClient(dist)
     index = web.get("/app/")
     asset = web.get("/app/assets/app-ABC.js")
 
@@ -56,7 +72,7 @@ def test_index_and_assets_are_served_with_the_security_headers(dist: Path) -> No
 
 
 def test_config_json_carries_the_deployed_files_keys_from_the_outputs(dist: Path) -> None:
-    config = client(dist).get("/app/config.json")
+    config = InProcessClient(dist).get("/app/config.json")
 
     assert config.status_code == 200
     assert config.headers["cache-control"] == "no-cache"
@@ -66,14 +82,14 @@ def test_config_json_carries_the_deployed_files_keys_from_the_outputs(dist: Path
 
 @pytest.mark.parametrize("path", ["/app/%2e%2e/secret.txt", "/app/assets/%2e%2e/%2e%2e/secret.txt", "/app/nope.js"])
 def test_nothing_outside_the_build_is_served(dist: Path, path: str) -> None:
-    response = client(dist).get(path)
+    response = InProcessClient(dist).get(path)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
 def test_writes_are_refused_and_a_missing_build_says_how_to_build_it(dist: Path, tmp_path: Path) -> None:
-    assert client(dist).post("/app/", content=b"x").status_code == 405
-    assert client(dist).get("/app").headers["location"].endswith("/app/")
-    missing = client(tmp_path / "not-built").get("/app/")
+    assert InProcessClient(dist).post("/app/", content=b"x").status_code == 405
+    assert InProcessClient(dist).get("/app").headers["location"].endswith("/app/")
+    missing = InProcessClient(tmp_path / "not-built").get("/app/")
     assert missing.status_code == 503
     assert "make web" in missing.json()["error"]["message"]

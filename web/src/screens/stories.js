@@ -8,7 +8,8 @@ const IMAGE_STORY_MS = 5000;
 const TICK_MS = 100;
 let lastTray = null; // the tray's authors, so the viewer opens without waiting
 
-export function StoriesTray() {
+/** The stories feed's authors (the last ones seen at once, then fresh ones), and the error if any. */
+function useTray() {
   const [authors, setAuthors] = useState(lastTray);
   const [error, setError] = useState(null);
   useEffect(() => {
@@ -20,6 +21,11 @@ export function StoriesTray() {
       })
       .catch(setError);
   }, []);
+  return [authors, error];
+}
+
+export function StoriesTray() {
+  const [authors, error] = useTray();
   return html`<nav class="stories-tray" aria-label="Stories">
     <ul>
       <li><a class="story-add" href=${href('/new-story')}><span class="avatar initials" aria-hidden="true">+</span>Your story</a></li>
@@ -37,22 +43,12 @@ export function StoriesTray() {
 }
 
 export function StoryViewer({ username }) {
-  const [authors, setAuthors] = useState(lastTray);
-  const [error, setError] = useState(null);
+  const [authors, error] = useTray();
   const [position, setPosition] = useState(null); // [author index, story index]
   const [elapsed, setElapsed] = useState(0);
   const [paused, setPaused] = useState(false);
   const closeButton = useRef(null);
 
-  useEffect(() => {
-    api
-      .storiesFeed()
-      .then((answer) => {
-        lastTray = answer.items;
-        setAuthors(answer.items);
-      })
-      .catch(setError);
-  }, []);
   useEffect(() => {
     if (!authors) return;
     const index = authors.findIndex((entry) => entry.author.username === username);
