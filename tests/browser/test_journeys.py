@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.support import DESKTOP, PASSWORD, PHONE, Person, photo_file, sign_up
 
@@ -250,7 +250,7 @@ def test_session_refreshes_silently_survives_a_reload_and_signs_out(window: Wind
     # When his access token is refused once (as when it expires), the app refreshes it and retries
     refused = {"done": False}
 
-    def refuse_once(route):  # type: ignore[no-untyped-def]
+    def refuse_once(route: Route) -> None:
         if refused["done"]:
             route.continue_()
             return
@@ -331,3 +331,72 @@ def test_every_api_error_is_shown_in_words(window: Window) -> None:
     hal.page.route(re.compile(r"/users/"), lambda route: route.abort())
     go(hal.page, f"/u/{hal_name}")
     expect(hal.page.get_by_role("alert")).to_contain_text("could not be reached")
+
+
+def video_file(directory: Path) -> Path:
+    """A two-second MP4, as a phone would record (ffmpeg from imageio-ffmpeg, as the video e2e test)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    clip = directory / "clip.mp4"
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi"]
+    command += ["-i", "testsrc=size=320x240:rate=10", "-t", "2", "-pix_fmt", "yuv420p", str(clip)]
+    subprocess.run(command, check=True)
+    return clip
+
+
+def test_two_photos_show_blurhash_then_pictures_and_a_video_post_plays(window: Window, tmp_path: Path) -> None:
+    # Given Ivy, who picks two photos from disk
+    ivy = window(PHONE)
+    sign_up(ivy.page, name("ivy"))
+    page = ivy.page
+    page.get_by_role("link", name="Post", exact=True).click()
+    photos = [str(photo_file(tmp_path, f"p{index}.jpg")) for index in range(2)]
+
+    # Then she sees both previews, a progress bar each; more than ten, or a photo with a video, are refused
+    page.get_by_label("Photos (up to 10) or a video").set_input_files(photos * 6)
+    expect(page.get_by_role("alert")).to_have_text("A post has at most 10 photos.")
+    expect(page.get_by_role("button", name="Share")).to_be_disabled()
+    page.get_by_label("Photos (up to 10) or a video").set_input_files([photos[0], str(video_file(tmp_path))])
+    expect(page.get_by_role("alert")).to_have_text("A post is 1–10 photos, or one video.")
+    page.get_by_label("Photos (up to 10) or a video").set_input_files(photos)
+    expect(page.locator(".previews img")).to_have_count(2)
+    expect(page.locator(".previews progress")).to_have_count(2)
+
+    # When she shares them while the CDN is slow to send the pictures
+    held: list[Route] = []
+    slow = {"on": True}
+
+    def hold(route: Route) -> None:
+        if slow["on"]:
+            held.append(route)  # answered below
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/media/"), hold)
+    page.get_by_role("button", name="Share").click()
+
+    # Then the post shows the blurhash of the first photo until its picture arrives, then the picture
+    media = page.locator("article.post .media")
+    expect(media).to_have_attribute("data-state", "loading", timeout=30_000)
+    expect(media.locator("canvas.blurhash")).to_be_visible()
+    slow["on"] = False
+    for route in held:
+        route.continue_()
+    expect(media).to_have_attribute("data-state", "ready")
+    expect(media.locator("canvas.blurhash")).to_have_count(0)
+    # And the second photo is one press away
+    expect(page.get_by_text("1 / 2")).to_be_visible()
+    page.get_by_role("button", name="Next item").click()
+    expect(page.get_by_text("2 / 2")).to_be_visible()
+
+    # When she posts a video, it plays in the post with its poster frame
+    page.get_by_role("link", name="Post", exact=True).click()
+    page.get_by_label("Photos (up to 10) or a video").set_input_files(str(tmp_path / "clip.mp4"))
+    expect(page.locator(".previews video")).to_have_count(1)
+    page.get_by_role("button", name="Share").click()
+    video = page.locator("article.post video")
+    expect(video).to_be_visible(timeout=30_000)
+    assert (video.get_attribute("poster") or "").startswith("http")
+    assert video.locator("source").get_attribute("type") == "video/mp4"

@@ -90,11 +90,13 @@ export function Blurhash({ hash }) {
   return html`<canvas class="blurhash" width="32" height="32" ref=${canvas} aria-hidden="true"></canvas>`;
 }
 
-/** `{webp, fallback, src}` srcsets of an image's renditions (crops like `thumb` only when asked). */
-export function srcsets(renditions, { square = false } = {}) {
-  const entries = Object.entries(renditions || {}).filter(
-    ([name, r]) => r.content_type.startsWith('image/') && !name.startsWith('poster') && (square || !name.startsWith('thumb')),
-  );
+/** `{webp, fallback, src}` srcsets of an image's renditions (crops like `thumb` only when asked; a
+ * video's still frames: `poster`, and `thumb` in a grid). */
+export function srcsets(renditions, { square = false, video = false } = {}) {
+  const wanted = (name) =>
+    (video ? name.startsWith('poster') || (square && name.startsWith('thumb')) : !name.startsWith('poster')) &&
+    (square || !name.startsWith('thumb'));
+  const entries = Object.entries(renditions || {}).filter(([name, r]) => r.content_type.startsWith('image/') && wanted(name));
   const set = (type) =>
     entries
       .filter(([, r]) => (r.content_type === 'image/webp') === (type === 'webp'))
@@ -120,7 +122,7 @@ export function MediaView({ media, alt = '', sizes = '(min-width: 700px) 600px, 
     content = html`<p class="media-note" role="status">Processing…</p>`;
   } else if (media.type === 'video' && !square) {
     const video = (media.renditions || {}).video;
-    const poster = srcsets(media.renditions).src;
+    const poster = srcsets(media.renditions, { video: true }).src;
     content = video
       ? html`<video controls playsinline preload="metadata" poster=${poster} width=${media.width} height=${media.height}
           onLoadedMetadata=${() => setLoaded(true)} aria-label=${alt || 'Video'}>
@@ -128,7 +130,7 @@ export function MediaView({ media, alt = '', sizes = '(min-width: 700px) 600px, 
         </video>`
       : null;
   } else {
-    const { webp, fallback, src } = srcsets(media.renditions, { square });
+    const { webp, fallback, src } = srcsets(media.renditions, { square, video: media.type === 'video' });
     content = html`<picture>
       ${webp && html`<source type="image/webp" srcset=${webp} sizes=${sizes} />`}
       <img src=${src} srcset=${fallback || undefined} sizes=${sizes} width=${square ? 300 : media.width}
