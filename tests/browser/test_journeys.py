@@ -400,3 +400,21 @@ def test_two_photos_show_blurhash_then_pictures_and_a_video_post_plays(window: W
     expect(video).to_be_visible(timeout=30_000)
     assert (video.get_attribute("poster") or "").startswith("http")
     assert video.locator("source").get_attribute("type") == "video/mp4"
+
+
+def test_access_token_is_renewed_before_it_expires_without_the_person_noticing(window: Window) -> None:
+    # Given Jo, signed in, with the page's clock under the test's control
+    jo = window(DESKTOP)
+    jo.page.clock.install()
+    jo_name = name("jo")
+    sign_up(jo.page, jo_name)
+
+    # When the hour of her access token has nearly passed, the app trades the refresh token for a new one
+    with jo.page.expect_request(re.compile(r"/auth/refresh$")) as refreshed:
+        jo.page.clock.run_for("59:30")
+    assert refreshed.value.method == "POST"
+
+    # Then she is still signed in and her calls work, with no log-in screen in between
+    go(jo.page, f"/u/{jo_name}")
+    expect(jo.page.get_by_text(f"@{jo_name}", exact=True)).to_be_visible()
+    expect(jo.page.get_by_role("heading", name="Log in")).to_have_count(0)

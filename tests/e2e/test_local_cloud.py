@@ -2,10 +2,12 @@
 
 import gzip
 import json
+import re
 import socket
 import time
 from importlib import resources
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -155,3 +157,18 @@ def test_taken_port_is_a_one_line_error_with_exit_code_2(local_cloud, tmp_path):
     assert result.returncode == 2
     assert "already in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_first_url_printed_is_pinhole_web_and_it_is_served_with_its_config(local_cloud):
+    # Given the banner `make run` prints
+    first_url = re.search(r"https?://\S+", local_cloud.output()).group(0)
+
+    # Then its first URL is the web app, which answers with the app and a CSP that allows no inline script
+    assert first_url == local_cloud.outputs["WebAppUrl"]
+    page = httpx.get(first_url, timeout=10)
+    assert page.status_code == 200 and '<div id="app">' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    # And its config.json points at this cloud's endpoints
+    config = httpx.get(first_url + "config.json", timeout=10).json()
+    assert config["HttpApiUrl"] == local_cloud.outputs["HttpApiUrl"]
+    assert config["WebSocketUrl"] == local_cloud.outputs["WebSocketUrl"]
