@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
-from tests.browser.support import DESKTOP, PHONE, REPO_ROOT, launch, open_window
+from tests.browser.support import DESKTOP, PHONE, REPO_ROOT, launch, open_window, settle
 from tests.browser.world import SCREENS, build_world, sign_in_script
 from tests.e2e.conftest import start_local_cloud
 
@@ -30,15 +30,6 @@ MAIN_SCREENS = (
     "settings",
 )
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
-
-
-def settle(page: Page) -> None:
-    page.locator("h1").first.wait_for()
-    page.wait_for_function(
-        "() => ![...document.querySelectorAll('[role=status]')].some(e => e.textContent.includes('Loading'))"
-    )
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => [...document.images].every(image => image.complete)")
 
 
 def main() -> int:
@@ -64,6 +55,8 @@ def main() -> int:
                         settle(ada.page)
                         if screen == "story":
                             time.sleep(1.5)  # the progress bar under way
+                        if screen == "thread":  # opening it marks the messages read
+                            ada.page.locator('[data-badge="unread messages"]').wait_for(state="detached")
                         ada.page.screenshot(path=OUT / f"{screen}-{viewport_name}.png")
                         if screen == "story":
                             ada.page.keyboard.press("Escape")

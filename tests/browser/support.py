@@ -115,3 +115,14 @@ def sign_up(page: Page, username: str, display_name: str = "") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.get_by_role("heading", name="Home", exact=True).wait_for()
+
+
+def settle(page: Page) -> None:
+    """Waits until the screen has its title, its requests are answered, nothing says Loading and every
+    image has arrived: what a person would call "loaded"."""
+    page.locator("h1").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('[role=status]')].some(e => e.textContent.includes('Loading'))"
+    )
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")

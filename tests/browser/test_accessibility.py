@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-from tests.browser.support import DESKTOP, PHONE, open_window, violations
+from tests.browser.support import DESKTOP, PHONE, open_window, settle, violations
 from tests.browser.world import SCREENS, World, build_world, sign_in_script
 from tests.e2e.conftest import RunningLocalCloud
 
@@ -40,11 +40,7 @@ def ada(request: pytest.FixtureRequest, browser: Browser, app_url: str, world: W
 
 def show(page: Page, path: str) -> None:
     page.goto(f"./#{path}")
-    page.locator("h1").first.wait_for()
-    page.wait_for_function(
-        "() => !document.querySelector('[role=status]:not(.toast)')?.textContent?.includes('Loading')"
-    )
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
 
 @pytest.mark.parametrize("screen", sorted(SCREENS))

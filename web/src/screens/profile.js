@@ -16,9 +16,11 @@ function Grid({ username }) {
     <ul class="grid">
       ${paged.items.map(
         (post) => html`<li key=${post.post_id}>
-          <a href=${href(`/p/${post.post_id}`)} aria-label=${`Post: ${post.caption || 'no caption'}`}>
-            <${MediaView} media=${post.media[0]} square=${true} sizes="(min-width: 700px) 200px, 33vw" />
-            ${post.media.length > 1 && html`<span class="badge-corner" aria-hidden="true">${post.media.length}</span>`}
+          <a href=${href(`/p/${post.post_id}`)}>
+            <${MediaView} media=${post.media[0]} square=${true} sizes="(min-width: 700px) 200px, 33vw"
+              alt=${`Post: ${post.caption || 'no caption'}`} />
+            ${post.media.length > 1 &&
+            html`<span class="badge-corner">${post.media.length}<span class="visually-hidden"> items</span></span>`}
           </a>
         </li>`,
       )}

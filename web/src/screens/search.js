@@ -91,8 +91,9 @@ export function Saved({ collection }) {
     <ul class="grid">
       ${paged.items.map(
         (post) => html`<li key=${post.post_id}>
-          <a href=${href(`/p/${post.post_id}`)} aria-label=${`Post by ${post.author.username}`}>
-            <${MediaView} media=${post.media[0]} square=${true} sizes="(min-width: 700px) 200px, 33vw" />
+          <a href=${href(`/p/${post.post_id}`)}>
+            <${MediaView} media=${post.media[0]} square=${true} sizes="(min-width: 700px) 200px, 33vw"
+              alt=${`Post by ${post.author.username}: ${post.caption || 'no caption'}`} />
           </a>
         </li>`,
       )}
