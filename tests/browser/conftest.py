@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.browser.support import DESKTOP, Person, launch, open_window
 from tests.e2e.conftest import RunningLocalCloud, start_local_cloud
+
+# As long as an action may wait (support.open_window): the machine may be busy with other tests.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +40,7 @@ def window(browser: Browser, app_url: str) -> Iterator[Callable[..., Person]]:
     """Opens a window for one more person; at the end, no page broke its CSP or threw."""
     opened: list[Person] = []
 
-    def open_one(viewport: dict[str, int] = DESKTOP, **_: Any) -> Person:
+    def open_one(viewport: dict[str, int] = DESKTOP) -> Person:
         person = open_window(browser, app_url, viewport)
         opened.append(person)
         return person
