@@ -1,6 +1,6 @@
 // A post as the feed, a tag page, a profile and the post screen show it: media, like (optimistic),
 // comments link, save to a collection.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { href } from './router.js';
 import { ErrorNote, MediaView, RichText, Time, UserLink, html } from './ui.js';
@@ -59,6 +59,7 @@ function SaveControl({ post, onChange }) {
 export function PostCard({ post: initial, eager = false, headingLevel = 2 }) {
   const [post, setPost] = useState(initial);
   const [error, setError] = useState(null);
+  useEffect(() => setPost(initial), [initial]); // a refreshed list brings fresh counts
   const change = (changes) => setPost((current) => ({ ...current, ...changes }));
   const toggleLike = async () => {
     const before = post;
