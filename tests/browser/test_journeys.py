@@ -418,3 +418,19 @@ def test_access_token_is_renewed_before_it_expires_without_the_person_noticing(w
     go(jo.page, f"/u/{jo_name}")
     expect(jo.page.get_by_text(f"@{jo_name}", exact=True)).to_be_visible()
     expect(jo.page.get_by_role("heading", name="Log in")).to_have_count(0)
+
+
+def test_an_answer_the_app_cannot_show_leaves_a_message_and_a_way_on_not_a_blank_page(window: Window) -> None:
+    # Given Kim, and a post whose answer is not the shape of a Post (a broken proxy, a bad deploy)
+    kim = window(DESKTOP)
+    sign_up(kim.page, name("kim"))
+    kim.page.route(re.compile(r"/posts/broken$"), lambda route: route.fulfill(status=200, json={"post_id": "broken"}))
+
+    # When she opens it
+    go(kim.page, "/p/broken")
+
+    # Then the screen says something went wrong, and the rest of the app still works
+    expect(kim.page.get_by_role("heading", name="Something went wrong on this screen")).to_be_visible()
+    expect(kim.page.get_by_role("alert")).not_to_be_empty()
+    kim.page.get_by_role("link", name="Home", exact=True).first.click()
+    kim.page.get_by_role("heading", name="Home", exact=True).wait_for()

@@ -1,7 +1,7 @@
 // Pinhole Web: the shell (navigation, badges, live updates) and the table of screens. A screen is one
 // module under screens/; a new screen is one import and one row in ROUTES.
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useErrorBoundary, useRef, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { loadConfig } from './config.js';
 import { match, navigate, href, usePath } from './router.js';
@@ -66,6 +66,19 @@ function Nav({ path }) {
       ${me && link(`/u/${me.username}`, 'Profile')}
     </ul>
   </nav>`;
+}
+
+/** A screen that throws shows what happened and a way on, never a blank page. */
+function Boundary({ children }) {
+  const [error, reset] = useErrorBoundary();
+  if (error) {
+    return html`<section class="screen">
+      <h1 id="screen-title" tabindex="-1">Something went wrong on this screen</h1>
+      <${ErrorNote} error=${error} />
+      <p><button type="button" onClick=${reset}>Try again</button> <a href=${href('/')}>Home</a></p>
+    </section>`;
+  }
+  return children;
 }
 
 function Toast() {
@@ -158,7 +171,9 @@ function App() {
     return null;
   }
   const found = match(ROUTES, path);
-  if (found && found.route.fullScreen) return html`<main id="main">${found.route.view(found.params, app)}</main>`;
+  if (found && found.route.fullScreen) {
+    return html`<main id="main"><${Boundary} key=${path}>${found.route.view(found.params, app)}<//></main>`;
+  }
   return html`<a class="skip" href="#main" onClick=${(event) => {
       event.preventDefault();
       document.getElementById('screen-title')?.focus();
@@ -170,7 +185,7 @@ function App() {
     </header>
     <main id="main">
       ${found
-        ? found.route.view(found.params, app)
+        ? html`<${Boundary} key=${path}>${found.route.view(found.params, app)}<//>`
         : html`<section class="screen"><h1 id="screen-title" tabindex="-1">Not found</h1>
             <p>No screen at ${path}. <a href=${href('/')}>Home</a></p></section>`}
     </main>
