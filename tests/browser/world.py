@@ -49,8 +49,15 @@ class Account:
     refresh_token: str
 
 
+def logged_in(base_url: str, username: str) -> Account:
+    """A device of an existing account (PASSWORD), logged in through the API."""
+    answer = httpx.post(f"{base_url.rstrip('/')}/auth/login", json={"username": username, "password": PASSWORD})
+    tokens = answer.json()
+    http = httpx.Client(base_url=base_url, timeout=30, headers={"authorization": f"Bearer {tokens['access_token']}"})
+    return Account(username, http, tokens["refresh_token"])
+
+
 def account(base_url: str, prefix: str, display_name: str, bio: str = "") -> Account:
-    base = httpx.Client(base_url=base_url, timeout=30)
     username = f"{prefix}_{uuid.uuid4().hex[:4]}"
     body = {
         "username": username,
@@ -58,12 +65,11 @@ def account(base_url: str, prefix: str, display_name: str, bio: str = "") -> Acc
         "email": f"{username}@example.com",
         "display_name": display_name,
     }
-    assert base.post("/auth/signup", json=body).status_code == 201
-    tokens = base.post("/auth/login", json={"username": username, "password": PASSWORD}).json()
-    http = httpx.Client(base_url=base_url, timeout=30, headers={"authorization": f"Bearer {tokens['access_token']}"})
+    assert httpx.post(f"{base_url.rstrip('/')}/auth/signup", json=body).status_code == 201
+    created = logged_in(base_url, username)
     if bio:
-        assert http.patch("/me", json={"bio": bio}).status_code == 200
-    return Account(username, http, tokens["refresh_token"])
+        assert created.http.patch("/me", json={"bio": bio}).status_code == 200
+    return created
 
 
 def post(author: Account, caption: str, photos: list[bytes]) -> str:
