@@ -30,6 +30,8 @@ def web_config(outputs: dict[str, str]) -> dict[str, str]:
 class WebApp:
     def __init__(self, dist: Path, endpoints: LocalEndpoints, outputs: dict[str, str]) -> None:
         self.dist = dist.resolve()
+        self.base = endpoints.base
+        self.origin_host = f"{endpoints.host}:{endpoints.port}"
         self.config = json.dumps(web_config(outputs)).encode()
         self.headers = {
             # API, uploads and media share the app's origin here; only the WebSocket scheme differs.
@@ -42,7 +44,14 @@ class WebApp:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = self._respond(scope["method"], scope["path"].removeprefix(scope.get("root_path", "")))
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+        if host and host != self.origin_host:
+            # Opened as localhost:8000 (or any other name of this machine): the config, uploads and media
+            # all name the printed origin, which CORS and the CSP tie the app to. Go there instead.
+            response: Response = RedirectResponse(f"{self.base}{WEB_PREFIX}{path or '/'}", status_code=307)
+        else:
+            response = self._respond(scope["method"], path)
         await response(scope, receive, send)
 
     def _respond(self, method: str, path: str) -> Response:

@@ -48,11 +48,11 @@ class InProcessClient:
 
         return asyncio.run(send())
 
-    def get(self, path: str) -> httpx.Response:
-        return self.request("GET", path)
+    def get(self, path: str, host: str = "127.0.0.1:8000") -> httpx.Response:
+        return self.request("GET", path, headers={"host": host})
 
     def post(self, path: str, content: bytes) -> httpx.Response:
-        return self.request("POST", path, content=content)
+        return self.request("POST", path, content=content, headers={"host": "127.0.0.1:8000"})
 
 
 def test_index_and_assets_are_served_with_the_security_headers(dist: Path) -> None:
@@ -93,3 +93,12 @@ def test_writes_are_refused_and_a_missing_build_says_how_to_build_it(dist: Path,
     missing = InProcessClient(tmp_path / "not-built").get("/app/")
     assert missing.status_code == 503
     assert "make web" in missing.json()["error"]["message"]
+
+
+def test_another_name_of_this_machine_is_sent_to_the_printed_origin(dist: Path) -> None:
+    # Given the app opened as localhost (the config, uploads and media name 127.0.0.1)
+    response = InProcessClient(dist).get("/app/assets/app-ABC.js", host="localhost:8000")
+
+    # Then the browser is sent to the same file at the origin the banner printed
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://127.0.0.1:8000/app/assets/app-ABC.js"
