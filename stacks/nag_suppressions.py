@@ -135,22 +135,32 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
 
 
 def _acknowledge_media_cdn(stateless: StatelessStack) -> None:
-    Validations.of(stateless.media.distribution).acknowledge(
+    acknowledgements = [
         Acknowledgment(
             id=_rule("AwsSolutions-CFR1"),
             reason="Media renditions are served worldwide; no country is excluded by the product.",
         ),
         Acknowledgment(
-            id=_rule("AwsSolutions-CFR2"),
-            reason="The distribution serves only immutable, unguessable rendition keys from S3 via OAC "
-            "(GET/HEAD, no origin compute); WAF is planned with the custom domain.",
+            id=_rule("AwsSolutions-CFR3"),
+            reason="Access logs go through standard logging v2 (CloudWatch vended logs delivered to the access-logs "
+            "bucket: MediaCdn/AccessLogs), which cdk-nag does not see; the legacy Logging property would need ACLs "
+            "on the bucket.",
         ),
         Acknowledgment(
             id=_rule("AwsSolutions-CFR4"),
             reason="The default *.cloudfront.net certificate is used until a custom domain exists; "
             "CloudFront then negotiates TLS 1.2+ through the custom certificate's security policy.",
         ),
-    )
+    ]
+    if stateless.firewall is None:
+        acknowledgements.append(
+            Acknowledgment(
+                id=_rule("AwsSolutions-CFR2"),
+                reason="Context waf is off (the default outside production): the distribution serves only "
+                "immutable, unguessable rendition keys from S3 via OAC (GET/HEAD, no origin compute).",
+            )
+        )
+    Validations.of(stateless.media.distribution).acknowledge(*acknowledgements)
 
 
 def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
