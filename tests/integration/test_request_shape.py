@@ -133,3 +133,21 @@ def test_an_unknown_path_is_404_whatever_the_method() -> None:
         response = meta.handler(http_event(method, "/posts/x/y/z", route_key="$default"), FakeLambdaContext())
         assert response["statusCode"] == 404, method
         assert "Allow" not in response["headers"]
+
+
+def test_an_undeclared_query_parameter_is_422_and_a_declared_one_is_fine() -> None:
+    # Given GET /me/saved, which takes `collection`, `limit` and `cursor`
+    event = http_event("GET", "/me/saved", claims=CLAIMS)
+    event["rawQueryString"] = "limt=5"
+    event["queryStringParameters"] = {"limt": "5"}
+
+    # When a typo of one is sent
+    response = social.handler(event, FakeLambdaContext())
+
+    # Then it is refused, naming the parameter, before anything is read
+    assert response["statusCode"] == 422
+    assert response_json(response)["error"]["details"][0] == {
+        "field": "limt",
+        "type": "extra_forbidden",
+        "message": "This route takes no such query parameter.",
+    }

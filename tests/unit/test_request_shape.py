@@ -4,7 +4,7 @@ routes refuse a body, and which methods a path answers."""
 import pytest
 
 from pinhole.shared.errors import MethodNotAllowed, UnsupportedMediaType, ValidationFailed
-from pinhole.shared.request_shape import RouteTable, accepts_array, check_request_shape, is_json
+from pinhole.shared.request_shape import RouteTable, accepts_array, check_query, check_request_shape, is_json
 from pinhole.social.models import SaveRequest
 
 
@@ -128,3 +128,13 @@ def test_routes_of_an_openapi_document_and_of_a_resolver_combine() -> None:
     combined = ROUTES | RouteTable.of_document(document)
     assert combined.methods_at("/posts/01ABC") == {"GET", "DELETE"}
     assert combined.methods_at("/me") == {"GET", "PATCH"}
+
+
+def test_a_query_parameter_the_route_does_not_declare_is_422_naming_it() -> None:
+    # Given a route that takes `limit` and `cursor`, asked with a typo and an extra
+    with pytest.raises(ValidationFailed) as refused:
+        check_query(["limt", "cursor", ""], ["limit", "cursor"])
+
+    # Then each unknown one is named (a typo would otherwise be answered as if nothing had been asked)
+    assert [detail["field"] for detail in refused.value.details or []] == ["", "limt"]
+    check_query(["limit"], ["limit", "cursor"])

@@ -26,7 +26,14 @@ from pynamodb.exceptions import PynamoDBException
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, MethodNotAllowed, Unauthorized
 from pinhole.shared.observability import logger
-from pinhole.shared.request_shape import RouteTable, accepts_array, body_bytes, check_request_shape, is_json
+from pinhole.shared.request_shape import (
+    RouteTable,
+    accepts_array,
+    body_bytes,
+    check_query,
+    check_request_shape,
+    is_json,
+)
 
 SECURITY_SCHEMES = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="The access_token of POST /auth/login")}
 T = TypeVar("T")
@@ -120,6 +127,9 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
         route = next((known for known in _registered_routes(app) if known is app.context.get("_route")), None)
         if route is not None:  # None: the not-found route, which answers 404 or 405 whatever the body
             event = app.current_event
+            if route.include_in_schema:  # an operation of the document (Swagger UI's /docs reads `?format=json`)
+                declared = (param.alias for param in route.dependant.query_params)
+                check_query(event.query_string_parameters or {}, declared)
             body_params = route.dependant.body_params
             content_type = event.headers.get("content-type")
             body = body_bytes(event.body, bool(event.is_base64_encoded))

@@ -6,6 +6,7 @@ path answers.
   the API's only format; any other declared type is 415 `unsupported_media_type`.
 - A route that takes no body refuses one (422), rather than ignoring what the client meant to say.
 - A route whose body is an object refuses a JSON array (422), whatever its first element is.
+- A query parameter the route does not declare is refused (422), as a body property it does not name is.
 - A path the API knows, asked with a method it does not answer, is 405 `method_not_allowed` with `Allow`.
 """
 
@@ -76,6 +77,20 @@ def check_request_shape(
         raise ValidationFailed(
             "The request is not valid.",
             [{"field": "body", "type": "model_type", "message": "The body must be a JSON object, not an array."}],
+        )
+
+
+def check_query(received: Iterable[str], declared: Iterable[str]) -> None:
+    """Raises a 422 naming every query parameter the route does not declare (a typo such as `?limt=5` would
+    otherwise be answered as if the client had not asked)."""
+    unknown = sorted(set(received) - set(declared))
+    if unknown:
+        raise ValidationFailed(
+            "The request is not valid.",
+            [
+                {"field": name, "type": "extra_forbidden", "message": "This route takes no such query parameter."}
+                for name in unknown
+            ],
         )
 
 
