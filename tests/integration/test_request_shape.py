@@ -151,3 +151,15 @@ def test_an_undeclared_query_parameter_is_422_and_a_declared_one_is_fine() -> No
         "type": "extra_forbidden",
         "message": "This route takes no such query parameter.",
     }
+
+
+def test_an_empty_cursor_is_422_not_the_first_page_again() -> None:
+    # Given a client that passes a null next_cursor on as `cursor=` (it would loop over the first page forever)
+    event = http_event("GET", "/me/follow-requests", claims=CLAIMS)
+    event["rawQueryString"] = "cursor="
+    event["queryStringParameters"] = {"cursor": ""}
+
+    # Then the request is refused, naming the cursor
+    response = users.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 422
+    assert response_json(response)["error"]["details"][0]["field"] == "cursor"

@@ -218,6 +218,15 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
 
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Page size, 1 to 50")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=2048,
+        description="next_cursor of the previous page; omitted for the first (an empty one is refused: a client "
+        "passing on a null next_cursor would otherwise read the first page again and again)",
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
