@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import time
@@ -41,6 +42,24 @@ class BadHandlerResponse(Exception):
 def is_text(content_type: str) -> bool:
     content_type = content_type.lower()
     return not content_type or any(marker in content_type for marker in _TEXT_TYPES)
+
+
+def source_address(peer: str | None, forwarded_for: str | None) -> str:
+    """API Gateway's `sourceIp`: the TCP peer. Every client of the local cloud is this machine, so a peer on
+    loopback may say which address it speaks for with X-Forwarded-For (its first address), as a client behind a
+    proxy it trusts would; tests sign up many users, and sign-ups are limited per address. AWS ignores it."""
+    peer = peer or "127.0.0.1"
+    try:
+        trusted = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        trusted = False
+    claimed = (forwarded_for or "").split(",", 1)[0].strip()
+    if trusted and claimed:
+        try:
+            return str(ipaddress.ip_address(claimed))
+        except ValueError:
+            pass
+    return peer
 
 
 def request_time(epoch_ms: int) -> str:
@@ -230,7 +249,9 @@ class HttpGateway:
             path_parameters=match.path_parameters,
             api_id=self.api.api_id,
             domain_name=request.headers.get("host", "127.0.0.1"),
-            source_ip=request.client.host if request.client else "127.0.0.1",
+            source_ip=source_address(
+                request.client.host if request.client else None, request.headers.get("x-forwarded-for")
+            ),
             request_id=request_id,
             claims=claims,
             scopes=list(route.scopes) or None,

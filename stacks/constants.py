@@ -39,6 +39,8 @@ MEDIA_BUCKET_ID: Final = "MediaBucket"
 UPLOAD_EVENTS_QUEUE_ID: Final = "UploadEventsQueue"
 UPLOAD_EVENTS_DLQ_ID: Final = "UploadEventsDeadLetterQueue"
 UPLOAD_KEY_PREFIX: Final = "posts/"
+CLOUDFRONT_REGION: Final = "us-east-1"  # where CloudFront reads web ACLs and log delivery sources from
+CLOUDFRONT_LOGS_PREFIX: Final = "cloudfront/"  # in the access-logs bucket: one folder per distribution below it
 POSTS_DATA_CONSTRUCT_ID: Final = "PostsData"
 POSTS_TABLE_ID: Final = "PostsTable"
 POSTS_BY_AUTHOR_INDEX: Final = "published-by-author-index"
@@ -105,6 +107,9 @@ WEB_HEADERS_POLICY_ID: Final = "WebSecurityHeaders"
 WEB_ASSETS_DEPLOYMENT_ID: Final = "AssetsDeployment"
 WEB_PAGES_DEPLOYMENT_ID: Final = "PagesDeployment"
 WEB_CONFIG_FILE: Final = "config.json"
+MEDIA_ACCESS_LOGS_ID: Final = "AccessLogs"  # MediaCdn/AccessLogs: CloudFront standard logging v2 to S3
+EDGE_FIREWALL_CONSTRUCT_ID: Final = "EdgeFirewall"  # the WAF web ACL of every distribution (context `waf`)
+ALARM_TOPIC_CONSTRUCT_ID: Final = "AlarmTopic"  # where every alarm of the stack goes (context `alarm_email`)
 FUNCTION_ID: Final = "Function"  # inside each context construct: <Context>Api/Function
 
 # outputs of the stateless stack (API.md "Endpoints"; .local/outputs.json has the same keys)
@@ -187,6 +192,9 @@ CTX_WEBSOCKET_THROTTLE_BURST: Final = "websocket_throttle_burst_limit"
 CTX_CELEBRITY_THRESHOLD: Final = "celebrity_threshold"
 CTX_FEED_CAP: Final = "feed_cap"
 CTX_RATE_LIMITS: Final = "rate_limits"
+CTX_WAF: Final = "waf"  # a WAF web ACL on every distribution; on by default in production (stacks/stage.py)
+CTX_WAF_RATE_LIMIT: Final = "waf_rate_limit"  # requests per source address per 5 minutes before WAF blocks it
+CTX_ALARM_EMAIL: Final = "alarm_email"  # an address subscribed to the alarm topic (none by default)
 DEFAULT_STAGE: Final = "prod"
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:8000",)
 DEFAULT_API_GATEWAY_LOGGING_ROLE: Final = True
@@ -196,6 +204,7 @@ DEFAULT_WEBSOCKET_THROTTLE_RATE: Final = 50
 DEFAULT_WEBSOCKET_THROTTLE_BURST: Final = 100
 DEFAULT_CELEBRITY_THRESHOLD: Final = 300_000  # docs/SCALING.md
 DEFAULT_FEED_CAP: Final = 800
+DEFAULT_WAF_RATE_LIMIT: Final = 3000  # docs/INFRASTRUCTURE.md "Edge": a fast feed scroll stays far below it
 
 # source paths, relative to the repo root (cdk.json runs app.py from there)
 DOMAIN_LAYER_SOURCE_DIR: Final = "layers/pinhole/pinhole"

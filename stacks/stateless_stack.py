@@ -12,8 +12,10 @@ from pinhole.shared.settings import RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
+from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
+from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
 from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
@@ -38,6 +40,7 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
         scope,
         construct_id,
         bucket_name=bucket.bucket_name,
+        bucket_arn=bucket.bucket_arn,
         bucket_regional_domain_name=bucket.bucket_regional_domain_name,
     )
 
@@ -46,6 +49,15 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
 class FeedSettings:
     celebrity_threshold: int
     feed_cap: int
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """Context `waf` (on by default in production) and `waf_rate_limit`; `alarm_email` for the alarm topic."""
+
+    waf: bool
+    waf_rate_limit: int
+    alarm_email: str | None = None
 
 
 class StatelessStack(Stack):
@@ -63,9 +75,11 @@ class StatelessStack(Stack):
         manage_api_gateway_logging_role: bool,
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
+        edge: EdgeSettings,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        require_cloudfront_region(self)
         user_pool = stateful.auth.user_pool
         user_pool_client = stateful.auth.user_pool_client
         users_table = stateful.users.table
@@ -73,11 +87,18 @@ class StatelessStack(Stack):
         storage = stateful.media
 
         access_logs = _imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket)
+        self.alarm_topic = AlarmTopic(self, constants.ALARM_TOPIC_CONSTRUCT_ID, email=edge.alarm_email)
+        self.firewall = (
+            CloudFrontFirewall(self, constants.EDGE_FIREWALL_CONSTRUCT_ID, requests_per_address=edge.waf_rate_limit)
+            if edge.waf
+            else None
+        )
         self.media = MediaCdn(
             self,
             constants.MEDIA_CDN_CONSTRUCT_ID,
             media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
             access_logs_bucket=access_logs,
+            web_acl_arn=self.firewall.web_acl_arn if self.firewall else None,
         )
         websocket_api = WebSocketGateway(
             self,
@@ -120,6 +141,7 @@ class StatelessStack(Stack):
             constants.WEB_APP_CONSTRUCT_ID,
             dist=REPO_ROOT / constants.WEB_DIST_DIR,
             access_logs_bucket=access_logs,
+            web_acl_arn=self.firewall.web_acl_arn if self.firewall else None,
             # The APIs by region, not by id: the HTTP API's CORS names the app's origin, so its URL here
             # would be a dependency cycle. Uploads go straight to the uploads bucket (pre-signed POST).
             connect_sources=[

@@ -19,7 +19,7 @@ apply_api_conventions(app)
 @app.post("/auth/signup", summary="Create an account", tags=["auth"], status_code=201)
 @tracer.capture_method
 def sign_up(request: Annotated[SignUpRequest, Body()]) -> SignUpResponse:
-    user = logic.sign_up(request)
+    user = logic.sign_up(request, source_address=app.current_event.request_context.http.source_ip)
     metrics.add_metric(name="SignUps", unit="Count", value=1)
     return SignUpResponse(user=user)
 

@@ -9,7 +9,7 @@ on with the other groups, as FIFO order requires."""
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -24,10 +24,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pinhole.notifications import logic
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import IntentMessage, Notification, ReadNotificationsRequest
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, metrics, tracer
 
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 OptionalReadRequest = Annotated[ReadNotificationsRequest | None, Body(description="Optional: up to which one")]
 
 app = APIGatewayHttpResolver(enable_validation=True)

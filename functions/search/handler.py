@@ -16,11 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pinhole.posts.models import Post
 from pinhole.search import logic
 from pinhole.search.models import QUERY_MAX, TagResults, UserResults
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
 
 SearchText = Annotated[str, Query(min_length=1, max_length=QUERY_MAX, description="What the name or tag starts with")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Tag = Annotated[str, Path(max_length=256, description="The hashtag, without #")]
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -47,9 +47,15 @@ def test_distribution_sends_security_headers_and_caches_optimized(stateless) -> 
     assert behavior["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
-def test_distribution_logs_access(stateless) -> None:
-    # Given the media distribution
-    logging = _distribution(stateless)["Logging"]
+def test_distribution_logs_access_into_the_access_logs_bucket(stateless) -> None:
+    # Given the media distribution's log delivery (standard logging v2: test_guarantees.py)
+    destinations = Template.from_json(stateless).find_resources("AWS::Logs::DeliveryDestination").values()
+    (arn,) = [
+        join
+        for destination in destinations
+        if (join := destination["Properties"]["DestinationResourceArn"]["Fn::Join"][1])[1] == "/cloudfront/media"
+    ]
 
-    # Then requests are logged to the access-logs bucket
-    assert "AccessLogsBucket" in logging["Bucket"]["Fn::ImportValue"]
+    # Then requests are logged to the access-logs bucket, in a folder of their own
+    assert "AccessLogsBucket" in arn[0]["Fn::ImportValue"]
+    assert arn[1] == "/cloudfront/media"

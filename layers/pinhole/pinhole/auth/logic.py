@@ -1,5 +1,8 @@
 """Use cases of the auth context: sign up (identity + profile, all or nothing), log in, refresh."""
 
+import ipaddress
+from collections.abc import Callable
+
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
 from pinhole.auth.password_policy import password_problems
@@ -14,9 +17,30 @@ _identity = CognitoIdentity()
 _profiles = ProfileRepository()
 
 
+IPV6_NETWORK_PREFIX = 64  # what one subscriber line gets: limiting single IPv6 addresses would limit nothing
+
+
+def source_network(address: str) -> str:
+    """Whom a sign-up limit counts: an IPv4 address, or the /64 an IPv6 address belongs to."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
+    return str(parsed)
+
+
 def sign_up(
-    request: SignUpRequest, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+    request: SignUpRequest,
+    source_address: str,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+    count_attempt: Callable[[str, str], None] = rate_limits.enforce,
 ) -> Me:
+    # Counted per source address before anything is checked or created, so a script cannot farm accounts from
+    # one address, whether its attempts succeed or not (a taken name, a weak password).
+    count_attempt(source_network(source_address), "signup")
     if problems := password_problems(request.password):
         raise ValidationFailed(
             "The password is too weak.", [{"field": "password", "message": problem} for problem in problems]

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
 
 
 class RateLimit(BaseModel):
-    """At most `limit` writes of one kind per user in each window of `per_seconds`."""
+    """At most `limit` writes of one kind per user (per account for log-ins, per source address for sign-ups) in
+    each window of `per_seconds`."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -28,6 +29,9 @@ DEFAULT_RATE_LIMITS = {
     "message": RateLimit(limit=60, per_seconds=60),
     # attempts per account, right or wrong: password guessing stops long before a password is found
     "login": RateLimit(limit=10, per_seconds=300),
+    # sign-up attempts per source address (an IPv6 /64): a script's account farm, not a family or a campus
+    # behind one NAT (docs/SECURITY.md, API6)
+    "signup": RateLimit(limit=20, per_seconds=3600),
 }
 
 
