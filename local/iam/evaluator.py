@@ -101,10 +101,10 @@ OPERATORS: dict[str, tuple[_Match, bool]] = {
     "NumericGreaterThan": (_numeric(lambda c, p: c > p), False),
     "NumericGreaterThanEquals": (_numeric(lambda c, p: c >= p), False),
     "Bool": (lambda c, p: c.lower() == p.lower(), False),
-    "ArnEquals": (arn_match, False),
-    "ArnLike": (arn_match, False),
-    "ArnNotEquals": (arn_match, True),
-    "ArnNotLike": (arn_match, True),
+    "ArnEquals": (lambda c, p: arn_match(p, c), False),
+    "ArnLike": (lambda c, p: arn_match(p, c), False),
+    "ArnNotEquals": (lambda c, p: arn_match(p, c), True),
+    "ArnNotLike": (lambda c, p: arn_match(p, c), True),
 }
 _SET_QUALIFIERS = ("ForAllValues:", "ForAnyValue:")
 
