@@ -122,7 +122,8 @@ class LocalCloud:
         ws_ids = [api.api_id for api in apis if api.protocol == "WEBSOCKET"]
         functions = functions_from(assembly, lambda value: endpoints.localize(value, http_ids, ws_ids))
         _export_shared_environment(functions)
-        authorizer = _authorize_as_the_template_says(assembly, functions, session, moto_url, endpoints, ws_ids)
+        websocket = next(((api.api_id, api.stage) for api in apis if api.protocol == "WEBSOCKET"), None)
+        authorizer = _authorize_as_the_template_says(assembly, functions, session, moto_url, endpoints, websocket)
         if not enforce_iam:
             for function in functions:
                 function.identity = None
@@ -240,13 +241,13 @@ def _authorize_as_the_template_says(
     session: Any,
     moto_url: str,
     endpoints: LocalEndpoints,
-    websocket_api_ids: list[str],
+    websocket_api: tuple[str, str] | None,
 ) -> Authorizer:
     """Each function runs as its template role, every call checked against the template's policies."""
     secrets = session.client("secretsmanager", endpoint_url=moto_url)
     lookups = TemplateLookups(
         # One WebSocket API per template: its @connections endpoint is served at one local URL.
-        websocket_endpoints={endpoints.management: websocket_api_ids[0]} if websocket_api_ids else {},
+        websocket_endpoints={endpoints.management: websocket_api} if websocket_api else {},
         describe_secret=lambda name: str(secrets.describe_secret(SecretId=name)["ARN"]),
     )
     authorizer = authorizer_for(PolicyStore.from_assembly(assembly), lookups)

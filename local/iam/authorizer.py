@@ -92,13 +92,14 @@ class TemplateLookups:
     def __init__(
         self,
         secret_arns: Mapping[str, str] | None = None,
-        websocket_endpoints: Mapping[str, str] | None = None,
+        websocket_endpoints: Mapping[str, tuple[str, str]] | None = None,
         describe_secret: Callable[[str], str] | None = None,
     ) -> None:
         self.region = REGION
         self.account = ACCOUNT_ID
         self._secret_arns = dict(secret_arns or {})
-        self._websocket_endpoints = dict(websocket_endpoints or {})  # local endpoint URL -> api id
+        # local @connections endpoint URL -> (api id, its stage, for URLs that do not name one)
+        self._websocket_endpoints = dict(websocket_endpoints or {})
         self._describe_secret = describe_secret
 
     def secret_arn(self, secret_id: str) -> str:
@@ -114,9 +115,10 @@ class TemplateLookups:
         from_aws = websocket_api_from_aws_url(endpoint_url)
         if from_aws is not None:
             return from_aws
-        for prefix, api_id in self._websocket_endpoints.items():
+        for prefix, (api_id, stage) in self._websocket_endpoints.items():
             if endpoint_url.startswith(prefix):
-                return api_id, endpoint_url.removeprefix(prefix).strip("/").split("/")[0]
+                named = endpoint_url.removeprefix(prefix).strip("/").split("/")[0]
+                return api_id, named or stage
         raise UnknownOperation(f"apigatewaymanagementapi: no WebSocket API is served at {endpoint_url}")
 
 

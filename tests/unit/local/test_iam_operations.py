@@ -9,7 +9,7 @@ from local.iam.operations import Access, UnknownOperation, accesses_of, cognito_
 
 LOOKUPS = TemplateLookups(
     secret_arns={"cursor": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor-AbCdEf"},
-    websocket_endpoints={"http://127.0.0.1:8000/_aws/execute-api": "wsapi"},
+    websocket_endpoints={"http://127.0.0.1:8000/_aws/execute-api": ("wsapi", "prod")},
 )
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/posts"
 
@@ -123,8 +123,12 @@ def test_cloudfront_invalidations_name_the_distribution() -> None:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["https://wsapi.execute-api.us-east-1.amazonaws.com/prod", "http://127.0.0.1:8000/_aws/execute-api/prod"],
-    ids=["aws", "local"],
+    [
+        "https://wsapi.execute-api.us-east-1.amazonaws.com/prod",
+        "http://127.0.0.1:8000/_aws/execute-api/prod",
+        "http://127.0.0.1:8000/_aws/execute-api",
+    ],
+    ids=["aws", "local", "local-without-stage"],
 )
 def test_connection_management_names_api_stage_method_and_connection(endpoint: str) -> None:
     connections = "arn:aws:execute-api:us-east-1:123456789012:wsapi/prod"
