@@ -218,7 +218,10 @@ _SQS_ACTIONS = {
 
 def queue_arn_of(queue_url: str, region: str) -> str:
     """https://sqs.<region>.amazonaws.com/<account>/<name> (or moto's local form) → the queue's ARN."""
-    account, name = urlsplit(queue_url).path.strip("/").split("/")[-2:]
+    parts = urlsplit(queue_url).path.strip("/").split("/")
+    if len(parts) < 2:
+        raise UnknownOperation(f"sqs: {queue_url!r} is not a queue URL")
+    account, name = parts[-2:]
     return f"arn:aws:sqs:{region}:{account}:{name}"
 
 
