@@ -76,6 +76,13 @@ def acting_as(identity: Identity | None) -> Iterator[None]:
         _current.reset(token)
 
 
+def mapping_role(function: Any) -> Identity | None:
+    """The role an event source mapping polls with: its function's (None for a function without one, such
+    as a test double: its mapping's calls are not checked)."""
+    identity = getattr(function, "identity", None)
+    return identity if isinstance(identity, Identity) else None
+
+
 def run_as(identity: Identity | None, function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:

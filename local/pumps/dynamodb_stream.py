@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.iam.identity import acting_as
+from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import invoke_batch
@@ -72,7 +72,7 @@ class DynamoStreamPump(Pump):
         handled = 0
         # Lambda's event source mapping reads the stream with the function's role: a role that may not is
         # refused as on AWS (AccessDeniedException, logged by local.iam), and nothing is delivered.
-        with acting_as(self.function.identity):
+        with acting_as(mapping_role(self.function)):
             description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
@@ -82,7 +82,7 @@ class DynamoStreamPump(Pump):
                 if position
                 else {"ShardIteratorType": "TRIM_HORIZON"}
             )
-            with acting_as(self.function.identity):
+            with acting_as(mapping_role(self.function)):
                 iterator = self.streams.get_shard_iterator(StreamArn=self.config.stream_arn, ShardId=shard_id, **where)[
                     "ShardIterator"
                 ]
@@ -159,7 +159,7 @@ class DynamoStreamPump(Pump):
                 "streamArn": self.config.stream_arn,
             },
         }
-        with acting_as(self.function.identity):  # the on-failure destination is sent to with the function's role
+        with acting_as(mapping_role(self.function)):  # the on-failure destination is sent to with the function's role
             self.sqs.send_message(QueueUrl=self.config.on_failure_queue_url, MessageBody=json.dumps(message))
         log.warning("%s: %d stream records sent to the on-failure destination", self.function.name, len(batch))
 

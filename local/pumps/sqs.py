@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import Any
 
-from local.iam.identity import acting_as
+from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import invoke_batch
@@ -60,7 +60,7 @@ class SqsPump(Pump):
 
     def poll_once(self) -> int:
         # Lambda's event source mapping polls and deletes with the function's role (local.iam checks it).
-        with acting_as(self.function.identity):
+        with acting_as(mapping_role(self.function)):
             messages = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=min(self.batch_size, 10),
@@ -75,7 +75,7 @@ class SqsPump(Pump):
         outcome = invoke_batch(self.runner, self.function, {"Records": records}, ids, self.report_failures)
         done = [record for record in records if record["messageId"] not in outcome.failed_ids]
         if done:
-            with acting_as(self.function.identity):
+            with acting_as(mapping_role(self.function)):
                 self.sqs.delete_message_batch(
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(done)],
