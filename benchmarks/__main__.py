@@ -15,6 +15,7 @@ BENCHMARKS = [
     "messaging",
     "search",
     "local_state",
+    "iam_enforcement",
 ]
 
 

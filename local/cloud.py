@@ -21,6 +21,8 @@ from starlette.types import Receive, Scope, Send
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
 from local.http_gateway import HttpGateway
+from local.iam.authorizer import Authorizer, TemplateLookups, authorizer_for
+from local.iam.policies import PolicyStore, function_roles
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
@@ -87,6 +89,7 @@ class LocalCloud:
     outputs: dict[str, str] = field(default_factory=dict)
     startup_s: float = 0.0
     restored: RestoreReport | None = None
+    authorizer: Authorizer | None = None
 
     @classmethod
     def start(
@@ -96,9 +99,11 @@ class LocalCloud:
         start_pumps: bool = True,
         restore: Snapshot | None = None,
         stable_ids: bool = False,
+        enforce_iam: bool = True,
     ) -> LocalCloud:
         """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
-        the user pool and its client the same ids on every start (what a kept state needs)."""
+        the user pool and its client the same ids on every start (what a kept state needs); `enforce_iam`
+        authorizes every AWS call of every function against its template role (local/iam/)."""
         started = time.perf_counter()
         for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
             # Layer assets are built for arm64; locally the layer packages run from source.
@@ -120,6 +125,11 @@ class LocalCloud:
         ws_ids = [api.api_id for api in apis if api.protocol == "WEBSOCKET"]
         functions = functions_from(assembly, lambda value: endpoints.localize(value, http_ids, ws_ids))
         _export_shared_environment(functions)
+        websocket = next(((api.api_id, api.stage) for api in apis if api.protocol == "WEBSOCKET"), None)
+        authorizer = _authorize_as_the_template_says(assembly, functions, session, moto_url, endpoints, websocket)
+        if not enforce_iam:
+            for function in functions:
+                function.identity = None
         runner = LambdaRunner(functions)
         event_sources = event_sources_from(assembly, runner)
         wired = {route.function_logical_id for api in apis for route in api.routes if route.function_logical_id}
@@ -133,7 +143,14 @@ class LocalCloud:
         app = RootApp(
             http=_http_gateway(apis, runner, jwks),
             websocket=_websocket_gateway(apis, runner),
-            s3=S3Front(moto_url, s3, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}, endpoints.s3, posted),
+            s3=S3Front(
+                moto_url,
+                s3,
+                {ACCESS_KEY_ID: SECRET_ACCESS_KEY},
+                endpoints.s3,
+                posted,
+                authorizer if enforce_iam else None,
+            ),
             media=MediaEndpoint(s3, resources.media_bucket),
         )
         cloud = cls(
@@ -147,6 +164,7 @@ class LocalCloud:
             app=app,
             session=session,
             restored=restored,
+            authorizer=authorizer if enforce_iam else None,
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         app.web = WebApp(WEB_DIST, endpoints, cloud.outputs)
@@ -220,6 +238,28 @@ def _cognito_ids_from_configuration(enabled: bool) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _authorize_as_the_template_says(
+    assembly: CloudAssembly,
+    functions: list[LocalFunction],
+    session: Any,
+    moto_url: str,
+    endpoints: LocalEndpoints,
+    websocket_api: tuple[str, str] | None,
+) -> Authorizer:
+    """Each function runs as its template role, every call checked against the template's policies."""
+    secrets = session.client("secretsmanager", endpoint_url=moto_url)
+    lookups = TemplateLookups(
+        # One WebSocket API per template: its @connections endpoint is served at one local URL.
+        websocket_endpoints={endpoints.management: websocket_api} if websocket_api else {},
+        describe_secret=lambda name: str(secrets.describe_secret(SecretId=name)["ARN"]),
+    )
+    authorizer = authorizer_for(PolicyStore.from_assembly(assembly), lookups)
+    roles = function_roles(assembly, [function.resource for function in functions])
+    for function in functions:
+        function.identity = authorizer.identity(function.name, roles[function.logical_id])
+    return authorizer
 
 
 def _export_shared_environment(functions: list[LocalFunction]) -> None:

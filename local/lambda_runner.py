@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.iam.identity import Identity, acting_as
 from local.resolver_isolation import give_each_resolver_its_own_event
 from local.template import CloudAssembly, Resource, TemplateError
 
@@ -77,6 +78,8 @@ class LocalFunction:
     timeout_s: float
     memory_mb: int
     module_file: Path
+    # The role session its code runs as (local IAM enforcement); None: its calls are not checked.
+    identity: Identity | None = None
     _idle: list[Callable[[Any, Any], Any]] = field(default_factory=list)
     _environments: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -280,7 +283,7 @@ class LambdaRunner:
 
     def _call(self, function: LocalFunction, event: Any, started: _Start) -> Any:
         started.now()
-        with function.execution_environment() as handler:
+        with acting_as(function.identity), function.execution_environment() as handler:
             return handler(event, function.new_context())
 
     def invoke(self, function: LocalFunction, event: Any) -> Any:

@@ -52,3 +52,10 @@ from hypothesis import settings
 settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None, print_blob=True)
 settings.load_profile("explore" if os.environ.get("PINHOLE_HYPOTHESIS") == "explore" else "repeatable")
+
+# Local IAM enforcement (local/iam) hooks botocore once per process, before any test's monkeypatch wraps
+# the same method (tests/support/faults.py): undoing such a patch must leave enforcement in place. Calls
+# made with no identity (every test's own setup) are not checked.
+from local.iam.authorizer import install as install_local_iam_enforcement  # noqa: E402
+
+install_local_iam_enforcement()

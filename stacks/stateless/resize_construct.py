@@ -61,6 +61,8 @@ class Resize(Construct):
         grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        # A post deleted while its upload is processed: resize removes the renditions it just wrote.
+        self._grant_rendition_removal(self.function, media_bucket, distribution)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -82,6 +84,32 @@ class Resize(Construct):
         )
         alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
 
+    def _grant_rendition_removal(
+        self, function: lambda_.Function, media_bucket: s3.IBucket, distribution: cloudfront.IDistribution
+    ) -> None:
+        """What `MediaStorage.delete_renditions` calls: list and delete a post's renditions, purge the CDN."""
+        grant_objects(function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[media_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudfront:CreateInvalidation"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="cloudfront",
+                        region="",
+                        resource="distribution",
+                        resource_name=distribution.distribution_id,
+                    )
+                ],
+            )
+        )
+
     def _cleanup(
         self,
         factory: FunctionFactory,
@@ -96,27 +124,7 @@ class Resize(Construct):
             code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
             handler="handler.cleanup",
         )
-        grant_objects(self.cleanup, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
-        self.cleanup.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[media_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
-            )
-        )
-        self.cleanup.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["cloudfront:CreateInvalidation"],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="cloudfront",
-                        region="",
-                        resource="distribution",
-                        resource_name=distribution.distribution_id,
-                    )
-                ],
-            )
-        )
+        self._grant_rendition_removal(self.cleanup, media_bucket, distribution)
         self.cleanup_failures = sqs.Queue(
             scope,
             "FailedRecords",

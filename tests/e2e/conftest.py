@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local.iam.authorizer import DENIED_MARKER
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = Path(os.environ.get("PINHOLE_CDK_OUT", REPO_ROOT / "cdk.out"))
 STARTUP_TIMEOUT_S = 60
@@ -103,3 +105,5 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLoc
     returncode, output = running.stop()
     assert returncode == 0, f"local cloud did not exit cleanly ({returncode}):\n{output}"
     assert "Traceback" not in output, output
+    # Every path the tests drove ran under IAM enforcement: no call was refused to the role that made it.
+    assert DENIED_MARKER not in output, output

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import boto3
 
+from local.iam.identity import Identity, acting_as
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
 from local.pumps.filters import patterns_of
 from local.pumps.sqs import SqsPump
@@ -85,6 +86,9 @@ class InProcessFunction:
     logical_id: str
     handler: Any
     memory_mb: int = FakeLambdaContext.memory_limit_in_mb
+    # Its template role (tests.support.iam.TemplateRoles): the handler and its event source mapping's
+    # calls are then authorized as on AWS. None: nothing is checked.
+    identity: Identity | None = None
 
     @property
     def name(self) -> str:
@@ -129,7 +133,8 @@ class InProcessRunner:
         ids = [str(record.get("messageId") or record.get("eventID")) for record in records]
         context = FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
         try:
-            result = function.handler(event, context)
+            with acting_as(function.identity):
+                result = function.handler(event, context)
         except Exception as error:
             self.calls.append(Invocation(ids, None, error))
             raise

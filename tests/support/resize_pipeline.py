@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from functions.resize import handler as resize
+from local.iam.identity import Identity
 from local.pumps.s3_notifications import lambda_s3_record
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import checked_media
@@ -100,11 +101,16 @@ class ResizePipeline:
         assert dlq_url is not None
         self.dlq_url = dlq_url
         self.runner = InProcessRunner()
-        resize_function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
+        self.function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
         mapping = QueueMapping(
             batch_size=wiring.batch_size, report_failures=True, fifo=False, max_receive_count=wiring.max_receives
         )
-        self.pump = QueueConsumer(resize_function, self.runner, self.queue_url, mapping)
+        self.pump = QueueConsumer(self.function, self.runner, self.queue_url, mapping)
+
+    def run_as(self, role: Identity) -> None:
+        """Resize (and its event source mapping) act as `role` from now on: its template role
+        (tests.support.iam.TemplateRoles), so every call is authorized as on AWS."""
+        self.function.identity = role
 
     # -- what POST /posts and the client do --
 

@@ -136,6 +136,40 @@ def test_presigned_post_from_a_handler_is_checked_and_feeds_resize_and_media(clo
     assert record["eventName"] == "ObjectCreated:Post"
 
 
+def test_a_call_its_role_may_not_make_is_aws_access_denied_inside_the_handler_and_500_outside(cloud, http):
+    # Given the users function, whose template role may put objects under uploads/ of the uploads bucket only
+    # When its code writes to the media bucket and looks at the error
+    caught = http.get("/files/forbidden-write-caught").json()
+
+    # Then it got S3's own refusal, as on AWS: 403 AccessDenied naming its role session, action and object
+    assert caught["status"] == 403
+    assert caught["error"]["Code"] == "AccessDenied"
+    assert caught["error"]["Message"].startswith(
+        "User: arn:aws:sts::123456789012:assumed-role/PinholeStateless-UsersFunction5E6F7A8BServiceRole/"
+        "PinholeStateless-UsersFunction5E6F7A8B is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::"
+    )
+    # And when the error is not caught, the API client sees the envelope's 500 and nothing of the refusal
+    uncaught = http.get("/files/forbidden-write")
+    assert uncaught.status_code == 500
+    assert uncaught.json() == {"error": {"code": "internal", "message": "Internal server error."}}
+    # And the local cloud kept every refusal for whoever reads its log
+    assert sum("s3:PutObject on resource: arn:aws:s3:::" in denial for denial in cloud.cloud.authorizer.denials) >= 2
+
+
+def test_a_presigned_post_is_authorized_with_its_signers_role_when_used(cloud, http):
+    # Given an upload a handler signed for a key its role may not put (outside uploads/)
+    upload = http.post("/files/upload-outside-the-grant").json()
+
+    # When the client posts the file
+    refused = httpx.post(upload["url"], data=upload["fields"], files={"file": ("p.jpg", b"jpeg-bytes")})
+
+    # Then S3 refuses it with the signer's permissions, as AWS would
+    assert refused.status_code == 403
+    assert "<Code>AccessDenied</Code>" in refused.text
+    assert "is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::" in refused.text
+    assert "/private/photo.jpg" in refused.text
+
+
 def test_media_endpoint_answers_404_envelope_for_missing_keys(cloud):
     response = httpx.get(f"{cloud.cloud.outputs['MediaBaseUrl']}/nope.jpg")
     assert response.status_code == 404
