@@ -1,9 +1,9 @@
 """Use cases of the auth context: sign up (identity + profile, all or nothing), log in, refresh."""
 
 from pinhole.auth.identity import CognitoIdentity
+from pinhole.auth.login_guard import LoginGuard
 from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
 from pinhole.auth.password_policy import password_problems
-from pinhole.shared import rate_limits
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import ValidationFailed
 from pinhole.users.dal import ProfileRepository
@@ -12,6 +12,7 @@ from pinhole.users.models import Me, Profile
 
 _identity = CognitoIdentity()
 _profiles = ProfileRepository()
+_guard = LoginGuard()
 
 
 def sign_up(
@@ -38,11 +39,13 @@ def sign_up(
     return to_me(profile)
 
 
-def log_in(request: LoginRequest, identity: CognitoIdentity = _identity) -> LoginTokens:
-    # Counted per account before the password is checked, so guessing one account's password from many
-    # addresses is throttled too. Cognito adds its own lockout on AWS; moto has none.
-    rate_limits.enforce(request.username.casefold(), "login")
-    return identity.log_in(request.username, request.password)
+def log_in(
+    request: LoginRequest, source_address: str, identity: CognitoIdentity = _identity, guard: LoginGuard = _guard
+) -> LoginTokens:
+    """Failed log-ins are counted per account and source address, never so that someone else's guesses lock
+    the owner out (pinhole.auth.login_guard)."""
+    with guard.attempt(request.username.casefold(), source_address):
+        return identity.log_in(request.username, request.password)
 
 
 def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> Tokens:
