@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -40,6 +41,51 @@ _environ_lock = threading.Lock()
 
 class HandlerTimeout(Exception):
     """The handler ran longer than the function's Timeout."""
+
+
+SYNC = "RequestResponse"
+ASYNC = "Event"
+# Lambda's payload quotas, in the bytes its own errors name: "Request must be smaller than 6291456 bytes for the
+# InvokeFunction operation", "Response payload size exceeded maximum allowed payload size (6291556 bytes)";
+# asynchronous invocations take 1 MB (the Invoke API reference; 256 KB until 2025).
+REQUEST_LIMIT_BYTES = {SYNC: 6 * 1024 * 1024, ASYNC: 1024 * 1024}
+RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 + 100
+
+
+class RequestTooLarge(Exception):
+    """Lambda's RequestEntityTooLargeException: the invocation is refused and the function does not run."""
+
+
+class ResponseTooLarge(Exception):
+    """Lambda's Function.ResponseSizeTooLarge: the function ran, its answer cannot be returned."""
+
+
+def request_bytes(event: Any) -> int:
+    """The size of the Invoke request's payload: the event as compact UTF-8 JSON, as an AWS service sends it."""
+    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def response_bytes(result: Any) -> int:
+    """The size of the answer as the Python runtime serializes it (json.dumps with its default separators)."""
+    return len(json.dumps(result, default=str).encode())
+
+
+def check_request(function_name: str, event: Any, invocation_type: str) -> None:
+    size, limit = request_bytes(event), REQUEST_LIMIT_BYTES[invocation_type]
+    if size > limit:
+        raise RequestTooLarge(
+            f"{function_name}: {size} byte payload is too large for the {invocation_type} invocation type "
+            f"(limit {limit} bytes)"
+        )
+
+
+def check_response(function_name: str, result: Any) -> Any:
+    if (size := response_bytes(result)) > RESPONSE_LIMIT_BYTES:
+        raise ResponseTooLarge(
+            f"{function_name}: Response payload size ({size} bytes) exceeded maximum allowed payload size "
+            f"({RESPONSE_LIMIT_BYTES} bytes)."
+        )
+    return result
 
 
 @dataclass
@@ -275,27 +321,35 @@ class LambdaRunner:
         with function.execution_environment() as handler:
             return handler(event, function.new_context())
 
-    def invoke(self, function: LocalFunction, event: Any) -> Any:
-        """Blocking invoke (for pumps, which run in their own threads)."""
+    def invoke(self, function: LocalFunction, event: Any, invocation_type: str = SYNC) -> Any:
+        """Blocking invoke (for pumps, which run in their own threads). With Lambda's payload quotas:
+        RequestTooLarge before the function runs, ResponseTooLarge after (synchronous invocations only)."""
+        check_request(function.name, event, invocation_type)
         started = _Start()
         future = self._pool.submit(self._call, function, event, started)
         while True:
             try:
-                return future.result(timeout=started.remaining(function.timeout_s))
+                result = future.result(timeout=started.remaining(function.timeout_s))
             except concurrent.futures.TimeoutError:
                 if started.expired(function.timeout_s):
                     raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                continue
+            return check_response(function.name, result) if invocation_type == SYNC else None
 
     async def invoke_async(self, function: LocalFunction, event: Any) -> Any:
+        """A synchronous invocation awaited on the event loop (the API gateways)."""
+        check_request(function.name, event, SYNC)
         loop = asyncio.get_running_loop()
         started = _Start()
         future = loop.run_in_executor(self._pool, self._call, function, event, started)
         while True:
             try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout=started.remaining(function.timeout_s))
+                result = await asyncio.wait_for(asyncio.shield(future), timeout=started.remaining(function.timeout_s))
             except TimeoutError:
                 if started.expired(function.timeout_s):
                     raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                continue
+            return check_response(function.name, result)
 
     def shutdown(self) -> None:
         # A timed-out handler cannot be killed in-process; don't wait for it.
