@@ -25,6 +25,8 @@ from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
 from local.moto_atomicity import make_dynamodb_atomic
+from local.moto_dynamodb_limits import enforce_dynamodb_limits
+from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.routes import Api, apis_from
@@ -45,6 +47,8 @@ OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "User
 
 def start_moto() -> tuple[ThreadedMotoServer, str]:
     make_dynamodb_atomic()
+    enforce_dynamodb_limits()
+    enforce_sqs_limits()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
