@@ -168,10 +168,15 @@ def test_presigned_post_from_a_handler_is_checked_and_feeds_resize_and_media(clo
     assert record["eventName"] == "ObjectCreated:Post"
 
 
-def test_media_endpoint_answers_404_envelope_for_missing_keys(cloud):
+def test_media_endpoint_answers_a_missing_key_as_cloudfront_with_oac_does(cloud):
+    # (OAC may read, not list: S3 answers AccessDenied rather than tell whether the key exists)
     response = httpx.get(f"{cloud.cloud.outputs['MediaBaseUrl']}/nope.jpg")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    head = httpx.head(f"{cloud.cloud.outputs['MediaBaseUrl']}/nope.jpg")
+
+    assert (response.status_code, response.headers["content-type"]) == (403, "application/xml")
+    assert "<Code>AccessDenied</Code><Message>Access Denied</Message>" in response.text
+    assert response.headers["x-cache"] == "Error from cloudfront"
+    assert (head.status_code, head.content) == (403, b"")
 
 
 def test_other_s3_calls_are_proxied_to_moto(cloud):
