@@ -265,11 +265,32 @@ def _load_handler(function: LocalFunction, instance: int = 1) -> Callable[[Any, 
 
 
 class _Start:
-    """When an invocation's handler began. Lambda's timeout counts from there: time spent waiting for
-    a free worker (many concurrent invocations on a laptop) is not the function's time."""
+    """When an invocation's handler began, and its claim on one of the runner's execution slots.
 
-    def __init__(self) -> None:
+    Lambda's timeout counts from the handler's start, and only the function's own time is in it: not the wait
+    for a slot, nor the execution environment's cold start (Lambda's init phase has a limit of its own). On
+    Lambda every environment has its own CPU; here every invocation shares one process and its cores, so the
+    runner lets only as many handlers execute at once as there are cores and queues the rest before their
+    start. Without that, under load every running handler also waited for all the others (one GIL, a few
+    cores), and API handlers timed out (504s in the load soak) for time that was never theirs."""
+
+    def __init__(self, slots: threading.Semaphore) -> None:
         self._at: float | None = None
+        self._slots = slots
+        self._held = False
+        self._lock = threading.Lock()
+
+    def claim_slot(self) -> None:
+        self._slots.acquire()
+        with self._lock:
+            self._held = True
+
+    def release_slot(self) -> None:
+        """Once: when the handler returns, or when it is given up on (a timed-out handler runs on, uncounted)."""
+        with self._lock:
+            held, self._held = self._held, False
+        if held:
+            self._slots.release()
 
     def now(self) -> None:
         self._at = time.monotonic()
@@ -284,13 +305,19 @@ class _Start:
 class LambdaRunner:
     """Invokes functions by logical id or ARN, off the event loop, with their Timeout enforced."""
 
-    def __init__(self, functions: list[LocalFunction], max_workers: int = 32) -> None:
+    def __init__(
+        self, functions: list[LocalFunction], max_workers: int = 32, concurrent_executions: int | None = None
+    ) -> None:
+        """`concurrent_executions`: how many handlers run at once (default: one per core); the others wait for
+        a slot before their start, which their timeout does not count (_Start)."""
         # Concurrent invocations share this process, which Powertools' resolvers do not expect.
         give_each_resolver_its_own_event()
         self.functions = {function.logical_id: function for function in functions}
         self._by_arn = {function.arn: function for function in functions}
         self._by_name = {function.name: function for function in functions}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+        self.concurrent_executions = concurrent_executions or max(2, os.cpu_count() or 2)
+        self._slots = threading.Semaphore(self.concurrent_executions)
 
     def get(self, logical_id_or_arn: str) -> LocalFunction:
         function = (
@@ -317,22 +344,30 @@ class LambdaRunner:
                 )
 
     def _call(self, function: LocalFunction, event: Any, started: _Start) -> Any:
-        started.now()
-        with function.execution_environment() as handler:
-            return handler(event, function.new_context())
+        started.claim_slot()
+        try:
+            with function.execution_environment() as handler:
+                started.now()
+                return handler(event, function.new_context())
+        finally:
+            started.release_slot()
+
+    def _timed_out(self, function: LocalFunction, started: _Start) -> HandlerTimeout:
+        started.release_slot()
+        return HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s")
 
     def invoke(self, function: LocalFunction, event: Any, invocation_type: str = SYNC) -> Any:
         """Blocking invoke (for pumps, which run in their own threads). With Lambda's payload quotas:
         RequestTooLarge before the function runs, ResponseTooLarge after (synchronous invocations only)."""
         check_request(function.name, event, invocation_type)
-        started = _Start()
+        started = _Start(self._slots)
         future = self._pool.submit(self._call, function, event, started)
         while True:
             try:
                 result = future.result(timeout=started.remaining(function.timeout_s))
             except concurrent.futures.TimeoutError:
                 if started.expired(function.timeout_s):
-                    raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                    raise self._timed_out(function, started) from None
                 continue
             return check_response(function.name, result) if invocation_type == SYNC else None
 
@@ -340,14 +375,14 @@ class LambdaRunner:
         """A synchronous invocation awaited on the event loop (the API gateways)."""
         check_request(function.name, event, SYNC)
         loop = asyncio.get_running_loop()
-        started = _Start()
+        started = _Start(self._slots)
         future = loop.run_in_executor(self._pool, self._call, function, event, started)
         while True:
             try:
                 result = await asyncio.wait_for(asyncio.shield(future), timeout=started.remaining(function.timeout_s))
             except TimeoutError:
                 if started.expired(function.timeout_s):
-                    raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                    raise self._timed_out(function, started) from None
                 continue
             return check_response(function.name, result)
 
