@@ -15,6 +15,7 @@ from pinhole.shared.throttling import throttled_by_aws
         "LimitExceededException",  # Cognito, the WebSocket management API
         "SlowDown",  # S3
         "RequestThrottled",  # SQS
+        "KmsThrottled",  # SQS with KMS
         "Throttling",  # query-protocol services
     ],
 )

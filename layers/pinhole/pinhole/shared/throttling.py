@@ -5,8 +5,8 @@ Any service Pinhole calls can throttle once the SDK's own retries are spent: Dyn
 `LimitExceededException`), S3 (`SlowDown`), Secrets Manager and SSM (`ThrottlingException`), SQS
 (`RequestThrottled`), the WebSocket management API (`LimitExceededException`)... The list is botocore's own:
 its standard retry mode retries exactly these codes as throttling, so a code AWS adds reaches us with the SDK.
-Two cancellation reasons of a DynamoDB transaction are added, which botocore cannot see inside
-`TransactionCanceledException`.
+Added: two cancellation reasons of a DynamoDB transaction, which botocore cannot see inside
+`TransactionCanceledException`, and SQS's `KmsThrottled`.
 
 The error may arrive wrapped: PynamoDB wraps the ClientError, Powertools' idempotency and parameters utilities
 raise their own error from it. The whole chain of causes is read."""
@@ -20,10 +20,11 @@ from pynamodb.exceptions import PynamoDBException
 RETRY_AFTER_S = 1
 """What a throttled client is told to wait: the SDK already backed off, a second is enough to try again."""
 
-TRANSACTION_CANCELLATION_THROTTLES = frozenset(
+THROTTLES_BOTOCORE_DOES_NOT_LIST = frozenset(
     {
         "ThrottlingError",  # a cancellation reason of TransactWriteItems
         "TransactionConflict",  # still colliding after pinhole.shared.transactions.commit's retries
+        "KmsThrottled",  # SQS: KMS throttled the queue's encryption
     }
 )
 _botocore_throttle_check = ThrottledRetryableChecker()
@@ -41,7 +42,7 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 def _is_throttle_code(code: str | None) -> bool:
     if not code:
         return False
-    if code in TRANSACTION_CANCELLATION_THROTTLES:
+    if code in THROTTLES_BOTOCORE_DOES_NOT_LIST:
         return True
     return bool(_botocore_throttle_check.is_retryable(RetryContext(1, parsed_response={"Error": {"Code": code}})))
 
