@@ -42,6 +42,7 @@ ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credential
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = REPO_ROOT / "layers"
+CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
 
 
@@ -121,7 +122,8 @@ class LocalCloud:
         ws_ids = [api.api_id for api in apis if api.protocol == "WEBSOCKET"]
         functions = functions_from(assembly, lambda value: endpoints.localize(value, http_ids, ws_ids))
         _export_shared_environment(functions)
-        runner = LambdaRunner(functions)
+        # PINHOLE_CONCURRENT_EXECUTIONS: handlers executing at once (default one per core; docs/LOCAL_CLOUD.md)
+        runner = LambdaRunner(functions, concurrent_executions=int(os.environ.get(CONCURRENCY_VARIABLE) or 0) or None)
         event_sources = event_sources_from(assembly, runner)
         wired = {route.function_logical_id for api in apis for route in api.routes if route.function_logical_id}
         wired |= {
