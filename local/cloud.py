@@ -27,6 +27,8 @@ from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
 from local.moto_atomicity import make_dynamodb_atomic
+from local.moto_dynamodb_limits import enforce_dynamodb_limits
+from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.routes import Api, apis_from
@@ -46,10 +48,13 @@ LAYERS = REPO_ROOT / "layers"
 WEB_DIST = REPO_ROOT / "web" / "dist"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region", "WebAppUrl")
 COMPUTED_LOCALLY = ("Region", "WebAppUrl")  # the template's values name AWS, not a local surface
+CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 
 def start_moto() -> tuple[ThreadedMotoServer, str]:
     make_dynamodb_atomic()
+    enforce_dynamodb_limits()
+    enforce_sqs_limits()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -130,7 +135,8 @@ class LocalCloud:
         if not enforce_iam:
             for function in functions:
                 function.identity = None
-        runner = LambdaRunner(functions)
+        # PINHOLE_CONCURRENT_EXECUTIONS: handlers executing at once (default one per core; docs/LOCAL_CLOUD.md)
+        runner = LambdaRunner(functions, concurrent_executions=int(os.environ.get(CONCURRENCY_VARIABLE) or 0) or None)
         event_sources = event_sources_from(assembly, runner)
         wired = {route.function_logical_id for api in apis for route in api.routes if route.function_logical_id}
         wired |= {

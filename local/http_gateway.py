@@ -12,16 +12,16 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from local.errors import error_response
 from local.jwt_authorizer import JwksCache, JwtAuthorizer, Unauthorized, claims_for_event
-from local.lambda_runner import HandlerTimeout, LambdaRunner
+from local.lambda_runner import HandlerTimeout, LambdaRunner, RequestTooLarge, ResponseTooLarge
 from local.routes import Api, HttpRouteTable
 from local.template import ACCOUNT_ID
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = 10 * 1024 * 1024  # the HTTP API's payload quota
 _TEXT_TYPES = (
     "text/",
     "application/json",
@@ -33,6 +33,13 @@ _TEXT_TYPES = (
 )
 
 log = logging.getLogger("local.http")
+
+
+def request_entity_too_large(headers: dict[str, str]) -> Response:
+    """What an HTTP API answers, itself, for a body over its 10 MB quota and for an event over Lambda's 6 MB
+    invocation quota (Lambda's RequestEntityTooLargeException): 413 with API Gateway's own body, not the API's
+    envelope (HTTP APIs cannot customise it). As AWS's Lambda Test Tool emulates an HTTP API (payload 2.0)."""
+    return JSONResponse({"message": "Request Entity Too Large"}, status_code=413, headers=headers)
 
 
 class BadHandlerResponse(Exception):
@@ -217,12 +224,12 @@ class HttpGateway:
     async def _handle(self, request: Request, request_id: str, id_headers: dict[str, str]) -> Response:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return error_response(413, "payload_too_large", "The request body exceeds 10 MB.", id_headers)
+            return request_entity_too_large(id_headers)
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
-                return error_response(413, "payload_too_large", "The request body exceeds 10 MB.", id_headers)
+                return request_entity_too_large(id_headers)
         raw_path = unquote(request.scope.get("raw_path", b"").decode("latin-1")) or request.url.path
         match = self.table.match(request.method, request.url.path)
         function_id = match.route.function_logical_id if match else None
@@ -260,9 +267,15 @@ class HttpGateway:
         try:
             result = await self.runner.invoke_async(function, event)
             return build_response(result, id_headers)
+        except RequestTooLarge as refused:
+            log.info("413 %s %s: %s", request.method, request.url.path, refused)
+            return request_entity_too_large(id_headers)
         except HandlerTimeout:
             log.warning("%s %s: %s timed out", request.method, request.url.path, function.name)
             return error_response(504, "timeout", "The handler did not answer in time.", id_headers)
+        except ResponseTooLarge as too_large:
+            log.error("%s %s: %s", request.method, request.url.path, too_large)
+            return error_response(500, "internal", "Internal server error.", id_headers)
         except BadHandlerResponse as error:
             log.error("%s %s: bad response from %s: %s", request.method, request.url.path, function.name, error)
             return error_response(500, "internal", "Internal server error.", id_headers)

@@ -27,7 +27,7 @@ def sign_up(request: Annotated[SignUpRequest, Body()]) -> SignUpResponse:
 @app.post("/auth/login", summary="Exchange a username and password for tokens", tags=["auth"])
 @tracer.capture_method
 def log_in(request: Annotated[LoginRequest, Body()]) -> LoginTokens:
-    return logic.log_in(request)
+    return logic.log_in(request, source_address=app.current_event.request_context.http.source_ip)
 
 
 @app.post("/auth/refresh", summary="Exchange a refresh token for fresh access and id tokens", tags=["auth"])

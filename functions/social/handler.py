@@ -70,11 +70,12 @@ def add_comment(
     caller = current_caller(app)
     comment = once(
         caller,
-        f"comment:{post_id}",
+        "comment",
         idempotency_key,
         lambda: logic.add_comment(caller, post_id, request),
         Comment,
         app.lambda_context,
+        request={"post_id": post_id, "comment": request},
     )
     metrics.add_metric(name="CommentsCreated", unit="Count", value=1)
     return comment

@@ -49,6 +49,7 @@ def create_post(
         lambda: logic.create_post(caller, request),
         CreatePostResponse,
         app.lambda_context,
+        request=request,
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
     return created
@@ -101,6 +102,7 @@ def create_story(
         lambda: stories.create_story(caller, request),
         CreateStoryResponse,
         app.lambda_context,
+        request=request,
     )
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
     return created

@@ -269,8 +269,17 @@ def parse_policy(document: Mapping[str, Any], origin: str, resource_policy: bool
         raise PolicyNotUnderstood(f"{origin}: NotPrincipal is not modelled")
     statements = document.get("Statement", [])
     return tuple(
-        Statement.parse(body, f"{origin}[{index}]", resource_policy) for index, body in enumerate(_as_list(statements))
+        Statement.parse(body, f"{origin}[{index}]", resource_policy)
+        for index, body in enumerate(_as_list(statements))
+        if not (resource_policy and _names_only_services(body))
     )
+
+
+def _names_only_services(body: Mapping[str, Any]) -> bool:
+    """A resource-policy statement for AWS services alone (log delivery, CloudFront OAC) never applies to a
+    function's role session, whatever its conditions say: it is left out before its conditions are parsed."""
+    principal = body.get("Principal")
+    return isinstance(principal, Mapping) and set(principal) == {"Service"}
 
 
 def evaluate(

@@ -4,6 +4,7 @@ AWS evaluates for Pinhole's calls (bucket policies, queue policies)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,7 @@ class PolicyStore:
     def from_assembly(cls, assembly: CloudAssembly) -> PolicyStore:
         """Every policy of the template, resolved to local ARNs (the assembly's resources must have their
         physical names: provisioned by the local cloud, or bound to a test's environment)."""
-        for key in assembly.resources("AWS::KMS::Key"):
+        for key in _keys_of_resources_functions_call(assembly):
             raise PolicyNotUnderstood(f"{key}: customer-managed KMS keys (and their key policies) are not modelled")
         store = cls()
         documents: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -136,3 +137,21 @@ def function_roles(assembly: CloudAssembly, functions: Iterable[Resource]) -> di
         function.logical_id: str(assembly.resolve(function.stack, function.properties["Role"]))
         for function in functions
     }
+
+
+CALLED_BY_FUNCTIONS = (
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::SecretsManager::Secret",
+)
+"""Resource types whose customer-managed key a function's call would need kms:* on (a key used only by what
+AWS services call among themselves — the alarm topic CloudWatch publishes to — is outside what is enforced)."""
+
+
+def _keys_of_resources_functions_call(assembly: CloudAssembly) -> list[Resource]:
+    keys = assembly.resources("AWS::KMS::Key")
+    called = [resource.properties for kind in CALLED_BY_FUNCTIONS for resource in assembly.resources(kind)]
+    used = json.dumps(called)
+    return [key for key in keys if f'"{key.logical_id}"' in used]

@@ -13,7 +13,7 @@ from typing import Any
 from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
-from local.pumps.batch import invoke_batch
+from local.pumps.batch import fitting_batches, invoke_batch
 from local.pumps.filters import wanted
 from local.template import REGION
 
@@ -92,7 +92,8 @@ class DynamoStreamPump(Pump):
             records = [self._record(raw) for raw in raw_records]
             records = [record for record in records if wanted(record, list(self.config.filters))]
             for start in range(0, len(records), self.config.batch_size):
-                self._deliver(shard_id, records[start : start + self.config.batch_size])
+                for batch in fitting_batches(records[start : start + self.config.batch_size]):
+                    self._deliver(shard_id, batch)
             handled += len(raw_records)
         return handled
 

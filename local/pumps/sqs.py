@@ -9,7 +9,7 @@ from typing import Any
 from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
-from local.pumps.batch import invoke_batch
+from local.pumps.batch import fitting_batches, invoke_batch
 from local.template import REGION
 
 
@@ -71,9 +71,13 @@ class SqsPump(Pump):
         if not messages:
             return 0
         records = [sqs_record(message, self.queue_arn) for message in messages]
-        ids = [record["messageId"] for record in records]
-        outcome = invoke_batch(self.runner, self.function, {"Records": records}, ids, self.report_failures)
-        done = [record for record in records if record["messageId"] not in outcome.failed_ids]
+        failed: set[str] = set()
+        for batch in fitting_batches(records):
+            ids = [record["messageId"] for record in batch]
+            failed.update(
+                invoke_batch(self.runner, self.function, {"Records": batch}, ids, self.report_failures).failed_ids
+            )
+        done = [record for record in records if record["messageId"] not in failed]
         if done:
             with acting_as(mapping_role(self.function)):
                 self.sqs.delete_message_batch(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from local.iam.authorizer import DENIED_MARKER
+from tests.support.ci import skip_unless_ci
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = Path(os.environ.get("PINHOLE_CDK_OUT", REPO_ROOT / "cdk.out"))
@@ -59,7 +60,7 @@ def start_local_cloud(
     Its saved state lives in `workdir/state` unless `state_dir` says otherwise: a test never sees
     another's state, nor the developer's `.local/state`."""
     if not (cdk_out / "manifest.json").is_file():
-        pytest.skip(f"{cdk_out} has no manifest.json: synthesize with `CDK_OUTDIR=cdk.out .venv/bin/python app.py`")
+        skip_unless_ci(f"{cdk_out} has no manifest.json: synthesize with `make synth`")
     workdir.mkdir(parents=True, exist_ok=True)
     outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
     # Its output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.

@@ -75,6 +75,7 @@ def _logical_ids() -> list[str]:
         if resource["Type"] == "AWS::Lambda::Function"
         and "Handler" in resource["Properties"]
         and str(resource["Properties"].get("Runtime", "")).startswith("python")
+        and "/Custom::CDK" not in resource.get("Metadata", {}).get("aws:cdk:path", "")
     )
 
 

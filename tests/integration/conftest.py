@@ -9,6 +9,8 @@ import pytest
 from moto import mock_aws
 
 from local.moto_atomicity import make_dynamodb_atomic
+from local.moto_dynamodb_limits import enforce_dynamodb_limits
+from local.moto_sqs_limits import enforce_sqs_limits
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.settings import get_settings
 
@@ -38,6 +40,8 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account holding Pinhole's user pool and tables, wired into the settings."""
     make_dynamodb_atomic()
+    enforce_dynamodb_limits()
+    enforce_sqs_limits()
     with mock_aws():
         pool_id, client_id = _create_user_pool(boto3.client("cognito-idp"))
         monkeypatch.setenv("USER_POOL_ID", pool_id)

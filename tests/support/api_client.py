@@ -96,17 +96,20 @@ class Device:
                 return dict(frame)
             self.unread.append(frame)
 
-    def nothing_more(self, wait_s: float = 0.5) -> list[dict[str, Any]]:
-        """Every frame that arrives within `wait_s`, besides those already read past."""
-        frames = list(self.unread)
+    def heard_until_pong(self, timeout_s: float = 10) -> list[dict[str, Any]]:
+        """Every frame sent to this device before now, and nothing else: a ping is sent and frames are read up
+        to its pong. Frames to one connection arrive in the order they were sent, so whatever was pushed to it
+        before the ping is read before the pong — no waiting on a clock, however slow the machine."""
+        frames = [frame for frame in self.unread if frame.get("type") != "pong"]  # a stale pong answers nothing now
         self.unread.clear()
-        deadline = time.monotonic() + wait_s
+        self.send({"action": "ping"})
+        deadline = time.monotonic() + timeout_s
         while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                frames.append(json.loads(self.connection.recv(timeout=remaining)))
-            except TimeoutError:
-                break
-        return frames
+            frame = json.loads(self.connection.recv(timeout=remaining))
+            if frame.get("type") == "pong":
+                return frames
+            frames.append(frame)
+        raise AssertionError(f"no pong within {timeout_s} s; heard {frames!r}")
 
     def close(self) -> None:
         self._opened.close()

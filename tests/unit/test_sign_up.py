@@ -5,6 +5,7 @@ import pytest
 from pinhole.auth import logic
 from pinhole.auth.models import SignUpRequest
 from pinhole.shared.errors import RateLimited, UsernameTaken, ValidationFailed
+from pinhole.shared.network import source_network
 from pinhole.users.models import Profile
 
 
@@ -119,4 +120,4 @@ def test_a_sign_up_over_the_address_limit_creates_nothing() -> None:
     ],
 )
 def test_an_ipv6_address_counts_as_its_64_and_an_ipv4_address_as_itself(address: str, counted_as: str) -> None:
-    assert logic.source_network(address) == counted_as
+    assert source_network(address) == counted_as

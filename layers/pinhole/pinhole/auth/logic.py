@@ -1,34 +1,22 @@
 """Use cases of the auth context: sign up (identity + profile, all or nothing), log in, refresh."""
 
-import ipaddress
 from collections.abc import Callable
 
 from pinhole.auth.identity import CognitoIdentity
+from pinhole.auth.login_guard import LoginGuard
 from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
 from pinhole.auth.password_policy import password_problems
 from pinhole.shared import rate_limits
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import ValidationFailed
+from pinhole.shared.network import source_network
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
 from pinhole.users.models import Me, Profile
 
 _identity = CognitoIdentity()
 _profiles = ProfileRepository()
-
-
-IPV6_NETWORK_PREFIX = 64  # what one subscriber line gets: limiting single IPv6 addresses would limit nothing
-
-
-def source_network(address: str) -> str:
-    """Whom a sign-up limit counts: an IPv4 address, or the /64 an IPv6 address belongs to."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6:
-        return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
-    return str(parsed)
+_guard = LoginGuard()
 
 
 def sign_up(
@@ -36,7 +24,7 @@ def sign_up(
     source_address: str,
     identity: CognitoIdentity = _identity,
     profiles: ProfileRepository = _profiles,
-    count_attempt: Callable[[str, str], None] = rate_limits.enforce,
+    count_attempt: Callable[[str, str], object] = rate_limits.enforce,
 ) -> Me:
     # Counted per source address before anything is checked or created, so a script cannot farm accounts from
     # one address, whether its attempts succeed or not (a taken name, a weak password).
@@ -62,11 +50,13 @@ def sign_up(
     return to_me(profile)
 
 
-def log_in(request: LoginRequest, identity: CognitoIdentity = _identity) -> LoginTokens:
-    # Counted per account before the password is checked, so guessing one account's password from many
-    # addresses is throttled too. Cognito adds its own lockout on AWS; moto has none.
-    rate_limits.enforce(request.username.casefold(), "login")
-    return identity.log_in(request.username, request.password)
+def log_in(
+    request: LoginRequest, source_address: str, identity: CognitoIdentity = _identity, guard: LoginGuard = _guard
+) -> LoginTokens:
+    """Failed log-ins are counted per account and source address, never so that someone else's guesses lock
+    the owner out (pinhole.auth.login_guard)."""
+    with guard.attempt(request.username.casefold(), source_address):
+        return identity.log_in(request.username, request.password)
 
 
 def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> Tokens:

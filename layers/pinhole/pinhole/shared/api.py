@@ -34,6 +34,7 @@ from pinhole.shared.request_shape import (
     check_request_shape,
     is_json,
 )
+from pinhole.shared.throttling import RETRY_AFTER_S, throttled_by_aws
 
 SECURITY_SCHEMES = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="The access_token of POST /auth/login")}
 T = TypeVar("T")
@@ -151,40 +152,21 @@ def _json_or_none(event: Any) -> Any:
 
 
 def _unexpected(error: Exception) -> Response:
+    """A throttled request was fine: the client is told to retry shortly (503 `unavailable`, Retry-After),
+    not that it failed, whichever AWS service throttled it and whatever wrapped its error. Anything else is
+    our fault (500)."""
+    if throttled_by_aws(error):
+        logger.warning("Throttled by AWS", extra={"error_type": type(error).__name__})
+        retry_after = {"Retry-After": str(RETRY_AFTER_S)}
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Too busy right now: retry in a moment.", None, **retry_after
+        )
     logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
 
 
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "Throttling",
-        "RequestLimitExceeded",
-        "ThrottlingError",  # a cancellation reason of TransactWriteItems
-        "TransactionConflict",  # a cancellation reason still colliding after transactions.commit's retries
-    }
-)
-"""What AWS answers, once the SDK's own retries are spent, when it wants us to slow down."""
-
-
-def _aws_error_codes(error: ClientError | PynamoDBException) -> set[str]:
-    if isinstance(error, ClientError):
-        return {error.response.get("Error", {}).get("Code", "")}
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return {error.cause_response_code or ""} | {reason.code for reason in reasons if reason}
-
-
 def _aws_error(error: ClientError | PynamoDBException) -> Response:
-    """A throttled request was fine: the client is told to retry shortly (503 `unavailable`,
-    Retry-After), not that it failed. Any other AWS error is unexpected."""
-    if not _aws_error_codes(error) & THROTTLING_CODES:
-        return _unexpected(error)
-    logger.warning("Throttled by AWS", extra={"error_type": type(error).__name__})
-    retry_after = {"Retry-After": "1"}
-    return error_response(
-        HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Too busy right now: retry in a moment.", None, **retry_after
-    )
+    return _unexpected(error)
 
 
 def apply_api_conventions(

@@ -37,6 +37,18 @@ class CannotMessageSelf(ValidationFailed):
     code = "cannot_message_self"
 
 
+class IdempotencyKeyReused(ValidationFailed):
+    """An Idempotency-Key (or a frame's client_id) already used by this caller for a different request."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used for a different request: use a new key for a new request.",
+            [{"field": "idempotency-key"}],
+        )
+
+
 class Unauthorized(DomainError):
     status = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"

@@ -27,8 +27,12 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
-    # attempts per account, right or wrong: password guessing stops long before a password is found
-    "login": RateLimit(limit=10, per_seconds=300),
+    # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
+    "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
+    # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
+    # was never logged into from are slowed to `login_pace_under_attack`
+    "login_failures_per_account": RateLimit(limit=20, per_seconds=900),
+    "login_pace_under_attack": RateLimit(limit=1, per_seconds=60),
     # sign-up attempts per source address (an IPv6 /64): a script's account farm, not a family or a campus
     # behind one NAT (docs/SECURITY.md, API6)
     "signup": RateLimit(limit=20, per_seconds=3600),

@@ -47,6 +47,8 @@ def handler(event, context):
             "body": __import__("json").dumps(post),
             "headers": {"content-type": "application/json"},
         }
+    if path == "/echo" and "answer_bytes" in (event.get("queryStringParameters") or {}):
+        return {"statusCode": 200, "body": "x" * int(event["queryStringParameters"]["answer_bytes"])}
     if path == "/echo" and event.get("isBase64Encoded"):
         return {
             "statusCode": 200,
