@@ -189,6 +189,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             users_table=users_table,
             graph_table=stateful.graph.table,
+            interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)

@@ -1,12 +1,16 @@
-"""Lambda entry point of the feed_read context: GET /feed, the home feed, and GET /stories/feed."""
+"""Lambda entry point of the feed_read context: GET /feed, the home feed, POST /feed/seen, its impressions,
+and GET /stories/feed."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.feed import logic
-from pinhole.posts.models import Post
-from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
+from pinhole.feed.models import FeedOrder, FeedPage, SeenRequest
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, tracer
 from pinhole.stories import logic as stories
 from pinhole.stories.models import StoriesFeed
@@ -14,10 +18,17 @@ from pinhole.stories.models import StoriesFeed
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
 
+Order = Annotated[
+    FeedOrder,
+    Query(description="ranked (the default): by the documented score; chronological: newest first"),
+]
+Explain = Annotated[bool, Query(description="Ranked only: each item carries its score and the score's parts")]
+
 
 @app.get(
     "/feed",
-    summary="Published posts of people you follow, and yours, newest first",
+    summary="Posts of people you follow, and yours: ranked (default) or newest first; caught_up once "
+    "every post of the last 48 hours is seen",
     tags=["feed"],
     security=BEARER_AUTH,
 )
@@ -25,9 +36,23 @@ apply_api_conventions(app)
 def read_feed(
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[Post]:
-    items, next_cursor = logic.read_feed(current_caller(app), limit, cursor)
-    return Page[Post](items=items, next_cursor=next_cursor)
+    order: Order = FeedOrder.RANKED,
+    explain: Explain = False,
+) -> FeedPage:
+    return logic.read_feed(current_caller(app), limit, cursor, order, explain)
+
+
+@app.post(
+    "/feed/seen",
+    summary="Record that these posts were seen (up to 50; unknown ids are ignored; repeating changes nothing)",
+    tags=["feed"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def mark_seen(request: Annotated[SeenRequest, Body()]) -> Response[None]:
+    logic.mark_seen(current_caller(app), request.post_ids)
+    return no_content()
 
 
 @app.get(

@@ -35,6 +35,7 @@ class UsersApi(Construct):
         http_api: HttpApiGateway,
         users_table: dynamodb.ITableV2,
         graph_table: dynamodb.ITableV2,
+        interactions_table: dynamodb.ITableV2,
         cursor_secret: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -43,5 +44,6 @@ class UsersApi(Construct):
         )
         grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
         grant_table_read_write(self.function, graph_table, index_names=[constants.GRAPH_INVERSE_INDEX])
+        grant_table_read_write(self.function, interactions_table)  # profile visits, a ranked-feed signal
         cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, ROUTES, public=False)

@@ -1,48 +1,285 @@
-"""The pull half of the hybrid feed, and the page a client reads: `GET /feed`.
+"""The home feed a client reads, `GET /feed`, and the impressions it reports, `POST /feed/seen`.
 
-A page costs three sequential rounds of DynamoDB calls, whatever the user follows:
-1. the pushed entries of the caller's feed and the celebrities the caller follows (in parallel);
-2. the recent posts of each of those celebrities (in parallel);
-3. one round of BatchGetItem (in parallel per table) for the posts, their authors, the caller's
-   follow edges to them, the block edges either way between the caller and them, and the caller's
-   likes and saves.
-Then what must not show is dropped: deleted or unpublished posts, authors no longer followed, and
-authors in a block with the caller. A block removes the follows and the fan-out then cleans the
-feed, but the page does not rely on either having happened yet (a block whose clean-up failed
-half-way leaves a follow until it is repeated).
+Ranked (the default): the first page (no cursor) gathers up to 500 candidates — the pushed entries of the
+caller's feed and the recent posts of the celebrities they follow — ranks them (pinhole.feed.ranking), and
+stores the ranked ids as a snapshot for an hour; its cursor names the snapshot and the offset. Later pages
+read the snapshot and never rank again: nothing repeats or goes missing across pages while posts arrive,
+likes change or the caller follows someone. Rounds of DynamoDB calls (each round's calls in parallel):
+  first page  1. the caller's partition: pushed entries, followed celebrities, affinities, impressions
+              2. the celebrities' recent-posts items; the pushed posts, every candidate author's profile,
+                 follow edge, blocks and mutes
+              3. the snapshot written; the page's celebrity posts and the caller's likes and saves on it
+  later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
+Chronological: the pushed page and the celebrities' posts merged newest first, as before; its cursor is
+the post_id the page ended at.
 
-The cursor is the post_id the page ended at: the next page starts strictly below it, so posts
-arriving meanwhile (with larger ids) never shift a page, and nothing is skipped or repeated."""
+Whatever the order, what must not show is dropped when a page is served: deleted or unpublished posts,
+authors no longer followed, in a block with the caller, or muted by them. A block removes the follows and
+the fan-out then cleans the feed, but the page does not rely on either having happened yet."""
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from pinhole.feed.dal import FeedEntry, FeedRepository
+from pinhole.feed.models import FeedOrder, FeedPage, FeedPost, Ranking, ScoreExplanation
+from pinhole.feed.ranking import Candidate, ScoreParts, ViewerSignals, rank
+from pinhole.feed.ranking_dal import AffinityStore, RecentPostsStore, SeenStore, Snapshot, SnapshotStore
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import to_post
-from pinhole.posts.models import Post, PostStatus
+from pinhole.posts.models import PostRecord, PostStatus
 from pinhole.shared.caller import Caller
+from pinhole.shared.clock import utc_now
 from pinhole.shared.cursor import decode_cursor, encode_cursor
-from pinhole.shared.errors import ValidationFailed
+from pinhole.shared.errors import CursorExpired, ValidationFailed
+from pinhole.shared.ids import new_id
+from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.shared.secrets import cursor_secret
+from pinhole.shared.settings import FeedRankingSettings, get_settings
 from pinhole.social.dal import viewer_flags
 from pinhole.users.dal import ProfileRepository
+from pinhole.users.models import Profile
 
-_feeds = FeedRepository()
-_posts = PostRepository()
-_profiles = ProfileRepository()
-_graph = GraphRepository()
-# Wide enough that every celebrity query of a page (p99 <= 50, docs/SCALING.md) is in flight at once.
+T = TypeVar("T")
+
+# Wide enough that every call of a round is in flight at once (chunks have their own pool).
 _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="feed-read")
+HIDDEN_CHECK_AUTHORS = 50  # blocks are two keys an author: 50 authors fill a BatchGetItem
 
 
-def _position(cursor: str | None, caller: Caller) -> str | None:
-    if not cursor:
-        return None
-    before = decode_cursor(cursor, f"feed:{caller.user_id}", cursor_secret()).get("before")
-    if not isinstance(before, str):
-        raise ValidationFailed("The cursor is not valid for this list.", [{"field": "cursor"}])
-    return before
+@dataclass
+class FeedStores:
+    """The feed's collaborators, production ones by default (tests pass their own)."""
+
+    feeds: FeedRepository
+    posts: PostRepository
+    profiles: ProfileRepository
+    graph: GraphRepository
+    affinity: AffinityStore
+    seen: SeenStore
+    snapshots: SnapshotStore
+    recent: RecentPostsStore
+    flags: Callable[[str, list[str]], dict[str, tuple[bool, bool]]] = viewer_flags
+
+
+_stores: FeedStores | None = None
+
+
+def default_stores() -> FeedStores:
+    global _stores
+    if _stores is None:
+        _stores = FeedStores(
+            FeedRepository(),
+            PostRepository(),
+            ProfileRepository(),
+            GraphRepository(),
+            AffinityStore(),
+            SeenStore(),
+            SnapshotStore(),
+            RecentPostsStore(),
+        )
+    return _stores
+
+
+def _scope(caller: Caller, order: FeedOrder) -> str:
+    # The chronological scope is the one its cursors always had, so cursors issued before ranking still work.
+    return f"feed:{caller.user_id}" if order is FeedOrder.CHRONOLOGICAL else f"feed:{caller.user_id}:{order}"
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed("The cursor is not valid for this list.", [{"field": "cursor"}])
+
+
+def _submit(call: Callable[..., T], *args: Any) -> "Future[T]":
+    return _pool.submit(call, *args)
+
+
+# -- what every page does once it knows its posts --
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """The round that decides what may show and hydrates it."""
+
+    records: dict[str, PostRecord]
+    profiles: dict[str, Profile]
+    following: set[str]
+    hidden: set[str]
+
+
+def _start_checks(
+    caller: Caller, post_ids: list[str], author_ids: list[str], stores: FeedStores, known: dict[str, PostRecord]
+) -> Callable[[], _Checks]:
+    """Starts the posts (those not `known`), profiles, follow edges, blocks and mutes of a page's candidates."""
+    others = sorted(set(author_ids) - {caller.user_id})
+    missing = [post_id for post_id in post_ids if post_id not in known]
+    records = _submit(gather_dict, stores.posts.get_many, missing)
+    profiles = _submit(gather_dict, stores.profiles.get_many, [*others, caller.user_id])
+    following = _submit(gather_set, lambda chunk: stores.graph.following_among(caller.user_id, chunk), others)
+    hidden = _submit(
+        gather_set, lambda chunk: stores.graph.blocked_among(caller.user_id, chunk), others, HIDDEN_CHECK_AUTHORS
+    )
+
+    def result() -> _Checks:
+        return _Checks({**known, **records.result()}, profiles.result(), following.result(), hidden.result())
+
+    return result
+
+
+def _visible(record: PostRecord | None, checks: _Checks, caller: Caller) -> bool:
+    if record is None or record.status != PostStatus.PUBLISHED or record.author_id not in checks.profiles:
+        return False  # deleted (or not published): pushed copies go away asynchronously
+    if record.author_id == caller.user_id:
+        return True
+    # in a block with the caller, muted by them, or unfollowed since it was pushed
+    return record.author_id not in checks.hidden and record.author_id in checks.following
+
+
+def _posts(
+    caller: Caller,
+    post_ids: list[str],
+    checks: _Checks,
+    flags: dict[str, tuple[bool, bool]],
+    explained: dict[str, Ranking] | None = None,
+) -> list[FeedPost]:
+    page = []
+    for post_id in post_ids:
+        record = checks.records.get(post_id)
+        if record is None or not _visible(record, checks, caller):
+            continue
+        liked, saved = flags.get(post_id, (False, False))
+        post = to_post(record, checks.profiles[record.author_id])
+        page.append(
+            FeedPost(
+                **post.model_dump(exclude={"liked_by_me", "saved_by_me"}),
+                liked_by_me=liked,
+                saved_by_me=saved,
+                ranking=(explained or {}).get(post_id),
+            )
+        )
+    return page
+
+
+# -- ranked --
+
+
+def _explanation(score: float, parts: ScoreParts) -> Ranking:
+    return Ranking(
+        score=round(score, 6),
+        parts=ScoreExplanation(
+            affinity=round(parts.affinity, 6),
+            recency=round(parts.recency, 6),
+            engagement=round(parts.engagement, 6),
+            own_post=parts.own_post,
+            seen=parts.seen,
+            diversity=round(parts.diversity, 6),
+        ),
+    )
+
+
+def _caught_up(unseen_recent: int, end: int) -> bool:
+    return end >= unseen_recent
+
+
+def _ranked_first_page(
+    caller: Caller, limit: int, explain: bool, stores: FeedStores, weights: FeedRankingSettings, now: datetime
+) -> FeedPage:
+    # Round 1: the caller's partition.
+    pushed_call = _submit(stores.feeds.page, caller.user_id, None, weights.candidates)
+    affinity_call = _submit(stores.affinity.of_viewer, caller.user_id, now)
+    seen_call = _submit(stores.seen.of_viewer, caller.user_id)
+    celebrities = stores.feeds.followed_celebrities(caller.user_id)
+    pushed, _ = pushed_call.result()
+
+    # Round 2: the celebrities' recent posts, and every candidate's post (pushed ones), author and edges.
+    recent_call = _submit(stores.recent.of_authors, celebrities)
+    authors = sorted({entry.author_id for entry in pushed} | set(celebrities) | {caller.user_id})
+    checks = _start_checks(caller, [entry.post_id for entry in pushed], authors, stores, {})()
+    recent = recent_call.result()
+
+    candidates = [
+        Candidate(r.post_id, r.author_id, r.created_at, r.like_count, r.comment_count)
+        for r in (checks.records.get(entry.post_id) for entry in pushed)
+        if r is not None and _visible(r, checks, caller)
+    ]
+    candidates += [
+        post.as_candidate(author)
+        for author, posts in recent.items()
+        if author not in checks.hidden and author in checks.following
+        for post in posts
+    ]
+    candidates = sorted({c.post_id: c for c in candidates}.values(), key=lambda c: c.post_id, reverse=True)
+    signals = ViewerSignals(affinity_call.result(), seen_call.result())
+    ranking = rank(candidates[: weights.candidates], caller.user_id, signals, now, weights)
+
+    # Round 3: the snapshot; the page's posts not read yet (celebrities'), the caller's likes and saves.
+    page_posts = ranking.posts[:limit]
+    page_ids = [post.post_id for post in page_posts]
+    snapshot_id = new_id()
+    has_more = len(ranking.posts) > limit
+    snapshot_call = (
+        _submit(stores.snapshots.put, caller.user_id, snapshot_id, ranking.posts, ranking.unseen_recent, explain)
+        if has_more
+        else None
+    )
+    celebrity_records = _submit(gather_dict, stores.posts.get_many, [p for p in page_ids if p not in checks.records])
+    flags = _submit(stores.flags, caller.user_id, page_ids)
+    checks = _Checks({**checks.records, **celebrity_records.result()}, checks.profiles, checks.following, checks.hidden)
+    if snapshot_call is not None:
+        snapshot_call.result()
+
+    explained = {post.post_id: _explanation(post.score, post.parts) for post in page_posts} if explain else None
+    next_cursor = (
+        encode_cursor({"snapshot": snapshot_id, "offset": limit}, _scope(caller, FeedOrder.RANKED), cursor_secret())
+        if has_more
+        else None
+    )
+    return FeedPage(
+        items=_posts(caller, page_ids, checks, flags.result(), explained),
+        next_cursor=next_cursor,
+        caught_up=_caught_up(ranking.unseen_recent, len(page_ids)),
+    )
+
+
+def _ranked_later_page(
+    caller: Caller, limit: int, cursor: str, explain: bool, stores: FeedStores, now: datetime
+) -> FeedPage:
+    position = decode_cursor(cursor, _scope(caller, FeedOrder.RANKED), cursor_secret())
+    snapshot_id, offset = position.get("snapshot"), position.get("offset")
+    if not isinstance(snapshot_id, str) or not isinstance(offset, int) or offset < 0:
+        raise _invalid_cursor()
+    # Round 1: the snapshot.
+    snapshot: Snapshot | None = stores.snapshots.get(caller.user_id, snapshot_id, now)
+    if snapshot is None:
+        raise CursorExpired(
+            "This feed's ranking has expired (a ranked feed is kept for an hour): read the first page again, "
+            "without a cursor.",
+            [{"field": "cursor"}],
+        )
+    end = offset + limit
+    page_ids, page_authors = snapshot.post_ids[offset:end], snapshot.author_ids[offset:end]
+    # Round 2: the page's posts, authors, edges, likes and saves.
+    flags = _submit(stores.flags, caller.user_id, page_ids)
+    checks = _start_checks(caller, page_ids, [*page_authors, caller.user_id], stores, {})()
+    explained = None
+    if explain and snapshot.scores is not None and snapshot.parts is not None:
+        explained = {
+            post_id: _explanation(snapshot.scores[index], snapshot.parts[index])
+            for index, post_id in enumerate(snapshot.post_ids[offset:end], start=offset)
+        }
+    more = end < len(snapshot.post_ids)
+    scope = _scope(caller, FeedOrder.RANKED)
+    return FeedPage(
+        items=_posts(caller, page_ids, checks, flags.result(), explained),
+        next_cursor=encode_cursor({"snapshot": snapshot_id, "offset": end}, scope, cursor_secret()) if more else None,
+        caught_up=_caught_up(snapshot.unseen_recent, min(end, len(snapshot.post_ids))),
+    )
+
+
+# -- chronological --
 
 
 def _celebrity_posts(
@@ -60,54 +297,68 @@ def _celebrity_posts(
     return entries, more
 
 
-def read_feed(
-    caller: Caller,
-    limit: int,
-    cursor: str | None,
-    feeds: FeedRepository = _feeds,
-    posts: PostRepository = _posts,
-    profiles: ProfileRepository = _profiles,
-    graph: GraphRepository = _graph,
-) -> tuple[list[Post], str | None]:
-    before = _position(cursor, caller)
+def _chronological_page(
+    caller: Caller, limit: int, cursor: str | None, stores: FeedStores, weights: FeedRankingSettings, now: datetime
+) -> FeedPage:
+    before = None
+    if cursor:
+        before = decode_cursor(cursor, _scope(caller, FeedOrder.CHRONOLOGICAL), cursor_secret()).get("before")
+        if not isinstance(before, str):
+            raise _invalid_cursor()
     # Round 1: the pushed page and whom to pull from.
-    pushed_call = _pool.submit(feeds.page, caller.user_id, before, limit)
-    celebrities = feeds.followed_celebrities(caller.user_id)
+    pushed_call = _submit(stores.feeds.page, caller.user_id, before, limit)
+    celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, more_pushed = pushed_call.result()
     # Round 2: the celebrities' recent posts.
-    pulled, more_pulled = _celebrity_posts(celebrities, before, limit, posts) if celebrities else ([], False)
-
+    pulled, more_pulled = _celebrity_posts(celebrities, before, limit, stores.posts) if celebrities else ([], False)
     merged = sorted(
         {entry.post_id: entry for entry in [*pushed, *pulled]}.values(), key=lambda entry: entry.post_id, reverse=True
     )
     candidates = merged[:limit]
     has_more = more_pushed or more_pulled or len(merged) > limit
-
     # Round 3: hydrate and check, all in parallel.
     post_ids = [entry.post_id for entry in candidates]
-    authors = sorted({entry.author_id for entry in candidates} - {caller.user_id})
-    records_call = _pool.submit(posts.get_many, post_ids)
-    profiles_call = _pool.submit(profiles.get_many, [*authors, caller.user_id])
-    following_call = _pool.submit(graph.following_among, caller.user_id, authors)
-    blocked_call = _pool.submit(graph.blocked_among, caller.user_id, authors)
-    flags_call = _pool.submit(viewer_flags, caller.user_id, post_ids)
-    records, found_profiles = records_call.result(), profiles_call.result()
-    following, blocked, flags = following_call.result(), blocked_call.result(), flags_call.result()
-
-    page = []
-    for entry in candidates:
-        record = records.get(entry.post_id)
-        author = found_profiles.get(record.author_id) if record else None
-        if record is None or author is None or record.status != PostStatus.PUBLISHED:
-            continue  # deleted (or not published): pushed copies go away asynchronously
-        if record.author_id in blocked or (record.author_id != caller.user_id and record.author_id not in following):
-            continue  # in a block with the caller, or unfollowed since it was pushed
-        liked, saved = flags.get(record.post_id, (False, False))
-        page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
-
+    flags = _submit(stores.flags, caller.user_id, post_ids)
+    checks = _start_checks(caller, post_ids, [entry.author_id for entry in candidates], stores, {})()
+    page = _posts(caller, post_ids, checks, flags.result())
     next_cursor = (
-        encode_cursor({"before": candidates[-1].post_id}, f"feed:{caller.user_id}", cursor_secret())
+        encode_cursor({"before": candidates[-1].post_id}, _scope(caller, FeedOrder.CHRONOLOGICAL), cursor_secret())
         if has_more and candidates
         else None
     )
-    return page, next_cursor
+    # Newest first: once the page reaches past the caught-up window (or the end), every newer post was shown.
+    window_start = now - timedelta(hours=weights.caught_up_window_hours)
+    reached_old = not has_more or any(
+        (record := checks.records.get(post_id)) is not None and record.created_at < window_start for post_id in post_ids
+    )
+    return FeedPage(items=page, next_cursor=next_cursor, caught_up=reached_old)
+
+
+def read_feed(
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    order: FeedOrder = FeedOrder.RANKED,
+    explain: bool = False,
+    stores: FeedStores | None = None,
+    now: datetime | None = None,
+) -> FeedPage:
+    stores = stores or default_stores()
+    now = now or utc_now()
+    weights = get_settings().feed_ranking
+    if order is FeedOrder.CHRONOLOGICAL:
+        return _chronological_page(caller, limit, cursor, stores, weights, now)
+    if cursor:
+        return _ranked_later_page(caller, limit, cursor, explain, stores, now)
+    return _ranked_first_page(caller, limit, explain, stores, weights, now)
+
+
+def mark_seen(caller: Caller, post_ids: list[str], stores: FeedStores | None = None) -> None:
+    """Records impressions of existing published posts; unknown ids (and others' unpublished ones) are
+    ignored. Repeating it changes nothing."""
+    stores = stores or default_stores()
+    records = stores.posts.get_many(post_ids)
+    published = {post_id for post_id, record in records.items() if record.status == PostStatus.PUBLISHED}
+    known = [post_id for post_id in dict.fromkeys(post_ids) if post_id in published]
+    if known:
+        stores.seen.record(caller.user_id, known)

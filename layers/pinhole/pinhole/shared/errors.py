@@ -111,3 +111,10 @@ class RateLimited(DomainError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_s)}
+
+
+class CursorExpired(DomainError):
+    """A cursor whose listing is gone (a ranked feed's snapshot outlived its hour): start again without one."""
+
+    status = HTTPStatus.GONE
+    code = "cursor_expired"

@@ -39,6 +39,37 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
+class FeedRankingSettings(BaseModel):
+    """The ranked feed's weights and constants (cdk.json's `feed_ranking`; the formula: pinhole.feed.ranking,
+    why these values: docs/DATA_MODEL.md, "Ranking")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    affinity: float = Field(default=1.0, ge=0)
+    recency: float = Field(default=1.0, ge=0)
+    engagement: float = Field(default=0.3, ge=0)
+    own_post: float = Field(default=0.5, ge=0)
+    seen_factor: float = Field(default=0.1, ge=0, le=1)
+    comment_weight: float = Field(default=2.0, ge=0)
+    recency_half_life_hours: float = Field(default=24.0, gt=0)
+    affinity_half_life_days: float = Field(default=14.0, gt=0)
+    # affinity added by one interaction with the author
+    like_affinity: float = Field(default=1.0, ge=0)
+    comment_affinity: float = Field(default=2.0, ge=0)
+    message_affinity: float = Field(default=3.0, ge=0)
+    visit_affinity: float = Field(default=0.5, ge=0)
+    diversity_decay: float = Field(default=0.5, gt=0, le=1)
+    diversity_floor: float = Field(default=0.25, ge=0, le=1)
+    caught_up_window_hours: float = Field(default=48.0, gt=0)
+    candidates: int = Field(default=500, gt=0, le=1000)
+    snapshot_ttl_s: int = Field(default=3600, gt=0)
+    recent_posts_per_author: int = Field(default=10, gt=0, le=100)
+    # copies of a celebrity's recent-posts item, each read at random (docs/SCALING.md, "Hot keys")
+    recent_posts_copies: int = Field(default=4, gt=0, le=64)
+    # how long a function keeps a celebrity's recent-posts item in memory
+    recent_posts_cache_s: float = Field(default=10.0, ge=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -69,6 +100,8 @@ class Settings(BaseModel):
     # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults
     rate_limits: Json[dict[str, RateLimit]] = Field(default=DEFAULT_RATE_LIMITS, alias="RATE_LIMITS")
     websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
+    # given to the feed's functions only (Lambda's 4 KB of variables): cdk.json's `feed_ranking`
+    feed_ranking: Json[FeedRankingSettings] = Field(default=FeedRankingSettings(), alias="FEED_RANKING")
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,9 @@
     pk = user#<user_id>  sk = savedpost#<post_id>             the post is saved somewhere: `collections`, the
                                                               set of its collections (absent once empty)
     pk = user#<user_id>  sk = collection#<name>               a collection: collection, post_count, created_at
+    pk = user#<user_id>  sk = visit#<other_user_id>           the user's latest visit of the other's profile:
+                                                              user_id, visited_at (at most one write an hour;
+                                                              the stream turns it into feed affinity)
 
 A like or a comment changes two items atomically — its own, and its post's `like_count` or
 `comment_count` on the posts table — in one transaction conditioned on the item's absence (or
@@ -16,11 +19,12 @@ repeating a call changes nothing. Saving moves the saved item, the marker's set 
 `post_count` together the same way. The marker answers "saved by me" with one key per post,
 whatever the collections; the likes and markers of a page of posts are one BatchGetItem."""
 
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -38,6 +42,8 @@ COMMENT = "comment#"
 SAVED = "saved#"
 SAVED_MARKER = "savedpost#"
 COLLECTION = "collection#"
+VISIT = "visit#"
+VISIT_EVERY = timedelta(hours=1)
 
 
 def post_key(post_id: str) -> str:
@@ -70,6 +76,7 @@ class InteractionModel(Model):
     collections = UnicodeSetAttribute(null=True)
     post_count = NumberAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    visited_at = UnicodeAttribute(null=True)
 
 
 def _to_comment(item: InteractionModel) -> CommentRecord:
@@ -84,6 +91,26 @@ def _count(transaction: TransactWrite, counter: NumberAttribute, post_id: str, d
 class InteractionRepository:
     def __init__(self) -> None:
         self._connection = Connection(region=_settings.region)
+
+    # Profile visits
+
+    def record_visit(self, visitor_id: str, visited_id: str) -> bool:
+        """Stamps the visit unless one was stamped within the hour (so a refreshing visitor costs no writes);
+        False if it was."""
+        now = utc_now()
+        visit = InteractionModel(
+            pk=user_key(visitor_id), sk=f"{VISIT}{visited_id}", user_id=visitor_id, visited_at=to_iso(now)
+        )
+        try:
+            visit.save(
+                condition=InteractionModel.pk.does_not_exist()
+                | (InteractionModel.visited_at < to_iso(now - VISIT_EVERY))
+            )
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # Likes
 

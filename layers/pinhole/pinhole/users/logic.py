@@ -5,11 +5,13 @@ from pinhole.graph.models import Relationship
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import NotFound
+from pinhole.social.dal import InteractionRepository
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
 
 _profiles = ProfileRepository()
 _graph = GraphRepository()
+_visits = InteractionRepository()
 
 
 def summary_of(profile: Profile) -> UserSummary:
@@ -70,7 +72,13 @@ def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph)
 
 
 def get_user(
-    caller: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
+    caller: Caller,
+    username: str,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    visits: InteractionRepository = _visits,
 ) -> User:
     profile = find_visible(caller.user_id, username, profiles, graph)
+    if profile.user_id != caller.user_id:
+        visits.record_visit(caller.user_id, profile.user_id)  # a signal of the ranked feed (pinhole.feed.signals)
     return to_user(profile, relationship(caller.user_id, profile.user_id, graph))

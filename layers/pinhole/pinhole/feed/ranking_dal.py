@@ -1,0 +1,325 @@
+"""Persistence of what the ranked feed reads: in the feeds table, beside the pushed entries (feed/dal.py).
+PynamoDB objects never leave this module.
+
+In the viewer's partition (user_id = viewer):
+    sk = affinity#<author>     score (decayed to as_of), as_of (epoch s): kept by the interactions and
+                               messaging streams (pinhole.feed.signals), never computed at read time
+    sk = seen#<post_id>        an impression (POST /feed/seen), expires_at = 30 days on
+    sk = snapshot#<id>         a first page's ranked list (zlib JSON), expires_at = 1 h on (TTL); later pages
+                               read it and never rank again
+In the author's partition (user_id = author):
+    sk = recent#<copy>         the author's newest N published posts with times and engagement counts
+                               (copies 0..k-1: each read of a celebrity's item picks one at random, so no one
+                               item takes millions of readers; docs/SCALING.md, "Hot keys"); version
+"""
+
+import json
+import random
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError
+from pynamodb.models import Model
+
+from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
+from pinhole.shared.clock import utc_now
+from pinhole.shared.parallel import gather_dict
+from pinhole.shared.settings import get_settings
+
+_settings = get_settings()
+
+AFFINITY = "affinity#"
+SEEN = "seen#"
+SNAPSHOT = "snapshot#"
+RECENT = "recent#"
+SEEN_LIFETIME = timedelta(days=30)
+MAX_CONDITIONAL_ATTEMPTS = 8
+
+
+class FeedStateModel(Model):
+    class Meta:
+        table_name = _settings.feeds_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    score = NumberAttribute(null=True)
+    as_of = NumberAttribute(null=True)
+    posts = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    data = BinaryAttribute(null=True, legacy_encoding=False)
+    expires_at = TTLAttribute(null=True)
+
+
+def _conditional_failure(error: PutError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+# -- affinity --
+
+
+class AffinityStore:
+    def __init__(self, half_life_days: float | None = None) -> None:
+        self._half_life_s = (half_life_days or _settings.feed_ranking.affinity_half_life_days) * 86_400
+
+    def _decayed(self, score: float, as_of: float, now: float) -> float:
+        return score * 2.0 ** (-max(now - as_of, 0.0) / self._half_life_s)
+
+    def add(self, viewer_id: str, author_id: str, weight: float, at: datetime) -> float:
+        """Adds one interaction's weight to the viewer's affinity for the author, decaying what was there to
+        `at` first; a conditional write, repeated if another interaction landed meanwhile. The new score."""
+        sk = f"{AFFINITY}{author_id}"
+        moment = at.timestamp()
+        for _ in range(MAX_CONDITIONAL_ATTEMPTS):
+            found = list(FeedStateModel.query(viewer_id, FeedStateModel.sk == sk, consistent_read=True))
+            if found and found[0].as_of is not None:
+                previous_as_of = float(found[0].as_of)
+                as_of = max(previous_as_of, moment)
+                # an interaction older than the item (a late record) is decayed to the item's time instead
+                score = self._decayed(float(found[0].score or 0), previous_as_of, as_of)
+                score += weight * 2.0 ** (-max(as_of - moment, 0.0) / self._half_life_s)
+                condition: Any = FeedStateModel.as_of == found[0].as_of
+            else:
+                as_of, score = moment, weight
+                condition = FeedStateModel.sk.does_not_exist()
+            try:
+                FeedStateModel(user_id=viewer_id, sk=sk, score=score, as_of=as_of).save(condition=condition)
+                return score
+            except PutError as error:
+                if not _conditional_failure(error):
+                    raise
+        raise RuntimeError(f"affinity of {viewer_id} for {author_id}: too many concurrent updates")
+
+    def of_viewer(self, viewer_id: str, now: datetime) -> dict[str, float]:
+        """Every author the viewer has an affinity for, decayed to `now`: one Query page (~60 B an author)."""
+        moment = now.timestamp()
+        return {
+            item.sk.removeprefix(AFFINITY): self._decayed(float(item.score or 0), float(item.as_of or moment), moment)
+            for item in FeedStateModel.query(viewer_id, FeedStateModel.sk.startswith(AFFINITY))
+        }
+
+
+# -- impressions --
+
+
+class SeenStore:
+    def record(self, viewer_id: str, post_ids: list[str]) -> None:
+        """Idempotent puts (the same key again changes nothing that matters), one BatchWriteItem per 25."""
+        expires_at = utc_now() + SEEN_LIFETIME
+        with FeedStateModel.batch_write() as batch:
+            for post_id in dict.fromkeys(post_ids):
+                batch.save(FeedStateModel(user_id=viewer_id, sk=f"{SEEN}{post_id}", expires_at=expires_at))
+
+    def of_viewer(self, viewer_id: str) -> frozenset[str]:
+        """The viewer's impressions, newest posts first: one Query page (1 MB, ~20,000 of them)."""
+        items = FeedStateModel.query(
+            viewer_id,
+            FeedStateModel.sk.startswith(SEEN),
+            scan_index_forward=False,
+            attributes_to_get=["sk"],
+        )
+        return frozenset(item.sk.removeprefix(SEEN) for item in items)
+
+
+# -- snapshots --
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A first page's ranking, as later pages read it."""
+
+    post_ids: list[str]
+    author_ids: list[str]
+    unseen_recent: int
+    scores: list[float] | None = None
+    parts: list[ScoreParts] | None = None
+
+
+def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool) -> bytes:
+    authors = list(dict.fromkeys(post.author_id for post in ranked))
+    index = {author: position for position, author in enumerate(authors)}
+    body: dict[str, Any] = {
+        "ids": [post.post_id for post in ranked],
+        "authors": authors,
+        "by": [index[post.author_id] for post in ranked],
+        "unseen_recent": unseen_recent,
+    }
+    if explain:
+        body["explain"] = [
+            [
+                *(round(value, 6) for value in (p.score, p.parts.affinity, p.parts.recency, p.parts.engagement)),
+                p.parts.own_post,
+                int(p.parts.seen),
+                round(p.parts.diversity, 6),
+            ]
+            for p in ranked
+        ]
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), level=6)
+
+
+def _decode(data: bytes) -> Snapshot:
+    body = json.loads(zlib.decompress(data))
+    authors = body["authors"]
+    explained = body.get("explain")
+    return Snapshot(
+        post_ids=body["ids"],
+        author_ids=[authors[position] for position in body["by"]],
+        unseen_recent=body["unseen_recent"],
+        scores=[row[0] for row in explained] if explained else None,
+        parts=[
+            ScoreParts(
+                affinity=row[1], recency=row[2], engagement=row[3], own_post=row[4], seen=bool(row[5]), diversity=row[6]
+            )
+            for row in explained
+        ]
+        if explained
+        else None,
+    )
+
+
+class SnapshotStore:
+    def put(
+        self, viewer_id: str, snapshot_id: str, ranked: list[RankedPost], unseen_recent: int, explain: bool
+    ) -> None:
+        expires_at = utc_now() + timedelta(seconds=_settings.feed_ranking.snapshot_ttl_s)
+        FeedStateModel(
+            user_id=viewer_id,
+            sk=f"{SNAPSHOT}{snapshot_id}",
+            data=_encode(ranked, unseen_recent, explain),
+            expires_at=expires_at,
+        ).save()
+
+    def get(self, viewer_id: str, snapshot_id: str, now: datetime) -> Snapshot | None:
+        """The snapshot, or None once expired (TTL deletes lag by up to days: the expiry is checked here)."""
+        found = list(
+            FeedStateModel.query(viewer_id, FeedStateModel.sk == f"{SNAPSHOT}{snapshot_id}", consistent_read=True)
+        )
+        if not found or found[0].data is None or found[0].expires_at is None or found[0].expires_at <= now:
+            return None
+        return _decode(found[0].data)
+
+
+# -- authors' recent posts --
+
+
+@dataclass(frozen=True)
+class RecentPost:
+    post_id: str
+    created_at: float
+    like_count: int = 0
+    comment_count: int = 0
+
+    def as_candidate(self, author_id: str) -> Candidate:
+        return Candidate(
+            self.post_id, author_id, datetime.fromtimestamp(self.created_at, UTC), self.like_count, self.comment_count
+        )
+
+
+def _posts_of(item: FeedStateModel) -> list[RecentPost]:
+    return [RecentPost(*row) for row in json.loads(item.posts or "[]")]
+
+
+def _dumps(posts: list[RecentPost]) -> str:
+    return json.dumps([[p.post_id, p.created_at, p.like_count, p.comment_count] for p in posts], separators=(",", ":"))
+
+
+class RecentPostsStore:
+    """Each author's newest posts in k copies of one small item: a feed reads every followed celebrity's in
+    one BatchGetItem round (100 keys a call, calls in parallel) instead of one Query each."""
+
+    def __init__(
+        self,
+        copies: int | None = None,
+        keep: int | None = None,
+        cache_s: float | None = None,
+        clock: Any = time.monotonic,
+    ) -> None:
+        ranking = _settings.feed_ranking
+        self.copies = copies or ranking.recent_posts_copies
+        self.keep = keep or ranking.recent_posts_per_author
+        self.cache_s = ranking.recent_posts_cache_s if cache_s is None else cache_s
+        self._clock = clock
+        self._cache: dict[str, tuple[float, list[RecentPost]]] = {}
+
+    # writes (the posts stream, pinhole.feed.signals): copy 0 is the primary, conditioned on its version
+
+    def change(self, author_id: str, edit: Any) -> None:
+        """Applies `edit` (the list of RecentPost → the new list, or None for no change) to copy 0 under a
+        version condition, then writes every other copy unless a newer version is already there."""
+        for _ in range(MAX_CONDITIONAL_ATTEMPTS):
+            found = list(FeedStateModel.query(author_id, FeedStateModel.sk == f"{RECENT}0", consistent_read=True))
+            version = int(found[0].version or 0) if found else 0
+            current = _posts_of(found[0]) if found else []
+            changed = edit(current)
+            if changed is None:
+                return
+            posts = sorted(changed, key=lambda p: p.post_id, reverse=True)[: self.keep]
+            condition = FeedStateModel.version == version if found else FeedStateModel.sk.does_not_exist()
+            try:
+                self._save(author_id, 0, posts, version + 1, condition)
+                break
+            except PutError as error:
+                if not _conditional_failure(error):
+                    raise
+        else:
+            raise RuntimeError(f"recent posts of {author_id}: too many concurrent updates")
+        for copy in range(1, self.copies):
+            newer_or_absent = FeedStateModel.sk.does_not_exist() | (FeedStateModel.version < version + 1)
+            try:
+                self._save(author_id, copy, posts, version + 1, newer_or_absent)
+            except PutError as error:
+                if not _conditional_failure(error):
+                    raise
+
+    @staticmethod
+    def _save(author_id: str, copy: int, posts: list[RecentPost], version: int, condition: Any) -> None:
+        FeedStateModel(user_id=author_id, sk=f"{RECENT}{copy}", posts=_dumps(posts), version=version).save(
+            condition=condition
+        )
+
+    def published(self, author_id: str, post: RecentPost) -> None:
+        def add(current: list[RecentPost]) -> list[RecentPost] | None:
+            if any(p.post_id == post.post_id for p in current):
+                return None
+            return [*current, post]
+
+        self.change(author_id, add)
+
+    def removed(self, author_id: str, post_id: str) -> None:
+        def drop(current: list[RecentPost]) -> list[RecentPost] | None:
+            kept = [p for p in current if p.post_id != post_id]
+            return kept if len(kept) < len(current) else None
+
+        self.change(author_id, drop)
+
+    def engaged(self, author_id: str, post_id: str, like_count: int, comment_count: int) -> None:
+        def count(current: list[RecentPost]) -> list[RecentPost] | None:
+            if not any(p.post_id == post_id for p in current):
+                return None
+            return [
+                RecentPost(p.post_id, p.created_at, like_count, comment_count) if p.post_id == post_id else p
+                for p in current
+            ]
+
+        self.change(author_id, count)
+
+    # reads (the feed): a random copy each, one BatchGetItem per 100 authors, all at once; a short cache
+
+    def _fetch(self, author_ids: list[str]) -> dict[str, list[RecentPost]]:
+        keys = [(author, f"{RECENT}{random.randrange(self.copies)}") for author in author_ids]  # noqa: S311
+        return {item.user_id: _posts_of(item) for item in FeedStateModel.batch_get(keys)}
+
+    def of_authors(self, author_ids: list[str]) -> dict[str, list[RecentPost]]:
+        now = self._clock()
+        cached = {a: self._cache[a][1] for a in author_ids if a in self._cache and self._cache[a][0] > now}
+        missing = [a for a in author_ids if a not in cached]
+        fetched = gather_dict(self._fetch, missing)
+        if self.cache_s > 0:
+            for author in missing:
+                self._cache[author] = (now + self.cache_s, fetched.get(author, []))
+        return {**cached, **fetched}
