@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from pinhole.shared.settings import DEFAULT_RATE_LIMITS, RateLimit
+from pinhole.shared.settings import DEFAULT_RATE_LIMITS, FeedRankingSettings, RateLimit
 from stacks import constants
 from stacks.nag_suppressions import acknowledge_findings
 from stacks.stage import checked_cors_origins, is_production
@@ -90,6 +90,14 @@ def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
     return {**DEFAULT_RATE_LIMITS, **{action: RateLimit(**limit) for action, limit in configured.items()}}
 
 
+def _feed_ranking(app: cdk.App) -> FeedRankingSettings:
+    """The ranked feed's weights: cdk.json's `feed_ranking` over the defaults (docs/DATA_MODEL.md, "Ranking")."""
+    configured = app.node.try_get_context(constants.CTX_FEED_RANKING) or {}
+    if isinstance(configured, str):
+        configured = json.loads(configured)
+    return FeedRankingSettings(**configured)
+
+
 def main() -> None:
     app = cdk.App(context=cdk_json_context())
     origins = cors_origins(app)
@@ -118,6 +126,7 @@ def main() -> None:
                 app, constants.CTX_CELEBRITY_THRESHOLD, constants.DEFAULT_CELEBRITY_THRESHOLD
             ),
             feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
+            ranking=_feed_ranking(app),
         ),
         rate_limits=_rate_limits(app),
         edge=edge_settings(app),

@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from pinhole.shared.settings import RateLimit
+from pinhole.shared.settings import FeedRankingSettings, RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
@@ -49,6 +49,7 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
 class FeedSettings:
     celebrity_threshold: int
     feed_cap: int
+    ranking: FeedRankingSettings = FeedRankingSettings()
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            ranking=feed.ranking.model_dump_json(),
         )
         self.feed_fanout = FeedFanout(
             self,

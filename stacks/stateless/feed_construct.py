@@ -22,7 +22,11 @@ from stacks.stateless.grants import grant_table_read, grant_table_read_write
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.FEED_FANOUT}"
 DELIVER_BATCH_SIZE = 2
-ROUTES = ((apigwv2.HttpMethod.GET, "/feed"), (apigwv2.HttpMethod.GET, "/stories/feed"))
+ROUTES = (
+    (apigwv2.HttpMethod.GET, "/feed"),
+    (apigwv2.HttpMethod.POST, "/feed/seen"),
+    (apigwv2.HttpMethod.GET, "/stories/feed"),
+)
 # Celebrities' posts and stories are pulled from these; a follow backfills from them.
 AUTHOR_INDEXES = (constants.POSTS_BY_AUTHOR_INDEX, STORIES_BY_AUTHOR_INDEX)
 
@@ -50,12 +54,17 @@ class FeedReadApi(Construct):
         http_api: HttpApiGateway,
         tables: Mapping[str, dynamodb.ITableV2],
         cursor_secret: secretsmanager.ISecret,
+        ranking: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(
             self, context=constants.FEED_READ, code_dir=f"{constants.FUNCTIONS_DIR}/{constants.FEED_READ}"
         )
-        for name in ("feeds", "users", "graph", "interactions"):
+        # Only the feed's functions are told the ranking's settings: the shared variables are near Lambda's 4 KB.
+        self.function.add_environment(constants.ENV_FEED_RANKING, ranking)
+        # the feed's own partition: snapshots of ranked pages, impressions
+        grant_table_read_write(self.function, tables["feeds"])
+        for name in ("users", "graph", "interactions"):
             grant_table_read(self.function, tables[name])
         grant_table_read(self.function, tables["posts"], index_names=AUTHOR_INDEXES)
         cursor_secret.grant_read(self.function)

@@ -180,8 +180,10 @@ def _explanation(score: float, parts: ScoreParts) -> Ranking:
     )
 
 
-def _caught_up(unseen_recent: int, end: int) -> bool:
-    return end >= unseen_recent
+def _caught_up(unseen_recent: int, offset: int) -> bool:
+    """Whether the page starts past the unseen posts of the caught-up window (all of them seen, or shown on
+    earlier pages): what it holds is older, or seen."""
+    return offset >= unseen_recent
 
 
 def _ranked_first_page(
@@ -240,7 +242,7 @@ def _ranked_first_page(
     return FeedPage(
         items=_posts(caller, page_ids, checks, flags.result(), explained),
         next_cursor=next_cursor,
-        caught_up=_caught_up(ranking.unseen_recent, len(page_ids)),
+        caught_up=_caught_up(ranking.unseen_recent, 0),
     )
 
 
@@ -275,7 +277,7 @@ def _ranked_later_page(
     return FeedPage(
         items=_posts(caller, page_ids, checks, flags.result(), explained),
         next_cursor=encode_cursor({"snapshot": snapshot_id, "offset": end}, scope, cursor_secret()) if more else None,
-        caught_up=_caught_up(snapshot.unseen_recent, min(end, len(snapshot.post_ids))),
+        caught_up=_caught_up(snapshot.unseen_recent, offset),
     )
 
 
@@ -326,12 +328,11 @@ def _chronological_page(
         if has_more and candidates
         else None
     )
-    # Newest first: once the page reaches past the caught-up window (or the end), every newer post was shown.
+    # Newest first: a page that starts past the caught-up window (or past the end) follows every newer post.
     window_start = now - timedelta(hours=weights.caught_up_window_hours)
-    reached_old = not has_more or any(
-        (record := checks.records.get(post_id)) is not None and record.created_at < window_start for post_id in post_ids
-    )
-    return FeedPage(items=page, next_cursor=next_cursor, caught_up=reached_old)
+    first = checks.records.get(post_ids[0]) if post_ids else None
+    past_window = not post_ids or (first is not None and first.created_at < window_start)
+    return FeedPage(items=page, next_cursor=next_cursor, caught_up=past_window)
 
 
 def read_feed(

@@ -24,7 +24,7 @@ class ScoreExplanation(BaseModel):
     recency: float = Field(description="2^(-age / half-life), 1 for a post of now")
     engagement: float = Field(description="ln(1 + (likes + w·comments) per hour since publish)")
     own_post: float = Field(description="1 for the caller's own post")
-    seen: bool = Field(description="Already seen (POST /feed/seen): the score is multiplied by the seen factor")
+    seen: bool = Field(description="Already seen (POST /feed/seen): ranked after every unseen post")
     diversity: float = Field(description="0.75·0.5ⁿ + 0.25 for the author's n-th post above it")
 
 
@@ -43,8 +43,8 @@ class FeedPage(BaseModel):
     items: list[FeedPost]
     next_cursor: str | None
     caught_up: bool = Field(
-        description="Every post of the last 48 hours is seen, or shown on this page or an earlier one; "
-        "what follows is older (or already seen)"
+        description="Ranked: every post of the last 48 hours was seen (POST /feed/seen) or shown on an earlier "
+        "page, so this page goes on with older or seen posts. Chronological: this page starts past the last 48 hours"
     )
 
 

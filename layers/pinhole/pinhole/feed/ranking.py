@@ -3,15 +3,16 @@
     base      = w_affinity · ln(1 + affinity) + w_recency · 2^(-age / recency_half_life)
               + w_engagement · ln(1 + (likes + comment_weight · comments) / max(age in hours, 1))
               + w_own · [the viewer's own post]
-    score     = base · diversity(n) · (seen_factor if already seen else 1)
+    score     = base · diversity(n)
     diversity = (1 - floor) · decay^n + floor, n = how many posts of the same author rank above it
 
 `affinity` is the viewer's decayed interest in the author (likes, comments, DMs, profile visits; each
 interaction's weight halves every `affinity_half_life`), read from the affinity item the streams keep.
 
-The ranked list comes in two sections: the unseen posts of the last `caught_up_window` by score, then
-everything else (older posts, seen posts) by score. The viewer is caught up once past the first section.
-Pure: no I/O, so the tests and the ranking-quality benchmark call exactly what the feed runs."""
+Seen posts sink below every unseen one: the ranked list is three sections, each by score — the unseen posts
+of the last `caught_up_window`, then older unseen posts, then the posts already seen. The viewer is caught up
+once past the first section. Pure: no I/O, so the tests and the ranking-quality benchmark call exactly what
+the feed runs."""
 
 import math
 from collections import Counter
@@ -55,7 +56,7 @@ class ScoreParts:
         )
 
     def score(self, weights: FeedRankingSettings) -> float:
-        return self.base(weights) * self.diversity * (weights.seen_factor if self.seen else 1.0)
+        return self.base(weights) * self.diversity
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,18 @@ def rank(
 ) -> Ranking:
     window_s = weights.caught_up_window_hours * SECONDS_PER_HOUR
     fresh: list[tuple[Candidate, ScoreParts]] = []
-    rest: list[tuple[Candidate, ScoreParts]] = []
+    older: list[tuple[Candidate, ScoreParts]] = []
+    seen: list[tuple[Candidate, ScoreParts]] = []
     for candidate in {c.post_id: c for c in candidates}.values():
         parts = score_parts(candidate, viewer_id, signals, now, weights)
-        is_fresh = (now - candidate.created_at).total_seconds() <= window_s and not parts.seen
-        (fresh if is_fresh else rest).append((candidate, parts))
+        if parts.seen:
+            seen.append((candidate, parts))
+        elif (now - candidate.created_at).total_seconds() <= window_s:
+            fresh.append((candidate, parts))
+        else:
+            older.append((candidate, parts))
     first = _diversified(fresh, weights)
-    return Ranking(posts=first + _diversified(rest, weights), unseen_recent=len(first))
+    return Ranking(posts=first + _diversified(older, weights) + _diversified(seen, weights), unseen_recent=len(first))
 
 
 def chronological(candidates: Iterable[Candidate]) -> list[str]:

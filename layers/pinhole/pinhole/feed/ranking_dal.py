@@ -2,7 +2,7 @@
 PynamoDB objects never leave this module.
 
 In the viewer's partition (user_id = viewer):
-    sk = affinity#<author>     score (decayed to as_of), as_of (epoch s): kept by the interactions and
+    sk = affinity#<author>     score (decayed to as_of), as_of (epoch s), version: kept by the interactions and
                                messaging streams (pinhole.feed.signals), never computed at read time
     sk = seen#<post_id>        an impression (POST /feed/seen), expires_at = 30 days on
     sk = snapshot#<id>         a first page's ranked list (zlib JSON), expires_at = 1 h on (TTL); later pages
@@ -37,7 +37,7 @@ SEEN = "seen#"
 SNAPSHOT = "snapshot#"
 RECENT = "recent#"
 SEEN_LIFETIME = timedelta(days=30)
-MAX_CONDITIONAL_ATTEMPTS = 8
+MAX_CONDITIONAL_ATTEMPTS = 16
 
 
 class FeedStateModel(Model):
@@ -77,18 +77,20 @@ class AffinityStore:
         moment = at.timestamp()
         for _ in range(MAX_CONDITIONAL_ATTEMPTS):
             found = list(FeedStateModel.query(viewer_id, FeedStateModel.sk == sk, consistent_read=True))
+            version = int(found[0].version or 0) if found else 0
             if found and found[0].as_of is not None:
                 previous_as_of = float(found[0].as_of)
                 as_of = max(previous_as_of, moment)
                 # an interaction older than the item (a late record) is decayed to the item's time instead
                 score = self._decayed(float(found[0].score or 0), previous_as_of, as_of)
                 score += weight * 2.0 ** (-max(as_of - moment, 0.0) / self._half_life_s)
-                condition: Any = FeedStateModel.as_of == found[0].as_of
             else:
                 as_of, score = moment, weight
-                condition = FeedStateModel.sk.does_not_exist()
+            condition: Any = FeedStateModel.version == version if found else FeedStateModel.sk.does_not_exist()
             try:
-                FeedStateModel(user_id=viewer_id, sk=sk, score=score, as_of=as_of).save(condition=condition)
+                FeedStateModel(user_id=viewer_id, sk=sk, score=score, as_of=as_of, version=version + 1).save(
+                    condition=condition
+                )
                 return score
             except PutError as error:
                 if not _conditional_failure(error):

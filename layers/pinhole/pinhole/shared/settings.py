@@ -49,7 +49,6 @@ class FeedRankingSettings(BaseModel):
     recency: float = Field(default=1.0, ge=0)
     engagement: float = Field(default=0.3, ge=0)
     own_post: float = Field(default=0.5, ge=0)
-    seen_factor: float = Field(default=0.1, ge=0, le=1)
     comment_weight: float = Field(default=2.0, ge=0)
     recency_half_life_hours: float = Field(default=24.0, gt=0)
     affinity_half_life_days: float = Field(default=14.0, gt=0)

@@ -1,0 +1,326 @@
+"""The ranked home feed on moto: GET /feed and POST /feed/seen through their handler, the snapshot behind
+later pages, and the signals the streams keep (affinity, authors' recent posts) driven as their consumer
+would drive them."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions.feed_read import handler as feed_read
+from pinhole.feed.dal import FeedRepository
+from pinhole.feed.fanout import FanOut
+from pinhole.feed.ranking_dal import FeedStateModel, RecentPost, RecentPostsStore
+from pinhole.feed.signals import FeedSignals
+from pinhole.graph.dal import GraphRepository
+from pinhole.posts.dal import PostRepository
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.social.dal import InteractionRepository
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.feed_signals import post_image, signal_published
+from tests.support.posts import publish
+from tests.support.users import sign_up_claims
+
+Claims = dict[str, str]
+
+
+class NoQueue:
+    def send_message_batch(self, **_: Any) -> dict[str, Any]:
+        raise AssertionError("no fan-out in these tests is large enough to be chunked")
+
+
+@pytest.fixture(autouse=True)
+def interactions_table(aws: dict[str, str]) -> None:
+    from pinhole.social.dal import InteractionModel
+
+    if not InteractionModel.exists():
+        InteractionModel.create_table(wait=True)
+
+
+@pytest.fixture
+def fanout(aws: dict[str, str]) -> FanOut:
+    return FanOut(sqs=NoQueue())
+
+
+def call(method: str, path: str, claims: Claims, body: Any = None, **query: str) -> tuple[int, Any]:
+    event = http_event(method, path, claims=claims, body=body)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    response = feed_read.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def feed(claims: Claims, **query: str) -> dict[str, Any]:
+    status, page = call("GET", "/feed", claims, **query)
+    assert status == 200, page
+    return dict(page)
+
+
+def ids(page: dict[str, Any]) -> list[str]:
+    return [post["post_id"] for post in page["items"]]
+
+
+def follow(follower: Claims, followee: Claims, fanout: FanOut) -> None:
+    assert GraphRepository().follow(follower["sub"], followee["sub"])
+    fanout.followed(follower["sub"], followee["sub"])
+
+
+def share(author: Claims, fanout: FanOut) -> str:
+    """A post published, and what the posts stream triggers: the fan-out and the recent-posts item."""
+    post_id = publish(author)
+    fanout.post_published(post_id, author["sub"])
+    signal_published(post_id)
+    return post_id
+
+
+def like(viewer: Claims, post_id: str) -> None:
+    """A like, and what the interactions stream triggers: the viewer's affinity for the author."""
+    assert InteractionRepository().like(post_id, viewer["sub"])
+    item = {
+        "sk": f"like#{viewer['sub']}",
+        "user_id": viewer["sub"],
+        "post_id": post_id,
+        "created_at": to_iso(utc_now()),
+    }
+    FeedSignals().interaction_changed("INSERT", {}, item)
+
+
+def seen(claims: Claims, post_ids: list[str]) -> None:
+    status, body = call("POST", "/feed/seen", claims, body={"post_ids": post_ids})
+    assert status == 204, body
+
+
+def test_liking_a_friends_posts_raises_them_above_newer_posts(fanout: FanOut) -> None:
+    reader, friend, other = sign_up_claims("reader"), sign_up_claims("friend"), sign_up_claims("other")
+    follow(reader, friend, fanout)
+    follow(reader, other, fanout)
+    liked_before = share(friend, fanout)
+    friends = share(friend, fanout)
+    newer = [share(other, fanout) for _ in range(2)]
+    assert ids(feed(reader))[0] == newer[-1]  # nothing known: the newest first
+
+    like(reader, liked_before)
+    like(reader, friends)
+
+    ranked = feed(reader, explain="true")
+    assert ids(ranked)[0] == friends
+    top = ranked["items"][0]["ranking"]
+    assert top["parts"]["affinity"] == pytest.approx(2.0, rel=1e-3)
+    assert top["parts"]["diversity"] == 1.0 and top["score"] > ranked["items"][1]["ranking"]["score"]
+    assert ids(feed(reader, order="chronological")) == [*reversed(newer), friends, liked_before]
+    assert all(post["ranking"] is None for post in feed(reader)["items"])
+
+
+def test_later_pages_come_from_the_snapshot_without_repeats_while_posts_and_likes_arrive(fanout: FanOut) -> None:
+    reader, authors = sign_up_claims("reader"), [sign_up_claims(f"author{n}") for n in range(3)]
+    for author in authors:
+        follow(reader, author, fanout)
+    shared = {share(authors[n % 3], fanout) for n in range(9)}
+
+    first = feed(reader, limit="4")
+    assert first["next_cursor"] and len(first["items"]) == 4
+    share(authors[0], fanout)  # new posts and likes between pages change nothing already ranked
+    like(reader, ids(first)[-1])
+    for post_id in list(shared)[:3]:
+        assert InteractionRepository().like(post_id, authors[1]["sub"])
+    second = feed(reader, limit="4", cursor=first["next_cursor"])
+    third = feed(reader, limit="4", cursor=second["next_cursor"])
+
+    pages = ids(first) + ids(second) + ids(third)
+    assert sorted(pages) == sorted(shared) and len(set(pages)) == 9
+    assert third["next_cursor"] is None
+
+
+def test_an_expired_snapshot_is_410_and_other_cursors_are_422(fanout: FanOut) -> None:
+    alice, bob = sign_up_claims("alice"), sign_up_claims("bob")
+    for _ in range(3):
+        share(alice, fanout)
+    ranked_cursor = feed(alice, limit="1")["next_cursor"]
+    chronological_cursor = feed(alice, limit="1", order="chronological")["next_cursor"]
+
+    assert call("GET", "/feed", bob, cursor=ranked_cursor)[0] == 422  # another user's
+    status, body = call("GET", "/feed", alice, cursor=ranked_cursor, order="chronological")
+    assert status == 422 and body["error"]["code"] == "validation_error"  # another order's
+    assert call("GET", "/feed", alice, cursor=chronological_cursor)[0] == 422
+
+    for item in FeedStateModel.query(alice["sub"], FeedStateModel.sk.startswith("snapshot#")):
+        item.update(actions=[FeedStateModel.expires_at.set(utc_now() - timedelta(seconds=1))])  # TTL lags
+    status, body = call("GET", "/feed", alice, cursor=ranked_cursor)
+    assert status == 410
+    assert body["error"]["code"] == "cursor_expired" and "first page" in body["error"]["message"]
+    assert feed(alice, limit="1")["next_cursor"]  # a first page starts afresh
+
+
+def test_seen_posts_sink_and_the_feed_says_caught_up_then_goes_on_with_older_posts(fanout: FanOut) -> None:
+    reader, friend = sign_up_claims("reader"), sign_up_claims("friend")
+    follow(reader, friend, fanout)
+    old = share(friend, fanout)
+    _age(old, hours=72)
+    fresh = [share(friend, fanout) for _ in range(3)]
+    mine = share(reader, fanout)
+
+    first = feed(reader, limit="2")
+    second = feed(reader, limit="2", cursor=first["next_cursor"])
+    third = feed(reader, limit="2", cursor=second["next_cursor"])
+    assert [first["caught_up"], second["caught_up"], third["caught_up"]] == [False, False, True]
+    assert ids(third) == [old]  # past the 4 new ones: the older post
+
+    seen(reader, [*fresh, mine])
+    seen(reader, [*fresh, mine])  # idempotent
+    page = feed(reader, limit="10")
+    assert page["caught_up"] is True
+    assert ids(page)[0] == old  # unseen older posts come before what was seen
+    assert set(ids(page)) == {old, *fresh, mine}
+
+
+def _age(post_id: str, hours: float) -> None:
+    """Makes a post (and its recent-posts entry) `hours` older, as if published then."""
+    from pinhole.posts.dal import PostModel
+
+    item = PostModel.get(post_id)
+    created = item.created_at - timedelta(hours=hours)
+    item.update(actions=[PostModel.created_at.set(created)])
+
+
+def test_seen_ignores_unknown_ids_and_refuses_bad_bodies(fanout: FanOut) -> None:
+    reader = sign_up_claims("reader")
+    mine = share(reader, fanout)
+    seen(reader, [mine, "01UNKNOWN0000000000000000", "not-a-post"])
+    stored = [item.sk for item in FeedStateModel.query(reader["sub"], FeedStateModel.sk.startswith("seen#"))]
+    assert stored == [f"seen#{mine}"]
+    for bad in ({"post_ids": []}, {"post_ids": ["x"] * 51}, {"post_ids": "x"}, {"ids": ["x"]}, {"post_ids": [""]}):
+        status, body = call("POST", "/feed/seen", reader, body=bad)
+        assert status == 422 and body["error"]["code"] == "validation_error", (bad, body)
+
+
+def test_following_no_one_gives_own_posts_and_caught_up_holds(fanout: FanOut) -> None:
+    loner = sign_up_claims("loner")
+    assert feed(loner) == {"items": [], "next_cursor": None, "caught_up": True}
+    posts = [share(loner, fanout) for _ in range(2)]
+    page = feed(loner)
+    assert sorted(ids(page)) == sorted(posts) and page["caught_up"] is False
+    seen(loner, posts)
+    assert feed(loner)["caught_up"] is True
+
+
+def test_deleted_unfollowed_and_blocked_authors_never_show_in_either_order(fanout: FanOut) -> None:
+    reader, kept, gone, blocker = (sign_up_claims(name) for name in ("reader", "kept", "gone", "blocker"))
+    for author in (kept, gone, blocker):
+        follow(reader, author, fanout)
+    keep = share(kept, fanout)
+    deleted = share(kept, fanout)
+    unfollowed = share(gone, fanout)
+    blocked = share(blocker, fanout)
+    first = feed(reader, limit="1")  # a snapshot holding all four
+
+    posts = PostRepository()
+    posts.delete(posts.get(deleted))
+    GraphRepository().unfollow(reader["sub"], gone["sub"])
+    GraphRepository().block(blocker["sub"], reader["sub"])
+
+    for order in ("ranked", "chronological"):
+        assert ids(feed(reader, order=order)) == [keep], order
+    rest = []
+    cursor = first["next_cursor"]
+    while cursor:
+        page = feed(reader, limit="1", cursor=cursor)
+        rest += ids(page)
+        cursor = page["next_cursor"]
+    assert set(ids(first) + rest) <= {keep, deleted, unfollowed, blocked}
+    assert not {deleted, unfollowed, blocked} & set(rest)
+
+
+def test_celebrities_recent_posts_are_read_from_their_item_in_copies(fanout: FanOut) -> None:
+    star, fan = sign_up_claims("star"), sign_up_claims("fan")
+    FeedRepository().mark_celebrity(star["sub"], 10**6)
+    follow(fan, star, fanout)
+    posts = [share(star, fanout) for _ in range(3)]
+
+    copies = list(FeedStateModel.query(star["sub"], FeedStateModel.sk.startswith("recent#")))
+    assert len(copies) == RecentPostsStore().copies and len({item.posts for item in copies}) == 1
+    assert sorted(ids(feed(fan))) == sorted(posts)
+
+    PostRepository().delete(PostRepository().get(posts[0]))
+    FeedSignals().post_changed("REMOVE", post_image(posts[1]) | {"post_id": posts[0]}, {})
+    assert sorted(ids(feed(fan))) == sorted(posts[1:])
+
+
+def test_recent_posts_keep_the_newest_n_and_counts_move_by_steps(aws: dict[str, str]) -> None:
+    store = RecentPostsStore(copies=2, keep=3, cache_s=0)
+    for index in range(5):
+        store.published("author", RecentPost(f"0{index}", 1000.0 + index))
+    store.published("author", RecentPost("04", 1004.0))  # redelivered: nothing changes
+    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["04", "03", "02"]
+
+    signals = FeedSignals(recent=store)
+    image = {"post_id": "04", "author_id": "author", "status": "published", "created_at": "2026-12-01T00:00:00Z"}
+    writes = 0
+    for likes in range(1, 200):
+        before = FeedStateModel.get("author", "recent#0").version
+        signals.post_changed("MODIFY", {**image, "like_count": likes - 1}, {**image, "like_count": likes})
+        writes += FeedStateModel.get("author", "recent#0").version != before
+    assert writes < 60  # one write per ~10% step, not per like
+    assert store.of_authors(["author"])["author"][0].like_count > 180
+    assert {FeedStateModel.get("author", f"recent#{copy}").version for copy in range(2)} == {
+        FeedStateModel.get("author", "recent#0").version
+    }
+
+
+def test_affinity_comes_from_likes_comments_messages_and_visits_and_decays(aws: dict[str, str]) -> None:
+    from pinhole.feed.ranking_dal import AffinityStore
+
+    viewer, author = sign_up_claims("viewer"), sign_up_claims("author")
+    post_id = publish(author)
+    signals = FeedSignals()
+    now = utc_now()
+    signals.interaction_changed(
+        "INSERT", {}, {"sk": f"like#{viewer['sub']}", "user_id": viewer["sub"], "post_id": post_id}
+    )
+    comment = {"sk": "comment#01X", "author_id": viewer["sub"], "post_id": post_id, "created_at": to_iso(now)}
+    signals.interaction_changed("INSERT", {}, comment)
+    signals.interaction_changed("REMOVE", comment, {})  # a deleted comment takes nothing back
+    inbox = {"sk": "conv#c1", "user_id": viewer["sub"], "with_id": author["sub"], "last_sender_id": viewer["sub"]}
+    signals.inbox_changed("MODIFY", {**inbox, "last_message_id": "m1"}, {**inbox, "last_message_id": "m2"})
+    signals.inbox_changed("MODIFY", {**inbox, "last_message_id": "m2"}, {**inbox, "last_message_id": "m2"})  # read
+    assert InteractionRepository().record_visit(viewer["sub"], author["sub"])
+    assert not InteractionRepository().record_visit(viewer["sub"], author["sub"])  # within the hour: no write
+    visit = {"sk": f"visit#{author['sub']}", "user_id": viewer["sub"], "visited_at": to_iso(now)}
+    signals.interaction_changed("INSERT", {}, visit)
+    signals.interaction_changed(
+        "INSERT", {}, {"sk": f"like#{author['sub']}", "user_id": author["sub"], "post_id": post_id}
+    )
+
+    store = AffinityStore()
+    assert store.of_viewer(viewer["sub"], now)[author["sub"]] == pytest.approx(1 + 2 + 3 + 0.5, rel=1e-3)
+    assert store.of_viewer(author["sub"], now) == {}  # liking one's own post is no affinity
+    two_weeks = now + timedelta(days=14)
+    assert store.of_viewer(viewer["sub"], two_weeks)[author["sub"]] == pytest.approx(6.5 / 2, rel=1e-3)
+
+
+def test_concurrent_affinity_updates_lose_nothing(aws: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pinhole.feed.ranking_dal import AffinityStore
+
+    store, now = AffinityStore(), utc_now()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: store.add("v", "a", 1.0, now), range(12)))
+    assert store.of_viewer("v", now)["a"] == pytest.approx(12.0)
+
+
+def test_the_first_page_ranks_at_most_the_candidate_limit(fanout: FanOut, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader, author = sign_up_claims("reader"), sign_up_claims("author")
+    follow(reader, author, fanout)
+    for _ in range(6):
+        share(author, fanout)
+    weights = feed_read.logic.get_settings().feed_ranking.model_copy(update={"candidates": 4})
+    monkeypatch.setattr(feed_read.logic, "get_settings", lambda: type("S", (), {"feed_ranking": weights})())
+    pages, cursor = [], None
+    while True:
+        page = feed(reader, limit="3", **({"cursor": cursor} if cursor else {}))
+        pages += ids(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(pages) == len(set(pages)) == 4
