@@ -1,6 +1,6 @@
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
 class FeedSettings:
     celebrity_threshold: int
     feed_cap: int
-    ranking: FeedRankingSettings = FeedRankingSettings()
+    ranking: FeedRankingSettings = field(default_factory=FeedRankingSettings)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,10 @@ def like(viewer: Claims, post_id: str) -> None:
     FeedSignals().interaction_changed("INSERT", {}, item)
 
 
+def like_item(viewer: Claims, post_id: str) -> dict[str, str]:
+    return {"sk": f"like#{viewer['sub']}", "user_id": viewer["sub"], "post_id": post_id, "created_at": to_iso(utc_now())}
+
+
 def seen(claims: Claims, post_ids: list[str]) -> None:
     status, body = call("POST", "/feed/seen", claims, body={"post_ids": post_ids})
     assert status == 204, body
