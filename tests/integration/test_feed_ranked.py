@@ -87,7 +87,8 @@ def like(viewer: Claims, post_id: str) -> None:
 
 
 def like_item(viewer: Claims, post_id: str) -> dict[str, str]:
-    return {"sk": f"like#{viewer['sub']}", "user_id": viewer["sub"], "post_id": post_id, "created_at": to_iso(utc_now())}
+    liker = viewer["sub"]
+    return {"sk": f"like#{liker}", "user_id": liker, "post_id": post_id, "created_at": to_iso(utc_now())}
 
 
 def seen(claims: Claims, post_ids: list[str]) -> None:
