@@ -259,6 +259,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     for queue in (
         stateless.resize.cleanup_failures,
         *stateless.feed_fanout.failure_queues,
+        *stateless.feed_signals.failure_queues,
         *stateless.notifications.failure_queues,
         *stateless.search.failure_queues,
     ):

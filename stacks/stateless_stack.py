@@ -16,7 +16,7 @@ from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
 from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
-from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
+from stacks.stateless.feed_construct import FeedFanout, FeedReadApi, FeedSignals
 from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
@@ -234,6 +234,13 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            ranking=feed.ranking.model_dump_json(),
+        )
+        self.feed_signals = FeedSignals(
+            self,
+            constants.FEED_SIGNALS_CONSTRUCT_ID,
+            factory=factory,
+            tables=tables,
             ranking=feed.ranking.model_dump_json(),
         )
         self.feed_fanout = FeedFanout(

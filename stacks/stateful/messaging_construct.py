@@ -1,7 +1,9 @@
 """Direct messages and live connections, two tables; their shapes are pinhole.messaging.dal's and
 pinhole.realtime.dal's models'. Connections expire by TTL because API Gateway's `$disconnect` is
-best-effort; send receipts (a retried `client_id`) expire after a day."""
+best-effort; send receipts (a retried `client_id`) expire after a day. The messages table's stream tells
+the ranked feed who writes to whom (feed_signals: a DM is affinity)."""
 
+from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from stacks import constants
@@ -18,6 +20,7 @@ class MessagingData(Construct):
             sort_key="sk",
             indexes=[index(constants.MESSAGES_INBOX_INDEX, "inbox_user", "last_activity")],
             time_to_live_attribute="expires_at",
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
         self.connections_table = pinhole_table(
             self,

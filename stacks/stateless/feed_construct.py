@@ -1,4 +1,5 @@
-"""feed_read: GET /feed and GET /stories/feed (JWT). feed_fanout: the push half of the hybrid feed, one
+"""feed_read: GET /feed, POST /feed/seen and GET /stories/feed (JWT). feed_signals: what the ranked feed
+learns from the interactions, messages and posts tables' records (affinity, authors' recent posts). feed_fanout: the push half of the hybrid feed, one
 function per event source — the posts, graph and users tables' streams, and the fan-out queue of large
 deliveries — each with bisect on error, bounded retries, partial batch failures, an on-failure queue
 and alarms."""
@@ -128,3 +129,62 @@ class FeedFanout(Construct):
         )
         self.failure_queues.append(failures)
         return function
+
+
+# What the ranked feed's signals want of each table (pinhole.feed.signals ignores anything else).
+_SIGNALS = {
+    # likes and comments created; profile visits stamped
+    "interactions": [
+        {"eventName": lambda_.FilterRule.is_equal("INSERT")},
+        {"eventName": lambda_.FilterRule.is_equal("MODIFY")},
+    ],
+    # inbox entries taking a new message
+    "messages": [
+        {"eventName": lambda_.FilterRule.is_equal("INSERT")},
+        {"eventName": lambda_.FilterRule.is_equal("MODIFY")},
+    ],
+    # published, deleted, counts moving
+    "posts": [
+        {"eventName": lambda_.FilterRule.is_equal("MODIFY")},
+        {"eventName": lambda_.FilterRule.is_equal("REMOVE")},
+    ],
+}
+
+
+class FeedSignals(Construct):
+    """One function per source table, each keeping the feed partition's affinity or recent-posts items."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        tables: Mapping[str, dynamodb.ITableV2],
+        ranking: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions: list[lambda_.Function] = []
+        self.failure_queues: list[sqs.Queue] = []
+        for source, entry_point in (
+            ("interactions", "on_interaction_change"),
+            ("messages", "on_message_change"),
+            ("posts", "on_post_change"),
+        ):
+            function = factory.create(
+                Construct(self, f"{source.capitalize()}Stream"),
+                context=constants.FEED_SIGNALS,
+                code_dir=f"{constants.FUNCTIONS_DIR}/{constants.FEED_SIGNALS}",
+                handler=f"handler.{entry_point}",
+            )
+            function.add_environment(constants.ENV_FEED_RANKING, ranking)
+            grant_table_read_write(function, tables["feeds"])
+            grant_table_read(function, tables["posts"])  # a like names the post: its author is read
+            function_scope = function.node.scope
+            assert isinstance(function_scope, Construct)
+            self.failure_queues.append(
+                consume_stream(
+                    function_scope, function, tables[source], patterns=_SIGNALS[source], what=f"Feed signals ({source})"
+                )
+            )
+            self.functions.append(function)

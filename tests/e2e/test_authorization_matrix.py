@@ -788,6 +788,21 @@ HTTP_ROWS = [
     # Feed, search, tags.
     Row("GET /feed", "stranger's feed: no private posts", "mallory", Served(check=_no_items)),
     Row(
+        "GET /feed",
+        "stranger's feed, chronological and explained: no private posts",
+        "mallory",
+        Served(check=_no_items),
+        query={"order": "chronological", "explain": "true"},
+    ),
+    Row(
+        "POST /feed/seen",
+        "stranger marks a private post seen: 204, as for any id, and nothing of it told",
+        "mallory",
+        Served(status=204),
+        body={"post_ids": ["{alice_post}", "{alice_pending_post}"]},
+        unchanged=("bob_feed",),
+    ),
+    Row(
         "GET /search/users",
         "stranger finds a private account as a summary only",
         "mallory",

@@ -24,7 +24,8 @@ def post_photo(member: Member, caption: str) -> str:
 
 
 def feed_ids(member: Member) -> list[str]:
-    response = member.http.get("/feed")
+    """The feed newest first (ranking is tested in test_feed_ranked.py)."""
+    response = member.http.get("/feed", params={"order": "chronological"})
     assert response.status_code == 200, response.text
     return [post["post_id"] for post in response.json()["items"]]
 
