@@ -1,8 +1,8 @@
 """feed_read: GET /feed, POST /feed/seen and GET /stories/feed (JWT). feed_signals: what the ranked feed
 learns from the interactions, messages and posts tables' records (affinity, authors' recent posts).
-feed_fanout: the push half of the hybrid feed, one function per event source — the posts, graph and users tables' streams, and the fan-out queue of large
-deliveries — each with bisect on error, bounded retries, partial batch failures, an on-failure queue
-and alarms."""
+feed_fanout: the push half of the hybrid feed, one function per event source — the posts, graph and users
+tables' streams, and the fan-out queue of large deliveries — each with bisect on error, bounded retries,
+partial batch failures, an on-failure queue and alarms."""
 
 from collections.abc import Mapping
 
