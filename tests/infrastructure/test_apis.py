@@ -25,6 +25,7 @@ EXPECTED_ROUTES = {
     "POST /users/{username}/block": ("users", True),
     "DELETE /users/{username}/block": ("users", True),
     "GET /feed": ("feed_read", True),
+    "POST /feed/seen": ("feed_read", True),
     "GET /stories/feed": ("feed_read", True),
     "POST /posts/{post_id}/like": ("social", True),
     "DELETE /posts/{post_id}/like": ("social", True),

@@ -6,10 +6,12 @@ stores the ranked ids as a snapshot for an hour; its cursor names the snapshot a
 read the snapshot and never rank again: nothing repeats or goes missing across pages while posts arrive,
 likes change or the caller follows someone. Rounds of DynamoDB calls (each round's calls in parallel):
   first page  1. the caller's partition: pushed entries, followed celebrities, affinities, impressions
-              2. the celebrities' recent-posts items; the pushed posts, every candidate author's profile,
-                 follow edge, blocks and mutes
-              3. the snapshot written; the page's celebrity posts and the caller's likes and saves on it
+              2. the celebrities' recent-posts items; the pushed posts (their counts; deleted ones dropped)
+              3. the snapshot written, while the page's posts are checked and hydrated: celebrities' posts,
+                 authors, follow edges, blocks and mutes, the caller's likes and saves
   later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
+Who may show is checked when a page is served, not when it is ranked: an unfollow, block or mute after the
+snapshot still applies to its later pages, and ranking reads 500 posts but checks only a page's authors.
 Chronological: the pushed page and the celebrities' posts merged newest first, as before; its cursor is
 the post_id the page ended at.
 
@@ -186,6 +188,50 @@ def _caught_up(unseen_recent: int, offset: int) -> bool:
     return offset >= unseen_recent
 
 
+PAGE_SLACK = 10
+"""A ranked page checks this many posts beyond its size, in the same round, so that posts dropped when served
+(deleted, hidden, unfollowed since they were ranked) leave no hole; the cursor goes on after the last one served."""
+
+
+def _serve(
+    caller: Caller,
+    ranked_ids: list[str],
+    ranked_authors: list[str],
+    offset: int,
+    limit: int,
+    stores: FeedStores,
+    known: dict[str, PostRecord],
+    explained: Callable[[int], Ranking] | None,
+) -> tuple[list[FeedPost], int]:
+    """One round: the posts from `offset` on (with some slack) checked and hydrated; the first `limit` that may
+    show, and the offset after the last of them (or after the slack, if too few may)."""
+    window_ids = ranked_ids[offset : offset + limit + PAGE_SLACK]
+    window_authors = ranked_authors[offset : offset + limit + PAGE_SLACK]
+    flags_call = _submit(stores.flags, caller.user_id, window_ids)
+    checks = _start_checks(caller, window_ids, [*window_authors, caller.user_id], stores, known)()
+    flags = flags_call.result()
+    served: list[str] = []
+    explanations: dict[str, Ranking] = {}
+    next_offset = offset + len(window_ids)
+    for index, post_id in enumerate(window_ids, start=offset):
+        if len(served) == limit:
+            next_offset = index
+            break
+        if _visible(checks.records.get(post_id), checks, caller):
+            served.append(post_id)
+            if explained is not None:
+                explanations[post_id] = explained(index)
+    return _posts(caller, served, checks, flags, explanations if explained else None), next_offset
+
+
+def _ranked_page(
+    caller: Caller, snapshot_id: str, next_offset: int, total: int, unseen_recent: int, offset: int
+) -> tuple[str | None, bool]:
+    scope = _scope(caller, FeedOrder.RANKED)
+    cursor = encode_cursor({"snapshot": snapshot_id, "offset": next_offset}, scope, cursor_secret())
+    return (cursor if next_offset < total else None), _caught_up(unseen_recent, offset)
+
+
 def _ranked_first_page(
     caller: Caller, limit: int, explain: bool, stores: FeedStores, weights: FeedRankingSettings, now: datetime
 ) -> FeedPage:
@@ -196,54 +242,41 @@ def _ranked_first_page(
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, _ = pushed_call.result()
 
-    # Round 2: the celebrities' recent posts, and every candidate's post (pushed ones), author and edges.
+    # Round 2: the celebrities' recent posts; the pushed posts (their counts, and deleted ones dropped).
     recent_call = _submit(stores.recent.of_authors, celebrities)
-    authors = sorted({entry.author_id for entry in pushed} | set(celebrities) | {caller.user_id})
-    checks = _start_checks(caller, [entry.post_id for entry in pushed], authors, stores, {})()
+    records = gather_dict(stores.posts.get_many, [entry.post_id for entry in pushed])
     recent = recent_call.result()
-
     candidates = [
         Candidate(r.post_id, r.author_id, r.created_at, r.like_count, r.comment_count)
-        for r in (checks.records.get(entry.post_id) for entry in pushed)
-        if r is not None and _visible(r, checks, caller)
+        for r in (records.get(entry.post_id) for entry in pushed)
+        if r is not None and r.status == PostStatus.PUBLISHED
     ]
-    candidates += [
-        post.as_candidate(author)
-        for author, posts in recent.items()
-        if author not in checks.hidden and author in checks.following
-        for post in posts
-    ]
+    candidates += [post.as_candidate(author) for author, posts in recent.items() for post in posts]
     candidates = sorted({c.post_id: c for c in candidates}.values(), key=lambda c: c.post_id, reverse=True)
-    signals = ViewerSignals(affinity_call.result(), seen_call.result())
-    ranking = rank(candidates[: weights.candidates], caller.user_id, signals, now, weights)
+    ranking = rank(
+        candidates[: weights.candidates],
+        caller.user_id,
+        ViewerSignals(affinity_call.result(), seen_call.result()),
+        now,
+        weights,
+    )
 
-    # Round 3: the snapshot; the page's posts not read yet (celebrities'), the caller's likes and saves.
-    page_posts = ranking.posts[:limit]
-    page_ids = [post.post_id for post in page_posts]
+    # Round 3: the snapshot written, while the page is checked (authors, follows, blocks, mutes) and hydrated.
+    ranked_ids, ranked_authors = ranking.post_ids, [post.author_id for post in ranking.posts]
     snapshot_id = new_id()
-    has_more = len(ranking.posts) > limit
     snapshot_call = (
         _submit(stores.snapshots.put, caller.user_id, snapshot_id, ranking.posts, ranking.unseen_recent, explain)
-        if has_more
+        if len(ranked_ids) > limit
         else None
     )
-    celebrity_records = _submit(gather_dict, stores.posts.get_many, [p for p in page_ids if p not in checks.records])
-    flags = _submit(stores.flags, caller.user_id, page_ids)
-    checks = _Checks({**checks.records, **celebrity_records.result()}, checks.profiles, checks.following, checks.hidden)
+    explained = (
+        (lambda index: _explanation(ranking.posts[index].score, ranking.posts[index].parts)) if explain else None
+    )
+    items, next_offset = _serve(caller, ranked_ids, ranked_authors, 0, limit, stores, records, explained)
     if snapshot_call is not None:
         snapshot_call.result()
-
-    explained = {post.post_id: _explanation(post.score, post.parts) for post in page_posts} if explain else None
-    next_cursor = (
-        encode_cursor({"snapshot": snapshot_id, "offset": limit}, _scope(caller, FeedOrder.RANKED), cursor_secret())
-        if has_more
-        else None
-    )
-    return FeedPage(
-        items=_posts(caller, page_ids, checks, flags.result(), explained),
-        next_cursor=next_cursor,
-        caught_up=_caught_up(ranking.unseen_recent, 0),
-    )
+    next_cursor, caught_up = _ranked_page(caller, snapshot_id, next_offset, len(ranked_ids), ranking.unseen_recent, 0)
+    return FeedPage(items=items, next_cursor=next_cursor, caught_up=caught_up)
 
 
 def _ranked_later_page(
@@ -261,24 +294,18 @@ def _ranked_later_page(
             "without a cursor.",
             [{"field": "cursor"}],
         )
-    end = offset + limit
-    page_ids, page_authors = snapshot.post_ids[offset:end], snapshot.author_ids[offset:end]
-    # Round 2: the page's posts, authors, edges, likes and saves.
-    flags = _submit(stores.flags, caller.user_id, page_ids)
-    checks = _start_checks(caller, page_ids, [*page_authors, caller.user_id], stores, {})()
-    explained = None
-    if explain and snapshot.scores is not None and snapshot.parts is not None:
-        explained = {
-            post_id: _explanation(snapshot.scores[index], snapshot.parts[index])
-            for index, post_id in enumerate(snapshot.post_ids[offset:end], start=offset)
-        }
-    more = end < len(snapshot.post_ids)
-    scope = _scope(caller, FeedOrder.RANKED)
-    return FeedPage(
-        items=_posts(caller, page_ids, checks, flags.result(), explained),
-        next_cursor=encode_cursor({"snapshot": snapshot_id, "offset": end}, scope, cursor_secret()) if more else None,
-        caught_up=_caught_up(snapshot.unseen_recent, offset),
+    # Round 2: the page checked and hydrated.
+    scores, parts = snapshot.scores, snapshot.parts
+    explained = (
+        (lambda index: _explanation(scores[index], parts[index]))
+        if explain and scores is not None and parts is not None
+        else None
     )
+    items, next_offset = _serve(caller, snapshot.post_ids, snapshot.author_ids, offset, limit, stores, {}, explained)
+    next_cursor, caught_up = _ranked_page(
+        caller, snapshot_id, next_offset, len(snapshot.post_ids), snapshot.unseen_recent, offset
+    )
+    return FeedPage(items=items, next_cursor=next_cursor, caught_up=caught_up)
 
 
 # -- chronological --
