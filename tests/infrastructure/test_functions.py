@@ -29,7 +29,12 @@ EXPECTED_FUNCTIONS = {
     "feed_fanout.on_follow_change": ("handler.on_follow_change", "functions/feed_fanout"),
     "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
     "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
+    "feed_signals.on_interaction_change": ("handler.on_interaction_change", "functions/feed_signals"),
+    "feed_signals.on_message_change": ("handler.on_message_change", "functions/feed_signals"),
+    "feed_signals.on_post_change": ("handler.on_post_change", "functions/feed_signals"),
 }
+# Told only to the functions that need it (Lambda's 4 KB of variables): the ranked feed's settings.
+OWN_ENVIRONMENT = {"feed_read": {constants.ENV_FEED_RANKING}, "feed_signals": {constants.ENV_FEED_RANKING}}
 API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read", "notifications", "search"}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
@@ -136,7 +141,7 @@ def test_function_has_its_handler_code_and_the_shared_environment(cloud_assembly
 
     # Then it has the context's handler, the same environment as every function, and its code asset
     assert function["Properties"]["Handler"] == handler
-    assert set(variables) == COMMON_ENVIRONMENT
+    assert set(variables) == COMMON_ENVIRONMENT | OWN_ENVIRONMENT.get(context.split(".")[0], set())
     assert variables[constants.ENV_METRICS_NAMESPACE] == "Pinhole"
     assert variables[constants.ENV_LOG_LEVEL] == "INFO"
     staged = cloud_assembly.directory / function["Metadata"]["aws:asset:path"]

@@ -16,7 +16,7 @@ the feed runs."""
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,17 +97,23 @@ def engagement_rate(like_count: int, comment_count: int, age_s: float, comment_w
     return math.log1p((like_count + comment_weight * comment_count) / hours)
 
 
+def _terms(
+    candidate: Candidate, viewer_id: str, signals: ViewerSignals, now_s: float, weights: FeedRankingSettings
+) -> tuple[float, float, float, float, bool]:
+    age_s = now_s - candidate.created_at.timestamp()
+    return (
+        signals.affinities.get(candidate.author_id, 0.0),
+        decayed(1.0, age_s, weights.recency_half_life_hours * SECONDS_PER_HOUR),
+        engagement_rate(candidate.like_count, candidate.comment_count, age_s, weights.comment_weight),
+        1.0 if candidate.author_id == viewer_id else 0.0,
+        candidate.post_id in signals.seen,
+    )
+
+
 def score_parts(
     candidate: Candidate, viewer_id: str, signals: ViewerSignals, now: datetime, weights: FeedRankingSettings
 ) -> ScoreParts:
-    age_s = (now - candidate.created_at).total_seconds()
-    return ScoreParts(
-        affinity=signals.affinities.get(candidate.author_id, 0.0),
-        recency=decayed(1.0, age_s, weights.recency_half_life_hours * SECONDS_PER_HOUR),
-        engagement=engagement_rate(candidate.like_count, candidate.comment_count, age_s, weights.comment_weight),
-        own_post=1.0 if candidate.author_id == viewer_id else 0.0,
-        seen=candidate.post_id in signals.seen,
-    )
+    return ScoreParts(*_terms(candidate, viewer_id, signals, now.timestamp(), weights))
 
 
 def diversity_multiplier(n: int, weights: FeedRankingSettings) -> float:
@@ -115,24 +121,23 @@ def diversity_multiplier(n: int, weights: FeedRankingSettings) -> float:
     return (1.0 - weights.diversity_floor) * weights.diversity_decay**n + weights.diversity_floor
 
 
-def _diversified(scored: Sequence[tuple[Candidate, ScoreParts]], weights: FeedRankingSettings) -> list[RankedPost]:
-    """Scores by the formula, then each author's n-th post in that order multiplied down (one pass, as the
+Scored = tuple[float, Candidate, tuple[float, float, float, float, bool]]
+
+
+def _diversified(scored: list[Scored], weights: FeedRankingSettings) -> list[RankedPost]:
+    """By the formula's base, then each author's n-th post in that order multiplied down (one pass, as the
     mixer does), then ordered by the result; ties go to the newer post."""
-    by_base = sorted(scored, key=lambda pair: (pair[1].score(weights), pair[0].post_id), reverse=True)
+    scored.sort(key=lambda item: (item[0], item[1].post_id), reverse=True)
     shown: Counter[str] = Counter()
     ranked = []
-    for candidate, parts in by_base:
-        diversified = ScoreParts(
-            affinity=parts.affinity,
-            recency=parts.recency,
-            engagement=parts.engagement,
-            own_post=parts.own_post,
-            seen=parts.seen,
-            diversity=diversity_multiplier(shown[candidate.author_id], weights),
-        )
-        shown[candidate.author_id] += 1
-        ranked.append(RankedPost(candidate.post_id, candidate.author_id, diversified.score(weights), diversified))
-    return sorted(ranked, key=lambda post: (post.score, post.post_id), reverse=True)
+    for base, candidate, terms in scored:
+        n = shown[candidate.author_id]
+        shown[candidate.author_id] = n + 1
+        multiplier = diversity_multiplier(n, weights)
+        parts = ScoreParts(*terms, diversity=multiplier)
+        ranked.append(RankedPost(candidate.post_id, candidate.author_id, base * multiplier, parts))
+    ranked.sort(key=lambda post: (post.score, post.post_id), reverse=True)
+    return ranked
 
 
 def rank(
@@ -142,18 +147,29 @@ def rank(
     now: datetime,
     weights: FeedRankingSettings,
 ) -> Ranking:
+    now_s = now.timestamp()
     window_s = weights.caught_up_window_hours * SECONDS_PER_HOUR
-    fresh: list[tuple[Candidate, ScoreParts]] = []
-    older: list[tuple[Candidate, ScoreParts]] = []
-    seen: list[tuple[Candidate, ScoreParts]] = []
+    log_affinity: dict[str, float] = {}
+    fresh: list[Scored] = []
+    older: list[Scored] = []
+    seen: list[Scored] = []
     for candidate in {c.post_id: c for c in candidates}.values():
-        parts = score_parts(candidate, viewer_id, signals, now, weights)
-        if parts.seen:
-            seen.append((candidate, parts))
-        elif (now - candidate.created_at).total_seconds() <= window_s:
-            fresh.append((candidate, parts))
+        terms = _terms(candidate, viewer_id, signals, now_s, weights)
+        affinity, recency, engagement, own, is_seen = terms
+        if candidate.author_id not in log_affinity:
+            log_affinity[candidate.author_id] = math.log1p(affinity)
+        base = (
+            weights.affinity * log_affinity[candidate.author_id]
+            + weights.recency * recency
+            + weights.engagement * engagement
+            + weights.own_post * own
+        )
+        if is_seen:
+            seen.append((base, candidate, terms))
+        elif now_s - candidate.created_at.timestamp() <= window_s:
+            fresh.append((base, candidate, terms))
         else:
-            older.append((candidate, parts))
+            older.append((base, candidate, terms))
     first = _diversified(fresh, weights)
     return Ranking(posts=first + _diversified(older, weights) + _diversified(seen, weights), unseen_recent=len(first))
 

@@ -61,6 +61,7 @@ class MessagingModel(Model):
         table_name = _settings.messages_table_name
         region = _settings.region
         billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # read by feed_signals: a DM is affinity
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
