@@ -12,6 +12,8 @@ BENCHMARKS = [
     "resize",
     "feed",
     "feed_simulation",
+    "feed_ranked",
+    "feed_ranking",
     "messaging",
     "search",
     "local_state",

@@ -92,6 +92,13 @@ def decayed(value: float, since_s: float, half_life_s: float) -> float:
     return value * 2.0 ** (-max(since_s, 0.0) / half_life_s)
 
 
+def accumulate(score: float, as_of: float, weight: float, at: float, half_life_s: float) -> tuple[float, float]:
+    """An affinity (`score` as of epoch second `as_of`) after one more interaction of `weight` at `at`: what was
+    there decays to the later of the two times, and the interaction too if it is the older (a late record)."""
+    later = max(as_of, at)
+    return decayed(score, later - as_of, half_life_s) + decayed(weight, later - at, half_life_s), later
+
+
 def engagement_rate(like_count: int, comment_count: int, age_s: float, comment_weight: float) -> float:
     hours = max(age_s / SECONDS_PER_HOUR, 1.0)
     return math.log1p((like_count + comment_weight * comment_count) / hours)

@@ -25,7 +25,7 @@ from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, 
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
+from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts, accumulate, decayed
 from pinhole.shared.clock import utc_now
 from pinhole.shared.parallel import gather_dict
 from pinhole.shared.settings import get_settings
@@ -67,9 +67,6 @@ class AffinityStore:
     def __init__(self, half_life_days: float | None = None) -> None:
         self._half_life_s = (half_life_days or _settings.feed_ranking.affinity_half_life_days) * 86_400
 
-    def _decayed(self, score: float, as_of: float, now: float) -> float:
-        return score * 2.0 ** (-max(now - as_of, 0.0) / self._half_life_s)
-
     def add(self, viewer_id: str, author_id: str, weight: float, at: datetime) -> float:
         """Adds one interaction's weight to the viewer's affinity for the author, decaying what was there to
         `at` first; a conditional write, repeated if another interaction landed meanwhile. The new score."""
@@ -79,11 +76,9 @@ class AffinityStore:
             found = list(FeedStateModel.query(viewer_id, FeedStateModel.sk == sk, consistent_read=True))
             version = int(found[0].version or 0) if found else 0
             if found and found[0].as_of is not None:
-                previous_as_of = float(found[0].as_of)
-                as_of = max(previous_as_of, moment)
-                # an interaction older than the item (a late record) is decayed to the item's time instead
-                score = self._decayed(float(found[0].score or 0), previous_as_of, as_of)
-                score += weight * 2.0 ** (-max(as_of - moment, 0.0) / self._half_life_s)
+                score, as_of = accumulate(
+                    float(found[0].score or 0), float(found[0].as_of), weight, moment, self._half_life_s
+                )
             else:
                 as_of, score = moment, weight
             condition: Any = FeedStateModel.version == version if found else FeedStateModel.sk.does_not_exist()
@@ -101,7 +96,9 @@ class AffinityStore:
         """Every author the viewer has an affinity for, decayed to `now`: one Query page (~60 B an author)."""
         moment = now.timestamp()
         return {
-            item.sk.removeprefix(AFFINITY): self._decayed(float(item.score or 0), float(item.as_of or moment), moment)
+            item.sk.removeprefix(AFFINITY): decayed(
+                float(item.score or 0), moment - float(item.as_of or moment), self._half_life_s
+            )
             for item in FeedStateModel.query(viewer_id, FeedStateModel.sk.startswith(AFFINITY))
         }
 
