@@ -251,8 +251,9 @@ def test_celebrities_recent_posts_are_read_from_their_item_in_copies(fanout: Fan
     assert sorted(ids(feed(fan))) == sorted(posts[1:])
 
 
-def test_recent_posts_keep_the_newest_n_and_counts_move_by_steps(aws: dict[str, str]) -> None:
+def test_recent_posts_keep_the_newest_n_and_a_celebritys_counts_move_by_steps(aws: dict[str, str]) -> None:
     store = RecentPostsStore(copies=2, keep=3, cache_s=0)
+    FeedRepository().mark_celebrity("author", 10**6)
     for index in range(5):
         store.published("author", RecentPost(f"0{index}", 1000.0 + index))
     store.published("author", RecentPost("04", 1004.0))  # redelivered: nothing changes
@@ -270,6 +271,11 @@ def test_recent_posts_keep_the_newest_n_and_counts_move_by_steps(aws: dict[str, 
     assert {FeedStateModel.get("author", f"recent#{copy}").version for copy in range(2)} == {
         FeedStateModel.get("author", "recent#0").version
     }
+    store.published("nobody", RecentPost("09", 1009.0))  # not a celebrity: counts are not kept
+    before = FeedStateModel.get("nobody", "recent#0").version
+    image = {**image, "post_id": "09", "author_id": "nobody"}
+    signals.post_changed("MODIFY", {**image, "like_count": 0}, {**image, "like_count": 5})
+    assert FeedStateModel.get("nobody", "recent#0").version == before
 
 
 def test_affinity_comes_from_likes_comments_messages_and_visits_and_decays(aws: dict[str, str]) -> None:

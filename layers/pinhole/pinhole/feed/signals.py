@@ -2,9 +2,11 @@
 small items and never scans history:
 - affinity: a like, a comment, a DM sent, a profile visit adds its weight to the viewer's affinity item
   for the author (decayed exponentially, half-life a setting);
-- recent posts: an author's post published or deleted changes their recent-posts item; its engagement
-  counts follow the post's, rewritten only when the log-scaled count moves a step (about 10%), so a
-  celebrity's million likes cost ~150 writes of the item, not a million.
+- recent posts: an author's post published or deleted changes their recent-posts item (every copy); a
+  celebrity's counts follow the post's, rewritten only when the log-scaled count moves a step (about 10%), so
+  a million likes cost ~150 writes of each copy, not a million. Other authors' items are never read by a
+  feed (their posts are pushed and hydrated from the post), so their counts are not kept: an author who
+  becomes a celebrity has them refreshed by the next step of each post.
 
 Each function takes a record's event name and its two images as plain dicts (the consumer deserialises
 them); a record that is none of these is ignored. Redelivery of a like or a message adds its weight again
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pinhole.feed.dal import FeedRepository
 from pinhole.feed.ranking_dal import AffinityStore, RecentPost, RecentPostsStore
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostKind
@@ -48,10 +51,12 @@ class FeedSignals:
         recent: RecentPostsStore | None = None,
         posts: PostRepository | None = None,
         weights: FeedRankingSettings | None = None,
+        feeds: FeedRepository | None = None,
     ) -> None:
         self.affinity = affinity or AffinityStore()
         self.recent = recent or RecentPostsStore()
         self.posts = posts or PostRepository()
+        self.feeds = feeds or FeedRepository()
         self.weights = weights or get_settings().feed_ranking
 
     # -- the interactions table: likes, comments, profile visits --
@@ -102,7 +107,7 @@ class FeedSignals:
         elif event_name == "MODIFY" and new.get("status") == PUBLISHED:
             before = engagement_step(int(old.get("like_count", 0)), int(old.get("comment_count", 0)))
             after = engagement_step(int(new.get("like_count", 0)), int(new.get("comment_count", 0)))
-            if before != after:
+            if before != after and self.feeds.is_celebrity(str(new["author_id"])):
                 self.recent.engaged(
                     str(new["author_id"]),
                     str(new["post_id"]),
