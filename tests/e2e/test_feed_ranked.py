@@ -61,8 +61,13 @@ def test_liking_a_friends_posts_makes_the_friend_rise_after_a_refresh(world: dic
     for post_id in friend_posts:
         assert rae.http.post(f"/posts/{post_id}/like").json()["liked"] is True
 
-    top = eventually(lambda: page(rae, explain="true")["items"][0], lambda item: item["post_id"] in friend_posts)
-    assert top["ranking"]["parts"]["affinity"] > 0 and top["ranking"]["score"] > 0
+    # The likes raise the posts' engagement at once, and the affinity once the interactions stream has passed
+    # them to feed_signals: wait for both likes' affinity (weight 1 each).
+    top = eventually(
+        lambda: page(rae, explain="true")["items"][0],
+        lambda item: item["post_id"] in friend_posts and item["ranking"]["parts"]["affinity"] >= 1.99,
+    )
+    assert top["ranking"]["parts"]["affinity"] == pytest.approx(2.0, rel=0.01)
     assert top["liked_by_me"] is True
     # the Following view keeps the newest first
     assert ids(page(rae, order="chronological"))[:3] == list(reversed(other_posts))
