@@ -29,14 +29,6 @@ class NoQueue:
         raise AssertionError("no fan-out in these tests is large enough to be chunked")
 
 
-@pytest.fixture(autouse=True)
-def interactions_table(aws: dict[str, str]) -> None:
-    from pinhole.social.dal import InteractionModel
-
-    if not InteractionModel.exists():
-        InteractionModel.create_table(wait=True)
-
-
 @pytest.fixture
 def fanout(aws: dict[str, str]) -> FanOut:
     return FanOut(sqs=NoQueue())
@@ -335,3 +327,24 @@ def test_the_first_page_ranks_at_most_the_candidate_limit(fanout: FanOut, monkey
         if not cursor:
             break
     assert len(pages) == len(set(pages)) == 4
+
+
+def test_an_explained_first_page_keeps_its_scores_for_later_pages(fanout: FanOut) -> None:
+    reader, author = sign_up_claims("reader"), sign_up_claims("author")
+    follow(reader, author, fanout)
+    for _ in range(3):
+        share(author, fanout)
+
+    first = feed(reader, limit="2", explain="true")
+    second = feed(reader, limit="2", cursor=first["next_cursor"], explain="true")
+    plain = feed(reader, limit="2")
+    unexplained_later = feed(reader, limit="2", cursor=plain["next_cursor"], explain="true")
+
+    scores = [post["ranking"]["score"] for page in (first, second) for post in page["items"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 3
+    assert [post["ranking"]["parts"]["diversity"] for page in (first, second) for post in page["items"]] == [
+        1.0,
+        0.625,
+        0.4375,
+    ]
+    assert unexplained_later["items"][0]["ranking"] is None  # that snapshot was made without the scores
