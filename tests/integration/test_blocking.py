@@ -19,6 +19,7 @@ from pinhole.graph.dal import EdgeModel, GraphRepository, user_key
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import NotFound
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.feed_signals import signal_published
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
 
@@ -390,6 +391,7 @@ def test_feed_drops_a_pulled_celebrity_in_a_block(people: dict[str, Claims], fan
     fanout.followed(reader["sub"], friend["sub"])
     starred = publish(star)
     fanout.post_published(starred, star["sub"])
+    signal_published(starred)  # the celebrity's recent-posts item, which the ranked feed reads
     friendly = publish(friend)
     fanout.post_published(friendly, friend["sub"])
     assert feed_ids(reader) == [friendly, starred]
