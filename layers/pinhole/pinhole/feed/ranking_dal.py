@@ -37,6 +37,8 @@ SEEN = "seen#"
 SNAPSHOT = "snapshot#"
 RECENT = "recent#"
 SEEN_LIFETIME = timedelta(days=30)
+SEEN_READ_MAX = 20_000  # ~1 MB of impressions: one Query page
+AFFINITIES_READ_MAX = 10_000  # ~1 MB of affinity items: one Query page
 MAX_CONDITIONAL_ATTEMPTS = 16
 
 
@@ -99,7 +101,9 @@ class AffinityStore:
             item.sk.removeprefix(AFFINITY): decayed(
                 float(item.score or 0), moment - float(item.as_of or moment), self._half_life_s
             )
-            for item in FeedStateModel.query(viewer_id, FeedStateModel.sk.startswith(AFFINITY))
+            for item in FeedStateModel.query(
+                viewer_id, FeedStateModel.sk.startswith(AFFINITY), limit=AFFINITIES_READ_MAX
+            )
         }
 
 
@@ -115,12 +119,13 @@ class SeenStore:
                 batch.save(FeedStateModel(user_id=viewer_id, sk=f"{SEEN}{post_id}", expires_at=expires_at))
 
     def of_viewer(self, viewer_id: str) -> frozenset[str]:
-        """The viewer's impressions, newest posts first: one Query page (1 MB, ~20,000 of them)."""
+        """The viewer's impressions, newest posts first, at most ~1 MB of them (20,000)."""
         items = FeedStateModel.query(
             viewer_id,
             FeedStateModel.sk.startswith(SEEN),
             scan_index_forward=False,
             attributes_to_get=["sk"],
+            limit=SEEN_READ_MAX,
         )
         return frozenset(item.sk.removeprefix(SEEN) for item in items)
 
