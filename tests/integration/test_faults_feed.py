@@ -90,8 +90,9 @@ def mentioning(*texts: str) -> Any:
 
 
 def feed_ids(claims: dict[str, str]) -> list[str]:
+    """The feed newest first: what the fan-out delivered, whatever the ranking would make of it."""
     event = http_event("GET", "/feed", claims=claims)
-    event["queryStringParameters"] = {"limit": "50"}
+    event["queryStringParameters"] = {"limit": "50", "order": "chronological"}
     response = feed_read.handler(event, FakeLambdaContext())
     assert response["statusCode"] == 200, response
     return [post["post_id"] for post in response_json(response)["items"]]
