@@ -9,13 +9,13 @@ from local.lambda_runner import LambdaRunner, LocalFunction
 from local.provision import LocalResources
 from local.pumps.base import Pump, settled
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
-from local.pumps.filters import patterns_of
 from local.pumps.s3_notifications import NotificationTarget, S3NotificationPump
 from local.pumps.schedule import SchedulePump, rate_seconds
 from local.pumps.sqs import SqsPump
 from local.pumps.ttl_sweeper import TtlSweeper
 from local.s3_front import PostedObjects
 from local.template import CloudAssembly, Resource, TemplateError
+from pinhole.streams.patterns import patterns_of
 
 __all__ = ["EventSource", "Pump", "event_sources_from", "pumps_from", "settled"]
 log = logging.getLogger("local.pumps")

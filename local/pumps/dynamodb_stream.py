@@ -13,8 +13,8 @@ from typing import Any
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import invoke_batch
-from local.pumps.filters import wanted
 from local.template import REGION
+from pinhole.streams.patterns import wanted
 
 log = logging.getLogger("local.pumps")
 MAX_BACKOFF_S = 5.0

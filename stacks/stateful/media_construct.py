@@ -31,7 +31,7 @@ CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
-def _protected_bucket(
+def protected_bucket(
     scope: Construct,
     construct_id: str,
     *,
@@ -57,14 +57,14 @@ def _protected_bucket(
 class MediaStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _protected_bucket(
+        self.access_logs_bucket = protected_bucket(
             self,
             constants.ACCESS_LOGS_BUCKET_ID,
             # CloudFront standard logging writes with ACLs, so they cannot be disabled on this bucket.
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOGS_EXPIRE_AFTER)],
         )
-        self.uploads_bucket = _protected_bucket(
+        self.uploads_bucket = protected_bucket(
             self,
             constants.UPLOADS_BUCKET_ID,
             versioned=True,
@@ -92,7 +92,7 @@ class MediaStorage(Construct):
                 )
             ],
         )
-        self.media_bucket = _protected_bucket(
+        self.media_bucket = protected_bucket(
             self,
             constants.MEDIA_BUCKET_ID,
             server_access_logs_bucket=self.access_logs_bucket,

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from local.pumps.filters import patterns_of, wanted
+from pinhole.streams.patterns import patterns_of, wanted
 from stacks import constants
 from tests.support.streams import stream_record
 
