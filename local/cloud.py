@@ -218,13 +218,13 @@ def _cognito_ids_from_configuration(enabled: bool) -> Iterator[None]:
 
 
 def _export_shared_environment(functions: list[LocalFunction]) -> None:
-    """Keep in os.environ the variables every function agrees on, for code that reads them late."""
-    if not functions:
-        return
-    shared = dict(functions[0].environment)
-    for function in functions[1:]:
-        shared = {key: value for key, value in shared.items() if function.environment.get(key) == value}
-    os.environ.update(shared)
+    """Keep in os.environ the variables no two functions disagree on, for code that reads them late (a
+    function told only variables of its own, such as a stream router, leaves the others shared)."""
+    values: dict[str, set[str]] = {}
+    for function in functions:
+        for key, value in function.environment.items():
+            values.setdefault(key, set()).add(value)
+    os.environ.update({key: next(iter(found)) for key, found in values.items() if len(found) == 1})
 
 
 def _fetch_jwks(moto_url: str, issuer: str) -> dict[str, Any]:

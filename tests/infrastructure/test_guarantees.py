@@ -33,17 +33,17 @@ POLICY_DOCUMENT_TYPES = (
 # At least this many of each are in the app today: a discovery finding fewer is broken, not a pass.
 EXPECTED_AT_LEAST = {
     "tables": 11,
-    "buckets": 3,
-    "stream consumers": 9,
-    "queue consumers": 3,
-    "functions": 22,
-    "log groups": 24,
+    "buckets": 4,
+    "stream consumers": 4,  # one router per table stream (stacks/stateless/streams_construct.py)
+    "queue consumers": 10,
+    "functions": 27,
+    "log groups": 29,
     "protected HTTP routes": 37,
     "API stages": 2,
     "distributions": 1,
     "user pools": 1,
     "user pool clients": 1,
-    "roles": 23,
+    "roles": 28,
     "allow statements": 100,
 }
 

@@ -24,10 +24,11 @@ from functions.streams import handler as streams_handler
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
 from local.pumps.sqs import SqsPump
 from pinhole.streams.logic import StreamRouter
-from pinhole.streams.models import ROUTES_ENV, RouterConfig
+from pinhole.streams.models import Route, RouterConfig
 from pinhole.streams.patterns import patterns_of
 from pinhole.streams.transport import QueueSender
 from tests.support.events import FakeLambdaContext
+from tests.support.stream_routes import routers
 from tests.support.streams import STREAMS_ENDPOINT
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
@@ -209,33 +210,15 @@ def drain_queue(queue_url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def _with_placeholders(value: Any) -> str:
-    """A template string value with its intrinsic functions left as placeholders (a Fn::Join of text and refs)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_with_placeholders(part) for part in parts)
-    return "@unresolved@"
-
-
 def router_config(table: str, queue_urls: Mapping[str, str], overflow_bucket: str) -> RouterConfig:
     """The routes the template gives `table`'s stream router, restricted to the consumers under test (by
     construct path, e.g. "FeedFanout/PostsStream") and pointed at their test queues."""
-    resources = _resources("PinholeStateless")
-    (variables,) = [
-        resource["Properties"]["Environment"]["Variables"]
-        for resource in resources.values()
-        if resource["Type"] == "AWS::Lambda::Function"
-        and f"/StreamRoutes/{table.capitalize()}/" in resource["Metadata"]["aws:cdk:path"]
-    ]
-    config = json.loads(_with_placeholders(variables[ROUTES_ENV]))
     routes = [
-        route | {"queue_url": queue_urls[route["consumer"]]}
-        for route in config["routes"]
-        if route["consumer"] in queue_urls
+        Route(consumer=route.consumer, queue_url=queue_urls[route.consumer], fifo=route.fifo, patterns=route.patterns)
+        for route in routers(_resources("PinholeStateless"))[table].routes
+        if route.consumer in queue_urls
     ]
-    return RouterConfig(table=config["table"], overflow_bucket=overflow_bucket, routes=routes)
+    return RouterConfig(table=table, overflow_bucket=overflow_bucket, routes=routes)
 
 
 class ReplayingSender(QueueSender):
