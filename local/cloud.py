@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,8 +37,6 @@ log = logging.getLogger("local")
 
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credential
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LAYERS = REPO_ROOT / "layers"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
 
 
@@ -97,10 +94,6 @@ class LocalCloud:
         """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
         the user pool and its client the same ids on every start (what a kept state needs)."""
         started = time.perf_counter()
-        for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
-            # Layer assets are built for arm64; locally the layer packages run from source.
-            if str(layer) not in sys.path:
-                sys.path.insert(0, str(layer))
         moto, moto_url = start_moto()
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
