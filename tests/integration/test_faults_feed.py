@@ -89,6 +89,11 @@ def mentioning(*texts: str) -> Any:
     return lambda params: all(text in json.dumps(params, default=str) for text in texts)
 
 
+def sending(queue_url: str, *texts: str) -> Any:
+    """A SendMessageBatch to that queue whose messages name all of `texts`."""
+    return lambda params: params["QueueUrl"] == queue_url and mentioning(*texts)(params)
+
+
 def feed_ids(claims: dict[str, str]) -> list[str]:
     event = http_event("GET", "/feed", claims=claims)
     event["queryStringParameters"] = {"limit": "50"}
@@ -127,8 +132,15 @@ def test_crashes_throttles_and_redeliveries_leave_each_post_once_in_every_feed(
     faults.add(Fault("dynamodb", "BatchWriteItem", THROTTLED, when=mentioning(small_posts[2]), times=2))
     faults.add(Fault("dynamodb", "BatchWriteItem", UNPROCESSED, when=mentioning(small_posts[0]), times=3))
     faults.add(Fault("dynamodb", "Query", THROTTLING, when=mentioning(f"followers#{large['sub']}"), times=1))
-    faults.add(Fault("sqs", "SendMessageBatch", "ServiceUnavailable", when=mentioning(large_posts[0]), times=1))
-    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=mentioning(large_posts[1]), answer_lost=True))
+    chunks_url = get_settings().fanout_queue_url
+    faults.add(Fault("sqs", "SendMessageBatch", "ServiceUnavailable", when=sending(chunks_url, large_posts[0])))
+    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(chunks_url, large_posts[1]), answer_lost=True))
+    # and the posts router's sends are refused, and accepted with the answer lost (sent again, deduplicated)
+    routed_posts = world.routed.queue_urls["FeedFanout/PostsStream"]
+    faults.add(Fault("sqs", "SendMessageBatch", "ServiceUnavailable", when=sending(routed_posts, small_posts[1])))
+    faults.add(
+        Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(routed_posts, small_posts[2]), answer_lost=True)
+    )
     faults.add(Fault("dynamodb", "BatchWriteItem", CRASH, when=mentioning(large_posts[1], crowd[-1]), times=2))
     # and a post is deleted, its retraction crashing once, before the fan-out of its publication ran
     PostRepository().delete(PostRepository().get(deleted))
@@ -151,7 +163,7 @@ def test_crashes_throttles_and_redeliveries_leave_each_post_once_in_every_feed(
         assert feed_ids(reader) == sorted(small_posts + large_posts, reverse=True)
     # and nothing was given up on
     assert world.given_up() == []
-    assert faults.injected == 1 + 2 + 3 + 1 + 1 + 1 + 2 + 1
+    assert faults.injected == 1 + 2 + 3 + 1 + 1 + 1 + 1 + 1 + 2 + 1
     print(
         "\nfan-out faults:",
         json.dumps(

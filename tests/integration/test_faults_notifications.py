@@ -99,6 +99,11 @@ def mentioning(*texts: str) -> Any:
     return lambda params: all(text in json.dumps(params, default=str) for text in texts)
 
 
+def sending(queue_url: str, *texts: str) -> Any:
+    """A SendMessageBatch to that queue whose messages name all of `texts`."""
+    return lambda params: params["QueueUrl"] == queue_url and mentioning(*texts)(params)
+
+
 def call(handler: Any, method: str, path: str, route: str, claims: dict[str, str], **kwargs: Any) -> Any:
     event = http_event(method, path, claims=claims, route_key=f"{method} {route}", **kwargs)
     response = handler(event, FakeLambdaContext())
@@ -167,8 +172,17 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
 
     # When queueing is refused or its answer lost, and delivery is throttled, collides, crashes, or
     # stores with its answer lost (the message comes back although the notification is stored)
-    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=mentioning(f"like#{bob['sub']}", first)))
-    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=mentioning(comment_id), answer_lost=True))
+    intents_url = get_settings().notifications_queue_url
+    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(intents_url, f"like#{bob['sub']}", first)))
+    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(intents_url, comment_id), answer_lost=True))
+    # and the routers' sends of the follow and of dave's like are refused, or accepted with the answer lost
+    activity_url = world.routed.queue_urls["Notifications/Activity"]
+    faults.add(Fault("sqs", "SendMessageBatch", "ServiceUnavailable", when=sending(activity_url, "follows#")))
+    faults.add(
+        Fault(
+            "sqs", "SendMessageBatch", THROTTLING, when=sending(activity_url, f"like#{dave['sub']}"), answer_lost=True
+        )
+    )
     faults.add(Fault("dynamodb", "TransactWriteItems", "TransactionConflict", when=mentioning("src#follow#"), times=2))
     faults.add(Fault("dynamodb", "TransactWriteItems", THROTTLED, when=mentioning("src#mention#", bob["sub"])))
     faults.add(
@@ -205,7 +219,7 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
     # and nothing was given up on
     assert drain_queue(world.dead_letters) == [] and drain_queue(world.activity_dead_letters) == []
     assert all(drain_queue(url) == [] for url in world.routed.on_failure.values())
-    assert faults.injected == 1 + 1 + 2 + 1 + 1 + 2 + 1
+    assert faults.injected == 1 + 1 + 1 + 1 + 2 + 1 + 1 + 2 + 1
     print(
         "\nnotification faults:",
         json.dumps(
