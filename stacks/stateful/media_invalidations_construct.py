@@ -4,33 +4,23 @@ cached for a year at the edge); the invalidator (stacks/stateless/resize_constru
 CloudFront's quotas and puts back, delayed, whatever CloudFront refuses for now."""
 
 from aws_cdk import Duration
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
+from stacks.queues import work_queue
 
 INVALIDATE_TIMEOUT = Duration.seconds(30)
 INVALIDATIONS_VISIBILITY = Duration.minutes(3)  # six times the invalidator's timeout, as AWS advises
 INVALIDATIONS_MAX_RECEIVES = 5  # failures other than CloudFront's throttling (which is waited out, not counted)
-KEPT_FOR = Duration.days(14)
 
 
 class MediaInvalidations(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.dlq = sqs.Queue(
-            self,
-            constants.MEDIA_INVALIDATIONS_DLQ_ID,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=KEPT_FOR,
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dlq = work_queue(
             self,
             constants.MEDIA_INVALIDATIONS_QUEUE_ID,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=KEPT_FOR,
+            constants.MEDIA_INVALIDATIONS_DLQ_ID,
             visibility_timeout=INVALIDATIONS_VISIBILITY,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=INVALIDATIONS_MAX_RECEIVES),
+            max_receive_count=INVALIDATIONS_MAX_RECEIVES,
         )

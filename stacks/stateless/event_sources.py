@@ -45,6 +45,7 @@ def consume_stream(
     patterns: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]] | None],
     what: str,
     batch_size: int = STREAM_BATCH_SIZE,
+    parallelization_factor: int | None = None,
 ) -> sqs.Queue:
     """Feeds `function` with the stream records matching any of `patterns` (Lambda drops the others
     before invoking; patterns given as a function are computed when the template is written, None for no
@@ -63,6 +64,7 @@ def consume_stream(
             batch_size=batch_size,
             bisect_batch_on_error=True,
             retry_attempts=STREAM_RETRIES,
+            parallelization_factor=parallelization_factor,
             report_batch_item_failures=True,
             on_failure=event_sources.SqsDlq(failures),
             filters=[] if callable(patterns) else [lambda_.FilterCriteria.filter(pattern) for pattern in patterns],

@@ -1,8 +1,8 @@
 """streams: every table stream has one Lambda reader, its router, and every consumer its own queue.
 
 DynamoDB Streams serves at most two simultaneous readers per shard (more are throttled with
-LimitExceededException and fall behind), and one for a table that is a global-table replica. So a consumer
-never reads a stream itself: it subscribes, with the patterns of the records it wants,
+LimitExceededException and fall behind), and consumers keep coming. So a consumer never reads a stream
+itself: it subscribes, with the patterns of the records it wants,
 
     queue = stream_routes.subscribe(function, {"posts": [REMOVED]}, what="Rendition cleanup")
 
@@ -25,13 +25,16 @@ from constructs import Construct
 from pinhole.streams.models import ROUTES_ENV
 from stacks import constants
 from stacks.function_factory import FunctionFactory
+from stacks.queues import work_queue
 from stacks.stateless.alarms import alarm_on
 from stacks.stateless.event_sources import AtSynth, consume_queue, consume_stream
 from stacks.stateless.grants import grant_objects
 
 ROUTER_BATCH_SIZE = 100
+# Batches of one shard routed at once (Lambda keeps each item's records in order across them): a shard takes up
+# to 1,000 writes a second, more than one router invocation at a time sends on.
+ROUTER_PARALLELIZATION = 4
 ROUTED_MAX_RECEIVES = 5
-KEPT_FOR = Duration.days(14)
 VISIBILITY_PER_TIMEOUT = 6  # AWS advises a visibility timeout of six times the consumer's timeout
 BACKLOG_ALARM_AGE = Duration.minutes(5)
 MAX_MAPPING_FILTERS = 5  # Lambda's default quota of filters per event source mapping
@@ -106,6 +109,7 @@ class _Router(Construct):
             patterns=lambda: mapping_filters([pattern for route in self.routes for pattern in route["patterns"]]),
             what=f"Stream router ({table_name})",
             batch_size=ROUTER_BATCH_SIZE,
+            parallelization_factor=ROUTER_PARALLELIZATION,
         )
 
     def add_route(self, consumer: str, queue: sqs.IQueue, fifo: bool, patterns: Sequence[Pattern]) -> None:
@@ -147,26 +151,13 @@ class StreamRoutes(Construct):
         scope = function.node.scope
         assert isinstance(scope, Construct)
         timeout = function.timeout or Duration.seconds(3)
-        dead_letters = sqs.Queue(
-            scope,
-            "RoutedRecordsDeadLetters",
-            fifo=ordered or None,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=KEPT_FOR,
-        )
-        queue = sqs.Queue(
+        queue, dead_letters = work_queue(
             scope,
             "RoutedRecords",
-            fifo=ordered or None,
-            # one message group per item: the high-throughput FIFO mode's quota applies per group
-            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID if ordered else None,
-            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP if ordered else None,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=KEPT_FOR,
+            "RoutedRecordsDeadLetters",
             visibility_timeout=Duration.seconds(timeout.to_seconds() * VISIBILITY_PER_TIMEOUT),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=ROUTED_MAX_RECEIVES),
+            max_receive_count=ROUTED_MAX_RECEIVES,
+            fifo=ordered,
         )
         consume_queue(scope, function, queue, dead_letters, what=what, batch_size=batch_size)
         self.consumers.append(function)

@@ -58,7 +58,7 @@ def test_every_table_stream_has_one_reader_its_router(cloud_assembly: CloudAssem
     readers = _stream_readers(cloud_assembly)
     by_table = routers(stateless["Resources"])
 
-    # Then each stream is read once, by its router (a global-table replica wants no second reader)
+    # Then each stream is read once, by its router (the second reader DynamoDB Streams allows stays free)
     for table in _streamed_tables(cloud_assembly):
         paths = readers.get((table.stack, table.logical_id), [])
         assert len(paths) <= 1 and all("/StreamRoutes/" in path for path in paths), (table.path, paths)

@@ -1,7 +1,7 @@
 """Routing a table's stream to its consumers' queues, and reading a routed record back.
 
-DynamoDB Streams serves at most two readers per shard before it throttles (and one, for a table that is a
-global table replica), so each table's stream has one reader: its router. The router sends each record to
+DynamoDB Streams serves at most two readers per shard before it throttles, and every feature to come wants
+records of the same tables, so each table's stream has one reader: its router. The router sends each record to
 the queue of every consumer whose patterns it matches. Each consumer keeps its own function, role, retries
 and dead-letter queue; a FIFO queue keeps each item's records in stream order (one message group per item
 key), which is the order DynamoDB Streams guarantees.
