@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,10 +109,6 @@ class LocalCloud:
         the user pool and its client the same ids on every start (what a kept state needs); `enforce_iam`
         authorizes every AWS call of every function against its template role (local/iam/)."""
         started = time.perf_counter()
-        for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
-            # Layer assets are built for arm64; locally the layer packages run from source.
-            if str(layer) not in sys.path:
-                sys.path.insert(0, str(layer))
         moto, moto_url = start_moto()
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -269,13 +264,13 @@ def _authorize_as_the_template_says(
 
 
 def _export_shared_environment(functions: list[LocalFunction]) -> None:
-    """Keep in os.environ the variables every function agrees on, for code that reads them late."""
-    if not functions:
-        return
-    shared = dict(functions[0].environment)
-    for function in functions[1:]:
-        shared = {key: value for key, value in shared.items() if function.environment.get(key) == value}
-    os.environ.update(shared)
+    """Keep in os.environ the variables no two functions disagree on, for code that reads them late (a
+    function told only variables of its own, such as a stream router, leaves the others shared)."""
+    values: dict[str, set[str]] = {}
+    for function in functions:
+        for key, value in function.environment.items():
+            values.setdefault(key, set()).add(value)
+    os.environ.update({key: next(iter(found)) for key, found in values.items() if len(found) == 1})
 
 
 def _fetch_jwks(moto_url: str, issuer: str) -> dict[str, Any]:

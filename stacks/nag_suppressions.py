@@ -206,7 +206,12 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq, stateful.notifications.dlq):
+    for dead_letters in (
+        stateful.media.upload_events_dlq,
+        stateful.feed.fanout_dlq,
+        stateful.notifications.dlq,
+        stateful.media_invalidations.dlq,
+    ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-SQSRedrivePolicy"),
@@ -256,12 +261,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in _object_prefix_resources(buckets)
             )
         )
-    for queue in (
-        stateless.resize.cleanup_failures,
-        *stateless.feed_fanout.failure_queues,
-        *stateless.notifications.failure_queues,
-        *stateless.search.failure_queues,
-    ):
+    routes = stateless.stream_routes
+    for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-SQS3"),
@@ -274,7 +275,36 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver, stateless.notifications.deliver):
+    for dead_letters in routes.dead_letter_queues:
+        Validations.of(dead_letters).acknowledge(
+            Acknowledgment(
+                id=_rule("Serverless-SQSRedrivePolicy"),
+                reason="This is a dead-letter queue of routed stream records; a DLQ of a DLQ would only hide "
+                "records further from the alarm that watches this one.",
+            )
+        )
+    overflow_grants = [
+        *routes.overflow_readers,
+        *((router.function, table) for table, router in routes.routers.items()),
+    ]
+    for function, table in overflow_grants:
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            Acknowledgment(
+                id=_rule(
+                    f"AwsSolutions-IAM5[Resource::{_object_prefix_resources(['StreamOverflowBucket'], table)[0]}]"
+                ),
+                reason="Overflowed stream records are keyed <table>/<event id>.json, one per record: the table's "
+                "prefix is the narrowest scope that covers a router's writes and its consumers' reads.",
+            )
+        )
+    for consumer in (
+        stateless.resize.function,
+        stateless.resize.invalidator,
+        stateless.feed_fanout.deliver,
+        stateless.notifications.deliver,
+        *routes.consumers,
+    ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-LambdaEventSourceMappingDestination"),
@@ -291,9 +321,10 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     )
 
 
-def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
+def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> list[str]:
     exports = {
         "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
         "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
+        "StreamOverflowBucket": "PinholeStateful:ExportsOutputFnGetAttStreamOverflowOverflowBucketDD2F4C99ArnE068D517",
     }
-    return [f"{exports[bucket]}/posts/*" for bucket in bucket_ids]
+    return [f"{exports[bucket]}/{prefix}/*" for bucket in bucket_ids]

@@ -26,6 +26,7 @@ from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
+from stacks.stateless.streams_construct import StreamRoutes
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 from stacks.stateless.web_construct import WebApp
@@ -124,6 +125,7 @@ class StatelessStack(Stack):
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
+                media_invalidations_queue_url=stateful.media_invalidations.queue.queue_url,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
                 messages_table_name=stateful.messaging.table.table_name,
                 connections_table_name=stateful.messaging.connections_table.table_name,
@@ -174,6 +176,14 @@ class StatelessStack(Stack):
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
         }
+        # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
+        self.stream_routes = StreamRoutes(
+            self,
+            constants.STREAM_ROUTES_CONSTRUCT_ID,
+            factory=factory,
+            tables=tables,
+            overflow_bucket=stateful.stream_overflow.bucket,
+        )
         self.auth = AuthApi(
             self,
             constants.AUTH_API_CONSTRUCT_ID,
@@ -216,6 +226,8 @@ class StatelessStack(Stack):
             posts_table=posts_table,
             users_table=users_table,
             distribution=self.media.distribution,
+            invalidations=stateful.media_invalidations,
+            stream_routes=self.stream_routes,
         )
         self.social = SocialApi(
             self,
@@ -240,6 +252,7 @@ class StatelessStack(Stack):
             tables=tables,
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
+            stream_routes=self.stream_routes,
         )
         self.messaging = Messaging(
             self,
@@ -260,6 +273,7 @@ class StatelessStack(Stack):
             queue=stateful.notifications.queue,
             dead_letters=stateful.notifications.dlq,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.search = Search(
             self,
@@ -268,6 +282,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.
         for function in (self.auth.function, self.upload.function, self.users.function, self.social.function):

@@ -31,7 +31,7 @@ CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
-def _protected_bucket(
+def protected_bucket(
     scope: Construct,
     construct_id: str,
     *,
@@ -56,7 +56,7 @@ def _protected_bucket(
 class MediaStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _protected_bucket(
+        self.access_logs_bucket = protected_bucket(
             self,
             constants.ACCESS_LOGS_BUCKET_ID,
             lifecycle_rules=[
@@ -68,7 +68,7 @@ class MediaStorage(Construct):
             ],
         )
         self._let_cloudfront_deliver_access_logs()
-        self.uploads_bucket = _protected_bucket(
+        self.uploads_bucket = protected_bucket(
             self,
             constants.UPLOADS_BUCKET_ID,
             versioned=True,
@@ -96,7 +96,7 @@ class MediaStorage(Construct):
                 )
             ],
         )
-        self.media_bucket = _protected_bucket(
+        self.media_bucket = protected_bucket(
             self,
             constants.MEDIA_BUCKET_ID,
             server_access_logs_bucket=self.access_logs_bucket,

@@ -99,7 +99,8 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     assert ("s3:ListBucket", media) in resize  # boto3 paginator, the bucket from settings
     assert ("dynamodb:GetItem", posts) in resize  # PynamoDB model method
     assert ("dynamodb:UpdateItem", posts) in resize  # TransactWrite item
-    assert any(action == "cloudfront:CreateInvalidation" for action, _ in resize)
+    invalidator = {call.action for call in _reached(calls, functions, "ResizeInvalidatorFunction")}
+    assert "cloudfront:CreateInvalidation" in invalidator  # the CDN purge, batched from its queue
     upload = {call.action for call in _reached(calls, functions, "UploadApiFunction")}
     assert {"s3:PutObject", "secretsmanager:GetSecretValue", "dynamodb:Query"} <= upload  # presign, Powertools
     social = {call.action for call in _reached(calls, functions, "SocialApiFunction")}
