@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
 from local.http_gateway import HttpGateway
+from local.in_process import enabled_by_environment, install, transport
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
@@ -101,7 +102,11 @@ class LocalCloud:
             # Layer assets are built for arm64; locally the layer packages run from source.
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
+        # Before the first botocore session: every client created from here on reaches moto in process.
+        in_process = install() if enabled_by_environment() else None
         moto, moto_url = start_moto()
+        if in_process is not None:
+            in_process.serve(moto_url, endpoints.s3)
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -197,6 +202,7 @@ class LocalCloud:
     def stop(self) -> None:
         self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
+        transport.forget(self.moto_url, self.endpoints.s3)
         self.moto.stop()
 
 

@@ -1,0 +1,126 @@
+"""Handlers reach moto in process, not over HTTP.
+
+Handlers are unchanged: their clients are configured by `AWS_ENDPOINT_URL` (moto's server) and
+`AWS_ENDPOINT_URL_S3` (the S3 front), as before. A botocore `before-send` handler answers every request
+addressed to either by calling moto's backends directly, with moto's own in-process dispatch (the
+`BotocoreStubber` behind `mock_aws`), instead of sending it over a socket to ThreadedMotoServer's thread.
+The backends are the same ones the server serves, so the moto endpoint `make run` prints (a tester's own
+boto3 scripts) sees the same data; what the S3 front adds (the checks of a browser's pre-signed POST) is
+never a botocore request, so nothing of it is bypassed.
+
+This is transport only: a `before-call` hook (IAM enforcement) runs earlier, on the same request, and
+still decides first. A request this module does not recognise (another endpoint, a service moto is not
+asked for here) is sent over HTTP as before.
+
+`PINHOLE_MOTO_TRANSPORT=http` turns it off (benchmarks compare both in one run).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+from local.template import REGION
+
+log = logging.getLogger("local.in_process")
+TRANSPORT_VARIABLE = "PINHOLE_MOTO_TRANSPORT"
+
+# botocore's service id (as in `before-send.<service id>.<operation>`) -> the AWS host moto's
+# dispatch recognises the service by. Only the services the local cloud provisions.
+AWS_HOSTS = {
+    "dynamodb": f"dynamodb.{REGION}.amazonaws.com",
+    "dynamodb-streams": f"streams.dynamodb.{REGION}.amazonaws.com",
+    "s3": "s3.amazonaws.com",
+    "sqs": f"sqs.{REGION}.amazonaws.com",
+    "cognito-identity-provider": f"cognito-idp.{REGION}.amazonaws.com",
+    "secrets-manager": f"secretsmanager.{REGION}.amazonaws.com",
+    "cloudfront": "cloudfront.amazonaws.com",
+}
+
+
+def enabled_by_environment() -> bool:
+    return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
+
+
+class InProcessMoto:
+    """The before-send handler. One per process (botocore's built-in handler list is process-wide);
+    each local cloud adds the endpoints it serves and removes them when it stops."""
+
+    def __init__(self) -> None:
+        self._endpoints: tuple[str, ...] = ()  # replaced whole, so a request never sees it half-changed
+        self._lock = threading.Lock()
+        self._dispatch = BotocoreStubber()
+        self.calls = 0  # requests answered in process (tests and benchmarks read it)
+        self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
+
+    def serve(self, *endpoints: str) -> None:
+        with self._lock:
+            self._endpoints = (*self._endpoints, *(endpoint.rstrip("/") for endpoint in endpoints))
+
+    def forget(self, *endpoints: str) -> None:
+        with self._lock:
+            gone = {endpoint.rstrip("/") for endpoint in endpoints}
+            self._endpoints = tuple(endpoint for endpoint in self._endpoints if endpoint not in gone)
+
+    def aws_url(self, service_id: str, url: str) -> str | None:
+        """The URL moto's dispatch expects for a request sent to one of our endpoints, else None."""
+        host = AWS_HOSTS.get(service_id)
+        if host is None:
+            return None
+        for endpoint in self._endpoints:
+            if url == endpoint or url.startswith((endpoint + "/", endpoint + "?")):
+                rest = url[len(endpoint) :]
+                if not rest.startswith("/"):
+                    rest = "/" + rest
+                return f"https://{host}{rest}"
+        return None
+
+    def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+        if not self.enabled:
+            return None
+        service_id = event_name.split(".")[1]
+        url = self.aws_url(service_id, request.url)
+        if url is None:
+            return None
+        aws_request = AWSPreparedRequest(
+            method=request.method,
+            url=url,
+            headers=request.headers,
+            body=request.body,
+            stream_output=request.stream_output,
+        )
+        try:
+            answer = self._dispatch.process_request(aws_request)
+        except Exception:
+            # moto's server answers an exception in a backend with a 500; so does this transport, so a
+            # handler sees the same error (and botocore the same retries) in both.
+            log.exception("moto raised on %s %s", request.method, url)
+            answer = (500, {}, b"Internal Server Error")
+        if answer is None:
+            return None
+        self.calls += 1
+        status, headers, body = answer
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+transport = InProcessMoto()
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install() -> InProcessMoto:
+    """Registers the handler for every botocore session created from now on (idempotent). Clients
+    created before (none in the local cloud: it installs this before importing any handler) keep
+    sending over HTTP, which still works."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            BUILTIN_HANDLERS.append(("before-send", transport))
+            _installed = True
+    return transport
