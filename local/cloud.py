@@ -28,6 +28,7 @@ from local.media import MediaEndpoint
 from local.moto_atomicity import make_dynamodb_atomic
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.pumps.base import wakeup
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -107,6 +108,9 @@ class LocalCloud:
         moto, moto_url = start_moto()
         if in_process is not None:
             in_process.serve(moto_url, endpoints.s3)
+            # Idle pumps wait for writes instead of polling (and look at once when one comes).
+            in_process.on_write(wakeup.bump)
+            wakeup.armed = True
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -184,6 +188,7 @@ class LocalCloud:
         while not settled(self.pumps):
             if time.monotonic() > deadline:
                 return False
+            wakeup.bump()  # every idle pump looks again now, rather than at its next slow round
             time.sleep(0.02)
         return True
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
+import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
@@ -44,6 +46,30 @@ AWS_HOSTS = {
 }
 
 
+# Operations that can give an event pump work (a stream record, a queued message, an S3 notification).
+WRITES = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+        "SendMessage",
+        "SendMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+        "PutObject",
+        "CopyObject",
+        "CompleteMultipartUpload",
+        "DeleteObject",
+        "DeleteObjects",
+    }
+)
+
+
 def enabled_by_environment() -> bool:
     return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
 
@@ -58,6 +84,13 @@ class InProcessMoto:
         self._dispatch = BotocoreStubber()
         self.calls = 0  # requests answered in process (tests and benchmarks read it)
         self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
+        self._on_write: tuple[Callable[[], None], ...] = ()
+
+    def on_write(self, listener: Callable[[], None]) -> None:
+        """`listener()` after every answered write that can give an event pump work (idempotent)."""
+        with self._lock:
+            if listener not in self._on_write:
+                self._on_write = (*self._on_write, listener)
 
     def serve(self, *endpoints: str) -> None:
         with self._lock:
@@ -105,6 +138,9 @@ class InProcessMoto:
         if answer is None:
             return None
         self.calls += 1
+        if event_name.rsplit(".", 1)[-1] in WRITES:
+            for listener in self._on_write:
+                listener()
         status, headers, body = answer
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
@@ -115,12 +151,14 @@ _install_lock = threading.Lock()
 
 
 def install() -> InProcessMoto:
-    """Registers the handler for every botocore session created from now on (idempotent). Clients
-    created before (none in the local cloud: it installs this before importing any handler) keep
-    sending over HTTP, which still works."""
+    """Registers the handler for every botocore session created from now on, and for boto3's default
+    session if it exists already (idempotent). Clients created before (none in the local cloud: it installs
+    this before importing any handler) keep sending over HTTP, which still works."""
     global _installed
     with _install_lock:
         if not _installed:
             BUILTIN_HANDLERS.append(("before-send", transport))
+            if boto3.DEFAULT_SESSION is not None:
+                boto3.DEFAULT_SESSION._session.register("before-send", transport)
             _installed = True
     return transport
