@@ -17,6 +17,7 @@ asked for here) is sent over HTTP as before.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -24,8 +25,10 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
+from botocore.loaders import Loader, create_loader
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from local.template import REGION
@@ -150,6 +153,11 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+@functools.cache
+def _shared_loader(search_path_string: str | None = None) -> Loader:
+    return create_loader(search_path_string)
+
+
 def install() -> InProcessMoto:
     """Registers the handler for every botocore session created from now on, and for boto3's default
     session if it exists already (idempotent). Clients created before (none in the local cloud: it installs
@@ -157,6 +165,9 @@ def install() -> InProcessMoto:
     global _installed
     with _install_lock:
         if not _installed:
+            # Every botocore session (PynamoDB makes its own, each handler's clients...) loaded and parsed the
+            # service models' JSON again: one loader for the process parses each model once.
+            botocore.session.create_loader = _shared_loader
             BUILTIN_HANDLERS.append(("before-send", transport))
             if boto3.DEFAULT_SESSION is not None:
                 boto3.DEFAULT_SESSION._session.register("before-send", transport)
