@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -21,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
 from local.http_gateway import HttpGateway
-from local.in_process import enabled_by_environment, install, transport
+from local.in_process import AsgiEndpoint, enabled_by_environment, install, transport
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
@@ -86,6 +87,11 @@ class LocalCloud:
     outputs: dict[str, str] = field(default_factory=dict)
     startup_s: float = 0.0
     restored: RestoreReport | None = None
+    in_process: bool = False
+
+    @property
+    def websocket_served(self) -> bool:
+        return getattr(self.app, "websocket", None) is not None
 
     @classmethod
     def start(
@@ -153,6 +159,7 @@ class LocalCloud:
             app=app,
             session=session,
             restored=restored,
+            in_process=in_process is not None,
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         if start_pumps:
@@ -182,6 +189,12 @@ class LocalCloud:
                     local[key] = self.endpoints.localize(value, http_ids, ws_ids)
         return local
 
+    def serving_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called by the server once its event loop runs: handlers' `@connections` calls are answered in
+        process from then on (`local.in_process`)."""
+        if self.in_process and self.websocket_served:
+            transport.serve_asgi(AsgiEndpoint("apigatewaymanagementapi", self.endpoints.management, self.app, loop))
+
     def settle_pumps(self, timeout_s: float) -> bool:
         """Waits (bounded) until no pump has work left: every event already caused has been handled."""
         deadline = time.monotonic() + timeout_s
@@ -208,6 +221,7 @@ class LocalCloud:
         self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
         transport.forget(self.moto_url, self.endpoints.s3)
+        transport.forget_asgi(self.endpoints.management)
         self.moto.stop()
 
 

@@ -1,4 +1,4 @@
-"""Handlers reach moto in process, not over HTTP.
+"""Handlers reach moto (and the gateway's own `@connections` API) in process, not over HTTP.
 
 Handlers are unchanged: their clients are configured by `AWS_ENDPOINT_URL` (moto's server) and
 `AWS_ENDPOINT_URL_S3` (the S3 front), as before. A botocore `before-send` handler answers every request
@@ -12,17 +12,23 @@ This is transport only: a `before-call` hook (IAM enforcement) runs earlier, on 
 still decides first. A request this module does not recognise (another endpoint, a service moto is not
 asked for here) is sent over HTTP as before.
 
+The WebSocket management API (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the gateway itself) is answered
+the same way once the gateway serves: the request becomes an ASGI call of the gateway's app on its own event
+loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
+
 `PINHOLE_MOTO_TRANSPORT=http` turns it off (benchmarks compare both in one run).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import botocore.session
@@ -35,6 +41,7 @@ from local.template import REGION
 
 log = logging.getLogger("local.in_process")
 TRANSPORT_VARIABLE = "PINHOLE_MOTO_TRANSPORT"
+ASGI_TIMEOUT_S = 30
 
 # botocore's service id (as in `before-send.<service id>.<operation>`) -> the AWS host moto's
 # dispatch recognises the service by. Only the services the local cloud provisions.
@@ -77,6 +84,57 @@ def enabled_by_environment() -> bool:
     return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
 
 
+class AsgiEndpoint:
+    """Requests for one service under one URL prefix, answered by an ASGI app on the loop that serves it."""
+
+    def __init__(self, service_id: str, prefix: str, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.service_id = service_id
+        self.prefix = prefix.rstrip("/")
+        self.app = app
+        self.loop = loop
+
+    def wants(self, service_id: str, url: str) -> bool:
+        return service_id == self.service_id and url.startswith(self.prefix + "/") and not self.loop.is_closed()
+
+    def __call__(self, request: AWSPreparedRequest) -> AWSResponse:
+        parts = urlsplit(request.url)
+        body = request.body or b""
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": parts.scheme,
+            "path": unquote(parts.path),
+            "raw_path": parts.path.encode(),
+            "query_string": parts.query.encode(),
+            "root_path": "",
+            "headers": [
+                (name.lower().encode("latin-1"), str(value).encode("latin-1"))
+                for name, value in request.headers.items()
+            ],
+            "client": ("127.0.0.1", 0),
+            "server": (parts.hostname or "127.0.0.1", parts.port or 80),
+        }
+        messages: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {
+                "type": "http.request",
+                "body": body if isinstance(body, bytes) else body.encode(),
+                "more_body": False,
+            }
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        asyncio.run_coroutine_threadsafe(self.app(scope, receive, send), self.loop).result(timeout=ASGI_TIMEOUT_S)
+        start = next(message for message in messages if message["type"] == "http.response.start")
+        content = b"".join(message.get("body", b"") for message in messages if message["type"] == "http.response.body")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in start.get("headers", [])}
+        return AWSResponse(request.url, start["status"], headers, MockRawResponse(content))
+
+
 class InProcessMoto:
     """The before-send handler. One per process (botocore's built-in handler list is process-wide);
     each local cloud adds the endpoints it serves and removes them when it stops."""
@@ -88,6 +146,15 @@ class InProcessMoto:
         self.calls = 0  # requests answered in process (tests and benchmarks read it)
         self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
         self._on_write: tuple[Callable[[], None], ...] = ()
+        self._asgi: tuple[AsgiEndpoint, ...] = ()
+
+    def serve_asgi(self, endpoint: AsgiEndpoint) -> None:
+        with self._lock:
+            self._asgi = (*self._asgi, endpoint)
+
+    def forget_asgi(self, prefix: str) -> None:
+        with self._lock:
+            self._asgi = tuple(endpoint for endpoint in self._asgi if endpoint.prefix != prefix.rstrip("/"))
 
     def on_write(self, listener: Callable[[], None]) -> None:
         """`listener()` after every answered write that can give an event pump work (idempotent)."""
@@ -121,6 +188,10 @@ class InProcessMoto:
         if not self.enabled:
             return None
         service_id = event_name.split(".")[1]
+        for endpoint in self._asgi:
+            if endpoint.wants(service_id, request.url):
+                self.calls += 1
+                return endpoint(request)
         url = self.aws_url(service_id, request.url)
         if url is None:
             return None

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from local.in_process import transport
+from local.in_process import AsgiEndpoint, transport
 
 pytestmark = pytest.mark.xdist_group("local_cloud_in_process")
 BUCKET = "pinholestateful-mediabucketbcbb02ba"
@@ -126,3 +126,22 @@ def test_a_backend_that_raises_answers_500_as_motos_server_does(cloud, monkeypat
     with pytest.raises(ClientError) as raised:
         dynamodb.describe_table(TableName=users_table(cloud))
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_connections_api_calls_are_answered_in_process_by_the_gateway(cloud, monkeypatch):
+    # Given the management client handlers build (its endpoint is the gateway's @connections API)
+    answered: list[str] = []
+    original = AsgiEndpoint.__call__
+
+    def recording(self, request):
+        answered.append(request.url)
+        return original(self, request)
+
+    monkeypatch.setattr(AsgiEndpoint, "__call__", recording)
+    management = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=cloud.cloud.endpoints.management + "/prod", region_name="us-east-1"
+    )
+    # When it asks for a connection nobody has, Then the gateway answers, in process, with AWS's GoneException
+    with pytest.raises(management.exceptions.GoneException):
+        management.get_connection(ConnectionId="nobody")
+    assert answered == [f"{cloud.cloud.endpoints.management}/prod/@connections/nobody"]
