@@ -82,5 +82,5 @@ def summary_lines(results: dict[str, Any], failed: dict[str, str]) -> list[str]:
         met = target.met(value)
         verdict = "" if met is None else "yes" if met else "NO"
         figure = f"{target.benchmark:<17}{target.label:<42}{shown:>12}"
-        lines.append(f"{figure}  {target.target_text():<10}{verdict:<5}{target.source}")
+        lines.append(f"{figure}  {target.target_text():<10}{verdict:<5}{target.source if target.bound else ''}")
     return lines
