@@ -84,6 +84,10 @@ def enabled_by_environment() -> bool:
     return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
 
 
+def _header_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("latin-1")
+
+
 class AsgiEndpoint:
     """Requests for one service under one URL prefix, answered by an ASGI app on the loop that serves it."""
 
@@ -99,6 +103,8 @@ class AsgiEndpoint:
     def __call__(self, request: AWSPreparedRequest) -> AWSResponse:
         parts = urlsplit(request.url)
         body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -110,8 +116,7 @@ class AsgiEndpoint:
             "query_string": parts.query.encode(),
             "root_path": "",
             "headers": [
-                (name.lower().encode("latin-1"), str(value).encode("latin-1"))
-                for name, value in request.headers.items()
+                (name.lower().encode("latin-1"), _header_bytes(value)) for name, value in request.headers.items()
             ],
             "client": ("127.0.0.1", 0),
             "server": (parts.hostname or "127.0.0.1", parts.port or 80),
