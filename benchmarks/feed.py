@@ -186,14 +186,19 @@ def _feed_read_figures(cloud: Any, log: CallLog) -> dict[str, Any]:
             if index >= WARMUP:
                 naive.append((time.perf_counter() - started) * 1000)
     assert [p.post_id for p in items] == [r.post_id for r in baseline], "hybrid and naive pages differ"
-    _progress("timing GET /feed over HTTP")
+    _progress("timing GET /feed over HTTP, handlers reaching moto in process and over HTTP, alternately")
+    from local.in_process import transport
+
+    moto_over_http: list[float] = []
     with httpx.Client(base_url=cloud.outputs["HttpApiUrl"], headers={"authorization": f"Bearer {token}"}) as client:
-        for index in range(WARMUP + READS):
+        for index in range(2 * (WARMUP + READS)):
+            transport.enabled = index % 2 == 0
             started = time.perf_counter()
             response = client.get("/feed", params={"limit": PAGE})
-            if index >= WARMUP:
-                http.append((time.perf_counter() - started) * 1000)
+            if index >= 2 * WARMUP:
+                (http if transport.enabled else moto_over_http).append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200 and len(response.json()["items"]) == PAGE, response.text[:300]
+        transport.enabled = True
     return {
         "followed": FOLLOWED,
         "celebrities": CELEBRITIES,
@@ -203,6 +208,7 @@ def _feed_read_figures(cloud: Any, log: CallLog) -> dict[str, Any]:
         "naive_fan_out_on_read_in_process": _summary(naive),
         "naive_over_hybrid_p50": round(statistics.median(naive) / statistics.median(hybrid), 1),
         "hybrid_over_http": _summary(http),
+        "hybrid_over_http_handlers_reaching_moto_over_http": _summary(moto_over_http),
     }
 
 

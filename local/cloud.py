@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -23,6 +24,7 @@ from local.errors import error_response
 from local.http_gateway import HttpGateway
 from local.iam.authorizer import Authorizer, TemplateLookups, authorizer_for
 from local.iam.policies import PolicyStore, function_roles
+from local.in_process import AsgiEndpoint, enabled_by_environment, install, transport
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
@@ -31,6 +33,7 @@ from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.pumps.base import wakeup
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -95,6 +98,11 @@ class LocalCloud:
     startup_s: float = 0.0
     restored: RestoreReport | None = None
     authorizer: Authorizer | None = None
+    in_process: bool = False
+
+    @property
+    def websocket_served(self) -> bool:
+        return getattr(self.app, "websocket", None) is not None
 
     @classmethod
     def start(
@@ -114,7 +122,14 @@ class LocalCloud:
             # Layer assets are built for arm64; locally the layer packages run from source.
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
+        # Before the first botocore session: every client created from here on reaches moto in process.
+        in_process = install() if enabled_by_environment() else None
         moto, moto_url = start_moto()
+        if in_process is not None:
+            in_process.serve(moto_url, endpoints.s3)
+            # Idle pumps wait for writes instead of polling (and look at once when one comes).
+            in_process.on_write(wakeup.bump)
+            wakeup.armed = True
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -171,6 +186,7 @@ class LocalCloud:
             session=session,
             restored=restored,
             authorizer=authorizer if enforce_iam else None,
+            in_process=in_process is not None,
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         app.web = WebApp(WEB_DIST, endpoints, cloud.outputs)
@@ -202,12 +218,19 @@ class LocalCloud:
                     local[key] = self.endpoints.localize(value, http_ids, ws_ids)
         return local
 
+    def serving_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called by the server once its event loop runs: handlers' `@connections` calls are answered in
+        process from then on (`local.in_process`)."""
+        if self.in_process and self.websocket_served:
+            transport.serve_asgi(AsgiEndpoint("apigatewaymanagementapi", self.endpoints.management, self.app, loop))
+
     def settle_pumps(self, timeout_s: float) -> bool:
         """Waits (bounded) until no pump has work left: every event already caused has been handled."""
         deadline = time.monotonic() + timeout_s
         while not settled(self.pumps):
             if time.monotonic() > deadline:
                 return False
+            wakeup.bump()  # every idle pump looks again now, rather than at its next slow round
             time.sleep(0.02)
         return True
 
@@ -226,6 +249,8 @@ class LocalCloud:
     def stop(self) -> None:
         self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
+        transport.forget(self.moto_url, self.endpoints.s3)
+        transport.forget_asgi(self.endpoints.management)
         self.moto.stop()
 
 

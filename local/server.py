@@ -81,6 +81,9 @@ async def serve(server: uvicorn.Server, sock: socket.socket, on_started: Callabl
             await asyncio.sleep(0.01)
         on_started()
 
+    cloud = getattr(server, "cloud", None)
+    if isinstance(cloud, LocalCloud):
+        cloud.serving_on(asyncio.get_running_loop())
     watcher = asyncio.create_task(when_started())
     await server.serve(sockets=[sock])
     watcher.cancel()
