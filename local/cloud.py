@@ -18,13 +18,14 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 from starlette.types import Receive, Scope, Send
 
+from local.dynamodb_engine import use_dynamodb
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
+from local.fast_dynamodb import Consistency
 from local.http_gateway import HttpGateway
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
-from local.moto_atomicity import make_dynamodb_atomic
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.routes import Api, apis_from
@@ -43,8 +44,8 @@ LAYERS = REPO_ROOT / "layers"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region")
 
 
-def start_moto() -> tuple[ThreadedMotoServer, str]:
-    make_dynamodb_atomic()
+def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
+    use_dynamodb(consistency)
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -84,6 +85,7 @@ class LocalCloud:
     outputs: dict[str, str] = field(default_factory=dict)
     startup_s: float = 0.0
     restored: RestoreReport | None = None
+    consistency: Consistency = field(default_factory=Consistency)
 
     @classmethod
     def start(
@@ -93,15 +95,17 @@ class LocalCloud:
         start_pumps: bool = True,
         restore: Snapshot | None = None,
         stable_ids: bool = False,
+        consistency: Consistency | None = None,
     ) -> LocalCloud:
         """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
-        the user pool and its client the same ids on every start (what a kept state needs)."""
+        the user pool and its client the same ids on every start (what a kept state needs); `consistency`
+        is DynamoDB's (strong by default; see local/fast_dynamodb/consistency.py)."""
         started = time.perf_counter()
         for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
             # Layer assets are built for arm64; locally the layer packages run from source.
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
-        moto, moto_url = start_moto()
+        moto, moto_url = start_moto(consistency)
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -144,6 +148,7 @@ class LocalCloud:
             app=app,
             session=session,
             restored=restored,
+            consistency=consistency or Consistency(),
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         if start_pumps:
