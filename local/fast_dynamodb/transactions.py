@@ -18,10 +18,11 @@ is held: transactions are serialised by the table locks and never conflict (moto
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -102,6 +103,21 @@ def _release(identities: list[ItemIdentity | None], token: object) -> None:
         for identity in identities:
             if identity is not None and _holds.get(identity) is token:
                 del _holds[identity]
+
+
+@contextlib.contextmanager
+def held(backend: DynamoDBBackend, table_name: str, key: dict[str, Any]) -> Iterator[None]:
+    """Holds one item as an in-flight transaction would (eventual mode), until the block ends: what a
+    caller then meets on it, without timing a real transaction's window."""
+    identity = item_identity(backend, table_name, key)
+    if identity is None:
+        raise ValueError(f"no item {key!r} in a table {table_name!r}")
+    token = object()
+    _hold([identity], token)
+    try:
+        yield
+    finally:
+        _release([identity], token)
 
 
 def _write_identities(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[ItemIdentity | None]:

@@ -102,6 +102,7 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "ThrottlingError",  # a cancellation reason of TransactWriteItems
         "TransactionConflict",  # a cancellation reason still colliding after transactions.commit's retries
+        "TransactionConflictException",  # a single-item write on an item a transaction holds at that moment
     }
 )
 """What AWS answers, once the SDK's own retries are spent, when it wants us to slow down."""
