@@ -14,6 +14,7 @@ BENCHMARKS = [
     "feed_simulation",
     "messaging",
     "search",
+    "dynamodb",
     "local_state",
 ]
 

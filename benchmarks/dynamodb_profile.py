@@ -144,7 +144,7 @@ def _fan_out(cloud: Any, clock: MotoClock) -> dict[str, Any]:
     from benchmarks.feed import CallLog, _fanout_figures
 
     clock.recording = True
-    return dict(_fanout_figures(CallLog(), 10_000))
+    return dict(_fanout_figures(cloud, CallLog(), 10_000))
 
 
 def _messaging(cloud: Any, clock: MotoClock) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import consistency, serialization, transactions, writes
+from local.fast_dynamodb import consistency, parsing, serialization, transactions, writes
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -187,8 +187,16 @@ def install_patches() -> None:
         handler.serialized = serialization.fast_serialized(  # type: ignore[method-assign,assignment]
             handler.serialized, _account_is_fast
         )
+    DynamoHandler.parse_parameters = parsing.fast_parse_parameters(  # type: ignore[method-assign,assignment]
+        DynamoHandler.parse_parameters, _request_is_fast
+    )
     _installed = True
 
 
 def _account_is_fast(account_id: str) -> bool:
     return account_id not in vanilla_accounts
+
+
+def _request_is_fast(response: Any) -> bool:
+    """Parsing comes before moto knows the account: it is looked up only when some account is moto's own."""
+    return not vanilla_accounts or _account_is_fast(response.get_current_account())

@@ -24,7 +24,7 @@ class MotoChanged(RuntimeError):
 
 
 def _functions() -> dict[str, Callable[..., Any]]:
-    from moto.core import responses, serialize
+    from moto.core import parse, responses, serialize
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import SecondaryIndex, StreamRecord, StreamShard, Table
@@ -89,6 +89,21 @@ def _functions() -> dict[str, Callable[..., Any]]:
         serialize.BaseJSONSerializer._get_protocol_specific_content_type,
         serialize.AttributePicker.__call__,
         serialize.XFormedAttributePicker.get_possible_keys,
+        responses.BaseResponse.parse_parameters,
+        parse.RequestParser.parse,
+        parse.RequestParser._parse_shape,
+        parse.RequestParser._parse_list,
+        parse.RequestParser._parse_map,
+        parse.RequestParser._default_handle,
+        parse.BaseJSONParser._parse_structure,
+        parse.BaseJSONParser._parse_blob,
+        parse.BaseJSONParser._parse_timestamp,
+        parse.BaseJSONParser._parse_float,
+        parse.BaseJSONParser._parse_integer,
+        parse.BaseJSONParser._parse_body_as_json,
+        parse.JSONParser._do_parse,
+        parse.JSONParser._parse_json_body,
+        parse.default_blob_parser,
     ]
     return {function.__qualname__: function for function in named}
 
@@ -149,6 +164,21 @@ FINGERPRINTS = {
     "BaseJSONSerializer._get_protocol_specific_content_type": "5ddd9df82bc13c06",
     "AttributePicker.__call__": "c15da8ec29c1afa4",
     "XFormedAttributePicker.get_possible_keys": "f0d20f55f37fd8a1",
+    "BaseResponse.parse_parameters": "fd3d04c9194814f4",
+    "RequestParser.parse": "1ea0fc054b3c13b6",
+    "RequestParser._parse_shape": "86db10854efaf7e3",
+    "RequestParser._parse_list": "e2539182995b831e",
+    "RequestParser._parse_map": "a9e8feb4d5519e24",
+    "RequestParser._default_handle": "88c1ab7f9c988be8",
+    "BaseJSONParser._parse_structure": "2de165721ba4b69e",
+    "BaseJSONParser._parse_blob": "4d0f79b18cc3bcc3",
+    "BaseJSONParser._parse_timestamp": "667f2dc6de8df76f",
+    "BaseJSONParser._parse_float": "573db54a0a95cd4e",
+    "BaseJSONParser._parse_integer": "0116a93d91e98b69",
+    "BaseJSONParser._parse_body_as_json": "41aa5265807a2654",
+    "JSONParser._do_parse": "77abadf4c188a20c",
+    "JSONParser._parse_json_body": "aafb837c5ffe3839",
+    "default_blob_parser": "b4e8503d3331b904",
 }
 
 # Attributes of a freshly created moto Table that the patches read or write.

@@ -183,6 +183,29 @@ class IndexState:
             self.pending.clear()
 
 
+class StoredItem(Item):
+    """An Item once a FastTable stores it: never changed again, so its size (which moto measures for
+    every item a Query, Scan or BatchGetItem walks, walking every attribute) is measured once."""
+
+    def size(self) -> int:
+        known: int | None = self.__dict__.get("_size")
+        if known is None:
+            known = self.__dict__["_size"] = Item.size(self)
+        return known
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Item:
+        """A copy is a plain Item: it is made to be changed (an update), or kept by moto (a backup)."""
+        copied = Item.__deepcopy__(self, memo)
+        copied.__class__ = Item
+        return copied
+
+
+def _freeze(item: Item) -> None:
+    if type(item) is not StoredItem:
+        item.__class__ = StoredItem
+    item.__dict__.pop("_size", None)  # a copy being updated may have measured itself half-way
+
+
 def adoptable(table: Table) -> bool:
     """Tables whose keys are strings or numbers (binary keys stay with moto's own code)."""
     return table.hash_key_type in ORDERED_TYPES and (
@@ -287,6 +310,8 @@ class FastTable(Table):
         self, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None, record: bool = True
     ) -> Item | None:
         """Puts `item` (or nothing) at the key; returns what was there."""
+        if item is not None:
+            _freeze(item)
         if self.range_key_attr is not None:
             assert range_key is not None
             partition = self._partitions.get(hash_key)

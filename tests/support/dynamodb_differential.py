@@ -198,7 +198,7 @@ class Generator:
 
     def value(self) -> dict[str, Any]:
         rng = self.rng
-        kind = rng.choice(["S", "S", "N", "N", "BOOL", "NULL", "L", "M", "SS", "NS"])
+        kind = rng.choice(["S", "S", "N", "N", "BOOL", "NULL", "L", "M", "SS", "NS", "B", "BS"])
         if kind == "S":
             return {"S": rng.choice(["hello", "x", "xyz", "", "naïve", "12"])}
         if kind == "N":
@@ -213,6 +213,10 @@ class Generator:
             return {"M": {"a": self.number(), "b": {"L": [{"S": "q"}]}}}
         if kind == "SS":
             return {"SS": rng.sample(["p", "q", "r", "s"], rng.randint(1, 3))}
+        if kind == "B":
+            return {"B": rng.choice([b"\x00\xff", b"bytes", b""])}
+        if kind == "BS":
+            return {"BS": rng.sample([b"\x01", b"\x02\x03", b"z"], rng.randint(1, 2))}
         return {"NS": rng.sample(["1", "2", "3", "5"], rng.randint(1, 3))}
 
     def item(self, table: str) -> dict[str, Any]:
