@@ -28,6 +28,7 @@ BENCHMARKS = [
     "feed_simulation",
     "messaging",
     "search",
+    "dynamodb",
     "local_state",
     "iam_enforcement",
 ]

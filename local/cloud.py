@@ -19,8 +19,10 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 from starlette.types import Receive, Scope, Send
 
+from local.dynamodb_engine import use_dynamodb
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
+from local.fast_dynamodb import Consistency
 from local.http_gateway import HttpGateway
 from local.iam.authorizer import Authorizer, TemplateLookups, authorizer_for
 from local.iam.policies import PolicyStore, function_roles
@@ -28,7 +30,6 @@ from local.in_process import AsgiEndpoint, enabled_by_environment, install, tran
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
-from local.moto_atomicity import make_dynamodb_atomic
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
@@ -54,8 +55,8 @@ COMPUTED_LOCALLY = ("Region", "WebAppUrl")  # the template's values name AWS, no
 CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 
-def start_moto() -> tuple[ThreadedMotoServer, str]:
-    make_dynamodb_atomic()
+def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
+    use_dynamodb(consistency)
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
@@ -104,6 +105,8 @@ class LocalCloud:
     def websocket_served(self) -> bool:
         return getattr(self.app, "websocket", None) is not None
 
+    consistency: Consistency = field(default_factory=Consistency)
+
     @classmethod
     def start(
         cls,
@@ -113,10 +116,12 @@ class LocalCloud:
         restore: Snapshot | None = None,
         stable_ids: bool = False,
         enforce_iam: bool = True,
+        consistency: Consistency | None = None,
     ) -> LocalCloud:
         """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
         the user pool and its client the same ids on every start (what a kept state needs); `enforce_iam`
-        authorizes every AWS call of every function against its template role (local/iam/)."""
+        authorizes every AWS call of every function against its template role (local/iam/); `consistency`
+        is DynamoDB's (strong by default; see local/fast_dynamodb/consistency.py)."""
         started = time.perf_counter()
         for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
             # Layer assets are built for arm64; locally the layer packages run from source.
@@ -124,7 +129,7 @@ class LocalCloud:
                 sys.path.insert(0, str(layer))
         # Before the first botocore session: every client created from here on reaches moto in process.
         in_process = install() if enabled_by_environment() else None
-        moto, moto_url = start_moto()
+        moto, moto_url = start_moto(consistency)
         if in_process is not None:
             in_process.serve(moto_url, endpoints.s3)
             # Idle pumps wait for writes instead of polling (and look at once when one comes).
@@ -187,6 +192,7 @@ class LocalCloud:
             restored=restored,
             authorizer=authorizer if enforce_iam else None,
             in_process=in_process is not None,
+            consistency=consistency or Consistency(),
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         app.web = WebApp(WEB_DIST, endpoints, cloud.outputs)
