@@ -23,11 +23,18 @@ class TtlSweeper(Pump):
     interval_s = 1.0
     drains_a_backlog = False
 
-    def __init__(self, tables: list[Table], dynamodb_client: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        tables: list[Table],
+        dynamodb_client: Any,
+        clock: Callable[[], float] = time.time,
+        account_id: str = ACCOUNT_ID,
+    ) -> None:
         super().__init__(name="ttl-sweeper")
         self.tables = [table for table in tables if table.ttl_attribute]
         self.dynamodb = dynamodb_client
         self.clock = clock
+        self.account_id = account_id  # whose moto tables are read (the client's)
 
     def poll_once(self) -> int:
         for table in self.tables:
@@ -41,7 +48,7 @@ class TtlSweeper(Pump):
         now = int(self.clock())
         deleted = 0
         try:
-            expired = expired_keys(table, attribute, now)
+            expired = expired_keys(table, attribute, now, self.account_id)
         except RuntimeError:  # the table changed while it was read (it is not locked): next round
             return 0
         for key in expired:
@@ -60,9 +67,9 @@ class TtlSweeper(Pump):
         return deleted
 
 
-def expired_keys(table: Table, attribute: str, now: int) -> list[dict[str, Any]]:
+def expired_keys(table: Table, attribute: str, now: int, account_id: str = ACCOUNT_ID) -> list[dict[str, Any]]:
     """The keys of the items whose TTL attribute (a number, as DynamoDB requires) is before `now`."""
-    stored = get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table.name)
+    stored = get_backend("dynamodb")[account_id][REGION].get_table(table.name)
     keys = []
     for item in stored.all_items():
         expiry = item.attrs.get(attribute)

@@ -33,6 +33,8 @@ from typing import Any, ClassVar
 import boto3
 from botocore.exceptions import ClientError
 
+from local.template import ACCOUNT_ID
+
 REFERENCE_ACCOUNT = "111111111111"
 REGION = "us-east-1"
 STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
@@ -555,12 +557,15 @@ class Differential:
 
         self.clock += self.rng.uniform(1, 15)
         swept = {}
-        for side, clients in (("fast", self.fast), ("reference", self.reference)):
+        for side, clients, account in (
+            ("fast", self.fast, ACCOUNT_ID),
+            ("reference", self.reference, REFERENCE_ACCOUNT),
+        ):
             tables = [
                 SimpleNamespace(name=name, key_names=[key for key in KEYS[name] if key], ttl_attribute=TTL_ATTRIBUTE)
                 for name in TABLES
             ]
-            sweeper = TtlSweeper(tables, clients.dynamodb, clock=lambda: self.clock)  # type: ignore[arg-type]
+            sweeper = TtlSweeper(tables, clients.dynamodb, clock=lambda: self.clock, account_id=account)  # type: ignore[arg-type]
             swept[side] = [sweeper.sweep(table) for table in sweeper.tables]
         if swept["fast"] != swept["reference"]:
             raise Divergence(f"seed {self.seed}, step {self.step}: TTL sweeps deleted {swept}")
