@@ -39,6 +39,7 @@ MEDIA_BUCKET_ID: Final = "MediaBucket"
 UPLOAD_EVENTS_QUEUE_ID: Final = "UploadEventsQueue"
 UPLOAD_EVENTS_DLQ_ID: Final = "UploadEventsDeadLetterQueue"
 UPLOAD_KEY_PREFIX: Final = "posts/"
+AVATAR_KEY_PREFIX: Final = "avatars/"  # pinhole.upload.keys: avatars/<user>/<avatar>, originals and renditions
 POSTS_DATA_CONSTRUCT_ID: Final = "PostsData"
 POSTS_TABLE_ID: Final = "PostsTable"
 POSTS_BY_AUTHOR_INDEX: Final = "published-by-author-index"
@@ -169,6 +170,11 @@ PUBLIC_ROUTES: Final = frozenset(
         "POST /auth/signup",
         "POST /auth/login",
         "POST /auth/refresh",
+        "POST /auth/login/totp",
+        "POST /auth/login/recovery",
+        "POST /auth/logout",
+        "POST /auth/password/forgot",
+        "POST /auth/password/reset",
         "GET /health",
         "GET /openapi.json",
         "GET /docs",

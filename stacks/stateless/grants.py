@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from aws_cdk import Stack
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -59,4 +61,29 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: s
     wildcard actions such as s3:GetObject*, s3:List* and s3:Abort*)."""
     function.add_to_role_policy(
         iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(key_pattern)])
+    )
+
+
+def grant_rendition_removal(
+    function: lambda_.Function, media_bucket: s3.IBucket, distribution: cloudfront.IDistribution, key_prefix: str
+) -> None:
+    """What `pinhole.resize.storage.MediaStorage.delete_renditions` needs for keys under the prefix: list and
+    delete them, and invalidate them on the CDN."""
+    grant_objects(function, media_bucket, f"{key_prefix}*", ["s3:DeleteObject"])
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[media_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{key_prefix}*"]}},
+        )
+    )
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["cloudfront:CreateInvalidation"],
+            resources=[
+                Stack.of(function).format_arn(
+                    service="cloudfront", region="", resource="distribution", resource_name=distribution.distribution_id
+                )
+            ],
+        )
     )

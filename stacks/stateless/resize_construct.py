@@ -5,10 +5,9 @@ failing batch is retried and then parked in the dead-letter queue, which raises 
 Its `cleanup` function follows the posts table's stream: a deleted post's renditions are deleted and
 purged from CloudFront, so they stop being served."""
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -19,7 +18,7 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import RESIZE_TIMEOUT
 from stacks.stateless.alarms import alarm_on
-from stacks.stateless.grants import grant_objects, grant_table_read_write
+from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read_write
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
 # and Lambda's CPU share grows with memory (ffmpeg and the encoders are CPU bound).
@@ -59,8 +58,13 @@ class Resize(Construct):
         originals = ["s3:GetObject", "s3:GetObjectVersion"]
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", originals)
         grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+        # Avatars: the original in, square renditions out, and the previous avatar's renditions removed.
+        grant_objects(self.function, uploads_bucket, f"{constants.AVATAR_KEY_PREFIX}*", originals)
+        grant_objects(self.function, media_bucket, f"{constants.AVATAR_KEY_PREFIX}*", ["s3:PutObject"])
+        grant_rendition_removal(self.function, media_bucket, distribution, constants.AVATAR_KEY_PREFIX)
         grant_table_read_write(self.function, posts_table)
-        grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        # the author's post count, in the publish transaction; the avatar on the profile
+        grant_table_read_write(self.function, users_table)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -96,27 +100,7 @@ class Resize(Construct):
             code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
             handler="handler.cleanup",
         )
-        grant_objects(self.cleanup, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
-        self.cleanup.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[media_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
-            )
-        )
-        self.cleanup.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["cloudfront:CreateInvalidation"],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="cloudfront",
-                        region="",
-                        resource="distribution",
-                        resource_name=distribution.distribution_id,
-                    )
-                ],
-            )
-        )
+        grant_rendition_removal(self.cleanup, media_bucket, distribution, constants.UPLOAD_KEY_PREFIX)
         self.cleanup_failures = sqs.Queue(
             scope,
             "FailedRecords",

@@ -32,8 +32,10 @@ def _status(status: str) -> dict[str, Any]:
 # Which stream records can change the index (Lambda drops the others before invoking). A filter cannot
 # compare the two images of a record, so the profile changes that leave the index as it was (counters
 # other than followers, a bio, a follower count within its bucket) are dropped by `on_change` itself,
-# without a write. Posts: only the publication and the deletion of a published post (captions, and so
-# tags, never change; likes and comments modify a post many times and are not wanted here).
+# without a write. Posts: the publication, the deletion of a published post, and any change of a published
+# post whose caption was edited (`edited_at` exists): its tags may have moved. Likes and comments on posts
+# never edited modify them many times and are not wanted here; on an edited post they pass the filter and
+# `on_change` finds the tags unchanged and writes nothing.
 _WANTED: dict[str, list[dict[str, Any]]] = {
     "users": [{"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY", "REMOVE")}],
     "posts": [
@@ -42,6 +44,13 @@ _WANTED: dict[str, list[dict[str, Any]]] = {
             "dynamodb": {"OldImage": _status("pending"), "NewImage": _status("published")},
         },
         {"eventName": lambda_.FilterRule.is_equal("REMOVE"), "dynamodb": {"OldImage": _status("published")}},
+        {
+            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
+            "dynamodb": {
+                "OldImage": _status("published"),
+                "NewImage": {**_status("published"), "edited_at": {"S": lambda_.FilterRule.exists()}},
+            },
+        },
     ],
 }
 

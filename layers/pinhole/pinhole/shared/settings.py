@@ -28,6 +28,19 @@ DEFAULT_RATE_LIMITS = {
     "message": RateLimit(limit=60, per_seconds=60),
     # attempts per account, right or wrong: password guessing stops long before a password is found
     "login": RateLimit(limit=10, per_seconds=300),
+    # accounts (issue 14): codes and passwords per account, and per source address where no account is known
+    "avatar": RateLimit(limit=20, per_seconds=3600),
+    "password_change": RateLimit(limit=10, per_seconds=3600),
+    "password_check": RateLimit(limit=10, per_seconds=300),
+    "password_forgot": RateLimit(limit=5, per_seconds=3600),
+    "password_forgot_source": RateLimit(limit=20, per_seconds=3600),
+    "password_reset": RateLimit(limit=10, per_seconds=900),
+    "password_reset_source": RateLimit(limit=30, per_seconds=900),
+    "verify_email": RateLimit(limit=10, per_seconds=900),
+    "verify_email_send": RateLimit(limit=5, per_seconds=3600),
+    "totp": RateLimit(limit=10, per_seconds=300),
+    "totp_source": RateLimit(limit=30, per_seconds=300),
+    "recovery_login": RateLimit(limit=10, per_seconds=3600),
 }
 
 
