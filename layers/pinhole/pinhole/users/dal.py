@@ -162,7 +162,8 @@ class ProfileRepository:
         return True
 
     def avatar_upload_id(self, user_id: str) -> str | None:
-        item = UserModel.get(user_id, consistent_read=True, attributes_to_get=["avatar_upload_id"])
+        # The key too: an item read for absent attributes only comes back empty, as if it did not exist.
+        item = UserModel.get(user_id, consistent_read=True, attributes_to_get=["user_id", "avatar_upload_id"])
         return item.avatar_upload_id
 
     # Two-factor credentials
