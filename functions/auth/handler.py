@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pinhole.auth import logic
 from pinhole.auth.models import (
     ChangePasswordRequest,
+    ForgotPasswordAccepted,
     ForgotPasswordRequest,
     LoginChallenge,
     LoginRequest,
@@ -98,9 +99,9 @@ def log_out(request: Annotated[LogoutRequest, Body()]) -> Response[None]:
     status_code=202,
 )
 @tracer.capture_method
-def forgot_password(request: Annotated[ForgotPasswordRequest, Body()]) -> Response[None]:
+def forgot_password(request: Annotated[ForgotPasswordRequest, Body()]) -> ForgotPasswordAccepted:
     logic.forgot_password(request, source_ip(app))
-    return Response(status_code=202, body=None)
+    return ForgotPasswordAccepted()
 
 
 @app.post("/auth/password/reset", summary="Set a new password with the e-mailed code", tags=["auth"], status_code=204)

@@ -137,7 +137,7 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code_once(local_cloud: An
     )
     # When the password is forgotten and reset with the mailed code
     forgot = local_cloud.http.post("/auth/password/forgot", json={"username": member.username})
-    assert (forgot.status_code, forgot.content) == (202, b"")
+    assert forgot.status_code == 202
     code = latest_code(local_cloud, member.username, "reset_password")
     weak = local_cloud.http.post(
         "/auth/password/reset", json={"username": member.username, "code": code, "new_password": "short"}
@@ -170,7 +170,8 @@ def test_forgot_password_says_the_same_for_nobody_and_sends_nothing_to_an_unveri
     unverified = Member(local_cloud.http)
     nobody = local_cloud.http.post("/auth/password/forgot", json={"username": f"nobody{uuid.uuid4().hex[:8]}"})
     someone = local_cloud.http.post("/auth/password/forgot", json={"username": unverified.username})
-    assert (nobody.status_code, nobody.content) == (someone.status_code, someone.content) == (202, b"")
+    assert (nobody.status_code, nobody.json()) == (someone.status_code, someone.json())
+    assert nobody.status_code == 202
     time.sleep(0.5)  # a mail would have been written synchronously by the call above; nothing may arrive
     assert mail_for(local_cloud, unverified.username, "reset_password") == []
 

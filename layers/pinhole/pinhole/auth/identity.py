@@ -1,5 +1,7 @@
 """Cognito as Pinhole's identity store: accounts, passwords and tokens. boto3 stays in this module."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -28,6 +30,18 @@ _WRONG_CODE = {"CodeMismatchException", "EnableSoftwareTokenMFAException"}
 _EXPIRED_CODE = {"ExpiredCodeException"}
 _NOT_AUTHORIZED = {"NotAuthorizedException", "UserNotFoundException"}
 _SLOW_DOWN = {"LimitExceededException", "TooManyFailedAttemptsException", "TooManyRequestsException"}
+
+
+@contextmanager
+def _as_the_user() -> Iterator[None]:
+    """A call made with the user's own access token: a token Cognito no longer accepts (signed out
+    everywhere, or revoked) is 401, as at the gateway."""
+    try:
+        yield
+    except ClientError as error:
+        if _error_code(error) in _NOT_AUTHORIZED:
+            raise Unauthorized("This session was signed out: log in again.") from error
+        raise
 
 
 def _code_error(error: ClientError, what: str) -> Exception:
@@ -88,7 +102,8 @@ class CognitoIdentity:
 
     def resend_email_verification(self, access_token: str) -> None:
         try:
-            self._cognito.get_user_attribute_verification_code(AccessToken=access_token, AttributeName="email")
+            with _as_the_user():
+                self._cognito.get_user_attribute_verification_code(AccessToken=access_token, AttributeName="email")
         except ClientError as error:
             if _error_code(error) in _SLOW_DOWN:
                 raise RateLimited("Too many codes asked for: wait a little.", retry_after_s=60) from error
@@ -145,7 +160,8 @@ class CognitoIdentity:
 
     def start_totp(self, access_token: str) -> str:
         """A new TOTP secret for the account (not in force until verified); the base32 secret."""
-        return str(self._cognito.associate_software_token(AccessToken=access_token)["SecretCode"])
+        with _as_the_user():
+            return str(self._cognito.associate_software_token(AccessToken=access_token)["SecretCode"])
 
     def verify_totp(self, access_token: str, code: str) -> None:
         """The code matches the account's associated secret (also how a code is checked while TOTP is on)."""
@@ -157,9 +173,10 @@ class CognitoIdentity:
             raise InvalidCode("The code is wrong, expired or already used.")
 
     def set_totp(self, access_token: str, *, enabled: bool) -> None:
-        self._cognito.set_user_mfa_preference(
-            AccessToken=access_token, SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled}
-        )
+        with _as_the_user():
+            self._cognito.set_user_mfa_preference(
+                AccessToken=access_token, SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled}
+            )
 
     def turn_totp_off(self, username: str) -> None:
         """Two-factor off without the user's token (a recovery code was used: the phone is gone)."""
@@ -195,7 +212,8 @@ class CognitoIdentity:
                 raise
 
     def sign_out_everywhere(self, access_token: str) -> None:
-        self._cognito.global_sign_out(AccessToken=access_token)
+        with _as_the_user():
+            self._cognito.global_sign_out(AccessToken=access_token)
 
     def delete_user(self, username: str) -> None:
         self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)

@@ -148,3 +148,9 @@ class RecoveryCodesRequest(BaseModel):
 
 class RecoveryCodes(BaseModel):
     recovery_codes: list[str] = Field(description="Shown once: each signs in once instead of a TOTP code")
+
+
+class ForgotPasswordAccepted(BaseModel):
+    """202 whatever the account: the same words for everyone (no enumeration)."""
+
+    message: str = "If the account has a verified e-mail address, a reset code is on its way."
