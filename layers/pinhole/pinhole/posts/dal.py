@@ -237,8 +237,8 @@ class PostRepository:
             item.update(
                 actions=[
                     PostModel.caption.set(caption),
-                    PostModel.tags.set(tags),
-                    PostModel.mentions.set(mentions),
+                    PostModel.tags.set(tags),  # type: ignore[arg-type]  # PynamoDB types list items as attributes
+                    PostModel.mentions.set(mentions),  # type: ignore[arg-type]
                     PostModel.edited_at.set(edited_at),
                 ],
                 condition=(PostModel.author_id == author_id)

@@ -1,5 +1,7 @@
 """Persistence of user profiles. PynamoDB objects never leave this module."""
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -127,7 +129,7 @@ class ProfileRepository:
     def settle_avatar_upload(self, user_id: str, upload: AvatarUpload, avatar: StoredAvatar | None) -> bool:
         """Records the outcome of upload `upload.avatar_id` (and, when ready, makes `avatar` the avatar) if it
         is still the latest upload; False when a newer upload or a removal came first (nothing changed)."""
-        actions = [UserModel.avatar_upload.set(upload.model_dump_json())]
+        actions: list[Any] = [UserModel.avatar_upload.set(upload.model_dump_json())]
         if avatar is not None:
             actions.append(UserModel.avatar.set(avatar.model_dump_json()))
         try:
