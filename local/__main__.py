@@ -29,6 +29,7 @@ from local.fast_dynamodb.consistency import (
     EVENTUAL,
     STRONG,
 )
+from local.mailbox import MAIL_PREFIX
 from local.server import bind, make_server, serve
 from local.state import SnapshotUnreadable, StateDir
 
@@ -114,6 +115,7 @@ def announce(cloud: LocalCloud, state: StateDir) -> None:
     print(f"  WebSocket    {outputs['WebSocketUrl']}")
     print(f"  Media        {outputs['MediaBaseUrl']}")
     print(f"  S3 endpoint  {cloud.endpoints.s3}")
+    print(f"  Mailbox      {cloud.endpoints.base}{MAIL_PREFIX}   (the codes Cognito would e-mail; local only)")
     print(f"  User pool    {outputs['UserPoolId']} (client {outputs['UserPoolClientId']}), moto at {cloud.moto_url}")
     print(f"  DynamoDB     {cloud.consistency.describe()}")
     if cloud.restored is not None:

@@ -18,6 +18,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 from starlette.types import Receive, Scope, Send
 
+from local.cognito_strict import install as make_cognito_strict
 from local.dynamodb_engine import use_dynamodb
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
@@ -28,6 +29,7 @@ from local.iam.policies import PolicyStore, function_roles
 from local.in_process import AsgiEndpoint, enabled_by_environment, install, transport
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
+from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
@@ -57,6 +59,7 @@ def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServ
     use_dynamodb(consistency)
     enforce_dynamodb_limits()
     enforce_sqs_limits()
+    make_cognito_strict()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -337,6 +340,7 @@ class RootApp:
         self.s3 = s3
         self.media = media
         self.web: WebApp | None = None
+        self.mail = MailboxEndpoint()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -348,7 +352,8 @@ class RootApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web)):
+        surfaces = ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web), (MAIL_PREFIX, self.mail))
+        for prefix, app in surfaces:
             if app is not None and (path == prefix or path.startswith(prefix + "/")):
                 await app(_under(scope, prefix), receive, send)
                 return

@@ -42,6 +42,7 @@ UPLOAD_EVENTS_DLQ_ID: Final = "UploadEventsDeadLetterQueue"
 UPLOAD_KEY_PREFIX: Final = "posts/"
 CLOUDFRONT_REGION: Final = "us-east-1"  # where CloudFront reads web ACLs and log delivery sources from
 CLOUDFRONT_LOGS_PREFIX: Final = "cloudfront/"  # in the access-logs bucket: one folder per distribution below it
+AVATAR_KEY_PREFIX: Final = "avatars/"  # pinhole.upload.keys: avatars/<user>/<avatar>, originals and renditions
 POSTS_DATA_CONSTRUCT_ID: Final = "PostsData"
 POSTS_TABLE_ID: Final = "PostsTable"
 POSTS_BY_AUTHOR_INDEX: Final = "published-by-author-index"
@@ -182,6 +183,11 @@ PUBLIC_ROUTES: Final = frozenset(
         "POST /auth/signup",
         "POST /auth/login",
         "POST /auth/refresh",
+        "POST /auth/login/totp",
+        "POST /auth/login/recovery",
+        "POST /auth/logout",
+        "POST /auth/password/forgot",
+        "POST /auth/password/reset",
         "GET /health",
         "GET /openapi.json",
         "GET /docs",

@@ -39,8 +39,8 @@ def _acknowledge_identity(stateful: StatefulStack) -> None:
         ),
         Acknowledgment(
             id=_rule("AwsSolutions-COG2"),
-            reason="MFA is not part of the product yet (API.md has no MFA flow); a consumer photo app with "
-            "password login, planned as a later issue.",
+            reason="MFA is OPTIONAL, each user's choice (TOTP by authenticator app, POST /me/mfa/totp): a consumer "
+            "photo app cannot require it of every account, as Instagram does not.",
         ),
         Acknowledgment(
             id=_rule("AwsSolutions-COG8"),
@@ -106,7 +106,12 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
             )
         )
     api_token = f"<{stateless.get_logical_id(cast(CfnElement, websocket.api.node.default_child))}>"
-    for function in (stateless.messaging.function, stateless.messaging.websocket, stateless.notifications.deliver):
+    for function in (
+        stateless.messaging.function,
+        stateless.messaging.websocket,
+        stateless.notifications.deliver,
+        stateless.auth.function,  # sign-out everywhere closes the account's connections
+    ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
@@ -245,20 +250,23 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
 
 
 def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
-    for function, buckets in (
-        (stateless.upload.function, ["UploadsBucket"]),
-        (stateless.resize.function, ["UploadsBucket", "MediaBucket"]),
-        (stateless.resize.cleanup, ["MediaBucket"]),
+    for function, buckets, prefixes in (
+        (stateless.upload.function, ["UploadsBucket"], ["posts"]),
+        (stateless.upload.function, ["UploadsBucket", "MediaBucket"], ["avatars"]),
+        (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
+        (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
-                    reason="Object keys are per post and media item (posts/<post>/<media>...), chosen by the "
-                    "server: the posts/ prefix is the narrowest scope that covers them.",
+                    reason="Object keys are per post and media item (posts/<post>/<media>...) or per user and "
+                    "avatar (avatars/<user>/<avatar>...), chosen by the server: the prefix is the narrowest scope "
+                    "that covers them.",
                 )
-                for resource in _object_prefix_resources(buckets)
+                for prefix in prefixes
+                for resource in _object_prefix_resources(buckets, prefix)
             )
         )
     routes = stateless.stream_routes

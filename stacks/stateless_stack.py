@@ -190,6 +190,8 @@ class StatelessStack(Stack):
             factory=factory,
             http_api=http_api,
             users_table=users_table,
+            connections_table=stateful.messaging.connections_table,
+            websocket_api=websocket_api,
             user_pool=user_pool,
         )
         self.users = UsersApi(
@@ -200,6 +202,7 @@ class StatelessStack(Stack):
             users_table=users_table,
             graph_table=stateful.graph.table,
             cursor_secret=stateful.secrets.cursor_secret,
+            user_pool=user_pool,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
         self.upload = UploadApi(
@@ -210,7 +213,10 @@ class StatelessStack(Stack):
             users_table=users_table,
             posts_table=posts_table,
             uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            invalidations=stateful.media_invalidations.queue,
             graph_table=stateful.graph.table,
+            interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         grant_table_read_write(self.upload.function, stateful.idempotency.table)  # Idempotency-Key

@@ -1,6 +1,6 @@
 """Lambda entry points of the resize context, which owns renditions from birth to deletion:
 - `handler`: batches of upload events from SQS (S3 ObjectCreated notifications), each turned into
-  renditions; a failing record is retried alone, the rest proceed.
+  renditions (a post's or story's media item, or an avatar); a failing record is retried alone, the rest proceed.
 - `cleanup`: the posts table's REMOVE records (routed to its queue by the table's stream router): a deleted
   post's or expired story's renditions are deleted and queued for a CDN invalidation.
 - `invalidate`: the media invalidations queue, many requests to one CloudFront invalidation; a request
@@ -17,11 +17,12 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3Model, SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pinhole.resize.logic import process_upload
+from pinhole.resize.logic import process_avatar_upload, process_upload
 from pinhole.resize.purge import Invalidator, purge_removed
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_record
 from pinhole.streams.models import RoutedRecordMessage
+from pinhole.upload.keys import is_avatar_key
 
 processor = BatchProcessor(event_type=EventType.SQS)
 removals = BatchProcessor(event_type=EventType.SQS, model=RoutedRecordMessage)
@@ -39,7 +40,13 @@ def process_record(record: SQSRecord) -> None:
         obj = s3_record.s3.object
         if obj is None:  # an event about the bucket, not an object: nothing to resize
             continue
-        status = process_upload(s3_record.s3.bucket.name, unquote_plus(obj.key), obj.versionId)
+        key = unquote_plus(obj.key)
+        if is_avatar_key(key):
+            avatar = process_avatar_upload(s3_record.s3.bucket.name, key, obj.versionId)
+            if avatar is not None:
+                metrics.add_metric(name=f"Avatar{avatar.value.capitalize()}", unit="Count", value=1)
+            continue
+        status = process_upload(s3_record.s3.bucket.name, key, obj.versionId)
         if status is not None:
             metrics.add_metric(name=f"Media{status.value.capitalize()}", unit="Count", value=1)
 

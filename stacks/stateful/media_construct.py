@@ -172,11 +172,12 @@ class MediaStorage(Construct):
                 queue=self.upload_events_dlq, max_receive_count=UPLOAD_EVENTS_MAX_RECEIVES
             ),
         )
-        self.uploads_bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            s3_notifications.SqsDestination(self.upload_events),
-            s3.NotificationKeyFilter(prefix=constants.UPLOAD_KEY_PREFIX),
-        )
+        for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX):
+            self.uploads_bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3_notifications.SqsDestination(self.upload_events),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
         self._hold_notifications_handler_to_our_function_rules()
 
     def _hold_notifications_handler_to_our_function_rules(self) -> None:

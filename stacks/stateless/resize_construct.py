@@ -25,7 +25,7 @@ from stacks.stateful.media_construct import RESIZE_TIMEOUT
 from stacks.stateful.media_invalidations_construct import INVALIDATE_TIMEOUT, MediaInvalidations
 from stacks.stateless.alarms import alarm_on
 from stacks.stateless.event_sources import consume_queue
-from stacks.stateless.grants import grant_objects, grant_table_read_write
+from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read_write
 from stacks.stateless.streams_construct import REMOVED, StreamRoutes
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
@@ -73,6 +73,10 @@ class Resize(Construct):
         originals = ["s3:GetObject", "s3:GetObjectVersion"]
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", originals)
         grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+        # Avatars: the original in, square renditions out, and the previous avatar's renditions removed.
+        grant_objects(self.function, uploads_bucket, f"{constants.AVATAR_KEY_PREFIX}*", originals)
+        grant_objects(self.function, media_bucket, f"{constants.AVATAR_KEY_PREFIX}*", ["s3:PutObject"])
+        grant_rendition_removal(self.function, media_bucket, invalidations.queue, constants.AVATAR_KEY_PREFIX)
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
         self._may_delete_renditions(self.function)  # made for a post deleted meanwhile
@@ -100,15 +104,7 @@ class Resize(Construct):
 
     def _may_delete_renditions(self, function: lambda_.Function) -> None:
         """Rendition deletion: list and delete under posts/, then queue the paths for a CDN invalidation."""
-        grant_objects(function, self._media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self._media_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
-            )
-        )
-        self._invalidations.queue.grant_send_messages(function)
+        grant_rendition_removal(function, self._media_bucket, self._invalidations.queue, constants.UPLOAD_KEY_PREFIX)
 
     def _cleanup(self, factory: FunctionFactory, stream_routes: StreamRoutes) -> None:
         scope = Construct(self, "Cleanup")

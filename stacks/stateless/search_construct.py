@@ -14,7 +14,12 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
-from stacks.stateless.streams_construct import POST_PUBLISHED, PUBLISHED_POST_REMOVED, StreamRoutes
+from stacks.stateless.streams_construct import (
+    POST_PUBLISHED,
+    PUBLISHED_POST_EDITED,
+    PUBLISHED_POST_REMOVED,
+    StreamRoutes,
+)
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.SEARCH}"
 ROUTES = (
@@ -27,11 +32,13 @@ ROUTES = (
 # Which stream records can change the index (the tables' routers send it no others). A filter cannot
 # compare the two images of a record, so the profile changes that leave the index as it was (counters
 # other than followers, a bio, a follower count within its bucket) are dropped by `on_change` itself,
-# without a write. Posts: only the publication and the deletion of a published post (captions, and so
-# tags, never change; likes and comments modify a post many times and are not wanted here).
+# without a write. Posts: the publication, the deletion of a published post, and any change of a published
+# post whose caption was edited (`edited_at` exists): its tags may have moved. Likes and comments on posts
+# never edited modify them many times and are not wanted here; on an edited post they pass the filter and
+# `on_change` finds the tags unchanged and writes nothing.
 _WANTED: dict[str, list[dict[str, Any]]] = {
     "users": [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}],
-    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED],
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_EDITED],
 }
 
 

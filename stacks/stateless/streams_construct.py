@@ -52,6 +52,13 @@ POST_PUBLISHED: Pattern = {
     "dynamodb": {"OldImage": _status("pending"), "NewImage": _status("published")},
 }
 PUBLISHED_POST_REMOVED: Pattern = {"eventName": ["REMOVE"], "dynamodb": {"OldImage": _status("published")}}
+PUBLISHED_POST_EDITED: Pattern = {  # a caption edited (PATCH /posts/{id}): tags and mentions may change
+    "eventName": ["MODIFY"],
+    "dynamodb": {
+        "OldImage": _status("published"),
+        "NewImage": {**_status("published"), "edited_at": {"S": [{"exists": True}]}},
+    },
+}
 REMOVED: Pattern = {"eventName": ["REMOVE"]}
 
 

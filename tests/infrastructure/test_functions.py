@@ -190,17 +190,18 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     assert actions["meta"] == baseline
     # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
     assert actions["messaging.authorizer"] == baseline
-    # And only the functions that push to connections may manage them
+    # And only the functions that push to connections (or close them: auth's sign-out everywhere) may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver"}
-    # And users reads and writes items, never scans, and uses no Cognito admin action
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth"}
+    # And users reads and writes items, never scans, and of Cognito only changes an e-mail address (PATCH /me)
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]
-    assert not {a for a in actions["users"] if a.startswith("cognito-idp:")}
+    assert {a for a in actions["users"] if a.startswith("cognito-idp:")} == {"cognito-idp:AdminUpdateUserAttributes"}
     # And auth may also create and manage users in the pool, and nothing more of Cognito
     assert {a for a in actions["auth"] if a.startswith("cognito-idp:")} == {
         "cognito-idp:AdminCreateUser",
         "cognito-idp:AdminSetUserPassword",
         "cognito-idp:AdminDeleteUser",
         "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminSetUserMFAPreference",
     }

@@ -241,6 +241,7 @@ def test_like_is_listed_and_pushed_and_unlike_takes_it_back(
         "username": "bob",
         "display_name": "bob",
         "avatar_url": None,
+        "avatar": None,
     }
     assert api.frames == {"alice-phone": [{"type": "notification", "notification": notification}]}
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 MediaType = Literal["image", "video"]
-MediaKind = Literal["post", "story"]
+MediaKind = Literal["post", "story", "avatar"]
 
 MB = 1024 * 1024
 
@@ -17,6 +17,8 @@ VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime"})
 ACCEPTED_CONTENT_TYPES = IMAGE_CONTENT_TYPES | VIDEO_CONTENT_TYPES
 
 MAX_IMAGE_BYTES = 30 * MB
+MAX_AVATAR_BYTES = 10 * MB
+AVATAR_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 MAX_IMAGE_PIXELS = 50_000_000
 MAX_VIDEO_BYTES = 200 * MB
 MAX_VIDEO_DURATION_S = 90.0
@@ -83,8 +85,18 @@ STORY_RENDITIONS: tuple[RenditionSpec, ...] = (
     *_jpeg_and_webp("thumb", 150, 150),
 )
 POSTER_RENDITIONS: tuple[RenditionSpec, ...] = _jpeg_and_webp("poster", 1080)
+AVATAR_RENDITIONS: tuple[RenditionSpec, ...] = (
+    *_jpeg_and_webp("large", 320, 320),
+    *_jpeg_and_webp("medium", 150, 150),
+    *_jpeg_and_webp("small", 48, 48),
+)
+AVATAR_URL_RENDITION = "medium"  # API.md: avatar_url is the 150 px one
 
-RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {"post": POST_RENDITIONS, "story": STORY_RENDITIONS}
+RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {
+    "post": POST_RENDITIONS,
+    "story": STORY_RENDITIONS,
+    "avatar": AVATAR_RENDITIONS,
+}
 
 
 def normalise_content_type(content_type: str) -> str:
@@ -124,3 +136,17 @@ def check_size(media_type: MediaType, size_bytes: int) -> None:
         raise MediaRejected(RejectionCode.EMPTY, "The file is empty.")
     if size_bytes > limit:
         raise MediaRejected(RejectionCode.TOO_LARGE, f"{media_type.capitalize()}s can be at most {limit // MB} MB.")
+
+
+def check_avatar_upload(content_type: str, size_bytes: int) -> None:
+    """What `POST /me/avatar` checks before signing: a photo type (no AVIF, no video) of at most 10 MB."""
+    if normalise_content_type(content_type) not in AVATAR_CONTENT_TYPES:
+        raise MediaRejected(
+            RejectionCode.UNSUPPORTED_TYPE,
+            f"This file type ({content_type or 'none given'}) cannot be an avatar. "
+            "Upload a JPEG, PNG, WebP or HEIC photo.",
+        )
+    if size_bytes <= 0:
+        raise MediaRejected(RejectionCode.EMPTY, "The file is empty.")
+    if size_bytes > MAX_AVATAR_BYTES:
+        raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")

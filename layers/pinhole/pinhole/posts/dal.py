@@ -98,6 +98,7 @@ class PostModel(Model):
     kind = UnicodeAttribute(default=PostKind.POST.value)
     story_by = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    edited_at = UTCDateTimeAttribute(null=True)
 
     by_author = PublishedByAuthorIndex()
     stories_by_author = StoriesByAuthorIndex()
@@ -227,6 +228,30 @@ class PostRepository:
             author_id, PostModel.post_id >= oldest, scan_index_forward=False, limit=limit
         )
         return [record for record in map(_to_record, results) if record.expires_at and record.expires_at > now]
+
+    def edit_caption(
+        self, post_id: str, author_id: str, caption: str, tags: list[str], mentions: list[str], edited_at: datetime
+    ) -> PostRecord | None:
+        """The caption, its tags and mentions replaced, if the post is still the author's (a post, not a
+        story); the post as it is now, or None. The stream's MODIFY moves tag entries and notifies new
+        mentions."""
+        item = PostModel(post_id=post_id)
+        try:
+            item.update(
+                actions=[
+                    PostModel.caption.set(caption),
+                    PostModel.tags.set(tags),  # type: ignore[arg-type]  # PynamoDB types list items as attributes
+                    PostModel.mentions.set(mentions),  # type: ignore[arg-type]
+                    PostModel.edited_at.set(edited_at),
+                ],
+                condition=(PostModel.author_id == author_id)
+                & (PostModel.kind.does_not_exist() | (PostModel.kind == PostKind.POST.value)),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return _to_record(item)
 
     def fail(self, post_id: str, reason: str) -> bool:
         """pending → failed with a reason; False if the post was already settled (or is gone)."""

@@ -12,6 +12,7 @@ from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import (
     CreatePostRequest,
     CreatePostResponse,
+    EditPostRequest,
     Media,
     MediaDeclaration,
     MediaStatus,
@@ -30,6 +31,7 @@ from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, Validati
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
+from pinhole.social.dal import viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
@@ -81,7 +83,14 @@ def to_post(record: PostRecord, author: Profile) -> Post:
         comment_count=record.comment_count,
         liked_by_me=False,
         saved_by_me=False,
+        edited_at=to_iso(record.edited_at) if record.edited_at else None,
     )
+
+
+def as_seen_by(viewer_id: str, post: Post) -> Post:
+    """The post with the viewer's own liked_by_me and saved_by_me (one consistent BatchGetItem)."""
+    liked, saved = viewer_flags(viewer_id, [post.post_id]).get(post.post_id, (False, False))
+    return post.model_copy(update={"liked_by_me": liked, "saved_by_me": saved})
 
 
 def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
@@ -156,7 +165,32 @@ def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> Post
 def get_post(
     caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
 ) -> Post:
-    return to_post(*readable_post(caller, post_id, posts, profiles))
+    return as_seen_by(caller.user_id, to_post(*readable_post(caller, post_id, posts, profiles)))
+
+
+def edit_caption(
+    caller: Caller,
+    post_id: str,
+    request: EditPostRequest,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> Post:
+    """PATCH /posts/{post_id}: the author's new caption, tags and mentions re-extracted. Someone who may see
+    the post but is not its author gets 403; someone who may not see it, 404 as for any post."""
+    record, author = readable_post(caller, post_id, posts, profiles)
+    if record.author_id != caller.user_id:
+        raise Forbidden("Only the author can edit a post's caption.")
+    edited = posts.edit_caption(
+        post_id,
+        caller.user_id,
+        request.caption,
+        extract_tags(request.caption),
+        extract_mentions(request.caption),
+        utc_now(),
+    )
+    if edited is None:
+        raise NotFound("No such post.")  # deleted meanwhile
+    return as_seen_by(caller.user_id, to_post(edited, author))
 
 
 def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinhole.upload.models import Upload as Upload  # re-exported: posts and stories sign uploads
 from pinhole.users.models import UserSummary
 
 CAPTION_MAX = 2200
@@ -68,6 +69,15 @@ class Post(BaseModel):
     comment_count: int
     liked_by_me: bool
     saved_by_me: bool
+    edited_at: str | None = Field(description="When the author last changed the caption; null if never")
+
+
+class EditPostRequest(BaseModel):
+    """PATCH /posts/{post_id}: the caption is the only thing that changes after posting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: Annotated[str, Field(max_length=CAPTION_MAX)]
 
 
 class MediaDeclaration(BaseModel):
@@ -84,15 +94,6 @@ class CreatePostRequest(BaseModel):
 
     caption: Annotated[str, Field(max_length=CAPTION_MAX)] = ""
     media: Annotated[list[MediaDeclaration], Field(min_length=1, max_length=MEDIA_PER_POST_MAX)]
-
-
-class Upload(BaseModel):
-    """Where and how to upload one media file: an S3 pre-signed POST (send every field, then `file`)."""
-
-    media_id: str
-    url: str
-    fields: dict[str, str]
-    expires_at: str
 
 
 class CreatePostResponse(BaseModel):
@@ -140,3 +141,4 @@ class PostRecord(BaseModel):
     upload_expires_at: datetime
     kind: PostKind = PostKind.POST
     expires_at: datetime | None = Field(default=None, description="Stories only: when it disappears (TTL)")
+    edited_at: datetime | None = None

@@ -8,8 +8,8 @@ record in the posts table) with its own renditions."""
 import tempfile
 from pathlib import Path
 
-from pinhole.media.limits import MediaKind, MediaRejected, max_upload_bytes
-from pinhole.media.models import Rendition
+from pinhole.media.limits import MAX_AVATAR_BYTES, MB, MediaKind, MediaRejected, RejectionCode, max_upload_bytes
+from pinhole.media.models import ImageRenditions, Rendition
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredMedia, StoredRendition
@@ -17,7 +17,9 @@ from pinhole.resize.purge import purge_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
-from pinhole.upload.keys import UploadKey, rendition_key
+from pinhole.upload.keys import AvatarKey, UploadKey, rendition_key
+from pinhole.users import avatar
+from pinhole.users.models import AvatarStatus, AvatarUpload
 
 _RENDITIONS_OF: dict[PostKind, MediaKind] = {PostKind.POST: "post", PostKind.STORY: "story"}
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
@@ -131,3 +133,25 @@ def _settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository)
     if media.status == MediaStatus.READY:
         return posts.record_media_ready(key, media, post_repository)
     return posts.record_media_rejected(key, media, post_repository)
+
+
+def process_avatar_upload(
+    bucket: str, object_key: str, version_id: str | None = None, storage: MediaStorage = _storage
+) -> AvatarStatus | None:
+    """An avatar original: square renditions through the same decoder as post photos, then the profile
+    (`pinhole.users.avatar`). None when it is not the user's latest upload (or is already settled)."""
+    try:
+        key = AvatarKey.parse(object_key)
+    except NotFound:
+        logger.warning("Not an avatar key; ignored", extra={"key": object_key})
+        return None
+
+    def render(upload: AvatarUpload) -> ImageRenditions:
+        from pinhole.media.imaging import render_image
+
+        original = storage.read_original(bucket, object_key, version_id, MAX_AVATAR_BYTES)
+        if len(original) > MAX_AVATAR_BYTES:
+            raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")
+        return render_image(original, upload.content_type, "avatar")
+
+    return avatar.process_upload(key, render, storage=storage)

@@ -56,9 +56,20 @@ def purge_renditions(
 ) -> int:
     """Deletes every rendition of the post, then queues the invalidation of what is gone: the keys deleted
     now and `served_keys` (those the post's record names); how many objects this call deleted."""
+    return purge_prefix(rendition_prefix(post_id), served_keys, storage, queue)
+
+
+def purge_prefix(
+    prefix: str,
+    served_keys: Iterable[str] = (),
+    storage: MediaStorage = _storage,
+    queue: InvalidationQueue = _queue,
+) -> int:
+    """Deletes every rendition under the prefix (a post's, an avatar's), then queues the invalidation of what
+    is gone and of `served_keys`; how many objects this call deleted."""
     deleted: set[str] = set()
     resisting: dict[str, str] = {}
-    for page in storage.rendition_pages(rendition_prefix(post_id)):
+    for page in storage.rendition_pages(prefix):
         refused = _delete(storage, page)
         deleted |= set(page) - refused.keys()
         resisting |= refused
@@ -71,7 +82,7 @@ def purge_renditions(
     )
     if resisting:
         codes = sorted(set(resisting.values()))
-        raise RenditionsNotDeleted(f"{len(resisting)} renditions of {post_id} not deleted: {codes}")
+        raise RenditionsNotDeleted(f"{len(resisting)} renditions under {prefix} not deleted: {codes}")
     return len(deleted)
 
 

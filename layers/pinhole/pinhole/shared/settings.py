@@ -36,6 +36,19 @@ DEFAULT_RATE_LIMITS = {
     # sign-up attempts per source address (an IPv6 /64): a script's account farm, not a family or a campus
     # behind one NAT (docs/SECURITY.md, API6)
     "signup": RateLimit(limit=20, per_seconds=3600),
+    # accounts (issue 14): codes and passwords per account, and per source address where no account is known
+    "avatar": RateLimit(limit=20, per_seconds=3600),
+    "password_change": RateLimit(limit=10, per_seconds=3600),
+    "password_check": RateLimit(limit=10, per_seconds=300),
+    "password_forgot": RateLimit(limit=5, per_seconds=3600),
+    "password_forgot_source": RateLimit(limit=20, per_seconds=3600),
+    "password_reset": RateLimit(limit=10, per_seconds=900),
+    "password_reset_source": RateLimit(limit=30, per_seconds=900),
+    "verify_email": RateLimit(limit=10, per_seconds=900),
+    "verify_email_send": RateLimit(limit=5, per_seconds=3600),
+    "totp": RateLimit(limit=10, per_seconds=300),
+    "totp_source": RateLimit(limit=30, per_seconds=300),
+    "recovery_login": RateLimit(limit=10, per_seconds=3600),
 }
 
 
