@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -42,6 +42,7 @@ class FunctionEnvironment:
     connections_table_name: str
     notifications_table_name: str
     notifications_queue_url: str
+    transcode_queue_url: str
     rate_limits_table_name: str
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
@@ -69,6 +70,7 @@ class FunctionEnvironment:
             constants.ENV_CONNECTIONS_TABLE_NAME: self.connections_table_name,
             constants.ENV_NOTIFICATIONS_TABLE_NAME: self.notifications_table_name,
             constants.ENV_NOTIFICATIONS_QUEUE_URL: self.notifications_queue_url,
+            constants.ENV_TRANSCODE_QUEUE_URL: self.transcode_queue_url,
             constants.ENV_RATE_LIMITS_TABLE_NAME: self.rate_limits_table_name,
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
@@ -95,6 +97,7 @@ class FunctionFactory:
         memory_mb: int = MEMORY_MB,
         timeout: Duration = TIMEOUT,
         extra_layers: tuple[lambda_.ILayerVersion, ...] = (),
+        ephemeral_storage_mb: int | None = None,
     ) -> lambda_.Function:
         """A function for one context, in `scope`, with its own log group and a role that may only
         write to that log group (grants for data come from the caller)."""
@@ -129,6 +132,7 @@ class FunctionFactory:
             code=lambda_.Code.from_asset(code_dir, exclude=list(exclude)),
             handler=handler,
             layers=[*self.layers, *extra_layers],
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb) if ephemeral_storage_mb else None,
             environment=self.environment.for_service(context),
             log_group=log_group,
             role=role,

@@ -161,7 +161,12 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq, stateful.notifications.dlq):
+    for dead_letters in (
+        stateful.media.upload_events_dlq,
+        stateful.media.transcode_dlq,
+        stateful.feed.fanout_dlq,
+        stateful.notifications.dlq,
+    ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-SQSRedrivePolicy"),
@@ -199,6 +204,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         (stateless.upload.function, ["UploadsBucket"]),
         (stateless.resize.function, ["UploadsBucket", "MediaBucket"]),
         (stateless.resize.cleanup, ["MediaBucket"]),
+        (stateless.transcode.function, ["UploadsBucket", "MediaBucket"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -229,7 +235,12 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver, stateless.notifications.deliver):
+    for consumer in (
+        stateless.resize.function,
+        stateless.transcode.function,
+        stateless.feed_fanout.deliver,
+        stateless.notifications.deliver,
+    ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-LambdaEventSourceMappingDestination"),
@@ -237,6 +248,13 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "and its redrive policy moves them to the dead-letter queue, which has an alarm.",
             )
         )
+    Validations.of(stateless.transcode.dead_letter).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-LambdaEventSourceMappingDestination"),
+            reason="This function consumes the transcode dead-letter queue itself: a message it fails on stays "
+            "there and is retried, and an alarm watches the age of the oldest one.",
+        )
+    )
     Validations.of(stateless.upload.sweep_schedule).acknowledge(
         Acknowledgment(
             id=_rule("Serverless-EventBusDLQ"),

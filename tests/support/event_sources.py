@@ -16,7 +16,7 @@ import boto3
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
 from local.pumps.filters import patterns_of
 from local.pumps.sqs import SqsPump
-from tests.support.events import FakeLambdaContext
+from tests.support.events import CountdownLambdaContext, FakeLambdaContext
 from tests.support.streams import STREAMS_ENDPOINT
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
@@ -85,6 +85,7 @@ class InProcessFunction:
     logical_id: str
     handler: Any
     memory_mb: int = FakeLambdaContext.memory_limit_in_mb
+    timeout_s: float | None = None  # the template's Timeout, for handlers that read their remaining time
 
     @property
     def name(self) -> str:
@@ -127,7 +128,13 @@ class InProcessRunner:
         self.invocations[function.logical_id] += 1
         self.records[function.logical_id] += len(records)
         ids = [str(record.get("messageId") or record.get("eventID")) for record in records]
-        context = FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+        context = (
+            FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+            if function.timeout_s is None
+            else CountdownLambdaContext(
+                function_name=function.logical_id, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
+            )
+        )
         try:
             result = function.handler(event, context)
         except Exception as error:
