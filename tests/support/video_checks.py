@@ -38,7 +38,7 @@ def _time_base(framecrc: str) -> float:
 
 @dataclass
 class Decoded:
-    """Every frame of one stream, decoded: its size and timestamps (seconds)."""
+    """Every frame of one stream, decoded: its size (0×0 for audio) and timestamps (seconds)."""
 
     width: int
     height: int
@@ -68,9 +68,8 @@ def decode(source: str | Path, stream: str = "0:v:0") -> Decoded:
     result = _ffmpeg("-v", "error", "-xerror", *_source(source), "-map", stream, "-f", "framecrc", "pipe:1")
     assert result.returncode == 0, f"{source} does not decode: {result.stderr[-2000:]}"
     time_base = _time_base(result.stdout)
-    size = re.search(r"^#dimensions 0: (\d+)x(\d+)$", result.stdout, re.M)
-    assert size, result.stdout[:500]
-    decoded = Decoded(int(size[1]), int(size[2]))
+    size = re.search(r"^#dimensions 0: (\d+)x(\d+)$", result.stdout, re.M)  # none for audio
+    decoded = Decoded(int(size[1]) if size else 0, int(size[2]) if size else 0)
     for line in result.stdout.splitlines():
         if line and not line.startswith("#"):
             fields = [part.strip() for part in line.split(",")]

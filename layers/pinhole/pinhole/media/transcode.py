@@ -11,6 +11,7 @@ encoded, with their keyframes where the upload has them, so every rung is cut at
 
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -54,6 +55,10 @@ POSTER_WIDTH = 1080
 POSTER_CANDIDATES = 8
 CANDIDATE_WIDTH = 32
 SEGMENT_CONTENT_TYPE = "video/iso.segment"
+EXTINF = re.compile(r"^#EXTINF:([\d.]+),", re.MULTILINE)
+SEGMENT_URI = re.compile(r"^(segment\d+\.m4s)$", re.MULTILINE)
+INIT_URI = re.compile(r'^#EXT-X-MAP:URI="([\w.]+)"', re.MULTILINE)
+TARGET_DURATION = re.compile(r"^#EXT-X-TARGETDURATION:(\d+)$", re.MULTILINE)
 # Reading stops here: a clip whose packets lied about its length costs at most this much encoding, then is refused.
 READ_LIMIT_S = MAX_VIDEO_DURATION_S + VIDEO_DURATION_TOLERANCE_S + 0.1
 # Frame rates phones and editors write; an average within 3% of one of them is taken as that rate.
@@ -201,8 +206,7 @@ def _mp4_output(output: Path) -> list[str]:
 
 def hls_command(ffmpeg: str, plan: LadderPlan, mp4s: list[Path], directory: Path) -> list[str]:
     """The MP4 rungs cut, without re-encoding, into fMP4 segments of HLS_SEGMENT_S (each starts on a keyframe)
-    under `directory`/<label>/, with one playlist each and a master playlist naming BANDWIDTH (measured peak),
-    AVERAGE-BANDWIDTH, RESOLUTION and CODECS."""
+    under `directory`/<label>/, with one playlist each (`write_master_playlist` names them all)."""
     command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error"]
     for mp4 in mp4s:
         command += ["-i", f"file:{mp4}"]
@@ -220,7 +224,7 @@ def hls_command(ffmpeg: str, plan: LadderPlan, mp4s: list[Path], directory: Path
         "-hls_fmp4_init_filename",
         "init.mp4",
     ]
-    command += ["-hls_segment_filename", f"{directory}/%v/segment%d.m4s", "-master_pl_name", HLS_MASTER]
+    command += ["-hls_segment_filename", f"{directory}/%v/segment%d.m4s"]
     command += ["-var_stream_map", " ".join(variants), f"{directory}/%v/index.m3u8"]
     return command
 
@@ -253,6 +257,7 @@ def transcode(
         on_step()
     hls_directory = directory / "hls"
     run_checked(hls_command(executable, plan, outputs, hls_directory), PACKAGE_TIMEOUT_S, deadline)
+    write_master_playlist(hls_directory, plan)
     top = plan.rungs[0]
     frame = _poster_frame(executable, outputs[0], outputs[-1], top, duration_s, deadline)
     pictures = render_frame(frame, VIDEO_PICTURE_RENDITIONS)
@@ -277,6 +282,43 @@ def _duration_of(ffmpeg: str, mp4: Path, deadline: Deadline) -> float:
     """The real duration of what was made: ffmpeg's own MP4 header, written from the frames it encoded."""
     result = run([ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{mp4}"], FRAME_TIMEOUT_S, deadline)
     return round(parse_header(result.stderr.decode("utf-8", "replace")).duration_s, 3)
+
+
+def write_master_playlist(directory: Path, plan: LadderPlan) -> str:
+    """The master playlist over the variant playlists ffmpeg wrote (ffmpeg's own omits the variants of a clip that
+    fits in one segment): per variant its peak and average segment bitrate, resolution, frame rate and codecs (the
+    H.264 profile and level from its init segment's avcC box; AAC-LC). Each variant's target duration is made at
+    least 1 s, as RFC 8216 wants an integer that a segment's rounded duration does not exceed."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for rung in plan.rungs:
+        variant = directory / rung.rung.label
+        playlist = (variant / "index.m3u8").read_text()
+        durations = [float(value) for value in EXTINF.findall(playlist)]
+        sizes = [(variant / name).stat().st_size for name in SEGMENT_URI.findall(playlist)]
+        rates = [8 * size / duration for size, duration in zip(sizes, durations, strict=True) if duration > 0]
+        average = 8 * sum(sizes) / sum(durations)
+        (variant / "index.m3u8").write_text(
+            TARGET_DURATION.sub(lambda found: f"#EXT-X-TARGETDURATION:{max(1, int(found[1]))}", playlist)
+        )
+        init_segment = INIT_URI.search(playlist)
+        assert init_segment, f"{variant} has no EXT-X-MAP"
+        codecs = [_avc_codec((variant / init_segment[1]).read_bytes()), *(["mp4a.40.2"] if plan.audio else [])]
+        lines.append(
+            f"#EXT-X-STREAM-INF:BANDWIDTH={math.ceil(max(rates, default=average))},"
+            f"AVERAGE-BANDWIDTH={math.ceil(average)},RESOLUTION={rung.width}x{rung.height},"
+            f'FRAME-RATE={float(plan.frame_rate):.3f},CODECS="{",".join(codecs)}"'
+        )
+        lines.append(f"{rung.rung.label}/index.m3u8")
+    text = "\n".join(lines) + "\n"
+    (directory / HLS_MASTER).write_text(text)
+    return text
+
+
+def _avc_codec(init_segment: bytes) -> str:
+    """RFC 6381's `avc1.PPCCLL`: profile, constraint flags and level from the AVCDecoderConfigurationRecord."""
+    at = init_segment.index(b"avcC") + 4
+    profile, constraints, level = init_segment[at + 1 : at + 4]
+    return f"avc1.{profile:02x}{constraints:02x}{level:02x}"
 
 
 def _hls_files(directory: Path, plan: LadderPlan) -> tuple[VideoFile, ...]:

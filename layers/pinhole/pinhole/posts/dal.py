@@ -180,7 +180,8 @@ class PostRepository:
         delivered again after a failure) may take it again."""
         path = PostModel.media[media_id]
         claim = path["claim"]
-        free = claim.does_not_exist() | (claim["by"] == claimant) | (claim["until"] < to_iso(now))
+        unclaimed = claim.does_not_exist() | claim.is_type("NULL")  # an item written with `claim: None`
+        free = unclaimed | (claim["by"] == claimant) | (claim["until"] < to_iso(now))
         try:
             PostModel(post_id=post_id).update(
                 actions=[claim.set({"by": claimant, "until": to_iso(until)})],
