@@ -163,7 +163,7 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
     )
     for dead_letters in (
         stateful.media.upload_events_dlq,
-        stateful.media.transcode_dlq,
+        stateful.media.transcode_unsettled,
         stateful.feed.fanout_dlq,
         stateful.notifications.dlq,
     ):
@@ -251,8 +251,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     Validations.of(stateless.transcode.dead_letter).acknowledge(
         Acknowledgment(
             id=_rule("Serverless-LambdaEventSourceMappingDestination"),
-            reason="This function consumes the transcode dead-letter queue itself: a message it fails on stays "
-            "there and is retried, and an alarm watches the age of the oldest one.",
+            reason="SQS event sources have no on-failure destination: what this consumer of the transcode "
+            "dead-letter queue fails on moves to that queue's own dead-letter queue, which has an alarm.",
         )
     )
     Validations.of(stateless.upload.sweep_schedule).acknowledge(

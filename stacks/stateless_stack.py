@@ -186,6 +186,7 @@ class StatelessStack(Stack):
             video_layer=video_layer(self),
             transcode_queue=storage.transcode_queue,
             transcode_dlq=storage.transcode_dlq,
+            transcode_unsettled=storage.transcode_unsettled,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
             posts_table=posts_table,

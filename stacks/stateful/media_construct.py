@@ -32,6 +32,7 @@ DEAD_LETTERS_KEPT_FOR = Duration.days(14)
 TRANSCODE_TIMEOUT = Duration.minutes(15)
 TRANSCODE_EVENTS_VISIBILITY = Duration.minutes(90)
 TRANSCODE_MAX_RECEIVES = 2
+TRANSCODE_DEAD_LETTER_MAX_RECEIVES = 5  # the dead-letter consumer only writes to DynamoDB: throttles, not poison
 # The id of the function CDK adds once per stack to write bucket notification configurations.
 CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
@@ -142,12 +143,24 @@ class MediaStorage(Construct):
                 queue=self.upload_events_dlq, max_receive_count=UPLOAD_EVENTS_MAX_RECEIVES
             ),
         )
+        # The dead-letter queue has a consumer (it fails the videos given up on); what that consumer cannot settle
+        # either is kept in a last queue of its own, with an alarm.
+        self.transcode_unsettled = sqs.Queue(
+            self,
+            constants.TRANSCODE_UNSETTLED_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
+        )
         self.transcode_dlq = sqs.Queue(
             self,
             constants.TRANSCODE_DLQ_ID,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DEAD_LETTERS_KEPT_FOR,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.transcode_unsettled, max_receive_count=TRANSCODE_DEAD_LETTER_MAX_RECEIVES
+            ),
         )
         self.transcode_queue = sqs.Queue(
             self,

@@ -43,6 +43,7 @@ class Transcode(Construct):
         video_layer: lambda_.ILayerVersion,
         transcode_queue: sqs.IQueue,
         transcode_dlq: sqs.IQueue,
+        transcode_unsettled: sqs.IQueue,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
@@ -106,17 +107,16 @@ class Transcode(Construct):
         alarm_on(
             self,
             "GivenUpAlarm",
-            "Videos every transcode attempt of which died: see the transcode function's logs",
-            self.dead_letter.metric_invocations(period=Duration.minutes(5)),
+            "A video every transcode attempt of which died (it is rejected): see the transcode function's logs",
+            transcode_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
             1,
         )
         alarm_on(
             self,
-            "DeadLettersStuckAlarm",
-            "The transcode dead-letter consumer fails: videos stay pending",
-            transcode_dlq.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
-            OLDEST_VIDEO_ALARM_AGE.to_seconds(),
-            evaluation_periods=3,
+            "UnsettledAlarm",
+            "The transcode dead-letter consumer could not reject a video: it stays pending until the sweep",
+            transcode_unsettled.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            1,
         )
         alarm_on(
             self,
