@@ -10,6 +10,7 @@ BENCHMARKS = [
     "cold_start",
     "gateway_overhead",
     "resize",
+    "transcode",
     "feed",
     "feed_simulation",
     "messaging",

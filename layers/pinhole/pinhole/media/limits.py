@@ -155,7 +155,7 @@ VIDEO_LADDER: tuple[VideoRung, ...] = (
 )
 VIDEO_BUFFER_S = 2  # VBV buffer: the bitrate may exceed max_kbps over shorter stretches, never over two seconds
 VIDEO_CRF = 23  # x264's default quality; the cap binds on hard content only
-VIDEO_PRESET = "veryfast"  # benchmarks/transcode.py: 1.6× cheaper than `faster` at the same capped size
+VIDEO_PRESET = "veryfast"  # docs/MEDIA.md: 1.4× less CPU than `faster` for the same capped sizes
 VIDEO_FPS_CAP = 30.0
 VIDEO_HIGH_FPS_CAP = 60.0
 VIDEO_HIGH_FPS_FROM = 50.0  # a 50/59.94/60 fps source keeps its rate (up to 60); anything else is capped at 30
