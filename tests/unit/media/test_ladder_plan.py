@@ -159,3 +159,18 @@ def test_silent_clip_maps_no_audio_into_the_mp4s_or_the_hls_variants(tmp_path: P
     # Then no audio is mapped or encoded, and each variant is video only
     assert "-c:a" not in encode and "0:a:0" not in encode
     assert package[package.index("-var_stream_map") + 1] == "v:0,name:1080p v:1,name:720p v:2,name:480p"
+
+
+def test_hls_segments_are_cut_so_they_last_2_to_4_seconds(tmp_path: Path) -> None:
+    # Given an encoded ladder (a keyframe every 2 s) and a copied one (the upload's keyframes, at most 2 s apart)
+    encoded = plan_ladder(replace(PHONE_1080P, video_codec="hevc"))
+    copied = plan_ladder(PHONE_1080P)
+    outputs = [tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "c.mp4"]
+
+    # When the packaging is built
+    def segment_s(plan: object) -> str:
+        command = hls_command("ffmpeg", plan, outputs, tmp_path)  # type: ignore[arg-type]
+        return command[command.index("-hls_time") + 1]
+
+    # Then encoded rungs are cut every 4 s (exactly 4 s segments), copied ones at the first keyframe past 2 s
+    assert (segment_s(encoded), segment_s(copied)) == ("4", "2")

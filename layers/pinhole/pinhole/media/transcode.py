@@ -215,7 +215,11 @@ def hls_command(ffmpeg: str, plan: LadderPlan, mp4s: list[Path], directory: Path
         command += ["-map", f"{index}:v:0", *(["-map", f"{index}:a:0"] if plan.audio else [])]
         streams = f"v:{index},a:{index}" if plan.audio else f"v:{index}"
         variants.append(f"{streams},name:{rung.rung.label}")
-    command += ["-c", "copy", "-f", "hls", "-hls_time", str(HLS_SEGMENT_S), "-hls_playlist_type", "vod"]
+    # Encoded rungs have a keyframe every KEYFRAME_INTERVAL_S: cut every HLS_SEGMENT_S, segments are exactly that. A
+    # copied ladder has the upload's keyframes (at most KEYFRAME_INTERVAL_S apart): a cut at the first keyframe past
+    # KEYFRAME_INTERVAL_S makes segments of 2 s up to (not including) 4 s.
+    segment_s = KEYFRAME_INTERVAL_S if plan.copies else HLS_SEGMENT_S
+    command += ["-c", "copy", "-f", "hls", "-hls_time", f"{segment_s:g}", "-hls_playlist_type", "vod"]
     command += [
         "-hls_segment_type",
         "fmp4",
