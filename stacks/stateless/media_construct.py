@@ -9,6 +9,9 @@ from constructs import Construct
 from stacks import constants
 
 HSTS_MAX_AGE = Duration.days(365)
+# Web players (hls.js, MSE) fetch HLS playlists and segments with XHR: renditions are public by URL, so any origin
+# may read them, without credentials; Range is how players fetch parts of an MP4.
+CORS_MAX_AGE = Duration.days(1)
 
 
 class MediaCdn(Construct):
@@ -19,7 +22,16 @@ class MediaCdn(Construct):
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             constants.MEDIA_HEADERS_POLICY_ID,
-            comment="Pinhole media: security headers",
+            comment="Pinhole media: security headers, CORS for web video players",
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=["Range"],
+                access_control_allow_methods=["GET", "HEAD"],
+                access_control_allow_origins=["*"],
+                access_control_expose_headers=["Content-Length", "Content-Range"],
+                access_control_max_age=CORS_MAX_AGE,
+                origin_override=True,
+            ),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(

@@ -178,6 +178,7 @@ def test_video_is_transcoded_and_its_hls_ladder_plays_through_the_media_endpoint
     # And the HLS master playlist plays end to end when ffmpeg reads it from the media endpoint
     master = httpx.get(renditions["hls"]["url"], timeout=30)
     assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+    assert master.headers["access-control-allow-origin"] == "*"  # a web player (hls.js) may fetch it
     (variant,) = master_variants(master.text)
     assert variant["RESOLUTION"] == "360x640" and variant["CODECS"].endswith(",mp4a.40.2")
     played = decode(renditions["hls"]["url"])

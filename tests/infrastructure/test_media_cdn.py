@@ -45,3 +45,16 @@ def test_distribution_logs_access(stateless) -> None:
 
     # Then requests are logged to the access-logs bucket
     assert "AccessLogsBucket" in logging["Bucket"]["Fn::ImportValue"]
+
+
+def test_distribution_lets_web_video_players_read_renditions_from_any_origin(stateless) -> None:
+    # Given the default behaviour's response headers policy
+    behavior = _distribution(stateless)["DefaultCacheBehavior"]
+    policy = stateless["Resources"][behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"]
+    cors = policy["ResponseHeadersPolicyConfig"]["CorsConfig"]
+
+    # Then an HLS player in a browser (XHR for playlists and segments, Range for MP4s) may read, without credentials
+    assert cors["AccessControlAllowOrigins"]["Items"] == ["*"]
+    assert cors["AccessControlAllowCredentials"] is False
+    assert set(cors["AccessControlAllowMethods"]["Items"]) == {"GET", "HEAD"}
+    assert cors["AccessControlAllowHeaders"]["Items"] == ["Range"]
