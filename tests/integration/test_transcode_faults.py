@@ -12,7 +12,7 @@ import pytest
 
 from pinhole.media import ffmpeg
 from pinhole.posts import logic as posts_logic
-from pinhole.posts.dal import PostRepository
+from pinhole.posts.dal import PostModel, PostRepository
 from pinhole.posts.models import MediaStatus, PostStatus, Processing
 from pinhole.shared.clock import utc_now
 from pinhole.transcode import logic as transcode_logic
@@ -87,6 +87,18 @@ def test_duplicate_event_is_dropped_while_the_first_transcode_holds_the_claim(pi
     assert pipeline.status(key) == PostStatus.PUBLISHED
     assert UserModel.get(pipeline.author_id).post_count == 1
     assert pipeline.transcode_requests() == 0 and pipeline.waiting() == 0
+
+
+def test_video_pending_from_before_processing_was_recorded_is_transcoded(pipeline: ResizePipeline) -> None:
+    # Given a pending video item written before items had a processing state (an upload in flight at a deployment)
+    key = pipeline.upload(MP4, build(CLIP))
+    path = PostModel.media[key.media_id]
+    PostModel(post_id=key.post_id).update(actions=[path["processing"].remove(), path["claim"].remove()])
+    assert pipeline.media(key).processing is None
+
+    # When the pipeline runs / Then its progress is recorded from the claim on, and it publishes
+    pipeline.deliver()
+    assert (pipeline.media(key).status, pipeline.status(key)) == (MediaStatus.READY, PostStatus.PUBLISHED)
 
 
 def test_late_event_after_publishing_changes_nothing(pipeline: ResizePipeline) -> None:
@@ -193,7 +205,8 @@ def test_sweep_leaves_a_video_being_transcoded_and_fails_one_that_never_finished
     key = pipeline.upload(MP4, build(CLIP))
     pipeline.deliver_once()
     now = utc_now()
-    assert pipeline.posts.claim_media(key.post_id, key.media_id, "attempt-1", now + timedelta(minutes=16), now)
+    until = now + timedelta(minutes=16)
+    assert pipeline.posts.claim_media(key.post_id, key.media_id, "attempt-1", until, now, TRANSCODE_STEPS)
 
     # When the sweep runs an hour after the upload window closed / Then the post is left pending
     assert posts_logic.fail_overdue_posts(now + timedelta(hours=1)) == 0

@@ -174,17 +174,22 @@ class PostRepository:
             raise
         return _to_record(item)
 
-    def claim_media(self, post_id: str, media_id: str, claimant: str, until: datetime, now: datetime) -> bool:
-        """Takes a pending media item for `claimant` (an SQS message id) until `until`, and shows its first step:
-        False if the item is settled or another claimant's claim still holds. The same claimant (its message
-        delivered again after a failure) may take it again."""
+    def claim_media(
+        self, post_id: str, media_id: str, claimant: str, until: datetime, now: datetime, total_steps: int
+    ) -> bool:
+        """Takes a pending media item for `claimant` (an SQS message id) until `until`, its processing at step 0 of
+        `total_steps`: False if the item is settled or another claimant's claim still holds. The same claimant (its
+        message delivered again after a failure) may take it again, and starts again from step 0."""
         path = PostModel.media[media_id]
         claim = path["claim"]
         unclaimed = claim.does_not_exist() | claim.is_type("NULL")  # an item written with `claim: None`
         free = unclaimed | (claim["by"] == claimant) | (claim["until"] < to_iso(now))
         try:
             PostModel(post_id=post_id).update(
-                actions=[claim.set({"by": claimant, "until": to_iso(until)})],
+                actions=[
+                    claim.set({"by": claimant, "until": to_iso(until)}),
+                    path["processing"].set({"done": 0, "total": total_steps}),
+                ],
                 condition=PostModel.post_id.exists() & (path["status"] == MediaStatus.PENDING.value) & free,
             )
         except UpdateError as error:

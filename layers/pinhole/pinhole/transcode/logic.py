@@ -27,6 +27,7 @@ from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
 from pinhole.transcode.models import (
     CLAIM_MARGIN,
+    TRANSCODE_STEPS,
     UNPROCESSABLE_REASON,
     WATCHDOG_RESERVE_S,
     TranscodeRequest,
@@ -52,7 +53,10 @@ def transcode_upload(
     claim_until = utc_now() + timedelta(seconds=remaining_s) + CLAIM_MARGIN
 
     def process(key: UploadKey, record: PostRecord, media: StoredMedia) -> StoredMedia | None:
-        if not post_repository.claim_media(key.post_id, key.media_id, attempt_id, claim_until, utc_now()):
+        claimed = post_repository.claim_media(
+            key.post_id, key.media_id, attempt_id, claim_until, utc_now(), TRANSCODE_STEPS
+        )
+        if not claimed:
             logger.info("Video already being transcoded; duplicate event dropped", extra={"key": request.key})
             return None
         progress = _Progress(post_repository, key, attempt_id)
