@@ -4,6 +4,7 @@ ladder, and the post ends published or failed. Every rendition is then read back
 with ffmpeg as a player would: size, orientation, duration, codec, frame rate, bitrate cap, audio, colour, and the
 HLS master playlist played end to end from its files."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from pinhole.media.limits import HLS_SEGMENT_S, VIDEO_BUFFER_S, VIDEO_LADDER, RejectionCode
 from pinhole.posts.models import MediaStatus, PostStatus
 from pinhole.upload.keys import UploadKey, rendition_prefix
-from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
+from tests.support.resize_pipeline import ResizePipeline, media_account, resize_wiring
 from tests.support.video_checks import (
     decode,
     describe,
@@ -29,10 +30,11 @@ PICTURES = {"poster": "image/jpeg", "poster_webp": "image/webp", "thumb": "image
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
-@pytest.fixture
-def pipeline(aws: dict[str, str]) -> ResizePipeline:
-    create_resize_tables()
-    return ResizePipeline(WIRING)
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[ResizePipeline]:
+    """One account and pipeline for the whole corpus: every clip has a post of its own, and each test drains it."""
+    with media_account():
+        yield ResizePipeline(WIRING)
 
 
 def close(colour: tuple[int, int, int], expected: tuple[int, int, int], tolerance: int = 60) -> bool:
@@ -72,6 +74,7 @@ def test_clip_ends_published_with_playable_renditions_or_rejected_with_a_reason(
     pipeline: ResizePipeline, clip: PhoneClip, tmp_path: Path
 ) -> None:
     # Given the clip uploaded for a pending post
+    calls_before = len(pipeline.runner.calls)
     key = pipeline.upload(clip.content_type, build(clip.name))
 
     # When the pipeline runs until every queue is empty
@@ -79,7 +82,8 @@ def test_clip_ends_published_with_playable_renditions_or_rejected_with_a_reason(
 
     # Then nothing is left in any queue, and no invocation failed
     assert pipeline.waiting() == pipeline.transcode_requests() == 0
-    assert all(call.failed_ids == [] for call in pipeline.runner.calls), pipeline.runner.calls
+    calls = pipeline.runner.calls[calls_before:]
+    assert calls and all(call.failed_ids == [] for call in calls), calls
     media = pipeline.media(key)
     if clip.expected != READY:
         # And a broken clip is rejected with its reason, its post failed, nothing in the media bucket

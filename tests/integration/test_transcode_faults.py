@@ -5,6 +5,7 @@ path), a post deleted mid-transcode, progress while pending, and the sweep leavi
 What must hold: one transcode per upload, settled exactly once; a post never stays pending (published, or failed
 with a reason); nothing is left in a queue or, for a rejected or deleted post, in the media bucket."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from pinhole.shared.clock import utc_now
 from pinhole.transcode import logic as transcode_logic
 from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.users.dal import UserModel
-from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
+from tests.support.resize_pipeline import ResizePipeline, media_account, resize_wiring
 from tests.support.video_corpus import MP4, build
 
 WIRING = resize_wiring()
@@ -26,9 +27,9 @@ CLIP = "silent"  # 1 s, 160×120: the cheapest clip that publishes
 
 
 @pytest.fixture
-def pipeline(aws: dict[str, str]) -> ResizePipeline:
-    create_resize_tables()
-    return ResizePipeline(WIRING)
+def pipeline() -> Iterator[ResizePipeline]:
+    with media_account():
+        yield ResizePipeline(WIRING)
 
 
 def test_pending_video_shows_its_progress_then_publishes_once(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -106,6 +108,26 @@ def resize_wiring() -> ResizeWiring:
         transcode=transcode_function,
         dead_letter_batch_size=dead_letter.batch_size,
     )
+
+
+@contextmanager
+def media_account() -> Iterator[None]:
+    """A fresh moto account with only what the media pipeline touches: the two buckets, the posts and users tables
+    (cheaper than the integration tests' full account, which every transcode test would otherwise pay for)."""
+    from moto import mock_aws
+
+    from local.moto_atomicity import make_dynamodb_atomic
+
+    make_dynamodb_atomic()
+    with mock_aws():
+        get_settings.cache_clear()
+        settings = get_settings()
+        s3 = boto3.client("s3")
+        for bucket in (settings.uploads_bucket_name, settings.media_bucket_name):
+            s3.create_bucket(Bucket=bucket)
+        create_resize_tables()
+        yield
+    get_settings.cache_clear()
 
 
 def create_resize_tables() -> None:
