@@ -206,6 +206,10 @@ def _cases() -> list[PhoneClip]:
           RejectionCode.CORRUPT),
         c("audio-only", MP4, "an AAC track and no picture",
           lambda: ffmpeg(*tone(1), "-c:a", "aac"), RejectionCode.NO_VIDEO_STREAM),
+        c("audio-with-cover-art", MP4, "a song with its cover art (a one-frame attached picture), renamed .mp4",
+          lambda: ffmpeg(*tone(1), "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-map", "0:a", "-map", "1:v",
+                         "-frames:v", "1", "-c:a", "aac", "-c:v", "mjpeg", "-disposition:v:0", "attached_pic"),
+          RejectionCode.NO_VIDEO_STREAM),
         c("still-image-renamed", MP4, "a JPEG photo renamed .mp4", _jpeg, RejectionCode.TYPE_MISMATCH),
     ]  # fmt: skip
 

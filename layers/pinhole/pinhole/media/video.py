@@ -209,7 +209,8 @@ def parse_header(report: str) -> _Header:
     if not duration:
         raise corrupt()
     stream = VIDEO_STREAM.search(report)
-    if not stream:
+    # A song's cover art is a one-frame "video" stream flagged as an attached picture: that is no video.
+    if not stream or report[stream.start() : report.find("\n", stream.start())].endswith("(attached pic)"):
         raise MediaRejected(RejectionCode.NO_VIDEO_STREAM, "The file has no video in it.")
     hours, minutes, seconds = duration.groups()
     width, height = int(stream["width"]), int(stream["height"])
