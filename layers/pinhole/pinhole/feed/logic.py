@@ -49,7 +49,6 @@ T = TypeVar("T")
 
 # Wide enough that every call of a round is in flight at once (chunks have their own pool).
 _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="feed-read")
-HIDDEN_CHECK_AUTHORS = 50  # blocks are two keys an author: 50 authors fill a BatchGetItem
 
 
 @dataclass
@@ -121,9 +120,7 @@ def _start_checks(
     records = _submit(gather_dict, stores.posts.get_many, missing)
     profiles = _submit(gather_dict, stores.profiles.get_many, [*others, caller.user_id])
     following = _submit(gather_set, lambda chunk: stores.graph.following_among(caller.user_id, chunk), others)
-    hidden = _submit(
-        gather_set, lambda chunk: stores.graph.blocked_among(caller.user_id, chunk), others, HIDDEN_CHECK_AUTHORS
-    )
+    hidden = _submit(stores.graph.hidden_from, caller.user_id, others)  # blocks either way, and mutes
 
     def result() -> _Checks:
         return _Checks({**known, **records.result()}, profiles.result(), following.result(), hidden.result())
