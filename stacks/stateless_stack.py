@@ -279,6 +279,7 @@ class StatelessStack(Stack):
             factory=factory,
             tables=tables,
             ranking=feed.ranking.model_dump_json(),
+            stream_routes=self.stream_routes,
         )
         self.feed_fanout = FeedFanout(
             self,

@@ -25,8 +25,8 @@ records = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error
 def _record_handler(
     apply: Callable[[str, dict[str, Any], dict[str, Any]], None],
 ) -> Callable[[RoutedRecordMessage], None]:
-    def handle(message: RoutedRecordMessage) -> None:
-        change = routed_record(message)
+    def handle(record: RoutedRecordMessage) -> None:  # the batch processor passes it as `record=`
+        change = routed_record(record)
         old, new = change.dynamodb.OldImage, change.dynamodb.NewImage
         apply(change.eventName, old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {})
 
