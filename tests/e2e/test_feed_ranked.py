@@ -156,17 +156,32 @@ def test_cursors_of_an_expired_snapshot_another_user_or_another_order_are_refuse
 
 
 def test_deleted_blocked_muted_and_unfollowed_authors_never_show_in_either_order(local_cloud: Any) -> None:
-    reader, keeper, blocker, leaver = (Member(local_cloud.http) for _ in range(4))
-    for author in (keeper, blocker, leaver):
+    reader, keeper, blocker, leaver, bore = (Member(local_cloud.http) for _ in range(5))
+    for author in (keeper, blocker, leaver, bore):
         follow(reader, author)
     kept, deleted = post_photo(keeper, "kept"), post_photo(keeper, "deleted")
     blocked, unfollowed = post_photo(blocker, "blocked"), post_photo(leaver, "left")
-    everything = {kept, deleted, blocked, unfollowed}
+    muted = post_photo(bore, "muted")
+    everything = {kept, deleted, blocked, unfollowed, muted}
     eventually(lambda: set(ids(page(reader))), lambda found: found == everything)
+    snapshot = page(reader, limit="1")  # ranked before any of the changes below
 
     assert keeper.http.delete(f"/posts/{deleted}").status_code == 204
     assert blocker.http.post(f"/users/{reader.username}/block").status_code == 204
     assert reader.http.delete(f"/users/{leaver.username}/follow").status_code == 204
+    assert reader.http.post(f"/users/{bore.username}/mute").status_code == 204
 
     for order in ("ranked", "chronological"):
         assert ids(page(reader, order=order)) == [kept], order
+    later = []  # the snapshot's later pages check who may show when served
+    cursor = snapshot["next_cursor"]
+    while cursor:
+        found = page(reader, limit="1", cursor=cursor)
+        later += ids(found)
+        cursor = found["next_cursor"]
+    assert set(later) <= {kept}
+
+    # A mute hides without unfollowing: unmuted, the author's post is back in either order
+    assert reader.http.delete(f"/users/{bore.username}/mute").status_code == 204
+    for order in ("ranked", "chronological"):
+        assert set(ids(page(reader, order=order))) == {kept, muted}, order

@@ -17,21 +17,18 @@ from pinhole.posts.dal import PostRepository
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.social.dal import InteractionRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.feed import CapturingQueue
 from tests.support.feed_signals import post_image, signal_published
 from tests.support.posts import publish
+from tests.support.streams import routed_event, stream_record
 from tests.support.users import sign_up_claims
 
 Claims = dict[str, str]
 
 
-class NoQueue:
-    def send_message_batch(self, **_: Any) -> dict[str, Any]:
-        raise AssertionError("no fan-out in these tests is large enough to be chunked")
-
-
 @pytest.fixture
 def fanout(aws: dict[str, str]) -> FanOut:
-    return FanOut(sqs=NoQueue())
+    return FanOut(sqs=CapturingQueue())  # a follow's delayed second backfill; no fan-out here is chunked
 
 
 def call(method: str, path: str, claims: Claims, body: Any = None, **query: str) -> tuple[int, Any]:
@@ -228,6 +225,35 @@ def test_deleted_unfollowed_and_blocked_authors_never_show_in_either_order(fanou
     assert not {deleted, unfollowed, blocked} & set(rest)
 
 
+def test_muted_authors_never_show_in_either_order_even_on_a_snapshots_later_pages(fanout: FanOut) -> None:
+    reader, friend, muted, star = (sign_up_claims(name) for name in ("reader", "friend", "muted", "star"))
+    FeedRepository().mark_celebrity(star["sub"], 10**6)  # its posts reach the feed through its recent-posts item
+    for author in (friend, muted, star):
+        follow(reader, author, fanout)
+    kept = share(friend, fanout)
+    quiet = [share(muted, fanout), share(star, fanout)]
+    first = feed(reader, limit="1")  # a snapshot holding all three, ranked before the mutes
+
+    graph = GraphRepository()
+    assert graph.mute(reader["sub"], muted["sub"]) and graph.mute(reader["sub"], star["sub"])
+
+    for order in ("ranked", "chronological"):
+        assert ids(feed(reader, order=order)) == [kept], order
+    rest = []
+    cursor = first["next_cursor"]
+    while cursor:
+        page = feed(reader, limit="1", cursor=cursor)
+        rest += ids(page)
+        cursor = page["next_cursor"]
+    assert set(ids(first) + rest) <= {kept, *quiet}
+    assert not set(quiet) & set(rest)
+
+    # A mute hides, it does not unfollow: unmuted, both come back in either order
+    assert graph.unmute(reader["sub"], muted["sub"]) and graph.unmute(reader["sub"], star["sub"])
+    for order in ("ranked", "chronological"):
+        assert sorted(ids(feed(reader, order=order))) == sorted([kept, *quiet]), order
+
+
 def test_celebrities_recent_posts_are_read_from_their_item_in_copies(fanout: FanOut) -> None:
     star, fan = sign_up_claims("star"), sign_up_claims("fan")
     FeedRepository().mark_celebrity(star["sub"], 10**6)
@@ -299,6 +325,35 @@ def test_affinity_comes_from_likes_comments_messages_and_visits_and_decays(aws: 
     assert store.of_viewer(author["sub"], now) == {}  # liking one's own post is no affinity
     two_weeks = now + timedelta(days=14)
     assert store.of_viewer(viewer["sub"], two_weeks)[author["sub"]] == pytest.approx(6.5 / 2, rel=1e-3)
+
+
+def test_the_entry_points_take_records_routed_through_their_queues(aws: dict[str, str]) -> None:
+    from functions.feed_signals import handler as feed_signals
+    from pinhole.feed.ranking_dal import AffinityStore
+
+    viewer, author = sign_up_claims("viewer"), sign_up_claims("author")
+    post_id = publish(author)
+    like = like_item(viewer, post_id)
+    inbox = {"user_id": viewer["sub"], "sk": "conv#c1", "with_id": author["sub"], "last_sender_id": viewer["sub"]}
+    published = post_image(post_id)
+    for entry_point, table, record in (
+        (feed_signals.on_interaction_change, "interactions", stream_record("INSERT", {"sk": like["sk"]}, new=like)),
+        (
+            feed_signals.on_message_change,
+            "messages",
+            stream_record("INSERT", {"sk": inbox["sk"]}, new={**inbox, "last_message_id": "m1"}),
+        ),
+        (
+            feed_signals.on_post_change,
+            "posts",
+            stream_record("MODIFY", {"post_id": post_id}, old={**published, "status": "pending"}, new=published),
+        ),
+    ):
+        result = entry_point(routed_event([record], table=table), FakeLambdaContext())
+        assert result == {"batchItemFailures": []}, table
+
+    assert AffinityStore().of_viewer(viewer["sub"], utc_now())[author["sub"]] == pytest.approx(1 + 3, rel=1e-3)
+    assert [post.post_id for post in RecentPostsStore().of_authors([author["sub"]])[author["sub"]]] == [post_id]
 
 
 def test_concurrent_affinity_updates_lose_nothing(aws: dict[str, str]) -> None:
