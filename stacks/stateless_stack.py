@@ -201,6 +201,7 @@ class StatelessStack(Stack):
             posts_table=posts_table,
             uploads_bucket=storage.uploads_bucket,
             graph_table=stateful.graph.table,
+            interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         grant_table_read_write(self.upload.function, stateful.idempotency.table)  # Idempotency-Key

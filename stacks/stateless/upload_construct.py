@@ -37,6 +37,7 @@ class UploadApi(Construct):
         posts_table: dynamodb.ITableV2,
         uploads_bucket: s3.IBucket,
         graph_table: dynamodb.ITableV2,
+        interactions_table: dynamodb.ITableV2,
         cursor_secret: secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -45,6 +46,7 @@ class UploadApi(Construct):
         grant_table_read_write(self.function, posts_table, index_names=[constants.POSTS_BY_AUTHOR_INDEX])
         grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
         grant_table_read(self.function, graph_table)  # who may see a private account's posts
+        grant_table_read(self.function, interactions_table)  # the caller's liked_by_me and saved_by_me
         # Signing a pre-signed POST needs the right to put what it lets the client put, and no more.
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
         cursor_secret.grant_read(self.function)
