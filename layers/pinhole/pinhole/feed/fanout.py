@@ -38,7 +38,6 @@ the threshold does not flip (each flip rewrites the state of every follower)."""
 TRIM_ONE_IN = 50
 """Each delivery trims a feed back to the cap with probability 1/50: amortised, cheap, bounded."""
 
-_sqs = boto3.client("sqs", region_name=get_settings().region)
 _feeds = FeedRepository()
 _graph = GraphRepository()
 _posts = PostRepository()
@@ -59,11 +58,17 @@ class FanOut:
         graph: GraphRepository = _graph,
         posts: PostRepository = _posts,
         profiles: ProfileRepository = _profiles,
-        sqs: Any = _sqs,
+        sqs: Any = None,
         trim_one_in: int = TRIM_ONE_IN,
     ) -> None:
-        self.feeds, self.graph, self.posts, self.profiles, self.sqs = feeds, graph, posts, profiles, sqs
+        self.feeds, self.graph, self.posts, self.profiles, self._sqs = feeds, graph, posts, profiles, sqs
         self.trim_one_in = trim_one_in
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:  # made on the first fan-out large enough to be chunked, not at import
+            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+        return self._sqs
 
     # -- posts --
 
