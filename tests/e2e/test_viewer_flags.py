@@ -23,6 +23,9 @@ OWN_SAVES = {("GET", "/me/saved")}
 """Routes listing the caller's own saved posts: the post is on them exactly while the caller has saved it."""
 CREATES_A_POST = {("POST", "/posts")}
 """Routes answering with a post they have just created: nobody can have liked or saved it yet."""
+AUTHOR_WRITES = {("PATCH", "/posts/{post_id}"): "caption"}
+"""Writes only the author may make that answer with the post, and the body field each needs (given the post's
+own caption again, so the tag page keeps listing it). The author likes and saves as the viewer does."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,14 @@ class World:
     post_id: str
     tag: str
 
+    @property
+    def caption(self) -> str:
+        return f"Viewer state #{self.tag}"
+
     def path_values(self) -> dict[str, str]:
         return {"post_id": self.post_id, "username": self.author.username, "tag": self.tag}
 
-    def request(self, route: Route, member: Member) -> httpx.Response:
+    def request(self, route: Route, member: Member, body: dict[str, Any] | None = None) -> httpx.Response:
         values = self.path_values()
         path = route.path
         for parameter in route.operation.get("parameters", []):
@@ -103,10 +110,11 @@ class World:
                 path = path.replace(f"{{{name}}}", values[name])
             elif where == "query" and parameter.get("required"):
                 raise AssertionError(f"{route}: teach this test a value for the required query parameter {name!r}")
-        return member.http.request(route.method, path)
+        return member.http.request(route.method, path, json=body)
 
     def flags_on(self, route: Route, member: Member) -> list[tuple[bool, bool]]:
-        response = self.request(route, member)
+        field = AUTHOR_WRITES.get((route.method, route.path))
+        response = self.request(route, member, {field: self.caption} if field else None)
         assert response.status_code == 200, f"{route} as {member.username}: {response.status_code} {response.text}"
         return [(post["liked_by_me"], post["saved_by_me"]) for post in posts_in(response.json(), self.post_id)]
 
@@ -117,7 +125,7 @@ def world(local_cloud: Any) -> World:
     for reader in (viewer, other):
         assert reader.http.post(f"/users/{author.username}/follow").json() == {"status": "following"}
     tag = f"flags{uuid.uuid4().hex[:10]}"
-    post_id = post_photo(author, f"Viewer state #{tag}")
+    post_id = post_photo(author, f"Viewer state #{tag}")  # World.caption
     eventually(lambda: author.http.get(f"/posts/{post_id}").json()["status"], lambda status: status == "published")
     return World(author, viewer, other, post_id, tag)
 
@@ -161,15 +169,15 @@ def test_a_post_just_created_is_neither_liked_nor_saved(local_cloud: Any, routes
 def test_every_route_returning_a_post_shows_the_viewers_own_flags(
     world: World, routes: list[Route], like: bool, save: bool
 ) -> None:
-    # Given the viewer's like and save set as this case says (through the API, from whatever the last case left)
+    # Given the viewer's (and the author's) like and save set as this case says, from whatever the last case left
     readable = [route for route in routes if route.method == "GET"]
-    unexplained = {(r.method, r.path) for r in routes if r.method != "GET"} - CREATES_A_POST
+    writes = [route for route in routes if (route.method, route.path) in AUTHOR_WRITES]
+    unexplained = {(r.method, r.path) for r in routes if r.method != "GET"} - CREATES_A_POST - set(AUTHOR_WRITES)
     assert not unexplained, f"routes returning a Post that this test cannot call yet: {sorted(unexplained)}"
-    assert world.viewer.http.request("POST" if like else "DELETE", f"/posts/{world.post_id}/like").status_code in (
-        200,
-        204,
-    )
-    assert world.viewer.http.request("POST" if save else "DELETE", f"/posts/{world.post_id}/save").status_code == 204
+    for member in (world.viewer, world.author):
+        liked = member.http.request("POST" if like else "DELETE", f"/posts/{world.post_id}/like")
+        saved = member.http.request("POST" if save else "DELETE", f"/posts/{world.post_id}/save")
+        assert (liked.status_code, saved.status_code) == (200, 204), liked.text + saved.text
 
     # The feed and the tag page are written from streams: wait until every route lists the post at all.
     for route in readable:
@@ -185,6 +193,9 @@ def test_every_route_returning_a_post_shows_the_viewers_own_flags(
         str(route): [] if (route.method, route.path) in OWN_SAVES and not save else [(like, save)] for route in readable
     }
     assert seen == expected
+    assert {str(route): world.flags_on(route, world.author) for route in writes} == {
+        str(route): [(like, save)] for route in writes
+    }
     assert seen_by_other == {
         str(route): [] if (route.method, route.path) in OWN_SAVES else [(False, False)] for route in readable
     }
