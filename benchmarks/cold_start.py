@@ -78,19 +78,32 @@ def _import_time(statement: str, env: dict[str, str], setup: str = "") -> tuple[
         text=True,
         check=True,
         env=env,
-        cwd=ROOT,
+        cwd=env.get("COLD_START_CWD", ROOT),
     )
     seconds, cpu, heavy = result.stdout.strip().splitlines()[-1].split(" ")
     return float(seconds), float(cpu), "" if heavy == "-" else heavy
 
 
+def _earlier_tree(env: dict[str, str]) -> dict[str, tuple[str, dict[str, str], str]]:
+    """COLD_START_COMPARE_TREE=<dir holding another version's functions/ and layers/> (e.g. `git archive main
+    functions layers | tar -x -C /tmp/main-src`): its API functions too, as `before:<context>`, in the same run."""
+    tree = os.environ.get("COLD_START_COMPARE_TREE")
+    if not tree:
+        return {}
+    # `python -c` puts the working directory first on sys.path: run the earlier tree's subjects from it.
+    before = {**env, "PYTHONPATH": f"{tree}/layers/pinhole:{tree}", "COLD_START_CWD": tree}
+    return {f"before:{context}": (f"import functions.{context}.handler", before, "") for context in API_FUNCTIONS}
+
+
 def run() -> dict[str, object]:
     env = _environment()
+    earlier = _earlier_tree(env)
     subjects = {
         "boto3_dynamodb_client": (BASELINE, env, ""),
         **{context: (statement, env, "") for context, statement in HANDLERS.items()},
         **{name: (statement, _on_aws(env), "") for name, statement in TRACED.items()},
         "xray_start_on_first_traced_call": (XRAY_START, _on_aws(env), "import boto3\n"),
+        **earlier,
     }
     samples: dict[str, list[float]] = {name: [] for name in subjects}
     cpu_samples: dict[str, list[float]] = {name: [] for name in subjects}
@@ -103,7 +116,7 @@ def run() -> dict[str, object]:
             heavy_modules[name] = heavy
     medians = {name: statistics.median(values) for name, values in samples.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu_samples.items()}
-    compared = [*HANDLERS, *TRACED, "xray_start_on_first_traced_call"]
+    compared = [*HANDLERS, *TRACED, "xray_start_on_first_traced_call", *earlier]
     return {
         "runs": RUNS,
         "load_average_at_end": round(os.getloadavg()[0], 1),
