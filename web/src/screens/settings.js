@@ -1,18 +1,116 @@
-// Settings: the profile (name, bio), privacy, and signing out.
-import { useState } from 'preact/hooks';
+// Settings: the profile picture, name and bio, privacy, the blocked and muted lists, account security
+// (e-mail verification, password, two-factor) and signing out (this tab, or every device).
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { get, set, toast } from '../store.js';
-import { ErrorNote, Screen, html, useAction } from '../ui.js';
+import { href } from '../router.js';
+import { get, set, toast, useStore } from '../store.js';
+import { Avatar, ErrorNote, More, Screen, UserRow, html, useAction, usePaged } from '../ui.js';
+import { Field, PASSWORD_HINT, useForm } from './auth.js';
 
 const BIO_MAX = 150;
+const AVATAR_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic'];
+const AVATAR_MAX_BYTES = 10 * 1024 * 1024;
+const AVATAR_POLL_MS = 1000;
+const AVATAR_POLL_FOR_MS = 60 * 1000;
 
-export function Settings({ onSignOut }) {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `GET /me` until the avatar upload `avatarId` is no longer pending: the resize pipeline is asynchronous. */
+async function settledAvatar(avatarId) {
+  const deadline = Date.now() + AVATAR_POLL_FOR_MS;
+  for (;;) {
+    const me = await api.me();
+    const upload = me.avatar_upload;
+    if (!upload || upload.avatar_id !== avatarId || upload.status !== 'pending') return me;
+    if (Date.now() > deadline) throw new Error('Your picture is still being processed. Look again in a minute.');
+    await sleep(AVATAR_POLL_MS);
+  }
+}
+
+function AvatarEditor() {
+  const me = useStore('me');
+  const [file, setFile] = useState(null);
+  const [progress, setProgress] = useState(0);
+  const [phase, setPhase] = useState('idle'); // idle | uploading | processing
+  const action = useAction();
+  const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file]);
+  useEffect(() => () => preview && URL.revokeObjectURL(preview), [preview]);
+  const problem =
+    file && !AVATAR_TYPES.includes(file.type)
+      ? `${file.name} is not a JPEG, PNG, WebP or HEIC photo.`
+      : file && file.size > AVATAR_MAX_BYTES
+        ? 'A profile picture is at most 10 MB.'
+        : null;
+  const submit = (event) => {
+    event.preventDefault();
+    if (!file || problem) return;
+    action.run(async () => {
+      try {
+        setPhase('uploading');
+        const { upload } = await api.startAvatar(file);
+        await api.upload(upload, file, setProgress);
+        setPhase('processing');
+        const fresh = await settledAvatar(upload.media_id);
+        set({ me: { ...get('me'), ...fresh } });
+        if (fresh.avatar_upload && fresh.avatar_upload.status === 'rejected') {
+          throw new Error(`That picture could not be used: ${fresh.avatar_upload.reason || 'it was refused'}.`);
+        }
+        setFile(null);
+        setProgress(0);
+        toast('Profile picture updated.');
+      } finally {
+        setPhase('idle');
+      }
+    });
+  };
+  const remove = () =>
+    action.run(async () => {
+      await api.removeAvatar();
+      set({ me: { ...get('me'), avatar: null, avatar_url: null, avatar_upload: null } });
+      toast('Profile picture removed.');
+    });
+  return html`<form class="card form" onSubmit=${submit} aria-labelledby="avatar-title">
+    <h2 id="avatar-title">Profile picture</h2>
+    <div class="avatar-edit">
+      ${preview && !problem
+        ? html`<img class="avatar" src=${preview} width="88" height="88" alt="Preview of your new profile picture" />`
+        : html`<span data-testid="current-avatar"><${Avatar} user=${me} size=${88} /></span>`}
+      <div class="field">
+        <label for="avatar-file">Choose a photo</label>
+        <input id="avatar-file" type="file" accept=${AVATAR_TYPES.join(',')} disabled=${action.busy}
+          onChange=${(event) => {
+            setFile(event.currentTarget.files[0] || null);
+            setProgress(0);
+            action.setError(null);
+          }} />
+      </div>
+    </div>
+    ${file &&
+    html`<div class="field">
+      <label for="avatar-progress" class="small">Upload of ${file.name}</label>
+      <progress id="avatar-progress" max="1" value=${progress} aria-valuetext=${`${Math.round(progress * 100)}%`}></progress>
+    </div>`}
+    ${phase === 'processing' && html`<p class="muted" role="status">Processing your picture…</p>`}
+    ${problem && html`<p class="error" role="alert">${problem}</p>`}
+    <${ErrorNote} error=${action.error} />
+    <div class="row-actions">
+      <button type="submit" disabled=${!file || Boolean(problem) || action.busy}>
+        ${phase === 'uploading' ? 'Uploading…' : phase === 'processing' ? 'Processing…' : 'Upload picture'}
+      </button>
+      ${me.avatar_url &&
+      html`<button type="button" class="danger" onClick=${remove} disabled=${action.busy}>Remove picture</button>`}
+    </div>
+  </form>`;
+}
+
+export function Settings({ onSignOut, onSignOutEverywhere }) {
   const me = get('me');
   const [displayName, setDisplayName] = useState(me.display_name || '');
   const [bio, setBio] = useState(me.bio || '');
   const [isPrivate, setPrivate] = useState(Boolean(me.is_private));
   const profile = useAction();
   const privacy = useAction();
+  const session = useAction();
   const saveProfile = (event) => {
     event.preventDefault();
     profile.run(async () => {
@@ -31,7 +129,13 @@ export function Settings({ onSignOut }) {
         throw failure;
       }
     });
+  const everywhere = () =>
+    session.run(async () => {
+      if (!window.confirm('Sign out on every device, this one included?')) return;
+      await onSignOutEverywhere();
+    });
   return html`<${Screen} title="Settings">
+    <${AvatarEditor} />
     <form class="card form" onSubmit=${saveProfile} aria-labelledby="profile-title">
       <h2 id="profile-title">Profile</h2>
       <p class="muted">@${me.username} · ${me.email}</p>
@@ -57,10 +161,192 @@ export function Settings({ onSignOut }) {
       </div>
       <small id="private-hint" class="muted">Only followers you approve see your posts, followers and following.</small>
       <${ErrorNote} error=${privacy.error} />
+      <ul class="links">
+        <li><a href=${href('/settings/blocked')}>Blocked accounts</a></li>
+        <li><a href=${href('/settings/muted')}>Muted accounts</a></li>
+        <li><a href=${href('/settings/security')}>Password, e-mail and two-factor</a></li>
+      </ul>
     </section>
     <section class="card form" aria-labelledby="session-title">
       <h2 id="session-title">Session</h2>
-      <button type="button" class="secondary" onClick=${onSignOut}>Sign out</button>
+      <div class="row-actions">
+        <button type="button" class="secondary" onClick=${onSignOut}>Sign out</button>
+        <button type="button" class="danger" onClick=${everywhere} disabled=${session.busy}>Sign out everywhere</button>
+      </div>
+      <small class="muted">Signing out everywhere ends the sessions of every device and browser, this one included.</small>
+      <${ErrorNote} error=${session.error} />
     </section>
+  <//>`;
+}
+
+function EmailSection() {
+  const me = useStore('me');
+  const [code, setCode] = useState('');
+  const [email, setEmail] = useState(me.email);
+  const verify = useAction();
+  const change = useAction();
+  const submitCode = (event) => {
+    event.preventDefault();
+    verify.run(async () => {
+      await api.verifyEmail(me.username, code.trim());
+      set({ me: { ...get('me'), email_verified: true } });
+      setCode('');
+      toast('E-mail address verified.');
+    });
+  };
+  const resend = () =>
+    verify.run(async () => {
+      await api.resendVerification();
+      toast(`A new code is on its way to ${me.email}.`);
+    });
+  const submitEmail = (event) => {
+    event.preventDefault();
+    change.run(async () => {
+      set({ me: { ...get('me'), ...(await api.updateMe({ email: email.trim() })) } });
+      toast('E-mail address changed. Enter the code sent to it.');
+    });
+  };
+  return html`<section class="card form" aria-labelledby="email-title">
+    <h2 id="email-title">E-mail</h2>
+    <p>
+      ${me.email} ·
+      <strong class=${me.email_verified ? 'ok' : 'warn'} data-testid="email-state">${me.email_verified ? 'Verified' : 'Not verified'}</strong>
+    </p>
+    ${!me.email_verified &&
+    html`<form class="form" onSubmit=${submitCode}>
+      <${Field} id="verify-code" label="Verification code" hint="The 6-digit code e-mailed to you. A verified address lets you reset a forgotten password."
+        inputmode="numeric" autocomplete="one-time-code" maxLength="6" required value=${code}
+        onInput=${(event) => setCode(event.currentTarget.value)} />
+      <${ErrorNote} error=${verify.error} />
+      <div class="row-actions">
+        <button type="submit" disabled=${verify.busy}>Verify</button>
+        <button type="button" class="secondary" onClick=${resend} disabled=${verify.busy}>Send a new code</button>
+      </div>
+    </form>`}
+    <form class="form" onSubmit=${submitEmail}>
+      <${Field} id="settings-email" label="E-mail address" type="email" autocomplete="email" required value=${email}
+        onInput=${(event) => setEmail(event.currentTarget.value)} />
+      <${ErrorNote} error=${change.error} />
+      <button type="submit" class="secondary" disabled=${change.busy || email.trim() === me.email}>Change e-mail</button>
+    </form>
+  </section>`;
+}
+
+function PasswordSection() {
+  const [values, bind, setValues] = useForm({ current: '', fresh: '' });
+  const action = useAction();
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      await api.changePassword(values.current, values.fresh);
+      setValues({ current: '', fresh: '' });
+      toast('Password changed.');
+    });
+  };
+  return html`<form class="card form" onSubmit=${submit} aria-labelledby="password-title">
+    <h2 id="password-title">Password</h2>
+    <${Field} id="password-current" label="Current password" type="password" autocomplete="current-password" required
+      ...${bind('current')} />
+    <${Field} id="password-new" label="New password" type="password" autocomplete="new-password" required minLength="10"
+      hint=${PASSWORD_HINT} ...${bind('fresh')} />
+    <${ErrorNote} error=${action.error} />
+    <button type="submit" disabled=${action.busy}>Change password</button>
+  </form>`;
+}
+
+function TwoFactorSection() {
+  const me = useStore('me');
+  const [setup, setSetup] = useState(null); // {secret, otpauth_uri} while turning it on
+  const [code, setCode] = useState('');
+  const action = useAction();
+  const start = () =>
+    action.run(async () => {
+      setSetup(await api.startTotp());
+      setCode('');
+    });
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      if (me.mfa_enabled) {
+        await api.disableTotp(code.trim());
+        set({ me: { ...get('me'), mfa_enabled: false } });
+        toast('Two-factor authentication is off.');
+      } else {
+        await api.enableTotp(code.trim());
+        set({ me: { ...get('me'), mfa_enabled: true } });
+        setSetup(null);
+        toast('Two-factor authentication is on.');
+      }
+      setCode('');
+    });
+  };
+  const codeField = html`<${Field} id="totp-code" label="Code from your authenticator app" inputmode="numeric"
+    autocomplete="one-time-code" pattern="[0-9]{6}" maxLength="6" required value=${code}
+    onInput=${(event) => setCode(event.currentTarget.value)} />`;
+  return html`<section class="card form" aria-labelledby="mfa-title">
+    <h2 id="mfa-title">Two-factor authentication</h2>
+    <p data-testid="mfa-state">${me.mfa_enabled ? 'On: logging in asks for a code from your authenticator app.' : 'Off.'}</p>
+    ${!me.mfa_enabled && !setup &&
+    html`<p><button type="button" onClick=${start} disabled=${action.busy}>Set up two-factor authentication</button></p>`}
+    ${!me.mfa_enabled && setup &&
+    html`<form class="form" onSubmit=${submit}>
+      <p>Add Pinhole to your authenticator app with this key (or open the link on your phone), then enter the code it shows.</p>
+      <p><span class="muted">Key: </span><code class="secret" data-testid="totp-secret">${setup.secret}</code></p>
+      <p><a href=${setup.otpauth_uri}>Open in an authenticator app</a></p>
+      ${codeField}
+      <${ErrorNote} error=${action.error} />
+      <div class="row-actions">
+        <button type="submit" disabled=${action.busy}>Turn on</button>
+        <button type="button" class="secondary" onClick=${() => setSetup(null)}>Cancel</button>
+      </div>
+    </form>`}
+    ${me.mfa_enabled &&
+    html`<form class="form" onSubmit=${submit}>
+      ${codeField}
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" class="danger" disabled=${action.busy}>Turn off</button>
+    </form>`}
+    ${!setup && !me.mfa_enabled && html`<${ErrorNote} error=${action.error} />`}
+  </section>`;
+}
+
+export function Security() {
+  return html`<${Screen} title="Password, e-mail and two-factor">
+    <p><a href=${href('/settings')}>Back to settings</a></p>
+    <${EmailSection} />
+    <${PasswordSection} />
+    <${TwoFactorSection} />
+  <//>`;
+}
+
+/** Whom I blocked or muted, each with the way back (unblock, unmute). */
+export function PeopleList({ which }) {
+  const blocked = which === 'blocked';
+  const paged = usePaged((cursor) => (blocked ? api.blocked(cursor) : api.muted(cursor)), [which]);
+  const action = useAction();
+  const undo = (user) =>
+    action.run(async () => {
+      await (blocked ? api.unblock(user.username) : api.unmute(user.username));
+      paged.setItems((items) => items.filter((item) => item.user_id !== user.user_id));
+      toast(blocked ? `@${user.username} is unblocked.` : `@${user.username} is unmuted.`);
+    });
+  return html`<${Screen} title=${blocked ? 'Blocked accounts' : 'Muted accounts'}>
+    <p class="muted">
+      ${blocked
+        ? 'You and the people you block cannot see each other.'
+        : 'Posts and stories of muted people stay out of your feed; they are not told, and you still follow them.'}
+      <a href=${href('/settings')}> Back to settings</a>
+    </p>
+    <ul class="users card">
+      ${paged.items.map(
+        (user) => html`<${UserRow} key=${user.user_id} user=${user}>
+          <button type="button" class="secondary" onClick=${() => undo(user)} disabled=${action.busy}>
+            ${blocked ? 'Unblock' : 'Unmute'}<span class="visually-hidden"> @${user.username}</span>
+          </button>
+        <//>`,
+      )}
+    </ul>
+    <${ErrorNote} error=${action.error} />
+    <${More} paged=${paged} empty=${blocked ? 'You have not blocked anyone.' : 'You have not muted anyone.'} />
   <//>`;
 }
