@@ -290,7 +290,7 @@ def test_session_refreshes_silently_survives_a_reload_and_signs_out(window: Wind
 
     # When he signs out, the log-in screen shows and a reload does not bring him back
     go(gus.page, "/settings")
-    gus.page.get_by_role("button", name="Sign out").click()
+    gus.page.get_by_role("button", name="Sign out", exact=True).click()
     gus.page.get_by_role("heading", name="Log in").wait_for()
     assert gus.page.evaluate("() => sessionStorage.length") == 0
     gus.page.reload()
