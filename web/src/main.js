@@ -17,7 +17,9 @@ import { Notifications, refreshUnreadNotifications } from './screens/notificatio
 import { PostScreen } from './screens/post.js';
 import { MyProfile, People, Profile, Requests } from './screens/profile.js';
 import { Saved, Search, TagPage } from './screens/search.js';
-import { PeopleList, Security, Settings } from './screens/settings.js';
+import { PeopleList } from './screens/lists.js';
+import { Security } from './screens/security.js';
+import { Settings } from './screens/settings.js';
 import { StoryViewer } from './screens/stories.js';
 
 const PUBLIC = [
