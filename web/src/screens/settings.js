@@ -31,6 +31,7 @@ function AvatarEditor() {
   const [file, setFile] = useState(null);
   const [progress, setProgress] = useState(0);
   const [phase, setPhase] = useState('idle'); // idle | uploading | processing
+  const [picks, setPicks] = useState(0); // a new file input after each upload, so it shows no stale name
   const action = useAction();
   const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file]);
   useEffect(() => () => preview && URL.revokeObjectURL(preview), [preview]);
@@ -56,6 +57,7 @@ function AvatarEditor() {
         }
         setFile(null);
         setProgress(0);
+        setPicks((count) => count + 1);
         toast('Profile picture updated.');
       } finally {
         setPhase('idle');
@@ -76,7 +78,7 @@ function AvatarEditor() {
         : html`<span data-testid="current-avatar"><${Avatar} user=${me} size=${88} /></span>`}
       <div class="field">
         <label for="avatar-file">Choose a photo</label>
-        <input id="avatar-file" type="file" accept=${AVATAR_TYPES.join(',')} disabled=${action.busy}
+        <input id="avatar-file" key=${picks} type="file" accept=${AVATAR_TYPES.join(',')} disabled=${action.busy}
           onChange=${(event) => {
             setFile(event.currentTarget.files[0] || null);
             setProgress(0);
