@@ -7,12 +7,11 @@ import gzip
 import re
 from collections.abc import Iterator
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-from tests.browser.support import DESKTOP, PASSWORD, PHONE, open_window, settle, violations
-from tests.browser.world import SCREENS, World, account, build_world, sign_in_script
+from tests.browser.support import DESKTOP, PHONE, open_window, settle, violations
+from tests.browser.world import SCREENS, World, build_world, sign_in_script
 from tests.e2e.conftest import RunningLocalCloud
 
 pytestmark = pytest.mark.e2e
@@ -66,27 +65,6 @@ def test_signed_out_screens_have_no_serious_accessibility_violation(browser: Bro
             visitor.page.goto(f"./#{path}")
             visitor.page.get_by_role("heading", name=title).wait_for()
             assert violations(visitor.page) == [], (viewport, path)
-        visitor.close()
-
-
-def test_the_two_factor_step_of_a_log_in_has_no_serious_violation_and_takes_the_focus(
-    browser: Browser, app_url: str, cloud: RunningLocalCloud
-) -> None:
-    # Given someone with two-factor on (set up through the API, the code from pyotp)
-    person = account(cloud.outputs["HttpApiUrl"], "tfa", "Tess Fa")
-    secret = person.http.post("/me/mfa/totp").json()["secret"]
-    assert person.http.post("/me/mfa/totp/verify", json={"code": pyotp.TOTP(secret).now()}).status_code == 204
-    for viewport in VIEWPORTS.values():
-        visitor = open_window(browser, app_url, viewport)
-        # When they log in with the password
-        visitor.page.goto("./#/login")
-        visitor.page.get_by_label("Username").fill(person.username)
-        visitor.page.get_by_label("Password").fill(PASSWORD)
-        visitor.page.get_by_role("button", name="Log in").click()
-        visitor.page.get_by_role("heading", name="Two-factor authentication").wait_for()
-        # Then the code field has the focus, and axe finds nothing serious
-        expect(visitor.page.get_by_label("Authentication code")).to_be_focused()
-        assert violations(visitor.page) == [], viewport
         visitor.close()
 
 
