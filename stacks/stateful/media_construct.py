@@ -26,16 +26,22 @@ RESIZE_TIMEOUT = Duration.minutes(2)
 UPLOAD_EVENTS_VISIBILITY = Duration.minutes(12)
 UPLOAD_EVENTS_MAX_RECEIVES = 3
 DEAD_LETTERS_KEPT_FOR = Duration.days(14)
+# transcode (docs/MEDIA.md "Sizing"): a 90 s 4K HEVC HDR clip is the costliest upload; ffmpeg is stopped
+# WATCHDOG_RESERVE_S before the timeout. A message stays hidden for six timeouts (AWS's advice for an event source
+# mapping), and the queue gives up after two receives: a clip that killed the function twice will kill it again.
+TRANSCODE_TIMEOUT = Duration.minutes(15)
+TRANSCODE_EVENTS_VISIBILITY = Duration.minutes(90)
+TRANSCODE_MAX_RECEIVES = 2
+TRANSCODE_DEAD_LETTER_MAX_RECEIVES = 5  # the dead-letter consumer only writes to DynamoDB: throttles, not poison
 # The id of the function CDK adds once per stack to write bucket notification configurations.
 CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
-def _protected_bucket(
+def protected_bucket(
     scope: Construct,
     construct_id: str,
     *,
-    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     server_access_logs_bucket: s3.IBucket | None = None,
     server_access_logs_prefix: str | None = None,
     **kwargs: object,
@@ -46,7 +52,7 @@ def _protected_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         encryption=s3.BucketEncryption.S3_MANAGED,
-        object_ownership=object_ownership,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=server_access_logs_bucket,
         server_access_logs_prefix=server_access_logs_prefix,
         removal_policy=RemovalPolicy.RETAIN,
@@ -57,14 +63,19 @@ def _protected_bucket(
 class MediaStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _protected_bucket(
+        self.access_logs_bucket = protected_bucket(
             self,
             constants.ACCESS_LOGS_BUCKET_ID,
-            # CloudFront standard logging writes with ACLs, so they cannot be disabled on this bucket.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOGS_EXPIRE_AFTER)],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=ACCESS_LOGS_EXPIRE_AFTER,
+                    abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER,
+                )
+            ],
         )
-        self.uploads_bucket = _protected_bucket(
+        self._let_cloudfront_deliver_access_logs()
+        self.uploads_bucket = protected_bucket(
             self,
             constants.UPLOADS_BUCKET_ID,
             versioned=True,
@@ -92,7 +103,7 @@ class MediaStorage(Construct):
                 )
             ],
         )
-        self.media_bucket = _protected_bucket(
+        self.media_bucket = protected_bucket(
             self,
             constants.MEDIA_BUCKET_ID,
             server_access_logs_bucket=self.access_logs_bucket,
@@ -116,6 +127,38 @@ class MediaStorage(Construct):
             )
         )
 
+    def _let_cloudfront_deliver_access_logs(self) -> None:
+        """CloudFront's standard logging v2 writes through CloudWatch's log delivery service, from the delivery
+        sources of this account in us-east-1 (stacks/stateless/edge.py), under `cloudfront/` only. Stated here,
+        in the bucket's own policy, so that CloudWatch never rewrites the policy when a delivery is created."""
+        delivery_sources = f"arn:{Aws.PARTITION}:logs:{constants.CLOUDFRONT_REGION}:{Aws.ACCOUNT_ID}:delivery-source:*"
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            "ArnLike": {"aws:SourceArn": delivery_sources},
+        }
+        log_delivery = iam.ServicePrincipal("delivery.logs.amazonaws.com")
+        self.access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSLogDeliveryWrite",
+                principals=[log_delivery],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs_bucket.arn_for_objects(f"{constants.CLOUDFRONT_LOGS_PREFIX}*")],
+                conditions={
+                    **conditions,
+                    "StringEquals": {**conditions["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+                },
+            )
+        )
+        self.access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSLogDeliveryAclCheck",
+                principals=[log_delivery],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.access_logs_bucket.bucket_arn],
+                conditions=conditions,
+            )
+        )
+
     def _notify_uploads(self) -> None:
         """New originals go to a queue (not straight to the function), so that resize consumes them in
         batches with retries and a dead-letter queue, and this stack need not know the function."""
@@ -135,6 +178,33 @@ class MediaStorage(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.upload_events_dlq, max_receive_count=UPLOAD_EVENTS_MAX_RECEIVES
             ),
+        )
+        # The dead-letter queue has a consumer (it fails the videos given up on); what that consumer cannot settle
+        # either is kept in a last queue of its own, with an alarm.
+        self.transcode_unsettled = sqs.Queue(
+            self,
+            constants.TRANSCODE_UNSETTLED_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
+        )
+        self.transcode_dlq = sqs.Queue(
+            self,
+            constants.TRANSCODE_DLQ_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.transcode_unsettled, max_receive_count=TRANSCODE_DEAD_LETTER_MAX_RECEIVES
+            ),
+        )
+        self.transcode_queue = sqs.Queue(
+            self,
+            constants.TRANSCODE_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=TRANSCODE_EVENTS_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.transcode_dlq, max_receive_count=TRANSCODE_MAX_RECEIVES),
         )
         for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX):
             self.uploads_bucket.add_event_notification(
