@@ -41,7 +41,7 @@ from pinhole.shared.ids import new_id
 from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.shared.secrets import cursor_secret
 from pinhole.shared.settings import FeedRankingSettings, get_settings
-from pinhole.social.dal import viewer_flags
+from pinhole.social.dal import ViewerFlags, ViewerMarks, viewer_flags
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Profile
 
@@ -63,7 +63,7 @@ class FeedStores:
     seen: SeenStore
     snapshots: SnapshotStore
     recent: RecentPostsStore
-    flags: Callable[[str, list[str]], dict[str, tuple[bool, bool]]] = viewer_flags
+    flags: ViewerFlags = viewer_flags
 
 
 _stores: FeedStores | None = None
@@ -141,7 +141,7 @@ def _posts(
     caller: Caller,
     post_ids: list[str],
     checks: _Checks,
-    flags: dict[str, tuple[bool, bool]],
+    marks: ViewerMarks,
     explained: dict[str, Ranking] | None = None,
 ) -> list[FeedPost]:
     page = []
@@ -149,16 +149,8 @@ def _posts(
         record = checks.records.get(post_id)
         if record is None or not _visible(record, checks, caller):
             continue
-        liked, saved = flags.get(post_id, (False, False))
-        post = to_post(record, checks.profiles[record.author_id])
-        page.append(
-            FeedPost(
-                **post.model_dump(exclude={"liked_by_me", "saved_by_me"}),
-                liked_by_me=liked,
-                saved_by_me=saved,
-                ranking=(explained or {}).get(post_id),
-            )
-        )
+        post = to_post(record, checks.profiles[record.author_id], marks)
+        page.append(FeedPost(**post.model_dump(), ranking=(explained or {}).get(post_id)))
     return page
 
 
