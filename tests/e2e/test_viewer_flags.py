@@ -50,7 +50,9 @@ def _references(node: Any) -> Iterator[str]:
 
 
 def _returns_a_post(response_schema: Any, components: dict[str, Any]) -> bool:
-    """Whether the schema is, holds or pages Post, following $refs through the document's components."""
+    """Whether the schema is, extends (every Post property, as the feed's FeedPost), holds or pages Post,
+    following $refs through the document's components."""
+    post_properties = set(components.get(POST_SCHEMA.rsplit("/", 1)[1], {}).get("properties", {}))
     seen: set[str] = set()
     pending = list(_references(response_schema))
     while pending:
@@ -60,7 +62,10 @@ def _returns_a_post(response_schema: Any, components: dict[str, Any]) -> bool:
         if reference in seen or not reference.startswith("#/components/schemas/"):
             continue
         seen.add(reference)
-        pending.extend(_references(components.get(reference.rsplit("/", 1)[1], {})))
+        schema = components.get(reference.rsplit("/", 1)[1], {})
+        if post_properties and post_properties <= set(schema.get("properties", {})):
+            return True
+        pending.extend(_references(schema))
     return False
 
 
