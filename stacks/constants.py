@@ -23,6 +23,7 @@ FEED_READ: Final = "feed_read"
 FEED_FANOUT: Final = "feed_fanout"
 NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
+PUSH: Final = "push"
 WEB: Final = "web"
 
 # stateful constructs
@@ -66,6 +67,10 @@ NOTIFICATIONS_DATA_CONSTRUCT_ID: Final = "NotificationsData"
 NOTIFICATIONS_TABLE_ID: Final = "NotificationsTable"
 NOTIFICATIONS_QUEUE_ID: Final = "NotificationsQueue"
 NOTIFICATIONS_DLQ_ID: Final = "NotificationsDeadLetterQueue"
+PUSH_DATA_CONSTRUCT_ID: Final = "PushData"
+PUSH_QUEUE_ID: Final = "PushQueue"
+PUSH_DLQ_ID: Final = "PushDeadLetterQueue"
+PUSH_PLATFORMS_CONSTRUCT_ID: Final = "PushPlatforms"  # one SNS platform application per platform with credentials
 RATE_LIMITS_DATA_CONSTRUCT_ID: Final = "RateLimitsData"
 RATE_LIMITS_TABLE_ID: Final = "RateLimitsTable"
 SEARCH_DATA_CONSTRUCT_ID: Final = "SearchData"
@@ -90,6 +95,7 @@ USERS_API_CONSTRUCT_ID: Final = "UsersApi"
 META_API_CONSTRUCT_ID: Final = "MetaApi"
 MESSAGING_CONSTRUCT_ID: Final = "Messaging"
 NOTIFICATIONS_CONSTRUCT_ID: Final = "Notifications"
+PUSH_CONSTRUCT_ID: Final = "Push"
 SEARCH_CONSTRUCT_ID: Final = "Search"
 UPLOAD_API_CONSTRUCT_ID: Final = "UploadApi"
 RESIZE_CONSTRUCT_ID: Final = "Resize"
@@ -163,6 +169,9 @@ ENV_RATE_LIMITS_TABLE_NAME: Final = "RATE_LIMITS_TABLE_NAME"
 ENV_SEARCH_TABLE_NAME: Final = "SEARCH_TABLE_NAME"
 ENV_RATE_LIMITS: Final = "RATE_LIMITS"
 ENV_WEBSOCKET_CALLBACK_URL: Final = "WEBSOCKET_CALLBACK_URL"
+ENV_NOTIFICATION_GROUP_WINDOW_S: Final = "NOTIFICATION_GROUP_WINDOW_S"
+ENV_PUSH_QUEUE_URL: Final = "PUSH_QUEUE_URL"
+ENV_PUSH_PLATFORM_APPLICATIONS: Final = "PUSH_PLATFORM_APPLICATIONS"
 ENV_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
@@ -195,6 +204,12 @@ CTX_RATE_LIMITS: Final = "rate_limits"
 CTX_WAF: Final = "waf"  # a WAF web ACL on every distribution; on by default in production (stacks/stage.py)
 CTX_WAF_RATE_LIMIT: Final = "waf_rate_limit"  # requests per source address per 5 minutes before WAF blocks it
 CTX_ALARM_EMAIL: Final = "alarm_email"  # an address subscribed to the alarm topic (none by default)
+# Secrets Manager secrets holding push credentials, by name (none by default: push is off). APNs (token
+# auth): a JSON secret {signing_key, key_id, team_id, bundle_id}; FCM (HTTP v1): the service account's JSON.
+CTX_PUSH_APNS_SECRET: Final = "push_apns_secret"  # noqa: S105 - a context key
+CTX_PUSH_APNS_SANDBOX_SECRET: Final = "push_apns_sandbox_secret"  # noqa: S105 - a context key
+CTX_PUSH_FCM_SECRET: Final = "push_fcm_secret"  # noqa: S105 - a context key
+CTX_NOTIFICATION_GROUP_WINDOW: Final = "notification_group_window_minutes"  # likes/comments on a post fold into one
 DEFAULT_STAGE: Final = "prod"
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:8000",)
 DEFAULT_API_GATEWAY_LOGGING_ROLE: Final = True
@@ -204,6 +219,7 @@ DEFAULT_WEBSOCKET_THROTTLE_RATE: Final = 50
 DEFAULT_WEBSOCKET_THROTTLE_BURST: Final = 100
 DEFAULT_CELEBRITY_THRESHOLD: Final = 300_000  # docs/SCALING.md
 DEFAULT_FEED_CAP: Final = 800
+DEFAULT_NOTIFICATION_GROUP_WINDOW_MINUTES: Final = 24 * 60
 DEFAULT_WAF_RATE_LIMIT: Final = 3000  # docs/INFRASTRUCTURE.md "Edge": a fast feed scroll stays far below it
 
 # source paths, relative to the repo root (cdk.json runs app.py from there)

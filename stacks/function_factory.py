@@ -46,6 +46,9 @@ class FunctionEnvironment:
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
     websocket_callback_url: str
+    notification_group_window_s: int
+    push_queue_url: str
+    push_platform_applications: str  # JSON {platform: platform application ARN}; {} when push is off
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -73,6 +76,9 @@ class FunctionEnvironment:
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
             constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
+            constants.ENV_NOTIFICATION_GROUP_WINDOW_S: str(self.notification_group_window_s),
+            constants.ENV_PUSH_QUEUE_URL: self.push_queue_url,
+            constants.ENV_PUSH_PLATFORM_APPLICATIONS: self.push_platform_applications,
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
             constants.ENV_LOG_LEVEL: LOG_LEVEL,

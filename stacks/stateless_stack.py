@@ -11,6 +11,7 @@ from constructs import Construct
 from pinhole.shared.settings import RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
+from stacks.stateful.push_construct import sns_arn
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
@@ -23,6 +24,7 @@ from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.notifications_construct import Notifications
+from stacks.stateless.push_construct import Push
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
@@ -76,6 +78,7 @@ class StatelessStack(Stack):
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
+        notification_group_window_minutes: int = 24 * 60,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -133,6 +136,14 @@ class StatelessStack(Stack):
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
                 websocket_callback_url=websocket_api.callback_url,
+                notification_group_window_s=notification_group_window_minutes * 60,
+                push_queue_url=stateful.push.queue.queue_url,
+                push_platform_applications=self.to_json_string(
+                    {
+                        platform: sns_arn(self, "app", platform, name)
+                        for platform, name in sorted(stateful.push_platforms.names.items())
+                    }
+                ),
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -261,6 +272,19 @@ class StatelessStack(Stack):
             dead_letters=stateful.notifications.dlq,
             cursor_secret=stateful.secrets.cursor_secret,
         )
+        self.push = Push(
+            self,
+            constants.PUSH_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            queue=stateful.push.queue,
+            dead_letters=stateful.push.dlq,
+            platform_names=stateful.push_platforms.names,
+        )
+        # Who queues pushes: a stored notification, a delivered message (HTTP and WebSocket).
+        for function in (self.notifications.deliver, self.messaging.function, self.messaging.websocket):
+            self.push.grant_queue(function)
         self.search = Search(
             self,
             constants.SEARCH_CONSTRUCT_ID,

@@ -14,6 +14,7 @@ from pinhole.messaging.models import (
     ReadFrame,
     SendMessageRequest,
 )
+from pinhole.push.logic import push_message
 from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -90,6 +91,7 @@ def send(
     message = _to_message(sent.message, profiles.get(caller.user_id))
     if sent.unpushed:
         pusher.push([recipient.user_id, caller.user_id], MessageFrame(message=message), skip_connection=from_connection)
+        push_message(message, [recipient.user_id])  # and to the recipient's phones, through the push queue
         if client_id is not None:
             messages.mark_pushed(caller.user_id, client_id)
     return message

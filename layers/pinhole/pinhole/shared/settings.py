@@ -69,6 +69,13 @@ class Settings(BaseModel):
     # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults
     rate_limits: Json[dict[str, RateLimit]] = Field(default=DEFAULT_RATE_LIMITS, alias="RATE_LIMITS")
     websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
+    # likes (or comments) on one post within this many seconds become one notification (context
+    # `notification_group_window_minutes`)
+    notification_group_window_s: int = Field(default=86_400, alias="NOTIFICATION_GROUP_WINDOW_S", gt=0)
+    # the queue of pushes to phones; the SNS platform application of each platform with credentials
+    # ({"apns": arn, "fcm": arn}; none: push is off)
+    push_queue_url: str = Field(default="", alias="PUSH_QUEUE_URL")
+    push_platform_applications: Json[dict[str, str]] = Field(default_factory=dict, alias="PUSH_PLATFORM_APPLICATIONS")
 
 
 @lru_cache(maxsize=1)
