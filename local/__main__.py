@@ -22,6 +22,7 @@ from pathlib import Path
 
 from local.cloud import OUTPUT_KEYS, LocalCloud
 from local.endpoints import LocalEndpoints
+from local.push_inbox import PUSH_PREFIX
 from local.server import bind, make_server, serve
 from local.state import SnapshotUnreadable, StateDir
 
@@ -74,6 +75,7 @@ def announce(cloud: LocalCloud, state: StateDir) -> None:
     print(f"  WebSocket    {outputs['WebSocketUrl']}")
     print(f"  Media        {outputs['MediaBaseUrl']}")
     print(f"  S3 endpoint  {cloud.endpoints.s3}")
+    print(f"  Push inbox   {cloud.endpoints.base}{PUSH_PREFIX}   (what SNS would push to each phone; local only)")
     print(f"  User pool    {outputs['UserPoolId']} (client {outputs['UserPoolClientId']}), moto at {cloud.moto_url}")
     if cloud.restored is not None:
         print(f"  State        restored {cloud.restored.summary()} from {state.path} in {cloud.restored.seconds:.2f} s")

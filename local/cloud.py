@@ -31,6 +31,7 @@ from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -312,6 +313,7 @@ class RootApp:
         self.s3 = s3
         self.media = media
         self.web: WebApp | None = None
+        self.push = PushInboxEndpoint()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -323,7 +325,8 @@ class RootApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web)):
+        surfaces = ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web), (PUSH_PREFIX, self.push))
+        for prefix, app in surfaces:
             if app is not None and (path == prefix or path.startswith(prefix + "/")):
                 await app(_under(scope, prefix), receive, send)
                 return

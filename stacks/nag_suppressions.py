@@ -206,7 +206,12 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq, stateful.notifications.dlq):
+    for dead_letters in (
+        stateful.media.upload_events_dlq,
+        stateful.feed.fanout_dlq,
+        stateful.notifications.dlq,
+        stateful.push.dlq,
+    ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-SQSRedrivePolicy"),
@@ -274,7 +279,12 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver, stateless.notifications.deliver):
+    for consumer in (
+        stateless.resize.function,
+        stateless.feed_fanout.deliver,
+        stateless.notifications.deliver,
+        stateless.push.deliver,
+    ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-LambdaEventSourceMappingDestination"),

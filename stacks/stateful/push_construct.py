@@ -91,12 +91,14 @@ class PushPlatforms(Construct):
                     action="createPlatformApplication",
                     parameters={"Name": name, "Platform": SNS_PLATFORMS[platform], "Attributes": attributes},
                     physical_resource_id=cr.PhysicalResourceId.of(name),
+                    logging=cr.Logging.with_data_hidden(),  # the credentials never reach the provider's logs
                 ),
                 on_update=cr.AwsSdkCall(
                     service="SNS",
                     action="setPlatformApplicationAttributes",
                     parameters={"PlatformApplicationArn": arn, "Attributes": attributes},
                     physical_resource_id=cr.PhysicalResourceId.of(name),
+                    logging=cr.Logging.with_data_hidden(),  # the credentials never reach the provider's logs
                 ),
                 on_delete=cr.AwsSdkCall(
                     service="SNS", action="deletePlatformApplication", parameters={"PlatformApplicationArn": arn}
@@ -111,7 +113,6 @@ class PushPlatforms(Construct):
                         ),
                     ]
                 ),
-                logging=cr.Logging.with_data_hidden(),  # the credentials never reach the provider's logs
                 install_latest_aws_sdk=False,
             )
             self.names[platform] = name

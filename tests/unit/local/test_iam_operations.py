@@ -174,5 +174,5 @@ def test_sns_mobile_push_is_authorized_on_the_application_or_the_endpoint() -> N
 
 
 def test_an_sns_operation_it_does_not_know_is_named_not_allowed() -> None:
-    with pytest.raises(UnknownOperation, match="sns.CreateTopic"):
+    with pytest.raises(UnknownOperation, match=r"sns\.CreateTopic"):
         accesses("sns", "CreateTopic", Name="t")

@@ -32,6 +32,7 @@ carries the latest few actors and the count. The unread counter moves in the sam
 notifications it counts, conditioned on the watermark it was computed against (a concurrent mark-read
 makes the write try again). Notifications expire after 90 days."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -153,13 +154,18 @@ class NotificationRepository:
             condition=state.unchanged(),
         )
 
-    def _run(self, build: Any, duplicate_at: int = 0) -> bool:
-        """The transaction once: True if committed, False if item `duplicate_at` refused it (the activity
-        was stored already); NotificationsChanged if another condition did, or another transaction collided."""
+    def _run(self, build: Callable[[TransactWrite], bool]) -> bool:
+        """The transaction once: True if committed, False if the activity's pointer refused it (the activity
+        was stored already, or a newer one of its source was); NotificationsChanged if another condition did,
+        or another transaction collided. `build` says whether the pointer is written (else deleted)."""
+        pointer_at = 0
         try:
             with TransactWrite(connection=self._connection) as transaction:
-                build(transaction)
+                pointer_written = build(transaction)
+                # DynamoDB gets PynamoDB's deletes before its puts: a written pointer follows every delete
+                pointer_at = len(transaction._delete_items) if pointer_written else 0
         except TransactWriteError as error:
+            duplicate_at = pointer_at
             if cancelled_by(error, "ConditionalCheckFailed", slice(duplicate_at, duplicate_at + 1)):
                 return False
             if cancelled_by(error, "ConditionalCheckFailed") or cancelled_by(error, "TransactionConflict"):
@@ -218,10 +224,11 @@ class NotificationRepository:
         pointer, fresh = self._pointer(record, source)
         notification = self._notification(record, source)
 
-        def build(transaction: TransactWrite) -> None:
+        def build(transaction: TransactWrite) -> bool:
             transaction.save(pointer, condition=fresh)
             transaction.save(notification, condition=NotificationModel.sk.does_not_exist())
             self._count_unread(transaction, record.user_id, state, 1 if state.unread(record.notification_id) else 0)
+            return True
 
         return Stored(record) if self._run(build) else None
 
@@ -263,13 +270,14 @@ class NotificationRepository:
             1 if replaces is not None and state.unread(replaces) else 0
         )
 
-        def build(transaction: TransactWrite) -> None:
+        def build(transaction: TransactWrite) -> bool:
             transaction.save(pointer, condition=fresh)
             transaction.save(notification, condition=NotificationModel.sk.does_not_exist())
             transaction.save(group_item, condition=group_unchanged)
             if replaces is not None:
                 transaction.delete(NotificationModel(record.user_id, f"{NOTIFICATION}{replaces}"))
             self._count_unread(transaction, record.user_id, state, delta)
+            return True
 
         return Stored(merged, replaces) if self._run(build) else None
 
@@ -308,11 +316,11 @@ class NotificationRepository:
             untouched = NotificationModel.notification_id == notification_id
         state = self._state(user_id)
         group = self._get(user_id, pointer.group_key) if pointer is not None and pointer.group_key else None
-        if group is not None and (notification_id is None or group.opened_at != pointer.opened_at):
+        if group is not None and (notification_id is None or pointer is None or group.opened_at != pointer.opened_at):
             group = None  # a closed group keeps its count: its notification is history now
         expires_at = _expiry()
 
-        def build(transaction: TransactWrite) -> None:
+        def build(transaction: TransactWrite) -> bool:
             if activity_at is None:
                 transaction.delete(NotificationModel(user_id, key), condition=untouched)
             else:
@@ -321,15 +329,14 @@ class NotificationRepository:
                     NotificationModel.activity_at <= activity_at
                 )
                 transaction.save(tombstone, condition=untouched if pointer is None else untouched & not_newer)
-            if notification_id is None:
-                return
+            if notification_id is None or (group is None and pointer is not None and pointer.group_key):
+                return activity_at is not None
             if group is None:
-                if pointer is not None and pointer.group_key:
-                    return
                 transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
                 self._count_unread(transaction, user_id, state, -1 if state.unread(notification_id) else 0)
-                return
-            self._leave_group(transaction, user_id, group, str(pointer.actor_id or ""), state)
+            else:
+                self._leave_group(transaction, user_id, group, str(pointer.actor_id or "") if pointer else "", state)
+            return activity_at is not None
 
         return self._run(build) and notification_id is not None
 

@@ -73,7 +73,8 @@ def register_device(
     existing = devices.get(caller.user_id, device_id)
     owner = devices.owner_of(device_id)
     previous = devices.get(owner, device_id) if owner and owner != caller.user_id else None
-    known_arn = (existing or previous).endpoint_arn if (existing or previous) else None
+    known = existing or previous
+    known_arn = known.endpoint_arn if known else None
     endpoint_arn = endpoints.ensure(application_arn, request.token, known_arn)
     device = StoredDevice(
         device_id=device_id,
@@ -137,7 +138,11 @@ class PushQueue:
 
     def __init__(self, sqs: Any = None, queue_url: str | None = None) -> None:
         self._sqs = sqs
-        self.queue_url = queue_url if queue_url is not None else get_settings().push_queue_url
+        self._queue_url = queue_url
+
+    @property
+    def queue_url(self) -> str:
+        return self._queue_url if self._queue_url is not None else get_settings().push_queue_url
 
     @property
     def sqs(self) -> Any:
