@@ -28,6 +28,7 @@ def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> 
     _acknowledge_websocket_api(stateless)
     _acknowledge_distributions(stateless)
     _acknowledge_web_app(stateless)
+    _acknowledge_push(stateful, stateless)
 
 
 def _acknowledge_identity(stateful: StatefulStack) -> None:
@@ -307,3 +308,48 @@ def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
         "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
     }
     return [f"{exports[bucket]}/posts/*" for bucket in bucket_ids]
+
+
+def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> None:
+    """Only with push credentials named (context `push_*_secret`): the platform applications and the grants on
+    their endpoints."""
+    Validations.of(stateless.push).acknowledge(  # both functions' roles
+        *(
+            Acknowledgment(
+                id=_rule(f"AwsSolutions-IAM5[Resource::{endpoints}]"),
+                reason="SNS makes one platform endpoint per device token at run time, named by an id it "
+                "chooses: the endpoints of Pinhole's own platform application, and no other, are granted.",
+            )
+            for endpoints in (
+                f"arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{resource}"
+                for resource in stateless.push.endpoint_resources
+            )
+        )
+    )
+    provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    if provider is None:
+        return
+    Validations.of(stateful.push_platforms).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::*]"),
+            reason="sns:CreatePlatformApplication has no resource type: IAM can only grant it on '*'. The "
+            "other calls are granted on the application's own ARN.",
+        )
+    )
+    Validations.of(provider).acknowledge(
+        *(
+            Acknowledgment(
+                id=_rule(rule),
+                reason="CDK's AwsCustomResource provider makes the SNS platform applications once per deployment "
+                "(CloudFormation has no resource for them); its runtime, role and retries are CDK's, and "
+                "CloudFormation itself reports a failed call.",
+            )
+            for rule in (
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AwsSolutions-L1",
+                "Serverless-LambdaDLQ",
+                "Serverless-LambdaDefaultMemorySize",
+                "Serverless-LambdaTracing",
+            )
+        )
+    )

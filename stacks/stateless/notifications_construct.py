@@ -22,6 +22,7 @@ from stacks.stateless.grants import grant_table_read, grant_table_read_write
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
 ROUTES = (
     (apigwv2.HttpMethod.GET, "/notifications"),
+    (apigwv2.HttpMethod.GET, "/notifications/unread-count"),
     (apigwv2.HttpMethod.POST, "/notifications/read"),
 )
 DELIVER_BATCH_SIZE = 10

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
-from stacks.stateful.push_construct import PUSH_TIMEOUT, sns_arn
+from stacks.stateful.push_construct import PUSH_TIMEOUT, SNS_PLATFORMS, sns_arn
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read_write
@@ -54,6 +54,9 @@ class Push(Construct):
             platform: sns_arn(self, "app", platform, name) for platform, name in platform_names.items()
         }
         self.endpoints = [sns_arn(self, "endpoint", platform, name) for platform, name in platform_names.items()]
+        self.endpoint_resources = [
+            f"endpoint/{SNS_PLATFORMS[platform]}/{name}/*" for platform, name in platform_names.items()
+        ]
 
         self.function = factory.create(self, context=constants.PUSH, code_dir=CODE_DIR)
         grant_table_read_write(self.function, tables["notifications"])  # devices and settings live there

@@ -274,6 +274,8 @@ VIEWS: dict[str, Callable[[World], Any]] = {
         [p["post_id"] for p in items(_alice(w), "/me/saved", collection=w.ids["collection"])],
     ],
     "alice_notifications": lambda w: _json(_alice(w), "/notifications"),
+    "alice_unread": lambda w: _json(_alice(w), "/notifications/unread-count"),
+    "alice_push": lambda w: [_json(_alice(w), "/me/devices"), _json(_alice(w), "/me/notification-settings")],
     "alice_stories": lambda w: [_json(_alice(w), "/stories/feed"), _json(w.members["bob"], "/stories/feed")],
     "alice_comment_on_bob_post": lambda w: [
         c
@@ -390,6 +392,18 @@ def _mallorys_own_ws_message(world: World, frame: Any) -> None:
 
 def _only_the_public_mention(world: World, body: Any) -> None:
     assert [(n["type"], n["post_id"]) for n in body["items"]] == [("mention", world.ids["bob_post"])]
+
+
+def _own_badge(world: World, body: Any) -> None:
+    assert set(body) == {"count"} and isinstance(body["count"], int)
+
+
+def _default_settings(body: Any) -> None:
+    assert body == {"likes": True, "comments": True, "follows": True, "mentions": True, "messages": True}
+
+
+def _likes_off(body: Any) -> None:
+    assert body["likes"] is False and body["comments"] is True
 
 
 def _no_private_collection(world: World, body: Any) -> None:
@@ -831,6 +845,54 @@ HTTP_ROWS = [
         Refused(422, "validation_error"),
         body={"user_id": "{alice_id}"},
         unchanged=("alice_notifications",),
+    ),
+    Row(
+        "GET /notifications/unread-count",
+        "stranger asks for the badge",
+        "mallory",
+        Served(check=lambda w, body: _own_badge(w, body)),
+        unchanged=("alice_unread",),
+    ),
+    # Push: devices and settings are the caller's own; another's device id is as if it did not exist.
+    Row(
+        "POST /me/devices",
+        "stranger registers a phone in Alice's name",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"platform": "apns", "token": "ab" * 32, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row("GET /me/devices", "stranger lists devices", "mallory", Served(check=_no_items), unchanged=("alice_push",)),
+    Row(
+        "DELETE /me/devices/{device_id}",
+        "stranger removes a device that is not theirs",
+        "mallory",
+        Refused(404, "not_found"),
+        params={"device_id": "alice_id"},
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "GET /me/notification-settings",
+        "stranger reads settings",
+        "mallory",
+        Served(check=lambda w, body: _default_settings(body)),
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger turns off pushes for Alice",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"likes": False, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger changes their own settings",
+        "mallory",
+        Served(check=lambda w, body: _likes_off(body)),
+        body={"likes": False},
+        unchanged=("alice_push",),
     ),
     # Direct messages over HTTP.
     Row(
