@@ -16,6 +16,7 @@ BENCHMARKS = [
     "search",
     "local_state",
     "iam_enforcement",
+    "push",
 ]
 
 

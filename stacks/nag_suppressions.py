@@ -311,19 +311,19 @@ def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
 
 
 def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> None:
-    """Only with push credentials named (context `push_*_secret`): the platform applications and the grants on
-    their endpoints."""
+    """The grants on Pinhole's platform applications' endpoints; with push credentials named (context
+    `push_*_secret`), the platform applications' custom resources."""
     Validations.of(stateless.push).acknowledge(  # both functions' roles
         *(
             Acknowledgment(
-                id=_rule(f"AwsSolutions-IAM5[Resource::{endpoints}]"),
+                id=_rule(
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{resource}]"
+                ),
                 reason="SNS makes one platform endpoint per device token at run time, named by an id it "
-                "chooses: the endpoints of Pinhole's own platform application, and no other, are granted.",
+                "chooses, under a platform application named by the stack: the endpoints and applications of "
+                "Pinhole's own platform applications (`<stateful stack>-<platform>`), and no other, are granted.",
             )
-            for endpoints in (
-                f"arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{resource}"
-                for resource in stateless.push.endpoint_resources
-            )
+            for resource in (stateless.push.endpoint_resource, stateless.push.application_resource)
         )
     )
     provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")

@@ -280,7 +280,7 @@ class StatelessStack(Stack):
             tables=tables,
             queue=stateful.push.queue,
             dead_letters=stateful.push.dlq,
-            platform_names=stateful.push_platforms.names,
+            application_name_prefix=stateful.stack_name,
         )
         # Who queues pushes: a stored notification, a delivered message (HTTP and WebSocket).
         for function in (self.notifications.deliver, self.messaging.function, self.messaging.websocket):

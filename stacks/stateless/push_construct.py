@@ -4,6 +4,7 @@ phones through SNS mobile push. Whoever queues a push (notifications' `deliver`,
 
 from collections.abc import Mapping
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -13,7 +14,7 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
-from stacks.stateful.push_construct import PUSH_TIMEOUT, SNS_PLATFORMS, sns_arn
+from stacks.stateful.push_construct import PUSH_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read_write
@@ -36,6 +37,10 @@ DELIVER_BATCH_SIZE = 10
 
 
 class Push(Construct):
+    """Its grants name Pinhole's own platform applications by name (`<stateful stack>-<platform>`) and their
+    endpoints, whether or not credentials made them: with push off, the code never calls SNS, and turning
+    push on needs no new grant."""
+
     def __init__(
         self,
         scope: Construct,
@@ -46,30 +51,32 @@ class Push(Construct):
         tables: Mapping[str, dynamodb.ITableV2],
         queue: sqs.IQueue,
         dead_letters: sqs.IQueue,
-        platform_names: Mapping[str, str],
+        application_name_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.queue = queue
-        self.applications = {
-            platform: sns_arn(self, "app", platform, name) for platform, name in platform_names.items()
-        }
-        self.endpoints = [sns_arn(self, "endpoint", platform, name) for platform, name in platform_names.items()]
-        self.endpoint_resources = [
-            f"endpoint/{SNS_PLATFORMS[platform]}/{name}/*" for platform, name in platform_names.items()
-        ]
+        stack = Stack.of(self)
+        names = f"{application_name_prefix}-*"
+        self.application_resource = f"app/*/{names}"
+        self.endpoint_resource = f"endpoint/*/{names}/*"
+        self.applications = stack.format_arn(
+            service="sns", resource=self.application_resource, arn_format=ArnFormat.NO_RESOURCE_NAME
+        )
+        self.endpoints = stack.format_arn(
+            service="sns", resource=self.endpoint_resource, arn_format=ArnFormat.NO_RESOURCE_NAME
+        )
 
         self.function = factory.create(self, context=constants.PUSH, code_dir=CODE_DIR)
         grant_table_read_write(self.function, tables["notifications"])  # devices and settings live there
         self.grant_endpoint_cleanup(self.function)
-        if self.applications:
-            self.function.add_to_role_policy(
-                iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=list(self.applications.values()))
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=[self.applications])
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sns:GetEndpointAttributes", "sns:SetEndpointAttributes"], resources=[self.endpoints]
             )
-            self.function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["sns:GetEndpointAttributes", "sns:SetEndpointAttributes"], resources=self.endpoints
-                )
-            )
+        )
         http_api.add_routes(self.function, ROUTES, public=False)
 
         deliver_scope = Construct(self, "Deliver")
@@ -78,8 +85,7 @@ class Push(Construct):
         )
         grant_table_read_write(self.deliver, tables["notifications"])  # marks, devices; the badge
         self.grant_endpoint_cleanup(self.deliver)
-        if self.endpoints:
-            self.deliver.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=self.endpoints))
+        self.deliver.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.endpoints]))
         consume_queue(deliver_scope, self.deliver, queue, dead_letters, what="Push", batch_size=DELIVER_BATCH_SIZE)
         self.functions = [self.function, self.deliver]
 
@@ -89,5 +95,4 @@ class Push(Construct):
 
     def grant_endpoint_cleanup(self, function: lambda_.Function) -> None:
         """For a function that forgets devices (removing one, signing out everywhere): their endpoints go."""
-        if self.endpoints:
-            function.add_to_role_policy(iam.PolicyStatement(actions=["sns:DeleteEndpoint"], resources=self.endpoints))
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sns:DeleteEndpoint"], resources=[self.endpoints]))

@@ -29,8 +29,21 @@ EXPECTED_FUNCTIONS = {
     "feed_fanout.on_follow_change": ("handler.on_follow_change", "functions/feed_fanout"),
     "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
     "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
+    "push": ("handler.handler", "functions/push"),
+    "push.deliver": ("handler.deliver", "functions/push"),
 }
-API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read", "notifications", "search"}
+API_FUNCTIONS = {
+    "auth",
+    "users",
+    "meta",
+    "messaging",
+    "upload",
+    "social",
+    "feed_read",
+    "notifications",
+    "search",
+    "push",
+}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
@@ -58,6 +71,9 @@ COMMON_ENVIRONMENT = {
     constants.ENV_SEARCH_TABLE_NAME,
     constants.ENV_RATE_LIMITS,
     constants.ENV_WEBSOCKET_CALLBACK_URL,
+    constants.ENV_NOTIFICATION_GROUP_WINDOW_S,
+    constants.ENV_PUSH_QUEUE_URL,
+    constants.ENV_PUSH_PLATFORM_APPLICATIONS,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
