@@ -328,8 +328,9 @@ def _sns(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_u
     if operation in _SNS_BY_APPLICATION:
         return [Access(f"sns:{operation}", params["PlatformApplicationArn"])]
     if operation == "Publish":
-        target = params.get("TargetArn") or params.get("TopicArn")
-        return [Access("sns:Publish", target or "*")]
+        if "PhoneNumber" in params:
+            return [Access("sns:Publish", "*")]
+        return [Access("sns:Publish", params["TopicArn"] if "TopicArn" in params else params["TargetArn"])]
     if operation in ("CreatePlatformApplication", "ListPlatformApplications"):
         return [Access(f"sns:{operation}", "*")]
     raise UnknownOperation(f"sns.{operation}")
