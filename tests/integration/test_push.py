@@ -19,7 +19,17 @@ from pinhole.push import logic
 from pinhole.push.models import PushJob
 from pinhole.shared.settings import get_settings
 from pinhole.users.models import UserSummary
+from tests.support.event_sources import (
+    EventSources,
+    InProcessFunction,
+    InProcessRunner,
+    QueueConsumer,
+    create_queue,
+    drain_queue,
+    queue_mapping,
+)
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.faults import CRASH, Fault, injected_faults
 from tests.support.users import sign_up_claims
 
 APNS_TOKEN = "a1" * 32
@@ -308,3 +318,37 @@ def test_signing_out_everywhere_forgets_every_device(queue_url: str, people: dic
 
     assert call(alice, "GET", "/me/devices")[1]["items"] == []
     assert inboxes(APNS_TOKEN) == [] and inboxes(FCM_TOKEN) == []
+
+
+def test_faults_through_the_retry_machinery_lose_nothing_and_double_nothing(
+    queue_url: str, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the push worker behind the local cloud's SQS pump, with the template's mapping and redrive policy
+    mapping = queue_mapping("Push/Deliver", "PushQueue")
+    assert mapping.report_failures and not mapping.fifo
+    url, dead_letters = create_queue("pinhole-push-faults", dead_letters_after=mapping.max_receive_count)
+    monkeypatch.setenv("PUSH_QUEUE_URL", url)
+    get_settings.cache_clear()
+    runner = InProcessRunner()
+    sources = EventSources(
+        runner, queues=[QueueConsumer(InProcessFunction("PushDeliver", push.deliver), runner, url, mapping)]
+    )
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    register(alice, "fcm", FCM_TOKEN)
+
+    with injected_faults(monkeypatch) as faults:
+        # the first publish fails (SNS answered 500), and the first "sent" mark crashes after its publish went out
+        failed_publish = Fault("sns", "Publish", "InternalError")
+        crashed_mark = Fault("dynamodb", "UpdateItem", CRASH, when=lambda params: "pushed#" in json.dumps(params))
+        faults.add(failed_publish)
+        faults.add(crashed_mark)
+        job = like_job(alice)
+        logic.PushQueue().enqueue([job, job])  # and the push is queued twice
+        sources.settle()
+
+    # Then each phone has it exactly once, after retries, and nothing was given up on
+    assert len(inbox(APNS_TOKEN)) == 1 and len(inbox(FCM_TOKEN)) == 1
+    assert failed_publish.injected == 1 and crashed_mark.injected == 1
+    assert runner.invocations["PushDeliver"] > 1
+    assert drain_queue(str(dead_letters)) == []
