@@ -93,7 +93,10 @@ def run() -> dict[str, Any]:
         for name in ("ann", "ben"):
             profiles.create(
                 Profile(
-                    user_id=f"u-{name}", username=name, email=f"{name}@example.com", created_at="2026-12-01T00:00:00.000Z"
+                    user_id=f"u-{name}",
+                    username=name,
+                    email=f"{name}@example.com",
+                    created_at="2026-12-01T00:00:00.000Z",
                 )
             )
         posted = datetime(2026, 12, 5, 10, tzinfo=UTC)

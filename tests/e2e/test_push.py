@@ -42,7 +42,7 @@ def _synthesized_with_push() -> Path:
         "CDK_CONTEXT_JSON": json.dumps(PUSH_CONTEXT),
         "PYTHONPATH": f"{REPO_ROOT / 'layers' / 'pinhole'}:{REPO_ROOT}",
     }
-    result = subprocess.run(  # noqa: S603 - fixed argv
+    result = subprocess.run(
         [sys.executable, "app.py"],
         cwd=REPO_ROOT,
         env=environment,
