@@ -352,3 +352,24 @@ def test_faults_through_the_retry_machinery_lose_nothing_and_double_nothing(
     assert failed_publish.injected == 1 and crashed_mark.injected == 1
     assert runner.invocations["PushDeliver"] > 1
     assert drain_queue(str(dead_letters)) == []
+
+
+def test_a_token_taken_by_another_account_between_read_and_write_is_read_again(
+    queue_url: str, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    register(alice, "apns", APNS_TOKEN)
+    owner_of = logic._devices.owner_of
+    stale = {"left": 1}
+
+    def read_before_alice_registered(device_id: str) -> str | None:
+        if stale["left"]:  # bob's first read is from before alice's registration
+            stale["left"] -= 1
+            return None
+        return owner_of(device_id)
+
+    monkeypatch.setattr(logic._devices, "owner_of", read_before_alice_registered)
+    register(bob, "apns", APNS_TOKEN)
+
+    assert call(alice, "GET", "/me/devices")[1]["items"] == []  # not left holding the token bob took
+    assert len(call(bob, "GET", "/me/devices")[1]["items"]) == 1

@@ -118,9 +118,10 @@ class DeviceRepository:
         except DoesNotExist:
             return None
 
-    def save(self, device: StoredDevice, previous_owner: str | None) -> None:
+    def save(self, device: StoredDevice, previous_owner: str | None) -> bool:
         """Stores the device for its user and makes them the token's owner; the previous owner (another
-        account) loses it in the same transaction."""
+        account) loses it in the same transaction. False if the token changed hands since `previous_owner`
+        was read (a registration of the same token by another account at the same moment)."""
         now = utc_now().isoformat()
         item = PushModel(
             user_id=device.user_id,
@@ -133,13 +134,15 @@ class DeviceRepository:
         )
         owner = PushModel(user_id=f"{TOKEN}{device.device_id}", sk=OWNER, owner_id=device.user_id)
 
+        same_owner = PushModel.sk.does_not_exist() if previous_owner is None else PushModel.owner_id == previous_owner
+
         def build(transaction: TransactWrite) -> None:
             transaction.save(item)
-            transaction.save(owner)
+            transaction.save(owner, condition=same_owner)
             if previous_owner and previous_owner != device.user_id:
                 transaction.delete(PushModel(previous_owner, f"{DEVICE}{device.device_id}"))
 
-        commit(build, self._connection)
+        return commit(build, self._connection)
 
     def remove(self, user_id: str, device_id: str) -> bool:
         """Forgets the user's device (and the token's ownership, if still theirs); False if there was none."""

@@ -29,7 +29,7 @@ from pinhole.push.models import (
 from pinhole.push.payloads import sns_message
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import NotFound, ValidationFailed
+from pinhole.shared.errors import Conflict, NotFound, ValidationFailed
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 
@@ -60,6 +60,9 @@ def push_is_on() -> bool:
     return bool(get_settings().push_platform_applications)
 
 
+REGISTRATION_ATTEMPTS = 3
+
+
 def register_device(
     caller: Caller,
     request: RegisterDeviceRequest,
@@ -67,27 +70,28 @@ def register_device(
     endpoints: PlatformEndpoints = _endpoints,
 ) -> Device:
     """Registers (or refreshes) the caller's device: idempotent on the token; a token another account
-    held moves to the caller."""
+    held moves to the caller (two accounts registering one token at once: the last one holds it)."""
     application_arn = _application_of(request.platform)
     device_id = device_id_of(request.platform, request.token)
-    existing = devices.get(caller.user_id, device_id)
-    owner = devices.owner_of(device_id)
-    previous = devices.get(owner, device_id) if owner and owner != caller.user_id else None
-    known = existing or previous
-    known_arn = known.endpoint_arn if known else None
-    endpoint_arn = endpoints.ensure(application_arn, request.token, known_arn)
-    device = StoredDevice(
-        device_id=device_id,
-        platform=request.platform,
-        created_at=existing.created_at if existing else to_iso(utc_now()),
-        user_id=caller.user_id,
-        token=request.token,
-        endpoint_arn=endpoint_arn,
-    )
-    devices.save(device, previous_owner=owner)
-    if owner and owner != caller.user_id:
-        logger.info("Device token moved to another account", extra={"device_id": device_id})
-    return Device(device_id=device.device_id, platform=device.platform, created_at=device.created_at)
+    for _ in range(REGISTRATION_ATTEMPTS):
+        existing = devices.get(caller.user_id, device_id)
+        owner = devices.owner_of(device_id)
+        previous = devices.get(owner, device_id) if owner and owner != caller.user_id else None
+        known = existing or previous
+        endpoint_arn = endpoints.ensure(application_arn, request.token, known.endpoint_arn if known else None)
+        device = StoredDevice(
+            device_id=device_id,
+            platform=request.platform,
+            created_at=existing.created_at if existing else to_iso(utc_now()),
+            user_id=caller.user_id,
+            token=request.token,
+            endpoint_arn=endpoint_arn,
+        )
+        if devices.save(device, previous_owner=owner):
+            if owner and owner != caller.user_id:
+                logger.info("Device token moved to another account", extra={"device_id": device_id})
+            return Device(device_id=device.device_id, platform=device.platform, created_at=device.created_at)
+    raise Conflict("This device was registered by another account at the same moment: try again.")
 
 
 def devices_of(caller: Caller, devices: DeviceRepository = _devices) -> list[Device]:
