@@ -73,7 +73,7 @@ def run() -> dict[str, Any]:
         from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
         from pinhole.posts.dal import PostModel
         from pinhole.push import logic as push
-        from pinhole.push.models import Platform, RegisterDeviceRequest
+        from pinhole.push.models import ApnsRegistration, FcmRegistration, Platform
         from pinhole.realtime.dal import ConnectionModel
         from pinhole.realtime.push import Pusher
         from pinhole.shared.caller import Caller
@@ -117,8 +117,8 @@ def run() -> dict[str, Any]:
 
         push_on(True)
         ann = Caller(user_id="u-ann", username="ann")
-        push.register_device(ann, RegisterDeviceRequest(platform=Platform.APNS, token="ab" * 32))
-        push.register_device(ann, RegisterDeviceRequest(platform=Platform.FCM, token="fcm:" + "x" * 60))
+        push.register_device(ann, ApnsRegistration(platform=Platform.APNS, token="ab" * 32))
+        push.register_device(ann, FcmRegistration(platform=Platform.FCM, token="fcm:" + "x" * 60))
         notifier = Notifier(pusher=Pusher(client=_Connections()))
         worker = push.PushWorker()
         timings: dict[str, list[float]] = {"off": [], "on": [], "worker": []}

@@ -15,11 +15,12 @@ from pydantic import BaseModel
 
 from pinhole.push import logic
 from pinhole.push.models import (
+    ApnsRegistration,
     Device,
+    FcmRegistration,
     NotificationSettings,
     NotificationSettingsPatch,
     PushJobMessage,
-    RegisterDeviceRequest,
 )
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, metrics, tracer
@@ -46,7 +47,9 @@ queue = BatchProcessor(event_type=EventType.SQS, model=PushJobMessage)
     status_code=201,
 )
 @tracer.capture_method
-def register_device(request: Annotated[RegisterDeviceRequest, Body()]) -> Device:
+def register_device(
+    request: Annotated[ApnsRegistration | FcmRegistration, Body(discriminator="platform")],
+) -> Device:
     return logic.register_device(current_caller(app), request)
 
 

@@ -190,7 +190,7 @@ def test_without_platform_applications_push_is_off_and_nothing_fails(
     aws: dict[str, str], people: dict[str, dict[str, str]]
 ) -> None:
     status, error = call(people["alice"], "POST", "/me/devices", body={"platform": "apns", "token": APNS_TOKEN})
-    assert (status, error["error"]["code"]) == (422, "push_unavailable")
+    assert (status, error["error"]["code"]) == (409, "push_unavailable")
     assert logic.PushQueue().enqueue([like_job(people["alice"])]) == 0  # nothing queued, no error
 
 

@@ -19,17 +19,18 @@ from pinhole.push.dal import DeliveryMarks, DeviceRepository, SettingsRepository
 from pinhole.push.endpoints import EndpointGone, PlatformEndpoints
 from pinhole.push.models import (
     SETTING_OF,
+    ApnsRegistration,
     Device,
+    FcmRegistration,
     NotificationSettings,
     NotificationSettingsPatch,
     Platform,
     PushJob,
-    RegisterDeviceRequest,
 )
 from pinhole.push.payloads import sns_message
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import Conflict, NotFound, ValidationFailed
+from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 
@@ -40,7 +41,10 @@ _endpoints = PlatformEndpoints()
 _notifications = NotificationRepository()
 
 
-class PushUnavailable(ValidationFailed):
+class PushUnavailable(Conflict):
+    """The server has no platform application for the platform (no credentials were given): a state of
+    this deployment, not a fault of the request."""
+
     code = "push_unavailable"
 
 
@@ -65,7 +69,7 @@ REGISTRATION_ATTEMPTS = 3
 
 def register_device(
     caller: Caller,
-    request: RegisterDeviceRequest,
+    request: ApnsRegistration | FcmRegistration,
     devices: DeviceRepository = _devices,
     endpoints: PlatformEndpoints = _endpoints,
 ) -> Device:

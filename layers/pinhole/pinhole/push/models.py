@@ -2,12 +2,11 @@
 that travels on the push queue from whatever happened (a notification stored, a message sent) to the
 worker that publishes it to the recipient's devices through SNS."""
 
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
 
 class Platform(StrEnum):
@@ -23,22 +22,22 @@ APNS_TOKEN = r"^[0-9a-fA-F]{64,200}$"  # noqa: S105 - a pattern
 FCM_TOKEN = r"^[A-Za-z0-9_:\-]{32,4096}$"  # noqa: S105 - a pattern
 
 
-class RegisterDeviceRequest(BaseModel):
-    """POST /me/devices: the token the phone's push service gave the app."""
-
+class _Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    platform: Platform
-    token: Annotated[str, StringConstraints(min_length=32, max_length=4096)] = Field(
-        description="APNs: the device token in hex; FCM: the registration token"
-    )
 
-    @model_validator(mode="after")
-    def _token_fits_platform(self) -> "RegisterDeviceRequest":
-        pattern = FCM_TOKEN if self.platform == Platform.FCM else APNS_TOKEN
-        if not re.fullmatch(pattern, self.token):
-            raise ValueError(f"not a {self.platform.value} device token")
-        return self
+class ApnsRegistration(_Registration):
+    platform: Literal[Platform.APNS, Platform.APNS_SANDBOX]
+    token: Annotated[str, StringConstraints(pattern=APNS_TOKEN)] = Field(description="The APNs device token, in hex")
+
+
+class FcmRegistration(_Registration):
+    platform: Literal[Platform.FCM]
+    token: Annotated[str, StringConstraints(pattern=FCM_TOKEN)] = Field(description="The FCM registration token")
+
+
+RegisterDeviceRequest = Annotated[ApnsRegistration | FcmRegistration, Field(discriminator="platform")]
+"""POST /me/devices: the token the phone's push service gave the app (its shape depends on the platform)."""
 
 
 class Device(BaseModel):
