@@ -268,6 +268,7 @@ class World:
                 "comment_id": [comment.json()["comment_id"]],
                 "conversation_id": [message.json()["conversation_id"]],
                 "tag": ["fuzztag"],
+                "device_id": ["nodevice"],  # push is off in the default assembly: nobody has a device
             },
         )
 
