@@ -5,6 +5,7 @@ HTTP, pushes queued by a direct message and a like and published by the push wor
 queue's pump. What each phone would receive is read at the local-only `/_local/push` device inboxes.
 Nobody holds a WebSocket connection: the app is closed."""
 
+import fcntl
 import json
 import os
 import subprocess
@@ -31,7 +32,14 @@ FCM_TOKEN = "fcm:" + "Ab9_-" * 10
 
 def _synthesized_with_push() -> Path:
     """The app with push credentials named, synthesized beside cdk.out (again only when cdk.out is newer:
-    CDK reuses the bundled layer it staged there before)."""
+    CDK reuses the bundled layer it staged there before). One pytest worker synthesizes, another waits."""
+    PUSH_CDK_OUT.parent.mkdir(parents=True, exist_ok=True)
+    with (PUSH_CDK_OUT.parent / "cdk.out.push.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _synthesize_if_stale()
+
+
+def _synthesize_if_stale() -> Path:
     manifest = PUSH_CDK_OUT / "manifest.json"
     default = REPO_ROOT / "cdk.out" / "manifest.json"
     if manifest.is_file() and default.is_file() and manifest.stat().st_mtime >= default.stat().st_mtime:
