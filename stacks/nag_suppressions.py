@@ -367,6 +367,16 @@ def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> Non
             for resource in (stateless.push.endpoint_resource, stateless.push.application_resource)
         )
     )
+    Validations.of(stateless.auth).acknowledge(  # signing out everywhere deletes the account's endpoints
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
+                f"{stateless.push.endpoint_resource}]"
+            ),
+            reason="Signing out everywhere deletes the account's SNS platform endpoints, named by ids SNS chose: "
+            "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
+        )
+    )
     provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
     if provider is None:
         return
