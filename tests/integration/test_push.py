@@ -107,7 +107,7 @@ def inbox(token: str) -> list[Any]:
 
 
 def like_job(recipient: dict[str, str], push_id: str = "n:01JLIKE") -> PushJob:
-    actor = UserSummary(user_id="u-bob", username="bob", display_name="Bob", avatar_url=None)
+    actor = UserSummary(user_id="u-bob", username="bob", display_name="Bob", avatar_url=None, avatar=None)
     notification = Notification(
         notification_id=push_id.removeprefix("n:"),
         type=NotificationType.LIKE,
