@@ -1,6 +1,7 @@
 """Lambda entry points of the resize context, which owns renditions from birth to deletion:
 - `handler`: batches of upload events from SQS (S3 ObjectCreated notifications), each turned into
-  renditions; a failing record is retried alone, the rest proceed.
+  renditions (a post's or story's, public; a photo message's, private); a failing record is retried
+  alone, the rest proceed.
 - `cleanup`: the posts table's stream; a deleted post's renditions are deleted and purged from the CDN."""
 
 import json
@@ -13,7 +14,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import S3Model
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pinhole.messaging.media import MessageUploadKey
 from pinhole.resize.logic import process_upload, remove_renditions
+from pinhole.resize.message_media import process_message_upload
 from pinhole.shared.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -31,7 +34,14 @@ def process_record(record: SQSRecord) -> None:
         obj = s3_record.s3.object
         if obj is None:  # an event about the bucket, not an object: nothing to resize
             continue
-        status = process_upload(s3_record.s3.bucket.name, unquote_plus(obj.key), obj.versionId)
+        key = unquote_plus(obj.key)
+        message_key = MessageUploadKey.parse(key)
+        if message_key is not None:
+            outcome = process_message_upload(s3_record.s3.bucket.name, message_key, obj.versionId)
+            if outcome is not None:
+                metrics.add_metric(name=f"MessageMedia{outcome.value.capitalize()}", unit="Count", value=1)
+            continue
+        status = process_upload(s3_record.s3.bucket.name, key, obj.versionId)
         if status is not None:
             metrics.add_metric(name=f"Media{status.value.capitalize()}", unit="Count", value=1)
 

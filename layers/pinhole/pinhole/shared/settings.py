@@ -58,6 +58,7 @@ class Settings(BaseModel):
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    message_media_bucket_name: str = Field(alias="MESSAGE_MEDIA_BUCKET_NAME")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     messages_table_name: str = Field(alias="MESSAGES_TABLE_NAME")
