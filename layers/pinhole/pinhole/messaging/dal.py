@@ -571,7 +571,11 @@ class MessageRepository:
                     MessagingModel.read_up_to == entry.read_up_to
                     if entry.read_up_to
                     else MessagingModel.read_up_to.does_not_exist()
-                ) & (MessagingModel.unread_count == entry.unread_count)
+                ) & (
+                    MessagingModel.unread_count == entry.unread_count
+                    if entry.unread_count
+                    else MessagingModel.unread_count.does_not_exist() | (MessagingModel.unread_count == 0)
+                )
                 if entry.last_message is not None:
                     unchanged &= MessagingModel.last_message_id == entry.last_message.message_id
                 transaction.update(

@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
+    # typing notices per person and conversation: clients send one per keystroke burst, others hear one
+    "typing": RateLimit(limit=1, per_seconds=3),
     # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
     "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
     # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
