@@ -106,7 +106,13 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
             )
         )
     api_token = f"<{stateless.get_logical_id(cast(CfnElement, websocket.api.node.default_child))}>"
-    for function in (stateless.messaging.function, stateless.messaging.websocket, stateless.notifications.deliver):
+    connection_pushers = (
+        stateless.messaging.function,
+        stateless.messaging.websocket,
+        stateless.notifications.deliver,
+        stateless.resize.function,  # a photo message is pushed when its picture is ready
+    )
+    for function in connection_pushers:
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
@@ -256,6 +262,23 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in _object_prefix_resources(buckets)
             )
         )
+    message_media = (
+        f"{_EXPORTS['UploadsBucket']}/messages/*",
+        f"{_EXPORTS['MessageMediaBucket']}/conversations/*",
+    )
+    for function in (stateless.resize.function, stateless.messaging.function, stateless.messaging.websocket):
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                    reason="Photo messages' keys are per conversation and message (messages/<conversation>/"
+                    "<message>/<media>, conversations/<conversation>/<message>/...), chosen by the server: "
+                    "the prefix is the narrowest scope that covers them.",
+                )
+                for resource in message_media
+            )
+        )
     for queue in (
         stateless.resize.cleanup_failures,
         *stateless.feed_fanout.failure_queues,
@@ -291,9 +314,12 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     )
 
 
+_EXPORTS = {
+    "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
+    "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
+    "MessageMediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMessageMediaBucketB6450928ArnC5E8DCC4",
+}
+
+
 def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
-    exports = {
-        "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
-        "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
-    }
-    return [f"{exports[bucket]}/posts/*" for bucket in bucket_ids]
+    return [f"{_EXPORTS[bucket]}/posts/*" for bucket in bucket_ids]

@@ -122,6 +122,7 @@ class StatelessStack(Stack):
                 feed_cap=feed.feed_cap,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
+                message_media_bucket_name=storage.message_media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
@@ -213,8 +214,11 @@ class StatelessStack(Stack):
             upload_events_dlq=storage.upload_events_dlq,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
+            message_media_bucket=storage.message_media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            tables=tables,
+            websocket_api=websocket_api,
             distribution=self.media.distribution,
         )
         self.social = SocialApi(
@@ -249,6 +253,8 @@ class StatelessStack(Stack):
             websocket_api=websocket_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            uploads_bucket=storage.uploads_bucket,
+            message_media_bucket=storage.message_media_bucket,
         )
         self.notifications = Notifications(
             self,

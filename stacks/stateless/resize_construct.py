@@ -1,9 +1,13 @@
 """resize: turns each uploaded original into renditions in the media bucket, then records the outcome
-on its post (publishing it when it was the last media item). Fed by the upload-events queue, so a
+on its post (publishing it when it was the last media item); a photo message's original becomes private
+renditions in the message media bucket, and the message is delivered to the conversation's members
+(their inboxes and open connections). Fed by the upload-events queue, so a
 failing batch is retried and then parked in the dead-letter queue, which raises an alarm.
 
 Its `cleanup` function follows the posts table's stream: a deleted post's renditions are deleted and
 purged from CloudFront, so they stop being served."""
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
@@ -19,7 +23,8 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import RESIZE_TIMEOUT
 from stacks.stateless.alarms import alarm_on
-from stacks.stateless.grants import grant_objects, grant_table_read_write
+from stacks.stateless.api_construct import WebSocketGateway
+from stacks.stateless.grants import grant_message_media, grant_objects, grant_table_read_write
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
 # and Lambda's CPU share grows with memory (ffmpeg and the encoders are CPU bound).
@@ -43,8 +48,11 @@ class Resize(Construct):
         upload_events_dlq: sqs.IQueue,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
+        tables: Mapping[str, dynamodb.ITableV2],
+        websocket_api: WebSocketGateway,
         distribution: cloudfront.IDistribution,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -63,6 +71,7 @@ class Resize(Construct):
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
         # A post deleted while its upload is processed: resize removes the renditions it just wrote.
         self._grant_rendition_removal(self.function, media_bucket, distribution)
+        self._grant_message_delivery(uploads_bucket, message_media_bucket, tables, websocket_api)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -83,6 +92,22 @@ class Resize(Construct):
             evaluation_periods=3,
         )
         alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
+
+    def _grant_message_delivery(
+        self,
+        uploads_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
+        tables: Mapping[str, dynamodb.ITableV2],
+        websocket_api: WebSocketGateway,
+    ) -> None:
+        """Photo messages (pinhole.resize.message_media): read the original, write (or, for a message unsent
+        meanwhile, delete) the private renditions, deliver the message and push it to open connections."""
+        originals = ["s3:GetObject", "s3:GetObjectVersion"]
+        grant_objects(self.function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
+        grant_message_media(self.function, message_media_bucket, ["s3:PutObject"])
+        grant_table_read_write(self.function, tables["messages"])
+        grant_table_read_write(self.function, tables["connections"])  # forgets connections found gone
+        websocket_api.grant_manage_connections(self.function)
 
     def _grant_rendition_removal(
         self, function: lambda_.Function, media_bucket: s3.IBucket, distribution: cloudfront.IDistribution
