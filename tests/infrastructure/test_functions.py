@@ -47,6 +47,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_FEED_CAP,
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
+    constants.ENV_MESSAGE_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,
     constants.ENV_MEDIA_DISTRIBUTION_ID,
     constants.ENV_CURSOR_SECRET_ARN,
@@ -177,9 +178,9 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     assert actions["meta"] == baseline
     # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
     assert actions["messaging.authorizer"] == baseline
-    # And only the functions that push to connections may manage them
+    # And only the functions that push to connections may manage them (resize delivers photo messages)
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver"}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "resize"}
     # And users reads and writes items, never scans, and uses no Cognito admin action
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]
