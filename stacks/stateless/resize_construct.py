@@ -104,7 +104,8 @@ class Resize(Construct):
         meanwhile, delete) the private renditions, deliver the message and push it to open connections."""
         originals = ["s3:GetObject", "s3:GetObjectVersion"]
         grant_objects(self.function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
-        grant_message_media(self.function, message_media_bucket, ["s3:PutObject"])
+        # GetObject: the message it pushes carries rendition URLs signed by this role
+        grant_message_media(self.function, message_media_bucket, ["s3:PutObject", "s3:GetObject"])
         grant_table_read_write(self.function, tables["messages"])
         grant_table_read_write(self.function, tables["connections"])  # forgets connections found gone
         websocket_api.grant_manage_connections(self.function)
