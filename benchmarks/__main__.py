@@ -13,6 +13,7 @@ BENCHMARKS = [
     "feed",
     "feed_simulation",
     "messaging",
+    "group_send",
     "search",
     "local_state",
     "iam_enforcement",
