@@ -11,7 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from pinhole.messaging import logic
-from pinhole.messaging.models import AckFrame, ErrorFrame, MarkReadFrame, PongFrame, SendMessageFrame, TypingFrame
+from pinhole.messaging.models import (
+    AckFrame,
+    ErrorFrame,
+    MarkReadFrame,
+    Message,
+    PongFrame,
+    SendMessageFrame,
+    TypingFrame,
+)
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.realtime.handshake import PROTOCOL_HEADER, selected_protocol
 from pinhole.shared.caller import Caller
@@ -70,7 +78,9 @@ def send_message(request: APIGatewayProxyEvent, caller: Caller) -> AckFrame:
     except DomainError as error:
         raise BadFrame(_error_frame(error, frame.client_id)) from None
     metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-    return AckFrame(client_id=frame.client_id, message=message)
+    return AckFrame(
+        client_id=frame.client_id, message=Message(**message.model_dump(exclude={"upload"})), upload=message.upload
+    )
 
 
 def mark_read(request: APIGatewayProxyEvent, caller: Caller) -> None:

@@ -187,7 +187,8 @@ class TypingFrame(BaseModel):
 class AckFrame(BaseModel):
     type: Literal["ack"] = "ack"
     client_id: str
-    message: SentMessage
+    message: Message
+    upload: Upload | None = Field(default=None, description="A photo message's pre-signed upload")
 
 
 class MessageFrame(BaseModel):
