@@ -339,15 +339,15 @@ def conversations(
     direct_others = [entry.with_id for entry in entries if not is_group(entry.conversation_id)]
     hidden = graph.blocked_among(caller.user_id, direct_others)
     wanted = [caller.user_id, *direct_others]
-    for group in groups.values():
-        wanted += group.member_ids
+    for members in groups.values():
+        wanted += members.member_ids
     wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
     people = profiles.get_many(wanted)
     page = []
     for entry in entries:
         if is_group(entry.conversation_id):
-            group = groups.get(entry.conversation_id)
-            view = _conversation_view(entry, group, people) if group is not None else None
+            found = groups.get(entry.conversation_id)
+            view = _conversation_view(entry, found, people) if found is not None else None
         else:
             view = None if entry.with_id in hidden else _conversation_view(entry, None, people)
         if view is not None:
