@@ -659,7 +659,7 @@ def typing(
     return True
 
 
-def _fixes(record: MessageRecord, entries: list[InboxEntry], messages: MessageRepository) -> list[EntryFix]:
+def entry_fixes(record: MessageRecord, entries: list[InboxEntry], messages: MessageRepository) -> list[EntryFix]:
     """How each member's entry changes when `record` is unsent: its preview moves to the message before
     (within what the member may read), and its unread count drops if the member had not read it."""
     previews: dict[str | None, MessageRecord | None] = {}
@@ -704,7 +704,7 @@ def unsend(
         if record.sender_id != caller.user_id or record.kind == "system":
             raise Forbidden("You can unsend only your own messages.")
         participants = standing.member_ids
-        fixes = _fixes(record, messages.entries(conversation_id, participants), messages) if record.delivered else []
+        fixes = entry_fixes(record, messages.entries(conversation_id, participants), messages) if record.delivered else []
         if messages.unsend(record, fixes):
             break
     else:
