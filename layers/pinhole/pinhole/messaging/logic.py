@@ -704,7 +704,9 @@ def unsend(
         if record.sender_id != caller.user_id or record.kind == "system":
             raise Forbidden("You can unsend only your own messages.")
         participants = standing.member_ids
-        fixes = entry_fixes(record, messages.entries(conversation_id, participants), messages) if record.delivered else []
+        fixes = (
+            entry_fixes(record, messages.entries(conversation_id, participants), messages) if record.delivered else []
+        )
         if messages.unsend(record, fixes):
             break
     else:
