@@ -389,3 +389,23 @@ def test_one_to_one_conversations_keep_their_ids_and_shape(people, connections_a
     assert (bobs["kind"], bobs["with"]["username"], bobs["title"]) == ("direct", "ada", None)
     status, reply = send(bob, message["conversation_id"], "hey back")
     assert status == 201 and reply["conversation_id"] == message["conversation_id"]
+
+
+def test_a_photo_not_yet_delivered_is_never_counted_unread(people, connections_api, group) -> None:
+    ada, bob = people["ada"], people["bob"]
+    picture = _jpeg()
+    send(ada, group, "pic", extra={"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}})
+    send(ada, group, "words")
+    created = history(bob, group)[1]["items"][-1]
+
+    status, _ = call(
+        "POST",
+        f"/conversations/{group}/read",
+        bob,
+        "/conversations/{conversation_id}/read",
+        path_parameters={"conversation_id": group},
+        body={"up_to": created["message_id"]},
+    )
+
+    assert status == 204
+    assert inbox(bob)[group]["unread_count"] == 1  # "words"; the photo is not delivered yet

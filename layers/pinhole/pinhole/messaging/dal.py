@@ -426,13 +426,14 @@ class MessageRepository:
         return [_to_entry(item) for item in results], results.last_evaluated_key
 
     def unread_after(self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None) -> int:
-        """How many messages of the others come after `message_id` (the reader's own never count), up to
-        `until` for a member who left."""
+        """How many delivered messages of the others come after `message_id` (the reader's own never count, nor
+        photos not delivered), up to `until` for a member who left."""
         high = f"{MESSAGE}{until}" if until else f"{MESSAGE}\uffff"
         return MessagingModel.count(
             conversation_key(conversation_id),
             MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
-            filter_condition=MessagingModel.sender_id != reader_id,
+            filter_condition=(MessagingModel.sender_id != reader_id)
+            & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value)),
         )
 
     def mark_read(self, user_id: str, conversation_id: str, up_to: str, unread: int) -> bool:
@@ -514,8 +515,11 @@ class MessageRepository:
                     else MessagingModel.member_ids.remove()
                 ),
             ]
-            if after.former_ids:
-                actions.append(MessagingModel.former_ids.set(set(after.former_ids)))
+            actions.append(
+                MessagingModel.former_ids.set(set(after.former_ids))
+                if after.former_ids
+                else MessagingModel.former_ids.remove()
+            )
             transaction.update(
                 MessagingModel(pk=conversation, sk=GROUP), actions=actions, condition=_version_is(before)
             )
