@@ -1,9 +1,10 @@
 """The contracts of the messaging context: API.md's Message and Conversation (direct and group), the
 HTTP bodies, and the WebSocket frames both ways."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.users.models import Username, UserSummary
@@ -114,16 +115,33 @@ class InboxEntry(BaseModel):
         return self.visible_until is not None
 
 
+_ONE_DESTINATION_AND_SOMETHING_TO_SAY: dict[str, Any] = {
+    "allOf": [
+        {"oneOf": [{"required": ["to"]}, {"required": ["conversation_id"]}]},
+        {"anyOf": [{"required": ["text"]}, {"required": ["media"]}]},
+    ]
+}
+
+
 class SendMessageRequest(BaseModel):
     """To a person (`to`, the direct conversation) or to any conversation one is in (`conversation_id`);
-    text, a photo, or both."""
+    text, a photo or video, or both. A field is given or left out, never null."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_DESTINATION_AND_SOMETHING_TO_SAY)
 
-    to: Username | None = None
-    conversation_id: ConversationIdText | None = None
-    text: MessageText | None = None
-    media: MediaDeclaration | None = None
+    to: Username | SkipJsonSchema[None] = None
+    conversation_id: ConversationIdText | SkipJsonSchema[None] = None
+    text: MessageText | SkipJsonSchema[None] = None
+    media: MediaDeclaration | SkipJsonSchema[None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = [name for name in ("to", "conversation_id", "text", "media") if name in data and data[name] is None]
+            if nulls:
+                raise ValueError(f"leave out what you do not give, rather than null: {', '.join(nulls)}")
+        return data
 
     @model_validator(mode="after")
     def _one_destination_and_something_to_say(self) -> "SendMessageRequest":
