@@ -183,7 +183,15 @@ def _sign_message_upload(record: MessageRecord, signer: UploadSigner) -> Upload:
 
 
 def _checked_message_media(request: SendMessageRequest) -> StoredMedia | None:
-    return checked_media(request.media, "media") if request.media is not None else None
+    if request.media is None:
+        return None
+    media = checked_media(request.media, "media")
+    if media.type != "image":
+        raise ValidationFailed(
+            "Messages carry photos (JPEG, PNG, WebP, HEIC or AVIF); videos are not supported in messages yet.",
+            [{"field": "media.content_type"}],
+        )
+    return media
 
 
 def send(

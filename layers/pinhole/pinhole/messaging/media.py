@@ -5,7 +5,6 @@ members read them through pre-signed S3 GETs that expire in minutes (docs/MEDIA.
 than CloudFront signed URLs). boto3 stays in this module."""
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,7 +19,6 @@ SIGNED_URL_TTL_S = 10 * 60
 forwarded link dies soon (and a member who left stops reading within minutes at most)."""
 # Renditions never change under a key, but they are private: no shared cache may keep them.
 PRIVATE_CACHE = "private, max-age=600"
-CHUNK_BYTES = 1024 * 1024
 
 # SigV4 explicitly: pre-signed URLs must carry the signature S3 checks in every region.
 _s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
@@ -75,27 +73,6 @@ class MessageMediaStorage:
         response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
         with response["Body"] as body:
             return bytes(body.read(limit + 1))
-
-    def download_original(self, bucket: str, key: str, version_id: str | None, target: Path, limit: int) -> None:
-        """The uploaded file into `target`, stopping one byte past `limit`."""
-        response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
-        with response["Body"] as body, target.open("wb") as file:
-            remaining = limit + 1
-            while remaining and (chunk := body.read(min(CHUNK_BYTES, remaining))):
-                file.write(chunk)
-                remaining -= len(chunk)
-
-    def publish_video(self, bucket: str, key: str, version_id: str | None, target_key: str, content_type: str) -> None:
-        """A checked clip, copied as it was uploaded, becomes the message's playable video."""
-        source: dict[str, str] = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
-        self._s3.copy_object(
-            CopySource=source,
-            Bucket=get_settings().message_media_bucket_name,
-            Key=target_key,
-            ContentType=content_type,
-            CacheControl=PRIVATE_CACHE,
-            MetadataDirective="REPLACE",
-        )
 
     def write_rendition(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(

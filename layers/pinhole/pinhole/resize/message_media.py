@@ -1,11 +1,7 @@
-"""Photo and video messages through the resize pipeline: an original uploaded under `messages/...` becomes,
-in the private message media bucket, the renditions of a post (large, medium, thumb, each also WebP) for a
-picture, or a poster and the checked clip as uploaded (`video`) for a video — what resize makes of a post's
-video — and the messaging context delivers the message. Renditions made for a message unsent meanwhile are
+"""Photo messages through the resize pipeline: an original uploaded under `messages/...` becomes, in the
+private message media bucket, the renditions of a post (large, medium, thumb, each also WebP), and the
+messaging context delivers the message. Renditions made for a message unsent meanwhile are
 removed again."""
-
-import tempfile
-from pathlib import Path
 
 from pinhole.media.limits import MediaRejected, max_upload_bytes
 from pinhole.media.models import Rendition
@@ -34,32 +30,12 @@ def _store(
 def _render(
     bucket: str, key: MessageUploadKey, version_id: str | None, media: StoredMedia, storage: MessageMediaStorage
 ) -> StoredMedia:
+    from pinhole.media.imaging import render_image  # Pillow only on this path
+
     limit = max_upload_bytes(media.content_type)
-    if media.type == "image":
-        from pinhole.media.imaging import render_image  # Pillow only on this path
-
-        image = render_image(storage.read_original(bucket, str(key), version_id, limit), media.content_type)
-        facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash}
-        renditions = _store(key, image.renditions, storage)
-    else:
-        from pinhole.media.video import inspect_video  # ffmpeg only on this path
-
-        with tempfile.TemporaryDirectory() as workdir:
-            path = Path(workdir) / "original"
-            storage.download_original(bucket, str(key), version_id, path, limit)
-            video = inspect_video(path, media.content_type)
-        facts = {
-            "width": video.width,
-            "height": video.height,
-            "blurhash": video.blurhash,
-            "duration_s": video.duration_s,
-        }
-        renditions = _store(key, video.poster, storage)
-        video_key = rendition_key(key.conversation_id, key.message_id, "video", _EXTENSIONS[media.content_type])
-        storage.publish_video(bucket, str(key), version_id, video_key, media.content_type)
-        renditions["video"] = StoredRendition(
-            key=video_key, width=video.width, height=video.height, content_type=media.content_type
-        )
+    image = render_image(storage.read_original(bucket, str(key), version_id, limit), media.content_type)
+    facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash}
+    renditions = _store(key, image.renditions, storage)
     return media.model_copy(update={"status": MediaStatus.READY, **facts, "rendition_keys": renditions})
 
 

@@ -33,6 +33,10 @@ class CannotBlockSelf(ValidationFailed):
     code = "cannot_block_self"
 
 
+class CannotMuteSelf(ValidationFailed):
+    code = "cannot_mute_self"
+
+
 class CannotMessageSelf(ValidationFailed):
     code = "cannot_message_self"
 
@@ -56,6 +60,12 @@ class Unauthorized(DomainError):
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
+
+
+class InvalidCode(Unauthorized):
+    """A verification, reset or TOTP code that is wrong, expired or already used (one answer for all three)."""
+
+    code = "invalid_code"
 
 
 class Forbidden(DomainError):
