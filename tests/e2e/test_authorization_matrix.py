@@ -111,7 +111,7 @@ def build_world(local_cloud: Any) -> World:
     world = World(
         http=http,
         websocket_url=str(local_cloud.outputs["WebSocketUrl"]),
-        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "mallory")},
+        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "erin", "mallory")},
     )
     alice, bob, carol, dave, mallory = (world.members[n] for n in ("alice", "bob", "carol", "dave", "mallory"))
     marker = uuid.uuid4().hex[:10]
@@ -127,6 +127,8 @@ def build_world(local_cloud: Any) -> World:
     # Carol asked to follow her.
     assert bob.http.post(f"/users/{alice.username}/follow").json() == {"status": "following"}
     assert alice.http.post(f"/users/{dave.username}/block").status_code == 204
+    # Erin, blocked too, keeps a connection open (Dave signs out everywhere in a row of the matrix)
+    assert alice.http.post(f"/users/{world.members['erin'].username}/block").status_code == 204
     assert alice.http.patch("/me", json={"is_private": True, "bio": f"private bio {marker}"}).status_code == 200
     assert carol.http.post(f"/users/{alice.username}/follow").json() == {"status": "requested"}
 
@@ -175,7 +177,7 @@ def build_world(local_cloud: Any) -> World:
     ).json()
     ids.update(conversation=message["conversation_id"], alice_message=message["message_id"])
     world.devices = {
-        name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "dave", "mallory")
+        name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "erin", "mallory")
     }
     world.devices["alice"].send(
         {"action": "sendMessage", "to": bob.username, "text": f"wssecret{marker}", "client_id": ids["alice_ws_key"]}
@@ -1207,9 +1209,9 @@ WS_ROWS = [
     Row(
         f"{WS}sendMessage",
         "blocked user writes to Alice",
-        "dave",
+        "erin",
         Refused(0, "forbidden"),
-        body={"action": "sendMessage", "to": "{alice_name}", "text": "x", "client_id": "d-1"},
+        body={"action": "sendMessage", "to": "{alice_name}", "text": "x", "client_id": "e-1"},
         unchanged=("alice_conversation",),
     ),
     Row(
