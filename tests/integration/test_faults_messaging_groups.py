@@ -23,6 +23,7 @@ from pinhole.realtime.dal import ConnectionRepository
 from pinhole.resize.message_media import process_message_upload
 from pinhole.shared.caller import Caller
 from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import CONFLICT_ATTEMPTS
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.faults import CANCELLED, THROTTLED, Fault, injected_faults
 from tests.support.realtime import FakeConnectionsApi
@@ -84,7 +85,9 @@ def test_cancelled_group_sends_are_stored_counted_and_pushed_once(members, api, 
     group_id = group["conversation_id"]
     store = "TransactWriteItems"
     faults.add(Fault("dynamodb", store, CANCELLED, when=lambda params: "cancelled" in json.dumps(params)))
-    faults.add(Fault("dynamodb", store, "TransactionConflict", when=lambda p: "collided" in json.dumps(p), times=5))
+    collided = Fault("dynamodb", store, "TransactionConflict", when=lambda p: "collided" in json.dumps(p))
+    collided.times = CONFLICT_ATTEMPTS  # outlasts every retry of one attempt
+    faults.add(collided)
     faults.add(Fault("dynamodb", store, THROTTLED, when=lambda p: "answer lost" in json.dumps(p), answer_lost=True))
     # and fay added to the group between the send reading it and writing (the version check cancels the write)
     real_send = logic._messages.send_to_group
