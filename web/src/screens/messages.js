@@ -414,7 +414,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
       <label for="message-text" class="visually-hidden">Message</label>
       <input id="message-text" value=${text} maxLength="2000" placeholder="Message…" autocomplete="off" onInput=${onInput} />
       <button type="button" class="secondary photo-button" disabled=${messages === null} onClick=${() => photoInput.current.click()}>
-        Photo<span class="visually-hidden"> (send a picture)</span>
+        Photo<span class="visually-hidden"> (attach a picture)</span>
       </button>
       <input id="message-photo" ref=${photoInput} hidden type="file" accept=${PHOTO_TYPES.join(',')} onChange=${sendPhoto} />
       <button type="submit" disabled=${!text.trim() || messages === null}>Send</button>
