@@ -127,6 +127,7 @@ class StatelessStack(Stack):
                 feed_cap=feed.feed_cap,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
+                message_media_bucket_name=storage.message_media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
                 media_invalidations_queue_url=stateful.media_invalidations.queue.queue_url,
@@ -244,8 +245,11 @@ class StatelessStack(Stack):
             upload_events_dlq=storage.upload_events_dlq,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
+            message_media_bucket=storage.message_media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            tables=tables,
+            websocket_api=websocket_api,
             distribution=self.media.distribution,
             invalidations=stateful.media_invalidations,
             stream_routes=self.stream_routes,
@@ -298,6 +302,8 @@ class StatelessStack(Stack):
             websocket_api=websocket_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            uploads_bucket=storage.uploads_bucket,
+            message_media_bucket=storage.message_media_bucket,
         )
         self.notifications = Notifications(
             self,
