@@ -171,6 +171,7 @@ def after_delivery(message: Message, recipient_ids: list[str]) -> None:
     """HOOK for push to phones (issue 15 item 5, the push context): called once per message when it reached
     every inbox and went out to open connections, with the members who should hear of it (its sender
     excluded). Mobile push of DMs plugs in here; messaging itself does nothing more."""
+    push_message(message, recipient_ids)  # to their phones, through the push queue
 
 
 def _sign_message_upload(record: MessageRecord, signer: UploadSigner) -> Upload:
@@ -247,8 +248,6 @@ def send(
         return SentMessage(**message.model_dump(), upload=_sign_message_upload(sent.message, signer))
     if sent.unpushed:
         pusher.push(member_ids, MessageFrame(message=message), skip_connection=from_connection)
-        # and to the other members' phones, through the push queue
-        push_message(message, [member for member in member_ids if member != caller.user_id])
         if client_id is not None:
             messages.mark_pushed(caller.user_id, client_id)
         after_delivery(message, [member for member in member_ids if member != caller.user_id])
