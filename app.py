@@ -98,6 +98,16 @@ def _feed_ranking(app: cdk.App) -> FeedRankingSettings:
     return FeedRankingSettings(**configured)
 
 
+def push_secrets(app: cdk.App) -> dict[str, str]:
+    """The Secrets Manager secret of each push platform the context names (none: push is off)."""
+    keys = {
+        "apns": constants.CTX_PUSH_APNS_SECRET,
+        "apns_sandbox": constants.CTX_PUSH_APNS_SANDBOX_SECRET,
+        "fcm": constants.CTX_PUSH_FCM_SECRET,
+    }
+    return {platform: str(name) for platform, key in keys.items() if (name := app.node.try_get_context(key))}
+
+
 def main() -> None:
     app = cdk.App(context=cdk_json_context())
     origins = cors_origins(app)
@@ -109,6 +119,7 @@ def main() -> None:
         env=env,
         description="Pinhole: identity, tables and buckets (retained)",
         cors_origins=origins,
+        push_secrets=push_secrets(app),
     )
     stateless = StatelessStack(
         app,
@@ -129,6 +140,9 @@ def main() -> None:
             ranking=_feed_ranking(app),
         ),
         rate_limits=_rate_limits(app),
+        notification_group_window_minutes=_context_int(
+            app, constants.CTX_NOTIFICATION_GROUP_WINDOW, constants.DEFAULT_NOTIFICATION_GROUP_WINDOW_MINUTES
+        ),
         edge=edge_settings(app),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE

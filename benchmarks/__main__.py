@@ -30,10 +30,12 @@ BENCHMARKS = [
     "feed_ranked",
     "feed_ranking",
     "messaging",
+    "group_send",
     "search",
     "dynamodb",
     "local_state",
     "iam_enforcement",
+    "push",
 ]
 ONE = "--one"
 

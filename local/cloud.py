@@ -36,6 +36,7 @@ from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.pumps.base import wakeup
+from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -341,6 +342,7 @@ class RootApp:
         self.media = media
         self.web: WebApp | None = None
         self.mail = MailboxEndpoint()
+        self.push = PushInboxEndpoint()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -352,7 +354,13 @@ class RootApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        surfaces = ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web), (MAIL_PREFIX, self.mail))
+        surfaces = (
+            (MEDIA_PREFIX, self.media),
+            (S3_PREFIX, self.s3),
+            (WEB_PREFIX, self.web),
+            (MAIL_PREFIX, self.mail),
+            (PUSH_PREFIX, self.push),
+        )
         for prefix, app in surfaces:
             if app is not None and (path == prefix or path.startswith(prefix + "/")):
                 await app(_under(scope, prefix), receive, send)

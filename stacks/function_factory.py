@@ -36,6 +36,7 @@ class FunctionEnvironment:
     feed_cap: int
     uploads_bucket_name: str
     media_bucket_name: str
+    message_media_bucket_name: str
     media_base_url: str
     media_distribution_id: str
     media_invalidations_queue_url: str
@@ -49,6 +50,9 @@ class FunctionEnvironment:
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
     websocket_callback_url: str
+    notification_group_window_s: int
+    push_queue_url: str
+    push_platform_applications: str  # JSON {platform: platform application ARN}; {} when push is off
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -65,6 +69,7 @@ class FunctionEnvironment:
             constants.ENV_FEED_CAP: str(self.feed_cap),
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
+            constants.ENV_MESSAGE_MEDIA_BUCKET_NAME: self.message_media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,
             constants.ENV_MEDIA_DISTRIBUTION_ID: self.media_distribution_id,
             constants.ENV_MEDIA_INVALIDATIONS_QUEUE_URL: self.media_invalidations_queue_url,
@@ -78,6 +83,9 @@ class FunctionEnvironment:
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
             constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
+            constants.ENV_NOTIFICATION_GROUP_WINDOW_S: str(self.notification_group_window_s),
+            constants.ENV_PUSH_QUEUE_URL: self.push_queue_url,
+            constants.ENV_PUSH_PLATFORM_APPLICATIONS: self.push_platform_applications,
             **powertools_environment(service_name),
         }
 

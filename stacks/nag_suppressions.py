@@ -28,6 +28,7 @@ def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> 
     _acknowledge_websocket_api(stateless)
     _acknowledge_distributions(stateless)
     _acknowledge_web_app(stateless)
+    _acknowledge_push(stateful, stateless)
 
 
 def _acknowledge_identity(stateful: StatefulStack) -> None:
@@ -111,6 +112,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.messaging.websocket,
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
+        stateless.resize.function,  # a photo message is pushed when its picture is ready
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -217,6 +219,7 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
         stateful.feed.fanout_dlq,
         stateful.notifications.dlq,
         stateful.media_invalidations.dlq,
+        stateful.push.dlq,
     ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
@@ -271,6 +274,23 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in _object_prefix_resources(buckets, prefix)
             )
         )
+    message_media = (
+        _object_prefix_resources(["UploadsBucket"], "messages")[0],
+        _object_prefix_resources(["MessageMediaBucket"], "conversations")[0],
+    )
+    for function in (stateless.resize.function, stateless.messaging.function, stateless.messaging.websocket):
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                    reason="Photo messages' keys are per conversation and message (messages/<conversation>/"
+                    "<message>/<media>, conversations/<conversation>/<message>/...), chosen by the server: "
+                    "the prefix is the narrowest scope that covers them.",
+                )
+                for resource in message_media
+            )
+        )
     routes = stateless.stream_routes
     for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
@@ -315,6 +335,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         stateless.feed_fanout.deliver,
         stateless.notifications.deliver,
         *routes.consumers,
+        stateless.push.deliver,
     ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
@@ -344,5 +365,61 @@ def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> li
         "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
         "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
         "StreamOverflowBucket": "PinholeStateful:ExportsOutputFnGetAttStreamOverflowOverflowBucketDD2F4C99ArnE068D517",
+        "MessageMediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMessageMediaBucketB6450928ArnC5E8DCC4",
     }
     return [f"{exports[bucket]}/{prefix}/*" for bucket in bucket_ids]
+
+
+def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> None:
+    """The grants on Pinhole's platform applications' endpoints; with push credentials named (context
+    `push_*_secret`), the platform applications' custom resources."""
+    Validations.of(stateless.push).acknowledge(  # both functions' roles
+        *(
+            Acknowledgment(
+                id=_rule(
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{resource}]"
+                ),
+                reason="SNS makes one platform endpoint per device token at run time, named by an id it "
+                "chooses, under a platform application named by the stack: the endpoints and applications of "
+                "Pinhole's own platform applications (`<stateful stack>-<platform>`), and no other, are granted.",
+            )
+            for resource in (stateless.push.endpoint_resource, stateless.push.application_resource)
+        )
+    )
+    Validations.of(stateless.auth).acknowledge(  # signing out everywhere deletes the account's endpoints
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
+                f"{stateless.push.endpoint_resource}]"
+            ),
+            reason="Signing out everywhere deletes the account's SNS platform endpoints, named by ids SNS chose: "
+            "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
+        )
+    )
+    provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    if provider is None:
+        return
+    Validations.of(stateful.push_platforms).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::*]"),
+            reason="sns:CreatePlatformApplication has no resource type: IAM can only grant it on '*'. The "
+            "other calls are granted on the application's own ARN.",
+        )
+    )
+    Validations.of(provider).acknowledge(
+        *(
+            Acknowledgment(
+                id=_rule(rule),
+                reason="CDK's AwsCustomResource provider makes the SNS platform applications once per deployment "
+                "(CloudFormation has no resource for them); its runtime, role and retries are CDK's, and "
+                "CloudFormation itself reports a failed call.",
+            )
+            for rule in (
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AwsSolutions-L1",
+                "Serverless-LambdaDLQ",
+                "Serverless-LambdaDefaultMemorySize",
+                "Serverless-LambdaTracing",
+            )
+        )
+    )

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Stack
@@ -15,6 +15,7 @@ from stacks.stateful.media_invalidations_construct import MediaInvalidations
 from stacks.stateful.messaging_construct import MessagingData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.push_construct import PushData, PushPlatforms
 from stacks.stateful.rate_limits_construct import RateLimitsData
 from stacks.stateful.search_construct import SearchData
 from stacks.stateful.social_construct import SocialData
@@ -25,7 +26,15 @@ from stacks.stateful.users_construct import UsersData
 class StatefulStack(Stack):
     """Everything that holds data. All of it is retained when the stack is deleted."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cors_origins: Sequence[str],
+        push_secrets: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.auth = AuthIdentity(self, constants.AUTH_IDENTITY_CONSTRUCT_ID)
         self.users = UsersData(self, constants.USERS_DATA_CONSTRUCT_ID)
@@ -44,3 +53,5 @@ class StatefulStack(Stack):
         self.stream_overflow = StreamOverflow(
             self, constants.STREAM_OVERFLOW_CONSTRUCT_ID, access_logs_bucket=self.media.access_logs_bucket
         )
+        self.push = PushData(self, constants.PUSH_DATA_CONSTRUCT_ID)
+        self.push_platforms = PushPlatforms(self, constants.PUSH_PLATFORMS_CONSTRUCT_ID, secrets=push_secrets or {})

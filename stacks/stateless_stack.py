@@ -11,6 +11,7 @@ from constructs import Construct
 from pinhole.shared.settings import FeedRankingSettings, RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
+from stacks.stateful.push_construct import sns_arn
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
@@ -23,6 +24,7 @@ from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.notifications_construct import Notifications
+from stacks.stateless.push_construct import Push
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
@@ -79,6 +81,7 @@ class StatelessStack(Stack):
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
+        notification_group_window_minutes: int = 24 * 60,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -125,6 +128,7 @@ class StatelessStack(Stack):
                 feed_cap=feed.feed_cap,
                 uploads_bucket_name=storage.uploads_bucket.bucket_name,
                 media_bucket_name=storage.media_bucket.bucket_name,
+                message_media_bucket_name=storage.message_media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
                 media_invalidations_queue_url=stateful.media_invalidations.queue.queue_url,
@@ -138,6 +142,14 @@ class StatelessStack(Stack):
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
                 websocket_callback_url=websocket_api.callback_url,
+                notification_group_window_s=notification_group_window_minutes * 60,
+                push_queue_url=stateful.push.queue.queue_url,
+                push_platform_applications=self.to_json_string(
+                    {
+                        platform: sns_arn(self, "app", platform, name)
+                        for platform, name in sorted(stateful.push_platforms.names.items())
+                    }
+                ),
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -235,8 +247,11 @@ class StatelessStack(Stack):
             upload_events_dlq=storage.upload_events_dlq,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
+            message_media_bucket=storage.message_media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            tables=tables,
+            websocket_api=websocket_api,
             distribution=self.media.distribution,
             invalidations=stateful.media_invalidations,
             stream_routes=self.stream_routes,
@@ -298,6 +313,8 @@ class StatelessStack(Stack):
             websocket_api=websocket_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            uploads_bucket=storage.uploads_bucket,
+            message_media_bucket=storage.message_media_bucket,
         )
         self.notifications = Notifications(
             self,
@@ -311,6 +328,22 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
             stream_routes=self.stream_routes,
         )
+        self.push = Push(
+            self,
+            constants.PUSH_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            queue=stateful.push.queue,
+            dead_letters=stateful.push.dlq,
+            application_name_prefix=stateful.stack_name,
+        )
+        # Signing out everywhere forgets the account's phones (their items and SNS endpoints).
+        grant_table_read_write(self.auth.function, stateful.notifications.table)
+        self.push.grant_endpoint_cleanup(self.auth.function)
+        # Who queues pushes: a stored notification, a delivered message (HTTP and WebSocket).
+        for function in (self.notifications.deliver, self.messaging.function, self.messaging.websocket):
+            self.push.grant_queue(function)
         self.search = Search(
             self,
             constants.SEARCH_CONSTRUCT_ID,

@@ -308,6 +308,34 @@ def _apigatewaymanagementapi(
     return [Access("execute-api:ManageConnections", resource)]
 
 
+# -- SNS (mobile push) --
+
+_SNS_BY_ENDPOINT = {"GetEndpointAttributes", "SetEndpointAttributes", "DeleteEndpoint"}
+_SNS_BY_APPLICATION = {
+    "CreatePlatformEndpoint",
+    "GetPlatformApplicationAttributes",
+    "SetPlatformApplicationAttributes",
+    "DeletePlatformApplication",
+    "ListEndpointsByPlatformApplication",
+}
+
+
+def _sns(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_url: str) -> list[Access]:
+    """Platform endpoints and applications are named by their ARNs; a publish is authorized on its target
+    (an endpoint, a topic) — a publish to a phone number is authorized on "*"."""
+    if operation in _SNS_BY_ENDPOINT:
+        return [Access(f"sns:{operation}", params["EndpointArn"])]
+    if operation in _SNS_BY_APPLICATION:
+        return [Access(f"sns:{operation}", params["PlatformApplicationArn"])]
+    if operation == "Publish":
+        if "PhoneNumber" in params:
+            return [Access("sns:Publish", "*")]
+        return [Access("sns:Publish", params["TopicArn"] if "TopicArn" in params else params["TargetArn"])]
+    if operation in ("CreatePlatformApplication", "ListPlatformApplications"):
+        return [Access(f"sns:{operation}", "*")]
+    raise UnknownOperation(f"sns.{operation}")
+
+
 MAPPERS: dict[str, Mapper] = {
     "dynamodb": _dynamodb,
     "dynamodbstreams": _dynamodbstreams,
@@ -317,6 +345,7 @@ MAPPERS: dict[str, Mapper] = {
     "secretsmanager": _secretsmanager,
     "cloudfront": _cloudfront,
     "apigatewaymanagementapi": _apigatewaymanagementapi,
+    "sns": _sns,
 }
 
 

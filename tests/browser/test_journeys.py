@@ -688,3 +688,49 @@ def test_mute_keeps_posts_out_of_the_feed_and_the_muted_and_blocked_lists_undo_t
     expect(page.get_by_text("You have not blocked anyone.")).to_be_visible()
     go(page, f"/u/{quinn.username}")
     expect(page.get_by_role("button", name="Follow", exact=True)).to_be_visible()  # the block ended the follow
+
+
+def test_a_group_chat_shows_typing_photos_and_unsent_messages_live(
+    window: Window, cloud: RunningLocalCloud, tmp_path: Path
+) -> None:
+    # Given Abe at a desktop and Bea on her phone, and Cy (through the API)
+    abe, abe_page = signed_in(window, cloud, "abe")
+    bea, bea_page = signed_in(window, cloud, "bea", PHONE)
+    cy = account(cloud.outputs["HttpApiUrl"], "cy", "Cy")
+
+    # When Abe starts a group with both
+    go(abe_page, "/messages")
+    abe_page.get_by_role("link", name="New group").click()
+    abe_page.get_by_label("People").fill(f"{bea.username}, @{cy.username}")
+    abe_page.get_by_label("Name (optional)").fill("Harbour trip")
+    abe_page.get_by_role("button", name="Start the group").click()
+    abe_page.get_by_role("heading", name="Harbour trip").wait_for()
+    expect(abe_page.locator(".thread li.system")).to_contain_text(f"@{abe.username} started the group")
+
+    # Then Bea finds it in her messages and opens it
+    go(bea_page, "/messages")
+    bea_page.get_by_role("link", name=re.compile("Harbour trip")).click()
+    bea_page.get_by_role("heading", name="Harbour trip").wait_for()
+
+    # When Abe types, Bea sees that he is typing; when he sends, she gets the message
+    abe_page.get_by_label("Message", exact=True).press_sequentially("Hello both")
+    expect(bea_page.locator(".typing")).to_have_text(f"@{abe.username} is typing…", timeout=20_000)
+    abe_page.get_by_role("button", name="Send").click()
+    expect(bea_page.locator(".thread li.theirs")).to_contain_text("Hello both", timeout=20_000)
+
+    # When Abe sends a photo, it uploads with a progress bar and reaches Bea once processed
+    abe_page.locator("#message-photo").set_input_files(str(photo_file(tmp_path, "boat.jpg", (640, 480))))
+    expect(bea_page.locator(".thread li.theirs .message-photo img")).to_be_visible(timeout=30_000)
+    expect(abe_page.locator(".thread li.mine .message-photo img")).to_be_visible()
+
+    # When he unsends his text, it disappears from Bea's thread too
+    abe_page.locator(".thread li.mine", has_text="Hello both").get_by_role("button", name=re.compile("^Unsend")).click()
+    expect(abe_page.locator(".thread li", has_text="Hello both")).to_have_count(0)
+    expect(bea_page.locator(".thread li", has_text="Hello both")).to_have_count(0, timeout=20_000)
+
+    # When Bea leaves the group, Abe's thread says so
+    bea_page.get_by_text("3 members").click()
+    bea_page.once("dialog", lambda dialog: dialog.accept())
+    bea_page.get_by_role("button", name="Leave group").click()
+    bea_page.get_by_role("heading", name="Messages").wait_for()
+    expect(abe_page.locator(".thread li.system").last).to_contain_text(f"@{bea.username} left", timeout=20_000)

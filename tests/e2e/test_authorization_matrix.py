@@ -111,7 +111,7 @@ def build_world(local_cloud: Any) -> World:
     world = World(
         http=http,
         websocket_url=str(local_cloud.outputs["WebSocketUrl"]),
-        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "mallory")},
+        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "erin", "mallory")},
     )
     alice, bob, carol, dave, mallory = (world.members[n] for n in ("alice", "bob", "carol", "dave", "mallory"))
     marker = uuid.uuid4().hex[:10]
@@ -127,6 +127,8 @@ def build_world(local_cloud: Any) -> World:
     # Carol asked to follow her.
     assert bob.http.post(f"/users/{alice.username}/follow").json() == {"status": "following"}
     assert alice.http.post(f"/users/{dave.username}/block").status_code == 204
+    # Erin, blocked too, keeps a connection open (Dave signs out everywhere in a row of the matrix)
+    assert alice.http.post(f"/users/{world.members['erin'].username}/block").status_code == 204
     assert alice.http.patch("/me", json={"is_private": True, "bio": f"private bio {marker}"}).status_code == 200
     assert carol.http.post(f"/users/{alice.username}/follow").json() == {"status": "requested"}
 
@@ -174,7 +176,9 @@ def build_world(local_cloud: Any) -> World:
         headers={"idempotency-key": ids["alice_message_key"]},
     ).json()
     ids.update(conversation=message["conversation_id"], alice_message=message["message_id"])
-    world.devices = {name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "mallory")}
+    world.devices = {
+        name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "erin", "mallory")
+    }
     world.devices["alice"].send(
         {"action": "sendMessage", "to": bob.username, "text": f"wssecret{marker}", "client_id": ids["alice_ws_key"]}
     )
@@ -197,6 +201,15 @@ def build_world(local_cloud: Any) -> World:
     ]
     ids["mallory_post"] = mallory.http.post("/posts", json={"media": media}).json()["post"]["post_id"]
     ids["forged_conversation"] = "_".join(sorted((mallory.user_id, alice.user_id)))
+
+    # Alice's group with Bob and Carol, and a message of hers in it.
+    group = alice.http.post("/conversations", json={"members": [bob.username, carol.username], "title": f"g{marker}"})
+    assert group.status_code == 201, group.text
+    ids["group"] = group.json()["conversation_id"]
+    group_message = alice.http.post("/messages", json={"conversation_id": ids["group"], "text": f"groupsecret{marker}"})
+    assert group_message.status_code == 201, group_message.text
+    ids["alice_group_message"] = group_message.json()["message_id"]
+    world.secrets |= {f"groupsecret{marker}", f"g{marker}", ids["alice_group_message"]}
     world.secrets.add(f"{alice.username}@example.com")
 
     # Everything asynchronous has landed: Bob's feed, stories and tag page show Alice's; Alice has her
@@ -268,12 +281,19 @@ VIEWS: dict[str, Callable[[World], Any]] = {
         _conversation_of(w.members["bob"], w.ids["conversation"]),
         _json(_alice(w), f"/conversations/{w.ids['conversation']}/messages"),
     ],
+    "alice_group": lambda w: [
+        _conversation_of(_alice(w), w.ids["group"]),
+        _conversation_of(w.members["bob"], w.ids["group"]),
+        _json(_alice(w), f"/conversations/{w.ids['group']}/messages"),
+    ],
     # which posts she saved where (the posts' own counters move with everyone's likes and comments)
     "alice_saved": lambda w: [
         _json(_alice(w), "/me/collections"),
         [p["post_id"] for p in items(_alice(w), "/me/saved", collection=w.ids["collection"])],
     ],
     "alice_notifications": lambda w: _json(_alice(w), "/notifications"),
+    "alice_unread": lambda w: _json(_alice(w), "/notifications/unread-count"),
+    "alice_push": lambda w: [_json(_alice(w), "/me/devices"), _json(_alice(w), "/me/notification-settings")],
     "alice_stories": lambda w: [_json(_alice(w), "/stories/feed"), _json(w.members["bob"], "/stories/feed")],
     "alice_comment_on_bob_post": lambda w: [
         c
@@ -320,6 +340,8 @@ DEFAULT_PARAMS = {
     "comment_id": "bob_comment",
     "conversation_id": "conversation",
     "tag": "tag",
+    "message_id": "alice_group_message",
+    "device_id": "alice_id",  # no device of anyone's: push is off in the default assembly
 }
 
 
@@ -403,6 +425,18 @@ def _mallorys_own_ws_message(world: World, frame: Any) -> None:
 
 def _only_the_public_mention(world: World, body: Any) -> None:
     assert [(n["type"], n["post_id"]) for n in body["items"]] == [("mention", world.ids["bob_post"])]
+
+
+def _own_badge(world: World, body: Any) -> None:
+    assert set(body) == {"count"} and isinstance(body["count"], int)
+
+
+def _default_settings(body: Any) -> None:
+    assert body == {"likes": True, "comments": True, "follows": True, "mentions": True, "messages": True}
+
+
+def _likes_off(body: Any) -> None:
+    assert body["likes"] is False and body["comments"] is True
 
 
 def _no_private_collection(world: World, body: Any) -> None:
@@ -868,6 +902,53 @@ HTTP_ROWS = [
         body={"user_id": "{alice_id}"},
         unchanged=("alice_notifications",),
     ),
+    Row(
+        "GET /notifications/unread-count",
+        "stranger asks for the badge",
+        "mallory",
+        Served(check=lambda w, body: _own_badge(w, body)),
+        unchanged=("alice_unread",),
+    ),
+    # Push: devices and settings are the caller's own; another's device id is as if it did not exist.
+    Row(
+        "POST /me/devices",
+        "stranger registers a phone in Alice's name",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"platform": "apns", "token": "ab" * 32, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row("GET /me/devices", "stranger lists devices", "mallory", Served(check=_no_items), unchanged=("alice_push",)),
+    Row(
+        "DELETE /me/devices/{device_id}",
+        "stranger removes a device that is not theirs",
+        "mallory",
+        Refused(404, "not_found"),
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "GET /me/notification-settings",
+        "stranger reads settings",
+        "mallory",
+        Served(check=lambda w, body: _default_settings(body)),
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger turns off pushes for Alice",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"likes": False, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger changes their own settings",
+        "mallory",
+        Served(check=lambda w, body: _likes_off(body)),
+        body={"likes": False},
+        unchanged=("alice_push",),
+    ),
     # Direct messages over HTTP.
     Row(
         "POST /messages",
@@ -1021,6 +1102,110 @@ HTTP_ROWS = [
     ),
 ]
 
+GROUP = {"conversation_id": "group"}
+HTTP_ROWS += [
+    # Group conversations: strangers find nothing; a blocked user joins nothing; members do only their part.
+    Row(
+        "POST /conversations",
+        "blocked user starts a group with Alice",
+        "dave",
+        Refused(403, "forbidden"),
+        body={"members": ["{alice_name}", "{bob_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /messages",
+        "stranger writes into Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"conversation_id": "{group}", "text": "let me in"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /messages",
+        "blocked user writes to Alice",
+        "dave",
+        Refused(403, "forbidden"),
+        body={"to": "{alice_name}", "text": "hi"},
+        unchanged=("alice_conversation", "alice_group"),
+    ),
+    Row(
+        "GET /conversations/{conversation_id}/messages",
+        "stranger reads Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        control="bob",
+    ),
+    Row(
+        "PATCH /conversations/{conversation_id}",
+        "stranger renames Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        body={"title": "mine now"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "PATCH /conversations/{conversation_id}",
+        "stranger renames Alice's direct conversation",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"title": "mine now"},
+        unchanged=("alice_conversation",),
+    ),
+    Row(
+        "POST /conversations/{conversation_id}/members",
+        "stranger adds herself to Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        body={"usernames": ["{mallory_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /conversations/{conversation_id}/members",
+        "member adds someone Alice blocked",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        body={"usernames": ["{dave_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/members/{username}",
+        "stranger removes Alice from her group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/members/{username}",
+        "member who is not the creator removes Alice",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/messages/{message_id}",
+        "stranger unsends Alice's group message",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/messages/{message_id}",
+        "member unsends Alice's message",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+]
+
 WS_ROWS = [
     Row(f"{WS}$connect", "anonymous opens a connection", ANONYMOUS, Refused(401, "unauthorized")),
     Row(f"{WS}$connect", "stranger's token edited to say Alice", "mallory", Refused(401, "unauthorized")),
@@ -1091,6 +1276,36 @@ WS_ROWS = [
         body={"action": "ping"},
     ),
     Row(
+        f"{WS}sendMessage",
+        "stranger writes into Alice's group",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "sendMessage", "conversation_id": "{group}", "text": "x", "client_id": "m-g"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        f"{WS}sendMessage",
+        "blocked user writes to Alice",
+        "erin",
+        Refused(0, "forbidden"),
+        body={"action": "sendMessage", "to": "{alice_name}", "text": "x", "client_id": "e-1"},
+        unchanged=("alice_conversation",),
+    ),
+    Row(
+        f"{WS}typing",
+        "stranger types into Alice's group",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "typing", "conversation_id": "{group}"},
+    ),
+    Row(
+        f"{WS}typing",
+        "stranger types into Alice's direct conversation",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "typing", "conversation_id": "{conversation}"},
+    ),
+    Row(
         f"{WS}$default",
         "stranger sends an unknown action naming Alice",
         "mallory",
@@ -1158,7 +1373,11 @@ def run_http_row(world: World, row: Row) -> None:
 def _conversation_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Of what reached a listening device, what is about conversations (notifications of earlier rows, pushed by
     the pipelines in their own time, may trickle in: not counted)."""
-    return [frame for frame in frames if frame.get("type") in ("message", "read")]
+    return [
+        frame
+        for frame in frames
+        if frame.get("type") in ("message", "read", "typing", "message_deleted", "conversation")
+    ]
 
 
 def run_ws_row(world: World, row: Row) -> None:

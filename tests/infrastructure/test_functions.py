@@ -37,10 +37,23 @@ EXPECTED_FUNCTIONS = {
     "feed_signals.on_interaction_change": ("handler.on_interaction_change", "functions/feed_signals"),
     "feed_signals.on_message_change": ("handler.on_message_change", "functions/feed_signals"),
     "feed_signals.on_post_change": ("handler.on_post_change", "functions/feed_signals"),
+    "push": ("handler.handler", "functions/push"),
+    "push.deliver": ("handler.deliver", "functions/push"),
 }
 # Told only to the functions that need it (Lambda's 4 KB of variables): the ranked feed's settings.
 OWN_ENVIRONMENT = {"feed_read": {constants.ENV_FEED_RANKING}, "feed_signals": {constants.ENV_FEED_RANKING}}
-API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read", "notifications", "search"}
+API_FUNCTIONS = {
+    "auth",
+    "users",
+    "meta",
+    "messaging",
+    "upload",
+    "social",
+    "feed_read",
+    "notifications",
+    "search",
+    "push",
+}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
@@ -57,6 +70,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_FEED_CAP,
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
+    constants.ENV_MESSAGE_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,
     constants.ENV_MEDIA_DISTRIBUTION_ID,
     constants.ENV_MEDIA_INVALIDATIONS_QUEUE_URL,
@@ -70,6 +84,9 @@ COMMON_ENVIRONMENT = {
     constants.ENV_SEARCH_TABLE_NAME,
     constants.ENV_RATE_LIMITS,
     constants.ENV_WEBSOCKET_CALLBACK_URL,
+    constants.ENV_NOTIFICATION_GROUP_WINDOW_S,
+    constants.ENV_PUSH_QUEUE_URL,
+    constants.ENV_PUSH_PLATFORM_APPLICATIONS,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
@@ -198,9 +215,10 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     assert actions["meta"] == baseline
     # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
     assert actions["messaging.authorizer"] == baseline
-    # And only the functions that push to connections (or close them: auth's sign-out everywhere) may manage them
+    # And only the functions that push to connections (resize delivers photo messages), or close them (auth's
+    # sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth"}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize"}
     # And users reads and writes items, never scans, and of Cognito only changes an e-mail address (PATCH /me)
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]

@@ -243,7 +243,8 @@ def _published_post(member: Member, caption: str) -> str:
 @dataclass
 class World:
     """The fuzzing user (ann), someone she follows (bob), and their objects: a published post each,
-    a comment, a conversation. Their ids are the values the fuzzer may put into paths."""
+    a comment, a conversation, a group with carol and a message in each. Their ids are the values the
+    fuzzer may put into paths."""
 
     ann: Member
     bob: Member
@@ -259,6 +260,13 @@ class World:
         assert comment.status_code == 201, comment.text
         message = ann.http.post("/messages", json={"to": bob.username, "text": "hello"})
         assert message.status_code == 201, message.text
+        carol = Member(base)
+        group = ann.http.post("/conversations", json={"members": [bob.username, carol.username], "title": "fuzz"})
+        assert group.status_code == 201, group.text
+        group_message = ann.http.post(
+            "/messages", json={"conversation_id": group.json()["conversation_id"], "text": "hi"}
+        )
+        assert group_message.status_code == 201, group_message.text
         return cls(
             ann=ann,
             bob=bob,
@@ -266,8 +274,10 @@ class World:
                 "post_id": [ann_post, bob_post],
                 "username": [ann.username, bob.username],
                 "comment_id": [comment.json()["comment_id"]],
-                "conversation_id": [message.json()["conversation_id"]],
+                "conversation_id": [message.json()["conversation_id"], group.json()["conversation_id"]],
+                "message_id": [message.json()["message_id"], group_message.json()["message_id"]],
                 "tag": ["fuzztag"],
+                "device_id": ["nodevice"],  # push is off in the default assembly: nobody has a device
             },
         )
 

@@ -164,7 +164,13 @@ export const notifications = (cursor) => call('GET', 'notifications', { query: p
 export const markNotificationsRead = (upTo) => call('POST', 'notifications/read', upTo ? { body: { up_to: upTo } } : {});
 
 // --- direct messages ---
-export const sendMessage = (to, text, key) => call('POST', 'messages', { body: { to, text }, idempotent: key });
+/** `body`: `{to}` (a person) or `{conversation_id}`, with `text` and/or `media` (then it answers an `upload`). */
+export const sendMessage = (body, key) => call('POST', 'messages', { body, idempotent: key });
+export const createConversation = (members, title) => call('POST', 'conversations', { body: title ? { members, title } : { members } });
+export const removeMember = (conversationId, username) =>
+  call('DELETE', `conversations/${enc(conversationId)}/members/${enc(username)}`);
+export const unsend = (conversationId, messageId) =>
+  call('DELETE', `conversations/${enc(conversationId)}/messages/${enc(messageId)}`);
 export const conversations = (cursor) => call('GET', 'conversations', { query: page(cursor) });
 export const messages = (conversationId, cursor) =>
   call('GET', `conversations/${enc(conversationId)}/messages`, { query: page(cursor, 30) });

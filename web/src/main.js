@@ -12,7 +12,7 @@ import * as ws from './ws.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
 import { Feed } from './screens/feed.js';
-import { Conversations, Thread, refreshUnreadMessages } from './screens/messages.js';
+import { Conversations, NewGroup, Thread, refreshUnreadMessages } from './screens/messages.js';
 import { Notifications, refreshUnreadNotifications } from './screens/notifications.js';
 import { PostScreen } from './screens/post.js';
 import { MyProfile, People, Profile, Requests } from './screens/profile.js';
@@ -43,6 +43,8 @@ const ROUTES = [
   { path: '/saved', view: () => html`<${Saved} />` },
   { path: '/saved/:collection', view: (p) => html`<${Saved} collection=${p.collection} />` },
   { path: '/messages', view: () => html`<${Conversations} />` },
+  { path: '/messages/new-group', view: () => html`<${NewGroup} />` },
+  { path: '/messages/c/:conversationId', view: (p) => html`<${Thread} conversationId=${p.conversationId} />` },
   { path: '/messages/:username', view: (p) => html`<${Thread} username=${p.username} />` },
   { path: '/notifications', view: () => html`<${Notifications} />` },
   { path: '/settings', view: (_, app) => html`<${Settings} onSignOut=${app.signOut} onSignOutEverywhere=${app.signOutEverywhere} />` },
@@ -101,7 +103,8 @@ async function startSignedIn() {
 
 ws.on('message', ({ message }) => {
   const me = get('me');
-  if (me && message.sender.user_id !== me.user_id && get('openThread') !== message.sender.username) {
+  const open = get('openThread');
+  if (me && message.sender.user_id !== me.user_id && open !== message.sender.username && open !== message.conversation_id) {
     update('unreadMessages', (count) => count + 1);
   }
 });

@@ -292,8 +292,11 @@ def issue_recovery_codes(
 
 
 def sign_out_everywhere(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> None:
-    """Every refresh token of the account is revoked (GlobalSignOut) and its WebSocket connections closed."""
+    """Every refresh token of the account is revoked (GlobalSignOut), its WebSocket connections closed and
+    its phones forgotten (nothing is pushed to them any more)."""
     identity.sign_out_everywhere(access_token)
+    from pinhole.push.logic import forget_devices  # only this route forgets devices
     from pinhole.realtime.push import Pusher  # only this route talks to @connections
 
     Pusher().disconnect_all(caller.user_id)
+    forget_devices(caller.user_id)

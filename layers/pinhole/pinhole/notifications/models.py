@@ -24,7 +24,9 @@ class NotificationType(StrEnum):
 class Notification(BaseModel):
     notification_id: str
     type: NotificationType
-    actor: UserSummary
+    actor: UserSummary = Field(description="The latest of `actors`")
+    actors: list[UserSummary] = Field(description="The latest few people it is about, newest first")
+    actor_count: int = Field(description="How many people it is about (likes or comments on a post group)")
     post_id: str | None
     comment_id: str | None
     created_at: str = Field(description="When it happened: ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
@@ -36,6 +38,15 @@ class NotificationFrame(BaseModel):
 
     type: Literal["notification"] = "notification"
     notification: Notification
+    replaces: str | None = Field(
+        default=None, description="The id of the grouped notification this one supersedes (drop it from the list)"
+    )
+
+
+class UnreadCount(BaseModel):
+    """GET /notifications/unread-count: what a badge shows, cheap enough to poll (one read)."""
+
+    count: int
 
 
 class ReadNotificationsRequest(BaseModel):
@@ -56,9 +67,15 @@ class NotificationRecord(BaseModel):
     user_id: str
     type: NotificationType
     actor_id: str
+    actor_ids: list[str] = Field(default_factory=list, description="Latest first; the group's, or the one actor")
+    actor_count: int = 1
     post_id: str | None = None
     comment_id: str | None = None
     created_at: str
+
+    @property
+    def actors_newest_first(self) -> list[str]:
+        return self.actor_ids or [self.actor_id]
 
 
 class IntentAction(StrEnum):

@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
+    # typing notices per person and conversation: clients send one per keystroke burst, others hear one
+    "typing": RateLimit(limit=1, per_seconds=3),
     # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
     "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
     # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
@@ -101,6 +103,7 @@ class Settings(BaseModel):
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    message_media_bucket_name: str = Field(alias="MESSAGE_MEDIA_BUCKET_NAME")
     media_invalidations_queue_url: str = Field(alias="MEDIA_INVALIDATIONS_QUEUE_URL")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
@@ -116,6 +119,13 @@ class Settings(BaseModel):
     websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
     # given to the feed's functions only (Lambda's 4 KB of variables): cdk.json's `feed_ranking`
     feed_ranking: Json[FeedRankingSettings] = Field(default=FeedRankingSettings(), alias="FEED_RANKING")
+    # likes (or comments) on one post within this many seconds become one notification (context
+    # `notification_group_window_minutes`)
+    notification_group_window_s: int = Field(default=86_400, alias="NOTIFICATION_GROUP_WINDOW_S", gt=0)
+    # the queue of pushes to phones; the SNS platform application of each platform with credentials
+    # ({"apns": arn, "fcm": arn}; none: push is off)
+    push_queue_url: str = Field(default="", alias="PUSH_QUEUE_URL")
+    push_platform_applications: Json[dict[str, str]] = Field(default_factory=dict, alias="PUSH_PLATFORM_APPLICATIONS")
 
 
 @lru_cache(maxsize=1)
