@@ -107,6 +107,9 @@ def main() -> None:
             feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
         ),
         rate_limits=_rate_limits(app),
+        account_deletion_grace_days=_context_int(
+            app, constants.CTX_ACCOUNT_DELETION_GRACE_DAYS, constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS
+        ),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
         ),

@@ -23,6 +23,7 @@ FEED_READ: Final = "feed_read"
 FEED_FANOUT: Final = "feed_fanout"
 NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
+PRIVACY: Final = "privacy"
 WEB: Final = "web"
 
 # stateful constructs
@@ -69,6 +70,13 @@ RATE_LIMITS_DATA_CONSTRUCT_ID: Final = "RateLimitsData"
 RATE_LIMITS_TABLE_ID: Final = "RateLimitsTable"
 SEARCH_DATA_CONSTRUCT_ID: Final = "SearchData"
 SEARCH_TABLE_ID: Final = "SearchTable"
+PRIVACY_DATA_CONSTRUCT_ID: Final = "PrivacyData"
+PRIVACY_TABLE_ID: Final = "PrivacyTable"
+PURGE_QUEUE_ID: Final = "PurgeQueue"
+PURGE_DLQ_ID: Final = "PurgeDeadLetterQueue"
+EXPORT_QUEUE_ID: Final = "ExportQueue"
+EXPORT_DLQ_ID: Final = "ExportDeadLetterQueue"
+EXPORT_KEY_PREFIX: Final = "exports/"  # pinhole.privacy.export: exports/<user>/<requested at>.zip, uploads bucket
 
 # stateless constructs
 DOMAIN_LAYER_ID: Final = "PinholeDomainLayer"
@@ -95,6 +103,7 @@ RESIZE_CONSTRUCT_ID: Final = "Resize"
 SOCIAL_API_CONSTRUCT_ID: Final = "SocialApi"
 FEED_READ_CONSTRUCT_ID: Final = "FeedReadApi"
 FEED_FANOUT_CONSTRUCT_ID: Final = "FeedFanout"
+PRIVACY_CONSTRUCT_ID: Final = "Privacy"
 IMAGING_LAYER_ID: Final = "PinholeImagingLayer"
 MEDIA_CDN_CONSTRUCT_ID: Final = "MediaCdn"
 MEDIA_DISTRIBUTION_ID: Final = "MediaDistribution"
@@ -159,6 +168,10 @@ ENV_RATE_LIMITS_TABLE_NAME: Final = "RATE_LIMITS_TABLE_NAME"
 ENV_SEARCH_TABLE_NAME: Final = "SEARCH_TABLE_NAME"
 ENV_RATE_LIMITS: Final = "RATE_LIMITS"
 ENV_WEBSOCKET_CALLBACK_URL: Final = "WEBSOCKET_CALLBACK_URL"
+ENV_PRIVACY_TABLE_NAME: Final = "PRIVACY_TABLE_NAME"
+ENV_PURGE_QUEUE_URL: Final = "PURGE_QUEUE_URL"
+ENV_EXPORT_QUEUE_URL: Final = "EXPORT_QUEUE_URL"
+ENV_ACCOUNT_DELETION_GRACE_DAYS: Final = "ACCOUNT_DELETION_GRACE_DAYS"
 ENV_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
@@ -193,6 +206,7 @@ CTX_WEBSOCKET_THROTTLE_BURST: Final = "websocket_throttle_burst_limit"
 CTX_CELEBRITY_THRESHOLD: Final = "celebrity_threshold"
 CTX_FEED_CAP: Final = "feed_cap"
 CTX_RATE_LIMITS: Final = "rate_limits"
+CTX_ACCOUNT_DELETION_GRACE_DAYS: Final = "account_deletion_grace_days"
 DEFAULT_STAGE: Final = "prod"
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:8000",)
 DEFAULT_API_GATEWAY_LOGGING_ROLE: Final = True
@@ -202,6 +216,7 @@ DEFAULT_WEBSOCKET_THROTTLE_RATE: Final = 50
 DEFAULT_WEBSOCKET_THROTTLE_BURST: Final = 100
 DEFAULT_CELEBRITY_THRESHOLD: Final = 300_000  # docs/SCALING.md
 DEFAULT_FEED_CAP: Final = 800
+DEFAULT_ACCOUNT_DELETION_GRACE_DAYS: Final = 30  # Instagram's, and what users of deletion flows expect
 
 # source paths, relative to the repo root (cdk.json runs app.py from there)
 DOMAIN_LAYER_SOURCE_DIR: Final = "layers/pinhole/pinhole"

@@ -46,6 +46,10 @@ class FunctionEnvironment:
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
     websocket_callback_url: str
+    privacy_table_name: str
+    purge_queue_url: str
+    export_queue_url: str
+    account_deletion_grace_days: int
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -73,6 +77,10 @@ class FunctionEnvironment:
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
             constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
+            constants.ENV_PRIVACY_TABLE_NAME: self.privacy_table_name,
+            constants.ENV_PURGE_QUEUE_URL: self.purge_queue_url,
+            constants.ENV_EXPORT_QUEUE_URL: self.export_queue_url,
+            constants.ENV_ACCOUNT_DELETION_GRACE_DAYS: str(self.account_deletion_grace_days),
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
             constants.ENV_LOG_LEVEL: LOG_LEVEL,

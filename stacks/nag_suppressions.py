@@ -111,6 +111,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.messaging.websocket,
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
+        stateless.privacy.function,  # so does deleting the account
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -214,7 +215,13 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq, stateful.notifications.dlq):
+    for dead_letters in (
+        stateful.media.upload_events_dlq,
+        stateful.feed.fanout_dlq,
+        stateful.notifications.dlq,
+        stateful.privacy.purge_dlq,
+        stateful.privacy.export_dlq,
+    ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-SQSRedrivePolicy"),
@@ -253,6 +260,11 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         (stateless.upload.function, ["UploadsBucket", "MediaBucket"], ["avatars"]),
         (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
         (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
+        # A purge deletes every object of the user, an export reads their originals and writes the zip.
+        (stateless.privacy.purge, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.purge, ["MediaBucket"], ["avatars"]),
+        (stateless.privacy.export, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.function, ["UploadsBucket"], ["exports"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -260,8 +272,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
                     reason="Object keys are per post and media item (posts/<post>/<media>...) or per user and "
-                    "avatar (avatars/<user>/<avatar>...), chosen by the server: the prefix is the narrowest scope "
-                    "that covers them.",
+                    "avatar (avatars/<user>/<avatar>...) or per user and export (exports/<user>/<date>.zip), "
+                    "chosen by the server: the prefix is the narrowest scope that covers them.",
                 )
                 for prefix in prefixes
                 for resource in _object_prefix_resources(buckets, prefix)
@@ -272,6 +284,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         *stateless.feed_fanout.failure_queues,
         *stateless.notifications.failure_queues,
         *stateless.search.failure_queues,
+        stateless.privacy.failure_queue,
     ):
         Validations.of(queue).acknowledge(
             Acknowledgment(
@@ -285,7 +298,13 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver, stateless.notifications.deliver):
+    for consumer in (
+        stateless.resize.function,
+        stateless.feed_fanout.deliver,
+        stateless.notifications.deliver,
+        stateless.privacy.purge,
+        stateless.privacy.export,
+    ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-LambdaEventSourceMappingDestination"),

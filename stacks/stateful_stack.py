@@ -14,6 +14,7 @@ from stacks.stateful.media_construct import MediaStorage
 from stacks.stateful.messaging_construct import MessagingData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.privacy_construct import PrivacyData
 from stacks.stateful.rate_limits_construct import RateLimitsData
 from stacks.stateful.search_construct import SearchData
 from stacks.stateful.social_construct import SocialData
@@ -38,3 +39,4 @@ class StatefulStack(Stack):
         self.notifications = NotificationsData(self, constants.NOTIFICATIONS_DATA_CONSTRUCT_ID)
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
+        self.privacy = PrivacyData(self, constants.PRIVACY_DATA_CONSTRUCT_ID)

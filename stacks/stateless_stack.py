@@ -21,6 +21,7 @@ from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.notifications_construct import Notifications
+from stacks.stateless.privacy_construct import Privacy
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
@@ -63,6 +64,7 @@ class StatelessStack(Stack):
         manage_api_gateway_logging_role: bool,
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
+        account_deletion_grace_days: int = constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -112,6 +114,10 @@ class StatelessStack(Stack):
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
                 websocket_callback_url=websocket_api.callback_url,
+                privacy_table_name=stateful.privacy.table.table_name,
+                purge_queue_url=stateful.privacy.purge_queue.queue_url,
+                export_queue_url=stateful.privacy.export_queue.queue_url,
+                account_deletion_grace_days=account_deletion_grace_days,
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -253,6 +259,20 @@ class StatelessStack(Stack):
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
         )
+        self.privacy = Privacy(
+            self,
+            constants.PRIVACY_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            tables=tables,
+            data=stateful.privacy,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            user_pool=user_pool,
+        )
+        # A log-in within a deleted account's grace period reactivates it (pinhole.privacy.logic).
+        grant_table_read_write(self.auth.function, stateful.privacy.table)
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.
         for function in (self.auth.function, self.upload.function, self.users.function, self.social.function):
             grant_table_read_write(function, stateful.rate_limits.table)

@@ -42,6 +42,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
 os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
+os.environ.setdefault("PRIVACY_TABLE_NAME", "pinhole-privacy")
+os.environ.setdefault("PURGE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-purge")
+os.environ.setdefault("EXPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-export")
 os.environ.setdefault("WEBSOCKET_CALLBACK_URL", "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod")
 
 # Property tests (hypothesis) run the same examples on every run of `make test`, with no per-example

@@ -22,7 +22,7 @@ from pinhole.shared.errors import CannotMessageSelf, Forbidden, NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import deleted_account, is_deleted_account, summary_of
 from pinhole.users.models import Profile
 
 _messages = MessageRepository()
@@ -132,6 +132,10 @@ def conversations(
     entries, last_key = messages.inbox(caller.user_id, limit, start_after(cursor, scope))
     hidden = graph.blocked_among(caller.user_id, [entry.with_id for entry in entries])
     people = profiles.get_many([entry.with_id for entry in entries] + [caller.user_id])
+    # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
+    people.update(
+        {entry.with_id: deleted_account(entry.with_id) for entry in entries if is_deleted_account(entry.with_id)}
+    )
     page = [
         Conversation.model_validate(
             {
