@@ -21,7 +21,10 @@ AVATARS = "avatars/"
 
 class MultipartUploadWriter:
     """A write-only, unseekable file whose bytes become an S3 object through a multipart upload. `zipfile`
-    writes to it as to a pipe (data descriptors, no seeking back)."""
+    writes to it as to a pipe (data descriptors, no seeking back). Writes gather in one buffer until it holds
+    a part, which is then uploaded: at most about two parts are held at any moment (the buffer and the copy
+    sent), never the object. (A list of the writes joined at the end would cost more: JSON arrives in
+    hundreds of thousands of small pieces, and joining them allocates a buffer descriptor for each.)"""
 
     def __init__(self, s3: Any, bucket: str, key: str, part_size: int = PART_SIZE) -> None:
         self._s3 = s3
@@ -38,15 +41,16 @@ class MultipartUploadWriter:
     def write(self, data: bytes) -> int:
         self._buffer += data
         self.bytes_written += len(data)
-        while len(self._buffer) >= self._part_size:
-            self._upload(bytes(self._buffer[: self._part_size]))
-            del self._buffer[: self._part_size]
+        if len(self._buffer) >= self._part_size:
+            self._upload_buffer()
         return len(data)
 
     def flush(self) -> None:
         """Parts go out when full; S3 refuses small ones, so there is nothing to flush before the end."""
 
-    def _upload(self, body: bytes) -> None:
+    def _upload_buffer(self) -> None:
+        body = bytes(self._buffer)
+        self._buffer = bytearray()
         number = len(self._parts) + 1
         response = self._s3.upload_part(
             Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=body
@@ -55,8 +59,7 @@ class MultipartUploadWriter:
 
     def complete(self) -> None:
         if self._buffer or not self._parts:
-            self._upload(bytes(self._buffer))
-            self._buffer.clear()
+            self._upload_buffer()  # the last part may be small (or the only one, empty)
         self._s3.complete_multipart_upload(
             Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
         )
