@@ -90,7 +90,7 @@ class PartCountingS3:
     def create_multipart_upload(self, **_: Any) -> dict[str, str]:
         return {"UploadId": "upload-1"}
 
-    def upload_part(self, *, Body: bytes, PartNumber: int, **_: Any) -> dict[str, str]:  # noqa: N803 - boto3's names
+    def upload_part(self, *, Body: bytes, PartNumber: int, **_: Any) -> dict[str, str]:
         self.part_sizes.append(len(Body))
         self.digest.update(Body)
         return {"ETag": f'"{PartNumber}"'}
@@ -130,7 +130,7 @@ def test_the_streamed_zip_is_a_valid_archive_with_the_same_bytes() -> None:
     parts: list[bytes] = []
 
     class KeepingS3(PartCountingS3):
-        def upload_part(self, *, Body: bytes, PartNumber: int, **kwargs: Any) -> dict[str, str]:  # noqa: N803
+        def upload_part(self, *, Body: bytes, PartNumber: int, **kwargs: Any) -> dict[str, str]:
             parts.append(Body)
             return super().upload_part(Body=Body, PartNumber=PartNumber, **kwargs)
 

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pinhole
 from pynamodb.models import Model
+
+import pinhole
 
 PRIVACY_DOC = Path(__file__).resolve().parents[2] / "docs" / "PRIVACY.md"
 _ROW = re.compile(r"^\| (?P<table>[a-z-]+) \| `(?P<attribute>[a-z_0-9]+)` \|", re.MULTILINE)
