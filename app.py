@@ -16,10 +16,10 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from pinhole.shared.settings import DEFAULT_RATE_LIMITS, RateLimit
 from stacks import constants
 from stacks.nag_suppressions import acknowledge_findings
-from stacks.stage import checked_cors_origins
+from stacks.stage import checked_cors_origins, is_production
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import Throttle
-from stacks.stateless_stack import FeedSettings, StatelessStack
+from stacks.stateless_stack import EdgeSettings, FeedSettings, StatelessStack
 
 ROOT = Path(__file__).resolve().parent
 CDK_JSON = ROOT / "cdk.json"
@@ -64,9 +64,22 @@ def _context_bool(app: cdk.App, key: str, default: bool) -> bool:
 
 def cors_origins(app: cdk.App) -> list[str]:
     """cdk.json's `cors_origins`, refused at synth if `*` is given to a production `stage`."""
-    stage = str(app.node.try_get_context(constants.CTX_STAGE) or constants.DEFAULT_STAGE)
     origins = _context_list(app, constants.CTX_CORS_ORIGINS, constants.DEFAULT_CORS_ORIGINS)
-    return checked_cors_origins(origins, stage=stage)
+    return checked_cors_origins(origins, stage=_stage(app))
+
+
+def _stage(app: cdk.App) -> str:
+    return str(app.node.try_get_context(constants.CTX_STAGE) or constants.DEFAULT_STAGE)
+
+
+def edge_settings(app: cdk.App) -> EdgeSettings:
+    """The WAF web ACL is on unless context `waf` says otherwise, or off outside production unless it says on."""
+    alarm_email = app.node.try_get_context(constants.CTX_ALARM_EMAIL)
+    return EdgeSettings(
+        waf=_context_bool(app, constants.CTX_WAF, is_production(_stage(app))),
+        waf_rate_limit=_context_int(app, constants.CTX_WAF_RATE_LIMIT, constants.DEFAULT_WAF_RATE_LIMIT),
+        alarm_email=str(alarm_email) if alarm_email else None,
+    )
 
 
 def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
@@ -110,6 +123,7 @@ def main() -> None:
         account_deletion_grace_days=_context_int(
             app, constants.CTX_ACCOUNT_DELETION_GRACE_DAYS, constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS
         ),
+        edge=edge_settings(app),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
         ),

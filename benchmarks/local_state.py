@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.api_client import from_own_address
+
 ROOT = Path(__file__).resolve().parent.parent
 USERS, POSTS, LIKES, FOLLOWS_EACH = 50, 200, 1000, 5
 PASSWORD = "Correct-Horse-9"  # noqa: S105 - the benchmark testers' password
@@ -108,7 +110,9 @@ def _populate(api: str) -> dict[str, int]:
         def sign_up(index: int) -> httpx.Client:
             name = f"tester{index:03d}"
             created = anonymous.post(
-                "/auth/signup", json={"username": name, "password": PASSWORD, "email": f"{name}@example.com"}
+                "/auth/signup",
+                json={"username": name, "password": PASSWORD, "email": f"{name}@example.com"},
+                headers=from_own_address(),
             )
             created.raise_for_status()
             token = anonymous.post("/auth/login", json={"username": name, "password": PASSWORD}).json()

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.api_client import from_own_address
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, LATENCY_MESSAGES, THROUGHPUT_MESSAGES = 50, 20, 30
 PASSWORD = "Correct-Horse-9"  # noqa: S105 - benchmark users of the throwaway local cloud
@@ -64,7 +66,7 @@ def _sign_up(http_url: str, index: int) -> dict[str, str]:
     username = f"bench{index}_{uuid.uuid4().hex[:6]}"
     with httpx.Client(base_url=http_url, timeout=30) as client:
         body = {"username": username, "password": PASSWORD, "email": f"{username}@example.com"}
-        created = client.post("/auth/signup", json=body)
+        created = client.post("/auth/signup", json=body, headers=from_own_address())
         assert created.status_code == 201, created.text
         tokens = client.post("/auth/login", json={"username": username, "password": PASSWORD}).json()
     return {"username": username, "token": tokens["access_token"]}

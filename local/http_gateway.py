@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import time
@@ -11,16 +12,16 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from local.errors import error_response
 from local.jwt_authorizer import JwksCache, JwtAuthorizer, Unauthorized, claims_for_event
-from local.lambda_runner import HandlerTimeout, LambdaRunner
+from local.lambda_runner import HandlerTimeout, LambdaRunner, RequestTooLarge, ResponseTooLarge
 from local.routes import Api, HttpRouteTable
 from local.template import ACCOUNT_ID
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = 10 * 1024 * 1024  # the HTTP API's payload quota
 _TEXT_TYPES = (
     "text/",
     "application/json",
@@ -34,6 +35,13 @@ _TEXT_TYPES = (
 log = logging.getLogger("local.http")
 
 
+def request_entity_too_large(headers: dict[str, str]) -> Response:
+    """What an HTTP API answers, itself, for a body over its 10 MB quota and for an event over Lambda's 6 MB
+    invocation quota (Lambda's RequestEntityTooLargeException): 413 with API Gateway's own body, not the API's
+    envelope (HTTP APIs cannot customise it). As AWS's Lambda Test Tool emulates an HTTP API (payload 2.0)."""
+    return JSONResponse({"message": "Request Entity Too Large"}, status_code=413, headers=headers)
+
+
 class BadHandlerResponse(Exception):
     """The handler returned something API Gateway cannot turn into an HTTP response."""
 
@@ -41,6 +49,24 @@ class BadHandlerResponse(Exception):
 def is_text(content_type: str) -> bool:
     content_type = content_type.lower()
     return not content_type or any(marker in content_type for marker in _TEXT_TYPES)
+
+
+def source_address(peer: str | None, forwarded_for: str | None) -> str:
+    """API Gateway's `sourceIp`: the TCP peer. Every client of the local cloud is this machine, so a peer on
+    loopback may say which address it speaks for with X-Forwarded-For (its first address), as a client behind a
+    proxy it trusts would; tests sign up many users, and sign-ups are limited per address. AWS ignores it."""
+    peer = peer or "127.0.0.1"
+    try:
+        trusted = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        trusted = False
+    claimed = (forwarded_for or "").split(",", 1)[0].strip()
+    if trusted and claimed:
+        try:
+            return str(ipaddress.ip_address(claimed))
+        except ValueError:
+            pass
+    return peer
 
 
 def request_time(epoch_ms: int) -> str:
@@ -198,12 +224,12 @@ class HttpGateway:
     async def _handle(self, request: Request, request_id: str, id_headers: dict[str, str]) -> Response:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return error_response(413, "payload_too_large", "The request body exceeds 10 MB.", id_headers)
+            return request_entity_too_large(id_headers)
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
-                return error_response(413, "payload_too_large", "The request body exceeds 10 MB.", id_headers)
+                return request_entity_too_large(id_headers)
         raw_path = unquote(request.scope.get("raw_path", b"").decode("latin-1")) or request.url.path
         match = self.table.match(request.method, request.url.path)
         function_id = match.route.function_logical_id if match else None
@@ -230,7 +256,9 @@ class HttpGateway:
             path_parameters=match.path_parameters,
             api_id=self.api.api_id,
             domain_name=request.headers.get("host", "127.0.0.1"),
-            source_ip=request.client.host if request.client else "127.0.0.1",
+            source_ip=source_address(
+                request.client.host if request.client else None, request.headers.get("x-forwarded-for")
+            ),
             request_id=request_id,
             claims=claims,
             scopes=list(route.scopes) or None,
@@ -239,9 +267,15 @@ class HttpGateway:
         try:
             result = await self.runner.invoke_async(function, event)
             return build_response(result, id_headers)
+        except RequestTooLarge as refused:
+            log.info("413 %s %s: %s", request.method, request.url.path, refused)
+            return request_entity_too_large(id_headers)
         except HandlerTimeout:
             log.warning("%s %s: %s timed out", request.method, request.url.path, function.name)
             return error_response(504, "timeout", "The handler did not answer in time.", id_headers)
+        except ResponseTooLarge as too_large:
+            log.error("%s %s: %s", request.method, request.url.path, too_large)
+            return error_response(500, "internal", "Internal server error.", id_headers)
         except BadHandlerResponse as error:
             log.error("%s %s: bad response from %s: %s", request.method, request.url.path, function.name, error)
             return error_response(500, "internal", "Internal server error.", id_headers)

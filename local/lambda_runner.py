@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.iam.identity import Identity, acting_as
 from local.resolver_isolation import give_each_resolver_its_own_event
 from local.template import CloudAssembly, Resource, TemplateError
 
@@ -40,6 +42,51 @@ _environ_lock = threading.Lock()
 
 class HandlerTimeout(Exception):
     """The handler ran longer than the function's Timeout."""
+
+
+SYNC = "RequestResponse"
+ASYNC = "Event"
+# Lambda's payload quotas, in the bytes its own errors name: "Request must be smaller than 6291456 bytes for the
+# InvokeFunction operation", "Response payload size exceeded maximum allowed payload size (6291556 bytes)";
+# asynchronous invocations take 1 MB (the Invoke API reference; 256 KB until 2025).
+REQUEST_LIMIT_BYTES = {SYNC: 6 * 1024 * 1024, ASYNC: 1024 * 1024}
+RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 + 100
+
+
+class RequestTooLarge(Exception):
+    """Lambda's RequestEntityTooLargeException: the invocation is refused and the function does not run."""
+
+
+class ResponseTooLarge(Exception):
+    """Lambda's Function.ResponseSizeTooLarge: the function ran, its answer cannot be returned."""
+
+
+def request_bytes(event: Any) -> int:
+    """The size of the Invoke request's payload: the event as compact UTF-8 JSON, as an AWS service sends it."""
+    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def response_bytes(result: Any) -> int:
+    """The size of the answer as the Python runtime serializes it (json.dumps with its default separators)."""
+    return len(json.dumps(result, default=str).encode())
+
+
+def check_request(function_name: str, event: Any, invocation_type: str) -> None:
+    size, limit = request_bytes(event), REQUEST_LIMIT_BYTES[invocation_type]
+    if size > limit:
+        raise RequestTooLarge(
+            f"{function_name}: {size} byte payload is too large for the {invocation_type} invocation type "
+            f"(limit {limit} bytes)"
+        )
+
+
+def check_response(function_name: str, result: Any) -> Any:
+    if (size := response_bytes(result)) > RESPONSE_LIMIT_BYTES:
+        raise ResponseTooLarge(
+            f"{function_name}: Response payload size ({size} bytes) exceeded maximum allowed payload size "
+            f"({RESPONSE_LIMIT_BYTES} bytes)."
+        )
+    return result
 
 
 @dataclass
@@ -77,6 +124,8 @@ class LocalFunction:
     timeout_s: float
     memory_mb: int
     module_file: Path
+    # The role session its code runs as (local IAM enforcement); None: its calls are not checked.
+    identity: Identity | None = None
     _idle: list[Callable[[Any, Any], Any]] = field(default_factory=list)
     _environments: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -227,11 +276,32 @@ def _load_handler(function: LocalFunction, instance: int = 1) -> Callable[[Any, 
 
 
 class _Start:
-    """When an invocation's handler began. Lambda's timeout counts from there: time spent waiting for
-    a free worker (many concurrent invocations on a laptop) is not the function's time."""
+    """When an invocation's handler began, and its claim on one of the runner's execution slots.
 
-    def __init__(self) -> None:
+    Lambda's timeout counts from the handler's start, and only the function's own time is in it: not the wait
+    for a slot, nor the execution environment's cold start (Lambda's init phase has a limit of its own). On
+    Lambda every environment has its own CPU; here every invocation shares one process and its cores, so the
+    runner lets only as many handlers execute at once as there are cores and queues the rest before their
+    start. Without that, under load every running handler also waited for all the others (one GIL, a few
+    cores), and API handlers timed out (504s in the load soak) for time that was never theirs."""
+
+    def __init__(self, slots: threading.Semaphore) -> None:
         self._at: float | None = None
+        self._slots = slots
+        self._held = False
+        self._lock = threading.Lock()
+
+    def claim_slot(self) -> None:
+        self._slots.acquire()
+        with self._lock:
+            self._held = True
+
+    def release_slot(self) -> None:
+        """Once: when the handler returns, or when it is given up on (a timed-out handler runs on, uncounted)."""
+        with self._lock:
+            held, self._held = self._held, False
+        if held:
+            self._slots.release()
 
     def now(self) -> None:
         self._at = time.monotonic()
@@ -246,13 +316,19 @@ class _Start:
 class LambdaRunner:
     """Invokes functions by logical id or ARN, off the event loop, with their Timeout enforced."""
 
-    def __init__(self, functions: list[LocalFunction], max_workers: int = 32) -> None:
+    def __init__(
+        self, functions: list[LocalFunction], max_workers: int = 32, concurrent_executions: int | None = None
+    ) -> None:
+        """`concurrent_executions`: how many handlers run at once (default: one per core); the others wait for
+        a slot before their start, which their timeout does not count (_Start)."""
         # Concurrent invocations share this process, which Powertools' resolvers do not expect.
         give_each_resolver_its_own_event()
         self.functions = {function.logical_id: function for function in functions}
         self._by_arn = {function.arn: function for function in functions}
         self._by_name = {function.name: function for function in functions}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+        self.concurrent_executions = concurrent_executions or max(2, os.cpu_count() or 2)
+        self._slots = threading.Semaphore(self.concurrent_executions)
 
     def get(self, logical_id_or_arn: str) -> LocalFunction:
         function = (
@@ -279,31 +355,47 @@ class LambdaRunner:
                 )
 
     def _call(self, function: LocalFunction, event: Any, started: _Start) -> Any:
-        started.now()
-        with function.execution_environment() as handler:
-            return handler(event, function.new_context())
+        started.claim_slot()
+        try:
+            with acting_as(function.identity), function.execution_environment() as handler:
+                started.now()
+                return handler(event, function.new_context())
+        finally:
+            started.release_slot()
 
-    def invoke(self, function: LocalFunction, event: Any) -> Any:
-        """Blocking invoke (for pumps, which run in their own threads)."""
-        started = _Start()
+    def _timed_out(self, function: LocalFunction, started: _Start) -> HandlerTimeout:
+        started.release_slot()
+        return HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s")
+
+    def invoke(self, function: LocalFunction, event: Any, invocation_type: str = SYNC) -> Any:
+        """Blocking invoke (for pumps, which run in their own threads). With Lambda's payload quotas:
+        RequestTooLarge before the function runs, ResponseTooLarge after (synchronous invocations only)."""
+        check_request(function.name, event, invocation_type)
+        started = _Start(self._slots)
         future = self._pool.submit(self._call, function, event, started)
         while True:
             try:
-                return future.result(timeout=started.remaining(function.timeout_s))
+                result = future.result(timeout=started.remaining(function.timeout_s))
             except concurrent.futures.TimeoutError:
                 if started.expired(function.timeout_s):
-                    raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                    raise self._timed_out(function, started) from None
+                continue
+            return check_response(function.name, result) if invocation_type == SYNC else None
 
     async def invoke_async(self, function: LocalFunction, event: Any) -> Any:
+        """A synchronous invocation awaited on the event loop (the API gateways)."""
+        check_request(function.name, event, SYNC)
         loop = asyncio.get_running_loop()
-        started = _Start()
+        started = _Start(self._slots)
         future = loop.run_in_executor(self._pool, self._call, function, event, started)
         while True:
             try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout=started.remaining(function.timeout_s))
+                result = await asyncio.wait_for(asyncio.shield(future), timeout=started.remaining(function.timeout_s))
             except TimeoutError:
                 if started.expired(function.timeout_s):
-                    raise HandlerTimeout(f"{function.name} timed out after {function.timeout_s:g} s") from None
+                    raise self._timed_out(function, started) from None
+                continue
+            return check_response(function.name, result)
 
     def shutdown(self) -> None:
         # A timed-out handler cannot be killed in-process; don't wait for it.

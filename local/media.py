@@ -1,8 +1,15 @@
-"""CloudFront in front of the media bucket: GET/HEAD of objects with the headers CloudFront adds."""
+"""CloudFront in front of the media bucket: GET/HEAD of objects with the headers CloudFront adds.
+
+The distribution reads the bucket through Origin Access Control, and the bucket policy grants CloudFront
+`s3:GetObject` only (not `s3:ListBucket`). S3 then answers a key that does not exist with 403 AccessDenied —
+it may not say whether the key exists to a reader who cannot list — and CloudFront passes S3's XML through
+(the distribution has no custom error responses). So a deleted rendition is 403 with S3's AccessDenied XML,
+not 404; clients cannot tell "gone" from "never existed", as on AWS."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +20,22 @@ from starlette.types import Receive, Scope, Send
 from local.errors import error_response
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+_MISSING = ("NoSuchKey", "404", "NotFound")
+
+
+def access_denied(method: str) -> Response:
+    """S3's answer to a reader without s3:ListBucket asking for a key that is not there, as CloudFront relays it
+    (no body to a HEAD)."""
+    headers = {"X-Cache": "Error from cloudfront"}
+    if method == "HEAD":
+        return Response(status_code=403, media_type="application/xml", headers=headers)
+    request_id = uuid.uuid4().hex[:16].upper()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>{request_id}</RequestId>"
+        f"<HostId>{uuid.uuid4().hex}</HostId></Error>"
+    )
+    return Response(body, status_code=403, media_type="application/xml", headers=headers)
 
 
 class MediaEndpoint:
@@ -30,12 +53,12 @@ class MediaEndpoint:
         if method not in ("GET", "HEAD"):
             return error_response(405, "method_not_allowed", "Media is read-only.", {"Allow": "GET, HEAD"})
         if not key or self.bucket is None:
-            return error_response(404, "not_found", "No such media.")
+            return access_denied(method)
         try:
             obj = await asyncio.to_thread(self._get if method == "GET" else self._head, key)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
-                return error_response(404, "not_found", "No such media.")
+            if error.response["Error"]["Code"] in _MISSING:
+                return access_denied(method)
             raise
         headers = {
             "Cache-Control": obj.get("CacheControl") or CACHE_CONTROL,

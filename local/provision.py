@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from local.iam.policies import role_arn, role_name_of
 from local.template import ACCOUNT_ID, REGION, CloudAssembly, Resource
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
@@ -150,6 +151,10 @@ class Provisioner:
                 self.assembly.set_physical(resource, name, Arn=_arn("lambda", f"function:{name}"))
             elif resource.type == "AWS::CloudFront::Distribution":
                 continue  # _distribution, once buckets exist
+            elif resource.type == "AWS::IAM::Role":
+                # Real role ARNs: local IAM enforcement evaluates each function's calls as its role.
+                name = role_name_of(resource)
+                self.assembly.set_physical(resource, name, Arn=role_arn(name), RoleId=name)
             elif resource.type == "AWS::ApiGatewayV2::Api":
                 api_id = resource.logical_id.lower()[:10]
                 self.assembly.set_physical(

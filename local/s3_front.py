@@ -13,15 +13,20 @@ import logging
 import threading
 import uuid
 from typing import Any
+from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 import httpx
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 
+from local.iam.authorizer import Authorizer
+from local.iam.identity import Identity
+from local.iam.operations import Access
 from local.upload_policy import AcceptedUpload, S3Error, check_post_upload
 
 log = logging.getLogger("local.s3")
@@ -48,12 +53,21 @@ class PostedObjects:
 
 class S3Front:
     def __init__(
-        self, moto_url: str, s3_client: Any, secrets: dict[str, str], public_url: str, posted: PostedObjects
+        self,
+        moto_url: str,
+        s3_client: Any,
+        secrets: dict[str, str],
+        public_url: str,
+        posted: PostedObjects,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self.posted = posted
         self.moto_url = moto_url.rstrip("/")
         self.s3 = s3_client
-        self.secrets = secrets
+        # A pre-signed request is authorized with its signer's permissions when used: each function signs
+        # with its own access key (local/iam), so the key names the role to check.
+        self.signers: dict[str, Identity] = dict(authorizer.identities_by_access_key) if authorizer else {}
+        self.secrets = {**secrets, **{key: who.secret_access_key for key, who in self.signers.items()}}
         self.public_url = public_url.rstrip("/")
         self._http = httpx.AsyncClient(timeout=60)
 
@@ -89,6 +103,7 @@ class S3Front:
                 filename=upload.filename,
                 secrets=self.secrets,
             )
+            self._authorize(accepted.access_key_id, "s3:PutObject", accepted.bucket, accepted.key)
         except S3Error as error:
             log.info("upload to %s refused: %s %s", bucket, error.code, error.message)
             return _xml_error(error, request_id)
@@ -119,7 +134,22 @@ class S3Front:
             return Response(xml, status_code=201, media_type="application/xml", headers=headers)
         return Response(status_code=upload.success_action_status, headers=headers)
 
+    def _authorize(self, access_key_id: str, action: str, bucket: str, key: str) -> None:
+        """Refuses (403 AccessDenied) a pre-signed request its signing function's role may not make."""
+        signer = self.signers.get(access_key_id)
+        if signer is None:
+            return  # signed by the local cloud's or a test's own credentials: not a function's
+        denial = signer.authorizer.check(signer, "s3", [Access(action, f"arn:aws:s3:::{bucket}/{key}")])
+        if denial is not None:
+            raise S3Error(403, "AccessDenied", denial.message)
+
     async def _proxy(self, request: Request, path: str) -> Response:
+        presigned = _presigned_object_action(request.method, request.query_params, path)
+        if presigned is not None:
+            try:
+                self._authorize(*presigned)
+            except S3Error as error:
+                return _xml_error(error, uuid.uuid4().hex[:16].upper())
         headers = [(key, value) for key, value in request.headers.items() if key.lower() not in _HOP_HEADERS]
         upstream = await self._http.request(
             request.method,
@@ -137,6 +167,19 @@ class S3Front:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+_PRESIGNED_ACTIONS = {"GET": "s3:GetObject", "HEAD": "s3:GetObject", "PUT": "s3:PutObject", "DELETE": "s3:DeleteObject"}
+
+
+def _presigned_object_action(method: str, query: QueryParams, path: str) -> tuple[str, str, str, str] | None:
+    """(signer's access key, action, bucket, key) of a pre-signed (SigV4 query) object request."""
+    credential = query.get("X-Amz-Credential")
+    action = _PRESIGNED_ACTIONS.get(method)
+    bucket, _, key = path.lstrip("/").partition("/")
+    if credential is None or action is None or not key:
+        return None
+    return credential.split("/", 1)[0], action, bucket, unquote(key)
 
 
 def _xml_error(error: S3Error, request_id: str) -> Response:

@@ -47,6 +47,7 @@ class AcceptedUpload:
     content_type: str
     metadata: dict[str, str]
     success_action_status: int
+    access_key_id: str = ""  # whose credentials signed the policy
 
 
 def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
@@ -99,7 +100,7 @@ def check_post_upload(
     policy_b64 = fields.get("policy")
     if policy_b64 is None:
         raise S3Error(403, "AccessDenied", "Access Denied")
-    _check_signature(fields, policy_b64, secrets)
+    access_key_id = _check_signature(fields, policy_b64, secrets)
     policy = _decode_policy(policy_b64)
     _check_expiration(policy, now)
     conditions = policy.get("conditions")
@@ -119,10 +120,12 @@ def check_post_upload(
             name.removeprefix("x-amz-meta-"): value for name, value in fields.items() if name.startswith("x-amz-meta-")
         },
         success_action_status=status,
+        access_key_id=access_key_id,
     )
 
 
-def _check_signature(fields: dict[str, str], policy_b64: str, secrets: dict[str, str]) -> None:
+def _check_signature(fields: dict[str, str], policy_b64: str, secrets: dict[str, str]) -> str:
+    """The access key id that signed the policy, if the signature holds."""
     algorithm = _require(fields, "x-amz-algorithm")
     if algorithm != SIGV4_ALGORITHM:
         raise S3Error(400, "InvalidArgument", "Only AWS4-HMAC-SHA256 is supported by the local cloud.")
@@ -144,6 +147,7 @@ def _check_signature(fields: dict[str, str], policy_b64: str, secrets: dict[str,
             "The request signature we calculated does not match the signature you provided. "
             "Check your key and signing method.",
         )
+    return access_key
 
 
 def _decode_policy(policy_b64: str) -> dict[str, Any]:

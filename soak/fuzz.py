@@ -1,9 +1,11 @@
 """API fuzzing at length: schemathesis against a fresh local cloud, as a signed-in user with real
-objects, FUZZ_SOAK_EXAMPLES (default 100) generated requests per operation, valid and invalid.
+objects: every case of the coverage phase (boundary values, type mutations, undeclared methods and content
+types), then FUZZ_SOAK_EXAMPLES (default 100) generated requests per operation, valid and invalid, every
+response judged by every schemathesis check and API.md's error envelope.
 
-Figures: operations covered, cases run, responses by status, 5xx, schema violations, undocumented
-statuses, envelope violations (each finding listed), duration. tests/e2e/test_api_fuzzing.py is the
-short version that `make test` runs."""
+Figures: operations covered, cases run (coverage cases by scenario, with their statuses), responses by
+status, findings per check (each finding listed), valid requests refused for a rule the schema does not
+state, duration. tests/e2e/test_api_fuzzing.py is the short version that `make test` runs."""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.support.api_client import from_own_address
+
 PASSWORD = "Correct-Horse-9"  # noqa: S105 - accounts of a throwaway local cloud
 SEED_WORKERS = 6
 PUBLISH_TIMEOUT_S = 180
@@ -71,7 +73,7 @@ def authorised(base_url: str, token: str) -> httpx.Client:
 def _sign_up(base_url: str, username: str) -> str:
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
         body = {"username": username, "password": PASSWORD, "email": f"{username}@example.com"}
-        _expect(client.post("/auth/signup", json=body), 201)
+        _expect(client.post("/auth/signup", json=body, headers=from_own_address()), 201)
     return log_in(base_url, username)
 
 

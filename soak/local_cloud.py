@@ -26,7 +26,11 @@ def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[s
     outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
     with log_path.open("w") as log:  # a file, not a pipe: a pipe nobody reads fills up and blocks the server
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "local", "--port", "0", "--outputs", str(outputs_path), "--cdk-out", str(cdk_out)],
+            # a state of its own: never the developer's .local/state, never what an earlier run left behind
+            [
+                *(sys.executable, "-m", "local", "--port", "0", "--outputs", str(outputs_path)),
+                *("--cdk-out", str(cdk_out), "--state-dir", str(workdir / "state"), "--reset"),
+            ],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -25,6 +25,7 @@ NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
 PRIVACY: Final = "privacy"
 WEB: Final = "web"
+STREAMS: Final = "streams"
 
 # stateful constructs
 AUTH_IDENTITY_CONSTRUCT_ID: Final = "AuthIdentity"
@@ -40,6 +41,8 @@ MEDIA_BUCKET_ID: Final = "MediaBucket"
 UPLOAD_EVENTS_QUEUE_ID: Final = "UploadEventsQueue"
 UPLOAD_EVENTS_DLQ_ID: Final = "UploadEventsDeadLetterQueue"
 UPLOAD_KEY_PREFIX: Final = "posts/"
+CLOUDFRONT_REGION: Final = "us-east-1"  # where CloudFront reads web ACLs and log delivery sources from
+CLOUDFRONT_LOGS_PREFIX: Final = "cloudfront/"  # in the access-logs bucket: one folder per distribution below it
 AVATAR_KEY_PREFIX: Final = "avatars/"  # pinhole.upload.keys: avatars/<user>/<avatar>, originals and renditions
 POSTS_DATA_CONSTRUCT_ID: Final = "PostsData"
 POSTS_TABLE_ID: Final = "PostsTable"
@@ -77,6 +80,11 @@ PURGE_DLQ_ID: Final = "PurgeDeadLetterQueue"
 EXPORT_QUEUE_ID: Final = "ExportQueue"
 EXPORT_DLQ_ID: Final = "ExportDeadLetterQueue"
 EXPORT_KEY_PREFIX: Final = "exports/"  # pinhole.privacy.export: exports/<user>/<requested at>.zip, uploads bucket
+STREAM_OVERFLOW_CONSTRUCT_ID: Final = "StreamOverflow"
+STREAM_OVERFLOW_BUCKET_ID: Final = "OverflowBucket"
+MEDIA_INVALIDATIONS_CONSTRUCT_ID: Final = "MediaInvalidations"
+MEDIA_INVALIDATIONS_QUEUE_ID: Final = "MediaInvalidationsQueue"
+MEDIA_INVALIDATIONS_DLQ_ID: Final = "MediaInvalidationsDeadLetterQueue"
 
 # stateless constructs
 DOMAIN_LAYER_ID: Final = "PinholeDomainLayer"
@@ -106,6 +114,7 @@ FEED_FANOUT_CONSTRUCT_ID: Final = "FeedFanout"
 PRIVACY_CONSTRUCT_ID: Final = "Privacy"
 IMAGING_LAYER_ID: Final = "PinholeImagingLayer"
 MEDIA_CDN_CONSTRUCT_ID: Final = "MediaCdn"
+STREAM_ROUTES_CONSTRUCT_ID: Final = "StreamRoutes"
 MEDIA_DISTRIBUTION_ID: Final = "MediaDistribution"
 MEDIA_HEADERS_POLICY_ID: Final = "MediaSecurityHeaders"
 WEB_APP_CONSTRUCT_ID: Final = "WebApp"
@@ -115,6 +124,9 @@ WEB_HEADERS_POLICY_ID: Final = "WebSecurityHeaders"
 WEB_ASSETS_DEPLOYMENT_ID: Final = "AssetsDeployment"
 WEB_PAGES_DEPLOYMENT_ID: Final = "PagesDeployment"
 WEB_CONFIG_FILE: Final = "config.json"
+MEDIA_ACCESS_LOGS_ID: Final = "AccessLogs"  # MediaCdn/AccessLogs: CloudFront standard logging v2 to S3
+EDGE_FIREWALL_CONSTRUCT_ID: Final = "EdgeFirewall"  # the WAF web ACL of every distribution (context `waf`)
+ALARM_TOPIC_CONSTRUCT_ID: Final = "AlarmTopic"  # where every alarm of the stack goes (context `alarm_email`)
 FUNCTION_ID: Final = "Function"  # inside each context construct: <Context>Api/Function
 
 # outputs of the stateless stack (API.md "Endpoints"; .local/outputs.json has the same keys)
@@ -159,6 +171,7 @@ ENV_UPLOADS_BUCKET_NAME: Final = "UPLOADS_BUCKET_NAME"
 ENV_MEDIA_BUCKET_NAME: Final = "MEDIA_BUCKET_NAME"
 ENV_MEDIA_BASE_URL: Final = "MEDIA_BASE_URL"
 ENV_MEDIA_DISTRIBUTION_ID: Final = "MEDIA_DISTRIBUTION_ID"
+ENV_MEDIA_INVALIDATIONS_QUEUE_URL: Final = "MEDIA_INVALIDATIONS_QUEUE_URL"
 ENV_CURSOR_SECRET_ARN: Final = "CURSOR_SECRET_ARN"  # noqa: S105 - a variable name
 ENV_MESSAGES_TABLE_NAME: Final = "MESSAGES_TABLE_NAME"
 ENV_CONNECTIONS_TABLE_NAME: Final = "CONNECTIONS_TABLE_NAME"
@@ -207,6 +220,9 @@ CTX_CELEBRITY_THRESHOLD: Final = "celebrity_threshold"
 CTX_FEED_CAP: Final = "feed_cap"
 CTX_RATE_LIMITS: Final = "rate_limits"
 CTX_ACCOUNT_DELETION_GRACE_DAYS: Final = "account_deletion_grace_days"
+CTX_WAF: Final = "waf"  # a WAF web ACL on every distribution; on by default in production (stacks/stage.py)
+CTX_WAF_RATE_LIMIT: Final = "waf_rate_limit"  # requests per source address per 5 minutes before WAF blocks it
+CTX_ALARM_EMAIL: Final = "alarm_email"  # an address subscribed to the alarm topic (none by default)
 DEFAULT_STAGE: Final = "prod"
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:8000",)
 DEFAULT_API_GATEWAY_LOGGING_ROLE: Final = True
@@ -217,6 +233,7 @@ DEFAULT_WEBSOCKET_THROTTLE_BURST: Final = 100
 DEFAULT_CELEBRITY_THRESHOLD: Final = 300_000  # docs/SCALING.md
 DEFAULT_FEED_CAP: Final = 800
 DEFAULT_ACCOUNT_DELETION_GRACE_DAYS: Final = 30  # Instagram's, and what users of deletion flows expect
+DEFAULT_WAF_RATE_LIMIT: Final = 3000  # docs/INFRASTRUCTURE.md "Edge": a fast feed scroll stays far below it
 
 # source paths, relative to the repo root (cdk.json runs app.py from there)
 DOMAIN_LAYER_SOURCE_DIR: Final = "layers/pinhole/pinhole"

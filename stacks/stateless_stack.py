@@ -12,8 +12,10 @@ from pinhole.shared.settings import RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
 from stacks.stateful_stack import StatefulStack
+from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
 from stacks.stateless.auth_construct import AuthApi
+from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
 from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
@@ -25,6 +27,7 @@ from stacks.stateless.privacy_construct import Privacy
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
+from stacks.stateless.streams_construct import StreamRoutes
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 from stacks.stateless.web_construct import WebApp
@@ -39,6 +42,7 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
         scope,
         construct_id,
         bucket_name=bucket.bucket_name,
+        bucket_arn=bucket.bucket_arn,
         bucket_regional_domain_name=bucket.bucket_regional_domain_name,
     )
 
@@ -47,6 +51,15 @@ def _imported_bucket(scope: Construct, construct_id: str, bucket: s3.IBucket) ->
 class FeedSettings:
     celebrity_threshold: int
     feed_cap: int
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """Context `waf` (on by default in production) and `waf_rate_limit`; `alarm_email` for the alarm topic."""
+
+    waf: bool
+    waf_rate_limit: int
+    alarm_email: str | None = None
 
 
 class StatelessStack(Stack):
@@ -64,10 +77,12 @@ class StatelessStack(Stack):
         manage_api_gateway_logging_role: bool,
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
+        edge: EdgeSettings,
         account_deletion_grace_days: int = constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        require_cloudfront_region(self)
         user_pool = stateful.auth.user_pool
         user_pool_client = stateful.auth.user_pool_client
         users_table = stateful.users.table
@@ -75,11 +90,18 @@ class StatelessStack(Stack):
         storage = stateful.media
 
         access_logs = _imported_bucket(self, "ImportedAccessLogsBucket", storage.access_logs_bucket)
+        self.alarm_topic = AlarmTopic(self, constants.ALARM_TOPIC_CONSTRUCT_ID, email=edge.alarm_email)
+        self.firewall = (
+            CloudFrontFirewall(self, constants.EDGE_FIREWALL_CONSTRUCT_ID, requests_per_address=edge.waf_rate_limit)
+            if edge.waf
+            else None
+        )
         self.media = MediaCdn(
             self,
             constants.MEDIA_CDN_CONSTRUCT_ID,
             media_bucket=_imported_bucket(self, "ImportedMediaBucket", storage.media_bucket),
             access_logs_bucket=access_logs,
+            web_acl_arn=self.firewall.web_acl_arn if self.firewall else None,
         )
         websocket_api = WebSocketGateway(
             self,
@@ -105,6 +127,7 @@ class StatelessStack(Stack):
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
+                media_invalidations_queue_url=stateful.media_invalidations.queue.queue_url,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
                 messages_table_name=stateful.messaging.table.table_name,
                 connections_table_name=stateful.messaging.connections_table.table_name,
@@ -126,6 +149,7 @@ class StatelessStack(Stack):
             constants.WEB_APP_CONSTRUCT_ID,
             dist=REPO_ROOT / constants.WEB_DIST_DIR,
             access_logs_bucket=access_logs,
+            web_acl_arn=self.firewall.web_acl_arn if self.firewall else None,
             # The APIs by region, not by id: the HTTP API's CORS names the app's origin, so its URL here
             # would be a dependency cycle. Uploads go straight to the uploads bucket (pre-signed POST).
             connect_sources=[
@@ -158,6 +182,14 @@ class StatelessStack(Stack):
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
         }
+        # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
+        self.stream_routes = StreamRoutes(
+            self,
+            constants.STREAM_ROUTES_CONSTRUCT_ID,
+            factory=factory,
+            tables=tables,
+            overflow_bucket=stateful.stream_overflow.bucket,
+        )
         self.auth = AuthApi(
             self,
             constants.AUTH_API_CONSTRUCT_ID,
@@ -188,7 +220,7 @@ class StatelessStack(Stack):
             posts_table=posts_table,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
-            distribution=self.media.distribution,
+            invalidations=stateful.media_invalidations.queue,
             graph_table=stateful.graph.table,
             interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
@@ -206,6 +238,8 @@ class StatelessStack(Stack):
             posts_table=posts_table,
             users_table=users_table,
             distribution=self.media.distribution,
+            invalidations=stateful.media_invalidations,
+            stream_routes=self.stream_routes,
         )
         self.social = SocialApi(
             self,
@@ -230,6 +264,7 @@ class StatelessStack(Stack):
             tables=tables,
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
+            stream_routes=self.stream_routes,
         )
         self.messaging = Messaging(
             self,
@@ -250,6 +285,7 @@ class StatelessStack(Stack):
             queue=stateful.notifications.queue,
             dead_letters=stateful.notifications.dlq,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.search = Search(
             self,
@@ -258,6 +294,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.privacy = Privacy(
             self,

@@ -33,6 +33,9 @@ os.environ.setdefault("UPLOADS_BUCKET_NAME", "pinhole-uploads")
 os.environ.setdefault("MEDIA_BUCKET_NAME", "pinhole-media")
 os.environ.setdefault("MEDIA_BASE_URL", "https://media.example.com")
 os.environ.setdefault("MEDIA_DISTRIBUTION_ID", "EDFDVBD6EXAMPLE")
+os.environ.setdefault(
+    "MEDIA_INVALIDATIONS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-media-invalidations"
+)
 os.environ.setdefault("CURSOR_SECRET_ARN", "pinhole-cursor-secret")
 os.environ.setdefault("MESSAGES_TABLE_NAME", "pinhole-messages")
 os.environ.setdefault("CONNECTIONS_TABLE_NAME", "pinhole-connections")
@@ -45,6 +48,9 @@ os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
 os.environ.setdefault("PRIVACY_TABLE_NAME", "pinhole-privacy")
 os.environ.setdefault("PURGE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-purge")
 os.environ.setdefault("EXPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-export")
+# A stream router's own variable (functions/streams/handler.py reads it at import): no routes by default,
+# tests give each router the template's (tests/support/event_sources.py).
+os.environ.setdefault("STREAM_ROUTES", '{"table": "unset", "overflow_bucket": "unset", "routes": []}')
 os.environ.setdefault("WEBSOCKET_CALLBACK_URL", "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod")
 
 # Property tests (hypothesis) run the same examples on every run of `make test`, with no per-example
@@ -55,3 +61,10 @@ from hypothesis import settings
 settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None, print_blob=True)
 settings.load_profile("explore" if os.environ.get("PINHOLE_HYPOTHESIS") == "explore" else "repeatable")
+
+# Local IAM enforcement (local/iam) hooks botocore once per process, before any test's monkeypatch wraps
+# the same method (tests/support/faults.py): undoing such a patch must leave enforcement in place. Calls
+# made with no identity (every test's own setup) are not checked.
+from local.iam.authorizer import install as install_local_iam_enforcement  # noqa: E402
+
+install_local_iam_enforcement()

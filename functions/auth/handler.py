@@ -48,7 +48,7 @@ apply_api_conventions(app)
 @app.post("/auth/signup", summary="Create an account", tags=["auth"], status_code=201)
 @tracer.capture_method
 def sign_up(request: Annotated[SignUpRequest, Body()]) -> SignUpResponse:
-    user = logic.sign_up(request)
+    user = logic.sign_up(request, source_address=app.current_event.request_context.http.source_ip)
     metrics.add_metric(name="SignUps", unit="Count", value=1)
     return SignUpResponse(user=user)
 
@@ -60,7 +60,7 @@ def sign_up(request: Annotated[SignUpRequest, Body()]) -> SignUpResponse:
 )
 @tracer.capture_method
 def log_in(request: Annotated[LoginRequest, Body()]) -> LoginTokens | LoginChallenge:
-    return logic.log_in(request)
+    return logic.log_in(request, source_address=app.current_event.request_context.http.source_ip)
 
 
 @app.post("/auth/login/totp", summary="Answer the TOTP challenge of a log-in: the tokens", tags=["auth"])

@@ -1,15 +1,12 @@
 """Lambda entry point of the feed_read context: GET /feed, the home feed, and GET /stories/feed."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.feed import logic
 from pinhole.posts.models import Post
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, tracer
 from pinhole.stories import logic as stories
 from pinhole.stories.models import StoriesFeed
@@ -27,7 +24,7 @@ apply_api_conventions(app)
 @tracer.capture_method
 def read_feed(
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> Page[Post]:
     items, next_cursor = logic.read_feed(current_caller(app), limit, cursor)
     return Page[Post](items=items, next_cursor=next_cursor)

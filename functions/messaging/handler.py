@@ -5,7 +5,7 @@ frames (websocket.py); an `Idempotency-Key` here is the `client_id` of a frame t
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,6 +13,7 @@ from pinhole.messaging import logic
 from pinhole.messaging.models import Conversation, MarkReadRequest, Message, SendMessageRequest
 from pinhole.shared.api import (
     BEARER_AUTH,
+    Cursor,
     IdempotencyKey,
     Limit,
     Page,
@@ -23,7 +24,6 @@ from pinhole.shared.api import (
 from pinhole.shared.observability import logger, metrics, tracer
 
 ConversationId = Annotated[str, Path(max_length=160)]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)

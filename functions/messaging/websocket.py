@@ -17,6 +17,7 @@ from pinhole.realtime.handshake import PROTOCOL_HEADER, selected_protocol
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import DomainError, RateLimited
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.shared.throttling import RETRY_AFTER_S, throttled_by_aws
 
 _connections = ConnectionRepository()
 
@@ -101,6 +102,17 @@ def _error_frame(error: DomainError, client_id: str | None = None) -> ErrorFrame
     return ErrorFrame(code=error.code, message=error.message, client_id=client_id, retry_after_s=retry_after)
 
 
+def _unexpected_frame(error: Exception, route: str | None) -> ErrorFrame:
+    """AWS throttling us is `unavailable` with a delay to retry after (as over HTTP); anything else our fault."""
+    if throttled_by_aws(error):
+        logger.warning("Throttled by AWS", extra={"route": route, "error_type": type(error).__name__})
+        return ErrorFrame(
+            code="unavailable", message="Too busy right now: retry in a moment.", retry_after_s=RETRY_AFTER_S
+        )
+    logger.exception("Frame failed", extra={"route": route})
+    return ErrorFrame(code="internal", message="Something went wrong on our side.")
+
+
 def _answer(frame: BaseModel | None) -> dict[str, Any]:
     if frame is None:
         return {"statusCode": 200}
@@ -120,7 +132,6 @@ def handler(event: dict, context: LambdaContext) -> dict[str, Any]:
         return _answer(bad.frame)
     except DomainError as error:
         return _answer(_error_frame(error))
-    except Exception:
-        logger.exception("Frame failed", extra={"route": request.request_context.route_key})
-        return _answer(ErrorFrame(code="internal", message="Something went wrong on our side."))
+    except Exception as error:
+        return _answer(_unexpected_frame(error, request.request_context.route_key))
     return result if isinstance(result, dict) else _answer(result)

@@ -1,5 +1,6 @@
 """Lambda entry point of the API's own description: /health, /openapi.json, /docs, and the catch-all
-`$default` route, so that an unknown route gets the same JSON error envelope as every other error.
+`$default` route, so that an unknown route gets the same JSON error envelope as every other error, and a
+known path asked with a method it does not answer gets 405 with `Allow`.
 
 This function's code asset is the whole `functions/` folder: the OpenAPI document is merged from the
 resolvers of every sibling handler, so it is generated from the code that serves the routes."""
@@ -14,12 +15,15 @@ from pydantic import BaseModel
 
 from pinhole.shared.api import SECURITY_SCHEMES, apply_api_conventions, document_conventions
 from pinhole.shared.observability import logger, tracer
+from pinhole.shared.request_shape import RouteTable
 
 TITLE = "Pinhole API"
 VERSION = "1.0.0"
 
 app = APIGatewayHttpResolver(enable_validation=True)
-apply_api_conventions(app)
+# `$default` brings every request API Gateway cannot route here, a known path asked with another method
+# included: the merged document (every handler's route declarations) tells those apart with 405.
+apply_api_conventions(app, other_routes=lambda: RouteTable.of_document(app.get_openapi_merge_schema()))
 app.configure_openapi_merge(
     path=str(Path(__file__).resolve().parent.parent),
     pattern="handler.py",

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pinhole.posts.models import Post
 from pinhole.shared.api import (
     BEARER_AUTH,
+    Cursor,
     IdempotencyKey,
     Limit,
     Page,
@@ -32,7 +33,6 @@ from pinhole.social.models import (
 from pinhole.users.models import UserSummary
 
 PostId = Annotated[str, Path(max_length=64)]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 OptionalSaveRequest = Annotated[SaveRequest | None, Body(description='Optional: the collection, "saved" if none')]
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -70,11 +70,12 @@ def add_comment(
     caller = current_caller(app)
     comment = once(
         caller,
-        f"comment:{post_id}",
+        "comment",
         idempotency_key,
         lambda: logic.add_comment(caller, post_id, request),
         Comment,
         app.lambda_context,
+        request={"post_id": post_id, "comment": request},
     )
     metrics.add_metric(name="CommentsCreated", unit="Count", value=1)
     return comment

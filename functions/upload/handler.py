@@ -4,7 +4,7 @@ editing, listing and deleting them; creating stories the same way; the avatar's 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,6 +12,7 @@ from pinhole.posts import logic
 from pinhole.posts.models import CreatePostRequest, CreatePostResponse, EditPostRequest, Post
 from pinhole.shared.api import (
     BEARER_AUTH,
+    Cursor,
     IdempotencyKey,
     Limit,
     Page,
@@ -49,6 +50,7 @@ def create_post(
         lambda: logic.create_post(caller, request),
         CreatePostResponse,
         app.lambda_context,
+        request=request,
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
     return created
@@ -101,7 +103,7 @@ def delete_post(post_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
 def list_user_posts(
     username: Annotated[Username, Path()],
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Cursor = None,
 ) -> Page[Post]:
     items, next_cursor = logic.list_user_posts(current_caller(app), username, limit, cursor)
     return Page[Post](items=items, next_cursor=next_cursor)
@@ -126,6 +128,7 @@ def create_story(
         lambda: stories.create_story(caller, request),
         CreateStoryResponse,
         app.lambda_context,
+        request=request,
     )
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
     return created

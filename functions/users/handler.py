@@ -4,18 +4,16 @@ follow requests, follower and following lists, blocks)."""
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.graph import logic as graph
 from pinhole.graph.models import FollowRequestDecision, FollowResult
-from pinhole.shared.api import BEARER_AUTH, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, tracer
 from pinhole.users import logic
 from pinhole.users.models import Me, ProfileUpdate, User, Username, UserSummary
-
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)

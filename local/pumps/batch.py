@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from local.lambda_runner import LambdaRunner, LocalFunction
+from local.lambda_runner import REQUEST_LIMIT_BYTES, SYNC, LambdaRunner, LocalFunction, request_bytes
 
 log = logging.getLogger("local.pumps")
 
@@ -19,6 +20,24 @@ class BatchOutcome:
     @property
     def succeeded(self) -> bool:
         return not self.function_error and not self.failed_ids
+
+
+def fitting_batches(records: list[dict[str, Any]], limit: int = REQUEST_LIMIT_BYTES[SYNC]) -> Iterator[list[Any]]:
+    """Consecutive runs of `records` whose `{"Records": [...]}` event fits Lambda's synchronous payload quota, as
+    an event source mapping builds its batches ("up to the payload limit for synchronous invocation (6 MB)").
+    A record too large on its own goes alone, and is refused like on AWS."""
+    envelope = request_bytes({"Records": []})
+    batch: list[dict[str, Any]] = []
+    size = envelope
+    for record in records:
+        record_size = request_bytes(record) + (1 if batch else 0)  # and its comma
+        if batch and size + record_size > limit:
+            yield batch
+            batch, size, record_size = [], envelope, record_size - 1
+        batch.append(record)
+        size += record_size
+    if batch:
+        yield batch
 
 
 def invoke_batch(

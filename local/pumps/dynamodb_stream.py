@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
-from local.pumps.batch import invoke_batch
-from local.pumps.filters import wanted
+from local.pumps.batch import fitting_batches, invoke_batch
 from local.template import REGION
+from pinhole.streams.patterns import wanted
 
 log = logging.getLogger("local.pumps")
 MAX_BACKOFF_S = 5.0
@@ -69,7 +70,10 @@ class DynamoStreamPump(Pump):
 
     def poll_once(self) -> int:
         handled = 0
-        description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
+        # Lambda's event source mapping reads the stream with the function's role: a role that may not is
+        # refused as on AWS (AccessDeniedException, logged by local.iam), and nothing is delivered.
+        with acting_as(mapping_role(self.function)):
+            description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
             position = self._positions.setdefault(shard_id, None)
@@ -78,16 +82,18 @@ class DynamoStreamPump(Pump):
                 if position
                 else {"ShardIteratorType": "TRIM_HORIZON"}
             )
-            iterator = self.streams.get_shard_iterator(StreamArn=self.config.stream_arn, ShardId=shard_id, **where)[
-                "ShardIterator"
-            ]
-            raw_records = self.streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+            with acting_as(mapping_role(self.function)):
+                iterator = self.streams.get_shard_iterator(StreamArn=self.config.stream_arn, ShardId=shard_id, **where)[
+                    "ShardIterator"
+                ]
+                raw_records = self.streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
             if raw_records:
                 self._positions[shard_id] = raw_records[-1]["dynamodb"]["SequenceNumber"]
             records = [self._record(raw) for raw in raw_records]
             records = [record for record in records if wanted(record, list(self.config.filters))]
             for start in range(0, len(records), self.config.batch_size):
-                self._deliver(shard_id, records[start : start + self.config.batch_size])
+                for batch in fitting_batches(records[start : start + self.config.batch_size]):
+                    self._deliver(shard_id, batch)
             handled += len(raw_records)
         return handled
 
@@ -154,7 +160,8 @@ class DynamoStreamPump(Pump):
                 "streamArn": self.config.stream_arn,
             },
         }
-        self.sqs.send_message(QueueUrl=self.config.on_failure_queue_url, MessageBody=json.dumps(message))
+        with acting_as(mapping_role(self.function)):  # the on-failure destination is sent to with the function's role
+            self.sqs.send_message(QueueUrl=self.config.on_failure_queue_url, MessageBody=json.dumps(message))
         log.warning("%s: %d stream records sent to the on-failure destination", self.function.name, len(batch))
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from local.lambda_runner import LambdaRunner, LocalFunction
+from local.lambda_runner import ASYNC, LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.s3_front import PostedObjects
 
@@ -116,6 +116,6 @@ class S3NotificationPump(Pump):
             return
         assert target.function is not None
         try:
-            self.runner.invoke(target.function, {"Records": [record]})
+            self.runner.invoke(target.function, {"Records": [record]}, invocation_type=ASYNC)
         except Exception:
             log.exception("%s failed on s3://%s/%s", target.function.name, self.bucket, key)

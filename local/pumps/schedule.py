@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from local.lambda_runner import LambdaRunner, LocalFunction
+from local.lambda_runner import ASYNC, LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.template import ACCOUNT_ID, REGION
 
@@ -60,5 +60,5 @@ class SchedulePump(Pump):
         if self.clock() < self._next_run:
             return 0
         self._next_run = self.clock() + self.every_s
-        self.runner.invoke(self.function, scheduled_event(self.rule_arn, datetime.now(UTC)))
+        self.runner.invoke(self.function, scheduled_event(self.rule_arn, datetime.now(UTC)), invocation_type=ASYNC)
         return 0

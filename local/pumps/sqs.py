@@ -6,9 +6,10 @@ import base64
 import hashlib
 from typing import Any
 
+from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
-from local.pumps.batch import invoke_batch
+from local.pumps.batch import fitting_batches, invoke_batch
 from local.template import REGION
 
 
@@ -58,22 +59,29 @@ class SqsPump(Pump):
         self.report_failures = report_failures
 
     def poll_once(self) -> int:
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.batch_size, 10),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
+        # Lambda's event source mapping polls and deletes with the function's role (local.iam checks it).
+        with acting_as(mapping_role(self.function)):
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(self.batch_size, 10),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
         if not messages:
             return 0
         records = [sqs_record(message, self.queue_arn) for message in messages]
-        ids = [record["messageId"] for record in records]
-        outcome = invoke_batch(self.runner, self.function, {"Records": records}, ids, self.report_failures)
-        done = [record for record in records if record["messageId"] not in outcome.failed_ids]
-        if done:
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": record["receiptHandle"]} for i, record in enumerate(done)],
+        failed: set[str] = set()
+        for batch in fitting_batches(records):
+            ids = [record["messageId"] for record in batch]
+            failed.update(
+                invoke_batch(self.runner, self.function, {"Records": batch}, ids, self.report_failures).failed_ids
             )
+        done = [record for record in records if record["messageId"] not in failed]
+        if done:
+            with acting_as(mapping_role(self.function)):
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(done)],
+                )
         return len(records)

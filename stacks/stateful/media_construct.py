@@ -32,11 +32,10 @@ CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
-def _protected_bucket(
+def protected_bucket(
     scope: Construct,
     construct_id: str,
     *,
-    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     server_access_logs_bucket: s3.IBucket | None = None,
     server_access_logs_prefix: str | None = None,
     **kwargs: object,
@@ -47,7 +46,7 @@ def _protected_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         encryption=s3.BucketEncryption.S3_MANAGED,
-        object_ownership=object_ownership,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=server_access_logs_bucket,
         server_access_logs_prefix=server_access_logs_prefix,
         removal_policy=RemovalPolicy.RETAIN,
@@ -58,14 +57,19 @@ def _protected_bucket(
 class MediaStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _protected_bucket(
+        self.access_logs_bucket = protected_bucket(
             self,
             constants.ACCESS_LOGS_BUCKET_ID,
-            # CloudFront standard logging writes with ACLs, so they cannot be disabled on this bucket.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOGS_EXPIRE_AFTER)],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=ACCESS_LOGS_EXPIRE_AFTER,
+                    abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER,
+                )
+            ],
         )
-        self.uploads_bucket = _protected_bucket(
+        self._let_cloudfront_deliver_access_logs()
+        self.uploads_bucket = protected_bucket(
             self,
             constants.UPLOADS_BUCKET_ID,
             versioned=True,
@@ -95,7 +99,7 @@ class MediaStorage(Construct):
                 s3.LifecycleRule(id="exports", prefix=constants.EXPORT_KEY_PREFIX, expiration=EXPORTS_EXPIRE_AFTER),
             ],
         )
-        self.media_bucket = _protected_bucket(
+        self.media_bucket = protected_bucket(
             self,
             constants.MEDIA_BUCKET_ID,
             server_access_logs_bucket=self.access_logs_bucket,
@@ -116,6 +120,38 @@ class MediaStorage(Construct):
                 conditions={
                     "StringLike": {"AWS:SourceArn": f"arn:{Aws.PARTITION}:cloudfront::{Aws.ACCOUNT_ID}:distribution/*"}
                 },
+            )
+        )
+
+    def _let_cloudfront_deliver_access_logs(self) -> None:
+        """CloudFront's standard logging v2 writes through CloudWatch's log delivery service, from the delivery
+        sources of this account in us-east-1 (stacks/stateless/edge.py), under `cloudfront/` only. Stated here,
+        in the bucket's own policy, so that CloudWatch never rewrites the policy when a delivery is created."""
+        delivery_sources = f"arn:{Aws.PARTITION}:logs:{constants.CLOUDFRONT_REGION}:{Aws.ACCOUNT_ID}:delivery-source:*"
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            "ArnLike": {"aws:SourceArn": delivery_sources},
+        }
+        log_delivery = iam.ServicePrincipal("delivery.logs.amazonaws.com")
+        self.access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSLogDeliveryWrite",
+                principals=[log_delivery],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs_bucket.arn_for_objects(f"{constants.CLOUDFRONT_LOGS_PREFIX}*")],
+                conditions={
+                    **conditions,
+                    "StringEquals": {**conditions["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+                },
+            )
+        )
+        self.access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSLogDeliveryAclCheck",
+                principals=[log_delivery],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.access_logs_bucket.bucket_arn],
+                conditions=conditions,
             )
         )
 

@@ -75,7 +75,7 @@ class HttpApiGateway(Construct):
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                expose_headers=["Retry-After"],
+                expose_headers=["Retry-After", "Allow"],  # 429 and 503; 405
                 max_age=CORS_MAX_AGE,
             ),
         )

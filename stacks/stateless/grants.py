@@ -2,12 +2,11 @@
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
-from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
@@ -65,10 +64,10 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: s
 
 
 def grant_rendition_removal(
-    function: lambda_.Function, media_bucket: s3.IBucket, distribution: cloudfront.IDistribution, key_prefix: str
+    function: lambda_.Function, media_bucket: s3.IBucket, invalidations: sqs.IQueue, key_prefix: str
 ) -> None:
-    """What `pinhole.resize.storage.MediaStorage.delete_renditions` needs for keys under the prefix: list and
-    delete them, and invalidate them on the CDN."""
+    """What `pinhole.resize.purge.purge_prefix` needs for keys under the prefix: list and delete them, and
+    queue their paths for the CDN invalidator."""
     grant_objects(function, media_bucket, f"{key_prefix}*", ["s3:DeleteObject"])
     function.add_to_role_policy(
         iam.PolicyStatement(
@@ -77,13 +76,4 @@ def grant_rendition_removal(
             conditions={"StringLike": {"s3:prefix": [f"{key_prefix}*"]}},
         )
     )
-    function.add_to_role_policy(
-        iam.PolicyStatement(
-            actions=["cloudfront:CreateInvalidation"],
-            resources=[
-                Stack.of(function).format_arn(
-                    service="cloudfront", region="", resource="distribution", resource_name=distribution.distribution_id
-                )
-            ],
-        )
-    )
+    invalidations.grant_send_messages(function)

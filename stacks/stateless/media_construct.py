@@ -1,4 +1,5 @@
-"""media: the CloudFront distribution in front of the media bucket (OAC, HTTPS only, security headers)."""
+"""media: the CloudFront distribution in front of the media bucket (OAC, HTTPS only, security headers, the
+edge firewall when there is one, access logs through standard logging v2)."""
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
@@ -7,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks import constants
+from stacks.stateless.edge import CloudFrontAccessLogs
 
 HSTS_MAX_AGE = Duration.days(365)
 
@@ -35,7 +37,13 @@ def security_headers(content_security_policy: str | None = None) -> cloudfront.R
 
 class MediaCdn(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, media_bucket: s3.IBucket, access_logs_bucket: s3.IBucket
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        media_bucket: s3.IBucket,
+        access_logs_bucket: s3.IBucket,
+        web_acl_arn: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
         headers = cloudfront.ResponseHeadersPolicy(
@@ -59,9 +67,14 @@ class MediaCdn(Construct):
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
-            enable_logging=True,
-            log_bucket=access_logs_bucket,
-            log_file_prefix="cloudfront/media/",
+            web_acl_id=web_acl_arn,
+        )
+        CloudFrontAccessLogs(
+            self,
+            constants.MEDIA_ACCESS_LOGS_ID,
+            distribution=self.distribution,
+            bucket=access_logs_bucket,
+            prefix=f"{constants.CLOUDFRONT_LOGS_PREFIX}media",
         )
 
     @property

@@ -3,12 +3,12 @@
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
@@ -41,7 +41,7 @@ class UploadApi(Construct):
         posts_table: dynamodb.ITableV2,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
-        distribution: cloudfront.IDistribution,
+        invalidations: sqs.IQueue,
         graph_table: dynamodb.ITableV2,
         interactions_table: dynamodb.ITableV2,
         cursor_secret: secretsmanager.ISecret,
@@ -56,8 +56,8 @@ class UploadApi(Construct):
         # Signing a pre-signed POST needs the right to put what it lets the client put, and no more.
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
         grant_objects(self.function, uploads_bucket, f"{constants.AVATAR_KEY_PREFIX}*", ["s3:PutObject"])
-        # DELETE /me/avatar removes the renditions and invalidates them.
-        grant_rendition_removal(self.function, media_bucket, distribution, constants.AVATAR_KEY_PREFIX)
+        # DELETE /me/avatar removes the renditions and queues their invalidation.
+        grant_rendition_removal(self.function, media_bucket, invalidations, constants.AVATAR_KEY_PREFIX)
         cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, ROUTES, public=False)
 

@@ -18,6 +18,8 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import LOG_RETENTION
+from stacks.stateful.media_construct import ABORT_MULTIPART_AFTER
+from stacks.stateless.edge import CloudFrontAccessLogs
 from stacks.stateless.media_construct import security_headers
 from stacks.web_policy import content_security_policy
 
@@ -35,6 +37,7 @@ class WebApp(Construct):
         *,
         dist: Path,
         access_logs_bucket: s3.IBucket,
+        web_acl_arn: str | None,
         connect_sources: Sequence[str],
         media_sources: Sequence[str],
     ) -> None:
@@ -49,6 +52,9 @@ class WebApp(Construct):
             enforce_ssl=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER)
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         headers = cloudfront.ResponseHeadersPolicy(
@@ -75,9 +81,14 @@ class WebApp(Construct):
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
-            enable_logging=True,
-            log_bucket=access_logs_bucket,
-            log_file_prefix="cloudfront/web/",
+            web_acl_id=web_acl_arn,
+        )
+        CloudFrontAccessLogs(
+            self,
+            constants.MEDIA_ACCESS_LOGS_ID,
+            distribution=self.distribution,
+            bucket=access_logs_bucket,
+            prefix=f"{constants.CLOUDFRONT_LOGS_PREFIX}web",
         )
 
     deployment_role: iam.Role

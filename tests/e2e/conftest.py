@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local.iam.authorizer import DENIED_MARKER
+from tests.support.ci import skip_unless_ci
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = Path(os.environ.get("PINHOLE_CDK_OUT", REPO_ROOT / "cdk.out"))
 STARTUP_TIMEOUT_S = 60
@@ -57,7 +60,7 @@ def start_local_cloud(
     Its saved state lives in `workdir/state` unless `state_dir` says otherwise: a test never sees
     another's state, nor the developer's `.local/state`."""
     if not (cdk_out / "manifest.json").is_file():
-        pytest.skip(f"{cdk_out} has no manifest.json: synthesize with `CDK_OUTDIR=cdk.out .venv/bin/python app.py`")
+        skip_unless_ci(f"{cdk_out} has no manifest.json: synthesize with `make synth`")
     workdir.mkdir(parents=True, exist_ok=True)
     outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
     # Its output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
@@ -103,3 +106,5 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLoc
     returncode, output = running.stop()
     assert returncode == 0, f"local cloud did not exit cleanly ({returncode}):\n{output}"
     assert "Traceback" not in output, output
+    # Every path the tests drove ran under IAM enforcement: no call was refused to the role that made it.
+    assert DENIED_MARKER not in output, output

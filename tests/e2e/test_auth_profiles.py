@@ -1,11 +1,15 @@
 """Sign up, log in, read and patch the profile — and every error case — with a real HTTP client over a
 socket against the local cloud, exactly as a mobile client would."""
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.e2e.conftest import REPO_ROOT
+from tests.support.api_client import from_own_address, own_address
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +22,9 @@ def new_username() -> str:
 
 def sign_up(http: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
     return http.post(
-        "/auth/signup", json={"username": username, "email": f"{username}@example.com", "password": password}
+        "/auth/signup",
+        json={"username": username, "email": f"{username}@example.com", "password": password},
+        headers=from_own_address(),
     )
 
 
@@ -72,7 +78,9 @@ def test_taken_username_gives_409_and_the_first_account_still_works(local_cloud:
     sign_up(http, username)
 
     again = http.post(
-        "/auth/signup", json={"username": username, "email": "other@example.com", "password": "Another-Pass-1"}
+        "/auth/signup",
+        json={"username": username, "email": "other@example.com", "password": "Another-Pass-1"},
+        headers=from_own_address(),
     )
 
     assert_envelope(again, 409, "username_taken")
@@ -168,3 +176,28 @@ def test_openapi_document_describes_every_template_route(local_cloud: Any) -> No
         "GET /health",
     } <= described
     assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text
+
+
+def test_sign_ups_from_one_address_stop_at_the_limit_with_retry_after(local_cloud: Any) -> None:
+    # Given one source address signing up as many accounts as cdk.json's `rate_limits.signup` allows
+    limit = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["rate_limits"]["signup"]
+    farm = {"X-Forwarded-For": own_address()}
+    accounts = [new_username() for _ in range(limit["limit"] + 1)]
+    answers = [
+        local_cloud.http.post(
+            "/auth/signup",
+            json={"username": name, "email": f"{name}@example.com", "password": PASSWORD},
+            headers=farm,
+        )
+        for name in accounts
+    ]
+
+    # Then the one past the limit is 429 rate_limited with Retry-After, and never became an account
+    assert [answer.status_code for answer in answers] == [201] * limit["limit"] + [429]
+    assert_envelope(answers[-1], 429, "rate_limited")
+    assert 0 < int(answers[-1].headers["retry-after"]) <= limit["per_seconds"]
+    assert (
+        local_cloud.http.post("/auth/login", json={"username": accounts[-1], "password": PASSWORD}).status_code == 401
+    )
+    # And another address still signs up
+    assert sign_up(local_cloud.http, new_username()).status_code == 201

@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.e2e.conftest import start_local_cloud
+from tests.support.api_client import Member
 
 pytestmark = pytest.mark.e2e
 PRIVATE_ROUTE = "/me"
@@ -120,10 +121,17 @@ def test_private_route_with_forged_token_is_401(local_cloud, forge):
 
 
 def test_token_with_valid_claims_and_moto_signature_passes_the_authorizer(local_cloud):
-    # The control for the forgeries above: the same token, unforged, is not refused by the gateway.
-    token = jwt.encode(claims(local_cloud.outputs), moto_signing_key().key, algorithm="RS256", headers={"kid": "dummy"})
+    # The control for the forgeries above: the same token, unforged and naming a real user, is served as hers.
+    ada = Member(local_cloud.http)
+    token = jwt.encode(
+        claims(local_cloud.outputs, sub=ada.user_id, username=ada.username),
+        moto_signing_key().key,
+        algorithm="RS256",
+        headers={"kid": "dummy"},
+    )
     response = local_cloud.http.get(PRIVATE_ROUTE, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code != 401
+    assert response.status_code == 200, response.text
+    assert (response.json()["user_id"], response.json()["username"]) == (ada.user_id, ada.username)
 
 
 def test_ctrl_c_stops_everything_cleanly(tmp_path):

@@ -183,9 +183,9 @@ def test_reset_starts_clean(tmp_path: Path, saved_state: tuple[Path, str]) -> No
         assert refused.json()["error"]["code"] == "invalid_credentials"
     finally:
         output = stop_cleanly(running)
-    # And what it saves now is the clean state: no user, no object, and one item, the counter of that
-    # log-in attempt (log-ins are rate-limited per account)
-    assert "Saved 0 users, 1 items, 0 objects" in output
+    # And what it saves now is the clean state: no user, no object, and two items, the counters of that failed
+    # log-in (per account and source address, and per account: pinhole.auth.login_guard)
+    assert "Saved 0 users, 2 items, 0 objects" in output
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,8 @@ def everything(local_cloud: RunningLocalCloud) -> list[tuple[str, str]]:
     for bucket in s3.list_buckets()["Buckets"]:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
             found += [
-                (bucket["Name"], version["Key"]) for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                (bucket["Name"], version["Key"])
+                for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
             ]
     return found
 
@@ -126,8 +127,9 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
         lambda: sqs.get_queue_attributes(
             QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"],
-        lambda attributes: attributes
-        == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"},
+        lambda attributes: (
+            attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+        ),
     )
     # Then nothing changed
     assert sorted(everything(local_cloud)) == before

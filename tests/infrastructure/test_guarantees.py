@@ -14,11 +14,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import cloudformation_include as cfn_include
+from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 import app
 from stacks import constants
 from stacks.stage import NON_PRODUCTION_STAGES, UnsafeConfiguration, is_production
+from stacks.stateless.alarms import AlarmTopic
+from stacks.stateless.edge import CLOUDFRONT_REGION_RULE_ID, require_cloudfront_region
 from tests.infrastructure.assembly import REPO_ROOT, CloudAssembly, Resource, load_cloud_assembly
 
 TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
@@ -28,29 +31,29 @@ POLICY_DOCUMENT_TYPES = (
     "AWS::IAM::ManagedPolicy",
     "AWS::S3::BucketPolicy",
     "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
 )
 
 # At least this many of each are in the app today: a discovery finding fewer is broken, not a pass.
 EXPECTED_AT_LEAST = {
     "tables": 11,
     "buckets": 4,
-    "stream consumers": 9,
-    "queue consumers": 3,
-    "functions": 22,
-    "log groups": 24,
+    "stream consumers": 4,  # one router per table stream (stacks/stateless/streams_construct.py)
+    "queue consumers": 10,
+    "functions": 27,
+    "log groups": 29,
     "protected HTTP routes": 37,
     "API stages": 2,
     "distributions": 2,
+    "alarms": 23,
+    "alarm topics": 1,
     "user pools": 1,
     "user pool clients": 1,
-    "roles": 23,
+    "roles": 28,
     "allow statements": 100,
 }
 
-# CloudFront standard logging (the legacy kind, the only one a stack outside us-east-1 can configure)
-# writes log files with ACLs, which BucketOwnerEnforced disables; such a bucket keeps ACLs with
-# BucketOwnerPreferred (objects written with bucket-owner-full-control belong to the bucket owner).
-CLOUDFRONT_LOG_BUCKET_OWNERSHIP = "BucketOwnerPreferred"
+ABORT_MULTIPART_WITHIN_DAYS = 7  # an upload abandoned half-way is not stored (and billed) for longer
 
 SQS_MAX_RETENTION_S = 14 * 24 * 3600
 MAX_RETRIES = 10  # a poison record or message is given up on (into its failure queue) after at most this
@@ -150,6 +153,21 @@ def distributions() -> list[Resource]:
     return _assembly().all_of("AWS::CloudFront::Distribution")
 
 
+def alarms() -> list[Resource]:
+    return _assembly().all_of("AWS::CloudWatch::Alarm")
+
+
+def alarm_topics() -> list[Resource]:
+    """Every topic an alarm tells."""
+    found = {}
+    for alarm in alarms():
+        for action in alarm.properties.get("AlarmActions", []):
+            target = _assembly().referenced(alarm.stack, action)
+            if target is not None and target[0].type == "AWS::SNS::Topic":
+                found[(target[0].stack, target[0].logical_id)] = target[0]
+    return list(found.values())
+
+
 def user_pools() -> list[Resource]:
     return _assembly().all_of("AWS::Cognito::UserPool")
 
@@ -190,6 +208,8 @@ DISCOVERIES = {
     "protected HTTP routes": protected_http_routes,
     "API stages": api_stages,
     "distributions": distributions,
+    "alarms": alarms,
+    "alarm topics": alarm_topics,
     "user pools": user_pools,
     "user pool clients": user_pool_clients,
     "roles": roles,
@@ -285,29 +305,27 @@ def test_bucket_denies_requests_without_tls(bucket: Resource) -> None:
     assert denies_plain_http
 
 
-def _cloudfront_log_buckets() -> set[tuple[str, str]]:
-    found = set()
-    for distribution in distributions():
-        logging = distribution.properties["DistributionConfig"].get("Logging")
-        if logging:
-            target = _assembly().referenced(distribution.stack, logging["Bucket"])
-            assert target is not None, f"{distribution.path}: log bucket not found"
-            found.add((target[0].stack, target[0].logical_id))
-    return found
+@pytest.mark.parametrize("bucket", _params(buckets()))
+def test_bucket_enforces_bucket_owner_ownership(bucket: Resource) -> None:
+    # Given a bucket's object ownership (the access-logs bucket too: CloudFront logs through standard logging v2)
+    (rule,) = bucket.properties["OwnershipControls"]["Rules"]
+
+    # Then the bucket owner owns every object and ACLs are off
+    assert rule == {"ObjectOwnership": "BucketOwnerEnforced"}
 
 
 @pytest.mark.parametrize("bucket", _params(buckets()))
-def test_bucket_enforces_bucket_owner_ownership(bucket: Resource) -> None:
-    # Given a bucket, and whether CloudFront standard logging writes into it (with ACLs)
-    cloudfront_logs = (bucket.stack, bucket.logical_id) in _cloudfront_log_buckets()
+def test_bucket_aborts_incomplete_multipart_uploads(bucket: Resource) -> None:
+    # Given a bucket's lifecycle rules
+    rules = bucket.properties.get("LifecycleConfiguration", {}).get("Rules", [])
 
-    # When its object ownership is read
-    (rule,) = bucket.properties["OwnershipControls"]["Rules"]
-
-    # Then the bucket owner owns every object and ACLs are off; the CloudFront log bucket, which must
-    # accept ACLs, still never lets the writer own an object
-    expected = CLOUDFRONT_LOG_BUCKET_OWNERSHIP if cloudfront_logs else "BucketOwnerEnforced"
-    assert rule == {"ObjectOwnership": expected}
+    # Then the parts of an upload abandoned half-way are deleted within days, not kept (and billed) forever
+    aborting = [rule for rule in rules if rule["Status"] == "Enabled" and "AbortIncompleteMultipartUpload" in rule]
+    assert aborting
+    assert all(
+        0 < rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= ABORT_MULTIPART_WITHIN_DAYS
+        for rule in aborting
+    )
 
 
 def _cors_configurations() -> list[Any]:
@@ -659,6 +677,165 @@ def test_distribution_reads_its_origins_through_origin_access_control(distributi
         assert oac["OriginAccessControlOriginType"] == "s3"
         assert oac["SigningBehavior"] == "always"
         assert oac["SigningProtocol"] == "sigv4"
+
+
+def _references_in(stack: str, value: Any) -> list[Resource]:
+    """Every resource a property value points at, however deep in a Fn::Join or Fn::Sub it sits."""
+    found = _assembly().referenced(stack, value)
+    if found is not None:
+        return [found[0]]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [resource for item in items for resource in _references_in(stack, item)]
+
+
+def _is(resource: Resource, other: Resource) -> bool:
+    return (resource.stack, resource.logical_id) == (other.stack, other.logical_id)
+
+
+@pytest.mark.parametrize("distribution", _params(distributions()))
+def test_distribution_logs_access_through_standard_logging_v2(distribution: Resource) -> None:
+    # Given the log deliveries whose source is this distribution's access logs
+    sources = [
+        source
+        for source in _assembly().all_of("AWS::Logs::DeliverySource")
+        if source.properties["LogType"] == "ACCESS_LOGS"
+        and any(_is(found, distribution) for found in _references_in(source.stack, source.properties["ResourceArn"]))
+    ]
+    deliveries = [
+        delivery
+        for delivery in _assembly().all_of("AWS::Logs::Delivery")
+        for source in sources
+        if any(
+            _is(found, source) for found in _references_in(delivery.stack, delivery.properties["DeliverySourceName"])
+        )
+    ]
+
+    # Then they arrive in a bucket of the app (which, like every bucket, keeps ACLs off: legacy logging needed
+    # them on), and the legacy logging is not configured
+    assert "Logging" not in distribution.properties["DistributionConfig"]
+    assert deliveries, "no standard logging v2 delivery for this distribution"
+    for delivery in deliveries:
+        (destination,) = _references_in(delivery.stack, delivery.properties["DeliveryDestinationArn"])
+        targets = _references_in(destination.stack, destination.properties["DestinationResourceArn"])
+        assert [target.type for target in targets] == ["AWS::S3::Bucket"]
+
+
+def _waf_on_for_cdk_json() -> bool:
+    return app.edge_settings(cdk.App(context=_cdk_json_context())).waf
+
+
+@pytest.mark.parametrize("distribution", _params(distributions()))
+def test_distribution_has_the_edge_firewall(distribution: Resource) -> None:
+    # Given a distribution synthesized from cdk.json (a production stage: `waf` is on)
+    assert _waf_on_for_cdk_json()
+    web_acl_id = distribution.properties["DistributionConfig"].get("WebACLId")
+    assert web_acl_id is not None, "no WebACL"
+    ((web_acl, attribute),) = [_assembly().referenced(distribution.stack, web_acl_id)]  # type: ignore[misc]
+
+    # Then a CloudFront web ACL screens every request: AWS's common rules, and a rate limit per source address
+    assert (web_acl.type, attribute, web_acl.properties["Scope"]) == ("AWS::WAFv2::WebACL", "Arn", "CLOUDFRONT")
+    statements = [rule["Statement"] for rule in web_acl.properties["Rules"]]
+    assert {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"} in [
+        statement.get("ManagedRuleGroupStatement") for statement in statements
+    ]
+    (rate,) = [statement["RateBasedStatement"] for statement in statements if "RateBasedStatement" in statement]
+    assert rate["AggregateKeyType"] == "IP"
+    expected = _cdk_json_context().get(constants.CTX_WAF_RATE_LIMIT, constants.DEFAULT_WAF_RATE_LIMIT)
+    assert rate["Limit"] == expected
+
+
+@pytest.mark.parametrize(
+    ("context", "waf"),
+    [
+        ({constants.CTX_STAGE: "prod"}, True),
+        ({}, True),  # no stage is production
+        ({constants.CTX_STAGE: "dev"}, False),
+        ({constants.CTX_STAGE: "prod", constants.CTX_WAF: "false"}, False),  # `-c waf=false`
+        ({constants.CTX_STAGE: "test", constants.CTX_WAF: True}, True),
+    ],
+)
+def test_waf_is_on_by_default_in_production_and_a_context_switch(context: dict[str, Any], waf: bool) -> None:
+    assert app.edge_settings(cdk.App(context=context)).waf is waf
+
+
+def test_a_stack_with_a_distribution_deploys_only_to_us_east_1() -> None:
+    # Given every stack holding a distribution (its web ACL and log delivery source exist only in us-east-1)
+    stacks = {distribution.stack for distribution in distributions()}
+
+    # Then its template refuses, before creating anything, to deploy to another region
+    for stack in stacks:
+        assertions = [
+            assertion["Assert"]
+            for rule in _assembly().templates[stack].get("Rules", {}).values()
+            for assertion in rule["Assertions"]
+        ]
+        assert {"Fn::Equals": [{"Ref": "AWS::Region"}, constants.CLOUDFRONT_REGION]} in assertions, stack
+
+
+@pytest.mark.parametrize(("region", "refused"), [("eu-west-1", True), ("us-east-1", False)])
+def test_synth_refuses_cloudfront_pieces_pinned_to_another_region(region: str, refused: bool) -> None:
+    # Given a stack pinned to a region (CDK_DEFAULT_REGION, as `cdk deploy` sets it)
+    stack = cdk.Stack(cdk.App(), "Pinned", env=cdk.Environment(account="111122223333", region=region))
+
+    # When it is asked to hold CloudFront's pieces
+    # Then synth stops outside us-east-1, and in us-east-1 needs no deploy-time rule
+    if refused:
+        with pytest.raises(UnsafeConfiguration, match="us-east-1"):
+            require_cloudfront_region(stack)
+    else:
+        require_cloudfront_region(stack)
+        cdk.CfnWaitConditionHandle(stack, "Something")  # a template needs a resource
+        assert CLOUDFRONT_REGION_RULE_ID not in Template.from_stack(stack).to_json().get("Rules", {})
+
+
+# --- alarms ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alarm", _params(alarms()))
+def test_alarm_tells_the_alarm_topic_when_it_fires_and_clears(alarm: Resource) -> None:
+    # Given an alarm (a DLQ's first message, a stream falling behind, a failing function...)
+    props = alarm.properties
+
+    # Then someone hears of it: it publishes to an encrypted SNS topic on ALARM and on OK
+    for actions in (props.get("AlarmActions", []), props.get("OKActions", [])):
+        targets = [_assembly().referenced(alarm.stack, action) for action in actions]
+        assert targets and all(target is not None and target[0].type == "AWS::SNS::Topic" for target in targets)
+
+
+@pytest.mark.parametrize("topic", _params(alarm_topics()))
+def test_alarm_topic_is_encrypted_with_a_rotated_key_and_refuses_plain_http(topic: Resource) -> None:
+    # Given the topic alarms publish to
+    key = _assembly().referenced(topic.stack, topic.properties["KmsMasterKeyId"])
+    policies = [
+        policy
+        for policy in _assembly().all_of("AWS::SNS::TopicPolicy")
+        if any(_assembly().referenced(policy.stack, ref) == (topic, "Ref") for ref in policy.properties["Topics"])
+    ]
+    statements = [statement for policy in policies for statement in policy.properties["PolicyDocument"]["Statement"]]
+
+    # Then messages are encrypted with a key of the app's that rotates (CloudWatch cannot use `aws/sns`), the topic
+    # is reached over TLS only, and only CloudWatch alarms of this account may publish
+    assert key is not None and key[0].type == "AWS::KMS::Key" and key[0].properties["EnableKeyRotation"] is True
+    assert {
+        "Effect": "Deny",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }.items() <= next(s for s in statements if s["Effect"] == "Deny").items()
+    (allow,) = [statement for statement in statements if statement["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert set(allow["Condition"]) == {"StringEquals", "ArnLike"}
+
+
+@pytest.mark.parametrize("email", ["ops@pinhole.example", None])
+def test_alarm_email_subscribes_to_the_alarm_topic(email: str | None) -> None:
+    # Given the alarm topic with and without context `alarm_email`
+    stack = cdk.Stack(cdk.App(), "Alarms")
+    AlarmTopic(stack, "AlarmTopic", email=email)
+
+    # Then the address, when given, is subscribed by e-mail (it confirms once), and nothing is otherwise
+    subscriptions = Template.from_stack(stack).find_resources("AWS::SNS::Subscription")
+    assert [s["Properties"]["Endpoint"] for s in subscriptions.values()] == ([email] if email else [])
+    assert all(s["Properties"]["Protocol"] == "email" for s in subscriptions.values())
 
 
 # --- identity ----------------------------------------------------------------------------------------

@@ -47,9 +47,35 @@ def test_distribution_sends_security_headers_and_caches_optimized(stateless) -> 
     assert behavior["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
-def test_distribution_logs_access(stateless) -> None:
-    # Given the media distribution
-    logging = _distribution(stateless)["Logging"]
+def test_distribution_logs_access_into_the_access_logs_bucket(stateless) -> None:
+    # Given the media distribution's log delivery (standard logging v2: test_guarantees.py)
+    destinations = Template.from_json(stateless).find_resources("AWS::Logs::DeliveryDestination").values()
+    (arn,) = [
+        join
+        for destination in destinations
+        if (join := destination["Properties"]["DestinationResourceArn"]["Fn::Join"][1])[1] == "/cloudfront/media"
+    ]
 
-    # Then requests are logged to the access-logs bucket
-    assert "AccessLogsBucket" in logging["Bucket"]["Fn::ImportValue"]
+    # Then requests are logged to the access-logs bucket, in a folder of their own
+    assert "AccessLogsBucket" in arn[0]["Fn::ImportValue"]
+    assert arn[1] == "/cloudfront/media"
+
+
+def test_a_missing_rendition_is_a_403_from_s3_not_a_404(stateful, stateless) -> None:
+    # Given what CloudFront may do in the media bucket, and the distribution's error handling
+    statements = [
+        statement
+        for policy in Template.from_json(stateful).find_resources("AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
+    actions = {
+        action
+        for statement in statements
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+
+    # Then CloudFront may read objects but not list the bucket, so S3 answers a missing key with 403
+    # AccessDenied, and no custom error response turns it into anything else: what local/media.py answers
+    assert actions == {"s3:GetObject"}
+    assert "CustomErrorResponses" not in _distribution(stateless)

@@ -63,7 +63,17 @@ def test_web_app_is_served_from_its_own_bucket_with_index_html_at_the_root(
     assert distribution["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
     assert distribution["DefaultCacheBehavior"]["CachePolicyId"] == MANAGED_CACHING_OPTIMIZED
     assert distribution["DefaultCacheBehavior"]["Compress"] is True
-    assert "AccessLogsBucket" in distribution["Logging"]["Bucket"]["Fn::ImportValue"]
+    assert "Logging" not in distribution  # standard logging v2 instead: test_web_app_logs_access_in_a_folder_of_its_own
+
+
+def test_web_app_logs_access_in_a_folder_of_its_own(cloud_assembly: CloudAssembly) -> None:
+    # Given the log delivery destinations of the stateless stack (CloudFront standard logging v2)
+    delivery = cloud_assembly.resources(constants.STATELESS_STACK_ID, "AWS::Logs::DeliveryDestination")
+    destinations = [resource["Properties"]["DestinationResourceArn"]["Fn::Join"][1] for resource in delivery.values()]
+
+    # Then the web app's requests go to the access-logs bucket, apart from the media CDN's
+    (arn,) = [arn for arn in destinations if arn[1] == "/cloudfront/web"]
+    assert "AccessLogsBucket" in arn[0]["Fn::ImportValue"]
 
 
 def test_content_security_policy_allows_no_inline_script_nor_framing(csp: str) -> None:

@@ -4,6 +4,7 @@ import boto3
 import pytest
 
 from functions.auth import handler as auth
+from pinhole.shared.rate_limits import limit_for
 from tests.support.events import FakeLambdaContext, http_event, response_json
 
 PASSWORD = "Correct-Horse-9"
@@ -131,23 +132,6 @@ def test_login_wrong_credentials_returns_401_without_telling_which(
     assert body["error"] == {"code": "invalid_credentials", "message": "The username or password is wrong."}
 
 
-def test_login_attempts_are_limited_per_account_whoever_guesses(aws: dict[str, str]) -> None:
-    # Given Alice's account, guessed at as often as the login limit allows (cdk.json: 10 per 5 minutes)
-    sign_up("alice")
-    sign_up("bob")
-    guesses = [call("/auth/login", {"username": "ALICE", "password": f"Guess-{n}-Aa"})[0] for n in range(10)]
-
-    # When the right password comes next, for her and for another account
-    status, body = call("/auth/login", {"username": "alice", "password": PASSWORD})
-    bob_status, _ = call("/auth/login", {"username": "bob", "password": PASSWORD})
-
-    # Then the guesses were 401s, the next attempt is refused without checking the password, and Bob is unaffected
-    assert guesses == [401] * 10
-    assert status == 429
-    assert body["error"]["code"] == "rate_limited"
-    assert bob_status == 200
-
-
 def test_refresh_returns_new_access_token(aws: dict[str, str]) -> None:
     sign_up("alice")
     _, tokens = call("/auth/login", {"username": "alice", "password": PASSWORD})
@@ -164,3 +148,41 @@ def test_refresh_with_unknown_token_returns_401(aws: dict[str, str]) -> None:
 
     assert status == 401
     assert body["error"]["code"] == "unauthorized"
+
+
+def _sign_up_from(address: str, username: str) -> tuple[int, dict[str, Any], Any]:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    event = http_event("POST", "/auth/signup", body=body)
+    event["requestContext"]["http"]["sourceIp"] = address
+    response = auth.handler(event, FakeLambdaContext())
+    return response["statusCode"], response["headers"], response_json(response)
+
+
+def test_sign_ups_are_limited_per_source_address(aws: dict[str, str]) -> None:
+    # Given one address that signs up as many accounts as the limit allows (cdk.json `rate_limits.signup`)
+    limit = limit_for("signup")
+    farmed = [_sign_up_from("203.0.113.9", f"farm{n}")[0] for n in range(limit.limit)]
+
+    # When it signs up once more, and another address signs up
+    status, headers, body = _sign_up_from("203.0.113.9", "farm_extra")
+    other_status, _, _ = _sign_up_from("203.0.113.10", "neighbour")
+
+    # Then the address's extra sign-up is 429 with Retry-After and creates nothing; the other address is unaffected
+    assert farmed == [201] * limit.limit
+    assert (status, body["error"]["code"]) == (429, "rate_limited")
+    assert 0 < int(headers["Retry-After"]) <= limit.per_seconds
+    assert "farm_extra" not in cognito_usernames(aws["user_pool_id"]) + stored_profiles()
+    assert other_status == 201
+
+
+def test_the_sign_up_limit_counts_an_ipv6_subscriber_s_whole_64(aws: dict[str, str]) -> None:
+    # Given a limit's worth of sign-ups, each from another address of one IPv6 /64 (an address costs nothing)
+    limit = limit_for("signup")
+    farmed = [_sign_up_from(f"2001:db8:7:7::{n + 1:x}", f"six{n}")[0] for n in range(limit.limit)]
+
+    # When yet another address of that /64 signs up
+    status, _, _ = _sign_up_from("2001:db8:7:7:ffff::1", "six_extra")
+
+    # Then it is refused like one address would be
+    assert farmed == [201] * limit.limit
+    assert status == 429

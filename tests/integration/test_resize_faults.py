@@ -5,6 +5,9 @@ errors on the wire, S3 delivering an event twice or after the post is gone, a me
 
 What must hold: a failed record is retried alone, its neighbours publish; retries settle it exactly once; a
 poison message ends in the dead-letter queue after maxReceiveCount receives; nothing is duplicated or left behind.
+
+Resize runs as its template role (tests.support.iam): every call it and its event source mapping make is
+authorized against the synthesized policies, so a path that lacks a grant fails here as it would on AWS.
 """
 
 import json
@@ -19,6 +22,7 @@ from pinhole.resize.storage import MediaStorage
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import UserModel
 from tests.support.hostile_media import JPEG, VALID, build
+from tests.support.iam import TemplateRoles
 from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
 
 WIRING = resize_wiring()
@@ -30,7 +34,10 @@ SDK_ATTEMPTS = 4
 @pytest.fixture
 def pipeline(aws: dict[str, str]) -> ResizePipeline:
     create_resize_tables()
-    return ResizePipeline(WIRING)
+    pipeline = ResizePipeline(WIRING)
+    roles = TemplateRoles(also_bind={"MediaStorageUploadEventsQueue": pipeline.queue_url})
+    pipeline.run_as(roles.identity("ResizeFunction"))
+    return pipeline
 
 
 def photo() -> bytes:
@@ -217,6 +224,12 @@ def test_post_deleted_while_its_renditions_are_written_leaves_none_behind(
     assert deleted and pipeline.record(key) is None
     assert pipeline.rendition_objects(key) == {}
     assert (pipeline.waiting(), pipeline.dead_letters()) == (0, [])
+    # and the CDN is to forget every one of them
+    assert pipeline.invalidation_paths() == sorted(
+        f"/posts/{key.post_id}/{key.media_id}/{name}.{extension}"
+        for name in POST_RENDITIONS
+        for extension in (["webp"] if name.endswith("_webp") else ["jpg"])
+    )
 
 
 @pytest.mark.parametrize(

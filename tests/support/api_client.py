@@ -1,6 +1,8 @@
 """A mobile client's view of Pinhole, for e2e tests: a real HTTP client against the local cloud."""
 
+import ipaddress
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -13,6 +15,18 @@ from websockets.sync.client import connect
 PASSWORD = "Correct-Horse-9"
 
 
+def own_address() -> str:
+    """An IPv6 address in a /64 of its own (in the documentation range 2001:db8::/32): sign-ups are limited per
+    source address, so each test user signs up from their own."""
+    return str(ipaddress.IPv6Address((0x2001_0DB8 << 96) | (secrets.randbits(32) << 64) | 1))
+
+
+def from_own_address() -> dict[str, str]:
+    """Headers that make a request come from `own_address()`: the local cloud takes the source address from
+    X-Forwarded-For when the peer is this machine (docs/LOCAL_CLOUD.md); AWS ignores the header."""
+    return {"X-Forwarded-For": own_address()}
+
+
 class Member:
     """A signed-up, logged-in user with their own authorised client."""
 
@@ -21,6 +35,7 @@ class Member:
         created = base.post(
             "/auth/signup",
             json={"username": self.username, "password": PASSWORD, "email": f"{self.username}@example.com"},
+            headers=from_own_address(),
         )
         assert created.status_code == 201, created.text
         tokens = base.post("/auth/login", json={"username": self.username, "password": PASSWORD}).json()
@@ -81,17 +96,20 @@ class Device:
                 return dict(frame)
             self.unread.append(frame)
 
-    def nothing_more(self, wait_s: float = 0.5) -> list[dict[str, Any]]:
-        """Every frame that arrives within `wait_s`, besides those already read past."""
-        frames = list(self.unread)
+    def heard_until_pong(self, timeout_s: float = 10) -> list[dict[str, Any]]:
+        """Every frame sent to this device before now, and nothing else: a ping is sent and frames are read up
+        to its pong. Frames to one connection arrive in the order they were sent, so whatever was pushed to it
+        before the ping is read before the pong — no waiting on a clock, however slow the machine."""
+        frames = [frame for frame in self.unread if frame.get("type") != "pong"]  # a stale pong answers nothing now
         self.unread.clear()
-        deadline = time.monotonic() + wait_s
+        self.send({"action": "ping"})
+        deadline = time.monotonic() + timeout_s
         while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                frames.append(json.loads(self.connection.recv(timeout=remaining)))
-            except TimeoutError:
-                break
-        return frames
+            frame = json.loads(self.connection.recv(timeout=remaining))
+            if frame.get("type") == "pong":
+                return frames
+            frames.append(frame)
+        raise AssertionError(f"no pong within {timeout_s} s; heard {frames!r}")
 
     def close(self) -> None:
         self._opened.close()

@@ -1,11 +1,16 @@
 """Schemathesis against a running Pinhole (the local cloud, or a deployment), as a signed-in user: every
-operation of `/openapi.json`, with generated valid (positive) and invalid (negative) requests, and real
-ids of the caller's world mixed into the path so that routes reach real objects, not only 404s.
+operation of `/openapi.json`, in schemathesis' two request-making phases:
 
-Each response is judged by four checks, each counted apart: no 5xx, the body matches the documented
-schema, the status is one the document lists, and every error (4xx/5xx) is API.md's error envelope.
-`make test` runs a few examples per operation (tests/e2e/test_api_fuzzing.py); `make soak` many more
-(soak/fuzz.py)."""
+- coverage: schemathesis' deterministic list of cases per operation: boundary and type-mutated values,
+  missing and unexpected properties, and the request-shape probes (every method the path does not
+  declare, an undeclared Content-Type, a multipart type without a boundary);
+- fuzzing: generated valid (positive) and invalid (negative) requests, with real ids of the caller's
+  world mixed into paths so that routes reach real objects, not only 404s.
+
+Each response is judged by every check schemathesis has (`schemathesis.checks.CHECKS`, so a check a new
+version adds is run without editing this file) and by API.md's error envelope, each counted apart.
+`make test` runs the request-shape probes of the coverage phase and a few generated examples per operation
+(tests/e2e/test_api_fuzzing.py); `make soak` every coverage case and many more examples (soak/fuzz.py)."""
 
 from __future__ import annotations
 
@@ -24,13 +29,18 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from PIL import Image
-from schemathesis import checks
+from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Err, Ok
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.meta import CoverageScenario, coverage_scenario
+from schemathesis.generation.overrides import Override
 from schemathesis.schemas import APIOperation
 
-from tests.support.api_client import Member, eventually, upload
+from tests.support.api_client import Member, eventually, from_own_address, upload
 
 _ERROR_CODE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 _INTERNALS = ("Traceback", 'File "', ".py", "botocore", "pynamodb")
@@ -80,12 +90,44 @@ def _header(headers: Any, name: str) -> str:
     return str(value[0] if isinstance(value, list) else value)
 
 
-CHECKS: dict[str, Any] = {
-    "server_errors": checks.not_a_server_error,
-    "schema_violations": checks.response_schema_conformance,
-    "undocumented_statuses": checks.status_code_conformance,
-    "envelope_violations": error_envelope,
+def all_checks() -> dict[str, Any]:
+    """Every check schemathesis registers (its own and `error_envelope` above), by name."""
+    load_all_checks()
+    return {check.__name__: check for check in CHECKS.get_all()}
+
+
+REQUEST_SHAPE_PROBES = frozenset(
+    {
+        CoverageScenario.UNSPECIFIED_HTTP_METHOD,
+        CoverageScenario.UNSUPPORTED_CONTENT_TYPE,
+        CoverageScenario.MALFORMED_CONTENT_TYPE,
+    }
+)
+"""Coverage cases that send what no operation declares: another method, another Content-Type."""
+
+
+DOMAIN_REFUSALS_OF_VALID_REQUESTS = {
+    "cannot_follow_self": "the caller's own username is a valid path value; following oneself is refused",
+    "cannot_block_self": "the caller's own username is a valid path value; blocking oneself is refused",
+    "cannot_message_self": "the caller's own username is a valid recipient; messaging oneself is refused",
 }
+"""Error codes with which the API refuses a schema-valid request because of who is asking, not of its shape."""
+
+RULES_THE_SCHEMA_DOES_NOT_STATE = {
+    "cursor": "a cursor is valid only exactly as the server issued it (HMAC-signed, bound to its list and viewer): "
+    "no schema tells a generated string from an issued one",
+    "tag": "a hashtag is 1 to 100 letters, digits, combining marks and underscores of any script; an OpenAPI "
+    "pattern has no Unicode classes",
+    "password": "a new password follows the user pool's composition rules (10 characters, upper, lower, digit), "
+    "checked with a sentence per broken rule; the schema only bounds its length",
+    "content_type": "the accepted media types are listed in the description; the server also takes their case and "
+    "parameter variants (`Image/JPEG; charset=binary`), which an enum would call invalid",
+    "size_bytes": "the maximum depends on the type (30 MB for photos, 200 MB for videos): 413 payload_too_large",
+    "email": "the server's pattern is read by Python, whose `\\s` also counts \\x1c-\\x1f and \\x85 as spaces; "
+    "ECMAScript's (the document's) does not",
+}
+"""Domain rules behind `positive_data_acceptance` findings: schema-valid requests the API refuses, each with a
+422 (413) naming one of these fields. Any other refusal of a valid request is a finding."""
 
 
 @dataclass
@@ -95,24 +137,52 @@ class Finding:
     status: int
     request: str
     problem: str
+    fields: tuple[str, ...] = ()
+    """The fields an error envelope's details name (`media.0.content_type`), if the response was one."""
+    code: str | None = None
+    """The error envelope's code, if the response was one."""
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.operation} -> {self.status}: {self.request}\n    {self.problem}"
+
+    @property
+    def is_a_rule_the_schema_does_not_state(self) -> bool:
+        return (
+            self.kind == "positive_data_acceptance"
+            and self.status in (413, 422)
+            and (
+                self.code in DOMAIN_REFUSALS_OF_VALID_REQUESTS
+                or (
+                    bool(self.fields)
+                    and all(field.rsplit(".", 1)[-1] in RULES_THE_SCHEMA_DOES_NOT_STATE for field in self.fields)
+                )
+            )
+        )
 
 
 @dataclass
 class FuzzReport:
     operations: list[str] = field(default_factory=list)
     modes: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
     not_generated: dict[str, list[str]] = field(default_factory=dict)
     """Operation → the modes in which no request could be generated (no invalid GET /health exists)."""
     cases: int = 0
+    coverage_cases: int = 0
+    scenarios: Counter[str] = field(default_factory=Counter)
+    """Coverage cases sent, by schemathesis' scenario (`unspecified_http_method`, ...)."""
+    scenario_statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     duration_s: float = 0.0
 
     def count(self, kind: str) -> int:
-        return sum(1 for finding in self.findings if finding.kind == kind)
+        return sum(1 for finding in self.unexplained if finding.kind == kind)
+
+    @property
+    def unexplained(self) -> list[Finding]:
+        """Every finding but the valid requests refused for a rule the schema does not state."""
+        return [finding for finding in self.findings if not finding.is_a_rule_the_schema_does_not_state]
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -123,9 +193,31 @@ class FuzzReport:
             "modes": list(self.modes),
             "not_generated": self.not_generated,
             "cases_run": self.cases,
+            "coverage_cases_run": self.coverage_cases,
+            "coverage_cases_by_scenario": dict(sorted(self.scenarios.items())),
+            "coverage_statuses_by_scenario": {
+                scenario: {
+                    str(status): n for (kind, status), n in sorted(self.scenario_statuses.items()) if kind == scenario
+                }
+                for scenario in sorted(self.scenarios)
+            },
             "responses_by_status": {str(status): n for status, n in sorted(self.statuses.items())},
-            **{kind: self.count(kind) for kind in CHECKS},
-            "findings": [str(finding) for finding in self.findings[:50]],
+            "findings_by_check": {kind: self.count(kind) for kind in self.checks},
+            "findings": [str(finding) for finding in self.unexplained[:50]],
+            "valid_requests_refused_for_rules_the_schema_does_not_state": dict(
+                sorted(
+                    Counter(
+                        reason
+                        for finding in self.findings
+                        if finding.is_a_rule_the_schema_does_not_state
+                        for reason in (
+                            [finding.code]
+                            if finding.code in DOMAIN_REFUSALS_OF_VALID_REQUESTS
+                            else {field.rsplit(".", 1)[-1] for field in finding.fields}
+                        )
+                    ).items()
+                )
+            ),
             "duration_s": round(self.duration_s, 1),
         }
 
@@ -192,39 +284,116 @@ def _valid(result: Ok[APIOperation] | Err[InvalidSchema]) -> APIOperation:
     return result.ok()
 
 
+@dataclass
+class _Run:
+    base_url: str
+    auth: dict[str, str]
+    report: FuzzReport
+    on_finding: Callable[[Finding], None] | None
+    checks: dict[str, Any]
+    auth_enforced: set[str] = field(default_factory=set)
+    """Operations `ignored_auth` has seen refuse a request without a token (one confirmation each is enough)."""
+
+    def send_and_judge(self, operation: Any, case: schemathesis.Case) -> int:
+        """Sends `case` and runs every check on the answer; returns its status."""
+        response = case.call(base_url=self.base_url, headers=self.auth, timeout=REQUEST_TIMEOUT_S)
+        self.report.cases += 1
+        self.report.statuses[response.status_code] += 1
+        for kind, check in self.checks.items():
+            if kind == "ignored_auth" and operation.label in self.auth_enforced:
+                continue
+            try:
+                case.validate_response(response, checks=[check], headers=self.auth)
+            except (AssertionError, Failure, FailureGroup) as failure:
+                finding = Finding(
+                    kind=kind,
+                    operation=operation.label,
+                    status=response.status_code,
+                    request=f"{response.request.method} {response.request.url} content-type="
+                    f"{response.request.headers.get('content-type')!r} body={response.request.body!r:.200}",
+                    problem=" ".join(str(failure).split())[:600],
+                    fields=_error_fields(response.content),
+                    code=_error_code(response.content),
+                )
+                self.report.findings.append(finding)
+                if self.on_finding and not finding.is_a_rule_the_schema_does_not_state:
+                    self.on_finding(finding)
+            else:
+                if kind == "ignored_auth" and 200 <= response.status_code < 300:
+                    self.auth_enforced.add(operation.label)
+        return response.status_code
+
+
 def fuzz_api(
     base_url: str,
     world: World,
     examples_per_operation: int,
     modes: tuple[str, ...] = ("positive", "negative"),
     on_finding: Callable[[Finding], None] | None = None,
+    coverage: Callable[[schemathesis.Case], bool] = lambda case: True,
 ) -> FuzzReport:
-    """Runs `examples_per_operation` generated requests per operation and mode (derandomized: the
-    same requests every run) and reports every check's findings; it never stops at the first."""
+    """Sends every coverage case `coverage` keeps, then `examples_per_operation` generated requests per
+    operation and mode (derandomized: the same requests every run), and reports every check's findings;
+    it never stops at the first."""
     base_url = base_url.rstrip("/")
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S)
     operations = sorted((_valid(result) for result in schema.get_all_operations()), key=_destructive_last)
-    report = FuzzReport(operations=[operation.label for operation in operations], modes=modes)
-    auth = {"Authorization": f"Bearer {world.ann.access_token}"}
+    checks = all_checks()
+    report = FuzzReport(operations=[operation.label for operation in operations], modes=modes, checks=tuple(checks))
+    # Its own source address too: the fuzzer's sign-ups count against their own limit, not other tests' (they
+    # reach it at length: 429 rate_limited, an answer every check accepts)
+    headers = {"Authorization": f"Bearer {world.ann.access_token}", **from_own_address()}
+    run = _Run(base_url, headers, report, on_finding, checks)
     started = time.monotonic()
 
+    for operation in operations:
+        _cover_operation(operation, schema, run, coverage)
     for mode in modes:
         for operation in operations:
-            _fuzz_operation(operation, mode, base_url, auth, world, examples_per_operation, report, on_finding)
+            _fuzz_operation(operation, mode, world, examples_per_operation, run)
     report.duration_s = time.monotonic() - started
     return report
 
 
-def _fuzz_operation(
-    operation: Any,
-    mode: str,
-    base_url: str,
-    auth: dict[str, str],
-    world: World,
-    examples: int,
-    report: FuzzReport,
-    on_finding: Callable[[Finding], None] | None,
-) -> None:
+def _error_code(content: bytes) -> str | None:
+    try:
+        return str(json.loads(content)["error"]["code"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _error_fields(content: bytes) -> tuple[str, ...]:
+    try:
+        details = json.loads(content)["error"].get("details") or []
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ()
+    return tuple(str(detail.get("field")) for detail in details if isinstance(detail, dict))
+
+
+def request_shape_probes(case: schemathesis.Case) -> bool:
+    """The coverage cases `make test` sends: the ones no other test of the suite sends."""
+    return coverage_scenario(case) in REQUEST_SHAPE_PROBES
+
+
+def _cover_operation(operation: Any, schema: Any, run: _Run, keep: Callable[[schemathesis.Case], bool]) -> None:
+    generator = CoverageGenerator(
+        operation=operation,
+        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+        auth_storage=None,
+        override=Override(),
+        feedback=FeedbackSources(),
+    )
+    for case in generator:
+        if not keep(case):
+            continue
+        scenario = str(coverage_scenario(case))
+        run.report.coverage_cases += 1
+        run.report.scenarios[scenario] += 1
+        run.report.scenario_statuses[(scenario, run.send_and_judge(operation, case))] += 1
+
+
+def _fuzz_operation(operation: Any, mode: str, world: World, examples: int, run: _Run) -> None:
     names = [name for name in world.path_values if f"{{{name}}}" in operation.path]
     real_ids = st.fixed_dictionaries({name: st.sampled_from(world.path_values[name]) for name in names})
     use_real_ids = st.booleans() if names and mode == "positive" else st.just(False)
@@ -240,29 +409,13 @@ def _fuzz_operation(
     @given(
         case=operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode)), real=use_real_ids, ids=real_ids
     )
-    def run(case: schemathesis.Case, real: bool, ids: dict[str, str]) -> None:
+    def send(case: schemathesis.Case, real: bool, ids: dict[str, str]) -> None:
         if real:
             case.path_parameters = {**(case.path_parameters or {}), **ids}
-        response = case.call(base_url=base_url, headers=auth, timeout=REQUEST_TIMEOUT_S)
-        report.cases += 1
-        report.statuses[response.status_code] += 1
-        for kind, check in CHECKS.items():
-            try:
-                case.validate_response(response, checks=[check], headers=auth)
-            except (AssertionError, Failure, FailureGroup) as failure:
-                finding = Finding(
-                    kind=kind,
-                    operation=operation.label,
-                    status=response.status_code,
-                    request=f"{response.request.method} {response.request.url} body={response.request.body!r:.200}",
-                    problem=" ".join(str(failure).split())[:600],
-                )
-                report.findings.append(finding)
-                if on_finding:
-                    on_finding(finding)
+        run.send_and_judge(operation, case)
 
     try:
-        run()
+        send()
     except Unsatisfiable:
         # e.g. no invalid request exists for an operation without parameters or body (GET /health)
-        report.not_generated.setdefault(operation.label, []).append(mode)
+        run.report.not_generated.setdefault(operation.label, []).append(mode)

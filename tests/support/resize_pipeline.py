@@ -20,16 +20,25 @@ from typing import Any
 import boto3
 
 from functions.resize import handler as resize
+from local.iam.identity import Identity
 from local.pumps.s3_notifications import lambda_s3_record
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import checked_media
 from pinhole.posts.models import MediaDeclaration, PostKind, PostRecord, PostStatus, StoredMedia
+from pinhole.resize.models import InvalidationRequest
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
 from pinhole.upload.keys import UploadKey, rendition_prefix
-from tests.support.event_sources import InProcessFunction, InProcessRunner, QueueConsumer, QueueMapping, create_queue
+from tests.support.event_sources import (
+    InProcessFunction,
+    InProcessRunner,
+    QueueConsumer,
+    QueueMapping,
+    create_queue,
+    drain_queue,
+)
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
 RESIZE_HANDLER = "handler.handler"
@@ -99,12 +108,20 @@ class ResizePipeline:
         self.queue_url, dlq_url = create_queue("upload-events", dead_letters_after=wiring.max_receives)
         assert dlq_url is not None
         self.dlq_url = dlq_url
+        # where the renditions of a post deleted meanwhile are queued for their CDN invalidation
+        self.invalidations_url, _ = create_queue(self.settings.media_invalidations_queue_url.rsplit("/", 1)[1])
+        assert self.invalidations_url == self.settings.media_invalidations_queue_url
         self.runner = InProcessRunner()
-        resize_function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
+        self.function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
         mapping = QueueMapping(
             batch_size=wiring.batch_size, report_failures=True, fifo=False, max_receive_count=wiring.max_receives
         )
-        self.pump = QueueConsumer(resize_function, self.runner, self.queue_url, mapping)
+        self.pump = QueueConsumer(self.function, self.runner, self.queue_url, mapping)
+
+    def run_as(self, role: Identity) -> None:
+        """Resize (and its event source mapping) act as `role` from now on: its template role
+        (tests.support.iam.TemplateRoles), so every call is authorized as on AWS."""
+        self.function.identity = role
 
     # -- what POST /posts and the client do --
 
@@ -196,6 +213,14 @@ class ResizePipeline:
         bucket = self.settings.media_bucket_name
         listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=rendition_prefix(key.post_id)).get("Contents", [])
         return {item["Key"]: self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read() for item in listed}
+
+    def invalidation_paths(self) -> list[str]:
+        """The paths of every CDN invalidation queued so far, taken out of the queue."""
+        return sorted(
+            path
+            for message in drain_queue(self.invalidations_url)
+            for path in InvalidationRequest.model_validate_json(message["Body"]).paths
+        )
 
     def dead_letters(self) -> list[str]:
         messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])

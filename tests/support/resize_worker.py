@@ -142,10 +142,10 @@ def main(specs: list[dict[str, str]]) -> None:
     from moto import mock_aws
 
     import tests.conftest  # noqa: F401 - the test settings: fake credentials, table and bucket names
-    from local.moto_atomicity import make_dynamodb_atomic
+    from local.fast_dynamodb import install as install_fast_dynamodb
     from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
 
-    make_dynamodb_atomic()
+    install_fast_dynamodb()
     with mock_aws():
         from pinhole.shared.settings import get_settings
 

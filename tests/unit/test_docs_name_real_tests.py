@@ -1,4 +1,4 @@
-"""docs/SECURITY.md and docs/RELIABILITY.md say which test proves each claim: every test they name
+"""docs/SECURITY.md, docs/RELIABILITY.md and docs/LOCAL_CLOUD.md say which test proves each claim: every test they name
 must exist, so a renamed or deleted test cannot leave a claim standing on nothing."""
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["docs/SECURITY.md", "docs/RELIABILITY.md"]
+DOCS = ["docs/SECURITY.md", "docs/RELIABILITY.md", "docs/LOCAL_CLOUD.md"]
 ALIASES = {
     "matrix": "tests/e2e/test_authorization_matrix.py",
     "guarantees": "tests/infrastructure/test_guarantees.py",

@@ -99,10 +99,42 @@ def test_errors_of_handlers_are_enveloped_without_internals(http):
     assert http.get("/slow").status_code == 504
 
 
-def test_body_over_10_mb_is_payload_too_large(http):
+AWS_413 = {"message": "Request Entity Too Large"}  # API Gateway's own answer: HTTP APIs cannot customise it
+
+
+def test_body_over_10_mb_is_refused_by_the_gateway_as_aws_does(http):
     response = http.post("/echo", content=b"x" * (10 * 1024 * 1024 + 1))
-    assert response.status_code == 413
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert (response.status_code, response.json()) == (413, AWS_413)
+
+
+@pytest.mark.parametrize(
+    "content_type, body_bytes, expected",
+    [
+        ("text/plain", 6 * 1024 * 1024 - 64 * 1024, 200),  # the event, with its envelope, stays under 6 MiB
+        ("text/plain", 6 * 1024 * 1024, 413),  # the body alone is 6 MiB: with the event around it, over
+        ("application/octet-stream", 4_720_000, 413),  # a binary body travels base64: 6,293,336 bytes alone
+        ("application/octet-stream", 4_500_000, 200),
+    ],
+)
+def test_an_event_over_lambdas_6_mb_is_refused_before_the_handler_runs(http, content_type, body_bytes, expected):
+    # When a body between Lambda's quota and API Gateway's is posted
+    response = http.post("/echo", content=b"x" * body_bytes, headers={"content-type": content_type})
+
+    # Then an event over 6,291,456 bytes is 413 with API Gateway's body, one under reaches the handler
+    assert response.status_code == expected, response.text[:200]
+    if expected == 413:
+        assert response.json() == AWS_413
+
+
+def test_an_answer_over_lambdas_6_mb_is_an_error_not_a_response(http):
+    # Given a handler answering about 6 MB: just under Lambda's 6,291,556-byte response quota, and just over
+    under = http.post("/echo?answer_bytes=6291000", content=b"{}")
+    over = http.post("/echo?answer_bytes=6291556", content=b"{}")
+
+    # Then the first arrives whole, the second is the gateway's 500 (Lambda's Function.ResponseSizeTooLarge)
+    assert under.status_code == 200 and len(under.content) == 6_291_000
+    assert over.status_code == 500
+    assert over.json() == {"error": {"code": "internal", "message": "Internal server error."}}
 
 
 def test_binary_body_round_trips_base64_with_cookies(http):
@@ -136,10 +168,49 @@ def test_presigned_post_from_a_handler_is_checked_and_feeds_resize_and_media(clo
     assert record["eventName"] == "ObjectCreated:Post"
 
 
-def test_media_endpoint_answers_404_envelope_for_missing_keys(cloud):
+def test_a_call_its_role_may_not_make_is_aws_access_denied_inside_the_handler_and_500_outside(cloud, http):
+    # Given the users function, whose template role may put objects under uploads/ of the uploads bucket only
+    # When its code writes to the media bucket and looks at the error
+    caught = http.get("/files/forbidden-write-caught").json()
+
+    # Then it got S3's own refusal, as on AWS: 403 AccessDenied naming its role session, action and object
+    assert caught["status"] == 403
+    assert caught["error"]["Code"] == "AccessDenied"
+    assert caught["error"]["Message"].startswith(
+        "User: arn:aws:sts::123456789012:assumed-role/PinholeStateless-UsersFunction5E6F7A8BServiceRole/"
+        "PinholeStateless-UsersFunction5E6F7A8B is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::"
+    )
+    # And when the error is not caught, the API client sees the envelope's 500 and nothing of the refusal
+    uncaught = http.get("/files/forbidden-write")
+    assert uncaught.status_code == 500
+    assert uncaught.json() == {"error": {"code": "internal", "message": "Internal server error."}}
+    # And the local cloud kept every refusal for whoever reads its log
+    assert sum("s3:PutObject on resource: arn:aws:s3:::" in denial for denial in cloud.cloud.authorizer.denials) >= 2
+
+
+def test_a_presigned_post_is_authorized_with_its_signers_role_when_used(cloud, http):
+    # Given an upload a handler signed for a key its role may not put (outside uploads/)
+    upload = http.post("/files/upload-outside-the-grant").json()
+
+    # When the client posts the file
+    refused = httpx.post(upload["url"], data=upload["fields"], files={"file": ("p.jpg", b"jpeg-bytes")})
+
+    # Then S3 refuses it with the signer's permissions, as AWS would
+    assert refused.status_code == 403
+    assert "<Code>AccessDenied</Code>" in refused.text
+    assert "is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::" in refused.text
+    assert "/private/photo.jpg" in refused.text
+
+
+def test_media_endpoint_answers_a_missing_key_as_cloudfront_with_oac_does(cloud):
+    # (OAC may read, not list: S3 answers AccessDenied rather than tell whether the key exists)
     response = httpx.get(f"{cloud.cloud.outputs['MediaBaseUrl']}/nope.jpg")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    head = httpx.head(f"{cloud.cloud.outputs['MediaBaseUrl']}/nope.jpg")
+
+    assert (response.status_code, response.headers["content-type"]) == (403, "application/xml")
+    assert "<Code>AccessDenied</Code><Message>Access Denied</Message>" in response.text
+    assert response.headers["x-cache"] == "Error from cloudfront"
+    assert (head.status_code, head.content) == (403, b"")
 
 
 def test_other_s3_calls_are_proxied_to_moto(cloud):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from local.http_gateway import BadHandlerResponse, build_event, build_response
+from local.http_gateway import BadHandlerResponse, build_event, build_response, source_address
 
 SAMPLE = json.loads((Path(__file__).parent / "events" / "apiGatewayProxyV2Event.json").read_text())
 
@@ -110,3 +110,20 @@ def test_non_proxy_result_is_a_200_json_body():
 def test_garbage_result_is_rejected(garbage):
     with pytest.raises(BadHandlerResponse):
         build_response(garbage, {})
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "source"),
+    [
+        ("127.0.0.1", None, "127.0.0.1"),
+        ("127.0.0.1", "2001:db8:1:2::1", "2001:db8:1:2::1"),
+        ("::1", "203.0.113.7, 10.0.0.1", "203.0.113.7"),  # the first address is the client's
+        ("127.0.0.1", "not-an-address", "127.0.0.1"),
+        ("192.0.2.50", "203.0.113.7", "192.0.2.50"),  # a peer elsewhere speaks only for itself, as on AWS
+        (None, None, "127.0.0.1"),
+    ],
+)
+def test_source_address_is_the_peer_or_what_a_loopback_peer_forwards(
+    peer: str | None, forwarded_for: str | None, source: str
+) -> None:
+    assert source_address(peer, forwarded_for) == source

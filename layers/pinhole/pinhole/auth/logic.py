@@ -12,6 +12,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from pinhole.auth.identity import CognitoIdentity
+from pinhole.auth.login_guard import LoginGuard
 from pinhole.auth.models import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
@@ -34,6 +35,7 @@ from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import Forbidden, InvalidCode, InvalidCredentials, ValidationFailed
+from pinhole.shared.network import source_network
 from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
@@ -48,6 +50,7 @@ TOTP_REPLAY_WINDOW_S = 120
 
 _identity = CognitoIdentity()
 _profiles = ProfileRepository()
+_guard = LoginGuard()
 
 
 def check_password_rules(password: str, field: str) -> None:
@@ -60,12 +63,19 @@ def check_password_rules(password: str, field: str) -> None:
 
 def _per_source(source_ip: str | None, action: str) -> None:
     if source_ip:
-        rate_limits.enforce(f"source:{source_ip}", action)
+        rate_limits.enforce(f"source:{source_network(source_ip)}", action)
 
 
 def sign_up(
-    request: SignUpRequest, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+    request: SignUpRequest,
+    source_address: str,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+    count_attempt: Callable[[str, str], object] = rate_limits.enforce,
 ) -> Me:
+    # Counted per source address before anything is checked or created, so a script cannot farm accounts from
+    # one address, whether its attempts succeed or not (a taken name, a weak password).
+    count_attempt(source_network(source_address), "signup")
     check_password_rules(request.password, "password")
     user_id = identity.create_user(request.username, request.email, request.password)
     profile = Profile(
@@ -90,11 +100,13 @@ def sign_up(
     return to_me(profile)
 
 
-def log_in(request: LoginRequest, identity: CognitoIdentity = _identity) -> LoginTokens | LoginChallenge:
-    # Counted per account before the password is checked, so guessing one account's password from many
-    # addresses is throttled too. Cognito adds its own lockout on AWS; moto has none.
-    rate_limits.enforce(request.username.casefold(), "login")
-    result = identity.log_in(request.username, request.password)
+def log_in(
+    request: LoginRequest, source_address: str, identity: CognitoIdentity = _identity, guard: LoginGuard = _guard
+) -> LoginTokens | LoginChallenge:
+    """Failed log-ins are counted per account and source address, never so that someone else's guesses lock
+    the owner out (pinhole.auth.login_guard)."""
+    with guard.attempt(request.username.casefold(), source_address):
+        result = identity.log_in(request.username, request.password)
     if isinstance(result, LoginTokens):
         _cancel_deletion(request.username, result, identity)
     return result

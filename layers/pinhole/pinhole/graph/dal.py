@@ -28,7 +28,7 @@ from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import cancelled_by
+from pinhole.shared.transactions import cancelled_by, transact
 from pinhole.users.dal import UserModel
 
 _settings = get_settings()
@@ -193,24 +193,27 @@ class GraphRepository:
         """Adds the edge and both counts; False if it already existed (nothing changed). NotFound if a
         block stands between the two, as for someone who does not exist."""
         edge = _edge(FOLLOWS, "followers#", follower_id, followee_id)
+
+        def build(transaction: TransactWrite) -> None:
+            _no_block_between(transaction, follower_id, followee_id)
+            transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
+            if replacing_request:
+                transaction.delete(
+                    EdgeModel(user_key(follower_id), f"{REQUESTED}{followee_id}"), condition=EdgeModel.pk.exists()
+                )
+            transaction.update(
+                UserModel(user_id=follower_id),
+                actions=[UserModel.following_count.add(1)],
+                condition=UserModel.user_id.exists(),
+            )
+            transaction.update(
+                UserModel(user_id=followee_id),
+                actions=[UserModel.follower_count.add(1)],
+                condition=UserModel.user_id.exists(),
+            )
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                _no_block_between(transaction, follower_id, followee_id)
-                transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
-                if replacing_request:
-                    transaction.delete(
-                        EdgeModel(user_key(follower_id), f"{REQUESTED}{followee_id}"), condition=EdgeModel.pk.exists()
-                    )
-                transaction.update(
-                    UserModel(user_id=follower_id),
-                    actions=[UserModel.following_count.add(1)],
-                    condition=UserModel.user_id.exists(),
-                )
-                transaction.update(
-                    UserModel(user_id=followee_id),
-                    actions=[UserModel.follower_count.add(1)],
-                    condition=UserModel.user_id.exists(),
-                )
+            transact(build, self._connection)  # a popular account's counts collide: retried
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed", _BLOCK_CHECKS):
                 raise NotFound("No such user.") from error
@@ -221,13 +224,16 @@ class GraphRepository:
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:
         """Removes the edge and both counts; False if there was no edge (nothing changed)."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(
+                EdgeModel(user_key(follower_id), f"{FOLLOWS}{followee_id}"), condition=EdgeModel.pk.exists()
+            )
+            transaction.update(UserModel(user_id=follower_id), actions=[UserModel.following_count.add(-1)])
+            transaction.update(UserModel(user_id=followee_id), actions=[UserModel.follower_count.add(-1)])
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                transaction.delete(
-                    EdgeModel(user_key(follower_id), f"{FOLLOWS}{followee_id}"), condition=EdgeModel.pk.exists()
-                )
-                transaction.update(UserModel(user_id=follower_id), actions=[UserModel.following_count.add(-1)])
-                transaction.update(UserModel(user_id=followee_id), actions=[UserModel.follower_count.add(-1)])
+            transact(build, self._connection)
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
@@ -238,10 +244,13 @@ class GraphRepository:
         """Adds the request; False if it already existed (the idempotent outcome). NotFound if a block
         stands between the two."""
         edge = _edge(REQUESTED, "requests#", requester_id, target_id)
+
+        def build(transaction: TransactWrite) -> None:
+            _no_block_between(transaction, requester_id, target_id)
+            transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                _no_block_between(transaction, requester_id, target_id)
-                transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
+            transact(build, self._connection)
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed", _BLOCK_CHECKS):
                 raise NotFound("No such user.") from error

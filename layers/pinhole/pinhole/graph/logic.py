@@ -34,7 +34,7 @@ def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -
 def follow(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> FollowResult:
-    target = find_visible(caller.user_id, username, profiles, graph)
+    target = find_visible(caller, username, profiles, graph)
     if target.user_id == caller.user_id:
         raise CannotFollowSelf("You cannot follow yourself.", [{"field": "username"}])
     if graph.is_following(caller.user_id, target.user_id):
@@ -130,7 +130,7 @@ def _user_page(
 
 
 def _listable(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
-    owner = find_visible(caller.user_id, username, profiles, graph)
+    owner = find_visible(caller, username, profiles, graph)
     if not privacy_allows(caller.user_id, owner, graph):
         raise Forbidden(f"{owner.username}'s account is private.")
     return owner

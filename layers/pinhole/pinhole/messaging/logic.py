@@ -18,7 +18,7 @@ from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import CannotMessageSelf, Forbidden, NotFound
+from pinhole.shared.errors import CannotMessageSelf, Forbidden, IdempotencyKeyReused, NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
@@ -68,7 +68,8 @@ def send(
 ) -> Message:
     """Stores and delivers a message; a retry with the same `client_id` returns the first one and
     delivers nothing again, unless the first attempt failed before it was pushed: then the retry
-    pushes it. `from_connection`: the sender's connection, answered with an ack instead."""
+    pushes it. The same `client_id` with another recipient or text is IdempotencyKeyReused (the message
+    stays unsent). `from_connection`: the sender's connection, answered with an ack instead."""
     recipient = profiles.find_by_username(request.to)
     if recipient.user_id == caller.user_id:
         raise CannotMessageSelf("You cannot message yourself.", [{"field": "to"}])
@@ -83,6 +84,9 @@ def send(
         created_at=to_iso(utc_now()),
     )
     sent = messages.send(record, recipient.user_id, client_id)
+    if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
+        # The id first sent another message: answering with that one would say this one was sent.
+        raise IdempotencyKeyReused()
     message = _to_message(sent.message, profiles.get(caller.user_id))
     if sent.unpushed:
         pusher.push([recipient.user_id, caller.user_id], MessageFrame(message=message), skip_connection=from_connection)

@@ -29,7 +29,7 @@ from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import cancelled_by
+from pinhole.shared.transactions import cancelled_by, transact
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
@@ -177,19 +177,22 @@ class PostRepository:
 
     def publish(self, record: PostRecord) -> bool:
         """pending → published and the author's post count + 1, atomically; False if already settled."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                PostModel(post_id=record.post_id),
+                actions=[
+                    PostModel.status.set(PostStatus.PUBLISHED.value),
+                    PostModel.published_by.set(record.author_id),
+                    PostModel.pending_shard.remove(),
+                    PostModel.fail_after.remove(),
+                ],
+                condition=PostModel.status == PostStatus.PENDING.value,
+            )
+            transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                transaction.update(
-                    PostModel(post_id=record.post_id),
-                    actions=[
-                        PostModel.status.set(PostStatus.PUBLISHED.value),
-                        PostModel.published_by.set(record.author_id),
-                        PostModel.pending_shard.remove(),
-                        PostModel.fail_after.remove(),
-                    ],
-                    condition=PostModel.status == PostStatus.PENDING.value,
-                )
-                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
+            transact(build, self._connection)  # the author's profile may be in another transaction: retried
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
@@ -278,7 +281,10 @@ class PostRepository:
 
     def delete(self, record: PostRecord) -> None:
         """Deletes the post; a published one also leaves its author's post count, atomically."""
-        with TransactWrite(connection=self._connection) as transaction:
+
+        def build(transaction: TransactWrite) -> None:
             transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.post_id.exists())
             if record.status == PostStatus.PUBLISHED:
                 transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
+
+        transact(build, self._connection)

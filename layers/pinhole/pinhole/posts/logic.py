@@ -208,7 +208,7 @@ def list_user_posts(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[Post], str | None]:
-    author = find_visible(caller.user_id, username, profiles)
+    author = find_visible(caller, username, profiles)
     if not privacy_allows(caller.user_id, author):
         raise Forbidden(f"{author.username}'s posts are private.")
     scope = f"user-posts:{author.user_id}"

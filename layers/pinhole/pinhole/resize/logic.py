@@ -2,8 +2,8 @@
 learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
 the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
 earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
-meanwhile are removed again. A story goes the same way (its upload key names its record in the posts
-table) with its own renditions."""
+meanwhile are removed again (pinhole.resize.purge). A story goes the same way (its upload key names its
+record in the posts table) with its own renditions."""
 
 import tempfile
 from pathlib import Path
@@ -13,10 +13,11 @@ from pinhole.media.models import ImageRenditions, Rendition
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredMedia, StoredRendition
+from pinhole.resize.purge import purge_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
-from pinhole.upload.keys import AvatarKey, UploadKey, rendition_key, rendition_prefix
+from pinhole.upload.keys import AvatarKey, UploadKey, rendition_key
 from pinhole.users import avatar
 from pinhole.users.models import AvatarStatus, AvatarUpload
 
@@ -122,7 +123,8 @@ def process_upload(
     except NotFound:
         # The post was deleted while its renditions were being made: the cleanup of the deletion has already
         # run, so the renditions just written would stay public with nothing left to remove them.
-        removed = remove_renditions(key.post_id, storage)
+        served = [rendition.key for rendition in processed.rendition_keys.values()]
+        removed = purge_renditions(key.post_id, served, storage)
         logger.info("Post deleted during processing; renditions removed", extra={"key": object_key, "objects": removed})
         return None
 
@@ -131,11 +133,6 @@ def _settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository)
     if media.status == MediaStatus.READY:
         return posts.record_media_ready(key, media, post_repository)
     return posts.record_media_rejected(key, media, post_repository)
-
-
-def remove_renditions(post_id: str, storage: MediaStorage = _storage) -> int:
-    """A deleted post's renditions stop being served: gone from the bucket and from the CDN's caches."""
-    return storage.delete_renditions(rendition_prefix(post_id))
 
 
 def process_avatar_upload(

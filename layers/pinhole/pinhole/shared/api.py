@@ -5,21 +5,36 @@ Each handler builds its resolver as `APIGatewayHttpResolver(enable_validation=Tr
 (Powertools' OpenAPI merge finds resolvers by that call) and passes it to `apply_api_conventions`."""
 
 import json
+from collections.abc import Callable
+from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import PynamoDBException
 
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import DomainError, RateLimited, Unauthorized
+from pinhole.shared.errors import DomainError, MethodNotAllowed, Unauthorized
 from pinhole.shared.observability import logger
+from pinhole.shared.request_shape import (
+    RouteTable,
+    accepts_array,
+    body_bytes,
+    check_query,
+    check_request_shape,
+    is_json,
+)
+from pinhole.shared.throttling import RETRY_AFTER_S, throttled_by_aws
 
 SECURITY_SCHEMES = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="The access_token of POST /auth/login")}
 T = TypeVar("T")
@@ -67,8 +82,7 @@ def no_content() -> Response[None]:
 
 
 def _domain_error(error: DomainError) -> Response:
-    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else {}
-    return error_response(error.status, error.code, error.message, error.details, **headers)
+    return error_response(error.status, error.code, error.message, error.details, **error.headers)
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -85,52 +99,92 @@ def _validation_error(error: RequestValidationError) -> Response:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "The request is not valid.", details)
 
 
-def _route_not_found(_: NotFoundError) -> Response:
-    return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")
+def _registered_routes(app: EventHandlerInstance) -> list[Route]:
+    # Powertools 3 keeps a resolver's routes in these two lists (its own matching reads them) and has no
+    # public accessor for them.
+    return [*app._static_routes, *app._dynamic_routes]
+
+
+def _route_not_found(app: APIGatewayHttpResolver, known_routes: Callable[[], RouteTable]) -> Callable[..., Response]:
+    """A path the API knows asked with another method is 405 with `Allow`; anything else is 404."""
+
+    def not_found(_: NotFoundError) -> Response:
+        try:
+            known_routes().check_method(app.current_event.http_method, app.current_event.path)
+        except MethodNotAllowed as wrong_method:
+            return _domain_error(wrong_method)
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")
+
+    return not_found
+
+
+class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, after the request-shape rules (pinhole.shared.request_shape). Alone, it
+    would read a text/plain body (RequestUnsupportedContentType: a 500), parse form data as the body, or
+    validate the first element of a JSON array as the body. Powertools runs this middleware before any a
+    resolver adds, so the rules ride in it (the resolver's `_request_validation_middleware`)."""
+
+    def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
+        route = next((known for known in _registered_routes(app) if known is app.context.get("_route")), None)
+        if route is not None:  # None: the not-found route, which answers 404 or 405 whatever the body
+            event = app.current_event
+            if route.include_in_schema:  # an operation of the document (Swagger UI's /docs reads `?format=json`)
+                declared = (param.alias for param in route.dependant.query_params)
+                check_query(event.query_string_parameters or {}, declared)
+            body_params = route.dependant.body_params
+            content_type = event.headers.get("content-type")
+            body = body_bytes(event.body, bool(event.is_base64_encoded))
+            check_request_shape(
+                content_type=content_type,
+                body=body,
+                takes_body=bool(body_params),
+                parsed_body=_json_or_none(event) if body and body_params and is_json(content_type) else None,
+                takes_array=bool(body_params) and accepts_array(body_params[0].field_info.annotation),
+            )
+        return super().handler(app, next_middleware)
+
+
+def _json_or_none(event: Any) -> Any:
+    try:
+        return event.json_body
+    except ValueError:
+        return None  # malformed: Powertools' validation reports it as `json_invalid`
 
 
 def _unexpected(error: Exception) -> Response:
+    """A throttled request was fine: the client is told to retry shortly (503 `unavailable`, Retry-After),
+    not that it failed, whichever AWS service throttled it and whatever wrapped its error. Anything else is
+    our fault (500)."""
+    if throttled_by_aws(error):
+        logger.warning("Throttled by AWS", extra={"error_type": type(error).__name__})
+        retry_after = {"Retry-After": str(RETRY_AFTER_S)}
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Too busy right now: retry in a moment.", None, **retry_after
+        )
     logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
 
 
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "Throttling",
-        "RequestLimitExceeded",
-        "ThrottlingError",  # a cancellation reason of TransactWriteItems
-        "TransactionConflict",  # a cancellation reason still colliding after transactions.commit's retries
-    }
-)
-"""What AWS answers, once the SDK's own retries are spent, when it wants us to slow down."""
-
-
-def _aws_error_codes(error: ClientError | PynamoDBException) -> set[str]:
-    if isinstance(error, ClientError):
-        return {error.response.get("Error", {}).get("Code", "")}
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return {error.cause_response_code or ""} | {reason.code for reason in reasons if reason}
-
-
 def _aws_error(error: ClientError | PynamoDBException) -> Response:
-    """A throttled request was fine: the client is told to retry shortly (503 `unavailable`,
-    Retry-After), not that it failed. Any other AWS error is unexpected."""
-    if not _aws_error_codes(error) & THROTTLING_CODES:
-        return _unexpected(error)
-    logger.warning("Throttled by AWS", extra={"error_type": type(error).__name__})
-    retry_after = {"Retry-After": "1"}
-    return error_response(
-        HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "Too busy right now: retry in a moment.", None, **retry_after
-    )
+    return _unexpected(error)
 
 
-def apply_api_conventions(app: APIGatewayHttpResolver) -> None:
+def apply_api_conventions(
+    app: APIGatewayHttpResolver, other_routes: Callable[[], RouteTable] = lambda: RouteTable(())
+) -> None:
+    """Errors in the envelope, the request-shape rules, and 405 for a known path asked with another method:
+    the resolver's own routes, and `other_routes` (meta, which answers the `$default` route, knows the
+    whole API's from the merged OpenAPI document)."""
+
+    @cache
+    def known_routes() -> RouteTable:
+        return RouteTable((route.method, route.path) for route in _registered_routes(app)) | other_routes()
+
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
+    app._request_validation_middleware = _RequestShapeThenValidation()
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
-    app.not_found(_route_not_found)
+    app.not_found(_route_not_found(app, known_routes))
     app.exception_handler([ClientError, PynamoDBException])(_aws_error)
     app.exception_handler(Exception)(_unexpected)
 
@@ -161,6 +215,15 @@ def source_ip(app: APIGatewayHttpResolver) -> str | None:
 
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Page size, 1 to 50")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=2048,
+        description="next_cursor of the previous page; omitted for the first (an empty one is refused: a client "
+        "passing on a null next_cursor would otherwise read the first page again and again)",
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -190,16 +253,22 @@ def _envelope(description: str) -> dict[str, Any]:
 def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
     """Completes a generated OpenAPI document with what `apply_api_conventions` does and Powertools
     cannot see: errors come in ErrorEnvelope (not Powertools' own `HTTPValidationError`), every
-    route behind the authorizer may answer 401, and a 204 has no body. Changes `document` in place
-    and returns it; a second call changes nothing."""
+    route behind the authorizer may answer 401, a route with a body 415, and a 204 has no body.
+    Changes `document` in place and returns it; a second call changes nothing."""
     for item in document.get("paths", {}).values():
         for operation in item.values():
             responses = {str(status): response for status, response in operation["responses"].items()}
             responses["422"] = _envelope("Validation error: a parameter or the body does not match this document")
             if operation.get("security"):
                 responses["401"] = _envelope("Missing, expired or forged access token")
+            if "requestBody" in operation:
+                responses["415"] = _envelope(
+                    "unsupported_media_type: the body is not JSON (Content-Type: application/json or "
+                    "application/*+json; a body without a Content-Type is read as JSON)"
+                )
             responses["default"] = _envelope(
-                "Any other error: 403 forbidden, 404 not_found, 409 conflict, 413 payload_too_large, "
+                "Any other error: 403 forbidden, 404 not_found, 405 method_not_allowed (another method of this "
+                "path: the Allow header lists this path's methods), 409 conflict, 413 payload_too_large, "
                 "429 rate_limited (with Retry-After), 500 internal, 503 unavailable (throttled by AWS: retry after "
                 "Retry-After), and the codes API.md names per route"
             )

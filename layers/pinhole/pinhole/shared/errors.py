@@ -1,5 +1,6 @@
 """Domain errors. Logic raises them; `pinhole.shared.api` turns each into the API error envelope."""
 
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -12,6 +13,11 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the error's status requires (`Retry-After` with 429, `Allow` with 405)."""
+        return {}
 
 
 class ValidationFailed(DomainError):
@@ -33,6 +39,18 @@ class CannotMuteSelf(ValidationFailed):
 
 class CannotMessageSelf(ValidationFailed):
     code = "cannot_message_self"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    """An Idempotency-Key (or a frame's client_id) already used by this caller for a different request."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used for a different request: use a new key for a new request.",
+            [{"field": "idempotency-key"}],
+        )
 
 
 class Unauthorized(DomainError):
@@ -69,6 +87,24 @@ class UsernameTaken(Conflict):
     code = "username_taken"
 
 
+class MethodNotAllowed(DomainError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: Iterable[str]) -> None:
+        self.allowed = sorted(allowed)
+        super().__init__(f"{method} is not a method of this path: it answers {', '.join(self.allowed)}.")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
+
+
+class UnsupportedMediaType(DomainError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+
+
 class PayloadTooLarge(DomainError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "payload_too_large"
@@ -81,3 +117,7 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

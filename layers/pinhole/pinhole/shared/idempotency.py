@@ -1,7 +1,13 @@
 """Idempotency-Key (API.md): a write a client may retry — create a post, comment, send a message —
 returns its first result to a retry with the same key for 24 hours, and nothing is done twice.
 Powertools' idempotency utility does the work (a DynamoDB record per key, in-progress locking,
-expiry); the key is scoped to the caller and the operation, so two users' keys never collide."""
+expiry); the key is scoped to the caller and the operation, so two users' keys never collide.
+
+A key names one request, not one slot: the record keeps a hash of the request (the operation and the
+canonical form of what was asked: the validated body, plus path parameters such as the post commented
+on), and the same key sent with a different request is refused (422 `idempotency_key_reused`, as payment
+APIs do) rather than answered with the first result, which would tell the client that its second request
+was done. Powertools' payload validation compares the hashes."""
 
 from collections.abc import Callable
 from functools import lru_cache
@@ -12,10 +18,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from pinhole.shared.caller import Caller
+from pinhole.shared.errors import IdempotencyKeyReused
 from pinhole.shared.settings import get_settings
 
 RETENTION_S = 24 * 3600
@@ -26,6 +35,11 @@ class RetryScope(BaseModel):
     user_id: str
     operation: str
     key: str
+    request: Any  # JSON: what was asked under this key
+
+
+_SCOPE_KEY = "[user_id, operation, key]"
+_REQUEST = "request"
 
 
 @lru_cache(maxsize=1)
@@ -40,13 +54,21 @@ def once(
     action: Callable[[], Result],
     result_type: type[Result],
     lambda_context: Any = None,
+    request: Any = None,
 ) -> Result:
-    """`action()`, or — for a key already used by this caller for this operation — its first result.
-    With the Lambda context, a retry arriving while the first call still runs is refused until the
-    first call's remaining time has passed (then it may run again: the first one died)."""
+    """`action()`, or — for a key already used by this caller for this operation with the same `request`
+    (pydantic models, or plain JSON values, nested as you like) — its first result. The same key with
+    another request is IdempotencyKeyReused. With the Lambda context, a retry arriving while the first call
+    still runs is refused until the first call's remaining time has passed (then it may run again: the
+    first one died)."""
     if not key:
         return action()
-    config = IdempotencyConfig(expires_after_seconds=RETENTION_S)
+    config = IdempotencyConfig(
+        event_key_jmespath=_SCOPE_KEY,
+        payload_validation_jmespath=_REQUEST,
+        expires_after_seconds=RETENTION_S,
+        hash_function="sha256",
+    )
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
 
@@ -59,4 +81,8 @@ def once(
     def run(scope: RetryScope) -> Result:
         return action()
 
-    return run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key))
+    canonical = to_jsonable_python(request)
+    try:
+        return run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key, request=canonical))
+    except IdempotencyValidationError:
+        raise IdempotencyKeyReused() from None

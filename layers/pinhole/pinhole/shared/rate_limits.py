@@ -1,8 +1,8 @@
-"""Per-user write limits, and log-in attempts per account (API.md: 429 `rate_limited` with
-`Retry-After`). A fixed window per user and action, counted by one conditional UpdateItem: cheap,
-exact under concurrency, and a refused write changes nothing. A burst at a window's edge may reach
-twice the limit, which these limits tolerate. The limits are configuration (cdk.json `rate_limits`,
-read into `Settings.rate_limits`)."""
+"""Per-user write limits, and the counters behind the log-in guard (pinhole.auth.login_guard) (API.md:
+429 `rate_limited` with `Retry-After`). A fixed window per user and action, counted by one conditional
+UpdateItem: cheap, exact under concurrency, and a refused write changes nothing. A burst at a window's edge
+may reach twice the limit, which these limits tolerate. The limits are configuration (cdk.json
+`rate_limits`, read into `Settings.rate_limits`)."""
 
 import math
 import time
@@ -25,7 +25,7 @@ class RateCounterModel(Model):
         region = _settings.region
         billing_mode = "PAY_PER_REQUEST"
 
-    key = UnicodeAttribute(hash_key=True)  # <action>#<user_id>#<window number>
+    key = UnicodeAttribute(hash_key=True)  # <action>#<who>#<window number>, or seen#<what> (`remember`)
     hits = NumberAttribute()
     expires_at = NumberAttribute()  # TTL: shortly after the window ends
 
@@ -34,14 +34,19 @@ def limit_for(action: str) -> RateLimit:
     return get_settings().rate_limits.get(action) or DEFAULT_RATE_LIMITS[action]
 
 
-def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> None:
-    """Counts one `action` by `who` (a user id; for log-ins, the account being logged into), or raises
-    RateLimited if the window's limit is reached."""
+def _window(who: str, action: str, now: float) -> tuple[RateLimit, str, int]:
+    """The action's limit, the key of the counter of `who` in the window `now` falls in, and when it ends."""
     limit = limit_for(action)
-    now = clock()
     window = int(now // limit.per_seconds)
-    window_ends = (window + 1) * limit.per_seconds
-    counter = RateCounterModel(key=f"{action}#{who}#{window}")
+    return limit, f"{action}#{who}#{window}", (window + 1) * limit.per_seconds
+
+
+def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> str:
+    """Counts one `action` by `who` (a user id; for log-ins, an account and a source address), or raises
+    RateLimited if the window's limit is reached. Returns the counter's key, for `refund`."""
+    now = clock()
+    limit, key, window_ends = _window(who, action, now)
+    counter = RateCounterModel(key=key)
     try:
         counter.update(
             actions=[RateCounterModel.hits.add(1), RateCounterModel.expires_at.set(window_ends + EXPIRY_MARGIN_S)],
@@ -54,3 +59,46 @@ def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> No
             f"Too many {action}s: at most {limit.limit} every {limit.per_seconds} seconds.",
             retry_after_s=max(1, math.ceil(window_ends - now)),
         ) from None
+    return key
+
+
+def refund(counter_key: str) -> None:
+    """Takes back one count that `enforce` made (in its own window: a window that has ended since is left
+    alone), for an attempt that turned out not to count."""
+    try:
+        RateCounterModel(key=counter_key).update(
+            actions=[RateCounterModel.hits.add(-1)], condition=RateCounterModel.hits > 0
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def add(who: str, action: str, clock: Callable[[], float] = time.time) -> None:
+    """Counts one `action` by `who` without any limit (a count other decisions read with `count`)."""
+    _, key, window_ends = _window(who, action, clock())
+    RateCounterModel(key=key).update(
+        actions=[RateCounterModel.hits.add(1), RateCounterModel.expires_at.set(window_ends + EXPIRY_MARGIN_S)]
+    )
+
+
+def count(who: str, action: str, clock: Callable[[], float] = time.time) -> int:
+    """How many `action`s by `who` the current window holds."""
+    _, key, _ = _window(who, action, clock())
+    try:
+        return int(RateCounterModel.get(key, consistent_read=True).hits)
+    except RateCounterModel.DoesNotExist:
+        return 0
+
+
+def remember(key: str, for_seconds: int, clock: Callable[[], float] = time.time) -> None:
+    """Notes `key` for `for_seconds` (renewed by every call)."""
+    RateCounterModel(key=f"seen#{key}", hits=1, expires_at=int(clock()) + for_seconds).save()
+
+
+def remembered(key: str, clock: Callable[[], float] = time.time) -> bool:
+    """Whether `key` was noted and its time has not run out (TTL deletes items late: the expiry is checked)."""
+    try:
+        return bool(RateCounterModel.get(f"seen#{key}", consistent_read=True).expires_at > clock())
+    except RateCounterModel.DoesNotExist:
+        return False

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
 
 
 class RateLimit(BaseModel):
-    """At most `limit` writes of one kind per user in each window of `per_seconds`."""
+    """At most `limit` writes of one kind per user (per account for log-ins, per source address for sign-ups) in
+    each window of `per_seconds`."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -26,8 +27,15 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
-    # attempts per account, right or wrong: password guessing stops long before a password is found
-    "login": RateLimit(limit=10, per_seconds=300),
+    # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
+    "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
+    # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
+    # was never logged into from are slowed to `login_pace_under_attack`
+    "login_failures_per_account": RateLimit(limit=20, per_seconds=900),
+    "login_pace_under_attack": RateLimit(limit=1, per_seconds=60),
+    # sign-up attempts per source address (an IPv6 /64): a script's account farm, not a family or a campus
+    # behind one NAT (docs/SECURITY.md, API6)
+    "signup": RateLimit(limit=20, per_seconds=3600),
     # accounts (issue 14): codes and passwords per account, and per source address where no account is known
     "avatar": RateLimit(limit=20, per_seconds=3600),
     "password_change": RateLimit(limit=10, per_seconds=3600),
@@ -65,6 +73,7 @@ class Settings(BaseModel):
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    media_invalidations_queue_url: str = Field(alias="MEDIA_INVALIDATIONS_QUEUE_URL")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     messages_table_name: str = Field(alias="MESSAGES_TABLE_NAME")

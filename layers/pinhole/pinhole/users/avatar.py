@@ -6,7 +6,7 @@ The picture goes through the pipeline of post photos: a pre-signed POST to the u
 in the media bucket; the users item names the current avatar (`avatar`) and the latest upload
 (`avatar_upload`, `avatar_upload_id`). Only the latest upload may settle: one started later, or a removal,
 wins, and renditions made for a loser are deleted again. The previous avatar's renditions are deleted, and
-invalidated on the CDN, once the new one is in place (`MediaStorage.delete_renditions`, the one path that
+invalidated on the CDN, once the new one is in place (`pinhole.resize.purge.purge_prefix`, the one path that
 deletes renditions).
 
 Every profile, and so every UserSummary, is read fresh from the users table where it is shown (posts,
@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from pinhole.media.limits import MediaRejected, RejectionCode, check_avatar_upload
 from pinhole.media.models import ImageRenditions
+from pinhole.resize.purge import purge_prefix
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -110,10 +111,10 @@ def process_upload(
     previous = profiles.get_consistent(key.user_id).avatar
     avatar = _store(key, image, storage)
     if not profiles.settle_avatar_upload(key.user_id, upload.model_copy(update={"status": AvatarStatus.READY}), avatar):
-        storage.delete_renditions(key.rendition_prefix)  # a newer upload or a removal came first
+        purge_prefix(key.rendition_prefix, storage=storage)  # a newer upload or a removal came first
         return None
     if previous is not None and previous.avatar_id != avatar.avatar_id:
-        storage.delete_renditions(AvatarKey(key.user_id, previous.avatar_id).rendition_prefix)
+        purge_prefix(AvatarKey(key.user_id, previous.avatar_id).rendition_prefix, storage=storage)
     return AvatarStatus.READY
 
 
@@ -125,6 +126,6 @@ def remove(caller: Caller, profiles: ProfileRepository = _profiles, storage: Med
         upload_id = profiles.avatar_upload_id(caller.user_id)
         if profiles.remove_avatar(caller.user_id, upload_id):
             for avatar_id in {profile.avatar.avatar_id if profile.avatar else None, upload_id} - {None}:
-                storage.delete_renditions(AvatarKey(caller.user_id, str(avatar_id)).rendition_prefix)
+                purge_prefix(AvatarKey(caller.user_id, str(avatar_id)).rendition_prefix, storage=storage)
             return
     raise Conflict("The avatar is changing right now: try again.")

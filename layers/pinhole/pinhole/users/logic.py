@@ -127,12 +127,15 @@ def _identity() -> Any:
 
 
 def find_visible(
-    viewer_id: str, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
+    viewer: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
 ) -> Profile:
     """The user called `username` as the viewer may see them: if either blocks the other, NotFound,
-    the very answer given for a name nobody has."""
+    the very answer given for a name nobody has. The viewer's own name is read from the table, not the
+    username index, which lags behind a sign-up (a GSI is eventually consistent)."""
+    if username == viewer.username:
+        return profiles.get(viewer.user_id)
     profile = profiles.find_by_username(username)
-    if profile.user_id != viewer_id and graph.blocked_between(viewer_id, profile.user_id):
+    if profile.user_id != viewer.user_id and graph.blocked_between(viewer.user_id, profile.user_id):
         raise NotFound(f"No user is called {username}.")
     return profile
 
@@ -147,5 +150,5 @@ def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph)
 def get_user(
     caller: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
 ) -> User:
-    profile = find_visible(caller.user_id, username, profiles, graph)
+    profile = find_visible(caller, username, profiles, graph)
     return to_user(profile, relationship(caller.user_id, profile.user_id, graph))

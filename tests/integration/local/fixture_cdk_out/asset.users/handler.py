@@ -32,6 +32,23 @@ def handler(event, context):
             "body": __import__("json").dumps(post),
             "headers": {"content-type": "application/json"},
         }
+    if path == "/files/forbidden-write":
+        # Its role may put under uploads/ only: local IAM enforcement refuses this as AWS would.
+        _s3.put_object(Bucket=os.environ["MEDIA_BUCKET"], Key="renditions/x.jpg", Body=b"x")
+    if path == "/files/forbidden-write-caught":
+        try:
+            _s3.put_object(Bucket=os.environ["MEDIA_BUCKET"], Key="renditions/x.jpg", Body=b"x")
+        except _s3.exceptions.ClientError as error:
+            return {"status": error.response["ResponseMetadata"]["HTTPStatusCode"], "error": error.response["Error"]}
+    if path == "/files/upload-outside-the-grant":
+        post = _s3.generate_presigned_post(os.environ["UPLOADS_BUCKET"], "private/photo.jpg", ExpiresIn=60)
+        return {
+            "statusCode": 201,
+            "body": __import__("json").dumps(post),
+            "headers": {"content-type": "application/json"},
+        }
+    if path == "/echo" and "answer_bytes" in (event.get("queryStringParameters") or {}):
+        return {"statusCode": 200, "body": "x" * int(event["queryStringParameters"]["answer_bytes"])}
     if path == "/echo" and event.get("isBase64Encoded"):
         return {
             "statusCode": 200,

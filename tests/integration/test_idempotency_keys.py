@@ -1,0 +1,184 @@
+"""An Idempotency-Key names one request (API.md, docs/API_NOTES.md): the same key with the same request returns
+the first result and does nothing again; the same key with a different request is refused with 422
+`idempotency_key_reused` and does nothing at all, on every route that takes a key (posts, stories, comments,
+direct messages over HTTP and over the WebSocket, where the frame's client_id is the key)."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.messaging import handler as messaging
+from functions.messaging import websocket
+from functions.social import handler as social
+from functions.upload import handler as upload
+from pinhole.messaging import logic as messaging_logic
+from pinhole.messaging.dal import MessagingModel
+from pinhole.posts.dal import PostModel
+from pinhole.realtime.dal import ConnectionRepository
+from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
+from tests.support.posts import publish
+from tests.support.realtime import FakeConnectionsApi
+from tests.support.users import sign_up_claims
+
+JPEG = {"content_type": "image/jpeg", "size_bytes": 2_000_000}
+REUSED = {
+    "error": {
+        "code": "idempotency_key_reused",
+        "message": "This Idempotency-Key was used for a different request: use a new key for a new request.",
+        "details": [{"field": "idempotency-key"}],
+    }
+}
+
+
+@pytest.fixture
+def people(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, dict[str, str]]]:
+    monkeypatch.setattr(messaging_logic._pusher, "_client", FakeConnectionsApi())
+    yield {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+
+
+def call(handler: Any, method: str, path: str, claims: dict[str, str], key: str, body: Any, **event: Any) -> Any:
+    request = http_event(method, path, claims=claims, body=body, **event)
+    request["headers"]["idempotency-key"] = key
+    response = handler.handler(request, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def create_post(claims: dict[str, str], key: str, body: Any) -> Any:
+    return call(upload, "POST", "/posts", claims, key, body)
+
+
+def posts_of(claims: dict[str, str]) -> int:
+    return sum(1 for item in PostModel.scan() if getattr(item, "author_id", None) == claims["sub"])
+
+
+def test_the_same_key_and_request_returns_the_first_post_even_written_differently(people: dict[str, Any]) -> None:
+    # Given a post created with a key
+    alice = people["alice"]
+    first = create_post(alice, "k-1", {"caption": "dawn #sun", "media": [JPEG]})
+
+    # When the same request is sent again with the key, its JSON spelled another way (key order, spacing)
+    again = create_post(alice, "k-1", json.dumps({"media": [JPEG], "caption": "dawn #sun"}, indent=2))
+
+    # Then it is the first result, and one post exists
+    assert first[0] == again[0] == 201
+    assert again[1] == first[1]
+    assert posts_of(alice) == 1
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"caption": "dusk", "media": [JPEG]},
+        {"caption": "dawn", "media": [JPEG, JPEG]},
+        {"caption": "dawn", "media": [{**JPEG, "size_bytes": 3_000_000}]},
+    ],
+    ids=["other caption", "other media count", "other media size"],
+)
+def test_the_same_key_with_another_post_is_refused_and_creates_nothing(
+    people: dict[str, Any], second: dict[str, Any]
+) -> None:
+    # Given a post created with a key
+    alice = people["alice"]
+    assert create_post(alice, "k-1", {"caption": "dawn", "media": [JPEG]})[0] == 201
+
+    # When another post is sent with the same key
+    status, body = create_post(alice, "k-1", second)
+
+    # Then it is refused, and only the first post exists
+    assert (status, body) == (422, REUSED)
+    assert posts_of(alice) == 1
+
+
+def test_a_key_is_the_callers_own(people: dict[str, Any]) -> None:
+    # Given alice's key, When bob uses the same key for his own, different post
+    assert create_post(people["alice"], "k-1", {"caption": "hers", "media": [JPEG]})[0] == 201
+    status, body = create_post(people["bob"], "k-1", {"caption": "his", "media": [JPEG]})
+
+    # Then it is his new post
+    assert status == 201 and body["post"]["caption"] == "his"
+
+
+def test_the_same_key_with_another_story_is_refused(people: dict[str, Any]) -> None:
+    alice = people["alice"]
+    first = call(upload, "POST", "/stories", alice, "s-1", {"media": JPEG})
+    retry = call(upload, "POST", "/stories", alice, "s-1", {"media": JPEG})
+    other = call(upload, "POST", "/stories", alice, "s-1", {"media": {**JPEG, "content_type": "image/png"}})
+
+    assert first[0] == retry[0] == 201 and retry[1] == first[1]
+    assert other == (422, REUSED)
+
+
+def comment(claims: dict[str, str], post_id: str, key: str, text: str) -> Any:
+    return call(
+        social,
+        "POST",
+        f"/posts/{post_id}/comments",
+        claims,
+        key,
+        {"text": text},
+        route_key="POST /posts/{post_id}/comments",
+        path_parameters={"post_id": post_id},
+    )
+
+
+def test_the_same_key_with_another_comment_or_on_another_post_is_refused(people: dict[str, Any]) -> None:
+    # Given two of alice's published posts, and bob's comment on the first, sent with a key
+    alice, bob = people["alice"], people["bob"]
+    first_post, second_post = publish(alice, "one"), publish(alice, "two")
+    first = comment(bob, first_post, "c-1", "nice")
+
+    # When he retries it, then sends other text, then the same text on the other post, all with the key
+    retry = comment(bob, first_post, "c-1", "nice")
+    other_text = comment(bob, first_post, "c-1", "very nice")
+    other_post = comment(bob, second_post, "c-1", "nice")
+
+    # Then the retry is the first comment; both others are refused
+    assert first[0] == retry[0] == 201, first
+    assert retry[1] == first[1]
+    assert other_text == (422, REUSED)
+    assert other_post == (422, REUSED)
+
+
+def send(claims: dict[str, str], to: str, text: str, key: str) -> Any:
+    return call(messaging, "POST", "/messages", claims, key, {"to": to, "text": text})
+
+
+def stored_messages(conversation_id: str) -> list[str]:
+    return [item.text for item in MessagingModel.query(f"conv#{conversation_id}")]
+
+
+@pytest.mark.parametrize("to, text", [("bob", "bye"), ("carol", "hi")], ids=["other text", "other recipient"])
+def test_the_same_key_with_another_message_is_refused_and_sends_nothing(
+    people: dict[str, Any], to: str, text: str
+) -> None:
+    # Given alice's message to bob, sent with a key
+    alice = people["alice"]
+    status, first = send(alice, "bob", "hi", "m-1")
+    assert status == 201
+
+    # When another message is sent with the same key
+    refused = send(alice, to, text, "m-1")
+
+    # Then it is refused, and the conversation holds only the first
+    assert refused == (422, REUSED)
+    assert stored_messages(first["conversation_id"]) == ["hi"]
+    assert send(alice, "bob", "hi", "m-1") == (201, first)
+
+
+def test_a_websocket_frame_reusing_its_client_id_for_another_message_is_refused(people: dict[str, Any]) -> None:
+    # Given alice connected, and a message she sent with client_id c-1
+    alice = people["alice"]
+    ConnectionRepository().add(alice["sub"], "alice-phone")
+
+    def frame(text: str) -> Any:
+        body = {"action": "sendMessage", "to": "bob", "text": text, "client_id": "c-1"}
+        event = websocket_event("sendMessage", "alice-phone", alice, body=body)
+        return response_json(websocket.handler(event, FakeLambdaContext()))
+
+    assert frame("hi")["type"] == "ack"
+
+    # When she sends another text under the same client_id, Then an error frame says so
+    answer = frame("something else")
+    assert (answer["type"], answer["code"], answer.get("client_id")) == ("error", "idempotency_key_reused", "c-1")

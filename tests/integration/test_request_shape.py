@@ -1,0 +1,165 @@
+"""Every route of every API function, in process: a JSON body labelled anything but JSON is 415, a body sent
+to a route that takes none is 422, and a known path asked with another method is 405 with `Allow` — before
+any data is read or written (no table exists here: reaching the domain would be a 500).
+
+tests/e2e/test_api_fuzzing.py walks the same through the local cloud's gateway."""
+
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from functions.auth import handler as auth
+from functions.feed_read import handler as feed_read
+from functions.messaging import handler as messaging
+from functions.meta import handler as meta
+from functions.notifications import handler as notifications
+from functions.search import handler as search
+from functions.social import handler as social
+from functions.upload import handler as upload
+from functions.users import handler as users
+from tests.support.events import FakeLambdaContext, http_event, response_json
+
+API_FUNCTIONS = (auth, users, upload, social, feed_read, messaging, notifications, search, meta)
+METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE")
+CLAIMS = {"sub": "00000000-0000-0000-0000-000000000001", "username": "ann"}
+SAMPLE_PATH_VALUES = {"{username}": "bob", "{tag}": "sunset", "{conversation_id}": "a_b"}
+
+
+def _concrete(path: str) -> str:
+    for parameter, value in SAMPLE_PATH_VALUES.items():
+        path = path.replace(parameter, value)
+    return path.replace("{post_id}", "01AAAAAAAAAAAAAAAAAAAAAAAA").replace("{comment_id}", "01BBBBBBBBBBBBBBBBBBBBBBBB")
+
+
+def _operations(function: ModuleType) -> list[tuple[str, str, dict[str, Any]]]:
+    document = function.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True)
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def _call(function: ModuleType, method: str, path: str, body: str | None, content_type: str) -> dict[str, Any]:
+    event = http_event(method, path, body=body, claims=CLAIMS)
+    event["headers"]["content-type"] = content_type
+    result: dict[str, Any] = function.handler(event, FakeLambdaContext())
+    return result
+
+
+ROUTES = [
+    pytest.param(function, method, path, operation, id=f"{method} {path}")
+    for function in API_FUNCTIONS
+    for method, path, operation in _operations(function)
+]
+
+
+def test_the_walk_reaches_every_route_of_the_api() -> None:
+    merged = response_json(meta.handler(http_event("GET", "/openapi.json"), FakeLambdaContext()))
+    documented = {(method.upper(), path) for path, item in merged["paths"].items() for method in item}
+    assert {(param.values[1], param.values[2]) for param in ROUTES} == documented
+
+
+@pytest.mark.parametrize(("function", "method", "path", "operation"), ROUTES)
+def test_a_json_body_labelled_text_plain_is_415_and_a_body_where_none_is_taken_is_422(
+    function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given a route and a JSON document, labelled text/plain where the route takes a body
+    takes_body = "requestBody" in operation
+    content_type = "text/plain; charset=utf-8" if takes_body else "application/json"
+
+    # When it is sent
+    response = _call(function, method, _concrete(path), json.dumps({"bio": "x"}), content_type)
+
+    # Then it is refused before the route runs: 415 for the label, 422 for a body the route does not take
+    error = response_json(response)["error"]
+    if takes_body:
+        assert (response["statusCode"], error["code"]) == (415, "unsupported_media_type"), response
+    else:
+        assert (response["statusCode"], error["code"]) == (422, "validation_error"), response
+        assert error["details"][0]["type"] == "body_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data", "application/xml", "text/json"]
+)
+def test_form_and_other_types_are_415_not_parsed(content_type: str) -> None:
+    # Given PATCH /me, whose fields are all optional: a parsed form `bio=x` would be a valid update
+    response = _call(users, "PATCH", "/me", "bio=x", content_type)
+
+    # Then no other format is read in JSON's place
+    assert response["statusCode"] == 415
+    assert response_json(response)["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_array_body_is_422_rather_than_read_as_its_first_element() -> None:
+    # Given DELETE /posts/{post_id}/save, whose optional body is `{collection?}` (Powertools would validate
+    # the first element of an array, so `[null, null]` meant "no body" and `[{"collection": "a"}]` meant "a")
+    for body in ("[null, null]", '[{"collection": "a"}]', "[]"):
+        response = _call(social, "DELETE", "/posts/01AAAAAAAAAAAAAAAAAAAAAAAA/save", body, "application/json")
+
+        # Then it is refused as not the object the route takes
+        assert response["statusCode"] == 422, body
+        assert response_json(response)["error"]["details"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(("function", "method", "path", "operation"), ROUTES)
+def test_every_other_method_of_a_route_s_path_is_405_listing_the_path_s_methods(
+    function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given the methods the whole API declares for this route's path (the merged document: what meta, behind
+    # `$default`, knows), and the ones this route's own function declares for it
+    merged = response_json(meta.handler(http_event("GET", "/openapi.json"), FakeLambdaContext()))
+    declared = {verb.upper() for verb in merged["paths"][path]}
+    own = {m for m, p, _ in _operations(function) if p == path}
+
+    for other in sorted(set(METHODS) - declared):
+        # When the path is asked with another method, through `$default` (as API Gateway sends it) and
+        # straight to the route's own function
+        for answering, expected_allow in ((meta, declared), (function, own)):
+            event = http_event(other, _concrete(path), route_key="$default", claims=CLAIMS)
+            response = answering.handler(event, FakeLambdaContext())
+
+            # Then it is 405 method_not_allowed in the envelope, with the methods that exist in `Allow`
+            assert response["statusCode"] == 405, (other, path, answering.__name__, response)
+            assert set(response["headers"]["Allow"].split(", ")) == expected_allow
+            assert response_json(response)["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unknown_path_is_404_whatever_the_method() -> None:
+    for method in METHODS:
+        response = meta.handler(http_event(method, "/posts/x/y/z", route_key="$default"), FakeLambdaContext())
+        assert response["statusCode"] == 404, method
+        assert "Allow" not in response["headers"]
+
+
+def test_an_undeclared_query_parameter_is_422_and_a_declared_one_is_fine() -> None:
+    # Given GET /me/saved, which takes `collection`, `limit` and `cursor`
+    event = http_event("GET", "/me/saved", claims=CLAIMS)
+    event["rawQueryString"] = "limt=5"
+    event["queryStringParameters"] = {"limt": "5"}
+
+    # When a typo of one is sent
+    response = social.handler(event, FakeLambdaContext())
+
+    # Then it is refused, naming the parameter, before anything is read
+    assert response["statusCode"] == 422
+    assert response_json(response)["error"]["details"][0] == {
+        "field": "limt",
+        "type": "extra_forbidden",
+        "message": "This route takes no such query parameter.",
+    }
+
+
+def test_an_empty_cursor_is_422_not_the_first_page_again() -> None:
+    # Given a client that passes a null next_cursor on as `cursor=` (it would loop over the first page forever)
+    event = http_event("GET", "/me/follow-requests", claims=CLAIMS)
+    event["rawQueryString"] = "cursor="
+    event["queryStringParameters"] = {"cursor": ""}
+
+    # Then the request is refused, naming the cursor
+    response = users.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 422
+    assert response_json(response)["error"]["details"][0]["field"] == "cursor"
