@@ -209,7 +209,7 @@ def mute(
 ) -> None:
     """Their posts and stories leave the caller's feed and tray; the follow stays and they are not told.
     Idempotent. Muting yourself is refused (422); someone in a block with the caller is not found."""
-    target = find_visible(caller.user_id, username, profiles, graph)
+    target = find_visible(caller, username, profiles, graph)
     if target.user_id == caller.user_id:
         raise CannotMuteSelf("You cannot mute yourself.", [{"field": "username"}])
     graph.mute(caller.user_id, target.user_id)
