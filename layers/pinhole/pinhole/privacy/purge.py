@@ -212,10 +212,17 @@ class Purge:
     def rate_limits_step(self, cursor: str | None) -> str | None:
         """Counters keyed by their id or username (their TTL would remove them within a day anyway)."""
         table = self.settings.rate_limits_table_name
+        # A username between its key's separators (`action#name#window`, the log-in guard's `kind#name|address`
+        # and `seen#login|name|address`), never as a substring of another name.
         page = dal.scan_page(
             table,
-            "contains(#key, :u) OR contains(#key, :name)",
-            {":u": self.user_id, ":name": f"#{self.username}#"},
+            "contains(#key, :u) OR contains(#key, :a) OR contains(#key, :b) OR contains(#key, :c)",
+            {
+                ":u": self.user_id,
+                ":a": f"#{self.username}#",
+                ":b": f"#{self.username}|",
+                ":c": f"|{self.username}|",
+            },
             cursor,
             PAGE,
             names={"#key": "key"},
