@@ -24,6 +24,7 @@ BENCHMARKS = [
     "cold_start",
     "gateway_overhead",
     "resize",
+    "transcode",
     "feed",
     "feed_simulation",
     "messaging",

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -44,6 +44,7 @@ class FunctionEnvironment:
     connections_table_name: str
     notifications_table_name: str
     notifications_queue_url: str
+    transcode_queue_url: str
     rate_limits_table_name: str
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
@@ -76,6 +77,7 @@ class FunctionEnvironment:
             constants.ENV_CONNECTIONS_TABLE_NAME: self.connections_table_name,
             constants.ENV_NOTIFICATIONS_TABLE_NAME: self.notifications_table_name,
             constants.ENV_NOTIFICATIONS_QUEUE_URL: self.notifications_queue_url,
+            constants.ENV_TRANSCODE_QUEUE_URL: self.transcode_queue_url,
             constants.ENV_RATE_LIMITS_TABLE_NAME: self.rate_limits_table_name,
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
@@ -113,6 +115,7 @@ class FunctionFactory:
         timeout: Duration = TIMEOUT,
         extra_layers: tuple[lambda_.ILayerVersion, ...] = (),
         own_environment: Mapping[str, str] | None = None,
+        ephemeral_storage_mb: int | None = None,
     ) -> lambda_.Function:
         """A function for one context, in `scope`, with its own log group and a role that may only
         write to that log group (grants for data come from the caller). It is told the shared environment,
@@ -149,6 +152,7 @@ class FunctionFactory:
             code=lambda_.Code.from_asset(code_dir, exclude=list(exclude)),
             handler=handler,
             layers=[*self.layers, *extra_layers],
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb) if ephemeral_storage_mb else None,
             environment=(
                 {**own_environment, **powertools_environment(context)}
                 if own_environment is not None

@@ -214,6 +214,7 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
     )
     for dead_letters in (
         stateful.media.upload_events_dlq,
+        stateful.media.transcode_unsettled,
         stateful.feed.fanout_dlq,
         stateful.notifications.dlq,
         stateful.privacy.purge_dlq,
@@ -258,6 +259,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         (stateless.upload.function, ["UploadsBucket", "MediaBucket"], ["avatars"]),
         (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
         (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
+        (stateless.transcode.function, ["UploadsBucket", "MediaBucket"], ["posts"]),
         # A purge deletes every object of the user, an export reads their originals and writes the zip.
         (stateless.privacy.purge, ["UploadsBucket"], ["posts", "avatars", "exports"]),
         (stateless.privacy.purge, ["MediaBucket"], ["avatars"]),
@@ -317,6 +319,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     for consumer in (
         stateless.resize.function,
         stateless.resize.invalidator,
+        stateless.transcode.function,
         stateless.feed_fanout.deliver,
         stateless.notifications.deliver,
         *routes.consumers,
@@ -330,6 +333,13 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "and its redrive policy moves them to the dead-letter queue, which has an alarm.",
             )
         )
+    Validations.of(stateless.transcode.dead_letter).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-LambdaEventSourceMappingDestination"),
+            reason="SQS event sources have no on-failure destination: what this consumer of the transcode "
+            "dead-letter queue fails on moves to that queue's own dead-letter queue, which has an alarm.",
+        )
+    )
     Validations.of(stateless.upload.sweep_schedule).acknowledge(
         Acknowledgment(
             id=_rule("Serverless-EventBusDLQ"),

@@ -18,7 +18,7 @@ from stacks.stateless.auth_construct import AuthApi
 from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
 from stacks.stateless.grants import grant_table_read_write
-from stacks.stateless.layers_construct import domain_layer, imaging_layer
+from stacks.stateless.layers_construct import domain_layer, heif_layer, imaging_layer, video_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
@@ -28,6 +28,7 @@ from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
 from stacks.stateless.streams_construct import StreamRoutes
+from stacks.stateless.transcode_construct import Transcode
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 from stacks.stateless.web_construct import WebApp
@@ -133,6 +134,7 @@ class StatelessStack(Stack):
                 connections_table_name=stateful.messaging.connections_table.table_name,
                 notifications_table_name=stateful.notifications.table.table_name,
                 notifications_queue_url=stateful.notifications.queue.queue_url,
+                transcode_queue_url=storage.transcode_queue.queue_url,
                 rate_limits_table_name=stateful.rate_limits.table.table_name,
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
@@ -226,12 +228,14 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
         )
         grant_table_read_write(self.upload.function, stateful.idempotency.table)  # Idempotency-Key
+        pictures = imaging_layer(self)
         self.resize = Resize(
             self,
             constants.RESIZE_CONSTRUCT_ID,
             factory=factory,
-            imaging_layer=imaging_layer(self),
+            imaging_layers=(pictures, heif_layer(self)),
             upload_events=storage.upload_events,
+            transcode_queue=storage.transcode_queue,
             upload_events_dlq=storage.upload_events_dlq,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
@@ -240,6 +244,21 @@ class StatelessStack(Stack):
             distribution=self.media.distribution,
             invalidations=stateful.media_invalidations,
             stream_routes=self.stream_routes,
+        )
+        self.transcode = Transcode(
+            self,
+            constants.TRANSCODE_CONSTRUCT_ID,
+            factory=factory,
+            imaging_layer=pictures,
+            video_layer=video_layer(self),
+            transcode_queue=storage.transcode_queue,
+            transcode_dlq=storage.transcode_dlq,
+            transcode_unsettled=storage.transcode_unsettled,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            posts_table=posts_table,
+            users_table=users_table,
+            invalidations=stateful.media_invalidations.queue,
         )
         self.social = SocialApi(
             self,

@@ -43,6 +43,7 @@ os.environ.setdefault("NOTIFICATIONS_TABLE_NAME", "pinhole-notifications")
 os.environ.setdefault(
     "NOTIFICATIONS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-notifications.fifo"
 )
+os.environ.setdefault("TRANSCODE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-transcode")
 os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
 os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
 os.environ.setdefault("PRIVACY_TABLE_NAME", "pinhole-privacy")

@@ -1,6 +1,7 @@
-"""resize: turns each uploaded original into renditions in the media bucket, then records the outcome
-on its post (publishing it when it was the last media item). Fed by the upload-events queue, so a
-failing batch is retried and then parked in the dead-letter queue, which raises an alarm.
+"""resize: turns each uploaded picture into renditions in the media bucket, then records the outcome
+on its post (publishing it when it was the last media item); an uploaded video is handed to transcode's
+queue. Fed by the upload-events queue, so a failing batch is retried and then parked in the dead-letter
+queue, which raises an alarm.
 
 Resize owns renditions until they are gone. Its `cleanup` function gets the posts table's REMOVE records
 (from the table's stream router): a deleted post's or expired story's renditions are deleted, then their
@@ -29,7 +30,7 @@ from stacks.stateless.grants import grant_objects, grant_rendition_removal, gran
 from stacks.stateless.streams_construct import REMOVED, StreamRoutes
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
-# and Lambda's CPU share grows with memory (ffmpeg and the encoders are CPU bound).
+# and Lambda's CPU share grows with memory (the encoders are CPU bound).
 RESIZE_MEMORY_MB = 2048
 BATCH_SIZE = 4
 OLDEST_UPLOAD_ALARM_AGE = Duration.minutes(5)
@@ -48,8 +49,9 @@ class Resize(Construct):
         construct_id: str,
         *,
         factory: FunctionFactory,
-        imaging_layer: lambda_.ILayerVersion,
+        imaging_layers: tuple[lambda_.ILayerVersion, ...],
         upload_events: sqs.IQueue,
+        transcode_queue: sqs.IQueue,
         upload_events_dlq: sqs.IQueue,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
@@ -68,7 +70,7 @@ class Resize(Construct):
             code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
             memory_mb=RESIZE_MEMORY_MB,
             timeout=RESIZE_TIMEOUT,
-            extra_layers=(imaging_layer,),
+            extra_layers=imaging_layers,
         )
         originals = ["s3:GetObject", "s3:GetObjectVersion"]
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", originals)
@@ -80,6 +82,9 @@ class Resize(Construct):
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
         self._may_delete_renditions(self.function)  # made for a post deleted meanwhile
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[transcode_queue.queue_arn])
+        )
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )

@@ -133,4 +133,4 @@ def test_a_role_without_a_grant_its_code_needs_fails_the_check(
 
     # Then it names the missing grant and where the code needs it
     missing = mutated.missing(calls, resize)
-    assert any(line.startswith("s3:ListBucket on arn:aws:s3:::") and "delete_renditions" in line for line in missing)
+    assert any(line.startswith("s3:ListBucket on arn:aws:s3:::") and "rendition_pages" in line for line in missing)

@@ -26,6 +26,8 @@ EXPECTED_FUNCTIONS = {
     "resize.cleanup": ("handler.cleanup", "functions/resize"),
     "resize.invalidate": ("handler.invalidate", "functions/resize"),
     "streams.route": ("handler.route", "functions/streams"),  # one per table stream
+    "transcode": ("handler.handler", "functions/transcode"),
+    "transcode.dead_letter": ("handler.dead_letter", "functions/transcode"),
     "social": ("handler.handler", "functions/social"),
     "feed_read": ("handler.handler", "functions/feed_read"),
     "feed_fanout.on_post_change": ("handler.on_post_change", "functions/feed_fanout"),
@@ -73,6 +75,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_CONNECTIONS_TABLE_NAME,
     constants.ENV_NOTIFICATIONS_TABLE_NAME,
     constants.ENV_NOTIFICATIONS_QUEUE_URL,
+    constants.ENV_TRANSCODE_QUEUE_URL,
     constants.ENV_RATE_LIMITS_TABLE_NAME,
     constants.ENV_SEARCH_TABLE_NAME,
     constants.ENV_RATE_LIMITS,

@@ -36,9 +36,15 @@ def test_every_function_that_deletes_renditions_can_queue_their_invalidation(sta
     # Given the functions that may delete objects of the media bucket
     deleters = _functions_allowed(stateless, "s3:DeleteObject", "MediaBucket")
 
-    # Then each may queue the invalidation of what it deleted: resize (renditions made for a post deleted
-    # meanwhile) and the cleanup (deleted posts, expired stories)
-    assert deleters == {"PinholeStateless/Resize", "PinholeStateless/Resize/Cleanup"}
+    # Then each may queue the invalidation of what it deleted: resize and transcode (renditions made for a post
+    # deleted meanwhile, an avatar replaced), the cleanup (deleted posts, expired stories) and the upload API
+    # (DELETE /me/avatar)
+    assert deleters == {
+        "PinholeStateless/Resize",
+        "PinholeStateless/Resize/Cleanup",
+        "PinholeStateless/Transcode",
+        "PinholeStateless/UploadApi",
+    }
     assert deleters <= _functions_allowed(stateless, "sqs:SendMessage", "MediaInvalidationsQueue")
 
 

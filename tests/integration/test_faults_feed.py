@@ -56,6 +56,8 @@ class FanOutWorld:
 def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> FanOutWorld:
     monkeypatch.setattr(fanout_module, "INLINE_FOLLOWERS", CHUNKED_AFTER)
     monkeypatch.setattr(fanout_module, "CHUNK_FOLLOWERS", CHUNKED_AFTER)
+    # A follow's second backfill runs in the same settle as the follow, not in the middle of a later fault
+    monkeypatch.setattr(fanout_module, "BACKFILL_AGAIN_AFTER_S", 0)
     settings = get_settings()
     runner = InProcessRunner()
     sources = EventSources(runner)

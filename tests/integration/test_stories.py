@@ -48,6 +48,8 @@ class Streams:
         self.taps = {source: StreamTap([table]) for source, table in self.tables.items()}
         self.entry_points = {"posts": feed_fanout.on_post_change, "graph": feed_fanout.on_follow_change}
         self.delivered: list[dict[str, Any]] = []
+        # where a follow queues its second backfill (pinhole.feed.fanout.BACKFILL_AGAIN_AFTER_S), left undelivered
+        boto3.client("sqs").create_queue(QueueName=settings.fanout_queue_url.rsplit("/", 1)[1])
 
     def deliver(self) -> None:
         for source, tap in self.taps.items():

@@ -28,7 +28,7 @@ from pinhole.streams.logic import StreamRouter
 from pinhole.streams.models import Route, RouterConfig
 from pinhole.streams.patterns import patterns_of
 from pinhole.streams.transport import QueueSender
-from tests.support.events import FakeLambdaContext
+from tests.support.events import CountdownLambdaContext, FakeLambdaContext
 from tests.support.stream_routes import routers
 from tests.support.streams import STREAMS_ENDPOINT
 
@@ -104,6 +104,7 @@ class InProcessFunction:
     # Its template role (tests.support.iam.TemplateRoles): the handler and its event source mapping's
     # calls are then authorized as on AWS. None: nothing is checked.
     identity: Identity | None = None
+    timeout_s: float | None = None  # the template's Timeout, for handlers that read their remaining time
 
     @property
     def name(self) -> str:
@@ -146,7 +147,13 @@ class InProcessRunner:
         self.invocations[function.logical_id] += 1
         self.records[function.logical_id] += len(records)
         ids = [str(record.get("messageId") or record.get("eventID")) for record in records]
-        context = FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+        context = (
+            FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+            if function.timeout_s is None
+            else CountdownLambdaContext(
+                function_name=function.logical_id, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
+            )
+        )
         try:
             with acting_as(function.identity):
                 result = function.handler(event, context)

@@ -175,6 +175,57 @@ class PostRepository:
             raise
         return _to_record(item)
 
+    def claim_media(
+        self, post_id: str, media_id: str, claimant: str, until: datetime, now: datetime, total_steps: int
+    ) -> bool:
+        """Takes a pending media item for `claimant` (an SQS message id) until `until`, its processing at step 0 of
+        `total_steps`: False if the item is settled or another claimant's claim still holds. The same claimant (its
+        message delivered again after a failure) may take it again, and starts again from step 0."""
+        path = PostModel.media[media_id]
+        claim = path["claim"]
+        unclaimed = claim.does_not_exist() | claim.is_type("NULL")  # an item written with `claim: None`
+        free = unclaimed | (claim["by"] == claimant) | (claim["until"] < to_iso(now))
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[
+                    claim.set({"by": claimant, "until": to_iso(until)}),
+                    path["processing"].set({"done": 0, "total": total_steps}),
+                ],
+                condition=PostModel.post_id.exists() & (path["status"] == MediaStatus.PENDING.value) & free,
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def record_progress(self, post_id: str, media_id: str, claimant: str, done: int) -> bool:
+        """`done` steps of a claimed item's processing; False if the claim was lost or the item settled."""
+        path = PostModel.media[media_id]
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[path["processing"]["done"].set(done)],
+                condition=(path["status"] == MediaStatus.PENDING.value) & (path["claim"]["by"] == claimant),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def keep_pending(self, post_id: str, until: datetime) -> bool:
+        """A pending post the sweep must leave alone until `until` (its upload arrived; processing takes longer)."""
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[PostModel.fail_after.set(to_iso(until))],
+                condition=(PostModel.status == PostStatus.PENDING.value) & (PostModel.fail_after < to_iso(until)),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def publish(self, record: PostRecord) -> bool:
         """pending → published and the author's post count + 1, atomically; False if already settled."""
 

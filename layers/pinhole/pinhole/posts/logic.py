@@ -20,6 +20,7 @@ from pinhole.posts.models import (
     PostKind,
     PostRecord,
     PostStatus,
+    Processing,
     Rendition,
     StoredMedia,
     Upload,
@@ -33,6 +34,7 @@ from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
+from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
@@ -65,6 +67,7 @@ def media_view(media: StoredMedia) -> Media:
         height=media.height,
         blurhash=media.blurhash,
         duration_s=media.duration_s,
+        processing=media.processing if media.status == MediaStatus.PENDING else None,
         renditions=renditions,
     )
 
@@ -103,7 +106,11 @@ def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
             raise PayloadTooLarge(rejected.reason, [{"field": f"{field}.size_bytes"}]) from rejected
         raise ValidationFailed(rejected.reason, [{"field": f"{field}.content_type"}]) from rejected
     return StoredMedia(
-        media_id=new_id(), type=media_type, content_type=declared.content_type, size_bytes=declared.size_bytes
+        media_id=new_id(),
+        type=media_type,
+        content_type=declared.content_type,
+        size_bytes=declared.size_bytes,
+        processing=Processing(done=0, total=TRANSCODE_STEPS) if media_type == "video" else None,
     )
 
 
@@ -235,14 +242,19 @@ def record_media_rejected(key: UploadKey, rejected: StoredMedia, posts: PostRepo
 
 
 def _fail_for_missing_upload(post_id: str, posts: PostRepository) -> bool:
+    """A pending item whose transcode had started (it holds a claim) failed there; any other never arrived."""
     record = posts.get(post_id)
+    reasons = []
     for media in record.media.values():
         if media.status == MediaStatus.PENDING:
-            missing = media.model_copy(
-                update={"status": MediaStatus.REJECTED, "reason": UPLOAD_MISSING_REASON, "reason_code": UPLOAD_MISSING}
-            )
-            posts.mark_media(post_id, missing)
-    return posts.fail(post_id, UPLOAD_MISSING)
+            if media.claim is None:
+                reason, code = UPLOAD_MISSING_REASON, UPLOAD_MISSING
+            else:
+                reason, code = UNPROCESSABLE_REASON, RejectionCode.UNPROCESSABLE.value
+            update = {"status": MediaStatus.REJECTED, "reason": reason, "reason_code": code, "claim": None}
+            posts.mark_media(post_id, media.model_copy(update=update))
+            reasons.append(code)
+    return posts.fail(post_id, reasons[0] if reasons else UPLOAD_MISSING)
 
 
 def fail_overdue_posts(now: datetime | None = None, posts: PostRepository = _posts) -> int:

@@ -39,6 +39,22 @@ class Rendition(BaseModel):
     content_type: str
 
 
+class Processing(BaseModel):
+    """How far a pending video has come: `done` of `total` steps (received and checked, encoded, packaged into HLS
+    with its poster, stored); the video becomes ready after the last."""
+
+    done: int
+    total: int
+
+
+class ProcessingClaim(BaseModel):
+    """Which attempt is transcoding a video (an SQS message id) and until when the claim holds: a duplicate event
+    arriving meanwhile is dropped instead of transcoding the same upload twice."""
+
+    by: str
+    until: str
+
+
 class Media(BaseModel):
     media_id: str
     type: Literal["image", "video"]
@@ -53,6 +69,9 @@ class Media(BaseModel):
     height: int | None = None
     blurhash: str | None = None
     duration_s: float | None = None
+    processing: Processing | None = Field(
+        default=None, description="A pending video's progress, in steps; absent once it is ready or rejected"
+    )
     renditions: dict[str, Rendition] = Field(default_factory=dict)
 
 
@@ -115,6 +134,8 @@ class StoredMedia(BaseModel):
     height: int | None = None
     blurhash: str | None = None
     duration_s: float | None = None
+    processing: Processing | None = None
+    claim: ProcessingClaim | None = None
     rendition_keys: dict[str, "StoredRendition"] = Field(default_factory=dict)
 
 

@@ -46,15 +46,13 @@ class MediaStorage:
             CacheControl=IMMUTABLE,
         )
 
-    def publish_video(self, bucket: str, key: str, version_id: str | None, target_key: str, content_type: str) -> None:
-        source: dict[str, str] = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
-        self._s3.copy_object(
-            CopySource=source,
-            Bucket=get_settings().media_bucket_name,
-            Key=target_key,
-            ContentType=content_type,
-            CacheControl=IMMUTABLE,
-            MetadataDirective="REPLACE",
+    def write_rendition_file(self, key: str, path: Path, content_type: str) -> None:
+        """A rendition made on disk (a video file), streamed to the bucket (in parts when it is large)."""
+        self._s3.upload_file(
+            str(path),
+            get_settings().media_bucket_name,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": IMMUTABLE},
         )
 
     def rendition_pages(self, prefix: str) -> Iterator[list[str]]:

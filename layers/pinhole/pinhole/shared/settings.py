@@ -80,6 +80,7 @@ class Settings(BaseModel):
     connections_table_name: str = Field(alias="CONNECTIONS_TABLE_NAME")
     notifications_table_name: str = Field(alias="NOTIFICATIONS_TABLE_NAME")
     notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    transcode_queue_url: str = Field(alias="TRANSCODE_QUEUE_URL")
     rate_limits_table_name: str = Field(alias="RATE_LIMITS_TABLE_NAME")
     search_table_name: str = Field(alias="SEARCH_TABLE_NAME")
     # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults
