@@ -280,7 +280,7 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
             )
         )
     routes = stateless.stream_routes
-    for queue in [*(router.failures for router in routes.routers.values()), stateless.privacy.failure_queue]:
+    for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-SQS3"),

@@ -183,6 +183,7 @@ class StatelessStack(Stack):
             "notifications": stateful.notifications.table,
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
+            "privacy": stateful.privacy.table,
         }
         # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
         self.stream_routes = StreamRoutes(
@@ -326,6 +327,8 @@ class StatelessStack(Stack):
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
             user_pool=user_pool,
+            stream_routes=self.stream_routes,
+            invalidations=stateful.media_invalidations.queue,
         )
         # A log-in within a deleted account's grace period reactivates it (pinhole.privacy.logic).
         grant_table_read_write(self.auth.function, stateful.privacy.table)

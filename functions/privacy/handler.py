@@ -1,6 +1,7 @@
 """Lambda entry points of the privacy context:
 - `handler`: DELETE /me, POST /me/reactivate, POST and GET /me/export (JWT);
-- `on_deletion_due`: the privacy table's stream — a deletion marker removed by its TTL starts the purge;
+- `on_deletion_due`: the privacy table's stream, through its router — a deletion marker removed by its TTL
+  starts the purge;
 - `purge`: the purge queue — one account's purge, resumed where it stopped, continued in a new message when
   the invocation's time runs out;
 - `export`: the export queue — one data export streamed into a zip on S3.
@@ -11,9 +12,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.privacy import logic
@@ -28,6 +33,8 @@ from pinhole.privacy.models import (
 from pinhole.privacy.purge import purge_account
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, bearer_token, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.streams.logic import routed_record
+from pinhole.streams.models import RoutedRecordMessage
 from pinhole.users.models import Me
 
 # A purge stops this long before the invocation's end and continues in a new message.
@@ -36,7 +43,7 @@ EXPORT_MAX_RECEIVES = 3  # stacks/stateful/privacy_construct.py: the export queu
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
-streams = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+streams = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
 purges = BatchProcessor(event_type=EventType.SQS, model=PurgeMessage)
 exports = BatchProcessor(event_type=EventType.SQS, model=ExportMessage)
 
@@ -90,7 +97,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 
 @tracer.capture_method
-def deletion_removed(record: DynamoDBStreamRecordModel) -> None:
+def deletion_removed(message: RoutedRecordMessage) -> None:
+    record = routed_record(message)
     old = record.dynamodb.OldImage if isinstance(record.dynamodb.OldImage, dict) else {}
     if old.get("sk") == "deletion" and logic.deletion_due(str(old["user_id"]), str(old.get("username", ""))):
         metrics.add_metric(name="PurgesStarted", unit="Count", value=1)

@@ -10,14 +10,16 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.privacy_construct import EXPORT_TIMEOUT, PURGE_TIMEOUT, PrivacyData
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
-from stacks.stateless.event_sources import consume_queue, consume_stream
-from stacks.stateless.grants import grant_objects, grant_table_read, grant_table_read_write
+from stacks.stateless.event_sources import consume_queue
+from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read, grant_table_read_write
+from stacks.stateless.streams_construct import StreamRoutes
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.PRIVACY}"
 ROUTES = (
@@ -27,12 +29,7 @@ ROUTES = (
     (apigwv2.HttpMethod.GET, "/me/export"),
 )
 # Only a marker's removal can start a purge (by its TTL; a reactivation's is told apart by the profile).
-_DELETION_REMOVED = [
-    {
-        "eventName": lambda_.FilterRule.is_equal("REMOVE"),
-        "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.is_equal("deletion")}}},
-    }
-]
+_DELETION_REMOVED = [{"eventName": ["REMOVE"], "dynamodb": {"Keys": {"sk": {"S": ["deletion"]}}}}]
 # Every table a purge scans and cleans (pinhole.privacy.purge), and an export reads.
 _PURGED_TABLES = (
     "users",
@@ -79,6 +76,8 @@ class Privacy(Construct):
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
         user_pool: cognito.IUserPool,
+        stream_routes: StreamRoutes,
+        invalidations: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         exports = f"{constants.EXPORT_KEY_PREFIX}*"
@@ -100,9 +99,7 @@ class Privacy(Construct):
         grant_table_read_write(self.on_deletion_due, tables["users"])
         grant_table_read_write(self.on_deletion_due, data.table)
         data.purge_queue.grant_send_messages(self.on_deletion_due)
-        self.failure_queue = consume_stream(
-            due_scope, self.on_deletion_due, data.table, patterns=_DELETION_REMOVED, what="Account deletions"
-        )
+        stream_routes.subscribe(self.on_deletion_due, {"privacy": _DELETION_REMOVED}, what="Account deletions")
 
         purge_scope = Construct(self, "Purge")
         self.purge = factory.create(
@@ -116,10 +113,7 @@ class Privacy(Construct):
         for prefix in prefixes:
             grant_objects(self.purge, uploads_bucket, f"{prefix}*", ["s3:DeleteObject", "s3:DeleteObjectVersion"])
         _grant_listing(self.purge, uploads_bucket, prefixes, versions=True)
-        grant_objects(
-            self.purge, media_bucket, f"{constants.AVATAR_KEY_PREFIX}*", ["s3:DeleteObject", "s3:DeleteObjectVersion"]
-        )
-        _grant_listing(self.purge, media_bucket, [constants.AVATAR_KEY_PREFIX], versions=True)
+        grant_rendition_removal(self.purge, media_bucket, invalidations, constants.AVATAR_KEY_PREFIX)
         self.purge.add_to_role_policy(
             iam.PolicyStatement(actions=["cognito-idp:AdminDeleteUser"], resources=[user_pool.user_pool_arn])
         )

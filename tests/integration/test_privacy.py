@@ -45,7 +45,11 @@ class Crash(Exception):
 def world(aws: dict[str, str]) -> dict[str, Any]:
     PrivacyModel.create_table(wait=True)
     sqs = boto3.client("sqs")
-    for url in (get_settings().purge_queue_url, get_settings().export_queue_url):
+    for url in (
+        get_settings().purge_queue_url,
+        get_settings().export_queue_url,
+        get_settings().media_invalidations_queue_url,  # the purge has the CDN forget the avatar's renditions
+    ):
         sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
     people = {name: sign_up_claims(name) for name in (DELETED, "ann", "ben")}
     return {"people": people, **aws}

@@ -235,7 +235,9 @@ class Purge:
         """Avatars (originals and renditions) and exports; posts' objects went with the posts."""
         dal.delete_objects(self.settings.uploads_bucket_name, f"{AVATARS}{self.user_id}/")
         dal.delete_objects(self.settings.uploads_bucket_name, f"{EXPORTS}{self.user_id}/")
-        dal.delete_objects(self.settings.media_bucket_name, f"{AVATARS}{self.user_id}/")
+        from pinhole.resize.purge import purge_prefix  # the CDN forgets them too (the invalidations queue)
+
+        purge_prefix(f"{AVATARS}{self.user_id}/")
         return None
 
     def profile_step(self, cursor: str | None) -> str | None:
