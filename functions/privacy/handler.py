@@ -97,9 +97,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 
 @tracer.capture_method
-def deletion_removed(message: RoutedRecordMessage) -> None:
-    record = routed_record(message)
-    old = record.dynamodb.OldImage if isinstance(record.dynamodb.OldImage, dict) else {}
+def deletion_removed(record: RoutedRecordMessage) -> None:
+    change = routed_record(record).dynamodb
+    old = change.OldImage if isinstance(change.OldImage, dict) else {}
     if old.get("sk") == "deletion" and logic.deletion_due(str(old["user_id"]), str(old.get("username", ""))):
         metrics.add_metric(name="PurgesStarted", unit="Count", value=1)
 
