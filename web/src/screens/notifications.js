@@ -12,6 +12,7 @@ const WORDS = {
   follow: 'started following you',
   follow_request: 'asked to follow you',
   mention: 'mentioned you',
+  export_ready: 'Your data export is ready to download',
 };
 
 /** The badge: unread notifications on the first page (the API has no unread count yet). */
@@ -22,6 +23,7 @@ export async function refreshUnreadNotifications() {
 
 function target(notification) {
   if (notification.type === 'follow_request') return '/requests';
+  if (notification.type === 'export_ready') return '/settings/account';
   if (notification.post_id) return `/p/${notification.post_id}`;
   return `/u/${notification.actor.username}`;
 }
