@@ -143,6 +143,9 @@ def main() -> None:
         notification_group_window_minutes=_context_int(
             app, constants.CTX_NOTIFICATION_GROUP_WINDOW, constants.DEFAULT_NOTIFICATION_GROUP_WINDOW_MINUTES
         ),
+        account_deletion_grace_days=_context_int(
+            app, constants.CTX_ACCOUNT_DELETION_GRACE_DAYS, constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS
+        ),
         edge=edge_settings(app),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE

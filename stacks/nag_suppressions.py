@@ -113,6 +113,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
         stateless.resize.function,  # a photo message is pushed when its picture is ready
+        stateless.privacy.function,  # deleting the account closes its connections
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -218,6 +219,8 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
         stateful.media.transcode_unsettled,
         stateful.feed.fanout_dlq,
         stateful.notifications.dlq,
+        stateful.privacy.purge_dlq,
+        stateful.privacy.export_dlq,
         stateful.media_invalidations.dlq,
         stateful.push.dlq,
     ):
@@ -260,6 +263,11 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
         (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
         (stateless.transcode.function, ["UploadsBucket", "MediaBucket"], ["posts"]),
+        # A purge deletes every object of the user, an export reads their originals and writes the zip.
+        (stateless.privacy.purge, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.purge, ["MediaBucket"], ["avatars"]),
+        (stateless.privacy.export, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.function, ["UploadsBucket"], ["exports"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -267,8 +275,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
                     reason="Object keys are per post and media item (posts/<post>/<media>...) or per user and "
-                    "avatar (avatars/<user>/<avatar>...), chosen by the server: the prefix is the narrowest scope "
-                    "that covers them.",
+                    "avatar (avatars/<user>/<avatar>...) or per user and export (exports/<user>/<date>.zip), "
+                    "chosen by the server: the prefix is the narrowest scope that covers them.",
                 )
                 for prefix in prefixes
                 for resource in _object_prefix_resources(buckets, prefix)
@@ -336,6 +344,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         stateless.notifications.deliver,
         *routes.consumers,
         stateless.push.deliver,
+        stateless.privacy.purge,
+        stateless.privacy.export,
     ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(

@@ -15,6 +15,7 @@ from stacks.stateful.media_invalidations_construct import MediaInvalidations
 from stacks.stateful.messaging_construct import MessagingData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.privacy_construct import PrivacyData
 from stacks.stateful.push_construct import PushData, PushPlatforms
 from stacks.stateful.rate_limits_construct import RateLimitsData
 from stacks.stateful.search_construct import SearchData
@@ -49,6 +50,7 @@ class StatefulStack(Stack):
         self.notifications = NotificationsData(self, constants.NOTIFICATIONS_DATA_CONSTRUCT_ID)
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
+        self.privacy = PrivacyData(self, constants.PRIVACY_DATA_CONSTRUCT_ID)
         self.media_invalidations = MediaInvalidations(self, constants.MEDIA_INVALIDATIONS_CONSTRUCT_ID)
         self.stream_overflow = StreamOverflow(
             self, constants.STREAM_OVERFLOW_CONSTRUCT_ID, access_logs_bucket=self.media.access_logs_bucket

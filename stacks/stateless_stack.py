@@ -24,6 +24,7 @@ from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.notifications_construct import Notifications
+from stacks.stateless.privacy_construct import Privacy
 from stacks.stateless.push_construct import Push
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
@@ -82,6 +83,7 @@ class StatelessStack(Stack):
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
         notification_group_window_minutes: int = 24 * 60,
+        account_deletion_grace_days: int = constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -150,6 +152,10 @@ class StatelessStack(Stack):
                         for platform, name in sorted(stateful.push_platforms.names.items())
                     }
                 ),
+                privacy_table_name=stateful.privacy.table.table_name,
+                purge_queue_url=stateful.privacy.purge_queue.queue_url,
+                export_queue_url=stateful.privacy.export_queue.queue_url,
+                account_deletion_grace_days=account_deletion_grace_days,
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -190,6 +196,7 @@ class StatelessStack(Stack):
             "notifications": stateful.notifications.table,
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
+            "privacy": stateful.privacy.table,
         }
         # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
         self.stream_routes = StreamRoutes(
@@ -353,6 +360,22 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
             stream_routes=self.stream_routes,
         )
+        self.privacy = Privacy(
+            self,
+            constants.PRIVACY_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            tables=tables,
+            data=stateful.privacy,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            user_pool=user_pool,
+            stream_routes=self.stream_routes,
+            invalidations=stateful.media_invalidations.queue,
+        )
+        # A log-in within a deleted account's grace period reactivates it (pinhole.privacy.logic).
+        grant_table_read_write(self.auth.function, stateful.privacy.table)
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.
         for function in (self.auth.function, self.upload.function, self.users.function, self.social.function):
             grant_table_read_write(function, stateful.rate_limits.table)

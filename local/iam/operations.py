@@ -164,6 +164,11 @@ def _s3(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_ur
         if params.get("Tagging") and params.get("TaggingDirective") == "REPLACE":
             accesses.append(Access("s3:PutObjectTagging", _object_arn(bucket, params["Key"])))
         return accesses
+    if operation in ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+        # AWS authorizes every step of a multipart upload as s3:PutObject on the object
+        return [Access("s3:PutObject", _object_arn(bucket, params["Key"]))]
+    if operation == "AbortMultipartUpload":
+        return [Access("s3:AbortMultipartUpload", _object_arn(bucket, params["Key"]))]
     if operation == "DeleteObject":
         return [Access(_versioned("s3:DeleteObject", params), _object_arn(bucket, params["Key"]))]
     if operation == "DeleteObjects":

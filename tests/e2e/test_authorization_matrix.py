@@ -449,6 +449,17 @@ def _tags_without_posts(world: World, body: Any) -> None:
     assert all(set(item) == {"tag", "post_count"} for item in body["items"])
 
 
+def _export_pending(world: World, body: Any) -> None:
+    assert body == {"status": "pending"}
+
+
+def _own_export(world: World, body: Any) -> None:
+    assert body["status"] in {"pending", "ready"}
+    assert world.ids["alice_id"] not in json.dumps(body)
+    if body["status"] == "ready":
+        assert f"exports/{world.ids['mallory_id']}/" in body["url"]
+
+
 def _pong(world: World, frame: Any) -> None:
     assert frame == {"type": "pong"}
 
@@ -1057,6 +1068,24 @@ HTTP_ROWS = [
         Served(status=204),
         unchanged=("alice_profile",),
     ),
+    Row(
+        "DELETE /me",
+        "stranger deletes her own account with a guessed password",
+        "mallory",
+        Refused(401, "invalid_credentials"),
+        body={"password": "Not-Her-Password-1"},
+        unchanged=("alice_profile",),
+    ),
+    Row("POST /me/reactivate", "stranger reactivates her own active account", "mallory", Served(check=_own_profile)),
+    Row("GET /me/export", "blocked user asks for an export he never requested", "dave", Refused(404, "not_found")),
+    Row(
+        "POST /me/export",
+        "stranger exports her own data",
+        "mallory",
+        Served(status=202, check=_export_pending),
+        unchanged=("alice_profile",),
+    ),
+    Row("GET /me/export", "stranger reads her own export's status", "mallory", Served(check=_own_export)),
     Row("GET /me/blocked", "stranger's own blocked list", "mallory", Served(check=_alice_not_listed)),
     Row("GET /me/blocked", "blocked user's list does not name who blocked him", "dave", Served(check=_no_items)),
     Row("GET /me/muted", "stranger's own muted list", "mallory", Served(check=_no_items)),

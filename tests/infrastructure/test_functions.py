@@ -39,6 +39,10 @@ EXPECTED_FUNCTIONS = {
     "feed_signals.on_post_change": ("handler.on_post_change", "functions/feed_signals"),
     "push": ("handler.handler", "functions/push"),
     "push.deliver": ("handler.deliver", "functions/push"),
+    "privacy": ("handler.handler", "functions/privacy"),
+    "privacy.on_deletion_due": ("handler.on_deletion_due", "functions/privacy"),
+    "privacy.purge": ("handler.purge", "functions/privacy"),
+    "privacy.export": ("handler.export", "functions/privacy"),
 }
 # Told only to the functions that need it (Lambda's 4 KB of variables): the ranked feed's settings.
 OWN_ENVIRONMENT = {"feed_read": {constants.ENV_FEED_RANKING}, "feed_signals": {constants.ENV_FEED_RANKING}}
@@ -53,6 +57,7 @@ API_FUNCTIONS = {
     "notifications",
     "search",
     "push",
+    "privacy",
 }
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
@@ -87,6 +92,10 @@ COMMON_ENVIRONMENT = {
     constants.ENV_NOTIFICATION_GROUP_WINDOW_S,
     constants.ENV_PUSH_QUEUE_URL,
     constants.ENV_PUSH_PLATFORM_APPLICATIONS,
+    constants.ENV_PRIVACY_TABLE_NAME,
+    constants.ENV_PURGE_QUEUE_URL,
+    constants.ENV_EXPORT_QUEUE_URL,
+    constants.ENV_ACCOUNT_DELETION_GRACE_DAYS,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
@@ -218,7 +227,11 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     # And only the functions that push to connections (resize delivers photo messages), or close them (auth's
     # sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize"}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize", "privacy"}
+    # And only a purge may delete Cognito users other than sign-up's undo, and only a purge or export scans
+    assert "cognito-idp:AdminDeleteUser" in actions["privacy.purge"]
+    scanners = {context for context, granted in actions.items() if "dynamodb:Scan" in granted}
+    assert scanners == {"privacy.purge", "privacy.export"}
     # And users reads and writes items, never scans, and of Cognito only changes an e-mail address (PATCH /me)
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]

@@ -162,6 +162,11 @@ export const searchTags = (q) => call('GET', 'search/tags', { query: { q, limit:
 export const tagPosts = (tag, cursor) => call('GET', `tags/${enc(tag)}/posts`, { query: page(cursor, 12) });
 export const notifications = (cursor) => call('GET', 'notifications', { query: page(cursor) });
 export const markNotificationsRead = (upTo) => call('POST', 'notifications/read', upTo ? { body: { up_to: upTo } } : {});
+export const unreadNotificationCount = () => call('GET', 'notifications/unread-count');
+export const notificationSettings = () => call('GET', 'me/notification-settings');
+export const changeNotificationSettings = (changes) => call('PATCH', 'me/notification-settings', { body: changes });
+export const devices = () => call('GET', 'me/devices');
+export const removeDevice = (deviceId) => call('DELETE', `me/devices/${enc(deviceId)}`);
 
 // --- direct messages ---
 /** `body`: `{to}` (a person) or `{conversation_id}`, with `text` and/or `media` (then it answers an `upload`). */
@@ -176,6 +181,11 @@ export const messages = (conversationId, cursor) =>
   call('GET', `conversations/${enc(conversationId)}/messages`, { query: page(cursor, 30) });
 export const markConversationRead = (conversationId, upTo) =>
   call('POST', `conversations/${enc(conversationId)}/read`, { body: { up_to: upTo } });
+
+// --- privacy: delete account, export ---
+export const deleteAccount = (password) => call('DELETE', 'me', { body: { password } });
+export const requestExport = () => call('POST', 'me/export');
+export const exportStatus = () => call('GET', 'me/export');
 
 /** S3 pre-signed POST: every field, then the file as `file`. `onProgress(fraction)` as bytes leave. */
 export function upload(target, file, onProgress) {

@@ -6,9 +6,10 @@ import * as api from './api.js';
 import { loadConfig } from './config.js';
 import { match, navigate, href, usePath } from './router.js';
 import { clearSession, onSessionChange, storedRefreshToken } from './session.js';
-import { get, set, update, useStore } from './store.js';
+import { get, set, toast, update, useStore } from './store.js';
 import { ErrorNote, Loading, html } from './ui.js';
 import * as ws from './ws.js';
+import { AccountData } from './screens/account.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
 import { Feed } from './screens/feed.js';
@@ -18,6 +19,7 @@ import { PostScreen } from './screens/post.js';
 import { MyProfile, People, Profile, Requests } from './screens/profile.js';
 import { Saved, Search, TagPage } from './screens/search.js';
 import { PeopleList } from './screens/lists.js';
+import { NotificationSettings } from './screens/notification_settings.js';
 import { Security } from './screens/security.js';
 import { Settings } from './screens/settings.js';
 import { StoryViewer } from './screens/stories.js';
@@ -51,6 +53,8 @@ const ROUTES = [
   { path: '/settings/security', view: () => html`<${Security} />` },
   { path: '/settings/blocked', view: () => html`<${PeopleList} which="blocked" />` },
   { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
+  { path: '/settings/notifications', view: () => html`<${NotificationSettings} />` },
+  { path: '/settings/account', view: (_, app) => html`<${AccountData} onDeleted=${app.deleted} />` },
 ];
 
 function Badge({ count, label }) {
@@ -109,7 +113,8 @@ ws.on('message', ({ message }) => {
   }
 });
 ws.on('notification', () => {
-  if (!window.location.hash.startsWith('#/notifications')) update('unreadNotifications', (count) => count + 1);
+  // a grouped notification may replace an unread one: the server's count, not a local +1
+  if (!window.location.hash.startsWith('#/notifications')) refreshUnreadNotifications().catch(() => {});
 });
 
 function App() {
@@ -164,6 +169,11 @@ function App() {
       clearSession();
       navigate('/login');
       if (refreshToken) api.logout(refreshToken).catch(() => {});
+    },
+    deleted: (purgeAfter) => {
+      clearSession();
+      navigate('/login');
+      toast(`Your account is deleted. Log in before ${new Date(purgeAfter).toLocaleDateString()} to keep it.`);
     },
     signOutEverywhere: async () => {
       await api.signOutEverywhere();

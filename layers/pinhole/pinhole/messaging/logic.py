@@ -51,7 +51,7 @@ from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import deleted_account, is_deleted_account, summary_of
 from pinhole.users.models import Profile
 
 _messages = MessageRepository()
@@ -345,6 +345,8 @@ def conversations(
         wanted += members.member_ids
     wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
     people = profiles.get_many(wanted)
+    # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
+    people.update({user: deleted_account(user) for user in direct_others if is_deleted_account(user)})
     page = []
     for entry in entries:
         if is_group(entry.conversation_id):

@@ -100,7 +100,10 @@ class Notifier:
             logger.info("Nobody to notify", extra={"source": intent.source, "type": intent.type})
             return None
         if intent.action == IntentAction.RETRACT:
-            self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
+            # Nothing to take back for or from an account deleted (or being purged): the purge removes its
+            # notifications itself, and a tombstone written after it would outlive the account.
+            if len(self.profiles.get_many([recipient_id, intent.actor_id])) == len({recipient_id, intent.actor_id}):
+                self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
             return None
         if not self._wanted(intent, recipient_id, post):
             return None

@@ -19,6 +19,7 @@ class NotificationType(StrEnum):
     FOLLOW = "follow"
     FOLLOW_REQUEST = "follow_request"
     MENTION = "mention"
+    EXPORT_READY = "export_ready"  # your data export can be downloaded (GET /me/export); you are the actor
 
 
 class Notification(BaseModel):
