@@ -1,6 +1,6 @@
 """feed_read: GET /feed, POST /feed/seen and GET /stories/feed (JWT). feed_signals: what the ranked feed
 learns from the interactions, messages and posts tables' records (affinity, authors' recent posts), one function
-per source table, each fed by the table's stream router through a FIFO queue of its own. feed_fanout: the push
+fed by the three tables' stream routers through one FIFO queue. feed_fanout: the push
 half of the hybrid feed, one function per event source — the posts, graph and users tables' records (each routed
 to a FIFO queue of its own by the table's stream router) and the fan-out queue of large deliveries — each with
 bounded retries, partial batch failures, a dead-letter queue and alarms."""
@@ -134,7 +134,8 @@ _SIGNALS: dict[str, list[Pattern]] = {
 
 
 class FeedSignals(Construct):
-    """One function per source table, each keeping the feed partition's affinity or recent-posts items."""
+    """One function fed by the interactions, messages and posts routers, keeping the feed partition's affinity and
+    recent-posts items."""
 
     def __init__(
         self,
@@ -147,20 +148,16 @@ class FeedSignals(Construct):
         stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.functions: list[lambda_.Function] = []
-        for source, entry_point in (
-            ("interactions", "on_interaction_change"),
-            ("messages", "on_message_change"),
-            ("posts", "on_post_change"),
-        ):
-            function = factory.create(
-                Construct(self, f"{source.capitalize()}Stream"),
-                context=constants.FEED_SIGNALS,
-                code_dir=f"{constants.FUNCTIONS_DIR}/{constants.FEED_SIGNALS}",
-                handler=f"handler.{entry_point}",
-            )
-            function.add_environment(constants.ENV_FEED_RANKING, ranking)
-            grant_table_read_write(function, tables["feeds"])
-            grant_table_read(function, tables["posts"])  # a like names the post: its author is read
-            stream_routes.subscribe(function, {source: _SIGNALS[source]}, what=f"Feed signals ({source})")
-            self.functions.append(function)
+        # One function for the three tables (their records told apart by message group): three would take ~24
+        # more resources of a stack near CloudFormation's 500.
+        self.function = factory.create(
+            Construct(self, "Signals"),
+            context=constants.FEED_SIGNALS,
+            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.FEED_SIGNALS}",
+            handler="handler.on_record",
+        )
+        self.function.add_environment(constants.ENV_FEED_RANKING, ranking)
+        grant_table_read_write(self.function, tables["feeds"])
+        grant_table_read(self.function, tables["posts"])  # a like names the post: its author is read
+        stream_routes.subscribe(self.function, _SIGNALS, what="Feed signals")
+        self.functions: list[lambda_.Function] = [self.function]

@@ -336,20 +336,18 @@ def test_the_entry_points_take_records_routed_through_their_queues(aws: dict[str
     like = like_item(viewer, post_id)
     inbox = {"user_id": viewer["sub"], "sk": "conv#c1", "with_id": author["sub"], "last_sender_id": viewer["sub"]}
     published = post_image(post_id)
-    for entry_point, table, record in (
-        (feed_signals.on_interaction_change, "interactions", stream_record("INSERT", {"sk": like["sk"]}, new=like)),
+    for table, record in (
+        ("interactions", stream_record("INSERT", {"sk": like["sk"]}, new=like)),
         (
-            feed_signals.on_message_change,
             "messages",
             stream_record("INSERT", {"sk": inbox["sk"]}, new={**inbox, "last_message_id": "m1"}),
         ),
         (
-            feed_signals.on_post_change,
             "posts",
             stream_record("MODIFY", {"post_id": post_id}, old={**published, "status": "pending"}, new=published),
         ),
     ):
-        result = entry_point(routed_event([record], table=table), FakeLambdaContext())
+        result = feed_signals.on_record(routed_event([record], table=table), FakeLambdaContext())
         assert result == {"batchItemFailures": []}, table
 
     assert AffinityStore().of_viewer(viewer["sub"], utc_now())[author["sub"]] == pytest.approx(1 + 3, rel=1e-3)
