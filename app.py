@@ -19,7 +19,7 @@ from stacks.nag_suppressions import acknowledge_findings
 from stacks.stage import checked_cors_origins, is_production
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import Throttle
-from stacks.stateless_stack import EdgeSettings, FeedSettings, StatelessStack
+from stacks.stateless_stack import EdgeSettings, FeedSettings, ScreeningSettings, StatelessStack
 
 ROOT = Path(__file__).resolve().parent
 CDK_JSON = ROOT / "cdk.json"
@@ -121,6 +121,13 @@ def main() -> None:
         ),
         rate_limits=_rate_limits(app),
         edge=edge_settings(app),
+        screening=ScreeningSettings(
+            image_moderation=_context_bool(app, constants.CTX_IMAGE_MODERATION, constants.DEFAULT_IMAGE_MODERATION),
+            min_confidence=float(
+                app.node.try_get_context(constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE)
+                or constants.DEFAULT_IMAGE_MODERATION_MIN_CONFIDENCE
+            ),
+        ),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
         ),

@@ -26,10 +26,12 @@ from local.iam.policies import PolicyStore, function_roles
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.media import MediaEndpoint
+from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
 from local.moto_atomicity import make_dynamodb_atomic
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
+from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
@@ -69,6 +71,8 @@ def handler_environment(moto_url: str, endpoints: LocalEndpoints) -> dict[str, s
         "AWS_ENDPOINT_URL": moto_url,
         "AWS_ENDPOINT_URL_S3": endpoints.s3,
         "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoints.management,
+        # moto 5.2.5 has no DetectModerationLabels: local/rekognition.py stands in (never deployed)
+        "AWS_ENDPOINT_URL_REKOGNITION": endpoints.rekognition,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": REGION,
@@ -159,6 +163,11 @@ class LocalCloud:
             ),
             media=MediaEndpoint(s3, resources.media_bucket),
         )
+        app.rekognition = RekognitionStandIn()
+        if MODERATORS_GROUP in resources.user_pool_groups:
+            app.moderators = ModeratorsEndpoint(
+                session.client("cognito-idp", endpoint_url=moto_url), resources.user_pool_id
+            )
         cloud = cls(
             assembly=assembly,
             endpoints=endpoints,
@@ -312,6 +321,8 @@ class RootApp:
         self.s3 = s3
         self.media = media
         self.web: WebApp | None = None
+        self.rekognition: RekognitionStandIn | None = None  # local only: moto has no DetectModerationLabels
+        self.moderators: ModeratorsEndpoint | None = None  # local only: a tester makes a moderator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -323,7 +334,14 @@ class RootApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        for prefix, app in ((MEDIA_PREFIX, self.media), (S3_PREFIX, self.s3), (WEB_PREFIX, self.web)):
+        surfaces = (
+            (MEDIA_PREFIX, self.media),
+            (S3_PREFIX, self.s3),
+            (WEB_PREFIX, self.web),
+            (REKOGNITION_PREFIX, self.rekognition),
+            (MODERATORS_PREFIX, self.moderators),
+        )
+        for prefix, app in surfaces:
             if app is not None and (path == prefix or path.startswith(prefix + "/")):
                 await app(_under(scope, prefix), receive, send)
                 return

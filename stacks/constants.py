@@ -23,12 +23,14 @@ FEED_READ: Final = "feed_read"
 FEED_FANOUT: Final = "feed_fanout"
 NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
+MODERATION: Final = "moderation"
 WEB: Final = "web"
 
 # stateful constructs
 AUTH_IDENTITY_CONSTRUCT_ID: Final = "AuthIdentity"
 USER_POOL_ID: Final = "UserPool"
 USER_POOL_CLIENT_ID: Final = "UserPoolClient"
+MODERATORS_GROUP_ID: Final = "ModeratorsGroup"  # the Cognito group `moderators` (pinhole.shared.caller)
 USERS_DATA_CONSTRUCT_ID: Final = "UsersData"
 USERS_TABLE_ID: Final = "UsersTable"
 USERS_BY_USERNAME_INDEX: Final = "username-index"
@@ -70,6 +72,10 @@ RATE_LIMITS_DATA_CONSTRUCT_ID: Final = "RateLimitsData"
 RATE_LIMITS_TABLE_ID: Final = "RateLimitsTable"
 SEARCH_DATA_CONSTRUCT_ID: Final = "SearchData"
 SEARCH_TABLE_ID: Final = "SearchTable"
+MODERATION_DATA_CONSTRUCT_ID: Final = "ModerationData"
+MODERATION_TABLE_ID: Final = "ModerationTable"
+MODERATION_QUEUE_INDEX: Final = "queue-index"
+MODERATION_BY_REPORTER_INDEX: Final = "by-reporter-index"
 
 # stateless constructs
 DOMAIN_LAYER_ID: Final = "PinholeDomainLayer"
@@ -91,6 +97,7 @@ META_API_CONSTRUCT_ID: Final = "MetaApi"
 MESSAGING_CONSTRUCT_ID: Final = "Messaging"
 NOTIFICATIONS_CONSTRUCT_ID: Final = "Notifications"
 SEARCH_CONSTRUCT_ID: Final = "Search"
+MODERATION_API_CONSTRUCT_ID: Final = "ModerationApi"
 UPLOAD_API_CONSTRUCT_ID: Final = "UploadApi"
 RESIZE_CONSTRUCT_ID: Final = "Resize"
 SOCIAL_API_CONSTRUCT_ID: Final = "SocialApi"
@@ -162,6 +169,9 @@ ENV_NOTIFICATIONS_QUEUE_URL: Final = "NOTIFICATIONS_QUEUE_URL"
 ENV_RATE_LIMITS_TABLE_NAME: Final = "RATE_LIMITS_TABLE_NAME"
 ENV_SEARCH_TABLE_NAME: Final = "SEARCH_TABLE_NAME"
 ENV_RATE_LIMITS: Final = "RATE_LIMITS"
+ENV_MODERATION_TABLE_NAME: Final = "MODERATION_TABLE_NAME"
+ENV_IMAGE_MODERATION: Final = "IMAGE_MODERATION"
+ENV_IMAGE_MODERATION_MIN_CONFIDENCE: Final = "IMAGE_MODERATION_MIN_CONFIDENCE"
 ENV_WEBSOCKET_CALLBACK_URL: Final = "WEBSOCKET_CALLBACK_URL"
 ENV_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -195,6 +205,8 @@ CTX_RATE_LIMITS: Final = "rate_limits"
 CTX_WAF: Final = "waf"  # a WAF web ACL on every distribution; on by default in production (stacks/stage.py)
 CTX_WAF_RATE_LIMIT: Final = "waf_rate_limit"  # requests per source address per 5 minutes before WAF blocks it
 CTX_ALARM_EMAIL: Final = "alarm_email"  # an address subscribed to the alarm topic (none by default)
+CTX_IMAGE_MODERATION: Final = "image_moderation"  # resize screens images with Rekognition (off by default)
+CTX_IMAGE_MODERATION_MIN_CONFIDENCE: Final = "image_moderation_min_confidence"  # 0-100: a label this sure holds a post
 DEFAULT_STAGE: Final = "prod"
 DEFAULT_CORS_ORIGINS: Final = ("http://localhost:8000",)
 DEFAULT_API_GATEWAY_LOGGING_ROLE: Final = True
@@ -204,6 +216,8 @@ DEFAULT_WEBSOCKET_THROTTLE_RATE: Final = 50
 DEFAULT_WEBSOCKET_THROTTLE_BURST: Final = 100
 DEFAULT_CELEBRITY_THRESHOLD: Final = 300_000  # docs/SCALING.md
 DEFAULT_FEED_CAP: Final = 800
+DEFAULT_IMAGE_MODERATION: Final = False
+DEFAULT_IMAGE_MODERATION_MIN_CONFIDENCE: Final = 80  # docs/SECURITY.md "Automatic screening"
 DEFAULT_WAF_RATE_LIMIT: Final = 3000  # docs/INFRASTRUCTURE.md "Edge": a fast feed scroll stays far below it
 
 # source paths, relative to the repo root (cdk.json runs app.py from there)

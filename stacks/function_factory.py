@@ -46,6 +46,9 @@ class FunctionEnvironment:
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
     websocket_callback_url: str
+    moderation_table_name: str
+    image_moderation: bool
+    image_moderation_min_confidence: float
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -73,6 +76,9 @@ class FunctionEnvironment:
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
             constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
+            constants.ENV_MODERATION_TABLE_NAME: self.moderation_table_name,
+            constants.ENV_IMAGE_MODERATION: str(self.image_moderation).lower(),
+            constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE: str(self.image_moderation_min_confidence),
             constants.ENV_SERVICE_NAME: service_name,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
             constants.ENV_LOG_LEVEL: LOG_LEVEL,

@@ -12,6 +12,7 @@ from stacks.stateful.graph_construct import GraphData
 from stacks.stateful.idempotency_construct import IdempotencyData
 from stacks.stateful.media_construct import MediaStorage
 from stacks.stateful.messaging_construct import MessagingData
+from stacks.stateful.moderation_construct import ModerationData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
 from stacks.stateful.rate_limits_construct import RateLimitsData
@@ -38,3 +39,4 @@ class StatefulStack(Stack):
         self.notifications = NotificationsData(self, constants.NOTIFICATIONS_DATA_CONSTRUCT_ID)
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
+        self.moderation = ModerationData(self, constants.MODERATION_DATA_CONSTRUCT_ID)

@@ -21,6 +21,7 @@ from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
+from stacks.stateless.moderation_construct import ModerationApi
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.resize_construct import Resize
@@ -52,6 +53,14 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class ScreeningSettings:
+    """Context `image_moderation` (off by default) and `image_moderation_min_confidence` (docs/SECURITY.md)."""
+
+    image_moderation: bool
+    min_confidence: float
+
+
+@dataclass(frozen=True)
 class EdgeSettings:
     """Context `waf` (on by default in production) and `waf_rate_limit`; `alarm_email` for the alarm topic."""
 
@@ -76,6 +85,7 @@ class StatelessStack(Stack):
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
+        screening: ScreeningSettings,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -133,6 +143,9 @@ class StatelessStack(Stack):
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
                 websocket_callback_url=websocket_api.callback_url,
+                moderation_table_name=stateful.moderation.table.table_name,
+                image_moderation=screening.image_moderation,
+                image_moderation_min_confidence=screening.min_confidence,
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -173,6 +186,7 @@ class StatelessStack(Stack):
             "notifications": stateful.notifications.table,
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
+            "moderation": stateful.moderation.table,
         }
         self.auth = AuthApi(
             self,
@@ -215,6 +229,7 @@ class StatelessStack(Stack):
             media_bucket=storage.media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            moderation_table=stateful.moderation.table,
             distribution=self.media.distribution,
         )
         self.social = SocialApi(
@@ -267,6 +282,15 @@ class StatelessStack(Stack):
             factory=factory,
             http_api=http_api,
             tables=tables,
+            cursor_secret=stateful.secrets.cursor_secret,
+        )
+        self.moderation = ModerationApi(
+            self,
+            constants.MODERATION_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            user_pool=user_pool,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.

@@ -42,6 +42,7 @@ os.environ.setdefault(
 )
 os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
 os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
+os.environ.setdefault("MODERATION_TABLE_NAME", "pinhole-moderation")
 os.environ.setdefault("WEBSOCKET_CALLBACK_URL", "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod")
 
 # Property tests (hypothesis) run the same examples on every run of `make test`, with no per-example

@@ -1,6 +1,6 @@
 """Lambda entry points of the feed_fanout context, the push half of the hybrid feed:
-- `on_post_change`: the posts table's stream — a post or story published is pushed, a post deleted
-  retracted (an expired story's entries expire by themselves);
+- `on_post_change`: the posts table's stream — a post or story published (or restored by a moderator) is
+  pushed, a post deleted (or removed by a moderator) retracted (an expired story's entries expire by themselves);
 - `on_follow_change`: the graph table's stream — a follow backfills, an unfollow removes;
 - `on_user_change`: the users table's stream — crossing the celebrity threshold, either way;
 - `deliver`: SQS chunks of a large fan-out, delivered concurrently by many workers.
@@ -43,9 +43,10 @@ def post_changed(record: DynamoDBRecord) -> None:
             report = fanout.story_published(new["post_id"], new["author_id"], expires_at)
         else:
             report = fanout.post_published(new["post_id"], new["author_id"])
-    elif record.event_name == DynamoDBRecordEventName.REMOVE and old.get("status") == PUBLISHED:
+    elif old.get("status") == PUBLISHED and new.get("status") != PUBLISHED:
+        # deleted, or removed by a moderator (a restore publishes it again, above)
         if old.get("kind") == PostKind.STORY:
-            return  # expired: its feed entries expire with it
+            return  # expired or removed: the stories feed shows published stories only; entries expire with it
         report = fanout.post_deleted(old["post_id"], old["author_id"])
     else:
         return

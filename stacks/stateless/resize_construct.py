@@ -45,6 +45,7 @@ class Resize(Construct):
         media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
+        moderation_table: dynamodb.ITableV2,
         distribution: cloudfront.IDistribution,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -61,6 +62,13 @@ class Resize(Construct):
         grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        # Automatic screening (context `image_moderation`): a flagged post is held and a case opened. Granted whether
+        # the switch is on or off, so turning it on changes one variable, not the role. DetectModerationLabels has no
+        # resource-level permissions (Service Authorization Reference): its resource is `*`.
+        grant_table_read_write(self.function, moderation_table)
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["rekognition:DetectModerationLabels"], resources=["*"])
+        )
         # A post deleted while its upload is processed: resize removes the renditions it just wrote.
         self._grant_rendition_removal(self.function, media_bucket, distribution)
         self.function.add_event_source(

@@ -38,8 +38,16 @@ _WANTED: dict[str, list[dict[str, Any]]] = {
     "users": [{"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY", "REMOVE")}],
     "posts": [
         {
+            # published: after the upload, after review, or restored by a moderator
             "eventName": lambda_.FilterRule.is_equal("MODIFY"),
-            "dynamodb": {"OldImage": _status("pending"), "NewImage": _status("published")},
+            "dynamodb": {
+                "OldImage": {"status": {"S": lambda_.FilterRule.or_("pending", "in_review", "removed")}},
+                "NewImage": _status("published"),
+            },
+        },
+        {
+            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
+            "dynamodb": {"OldImage": _status("published"), "NewImage": _status("removed")},
         },
         {"eventName": lambda_.FilterRule.is_equal("REMOVE"), "dynamodb": {"OldImage": _status("published")}},
     ],

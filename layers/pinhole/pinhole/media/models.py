@@ -33,3 +33,12 @@ class VideoInfo:
     video_codec: str
     blurhash: str
     poster: dict[str, Rendition]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningLabel:
+    """What automatic screening (Rekognition DetectModerationLabels) saw in an image, and how sure it is (0-100)."""
+
+    name: str
+    parent: str
+    confidence: float

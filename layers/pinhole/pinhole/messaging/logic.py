@@ -22,7 +22,7 @@ from pinhole.shared.errors import CannotMessageSelf, Forbidden, IdempotencyKeyRe
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile
 
 _messages = MessageRepository()
@@ -70,6 +70,7 @@ def send(
     delivers nothing again, unless the first attempt failed before it was pushed: then the retry
     pushes it. The same `client_id` with another recipient or text is IdempotencyKeyReused (the message
     stays unsent). `from_connection`: the sender's connection, answered with an ack instead."""
+    sender = active_profile(caller.user_id, profiles)
     recipient = profiles.find_by_username(request.to)
     if recipient.user_id == caller.user_id:
         raise CannotMessageSelf("You cannot message yourself.", [{"field": "to"}])
@@ -87,7 +88,7 @@ def send(
     if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
         # The id first sent another message: answering with that one would say this one was sent.
         raise IdempotencyKeyReused()
-    message = _to_message(sent.message, profiles.get(caller.user_id))
+    message = _to_message(sent.message, sender)
     if sent.unpushed:
         pusher.push([recipient.user_id, caller.user_id], MessageFrame(message=message), skip_connection=from_connection)
         if client_id is not None:

@@ -59,6 +59,7 @@ class NotificationModel(Model):
     actor_id = UnicodeAttribute(null=True)
     post_id = UnicodeAttribute(null=True)
     comment_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
     read_up_to = UnicodeAttribute(null=True)

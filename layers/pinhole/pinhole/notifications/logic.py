@@ -15,6 +15,8 @@ from pinhole.notifications.activity import intents_of
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import (
+    MODERATION_NOTICES,
+    MODERATORS_ACTOR,
     IntentAction,
     Notification,
     NotificationFrame,
@@ -68,16 +70,38 @@ class ActivityRelay:
         return len(intents)
 
 
-def _to_notification(record: NotificationRecord, actor: UserSummary, read: bool) -> Notification:
+def _to_notification(record: NotificationRecord, actor: UserSummary | None, read: bool) -> Notification:
     return Notification(
         notification_id=record.notification_id,
         type=record.type,
         actor=actor,
         post_id=record.post_id,
         comment_id=record.comment_id,
+        reason=record.reason,
         created_at=record.created_at,
         read=read,
     )
+
+
+def notify_moderation(
+    recipient_id: str,
+    kind: NotificationType,
+    post_id: str,
+    reason: str,
+    source: str,
+    store: NotificationRepository = _store,
+) -> bool:
+    """Tells an author what a moderator did to their post or story, and why (once per `source`: the action)."""
+    record = NotificationRecord(
+        notification_id=new_id(),
+        user_id=recipient_id,
+        type=kind,
+        actor_id=MODERATORS_ACTOR,
+        post_id=post_id,
+        reason=reason,
+        created_at=to_iso(utc_now()),
+    )
+    return store.create(record, source)
 
 
 class Notifier:
@@ -180,8 +204,9 @@ def notifications(
     posts: PostRepository = _posts,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Notification], str | None]:
-    """The caller's notifications, newest first. Left out: those of users who have since gone or who
-    are in a block with the caller (made after the notification), and those about deleted posts."""
+    """The caller's notifications, newest first. Left out: those of users who have since gone (or been
+    suspended) or who are in a block with the caller (made after the notification), and those about deleted
+    posts or posts not published (removed by a moderator); a moderation notice is always shown."""
     scope = f"notifications:{caller.user_id}"
     records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
@@ -190,13 +215,24 @@ def notifications(
     hidden = graph.blocked_among(caller.user_id, actor_ids)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
     page = [
-        _to_notification(record, summary_of(actors[record.actor_id]), read=record.notification_id <= read_up_to)
+        _to_notification(
+            record,
+            None if record.type in MODERATION_NOTICES else summary_of(actors[record.actor_id]),
+            read=record.notification_id <= read_up_to,
+        )
         for record in records
-        if record.actor_id in actors
-        and record.actor_id not in hidden
-        and (record.post_id is None or record.post_id in existing)
+        if record.type in MODERATION_NOTICES
+        or (
+            record.actor_id in actors
+            and record.actor_id not in hidden
+            and (record.post_id is None or _shown(existing.get(record.post_id)))
+        )
     ]
     return page, next_cursor(last_key, scope)
+
+
+def _shown(post: PostRecord | None) -> bool:
+    return post is not None and post.status == PostStatus.PUBLISHED
 
 
 def mark_read(caller: Caller, up_to: str | None, store: NotificationRepository = _store) -> None:

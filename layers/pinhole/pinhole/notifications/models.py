@@ -19,14 +19,22 @@ class NotificationType(StrEnum):
     FOLLOW = "follow"
     FOLLOW_REQUEST = "follow_request"
     MENTION = "mention"
+    CONTENT_REMOVED = "content_removed"  # a moderator removed the recipient's post or story: `reason` says why
+    CONTENT_RESTORED = "content_restored"  # ... or put it back (or published it after review)
+
+
+MODERATION_NOTICES = frozenset({NotificationType.CONTENT_REMOVED, NotificationType.CONTENT_RESTORED})
+MODERATORS_ACTOR = "moderators"
+"""The actor id a moderation notice is stored with: Pinhole's moderators, never a moderator by name."""
 
 
 class Notification(BaseModel):
     notification_id: str
     type: NotificationType
-    actor: UserSummary
+    actor: UserSummary | None = Field(description="Who did it; null for a moderation notice (Pinhole's moderators)")
     post_id: str | None
     comment_id: str | None
+    reason: str | None = Field(default=None, description="A moderation notice's reason, in the moderator's words")
     created_at: str = Field(description="When it happened: ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
     read: bool
 
@@ -58,6 +66,7 @@ class NotificationRecord(BaseModel):
     actor_id: str
     post_id: str | None = None
     comment_id: str | None = None
+    reason: str | None = None
     created_at: str
 
 

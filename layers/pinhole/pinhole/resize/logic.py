@@ -3,16 +3,20 @@ learns the outcome — ready (publishing the post when it was the last item) or 
 the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
 earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
 meanwhile are removed again. A story goes the same way (its upload key names its record in the posts
-table) with its own renditions."""
+table) with its own renditions. With automatic screening on (context `image_moderation`), each image — a video's
+poster — is screened first; a post with a flagged item is held `in_review` and a moderation case opened."""
 
 import tempfile
 from pathlib import Path
 
 from pinhole.media.limits import MediaKind, MediaRejected, max_upload_bytes
-from pinhole.media.models import Rendition
+from pinhole.media.models import Rendition, ScreeningLabel
+from pinhole.moderation.logic import open_screening_case
+from pinhole.moderation.models import Label
+from pinhole.moderation.screening import ImageScreen
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredMedia, StoredRendition
+from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredLabel, StoredMedia, StoredRendition
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
@@ -23,6 +27,20 @@ _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "v
 
 _storage = MediaStorage()
 _posts = PostRepository()
+_screen = ImageScreen()
+
+
+def _screened(renditions: dict[str, Rendition], screen: ImageScreen) -> list[StoredLabel]:
+    """What automatic screening flags in the largest JPEG rendition (of an image, or of a video's poster)."""
+    jpegs = [rendition for rendition in renditions.values() if rendition.content_type == "image/jpeg"]
+    if not jpegs or not screen.enabled:
+        return []
+    largest = max(jpegs, key=lambda rendition: rendition.width * rendition.height)
+    return [_stored(label) for label in screen.flagged(largest.data)]
+
+
+def _stored(label: ScreeningLabel) -> StoredLabel:
+    return StoredLabel(name=label.name, parent=label.parent, confidence=label.confidence)
 
 
 def _store(key: UploadKey, renditions: dict[str, Rendition], storage: MediaStorage) -> dict[str, StoredRendition]:
@@ -37,7 +55,13 @@ def _store(key: UploadKey, renditions: dict[str, Rendition], storage: MediaStora
 
 
 def _process(
-    bucket: str, key: UploadKey, version_id: str | None, media: StoredMedia, kind: PostKind, storage: MediaStorage
+    bucket: str,
+    key: UploadKey,
+    version_id: str | None,
+    media: StoredMedia,
+    kind: PostKind,
+    storage: MediaStorage,
+    screen: ImageScreen = _screen,
 ) -> StoredMedia:
     # Imported here, not at module scope: only this code path needs Pillow and ffmpeg.
     if media.type == "image":
@@ -55,6 +79,7 @@ def _process(
                 "height": image.height,
                 "blurhash": image.blurhash,
                 "rendition_keys": _store(key, image.renditions, storage),
+                "flagged": _screened(image.renditions, screen),
             }
         )
     from pinhole.media.video import inspect_video
@@ -77,6 +102,7 @@ def _process(
             "blurhash": video.blurhash,
             "duration_s": video.duration_s,
             "rendition_keys": renditions,
+            "flagged": _screened(video.poster, screen),
         }
     )
 
@@ -87,6 +113,7 @@ def process_upload(
     version_id: str | None = None,
     storage: MediaStorage = _storage,
     post_repository: PostRepository = _posts,
+    screen: ImageScreen = _screen,
 ) -> PostStatus | None:
     """Returns the post's status afterwards, or None when there was nothing to do."""
     try:
@@ -108,7 +135,7 @@ def process_upload(
         logger.info("Media already settled; duplicate event ignored", extra={"key": object_key})
         return None
     try:
-        processed = _process(bucket, key, version_id, media, record.kind, storage)
+        processed = _process(bucket, key, version_id, media, record.kind, storage, screen)
     except MediaRejected as rejected:
         logger.info("Upload rejected", extra={"key": object_key, "code": rejected.code.value})
         refused = media.model_copy(
@@ -127,8 +154,13 @@ def process_upload(
 
 def _settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository) -> PostStatus:
     if media.status == MediaStatus.READY:
-        return posts.record_media_ready(key, media, post_repository)
+        return posts.record_media_ready(key, media, post_repository, before_hold=_open_case)
     return posts.record_media_rejected(key, media, post_repository)
+
+
+def _open_case(record: PostRecord) -> None:
+    labels = [Label(**label.model_dump()) for media in record.media.values() for label in media.flagged]
+    open_screening_case(record, labels)
 
 
 def remove_renditions(post_id: str, storage: MediaStorage = _storage) -> int:

@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
+    # reports filed by one user (docs/SECURITY.md, "Abuse of reports")
+    "report": RateLimit(limit=20, per_seconds=3600),
     # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
     "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
     # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
@@ -69,6 +71,11 @@ class Settings(BaseModel):
     # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults
     rate_limits: Json[dict[str, RateLimit]] = Field(default=DEFAULT_RATE_LIMITS, alias="RATE_LIMITS")
     websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
+    moderation_table_name: str = Field(alias="MODERATION_TABLE_NAME")
+    # context `image_moderation`: the resize worker asks Rekognition about every image (docs/SECURITY.md)
+    image_moderation: bool = Field(default=False, alias="IMAGE_MODERATION")
+    # context `image_moderation_min_confidence`: a label this sure (0-100) holds the post for review
+    image_moderation_min_confidence: float = Field(default=80.0, alias="IMAGE_MODERATION_MIN_CONFIDENCE", ge=0, le=100)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,10 @@
-"""Persistence of user profiles. PynamoDB objects never leave this module."""
+"""Persistence of user profiles. PynamoDB objects never leave this module.
+
+A suspended user (a moderator's action, pinhole.moderation) is read here as if their profile were deleted:
+`get_many` leaves them out and `find_by_username` does not find them, so every surface that hydrates people —
+feeds, grids, tags, comments, likes, search, stories, notifications, conversations — hides them and their
+content the way it already hides deleted users, with no extra read. `get` (by id) still returns them, flagged,
+for the callers that must know: their own requests (refused) and moderators (who see everything)."""
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -38,12 +44,15 @@ class UserModel(Model):
     following_count = NumberAttribute(default=0)
     post_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    suspended = BooleanAttribute(null=True)
 
     by_username = UsernameIndex()
 
 
 def _to_profile(item: UserModel) -> Profile:
-    return Profile.model_validate(item.attribute_values)
+    values = dict(item.attribute_values)
+    values["suspended"] = bool(values.get("suspended"))
+    return Profile.model_validate(values)
 
 
 def _is_conditional_failure(error: PutError | UpdateError) -> bool:
@@ -66,15 +75,31 @@ class ProfileRepository:
         except DoesNotExist as error:
             raise NotFound("No such user.") from error
 
-    def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
-        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted users are simply absent."""
+    def get_many(self, user_ids: list[str], *, include_suspended: bool = False) -> dict[str, Profile]:
+        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted (and suspended) users are simply absent."""
         unique = list(dict.fromkeys(user_ids))
-        return {item.user_id: _to_profile(item) for item in UserModel.batch_get(unique)} if unique else {}
+        found = [_to_profile(item) for item in UserModel.batch_get(unique)] if unique else []
+        return {profile.user_id: profile for profile in found if include_suspended or not profile.suspended}
 
-    def find_by_username(self, username: str) -> Profile:
+    def find_by_username(self, username: str, *, include_suspended: bool = False) -> Profile:
         for item in UserModel.by_username.query(username, limit=1):
-            return _to_profile(item)
+            profile = _to_profile(item)
+            if include_suspended or not profile.suspended:
+                return profile
         raise NotFound(f"No user is called {username}.")
+
+    def set_suspended(self, user_id: str, suspended: bool) -> bool:
+        """Suspends or reinstates the user; False if they already were (or were not)."""
+        condition = UserModel.user_id.exists()
+        condition &= (UserModel.suspended == True) if not suspended else (UserModel.suspended.does_not_exist() | (UserModel.suspended == False))  # noqa: E712
+        actions = [UserModel.suspended.set(True)] if suspended else [UserModel.suspended.remove()]
+        try:
+            UserModel(user_id=user_id).update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
 
     def update(self, user_id: str, changes: dict[str, object]) -> Profile:
         item = UserModel(user_id=user_id)

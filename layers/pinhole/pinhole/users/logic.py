@@ -4,7 +4,7 @@ from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
-from pinhole.shared.errors import NotFound
+from pinhole.shared.errors import AccountSuspended, NotFound
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
 
@@ -41,6 +41,15 @@ def to_user(profile: Profile, relation: Relationship | None = None) -> User:
 
 def to_me(profile: Profile) -> Me:
     return Me(**to_user(profile).model_dump(), email=profile.email)
+
+
+def active_profile(user_id: str, profiles: ProfileRepository = _profiles) -> Profile:
+    """The profile of someone about to post, comment or message: refused (403 account_suspended) while a
+    moderator has them suspended (their access token may outlive the suspension by up to an hour)."""
+    profile = profiles.get(user_id)
+    if profile.suspended:
+        raise AccountSuspended("This account is suspended.")
+    return profile
 
 
 def get_me(caller: Caller, profiles: ProfileRepository = _profiles) -> Me:

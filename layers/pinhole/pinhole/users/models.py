@@ -29,6 +29,7 @@ class Profile(BaseModel):
     following_count: int = 0
     post_count: int = 0
     created_at: datetime
+    suspended: bool = False
 
 
 class ProfileUpdate(BaseModel):
