@@ -31,8 +31,8 @@ from local.moto_atomicity import make_dynamodb_atomic
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
-from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture

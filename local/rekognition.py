@@ -66,7 +66,7 @@ def _aws_error(status: int, code: str, message: str) -> Response:
 def _valid_rules(body: Any) -> list[dict[str, Any]]:
     rules = body.get("rules") if isinstance(body, dict) else None
     if not isinstance(rules, list):
-        raise ValueError("expected {\"rules\": [...]}")
+        raise ValueError('expected {"rules": [...]}')
     for rule in rules:
         colour, labels = rule.get("colour"), rule.get("labels")
         if not (isinstance(colour, list) and len(colour) == 3 and all(isinstance(c, int | float) for c in colour)):
@@ -101,7 +101,9 @@ class RekognitionStandIn:
             self.rules.set([])
             return Response(status_code=204)
         if request.method != "PUT":
-            return error_response(405, "method_not_allowed", "Rules are read, set or cleared.", {"Allow": "GET, PUT, DELETE"})
+            return error_response(
+                405, "method_not_allowed", "Rules are read, set or cleared.", {"Allow": "GET, PUT, DELETE"}
+            )
         try:
             self.rules.set(_valid_rules(json.loads(await request.body())))
         except (ValueError, AttributeError) as problem:
@@ -117,7 +119,11 @@ class RekognitionStandIn:
             return _aws_error(400, "InvalidImageFormatException", "Request has unsupported image format")
         floor = float(call.get("MinConfidence", 50.0))
         shown = [
-            {"Name": label["Name"], "ParentName": label.get("ParentName", ""), "Confidence": float(label.get("Confidence", 99.0))}
+            {
+                "Name": label["Name"],
+                "ParentName": label.get("ParentName", ""),
+                "Confidence": float(label.get("Confidence", 99.0)),
+            }
             for label in labels
             if float(label.get("Confidence", 99.0)) >= floor
         ]

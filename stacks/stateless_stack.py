@@ -21,8 +21,8 @@ from stacks.stateless.grants import grant_table_read_write
 from stacks.stateless.layers_construct import domain_layer, imaging_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
-from stacks.stateless.moderation_construct import ModerationApi
 from stacks.stateless.meta_construct import MetaApi
+from stacks.stateless.moderation_construct import ModerationApi
 from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search

@@ -29,7 +29,10 @@ CaseId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="A case id f
     status_code=202,
     responses={
         202: {"description": "Reported", "content": {"application/json": {"model": ReportReceipt}}},
-        200: {"description": "Reported already: your open report", "content": {"application/json": {"model": ReportReceipt}}},
+        200: {
+            "description": "Reported already: your open report",
+            "content": {"application/json": {"model": ReportReceipt}},
+        },
     },
 )
 @tracer.capture_method
@@ -40,11 +43,16 @@ def file_report(request: Annotated[ReportRequest, Body()]) -> Response[ReportRec
     return Response(
         status_code=HTTPStatus.ACCEPTED if created else HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=receipt.model_dump_json(),
+        body=receipt,
     )
 
 
-@app.get("/me/reports", summary="Your reports and what became of them, newest first", tags=["moderation"], security=BEARER_AUTH)
+@app.get(
+    "/me/reports",
+    summary="Your reports and what became of them, newest first",
+    tags=["moderation"],
+    security=BEARER_AUTH,
+)
 @tracer.capture_method
 def my_reports(limit: Limit = 20, cursor: Cursor = None) -> Page[MyReport]:
     items, next_cursor = logic.my_reports(current_caller(app), limit, cursor)

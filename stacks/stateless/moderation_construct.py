@@ -26,7 +26,11 @@ ROUTES = (
     (POST, "/moderation/cases/{case_id}/actions"),
     (GET, "/moderation/log"),
 )
-SUSPENSION_ACTIONS = ("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser", "cognito-idp:AdminUserGlobalSignOut")
+SUSPENSION_ACTIONS = (
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+)
 
 
 class ModerationApi(Construct):

@@ -22,6 +22,7 @@ from typing import Any
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -145,7 +146,9 @@ def _to_report(item: ModerationModel) -> ReportRecord:
 
 def _case_item(case: CaseRecord) -> ModerationModel:
     values = case.model_dump(mode="json", exclude={"labels"})
-    item = ModerationModel(pk=case_key(case.case_id), sk=CASE, labels=json.dumps([l.model_dump() for l in case.labels]), **values)
+    item = ModerationModel(
+        pk=case_key(case.case_id), sk=CASE, labels=json.dumps([label.model_dump() for label in case.labels]), **values
+    )
     if case.status == CaseStatus.OPEN:
         item.queue = OPEN_QUEUE
         item.queue_position = queue_position(case.severity, case.report_count, case.opened_at)
@@ -153,7 +156,9 @@ def _case_item(case: CaseRecord) -> ModerationModel:
 
 
 def _report_item(report: ReportRecord) -> ModerationModel:
-    return ModerationModel(pk=case_key(report.case_id), sk=f"{REPORT}{report.report_id}", **report.model_dump(mode="json"))
+    return ModerationModel(
+        pk=case_key(report.case_id), sk=f"{REPORT}{report.report_id}", **report.model_dump(mode="json")
+    )
 
 
 class ModerationRepository:
@@ -182,12 +187,14 @@ class ModerationRepository:
         the reporter's latest report is still `replacing` (None: they have none); False otherwise (the caller reads
         again and retries, and then finds the report that won)."""
         guard_key = f"{REPORTER}{report.reporter_id}"
+        guard_condition: Condition
         if replacing is None:
             guard_condition = ModerationModel.pk.does_not_exist()
         else:
             guard_condition = ModerationModel.report_id == replacing.report_id
 
         def build(transaction: TransactWrite) -> None:
+            case_condition: Condition
             if before is None:
                 case_condition = ModerationModel.pk.does_not_exist()
             else:
@@ -230,8 +237,7 @@ class ModerationRepository:
 
     def reports(self, case_id: str) -> list[ReportRecord]:
         return [
-            _to_report(item)
-            for item in ModerationModel.query(case_key(case_id), ModerationModel.sk.startswith(REPORT))
+            _to_report(item) for item in ModerationModel.query(case_key(case_id), ModerationModel.sk.startswith(REPORT))
         ]
 
     def queue(self, limit: int, after: dict[str, Any] | None) -> tuple[list[CaseRecord], dict[str, Any] | None]:
@@ -256,4 +262,3 @@ class ModerationRepository:
         return [LogRecord.model_validate(_values(item, LogRecord.model_fields)) for item in results], (
             results.last_evaluated_key
         )
-

@@ -407,16 +407,19 @@ def moderation_log(
     scope = "moderation-log"
     records, last_key = store.log(limit, start_after(cursor, scope))
     moderators = profiles.get_many([record.moderator_id for record in records], include_suspended=True)
-    return [_log_entry(record, moderators.get(record.moderator_id)) for record in records], next_cursor(
-        last_key, scope
-    )
+    return [_log_entry(record, moderators.get(record.moderator_id)) for record in records], next_cursor(last_key, scope)
 
 
 def _log_entry(record: LogRecord, moderator: Profile | None) -> LogEntry:
     summary = (
         summary_of(moderator)
         if moderator
-        else {"user_id": record.moderator_id, "username": record.moderator_username, "display_name": "", "avatar_url": None}
+        else {
+            "user_id": record.moderator_id,
+            "username": record.moderator_username,
+            "display_name": "",
+            "avatar_url": None,
+        }
     )
     return LogEntry.model_validate(
         {

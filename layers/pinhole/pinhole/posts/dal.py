@@ -218,7 +218,10 @@ class PostRepository:
         """pending → in_review (automatic screening flagged a media item): listed nowhere, counted nowhere, until a
         moderator restores it; False if already settled."""
         return self._move(
-            post_id, PostStatus.PENDING, PostStatus.IN_REVIEW, [PostModel.pending_shard.remove(), PostModel.fail_after.remove()]
+            post_id,
+            PostStatus.PENDING,
+            PostStatus.IN_REVIEW,
+            [PostModel.pending_shard.remove(), PostModel.fail_after.remove()],
         )
 
     def take_down(self, record: PostRecord) -> bool:

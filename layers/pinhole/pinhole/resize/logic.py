@@ -16,7 +16,15 @@ from pinhole.moderation.models import Label
 from pinhole.moderation.screening import ImageScreen
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredLabel, StoredMedia, StoredRendition
+from pinhole.posts.models import (
+    MediaStatus,
+    PostKind,
+    PostRecord,
+    PostStatus,
+    StoredLabel,
+    StoredMedia,
+    StoredRendition,
+)
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger

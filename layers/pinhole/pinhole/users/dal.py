@@ -8,6 +8,7 @@ for the callers that must know: their own requests (refused) and moderators (who
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -61,7 +62,7 @@ def _is_conditional_failure(error: PutError | UpdateError) -> bool:
 
 class ProfileRepository:
     def create(self, profile: Profile) -> None:
-        item = UserModel(**profile.model_dump())
+        item = UserModel(**profile.model_dump(exclude={"suspended"}))
         try:
             item.save(condition=UserModel.user_id.does_not_exist())
         except PutError as error:
@@ -90,9 +91,10 @@ class ProfileRepository:
 
     def set_suspended(self, user_id: str, suspended: bool) -> bool:
         """Suspends or reinstates the user; False if they already were (or were not)."""
-        condition = UserModel.user_id.exists()
-        condition &= (UserModel.suspended == True) if not suspended else (UserModel.suspended.does_not_exist() | (UserModel.suspended == False))  # noqa: E712
-        actions = [UserModel.suspended.set(True)] if suspended else [UserModel.suspended.remove()]
+        not_suspended = UserModel.suspended.does_not_exist() | UserModel.suspended.is_in(False)
+        flag = not_suspended if suspended else UserModel.suspended.is_in(True)
+        condition = UserModel.user_id.exists() & flag
+        actions: list[Action] = [UserModel.suspended.set(True) if suspended else UserModel.suspended.remove()]
         try:
             UserModel(user_id=user_id).update(actions=actions, condition=condition)
         except UpdateError as error:
