@@ -82,6 +82,21 @@ def edge_settings(app: cdk.App) -> EdgeSettings:
     )
 
 
+def screening_settings(app: cdk.App) -> ScreeningSettings:
+    """Automatic image screening is off unless context `image_moderation` turns it on (README's production example
+    does); `image_moderation_min_confidence` (0-100) is how sure Rekognition must be to hold a post."""
+    confidence = float(
+        app.node.try_get_context(constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE)
+        or constants.DEFAULT_IMAGE_MODERATION_MIN_CONFIDENCE
+    )
+    if not 0 <= confidence <= 100:
+        raise ValueError(f"{constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE} is a confidence, 0 to 100: {confidence}")
+    return ScreeningSettings(
+        image_moderation=_context_bool(app, constants.CTX_IMAGE_MODERATION, constants.DEFAULT_IMAGE_MODERATION),
+        min_confidence=confidence,
+    )
+
+
 def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
     """Per-user write limits: cdk.json's `rate_limits` ({action: {limit, per_seconds}}), over the defaults."""
     configured = app.node.try_get_context(constants.CTX_RATE_LIMITS) or {}
@@ -121,13 +136,7 @@ def main() -> None:
         ),
         rate_limits=_rate_limits(app),
         edge=edge_settings(app),
-        screening=ScreeningSettings(
-            image_moderation=_context_bool(app, constants.CTX_IMAGE_MODERATION, constants.DEFAULT_IMAGE_MODERATION),
-            min_confidence=float(
-                app.node.try_get_context(constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE)
-                or constants.DEFAULT_IMAGE_MODERATION_MIN_CONFIDENCE
-            ),
-        ),
+        screening=screening_settings(app),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
         ),

@@ -19,6 +19,7 @@ EXPECTED_FUNCTIONS = {
     "notifications.deliver": ("handler.deliver", "functions/notifications"),
     "search": ("handler.handler", "functions/search"),
     "search.on_change": ("handler.on_change", "functions/search"),
+    "moderation": ("handler.handler", "functions/moderation"),
     "upload": ("handler.handler", "functions/upload"),
     "upload.sweep": ("handler.sweep", "functions/upload"),
     "resize": ("handler.handler", "functions/resize"),
@@ -30,7 +31,18 @@ EXPECTED_FUNCTIONS = {
     "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
     "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
 }
-API_FUNCTIONS = {"auth", "users", "meta", "messaging", "upload", "social", "feed_read", "notifications", "search"}
+API_FUNCTIONS = {
+    "auth",
+    "users",
+    "meta",
+    "messaging",
+    "upload",
+    "social",
+    "feed_read",
+    "notifications",
+    "search",
+    "moderation",
+}
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
 COMMON_ENVIRONMENT = {
@@ -58,6 +70,9 @@ COMMON_ENVIRONMENT = {
     constants.ENV_SEARCH_TABLE_NAME,
     constants.ENV_RATE_LIMITS,
     constants.ENV_WEBSOCKET_CALLBACK_URL,
+    constants.ENV_MODERATION_TABLE_NAME,
+    constants.ENV_IMAGE_MODERATION,
+    constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
