@@ -59,7 +59,7 @@ class ModerationApi(Construct):
         grant_table_read_write(self.function, tables["notifications"])  # the author is told
         grant_table_read_write(self.function, tables["rate_limits"])  # reports per reporter
         grant_table_read(self.function, tables["graph"])  # a report only of what the reporter can see
-        grant_table_read(self.function, tables["interactions"])  # reported comments
+        grant_table_read_write(self.function, tables["interactions"])  # comments removed and restored
         grant_table_read(self.function, tables["messages"])  # reported messages
         cursor_secret.grant_read(self.function)
         self.function.add_to_role_policy(

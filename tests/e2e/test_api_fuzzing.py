@@ -86,6 +86,7 @@ def test_protected_routes_refuse_missing_and_bad_tokens_with_401_in_the_envelope
         "comment_id": "01AAAAAAAAAAAAAAAAAAAAAAAA",
         "conversation_id": f"{owner.user_id}_{owner.user_id}",
         "tag": "fuzztag",
+        "case_id": "0123456789abcdef01234567",
     }
     document = local_cloud.http.get("/openapi.json").json()
     protected = [

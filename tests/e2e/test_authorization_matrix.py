@@ -1008,7 +1008,12 @@ MODERATION_ROWS = [
     Row("GET /me/reports", "stranger lists reports: only her own (none)", "mallory", Served(check=_no_items)),
     Row("GET /moderation/queue", "member reads the moderation queue", "mallory", Refused(403, "forbidden")),
     Row("GET /moderation/queue", "reporter reads the queue", "bob", Refused(403, "forbidden")),
-    Row("GET /moderation/cases/{case_id}", "member reads the case of Alice's post", "mallory", Refused(403, "forbidden")),
+    Row(
+        "GET /moderation/cases/{case_id}",
+        "member reads the case of Alice's post",
+        "mallory",
+        Refused(403, "forbidden"),
+    ),
     Row(
         "POST /moderation/cases/{case_id}/actions",
         "reporter removes Alice's post",

@@ -159,7 +159,10 @@ def test_reports_removal_restore_and_suspension_take_effect_everywhere(local_clo
     login = local_cloud.http.post("/auth/login", json={"username": author.username, "password": PASSWORD})
     assert (login.status_code, login.json()["error"]["code"]) == (403, "account_suspended")
     assert author.http.post("/messages", json={"to": follower.username, "text": "hi"}).status_code == 403
-    assert author.http.post("/posts", json={"media": [{"content_type": "image/jpeg", "size_bytes": 10}]}).status_code == 403
+    assert (
+        author.http.post("/posts", json={"media": [{"content_type": "image/jpeg", "size_bytes": 10}]}).status_code
+        == 403
+    )
     assert follower.http.post("/messages", json={"to": author.username, "text": "hi"}).status_code == 404
     assert follower.http.get(f"/users/{author.username}").status_code == 404
     assert follower.http.get(f"/posts/{post_id}").status_code == 404

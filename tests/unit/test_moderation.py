@@ -46,7 +46,11 @@ def test_a_closed_case_reported_again_opens_afresh() -> None:
         update={"status": CaseStatus.DISMISSED, "reasons": {}, "report_count": 0}
     )
     reopened = _counted(closed, _report(Reason.SPAM, "2026-12-06T00:00:00.000Z"), "author")
-    assert (reopened.status, reopened.reasons, reopened.severity) == (CaseStatus.OPEN, {"spam": 1}, SEVERITY[Reason.SPAM])
+    assert (reopened.status, reopened.reasons, reopened.severity) == (
+        CaseStatus.OPEN,
+        {"spam": 1},
+        SEVERITY[Reason.SPAM],
+    )
     assert reopened.opened_at == "2026-12-06T00:00:00.000Z"
 
 

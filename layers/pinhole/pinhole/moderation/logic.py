@@ -109,8 +109,10 @@ def visible_target_author(
         post_id, comment_id = _split(target_id, "comment")
         posts_logic.readable_post(caller, post_id, posts, profiles)
         comment = interactions.get_comment(post_id, comment_id)
-        if comment.author_id not in profiles.get_many([comment.author_id]) or (
-            comment.author_id != caller.user_id and graph.blocked_between(caller.user_id, comment.author_id)
+        if (
+            comment.removed
+            or comment.author_id not in profiles.get_many([comment.author_id])
+            or (comment.author_id != caller.user_id and graph.blocked_between(caller.user_id, comment.author_id))
         ):
             raise NotFound("No such comment.")
         return comment.author_id
@@ -243,7 +245,8 @@ def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str,
         if case.target_type == TargetType.COMMENT:
             post_id, comment_id = _split(case.target_id, "comment")
             comment = _interactions.get_comment(post_id, comment_id)
-            return _to_comment(comment, profiles.get(comment.author_id)).model_dump(mode="json")
+            shown = _to_comment(comment, profiles.get(comment.author_id)).model_dump(mode="json")
+            return {**shown, "removed": comment.removed}
         if case.target_type == TargetType.USER:
             user = profiles.get(case.target_id)
             return {**to_user(user).model_dump(mode="json"), "suspended": user.suspended}
@@ -290,8 +293,10 @@ class Moderator:
         profiles: ProfileRepository = _profiles,
         identity: CognitoIdentity = _identity,
         notify: Callable[..., bool] = notify_moderation,
+        interactions: InteractionRepository = _interactions,
     ) -> None:
         self.store, self.posts, self.profiles, self.identity, self.notify = store, posts, profiles, identity, notify
+        self.interactions = interactions
 
     def act(self, caller: Caller, case_id: str, request: ActionRequest) -> CaseDetail:
         require_moderator(caller)
@@ -343,7 +348,21 @@ class Moderator:
         except NotFound as gone:
             raise NotApplicable("The author deleted it.") from gone
 
+    def _comment(self, case: CaseRecord, note: str, entry_id: str, removed: bool) -> None:
+        post_id, comment_id = _split(case.target_id, "comment")
+        try:
+            comment = self.interactions.get_comment(post_id, comment_id)
+        except NotFound as gone:
+            raise NotApplicable("The comment was deleted.") from gone
+        if not self.interactions.set_comment_removed(post_id, comment_id, removed):
+            raise NotApplicable(f"The comment is {'removed' if removed else 'shown'} already.")
+        kind = NotificationType.CONTENT_REMOVED if removed else NotificationType.CONTENT_RESTORED
+        self.notify(comment.author_id, kind, post_id, note, f"moderation#{entry_id}", comment_id=comment_id)
+
     def _remove(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
+        if case.target_type == TargetType.COMMENT:
+            self._comment(case, note, entry_id, removed=True)
+            return CaseStatus.ACTIONED, ReportStatus.ACTIONED
         record = self._post(case)
         if record.status not in (PostStatus.PUBLISHED, PostStatus.IN_REVIEW) or not posts_logic.take_down(
             record, self.posts
@@ -353,6 +372,9 @@ class Moderator:
         return CaseStatus.ACTIONED, ReportStatus.ACTIONED
 
     def _restore(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
+        if case.target_type == TargetType.COMMENT:
+            self._comment(case, note, entry_id, removed=False)
+            return CaseStatus.DISMISSED, ReportStatus.DISMISSED
         record = self._post(case)
         if record.status not in (PostStatus.REMOVED, PostStatus.IN_REVIEW) or not posts_logic.reinstate(
             record, self.posts

@@ -89,15 +89,18 @@ def notify_moderation(
     post_id: str,
     reason: str,
     source: str,
+    comment_id: str | None = None,
     store: NotificationRepository = _store,
 ) -> bool:
-    """Tells an author what a moderator did to their post or story, and why (once per `source`: the action)."""
+    """Tells an author what a moderator did to their post, story or comment, and why (once per `source`: the
+    action)."""
     record = NotificationRecord(
         notification_id=new_id(),
         user_id=recipient_id,
         type=kind,
         actor_id=MODERATORS_ACTOR,
         post_id=post_id,
+        comment_id=comment_id,
         reason=reason,
         created_at=to_iso(utc_now()),
     )
