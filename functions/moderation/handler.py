@@ -5,12 +5,21 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.moderation import logic
-from pinhole.moderation.models import ActionRequest, Case, CaseDetail, LogEntry, MyReport, ReportReceipt, ReportRequest
+from pinhole.moderation.models import (
+    ActionRequest,
+    Case,
+    CaseDetail,
+    CaseStatus,
+    LogEntry,
+    MyReport,
+    ReportReceipt,
+    ReportRequest,
+)
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
 
@@ -66,8 +75,12 @@ def my_reports(limit: Limit = 20, cursor: Cursor = None) -> Page[MyReport]:
     security=BEARER_AUTH,
 )
 @tracer.capture_method
-def moderation_queue(limit: Limit = 20, cursor: Cursor = None) -> Page[Case]:
-    items, next_cursor = logic.queue(current_caller(app), limit, cursor)
+def moderation_queue(
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status: Annotated[CaseStatus, Query(description="open (the default), actioned or dismissed")] = CaseStatus.OPEN,
+) -> Page[Case]:
+    items, next_cursor = logic.queue(current_caller(app), limit, cursor, status)
     return Page[Case](items=items, next_cursor=next_cursor)
 
 

@@ -209,6 +209,38 @@ def test_reports_only_of_what_the_reporter_can_see(local_cloud: RunningLocalClou
     assert stranger.http.post("/reports", json=user).status_code == 422
 
 
+def test_a_removed_comment_leaves_the_list_and_the_count_until_restored(local_cloud: RunningLocalCloud) -> None:
+    # Given a comment on a published post, reported by a reader
+    assert local_cloud.http is not None
+    author, commenter, reader = Member(local_cloud.http), Member(local_cloud.http), Member(local_cloud.http)
+    mod = moderator(local_cloud)
+    post_id = post_photo(author, "comments welcome")
+    eventually(lambda: status_of(author, post_id), lambda status: status == "published")
+    comment_id = commenter.http.post(f"/posts/{post_id}/comments", json={"text": "rude words"}).json()["comment_id"]
+    target = {"target_type": "comment", "target_id": f"{post_id}/{comment_id}", "reason": "harassment"}
+    assert reader.http.post("/reports", json=target).status_code == 202
+    case = case_of(mod, f"{post_id}/{comment_id}")
+
+    def comments() -> list[str]:
+        return [c["comment_id"] for c in reader.http.get(f"/posts/{post_id}/comments").json()["items"]]
+
+    # When a moderator removes it: gone from the list and the count; its author is told; it cannot be reported
+    assert act(mod, case["case_id"], "remove", "Harassment").status_code == 200
+    assert comments() == []
+    assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 0
+    notice = eventually(lambda: notifications(commenter), lambda found: len(found) == 1)[0]
+    assert (notice["type"], notice["comment_id"], notice["reason"]) == ("content_removed", comment_id, "Harassment")
+    assert reader.http.post("/reports", json={**target, "reason": "spam"}).status_code == 404
+
+    # When it is restored: back, counted once; deleting it then counts it out once
+    assert act(mod, case["case_id"], "restore", "Banter between friends").status_code == 200
+    assert comments() == [comment_id]
+    assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 1
+    assert act(mod, case["case_id"], "remove", "On reflection, no").status_code == 200
+    assert commenter.http.delete(f"/posts/{post_id}/comments/{comment_id}").status_code == 204
+    assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 0
+
+
 # -- automatic screening: a local cloud whose template has `image_moderation` on --
 
 

@@ -40,6 +40,8 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 from schemathesis.generation.overrides import Override
 from schemathesis.schemas import APIOperation
 
+from pinhole.moderation.dal import case_id_of
+from pinhole.moderation.models import TargetType
 from tests.support.api_client import Member, eventually, from_own_address, upload
 
 _ERROR_CODE = re.compile(r"^[a-z]+(_[a-z]+)*$")
@@ -259,6 +261,8 @@ class World:
         assert comment.status_code == 201, comment.text
         message = ann.http.post("/messages", json={"to": bob.username, "text": "hello"})
         assert message.status_code == 201, message.text
+        report = bob.http.post("/reports", json={"target_type": "post", "target_id": ann_post, "reason": "spam"})
+        assert report.status_code == 202, report.text
         return cls(
             ann=ann,
             bob=bob,
@@ -268,6 +272,7 @@ class World:
                 "comment_id": [comment.json()["comment_id"]],
                 "conversation_id": [message.json()["conversation_id"]],
                 "tag": ["fuzztag"],
+                "case_id": [case_id_of(TargetType.POST, ann_post)],
             },
         )
 

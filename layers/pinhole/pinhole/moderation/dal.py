@@ -1,8 +1,8 @@
 """Persistence of moderation: one table. PynamoDB objects never leave this module.
 
     pk = case#<case_id>   sk = case                 the case: target, author, status, severity, report_count,
-                                                    reasons {reason: open reports}, labels; while open it
-                                                    carries the queue keys (queue-index: the open queue)
+                                                    reasons {reason: open reports}, labels, and its queue
+                                                    keys (queue-index: the cases of each status, in order)
     pk = case#<case_id>   sk = report#<report_id>   a report: reporter, reason, note, status (by-reporter-index:
                                                     a reporter's reports, newest first)
     pk = case#<case_id>   sk = reporter#<user_id>   the reporter's open report of this target (one at a time)
@@ -43,7 +43,6 @@ _settings = get_settings()
 CASE = "case"
 REPORT = "report#"
 REPORTER = "reporter#"
-OPEN_QUEUE = "queue#open"
 LOG = "log"
 SEVERITY_MAX = 9
 COUNT_DIGITS = 9
@@ -52,6 +51,10 @@ COUNT_DIGITS = 9
 def case_id_of(target_type: TargetType, target_id: str) -> str:
     """The one case of a target, whoever reports it and however often."""
     return hashlib.blake2b(f"{target_type.value}:{target_id}".encode(), digest_size=12).hexdigest()
+
+
+def queue_key(status: CaseStatus) -> str:
+    return f"queue#{status.value}"
 
 
 def case_key(case_id: str) -> str:
@@ -65,7 +68,7 @@ def queue_position(severity: int, report_count: int, opened_at: str) -> str:
 
 
 class QueueIndex(GlobalSecondaryIndex["ModerationModel"]):
-    """Sparse: only open cases carry `queue`."""
+    """Cases by status (`queue#open`, `queue#actioned`, `queue#dismissed`), in queue order."""
 
     class Meta:
         index_name = "queue-index"
@@ -149,9 +152,8 @@ def _case_item(case: CaseRecord) -> ModerationModel:
     item = ModerationModel(
         pk=case_key(case.case_id), sk=CASE, labels=json.dumps([label.model_dump() for label in case.labels]), **values
     )
-    if case.status == CaseStatus.OPEN:
-        item.queue = OPEN_QUEUE
-        item.queue_position = queue_position(case.severity, case.report_count, case.opened_at)
+    item.queue = queue_key(case.status)
+    item.queue_position = queue_position(case.severity, case.report_count, case.opened_at)
     return item
 
 
@@ -240,8 +242,10 @@ class ModerationRepository:
             _to_report(item) for item in ModerationModel.query(case_key(case_id), ModerationModel.sk.startswith(REPORT))
         ]
 
-    def queue(self, limit: int, after: dict[str, Any] | None) -> tuple[list[CaseRecord], dict[str, Any] | None]:
-        results = ModerationModel.by_queue.query(OPEN_QUEUE, limit=limit, last_evaluated_key=after)
+    def queue(
+        self, status: CaseStatus, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[CaseRecord], dict[str, Any] | None]:
+        results = ModerationModel.by_queue.query(queue_key(status), limit=limit, last_evaluated_key=after)
         return [_to_case(item) for item in results], results.last_evaluated_key
 
     def reports_by(

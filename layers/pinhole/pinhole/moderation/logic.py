@@ -218,13 +218,14 @@ def queue(
     caller: Caller,
     limit: int,
     cursor: str | None,
+    status: CaseStatus = CaseStatus.OPEN,
     store: ModerationRepository = _store,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[Case], str | None]:
-    """Open cases, most severe first, then most reported, then oldest."""
+    """Cases of one status (open by default), most severe first, then most reported, then oldest."""
     require_moderator(caller)
-    scope = "moderation-queue"
-    records, last_key = store.queue(limit, start_after(cursor, scope))
+    scope = f"moderation-queue:{status.value}"
+    records, last_key = store.queue(status, limit, start_after(cursor, scope))
     return _views(records, profiles), next_cursor(last_key, scope)
 
 
