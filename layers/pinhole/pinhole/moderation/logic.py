@@ -5,6 +5,8 @@ pinhole.users.dal's suspended profiles) — and the append-only audit log of eve
 Only members of the Cognito group `moderators` (the access token's `cognito:groups`, checked here, server-side)
 may use the moderation routes; everyone else gets 403 on each."""
 
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +54,15 @@ from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of, to_user
 from pinhole.users.models import Profile
 
-FILE_ATTEMPTS = 5
-"""Reports of one target racing each other: each attempt that loses re-reads the case and counts again."""
+FILE_ATTEMPTS = 10
+"""Reports of one target racing each other: each attempt that loses re-reads the case and counts again, after a
+jittered pause that grows (every round has a winner, so ten rounds settle ten reporters at the same instant)."""
+_jitter = random.SystemRandom()
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(_jitter.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+
 
 _store = ModerationRepository()
 _posts = PostRepository()
@@ -165,7 +174,7 @@ def file_report(
         raise CannotReportSelf("You cannot report yourself or your own content.", [{"field": "target_id"}])
     case_id = case_id_of(request.target_type, request.target_id)
     counted = False
-    for _ in range(FILE_ATTEMPTS):
+    for attempt in range(FILE_ATTEMPTS):
         last = store.last_report_of(case_id, caller.user_id)
         if last is not None and last.status == ReportStatus.OPEN:
             return ReportReceipt(report_id=last.report_id), False
@@ -185,6 +194,7 @@ def file_report(
         before = store.case(case_id)
         if store.file(report, last, before, _counted(before, report, author_id)):
             return ReportReceipt(report_id=report.report_id), True
+        _pause(attempt)
     raise Conflict("This target is being reported by many at once: try again.")
 
 
