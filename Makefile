@@ -26,7 +26,7 @@ TEMPLATES := cdk.out/manifest.json
 help:
 	@echo "make run    start the local cloud on http://127.0.0.1:$(PORT) (PORT=... to change)"
 	@echo "make test   run every test (unit, integration, infrastructure, e2e)"
-	@echo "make lint   ruff + mypy      make bench   benchmarks (JSON in benchmarks/results/)"
+	@echo "make lint   ruff + mypy      make bench   benchmarks (JSON in benchmarks/results/; ARGS=feed for one)"
 	@echo "make soak   long reliability runs: load, fuzzing, hostile media (JSON in soak/results/)"
 	@echo "make synth  CloudFormation templates into cdk.out/      make deploy   cdk deploy --all"
 	@echo "make web    build Pinhole Web into web/dist/            make screenshots   docs/screenshots/*.png"
@@ -88,7 +88,7 @@ lint: $(INSTALLED)
 
 bench: $(TEMPLATES)
 	@mkdir -p benchmarks/results
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(ARGS)
 
 soak: $(TEMPLATES)
 	@mkdir -p soak/results

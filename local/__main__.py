@@ -22,6 +22,14 @@ from pathlib import Path
 
 from local.cloud import OUTPUT_KEYS, LocalCloud
 from local.endpoints import LocalEndpoints
+from local.fast_dynamodb import Consistency
+from local.fast_dynamodb.consistency import (
+    DEFAULT_GSI_LAG_MS,
+    DEFAULT_TRANSACTION_WINDOW_MS,
+    EVENTUAL,
+    STRONG,
+)
+from local.mailbox import MAIL_PREFIX
 from local.server import bind, make_server, serve
 from local.state import SnapshotUnreadable, StateDir
 
@@ -50,7 +58,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the state is saved on a clean shutdown and restored from on start (default .local/state)",
     )
     parser.add_argument("--reset", action="store_true", help="delete the saved state and start clean")
+    parser.add_argument(
+        "--consistency",
+        choices=[STRONG, EVENTUAL],
+        default=os.environ.get("PINHOLE_CONSISTENCY", STRONG),
+        help="DynamoDB's: strong (default) or eventual: GSI reads lag, transactions conflict (docs/LOCAL_CLOUD.md)",
+    )
+    parser.add_argument(
+        "--gsi-lag-ms",
+        type=_milliseconds,
+        default=DEFAULT_GSI_LAG_MS,
+        help=f"with --consistency eventual: how far GSI reads lag behind writes (default {DEFAULT_GSI_LAG_MS})",
+    )
+    parser.add_argument(
+        "--transaction-window-ms",
+        type=_milliseconds,
+        default=DEFAULT_TRANSACTION_WINDOW_MS,
+        help="with --consistency eventual: how long a transaction holds its items before it commits "
+        f"(default {DEFAULT_TRANSACTION_WINDOW_MS})",
+    )
     return parser.parse_args(argv)
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} ms: cannot be negative")
+    return value
+
+
+def consistency_of(args: argparse.Namespace) -> Consistency:
+    return Consistency(args.consistency, args.gsi_lag_ms, args.transaction_window_ms)
 
 
 def write_outputs(path: Path, outputs: dict[str, str]) -> None:
@@ -74,7 +115,9 @@ def announce(cloud: LocalCloud, state: StateDir) -> None:
     print(f"  WebSocket    {outputs['WebSocketUrl']}")
     print(f"  Media        {outputs['MediaBaseUrl']}")
     print(f"  S3 endpoint  {cloud.endpoints.s3}")
+    print(f"  Mailbox      {cloud.endpoints.base}{MAIL_PREFIX}   (the codes Cognito would e-mail; local only)")
     print(f"  User pool    {outputs['UserPoolId']} (client {outputs['UserPoolClientId']}), moto at {cloud.moto_url}")
+    print(f"  DynamoDB     {cloud.consistency.describe()}")
     if cloud.restored is not None:
         print(f"  State        restored {cloud.restored.summary()} from {state.path} in {cloud.restored.seconds:.2f} s")
     else:
@@ -128,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     endpoints = LocalEndpoints(host=args.host, port=port)
     try:
         snapshot = state.read()
-        cloud = LocalCloud.start(args.cdk_out.resolve(), endpoints, restore=snapshot, stable_ids=True)
+        cloud = LocalCloud.start(
+            args.cdk_out.resolve(), endpoints, restore=snapshot, stable_ids=True, consistency=consistency_of(args)
+        )
     except SnapshotUnreadable as error:
         print(
             f"local cloud: the state saved in {state.path} cannot be restored: {error}; "

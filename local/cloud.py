@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,20 +18,25 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 from starlette.types import Receive, Scope, Send
 
+from local.cognito_strict import install as make_cognito_strict
+from local.dynamodb_engine import use_dynamodb
 from local.endpoints import MANAGEMENT_PREFIX, MEDIA_PREFIX, S3_PREFIX, WEBSOCKET_PATH, LocalEndpoints
 from local.errors import error_response
+from local.fast_dynamodb import Consistency
 from local.http_gateway import HttpGateway
 from local.iam.authorizer import Authorizer, TemplateLookups, authorizer_for
 from local.iam.policies import PolicyStore, function_roles
+from local.in_process import AsgiEndpoint, enabled_by_environment, install, transport
 from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
+from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
 from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
-from local.moto_atomicity import make_dynamodb_atomic
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.pumps.base import wakeup
 from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
@@ -46,17 +51,17 @@ log = logging.getLogger("local")
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto's conventional fake credential
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LAYERS = REPO_ROOT / "layers"
 WEB_DIST = REPO_ROOT / "web" / "dist"
 OUTPUT_KEYS = ("HttpApiUrl", "WebSocketUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "Region", "WebAppUrl")
 COMPUTED_LOCALLY = ("Region", "WebAppUrl")  # the template's values name AWS, not a local surface
 CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 
-def start_moto() -> tuple[ThreadedMotoServer, str]:
-    make_dynamodb_atomic()
+def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
+    use_dynamodb(consistency)
     enforce_dynamodb_limits()
     enforce_sqs_limits()
+    make_cognito_strict()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -99,6 +104,13 @@ class LocalCloud:
     startup_s: float = 0.0
     restored: RestoreReport | None = None
     authorizer: Authorizer | None = None
+    in_process: bool = False
+
+    @property
+    def websocket_served(self) -> bool:
+        return getattr(self.app, "websocket", None) is not None
+
+    consistency: Consistency = field(default_factory=Consistency)
 
     @classmethod
     def start(
@@ -109,16 +121,21 @@ class LocalCloud:
         restore: Snapshot | None = None,
         stable_ids: bool = False,
         enforce_iam: bool = True,
+        consistency: Consistency | None = None,
     ) -> LocalCloud:
         """`restore` puts a snapshot back before anything is served or any pump runs; `stable_ids` gives
         the user pool and its client the same ids on every start (what a kept state needs); `enforce_iam`
-        authorizes every AWS call of every function against its template role (local/iam/)."""
+        authorizes every AWS call of every function against its template role (local/iam/); `consistency`
+        is DynamoDB's (strong by default; see local/fast_dynamodb/consistency.py)."""
         started = time.perf_counter()
-        for layer in sorted(path for path in LAYERS.iterdir() if path.is_dir()):
-            # Layer assets are built for arm64; locally the layer packages run from source.
-            if str(layer) not in sys.path:
-                sys.path.insert(0, str(layer))
-        moto, moto_url = start_moto()
+        # Before the first botocore session: every client created from here on reaches moto in process.
+        in_process = install() if enabled_by_environment() else None
+        moto, moto_url = start_moto(consistency)
+        if in_process is not None:
+            in_process.serve(moto_url, endpoints.s3)
+            # Idle pumps wait for writes instead of polling (and look at once when one comes).
+            in_process.on_write(wakeup.bump)
+            wakeup.armed = True
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -180,6 +197,8 @@ class LocalCloud:
             session=session,
             restored=restored,
             authorizer=authorizer if enforce_iam else None,
+            in_process=in_process is not None,
+            consistency=consistency or Consistency(),
         )
         cloud.outputs = cloud._outputs(http_ids, ws_ids)
         app.web = WebApp(WEB_DIST, endpoints, cloud.outputs)
@@ -211,12 +230,19 @@ class LocalCloud:
                     local[key] = self.endpoints.localize(value, http_ids, ws_ids)
         return local
 
+    def serving_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called by the server once its event loop runs: handlers' `@connections` calls are answered in
+        process from then on (`local.in_process`)."""
+        if self.in_process and self.websocket_served:
+            transport.serve_asgi(AsgiEndpoint("apigatewaymanagementapi", self.endpoints.management, self.app, loop))
+
     def settle_pumps(self, timeout_s: float) -> bool:
         """Waits (bounded) until no pump has work left: every event already caused has been handled."""
         deadline = time.monotonic() + timeout_s
         while not settled(self.pumps):
             if time.monotonic() > deadline:
                 return False
+            wakeup.bump()  # every idle pump looks again now, rather than at its next slow round
             time.sleep(0.02)
         return True
 
@@ -235,6 +261,8 @@ class LocalCloud:
     def stop(self) -> None:
         self.stop_pumps(timeout_s=2)
         self.runner.shutdown()
+        transport.forget(self.moto_url, self.endpoints.s3)
+        transport.forget_asgi(self.endpoints.management)
         self.moto.stop()
 
 
@@ -278,13 +306,13 @@ def _authorize_as_the_template_says(
 
 
 def _export_shared_environment(functions: list[LocalFunction]) -> None:
-    """Keep in os.environ the variables every function agrees on, for code that reads them late."""
-    if not functions:
-        return
-    shared = dict(functions[0].environment)
-    for function in functions[1:]:
-        shared = {key: value for key, value in shared.items() if function.environment.get(key) == value}
-    os.environ.update(shared)
+    """Keep in os.environ the variables no two functions disagree on, for code that reads them late (a
+    function told only variables of its own, such as a stream router, leaves the others shared)."""
+    values: dict[str, set[str]] = {}
+    for function in functions:
+        for key, value in function.environment.items():
+            values.setdefault(key, set()).add(value)
+    os.environ.update({key: next(iter(found)) for key, found in values.items() if len(found) == 1})
 
 
 def _fetch_jwks(moto_url: str, issuer: str) -> dict[str, Any]:
@@ -321,6 +349,7 @@ class RootApp:
         self.s3 = s3
         self.media = media
         self.web: WebApp | None = None
+        self.mail = MailboxEndpoint()
         self.rekognition: RekognitionStandIn | None = None  # local only: moto has no DetectModerationLabels
         self.moderators: ModeratorsEndpoint | None = None  # local only: a tester makes a moderator
 
@@ -338,6 +367,7 @@ class RootApp:
             (MEDIA_PREFIX, self.media),
             (S3_PREFIX, self.s3),
             (WEB_PREFIX, self.web),
+            (MAIL_PREFIX, self.mail),
             (REKOGNITION_PREFIX, self.rekognition),
             (MODERATORS_PREFIX, self.moderators),
         )

@@ -66,6 +66,9 @@ class MediaEndpoint:
             "ETag": obj["ETag"],
             "Content-Length": str(obj["ContentLength"]),
             "X-Cache": "Miss from cloudfront",
+            # as the distribution's response headers policy (stacks/stateless/media_construct.py) adds them
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Expose-Headers": "Content-Length, Content-Range",
         }
         body = obj["Body"] if method == "GET" else b""
         return Response(body, status_code=200, media_type=obj.get("ContentType"), headers=headers)

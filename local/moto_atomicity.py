@@ -1,4 +1,7 @@
-"""DynamoDB's guarantees that moto lacks under concurrency.
+"""DynamoDB's guarantees that moto lacks under concurrency — as the local cloud provided them before
+local/fast_dynamodb (which replaces this module). Kept as the `PINHOLE_DYNAMODB=moto` engine
+(local/dynamodb_engine.py) so that the benchmarks can measure moto as it ran and the fast path side by
+side in one run.
 
 DynamoDB applies each item write, and each transaction, atomically: a condition is checked and the
 write applied with nothing in between, and a read never sees half a transaction. moto checks and

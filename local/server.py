@@ -13,6 +13,7 @@ import uvicorn
 
 from local.cloud import LocalCloud
 from local.endpoints import LocalEndpoints
+from local.fast_dynamodb import Consistency
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -81,6 +82,9 @@ async def serve(server: uvicorn.Server, sock: socket.socket, on_started: Callabl
             await asyncio.sleep(0.01)
         on_started()
 
+    cloud = getattr(server, "cloud", None)
+    if isinstance(cloud, LocalCloud):
+        cloud.serving_on(asyncio.get_running_loop())
     watcher = asyncio.create_task(when_started())
     await server.serve(sockets=[sock])
     watcher.cancel()
@@ -96,11 +100,19 @@ class BackgroundCloud:
         self._sock = sock
 
     @classmethod
-    def start(cls, cdk_out: object, host: str = "127.0.0.1", start_pumps: bool = True) -> BackgroundCloud:
+    def start(
+        cls,
+        cdk_out: object,
+        host: str = "127.0.0.1",
+        start_pumps: bool = True,
+        consistency: Consistency | None = None,
+    ) -> BackgroundCloud:
         from pathlib import Path
 
         sock = bind(host, 0)
-        cloud = LocalCloud.start(Path(str(cdk_out)), LocalEndpoints(host, sock.getsockname()[1]), start_pumps)
+        cloud = LocalCloud.start(
+            Path(str(cdk_out)), LocalEndpoints(host, sock.getsockname()[1]), start_pumps, consistency=consistency
+        )
         server = make_server(cloud)
         thread = threading.Thread(target=lambda: asyncio.run(serve(server, sock, lambda: None)), daemon=True)
         thread.start()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SOAKS: list[str] = ["load", "fuzz", "hostile_media"]
+SOAKS: list[str] = ["load", "fuzz", "hostile_media", "dynamodb_differential"]
 
 
 def run_one(name: str) -> None:

@@ -21,7 +21,7 @@ from tests.support.resize_pipeline import resize_wiring
 from tests.support.resize_worker import InvocationTimedOut, run_batch
 
 
-def _measure(name: str, timeout_s: float) -> dict[str, Any]:
+def _measure(name: str, timeout_s: float, transcode_timeout_s: float) -> dict[str, Any]:
     case = EVERY_FILE[name]
     data = build(name)
     figures: dict[str, Any] = {
@@ -31,7 +31,8 @@ def _measure(name: str, timeout_s: float) -> dict[str, Any]:
         "size_bytes": len(data),
     }
     try:
-        report = run_batch([(name, case.content_type, data, case.payload)], timeout_s=timeout_s)
+        files = [(name, case.content_type, data, case.payload)]
+        report = run_batch(files, timeout_s=timeout_s, transcode_timeout_s=transcode_timeout_s)
     except InvocationTimedOut:
         return {**figures, "outcome": "timed_out", "matches": False}
     outcome = report.files[name]
@@ -41,6 +42,7 @@ def _measure(name: str, timeout_s: float) -> dict[str, Any]:
         "outcome": got,
         "matches": got == case.expected and not report.batch_item_failures and not outcome.payload_in_renditions,
         "elapsed_s": report.elapsed_s,
+        "transcode_elapsed_s": report.transcode_elapsed_s,
         "baseline_rss_mb": report.baseline_rss_mb,
         "peak_rss_mb": report.peak_rss_mb,
         "peak_rss_self_mb": report.peak_rss_self_mb,
@@ -72,7 +74,8 @@ def run() -> dict[str, Any]:
     wiring = resize_wiring()
     load_before = os.getloadavg()
     started = time.perf_counter()
-    files = {name: _measure(name, wiring.timeout_s) for name in EVERY_FILE}
+    transcode_timeout_s = wiring.transcode.timeout_s if wiring.transcode else 0.0
+    files = {name: _measure(name, wiring.timeout_s, transcode_timeout_s) for name in EVERY_FILE}
     measured = {name: figures for name, figures in files.items() if "peak_rss_mb" in figures}
     worst = max(measured, key=lambda name: measured[name]["peak_rss_mb"])
     slowest = max(measured, key=lambda name: measured[name]["elapsed_s"])

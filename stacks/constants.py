@@ -18,6 +18,7 @@ MESSAGING: Final = "messaging"
 MEDIA: Final = "media"
 UPLOAD: Final = "upload"
 RESIZE: Final = "resize"
+TRANSCODE: Final = "transcode"
 SOCIAL: Final = "social"
 FEED_READ: Final = "feed_read"
 FEED_FANOUT: Final = "feed_fanout"
@@ -25,6 +26,7 @@ NOTIFICATIONS: Final = "notifications"
 SEARCH: Final = "search"
 MODERATION: Final = "moderation"
 WEB: Final = "web"
+STREAMS: Final = "streams"
 
 # stateful constructs
 AUTH_IDENTITY_CONSTRUCT_ID: Final = "AuthIdentity"
@@ -40,9 +42,13 @@ UPLOADS_BUCKET_ID: Final = "UploadsBucket"
 MEDIA_BUCKET_ID: Final = "MediaBucket"
 UPLOAD_EVENTS_QUEUE_ID: Final = "UploadEventsQueue"
 UPLOAD_EVENTS_DLQ_ID: Final = "UploadEventsDeadLetterQueue"
+TRANSCODE_QUEUE_ID: Final = "TranscodeQueue"
+TRANSCODE_DLQ_ID: Final = "TranscodeDeadLetterQueue"
+TRANSCODE_UNSETTLED_QUEUE_ID: Final = "TranscodeUnsettledQueue"
 UPLOAD_KEY_PREFIX: Final = "posts/"
 CLOUDFRONT_REGION: Final = "us-east-1"  # where CloudFront reads web ACLs and log delivery sources from
 CLOUDFRONT_LOGS_PREFIX: Final = "cloudfront/"  # in the access-logs bucket: one folder per distribution below it
+AVATAR_KEY_PREFIX: Final = "avatars/"  # pinhole.upload.keys: avatars/<user>/<avatar>, originals and renditions
 POSTS_DATA_CONSTRUCT_ID: Final = "PostsData"
 POSTS_TABLE_ID: Final = "PostsTable"
 POSTS_BY_AUTHOR_INDEX: Final = "published-by-author-index"
@@ -76,6 +82,11 @@ MODERATION_DATA_CONSTRUCT_ID: Final = "ModerationData"
 MODERATION_TABLE_ID: Final = "ModerationTable"
 MODERATION_QUEUE_INDEX: Final = "queue-index"
 MODERATION_BY_REPORTER_INDEX: Final = "by-reporter-index"
+STREAM_OVERFLOW_CONSTRUCT_ID: Final = "StreamOverflow"
+STREAM_OVERFLOW_BUCKET_ID: Final = "OverflowBucket"
+MEDIA_INVALIDATIONS_CONSTRUCT_ID: Final = "MediaInvalidations"
+MEDIA_INVALIDATIONS_QUEUE_ID: Final = "MediaInvalidationsQueue"
+MEDIA_INVALIDATIONS_DLQ_ID: Final = "MediaInvalidationsDeadLetterQueue"
 
 # stateless constructs
 DOMAIN_LAYER_ID: Final = "PinholeDomainLayer"
@@ -100,11 +111,15 @@ SEARCH_CONSTRUCT_ID: Final = "Search"
 MODERATION_API_CONSTRUCT_ID: Final = "ModerationApi"
 UPLOAD_API_CONSTRUCT_ID: Final = "UploadApi"
 RESIZE_CONSTRUCT_ID: Final = "Resize"
+TRANSCODE_CONSTRUCT_ID: Final = "Transcode"
 SOCIAL_API_CONSTRUCT_ID: Final = "SocialApi"
 FEED_READ_CONSTRUCT_ID: Final = "FeedReadApi"
 FEED_FANOUT_CONSTRUCT_ID: Final = "FeedFanout"
 IMAGING_LAYER_ID: Final = "PinholeImagingLayer"
+HEIF_LAYER_ID: Final = "PinholeHeifLayer"
+VIDEO_LAYER_ID: Final = "PinholeVideoLayer"
 MEDIA_CDN_CONSTRUCT_ID: Final = "MediaCdn"
+STREAM_ROUTES_CONSTRUCT_ID: Final = "StreamRoutes"
 MEDIA_DISTRIBUTION_ID: Final = "MediaDistribution"
 MEDIA_HEADERS_POLICY_ID: Final = "MediaSecurityHeaders"
 WEB_APP_CONSTRUCT_ID: Final = "WebApp"
@@ -161,11 +176,13 @@ ENV_UPLOADS_BUCKET_NAME: Final = "UPLOADS_BUCKET_NAME"
 ENV_MEDIA_BUCKET_NAME: Final = "MEDIA_BUCKET_NAME"
 ENV_MEDIA_BASE_URL: Final = "MEDIA_BASE_URL"
 ENV_MEDIA_DISTRIBUTION_ID: Final = "MEDIA_DISTRIBUTION_ID"
+ENV_MEDIA_INVALIDATIONS_QUEUE_URL: Final = "MEDIA_INVALIDATIONS_QUEUE_URL"
 ENV_CURSOR_SECRET_ARN: Final = "CURSOR_SECRET_ARN"  # noqa: S105 - a variable name
 ENV_MESSAGES_TABLE_NAME: Final = "MESSAGES_TABLE_NAME"
 ENV_CONNECTIONS_TABLE_NAME: Final = "CONNECTIONS_TABLE_NAME"
 ENV_NOTIFICATIONS_TABLE_NAME: Final = "NOTIFICATIONS_TABLE_NAME"
 ENV_NOTIFICATIONS_QUEUE_URL: Final = "NOTIFICATIONS_QUEUE_URL"
+ENV_TRANSCODE_QUEUE_URL: Final = "TRANSCODE_QUEUE_URL"
 ENV_RATE_LIMITS_TABLE_NAME: Final = "RATE_LIMITS_TABLE_NAME"
 ENV_SEARCH_TABLE_NAME: Final = "SEARCH_TABLE_NAME"
 ENV_RATE_LIMITS: Final = "RATE_LIMITS"
@@ -184,6 +201,11 @@ PUBLIC_ROUTES: Final = frozenset(
         "POST /auth/signup",
         "POST /auth/login",
         "POST /auth/refresh",
+        "POST /auth/login/totp",
+        "POST /auth/login/recovery",
+        "POST /auth/logout",
+        "POST /auth/password/forgot",
+        "POST /auth/password/reset",
         "GET /health",
         "GET /openapi.json",
         "GET /docs",
@@ -225,5 +247,7 @@ DOMAIN_LAYER_SOURCE_DIR: Final = "layers/pinhole/pinhole"
 DOMAIN_LAYER_REQUIREMENTS: Final = "layers/pinhole/requirements.txt"
 IMAGING_LAYER_SOURCE_DIR: Final = "layers/imaging"
 IMAGING_LAYER_REQUIREMENTS: Final = "layers/imaging/requirements.txt"
+HEIF_LAYER_REQUIREMENTS: Final = "layers/heif/requirements.txt"
+VIDEO_LAYER_REQUIREMENTS: Final = "layers/video/requirements.txt"
 FUNCTIONS_DIR: Final = "functions"
 WEB_DIST_DIR: Final = "web/dist"  # `make web` builds it from web/src

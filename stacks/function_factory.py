@@ -1,8 +1,9 @@
 """The one place that knows how a Pinhole Lambda function is made: every default lives here."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -37,11 +38,13 @@ class FunctionEnvironment:
     media_bucket_name: str
     media_base_url: str
     media_distribution_id: str
+    media_invalidations_queue_url: str
     cursor_secret_arn: str
     messages_table_name: str
     connections_table_name: str
     notifications_table_name: str
     notifications_queue_url: str
+    transcode_queue_url: str
     rate_limits_table_name: str
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
@@ -67,11 +70,13 @@ class FunctionEnvironment:
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,
             constants.ENV_MEDIA_DISTRIBUTION_ID: self.media_distribution_id,
+            constants.ENV_MEDIA_INVALIDATIONS_QUEUE_URL: self.media_invalidations_queue_url,
             constants.ENV_CURSOR_SECRET_ARN: self.cursor_secret_arn,
             constants.ENV_MESSAGES_TABLE_NAME: self.messages_table_name,
             constants.ENV_CONNECTIONS_TABLE_NAME: self.connections_table_name,
             constants.ENV_NOTIFICATIONS_TABLE_NAME: self.notifications_table_name,
             constants.ENV_NOTIFICATIONS_QUEUE_URL: self.notifications_queue_url,
+            constants.ENV_TRANSCODE_QUEUE_URL: self.transcode_queue_url,
             constants.ENV_RATE_LIMITS_TABLE_NAME: self.rate_limits_table_name,
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
@@ -79,10 +84,16 @@ class FunctionEnvironment:
             constants.ENV_MODERATION_TABLE_NAME: self.moderation_table_name,
             constants.ENV_IMAGE_MODERATION: str(self.image_moderation).lower(),
             constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE: str(self.image_moderation_min_confidence),
-            constants.ENV_SERVICE_NAME: service_name,
-            constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
-            constants.ENV_LOG_LEVEL: LOG_LEVEL,
+            **powertools_environment(service_name),
         }
+
+
+def powertools_environment(service_name: str) -> dict[str, str]:
+    return {
+        constants.ENV_SERVICE_NAME: service_name,
+        constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
+        constants.ENV_LOG_LEVEL: LOG_LEVEL,
+    }
 
 
 @dataclass(frozen=True)
@@ -101,9 +112,13 @@ class FunctionFactory:
         memory_mb: int = MEMORY_MB,
         timeout: Duration = TIMEOUT,
         extra_layers: tuple[lambda_.ILayerVersion, ...] = (),
+        own_environment: Mapping[str, str] | None = None,
+        ephemeral_storage_mb: int | None = None,
     ) -> lambda_.Function:
         """A function for one context, in `scope`, with its own log group and a role that may only
-        write to that log group (grants for data come from the caller)."""
+        write to that log group (grants for data come from the caller). It is told the shared environment,
+        or with `own_environment` only that and Powertools' settings: for a function that needs none of the
+        shared one and whose own would not fit beside it in Lambda's 4 KB of variables (a stream router)."""
         log_group = logs.LogGroup(
             scope,
             "LogGroup",
@@ -135,7 +150,12 @@ class FunctionFactory:
             code=lambda_.Code.from_asset(code_dir, exclude=list(exclude)),
             handler=handler,
             layers=[*self.layers, *extra_layers],
-            environment=self.environment.for_service(context),
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb) if ephemeral_storage_mb else None,
+            environment=(
+                {**own_environment, **powertools_environment(context)}
+                if own_environment is not None
+                else self.environment.for_service(context)
+            ),
             log_group=log_group,
             role=role,
         )

@@ -23,9 +23,10 @@ EXCLUDED = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 
 @jsii.implements(ILocalBundling)
 class PipLayerBundler:
-    def __init__(self, package_dir: Path | None, requirements_file: Path) -> None:
+    def __init__(self, package_dir: Path | None, requirements_file: Path, *, with_dependencies: bool = True) -> None:
         self._package_dir = package_dir
         self._requirements_file = requirements_file
+        self._with_dependencies = with_dependencies
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: object) -> bool:
         site_packages = Path(output_dir) / "python"
@@ -46,6 +47,7 @@ class PipLayerBundler:
                 "--target",
                 str(site_packages),
                 "--quiet",
+                *([] if self._with_dependencies else ["--no-deps"]),
             ],
             check=True,
         )
@@ -60,10 +62,13 @@ class PipLayerBundler:
         return True
 
 
-def layer_code(requirements_file: str, package_dir: str | None = None) -> lambda_.Code:
+def layer_code(
+    requirements_file: str, package_dir: str | None = None, *, with_dependencies: bool = True
+) -> lambda_.Code:
     """The asset is the layer's source folder (the requirements' folder), hashed as source: an
     unchanged layer whose bundle is already in cdk.out is not rebuilt. A layer of third-party
-    packages only has no package_dir."""
+    packages only has no package_dir; one whose dependencies come from another layer is built
+    without them."""
     requirements = Path(requirements_file).resolve()
     package = Path(package_dir).resolve() if package_dir else None
     return lambda_.Code.from_asset(
@@ -72,6 +77,6 @@ def layer_code(requirements_file: str, package_dir: str | None = None) -> lambda
         exclude=list(EXCLUDED),
         bundling=BundlingOptions(
             image=DockerImage.from_registry(UNUSED_DOCKER_IMAGE),
-            local=PipLayerBundler(package, requirements),
+            local=PipLayerBundler(package, requirements, with_dependencies=with_dependencies),
         ),
     )

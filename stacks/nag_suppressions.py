@@ -39,8 +39,8 @@ def _acknowledge_identity(stateful: StatefulStack) -> None:
         ),
         Acknowledgment(
             id=_rule("AwsSolutions-COG2"),
-            reason="MFA is not part of the product yet (API.md has no MFA flow); a consumer photo app with "
-            "password login, planned as a later issue.",
+            reason="MFA is OPTIONAL, each user's choice (TOTP by authenticator app, POST /me/mfa/totp): a consumer "
+            "photo app cannot require it of every account, as Instagram does not.",
         ),
         Acknowledgment(
             id=_rule("AwsSolutions-COG8"),
@@ -107,7 +107,12 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
             )
         )
     api_token = f"<{stateless.get_logical_id(cast(CfnElement, websocket.api.node.default_child))}>"
-    for function in (stateless.messaging.function, stateless.messaging.websocket, stateless.notifications.deliver):
+    for function in (
+        stateless.messaging.function,
+        stateless.messaging.websocket,
+        stateless.notifications.deliver,
+        stateless.auth.function,  # sign-out everywhere closes the account's connections
+    ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
@@ -207,7 +212,13 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )
-    for dead_letters in (stateful.media.upload_events_dlq, stateful.feed.fanout_dlq, stateful.notifications.dlq):
+    for dead_letters in (
+        stateful.media.upload_events_dlq,
+        stateful.media.transcode_unsettled,
+        stateful.feed.fanout_dlq,
+        stateful.notifications.dlq,
+        stateful.media_invalidations.dlq,
+    ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-SQSRedrivePolicy"),
@@ -241,28 +252,28 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
 
 
 def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
-    for function, buckets in (
-        (stateless.upload.function, ["UploadsBucket"]),
-        (stateless.resize.function, ["UploadsBucket", "MediaBucket"]),
-        (stateless.resize.cleanup, ["MediaBucket"]),
+    for function, buckets, prefixes in (
+        (stateless.upload.function, ["UploadsBucket"], ["posts"]),
+        (stateless.upload.function, ["UploadsBucket", "MediaBucket"], ["avatars"]),
+        (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
+        (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
+        (stateless.transcode.function, ["UploadsBucket", "MediaBucket"], ["posts"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
-                    reason="Object keys are per post and media item (posts/<post>/<media>...), chosen by the "
-                    "server: the posts/ prefix is the narrowest scope that covers them.",
+                    reason="Object keys are per post and media item (posts/<post>/<media>...) or per user and "
+                    "avatar (avatars/<user>/<avatar>...), chosen by the server: the prefix is the narrowest scope "
+                    "that covers them.",
                 )
-                for resource in _object_prefix_resources(buckets)
+                for prefix in prefixes
+                for resource in _object_prefix_resources(buckets, prefix)
             )
         )
-    for queue in (
-        stateless.resize.cleanup_failures,
-        *stateless.feed_fanout.failure_queues,
-        *stateless.notifications.failure_queues,
-        *stateless.search.failure_queues,
-    ):
+    routes = stateless.stream_routes
+    for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
             Acknowledgment(
                 id=_rule("AwsSolutions-SQS3"),
@@ -275,7 +286,37 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "dead-letter queue, watched by an alarm.",
             ),
         )
-    for consumer in (stateless.resize.function, stateless.feed_fanout.deliver, stateless.notifications.deliver):
+    for dead_letters in routes.dead_letter_queues:
+        Validations.of(dead_letters).acknowledge(
+            Acknowledgment(
+                id=_rule("Serverless-SQSRedrivePolicy"),
+                reason="This is a dead-letter queue of routed stream records; a DLQ of a DLQ would only hide "
+                "records further from the alarm that watches this one.",
+            )
+        )
+    overflow_grants = [
+        *routes.overflow_readers,
+        *((router.function, table) for table, router in routes.routers.items()),
+    ]
+    for function, table in overflow_grants:
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            Acknowledgment(
+                id=_rule(
+                    f"AwsSolutions-IAM5[Resource::{_object_prefix_resources(['StreamOverflowBucket'], table)[0]}]"
+                ),
+                reason="Overflowed stream records are keyed <table>/<event id>.json, one per record: the table's "
+                "prefix is the narrowest scope that covers a router's writes and its consumers' reads.",
+            )
+        )
+    for consumer in (
+        stateless.resize.function,
+        stateless.resize.invalidator,
+        stateless.transcode.function,
+        stateless.feed_fanout.deliver,
+        stateless.notifications.deliver,
+        *routes.consumers,
+    ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
                 id=_rule("Serverless-LambdaEventSourceMappingDestination"),
@@ -283,6 +324,13 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 "and its redrive policy moves them to the dead-letter queue, which has an alarm.",
             )
         )
+    Validations.of(stateless.transcode.dead_letter).acknowledge(
+        Acknowledgment(
+            id=_rule("Serverless-LambdaEventSourceMappingDestination"),
+            reason="SQS event sources have no on-failure destination: what this consumer of the transcode "
+            "dead-letter queue fails on moves to that queue's own dead-letter queue, which has an alarm.",
+        )
+    )
     Validations.of(stateless.upload.sweep_schedule).acknowledge(
         Acknowledgment(
             id=_rule("Serverless-EventBusDLQ"),
@@ -292,9 +340,10 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
     )
 
 
-def _object_prefix_resources(bucket_ids: list[str]) -> list[str]:
+def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> list[str]:
     exports = {
         "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
         "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
+        "StreamOverflowBucket": "PinholeStateful:ExportsOutputFnGetAttStreamOverflowOverflowBucketDD2F4C99ArnE068D517",
     }
-    return [f"{exports[bucket]}/posts/*" for bucket in bucket_ids]
+    return [f"{exports[bucket]}/{prefix}/*" for bucket in bucket_ids]

@@ -11,6 +11,7 @@ from stacks.stateful.feed_construct import FeedData
 from stacks.stateful.graph_construct import GraphData
 from stacks.stateful.idempotency_construct import IdempotencyData
 from stacks.stateful.media_construct import MediaStorage
+from stacks.stateful.media_invalidations_construct import MediaInvalidations
 from stacks.stateful.messaging_construct import MessagingData
 from stacks.stateful.moderation_construct import ModerationData
 from stacks.stateful.notifications_construct import NotificationsData
@@ -18,6 +19,7 @@ from stacks.stateful.posts_construct import PostsData
 from stacks.stateful.rate_limits_construct import RateLimitsData
 from stacks.stateful.search_construct import SearchData
 from stacks.stateful.social_construct import SocialData
+from stacks.stateful.streams_construct import StreamOverflow
 from stacks.stateful.users_construct import UsersData
 
 
@@ -40,3 +42,7 @@ class StatefulStack(Stack):
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
         self.moderation = ModerationData(self, constants.MODERATION_DATA_CONSTRUCT_ID)
+        self.media_invalidations = MediaInvalidations(self, constants.MEDIA_INVALIDATIONS_CONSTRUCT_ID)
+        self.stream_overflow = StreamOverflow(
+            self, constants.STREAM_OVERFLOW_CONSTRUCT_ID, access_logs_bucket=self.media.access_logs_bucket
+        )

@@ -18,7 +18,7 @@ from stacks.stateless.auth_construct import AuthApi
 from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi
 from stacks.stateless.grants import grant_table_read_write
-from stacks.stateless.layers_construct import domain_layer, imaging_layer
+from stacks.stateless.layers_construct import domain_layer, heif_layer, imaging_layer, video_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
@@ -27,6 +27,8 @@ from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
+from stacks.stateless.streams_construct import StreamRoutes
+from stacks.stateless.transcode_construct import Transcode
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
 from stacks.stateless.web_construct import WebApp
@@ -134,11 +136,13 @@ class StatelessStack(Stack):
                 media_bucket_name=storage.media_bucket.bucket_name,
                 media_base_url=self.media.base_url,
                 media_distribution_id=self.media.distribution.distribution_id,
+                media_invalidations_queue_url=stateful.media_invalidations.queue.queue_url,
                 cursor_secret_arn=stateful.secrets.cursor_secret.secret_arn,
                 messages_table_name=stateful.messaging.table.table_name,
                 connections_table_name=stateful.messaging.connections_table.table_name,
                 notifications_table_name=stateful.notifications.table.table_name,
                 notifications_queue_url=stateful.notifications.queue.queue_url,
+                transcode_queue_url=storage.transcode_queue.queue_url,
                 rate_limits_table_name=stateful.rate_limits.table.table_name,
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
@@ -188,12 +192,22 @@ class StatelessStack(Stack):
             "search": stateful.search.table,
             "moderation": stateful.moderation.table,
         }
+        # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
+        self.stream_routes = StreamRoutes(
+            self,
+            constants.STREAM_ROUTES_CONSTRUCT_ID,
+            factory=factory,
+            tables=tables,
+            overflow_bucket=stateful.stream_overflow.bucket,
+        )
         self.auth = AuthApi(
             self,
             constants.AUTH_API_CONSTRUCT_ID,
             factory=factory,
             http_api=http_api,
             users_table=users_table,
+            connections_table=stateful.messaging.connections_table,
+            websocket_api=websocket_api,
             user_pool=user_pool,
         )
         self.users = UsersApi(
@@ -204,6 +218,7 @@ class StatelessStack(Stack):
             users_table=users_table,
             graph_table=stateful.graph.table,
             cursor_secret=stateful.secrets.cursor_secret,
+            user_pool=user_pool,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
         self.upload = UploadApi(
@@ -214,16 +229,21 @@ class StatelessStack(Stack):
             users_table=users_table,
             posts_table=posts_table,
             uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            invalidations=stateful.media_invalidations.queue,
             graph_table=stateful.graph.table,
+            interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
         )
         grant_table_read_write(self.upload.function, stateful.idempotency.table)  # Idempotency-Key
+        pictures = imaging_layer(self)
         self.resize = Resize(
             self,
             constants.RESIZE_CONSTRUCT_ID,
             factory=factory,
-            imaging_layer=imaging_layer(self),
+            imaging_layers=(pictures, heif_layer(self)),
             upload_events=storage.upload_events,
+            transcode_queue=storage.transcode_queue,
             upload_events_dlq=storage.upload_events_dlq,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
@@ -231,6 +251,24 @@ class StatelessStack(Stack):
             users_table=users_table,
             moderation_table=stateful.moderation.table,
             distribution=self.media.distribution,
+            invalidations=stateful.media_invalidations,
+            stream_routes=self.stream_routes,
+        )
+        self.transcode = Transcode(
+            self,
+            constants.TRANSCODE_CONSTRUCT_ID,
+            factory=factory,
+            imaging_layer=pictures,
+            video_layer=video_layer(self),
+            transcode_queue=storage.transcode_queue,
+            transcode_dlq=storage.transcode_dlq,
+            transcode_unsettled=storage.transcode_unsettled,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            posts_table=posts_table,
+            users_table=users_table,
+            moderation_table=stateful.moderation.table,
+            invalidations=stateful.media_invalidations.queue,
         )
         self.social = SocialApi(
             self,
@@ -255,6 +293,7 @@ class StatelessStack(Stack):
             tables=tables,
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
+            stream_routes=self.stream_routes,
         )
         self.messaging = Messaging(
             self,
@@ -275,6 +314,7 @@ class StatelessStack(Stack):
             queue=stateful.notifications.queue,
             dead_letters=stateful.notifications.dlq,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.search = Search(
             self,
@@ -283,6 +323,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.moderation = ModerationApi(
             self,

@@ -33,6 +33,9 @@ os.environ.setdefault("UPLOADS_BUCKET_NAME", "pinhole-uploads")
 os.environ.setdefault("MEDIA_BUCKET_NAME", "pinhole-media")
 os.environ.setdefault("MEDIA_BASE_URL", "https://media.example.com")
 os.environ.setdefault("MEDIA_DISTRIBUTION_ID", "EDFDVBD6EXAMPLE")
+os.environ.setdefault(
+    "MEDIA_INVALIDATIONS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-media-invalidations"
+)
 os.environ.setdefault("CURSOR_SECRET_ARN", "pinhole-cursor-secret")
 os.environ.setdefault("MESSAGES_TABLE_NAME", "pinhole-messages")
 os.environ.setdefault("CONNECTIONS_TABLE_NAME", "pinhole-connections")
@@ -40,9 +43,13 @@ os.environ.setdefault("NOTIFICATIONS_TABLE_NAME", "pinhole-notifications")
 os.environ.setdefault(
     "NOTIFICATIONS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-notifications.fifo"
 )
+os.environ.setdefault("TRANSCODE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-transcode")
 os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
 os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
 os.environ.setdefault("MODERATION_TABLE_NAME", "pinhole-moderation")
+# A stream router's own variable (functions/streams/handler.py reads it at import): no routes by default,
+# tests give each router the template's (tests/support/event_sources.py).
+os.environ.setdefault("STREAM_ROUTES", '{"table": "unset", "overflow_bucket": "unset", "routes": []}')
 os.environ.setdefault("WEBSOCKET_CALLBACK_URL", "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod")
 
 # Property tests (hypothesis) run the same examples on every run of `make test`, with no per-example

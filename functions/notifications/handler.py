@@ -1,24 +1,18 @@
 """Lambda entry points of the notifications context:
 - `handler`: GET /notifications and POST /notifications/read (JWT);
-- `on_activity`: the interactions, graph and posts tables' streams — each record's notification
-  intents onto the FIFO queue;
+- `on_activity`: the interactions, graph and posts tables' records (from their stream routers, through a
+  FIFO queue of its own) — each record's notification intents onto the FIFO intents queue;
 - `deliver`: the FIFO queue — each intent stored (or taken back) and pushed to the recipient.
-The consumers report partial batch failures; `deliver` stops at a failed message of a group and goes
-on with the other groups, as FIFO order requires."""
+The consumers report partial batch failures; each stops at a failed message of a group and goes on with
+the other groups, as FIFO order requires."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.notifications import logic
@@ -26,6 +20,8 @@ from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import IntentMessage, Notification, ReadNotificationsRequest
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.streams.logic import routed_record
+from pinhole.streams.models import RoutedRecordMessage
 
 OptionalReadRequest = Annotated[ReadNotificationsRequest | None, Body(description="Optional: up to which one")]
 
@@ -34,7 +30,7 @@ apply_api_conventions(app)
 
 intent_queue = IntentQueue()
 notifier = logic.Notifier()
-streams = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+activity = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
 queue = SqsFifoPartialProcessor(model=IntentMessage, skip_group_on_error=True)
 
 
@@ -65,12 +61,16 @@ def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
 
 
+@tracer.capture_method
+def activity_received(record: RoutedRecordMessage) -> None:
+    logic.relay(routed_record(record), intent_queue)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def on_activity(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    relay = logic.ActivityRelay(intent_queue)  # one per batch: it holds back what follows a failure
-    return process_partial_response(event=event, record_handler=relay.relay, processor=streams, context=context)
+    return process_partial_response(event=event, record_handler=activity_received, processor=activity, context=context)
 
 
 @tracer.capture_method

@@ -1,23 +1,32 @@
 """Lambda entry points of the resize context, which owns renditions from birth to deletion:
 - `handler`: batches of upload events from SQS (S3 ObjectCreated notifications), each turned into
-  renditions; a failing record is retried alone, the rest proceed.
-- `cleanup`: the posts table's stream; a deleted post's renditions are deleted and purged from the CDN."""
+  renditions (a post's or story's media item, or an avatar); a failing record is retried alone, the rest proceed.
+- `cleanup`: the posts table's REMOVE records (routed to its queue by the table's stream router): a deleted
+  post's or expired story's renditions are deleted and queued for a CDN invalidation.
+- `invalidate`: the media invalidations queue, many requests to one CloudFront invalidation; a request
+  CloudFront refuses for now goes back to the queue, delayed (pinhole.resize.purge). It reports the messages
+  to redeliver itself: one invalidation answers for the whole batch, not record by record."""
 
 import json
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import S3Model
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import S3Model, SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pinhole.resize.logic import process_upload, remove_renditions
+from pinhole.resize.logic import process_avatar_upload, process_upload
+from pinhole.resize.purge import Invalidator, purge_removed
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.streams.logic import routed_record
+from pinhole.streams.models import RoutedRecordMessage
+from pinhole.upload.keys import is_avatar_key
 
 processor = BatchProcessor(event_type=EventType.SQS)
-stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+removals = BatchProcessor(event_type=EventType.SQS, model=RoutedRecordMessage)
+invalidator = Invalidator()
 
 S3_TEST_EVENT = "s3:TestEvent"  # what S3 sends once when a notification is configured
 
@@ -31,7 +40,13 @@ def process_record(record: SQSRecord) -> None:
         obj = s3_record.s3.object
         if obj is None:  # an event about the bucket, not an object: nothing to resize
             continue
-        status = process_upload(s3_record.s3.bucket.name, unquote_plus(obj.key), obj.versionId)
+        key = unquote_plus(obj.key)
+        if is_avatar_key(key):
+            avatar = process_avatar_upload(s3_record.s3.bucket.name, key, obj.versionId)
+            if avatar is not None:
+                metrics.add_metric(name=f"Avatar{avatar.value.capitalize()}", unit="Count", value=1)
+            continue
+        status = process_upload(s3_record.s3.bucket.name, key, obj.versionId)
         if status is not None:
             metrics.add_metric(name=f"Media{status.value.capitalize()}", unit="Count", value=1)
 
@@ -44,17 +59,21 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
 
 
 @tracer.capture_method
-def cleanup_record(record: DynamoDBRecord) -> None:
-    if record.event_name != DynamoDBRecordEventName.REMOVE or record.dynamodb is None:
-        return
-    post_id = record.dynamodb.keys["post_id"]
-    deleted = remove_renditions(post_id)
-    logger.info("Renditions of a deleted post removed", extra={"post_id": post_id, "objects": deleted})
+def post_removed(record: RoutedRecordMessage) -> None:
+    deleted = purge_removed(routed_record(record))
+    if deleted is not None:
+        metrics.add_metric(name="RenditionsDeleted", unit="Count", value=deleted)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def cleanup(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=cleanup_record, processor=stream_processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=post_removed, processor=removals, context=context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def invalidate(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    redeliver = invalidator.invalidate(parse(event=event, model=SqsModel).Records)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in sorted(redeliver)]}

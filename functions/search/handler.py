@@ -1,16 +1,16 @@
 """Lambda entry points of the search context:
 - `handler`: GET /search/users, GET /search/tags and GET /tags/{tag}/posts (JWT);
-- `on_change`: the users and posts tables' streams — the index follows names, follower counts and
-  published or deleted posts. It reports partial batch failures, so only the failing records are retried."""
+- `on_change`: the users and posts tables' records (from their stream routers, through a FIFO queue of its
+  own) — the index follows names, follower counts and published or deleted posts. It reports partial batch
+  failures; a failed record holds back the later records of its item only."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.posts.models import Post
@@ -18,6 +18,8 @@ from pinhole.search import logic
 from pinhole.search.models import QUERY_MAX, TagResults, UserResults
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.streams.logic import routed_record
+from pinhole.streams.models import RoutedRecordMessage
 
 SearchText = Annotated[str, Query(min_length=1, max_length=QUERY_MAX, description="What the name or tag starts with")]
 Tag = Annotated[str, Path(max_length=256, description="The hashtag, without #")]
@@ -26,7 +28,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
 
 indexer = logic.SearchIndexer()
-streams = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+changes = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
 
 
 @app.get(
@@ -64,8 +66,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 
 @tracer.capture_method
-def record_changed(record: DynamoDBStreamRecordModel) -> None:
-    changed = indexer.apply(record)
+def record_changed(record: RoutedRecordMessage) -> None:
+    changed = indexer.apply(routed_record(record))
     if changed:
         metrics.add_metric(name="SearchIndexChanges", unit="Count", value=changed)
 
@@ -74,4 +76,4 @@ def record_changed(record: DynamoDBStreamRecordModel) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def on_change(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_changed, processor=streams, context=context)
+    return process_partial_response(event=event, record_handler=record_changed, processor=changes, context=context)

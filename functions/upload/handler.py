@@ -1,5 +1,5 @@
 """Lambda entry point of the upload context: creating posts (and signing their uploads), reading,
-listing and deleting them; creating stories the same way."""
+editing, listing and deleting them; creating stories the same way; the avatar's upload and removal."""
 
 from typing import Annotated
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.posts import logic
-from pinhole.posts.models import CreatePostRequest, CreatePostResponse, Post
+from pinhole.posts.models import CreatePostRequest, CreatePostResponse, EditPostRequest, Post
 from pinhole.shared.api import (
     BEARER_AUTH,
     Cursor,
@@ -24,7 +24,8 @@ from pinhole.shared.idempotency import once
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.stories import logic as stories
 from pinhole.stories.models import CreateStoryRequest, CreateStoryResponse
-from pinhole.users.models import Username
+from pinhole.users import avatar
+from pinhole.users.models import AvatarUploadRequest, AvatarUploadResponse, Username
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
@@ -59,6 +60,31 @@ def create_post(
 @tracer.capture_method
 def get_post(post_id: Annotated[str, Path(max_length=64)]) -> Post:
     return logic.get_post(current_caller(app), post_id)
+
+
+@app.patch("/posts/<post_id>", summary="Edit your post's caption", tags=["posts"], security=BEARER_AUTH)
+@tracer.capture_method
+def edit_post(post_id: Annotated[str, Path(max_length=64)], request: Annotated[EditPostRequest, Body()]) -> Post:
+    return logic.edit_caption(current_caller(app), post_id, request)
+
+
+@app.post(
+    "/me/avatar",
+    summary="Get a pre-signed upload for a new avatar (a photo of at most 10 MB)",
+    tags=["users"],
+    security=BEARER_AUTH,
+    status_code=201,
+)
+@tracer.capture_method
+def upload_avatar(request: Annotated[AvatarUploadRequest, Body()]) -> AvatarUploadResponse:
+    return AvatarUploadResponse(upload=avatar.request_upload(current_caller(app), request))
+
+
+@app.delete("/me/avatar", summary="Remove your avatar", tags=["users"], security=BEARER_AUTH, status_code=204)
+@tracer.capture_method
+def remove_avatar() -> Response[None]:
+    avatar.remove(current_caller(app))
+    return no_content()
 
 
 @app.delete(

@@ -25,7 +25,9 @@ def get_me() -> Me:
     return logic.get_me(current_caller(app))
 
 
-@app.patch("/me", summary="Change display name, bio or privacy", tags=["users"], security=BEARER_AUTH)
+@app.patch(
+    "/me", summary="Change display name, bio, privacy or e-mail (re-verified)", tags=["users"], security=BEARER_AUTH
+)
 @tracer.capture_method
 def update_me(update: Annotated[ProfileUpdate, Body()]) -> Me:
     return logic.update_me(current_caller(app), update)
@@ -122,6 +124,40 @@ def block(username: Annotated[Username, Path()]) -> Response[None]:
 @tracer.capture_method
 def unblock(username: Annotated[Username, Path()]) -> Response[None]:
     graph.unblock(current_caller(app), username)
+    return no_content()
+
+
+@app.get("/me/blocked", summary="Whom you blocked", tags=["graph"], security=BEARER_AUTH)
+@tracer.capture_method
+def blocked(limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummary]:
+    items, next_cursor = graph.blocked_users(current_caller(app), limit, cursor)
+    return Page[UserSummary](items=items, next_cursor=next_cursor)
+
+
+@app.get("/me/muted", summary="Whom you muted", tags=["graph"], security=BEARER_AUTH)
+@tracer.capture_method
+def muted(limit: Limit = 20, cursor: Cursor = None) -> Page[UserSummary]:
+    items, next_cursor = graph.muted_users(current_caller(app), limit, cursor)
+    return Page[UserSummary](items=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/users/<username>/mute",
+    summary="Mute a user: their posts and stories leave your feed and tray; they are not told",
+    tags=["graph"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def mute(username: Annotated[Username, Path()]) -> Response[None]:
+    graph.mute(current_caller(app), username)
+    return no_content()
+
+
+@app.delete("/users/<username>/mute", summary="Unmute a user", tags=["graph"], security=BEARER_AUTH, status_code=204)
+@tracer.capture_method
+def unmute(username: Annotated[Username, Path()]) -> Response[None]:
+    graph.unmute(current_caller(app), username)
     return no_content()
 
 

@@ -9,16 +9,19 @@ from local.lambda_runner import LambdaRunner, LocalFunction
 from local.provision import LocalResources
 from local.pumps.base import Pump, settled
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
-from local.pumps.filters import patterns_of
 from local.pumps.s3_notifications import NotificationTarget, S3NotificationPump
 from local.pumps.schedule import SchedulePump, rate_seconds
 from local.pumps.sqs import SqsPump
 from local.pumps.ttl_sweeper import TtlSweeper
 from local.s3_front import PostedObjects
 from local.template import CloudAssembly, Resource, TemplateError
+from pinhole.streams.patterns import patterns_of
 
 __all__ = ["EventSource", "Pump", "event_sources_from", "pumps_from", "settled"]
 log = logging.getLogger("local.pumps")
+MAX_READERS_PER_STREAM = 2
+"""DynamoDB Streams serves at most two simultaneous readers per shard; more are throttled
+(LimitExceededException) and fall behind. Locally every reader would be served, so the wiring is refused."""
 
 
 class EventSource:
@@ -112,6 +115,19 @@ def _filter(config: dict[str, Any], name: str) -> str:
     return ""
 
 
+def _refuse_crowded_streams(sources: list[EventSource]) -> None:
+    readers: dict[str, list[str]] = {}
+    for source in sources:
+        if source.kind == "dynamodb":
+            readers.setdefault(source.source, []).append(source.function.logical_id)
+    crowded = {stream: functions for stream, functions in readers.items() if len(functions) > MAX_READERS_PER_STREAM}
+    if crowded:
+        raise TemplateError(
+            f"more than {MAX_READERS_PER_STREAM} readers of one DynamoDB stream, which DynamoDB Streams throttles "
+            f"(LimitExceededException): {crowded}"
+        )
+
+
 def pumps_from(
     assembly: CloudAssembly,
     resources: LocalResources,
@@ -123,7 +139,9 @@ def pumps_from(
     sqs = session.client("sqs", endpoint_url=moto_url)
     pumps: list[Pump] = []
     s3_targets: dict[str, list[NotificationTarget]] = {}
-    for source in event_sources_from(assembly, runner):
+    sources = event_sources_from(assembly, runner)
+    _refuse_crowded_streams(sources)
+    for source in sources:
         props = source.properties
         report = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
         if source.kind == "dynamodb":

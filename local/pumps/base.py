@@ -9,8 +9,41 @@ import time
 log = logging.getLogger("local.pumps")
 
 
+class Wakeup:
+    """Tells idle pumps that there may be work: the in-process transport bumps it on every write that can
+    feed a pump (an item written, a message sent, an object stored), so an idle pump looks at once instead of
+    polling five times a second. Armed only while such a transport reports writes; writes it cannot see (a
+    tester's script at moto's own endpoint, a message whose visibility timeout ran out) are still found by
+    an idle pump's slow round, every `Pump.idle_s`."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self._generation = 0
+        self._changed = threading.Condition()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def bump(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout_s: float) -> None:
+        """Until the generation moves past `seen`, or the timeout."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._generation != seen, timeout_s)
+
+
+wakeup = Wakeup()
+
+
 class Pump(threading.Thread):
+    # At most one round per interval: under load a pump polls no more often than this.
     interval_s = 0.2
+    # How long an idle pump waits for a wakeup before it looks anyway.
+    idle_s = 1.0
     # False for periodic work (schedules, TTL sweeps): there is no backlog to wait for.
     drains_a_backlog = True
 
@@ -30,6 +63,7 @@ class Pump(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             started = time.monotonic()
+            seen = wakeup.generation  # before the round: a write during it wakes the next one
             self.in_round = True
             try:
                 handled = self.poll_once()
@@ -44,10 +78,18 @@ class Pump(threading.Thread):
                 self.last_busy_round_ended = time.monotonic()
             else:
                 self.last_idle_round_started = started
-                self._stopping.wait(self.interval_s)
+                self._wait_for_work(started, seen)
+
+    def _wait_for_work(self, started: float, seen: int) -> None:
+        if not (self.drains_a_backlog and wakeup.armed):
+            self._stopping.wait(self.interval_s)
+            return
+        wakeup.wait(seen, self.idle_s)
+        self._stopping.wait(max(0.0, started + self.interval_s - time.monotonic()))
 
     def stop(self) -> None:
         self._stopping.set()
+        wakeup.bump()  # an idle pump waits on the wakeup, not on `_stopping`
 
     def sleep(self, seconds: float) -> bool:
         """Wait, unless stopping; True if the pump should go on."""

@@ -14,8 +14,8 @@ from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import fitting_batches, invoke_batch
-from local.pumps.filters import wanted
 from local.template import REGION
+from pinhole.streams.patterns import wanted
 
 log = logging.getLogger("local.pumps")
 MAX_BACKOFF_S = 5.0

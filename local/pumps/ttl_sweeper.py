@@ -1,6 +1,9 @@
 """Deletes expired items, since moto never honours TimeToLiveSpecification.
 
-The deletes go through DynamoDB like any other, so streams emit REMOVE records as on AWS.
+The deletes go through DynamoDB like any other, so streams emit REMOVE records as on AWS. The expired items
+are found by reading moto's table in this process (its items' TTL attribute): a Scan through the API every
+second walked and serialised every TTL table under moto's DynamoDB lock, the largest part of an idle local
+cloud's CPU once the tables held a few thousand items.
 """
 
 from __future__ import annotations
@@ -9,19 +12,29 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from moto.backends import get_backend
+
 from local.provision import Table
 from local.pumps.base import Pump
+from local.template import ACCOUNT_ID, REGION
 
 
 class TtlSweeper(Pump):
     interval_s = 1.0
     drains_a_backlog = False
 
-    def __init__(self, tables: list[Table], dynamodb_client: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        tables: list[Table],
+        dynamodb_client: Any,
+        clock: Callable[[], float] = time.time,
+        account_id: str = ACCOUNT_ID,
+    ) -> None:
         super().__init__(name="ttl-sweeper")
         self.tables = [table for table in tables if table.ttl_attribute]
         self.dynamodb = dynamodb_client
         self.clock = clock
+        self.account_id = account_id  # whose moto tables are read (the client's)
 
     def poll_once(self) -> int:
         for table in self.tables:
@@ -34,26 +47,39 @@ class TtlSweeper(Pump):
         assert attribute is not None
         now = int(self.clock())
         deleted = 0
-        paginator = self.dynamodb.get_paginator("scan")
-        pages = paginator.paginate(
-            TableName=table.name,
-            FilterExpression="#ttl < :now",
-            ExpressionAttributeNames={"#ttl": attribute},
-            ExpressionAttributeValues={":now": {"N": str(now)}},
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                key = {name: item[name] for name in table.key_names}
-                try:
-                    self.dynamodb.delete_item(
-                        TableName=table.name,
-                        Key=key,
-                        # Only if still expired: a writer may have extended it meanwhile.
-                        ConditionExpression="#ttl < :now",
-                        ExpressionAttributeNames={"#ttl": attribute},
-                        ExpressionAttributeValues={":now": {"N": str(now)}},
-                    )
-                    deleted += 1
-                except self.dynamodb.exceptions.ConditionalCheckFailedException:
-                    continue
+        try:
+            expired = expired_keys(table, attribute, now, self.account_id)
+        except RuntimeError:  # the table changed while it was read (it is not locked): next round
+            return 0
+        for key in expired:
+            try:
+                self.dynamodb.delete_item(
+                    TableName=table.name,
+                    Key=key,
+                    # Only if still expired: a writer may have extended it meanwhile.
+                    ConditionExpression="#ttl < :now",
+                    ExpressionAttributeNames={"#ttl": attribute},
+                    ExpressionAttributeValues={":now": {"N": str(now)}},
+                )
+                deleted += 1
+            except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                continue
         return deleted
+
+
+def expired_keys(table: Table, attribute: str, now: int, account_id: str = ACCOUNT_ID) -> list[dict[str, Any]]:
+    """The keys of the items whose TTL attribute (a number, as DynamoDB requires) is before `now`."""
+    stored = get_backend("dynamodb")[account_id][REGION].get_table(table.name)
+    keys = []
+    for item in stored.all_items():
+        expiry = item.attrs.get(attribute)
+        if expiry is None or expiry.type != "N":
+            continue
+        try:
+            expired = float(expiry.value) < now
+        except ValueError:
+            continue
+        if expired:
+            # as the low-level client takes a key (binary as bytes)
+            keys.append({name: {item.attrs[name].type: item.attrs[name].value} for name in table.key_names})
+    return keys

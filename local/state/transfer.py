@@ -1,5 +1,8 @@
-"""Taking a snapshot of the provisioned resources and putting one back, through the AWS APIs moto
-serves (Cognito users apart: see `local.state.cognito`).
+"""Taking a snapshot of the provisioned resources and putting one back.
+
+Tables and objects go straight from and to moto's backends, in bulk (`local.state.backends`): a world of
+thousands of items and objects is seconds, not one request per object. Queues and secrets go through the
+AWS APIs moto serves (a few calls); Cognito users through moto's backend too (`local.state.cognito`).
 
 Restoring happens while the cloud starts, before any event source is wired: tables are filled before
 their streams are switched on and buckets before their notifications are configured, so nothing
@@ -13,19 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from moto.core.exceptions import HTTPException
 
+from local.state.backends import ItemsDoNotFit, export_objects, export_table, import_objects, import_table
 from local.state.cognito import export_user_pool, import_user_pool
-from local.state.snapshot import Item, Snapshot, SnapshotUnreadable, StoredMessage, StoredObject
+from local.state.snapshot import Snapshot, SnapshotUnreadable, StoredMessage
 from local.template import CloudAssembly, Resource
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
-BATCH_WRITE_LIMIT = 25
-_OBJECT_HEADERS = {
-    "content_type": "ContentType",
-    "cache_control": "CacheControl",
-    "content_disposition": "ContentDisposition",
-    "content_encoding": "ContentEncoding",
-}
 
 
 def resource_key(resource: Resource) -> str:
@@ -53,13 +51,11 @@ class RestoreReport:
 def capture(assembly: CloudAssembly, session: Any, moto_url: str) -> Snapshot:
     """Everything a tester created in the template's stateful resources."""
     snapshot = Snapshot()
-    dynamodb = session.client("dynamodb", endpoint_url=moto_url)
     for resource in assembly.resources():
         if resource.type in TABLE_TYPES:
-            snapshot.tables[resource_key(resource)] = _scan(dynamodb, assembly.physical_of(resource).ref)
-    s3 = session.client("s3", endpoint_url=moto_url)
+            snapshot.tables[resource_key(resource)] = export_table(assembly.physical_of(resource).ref)
     for resource in assembly.resources("AWS::S3::Bucket"):
-        snapshot.buckets[resource_key(resource)] = _objects(s3, assembly.physical_of(resource).ref, snapshot)
+        snapshot.buckets[resource_key(resource)] = export_objects(assembly.physical_of(resource).ref, snapshot)
     for resource in assembly.resources("AWS::Cognito::UserPool"):
         snapshot.user_pools[resource_key(resource)] = export_user_pool(assembly.physical_of(resource).ref)
     sqs = session.client("sqs", endpoint_url=moto_url)
@@ -72,25 +68,6 @@ def capture(assembly: CloudAssembly, session: Any, moto_url: str) -> Snapshot:
         value = secrets.get_secret_value(SecretId=assembly.physical_of(resource).ref)
         snapshot.secrets[resource_key(resource)] = str(value["SecretString"])
     return snapshot
-
-
-def _scan(dynamodb: Any, table: str) -> list[Item]:
-    items: list[Item] = []
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-        items.extend(page.get("Items", []))
-    return items
-
-
-def _objects(s3: Any, bucket: str, snapshot: Snapshot) -> list[StoredObject]:
-    """The current version of every object (older versions of a versioned bucket are not kept)."""
-    stored = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for listed in page.get("Contents", []):
-            got = s3.get_object(Bucket=bucket, Key=listed["Key"])
-            headers = {field_name: got.get(header) for field_name, header in _OBJECT_HEADERS.items()}
-            blob = snapshot.add_blob(got["Body"].read())
-            stored.append(StoredObject(key=listed["Key"], blob=blob, metadata=dict(got.get("Metadata", {})), **headers))
-    return stored
 
 
 def drain_queue(sqs: Any, queue_url: str) -> list[StoredMessage]:
@@ -155,14 +132,9 @@ class Restorer:
     def fill_table(self, resource: Resource, table_name: str) -> None:
         """Called by the provisioner between creating the table and switching its stream on."""
         items = self.snapshot.tables.get(resource_key(resource), [])
-        dynamodb = self.session.client("dynamodb", endpoint_url=self.moto_url)
         try:
-            for start in range(0, len(items), BATCH_WRITE_LIMIT):
-                requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
-                pending: dict[str, Any] = {table_name: requests}
-                while pending:
-                    pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
-        except (ClientError, BotoCoreError) as error:
+            import_table(table_name, items)
+        except ItemsDoNotFit as error:
             # e.g. the template changed the table's key: refusing beats dropping the items silently
             raise SnapshotUnreadable(f"the items saved for {resource_key(resource)} do not fit it ({error})") from error
         self.report.items += len(items)
@@ -170,27 +142,18 @@ class Restorer:
     def restore_after_provisioning(self, assembly: CloudAssembly) -> RestoreReport:
         try:
             self._restore_objects_users_and_messages(assembly)
-        except (ClientError, BotoCoreError) as error:
+        except (ClientError, BotoCoreError, HTTPException) as error:
             raise SnapshotUnreadable(f"it does not fit the template's resources ({error})") from error
         self.report.ignored = self._keys_not_in(assembly)
         self.report.seconds = time.perf_counter() - self._started
         return self.report
 
     def _restore_objects_users_and_messages(self, assembly: CloudAssembly) -> None:
-        s3 = self.session.client("s3", endpoint_url=self.moto_url)
         sqs = self.session.client("sqs", endpoint_url=self.moto_url)
         for resource in assembly.resources("AWS::S3::Bucket"):
-            bucket = assembly.physical_of(resource).ref
-            for stored in self.snapshot.buckets.get(resource_key(resource), []):
-                headers = {header: getattr(stored, name) for name, header in _OBJECT_HEADERS.items()}
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=stored.key,
-                    Body=self.snapshot.blobs[stored.blob],
-                    Metadata=stored.metadata,
-                    **{header: value for header, value in headers.items() if value is not None},
-                )
-                self.report.objects += 1
+            stored = self.snapshot.buckets.get(resource_key(resource), [])
+            import_objects(assembly.physical_of(resource).ref, stored, self.snapshot.blobs)
+            self.report.objects += len(stored)
         for resource in assembly.resources("AWS::Cognito::UserPool"):
             pool = self.snapshot.user_pools.get(resource_key(resource))
             if pool is not None:

@@ -8,9 +8,14 @@ from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.caller import MODERATORS_GROUP
 from stacks import constants
 
-ACCESS_TOKEN_VALIDITY = Duration.hours(1)
-ID_TOKEN_VALIDITY = Duration.hours(1)
+# The HTTP API's JWT authorizer checks signatures and expiry, not revocation: after a log-out or a sign-out
+# everywhere, an access token already issued keeps working until it expires (docs/SECURITY.md, "Sign-out").
+# A short life bounds that window; clients renew silently with the refresh token, which is revoked at once.
+ACCESS_TOKEN_VALIDITY = Duration.minutes(15)
+ID_TOKEN_VALIDITY = Duration.minutes(15)
 REFRESH_TOKEN_VALIDITY = Duration.days(30)
+# How long a log-in may wait between the password and the TOTP code (Cognito allows 3 to 15 minutes).
+AUTH_SESSION_VALIDITY = Duration.minutes(3)
 
 
 class AuthIdentity(Construct):
@@ -34,8 +39,13 @@ class AuthIdentity(Construct):
                 require_symbols=PASSWORD_POLICY.require_symbols,
                 temp_password_validity=Duration.days(PASSWORD_POLICY.temp_password_validity_days),
             ),
+            # Codes by e-mail: sign-up and an e-mail change send a verification code (the attribute stays
+            # unverified until POST /auth/verify-email), and a password reset goes to a verified address only.
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            mfa=cognito.Mfa.OFF,
+            # Two-factor is each user's choice (POST /me/mfa/totp), by authenticator app only: no SMS.
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -58,4 +68,5 @@ class AuthIdentity(Construct):
             access_token_validity=ACCESS_TOKEN_VALIDITY,
             id_token_validity=ID_TOKEN_VALIDITY,
             refresh_token_validity=REFRESH_TOKEN_VALIDITY,
+            auth_session_validity=AUTH_SESSION_VALIDITY,
         )

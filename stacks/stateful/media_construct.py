@@ -26,12 +26,19 @@ RESIZE_TIMEOUT = Duration.minutes(2)
 UPLOAD_EVENTS_VISIBILITY = Duration.minutes(12)
 UPLOAD_EVENTS_MAX_RECEIVES = 3
 DEAD_LETTERS_KEPT_FOR = Duration.days(14)
+# transcode (docs/MEDIA.md "Sizing"): a 90 s 4K HEVC HDR clip is the costliest upload; ffmpeg is stopped
+# WATCHDOG_RESERVE_S before the timeout. A message stays hidden for six timeouts (AWS's advice for an event source
+# mapping), and the queue gives up after two receives: a clip that killed the function twice will kill it again.
+TRANSCODE_TIMEOUT = Duration.minutes(15)
+TRANSCODE_EVENTS_VISIBILITY = Duration.minutes(90)
+TRANSCODE_MAX_RECEIVES = 2
+TRANSCODE_DEAD_LETTER_MAX_RECEIVES = 5  # the dead-letter consumer only writes to DynamoDB: throttles, not poison
 # The id of the function CDK adds once per stack to write bucket notification configurations.
 CDK_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 NOTIFICATIONS_HANDLER_MEMORY_MB = 128  # one small S3 API call per deployment
 
 
-def _protected_bucket(
+def protected_bucket(
     scope: Construct,
     construct_id: str,
     *,
@@ -56,7 +63,7 @@ def _protected_bucket(
 class MediaStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs_bucket = _protected_bucket(
+        self.access_logs_bucket = protected_bucket(
             self,
             constants.ACCESS_LOGS_BUCKET_ID,
             lifecycle_rules=[
@@ -68,7 +75,7 @@ class MediaStorage(Construct):
             ],
         )
         self._let_cloudfront_deliver_access_logs()
-        self.uploads_bucket = _protected_bucket(
+        self.uploads_bucket = protected_bucket(
             self,
             constants.UPLOADS_BUCKET_ID,
             versioned=True,
@@ -96,7 +103,7 @@ class MediaStorage(Construct):
                 )
             ],
         )
-        self.media_bucket = _protected_bucket(
+        self.media_bucket = protected_bucket(
             self,
             constants.MEDIA_BUCKET_ID,
             server_access_logs_bucket=self.access_logs_bucket,
@@ -172,11 +179,39 @@ class MediaStorage(Construct):
                 queue=self.upload_events_dlq, max_receive_count=UPLOAD_EVENTS_MAX_RECEIVES
             ),
         )
-        self.uploads_bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            s3_notifications.SqsDestination(self.upload_events),
-            s3.NotificationKeyFilter(prefix=constants.UPLOAD_KEY_PREFIX),
+        # The dead-letter queue has a consumer (it fails the videos given up on); what that consumer cannot settle
+        # either is kept in a last queue of its own, with an alarm.
+        self.transcode_unsettled = sqs.Queue(
+            self,
+            constants.TRANSCODE_UNSETTLED_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
         )
+        self.transcode_dlq = sqs.Queue(
+            self,
+            constants.TRANSCODE_DLQ_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTERS_KEPT_FOR,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.transcode_unsettled, max_receive_count=TRANSCODE_DEAD_LETTER_MAX_RECEIVES
+            ),
+        )
+        self.transcode_queue = sqs.Queue(
+            self,
+            constants.TRANSCODE_QUEUE_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=TRANSCODE_EVENTS_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.transcode_dlq, max_receive_count=TRANSCODE_MAX_RECEIVES),
+        )
+        for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX):
+            self.uploads_bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3_notifications.SqsDestination(self.upload_events),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
         self._hold_notifications_handler_to_our_function_rules()
 
     def _hold_notifications_handler_to_our_function_rules(self) -> None:

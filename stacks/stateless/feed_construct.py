@@ -1,7 +1,7 @@
 """feed_read: GET /feed and GET /stories/feed (JWT). feed_fanout: the push half of the hybrid feed, one
-function per event source — the posts, graph and users tables' streams, and the fan-out queue of large
-deliveries — each with bisect on error, bounded retries, partial batch failures, an on-failure queue
-and alarms."""
+function per event source — the posts, graph and users tables' records (each routed to a FIFO queue of its
+own by the table's stream router) and the fan-out queue of large deliveries — each with bounded retries,
+partial batch failures, a dead-letter queue and alarms."""
 
 from collections.abc import Mapping
 
@@ -17,8 +17,15 @@ from stacks.function_factory import FunctionFactory
 from stacks.stateful.feed_construct import FANOUT_DELIVER_TIMEOUT
 from stacks.stateful.posts_construct import STORIES_BY_AUTHOR_INDEX
 from stacks.stateless.api_construct import HttpApiGateway
-from stacks.stateless.event_sources import consume_queue, consume_stream
+from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
+from stacks.stateless.streams_construct import (
+    POST_PUBLISHED,
+    PUBLISHED_POST_REMOVED,
+    PUBLISHED_POST_TAKEN_DOWN,
+    StreamRoutes,
+    created_or_removed,
+)
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.FEED_FANOUT}"
 DELIVER_BATCH_SIZE = 2
@@ -26,17 +33,13 @@ ROUTES = ((apigwv2.HttpMethod.GET, "/feed"), (apigwv2.HttpMethod.GET, "/stories/
 # Celebrities' posts and stories are pulled from these; a follow backfills from them.
 AUTHOR_INDEXES = (constants.POSTS_BY_AUTHOR_INDEX, STORIES_BY_AUTHOR_INDEX)
 
-# Which stream records each entry point wants (Lambda drops the others before invoking).
+# Which stream records each entry point wants (its table's router sends it no others).
 _WANTED = {
-    "posts": [
-        {"eventName": lambda_.FilterRule.is_equal("MODIFY")},
-        {"eventName": lambda_.FilterRule.is_equal("REMOVE")},
-    ],
-    "graph": [
-        {"eventName": lambda_.FilterRule.is_equal("INSERT")},
-        {"eventName": lambda_.FilterRule.is_equal("REMOVE")},
-    ],
-    "users": [{"eventName": lambda_.FilterRule.is_equal("MODIFY")}],
+    # published (a post or a story; restored by a moderator too), or a published post deleted or removed by a
+    # moderator (an expired story's entries expire on their own)
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_TAKEN_DOWN],
+    "graph": created_or_removed("follows#"),
+    "users": [{"eventName": ["MODIFY"]}],  # a follower count crossing the celebrity threshold
 }
 
 
@@ -72,16 +75,17 @@ class FeedFanout(Construct):
         tables: Mapping[str, dynamodb.ITableV2],
         fanout_queue: sqs.IQueue,
         fanout_dlq: sqs.IQueue,
+        stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions: list[lambda_.Function] = []
-        self.failure_queues: list[sqs.Queue] = []
         for source, entry_point in (
             ("posts", "on_post_change"),
             ("graph", "on_follow_change"),
             ("users", "on_user_change"),
         ):
-            function = self._stream_consumer(factory, tables, source, entry_point)
+            function = self._function(factory, tables, f"{source.capitalize()}Stream", entry_point)
+            stream_routes.subscribe(function, {source: _WANTED[source]}, what=f"Feed fan-out ({source})")
             fanout_queue.grant_send_messages(function)  # a large fan-out leaves as chunks
             self.functions.append(function)
         self.deliver = self._function(factory, tables, "Deliver", "deliver")
@@ -105,17 +109,4 @@ class FeedFanout(Construct):
         grant_table_read(function, tables["graph"], index_names=[constants.GRAPH_INVERSE_INDEX])
         grant_table_read(function, tables["users"])
         grant_table_read(function, tables["posts"], index_names=AUTHOR_INDEXES)  # a follow backfills both
-        return function
-
-    def _stream_consumer(
-        self, factory: FunctionFactory, tables: Mapping[str, dynamodb.ITableV2], source: str, entry_point: str
-    ) -> lambda_.Function:
-        name = f"{source.capitalize()}Stream"
-        function = self._function(factory, tables, name, entry_point)
-        scope = function.node.scope
-        assert isinstance(scope, Construct)
-        failures = consume_stream(
-            scope, function, tables[source], patterns=_WANTED[source], what=f"Feed fan-out ({source})"
-        )
-        self.failure_queues.append(failures)
         return function

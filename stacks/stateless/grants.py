@@ -6,6 +6,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
@@ -60,3 +61,28 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: s
     function.add_to_role_policy(
         iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(key_pattern)])
     )
+
+
+def grant_rendition_removal(
+    function: lambda_.Function, media_bucket: s3.IBucket, invalidations: sqs.IQueue, key_prefix: str
+) -> None:
+    """What `pinhole.resize.purge.purge_prefix` needs for keys under the prefix: list and delete them, and
+    queue their paths for the CDN invalidator."""
+    grant_objects(function, media_bucket, f"{key_prefix}*", ["s3:DeleteObject"])
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[media_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{key_prefix}*"]}},
+        )
+    )
+    invalidations.grant_send_messages(function)
+
+
+def grant_image_screening(function: lambda_.Function, moderation_table: dynamodb.ITableV2) -> None:
+    """Automatic screening (context `image_moderation`): Rekognition looks at a rendition; a flagged post is held
+    and a case opened in the moderation table. Granted whether the switch is on or off, so turning it on changes
+    one variable, not the role. DetectModerationLabels has no resource-level permissions (Service Authorization
+    Reference): its resource is `*`."""
+    grant_table_read_write(function, moderation_table)
+    function.add_to_role_policy(iam.PolicyStatement(actions=["rekognition:DetectModerationLabels"], resources=["*"]))

@@ -22,13 +22,39 @@ def domain_layer(scope: Construct) -> lambda_.LayerVersion:
 
 
 def imaging_layer(scope: Construct) -> lambda_.LayerVersion:
-    """Pillow, pillow-heif, blurhash and ffmpeg: only resize carries it, so no API function can load them."""
+    """Pillow and blurhash: resize and transcode carry it, so no API function can load them."""
     return lambda_.LayerVersion(
         scope,
         constants.IMAGING_LAYER_ID,
         code=layer_code(constants.IMAGING_LAYER_REQUIREMENTS),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],
-        description="Pinhole imaging: Pillow, pillow-heif, blurhash, ffmpeg (resize only)",
+        description="Pinhole imaging: Pillow, blurhash (resize, transcode)",
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+def heif_layer(scope: Construct) -> lambda_.LayerVersion:
+    """pillow-heif, over the imaging layer's Pillow: only resize opens HEIC and AVIF uploads."""
+    return lambda_.LayerVersion(
+        scope,
+        constants.HEIF_LAYER_ID,
+        code=layer_code(constants.HEIF_LAYER_REQUIREMENTS, with_dependencies=False),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description="Pinhole HEIF: pillow-heif (resize only)",
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+def video_layer(scope: Construct) -> lambda_.LayerVersion:
+    """The ffmpeg binary (~125 MB unzipped): only transcode carries it."""
+    return lambda_.LayerVersion(
+        scope,
+        constants.VIDEO_LAYER_ID,
+        code=layer_code(constants.VIDEO_LAYER_REQUIREMENTS),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description="Pinhole video: the ffmpeg build of imageio-ffmpeg (transcode only)",
         removal_policy=RemovalPolicy.RETAIN,
     )

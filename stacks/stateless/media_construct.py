@@ -11,6 +11,9 @@ from stacks import constants
 from stacks.stateless.edge import CloudFrontAccessLogs
 
 HSTS_MAX_AGE = Duration.days(365)
+# Web players (hls.js, MSE) fetch HLS playlists and segments with XHR: renditions are public by URL, so any origin
+# may read them, without credentials; Range is how players fetch parts of an MP4.
+CORS_MAX_AGE = Duration.days(1)
 
 
 def security_headers(content_security_policy: str | None = None) -> cloudfront.ResponseSecurityHeadersBehavior:
@@ -49,7 +52,16 @@ class MediaCdn(Construct):
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             constants.MEDIA_HEADERS_POLICY_ID,
-            comment="Pinhole media: security headers",
+            comment="Pinhole media: security headers, CORS for web video players",
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=["Range"],
+                access_control_allow_methods=["GET", "HEAD"],
+                access_control_allow_origins=["*"],
+                access_control_expose_headers=["Content-Length", "Content-Range"],
+                access_control_max_age=CORS_MAX_AGE,
+                origin_override=True,
+            ),
             security_headers_behavior=security_headers(),
         )
         self.distribution = cloudfront.Distribution(

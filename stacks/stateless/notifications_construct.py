@@ -1,5 +1,6 @@
 """notifications: activity on the interactions, graph and posts tables' streams becomes notifications.
-`on_activity` turns stream records into notification intents on the FIFO queue; `deliver` stores
+`on_activity` turns stream records (routed to its own FIFO queue by the tables' stream routers) into
+notification intents on the FIFO queue; `deliver` stores
 them and pushes them live over the WebSocket API; `handler` serves the JWT routes."""
 
 from collections.abc import Mapping
@@ -7,7 +8,6 @@ from typing import Any
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -16,8 +16,9 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.notifications_construct import NOTIFY_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
-from stacks.stateless.event_sources import consume_queue, consume_stream
+from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
+from stacks.stateless.streams_construct import POST_PUBLISHED, StreamRoutes, created_or_removed
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
 ROUTES = (
@@ -27,21 +28,11 @@ ROUTES = (
 DELIVER_BATCH_SIZE = 10
 
 
-def _created_or_removed(sort_key_prefixes: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "eventName": lambda_.FilterRule.or_("INSERT", "REMOVE"),
-            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}},
-        }
-        for prefix in sort_key_prefixes
-    ]
-
-
-# Which stream records can make or take back a notification (Lambda drops the others before invoking).
+# Which stream records can make or take back a notification (their tables' routers send no others).
 _WANTED: dict[str, list[dict[str, Any]]] = {
-    "interactions": _created_or_removed(("like#", "comment#")),
-    "graph": _created_or_removed(("follows#", "requested#")),
-    "posts": [{"eventName": lambda_.FilterRule.is_equal("MODIFY")}],  # published, with @mentions
+    "interactions": created_or_removed("like#", "comment#"),
+    "graph": created_or_removed("follows#", "requested#"),
+    "posts": [POST_PUBLISHED],  # with @mentions in its caption
 }
 
 
@@ -58,6 +49,7 @@ class Notifications(Construct):
         queue: sqs.IQueue,
         dead_letters: sqs.IQueue,
         cursor_secret: secretsmanager.ISecret,
+        stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(self, context=constants.NOTIFICATIONS, code_dir=CODE_DIR)
@@ -73,16 +65,7 @@ class Notifications(Construct):
             activity_scope, context=constants.NOTIFICATIONS, code_dir=CODE_DIR, handler="handler.on_activity"
         )
         queue.grant_send_messages(self.on_activity)
-        self.failure_queues = [
-            consume_stream(
-                Construct(activity_scope, source.capitalize()),
-                self.on_activity,
-                tables[source],
-                patterns=patterns,
-                what=f"Notifications ({source})",
-            )
-            for source, patterns in _WANTED.items()
-        ]
+        stream_routes.subscribe(self.on_activity, _WANTED, what="Notifications (activity)")
 
         deliver_scope = Construct(self, "Deliver")
         self.deliver = factory.create(

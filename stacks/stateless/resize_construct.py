@@ -1,9 +1,14 @@
-"""resize: turns each uploaded original into renditions in the media bucket, then records the outcome
-on its post (publishing it when it was the last media item). Fed by the upload-events queue, so a
-failing batch is retried and then parked in the dead-letter queue, which raises an alarm.
+"""resize: turns each uploaded picture into renditions in the media bucket, then records the outcome
+on its post (publishing it when it was the last media item); an uploaded video is handed to transcode's
+queue. Fed by the upload-events queue, so a failing batch is retried and then parked in the dead-letter
+queue, which raises an alarm.
 
-Its `cleanup` function follows the posts table's stream: a deleted post's renditions are deleted and
-purged from CloudFront, so they stop being served."""
+Resize owns renditions until they are gone. Its `cleanup` function gets the posts table's REMOVE records
+(from the table's stream router): a deleted post's or expired story's renditions are deleted, then their
+paths are queued for a CDN invalidation (resize itself does the same for renditions it made for a post
+deleted meanwhile). Its `invalidate` function drains that queue into CloudFront invalidations, many paths
+each, within CloudFront's quotas, and waits out CloudFront's refusals, so that deleted media stops being
+served however many deletions and expiries come at once (pinhole.resize.purge)."""
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
@@ -18,17 +23,28 @@ from constructs import Construct
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import RESIZE_TIMEOUT
+from stacks.stateful.media_invalidations_construct import INVALIDATE_TIMEOUT, MediaInvalidations
 from stacks.stateless.alarms import alarm_on
-from stacks.stateless.grants import grant_objects, grant_table_read_write
+from stacks.stateless.event_sources import consume_queue
+from stacks.stateless.grants import (
+    grant_image_screening,
+    grant_objects,
+    grant_rendition_removal,
+    grant_table_read_write,
+)
+from stacks.stateless.streams_construct import REMOVED, StreamRoutes
 
 # A 50 MP original decodes to 150 MB of RGB; the headroom covers the colour conversion and encoders,
-# and Lambda's CPU share grows with memory (ffmpeg and the encoders are CPU bound).
+# and Lambda's CPU share grows with memory (the encoders are CPU bound).
 RESIZE_MEMORY_MB = 2048
 BATCH_SIZE = 4
 OLDEST_UPLOAD_ALARM_AGE = Duration.minutes(5)
-CLEANUP_BATCH_SIZE = 25
-CLEANUP_RETRIES = 5
-CLEANUP_ITERATOR_AGE_ALARM = Duration.minutes(10)
+CLEANUP_BATCH_SIZE = 10
+INVALIDATE_BATCH_SIZE = 100
+INVALIDATE_BATCHING_WINDOW = Duration.seconds(20)  # a burst of deletions becomes one invalidation
+# Two invalidators at most, each asking for at most half of the 3,000 paths CloudFront lets a distribution
+# have in progress (pinhole.resize.purge.MAX_PATHS_PER_INVALIDATION).
+INVALIDATE_MAX_CONCURRENCY = 2
 
 
 class Resize(Construct):
@@ -38,8 +54,9 @@ class Resize(Construct):
         construct_id: str,
         *,
         factory: FunctionFactory,
-        imaging_layer: lambda_.ILayerVersion,
+        imaging_layers: tuple[lambda_.ILayerVersion, ...],
         upload_events: sqs.IQueue,
+        transcode_queue: sqs.IQueue,
         upload_events_dlq: sqs.IQueue,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
@@ -47,34 +64,39 @@ class Resize(Construct):
         users_table: dynamodb.ITableV2,
         moderation_table: dynamodb.ITableV2,
         distribution: cloudfront.IDistribution,
+        invalidations: MediaInvalidations,
+        stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._media_bucket = media_bucket
+        self._invalidations = invalidations
         self.function = factory.create(
             self,
             context=constants.RESIZE,
             code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
             memory_mb=RESIZE_MEMORY_MB,
             timeout=RESIZE_TIMEOUT,
-            extra_layers=(imaging_layer,),
+            extra_layers=imaging_layers,
         )
         originals = ["s3:GetObject", "s3:GetObjectVersion"]
         grant_objects(self.function, uploads_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", originals)
         grant_objects(self.function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+        # Avatars: the original in, square renditions out, and the previous avatar's renditions removed.
+        grant_objects(self.function, uploads_bucket, f"{constants.AVATAR_KEY_PREFIX}*", originals)
+        grant_objects(self.function, media_bucket, f"{constants.AVATAR_KEY_PREFIX}*", ["s3:PutObject"])
+        grant_rendition_removal(self.function, media_bucket, invalidations.queue, constants.AVATAR_KEY_PREFIX)
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
-        # Automatic screening (context `image_moderation`): a flagged post is held and a case opened. Granted whether
-        # the switch is on or off, so turning it on changes one variable, not the role. DetectModerationLabels has no
-        # resource-level permissions (Service Authorization Reference): its resource is `*`.
-        grant_table_read_write(self.function, moderation_table)
+        grant_image_screening(self.function, moderation_table)  # each image; a video's poster in transcode
+        self._may_delete_renditions(self.function)  # made for a post deleted meanwhile
         self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["rekognition:DetectModerationLabels"], resources=["*"])
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[transcode_queue.queue_arn])
         )
-        # A post deleted while its upload is processed: resize removes the renditions it just wrote.
-        self._grant_rendition_removal(self.function, media_bucket, distribution)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
-        self._cleanup(factory, posts_table, media_bucket, distribution)
+        self._cleanup(factory, stream_routes)
+        self._invalidator(factory, distribution)
         alarm_on(
             self,
             "DeadLettersAlarm",
@@ -92,19 +114,38 @@ class Resize(Construct):
         )
         alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
 
-    def _grant_rendition_removal(
-        self, function: lambda_.Function, media_bucket: s3.IBucket, distribution: cloudfront.IDistribution
-    ) -> None:
-        """What `MediaStorage.delete_renditions` calls: list and delete a post's renditions, purge the CDN."""
-        grant_objects(function, media_bucket, f"{constants.UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[media_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{constants.UPLOAD_KEY_PREFIX}*"]}},
-            )
+    def _may_delete_renditions(self, function: lambda_.Function) -> None:
+        """Rendition deletion: list and delete under posts/, then queue the paths for a CDN invalidation."""
+        grant_rendition_removal(function, self._media_bucket, self._invalidations.queue, constants.UPLOAD_KEY_PREFIX)
+
+    def _cleanup(self, factory: FunctionFactory, stream_routes: StreamRoutes) -> None:
+        scope = Construct(self, "Cleanup")
+        self.cleanup = factory.create(
+            scope,
+            context=constants.RESIZE,
+            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
+            handler="handler.cleanup",
         )
-        function.add_to_role_policy(
+        self._may_delete_renditions(self.cleanup)
+        # A post's REMOVE comes once and cleaning up is idempotent: no order to keep, a standard queue.
+        stream_routes.subscribe(
+            self.cleanup,
+            {"posts": [REMOVED]},
+            what="Rendition cleanup",
+            ordered=False,
+            batch_size=CLEANUP_BATCH_SIZE,
+        )
+
+    def _invalidator(self, factory: FunctionFactory, distribution: cloudfront.IDistribution) -> None:
+        scope = Construct(self, "Invalidator")
+        self.invalidator = factory.create(
+            scope,
+            context=constants.RESIZE,
+            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
+            handler="handler.invalidate",
+            timeout=INVALIDATE_TIMEOUT,
+        )
+        self.invalidator.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["cloudfront:CreateInvalidation"],
                 resources=[
@@ -117,53 +158,22 @@ class Resize(Construct):
                 ],
             )
         )
-
-    def _cleanup(
-        self,
-        factory: FunctionFactory,
-        posts_table: dynamodb.ITableV2,
-        media_bucket: s3.IBucket,
-        distribution: cloudfront.IDistribution,
-    ) -> None:
-        scope = Construct(self, "Cleanup")
-        self.cleanup = factory.create(
+        self._invalidations.queue.grant_send_messages(self.invalidator)  # what CloudFront refuses waits again
+        consume_queue(
             scope,
-            context=constants.RESIZE,
-            code_dir=f"{constants.FUNCTIONS_DIR}/{constants.RESIZE}",
-            handler="handler.cleanup",
-        )
-        self._grant_rendition_removal(self.cleanup, media_bucket, distribution)
-        self.cleanup_failures = sqs.Queue(
-            scope,
-            "FailedRecords",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.cleanup.add_event_source(
-            event_sources.DynamoEventSource(
-                posts_table,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=CLEANUP_BATCH_SIZE,
-                bisect_batch_on_error=True,
-                retry_attempts=CLEANUP_RETRIES,
-                report_batch_item_failures=True,
-                on_failure=event_sources.SqsDlq(self.cleanup_failures),
-                filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("REMOVE")})],
-            )
+            self.invalidator,
+            self._invalidations.queue,
+            self._invalidations.dlq,
+            what="CDN invalidations",
+            batch_size=INVALIDATE_BATCH_SIZE,
+            max_batching_window=INVALIDATE_BATCHING_WINDOW,
+            max_concurrency=INVALIDATE_MAX_CONCURRENCY,
         )
         alarm_on(
             scope,
-            "FailedRecordsAlarm",
-            "Renditions of deleted posts could not be removed: see the cleanup failures queue",
-            self.cleanup_failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-            1,
-        )
-        alarm_on(
-            scope,
-            "IteratorAgeAlarm",
-            "Cleanup falls behind the posts table's stream",
-            self.cleanup.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
-            CLEANUP_ITERATOR_AGE_ALARM.to_milliseconds(),
+            "BacklogAlarm",
+            "Deleted media waits too long to leave the CDN",
+            self._invalidations.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
+            Duration.minutes(30).to_seconds(),
             evaluation_periods=3,
         )

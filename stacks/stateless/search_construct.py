@@ -1,21 +1,26 @@
 """search: people, hashtags and a hashtag's posts (JWT routes), and the index upkeep, `on_change`, fed
-by the users and posts tables' streams with partial batch failures, bounded retries, bisect, an
-on-failure queue and alarms per stream."""
+the users and posts tables' records by their stream routers through a FIFO queue of its own, with partial
+batch failures, bounded retries, a dead-letter queue and alarms."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway
-from stacks.stateless.event_sources import consume_stream
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
+from stacks.stateless.streams_construct import (
+    POST_PUBLISHED,
+    PUBLISHED_POST_EDITED,
+    PUBLISHED_POST_REMOVED,
+    PUBLISHED_POST_TAKEN_DOWN,
+    StreamRoutes,
+)
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.SEARCH}"
 ROUTES = (
@@ -25,32 +30,17 @@ ROUTES = (
 )
 
 
-def _status(status: str) -> dict[str, Any]:
-    return {"status": {"S": lambda_.FilterRule.is_equal(status)}}
-
-
-# Which stream records can change the index (Lambda drops the others before invoking). A filter cannot
+# Which stream records can change the index (the tables' routers send it no others). A filter cannot
 # compare the two images of a record, so the profile changes that leave the index as it was (counters
 # other than followers, a bio, a follower count within its bucket) are dropped by `on_change` itself,
-# without a write. Posts: only the publication and the deletion of a published post (captions, and so
-# tags, never change; likes and comments modify a post many times and are not wanted here).
+# without a write. Posts: the publication (a moderator's restore too), the deletion of a published post or its
+# removal by a moderator, and any change of a published
+# post whose caption was edited (`edited_at` exists): its tags may have moved. Likes and comments on posts
+# never edited modify them many times and are not wanted here; on an edited post they pass the filter and
+# `on_change` finds the tags unchanged and writes nothing.
 _WANTED: dict[str, list[dict[str, Any]]] = {
-    "users": [{"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY", "REMOVE")}],
-    "posts": [
-        {
-            # published: after the upload, after review, or restored by a moderator
-            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
-            "dynamodb": {
-                "OldImage": {"status": {"S": lambda_.FilterRule.or_("pending", "in_review", "removed")}},
-                "NewImage": _status("published"),
-            },
-        },
-        {
-            "eventName": lambda_.FilterRule.is_equal("MODIFY"),
-            "dynamodb": {"OldImage": _status("published"), "NewImage": _status("removed")},
-        },
-        {"eventName": lambda_.FilterRule.is_equal("REMOVE"), "dynamodb": {"OldImage": _status("published")}},
-    ],
+    "users": [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}],
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_TAKEN_DOWN, PUBLISHED_POST_EDITED],
 }
 
 
@@ -64,6 +54,7 @@ class Search(Construct):
         http_api: HttpApiGateway,
         tables: Mapping[str, dynamodb.ITableV2],
         cursor_secret: secretsmanager.ISecret,
+        stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(self, context=constants.SEARCH, code_dir=CODE_DIR)
@@ -79,14 +70,5 @@ class Search(Construct):
             indexer_scope, context=constants.SEARCH, code_dir=CODE_DIR, handler="handler.on_change"
         )
         grant_table_read_write(self.on_change, tables["search"])
-        self.failure_queues = [
-            consume_stream(
-                Construct(indexer_scope, source.capitalize()),
-                self.on_change,
-                tables[source],
-                patterns=patterns,
-                what=f"Search index ({source})",
-            )
-            for source, patterns in _WANTED.items()
-        ]
+        stream_routes.subscribe(self.on_change, _WANTED, what="Search index")
         self.functions = [self.function, self.on_change]

@@ -1,7 +1,9 @@
 """users: profiles and the social graph between them, blocks included (JWT routes)."""
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -22,6 +24,10 @@ ROUTES = (
     (apigwv2.HttpMethod.POST, "/me/follow-requests/{username}"),
     (apigwv2.HttpMethod.POST, "/users/{username}/block"),
     (apigwv2.HttpMethod.DELETE, "/users/{username}/block"),
+    (apigwv2.HttpMethod.GET, "/me/blocked"),
+    (apigwv2.HttpMethod.GET, "/me/muted"),
+    (apigwv2.HttpMethod.POST, "/users/{username}/mute"),
+    (apigwv2.HttpMethod.DELETE, "/users/{username}/mute"),
 )
 
 
@@ -36,6 +42,7 @@ class UsersApi(Construct):
         users_table: dynamodb.ITableV2,
         graph_table: dynamodb.ITableV2,
         cursor_secret: secretsmanager.ISecret,
+        user_pool: cognito.IUserPool,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(
@@ -44,4 +51,8 @@ class UsersApi(Construct):
         grant_table_read_write(self.function, users_table, index_names=[constants.USERS_BY_USERNAME_INDEX])
         grant_table_read_write(self.function, graph_table, index_names=[constants.GRAPH_INVERSE_INDEX])
         cursor_secret.grant_read(self.function)
+        # PATCH /me {email}: the new address, which Cognito then verifies by a code
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["cognito-idp:AdminUpdateUserAttributes"], resources=[user_pool.user_pool_arn])
+        )
         http_api.add_routes(self.function, ROUTES, public=False)

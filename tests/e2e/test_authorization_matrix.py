@@ -360,7 +360,20 @@ def _own_profile(world: World, body: Any) -> None:
 
 def _only_summaries(world: World, body: Any) -> None:
     assert [user["username"] for user in body["items"]] == [world.ids["alice_name"]]
-    assert set(body["items"][0]) == {"user_id", "username", "display_name", "avatar_url"}
+    assert set(body["items"][0]) == {"user_id", "username", "display_name", "avatar_url", "avatar"}
+
+
+def _own_secret(world: World, body: Any) -> None:
+    assert set(body) == {"secret", "otpauth_uri"}
+    assert world.ids["mallory_name"] in body["otpauth_uri"] and world.ids["alice_name"] not in body["otpauth_uri"]
+
+
+def _own_avatar_key(world: World, body: Any) -> None:
+    assert body["upload"]["fields"]["key"].startswith(f"avatars/{world.ids['mallory_id']}/")
+
+
+def _alice_not_listed(world: World, body: Any) -> None:
+    assert world.ids["alice_name"] not in [user["username"] for user in body["items"]]
 
 
 def _no_items(world: World, body: Any) -> None:
@@ -430,10 +443,18 @@ HTTP_ROWS = [
     ),
     Row(
         "PATCH /me",
-        "owner sets her email",
+        "owner marks her e-mail verified",
         "alice",
         Refused(422, "validation_error"),
-        body={"email": "mallory@example.com"},
+        body={"email_verified": True, "mfa_enabled": False},
+        unchanged=("alice_profile",),
+    ),
+    Row(
+        "PATCH /me",
+        "owner sets her avatar object",
+        "alice",
+        Refused(422, "validation_error"),
+        body={"avatar": {"url": "https://evil.example/a.jpg"}, "avatar_upload": None},
         unchanged=("alice_profile",),
     ),
     Row(
@@ -898,6 +919,99 @@ HTTP_ROWS = [
         params={"conversation_id": "mallory_conversation"},
         body={"up_to": "{alice_message}"},
         unchanged=("alice_conversation",),
+    ),
+    # Accounts (issue 14): each route acts on the caller's own account; another's is out of reach.
+    Row(
+        "POST /auth/verify-email",
+        "stranger verifies Alice's address with a guessed code",
+        "mallory",
+        Refused(403, "forbidden"),
+        body={"username": "{alice_name}", "code": "123456"},
+        unchanged=("alice_profile",),
+    ),
+    Row("POST /me/email/verification", "stranger asks a code for her own address", "mallory", Served(status=204)),
+    Row(
+        "POST /me/password",
+        "stranger guesses a current password (her own account)",
+        "mallory",
+        Refused(401, "invalid_credentials"),
+        body={"current_password": "Not-Her-Password-1", "new_password": "Brand-New-Secret-7"},
+        unchanged=("alice_profile",),
+    ),
+    Row("POST /me/mfa/totp", "stranger starts two-factor on her own account", "mallory", Served(check=_own_secret)),
+    Row(
+        "POST /me/mfa/totp/verify",
+        "stranger turns two-factor on with a guessed code",
+        "carol",
+        Refused(401, "invalid_code"),
+        body={"code": "123456"},
+        unchanged=("alice_profile",),
+    ),
+    Row(
+        "DELETE /me/mfa",
+        "stranger turns two-factor off where it is not on",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"code": "123456"},
+        unchanged=("alice_profile",),
+    ),
+    Row(
+        "POST /me/mfa/recovery-codes",
+        "stranger mints recovery codes without two-factor",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"password": "Correct-Horse-9"},
+        unchanged=("alice_profile",),
+    ),
+    Row(
+        "POST /me/sign-out-everywhere",
+        "blocked user signs out his own devices",
+        "dave",
+        Served(status=204),
+        unchanged=("alice_profile",),
+    ),
+    Row("GET /me/blocked", "stranger's own blocked list", "mallory", Served(check=_alice_not_listed)),
+    Row("GET /me/blocked", "blocked user's list does not name who blocked him", "dave", Served(check=_no_items)),
+    Row("GET /me/muted", "stranger's own muted list", "mallory", Served(check=_no_items)),
+    Row("POST /users/{username}/mute", "blocked user mutes Alice", "dave", Refused(404, "not_found")),
+    Row(
+        "POST /users/{username}/mute",
+        "stranger mutes Alice: Alice is not told",
+        "mallory",
+        Served(status=204),
+        unchanged=("alice_profile",),
+    ),
+    Row("DELETE /users/{username}/mute", "stranger unmutes Alice", "mallory", Served(status=204)),
+    Row(
+        "PATCH /posts/{post_id}",
+        "stranger edits a private post's caption",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"caption": "pwned"},
+        unchanged=("alice_post", "alice_profile", "bob_feed"),
+    ),
+    Row(
+        "PATCH /posts/{post_id}",
+        "follower edits the caption of the post she sees",
+        "bob",
+        Refused(403, "forbidden"),
+        body={"caption": "pwned #owned"},
+        unchanged=("alice_post", "alice_profile", "bob_feed"),
+    ),
+    Row(
+        "POST /me/avatar",
+        "stranger asks for an avatar upload: her own key",
+        "mallory",
+        Served(status=201, check=_own_avatar_key),
+        body={"content_type": "image/jpeg", "size_bytes": 1000},
+        unchanged=("alice_profile",),
+    ),
+    Row(
+        "DELETE /me/avatar",
+        "stranger removes her own avatar",
+        "mallory",
+        Served(status=204),
+        unchanged=("alice_profile",),
     ),
 ]
 

@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 
 from tests.support.api_client import Member, eventually, upload
+from tests.support.video_checks import decode
+from tests.support.video_corpus import H264, ffmpeg
 
 pytestmark = pytest.mark.e2e
 
@@ -75,3 +77,25 @@ def test_following_later_shows_the_live_stories_at_once(local_cloud: Any) -> Non
     assert carol.http.post(f"/users/{alice.username}/follow").json() == {"status": "following"}
 
     eventually(lambda: story_ids(carol), lambda ids: ids.get(alice.username) == [story_id])
+
+
+def test_a_video_story_is_transcoded_before_followers_see_it(local_cloud: Any) -> None:
+    # Given bob follows alice, who records a 1 s portrait clip without sound
+    alice, bob = Member(local_cloud.http), Member(local_cloud.http)
+    assert bob.http.post(f"/users/{alice.username}/follow").json() == {"status": "following"}
+    clip = ffmpeg("-f", "lavfi", "-i", "testsrc=size=180x320:rate=10:duration=1", *H264)
+
+    # When she posts it as a story
+    created = alice.http.post("/stories", json={"media": {"content_type": "video/mp4", "size_bytes": len(clip)}})
+    assert created.status_code == 201, created.text
+    assert upload(created.json()["upload"], clip, "story.mp4", "video/mp4").status_code == 204
+
+    # Then bob sees it once transcoded: an MP4 and an HLS playlist that plays, a poster and a thumb
+    story_id = created.json()["story"]["story_id"]
+    eventually(lambda: story_ids(bob), lambda ids: ids.get(alice.username) == [story_id], timeout_s=60)
+    (story,) = stories_feed(bob)[0]["stories"]
+    renditions = story["media"]["renditions"]
+    assert {"video", "hls", "mp4_480p", "poster", "thumb"} <= set(renditions)
+    played = decode(renditions["hls"]["url"])
+    assert (played.width, played.height) == (180, 320)
+    assert httpx.get(renditions["thumb"]["url"], timeout=30).status_code == 200

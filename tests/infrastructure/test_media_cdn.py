@@ -79,3 +79,16 @@ def test_a_missing_rendition_is_a_403_from_s3_not_a_404(stateful, stateless) -> 
     # AccessDenied, and no custom error response turns it into anything else: what local/media.py answers
     assert actions == {"s3:GetObject"}
     assert "CustomErrorResponses" not in _distribution(stateless)
+
+
+def test_distribution_lets_web_video_players_read_renditions_from_any_origin(stateless) -> None:
+    # Given the default behaviour's response headers policy
+    behavior = _distribution(stateless)["DefaultCacheBehavior"]
+    policy = stateless["Resources"][behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"]
+    cors = policy["ResponseHeadersPolicyConfig"]["CorsConfig"]
+
+    # Then an HLS player in a browser (XHR for playlists and segments, Range for MP4s) may read, without credentials
+    assert cors["AccessControlAllowOrigins"]["Items"] == ["*"]
+    assert cors["AccessControlAllowCredentials"] is False
+    assert set(cors["AccessControlAllowMethods"]["Items"]) == {"GET", "HEAD"}
+    assert cors["AccessControlAllowHeaders"]["Items"] == ["Range"]

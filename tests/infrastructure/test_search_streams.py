@@ -1,31 +1,32 @@
-"""The search index's stream mappings: which records reach `on_change` (Lambda's filters, evaluated the
-way the local cloud does), and how failures are handled."""
+"""The search index's routes: which records of the users and posts tables' streams reach `on_change` (the
+routes' patterns in the template, as the stream routers apply them), and who may write the index."""
 
 from typing import Any
 
 import pytest
 
-from local.pumps.filters import patterns_of, wanted
+from pinhole.streams.patterns import wanted
 from stacks import constants
+from tests.support.stream_routes import routers
 from tests.support.streams import stream_record
 
 POST = {"post_id": "01JPOST", "author_id": "u1", "caption": "#sunset", "tags": ["sunset"], "like_count": 0}
 USER = {"user_id": "u1", "username": "jose", "display_name": "José", "follower_count": 0}
 
 
-def _search_mappings(stateless: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The search indexer's event source mappings, by the table they read ("users", "posts")."""
-    found = {}
-    for logical_id, resource in stateless["Resources"].items():
-        if resource["Type"] == "AWS::Lambda::EventSourceMapping" and logical_id.startswith("SearchIndexer"):
-            table = "users" if "UsersTable" in logical_id else "posts" if "PostsTable" in logical_id else logical_id
-            found[table] = resource["Properties"]
-    return found
+def _search_patterns(stateless: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The patterns of the search indexer's routes, by the table whose stream they route ("users", "posts")."""
+    return {
+        table: route.patterns
+        for table, router in routers(stateless["Resources"]).items()
+        for route in router.routes
+        if route.consumer == "Search/Indexer"
+    }
 
 
-def test_search_indexer_reads_the_users_and_posts_streams(stateless) -> None:
-    # Retries, bisect, partial failures, failure queue and alarms of every consumer: test_guarantees.py
-    assert set(_search_mappings(stateless)) == {"users", "posts"}
+def test_search_indexer_gets_the_users_and_posts_records(stateless) -> None:
+    # Retries, partial failures, dead-letter queue and alarms of every consumer: test_guarantees.py
+    assert set(_search_patterns(stateless)) == {"users", "posts"}
 
 
 def post_change(event_name: str, old_status: str | None, new_status: str | None, **changes: Any) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def post_change(event_name: str, old_status: str | None, new_status: str | None,
 def test_only_publications_and_deletions_of_published_posts_reach_the_indexer(
     stateless, record: dict[str, Any], expected: bool
 ) -> None:
-    patterns = patterns_of(_search_mappings(stateless)["posts"]["FilterCriteria"])
+    patterns = _search_patterns(stateless)["posts"]
 
     assert wanted(record, patterns) is expected
 
@@ -63,7 +64,7 @@ def test_every_profile_change_reaches_the_indexer(stateless, event_name: str) ->
         old=None if event_name == "INSERT" else USER,
         new=None if event_name == "REMOVE" else USER | {"follower_count": 1},
     )
-    patterns = patterns_of(_search_mappings(stateless)["users"]["FilterCriteria"])
+    patterns = _search_patterns(stateless)["users"]
 
     assert wanted(record, patterns)
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_atomicity import make_dynamodb_atomic
+from local.fast_dynamodb import install as install_fast_dynamodb
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from pinhole.auth.password_policy import PASSWORD_POLICY
@@ -38,8 +38,9 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A fresh moto account holding Pinhole's user pool and tables, wired into the settings."""
-    make_dynamodb_atomic()
+    """A fresh moto account holding Pinhole's user pool and tables, wired into the settings. DynamoDB is
+    the local cloud's fast path (test_fast_dynamodb_differential.py proves it answers as moto does)."""
+    install_fast_dynamodb()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     with mock_aws():

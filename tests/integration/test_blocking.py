@@ -19,6 +19,7 @@ from pinhole.graph.dal import EdgeModel, GraphRepository, user_key
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import NotFound
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.feed import CapturingQueue
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
 
@@ -352,7 +353,7 @@ def test_saved_posts_of_an_author_in_a_block_are_left_out(people: dict[str, Clai
 
 @pytest.fixture
 def fanout(aws: dict[str, str]) -> FanOut:
-    return FanOut(sqs=None)
+    return FanOut(sqs=CapturingQueue())
 
 
 def stored_entries(user: Claims) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local.moto_atomicity import make_dynamodb_atomic
+from local.fast_dynamodb import install as install_fast_dynamodb
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 
 TABLES = ("things", "others")
@@ -20,7 +20,7 @@ KB = 1024
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    make_dynamodb_atomic()
+    install_fast_dynamodb()  # as the local cloud and the integration tests run it
     enforce_dynamodb_limits()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")

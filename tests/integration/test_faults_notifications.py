@@ -1,10 +1,10 @@
-"""Faults in notifications, through the real retry machinery: the local cloud's stream pumps feed
-`on_activity` and its SQS pump feeds the FIFO `deliver` (with the template's batch sizes, retries,
-bisect, partial batch responses, on-failure queues and the queue's redrive), on moto, while botocore
-calls crash, are throttled, collide, lose their answers, or are delivered twice. Once the pumps
-settle, each notification is stored exactly once, what was undone is gone, nothing is lost, and a
-record or message that can never succeed waits in its on-failure or dead-letter queue while the rest
-of its batch goes on."""
+"""Faults in notifications, through the real retry machinery: the tables' stream routers (the local
+cloud's stream pump with the template's mapping) send each record to `on_activity`'s routed FIFO queue, and
+SQS pumps feed `on_activity` and the FIFO `deliver` (with the template's batch sizes, partial batch responses
+and the queues' redrive), on moto, while botocore calls crash, are throttled, collide, lose their answers, or
+are delivered twice. Once the pumps settle, each notification is stored exactly once, what was undone is
+gone, nothing is lost, and a record or message that can never succeed waits in its dead-letter queue while
+the rest of its batch goes on."""
 
 import json
 from typing import Any
@@ -24,12 +24,11 @@ from tests.support.event_sources import (
     InProcessFunction,
     InProcessRunner,
     QueueConsumer,
-    StreamConsumer,
+    RoutedQueues,
     create_queue,
     drain_queue,
     queue_mapping,
-    stream_arn,
-    stream_mapping,
+    route_streams,
 )
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.faults import CRASH, THROTTLED, THROTTLING, Fault, FaultInjector, injected_faults
@@ -41,8 +40,12 @@ Summary = tuple[str, str, str | None, str | None]
 
 
 class NotificationWorld:
-    def __init__(self, sources: EventSources, on_failure: dict[str, str], dead_letters: str) -> None:
-        self.sources, self.on_failure, self.dead_letters = sources, on_failure, dead_letters
+    def __init__(self, sources: EventSources, routed: RoutedQueues, dead_letters: str) -> None:
+        self.sources, self.routed, self.dead_letters = sources, routed, dead_letters
+
+    @property
+    def activity_dead_letters(self) -> str:
+        return self.routed.dead_letters["Notifications/Activity"]
 
 
 @pytest.fixture
@@ -57,16 +60,15 @@ def world(aws: dict[str, str], api: FakeConnectionsApi) -> NotificationWorld:
     settings = get_settings()
     runner = InProcessRunner()
     sources = EventSources(runner)
-    on_failure = {}
-    activity = InProcessFunction("NotificationsActivity", notifications.on_activity)
-    for table, table_name in (
-        ("Interactions", settings.interactions_table_name),
-        ("Graph", settings.graph_table_name),
-        ("Posts", settings.posts_table_name),
-    ):
-        on_failure[table], _ = create_queue(f"notifications-{table.lower()}-failed-records")
-        config = stream_mapping("Notifications/Activity", table, stream_arn(table_name), on_failure[table])
-        sources.streams.append(StreamConsumer(activity, runner, config))
+    routed = route_streams(
+        sources,
+        {"Notifications/Activity": notifications.on_activity},
+        {
+            "Interactions": settings.interactions_table_name,
+            "Graph": settings.graph_table_name,
+            "Posts": settings.posts_table_name,
+        },
+    )
     intents = queue_mapping("Notifications/Deliver", "NotificationsQueue")
     assert intents.fifo
     queue_url, dead_letters = create_queue(
@@ -76,7 +78,7 @@ def world(aws: dict[str, str], api: FakeConnectionsApi) -> NotificationWorld:
     sources.queues.append(
         QueueConsumer(InProcessFunction("NotificationsDeliver", notifications.deliver), runner, queue_url, intents)
     )
-    return NotificationWorld(sources, on_failure, dead_letters)
+    return NotificationWorld(sources, routed, dead_letters)
 
 
 @pytest.fixture
@@ -95,6 +97,11 @@ def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def mentioning(*texts: str) -> Any:
     return lambda params: all(text in json.dumps(params, default=str) for text in texts)
+
+
+def sending(queue_url: str, *texts: str) -> Any:
+    """A SendMessageBatch to that queue whose messages name all of `texts`."""
+    return lambda params: params["QueueUrl"] == queue_url and mentioning(*texts)(params)
 
 
 def call(handler: Any, method: str, path: str, route: str, claims: dict[str, str], **kwargs: Any) -> Any:
@@ -165,8 +172,17 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
 
     # When queueing is refused or its answer lost, and delivery is throttled, collides, crashes, or
     # stores with its answer lost (the message comes back although the notification is stored)
-    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=mentioning(f"like#{bob['sub']}", first)))
-    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=mentioning(comment_id), answer_lost=True))
+    intents_url = get_settings().notifications_queue_url
+    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(intents_url, f"like#{bob['sub']}", first)))
+    faults.add(Fault("sqs", "SendMessageBatch", THROTTLING, when=sending(intents_url, comment_id), answer_lost=True))
+    # and the routers' sends of the follow and of dave's like are refused, or accepted with the answer lost
+    activity_url = world.routed.queue_urls["Notifications/Activity"]
+    faults.add(Fault("sqs", "SendMessageBatch", "ServiceUnavailable", when=sending(activity_url, "follows#")))
+    faults.add(
+        Fault(
+            "sqs", "SendMessageBatch", THROTTLING, when=sending(activity_url, f"like#{dave['sub']}"), answer_lost=True
+        )
+    )
     faults.add(Fault("dynamodb", "TransactWriteItems", "TransactionConflict", when=mentioning("src#follow#"), times=2))
     faults.add(Fault("dynamodb", "TransactWriteItems", THROTTLED, when=mentioning("src#mention#", bob["sub"])))
     faults.add(
@@ -177,9 +193,8 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
     faults.add(Fault("dynamodb", "GetItem", THROTTLING, when=mentioning(dave["sub"]), times=2))
     faults.add(Fault("dynamodb", "TransactWriteItems", CRASH, when=mentioning(f"like#{dave['sub']}")))
     world.sources.settle()
-    # and every stream record is delivered all over again (a replay from the trim horizon)
-    for consumer in world.sources.streams:
-        consumer._positions.clear()
+    # and every stream record is delivered all over again (a replay from the trim horizon, long after)
+    world.sources.replay_streams(world.routed.sender)
     world.sources.settle()
 
     # Then each notification is there exactly once, and what was undone is not
@@ -202,9 +217,9 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
         assert len(pushed(api, f"{name}-phone")) == len(set(pushed(api, f"{name}-phone")))
     assert len(pushed(api, "alice-phone")) == 4 and len(pushed(api, "bob-phone")) == 1
     # and nothing was given up on
-    assert drain_queue(world.dead_letters) == []
-    assert all(drain_queue(url) == [] for url in world.on_failure.values())
-    assert faults.injected == 1 + 1 + 2 + 1 + 1 + 2 + 1
+    assert drain_queue(world.dead_letters) == [] and drain_queue(world.activity_dead_letters) == []
+    assert all(drain_queue(url) == [] for url in world.routed.on_failure.values())
+    assert faults.injected == 1 + 1 + 1 + 1 + 2 + 1 + 1 + 2 + 1
     print(
         "\nnotification faults:",
         json.dumps(
@@ -212,7 +227,6 @@ def test_throttles_conflicts_crashes_and_redeliveries_leave_each_notification_on
                 "records_delivered": dict(world.sources.runner.records),
                 "invocations": dict(world.sources.runner.invocations),
                 "faults_injected": faults.injected,
-                "stream_retries": world.sources.backoff_pauses,
             }
         ),
     )
@@ -232,8 +246,7 @@ def test_a_like_again_after_an_unlike_is_notified_again_despite_the_replay_guard
     # When he likes it again, and the whole history is delivered once more
     like(bob, post_id)
     world.sources.settle()
-    for consumer in world.sources.streams:
-        consumer._positions.clear()
+    world.sources.replay_streams(world.routed.sender)
     world.sources.settle()
 
     # Then alice has the new like, once, and her phone heard of each like once
@@ -241,7 +254,7 @@ def test_a_like_again_after_an_unlike_is_notified_again_despite_the_replay_guard
     assert len(pushed(api, "alice-phone")) == 2
 
 
-def test_a_poison_stream_record_waits_in_the_on_failure_queue_and_the_rest_of_its_batch_is_notified(
+def test_a_poison_stream_record_waits_in_the_dead_letter_queue_and_the_rest_of_its_batch_is_notified(
     people: dict[str, dict[str, str]], world: NotificationWorld
 ) -> None:
     # Given a like item that cannot be read (written by a bug: no user), between two good likes
@@ -255,16 +268,19 @@ def test_a_poison_stream_record_waits_in_the_on_failure_queue_and_the_rest_of_it
     )
     like(carol, post_id)
 
-    # When the stream is consumed until the event source gives up on it
+    # When the stream is consumed until the queue gives up on it
     world.sources.settle()
 
     # Then both good likes are notified
     assert listed(alice) == [("like", "bob", post_id, None), ("like", "carol", post_id, None)]
-    # and the bad record is in the on-failure queue, its range starting at it
-    [failure] = drain_queue(world.on_failure["Interactions"])
-    info = json.loads(failure["Body"])["DDBStreamBatchInfo"]
-    assert info["streamArn"] == stream_arn(get_settings().interactions_table_name)
-    assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
+    # and the bad record, as it came from the stream, is the one message of the dead-letter queue
+    [failure] = drain_queue(world.activity_dead_letters)
+    record = json.loads(failure["Body"])
+    assert record["dynamodb"]["Keys"] == {"pk": {"S": f"post#{post_id}"}, "sk": {"S": "like#broken"}}
+    assert (
+        int(failure["Attributes"]["ApproximateReceiveCount"])
+        >= queue_mapping("Notifications/Activity").max_receive_count
+    )
 
 
 def intent(actor: dict[str, str], recipient: dict[str, str]) -> str:

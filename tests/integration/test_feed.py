@@ -1,7 +1,6 @@
 """The hybrid feed on moto: the fan-out use cases driven directly (as the stream handlers would), and
 GET /feed through its handler."""
 
-import json
 import math
 from typing import Any
 
@@ -9,24 +8,14 @@ import pytest
 
 from functions.feed_read import handler as feed_read
 from pinhole.feed.dal import FeedModel, FeedRepository
-from pinhole.feed.fanout import INLINE_FOLLOWERS, FanOut
+from pinhole.feed.fanout import BACKFILL_AGAIN_AFTER_S, INLINE_FOLLOWERS, FanOut
 from pinhole.graph.dal import GraphRepository
 from pinhole.shared.settings import get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.feed import CapturingQueue
 from tests.support.graph import seed_followers
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
-
-
-class CapturingQueue:
-    """Stands in for SQS: keeps the chunk messages so the test can deliver them like the workers."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
-        self.messages.extend(json.loads(entry["MessageBody"]) for entry in Entries)
-        return {"Successful": [{"Id": entry["Id"]} for entry in Entries]}
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +89,44 @@ def test_follow_backfills_recent_posts_and_unfollow_removes_them(fanout: FanOut)
     GraphRepository().unfollow(bob["sub"], alice["sub"])
     assert feed_ids(bob) == []  # read-time filter, before the stream catches up
     fanout.unfollowed(bob["sub"], alice["sub"])
+    assert stored_entries(bob) == []
+
+
+def _deliver_queued(fanout: FanOut) -> None:
+    queue = fanout.sqs
+    assert isinstance(queue, CapturingQueue)
+    for message in queue.messages:
+        fanout.deliver(message["op"], message["post_id"], message["author_id"], message["followers"])
+    queue.messages.clear()
+
+
+def test_a_post_both_indexes_missed_around_a_follow_arrives_with_the_second_backfill(fanout: FanOut) -> None:
+    # Given a follow whose backfill ran before the author's post was in the author's index, and the
+    # post's fan-out before the follow was in the followers index (GSIs lag: both missed it)
+    alice, bob = sign_up_claims("alice"), sign_up_claims("bob")
+    assert GraphRepository().follow(bob["sub"], alice["sub"])
+    fanout.followed(bob["sub"], alice["sub"])
+    post_id = publish(alice)
+    assert stored_entries(bob) == []
+
+    # When the follow's second backfill, queued with a delay, is delivered
+    queue = fanout.sqs
+    assert isinstance(queue, CapturingQueue) and queue.delays == [BACKFILL_AGAIN_AFTER_S]
+    _deliver_queued(fanout)
+
+    # Then the post is in the follower's feed
+    assert stored_entries(bob) == [f"post#{post_id}"]
+
+
+def test_an_unfollow_before_the_second_backfill_keeps_the_feed_clean(fanout: FanOut) -> None:
+    alice, bob = sign_up_claims("alice"), sign_up_claims("bob")
+    follow(bob, alice, fanout)
+    publish(alice)
+    GraphRepository().unfollow(bob["sub"], alice["sub"])
+    fanout.unfollowed(bob["sub"], alice["sub"])
+
+    _deliver_queued(fanout)
+
     assert stored_entries(bob) == []
 
 

@@ -43,7 +43,11 @@ BATCHES = batches()
 
 def run(batch: list[HostileFile]) -> BatchReport:
     files = [(case.name, case.content_type, build(case.name), case.payload) for case in batch]
-    return run_batch(files, timeout_s=WIRING.timeout_s)
+    assert WIRING.transcode is not None
+    report = run_batch(files, timeout_s=WIRING.timeout_s, transcode_timeout_s=WIRING.transcode.timeout_s)
+    assert report.elapsed_s < WIRING.timeout_s, f"resize ran {report.elapsed_s} s"
+    assert all(elapsed < WIRING.transcode.timeout_s for elapsed in report.transcode_elapsed_s), report
+    return report
 
 
 def test_the_corpus_covers_every_accepted_type_and_family() -> None:

@@ -13,7 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from local.provision import LocalResources, Provisioner
-from local.state import Restorer, Snapshot, StateDir, capture
+from local.state import Restorer, Snapshot, SnapshotUnreadable, StateDir, capture
 from local.state.cognito import STABLE_ID_ENVIRONMENT
 from local.state.transfer import drain_queue, send_back
 from local.template import REGION, CloudAssembly
@@ -208,3 +208,12 @@ def test_fifo_messages_are_kept_in_order_with_their_group(session: Session) -> N
     # Then both are there, in order, in their group
     assert [(m.body, m.group_id) for m in kept] == [("m1", "alice"), ("m2", "alice")]
     assert [(m.body, m.group_id) for m in drain_queue(sqs, queue_url)] == [("m1", "alice"), ("m2", "alice")]
+
+
+def test_items_that_no_longer_fit_their_table_stop_the_restore(session: Session) -> None:
+    # Given a snapshot of the users table whose rows lack the key the template now gives it (user_id)
+    rows = [{"id": {"S": "u1"}, "username": {"S": "user1"}}]
+    restorer = Restorer(Snapshot(tables={"PinholeStateful/UsersTable9725E9C8": rows}), session, session.moto_url)
+    # When it is restored, Then the start stops with the snapshot named unreadable, rather than dropping them
+    with pytest.raises(SnapshotUnreadable, match="do not fit"):
+        provision(session, restorer)

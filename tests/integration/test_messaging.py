@@ -312,3 +312,36 @@ def test_sending_is_rate_limited_per_user(people, connections_api, monkeypatch: 
     assert 0 < int(headers["Retry-After"]) <= 3600
     assert limited is not None and limited["code"] == "rate_limited" and limited["retry_after_s"] > 0
     assert send_http(people["carol"], "bob", "someone else")[0] == 201  # the limit is per user
+
+
+def _pages_of_conversations(claims: dict[str, str], limit: int) -> list[list[str]]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        status, body, _ = call("GET", "/conversations", claims, "/conversations", query=query)
+        assert status == 200, body
+        pages.append([item["with"]["username"] for item in body["items"]])
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return pages
+
+
+@pytest.mark.parametrize("read_exactly", [100, 0])
+def test_conversations_page_the_same_from_the_table_and_from_the_inbox_index(
+    people, connections_api, monkeypatch: pytest.MonkeyPatch, read_exactly: int
+) -> None:
+    # Given Alice wrote to Bob, then Carol, then Dave, then Bob again
+    from pinhole.messaging import dal
+
+    monkeypatch.setattr(dal, "INBOX_READ_EXACTLY", read_exactly)
+    sign_up_claims("dave")
+    alice = people["alice"]
+    for to in ("bob", "carol", "dave", "bob"):
+        assert send_http(alice, to, f"hi {to}")[0] == 201
+
+    # When she pages through her conversations two at a time: the first page from her own partition
+    # (strongly consistent), or from the inbox index when she has more than INBOX_READ_EXACTLY
+    pages = _pages_of_conversations(alice, limit=2)
+
+    # Then the order is the same either way (latest activity first) and the cursor carries on
+    assert pages == [["bob", "dave"], ["carol"]]

@@ -126,3 +126,13 @@ def test_every_request_body_refuses_properties_it_does_not_name() -> None:
     # Then none accepts a property it does not declare (no mass assignment of counters, ids or email)
     assert len(bodies) >= 13
     assert open_bodies == []
+
+
+def test_openapi_document_describes_a_videos_processing_state() -> None:
+    # Given the OpenAPI document / When the Media schema is read
+    schemas = response_json(get("/openapi.json"))["components"]["schemas"]
+
+    # Then a client learns of `processing` (nullable) and its `done` and `total`
+    media = schemas["Media"]["properties"]
+    assert {"$ref": "#/components/schemas/Processing"} in media["processing"]["anyOf"]
+    assert set(schemas["Processing"]["required"]) == {"done", "total"}

@@ -1,4 +1,4 @@
-"""The local cloud's TransactWriteItems on moto (local/moto_atomicity.py): all or nothing, with the
+"""The local cloud's TransactWriteItems (local/fast_dynamodb/transactions.py): all or nothing, with the
 reasons DynamoDB gives, without moto's copy of every table a transaction touches."""
 
 from typing import Any

@@ -24,14 +24,14 @@ from pinhole.shared.settings import get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.realtime import FakeConnectionsApi
-from tests.support.streams import StreamTap
+from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
 
 MAX_RECEIVES = 2  # the deployed queue gives up after 5; fewer rounds here
 
 
 class Pipeline:
-    """What Lambda runs after the writes: new stream records into `on_activity`, then the FIFO queue
+    """What Lambda runs after the writes: new stream records, routed, into `on_activity`, then the FIFO queue
     into `deliver` until it is empty, honouring reported failures as the SQS event source does."""
 
     def __init__(self, queue_url: str) -> None:
@@ -50,7 +50,9 @@ class Pipeline:
     def flush(self) -> None:
         batch = self.stream_batch()
         if batch["Records"]:
-            assert notifications.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+            assert notifications.on_activity(routed_event(batch["Records"]), FakeLambdaContext()) == {
+                "batchItemFailures": []
+            }
         self.drain()
 
     def drain(self, max_rounds: int = 20) -> None:
@@ -239,6 +241,7 @@ def test_like_is_listed_and_pushed_and_unlike_takes_it_back(
         "username": "bob",
         "display_name": "bob",
         "avatar_url": None,
+        "avatar": None,
     }
     assert api.frames == {"alice-phone": [{"type": "notification", "notification": notification}]}
 
@@ -456,8 +459,8 @@ def test_a_redelivered_stream_batch_or_message_makes_one_notification(
     post_id = publish(alice)
     on_post("POST", post_id, bob, "like")
 
-    batch = pipeline.stream_batch()
-    for _ in range(2):  # a stream batch retried: SQS drops the second send of each message
+    batch = routed_event(pipeline.stream_batch()["Records"])
+    for _ in range(2):  # a record delivered twice: SQS drops the second send of each intent
         assert notifications.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
     message = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
     event = {"Records": [sqs_record(m, pipeline.queue_arn) for m in message["Messages"]]}
@@ -482,10 +485,10 @@ class FlakySqs:
         return dict(self.sqs.send_message_batch(QueueUrl=QueueUrl, Entries=Entries))
 
 
-def test_a_record_that_cannot_be_queued_is_retried_with_every_record_after_it(
+def test_a_record_that_cannot_be_queued_is_retried_with_the_later_records_of_its_item(
     people: dict[str, dict[str, str]], pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given carol's like, then bob's like and its undoing, in one stream batch
+    # Given carol's like, then bob's like and its undoing, in one batch of the routed queue
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     post_id = publish(alice)
     pipeline.flush()
@@ -499,14 +502,16 @@ def test_a_record_that_cannot_be_queued_is_retried_with_every_record_after_it(
 
     # When bob's like cannot be queued
     monkeypatch.setattr(notifications, "intent_queue", IntentQueue(sqs=FlakySqs(refused_call=2)))
-    response = notifications.on_activity({"Records": likes}, FakeLambdaContext())
+    event = routed_event(likes)
+    response = notifications.on_activity(event, FakeLambdaContext())
 
-    # Then it is reported with the undoing after it (which must not overtake it), and once Lambda has
-    # retried from there, bob's like is taken back as it should be
-    sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in likes]
-    assert response == {"batchItemFailures": [{"itemIdentifier": number} for number in sequence_numbers[1:]]}
+    # Then it is reported with its undoing (which must not overtake it), carol's like went on, and once the
+    # queue has redelivered both, bob's like is taken back as it should be
+    message_ids = [record["messageId"] for record in event["Records"]]
+    assert response == {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in message_ids[1:]]}
     monkeypatch.setattr(notifications, "intent_queue", IntentQueue())
-    assert notifications.on_activity({"Records": likes[1:]}, FakeLambdaContext()) == {"batchItemFailures": []}
+    redelivered = {"Records": event["Records"][1:]}
+    assert notifications.on_activity(redelivered, FakeLambdaContext()) == {"batchItemFailures": []}
     pipeline.drain()
     assert summary(items(alice)) == [("like", "carol", post_id, None)]
 

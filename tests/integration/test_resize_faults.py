@@ -224,6 +224,12 @@ def test_post_deleted_while_its_renditions_are_written_leaves_none_behind(
     assert deleted and pipeline.record(key) is None
     assert pipeline.rendition_objects(key) == {}
     assert (pipeline.waiting(), pipeline.dead_letters()) == (0, [])
+    # and the CDN is to forget every one of them
+    assert pipeline.invalidation_paths() == sorted(
+        f"/posts/{key.post_id}/{key.media_id}/{name}.{extension}"
+        for name in POST_RENDITIONS
+        for extension in (["webp"] if name.endswith("_webp") else ["jpg"])
+    )
 
 
 @pytest.mark.parametrize(

@@ -194,7 +194,7 @@ def test_who_liked_pages_without_duplicates_or_gaps(tables: dict[str, str]) -> N
     likers = every_page(lambda **kw: on_post("GET", post_id, author, "likes", **kw), limit=3)
 
     assert sorted(user["username"] for user in likers) == [f"fan{index}" for index in range(7)]
-    assert set(likers[0]) == {"user_id", "username", "display_name", "avatar_url"}
+    assert set(likers[0]) == {"user_id", "username", "display_name", "avatar_url", "avatar"}
 
 
 def test_liking_a_deleted_or_unknown_post_is_404(people: dict[str, dict[str, str]]) -> None:

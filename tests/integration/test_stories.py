@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from PIL import Image
 
 from functions.feed_fanout import handler as feed_fanout
@@ -19,15 +20,17 @@ from pinhole.feed.dal import FeedModel, FeedRepository
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostKind, PostStatus
-from pinhole.resize.logic import process_upload, remove_renditions
-from pinhole.resize.storage import MediaStorage
+from pinhole.resize.cdn import InvalidationQueue
+from pinhole.resize.logic import process_upload
+from pinhole.resize.models import InvalidationRequest
+from pinhole.resize.purge import purge_removed
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.stories import logic as stories
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
-from tests.support.streams import StreamTap
+from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
 
 Claims = dict[str, str]
@@ -44,13 +47,17 @@ class Streams:
         self.tables = {"posts": settings.posts_table_name, "graph": settings.graph_table_name}
         self.taps = {source: StreamTap([table]) for source, table in self.tables.items()}
         self.entry_points = {"posts": feed_fanout.on_post_change, "graph": feed_fanout.on_follow_change}
+        self.delivered: list[dict[str, Any]] = []
+        # where a follow queues its second backfill (pinhole.feed.fanout.BACKFILL_AGAIN_AFTER_S), left undelivered
+        boto3.client("sqs").create_queue(QueueName=settings.fanout_queue_url.rsplit("/", 1)[1])
 
     def deliver(self) -> None:
         for source, tap in self.taps.items():
             records = [record for record in tap.new_records() if record["eventName"] in WANTED[source]]
             if records:
-                result = self.entry_points[source]({"Records": records}, FakeLambdaContext())
+                result = self.entry_points[source](routed_event(records), FakeLambdaContext())
                 assert result == {"batchItemFailures": []}
+                self.delivered.extend(records)
 
 
 @pytest.fixture
@@ -317,15 +324,24 @@ def test_an_expired_story_goes_with_its_renditions_and_nothing_is_retracted(
     # Then it is gone from the stories feed; the feed entries expire on their own TTL, not retracted
     assert tray(bob) == []
     assert story_entries(bob) == [f"story#{story_id}"]
-    # And the resize cleanup deletes every rendition of it, the story one included
-    invalidations: list[Any] = []
+    # And the resize cleanup, given that REMOVE, deletes every rendition of it, the story one included, and
+    # queues the invalidation of each
+    [removal] = [record for record in streams.delivered if record["eventName"] == "REMOVE"]
+    invalidations = FakeInvalidationsQueue()
+    assert purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=invalidations) == 4
+    media_bucket = get_settings().media_bucket_name
+    assert boto3.client("s3").list_objects_v2(Bucket=media_bucket, Prefix=f"posts/{story_id}/").get("Contents") is None
+    [request] = invalidations.requests
+    assert len(request.paths) == 4 and all(path.startswith(f"/posts/{story_id}/") for path in request.paths)
 
-    class Cdn:
-        def create_invalidation(self, **kwargs: Any) -> None:
-            invalidations.append(kwargs)
 
-    assert remove_renditions(story_id, MediaStorage(cdn=Cdn())) == 4
-    assert invalidations[0]["InvalidationBatch"]["Paths"]["Items"] == [f"/posts/{story_id}/*"]
+class FakeInvalidationsQueue(InvalidationQueue):
+    def __init__(self) -> None:
+        super().__init__(queue_url="unused")
+        self.requests: list[InvalidationRequest] = []
+
+    def send(self, requests: Any, delay_s: int = 0) -> None:
+        self.requests.extend(requests)
 
 
 def test_a_private_account_not_followed_shows_no_story_until_the_request_is_approved(

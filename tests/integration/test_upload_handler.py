@@ -88,6 +88,8 @@ def test_create_post_returns_pending_post_and_one_signed_upload_per_media(alice:
     assert (post["tags"], post["mentions"]) == (["sunrise"], ["bob"])
     assert [m["status"] for m in post["media"]] == ["pending", "pending"]
     assert [m["type"] for m in post["media"]] == ["image", "video"]
+    # the video says how far its processing has come (nothing yet, of 4 steps); a picture has no such state
+    assert [m["processing"] for m in post["media"]] == [None, {"done": 0, "total": 4}]
     assert len(body["uploads"]) == 2
     first = body["uploads"][0]
     assert first["fields"]["key"] == f"posts/{post['post_id']}/{first['media_id']}"

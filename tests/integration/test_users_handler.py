@@ -55,11 +55,11 @@ def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
     [
         {"bio": "x" * 151},
         {"follower_count": 10**6},
-        {"email": "evil@example.com"},
+        {"email": "not-an-address"},
         {"is_private": "yes"},
         {"username": "root"},
     ],
-    ids=["bio-too-long", "counter", "email", "not-bool", "username"],
+    ids=["bio-too-long", "counter", "malformed-email", "not-bool", "username"],
 )
 def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
     alice: dict[str, str], patch: dict[str, Any]
@@ -96,3 +96,24 @@ def test_private_route_without_claims_returns_401_envelope(aws: dict[str, str]) 
 
     assert status == 401
     assert body["error"]["code"] == "unauthorized"
+
+
+def test_an_edit_of_a_profile_a_transaction_holds_is_a_503_to_retry(alice: dict[str, str]) -> None:
+    # Given DynamoDB as consistent as AWS's, and a transaction in flight on Alice's profile (a follow)
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.fast_dynamodb import Consistency, configure, transactions
+    from pinhole.shared.settings import get_settings
+
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    configure(Consistency("eventual"))
+    try:
+        with transactions.held(backend, get_settings().users_table_name, {"user_id": {"S": alice["sub"]}}):
+            # When she edits her profile (DynamoDB refuses the write: TransactionConflictException)
+            status, body = call("PATCH", "/me", alice, {"bio": "edited"})
+    finally:
+        configure(Consistency())
+
+    # Then she is told to retry in a moment, as for throttling, not that something broke
+    assert status == 503, body
+    assert body["error"]["code"] == "unavailable"

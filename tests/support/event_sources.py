@@ -2,10 +2,17 @@
 first failed record, bisect, bounded retries, the on-failure destination's DDBStreamBatchInfo, SQS
 partial batch responses and redrive) against moto in-process, with the settings the synthesized
 template gives each mapping and queue. The handlers are called in-process; a pump's backoff pauses
-are recorded instead of slept, and failed SQS messages come back at once (visibility timeout 0)."""
+are recorded instead of slept, and failed SQS messages come back at once (visibility timeout 0).
+
+A table's records reach their consumers as on AWS: its stream router (the template's routes, restricted to
+the consumers under test) reads the stream and sends each record to the routed queue of every consumer that
+wants it (`route_streams`)."""
+
+from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -13,11 +20,16 @@ from typing import Any, cast
 
 import boto3
 
+from functions.streams import handler as streams_handler
 from local.iam.identity import Identity, acting_as
 from local.pumps.dynamodb_stream import DynamoStreamPump, StreamMappingConfig
-from local.pumps.filters import patterns_of
 from local.pumps.sqs import SqsPump
-from tests.support.events import FakeLambdaContext
+from pinhole.streams.logic import StreamRouter
+from pinhole.streams.models import Route, RouterConfig
+from pinhole.streams.patterns import patterns_of
+from pinhole.streams.transport import QueueSender
+from tests.support.events import CountdownLambdaContext, FakeLambdaContext
+from tests.support.stream_routes import routers
 from tests.support.streams import STREAMS_ENDPOINT
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
@@ -64,13 +76,16 @@ class QueueMapping:
     max_receive_count: int
 
 
-def queue_mapping(function_path: str, queue: str) -> QueueMapping:
-    """The mapping of the function under `function_path` on the stateful stack's queue `queue`, and
-    that queue's redrive policy."""
+def queue_mapping(function_path: str, queue: str = "RoutedRecords") -> QueueMapping:
+    """The mapping of the function under `function_path` on the queue `queue` (by default its own queue of
+    routed stream records), and that queue's redrive policy."""
     properties = _mapping(function_path, queue)
-    export = properties["EventSourceArn"]["Fn::ImportValue"]
-    logical_id = export.split("FnGetAtt", 1)[1].rsplit("Arn", 1)[0]
-    queue_properties = _resources("PinholeStateful")[logical_id]["Properties"]
+    source = properties["EventSourceArn"]
+    if "Fn::GetAtt" in source:  # a queue of the stateless stack
+        queue_properties = _resources("PinholeStateless")[source["Fn::GetAtt"][0]]["Properties"]
+    else:
+        logical_id = source["Fn::ImportValue"].split("FnGetAtt", 1)[1].rsplit("Arn", 1)[0]
+        queue_properties = _resources("PinholeStateful")[logical_id]["Properties"]
     return QueueMapping(
         batch_size=int(properties.get("BatchSize", 10)),
         report_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
@@ -89,6 +104,7 @@ class InProcessFunction:
     # Its template role (tests.support.iam.TemplateRoles): the handler and its event source mapping's
     # calls are then authorized as on AWS. None: nothing is checked.
     identity: Identity | None = None
+    timeout_s: float | None = None  # the template's Timeout, for handlers that read their remaining time
 
     @property
     def name(self) -> str:
@@ -131,7 +147,13 @@ class InProcessRunner:
         self.invocations[function.logical_id] += 1
         self.records[function.logical_id] += len(records)
         ids = [str(record.get("messageId") or record.get("eventID")) for record in records]
-        context = FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+        context = (
+            FakeLambdaContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb)
+            if function.timeout_s is None
+            else CountdownLambdaContext(
+                function_name=function.logical_id, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
+            )
+        )
         try:
             with acting_as(function.identity):
                 result = function.handler(event, context)
@@ -200,6 +222,88 @@ def drain_queue(queue_url: str) -> list[dict[str, Any]]:
     return messages
 
 
+def router_config(table: str, queue_urls: Mapping[str, str], overflow_bucket: str) -> RouterConfig:
+    """The routes the template gives `table`'s stream router, restricted to the consumers under test (by
+    construct path, e.g. "FeedFanout/PostsStream") and pointed at their test queues."""
+    routes = [
+        Route(consumer=route.consumer, queue_url=queue_urls[route.consumer], fifo=route.fifo, patterns=route.patterns)
+        for route in routers(_resources("PinholeStateless"))[table].routes
+        if route.consumer in queue_urls
+    ]
+    return RouterConfig(table=table, overflow_bucket=overflow_bucket, routes=routes)
+
+
+class ReplayingSender(QueueSender):
+    """SQS as the routers see it; once `replaying`, what they send is new to SQS (as a replay of the stream
+    later than SQS's five-minute deduplication window would be)."""
+
+    replays = 0
+
+    def send_batch(self, queue_url: str, entries: Sequence[dict[str, str]]) -> set[str]:
+        if self.replays:
+            entries = [
+                entry | {"MessageDeduplicationId": f"{entry['MessageDeduplicationId']}:replay{self.replays}"}
+                if "MessageDeduplicationId" in entry
+                else entry
+                for entry in entries
+            ]
+        return super().send_batch(queue_url, entries)
+
+
+def router_handler(router: StreamRouter) -> Callable[[dict[str, Any], Any], Any]:
+    """functions/streams/handler.route as the function of one table's router runs it (each router is a function
+    of its own on AWS: here they share the module, each with its own router)."""
+
+    def route(event: dict[str, Any], context: Any) -> Any:
+        default, streams_handler.router = streams_handler.router, router
+        try:
+            return streams_handler.route(event, context)
+        finally:
+            streams_handler.router = default
+
+    return route
+
+
+@dataclass
+class RoutedQueues:
+    """The queues made for the consumers under test, by construct path, and the routers' failure queues."""
+
+    queue_urls: dict[str, str]
+    dead_letters: dict[str, str]
+    on_failure: dict[str, str]
+    sender: ReplayingSender
+    overflow_bucket: str
+
+
+def route_streams(
+    sources: EventSources, consumers: Mapping[str, Callable[..., Any]], tables: Mapping[str, str]
+) -> RoutedQueues:
+    """Each consumer (construct path → entry point) gets its routed queue as the template makes it (FIFO or
+    not, maxReceiveCount, with a dead-letter queue) and is fed from it; each table ("Posts" → table name) gets
+    its stream router, with the template's mapping and routes, feeding the consumers under test."""
+    queue_urls, dead_letters = {}, {}
+    for path, entry_point in consumers.items():
+        mapping = queue_mapping(path)
+        name = f"{path.replace('/', '-').lower()}-routed" + (".fifo" if mapping.fifo else "")
+        queue_urls[path], dead_letters_url = create_queue(
+            name, fifo=mapping.fifo, dead_letters_after=mapping.max_receive_count
+        )
+        assert dead_letters_url is not None
+        dead_letters[path] = dead_letters_url
+        function = InProcessFunction(path.replace("/", ""), entry_point)
+        sources.queues.append(QueueConsumer(function, sources.runner, queue_urls[path], mapping))
+    overflow_bucket = "stream-overflow"
+    boto3.client("s3").create_bucket(Bucket=overflow_bucket)
+    sender, on_failure = ReplayingSender(), {}
+    for table, table_name in tables.items():
+        on_failure[table], _ = create_queue(f"stream-router-{table.lower()}-failed-records")
+        router = StreamRouter(router_config(table.lower(), queue_urls, overflow_bucket), sender=sender)
+        config = stream_mapping(f"StreamRoutes/{table}", table, stream_arn(table_name), on_failure[table])
+        function = InProcessFunction(f"StreamRoutes{table}", router_handler(router))
+        sources.streams.append(StreamConsumer(function, sources.runner, config))
+    return RoutedQueues(queue_urls, dead_letters, on_failure, sender, overflow_bucket)
+
+
 @dataclass
 class EventSources:
     """Every consumer under test, polled in turn until a whole round finds nothing to do."""
@@ -219,3 +323,10 @@ class EventSources:
     @property
     def backoff_pauses(self) -> int:
         return sum(len(consumer.pauses) for consumer in self.streams)
+
+    def replay_streams(self, sender: ReplayingSender) -> None:
+        """Every stream record is read again from the trim horizon and, being sent by routers that are
+        `sender`'s, reaches the consumers again however long after the first time."""
+        for consumer in self.streams:
+            consumer._positions.clear()
+        sender.replays += 1

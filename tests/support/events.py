@@ -2,7 +2,8 @@
 
 import copy
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,17 @@ class FakeLambdaContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 30_000
+
+
+@dataclass
+class CountdownLambdaContext(FakeLambdaContext):
+    """A context whose remaining time runs down from the function's Timeout, as Lambda's does."""
+
+    timeout_s: float = 30.0
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return max(0, int((self.started + self.timeout_s - time.monotonic()) * 1000))
 
 
 def response_json(response: dict[str, Any]) -> Any:

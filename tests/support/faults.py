@@ -23,6 +23,9 @@ CANCELLED = "TransactionCanceledException"
 UNPROCESSED = "unprocessed"
 """Not an error: BatchWriteItem writes half the items and hands back the rest as UnprocessedItems, as
 DynamoDB does when a partition is throttled."""
+PARTLY_DELETED = "partly deleted"
+"""Not an error: S3's DeleteObjects deletes every object but the first, and answers 200 naming that one in
+Errors (InternalError), as S3 does when some keys of a batch fail."""
 CRASH = "crash"
 """Not an AWS error at all: the code blows up (a bug, an out-of-memory kill) in the middle of a batch."""
 
@@ -37,7 +40,7 @@ class Fault:
 
     service: str  # "dynamodb", "sqs", "apigatewaymanagementapi"
     operation: str  # "BatchWriteItem"
-    error: str  # an AWS error code, TransactionConflict, UNPROCESSED or CRASH
+    error: str  # an AWS error code, TransactionConflict, UNPROCESSED, PARTLY_DELETED or CRASH
     when: Callable[[dict[str, Any]], bool] = lambda params: True
     times: int | None = 1
     answer_lost: bool = False  # the call is made, then its answer is lost
@@ -103,6 +106,12 @@ class FaultInjector:
             half = max(1, len(requests) // 2)
             original(client, operation, {**params, "RequestItems": {table: requests[:half]}})
             return {"UnprocessedItems": {table: requests[half:]} if requests[half:] else {}}
+        if fault.error == PARTLY_DELETED:
+            (refused, *deleted) = params["Delete"]["Objects"]
+            if deleted:
+                original(client, operation, {**params, "Delete": {**params["Delete"], "Objects": deleted}})
+            error = {"Key": refused["Key"], "Code": "InternalError", "Message": "We encountered an internal error."}
+            return {"Errors": [error], "ResponseMetadata": {"HTTPStatusCode": 200}}
         if fault.answer_lost:
             original(client, operation, params)
         if fault.error == CRASH:

@@ -27,8 +27,10 @@ from typing import Literal
 
 from PIL import Image
 
-import pinhole.media.imaging  # noqa: F401 - registers the HEIF/AVIF plugins the builders save with
+from pinhole.media.imaging import register_heif
 from pinhole.media.limits import MAX_IMAGE_BYTES, RejectionCode
+
+register_heif()  # the builders save HEIC and AVIF
 
 Family = Literal["valid", "malformed", "oversized", "polyglot", "bomb", "metadata"]
 READY = "ready"

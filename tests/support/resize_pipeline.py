@@ -2,16 +2,21 @@
 bucket, its S3 notification (in the shape S3 sends) goes to the upload-events queue, which has the template's
 dead-letter queue and maxReceiveCount, and the local cloud's SQS pump (local/pumps/sqs.py) hands batches of the
 template's BatchSize to the real resize handler, deleting what succeeded and leaving failures to be received
-again — so moto's redrive moves a message that keeps failing to the dead-letter queue.
+again — so moto's redrive moves a message that keeps failing to the dead-letter queue. A video goes on from resize
+to the transcode queue (the template's batch size, maxReceiveCount and dead-letter queue), whose pump runs the real
+transcode handler with a context counting down from the template's Timeout; the dead-letter queue's pump runs the
+dead-letter handler.
 
-One liberty is taken: the queue's visibility timeout is 0 instead of the template's 12 minutes, so a failed
-message is visible again at the next poll instead of 12 minutes later.
+One liberty is taken: the queues' visibility timeout is 0 instead of the template's 12 and 90 minutes, so a
+failed message is visible again at the next poll.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,30 +25,49 @@ from typing import Any
 import boto3
 
 from functions.resize import handler as resize
+from functions.transcode import handler as transcode
 from local.iam.identity import Identity
 from local.pumps.s3_notifications import lambda_s3_record
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import checked_media
 from pinhole.posts.models import MediaDeclaration, PostKind, PostRecord, PostStatus, StoredMedia
+from pinhole.resize.models import InvalidationRequest
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
 from pinhole.upload.keys import UploadKey, rendition_prefix
-from tests.support.event_sources import InProcessFunction, InProcessRunner, QueueConsumer, QueueMapping, create_queue
+from tests.support.event_sources import (
+    InProcessFunction,
+    InProcessRunner,
+    QueueConsumer,
+    QueueMapping,
+    create_queue,
+    drain_queue,
+)
 
 CDK_OUT = Path(__file__).resolve().parents[2] / "cdk.out"
 RESIZE_HANDLER = "handler.handler"
+TRANSCODE_QUEUE_NAME = "pinhole-transcode"  # tests/conftest.py's TRANSCODE_QUEUE_URL names it
 
 
 @dataclass(frozen=True, slots=True)
-class ResizeWiring:
-    """What the synthesized template says about the resize function and the queue that feeds it."""
+class FunctionWiring:
+    """What the synthesized template says about a queue-fed function and its queue."""
 
     memory_mb: int
     timeout_s: float
     batch_size: int
     max_receives: int
+    ephemeral_storage_mb: int = 512
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeWiring(FunctionWiring):
+    """resize and the upload-events queue; `transcode` and its queue; the transcode dead-letter consumer."""
+
+    transcode: FunctionWiring | None = None
+    dead_letter_batch_size: int = 10
 
 
 def _resources(template: str) -> dict[str, Any]:
@@ -51,14 +75,14 @@ def _resources(template: str) -> dict[str, Any]:
     return resources
 
 
-def resize_wiring() -> ResizeWiring:
+def _function_wiring(construct: str, handler: str, queue_id: str) -> FunctionWiring:
     stateless = _resources("PinholeStateless.template.json")
     function_id, function = next(
         (logical_id, resource)
         for logical_id, resource in stateless.items()
         if resource["Type"] == "AWS::Lambda::Function"
-        and resource["Properties"].get("Handler") == RESIZE_HANDLER
-        and "/Resize/" in resource.get("Metadata", {}).get("aws:cdk:path", "")
+        and resource["Properties"].get("Handler") == handler
+        and f"/{construct}/" in resource.get("Metadata", {}).get("aws:cdk:path", "")
     )
     mapping = next(
         resource["Properties"]
@@ -69,14 +93,50 @@ def resize_wiring() -> ResizeWiring:
     queue = next(
         resource["Properties"]
         for logical_id, resource in _resources("PinholeStateful.template.json").items()
-        if resource["Type"] == "AWS::SQS::Queue" and "UploadEventsQueue" in logical_id
+        if resource["Type"] == "AWS::SQS::Queue" and queue_id in logical_id and "DeadLetter" not in logical_id
     )
-    return ResizeWiring(
-        memory_mb=int(function["Properties"]["MemorySize"]),
-        timeout_s=float(function["Properties"]["Timeout"]),
+    properties = function["Properties"]
+    return FunctionWiring(
+        memory_mb=int(properties["MemorySize"]),
+        timeout_s=float(properties["Timeout"]),
         batch_size=int(mapping["BatchSize"]),
         max_receives=int(queue["RedrivePolicy"]["maxReceiveCount"]),
+        ephemeral_storage_mb=int(properties.get("EphemeralStorage", {}).get("Size", 512)),
     )
+
+
+def resize_wiring() -> ResizeWiring:
+    resize_function = _function_wiring("Resize", RESIZE_HANDLER, "UploadEventsQueue")
+    transcode_function = _function_wiring("Transcode", "handler.handler", "TranscodeQueue")
+    dead_letter = _function_wiring("DeadLetters", "handler.dead_letter", "TranscodeQueue")
+    return ResizeWiring(
+        memory_mb=resize_function.memory_mb,
+        timeout_s=resize_function.timeout_s,
+        batch_size=resize_function.batch_size,
+        max_receives=resize_function.max_receives,
+        transcode=transcode_function,
+        dead_letter_batch_size=dead_letter.batch_size,
+    )
+
+
+@contextmanager
+def media_account() -> Iterator[None]:
+    """A fresh moto account with only what the media pipeline touches: the two buckets, the posts and users tables
+    (cheaper than the integration tests' full account, which every transcode test would otherwise pay for)."""
+    from moto import mock_aws
+
+    from local.moto_atomicity import make_dynamodb_atomic
+
+    make_dynamodb_atomic()
+    with mock_aws():
+        get_settings.cache_clear()
+        settings = get_settings()
+        s3 = boto3.client("s3")
+        for bucket in (settings.uploads_bucket_name, settings.media_bucket_name):
+            s3.create_bucket(Bucket=bucket)
+        create_resize_tables()
+        yield
+    get_settings.cache_clear()
 
 
 def create_resize_tables() -> None:
@@ -100,12 +160,38 @@ class ResizePipeline:
         self.queue_url, dlq_url = create_queue("upload-events", dead_letters_after=wiring.max_receives)
         assert dlq_url is not None
         self.dlq_url = dlq_url
+        # where the renditions of a post deleted meanwhile are queued for their CDN invalidation
+        self.invalidations_url, _ = create_queue(self.settings.media_invalidations_queue_url.rsplit("/", 1)[1])
+        assert self.invalidations_url == self.settings.media_invalidations_queue_url
         self.runner = InProcessRunner()
         self.function = InProcessFunction("ResizeFunction", resize.handler, memory_mb=wiring.memory_mb)
         mapping = QueueMapping(
             batch_size=wiring.batch_size, report_failures=True, fifo=False, max_receive_count=wiring.max_receives
         )
         self.pump = QueueConsumer(self.function, self.runner, self.queue_url, mapping)
+        transcoding = wiring.transcode
+        assert transcoding is not None
+        self.transcode_wiring = transcoding
+        self.transcode_queue_url, transcode_dlq_url = create_queue(
+            TRANSCODE_QUEUE_NAME, dead_letters_after=transcoding.max_receives
+        )
+        assert transcode_dlq_url is not None
+        self.transcode_dlq_url = transcode_dlq_url
+        self.transcode_function = InProcessFunction(
+            "TranscodeFunction", transcode.handler, memory_mb=transcoding.memory_mb, timeout_s=transcoding.timeout_s
+        )
+        self.transcode_pump = QueueConsumer(
+            self.transcode_function,
+            self.runner,
+            self.transcode_queue_url,
+            QueueMapping(transcoding.batch_size, True, False, transcoding.max_receives),
+        )
+        self.dead_letter_pump = QueueConsumer(
+            InProcessFunction("TranscodeDeadLetterFunction", transcode.dead_letter),
+            self.runner,
+            self.transcode_dlq_url,
+            QueueMapping(wiring.dead_letter_batch_size, True, False, 1),
+        )
 
     def run_as(self, role: Identity) -> None:
         """Resize (and its event source mapping) act as `role` from now on: its template role
@@ -170,15 +256,17 @@ class ResizePipeline:
     # -- what Lambda's event source mapping does --
 
     def deliver_once(self) -> int:
-        """One receive and one invocation; how many messages it carried."""
+        """One receive and one invocation of resize; how many messages it carried."""
         return self.pump.poll_once()
 
     def deliver(self, max_invocations: int = 50) -> int:
-        """Invocations until the queue is empty (bounded, so a redrive that never happens fails instead of hanging)."""
+        """Invocations of resize, transcode and the dead-letter consumer until every queue is empty (bounded, so a
+        redrive that never happens fails instead of hanging)."""
+        pumps = (self.pump, self.transcode_pump, self.dead_letter_pump)
         for invocation in range(max_invocations):
-            if not self.deliver_once():
+            if not any([pump.poll_once() for pump in pumps]):
                 return invocation
-        raise AssertionError(f"the upload-events queue still had messages after {max_invocations} invocations")
+        raise AssertionError(f"the pipeline's queues still had messages after {max_invocations} rounds")
 
     # -- what users and operators see --
 
@@ -203,9 +291,24 @@ class ResizePipeline:
         listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=rendition_prefix(key.post_id)).get("Contents", [])
         return {item["Key"]: self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read() for item in listed}
 
+    def invalidation_paths(self) -> list[str]:
+        """The paths of every CDN invalidation queued so far, taken out of the queue."""
+        return sorted(
+            path
+            for message in drain_queue(self.invalidations_url)
+            for path in InvalidationRequest.model_validate_json(message["Body"]).paths
+        )
+
     def dead_letters(self) -> list[str]:
         messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
         return [message["Body"] for message in messages]
+
+    def transcode_requests(self) -> int:
+        """Messages waiting in the transcode queue."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.transcode_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
 
     def waiting(self) -> int:
         attributes = self.sqs.get_queue_attributes(

@@ -1,5 +1,6 @@
 """One Lambda invocation of resize in a fresh process, so its time can be capped like Lambda caps it (the process
-is killed at the function's Timeout) and its memory measured on its own (peak RSS against MemorySize).
+is killed at the function's Timeout) and its memory measured on its own (peak RSS against MemorySize). The videos
+of the batch then go on through transcode, one invocation each (as its batch size of 1 has it), each timed.
 
 The parent (`run_batch`) writes the files to disk and starts `python -m tests.support.resize_worker`; the worker
 sets up a moto account and the pipeline (tests/support/resize_pipeline.py), uploads every file, says "ready",
@@ -51,6 +52,7 @@ class BatchReport:
     messages_left: int
     dead_letters: int
     elapsed_s: float
+    transcode_elapsed_s: list[float]
     baseline_rss_mb: float
     peak_rss_mb: float
     peak_rss_self_mb: float
@@ -61,9 +63,14 @@ class InvocationTimedOut(AssertionError):
     """The invocation ran past the function's Timeout and was killed, as Lambda would kill it."""
 
 
-def run_batch(files: list[tuple[str, str, bytes, bytes | None]], timeout_s: float) -> BatchReport:
+def run_batch(
+    files: list[tuple[str, str, bytes, bytes | None]], timeout_s: float, transcode_timeout_s: float = 0.0
+) -> BatchReport:
     """Runs one invocation over `files` (name, content type, bytes, payload that no rendition may contain), in
-    upload order, and kills it after `timeout_s`."""
+    upload order, then a transcode invocation per video, and kills it all after `timeout_s` plus
+    `transcode_timeout_s` per video."""
+    videos = sum(content_type.startswith("video/") for _, content_type, _, _ in files)
+    timeout_s += videos * transcode_timeout_s
     with tempfile.TemporaryDirectory() as workdir:
         specs = []
         for index, (name, content_type, data, payload) in enumerate(files):
@@ -142,10 +149,10 @@ def main(specs: list[dict[str, str]]) -> None:
     from moto import mock_aws
 
     import tests.conftest  # noqa: F401 - the test settings: fake credentials, table and bucket names
-    from local.moto_atomicity import make_dynamodb_atomic
+    from local.fast_dynamodb import install as install_fast_dynamodb
     from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
 
-    make_dynamodb_atomic()
+    install_fast_dynamodb()
     with mock_aws():
         from pinhole.shared.settings import get_settings
 
@@ -164,6 +171,13 @@ def main(specs: list[dict[str, str]]) -> None:
         started = time.perf_counter()
         pipeline.deliver_once()
         elapsed = time.perf_counter() - started
+        transcodes = []
+        while True:
+            started = time.perf_counter()
+            if not pipeline.transcode_pump.poll_once():
+                break
+            transcodes.append(round(time.perf_counter() - started, 3))
+        pipeline.dead_letter_pump.poll_once()
         peak_self, peak_children = high_water_mb(), children.stop()
 
         files = {}
@@ -187,6 +201,7 @@ def main(specs: list[dict[str, str]]) -> None:
             "messages_left": pipeline.waiting(),
             "dead_letters": len(pipeline.dead_letters()),
             "elapsed_s": round(elapsed, 3),
+            "transcode_elapsed_s": transcodes,
             "baseline_rss_mb": round(baseline_mb, 1),
             "peak_rss_mb": round(peak_self + peak_children, 1),
             "peak_rss_self_mb": round(peak_self, 1),

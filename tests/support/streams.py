@@ -1,8 +1,11 @@
 """DynamoDB stream records as Lambda delivers them: built from the Powertools sample for unit tests,
 or read from moto's streams for integration tests (with what moto leaves out added, as the local
-cloud's stream pump does)."""
+cloud's stream pump does); and as a consumer receives them, routed through its queue."""
 
 import copy
+import json
+import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +13,8 @@ import boto3
 from boto3.dynamodb.types import TypeSerializer
 
 from local.pumps.dynamodb_stream import jsonable
+from local.pumps.sqs import sqs_record
+from pinhole.streams.logic import message_group
 from tests.support.events import load_event
 
 _TEMPLATE = load_event("dynamoStreamEvent.json")["Records"][0]
@@ -73,3 +78,33 @@ class StreamTap:
                     self._positions[(arn, shard["ShardId"])] = raw[-1]["dynamodb"]["SequenceNumber"]
                 records.extend({**jsonable(record), "eventSourceARN": arn} for record in raw)
         return records
+
+
+def routed_event(records: list[dict[str, Any]], table: str | None = None) -> dict[str, Any]:
+    """The SQS event a consumer's routed FIFO queue delivers for these stream records: each one the body of a
+    message in its item's message group (its table's, by default the one its eventSourceARN names), as the
+    table's stream router sends it."""
+    now = str(int(time.time() * 1000))
+    messages = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": uuid.uuid4().hex,
+            "Body": json.dumps(record),
+            "Attributes": {
+                "ApproximateReceiveCount": "1",
+                "ApproximateFirstReceiveTimestamp": now,
+                "SentTimestamp": now,
+                "SenderId": "AROAROUTER",
+                "MessageGroupId": message_group(table or _table_of(record), record["dynamodb"]["Keys"]),
+                "MessageDeduplicationId": record["eventID"],
+                "SequenceNumber": f"{n:020d}",
+            },
+        }
+        for n, record in enumerate(records)
+    ]
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:routed-records.fifo"
+    return {"Records": [sqs_record(message, queue_arn) for message in messages]}
+
+
+def _table_of(record: dict[str, Any]) -> str:
+    return str(record["eventSourceARN"]).split(":table/", 1)[-1].split("/", 1)[0]

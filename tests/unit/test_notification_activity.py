@@ -8,12 +8,13 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from pydantic import ValidationError
 
+from functions.notifications import handler as notifications
 from pinhole.notifications.activity import MAX_MENTIONS, intents_of
 from pinhole.notifications.intent_queue import IntentQueue, IntentsNotQueued
-from pinhole.notifications.logic import ActivityRelay, HeldBack
+from pinhole.notifications.logic import relay
 from pinhole.notifications.models import IntentAction, IntentMessage, NotificationIntent, NotificationType
-from tests.support.events import load_event
-from tests.support.streams import stream_record
+from tests.support.events import FakeLambdaContext, load_event
+from tests.support.streams import routed_event, stream_record
 
 POST, ALICE, BOB, COMMENT = "01JPOST0000000000000000000", "alice-sub", "bob-sub", "01JCOMMENT0000000000000000"
 AT = "2026-11-22T10:00:00.123Z"
@@ -234,30 +235,42 @@ def test_a_refused_send_fails_the_record() -> None:
         IntentQueue(sqs=FakeSqs(refuse=(0,)), queue_url="https://queue").send(intents_of(insert(like_item())), "e")
 
 
-def test_after_a_failed_record_the_rest_of_the_batch_is_held_back() -> None:
-    # Given a like, its undoing and someone else's like, where queueing the first like fails
+def test_a_failed_record_holds_back_the_later_records_of_its_item_and_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a like, its undoing and someone else's like, in one batch of the routed queue, where queueing the
+    # first like fails
     sqs = FakeSqs(refuse=(0,))
-    relay = ActivityRelay(IntentQueue(sqs=sqs, queue_url="https://queue"))
+    monkeypatch.setattr(notifications, "intent_queue", IntentQueue(sqs=sqs, queue_url="https://queue"))
     other = {**like_item(), "sk": f"like#{ALICE}", "user_id": ALICE}
-    records = [insert(like_item()), remove(like_item()), insert(other)]
+    event = routed_event(
+        [
+            stream_record("INSERT", keys_of(like_item()), new=like_item(), event_id="like"),
+            stream_record("REMOVE", keys_of(like_item()), old=like_item(), event_id="unlike"),
+            stream_record("INSERT", keys_of(other), new=other, event_id="other"),
+        ],
+        "interactions",
+    )
 
-    # When the batch is relayed
-    outcomes = []
-    for record in records:
-        with pytest.raises((IntentsNotQueued, HeldBack)) as failure:
-            relay.relay(record)
-        outcomes.append(failure.type)
+    # When on_activity gets the batch
+    response = notifications.on_activity(event, FakeLambdaContext())
 
-    # Then nothing after the failure was sent: the unlike cannot overtake the like it undoes
-    assert outcomes == [IntentsNotQueued, HeldBack, HeldBack]
-    assert len(sqs.calls) == 1
+    # Then the like and its undoing come back together (the unlike cannot overtake the like it undoes), and
+    # the other like, another item, was queued
+    like, unlike, _ = (record["messageId"] for record in event["Records"])
+    assert response == {"batchItemFailures": [{"itemIdentifier": like}, {"itemIdentifier": unlike}]}
+    assert [[entry["MessageGroupId"] for entry in call] for call in sqs.calls] == [
+        [f"post#{POST}/like#{BOB}"],
+        [f"post#{POST}/like#{ALICE}"],
+    ]
 
 
 def test_records_that_mean_nothing_send_nothing() -> None:
     sqs = FakeSqs()
 
-    sent = ActivityRelay(IntentQueue(sqs=sqs, queue_url="https://queue")).relay(
-        modify(post_item("published", []), post_item("published", [], like_count=3))
+    sent = relay(
+        modify(post_item("published", []), post_item("published", [], like_count=3)),
+        IntentQueue(sqs=sqs, queue_url="https://queue"),
     )
 
     assert (sent, sqs.calls) == (0, [])

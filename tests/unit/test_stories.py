@@ -14,7 +14,7 @@ from pinhole.feed.dal import WriteReport
 from pinhole.notifications.activity import intents_of
 from pinhole.shared.ids import first_id_at
 from tests.support.events import FakeLambdaContext
-from tests.support.streams import stream_record
+from tests.support.streams import routed_event, stream_record
 
 STORY, AUTHOR = "01JSTORY000000000000000000", "alice-sub"
 EXPIRES = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ def fanout(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 
 def deliver(*records: dict[str, Any]) -> None:
-    result = feed_fanout.on_post_change({"Records": list(records)}, FakeLambdaContext())
+    result = feed_fanout.on_post_change(routed_event(list(records), "posts"), FakeLambdaContext())
     assert result == {"batchItemFailures": []}
 
 

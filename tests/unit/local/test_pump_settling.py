@@ -3,7 +3,7 @@
 import threading
 import time
 
-from local.pumps.base import Pump, settled
+from local.pumps.base import Pump, settled, wakeup
 
 WAIT_S = 10
 
@@ -77,3 +77,39 @@ def test_periodic_work_is_not_waited_for():
             pump.release.set()
             pump.stop()
             pump.join(WAIT_S)
+
+
+class Counting(Pump):
+    """Finds nothing, and counts how often it looked."""
+
+    interval_s = 0.01
+    idle_s = 30.0
+
+    def __init__(self) -> None:
+        super().__init__(name="counting")
+        self.rounds = 0
+
+    def poll_once(self) -> int:
+        self.rounds += 1
+        return 0
+
+
+def test_an_idle_pump_waits_for_a_write_then_looks_at_once_and_stops_promptly(monkeypatch):
+    # Given an idle pump while the in-process transport reports writes
+    monkeypatch.setattr(wakeup, "armed", True)
+    pump = Counting()
+    pump.start()
+    try:
+        assert wait_until(lambda: pump.rounds >= 1)
+        time.sleep(0.3)
+        # Then it does not poll while nothing is written (30 interval_s's have passed)
+        assert pump.rounds == 1
+        # When a write bumps the wakeup, Then it looks again at once (not after idle_s)
+        wakeup.bump()
+        assert wait_until(lambda: pump.rounds == 2)
+    finally:
+        # And when stopped it ends at once, though it waits on the wakeup
+        stopped = time.monotonic()
+        pump.stop()
+        pump.join(WAIT_S)
+    assert not pump.is_alive() and time.monotonic() - stopped < 5

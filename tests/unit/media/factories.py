@@ -6,6 +6,10 @@ import zlib
 
 from PIL import Image, ImageCms
 
+from pinhole.media.imaging import register_heif
+
+register_heif()  # the factories save HEIC and AVIF
+
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 GREEN = (0, 160, 0)

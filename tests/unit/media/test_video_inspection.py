@@ -1,4 +1,5 @@
-"""Uploaded clips: checked against the declared container and the 90 s / 200 MB limits, with a poster picture.
+"""Uploaded clips: checked against the declared container and the 90 s / 200 MB limits, and described as the
+transcode plans from them (displayed size, codecs, colour, frame rate, keyframes, bitrate, real duration).
 
 Every clip is generated here with the bundled ffmpeg (tiny sizes, low frame rates), never committed."""
 
@@ -10,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from pinhole.media import video
-from pinhole.media.limits import JPEG, MAX_VIDEO_BYTES, WEBP, MediaRejected, RejectionCode
-from pinhole.media.video import ffmpeg_executable, inspect_video
-from tests.unit.media.factories import BLUE, RED, channel_distance, encoded, marked, opened
+from pinhole.media.ffmpeg import ffmpeg_executable
+from pinhole.media.limits import MAX_VIDEO_BYTES, MediaRejected, RejectionCode
+from pinhole.media.video import parse_header, probe_video
+from tests.support.video_checks import describe
+from tests.support.video_corpus import header_claiming
+from tests.unit.media.factories import encoded, marked
 
 FFMPEG = ffmpeg_executable()
 
@@ -38,52 +42,24 @@ def mp4(tmp_path: Path) -> Path:
 
 def rejection(path: Path, content_type: str) -> MediaRejected:
     with pytest.raises(MediaRejected) as caught:
-        inspect_video(path, content_type)
+        probe_video(path, content_type)
     assert caught.value.reason[0].isupper() and caught.value.reason.endswith(".")
     return caught.value
 
 
-def test_valid_mp4_gives_size_duration_codec_and_poster(mp4: Path) -> None:
-    # Given a 3-second 320×240 H.264 MP4
-    # When it is inspected
-    info = inspect_video(mp4, "video/mp4")
+def test_valid_mp4_is_described_from_its_header_and_packets(mp4: Path) -> None:
+    # Given a 3-second 320×240 H.264 MP4 at 10 fps
+    # When it is probed
+    info = probe_video(mp4, "video/mp4")
 
-    # Then its size, duration and codec are read, and the poster comes as JPEG and WebP at its own size
-    assert (info.width, info.height, info.video_codec) == (320, 240, "h264")
+    # Then its size, duration, codec, pixel format, frame rate and keyframes are read; it has no audio
+    assert (info.width, info.height, info.video_codec, info.pixel_format) == (320, 240, "h264", "yuv420p")
     assert info.duration_s == pytest.approx(3.0, abs=0.1)
-    assert {name: (r.width, r.height, r.content_type) for name, r in info.poster.items()} == {
-        "poster": (320, 240, JPEG),
-        "poster_webp": (320, 240, WEBP),
-    }
-    assert opened(info.poster["poster"].data).size == (320, 240)
-    assert info.blurhash[0] == "L"
-
-
-def test_hd_poster_is_scaled_to_1080_wide(tmp_path: Path) -> None:
-    # Given a short 1920×1080 clip
-    clip = make_clip(tmp_path / "hd.mp4", *pattern("1920x1080", rate=5, seconds=1), *H264)
-
-    # When it is inspected
-    info = inspect_video(clip, "video/mp4")
-
-    # Then the poster is 1080 wide, keeping 16:9
-    assert (info.width, info.height) == (1920, 1080)
-    assert (info.poster["poster"].width, info.poster["poster"].height) == (1080, 608)
-
-
-def test_poster_is_taken_about_one_second_in(tmp_path: Path) -> None:
-    # Given a clip that is red for its first second and blue after it
-    clip = make_clip(
-        tmp_path / "cut.mp4",
-        "-filter_complex", "color=c=red:s=160x120:r=10:d=1[a];color=c=blue:s=160x120:r=10:d=2[b];[a][b]concat",
-        *H264,
-    )  # fmt: skip
-
-    # When it is inspected
-    poster = opened(inspect_video(clip, "video/mp4").poster["poster"].data)
-
-    # Then the poster shows the second part, not the first frame
-    assert channel_distance(poster.getpixel((80, 60)), BLUE) <= 40
+    assert info.frame_rate == pytest.approx(10, abs=0.01)
+    assert info.constant_frame_rate
+    assert 0 < info.max_keyframe_interval_s <= 3.0
+    assert info.video_kbps > 0
+    assert (info.audio_codec, info.rotation, info.sample_aspect, info.is_hdr) == (None, 0, (1, 1), False)
 
 
 def test_rotated_phone_clip_reports_its_upright_size(tmp_path: Path) -> None:
@@ -91,27 +67,70 @@ def test_rotated_phone_clip_reports_its_upright_size(tmp_path: Path) -> None:
     landscape = make_clip(tmp_path / "raw.mov", *pattern(), *H264)
     clip = make_clip(tmp_path / "portrait.mov", "-display_rotation", "90", "-i", str(landscape), "-c", "copy")
 
-    # When it is inspected
-    info = inspect_video(clip, "video/quicktime")
+    # When it is probed
+    info = probe_video(clip, "video/quicktime")
 
-    # Then width and height are as shown, and so is the poster
-    assert (info.width, info.height) == (240, 320)
-    assert (info.poster["poster"].width, info.poster["poster"].height) == (240, 320)
+    # Then width and height are as shown, and the rotation is known
+    assert (info.width, info.height, info.coded_width, info.coded_height) == (240, 320, 320, 240)
+    assert info.rotation == 90
+
+
+def test_header_duration_that_lies_is_not_believed(tmp_path: Path) -> None:
+    # Given a 95-second clip whose movie, track and media headers say it lasts 10 s
+    clip = make_clip(tmp_path / "long.mp4", *pattern("32x32", rate=1, seconds=95), *H264)
+    clip.write_bytes(header_claiming(clip.read_bytes(), 10))
+    assert "Duration: 00:00:10.00" in describe(clip)
+
+    # When it is probed / Then its packets give it away: it is refused for its length
+    assert rejection(clip, "video/mp4").code == RejectionCode.TOO_LONG
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "Stream #0:0[0x1](und): Video: hevc (Main 10) (hvc1 / 0x31637668), yuv420p10le(tv, bt2020nc/bt2020/"
+            "arib-std-b67, progressive), 3840x2160 [SAR 1:1 DAR 16:9], 9000 kb/s, 30 fps, 30 tbr, 600 tbn",
+            ("hevc", "Main 10", "yuv420p10le", "arib-std-b67", "bt2020", 3840, 2160, True),
+        ),
+        (
+            "Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive), "
+            "1920x1080 [SAR 1:1 DAR 16:9], 5000 kb/s, 30 fps, 30 tbr, 15360 tbn (default)",
+            ("h264", "High", "yuv420p", "bt709", "bt709", 1920, 1080, False),
+        ),
+        (
+            "Stream #0:0: Video: h264 (Main), yuv420p(progressive), 720x576 [SAR 16:15 DAR 4:3], 25 fps",
+            ("h264", "Main", "yuv420p", None, None, 768, 576, False),
+        ),
+    ],
+    ids=["iphone-hlg", "sdr-bt709", "anamorphic-pal"],
+)
+def test_header_report_gives_codec_colour_and_displayed_size(line: str, expected: tuple[object, ...]) -> None:
+    # Given ffmpeg's description of a stream (as the bundled build writes it)
+    report = f"  Duration: 00:00:05.00, start: 0.000000, bitrate: 9000 kb/s\n  {line}\n"
+
+    # When it is parsed
+    header = parse_header(report)
+
+    # Then codec, profile, pixel format, transfer, primaries and the displayed size (pixel aspect applied) are read
+    facts = (header.codec, header.profile, header.pixel_format, header.color_transfer, header.color_primaries)
+    hdr = header.color_transfer in ("smpte2084", "arib-std-b67")
+    assert (*facts, header.width, header.height, hdr) == expected
 
 
 def test_clip_of_exactly_90_seconds_is_accepted(tmp_path: Path) -> None:
     # Given a 90-second clip (32×32 at 1 fps, so it is cheap to make)
     clip = make_clip(tmp_path / "ninety.mp4", *pattern("32x32", rate=1, seconds=90), *H264)
 
-    # When it is inspected / Then it passes
-    assert inspect_video(clip, "video/mp4").duration_s == pytest.approx(90, abs=0.1)
+    # When it is probed / Then it passes
+    assert probe_video(clip, "video/mp4").duration_s == pytest.approx(90, abs=0.1)
 
 
 def test_clip_longer_than_90_seconds_is_rejected(tmp_path: Path) -> None:
     # Given a 95-second clip
     clip = make_clip(tmp_path / "long.mp4", *pattern("32x32", rate=1, seconds=95), *H264)
 
-    # When it is inspected / Then it is refused for its length
+    # When it is probed / Then it is refused for its length
     refused = rejection(clip, "video/mp4")
     assert refused.code == RejectionCode.TOO_LONG
     assert "90 seconds" in refused.reason
@@ -132,7 +151,7 @@ def test_container_other_than_declared_is_rejected(tmp_path: Path, suffix: str, 
     codec = ["-c:v", "libvpx-vp9"] if suffix == ".webm" else H264
     clip = make_clip(tmp_path / f"clip{suffix}", *pattern("64x48", seconds=1), *codec)
 
-    # When it is inspected / Then it is refused
+    # When it is probed / Then it is refused
     assert rejection(clip, declared).code == code
 
 
@@ -141,7 +160,7 @@ def test_picture_uploaded_as_a_video_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "photo.mp4"
     path.write_bytes(encoded(marked((64, 48)), "HEIF"))
 
-    # When it is inspected / Then it is refused as not what it claims
+    # When it is probed / Then it is refused as not what it claims
     assert rejection(path, "video/mp4").code == RejectionCode.TYPE_MISMATCH
 
 
@@ -160,7 +179,7 @@ def test_garbage_is_rejected(tmp_path: Path, content: bytes, code: RejectionCode
     path = tmp_path / "upload.mp4"
     path.write_bytes(content)
 
-    # When it is inspected / Then it is refused
+    # When it is probed / Then it is refused
     assert rejection(path, "video/mp4").code == code
 
 
@@ -170,7 +189,7 @@ def test_truncated_clip_is_rejected(tmp_path: Path, mp4: Path) -> None:
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(data[: len(data) // 2])
 
-    # When it is inspected / Then it is refused as damaged
+    # When it is probed / Then it is refused as damaged
     assert rejection(truncated, "video/mp4").code == RejectionCode.CORRUPT
 
 
@@ -178,7 +197,7 @@ def test_audio_only_file_is_rejected(tmp_path: Path) -> None:
     # Given an MP4 with sound and no picture
     clip = make_clip(tmp_path / "sound.mp4", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac")
 
-    # When it is inspected / Then it is refused for having no video
+    # When it is probed / Then it is refused for having no video
     assert rejection(clip, "video/mp4").code == RejectionCode.NO_VIDEO_STREAM
 
 
@@ -188,7 +207,7 @@ def test_file_over_200_mb_is_rejected_before_reading(tmp_path: Path, mp4: Path) 
     big.write_bytes(mp4.read_bytes())
     os.truncate(big, MAX_VIDEO_BYTES + 1)
 
-    # When it is inspected / Then it is refused for its size
+    # When it is probed / Then it is refused for its size
     refused = rejection(big, "video/mp4")
     assert refused.code == RejectionCode.TOO_LARGE
     assert "200 MB" in refused.reason
@@ -203,22 +222,9 @@ def test_ffmpeg_that_hangs_is_stopped_and_the_clip_rejected(
     hanging.chmod(hanging.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setattr(video, "PROBE_TIMEOUT_S", 0.5)
 
-    # When the clip is inspected with it
+    # When the clip is probed with it
     with pytest.raises(MediaRejected) as caught:
-        inspect_video(mp4, "video/mp4", ffmpeg=str(hanging))
+        probe_video(mp4, "video/mp4", ffmpeg=str(hanging))
 
     # Then the run is cut short and the clip rejected as unprocessable
     assert caught.value.code == RejectionCode.UNPROCESSABLE
-
-
-def test_poster_of_a_red_clip_is_red(tmp_path: Path) -> None:
-    # Given an all-red clip
-    clip = make_clip(tmp_path / "red.mov", "-f", "lavfi", "-i", "color=c=red:s=160x120:r=10:d=2", *H264)
-
-    # When it is inspected
-    info = inspect_video(clip, "video/quicktime")
-
-    # Then the poster (through the picture pipeline: sRGB, no metadata) is red
-    poster = opened(info.poster["poster_webp"].data)
-    assert channel_distance(poster.getpixel((80, 60)), RED) <= 40
-    assert not poster.getexif()

@@ -1,12 +1,22 @@
 """Cognito as Pinhole's identity store: accounts, passwords and tokens. boto3 stays in this module."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from pinhole.auth.models import LoginTokens, Tokens
-from pinhole.shared.errors import AccountSuspended, InvalidCredentials, Unauthorized, UsernameTaken, ValidationFailed
+from pinhole.auth.models import LoginChallenge, LoginTokens, Tokens
+from pinhole.shared.errors import (
+    AccountSuspended,
+    InvalidCode,
+    InvalidCredentials,
+    RateLimited,
+    Unauthorized,
+    UsernameTaken,
+    ValidationFailed,
+)
 from pinhole.shared.settings import get_settings
 
 _cognito = boto3.client("cognito-idp", region_name=get_settings().region)
@@ -22,6 +32,36 @@ def _is_disabled(error: ClientError) -> bool:
     # that is accepted).
     message = str(error.response.get("Error", {}).get("Message", ""))
     return _error_code(error) == "NotAuthorizedException" and "disabled" in message.lower()
+
+
+TOTP_CHALLENGE = "SOFTWARE_TOKEN_MFA"
+_WRONG_CODE = {"CodeMismatchException", "EnableSoftwareTokenMFAException"}
+_EXPIRED_CODE = {"ExpiredCodeException"}
+_NOT_AUTHORIZED = {"NotAuthorizedException", "UserNotFoundException"}
+_SLOW_DOWN = {"LimitExceededException", "TooManyFailedAttemptsException", "TooManyRequestsException"}
+
+
+@contextmanager
+def _as_the_user() -> Iterator[None]:
+    """A call made with the user's own access token: a token Cognito no longer accepts (signed out
+    everywhere, or revoked) is 401, as at the gateway."""
+    try:
+        yield
+    except ClientError as error:
+        if _error_code(error) in _NOT_AUTHORIZED:
+            raise Unauthorized("This session was signed out: log in again.") from error
+        raise
+
+
+def _code_error(error: ClientError, what: str) -> Exception:
+    """What a refused code becomes: 401 `invalid_code` (wrong, expired or already used — one answer, so
+    nothing is learnt by trying), 429 when Cognito wants us to slow down; other errors stay as they are."""
+    code = _error_code(error)
+    if code in _WRONG_CODE | _EXPIRED_CODE | _NOT_AUTHORIZED:
+        return InvalidCode(f"The {what} is wrong, expired or already used.")
+    if code in _SLOW_DOWN:
+        return RateLimited("Too many attempts: wait a little.", retry_after_s=60)
+    return error
 
 
 class CognitoIdentity:
@@ -42,7 +82,8 @@ class CognitoIdentity:
             created = self._cognito.admin_create_user(
                 UserPoolId=self._pool,
                 Username=username,
-                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                # Unverified until the code sent below comes back (POST /auth/verify-email).
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}],
                 MessageAction="SUPPRESS",
             )
         except ClientError as error:
@@ -61,24 +102,150 @@ class CognitoIdentity:
         attributes = {a["Name"]: a["Value"] for a in created["User"]["Attributes"]}
         return attributes["sub"]
 
+    def send_email_verification(self, username: str, password: str) -> None:
+        """Cognito e-mails a verification code to a new account: the request needs the user's own access
+        token (there is no admin call), so the account logs in once, asks, and revokes that session."""
+        result = self._initiate_auth("USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
+        self._cognito.get_user_attribute_verification_code(AccessToken=result["AccessToken"], AttributeName="email")
+        self.revoke(result["RefreshToken"])
+
+    def resend_email_verification(self, access_token: str) -> None:
+        try:
+            with _as_the_user():
+                self._cognito.get_user_attribute_verification_code(AccessToken=access_token, AttributeName="email")
+        except ClientError as error:
+            if _error_code(error) in _SLOW_DOWN:
+                raise RateLimited("Too many codes asked for: wait a little.", retry_after_s=60) from error
+            raise
+
+    def verify_email(self, access_token: str, code: str) -> None:
+        try:
+            self._cognito.verify_user_attribute(AccessToken=access_token, AttributeName="email", Code=code)
+        except ClientError as error:
+            raise _code_error(error, "code") from error
+
+    def change_email(self, username: str, email: str) -> None:
+        """The new address, unverified: Cognito sends it a code (the pool auto-verifies e-mail)."""
+        self._cognito.admin_update_user_attributes(
+            UserPoolId=self._pool, Username=username, UserAttributes=[{"Name": "email", "Value": email}]
+        )
+
+    def change_password(self, access_token: str, current_password: str, new_password: str) -> None:
+        try:
+            self._cognito.change_password(
+                AccessToken=access_token, PreviousPassword=current_password, ProposedPassword=new_password
+            )
+        except ClientError as error:
+            code = _error_code(error)
+            if code in _NOT_AUTHORIZED:
+                raise InvalidCredentials("The current password is wrong.") from error
+            if code == "InvalidPasswordException":
+                raise ValidationFailed("The new password is too weak.", [{"field": "new_password"}]) from error
+            if code in _SLOW_DOWN:
+                raise RateLimited("Too many attempts: wait a little.", retry_after_s=60) from error
+            raise
+
+    def forgot_password(self, username: str) -> None:
+        """Cognito e-mails a reset code to the account's verified address. Whether the account exists, has a
+        verified address, or Cognito throttles it, the caller learns nothing (the route always answers 202)."""
+        try:
+            self._cognito.forgot_password(ClientId=self._client_id, Username=username)
+        except ClientError as error:
+            if (
+                _error_code(error)
+                not in {"UserNotFoundException", "InvalidParameterException", "NotAuthorizedException"} | _SLOW_DOWN
+            ):
+                raise
+
+    def reset_password(self, username: str, code: str, new_password: str) -> None:
+        try:
+            self._cognito.confirm_forgot_password(
+                ClientId=self._client_id, Username=username, ConfirmationCode=code, Password=new_password
+            )
+        except ClientError as error:
+            if _error_code(error) == "InvalidPasswordException":
+                raise ValidationFailed("The new password is too weak.", [{"field": "new_password"}]) from error
+            raise _code_error(error, "code") from error
+
+    def start_totp(self, access_token: str) -> str:
+        """A new TOTP secret for the account (not in force until verified); the base32 secret."""
+        with _as_the_user():
+            return str(self._cognito.associate_software_token(AccessToken=access_token)["SecretCode"])
+
+    def verify_totp(self, access_token: str, code: str) -> None:
+        """The code matches the account's associated secret (also how a code is checked while TOTP is on)."""
+        try:
+            result = self._cognito.verify_software_token(AccessToken=access_token, UserCode=code)
+        except ClientError as error:
+            raise _code_error(error, "code") from error
+        if result.get("Status") != "SUCCESS":
+            raise InvalidCode("The code is wrong, expired or already used.")
+
+    def set_totp(self, access_token: str, *, enabled: bool) -> None:
+        with _as_the_user():
+            self._cognito.set_user_mfa_preference(
+                AccessToken=access_token, SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled}
+            )
+
+    def turn_totp_off(self, username: str) -> None:
+        """Two-factor off without the user's token (a recovery code was used: the phone is gone)."""
+        self._cognito.admin_set_user_mfa_preference(
+            UserPoolId=self._pool,
+            Username=username,
+            SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
+        )
+
+    def answer_totp(self, username: str, session: str, code: str) -> LoginTokens:
+        try:
+            response = self._cognito.respond_to_auth_challenge(
+                ClientId=self._client_id,
+                ChallengeName=TOTP_CHALLENGE,
+                Session=session,
+                ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
+            )
+        except ClientError as error:
+            raise _code_error(error, "code or session") from error
+        return _login_tokens(response["AuthenticationResult"])
+
+    def revoke(self, refresh_token: str) -> None:
+        """The refresh token and every token it issued stop being accepted by Cognito; an unknown or already
+        revoked token changes nothing."""
+        try:
+            self._cognito.revoke_token(Token=refresh_token, ClientId=self._client_id)
+        except ClientError as error:
+            if _error_code(error) not in {
+                "UnsupportedTokenTypeException",
+                "NotAuthorizedException",
+                "InvalidParameterException",
+            }:
+                raise
+
+    def sign_out_everywhere(self, access_token: str) -> None:
+        with _as_the_user():
+            self._cognito.global_sign_out(AccessToken=access_token)
+
     def delete_user(self, username: str) -> None:
         self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)
 
-    def log_in(self, username: str, password: str) -> LoginTokens:
+    def log_in(self, username: str, password: str) -> LoginTokens | LoginChallenge:
+        """Tokens, or — with two-factor on — the TOTP challenge's session (the password was right)."""
         try:
-            result = self._initiate_auth("USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
+            response = self._cognito.initiate_auth(
+                ClientId=self._client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
         except ClientError as error:
             if _is_disabled(error):
                 raise AccountSuspended("This account is suspended.") from error
-            if _error_code(error) in {"NotAuthorizedException", "UserNotFoundException"}:
+            if _error_code(error) in _NOT_AUTHORIZED:
                 raise InvalidCredentials("The username or password is wrong.") from error
             raise
-        return LoginTokens(
-            access_token=result["AccessToken"],
-            id_token=result["IdToken"],
-            refresh_token=result["RefreshToken"],
-            expires_in=result["ExpiresIn"],
-        )
+        if response.get("ChallengeName") == TOTP_CHALLENGE:
+            return LoginChallenge(session=response["Session"])
+        if "AuthenticationResult" not in response:
+            raise InvalidCredentials("This account cannot log in with a password.")
+        return _login_tokens(response["AuthenticationResult"])
 
     def refresh(self, refresh_token: str) -> Tokens:
         try:
@@ -101,3 +268,12 @@ class CognitoIdentity:
     def _initiate_auth(self, flow: str, parameters: dict[str, str]) -> dict[str, Any]:
         response = self._cognito.initiate_auth(ClientId=self._client_id, AuthFlow=flow, AuthParameters=parameters)
         return dict(response["AuthenticationResult"])
+
+
+def _login_tokens(result: dict[str, Any]) -> LoginTokens:
+    return LoginTokens(
+        access_token=result["AccessToken"],
+        id_token=result["IdToken"],
+        refresh_token=result["RefreshToken"],
+        expires_in=result["ExpiresIn"],
+    )

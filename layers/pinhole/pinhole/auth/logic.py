@@ -1,22 +1,68 @@
-"""Use cases of the auth context: sign up (identity + profile, all or nothing), log in, refresh."""
+"""Use cases of the auth context: sign up (identity + profile, all or nothing), log in (with a TOTP step when
+two-factor is on), refresh, log out; passwords (change, forgotten, reset), e-mail verification, two-factor
+(TOTP and recovery codes) and signing out everywhere. Cognito holds the credentials and checks every code;
+Pinhole adds what Cognito does not do for it: the password rules named in words, rate limits per account
+and per source address, TOTP replay refusal, recovery codes, and the profile's mirror of `email_verified` and
+`mfa_enabled`."""
 
+import hashlib
+import secrets
+import time
 from collections.abc import Callable
+from urllib.parse import quote
 
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.auth.login_guard import LoginGuard
-from pinhole.auth.models import LoginRequest, LoginTokens, RefreshRequest, SignUpRequest, Tokens
+from pinhole.auth.models import (
+    ChangePasswordRequest,
+    ForgotPasswordRequest,
+    LoginChallenge,
+    LoginRequest,
+    LoginTokens,
+    RecoveryCodes,
+    RecoveryLoginRequest,
+    RefreshRequest,
+    ResetPasswordRequest,
+    SignUpRequest,
+    Tokens,
+    TotpLoginRequest,
+    TotpSetup,
+    VerifyEmailRequest,
+)
 from pinhole.auth.password_policy import password_problems
 from pinhole.shared import rate_limits
+from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
-from pinhole.shared.errors import ValidationFailed
+from pinhole.shared.errors import Forbidden, InvalidCode, InvalidCredentials, NotFound, ValidationFailed
 from pinhole.shared.network import source_network
+from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
 from pinhole.users.models import Me, Profile
 
+ISSUER = "Pinhole"
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower-case: nothing to mistake on paper
+# A TOTP code is valid for its 30 s step and (with clock drift) the ones either side: the same code seen again
+# within this window is a replay.
+TOTP_REPLAY_WINDOW_S = 120
+
 _identity = CognitoIdentity()
 _profiles = ProfileRepository()
 _guard = LoginGuard()
+
+
+def check_password_rules(password: str, field: str) -> None:
+    """422 naming each rule of the pool's policy the password breaks, before Cognito is asked."""
+    if problems := password_problems(password):
+        raise ValidationFailed(
+            "The password is too weak.", [{"field": field, "message": problem} for problem in problems]
+        )
+
+
+def _per_source(source_ip: str | None, action: str) -> None:
+    if source_ip:
+        rate_limits.enforce(f"source:{source_network(source_ip)}", action)
 
 
 def sign_up(
@@ -29,10 +75,7 @@ def sign_up(
     # Counted per source address before anything is checked or created, so a script cannot farm accounts from
     # one address, whether its attempts succeed or not (a taken name, a weak password).
     count_attempt(source_network(source_address), "signup")
-    if problems := password_problems(request.password):
-        raise ValidationFailed(
-            "The password is too weak.", [{"field": "password", "message": problem} for problem in problems]
-        )
+    check_password_rules(request.password, "password")
     user_id = identity.create_user(request.username, request.email, request.password)
     profile = Profile(
         user_id=user_id,
@@ -40,6 +83,7 @@ def sign_up(
         email=request.email,
         display_name=request.display_name or request.username,
         created_at=utc_now(),
+        email_verified=False,
     )
     try:
         profiles.create(profile)
@@ -47,12 +91,17 @@ def sign_up(
         # An account without a profile would hold the username forever: undo it.
         identity.delete_user(request.username)
         raise
+    try:
+        identity.send_email_verification(request.username, request.password)
+    except Exception:
+        # The account is made; a code that did not go out can be asked for again (POST /me/email/verification).
+        logger.exception("Verification code not sent at sign-up")
     return to_me(profile)
 
 
 def log_in(
     request: LoginRequest, source_address: str, identity: CognitoIdentity = _identity, guard: LoginGuard = _guard
-) -> LoginTokens:
+) -> LoginTokens | LoginChallenge:
     """Failed log-ins are counted per account and source address, never so that someone else's guesses lock
     the owner out (pinhole.auth.login_guard)."""
     with guard.attempt(request.username.casefold(), source_address):
@@ -61,3 +110,190 @@ def log_in(
 
 def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> Tokens:
     return identity.refresh(request.refresh_token)
+
+
+def log_out(refresh_token: str, identity: CognitoIdentity = _identity) -> None:
+    identity.revoke(refresh_token)
+
+
+# Two-factor at log-in
+
+
+def _claim_totp_code(
+    user_id: str, code: str, profiles: ProfileRepository, clock: Callable[[], float] = time.time
+) -> None:
+    """Cognito checks the code; this refuses the same code twice within its validity (a replay), whatever
+    Cognito does, and before Cognito is asked."""
+    if not profiles.claim_totp_code(user_id, code, clock(), TOTP_REPLAY_WINDOW_S):
+        raise InvalidCode("The code is wrong, expired or already used.")
+
+
+def log_in_with_totp(
+    request: TotpLoginRequest,
+    source_ip: str | None = None,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+) -> LoginTokens:
+    rate_limits.enforce(request.username, "totp")
+    _per_source(source_ip, "totp_source")
+    try:
+        user_id = profiles.find_by_username(request.username).user_id
+    except NotFound as error:
+        raise InvalidCode("The code or session is wrong, expired or already used.") from error
+    _claim_totp_code(user_id, request.code, profiles)
+    return identity.answer_totp(request.username, request.session, request.code)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_recovery_codes() -> list[str]:
+    def one() -> str:
+        letters = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+        return f"{letters[:5]}-{letters[5:]}"
+
+    return [one() for _ in range(RECOVERY_CODE_COUNT)]
+
+
+def log_in_with_recovery_code(
+    request: RecoveryLoginRequest,
+    source_ip: str | None = None,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+) -> LoginTokens:
+    """The password, then one recovery code: two-factor goes off (the authenticator is lost) and the other
+    codes with it; the tokens of an ordinary log-in come back. A wrong password uses up no code."""
+    rate_limits.enforce(request.username, "recovery_login")
+    _per_source(source_ip, "totp_source")
+    first = identity.log_in(request.username, request.password)
+    if isinstance(first, LoginTokens):
+        identity.revoke(first.refresh_token)
+        raise InvalidCode("Two-factor is not on for this account: log in with the password alone.")
+    profile = profiles.find_by_username(request.username)
+    if not profiles.use_recovery_code(profile.user_id, _hash(request.recovery_code)):
+        raise InvalidCode("The recovery code is wrong or already used.")
+    identity.turn_totp_off(request.username)
+    profiles.forget_recovery_codes(profile.user_id)
+    profiles.update(profile.user_id, {"mfa_enabled": False})
+    tokens = identity.log_in(request.username, request.password)
+    if not isinstance(tokens, LoginTokens):
+        raise InvalidCredentials("Two-factor could not be turned off: try again.")
+    return tokens
+
+
+# Passwords
+
+
+def change_password(
+    caller: Caller, access_token: str, request: ChangePasswordRequest, identity: CognitoIdentity = _identity
+) -> None:
+    rate_limits.enforce(caller.user_id, "password_change")
+    check_password_rules(request.new_password, "new_password")
+    identity.change_password(access_token, request.current_password, request.new_password)
+
+
+def forgot_password(
+    request: ForgotPasswordRequest, source_ip: str | None = None, identity: CognitoIdentity = _identity
+) -> None:
+    """Always the same answer (202), whether the account exists or not; the code goes to its verified
+    address only. Limited per account and per source address: neither a mailbox nor Cognito is flooded."""
+    rate_limits.enforce(request.username, "password_forgot")
+    _per_source(source_ip, "password_forgot_source")
+    identity.forgot_password(request.username)
+
+
+def reset_password(
+    request: ResetPasswordRequest, source_ip: str | None = None, identity: CognitoIdentity = _identity
+) -> None:
+    rate_limits.enforce(request.username, "password_reset")
+    _per_source(source_ip, "password_reset_source")
+    check_password_rules(request.new_password, "new_password")
+    identity.reset_password(request.username, request.code, request.new_password)
+
+
+# E-mail verification
+
+
+def verify_email(
+    caller: Caller,
+    access_token: str,
+    request: VerifyEmailRequest,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+) -> None:
+    if request.username != caller.username:
+        raise Forbidden("You can verify your own e-mail address only.")
+    rate_limits.enforce(caller.user_id, "verify_email")
+    identity.verify_email(access_token, request.code)
+    profiles.update(caller.user_id, {"email_verified": True})
+
+
+def resend_email_verification(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> None:
+    rate_limits.enforce(caller.user_id, "verify_email_send")
+    identity.resend_email_verification(access_token)
+
+
+# Two-factor settings
+
+
+def start_totp(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> TotpSetup:
+    secret = identity.start_totp(access_token)
+    label = quote(f"{ISSUER}:{caller.username}")
+    return TotpSetup(secret=secret, otpauth_uri=f"otpauth://totp/{label}?secret={secret}&issuer={ISSUER}")
+
+
+def enable_totp(
+    caller: Caller,
+    access_token: str,
+    code: str,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+) -> None:
+    rate_limits.enforce(caller.user_id, "totp")
+    _claim_totp_code(caller.user_id, code, profiles)
+    identity.verify_totp(access_token, code)
+    identity.set_totp(access_token, enabled=True)
+    profiles.update(caller.user_id, {"mfa_enabled": True})
+
+
+def disable_totp(
+    caller: Caller,
+    access_token: str,
+    code: str,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+) -> None:
+    """A current code is needed: a stolen access token alone cannot take two-factor off."""
+    rate_limits.enforce(caller.user_id, "totp")
+    if not profiles.get_consistent(caller.user_id).mfa_enabled:
+        raise ValidationFailed("Two-factor is not on.")
+    _claim_totp_code(caller.user_id, code, profiles)
+    identity.verify_totp(access_token, code)
+    identity.set_totp(access_token, enabled=False)
+    profiles.forget_recovery_codes(caller.user_id)
+    profiles.update(caller.user_id, {"mfa_enabled": False})
+
+
+def issue_recovery_codes(
+    caller: Caller, password: str, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+) -> RecoveryCodes:
+    """A new set of recovery codes (the old set stops working), shown once. Needs two-factor on and the
+    password: a stolen access token cannot mint a way around the authenticator."""
+    rate_limits.enforce(caller.user_id, "password_check")
+    if not profiles.get_consistent(caller.user_id).mfa_enabled:
+        raise ValidationFailed("Turn two-factor on first: recovery codes replace its codes.")
+    checked = identity.log_in(caller.username, password)  # with two-factor on, a right password is a challenge
+    if isinstance(checked, LoginTokens):
+        identity.revoke(checked.refresh_token)
+    codes = new_recovery_codes()
+    profiles.store_recovery_codes(caller.user_id, {_hash(code) for code in codes})
+    return RecoveryCodes(recovery_codes=codes)
+
+
+def sign_out_everywhere(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> None:
+    """Every refresh token of the account is revoked (GlobalSignOut) and its WebSocket connections closed."""
+    identity.sign_out_everywhere(access_token)
+    from pinhole.realtime.push import Pusher  # only this route talks to @connections
+
+    Pusher().disconnect_all(caller.user_id)

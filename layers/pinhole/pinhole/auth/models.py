@@ -48,3 +48,109 @@ class Tokens(BaseModel):
 
 class LoginTokens(Tokens):
     refresh_token: str
+
+
+VerificationCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$"),
+    Field(description="The 6-digit code Cognito sent by e-mail", examples=["123456"]),
+]
+TotpCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$"),
+    Field(description="The 6-digit code of the authenticator app", examples=["123456"]),
+]
+RecoveryCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z2-7]{5}-[A-Za-z2-7]{5}$"),
+    Field(description="One of the recovery codes shown when two-factor was turned on", examples=["abcde-fgh23"]),
+]
+LoginName = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128)]
+Session = Annotated[str, Field(min_length=1, max_length=4096, description="The session of the login challenge")]
+
+
+class LoginChallenge(BaseModel):
+    """POST /auth/login when two-factor is on: the password was right; send a TOTP code with this session."""
+
+    challenge: Literal["totp"] = "totp"
+    session: str
+
+
+class TotpLoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginName
+    session: Session
+    code: TotpCode
+
+
+class RecoveryLoginRequest(BaseModel):
+    """POST /auth/login/recovery: the password and one recovery code instead of the TOTP code (the phone is
+    lost). It signs in and turns two-factor off: the other codes stop working, set it up again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginName
+    password: Password
+    recovery_code: RecoveryCode
+
+
+class LogoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class ForgotPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginName
+
+
+class ResetPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginName
+    code: VerificationCode
+    new_password: Password
+
+
+class VerifyEmailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginName
+    code: VerificationCode
+
+
+class ChangePasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_password: Password
+
+
+class TotpSetup(BaseModel):
+    secret: str = Field(description="Base32, for typing into an authenticator app")
+    otpauth_uri: str = Field(description="otpauth://totp/... for a QR code")
+
+
+class TotpCodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: TotpCode
+
+
+class RecoveryCodesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: Password
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="Shown once: each signs in once instead of a TOTP code")
+
+
+class ForgotPasswordAccepted(BaseModel):
+    """202 whatever the account: the same words for everyone (no enumeration)."""
+
+    message: str = "If the account has a verified e-mail address, a reset code is on its way."

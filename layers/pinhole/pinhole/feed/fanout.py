@@ -37,6 +37,12 @@ LEAVE_RATIO = 0.9
 the threshold does not flip (each flip rewrites the state of every follower)."""
 TRIM_ONE_IN = 50
 """Each delivery trims a feed back to the cap with probability 1/50: amortised, cheap, bounded."""
+BACKFILL_AGAIN_AFTER_S = 10
+"""A follow backfills at once and again this long after. Both the backfill (the author's posts) and a
+post's fan-out (the author's followers) read a GSI, and a GSI lags the table (under a second on
+DynamoDB): a post published in the moments around a follow is in neither, and would never reach the
+new follower's feed. The second backfill, once the indexes have caught up, puts it there (puts are
+idempotent; an unfollow meanwhile cancels it). tests/e2e/test_eventual_consistency.py shows the race."""
 
 _sqs = boto3.client("sqs", region_name=get_settings().region)
 _feeds = FeedRepository()
@@ -96,20 +102,25 @@ class FanOut:
             return self.deliver(operation, post_id, author_id, followers, expires_at)
         chunks = [followers[i : i + CHUNK_FOLLOWERS] for i in range(0, len(followers), CHUNK_FOLLOWERS)]
         extra = {"expires_at": expires_at} if expires_at is not None else {}
-        messages = [
-            {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk, **extra}
-            for chunk in chunks
-        ]
+        self._queue(
+            [
+                {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk, **extra}
+                for chunk in chunks
+            ]
+        )
+        logger.info("Fan-out split into chunks", extra={"post_id": post_id, "chunks": len(chunks)})
+        return WriteReport()
+
+    def _queue(self, messages: list[dict[str, Any]], delay_s: int = 0) -> None:
+        delay = {"DelaySeconds": delay_s} if delay_s else {}
         for start in range(0, len(messages), SQS_BATCH):
             entries = [
-                {"Id": str(index), "MessageBody": json.dumps(message)}
+                {"Id": str(index), "MessageBody": json.dumps(message), **delay}
                 for index, message in enumerate(messages[start : start + SQS_BATCH])
             ]
             response = self.sqs.send_message_batch(QueueUrl=get_settings().fanout_queue_url, Entries=entries)
             if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} fan-out chunks could not be queued")
-        logger.info("Fan-out split into chunks", extra={"post_id": post_id, "chunks": len(chunks)})
-        return WriteReport()
+                raise RuntimeError(f"{len(response['Failed'])} fan-out messages could not be queued")
 
     def deliver(
         self, operation: str, post_id: str, author_id: str, followers: list[str], expires_at: int | None = None
@@ -136,6 +147,12 @@ class FanOut:
             for follower in followers:
                 report.add(self._backfill(follower, author_id))
             return report
+        if operation == "backfill":  # again, after a follow (BACKFILL_AGAIN_AFTER_S)
+            report = WriteReport()
+            for follower in followers:
+                if self.graph.is_following(follower, author_id):
+                    report.add(self._backfill(follower, author_id))
+            return report
         raise ValueError(f"unknown fan-out operation {operation!r}")
 
     # -- the graph --
@@ -143,7 +160,12 @@ class FanOut:
     def followed(self, follower_id: str, followee_id: str) -> WriteReport:
         if self.feeds.is_celebrity(followee_id):
             return self.feeds.follow_celebrity([follower_id], followee_id)
-        return self._backfill(follower_id, followee_id)
+        report = self._backfill(follower_id, followee_id)
+        self._queue(
+            [{"op": "backfill", "post_id": "", "author_id": followee_id, "followers": [follower_id]}],
+            delay_s=BACKFILL_AGAIN_AFTER_S,
+        )
+        return report
 
     def unfollowed(self, follower_id: str, followee_id: str) -> WriteReport:
         report = self.feeds.unfollow_celebrity([follower_id], followee_id)

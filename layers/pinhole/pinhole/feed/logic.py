@@ -7,7 +7,8 @@ A page costs three sequential rounds of DynamoDB calls, whatever the user follow
    follow edges to them, the block edges either way between the caller and them, and the caller's
    likes and saves.
 Then what must not show is dropped: deleted or unpublished posts, authors no longer followed, and
-authors in a block with the caller. A block removes the follows and the fan-out then cleans the
+authors in a block with the caller or muted by them (`GraphRepository.hidden_from`, the one filter).
+A block removes the follows and the fan-out then cleans the
 feed, but the page does not rely on either having happened yet (a block whose clean-up failed
 half-way leaves a follow until it is repeated).
 
@@ -89,10 +90,10 @@ def read_feed(
     records_call = _pool.submit(posts.get_many, post_ids)
     profiles_call = _pool.submit(profiles.get_many, [*authors, caller.user_id])
     following_call = _pool.submit(graph.following_among, caller.user_id, authors)
-    blocked_call = _pool.submit(graph.blocked_among, caller.user_id, authors)
+    hidden_call = _pool.submit(graph.hidden_from, caller.user_id, authors)
     flags_call = _pool.submit(viewer_flags, caller.user_id, post_ids)
     records, found_profiles = records_call.result(), profiles_call.result()
-    following, blocked, flags = following_call.result(), blocked_call.result(), flags_call.result()
+    following, hidden, flags = following_call.result(), hidden_call.result(), flags_call.result()
 
     page = []
     for entry in candidates:
@@ -100,8 +101,8 @@ def read_feed(
         author = found_profiles.get(record.author_id) if record else None
         if record is None or author is None or record.status != PostStatus.PUBLISHED:
             continue  # deleted (or not published): pushed copies go away asynchronously
-        if record.author_id in blocked or (record.author_id != caller.user_id and record.author_id not in following):
-            continue  # in a block with the caller, or unfollowed since it was pushed
+        if record.author_id in hidden or (record.author_id != caller.user_id and record.author_id not in following):
+            continue  # in a block with the caller, muted by them, or unfollowed since it was pushed
         liked, saved = flags.get(record.post_id, (False, False))
         page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
 

@@ -10,7 +10,7 @@ from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import FollowResult, FollowStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import CannotBlockSelf, CannotFollowSelf, Forbidden, NotFound
+from pinhole.shared.errors import CannotBlockSelf, CannotFollowSelf, CannotMuteSelf, Forbidden, NotFound
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import find_visible, summary_of
@@ -36,7 +36,7 @@ def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -
 def follow(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> FollowResult:
-    target = find_visible(caller.user_id, username, profiles, graph)
+    target = find_visible(caller, username, profiles, graph)
     if target.user_id == caller.user_id:
         raise CannotFollowSelf("You cannot follow yourself.", [{"field": "username"}])
     if graph.is_following(caller.user_id, target.user_id):
@@ -99,10 +99,16 @@ def unblock(
 
 
 def _summaries(
-    viewer_id: str, user_ids: list[str], graph: GraphRepository, profiles: ProfileRepository
+    viewer_id: str,
+    user_ids: list[str],
+    graph: GraphRepository,
+    profiles: ProfileRepository,
+    *,
+    blocks_hide: bool = True,
 ) -> list[UserSummary]:
-    """The users as the viewer may see them: those in a block with the viewer, or gone, left out."""
-    hidden = graph.blocked_among(viewer_id, user_ids)
+    """The users as the viewer may see them: those in a block with the viewer (unless `blocks_hide` is
+    off: the viewer's own list of blocked people), or gone, left out."""
+    hidden = graph.blocked_among(viewer_id, user_ids) if blocks_hide else set()
     found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
     return [summary_of(found[user_id]) for user_id in user_ids if user_id in found]
 
@@ -116,15 +122,17 @@ def _user_page(
     cursor: str | None,
     graph: GraphRepository,
     profiles: ProfileRepository,
+    *,
+    blocks_hide: bool = True,
 ) -> tuple[list[UserSummary], str | None]:
     """One page of a user list of the graph, as UserSummary, behind a cursor scoped to that list."""
     scope = f"{listing}:{user_id}"
     ids, last_key = list_ids(user_id, limit, start_after(cursor, scope))
-    return _summaries(viewer_id, ids, graph, profiles), next_cursor(last_key, scope)
+    return _summaries(viewer_id, ids, graph, profiles, blocks_hide=blocks_hide), next_cursor(last_key, scope)
 
 
 def _listable(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
-    owner = find_visible(caller.user_id, username, profiles, graph)
+    owner = find_visible(caller, username, profiles, graph)
     if not privacy_allows(caller.user_id, owner, graph):
         raise Forbidden(f"{owner.username}'s account is private.")
     return owner
@@ -164,3 +172,54 @@ def follow_requests(
     return _user_page(
         graph.requests_received, caller.user_id, caller.user_id, "requests", limit, cursor, graph, profiles
     )
+
+
+def blocked_users(
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    graph: GraphRepository = _graph,
+    profiles: ProfileRepository = _profiles,
+) -> tuple[list[UserSummary], str | None]:
+    """GET /me/blocked: whom the caller blocked (those who blocked the caller are not listed)."""
+    return _user_page(
+        graph.blocked_by_me,
+        caller.user_id,
+        caller.user_id,
+        "blocked",
+        limit,
+        cursor,
+        graph,
+        profiles,
+        blocks_hide=False,
+    )
+
+
+def muted_users(
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    graph: GraphRepository = _graph,
+    profiles: ProfileRepository = _profiles,
+) -> tuple[list[UserSummary], str | None]:
+    """GET /me/muted: whom the caller muted (someone in a block with the caller is left out, as everywhere)."""
+    return _user_page(graph.muted_by_me, caller.user_id, caller.user_id, "muted", limit, cursor, graph, profiles)
+
+
+def mute(
+    caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> None:
+    """Their posts and stories leave the caller's feed and tray; the follow stays and they are not told.
+    Idempotent. Muting yourself is refused (422); someone in a block with the caller is not found."""
+    target = find_visible(caller, username, profiles, graph)
+    if target.user_id == caller.user_id:
+        raise CannotMuteSelf("You cannot mute yourself.", [{"field": "username"}])
+    graph.mute(caller.user_id, target.user_id)
+
+
+def unmute(
+    caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> None:
+    """Idempotent; works whatever else stands between the two (a block lifted later finds no mute left)."""
+    target = profiles.find_by_username(username)
+    graph.unmute(caller.user_id, target.user_id)

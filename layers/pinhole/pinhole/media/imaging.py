@@ -1,6 +1,7 @@
 """An uploaded picture → upright, sRGB, metadata-free JPEG and WebP renditions and a blurhash.
 
-Loads Pillow and pillow-heif: only the resize function imports this module, never an API function.
+Loads Pillow (and, for uploaded pictures, pillow-heif): only resize and transcode import this module, never an API
+function. transcode renders posters with `render_frame` and has no pillow-heif in its package.
 
 Hostile input is the normal case here. The bytes must be the format the upload declared (sniffed from the
 signature, then opened with that one Pillow plugin only); the pixel count is checked from the header before
@@ -23,7 +24,6 @@ from functools import lru_cache
 from typing import BinaryIO
 
 import blurhash
-import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
 from pinhole.media.limits import (
@@ -41,8 +41,6 @@ from pinhole.media.limits import (
     normalise_content_type,
 )
 from pinhole.media.models import ImageRenditions, Rendition
-
-pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 FORMAT_OF_CONTENT_TYPE = {
     "image/jpeg": "JPEG",
@@ -104,12 +102,21 @@ def render_renditions(
 ) -> ImageRenditions:
     """`render_image` for any list of rendition specs, largest first (the benchmark renders JPEG ones alone)."""
     expected = _expected_format(declared_content_type)
+    register_heif()
     fp = _seekable(source)
     _check_signature(fp, expected)
     if expected == "JPEG":
         _check_jpeg_scans(fp)
     base, upright_size = _decode_base(fp, expected, specs)
     return _render(base, upright_size, specs)
+
+
+@lru_cache(maxsize=1)
+def register_heif() -> None:
+    """HEIC and AVIF open through pillow-heif, which only resize carries (the heif layer)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 def render_frame(frame: Image.Image, specs: Sequence[RenditionSpec] = POSTER_RENDITIONS) -> ImageRenditions:

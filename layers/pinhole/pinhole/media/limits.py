@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 MediaType = Literal["image", "video"]
-MediaKind = Literal["post", "story"]
+MediaKind = Literal["post", "story", "avatar"]
 
 MB = 1024 * 1024
 
@@ -17,6 +17,8 @@ VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime"})
 ACCEPTED_CONTENT_TYPES = IMAGE_CONTENT_TYPES | VIDEO_CONTENT_TYPES
 
 MAX_IMAGE_BYTES = 30 * MB
+MAX_AVATAR_BYTES = 10 * MB
+AVATAR_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 MAX_IMAGE_PIXELS = 50_000_000
 MAX_VIDEO_BYTES = 200 * MB
 MAX_VIDEO_DURATION_S = 90.0
@@ -83,8 +85,19 @@ STORY_RENDITIONS: tuple[RenditionSpec, ...] = (
     *_jpeg_and_webp("thumb", 150, 150),
 )
 POSTER_RENDITIONS: tuple[RenditionSpec, ...] = _jpeg_and_webp("poster", 1080)
+AVATAR_RENDITIONS: tuple[RenditionSpec, ...] = (
+    *_jpeg_and_webp("large", 320, 320),
+    *_jpeg_and_webp("medium", 150, 150),
+    *_jpeg_and_webp("small", 48, 48),
+)
+AVATAR_URL_RENDITION = "medium"  # API.md: avatar_url is the 150 px one
+VIDEO_PICTURE_RENDITIONS: tuple[RenditionSpec, ...] = (*POSTER_RENDITIONS, *_jpeg_and_webp("thumb", 150, 150))
 
-RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {"post": POST_RENDITIONS, "story": STORY_RENDITIONS}
+RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {
+    "post": POST_RENDITIONS,
+    "story": STORY_RENDITIONS,
+    "avatar": AVATAR_RENDITIONS,
+}
 
 
 def normalise_content_type(content_type: str) -> str:
@@ -124,3 +137,69 @@ def check_size(media_type: MediaType, size_bytes: int) -> None:
         raise MediaRejected(RejectionCode.EMPTY, "The file is empty.")
     if size_bytes > limit:
         raise MediaRejected(RejectionCode.TOO_LARGE, f"{media_type.capitalize()}s can be at most {limit // MB} MB.")
+
+
+def check_avatar_upload(content_type: str, size_bytes: int) -> None:
+    """What `POST /me/avatar` checks before signing: a photo type (no AVIF, no video) of at most 10 MB."""
+    if normalise_content_type(content_type) not in AVATAR_CONTENT_TYPES:
+        raise MediaRejected(
+            RejectionCode.UNSUPPORTED_TYPE,
+            f"This file type ({content_type or 'none given'}) cannot be an avatar. "
+            "Upload a JPEG, PNG, WebP or HEIC photo.",
+        )
+    if size_bytes <= 0:
+        raise MediaRejected(RejectionCode.EMPTY, "The file is empty.")
+    if size_bytes > MAX_AVATAR_BYTES:
+        raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")
+
+
+# -- the video ladder (docs/MEDIA.md "Video ladder": why each setting) --
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRung:
+    """One rendition of the ladder: an H.264/AAC MP4 (`mp4_<label>`) and the HLS variant of the same encode.
+
+    `short_side` is the height of a landscape picture (the width of a portrait one); `max_kbps` caps the video
+    bitrate (VBV maxrate, with a buffer of VIDEO_BUFFER_S seconds of it)."""
+
+    label: str
+    short_side: int
+    max_kbps: int
+
+    @property
+    def name(self) -> str:
+        return f"mp4_{self.label}"
+
+
+# Largest first. A rung is made of a source at least as large (never upscaled); the smallest is always made, at the
+# source's own size when that is smaller.
+VIDEO_LADDER: tuple[VideoRung, ...] = (
+    VideoRung("1080p", 1080, 5000),
+    VideoRung("720p", 720, 2500),
+    VideoRung("480p", 480, 1000),
+)
+VIDEO_BUFFER_S = 2  # VBV buffer: the bitrate may exceed max_kbps over shorter stretches, never over two seconds
+VIDEO_CRF = 23  # x264's default quality; the cap binds on hard content only
+VIDEO_PRESET = "veryfast"  # docs/MEDIA.md: 1.4× less CPU than `faster` for the same capped sizes
+VIDEO_FPS_CAP = 30.0
+VIDEO_HIGH_FPS_CAP = 60.0
+VIDEO_HIGH_FPS_FROM = 50.0  # a 50/59.94/60 fps source keeps its rate (up to 60); anything else is capped at 30
+KEYFRAME_INTERVAL_S = 2.0
+HLS_SEGMENT_S = 4  # with a keyframe every 2 s: segments of exactly 4 s (the last may be shorter)
+AUDIO_CODEC = "aac"
+AUDIO_KBPS = 128
+AUDIO_CHANNELS = 2
+AUDIO_SAMPLE_RATE = 48_000
+HLS_MASTER = "master.m3u8"
+HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+MP4 = "video/mp4"
+
+
+def video_rungs(short_side: int) -> tuple[tuple[VideoRung, int], ...]:
+    """The rungs made of a source whose displayed short side is `short_side`, each with the short side it is made
+    at, largest first."""
+    made = [(rung, rung.short_side) for rung in VIDEO_LADDER if short_side >= rung.short_side]
+    if not made:
+        made.append((VIDEO_LADDER[-1], short_side))
+    return tuple(made)

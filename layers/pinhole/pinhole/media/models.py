@@ -23,16 +23,74 @@ class ImageRenditions:
     renditions: dict[str, Rendition]
 
 
+HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})  # PQ, HLG
+
+
 @dataclass(frozen=True, slots=True)
-class VideoInfo:
-    """A checked clip: display size (rotation applied), duration, codec and its poster renditions."""
+class VideoSource:
+    """A checked clip, as ffmpeg reads it: the header's report and a scan of every packet (no decoding).
+
+    `width` × `height` is the picture as shown (rotation and pixel aspect ratio applied); `duration_s` is measured
+    from the packets, whatever the header says."""
+
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    rotation: int  # degrees anticlockwise, 0/90/180/270, as the display matrix says
+    sample_aspect: tuple[int, int]
+    duration_s: float
+    header_duration_s: float
+    video_codec: str
+    video_profile: str | None
+    pixel_format: str
+    color_transfer: str | None
+    color_primaries: str | None
+    frame_rate: float  # frames per second of video, averaged over the clip
+    constant_frame_rate: bool
+    max_keyframe_interval_s: float
+    video_kbps: float
+    audio_codec: str | None
+    audio_profile: str | None
+    audio_channels: int | None
+
+    @property
+    def is_hdr(self) -> bool:
+        return self.color_transfer in HDR_TRANSFERS or self.color_primaries == "bt2020"
+
+    @property
+    def short_side(self) -> int:
+        return min(self.width, self.height)
+
+    @property
+    def long_side(self) -> int:
+        return max(self.width, self.height)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFile:
+    """One encoded file on local disk (an MP4 rung, an HLS playlist or segment), to be stored under `name`."""
+
+    name: str  # the rendition name, or the path under hls/ for HLS files
+    path: str
+    width: int
+    height: int
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodedVideo:
+    """Everything made of a clip: the MP4 rungs (best first), the HLS files (master playlist first), the poster
+    and thumb pictures, and the facts of the result (its real duration, its displayed size)."""
 
     width: int
     height: int
     duration_s: float
-    video_codec: str
     blurhash: str
-    poster: dict[str, Rendition]
+    mp4: tuple[VideoFile, ...]
+    hls: tuple[VideoFile, ...]
+    pictures: dict[str, Rendition]
+    copied: bool  # the best rung is the upload remuxed, not re-encoded
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,16 @@ from pinhole.shared.transactions import commit
 _settings = get_settings()
 
 MESSAGE = "msg#"
+CONVERSATION = "conv#"
 RECEIPT_TTL_S = 24 * 60 * 60  # as long as an Idempotency-Key is honoured (API.md)
+INBOX_READ_EXACTLY = 100
+"""A first page of conversations is read from the table (strongly consistent) when the user has at most
+this many: a conversation one has just written to is in one's list at once. With more, the page comes
+from the inbox index, which lags a send by up to about a second (a GSI is eventually consistent)."""
 
 
 def conversation_key(conversation_id: str) -> str:
-    return f"conv#{conversation_id}"
+    return f"{CONVERSATION}{conversation_id}"
 
 
 def user_key(user_id: str) -> str:
@@ -117,6 +122,37 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
         unread_count=int(item.unread_count or 0),
         read_up_to=item.read_up_to,
     )
+
+
+def _first_inbox_page_from_the_table(user_id: str, limit: int) -> tuple[list[InboxEntry], dict[str, Any] | None] | None:
+    """The page the inbox index would give, read from the user's own partition; None if it holds more
+    than INBOX_READ_EXACTLY conversations. The next page's key is the index's, so it goes on from there."""
+    items = list(
+        MessagingModel.query(
+            user_key(user_id),
+            MessagingModel.sk.startswith(CONVERSATION),
+            consistent_read=True,
+            limit=INBOX_READ_EXACTLY + 1,
+        )
+    )
+    if len(items) > INBOX_READ_EXACTLY:
+        return None
+    indexed = sorted(
+        (item for item in items if item.inbox_user and item.last_activity),
+        key=lambda item: (item.last_activity, item.pk, item.sk),
+        reverse=True,
+    )
+    page = indexed[:limit]
+    if len(indexed) <= limit:
+        return [_to_entry(item) for item in page], None
+    last = page[-1]
+    index_key = {
+        "inbox_user": {"S": last.inbox_user},
+        "last_activity": {"S": last.last_activity},
+        "pk": {"S": last.pk},
+        "sk": {"S": last.sk},
+    }
+    return [_to_entry(item) for item in page], index_key
 
 
 def _latest(record: MessageRecord, owner_id: str, other_id: str) -> list[Any]:
@@ -220,7 +256,11 @@ class MessageRepository:
     def inbox(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[InboxEntry], dict[str, Any] | None]:
-        """A page of the user's conversations, latest activity first."""
+        """A page of the user's conversations, latest activity first (the first page exact: INBOX_READ_EXACTLY)."""
+        if after is None:
+            exact = _first_inbox_page_from_the_table(user_id, limit)
+            if exact is not None:
+                return exact
         results = MessagingModel.inbox.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=after)
         return [_to_entry(item) for item in results], results.last_evaluated_key
 

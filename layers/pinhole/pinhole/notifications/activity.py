@@ -10,6 +10,7 @@ the interactions and graph tables' sort keys start with the kinds below, and the
                   requested#<target> INSERT/REMOVE  follow_request  → the target
     posts         MODIFY pending → published        mention         → each @username of the caption
                   (a story's publication: nothing)
+                  MODIFY caption edited (published)  mention        → each @username the edit added
 
 An INSERT creates, a REMOVE takes back what the INSERT created (an unlike, an unfollow, a withdrawn
 or answered request, a deleted comment)."""
@@ -64,10 +65,17 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
     change = record.dynamodb
     old, new = _image(change.OldImage), _image(change.NewImage)
     if "sk" not in change.Keys:  # the posts table's, keyed by post_id alone
-        if record.eventName != "MODIFY" or not _was_published(old, new):
+        if record.eventName != "MODIFY":
             return []
         when = change.ApproximateCreationDateTime
-        return _caption_mentions(_Post.model_validate(new), to_iso(when) if when else None)
+        at = to_iso(when) if when else None
+        if _was_published(old, new):
+            return _caption_mentions(_Post.model_validate(new), at)
+        if _caption_edited(old, new):
+            post, before = _Post.model_validate(new), _Post.model_validate(old)
+            added = [name for name in dict.fromkeys(post.mentions) if name not in set(before.mentions)]
+            return _caption_mentions(post.model_copy(update={"mentions": added}), at)
+        return []
     action = _ACTIONS.get(record.eventName)
     if action is None:
         return []
@@ -92,6 +100,15 @@ def _was_published(old: dict[str, Any], new: dict[str, Any]) -> bool:
     first = old.get("status") in (PostStatus.PENDING, PostStatus.IN_REVIEW)
     published = new.get("status") == PostStatus.PUBLISHED and first
     return published and new.get("kind", PostKind.POST) == PostKind.POST
+
+
+def _caption_edited(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A published post's caption changed (PATCH /posts/{id}); only the people it newly mentions are told. A
+    pending post's edit notifies nobody yet: its publication will, with the caption it has then."""
+    published = old.get("status") == PostStatus.PUBLISHED and new.get("status") == PostStatus.PUBLISHED
+    return (
+        published and new.get("edited_at") != old.get("edited_at") and new.get("kind", PostKind.POST) == PostKind.POST
+    )
 
 
 def _caption_mentions(post: _Post, when: str | None) -> list[NotificationIntent]:

@@ -43,31 +43,15 @@ _profiles = ProfileRepository()
 _graph = GraphRepository()
 
 
-class HeldBack(Exception):
-    """Not sent: an earlier record of the same batch failed, and this one must not overtake it."""
-
-
-class ActivityRelay:
-    """Relays the records of one stream batch to the queue, in order. Once a record fails, the later
-    ones are held back too: Lambda resumes the shard at the first failed record, and an intent sent now
-    would overtake it (an unlike queued before the like it undoes, which would then stay)."""
-
-    def __init__(self, queue: IntentQueue | None = None) -> None:
-        self.queue = queue or IntentQueue()
-        self._failed = False
-
-    def relay(self, record: DynamoDBStreamRecordModel) -> int:
-        """Queues what the record means for notifications; how many intents that was."""
-        if self._failed:
-            raise HeldBack(f"Record {record.eventID} waits for an earlier record of its batch.")
-        try:
-            intents = intents_of(record)
-            if intents:
-                self.queue.send(intents, record.eventID)
-        except Exception:
-            self._failed = True
-            raise
-        return len(intents)
+def relay(record: DynamoDBStreamRecordModel, queue: IntentQueue) -> int:
+    """Queues what a stream record means for notifications; how many intents that was. An item's records
+    reach `on_activity` in order (one message group of its routed FIFO queue), and one that fails holds back
+    the later records of its item only (skip_group_on_error): an unlike is never queued before the like it
+    undoes, and other items go on."""
+    intents = intents_of(record)
+    if intents:
+        queue.send(intents, record.eventID)
+    return len(intents)
 
 
 def _to_notification(record: NotificationRecord, actor: UserSummary | None, read: bool) -> Notification:

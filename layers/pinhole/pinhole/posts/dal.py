@@ -31,7 +31,7 @@ from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import cancelled_by
+from pinhole.shared.transactions import cancelled_by, transact
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
@@ -100,6 +100,7 @@ class PostModel(Model):
     kind = UnicodeAttribute(default=PostKind.POST.value)
     story_by = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    edited_at = UTCDateTimeAttribute(null=True)
 
     by_author = PublishedByAuthorIndex()
     stories_by_author = StoriesByAuthorIndex()
@@ -176,22 +177,76 @@ class PostRepository:
             raise
         return _to_record(item)
 
+    def claim_media(
+        self, post_id: str, media_id: str, claimant: str, until: datetime, now: datetime, total_steps: int
+    ) -> bool:
+        """Takes a pending media item for `claimant` (an SQS message id) until `until`, its processing at step 0 of
+        `total_steps`: False if the item is settled or another claimant's claim still holds. The same claimant (its
+        message delivered again after a failure) may take it again, and starts again from step 0."""
+        path = PostModel.media[media_id]
+        claim = path["claim"]
+        unclaimed = claim.does_not_exist() | claim.is_type("NULL")  # an item written with `claim: None`
+        free = unclaimed | (claim["by"] == claimant) | (claim["until"] < to_iso(now))
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[
+                    claim.set({"by": claimant, "until": to_iso(until)}),
+                    path["processing"].set({"done": 0, "total": total_steps}),
+                ],
+                condition=PostModel.post_id.exists() & (path["status"] == MediaStatus.PENDING.value) & free,
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def record_progress(self, post_id: str, media_id: str, claimant: str, done: int) -> bool:
+        """`done` steps of a claimed item's processing; False if the claim was lost or the item settled."""
+        path = PostModel.media[media_id]
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[path["processing"]["done"].set(done)],
+                condition=(path["status"] == MediaStatus.PENDING.value) & (path["claim"]["by"] == claimant),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def keep_pending(self, post_id: str, until: datetime) -> bool:
+        """A pending post the sweep must leave alone until `until` (its upload arrived; processing takes longer)."""
+        try:
+            PostModel(post_id=post_id).update(
+                actions=[PostModel.fail_after.set(to_iso(until))],
+                condition=(PostModel.status == PostStatus.PENDING.value) & (PostModel.fail_after < to_iso(until)),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def publish(self, record: PostRecord, held: PostStatus = PostStatus.PENDING) -> bool:
         """`held` (pending, or in_review / removed when a moderator restores it) → published and the author's post
         count + 1, atomically; False if the post was not `held` any more (already settled)."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                PostModel(post_id=record.post_id),
+                actions=[
+                    PostModel.status.set(PostStatus.PUBLISHED.value),
+                    PostModel.published_by.set(record.author_id),
+                    PostModel.pending_shard.remove(),
+                    PostModel.fail_after.remove(),
+                ],
+                condition=PostModel.status == held.value,
+            )
+            transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                transaction.update(
-                    PostModel(post_id=record.post_id),
-                    actions=[
-                        PostModel.status.set(PostStatus.PUBLISHED.value),
-                        PostModel.published_by.set(record.author_id),
-                        PostModel.pending_shard.remove(),
-                        PostModel.fail_after.remove(),
-                    ],
-                    condition=PostModel.status == held.value,
-                )
-                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
+            transact(build, self._connection)  # the author's profile may be in another transaction: retried
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
@@ -229,14 +284,17 @@ class PostRepository:
         removed. Nothing is deleted, so a restore puts it back as it was. False if it was neither any more."""
         if record.status == PostStatus.IN_REVIEW or record.kind == PostKind.STORY:
             return self._move(record.post_id, record.status, PostStatus.REMOVED, [])
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                PostModel(post_id=record.post_id),
+                actions=[PostModel.status.set(PostStatus.REMOVED.value), PostModel.published_by.remove()],
+                condition=PostModel.status == PostStatus.PUBLISHED.value,
+            )
+            transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
+
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                transaction.update(
-                    PostModel(post_id=record.post_id),
-                    actions=[PostModel.status.set(PostStatus.REMOVED.value), PostModel.published_by.remove()],
-                    condition=PostModel.status == PostStatus.PUBLISHED.value,
-                )
-                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
+            transact(build, self._connection)  # the author's profile may be in another transaction: retried
         except TransactWriteError as error:
             if cancelled_by(error, "ConditionalCheckFailed"):
                 return False
@@ -272,6 +330,30 @@ class PostRepository:
         )
         return [record for record in map(_to_record, results) if record.expires_at and record.expires_at > now]
 
+    def edit_caption(
+        self, post_id: str, author_id: str, caption: str, tags: list[str], mentions: list[str], edited_at: datetime
+    ) -> PostRecord | None:
+        """The caption, its tags and mentions replaced, if the post is still the author's (a post, not a
+        story); the post as it is now, or None. The stream's MODIFY moves tag entries and notifies new
+        mentions."""
+        item = PostModel(post_id=post_id)
+        try:
+            item.update(
+                actions=[
+                    PostModel.caption.set(caption),
+                    PostModel.tags.set(tags),  # type: ignore[arg-type]  # PynamoDB types list items as attributes
+                    PostModel.mentions.set(mentions),  # type: ignore[arg-type]
+                    PostModel.edited_at.set(edited_at),
+                ],
+                condition=(PostModel.author_id == author_id)
+                & (PostModel.kind.does_not_exist() | (PostModel.kind == PostKind.POST.value)),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return _to_record(item)
+
     def fail(self, post_id: str, reason: str) -> bool:
         """pending → failed with a reason; False if the post was already settled (or is gone)."""
         return self._move(
@@ -291,7 +373,10 @@ class PostRepository:
 
     def delete(self, record: PostRecord) -> None:
         """Deletes the post; a published one also leaves its author's post count, atomically."""
-        with TransactWrite(connection=self._connection) as transaction:
+
+        def build(transaction: TransactWrite) -> None:
             transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.post_id.exists())
             if record.status == PostStatus.PUBLISHED:
                 transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
+
+        transact(build, self._connection)

@@ -13,6 +13,7 @@ from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import (
     CreatePostRequest,
     CreatePostResponse,
+    EditPostRequest,
     Media,
     MediaDeclaration,
     MediaStatus,
@@ -20,6 +21,7 @@ from pinhole.posts.models import (
     PostKind,
     PostRecord,
     PostStatus,
+    Processing,
     Rendition,
     StoredMedia,
     Upload,
@@ -31,7 +33,9 @@ from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, Validati
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
+from pinhole.social.dal import viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
+from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
@@ -64,6 +68,7 @@ def media_view(media: StoredMedia) -> Media:
         height=media.height,
         blurhash=media.blurhash,
         duration_s=media.duration_s,
+        processing=media.processing if media.status == MediaStatus.PENDING else None,
         renditions=renditions,
     )
 
@@ -82,7 +87,14 @@ def to_post(record: PostRecord, author: Profile) -> Post:
         comment_count=record.comment_count,
         liked_by_me=False,
         saved_by_me=False,
+        edited_at=to_iso(record.edited_at) if record.edited_at else None,
     )
+
+
+def as_seen_by(viewer_id: str, post: Post) -> Post:
+    """The post with the viewer's own liked_by_me and saved_by_me (one consistent BatchGetItem)."""
+    liked, saved = viewer_flags(viewer_id, [post.post_id]).get(post.post_id, (False, False))
+    return post.model_copy(update={"liked_by_me": liked, "saved_by_me": saved})
 
 
 def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
@@ -95,7 +107,11 @@ def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
             raise PayloadTooLarge(rejected.reason, [{"field": f"{field}.size_bytes"}]) from rejected
         raise ValidationFailed(rejected.reason, [{"field": f"{field}.content_type"}]) from rejected
     return StoredMedia(
-        media_id=new_id(), type=media_type, content_type=declared.content_type, size_bytes=declared.size_bytes
+        media_id=new_id(),
+        type=media_type,
+        content_type=declared.content_type,
+        size_bytes=declared.size_bytes,
+        processing=Processing(done=0, total=TRANSCODE_STEPS) if media_type == "video" else None,
     )
 
 
@@ -157,7 +173,32 @@ def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> Post
 def get_post(
     caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
 ) -> Post:
-    return to_post(*readable_post(caller, post_id, posts, profiles))
+    return as_seen_by(caller.user_id, to_post(*readable_post(caller, post_id, posts, profiles)))
+
+
+def edit_caption(
+    caller: Caller,
+    post_id: str,
+    request: EditPostRequest,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> Post:
+    """PATCH /posts/{post_id}: the author's new caption, tags and mentions re-extracted. Someone who may see
+    the post but is not its author gets 403; someone who may not see it, 404 as for any post."""
+    record, author = readable_post(caller, post_id, posts, profiles)
+    if record.author_id != caller.user_id:
+        raise Forbidden("Only the author can edit a post's caption.")
+    edited = posts.edit_caption(
+        post_id,
+        caller.user_id,
+        request.caption,
+        extract_tags(request.caption),
+        extract_mentions(request.caption),
+        utc_now(),
+    )
+    if edited is None:
+        raise NotFound("No such post.")  # deleted meanwhile
+    return as_seen_by(caller.user_id, to_post(edited, author))
 
 
 def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) -> None:
@@ -175,7 +216,7 @@ def list_user_posts(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> tuple[list[Post], str | None]:
-    author = find_visible(caller.user_id, username, profiles)
+    author = find_visible(caller, username, profiles)
     if not privacy_allows(caller.user_id, author):
         raise Forbidden(f"{author.username}'s posts are private.")
     scope = f"user-posts:{author.user_id}"
@@ -227,14 +268,19 @@ def record_media_rejected(key: UploadKey, rejected: StoredMedia, posts: PostRepo
 
 
 def _fail_for_missing_upload(post_id: str, posts: PostRepository) -> bool:
+    """A pending item whose transcode had started (it holds a claim) failed there; any other never arrived."""
     record = posts.get(post_id)
+    reasons = []
     for media in record.media.values():
         if media.status == MediaStatus.PENDING:
-            missing = media.model_copy(
-                update={"status": MediaStatus.REJECTED, "reason": UPLOAD_MISSING_REASON, "reason_code": UPLOAD_MISSING}
-            )
-            posts.mark_media(post_id, missing)
-    return posts.fail(post_id, UPLOAD_MISSING)
+            if media.claim is None:
+                reason, code = UPLOAD_MISSING_REASON, UPLOAD_MISSING
+            else:
+                reason, code = UNPROCESSABLE_REASON, RejectionCode.UNPROCESSABLE.value
+            update = {"status": MediaStatus.REJECTED, "reason": reason, "reason_code": code, "claim": None}
+            posts.mark_media(post_id, media.model_copy(update=update))
+            reasons.append(code)
+    return posts.fail(post_id, reasons[0] if reasons else UPLOAD_MISSING)
 
 
 def fail_overdue_posts(now: datetime | None = None, posts: PostRepository = _posts) -> int:

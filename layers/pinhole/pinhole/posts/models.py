@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinhole.upload.models import Upload as Upload  # re-exported: posts and stories sign uploads
 from pinhole.users.models import UserSummary
 
 CAPTION_MAX = 2200
@@ -43,6 +44,22 @@ class Rendition(BaseModel):
     content_type: str
 
 
+class Processing(BaseModel):
+    """How far a pending video has come: `done` of `total` steps (received and checked, encoded, packaged into HLS
+    with its poster, stored); the video becomes ready after the last."""
+
+    done: int
+    total: int
+
+
+class ProcessingClaim(BaseModel):
+    """Which attempt is transcoding a video (an SQS message id) and until when the claim holds: a duplicate event
+    arriving meanwhile is dropped instead of transcoding the same upload twice."""
+
+    by: str
+    until: str
+
+
 class Media(BaseModel):
     media_id: str
     type: Literal["image", "video"]
@@ -57,6 +74,9 @@ class Media(BaseModel):
     height: int | None = None
     blurhash: str | None = None
     duration_s: float | None = None
+    processing: Processing | None = Field(
+        default=None, description="A pending video's progress, in steps; absent once it is ready or rejected"
+    )
     renditions: dict[str, Rendition] = Field(default_factory=dict)
 
 
@@ -73,6 +93,15 @@ class Post(BaseModel):
     comment_count: int
     liked_by_me: bool
     saved_by_me: bool
+    edited_at: str | None = Field(description="When the author last changed the caption; null if never")
+
+
+class EditPostRequest(BaseModel):
+    """PATCH /posts/{post_id}: the caption is the only thing that changes after posting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: Annotated[str, Field(max_length=CAPTION_MAX)]
 
 
 class MediaDeclaration(BaseModel):
@@ -89,15 +118,6 @@ class CreatePostRequest(BaseModel):
 
     caption: Annotated[str, Field(max_length=CAPTION_MAX)] = ""
     media: Annotated[list[MediaDeclaration], Field(min_length=1, max_length=MEDIA_PER_POST_MAX)]
-
-
-class Upload(BaseModel):
-    """Where and how to upload one media file: an S3 pre-signed POST (send every field, then `file`)."""
-
-    media_id: str
-    url: str
-    fields: dict[str, str]
-    expires_at: str
 
 
 class CreatePostResponse(BaseModel):
@@ -119,6 +139,8 @@ class StoredMedia(BaseModel):
     height: int | None = None
     blurhash: str | None = None
     duration_s: float | None = None
+    processing: Processing | None = None
+    claim: ProcessingClaim | None = None
     rendition_keys: dict[str, "StoredRendition"] = Field(default_factory=dict)
     flagged: list["StoredLabel"] = Field(
         default_factory=list, description="Labels automatic screening found above the threshold: the post is held"
@@ -156,3 +178,4 @@ class PostRecord(BaseModel):
     upload_expires_at: datetime
     kind: PostKind = PostKind.POST
     expires_at: datetime | None = Field(default=None, description="Stories only: when it disappears (TTL)")
+    edited_at: datetime | None = None

@@ -52,3 +52,15 @@ class Pusher:
                     logger.info("Connection gone, forgotten", extra={"connection_id": connection_id})
                     self.connections.remove(user_id, connection_id)
         return delivered
+
+    def disconnect_all(self, user_id: str) -> int:
+        """Closes every open connection of the user (a sign-out everywhere); how many were open."""
+        closed = 0
+        for connection_id in self.connections.of_user(user_id):
+            try:
+                self.client.delete_connection(ConnectionId=connection_id)
+                closed += 1
+            except self.client.exceptions.GoneException:
+                pass
+            self.connections.remove(user_id, connection_id)
+        return closed

@@ -2,15 +2,18 @@
 learns the outcome — ready (publishing the post when it was the last item) or rejected with a reason
 the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
 earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
-meanwhile are removed again. A story goes the same way (its upload key names its record in the posts
-table) with its own renditions. With automatic screening on (context `image_moderation`), each image — a video's
-poster — is screened first; a post with a flagged item is held `in_review` and a moderation case opened."""
+meanwhile are removed again (pinhole.resize.purge). A story goes the same way (its upload key names its
+record in the posts table) with its own renditions. With automatic screening on (context `image_moderation`),
+each image — a video's poster, in transcode — is screened first; a post with a flagged item is held `in_review`
+and a moderation case opened.
 
-import tempfile
-from pathlib import Path
+A video is not processed here: it is handed to the transcode function's queue (`pinhole.transcode`), which
+settles it through the same `handle_upload_event`, and its post is kept from the sweep meanwhile."""
 
-from pinhole.media.limits import MediaKind, MediaRejected, max_upload_bytes
-from pinhole.media.models import Rendition, ScreeningLabel
+from collections.abc import Callable
+
+from pinhole.media.limits import MAX_AVATAR_BYTES, MB, MediaKind, MediaRejected, RejectionCode, max_upload_bytes
+from pinhole.media.models import ImageRenditions, Rendition, ScreeningLabel
 from pinhole.moderation.logic import open_screening_case
 from pinhole.moderation.models import Label
 from pinhole.moderation.screening import ImageScreen
@@ -25,20 +28,44 @@ from pinhole.posts.models import (
     StoredMedia,
     StoredRendition,
 )
+from pinhole.resize.purge import purge_renditions
 from pinhole.resize.storage import MediaStorage
+from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
-from pinhole.upload.keys import UploadKey, rendition_key, rendition_prefix
+from pinhole.transcode.models import PENDING_AFTER_UPLOAD, TranscodeRequest
+from pinhole.transcode.queue import TranscodeQueue
+from pinhole.upload.keys import AvatarKey, UploadKey, rendition_key
+from pinhole.users import avatar
+from pinhole.users.models import AvatarStatus, AvatarUpload
 
 _RENDITIONS_OF: dict[PostKind, MediaKind] = {PostKind.POST: "post", PostKind.STORY: "story"}
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
 
 _storage = MediaStorage()
 _posts = PostRepository()
+_transcode_queue = TranscodeQueue()
 _screen = ImageScreen()
 
+Processor = Callable[[UploadKey, PostRecord, StoredMedia], StoredMedia | None]
+"""Makes a pending item's renditions: the item settled as ready, None when the work went elsewhere (a video handed to
+transcode, an attempt already running), or MediaRejected."""
 
-def _screened(renditions: dict[str, Rendition], screen: ImageScreen) -> list[StoredLabel]:
+
+def store_renditions(
+    key: UploadKey, renditions: dict[str, Rendition], storage: MediaStorage
+) -> dict[str, StoredRendition]:
+    stored = {}
+    for name, rendition in renditions.items():
+        object_key = rendition_key(key.post_id, key.media_id, name, _EXTENSIONS[rendition.content_type])
+        storage.write_rendition(object_key, rendition.data, rendition.content_type)
+        stored[name] = StoredRendition(
+            key=object_key, width=rendition.width, height=rendition.height, content_type=rendition.content_type
+        )
+    return stored
+
+
+def screened(renditions: dict[str, Rendition], screen: ImageScreen = _screen) -> list[StoredLabel]:
     """What automatic screening flags in the largest JPEG rendition (of an image, or of a video's poster)."""
     jpegs = [rendition for rendition in renditions.values() if rendition.content_type == "image/jpeg"]
     if not jpegs or not screen.enabled:
@@ -51,66 +78,31 @@ def _stored(label: ScreeningLabel) -> StoredLabel:
     return StoredLabel(name=label.name, parent=label.parent, confidence=label.confidence)
 
 
-def _store(key: UploadKey, renditions: dict[str, Rendition], storage: MediaStorage) -> dict[str, StoredRendition]:
-    stored = {}
-    for name, rendition in renditions.items():
-        object_key = rendition_key(key.post_id, key.media_id, name, _EXTENSIONS[rendition.content_type])
-        storage.write_rendition(object_key, rendition.data, rendition.content_type)
-        stored[name] = StoredRendition(
-            key=object_key, width=rendition.width, height=rendition.height, content_type=rendition.content_type
-        )
-    return stored
-
-
-def _process(
+def _render_image(
     bucket: str,
     key: UploadKey,
     version_id: str | None,
     media: StoredMedia,
     kind: PostKind,
     storage: MediaStorage,
-    screen: ImageScreen = _screen,
+    screen: ImageScreen,
 ) -> StoredMedia:
-    # Imported here, not at module scope: only this code path needs Pillow and ffmpeg.
-    if media.type == "image":
-        from pinhole.media.imaging import render_image
+    # Imported here, not at module scope: only this code path needs Pillow.
+    from pinhole.media.imaging import render_image
 
-        image = render_image(
-            storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type)),
-            media.content_type,
-            _RENDITIONS_OF[kind],
-        )
-        return media.model_copy(
-            update={
-                "status": MediaStatus.READY,
-                "width": image.width,
-                "height": image.height,
-                "blurhash": image.blurhash,
-                "rendition_keys": _store(key, image.renditions, storage),
-                "flagged": _screened(image.renditions, screen),
-            }
-        )
-    from pinhole.media.video import inspect_video
-
-    with tempfile.TemporaryDirectory() as workdir:
-        path = Path(workdir) / "original"
-        storage.download_original(bucket, str(key), version_id, path, max_upload_bytes(media.content_type))
-        video = inspect_video(path, media.content_type)
-    renditions = _store(key, video.poster, storage)
-    video_key = rendition_key(key.post_id, key.media_id, "video", _EXTENSIONS[media.content_type])
-    storage.publish_video(bucket, str(key), version_id, video_key, media.content_type)
-    renditions["video"] = StoredRendition(
-        key=video_key, width=video.width, height=video.height, content_type=media.content_type
+    image = render_image(
+        storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type)),
+        media.content_type,
+        _RENDITIONS_OF[kind],
     )
     return media.model_copy(
         update={
             "status": MediaStatus.READY,
-            "width": video.width,
-            "height": video.height,
-            "blurhash": video.blurhash,
-            "duration_s": video.duration_s,
-            "rendition_keys": renditions,
-            "flagged": _screened(video.poster, screen),
+            "width": image.width,
+            "height": image.height,
+            "blurhash": image.blurhash,
+            "rendition_keys": store_renditions(key, image.renditions, storage),
+            "flagged": screened(image.renditions, screen),
         }
     )
 
@@ -121,9 +113,28 @@ def process_upload(
     version_id: str | None = None,
     storage: MediaStorage = _storage,
     post_repository: PostRepository = _posts,
+    transcode_queue: TranscodeQueue = _transcode_queue,
     screen: ImageScreen = _screen,
 ) -> PostStatus | None:
     """Returns the post's status afterwards, or None when there was nothing to do."""
+
+    def process(key: UploadKey, record: PostRecord, media: StoredMedia) -> StoredMedia | None:
+        if media.type == "image":
+            return _render_image(bucket, key, version_id, media, record.kind, storage, screen)
+        transcode_queue.send(TranscodeRequest(bucket=bucket, key=object_key, version_id=version_id))
+        post_repository.keep_pending(key.post_id, utc_now() + PENDING_AFTER_UPLOAD)
+        logger.info("Video handed to transcode", extra={"key": object_key})
+        return None
+
+    return handle_upload_event(object_key, process, storage, post_repository)
+
+
+def handle_upload_event(
+    object_key: str, process: Processor, storage: MediaStorage, post_repository: PostRepository
+) -> PostStatus | None:
+    """The exactly-once rules around `process` for one event about an uploaded original: an unknown post or item
+    is ignored; a settled item is ignored (or its post settled, if an earlier attempt stopped in between); a
+    rejection settles the item rejected; renditions of a post deleted meanwhile are removed again."""
     try:
         key = UploadKey.parse(object_key)
         record = post_repository.get(key.post_id)
@@ -139,28 +150,37 @@ def process_upload(
             # An earlier attempt recorded the item, then failed (a throttled write, a timeout) before the post
             # was settled: this redelivery finishes it, or the post would wait for the sweep to fail it.
             logger.info("Media already settled; settling its post", extra={"key": object_key})
-            return _settle(key, media, post_repository)
+            return settle(key, media, post_repository)
         logger.info("Media already settled; duplicate event ignored", extra={"key": object_key})
         return None
     try:
-        processed = _process(bucket, key, version_id, media, record.kind, storage, screen)
+        processed = process(key, record, media)
     except MediaRejected as rejected:
         logger.info("Upload rejected", extra={"key": object_key, "code": rejected.code.value})
         refused = media.model_copy(
-            update={"status": MediaStatus.REJECTED, "reason": rejected.reason, "reason_code": rejected.code.value}
+            update={
+                "status": MediaStatus.REJECTED,
+                "reason": rejected.reason,
+                "reason_code": rejected.code.value,
+                "processing": None,
+                "claim": None,
+            }
         )
-        return _settle(key, refused, post_repository)
+        return settle(key, refused, post_repository)
+    if processed is None:
+        return PostStatus.PENDING
     try:
-        return _settle(key, processed, post_repository)
+        return settle(key, processed, post_repository)
     except NotFound:
         # The post was deleted while its renditions were being made: the cleanup of the deletion has already
         # run, so the renditions just written would stay public with nothing left to remove them.
-        removed = remove_renditions(key.post_id, storage)
+        served = [rendition.key for rendition in processed.rendition_keys.values()]
+        removed = purge_renditions(key.post_id, served, storage)
         logger.info("Post deleted during processing; renditions removed", extra={"key": object_key, "objects": removed})
         return None
 
 
-def _settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository) -> PostStatus:
+def settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository) -> PostStatus:
     if media.status == MediaStatus.READY:
         return posts.record_media_ready(key, media, post_repository, before_hold=_open_case)
     return posts.record_media_rejected(key, media, post_repository)
@@ -171,6 +191,23 @@ def _open_case(record: PostRecord) -> None:
     open_screening_case(record, labels)
 
 
-def remove_renditions(post_id: str, storage: MediaStorage = _storage) -> int:
-    """A deleted post's renditions stop being served: gone from the bucket and from the CDN's caches."""
-    return storage.delete_renditions(rendition_prefix(post_id))
+def process_avatar_upload(
+    bucket: str, object_key: str, version_id: str | None = None, storage: MediaStorage = _storage
+) -> AvatarStatus | None:
+    """An avatar original: square renditions through the same decoder as post photos, then the profile
+    (`pinhole.users.avatar`). None when it is not the user's latest upload (or is already settled)."""
+    try:
+        key = AvatarKey.parse(object_key)
+    except NotFound:
+        logger.warning("Not an avatar key; ignored", extra={"key": object_key})
+        return None
+
+    def render(upload: AvatarUpload) -> ImageRenditions:
+        from pinhole.media.imaging import render_image
+
+        original = storage.read_original(bucket, object_key, version_id, MAX_AVATAR_BYTES)
+        if len(original) > MAX_AVATAR_BYTES:
+            raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")
+        return render_image(original, upload.content_type, "avatar")
+
+    return avatar.process_upload(key, render, storage=storage)

@@ -1,6 +1,7 @@
-"""The two buckets as resize sees them: originals in, renditions out. boto3 stays in this module."""
+"""The two buckets as resize sees them: originals in, renditions out (and deleted again). boto3 stays in
+this module."""
 
-import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,14 @@ from pinhole.shared.settings import get_settings
 IMMUTABLE = "public, max-age=31536000, immutable"
 CHUNK_BYTES = 1024 * 1024
 
+DELETE_BATCH = 1000  # DeleteObjects' limit
+
 _s3 = boto3.client("s3", region_name=get_settings().region)
-_cloudfront = boto3.client("cloudfront", region_name=get_settings().region)
 
 
 class MediaStorage:
-    def __init__(self, client: Any = _s3, cdn: Any = _cloudfront) -> None:
+    def __init__(self, client: Any = _s3) -> None:
         self._s3 = client
-        self._cdn = cdn
 
     # Both readers stop one byte past `limit`: enough for the size check to reject an object the upload
     # policy should have refused, without ever holding (or writing to /tmp) more than that.
@@ -45,33 +46,30 @@ class MediaStorage:
             CacheControl=IMMUTABLE,
         )
 
-    def publish_video(self, bucket: str, key: str, version_id: str | None, target_key: str, content_type: str) -> None:
-        source: dict[str, str] = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
-        self._s3.copy_object(
-            CopySource=source,
-            Bucket=get_settings().media_bucket_name,
-            Key=target_key,
-            ContentType=content_type,
-            CacheControl=IMMUTABLE,
-            MetadataDirective="REPLACE",
+    def write_rendition_file(self, key: str, path: Path, content_type: str) -> None:
+        """A rendition made on disk (a video file), streamed to the bucket (in parts when it is large)."""
+        self._s3.upload_file(
+            str(path),
+            get_settings().media_bucket_name,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": IMMUTABLE},
         )
 
-    def delete_renditions(self, prefix: str) -> int:
-        """Deletes every rendition under the prefix and has the CDN forget them; how many were deleted."""
+    def rendition_pages(self, prefix: str) -> Iterator[list[str]]:
+        """The keys under the prefix, a page (up to 1,000) at a time."""
         bucket = get_settings().media_bucket_name
-        deleted = 0
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            keys = [item["Key"] for item in page.get("Contents", [])]
             if keys:
-                self._s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-                deleted += len(keys)
-        if deleted:
-            # Rendition keys are cached for a year at the edge: without this they would stay reachable.
-            self._cdn.create_invalidation(
-                DistributionId=get_settings().media_distribution_id,
-                InvalidationBatch={
-                    "Paths": {"Quantity": 1, "Items": [f"/{prefix}*"]},
-                    "CallerReference": str(uuid.uuid4()),
-                },
-            )
-        return deleted
+                yield keys
+
+    def delete(self, keys: Sequence[str]) -> dict[str, str]:
+        """Deletes the objects; those S3 did not delete, with its error code (DeleteObjects answers 200 and
+        lists per-key errors: with Quiet, only those)."""
+        bucket = get_settings().media_bucket_name
+        refused: dict[str, str] = {}
+        for start in range(0, len(keys), DELETE_BATCH):
+            objects = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
+            response = self._s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            refused |= {error["Key"]: error.get("Code", "?") for error in response.get("Errors", [])}
+        return refused

@@ -209,6 +209,21 @@ def token_groups(claim: object) -> frozenset[str]:
     return frozenset()
 
 
+def bearer_token(app: APIGatewayHttpResolver) -> str:
+    """The caller's access token itself, for the Cognito calls that act as the user (ChangePassword,
+    GlobalSignOut, VerifySoftwareToken...): Cognito checks it again, revocation included."""
+    current_caller(app)
+    scheme, _, token = (app.current_event.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("This route needs a valid access token.")
+    return token.strip()
+
+
+def source_ip(app: APIGatewayHttpResolver) -> str | None:
+    """The client's address as API Gateway saw it (rate limits per source address)."""
+    return app.current_event.request_context.http.source_ip or None
+
+
 Limit = Annotated[int, Query(ge=1, le=50, description="Page size, 1 to 50")]
 Cursor = Annotated[
     str | None,

@@ -37,6 +37,10 @@ class CannotReportSelf(ValidationFailed):
     code = "cannot_report_self"
 
 
+class CannotMuteSelf(ValidationFailed):
+    code = "cannot_mute_self"
+
+
 class CannotMessageSelf(ValidationFailed):
     code = "cannot_message_self"
 
@@ -60,6 +64,12 @@ class Unauthorized(DomainError):
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
+
+
+class InvalidCode(Unauthorized):
+    """A verification, reset or TOTP code that is wrong, expired or already used (one answer for all three)."""
+
+    code = "invalid_code"
 
 
 class Forbidden(DomainError):

@@ -38,6 +38,19 @@ DEFAULT_RATE_LIMITS = {
     # sign-up attempts per source address (an IPv6 /64): a script's account farm, not a family or a campus
     # behind one NAT (docs/SECURITY.md, API6)
     "signup": RateLimit(limit=20, per_seconds=3600),
+    # accounts (issue 14): codes and passwords per account, and per source address where no account is known
+    "avatar": RateLimit(limit=20, per_seconds=3600),
+    "password_change": RateLimit(limit=10, per_seconds=3600),
+    "password_check": RateLimit(limit=10, per_seconds=300),
+    "password_forgot": RateLimit(limit=5, per_seconds=3600),
+    "password_forgot_source": RateLimit(limit=20, per_seconds=3600),
+    "password_reset": RateLimit(limit=10, per_seconds=900),
+    "password_reset_source": RateLimit(limit=30, per_seconds=900),
+    "verify_email": RateLimit(limit=10, per_seconds=900),
+    "verify_email_send": RateLimit(limit=5, per_seconds=3600),
+    "totp": RateLimit(limit=10, per_seconds=300),
+    "totp_source": RateLimit(limit=30, per_seconds=300),
+    "recovery_login": RateLimit(limit=10, per_seconds=3600),
 }
 
 
@@ -60,12 +73,14 @@ class Settings(BaseModel):
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    media_invalidations_queue_url: str = Field(alias="MEDIA_INVALIDATIONS_QUEUE_URL")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     messages_table_name: str = Field(alias="MESSAGES_TABLE_NAME")
     connections_table_name: str = Field(alias="CONNECTIONS_TABLE_NAME")
     notifications_table_name: str = Field(alias="NOTIFICATIONS_TABLE_NAME")
     notifications_queue_url: str = Field(alias="NOTIFICATIONS_QUEUE_URL")
+    transcode_queue_url: str = Field(alias="TRANSCODE_QUEUE_URL")
     rate_limits_table_name: str = Field(alias="RATE_LIMITS_TABLE_NAME")
     search_table_name: str = Field(alias="SEARCH_TABLE_NAME")
     # {"message": {"limit": 60, "per_seconds": 60}, ...}; cdk.json's `rate_limits`, over these defaults

@@ -24,6 +24,7 @@ THROTTLES_BOTOCORE_DOES_NOT_LIST = frozenset(
     {
         "ThrottlingError",  # a cancellation reason of TransactWriteItems
         "TransactionConflict",  # still colliding after pinhole.shared.transactions.commit's retries
+        "TransactionConflictException",  # a single-item write on an item a transaction holds at that moment
         "KmsThrottled",  # SQS: KMS throttled the queue's encryption
     }
 )

@@ -14,7 +14,7 @@ The stories feed costs two sequential rounds of DynamoDB calls, whatever the cal
    caller's follow edges to them and of the block edges either way (each split into calls of 100 keys,
    all in flight at once).
 Then what must not show is dropped: expired stories (checked against `now`: TTL deletion lags), stories
-gone or not published, authors no longer followed, in a block with the caller, or deleted."""
+gone or not published, authors no longer followed, in a block with the caller or muted by them, or deleted."""
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -158,16 +158,16 @@ def read_stories_feed(
     records_calls = _in_parallel(posts.get_many, story_ids, KEYS_PER_CALL)
     profiles_calls = _in_parallel(profiles.get_many, [me, *others], KEYS_PER_CALL)
     following_calls = _in_parallel(lambda users: graph.following_among(me, users), others, KEYS_PER_CALL)
-    blocked_calls = _in_parallel(lambda users: graph.blocked_among(me, users), others, USERS_PER_BLOCK_CALL)
+    hidden_calls = _in_parallel(lambda users: graph.hidden_from(me, users), others, USERS_PER_BLOCK_CALL)
     records = _combined(records_calls)
     for call in pulled_calls:
         records.update((record.post_id, record) for record in call.result())
-    found, following, blocked = _combined(profiles_calls), _union(following_calls), _union(blocked_calls)
+    found, following, hidden = _combined(profiles_calls), _union(following_calls), _union(hidden_calls)
 
     by_author: dict[str, list[PostRecord]] = {}
     for record in sorted(records.values(), key=lambda record: record.post_id):
         author_id = record.author_id
-        if not _is_live(record, now) or author_id not in found or author_id in blocked:
+        if not _is_live(record, now) or author_id not in found or author_id in hidden:  # blocked or muted
             continue
         if author_id == me or author_id in following:
             by_author.setdefault(author_id, []).append(record)

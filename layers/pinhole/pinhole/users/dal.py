@@ -6,7 +6,15 @@ feeds, grids, tags, comments, likes, search, stories, notifications, conversatio
 content the way it already hides deleted users, with no extra read. `get` (by id) still returns them, flagged,
 for the callers that must know: their own requests (refused) and moderators (who see everything)."""
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -14,7 +22,7 @@ from pynamodb.models import Model
 
 from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.settings import get_settings
-from pinhole.users.models import Profile
+from pinhole.users.models import AvatarUpload, Profile, StoredAvatar
 
 _settings = get_settings()
 
@@ -39,20 +47,33 @@ class UserModel(Model):
     email = UnicodeAttribute()
     display_name = UnicodeAttribute(default="")
     bio = UnicodeAttribute(default="")
-    avatar_url = UnicodeAttribute(null=True)
+    avatar_url = UnicodeAttribute(null=True)  # unused: the URL is derived from `avatar` at read time
+    avatar = UnicodeAttribute(null=True)  # JSON of StoredAvatar
+    avatar_upload = UnicodeAttribute(null=True)  # JSON of AvatarUpload
+    avatar_upload_id = UnicodeAttribute(null=True)  # the upload resize may settle (a condition's operand)
     is_private = BooleanAttribute(default=False)
     follower_count = NumberAttribute(default=0)
     following_count = NumberAttribute(default=0)
     post_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     suspended = BooleanAttribute(null=True)
+    email_verified = BooleanAttribute(null=True)
+    mfa_enabled = BooleanAttribute(null=True)
+    # Credentials: never part of a Profile (read only here, through the methods below).
+    recovery_codes = UnicodeSetAttribute(null=True)  # SHA-256 of each unused recovery code
+    totp_last_code = UnicodeAttribute(null=True)  # the last TOTP code accepted, and when: replay refused
+    totp_last_used_at = NumberAttribute(null=True)
 
     by_username = UsernameIndex()
 
 
+_CREDENTIALS = ("recovery_codes", "totp_last_code", "totp_last_used_at", "avatar_url", "avatar_upload_id")
+
+
 def _to_profile(item: UserModel) -> Profile:
-    values = dict(item.attribute_values)
-    values["suspended"] = bool(values.get("suspended"))
+    values = {name: value for name, value in item.attribute_values.items() if value is not None}
+    for name in _CREDENTIALS:
+        values.pop(name, None)
     return Profile.model_validate(values)
 
 
@@ -62,7 +83,7 @@ def _is_conditional_failure(error: PutError | UpdateError) -> bool:
 
 class ProfileRepository:
     def create(self, profile: Profile) -> None:
-        item = UserModel(**profile.model_dump(exclude={"suspended"}))
+        item = UserModel(**profile.model_dump(exclude={"avatar", "avatar_upload", "suspended"}))
         try:
             item.save(condition=UserModel.user_id.does_not_exist())
         except PutError as error:
@@ -115,3 +136,101 @@ class ProfileRepository:
                 raise NotFound("No such user.") from error
             raise
         return _to_profile(item)
+
+    # Avatar: one upload at a time may settle; the latest started wins (`avatar_upload_id`).
+
+    def start_avatar_upload(self, user_id: str, upload: AvatarUpload) -> None:
+        self.update(
+            user_id,
+            {"avatar_upload": upload.model_dump_json(), "avatar_upload_id": upload.avatar_id},
+        )
+
+    def get_consistent(self, user_id: str) -> Profile:
+        try:
+            return _to_profile(UserModel.get(user_id, consistent_read=True))
+        except DoesNotExist as error:
+            raise NotFound("No such user.") from error
+
+    def settle_avatar_upload(self, user_id: str, upload: AvatarUpload, avatar: StoredAvatar | None) -> bool:
+        """Records the outcome of upload `upload.avatar_id` (and, when ready, makes `avatar` the avatar) if it
+        is still the latest upload; False when a newer upload or a removal came first (nothing changed)."""
+        actions: list[Any] = [UserModel.avatar_upload.set(upload.model_dump_json())]
+        if avatar is not None:
+            actions.append(UserModel.avatar.set(avatar.model_dump_json()))
+        try:
+            UserModel(user_id=user_id).update(actions=actions, condition=UserModel.avatar_upload_id == upload.avatar_id)
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def remove_avatar(self, user_id: str, expected_upload_id: str | None) -> bool:
+        """No avatar and no upload in flight any more, if the latest upload is still `expected_upload_id`
+        (the caller read it, with the avatar whose renditions it will delete); False otherwise."""
+        same_upload = (
+            UserModel.avatar_upload_id == expected_upload_id
+            if expected_upload_id
+            else UserModel.avatar_upload_id.does_not_exist()
+        )
+        try:
+            UserModel(user_id=user_id).update(
+                actions=[
+                    UserModel.avatar.remove(),
+                    UserModel.avatar_upload.remove(),
+                    UserModel.avatar_upload_id.remove(),
+                ],
+                condition=UserModel.user_id.exists() & same_upload,
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def avatar_upload_id(self, user_id: str) -> str | None:
+        # The key too: an item read for absent attributes only comes back empty, as if it did not exist.
+        item = UserModel.get(user_id, consistent_read=True, attributes_to_get=["user_id", "avatar_upload_id"])
+        return item.avatar_upload_id
+
+    # Two-factor credentials
+
+    def store_recovery_codes(self, user_id: str, hashes: set[str]) -> None:
+        UserModel(user_id=user_id).update(
+            actions=[UserModel.recovery_codes.set(hashes)], condition=UserModel.user_id.exists()
+        )
+
+    def forget_recovery_codes(self, user_id: str) -> None:
+        UserModel(user_id=user_id).update(actions=[UserModel.recovery_codes.remove()])
+
+    def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        """Takes the code out of the unused set if it is there: each code works once, even raced."""
+        try:
+            UserModel(user_id=user_id).update(
+                actions=[UserModel.recovery_codes.delete({code_hash})],
+                condition=UserModel.recovery_codes.contains(code_hash),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def claim_totp_code(self, user_id: str, code: str, now: float, window_s: float) -> bool:
+        """Records `code` as used unless the same code was accepted within the last `window_s` seconds
+        (a replay); False then."""
+        try:
+            UserModel(user_id=user_id).update(
+                actions=[UserModel.totp_last_code.set(code), UserModel.totp_last_used_at.set(now)],
+                condition=UserModel.user_id.exists()
+                & (
+                    UserModel.totp_last_code.does_not_exist()
+                    | (UserModel.totp_last_code != code)
+                    | (UserModel.totp_last_used_at < now - window_s)
+                ),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True

@@ -1,33 +1,63 @@
 """Use cases of the users context: reading and editing profiles."""
 
+from typing import Any
+
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
+from pinhole.media.limits import AVATAR_URL_RENDITION
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import AccountSuspended, NotFound
+from pinhole.shared.settings import get_settings
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.models import Me, Profile, ProfileUpdate, User, UserSummary
+from pinhole.users.models import (
+    Avatar,
+    AvatarRendition,
+    AvatarUploadView,
+    Me,
+    Profile,
+    ProfileUpdate,
+    StoredAvatar,
+    User,
+    UserSummary,
+)
 
 _profiles = ProfileRepository()
 _graph = GraphRepository()
 
 
+def avatar_view(stored: StoredAvatar | None) -> Avatar | None:
+    if stored is None:
+        return None
+    base = get_settings().media_base_url.rstrip("/")
+    renditions = {
+        name: AvatarRendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
+        for name, r in stored.renditions.items()
+    }
+    return Avatar(
+        url=renditions[AVATAR_URL_RENDITION].url,
+        width=stored.width,
+        height=stored.height,
+        blurhash=stored.blurhash,
+        renditions=renditions,
+    )
+
+
 def summary_of(profile: Profile) -> UserSummary:
+    avatar = avatar_view(profile.avatar)
     return UserSummary(
         user_id=profile.user_id,
         username=profile.username,
         display_name=profile.display_name,
-        avatar_url=profile.avatar_url,
+        avatar_url=avatar.url if avatar else None,
+        avatar=avatar,
     )
 
 
 def to_user(profile: Profile, relation: Relationship | None = None) -> User:
     relation = relation or Relationship()
     return User(
-        user_id=profile.user_id,
-        username=profile.username,
-        display_name=profile.display_name,
-        avatar_url=profile.avatar_url,
+        **summary_of(profile).model_dump(),
         bio=profile.bio,
         is_private=profile.is_private,
         follower_count=profile.follower_count,
@@ -40,7 +70,14 @@ def to_user(profile: Profile, relation: Relationship | None = None) -> User:
 
 
 def to_me(profile: Profile) -> Me:
-    return Me(**to_user(profile).model_dump(), email=profile.email)
+    upload = profile.avatar_upload
+    return Me(
+        **to_user(profile).model_dump(),
+        email=profile.email,
+        email_verified=profile.email_verified,
+        mfa_enabled=profile.mfa_enabled,
+        avatar_upload=AvatarUploadView(**upload.model_dump(exclude={"content_type"})) if upload else None,
+    )
 
 
 def active_profile(user_id: str, profiles: ProfileRepository = _profiles) -> Profile:
@@ -53,20 +90,41 @@ def active_profile(user_id: str, profiles: ProfileRepository = _profiles) -> Pro
 
 
 def get_me(caller: Caller, profiles: ProfileRepository = _profiles) -> Me:
-    return to_me(profiles.get(caller.user_id))
+    return to_me(profiles.get_consistent(caller.user_id))
 
 
-def update_me(caller: Caller, update: ProfileUpdate, profiles: ProfileRepository = _profiles) -> Me:
-    return to_me(profiles.update(caller.user_id, update.changes()))
+def update_me(
+    caller: Caller, update: ProfileUpdate, profiles: ProfileRepository = _profiles, identity: Any = None
+) -> Me:
+    """A new e-mail address goes to Cognito first, which sends it a verification code; until it is verified
+    `email_verified` is false (and a forgotten password cannot be reset through it)."""
+    changes = update.changes()
+    email = changes.get("email")
+    if email is not None and email != profiles.get_consistent(caller.user_id).email:
+        (identity or _identity()).change_email(caller.username, str(email))
+        changes["email_verified"] = False
+    elif email is not None:
+        del changes["email"]  # the same address again: nothing to verify
+    return to_me(profiles.update(caller.user_id, changes))
+
+
+def _identity() -> Any:
+    # Imported on first use: only PATCH /me with an e-mail needs Cognito.
+    from pinhole.auth.identity import CognitoIdentity
+
+    return CognitoIdentity()
 
 
 def find_visible(
-    viewer_id: str, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
+    viewer: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
 ) -> Profile:
     """The user called `username` as the viewer may see them: if either blocks the other, NotFound,
-    the very answer given for a name nobody has."""
+    the very answer given for a name nobody has. The viewer's own name is read from the table, not the
+    username index, which lags behind a sign-up (a GSI is eventually consistent)."""
+    if username == viewer.username:
+        return profiles.get(viewer.user_id)
     profile = profiles.find_by_username(username)
-    if profile.user_id != viewer_id and graph.blocked_between(viewer_id, profile.user_id):
+    if profile.user_id != viewer.user_id and graph.blocked_between(viewer.user_id, profile.user_id):
         raise NotFound(f"No user is called {username}.")
     return profile
 
@@ -81,5 +139,5 @@ def relationship(viewer_id: str, other_id: str, graph: GraphRepository = _graph)
 def get_user(
     caller: Caller, username: str, profiles: ProfileRepository = _profiles, graph: GraphRepository = _graph
 ) -> User:
-    profile = find_visible(caller.user_id, username, profiles, graph)
+    profile = find_visible(caller, username, profiles, graph)
     return to_user(profile, relationship(caller.user_id, profile.user_id, graph))

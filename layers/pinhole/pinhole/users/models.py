@@ -1,9 +1,12 @@
 """The contracts of the users context: what API.md calls UserSummary and User, and the profile record."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+
+from pinhole.upload.models import Upload
 
 # Checked before lower-casing (pydantic's order), so it admits upper case; the stored form is lower-case.
 USERNAME_PATTERN = r"^[A-Za-z0-9._]{3,30}$"
@@ -15,6 +18,39 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 Bio = Annotated[str, StringConstraints(max_length=150)]
 
 
+class StoredAvatarRendition(BaseModel):
+    key: str
+    width: int
+    height: int
+    content_type: str
+
+
+class StoredAvatar(BaseModel):
+    """The current avatar: where its renditions are (`avatars/<user>/<avatar_id>/...` of the media bucket)."""
+
+    avatar_id: str
+    width: int
+    height: int
+    blurhash: str
+    renditions: dict[str, StoredAvatarRendition]
+
+
+class AvatarStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    REJECTED = "rejected"
+
+
+class AvatarUpload(BaseModel):
+    """The latest avatar upload and its outcome: what `GET /me` shows while (and after) it is processed."""
+
+    avatar_id: str
+    status: AvatarStatus
+    content_type: str
+    reason: str | None = None
+    reason_code: str | None = None
+
+
 class Profile(BaseModel):
     """A user's stored profile: everything the users table keeps about them."""
 
@@ -23,13 +59,18 @@ class Profile(BaseModel):
     email: str
     display_name: str = ""
     bio: str = ""
-    avatar_url: str | None = None
+    avatar: Json[StoredAvatar] | None = None
+    avatar_upload: Json[AvatarUpload] | None = None
     is_private: bool = False
     follower_count: int = 0
     following_count: int = 0
     post_count: int = 0
     created_at: datetime
     suspended: bool = False
+    # Mirrors of Cognito, kept by the routes that change them. Profiles made before e-mail verification
+    # existed were created verified, hence the default.
+    email_verified: bool = True
+    mfa_enabled: bool = False
 
 
 class ProfileUpdate(BaseModel):
@@ -40,16 +81,52 @@ class ProfileUpdate(BaseModel):
     display_name: DisplayName | None = None
     bio: Bio | None = None
     is_private: Annotated[bool | None, Field(strict=True)] = None
+    email: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        Field(description="A new address: it is unverified until POST /auth/verify-email with the code sent to it"),
+    ] = None
 
     def changes(self) -> dict[str, object]:
         return self.model_dump(exclude_none=True)
+
+
+class AvatarUploadRequest(BaseModel):
+    """POST /me/avatar: what the client will upload (JPEG, PNG, WebP or HEIC, at most 10 MB)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: Annotated[str, StringConstraints(max_length=100)]
+    size_bytes: Annotated[int, Field(strict=True, ge=0, le=2**53)]
+
+
+class AvatarUploadResponse(BaseModel):
+    upload: Upload
+
+
+class AvatarRendition(BaseModel):
+    url: str
+    width: int
+    height: int
+    content_type: str
+
+
+class Avatar(BaseModel):
+    """API.md `avatar`: square centre crops `large` (320), `medium` (150), `small` (48), each also `*_webp`."""
+
+    url: str = Field(description="The 150 px JPEG, as avatar_url")
+    width: int = Field(description="Of the uploaded picture, upright")
+    height: int
+    blurhash: str
+    renditions: dict[str, AvatarRendition]
 
 
 class UserSummary(BaseModel):
     user_id: str
     username: str
     display_name: str
-    avatar_url: str | None
+    avatar_url: str | None = Field(description="The 150 px square JPEG of the avatar; null without one")
+    avatar: Avatar | None
 
 
 class User(UserSummary):
@@ -63,5 +140,18 @@ class User(UserSummary):
     created_at: str = Field(description="ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
 
 
+class AvatarUploadView(BaseModel):
+    avatar_id: str
+    status: AvatarStatus
+    reason: str | None = Field(description="Why a rejected upload was refused, for people")
+    reason_code: str | None = Field(description="The same for machines (as a Media item's reason_code)")
+
+
 class Me(User):
     email: str
+    email_verified: bool
+    mfa_enabled: bool
+    avatar_upload: AvatarUploadView | None = Field(
+        description="The latest avatar upload: pending while it is processed, rejected with a reason (the "
+        "previous avatar stays), ready once it is the avatar; null when none was made or the avatar was removed"
+    )

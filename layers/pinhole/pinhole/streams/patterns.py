@@ -1,6 +1,10 @@
-"""Lambda event filtering (FilterCriteria): records that match no pattern never reach the function, as
-on AWS. Patterns use the EventBridge syntax; the subset here is literal values, `prefix`, `exists`
-and `anything-but`, at any depth."""
+"""Event patterns as Lambda's event filtering (FilterCriteria) applies them to stream records: the EventBridge
+syntax, in the subset Pinhole uses (literal values, `prefix`, `exists` and `anything-but`, at any depth).
+
+One implementation for both places a pattern is applied: the stream routers (`pinhole.streams.logic`) send a
+record to a consumer only if it matches one of the consumer's patterns, and the local cloud's event source
+mappings drop the records that match none of a mapping's filters, as Lambda does. So a consumer's patterns
+mean the same whether a mapping or a router applies them."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def _value_matches(value: Any, rule: Any) -> bool:
     if "anything-but" in rule:
         excluded = rule["anything-but"]
         return value is not _MISSING and value not in (excluded if isinstance(excluded, list) else [excluded])
-    raise ValueError(f"filter rule {rule!r} is not emulated locally")
+    raise ValueError(f"filter rule {rule!r} is not supported")
 
 
 def matches(record: Any, pattern: dict[str, Any]) -> bool:

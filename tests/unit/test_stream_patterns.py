@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from local.pumps.filters import matches, patterns_of, wanted
+from pinhole.streams.patterns import matches, patterns_of, wanted
 
 REMOVE = {"eventName": "REMOVE", "dynamodb": {"Keys": {"post_id": {"S": "p1"}}}}
 INSERT = {"eventName": "INSERT", "dynamodb": {"NewImage": {"status": {"S": "published"}}}}

@@ -1,0 +1,237 @@
+"""What the fast path takes from moto's DynamoDB internals, checked before anything is patched.
+
+Each patch replaces or wraps a moto function whose behaviour it reproduces line for line (the
+differential test proves the answers equal), so a moto whose code differs must stop the start, not
+run with a fast path that no longer matches it: every function named below is fingerprinted (a hash
+of its source), every attribute the patches read is looked up on a real table, and the version is
+the pinned one. Upgrading moto means reading the new source, re-checking the patches, and updating
+the fingerprints (`python -m local.fast_dynamodb.moto_contract` prints them)."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import moto
+
+PINNED_MOTO = "5.2.5"
+
+
+class MotoChanged(RuntimeError):
+    """moto's DynamoDB internals are not the ones the fast path was written against."""
+
+
+def _functions() -> dict[str, Callable[..., Any]]:
+    from moto.core import parse, responses, serialize
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+    from moto.dynamodb.models.table import SecondaryIndex, StreamRecord, StreamShard, Table
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    named = [
+        Table.__init__,
+        Table.put_item,
+        Table.get_item,
+        Table.delete_item,
+        Table.query,
+        Table.scan,
+        Table.all_items,
+        Table._item_comes_before_dct,
+        Table.sorted_items,
+        Table._generate_attr_to_sort_by,
+        Table._get_last_evaluated_key,
+        Table.set_stream_specification,
+        DynamoDBBackend.update_item,
+        DynamoDBBackend.transact_write_items,
+        DynamoDBBackend.get_item,
+        DynamoDBBackend.put_item,
+        DynamoDBBackend.delete_item,
+        DynamoDBBackend.query,
+        DynamoDBBackend.scan,
+        DynamoDBBackend.create_table,
+        DynamoDBBackend.update_table,
+        StreamShard.add,
+        StreamRecord.__init__,
+        Item.__init__,
+        LimitedSizeDict.__setitem__,
+        Item.size,
+        DynamoHandler.transact_get_items,
+        DynamoDBStreamsBackend.get_records,
+        SecondaryIndex.project,
+        Validator.__init__,
+        UpdateExpressionValidator.get_ast_processors,
+        DepthFirstTraverser.nodes_to_be_processed,
+        DepthFirstTraverser.process,
+        DepthFirstTraverser.traverse_node_recursively,
+        responses.BaseResponse.serialized,
+        responses.ActionResult.execute_result,
+        serialize.ResponseSerializer._serialize,
+        serialize.ResponseSerializer._serialize_type_structure,
+        serialize.ResponseSerializer._serialize_structure_member,
+        serialize.ResponseSerializer._serialize_type_timestamp,
+        serialize.ResponseSerializer._serialize_type_blob,
+        serialize.ResponseSerializer._serialize_type_integer,
+        serialize.ResponseSerializer._serialize_type_float,
+        serialize.ResponseSerializer._default_serialize,
+        serialize.ResponseSerializer.get_serialized_name,
+        serialize.ResponseSerializer._base64,
+        serialize.BaseJSONSerializer._serialized_result_to_response,
+        serialize.BaseJSONSerializer._serialize_body,
+        serialize.BaseJSONSerializer._serialize_type_map,
+        serialize.BaseJSONSerializer._serialize_type_list,
+        serialize.BaseJSONSerializer._serialize_type_structure,
+        serialize.BaseJSONSerializer._serialize_type_string,
+        serialize.BaseJSONSerializer._get_protocol_specific_content_type,
+        serialize.AttributePicker.__call__,
+        serialize.XFormedAttributePicker.get_possible_keys,
+        responses.BaseResponse.parse_parameters,
+        parse.RequestParser.parse,
+        parse.RequestParser._parse_shape,
+        parse.RequestParser._parse_list,
+        parse.RequestParser._parse_map,
+        parse.RequestParser._default_handle,
+        parse.BaseJSONParser._parse_structure,
+        parse.BaseJSONParser._parse_blob,
+        parse.BaseJSONParser._parse_timestamp,
+        parse.BaseJSONParser._parse_float,
+        parse.BaseJSONParser._parse_integer,
+        parse.BaseJSONParser._parse_body_as_json,
+        parse.JSONParser._do_parse,
+        parse.JSONParser._parse_json_body,
+        parse.default_blob_parser,
+    ]
+    return {function.__qualname__: function for function in named}
+
+
+FINGERPRINTS = {
+    "Table.__init__": "a56181a75aa27005",
+    "Table.put_item": "de23933013ef8426",
+    "Table.get_item": "b08e98fe37b7e583",
+    "Table.delete_item": "1594f7b07616c8cb",
+    "Table.query": "002b4d00be6df07c",
+    "Table.scan": "5ef1ab21eef06a74",
+    "Table.all_items": "c80d2ee3c896acd0",
+    "Table._item_comes_before_dct": "6d70f41f7cb059f4",
+    "Table.sorted_items": "216dac1cd6b659d2",
+    "Table._generate_attr_to_sort_by": "afef70e159fa8cb5",
+    "Table._get_last_evaluated_key": "2d0fae62fcd41aae",
+    "Table.set_stream_specification": "40d64546dbe98ef0",
+    "DynamoDBBackend.update_item": "218984588dd689a5",
+    "DynamoDBBackend.transact_write_items": "81db2cb7d94e39c9",
+    "DynamoDBBackend.get_item": "290b95c46b38bc5a",
+    "DynamoDBBackend.put_item": "f5d9a5042c77b89e",
+    "DynamoDBBackend.delete_item": "083a4bb1af18f6fd",
+    "DynamoDBBackend.query": "b8f2b308cd13edb4",
+    "DynamoDBBackend.scan": "9b5227800f9a320c",
+    "DynamoDBBackend.create_table": "2bb8105ad9fa618b",
+    "DynamoDBBackend.update_table": "3fa85dce71a0cdca",
+    "StreamShard.add": "357dc6da267e5dd7",
+    "StreamRecord.__init__": "511904c6352cfd9a",
+    "Item.__init__": "d9c12b62cb921831",
+    "LimitedSizeDict.__setitem__": "d979580fdbe14f79",
+    "Item.size": "9bc6ada96d33365c",
+    "DynamoHandler.transact_get_items": "6275dc506a3f7c6b",
+    "DynamoDBStreamsBackend.get_records": "db8c6cb04430c08f",
+    "SecondaryIndex.project": "b2eb603ebd167860",
+    "Validator.__init__": "9489b532dd0fb359",
+    "UpdateExpressionValidator.get_ast_processors": "918400bbecd67e83",
+    "DepthFirstTraverser.nodes_to_be_processed": "1c2c84c8097e3517",
+    "DepthFirstTraverser.process": "58328ec7c2f9b1f9",
+    "DepthFirstTraverser.traverse_node_recursively": "d7f01d9b45cf9f64",
+    "BaseResponse.serialized": "af486a0ef1327162",
+    "ActionResult.execute_result": "6333faa349b58671",
+    "ResponseSerializer._serialize": "4eccca5bf02593ef",
+    "ResponseSerializer._serialize_type_structure": "f9b47068f40ce489",
+    "ResponseSerializer._serialize_structure_member": "437fdce43aa5ac84",
+    "ResponseSerializer._serialize_type_timestamp": "d7a3cfcabffc13b1",
+    "ResponseSerializer._serialize_type_blob": "acd7e746cf06090e",
+    "ResponseSerializer._serialize_type_integer": "57e0b6b7148e79eb",
+    "ResponseSerializer._serialize_type_float": "24c40ea849f6e0dc",
+    "ResponseSerializer._default_serialize": "25ce8ddbb1a991c0",
+    "ResponseSerializer.get_serialized_name": "2c23dcac85ccc396",
+    "ResponseSerializer._base64": "5a3642d8c2a14b24",
+    "BaseJSONSerializer._serialized_result_to_response": "99acea02e74ab1c4",
+    "BaseJSONSerializer._serialize_body": "7bdc6c30f5112452",
+    "BaseJSONSerializer._serialize_type_map": "faa32d1fa9a8bfc9",
+    "BaseJSONSerializer._serialize_type_list": "f87b14fe9166e099",
+    "BaseJSONSerializer._serialize_type_structure": "36873909cd0aeb4d",
+    "BaseJSONSerializer._serialize_type_string": "44954e02145012ba",
+    "BaseJSONSerializer._get_protocol_specific_content_type": "5ddd9df82bc13c06",
+    "AttributePicker.__call__": "c15da8ec29c1afa4",
+    "XFormedAttributePicker.get_possible_keys": "f0d20f55f37fd8a1",
+    "BaseResponse.parse_parameters": "fd3d04c9194814f4",
+    "RequestParser.parse": "1ea0fc054b3c13b6",
+    "RequestParser._parse_shape": "86db10854efaf7e3",
+    "RequestParser._parse_list": "e2539182995b831e",
+    "RequestParser._parse_map": "a9e8feb4d5519e24",
+    "RequestParser._default_handle": "88c1ab7f9c988be8",
+    "BaseJSONParser._parse_structure": "2de165721ba4b69e",
+    "BaseJSONParser._parse_blob": "4d0f79b18cc3bcc3",
+    "BaseJSONParser._parse_timestamp": "667f2dc6de8df76f",
+    "BaseJSONParser._parse_float": "573db54a0a95cd4e",
+    "BaseJSONParser._parse_integer": "0116a93d91e98b69",
+    "BaseJSONParser._parse_body_as_json": "41aa5265807a2654",
+    "JSONParser._do_parse": "77abadf4c188a20c",
+    "JSONParser._parse_json_body": "aafb837c5ffe3839",
+    "default_blob_parser": "b4e8503d3331b904",
+}
+
+# Attributes of a freshly created moto Table that the patches read or write.
+TABLE_ATTRIBUTES = (
+    "name",
+    "items",
+    "hash_key_attr",
+    "range_key_attr",
+    "hash_key_type",
+    "range_key_type",
+    "table_key_attrs",
+    "indexes",
+    "global_indexes",
+    "stream_shard",
+    "stream_specification",
+    "attr",
+)
+
+
+def fingerprint(function: Callable[..., Any]) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def current_fingerprints() -> dict[str, str]:
+    return {name: fingerprint(function) for name, function in _functions().items()}
+
+
+def check() -> None:
+    """Raises MotoChanged naming everything that differs from what the patches were written against."""
+    problems = []
+    if moto.__version__ != PINNED_MOTO:
+        problems.append(f"moto {moto.__version__} is installed, the fast path was written against {PINNED_MOTO}")
+    for name, found in current_fingerprints().items():
+        if FINGERPRINTS.get(name) != found:
+            problems.append(f"{name} changed (source fingerprint {found}, expected {FINGERPRINTS.get(name)})")
+    from moto.dynamodb.models.table import Table
+
+    table = Table(  # type: ignore[abstract]
+        "contract-check",
+        account_id="000000000000",
+        region="us-east-1",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
+    problems += [f"Table has no attribute {name!r}" for name in TABLE_ATTRIBUTES if not hasattr(table, name)]
+    if problems:
+        raise MotoChanged(
+            "local/fast_dynamodb cannot patch this moto: "
+            + "; ".join(problems)
+            + ". Read the new source, re-check the patches, then update local/fast_dynamodb/moto_contract.py."
+        )
+
+
+if __name__ == "__main__":
+    for name, value in current_fingerprints().items():
+        print(f'    "{name}": "{value}",')

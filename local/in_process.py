@@ -1,0 +1,251 @@
+"""Handlers reach moto (and the gateway's own `@connections` API) in process, not over HTTP.
+
+Handlers are unchanged: their clients are configured by `AWS_ENDPOINT_URL` (moto's server) and
+`AWS_ENDPOINT_URL_S3` (the S3 front), as before. A botocore `before-send` handler answers every request
+addressed to either by calling moto's backends directly, with moto's own in-process dispatch (the
+`BotocoreStubber` behind `mock_aws`), instead of sending it over a socket to ThreadedMotoServer's thread.
+The backends are the same ones the server serves, so the moto endpoint `make run` prints (a tester's own
+boto3 scripts) sees the same data; what the S3 front adds (the checks of a browser's pre-signed POST) is
+never a botocore request, so nothing of it is bypassed.
+
+This is transport only: a `before-call` hook (IAM enforcement) runs earlier, on the same request, and
+still decides first. A request this module does not recognise (another endpoint, a service moto is not
+asked for here) is sent over HTTP as before.
+
+The WebSocket management API (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the gateway itself) is answered
+the same way once the gateway serves: the request becomes an ASGI call of the gateway's app on its own event
+loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
+
+`PINHOLE_MOTO_TRANSPORT=http` turns it off (benchmarks compare both in one run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import boto3
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from botocore.loaders import Loader, create_loader
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+from local.template import REGION
+
+log = logging.getLogger("local.in_process")
+TRANSPORT_VARIABLE = "PINHOLE_MOTO_TRANSPORT"
+ASGI_TIMEOUT_S = 30
+
+# botocore's service id (as in `before-send.<service id>.<operation>`) -> the AWS host moto's
+# dispatch recognises the service by. Only the services the local cloud provisions.
+AWS_HOSTS = {
+    "dynamodb": f"dynamodb.{REGION}.amazonaws.com",
+    "dynamodb-streams": f"streams.dynamodb.{REGION}.amazonaws.com",
+    "s3": "s3.amazonaws.com",
+    "sqs": f"sqs.{REGION}.amazonaws.com",
+    "cognito-identity-provider": f"cognito-idp.{REGION}.amazonaws.com",
+    "secrets-manager": f"secretsmanager.{REGION}.amazonaws.com",
+    "cloudfront": "cloudfront.amazonaws.com",
+}
+
+
+# Operations that can give an event pump work (a stream record, a queued message, an S3 notification).
+WRITES = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+        "SendMessage",
+        "SendMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+        "PutObject",
+        "CopyObject",
+        "CompleteMultipartUpload",
+        "DeleteObject",
+        "DeleteObjects",
+    }
+)
+
+
+def enabled_by_environment() -> bool:
+    return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
+
+
+def _header_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("latin-1")
+
+
+class AsgiEndpoint:
+    """Requests for one service under one URL prefix, answered by an ASGI app on the loop that serves it."""
+
+    def __init__(self, service_id: str, prefix: str, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.service_id = service_id
+        self.prefix = prefix.rstrip("/")
+        self.app = app
+        self.loop = loop
+
+    def wants(self, service_id: str, url: str) -> bool:
+        return service_id == self.service_id and url.startswith(self.prefix + "/") and not self.loop.is_closed()
+
+    def __call__(self, request: AWSPreparedRequest) -> AWSResponse:
+        parts = urlsplit(request.url)
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": parts.scheme,
+            "path": unquote(parts.path),
+            "raw_path": parts.path.encode(),
+            "query_string": parts.query.encode(),
+            "root_path": "",
+            "headers": [
+                (name.lower().encode("latin-1"), _header_bytes(value)) for name, value in request.headers.items()
+            ],
+            "client": ("127.0.0.1", 0),
+            "server": (parts.hostname or "127.0.0.1", parts.port or 80),
+        }
+        messages: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {
+                "type": "http.request",
+                "body": body if isinstance(body, bytes) else body.encode(),
+                "more_body": False,
+            }
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        asyncio.run_coroutine_threadsafe(self.app(scope, receive, send), self.loop).result(timeout=ASGI_TIMEOUT_S)
+        start = next(message for message in messages if message["type"] == "http.response.start")
+        content = b"".join(message.get("body", b"") for message in messages if message["type"] == "http.response.body")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in start.get("headers", [])}
+        return AWSResponse(request.url, start["status"], headers, MockRawResponse(content))
+
+
+class InProcessMoto:
+    """The before-send handler. One per process (botocore's built-in handler list is process-wide);
+    each local cloud adds the endpoints it serves and removes them when it stops."""
+
+    def __init__(self) -> None:
+        self._endpoints: tuple[str, ...] = ()  # replaced whole, so a request never sees it half-changed
+        self._lock = threading.Lock()
+        self._dispatch = BotocoreStubber()
+        self.calls = 0  # requests answered in process (tests and benchmarks read it)
+        self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
+        self._on_write: tuple[Callable[[], None], ...] = ()
+        self._asgi: tuple[AsgiEndpoint, ...] = ()
+
+    def serve_asgi(self, endpoint: AsgiEndpoint) -> None:
+        with self._lock:
+            self._asgi = (*self._asgi, endpoint)
+
+    def forget_asgi(self, prefix: str) -> None:
+        with self._lock:
+            self._asgi = tuple(endpoint for endpoint in self._asgi if endpoint.prefix != prefix.rstrip("/"))
+
+    def on_write(self, listener: Callable[[], None]) -> None:
+        """`listener()` after every answered write that can give an event pump work (idempotent)."""
+        with self._lock:
+            if listener not in self._on_write:
+                self._on_write = (*self._on_write, listener)
+
+    def serve(self, *endpoints: str) -> None:
+        with self._lock:
+            self._endpoints = (*self._endpoints, *(endpoint.rstrip("/") for endpoint in endpoints))
+
+    def forget(self, *endpoints: str) -> None:
+        with self._lock:
+            gone = {endpoint.rstrip("/") for endpoint in endpoints}
+            self._endpoints = tuple(endpoint for endpoint in self._endpoints if endpoint not in gone)
+
+    def aws_url(self, service_id: str, url: str) -> str | None:
+        """The URL moto's dispatch expects for a request sent to one of our endpoints, else None."""
+        host = AWS_HOSTS.get(service_id)
+        if host is None:
+            return None
+        for endpoint in self._endpoints:
+            if url == endpoint or url.startswith((endpoint + "/", endpoint + "?")):
+                rest = url[len(endpoint) :]
+                if not rest.startswith("/"):
+                    rest = "/" + rest
+                return f"https://{host}{rest}"
+        return None
+
+    def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+        if not self.enabled:
+            return None
+        service_id = event_name.split(".")[1]
+        for endpoint in self._asgi:
+            if endpoint.wants(service_id, request.url):
+                self.calls += 1
+                return endpoint(request)
+        url = self.aws_url(service_id, request.url)
+        if url is None:
+            return None
+        aws_request = AWSPreparedRequest(
+            method=request.method,
+            url=url,
+            headers=request.headers,
+            body=request.body,
+            stream_output=request.stream_output,
+        )
+        try:
+            answer = self._dispatch.process_request(aws_request)
+        except Exception:
+            # moto's server answers an exception in a backend with a 500; so does this transport, so a
+            # handler sees the same error (and botocore the same retries) in both.
+            log.exception("moto raised on %s %s", request.method, url)
+            answer = (500, {}, b"Internal Server Error")
+        if answer is None:
+            return None
+        self.calls += 1
+        if event_name.rsplit(".", 1)[-1] in WRITES:
+            for listener in self._on_write:
+                listener()
+        status, headers, body = answer
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+transport = InProcessMoto()
+_installed = False
+_install_lock = threading.Lock()
+
+
+@functools.cache
+def _shared_loader(search_path_string: str | None = None) -> Loader:
+    return create_loader(search_path_string)
+
+
+def install() -> InProcessMoto:
+    """Registers the handler for every botocore session created from now on, and for boto3's default
+    session if it exists already (idempotent). Clients created before (none in the local cloud: it installs
+    this before importing any handler) keep sending over HTTP, which still works."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            # Every botocore session (PynamoDB makes its own, each handler's clients...) loaded and parsed the
+            # service models' JSON again: one loader for the process parses each model once.
+            botocore.session.create_loader = _shared_loader
+            BUILTIN_HANDLERS.append(("before-send", transport))
+            if boto3.DEFAULT_SESSION is not None:
+                boto3.DEFAULT_SESSION._session.register("before-send", transport)
+            _installed = True
+    return transport

@@ -1,0 +1,98 @@
+"""Tables and objects straight from and to moto's backends, in bulk.
+
+Through the APIs a snapshot of 5,000 items and 1,400 objects was one request per object each way, and took
+about 20 s to save and as long to restore (docs/LOCAL_CLOUD.md). Here an item goes into its table with the
+backend's own `put_item` (the same validation, and any index a faster DynamoDB maintains) and an object into
+its bucket with the backend's `put_object`, without a request, a signature or a serialisation. The moto
+internals this reads are few and pinned by `tests/unit/local/test_state_backends.py`, so a moto upgrade that
+moves them fails a test rather than losing a tester's data.
+
+Restoring happens before the table's stream is switched on and before the bucket notifies anyone (see
+`local.provision`), and objects are put with their notification off as well: nothing restored is an event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.backends import get_backend
+from moto.core.exceptions import HTTPException
+from moto.s3.models import FakeDeleteMarker
+
+from local.state.snapshot import Item, Snapshot, StoredObject
+from local.template import ACCOUNT_ID, REGION
+
+META_PREFIX = "x-amz-meta-"
+# StoredObject field -> the header moto keeps it under in an object's metadata
+OBJECT_HEADERS = {
+    "content_type": "Content-Type",
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_encoding": "Content-Encoding",
+}
+
+
+class ItemsDoNotFit(Exception):
+    """An item the table refuses (e.g. the template changed the table's key since the snapshot)."""
+
+
+def _dynamodb() -> Any:
+    return get_backend("dynamodb")[ACCOUNT_ID][REGION]
+
+
+def _s3() -> Any:
+    return get_backend("s3")[ACCOUNT_ID]["aws"]
+
+
+def export_table(table_name: str) -> list[Item]:
+    """Every item of the table, as the low-level client would return it."""
+    table = _dynamodb().get_table(table_name)
+    # moto holds items in the low-level client's own shapes (binary as bytes, numbers as text)
+    return [item.to_json()["Attributes"] for item in table.all_items()]
+
+
+def import_table(table_name: str, items: list[Item]) -> None:
+    backend = _dynamodb()
+    for item in items:
+        try:
+            backend.put_item(table_name, item)
+        except HTTPException as error:
+            raise ItemsDoNotFit(f"{type(error).__name__}: {error.description}") from error
+
+
+def export_objects(bucket_name: str, snapshot: Snapshot) -> list[StoredObject]:
+    """The current version of every object (older versions of a versioned bucket are not kept), bodies
+    added to the snapshot's blobs."""
+    bucket = _s3().get_bucket(bucket_name)
+    stored = []
+    for name in sorted(bucket.keys):
+        key = bucket.keys[name]  # the latest version
+        if isinstance(key, FakeDeleteMarker):
+            continue
+        metadata = dict(key.metadata.items())
+        stored.append(
+            StoredObject(
+                key=name,
+                blob=snapshot.add_blob(key.value),
+                metadata={
+                    header[len(META_PREFIX) :]: value
+                    for header, value in metadata.items()
+                    if header.lower().startswith(META_PREFIX)
+                },
+                **{field: key.metadata.get(header) for field, header in OBJECT_HEADERS.items()},
+            )
+        )
+    return stored
+
+
+def import_objects(bucket_name: str, stored: list[StoredObject], blobs: dict[str, bytes]) -> None:
+    backend = _s3()
+    for saved in stored:
+        key = backend.put_object(bucket_name, saved.key, blobs[saved.blob], disable_notification=True)
+        headers = {header: getattr(saved, field) for field, header in OBJECT_HEADERS.items()}
+        key.set_metadata(
+            {
+                **{header: value for header, value in headers.items() if value is not None},
+                **{f"{META_PREFIX}{name}": value for name, value in saved.metadata.items()},
+            }
+        )

@@ -1,0 +1,147 @@
+"""Handlers reach moto in process (`local/in_process.py`), and nothing a tester or a browser uses changes:
+the moto endpoint serves the same data to a script in another process, the S3 front still proxies plain
+HTTP, and a backend that raises answers a 500 as moto's server does."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import boto3
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from local.in_process import AsgiEndpoint, transport
+
+pytestmark = pytest.mark.xdist_group("local_cloud_in_process")
+BUCKET = "pinholestateful-mediabucketbcbb02ba"
+TESTERS_SCRIPT = """
+import json, sys, boto3
+moto_url, table = sys.argv[1], sys.argv[2]
+dynamodb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+seen = dynamodb.get_item(TableName=table, Key={"user_id": {"S": "written-in-process"}}).get("Item")
+dynamodb.put_item(TableName=table, Item={"user_id": {"S": "written-by-a-script"}, "username": {"S": "script"}})
+print(json.dumps(seen))
+"""
+
+
+def users_table(cloud) -> str:
+    return next(t.name for t in cloud.cloud.resources.tables if "Users" in t.resource.logical_id)
+
+
+def answered_in_process(monkeypatch) -> list[str]:
+    """The AWS URLs moto's in-process dispatch answered for this thread (the pumps call it too)."""
+    answered: list[str] = []
+    dispatch = transport._dispatch.process_request
+    me = threading.get_ident()
+
+    def recording(request):
+        if threading.get_ident() == me:
+            answered.append(request.url)
+        return dispatch(request)
+
+    monkeypatch.setattr(transport._dispatch, "process_request", recording)
+    return answered
+
+
+def test_clients_of_the_local_cloud_are_answered_in_process(cloud, monkeypatch):
+    # Given clients configured as handlers' are: moto's endpoint, and the S3 front for S3
+    dynamodb = boto3.client("dynamodb", endpoint_url=cloud.cloud.moto_url, region_name="us-east-1")
+    s3 = boto3.client("s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1")
+    answered = answered_in_process(monkeypatch)
+    # When they write and read
+    dynamodb.put_item(TableName=users_table(cloud), Item={"user_id": {"S": "in-process-1"}})
+    s3.put_object(Bucket=BUCKET, Key="in-process.txt", Body=b"in process", ContentType="text/plain")
+    got = s3.get_object(Bucket=BUCKET, Key="in-process.txt")
+    # Then every call was answered in process, with moto's answers
+    assert answered == [
+        "https://dynamodb.us-east-1.amazonaws.com/",
+        f"https://s3.amazonaws.com/{BUCKET}/in-process.txt",
+        f"https://s3.amazonaws.com/{BUCKET}/in-process.txt",
+    ]
+    assert got["Body"].read() == b"in process"
+    assert got["ContentType"] == "text/plain"
+
+
+def test_a_testers_script_at_the_moto_endpoint_sees_the_same_data(cloud):
+    # Given an item written in process
+    table = users_table(cloud)
+    dynamodb = boto3.client("dynamodb", endpoint_url=cloud.cloud.moto_url, region_name="us-east-1")
+    dynamodb.put_item(TableName=table, Item={"user_id": {"S": "written-in-process"}, "username": {"S": "handler"}})
+    # When a tester's own boto3 script, in another process, reads it and writes another through the endpoint
+    result = subprocess.run(
+        [sys.executable, "-c", TESTERS_SCRIPT, cloud.cloud.moto_url, table],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # Then both see each other's writes: one set of backends
+    assert json.loads(result.stdout)["username"] == {"S": "handler"}
+    written = dynamodb.get_item(TableName=table, Key={"user_id": {"S": "written-by-a-script"}})["Item"]
+    assert written["username"] == {"S": "script"}
+
+
+def test_the_s3_front_still_proxies_plain_http_requests_to_moto(cloud):
+    # Given an object stored in process
+    s3 = boto3.client("s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1")
+    s3.put_object(Bucket=BUCKET, Key="plain/http.txt", Body=b"over http", ContentType="text/plain")
+    # When a plain HTTP client (not botocore: a browser, curl) asks the S3 front for it with a pre-signed URL
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "plain/http.txt"})
+    assert url.startswith(cloud.cloud.endpoints.s3)
+    response = httpx.get(url)
+    # Then the front proxies it to moto's server as before
+    assert response.status_code == 200
+    assert response.content == b"over http"
+
+
+def test_switched_off_the_same_calls_go_over_http(cloud, monkeypatch):
+    dynamodb = boto3.client("dynamodb", endpoint_url=cloud.cloud.moto_url, region_name="us-east-1")
+    answered = answered_in_process(monkeypatch)
+    transport.enabled = False
+    try:
+        dynamodb.put_item(TableName=users_table(cloud), Item={"user_id": {"S": "over-http"}})
+        item = dynamodb.get_item(TableName=users_table(cloud), Key={"user_id": {"S": "over-http"}})["Item"]
+    finally:
+        transport.enabled = True
+    assert item == {"user_id": {"S": "over-http"}}
+    assert answered == []
+
+
+def test_a_backend_that_raises_answers_500_as_motos_server_does(cloud, monkeypatch):
+    # Given moto's dispatch raising (a bug in a backend)
+    def broken(request):
+        raise KeyError("a moto bug")
+
+    monkeypatch.setattr(transport._dispatch, "process_request", broken)
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=cloud.cloud.moto_url,
+        region_name="us-east-1",
+        config=boto3.session.Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    # When a handler's client calls, Then it gets the 500 the server would give, not the KeyError
+    with pytest.raises(ClientError) as raised:
+        dynamodb.describe_table(TableName=users_table(cloud))
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_connections_api_calls_are_answered_in_process_by_the_gateway(cloud, monkeypatch):
+    # Given the management client handlers build (its endpoint is the gateway's @connections API)
+    answered: list[str] = []
+    original = AsgiEndpoint.__call__
+
+    def recording(self, request):
+        answered.append(request.url)
+        return original(self, request)
+
+    monkeypatch.setattr(AsgiEndpoint, "__call__", recording)
+    management = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=cloud.cloud.endpoints.management + "/prod", region_name="us-east-1"
+    )
+    # When it asks for a connection nobody has, Then the gateway answers, in process, with AWS's GoneException
+    with pytest.raises(management.exceptions.GoneException):
+        management.get_connection(ConnectionId="nobody")
+    assert answered == [f"{cloud.cloud.endpoints.management}/prod/@connections/nobody"]

@@ -1,0 +1,391 @@
+"""What the fast DynamoDB (local/fast_dynamodb) does beyond answering as moto does (that is the
+differential test's): it refuses to run on a moto it was not written for, reads an index or a
+partition without scanning the table, cancels a transaction without copying a table, lets
+operations on different tables run at once, and in eventual-consistency mode lags GSI reads and
+cancels conflicting transactions as DynamoDB does."""
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.models.table import Table
+
+from local.fast_dynamodb import Consistency, configure, install, moto_contract, storage, transactions
+from local.fast_dynamodb.locking import locked
+from local.fast_dynamodb.storage import FastTable
+
+TABLE = "fast-under-test"
+OTHER = "fast-other"
+
+
+def _create(client: Any, name: str) -> None:
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "owner", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-owner",
+                "KeySchema": [
+                    {"AttributeName": "owner", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by-score",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "score", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    install()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        _create(dynamodb, TABLE)
+        _create(dynamodb, OTHER)
+        yield dynamodb
+    configure(Consistency())
+
+
+@pytest.fixture
+def eventual() -> Iterator[Consistency]:
+    settings = Consistency("eventual", gsi_lag_ms=200, transaction_window_ms=400)
+    configure(settings)
+    yield settings
+    configure(Consistency())
+
+
+def _item(pk: str, sk: str, owner: str = "u1", score: int = 0) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}, "owner": {"S": owner}, "score": {"N": str(score)}}
+
+
+def _fill(client: Any, partitions: int, per_partition: int) -> None:
+    for p in range(partitions):
+        requests = [
+            {"PutRequest": {"Item": _item(f"p{p}", f"s{s:04d}", owner=f"u{s % 3}", score=s % 7)}}
+            for s in range(per_partition)
+        ]
+        for start in range(0, len(requests), 25):
+            client.batch_write_item(RequestItems={TABLE: requests[start : start + 25]})
+
+
+def _by_owner_page(client: Any, owner: str, limit: int, start: Any = None) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "IndexName": "by-owner",
+        "KeyConditionExpression": "#o = :o AND begins_with(sk, :p)",
+        "ExpressionAttributeNames": {"#o": "owner"},
+        "ExpressionAttributeValues": {":o": {"S": owner}, ":p": {"S": "s00"}},
+        "Limit": limit,
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    response: dict[str, Any] = client.query(**request)
+    return response
+
+
+def test_a_changed_moto_function_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(moto_contract.FINGERPRINTS, "Table.query", "0000000000000000")
+
+    with pytest.raises(moto_contract.MotoChanged, match=r"Table\.query changed"):
+        moto_contract.check()
+
+
+def test_queries_read_the_partition_and_the_index_never_the_whole_table(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(client, partitions=20, per_partition=60)
+
+    def scanned(*_: object, **__: object) -> None:
+        raise AssertionError("a Query read the whole table")
+
+    for name in ("all_items", "has_idx_items", "sorted_items"):
+        monkeypatch.setattr(Table, name, scanned)
+    pages, start, owned = 0, None, []
+    while True:
+        page = _by_owner_page(client, "u1", limit=7, start=start)
+        owned += [(item["pk"]["S"], item["sk"]["S"]) for item in page["Items"]]
+        pages += 1
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    by_score = client.query(
+        TableName=TABLE,
+        IndexName="by-score",
+        KeyConditionExpression="pk = :p AND score BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "p3"}, ":lo": {"N": "2"}, ":hi": {"N": "3"}},
+        ScanIndexForward=False,
+    )
+    newest = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :p AND sk < :s",
+        ExpressionAttributeValues={":p": {"S": "p7"}, ":s": {"S": "s0010"}},
+        ScanIndexForward=False,
+        Limit=3,
+    )
+
+    expected = sorted(
+        ((f"p{p}", f"s{s:04d}") for p in range(20) for s in range(60) if s % 3 == 1), key=lambda key: (key[1], key[0])
+    )
+    assert owned == expected and pages == len(expected) // 7 + 1
+    assert [int(item["score"]["N"]) for item in by_score["Items"]] == sorted(
+        (s % 7 for s in range(60) if s % 7 in (2, 3)), reverse=True
+    )
+    assert [item["sk"]["S"] for item in newest["Items"]] == ["s0009", "s0008", "s0007"]
+
+
+def test_a_cancelled_transaction_copies_no_table_and_leaves_no_trace(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.put_item(TableName=TABLE, Item=_item("a", "1"))
+    before = client.scan(TableName=TABLE)["Items"]
+
+    def copied(*_: object) -> None:
+        raise AssertionError("a transaction copied a table")
+
+    monkeypatch.setattr(FastTable, "__deepcopy__", copied)
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": _item("a", "2")}},
+                {
+                    "Update": {
+                        "TableName": OTHER,
+                        "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}},
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "1"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    assert [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]] == [
+        "None",
+        "None",
+        "ConditionalCheckFailed",
+    ]
+    assert client.scan(TableName=TABLE)["Items"] == before
+    assert client.scan(TableName=OTHER)["Items"] == []
+    assert _stream_events(client, TABLE) == ["INSERT"]  # the first put only
+    assert _stream_events(client, OTHER) == []
+
+
+def _stream_events(client: Any, table: str) -> list[str]:
+    streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [record["eventName"] for record in records]
+
+
+def _table(name: str) -> Table:
+    from moto.dynamodb.models import dynamodb_backends
+
+    table: Table = dynamodb_backends["123456789012"]["us-east-1"].tables[name]
+    return table
+
+
+def test_an_operation_on_one_table_does_not_wait_for_another_table(client: Any) -> None:
+    held, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_other_table() -> None:
+        with locked([_table(OTHER)]):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_other_table)
+    holder.start()
+    held.wait(10)
+
+    def write() -> None:
+        client.put_item(TableName=TABLE, Item=_item("a", "1"))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    finished_while_held = done.wait(10)
+    release.set()
+    holder.join()
+    writer.join()
+
+    assert finished_while_held
+    assert "Item" in client.get_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "1"}})
+
+
+def test_strongly_consistent_transactions_on_one_item_never_conflict(client: Any) -> None:
+    client.put_item(TableName=TABLE, Item=_item("counter", "c"))
+    errors: list[Exception] = []
+
+    def add(times: int) -> None:
+        for _ in range(times):
+            try:
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": TABLE,
+                                "Key": {"pk": {"S": "counter"}, "sk": {"S": "c"}},
+                                "UpdateExpression": "ADD score :one",
+                                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                            }
+                        }
+                    ]
+                )
+            except Exception as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=add, args=(25,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    item = client.get_item(TableName=TABLE, Key={"pk": {"S": "counter"}, "sk": {"S": "c"}})["Item"]
+    assert errors == []
+    assert item["score"] == {"N": "100"}
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_gsi_read_sees_the_index_as_it_was_the_lag_ago(
+    client: Any, eventual: Consistency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(storage, "time", clock)
+    client.put_item(TableName=TABLE, Item=_item("a", "s0001", owner="u1"))
+    clock.now += 0.15
+    client.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "a"}, "sk": {"S": "s0001"}},
+        UpdateExpression="SET #o = :o",
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":o": {"S": "u2"}},
+    )
+
+    def owned_by(owner: str) -> list[str]:
+        return [item["sk"]["S"] for item in _by_owner_page(client, owner, limit=10)["Items"]]
+
+    seen_at_once = (owned_by("u1"), owned_by("u2"))
+    clock.now += 0.06  # the put is 210 ms old, the update 60 ms
+    seen_after_the_put = (owned_by("u1"), owned_by("u2"))
+    clock.now += 0.15
+    seen_after_both = (owned_by("u1"), owned_by("u2"))
+    table_read = client.get_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "s0001"}})["Item"]
+    lsi_read = client.query(
+        TableName=TABLE,
+        IndexName="by-score",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+    )["Items"]
+
+    assert seen_at_once == ([], [])
+    assert seen_after_the_put == (["s0001"], [])
+    assert seen_after_both == ([], ["s0001"])
+    assert table_read["owner"] == {"S": "u2"}  # base-table and LSI reads do not lag
+    assert [item["owner"] for item in lsi_read] == [{"S": "u2"}]
+
+
+class _Window:
+    """Stands in for the transaction window's sleep: the transaction stays in flight until released."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def sleep(self, _: float) -> None:
+        self.released.wait(10)
+
+
+def _in_flight(client: Any, update: dict[str, Any]) -> tuple[threading.Thread, list[Any]]:
+    """Starts a transaction in a thread and returns once it holds its items."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(client.transact_write_items(TransactItems=[{"Update": update}]))
+        except Exception as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not transactions._holds and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert transactions._holds, "the transaction never held its item"
+    return thread, outcome
+
+
+def test_writes_on_an_item_held_by_an_in_flight_transaction_conflict(
+    client: Any, eventual: Consistency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = _Window()
+    monkeypatch.setattr(transactions, "time", window)
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    client.put_item(TableName=TABLE, Item=_item("a", "1", score=1))
+    update = {
+        "TableName": TABLE,
+        "Key": key,
+        "UpdateExpression": "ADD score :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+    thread, outcome = _in_flight(client, update)
+
+    read_during = client.get_item(TableName=TABLE, Key=key)["Item"]["score"]
+    with pytest.raises(client.exceptions.TransactionConflictException):
+        client.put_item(TableName=TABLE, Item=_item("a", "1", score=9))
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": OTHER, "Item": _item("b", "2")}}, {"Update": update}]
+        )
+    with pytest.raises(client.exceptions.TransactionCanceledException) as read_cancelled:
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}])
+    other_item = client.put_item(TableName=TABLE, Item=_item("a", "2"))
+    window.released.set()
+    thread.join()
+
+    assert read_during == {"N": "1"}  # the last committed value
+    assert [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]] == [
+        "None",
+        "TransactionConflict",
+    ]
+    assert [reason["Code"] for reason in read_cancelled.value.response["CancellationReasons"]] == [
+        "TransactionConflict"
+    ]
+    assert "ResponseMetadata" in other_item  # another item of the table is free
+    assert not isinstance(outcome[0], Exception)
+    assert client.get_item(TableName=TABLE, Key=key)["Item"]["score"] == {"N": "2"}
+    assert client.scan(TableName=OTHER)["Items"] == []
