@@ -28,6 +28,7 @@ BENCHMARKS = [
     "feed",
     "feed_simulation",
     "messaging",
+    "group_send",
     "search",
     "dynamodb",
     "local_state",

@@ -6,6 +6,7 @@
   write requests it took (the floor is one BatchWriteItem per 25 followers, plus the author's own feed).
 """
 
+import json
 import math
 import os
 import statistics
@@ -21,7 +22,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 FOLLOWED, CELEBRITIES, POSTS_EACH, PAGE = 500, 20, 5, 50
 READS, NAIVE_READS, WARMUP = 30, 5, 2
-FANOUT_SIZES = (1_000, 10_000)
+FANOUT_SIZES = tuple(int(size) for size in os.environ.get("FEED_BENCH_FANOUT_SIZES", "1000,10000").split(","))
+SETTLE_TIMEOUT_S = 1200
 
 
 class CallLog:
@@ -29,6 +31,7 @@ class CallLog:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, float, float]] = []
+        self.batch_writes: list[list[tuple[str, str]]] = []  # each feeds BatchWriteItem's (user_id, sk) items
         self._lock = threading.Lock()
         self.recording = False
 
@@ -46,6 +49,8 @@ class CallLog:
                 if log.recording and client.meta.service_model.service_name == "dynamodb":
                     with log._lock:
                         log.calls.append((operation, started, time.perf_counter()))
+                        if operation == "BatchWriteItem" and os.environ["FEEDS_TABLE_NAME"] in params["RequestItems"]:
+                            log.batch_writes.append(_written_keys(params))
 
         BaseClient._make_api_call = timed  # type: ignore[method-assign]
 
@@ -56,6 +61,15 @@ class CallLog:
         for index, (_, start, _) in enumerate(calls):
             depth.append(1 + max((depth[j] for j in range(index) if calls[j][2] <= start), default=0))
         return max(depth, default=0)
+
+
+def _written_keys(params: Any) -> list[tuple[str, str]]:
+    keys = []
+    for requests in params.get("RequestItems", {}).values():
+        for request in requests:
+            item = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key", {})
+            keys.append((item.get("user_id", {}).get("S", "?"), item.get("sk", {}).get("S", "?")))
+    return keys
 
 
 def _progress(message: str) -> None:
@@ -233,6 +247,21 @@ def _reader_account(cloud: Any) -> tuple[str, str]:
     return sub, str(tokens["AuthenticationResult"]["AccessToken"])
 
 
+def _settle_feed_work(cloud: Any) -> bool:
+    """Whether every event already caused that can write a feed has been handled (bounded wait). The
+    notifications' pumps are left out: under load their function times out on the seeding's follow
+    notifications and retries for many minutes, and it writes no feed."""
+    from local.pumps.base import settled
+
+    pumps = [pump for pump in cloud.pumps if "Notifications" not in pump.name]
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while not settled(pumps):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _quiet(cloud: Any) -> None:
     """Waits until the pumps have worked off the seeded follows, including each follow's second backfill
     (queued BACKFILL_AGAIN_AFTER_S later): the fan-out is timed on a cloud doing nothing else."""
@@ -289,26 +318,43 @@ def _fanout_figures(cloud: Any, log: CallLog, followers: int) -> dict[str, Any]:
     settle_s = time.perf_counter() - settle_started
     _progress(f"quiet after {settle_s:.0f} s; publishing")
     log.calls.clear()
+    log.batch_writes.clear()
     log.recording = True
     started = time.perf_counter()
     posts.publish(record)  # the transition the stream carries to feed_fanout
     key = entry_key(record.post_id)
-    deadline = started + 300
+    deadline = started + SETTLE_TIMEOUT_S
     while time.perf_counter() < deadline:
         if FeedModel.count(fans[-1], FeedModel.sk == key) and FeedModel.count(fans[0], FeedModel.sk == key):
             break
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    time.sleep(0.5)
+    settled = _settle_feed_work(cloud)  # every write the publish caused, retries and redeliveries too
     log.recording = False
     delivered = sum(1 for fan in fans[:: max(1, followers // 200)] if FeedModel.count(fan, FeedModel.sk == key))
-    writes = [call for call in log.calls if call[0] == "BatchWriteItem"]
+    own = [batch for batch in log.batch_writes if any(sk == key for _, sk in batch)]
+    distinct = {frozenset(batch) for batch in log.batch_writes}
+    sizes: dict[int, int] = {}
+    for batch in own:
+        sizes[len(batch)] = sizes.get(len(batch), 0) + 1
+    others: dict[str, int] = {}
+    for batch in log.batch_writes:
+        if batch not in own:
+            for _, sk in batch:
+                kind = sk.split("#", 1)[0]
+                others[kind] = others.get(kind, 0) + 1
     return {
         "followers": followers,
         "seconds_to_last_feed": round(elapsed, 2),
         "seconds_to_work_off_the_seeded_follows": round(settle_s, 1),
-        "batch_write_requests": len(writes),
+        "batch_write_requests": len(log.batch_writes),
         "floor": math.ceil(followers / 25) + 1,
+        "within_floor_plus_2_percent": len(log.batch_writes) <= math.ceil(math.ceil(followers / 25) * 1.02) + 1,
+        "requests_carrying_this_post_by_size": dict(sorted(sizes.items())),
+        "repeated_requests": len(log.batch_writes) - len(distinct),
+        "all_events_handled": settled,
+        "other_requests": len(log.batch_writes) - len(own),
+        "other_requests_items_by_kind": others,
         "sampled_feeds_holding_the_post": f"{delivered}/{len(fans[:: max(1, followers // 200)])}",
     }
 
@@ -331,7 +377,11 @@ def _phase(name: str) -> Any:
         os.environ.update(next(iter(cloud.runner.functions.values())).environment)  # table names etc.
         if name == "feed_read":
             return _feed_read_figures(cloud, log)
-        return [_fanout_figures(cloud, log, size) for size in FANOUT_SIZES]
+        results = []
+        for size in FANOUT_SIZES:
+            results.append(_fanout_figures(cloud, log, size))
+            _progress(json.dumps(results[-1]))  # each size as it completes: the 10,000 one can take long
+        return results
     finally:
         background.stop()
 

@@ -36,6 +36,7 @@ class FunctionEnvironment:
     feed_cap: int
     uploads_bucket_name: str
     media_bucket_name: str
+    message_media_bucket_name: str
     media_base_url: str
     media_distribution_id: str
     media_invalidations_queue_url: str
@@ -68,6 +69,7 @@ class FunctionEnvironment:
             constants.ENV_FEED_CAP: str(self.feed_cap),
             constants.ENV_UPLOADS_BUCKET_NAME: self.uploads_bucket_name,
             constants.ENV_MEDIA_BUCKET_NAME: self.media_bucket_name,
+            constants.ENV_MESSAGE_MEDIA_BUCKET_NAME: self.message_media_bucket_name,
             constants.ENV_MEDIA_BASE_URL: self.media_base_url,
             constants.ENV_MEDIA_DISTRIBUTION_ID: self.media_distribution_id,
             constants.ENV_MEDIA_INVALIDATIONS_QUEUE_URL: self.media_invalidations_queue_url,

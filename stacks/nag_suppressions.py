@@ -112,6 +112,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.messaging.websocket,
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
+        stateless.resize.function,  # a photo message is pushed when its picture is ready
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -272,6 +273,23 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in _object_prefix_resources(buckets, prefix)
             )
         )
+    message_media = (
+        _object_prefix_resources(["UploadsBucket"], "messages")[0],
+        _object_prefix_resources(["MessageMediaBucket"], "conversations")[0],
+    )
+    for function in (stateless.resize.function, stateless.messaging.function, stateless.messaging.websocket):
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                    reason="Photo messages' keys are per conversation and message (messages/<conversation>/"
+                    "<message>/<media>, conversations/<conversation>/<message>/...), chosen by the server: "
+                    "the prefix is the narrowest scope that covers them.",
+                )
+                for resource in message_media
+            )
+        )
     routes = stateless.stream_routes
     for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
@@ -345,5 +363,6 @@ def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> li
         "UploadsBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageUploadsBucket4D3E9369ArnF9B1E77F",
         "MediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMediaBucket32B4F6A9Arn0DB9D511",
         "StreamOverflowBucket": "PinholeStateful:ExportsOutputFnGetAttStreamOverflowOverflowBucketDD2F4C99ArnE068D517",
+        "MessageMediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMessageMediaBucketB6450928ArnC5E8DCC4",
     }
     return [f"{exports[bucket]}/{prefix}/*" for bucket in bucket_ids]

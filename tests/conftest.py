@@ -31,6 +31,7 @@ os.environ.setdefault("IDEMPOTENCY_TABLE_NAME", "pinhole-idempotency")
 os.environ.setdefault("FANOUT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-fanout")
 os.environ.setdefault("UPLOADS_BUCKET_NAME", "pinhole-uploads")
 os.environ.setdefault("MEDIA_BUCKET_NAME", "pinhole-media")
+os.environ.setdefault("MESSAGE_MEDIA_BUCKET_NAME", "pinhole-message-media")
 os.environ.setdefault("MEDIA_BASE_URL", "https://media.example.com")
 os.environ.setdefault("MEDIA_DISTRIBUTION_ID", "EDFDVBD6EXAMPLE")
 os.environ.setdefault(

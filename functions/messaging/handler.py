@@ -1,6 +1,7 @@
-"""Lambda entry point of the messaging context's HTTP routes: send a direct message, list
-conversations and their messages, mark a conversation read. The same use cases serve the WebSocket
-frames (websocket.py); an `Idempotency-Key` here is the `client_id` of a frame there."""
+"""Lambda entry point of the messaging context's HTTP routes: send a message (text or photo), list
+conversations and their messages, mark a conversation read, unsend; create a group, rename it, add and
+remove members. The same use cases serve the WebSocket frames (websocket.py); an `Idempotency-Key`
+here is the `client_id` of a frame there."""
 
 from typing import Annotated
 
@@ -10,7 +11,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.messaging import logic
-from pinhole.messaging.models import Conversation, MarkReadRequest, Message, SendMessageRequest
+from pinhole.messaging.models import (
+    AddMembersRequest,
+    Conversation,
+    CreateConversationRequest,
+    MarkReadRequest,
+    Message,
+    SendMessageRequest,
+    SentMessage,
+    UpdateConversationRequest,
+)
 from pinhole.shared.api import (
     BEARER_AUTH,
     Cursor,
@@ -22,19 +32,86 @@ from pinhole.shared.api import (
     no_content,
 )
 from pinhole.shared.observability import logger, metrics, tracer
+from pinhole.users.models import Username
 
 ConversationId = Annotated[str, Path(max_length=160)]
+MessageIdPath = Annotated[str, Path(max_length=64)]
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
 
 
-@app.post("/messages", summary="Send a direct message", tags=["messaging"], security=BEARER_AUTH, status_code=201)
+@app.post(
+    "/messages",
+    summary="Send a message to a person or a conversation; with media, get the photo's pre-signed upload",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=201,
+)
 @tracer.capture_method
-def send_message(request: Annotated[SendMessageRequest, Body()], idempotency_key: IdempotencyKey = None) -> Message:
+def send_message(request: Annotated[SendMessageRequest, Body()], idempotency_key: IdempotencyKey = None) -> SentMessage:
     message = logic.send(current_caller(app), request, client_id=idempotency_key)
     metrics.add_metric(name="MessagesSent", unit="Count", value=1)
     return message
+
+
+@app.post(
+    "/conversations",
+    summary="Start a group conversation (3 to 32 members, you included)",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=201,
+)
+@tracer.capture_method
+def create_conversation(request: Annotated[CreateConversationRequest, Body()]) -> Conversation:
+    return logic.create_group(current_caller(app), request)
+
+
+@app.patch(
+    "/conversations/<conversation_id>", summary="Rename a group conversation", tags=["messaging"], security=BEARER_AUTH
+)
+@tracer.capture_method
+def rename_conversation(
+    conversation_id: ConversationId, request: Annotated[UpdateConversationRequest, Body()]
+) -> Conversation:
+    return logic.rename_group(current_caller(app), conversation_id, request.title)
+
+
+@app.post(
+    "/conversations/<conversation_id>/members",
+    summary="Add people to a group conversation",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def add_members(conversation_id: ConversationId, request: Annotated[AddMembersRequest, Body()]) -> Conversation:
+    return logic.add_members(current_caller(app), conversation_id, request)
+
+
+@app.delete(
+    "/conversations/<conversation_id>/members/<username>",
+    summary="Leave a group conversation (your own username), or remove a member (the group's creator)",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def remove_member(conversation_id: ConversationId, username: Annotated[Username, Path()]) -> Response[None]:
+    logic.remove_member(current_caller(app), conversation_id, username)
+    return no_content()
+
+
+@app.delete(
+    "/conversations/<conversation_id>/messages/<message_id>",
+    summary="Unsend one of your messages, for everyone",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def unsend(conversation_id: ConversationId, message_id: MessageIdPath) -> Response[None]:
+    logic.unsend(current_caller(app), conversation_id, message_id)
+    return no_content()
 
 
 @app.get(

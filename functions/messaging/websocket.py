@@ -1,5 +1,5 @@
 """Lambda entry point of the WebSocket API's routes: `$connect` and `$disconnect` keep the registry
-of open connections; `sendMessage`, `markRead` and `ping` act on a frame; `$default` answers any
+of open connections; `sendMessage`, `markRead`, `typing` and `ping` act on a frame; `$default` answers any
 other frame. A bad frame gets an error frame and the connection stays open (API.md)."""
 
 import json
@@ -11,7 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from pinhole.messaging import logic
-from pinhole.messaging.models import AckFrame, ErrorFrame, MarkReadFrame, PongFrame, SendMessageFrame
+from pinhole.messaging.models import (
+    AckFrame,
+    ErrorFrame,
+    MarkReadFrame,
+    Message,
+    PongFrame,
+    SendMessageFrame,
+    TypingFrame,
+)
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.realtime.handshake import PROTOCOL_HEADER, selected_protocol
 from pinhole.shared.caller import Caller
@@ -70,12 +78,19 @@ def send_message(request: APIGatewayProxyEvent, caller: Caller) -> AckFrame:
     except DomainError as error:
         raise BadFrame(_error_frame(error, frame.client_id)) from None
     metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-    return AckFrame(client_id=frame.client_id, message=message)
+    return AckFrame(
+        client_id=frame.client_id, message=Message(**message.model_dump(exclude={"upload"})), upload=message.upload
+    )
 
 
 def mark_read(request: APIGatewayProxyEvent, caller: Caller) -> None:
     frame = _parse(MarkReadFrame, _frame(request))
     logic.mark_read(caller, frame.conversation_id, frame.up_to, from_connection=request.request_context.connection_id)
+
+
+def typing(request: APIGatewayProxyEvent, caller: Caller) -> None:
+    frame = _parse(TypingFrame, _frame(request))
+    logic.typing(caller, frame.conversation_id, from_connection=request.request_context.connection_id)
 
 
 def ping(request: APIGatewayProxyEvent, caller: Caller) -> PongFrame:
@@ -92,6 +107,7 @@ ROUTES: dict[str, Callable[[APIGatewayProxyEvent, Caller], Any]] = {
     "$disconnect": disconnect,
     "sendMessage": send_message,
     "markRead": mark_read,
+    "typing": typing,
     "ping": ping,
     "$default": unknown,
 }

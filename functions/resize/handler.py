@@ -1,6 +1,7 @@
 """Lambda entry points of the resize context, which owns renditions from birth to deletion:
 - `handler`: batches of upload events from SQS (S3 ObjectCreated notifications), each turned into
-  renditions (a post's or story's media item, or an avatar); a failing record is retried alone, the rest proceed.
+  renditions (a post's or story's media item, or an avatar, public; a photo or video message's, private); a
+  failing record is retried alone, the rest proceed.
 - `cleanup`: the posts table's REMOVE records (routed to its queue by the table's stream router): a deleted
   post's or expired story's renditions are deleted and queued for a CDN invalidation.
 - `invalidate`: the media invalidations queue, many requests to one CloudFront invalidation; a request
@@ -17,7 +18,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3Model, SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pinhole.messaging.media import MessageUploadKey
 from pinhole.resize.logic import process_avatar_upload, process_upload
+from pinhole.resize.message_media import process_message_upload
 from pinhole.resize.purge import Invalidator, purge_removed
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_record
@@ -41,6 +44,12 @@ def process_record(record: SQSRecord) -> None:
         if obj is None:  # an event about the bucket, not an object: nothing to resize
             continue
         key = unquote_plus(obj.key)
+        message_key = MessageUploadKey.parse(key)
+        if message_key is not None:
+            outcome = process_message_upload(s3_record.s3.bucket.name, message_key, obj.versionId)
+            if outcome is not None:
+                metrics.add_metric(name=f"MessageMedia{outcome.value.capitalize()}", unit="Count", value=1)
+            continue
         if is_avatar_key(key):
             avatar = process_avatar_upload(s3_record.s3.bucket.name, key, obj.versionId)
             if avatar is not None:

@@ -1,5 +1,6 @@
 """Object storage: the uploads bucket (originals, never served), the media bucket (renditions, served
-only through CloudFront) and the bucket both log their access to."""
+only through CloudFront), the message media bucket (photo messages' renditions, private: read only
+through pre-signed GETs a member gets, never behind the CDN) and the bucket all log their access to."""
 
 from collections.abc import Sequence
 from typing import cast
@@ -112,6 +113,15 @@ class MediaStorage(Construct):
                 s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER)
             ],
         )
+        self.message_media_bucket = protected_bucket(
+            self,
+            constants.MESSAGE_MEDIA_BUCKET_ID,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="s3/message-media/",
+            lifecycle_rules=[
+                s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=ABORT_MULTIPART_AFTER)
+            ],
+        )
         self._notify_uploads()
         # The distribution lives in the stateless stack; naming its ARN here would make the two stacks
         # depend on each other, so any distribution of this account may read, and only through OAC.
@@ -206,7 +216,7 @@ class MediaStorage(Construct):
             visibility_timeout=TRANSCODE_EVENTS_VISIBILITY,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.transcode_dlq, max_receive_count=TRANSCODE_MAX_RECEIVES),
         )
-        for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX):
+        for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX, constants.MESSAGE_UPLOAD_KEY_PREFIX):
             self.uploads_bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,
                 s3_notifications.SqsDestination(self.upload_events),

@@ -8,6 +8,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
+from stacks.constants import MESSAGE_RENDITION_KEY_PREFIX as RENDITIONS_PREFIX
+
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
@@ -53,6 +55,25 @@ def grant_table_read(function: lambda_.Function, table: dynamodb.ITableV2, *, in
                 resources=[f"{table.table_arn}/index/{name}" for name in index_names],
             )
         )
+
+
+def grant_prefix_listing(function: lambda_.Function, bucket: s3.IBucket, key_pattern: str) -> None:
+    """Listing the bucket's keys under the pattern only (to delete everything under a prefix)."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [key_pattern]}},
+        )
+    )
+
+
+def grant_message_media(function: lambda_.Function, message_media_bucket: s3.IBucket, actions: Sequence[str]) -> None:
+    """`pinhole.messaging.media.MessageMediaStorage` on the photo messages' renditions: the object actions
+    given, and removal (list and delete under `conversations/`)."""
+    pattern = f"{RENDITIONS_PREFIX}*"
+    grant_objects(function, message_media_bucket, pattern, [*actions, "s3:DeleteObject"])
+    grant_prefix_listing(function, message_media_bucket, pattern)
 
 
 def grant_objects(function: lambda_.Function, bucket: s3.IBucket, key_pattern: str, actions: Sequence[str]) -> None:

@@ -1,5 +1,7 @@
-"""messaging: direct messages over HTTP (JWT routes) and over the WebSocket API, whose `$connect`
-runs this context's REQUEST authorizer. Three functions from one code directory, each importing
+"""messaging: direct and group conversations over HTTP (JWT routes) and over the WebSocket API, whose
+`$connect` runs this context's REQUEST authorizer. Photo messages: uploads signed for the uploads
+bucket under `messages/`, renditions read through pre-signed GETs of the private message media bucket.
+Three functions from one code directory, each importing
 only its own entry module: `handler` (HTTP), `websocket` (WebSocket routes), `authorizer`."""
 
 from collections.abc import Mapping
@@ -7,24 +9,31 @@ from collections.abc import Mapping
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
-from stacks.stateless.grants import grant_table_read, grant_table_read_write
+from stacks.stateless.grants import grant_message_media, grant_objects, grant_table_read, grant_table_read_write
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.MESSAGING}"
 GET, POST = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST
+PATCH, DELETE = apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE
 HTTP_ROUTES = (
     (POST, "/messages"),
     (GET, "/conversations"),
+    (POST, "/conversations"),
+    (PATCH, "/conversations/{conversation_id}"),
     (GET, "/conversations/{conversation_id}/messages"),
+    (DELETE, "/conversations/{conversation_id}/messages/{message_id}"),
+    (POST, "/conversations/{conversation_id}/members"),
+    (DELETE, "/conversations/{conversation_id}/members/{username}"),
     (POST, "/conversations/{conversation_id}/read"),
 )
-FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "ping", "$default")
-TWO_WAY_ROUTES = ("sendMessage", "markRead", "ping", "$default")  # ack, error, pong frames
+FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "typing", "ping", "$default")
+TWO_WAY_ROUTES = ("sendMessage", "markRead", "typing", "ping", "$default")  # ack, error, pong frames
 
 
 class Messaging(Construct):
@@ -38,6 +47,8 @@ class Messaging(Construct):
         websocket_api: WebSocketGateway,
         tables: Mapping[str, dynamodb.ITableV2],
         cursor_secret: secretsmanager.ISecret,
+        uploads_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(self, context=constants.MESSAGING, code_dir=CODE_DIR)
@@ -46,6 +57,9 @@ class Messaging(Construct):
         )
         for function in (self.function, self.websocket):
             self._grant_messaging(function, tables, websocket_api)
+            # Photo messages: sign their uploads, sign members' reads, delete a message's or a conversation's.
+            grant_objects(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+            grant_message_media(function, message_media_bucket, ["s3:GetObject"])
         cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, HTTP_ROUTES, public=False)
 

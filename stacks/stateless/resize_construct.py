@@ -1,7 +1,8 @@
 """resize: turns each uploaded picture into renditions in the media bucket, then records the outcome
 on its post (publishing it when it was the last media item); an uploaded video is handed to transcode's
-queue. Fed by the upload-events queue, so a failing batch is retried and then parked in the dead-letter
-queue, which raises an alarm.
+queue; a photo message's original becomes private renditions in the message media bucket, and the message
+is delivered to the conversation's members. Fed by the upload-events queue, so a failing batch is retried
+and then parked in the dead-letter queue, which raises an alarm.
 
 Resize owns renditions until they are gone. Its `cleanup` function gets the posts table's REMOVE records
 (from the table's stream router): a deleted post's or expired story's renditions are deleted, then their
@@ -9,6 +10,8 @@ paths are queued for a CDN invalidation (resize itself does the same for renditi
 deleted meanwhile). Its `invalidate` function drains that queue into CloudFront invalidations, many paths
 each, within CloudFront's quotas, and waits out CloudFront's refusals, so that deleted media stops being
 served however many deletions and expiries come at once (pinhole.resize.purge)."""
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
@@ -25,9 +28,11 @@ from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import RESIZE_TIMEOUT
 from stacks.stateful.media_invalidations_construct import INVALIDATE_TIMEOUT, MediaInvalidations
 from stacks.stateless.alarms import alarm_on
+from stacks.stateless.api_construct import WebSocketGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import (
     grant_image_screening,
+    grant_message_media,
     grant_objects,
     grant_rendition_removal,
     grant_table_read_write,
@@ -60,9 +65,12 @@ class Resize(Construct):
         upload_events_dlq: sqs.IQueue,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
         moderation_table: dynamodb.ITableV2,
+        tables: Mapping[str, dynamodb.ITableV2],
+        websocket_api: WebSocketGateway,
         distribution: cloudfront.IDistribution,
         invalidations: MediaInvalidations,
         stream_routes: StreamRoutes,
@@ -92,6 +100,7 @@ class Resize(Construct):
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[transcode_queue.queue_arn])
         )
+        self._grant_message_delivery(uploads_bucket, message_media_bucket, tables, websocket_api)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -113,6 +122,23 @@ class Resize(Construct):
             evaluation_periods=3,
         )
         alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
+
+    def _grant_message_delivery(
+        self,
+        uploads_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
+        tables: Mapping[str, dynamodb.ITableV2],
+        websocket_api: WebSocketGateway,
+    ) -> None:
+        """Photo and video messages (pinhole.resize.message_media): read the original, write (or, for a message
+        unsent meanwhile, delete) the private renditions, deliver the message and push it to open connections."""
+        originals = ["s3:GetObject", "s3:GetObjectVersion"]
+        grant_objects(self.function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
+        # GetObject: the message it pushes carries rendition URLs signed by this role
+        grant_message_media(self.function, message_media_bucket, ["s3:PutObject", "s3:GetObject"])
+        grant_table_read_write(self.function, tables["messages"])
+        grant_table_read_write(self.function, tables["connections"])  # forgets connections found gone
+        websocket_api.grant_manage_connections(self.function)
 
     def _may_delete_renditions(self, function: lambda_.Function) -> None:
         """Rendition deletion: list and delete under posts/, then queue the paths for a CDN invalidation."""

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 FIRST_LOAD_BUDGET_BYTES = 150 * 1024  # JS + CSS, compressed (issue 18)
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+SIGNED_OUT_SCREENS = (("/login", "Log in"), ("/signup", "Create your account"), ("/forgot", "Reset your password"))
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_screen_has_no_serious_accessibility_violation(ada: Page, world: World, 
 def test_signed_out_screens_have_no_serious_accessibility_violation(browser: Browser, app_url: str) -> None:
     for viewport in VIEWPORTS.values():
         visitor = open_window(browser, app_url, viewport)
-        for path, title in (("/login", "Log in"), ("/signup", "Create your account")):
+        for path, title in SIGNED_OUT_SCREENS:
             visitor.page.goto(f"./#{path}")
             visitor.page.get_by_role("heading", name=title).wait_for()
             assert violations(visitor.page) == [], (viewport, path)

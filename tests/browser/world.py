@@ -1,5 +1,6 @@
 """A small world for the screens to show, made through the API (fast): Ada, who follows Grace; their
-photos with tags, likes, a comment, a saved post, a story, a direct message; Carol, private."""
+photos with tags, likes, a comment, a saved post, a story, a direct message, a group chat; Carol, private,
+whom Ada muted."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ class World:
     grace_post: str
     tag: str
     conversation_with: str
+    group_id: str
 
 
 def build_world(base_url: str) -> World:
@@ -124,7 +126,13 @@ def build_world(base_url: str) -> World:
     eventually(lambda: ada.http.get("/feed").json()["items"], lambda items: len(items) >= 3)
     eventually(lambda: ada.http.get("/stories/feed").json()["items"], lambda items: len(items) >= 1)
     eventually(lambda: ada.http.get("/notifications").json()["items"], lambda items: len(items) >= 2)
-    return World(ada, grace, carol, ada_post, grace_post, tag, grace.username)
+    group = ada.http.post("/conversations", json={"members": [grace.username, carol.username], "title": "Harbour crew"})
+    assert group.status_code == 201, group.text
+    group_id = group.json()["conversation_id"]
+    sent = grace.http.post("/messages", json={"conversation_id": group_id, "text": "Boat at noon?"})
+    assert sent.status_code == 201, sent.text
+    assert ada.http.post(f"/users/{carol.username}/mute").status_code == 204  # her muted list has someone
+    return World(ada, grace, carol, ada_post, grace_post, tag, grace.username, group_id)
 
 
 SCREENS: dict[str, Callable[[World], str]] = {
@@ -140,13 +148,22 @@ SCREENS: dict[str, Callable[[World], str]] = {
     "saved": lambda world: "/saved/mornings",
     "messages": lambda world: "/messages",
     "thread": lambda world: f"/messages/{world.grace.username}",
+    "group-thread": lambda world: f"/messages/c/{world.group_id}",
+    "new-group": lambda world: "/messages/new-group",
     "notifications": lambda world: "/notifications",
     "settings": lambda world: "/settings",
+    "security": lambda world: "/settings/security",
+    "muted": lambda world: "/settings/muted",
     "story": lambda world: f"/stories/{world.grace.username}",
 }
 """Each main screen of the app, by name: its path as Ada sees it."""
 
 
+def session_script(refresh_token: str) -> str:
+    """Run before the app: a refresh token where the app keeps it, so it starts signed in."""
+    return f"sessionStorage.setItem('pinhole.refresh_token', {json.dumps(refresh_token)});"
+
+
 def sign_in_script(world: World) -> str:
-    """Run before the app: Ada's refresh token where the app keeps it, so it starts signed in."""
-    return f"sessionStorage.setItem('pinhole.refresh_token', {json.dumps(world.ada.refresh_token)});"
+    """Ada's session (session_script)."""
+    return session_script(world.ada.refresh_token)

@@ -85,6 +85,7 @@ def test_protected_routes_refuse_missing_and_bad_tokens_with_401_in_the_envelope
         "post_id": post.json()["post"]["post_id"],
         "comment_id": "01AAAAAAAAAAAAAAAAAAAAAAAA",
         "conversation_id": f"{owner.user_id}_{owner.user_id}",
+        "message_id": "01AAAAAAAAAAAAAAAAAAAAAAAA",
         "tag": "fuzztag",
         "case_id": "0123456789abcdef01234567",
     }

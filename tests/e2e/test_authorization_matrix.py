@@ -113,7 +113,7 @@ def build_world(local_cloud: Any) -> World:
     world = World(
         http=http,
         websocket_url=str(local_cloud.outputs["WebSocketUrl"]),
-        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "mallory")},
+        members={name: Member(http) for name in ("alice", "bob", "carol", "dave", "erin", "mallory")},
     )
     alice, bob, carol, dave, mallory = (world.members[n] for n in ("alice", "bob", "carol", "dave", "mallory"))
     marker = uuid.uuid4().hex[:10]
@@ -129,6 +129,8 @@ def build_world(local_cloud: Any) -> World:
     # Carol asked to follow her.
     assert bob.http.post(f"/users/{alice.username}/follow").json() == {"status": "following"}
     assert alice.http.post(f"/users/{dave.username}/block").status_code == 204
+    # Erin, blocked too, keeps a connection open (Dave signs out everywhere in a row of the matrix)
+    assert alice.http.post(f"/users/{world.members['erin'].username}/block").status_code == 204
     assert alice.http.patch("/me", json={"is_private": True, "bio": f"private bio {marker}"}).status_code == 200
     assert carol.http.post(f"/users/{alice.username}/follow").json() == {"status": "requested"}
 
@@ -182,7 +184,9 @@ def build_world(local_cloud: Any) -> World:
         headers={"idempotency-key": ids["alice_message_key"]},
     ).json()
     ids.update(conversation=message["conversation_id"], alice_message=message["message_id"])
-    world.devices = {name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "mallory")}
+    world.devices = {
+        name: Device(world.websocket_url, world.members[name]) for name in ("alice", "bob", "erin", "mallory")
+    }
     world.devices["alice"].send(
         {"action": "sendMessage", "to": bob.username, "text": f"wssecret{marker}", "client_id": ids["alice_ws_key"]}
     )
@@ -205,6 +209,15 @@ def build_world(local_cloud: Any) -> World:
     ]
     ids["mallory_post"] = mallory.http.post("/posts", json={"media": media}).json()["post"]["post_id"]
     ids["forged_conversation"] = "_".join(sorted((mallory.user_id, alice.user_id)))
+
+    # Alice's group with Bob and Carol, and a message of hers in it.
+    group = alice.http.post("/conversations", json={"members": [bob.username, carol.username], "title": f"g{marker}"})
+    assert group.status_code == 201, group.text
+    ids["group"] = group.json()["conversation_id"]
+    group_message = alice.http.post("/messages", json={"conversation_id": ids["group"], "text": f"groupsecret{marker}"})
+    assert group_message.status_code == 201, group_message.text
+    ids["alice_group_message"] = group_message.json()["message_id"]
+    world.secrets |= {f"groupsecret{marker}", f"g{marker}", ids["alice_group_message"]}
     world.secrets.add(f"{alice.username}@example.com")
 
     # Everything asynchronous has landed: Bob's feed, stories and tag page show Alice's; Alice has her
@@ -276,6 +289,11 @@ VIEWS: dict[str, Callable[[World], Any]] = {
         _conversation_of(w.members["bob"], w.ids["conversation"]),
         _json(_alice(w), f"/conversations/{w.ids['conversation']}/messages"),
     ],
+    "alice_group": lambda w: [
+        _conversation_of(_alice(w), w.ids["group"]),
+        _conversation_of(w.members["bob"], w.ids["group"]),
+        _json(_alice(w), f"/conversations/{w.ids['group']}/messages"),
+    ],
     # which posts she saved where (the posts' own counters move with everyone's likes and comments)
     "alice_saved": lambda w: [
         _json(_alice(w), "/me/collections"),
@@ -329,6 +347,7 @@ DEFAULT_PARAMS = {
     "conversation_id": "conversation",
     "tag": "tag",
     "case_id": "alice_case",
+    "message_id": "alice_group_message",
 }
 
 
@@ -1015,6 +1034,110 @@ HTTP_ROWS = [
     ),
 ]
 
+GROUP = {"conversation_id": "group"}
+HTTP_ROWS += [
+    # Group conversations: strangers find nothing; a blocked user joins nothing; members do only their part.
+    Row(
+        "POST /conversations",
+        "blocked user starts a group with Alice",
+        "dave",
+        Refused(403, "forbidden"),
+        body={"members": ["{alice_name}", "{bob_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /messages",
+        "stranger writes into Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"conversation_id": "{group}", "text": "let me in"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /messages",
+        "blocked user writes to Alice",
+        "dave",
+        Refused(403, "forbidden"),
+        body={"to": "{alice_name}", "text": "hi"},
+        unchanged=("alice_conversation", "alice_group"),
+    ),
+    Row(
+        "GET /conversations/{conversation_id}/messages",
+        "stranger reads Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        control="bob",
+    ),
+    Row(
+        "PATCH /conversations/{conversation_id}",
+        "stranger renames Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        body={"title": "mine now"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "PATCH /conversations/{conversation_id}",
+        "stranger renames Alice's direct conversation",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"title": "mine now"},
+        unchanged=("alice_conversation",),
+    ),
+    Row(
+        "POST /conversations/{conversation_id}/members",
+        "stranger adds herself to Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        body={"usernames": ["{mallory_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /conversations/{conversation_id}/members",
+        "member adds someone Alice blocked",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        body={"usernames": ["{dave_name}"]},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/members/{username}",
+        "stranger removes Alice from her group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/members/{username}",
+        "member who is not the creator removes Alice",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/messages/{message_id}",
+        "stranger unsends Alice's group message",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/messages/{message_id}",
+        "member unsends Alice's message",
+        "bob",
+        Refused(403, "forbidden"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+]
+
 WS_ROWS = [
     Row(f"{WS}$connect", "anonymous opens a connection", ANONYMOUS, Refused(401, "unauthorized")),
     Row(f"{WS}$connect", "stranger's token edited to say Alice", "mallory", Refused(401, "unauthorized")),
@@ -1083,6 +1206,36 @@ WS_ROWS = [
         "mallory",
         Served(frame="pong", check=_pong),
         body={"action": "ping"},
+    ),
+    Row(
+        f"{WS}sendMessage",
+        "stranger writes into Alice's group",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "sendMessage", "conversation_id": "{group}", "text": "x", "client_id": "m-g"},
+        unchanged=("alice_group",),
+    ),
+    Row(
+        f"{WS}sendMessage",
+        "blocked user writes to Alice",
+        "erin",
+        Refused(0, "forbidden"),
+        body={"action": "sendMessage", "to": "{alice_name}", "text": "x", "client_id": "e-1"},
+        unchanged=("alice_conversation",),
+    ),
+    Row(
+        f"{WS}typing",
+        "stranger types into Alice's group",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "typing", "conversation_id": "{group}"},
+    ),
+    Row(
+        f"{WS}typing",
+        "stranger types into Alice's direct conversation",
+        "mallory",
+        Refused(0, "not_found"),
+        body={"action": "typing", "conversation_id": "{conversation}"},
     ),
     Row(
         f"{WS}$default",
@@ -1212,7 +1365,11 @@ def run_http_row(world: World, row: Row) -> None:
 def _conversation_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Of what reached a listening device, what is about conversations (notifications of earlier rows, pushed by
     the pipelines in their own time, may trickle in: not counted)."""
-    return [frame for frame in frames if frame.get("type") in ("message", "read")]
+    return [
+        frame
+        for frame in frames
+        if frame.get("type") in ("message", "read", "typing", "message_deleted", "conversation")
+    ]
 
 
 def run_ws_row(world: World, row: Row) -> None:

@@ -65,6 +65,11 @@ EXPECTED_ROUTES = {
     "GET /conversations": ("messaging", True),
     "GET /conversations/{conversation_id}/messages": ("messaging", True),
     "POST /conversations/{conversation_id}/read": ("messaging", True),
+    "POST /conversations": ("messaging", True),
+    "PATCH /conversations/{conversation_id}": ("messaging", True),
+    "POST /conversations/{conversation_id}/members": ("messaging", True),
+    "DELETE /conversations/{conversation_id}/members/{username}": ("messaging", True),
+    "DELETE /conversations/{conversation_id}/messages/{message_id}": ("messaging", True),
     "GET /notifications": ("notifications", True),
     "POST /notifications/read": ("notifications", True),
     "GET /search/users": ("search", True),
@@ -175,8 +180,8 @@ def test_http_api_cors_allows_the_authorization_header(stateless) -> None:
     assert "Authorization" in api["Properties"]["CorsConfiguration"]["AllowHeaders"]
 
 
-WEBSOCKET_ROUTES = {"$connect", "$disconnect", "sendMessage", "markRead", "ping", "$default"}
-TWO_WAY_ROUTES = {"sendMessage", "markRead", "ping", "$default"}
+WEBSOCKET_ROUTES = {"$connect", "$disconnect", "sendMessage", "markRead", "typing", "ping", "$default"}
+TWO_WAY_ROUTES = {"sendMessage", "markRead", "typing", "ping", "$default"}
 
 
 def test_websocket_routes_reach_messaging_and_only_connect_is_authorized(stateless) -> None:

@@ -64,6 +64,7 @@ COMMON_ENVIRONMENT = {
     constants.ENV_FEED_CAP,
     constants.ENV_UPLOADS_BUCKET_NAME,
     constants.ENV_MEDIA_BUCKET_NAME,
+    constants.ENV_MESSAGE_MEDIA_BUCKET_NAME,
     constants.ENV_MEDIA_BASE_URL,
     constants.ENV_MEDIA_DISTRIBUTION_ID,
     constants.ENV_MEDIA_INVALIDATIONS_QUEUE_URL,
@@ -208,9 +209,10 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     assert actions["meta"] == baseline
     # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
     assert actions["messaging.authorizer"] == baseline
-    # And only the functions that push to connections (or close them: auth's sign-out everywhere) may manage them
+    # And only the functions that push to connections (resize delivers photo messages), or close them (auth's
+    # sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth"}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize"}
     # And users reads and writes items, never scans, and of Cognito only changes an e-mail address (PATCH /me)
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]

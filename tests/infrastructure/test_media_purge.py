@@ -33,8 +33,8 @@ def _functions_allowed(stack: dict[str, Any], action: str, resource_mentions: st
 
 
 def test_every_function_that_deletes_renditions_can_queue_their_invalidation(stateless: dict[str, Any]) -> None:
-    # Given the functions that may delete objects of the media bucket
-    deleters = _functions_allowed(stateless, "s3:DeleteObject", "MediaBucket")
+    # Given the functions that may delete objects of the media bucket (behind the CDN; message media is not)
+    deleters = _functions_allowed(stateless, "s3:DeleteObject", "MediaStorageMediaBucket")  # not the message media
 
     # Then each may queue the invalidation of what it deleted: resize and transcode (renditions made for a post
     # deleted meanwhile, an avatar replaced), the cleanup (deleted posts, expired stories) and the upload API

@@ -19,7 +19,7 @@ def _bucket(cloud_assembly, construct_id: str) -> dict[str, Any]:
 def test_buckets_encrypt_at_rest(stateful) -> None:
     # Given every bucket
     buckets = Template.from_json(stateful).find_resources("AWS::S3::Bucket")
-    assert len(buckets) == 4  # access logs, uploads, media, stream overflow
+    assert len(buckets) == 5  # access logs, uploads, media, message media, stream overflow
 
     for logical_id, bucket in buckets.items():
         # Then S3-managed encryption at rest

@@ -51,7 +51,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         secret = boto3.client("secretsmanager").create_secret(Name="cursor", SecretString="s3cr3t-cursor-key")
         monkeypatch.setenv("CURSOR_SECRET_ARN", secret["ARN"])
         s3 = boto3.client("s3")
-        for bucket in (os.environ["UPLOADS_BUCKET_NAME"], os.environ["MEDIA_BUCKET_NAME"]):
+        for bucket in (
+            os.environ["UPLOADS_BUCKET_NAME"],
+            os.environ["MEDIA_BUCKET_NAME"],
+            os.environ["MESSAGE_MEDIA_BUCKET_NAME"],
+        ):
             s3.create_bucket(Bucket=bucket)
         get_settings.cache_clear()
         from pinhole.feed.dal import FeedModel

@@ -245,7 +245,8 @@ def _published_post(member: Member, caption: str) -> str:
 @dataclass
 class World:
     """The fuzzing user (ann), someone she follows (bob), and their objects: a published post each,
-    a comment, a conversation. Their ids are the values the fuzzer may put into paths."""
+    a comment, a conversation, a group with carol and a message in each. Their ids are the values the
+    fuzzer may put into paths."""
 
     ann: Member
     bob: Member
@@ -263,6 +264,13 @@ class World:
         assert message.status_code == 201, message.text
         report = bob.http.post("/reports", json={"target_type": "post", "target_id": ann_post, "reason": "spam"})
         assert report.status_code == 202, report.text
+        carol = Member(base)
+        group = ann.http.post("/conversations", json={"members": [bob.username, carol.username], "title": "fuzz"})
+        assert group.status_code == 201, group.text
+        group_message = ann.http.post(
+            "/messages", json={"conversation_id": group.json()["conversation_id"], "text": "hi"}
+        )
+        assert group_message.status_code == 201, group_message.text
         return cls(
             ann=ann,
             bob=bob,
@@ -270,7 +278,8 @@ class World:
                 "post_id": [ann_post, bob_post],
                 "username": [ann.username, bob.username],
                 "comment_id": [comment.json()["comment_id"]],
-                "conversation_id": [message.json()["conversation_id"]],
+                "conversation_id": [message.json()["conversation_id"], group.json()["conversation_id"]],
+                "message_id": [message.json()["message_id"], group_message.json()["message_id"]],
                 "tag": ["fuzztag"],
                 "case_id": [case_id_of(TargetType.POST, ann_post)],
             },

@@ -84,11 +84,30 @@ const page = (cursor, limit) => ({ cursor, limit });
 
 // --- auth and profile ---
 export const signup = (body) => call('POST', 'auth/signup', { body, auth: false });
+/** The password's answer: tokens (signed in), or `{challenge: 'totp', session}` for `loginWithTotp`. */
 export async function login(username, password) {
   const answer = await call('POST', 'auth/login', { body: { username, password }, auth: false });
+  if (!answer.challenge) setTokens(answer, refreshSession);
+  return answer;
+}
+export async function loginWithTotp(username, session, code) {
+  const answer = await call('POST', 'auth/login/totp', { body: { username, session, code }, auth: false });
   setTokens(answer, refreshSession);
   return answer;
 }
+/** Revokes this tab's refresh token (the access token lives out its hour in memory only). */
+export const logout = (refreshToken) => call('POST', 'auth/logout', { body: { refresh_token: refreshToken }, auth: false });
+export const signOutEverywhere = () => call('POST', 'me/sign-out-everywhere');
+export const forgotPassword = (username) => call('POST', 'auth/password/forgot', { body: { username }, auth: false });
+export const resetPassword = (username, code, newPassword) =>
+  call('POST', 'auth/password/reset', { body: { username, code, new_password: newPassword }, auth: false });
+export const changePassword = (currentPassword, newPassword) =>
+  call('POST', 'me/password', { body: { current_password: currentPassword, new_password: newPassword } });
+export const verifyEmail = (username, code) => call('POST', 'auth/verify-email', { body: { username, code } });
+export const resendVerification = () => call('POST', 'me/email/verification');
+export const startTotp = () => call('POST', 'me/mfa/totp');
+export const enableTotp = (code) => call('POST', 'me/mfa/totp/verify', { body: { code } });
+export const disableTotp = (code) => call('DELETE', 'me/mfa', { body: { code } });
 export const me = () => call('GET', 'me');
 export const updateMe = (changes) => call('PATCH', 'me', { body: changes });
 export const user = (username) => call('GET', `users/${enc(username)}`);
@@ -102,6 +121,13 @@ export const answerFollowRequest = (username, approve) =>
   call('POST', `me/follow-requests/${enc(username)}`, { body: { approve } });
 export const block = (username) => call('POST', `users/${enc(username)}/block`);
 export const unblock = (username) => call('DELETE', `users/${enc(username)}/block`);
+export const mute = (username) => call('POST', `users/${enc(username)}/mute`);
+export const unmute = (username) => call('DELETE', `users/${enc(username)}/mute`);
+export const blocked = (cursor) => call('GET', 'me/blocked', { query: page(cursor) });
+export const muted = (cursor, limit) => call('GET', 'me/muted', { query: page(cursor, limit) });
+export const startAvatar = (file) =>
+  call('POST', 'me/avatar', { body: { content_type: file.type, size_bytes: file.size } });
+export const removeAvatar = () => call('DELETE', 'me/avatar');
 
 // --- posts, likes, comments, saved ---
 export const createPost = (caption, files, key) =>
@@ -111,6 +137,7 @@ export const createPost = (caption, files, key) =>
   });
 export const post = (postId) => call('GET', `posts/${enc(postId)}`);
 export const deletePost = (postId) => call('DELETE', `posts/${enc(postId)}`);
+export const editCaption = (postId, caption) => call('PATCH', `posts/${enc(postId)}`, { body: { caption } });
 export const like = (postId) => call('POST', `posts/${enc(postId)}/like`);
 export const unlike = (postId) => call('DELETE', `posts/${enc(postId)}/like`);
 export const likes = (postId, cursor) => call('GET', `posts/${enc(postId)}/likes`, { query: page(cursor) });
@@ -137,7 +164,13 @@ export const notifications = (cursor) => call('GET', 'notifications', { query: p
 export const markNotificationsRead = (upTo) => call('POST', 'notifications/read', upTo ? { body: { up_to: upTo } } : {});
 
 // --- direct messages ---
-export const sendMessage = (to, text, key) => call('POST', 'messages', { body: { to, text }, idempotent: key });
+/** `body`: `{to}` (a person) or `{conversation_id}`, with `text` and/or `media` (then it answers an `upload`). */
+export const sendMessage = (body, key) => call('POST', 'messages', { body, idempotent: key });
+export const createConversation = (members, title) => call('POST', 'conversations', { body: title ? { members, title } : { members } });
+export const removeMember = (conversationId, username) =>
+  call('DELETE', `conversations/${enc(conversationId)}/members/${enc(username)}`);
+export const unsend = (conversationId, messageId) =>
+  call('DELETE', `conversations/${enc(conversationId)}/messages/${enc(messageId)}`);
 export const conversations = (cursor) => call('GET', 'conversations', { query: page(cursor) });
 export const messages = (conversationId, cursor) =>
   call('GET', `conversations/${enc(conversationId)}/messages`, { query: page(cursor, 30) });

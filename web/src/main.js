@@ -9,20 +9,23 @@ import { clearSession, onSessionChange, storedRefreshToken } from './session.js'
 import { get, set, update, useStore } from './store.js';
 import { ErrorNote, Loading, html } from './ui.js';
 import * as ws from './ws.js';
-import { Login, Signup } from './screens/auth.js';
+import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
 import { Feed } from './screens/feed.js';
-import { Conversations, Thread, refreshUnreadMessages } from './screens/messages.js';
+import { Conversations, NewGroup, Thread, refreshUnreadMessages } from './screens/messages.js';
 import { Notifications, refreshUnreadNotifications } from './screens/notifications.js';
 import { PostScreen } from './screens/post.js';
 import { MyProfile, People, Profile, Requests } from './screens/profile.js';
 import { Saved, Search, TagPage } from './screens/search.js';
+import { PeopleList } from './screens/lists.js';
+import { Security } from './screens/security.js';
 import { Settings } from './screens/settings.js';
 import { StoryViewer } from './screens/stories.js';
 
 const PUBLIC = [
   { path: '/login', view: (_, app) => html`<${Login} onSignedIn=${app.signedIn} />` },
   { path: '/signup', view: (_, app) => html`<${Signup} onSignedIn=${app.signedIn} />` },
+  { path: '/forgot', view: () => html`<${ForgotPassword} />` },
 ];
 const ROUTES = [
   { path: '/', view: () => html`<${Feed} />` },
@@ -40,9 +43,14 @@ const ROUTES = [
   { path: '/saved', view: () => html`<${Saved} />` },
   { path: '/saved/:collection', view: (p) => html`<${Saved} collection=${p.collection} />` },
   { path: '/messages', view: () => html`<${Conversations} />` },
+  { path: '/messages/new-group', view: () => html`<${NewGroup} />` },
+  { path: '/messages/c/:conversationId', view: (p) => html`<${Thread} conversationId=${p.conversationId} />` },
   { path: '/messages/:username', view: (p) => html`<${Thread} username=${p.username} />` },
   { path: '/notifications', view: () => html`<${Notifications} />` },
-  { path: '/settings', view: (_, app) => html`<${Settings} onSignOut=${app.signOut} />` },
+  { path: '/settings', view: (_, app) => html`<${Settings} onSignOut=${app.signOut} onSignOutEverywhere=${app.signOutEverywhere} />` },
+  { path: '/settings/security', view: () => html`<${Security} />` },
+  { path: '/settings/blocked', view: () => html`<${PeopleList} which="blocked" />` },
+  { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
 ];
 
 function Badge({ count, label }) {
@@ -95,7 +103,8 @@ async function startSignedIn() {
 
 ws.on('message', ({ message }) => {
   const me = get('me');
-  if (me && message.sender.user_id !== me.user_id && get('openThread') !== message.sender.username) {
+  const open = get('openThread');
+  if (me && message.sender.user_id !== me.user_id && open !== message.sender.username && open !== message.conversation_id) {
     update('unreadMessages', (count) => count + 1);
   }
 });
@@ -150,6 +159,14 @@ function App() {
   const app = {
     signedIn: startSignedIn,
     signOut: () => {
+      // this tab's refresh token is revoked on the server too; the tab signs out even if that call fails
+      const refreshToken = storedRefreshToken();
+      clearSession();
+      navigate('/login');
+      if (refreshToken) api.logout(refreshToken).catch(() => {});
+    },
+    signOutEverywhere: async () => {
+      await api.signOutEverywhere();
       clearSession();
       navigate('/login');
     },

@@ -92,6 +92,10 @@ export function PostCard({ post: initial, eager = false, headingLevel = 2 }) {
       <${SaveControl} post=${post} onChange=${change} />
     </div>
     <${ErrorNote} error=${error} />
-    ${post.caption && html`<p class="caption"><strong>${post.author.username}</strong> <${RichText} text=${post.caption} /></p>`}
+    ${post.caption &&
+    html`<p class="caption">
+      <strong>${post.author.username}</strong> <${RichText} text=${post.caption} />
+      ${post.edited_at && html` <small class="muted edited" title=${new Date(post.edited_at).toLocaleString()}>(edited)</small>`}
+    </p>`}
   </article>`;
 }

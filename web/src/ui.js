@@ -37,6 +37,15 @@ export function Loading({ label = 'Loading…' }) {
 
 export function Avatar({ user, size = 40 }) {
   const initial = (user.display_name || user.username || '?').trim().charAt(0).toUpperCase();
+  if (user.avatar && user.avatar.renditions) {
+    // the square crops (48, 150, 320 px), WebP first, the browser picks by the density it needs
+    const { webp, fallback } = srcsets(user.avatar.renditions, { square: true });
+    return html`<picture class="avatar-picture">
+      ${webp && html`<source type="image/webp" srcset=${webp} sizes=${`${size}px`} />`}
+      <img class="avatar" src=${user.avatar.url} srcset=${fallback || undefined} sizes=${`${size}px`} width=${size}
+        height=${size} alt="" loading="lazy" decoding="async" />
+    </picture>`;
+  }
   if (user.avatar_url) {
     return html`<img class="avatar" src=${user.avatar_url} width=${size} height=${size} alt="" loading="lazy" />`;
   }

@@ -1,10 +1,14 @@
-// Sign up and log in. Signing up logs the new account straight in.
+// Sign up, log in (with the two-factor step when it is on) and the forgotten password. Signing up logs the
+// new account straight in.
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
+import { toast } from '../store.js';
 import { ErrorNote, Screen, html, useAction } from '../ui.js';
 
-function Field({ id, label, hint, ...input }) {
+export const PASSWORD_HINT = 'At least 10 characters, with upper and lower case letters and a digit.';
+
+export function Field({ id, label, hint, ...input }) {
   return html`<div class="field">
     <label for=${id}>${label}</label>
     <input id=${id} name=${id} aria-describedby=${hint ? `${id}-hint` : undefined} ...${input} />
@@ -12,30 +16,108 @@ function Field({ id, label, hint, ...input }) {
   </div>`;
 }
 
-function useForm(initial) {
+export function useForm(initial) {
   const [values, setValues] = useState(initial);
   const bind = (name) => ({ value: values[name], onInput: (event) => setValues({ ...values, [name]: event.currentTarget.value }) });
-  return [values, bind];
+  return [values, bind, setValues];
 }
 
-export function Login({ onSignedIn }) {
-  const [values, bind] = useForm({ username: '', password: '' });
+/** The second step of a log-in with two-factor on: the code of the person's authenticator app. */
+function TotpStep({ username, session, onSignedIn, onCancel }) {
+  const [code, setCode] = useState('');
   const action = useAction();
   const submit = (event) => {
     event.preventDefault();
     action.run(async () => {
-      await api.login(values.username.trim(), values.password);
+      await api.loginWithTotp(username, session, code.trim());
       await onSignedIn();
       navigate('/');
     });
   };
+  return html`<${Screen} title="Two-factor authentication">
+    <form class="card form" onSubmit=${submit}>
+      <${Field} id="login-totp" label="Authentication code" hint="The 6-digit code your authenticator app shows for Pinhole."
+        inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxLength="6" required autofocus
+        value=${code} onInput=${(event) => setCode(event.currentTarget.value)} />
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" disabled=${action.busy}>${action.busy ? 'Checking…' : 'Verify'}</button>
+      <p><button type="button" class="link" onClick=${onCancel}>Back to log in</button></p>
+    </form>
+  <//>`;
+}
+
+export function Login({ onSignedIn }) {
+  const [values, bind] = useForm({ username: '', password: '' });
+  const [challenge, setChallenge] = useState(null);
+  const action = useAction();
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      const username = values.username.trim();
+      const answer = await api.login(username, values.password);
+      if (answer.challenge === 'totp') {
+        setChallenge({ username, session: answer.session });
+        return;
+      }
+      await onSignedIn();
+      navigate('/');
+    });
+  };
+  if (challenge) {
+    return html`<${TotpStep} ...${challenge} onSignedIn=${onSignedIn} onCancel=${() => setChallenge(null)} />`;
+  }
   return html`<${Screen} title="Log in">
     <form class="card form" onSubmit=${submit} aria-describedby="login-error">
       <${Field} id="login-username" label="Username" autocomplete="username" required autocapitalize="none" ...${bind('username')} />
       <${Field} id="login-password" label="Password" type="password" autocomplete="current-password" required ...${bind('password')} />
       <${ErrorNote} error=${action.error} id="login-error" />
       <button type="submit" disabled=${action.busy}>${action.busy ? 'Logging in…' : 'Log in'}</button>
+      <p><a href=${href('/forgot')}>Forgot your password?</a></p>
       <p>New to Pinhole? <a href=${href('/signup')}>Create an account</a></p>
+    </form>
+  <//>`;
+}
+
+/** Forgotten password: the username, then the code e-mailed to the (verified) address and a new password. */
+export function ForgotPassword() {
+  const [values, bind] = useForm({ username: '', code: '', password: '' });
+  const [sent, setSent] = useState(false);
+  const action = useAction();
+  const send = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      await api.forgotPassword(values.username.trim());
+      setSent(true);
+    });
+  };
+  const reset = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      await api.resetPassword(values.username.trim(), values.code.trim(), values.password);
+      toast('Password changed. Log in with the new one.');
+      navigate('/login');
+    });
+  };
+  if (!sent) {
+    return html`<${Screen} title="Reset your password">
+      <form class="card form" onSubmit=${send}>
+        <${Field} id="forgot-username" label="Username" autocomplete="username" required autocapitalize="none" ...${bind('username')} />
+        <${ErrorNote} error=${action.error} />
+        <button type="submit" disabled=${action.busy}>Send me a code</button>
+        <p><a href=${href('/login')}>Back to log in</a></p>
+      </form>
+    <//>`;
+  }
+  return html`<${Screen} title="Reset your password">
+    <form class="card form" onSubmit=${reset}>
+      <p role="status">If @${values.username.trim()} has a verified e-mail address, a code is on its way there.</p>
+      <${Field} id="reset-code" label="Code from the e-mail" inputmode="numeric" autocomplete="one-time-code" required
+        maxLength="6" ...${bind('code')} />
+      <${Field} id="reset-password" label="New password" type="password" autocomplete="new-password" required minLength="10"
+        hint=${PASSWORD_HINT} ...${bind('password')} />
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" disabled=${action.busy}>Set the new password</button>
+      <p><button type="button" class="link" onClick=${() => setSent(false)}>Send another code</button></p>
     </form>
   <//>`;
 }
@@ -62,7 +144,7 @@ export function Signup({ onSignedIn }) {
       <${Field} id="signup-display-name" label="Name (optional)" autocomplete="name" maxLength="64" ...${bind('display_name')} />
       <${Field} id="signup-email" label="Email" type="email" autocomplete="email" required ...${bind('email')} />
       <${Field} id="signup-password" label="Password" type="password" autocomplete="new-password" required minLength="10"
-        hint="At least 10 characters, with upper and lower case letters and a digit." ...${bind('password')} />
+        hint=${PASSWORD_HINT} ...${bind('password')} />
       <${ErrorNote} error=${action.error} />
       <button type="submit" disabled=${action.busy}>${action.busy ? 'Creating…' : 'Sign up'}</button>
       <p>Already have an account? <a href=${href('/login')}>Log in</a></p>

@@ -1,10 +1,15 @@
-// Direct messages, live over the WebSocket: the conversation list with unread counts, and a thread.
+// Messages, live over the WebSocket: the conversation list (direct and group) with unread counts, a new
+// group, and a thread — text and photo messages, typing, unsend, "Seen", and a group's members.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { href } from '../router.js';
-import { get, set } from '../store.js';
-import { Avatar, ErrorNote, Loading, More, Screen, Time, html, usePaged } from '../ui.js';
+import { href, navigate } from '../router.js';
+import { get, set, toast } from '../store.js';
+import { Avatar, ErrorNote, Loading, MediaView, More, Screen, Time, html, useAction, usePaged } from '../ui.js';
 import * as ws from '../ws.js';
+
+const TYPING_SEND_EVERY_MS = 3000;
+const TYPING_SHOWN_FOR_MS = 5000;
+const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic'];
 
 /** Unread messages over every conversation (the badge), from the first pages of the list. */
 export async function refreshUnreadMessages() {
@@ -19,91 +24,210 @@ export async function refreshUnreadMessages() {
   set({ unreadMessages: total });
 }
 
+const isGroup = (conversation) => conversation.kind === 'group';
+
+/** A group's title, or its other members' names. */
+function groupName(conversation) {
+  if (conversation.title) return conversation.title;
+  const me = get('me');
+  const others = (conversation.members || []).filter((member) => member.user_id !== me.user_id);
+  return others.map((member) => member.display_name || member.username).join(', ') || 'Group';
+}
+
+function conversationPath(conversation) {
+  return isGroup(conversation) ? `/messages/c/${conversation.conversation_id}` : `/messages/${conversation.with.username}`;
+}
+
+/** One line about a message, for the list: a photo, a system event, or its text. */
+function preview(message) {
+  if (!message) return '';
+  if (message.kind === 'system') return systemText(message);
+  if (message.kind === 'media') return message.text ? `📷 ${message.text}` : '📷 Photo';
+  return message.text;
+}
+
+function systemText(message) {
+  const event = message.event || {};
+  const who = message.sender.username;
+  const names = (event.usernames || []).map((name) => `@${name}`).join(', ');
+  switch (event.type) {
+    case 'created':
+      return `@${who} started the group${event.title ? ` “${event.title}”` : ''}`;
+    case 'joined':
+      return `@${who} added ${names}`;
+    case 'left':
+      return `@${who} left`;
+    case 'removed':
+      return `@${who} removed ${names}`;
+    case 'title_changed':
+      return event.title ? `@${who} named the group “${event.title}”` : `@${who} cleared the group's name`;
+    default:
+      return message.text || 'Something changed';
+  }
+}
+
 export function Conversations() {
   const paged = usePaged((cursor) => api.conversations(cursor), []);
-  useEffect(
-    () =>
-      ws.on('message', ({ message }) => {
-        const mine = message.sender.user_id === get('me').user_id;
-        paged.setItems((items) => {
-          const existing = items.find((item) => item.conversation_id === message.conversation_id);
-          const others = items.filter((item) => item.conversation_id !== message.conversation_id);
-          if (!existing) {
-            if (mine) {
-              paged.reload();
-              return items;
-            }
-            return [{ conversation_id: message.conversation_id, with: message.sender, last_message: message, unread_count: 1 }, ...others];
-          }
-          return [{ ...existing, last_message: message, unread_count: existing.unread_count + (mine ? 0 : 1) }, ...others];
-        });
-      }),
-    [],
-  );
-  return html`<${Screen} title="Messages">
+  useEffect(() => {
+    const offMessage = ws.on('message', ({ message }) => {
+      const mine = message.sender.user_id === get('me').user_id;
+      paged.setItems((items) => {
+        const existing = items.find((item) => item.conversation_id === message.conversation_id);
+        const others = items.filter((item) => item.conversation_id !== message.conversation_id);
+        if (!existing) {
+          paged.reload(); // a conversation this list has not shown yet: the server's view of it
+          return items;
+        }
+        return [{ ...existing, last_message: message, unread_count: existing.unread_count + (mine ? 0 : 1) }, ...others];
+      });
+    });
+    const offConversation = ws.on('conversation', () => paged.reload());
+    return () => {
+      offMessage();
+      offConversation();
+    };
+  }, []);
+  const actions = html`<a class="button" href=${href('/messages/new-group')}>New group</a>`;
+  return html`<${Screen} title="Messages" actions=${actions}>
     <ul class="conversations card">
-      ${paged.items.map(
-        (conversation) => html`<li key=${conversation.conversation_id}>
-          <a href=${href(`/messages/${conversation.with.username}`)} class="conversation">
-            <${Avatar} user=${conversation.with} />
+      ${paged.items.map((conversation) => {
+        const group = isGroup(conversation);
+        const face = group ? (conversation.members || []).find((member) => member.user_id !== get('me').user_id) : conversation.with;
+        return html`<li key=${conversation.conversation_id}>
+          <a href=${href(conversationPath(conversation))} class="conversation">
+            ${face ? html`<${Avatar} user=${face} />` : null}
             <span class="conversation-text">
-              <strong>${conversation.with.display_name || conversation.with.username}</strong>
-              <span class="muted">@${conversation.with.username}</span>
-              <span class="muted last">${conversation.last_message ? conversation.last_message.text : ''}</span>
+              <strong>${group ? groupName(conversation) : conversation.with.display_name || conversation.with.username}</strong>
+              <span class="muted">${group ? `group of ${(conversation.members || []).length}` : `@${conversation.with.username}`}</span>
+              <span class="muted last">${preview(conversation.last_message)}</span>
             </span>
             ${conversation.unread_count > 0 &&
             html`<span class="badge">${conversation.unread_count}<span class="visually-hidden"> unread</span></span>`}
           </a>
-        </li>`,
-      )}
+        </li>`;
+      })}
     </ul>
-    <${More} paged=${paged} empty="No conversations yet. Open someone's profile and press Message." />
+    <${More} paged=${paged} empty="No conversations yet. Open someone's profile and press Message, or start a group." />
   <//>`;
 }
 
-async function findConversation(username) {
+export function NewGroup() {
+  const [title, setTitle] = useState('');
+  const [members, setMembers] = useState('');
+  const action = useAction();
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      const usernames = members
+        .split(/[\s,]+/)
+        .map((name) => name.replace(/^@/, '').trim().toLowerCase())
+        .filter(Boolean);
+      const created = await api.createConversation(usernames, title.trim() || undefined);
+      navigate(`/messages/c/${created.conversation_id}`);
+    });
+  };
+  return html`<${Screen} title="New group">
+    <form class="card form" onSubmit=${submit}>
+      <div class="field">
+        <label for="group-members">People</label>
+        <input id="group-members" value=${members} required autocapitalize="none" aria-describedby="group-members-hint"
+          onInput=${(event) => setMembers(event.currentTarget.value)} />
+        <small id="group-members-hint" class="muted">2 to 31 usernames, separated by commas or spaces.</small>
+      </div>
+      <div class="field">
+        <label for="group-title">Name (optional)</label>
+        <input id="group-title" value=${title} maxLength="100" onInput=${(event) => setTitle(event.currentTarget.value)} />
+      </div>
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" disabled=${action.busy}>Start the group</button>
+    </form>
+  <//>`;
+}
+
+async function findConversation(test) {
   let cursor = null;
   do {
     const page = await api.conversations(cursor);
-    const found = page.items.find((item) => item.with.username === username);
+    const found = page.items.find(test);
     if (found) return found;
     cursor = page.next_cursor;
   } while (cursor);
   return null;
 }
 
-export function Thread({ username }) {
-  const [conversationId, setConversationId] = useState(null);
+function newClientId() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+function MessageItem({ message, mine, seen, onUnsend }) {
+  if (message.kind === 'system') {
+    return html`<li class="system"><p>${systemText(message)}</p></li>`;
+  }
+  const media = message.media;
+  return html`<li class=${mine ? 'mine' : 'theirs'} data-pending=${message.pending ? 'true' : undefined} data-message-id=${message.message_id}>
+    <span class="visually-hidden">${message.sender.username}: </span>
+    ${!mine && message.conversation_id && message.showSender && html`<small class="sender">@${message.sender.username}</small>`}
+    ${media && html`<div class="message-photo"><${MediaView} media=${media} alt=${`Photo from @${message.sender.username}`} sizes="240px" /></div>`}
+    ${message.localPhoto &&
+    html`<p class="muted"><label for=${`progress-${message.client_id}`}>Photo</label>
+      <progress id=${`progress-${message.client_id}`} max="1" value=${message.progress || 0}></progress></p>`}
+    ${message.text && html`<p>${message.text}</p>`}
+    <small class="muted">
+      ${message.pending ? (message.localPhoto ? 'Sending photo…' : 'Sending…') : html`<${Time} iso=${message.created_at} />`}
+      ${seen ? ' · Seen' : ''}
+      ${mine && !message.pending &&
+      html` · <button type="button" class="link" onClick=${() => onUnsend(message)}>Unsend<span class="visually-hidden"> “${preview(message)}”</span></button>`}
+    </small>
+  </li>`;
+}
+
+/** A thread: with a person (`username`, the direct conversation, made by the first message) or any
+ * conversation by id (`conversationId`, groups). */
+export function Thread({ username = null, conversationId: givenId = null }) {
+  const [conversation, setConversation] = useState(null);
+  const [conversationId, setConversationId] = useState(givenId);
   const [messages, setMessages] = useState(null); // oldest first
   const [older, setOlder] = useState(null); // cursor of older messages
   const [text, setText] = useState('');
   const [error, setError] = useState(null);
   const [seenUpTo, setSeenUpTo] = useState(null);
-  const [peer, setPeer] = useState(null);
-  const idRef = useRef(null);
+  const [typing, setTyping] = useState({}); // username -> until (ms)
+  const [now, setNow] = useState(Date.now());
+  const idRef = useRef(givenId);
   const list = useRef(null);
+  const lastTypingSent = useRef(0);
+  const photoInput = useRef(null);
   const me = get('me');
+  const group = conversation ? isGroup(conversation) : Boolean(givenId && !username);
 
+  const adopt = (id) => {
+    if (!idRef.current) {
+      idRef.current = id;
+      setConversationId(id);
+    }
+  };
   const markRead = (id, upTo) => {
     if (!id || !upTo) return;
     api.markConversationRead(id, upTo).then(refreshUnreadMessages, () => {});
   };
   useEffect(() => {
     let current = true;
-    set({ openThread: username });
+    set({ openThread: username || givenId });
     setMessages(null);
     setError(null);
     (async () => {
       try {
-        const [found, profile] = await Promise.all([findConversation(username), api.user(username)]);
+        const found = await findConversation((item) =>
+          givenId ? item.conversation_id === givenId : item.kind !== 'group' && item.with && item.with.username === username,
+        );
         if (!current) return;
-        setPeer(profile);
+        if (givenId && !found) throw new Error('This conversation does not exist, or you are no longer in it.');
+        setConversation(found);
         if (!found) {
           setMessages((items) => items || []);
           return;
         }
-        idRef.current = found.conversation_id;
-        setConversationId(found.conversation_id);
+        adopt(found.conversation_id);
         const page = await api.messages(found.conversation_id);
         if (!current) return;
         const loaded = [...page.items].reverse();
@@ -119,29 +243,42 @@ export function Thread({ username }) {
       current = false;
       set({ openThread: null });
     };
-  }, [username]);
+  }, [username, givenId]);
 
   useEffect(() => {
+    const ours = (frameConversation, sender) =>
+      idRef.current ? frameConversation === idRef.current : !givenId && sender === username;
     const offMessage = ws.on('message', ({ message }) => {
-      const fromPeer = message.sender.username === username;
-      const ours = idRef.current ? message.conversation_id === idRef.current : fromPeer;
-      if (!ours) return;
-      if (!idRef.current) {
-        idRef.current = message.conversation_id;
-        setConversationId(message.conversation_id);
-      }
-      setMessages((items) => (items && !items.some((item) => item.message_id === message.message_id) ? [...items, message] : items));
-      if (fromPeer) markRead(message.conversation_id, message.message_id);
+      if (!ours(message.conversation_id, message.sender.username)) return;
+      adopt(message.conversation_id);
+      setMessages((items) => {
+        if (!items) return items;
+        const at = items.findIndex((item) => item.message_id === message.message_id);
+        if (at >= 0) return items.map((item, index) => (index === at ? message : item)); // a photo, now ready
+        return [...items, message];
+      });
+      setTyping((who) => ({ ...who, [message.sender.username]: 0 }));
+      if (message.sender.user_id !== me.user_id) markRead(message.conversation_id, message.message_id);
     });
     const offAck = ws.on('ack', ({ client_id: clientId, message }) => {
-      if (!idRef.current) {
-        idRef.current = message.conversation_id;
-        setConversationId(message.conversation_id);
-      }
+      adopt(message.conversation_id);
       setMessages((items) => (items || []).map((item) => (item.client_id === clientId ? message : item)));
     });
     const offRead = ws.on('read', (frame) => {
-      if (frame.conversation_id === idRef.current && frame.by === username) setSeenUpTo(frame.up_to);
+      if (frame.conversation_id === idRef.current && frame.by !== me.username) setSeenUpTo(frame.up_to);
+    });
+    const offTyping = ws.on('typing', (frame) => {
+      if (frame.conversation_id === idRef.current && frame.by !== me.username) {
+        setTyping((who) => ({ ...who, [frame.by]: Date.now() + TYPING_SHOWN_FOR_MS }));
+      }
+    });
+    const offDeleted = ws.on('message_deleted', (frame) => {
+      if (frame.conversation_id === idRef.current) {
+        setMessages((items) => (items || []).filter((item) => item.message_id !== frame.message_id));
+      }
+    });
+    const offConversation = ws.on('conversation', (frame) => {
+      if (frame.conversation.conversation_id === idRef.current) setConversation(frame.conversation);
     });
     const offError = ws.on('error', (frame) => {
       if (frame.client_id) {
@@ -149,31 +286,94 @@ export function Thread({ username }) {
         setError(new Error(frame.message));
       }
     });
-    return () => [offMessage, offAck, offRead, offError].forEach((off) => off());
-  }, [username]);
+    return () => [offMessage, offAck, offRead, offTyping, offDeleted, offConversation, offError].forEach((off) => off());
+  }, [username, givenId]);
+
+  // "… is typing" fades by itself
+  const typists = Object.entries(typing)
+    .filter(([, until]) => until > now)
+    .map(([name]) => name);
+  useEffect(() => {
+    if (!typists.length) return undefined;
+    const timer = setTimeout(() => setNow(Date.now()), 1000);
+    return () => clearTimeout(timer);
+  }, [typists.length, now]);
+  useEffect(() => setNow(Date.now()), [typing]);
 
   useEffect(() => {
     if (list.current) list.current.scrollTop = list.current.scrollHeight;
   }, [messages && messages.length]);
 
+  const destination = () => (idRef.current && (group || !username) ? { conversation_id: idRef.current } : { to: username });
+  const onInput = (event) => {
+    setText(event.currentTarget.value);
+    if (idRef.current && Date.now() - lastTypingSent.current > TYPING_SEND_EVERY_MS) {
+      lastTypingSent.current = Date.now();
+      ws.send({ action: 'typing', conversation_id: idRef.current });
+    }
+  };
   const send = async (event) => {
     event.preventDefault();
     const body = text.trim();
     if (!body) return;
-    const clientId = crypto.randomUUID ? crypto.randomUUID() : String(Date.now());
+    const clientId = newClientId();
     setText('');
     setError(null);
+    lastTypingSent.current = 0;
     const pending = { message_id: `pending-${clientId}`, client_id: clientId, sender: me, text: body, created_at: new Date().toISOString(), pending: true };
     setMessages((items) => [...(items || []), pending]);
-    if (ws.send({ action: 'sendMessage', to: username, text: body, client_id: clientId })) return;
+    if (ws.send({ action: 'sendMessage', ...destination(), text: body, client_id: clientId })) return;
     try {
-      const message = await api.sendMessage(username, body, clientId);
-      idRef.current = message.conversation_id;
-      setConversationId(message.conversation_id);
+      const message = await api.sendMessage({ ...destination(), text: body }, clientId);
+      adopt(message.conversation_id);
       setMessages((items) => items.map((item) => (item.client_id === clientId ? message : item)));
     } catch (failure) {
       setMessages((items) => items.filter((item) => item.client_id !== clientId));
       setText(body);
+      setError(failure);
+    }
+  };
+  const sendPhoto = async (event) => {
+    const file = event.currentTarget.files[0];
+    event.currentTarget.value = '';
+    if (!file) return;
+    if (!PHOTO_TYPES.includes(file.type)) {
+      setError(new Error(`${file.name} is not a JPEG, PNG, WebP or HEIC photo.`));
+      return;
+    }
+    const clientId = newClientId();
+    setError(null);
+    const local = { message_id: `pending-${clientId}`, client_id: clientId, sender: me, text: '', created_at: new Date().toISOString(), pending: true, localPhoto: true, progress: 0 };
+    setMessages((items) => [...(items || []), local]);
+    const update = (changes) =>
+      setMessages((items) => (items || []).map((item) => (item.client_id === clientId ? { ...item, ...changes } : item)));
+    try {
+      const sent = await api.sendMessage({ ...destination(), media: { content_type: file.type, size_bytes: file.size } }, clientId);
+      adopt(sent.conversation_id);
+      // until the picture is processed only I know of it; its `message` frame (same id) replaces this one
+      update({ message_id: sent.message_id, conversation_id: sent.conversation_id });
+      await api.upload(sent.upload, file, (fraction) => update({ progress: fraction }));
+    } catch (failure) {
+      setMessages((items) => (items || []).filter((item) => item.client_id !== clientId));
+      setError(failure);
+    }
+  };
+  const unsend = async (message) => {
+    setError(null);
+    try {
+      await api.unsend(message.conversation_id || idRef.current, message.message_id);
+      setMessages((items) => items.filter((item) => item.message_id !== message.message_id));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  const leave = async () => {
+    if (!window.confirm('Leave this group? You will not see its new messages.')) return;
+    try {
+      await api.removeMember(idRef.current, me.username);
+      toast('You left the group.');
+      navigate('/messages');
+    } catch (failure) {
       setError(failure);
     }
   };
@@ -186,28 +386,37 @@ export function Thread({ username }) {
       setError(failure);
     }
   };
-  const lastMine = messages && [...messages].reverse().find((item) => item.sender.user_id === me.user_id && !item.pending);
-  return html`<${Screen} title=${`Chat with @${username}`}>
-    ${peer && html`<p><a href=${href(`/u/${username}`)}>View profile</a></p>`}
+  const lastMine = messages && [...messages].reverse().find((item) => item.sender.user_id === me.user_id && !item.pending && item.kind !== 'system');
+  const title = group ? (conversation ? groupName(conversation) : 'Group') : `Chat with @${username}`;
+  return html`<${Screen} title=${title}>
+    ${!group && html`<p><a href=${href(`/u/${username}`)}>View profile</a></p>`}
+    ${group && conversation &&
+    html`<details class="card group-members">
+      <summary>${conversation.members.length} members</summary>
+      <ul>${conversation.members.map((member) => html`<li key=${member.user_id}><a href=${href(`/u/${member.username}`)}>@${member.username}</a></li>`)}</ul>
+      <button type="button" class="danger" onClick=${leave}>Leave group</button>
+    </details>`}
     ${!messages && !error && html`<${Loading} />`}
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     <ol class="thread card" ref=${list} aria-label="Messages" aria-live="polite">
       ${(messages || []).map(
-        (message) => html`<li key=${message.message_id} class=${message.sender.user_id === me.user_id ? 'mine' : 'theirs'}
-          data-pending=${message.pending ? 'true' : undefined}>
-          <span class="visually-hidden">${message.sender.username}: </span>
-          <p>${message.text}</p>
-          <small class="muted">${message.pending ? 'Sending…' : html`<${Time} iso=${message.created_at} />`}
-            ${lastMine && message.message_id === lastMine.message_id && seenUpTo && seenUpTo >= message.message_id ? ' · Seen' : ''}</small>
-        </li>`,
+        (message, index) => html`<${MessageItem} key=${message.client_id || message.message_id}
+          message=${{ ...message, showSender: group && (index === 0 || messages[index - 1].sender.user_id !== message.sender.user_id) }}
+          mine=${message.sender.user_id === me.user_id}
+          seen=${!group && lastMine && message.message_id === lastMine.message_id && seenUpTo && seenUpTo >= message.message_id}
+          onUnsend=${unsend} />`,
       )}
-      ${messages && !messages.length && html`<li class="muted">Say hello to @${username}.</li>`}
+      ${messages && !messages.length && html`<li class="muted">${group ? 'Say hello to the group.' : `Say hello to @${username}.`}</li>`}
     </ol>
+    <p class="typing muted" aria-live="polite">${typists.length ? `${typists.map((name) => `@${name}`).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : ''}</p>
     <${ErrorNote} error=${error} />
     <form class="inline-form composer" onSubmit=${send}>
       <label for="message-text" class="visually-hidden">Message</label>
-      <input id="message-text" value=${text} maxLength="2000" placeholder="Message…" autocomplete="off"
-        onInput=${(event) => setText(event.currentTarget.value)} />
+      <input id="message-text" value=${text} maxLength="2000" placeholder="Message…" autocomplete="off" onInput=${onInput} />
+      <button type="button" class="secondary photo-button" disabled=${messages === null} onClick=${() => photoInput.current.click()}>
+        Photo<span class="visually-hidden"> (attach a picture)</span>
+      </button>
+      <input id="message-photo" ref=${photoInput} hidden type="file" accept=${PHOTO_TYPES.join(',')} onChange=${sendPhoto} />
       <button type="submit" disabled=${!text.trim() || messages === null}>Send</button>
     </form>
   <//>`;

@@ -69,6 +69,42 @@ function Likers({ postId }) {
   </section>`;
 }
 
+const CAPTION_MAX = 2200;
+
+/** The author's caption edit: tags and mentions follow the new text (the server re-reads them). */
+function CaptionEditor({ post, onSaved }) {
+  const [open, setOpen] = useState(false);
+  const [caption, setCaption] = useState(post.caption || '');
+  const action = useAction();
+  const save = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      onSaved(await api.editCaption(post.post_id, caption));
+      setOpen(false);
+      toast('Caption saved.');
+    });
+  };
+  if (!open) {
+    return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => {
+      setCaption(post.caption || '');
+      setOpen(true);
+    }}>Edit caption</button>`;
+  }
+  return html`<form class="card form" onSubmit=${save} aria-label="Edit caption">
+    <div class="field">
+      <label for="edit-caption">Caption</label>
+      <textarea id="edit-caption" rows="3" maxLength=${CAPTION_MAX} value=${caption} aria-describedby="edit-caption-count"
+        autofocus onInput=${(event) => setCaption(event.currentTarget.value)}></textarea>
+      <small id="edit-caption-count" class="muted">${caption.length} / ${CAPTION_MAX}. #tags and @mentions become links.</small>
+    </div>
+    <${ErrorNote} error=${action.error} />
+    <div class="row-actions">
+      <button type="submit" disabled=${action.busy}>Save caption</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>Cancel</button>
+    </div>
+  </form>`;
+}
+
 export function PostScreen({ postId }) {
   const [post, setPost] = useState(null);
   const [error, setError] = useState(null);
@@ -109,7 +145,11 @@ export function PostScreen({ postId }) {
     html`<${PostCard} key=${progressKey(post)} post=${post} eager=${true} />
       ${post.status === 'pending' && html`<p class="muted" role="status">Processing your upload… this page updates by itself.</p>`}
       ${me && post.author.user_id === me.user_id &&
-      html`<p><button type="button" class="danger" onClick=${remove}>Delete post</button></p><${ErrorNote} error=${action.error} />`}
+      html`<div class="row-actions author-actions">
+          <${CaptionEditor} post=${post} onSaved=${setPost} />
+          <button type="button" class="danger" onClick=${remove}>Delete post</button>
+        </div>
+        <${ErrorNote} error=${action.error} />`}
       <${Comments} post=${post} />
       <${Likers} postId=${post.post_id} />`}
   <//>`;

@@ -1,9 +1,9 @@
-// A profile: counts, follow (or request, for a private account), message, block; the grid of posts;
+// A profile: counts, follow (or request, for a private account), message, mute, block; the grid of posts;
 // followers and following; the follow requests waiting for me.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
-import { get } from '../store.js';
+import { get, toast } from '../store.js';
 import { Avatar, ErrorNote, Loading, MediaView, More, Screen, UserRow, html, useAction, usePaged } from '../ui.js';
 
 function Grid({ username }) {
@@ -52,6 +52,49 @@ function FollowButton({ profile, onChange }) {
     });
   const label = { none: profile.is_private ? 'Request to follow' : 'Follow', following: 'Unfollow', requested: 'Cancel request' }[state];
   return html`<button type="button" class=${state === 'none' ? '' : 'secondary'} onClick=${click} disabled=${action.busy}>${label}</button>
+    <${ErrorNote} error=${action.error} />`;
+}
+
+/** Whether I muted `username`: the API's User has no such flag, so my muted list is read (50 a page). */
+async function isMuted(username) {
+  let cursor = null;
+  do {
+    const found = await api.muted(cursor, 50);
+    if (found.items.some((user) => user.username === username)) return true;
+    cursor = found.next_cursor;
+  } while (cursor);
+  return false;
+}
+
+function MuteButton({ username }) {
+  const [muted, setMuted] = useState(null); // null while unknown
+  const action = useAction();
+  useEffect(() => {
+    let current = true;
+    setMuted(null);
+    isMuted(username).then(
+      (value) => current && setMuted(value),
+      () => current && setMuted(false),
+    );
+    return () => {
+      current = false;
+    };
+  }, [username]);
+  const click = () =>
+    action.run(async () => {
+      if (muted) {
+        await api.unmute(username);
+        setMuted(false);
+        toast(`@${username} is unmuted.`);
+      } else {
+        await api.mute(username);
+        setMuted(true);
+        toast(`@${username} is muted: their posts and stories stay out of your feed.`);
+      }
+    });
+  return html`<button type="button" class="secondary" onClick=${click} disabled=${action.busy || muted === null}>
+      ${muted ? 'Unmute' : 'Mute'}
+    </button>
     <${ErrorNote} error=${action.error} />`;
 }
 
@@ -109,6 +152,7 @@ export function Profile({ username }) {
                   <a class="button secondary" href=${href('/requests')}>Follow requests</a>`
               : html`<${FollowButton} profile=${profile} onChange=${change} />
                   <a class="button secondary" href=${href(`/messages/${profile.username}`)}>Message</a>
+                  <${MuteButton} username=${profile.username} />
                   <button type="button" class="danger" onClick=${toggleBlock}>Block</button>`}
           </div>
           <${ErrorNote} error=${action.error} />

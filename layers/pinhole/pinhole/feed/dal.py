@@ -28,7 +28,6 @@ from pinhole.shared.settings import get_settings
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 
 _settings = get_settings()
-_dynamodb = boto3.client("dynamodb", region_name=_settings.region)
 
 ENTRY = "post#"
 STORY_ENTRY = "story#"
@@ -112,9 +111,15 @@ def _delete(user_id: str, sk: str) -> dict[str, Any]:
 
 
 class FeedRepository:
-    def __init__(self, client: Any = _dynamodb, sleep: Any = time.sleep) -> None:
+    def __init__(self, client: Any = None, sleep: Any = time.sleep) -> None:
         self._client = client
         self._sleep = sleep
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:  # made on first write, not at import: feed_read never writes through it
+            self._client = boto3.client("dynamodb", region_name=_settings.region)
+        return self._client
 
     # -- writes, batched 25 at a time, several batches in flight, unprocessed items retried --
 
@@ -124,7 +129,7 @@ class FeedRepository:
         for attempt in range(MAX_WRITE_ATTEMPTS):
             report.requests += 1
             report.retries += attempt > 0
-            response = self._client.batch_write_item(RequestItems={_settings.feeds_table_name: pending})
+            response = self.client.batch_write_item(RequestItems={_settings.feeds_table_name: pending})
             pending = response.get("UnprocessedItems", {}).get(_settings.feeds_table_name, [])
             if not pending:
                 return report

@@ -44,7 +44,6 @@ DynamoDB): a post published in the moments around a follow is in neither, and wo
 new follower's feed. The second backfill, once the indexes have caught up, puts it there (puts are
 idempotent; an unfollow meanwhile cancels it). tests/e2e/test_eventual_consistency.py shows the race."""
 
-_sqs = boto3.client("sqs", region_name=get_settings().region)
 _feeds = FeedRepository()
 _graph = GraphRepository()
 _posts = PostRepository()
@@ -65,11 +64,17 @@ class FanOut:
         graph: GraphRepository = _graph,
         posts: PostRepository = _posts,
         profiles: ProfileRepository = _profiles,
-        sqs: Any = _sqs,
+        sqs: Any = None,
         trim_one_in: int = TRIM_ONE_IN,
     ) -> None:
-        self.feeds, self.graph, self.posts, self.profiles, self.sqs = feeds, graph, posts, profiles, sqs
+        self.feeds, self.graph, self.posts, self.profiles, self._sqs = feeds, graph, posts, profiles, sqs
         self.trim_one_in = trim_one_in
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:  # made on the first fan-out large enough to be chunked, not at import
+            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+        return self._sqs
 
     # -- posts --
 

@@ -103,8 +103,7 @@ def read_feed(
             continue  # deleted (or not published): pushed copies go away asynchronously
         if record.author_id in hidden or (record.author_id != caller.user_id and record.author_id not in following):
             continue  # in a block with the caller, muted by them, or unfollowed since it was pushed
-        liked, saved = flags.get(record.post_id, (False, False))
-        page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
+        page.append(to_post(record, author, flags))
 
     next_cursor = (
         encode_cursor({"before": candidates[-1].post_id}, f"feed:{caller.user_id}", cursor_secret())

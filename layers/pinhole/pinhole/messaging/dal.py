@@ -9,24 +9,38 @@
     pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
                                                           pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
+    pk = conv#<group>         sk = group                  a group: creator_id, title, member_ids,
+                                                          former_ids, version (moved on by every change)
 
-Sending writes the message, both inbox entries and (with a client id) the receipt in one
-transaction: a message is never stored without appearing in both inboxes, and the receipt's
-condition makes a retried send a no-op that returns the first message. The receipt also says
-whether the message was pushed: a first attempt that stored it and then failed (its answer lost, a
-crash, @connections refusing) leaves it unpushed, and the retry pushes it."""
+A message also carries `kind` (text, media, system), its `media` (JSON of StoredMedia) and a system
+message's `event` (JSON). A group member's inbox entry has no with_id; it carries `visible_from`
+(the message of joining) and, once the member left, `visible_until` (the message of leaving): the
+part of the history the member may read. A removed member has no entry at all.
 
+Sending writes the message, every member's inbox entry (latest message, unread count) and (with a
+client id) the receipt in one transaction: a message is never stored without appearing in every
+inbox, and the receipt's condition makes a retried send a no-op that returns the first message. A
+group send also checks the group's version in the same transaction, so a send never reaches a
+membership that changed after it was read (it is re-read and the send tried again). The largest
+transaction is a 32-member group's send: 32 entries + message + receipt + version check = 35 of
+DynamoDB's 100 items. The receipt also says whether the message was pushed: a first attempt that
+stored it and then failed (its answer lost, a crash, @connections refusing) leaves it unpushed, and
+the retry pushes it. A media message is stored alone first (its sender's receipt with it) and
+delivered — inboxes written in the same way — once its picture is ready."""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from pinhole.messaging.models import InboxEntry, MessageRecord
+from pinhole.messaging.models import GroupRecord, InboxEntry, MessageRecord, SystemEvent
+from pinhole.posts.models import MediaStatus, StoredMedia
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
@@ -34,6 +48,8 @@ from pinhole.shared.transactions import commit
 _settings = get_settings()
 
 MESSAGE = "msg#"
+GROUP = "group"
+TRANSACTION_ITEMS_MAX = 100  # DynamoDB's TransactWriteItems limit
 CONVERSATION = "conv#"
 RECEIPT_TTL_S = 24 * 60 * 60  # as long as an Idempotency-Key is honoured (API.md)
 INBOX_READ_EXACTLY = 100
@@ -75,6 +91,10 @@ class MessagingModel(Model):
     sender_id = UnicodeAttribute(null=True)
     text = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    media = UnicodeAttribute(null=True)  # JSON of StoredMedia
+    media_status = UnicodeAttribute(null=True)  # pending until the picture is ready or refused
+    event = UnicodeAttribute(null=True)  # JSON of SystemEvent
     # an inbox entry
     inbox_user = UnicodeAttribute(null=True)
     last_activity = UnicodeAttribute(null=True)
@@ -84,11 +104,20 @@ class MessagingModel(Model):
     last_sender_id = UnicodeAttribute(null=True)
     last_text = UnicodeAttribute(null=True)
     last_created_at = UnicodeAttribute(null=True)
+    last_kind = UnicodeAttribute(null=True)
     unread_count = NumberAttribute(null=True)
     read_up_to = UnicodeAttribute(null=True)
+    visible_from = UnicodeAttribute(null=True)
+    visible_until = UnicodeAttribute(null=True)
     # a send receipt
     expires_at = NumberAttribute(null=True)
     pushed = BooleanAttribute(null=True)
+    # a group
+    creator_id = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    member_ids = UnicodeSetAttribute(null=True)
+    former_ids = UnicodeSetAttribute(null=True)
+    version = NumberAttribute(null=True)
 
     inbox = InboxIndex()
 
@@ -101,7 +130,32 @@ def _get(pk: str, sk: str) -> MessagingModel | None:
 
 
 def _to_record(item: MessagingModel) -> MessageRecord:
-    return MessageRecord.model_validate({name: item.attribute_values.get(name) for name in MessageRecord.model_fields})
+    return MessageRecord(
+        message_id=item.message_id or "",
+        conversation_id=item.conversation_id or "",
+        sender_id=item.sender_id or "",
+        text=item.text or "",
+        created_at=item.created_at or "",
+        kind=item.kind or "text",  # type: ignore[arg-type]  # what was written is a MessageKind
+        media=StoredMedia.model_validate_json(item.media) if item.media else None,
+        event=SystemEvent.model_validate_json(item.event) if item.event else None,
+    )
+
+
+def _message_item(record: MessageRecord) -> MessagingModel:
+    return MessagingModel(
+        pk=conversation_key(record.conversation_id),
+        sk=f"{MESSAGE}{record.message_id}",
+        conversation_id=record.conversation_id,
+        message_id=record.message_id,
+        sender_id=record.sender_id,
+        text=record.text,
+        created_at=record.created_at,
+        kind=record.kind,
+        media=record.media.model_dump_json() if record.media else None,
+        media_status=record.media.status.value if record.media else None,
+        event=record.event.model_dump_json() if record.event else None,
+    )
 
 
 def _to_entry(item: MessagingModel) -> InboxEntry:
@@ -113,6 +167,7 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
             sender_id=item.last_sender_id or "",
             text=item.last_text or "",
             created_at=item.last_created_at or "",
+            kind=item.last_kind or "text",  # type: ignore[arg-type]  # what was written is a MessageKind
         )
     return InboxEntry(
         conversation_id=item.conversation_id or "",
@@ -121,7 +176,54 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
         last_message=last,
         unread_count=int(item.unread_count or 0),
         read_up_to=item.read_up_to,
+        visible_from=item.visible_from,
+        visible_until=item.visible_until,
     )
+
+
+def _to_group(item: MessagingModel) -> GroupRecord:
+    return GroupRecord(
+        conversation_id=item.conversation_id or "",
+        creator_id=item.creator_id or "",
+        title=item.title,
+        member_ids=sorted(item.member_ids or ()),
+        former_ids=sorted(item.former_ids or ()),
+        version=int(item.version or 0),
+        created_at=item.created_at or "",
+    )
+
+
+def _preview(record: MessageRecord | None) -> list[Any]:
+    """Update actions that make `record` (None: nothing) the latest message an inbox entry shows."""
+    if record is None:
+        return [
+            MessagingModel.last_message_id.remove(),
+            MessagingModel.last_sender_id.remove(),
+            MessagingModel.last_text.remove(),
+            MessagingModel.last_created_at.remove(),
+            MessagingModel.last_kind.remove(),
+        ]
+    return [
+        MessagingModel.last_message_id.set(record.message_id),
+        MessagingModel.last_sender_id.set(record.sender_id),
+        MessagingModel.last_text.set(record.text),
+        MessagingModel.last_created_at.set(record.created_at),
+        MessagingModel.last_kind.set(record.kind),
+    ]
+
+
+def _latest(record: MessageRecord, owner_id: str, other_id: str | None) -> list[Any]:
+    """Update actions that make `record` the latest message of `owner_id`'s inbox entry."""
+    actions = [
+        MessagingModel.conversation_id.set(record.conversation_id),
+        MessagingModel.inbox_user.set(owner_id),
+        MessagingModel.user_id.set(owner_id),
+        MessagingModel.last_activity.set(record.message_id),
+        *_preview(record),
+    ]
+    if other_id is not None:
+        actions.append(MessagingModel.with_id.set(other_id))
+    return actions
 
 
 def _first_inbox_page_from_the_table(user_id: str, limit: int) -> tuple[list[InboxEntry], dict[str, Any] | None] | None:
@@ -155,19 +257,46 @@ def _first_inbox_page_from_the_table(user_id: str, limit: int) -> tuple[list[Inb
     return [_to_entry(item) for item in page], index_key
 
 
-def _latest(record: MessageRecord, owner_id: str, other_id: str) -> list[Any]:
-    """Update actions that make `record` the latest message of `owner_id`'s inbox entry."""
-    return [
-        MessagingModel.conversation_id.set(record.conversation_id),
-        MessagingModel.inbox_user.set(owner_id),
-        MessagingModel.user_id.set(owner_id),
-        MessagingModel.with_id.set(other_id),
-        MessagingModel.last_activity.set(record.message_id),
-        MessagingModel.last_message_id.set(record.message_id),
-        MessagingModel.last_sender_id.set(record.sender_id),
-        MessagingModel.last_text.set(record.text),
-        MessagingModel.last_created_at.set(record.created_at),
-    ]
+def _deliver(
+    transaction: TransactWrite,
+    record: MessageRecord,
+    member_ids: Iterable[str],
+    with_id: dict[str, str],
+    extra: dict[str, list[Any]] | None = None,
+) -> None:
+    """Into the transaction: every member's inbox entry shows `record` as its latest message; for everyone but
+    its sender, one more unread; for its sender, read up to it. `with_id`: direct conversations' other sides;
+    `extra`: more actions on some members' entries (a transaction may touch each item once)."""
+    conversation = conversation_key(record.conversation_id)
+    for member_id in member_ids:
+        actions = _latest(record, member_id, with_id.get(member_id)) + (extra or {}).get(member_id, [])
+        if member_id == record.sender_id:
+            actions.append(MessagingModel.read_up_to.set(record.message_id))
+        else:
+            actions.append(MessagingModel.unread_count.add(1))
+        transaction.update(MessagingModel(pk=user_key(member_id), sk=conversation), actions=actions)
+
+
+def _receipt_key(sender_id: str, client_id: str) -> tuple[str, str]:
+    return f"sent#{sender_id}", f"client#{client_id}"
+
+
+def _save_receipt(transaction: TransactWrite, record: MessageRecord, client_id: str) -> None:
+    pk, sk = _receipt_key(record.sender_id, client_id)
+    transaction.save(
+        MessagingModel(
+            pk=pk,
+            sk=sk,
+            message_id=record.message_id,
+            conversation_id=record.conversation_id,
+            expires_at=int(utc_now().timestamp()) + RECEIPT_TTL_S,
+        ),
+        condition=MessagingModel.pk.does_not_exist(),
+    )
+
+
+def _version_is(group: GroupRecord) -> Any:
+    return MessagingModel.version == group.version
 
 
 @dataclass(frozen=True)
@@ -179,52 +308,98 @@ class Sent:
     unpushed: bool
 
 
-def _receipt_key(sender_id: str, client_id: str) -> tuple[str, str]:
-    return f"sent#{sender_id}", f"client#{client_id}"
+@dataclass(frozen=True)
+class EntryFix:
+    """How unsending a message changes one inbox entry: its new preview (when the unsent message was it) and
+    one unread less (when it was unread), on condition that the entry is still as it was read."""
+
+    entry: InboxEntry
+    preview: MessageRecord | None
+    replace_preview: bool
+    one_less_unread: bool
 
 
 class MessageRepository:
     def __init__(self) -> None:
         self._connection = Connection(region=_settings.region)
 
-    def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:
-        """Stores the message in the conversation and both inboxes; with a client id already used
-        by the sender (a retry), stores nothing and returns the message that id first sent."""
-        sender_id, conversation = record.sender_id, conversation_key(record.conversation_id)
-
-        def build(transaction: TransactWrite) -> None:
-            if client_id is not None:
-                pk, sk = _receipt_key(sender_id, client_id)
-                transaction.save(
-                    MessagingModel(
-                        pk=pk,
-                        sk=sk,
-                        message_id=record.message_id,
-                        conversation_id=record.conversation_id,
-                        expires_at=int(utc_now().timestamp()) + RECEIPT_TTL_S,
-                    ),
-                    condition=MessagingModel.pk.does_not_exist(),
-                )
-            transaction.save(
-                MessagingModel(pk=conversation, sk=f"{MESSAGE}{record.message_id}", **record.model_dump()),
-                condition=MessagingModel.pk.does_not_exist(),
-            )
-            transaction.update(
-                MessagingModel(pk=user_key(sender_id), sk=conversation),
-                actions=[*_latest(record, sender_id, recipient_id), MessagingModel.read_up_to.set(record.message_id)],
-            )
-            transaction.update(
-                MessagingModel(pk=user_key(recipient_id), sk=conversation),
-                actions=[*_latest(record, recipient_id, sender_id), MessagingModel.unread_count.add(1)],
-            )
-
-        if commit(build, self._connection):
-            return Sent(record, unpushed=True)
-        assert client_id is not None  # only the receipt's condition can refuse: message ids are new
-        receipt = MessagingModel.get(*_receipt_key(sender_id, client_id), consistent_read=True)
+    def _first_sent(self, sender_id: str, client_id: str | None) -> Sent | None:
+        """The message a client id already sent, if it did."""
+        if client_id is None:
+            return None
+        receipt = _get(*_receipt_key(sender_id, client_id))
+        if receipt is None:
+            return None
         first = self.get_message(receipt.conversation_id or "", receipt.message_id or "")
         assert first is not None  # written in the same transaction as the receipt
         return Sent(first, unpushed=not receipt.pushed)
+
+    def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:
+        """Stores the message in the direct conversation and both inboxes; with a client id already used
+        by the sender (a retry), stores nothing and returns the message that id first sent."""
+        sender_id = record.sender_id
+
+        def build(transaction: TransactWrite) -> None:
+            if client_id is not None:
+                _save_receipt(transaction, record, client_id)
+            transaction.save(_message_item(record), condition=MessagingModel.pk.does_not_exist())
+            if record.delivered:
+                _deliver(
+                    transaction, record, [sender_id, recipient_id], {sender_id: recipient_id, recipient_id: sender_id}
+                )
+
+        if commit(build, self._connection):
+            return Sent(record, unpushed=True)
+        first = self._first_sent(sender_id, client_id)
+        assert first is not None  # only the receipt's condition can refuse: message ids are new
+        return first
+
+    def send_to_group(self, record: MessageRecord, group: GroupRecord, client_id: str | None) -> Sent | None:
+        """Stores the message in the group and every member's inbox, if the group is still at the version
+        read; None if it moved on (re-read it and try again). A retried client id: the first message."""
+
+        def build(transaction: TransactWrite) -> None:
+            if client_id is not None:
+                _save_receipt(transaction, record, client_id)
+            transaction.save(_message_item(record), condition=MessagingModel.pk.does_not_exist())
+            if record.delivered:
+                transaction.condition_check(
+                    MessagingModel, conversation_key(group.conversation_id), GROUP, condition=_version_is(group)
+                )
+                _deliver(transaction, record, group.member_ids, {})
+
+        if commit(build, self._connection):
+            return Sent(record, unpushed=True)
+        return self._first_sent(record.sender_id, client_id)
+
+    def deliver_media_message(self, record: MessageRecord, member_ids: list[str], group: GroupRecord | None) -> bool:
+        """A media message whose picture is ready (or refused) reaches the inboxes: the message is updated
+        (on condition it is still pending), and, ready, every member's entry shows it. False if it was not
+        pending any more (delivered already, or unsent) or the group moved on."""
+
+        def build(transaction: TransactWrite) -> None:
+            media = record.media
+            assert media is not None
+            transaction.update(
+                _message_item(record),
+                actions=[
+                    MessagingModel.media.set(media.model_dump_json()),
+                    MessagingModel.media_status.set(media.status.value),
+                ],
+                condition=MessagingModel.media_status == MediaStatus.PENDING.value,
+            )
+            if not record.delivered:
+                return
+            if group is not None:
+                transaction.condition_check(
+                    MessagingModel, conversation_key(group.conversation_id), GROUP, condition=_version_is(group)
+                )
+                _deliver(transaction, record, member_ids, {})
+            else:
+                sender, other = member_ids
+                _deliver(transaction, record, member_ids, {sender: other, other: sender})
+
+        return commit(build, self._connection)
 
     def mark_pushed(self, sender_id: str, client_id: str) -> None:
         """Notes on the send receipt that its message went out live: a later retry pushes nothing."""
@@ -237,21 +412,47 @@ class MessageRepository:
         return _to_record(item) if item is not None else None
 
     def messages(
-        self, conversation_id: str, limit: int, after: dict[str, Any] | None = None
+        self,
+        conversation_id: str,
+        limit: int,
+        after: dict[str, Any] | None = None,
+        visible_from: str | None = None,
+        visible_until: str | None = None,
     ) -> tuple[list[MessageRecord], dict[str, Any] | None]:
-        """A page of the conversation, newest first."""
+        """A page of the conversation, newest first, within the window a member may read."""
+        low = f"{MESSAGE}{visible_from}" if visible_from else MESSAGE
+        high = f"{MESSAGE}{visible_until}" if visible_until else f"{MESSAGE}\uffff"
         results = MessagingModel.query(
             conversation_key(conversation_id),
-            MessagingModel.sk.startswith(MESSAGE),
+            MessagingModel.sk.between(low, high),
             scan_index_forward=False,
             limit=limit,
             last_evaluated_key=after,
         )
         return [_to_record(item) for item in results], results.last_evaluated_key
 
+    def latest_delivered_before(self, conversation_id: str, message_id: str, floor: str | None) -> MessageRecord | None:
+        """The newest delivered message older than `message_id` (and not older than `floor`)."""
+        low = f"{MESSAGE}{floor}" if floor else MESSAGE
+        for item in MessagingModel.query(
+            conversation_key(conversation_id),
+            MessagingModel.sk.between(low, f"{MESSAGE}{message_id}"),
+            scan_index_forward=False,
+            limit=20,
+        ):
+            record = _to_record(item)
+            if record.message_id != message_id and record.delivered:
+                return record
+        return None
+
     def entry(self, user_id: str, conversation_id: str) -> InboxEntry | None:
         item = _get(user_key(user_id), conversation_key(conversation_id))
         return _to_entry(item) if item is not None else None
+
+    def entries(self, conversation_id: str, user_ids: list[str]) -> list[InboxEntry]:
+        """The inbox entries these users have for the conversation (those that exist)."""
+        keys = [(user_key(user_id), conversation_key(conversation_id)) for user_id in dict.fromkeys(user_ids)]
+        return [_to_entry(item) for item in MessagingModel.batch_get(keys, consistent_read=True)] if keys else []
 
     def inbox(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
@@ -264,12 +465,15 @@ class MessageRepository:
         results = MessagingModel.inbox.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=after)
         return [_to_entry(item) for item in results], results.last_evaluated_key
 
-    def unread_after(self, conversation_id: str, reader_id: str, message_id: str) -> int:
-        """How many messages of the other side come after `message_id` (the reader's own never count)."""
+    def unread_after(self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None) -> int:
+        """How many delivered messages of the others come after `message_id` (the reader's own never count, nor
+        photos not delivered), up to `until` for a member who left."""
+        high = f"{MESSAGE}{until}" if until else f"{MESSAGE}\uffff"
         return MessagingModel.count(
             conversation_key(conversation_id),
-            MessagingModel.sk > f"{MESSAGE}{message_id}",
-            filter_condition=MessagingModel.sender_id != reader_id,
+            MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
+            filter_condition=(MessagingModel.sender_id != reader_id)
+            & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value)),
         )
 
     def mark_read(self, user_id: str, conversation_id: str, up_to: str, unread: int) -> bool:
@@ -286,3 +490,144 @@ class MessageRepository:
                 return False
             raise
         return True
+
+    # Groups
+
+    def group(self, conversation_id: str) -> GroupRecord | None:
+        item = _get(conversation_key(conversation_id), GROUP)
+        return _to_group(item) if item is not None else None
+
+    def groups(self, conversation_ids: list[str]) -> dict[str, GroupRecord]:
+        keys = [(conversation_key(conversation_id), GROUP) for conversation_id in dict.fromkeys(conversation_ids)]
+        if not keys:
+            return {}
+        return {item.conversation_id: _to_group(item) for item in MessagingModel.batch_get(keys)}
+
+    def create_group(self, group: GroupRecord, record: MessageRecord) -> None:
+        """The group, its creation message, and an inbox entry for every member from that message on."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(
+                MessagingModel(
+                    pk=conversation_key(group.conversation_id),
+                    sk=GROUP,
+                    conversation_id=group.conversation_id,
+                    creator_id=group.creator_id,
+                    title=group.title,
+                    member_ids=set(group.member_ids),
+                    version=group.version,
+                    created_at=group.created_at,
+                ),
+                condition=MessagingModel.pk.does_not_exist(),
+            )
+            transaction.save(_message_item(record), condition=MessagingModel.pk.does_not_exist())
+            visible = {
+                member_id: [MessagingModel.visible_from.set(record.message_id)] for member_id in group.member_ids
+            }
+            _deliver(transaction, record, group.member_ids, {}, visible)
+
+        committed = commit(build, self._connection)
+        assert committed  # a new id: nothing can refuse it
+
+    def change_group(
+        self,
+        before: GroupRecord,
+        after: GroupRecord,
+        record: MessageRecord,
+        *,
+        joined: Iterable[str] = (),
+        removed: str | None = None,
+        left: str | None = None,
+    ) -> bool:
+        """Moves the group from `before` to `after` (title, members) with the system message saying so: every
+        member afterwards gets it in their inbox; who `joined` can read from it on; a `removed` member's entry
+        is gone; a member who `left` keeps an entry that ends with it. False if the group moved on since
+        `before` was read."""
+        conversation = conversation_key(before.conversation_id)
+
+        def build(transaction: TransactWrite) -> None:
+            actions: list[Any] = [
+                MessagingModel.version.set(after.version),
+                MessagingModel.title.set(after.title) if after.title else MessagingModel.title.remove(),
+                (
+                    MessagingModel.member_ids.set(set(after.member_ids))
+                    if after.member_ids
+                    else MessagingModel.member_ids.remove()
+                ),
+            ]
+            actions.append(
+                MessagingModel.former_ids.set(set(after.former_ids))
+                if after.former_ids
+                else MessagingModel.former_ids.remove()
+            )
+            transaction.update(
+                MessagingModel(pk=conversation, sk=GROUP), actions=actions, condition=_version_is(before)
+            )
+            transaction.save(_message_item(record), condition=MessagingModel.pk.does_not_exist())
+            # Who joins reads from the message of joining on, and nothing of an earlier stay in the group.
+            joining = {
+                member_id: [
+                    MessagingModel.visible_from.set(record.message_id),
+                    MessagingModel.visible_until.remove(),
+                    MessagingModel.read_up_to.remove(),
+                ]
+                for member_id in joined
+            }
+            staying = [member_id for member_id in after.member_ids if member_id not in joining]
+            _deliver(transaction, record, staying, {})
+            for member_id, actions in joining.items():
+                transaction.update(
+                    MessagingModel(pk=user_key(member_id), sk=conversation),
+                    actions=[*_latest(record, member_id, None), *actions, MessagingModel.unread_count.set(1)],
+                )
+            if removed is not None:
+                transaction.delete(MessagingModel(pk=user_key(removed), sk=conversation))
+            if left is not None:
+                transaction.update(
+                    MessagingModel(pk=user_key(left), sk=conversation),
+                    actions=[
+                        *_latest(record, left, None),
+                        MessagingModel.visible_until.set(record.message_id),
+                        MessagingModel.read_up_to.set(record.message_id),
+                        MessagingModel.unread_count.set(0),
+                    ],
+                )
+
+        return commit(build, self._connection)
+
+    # Unsending
+
+    def unsend(self, record: MessageRecord, fixes: list[EntryFix]) -> bool:
+        """Deletes the message and applies each entry's fix, all or nothing: False if the message is gone
+        or an entry changed since it was read (read them again and retry)."""
+        conversation = conversation_key(record.conversation_id)
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(_message_item(record), condition=MessagingModel.pk.exists())
+            for fix in fixes:
+                entry = fix.entry
+                actions: list[Any] = []
+                if fix.replace_preview:
+                    actions += _preview(fix.preview)
+                if fix.one_less_unread:
+                    actions.append(MessagingModel.unread_count.add(-1))
+                unchanged = (
+                    MessagingModel.read_up_to == entry.read_up_to
+                    if entry.read_up_to
+                    else MessagingModel.read_up_to.does_not_exist()
+                ) & (
+                    MessagingModel.unread_count == entry.unread_count
+                    if entry.unread_count
+                    else MessagingModel.unread_count.does_not_exist() | (MessagingModel.unread_count == 0)
+                )
+                if entry.last_message is not None:
+                    unchanged &= MessagingModel.last_message_id == entry.last_message.message_id
+                transaction.update(
+                    MessagingModel(pk=user_key(entry.user_id), sk=conversation), actions=actions, condition=unchanged
+                )
+
+        return commit(build, self._connection)
+
+    @staticmethod
+    def fits_one_transaction(items: int) -> bool:
+        return items <= TRANSACTION_ITEMS_MAX

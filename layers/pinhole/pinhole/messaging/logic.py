@@ -1,26 +1,54 @@
-"""Use cases of direct messages. Only the two participants of a conversation can read or write it,
-and a conversation hidden by a block is, for either side, as if it did not exist. A message is
-stored (both inboxes included) before anyone hears of it; then it is pushed to every open
-connection of the recipient and to the sender's other connections."""
+"""Use cases of messaging: direct conversations (two people, one per pair) and groups (3 to 32 members).
+
+Only members read or write a conversation; to anyone else it does not exist (404). A direct
+conversation hidden by a block is, for either side, as if it did not exist. Nobody joins a group in a
+block with one of its members. A member who left keeps the history up to leaving and nothing after; a
+removed member keeps nothing. A message is stored with every member's inbox entry in one transaction
+before anyone hears of it; then it is pushed to every open connection of the members but the sender's
+own (answered directly). A photo message is stored first and delivered once its picture is ready."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pinhole.graph.dal import GraphRepository
-from pinhole.messaging.dal import MessageRepository
+from pinhole.messaging.dal import EntryFix, MessageRepository, Sent
+from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, conversation_prefix, message_prefix
 from pinhole.messaging.models import (
+    GROUP_MAX,
+    AddMembersRequest,
     Conversation,
+    ConversationFrame,
+    CreateConversationRequest,
+    GroupRecord,
     InboxEntry,
     Message,
+    MessageDeletedFrame,
     MessageFrame,
     MessageRecord,
     ReadFrame,
     SendMessageRequest,
+    SentMessage,
+    SystemEvent,
+    SystemEventType,
+    TypingNoticeFrame,
 )
+from pinhole.posts.logic import checked_media
+from pinhole.posts.models import Media, MediaStatus, Rendition, StoredMedia, Upload
 from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import CannotMessageSelf, Forbidden, IdempotencyKeyReused, NotFound
+from pinhole.shared.errors import (
+    CannotMessageSelf,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
+from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile
@@ -29,13 +57,22 @@ _messages = MessageRepository()
 _profiles = ProfileRepository()
 _graph = GraphRepository()
 _pusher = Pusher()
+_media = MessageMediaStorage()
+_signer = UploadSigner()
 
 SEPARATOR = "_"  # user ids are Cognito subs (UUIDs): never contain it
+GROUP_PREFIX = "g-"
+CHANGE_ATTEMPTS = 5
+"""A group send or change re-reads the group and tries again when another change got in first."""
 
 
 def conversation_id_of(user_a: str, user_b: str) -> str:
     """The one conversation of a pair, whoever writes first: both ids, in order."""
     return SEPARATOR.join(sorted((user_a, user_b)))
+
+
+def is_group(conversation_id: str) -> bool:
+    return conversation_id.startswith(GROUP_PREFIX)
 
 
 def _other_participant(caller: Caller, conversation_id: str) -> str:
@@ -46,14 +83,115 @@ def _other_participant(caller: Caller, conversation_id: str) -> str:
     return participants[1] if participants[0] == caller.user_id else participants[0]
 
 
-def _to_message(record: MessageRecord, sender: Profile) -> Message:
+@dataclass(frozen=True)
+class Standing:
+    """The caller in a conversation: their inbox entry, and either the other side or the group."""
+
+    conversation_id: str
+    entry: InboxEntry
+    other_id: str | None = None
+    group: GroupRecord | None = None
+
+    @property
+    def member_ids(self) -> list[str]:
+        """Who receives what is sent to it now."""
+        if self.group is not None:
+            return self.group.member_ids
+        assert self.other_id is not None
+        return [self.entry.user_id, self.other_id]
+
+    def can_read(self, record: MessageRecord) -> bool:
+        """Whether the caller may see this message: within their window in a group, and a photo message
+        before its picture is ready only by its sender."""
+        visible_from, until = self.entry.visible_from, self.entry.visible_until
+        in_window = (visible_from is None or record.message_id >= visible_from) and (
+            until is None or record.message_id <= until
+        )
+        return in_window and (record.delivered or record.sender_id == self.entry.user_id)
+
+
+def _standing(
+    caller: Caller, conversation_id: str, messages: MessageRepository, graph: GraphRepository, *, member: bool = False
+) -> Standing:
+    """The caller's standing in the conversation; NotFound if they are no part of it (or, with `member`, no
+    longer: a member who left may read up to leaving, and do nothing more)."""
+    if is_group(conversation_id):
+        entry = messages.entry(caller.user_id, conversation_id)
+        group = messages.group(conversation_id) if entry is not None else None
+        if entry is None or group is None or (member and caller.user_id not in group.member_ids):
+            raise NotFound("No such conversation.")
+        return Standing(conversation_id, entry, group=group)
+    other_id = _other_participant(caller, conversation_id)
+    entry = messages.entry(caller.user_id, conversation_id)
+    if entry is None or graph.blocked_between(caller.user_id, other_id):
+        raise NotFound("No such conversation.")
+    return Standing(conversation_id, entry, other_id=other_id)
+
+
+def _media_view(media: StoredMedia, storage: MessageMediaStorage) -> Media:
+    """A message's picture with every rendition behind a short-lived signed URL."""
+    renditions = {
+        name: Rendition(
+            url=storage.signed_url(rendition.key),
+            width=rendition.width,
+            height=rendition.height,
+            content_type=rendition.content_type,
+        )
+        for name, rendition in media.rendition_keys.items()
+    }
+    return Media(
+        media_id=media.media_id,
+        type=media.type,
+        status=media.status,
+        reason=media.reason,
+        reason_code=media.reason_code,
+        width=media.width,
+        height=media.height,
+        blurhash=media.blurhash,
+        duration_s=media.duration_s,
+        renditions=renditions,
+    )
+
+
+def _to_message(record: MessageRecord, sender: Profile, storage: MessageMediaStorage = _media) -> Message:
     return Message(
         message_id=record.message_id,
         conversation_id=record.conversation_id,
         sender=summary_of(sender),
         text=record.text,
         created_at=record.created_at,
+        kind=record.kind,
+        media=_media_view(record.media, storage) if record.media else None,
+        event=record.event,
     )
+
+
+def after_delivery(message: Message, recipient_ids: list[str]) -> None:
+    """HOOK for push to phones (issue 15 item 5, the push context): called once per message when it reached
+    every inbox and went out to open connections, with the members who should hear of it (its sender
+    excluded). Mobile push of DMs plugs in here; messaging itself does nothing more."""
+
+
+def _sign_message_upload(record: MessageRecord, signer: UploadSigner) -> Upload:
+    from pinhole.media.limits import max_upload_bytes
+
+    media = record.media
+    assert media is not None
+    key = MessageUploadKey(record.conversation_id, record.message_id, media.media_id)
+    signed = signer.sign(str(key), media.content_type, min(media.size_bytes, max_upload_bytes(media.content_type)))
+    return Upload(media_id=media.media_id, url=signed.url, fields=signed.fields, expires_at=to_iso(signed.expires_at))
+
+
+def _checked_message_media(request: SendMessageRequest) -> StoredMedia | None:
+    if request.media is None:
+        return None
+    media = checked_media(request.media, "media")
+    if media.type != "image":
+        raise ValidationFailed(
+            "Messages carry photos (JPEG, PNG, WebP, HEIC or AVIF); videos are not supported in messages yet.",
+            [{"field": "media.content_type"}],
+        )
+    return media
 
 
 def send(
@@ -65,45 +203,70 @@ def send(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
     pusher: Pusher = _pusher,
-) -> Message:
-    """Stores and delivers a message; a retry with the same `client_id` returns the first one and
-    delivers nothing again, unless the first attempt failed before it was pushed: then the retry
-    pushes it. The same `client_id` with another recipient or text is IdempotencyKeyReused (the message
-    stays unsent). `from_connection`: the sender's connection, answered with an ack instead."""
+    signer: UploadSigner = _signer,
+) -> SentMessage:
+    """Stores and delivers a message (a photo message: stores it and answers its upload; it is delivered
+    when the picture is ready). A retry with the same `client_id` returns the first one and delivers
+    nothing again, unless the first attempt failed before it was pushed: then the retry pushes it. The
+    same `client_id` with another conversation or text is IdempotencyKeyReused (the message stays unsent).
+    `from_connection`: the sender's connection, answered with an ack instead. A suspended sender is refused
+    (403 account_suspended)."""
     sender = active_profile(caller.user_id, profiles)
-    recipient = profiles.find_by_username(request.to)
-    if recipient.user_id == caller.user_id:
-        raise CannotMessageSelf("You cannot message yourself.", [{"field": "to"}])
-    if graph.blocked_between(caller.user_id, recipient.user_id):
-        raise Forbidden(f"You cannot message {recipient.username}.")
+    if request.to is not None:
+        recipient = profiles.find_by_username(request.to)
+        if recipient.user_id == caller.user_id:
+            raise CannotMessageSelf("You cannot message yourself.", [{"field": "to"}])
+        if graph.blocked_between(caller.user_id, recipient.user_id):
+            raise Forbidden(f"You cannot message {recipient.username}.")
+        conversation_id, group = conversation_id_of(caller.user_id, recipient.user_id), None
+        member_ids = [caller.user_id, recipient.user_id]
+    else:
+        assert request.conversation_id is not None
+        standing = _standing(caller, request.conversation_id, messages, graph, member=True)
+        conversation_id, group, member_ids = standing.conversation_id, standing.group, standing.member_ids
+    media = _checked_message_media(request)
     rate_limits.enforce(caller.user_id, "message")
     record = MessageRecord(
         message_id=new_id(),
-        conversation_id=conversation_id_of(caller.user_id, recipient.user_id),
+        conversation_id=conversation_id,
         sender_id=caller.user_id,
-        text=request.text,
+        text=request.text or "",
         created_at=to_iso(utc_now()),
+        kind="media" if media else "text",
+        media=media,
     )
-    sent = messages.send(record, recipient.user_id, client_id)
+    if group is None:
+        sent = messages.send(record, member_ids[1], client_id)
+    else:
+        sent, group = _send_to_group(caller, record, group, client_id, messages)
+        member_ids = group.member_ids
     if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
         # The id first sent another message: answering with that one would say this one was sent.
         raise IdempotencyKeyReused()
     message = _to_message(sent.message, sender)
+    if not sent.message.delivered:
+        return SentMessage(**message.model_dump(), upload=_sign_message_upload(sent.message, signer))
     if sent.unpushed:
-        pusher.push([recipient.user_id, caller.user_id], MessageFrame(message=message), skip_connection=from_connection)
+        pusher.push(member_ids, MessageFrame(message=message), skip_connection=from_connection)
         if client_id is not None:
             messages.mark_pushed(caller.user_id, client_id)
-    return message
+        after_delivery(message, [member for member in member_ids if member != caller.user_id])
+    return SentMessage(**message.model_dump())
 
 
-def _visible_entry(
-    caller: Caller, conversation_id: str, messages: MessageRepository, graph: GraphRepository
-) -> tuple[str, InboxEntry]:
-    other_id = _other_participant(caller, conversation_id)
-    entry = messages.entry(caller.user_id, conversation_id)
-    if entry is None or graph.blocked_between(caller.user_id, other_id):
-        raise NotFound("No such conversation.")
-    return other_id, entry
+def _send_to_group(
+    caller: Caller, record: MessageRecord, group: GroupRecord, client_id: str | None, messages: MessageRepository
+) -> tuple[Sent, GroupRecord]:
+    for _ in range(CHANGE_ATTEMPTS):
+        sent = messages.send_to_group(record, group, client_id)
+        if sent is not None:
+            return sent, group
+        # Someone joined, left or renamed the group meanwhile: send to whoever is in it now.
+        fresh = messages.group(group.conversation_id)
+        if fresh is None or caller.user_id not in fresh.member_ids:
+            raise NotFound("No such conversation.")
+        group = fresh
+    raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
 
 
 def conversation_messages(
@@ -115,13 +278,52 @@ def conversation_messages(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Message], str | None]:
-    """A page of a conversation, newest first."""
-    _visible_entry(caller, conversation_id, messages, graph)
-    scope = f"messages:{conversation_id}"
-    records, last_key = messages.messages(conversation_id, limit, start_after(cursor, scope))
+    """A page of a conversation, newest first: for a group member, from joining (to leaving)."""
+    standing = _standing(caller, conversation_id, messages, graph)
+    scope = f"messages:{conversation_id}:{caller.user_id}"
+    records, last_key = messages.messages(
+        conversation_id,
+        limit,
+        start_after(cursor, scope),
+        visible_from=standing.entry.visible_from,
+        visible_until=standing.entry.visible_until,
+    )
+    records = [record for record in records if standing.can_read(record)]
     senders = profiles.get_many([record.sender_id for record in records])
     page = [_to_message(record, senders[record.sender_id]) for record in records if record.sender_id in senders]
     return page, next_cursor(last_key, scope)
+
+
+def _conversation_view(
+    entry: InboxEntry, group: GroupRecord | None, people: dict[str, Profile], storage: MessageMediaStorage = _media
+) -> Conversation | None:
+    """One member's view of a conversation, or None if someone it needs is gone."""
+    last = entry.last_message
+    last_message = _to_message(last, people[last.sender_id], storage) if last and last.sender_id in people else None
+    if group is None:
+        if entry.with_id not in people:
+            return None
+        return Conversation.model_validate(
+            {
+                "conversation_id": entry.conversation_id,
+                "kind": "direct",
+                "with": summary_of(people[entry.with_id]),
+                "members": [summary_of(people[user]) for user in (entry.user_id, entry.with_id) if user in people],
+                "last_message": last_message,
+                "unread_count": entry.unread_count,
+            }
+        )
+    return Conversation.model_validate(
+        {
+            "conversation_id": entry.conversation_id,
+            "kind": "group",
+            "with": None,
+            "title": group.title,
+            "members": [summary_of(people[user]) for user in group.member_ids if user in people],
+            "last_message": last_message,
+            "unread_count": entry.unread_count,
+        }
+    )
 
 
 def conversations(
@@ -132,27 +334,26 @@ def conversations(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Conversation], str | None]:
-    """A page of the caller's conversations, latest activity first, without those a block hides."""
+    """A page of the caller's conversations, latest activity first, without the direct ones a block hides."""
     scope = f"conversations:{caller.user_id}"
     entries, last_key = messages.inbox(caller.user_id, limit, start_after(cursor, scope))
-    hidden = graph.blocked_among(caller.user_id, [entry.with_id for entry in entries])
-    people = profiles.get_many([entry.with_id for entry in entries] + [caller.user_id])
-    page = [
-        Conversation.model_validate(
-            {
-                "conversation_id": entry.conversation_id,
-                "with": summary_of(people[entry.with_id]),
-                "last_message": (
-                    _to_message(entry.last_message, people[entry.last_message.sender_id])
-                    if entry.last_message
-                    else None
-                ),
-                "unread_count": entry.unread_count,
-            }
-        )
-        for entry in entries
-        if entry.with_id in people and entry.with_id not in hidden
-    ]
+    groups = messages.groups([entry.conversation_id for entry in entries if is_group(entry.conversation_id)])
+    direct_others = [entry.with_id for entry in entries if not is_group(entry.conversation_id)]
+    hidden = graph.blocked_among(caller.user_id, direct_others)
+    wanted = [caller.user_id, *direct_others]
+    for members in groups.values():
+        wanted += members.member_ids
+    wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
+    people = profiles.get_many(wanted)
+    page = []
+    for entry in entries:
+        if is_group(entry.conversation_id):
+            found = groups.get(entry.conversation_id)
+            view = _conversation_view(entry, found, people) if found is not None else None
+        else:
+            view = None if entry.with_id in hidden else _conversation_view(entry, None, people)
+        if view is not None:
+            page.append(view)
     return page, next_cursor(last_key, scope)
 
 
@@ -166,11 +367,401 @@ def mark_read(
     pusher: Pusher = _pusher,
 ) -> None:
     """Everything up to `up_to` is read by the caller: their unread count drops to what came after it,
-    and both sides' connections hear of it (the other side's read receipt, the caller's other devices)."""
-    other_id, _ = _visible_entry(caller, conversation_id, messages, graph)
-    if messages.get_message(conversation_id, up_to) is None:
+    and the members' connections hear of it (the others' read receipts, the caller's other devices)."""
+    standing = _standing(caller, conversation_id, messages, graph)
+    record = messages.get_message(conversation_id, up_to)
+    if record is None or not standing.can_read(record):
         raise NotFound("No such message in this conversation.")
-    unread = messages.unread_after(conversation_id, caller.user_id, up_to)
+    unread = messages.unread_after(conversation_id, caller.user_id, up_to, until=standing.entry.visible_until)
     if messages.mark_read(caller.user_id, conversation_id, up_to, unread):
         frame = ReadFrame(conversation_id=conversation_id, up_to=up_to, by=caller.username)
-        pusher.push([other_id, caller.user_id], frame, skip_connection=from_connection)
+        audience = [caller.user_id] if standing.entry.left else standing.member_ids
+        pusher.push(audience, frame, skip_connection=from_connection)
+
+
+# Groups
+
+
+def _system_message(caller: Caller, conversation_id: str, event: SystemEvent) -> MessageRecord:
+    sentences: dict[SystemEventType, str] = {
+        "created": f"{caller.username} created the group",
+        "joined": f"{caller.username} added {', '.join(event.usernames)}",
+        "left": f"{caller.username} left",
+        "removed": f"{caller.username} removed {', '.join(event.usernames)}",
+        "title_changed": (
+            f"{caller.username} named the group {event.title}" if event.title else f"{caller.username} removed the name"
+        ),
+    }
+    return MessageRecord(
+        message_id=new_id(),
+        conversation_id=conversation_id,
+        sender_id=caller.user_id,
+        text=sentences[event.type],
+        created_at=to_iso(utc_now()),
+        kind="system",
+        event=event,
+    )
+
+
+def _people(usernames: Iterable[str], profiles: ProfileRepository) -> list[Profile]:
+    """The profiles of these usernames, each once; NotFound naming the first unknown one."""
+    found: dict[str, Profile] = {}
+    for username in dict.fromkeys(usernames):
+        try:
+            profile = profiles.find_by_username(username)
+        except NotFound:
+            raise NotFound(f"No user {username}.", [{"field": "usernames", "username": username}]) from None
+        found[profile.user_id] = profile
+    return list(found.values())
+
+
+def _refuse_blocks(newcomers: list[Profile], member_ids: list[str], graph: GraphRepository) -> None:
+    """Forbidden if any newcomer is in a block with a member or another newcomer."""
+    everyone = list(dict.fromkeys([*member_ids, *(person.user_id for person in newcomers)]))
+    for person in newcomers:
+        if graph.blocked_among(person.user_id, [user for user in everyone if user != person.user_id]):
+            raise Forbidden(f"{person.username} cannot be added to this conversation.")
+
+
+def _push_change(
+    group: GroupRecord,
+    record: MessageRecord,
+    also: list[str],
+    messages: MessageRepository,
+    profiles: ProfileRepository,
+    pusher: Pusher,
+) -> None:
+    """After a change: the system message and the conversation as each member (and who just left or was
+    removed, `also`) now sees it."""
+    people = profiles.get_many([*group.member_ids, *also])
+    if record.sender_id not in people:
+        return
+    pusher.push(group.member_ids, MessageFrame(message=_to_message(record, people[record.sender_id])))
+    for entry in messages.entries(group.conversation_id, [*group.member_ids, *also]):
+        view = _conversation_view(entry, group, people)
+        if view is not None:
+            pusher.push([entry.user_id], ConversationFrame(conversation=view))
+    for user_id in also:  # a removed member has no entry left: they hear of the group as it is now
+        if user_id in people and messages.entry(user_id, group.conversation_id) is None:
+            removed_view = _conversation_view(
+                InboxEntry(
+                    conversation_id=group.conversation_id,
+                    user_id=user_id,
+                    with_id="",
+                    last_message=None,
+                    unread_count=0,
+                    read_up_to=None,
+                ),
+                group,
+                people,
+            )
+            if removed_view is not None:
+                pusher.push([user_id], ConversationFrame(conversation=removed_view))
+
+
+def create_group(
+    caller: Caller,
+    request: CreateConversationRequest,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+) -> Conversation:
+    """A group of the caller and 2 to 31 others, none in a block with another."""
+    others = [person for person in _people(request.members, profiles) if person.user_id != caller.user_id]
+    if not 2 <= len(others) <= GROUP_MAX - 1:
+        raise ValidationFailed(
+            f"A group has 3 to {GROUP_MAX} members, you included: name 2 to {GROUP_MAX - 1} others.",
+            [{"field": "members"}],
+        )
+    _refuse_blocks(others, [caller.user_id], graph)
+    rate_limits.enforce(caller.user_id, "message")
+    conversation_id = f"{GROUP_PREFIX}{new_id()}"
+    event = SystemEvent(type="created", usernames=[person.username for person in others], title=request.title)
+    record = _system_message(caller, conversation_id, event)
+    group = GroupRecord(
+        conversation_id=conversation_id,
+        creator_id=caller.user_id,
+        title=request.title,
+        member_ids=[caller.user_id, *(person.user_id for person in others)],
+        version=1,
+        created_at=record.created_at,
+    )
+    messages.create_group(group, record)
+    _push_change(group, record, [], messages, profiles, pusher)
+    return _view_for(caller, group, messages, profiles)
+
+
+def _view_for(
+    caller: Caller, group: GroupRecord, messages: MessageRepository, profiles: ProfileRepository
+) -> Conversation:
+    entry = messages.entry(caller.user_id, group.conversation_id)
+    people = profiles.get_many(
+        [*group.member_ids, *([entry.last_message.sender_id] if entry and entry.last_message else [])]
+    )
+    view = _conversation_view(entry, group, people) if entry is not None else None
+    if view is None:
+        raise NotFound("No such conversation.")
+    return view
+
+
+Change = Callable[[GroupRecord], tuple[GroupRecord, SystemEvent, dict[str, str]] | None]
+"""What a change makes of the group as read: the group after it, the event to record, and which users join
+(`joined`), are removed (`removed`) or leave (`left`); None when there is nothing to change."""
+
+
+def _change_group(
+    caller: Caller,
+    conversation_id: str,
+    change: Change,
+    messages: MessageRepository,
+    profiles: ProfileRepository,
+    graph: GraphRepository,
+    pusher: Pusher,
+) -> GroupRecord:
+    """Applies `change` to the group, re-reading it when another change got in first."""
+    if not is_group(conversation_id):
+        _standing(caller, conversation_id, messages, graph)  # 404 to a stranger, as for any conversation
+        raise ValidationFailed("Only group conversations have titles and members to change.")
+    for _ in range(CHANGE_ATTEMPTS):
+        before = _standing(caller, conversation_id, messages, graph, member=True).group
+        assert before is not None
+        planned = change(before)
+        if planned is None:
+            return before
+        after, event, who = planned
+        record = _system_message(caller, conversation_id, event)
+        joined = [user for user, role in who.items() if role == "joined"]
+        removed = next((user for user, role in who.items() if role == "removed"), None)
+        left = next((user for user, role in who.items() if role == "left"), None)
+        if messages.change_group(before, after, record, joined=joined, removed=removed, left=left):
+            _push_change(after, record, [user for user in (removed, left) if user], messages, profiles, pusher)
+            after_delivery(
+                _to_message(record, profiles.get(caller.user_id)), [u for u in after.member_ids if u != caller.user_id]
+            )
+            return after
+    raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
+
+
+def rename_group(
+    caller: Caller,
+    conversation_id: str,
+    title: str | None,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+) -> Conversation:
+    def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
+        if group.title == title:
+            return None
+        after = group.model_copy(update={"title": title, "version": group.version + 1})
+        return after, SystemEvent(type="title_changed", title=title), {}
+
+    group = _change_group(caller, conversation_id, change, messages, profiles, graph, pusher)
+    return _view_for(caller, group, messages, profiles)
+
+
+def add_members(
+    caller: Caller,
+    conversation_id: str,
+    request: AddMembersRequest,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+) -> Conversation:
+    """Adds people (those already in it are left as they are); 422 beyond 32 members, 403 for anyone in a
+    block with a member."""
+    newcomers_all = _people(request.usernames, profiles)
+
+    def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
+        newcomers = [person for person in newcomers_all if person.user_id not in group.member_ids]
+        if not newcomers:
+            return None
+        if len(group.member_ids) + len(newcomers) > GROUP_MAX:
+            raise ValidationFailed(f"A group has at most {GROUP_MAX} members.", [{"field": "usernames"}])
+        _refuse_blocks(newcomers, group.member_ids, graph)
+        ids = [person.user_id for person in newcomers]
+        after = group.model_copy(
+            update={
+                "member_ids": [*group.member_ids, *ids],
+                "former_ids": [user for user in group.former_ids if user not in ids],
+                "version": group.version + 1,
+            }
+        )
+        event = SystemEvent(type="joined", usernames=[person.username for person in newcomers])
+        return after, event, dict.fromkeys(ids, "joined")
+
+    group = _change_group(caller, conversation_id, change, messages, profiles, graph, pusher)
+    return _view_for(caller, group, messages, profiles)
+
+
+def remove_member(
+    caller: Caller,
+    conversation_id: str,
+    username: str,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+    storage: MessageMediaStorage = _media,
+) -> None:
+    """The caller leaves (their own username), or the group's creator removes a member (403 for anyone
+    else). When the last member leaves, the conversation's pictures are deleted."""
+    try:
+        target = profiles.find_by_username(username)
+    except NotFound:
+        _standing(caller, conversation_id, messages, graph, member=True)
+        raise
+    leaving = target.user_id == caller.user_id
+
+    def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
+        if not leaving and group.creator_id != caller.user_id:
+            raise Forbidden("Only the group's creator removes members; anyone may leave.")
+        if target.user_id not in group.member_ids:
+            raise NotFound(f"{target.username} is not in this conversation.")
+        after = group.model_copy(
+            update={
+                "member_ids": [user for user in group.member_ids if user != target.user_id],
+                "former_ids": sorted({*group.former_ids, target.user_id}),
+                "version": group.version + 1,
+            }
+        )
+        if leaving:
+            return after, SystemEvent(type="left", usernames=[target.username]), {target.user_id: "left"}
+        return after, SystemEvent(type="removed", usernames=[target.username]), {target.user_id: "removed"}
+
+    group = _change_group(caller, conversation_id, change, messages, profiles, graph, pusher)
+    if not group.member_ids:
+        storage.delete_prefix(conversation_prefix(conversation_id))
+
+
+# Typing and unsending
+
+
+def typing(
+    caller: Caller,
+    conversation_id: str,
+    from_connection: str | None = None,
+    messages: MessageRepository = _messages,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+) -> bool:
+    """Tells the other members' connections that the caller is typing; nothing is stored. At most one
+    notice per person and conversation every few seconds (cdk.json `rate_limits.typing`): the others
+    are dropped, as a client sends one per keystroke burst. Whether this one went out."""
+    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    try:
+        rate_limits.enforce(f"{caller.user_id}#{conversation_id}", "typing")
+    except RateLimited:
+        return False
+    others = [member for member in standing.member_ids if member != caller.user_id]
+    pusher.push(others, TypingNoticeFrame(conversation_id=conversation_id, by=caller.username))
+    return True
+
+
+def entry_fixes(record: MessageRecord, entries: list[InboxEntry], messages: MessageRepository) -> list[EntryFix]:
+    """How each member's entry changes when `record` is unsent: its preview moves to the message before
+    (within what the member may read), and its unread count drops if the member had not read it."""
+    previews: dict[str | None, MessageRecord | None] = {}
+    fixes = []
+    for entry in entries:
+        if entry.visible_from is not None and record.message_id < entry.visible_from:
+            continue
+        if entry.visible_until is not None and record.message_id > entry.visible_until:
+            continue
+        replace = entry.last_message is not None and entry.last_message.message_id == record.message_id
+        unread = (
+            entry.user_id != record.sender_id
+            and entry.unread_count > 0
+            and (entry.read_up_to is None or entry.read_up_to < record.message_id)
+        )
+        if not (replace or unread):
+            continue
+        if replace and entry.visible_from not in previews:
+            previews[entry.visible_from] = messages.latest_delivered_before(
+                record.conversation_id, record.message_id, entry.visible_from
+            )
+        fixes.append(EntryFix(entry, previews.get(entry.visible_from), replace, unread))
+    return fixes
+
+
+def unsend(
+    caller: Caller,
+    conversation_id: str,
+    message_id: str,
+    messages: MessageRepository = _messages,
+    graph: GraphRepository = _graph,
+    pusher: Pusher = _pusher,
+    storage: MessageMediaStorage = _media,
+) -> None:
+    """Deletes one of the caller's messages for everyone: members' previews and unread counts are put right
+    in the same transaction, their connections get `message_deleted`, and its picture is deleted."""
+    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    for _ in range(CHANGE_ATTEMPTS):
+        record = messages.get_message(conversation_id, message_id)
+        if record is None or not standing.can_read(record):
+            raise NotFound("No such message in this conversation.")
+        if record.sender_id != caller.user_id or record.kind == "system":
+            raise Forbidden("You can unsend only your own messages.")
+        participants = standing.member_ids
+        fixes = (
+            entry_fixes(record, messages.entries(conversation_id, participants), messages) if record.delivered else []
+        )
+        if messages.unsend(record, fixes):
+            break
+    else:
+        raise RateLimited("The conversation is changing too fast: try again in a moment.", retry_after_s=1)
+    if record.media is not None:
+        storage.delete_prefix(message_prefix(conversation_id, message_id))
+    if record.delivered:
+        frame = MessageDeletedFrame(conversation_id=conversation_id, message_id=message_id)
+        pusher.push(standing.member_ids, frame)
+
+
+# Photo messages: the resize pipeline reports here
+
+
+def record_media_outcome(
+    key: MessageUploadKey,
+    media: StoredMedia,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    pusher: Pusher = _pusher,
+) -> MediaStatus | None:
+    """A photo message's picture was processed (`media`: ready or rejected): a ready one is delivered — every
+    member's inbox and connections — a rejected one is told to its sender only. None when there was nothing
+    to do (an unknown or unsent message, one settled already, or a sender no longer in the group)."""
+    for _ in range(CHANGE_ATTEMPTS):
+        record = media_message(key, messages)
+        if record is None or record.delivered or record.media is None or record.media.status != MediaStatus.PENDING:
+            return None
+        settled = record.model_copy(update={"media": media})
+        group = messages.group(key.conversation_id) if is_group(key.conversation_id) else None
+        if group is not None:
+            member_ids = group.member_ids
+        else:
+            other = next(user for user in key.conversation_id.split(SEPARATOR) if user != record.sender_id)
+            member_ids = [record.sender_id, other]
+        if record.sender_id not in member_ids:
+            return None  # the sender left before the picture was ready: it is never delivered
+        if messages.deliver_media_message(settled, member_ids, group):
+            break
+    else:
+        raise RuntimeError("the group kept changing while a photo message was being delivered")
+    message = _to_message(settled, profiles.get(record.sender_id))
+    if settled.delivered:
+        pusher.push(member_ids, MessageFrame(message=message))
+        after_delivery(message, [member for member in member_ids if member != record.sender_id])
+    else:
+        pusher.push([record.sender_id], MessageFrame(message=message))
+    return media.status
+
+
+def media_message(key: MessageUploadKey, messages: MessageRepository = _messages) -> MessageRecord | None:
+    """The photo message an upload is for, if it exists (not unsent)."""
+    record = messages.get_message(key.conversation_id, key.message_id)
+    if record is None or record.media is None or record.media.media_id != key.media_id:
+        return None
+    return record

@@ -1,20 +1,39 @@
-"""The contracts of the messaging context: API.md's Message and Conversation, the HTTP bodies, and
-the WebSocket frames both ways."""
+"""The contracts of the messaging context: API.md's Message and Conversation (direct and group), the
+HTTP bodies, and the WebSocket frames both ways."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.users.models import Username, UserSummary
 
 TEXT_MAX = 2000
 CLIENT_ID_MAX = 64
+TITLE_MAX = 100
+GROUP_MIN = 3
+"""A group holds 3 to 32 members, its creator included (API.md: 2–31 others)."""
+GROUP_MAX = 32
 
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
 """1 to 2000 characters once trimmed."""
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=CLIENT_ID_MAX, pattern=r"^[\x21-\x7e]+$")]
 """The sender's own id for a message: it comes back in the ack, and a retried send with it is a no-op."""
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ConversationIdText = Annotated[str, StringConstraints(min_length=1, max_length=160)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+MessageKind = Literal["text", "media", "system"]
+ConversationKind = Literal["direct", "group"]
+SystemEventType = Literal["created", "joined", "left", "removed", "title_changed"]
+
+
+class SystemEvent(BaseModel):
+    """What a system message records: who did it is the message's sender; whom it concerns, `usernames`."""
+
+    type: SystemEventType
+    usernames: list[str] = Field(default_factory=list, description="Who joined, left or was removed")
+    title: str | None = Field(default=None, description="The new title (title_changed), or the group's at creation")
 
 
 class Message(BaseModel):
@@ -23,29 +42,64 @@ class Message(BaseModel):
     sender: UserSummary
     text: str
     created_at: str = Field(description="ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
+    kind: MessageKind = "text"
+    media: Media | None = Field(
+        default=None, description="A photo message's picture; its rendition URLs are signed and expire in minutes"
+    )
+    event: SystemEvent | None = Field(default=None, description="System messages only: what happened")
 
 
 class Conversation(BaseModel):
     conversation_id: str
-    with_: UserSummary = Field(alias="with", serialization_alias="with")
+    kind: ConversationKind = "direct"
+    with_: UserSummary | None = Field(alias="with", serialization_alias="with", description="Direct ones only")
+    title: str | None = None
+    members: list[UserSummary] = Field(default_factory=list, description="Everyone in it, the caller included")
     last_message: Message | None
     unread_count: int
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+class SentMessage(Message):
+    """The answer to a send: the message, and with media the pre-signed upload its file goes to."""
+
+    upload: Upload | None = None
+
+
 class MessageRecord(BaseModel):
-    """A stored message, with its sender as an id."""
+    """A stored message, with its sender as an id. A media message is `delivered` once its picture is ready:
+    until then only its sender knows of it."""
 
     message_id: str
     conversation_id: str
     sender_id: str
     text: str
     created_at: str
+    kind: MessageKind = "text"
+    media: StoredMedia | None = None
+    event: SystemEvent | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.media is None or self.media.status == "ready"
+
+
+class GroupRecord(BaseModel):
+    """A group conversation's own item: who is in it now, who was, and a version every change moves on."""
+
+    conversation_id: str
+    creator_id: str
+    title: str | None
+    member_ids: list[str]
+    former_ids: list[str] = Field(default_factory=list)
+    version: int
+    created_at: str
 
 
 class InboxEntry(BaseModel):
-    """One side's view of a conversation: whom it is with, its latest message, what is unread."""
+    """One member's view of a conversation: whom it is with (direct ones), its latest message, what is
+    unread, and the part of a group's history the member may read (from joining to leaving)."""
 
     conversation_id: str
     user_id: str
@@ -53,13 +107,70 @@ class InboxEntry(BaseModel):
     last_message: MessageRecord | None
     unread_count: int
     read_up_to: str | None
+    visible_from: str | None = None
+    visible_until: str | None = None
+
+    @property
+    def left(self) -> bool:
+        return self.visible_until is not None
+
+
+_ONE_DESTINATION_AND_SOMETHING_TO_SAY: dict[str, Any] = {
+    "allOf": [
+        {"oneOf": [{"required": ["to"]}, {"required": ["conversation_id"]}]},
+        {"anyOf": [{"required": ["text"]}, {"required": ["media"]}]},
+    ]
+}
 
 
 class SendMessageRequest(BaseModel):
+    """To a person (`to`, the direct conversation) or to any conversation one is in (`conversation_id`);
+    text, a photo or video, or both. A field is given or left out, never null."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_DESTINATION_AND_SOMETHING_TO_SAY)
+
+    to: Username | SkipJsonSchema[None] = None
+    conversation_id: ConversationIdText | SkipJsonSchema[None] = None
+    text: MessageText | SkipJsonSchema[None] = None
+    media: MediaDeclaration | SkipJsonSchema[None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = [name for name in ("to", "conversation_id", "text", "media") if name in data and data[name] is None]
+            if nulls:
+                raise ValueError(f"leave out what you do not give, rather than null: {', '.join(nulls)}")
+        return data
+
+    @model_validator(mode="after")
+    def _one_destination_and_something_to_say(self) -> "SendMessageRequest":
+        if (self.to is None) == (self.conversation_id is None):
+            raise ValueError("give exactly one of `to` and `conversation_id`")
+        if self.text is None and self.media is None:
+            raise ValueError("give `text`, `media` or both")
+        return self
+
+
+class CreateConversationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: Username
-    text: MessageText
+    members: Annotated[
+        list[Username], Field(min_length=GROUP_MIN - 1, max_length=GROUP_MAX - 1, description="2–31 others")
+    ]
+    title: Title | None = None
+
+
+class UpdateConversationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = Field(description="The new title; null clears it")
+
+
+class AddMembersRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    usernames: Annotated[list[Username], Field(min_length=1, max_length=GROUP_MAX - 1)]
 
 
 class MarkReadRequest(BaseModel):
@@ -78,7 +189,14 @@ class SendMessageFrame(SendMessageRequest):
 
 class MarkReadFrame(MarkReadRequest):
     action: Literal["markRead"]
-    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=160)]
+    conversation_id: ConversationIdText
+
+
+class TypingFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["typing"]
+    conversation_id: ConversationIdText
 
 
 # WebSocket frames, server → client.
@@ -88,6 +206,7 @@ class AckFrame(BaseModel):
     type: Literal["ack"] = "ack"
     client_id: str
     message: Message
+    upload: Upload | None = Field(default=None, description="A photo message's pre-signed upload")
 
 
 class MessageFrame(BaseModel):
@@ -100,6 +219,23 @@ class ReadFrame(BaseModel):
     conversation_id: str
     up_to: str
     by: str
+
+
+class TypingNoticeFrame(BaseModel):
+    type: Literal["typing"] = "typing"
+    conversation_id: str
+    by: str
+
+
+class MessageDeletedFrame(BaseModel):
+    type: Literal["message_deleted"] = "message_deleted"
+    conversation_id: str
+    message_id: str
+
+
+class ConversationFrame(BaseModel):
+    type: Literal["conversation"] = "conversation"
+    conversation: Conversation
 
 
 class PongFrame(BaseModel):

@@ -48,7 +48,7 @@ from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import CannotReportSelf, Conflict, Forbidden, NotApplicable, NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
-from pinhole.social.dal import InteractionRepository
+from pinhole.social.dal import NOT_MARKED, InteractionRepository
 from pinhole.social.logic import _to_comment
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of, to_user
@@ -252,7 +252,8 @@ def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str,
         if case.target_type in _POST_KINDS:
             record = _posts.get(case.target_id)
             author = profiles.get(record.author_id)
-            return posts_logic.to_post(record, author).model_dump(mode="json")
+            # the moderator's own likes and saves are beside the point
+            return posts_logic.to_post(record, author, NOT_MARKED).model_dump(mode="json")
         if case.target_type == TargetType.COMMENT:
             post_id, comment_id = _split(case.target_id, "comment")
             comment = _interactions.get_comment(post_id, comment_id)

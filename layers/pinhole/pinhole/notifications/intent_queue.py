@@ -15,17 +15,21 @@ from pinhole.shared.settings import get_settings
 SEND_BATCH = 10
 """SendMessageBatch's limit."""
 
-_sqs = boto3.client("sqs", region_name=get_settings().region)
-
 
 class IntentsNotQueued(Exception):
     """SQS refused some of a record's intents; the record is to be tried again."""
 
 
 class IntentQueue:
-    def __init__(self, sqs: Any = _sqs, queue_url: str | None = None) -> None:
-        self.sqs = sqs
+    def __init__(self, sqs: Any = None, queue_url: str | None = None) -> None:
+        self._sqs = sqs
         self.queue_url = queue_url or get_settings().notifications_queue_url
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:  # made on first send, not at import
+            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+        return self._sqs
 
     def send(self, intents: Sequence[NotificationIntent], record_id: str) -> None:
         """Queues the intents of one stream record, in order; IntentsNotQueued if any was refused."""

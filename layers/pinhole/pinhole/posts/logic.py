@@ -3,7 +3,7 @@ state machine the media pipeline drives: a post is published when every media it
 as soon as one is rejected or its upload never arrives — each exactly once. Stories (`pinhole.stories`)
 ride the same machine: publishing one lists it for STORY_LIFETIME instead of counting a post."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from pinhole.graph.logic import can_view, privacy_allows
@@ -33,7 +33,7 @@ from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, Validati
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.settings import get_settings
-from pinhole.social.dal import viewer_flags
+from pinhole.social.dal import NOT_MARKED, ViewerFlags, ViewerMarks, viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
 from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
@@ -73,7 +73,10 @@ def media_view(media: StoredMedia) -> Media:
     )
 
 
-def to_post(record: PostRecord, author: Profile) -> Post:
+def to_post(record: PostRecord, author: Profile, marks: ViewerMarks) -> Post:
+    """The API's Post, with the viewer's liked_by_me and saved_by_me from `marks` (viewer_flags' answer
+    for the page this post is on): required, so no route can forget the viewer's flags."""
+    liked, saved = marks.get(record.post_id, (False, False))
     return Post(
         post_id=record.post_id,
         author=summary_of(author),
@@ -85,16 +88,19 @@ def to_post(record: PostRecord, author: Profile) -> Post:
         media=[media_view(record.media[media_id]) for media_id in record.media_order],
         like_count=record.like_count,
         comment_count=record.comment_count,
-        liked_by_me=False,
-        saved_by_me=False,
+        liked_by_me=liked,
+        saved_by_me=saved,
         edited_at=to_iso(record.edited_at) if record.edited_at else None,
     )
 
 
-def as_seen_by(viewer_id: str, post: Post) -> Post:
-    """The post with the viewer's own liked_by_me and saved_by_me (one consistent BatchGetItem)."""
-    liked, saved = viewer_flags(viewer_id, [post.post_id]).get(post.post_id, (False, False))
-    return post.model_copy(update={"liked_by_me": liked, "saved_by_me": saved})
+def posts_seen_by(
+    viewer_id: str, shown: Sequence[tuple[PostRecord, Profile]], flags: ViewerFlags = viewer_flags
+) -> list[Post]:
+    """A page of posts as the viewer sees them: their own like and save flags read for the whole page in
+    one batched lookup (not one call per post)."""
+    marks = flags(viewer_id, [record.post_id for record, _ in shown])
+    return [to_post(record, author, marks) for record, author in shown]
 
 
 def checked_media(declared: MediaDeclaration, field: str) -> StoredMedia:
@@ -146,7 +152,8 @@ def create_post(
     )
     posts.create(record, fail_after=record.upload_expires_at + UPLOAD_GRACE)
     uploads = [sign_upload(record.post_id, item, signer) for item in media]
-    return CreatePostResponse(post=to_post(record, author), uploads=uploads)
+    # Nobody can have liked or saved a post that did not exist a moment ago.
+    return CreatePostResponse(post=to_post(record, author, NOT_MARKED), uploads=uploads)
 
 
 def readable_post(
@@ -173,7 +180,7 @@ def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> Post
 def get_post(
     caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
 ) -> Post:
-    return as_seen_by(caller.user_id, to_post(*readable_post(caller, post_id, posts, profiles)))
+    return posts_seen_by(caller.user_id, [readable_post(caller, post_id, posts, profiles)])[0]
 
 
 def edit_caption(
@@ -198,7 +205,7 @@ def edit_caption(
     )
     if edited is None:
         raise NotFound("No such post.")  # deleted meanwhile
-    return as_seen_by(caller.user_id, to_post(edited, author))
+    return posts_seen_by(caller.user_id, [(edited, author)])[0]
 
 
 def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) -> None:
@@ -221,7 +228,7 @@ def list_user_posts(
         raise Forbidden(f"{author.username}'s posts are private.")
     scope = f"user-posts:{author.user_id}"
     records, last_key = posts.list_published_by(author.user_id, limit, start_after(cursor, scope))
-    return [to_post(record, author) for record in records], next_cursor(last_key, scope)
+    return posts_seen_by(caller.user_id, [(record, author) for record in records]), next_cursor(last_key, scope)
 
 
 def record_media_ready(

@@ -11,7 +11,6 @@ authors in a block with the viewer (either way), private accounts the viewer doe
 
 The index is eventually consistent: the stream consumer catches up within seconds."""
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
@@ -30,7 +29,7 @@ from pinhole.shared.cursor import decode_cursor, encode_cursor
 from pinhole.shared.errors import ValidationFailed
 from pinhole.shared.observability import logger
 from pinhole.shared.secrets import cursor_secret
-from pinhole.social.dal import viewer_flags
+from pinhole.social.dal import ViewerFlags, viewer_flags
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of
 from pinhole.users.models import UserSummary
@@ -45,7 +44,6 @@ RANK_ATTEMPTS = 5
 USERNAME_LENGTHS = range(3, 31)
 BATCH_GET_KEYS = 100
 
-ViewerFlags = Callable[[str, list[str]], dict[str, tuple[bool, bool]]]
 
 _index = SearchIndex()
 _posts = PostRepository()
@@ -177,8 +175,7 @@ def tag_posts(
             author.user_id in blocked or (author.is_private and author.user_id not in following)
         ):
             continue
-        liked, saved = marks.get(record.post_id, (False, False))
-        page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
+        page.append(to_post(record, author, marks))
     next_cursor = (
         encode_cursor({"before": entries[-1].post_id}, scope, cursor_secret()) if has_more and entries else None
     )

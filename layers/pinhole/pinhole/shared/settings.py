@@ -29,6 +29,8 @@ DEFAULT_RATE_LIMITS = {
     "message": RateLimit(limit=60, per_seconds=60),
     # reports filed by one user (docs/SECURITY.md, "Abuse of reports")
     "report": RateLimit(limit=20, per_seconds=3600),
+    # typing notices per person and conversation: clients send one per keystroke burst, others hear one
+    "typing": RateLimit(limit=1, per_seconds=3),
     # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
     "login_failures_per_source": RateLimit(limit=5, per_seconds=900),
     # failed log-ins into one account from anywhere: past this the account is under attack, and sources it
@@ -73,6 +75,7 @@ class Settings(BaseModel):
     media_bucket_name: str = Field(alias="MEDIA_BUCKET_NAME")
     media_base_url: str = Field(alias="MEDIA_BASE_URL")
     media_distribution_id: str = Field(alias="MEDIA_DISTRIBUTION_ID")
+    message_media_bucket_name: str = Field(alias="MESSAGE_MEDIA_BUCKET_NAME")
     media_invalidations_queue_url: str = Field(alias="MEDIA_INVALIDATIONS_QUEUE_URL")
     cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")

@@ -16,6 +16,8 @@ repeating a call changes nothing. Saving moves the saved item, the marker's set 
 `post_count` together the same way. The marker answers "saved by me" with one key per post,
 whatever the collections; the likes and markers of a page of posts are one BatchGetItem."""
 
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
@@ -287,7 +289,13 @@ class InteractionRepository:
         ]
 
 
-def viewer_flags(viewer_id: str, post_ids: list[str]) -> dict[str, tuple[bool, bool]]:
+ViewerMarks = Mapping[str, tuple[bool, bool]]
+"""(liked_by_me, saved_by_me) by post id, for one viewer; a post missing is neither."""
+ViewerFlags = Callable[[str, list[str]], ViewerMarks]
+NOT_MARKED: ViewerMarks = MappingProxyType({})
+
+
+def viewer_flags(viewer_id: str, post_ids: list[str]) -> ViewerMarks:
     """(liked_by_me, saved_by_me) for each post id: the viewer's like items and saved markers, read in
     one BatchGetItem per 100 keys (strongly consistent: a like shows on the very next read)."""
     unique = list(dict.fromkeys(post_ids))

@@ -4,12 +4,10 @@ comments too; only taking a post out of your own collections works whatever beca
 Likes and comments of people in a block with the reader are left out of the lists (the counts, being
 the post's, still include them)."""
 
-from collections.abc import Callable
-
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import privacy_allows
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.logic import readable_post, to_post
+from pinhole.posts.logic import posts_seen_by, readable_post
 from pinhole.posts.models import Post, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -17,13 +15,11 @@ from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Forbidden
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
-from pinhole.social.dal import InteractionRepository, viewer_flags
+from pinhole.social.dal import InteractionRepository, ViewerFlags, viewer_flags
 from pinhole.social.models import Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile, UserSummary
-
-ViewerFlags = Callable[[str, list[str]], dict[str, tuple[bool, bool]]]
 
 _interactions = InteractionRepository()
 _posts = PostRepository()
@@ -195,12 +191,7 @@ def saved_posts(
         author = authors.get(record.author_id) if record else None
         if record and author and _still_readable(caller, record, author, allowed, graph):
             shown.append((record, author))
-    marks = flags(caller.user_id, [record.post_id for record, _ in shown])
-    page = []
-    for record, author in shown:
-        liked, saved = marks.get(record.post_id, (False, False))
-        page.append(to_post(record, author).model_copy(update={"liked_by_me": liked, "saved_by_me": saved}))
-    return page, next_cursor(last_key, scope)
+    return posts_seen_by(caller.user_id, shown, flags), next_cursor(last_key, scope)
 
 
 def collections(caller: Caller, interactions: InteractionRepository = _interactions) -> Collections:

@@ -13,9 +13,6 @@ from pinhole.shared.settings import get_settings
 
 UPLOAD_WINDOW = timedelta(minutes=15)
 
-# SigV4 explicitly: boto3 would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
-_s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
-
 
 @dataclass(frozen=True)
 class SignedUpload:
@@ -25,12 +22,19 @@ class SignedUpload:
 
 
 class UploadSigner:
-    def __init__(self, client: Any = _s3) -> None:
+    def __init__(self, client: Any = None) -> None:
         self._s3 = client
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:  # made on first use, not at import: most functions importing posts never sign
+            # SigV4 explicitly: boto3 would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
+            self._s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+        return self._s3
 
     def sign(self, key: str, content_type: str, max_bytes: int) -> SignedUpload:
         expires_at = utc_now() + UPLOAD_WINDOW
-        signed = self._s3.generate_presigned_post(
+        signed = self.s3.generate_presigned_post(
             Bucket=get_settings().uploads_bucket_name,
             Key=key,
             Fields={"Content-Type": content_type},

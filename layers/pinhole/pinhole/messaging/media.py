@@ -1,0 +1,95 @@
+"""The pictures of photo messages, which are private to the conversation: originals land in the uploads
+bucket under `messages/<conversation>/<message>/<media>`, renditions go to the message media bucket
+(never the public media bucket behind MediaBaseUrl) under `conversations/<conversation>/<message>/`, and
+members read them through pre-signed S3 GETs that expire in minutes (docs/MEDIA.md says why these rather
+than CloudFront signed URLs). boto3 stays in this module."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from pinhole.shared.settings import get_settings
+
+UPLOADS_PREFIX = "messages"
+RENDITIONS_PREFIX = "conversations"
+SIGNED_URL_TTL_S = 10 * 60
+"""How long a member's rendition URL works: long enough to load a conversation, short enough that a
+forwarded link dies soon (and a member who left stops reading within minutes at most)."""
+# Renditions never change under a key, but they are private: no shared cache may keep them.
+PRIVATE_CACHE = "private, max-age=600"
+
+# SigV4 explicitly: pre-signed URLs must carry the signature S3 checks in every region.
+_s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+
+
+@dataclass(frozen=True)
+class MessageUploadKey:
+    conversation_id: str
+    message_id: str
+    media_id: str
+
+    def __str__(self) -> str:
+        return f"{UPLOADS_PREFIX}/{self.conversation_id}/{self.message_id}/{self.media_id}"
+
+    @classmethod
+    def parse(cls, key: str) -> "MessageUploadKey | None":
+        """The message an upload key names, or None if it is no message upload's key."""
+        parts = key.split("/")
+        if len(parts) != 4 or parts[0] != UPLOADS_PREFIX or not all(parts[1:]):
+            return None
+        return cls(conversation_id=parts[1], message_id=parts[2], media_id=parts[3])
+
+
+def rendition_key(conversation_id: str, message_id: str, name: str, extension: str) -> str:
+    return f"{RENDITIONS_PREFIX}/{conversation_id}/{message_id}/{name}.{extension}"
+
+
+def message_prefix(conversation_id: str, message_id: str) -> str:
+    return f"{RENDITIONS_PREFIX}/{conversation_id}/{message_id}/"
+
+
+def conversation_prefix(conversation_id: str) -> str:
+    return f"{RENDITIONS_PREFIX}/{conversation_id}/"
+
+
+class MessageMediaStorage:
+    def __init__(self, client: Any = _s3) -> None:
+        self._s3 = client
+
+    def signed_url(self, key: str) -> str:
+        """A GET of one rendition, for SIGNED_URL_TTL_S (signed locally: no call to S3)."""
+        return str(
+            self._s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": get_settings().message_media_bucket_name, "Key": key},
+                ExpiresIn=SIGNED_URL_TTL_S,
+            )
+        )
+
+    def read_original(self, bucket: str, key: str, version_id: str | None, limit: int) -> bytes:
+        """The uploaded file, stopping one byte past `limit` (enough for the size check to refuse it)."""
+        response = self._s3.get_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
+        with response["Body"] as body:
+            return bytes(body.read(limit + 1))
+
+    def write_rendition(self, key: str, data: bytes, content_type: str) -> None:
+        self._s3.put_object(
+            Bucket=get_settings().message_media_bucket_name,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=PRIVATE_CACHE,
+        )
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Deletes every rendition under the prefix; how many there were."""
+        bucket = get_settings().message_media_bucket_name
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+        return deleted

@@ -1,0 +1,395 @@
+"""Group conversations, photo messages, typing and unsend through the messaging handlers (HTTP and
+WebSocket routes) on moto, with a stand-in for API Gateway's @connections to see what each open
+connection received."""
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from PIL import Image
+from pynamodb.connection.base import Connection
+
+from functions.messaging import handler as http
+from functions.messaging import websocket
+from pinhole.graph.dal import GraphRepository
+from pinhole.messaging import logic
+from pinhole.messaging.dal import TRANSACTION_ITEMS_MAX
+from pinhole.messaging.media import MessageUploadKey
+from pinhole.resize.message_media import process_message_upload
+from pinhole.shared.settings import get_settings
+from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
+from tests.support.realtime import FakeConnectionsApi
+from tests.support.users import sign_up_claims
+
+NAMES = ("ada", "bob", "cat", "dan", "eve")
+
+
+@pytest.fixture
+def connections_api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeConnectionsApi]:
+    api = FakeConnectionsApi()
+    monkeypatch.setattr(logic._pusher, "_client", api)
+    yield api
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: sign_up_claims(name) for name in (*NAMES, "zed")}
+
+
+def call(method: str, path: str, claims: dict[str, str], route: str, **kwargs: Any) -> tuple[int, Any]:
+    headers = kwargs.pop("headers", None)
+    event = http_event(method, path, claims=claims, route_key=f"{method} {route}", **kwargs)
+    if headers:
+        event["headers"].update(headers)
+    response = http.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def create_group(claims: dict[str, str], members: list[str], title: str | None = None) -> tuple[int, Any]:
+    return call("POST", "/conversations", claims, "/conversations", body={"members": members, "title": title})
+
+
+def send(claims: dict[str, str], conversation_id: str, text: str, **kwargs: Any) -> tuple[int, Any]:
+    body = {"conversation_id": conversation_id, "text": text, **kwargs.pop("extra", {})}
+    return call("POST", "/messages", claims, "/messages", body=body, **kwargs)
+
+
+def history(claims: dict[str, str], conversation_id: str) -> tuple[int, Any]:
+    path = f"/conversations/{conversation_id}/messages"
+    return call(
+        "GET",
+        path,
+        claims,
+        "/conversations/{conversation_id}/messages",
+        path_parameters={"conversation_id": conversation_id},
+    )
+
+
+def remove(claims: dict[str, str], conversation_id: str, username: str) -> tuple[int, Any]:
+    return call(
+        "DELETE",
+        f"/conversations/{conversation_id}/members/{username}",
+        claims,
+        "/conversations/{conversation_id}/members/{username}",
+        path_parameters={"conversation_id": conversation_id, "username": username},
+    )
+
+
+def add(claims: dict[str, str], conversation_id: str, usernames: list[str]) -> tuple[int, Any]:
+    return call(
+        "POST",
+        f"/conversations/{conversation_id}/members",
+        claims,
+        "/conversations/{conversation_id}/members",
+        path_parameters={"conversation_id": conversation_id},
+        body={"usernames": usernames},
+    )
+
+
+def unsend(claims: dict[str, str], conversation_id: str, message_id: str) -> tuple[int, Any]:
+    return call(
+        "DELETE",
+        f"/conversations/{conversation_id}/messages/{message_id}",
+        claims,
+        "/conversations/{conversation_id}/messages/{message_id}",
+        path_parameters={"conversation_id": conversation_id, "message_id": message_id},
+    )
+
+
+def inbox(claims: dict[str, str]) -> dict[str, dict[str, Any]]:
+    status, body = call("GET", "/conversations", claims, "/conversations")
+    assert status == 200
+    return {item["conversation_id"]: item for item in body["items"]}
+
+
+def frame(connection_id: str, caller: dict[str, str], body: Any, route: str) -> dict[str, Any] | None:
+    response = websocket.handler(websocket_event(route, connection_id, caller, body=body), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    return response_json(response)
+
+
+def connect(connection_id: str, caller: dict[str, str]) -> None:
+    response = websocket.handler(websocket_event("$connect", connection_id, caller), FakeLambdaContext())
+    assert response["statusCode"] == 200
+
+
+def texts(page: dict[str, Any]) -> list[str]:
+    return [message["text"] for message in page["items"]]
+
+
+@pytest.fixture
+def group(people: dict[str, dict[str, str]], connections_api: FakeConnectionsApi) -> str:
+    status, body = create_group(people["ada"], ["bob", "cat", "dan", "eve"], title="trip")
+    assert status == 201, body
+    return str(body["conversation_id"])
+
+
+def test_a_group_message_reaches_every_inbox_and_connection_once(people, connections_api, group) -> None:
+    ada = people["ada"]
+    for name in NAMES:
+        connect(f"{name}-phone", people[name])
+    connect("bob-laptop", people["bob"])
+
+    ack = frame(
+        "ada-phone",
+        ada,
+        {"action": "sendMessage", "conversation_id": group, "text": "hi all", "client_id": "c1"},
+        "sendMessage",
+    )
+
+    assert ack is not None and ack["type"] == "ack"
+    message_id = ack["message"]["message_id"]
+    for connection in ("bob-phone", "bob-laptop", "cat-phone", "dan-phone", "eve-phone"):
+        assert [f["message"]["message_id"] for f in connections_api.of_type(connection, "message")][-1] == message_id
+        assert len([f for f in connections_api.of_type(connection, "message") if f["message"]["kind"] == "text"]) == 1
+    assert [f for f in connections_api.of_type("ada-phone", "message") if f["message"]["kind"] == "text"] == []
+    bobs = inbox(people["bob"])[group]
+    assert (bobs["kind"], bobs["title"], bobs["with"]) == ("group", "trip", None)
+    assert sorted(member["username"] for member in bobs["members"]) == sorted(NAMES)
+    assert bobs["unread_count"] == 2  # the creation notice and "hi all"
+    assert bobs["last_message"]["text"] == "hi all"
+    assert inbox(ada)[group]["unread_count"] == 0
+
+
+def test_a_32_member_send_is_one_transaction_within_dynamodb_limit(aws, connections_api, monkeypatch) -> None:
+    # Given a group of 32 (the creator and 31 others)
+    members = [sign_up_claims(f"member{index:02d}") for index in range(32)]
+    creator = members[0]
+    status, conversation = create_group(creator, [m["username"] for m in members[1:]])
+    assert status == 201, conversation
+    assert len(conversation["members"]) == 32
+    transactions: list[int] = []
+    real = Connection.transact_write_items
+
+    def counted(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        items = sum(
+            len(kwargs.get(kind) or [])
+            for kind in ("condition_check_items", "delete_items", "put_items", "update_items")
+        )
+        transactions.append(items)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "transact_write_items", counted)
+
+    # When the creator sends with an Idempotency-Key (a receipt in the same transaction)
+    status, message = send(creator, conversation["conversation_id"], "everyone", headers={"idempotency-key": "k"})
+
+    # Then one transaction of 35 items held it (32 inboxes, the message, the receipt, the group's version)
+    assert status == 201, message
+    assert transactions == [35]
+    assert transactions[0] <= TRANSACTION_ITEMS_MAX
+    assert inbox(members[31])[conversation["conversation_id"]]["unread_count"] == 2
+
+
+def test_a_member_who_leaves_reads_up_to_leaving_and_receives_nothing_after(people, connections_api, group) -> None:
+    ada, cat = people["ada"], people["cat"]
+    connect("cat-phone", cat)
+    send(ada, group, "before")
+
+    assert remove(cat, group, "cat")[0] == 204
+    seen_before = len(connections_api.frames["cat-phone"])
+    send(ada, group, "after")
+
+    assert len(connections_api.frames["cat-phone"]) == seen_before
+    status, page = history(cat, group)
+    assert status == 200
+    assert texts(page) == ["cat left", "before", "ada created the group"]
+    assert send(cat, group, "still here?")[0] == 404
+    assert inbox(cat)[group]["last_message"]["text"] == "cat left"
+    assert texts(history(people["bob"], group)[1])[:2] == ["after", "cat left"]
+
+
+def test_only_the_creator_removes_and_a_removed_member_gets_404(people, connections_api, group) -> None:
+    ada, bob = people["ada"], people["bob"]
+
+    status, body = remove(bob, group, "dan")
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert remove(ada, group, "dan")[0] == 204
+
+    dan = people["dan"]
+    assert history(dan, group)[0] == 404
+    assert send(dan, group, "hello?")[0] == 404
+    assert group not in inbox(dan)
+    event = history(bob, group)[1]["items"][0]
+    assert (event["kind"], event["event"]["type"], event["event"]["usernames"]) == ("system", "removed", ["dan"])
+
+
+def test_nobody_in_a_block_with_a_member_is_added(people, connections_api, group) -> None:
+    graph = GraphRepository()
+    graph.block(people["eve"]["sub"], people["zed"]["sub"])  # eve blocks zed
+
+    status, body = add(people["ada"], group, ["zed"])
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    status, body = create_group(people["ada"], ["eve", "zed"])
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert "zed" not in [m["username"] for m in inbox(people["ada"])[group]["members"]]
+
+
+def test_strangers_cannot_read_write_type_or_change_a_group(people, connections_api, group) -> None:
+    zed = people["zed"]
+    assert history(zed, group)[0] == 404
+    assert send(zed, group, "let me in")[0] == 404
+    assert add(zed, group, ["zed"])[0] == 404
+    answer = frame("zed-phone", zed, {"action": "typing", "conversation_id": group}, "typing")
+    assert answer is not None and answer["code"] == "not_found"
+    answer = frame(
+        "zed-phone",
+        zed,
+        {"action": "sendMessage", "conversation_id": group, "text": "x", "client_id": "z"},
+        "sendMessage",
+    )
+    assert answer is not None and answer["code"] == "not_found"
+
+
+def test_group_size_and_title_rules(people, connections_api, group) -> None:
+    ada = people["ada"]
+    status, body = create_group(ada, ["bob"])
+    assert status == 422
+    status, body = create_group(ada, ["bob", "nobody.here"])
+    assert status == 404
+    status, body = call(
+        "PATCH",
+        f"/conversations/{group}",
+        people["bob"],
+        "/conversations/{conversation_id}",
+        path_parameters={"conversation_id": group},
+        body={"title": "new name"},
+    )
+    assert (status, body["title"]) == (200, "new name")
+    assert history(ada, group)[1]["items"][0]["event"] == {
+        "type": "title_changed",
+        "usernames": [],
+        "title": "new name",
+    }
+    adding = [sign_up_claims(f"extra{index:02d}")["username"] for index in range(28)]
+    status, body = add(ada, group, adding)
+    assert (status, body["error"]["code"]) == (422, "validation_error")  # 5 + 28 = 33
+
+
+def test_typing_reaches_the_others_once_per_window(people, connections_api, group) -> None:
+    for name in NAMES:
+        connect(f"{name}-phone", people[name])
+
+    for _ in range(3):
+        assert frame("ada-phone", people["ada"], {"action": "typing", "conversation_id": group}, "typing") is None
+
+    assert connections_api.of_type("bob-phone", "typing") == [{"type": "typing", "conversation_id": group, "by": "ada"}]
+    assert connections_api.of_type("ada-phone", "typing") == []
+
+
+def test_unsending_keeps_previews_and_unread_counts_right(people, connections_api, group) -> None:
+    ada, bob = people["ada"], people["bob"]
+    connect("cat-phone", people["cat"])
+    _, first = send(ada, group, "first")
+    _, second = send(ada, group, "oops")
+    before = inbox(bob)[group]["unread_count"]
+
+    status, body = unsend(bob, group, second["message_id"])
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert unsend(ada, group, second["message_id"])[0] == 204
+
+    bobs = inbox(bob)[group]
+    assert bobs["unread_count"] == before - 1
+    assert bobs["last_message"]["message_id"] == first["message_id"]
+    assert "oops" not in texts(history(bob, group)[1])
+    assert connections_api.of_type("cat-phone", "message_deleted") == [
+        {"type": "message_deleted", "conversation_id": group, "message_id": second["message_id"]}
+    ]
+    assert unsend(ada, group, second["message_id"])[0] == 404
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 40, 90)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_a_photo_message_is_delivered_when_ready_through_private_signed_urls(people, connections_api, group) -> None:
+    ada, bob = people["ada"], people["bob"]
+    connect("bob-phone", bob)
+    picture = _jpeg()
+
+    status, sent = send(ada, group, "look", extra={"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}})
+
+    assert status == 201, sent
+    assert sent["kind"] == "media" and sent["media"]["status"] == "pending" and sent["upload"]["url"]
+    assert "look" not in texts(history(bob, group)[1])  # not delivered before its picture is ready
+    assert connections_api.of_type("bob-phone", "message") == []
+    key = MessageUploadKey(group, sent["message_id"], sent["media"]["media_id"])
+    uploads = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=uploads, Key=str(key), Body=picture, ContentType="image/jpeg")
+
+    assert process_message_upload(uploads, key).value == "ready"  # type: ignore[union-attr]
+    assert process_message_upload(uploads, key) is None  # a duplicate event does nothing
+
+    pushed = connections_api.of_type("bob-phone", "message")[-1]["message"]
+    assert pushed["message_id"] == sent["message_id"] and pushed["media"]["status"] == "ready"
+    url = pushed["media"]["renditions"]["large"]["url"]
+    assert get_settings().message_media_bucket_name in url and "X-Amz-Signature" in url
+    assert not url.startswith(get_settings().media_base_url)
+    assert inbox(bob)[group]["last_message"]["message_id"] == sent["message_id"]
+    bucket = get_settings().message_media_bucket_name
+    assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 6
+
+    assert unsend(ada, group, sent["message_id"])[0] == 204
+    assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:
+    ada = people["ada"]
+    _, conversation = create_group(ada, ["bob", "cat"])
+    group = conversation["conversation_id"]
+    picture = _jpeg()
+    _, sent = send(ada, group, "pic", extra={"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}})
+    key = MessageUploadKey(group, sent["message_id"], sent["media"]["media_id"])
+    uploads = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=uploads, Key=str(key), Body=picture, ContentType="image/jpeg")
+    process_message_upload(uploads, key)
+    bucket = get_settings().message_media_bucket_name
+
+    for name in ("ada", "bob"):
+        assert remove(people[name], group, name)[0] == 204
+        assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 6
+    assert remove(people["cat"], group, "cat")[0] == 204
+
+    assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_a_video_message_is_refused_for_now(people, connections_api, group) -> None:
+    status, body = send(
+        people["ada"], group, "clip", extra={"media": {"content_type": "video/mp4", "size_bytes": 1000}}
+    )
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+
+
+def test_one_to_one_conversations_keep_their_ids_and_shape(people, connections_api) -> None:
+    ada, bob = people["ada"], people["bob"]
+    status, message = call("POST", "/messages", ada, "/messages", body={"to": "bob", "text": "hey"})
+    assert status == 201
+    assert message["conversation_id"] == "_".join(sorted((ada["sub"], bob["sub"])))
+    bobs = inbox(bob)[message["conversation_id"]]
+    assert (bobs["kind"], bobs["with"]["username"], bobs["title"]) == ("direct", "ada", None)
+    status, reply = send(bob, message["conversation_id"], "hey back")
+    assert status == 201 and reply["conversation_id"] == message["conversation_id"]
+
+
+def test_a_photo_not_yet_delivered_is_never_counted_unread(people, connections_api, group) -> None:
+    ada, bob = people["ada"], people["bob"]
+    picture = _jpeg()
+    send(ada, group, "pic", extra={"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}})
+    send(ada, group, "words")
+    created = history(bob, group)[1]["items"][-1]
+
+    status, _ = call(
+        "POST",
+        f"/conversations/{group}/read",
+        bob,
+        "/conversations/{conversation_id}/read",
+        path_parameters={"conversation_id": group},
+        body={"up_to": created["message_id"]},
+    )
+
+    assert status == 204
+    assert inbox(bob)[group]["unread_count"] == 1  # "words"; the photo is not delivered yet

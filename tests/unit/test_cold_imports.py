@@ -1,0 +1,96 @@
+"""What an API function's cold start imports: not the X-Ray SDK (its recorder builds two botocore clients at
+import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
+not Powertools' OpenAPI models (meta's alone: it makes /openapi.json). The figures are benchmarks/cold_start.py's;
+these are the facts they rest on, in fresh interpreters."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cold_start import API_FUNCTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_AT_IMPORT = ("aws_xray_sdk.core", "cryptography", "aws_lambda_powertools.event_handler.openapi.models")
+
+PROBE = """
+import importlib, json, sys
+for context in {contexts!r}:
+    importlib.import_module(f"functions.{{context}}.handler")
+print(json.dumps(sorted(name for name in {modules!r} if name in sys.modules)))
+"""
+
+TRACED_CALL = """
+import json, sys
+import botocore.client
+from pinhole.shared.observability import tracer, xray
+
+@tracer.capture_method
+def traced():
+    return "done"
+
+before = "aws_xray_sdk.core" in sys.modules
+answer = traced()
+seen = {"enabled": xray.enabled, "before": before, "answer": answer, "after": "aws_xray_sdk.core" in sys.modules}
+if seen["after"]:
+    from aws_xray_sdk.core import xray_recorder
+    seen["botocore_patched"] = hasattr(botocore.client.BaseClient._make_api_call, "__wrapped__")
+    seen["streaming_threshold"] = xray_recorder.streaming_threshold
+print(json.dumps(seen))
+"""
+
+
+def _environment(tracing: bool) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'pinhole'}:{ROOT}"}
+    if tracing:  # as in a Lambda execution environment with active tracing
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)
+        env.update({"LAMBDA_TASK_ROOT": str(ROOT), "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"})
+    return env
+
+
+def _run(code: str, tracing: bool) -> object:
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_environment(tracing), cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
+def test_no_api_function_imports_the_xray_sdk_cryptography_or_the_openapi_models(tracing: bool) -> None:
+    serving_routes = tuple(context for context in API_FUNCTIONS if context != "meta")  # meta makes the document
+
+    loaded = _run(PROBE.format(contexts=serving_routes, modules=NOT_AT_IMPORT), tracing)
+    loaded_by_meta = _run(PROBE.format(contexts=("meta",), modules=NOT_AT_IMPORT), tracing)
+
+    assert loaded == []
+    assert loaded_by_meta == ["aws_lambda_powertools.event_handler.openapi.models"]
+
+
+def test_the_probe_sees_a_module_that_is_imported() -> None:
+    """The check above cannot pass for nothing: the WebSocket authorizer does verify tokens with cryptography."""
+    code = PROBE.replace('f"functions.{{context}}.handler"', 'f"functions.messaging.{{context}}"')
+
+    assert _run(code.format(contexts=("authorizer",), modules=NOT_AT_IMPORT), False) == ["cryptography"]
+
+
+def test_with_tracing_on_the_first_traced_call_starts_xray_with_its_patches() -> None:
+    seen = _run(TRACED_CALL, tracing=True)
+
+    assert seen == {
+        "enabled": True,
+        "before": False,
+        "answer": "done",
+        "after": True,
+        "botocore_patched": True,  # clients made before it are traced too: the patch is on the class
+        "streaming_threshold": 0,
+    }
+
+
+def test_with_tracing_off_a_traced_call_never_imports_xray() -> None:
+    seen = _run(TRACED_CALL, tracing=False)
+
+    assert seen == {"enabled": False, "before": False, "answer": "done", "after": False}

@@ -1,0 +1,148 @@
+// Account security: the e-mail address (verify it with the mailed code, change it), the password, and
+// two-factor authentication (TOTP: set up with the key or its otpauth:// link, turn off with a code).
+import { useState } from 'preact/hooks';
+import * as api from '../api.js';
+import { href } from '../router.js';
+import { get, set, toast, useStore } from '../store.js';
+import { ErrorNote, Screen, html, useAction } from '../ui.js';
+import { Field, PASSWORD_HINT, useForm } from './auth.js';
+
+function EmailSection() {
+  const me = useStore('me');
+  const [code, setCode] = useState('');
+  const [email, setEmail] = useState(me.email);
+  const verify = useAction();
+  const change = useAction();
+  const submitCode = (event) => {
+    event.preventDefault();
+    verify.run(async () => {
+      await api.verifyEmail(me.username, code.trim());
+      set({ me: { ...get('me'), email_verified: true } });
+      setCode('');
+      toast('E-mail address verified.');
+    });
+  };
+  const resend = () =>
+    verify.run(async () => {
+      await api.resendVerification();
+      toast(`A new code is on its way to ${me.email}.`);
+    });
+  const submitEmail = (event) => {
+    event.preventDefault();
+    change.run(async () => {
+      set({ me: { ...get('me'), ...(await api.updateMe({ email: email.trim() })) } });
+      toast('E-mail address changed. Enter the code sent to it.');
+    });
+  };
+  return html`<section class="card form" aria-labelledby="email-title">
+    <h2 id="email-title">E-mail</h2>
+    <p>
+      ${me.email} ·
+      <strong class=${me.email_verified ? 'ok' : 'warn'} data-testid="email-state">${me.email_verified ? 'Verified' : 'Not verified'}</strong>
+    </p>
+    ${!me.email_verified &&
+    html`<form class="form" onSubmit=${submitCode}>
+      <${Field} id="verify-code" label="Verification code" hint="The 6-digit code e-mailed to you. A verified address lets you reset a forgotten password."
+        inputmode="numeric" autocomplete="one-time-code" maxLength="6" required value=${code}
+        onInput=${(event) => setCode(event.currentTarget.value)} />
+      <${ErrorNote} error=${verify.error} />
+      <div class="row-actions">
+        <button type="submit" disabled=${verify.busy}>Verify</button>
+        <button type="button" class="secondary" onClick=${resend} disabled=${verify.busy}>Send a new code</button>
+      </div>
+    </form>`}
+    <form class="form" onSubmit=${submitEmail}>
+      <${Field} id="settings-email" label="E-mail address" type="email" autocomplete="email" required value=${email}
+        onInput=${(event) => setEmail(event.currentTarget.value)} />
+      <${ErrorNote} error=${change.error} />
+      <button type="submit" class="secondary" disabled=${change.busy || email.trim() === me.email}>Change e-mail</button>
+    </form>
+  </section>`;
+}
+
+function PasswordSection() {
+  const [values, bind, setValues] = useForm({ current: '', fresh: '' });
+  const action = useAction();
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      await api.changePassword(values.current, values.fresh);
+      setValues({ current: '', fresh: '' });
+      toast('Password changed.');
+    });
+  };
+  return html`<form class="card form" onSubmit=${submit} aria-labelledby="password-title">
+    <h2 id="password-title">Password</h2>
+    <${Field} id="password-current" label="Current password" type="password" autocomplete="current-password" required
+      ...${bind('current')} />
+    <${Field} id="password-new" label="New password" type="password" autocomplete="new-password" required minLength="10"
+      hint=${PASSWORD_HINT} ...${bind('fresh')} />
+    <${ErrorNote} error=${action.error} />
+    <button type="submit" disabled=${action.busy}>Change password</button>
+  </form>`;
+}
+
+function TwoFactorSection() {
+  const me = useStore('me');
+  const [setup, setSetup] = useState(null); // {secret, otpauth_uri} while turning it on
+  const [code, setCode] = useState('');
+  const action = useAction();
+  const start = () =>
+    action.run(async () => {
+      setSetup(await api.startTotp());
+      setCode('');
+    });
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      if (me.mfa_enabled) {
+        await api.disableTotp(code.trim());
+        set({ me: { ...get('me'), mfa_enabled: false } });
+        toast('Two-factor authentication is off.');
+      } else {
+        await api.enableTotp(code.trim());
+        set({ me: { ...get('me'), mfa_enabled: true } });
+        setSetup(null);
+        toast('Two-factor authentication is on.');
+      }
+      setCode('');
+    });
+  };
+  const codeField = html`<${Field} id="totp-code" label="Code from your authenticator app" inputmode="numeric"
+    autocomplete="one-time-code" pattern="[0-9]{6}" maxLength="6" required value=${code}
+    onInput=${(event) => setCode(event.currentTarget.value)} />`;
+  return html`<section class="card form" aria-labelledby="mfa-title">
+    <h2 id="mfa-title">Two-factor authentication</h2>
+    <p data-testid="mfa-state">${me.mfa_enabled ? 'On: logging in asks for a code from your authenticator app.' : 'Off.'}</p>
+    ${!me.mfa_enabled && !setup &&
+    html`<p><button type="button" onClick=${start} disabled=${action.busy}>Set up two-factor authentication</button></p>`}
+    ${!me.mfa_enabled && setup &&
+    html`<form class="form" onSubmit=${submit}>
+      <p>Add Pinhole to your authenticator app with this key (or open the link on your phone), then enter the code it shows.</p>
+      <p><span class="muted">Key: </span><code class="secret" data-testid="totp-secret">${setup.secret}</code></p>
+      <p><a href=${setup.otpauth_uri}>Open in an authenticator app</a></p>
+      ${codeField}
+      <${ErrorNote} error=${action.error} />
+      <div class="row-actions">
+        <button type="submit" disabled=${action.busy}>Turn on</button>
+        <button type="button" class="secondary" onClick=${() => setSetup(null)}>Cancel</button>
+      </div>
+    </form>`}
+    ${me.mfa_enabled &&
+    html`<form class="form" onSubmit=${submit}>
+      ${codeField}
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" class="danger" disabled=${action.busy}>Turn off</button>
+    </form>`}
+    ${!setup && !me.mfa_enabled && html`<${ErrorNote} error=${action.error} />`}
+  </section>`;
+}
+
+export function Security() {
+  return html`<${Screen} title="Password, e-mail and two-factor">
+    <p><a href=${href('/settings')}>Back to settings</a></p>
+    <${EmailSection} />
+    <${PasswordSection} />
+    <${TwoFactorSection} />
+  <//>`;
+}
