@@ -105,6 +105,16 @@ def _rate_limits(app: cdk.App) -> dict[str, RateLimit]:
     return {**DEFAULT_RATE_LIMITS, **{action: RateLimit(**limit) for action, limit in configured.items()}}
 
 
+def push_secrets(app: cdk.App) -> dict[str, str]:
+    """The Secrets Manager secret of each push platform the context names (none: push is off)."""
+    keys = {
+        "apns": constants.CTX_PUSH_APNS_SECRET,
+        "apns_sandbox": constants.CTX_PUSH_APNS_SANDBOX_SECRET,
+        "fcm": constants.CTX_PUSH_FCM_SECRET,
+    }
+    return {platform: str(name) for platform, key in keys.items() if (name := app.node.try_get_context(key))}
+
+
 def main() -> None:
     app = cdk.App(context=cdk_json_context())
     origins = cors_origins(app)
@@ -116,6 +126,7 @@ def main() -> None:
         env=env,
         description="Pinhole: identity, tables and buckets (retained)",
         cors_origins=origins,
+        push_secrets=push_secrets(app),
     )
     stateless = StatelessStack(
         app,
@@ -135,6 +146,12 @@ def main() -> None:
             feed_cap=_context_int(app, constants.CTX_FEED_CAP, constants.DEFAULT_FEED_CAP),
         ),
         rate_limits=_rate_limits(app),
+        notification_group_window_minutes=_context_int(
+            app, constants.CTX_NOTIFICATION_GROUP_WINDOW, constants.DEFAULT_NOTIFICATION_GROUP_WINDOW_MINUTES
+        ),
+        account_deletion_grace_days=_context_int(
+            app, constants.CTX_ACCOUNT_DELETION_GRACE_DAYS, constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS
+        ),
         edge=edge_settings(app),
         screening=screening_settings(app),
         manage_api_gateway_logging_role=_context_bool(

@@ -33,6 +33,7 @@ BENCHMARKS = [
     "dynamodb",
     "local_state",
     "iam_enforcement",
+    "push",
 ]
 ONE = "--one"
 

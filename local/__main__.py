@@ -30,6 +30,7 @@ from local.fast_dynamodb.consistency import (
     STRONG,
 )
 from local.mailbox import MAIL_PREFIX
+from local.push_inbox import PUSH_PREFIX
 from local.server import bind, make_server, serve
 from local.state import SnapshotUnreadable, StateDir
 
@@ -116,6 +117,7 @@ def announce(cloud: LocalCloud, state: StateDir) -> None:
     print(f"  Media        {outputs['MediaBaseUrl']}")
     print(f"  S3 endpoint  {cloud.endpoints.s3}")
     print(f"  Mailbox      {cloud.endpoints.base}{MAIL_PREFIX}   (the codes Cognito would e-mail; local only)")
+    print(f"  Push inbox   {cloud.endpoints.base}{PUSH_PREFIX}   (what SNS would push to each phone; local only)")
     print(f"  User pool    {outputs['UserPoolId']} (client {outputs['UserPoolClientId']}), moto at {cloud.moto_url}")
     print(f"  DynamoDB     {cloud.consistency.describe()}")
     if cloud.restored is not None:

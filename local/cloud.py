@@ -37,6 +37,7 @@ from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.pumps.base import wakeup
+from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
@@ -352,6 +353,7 @@ class RootApp:
         self.mail = MailboxEndpoint()
         self.rekognition: RekognitionStandIn | None = None  # local only: moto has no DetectModerationLabels
         self.moderators: ModeratorsEndpoint | None = None  # local only: a tester makes a moderator
+        self.push = PushInboxEndpoint()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -370,6 +372,7 @@ class RootApp:
             (MAIL_PREFIX, self.mail),
             (REKOGNITION_PREFIX, self.rekognition),
             (MODERATORS_PREFIX, self.moderators),
+            (PUSH_PREFIX, self.push),
         )
         for prefix, app in surfaces:
             if app is not None and (path == prefix or path.startswith(prefix + "/")):

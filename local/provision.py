@@ -17,6 +17,8 @@ from local.iam.policies import role_arn, role_name_of
 from local.template import ACCOUNT_ID, REGION, CloudAssembly, Resource
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+AWS_SDK_CALL = "Custom::AWS"  # CDK's AwsCustomResource: one AWS SDK call at create
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:([^:}]+)(?::SecretString:([^:}]*))?[^}]*\}\}")
 CLOUDFRONT_DOMAIN = "local.cloudfront.net"
 
 _POOL_PROPERTIES = (
@@ -121,6 +123,7 @@ class Provisioner:
         self.cognito = session.client("cognito-idp", endpoint_url=moto_url)
         self.secrets = session.client("secretsmanager", endpoint_url=moto_url)
         self.cloudfront = session.client("cloudfront", endpoint_url=moto_url)
+        self.session, self.moto_url = session, moto_url
         self.out = LocalResources()
 
     def run(self) -> LocalResources:
@@ -144,6 +147,8 @@ class Provisioner:
                 self._table(resource)
         for resource in self.assembly.resources("AWS::SecretsManager::Secret"):
             self._secret(resource)
+        for resource in self.assembly.resources(AWS_SDK_CALL):
+            self._aws_sdk_call(resource)
         self.out.media_bucket = self._media_bucket()
         return self.out
 
@@ -260,6 +265,45 @@ class Provisioner:
         value = kept or props.get("SecretString") or secrets.token_urlsafe(48)
         arn = self.secrets.create_secret(Name=name, SecretString=value)["ARN"]
         self.assembly.set_physical(resource, arn, Id=arn, Arn=arn)
+
+    def _aws_sdk_call(self, resource: Resource) -> None:
+        """What an AwsCustomResource does when CloudFormation creates it: its `Create` SDK call (JavaScript
+        SDK names: service `SNS`, action `createPlatformApplication`), made against moto, with the secrets
+        its parameters reference resolved as CloudFormation would."""
+        props = self.assembly.resolve(resource.stack, resource.properties)
+        call = json.loads(self._resolve_secrets(str(props["Create"])))
+        service = call["service"].lower()
+        action = re.sub(r"(?<!^)(?=[A-Z])", "_", call["action"]).lower()
+        client = self.session.client(service, endpoint_url=self.moto_url)
+        response = getattr(client, action)(**call.get("parameters", {}))
+        physical = call.get("physicalResourceId", {})
+        name = physical.get("id") or response.get(physical.get("responsePath", ""), "") or _local_name(resource, 128)
+        self.assembly.set_physical(resource, str(name), any_attribute=True)
+
+    def _resolve_secrets(self, text: str) -> str:
+        """`{{resolve:secretsmanager:name:SecretString:field::}}` → the value. A secret the operator would
+        have created before deploying (push credentials named by context) is created here first, with a
+        local stand-in value: moto's platform applications accept any credential."""
+
+        def value(match: re.Match[str]) -> str:
+            name, json_field = match.group(1), match.group(2)
+            try:
+                secret = self.secrets.get_secret_value(SecretId=name)["SecretString"]
+            except self.secrets.exceptions.ResourceNotFoundException:
+                secret = json.dumps(
+                    {
+                        "local": "stand-in credential",
+                        "signing_key": "local",
+                        "key_id": "LOCAL",
+                        "team_id": "LOCAL",
+                        "bundle_id": "app.pinhole.local",
+                    }
+                )
+                self.secrets.create_secret(Name=name, SecretString=secret)
+            found = str(json.loads(secret).get(json_field, "")) if json_field else secret
+            return json.dumps(found)[1:-1]  # inside a JSON string
+
+        return _SECRET_REFERENCE.sub(value, text)
 
     def _table(self, resource: Resource) -> None:
         props = self.assembly.resolve(resource.stack, resource.properties)

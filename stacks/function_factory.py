@@ -53,6 +53,13 @@ class FunctionEnvironment:
     moderation_table_name: str
     image_moderation: bool
     image_moderation_min_confidence: float
+    notification_group_window_s: int
+    push_queue_url: str
+    push_platform_applications: str  # JSON {platform: platform application ARN}; {} when push is off
+    privacy_table_name: str
+    purge_queue_url: str
+    export_queue_url: str
+    account_deletion_grace_days: int
 
     def for_service(self, service_name: str) -> dict[str, str]:
         return {
@@ -86,6 +93,13 @@ class FunctionEnvironment:
             constants.ENV_MODERATION_TABLE_NAME: self.moderation_table_name,
             constants.ENV_IMAGE_MODERATION: str(self.image_moderation).lower(),
             constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE: str(self.image_moderation_min_confidence),
+            constants.ENV_NOTIFICATION_GROUP_WINDOW_S: str(self.notification_group_window_s),
+            constants.ENV_PUSH_QUEUE_URL: self.push_queue_url,
+            constants.ENV_PUSH_PLATFORM_APPLICATIONS: self.push_platform_applications,
+            constants.ENV_PRIVACY_TABLE_NAME: self.privacy_table_name,
+            constants.ENV_PURGE_QUEUE_URL: self.purge_queue_url,
+            constants.ENV_EXPORT_QUEUE_URL: self.export_queue_url,
+            constants.ENV_ACCOUNT_DELETION_GRACE_DAYS: str(self.account_deletion_grace_days),
             **powertools_environment(service_name),
         }
 

@@ -28,6 +28,7 @@ def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> 
     _acknowledge_websocket_api(stateless)
     _acknowledge_distributions(stateless)
     _acknowledge_web_app(stateless)
+    _acknowledge_push(stateful, stateless)
 
 
 def _acknowledge_identity(stateful: StatefulStack) -> None:
@@ -113,6 +114,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
         stateless.resize.function,  # a photo message is pushed when its picture is ready
+        stateless.privacy.function,  # deleting the account closes its connections
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -218,7 +220,10 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
         stateful.media.transcode_unsettled,
         stateful.feed.fanout_dlq,
         stateful.notifications.dlq,
+        stateful.privacy.purge_dlq,
+        stateful.privacy.export_dlq,
         stateful.media_invalidations.dlq,
+        stateful.push.dlq,
     ):
         Validations.of(dead_letters).acknowledge(
             Acknowledgment(
@@ -259,6 +264,11 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         (stateless.resize.function, ["UploadsBucket", "MediaBucket"], ["posts", "avatars"]),
         (stateless.resize.cleanup, ["MediaBucket"], ["posts"]),
         (stateless.transcode.function, ["UploadsBucket", "MediaBucket"], ["posts"]),
+        # A purge deletes every object of the user, an export reads their originals and writes the zip.
+        (stateless.privacy.purge, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.purge, ["MediaBucket"], ["avatars"]),
+        (stateless.privacy.export, ["UploadsBucket"], ["posts", "avatars", "exports"]),
+        (stateless.privacy.function, ["UploadsBucket"], ["exports"]),
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -266,8 +276,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
                     reason="Object keys are per post and media item (posts/<post>/<media>...) or per user and "
-                    "avatar (avatars/<user>/<avatar>...), chosen by the server: the prefix is the narrowest scope "
-                    "that covers them.",
+                    "avatar (avatars/<user>/<avatar>...) or per user and export (exports/<user>/<date>.zip), "
+                    "chosen by the server: the prefix is the narrowest scope that covers them.",
                 )
                 for prefix in prefixes
                 for resource in _object_prefix_resources(buckets, prefix)
@@ -334,6 +344,9 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         stateless.feed_fanout.deliver,
         stateless.notifications.deliver,
         *routes.consumers,
+        stateless.push.deliver,
+        stateless.privacy.purge,
+        stateless.privacy.export,
     ):
         Validations.of(consumer).acknowledge(
             Acknowledgment(
@@ -366,3 +379,58 @@ def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> li
         "MessageMediaBucket": "PinholeStateful:ExportsOutputFnGetAttMediaStorageMessageMediaBucketB6450928ArnC5E8DCC4",
     }
     return [f"{exports[bucket]}/{prefix}/*" for bucket in bucket_ids]
+
+
+def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> None:
+    """The grants on Pinhole's platform applications' endpoints; with push credentials named (context
+    `push_*_secret`), the platform applications' custom resources."""
+    Validations.of(stateless.push).acknowledge(  # both functions' roles
+        *(
+            Acknowledgment(
+                id=_rule(
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{resource}]"
+                ),
+                reason="SNS makes one platform endpoint per device token at run time, named by an id it "
+                "chooses, under a platform application named by the stack: the endpoints and applications of "
+                "Pinhole's own platform applications (`<stateful stack>-<platform>`), and no other, are granted.",
+            )
+            for resource in (stateless.push.endpoint_resource, stateless.push.application_resource)
+        )
+    )
+    Validations.of(stateless.auth).acknowledge(  # signing out everywhere deletes the account's endpoints
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
+                f"{stateless.push.endpoint_resource}]"
+            ),
+            reason="Signing out everywhere deletes the account's SNS platform endpoints, named by ids SNS chose: "
+            "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
+        )
+    )
+    provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    if provider is None:
+        return
+    Validations.of(stateful.push_platforms).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::*]"),
+            reason="sns:CreatePlatformApplication has no resource type: IAM can only grant it on '*'. The "
+            "other calls are granted on the application's own ARN.",
+        )
+    )
+    Validations.of(provider).acknowledge(
+        *(
+            Acknowledgment(
+                id=_rule(rule),
+                reason="CDK's AwsCustomResource provider makes the SNS platform applications once per deployment "
+                "(CloudFormation has no resource for them); its runtime, role and retries are CDK's, and "
+                "CloudFormation itself reports a failed call.",
+            )
+            for rule in (
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AwsSolutions-L1",
+                "Serverless-LambdaDLQ",
+                "Serverless-LambdaDefaultMemorySize",
+                "Serverless-LambdaTracing",
+            )
+        )
+    )

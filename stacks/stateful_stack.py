@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Stack
@@ -16,6 +16,8 @@ from stacks.stateful.messaging_construct import MessagingData
 from stacks.stateful.moderation_construct import ModerationData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
+from stacks.stateful.privacy_construct import PrivacyData
+from stacks.stateful.push_construct import PushData, PushPlatforms
 from stacks.stateful.rate_limits_construct import RateLimitsData
 from stacks.stateful.search_construct import SearchData
 from stacks.stateful.social_construct import SocialData
@@ -26,7 +28,15 @@ from stacks.stateful.users_construct import UsersData
 class StatefulStack(Stack):
     """Everything that holds data. All of it is retained when the stack is deleted."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cors_origins: Sequence[str],
+        push_secrets: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.auth = AuthIdentity(self, constants.AUTH_IDENTITY_CONSTRUCT_ID)
         self.users = UsersData(self, constants.USERS_DATA_CONSTRUCT_ID)
@@ -42,7 +52,10 @@ class StatefulStack(Stack):
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
         self.moderation = ModerationData(self, constants.MODERATION_DATA_CONSTRUCT_ID)
+        self.privacy = PrivacyData(self, constants.PRIVACY_DATA_CONSTRUCT_ID)
         self.media_invalidations = MediaInvalidations(self, constants.MEDIA_INVALIDATIONS_CONSTRUCT_ID)
         self.stream_overflow = StreamOverflow(
             self, constants.STREAM_OVERFLOW_CONSTRUCT_ID, access_logs_bucket=self.media.access_logs_bucket
         )
+        self.push = PushData(self, constants.PUSH_DATA_CONSTRUCT_ID)
+        self.push_platforms = PushPlatforms(self, constants.PUSH_PLATFORMS_CONSTRUCT_ID, secrets=push_secrets or {})

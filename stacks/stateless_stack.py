@@ -11,6 +11,7 @@ from constructs import Construct
 from pinhole.shared.settings import RateLimit
 from stacks import constants
 from stacks.function_factory import FunctionEnvironment, FunctionFactory
+from stacks.stateful.push_construct import sns_arn
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.api_construct import HttpApiGateway, Throttle, WebSocketGateway
@@ -24,6 +25,8 @@ from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
 from stacks.stateless.moderation_construct import ModerationApi
 from stacks.stateless.notifications_construct import Notifications
+from stacks.stateless.privacy_construct import Privacy
+from stacks.stateless.push_construct import Push
 from stacks.stateless.resize_construct import Resize
 from stacks.stateless.search_construct import Search
 from stacks.stateless.social_construct import SocialApi
@@ -88,6 +91,8 @@ class StatelessStack(Stack):
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
         screening: ScreeningSettings,
+        notification_group_window_minutes: int = 24 * 60,
+        account_deletion_grace_days: int = constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -151,6 +156,18 @@ class StatelessStack(Stack):
                 moderation_table_name=stateful.moderation.table.table_name,
                 image_moderation=screening.image_moderation,
                 image_moderation_min_confidence=screening.min_confidence,
+                notification_group_window_s=notification_group_window_minutes * 60,
+                push_queue_url=stateful.push.queue.queue_url,
+                push_platform_applications=self.to_json_string(
+                    {
+                        platform: sns_arn(self, "app", platform, name)
+                        for platform, name in sorted(stateful.push_platforms.names.items())
+                    }
+                ),
+                privacy_table_name=stateful.privacy.table.table_name,
+                purge_queue_url=stateful.privacy.purge_queue.queue_url,
+                export_queue_url=stateful.privacy.export_queue.queue_url,
+                account_deletion_grace_days=account_deletion_grace_days,
             ),
         )
         uploads = storage.uploads_bucket.bucket_name
@@ -192,6 +209,7 @@ class StatelessStack(Stack):
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
             "moderation": stateful.moderation.table,
+            "privacy": stateful.privacy.table,
         }
         # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
         self.stream_routes = StreamRoutes(
@@ -322,6 +340,22 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
             stream_routes=self.stream_routes,
         )
+        self.push = Push(
+            self,
+            constants.PUSH_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            queue=stateful.push.queue,
+            dead_letters=stateful.push.dlq,
+            application_name_prefix=stateful.stack_name,
+        )
+        # Signing out everywhere forgets the account's phones (their items and SNS endpoints).
+        grant_table_read_write(self.auth.function, stateful.notifications.table)
+        self.push.grant_endpoint_cleanup(self.auth.function)
+        # Who queues pushes: a stored notification, a delivered message (HTTP and WebSocket).
+        for function in (self.notifications.deliver, self.messaging.function, self.messaging.websocket):
+            self.push.grant_queue(function)
         self.search = Search(
             self,
             constants.SEARCH_CONSTRUCT_ID,
@@ -340,6 +374,22 @@ class StatelessStack(Stack):
             user_pool=user_pool,
             cursor_secret=stateful.secrets.cursor_secret,
         )
+        self.privacy = Privacy(
+            self,
+            constants.PRIVACY_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            tables=tables,
+            data=stateful.privacy,
+            uploads_bucket=storage.uploads_bucket,
+            media_bucket=storage.media_bucket,
+            user_pool=user_pool,
+            stream_routes=self.stream_routes,
+            invalidations=stateful.media_invalidations.queue,
+        )
+        # A log-in within a deleted account's grace period reactivates it (pinhole.privacy.logic).
+        grant_table_read_write(self.auth.function, stateful.privacy.table)
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.
         for function in (self.auth.function, self.upload.function, self.users.function, self.social.function):
             grant_table_read_write(function, stateful.rate_limits.table)

@@ -1,5 +1,5 @@
 """Lambda entry points of the notifications context:
-- `handler`: GET /notifications and POST /notifications/read (JWT);
+- `handler`: GET /notifications, GET /notifications/unread-count and POST /notifications/read (JWT);
 - `on_activity`: the interactions, graph and posts tables' records (from their stream routers, through a
   FIFO queue of its own) — each record's notification intents onto the FIFO intents queue;
 - `deliver`: the FIFO queue — each intent stored (or taken back) and pushed to the recipient.
@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.notifications import logic
 from pinhole.notifications.intent_queue import IntentQueue
-from pinhole.notifications.models import IntentMessage, Notification, ReadNotificationsRequest
+from pinhole.notifications.models import IntentMessage, Notification, ReadNotificationsRequest, UnreadCount
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_record
@@ -39,6 +39,17 @@ queue = SqsFifoPartialProcessor(model=IntentMessage, skip_group_on_error=True)
 def notifications(limit: Limit = 20, cursor: Cursor = None) -> Page[Notification]:
     items, next_cursor = logic.notifications(current_caller(app), limit, cursor)
     return Page[Notification](items=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/notifications/unread-count",
+    summary="How many notifications are unread (the badge; one read, cheap to poll)",
+    tags=["notifications"],
+    security=BEARER_AUTH,
+)
+@tracer.capture_method
+def unread_count() -> UnreadCount:
+    return UnreadCount(count=logic.unread_count(current_caller(app)))
 
 
 @app.post(

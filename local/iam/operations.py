@@ -164,6 +164,11 @@ def _s3(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_ur
         if params.get("Tagging") and params.get("TaggingDirective") == "REPLACE":
             accesses.append(Access("s3:PutObjectTagging", _object_arn(bucket, params["Key"])))
         return accesses
+    if operation in ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+        # AWS authorizes every step of a multipart upload as s3:PutObject on the object
+        return [Access("s3:PutObject", _object_arn(bucket, params["Key"]))]
+    if operation == "AbortMultipartUpload":
+        return [Access("s3:AbortMultipartUpload", _object_arn(bucket, params["Key"]))]
     if operation == "DeleteObject":
         return [Access(_versioned("s3:DeleteObject", params), _object_arn(bucket, params["Key"]))]
     if operation == "DeleteObjects":
@@ -316,6 +321,34 @@ def _rekognition(operation: str, params: Mapping[str, Any], lookups: Lookups, en
     raise UnknownOperation(f"rekognition.{operation}")
 
 
+# -- SNS (mobile push) --
+
+_SNS_BY_ENDPOINT = {"GetEndpointAttributes", "SetEndpointAttributes", "DeleteEndpoint"}
+_SNS_BY_APPLICATION = {
+    "CreatePlatformEndpoint",
+    "GetPlatformApplicationAttributes",
+    "SetPlatformApplicationAttributes",
+    "DeletePlatformApplication",
+    "ListEndpointsByPlatformApplication",
+}
+
+
+def _sns(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_url: str) -> list[Access]:
+    """Platform endpoints and applications are named by their ARNs; a publish is authorized on its target
+    (an endpoint, a topic) — a publish to a phone number is authorized on "*"."""
+    if operation in _SNS_BY_ENDPOINT:
+        return [Access(f"sns:{operation}", params["EndpointArn"])]
+    if operation in _SNS_BY_APPLICATION:
+        return [Access(f"sns:{operation}", params["PlatformApplicationArn"])]
+    if operation == "Publish":
+        if "PhoneNumber" in params:
+            return [Access("sns:Publish", "*")]
+        return [Access("sns:Publish", params["TopicArn"] if "TopicArn" in params else params["TargetArn"])]
+    if operation in ("CreatePlatformApplication", "ListPlatformApplications"):
+        return [Access(f"sns:{operation}", "*")]
+    raise UnknownOperation(f"sns.{operation}")
+
+
 MAPPERS: dict[str, Mapper] = {
     "dynamodb": _dynamodb,
     "dynamodbstreams": _dynamodbstreams,
@@ -326,6 +359,7 @@ MAPPERS: dict[str, Mapper] = {
     "cloudfront": _cloudfront,
     "apigatewaymanagementapi": _apigatewaymanagementapi,
     "rekognition": _rekognition,
+    "sns": _sns,
 }
 
 

@@ -19,6 +19,7 @@ from stacks.function_factory import LOG_RETENTION
 ORIGINALS_TO_GLACIER_AFTER = Duration.days(30)
 NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
 ABORT_MULTIPART_AFTER = Duration.days(1)
+EXPORTS_EXPIRE_AFTER = Duration.days(8)
 ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
 UPLOAD_CORS_MAX_AGE_S = 3000
 # resize may run for up to RESIZE_TIMEOUT; SQS must hide a message in flight for longer than that
@@ -101,7 +102,9 @@ class MediaStorage(Construct):
                             transition_after=ORIGINALS_TO_GLACIER_AFTER,
                         )
                     ],
-                )
+                ),
+                # A data export's link is valid 7 days (pinhole.privacy.logic.EXPORT_LINK_VALID); a day more.
+                s3.LifecycleRule(id="exports", prefix=constants.EXPORT_KEY_PREFIX, expiration=EXPORTS_EXPIRE_AFTER),
             ],
         )
         self.media_bucket = protected_bucket(

@@ -23,6 +23,7 @@ from stacks.stateless.streams_construct import POST_PUBLISHED, StreamRoutes, cre
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
 ROUTES = (
     (apigwv2.HttpMethod.GET, "/notifications"),
+    (apigwv2.HttpMethod.GET, "/notifications/unread-count"),
     (apigwv2.HttpMethod.POST, "/notifications/read"),
 )
 DELIVER_BATCH_SIZE = 10

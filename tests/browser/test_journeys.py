@@ -734,3 +734,33 @@ def test_a_group_chat_shows_typing_photos_and_unsent_messages_live(
     bea_page.get_by_role("button", name="Leave group").click()
     bea_page.get_by_role("heading", name="Messages").wait_for()
     expect(abe_page.locator(".thread li.system").last).to_contain_text(f"@{bea.username} left", timeout=20_000)
+
+
+def test_the_badge_counts_grouped_notifications_and_push_settings_are_kept(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Rosa, signed in, with a post
+    rosa, page = signed_in(window, cloud, "rosa")
+    post_id = post(rosa, "Lanterns", [pretty_photo(2, (400, 300))])
+
+    # When two people like her post
+    for prefix in ("sam", "tess"):
+        fan = account(cloud.outputs["HttpApiUrl"], prefix, prefix.capitalize())
+        assert fan.http.post(f"/posts/{post_id}/like").status_code == 200
+
+    # Then her badge shows the server's unread count, live, and the notification names both
+    badge = page.locator('[data-badge="unread notifications"]')
+    expect(badge).to_have_text(re.compile(r"^\d"), timeout=20_000)
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    expect(page.locator(".notifications")).to_contain_text(re.compile(r"and (Sam|Tess) liked your post"))
+    expect(badge).to_have_count(0)
+
+    # When she stops push for likes, the server keeps it (the default local cloud has no push platform, so
+    # no phone can register: the list says how one would)
+    go(page, "/settings")
+    page.get_by_role("link", name="Notifications and devices").click()
+    expect(page.get_by_text("No phones yet")).to_be_visible()
+    page.get_by_label("Likes").uncheck()
+    expect(page.get_by_role("status").filter(has_text="Notification settings saved.")).to_be_visible()
+    assert rosa.http.get("/me/notification-settings").json()["likes"] is False
+    expect(page.get_by_label("Comments")).to_be_checked()

@@ -154,6 +154,7 @@ SCREENS: dict[str, Callable[[World], str]] = {
     "settings": lambda world: "/settings",
     "security": lambda world: "/settings/security",
     "muted": lambda world: "/settings/muted",
+    "notification-settings": lambda world: "/settings/notifications",
     "story": lambda world: f"/stories/{world.grace.username}",
 }
 """Each main screen of the app, by name: its path as Ada sees it."""

@@ -300,6 +300,8 @@ VIEWS: dict[str, Callable[[World], Any]] = {
         [p["post_id"] for p in items(_alice(w), "/me/saved", collection=w.ids["collection"])],
     ],
     "alice_notifications": lambda w: _json(_alice(w), "/notifications"),
+    "alice_unread": lambda w: _json(_alice(w), "/notifications/unread-count"),
+    "alice_push": lambda w: [_json(_alice(w), "/me/devices"), _json(_alice(w), "/me/notification-settings")],
     "alice_stories": lambda w: [_json(_alice(w), "/stories/feed"), _json(w.members["bob"], "/stories/feed")],
     "alice_comment_on_bob_post": lambda w: [
         c
@@ -348,6 +350,7 @@ DEFAULT_PARAMS = {
     "tag": "tag",
     "case_id": "alice_case",
     "message_id": "alice_group_message",
+    "device_id": "alice_id",  # no device of anyone's: push is off in the default assembly
 }
 
 
@@ -433,6 +436,18 @@ def _only_the_public_mention(world: World, body: Any) -> None:
     assert [(n["type"], n["post_id"]) for n in body["items"]] == [("mention", world.ids["bob_post"])]
 
 
+def _own_badge(world: World, body: Any) -> None:
+    assert set(body) == {"count"} and isinstance(body["count"], int)
+
+
+def _default_settings(body: Any) -> None:
+    assert body == {"likes": True, "comments": True, "follows": True, "mentions": True, "messages": True}
+
+
+def _likes_off(body: Any) -> None:
+    assert body["likes"] is False and body["comments"] is True
+
+
 def _no_private_collection(world: World, body: Any) -> None:
     assert world.ids["collection"] not in [c["name"] for c in body["items"]]
 
@@ -441,6 +456,17 @@ def _tags_without_posts(world: World, body: Any) -> None:
     # Documented (docs/API_NOTES.md): a tag is offered with the count of every published post bearing it,
     # seen by the caller or not; never a post, its id or its caption.
     assert all(set(item) == {"tag", "post_count"} for item in body["items"])
+
+
+def _export_pending(world: World, body: Any) -> None:
+    assert body == {"status": "pending"}
+
+
+def _own_export(world: World, body: Any) -> None:
+    assert body["status"] in {"pending", "ready"}
+    assert world.ids["alice_id"] not in json.dumps(body)
+    if body["status"] == "ready":
+        assert f"exports/{world.ids['mallory_id']}/" in body["url"]
 
 
 def _pong(world: World, frame: Any) -> None:
@@ -881,6 +907,53 @@ HTTP_ROWS = [
         body={"user_id": "{alice_id}"},
         unchanged=("alice_notifications",),
     ),
+    Row(
+        "GET /notifications/unread-count",
+        "stranger asks for the badge",
+        "mallory",
+        Served(check=lambda w, body: _own_badge(w, body)),
+        unchanged=("alice_unread",),
+    ),
+    # Push: devices and settings are the caller's own; another's device id is as if it did not exist.
+    Row(
+        "POST /me/devices",
+        "stranger registers a phone in Alice's name",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"platform": "apns", "token": "ab" * 32, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row("GET /me/devices", "stranger lists devices", "mallory", Served(check=_no_items), unchanged=("alice_push",)),
+    Row(
+        "DELETE /me/devices/{device_id}",
+        "stranger removes a device that is not theirs",
+        "mallory",
+        Refused(404, "not_found"),
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "GET /me/notification-settings",
+        "stranger reads settings",
+        "mallory",
+        Served(check=lambda w, body: _default_settings(body)),
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger turns off pushes for Alice",
+        "mallory",
+        Refused(422, "validation_error"),
+        body={"likes": False, "user_id": "{alice_id}"},
+        unchanged=("alice_push",),
+    ),
+    Row(
+        "PATCH /me/notification-settings",
+        "stranger changes their own settings",
+        "mallory",
+        Served(check=lambda w, body: _likes_off(body)),
+        body={"likes": False},
+        unchanged=("alice_push",),
+    ),
     # Direct messages over HTTP.
     Row(
         "POST /messages",
@@ -989,6 +1062,24 @@ HTTP_ROWS = [
         Served(status=204),
         unchanged=("alice_profile",),
     ),
+    Row(
+        "DELETE /me",
+        "stranger deletes her own account with a guessed password",
+        "mallory",
+        Refused(401, "invalid_credentials"),
+        body={"password": "Not-Her-Password-1"},
+        unchanged=("alice_profile",),
+    ),
+    Row("POST /me/reactivate", "stranger reactivates her own active account", "mallory", Served(check=_own_profile)),
+    Row("GET /me/export", "blocked user asks for an export he never requested", "dave", Refused(404, "not_found")),
+    Row(
+        "POST /me/export",
+        "stranger exports her own data",
+        "mallory",
+        Served(status=202, check=_export_pending),
+        unchanged=("alice_profile",),
+    ),
+    Row("GET /me/export", "stranger reads her own export's status", "mallory", Served(check=_own_export)),
     Row("GET /me/blocked", "stranger's own blocked list", "mallory", Served(check=_alice_not_listed)),
     Row("GET /me/blocked", "blocked user's list does not name who blocked him", "dave", Served(check=_no_items)),
     Row("GET /me/muted", "stranger's own muted list", "mallory", Served(check=_no_items)),

@@ -35,6 +35,12 @@ EXPECTED_FUNCTIONS = {
     "feed_fanout.on_follow_change": ("handler.on_follow_change", "functions/feed_fanout"),
     "feed_fanout.on_user_change": ("handler.on_user_change", "functions/feed_fanout"),
     "feed_fanout.deliver": ("handler.deliver", "functions/feed_fanout"),
+    "push": ("handler.handler", "functions/push"),
+    "push.deliver": ("handler.deliver", "functions/push"),
+    "privacy": ("handler.handler", "functions/privacy"),
+    "privacy.on_deletion_due": ("handler.on_deletion_due", "functions/privacy"),
+    "privacy.purge": ("handler.purge", "functions/privacy"),
+    "privacy.export": ("handler.export", "functions/privacy"),
 }
 API_FUNCTIONS = {
     "auth",
@@ -46,6 +52,8 @@ API_FUNCTIONS = {
     "feed_read",
     "notifications",
     "search",
+    "push",
+    "privacy",
     "moderation",
 }
 API_GATEWAY_TIMEOUT_S = 29
@@ -81,6 +89,13 @@ COMMON_ENVIRONMENT = {
     constants.ENV_MODERATION_TABLE_NAME,
     constants.ENV_IMAGE_MODERATION,
     constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE,
+    constants.ENV_NOTIFICATION_GROUP_WINDOW_S,
+    constants.ENV_PUSH_QUEUE_URL,
+    constants.ENV_PUSH_PLATFORM_APPLICATIONS,
+    constants.ENV_PRIVACY_TABLE_NAME,
+    constants.ENV_PURGE_QUEUE_URL,
+    constants.ENV_EXPORT_QUEUE_URL,
+    constants.ENV_ACCOUNT_DELETION_GRACE_DAYS,
     constants.ENV_SERVICE_NAME,
     constants.ENV_METRICS_NAMESPACE,
     constants.ENV_LOG_LEVEL,
@@ -212,7 +227,11 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     # And only the functions that push to connections (resize delivers photo messages), or close them (auth's
     # sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize"}
+    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize", "privacy"}
+    # And only a purge may delete Cognito users other than sign-up's undo, and only a purge or export scans
+    assert "cognito-idp:AdminDeleteUser" in actions["privacy.purge"]
+    scanners = {context for context, granted in actions.items() if "dynamodb:Scan" in granted}
+    assert scanners == {"privacy.purge", "privacy.export"}
     # And users reads and writes items, never scans, and of Cognito only changes an e-mail address (PATCH /me)
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions["users"]
     assert "dynamodb:Scan" not in actions["users"]

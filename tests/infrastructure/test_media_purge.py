@@ -44,6 +44,7 @@ def test_every_function_that_deletes_renditions_can_queue_their_invalidation(sta
         "PinholeStateless/Resize/Cleanup",
         "PinholeStateless/Transcode",
         "PinholeStateless/UploadApi",
+        "PinholeStateless/Privacy/Purge",  # an account's avatars
     }
     assert deleters <= _functions_allowed(stateless, "sqs:SendMessage", "MediaInvalidationsQueue")
 

@@ -30,13 +30,18 @@ def test_buckets_encrypt_at_rest(stateful) -> None:
 def test_uploads_bucket_ages_originals(cloud_assembly) -> None:
     # Given the uploads bucket (versioned, with noncurrent-version expiry: test_guarantees.py)
     props = _bucket(cloud_assembly, constants.UPLOADS_BUCKET_ID)["Properties"]
-    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    rule = rules["originals"]
 
     # Then its lifecycle cleans up after 30 days and moves originals to Glacier IR
     assert rule["Status"] == "Enabled"
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert rule["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}]
+    # And data exports go a day after their 7-day link (docs/PRIVACY.md)
+    assert rules["exports"]["Prefix"] == constants.EXPORT_KEY_PREFIX
+    assert rules["exports"]["ExpirationInDays"] == 8
+    assert set(rules) == {"originals", "exports"}
 
 
 def test_uploads_bucket_cors_allows_post_only(cloud_assembly) -> None:

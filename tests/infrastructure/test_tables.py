@@ -13,6 +13,7 @@ from pinhole.messaging.dal import MessagingModel
 from pinhole.moderation.dal import ModerationModel
 from pinhole.notifications.dal import NotificationModel
 from pinhole.posts.dal import PostModel
+from pinhole.privacy.dal import PrivacyModel
 from pinhole.realtime.dal import ConnectionModel
 from pinhole.search.dal import SearchModel
 from pinhole.shared.rate_limits import RateCounterModel
@@ -33,6 +34,7 @@ TABLES: list[tuple[type[Model], str]] = [
     (RateCounterModel, f"{constants.RATE_LIMITS_DATA_CONSTRUCT_ID}/{constants.RATE_LIMITS_TABLE_ID}/Resource"),
     (SearchModel, f"{constants.SEARCH_DATA_CONSTRUCT_ID}/{constants.SEARCH_TABLE_ID}/Resource"),
     (ModerationModel, f"{constants.MODERATION_DATA_CONSTRUCT_ID}/{constants.MODERATION_TABLE_ID}/Resource"),
+    (PrivacyModel, f"{constants.PRIVACY_DATA_CONSTRUCT_ID}/{constants.PRIVACY_TABLE_ID}/Resource"),
 ]
 
 

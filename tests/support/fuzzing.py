@@ -282,6 +282,7 @@ class World:
                 "message_id": [message.json()["message_id"], group_message.json()["message_id"]],
                 "tag": ["fuzztag"],
                 "case_id": [case_id_of(TargetType.POST, ann_post)],
+                "device_id": ["nodevice"],  # push is off in the default assembly: nobody has a device
             },
         )
 

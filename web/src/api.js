@@ -162,6 +162,11 @@ export const searchTags = (q) => call('GET', 'search/tags', { query: { q, limit:
 export const tagPosts = (tag, cursor) => call('GET', `tags/${enc(tag)}/posts`, { query: page(cursor, 12) });
 export const notifications = (cursor) => call('GET', 'notifications', { query: page(cursor) });
 export const markNotificationsRead = (upTo) => call('POST', 'notifications/read', upTo ? { body: { up_to: upTo } } : {});
+export const unreadNotificationCount = () => call('GET', 'notifications/unread-count');
+export const notificationSettings = () => call('GET', 'me/notification-settings');
+export const changeNotificationSettings = (changes) => call('PATCH', 'me/notification-settings', { body: changes });
+export const devices = () => call('GET', 'me/devices');
+export const removeDevice = (deviceId) => call('DELETE', `me/devices/${enc(deviceId)}`);
 
 // --- direct messages ---
 /** `body`: `{to}` (a person) or `{conversation_id}`, with `text` and/or `media` (then it answers an `upload`). */

@@ -18,6 +18,7 @@ import { PostScreen } from './screens/post.js';
 import { MyProfile, People, Profile, Requests } from './screens/profile.js';
 import { Saved, Search, TagPage } from './screens/search.js';
 import { PeopleList } from './screens/lists.js';
+import { NotificationSettings } from './screens/notification_settings.js';
 import { Security } from './screens/security.js';
 import { Settings } from './screens/settings.js';
 import { StoryViewer } from './screens/stories.js';
@@ -51,6 +52,7 @@ const ROUTES = [
   { path: '/settings/security', view: () => html`<${Security} />` },
   { path: '/settings/blocked', view: () => html`<${PeopleList} which="blocked" />` },
   { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
+  { path: '/settings/notifications', view: () => html`<${NotificationSettings} />` },
 ];
 
 function Badge({ count, label }) {
@@ -109,7 +111,8 @@ ws.on('message', ({ message }) => {
   }
 });
 ws.on('notification', () => {
-  if (!window.location.hash.startsWith('#/notifications')) update('unreadNotifications', (count) => count + 1);
+  // a grouped notification may replace an unread one: the server's count, not a local +1
+  if (!window.location.hash.startsWith('#/notifications')) refreshUnreadNotifications().catch(() => {});
 });
 
 function App() {

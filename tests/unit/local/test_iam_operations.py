@@ -145,7 +145,7 @@ def test_connection_management_names_api_stage_method_and_connection(endpoint: s
     [
         ("dynamodb", "ExportTableToPointInTime", {"TableArn": TABLE}),
         ("s3", "PutBucketPolicy", {"Bucket": "media"}),
-        ("sns", "Publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t"}),
+        ("translate", "TranslateText", {"Text": "hej"}),
         ("dynamodb", "GetItem", {}),
     ],
     ids=["unmapped-operation", "unmapped-s3-operation", "unmapped-service", "missing-parameter"],
@@ -155,3 +155,24 @@ def test_an_operation_the_mapper_does_not_know_is_named_as_a_gap(
 ) -> None:
     with pytest.raises(UnknownOperation, match=operation):
         accesses_of(service, operation, params, LOOKUPS)
+
+
+APP = "arn:aws:sns:us-east-1:123456789012:app/APNS/PinholeStateful-apns"
+ENDPOINT = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/PinholeStateful-apns/7f9c1b2a"
+
+
+def test_sns_mobile_push_is_authorized_on_the_application_or_the_endpoint() -> None:
+    assert accesses("sns", "CreatePlatformEndpoint", PlatformApplicationArn=APP, Token="ab") == [
+        ("sns:CreatePlatformEndpoint", APP)
+    ]
+    for operation in ("GetEndpointAttributes", "SetEndpointAttributes", "DeleteEndpoint"):
+        assert accesses("sns", operation, EndpointArn=ENDPOINT) == [(f"sns:{operation}", ENDPOINT)]
+    assert accesses("sns", "Publish", TargetArn=ENDPOINT, Message="{}") == [("sns:Publish", ENDPOINT)]
+    assert accesses("sns", "CreatePlatformApplication", Name="x", Platform="APNS", Attributes={}) == [
+        ("sns:CreatePlatformApplication", "*")
+    ]
+
+
+def test_an_sns_operation_it_does_not_know_is_named_not_allowed() -> None:
+    with pytest.raises(UnknownOperation, match=r"sns\.CreateTopic"):
+        accesses("sns", "CreateTopic", Name="t")

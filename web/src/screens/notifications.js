@@ -1,4 +1,5 @@
-// Notifications, newest first, arriving live; opening the screen marks them read (the badge clears).
+// Notifications, newest first, arriving live (grouped: "Ada and 2 others liked your post"); opening the
+// screen marks them read (the badge clears).
 import { useEffect } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
@@ -14,10 +15,18 @@ const WORDS = {
   mention: 'mentioned you',
 };
 
-/** The badge: unread notifications on the first page (the API has no unread count yet). */
+/** The badge: `GET /notifications/unread-count` (one cheap read). */
 export async function refreshUnreadNotifications() {
-  const page = await api.notifications();
-  set({ unreadNotifications: page.items.filter((item) => !item.read).length });
+  set({ unreadNotifications: (await api.unreadNotificationCount()).count });
+}
+
+/** Who else a grouped notification is about, after its latest actor: "", "and Grace ", "and 3 others ". */
+function others(notification) {
+  const actors = notification.actors && notification.actors.length ? notification.actors : [notification.actor];
+  const count = Math.max(notification.actor_count || 1, actors.length);
+  if (count === 1) return '';
+  if (count === 2 && actors.length >= 2) return `and ${actors[1].display_name || actors[1].username} `;
+  return `and ${count - 1} others `;
 }
 
 function target(notification) {
@@ -38,10 +47,12 @@ export function Notifications() {
   }, [paged.items.length && paged.items[0].notification_id]);
   useEffect(
     () =>
-      ws.on('notification', ({ notification }) =>
-        paged.setItems((items) =>
-          items.some((item) => item.notification_id === notification.notification_id) ? items : [notification, ...items],
-        ),
+      ws.on('notification', ({ notification, replaces }) =>
+        paged.setItems((items) => {
+          // a grouped notification comes back under a new id and `replaces` the one it grew from
+          const kept = items.filter((item) => item.notification_id !== replaces);
+          return kept.some((item) => item.notification_id === notification.notification_id) ? kept : [notification, ...kept];
+        }),
       ),
     [],
   );
@@ -50,7 +61,7 @@ export function Notifications() {
       ${paged.items.map(
         (notification) => html`<li key=${notification.notification_id} class=${notification.read ? '' : 'unread'}>
           <${UserLink} user=${notification.actor} />
-          <a href=${href(target(notification))}>${WORDS[notification.type] || notification.type}</a>
+          <a href=${href(target(notification))}>${others(notification)}${WORDS[notification.type] || notification.type}</a>
           <small class="muted"><${Time} iso=${notification.created_at} />${notification.read ? '' : ' · new'}</small>
         </li>`,
       )}

@@ -166,6 +166,7 @@ export function Settings({ onSignOut, onSignOutEverywhere }) {
         <li><a href=${href('/settings/blocked')}>Blocked accounts</a></li>
         <li><a href=${href('/settings/muted')}>Muted accounts</a></li>
         <li><a href=${href('/settings/security')}>Password, e-mail and two-factor</a></li>
+        <li><a href=${href('/settings/notifications')}>Notifications and devices</a></li>
       </ul>
     </section>
     <section class="card form" aria-labelledby="session-title">

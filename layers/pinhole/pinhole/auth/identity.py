@@ -227,6 +227,21 @@ class CognitoIdentity:
     def delete_user(self, username: str) -> None:
         self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)
 
+    def delete_user_if_exists(self, username: str) -> None:
+        """The purge's last step: done again after a crash, a user already gone is no error."""
+        try:
+            self.delete_user(username)
+        except ClientError as error:
+            if _error_code(error) != "UserNotFoundException":
+                raise
+
+    def check_password(self, username: str, password: str) -> None:
+        """InvalidCredentials unless `password` is the account's; nothing is left signed in (with two-factor
+        on, a right password is a challenge and no token exists)."""
+        checked = self.log_in(username, password)
+        if isinstance(checked, LoginTokens):
+            self.revoke(checked.refresh_token)
+
     def log_in(self, username: str, password: str) -> LoginTokens | LoginChallenge:
         """Tokens, or — with two-factor on — the TOTP challenge's session (the password was right)."""
         try:

@@ -30,10 +30,11 @@ from pinhole.auth.models import (
     VerifyEmailRequest,
 )
 from pinhole.auth.password_policy import password_problems
+from pinhole.privacy import logic as privacy
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
-from pinhole.shared.errors import Forbidden, InvalidCode, InvalidCredentials, NotFound, ValidationFailed
+from pinhole.shared.errors import Forbidden, InvalidCode, InvalidCredentials, ValidationFailed
 from pinhole.shared.network import source_network
 from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
@@ -105,7 +106,19 @@ def log_in(
     """Failed log-ins are counted per account and source address, never so that someone else's guesses lock
     the owner out (pinhole.auth.login_guard)."""
     with guard.attempt(request.username.casefold(), source_address):
-        return identity.log_in(request.username, request.password)
+        result = identity.log_in(request.username, request.password)
+    if isinstance(result, LoginTokens):
+        _cancel_deletion(request.username, result, identity)
+    return result
+
+
+def _cancel_deletion(username: str, tokens: LoginTokens, identity: CognitoIdentity) -> None:
+    """A log-in within a deleted account's grace period cancels the deletion; after it, none is given."""
+    try:
+        privacy.restore_on_login(username)
+    except InvalidCredentials:
+        identity.revoke(tokens.refresh_token)
+        raise
 
 
 def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> Tokens:
@@ -136,12 +149,13 @@ def log_in_with_totp(
 ) -> LoginTokens:
     rate_limits.enforce(request.username, "totp")
     _per_source(source_ip, "totp_source")
-    try:
-        user_id = profiles.find_by_username(request.username).user_id
-    except NotFound as error:
-        raise InvalidCode("The code or session is wrong, expired or already used.") from error
+    user_id = profiles.id_of(request.username)  # a deactivated account too: logging in cancels its deletion
+    if user_id is None:
+        raise InvalidCode("The code or session is wrong, expired or already used.")
     _claim_totp_code(user_id, request.code, profiles)
-    return identity.answer_totp(request.username, request.session, request.code)
+    tokens = identity.answer_totp(request.username, request.session, request.code)
+    _cancel_deletion(request.username, tokens, identity)
+    return tokens
 
 
 def _hash(code: str) -> str:
@@ -283,17 +297,18 @@ def issue_recovery_codes(
     rate_limits.enforce(caller.user_id, "password_check")
     if not profiles.get_consistent(caller.user_id).mfa_enabled:
         raise ValidationFailed("Turn two-factor on first: recovery codes replace its codes.")
-    checked = identity.log_in(caller.username, password)  # with two-factor on, a right password is a challenge
-    if isinstance(checked, LoginTokens):
-        identity.revoke(checked.refresh_token)
+    identity.check_password(caller.username, password)
     codes = new_recovery_codes()
     profiles.store_recovery_codes(caller.user_id, {_hash(code) for code in codes})
     return RecoveryCodes(recovery_codes=codes)
 
 
 def sign_out_everywhere(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> None:
-    """Every refresh token of the account is revoked (GlobalSignOut) and its WebSocket connections closed."""
+    """Every refresh token of the account is revoked (GlobalSignOut), its WebSocket connections closed and
+    its phones forgotten (nothing is pushed to them any more)."""
     identity.sign_out_everywhere(access_token)
+    from pinhole.push.logic import forget_devices  # only this route forgets devices
     from pinhole.realtime.push import Pusher  # only this route talks to @connections
 
     Pusher().disconnect_all(caller.user_id)
+    forget_devices(caller.user_id)

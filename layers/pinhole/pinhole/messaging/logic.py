@@ -34,6 +34,7 @@ from pinhole.messaging.models import (
 )
 from pinhole.posts.logic import checked_media
 from pinhole.posts.models import Media, MediaStatus, Rendition, StoredMedia, Upload
+from pinhole.push.logic import push_message
 from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -50,7 +51,7 @@ from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import active_profile, summary_of
+from pinhole.users.logic import active_profile, deleted_account, is_deleted_account, summary_of
 from pinhole.users.models import Profile
 
 _messages = MessageRepository()
@@ -170,6 +171,7 @@ def after_delivery(message: Message, recipient_ids: list[str]) -> None:
     """HOOK for push to phones (issue 15 item 5, the push context): called once per message when it reached
     every inbox and went out to open connections, with the members who should hear of it (its sender
     excluded). Mobile push of DMs plugs in here; messaging itself does nothing more."""
+    push_message(message, recipient_ids)  # to their phones, through the push queue
 
 
 def _sign_message_upload(record: MessageRecord, signer: UploadSigner) -> Upload:
@@ -345,6 +347,8 @@ def conversations(
         wanted += members.member_ids
     wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
     people = profiles.get_many(wanted)
+    # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
+    people.update({user: deleted_account(user) for user in direct_others if is_deleted_account(user)})
     page = []
     for entry in entries:
         if is_group(entry.conversation_id):

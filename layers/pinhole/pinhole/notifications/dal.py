@@ -2,13 +2,21 @@
 this module.
 
     user_id = <recipient>  sk = n#<notification_id>       a notification (ULID: newest first when read
-                                                          backwards): type, actor_id, post_id, comment_id,
-                                                          created_at, source, expires_at (TTL)
+                                                          backwards): type, actor_id, actor_ids (a group's
+                                                          latest few), actor_count, post_id, comment_id,
+                                                          created_at, source, group_key, expires_at (TTL)
     user_id = <recipient>  sk = src#<type>#<source>       which notification that activity made:
                                                           notification_id, activity_at (when the
-                                                          activity happened), expires_at (TTL); once
-                                                          taken back, a tombstone without notification_id
-    user_id = <recipient>  sk = state                     read_up_to: every notification id up to it is read
+                                                          activity happened), group_key and opened_at (the
+                                                          group it joined), expires_at (TTL); once taken
+                                                          back, a tombstone without notification_id
+    user_id = <recipient>  sk = grp#<type>#<post_id>      the open group of likes (or comments) on a post:
+                                                          notification_id (its current notification),
+                                                          opened_at (its window's start), actor_ids,
+                                                          actor_count, expires_at (TTL)
+    user_id = <recipient>  sk = state                     read_up_to: every notification id up to it is read;
+                                                          unread: how many are not (the badge, one read);
+                                                          version: bumped by every write that moves `unread`
 
 A notification and its pointer are written in one transaction conditioned on the pointer's absence,
 so an intent delivered twice stores one notification; taking it back deletes the notification, found
@@ -17,33 +25,47 @@ activity delivered again later (a stream replayed after SQS's five-minute dedupl
 replayed after the undoing) finds it and stores nothing, while a newer activity of the same source (a
 like again after an unlike) replaces it. Being read is not a flag on each item but the recipient's
 watermark, so marking everything read is one write whatever the number of notifications.
-Notifications expire after 90 days."""
 
-from datetime import timedelta
+Likes and comments on one post within a window become one notification (a group): a new activity
+replaces the group's notification by a new one (a new id: it is the newest again, and unread) that
+carries the latest few actors and the count. The unread counter moves in the same transaction as the
+notifications it counts, conditioned on the watermark it was computed against (a concurrent mark-read
+makes the write try again). Notifications expire after 90 days."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from pinhole.notifications.models import NotificationRecord
-from pinhole.shared.clock import utc_now
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import commit
+from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by
 
 _settings = get_settings()
 
 NOTIFICATION = "n#"
 POINTER = "src#"
+GROUP = "grp#"
 STATE = "state"
 KEEP_FOR = timedelta(days=90)
+ACTORS_KEPT = 10
+"""A group remembers its latest actors, so that an unlike among them shows the one before."""
 
 
 def pointer_key(kind: str, source: str) -> str:
     return f"{POINTER}{kind}#{source}"
+
+
+def group_key(kind: str, post_id: str) -> str:
+    return f"{GROUP}{kind}#{post_id}"
 
 
 class NotificationModel(Model):
@@ -57,62 +79,232 @@ class NotificationModel(Model):
     notification_id = UnicodeAttribute(null=True)
     type = UnicodeAttribute(null=True)
     actor_id = UnicodeAttribute(null=True)
+    actor_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    actor_count = NumberAttribute(null=True)
     post_id = UnicodeAttribute(null=True)
     comment_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
+    group_key = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute(null=True)
     read_up_to = UnicodeAttribute(null=True)
+    unread = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)
     activity_at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
 
 def _to_record(item: NotificationModel) -> NotificationRecord:
-    return NotificationRecord.model_validate(
-        {name: item.attribute_values.get(name) for name in NotificationRecord.model_fields}
-    )
+    values = {name: item.attribute_values.get(name) for name in NotificationRecord.model_fields}
+    return NotificationRecord.model_validate({key: value for key, value in values.items() if value is not None})
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a create stored: the notification (a group's, merged), and the one it replaced, if any."""
+
+    record: NotificationRecord
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class _State:
+    read_up_to: str | None
+    version: int | None
+
+    def unread(self, notification_id: str) -> bool:
+        return notification_id > (self.read_up_to or "")
+
+    def unchanged(self) -> Condition:
+        if self.read_up_to is None:
+            return NotificationModel.read_up_to.does_not_exist()
+        return NotificationModel.read_up_to == self.read_up_to
+
+
+class NotificationsChanged(Exception):
+    """Something the write was computed from changed under it (read again and recompute), too often."""
+
+
+def _expiry() -> int:
+    return int((utc_now() + KEEP_FOR).timestamp())
 
 
 class NotificationRepository:
     def __init__(self) -> None:
         self._connection = Connection(region=_settings.region)
 
-    def create(self, record: NotificationRecord, source: str) -> bool:
-        """Stores the notification; False if this source already made one for this recipient and type
-        (a redelivered intent: nothing changed)."""
-        expires_at = int((utc_now() + KEEP_FOR).timestamp())
-        notification = NotificationModel(
-            sk=f"{NOTIFICATION}{record.notification_id}",
-            source=source,
-            expires_at=expires_at,
-            **record.model_dump(mode="json", exclude_none=True),
+    def _state(self, user_id: str) -> _State:
+        try:
+            item = NotificationModel.get(user_id, STATE, consistent_read=True)
+        except DoesNotExist:
+            return _State(None, None)
+        return _State(item.read_up_to, int(item.version) if item.version is not None else None)
+
+    def _get(self, user_id: str, sk: str) -> NotificationModel | None:
+        try:
+            return NotificationModel.get(user_id, sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    @staticmethod
+    def _count_unread(transaction: TransactWrite, user_id: str, state: _State, delta: int) -> None:
+        transaction.update(
+            NotificationModel(user_id, STATE),
+            actions=[NotificationModel.unread.add(delta), NotificationModel.version.add(1)],
+            condition=state.unchanged(),
         )
+
+    def _run(self, build: Callable[[TransactWrite], bool]) -> bool:
+        """The transaction once: True if committed, False if the activity's pointer refused it (the activity
+        was stored already, or a newer one of its source was); NotificationsChanged if another condition did,
+        or another transaction collided. `build` says whether the pointer is written (else deleted)."""
+        pointer_at = 0
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                pointer_written = build(transaction)
+                # DynamoDB gets PynamoDB's deletes before its puts: a written pointer follows every delete
+                pointer_at = len(transaction._delete_items) if pointer_written else 0
+        except TransactWriteError as error:
+            duplicate_at = pointer_at
+            if cancelled_by(error, "ConditionalCheckFailed", slice(duplicate_at, duplicate_at + 1)):
+                return False
+            if cancelled_by(error, "ConditionalCheckFailed") or cancelled_by(error, "TransactionConflict"):
+                raise NotificationsChanged() from error
+            raise
+        return True
+
+    def _retrying(self, attempt: Any) -> Any:
+        for _ in range(CONFLICT_ATTEMPTS - 1):
+            try:
+                return attempt()
+            except NotificationsChanged:
+                continue
+        return attempt()
+
+    def create(
+        self, record: NotificationRecord, source: str, window: timedelta | None = None, now: datetime | None = None
+    ) -> Stored | None:
+        """Stores the notification, or folds it into the open group of its post when `window` is given
+        (likes, comments); None if this source already made one for this recipient and type (a
+        redelivered intent: nothing changed)."""
+        if window is None or record.post_id is None:
+            return self._retrying(lambda: self._create_single(record, source))
+        key = group_key(record.type, record.post_id)
+        opened_after = to_iso((now or utc_now()) - window)
+        return self._retrying(lambda: self._create_grouped(record, source, key, opened_after, now or utc_now()))
+
+    def _pointer(self, record: NotificationRecord, source: str, **extra: Any) -> tuple[NotificationModel, Condition]:
         pointer = NotificationModel(
             user_id=record.user_id,
             sk=pointer_key(record.type, source),
             notification_id=record.notification_id,
             activity_at=record.created_at,
-            expires_at=expires_at,
+            actor_id=record.actor_id,
+            expires_at=_expiry(),
+            **extra,
         )
         newer_than_tombstone = NotificationModel.notification_id.does_not_exist() & (
             NotificationModel.activity_at < record.created_at
         )
+        return pointer, NotificationModel.sk.does_not_exist() | newer_than_tombstone
 
-        def build(transaction: TransactWrite) -> None:
-            transaction.save(pointer, condition=NotificationModel.sk.does_not_exist() | newer_than_tombstone)
+    def _notification(self, record: NotificationRecord, source: str, key: str | None = None) -> NotificationModel:
+        values = record.model_dump(mode="json", exclude_none=True)
+        values["actor_ids"] = record.actors_newest_first
+        return NotificationModel(
+            sk=f"{NOTIFICATION}{record.notification_id}",
+            source=source,
+            group_key=key,
+            expires_at=_expiry(),
+            **values,
+        )
+
+    def _create_single(self, record: NotificationRecord, source: str) -> Stored | None:
+        state = self._state(record.user_id)
+        pointer, fresh = self._pointer(record, source)
+        notification = self._notification(record, source)
+
+        def build(transaction: TransactWrite) -> bool:
+            transaction.save(pointer, condition=fresh)
             transaction.save(notification, condition=NotificationModel.sk.does_not_exist())
+            self._count_unread(transaction, record.user_id, state, 1 if state.unread(record.notification_id) else 0)
+            return True
 
-        return commit(build, self._connection)
+        return Stored(record) if self._run(build) else None
+
+    def _create_grouped(
+        self, record: NotificationRecord, source: str, key: str, opened_after: str, now: datetime
+    ) -> Stored | None:
+        state = self._state(record.user_id)
+        group = self._get(record.user_id, key)
+        open_group = group if group is not None and (group.opened_at or "") > opened_after else None
+        if open_group is None:
+            merged, replaces, opened_at = record, None, to_iso(now)
+        else:
+            earlier = [actor for actor in open_group.actor_ids or [] if actor != record.actor_id]
+            joined = record.actor_id not in (open_group.actor_ids or [])
+            merged = record.model_copy(
+                update={
+                    "actor_ids": [record.actor_id, *earlier][:ACTORS_KEPT],
+                    "actor_count": int(open_group.actor_count or 0) + (1 if joined else 0),
+                }
+            )
+            replaces, opened_at = open_group.notification_id, str(open_group.opened_at)
+        pointer, fresh = self._pointer(record, source, group_key=key, opened_at=opened_at)
+        notification = self._notification(merged, source, key)
+        group_item = NotificationModel(
+            user_id=record.user_id,
+            sk=key,
+            notification_id=merged.notification_id,
+            opened_at=opened_at,
+            actor_ids=merged.actors_newest_first,
+            actor_count=merged.actor_count,
+            expires_at=_expiry(),
+        )
+        group_unchanged = (
+            NotificationModel.sk.does_not_exist()
+            if group is None
+            else NotificationModel.notification_id == group.notification_id
+        )
+        delta = (1 if state.unread(merged.notification_id) else 0) - (
+            1 if replaces is not None and state.unread(replaces) else 0
+        )
+
+        def build(transaction: TransactWrite) -> bool:
+            transaction.save(pointer, condition=fresh)
+            transaction.save(notification, condition=NotificationModel.sk.does_not_exist())
+            transaction.save(group_item, condition=group_unchanged)
+            if replaces is not None:
+                transaction.delete(NotificationModel(record.user_id, f"{NOTIFICATION}{replaces}"))
+            self._count_unread(transaction, record.user_id, state, delta)
+            return True
+
+        return Stored(merged, replaces) if self._run(build) else None
+
+    def notification_of(self, user_id: str, kind: str, source: str) -> NotificationRecord | None:
+        """The notification this activity's pointer leads to now (a group's current one), if any."""
+        pointer = self._get(user_id, pointer_key(kind, source))
+        if pointer is None or pointer.notification_id is None:
+            return None
+        notification_id = pointer.notification_id
+        if pointer.group_key:
+            group = self._get(user_id, pointer.group_key)
+            if group is None or group.opened_at != pointer.opened_at or group.notification_id is None:
+                return None
+            notification_id = group.notification_id
+        item = self._get(user_id, f"{NOTIFICATION}{notification_id}")
+        return _to_record(item) if item is not None else None
 
     def retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
-        """Deletes the notification this source made for this recipient and type, leaving a tombstone of
-        the activity of `activity_at` (unless a newer activity of the source made the pointer since);
-        False if there was no notification to delete."""
+        """Takes back what this source made for this recipient and type (a group loses the actor, and
+        goes when nobody is left), leaving a tombstone of the activity of `activity_at` (unless a newer
+        activity of the source made the pointer since); False if there was nothing to take back."""
+        return bool(self._retrying(lambda: self._retract(user_id, kind, source, activity_at)))
+
+    def _retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
         key = pointer_key(kind, source)
-        try:
-            pointer: NotificationModel | None = NotificationModel.get(user_id, key, consistent_read=True)
-        except DoesNotExist:
-            pointer = None
+        pointer = self._get(user_id, key)
         notification_id = pointer.notification_id if pointer else None
         if activity_at is None and notification_id is None:
             return False
@@ -123,9 +315,13 @@ class NotificationRepository:
             untouched = NotificationModel.notification_id.does_not_exist()
         else:
             untouched = NotificationModel.notification_id == notification_id
-        expires_at = int((utc_now() + KEEP_FOR).timestamp())
+        state = self._state(user_id)
+        group = self._get(user_id, pointer.group_key) if pointer is not None and pointer.group_key else None
+        if group is not None and (notification_id is None or pointer is None or group.opened_at != pointer.opened_at):
+            group = None  # a closed group keeps its count: its notification is history now
+        expires_at = _expiry()
 
-        def build(transaction: TransactWrite) -> None:
+        def build(transaction: TransactWrite) -> bool:
             if activity_at is None:
                 transaction.delete(NotificationModel(user_id, key), condition=untouched)
             else:
@@ -134,10 +330,51 @@ class NotificationRepository:
                     NotificationModel.activity_at <= activity_at
                 )
                 transaction.save(tombstone, condition=untouched if pointer is None else untouched & not_newer)
-            if notification_id is not None:
+            if notification_id is None or (group is None and pointer is not None and pointer.group_key):
+                return activity_at is not None
+            if group is None:
                 transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
+                self._count_unread(transaction, user_id, state, -1 if state.unread(notification_id) else 0)
+            else:
+                self._leave_group(transaction, user_id, group, str(pointer.actor_id or "") if pointer else "", state)
+            return activity_at is not None
 
-        return commit(build, self._connection) and notification_id is not None
+        return self._run(build) and notification_id is not None
+
+    def _leave_group(
+        self,
+        transaction: TransactWrite,
+        user_id: str,
+        group: NotificationModel,
+        actor_id: str,
+        state: _State,
+    ) -> None:
+        current = self._get(user_id, f"{NOTIFICATION}{group.notification_id}")
+        if current is None:
+            raise NotificationsChanged()
+        remaining = [actor for actor in current.actor_ids or [] if actor != actor_id]
+        count = int(group.actor_count or 1) - 1
+        unchanged = NotificationModel.notification_id == group.notification_id
+        if count <= 0 or not remaining:
+            transaction.delete(NotificationModel(user_id, str(group.sk)), condition=unchanged)
+            transaction.delete(NotificationModel(user_id, str(current.sk)))
+            unread = state.unread(str(group.notification_id))
+            self._count_unread(transaction, user_id, state, -1 if unread else 0)
+            return
+        transaction.update(
+            NotificationModel(user_id, str(group.sk)),
+            actions=[NotificationModel.actor_ids.set(remaining), NotificationModel.actor_count.set(count)],
+            condition=unchanged,
+        )
+        transaction.update(
+            NotificationModel(user_id, str(current.sk)),
+            actions=[
+                NotificationModel.actor_ids.set(remaining),
+                NotificationModel.actor_id.set(remaining[0]),
+                NotificationModel.actor_count.set(count),
+            ],
+            condition=NotificationModel.sk.exists(),
+        )
 
     def page(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
@@ -153,18 +390,46 @@ class NotificationRepository:
         return [_to_record(item) for item in results], results.last_evaluated_key
 
     def read_up_to(self, user_id: str) -> str | None:
+        return self._state(user_id).read_up_to
+
+    def unread_count(self, user_id: str) -> int:
+        """The badge: one read of the recipient's state."""
         try:
-            return NotificationModel.get(user_id, STATE, consistent_read=True).read_up_to
+            item = NotificationModel.get(user_id, STATE)
         except DoesNotExist:
-            return None
+            return 0
+        return max(0, int(item.unread or 0))
 
     def mark_read(self, user_id: str, up_to: str) -> None:
-        """Moves the watermark forward to `up_to`; never back (marking an older one read unreads nothing)."""
-        try:
-            NotificationModel(user_id, STATE).update(
-                actions=[NotificationModel.read_up_to.set(up_to)],
-                condition=NotificationModel.read_up_to.does_not_exist() | (NotificationModel.read_up_to < up_to),
+        """Moves the watermark forward to `up_to`; never back (marking an older one read unreads nothing).
+        The unread counter becomes the number of notifications after it, counted against the version the
+        write is conditioned on (a notification stored meanwhile makes it count again)."""
+        for _ in range(CONFLICT_ATTEMPTS):
+            state = self._state(user_id)
+            if state.read_up_to is not None and state.read_up_to >= up_to:
+                return
+            # ids are fixed-length ULIDs: every one after `up_to` sorts after `up_to!`, and no other kind of item does
+            after = NotificationModel.count(
+                user_id,
+                NotificationModel.sk.between(f"{NOTIFICATION}{up_to}!", f"{NOTIFICATION}~"),
+                consistent_read=True,
             )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+            same_version = (
+                NotificationModel.version.does_not_exist()
+                if state.version is None
+                else NotificationModel.version == state.version
+            )
+            try:
+                NotificationModel(user_id, STATE).update(
+                    actions=[
+                        NotificationModel.read_up_to.set(up_to),
+                        NotificationModel.unread.set(after),
+                        NotificationModel.version.add(1),
+                    ],
+                    condition=same_version & state.unchanged(),
+                )
+                return
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+        raise UpdateError("The notifications kept changing while they were marked read; try again.")

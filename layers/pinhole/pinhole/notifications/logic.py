@@ -5,6 +5,8 @@ Nobody is notified of their own doing, nor of anything by someone they block or 
 of a mention in a post they may not see. A notification is stored before it is pushed; the push is
 best-effort (the notification waits in GET /notifications either way)."""
 
+from datetime import timedelta
+
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
@@ -12,7 +14,7 @@ from pynamodb.exceptions import PynamoDBException
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import can_view
 from pinhole.notifications.activity import intents_of
-from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.dal import NotificationRepository, Stored
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import (
     MODERATION_NOTICES,
@@ -26,6 +28,7 @@ from pinhole.notifications.models import (
 )
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostRecord, PostStatus
+from pinhole.push.logic import PushQueue, notification_push
 from pinhole.realtime.push import Pusher
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
@@ -33,9 +36,10 @@ from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.observability import logger
 from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.settings import get_settings
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of
-from pinhole.users.models import UserSummary
+from pinhole.users.models import Profile, UserSummary
 
 _store = NotificationRepository()
 _posts = PostRepository()
@@ -54,11 +58,19 @@ def relay(record: DynamoDBStreamRecordModel, queue: IntentQueue) -> int:
     return len(intents)
 
 
-def _to_notification(record: NotificationRecord, actor: UserSummary | None, read: bool) -> Notification:
+GROUPED = (NotificationType.LIKE, NotificationType.COMMENT)
+"""Kinds that fold into one notification per post within the window (settings' notification_group_window_s)."""
+ACTORS_SHOWN = 3
+
+
+def _to_notification(record: NotificationRecord, actors: list[UserSummary], read: bool) -> Notification:
+    """`actors` is empty for a moderation notice: Pinhole's moderators, never one by name."""
     return Notification(
         notification_id=record.notification_id,
         type=record.type,
-        actor=actor,
+        actor=actors[0] if actors else None,
+        actors=actors[:ACTORS_SHOWN],
+        actor_count=max(record.actor_count, len(actors[:ACTORS_SHOWN])) if actors else 0,
         post_id=record.post_id,
         comment_id=record.comment_id,
         reason=record.reason,
@@ -88,7 +100,7 @@ def notify_moderation(
         reason=reason,
         created_at=to_iso(utc_now()),
     )
-    return store.create(record, source)
+    return store.create(record, source) is not None
 
 
 class Notifier:
@@ -101,9 +113,11 @@ class Notifier:
         profiles: ProfileRepository = _profiles,
         graph: GraphRepository = _graph,
         pusher: Pusher | None = None,
+        phones: PushQueue | None = None,
     ) -> None:
         self.store, self.posts, self.profiles, self.graph = store, posts, profiles, graph
         self.pusher = pusher or Pusher()
+        self.phones = phones or PushQueue()
 
     def deliver(self, intent: NotificationIntent) -> Notification | None:
         """Stores and pushes the notification the intent asks for, or takes it back; the notification if
@@ -114,7 +128,10 @@ class Notifier:
             logger.info("Nobody to notify", extra={"source": intent.source, "type": intent.type})
             return None
         if intent.action == IntentAction.RETRACT:
-            self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
+            # Nothing to take back for or from an account deleted (or being purged): the purge removes its
+            # notifications itself, and a tombstone written after it would outlive the account.
+            if len(self.profiles.get_many([recipient_id, intent.actor_id])) == len({recipient_id, intent.actor_id}):
+                self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
             return None
         if not self._wanted(intent, recipient_id, post):
             return None
@@ -131,11 +148,34 @@ class Notifier:
             comment_id=intent.comment_id,
             created_at=intent.created_at or to_iso(utc_now()),
         )
-        if not self.store.create(record, intent.source):
+        window = timedelta(seconds=get_settings().notification_group_window_s) if intent.type in GROUPED else None
+        stored = self.store.create(record, intent.source, window)
+        if stored is None:
+            self._push_again(recipient_id, intent)
             return None
-        notification = _to_notification(record, summary_of(actor), read=False)
-        self._push(recipient_id, notification)
+        notification = self._merged(stored, actor)
+        self._push(recipient_id, notification, stored.replaces)
+        self.phones.enqueue([notification_push(notification, recipient_id)])
         return notification
+
+    def _merged(self, stored: Stored, actor: Profile) -> Notification:
+        others = [actor_id for actor_id in stored.record.actors_newest_first[1:ACTORS_SHOWN]]
+        found = self.profiles.get_many(others) if others else {}
+        actors = [summary_of(actor), *(summary_of(found[a]) for a in others if a in found)]
+        return _to_notification(stored.record, actors, read=False)
+
+    def _push_again(self, recipient_id: str, intent: NotificationIntent) -> None:
+        """An intent delivered again: its push may not have been queued (the first delivery failed after
+        storing); queued again, it reaches no device twice (the worker's marks)."""
+        record = self.store.notification_of(recipient_id, intent.type, intent.source)
+        if record is None or record.actor_id != intent.actor_id:
+            return
+        try:
+            actor = self.profiles.get(record.actor_id)
+        except NotFound:
+            return
+        notification = self._merged(Stored(record), actor)
+        self.phones.enqueue([notification_push(notification, recipient_id)])
 
     def _post(self, post_id: str | None) -> PostRecord | None:
         if post_id is None:
@@ -174,9 +214,9 @@ class Notifier:
             return False
         return can_view(recipient_id, author, self.graph)
 
-    def _push(self, recipient_id: str, notification: Notification) -> None:
+    def _push(self, recipient_id: str, notification: Notification, replaces: str | None) -> None:
         try:
-            self.pusher.push([recipient_id], NotificationFrame(notification=notification))
+            self.pusher.push([recipient_id], NotificationFrame(notification=notification, replaces=replaces))
         except (BotoCoreError, ClientError, PynamoDBException):
             # Delivering again would not push again (the notification is stored): it waits to be listed.
             logger.warning("Live push failed", extra={"notification_id": notification.notification_id}, exc_info=True)
@@ -197,29 +237,33 @@ def notifications(
     scope = f"notifications:{caller.user_id}"
     records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
-    actor_ids = [record.actor_id for record in records]
-    actors = profiles.get_many(actor_ids)
+    actor_ids = list(dict.fromkeys(a for record in records for a in record.actors_newest_first[:ACTORS_SHOWN]))
+    profiles_found = profiles.get_many(actor_ids)
     hidden = graph.blocked_among(caller.user_id, actor_ids)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
-    page = [
-        _to_notification(
-            record,
-            None if record.type in MODERATION_NOTICES else summary_of(actors[record.actor_id]),
-            read=record.notification_id <= read_up_to,
-        )
-        for record in records
-        if record.type in MODERATION_NOTICES
-        or (
-            record.actor_id in actors
-            and record.actor_id not in hidden
-            and (record.post_id is None or _shown(existing.get(record.post_id)))
-        )
-    ]
+    page = []
+    for record in records:
+        read = record.notification_id <= read_up_to
+        if record.type in MODERATION_NOTICES:
+            page.append(_to_notification(record, [], read=read))
+            continue
+        actors = [
+            summary_of(profiles_found[a])
+            for a in record.actors_newest_first[:ACTORS_SHOWN]
+            if a in profiles_found and a not in hidden
+        ]
+        if actors and (record.post_id is None or _shown(existing.get(record.post_id))):
+            page.append(_to_notification(record, actors, read=read))
     return page, next_cursor(last_key, scope)
 
 
 def _shown(post: PostRecord | None) -> bool:
     return post is not None and post.status == PostStatus.PUBLISHED
+
+
+def unread_count(caller: Caller, store: NotificationRepository = _store) -> int:
+    """The badge: how many notifications are unread, in one read (cheap enough to poll)."""
+    return store.unread_count(caller.user_id)
 
 
 def mark_read(caller: Caller, up_to: str | None, store: NotificationRepository = _store) -> None:

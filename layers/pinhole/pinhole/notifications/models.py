@@ -21,6 +21,7 @@ class NotificationType(StrEnum):
     MENTION = "mention"
     CONTENT_REMOVED = "content_removed"  # a moderator removed the recipient's post or story: `reason` says why
     CONTENT_RESTORED = "content_restored"  # ... or put it back (or published it after review)
+    EXPORT_READY = "export_ready"  # your data export can be downloaded (GET /me/export); you are the actor
 
 
 MODERATION_NOTICES = frozenset({NotificationType.CONTENT_REMOVED, NotificationType.CONTENT_RESTORED})
@@ -31,7 +32,15 @@ MODERATORS_ACTOR = "moderators"
 class Notification(BaseModel):
     notification_id: str
     type: NotificationType
-    actor: UserSummary | None = Field(description="Who did it; null for a moderation notice (Pinhole's moderators)")
+    actor: UserSummary | None = Field(
+        description="The latest of `actors`; null for a moderation notice (Pinhole's moderators)"
+    )
+    actors: list[UserSummary] = Field(
+        description="The latest few people it is about, newest first; empty for a moderation notice"
+    )
+    actor_count: int = Field(
+        description="How many people it is about (likes or comments on a post group); 0 for a moderation notice"
+    )
     post_id: str | None
     comment_id: str | None
     reason: str | None = Field(default=None, description="A moderation notice's reason, in the moderator's words")
@@ -44,6 +53,15 @@ class NotificationFrame(BaseModel):
 
     type: Literal["notification"] = "notification"
     notification: Notification
+    replaces: str | None = Field(
+        default=None, description="The id of the grouped notification this one supersedes (drop it from the list)"
+    )
+
+
+class UnreadCount(BaseModel):
+    """GET /notifications/unread-count: what a badge shows, cheap enough to poll (one read)."""
+
+    count: int
 
 
 class ReadNotificationsRequest(BaseModel):
@@ -64,10 +82,16 @@ class NotificationRecord(BaseModel):
     user_id: str
     type: NotificationType
     actor_id: str
+    actor_ids: list[str] = Field(default_factory=list, description="Latest first; the group's, or the one actor")
+    actor_count: int = 1
     post_id: str | None = None
     comment_id: str | None = None
     reason: str | None = None
     created_at: str
+
+    @property
+    def actors_newest_first(self) -> list[str]:
+        return self.actor_ids or [self.actor_id]
 
 
 class IntentAction(StrEnum):

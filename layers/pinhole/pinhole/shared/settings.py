@@ -53,6 +53,8 @@ DEFAULT_RATE_LIMITS = {
     "totp": RateLimit(limit=10, per_seconds=300),
     "totp_source": RateLimit(limit=30, per_seconds=300),
     "recovery_login": RateLimit(limit=10, per_seconds=3600),
+    # privacy (issue 14): one data export a day (GDPR Art. 20 lets a controller refuse excessive requests)
+    "export": RateLimit(limit=1, per_seconds=86400),
 }
 
 
@@ -94,6 +96,18 @@ class Settings(BaseModel):
     image_moderation: bool = Field(default=False, alias="IMAGE_MODERATION")
     # context `image_moderation_min_confidence`: a label this sure (0-100) holds the post for review
     image_moderation_min_confidence: float = Field(default=80.0, alias="IMAGE_MODERATION_MIN_CONFIDENCE", ge=0, le=100)
+    # likes (or comments) on one post within this many seconds become one notification (context
+    # `notification_group_window_minutes`)
+    notification_group_window_s: int = Field(default=86_400, alias="NOTIFICATION_GROUP_WINDOW_S", gt=0)
+    # the queue of pushes to phones; the SNS platform application of each platform with credentials
+    # ({"apns": arn, "fcm": arn}; none: push is off)
+    push_queue_url: str = Field(default="", alias="PUSH_QUEUE_URL")
+    push_platform_applications: Json[dict[str, str]] = Field(default_factory=dict, alias="PUSH_PLATFORM_APPLICATIONS")
+    # privacy (issue 14): deletion and export jobs, their queues, and cdk.json's `account_deletion_grace_days`
+    privacy_table_name: str = Field(alias="PRIVACY_TABLE_NAME")
+    purge_queue_url: str = Field(alias="PURGE_QUEUE_URL")
+    export_queue_url: str = Field(alias="EXPORT_QUEUE_URL")
+    account_deletion_grace_days: int = Field(default=30, alias="ACCOUNT_DELETION_GRACE_DAYS", ge=0)
 
 
 @lru_cache(maxsize=1)

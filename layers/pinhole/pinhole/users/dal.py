@@ -63,11 +63,29 @@ class UserModel(Model):
     recovery_codes = UnicodeSetAttribute(null=True)  # SHA-256 of each unused recovery code
     totp_last_code = UnicodeAttribute(null=True)  # the last TOTP code accepted, and when: replay refused
     totp_last_used_at = NumberAttribute(null=True)
+    # Deletion (pinhole.privacy): set while the account is deactivated, a purge pending after `purge_after`;
+    # `purging` once the purge began (no way back). A deactivated profile reads as absent everywhere.
+    deactivated_at = UTCDateTimeAttribute(null=True)
+    purge_after = UTCDateTimeAttribute(null=True)
+    purging = BooleanAttribute(null=True)
 
     by_username = UsernameIndex()
 
 
-_CREDENTIALS = ("recovery_codes", "totp_last_code", "totp_last_used_at", "avatar_url", "avatar_upload_id")
+_CREDENTIALS = (
+    "recovery_codes",
+    "totp_last_code",
+    "totp_last_used_at",
+    "avatar_url",
+    "avatar_upload_id",
+    "deactivated_at",
+    "purge_after",
+    "purging",
+)
+
+
+def is_deactivated(item: UserModel) -> bool:
+    return item.deactivated_at is not None or bool(item.purging)
 
 
 def _to_profile(item: UserModel) -> Profile:
@@ -91,24 +109,39 @@ class ProfileRepository:
                 raise Conflict("This user already has a profile.") from error
             raise
 
+    # A deactivated account (deleted, within its grace period) is absent to every reader, as a block hides
+    # a user: no profile, posts, stories, comments, likes or messages of theirs show (pinhole.privacy).
+
     def get(self, user_id: str) -> Profile:
         try:
-            return _to_profile(UserModel.get(user_id))
+            item = UserModel.get(user_id)
         except DoesNotExist as error:
             raise NotFound("No such user.") from error
+        if is_deactivated(item):
+            raise NotFound("No such user.")
+        return _to_profile(item)
 
     def get_many(self, user_ids: list[str], *, include_suspended: bool = False) -> dict[str, Profile]:
-        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted (and suspended) users are simply absent."""
+        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted (or deactivated, or suspended) users are
+        absent."""
         unique = list(dict.fromkeys(user_ids))
-        found = [_to_profile(item) for item in UserModel.batch_get(unique)] if unique else []
+        items = UserModel.batch_get(unique) if unique else []
+        found = [_to_profile(item) for item in items if not is_deactivated(item)]
         return {profile.user_id: profile for profile in found if include_suspended or not profile.suspended}
 
     def find_by_username(self, username: str, *, include_suspended: bool = False) -> Profile:
         for item in UserModel.by_username.query(username, limit=1):
-            profile = _to_profile(item)
-            if include_suspended or not profile.suspended:
-                return profile
+            if not is_deactivated(item):
+                profile = _to_profile(item)
+                if include_suspended or not profile.suspended:
+                    return profile
         raise NotFound(f"No user is called {username}.")
+
+    def id_of(self, username: str) -> str | None:
+        """The id of an account, deactivated or not (logging in is how a deactivated one comes back)."""
+        for item in UserModel.by_username.query(username, limit=1):
+            return item.user_id
+        return None
 
     def set_suspended(self, user_id: str, suspended: bool) -> bool:
         """Suspends or reinstates the user; False if they already were (or were not)."""
@@ -130,7 +163,9 @@ class ProfileRepository:
         if not actions:
             return self.get(user_id)
         try:
-            item.update(actions=actions, condition=UserModel.user_id.exists())
+            item.update(
+                actions=actions, condition=UserModel.user_id.exists() & UserModel.deactivated_at.does_not_exist()
+            )
         except UpdateError as error:
             if _is_conditional_failure(error):
                 raise NotFound("No such user.") from error
@@ -147,9 +182,12 @@ class ProfileRepository:
 
     def get_consistent(self, user_id: str) -> Profile:
         try:
-            return _to_profile(UserModel.get(user_id, consistent_read=True))
+            item = UserModel.get(user_id, consistent_read=True)
         except DoesNotExist as error:
             raise NotFound("No such user.") from error
+        if is_deactivated(item):
+            raise NotFound("No such user.")
+        return _to_profile(item)
 
     def settle_avatar_upload(self, user_id: str, upload: AvatarUpload, avatar: StoredAvatar | None) -> bool:
         """Records the outcome of upload `upload.avatar_id` (and, when ready, makes `avatar` the avatar) if it

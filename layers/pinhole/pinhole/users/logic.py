@@ -1,5 +1,6 @@
 """Use cases of the users context: reading and editing profiles."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pinhole.graph.dal import GraphRepository
@@ -41,6 +42,25 @@ def avatar_view(stored: StoredAvatar | None) -> Avatar | None:
         blurhash=stored.blurhash,
         renditions=renditions,
     )
+
+
+DELETED_ACCOUNT_PREFIX = "deleted-"
+"""The stand-in id of a purged account where others keep something it took part in (a conversation)."""
+
+
+def deleted_account(placeholder_id: str) -> Profile:
+    """Who a purged account shows as: no name, no picture, nothing that was theirs."""
+    return Profile(
+        user_id=placeholder_id,
+        username="deleted.account",
+        email="",
+        display_name="Deleted account",
+        created_at=datetime(1970, 1, 1, tzinfo=UTC),
+    )
+
+
+def is_deleted_account(user_id: str) -> bool:
+    return user_id.startswith(DELETED_ACCOUNT_PREFIX)
 
 
 def summary_of(profile: Profile) -> UserSummary:

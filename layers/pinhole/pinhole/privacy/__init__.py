@@ -1,0 +1,1 @@
+"""The privacy context: deleting an account (deactivation, grace period, purge) and exporting its data."""

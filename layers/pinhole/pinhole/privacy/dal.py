@@ -1,0 +1,303 @@
+"""Persistence of the privacy context: the deletion marker whose expiry starts a purge, the purge's progress,
+the export job; and the generic reads and deletes a purge or an export makes across every table and bucket
+(plain dicts and keys cross this module's boundary, never PynamoDB objects)."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from pinhole.privacy.models import ExportJob, ExportStatus, PurgeProgress, UserRef
+from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import commit
+from pinhole.users.dal import UserModel, is_deactivated
+
+_settings = get_settings()
+_dynamodb = boto3.client("dynamodb", region_name=_settings.region)
+_s3 = boto3.client("s3", region_name=_settings.region)
+_deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
+
+DELETION = "deletion"
+PURGE = "purge"
+EXPORT = "export"
+
+
+class PrivacyModel(Model):
+    class Meta:
+        table_name = _settings.privacy_table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # deletion | purge | export
+    username = UnicodeAttribute(null=True)
+    purge_after = UTCDateTimeAttribute(null=True)
+    step = UnicodeAttribute(null=True)  # purge: the step under way
+    cursor = UnicodeAttribute(null=True)  # purge: where that step stopped (JSON of a LastEvaluatedKey)
+    status = UnicodeAttribute(null=True)  # export: pending | ready | failed
+    requested_at = UTCDateTimeAttribute(null=True)
+    object_key = UnicodeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL: the deletion's purge_after; an export's link expiry
+
+
+def _conditional_failure(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+class AccountRepository:
+    """Deactivation and reactivation of an account: its profile and its deletion marker move together."""
+
+    def __init__(self) -> None:
+        self._connection = Connection(region=_settings.region)
+
+    def state(self, user_id: str) -> tuple[UserRef, datetime | None, bool] | None:
+        """The account as the privacy context sees it, deactivated or not: (who, purge_after, purging);
+        None when there is no profile at all."""
+        try:
+            item = UserModel.get(user_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return UserRef(user_id=item.user_id, username=item.username), item.purge_after, bool(item.purging)
+
+    def find(self, username: str) -> UserRef | None:
+        for item in UserModel.by_username.query(username, limit=1):
+            return UserRef(user_id=item.user_id, username=item.username)
+        return None
+
+    def deactivate(self, user: UserRef, now: datetime, purge_after: datetime) -> bool:
+        """Deactivated now, purged after `purge_after` (the marker's TTL); False if it already was."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                UserModel(user_id=user.user_id),
+                actions=[UserModel.deactivated_at.set(now), UserModel.purge_after.set(purge_after)],
+                condition=UserModel.user_id.exists() & UserModel.deactivated_at.does_not_exist(),
+            )
+            transaction.save(
+                PrivacyModel(
+                    user_id=user.user_id,
+                    sk=DELETION,
+                    username=user.username,
+                    purge_after=purge_after,
+                    expires_at=int(purge_after.timestamp()),
+                )
+            )
+
+        return commit(build, self._connection)
+
+    def reactivate(self, user_id: str, now: datetime) -> bool:
+        """Active again if the grace period has not ended and no purge began; False otherwise."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                UserModel(user_id=user_id),
+                actions=[UserModel.deactivated_at.remove(), UserModel.purge_after.remove()],
+                condition=UserModel.deactivated_at.exists()
+                & UserModel.purging.does_not_exist()
+                & (UserModel.purge_after > now),
+            )
+            transaction.delete(PrivacyModel(user_id=user_id, sk=DELETION))
+
+        return commit(build, self._connection)
+
+    def start_purge(self, user_id: str, username: str, now: datetime) -> bool:
+        """Marks the account as being purged (no reactivation from here on) and records the purge's start;
+        False if it is not deactivated (reactivated, or already gone). Starting twice is harmless."""
+        try:
+            item = UserModel.get(user_id, consistent_read=True)
+        except DoesNotExist:
+            return PurgeRepository().get(user_id) is not None
+        if not is_deactivated(item):
+            return False
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                UserModel(user_id=user_id),
+                actions=[UserModel.purging.set(True)],
+                condition=UserModel.deactivated_at.exists() | UserModel.purging.exists(),
+            )
+            transaction.save(
+                PrivacyModel(user_id=user_id, sk=PURGE, username=username, step="", requested_at=now),
+                condition=PrivacyModel.user_id.does_not_exist(),
+            )
+
+        if commit(build, self._connection):
+            return True
+        return PurgeRepository().get(user_id) is not None
+
+
+class PurgeRepository:
+    def get(self, user_id: str) -> PurgeProgress | None:
+        try:
+            item = PrivacyModel.get(user_id, PURGE, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return PurgeProgress(
+            user=UserRef(user_id=user_id, username=item.username or ""), step=item.step or "", cursor=item.cursor
+        )
+
+    def save(self, progress: PurgeProgress) -> None:
+        PrivacyModel(user_id=progress.user.user_id, sk=PURGE).update(
+            actions=[
+                PrivacyModel.step.set(progress.step),
+                PrivacyModel.cursor.set(progress.cursor) if progress.cursor else PrivacyModel.cursor.remove(),
+            ]
+        )
+
+    def finish(self, user_id: str) -> None:
+        """The last write of a purge: its own record (and anything else the user left here) goes."""
+        for sk in (PURGE, DELETION, EXPORT):
+            PrivacyModel(user_id=user_id, sk=sk).delete()
+
+
+class ExportRepository:
+    def get(self, user_id: str) -> ExportJob | None:
+        try:
+            item = PrivacyModel.get(user_id, EXPORT, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return ExportJob(
+            status=ExportStatus(item.status),
+            requested_at=item.requested_at,
+            object_key=item.object_key,
+            finished_at=item.finished_at,
+        )
+
+    def start(self, user_id: str, requested_at: datetime) -> None:
+        PrivacyModel(user_id=user_id, sk=EXPORT, status=ExportStatus.PENDING.value, requested_at=requested_at).save()
+
+    def finish(self, user_id: str, requested_at: datetime, job: ExportJob, expires_at: datetime) -> bool:
+        """Records the outcome of the export requested at `requested_at`; False if a newer one replaced it."""
+        try:
+            PrivacyModel(user_id=user_id, sk=EXPORT).update(
+                actions=[
+                    PrivacyModel.status.set(job.status.value),
+                    PrivacyModel.finished_at.set(job.finished_at or requested_at),
+                    *([PrivacyModel.object_key.set(job.object_key)] if job.object_key else []),
+                    PrivacyModel.expires_at.set(int(expires_at.timestamp())),
+                ],
+                condition=PrivacyModel.requested_at == requested_at,
+            )
+        except UpdateError as error:
+            if _conditional_failure(error):
+                return False
+            raise
+        return True
+
+
+# Generic reads and deletes over every table: what a purge and an export walk through.
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    items: list[dict[str, Any]]
+    cursor: str | None  # where the next page starts; None after the last
+
+
+def scan_page(
+    table: str,
+    filter_expression: str,
+    values: dict[str, str],
+    cursor: str | None,
+    limit: int,
+    names: dict[str, str] | None = None,
+) -> ScanPage:
+    """One page of a filtered Scan, resumable from `cursor` (a crash re-reads at most this page)."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": filter_expression,
+        "ExpressionAttributeValues": {name: {"S": value} for name, value in values.items()},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if cursor:
+        request["ExclusiveStartKey"] = json.loads(cursor)
+    response = _dynamodb.scan(**request)
+    last_key = response.get("LastEvaluatedKey")
+    return ScanPage(
+        items=[_plain(item) for item in response.get("Items", [])], cursor=json.dumps(last_key) if last_key else None
+    )
+
+
+def query_all(table: str, key_name: str, key_value: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#k = :v",
+        "ExpressionAttributeNames": {"#k": key_name},
+        "ExpressionAttributeValues": {":v": {"S": key_value}},
+    }
+    if index:
+        request["IndexName"] = index
+    for page in _dynamodb.get_paginator("query").paginate(**request):
+        yield from (_plain(item) for item in page.get("Items", []))
+
+
+def get_item(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    response = _dynamodb.get_item(
+        TableName=table, Key={name: _serializer.serialize(value) for name, value in key.items()}, ConsistentRead=True
+    )
+    return _plain(response["Item"]) if "Item" in response else None
+
+
+def delete_item(table: str, key: dict[str, Any]) -> None:
+    _dynamodb.delete_item(TableName=table, Key={name: _serializer.serialize(value) for name, value in key.items()})
+
+
+def put_item(table: str, item: dict[str, Any]) -> None:
+    _dynamodb.put_item(TableName=table, Item={name: _serializer.serialize(value) for name, value in item.items()})
+
+
+def delete_objects(bucket: str, prefix: str) -> int:
+    """Every version and delete marker under `prefix` (the uploads bucket is versioned): how many."""
+    deleted = 0
+    for page in _s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        versions = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        for start in range(0, len(versions), 1000):
+            _s3.delete_objects(Bucket=bucket, Delete={"Objects": versions[start : start + 1000], "Quiet": True})
+        deleted += len(versions)
+    return deleted
+
+
+def object_keys(bucket: str, prefix: str) -> Iterator[str]:
+    for page in _s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        yield from (entry["Key"] for entry in page.get("Contents", []))
+
+
+def open_object(bucket: str, key: str) -> Any:
+    """The object's body, a stream read in chunks (never whole)."""
+    try:
+        return _s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+            return None
+        raise
+
+
+def presigned_get(bucket: str, key: str, expires_in_s: int) -> str:
+    return str(_s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in_s))
+
+
+def s3_client() -> Any:
+    return _s3

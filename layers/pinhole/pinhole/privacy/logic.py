@@ -1,0 +1,211 @@
+"""Use cases of the privacy context: delete my account (deactivate now, purge after a grace period, undo by
+logging in or POST /me/reactivate) and download my data (an export job, its status and link)."""
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+
+from pinhole.auth.identity import CognitoIdentity
+from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.models import NotificationRecord, NotificationType
+from pinhole.privacy.dal import AccountRepository, ExportRepository, presigned_get, s3_client
+from pinhole.privacy.export import AccountData, export_key, upload_export
+from pinhole.privacy.models import (
+    DeletionScheduled,
+    ExportJob,
+    ExportRequest,
+    ExportStarted,
+    ExportStatus,
+    ExportView,
+    PurgeRequest,
+    UserRef,
+)
+from pinhole.shared import rate_limits
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import InvalidCredentials, NotFound
+from pinhole.shared.ids import new_id
+from pinhole.shared.observability import logger
+from pinhole.shared.settings import get_settings
+from pinhole.users.dal import ProfileRepository
+from pinhole.users.logic import to_me
+from pinhole.users.models import Me
+
+EXPORT_LINK_VALID = timedelta(days=7)  # S3's longest pre-signed URL lifetime with SigV4
+
+_settings = get_settings()
+_identity = CognitoIdentity()
+_accounts = AccountRepository()
+_exports = ExportRepository()
+_profiles = ProfileRepository()
+
+
+class Queue:
+    """A job queue (purge or export): one JSON message per job. Its client is made on first use: the auth
+    function imports this module (a log-in reactivates) and sends nothing."""
+
+    def __init__(self, url: str, client: Any = None) -> None:
+        self.url = url
+        self._sqs = client
+
+    def send(self, body: str) -> None:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+        self._sqs.send_message(QueueUrl=self.url, MessageBody=body)
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=get_settings().account_deletion_grace_days)
+
+
+def delete_account(
+    caller: Caller,
+    password: str,
+    access_token: str,
+    now: datetime | None = None,
+    identity: CognitoIdentity = _identity,
+    accounts: AccountRepository = _accounts,
+) -> DeletionScheduled:
+    """DELETE /me: the password is checked (401 when wrong), the account deactivated at once — it reads as
+    absent to everyone — and every session signed out. Asking again answers the same date."""
+    rate_limits.enforce(caller.user_id, "password_check")
+    identity.check_password(caller.username, password)
+    now = now or utc_now()
+    user = UserRef(user_id=caller.user_id, username=caller.username)
+    accounts.deactivate(user, now, now + grace_period())
+    state = accounts.state(caller.user_id)
+    if state is None or state[1] is None:
+        raise NotFound("No such user.")
+    identity.sign_out_everywhere(access_token)
+    from pinhole.realtime.push import Pusher  # only this path talks to @connections
+
+    Pusher().disconnect_all(caller.user_id)
+    return DeletionScheduled(purge_after=to_iso(state[1]))
+
+
+def reactivate(
+    caller: Caller,
+    now: datetime | None = None,
+    accounts: AccountRepository = _accounts,
+    profiles: ProfileRepository = _profiles,
+) -> Me:
+    """POST /me/reactivate: everything is back, as it was; 404 once the grace period is over."""
+    state = accounts.state(caller.user_id)
+    if state is None:
+        raise NotFound("No such user.")
+    _, purge_after, purging = state
+    if (purge_after is not None or purging) and not accounts.reactivate(caller.user_id, now or utc_now()):
+        raise NotFound("The grace period is over: the account is being deleted.")
+    return to_me(profiles.get_consistent(caller.user_id))
+
+
+def restore_on_login(username: str, now: datetime | None = None, accounts: AccountRepository = _accounts) -> None:
+    """Logging in to a deactivated account within its grace period cancels the deletion (as Instagram);
+    after it, the log-in is refused as if the account did not exist."""
+    user = accounts.find(username.casefold())
+    state = accounts.state(user.user_id) if user else None
+    if user is None or state is None:
+        return
+    _, purge_after, purging = state
+    if purge_after is None and not purging:
+        return
+    if not accounts.reactivate(user.user_id, now or utc_now()):
+        raise InvalidCredentials("The username or password is wrong.")
+    logger.info("Account reactivated by logging in", extra={"user_id": user.user_id})
+
+
+def deletion_due(user_id: str, username: str, purge_queue: Queue | None = None) -> bool:
+    """The deletion marker expired (DynamoDB TTL): the purge starts, unless the account was reactivated
+    (its marker was deleted by the reactivation, not by TTL). Redelivered, it only re-sends the message."""
+    if not _accounts.start_purge(user_id, username, utc_now()):
+        return False
+    (purge_queue or Queue(get_settings().purge_queue_url)).send(PurgeRequest(user_id=user_id).model_dump_json())
+    return True
+
+
+# Export
+
+
+def request_export(
+    caller: Caller,
+    now: datetime | None = None,
+    exports: ExportRepository = _exports,
+    export_queue: Queue | None = None,
+) -> ExportStarted:
+    """POST /me/export: at most one a day (429 with Retry-After otherwise)."""
+    rate_limits.enforce(caller.user_id, "export")
+    requested_at = now or utc_now()
+    exports.start(caller.user_id, requested_at)
+    request = ExportRequest(user_id=caller.user_id, requested_at=requested_at)
+    (export_queue or Queue(get_settings().export_queue_url)).send(request.model_dump_json())
+    return ExportStarted(status=ExportStatus.PENDING)
+
+
+def export_status(caller: Caller, exports: ExportRepository = _exports) -> ExportView:
+    job = exports.get(caller.user_id)
+    if job is None or job.requested_at is None:
+        raise NotFound("No export was requested (or its link expired).")
+    view = ExportView(status=job.status, requested_at=to_iso(job.requested_at))
+    if job.status == ExportStatus.READY and job.object_key and job.finished_at:
+        view.url = presigned_get(
+            get_settings().uploads_bucket_name, job.object_key, int(EXPORT_LINK_VALID.total_seconds())
+        )
+        view.expires_at = to_iso(job.finished_at + EXPORT_LINK_VALID)
+    return view
+
+
+def run_export(
+    request: ExportRequest,
+    now: datetime | None = None,
+    exports: ExportRepository = _exports,
+    notifications: NotificationRepository | None = None,
+    s3: Any = None,
+) -> bool:
+    """The export queue's work: the zip is built and uploaded, the job marked ready and the user notified.
+    False when a newer request replaced this one (nothing is written for it) or the account is gone."""
+    job = exports.get(request.user_id)
+    if job is None or job.requested_at != request.requested_at:
+        return False
+    if job.status == ExportStatus.READY:
+        return True  # a redelivered message: the export is there already
+    key = export_key(request.user_id, request.requested_at)
+    originals = upload_export(AccountData(request.user_id), s3 or s3_client(), get_settings().uploads_bucket_name, key)
+    finished_at = now or utc_now()
+    done = ExportJob(status=ExportStatus.READY, object_key=key, finished_at=finished_at)
+    if not exports.finish(request.user_id, request.requested_at, done, finished_at + EXPORT_LINK_VALID):
+        return False
+    (notifications or NotificationRepository()).create(
+        NotificationRecord(
+            notification_id=new_id(),
+            user_id=request.user_id,
+            type=NotificationType.EXPORT_READY,
+            actor_id=request.user_id,
+            created_at=to_iso(finished_at),
+        ),
+        source=f"export#{to_iso(request.requested_at)}",
+    )
+    logger.info("Export ready", extra={"user_id": request.user_id, "originals": originals})
+    return True
+
+
+def fail_export(request: ExportRequest, exports: ExportRepository = _exports) -> None:
+    """The export gave up (its message goes to the dead-letter queue): the user sees `failed`, and may ask
+    again tomorrow."""
+    failed_at = utc_now()
+    exports.finish(
+        request.user_id,
+        request.requested_at,
+        ExportJob(status=ExportStatus.FAILED, finished_at=failed_at),
+        failed_at + EXPORT_LINK_VALID,
+    )
+
+
+def deadline_in(seconds: float, clock: Any = time.monotonic) -> float:
+    return float(clock()) + seconds
+
+
+def continue_purge(user_id: str, purge_queue: Queue | None = None) -> None:
+    """The purge ran out of time: its progress is saved, a new message carries on from there."""
+    (purge_queue or Queue(get_settings().purge_queue_url)).send(PurgeRequest(user_id=user_id).model_dump_json())

@@ -1,0 +1,101 @@
+"""The contracts of the push context: a registered device, the notification settings, and the push job
+that travels on the push queue from whatever happened (a notification stored, a message sent) to the
+worker that publishes it to the recipient's devices through SNS."""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+
+
+class Platform(StrEnum):
+    APNS = "apns"
+    APNS_SANDBOX = "apns_sandbox"
+    FCM = "fcm"
+
+
+SNS_PLATFORM = {Platform.APNS: "APNS", Platform.APNS_SANDBOX: "APNS_SANDBOX", Platform.FCM: "GCM"}
+"""The platform names SNS gives these (FCM's is still GCM in SNS)."""
+
+APNS_TOKEN = r"^[0-9a-fA-F]{64,200}$"  # noqa: S105 - a pattern
+FCM_TOKEN = r"^[A-Za-z0-9_:\-]{32,4096}$"  # noqa: S105 - a pattern
+
+
+class _Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApnsRegistration(_Registration):
+    platform: Literal[Platform.APNS, Platform.APNS_SANDBOX]
+    token: Annotated[str, StringConstraints(pattern=APNS_TOKEN)] = Field(description="The APNs device token, in hex")
+
+
+class FcmRegistration(_Registration):
+    platform: Literal[Platform.FCM]
+    token: Annotated[str, StringConstraints(pattern=FCM_TOKEN)] = Field(description="The FCM registration token")
+
+
+RegisterDeviceRequest = Annotated[ApnsRegistration | FcmRegistration, Field(discriminator="platform")]
+"""POST /me/devices: the token the phone's push service gave the app (its shape depends on the platform)."""
+
+
+class Device(BaseModel):
+    device_id: str
+    platform: Platform
+    created_at: str
+
+
+class NotificationSettings(BaseModel):
+    """Which kinds of push the user wants (every kind is on until turned off). They steer push only:
+    notifications are stored and listed whatever they say."""
+
+    likes: bool = True
+    comments: bool = True
+    follows: bool = Field(default=True, description="Follows and follow requests")
+    mentions: bool = True
+    messages: bool = True
+
+
+class NotificationSettingsPatch(BaseModel):
+    """PATCH /me/notification-settings: the kinds to change; the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    likes: bool | None = None
+    comments: bool | None = None
+    follows: bool | None = None
+    mentions: bool | None = None
+    messages: bool | None = None
+
+
+PushKind = Literal["like", "comment", "follow", "follow_request", "mention", "message"]
+SETTING_OF: dict[str, str] = {
+    "like": "likes",
+    "comment": "comments",
+    "follow": "follows",
+    "follow_request": "follows",
+    "mention": "mentions",
+    "message": "messages",
+}
+
+
+class PushJob(BaseModel):
+    """One push to every device of one user. `push_id` names it: delivered twice (a queue's duplicate,
+    a retried send), each device still gets it once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    push_id: str
+    user_id: str
+    kind: PushKind
+    title: Annotated[str, StringConstraints(max_length=100)]
+    body: Annotated[str, StringConstraints(max_length=180)]
+    thread_id: str = Field(description="Groups pushes on the phone: a conversation, or a post's activity")
+    data: dict[str, str] = Field(description="The ids the app needs to open the right screen")
+
+
+class PushJobMessage(SqsRecordModel):
+    """An SQS record of the push queue, its body parsed (a malformed one ends in the dead-letter queue)."""
+
+    body: Json[PushJob]

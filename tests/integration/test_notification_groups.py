@@ -1,0 +1,90 @@
+"""Grouped notifications and the unread counter, on the notifications table in moto: likes on one post
+within the window fold into one notification, the badge counts what the watermark has not passed, and
+unlikes, redeliveries and a closed window do what a reader of the list expects."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.models import NotificationRecord, NotificationType
+from pinhole.shared.clock import to_iso
+from pinhole.shared.ids import new_id
+
+WINDOW = timedelta(hours=1)
+START = datetime(2026, 12, 5, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(aws: dict[str, str]) -> NotificationRepository:
+    return NotificationRepository()
+
+
+def record_of(actor: str, at: datetime, post: str) -> NotificationRecord:
+    return NotificationRecord(
+        notification_id=new_id(),
+        user_id="ann",
+        type=NotificationType.LIKE,
+        actor_id=actor,
+        post_id=post,
+        created_at=to_iso(at),
+    )
+
+
+def like(store: NotificationRepository, actor: str, at: datetime, post: str = "p1") -> str | None:
+    stored = store.create(record_of(actor, at, post), f"post#{post}/like#{actor}", WINDOW, now=at)
+    return stored.record.notification_id if stored else None
+
+
+def listed(store: NotificationRepository) -> list[tuple[str | None, list[str], int]]:
+    records, _ = store.page("ann", 50)
+    return [(r.post_id, r.actors_newest_first, r.actor_count) for r in records]
+
+
+def test_likes_on_a_post_fold_into_one_unread_notification(store: NotificationRepository) -> None:
+    first = like(store, "ben", START)
+    second = like(store, "cat", START + timedelta(minutes=5))
+    like(store, "dan", START + timedelta(minutes=6), post="p2")
+
+    assert listed(store) == [("p2", ["dan"], 1), ("p1", ["cat", "ben"], 2)]
+    assert second is not None and second != first  # the group's notification is new: newest, unread
+    assert store.unread_count("ann") == 2
+
+
+def test_a_redelivered_like_changes_nothing(store: NotificationRepository) -> None:
+    like(store, "ben", START)
+
+    assert store.create(record_of("ben", START, "p1"), "post#p1/like#ben", WINDOW, now=START) is None
+    assert listed(store) == [("p1", ["ben"], 1)] and store.unread_count("ann") == 1
+
+
+def test_the_badge_follows_the_watermark_and_a_bump_unreads_the_group(store: NotificationRepository) -> None:
+    like(store, "ben", START)
+    newest = like(store, "cat", START + timedelta(minutes=1), post="p2")
+    assert newest is not None
+    store.mark_read("ann", newest)
+    assert store.unread_count("ann") == 0
+
+    like(store, "dan", START + timedelta(minutes=2))  # joins p1's group, read until now
+
+    assert store.unread_count("ann") == 1
+    assert listed(store)[0] == ("p1", ["dan", "ben"], 2)
+
+
+def test_an_unlike_leaves_the_group_and_the_last_one_takes_it_away(store: NotificationRepository) -> None:
+    like(store, "ben", START)
+    like(store, "cat", START + timedelta(minutes=1))
+
+    assert store.retract("ann", NotificationType.LIKE, "post#p1/like#cat", to_iso(START + timedelta(minutes=2)))
+    assert listed(store) == [("p1", ["ben"], 1)] and store.unread_count("ann") == 1
+    assert store.retract("ann", NotificationType.LIKE, "post#p1/like#ben", to_iso(START + timedelta(minutes=3)))
+    assert listed(store) == [] and store.unread_count("ann") == 0
+
+
+def test_a_like_after_the_window_starts_a_new_notification(store: NotificationRepository) -> None:
+    like(store, "ben", START)
+
+    like(store, "cat", START + WINDOW + timedelta(minutes=1))
+
+    assert listed(store) == [("p1", ["cat"], 1), ("p1", ["ben"], 1)]
+    assert store.unread_count("ann") == 2

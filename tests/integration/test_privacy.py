@@ -1,0 +1,373 @@
+"""Deleting an account (deactivate, reactivate, purge with crashes and redeliveries) and exporting one's data,
+handler → logic → PynamoDB on moto. The stream consumers do not run here (tests/e2e/test_privacy.py has the
+whole pipeline): the purge is driven directly, and the audit scans every table and bucket of the account."""
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.auth import handler as auth
+from functions.privacy import handler as privacy_handler
+from pinhole.graph import logic as graph
+from pinhole.messaging import logic as messaging
+from pinhole.messaging.models import SendMessageRequest
+from pinhole.notifications.dal import NotificationModel
+from pinhole.privacy import logic
+from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
+from pinhole.privacy.models import ExportRequest, ExportStatus
+from pinhole.privacy.purge import Purge, purge_account
+from pinhole.shared.caller import Caller
+from pinhole.shared.clock import utc_now
+from pinhole.shared.errors import InvalidCredentials, NotFound
+from pinhole.shared.settings import get_settings
+from pinhole.social import logic as social
+from pinhole.social.models import CreateCommentRequest
+from pinhole.users import logic as users
+from pinhole.users.dal import ProfileRepository
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.posts import publish
+from tests.support.users import PASSWORD, sign_up_claims
+
+DELETED = "zed.gone"
+
+
+class Crash(Exception):
+    """A purge dying mid-step (a timeout, an out-of-memory kill)."""
+
+
+@pytest.fixture
+def world(aws: dict[str, str]) -> dict[str, Any]:
+    PrivacyModel.create_table(wait=True)
+    sqs = boto3.client("sqs")
+    for url in (
+        get_settings().purge_queue_url,
+        get_settings().export_queue_url,
+        get_settings().media_invalidations_queue_url,  # the purge has the CDN forget the avatar's renditions
+    ):
+        sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
+    people = {name: sign_up_claims(name) for name in (DELETED, "ann", "ben")}
+    return {"people": people, **aws}
+
+
+def caller(claims: dict[str, str]) -> Caller:
+    return Caller(user_id=claims["sub"], username=claims["username"])
+
+
+def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The deleted user's life: posts, likes and comments both ways, follows both ways, a pending request,
+    blocks, mutes, saves, messages both ways, notifications both ways, objects in both buckets."""
+    zed, ann, ben = (caller(people[name]) for name in (DELETED, "ann", "ben"))
+    zed_posts = [publish(people[DELETED], caption=f"#sunset number {n}") for n in range(3)]
+    ann_post = publish(people["ann"], caption="#sunset by ann")
+    ben_post = publish(people["ben"], caption="ben's")
+    social.like(zed, ann_post)
+    social.like(ann, ann_post)
+    social.like(ann, zed_posts[0])
+    social.add_comment(zed, ann_post, CreateCommentRequest(text="lovely"))
+    social.add_comment(ben, ann_post, CreateCommentRequest(text="agreed"))
+    social.add_comment(ann, zed_posts[1], CreateCommentRequest(text="nice one"))
+    social.save(zed, ann_post, "trips")
+    social.save(ann, zed_posts[0], "saved")
+    graph.follow(zed, "ann")
+    graph.follow(ann, DELETED)
+    graph.follow(ben, "ann")
+    graph.mute(zed, "ben")
+    graph.mute(ben, DELETED)
+    ProfileRepository().update(ben.user_id, {"is_private": True})
+    graph.follow(zed, "ben")  # a pending request to a private account
+    messaging.send(zed, SendMessageRequest(to="ann", text="hello ann"))
+    messaging.send(ann, SendMessageRequest(to=DELETED, text="hi zed, here is my number"))
+    messaging.send(ann, SendMessageRequest(to=DELETED, text="call me"))
+    s3 = boto3.client("s3")
+    settings = get_settings()
+    s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"posts/{zed_posts[0]}/m1", Body=b"original photo")
+    s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"avatars/{zed.user_id}/a1", Body=b"avatar original")
+    s3.put_object(Bucket=settings.media_bucket_name, Key=f"avatars/{zed.user_id}/a1/small.jpg", Body=b"r")
+    s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"posts/{ann_post}/m1", Body=b"ann's photo")
+    for recipient, actor in ((ann, zed), (zed, ann)):
+        NotificationModel(
+            user_id=recipient.user_id,
+            sk=f"notification#01J{actor.user_id[:5].upper()}",
+            notification_id="01JABCDEFGHJKMNPQRSTVWXYZ0",
+            type="like",
+            actor_id=actor.user_id,
+            created_at="2026-12-01T10:00:00.000Z",
+        ).save()
+    return {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
+
+
+def everything() -> Iterator[tuple[str, str]]:
+    """Every item of every table and every object version of every bucket, as text, with where it is."""
+    dynamodb = boto3.client("dynamodb")
+    for table in dynamodb.list_tables()["TableNames"]:
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                yield table, json.dumps(item, sort_keys=True)
+    s3 = boto3.client("s3")
+    for bucket in s3.list_buckets()["Buckets"]:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
+            for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                body = b""
+                if "Size" in version:
+                    body = s3.get_object(Bucket=bucket["Name"], Key=version["Key"], VersionId=version["VersionId"])[
+                        "Body"
+                    ].read()
+                yield bucket["Name"], f"{version['Key']} {body!r}"
+
+
+def traces_of(user_id: str, username: str) -> list[tuple[str, str]]:
+    return [(where, text) for where, text in everything() if user_id in text or username in text]
+
+
+def counts(account: dict[str, Any]) -> dict[str, Any]:
+    profiles = ProfileRepository()
+    ann, ben = (profiles.get_consistent(account[name].user_id) for name in ("ann", "ben"))
+    post = users_post(account["ann_post"])
+    return {
+        "ann": (ann.follower_count, ann.following_count, ann.post_count),
+        "ben": (ben.follower_count, ben.following_count, ben.post_count),
+        "ann_post": (post.like_count, post.comment_count),
+    }
+
+
+def users_post(post_id: str) -> Any:
+    from pinhole.posts.dal import PostRepository
+
+    return PostRepository().get(post_id)
+
+
+def delete_and_expire(account: dict[str, Any]) -> None:
+    """DELETE /me, then the grace period ends: the marker's TTL removal starts the purge."""
+    zed = account["zed"]
+    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    assert logic.deletion_due(zed.user_id, zed.username)
+
+
+class _NoSignOut(logic.CognitoIdentity):
+    """moto's GlobalSignOut needs a real access token (the test has claims only), and moto in-process has no
+    RevokeToken (the local cloud adds it: tests/e2e/test_privacy.py goes through it)."""
+
+    def sign_out_everywhere(self, access_token: str) -> None:
+        self.signed_out = access_token
+
+    def revoke(self, refresh_token: str) -> None:
+        self.revoked = refresh_token
+
+
+EXPECTED_AFTER_PURGE = {
+    # ann: followed by zed (gone) and by ben → 1 follower; follows zed (gone) → 0; one post
+    "ann": (1, 0, 1),
+    # ben: zed's request never counted, ben follows ann → following 1
+    "ben": (0, 1, 1),
+    # ann's post: zed's like and comment taken back → ann's like, ben's comment
+    "ann_post": (1, 1),
+}
+
+
+def test_a_deleted_account_is_absent_for_everyone_until_it_is_reactivated(world: dict[str, Any]) -> None:
+    # Given zed with posts, a comment on ann's post and a follower
+    account = build_account(world["people"])
+    zed, ann = account["zed"], account["ann"]
+    # When zed deletes the account
+    scheduled = logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    # Then zed's profile, posts and comment are gone for ann, as a block would hide them
+    with pytest.raises(NotFound):
+        users.get_user(ann, DELETED)
+    assert [c.text for c in social.comments(ann, account["ann_post"], 20, None)[0]] == ["agreed"]
+    assert DELETED not in {u.username for u in social.likers(ann, account["ann_post"], 20, None)[0]}
+    assert [c.with_.username for c in messaging.conversations(ann, 20, None)[0]] == []
+    # and the purge is 30 days away (the default grace period)
+    assert scheduled.purge_after.startswith((utc_now() + timedelta(days=30)).date().isoformat())
+    # When zed reactivates
+    me = logic.reactivate(zed)
+    # Then everything is back, counts unchanged
+    assert me.username == DELETED
+    assert users.get_user(ann, DELETED).post_count == 3
+    assert [c.text for c in social.comments(ann, account["ann_post"], 20, None)[0]] == ["lovely", "agreed"]
+    assert PrivacyModel.count(zed.user_id) == 0  # the deletion marker went with the reactivation
+
+
+def test_logging_in_within_the_grace_period_cancels_the_deletion(world: dict[str, Any]) -> None:
+    zed = caller(world["people"][DELETED])
+    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    response = auth.handler(
+        http_event("POST", "/auth/login", body={"username": DELETED, "password": PASSWORD}), FakeLambdaContext()
+    )
+    assert response["statusCode"] == 200, response
+    assert users.get_me(zed).username == DELETED
+
+
+def test_logging_in_after_the_grace_period_is_refused(world: dict[str, Any]) -> None:
+    zed = caller(world["people"][DELETED])
+    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    with pytest.raises(InvalidCredentials):
+        logic.restore_on_login(DELETED, now=utc_now() + timedelta(days=31))
+    with pytest.raises(NotFound):
+        logic.reactivate(zed, now=utc_now() + timedelta(days=31))
+
+
+def test_deleting_with_a_wrong_password_is_401_and_changes_nothing(world: dict[str, Any]) -> None:
+    claims = world["people"][DELETED]
+    event = http_event("DELETE", "/me", claims=claims, body={"password": "Wrong-Horse-9"}, route_key="DELETE /me")
+    event["headers"]["authorization"] = "Bearer access-token"
+    response = privacy_handler.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 401, response
+    assert response_json(response)["error"]["code"] == "invalid_credentials"
+    assert users.get_me(caller(claims)).username == DELETED
+
+
+def test_a_purge_leaves_no_trace_and_exact_counts(world: dict[str, Any]) -> None:
+    # Given zed's whole life, deleted and past the grace period
+    account = build_account(world["people"])
+    zed = account["zed"]
+    delete_and_expire(account)
+    # When the purge runs
+    assert purge_account(zed.user_id)
+    # Then no item or object names zed, others' counts are exact, and ann keeps her side of the conversation
+    assert traces_of(zed.user_id, DELETED) == []
+    assert counts(account) == EXPECTED_AFTER_PURGE
+    conversations, _ = messaging.conversations(account["ann"], 20, None)
+    assert [c.with_.display_name for c in conversations] == ["Deleted account"]
+    kept, _ = messaging.conversation_messages(account["ann"], conversations[0].conversation_id, 20, None)
+    assert [m.text for m in kept] == ["call me", "hi zed, here is my number"]  # zed's own "hello ann" is erased
+    assert conversations[0].unread_count == 0
+    with pytest.raises(Exception, match="User does not exist"):
+        boto3.client("cognito-idp").admin_get_user(UserPoolId=world["user_pool_id"], Username=DELETED)
+
+
+def test_a_redelivered_purge_message_changes_nothing(world: dict[str, Any]) -> None:
+    account = build_account(world["people"])
+    delete_and_expire(account)
+    assert purge_account(account["zed"].user_id)
+    before = sorted(everything())
+    # When the queue delivers the same message again
+    assert purge_account(account["zed"].user_id)
+    # Then not one item or object changed
+    assert sorted(everything()) == before
+    assert counts(account) == EXPECTED_AFTER_PURGE
+
+
+def _crashing_at(step_name: str, after_work: bool) -> type[Purge]:
+    """A purge that dies in `step_name`: before doing anything, or after doing a page's work but before
+    its progress was saved (the page is then done twice)."""
+
+    class Crashing(Purge):
+        def steps(self) -> list[tuple[str, Any]]:
+            def crash(purge: Purge, cursor: str | None, original: Any) -> str | None:
+                if after_work:
+                    original(purge, cursor)
+                raise Crash(step_name)
+
+            return [
+                (name, (lambda p, c, s=step: crash(p, c, s)) if name == step_name else step)
+                for name, step in super().steps()
+            ]
+
+    return Crashing
+
+
+STEP_NAMES = [name for name, _ in Purge.steps(None)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("after_work", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("step_name", STEP_NAMES)
+def test_a_purge_that_crashes_in_any_step_resumes_to_the_same_end(
+    world: dict[str, Any], step_name: str, after_work: bool
+) -> None:
+    # Given a purge that crashes in this step
+    account = build_account(world["people"])
+    zed = account["zed"]
+    delete_and_expire(account)
+    progress = PurgeRepository().get(zed.user_id)
+    assert progress is not None
+    with pytest.raises(Crash):
+        _crashing_at(step_name, after_work)(progress).run()
+    # When the message is delivered again
+    assert purge_account(zed.user_id)
+    # Then the end is the same as without the crash
+    assert traces_of(zed.user_id, DELETED) == []
+    assert counts(account) == EXPECTED_AFTER_PURGE
+
+
+def test_a_reactivated_account_is_never_purged(world: dict[str, Any]) -> None:
+    zed = caller(world["people"][DELETED])
+    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    logic.reactivate(zed)
+    # The reactivation removed the marker: its REMOVE record reaches the consumer too
+    assert not logic.deletion_due(zed.user_id, DELETED)
+    assert purge_account(zed.user_id)
+    assert users.get_me(zed).username == DELETED
+    assert AccountRepository().state(zed.user_id) is not None
+
+
+def test_no_reactivation_once_the_purge_began(world: dict[str, Any]) -> None:
+    account = build_account(world["people"])
+    delete_and_expire(account)
+    with pytest.raises(NotFound):
+        logic.reactivate(account["zed"])
+
+
+# Export
+
+
+def test_an_export_holds_every_kind_of_data_and_the_originals(world: dict[str, Any]) -> None:
+    account = build_account(world["people"])
+    zed = account["zed"]
+    # When zed asks for an export and the queue runs it
+    started = logic.request_export(zed)
+    assert started.status == ExportStatus.PENDING
+    job = ExportRepository().get(zed.user_id)
+    assert job is not None and job.requested_at is not None
+    assert logic.run_export(ExportRequest(user_id=zed.user_id, requested_at=job.requested_at))
+    # Then GET /me/export has a link to a zip with every part
+    view = logic.export_status(zed)
+    assert view.status == ExportStatus.READY and view.url and view.expires_at
+    key = ExportRepository().get(zed.user_id).object_key  # type: ignore[union-attr]
+    body = boto3.client("s3").get_object(Bucket=get_settings().uploads_bucket_name, Key=key)["Body"].read()
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    parts = {name: archive.read(name) for name in archive.namelist()}
+    data = {name: json.loads(content) for name, content in parts.items() if name.endswith(".json")}
+    assert data["profile.json"]["username"] == DELETED and "email" in data["profile.json"]
+    assert sorted(post["caption"] for post in data["posts.json"]) == [f"#sunset number {n}" for n in range(3)]
+    assert [c["text"] for c in data["comments.json"]] == ["lovely"]
+    assert [like["post_id"] for like in data["likes.json"]] == [account["ann_post"]]
+    assert any(item.get("collection") == "trips" for item in data["saved.json"])
+    assert [edge["target_id"] for edge in data["following.json"]] == [account["ann"].user_id]
+    assert [edge["source_id"] for edge in data["followers.json"]] == [account["ann"].user_id]
+    assert [edge["target_id"] for edge in data["mutes.json"]] == [account["ben"].user_id]
+    assert sorted(m["text"] for m in data["messages.json"]) == ["call me", "hello ann", "hi zed, here is my number"]
+    assert len(data["notifications.json"]) == 1
+    assert parts[f"media/posts/{account['zed_posts'][0]}/m1"] == b"original photo"
+    assert parts[f"media/avatars/{zed.user_id}/a1"] == b"avatar original"
+    assert not any(account["ann_post"] in name for name in parts)  # ann's photo is not zed's
+    # and a notification says it is ready
+    items, _ = NotificationModel.query(zed.user_id), None
+    assert "export_ready" in {item.type for item in items}
+
+
+def test_a_second_export_the_same_day_is_429(world: dict[str, Any]) -> None:
+    claims = world["people"][DELETED]
+    first = privacy_handler.handler(
+        http_event("POST", "/me/export", claims=claims, route_key="POST /me/export"), FakeLambdaContext()
+    )
+    second = privacy_handler.handler(
+        http_event("POST", "/me/export", claims=claims, route_key="POST /me/export"), FakeLambdaContext()
+    )
+    assert first["statusCode"] == 202, first
+    assert second["statusCode"] == 429, second
+    assert "Retry-After" in second["headers"] or "retry-after" in second["headers"]
+
+
+def test_export_status_before_any_request_is_404(world: dict[str, Any]) -> None:
+    claims = world["people"][DELETED]
+    response = privacy_handler.handler(
+        http_event("GET", "/me/export", claims=claims, route_key="GET /me/export"), FakeLambdaContext()
+    )
+    assert response["statusCode"] == 404
+    assert response_json(response)["error"]["code"] == "not_found"

@@ -1,0 +1,375 @@
+"""Push to phones on moto: devices registered over HTTP (SNS platform endpoints in moto's SNS), jobs queued
+by what happens (a message sent, a notification stored) and published by the push worker, and what each
+phone would receive read back from moto's endpoints as the local cloud's device inbox shows it."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from functions.messaging import handler as messaging
+from functions.push import handler as push
+from local.pumps.sqs import sqs_record
+from local.push_inbox import disable, inboxes
+from pinhole.notifications.models import Notification, NotificationType
+from pinhole.push import logic
+from pinhole.push.models import PushJob
+from pinhole.shared.settings import get_settings
+from pinhole.users.models import UserSummary
+from tests.support.event_sources import (
+    EventSources,
+    InProcessFunction,
+    InProcessRunner,
+    QueueConsumer,
+    create_queue,
+    drain_queue,
+    queue_mapping,
+)
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.faults import CRASH, Fault, injected_faults
+from tests.support.users import sign_up_claims
+
+APNS_TOKEN = "a1" * 32
+FCM_TOKEN = "fcm-token:" + "Zq9_" * 12
+
+
+def call(claims: dict[str, str], method: str, route: str, path: str | None = None, body: Any = None) -> tuple[int, Any]:
+    params = {"device_id": path.rsplit("/", 1)[1]} if path and "{device_id}" in route else None
+    event = http_event(
+        method, path or route, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params
+    )
+    response = push.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def register(claims: dict[str, str], platform: str, token: str) -> dict[str, Any]:
+    status, device = call(claims, "POST", "/me/devices", body={"platform": platform, "token": token})
+    assert status == 201, device
+    return dict(device)
+
+
+@pytest.fixture
+def queue_url(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Push on: an APNs and an FCM platform application in moto's SNS, and the push queue."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    apps = {
+        platform: sns.create_platform_application(Name=f"pinhole-{platform}", Platform=kind, Attributes={})[
+            "PlatformApplicationArn"
+        ]
+        for platform, kind in (("apns", "APNS"), ("apns_sandbox", "APNS_SANDBOX"), ("fcm", "GCM"))
+    }
+    url = sqs.create_queue(QueueName="pinhole-push", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps(apps))
+    monkeypatch.setenv("PUSH_QUEUE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: sign_up_claims(name) for name in ("alice", "bob", "carol")}
+
+
+def run_worker(queue_url: str) -> list[str]:
+    """The push queue into the worker until empty, as the SQS event source does; the failed message ids."""
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    failed: list[str] = []
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages", []
+        )
+        if not messages:
+            return failed
+        records = [sqs_record(message, arn) for message in messages]
+        try:
+            response = push.deliver({"Records": records}, FakeLambdaContext())
+            failing = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        except BatchProcessingError:
+            failing = {record["messageId"] for record in records}
+        failed.extend(sorted(failing))
+        done = [record for record in records if record["messageId"] not in failing]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": r["receiptHandle"]} for n, r in enumerate(done)],
+            )
+    raise AssertionError("the push queue did not drain")
+
+
+def inbox(token: str) -> list[Any]:
+    [device] = inboxes(token)
+    return [message["payload"] for message in device["messages"]]
+
+
+def like_job(recipient: dict[str, str], push_id: str = "n:01JLIKE") -> PushJob:
+    actor = UserSummary(user_id="u-bob", username="bob", display_name="Bob", avatar_url=None, avatar=None)
+    notification = Notification(
+        notification_id=push_id.removeprefix("n:"),
+        type=NotificationType.LIKE,
+        actor=actor,
+        actors=[actor],
+        actor_count=3,
+        post_id="01JPOST",
+        comment_id=None,
+        created_at="2026-12-05T10:00:00.000Z",
+        read=False,
+    )
+    return logic.notification_push(notification, recipient["sub"])
+
+
+def test_devices_register_idempotently_on_the_token_and_are_listed(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    alice = people["alice"]
+    first = register(alice, "apns", APNS_TOKEN)
+    again = register(alice, "apns", APNS_TOKEN)
+    phone = register(alice, "fcm", FCM_TOKEN)
+
+    assert again == first and set(first) == {"device_id", "platform", "created_at"}
+    status, listed = call(alice, "GET", "/me/devices")
+    assert status == 200
+    assert sorted((d["device_id"], d["platform"]) for d in listed["items"]) == sorted(
+        [(first["device_id"], "apns"), (phone["device_id"], "fcm")]
+    )
+    assert len(inboxes(APNS_TOKEN)) == 1  # one SNS endpoint per token, whatever the registrations
+
+
+def test_a_token_registered_by_another_account_moves_to_it(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    register(alice, "apns", APNS_TOKEN)
+
+    moved = register(bob, "apns", APNS_TOKEN)
+
+    assert call(alice, "GET", "/me/devices")[1]["items"] == []
+    assert [d["device_id"] for d in call(bob, "GET", "/me/devices")[1]["items"]] == [moved["device_id"]]
+    assert len(inboxes(APNS_TOKEN)) == 1
+    logic.PushQueue().enqueue([like_job(alice, "n:01JFORALICE"), like_job(bob, "n:01JFORBOB")])
+    assert run_worker(queue_url) == []
+    assert [payload["pinhole"]["notification_id"] for payload in inbox(APNS_TOKEN)] == ["01JFORBOB"]
+
+
+def test_a_device_is_removed_with_its_endpoint_and_a_second_removal_is_404(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    device = register(alice, "fcm", FCM_TOKEN)
+    path = f"/me/devices/{device['device_id']}"
+
+    assert call(bob, "DELETE", "/me/devices/{device_id}", path)[0] == 404  # not bob's
+    assert call(alice, "DELETE", "/me/devices/{device_id}", path)[0] == 204
+    assert inboxes(FCM_TOKEN) == []
+    status, error = call(alice, "DELETE", "/me/devices/{device_id}", path)
+    assert (status, error["error"]["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"platform": "apns", "token": "not-hex-at-all-but-long-enough-to-pass-length-checks"},
+        {"platform": "windows", "token": APNS_TOKEN},
+        {"platform": "fcm", "token": "short"},
+        {"platform": "apns", "token": APNS_TOKEN, "extra": 1},
+        {"token": APNS_TOKEN},
+    ],
+    ids=["apns-token-not-hex", "unknown-platform", "short-token", "unknown-field", "no-platform"],
+)
+def test_a_bad_registration_is_422_and_registers_nothing(
+    queue_url: str, people: dict[str, dict[str, str]], body: dict[str, Any]
+) -> None:
+    status, error = call(people["alice"], "POST", "/me/devices", body=body)
+    assert (status, error["error"]["code"]) == (422, "validation_error")
+    assert call(people["alice"], "GET", "/me/devices")[1]["items"] == []
+
+
+def test_without_platform_applications_push_is_off_and_nothing_fails(
+    aws: dict[str, str], people: dict[str, dict[str, str]]
+) -> None:
+    status, error = call(people["alice"], "POST", "/me/devices", body={"platform": "apns", "token": APNS_TOKEN})
+    assert (status, error["error"]["code"]) == (409, "push_unavailable")
+    assert logic.PushQueue().enqueue([like_job(people["alice"])]) == 0  # nothing queued, no error
+
+
+def test_settings_default_on_and_change_one_kind_at_a_time(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    assert call(alice, "GET", "/me/notification-settings") == (
+        200,
+        {"likes": True, "comments": True, "follows": True, "mentions": True, "messages": True},
+    )
+    status, changed = call(alice, "PATCH", "/me/notification-settings", body={"likes": False})
+    assert status == 200 and changed["likes"] is False and changed["messages"] is True
+    for bad in ({"likes": "sometimes"}, {"sounds": True}):
+        status, error = call(alice, "PATCH", "/me/notification-settings", body=bad)
+        assert (status, error["error"]["code"]) == (422, "validation_error")
+    assert call(alice, "GET", "/me/notification-settings")[1]["likes"] is False
+
+
+def test_a_like_reaches_both_platforms_with_their_payloads(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    register(alice, "fcm", FCM_TOKEN)
+
+    logic.PushQueue().enqueue([like_job(alice)])
+    assert run_worker(queue_url) == []
+
+    [apns] = inbox(APNS_TOKEN)
+    assert apns["aps"]["alert"] == {"title": "Pinhole", "body": "bob and 2 others liked your post."}
+    assert apns["aps"]["thread-id"] == "post:01JPOST" and apns["aps"]["badge"] == 0
+    assert apns["pinhole"] == {"type": "like", "notification_id": "01JLIKE", "actor": "bob", "post_id": "01JPOST"}
+    [fcm] = inbox(FCM_TOKEN)
+    message = fcm["fcmV1Message"]["message"]
+    assert message["notification"] == {"title": "Pinhole", "body": "bob and 2 others liked your post."}
+    assert message["data"]["post_id"] == "01JPOST" and message["data"]["type"] == "like"
+    assert all(isinstance(value, str) for value in message["data"].values())  # FCM v1: data values are strings
+
+
+def test_a_kind_turned_off_is_not_pushed(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    call(alice, "PATCH", "/me/notification-settings", body={"likes": False})
+
+    logic.PushQueue().enqueue([like_job(alice)])
+    assert run_worker(queue_url) == []
+
+    assert inbox(APNS_TOKEN) == []
+
+
+def test_a_disabled_endpoint_removes_the_device(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    phone = register(alice, "fcm", FCM_TOKEN)
+    disable(APNS_TOKEN)  # APNs said the token is no longer valid
+
+    logic.PushQueue().enqueue([like_job(alice)])
+    assert run_worker(queue_url) == []
+
+    assert [d["device_id"] for d in call(alice, "GET", "/me/devices")[1]["items"]] == [phone["device_id"]]
+    assert inboxes(APNS_TOKEN) == []  # its endpoint deleted too
+    assert len(inbox(FCM_TOKEN)) == 1
+
+
+def test_registering_again_re_enables_a_disabled_endpoint(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    disable(APNS_TOKEN)
+
+    register(alice, "apns", APNS_TOKEN)  # the app starts and registers its token again
+
+    [device] = inboxes(APNS_TOKEN)
+    assert device["enabled"] is True
+
+
+def test_a_duplicate_delivery_pushes_once_and_a_failed_push_is_retried_for_its_device_only(
+    queue_url: str, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    register(alice, "fcm", FCM_TOKEN)
+    publish = push.worker.endpoints.publish
+    failures = {"left": 1}
+
+    def fcm_down_once(endpoint_arn: str, message: dict[str, str]) -> str:
+        if "GCM" in message and failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("FCM unreachable")
+        return publish(endpoint_arn, message)
+
+    monkeypatch.setattr(push.worker.endpoints, "publish", fcm_down_once)
+    job = like_job(alice)
+    logic.PushQueue().enqueue([job, job])  # the same push queued twice (a retried send)
+
+    failed = run_worker(queue_url)
+
+    assert len(failed) == 1  # the attempt that met FCM down came back, and was delivered on its retry
+    assert len(inbox(APNS_TOKEN)) == 1 and len(inbox(FCM_TOKEN)) == 1
+
+
+def test_a_direct_message_is_pushed_to_the_recipient_only(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    register(bob, "fcm", FCM_TOKEN)
+    register(alice, "apns", APNS_TOKEN)
+    event = http_event(
+        "POST", "/messages", claims=alice, body={"to": "bob", "text": "the secret plan"}, route_key="POST /messages"
+    )
+    response = messaging.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 201
+    message = response_json(response)
+
+    assert run_worker(queue_url) == []
+
+    [fcm] = inbox(FCM_TOKEN)
+    data = fcm["fcmV1Message"]["message"]["data"]
+    assert data["conversation_id"] == message["conversation_id"] and data["message_id"] == message["message_id"]
+    assert data["thread_id"] == f"conversation:{message['conversation_id']}"
+    assert "the secret plan" not in json.dumps(fcm)  # never the message's text
+    assert inbox(APNS_TOKEN) == []  # the sender's own phone hears nothing
+
+
+def test_signing_out_everywhere_forgets_every_device(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    register(alice, "fcm", FCM_TOKEN)
+
+    assert logic.forget_devices(alice["sub"]) == 2
+
+    assert call(alice, "GET", "/me/devices")[1]["items"] == []
+    assert inboxes(APNS_TOKEN) == [] and inboxes(FCM_TOKEN) == []
+
+
+def test_faults_through_the_retry_machinery_lose_nothing_and_double_nothing(
+    queue_url: str, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the push worker behind the local cloud's SQS pump, with the template's mapping and redrive policy
+    mapping = queue_mapping("Push/Deliver", "PushQueue")
+    assert mapping.report_failures and not mapping.fifo
+    url, dead_letters = create_queue("pinhole-push-faults", dead_letters_after=mapping.max_receive_count)
+    monkeypatch.setenv("PUSH_QUEUE_URL", url)
+    get_settings.cache_clear()
+    runner = InProcessRunner()
+    sources = EventSources(
+        runner, queues=[QueueConsumer(InProcessFunction("PushDeliver", push.deliver), runner, url, mapping)]
+    )
+    alice = people["alice"]
+    register(alice, "apns", APNS_TOKEN)
+    register(alice, "fcm", FCM_TOKEN)
+
+    with injected_faults(monkeypatch) as faults:
+        # the first publish fails (SNS answered 500), and the first "sent" mark crashes after its publish went out
+        failed_publish = Fault("sns", "Publish", "InternalError")
+        crashed_mark = Fault("dynamodb", "UpdateItem", CRASH, when=lambda params: "pushed#" in json.dumps(params))
+        faults.add(failed_publish)
+        faults.add(crashed_mark)
+        job = like_job(alice)
+        logic.PushQueue().enqueue([job, job])  # and the push is queued twice
+        sources.settle()
+
+    # Then each phone has it exactly once, after retries, and nothing was given up on
+    assert len(inbox(APNS_TOKEN)) == 1 and len(inbox(FCM_TOKEN)) == 1
+    assert failed_publish.injected == 1 and crashed_mark.injected == 1
+    assert runner.invocations["PushDeliver"] > 1
+    assert drain_queue(str(dead_letters)) == []
+
+
+def test_a_token_taken_by_another_account_between_read_and_write_is_read_again(
+    queue_url: str, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    register(alice, "apns", APNS_TOKEN)
+    owner_of = logic._devices.owner_of
+    stale = {"left": 1}
+
+    def read_before_alice_registered(device_id: str) -> str | None:
+        if stale["left"]:  # bob's first read is from before alice's registration
+            stale["left"] -= 1
+            return None
+        return owner_of(device_id)
+
+    monkeypatch.setattr(logic._devices, "owner_of", read_before_alice_registered)
+    register(bob, "apns", APNS_TOKEN)
+
+    assert call(alice, "GET", "/me/devices")[1]["items"] == []  # not left holding the token bob took
+    assert len(call(bob, "GET", "/me/devices")[1]["items"]) == 1
