@@ -764,3 +764,44 @@ def test_the_badge_counts_grouped_notifications_and_push_settings_are_kept(
     expect(page.get_by_role("status").filter(has_text="Notification settings saved.")).to_be_visible()
     assert rosa.http.get("/me/notification-settings").json()["likes"] is False
     expect(page.get_by_label("Comments")).to_be_checked()
+
+
+def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Xia, signed in, with a post
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    xia, page = signed_in(window, cloud, "xia")
+    post(xia, "Kites", [pretty_photo(1, (400, 300))])
+    someone = account(api, "yan", "Yan")
+
+    # When she asks for an export of her data, the screen follows it until the download is ready
+    go(page, "/settings")
+    page.get_by_role("link", name="Download your data, delete your account").click()
+    page.get_by_role("button", name="Ask for an export").click()
+    download = page.get_by_role("link", name="Download your data")
+    expect(download).to_be_visible(timeout=60_000)
+    archive = httpx.get(download.get_attribute("href") or "")
+    assert archive.status_code == 200 and len(archive.content) > 0
+
+    # When she deletes her account: a wrong password is refused in words, the right one signs her out
+    page.get_by_label("Your password").fill("Not-My-Password-1")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    expect(page.get_by_role("status").filter(has_text="Log in before")).to_be_visible()
+
+    # Then nobody finds her any more
+    assert someone.http.get(f"/users/{xia.username}").status_code == 404
+
+    # When she logs in within the grace period, her account is back
+    page.evaluate("() => sessionStorage.clear()")
+    page.get_by_label("Username").fill(xia.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    assert someone.http.get(f"/users/{xia.username}").status_code == 200

@@ -155,6 +155,7 @@ SCREENS: dict[str, Callable[[World], str]] = {
     "security": lambda world: "/settings/security",
     "muted": lambda world: "/settings/muted",
     "notification-settings": lambda world: "/settings/notifications",
+    "account-data": lambda world: "/settings/account",
     "story": lambda world: f"/stories/{world.grace.username}",
 }
 """Each main screen of the app, by name: its path as Ada sees it."""

@@ -182,6 +182,11 @@ export const messages = (conversationId, cursor) =>
 export const markConversationRead = (conversationId, upTo) =>
   call('POST', `conversations/${enc(conversationId)}/read`, { body: { up_to: upTo } });
 
+// --- privacy: delete account, export ---
+export const deleteAccount = (password) => call('DELETE', 'me', { body: { password } });
+export const requestExport = () => call('POST', 'me/export');
+export const exportStatus = () => call('GET', 'me/export');
+
 /** S3 pre-signed POST: every field, then the file as `file`. `onProgress(fraction)` as bytes leave. */
 export function upload(target, file, onProgress) {
   return new Promise((resolve, reject) => {

@@ -6,9 +6,10 @@ import * as api from './api.js';
 import { loadConfig } from './config.js';
 import { match, navigate, href, usePath } from './router.js';
 import { clearSession, onSessionChange, storedRefreshToken } from './session.js';
-import { get, set, update, useStore } from './store.js';
+import { get, set, toast, update, useStore } from './store.js';
 import { ErrorNote, Loading, html } from './ui.js';
 import * as ws from './ws.js';
+import { AccountData } from './screens/account.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
 import { Feed } from './screens/feed.js';
@@ -53,6 +54,7 @@ const ROUTES = [
   { path: '/settings/blocked', view: () => html`<${PeopleList} which="blocked" />` },
   { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
   { path: '/settings/notifications', view: () => html`<${NotificationSettings} />` },
+  { path: '/settings/account', view: (_, app) => html`<${AccountData} onDeleted=${app.deleted} />` },
 ];
 
 function Badge({ count, label }) {
@@ -167,6 +169,11 @@ function App() {
       clearSession();
       navigate('/login');
       if (refreshToken) api.logout(refreshToken).catch(() => {});
+    },
+    deleted: (purgeAfter) => {
+      clearSession();
+      navigate('/login');
+      toast(`Your account is deleted. Log in before ${new Date(purgeAfter).toLocaleDateString()} to keep it.`);
     },
     signOutEverywhere: async () => {
       await api.signOutEverywhere();

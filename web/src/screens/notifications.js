@@ -13,6 +13,7 @@ const WORDS = {
   follow: 'started following you',
   follow_request: 'asked to follow you',
   mention: 'mentioned you',
+  export_ready: 'Your data export is ready to download',
 };
 
 /** The badge: `GET /notifications/unread-count` (one cheap read). */
@@ -31,6 +32,7 @@ function others(notification) {
 
 function target(notification) {
   if (notification.type === 'follow_request') return '/requests';
+  if (notification.type === 'export_ready') return '/settings/account';
   if (notification.post_id) return `/p/${notification.post_id}`;
   return `/u/${notification.actor.username}`;
 }

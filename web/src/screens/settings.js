@@ -167,6 +167,7 @@ export function Settings({ onSignOut, onSignOutEverywhere }) {
         <li><a href=${href('/settings/muted')}>Muted accounts</a></li>
         <li><a href=${href('/settings/security')}>Password, e-mail and two-factor</a></li>
         <li><a href=${href('/settings/notifications')}>Notifications and devices</a></li>
+        <li><a href=${href('/settings/account')}>Download your data, delete your account</a></li>
       </ul>
     </section>
     <section class="card form" aria-labelledby="session-title">
