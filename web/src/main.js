@@ -11,6 +11,7 @@ import { ErrorNote, Loading, html } from './ui.js';
 import * as ws from './ws.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
+import { ModerationCase, ModerationLog, ModerationQueue, MyReports } from './screens/moderation.js';
 import { Feed } from './screens/feed.js';
 import { Conversations, Thread, refreshUnreadMessages } from './screens/messages.js';
 import { Notifications, refreshUnreadNotifications } from './screens/notifications.js';
@@ -49,6 +50,10 @@ const ROUTES = [
   { path: '/settings/security', view: () => html`<${Security} />` },
   { path: '/settings/blocked', view: () => html`<${PeopleList} which="blocked" />` },
   { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
+  { path: '/settings/reports', view: () => html`<${MyReports} />` },
+  { path: '/moderation', view: () => html`<${ModerationQueue} />` },
+  { path: '/moderation/log', view: () => html`<${ModerationLog} />` },
+  { path: '/moderation/cases/:caseId', view: (p) => html`<${ModerationCase} caseId=${p.caseId} />` },
 ];
 
 function Badge({ count, label }) {

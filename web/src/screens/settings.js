@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
+import { groups } from '../session.js';
 import { get, set, toast, useStore } from '../store.js';
 import { Avatar, ErrorNote, Screen, html, useAction } from '../ui.js';
 
@@ -166,6 +167,8 @@ export function Settings({ onSignOut, onSignOutEverywhere }) {
         <li><a href=${href('/settings/blocked')}>Blocked accounts</a></li>
         <li><a href=${href('/settings/muted')}>Muted accounts</a></li>
         <li><a href=${href('/settings/security')}>Password, e-mail and two-factor</a></li>
+        <li><a href=${href('/settings/reports')}>My reports</a></li>
+        ${groups().includes('moderators') && html`<li><a href=${href('/moderation')}>Moderation</a></li>`}
       </ul>
     </section>
     <section class="card form" aria-labelledby="session-title">
