@@ -146,6 +146,7 @@ SCREENS: dict[str, Callable[[World], str]] = {
     "settings": lambda world: "/settings",
     "security": lambda world: "/settings/security",
     "muted": lambda world: "/settings/muted",
+    "my-reports": lambda world: "/settings/reports",
     "story": lambda world: f"/stories/{world.grace.username}",
 }
 """Each main screen of the app, by name: its path as Ada sees it."""
