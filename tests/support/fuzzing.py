@@ -122,6 +122,8 @@ RULES_THE_SCHEMA_DOES_NOT_STATE = {
     "pattern has no Unicode classes",
     "password": "a new password follows the user pool's composition rules (10 characters, upper, lower, digit), "
     "checked with a sentence per broken rule; the schema only bounds its length",
+    "new_password": "the same composition rules for a changed or reset password (POST /me/password, "
+    "POST /auth/password/reset)",
     "content_type": "the accepted media types are listed in the description; the server also takes their case and "
     "parameter variants (`Image/JPEG; charset=binary`), which an enum would call invalid",
     "size_bytes": "the maximum depends on the type (30 MB for photos, 200 MB for videos): 413 payload_too_large",
