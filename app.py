@@ -19,7 +19,7 @@ from stacks.nag_suppressions import acknowledge_findings
 from stacks.stage import checked_cors_origins, is_production
 from stacks.stateful_stack import StatefulStack
 from stacks.stateless.api_construct import Throttle
-from stacks.stateless_stack import EdgeSettings, FeedSettings, StatelessStack
+from stacks.stateless_stack import EdgeSettings, FeedSettings, ScreeningSettings, StatelessStack
 
 ROOT = Path(__file__).resolve().parent
 CDK_JSON = ROOT / "cdk.json"
@@ -79,6 +79,21 @@ def edge_settings(app: cdk.App) -> EdgeSettings:
         waf=_context_bool(app, constants.CTX_WAF, is_production(_stage(app))),
         waf_rate_limit=_context_int(app, constants.CTX_WAF_RATE_LIMIT, constants.DEFAULT_WAF_RATE_LIMIT),
         alarm_email=str(alarm_email) if alarm_email else None,
+    )
+
+
+def screening_settings(app: cdk.App) -> ScreeningSettings:
+    """Automatic image screening is off unless context `image_moderation` turns it on (README's production example
+    does); `image_moderation_min_confidence` (0-100) is how sure Rekognition must be to hold a post."""
+    confidence = float(
+        app.node.try_get_context(constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE)
+        or constants.DEFAULT_IMAGE_MODERATION_MIN_CONFIDENCE
+    )
+    if not 0 <= confidence <= 100:
+        raise ValueError(f"{constants.CTX_IMAGE_MODERATION_MIN_CONFIDENCE} is a confidence, 0 to 100: {confidence}")
+    return ScreeningSettings(
+        image_moderation=_context_bool(app, constants.CTX_IMAGE_MODERATION, constants.DEFAULT_IMAGE_MODERATION),
+        min_confidence=confidence,
     )
 
 
@@ -147,6 +162,7 @@ def main() -> None:
             app, constants.CTX_ACCOUNT_DELETION_GRACE_DAYS, constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS
         ),
         edge=edge_settings(app),
+        screening=screening_settings(app),
         manage_api_gateway_logging_role=_context_bool(
             app, constants.CTX_API_GATEWAY_LOGGING_ROLE, constants.DEFAULT_API_GATEWAY_LOGGING_ROLE
         ),

@@ -31,12 +31,14 @@ from local.jwt_authorizer import JwksCache
 from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
+from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.pumps.base import wakeup
 from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
+from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -75,6 +77,8 @@ def handler_environment(moto_url: str, endpoints: LocalEndpoints) -> dict[str, s
         "AWS_ENDPOINT_URL": moto_url,
         "AWS_ENDPOINT_URL_S3": endpoints.s3,
         "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoints.management,
+        # moto 5.2.5 has no DetectModerationLabels: local/rekognition.py stands in (never deployed)
+        "AWS_ENDPOINT_URL_REKOGNITION": endpoints.rekognition,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": REGION,
@@ -177,6 +181,11 @@ class LocalCloud:
             ),
             media=MediaEndpoint(s3, resources.media_bucket),
         )
+        app.rekognition = RekognitionStandIn()
+        if MODERATORS_GROUP in resources.user_pool_groups:
+            app.moderators = ModeratorsEndpoint(
+                session.client("cognito-idp", endpoint_url=moto_url), resources.user_pool_id
+            )
         cloud = cls(
             assembly=assembly,
             endpoints=endpoints,
@@ -342,6 +351,8 @@ class RootApp:
         self.media = media
         self.web: WebApp | None = None
         self.mail = MailboxEndpoint()
+        self.rekognition: RekognitionStandIn | None = None  # local only: moto has no DetectModerationLabels
+        self.moderators: ModeratorsEndpoint | None = None  # local only: a tester makes a moderator
         self.push = PushInboxEndpoint()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -359,6 +370,8 @@ class RootApp:
             (S3_PREFIX, self.s3),
             (WEB_PREFIX, self.web),
             (MAIL_PREFIX, self.mail),
+            (REKOGNITION_PREFIX, self.rekognition),
+            (MODERATORS_PREFIX, self.moderators),
             (PUSH_PREFIX, self.push),
         )
         for prefix, app in surfaces:

@@ -40,6 +40,10 @@ class LocalEndpoints:
         return f"{self.base}{S3_PREFIX}"
 
     @property
+    def rekognition(self) -> str:
+        return f"{self.base}/_local/rekognition"
+
+    @property
     def management(self) -> str:
         return f"{self.base}{MANAGEMENT_PREFIX}"
 

@@ -84,6 +84,7 @@ class LocalResources:
     queues: dict[str, str] = field(default_factory=dict)  # queue ARN -> queue URL
     user_pool_id: str = ""
     user_pool_client_id: str = ""
+    user_pool_groups: list[str] = field(default_factory=list)
     media_bucket: str | None = None
 
 
@@ -131,6 +132,8 @@ class Provisioner:
             self._user_pool(resource)
         for resource in self.assembly.resources("AWS::Cognito::UserPoolClient"):
             self._user_pool_client(resource)
+        for resource in self.assembly.resources("AWS::Cognito::UserPoolGroup"):
+            self._user_pool_group(resource)
         for resource in self.assembly.resources("AWS::S3::Bucket"):
             self._bucket(resource)
         for resource in self.assembly.resources("AWS::CloudFront::Distribution"):
@@ -211,6 +214,14 @@ class Provisioner:
         client = self.cognito.create_user_pool_client(UserPoolId=props["UserPoolId"], **kwargs)["UserPoolClient"]
         self.assembly.set_physical(resource, client["ClientId"], Name=client["ClientName"])
         self.out.user_pool_client_id = self.out.user_pool_client_id or client["ClientId"]
+
+    def _user_pool_group(self, resource: Resource) -> None:
+        """A group (the moderators): members carry it in their access tokens' `cognito:groups`."""
+        props = self.assembly.resolve(resource.stack, resource.properties)
+        kwargs = {key: props[key] for key in ("Description", "Precedence") if key in props}
+        self.cognito.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"], **kwargs)
+        self.assembly.set_physical(resource, props["GroupName"])
+        self.out.user_pool_groups.append(str(props["GroupName"]))
 
     def _bucket(self, resource: Resource) -> None:
         props = self.assembly.resolve(resource.stack, resource.properties)

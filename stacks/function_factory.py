@@ -50,6 +50,9 @@ class FunctionEnvironment:
     search_table_name: str
     rate_limits: str  # JSON, pinhole.shared.rate_limits reads it
     websocket_callback_url: str
+    moderation_table_name: str
+    image_moderation: bool
+    image_moderation_min_confidence: float
     notification_group_window_s: int
     push_queue_url: str
     push_platform_applications: str  # JSON {platform: platform application ARN}; {} when push is off
@@ -87,6 +90,9 @@ class FunctionEnvironment:
             constants.ENV_SEARCH_TABLE_NAME: self.search_table_name,
             constants.ENV_RATE_LIMITS: self.rate_limits,
             constants.ENV_WEBSOCKET_CALLBACK_URL: self.websocket_callback_url,
+            constants.ENV_MODERATION_TABLE_NAME: self.moderation_table_name,
+            constants.ENV_IMAGE_MODERATION: str(self.image_moderation).lower(),
+            constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE: str(self.image_moderation_min_confidence),
             constants.ENV_NOTIFICATION_GROUP_WINDOW_S: str(self.notification_group_window_s),
             constants.ENV_PUSH_QUEUE_URL: self.push_queue_url,
             constants.ENV_PUSH_PLATFORM_APPLICATIONS: self.push_platform_applications,

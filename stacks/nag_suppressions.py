@@ -77,7 +77,8 @@ def _acknowledge_functions(stateless: StatelessStack) -> None:
                 id=_rule("AwsSolutions-IAM5[Resource::*]"),
                 reason="X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords "
                 "do not support resource-level permissions; nor does dynamodb:ListStreams, which CDK adds on "
-                "'*' for functions fed by a table's stream.",
+                "'*' for functions fed by a table's stream, nor rekognition:DetectModerationLabels (resize's "
+                "automatic image screening).",
             )
         )
 

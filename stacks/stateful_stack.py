@@ -13,6 +13,7 @@ from stacks.stateful.idempotency_construct import IdempotencyData
 from stacks.stateful.media_construct import MediaStorage
 from stacks.stateful.media_invalidations_construct import MediaInvalidations
 from stacks.stateful.messaging_construct import MessagingData
+from stacks.stateful.moderation_construct import ModerationData
 from stacks.stateful.notifications_construct import NotificationsData
 from stacks.stateful.posts_construct import PostsData
 from stacks.stateful.privacy_construct import PrivacyData
@@ -50,6 +51,7 @@ class StatefulStack(Stack):
         self.notifications = NotificationsData(self, constants.NOTIFICATIONS_DATA_CONSTRUCT_ID)
         self.rate_limits = RateLimitsData(self, constants.RATE_LIMITS_DATA_CONSTRUCT_ID)
         self.search = SearchData(self, constants.SEARCH_DATA_CONSTRUCT_ID)
+        self.moderation = ModerationData(self, constants.MODERATION_DATA_CONSTRUCT_ID)
         self.privacy = PrivacyData(self, constants.PRIVACY_DATA_CONSTRUCT_ID)
         self.media_invalidations = MediaInvalidations(self, constants.MEDIA_INVALIDATIONS_CONSTRUCT_ID)
         self.stream_overflow = StreamOverflow(

@@ -23,6 +23,7 @@ from stacks.stateless.layers_construct import domain_layer, heif_layer, imaging_
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
+from stacks.stateless.moderation_construct import ModerationApi
 from stacks.stateless.notifications_construct import Notifications
 from stacks.stateless.privacy_construct import Privacy
 from stacks.stateless.push_construct import Push
@@ -58,6 +59,14 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class ScreeningSettings:
+    """Context `image_moderation` (off by default) and `image_moderation_min_confidence` (docs/SECURITY.md)."""
+
+    image_moderation: bool
+    min_confidence: float
+
+
+@dataclass(frozen=True)
 class EdgeSettings:
     """Context `waf` (on by default in production) and `waf_rate_limit`; `alarm_email` for the alarm topic."""
 
@@ -82,6 +91,7 @@ class StatelessStack(Stack):
         feed: FeedSettings,
         rate_limits: Mapping[str, RateLimit],
         edge: EdgeSettings,
+        screening: ScreeningSettings,
         notification_group_window_minutes: int = 24 * 60,
         account_deletion_grace_days: int = constants.DEFAULT_ACCOUNT_DELETION_GRACE_DAYS,
         **kwargs: Any,
@@ -144,6 +154,9 @@ class StatelessStack(Stack):
                 search_table_name=stateful.search.table.table_name,
                 rate_limits=json.dumps({action: limit.model_dump() for action, limit in sorted(rate_limits.items())}),
                 websocket_callback_url=websocket_api.callback_url,
+                moderation_table_name=stateful.moderation.table.table_name,
+                image_moderation=screening.image_moderation,
+                image_moderation_min_confidence=screening.min_confidence,
                 notification_group_window_s=notification_group_window_minutes * 60,
                 push_queue_url=stateful.push.queue.queue_url,
                 push_platform_applications=self.to_json_string(
@@ -196,6 +209,7 @@ class StatelessStack(Stack):
             "notifications": stateful.notifications.table,
             "rate_limits": stateful.rate_limits.table,
             "search": stateful.search.table,
+            "moderation": stateful.moderation.table,
             "privacy": stateful.privacy.table,
         }
         # Every table stream's one reader; consumers subscribe to it (stacks/stateless/streams_construct.py).
@@ -257,6 +271,7 @@ class StatelessStack(Stack):
             message_media_bucket=storage.message_media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            moderation_table=stateful.moderation.table,
             tables=tables,
             websocket_api=websocket_api,
             distribution=self.media.distribution,
@@ -276,6 +291,7 @@ class StatelessStack(Stack):
             media_bucket=storage.media_bucket,
             posts_table=posts_table,
             users_table=users_table,
+            moderation_table=stateful.moderation.table,
             invalidations=stateful.media_invalidations.queue,
         )
         self.social = SocialApi(
@@ -359,6 +375,15 @@ class StatelessStack(Stack):
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
             stream_routes=self.stream_routes,
+        )
+        self.moderation = ModerationApi(
+            self,
+            constants.MODERATION_API_CONSTRUCT_ID,
+            factory=factory,
+            http_api=http_api,
+            tables=tables,
+            user_pool=user_pool,
+            cursor_secret=stateful.secrets.cursor_secret,
         )
         self.privacy = Privacy(
             self,

@@ -47,6 +47,7 @@ os.environ.setdefault(
 os.environ.setdefault("TRANSCODE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-transcode")
 os.environ.setdefault("RATE_LIMITS_TABLE_NAME", "pinhole-rate-limits")
 os.environ.setdefault("SEARCH_TABLE_NAME", "pinhole-search")
+os.environ.setdefault("MODERATION_TABLE_NAME", "pinhole-moderation")
 os.environ.setdefault("PRIVACY_TABLE_NAME", "pinhole-privacy")
 os.environ.setdefault("PURGE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-purge")
 os.environ.setdefault("EXPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/pinhole-export")

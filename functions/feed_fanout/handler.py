@@ -1,6 +1,6 @@
 """Lambda entry points of the feed_fanout context, the push half of the hybrid feed:
-- `on_post_change`: the posts table's records — a post or story published is pushed, a post deleted
-  retracted (an expired story's entries expire by themselves);
+- `on_post_change`: the posts table's records — a post or story published (or restored by a moderator) is
+  pushed, a post deleted (or removed by a moderator) retracted (an expired story's entries expire by themselves);
 - `on_follow_change`: the graph table's records — a follow backfills, an unfollow removes;
 - `on_user_change`: the users table's records — crossing the celebrity threshold, either way;
 - `deliver`: SQS chunks of a large fan-out, delivered concurrently by many workers.
@@ -32,6 +32,7 @@ records = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error
 queue = BatchProcessor(event_type=EventType.SQS)
 
 PUBLISHED = "published"
+REMOVED = "removed"
 
 
 def _change(message: RoutedRecordMessage) -> tuple[str, dict, dict]:
@@ -50,9 +51,10 @@ def post_changed(record: RoutedRecordMessage) -> None:
             report = fanout.story_published(new["post_id"], new["author_id"], expires_at)
         else:
             report = fanout.post_published(new["post_id"], new["author_id"])
-    elif event_name == "REMOVE" and old.get("status") == PUBLISHED:
+    elif old.get("status") == PUBLISHED and (event_name == "REMOVE" or new.get("status") == REMOVED):
+        # deleted, or removed by a moderator (a restore publishes it again, above)
         if old.get("kind") == PostKind.STORY:
-            return  # expired: its feed entries expire with it
+            return  # expired or removed: the stories feed shows published stories only; entries expire with it
         report = fanout.post_deleted(old["post_id"], old["author_id"])
     else:
         return

@@ -313,6 +313,14 @@ def _apigatewaymanagementapi(
     return [Access("execute-api:ManageConnections", resource)]
 
 
+def _rekognition(operation: str, params: Mapping[str, Any], lookups: Lookups, endpoint_url: str) -> list[Access]:
+    # DetectModerationLabels on bytes names no resource (Service Authorization Reference: `*`); on an S3Object, S3
+    # also checks s3:GetObject as the caller, which Pinhole never asks for (resize sends the bytes).
+    if operation == "DetectModerationLabels" and "S3Object" not in params.get("Image", {}):
+        return [Access("rekognition:DetectModerationLabels", "*")]
+    raise UnknownOperation(f"rekognition.{operation}")
+
+
 # -- SNS (mobile push) --
 
 _SNS_BY_ENDPOINT = {"GetEndpointAttributes", "SetEndpointAttributes", "DeleteEndpoint"}
@@ -350,6 +358,7 @@ MAPPERS: dict[str, Mapper] = {
     "secretsmanager": _secretsmanager,
     "cloudfront": _cloudfront,
     "apigatewaymanagementapi": _apigatewaymanagementapi,
+    "rekognition": _rekognition,
     "sns": _sns,
 }
 

@@ -5,6 +5,7 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from pinhole.auth.password_policy import PASSWORD_POLICY
+from pinhole.shared.caller import MODERATORS_GROUP
 from stacks import constants
 
 # The HTTP API's JWT authorizer checks signatures and expiry, not revocation: after a log-out or a sign-out
@@ -47,6 +48,15 @@ class AuthIdentity(Construct):
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Moderators (pinhole.moderation): members get `cognito:groups: [moderators]` in their access token.
+        # Membership is granted by an administrator (README, "Moderators"), never by the API.
+        self.moderators_group = cognito.CfnUserPoolGroup(
+            self,
+            constants.MODERATORS_GROUP_ID,
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=MODERATORS_GROUP,
+            description="Pinhole moderators: the moderation queue, cases, actions and audit log",
         )
         self.user_pool_client = self.user_pool.add_client(
             constants.USER_POOL_CLIENT_ID,

@@ -24,6 +24,7 @@ from stacks.stateless.grants import grant_table_read, grant_table_read_write
 from stacks.stateless.streams_construct import (
     POST_PUBLISHED,
     PUBLISHED_POST_REMOVED,
+    PUBLISHED_POST_TAKEN_DOWN,
     Pattern,
     StreamRoutes,
     created_or_removed,
@@ -41,8 +42,9 @@ AUTHOR_INDEXES = (constants.POSTS_BY_AUTHOR_INDEX, STORIES_BY_AUTHOR_INDEX)
 
 # Which stream records each entry point wants (its table's router sends it no others).
 _WANTED = {
-    # published (a post or a story), or a published post deleted (an expired story's entries expire on their own)
-    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED],
+    # published (a post or a story; restored by a moderator too), or a published post deleted or removed by a
+    # moderator (an expired story's entries expire on their own)
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_TAKEN_DOWN],
     "graph": created_or_removed("follows#"),
     "users": [{"eventName": ["MODIFY"]}],  # a follower count crossing the celebrity threshold
 }

@@ -98,3 +98,12 @@ def grant_rendition_removal(
         )
     )
     invalidations.grant_send_messages(function)
+
+
+def grant_image_screening(function: lambda_.Function, moderation_table: dynamodb.ITableV2) -> None:
+    """Automatic screening (context `image_moderation`): Rekognition looks at a rendition; a flagged post is held
+    and a case opened in the moderation table. Granted whether the switch is on or off, so turning it on changes
+    one variable, not the role. DetectModerationLabels has no resource-level permissions (Service Authorization
+    Reference): its resource is `*`."""
+    grant_table_read_write(function, moderation_table)
+    function.add_to_role_policy(iam.PolicyStatement(actions=["rekognition:DetectModerationLabels"], resources=["*"]))

@@ -31,6 +31,7 @@ from stacks.stateless.alarms import alarm_on
 from stacks.stateless.api_construct import WebSocketGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import (
+    grant_image_screening,
     grant_message_media,
     grant_objects,
     grant_rendition_removal,
@@ -67,6 +68,7 @@ class Resize(Construct):
         message_media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
+        moderation_table: dynamodb.ITableV2,
         tables: Mapping[str, dynamodb.ITableV2],
         websocket_api: WebSocketGateway,
         distribution: cloudfront.IDistribution,
@@ -93,6 +95,7 @@ class Resize(Construct):
         grant_rendition_removal(self.function, media_bucket, invalidations.queue, constants.AVATAR_KEY_PREFIX)
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        grant_image_screening(self.function, moderation_table)  # each image; a video's poster in transcode
         self._may_delete_renditions(self.function)  # made for a post deleted meanwhile
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[transcode_queue.queue_arn])

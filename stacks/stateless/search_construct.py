@@ -18,6 +18,7 @@ from stacks.stateless.streams_construct import (
     POST_PUBLISHED,
     PUBLISHED_POST_EDITED,
     PUBLISHED_POST_REMOVED,
+    PUBLISHED_POST_TAKEN_DOWN,
     StreamRoutes,
 )
 
@@ -32,13 +33,14 @@ ROUTES = (
 # Which stream records can change the index (the tables' routers send it no others). A filter cannot
 # compare the two images of a record, so the profile changes that leave the index as it was (counters
 # other than followers, a bio, a follower count within its bucket) are dropped by `on_change` itself,
-# without a write. Posts: the publication, the deletion of a published post, and any change of a published
+# without a write. Posts: the publication (a moderator's restore too), the deletion of a published post or its
+# removal by a moderator, and any change of a published
 # post whose caption was edited (`edited_at` exists): its tags may have moved. Likes and comments on posts
 # never edited modify them many times and are not wanted here; on an edited post they pass the filter and
 # `on_change` finds the tags unchanged and writes nothing.
 _WANTED: dict[str, list[dict[str, Any]]] = {
     "users": [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}],
-    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_EDITED],
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_REMOVED, PUBLISHED_POST_TAKEN_DOWN, PUBLISHED_POST_EDITED],
 }
 
 

@@ -42,16 +42,22 @@ MAX_MAPPING_FILTERS = 5  # Lambda's default quota of filters per event source ma
 Pattern = dict[str, Any]
 
 
-def _status(status: str) -> Pattern:
-    return {"status": {"S": [status]}}
+def _status(*statuses: str) -> Pattern:
+    return {"status": {"S": list(statuses)}}
 
 
-# Patterns several consumers of the posts table's stream share (posts go pending → published, never back).
+# Patterns several consumers of the posts table's stream share. A post is published after its upload
+# (pending), after automatic screening held it (in_review), or restored by a moderator (removed); a moderator's
+# removal takes a published post down without deleting it (pinhole.posts.models.PostStatus).
 POST_PUBLISHED: Pattern = {
     "eventName": ["MODIFY"],
-    "dynamodb": {"OldImage": _status("pending"), "NewImage": _status("published")},
+    "dynamodb": {"OldImage": _status("pending", "in_review", "removed"), "NewImage": _status("published")},
 }
 PUBLISHED_POST_REMOVED: Pattern = {"eventName": ["REMOVE"], "dynamodb": {"OldImage": _status("published")}}
+PUBLISHED_POST_TAKEN_DOWN: Pattern = {  # removed by a moderator: kept, restorable, hidden from everyone else
+    "eventName": ["MODIFY"],
+    "dynamodb": {"OldImage": _status("published"), "NewImage": _status("removed")},
+}
 PUBLISHED_POST_EDITED: Pattern = {  # a caption edited (PATCH /posts/{id}): tags and mentions may change
     "eventName": ["MODIFY"],
     "dynamodb": {

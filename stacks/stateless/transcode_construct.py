@@ -18,7 +18,12 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.media_construct import TRANSCODE_TIMEOUT
 from stacks.stateless.alarms import alarm_on
-from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read_write
+from stacks.stateless.grants import (
+    grant_image_screening,
+    grant_objects,
+    grant_rendition_removal,
+    grant_table_read_write,
+)
 
 # docs/MEDIA.md "Sizing": ffmpeg's peak for a 90 s 4K HEVC HDR clip (3 rungs encoded at once) plus Python, with
 # headroom; at this size Lambda gives the function 3 vCPUs, which x264 uses.
@@ -46,6 +51,7 @@ class Transcode(Construct):
         media_bucket: s3.IBucket,
         posts_table: dynamodb.ITableV2,
         users_table: dynamodb.ITableV2,
+        moderation_table: dynamodb.ITableV2,
         invalidations: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -68,6 +74,7 @@ class Transcode(Construct):
         grant_rendition_removal(self.function, media_bucket, invalidations, constants.UPLOAD_KEY_PREFIX)
         grant_table_read_write(self.function, posts_table)
         grant_table_read_write(self.function, users_table)  # the author's post count, in the publish transaction
+        grant_image_screening(self.function, moderation_table)  # the poster is screened like an image
         self.function.add_event_source(
             event_sources.SqsEventSource(transcode_queue, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )

@@ -805,3 +805,47 @@ def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Home", exact=True).wait_for()
     assert someone.http.get(f"/users/{xia.username}").status_code == 200
+
+
+def test_a_report_reaches_the_moderators_queue_and_a_moderator_removes_the_post(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Wes's post, Vic who sees it, and Uma, a moderator (made one in the local cloud, then logged in)
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    wes = account(api, "wes", "Wes")
+    post_id = post(wes, "Buy followers now", [pretty_photo(0, (400, 300))])
+    vic, vic_page = signed_in(window, cloud, "vic", PHONE)
+    uma = account(api, "uma", "Uma")
+    assert httpx.post(f"{api}/_local/moderators", json={"username": uma.username}).status_code == 204
+    uma_page = signed_in_window(window, logged_in(api, uma.username).refresh_token)
+
+    # When Vic reports the post as spam, with a note
+    go(vic_page, f"/p/{post_id}")
+    vic_page.get_by_role("button", name="Report post").click()
+    vic_page.get_by_label("Spam").check()
+    vic_page.get_by_label("Anything the moderators should know (optional)").fill("Selling followers")
+    vic_page.get_by_role("button", name="Send report").click()
+    expect(vic_page.get_by_text("Reported", exact=True)).to_be_visible()
+
+    # Then it is among his reports, waiting
+    go(vic_page, "/settings/reports")
+    expect(vic_page.locator(".reports")).to_contain_text("waiting for a moderator")
+
+    # And Uma finds it in the queue from her settings, with Vic's reason and note
+    go(uma_page, "/settings")
+    uma_page.get_by_role("link", name="Moderation").click()
+    uma_page.get_by_role("link", name=re.compile(f"A post by @{wes.username}: 1 report")).click()
+    expect(uma_page.locator(".reports")).to_contain_text(f"Spam from @{vic.username}")
+    expect(uma_page.locator(".reports")).to_contain_text("Selling followers")
+
+    # When she removes it, saying why, the case is actioned and the audit log has her decision
+    uma_page.get_by_label(re.compile("^Why")).fill("Spam: selling followers")
+    uma_page.get_by_role("button", name="Remove", exact=True).click()
+    expect(uma_page.get_by_test_id("case-status")).to_contain_text("actioned")
+    uma_page.get_by_role("link", name="Back to the queue").click()
+    uma_page.get_by_role("link", name="Audit log").click()
+    expect(uma_page.locator(".log")).to_contain_text(f"Remove by @{uma.username}")
+
+    # And Vic, who is no moderator, is refused the queue in words
+    go(vic_page, "/moderation")
+    expect(vic_page.get_by_role("alert")).not_to_be_empty()

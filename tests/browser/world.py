@@ -156,6 +156,7 @@ SCREENS: dict[str, Callable[[World], str]] = {
     "muted": lambda world: "/settings/muted",
     "notification-settings": lambda world: "/settings/notifications",
     "account-data": lambda world: "/settings/account",
+    "my-reports": lambda world: "/settings/reports",
     "story": lambda world: f"/stories/{world.grace.username}",
 }
 """Each main screen of the app, by name: its path as Ada sees it."""

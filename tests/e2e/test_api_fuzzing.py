@@ -87,6 +87,7 @@ def test_protected_routes_refuse_missing_and_bad_tokens_with_401_in_the_envelope
         "conversation_id": f"{owner.user_id}_{owner.user_id}",
         "message_id": "01AAAAAAAAAAAAAAAAAAAAAAAA",
         "tag": "fuzztag",
+        "case_id": "0123456789abcdef01234567",
         "device_id": "nodevice",
     }
     document = local_cloud.http.get("/openapi.json").json()

@@ -34,6 +34,8 @@ from PIL import Image
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from pinhole.moderation.dal import case_id_of
+from pinhole.moderation.models import TargetType
 from stacks.constants import PUBLIC_ROUTES, STATELESS_STACK_ID
 from tests.e2e.conftest import CDK_OUT
 from tests.support.api_client import Device, Member, eventually, upload
@@ -162,6 +164,12 @@ def build_world(local_cloud: Any) -> World:
     assert on_bobs.status_code == 201, on_bobs.text
     ids["alice_comment_on_bob_post"] = on_bobs.json()["comment_id"]
     world.secrets |= {bob_text.split()[0], alice_text, ids["bob_comment"], ids["alice_comment"]}
+
+    # Bob reports Alice's post: its moderation case exists (only moderators may read or act on it).
+    report = {"target_type": "post", "target_id": ids["alice_post"], "reason": "spam", "note": f"reportsecret{marker}"}
+    assert bob.http.post("/reports", json=report).status_code == 202
+    ids["alice_case"] = case_id_of(TargetType.POST, ids["alice_post"])
+    world.secrets.add(f"reportsecret{marker}")
 
     # Alice saves Bob's post in a collection of hers.
     save = alice.http.post(f"/posts/{ids['bob_post']}/save", json={"collection": ids["collection"]})
@@ -340,6 +348,7 @@ DEFAULT_PARAMS = {
     "comment_id": "bob_comment",
     "conversation_id": "conversation",
     "tag": "tag",
+    "case_id": "alice_case",
     "message_id": "alice_group_message",
     "device_id": "alice_id",  # no device of anyone's: push is off in the default assembly
 }
@@ -1049,7 +1058,7 @@ HTTP_ROWS = [
         "DELETE /me/mfa",
         "stranger turns two-factor off where it is not on",
         "mallory",
-        Refused(422, "validation_error"),
+        Refused(409, "conflict"),
         body={"code": "123456"},
         unchanged=("alice_profile",),
     ),
@@ -1057,7 +1066,7 @@ HTTP_ROWS = [
         "POST /me/mfa/recovery-codes",
         "stranger mints recovery codes without two-factor",
         "mallory",
-        Refused(422, "validation_error"),
+        Refused(409, "conflict"),
         body={"password": "Correct-Horse-9"},
         unchanged=("alice_profile",),
     ),
@@ -1344,7 +1353,67 @@ WS_ROWS = [
     ),
 ]
 
-ROWS = HTTP_ROWS + WS_ROWS
+MODERATION_ROWS = [
+    Row(
+        "POST /reports",
+        "stranger reports a private post she cannot see",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"target_type": "post", "target_id": "{alice_post}", "reason": "spam"},
+        unchanged=("alice_post",),
+    ),
+    Row(
+        "POST /reports",
+        "stranger reports a message of a conversation she is not in",
+        "mallory",
+        Refused(404, "not_found"),
+        body={"target_type": "message", "target_id": "{conversation}/{alice_message}", "reason": "harassment"},
+        unchanged=("alice_conversation",),
+    ),
+    Row(
+        "POST /reports",
+        "blocked user reports the private account",
+        "dave",
+        Refused(404, "not_found"),
+        body={"target_type": "user", "target_id": "{alice_id}", "reason": "spam"},
+        unchanged=("alice_profile",),
+    ),
+    Row("GET /me/reports", "stranger lists reports: only her own (none)", "mallory", Served(check=_no_items)),
+    Row("GET /moderation/queue", "member reads the moderation queue", "mallory", Refused(403, "forbidden")),
+    Row("GET /moderation/queue", "reporter reads the queue", "bob", Refused(403, "forbidden")),
+    Row(
+        "GET /moderation/cases/{case_id}",
+        "member reads the case of Alice's post",
+        "mallory",
+        Refused(403, "forbidden"),
+    ),
+    Row(
+        "POST /moderation/cases/{case_id}/actions",
+        "reporter removes Alice's post",
+        "bob",
+        Refused(403, "forbidden"),
+        body={"action": "remove", "note": "I reported it"},
+        unchanged=("alice_post", "bob_feed"),
+    ),
+    Row(
+        "POST /moderation/cases/{case_id}/actions",
+        "stranger suspends Alice",
+        "mallory",
+        Refused(403, "forbidden"),
+        body={"action": "suspend_user", "note": "because"},
+        unchanged=("alice_profile", "dave_blocked"),
+    ),
+    Row(
+        "POST /moderation/cases/{case_id}/actions",
+        "owner dismisses the case about her post",
+        "alice",
+        Refused(403, "forbidden"),
+        body={"action": "dismiss", "note": "nothing to see"},
+    ),
+    Row("GET /moderation/log", "member reads the audit log", "mallory", Refused(403, "forbidden")),
+]
+
+ROWS = HTTP_ROWS + MODERATION_ROWS + WS_ROWS
 
 
 # Running a row
@@ -1495,7 +1564,7 @@ def test_every_route_and_websocket_action_has_a_row() -> None:
     routes = _template_routes()
 
     # When they are compared with the matrix
-    http_in_matrix = {row.route for row in HTTP_ROWS}
+    http_in_matrix = {row.route for row in HTTP_ROWS + MODERATION_ROWS}
     ws_in_matrix = {row.route.removeprefix(WS) for row in WS_ROWS}
 
     # Then every protected HTTP route and every WebSocket route has at least one row, and no row is stale

@@ -20,6 +20,7 @@ EXPECTED_FUNCTIONS = {
     "notifications.deliver": ("handler.deliver", "functions/notifications"),
     "search": ("handler.handler", "functions/search"),
     "search.on_change": ("handler.on_change", "functions/search"),
+    "moderation": ("handler.handler", "functions/moderation"),
     "upload": ("handler.handler", "functions/upload"),
     "upload.sweep": ("handler.sweep", "functions/upload"),
     "resize": ("handler.handler", "functions/resize"),
@@ -56,6 +57,7 @@ API_FUNCTIONS = {
     "search",
     "push",
     "privacy",
+    "moderation",
 }
 API_GATEWAY_TIMEOUT_S = 29
 LAMBDA_MAX_TIMEOUT_S = 900
@@ -87,6 +89,9 @@ COMMON_ENVIRONMENT = {
     constants.ENV_SEARCH_TABLE_NAME,
     constants.ENV_RATE_LIMITS,
     constants.ENV_WEBSOCKET_CALLBACK_URL,
+    constants.ENV_MODERATION_TABLE_NAME,
+    constants.ENV_IMAGE_MODERATION,
+    constants.ENV_IMAGE_MODERATION_MIN_CONFIDENCE,
     constants.ENV_NOTIFICATION_GROUP_WINDOW_S,
     constants.ENV_PUSH_QUEUE_URL,
     constants.ENV_PUSH_PLATFORM_APPLICATIONS,

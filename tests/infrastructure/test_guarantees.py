@@ -65,6 +65,8 @@ TEMPORARY_PASSWORD_MAX_DAYS = 7
 ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments": "X-Ray has no resource types: active tracing (every function) needs it on '*'",
     "xray:PutTelemetryRecords": "X-Ray has no resource types: active tracing (every function) needs it on '*'",
+    "rekognition:DetectModerationLabels": "no resource types for this action (Service Authorization Reference): "
+    "resize's automatic image screening needs it on '*'",
 }
 # The only AWS managed policies a role may carry.
 MANAGED_POLICIES_ALLOWED = {

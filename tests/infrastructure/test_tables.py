@@ -10,6 +10,7 @@ from pynamodb.models import Model
 from pinhole.feed.dal import FeedModel
 from pinhole.graph.dal import EdgeModel
 from pinhole.messaging.dal import MessagingModel
+from pinhole.moderation.dal import ModerationModel
 from pinhole.notifications.dal import NotificationModel
 from pinhole.posts.dal import PostModel
 from pinhole.privacy.dal import PrivacyModel
@@ -32,6 +33,7 @@ TABLES: list[tuple[type[Model], str]] = [
     (ConnectionModel, f"{constants.MESSAGING_DATA_CONSTRUCT_ID}/{constants.CONNECTIONS_TABLE_ID}/Resource"),
     (RateCounterModel, f"{constants.RATE_LIMITS_DATA_CONSTRUCT_ID}/{constants.RATE_LIMITS_TABLE_ID}/Resource"),
     (SearchModel, f"{constants.SEARCH_DATA_CONSTRUCT_ID}/{constants.SEARCH_TABLE_ID}/Resource"),
+    (ModerationModel, f"{constants.MODERATION_DATA_CONSTRUCT_ID}/{constants.MODERATION_TABLE_ID}/Resource"),
     (PrivacyModel, f"{constants.PRIVACY_DATA_CONSTRUCT_ID}/{constants.PRIVACY_TABLE_ID}/Resource"),
 ]
 

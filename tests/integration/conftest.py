@@ -61,6 +61,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         from pinhole.feed.dal import FeedModel
         from pinhole.graph.dal import EdgeModel
         from pinhole.messaging.dal import MessagingModel
+        from pinhole.moderation.dal import ModerationModel
         from pinhole.notifications.dal import NotificationModel
         from pinhole.posts.dal import PostModel
         from pinhole.realtime.dal import ConnectionModel
@@ -80,6 +81,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             ConnectionModel,
             RateCounterModel,
             SearchModel,
+            ModerationModel,
         ):
             model.create_table(wait=True)
         boto3.client("dynamodb").create_table(  # Powertools' idempotency records

@@ -14,6 +14,7 @@ from functions.auth import handler as auth
 from functions.feed_read import handler as feed_read
 from functions.messaging import handler as messaging
 from functions.meta import handler as meta
+from functions.moderation import handler as moderation
 from functions.notifications import handler as notifications
 from functions.search import handler as search
 from functions.social import handler as social
@@ -21,10 +22,15 @@ from functions.upload import handler as upload
 from functions.users import handler as users
 from tests.support.events import FakeLambdaContext, http_event, response_json
 
-API_FUNCTIONS = (auth, users, upload, social, feed_read, messaging, notifications, search, meta)
+API_FUNCTIONS = (auth, users, upload, social, feed_read, messaging, notifications, search, moderation, meta)
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE")
 CLAIMS = {"sub": "00000000-0000-0000-0000-000000000001", "username": "ann"}
-SAMPLE_PATH_VALUES = {"{username}": "bob", "{tag}": "sunset", "{conversation_id}": "a_b"}
+SAMPLE_PATH_VALUES = {
+    "{username}": "bob",
+    "{tag}": "sunset",
+    "{conversation_id}": "a_b",
+    "{case_id}": "0123456789abcdef01234567",
+}
 
 
 def _concrete(path: str) -> str:

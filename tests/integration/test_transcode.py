@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from pinhole.media.limits import HLS_SEGMENT_S, VIDEO_BUFFER_S, VIDEO_LADDER, RejectionCode
+from pinhole.media.models import ScreeningLabel
+from pinhole.moderation.dal import ModerationRepository, case_id_of
+from pinhole.moderation.models import CaseStatus, TargetType
+from pinhole.moderation.screening import ImageScreen
 from pinhole.posts.models import MediaStatus, PostStatus
 from pinhole.upload.keys import UploadKey, rendition_prefix
 from tests.support.resize_pipeline import ResizePipeline, media_account, resize_wiring
@@ -112,6 +116,35 @@ def test_clip_ends_published_with_playable_renditions_or_rejected_with_a_reason(
         check_mp4(clip, name, rendition.width, rendition.height, files[rendition.key], copied)
     check_pictures(clip, {name: files[renditions[name].key] for name in PICTURES}, renditions)
     check_hls(clip, files[renditions["hls"].key], [renditions[name] for name in rungs])
+
+
+def test_a_flagged_poster_holds_the_video_post_in_review_with_a_case(
+    pipeline: ResizePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given automatic screening on, and Rekognition flagging the poster it is shown
+    shown: list[bytes] = []
+
+    def flag(screen: ImageScreen, image: bytes) -> list[ScreeningLabel]:
+        shown.append(image)
+        return [ScreeningLabel(name="Explicit Nudity", parent="", confidence=97.5)]
+
+    monkeypatch.setattr(ImageScreen, "enabled", property(lambda screen: True))
+    monkeypatch.setattr(ImageScreen, "flagged", flag)
+    clip = min((clip for clip in CLIPS.values() if clip.expected == READY), key=lambda clip: clip.duration_s)
+
+    # When a clip that transcodes is uploaded and the pipeline drains
+    key = pipeline.upload(clip.content_type, build(clip.name))
+    pipeline.deliver()
+
+    # Then the video is made, but its post is held in review (published nowhere), its item carrying the label
+    media = pipeline.media(key)
+    assert (media.status, pipeline.status(key)) == (MediaStatus.READY, PostStatus.IN_REVIEW), media
+    assert [(label.name, label.confidence) for label in media.flagged] == [("Explicit Nudity", 97.5)]
+    # And Rekognition was shown one JPEG (the largest poster), and an open case has the labels
+    assert len(shown) == 1 and shown[0][:3] == b"\xff\xd8\xff"
+    case = ModerationRepository().case(case_id_of(TargetType.POST, key.post_id))
+    assert case is not None and case.status == CaseStatus.OPEN
+    assert [label.name for label in case.labels] == ["Explicit Nudity"]
 
 
 def check_mp4(clip: PhoneClip, name: str, width: int, height: int, path: Path, copied: bool) -> None:

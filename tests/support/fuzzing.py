@@ -40,6 +40,8 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 from schemathesis.generation.overrides import Override
 from schemathesis.schemas import APIOperation
 
+from pinhole.moderation.dal import case_id_of
+from pinhole.moderation.models import TargetType
 from tests.support.api_client import Member, eventually, from_own_address, upload
 
 _ERROR_CODE = re.compile(r"^[a-z]+(_[a-z]+)*$")
@@ -120,6 +122,8 @@ RULES_THE_SCHEMA_DOES_NOT_STATE = {
     "pattern has no Unicode classes",
     "password": "a new password follows the user pool's composition rules (10 characters, upper, lower, digit), "
     "checked with a sentence per broken rule; the schema only bounds its length",
+    "new_password": "the same composition rules for a changed or reset password (POST /me/password, "
+    "POST /auth/password/reset)",
     "content_type": "the accepted media types are listed in the description; the server also takes their case and "
     "parameter variants (`Image/JPEG; charset=binary`), which an enum would call invalid",
     "size_bytes": "the maximum depends on the type (30 MB for photos, 200 MB for videos): 413 payload_too_large",
@@ -260,6 +264,8 @@ class World:
         assert comment.status_code == 201, comment.text
         message = ann.http.post("/messages", json={"to": bob.username, "text": "hello"})
         assert message.status_code == 201, message.text
+        report = bob.http.post("/reports", json={"target_type": "post", "target_id": ann_post, "reason": "spam"})
+        assert report.status_code == 202, report.text
         carol = Member(base)
         group = ann.http.post("/conversations", json={"members": [bob.username, carol.username], "title": "fuzz"})
         assert group.status_code == 201, group.text
@@ -277,6 +283,7 @@ class World:
                 "conversation_id": [message.json()["conversation_id"], group.json()["conversation_id"]],
                 "message_id": [message.json()["message_id"], group_message.json()["message_id"]],
                 "tag": ["fuzztag"],
+                "case_id": [case_id_of(TargetType.POST, ann_post)],
                 "device_id": ["nodevice"],  # push is off in the default assembly: nobody has a device
             },
         )

@@ -140,11 +140,13 @@ def media_account() -> Iterator[None]:
 
 
 def create_resize_tables() -> None:
-    """The tables resize writes to (posts, and users for the author's post count), for a bare moto account."""
+    """The tables resize writes to (posts, users for the author's post count, moderation for a case automatic
+    screening opens), for a bare moto account."""
+    from pinhole.moderation.dal import ModerationModel
     from pinhole.posts.dal import PostModel
     from pinhole.users.dal import UserModel
 
-    for model in (PostModel, UserModel):
+    for model in (PostModel, UserModel, ModerationModel):
         if not model.exists():
             model.create_table(wait=True)
 

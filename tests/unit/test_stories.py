@@ -71,6 +71,21 @@ def test_a_post_is_fanned_out_as_before(fanout: Recorder, kind: str | None) -> N
     assert fanout.calls == [("post_published", (STORY, AUTHOR)), ("post_deleted", (STORY, AUTHOR))]
 
 
+def test_a_moderators_removal_retracts_a_post_and_a_restore_or_a_release_pushes_it_again(fanout: Recorder) -> None:
+    deliver(
+        stream_record("MODIFY", {"post_id": STORY}, old=item("published", "post"), new=item("removed", "post")),
+        stream_record("MODIFY", {"post_id": STORY}, old=item("removed", "post"), new=item("published", "post")),
+        stream_record("MODIFY", {"post_id": STORY}, old=item("in_review", "post"), new=item("published", "post")),
+        stream_record("MODIFY", {"post_id": STORY}, old=item("published", "post"), new=item("published", "post")),
+    )
+
+    assert fanout.calls == [
+        ("post_deleted", (STORY, AUTHOR)),
+        ("post_published", (STORY, AUTHOR)),
+        ("post_published", (STORY, AUTHOR)),
+    ]
+
+
 def test_an_expired_story_retracts_nothing(fanout: Recorder) -> None:
     # Its feed entries carry the story's own expiry: the TTL deletes them for free
     deliver(stream_record("REMOVE", {"post_id": STORY}, old=item("published", "story")))

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from pinhole.streams.patterns import matches, patterns_of, wanted
+from stacks.stateless.streams_construct import POST_PUBLISHED, PUBLISHED_POST_TAKEN_DOWN
 
 REMOVE = {"eventName": "REMOVE", "dynamodb": {"Keys": {"post_id": {"S": "p1"}}}}
 INSERT = {"eventName": "INSERT", "dynamodb": {"NewImage": {"status": {"S": "published"}}}}
@@ -32,3 +33,29 @@ def test_literal_pattern_as_cdk_writes_it_selects_by_event_name() -> None:
 )
 def test_nested_patterns_match_like_eventbridge(pattern: dict, expected: bool) -> None:
     assert matches(INSERT, pattern) is expected
+
+
+def _post_change(old: str, new: str) -> dict:
+    return {
+        "eventName": "MODIFY",
+        "dynamodb": {"OldImage": {"status": {"S": old}}, "NewImage": {"status": {"S": new}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "published", "taken_down"),
+    [
+        ("pending", "published", True, False),
+        ("in_review", "published", True, False),  # released by a moderator after automatic screening held it
+        ("removed", "published", True, False),  # restored by a moderator
+        ("published", "removed", False, True),  # removed by a moderator: kept, hidden
+        ("pending", "in_review", False, False),
+        ("in_review", "removed", False, False),  # never shown: nothing to retract
+        ("published", "published", False, False),
+    ],
+)
+def test_the_shared_post_patterns_follow_publication_and_moderation(
+    old: str, new: str, published: bool, taken_down: bool
+) -> None:
+    record = _post_change(old, new)
+    assert (matches(record, POST_PUBLISHED), matches(record, PUBLISHED_POST_TAKEN_DOWN)) == (published, taken_down)

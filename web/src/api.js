@@ -186,6 +186,14 @@ export const markConversationRead = (conversationId, upTo) =>
 export const deleteAccount = (password) => call('DELETE', 'me', { body: { password } });
 export const requestExport = () => call('POST', 'me/export');
 export const exportStatus = () => call('GET', 'me/export');
+// --- safety: reports and moderation ---
+export const report = (body) => call('POST', 'reports', { body });
+export const myReports = (cursor) => call('GET', 'me/reports', { query: page(cursor) });
+export const moderationQueue = (cursor) => call('GET', 'moderation/queue', { query: page(cursor) });
+export const moderationCase = (caseId) => call('GET', `moderation/cases/${enc(caseId)}`);
+export const moderationAction = (caseId, action, note) =>
+  call('POST', `moderation/cases/${enc(caseId)}/actions`, { body: { action, note } });
+export const moderationLog = (cursor) => call('GET', 'moderation/log', { query: page(cursor) });
 
 /** S3 pre-signed POST: every field, then the file as `file`. `onProgress(fraction)` as bytes leave. */
 export function upload(target, file, onProgress) {

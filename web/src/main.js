@@ -12,6 +12,7 @@ import * as ws from './ws.js';
 import { AccountData } from './screens/account.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
+import { ModerationCase, ModerationLog, ModerationQueue, MyReports } from './screens/moderation.js';
 import { Feed } from './screens/feed.js';
 import { Conversations, NewGroup, Thread, refreshUnreadMessages } from './screens/messages.js';
 import { Notifications, refreshUnreadNotifications } from './screens/notifications.js';
@@ -55,6 +56,10 @@ const ROUTES = [
   { path: '/settings/muted', view: () => html`<${PeopleList} which="muted" />` },
   { path: '/settings/notifications', view: () => html`<${NotificationSettings} />` },
   { path: '/settings/account', view: (_, app) => html`<${AccountData} onDeleted=${app.deleted} />` },
+  { path: '/settings/reports', view: () => html`<${MyReports} />` },
+  { path: '/moderation', view: () => html`<${ModerationQueue} />` },
+  { path: '/moderation/log', view: () => html`<${ModerationLog} />` },
+  { path: '/moderation/cases/:caseId', view: (p) => html`<${ModerationCase} caseId=${p.caseId} />` },
 ];
 
 function Badge({ count, label }) {

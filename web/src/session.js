@@ -20,6 +20,18 @@ export function storedRefreshToken() {
   }
 }
 
+/** The Cognito groups of the access token (`cognito:groups`): only to show or hide links; the server checks. */
+export function groups() {
+  if (!tokens) return [];
+  try {
+    const payload = tokens.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '=')));
+    return Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'] : [];
+  } catch {
+    return [];
+  }
+}
+
 export function signedIn() {
   return tokens !== null;
 }

@@ -14,6 +14,8 @@ const WORDS = {
   follow_request: 'asked to follow you',
   mention: 'mentioned you',
   export_ready: 'Your data export is ready to download',
+  content_removed: 'A moderator removed your content',
+  content_restored: 'A moderator restored your content',
 };
 
 /** The badge: `GET /notifications/unread-count` (one cheap read). */
@@ -23,6 +25,7 @@ export async function refreshUnreadNotifications() {
 
 /** Who else a grouped notification is about, after its latest actor: "", "and Grace ", "and 3 others ". */
 function others(notification) {
+  if (!notification.actor) return '';
   const actors = notification.actors && notification.actors.length ? notification.actors : [notification.actor];
   const count = Math.max(notification.actor_count || 1, actors.length);
   if (count === 1) return '';
@@ -34,7 +37,8 @@ function target(notification) {
   if (notification.type === 'follow_request') return '/requests';
   if (notification.type === 'export_ready') return '/settings/account';
   if (notification.post_id) return `/p/${notification.post_id}`;
-  return `/u/${notification.actor.username}`;
+  // moderation notices have no actor (no moderator is named)
+  return notification.actor ? `/u/${notification.actor.username}` : '/notifications';
 }
 
 export function Notifications() {
@@ -62,7 +66,7 @@ export function Notifications() {
     <ul class="notifications card" aria-live="polite">
       ${paged.items.map(
         (notification) => html`<li key=${notification.notification_id} class=${notification.read ? '' : 'unread'}>
-          <${UserLink} user=${notification.actor} />
+          ${notification.actor && html`<${UserLink} user=${notification.actor} />`}
           <a href=${href(target(notification))}>${others(notification)}${WORDS[notification.type] || notification.type}</a>
           <small class="muted"><${Time} iso=${notification.created_at} />${notification.read ? '' : ' · new'}</small>
         </li>`,

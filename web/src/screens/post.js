@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { PostCard } from '../post_card.js';
+import { ReportButton } from './moderation.js';
 import { navigate } from '../router.js';
 import { get, toast } from '../store.js';
 import { ErrorNote, Loading, More, RichText, Screen, Time, UserLink, UserRow, html, useAction, usePaged } from '../ui.js';
@@ -150,6 +151,7 @@ export function PostScreen({ postId }) {
           <button type="button" class="danger" onClick=${remove}>Delete post</button>
         </div>
         <${ErrorNote} error=${action.error} />`}
+      ${me && post.author.user_id !== me.user_id && html`<div class="author-actions"><${ReportButton} targetType="post" targetId=${post.post_id} label="Report post" /></div>`}
       <${Comments} post=${post} />
       <${Likers} postId=${post.post_id} />`}
   <//>`;

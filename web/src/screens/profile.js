@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
 import { get, toast } from '../store.js';
+import { ReportButton } from './moderation.js';
 import { Avatar, ErrorNote, Loading, MediaView, More, Screen, UserRow, html, useAction, usePaged } from '../ui.js';
 
 function Grid({ username }) {
@@ -153,7 +154,8 @@ export function Profile({ username }) {
               : html`<${FollowButton} profile=${profile} onChange=${change} />
                   <a class="button secondary" href=${href(`/messages/${profile.username}`)}>Message</a>
                   <${MuteButton} username=${profile.username} />
-                  <button type="button" class="danger" onClick=${toggleBlock}>Block</button>`}
+                  <button type="button" class="danger" onClick=${toggleBlock}>Block</button>
+                  <${ReportButton} targetType="user" targetId=${profile.user_id} label="Report" />`}
           </div>
           <${ErrorNote} error=${action.error} />
         </div>

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
+import { groups } from '../session.js';
 import { get, set, toast, useStore } from '../store.js';
 import { Avatar, ErrorNote, Screen, html, useAction } from '../ui.js';
 
@@ -168,6 +169,8 @@ export function Settings({ onSignOut, onSignOutEverywhere }) {
         <li><a href=${href('/settings/security')}>Password, e-mail and two-factor</a></li>
         <li><a href=${href('/settings/notifications')}>Notifications and devices</a></li>
         <li><a href=${href('/settings/account')}>Download your data, delete your account</a></li>
+        <li><a href=${href('/settings/reports')}>My reports</a></li>
+        ${groups().includes('moderators') && html`<li><a href=${href('/moderation')}>Moderation</a></li>`}
       </ul>
     </section>
     <section class="card form" aria-labelledby="session-title">

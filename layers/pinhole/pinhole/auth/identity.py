@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from pinhole.auth.models import LoginChallenge, LoginTokens, Tokens
 from pinhole.shared.errors import (
+    AccountSuspended,
     InvalidCode,
     InvalidCredentials,
     RateLimited,
@@ -23,6 +24,14 @@ _cognito = boto3.client("cognito-idp", region_name=get_settings().region)
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _is_disabled(error: ClientError) -> bool:
+    # Cognito answers a disabled user's log-in with NotAuthorizedException "User is disabled." — before it checks
+    # the password, so this tells anyone who tries that the account is suspended (docs/SECURITY.md says why
+    # that is accepted).
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return _error_code(error) == "NotAuthorizedException" and "disabled" in message.lower()
 
 
 TOTP_CHALLENGE = "SOFTWARE_TOKEN_MFA"
@@ -242,6 +251,8 @@ class CognitoIdentity:
                 AuthParameters={"USERNAME": username, "PASSWORD": password},
             )
         except ClientError as error:
+            if _is_disabled(error):
+                raise AccountSuspended("This account is suspended.") from error
             if _error_code(error) in _NOT_AUTHORIZED:
                 raise InvalidCredentials("The username or password is wrong.") from error
             raise
@@ -259,6 +270,15 @@ class CognitoIdentity:
                 raise Unauthorized("The refresh token is not valid; log in again.") from error
             raise
         return Tokens(access_token=result["AccessToken"], id_token=result["IdToken"], expires_in=result["ExpiresIn"])
+
+    def suspend(self, username: str) -> None:
+        """No more log-ins or token refreshes, and every refresh token revoked (an access token already issued
+        lives out its hour: the API refuses its writes, pinhole.users.logic.active_profile)."""
+        self._cognito.admin_disable_user(UserPoolId=self._pool, Username=username)
+        self._cognito.admin_user_global_sign_out(UserPoolId=self._pool, Username=username)
+
+    def reinstate(self, username: str) -> None:
+        self._cognito.admin_enable_user(UserPoolId=self._pool, Username=username)
 
     def _initiate_auth(self, flow: str, parameters: dict[str, str]) -> dict[str, Any]:
         response = self._cognito.initiate_auth(ClientId=self._client_id, AuthFlow=flow, AuthParameters=parameters)

@@ -34,7 +34,7 @@ from pinhole.privacy import logic as privacy
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
-from pinhole.shared.errors import Forbidden, InvalidCode, InvalidCredentials, ValidationFailed
+from pinhole.shared.errors import Conflict, Forbidden, InvalidCode, InvalidCredentials, ValidationFailed
 from pinhole.shared.network import source_network
 from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
@@ -281,7 +281,7 @@ def disable_totp(
     """A current code is needed: a stolen access token alone cannot take two-factor off."""
     rate_limits.enforce(caller.user_id, "totp")
     if not profiles.get_consistent(caller.user_id).mfa_enabled:
-        raise ValidationFailed("Two-factor is not on.")
+        raise Conflict("Two-factor is not on.")
     _claim_totp_code(caller.user_id, code, profiles)
     identity.verify_totp(access_token, code)
     identity.set_totp(access_token, enabled=False)
@@ -296,7 +296,7 @@ def issue_recovery_codes(
     password: a stolen access token cannot mint a way around the authenticator."""
     rate_limits.enforce(caller.user_id, "password_check")
     if not profiles.get_consistent(caller.user_id).mfa_enabled:
-        raise ValidationFailed("Turn two-factor on first: recovery codes replace its codes.")
+        raise Conflict("Turn two-factor on first: recovery codes replace its codes.")
     identity.check_password(caller.username, password)
     codes = new_recovery_codes()
     profiles.store_recovery_codes(caller.user_id, {_hash(code) for code in codes})

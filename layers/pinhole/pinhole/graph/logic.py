@@ -28,6 +28,8 @@ def privacy_allows(viewer_id: str, author: Profile, graph: GraphRepository = _gr
 def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -> bool:
     if viewer_id == author.user_id:
         return True
+    if author.suspended:
+        return False
     return not graph.blocked_between(viewer_id, author.user_id) and privacy_allows(viewer_id, author, graph)
 
 

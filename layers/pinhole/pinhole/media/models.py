@@ -91,3 +91,12 @@ class TranscodedVideo:
     hls: tuple[VideoFile, ...]
     pictures: dict[str, Rendition]
     copied: bool  # the best rung is the upload remuxed, not re-encoded
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningLabel:
+    """What automatic screening (Rekognition DetectModerationLabels) saw in an image, and how sure it is (0-100)."""
+
+    name: str
+    parent: str
+    confidence: float

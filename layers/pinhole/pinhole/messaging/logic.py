@@ -51,7 +51,7 @@ from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import deleted_account, is_deleted_account, summary_of
+from pinhole.users.logic import active_profile, deleted_account, is_deleted_account, summary_of
 from pinhole.users.models import Profile
 
 _messages = MessageRepository()
@@ -211,7 +211,9 @@ def send(
     when the picture is ready). A retry with the same `client_id` returns the first one and delivers
     nothing again, unless the first attempt failed before it was pushed: then the retry pushes it. The
     same `client_id` with another conversation or text is IdempotencyKeyReused (the message stays unsent).
-    `from_connection`: the sender's connection, answered with an ack instead."""
+    `from_connection`: the sender's connection, answered with an ack instead. A suspended sender is refused
+    (403 account_suspended)."""
+    sender = active_profile(caller.user_id, profiles)
     if request.to is not None:
         recipient = profiles.find_by_username(request.to)
         if recipient.user_id == caller.user_id:
@@ -243,7 +245,7 @@ def send(
     if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
         # The id first sent another message: answering with that one would say this one was sent.
         raise IdempotencyKeyReused()
-    message = _to_message(sent.message, profiles.get(caller.user_id))
+    message = _to_message(sent.message, sender)
     if not sent.message.delivered:
         return SentMessage(**message.model_dump(), upload=_sign_message_upload(sent.message, signer))
     if sent.unpushed:

@@ -94,8 +94,11 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
 
 
 def _was_published(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """A post's publication; a story's (the same table, `kind = story`) notifies nobody: it has no caption."""
-    published = new.get("status") == PostStatus.PUBLISHED and old.get("status") == PostStatus.PENDING
+    """A post's first publication — after its upload, or after automatic screening held it and a moderator
+    released it (a restore after a removal is not one: its mentions were told the first time); a story's (the
+    same table, `kind = story`) notifies nobody: it has no caption."""
+    first = old.get("status") in (PostStatus.PENDING, PostStatus.IN_REVIEW)
+    published = new.get("status") == PostStatus.PUBLISHED and first
     return published and new.get("kind", PostKind.POST) == PostKind.POST
 
 

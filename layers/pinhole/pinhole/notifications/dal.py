@@ -83,6 +83,7 @@ class NotificationModel(Model):
     actor_count = NumberAttribute(null=True)
     post_id = UnicodeAttribute(null=True)
     comment_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
     group_key = UnicodeAttribute(null=True)

@@ -17,6 +17,8 @@ from pinhole.notifications.activity import intents_of
 from pinhole.notifications.dal import NotificationRepository, Stored
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import (
+    MODERATION_NOTICES,
+    MODERATORS_ACTOR,
     IntentAction,
     Notification,
     NotificationFrame,
@@ -62,17 +64,43 @@ ACTORS_SHOWN = 3
 
 
 def _to_notification(record: NotificationRecord, actors: list[UserSummary], read: bool) -> Notification:
+    """`actors` is empty for a moderation notice: Pinhole's moderators, never one by name."""
     return Notification(
         notification_id=record.notification_id,
         type=record.type,
-        actor=actors[0],
+        actor=actors[0] if actors else None,
         actors=actors[:ACTORS_SHOWN],
-        actor_count=max(record.actor_count, len(actors[:ACTORS_SHOWN])),
+        actor_count=max(record.actor_count, len(actors[:ACTORS_SHOWN])) if actors else 0,
         post_id=record.post_id,
         comment_id=record.comment_id,
+        reason=record.reason,
         created_at=record.created_at,
         read=read,
     )
+
+
+def notify_moderation(
+    recipient_id: str,
+    kind: NotificationType,
+    post_id: str,
+    reason: str,
+    source: str,
+    comment_id: str | None = None,
+    store: NotificationRepository = _store,
+) -> bool:
+    """Tells an author what a moderator did to their post, story or comment, and why (once per `source`: the
+    action)."""
+    record = NotificationRecord(
+        notification_id=new_id(),
+        user_id=recipient_id,
+        type=kind,
+        actor_id=MODERATORS_ACTOR,
+        post_id=post_id,
+        comment_id=comment_id,
+        reason=reason,
+        created_at=to_iso(utc_now()),
+    )
+    return store.create(record, source) is not None
 
 
 class Notifier:
@@ -203,8 +231,9 @@ def notifications(
     posts: PostRepository = _posts,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Notification], str | None]:
-    """The caller's notifications, newest first. Left out: those of users who have since gone or who
-    are in a block with the caller (made after the notification), and those about deleted posts."""
+    """The caller's notifications, newest first. Left out: those of users who have since gone (or been
+    suspended) or who are in a block with the caller (made after the notification), and those about deleted
+    posts or posts not published (removed by a moderator); a moderation notice is always shown."""
     scope = f"notifications:{caller.user_id}"
     records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
@@ -214,14 +243,22 @@ def notifications(
     existing = posts.get_many([record.post_id for record in records if record.post_id])
     page = []
     for record in records:
+        read = record.notification_id <= read_up_to
+        if record.type in MODERATION_NOTICES:
+            page.append(_to_notification(record, [], read=read))
+            continue
         actors = [
             summary_of(profiles_found[a])
             for a in record.actors_newest_first[:ACTORS_SHOWN]
             if a in profiles_found and a not in hidden
         ]
-        if actors and (record.post_id is None or record.post_id in existing):
-            page.append(_to_notification(record, actors, read=record.notification_id <= read_up_to))
+        if actors and (record.post_id is None or _shown(existing.get(record.post_id))):
+            page.append(_to_notification(record, actors, read=read))
     return page, next_cursor(last_key, scope)
+
+
+def _shown(post: PostRecord | None) -> bool:
+    return post is not None and post.status == PostStatus.PUBLISHED
 
 
 def unread_count(caller: Caller, store: NotificationRepository = _store) -> int:

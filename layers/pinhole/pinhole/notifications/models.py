@@ -19,17 +19,31 @@ class NotificationType(StrEnum):
     FOLLOW = "follow"
     FOLLOW_REQUEST = "follow_request"
     MENTION = "mention"
+    CONTENT_REMOVED = "content_removed"  # a moderator removed the recipient's post or story: `reason` says why
+    CONTENT_RESTORED = "content_restored"  # ... or put it back (or published it after review)
     EXPORT_READY = "export_ready"  # your data export can be downloaded (GET /me/export); you are the actor
+
+
+MODERATION_NOTICES = frozenset({NotificationType.CONTENT_REMOVED, NotificationType.CONTENT_RESTORED})
+MODERATORS_ACTOR = "moderators"
+"""The actor id a moderation notice is stored with: Pinhole's moderators, never a moderator by name."""
 
 
 class Notification(BaseModel):
     notification_id: str
     type: NotificationType
-    actor: UserSummary = Field(description="The latest of `actors`")
-    actors: list[UserSummary] = Field(description="The latest few people it is about, newest first")
-    actor_count: int = Field(description="How many people it is about (likes or comments on a post group)")
+    actor: UserSummary | None = Field(
+        description="The latest of `actors`; null for a moderation notice (Pinhole's moderators)"
+    )
+    actors: list[UserSummary] = Field(
+        description="The latest few people it is about, newest first; empty for a moderation notice"
+    )
+    actor_count: int = Field(
+        description="How many people it is about (likes or comments on a post group); 0 for a moderation notice"
+    )
     post_id: str | None
     comment_id: str | None
+    reason: str | None = Field(default=None, description="A moderation notice's reason, in the moderator's words")
     created_at: str = Field(description="When it happened: ISO 8601 UTC, e.g. 2026-11-22T10:00:00.123Z")
     read: bool
 
@@ -72,6 +86,7 @@ class NotificationRecord(BaseModel):
     actor_count: int = 1
     post_id: str | None = None
     comment_id: str | None = None
+    reason: str | None = None
     created_at: str
 
     @property

@@ -1,8 +1,10 @@
 """Persistence of posts. PynamoDB objects never leave this module.
 
-A post moves pending → published | failed exactly once: each transition is a conditional write on
+A post moves pending → published | failed | in_review exactly once: each transition is a conditional write on
 `status = pending`, so duplicated or reordered S3 events cannot publish a post twice (the posts
-table's stream, which drives the feed fan-out, sees the transition once).
+table's stream, which drives the feed fan-out, sees the transition once). A moderator's removal and restore are
+transitions of the same kind (published | in_review → removed, removed | in_review → published), each conditioned
+on the status it leaves: a restore repeated, or raced by another moderator, publishes once.
 
 Stories live here too (`kind = story`): the same pipeline and state machine, but published they carry
 `story_by` instead of `published_by` (so no post listing ever sees them) and an `expires_at` TTL."""
@@ -226,8 +228,9 @@ class PostRepository:
             raise
         return True
 
-    def publish(self, record: PostRecord) -> bool:
-        """pending → published and the author's post count + 1, atomically; False if already settled."""
+    def publish(self, record: PostRecord, held: PostStatus = PostStatus.PENDING) -> bool:
+        """`held` (pending, or in_review / removed when a moderator restores it) → published and the author's post
+        count + 1, atomically; False if the post was not `held` any more (already settled)."""
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(
@@ -238,7 +241,7 @@ class PostRepository:
                     PostModel.pending_shard.remove(),
                     PostModel.fail_after.remove(),
                 ],
-                condition=PostModel.status == PostStatus.PENDING.value,
+                condition=PostModel.status == held.value,
             )
             transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(1)])
 
@@ -250,20 +253,67 @@ class PostRepository:
             raise
         return True
 
-    def publish_story(self, record: PostRecord, expires_at: datetime) -> bool:
-        """pending → published, listed in the author's stories until `expires_at`, when the TTL takes
-        it (and the stream's REMOVE its renditions); False if already settled. No post count moves."""
-        try:
-            PostModel(post_id=record.post_id).update(
-                actions=[
-                    PostModel.status.set(PostStatus.PUBLISHED.value),
-                    PostModel.story_by.set(record.author_id),
-                    PostModel.expires_at.set(expires_at),
-                    PostModel.pending_shard.remove(),
-                    PostModel.fail_after.remove(),
-                ],
-                condition=(PostModel.status == PostStatus.PENDING.value) & (PostModel.kind == PostKind.STORY.value),
+    def publish_story(self, record: PostRecord, expires_at: datetime, held: PostStatus = PostStatus.PENDING) -> bool:
+        """`held` → published, listed in the author's stories until `expires_at`, when the TTL takes it (and the
+        stream's REMOVE its renditions); False if already settled. No post count moves."""
+        return self._move(
+            record.post_id,
+            held,
+            PostStatus.PUBLISHED,
+            [
+                PostModel.story_by.set(record.author_id),
+                PostModel.expires_at.set(expires_at),
+                PostModel.pending_shard.remove(),
+                PostModel.fail_after.remove(),
+            ],
+            extra_condition=PostModel.kind == PostKind.STORY.value,
+        )
+
+    def hold_for_review(self, post_id: str) -> bool:
+        """pending → in_review (automatic screening flagged a media item): listed nowhere, counted nowhere, until a
+        moderator restores it; False if already settled."""
+        return self._move(
+            post_id,
+            PostStatus.PENDING,
+            PostStatus.IN_REVIEW,
+            [PostModel.pending_shard.remove(), PostModel.fail_after.remove()],
+        )
+
+    def take_down(self, record: PostRecord) -> bool:
+        """A moderator's removal: published (leaving the author's grid and post count, atomically) or in_review →
+        removed. Nothing is deleted, so a restore puts it back as it was. False if it was neither any more."""
+        if record.status == PostStatus.IN_REVIEW or record.kind == PostKind.STORY:
+            return self._move(record.post_id, record.status, PostStatus.REMOVED, [])
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                PostModel(post_id=record.post_id),
+                actions=[PostModel.status.set(PostStatus.REMOVED.value), PostModel.published_by.remove()],
+                condition=PostModel.status == PostStatus.PUBLISHED.value,
             )
+            transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
+
+        try:
+            transact(build, self._connection)  # the author's profile may be in another transaction: retried
+        except TransactWriteError as error:
+            if cancelled_by(error, "ConditionalCheckFailed"):
+                return False
+            raise
+        return True
+
+    def _move(
+        self,
+        post_id: str,
+        held: PostStatus,
+        to: PostStatus,
+        actions: list[Any],
+        extra_condition: Any = None,
+    ) -> bool:
+        condition = PostModel.status == held.value
+        if extra_condition is not None:
+            condition = condition & extra_condition
+        try:
+            PostModel(post_id=post_id).update(actions=[PostModel.status.set(to.value), *actions], condition=condition)
         except UpdateError as error:
             if _is_conditional_failure(error):
                 return False
@@ -306,21 +356,12 @@ class PostRepository:
 
     def fail(self, post_id: str, reason: str) -> bool:
         """pending → failed with a reason; False if the post was already settled (or is gone)."""
-        try:
-            PostModel(post_id=post_id).update(
-                actions=[
-                    PostModel.status.set(PostStatus.FAILED.value),
-                    PostModel.reason.set(reason),
-                    PostModel.pending_shard.remove(),
-                    PostModel.fail_after.remove(),
-                ],
-                condition=PostModel.status == PostStatus.PENDING.value,
-            )
-        except UpdateError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return self._move(
+            post_id,
+            PostStatus.PENDING,
+            PostStatus.FAILED,
+            [PostModel.reason.set(reason), PostModel.pending_shard.remove(), PostModel.fail_after.remove()],
+        )
 
     def overdue(self, now: datetime) -> list[str]:
         """Ids of pending posts whose upload window closed more than the grace period ago."""

@@ -3,7 +3,7 @@ state machine the media pipeline drives: a post is published when every media it
 as soon as one is rejected or its upload never arrives — each exactly once. Stories (`pinhole.stories`)
 ride the same machine: publishing one lists it for STORY_LIFETIME instead of counting a post."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from pinhole.graph.logic import can_view, privacy_allows
@@ -39,7 +39,7 @@ from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import find_visible, summary_of
+from pinhole.users.logic import active_profile, find_visible, summary_of
 from pinhole.users.models import Profile
 
 UPLOAD_GRACE = timedelta(minutes=15)
@@ -136,7 +136,7 @@ def create_post(
 ) -> CreatePostResponse:
     media = [checked_media(declared, f"media.{index}") for index, declared in enumerate(request.media)]
     rate_limits.enforce(caller.user_id, "post")
-    author = profiles.get(caller.user_id)
+    author = active_profile(caller.user_id, profiles)
     now = utc_now()
     record = PostRecord(
         post_id=new_id(),
@@ -231,16 +231,41 @@ def list_user_posts(
     return posts_seen_by(caller.user_id, [(record, author) for record in records]), next_cursor(last_key, scope)
 
 
-def record_media_ready(key: UploadKey, processed: StoredMedia, posts: PostRepository = _posts) -> PostStatus:
-    """The media pipeline made every rendition of one item: publish the post if it was the last one."""
+def record_media_ready(
+    key: UploadKey,
+    processed: StoredMedia,
+    posts: PostRepository = _posts,
+    before_hold: Callable[[PostRecord], None] = lambda record: None,
+) -> PostStatus:
+    """The media pipeline made every rendition of one item: publish the post if it was the last one — or, if
+    automatic screening flagged any of its items, hold it `in_review` after `before_hold` (which opens its
+    moderation case: first, so that a retry after a failure in between still finds a case to open)."""
     record = posts.mark_media(key.post_id, processed) or posts.get(key.post_id)
     if record.status == PostStatus.PENDING and all(m.status == MediaStatus.READY for m in record.media.values()):
+        if any(m.flagged for m in record.media.values()):
+            before_hold(record)
+            posts.hold_for_review(record.post_id)
+            return PostStatus.IN_REVIEW
         if record.kind == PostKind.STORY:
             posts.publish_story(record, expires_at=utc_now() + STORY_LIFETIME)
         else:
             posts.publish(record)
         return PostStatus.PUBLISHED
     return record.status
+
+
+def take_down(record: PostRecord, posts: PostRepository = _posts) -> bool:
+    """A moderator's removal of a post or a story: gone from every surface, like a delete, but restorable."""
+    return posts.take_down(record)
+
+
+def reinstate(record: PostRecord, posts: PostRepository = _posts) -> bool:
+    """A moderator's restore of a removed or held post or story: published again (a held one for the first time:
+    its story lifetime starts now), once whoever else restores it at the same moment."""
+    if record.kind == PostKind.STORY:
+        expires_at = record.expires_at if record.status == PostStatus.REMOVED and record.expires_at else None
+        return posts.publish_story(record, expires_at or utc_now() + STORY_LIFETIME, held=record.status)
+    return posts.publish(record, held=record.status)
 
 
 def record_media_rejected(key: UploadKey, rejected: StoredMedia, posts: PostRepository = _posts) -> PostStatus:

@@ -21,9 +21,14 @@ class PostKind(StrEnum):
 
 
 class PostStatus(StrEnum):
+    """pending → published | failed | in_review (held by automatic screening); a moderator moves published or
+    in_review → removed, and removed or in_review → published. in_review and removed are seen by the author only."""
+
     PENDING = "pending"
     PUBLISHED = "published"
     FAILED = "failed"
+    IN_REVIEW = "in_review"
+    REMOVED = "removed"
 
 
 class MediaStatus(StrEnum):
@@ -137,6 +142,17 @@ class StoredMedia(BaseModel):
     processing: Processing | None = None
     claim: ProcessingClaim | None = None
     rendition_keys: dict[str, "StoredRendition"] = Field(default_factory=dict)
+    flagged: list["StoredLabel"] = Field(
+        default_factory=list, description="Labels automatic screening found above the threshold: the post is held"
+    )
+
+
+class StoredLabel(BaseModel):
+    """A label automatic screening found in a media item (pinhole.media.models.ScreeningLabel, as stored)."""
+
+    name: str
+    parent: str = ""
+    confidence: float
 
 
 class StoredRendition(BaseModel):

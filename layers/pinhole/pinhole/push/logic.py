@@ -8,7 +8,7 @@ device (`DeliveryMarks`). Push is off when no platform application exists (no cr
 the stacks): registration answers `push_unavailable`, and nothing is queued."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
@@ -26,6 +26,7 @@ from pinhole.push.models import (
     NotificationSettingsPatch,
     Platform,
     PushJob,
+    PushKind,
 )
 from pinhole.push.payloads import sns_message
 from pinhole.shared.caller import Caller
@@ -231,9 +232,12 @@ _SAYS = {
 
 def notification_push(notification: Notification, recipient_id: str) -> PushJob:
     """The push of a stored notification: who did what (a group says how many), and the ids to open it."""
+    actor = notification.actor
+    # only notifications of people's activity are pushed; a moderation notice (no actor) is not
+    assert actor is not None, notification.type
     others = notification.actor_count - 1
-    who = notification.actor.username + (f" and {others} other{'s' if others > 1 else ''}" if others > 0 else "")
-    data = {"notification_id": notification.notification_id, "actor": notification.actor.username}
+    who = actor.username + (f" and {others} other{'s' if others > 1 else ''}" if others > 0 else "")
+    data = {"notification_id": notification.notification_id, "actor": actor.username}
     if notification.post_id:
         data["post_id"] = notification.post_id
     if notification.comment_id:
@@ -241,10 +245,10 @@ def notification_push(notification: Notification, recipient_id: str) -> PushJob:
     return PushJob(
         push_id=f"n:{notification.notification_id}",
         user_id=recipient_id,
-        kind=notification.type.value,
+        kind=cast(PushKind, notification.type.value),
         title="Pinhole",
         body=f"{who} {_SAYS[notification.type.value]}"[:180],
-        thread_id=f"post:{notification.post_id}" if notification.post_id else f"user:{notification.actor.user_id}",
+        thread_id=f"post:{notification.post_id}" if notification.post_id else f"user:{actor.user_id}",
         data=data,
     )
 

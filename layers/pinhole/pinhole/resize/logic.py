@@ -3,7 +3,9 @@ learns the outcome — ready (publishing the post when it was the last item) or 
 the uploader understands. A duplicated or late event for an item already settled does nothing, unless an
 earlier attempt stopped before settling the post: then it settles it. Renditions made for a post deleted
 meanwhile are removed again (pinhole.resize.purge). A story goes the same way (its upload key names its
-record in the posts table) with its own renditions.
+record in the posts table) with its own renditions. With automatic screening on (context `image_moderation`),
+each image — a video's poster, in transcode — is screened first; a post with a flagged item is held `in_review`
+and a moderation case opened.
 
 A video is not processed here: it is handed to the transcode function's queue (`pinhole.transcode`), which
 settles it through the same `handle_upload_event`, and its post is kept from the sweep meanwhile."""
@@ -11,10 +13,21 @@ settles it through the same `handle_upload_event`, and its post is kept from the
 from collections.abc import Callable
 
 from pinhole.media.limits import MAX_AVATAR_BYTES, MB, MediaKind, MediaRejected, RejectionCode, max_upload_bytes
-from pinhole.media.models import ImageRenditions, Rendition
+from pinhole.media.models import ImageRenditions, Rendition, ScreeningLabel
+from pinhole.moderation.logic import open_screening_case
+from pinhole.moderation.models import Label
+from pinhole.moderation.screening import ImageScreen
 from pinhole.posts import logic as posts
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredMedia, StoredRendition
+from pinhole.posts.models import (
+    MediaStatus,
+    PostKind,
+    PostRecord,
+    PostStatus,
+    StoredLabel,
+    StoredMedia,
+    StoredRendition,
+)
 from pinhole.resize.purge import purge_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.clock import utc_now
@@ -32,6 +45,7 @@ _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "v
 _storage = MediaStorage()
 _posts = PostRepository()
 _transcode_queue = TranscodeQueue()
+_screen = ImageScreen()
 
 Processor = Callable[[UploadKey, PostRecord, StoredMedia], StoredMedia | None]
 """Makes a pending item's renditions: the item settled as ready, None when the work went elsewhere (a video handed to
@@ -51,8 +65,27 @@ def store_renditions(
     return stored
 
 
+def screened(renditions: dict[str, Rendition], screen: ImageScreen = _screen) -> list[StoredLabel]:
+    """What automatic screening flags in the largest JPEG rendition (of an image, or of a video's poster)."""
+    jpegs = [rendition for rendition in renditions.values() if rendition.content_type == "image/jpeg"]
+    if not jpegs or not screen.enabled:
+        return []
+    largest = max(jpegs, key=lambda rendition: rendition.width * rendition.height)
+    return [_stored(label) for label in screen.flagged(largest.data)]
+
+
+def _stored(label: ScreeningLabel) -> StoredLabel:
+    return StoredLabel(name=label.name, parent=label.parent, confidence=label.confidence)
+
+
 def _render_image(
-    bucket: str, key: UploadKey, version_id: str | None, media: StoredMedia, kind: PostKind, storage: MediaStorage
+    bucket: str,
+    key: UploadKey,
+    version_id: str | None,
+    media: StoredMedia,
+    kind: PostKind,
+    storage: MediaStorage,
+    screen: ImageScreen,
 ) -> StoredMedia:
     # Imported here, not at module scope: only this code path needs Pillow.
     from pinhole.media.imaging import render_image
@@ -69,6 +102,7 @@ def _render_image(
             "height": image.height,
             "blurhash": image.blurhash,
             "rendition_keys": store_renditions(key, image.renditions, storage),
+            "flagged": screened(image.renditions, screen),
         }
     )
 
@@ -80,12 +114,13 @@ def process_upload(
     storage: MediaStorage = _storage,
     post_repository: PostRepository = _posts,
     transcode_queue: TranscodeQueue = _transcode_queue,
+    screen: ImageScreen = _screen,
 ) -> PostStatus | None:
     """Returns the post's status afterwards, or None when there was nothing to do."""
 
     def process(key: UploadKey, record: PostRecord, media: StoredMedia) -> StoredMedia | None:
         if media.type == "image":
-            return _render_image(bucket, key, version_id, media, record.kind, storage)
+            return _render_image(bucket, key, version_id, media, record.kind, storage, screen)
         transcode_queue.send(TranscodeRequest(bucket=bucket, key=object_key, version_id=version_id))
         post_repository.keep_pending(key.post_id, utc_now() + PENDING_AFTER_UPLOAD)
         logger.info("Video handed to transcode", extra={"key": object_key})
@@ -147,8 +182,13 @@ def handle_upload_event(
 
 def settle(key: UploadKey, media: StoredMedia, post_repository: PostRepository) -> PostStatus:
     if media.status == MediaStatus.READY:
-        return posts.record_media_ready(key, media, post_repository)
+        return posts.record_media_ready(key, media, post_repository, before_hold=_open_case)
     return posts.record_media_rejected(key, media, post_repository)
+
+
+def _open_case(record: PostRecord) -> None:
+    labels = [Label(**label.model_dump()) for media in record.media.values() for label in media.flagged]
+    open_screening_case(record, labels)
 
 
 def process_avatar_upload(

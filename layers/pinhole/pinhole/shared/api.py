@@ -204,7 +204,17 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     # access token speaks for a caller of this API.
     if claims.get("token_use") != "access" or not user_id or not username:
         raise Unauthorized("This route needs a valid access token.")
-    return Caller(user_id=user_id, username=username)
+    return Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
+
+
+def token_groups(claim: object) -> frozenset[str]:
+    """`cognito:groups` as the HTTP API's JWT authorizer renders a list claim in the event (`[a b]`), or as a
+    list (a Lambda test event may carry the token's own JSON)."""
+    if isinstance(claim, list):
+        return frozenset(str(group) for group in claim)
+    if isinstance(claim, str):
+        return frozenset(claim.strip("[]").replace(",", " ").split())
+    return frozenset()
 
 
 def bearer_token(app: APIGatewayHttpResolver) -> str:

@@ -33,6 +33,10 @@ class CannotBlockSelf(ValidationFailed):
     code = "cannot_block_self"
 
 
+class CannotReportSelf(ValidationFailed):
+    code = "cannot_report_self"
+
+
 class CannotMuteSelf(ValidationFailed):
     code = "cannot_mute_self"
 
@@ -73,6 +77,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class AccountSuspended(Forbidden):
+    """A moderator suspended the account: it cannot log in, post, comment or message until unsuspended."""
+
+    code = "account_suspended"
+
+
 class NotFound(DomainError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"
@@ -81,6 +91,12 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = HTTPStatus.CONFLICT
     code = "conflict"
+
+
+class NotApplicable(Conflict):
+    """A moderation action that does not apply to its case's target as it is now (restore what is published)."""
+
+    code = "not_applicable"
 
 
 class UsernameTaken(Conflict):

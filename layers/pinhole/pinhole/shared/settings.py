@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMITS = {
     "like": RateLimit(limit=300, per_seconds=300),
     "follow": RateLimit(limit=100, per_seconds=3600),
     "message": RateLimit(limit=60, per_seconds=60),
+    # reports filed by one user (docs/SECURITY.md, "Abuse of reports")
+    "report": RateLimit(limit=20, per_seconds=3600),
     # typing notices per person and conversation: clients send one per keystroke burst, others hear one
     "typing": RateLimit(limit=1, per_seconds=3),
     # failed log-ins into one account from one source address (docs/SECURITY.md, "Log-in guessing")
@@ -121,6 +123,11 @@ class Settings(BaseModel):
     websocket_callback_url: str = Field(alias="WEBSOCKET_CALLBACK_URL")
     # given to the feed's functions only (Lambda's 4 KB of variables): cdk.json's `feed_ranking`
     feed_ranking: Json[FeedRankingSettings] = Field(default=FeedRankingSettings(), alias="FEED_RANKING")
+    moderation_table_name: str = Field(alias="MODERATION_TABLE_NAME")
+    # context `image_moderation`: the resize worker asks Rekognition about every image (docs/SECURITY.md)
+    image_moderation: bool = Field(default=False, alias="IMAGE_MODERATION")
+    # context `image_moderation_min_confidence`: a label this sure (0-100) holds the post for review
+    image_moderation_min_confidence: float = Field(default=80.0, alias="IMAGE_MODERATION_MIN_CONFIDENCE", ge=0, le=100)
     # likes (or comments) on one post within this many seconds become one notification (context
     # `notification_group_window_minutes`)
     notification_group_window_s: int = Field(default=86_400, alias="NOTIFICATION_GROUP_WINDOW_S", gt=0)

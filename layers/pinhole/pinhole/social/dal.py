@@ -24,7 +24,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.models import Model
@@ -79,10 +79,12 @@ class InteractionModel(Model):
     post_count = NumberAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     visited_at = UnicodeAttribute(null=True)
+    removed = BooleanAttribute(null=True)  # a comment a moderator removed (present only then)
 
 
 def _to_comment(item: InteractionModel) -> CommentRecord:
-    return CommentRecord.model_validate({name: item.attribute_values.get(name) for name in CommentRecord.model_fields})
+    values = {name: item.attribute_values.get(name) for name in CommentRecord.model_fields}
+    return CommentRecord.model_validate({**values, "removed": bool(values.get("removed"))})
 
 
 def _count(transaction: TransactWrite, counter: NumberAttribute, post_id: str, delta: int) -> None:
@@ -165,7 +167,7 @@ class InteractionRepository:
 
     def add_comment(self, record: CommentRecord) -> None:
         comment = InteractionModel(
-            pk=post_key(record.post_id), sk=f"{COMMENT}{record.comment_id}", **record.model_dump()
+            pk=post_key(record.post_id), sk=f"{COMMENT}{record.comment_id}", **record.model_dump(exclude={"removed"})
         )
 
         def build(transaction: TransactWrite) -> None:
@@ -182,25 +184,41 @@ class InteractionRepository:
             raise NotFound("No such comment.") from error
 
     def delete_comment(self, post_id: str, comment_id: str) -> None:
-        """Deletes the comment and its count; NotFound if it (or its post) is already gone."""
+        """Deletes the comment and its count (a removed one was uncounted already); NotFound if it (or its post)
+        is already gone."""
+        key = InteractionModel(post_key(post_id), f"{COMMENT}{comment_id}")
 
-        def build(transaction: TransactWrite) -> None:
-            transaction.delete(
-                InteractionModel(post_key(post_id), f"{COMMENT}{comment_id}"), condition=InteractionModel.pk.exists()
-            )
+        def counted(transaction: TransactWrite) -> None:
+            transaction.delete(key, condition=InteractionModel.pk.exists() & InteractionModel.removed.does_not_exist())
             _count(transaction, PostModel.comment_count, post_id, -1)
 
-        if not commit(build, self._connection):
+        def uncounted(transaction: TransactWrite) -> None:
+            transaction.delete(key, condition=InteractionModel.pk.exists() & InteractionModel.removed.exists())
+
+        if not (commit(counted, self._connection) or commit(uncounted, self._connection)):
             raise NotFound("No such comment.")
+
+    def set_comment_removed(self, post_id: str, comment_id: str, removed: bool) -> bool:
+        """A moderator's removal (or restore) of a comment, with the post's comment count, atomically; False if it
+        was already so (or is gone)."""
+        item = InteractionModel(post_key(post_id), f"{COMMENT}{comment_id}")
+        state = InteractionModel.removed.does_not_exist() if removed else InteractionModel.removed.exists()
+        action = InteractionModel.removed.set(True) if removed else InteractionModel.removed.remove()
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(item, actions=[action], condition=InteractionModel.pk.exists() & state)
+            _count(transaction, PostModel.comment_count, post_id, -1 if removed else 1)
+
+        return commit(build, self._connection)
 
     def comments(
         self, post_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[CommentRecord], dict[str, Any] | None]:
-        """A post's comments, oldest first."""
+        """A post's comments, oldest first; those a moderator removed are left out (a page may be shorter)."""
         results = InteractionModel.query(
             post_key(post_id), InteractionModel.sk.startswith(COMMENT), limit=limit, last_evaluated_key=after
         )
-        return [_to_comment(item) for item in results], results.last_evaluated_key
+        return [c for c in map(_to_comment, results) if not c.removed], results.last_evaluated_key
 
     # Saved posts
 

@@ -18,7 +18,7 @@ from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import InteractionRepository, ViewerFlags, viewer_flags
 from pinhole.social.models import Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile, UserSummary
 
 _interactions = InteractionRepository()
@@ -89,6 +89,7 @@ def add_comment(
     profiles: ProfileRepository = _profiles,
 ) -> Comment:
     readable_post(caller, post_id, posts, profiles)
+    author = active_profile(caller.user_id, profiles)
     rate_limits.enforce(caller.user_id, "comment")
     record = CommentRecord(
         comment_id=new_id(),
@@ -98,7 +99,7 @@ def add_comment(
         created_at=to_iso(utc_now()),
     )
     interactions.add_comment(record)
-    return _to_comment(record, profiles.get(caller.user_id))
+    return _to_comment(record, author)
 
 
 def comments(

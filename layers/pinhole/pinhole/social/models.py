@@ -68,3 +68,4 @@ class CommentRecord(BaseModel):
     author_id: str
     text: str
     created_at: str
+    removed: bool = False  # by a moderator: listed nowhere, not counted, restorable

@@ -40,7 +40,7 @@ from pinhole.stories.models import (
 )
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import summary_of
+from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile
 
 PUSHED_STORIES_READ = 500
@@ -84,7 +84,7 @@ def create_story(
 ) -> CreateStoryResponse:
     media = checked_media(request.media, "media")
     rate_limits.enforce(caller.user_id, "story")
-    author = profiles.get(caller.user_id)
+    author = active_profile(caller.user_id, profiles)
     now = utc_now()
     record = PostRecord(
         post_id=new_id(),

@@ -19,8 +19,9 @@ from pinhole.media.ffmpeg import Deadline
 from pinhole.media.limits import HLS_MASTER, max_upload_bytes
 from pinhole.media.models import TranscodedVideo
 from pinhole.posts.dal import PostRepository
+from pinhole.posts.logic import record_media_rejected
 from pinhole.posts.models import MediaStatus, PostRecord, PostStatus, StoredMedia, StoredRendition
-from pinhole.resize.logic import handle_upload_event, settle, store_renditions
+from pinhole.resize.logic import handle_upload_event, screened, store_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import NotFound
@@ -73,6 +74,7 @@ def transcode_upload(
                 "processing": None,
                 "claim": None,
                 "rendition_keys": renditions,
+                "flagged": screened(made.pictures),  # automatic screening looks at the poster
             }
         )
 
@@ -100,7 +102,8 @@ def give_up(request: TranscodeRequest, post_repository: PostRepository = _posts)
         }
     )
     logger.info("Transcode given up; video rejected", extra={"key": request.key})
-    return settle(key, refused, post_repository)
+    # rejected, never ready: the moderation table (a held post's case) is not this function's to touch
+    return record_media_rejected(key, refused, post_repository)
 
 
 class _Progress:

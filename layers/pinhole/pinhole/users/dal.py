@@ -1,4 +1,10 @@
-"""Persistence of user profiles. PynamoDB objects never leave this module."""
+"""Persistence of user profiles. PynamoDB objects never leave this module.
+
+A suspended user (a moderator's action, pinhole.moderation) is read here as if their profile were deleted:
+`get_many` leaves them out and `find_by_username` does not find them, so every surface that hydrates people —
+feeds, grids, tags, comments, likes, search, stories, notifications, conversations — hides them and their
+content the way it already hides deleted users, with no extra read. `get` (by id) still returns them, flagged,
+for the callers that must know: their own requests (refused) and moderators (who see everything)."""
 
 from typing import Any
 
@@ -10,6 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -49,6 +56,7 @@ class UserModel(Model):
     following_count = NumberAttribute(default=0)
     post_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    suspended = BooleanAttribute(null=True)
     email_verified = BooleanAttribute(null=True)
     mfa_enabled = BooleanAttribute(null=True)
     # Credentials: never part of a Profile (read only here, through the methods below).
@@ -93,7 +101,7 @@ def _is_conditional_failure(error: PutError | UpdateError) -> bool:
 
 class ProfileRepository:
     def create(self, profile: Profile) -> None:
-        item = UserModel(**profile.model_dump(exclude={"avatar", "avatar_upload"}))
+        item = UserModel(**profile.model_dump(exclude={"avatar", "avatar_upload", "suspended"}))
         try:
             item.save(condition=UserModel.user_id.does_not_exist())
         except PutError as error:
@@ -113,16 +121,20 @@ class ProfileRepository:
             raise NotFound("No such user.")
         return _to_profile(item)
 
-    def get_many(self, user_ids: list[str]) -> dict[str, Profile]:
-        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted (or deactivated) users are absent."""
+    def get_many(self, user_ids: list[str], *, include_suspended: bool = False) -> dict[str, Profile]:
+        """Profiles by id, in one BatchGetItem per 100 ids; ids of deleted (or deactivated, or suspended) users are
+        absent."""
         unique = list(dict.fromkeys(user_ids))
         items = UserModel.batch_get(unique) if unique else []
-        return {item.user_id: _to_profile(item) for item in items if not is_deactivated(item)}
+        found = [_to_profile(item) for item in items if not is_deactivated(item)]
+        return {profile.user_id: profile for profile in found if include_suspended or not profile.suspended}
 
-    def find_by_username(self, username: str) -> Profile:
+    def find_by_username(self, username: str, *, include_suspended: bool = False) -> Profile:
         for item in UserModel.by_username.query(username, limit=1):
             if not is_deactivated(item):
-                return _to_profile(item)
+                profile = _to_profile(item)
+                if include_suspended or not profile.suspended:
+                    return profile
         raise NotFound(f"No user is called {username}.")
 
     def id_of(self, username: str) -> str | None:
@@ -130,6 +142,20 @@ class ProfileRepository:
         for item in UserModel.by_username.query(username, limit=1):
             return item.user_id
         return None
+
+    def set_suspended(self, user_id: str, suspended: bool) -> bool:
+        """Suspends or reinstates the user; False if they already were (or were not)."""
+        not_suspended = UserModel.suspended.does_not_exist() | UserModel.suspended.is_in(False)
+        flag = not_suspended if suspended else UserModel.suspended.is_in(True)
+        condition = UserModel.user_id.exists() & flag
+        actions: list[Action] = [UserModel.suspended.set(True) if suspended else UserModel.suspended.remove()]
+        try:
+            UserModel(user_id=user_id).update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
 
     def update(self, user_id: str, changes: dict[str, object]) -> Profile:
         item = UserModel(user_id=user_id)

@@ -8,7 +8,7 @@ from pinhole.graph.models import Relationship
 from pinhole.media.limits import AVATAR_URL_RENDITION
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
-from pinhole.shared.errors import NotFound
+from pinhole.shared.errors import AccountSuspended, NotFound
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import InteractionRepository
 from pinhole.users.dal import ProfileRepository
@@ -100,6 +100,15 @@ def to_me(profile: Profile) -> Me:
         mfa_enabled=profile.mfa_enabled,
         avatar_upload=AvatarUploadView(**upload.model_dump(exclude={"content_type"})) if upload else None,
     )
+
+
+def active_profile(user_id: str, profiles: ProfileRepository = _profiles) -> Profile:
+    """The profile of someone about to post, comment or message: refused (403 account_suspended) while a
+    moderator has them suspended (their access token may outlive the suspension by up to an hour)."""
+    profile = profiles.get(user_id)
+    if profile.suspended:
+        raise AccountSuspended("This account is suspended.")
+    return profile
 
 
 def get_me(caller: Caller, profiles: ProfileRepository = _profiles) -> Me:

@@ -66,6 +66,7 @@ class Profile(BaseModel):
     following_count: int = 0
     post_count: int = 0
     created_at: datetime
+    suspended: bool = False
     # Mirrors of Cognito, kept by the routes that change them. Profiles made before e-mail verification
     # existed were created verified, hence the default.
     email_verified: bool = True

@@ -1,0 +1,85 @@
+"""Moderation on moto: reports racing each other count once each, a held post is released once however many
+moderators press restore at the same moment, and every step is in the log."""
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pinhole.moderation import logic
+from pinhole.moderation.dal import ModerationRepository, case_id_of
+from pinhole.moderation.models import Action, ActionRequest, Label, Reason, ReportRequest, TargetType
+from pinhole.posts import logic as posts_logic
+from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia
+from pinhole.shared.caller import MODERATORS_GROUP, Caller
+from pinhole.shared.errors import NotApplicable
+from pinhole.upload.keys import UploadKey
+from pinhole.users.dal import ProfileRepository
+from tests.support.posts import publish
+from tests.support.users import sign_up_claims
+
+
+def _caller(claims: dict[str, str], *groups: str) -> Caller:
+    return Caller(user_id=claims["sub"], username=claims["username"], groups=frozenset(groups))
+
+
+def test_concurrent_reports_each_count_once_and_a_repeat_counts_nothing(aws: Any) -> None:
+    # Given a post and eight readers
+    author = sign_up_claims("racer")
+    post_id = publish(author)
+    readers = [_caller(sign_up_claims(f"reader{i}")) for i in range(8)]
+    request = ReportRequest(target_type=TargetType.POST, target_id=post_id, reason=Reason.SPAM)
+
+    # When they all report it at once, and the first twice more at the same moment
+    callers = [*readers, readers[0], readers[0]]
+    with ThreadPoolExecutor(max_workers=len(callers)) as pool:
+        receipts = list(pool.map(lambda caller: logic.file_report(caller, request), callers))
+
+    # Then the case counts eight reports, and the first reader's three answers are one report
+    case = ModerationRepository().case(case_id_of(TargetType.POST, post_id))
+    assert case is not None and (case.report_count, case.reasons) == (8, {"spam": 8})
+    assert len({receipt.report_id for receipt, _ in receipts}) == 8
+    assert [created for _, created in receipts].count(True) == 8
+
+
+def test_a_held_post_is_released_once_by_racing_moderators(aws: Any) -> None:
+    # Given a post automatic screening held (its one picture flagged), and the case it opened
+    author = sign_up_claims("heldauthor")
+    caller = _caller(author)
+    request = CreatePostRequest(media=[MediaDeclaration(content_type="image/jpeg", size_bytes=1)])
+    post = posts_logic.create_post(caller, request).post
+    post_id, media_id = post.post_id, post.media[0].media_id
+    flagged = StoredMedia(
+        media_id=media_id,
+        type="image",
+        content_type="image/jpeg",
+        size_bytes=1,
+        status=MediaStatus.READY,
+        flagged=[StoredLabel(name="Explicit Nudity", confidence=99.0)],
+    )
+    labels = [Label(name="Explicit Nudity", confidence=99.0)]
+    held = posts_logic.record_media_ready(
+        UploadKey(post_id, media_id), flagged, before_hold=lambda record: logic.open_screening_case(record, labels)
+    )
+    posts = PostRepository()
+    assert held == posts.get(post_id).status == PostStatus.IN_REVIEW
+    case_id = case_id_of(TargetType.POST, post_id)
+    moderators = [_caller(sign_up_claims(f"mod{i}"), MODERATORS_GROUP) for i in range(4)]
+    moderator = logic.Moderator(notify=lambda *args, **kwargs: True)
+
+    # When four moderators restore it at once
+    def restore(caller: Caller) -> str:
+        try:
+            moderator.act(caller, case_id, ActionRequest(action=Action.RESTORE, note="fine"))
+        except NotApplicable:
+            return "refused"
+        return "restored"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(restore, moderators))
+
+    # Then one restore published it, the others were told it no longer applied; the count moved once
+    assert sorted(outcomes) == ["refused", "refused", "refused", "restored"]
+    assert posts.get(post_id).status == PostStatus.PUBLISHED
+    assert ProfileRepository().get(author["sub"]).post_count == 1
+    log, _ = logic.moderation_log(moderators[0], 50, None)
+    assert [(entry.action, entry.case_id) for entry in log] == [(Action.RESTORE, case_id)]
