@@ -118,7 +118,7 @@ class HttpApiGateway(Construct):
     ) -> None:
         """Routes of one context to its function; a route is protected by the JWT authorizer unless
         the context declares it public (stacks.constants.PUBLIC_ROUTES is the list tests hold it to)."""
-        integration = integrations.HttpLambdaIntegration("Integration", function)
+        integration = integrations.HttpLambdaIntegration("Integration", function, scope_permission_to_route=False)
         for method, path in routes:
             added = self.api.add_routes(
                 path=path,

@@ -18,7 +18,7 @@ from stacks.stateful.notifications_construct import NOTIFY_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
-from stacks.stateless.streams_construct import POST_PUBLISHED, StreamRoutes, created_or_removed
+from stacks.stateless.streams_construct import POST_PUBLISHED, PUBLISHED_POST_EDITED, StreamRoutes, created_or_removed
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
 ROUTES = (
@@ -33,7 +33,7 @@ DELIVER_BATCH_SIZE = 10
 _WANTED: dict[str, list[dict[str, Any]]] = {
     "interactions": created_or_removed("like#", "comment#"),
     "graph": created_or_removed("follows#", "requested#"),
-    "posts": [POST_PUBLISHED],  # with @mentions in its caption
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_EDITED],  # with @mentions in its caption; those an edit adds
 }
 
 

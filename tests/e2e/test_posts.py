@@ -195,4 +195,4 @@ def test_video_is_transcoded_and_its_hls_ladder_plays_through_the_media_endpoint
     assert httpx.get(segment, timeout=30).status_code == 200
     assert alice.http.delete(f"/posts/{post['post_id']}").status_code == 204
     urls = [renditions["video"]["url"], renditions["hls"]["url"], segment]
-    eventually(lambda: [httpx.get(url, timeout=30).status_code for url in urls], lambda codes: set(codes) == {404})
+    eventually(lambda: [httpx.get(url, timeout=30).status_code for url in urls], lambda codes: set(codes) == {403})

@@ -49,6 +49,13 @@ def everything(local_cloud: RunningLocalCloud) -> list[tuple[str, str]]:
     return found
 
 
+def settled(member: Member, kinds: set[str]) -> None:
+    eventually(
+        lambda: {n["type"] for n in member.http.get("/notifications").json()["items"]},
+        lambda seen: kinds <= seen,
+    )
+
+
 def log_in(local_cloud: RunningLocalCloud, username: str) -> httpx.Response:
     assert local_cloud.http is not None
     return local_cloud.http.post("/auth/login", json={"username": username, "password": PASSWORD})
@@ -92,6 +99,9 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
     assert ann.http.post(f"/posts/{zed_post['post_id']}/like").status_code == 200
     assert zed.http.post("/messages", json={"to": ann.username, "text": "from zed"}).status_code == 201
     assert ann.http.post("/messages", json={"to": zed.username, "text": "from ann"}).status_code == 201
+    # The grace period is 30 days: long before it ends, the notifications these actions cause have been written
+    settled(ann, {"comment", "like", "follow"})
+    settled(zed, {"like", "follow"})
     assert zed.http.request("DELETE", "/me", json={"password": PASSWORD}).status_code == 202
     # When the grace period ends: the marker's TTL passes
     dynamodb = aws(local_cloud, "dynamodb")

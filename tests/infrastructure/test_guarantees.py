@@ -7,6 +7,7 @@ file, and a failure names the resource by its construct path. `test_discovery_fi
 discovery from passing vacuously.
 """
 
+import fnmatch
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -606,6 +607,53 @@ def test_protected_http_route_has_the_jwt_authorizer(route: Resource) -> None:
     client = _assembly().referenced(route.stack, audience)
     assert client is not None
     assert (client[0].type, client[1]) == ("AWS::Cognito::UserPoolClient", "Ref")
+
+
+API = "AWS::ApiGatewayV2::Api"
+
+
+def api_routes() -> list[Resource]:
+    return _assembly().all_of("AWS::ApiGatewayV2::Route")
+
+
+def _invoked_function(route: Resource) -> Resource:
+    (integration,) = _references_in(route.stack, route.properties["Target"])
+    functions = _references_in(route.stack, integration.properties["IntegrationUri"])
+    assert [f.type for f in functions] == ["AWS::Lambda::Function"], route.path
+    return functions[0]
+
+
+def _execute_api_resource(route: Resource) -> str:
+    """The part after the API id of the ARN API Gateway invokes with: stage, then method and path (HTTP) or
+    the route key (WebSocket); any stage will do."""
+    method, _, path = route.properties["RouteKey"].partition(" ")
+    return f"/a-stage/{method}{path}" if path else f"/a-stage/{method}"
+
+
+@pytest.mark.parametrize("route", _params(api_routes()))
+def test_route_may_invoke_its_function_and_nothing_wider(route: Resource) -> None:
+    # Given the function behind a route, and the resource-based statements that let API Gateway invoke it
+    function = _invoked_function(route)
+    grants = [
+        permission.properties
+        for permission in _assembly().all_of("AWS::Lambda::Permission")
+        if any(
+            _is(found, function) for found in _references_in(permission.stack, permission.properties["FunctionName"])
+        )
+        and permission.properties["Principal"] == "apigateway.amazonaws.com"
+    ]
+
+    # Then each names an API of this app, never any API of the account, and one of them covers this route of
+    # this API (on AWS, a route whose function refuses API Gateway answers 500)
+    covering = []
+    for grant in grants:
+        parts = grant["SourceArn"]["Fn::Join"][1]
+        apis = [i for i, part in enumerate(parts) if [r.type for r in _references_in(route.stack, part)] == [API]]
+        assert len(apis) == 1, grant
+        suffix = "".join(parts[apis[0] + 1 :])
+        if parts[apis[0]] == route.properties["ApiId"] and fnmatch.fnmatchcase(_execute_api_resource(route), suffix):
+            covering.append(grant)
+    assert covering, f"{route.path}: no permission lets API Gateway invoke {function.path} for this route"
 
 
 # --- API stages --------------------------------------------------------------------------------------

@@ -98,10 +98,12 @@ def test_docs_and_openapi_json_render_the_same_completed_document() -> None:
 
 
 def _object_schemas(schema: dict, components: dict) -> list[dict]:
-    """The object schemas a body schema stands for: itself, its $ref, or each branch of an anyOf."""
+    """The object schemas a body schema stands for: itself, its $ref, or each branch of an anyOf (or of a
+    discriminated oneOf)."""
     if "$ref" in schema:
         return [components[schema["$ref"].rsplit("/", 1)[-1]]]
-    branches = [branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"]
+    alternatives = schema.get("anyOf", []) + schema.get("oneOf", [])
+    branches = [branch for branch in alternatives if branch.get("type") != "null"]
     return [found for branch in branches for found in _object_schemas(branch, components)] if branches else [schema]
 
 

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.dal import NotificationModel, NotificationRepository
 from pinhole.notifications.models import NotificationRecord, NotificationType
+from pinhole.privacy.models import PurgeProgress, UserRef
+from pinhole.privacy.purge import Purge
 from pinhole.shared.clock import to_iso
 from pinhole.shared.ids import new_id
 
@@ -88,3 +90,20 @@ def test_a_like_after_the_window_starts_a_new_notification(store: NotificationRe
 
     assert listed(store) == [("p1", ["cat"], 1), ("p1", ["ben"], 1)]
     assert store.unread_count("ann") == 2
+
+
+def test_a_purged_actor_leaves_every_group_and_what_they_alone_made_goes(store: NotificationRepository) -> None:
+    like(store, "ben", START)
+    like(store, "zed", START + timedelta(minutes=1))  # the group's newest actor: its notification names zed
+    like(store, "zed", START + timedelta(minutes=2), post="p2")
+    like(store, "cat", START + timedelta(minutes=3), post="p3")
+    assert store.unread_count("ann") == 3
+
+    Purge(PurgeProgress(user=UserRef(user_id="zed", username="zed"), step="notifications")).notifications_step(None)
+
+    assert listed(store) == [("p3", ["cat"], 1), ("p1", ["ben"], 1)]
+    assert store.unread_count("ann") == 2
+    remembered = [item.attribute_values for item in NotificationModel.scan()]
+    assert [item for item in remembered if "zed" in repr(item)] == []
+    like(store, "dan", START + timedelta(minutes=4))  # the open group goes on without zed
+    assert listed(store)[0] == ("p1", ["dan", "ben"], 2)

@@ -16,13 +16,28 @@ from functions.messaging import handler as messaging
 from functions.meta import handler as meta
 from functions.moderation import handler as moderation
 from functions.notifications import handler as notifications
+from functions.privacy import handler as privacy
+from functions.push import handler as push
 from functions.search import handler as search
 from functions.social import handler as social
 from functions.upload import handler as upload
 from functions.users import handler as users
 from tests.support.events import FakeLambdaContext, http_event, response_json
 
-API_FUNCTIONS = (auth, users, upload, social, feed_read, messaging, notifications, search, moderation, meta)
+API_FUNCTIONS = (
+    auth,
+    users,
+    upload,
+    social,
+    feed_read,
+    messaging,
+    notifications,
+    search,
+    moderation,
+    push,
+    privacy,
+    meta,
+)
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE")
 CLAIMS = {"sub": "00000000-0000-0000-0000-000000000001", "username": "ann"}
 SAMPLE_PATH_VALUES = {

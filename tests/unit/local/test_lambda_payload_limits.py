@@ -2,7 +2,6 @@
 up to 6,291,456 bytes and its answer up to 6,291,556; an asynchronous (Event) invocation's event up to 1 MB.
 Event source mappings build batches that fit the synchronous quota."""
 
-import asyncio
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +20,7 @@ from local.lambda_runner import (
     response_bytes,
 )
 from local.pumps.batch import fitting_batches
+from tests.support.asyncio_run import run as run_coroutine
 
 
 def function_answering(answer: Any, calls: list[Any]) -> LocalFunction:
@@ -107,9 +107,9 @@ def test_the_gateways_await_the_same_quotas(runner: LambdaRunner) -> None:
     async def invoke(event: Any) -> Any:
         return await runner.invoke_async(function, event)
 
-    assert asyncio.run(invoke(event_of(REQUEST_LIMIT_BYTES[SYNC]))) == "ok"
+    assert run_coroutine(invoke(event_of(REQUEST_LIMIT_BYTES[SYNC]))) == "ok"
     with pytest.raises(RequestTooLarge):
-        asyncio.run(invoke(event_of(REQUEST_LIMIT_BYTES[SYNC] + 1)))
+        run_coroutine(invoke(event_of(REQUEST_LIMIT_BYTES[SYNC] + 1)))
     assert len(calls) == 1
 
 

@@ -1,7 +1,6 @@
 """The local stand-in for Pinhole Web's CloudFront distribution: files of web/dist, config.json from
 the outputs, the same security headers, and nothing outside web/dist."""
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ from starlette.routing import Mount
 from local.endpoints import LocalEndpoints
 from local.web import WEB_PREFIX, WebApp
 from stacks import constants
+from tests.support.asyncio_run import run as run_coroutine
 
 OUTPUTS = {
     "HttpApiUrl": "http://127.0.0.1:8000/",
@@ -46,7 +46,7 @@ class InProcessClient:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
                 return await http.request(method, path, **kwargs)  # type: ignore[arg-type]
 
-        return asyncio.run(send())
+        return run_coroutine(send())
 
     def get(self, path: str, host: str = "127.0.0.1:8000") -> httpx.Response:
         return self.request("GET", path, headers={"host": host})

@@ -19,6 +19,7 @@ from local.websocket_gateway import (
     as_sent,
     policy_refusal,
 )
+from tests.support.asyncio_run import run as run_coroutine
 
 Handler = Callable[[dict[str, Any]], Any]
 ALLOW = {"principalId": "u1", "policyDocument": {"Statement": [{"Effect": "Allow"}]}, "context": {"username": "al"}}
@@ -110,7 +111,7 @@ class Client:
 def run(ws: WebSocketGateway, client: Client) -> Client:
     """The whole connection: handshake, the client's frames, then a hang-up (unless the gateway closed first)."""
     client.hang_up()
-    asyncio.run(ws.connect(client.scope, client.receive, client.send))
+    run_coroutine(ws.connect(client.scope, client.receive, client.send))
     return client
 
 
@@ -252,7 +253,7 @@ def test_route_response_waits_for_the_connection_lock():
         await serving
         return client.frames
 
-    assert asyncio.run(scenario()) == ["reply"]
+    assert run_coroutine(scenario()) == ["reply"]
 
 
 async def settle() -> None:

@@ -41,6 +41,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -375,6 +376,42 @@ class NotificationRepository:
             ],
             condition=NotificationModel.sk.exists(),
         )
+
+    def forget_actor(self, user_id: str, sk: str, actor_id: str) -> None:
+        """The purge's: a notification (or open group) of another recipient that names a deleted account loses
+        it from its actors; one with nobody left goes, and leaves the unread count with it."""
+        self._retrying(lambda: self._forget_actor(user_id, sk, actor_id))
+
+    def _forget_actor(self, user_id: str, sk: str, actor_id: str) -> None:
+        item = self._get(user_id, sk)
+        if item is None:
+            return
+        actors = item.actor_ids or []
+        remaining = [actor for actor in actors if actor != actor_id]
+        named = len(actors) - len(remaining) or int(item.actor_id == actor_id)
+        count = int(item.actor_count or 1) - named
+        is_notification = sk.startswith(NOTIFICATION)
+        state = self._state(user_id)
+        unchanged = NotificationModel.notification_id == item.notification_id
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                if not remaining or count <= 0:
+                    transaction.delete(NotificationModel(user_id, sk), condition=unchanged)
+                    if is_notification:
+                        unread = state.unread(str(item.notification_id))
+                        self._count_unread(transaction, user_id, state, -1 if unread else 0)
+                    return
+                actions: list[Action] = [
+                    NotificationModel.actor_ids.set(remaining),
+                    NotificationModel.actor_count.set(count),
+                ]
+                if is_notification:
+                    actions.append(NotificationModel.actor_id.set(str(remaining[0])))
+                if actor_id in (item.source or ""):
+                    actions.append(NotificationModel.source.remove())
+                transaction.update(NotificationModel(user_id, sk), actions=actions, condition=unchanged)
+        except TransactWriteError as error:
+            raise NotificationsChanged() from error
 
     def page(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None

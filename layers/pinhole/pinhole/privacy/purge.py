@@ -18,6 +18,7 @@ from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.graph.dal import BLOCKS, FOLLOWS, MUTES, REQUESTED, GraphRepository
+from pinhole.notifications.dal import GROUP, NOTIFICATION, NotificationRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.privacy import dal
 from pinhole.privacy.dal import PurgeRepository
@@ -55,6 +56,7 @@ class Purge:
         posts: PostRepository | None = None,
         interactions: InteractionRepository | None = None,
         graph: GraphRepository | None = None,
+        notifications: NotificationRepository | None = None,
     ) -> None:
         self.progress = progress
         self.user_id = progress.user.user_id
@@ -64,6 +66,7 @@ class Purge:
         self.posts = posts or PostRepository()
         self.interactions = interactions or InteractionRepository()
         self.graph = graph or GraphRepository()
+        self.notifications = notifications or NotificationRepository()
         self.settings = get_settings()
 
     # The steps, in order: content first (its counts are others'), the profile and the identity last.
@@ -143,14 +146,18 @@ class Purge:
         table = self.settings.notifications_table_name
         page = dal.scan_page(
             table,
-            "user_id = :u OR actor_id = :u OR contains(sk, :u) OR contains(#source, :u)",
+            "user_id = :u OR actor_id = :u OR contains(actor_ids, :u) OR contains(sk, :u) OR contains(#source, :u)",
             {":u": self.user_id},
             cursor,
             PAGE,
             names={"#source": "source"},
         )
         for item in page.items:
-            dal.delete_item(table, {"user_id": item["user_id"], "sk": item["sk"]})
+            sk = item["sk"]
+            if item["user_id"] != self.user_id and sk.startswith((NOTIFICATION, GROUP)) and self.user_id not in sk:
+                self.notifications.forget_actor(item["user_id"], sk, self.user_id)
+            else:
+                dal.delete_item(table, {"user_id": item["user_id"], "sk": sk})
         return page.cursor
 
     def messages_step(self, cursor: str | None) -> str | None:
