@@ -688,3 +688,30 @@ def test_mute_keeps_posts_out_of_the_feed_and_the_muted_and_blocked_lists_undo_t
     expect(page.get_by_text("You have not blocked anyone.")).to_be_visible()
     go(page, f"/u/{quinn.username}")
     expect(page.get_by_role("button", name="Follow", exact=True)).to_be_visible()  # the block ended the follow
+
+
+def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_says_when_caught_up(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Yara, who follows Zed, who shared three photos
+    zed = account(cloud.outputs["HttpApiUrl"], "zed", "Zed")
+    yara, page = signed_in(window, cloud, "yara")
+    assert yara.http.post(f"/users/{zed.username}/follow").status_code == 200
+    posted = [post(zed, f"Tide {index}", [pretty_photo(index, (400, 300))]) for index in range(3)]
+
+    # When she opens her feed (ranked, the default), the posts on screen are reported as seen
+    with page.expect_request(lambda request: request.url.endswith("/feed/seen") and request.method == "POST") as seen:
+        wait_in_feed(page, posted[-1])
+    assert set(seen.value.post_data_json["post_ids"]) <= set(posted)
+    expect(page.get_by_role("link", name="For you")).to_have_attribute("aria-current", "page")
+
+    # When she switches to Latest, the feed is asked for newest first, and shows it so
+    with page.expect_request(lambda request: "order=chronological" in request.url):
+        page.get_by_role("link", name="Latest").click()
+    expect(page.get_by_role("link", name="Latest")).to_have_attribute("aria-current", "page")
+    articles = page.locator("article.post")
+    expect(articles).to_have_count(3)
+    assert [articles.nth(index).get_attribute("data-post-id") for index in range(3)] == posted[::-1]
+
+    # And with every recent post shown, the feed says she is caught up
+    expect(page.get_by_role("note")).to_contain_text("You're all caught up.")

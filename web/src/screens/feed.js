@@ -85,7 +85,8 @@ export function Feed() {
     html`<li><a href=${href(value === 'ranked' ? '/' : '/?order=chronological')}
       aria-current=${order === value ? 'page' : undefined}>${label}</a></li>`;
   const caughtUp = html`<p class="caught-up" role="note" key="caught-up">
-    <strong>You're all caught up.</strong> <span class="muted">Older posts follow.</span>
+    <strong>You're all caught up.</strong>
+    ${paged.done && caughtUpAt.current === paged.items.length ? '' : html` <span class="muted">Older posts follow.</span>`}
   </p>`;
   return html`<${Screen} title="Home" actions=${actions}>
     <${StoriesTray} />
@@ -93,7 +94,7 @@ export function Feed() {
     <div class="feed" ref=${articles}>
       ${paged.items.map((post, index) => [
         html`<${PostCard} key=${post.post_id} post=${post} eager=${index === 0} />`,
-        caughtUpAt.current === index + 1 && paged.items.length > index + 1 ? caughtUp : null,
+        caughtUpAt.current === index + 1 && (paged.items.length > index + 1 || paged.done) ? caughtUp : null,
       ])}
     </div>
     <${More} paged=${paged} empty="Your feed is empty: follow people (Search) or share your first post." label="Load more posts" />
