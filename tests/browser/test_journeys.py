@@ -704,6 +704,14 @@ def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_s
         wait_in_feed(page, posted[-1])
     assert set(seen.value.post_data_json["post_ids"]) <= set(posted)
     expect(page.get_by_role("link", name="For you")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("note")).to_have_count(0)  # some of the three are still unseen
+
+    # When she has seen them all (her phone reported the rest), the feed says she is caught up, above them
+    assert yara.http.post("/feed/seen", json={"post_ids": posted}).status_code == 204
+    page.get_by_role("button", name="Refresh").click()
+    note = page.get_by_role("note")
+    expect(note).to_contain_text("You're all caught up. What follows is older, or seen.")
+    assert page.locator(".feed > *").first.get_attribute("class") == "caught-up"
 
     # When she switches to Latest, the feed is asked for newest first, and shows it so
     with page.expect_request(lambda request: "order=chronological" in request.url):
@@ -712,6 +720,3 @@ def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_s
     articles = page.locator("article.post")
     expect(articles).to_have_count(3)
     assert [articles.nth(index).get_attribute("data-post-id") for index in range(3)] == posted[::-1]
-
-    # And with every recent post shown, the feed says she is caught up
-    expect(page.get_by_role("note")).to_contain_text("You're all caught up.")

@@ -1,7 +1,7 @@
 // Home: the stories tray, then the feed — ranked (the default) or latest first (`#/?order=chronological`) —
 // loading the next page by cursor as you scroll. Posts seen on screen are reported (`POST /feed/seen`, in
 // batches) so the ranking moves them down; "caught up" marks where the last 48 hours end.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import * as api from '../api.js';
 import { PostCard } from '../post_card.js';
 import { currentPath, href } from '../router.js';
@@ -56,20 +56,18 @@ function useSeenReporter() {
 
 export function Feed() {
   const order = feedOrder();
-  const caughtUpAt = useRef(null); // how many items came before the end of the last 48 hours
+  // `caught_up` on a page: it starts past every unseen post of the last 48 hours (what it holds is older,
+  // or seen). The note goes before the first such page's items.
+  const caughtUpAt = useRef(null);
   const loaded = useRef(0);
-  const [, setCaughtUp] = useState(null);
   const paged = usePaged(async (cursor) => {
     if (!cursor) {
       caughtUpAt.current = null;
       loaded.current = 0;
     }
     const page = await api.feed(cursor, order);
+    if (page.caught_up && caughtUpAt.current === null) caughtUpAt.current = loaded.current;
     loaded.current += page.items.length;
-    if (page.caught_up && caughtUpAt.current === null) {
-      caughtUpAt.current = loaded.current;
-      setCaughtUp(loaded.current);
-    }
     return page;
   }, [order]);
   const observe = useSeenReporter();
@@ -84,18 +82,23 @@ export function Feed() {
   const tab = (value, label) =>
     html`<li><a href=${href(value === 'ranked' ? '/' : '/?order=chronological')}
       aria-current=${order === value ? 'page' : undefined}>${label}</a></li>`;
-  const caughtUp = html`<p class="caught-up" role="note" key="caught-up">
-    <strong>You're all caught up.</strong>
-    ${paged.done && caughtUpAt.current === paged.items.length ? '' : html` <span class="muted">Older posts follow.</span>`}
-  </p>`;
+  const at = caughtUpAt.current;
+  const caughtUp =
+    at !== null && at <= paged.items.length && paged.items.length > 0
+      ? html`<p class="caught-up" role="note" key="caught-up">
+          <strong>You're all caught up.</strong>
+          ${at < paged.items.length && html` <span class="muted">What follows is older, or seen.</span>`}
+        </p>`
+      : null;
   return html`<${Screen} title="Home" actions=${actions}>
     <${StoriesTray} />
     <nav aria-label="Feed order"><ul class="tabs">${tab('ranked', 'For you')} ${tab('chronological', 'Latest')}</ul></nav>
     <div class="feed" ref=${articles}>
       ${paged.items.map((post, index) => [
+        index === at ? caughtUp : null,
         html`<${PostCard} key=${post.post_id} post=${post} eager=${index === 0} />`,
-        caughtUpAt.current === index + 1 && (paged.items.length > index + 1 || paged.done) ? caughtUp : null,
       ])}
+      ${at === paged.items.length ? caughtUp : null}
     </div>
     <${More} paged=${paged} empty="Your feed is empty: follow people (Search) or share your first post." label="Load more posts" />
   <//>`;
