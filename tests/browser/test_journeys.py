@@ -849,3 +849,35 @@ def test_a_report_reaches_the_moderators_queue_and_a_moderator_removes_the_post(
     # And Vic, who is no moderator, is refused the queue in words
     go(vic_page, "/moderation")
     expect(vic_page.get_by_role("alert")).not_to_be_empty()
+
+
+def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_says_when_caught_up(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Yara, who follows Zed, who shared three photos
+    zed = account(cloud.outputs["HttpApiUrl"], "zed", "Zed")
+    yara, page = signed_in(window, cloud, "yara")
+    assert yara.http.post(f"/users/{zed.username}/follow").status_code == 200
+    posted = [post(zed, f"Tide {index}", [pretty_photo(index, (400, 300))]) for index in range(3)]
+
+    # When she opens her feed (ranked, the default), the posts on screen are reported as seen
+    with page.expect_request(lambda request: request.url.endswith("/feed/seen") and request.method == "POST") as seen:
+        wait_in_feed(page, posted[-1])
+    assert set(seen.value.post_data_json["post_ids"]) <= set(posted)
+    expect(page.get_by_role("link", name="For you")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("note")).to_have_count(0)  # some of the three are still unseen
+
+    # When she has seen them all (her phone reported the rest), the feed says she is caught up, above them
+    assert yara.http.post("/feed/seen", json={"post_ids": posted}).status_code == 204
+    page.get_by_role("button", name="Refresh").click()
+    note = page.get_by_role("note")
+    expect(note).to_contain_text("You're all caught up. What follows is older, or seen.")
+    assert page.locator(".feed > *").first.get_attribute("class") == "caught-up"
+
+    # When she switches to Latest, the feed is asked for newest first, and shows it so
+    with page.expect_request(lambda request: "order=chronological" in request.url):
+        page.get_by_role("link", name="Latest").click()
+    expect(page.get_by_role("link", name="Latest")).to_have_attribute("aria-current", "page")
+    articles = page.locator("article.post")
+    expect(articles).to_have_count(3)
+    assert [articles.nth(index).get_attribute("data-post-id") for index in range(3)] == posted[::-1]

@@ -153,7 +153,8 @@ export const saved = (collection, cursor) => call('GET', 'me/saved', { query: { 
 export const collections = () => call('GET', 'me/collections');
 
 // --- feed, stories, discovery, notifications ---
-export const feed = (cursor) => call('GET', 'feed', { query: page(cursor, 10) });
+export const feed = (cursor, order) => call('GET', 'feed', { query: { ...page(cursor, 10), order } });
+export const markFeedSeen = (postIds) => call('POST', 'feed/seen', { body: { post_ids: postIds } });
 export const createStory = (file) =>
   call('POST', 'stories', { body: { media: { content_type: file.type, size_bytes: file.size } }, idempotent: true });
 export const storiesFeed = () => call('GET', 'stories/feed');

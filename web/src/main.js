@@ -72,7 +72,7 @@ function Nav({ path }) {
   const messages = useStore('unreadMessages');
   const notices = useStore('unreadNotifications');
   const link = (to, label, badge = null) => {
-    const current = to === '/' ? path === '/' : path.startsWith(to);
+    const current = to === '/' ? path === '/' || path.startsWith('/?') : path.startsWith(to);
     return html`<li><a href=${href(to)} aria-current=${current ? 'page' : undefined}>${label}${badge}</a></li>`;
   };
   return html`<nav class="main-nav" aria-label="Main">
