@@ -327,6 +327,7 @@ class StatelessStack(Stack):
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
             stream_routes=self.stream_routes,
+            ranking=feed.ranking.model_dump_json(),
         )
         self.messaging = Messaging(
             self,

@@ -44,7 +44,11 @@ EXPECTED_FUNCTIONS = {
     "privacy.export": ("handler.export", "functions/privacy"),
 }
 # Told only to the functions that need it (Lambda's 4 KB of variables): the ranked feed's settings.
-OWN_ENVIRONMENT = {"feed_read": {constants.ENV_FEED_RANKING}, "feed_signals": {constants.ENV_FEED_RANKING}}
+OWN_ENVIRONMENT = {
+    "feed_read": {constants.ENV_FEED_RANKING},
+    "feed_signals": {constants.ENV_FEED_RANKING},
+    "feed_fanout": {constants.ENV_FEED_RANKING},  # k copies of a celebrity's recent-posts item
+}
 API_FUNCTIONS = {
     "auth",
     "users",
