@@ -34,8 +34,8 @@ from pinhole.feed.ranking import Candidate, ScoreParts, ViewerSignals, rank
 from pinhole.feed.ranking_dal import AffinityStore, RecentPostsStore, SeenStore, Snapshot, SnapshotStore
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.logic import to_post
 from pinhole.posts.models import PostRecord, PostStatus
+from pinhole.posts.views import to_post
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.cursor import decode_cursor, encode_cursor
