@@ -19,7 +19,7 @@ from stacks.stateless.auth_construct import AuthApi
 from stacks.stateless.edge import CloudFrontFirewall, require_cloudfront_region
 from stacks.stateless.feed_construct import FeedFanout, FeedReadApi, FeedSignals
 from stacks.stateless.grants import grant_table_read_write
-from stacks.stateless.layers_construct import domain_layer, heif_layer, imaging_layer, video_layer
+from stacks.stateless.layers_construct import auth_layer, domain_layer, heif_layer, imaging_layer, video_layer
 from stacks.stateless.media_construct import MediaCdn
 from stacks.stateless.messaging_construct import Messaging
 from stacks.stateless.meta_construct import MetaApi
@@ -327,6 +327,7 @@ class StatelessStack(Stack):
             fanout_queue=stateful.feed.fanout_queue,
             fanout_dlq=stateful.feed.fanout_dlq,
             stream_routes=self.stream_routes,
+            ranking=feed.ranking.model_dump_json(),
         )
         self.messaging = Messaging(
             self,
@@ -338,6 +339,7 @@ class StatelessStack(Stack):
             cursor_secret=stateful.secrets.cursor_secret,
             uploads_bucket=storage.uploads_bucket,
             message_media_bucket=storage.message_media_bucket,
+            auth_layer=auth_layer(self),
         )
         self.notifications = Notifications(
             self,

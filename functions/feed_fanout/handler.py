@@ -82,7 +82,12 @@ def user_changed(record: RoutedRecordMessage) -> None:
 def chunk_received(record: SQSRecord) -> None:
     chunk = json.loads(record.body)
     report = fanout.deliver(
-        chunk["op"], chunk["post_id"], chunk["author_id"], chunk["followers"], chunk.get("expires_at")
+        chunk["op"],
+        chunk["post_id"],
+        chunk["author_id"],
+        chunk["followers"],
+        chunk.get("expires_at"),
+        chunk.get("copies"),
     )
     metrics.add_metric(name="FeedWriteRequests", unit="Count", value=report.requests)
 

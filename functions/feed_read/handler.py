@@ -12,7 +12,7 @@ from pinhole.feed import logic
 from pinhole.feed.models import FeedOrder, FeedPage, SeenRequest
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, tracer
-from pinhole.stories import logic as stories
+from pinhole.stories import feed as stories
 from pinhole.stories.models import StoriesFeed
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -89,8 +89,10 @@ class FeedFanout(Construct):
         fanout_queue: sqs.IQueue,
         fanout_dlq: sqs.IQueue,
         stream_routes: StreamRoutes,
+        ranking: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.ranking = ranking
         self.functions: list[lambda_.Function] = []
         for source, entry_point in (
             ("posts", "on_post_change"),
@@ -118,6 +120,8 @@ class FeedFanout(Construct):
             handler=f"handler.{entry_point}",
             timeout=FANOUT_DELIVER_TIMEOUT,
         )
+        # k copies of a celebrity's recent-posts item come from the follower count and the ranking's settings
+        function.add_environment(constants.ENV_FEED_RANKING, self.ranking)
         grant_table_read_write(function, tables["feeds"])
         grant_table_read(function, tables["graph"], index_names=[constants.GRAPH_INVERSE_INDEX])
         grant_table_read(function, tables["users"])

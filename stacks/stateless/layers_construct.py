@@ -58,3 +58,17 @@ def video_layer(scope: Construct) -> lambda_.LayerVersion:
         description="Pinhole video: the ffmpeg build of imageio-ffmpeg (transcode only)",
         removal_policy=RemovalPolicy.RETAIN,
     )
+
+
+def auth_layer(scope: Construct) -> lambda_.LayerVersion:
+    """PyJWT with cryptography: only the WebSocket authorizer verifies tokens itself (HTTP routes have API
+    Gateway's JWT authorizer), so the domain layer every other function carries goes without them."""
+    return lambda_.LayerVersion(
+        scope,
+        constants.AUTH_LAYER_ID,
+        code=layer_code(constants.AUTH_LAYER_REQUIREMENTS),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description="Pinhole auth: PyJWT and cryptography (the WebSocket authorizer only)",
+        removal_policy=RemovalPolicy.RETAIN,
+    )

@@ -49,6 +49,7 @@ class Messaging(Construct):
         cursor_secret: secretsmanager.ISecret,
         uploads_bucket: s3.IBucket,
         message_media_bucket: s3.IBucket,
+        auth_layer: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = factory.create(self, context=constants.MESSAGING, code_dir=CODE_DIR)
@@ -64,7 +65,11 @@ class Messaging(Construct):
         http_api.add_routes(self.function, HTTP_ROUTES, public=False)
 
         self.authorizer = factory.create(
-            Construct(self, "Authorizer"), context=constants.MESSAGING, code_dir=CODE_DIR, handler="authorizer.handler"
+            Construct(self, "Authorizer"),
+            context=constants.MESSAGING,
+            code_dir=CODE_DIR,
+            handler="authorizer.handler",
+            extra_layers=(auth_layer,),  # it alone verifies tokens (PyJWT + cryptography)
         )
         websocket_api.add_connect_route(self.websocket, self.authorizer)
         websocket_api.add_routes(self.websocket, FRAME_ROUTES, two_way=TWO_WAY_ROUTES)

@@ -401,7 +401,7 @@ def test_feed_drops_a_pulled_celebrity_in_a_block(people: dict[str, Claims], fan
 
     assert feed_ids(reader) == [friendly]
     fanout.unfollowed(reader["sub"], star["sub"])
-    assert FeedRepository().followed_celebrities(reader["sub"]) == []
+    assert FeedRepository().followed_celebrities(reader["sub"]) == {}
 
 
 def test_feed_hides_an_author_in_a_block_even_while_a_follow_remains(people: dict[str, Claims], fanout: FanOut) -> None:

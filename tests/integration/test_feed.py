@@ -159,8 +159,8 @@ def test_celebrity_posts_are_pulled_not_pushed(fanout: FanOut) -> None:
     fanout.post_published(friendly, friend["sub"])
 
     assert stored_entries(fan) == [f"post#{friendly}"]  # nothing pushed from the celebrity
+    signal_published(starred)  # both orders read the celebrity's recent-posts item
     assert feed_ids(fan, order="chronological") == [friendly, starred]
-    signal_published(starred)  # the ranked feed reads the celebrity's recent-posts item
     assert sorted(feed_ids(fan)) == sorted([friendly, starred])
 
 
@@ -174,11 +174,14 @@ def test_pages_are_stable_while_posts_arrive(fanout: FanOut) -> None:
         who = star if index % 3 == 0 else author
         post_id = publish(who)
         fanout.post_published(post_id, who["sub"])
+        signal_published(post_id)
         expected.append(post_id)
 
     first = feed(reader, limit="3", order="chronological")
     for who in (author, star):  # new posts between pages
-        fanout.post_published(publish(who), who["sub"])
+        post_id = publish(who)
+        fanout.post_published(post_id, who["sub"])
+        signal_published(post_id)
     second = feed(reader, limit="3", cursor=first["next_cursor"], order="chronological")
     third = feed(reader, limit="3", cursor=second["next_cursor"], order="chronological")
 
@@ -319,3 +322,48 @@ def test_fan_out_sends_one_full_batch_per_25_followers_and_a_later_follow_one_mo
     fanout.followed(late, author["sub"])
     assert sorted(writes.requests) == [1, 1, 25, 25, 25, 25]
     assert FeedModel.count(late, FeedModel.sk == f"post#{post_id}") == 1
+
+
+def test_chronological_pages_read_celebrities_items_and_query_only_an_author_whose_item_ran_out(
+    fanout: FanOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pinhole.posts.dal import PostRepository
+
+    # Given a celebrity with more posts than their recent-posts item keeps, and a friend who posted earlier
+    star, friend, reader = sign_up_claims("star"), sign_up_claims("friend"), sign_up_claims("reader")
+    FeedRepository().mark_celebrity(star["sub"], 10**6)
+    follow(reader, star, fanout)
+    follow(reader, friend, fanout)
+    older = []
+    for _ in range(2):
+        older.append(publish(friend))
+        fanout.post_published(older[-1], friend["sub"])
+    kept = get_settings().feed_ranking.recent_posts_per_author
+    starred = []
+    for _ in range(kept + 3):
+        starred.append(publish(star))
+        signal_published(starred[-1])
+    queried: list[str] = []
+    published_before = PostRepository.published_before
+
+    def counted(self: PostRepository, author_id: str, before: str | None, limit: int) -> Any:
+        queried.append(author_id)
+        return published_before(self, author_id, before, limit)
+
+    monkeypatch.setattr(PostRepository, "published_before", counted)
+
+    # When the reader pages through the chronological feed, 5 posts a page
+    pages, queries_so_far, cursor = [], [], None
+    while True:
+        page = feed(reader, limit="5", order="chronological", **({"cursor": cursor} if cursor else {}))
+        pages.append([post["post_id"] for post in page["items"]])
+        queries_so_far.append(len(queried))
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+        assert len(pages) < 6, pages
+
+    # Then every post shows once, newest first; only the page past the item's oldest post queried the author
+    assert [post for found in pages for post in found] == [*reversed(starred), *reversed(older)]
+    assert [len(found) for found in pages] == [5, 5, 5]
+    assert queries_so_far == [0, 0, 1] and queried == [star["sub"]]

@@ -2,6 +2,8 @@
 later pages, and the signals the streams keep (affinity, authors' recent posts) driven as their consumer
 would drive them."""
 
+import json
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -10,11 +12,13 @@ import pytest
 from functions.feed_read import handler as feed_read
 from pinhole.feed.dal import FeedRepository
 from pinhole.feed.fanout import FanOut
+from pinhole.feed.hot_keys import recent_posts_copies
 from pinhole.feed.ranking_dal import FeedStateModel, RecentPost, RecentPostsStore
 from pinhole.feed.signals import FeedSignals
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.settings import FeedRankingSettings, get_settings
 from pinhole.social.dal import InteractionRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.feed import CapturingQueue
@@ -254,19 +258,81 @@ def test_muted_authors_never_show_in_either_order_even_on_a_snapshots_later_page
         assert sorted(ids(feed(reader, order=order))) == sorted([kept, *quiet]), order
 
 
-def test_celebrities_recent_posts_are_read_from_their_item_in_copies(fanout: FanOut) -> None:
-    star, fan = sign_up_claims("star"), sign_up_claims("fan")
-    FeedRepository().mark_celebrity(star["sub"], 10**6)
+def recent_copies(author: Claims) -> dict[int, list[str]]:
+    """Each copy of the author's recent-posts item: its post ids."""
+    return {
+        int(item.sk.removeprefix("recent#")): [row[0] for row in json.loads(item.posts or "[]")]
+        for item in FeedStateModel.query(author["sub"], FeedStateModel.sk.startswith("recent#"))
+    }
+
+
+def test_a_celebritys_copies_grow_with_the_follower_count_and_every_edge_learns_k(
+    monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]
+) -> None:
+    monkeypatch.setenv("CELEBRITY_THRESHOLD", "2")
+    get_settings.cache_clear()
+    fanout = FanOut(sqs=CapturingQueue())
+    star, fan, later_fan = sign_up_claims("star"), sign_up_claims("fan"), sign_up_claims("later")
     follow(fan, star, fanout)
-    posts = [share(star, fanout) for _ in range(3)]
+    posts = [share(star, fanout) for _ in range(2)]
 
-    copies = list(FeedStateModel.query(star["sub"], FeedStateModel.sk.startswith("recent#")))
-    assert len(copies) == RecentPostsStore().copies and len({item.posts for item in copies}) == 1
-    assert sorted(ids(feed(fan))) == sorted(posts)
+    # Given a celebrity whose follower count calls for one copy
+    fanout.follower_count_changed(star["sub"], 2)
+    assert FeedRepository().followed_celebrities(fan["sub"]) == {star["sub"]: 1}
+    assert list(recent_copies(star)) == [0]
 
+    # When the count reaches 100M: ⌈10⁸ × 4 / 86,400 × 3 × 0.5 / 1,500⌉ = 5 copies, rounded up to 8
+    huge = 100_000_000
+    assert recent_posts_copies(huge, FeedRankingSettings()) == 8
+    fanout.follower_count_changed(star["sub"], huge)
+
+    # Then 8 copies hold the same posts, and every follower's edge (and a new follower's) names 8
+    copies = recent_copies(star)
+    assert sorted(copies) == list(range(8)) and all(found == copies[0] for found in copies.values())
+    assert sorted(copies[0]) == sorted(posts)
+    assert FeedRepository().followed_celebrities(fan["sub"]) == {star["sub"]: 8}
+    follow(later_fan, star, fanout)
+    assert FeedRepository().followed_celebrities(later_fan["sub"]) == {star["sub"]: 8}
+
+    # A later post reaches every copy; fewer followers shrink nothing (edges still name 8)
+    newer = share(star, fanout)
+    fanout.follower_count_changed(star["sub"], huge // 4)
+    assert FeedRepository().followed_celebrities(fan["sub"]) == {star["sub"]: 8}
+    assert all(newer in found for found in recent_copies(star).values()) and len(recent_copies(star)) == 8
+    for reader in (fan, later_fan):
+        assert sorted(ids(feed(reader))) == sorted([*posts, newer])
+        assert sorted(ids(feed(reader, order="chronological"))) == sorted([*posts, newer])
+
+    # A deleted post leaves every copy
     PostRepository().delete(PostRepository().get(posts[0]))
     FeedSignals().post_changed("REMOVE", post_image(posts[1]) | {"post_id": posts[0]}, {})
-    assert sorted(ids(feed(fan))) == sorted(posts[1:])
+    assert all(posts[0] not in found for found in recent_copies(star).values())
+    assert sorted(ids(feed(fan))) == sorted([posts[1], newer])
+
+
+def test_readers_pick_a_copy_at_random_among_the_k_their_edge_names(
+    monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]
+) -> None:
+    store = RecentPostsStore(cache_s=0)
+    store.published("author", RecentPost("01", 1000.0))
+    store.spread("author", 4)
+    asked: list[str] = []
+    batch_get = FeedStateModel.batch_get
+
+    def recorded(keys: list[tuple[str, str]], **kwargs: Any) -> Any:
+        asked.extend(sk for _, sk in keys)
+        return batch_get(keys, **kwargs)
+
+    monkeypatch.setattr(FeedStateModel, "batch_get", recorded)
+    random.seed(13)
+    for _ in range(40):
+        assert [post.post_id for post in store.of_authors({"author": 4})["author"]] == ["01"]
+    assert sorted(set(asked)) == [f"recent#{copy}" for copy in range(4)]
+
+    asked.clear()
+    for _ in range(10):
+        store.of_authors({"author": 1})
+    assert set(asked) == {"recent#0"}
 
 
 def test_a_post_taken_down_leaves_its_authors_recent_posts_and_a_restore_brings_it_back(aws: dict[str, str]) -> None:
@@ -284,12 +350,13 @@ def test_a_post_taken_down_leaves_its_authors_recent_posts_and_a_restore_brings_
 
 
 def test_recent_posts_keep_the_newest_n_and_a_celebritys_counts_move_by_steps(aws: dict[str, str]) -> None:
-    store = RecentPostsStore(copies=2, keep=3, cache_s=0)
-    FeedRepository().mark_celebrity("author", 10**6)
+    store = RecentPostsStore(keep=3, cache_s=0)
+    store.spread("author", 2)
+    FeedRepository().mark_celebrity("author", 10**6, copies=2)
     for index in range(5):
         store.published("author", RecentPost(f"0{index}", 1000.0 + index))
     store.published("author", RecentPost("04", 1004.0))  # redelivered: nothing changes
-    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["04", "03", "02"]
+    assert [p.post_id for p in store.of_authors({"author": 2})["author"]] == ["04", "03", "02"]
 
     signals = FeedSignals(recent=store)
     image = {"post_id": "04", "author_id": "author", "status": "published", "created_at": "2026-12-01T00:00:00Z"}
@@ -299,7 +366,7 @@ def test_recent_posts_keep_the_newest_n_and_a_celebritys_counts_move_by_steps(aw
         signals.post_changed("MODIFY", {**image, "like_count": likes - 1}, {**image, "like_count": likes})
         writes += FeedStateModel.get("author", "recent#0").version != before
     assert writes < 60  # one write per ~10% step, not per like
-    assert store.of_authors(["author"])["author"][0].like_count > 180
+    assert store.of_authors({"author": 2})["author"][0].like_count > 180
     assert {FeedStateModel.get("author", f"recent#{copy}").version for copy in range(2)} == {
         FeedStateModel.get("author", "recent#0").version
     }
@@ -365,7 +432,7 @@ def test_the_entry_points_take_records_routed_through_their_queues(aws: dict[str
         assert result == {"batchItemFailures": []}, table
 
     assert AffinityStore().of_viewer(viewer["sub"], utc_now())[author["sub"]] == pytest.approx(1 + 3, rel=1e-3)
-    assert [post.post_id for post in RecentPostsStore().of_authors([author["sub"]])[author["sub"]]] == [post_id]
+    assert [post.post_id for post in RecentPostsStore().of_authors({author["sub"]: 1})[author["sub"]]] == [post_id]
 
 
 def test_concurrent_affinity_updates_lose_nothing(aws: dict[str, str]) -> None:

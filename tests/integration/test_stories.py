@@ -27,7 +27,7 @@ from pinhole.resize.purge import purge_removed
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
-from pinhole.stories import logic as stories
+from pinhole.stories import feed as stories
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.streams import StreamTap, routed_event

@@ -94,3 +94,21 @@ def test_with_tracing_off_a_traced_call_never_imports_xray() -> None:
     seen = _run(TRACED_CALL, tracing=False)
 
     assert seen == {"enabled": False, "before": False, "answer": "done", "after": False}
+
+
+def test_feed_read_imports_no_upload_privacy_or_account_use_cases() -> None:
+    """A feed shows posts (pinhole.posts.views) and stories (pinhole.stories.feed); creating them, the privacy
+    checks of single reads and the account use cases are other functions' work."""
+    use_cases = (
+        "pinhole.posts.logic",
+        "pinhole.users.logic",
+        "pinhole.graph.logic",
+        "pinhole.stories.logic",
+        "pinhole.upload.signer",
+        "pinhole.transcode.models",
+    )
+    loaded = _run(PROBE.format(contexts=("feed_read",), modules=use_cases), False)
+    loaded_by_upload = _run(PROBE.format(contexts=("upload",), modules=use_cases), False)
+
+    assert loaded == []
+    assert set(loaded_by_upload) >= {"pinhole.posts.logic", "pinhole.stories.logic"}  # the probe does see them

@@ -3,8 +3,10 @@
 One partition per user holds that user's feed state:
     sk = post#<post_id>     an entry pushed by the fan-out (author_id; expires_at for TTL)
     sk = story#<story_id>   a story pushed by the fan-out (author_id; expires_at = the story's own)
-    sk = celeb#<user_id>    a followed celebrity, whose posts are pulled at read time
-    sk = status#celebrity   present while the user *is* a celebrity (their posts are not pushed)
+    sk = celeb#<user_id>    a followed celebrity, whose posts are pulled at read time; copies = the k copies of
+                            their recent-posts item a reader picks among (pinhole.feed.hot_keys)
+    sk = status#celebrity   present while the user *is* a celebrity (their posts are not pushed); copies = the
+                            k their followers' edges were last given
 
 Entries sort by post_id (story_id), a ULID, so a feed reads newest first with ScanIndexForward=False and a page
 boundary (a post_id) stays put while newer posts arrive."""
@@ -19,7 +21,7 @@ from typing import Any
 
 import boto3
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.models import Model
 
 from pinhole.shared.clock import utc_now
@@ -50,6 +52,7 @@ class FeedModel(Model):
     sk = UnicodeAttribute(range_key=True)
     author_id = UnicodeAttribute(null=True)
     follower_count = NumberAttribute(null=True)
+    copies = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -190,29 +193,57 @@ class FeedRepository:
 
     # -- celebrities --
 
-    def follow_celebrity(self, user_ids: Iterable[str], celebrity_id: str) -> WriteReport:
+    def follow_celebrity(self, user_ids: Iterable[str], celebrity_id: str, copies: int = 1) -> WriteReport:
+        """The edges that make these users' feeds pull the celebrity's posts, naming the k copies to pick among
+        (put again with a larger k when the celebrity's item grows)."""
         sk = f"{CELEBRITY_FOLLOWED}{celebrity_id}"
-        return self.write([{"PutRequest": {"Item": {"user_id": {"S": u}, "sk": {"S": sk}}}} for u in user_ids])
+        return self.write(
+            [
+                {"PutRequest": {"Item": {"user_id": {"S": u}, "sk": {"S": sk}, "copies": {"N": str(copies)}}}}
+                for u in user_ids
+            ]
+        )
 
     def unfollow_celebrity(self, user_ids: Iterable[str], celebrity_id: str) -> WriteReport:
         return self.write([_delete(u, f"{CELEBRITY_FOLLOWED}{celebrity_id}") for u in user_ids])
 
-    def followed_celebrities(self, user_id: str) -> list[str]:
-        return [
-            item.sk.removeprefix(CELEBRITY_FOLLOWED)
+    def followed_celebrities(self, user_id: str) -> dict[str, int]:
+        """The celebrities the user follows, each with the k copies of their recent-posts item (1 on an edge
+        written before k was kept: copy 0 always exists)."""
+        return {
+            item.sk.removeprefix(CELEBRITY_FOLLOWED): int(item.copies or 1)
             for item in FeedModel.query(user_id, FeedModel.sk.startswith(CELEBRITY_FOLLOWED))
-        ]
+        }
 
     def is_celebrity(self, user_id: str) -> bool:
         return FeedModel.count(user_id, FeedModel.sk == CELEBRITY_STATUS, consistent_read=True) > 0
 
-    def mark_celebrity(self, user_id: str, follower_count: int) -> bool:
+    def celebrity_copies(self, user_id: str) -> int | None:
+        """The k a new follower's edge is given; None if the user is not a celebrity."""
+        found = list(FeedModel.query(user_id, FeedModel.sk == CELEBRITY_STATUS, consistent_read=True))
+        return int(found[0].copies or 1) if found else None
+
+    def mark_celebrity(self, user_id: str, follower_count: int, copies: int = 1) -> bool:
         """Records that the user became a celebrity; False if already recorded (another delivery won)."""
         try:
-            FeedModel(user_id=user_id, sk=CELEBRITY_STATUS, follower_count=follower_count).save(
+            FeedModel(user_id=user_id, sk=CELEBRITY_STATUS, follower_count=follower_count, copies=copies).save(
                 condition=FeedModel.sk.does_not_exist()
             )
         except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def raise_celebrity_copies(self, user_id: str, follower_count: int, copies: int) -> bool:
+        """Raises the celebrity's k to `copies`; False if not a celebrity or k is already that high (another
+        delivery won), so only one delivery rewrites the followers' edges."""
+        try:
+            FeedModel(user_id=user_id, sk=CELEBRITY_STATUS).update(
+                actions=[FeedModel.copies.set(copies), FeedModel.follower_count.set(follower_count)],
+                condition=FeedModel.sk.exists() & (FeedModel.copies.does_not_exist() | (FeedModel.copies < copies)),
+            )
+        except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise

@@ -1,5 +1,6 @@
 """The push half of the hybrid feed: what `feed_fanout` does when a post or a story is published, a
-post deleted, someone follows or unfollows, or an author crosses the celebrity threshold.
+post deleted, someone follows or unfollows, or an author crosses the celebrity threshold (or, as a
+celebrity, a follower count that calls for more copies of their recent-posts item: pinhole.feed.hot_keys).
 
 A post of an author below the threshold is written into every follower's feed (and the author's
 own); above it, nothing is pushed and readers pull the author's recent posts instead. Every write
@@ -16,6 +17,8 @@ from typing import Any
 import boto3
 
 from pinhole.feed.dal import FeedEntry, FeedRepository, StoryEntry, WriteReport
+from pinhole.feed.hot_keys import recent_posts_copies
+from pinhole.feed.ranking_dal import RecentPostsStore
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.shared.clock import utc_now
@@ -48,6 +51,7 @@ _feeds = FeedRepository()
 _graph = GraphRepository()
 _posts = PostRepository()
 _profiles = ProfileRepository()
+_recent = RecentPostsStore(cache_s=0)
 
 
 def _trim_due(post_id: str, user_id: str, one_in: int) -> bool:
@@ -66,8 +70,10 @@ class FanOut:
         profiles: ProfileRepository = _profiles,
         sqs: Any = None,
         trim_one_in: int = TRIM_ONE_IN,
+        recent: RecentPostsStore = _recent,
     ) -> None:
         self.feeds, self.graph, self.posts, self.profiles, self._sqs = feeds, graph, posts, profiles, sqs
+        self.recent = recent
         self.trim_one_in = trim_one_in
 
     @property
@@ -101,12 +107,20 @@ class FanOut:
             report.add(self._to_followers("retract", post_id, author_id))
         return report
 
-    def _to_followers(self, operation: str, post_id: str, author_id: str, expires_at: int | None = None) -> WriteReport:
+    def _to_followers(
+        self,
+        operation: str,
+        post_id: str,
+        author_id: str,
+        expires_at: int | None = None,
+        copies: int | None = None,
+    ) -> WriteReport:
         followers = self.graph.all_follower_ids(author_id)
         if len(followers) <= INLINE_FOLLOWERS:
-            return self.deliver(operation, post_id, author_id, followers, expires_at)
+            return self.deliver(operation, post_id, author_id, followers, expires_at, copies)
         chunks = [followers[i : i + CHUNK_FOLLOWERS] for i in range(0, len(followers), CHUNK_FOLLOWERS)]
-        extra = {"expires_at": expires_at} if expires_at is not None else {}
+        optional = {"expires_at": expires_at, "copies": copies}
+        extra = {key: value for key, value in optional.items() if value is not None}
         self._queue(
             [
                 {"op": operation, "post_id": post_id, "author_id": author_id, "followers": chunk, **extra}
@@ -128,10 +142,17 @@ class FanOut:
                 raise RuntimeError(f"{len(response['Failed'])} fan-out messages could not be queued")
 
     def deliver(
-        self, operation: str, post_id: str, author_id: str, followers: list[str], expires_at: int | None = None
+        self,
+        operation: str,
+        post_id: str,
+        author_id: str,
+        followers: list[str],
+        expires_at: int | None = None,
+        copies: int | None = None,
     ) -> WriteReport:
         """One chunk: writes (or deletes) the post in these followers' feeds, then trims a few feeds; or
-        writes a story (`expires_at`: its epoch second) in them."""
+        writes a story (`expires_at`: its epoch second) in them; or the edges to a celebrity (`copies`: the k
+        of their recent-posts item)."""
         if operation == "push":
             report = self.feeds.push(post_id, author_id, followers)
             for follower in followers:
@@ -146,7 +167,7 @@ class FanOut:
             entry = StoryEntry(post_id, author_id, datetime.fromtimestamp(expires_at, UTC))
             return self.feeds.push_story(entry, followers)
         if operation == "follow_celebrity":
-            return self.feeds.follow_celebrity(followers, author_id)
+            return self.feeds.follow_celebrity(followers, author_id, copies or 1)
         if operation == "unfollow_celebrity":
             report = self.feeds.unfollow_celebrity(followers, author_id)
             for follower in followers:
@@ -163,8 +184,9 @@ class FanOut:
     # -- the graph --
 
     def followed(self, follower_id: str, followee_id: str) -> WriteReport:
-        if self.feeds.is_celebrity(followee_id):
-            return self.feeds.follow_celebrity([follower_id], followee_id)
+        copies = self.feeds.celebrity_copies(followee_id)
+        if copies is not None:
+            return self.feeds.follow_celebrity([follower_id], followee_id, copies)
         report = self._backfill(follower_id, followee_id)
         self._queue(
             [{"op": "backfill", "post_id": "", "author_id": followee_id, "followers": [follower_id]}],
@@ -191,10 +213,22 @@ class FanOut:
     # -- the threshold --
 
     def follower_count_changed(self, user_id: str, follower_count: int) -> WriteReport:
-        threshold = get_settings().celebrity_threshold
-        if follower_count >= threshold and self.feeds.mark_celebrity(user_id, follower_count):
-            logger.info("Became a celebrity", extra={"user_id": user_id, "followers": follower_count})
-            return self._to_followers("follow_celebrity", "", user_id)
+        """Crossing the threshold either way; and, above it, k growing with the follower count: the new copies
+        are written first, then one delivery (the marker's condition) gives every follower's edge the new k.
+        k never shrinks while the user stays a celebrity (pinhole.feed.hot_keys)."""
+        settings = get_settings()
+        threshold = settings.celebrity_threshold
+        if follower_count >= threshold:
+            copies = recent_posts_copies(follower_count, settings.feed_ranking)
+            if copies > 1:
+                self.recent.spread(user_id, copies)  # every copy exists before an edge names it
+            if self.feeds.mark_celebrity(user_id, follower_count, copies):
+                logger.info("Became a celebrity", extra={"user_id": user_id, "followers": follower_count})
+                return self._to_followers("follow_celebrity", "", user_id, copies=copies)
+            if copies > 1 and self.feeds.raise_celebrity_copies(user_id, follower_count, copies):
+                logger.info("Recent posts in more copies", extra={"user_id": user_id, "copies": copies})
+                return self._to_followers("follow_celebrity", "", user_id, copies=copies)
+            return WriteReport()
         if follower_count < threshold * LEAVE_RATIO and self.feeds.unmark_celebrity(user_id):
             logger.info("No longer a celebrity", extra={"user_id": user_id, "followers": follower_count})
             return self._to_followers("unfollow_celebrity", "", user_id)

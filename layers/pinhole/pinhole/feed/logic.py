@@ -12,14 +12,17 @@ likes change or the caller follows someone. Rounds of DynamoDB calls (each round
   later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
 Who may show is checked when a page is served, not when it is ranked: an unfollow, block or mute after the
 snapshot still applies to its later pages, and ranking reads 500 posts but checks only a page's authors.
-Chronological: the pushed page and the celebrities' posts merged newest first, as before; its cursor is
-the post_id the page ended at.
+Chronological: the pushed page and the celebrities' posts merged newest first; its cursor is the post_id
+the page ended at. The celebrities' posts come from the same recent-posts items (one BatchGetItem round):
+  page        1. the pushed page, followed celebrities   2. the celebrities' recent-posts items
+              3. the page checked and hydrated
+A page deeper than an item reaches also queries the authors whose items ran out (one more round).
 
 Whatever the order, what must not show is dropped when a page is served: deleted or unpublished posts,
 authors no longer followed, in a block with the caller, or muted by them. A block removes the follows and
 the fan-out then cleans the feed, but the page does not rely on either having happened yet."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,8 +34,8 @@ from pinhole.feed.ranking import Candidate, ScoreParts, ViewerSignals, rank
 from pinhole.feed.ranking_dal import AffinityStore, RecentPostsStore, SeenStore, Snapshot, SnapshotStore
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.logic import to_post
 from pinhole.posts.models import PostRecord, PostStatus
+from pinhole.posts.views import to_post
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.cursor import decode_cursor, encode_cursor
@@ -300,19 +303,50 @@ def _ranked_later_page(
 # -- chronological --
 
 
-def _celebrity_posts(
-    celebrities: list[str], before: str | None, limit: int, posts: PostRepository
-) -> tuple[list[FeedEntry], bool]:
-    def recent(author_id: str) -> tuple[list[FeedEntry], bool]:
-        records, more = posts.published_before(author_id, before, limit)
-        return [FeedEntry(r.post_id, r.author_id) for r in records], more
+def _newest_first(entries: list[FeedEntry]) -> list[FeedEntry]:
+    return sorted({entry.post_id: entry for entry in entries}.values(), key=lambda e: e.post_id, reverse=True)
 
+
+@dataclass(frozen=True)
+class _Pulled:
+    """The celebrities' posts a chronological page may show, and what the page must still ask of them."""
+
+    entries: list[FeedEntry]
+    records: dict[str, PostRecord]
+    more: bool
+
+
+def _celebrity_posts(
+    celebrities: Mapping[str, int], pushed: list[FeedEntry], before: str | None, limit: int, stores: FeedStores
+) -> _Pulled:
+    """The celebrities' posts older than `before`, from their recent-posts items (one BatchGetItem round, as
+    the ranked page reads them). An item holds an author's newest N posts: only an author whose item is full
+    and whose oldest post in it is newer than the page's last could have an older post on the page, and only
+    those are queried, in one more round (deep pages, or an author who posted more than N times among the
+    page's newest)."""
+    recent = stores.recent.of_authors(celebrities)
     entries: list[FeedEntry] = []
-    more = False
-    for found, has_more in _pool.map(recent, celebrities):
-        entries.extend(found)
+    oldest: dict[str, str] = {}  # of each author whose item is full: older posts may exist
+    for author, posts in recent.items():
+        entries += [FeedEntry(p.post_id, author) for p in posts if before is None or p.post_id < before]
+        if len(posts) >= stores.recent.keep:
+            oldest[author] = min(p.post_id for p in posts)
+    merged = _newest_first([*pushed, *entries])
+    last_shown = merged[limit - 1].post_id if len(merged) >= limit else None
+    unknown = {
+        author: min(post_id, before) if before else post_id
+        for author, post_id in oldest.items()
+        if last_shown is None or post_id > last_shown
+    }
+    records: dict[str, PostRecord] = {}
+    more = bool(oldest.keys() - unknown.keys())
+    for found, has_more in _pool.map(
+        lambda author: stores.posts.published_before(author, unknown[author], limit), unknown
+    ):
+        entries += [FeedEntry(r.post_id, r.author_id) for r in found]
+        records.update((r.post_id, r) for r in found)
         more = more or has_more
-    return entries, more
+    return _Pulled(entries, records, more)
 
 
 def _chronological_page(
@@ -327,17 +361,15 @@ def _chronological_page(
     pushed_call = _submit(stores.feeds.page, caller.user_id, before, limit)
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, more_pushed = pushed_call.result()
-    # Round 2: the celebrities' recent posts.
-    pulled, more_pulled = _celebrity_posts(celebrities, before, limit, stores.posts) if celebrities else ([], False)
-    merged = sorted(
-        {entry.post_id: entry for entry in [*pushed, *pulled]}.values(), key=lambda entry: entry.post_id, reverse=True
-    )
+    # Round 2: the celebrities' recent-posts items (and, for a deep page, a Query of the few that run out).
+    pulled = _celebrity_posts(celebrities, pushed, before, limit, stores) if celebrities else _Pulled([], {}, False)
+    merged = _newest_first([*pushed, *pulled.entries])
     candidates = merged[:limit]
-    has_more = more_pushed or more_pulled or len(merged) > limit
+    has_more = more_pushed or pulled.more or len(merged) > limit
     # Round 3: hydrate and check, all in parallel.
     post_ids = [entry.post_id for entry in candidates]
     flags = _submit(stores.flags, caller.user_id, post_ids)
-    checks = _start_checks(caller, post_ids, [entry.author_id for entry in candidates], stores, {})()
+    checks = _start_checks(caller, post_ids, [entry.author_id for entry in candidates], stores, pulled.records)()
     page = _posts(caller, post_ids, checks, flags.result())
     next_cursor = (
         encode_cursor({"before": candidates[-1].post_id}, _scope(caller, FeedOrder.CHRONOLOGICAL), cursor_secret())

@@ -10,13 +10,15 @@ In the viewer's partition (user_id = viewer):
 In the author's partition (user_id = author):
     sk = recent#<copy>         the author's newest N published posts with times and engagement counts
                                (copies 0..k-1: each read of a celebrity's item picks one at random, so no one
-                               item takes millions of readers; docs/SCALING.md, "Hot keys"); version
+                               item takes millions of readers; docs/SCALING.md, "Hot keys"); version; copy 0
+                               also holds k (`copies`), which every change writes (pinhole.feed.hot_keys)
 """
 
 import json
 import random
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +56,7 @@ class FeedStateModel(Model):
     as_of = NumberAttribute(null=True)
     posts = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
+    copies = NumberAttribute(null=True)
     data = BinaryAttribute(null=True, legacy_encoding=False)
     expires_at = TTLAttribute(null=True)
 
@@ -239,17 +242,17 @@ def _dumps(posts: list[RecentPost]) -> str:
 
 class RecentPostsStore:
     """Each author's newest posts in k copies of one small item: a feed reads every followed celebrity's in
-    one BatchGetItem round (100 keys a call, calls in parallel) instead of one Query each."""
+    one BatchGetItem round (100 keys a call, calls in parallel) instead of one Query each. k is 1 until the
+    author's follower count calls for more (pinhole.feed.hot_keys, applied by the fan-out through `spread`);
+    copy 0 holds it, so every change writes every copy a reader may pick."""
 
     def __init__(
         self,
-        copies: int | None = None,
         keep: int | None = None,
         cache_s: float | None = None,
         clock: Any = time.monotonic,
     ) -> None:
         ranking = _settings.feed_ranking
-        self.copies = copies or ranking.recent_posts_copies
         self.keep = keep or ranking.recent_posts_per_author
         self.cache_s = ranking.recent_posts_cache_s if cache_s is None else cache_s
         self._clock = clock
@@ -257,27 +260,31 @@ class RecentPostsStore:
 
     # writes (the posts stream, pinhole.feed.signals): copy 0 is the primary, conditioned on its version
 
-    def change(self, author_id: str, edit: Any) -> None:
+    def change(self, author_id: str, edit: Any, copies: int = 1) -> None:
         """Applies `edit` (the list of RecentPost → the new list, or None for no change) to copy 0 under a
-        version condition, then writes every other copy unless a newer version is already there."""
+        version condition, then writes every other copy unless a newer version is already there. `copies`
+        raises k (never lowers it): the new copies are written even if `edit` changes nothing."""
         for _ in range(MAX_CONDITIONAL_ATTEMPTS):
             found = list(FeedStateModel.query(author_id, FeedStateModel.sk == f"{RECENT}0", consistent_read=True))
             version = int(found[0].version or 0) if found else 0
             current = _posts_of(found[0]) if found else []
+            stored_copies = int(found[0].copies or 1) if found else 1
+            total = max(stored_copies, copies)
             changed = edit(current)
-            if changed is None:
+            if changed is None and total == stored_copies:
                 return
-            posts = sorted(changed, key=lambda p: p.post_id, reverse=True)[: self.keep]
+            posts = sorted(current if changed is None else changed, key=lambda p: p.post_id, reverse=True)
+            posts = posts[: self.keep]
             condition = FeedStateModel.version == version if found else FeedStateModel.sk.does_not_exist()
             try:
-                self._save(author_id, 0, posts, version + 1, condition)
+                self._save(author_id, 0, posts, version + 1, condition, total)
                 break
             except PutError as error:
                 if not _conditional_failure(error):
                     raise
         else:
             raise RuntimeError(f"recent posts of {author_id}: too many concurrent updates")
-        for copy in range(1, self.copies):
+        for copy in range(1, total):
             newer_or_absent = FeedStateModel.sk.does_not_exist() | (FeedStateModel.version < version + 1)
             try:
                 self._save(author_id, copy, posts, version + 1, newer_or_absent)
@@ -286,10 +293,20 @@ class RecentPostsStore:
                     raise
 
     @staticmethod
-    def _save(author_id: str, copy: int, posts: list[RecentPost], version: int, condition: Any) -> None:
-        FeedStateModel(user_id=author_id, sk=f"{RECENT}{copy}", posts=_dumps(posts), version=version).save(
-            condition=condition
-        )
+    def _save(
+        author_id: str, copy: int, posts: list[RecentPost], version: int, condition: Any, copies: int | None = None
+    ) -> None:
+        FeedStateModel(
+            user_id=author_id, sk=f"{RECENT}{copy}", posts=_dumps(posts), version=version, copies=copies
+        ).save(condition=condition)
+
+    def spread(self, author_id: str, copies: int) -> None:
+        """Makes the item k = `copies` copies (if it has fewer), before any reader is told to pick among them."""
+        self.change(author_id, lambda _current: None, copies)
+
+    def copies_of(self, author_id: str) -> int:
+        found = list(FeedStateModel.query(author_id, FeedStateModel.sk == f"{RECENT}0", consistent_read=True))
+        return int(found[0].copies or 1) if found else 1
 
     def published(self, author_id: str, post: RecentPost) -> None:
         def add(current: list[RecentPost]) -> list[RecentPost] | None:
@@ -317,17 +334,20 @@ class RecentPostsStore:
 
         self.change(author_id, count)
 
-    # reads (the feed): a random copy each, one BatchGetItem per 100 authors, all at once; a short cache
+    # reads (the feed): a random copy each among the author's k (the reader's follow edge carries k), one
+    # BatchGetItem per 100 authors, all at once; a short cache
 
-    def _fetch(self, author_ids: list[str]) -> dict[str, list[RecentPost]]:
-        keys = [(author, f"{RECENT}{random.randrange(self.copies)}") for author in author_ids]  # noqa: S311
+    @staticmethod
+    def _fetch(keys: list[tuple[str, str]]) -> dict[str, list[RecentPost]]:
         return {item.user_id: _posts_of(item) for item in FeedStateModel.batch_get(keys)}
 
-    def of_authors(self, author_ids: list[str]) -> dict[str, list[RecentPost]]:
+    def of_authors(self, copies_by_author: Mapping[str, int]) -> dict[str, list[RecentPost]]:
+        """The recent posts of these authors (author → the k their item has, from the reader's edges)."""
         now = self._clock()
-        cached = {a: self._cache[a][1] for a in author_ids if a in self._cache and self._cache[a][0] > now}
-        missing = [a for a in author_ids if a not in cached]
-        fetched = gather_dict(self._fetch, missing)
+        cached = {a: self._cache[a][1] for a in copies_by_author if a in self._cache and self._cache[a][0] > now}
+        missing = [a for a in copies_by_author if a not in cached]
+        keys = [(a, f"{RECENT}{random.randrange(max(1, copies_by_author[a]))}") for a in missing]  # noqa: S311
+        fetched = gather_dict(self._fetch, keys)
         if self.cache_s > 0:
             for author in missing:
                 self._cache[author] = (now + self.cache_s, fetched.get(author, []))

@@ -14,7 +14,6 @@ from pinhole.posts.models import (
     CreatePostRequest,
     CreatePostResponse,
     EditPostRequest,
-    Media,
     MediaDeclaration,
     MediaStatus,
     Post,
@@ -22,24 +21,23 @@ from pinhole.posts.models import (
     PostRecord,
     PostStatus,
     Processing,
-    Rendition,
     StoredMedia,
     Upload,
 )
+from pinhole.posts.views import to_post
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
-from pinhole.shared.settings import get_settings
-from pinhole.social.dal import NOT_MARKED, ViewerFlags, ViewerMarks, viewer_flags
+from pinhole.social.dal import NOT_MARKED, ViewerFlags, viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
 from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.logic import active_profile, find_visible, summary_of
+from pinhole.users.logic import active_profile, find_visible
 from pinhole.users.models import Profile
 
 UPLOAD_GRACE = timedelta(minutes=15)
@@ -50,48 +48,6 @@ UPLOAD_MISSING_REASON = "The upload never arrived: post again."
 _posts = PostRepository()
 _profiles = ProfileRepository()
 _signer = UploadSigner()
-
-
-def media_view(media: StoredMedia) -> Media:
-    base = get_settings().media_base_url.rstrip("/")
-    renditions = {
-        name: Rendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
-        for name, r in media.rendition_keys.items()
-    }
-    return Media(
-        media_id=media.media_id,
-        type=media.type,
-        status=media.status,
-        reason=media.reason,
-        reason_code=media.reason_code,
-        width=media.width,
-        height=media.height,
-        blurhash=media.blurhash,
-        duration_s=media.duration_s,
-        processing=media.processing if media.status == MediaStatus.PENDING else None,
-        renditions=renditions,
-    )
-
-
-def to_post(record: PostRecord, author: Profile, marks: ViewerMarks) -> Post:
-    """The API's Post, with the viewer's liked_by_me and saved_by_me from `marks` (viewer_flags' answer
-    for the page this post is on): required, so no route can forget the viewer's flags."""
-    liked, saved = marks.get(record.post_id, (False, False))
-    return Post(
-        post_id=record.post_id,
-        author=summary_of(author),
-        caption=record.caption,
-        tags=record.tags,
-        mentions=record.mentions,
-        created_at=to_iso(record.created_at),
-        status=record.status,
-        media=[media_view(record.media[media_id]) for media_id in record.media_order],
-        like_count=record.like_count,
-        comment_count=record.comment_count,
-        liked_by_me=liked,
-        saved_by_me=saved,
-        edited_at=to_iso(record.edited_at) if record.edited_at else None,
-    )
 
 
 def posts_seen_by(

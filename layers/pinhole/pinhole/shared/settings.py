@@ -82,8 +82,14 @@ class FeedRankingSettings(BaseModel):
     candidates: int = Field(default=500, gt=0, le=1000)
     snapshot_ttl_s: int = Field(default=3600, gt=0)
     recent_posts_per_author: int = Field(default=10, gt=0, le=100)
-    # copies of a celebrity's recent-posts item, each read at random (docs/SCALING.md, "Hot keys")
-    recent_posts_copies: int = Field(default=4, gt=0, le=64)
+    # copies k of a celebrity's recent-posts item, each read at random, from the follower count
+    # (pinhole.feed.hot_keys; the arithmetic: docs/SCALING.md, "Hot keys"): first pages a follower reads a day
+    # (share of followers active a day × sessions each), the peak over the day's mean, and the RCU a copy may
+    # take (a partition's 3,000 with headroom)
+    recent_posts_reads_per_follower_day: float = Field(default=4.0, gt=0)
+    recent_posts_peak_factor: float = Field(default=3.0, ge=1)
+    recent_posts_rcu_per_copy: float = Field(default=1500.0, gt=0, le=3000)
+    recent_posts_max_copies: int = Field(default=64, gt=0, le=256)
     # how long a function keeps a celebrity's recent-posts item in memory
     recent_posts_cache_s: float = Field(default=10.0, ge=0)
 

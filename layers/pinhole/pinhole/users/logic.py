@@ -5,45 +5,23 @@ from typing import Any
 
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
-from pinhole.media.limits import AVATAR_URL_RENDITION
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import AccountSuspended, NotFound
-from pinhole.shared.settings import get_settings
 from pinhole.social.dal import InteractionRepository
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import (
-    Avatar,
-    AvatarRendition,
     AvatarUploadView,
     Me,
     Profile,
     ProfileUpdate,
-    StoredAvatar,
     User,
-    UserSummary,
 )
+from pinhole.users.views import summary_of
 
 _profiles = ProfileRepository()
 _graph = GraphRepository()
 _visits = InteractionRepository()
-
-
-def avatar_view(stored: StoredAvatar | None) -> Avatar | None:
-    if stored is None:
-        return None
-    base = get_settings().media_base_url.rstrip("/")
-    renditions = {
-        name: AvatarRendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
-        for name, r in stored.renditions.items()
-    }
-    return Avatar(
-        url=renditions[AVATAR_URL_RENDITION].url,
-        width=stored.width,
-        height=stored.height,
-        blurhash=stored.blurhash,
-        renditions=renditions,
-    )
 
 
 DELETED_ACCOUNT_PREFIX = "deleted-"
@@ -63,17 +41,6 @@ def deleted_account(placeholder_id: str) -> Profile:
 
 def is_deleted_account(user_id: str) -> bool:
     return user_id.startswith(DELETED_ACCOUNT_PREFIX)
-
-
-def summary_of(profile: Profile) -> UserSummary:
-    avatar = avatar_view(profile.avatar)
-    return UserSummary(
-        user_id=profile.user_id,
-        username=profile.username,
-        display_name=profile.display_name,
-        avatar_url=avatar.url if avatar else None,
-        avatar=avatar,
-    )
 
 
 def to_user(profile: Profile, relation: Relationship | None = None) -> User:
