@@ -961,8 +961,14 @@ def test_recovery_codes_are_shown_once_and_one_logs_in_instead_of_the_lost_phone
 def test_a_deleted_account_is_kept_from_the_screen_that_follows_the_deletion(
     window: Window, cloud: RunningLocalCloud
 ) -> None:
-    # Given Vic, signed in, and Wes, who can see Vic's profile
-    vic, page = signed_in(window, cloud, "vic")
+    # Given Vic, signed in (the page's clock under the test's control), and Wes, who can see Vic's profile
+    vic = account(cloud.outputs["HttpApiUrl"], "vic", "Vic")
+    person = window(DESKTOP)
+    person.page.clock.install()
+    person.context.add_init_script(session_script(vic.refresh_token))
+    page = person.page
+    page.goto("./")
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
     wes = account(cloud.outputs["HttpApiUrl"], "wes", "Wes")
     assert wes.http.get(f"/users/{vic.username}").status_code == 200
 
@@ -985,6 +991,11 @@ def test_a_deleted_account_is_kept_from_the_screen_that_follows_the_deletion(
     assert wes.http.get(f"/users/{vic.username}").status_code == 200
     go(page, f"/u/{vic.username}")
     expect(page.get_by_role("heading", name=re.compile("Vic"))).to_be_visible()
+
+    # When the hour of the access token that kept it has passed (every refresh token went with the deletion),
+    # the app asks him to log in, rather than failing call after call
+    page.clock.run_for("59:30")
+    page.get_by_role("heading", name="Log in").wait_for()
 
 
 def test_a_group_is_renamed_and_gains_a_member_who_sees_it_live(window: Window, cloud: RunningLocalCloud) -> None:

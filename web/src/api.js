@@ -37,7 +37,11 @@ let refreshing = null;
 /** Exchange the stored refresh token for fresh tokens (one exchange at a time). */
 export function refreshSession() {
   const refreshToken = storedRefreshToken();
-  if (!refreshToken) return Promise.reject(new ApiError(401, 'unauthorized', 'Please log in.'));
+  if (!refreshToken) {
+    // nothing to renew with (a deleted account kept from this tab): the session ends with its access token
+    clearSession();
+    return Promise.reject(new ApiError(401, 'unauthorized', 'Please log in.'));
+  }
   if (!refreshing) {
     refreshing = call('POST', 'auth/refresh', { body: { refresh_token: refreshToken }, auth: false })
       .then((answer) => {
