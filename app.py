@@ -133,7 +133,6 @@ def main() -> None:
         constants.STATEFUL_STACK_ID,
         env=env,
         description="Pinhole: identity, tables and buckets (retained)",
-        cors_origins=origins,
         push_secrets=push_secrets(app),
     )
     stateless = StatelessStack(

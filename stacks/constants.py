@@ -150,6 +150,7 @@ WEB_HEADERS_POLICY_ID: Final = "WebSecurityHeaders"
 WEB_ASSETS_DEPLOYMENT_ID: Final = "AssetsDeployment"
 WEB_PAGES_DEPLOYMENT_ID: Final = "PagesDeployment"
 WEB_CONFIG_FILE: Final = "config.json"
+WEB_UPLOADS_CORS_ID: Final = "UploadsCors"  # WebApp/UploadsCors: the uploads bucket's CORS, set after the app exists
 MEDIA_ACCESS_LOGS_ID: Final = "AccessLogs"  # MediaCdn/AccessLogs: CloudFront standard logging v2 to S3
 EDGE_FIREWALL_CONSTRUCT_ID: Final = "EdgeFirewall"  # the WAF web ACL of every distribution (context `waf`)
 ALARM_TOPIC_CONSTRUCT_ID: Final = "AlarmTopic"  # where every alarm of the stack goes (context `alarm_email`)

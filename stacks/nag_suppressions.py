@@ -10,6 +10,7 @@ from aws_cdk import Acknowledgment, CfnElement, Validations
 from aws_cdk import aws_lambda as lambda_
 
 from stacks.stateful_stack import StatefulStack
+from stacks.stateless.web_construct import AWS_CUSTOM_RESOURCE_PROVIDER_ID
 from stacks.stateless_stack import StatelessStack
 
 
@@ -28,6 +29,7 @@ def acknowledge_findings(stateful: StatefulStack, stateless: StatelessStack) -> 
     _acknowledge_websocket_api(stateless)
     _acknowledge_distributions(stateless)
     _acknowledge_web_app(stateless)
+    _acknowledge_uploads_cors(stateless)
     _acknowledge_push(stateful, stateless)
 
 
@@ -204,6 +206,17 @@ def _acknowledge_web_app(stateless: StatelessStack) -> None:
             reason="The deployment reads the app's files from the CDK bootstrap assets bucket, under keys "
             "(content hashes) only known at deploy time; read-only.",
         ),
+    )
+
+
+def _acknowledge_uploads_cors(stateless: StatelessStack) -> None:
+    """The role of CDK's AwsCustomResource provider that sets the uploads bucket's CORS (UploadsCors)."""
+    Validations.of(stateless.uploads_cors.role).acknowledge(
+        Acknowledgment(
+            id=_rule("AwsSolutions-IAM5[Resource::*]"),
+            reason="X-Ray tracing of CDK's AwsCustomResource provider: xray:PutTraceSegments and "
+            "xray:PutTelemetryRecords do not support resource-level permissions.",
+        )
     )
 
 
@@ -407,7 +420,7 @@ def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> Non
             "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
         )
     )
-    provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    provider = stateful.node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
     if provider is None:
         return
     Validations.of(stateful.push_platforms).acknowledge(

@@ -1,4 +1,4 @@
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Stack
@@ -33,7 +33,6 @@ class StatefulStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        cors_origins: Sequence[str],
         push_secrets: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -44,7 +43,7 @@ class StatefulStack(Stack):
         self.graph = GraphData(self, constants.GRAPH_DATA_CONSTRUCT_ID)
         self.social = SocialData(self, constants.SOCIAL_DATA_CONSTRUCT_ID)
         self.feed = FeedData(self, constants.FEED_DATA_CONSTRUCT_ID)
-        self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID, cors_origins=cors_origins)
+        self.media = MediaStorage(self, constants.MEDIA_STORAGE_CONSTRUCT_ID)
         self.secrets = ApiSecrets(self, constants.API_SECRETS_CONSTRUCT_ID)
         self.idempotency = IdempotencyData(self, constants.IDEMPOTENCY_DATA_CONSTRUCT_ID)
         self.messaging = MessagingData(self, constants.MESSAGING_DATA_CONSTRUCT_ID)

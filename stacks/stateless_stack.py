@@ -34,7 +34,7 @@ from stacks.stateless.streams_construct import StreamRoutes
 from stacks.stateless.transcode_construct import Transcode
 from stacks.stateless.upload_construct import UploadApi
 from stacks.stateless.users_construct import UsersApi
-from stacks.stateless.web_construct import WebApp
+from stacks.stateless.web_construct import UploadsCors, WebApp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,6 +187,12 @@ class StatelessStack(Stack):
                 f"https://{uploads}.s3.{self.region}.amazonaws.com",
             ],
             media_sources=[self.media.base_url],
+        )
+        self.uploads_cors = UploadsCors(
+            self.web,
+            constants.WEB_UPLOADS_CORS_ID,
+            bucket=storage.uploads_bucket,
+            origins=[*cors_origins, self.web.origin],
         )
         http_api = HttpApiGateway(
             self,

@@ -2,7 +2,6 @@
 only through CloudFront), the message media bucket (photo messages' renditions, private: read only
 through pre-signed GETs a member gets, never behind the CDN) and the bucket all log their access to."""
 
-from collections.abc import Sequence
 from typing import cast
 
 from aws_cdk import Aws, CfnResource, Duration, RemovalPolicy, Stack
@@ -21,7 +20,6 @@ NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
 ABORT_MULTIPART_AFTER = Duration.days(1)
 EXPORTS_EXPIRE_AFTER = Duration.days(8)
 ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
-UPLOAD_CORS_MAX_AGE_S = 3000
 # resize may run for up to RESIZE_TIMEOUT; SQS must hide a message in flight for longer than that
 # (AWS advises six times the function timeout), and give up after a few tries into the DLQ.
 RESIZE_TIMEOUT = Duration.minutes(2)
@@ -63,7 +61,7 @@ def protected_bucket(
 
 
 class MediaStorage(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.access_logs_bucket = protected_bucket(
             self,
@@ -83,14 +81,7 @@ class MediaStorage(Construct):
             versioned=True,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="s3/uploads/",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=list(cors_origins),
-                    allowed_headers=["*"],
-                    max_age=UPLOAD_CORS_MAX_AGE_S,
-                )
-            ],
+            # no `cors`: the stateless stack sets it, with the web app's origin (web_construct.UploadsCors)
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="originals",

@@ -1,6 +1,7 @@
 """web: Pinhole Web (web/dist, built by `make web`) in its own private bucket behind CloudFront (OAC,
-HTTPS only, a strict Content-Security-Policy), and the config.json that tells it where the APIs are,
-written at deploy time from the stack's own values."""
+HTTPS only, a strict Content-Security-Policy), the config.json that tells it where the APIs are,
+written at deploy time from the stack's own values, and the uploads bucket's CORS, which names the app's
+origin (known only once its distribution exists) so that one `cdk deploy` lets the app upload."""
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks import constants
@@ -26,6 +28,9 @@ from stacks.web_policy import content_security_policy
 IMMUTABLE = "public, max-age=31536000, immutable"  # assets/ names carry their content hash
 REVALIDATE = "no-cache"  # index.html and config.json: a deploy shows at once
 DEPLOYMENT_MEMORY_MB = 256
+UPLOAD_CORS_MAX_AGE_S = 3000
+CORS_CALL_MEMORY_MB = 128  # one S3 call
+AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # CDK's singleton, one per stack
 BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 
 
@@ -163,3 +168,58 @@ class WebApp(Construct):
                 function = cast(lambda_.CfnFunction, cast(Construct, child).node.default_child)
                 function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
                 function.node.add_dependency(role)
+
+
+class UploadsCors(Construct):
+    """The uploads bucket's CORS (browsers POST pre-signed uploads to it), set by one S3 call when this stack
+    is deployed: its origins are `cors_origins` and the web app's, whose distribution is made by this stack,
+    so the stateful stack that owns the bucket cannot name it without the stacks depending on each other.
+    This is the only owner of that CORS: the bucket's template declares none (two owners would overwrite
+    each other whenever CloudFormation applied the bucket's property again). Updated whenever the origins
+    change; removed with this stack (no app, no browser uploads)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, origins: Sequence[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.rules = [
+            {
+                "AllowedMethods": ["POST"],
+                "AllowedOrigins": list(origins),
+                "AllowedHeaders": ["*"],
+                "MaxAgeSeconds": UPLOAD_CORS_MAX_AGE_S,
+            }
+        ]
+        # CDK's provider function, with a role that writes to its own log group only (instead of
+        # AWSLambdaBasicExecutionRole, which writes to every log group) and sends its traces
+        log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        for actions, resources in (
+            (["logs:CreateLogStream", "logs:PutLogEvents"], [log_group.log_group_arn]),
+            (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+        ):
+            self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        put = cr.AwsSdkCall(
+            service="S3",
+            action="putBucketCors",
+            parameters={"Bucket": bucket.bucket_name, "CORSConfiguration": {"CORSRules": self.rules}},
+            physical_resource_id=cr.PhysicalResourceId.of(f"{bucket.bucket_name}-cors"),
+        )
+        self.resource = cr.AwsCustomResource(
+            self,
+            "Resource",
+            on_create=put,
+            on_update=put,
+            on_delete=cr.AwsSdkCall(service="S3", action="deleteBucketCors", parameters={"Bucket": bucket.bucket_name}),
+            # DeleteBucketCors is authorized by s3:PutBucketCORS too (S3 has no action of its own for it)
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["s3:PutBucketCORS"], resources=[bucket.bucket_arn])]
+            ),
+            install_latest_aws_sdk=False,
+            log_group=log_group,
+            role=self.role,
+            memory_size=CORS_CALL_MEMORY_MB,
+        )
+        # traced, as every Pinhole function (CDK's provider is a singleton of the stack)
+        provider = cast(Construct, Stack.of(self).node.find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID))
+        function = cast(lambda_.CfnFunction, provider.node.default_child)
+        function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        function.node.add_dependency(self.role)  # its policy (logs, traces) in place before it runs

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -784,7 +785,8 @@ def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
     archive = httpx.get(download.get_attribute("href") or "")
     assert archive.status_code == 200 and len(archive.content) > 0
 
-    # When she deletes her account: a wrong password is refused in words, the right one signs her out
+    # When she deletes her account: a wrong password is refused in words; the right one deletes it, and she
+    # chooses to log out
     page.get_by_label("Your password").fill("Not-My-Password-1")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete my account").click()
@@ -792,6 +794,8 @@ def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
     page.get_by_label("Your password").fill(PASSWORD)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("heading", name="Your account is deleted").wait_for()
+    page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in").wait_for()
     expect(page.get_by_role("status").filter(has_text="Log in before")).to_be_visible()
 
@@ -881,3 +885,161 @@ def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_s
     articles = page.locator("article.post")
     expect(articles).to_have_count(3)
     assert [articles.nth(index).get_attribute("data-post-id") for index in range(3)] == posted[::-1]
+
+
+def totp_enabled(account_: Account) -> pyotp.TOTP:
+    """Two-factor turned on through the API (its screens have their own journey); the authenticator app."""
+    totp = pyotp.TOTP(account_.http.post("/me/mfa/totp").json()["secret"])
+    assert account_.http.post("/me/mfa/totp/verify", json={"code": totp_code(totp, -1)}).status_code == 204
+    return totp
+
+
+def test_recovery_codes_are_shown_once_and_one_logs_in_instead_of_the_lost_phone(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Uma, with two-factor on, signed in on her phone
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    uma = account(api, "uma", "Uma")
+    totp_enabled(uma)
+    page = signed_in_window(window, uma.refresh_token, PHONE)
+
+    # When she asks for recovery codes, a wrong password is refused in words
+    go(page, "/settings/security")
+    expect(page.get_by_test_id("mfa-state")).to_contain_text("On:")
+    page.get_by_label("Your password").fill("Not-My-Password-1")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+
+    # Then with her password she sees ten codes, once, with a way to keep them
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Make new recovery codes").click()
+    codes = page.get_by_test_id("recovery-codes").locator("li")
+    expect(codes).to_have_count(10)
+    shown = [text.strip() for text in codes.all_inner_texts()]
+    assert all(re.fullmatch(r"[a-z2-7]{5}-[a-z2-7]{5}", code) for code in shown), shown
+    expect(page.get_by_text("they are shown only once")).to_be_visible()
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Download the codes").click()
+    assert all(code in Path(saved.value.path()).read_text() for code in shown)
+    assert violations(page) == []
+    page.get_by_role("button", name="I saved them").click()
+    expect(page.get_by_test_id("recovery-codes")).to_have_count(0)  # gone from the screen for good
+
+    # When she has lost her phone: signed out, the log-in asks for a code she cannot read...
+    go(page, "/settings")
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.evaluate("() => sessionStorage.clear()")  # the init script's (now revoked) token, not hers
+    page.get_by_label("Username").fill(uma.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Two-factor authentication").wait_for()
+
+    # ...so she uses a recovery code instead: one she never got is refused in words, hers signs her in
+    page.get_by_role("button", name="Lost your phone? Use a recovery code").click()
+    expect(page.get_by_label("Recovery code")).to_be_focused()
+    assert violations(page) == []
+    page.get_by_label("Recovery code").fill("aaaaa-aaaaa")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("recovery code")
+    page.get_by_label("Recovery code").fill(shown[3])
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    expect(page.get_by_role("status").filter(has_text="Two-factor authentication is now off")).to_be_visible()
+
+    # Then two-factor is off (set it up again on the new phone), and the used code is spent
+    go(page, "/settings/security")
+    expect(page.get_by_test_id("mfa-state")).to_have_text("Off.")
+    expect(page.get_by_role("heading", name="Recovery codes")).to_have_count(0)
+    again = httpx.post(
+        f"{api}/auth/login/recovery",
+        json={"username": uma.username, "password": PASSWORD, "recovery_code": shown[3]},
+    )
+    assert again.status_code == 401, again.text
+
+
+def test_a_deleted_account_is_kept_from_the_screen_that_follows_the_deletion(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Vic, signed in (the page's clock under the test's control), and Wes, who can see Vic's profile
+    vic = account(cloud.outputs["HttpApiUrl"], "vic", "Vic")
+    person = window(DESKTOP)
+    person.page.clock.install()
+    person.context.add_init_script(session_script(vic.refresh_token))
+    page = person.page
+    page.goto("./")
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    wes = account(cloud.outputs["HttpApiUrl"], "wes", "Wes")
+    assert wes.http.get(f"/users/{vic.username}").status_code == 200
+
+    # When Vic deletes his account, he is told until when it can come back, and nobody finds him any more
+    go(page, "/settings/account")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("heading", name="Your account is deleted").wait_for()
+    purge_after = page.get_by_test_id("purge-after").locator("time").get_attribute("datetime") or ""
+    assert datetime.fromisoformat(purge_after) - datetime.now(UTC) > timedelta(days=29)  # the grace period
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)  # nothing else to go to
+    assert violations(page) == []
+    assert wes.http.get(f"/users/{vic.username}").status_code == 404
+
+    # When he changes his mind and keeps it, he is back home, welcomed, and visible again
+    page.get_by_role("button", name="Keep my account").click()
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    expect(page.get_by_role("status").filter(has_text="Welcome back")).to_be_visible()
+    assert wes.http.get(f"/users/{vic.username}").status_code == 200
+    go(page, f"/u/{vic.username}")
+    expect(page.get_by_role("heading", name=re.compile("Vic"))).to_be_visible()
+
+    # When the hour of the access token that kept it has passed (every refresh token went with the deletion),
+    # the app asks him to log in, rather than failing call after call
+    page.clock.run_for("59:30")
+    page.get_by_role("heading", name="Log in").wait_for()
+
+
+def test_a_group_is_renamed_and_gains_a_member_who_sees_it_live(window: Window, cloud: RunningLocalCloud) -> None:
+    # Given Gus's group with Ivy and Kim, and Hal, not in it yet, looking at his messages on his phone
+    api = cloud.outputs["HttpApiUrl"]
+    gus, gus_page = signed_in(window, cloud, "gus")
+    hal, hal_page = signed_in(window, cloud, "hal", PHONE)
+    ivy, kim = account(api, "ivy", "Ivy"), account(api, "kim", "Kim")
+    created = gus.http.post("/conversations", json={"members": [ivy.username, kim.username]})
+    assert created.status_code == 201, created.text
+    group_id = created.json()["conversation_id"]
+    go(hal_page, "/messages")
+    expect(hal_page.get_by_text("No conversations yet")).to_be_visible()
+
+    # When Gus names the group from its members panel, its title and a system message say so
+    go(gus_page, f"/messages/c/{group_id}")
+    gus_page.get_by_text("3 members").click()
+    gus_page.get_by_label("Group name").fill("Ferry club")
+    gus_page.get_by_role("button", name="Rename").click()
+    gus_page.get_by_role("heading", name="Ferry club").wait_for()
+    expect(gus_page.locator(".thread li.system").last).to_contain_text(f"@{gus.username} named the group “Ferry club”")
+    assert violations(gus_page) == []
+
+    # When he adds someone who does not exist, he is told in words, and nobody is added
+    gus_page.get_by_label("Add people").fill(f"nobody{uuid.uuid4().hex[:6]}")
+    gus_page.get_by_role("button", name="Add", exact=True).click()
+    expect(gus_page.locator(".group-members [role=alert]")).not_to_be_empty()
+    expect(gus_page.get_by_text("3 members")).to_be_visible()
+
+    # When he adds Hal, the group has four members, and the thread says who added whom
+    gus_page.get_by_label("Add people").fill(f"@{hal.username}")
+    gus_page.get_by_role("button", name="Add", exact=True).click()
+    expect(gus_page.get_by_text("4 members")).to_be_visible()
+    expect(gus_page.locator(".group-members li", has_text=f"@{hal.username}")).to_be_visible()
+    expect(gus_page.locator(".thread li.system").last).to_contain_text(f"@{gus.username} added @{hal.username}")
+
+    # Then Hal's list shows the group, live, by its name; he opens it and reads how he got there
+    hal_page.get_by_role("link", name=re.compile("Ferry club")).click(timeout=20_000)
+    hal_page.get_by_role("heading", name="Ferry club").wait_for()
+    expect(hal_page.locator(".thread li.system").last).to_contain_text(f"@{gus.username} added @{hal.username}")
+
+    # When Hal renames it, Gus's open thread follows, live
+    hal_page.get_by_text("4 members").click()
+    hal_page.get_by_label("Group name").fill("Ferry club (Sundays)")
+    hal_page.get_by_role("button", name="Rename").click()
+    gus_page.get_by_role("heading", name="Ferry club (Sundays)").wait_for(timeout=20_000)
+    expect(gus_page.get_by_label("Group name")).to_have_value("Ferry club (Sundays)")

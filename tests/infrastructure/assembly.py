@@ -3,6 +3,7 @@ infrastructure tests need to walk it: resources by type, by construct path, and 
 across the two stacks (Ref, Fn::GetAtt and the Fn::ImportValue of a CDK cross-stack reference)."""
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -82,6 +83,39 @@ class CloudAssembly:
                     if output.get("Export", {}).get("Name") == argument:
                         return self.referenced(exporter, output["Value"])
         return None
+
+
+_TOKEN = re.compile(r"@@token(\d+)@@")
+
+
+def sdk_call(resource: Resource, phase: str = "Create") -> dict[str, Any]:
+    """The SDK call of a CDK AwsCustomResource (`Custom::AWS`) for `phase` (Create, Update, Delete): the JSON
+    CloudFormation passes to the provider, decoded. A value made of references comes back as CloudFormation
+    would write it: one reference as itself, a string around references as an `Fn::Join` of its pieces."""
+    value = resource.properties[phase]
+    parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+    tokens = [part for part in parts if not isinstance(part, str)]
+    text, index = "", 0
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+        else:
+            text += f"@@token{index}@@"
+            index += 1
+
+    def restore(found: Any) -> Any:
+        if isinstance(found, dict):
+            return {key: restore(item) for key, item in found.items()}
+        if isinstance(found, list):
+            return [restore(item) for item in found]
+        if not isinstance(found, str) or not _TOKEN.search(found):
+            return found
+        # re.split with one group: text at even places, a token's index at odd ones
+        pieces = enumerate(_TOKEN.split(found))
+        joined = [tokens[int(piece)] if place % 2 else piece for place, piece in pieces if place % 2 or piece]
+        return joined[0] if len(joined) == 1 else {"Fn::Join": ["", joined]}
+
+    return dict(restore(json.loads(text)))
 
 
 @cache

@@ -23,7 +23,7 @@ from stacks import constants
 from stacks.stage import NON_PRODUCTION_STAGES, UnsafeConfiguration, is_production
 from stacks.stateless.alarms import AlarmTopic
 from stacks.stateless.edge import CLOUDFRONT_REGION_RULE_ID, require_cloudfront_region
-from tests.infrastructure.assembly import REPO_ROOT, CloudAssembly, Resource, load_cloud_assembly
+from tests.infrastructure.assembly import REPO_ROOT, CloudAssembly, Resource, load_cloud_assembly, sdk_call
 
 TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
 RETAINED_TYPES = (*TABLE_TYPES, "AWS::S3::Bucket", "AWS::Cognito::UserPool")
@@ -332,11 +332,19 @@ def test_bucket_aborts_incomplete_multipart_uploads(bucket: Resource) -> None:
 
 
 def _cors_configurations() -> list[Any]:
-    """(resource, allowed origins) for every bucket CORS rule and every HTTP API CORS configuration."""
+    """(resource, allowed origins) for every bucket CORS rule (in a bucket's template, or set by an
+    AwsCustomResource's PutBucketCors) and every HTTP API CORS configuration."""
     params = []
     for bucket in buckets():
         for index, rule in enumerate(bucket.properties.get("CorsConfiguration", {}).get("CorsRules", [])):
             params.append(pytest.param(bucket, rule["AllowedOrigins"], id=f"{bucket.path}#{index}"))
+    for call_resource in _assembly().all_of("Custom::AWS"):
+        for phase in ("Create", "Update"):
+            call = sdk_call(call_resource, phase)
+            if call["service"] == "S3" and call["action"] == "putBucketCors":
+                for index, rule in enumerate(call["parameters"]["CORSConfiguration"]["CORSRules"]):
+                    name = f"{call_resource.path}#{phase}#{index}"
+                    params.append(pytest.param(call_resource, rule["AllowedOrigins"], id=name))
     for api in _assembly().all_of("AWS::ApiGatewayV2::Api"):
         if "CorsConfiguration" in api.properties:
             params.append(pytest.param(api, api.properties["CorsConfiguration"]["AllowOrigins"], id=api.path))
@@ -349,7 +357,7 @@ def _cdk_json_context() -> dict[str, Any]:
 
 
 def test_discovery_finds_the_cors_of_the_uploads_bucket_and_the_http_api() -> None:
-    assert len(_cors_configurations()) >= 2
+    assert len(_cors_configurations()) >= 3  # the uploads bucket's (create and update) and the HTTP API's
 
 
 @pytest.mark.parametrize(("resource", "origins"), _cors_configurations())
@@ -357,11 +365,11 @@ def test_cors_allows_the_configured_origins_never_any(resource: Resource, origin
     # Given a CORS configuration in the templates, synthesized from cdk.json
     configured = _cdk_json_context()[constants.CTX_CORS_ORIGINS]
 
-    # Then it allows exactly the origins of the context (the HTTP API also Pinhole Web's own origin, a
-    # reference to its distribution), and never every origin
+    # Then it allows exactly the origins of the context (the HTTP API and the uploads bucket's CORS, set by the
+    # stateless stack, also Pinhole Web's own origin, a reference to its distribution), and never every origin
     web_origins = [origin for origin in origins if _is_web_app_origin(resource, origin)]
     assert [origin for origin in origins if origin not in web_origins] == configured
-    assert len(web_origins) == (1 if resource.type == "AWS::ApiGatewayV2::Api" else 0)
+    assert len(web_origins) == (0 if resource.type == "AWS::S3::Bucket" else 1)
     assert "*" not in origins
 
 

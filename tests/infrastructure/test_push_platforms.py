@@ -14,9 +14,7 @@ from stacks.stateful_stack import StatefulStack
 
 def _stateful(push_secrets: dict[str, str] | None) -> Template:
     app = cdk.App(context=cdk_json_context())
-    return Template.from_stack(
-        StatefulStack(app, "PinholeStateful", cors_origins=["http://localhost:8000"], push_secrets=push_secrets)
-    )
+    return Template.from_stack(StatefulStack(app, "PinholeStateful", push_secrets=push_secrets))
 
 
 def _calls(template: Template) -> list[dict[str, Any]]:

@@ -44,12 +44,13 @@ def test_uploads_bucket_ages_originals(cloud_assembly) -> None:
     assert set(rules) == {"originals", "exports"}
 
 
-def test_uploads_bucket_cors_allows_post_only(cloud_assembly) -> None:
-    # Given the uploads bucket (its origins: test_guarantees.py)
-    (cors,) = _bucket(cloud_assembly, constants.UPLOADS_BUCKET_ID)["Properties"]["CorsConfiguration"]["CorsRules"]
+def test_uploads_bucket_declares_no_cors_of_its_own(cloud_assembly) -> None:
+    # Given the uploads bucket's template
+    props = _bucket(cloud_assembly, constants.UPLOADS_BUCKET_ID)["Properties"]
 
-    # Then browsers may only POST a pre-signed upload
-    assert cors["AllowedMethods"] == ["POST"]
+    # Then its CORS has one owner, the stateless stack (test_web_app.py): a CorsConfiguration here would be
+    # applied again by CloudFormation over the one that names the web app's origin
+    assert "CorsConfiguration" not in props
 
 
 def test_media_bucket_is_readable_only_by_cloudfront(stateful, cloud_assembly) -> None:

@@ -1,6 +1,7 @@
 """web: Pinhole Web from its own private bucket behind CloudFront, with a strict CSP, deployed with the
 config.json that points it at this stack's APIs. Bucket privacy, TLS, OAC, HTTPS only, retention, tracing,
-named actions and cdk-nag are test_guarantees.py's, which finds the bucket and distribution by type."""
+named actions and cdk-nag are test_guarantees.py's, which finds the bucket and distribution by type. The
+uploads bucket's CORS, which names the app's origin, is set by this stack in the same deploy."""
 
 import json
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks import constants
-from tests.infrastructure.assembly import CloudAssembly
+from tests.infrastructure.assembly import CloudAssembly, Resource, sdk_call
 
 MANAGED_CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
@@ -144,4 +145,86 @@ def test_web_app_url_output_is_the_distribution(stateless: dict[str, Any], cloud
     distribution_id, _ = _at(cloud_assembly, f"{constants.WEB_DISTRIBUTION_ID}/Resource")
     assert stateless["Outputs"]["WebAppUrl"]["Value"] == {
         "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]
+    }
+
+
+@pytest.fixture(scope="module")
+def uploads_cors(cloud_assembly: CloudAssembly) -> Resource:
+    logical_id, _ = _at(cloud_assembly, f"{constants.WEB_UPLOADS_CORS_ID}/Resource/Resource/Default")
+    return cloud_assembly.get(constants.STATELESS_STACK_ID, logical_id)
+
+
+def _is_uploads_bucket(cloud_assembly: CloudAssembly, value: Any, attribute: str) -> bool:
+    found = cloud_assembly.referenced(constants.STATELESS_STACK_ID, value)
+    return (
+        found is not None
+        and found[0].path.endswith(f"/{constants.MEDIA_STORAGE_CONSTRUCT_ID}/{constants.UPLOADS_BUCKET_ID}")
+        and found[1] == attribute
+    )
+
+
+def test_one_deploy_sets_the_uploads_cors_with_the_web_apps_origin(
+    cloud_assembly: CloudAssembly, uploads_cors: Resource, distribution: dict[str, Any]
+) -> None:
+    # Given the call the stateless stack makes when it is created and whenever its origins change
+    create, update = sdk_call(uploads_cors, "Create"), sdk_call(uploads_cors, "Update")
+    assert create == update
+
+    # Then it puts the uploads bucket's CORS, after the web distribution exists (its domain is a reference)
+    assert (create["service"], create["action"]) == ("S3", "putBucketCors")
+    assert _is_uploads_bucket(cloud_assembly, create["parameters"]["Bucket"], "Ref")
+    (rule,) = create["parameters"]["CORSConfiguration"]["CORSRules"]
+    web_origin = {
+        "Fn::Join": [
+            "",
+            ["https://", {"Fn::GetAtt": [_at(cloud_assembly, "WebDistribution/Resource")[0], "DomainName"]}],
+        ]
+    }
+    assert web_origin in rule["AllowedOrigins"]
+    # And browsers may only POST a pre-signed upload, from those origins (the others: test_guarantees.py)
+    assert rule["AllowedMethods"] == ["POST"]
+    assert "*" not in rule["AllowedOrigins"]
+    # And the same physical id on update: a change of origins is one more PutBucketCors, never a delete
+    assert create["physicalResourceId"]["id"] == update["physicalResourceId"]["id"]
+
+
+def test_the_uploads_cors_goes_with_the_stack_and_its_role_may_only_set_it(
+    cloud_assembly: CloudAssembly, uploads_cors: Resource, stateless: dict[str, Any]
+) -> None:
+    # Given what the custom resource does when the stack is deleted, and the policies of its function's role
+    delete = sdk_call(uploads_cors, "Delete")
+    provider = next(
+        resource
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Role", {}).get("Fn::GetAtt", [""])[0].startswith("WebAppUploadsCorsRole")
+    )
+    role_id = provider["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for resource in stateless["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    role = stateless["Resources"][role_id]["Properties"]
+
+    # Then the CORS is removed with the stack (no app left to upload from)
+    assert (delete["action"], _is_uploads_bucket(cloud_assembly, delete["parameters"]["Bucket"], "Ref")) == (
+        "deleteBucketCors",
+        True,
+    )
+    # And the role can set that bucket's CORS (DeleteBucketCors needs s3:PutBucketCORS too), write its own
+    # log group and send traces, nothing else: no managed policy (AWSLambdaBasicExecutionRole writes to every
+    # log group)
+    assert "ManagedPolicyArns" not in role
+    s3_statements = [statement for statement in statements if str(statement["Action"]).startswith("s3:")]
+    (s3_statement,) = s3_statements
+    assert s3_statement["Action"] == "s3:PutBucketCORS"
+    assert _is_uploads_bucket(cloud_assembly, s3_statement["Resource"], "Arn")
+    others = [statement for statement in statements if statement not in s3_statements]
+    assert {action for statement in others for action in statement["Action"]} == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
     }

@@ -37,7 +37,11 @@ let refreshing = null;
 /** Exchange the stored refresh token for fresh tokens (one exchange at a time). */
 export function refreshSession() {
   const refreshToken = storedRefreshToken();
-  if (!refreshToken) return Promise.reject(new ApiError(401, 'unauthorized', 'Please log in.'));
+  if (!refreshToken) {
+    // nothing to renew with (a deleted account kept from this tab): the session ends with its access token
+    clearSession();
+    return Promise.reject(new ApiError(401, 'unauthorized', 'Please log in.'));
+  }
   if (!refreshing) {
     refreshing = call('POST', 'auth/refresh', { body: { refresh_token: refreshToken }, auth: false })
       .then((answer) => {
@@ -97,6 +101,15 @@ export async function loginWithTotp(username, session, code) {
 }
 /** Revokes this tab's refresh token (the access token lives out its hour in memory only). */
 export const logout = (refreshToken) => call('POST', 'auth/logout', { body: { refresh_token: refreshToken }, auth: false });
+/** The password and one recovery code instead of the TOTP code: signs in, and turns two-factor off. */
+export async function loginWithRecoveryCode(username, password, recoveryCode) {
+  const answer = await call('POST', 'auth/login/recovery', {
+    body: { username, password, recovery_code: recoveryCode },
+    auth: false,
+  });
+  setTokens(answer, refreshSession);
+  return answer;
+}
 export const signOutEverywhere = () => call('POST', 'me/sign-out-everywhere');
 export const forgotPassword = (username) => call('POST', 'auth/password/forgot', { body: { username }, auth: false });
 export const resetPassword = (username, code, newPassword) =>
@@ -108,6 +121,8 @@ export const resendVerification = () => call('POST', 'me/email/verification');
 export const startTotp = () => call('POST', 'me/mfa/totp');
 export const enableTotp = (code) => call('POST', 'me/mfa/totp/verify', { body: { code } });
 export const disableTotp = (code) => call('DELETE', 'me/mfa', { body: { code } });
+/** `{recovery_codes}`: a new set, shown once (the previous set stops working). */
+export const issueRecoveryCodes = (password) => call('POST', 'me/mfa/recovery-codes', { body: { password } });
 export const me = () => call('GET', 'me');
 export const updateMe = (changes) => call('PATCH', 'me', { body: changes });
 export const user = (username) => call('GET', `users/${enc(username)}`);
@@ -173,6 +188,10 @@ export const removeDevice = (deviceId) => call('DELETE', `me/devices/${enc(devic
 /** `body`: `{to}` (a person) or `{conversation_id}`, with `text` and/or `media` (then it answers an `upload`). */
 export const sendMessage = (body, key) => call('POST', 'messages', { body, idempotent: key });
 export const createConversation = (members, title) => call('POST', 'conversations', { body: title ? { members, title } : { members } });
+export const renameConversation = (conversationId, title) =>
+  call('PATCH', `conversations/${enc(conversationId)}`, { body: { title } });
+export const addMembers = (conversationId, usernames) =>
+  call('POST', `conversations/${enc(conversationId)}/members`, { body: { usernames } });
 export const removeMember = (conversationId, username) =>
   call('DELETE', `conversations/${enc(conversationId)}/members/${enc(username)}`);
 export const unsend = (conversationId, messageId) =>
@@ -185,6 +204,8 @@ export const markConversationRead = (conversationId, upTo) =>
 
 // --- privacy: delete account, export ---
 export const deleteAccount = (password) => call('DELETE', 'me', { body: { password } });
+/** Cancels a deletion within its grace period, with the access token still held (the refresh token went). */
+export const reactivate = () => call('POST', 'me/reactivate');
 export const requestExport = () => call('POST', 'me/export');
 export const exportStatus = () => call('GET', 'me/export');
 // --- safety: reports and moderation ---

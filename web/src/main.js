@@ -5,11 +5,11 @@ import { useEffect, useErrorBoundary, useRef, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { loadConfig } from './config.js';
 import { match, navigate, href, usePath } from './router.js';
-import { clearSession, onSessionChange, storedRefreshToken } from './session.js';
+import { clearSession, forgetRefreshToken, onSessionChange, storedRefreshToken } from './session.js';
 import { get, set, toast, update, useStore } from './store.js';
 import { ErrorNote, Loading, html } from './ui.js';
 import * as ws from './ws.js';
-import { AccountData } from './screens/account.js';
+import { AccountData, AccountDeleted } from './screens/account.js';
 import { ForgotPassword, Login, Signup } from './screens/auth.js';
 import { Compose } from './screens/compose.js';
 import { ModerationCase, ModerationLog, ModerationQueue, MyReports } from './screens/moderation.js';
@@ -125,6 +125,7 @@ ws.on('notification', () => {
 function App() {
   const path = usePath();
   const me = useStore('me');
+  const deletion = useStore('deletion'); // {purgeAfter} right after deleting the account
   const [phase, setPhase] = useState('starting'); // starting | ready | failed
   const [failure, setFailure] = useState(null);
 
@@ -176,6 +177,22 @@ function App() {
       if (refreshToken) api.logout(refreshToken).catch(() => {});
     },
     deleted: (purgeAfter) => {
+      // every session was signed out (the socket closed too); this tab's access token can still take it back
+      forgetRefreshToken();
+      ws.disconnect();
+      set({ deletion: { purgeAfter }, unreadMessages: 0, unreadNotifications: 0 });
+    },
+    kept: () => {
+      set({ deletion: null });
+      ws.connect();
+      refreshUnreadMessages().catch(() => {});
+      refreshUnreadNotifications().catch(() => {});
+      navigate('/');
+      toast('Welcome back: your account is active again.');
+    },
+    leaveDeleted: () => {
+      const { purgeAfter } = get('deletion');
+      set({ deletion: null });
       clearSession();
       navigate('/login');
       toast(`Your account is deleted. Log in before ${new Date(purgeAfter).toLocaleDateString()} to keep it.`);
@@ -190,6 +207,11 @@ function App() {
   if (phase === 'starting') return html`<main id="main" class="screen"><${Loading} label="Starting Pinhole…" /></main>`;
   if (phase === 'failed') {
     return html`<main id="main" class="screen"><h1>Pinhole could not start</h1><${ErrorNote} error=${failure} /></main>`;
+  }
+  if (me && deletion) {
+    return html`<header class="top"><span class="brand">Pinhole</span></header>
+      <main id="main"><${AccountDeleted} purgeAfter=${deletion.purgeAfter} onKept=${app.kept} onLeave=${app.leaveDeleted} /></main>
+      <${Toast} />`;
   }
   const publicMatch = match(PUBLIC, path);
   if (!me) {

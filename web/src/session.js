@@ -50,6 +50,12 @@ export function setTokens(answer, refresher) {
   listeners.forEach((listener) => listener(true));
 }
 
+/** The refresh token is dead (the account was deleted: every session signed out); the access token stays
+ * in memory for the rest of its hour, which is what `POST /me/reactivate` needs. */
+export function forgetRefreshToken() {
+  sessionStorage.removeItem(REFRESH_KEY);
+}
+
 export function clearSession() {
   tokens = null;
   clearTimeout(refreshTimer);

@@ -1,7 +1,7 @@
 // App-wide state every screen may read: who I am, the unread badges, and a short status message.
 import { useEffect, useState } from 'preact/hooks';
 
-const state = { me: null, unreadMessages: 0, unreadNotifications: 0, toast: null };
+const state = { me: null, deletion: null, unreadMessages: 0, unreadNotifications: 0, toast: null };
 const listeners = new Set();
 
 export function get(key) {

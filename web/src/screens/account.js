@@ -1,10 +1,10 @@
 // Your data and your account (GDPR): download everything Pinhole keeps about you (an export made in the
 // background, at most once a day), and delete the account (deactivated at once, purged after a grace
-// period; logging in before then keeps it).
+// period; logging in before then keeps it), and the screen right after deleting it, which can take it back.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
-import { toast } from '../store.js';
+import { set, toast } from '../store.js';
 import { ErrorNote, Screen, Time, html, useAction } from '../ui.js';
 import { Field } from './auth.js';
 
@@ -82,5 +82,31 @@ export function AccountData({ onDeleted }) {
     <p><a href=${href('/settings')}>Back to settings</a></p>
     <${ExportSection} />
     <${DeleteSection} onDeleted=${onDeleted} />
+  <//>`;
+}
+
+/** Right after `DELETE /me`: every session is signed out, but this tab still holds an access token, which
+ * is enough to change one's mind (`POST /me/reactivate`) until it expires; logging in does it after that. */
+export function AccountDeleted({ purgeAfter, onKept, onLeave }) {
+  const action = useAction();
+  useEffect(() => document.getElementById('screen-title')?.focus({ preventScroll: true }), []); // announced, as a new page
+  const keep = () =>
+    action.run(async () => {
+      const me = await api.reactivate();
+      set({ me });
+      onKept();
+    });
+  return html`<${Screen} title="Your account is deleted">
+    <div class="card form">
+      <p data-testid="purge-after">Nobody can see your profile, posts or messages any more. Everything is deleted for good
+        after <strong><time datetime=${purgeAfter}>${new Date(purgeAfter).toLocaleDateString(undefined, { dateStyle: 'long' })}</time></strong>.</p>
+      <p>Changed your mind? Keep your account and everything comes back as it was.</p>
+      <${ErrorNote} error=${action.error} />
+      <div class="row-actions">
+        <button type="button" onClick=${keep} disabled=${action.busy}>${action.busy ? 'Restoring…' : 'Keep my account'}</button>
+        <button type="button" class="secondary" onClick=${onLeave}>Log out</button>
+      </div>
+      <p class="muted">Logging in again before that date keeps the account too.</p>
+    </div>
   <//>`;
 }

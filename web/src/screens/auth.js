@@ -1,6 +1,6 @@
 // Sign up, log in (with the two-factor step when it is on) and the forgotten password. Signing up logs the
 // new account straight in.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
 import { toast } from '../store.js';
@@ -22,25 +22,50 @@ export function useForm(initial) {
   return [values, bind, setValues];
 }
 
-/** The second step of a log-in with two-factor on: the code of the person's authenticator app. */
-function TotpStep({ username, session, onSignedIn, onCancel }) {
+/** The second step of a log-in with two-factor on: the code of the person's authenticator app, or (the
+ * phone is lost) one of their recovery codes, which signs in and turns two-factor off. */
+function TotpStep({ username, password, session, onSignedIn, onCancel }) {
   const [code, setCode] = useState('');
+  const [recovery, setRecovery] = useState(false);
   const action = useAction();
   const submit = (event) => {
     event.preventDefault();
     action.run(async () => {
-      await api.loginWithTotp(username, session, code.trim());
+      if (recovery) {
+        await api.loginWithRecoveryCode(username, password, code.trim());
+        toast('Signed in with a recovery code. Two-factor authentication is now off: set it up again in Settings.');
+      } else {
+        await api.loginWithTotp(username, session, code.trim());
+      }
       await onSignedIn();
       navigate('/');
     });
   };
+  // autofocus works once per page: the field that replaces the other gets the focus here
+  useEffect(() => document.getElementById(recovery ? 'login-recovery' : 'login-totp')?.focus(), [recovery]);
+  const switchTo = (useRecovery) => {
+    setRecovery(useRecovery);
+    setCode('');
+    action.setError(null);
+  };
+  const field = recovery
+    ? html`<${Field} key="recovery" id="login-recovery" label="Recovery code"
+        hint="One of the codes you saved when you made them, like abcde-fgh23. Each works once."
+        autocomplete="off" autocapitalize="none" spellcheck=${false} pattern="[A-Za-z2-7]{5}-[A-Za-z2-7]{5}" maxLength="11"
+        required autofocus value=${code} onInput=${(event) => setCode(event.currentTarget.value)} />`
+    : html`<${Field} key="totp" id="login-totp" label="Authentication code" hint="The 6-digit code your authenticator app shows for Pinhole."
+        inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxLength="6" required autofocus
+        value=${code} onInput=${(event) => setCode(event.currentTarget.value)} />`;
   return html`<${Screen} title="Two-factor authentication">
     <form class="card form" onSubmit=${submit}>
-      <${Field} id="login-totp" label="Authentication code" hint="The 6-digit code your authenticator app shows for Pinhole."
-        inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxLength="6" required autofocus
-        value=${code} onInput=${(event) => setCode(event.currentTarget.value)} />
+      ${field}
       <${ErrorNote} error=${action.error} />
       <button type="submit" disabled=${action.busy}>${action.busy ? 'Checking…' : 'Verify'}</button>
+      <p>
+        ${recovery
+          ? html`<button type="button" class="link" onClick=${() => switchTo(false)}>Use your authenticator app</button>`
+          : html`<button type="button" class="link" onClick=${() => switchTo(true)}>Lost your phone? Use a recovery code</button>`}
+      </p>
       <p><button type="button" class="link" onClick=${onCancel}>Back to log in</button></p>
     </form>
   <//>`;
@@ -56,7 +81,7 @@ export function Login({ onSignedIn }) {
       const username = values.username.trim();
       const answer = await api.login(username, values.password);
       if (answer.challenge === 'totp') {
-        setChallenge({ username, session: answer.session });
+        setChallenge({ username, password: values.password, session: answer.session });
         return;
       }
       await onSignedIn();

@@ -1,5 +1,6 @@
 // Messages, live over the WebSocket: the conversation list (direct and group) with unread counts, a new
-// group, and a thread — text and photo messages, typing, unsend, "Seen", and a group's members.
+// group, and a thread — text and photo messages, typing, unsend, "Seen", and a group's members (rename,
+// add people, leave).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
@@ -111,6 +112,14 @@ export function Conversations() {
   <//>`;
 }
 
+/** "ada, @grace bo" → ['ada', 'grace', 'bo']: what people type in a members field. */
+function parseUsernames(text) {
+  return text
+    .split(/[\s,]+/)
+    .map((name) => name.replace(/^@/, '').trim().toLowerCase())
+    .filter(Boolean);
+}
+
 export function NewGroup() {
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState('');
@@ -118,11 +127,7 @@ export function NewGroup() {
   const submit = (event) => {
     event.preventDefault();
     action.run(async () => {
-      const usernames = members
-        .split(/[\s,]+/)
-        .map((name) => name.replace(/^@/, '').trim().toLowerCase())
-        .filter(Boolean);
-      const created = await api.createConversation(usernames, title.trim() || undefined);
+      const created = await api.createConversation(parseUsernames(members), title.trim() || undefined);
       navigate(`/messages/c/${created.conversation_id}`);
     });
   };
@@ -142,6 +147,52 @@ export function NewGroup() {
       <button type="submit" disabled=${action.busy}>Start the group</button>
     </form>
   <//>`;
+}
+
+/** A group's members, and what any member may do: rename it, add people, leave. */
+function GroupMembers({ conversation, onChanged, onLeave }) {
+  const [title, setTitle] = useState(conversation.title || '');
+  const [people, setPeople] = useState('');
+  const rename = useAction();
+  const add = useAction();
+  useEffect(() => setTitle(conversation.title || ''), [conversation.title]); // renamed by someone else too
+  const submitTitle = (event) => {
+    event.preventDefault();
+    rename.run(async () => {
+      onChanged(await api.renameConversation(conversation.conversation_id, title.trim() || null));
+      toast(title.trim() ? 'Group renamed.' : "The group's name was cleared.");
+    });
+  };
+  const submitPeople = (event) => {
+    event.preventDefault();
+    add.run(async () => {
+      const usernames = parseUsernames(people);
+      onChanged(await api.addMembers(conversation.conversation_id, usernames));
+      setPeople('');
+      toast(`Added ${usernames.map((name) => `@${name}`).join(', ')}.`);
+    });
+  };
+  return html`<details class="card group-members">
+    <summary>${conversation.members.length} members</summary>
+    <ul>${conversation.members.map((member) => html`<li key=${member.user_id}><a href=${href(`/u/${member.username}`)}>@${member.username}</a></li>`)}</ul>
+    <form class="inline-form" onSubmit=${submitTitle}>
+      <label for="group-rename">Group name</label>
+      <input id="group-rename" value=${title} maxLength="100" aria-describedby="group-rename-hint"
+        onInput=${(event) => setTitle(event.currentTarget.value)} />
+      <button type="submit" class="secondary" disabled=${rename.busy || title.trim() === (conversation.title || '')}>Rename</button>
+      <small id="group-rename-hint" class="muted">Empty: the group is named after its members.</small>
+    </form>
+    <${ErrorNote} error=${rename.error} />
+    <form class="inline-form" onSubmit=${submitPeople}>
+      <label for="group-add">Add people</label>
+      <input id="group-add" value=${people} required autocapitalize="none" aria-describedby="group-add-hint"
+        onInput=${(event) => setPeople(event.currentTarget.value)} />
+      <button type="submit" class="secondary" disabled=${add.busy || !people.trim()}>Add</button>
+      <small id="group-add-hint" class="muted">Usernames, separated by commas or spaces (at most 32 members).</small>
+    </form>
+    <${ErrorNote} error=${add.error} />
+    <button type="button" class="danger" onClick=${onLeave}>Leave group</button>
+  </details>`;
 }
 
 async function findConversation(test) {
@@ -391,11 +442,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
   return html`<${Screen} title=${title}>
     ${!group && html`<p><a href=${href(`/u/${username}`)}>View profile</a></p>`}
     ${group && conversation &&
-    html`<details class="card group-members">
-      <summary>${conversation.members.length} members</summary>
-      <ul>${conversation.members.map((member) => html`<li key=${member.user_id}><a href=${href(`/u/${member.username}`)}>@${member.username}</a></li>`)}</ul>
-      <button type="button" class="danger" onClick=${leave}>Leave group</button>
-    </details>`}
+    html`<${GroupMembers} conversation=${conversation} onChanged=${setConversation} onLeave=${leave} />`}
     ${!messages && !error && html`<${Loading} />`}
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     <ol class="thread card" ref=${list} aria-label="Messages" aria-live="polite">

@@ -1,5 +1,6 @@
 // Account security: the e-mail address (verify it with the mailed code, change it), the password, and
-// two-factor authentication (TOTP: set up with the key or its otpauth:// link, turn off with a code).
+// two-factor authentication (TOTP: set up with the key or its otpauth:// link, turn off with a code), and
+// its recovery codes (made with the password, shown once).
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
@@ -138,11 +139,61 @@ function TwoFactorSection() {
   </section>`;
 }
 
+/** Recovery codes: the password makes a new set (the old one stops working), shown here once. */
+function RecoveryCodesSection() {
+  const [password, setPassword] = useState('');
+  const [codes, setCodes] = useState(null);
+  const action = useAction();
+  const submit = (event) => {
+    event.preventDefault();
+    action.run(async () => {
+      const answer = await api.issueRecoveryCodes(password);
+      setPassword('');
+      setCodes(answer.recovery_codes);
+    });
+  };
+  const download = () => {
+    const file = new Blob([`Pinhole recovery codes for @${get('me').username}\n\n${codes.join('\n')}\n`], { type: 'text/plain' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(file);
+    link.download = 'pinhole-recovery-codes.txt';
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  };
+  return html`<section class="card form" aria-labelledby="recovery-title">
+    <h2 id="recovery-title">Recovery codes</h2>
+    <p class="muted">If you lose your phone, a recovery code logs you in instead of a code from the app (and turns
+      two-factor off, so you can set it up again). Each works once.</p>
+    ${codes &&
+    html`<div role="status">
+      <p><strong>Save these codes now: they are shown only once.</strong> Your previous codes no longer work.</p>
+      <ol class="recovery-codes" data-testid="recovery-codes">${codes.map((code) => html`<li key=${code}><code>${code}</code></li>`)}</ol>
+      <p class="row-actions">
+        <button type="button" class="secondary" onClick=${download}>Download the codes</button>
+        <button type="button" onClick=${() => setCodes(null)}>I saved them</button>
+      </p>
+    </div>`}
+    ${!codes &&
+    html`<form class="form" onSubmit=${submit}>
+      <${Field} id="recovery-password" label="Your password" type="password" autocomplete="current-password" required
+        hint="Needed to make new codes." value=${password} onInput=${(event) => setPassword(event.currentTarget.value)} />
+      <${ErrorNote} error=${action.error} />
+      <button type="submit" class="secondary" disabled=${action.busy || !password}>Make new recovery codes</button>
+    </form>`}
+  </section>`;
+}
+
+function MfaRecovery() {
+  const me = useStore('me');
+  return me.mfa_enabled ? html`<${RecoveryCodesSection} />` : null;
+}
+
 export function Security() {
   return html`<${Screen} title="Password, e-mail and two-factor">
     <p><a href=${href('/settings')}>Back to settings</a></p>
     <${EmailSection} />
     <${PasswordSection} />
     <${TwoFactorSection} />
+    <${MfaRecovery} />
   <//>`;
 }
