@@ -31,6 +31,8 @@ HTTP_ROUTES = (
     (POST, "/conversations/{conversation_id}/members"),
     (DELETE, "/conversations/{conversation_id}/members/{username}"),
     (POST, "/conversations/{conversation_id}/read"),
+    (POST, "/conversations/{conversation_id}/mute"),
+    (DELETE, "/conversations/{conversation_id}/mute"),
 )
 FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "typing", "ping", "$default")
 TWO_WAY_ROUTES = ("sendMessage", "markRead", "typing", "ping", "$default")  # ack, error, pong frames

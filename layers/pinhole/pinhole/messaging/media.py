@@ -83,6 +83,15 @@ class MessageMediaStorage:
             CacheControl=PRIVATE_CACHE,
         )
 
+    def write_rendition_file(self, key: str, path: str, content_type: str) -> None:
+        """A rendition made on disk (a video's MP4), streamed to the bucket (in parts when it is large)."""
+        self._s3.upload_file(
+            path,
+            get_settings().message_media_bucket_name,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": PRIVATE_CACHE},
+        )
+
     def delete_prefix(self, prefix: str) -> int:
         """Deletes every rendition under the prefix; how many there were."""
         bucket = get_settings().message_media_bucket_name
