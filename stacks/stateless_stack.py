@@ -375,6 +375,7 @@ class StatelessStack(Stack):
             self.messaging.websocket,
             self.resize.function,
             self.transcode.function,
+            self.transcode.dead_letter,  # reaches the same delivery code (it only ever rejects)
         ):
             self.push.grant_queue(function)
         self.search = Search(
