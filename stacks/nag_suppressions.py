@@ -309,11 +309,14 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         )
     assert stateless.transcode.dead_letter.role is not None
     Validations.of(stateless.transcode.dead_letter.role).acknowledge(
-        Acknowledgment(
-            id=_rule(f"AwsSolutions-IAM5[Resource::{message_media[1]}]"),
-            reason="A video message given up on whose sender left is dropped with its renditions, keyed per "
-            "conversation and message (conversations/<conversation>/<message>/...): the prefix is the narrowest "
-            "scope that covers them.",
+        *(
+            Acknowledgment(
+                id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                reason="A video message given up on whose sender left is dropped with its uploaded file and "
+                "renditions, keyed per conversation and message (messages/<conversation>/<message>/<media>, "
+                "conversations/<conversation>/<message>/...): the prefix is the narrowest scope that covers them.",
+            )
+            for resource in message_media
         )
     )
     routes = stateless.stream_routes

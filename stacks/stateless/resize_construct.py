@@ -62,7 +62,8 @@ def grant_message_delivery(
     """Photo and video messages (pinhole.resize.message_media, pinhole.transcode.logic): read the original, write
     (or, for a message unsent or dropped meanwhile, delete) the private renditions, deliver the message and push it
     to open connections. PutObject covers the multipart calls of a large video; a failed one is aborted."""
-    originals = ["s3:GetObject", "s3:GetObjectVersion"]
+    # DeleteObject: the uploaded file of a message dropped because its sender left before it was ready
+    originals = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"]
     grant_objects(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
     # GetObject: the message it pushes carries rendition URLs signed by this role
     grant_message_media(function, message_media_bucket, ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"])

@@ -100,7 +100,10 @@ class Transcode(Construct):
         grant_table_read_write(self.dead_letter, tables["messages"])
         grant_table_read_write(self.dead_letter, tables["connections"])
         websocket_api.grant_manage_connections(self.dead_letter)
-        grant_message_media(self.dead_letter, message_media_bucket, [])  # a dropped message's media: removed
+        # a dropped message's media is removed: its renditions and its uploaded file
+        grant_message_media(self.dead_letter, message_media_bucket, [])
+        message_uploads = f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*"
+        grant_objects(self.dead_letter, uploads_bucket, message_uploads, ["s3:DeleteObject"])
         self.dead_letter.add_event_source(
             event_sources.SqsEventSource(
                 transcode_dlq, batch_size=DEAD_LETTER_BATCH_SIZE, report_batch_item_failures=True

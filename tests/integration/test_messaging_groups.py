@@ -335,6 +335,7 @@ def test_a_photo_message_is_delivered_when_ready_through_private_signed_urls(peo
 
     assert unsend(ada, group, sent["message_id"])[0] == 204
     assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert boto3.client("s3").list_objects_v2(Bucket=uploads, Prefix=str(key))["KeyCount"] == 0  # the upload too
 
 
 def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:
@@ -355,6 +356,7 @@ def test_the_last_member_leaving_deletes_the_conversations_pictures(people, conn
     assert remove(people["cat"], group, "cat")[0] == 204
 
     assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert boto3.client("s3").list_objects_v2(Bucket=uploads, Prefix=f"messages/{group}/")["KeyCount"] == 0
 
 
 def mute(claims: dict[str, str], conversation_id: str, method: str = "POST") -> tuple[int, Any]:

@@ -104,6 +104,11 @@ def send_media(claims: dict[str, str], group: str, text: str, data: bytes, conte
     return sent
 
 
+def uploaded(key: MessageUploadKey) -> bool:
+    listed = boto3.client("s3").list_objects_v2(Bucket=get_settings().uploads_bucket_name, Prefix=str(key))
+    return bool(listed.get("KeyCount"))
+
+
 def message_media_objects() -> list[str]:
     listed = boto3.client("s3").list_objects_v2(Bucket=get_settings().message_media_bucket_name)
     return [item["Key"] for item in listed.get("Contents", [])]
@@ -245,7 +250,8 @@ def test_a_photo_whose_sender_left_before_it_was_ready_is_dropped_with_its_media
     outcome = process_message_upload(get_settings().uploads_bucket_name, key)
 
     # Then it is never delivered: bob's phone and history never see it; ada's phone is told to drop it, her history
-    # no longer shows it; the renditions just made are deleted; a late duplicate event does nothing
+    # no longer shows it; the renditions just made and the uploaded file are deleted; a late duplicate event does
+    # nothing
     assert outcome is None
     assert [frame["message"]["text"] for frame in connections_api.of_type("bob-phone", "message")] == ["ada left"]
     assert sent["message_id"] not in [message["message_id"] for message in history(bob, group)[1]["items"]]
@@ -253,7 +259,7 @@ def test_a_photo_whose_sender_left_before_it_was_ready_is_dropped_with_its_media
         {"type": "message_deleted", "conversation_id": group, "message_id": sent["message_id"]}
     ]
     assert sent["message_id"] not in [message["message_id"] for message in history(ada, group)[1]["items"]]
-    assert message_media_objects() == []
+    assert message_media_objects() == [] and not uploaded(key)
     assert process_message_upload(get_settings().uploads_bucket_name, key) is None
     assert inbox(bob)[group]["last_message"]["text"] == "ada left"
 
@@ -276,10 +282,10 @@ def test_a_video_whose_sender_left_during_the_transcode_is_dropped_with_its_rend
     # When transcode finishes
     transcoder.run()
 
-    # Then the message is gone, with every rendition transcode wrote; the queue holds nothing more
+    # Then the message is gone, with every rendition transcode wrote and the upload; the queue holds nothing more
     assert all(call.failed_ids == [] for call in transcoder.runner.calls)
     assert sent["message_id"] not in [message["message_id"] for message in history(bob, group)[1]["items"]]
     assert sent["message_id"] not in [message["message_id"] for message in history(cat, group)[1]["items"]]
     assert [frame["message"]["text"] for frame in connections_api.of_type("bob-phone", "message")] == ["cat left"]
-    assert message_media_objects() == []
+    assert message_media_objects() == [] and not uploaded(key)
     assert transcoder.waiting() == 0

@@ -647,7 +647,7 @@ def remove_member(
 ) -> None:
     """The caller leaves (their own username), or the group's admin removes a member (403 for anyone else):
     the creator, then, once the admin left, the longest-standing member (`_with_admin`). When the last member
-    leaves, the conversation's pictures and videos are deleted."""
+    leaves, the conversation's pictures and videos are deleted (renditions and uploaded files)."""
     try:
         target = profiles.find_by_username(username)
     except NotFound:
@@ -674,6 +674,7 @@ def remove_member(
     group = _change_group(caller, conversation_id, change, messages, profiles, graph, pusher)
     if not group.member_ids:
         storage.delete_prefix(conversation_prefix(conversation_id))
+        storage.delete_conversation_originals(conversation_id)
 
 
 # Typing and unsending
@@ -736,7 +737,8 @@ def unsend(
     storage: MessageMediaStorage = _media,
 ) -> None:
     """Deletes one of the caller's messages for everyone: members' previews and unread counts are put right
-    in the same transaction, their connections get `message_deleted`, and its picture is deleted."""
+    in the same transaction, their connections get `message_deleted`, and its media is deleted (renditions and
+    the uploaded file)."""
     standing = _standing(caller, conversation_id, messages, graph, member=True)
     for _ in range(CHANGE_ATTEMPTS):
         record = messages.get_message(conversation_id, message_id)
@@ -754,6 +756,7 @@ def unsend(
         raise RateLimited("The conversation is changing too fast: try again in a moment.", retry_after_s=1)
     if record.media is not None:
         storage.delete_prefix(message_prefix(conversation_id, message_id))
+        storage.delete_original(MessageUploadKey(conversation_id, message_id, record.media.media_id))
     if record.delivered:
         frame = MessageDeletedFrame(conversation_id=conversation_id, message_id=message_id)
         pusher.push(standing.member_ids, frame)
@@ -813,6 +816,8 @@ def _drop_for_sender_gone(
     unsend it any more, and it would reach people they chose to leave). Nobody but the sender ever saw it."""
     if messages.drop_media_message(record):
         storage.delete_prefix(message_prefix(record.conversation_id, record.message_id))
+        assert record.media is not None  # a media message
+        storage.delete_original(MessageUploadKey(record.conversation_id, record.message_id, record.media.media_id))
         logger.info("Media message dropped: its sender left before it was ready", extra={"key": record.message_id})
         frame = MessageDeletedFrame(conversation_id=record.conversation_id, message_id=record.message_id)
         pusher.push([record.sender_id], frame)
