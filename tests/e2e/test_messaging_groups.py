@@ -140,10 +140,8 @@ def test_a_video_message_a_muted_group_and_a_creator_who_leaves(local_cloud: Any
 
     # A video: answered with an upload, delivered to everyone once transcode has made its MP4s and poster
     clip = build("half-second")
-    sent = ann.http.post(
-        "/messages",
-        json={"conversation_id": group, "text": "clip", "media": {"content_type": "video/mp4", "size_bytes": len(clip)}},
-    )
+    media = {"content_type": "video/mp4", "size_bytes": len(clip)}
+    sent = ann.http.post("/messages", json={"conversation_id": group, "text": "clip", "media": media})
     assert sent.status_code == 201, sent.text
     assert (sent.json()["media"]["type"], sent.json()["media"]["status"]) == ("video", "pending")
     assert upload(sent.json()["upload"], clip, "clip.mp4", "video/mp4").status_code == 204

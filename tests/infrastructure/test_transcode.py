@@ -105,7 +105,9 @@ def test_transcode_queue_hides_a_message_for_six_timeouts_and_gives_up_into_a_co
     assert PENDING_AFTER_UPLOAD.total_seconds() > budget_s
 
 
-def test_resize_may_only_send_to_the_transcode_queue_and_transcode_only_touch_posts_and_messages_objects(stateless) -> None:
+def test_resize_sends_only_to_the_transcode_queue_and_transcode_touches_only_posts_and_message_objects(
+    stateless,
+) -> None:
     # Given the roles of resize and transcode
     functions = _functions_by_service(stateless)
 
