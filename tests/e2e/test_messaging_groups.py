@@ -162,5 +162,9 @@ def test_a_video_message_a_muted_group_and_a_creator_who_leaves(local_cloud: Any
     refused = other.http.delete(f"/conversations/{group}/members/{admin_member.username}")
     assert refused.status_code == 403
     assert admin_member.http.delete(f"/conversations/{group}/members/{other.username}").status_code == 204
+
+    # The last member leaves: the video's files go (its signed URL, still within its 10 minutes, finds nothing)
+    assert admin_member.http.delete(f"/conversations/{group}/members/{admin_member.username}").status_code == 204
+    assert httpx.get(renditions["video"]["url"], timeout=30).status_code in (403, 404)
     for device in (ben_phone, cat_phone):
         device.close()
