@@ -116,6 +116,8 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.notifications.deliver,
         stateless.auth.function,  # sign-out everywhere closes the account's connections
         stateless.resize.function,  # a photo message is pushed when its picture is ready
+        stateless.transcode.function,  # a video message, when its renditions are
+        stateless.transcode.dead_letter,  # a video message given up on is told to its sender
         stateless.privacy.function,  # deleting the account closes its connections
     ):
         assert function.role is not None
@@ -300,19 +302,36 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         _object_prefix_resources(["UploadsBucket"], "messages")[0],
         _object_prefix_resources(["MessageMediaBucket"], "conversations")[0],
     )
-    for function in (stateless.resize.function, stateless.messaging.function, stateless.messaging.websocket):
+    for function in (
+        stateless.resize.function,
+        stateless.transcode.function,
+        stateless.messaging.function,
+        stateless.messaging.websocket,
+    ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
                 Acknowledgment(
                     id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
-                    reason="Photo messages' keys are per conversation and message (messages/<conversation>/"
+                    reason="Photo and video messages' keys are per conversation and message (messages/<conversation>/"
                     "<message>/<media>, conversations/<conversation>/<message>/...), chosen by the server: "
                     "the prefix is the narrowest scope that covers them.",
                 )
                 for resource in message_media
             )
         )
+    assert stateless.transcode.dead_letter.role is not None
+    Validations.of(stateless.transcode.dead_letter.role).acknowledge(
+        *(
+            Acknowledgment(
+                id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                reason="A video message given up on whose sender left is dropped with its uploaded file and "
+                "renditions, keyed per conversation and message (messages/<conversation>/<message>/<media>, "
+                "conversations/<conversation>/<message>/...): the prefix is the narrowest scope that covers them.",
+            )
+            for resource in message_media
+        )
+    )
     routes = stateless.stream_routes
     for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(

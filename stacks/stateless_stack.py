@@ -295,9 +295,12 @@ class StatelessStack(Stack):
             transcode_unsettled=storage.transcode_unsettled,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
+            message_media_bucket=storage.message_media_bucket,
             posts_table=posts_table,
             users_table=users_table,
             moderation_table=stateful.moderation.table,
+            tables=tables,
+            websocket_api=websocket_api,
             invalidations=stateful.media_invalidations.queue,
         )
         self.social = SocialApi(
@@ -373,7 +376,15 @@ class StatelessStack(Stack):
         grant_table_read_write(self.auth.function, stateful.notifications.table)
         self.push.grant_endpoint_cleanup(self.auth.function)
         # Who queues pushes: a stored notification, a delivered message (HTTP and WebSocket).
-        for function in (self.notifications.deliver, self.messaging.function, self.messaging.websocket):
+        # resize and transcode deliver photo and video messages once their media is ready.
+        for function in (
+            self.notifications.deliver,
+            self.messaging.function,
+            self.messaging.websocket,
+            self.resize.function,
+            self.transcode.function,
+            self.transcode.dead_letter,  # reaches the same delivery code (it only ever rejects)
+        ):
             self.push.grant_queue(function)
         self.search = Search(
             self,

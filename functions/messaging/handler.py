@@ -1,6 +1,6 @@
 """Lambda entry point of the messaging context's HTTP routes: send a message (text or photo), list
-conversations and their messages, mark a conversation read, unsend; create a group, rename it, add and
-remove members. The same use cases serve the WebSocket frames (websocket.py); an `Idempotency-Key`
+conversations and their messages, mark a conversation read, mute it, unsend; create a group, rename it,
+add and remove members. The same use cases serve the WebSocket frames (websocket.py); an `Idempotency-Key`
 here is the `client_id` of a frame there."""
 
 from typing import Annotated
@@ -90,7 +90,7 @@ def add_members(conversation_id: ConversationId, request: Annotated[AddMembersRe
 
 @app.delete(
     "/conversations/<conversation_id>/members/<username>",
-    summary="Leave a group conversation (your own username), or remove a member (the group's creator)",
+    summary="Leave a group conversation (your own username), or remove a member (the group's admin)",
     tags=["messaging"],
     security=BEARER_AUTH,
     status_code=204,
@@ -98,6 +98,32 @@ def add_members(conversation_id: ConversationId, request: Annotated[AddMembersRe
 @tracer.capture_method
 def remove_member(conversation_id: ConversationId, username: Annotated[Username, Path()]) -> Response[None]:
     logic.remove_member(current_caller(app), conversation_id, username)
+    return no_content()
+
+
+@app.post(
+    "/conversations/<conversation_id>/mute",
+    summary="Mute a conversation: its messages still arrive, but are not pushed to your phones (idempotent)",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def mute_conversation(conversation_id: ConversationId) -> Response[None]:
+    logic.mute_conversation(current_caller(app), conversation_id, muted=True)
+    return no_content()
+
+
+@app.delete(
+    "/conversations/<conversation_id>/mute",
+    summary="Unmute a conversation (idempotent)",
+    tags=["messaging"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def unmute_conversation(conversation_id: ConversationId) -> Response[None]:
+    logic.mute_conversation(current_caller(app), conversation_id, muted=False)
     return no_content()
 
 

@@ -16,7 +16,13 @@ from constructs import Construct
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
-from stacks.stateless.grants import grant_message_media, grant_objects, grant_table_read, grant_table_read_write
+from stacks.stateless.grants import (
+    grant_message_media,
+    grant_objects,
+    grant_prefix_listing,
+    grant_table_read,
+    grant_table_read_write,
+)
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.MESSAGING}"
 GET, POST = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST
@@ -31,6 +37,8 @@ HTTP_ROUTES = (
     (POST, "/conversations/{conversation_id}/members"),
     (DELETE, "/conversations/{conversation_id}/members/{username}"),
     (POST, "/conversations/{conversation_id}/read"),
+    (POST, "/conversations/{conversation_id}/mute"),
+    (DELETE, "/conversations/{conversation_id}/mute"),
 )
 FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "typing", "ping", "$default")
 TWO_WAY_ROUTES = ("sendMessage", "markRead", "typing", "ping", "$default")  # ack, error, pong frames
@@ -58,8 +66,11 @@ class Messaging(Construct):
         )
         for function in (self.function, self.websocket):
             self._grant_messaging(function, tables, websocket_api)
-            # Photo messages: sign their uploads, sign members' reads, delete a message's or a conversation's.
-            grant_objects(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", ["s3:PutObject"])
+            # Photo and video messages: sign their uploads, sign members' reads, delete a message's (its uploaded
+            # file too) or a conversation's.
+            uploads = ["s3:PutObject", "s3:DeleteObject"]
+            grant_objects(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", uploads)
+            grant_prefix_listing(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*")
             grant_message_media(function, message_media_bucket, ["s3:GetObject"])
         cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, HTTP_ROUTES, public=False)

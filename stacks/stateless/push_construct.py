@@ -17,7 +17,7 @@ from stacks.function_factory import FunctionFactory
 from stacks.stateful.push_construct import PUSH_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.event_sources import consume_queue
-from stacks.stateless.grants import grant_table_read_write
+from stacks.stateless.grants import grant_table_read, grant_table_read_write
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.PUSH}"
 GET, POST, PATCH, DELETE = (
@@ -84,6 +84,7 @@ class Push(Construct):
             deliver_scope, context=constants.PUSH, code_dir=CODE_DIR, handler="handler.deliver", timeout=PUSH_TIMEOUT
         )
         grant_table_read_write(self.deliver, tables["notifications"])  # marks, devices; the badge
+        grant_table_read(self.deliver, tables["messages"])  # whether the recipient muted a message's conversation
         self.grant_endpoint_cleanup(self.deliver)
         self.deliver.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.endpoints]))
         consume_queue(deliver_scope, self.deliver, queue, dead_letters, what="Push", batch_size=DELIVER_BATCH_SIZE)

@@ -52,6 +52,26 @@ INVALIDATE_BATCHING_WINDOW = Duration.seconds(20)  # a burst of deletions become
 INVALIDATE_MAX_CONCURRENCY = 2
 
 
+def grant_message_delivery(
+    function: lambda_.Function,
+    uploads_bucket: s3.IBucket,
+    message_media_bucket: s3.IBucket,
+    tables: Mapping[str, dynamodb.ITableV2],
+    websocket_api: WebSocketGateway,
+) -> None:
+    """Photo and video messages (pinhole.resize.message_media, pinhole.transcode.logic): read the original, write
+    (or, for a message unsent or dropped meanwhile, delete) the private renditions, deliver the message and push it
+    to open connections. PutObject covers the multipart calls of a large video; a failed one is aborted."""
+    # DeleteObject: the uploaded file of a message dropped because its sender left before it was ready
+    originals = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"]
+    grant_objects(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
+    # GetObject: the message it pushes carries rendition URLs signed by this role
+    grant_message_media(function, message_media_bucket, ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"])
+    grant_table_read_write(function, tables["messages"])
+    grant_table_read_write(function, tables["connections"])  # forgets connections found gone
+    websocket_api.grant_manage_connections(function)
+
+
 class Resize(Construct):
     def __init__(
         self,
@@ -100,7 +120,7 @@ class Resize(Construct):
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[transcode_queue.queue_arn])
         )
-        self._grant_message_delivery(uploads_bucket, message_media_bucket, tables, websocket_api)
+        grant_message_delivery(self.function, uploads_bucket, message_media_bucket, tables, websocket_api)
         self.function.add_event_source(
             event_sources.SqsEventSource(upload_events, batch_size=BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -122,23 +142,6 @@ class Resize(Construct):
             evaluation_periods=3,
         )
         alarm_on(self, "ErrorsAlarm", "resize fails", self.function.metric_errors(period=Duration.minutes(5)), 1)
-
-    def _grant_message_delivery(
-        self,
-        uploads_bucket: s3.IBucket,
-        message_media_bucket: s3.IBucket,
-        tables: Mapping[str, dynamodb.ITableV2],
-        websocket_api: WebSocketGateway,
-    ) -> None:
-        """Photo and video messages (pinhole.resize.message_media): read the original, write (or, for a message
-        unsent meanwhile, delete) the private renditions, deliver the message and push it to open connections."""
-        originals = ["s3:GetObject", "s3:GetObjectVersion"]
-        grant_objects(self.function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", originals)
-        # GetObject: the message it pushes carries rendition URLs signed by this role
-        grant_message_media(self.function, message_media_bucket, ["s3:PutObject", "s3:GetObject"])
-        grant_table_read_write(self.function, tables["messages"])
-        grant_table_read_write(self.function, tables["connections"])  # forgets connections found gone
-        websocket_api.grant_manage_connections(self.function)
 
     def _may_delete_renditions(self, function: lambda_.Function) -> None:
         """Rendition deletion: list and delete under posts/, then queue the paths for a CDN invalidation."""

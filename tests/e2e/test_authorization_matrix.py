@@ -1220,7 +1220,7 @@ HTTP_ROWS += [
     ),
     Row(
         "DELETE /conversations/{conversation_id}/members/{username}",
-        "member who is not the creator removes Alice",
+        "member who is not the admin removes Alice",
         "bob",
         Refused(403, "forbidden"),
         params=GROUP,
@@ -1241,6 +1241,21 @@ HTTP_ROWS += [
         Refused(403, "forbidden"),
         params=GROUP,
         unchanged=("alice_group",),
+    ),
+    Row(
+        "POST /conversations/{conversation_id}/mute",
+        "stranger mutes Alice's group",
+        "mallory",
+        Refused(404, "not_found"),
+        params=GROUP,
+        unchanged=("alice_group",),
+    ),
+    Row(
+        "DELETE /conversations/{conversation_id}/mute",
+        "stranger unmutes Alice's direct conversation",
+        "mallory",
+        Refused(404, "not_found"),
+        unchanged=("alice_conversation",),
     ),
 ]
 

@@ -1,6 +1,7 @@
 """A group conversation in real time through the local cloud, with a real WebSocket client
 (`websockets`): five members, one on two devices and one offline; a photo message whose picture is
-private to the group; typing; an unsend; a member leaving mid-conversation and hearing nothing after."""
+private to the group; typing; an unsend; a member leaving mid-conversation and hearing nothing after; a video
+message; a muted group; a creator who leaves."""
 
 import io
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.support.api_client import Device, Member, upload
+from tests.support.video_corpus import build
 
 pytestmark = pytest.mark.e2e
 
@@ -117,4 +119,52 @@ def test_a_five_member_group_talks_shares_a_private_photo_types_unsends_and_lose
     eves_history = [m["text"] for m in eve.http.get(f"/conversations/{group}/messages").json()["items"]]
     assert eves_history[:3] == ["dan's gone", f"{dan.username} left", "view"]
     for device in (ann_phone, *online):
+        device.close()
+
+
+def test_a_video_message_a_muted_group_and_a_creator_who_leaves(local_cloud: Any) -> None:
+    url = str(local_cloud.outputs["WebSocketUrl"])
+    ann, ben, cat = (Member(local_cloud.http) for _ in range(3))
+    ben_phone, cat_phone = Device(url, ben), Device(url, cat)
+    created = ann.http.post("/conversations", json={"members": [ben.username, cat.username]})
+    assert created.status_code == 201, created.text
+    group = created.json()["conversation_id"]
+    assert created.json()["admin"]["username"] == ann.username
+    for device in (ben_phone, cat_phone):
+        assert device.next("message")["message"]["event"]["type"] == "created"
+
+    # Cat mutes the group: it lists as muted for her, and still reaches her phone's connection
+    assert cat.http.post(f"/conversations/{group}/mute").status_code == 204
+    [cats] = [c for c in cat.http.get("/conversations").json()["items"] if c["conversation_id"] == group]
+    assert cats["muted"] is True
+
+    # A video: answered with an upload, delivered to everyone once transcode has made its MP4s and poster
+    clip = build("half-second")
+    media = {"content_type": "video/mp4", "size_bytes": len(clip)}
+    sent = ann.http.post("/messages", json={"conversation_id": group, "text": "clip", "media": media})
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["media"]["type"], sent.json()["media"]["status"]) == ("video", "pending")
+    assert upload(sent.json()["upload"], clip, "clip.mp4", "video/mp4").status_code == 204
+    delivered = [device.next("message", timeout_s=120)["message"] for device in (ben_phone, cat_phone)]
+    assert {m["message_id"] for m in delivered} == {sent.json()["message_id"]}
+    renditions = delivered[0]["media"]["renditions"]
+    assert "hls" not in renditions and {"video", "poster", "thumb"} <= set(renditions)
+    assert not renditions["video"]["url"].startswith(local_cloud.outputs["MediaBaseUrl"])
+    video = httpx.get(renditions["video"]["url"], timeout=30)
+    assert (video.status_code, video.headers["content-type"]) == (200, "video/mp4")
+
+    # Ann, the creator, leaves: the longest-standing member (Ben and Cat founded it together: the smaller user id)
+    # manages the group, and removes the other
+    assert ann.http.delete(f"/conversations/{group}/members/{ann.username}").status_code == 204
+    admin = ben.http.get("/conversations").json()["items"][0]["admin"]
+    assert admin["username"] in (ben.username, cat.username)
+    admin_member, other = (ben, cat) if admin["username"] == ben.username else (cat, ben)
+    refused = other.http.delete(f"/conversations/{group}/members/{admin_member.username}")
+    assert refused.status_code == 403
+    assert admin_member.http.delete(f"/conversations/{group}/members/{other.username}").status_code == 204
+
+    # The last member leaves: the video's files go (its signed URL, still within its 10 minutes, finds nothing)
+    assert admin_member.http.delete(f"/conversations/{group}/members/{admin_member.username}").status_code == 204
+    assert httpx.get(renditions["video"]["url"], timeout=30).status_code in (403, 404)
+    for device in (ben_phone, cat_phone):
         device.close()

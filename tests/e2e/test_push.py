@@ -165,3 +165,27 @@ def test_the_badge_counts_grouped_notifications_in_one_read(push_cloud: RunningL
     assert ann.http.get("/notifications/unread-count").json() == {"count": 1}
     assert ann.http.post("/notifications/read", json={}).status_code == 204
     assert ann.http.get("/notifications/unread-count").json() == {"count": 0}
+
+
+def test_a_muted_conversation_is_not_pushed_but_still_listed(push_cloud: RunningLocalCloud) -> None:
+    token = "1e" * 32
+    eve, fay, gus = (Member(push_cloud.http) for _ in range(3))
+    assert eve.http.post("/me/devices", json={"platform": "apns", "token": token}).status_code == 201
+    first = fay.http.post("/messages", json={"to": eve.username, "text": "hi"})
+    assert first.status_code == 201, first.text
+    conversation = first.json()["conversation_id"]
+    eventually(lambda: inbox(push_cloud, token), lambda found: len(found) == 1, timeout_s=60)
+
+    # Eve mutes her conversation with fay; fay writes again, then gus (a sentinel: the queue hands out fay's push
+    # first, so once gus's has arrived, fay's was handled — and left out)
+    assert eve.http.post(f"/conversations/{conversation}/mute").status_code == 204
+    muted = fay.http.post("/messages", json={"to": eve.username, "text": "are you there?"})
+    assert muted.status_code == 201, muted.text
+    assert gus.http.post("/messages", json={"to": eve.username, "text": "hello"}).status_code == 201
+    pushed = eventually(lambda: inbox(push_cloud, token), lambda found: len(found) == 2, timeout_s=60)
+    assert [payload["pinhole"]["sender"] for payload in pushed] == [fay.username, gus.username]
+
+    # And the muted conversation still has fay's message, unread, marked muted
+    [listed] = [c for c in eve.http.get("/conversations").json()["items"] if c["conversation_id"] == conversation]
+    assert (listed["muted"], listed["unread_count"]) == (True, 2)
+    assert listed["last_message"]["message_id"] == muted.json()["message_id"]

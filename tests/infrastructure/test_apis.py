@@ -70,6 +70,8 @@ EXPECTED_ROUTES = {
     "GET /conversations": ("messaging", True),
     "GET /conversations/{conversation_id}/messages": ("messaging", True),
     "POST /conversations/{conversation_id}/read": ("messaging", True),
+    "POST /conversations/{conversation_id}/mute": ("messaging", True),
+    "DELETE /conversations/{conversation_id}/mute": ("messaging", True),
     "POST /conversations": ("messaging", True),
     "PATCH /conversations/{conversation_id}": ("messaging", True),
     "POST /conversations/{conversation_id}/members": ("messaging", True),

@@ -232,10 +232,20 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     assert actions["meta"] == baseline
     # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
     assert actions["messaging.authorizer"] == baseline
-    # And only the functions that push to connections (resize delivers photo messages), or close them (auth's
-    # sign-out everywhere), may manage them
+    # And only the functions that push to connections (resize delivers photo messages, transcode video messages, its
+    # dead-letter consumer tells a sender their video was given up on), or close them (auth's sign-out everywhere),
+    # may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
-    assert managers == {"messaging", "messaging.websocket", "notifications.deliver", "auth", "resize", "privacy"}
+    assert managers == {
+        "messaging",
+        "messaging.websocket",
+        "notifications.deliver",
+        "auth",
+        "resize",
+        "transcode",
+        "transcode.dead_letter",
+        "privacy",
+    }
     # And only a purge may delete Cognito users other than sign-up's undo, and only a purge or export scans
     assert "cognito-idp:AdminDeleteUser" in actions["privacy.purge"]
     scanners = {context for context, granted in actions.items() if "dynamodb:Scan" in granted}

@@ -105,7 +105,9 @@ def test_transcode_queue_hides_a_message_for_six_timeouts_and_gives_up_into_a_co
     assert PENDING_AFTER_UPLOAD.total_seconds() > budget_s
 
 
-def test_resize_may_only_send_to_the_transcode_queue_and_transcode_only_touch_posts_objects(stateless) -> None:
+def test_resize_sends_only_to_the_transcode_queue_and_transcode_touches_only_posts_and_message_objects(
+    stateless,
+) -> None:
     # Given the roles of resize and transcode
     functions = _functions_by_service(stateless)
 
@@ -116,9 +118,13 @@ def test_resize_may_only_send_to_the_transcode_queue_and_transcode_only_touch_po
     sends = [s for s in statements("resize") if "sqs:SendMessage" in str(s["Action"])]
     assert sorted("TranscodeQueue" in str(s["Resource"]) for s in sends) == [False, True]
     assert all("TranscodeQueue" in str(s["Resource"]) or "MediaInvalidationsQueue" in str(s["Resource"]) for s in sends)
-    # And every S3 object action of transcode is confined to posts/ keys
+    # And every S3 object action of transcode is confined to posts' keys, or to video messages' (their originals
+    # under messages/ in the uploads bucket, their renditions under conversations/ in the message media bucket)
+    confined = ("UploadsBucket", "/posts/*"), ("MediaBucket", "/posts/*"), ("UploadsBucket", "/messages/*")
+    confined += (("MessageMediaBucket", "/conversations/*"),)
     for statement in statements("transcode"):
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         object_actions = [a for a in actions if a.startswith("s3:") and a != "s3:ListBucket"]
         if object_actions:
-            assert str(statement["Resource"]).endswith("/posts/*']]}") or "/posts/*" in str(statement["Resource"])
+            resource = str(statement["Resource"])
+            assert any(bucket in resource and prefix in resource for bucket, prefix in confined), resource

@@ -309,6 +309,65 @@ def test_a_direct_message_is_pushed_to_the_recipient_only(queue_url: str, people
     assert inbox(APNS_TOKEN) == []  # the sender's own phone hears nothing
 
 
+def _send(sender: dict[str, str], to: str, text: str) -> dict[str, Any]:
+    event = http_event("POST", "/messages", claims=sender, body={"to": to, "text": text}, route_key="POST /messages")
+    response = messaging.handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 201, response
+    return dict(response_json(response))
+
+
+def _mute(claims: dict[str, str], conversation_id: str, method: str) -> int:
+    route = "/conversations/{conversation_id}/mute"
+    event = http_event(
+        method,
+        f"/conversations/{conversation_id}/mute",
+        claims=claims,
+        route_key=f"{method} {route}",
+        path_parameters={"conversation_id": conversation_id},
+    )
+    return int(messaging.handler(event, FakeLambdaContext())["statusCode"])
+
+
+def test_a_muted_conversation_is_not_pushed_and_is_again_once_unmuted(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    # Given bob's phone, a conversation with alice that bob muted, and one with carol he did not
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    register(bob, "fcm", FCM_TOKEN)
+    muted = _send(alice, "bob", "first")["conversation_id"]
+    _send(carol, "bob", "hello")
+    assert run_worker(queue_url) == []
+    assert len(inbox(FCM_TOKEN)) == 2
+    assert _mute(bob, muted, "POST") == 204
+
+    # When alice and carol write again
+    _send(alice, "bob", "while muted")
+    from_carol = _send(carol, "bob", "not muted")
+    assert run_worker(queue_url) == []
+
+    # Then only carol's message reaches bob's phone
+    pushed = [payload["fcmV1Message"]["message"]["data"]["message_id"] for payload in inbox(FCM_TOKEN)]
+    assert len(pushed) == 3 and pushed[-1] == from_carol["message_id"]
+
+    # And once bob unmutes, alice's messages are pushed again
+    assert _mute(bob, muted, "DELETE") == 204
+    again = _send(alice, "bob", "unmuted")
+    assert run_worker(queue_url) == []
+    assert inbox(FCM_TOKEN)[-1]["fcmV1Message"]["message"]["data"]["message_id"] == again["message_id"]
+
+
+def test_a_mute_holds_back_a_push_still_queued(queue_url: str, people: dict[str, dict[str, str]]) -> None:
+    # Given a message to bob queued for his phone, and bob muting the conversation before the worker runs
+    alice, bob = people["alice"], people["bob"]
+    register(bob, "apns", APNS_TOKEN)
+    conversation = _send(alice, "bob", "queued")["conversation_id"]
+    assert _mute(bob, conversation, "POST") == 204
+
+    # When the worker runs / Then nothing reaches the phone (the mute is read as the push goes out)
+    assert run_worker(queue_url) == []
+    assert inbox(APNS_TOKEN) == []
+
+
 def test_signing_out_everywhere_forgets_every_device(queue_url: str, people: dict[str, dict[str, str]]) -> None:
     alice = people["alice"]
     register(alice, "apns", APNS_TOKEN)

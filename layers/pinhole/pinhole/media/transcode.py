@@ -240,9 +240,11 @@ def transcode(
     ffmpeg: str | None = None,
     deadline: Deadline = NO_DEADLINE,
     on_step: Callable[[], None] | None = None,
+    hls: bool = True,
 ) -> TranscodedVideo:
     """Every rendition of the checked clip, written under `workdir` (MediaRejected on failure or at the deadline).
-    `on_step` is told after the encode and after the packaging, so the client can be shown progress."""
+    `on_step` is told after the encode and after the packaging, so the client can be shown progress. Without `hls`,
+    no HLS ladder is cut (a message's video: private, read through signed URLs a playlist's segments lack)."""
     executable = ffmpeg or ffmpeg_executable()
     directory = Path(workdir)
     plan = plan_ladder(source)
@@ -260,8 +262,9 @@ def transcode(
     if on_step:
         on_step()
     hls_directory = directory / "hls"
-    run_checked(hls_command(executable, plan, outputs, hls_directory), PACKAGE_TIMEOUT_S, deadline)
-    write_master_playlist(hls_directory, plan)
+    if hls:
+        run_checked(hls_command(executable, plan, outputs, hls_directory), PACKAGE_TIMEOUT_S, deadline)
+        write_master_playlist(hls_directory, plan)
     top = plan.rungs[0]
     frame = _poster_frame(executable, outputs[0], outputs[-1], top, duration_s, deadline)
     pictures = render_frame(frame, VIDEO_PICTURE_RENDITIONS)
@@ -276,7 +279,7 @@ def transcode(
             VideoFile(rung.rung.name, str(output), rung.width, rung.height, MP4)
             for rung, output in zip(plan.rungs, outputs, strict=True)
         ),
-        hls=_hls_files(hls_directory, plan),
+        hls=_hls_files(hls_directory, plan) if hls else (),
         pictures=pictures.renditions,
         copied=plan.copies,
     )

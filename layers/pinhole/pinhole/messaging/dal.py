@@ -9,13 +9,15 @@
     pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
                                                           pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
-    pk = conv#<group>         sk = group                  a group: creator_id, title, member_ids,
+    pk = conv#<group>         sk = group                  a group: creator_id, admin_id (who removes
+                                                          members; absent: the creator), title, member_ids,
                                                           former_ids, version (moved on by every change)
 
 A message also carries `kind` (text, media, system), its `media` (JSON of StoredMedia) and a system
 message's `event` (JSON). A group member's inbox entry has no with_id; it carries `visible_from`
 (the message of joining) and, once the member left, `visible_until` (the message of leaving): the
-part of the history the member may read. A removed member has no entry at all.
+part of the history the member may read. A removed member has no entry at all. An entry the user muted
+carries `muted` (its messages are not pushed to their phones).
 
 Sending writes the message, every member's inbox entry (latest message, unread count) and (with a
 client id) the receipt in one transaction: a message is never stored without appearing in every
@@ -34,7 +36,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -110,11 +112,13 @@ class MessagingModel(Model):
     read_up_to = UnicodeAttribute(null=True)
     visible_from = UnicodeAttribute(null=True)
     visible_until = UnicodeAttribute(null=True)
+    muted = BooleanAttribute(null=True)
     # a send receipt
     expires_at = NumberAttribute(null=True)
     pushed = BooleanAttribute(null=True)
     # a group
     creator_id = UnicodeAttribute(null=True)
+    admin_id = UnicodeAttribute(null=True)
     title = UnicodeAttribute(null=True)
     member_ids = UnicodeSetAttribute(null=True)
     former_ids = UnicodeSetAttribute(null=True)
@@ -179,6 +183,7 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
         read_up_to=item.read_up_to,
         visible_from=item.visible_from,
         visible_until=item.visible_until,
+        muted=bool(item.muted),
     )
 
 
@@ -186,6 +191,7 @@ def _to_group(item: MessagingModel) -> GroupRecord:
     return GroupRecord(
         conversation_id=item.conversation_id or "",
         creator_id=item.creator_id or "",
+        admin_id=item.admin_id or item.creator_id or "",
         title=item.title,
         member_ids=sorted(item.member_ids or ()),
         former_ids=sorted(item.former_ids or ()),
@@ -402,6 +408,17 @@ class MessageRepository:
 
         return commit(build, self._connection)
 
+    def drop_media_message(self, record: MessageRecord) -> bool:
+        """Deletes a media message nobody heard of yet (its media still pending); False if it was not pending
+        any more (delivered, refused or unsent meanwhile)."""
+        try:
+            _message_item(record).delete(condition=MessagingModel.media_status == MediaStatus.PENDING.value)
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def mark_pushed(self, sender_id: str, client_id: str) -> None:
         """Notes on the send receipt that its message went out live: a later retry pushes nothing."""
         MessagingModel(*_receipt_key(sender_id, client_id)).update(
@@ -477,6 +494,31 @@ class MessageRepository:
             & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value)),
         )
 
+    def set_muted(self, user_id: str, conversation_id: str, muted: bool) -> bool:
+        """Mutes (or unmutes) the user's entry of the conversation; False if the user has no entry."""
+        entry = MessagingModel(pk=user_key(user_id), sk=conversation_key(conversation_id))
+        action = MessagingModel.muted.set(True) if muted else MessagingModel.muted.remove()
+        try:
+            entry.update(actions=[action], condition=MessagingModel.pk.exists())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def is_muted(self, user_id: str, conversation_id: str) -> bool:
+        """Whether the user muted the conversation (the push worker asks, for each message it would push)."""
+        try:
+            item = MessagingModel.get(
+                user_key(user_id),
+                conversation_key(conversation_id),
+                consistent_read=True,
+                attributes_to_get=["muted"],
+            )
+        except DoesNotExist:
+            return False
+        return bool(item.muted)
+
     def mark_read(self, user_id: str, conversation_id: str, up_to: str, unread: int) -> bool:
         """Moves the read mark forward (never back); False if it already was at or past `up_to`."""
         entry = MessagingModel(pk=user_key(user_id), sk=conversation_key(conversation_id))
@@ -514,6 +556,7 @@ class MessageRepository:
                     sk=GROUP,
                     conversation_id=group.conversation_id,
                     creator_id=group.creator_id,
+                    admin_id=group.admin_id,
                     title=group.title,
                     member_ids=set(group.member_ids),
                     version=group.version,
@@ -549,6 +592,7 @@ class MessageRepository:
         def build(transaction: TransactWrite) -> None:
             actions: list[Any] = [
                 MessagingModel.version.set(after.version),
+                MessagingModel.admin_id.set(after.admin_id),
                 MessagingModel.title.set(after.title) if after.title else MessagingModel.title.remove(),
                 (
                     MessagingModel.member_ids.set(set(after.member_ids))

@@ -48,6 +48,7 @@ from pinhole.shared.errors import (
     ValidationFailed,
 )
 from pinhole.shared.ids import new_id
+from pinhole.shared.observability import logger
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
@@ -185,15 +186,11 @@ def _sign_message_upload(record: MessageRecord, signer: UploadSigner) -> Upload:
 
 
 def _checked_message_media(request: SendMessageRequest) -> StoredMedia | None:
+    """A photo or video as posts take them (API.md "Upload": type, and size up to 30 MB or 200 MB; a video's
+    90 s is checked by transcode, which refuses a longer one). A message shows no transcode progress."""
     if request.media is None:
         return None
-    media = checked_media(request.media, "media")
-    if media.type != "image":
-        raise ValidationFailed(
-            "Messages carry photos (JPEG, PNG, WebP, HEIC or AVIF); videos are not supported in messages yet.",
-            [{"field": "media.content_type"}],
-        )
-    return media
+    return checked_media(request.media, "media").model_copy(update={"processing": None})
 
 
 def send(
@@ -302,6 +299,7 @@ def _conversation_view(
     """One member's view of a conversation, or None if someone it needs is gone."""
     last = entry.last_message
     last_message = _to_message(last, people[last.sender_id], storage) if last and last.sender_id in people else None
+    muted = entry.muted
     if group is None:
         if entry.with_id not in people:
             return None
@@ -313,8 +311,10 @@ def _conversation_view(
                 "members": [summary_of(people[user]) for user in (entry.user_id, entry.with_id) if user in people],
                 "last_message": last_message,
                 "unread_count": entry.unread_count,
+                "muted": muted,
             }
         )
+    admin = people.get(group.admin_id) if group.admin_id in group.member_ids else None
     return Conversation.model_validate(
         {
             "conversation_id": entry.conversation_id,
@@ -322,8 +322,10 @@ def _conversation_view(
             "with": None,
             "title": group.title,
             "members": [summary_of(people[user]) for user in group.member_ids if user in people],
+            "admin": summary_of(admin) if admin is not None else None,
             "last_message": last_message,
             "unread_count": entry.unread_count,
+            "muted": muted,
         }
     )
 
@@ -381,6 +383,23 @@ def mark_read(
         frame = ReadFrame(conversation_id=conversation_id, up_to=up_to, by=caller.username)
         audience = [caller.user_id] if standing.entry.left else standing.member_ids
         pusher.push(audience, frame, skip_connection=from_connection)
+
+
+def mute_conversation(
+    caller: Caller,
+    conversation_id: str,
+    muted: bool,
+    messages: MessageRepository = _messages,
+    graph: GraphRepository = _graph,
+) -> None:
+    """Mutes (or unmutes) a conversation for the caller: its messages still reach their inbox and open
+    connections, but are not pushed to their phones (the push worker asks `MessageRepository.is_muted`).
+    Idempotent; NotFound unless the caller is in it (a member who left has nothing left to mute)."""
+    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    if standing.entry.muted == muted:
+        return
+    if not messages.set_muted(caller.user_id, conversation_id, muted):
+        raise NotFound("No such conversation.")  # removed between the read and the write
 
 
 # Groups
@@ -486,6 +505,7 @@ def create_group(
     group = GroupRecord(
         conversation_id=conversation_id,
         creator_id=caller.user_id,
+        admin_id=caller.user_id,
         title=request.title,
         member_ids=[caller.user_id, *(person.user_id for person in others)],
         version=1,
@@ -534,6 +554,7 @@ def _change_group(
         if planned is None:
             return before
         after, event, who = planned
+        after = _with_admin(after, messages)
         record = _system_message(caller, conversation_id, event)
         joined = [user for user, role in who.items() if role == "joined"]
         removed = next((user for user, role in who.items() if role == "removed"), None)
@@ -545,6 +566,19 @@ def _change_group(
             )
             return after
     raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
+
+
+def _with_admin(group: GroupRecord, messages: MessageRepository) -> GroupRecord:
+    """The group with an admin who is in it: the one it has while they stay; once they left (or for a group
+    whose creator left before admins were handed on), its longest-standing member — the earliest to have
+    joined for good (the start of their current stay), the smallest user id among those who joined together,
+    such as the group's founders. An empty group keeps the last one."""
+    if group.admin_id in group.member_ids or not group.member_ids:
+        return group
+    entries = messages.entries(group.conversation_id, group.member_ids)
+    since = {entry.user_id: entry.visible_from or "" for entry in entries}
+    successor = min(group.member_ids, key=lambda user: (since.get(user, "\uffff"), user))
+    return group.model_copy(update={"admin_id": successor})
 
 
 def rename_group(
@@ -611,8 +645,9 @@ def remove_member(
     pusher: Pusher = _pusher,
     storage: MessageMediaStorage = _media,
 ) -> None:
-    """The caller leaves (their own username), or the group's creator removes a member (403 for anyone
-    else). When the last member leaves, the conversation's pictures are deleted."""
+    """The caller leaves (their own username), or the group's admin removes a member (403 for anyone else):
+    the creator, then, once the admin left, the longest-standing member (`_with_admin`). When the last member
+    leaves, the conversation's pictures and videos are deleted (renditions and uploaded files)."""
     try:
         target = profiles.find_by_username(username)
     except NotFound:
@@ -621,8 +656,8 @@ def remove_member(
     leaving = target.user_id == caller.user_id
 
     def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
-        if not leaving and group.creator_id != caller.user_id:
-            raise Forbidden("Only the group's creator removes members; anyone may leave.")
+        if not leaving and _with_admin(group, messages).admin_id != caller.user_id:
+            raise Forbidden("Only the group's admin removes members; anyone may leave.")
         if target.user_id not in group.member_ids:
             raise NotFound(f"{target.username} is not in this conversation.")
         after = group.model_copy(
@@ -639,6 +674,7 @@ def remove_member(
     group = _change_group(caller, conversation_id, change, messages, profiles, graph, pusher)
     if not group.member_ids:
         storage.delete_prefix(conversation_prefix(conversation_id))
+        storage.delete_conversation_originals(conversation_id)
 
 
 # Typing and unsending
@@ -701,7 +737,8 @@ def unsend(
     storage: MessageMediaStorage = _media,
 ) -> None:
     """Deletes one of the caller's messages for everyone: members' previews and unread counts are put right
-    in the same transaction, their connections get `message_deleted`, and its picture is deleted."""
+    in the same transaction, their connections get `message_deleted`, and its media is deleted (renditions and
+    the uploaded file)."""
     standing = _standing(caller, conversation_id, messages, graph, member=True)
     for _ in range(CHANGE_ATTEMPTS):
         record = messages.get_message(conversation_id, message_id)
@@ -719,12 +756,13 @@ def unsend(
         raise RateLimited("The conversation is changing too fast: try again in a moment.", retry_after_s=1)
     if record.media is not None:
         storage.delete_prefix(message_prefix(conversation_id, message_id))
+        storage.delete_original(MessageUploadKey(conversation_id, message_id, record.media.media_id))
     if record.delivered:
         frame = MessageDeletedFrame(conversation_id=conversation_id, message_id=message_id)
         pusher.push(standing.member_ids, frame)
 
 
-# Photo messages: the resize pipeline reports here
+# Photo and video messages: resize (photos) and transcode (videos) report here
 
 
 def record_media_outcome(
@@ -733,13 +771,20 @@ def record_media_outcome(
     messages: MessageRepository = _messages,
     profiles: ProfileRepository = _profiles,
     pusher: Pusher = _pusher,
+    storage: MessageMediaStorage = _media,
 ) -> MediaStatus | None:
-    """A photo message's picture was processed (`media`: ready or rejected): a ready one is delivered — every
-    member's inbox and connections — a rejected one is told to its sender only. None when there was nothing
-    to do (an unknown or unsent message, one settled already, or a sender no longer in the group)."""
+    """A media message's photo or video was processed (`media`: ready or rejected): a ready one is delivered —
+    every member's inbox and connections — a rejected one is told to its sender only. None when there was
+    nothing to do: a message settled already, or gone — unsent while its media was made, or dropped here
+    because its sender left the group before it was ready (nobody heard of it: it is deleted, its sender's
+    connections get `message_deleted`). What was made for a message that is gone is deleted with it."""
     for _ in range(CHANGE_ATTEMPTS):
         record = media_message(key, messages)
-        if record is None or record.delivered or record.media is None or record.media.status != MediaStatus.PENDING:
+        if record is None:
+            if media.rendition_keys:  # unsent while its media was being made: nothing else would delete these
+                storage.delete_prefix(message_prefix(key.conversation_id, key.message_id))
+            return None
+        if not record.pending:
             return None
         settled = record.model_copy(update={"media": media})
         group = messages.group(key.conversation_id) if is_group(key.conversation_id) else None
@@ -749,11 +794,12 @@ def record_media_outcome(
             other = next(user for user in key.conversation_id.split(SEPARATOR) if user != record.sender_id)
             member_ids = [record.sender_id, other]
         if record.sender_id not in member_ids:
-            return None  # the sender left before the picture was ready: it is never delivered
+            _drop_for_sender_gone(record, messages, pusher, storage)
+            continue  # dropped now (gone on the next read), or settled meanwhile by another attempt
         if messages.deliver_media_message(settled, member_ids, group):
             break
     else:
-        raise RuntimeError("the group kept changing while a photo message was being delivered")
+        raise RuntimeError("the group kept changing while a media message was being delivered")
     message = _to_message(settled, profiles.get(record.sender_id))
     if settled.delivered:
         pusher.push(member_ids, MessageFrame(message=message))
@@ -761,6 +807,20 @@ def record_media_outcome(
     else:
         pusher.push([record.sender_id], MessageFrame(message=message))
     return media.status
+
+
+def _drop_for_sender_gone(
+    record: MessageRecord, messages: MessageRepository, pusher: Pusher, storage: MessageMediaStorage
+) -> None:
+    """The sender left the group before their photo or video was ready: it is never delivered (they could not
+    unsend it any more, and it would reach people they chose to leave). Nobody but the sender ever saw it."""
+    if messages.drop_media_message(record):
+        storage.delete_prefix(message_prefix(record.conversation_id, record.message_id))
+        assert record.media is not None  # a media message
+        storage.delete_original(MessageUploadKey(record.conversation_id, record.message_id, record.media.media_id))
+        logger.info("Media message dropped: its sender left before it was ready", extra={"key": record.message_id})
+        frame = MessageDeletedFrame(conversation_id=record.conversation_id, message_id=record.message_id)
+        pusher.push([record.sender_id], frame)
 
 
 def media_message(key: MessageUploadKey, messages: MessageRepository = _messages) -> MessageRecord | None:

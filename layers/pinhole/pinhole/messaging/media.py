@@ -83,9 +83,29 @@ class MessageMediaStorage:
             CacheControl=PRIVATE_CACHE,
         )
 
+    def write_rendition_file(self, key: str, path: str, content_type: str) -> None:
+        """A rendition made on disk (a video's MP4), streamed to the bucket (in parts when it is large)."""
+        self._s3.upload_file(
+            path,
+            get_settings().message_media_bucket_name,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": PRIVATE_CACHE},
+        )
+
+    def delete_original(self, key: MessageUploadKey) -> None:
+        """The uploaded file of a message that is gone (unsent, dropped): in the versioned uploads bucket this
+        leaves a delete marker, and the bucket's lifecycle expires the file itself with other noncurrent versions."""
+        self._s3.delete_object(Bucket=get_settings().uploads_bucket_name, Key=str(key))
+
     def delete_prefix(self, prefix: str) -> int:
         """Deletes every rendition under the prefix; how many there were."""
-        bucket = get_settings().message_media_bucket_name
+        return self._delete_under(get_settings().message_media_bucket_name, prefix)
+
+    def delete_conversation_originals(self, conversation_id: str) -> int:
+        """Deletes every uploaded file of the conversation's messages (its last member left); how many there were."""
+        return self._delete_under(get_settings().uploads_bucket_name, f"{UPLOADS_PREFIX}/{conversation_id}/")
+
+    def _delete_under(self, bucket: str, prefix: str) -> int:
         deleted = 0
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]

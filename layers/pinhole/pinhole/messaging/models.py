@@ -55,8 +55,13 @@ class Conversation(BaseModel):
     with_: UserSummary | None = Field(alias="with", serialization_alias="with", description="Direct ones only")
     title: str | None = None
     members: list[UserSummary] = Field(default_factory=list, description="Everyone in it, the caller included")
+    admin: UserSummary | None = Field(
+        default=None,
+        description="Groups only: who removes members — the creator, then (once they left) the longest-standing member",
+    )
     last_message: Message | None
     unread_count: int
+    muted: bool = Field(default=False, description="The caller muted it: its messages are not pushed to their phones")
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
@@ -84,12 +89,19 @@ class MessageRecord(BaseModel):
     def delivered(self) -> bool:
         return self.media is None or self.media.status == "ready"
 
+    @property
+    def pending(self) -> bool:
+        """A media message whose picture or video is still being made (only its sender knows of it)."""
+        return self.media is not None and self.media.status == "pending"
+
 
 class GroupRecord(BaseModel):
-    """A group conversation's own item: who is in it now, who was, and a version every change moves on."""
+    """A group conversation's own item: who is in it now, who was, who removes members (`admin_id`: the creator,
+    handed on when the admin leaves), and a version every change moves on."""
 
     conversation_id: str
     creator_id: str
+    admin_id: str
     title: str | None
     member_ids: list[str]
     former_ids: list[str] = Field(default_factory=list)
@@ -109,6 +121,7 @@ class InboxEntry(BaseModel):
     read_up_to: str | None
     visible_from: str | None = None
     visible_until: str | None = None
+    muted: bool = False
 
     @property
     def left(self) -> bool:

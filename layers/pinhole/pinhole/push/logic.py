@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import boto3
 
+from pinhole.messaging.dal import MessageRepository
 from pinhole.messaging.models import Message
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import Notification
@@ -40,6 +41,7 @@ _settings_store = SettingsRepository()
 _marks = DeliveryMarks()
 _endpoints = PlatformEndpoints()
 _notifications = NotificationRepository()
+_conversations = MessageRepository()
 
 
 class PushUnavailable(Conflict):
@@ -184,15 +186,23 @@ class PushWorker:
         marks: DeliveryMarks = _marks,
         endpoints: PlatformEndpoints = _endpoints,
         notifications: NotificationRepository = _notifications,
+        conversations: MessageRepository = _conversations,
     ) -> None:
         self.devices, self.settings, self.marks = devices, settings, marks
-        self.endpoints, self.notifications = endpoints, notifications
+        self.endpoints, self.notifications, self.conversations = endpoints, notifications, conversations
+
+    def _wanted(self, job: PushJob) -> bool:
+        """Whether the user wants this push: its kind is on in their settings, and a message's conversation is
+        not muted by them (asked as it is pushed: a mute meanwhile holds back what is still queued)."""
+        if not self.settings.get(job.user_id).model_dump()[SETTING_OF[job.kind]]:
+            return False
+        conversation_id = job.data.get("conversation_id") if job.kind == "message" else None
+        return not (conversation_id and self.conversations.is_muted(job.user_id, conversation_id))
 
     def deliver(self, job: PushJob) -> int:
         """Publishes the job to each of the user's devices that has not had it; how many got it now.
         PushNotSent if some could not be reached (the job comes back; those that got it are skipped)."""
-        wanted = self.settings.get(job.user_id).model_dump()[SETTING_OF[job.kind]]
-        if not wanted:
+        if not self._wanted(job):
             return 0
         devices = self.devices.of_user(job.user_id)
         if not devices:

@@ -1,20 +1,23 @@
-"""Photo messages through the resize pipeline: an original uploaded under `messages/...` becomes, in the
-private message media bucket, the renditions of a post (large, medium, thumb, each also WebP), and the
-messaging context delivers the message. Renditions made for a message unsent meanwhile are
-removed again."""
+"""Photo and video messages through the media pipeline: an original uploaded under `messages/...` becomes, in
+the private message media bucket, the renditions of a post (a photo: large, medium, thumb, each also WebP, made
+here; a video: handed to transcode, which makes its MP4 ladder, poster and thumb — pinhole.transcode.messages),
+and the messaging context delivers the message (or drops it, and what was made for it, when it is gone)."""
 
-from pinhole.media.limits import MediaRejected, max_upload_bytes
+from pinhole.media.limits import MediaRejected, RejectionCode, max_upload_bytes
 from pinhole.media.models import Rendition
 from pinhole.messaging import logic as messaging
-from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, message_prefix, rendition_key
+from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, rendition_key
 from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
 from pinhole.shared.observability import logger
+from pinhole.transcode.models import TranscodeRequest
+from pinhole.transcode.queue import TranscodeQueue
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
 _storage = MessageMediaStorage()
+_transcode_queue = TranscodeQueue()
 
 
-def _store(
+def store_message_renditions(
     key: MessageUploadKey, renditions: dict[str, Rendition], storage: MessageMediaStorage
 ) -> dict[str, StoredRendition]:
     stored = {}
@@ -35,27 +38,42 @@ def _render(
     limit = max_upload_bytes(media.content_type)
     image = render_image(storage.read_original(bucket, str(key), version_id, limit), media.content_type)
     facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash}
-    renditions = _store(key, image.renditions, storage)
+    renditions = store_message_renditions(key, image.renditions, storage)
     return media.model_copy(update={"status": MediaStatus.READY, **facts, "rendition_keys": renditions})
 
 
-def process_message_upload(
-    bucket: str, key: MessageUploadKey, version_id: str | None = None, storage: MessageMediaStorage = _storage
-) -> MediaStatus | None:
-    """The message's status afterwards, or None when there was nothing to do (duplicate or late events)."""
+def rejected(media: StoredMedia, code: RejectionCode, reason: str) -> StoredMedia:
+    return media.model_copy(update={"status": MediaStatus.REJECTED, "reason": reason, "reason_code": code.value})
+
+
+def pending_media(key: MessageUploadKey) -> StoredMedia | None:
+    """The media of the message an upload is for, while it is pending (None: unknown, unsent or settled)."""
     record = messaging.media_message(key)
     if record is None or record.media is None or record.media.status != MediaStatus.PENDING:
-        logger.info("Upload of no pending photo message; ignored", extra={"key": str(key)})
+        logger.info("Upload of no pending media message; ignored", extra={"key": str(key)})
         return None
+    return record.media
+
+
+def process_message_upload(
+    bucket: str,
+    key: MessageUploadKey,
+    version_id: str | None = None,
+    storage: MessageMediaStorage = _storage,
+    transcode_queue: TranscodeQueue = _transcode_queue,
+) -> MediaStatus | None:
+    """The message's status afterwards (pending: a video handed to transcode), or None when there was nothing
+    to do (duplicate or late events, a message gone)."""
+    media = pending_media(key)
+    if media is None:
+        return None
+    if media.type == "video":
+        transcode_queue.send(TranscodeRequest(bucket=bucket, key=str(key), version_id=version_id))
+        logger.info("Message video handed to transcode", extra={"key": str(key)})
+        return MediaStatus.PENDING
     try:
-        settled = _render(bucket, key, version_id, record.media, storage)
-    except MediaRejected as rejected:
-        logger.info("Message upload rejected", extra={"key": str(key), "code": rejected.code.value})
-        settled = record.media.model_copy(
-            update={"status": MediaStatus.REJECTED, "reason": rejected.reason, "reason_code": rejected.code.value}
-        )
-    status = messaging.record_media_outcome(key, settled)
-    if status is None and settled.rendition_keys and messaging.media_message(key) is None:
-        # Unsent while its picture was being made: renditions nobody records would stay behind.
-        storage.delete_prefix(message_prefix(key.conversation_id, key.message_id))
-    return status
+        settled = _render(bucket, key, version_id, media, storage)
+    except MediaRejected as refused:
+        logger.info("Message upload rejected", extra={"key": str(key), "code": refused.code.value})
+        settled = rejected(media, refused.code, refused.reason)
+    return messaging.record_media_outcome(key, settled, storage=storage)
