@@ -336,17 +336,17 @@ def test_readers_pick_a_copy_at_random_among_the_k_their_edge_names(
 
 
 def test_a_post_taken_down_leaves_its_authors_recent_posts_and_a_restore_brings_it_back(aws: dict[str, str]) -> None:
-    store = RecentPostsStore(copies=2, keep=3, cache_s=0)
+    store = RecentPostsStore(keep=3, cache_s=0)
     signals = FeedSignals(recent=store)
     image = {"post_id": "01", "author_id": "author", "status": "published", "created_at": "2026-12-01T00:00:00Z"}
     signals.post_changed("MODIFY", {**image, "status": "pending"}, image)
-    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["01"]
+    assert [p.post_id for p in store.of_authors({"author": 1})["author"]] == ["01"]
 
     signals.post_changed("MODIFY", image, {**image, "status": "removed"})  # a moderator's takedown
-    assert store.of_authors(["author"]).get("author", []) == []
+    assert store.of_authors({"author": 1}).get("author", []) == []
 
     signals.post_changed("MODIFY", {**image, "status": "removed"}, image)  # restored
-    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["01"]
+    assert [p.post_id for p in store.of_authors({"author": 1})["author"]] == ["01"]
 
 
 def test_recent_posts_keep_the_newest_n_and_a_celebritys_counts_move_by_steps(aws: dict[str, str]) -> None:
