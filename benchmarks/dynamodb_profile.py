@@ -6,7 +6,8 @@ profiled with cProfile in the thread that serves it, the profiles merged into on
 
 Workloads (each on a local cloud of its own, in this process):
 - feed_read: the reader of benchmarks/feed.py (500 followees, 20 celebrities), 10 pages of `read_feed`;
-- fan_out: one post to 10,000 followers through the stream and chunk-queue pumps, to the last feed;
+- fan_out: one post to PINHOLE_PROFILE_FOLLOWERS followers (default 10,000) through the stream and
+  chunk-queue pumps, to the last feed;
 - messaging: 10 pairs of users, 10 direct messages each over HTTP (`POST /messages`);
 - search_seed: benchmarks/search.py's seeding for PINHOLE_PROFILE_USERS users (default 5,000), then
   40 searches in process.
@@ -144,7 +145,7 @@ def _fan_out(cloud: Any, clock: MotoClock) -> dict[str, Any]:
     from benchmarks.feed import CallLog, _fanout_figures
 
     clock.recording = True
-    return dict(_fanout_figures(cloud, CallLog(), 10_000))
+    return dict(_fanout_figures(cloud, CallLog(), int(os.environ.get("PINHOLE_PROFILE_FOLLOWERS", "10000"))))
 
 
 def _messaging(cloud: Any, clock: MotoClock) -> dict[str, Any]:
