@@ -5,7 +5,8 @@ profiled with cProfile in the thread that serves it, the profiles merged into on
     .venv/bin/python -m benchmarks.dynamodb_profile feed_read [--dynamodb moto|fast] [--cprofile 30]
 
 Workloads (each on a local cloud of its own, in this process):
-- feed_read: the reader of benchmarks/feed.py (500 followees, 20 celebrities), 10 pages of `read_feed`;
+- feed_read: the reader of benchmarks/feed.py (500 followees, 20 celebrities), 10 first pages of `read_feed`
+  in its default order (ranked, as `GET /feed`);
 - fan_out: one post to PINHOLE_PROFILE_FOLLOWERS followers (default 10,000) through the stream and
   chunk-queue pumps, to the last feed;
 - messaging: 10 pairs of users, 10 direct messages each over HTTP (`POST /messages`);
@@ -135,9 +136,9 @@ def _feed_read(cloud: Any, clock: MotoClock) -> dict[str, Any]:
     samples = []
     for _ in range(10):
         started = time.perf_counter()
-        items, _ = read_feed(caller, 50, None)
+        page = read_feed(caller, 50, None)  # the first page of the default (ranked) order, as GET /feed
         samples.append((time.perf_counter() - started) * 1000)
-        assert len(items) == 50
+        assert len(page.items) == 50
     return {"pages": len(samples), "page_ms_median": round(sorted(samples)[len(samples) // 2], 1)}
 
 
