@@ -16,13 +16,14 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import consistency, parsing, serialization, transactions, writes
+from local.fast_dynamodb import consistency, parsing, results, serialization, transactions, writes
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -183,6 +184,8 @@ def install_patches() -> None:
     DynamoHandler.transact_get_items = transactions.transact_get_items(  # type: ignore[method-assign,assignment]
         DynamoHandler.transact_get_items
     )
+    dynamodb_responses.dynamo_to_dict = results.dynamo_to_dict  # what DynamoResult converts every result with
+    DynamoHandler.dynamodb_backend = property(results.dynamodb_backend)  # type: ignore[method-assign,assignment]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.serialized = serialization.fast_serialized(  # type: ignore[method-assign,assignment]
             handler.serialized, _account_is_fast
