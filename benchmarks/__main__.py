@@ -26,6 +26,7 @@ BENCHMARKS = [
     "resize",
     "transcode",
     "feed",
+    "feed_page",
     "feed_simulation",
     "feed_ranked",
     "feed_ranking",

@@ -1,7 +1,8 @@
-"""Which DynamoDB the local cloud runs on moto: the fast path (local/fast_dynamodb, the default) or moto
-as the local cloud ran it before (`PINHOLE_DYNAMODB=moto`: one lock for all of DynamoDB and
-local/moto_atomicity.py's transactions), kept so that benchmarks can measure both side by side. One
-process runs one of them: moto's classes are patched process-wide."""
+"""Which DynamoDB the local cloud runs on moto: the fast path (local/fast_dynamodb, the default, with the
+handlers' botocore parsing JSON responses by compiled converters, local/response_parsing.py) or moto as the
+local cloud ran it before (`PINHOLE_DYNAMODB=moto`: one lock for all of DynamoDB, local/moto_atomicity.py's
+transactions, botocore's own parser), kept so that benchmarks can measure both side by side. One process runs
+one of them: moto's classes and botocore's parser table are patched process-wide."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 
 from local.fast_dynamodb import Consistency, install
 from local.moto_atomicity import make_dynamodb_atomic
+from local.response_parsing import install as parse_responses_compiled
 
 ENGINE_VARIABLE = "PINHOLE_DYNAMODB"
 FAST = "fast"
@@ -31,4 +33,5 @@ def use_dynamodb(consistency: Consistency | None = None) -> str:
         make_dynamodb_atomic()
     else:
         install(consistency or Consistency())
+        parse_responses_compiled()
     return chosen

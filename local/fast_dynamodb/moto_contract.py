@@ -28,9 +28,10 @@ def _functions() -> dict[str, Callable[..., Any]]:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import SecondaryIndex, StreamRecord, StreamShard, Table
+    from moto.dynamodb.models.utilities import dynamo_to_dict
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
-    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
     named = [
@@ -61,6 +62,9 @@ def _functions() -> dict[str, Callable[..., Any]]:
         LimitedSizeDict.__setitem__,
         Item.size,
         DynamoHandler.transact_get_items,
+        DynamoHandler.dynamodb_backend.fget,  # type: ignore[attr-defined]
+        DynamoResult.__init__,
+        dynamo_to_dict,
         DynamoDBStreamsBackend.get_records,
         SecondaryIndex.project,
         Validator.__init__,
@@ -136,6 +140,9 @@ FINGERPRINTS = {
     "LimitedSizeDict.__setitem__": "d979580fdbe14f79",
     "Item.size": "9bc6ada96d33365c",
     "DynamoHandler.transact_get_items": "6275dc506a3f7c6b",
+    "DynamoHandler.dynamodb_backend": "49c0711cc1fdff50",
+    "DynamoResult.__init__": "e2394775cd5ef6ad",
+    "dynamo_to_dict": "80f600124c13ddcb",
     "DynamoDBStreamsBackend.get_records": "db8c6cb04430c08f",
     "SecondaryIndex.project": "b2eb603ebd167860",
     "Validator.__init__": "9489b532dd0fb359",

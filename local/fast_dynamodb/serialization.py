@@ -94,12 +94,24 @@ def _structure(shape: StructureShape, compiling: dict[tuple[str, str, str], Conv
     if shape.is_document_type:
         return _same
     members: list[tuple[tuple[str, ...], str, Converter]] = []
+    # For a dict of one key (every attribute value, `{"S": "x"}`): the members that key is a candidate of, in
+    # member order; the loop below would find that key for exactly these members and nothing for the others.
+    by_candidate: dict[str, list[tuple[str, Converter]]] = {}
 
     def convert(value: Any) -> Any:
         if value is None:
             return _SKIP
         if type(value) is not dict:
             raise Fallback(type(value).__name__)
+        if len(value) == 1:
+            for key, member_value in value.items():
+                single: dict[str, Any] = {}
+                if member_value is not None:
+                    for name, member_converter in by_candidate.get(key, ()):
+                        converted = member_converter(member_value)
+                        if converted is not _SKIP:
+                            single[name] = converted
+                return single
         wrapper: dict[str, Any] = {}
         for candidates, name, member_converter in members:
             for candidate in candidates:
@@ -124,6 +136,9 @@ def _structure(shape: StructureShape, compiling: dict[tuple[str, str, str], Conv
                 _converter(member, compiling),
             )
         )
+    for candidates, name, member_converter in members:
+        for candidate in dict.fromkeys(candidates):
+            by_candidate.setdefault(candidate, []).append((name, member_converter))
     return convert
 
 
@@ -159,6 +174,8 @@ def _map(shape: MapShape, compiling: dict[tuple[str, str, str], Converter]) -> C
 
 
 def _string(value: Any) -> Any:
+    if type(value) is str:  # what the lines below return for it
+        return value
     if isinstance(value, Enum):
         value = value.value
     return str(value) if value not in [None, {}, []] else value
