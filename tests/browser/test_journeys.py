@@ -1158,6 +1158,10 @@ def test_a_video_message_is_processing_for_its_sender_then_plays_for_both_and_a_
         assert video.locator("source").get_attribute("type") == "video/mp4"
         expect(page.locator(f".thread li.{who} .message-media .media")).to_have_attribute("data-state", "ready")
         expect(video).to_have_attribute("aria-label", f"Video from @{ola.username}")
+    # And it plays (muted, as a page may start it without a gesture): its time moves on
+    played = pat_page.locator(".thread li.theirs .message-media video")
+    played.evaluate("video => { video.muted = true; return video.play(); }")
+    pat_page.wait_for_function("video => video.currentTime > 0", arg=played.element_handle())
     assert violations(pat_page) == []
 
     # When she sends a file that claims to be an MP4 and is not, she is told why it was refused; Pat never sees it
