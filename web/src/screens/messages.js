@@ -187,8 +187,8 @@ function GroupMembers({ conversation, onChanged, onLeave }) {
     if (!window.confirm(`Remove @${member.username} from the group?`)) return;
     remove.run(async () => {
       await api.removeMember(conversation.conversation_id, member.username);
-      // the `conversation` frame that follows brings the server's view (and the system message)
-      onChanged({ ...conversation, members: conversation.members.filter((other) => other.user_id !== member.user_id) });
+      // at once; the `conversation` frame (before or after this answer) brings the server's view, and a system message
+      onChanged((current) => ({ ...current, members: current.members.filter((other) => other.user_id !== member.user_id) }));
       toast(`Removed @${member.username}.`);
     });
   };
