@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
@@ -19,7 +20,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.browser.support import DESKTOP, PASSWORD, PHONE, Person, photo_file, sign_up, violations
 from tests.browser.world import Account, account, logged_in, post, pretty_photo, session_script
 from tests.e2e.conftest import RunningLocalCloud
-from tests.support.api_client import eventually
+from tests.support.api_client import eventually, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -344,15 +345,16 @@ def test_every_api_error_is_shown_in_words(window: Window) -> None:
     expect(hal.page.get_by_role("alert")).to_contain_text("could not be reached")
 
 
-def video_file(directory: Path) -> Path:
-    """A two-second MP4, as a phone would record (ffmpeg from imageio-ffmpeg, as the video e2e test)."""
+def video_file(directory: Path, seconds: int = 2, size: str = "320x240", rate: int = 10) -> Path:
+    """An MP4 as a phone would record (ffmpeg from imageio-ffmpeg, as the video e2e test): two seconds by
+    default; a long one small and at a frame a second, to be cheap to make."""
     import subprocess
 
     import imageio_ffmpeg
 
-    clip = directory / "clip.mp4"
+    clip = directory / ("clip.mp4" if seconds == 2 else f"clip-{seconds}s.mp4")
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi"]
-    command += ["-i", "testsrc=size=320x240:rate=10", "-t", "2", "-pix_fmt", "yuv420p", str(clip)]
+    command += ["-i", f"testsrc=size={size}:rate={rate}", "-t", str(seconds), "-pix_fmt", "yuv420p", str(clip)]
     subprocess.run(command, check=True)
     return clip
 
@@ -720,9 +722,9 @@ def test_a_group_chat_shows_typing_photos_and_unsent_messages_live(
     expect(bea_page.locator(".thread li.theirs")).to_contain_text("Hello both", timeout=20_000)
 
     # When Abe sends a photo, it uploads with a progress bar and reaches Bea once processed
-    abe_page.locator("#message-photo").set_input_files(str(photo_file(tmp_path, "boat.jpg", (640, 480))))
-    expect(bea_page.locator(".thread li.theirs .message-photo img")).to_be_visible(timeout=30_000)
-    expect(abe_page.locator(".thread li.mine .message-photo img")).to_be_visible()
+    abe_page.locator("#message-media").set_input_files(str(photo_file(tmp_path, "boat.jpg", (640, 480))))
+    expect(bea_page.locator(".thread li.theirs .message-media img")).to_be_visible(timeout=30_000)
+    expect(abe_page.locator(".thread li.mine .message-media img")).to_be_visible()
 
     # When he unsends his text, it disappears from Bea's thread too
     abe_page.locator(".thread li.mine", has_text="Hello both").get_by_role("button", name=re.compile("^Unsend")).click()
@@ -1043,3 +1045,174 @@ def test_a_group_is_renamed_and_gains_a_member_who_sees_it_live(window: Window, 
     hal_page.get_by_role("button", name="Rename").click()
     gus_page.get_by_role("heading", name="Ferry club (Sundays)").wait_for(timeout=20_000)
     expect(gus_page.get_by_label("Group name")).to_have_value("Ferry club (Sundays)")
+
+
+# Messaging (issue 15's rest, as messaging3 added it to the API): muting a conversation, video messages, and the
+# group admin who removes members.
+
+
+def conversation_of(person: Account, conversation_id: str) -> dict[str, Any]:
+    """The conversation as its list in the API shows it to `person`."""
+    items = person.http.get("/conversations").json()["items"]
+    return next(item for item in items if item["conversation_id"] == conversation_id)
+
+
+def test_a_conversation_is_muted_from_its_thread_listed_as_muted_and_unmuted(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Mia, to whom Ned wrote
+    mia, page = signed_in(window, cloud, "mia")
+    ned = account(cloud.outputs["HttpApiUrl"], "ned", "Ned")
+    sent = ned.http.post("/messages", json={"to": mia.username, "text": "Are you coming tonight?"})
+    assert sent.status_code == 201, sent.text
+    conversation_id = sent.json()["conversation_id"]
+
+    # When she mutes the conversation from its thread
+    go(page, f"/messages/{ned.username}")
+    expect(page.locator(".thread li.theirs")).to_contain_text("Are you coming tonight?")
+    page.get_by_role("button", name="Mute this conversation").click()
+
+    # Then the thread says so, and the API has it muted for her (only)
+    expect(page.get_by_role("button", name="Unmute this conversation")).to_be_visible()
+    expect(page.get_by_text("Muted: new messages are not pushed to your phone.")).to_be_visible()
+    assert conversation_of(mia, conversation_id)["muted"] is True
+    assert conversation_of(ned, conversation_id)["muted"] is False
+    assert violations(page) == []
+
+    # And her list marks it muted, while its new messages still arrive there with their unread count
+    go(page, "/messages")
+    row = page.locator(".conversations li", has_text=f"@{ned.username}")
+    expect(row.locator(".muted-mark")).to_have_text("🔕 Muted")
+    assert ned.http.post("/messages", json={"to": mia.username, "text": "Hello?"}).status_code == 201
+    expect(row).to_contain_text("Hello?", timeout=20_000)
+    expect(row.locator(".badge")).to_be_visible()
+    assert violations(page) == []
+
+    # When she opens it again (from the server's view: a reload) and unmutes it
+    page.reload()
+    row.get_by_role("link").click()
+    page.get_by_role("button", name="Unmute this conversation").click()
+
+    # Then it is unmuted in the thread, in the API and in her list
+    expect(page.get_by_role("button", name="Mute this conversation")).to_be_visible()
+    expect(page.get_by_text("Muted: new messages are not pushed to your phone.")).to_have_count(0)
+    assert conversation_of(mia, conversation_id)["muted"] is False
+    go(page, "/messages")
+    expect(row).to_be_visible()
+    expect(row.locator(".muted-mark")).to_have_count(0)
+
+
+def is_multipart_post(route: Route) -> bool:
+    return route.request.method == "POST" and "multipart/form-data" in (route.request.headers.get("content-type") or "")
+
+
+def test_a_video_message_is_processing_for_its_sender_then_plays_for_both_and_a_broken_one_says_why(
+    window: Window, cloud: RunningLocalCloud, tmp_path: Path
+) -> None:
+    # Given Ola at a desktop and Pat on her phone, who have written to each other, both in their thread
+    ola, ola_page = signed_in(window, cloud, "ola")
+    pat, pat_page = signed_in(window, cloud, "pat", PHONE)
+    assert pat.http.post("/messages", json={"to": ola.username, "text": "Send me the clip"}).status_code == 201
+    go(ola_page, f"/messages/{pat.username}")
+    go(pat_page, f"/messages/{ola.username}")
+    for page in (ola_page, pat_page):
+        expect(page.locator(".thread li", has_text="Send me the clip")).to_be_visible()
+
+    # When Ola picks a video longer than 90 s, she is told before anything is sent
+    ola_page.locator("#message-media").set_input_files(str(video_file(tmp_path, 91, "64x48", 1)))
+    expect(ola_page.get_by_role("alert")).to_contain_text("lasts 91 s: a video message is at most 90 s.")
+    expect(ola_page.locator(".thread li.mine")).to_have_count(0)
+
+    # When she sends a clip, and storage has it but the transcode has not made it yet (the file is held back
+    # from storage here, so that the moment lasts: the test hands it over below)
+    clip = video_file(tmp_path)
+    held: list[Route] = []
+    ola_page.route("**/*", lambda route: held.append(route) if is_multipart_post(route) else route.continue_())
+    with ola_page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/messages")) as answer:
+        ola_page.locator("#message-media").set_input_files(str(clip))
+    sent = answer.value.json()
+    assert (sent["media"]["type"], sent["media"]["status"]) == ("video", "pending")
+    expect(ola_page.get_by_label("Video", exact=True)).to_be_attached()  # the upload's progress bar
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the upload never left the page"
+        ola_page.wait_for_timeout(100)
+    held[0].fulfill(status=204)
+    ola_page.unroute("**/*")
+
+    # Then she sees it as processing, Pat sees nothing of it yet, and a reload of her thread still says so
+    mine = ola_page.locator(f'.thread li[data-message-id="{sent["message_id"]}"]')
+    expect(mine).to_contain_text("Processing video…")
+    ola_page.reload()
+    expect(mine.locator(".media")).to_have_attribute("data-state", "pending")
+    expect(mine).to_contain_text("Processing…")
+    assert violations(ola_page) == []
+    expect(pat_page.locator(".thread li.theirs")).to_have_count(0)
+
+    # When the file reaches storage and is transcoded, both see it, with its poster, and it loads to play
+    assert upload(sent["upload"], clip.read_bytes(), clip.name, "video/mp4").status_code == 204
+    for page, who in ((pat_page, "theirs"), (ola_page, "mine")):
+        video = page.locator(f".thread li.{who} .message-media video")
+        expect(video).to_be_visible(timeout=120_000)
+        assert (video.get_attribute("poster") or "").startswith("http")
+        assert video.locator("source").get_attribute("type") == "video/mp4"
+        expect(page.locator(f".thread li.{who} .message-media .media")).to_have_attribute("data-state", "ready")
+        expect(video).to_have_attribute("aria-label", f"Video from @{ola.username}")
+    # And it plays (muted, as a page may start it without a gesture): its time moves on
+    played = pat_page.locator(".thread li.theirs .message-media video")
+    played.evaluate("video => { video.muted = true; return video.play(); }")
+    pat_page.wait_for_function("video => video.currentTime > 0", arg=played.element_handle())
+    assert violations(pat_page) == []
+
+    # When she sends a file that claims to be an MP4 and is not, she is told why it was refused; Pat never sees it
+    broken = {"name": "broken.mp4", "mimeType": "video/mp4", "buffer": b"not a video at all " * 64}
+    with ola_page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/messages")) as answer:
+        ola_page.locator("#message-media").set_input_files(broken)
+    refused = ola_page.locator(f'.thread li[data-message-id="{answer.value.json()["message_id"]}"]')
+    expect(refused.locator(".media-note")).to_contain_text("Could not be used:", timeout=120_000)
+    reason = conversation_history_media(ola, sent["conversation_id"], answer.value.json()["message_id"])["reason"]
+    expect(refused.locator(".media-note")).to_have_text(f"Could not be used: {reason}")
+    assert violations(ola_page) == []
+    expect(pat_page.locator(".thread li.theirs")).to_have_count(1)
+
+
+def conversation_history_media(person: Account, conversation_id: str, message_id: str) -> dict[str, Any]:
+    items = person.http.get(f"/conversations/{conversation_id}/messages").json()["items"]
+    return next(item for item in items if item["message_id"] == message_id)["media"]
+
+
+def test_the_group_admin_removes_a_member_whom_only_the_admin_sees_a_button_for(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Rex's group with Sue and Tom: Rex made it, so he is its admin
+    rex, rex_page = signed_in(window, cloud, "rex")
+    sue, sue_page = signed_in(window, cloud, "sue", PHONE)
+    tom = account(cloud.outputs["HttpApiUrl"], "tom", "Tom")
+    created = rex.http.post("/conversations", json={"members": [sue.username, tom.username], "title": "Allotment"})
+    assert created.status_code == 201, created.text
+    group_id = created.json()["conversation_id"]
+
+    # Then both see in the members panel who the admin is; only Rex has a Remove button, one per other member
+    for page in (rex_page, sue_page):
+        go(page, f"/messages/c/{group_id}")
+        page.get_by_text("3 members").click()
+        expect(page.locator(".group-members li", has_text=f"@{rex.username}").locator(".role")).to_have_text("admin")
+        expect(page.locator(".group-members .role")).to_have_count(1)
+    expect(rex_page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(2)
+    expect(rex_page.get_by_role("button", name=f"Remove @{rex.username}")).to_have_count(0)
+    expect(sue_page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+    assert violations(rex_page) == []
+    assert violations(sue_page) == []
+
+    # When Rex removes Tom
+    rex_page.once("dialog", lambda dialog: dialog.accept())
+    rex_page.get_by_role("button", name=f"Remove @{tom.username}").click()
+
+    # Then the group has two members, the thread says who removed whom, and Sue's open thread follows, live
+    expect(rex_page.locator(".group-members summary")).to_have_text("2 members")
+    expect(rex_page.locator(".thread li.system").last).to_contain_text(f"@{rex.username} removed @{tom.username}")
+    expect(sue_page.locator(".group-members summary")).to_have_text("2 members", timeout=20_000)
+    expect(sue_page.locator(".thread li.system").last).to_contain_text(f"@{rex.username} removed @{tom.username}")
+    expect(sue_page.locator(".group-members li", has_text=f"@{tom.username}")).to_have_count(0)
+    # And Tom has nothing left of it
+    assert group_id not in [item["conversation_id"] for item in tom.http.get("/conversations").json()["items"]]

@@ -192,8 +192,12 @@ export const renameConversation = (conversationId, title) =>
   call('PATCH', `conversations/${enc(conversationId)}`, { body: { title } });
 export const addMembers = (conversationId, usernames) =>
   call('POST', `conversations/${enc(conversationId)}/members`, { body: { usernames } });
+/** To leave (my own username), or, for the group's admin only, to remove someone else. */
 export const removeMember = (conversationId, username) =>
   call('DELETE', `conversations/${enc(conversationId)}/members/${enc(username)}`);
+/** The caller's own mute: its messages still arrive, but are not pushed to their phones. */
+export const muteConversation = (conversationId, muted) =>
+  call(muted ? 'POST' : 'DELETE', `conversations/${enc(conversationId)}/mute`);
 export const unsend = (conversationId, messageId) =>
   call('DELETE', `conversations/${enc(conversationId)}/messages/${enc(messageId)}`);
 export const conversations = (cursor) => call('GET', 'conversations', { query: page(cursor) });

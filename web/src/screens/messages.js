@@ -1,6 +1,6 @@
-// Messages, live over the WebSocket: the conversation list (direct and group) with unread counts, a new
-// group, and a thread — text and photo messages, typing, unsend, "Seen", and a group's members (rename,
-// add people, leave).
+// Messages, live over the WebSocket: the conversation list (direct and group) with unread counts and mutes,
+// a new group, and a thread — text, photo and video messages, typing, unsend, "Seen", mute, and a group's
+// members (rename, add people, leave; the admin removes people).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
@@ -11,6 +11,9 @@ import * as ws from '../ws.js';
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOWN_FOR_MS = 5000;
 const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic'];
+const VIDEO_TYPES = ['video/mp4', 'video/quicktime'];
+const VIDEO_MAX_BYTES = 200 * 1024 * 1024; // API.md "Upload"; the server answers 413 above it too
+const VIDEO_MAX_SECONDS = 90; // a longer one would be rejected after its upload: say so before
 
 /** Unread messages over every conversation (the badge), from the first pages of the list. */
 export async function refreshUnreadMessages() {
@@ -39,11 +42,14 @@ function conversationPath(conversation) {
   return isGroup(conversation) ? `/messages/c/${conversation.conversation_id}` : `/messages/${conversation.with.username}`;
 }
 
-/** One line about a message, for the list: a photo, a system event, or its text. */
+/** One line about a message, for the list: a photo or a video, a system event, or its text. */
 function preview(message) {
   if (!message) return '';
   if (message.kind === 'system') return systemText(message);
-  if (message.kind === 'media') return message.text ? `📷 ${message.text}` : '📷 Photo';
+  if (message.kind === 'media') {
+    const video = message.media && message.media.type === 'video';
+    return `${video ? '🎬' : '📷'} ${message.text || (video ? 'Video' : 'Photo')}`;
+  }
   return message.text;
 }
 
@@ -102,6 +108,7 @@ export function Conversations() {
               <span class="muted">${group ? `group of ${(conversation.members || []).length}` : `@${conversation.with.username}`}</span>
               <span class="muted last">${preview(conversation.last_message)}</span>
             </span>
+            ${conversation.muted && html`<span class="muted-mark"><span aria-hidden="true">🔕 </span>Muted</span>`}
             ${conversation.unread_count > 0 &&
             html`<span class="badge">${conversation.unread_count}<span class="visually-hidden"> unread</span></span>`}
           </a>
@@ -149,12 +156,16 @@ export function NewGroup() {
   <//>`;
 }
 
-/** A group's members, and what any member may do: rename it, add people, leave. */
+/** A group's members, and what any member may do: rename it, add people, leave; its admin removes people. */
 function GroupMembers({ conversation, onChanged, onLeave }) {
   const [title, setTitle] = useState(conversation.title || '');
   const [people, setPeople] = useState('');
   const rename = useAction();
   const add = useAction();
+  const remove = useAction();
+  const me = get('me');
+  const adminId = conversation.admin ? conversation.admin.user_id : null;
+  const iAmAdmin = adminId === me.user_id;
   useEffect(() => setTitle(conversation.title || ''), [conversation.title]); // renamed by someone else too
   const submitTitle = (event) => {
     event.preventDefault();
@@ -172,9 +183,31 @@ function GroupMembers({ conversation, onChanged, onLeave }) {
       toast(`Added ${usernames.map((name) => `@${name}`).join(', ')}.`);
     });
   };
+  const removeMember = (member) => {
+    if (!window.confirm(`Remove @${member.username} from the group?`)) return;
+    remove.run(async () => {
+      await api.removeMember(conversation.conversation_id, member.username);
+      // at once; the `conversation` frame (before or after this answer) brings the server's view, and a system message
+      onChanged((current) => ({ ...current, members: current.members.filter((other) => other.user_id !== member.user_id) }));
+      toast(`Removed @${member.username}.`);
+    });
+  };
   return html`<details class="card group-members">
     <summary>${conversation.members.length} members</summary>
-    <ul>${conversation.members.map((member) => html`<li key=${member.user_id}><a href=${href(`/u/${member.username}`)}>@${member.username}</a></li>`)}</ul>
+    <ul>
+      ${conversation.members.map(
+        (member) => html`<li key=${member.user_id}>
+          <a href=${href(`/u/${member.username}`)}>@${member.username}</a>
+          ${member.user_id === adminId && html` <span class="role">admin</span>`}
+          ${iAmAdmin && member.user_id !== me.user_id &&
+          html` <button type="button" class="link danger" disabled=${remove.busy} onClick=${() => removeMember(member)}>
+            Remove<span class="visually-hidden"> @${member.username}</span>
+          </button>`}
+        </li>`,
+      )}
+    </ul>
+    ${!adminId && html`<p class="muted">Nobody manages this group until its next change.</p>`}
+    <${ErrorNote} error=${remove.error} />
     <form class="inline-form" onSubmit=${submitTitle}>
       <label for="group-rename">Group name</label>
       <input id="group-rename" value=${title} maxLength="100" aria-describedby="group-rename-hint"
@@ -206,6 +239,34 @@ async function findConversation(test) {
   return null;
 }
 
+/** A video's length in seconds as this browser reads it, or null when it cannot (then the server decides). */
+function videoSeconds(file) {
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const probe = document.createElement('video');
+    const done = (seconds) => {
+      URL.revokeObjectURL(url);
+      resolve(Number.isFinite(seconds) ? seconds : null);
+    };
+    probe.preload = 'metadata';
+    probe.addEventListener('loadedmetadata', () => done(probe.duration));
+    probe.addEventListener('error', () => done(null));
+    probe.src = url;
+  });
+}
+
+/** Why a file cannot be sent in a message, or null. */
+async function refusal(file) {
+  if (PHOTO_TYPES.includes(file.type)) return null;
+  if (!VIDEO_TYPES.includes(file.type)) return `${file.name} is not a JPEG, PNG, WebP or HEIC photo, or an MP4 or MOV video.`;
+  if (file.size > VIDEO_MAX_BYTES) return `${file.name} is larger than 200 MB, the most a video may be.`;
+  const seconds = await videoSeconds(file);
+  if (seconds !== null && seconds > VIDEO_MAX_SECONDS) {
+    return `${file.name} lasts ${Math.round(seconds)} s: a video message is at most ${VIDEO_MAX_SECONDS} s.`;
+  }
+  return null;
+}
+
 function newClientId() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
@@ -215,16 +276,21 @@ function MessageItem({ message, mine, seen, onUnsend }) {
     return html`<li class="system"><p>${systemText(message)}</p></li>`;
   }
   const media = message.media;
+  const kind = media && media.type === 'video' ? 'Video' : 'Photo';
+  const local = message.localMedia; // 'photo' or 'video' while it uploads from this tab
+  const progressId = `progress-${message.client_id}`;
+  let status = html`<${Time} iso=${message.created_at} />`;
+  if (message.pending) status = local ? `${message.uploaded ? 'Processing' : 'Sending'} ${local}…` : 'Sending…';
   return html`<li class=${mine ? 'mine' : 'theirs'} data-pending=${message.pending ? 'true' : undefined} data-message-id=${message.message_id}>
     <span class="visually-hidden">${message.sender.username}: </span>
     ${!mine && message.conversation_id && message.showSender && html`<small class="sender">@${message.sender.username}</small>`}
-    ${media && html`<div class="message-photo"><${MediaView} media=${media} alt=${`Photo from @${message.sender.username}`} sizes="240px" /></div>`}
-    ${message.localPhoto &&
-    html`<p class="muted"><label for=${`progress-${message.client_id}`}>Photo</label>
-      <progress id=${`progress-${message.client_id}`} max="1" value=${message.progress || 0}></progress></p>`}
+    ${media && html`<div class="message-media"><${MediaView} media=${media} alt=${`${kind} from @${message.sender.username}`} sizes="240px" /></div>`}
+    ${local && !message.uploaded &&
+    html`<p class="muted"><label for=${progressId}>${local === 'video' ? 'Video' : 'Photo'}</label>
+      <progress id=${progressId} max="1" value=${message.progress || 0}></progress></p>`}
     ${message.text && html`<p>${message.text}</p>`}
     <small class="muted">
-      ${message.pending ? (message.localPhoto ? 'Sending photo…' : 'Sending…') : html`<${Time} iso=${message.created_at} />`}
+      ${status}
       ${seen ? ' · Seen' : ''}
       ${mine && !message.pending &&
       html` · <button type="button" class="link" onClick=${() => onUnsend(message)}>Unsend<span class="visually-hidden"> “${preview(message)}”</span></button>`}
@@ -247,7 +313,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
   const idRef = useRef(givenId);
   const list = useRef(null);
   const lastTypingSent = useRef(0);
-  const photoInput = useRef(null);
+  const mediaInput = useRef(null);
   const me = get('me');
   const group = conversation ? isGroup(conversation) : Boolean(givenId && !username);
 
@@ -305,7 +371,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
       setMessages((items) => {
         if (!items) return items;
         const at = items.findIndex((item) => item.message_id === message.message_id);
-        if (at >= 0) return items.map((item, index) => (index === at ? message : item)); // a photo, now ready
+        if (at >= 0) return items.map((item, index) => (index === at ? message : item)); // a photo or video, now ready (or rejected)
         return [...items, message];
       });
       setTyping((who) => ({ ...who, [message.sender.username]: 0 }));
@@ -384,26 +450,29 @@ export function Thread({ username = null, conversationId: givenId = null }) {
       setError(failure);
     }
   };
-  const sendPhoto = async (event) => {
+  const sendMedia = async (event) => {
     const file = event.currentTarget.files[0];
     event.currentTarget.value = '';
     if (!file) return;
-    if (!PHOTO_TYPES.includes(file.type)) {
-      setError(new Error(`${file.name} is not a JPEG, PNG, WebP or HEIC photo.`));
+    setError(null);
+    const refused = await refusal(file);
+    if (refused) {
+      setError(new Error(refused));
       return;
     }
     const clientId = newClientId();
-    setError(null);
-    const local = { message_id: `pending-${clientId}`, client_id: clientId, sender: me, text: '', created_at: new Date().toISOString(), pending: true, localPhoto: true, progress: 0 };
+    const localMedia = VIDEO_TYPES.includes(file.type) ? 'video' : 'photo';
+    const local = { message_id: `pending-${clientId}`, client_id: clientId, sender: me, text: '', created_at: new Date().toISOString(), pending: true, localMedia, progress: 0 };
     setMessages((items) => [...(items || []), local]);
     const update = (changes) =>
       setMessages((items) => (items || []).map((item) => (item.client_id === clientId ? { ...item, ...changes } : item)));
     try {
       const sent = await api.sendMessage({ ...destination(), media: { content_type: file.type, size_bytes: file.size } }, clientId);
       adopt(sent.conversation_id);
-      // until the picture is processed only I know of it; its `message` frame (same id) replaces this one
+      // until it is processed only I know of it; its `message` frame (same id: ready, or rejected) replaces this one
       update({ message_id: sent.message_id, conversation_id: sent.conversation_id });
       await api.upload(sent.upload, file, (fraction) => update({ progress: fraction }));
+      update({ uploaded: true });
     } catch (failure) {
       setMessages((items) => (items || []).filter((item) => item.client_id !== clientId));
       setError(failure);
@@ -414,6 +483,17 @@ export function Thread({ username = null, conversationId: givenId = null }) {
     try {
       await api.unsend(message.conversation_id || idRef.current, message.message_id);
       setMessages((items) => items.filter((item) => item.message_id !== message.message_id));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  const toggleMute = async () => {
+    const muted = !conversation.muted;
+    setError(null);
+    try {
+      await api.muteConversation(conversation.conversation_id, muted);
+      setConversation((current) => ({ ...current, muted }));
+      toast(muted ? 'Muted: its messages still arrive, but not on your phone.' : 'Unmuted.');
     } catch (failure) {
       setError(failure);
     }
@@ -439,8 +519,14 @@ export function Thread({ username = null, conversationId: givenId = null }) {
   };
   const lastMine = messages && [...messages].reverse().find((item) => item.sender.user_id === me.user_id && !item.pending && item.kind !== 'system');
   const title = group ? (conversation ? groupName(conversation) : 'Group') : `Chat with @${username}`;
-  return html`<${Screen} title=${title}>
+  const actions =
+    conversation &&
+    html`<button type="button" class="secondary" onClick=${toggleMute}>
+      ${conversation.muted ? 'Unmute' : 'Mute'}<span class="visually-hidden"> this conversation</span>
+    </button>`;
+  return html`<${Screen} title=${title} actions=${actions}>
     ${!group && html`<p><a href=${href(`/u/${username}`)}>View profile</a></p>`}
+    ${conversation && conversation.muted && html`<p class="muted">Muted: new messages are not pushed to your phone.</p>`}
     ${group && conversation &&
     html`<${GroupMembers} conversation=${conversation} onChanged=${setConversation} onLeave=${leave} />`}
     ${!messages && !error && html`<${Loading} />`}
@@ -460,10 +546,11 @@ export function Thread({ username = null, conversationId: givenId = null }) {
     <form class="inline-form composer" onSubmit=${send}>
       <label for="message-text" class="visually-hidden">Message</label>
       <input id="message-text" value=${text} maxLength="2000" placeholder="Message…" autocomplete="off" onInput=${onInput} />
-      <button type="button" class="secondary photo-button" disabled=${messages === null} onClick=${() => photoInput.current.click()}>
-        Photo<span class="visually-hidden"> (attach a picture)</span>
+      <button type="button" class="secondary attach-button" disabled=${messages === null} onClick=${() => mediaInput.current.click()}>
+        Photo or video<span class="visually-hidden"> (attach one)</span>
       </button>
-      <input id="message-photo" ref=${photoInput} hidden type="file" accept=${PHOTO_TYPES.join(',')} onChange=${sendPhoto} />
+      <input id="message-media" ref=${mediaInput} hidden type="file" accept=${[...PHOTO_TYPES, ...VIDEO_TYPES].join(',')}
+        onChange=${sendMedia} />
       <button type="submit" disabled=${!text.trim() || messages === null}>Send</button>
     </form>
   <//>`;
