@@ -234,14 +234,14 @@ def _ranked_first_page(
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, _ = pushed_call.result()
 
-    # Round 2: the celebrities' recent posts; the pushed posts (their counts, and deleted ones dropped).
+    # Round 2: the celebrities' recent posts; the pushed posts' standings (counts; deleted ones dropped).
     recent_call = _submit(stores.recent.of_authors, celebrities)
-    records = gather_dict(stores.posts.get_many, [entry.post_id for entry in pushed])
+    standings = gather_dict(stores.posts.standings_of, [entry.post_id for entry in pushed])
     recent = recent_call.result()
     candidates = [
-        Candidate(r.post_id, r.author_id, r.created_at, r.like_count, r.comment_count)
-        for r in (records.get(entry.post_id) for entry in pushed)
-        if r is not None and r.status == PostStatus.PUBLISHED
+        Candidate(s.post_id, s.author_id, s.created_at, s.like_count, s.comment_count)
+        for s in (standings.get(entry.post_id) for entry in pushed)
+        if s is not None and s.status == PostStatus.PUBLISHED
     ]
     candidates += [post.as_candidate(author) for author, posts in recent.items() for post in posts]
     candidates = sorted({c.post_id: c for c in candidates}.values(), key=lambda c: c.post_id, reverse=True)
@@ -264,7 +264,7 @@ def _ranked_first_page(
     explained = (
         (lambda index: _explanation(ranking.posts[index].score, ranking.posts[index].parts)) if explain else None
     )
-    items, next_offset = _serve(caller, ranked_ids, ranked_authors, 0, limit, stores, records, explained)
+    items, next_offset = _serve(caller, ranked_ids, ranked_authors, 0, limit, stores, {}, explained)
     if snapshot_call is not None:
         snapshot_call.result()
     next_cursor, caught_up = _ranked_page(caller, snapshot_id, next_offset, len(ranked_ids), ranking.unseen_recent, 0)

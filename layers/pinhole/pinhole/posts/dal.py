@@ -9,6 +9,7 @@ on the status it leaves: a restore repeated, or raced by another moderator, publ
 Stories live here too (`kind = story`): the same pipeline and state machine, but published they carry
 `story_by` instead of `published_by` (so no post listing ever sees them) and an `expires_at` TTL."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +73,21 @@ class PendingIndex(GlobalSecondaryIndex["PostModel"]):
 
     pending_shard = UnicodeAttribute(hash_key=True)
     fail_after = UnicodeAttribute(range_key=True)
+
+
+@dataclass(frozen=True)
+class PostStanding:
+    """A post as ranking sees it: who, when, whether it may show, how it is doing."""
+
+    post_id: str
+    author_id: str
+    created_at: datetime
+    status: PostStatus
+    like_count: int
+    comment_count: int
+
+
+STANDING_ATTRIBUTES = ["post_id", "author_id", "created_at", "status", "like_count", "comment_count"]
 
 
 class PostModel(Model):
@@ -161,6 +177,23 @@ class PostRepository:
         """Posts by id, in one BatchGetItem per 100; deleted ones are simply absent."""
         unique = list(dict.fromkeys(post_ids))
         return {item.post_id: _to_record(item) for item in PostModel.batch_get(unique)} if unique else {}
+
+    def standings_of(self, post_ids: list[str]) -> dict[str, PostStanding]:
+        """What ranking needs of these posts (author, time, status, counts): one BatchGetItem per 100 that
+        projects away caption and media, the bulk of a post item; deleted ones are simply absent."""
+        unique = list(dict.fromkeys(post_ids))
+        items = PostModel.batch_get(unique, attributes_to_get=STANDING_ATTRIBUTES) if unique else []
+        return {
+            item.post_id: PostStanding(
+                post_id=item.post_id,
+                author_id=item.author_id,
+                created_at=item.created_at,
+                status=PostStatus(item.status),
+                like_count=int(item.like_count or 0),
+                comment_count=int(item.comment_count or 0),
+            )
+            for item in items
+        }
 
     def mark_media(self, post_id: str, media: StoredMedia) -> PostRecord | None:
         """Records the outcome of processing one media item, once: None if it was already recorded."""
