@@ -66,6 +66,7 @@ class Messaging(Construct):
         self.authorizer = factory.create(
             Construct(self, "Authorizer"), context=constants.MESSAGING, code_dir=CODE_DIR, handler="authorizer.handler"
         )
+        grant_table_read(self.authorizer, tables["users"])  # a suspended user's token connects nothing
         websocket_api.add_connect_route(self.websocket, self.authorizer)
         websocket_api.add_routes(self.websocket, FRAME_ROUTES, two_way=TWO_WAY_ROUTES)
 

@@ -17,7 +17,7 @@ from stacks.function_factory import FunctionFactory
 from stacks.stateful.push_construct import PUSH_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.event_sources import consume_queue
-from stacks.stateless.grants import grant_table_read_write
+from stacks.stateless.grants import grant_table_read, grant_table_read_write
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.PUSH}"
 GET, POST, PATCH, DELETE = (
@@ -68,6 +68,7 @@ class Push(Construct):
 
         self.function = factory.create(self, context=constants.PUSH, code_dir=CODE_DIR)
         grant_table_read_write(self.function, tables["notifications"])  # devices and settings live there
+        grant_table_read(self.function, tables["users"])  # every request: is the caller suspended?
         self.grant_endpoint_cleanup(self.function)
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=[self.applications])

@@ -1,8 +1,15 @@
 """Moderation on moto: reports racing each other count once each, a held post is released once however many
 moderators press restore at the same moment, and every step is in the log."""
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from functions.feed_read import handler as feed_handler
+from functions.push import handler as push_handler
+from functions.users import handler as users_handler
 
 from pinhole.moderation import logic
 from pinhole.moderation.dal import ModerationRepository, case_id_of
@@ -10,10 +17,12 @@ from pinhole.moderation.models import Action, ActionRequest, Label, Reason, Repo
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia
+from pinhole.shared.api import apply_api_conventions, current_caller
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.shared.errors import NotApplicable
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import ProfileRepository
+from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
 
@@ -83,3 +92,54 @@ def test_a_held_post_is_released_once_by_racing_moderators(aws: Any) -> None:
     assert ProfileRepository().get(author["sub"]).post_count == 1
     log, _ = logic.moderation_log(moderators[0], 50, None)
     assert [(entry.action, entry.case_id) for entry in log] == [(Action.RESTORE, case_id)]
+
+
+def _get(handler: Callable[..., dict[str, Any]], path: str, claims: dict[str, str]) -> tuple[int, Any]:
+    response = handler(http_event("GET", path, claims=claims, route_key=f"GET {path}"), FakeLambdaContext())
+    body = response_json(response)
+    return response["statusCode"], body["error"]["code"] if response["statusCode"] >= 400 else body
+
+
+def test_a_suspended_users_token_reads_nothing_until_unsuspended(aws: Any) -> None:
+    # Given a user whose access token is still good, reported by someone, and a moderator
+    claims = sign_up_claims("stilltoken")
+    reporter = _caller(sign_up_claims("tattler"))
+    logic.file_report(reporter, ReportRequest(target_type=TargetType.USER, target_id=claims["sub"], reason=Reason.SPAM))
+    case_id = case_id_of(TargetType.USER, claims["sub"])
+    moderator = _caller(sign_up_claims("warden"), MODERATORS_GROUP)
+    reads = [(users_handler.handler, "/me"), (feed_handler.handler, "/feed"), (push_handler.handler, "/me/devices")]
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+    # When the moderator suspends them, the token unexpired
+    logic.Moderator().act(moderator, case_id, ActionRequest(action=Action.SUSPEND_USER, note="spam"))
+
+    # Then every read with that token is refused, whichever function answers it
+    assert [_get(handler, path, claims) for handler, path in reads] == [(403, "account_suspended")] * 3
+
+    # And once unsuspended the same token reads again
+    logic.Moderator().act(moderator, case_id, ActionRequest(action=Action.UNSUSPEND_USER, note="appeal"))
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+
+def test_the_suspension_is_read_once_per_request() -> None:
+    # Given a resolver whose route asks for the caller three times, and a count of suspension look-ups
+    looked_up: list[str] = []
+    app = APIGatewayHttpResolver(enable_validation=True)
+    apply_api_conventions(app)
+
+    def suspended(user_id: str) -> bool:
+        looked_up.append(user_id)
+        return False
+
+    @app.get("/twice")
+    def twice() -> dict[str, str]:
+        callers = {current_caller(app, suspended).user_id for _ in range(3)}
+        return {"callers": ",".join(callers)}
+
+    # When two requests come in
+    for _ in range(2):
+        event = http_event("GET", "/twice", claims={"sub": "u1", "username": "one"})
+        assert app.resolve(event, FakeLambdaContext())["statusCode"] == 200
+
+    # Then the flag was read once for each
+    assert looked_up == ["u1", "u1"]
