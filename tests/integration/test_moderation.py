@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from functions.feed_read import handler as feed_handler
 from functions.push import handler as push_handler
 from functions.users import handler as users_handler
-
 from pinhole.moderation import logic
 from pinhole.moderation.dal import ModerationRepository, case_id_of
 from pinhole.moderation.models import Action, ActionRequest, Label, Reason, ReportRequest, TargetType

@@ -202,9 +202,7 @@ CALLER_CONTEXT_KEY = "pinhole_caller"
 _profiles = ProfileRepository()
 
 
-def current_caller(
-    app: APIGatewayHttpResolver, is_suspended: Callable[[str], bool] = _profiles.is_suspended
-) -> Caller:
+def current_caller(app: APIGatewayHttpResolver, is_suspended: Callable[[str], bool] = _profiles.is_suspended) -> Caller:
     """The caller the access token speaks for, refused (403 `account_suspended`) while a moderator has them
     suspended: Cognito's sign-out cannot recall an access token already handed out (it is good for its 15
     minutes and the JWT authorizer never asks Cognito), so every request, reads too, checks the flag — once
