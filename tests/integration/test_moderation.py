@@ -3,8 +3,10 @@ moderators press restore at the same moment, and every step is in the log."""
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from functions.feed_read import handler as feed_handler
@@ -12,7 +14,7 @@ from functions.push import handler as push_handler
 from functions.users import handler as users_handler
 from pinhole.moderation import logic
 from pinhole.moderation.dal import ModerationRepository, case_id_of
-from pinhole.moderation.models import Action, ActionRequest, Label, Reason, ReportRequest, TargetType
+from pinhole.moderation.models import Action, ActionRequest, Label, LogRecord, Reason, ReportRequest, TargetType
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia
@@ -142,3 +144,84 @@ def test_the_suspension_is_read_once_per_request() -> None:
 
     # Then the flag was read once for each
     assert looked_up == ["u1", "u1"]
+
+
+class FailingAfterEffect(ModerationRepository):
+    """The store as it is, except that recording the end of an action fails (a throttled write, a timeout)."""
+
+    def complete(self, entry: LogRecord) -> bool:
+        if not entry.unconfirmed:
+            raise RuntimeError("injected: the log write failed")
+        return super().complete(entry)
+
+
+class FailingBeforeEffect(ModerationRepository):
+    def begin(self, entry: LogRecord) -> None:
+        raise RuntimeError("injected: the intent write failed")
+
+
+def _reported_post(name: str) -> tuple[str, str, Caller]:
+    author = sign_up_claims(name)
+    post_id = publish(author)
+    reporter = _caller(sign_up_claims(f"{name}r"))
+    logic.file_report(reporter, ReportRequest(target_type=TargetType.POST, target_id=post_id, reason=Reason.SPAM))
+    return post_id, case_id_of(TargetType.POST, post_id), _caller(sign_up_claims(f"{name}m"), MODERATORS_GROUP)
+
+
+def test_an_action_whose_log_write_fails_after_its_effect_is_still_logged(aws: Any) -> None:
+    # Given a reported post and a moderation store whose log write fails once the removal has taken effect
+    post_id, case_id, moderator = _reported_post("unlogged")
+    remove = ActionRequest(action=Action.REMOVE, note="spam")
+
+    # When a moderator removes it and the log write fails
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingAfterEffect(), notify=lambda *args, **kwargs: True).act(moderator, case_id, remove)
+
+    # Then the removal took effect, and the log shows it (unconfirmed) once its intent is seen to be stale
+    assert PostRepository().get(post_id).status == PostStatus.REMOVED
+    log, _ = logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))
+    assert [(entry.action, entry.case_id, entry.note, entry.confirmed) for entry in log] == [
+        (Action.REMOVE, case_id, "spam", False)
+    ]
+    # And reading the log again moves nothing twice
+    assert logic.reconcile_log(stale_after=timedelta(0)) == 0
+    assert len(logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0]) == 1
+
+
+def test_an_intent_still_fresh_is_not_logged_as_unconfirmed(aws: Any) -> None:
+    # Given an action whose end failed to be recorded a moment ago (its invocation could still be running)
+    _, case_id, moderator = _reported_post("fresh")
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingAfterEffect(), notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.REMOVE, note="spam")
+        )
+    # When the log is read with the default grace
+    log, _ = logic.moderation_log(moderator, 50, None)
+    # Then the entry is not moved yet
+    assert log == []
+
+
+def test_an_action_whose_intent_cannot_be_written_takes_no_effect(aws: Any) -> None:
+    # Given a reported post and a store that cannot write the action's intent
+    post_id, case_id, moderator = _reported_post("nointent")
+    # When a moderator removes it
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingBeforeEffect(), notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.REMOVE, note="spam")
+        )
+    # Then nothing happened, and nothing is logged
+    assert PostRepository().get(post_id).status == PostStatus.PUBLISHED
+    assert logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0] == []
+
+
+def test_a_refused_action_leaves_no_intent_and_no_entry(aws: Any) -> None:
+    # Given a published post's case
+    _, case_id, moderator = _reported_post("refused")
+    # When a moderator tries to restore it (it is not removed)
+    with pytest.raises(NotApplicable):
+        logic.Moderator(notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.RESTORE, note="nothing to restore")
+        )
+    # Then nothing is logged, now or later
+    assert logic.reconcile_log(stale_after=timedelta(0)) == 0
+    assert logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0] == []

@@ -8,6 +8,7 @@ may use the moderation routes; everyone else gets 403 on each."""
 import random
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
@@ -45,8 +46,8 @@ from pinhole.posts.models import PostKind, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import CannotReportSelf, Conflict, Forbidden, NotApplicable, NotFound
-from pinhole.shared.ids import new_id
+from pinhole.shared.errors import CannotReportSelf, Conflict, DomainError, Forbidden, NotApplicable, NotFound
+from pinhole.shared.ids import first_id_at, new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, InteractionRepository
 from pinhole.social.logic import _to_comment
@@ -311,9 +312,22 @@ class Moderator:
         self.interactions = interactions
 
     def act(self, caller: Caller, case_id: str, request: ActionRequest) -> CaseDetail:
+        """Acts on the case's target and logs it: the entry is written (as an intent) before anything else, so an
+        action is never left unlogged, whatever fails after (pinhole.moderation.dal says how)."""
         require_moderator(caller)
+        reconcile_log(self.store)
         case = _existing_case(case_id, self.store)
-        entry_id = new_id()
+        entry = LogRecord(
+            entry_id=new_id(),
+            action=request.action,
+            moderator_id=caller.user_id,
+            moderator_username=caller.username,
+            case_id=case.case_id,
+            target_type=case.target_type,
+            target_id=case.target_id,
+            note=request.note,
+            at=_now(),
+        )
         effects: dict[Action, Callable[[CaseRecord, str, str], tuple[CaseStatus, ReportStatus | None]]] = {
             Action.REMOVE: self._remove,
             Action.RESTORE: self._restore,
@@ -321,25 +335,16 @@ class Moderator:
             Action.SUSPEND_USER: self._suspend,
             Action.UNSUSPEND_USER: self._unsuspend,
         }
-        status, report_status = effects[request.action](case, request.note, entry_id)
-        now = _now()
-        self.store.append_log(
-            LogRecord(
-                entry_id=entry_id,
-                action=request.action,
-                moderator_id=caller.user_id,
-                moderator_username=caller.username,
-                case_id=case.case_id,
-                target_type=case.target_type,
-                target_id=case.target_id,
-                note=request.note,
-                at=now,
-            )
-        )
+        self.store.begin(entry)
+        try:
+            status, report_status = effects[request.action](case, request.note, entry.entry_id)
+        except DomainError:
+            self.store.withdraw(entry)  # refused before it took effect (each effect checks, then acts)
+            raise
         after = case.model_copy(
             update={
                 "status": status,
-                "updated_at": now,
+                "updated_at": entry.at,
                 "version": case.version + 1,
                 "last_action": request.action,
                 "reasons": {} if status != CaseStatus.OPEN else case.reasons,
@@ -348,6 +353,7 @@ class Moderator:
         )
         # A report filed meanwhile changed the case: it stays open for that report, the action stands (logged).
         self.store.settle(case, after, report_status)
+        self.store.complete(entry)
         return case_detail(caller, case_id, self.store, self.profiles)
 
     def _post(self, case: CaseRecord) -> PostRecord:
@@ -429,15 +435,30 @@ class Moderator:
         return case.status, None
 
 
+STALE_INTENT_AFTER = timedelta(minutes=2)
+"""An intent this old was left by an invocation that has ended (the function's timeout is 10 s)."""
+
+
+def reconcile_log(store: ModerationRepository = _store, stale_after: timedelta = STALE_INTENT_AFTER) -> int:
+    """Moves every action begun and never completed into the log, unconfirmed; how many."""
+    stale = store.intents_begun_before(first_id_at(utc_now() - stale_after))
+    for entry in stale:
+        store.complete(entry.model_copy(update={"unconfirmed": True}))
+    return len(stale)
+
+
 def moderation_log(
     caller: Caller,
     limit: int,
     cursor: str | None,
     store: ModerationRepository = _store,
     profiles: ProfileRepository = _profiles,
+    stale_after: timedelta = STALE_INTENT_AFTER,
 ) -> tuple[list[LogEntry], str | None]:
-    """The audit log, newest first: who did what to which case, when, and why."""
+    """The audit log, newest first: who did what to which case, when, and why — actions whose end was never
+    recorded included, unconfirmed."""
     require_moderator(caller)
+    reconcile_log(store, stale_after)
     scope = "moderation-log"
     records, last_key = store.log(limit, start_after(cursor, scope))
     moderators = profiles.get_many([record.moderator_id for record in records], include_suspended=True)
@@ -463,6 +484,7 @@ def _log_entry(record: LogRecord, moderator: Profile | None) -> LogEntry:
             "target": LogTarget(type=record.target_type, id=record.target_id),
             "note": record.note,
             "at": record.at,
+            "confirmed": not record.unconfirmed,
         }
     )
 
