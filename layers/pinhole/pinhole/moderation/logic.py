@@ -14,8 +14,10 @@ from typing import Any
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import can_view
+from pinhole.messaging import moderation as messaging_moderation
 from pinhole.messaging.dal import MessageRepository
-from pinhole.messaging.logic import SEPARATOR, _to_message
+from pinhole.messaging.logic import _to_message
+from pinhole.messaging.models import MessageRecord
 from pinhole.moderation.dal import ModerationRepository, case_id_of
 from pinhole.moderation.models import (
     SEVERITY,
@@ -133,7 +135,7 @@ def visible_target_author(
         return user.user_id
     conversation_id, message_id = _split(target_id, "message")
     message = messages.get_message(conversation_id, message_id)
-    if message is None or caller.user_id not in conversation_id.split(SEPARATOR):
+    if message is None or not messaging_moderation.in_history_of(caller.user_id, message, messages):
         raise NotFound("No such message.")
     return message.sender_id
 
@@ -307,9 +309,11 @@ class Moderator:
         identity: CognitoIdentity = _identity,
         notify: Callable[..., bool] = notify_moderation,
         interactions: InteractionRepository = _interactions,
+        set_message_removed: Callable[[str, str, bool], MessageRecord] = messaging_moderation.set_message_removed,
     ) -> None:
         self.store, self.posts, self.profiles, self.identity, self.notify = store, posts, profiles, identity, notify
         self.interactions = interactions
+        self.set_message_removed = set_message_removed
 
     def act(self, caller: Caller, case_id: str, request: ActionRequest) -> CaseDetail:
         """Acts on the case's target and logs it: the entry is written (as an intent) before anything else, so an
@@ -359,7 +363,7 @@ class Moderator:
     def _post(self, case: CaseRecord) -> PostRecord:
         if case.target_type not in _POST_KINDS:
             raise NotApplicable(
-                f"A {case.target_type.value} cannot be removed or restored: dismiss the case or suspend its author."
+                f"A {case.target_type.value} cannot be removed or restored: dismiss the case or suspend them."
             )
         try:
             return self.posts.get(case.target_id)
@@ -377,9 +381,18 @@ class Moderator:
         kind = NotificationType.CONTENT_REMOVED if removed else NotificationType.CONTENT_RESTORED
         self.notify(comment.author_id, kind, post_id, note, f"moderation#{entry_id}", comment_id=comment_id)
 
+    def _message(self, case: CaseRecord, removed: bool) -> None:
+        """Gone for every participant (restorable), or back; the sender is not notified (a notice about a message
+        would point at nothing they can open)."""
+        conversation_id, message_id = _split(case.target_id, "message")
+        self.set_message_removed(conversation_id, message_id, removed)
+
     def _remove(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
         if case.target_type == TargetType.COMMENT:
             self._comment(case, note, entry_id, removed=True)
+            return CaseStatus.ACTIONED, ReportStatus.ACTIONED
+        if case.target_type == TargetType.MESSAGE:
+            self._message(case, removed=True)
             return CaseStatus.ACTIONED, ReportStatus.ACTIONED
         record = self._post(case)
         if record.status not in (PostStatus.PUBLISHED, PostStatus.IN_REVIEW) or not posts_logic.take_down(
@@ -392,6 +405,9 @@ class Moderator:
     def _restore(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
         if case.target_type == TargetType.COMMENT:
             self._comment(case, note, entry_id, removed=False)
+            return CaseStatus.DISMISSED, ReportStatus.DISMISSED
+        if case.target_type == TargetType.MESSAGE:
+            self._message(case, removed=False)
             return CaseStatus.DISMISSED, ReportStatus.DISMISSED
         record = self._post(case)
         if record.status not in (PostStatus.REMOVED, PostStatus.IN_REVIEW) or not posts_logic.reinstate(
