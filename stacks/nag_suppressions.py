@@ -115,6 +115,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.auth.function,  # sign-out everywhere closes the account's connections
         stateless.resize.function,  # a photo message is pushed when its picture is ready
         stateless.privacy.function,  # deleting the account closes its connections
+        stateless.moderation.function,  # a message removed or restored by a moderator is told live
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(

@@ -66,6 +66,7 @@ PUBLISHED_POST_EDITED: Pattern = {  # a caption edited (PATCH /posts/{id}): tags
     },
 }
 REMOVED: Pattern = {"eventName": ["REMOVE"]}
+COMMENT_MODIFIED: Pattern = {"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "comment#"}]}}}}
 
 
 def created_or_removed(*sort_key_prefixes: str) -> list[Pattern]:
