@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from local.state.cognito import STABLE_ID_ENVIRONMENT, export_user_pool, import_user_pool
+from local.state.snapshot import StoredUserPool
 
 PASSWORD = "Correct-Horse-9"
 
@@ -124,16 +125,23 @@ def test_stable_ids_give_the_same_pool_and_client_for_the_same_configuration(
     assert second == first
 
 
-def test_a_moderator_stays_one_across_a_restart(cognito: Any) -> None:
-    # Given alice in the pool's `moderators` group (as /_local/moderators makes her) and bob in none
+def saved_with_a_moderator(cognito: Any) -> StoredUserPool:
+    """A pool where alice is in `moderators` (as /_local/moderators makes her) and bob in no group, exported and
+    deleted, as the local cloud's shutdown leaves it."""
     pool_id, _ = pool_with_client(cognito)
     sign_up(cognito, pool_id, "alice")
     sign_up(cognito, pool_id, "bob")
     cognito.create_group(UserPoolId=pool_id, GroupName="moderators")
     cognito.admin_add_user_to_group(UserPoolId=pool_id, Username="alice", GroupName="moderators")
-    # When the pool is exported and imported into a fresh pool that the template gives the same group
     saved = export_user_pool(pool_id)
     cognito.delete_user_pool(UserPoolId=pool_id)
+    return saved
+
+
+def test_a_moderator_stays_one_across_a_restart(cognito: Any) -> None:
+    # Given a saved pool with alice a moderator
+    saved = saved_with_a_moderator(cognito)
+    # When it is imported into a fresh pool that the template gives the same group
     new_pool, new_client = pool_with_client(cognito)
     cognito.create_group(UserPoolId=new_pool, GroupName="moderators")
     import_user_pool(new_pool, saved)
@@ -146,14 +154,9 @@ def test_a_moderator_stays_one_across_a_restart(cognito: Any) -> None:
 
 
 def test_a_group_the_template_no_longer_creates_is_left_out(cognito: Any) -> None:
-    # Given alice saved as a member of a group
-    pool_id, _ = pool_with_client(cognito)
-    sign_up(cognito, pool_id, "alice")
-    cognito.create_group(UserPoolId=pool_id, GroupName="moderators")
-    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username="alice", GroupName="moderators")
-    saved = export_user_pool(pool_id)
-    # When she is imported into a pool without that group
-    cognito.delete_user_pool(UserPoolId=pool_id)
+    # Given a saved pool with alice a moderator
+    saved = saved_with_a_moderator(cognito)
+    # When it is imported into a pool without that group
     new_pool, _ = pool_with_client(cognito)
     import_user_pool(new_pool, saved)
     # Then she is back, in no group
