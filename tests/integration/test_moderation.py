@@ -271,6 +271,9 @@ def test_a_removed_direct_message_is_gone_for_both_and_comes_back_on_restore(aws
     assert (texts, bobs.last_message and bobs.last_message.text, bobs.unread_count) == (["hello"], "hello", 1)
     texts, anns = _conversation(ann, conversation_id)
     assert (texts, anns.last_message and anns.last_message.text) == (["hello"], "hello")
+    # And the moderator still sees it in the case, flagged
+    target_seen = logic.case_detail(moderator, case_id).target
+    assert target_seen is not None and (target_seen["text"], target_seen["removed"]) == ("abuse", True)
     # And both heard of it as of an unsend
     deleted = {"type": "message_deleted", "conversation_id": conversation_id, "message_id": abuse.message_id}
     assert pusher.frames == [(sorted([ann.user_id, bob.user_id]), deleted)]

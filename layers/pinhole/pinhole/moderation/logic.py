@@ -269,7 +269,8 @@ def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str,
         message = _messages.get_message(conversation_id, message_id)
         if message is None:
             return None
-        return _to_message(message, profiles.get(message.sender_id)).model_dump(mode="json", by_alias=True)
+        shown_message = _to_message(message, profiles.get(message.sender_id)).model_dump(mode="json", by_alias=True)
+        return {**shown_message, "removed": message.removed}
     except NotFound:
         return None
 
