@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from websockets.exceptions import InvalidStatus
 
 from local.iam.authorizer import DENIED_MARKER
 from tests.e2e.conftest import CDK_OUT, RunningLocalCloud, start_local_cloud
@@ -168,6 +169,8 @@ def test_reports_removal_restore_and_suspension_take_effect_everywhere(local_clo
     for path in ("/me", "/feed", "/notifications", "/conversations"):
         refused = author.http.get(path)
         assert (refused.status_code, refused.json()["error"]["code"]) == (403, "account_suspended"), path
+    with pytest.raises(InvalidStatus):  # nor opens a WebSocket
+        Device(str(local_cloud.outputs["WebSocketUrl"]), author)
     assert follower.http.get(f"/users/{author.username}").status_code == 404
     assert follower.http.get(f"/posts/{post_id}").status_code == 404
     assert post_id not in ids(follower, "/feed")
