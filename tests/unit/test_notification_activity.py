@@ -197,6 +197,7 @@ def test_a_removed_comment_takes_back_its_notifications_and_a_restore_makes_them
     assert {i.created_at for i in taken_back} == {"2026-11-22T10:05:00.000Z"}
     assert {i.created_at for i in made_again} == {"2026-11-22T10:09:00.000Z"}
     assert {i.source for i in taken_back + made_again} == {f"post#{POST}/comment#{COMMENT}"}
+    assert all(i.moderated for i in taken_back + made_again)  # a closed group's history is left as it is
     # And another change of a comment notifies nobody
     assert intents_of(modify(shown, {**shown, "like_count": 1})) == []
 
@@ -211,6 +212,7 @@ def test_a_removed_post_takes_back_its_caption_mentions_until_restored() -> None
         (IntentAction.RETRACT, NotificationType.MENTION, "carol", f"post#{POST}"),
         (IntentAction.CREATE, NotificationType.MENTION, "carol", f"post#{POST}"),
     ]
+    assert all(i.moderated for i in taken_back + made_again)
 
 
 def test_a_new_or_deleted_post_notifies_nobody() -> None:

@@ -73,7 +73,8 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
             return _caption_mentions(_Post.model_validate(new), at)
         moderated = _moderation_of(old.get("status") == PostStatus.REMOVED, new.get("status") == PostStatus.REMOVED)
         if moderated is not None and new.get("kind", PostKind.POST) == PostKind.POST:
-            return _caption_mentions(_Post.model_validate(new), at, moderated)
+            mentions = _caption_mentions(_Post.model_validate(new), at, moderated)
+            return [intent.model_copy(update={"moderated": True}) for intent in mentions]
         if _caption_edited(old, new):
             post, before = _Post.model_validate(new), _Post.model_validate(old)
             added = [name for name in dict.fromkeys(post.mentions) if name not in set(before.mentions)]
@@ -85,7 +86,8 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
         moderated = _moderation_of(bool(old.get("removed")), bool(new.get("removed")))
         if moderated is None:
             return []
-        return _comment(moderated, source, _Comment.model_validate(new).model_copy(update={"created_at": at}))
+        comment = _Comment.model_validate(new).model_copy(update={"created_at": at})
+        return [intent.model_copy(update={"moderated": True}) for intent in _comment(moderated, source, comment)]
     action = _ACTIONS.get(record.eventName)
     if action is None:
         return []

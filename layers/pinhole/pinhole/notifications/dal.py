@@ -297,13 +297,19 @@ class NotificationRepository:
         item = self._get(user_id, f"{NOTIFICATION}{notification_id}")
         return _to_record(item) if item is not None else None
 
-    def retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
+    def retract(
+        self, user_id: str, kind: str, source: str, activity_at: str | None, *, keep_history: bool = False
+    ) -> bool:
         """Takes back what this source made for this recipient and type (a group loses the actor, and
         goes when nobody is left), leaving a tombstone of the activity of `activity_at` (unless a newer
-        activity of the source made the pointer since); False if there was nothing to take back."""
-        return bool(self._retrying(lambda: self._retract(user_id, kind, source, activity_at)))
+        activity of the source made the pointer since); False if there was nothing to take back.
+        `keep_history` (a moderator's removal, which a restore undoes): what a closed group counts is left
+        as it is, pointer included, so that the restore, finding it, makes nothing twice."""
+        return bool(self._retrying(lambda: self._retract(user_id, kind, source, activity_at, keep_history)))
 
-    def _retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
+    def _retract(
+        self, user_id: str, kind: str, source: str, activity_at: str | None, keep_history: bool = False
+    ) -> bool:
         key = pointer_key(kind, source)
         pointer = self._get(user_id, key)
         notification_id = pointer.notification_id if pointer else None
@@ -320,6 +326,8 @@ class NotificationRepository:
         group = self._get(user_id, pointer.group_key) if pointer is not None and pointer.group_key else None
         if group is not None and (notification_id is None or pointer is None or group.opened_at != pointer.opened_at):
             group = None  # a closed group keeps its count: its notification is history now
+        if keep_history and group is None and pointer is not None and pointer.group_key and notification_id:
+            return False
         expires_at = _expiry()
 
         def build(transaction: TransactWrite) -> bool:

@@ -131,7 +131,9 @@ class Notifier:
             # Nothing to take back for or from an account deleted (or being purged): the purge removes its
             # notifications itself, and a tombstone written after it would outlive the account.
             if len(self.profiles.get_many([recipient_id, intent.actor_id])) == len({recipient_id, intent.actor_id}):
-                self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
+                self.store.retract(
+                    recipient_id, intent.type, intent.source, intent.created_at, keep_history=intent.moderated
+                )
             return None
         if not self._wanted(intent, recipient_id, post):
             return None
