@@ -151,7 +151,7 @@ class Notifier:
             created_at=intent.created_at or to_iso(utc_now()),
         )
         window = timedelta(seconds=get_settings().notification_group_window_s) if intent.type in GROUPED else None
-        stored = self.store.create(record, intent.source, window)
+        stored = self.store.create(record, intent.source, window, restoring=intent.moderated)
         if stored is None:
             self._push_again(recipient_id, intent)
             return None
