@@ -198,6 +198,9 @@ def test_a_removed_comment_takes_back_its_notifications_and_a_restore_makes_them
     assert {i.created_at for i in made_again} == {"2026-11-22T10:09:00.000Z"}
     assert {i.source for i in taken_back + made_again} == {f"post#{POST}/comment#{COMMENT}"}
     assert all(i.moderated for i in taken_back + made_again)  # a closed group's history is left as it is
+    # And a removal within the second the comment was made is not dated before it (stream times are whole seconds)
+    same_second = intents_of(modify(shown, removed, datetime(2026, 11, 22, 10, 0, tzinfo=UTC)))
+    assert {i.created_at for i in same_second} == {AT}
     # And another change of a comment notifies nobody
     assert intents_of(modify(shown, {**shown, "like_count": 1})) == []
 

@@ -86,7 +86,10 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
         moderated = _moderation_of(bool(old.get("removed")), bool(new.get("removed")))
         if moderated is None:
             return []
-        comment = _Comment.model_validate(new).model_copy(update={"created_at": at})
+        comment = _Comment.model_validate(new)
+        # the stream's time is whole seconds: never before the comment's own (the pointer a take-back must pass)
+        moment = max(filter(None, (at, comment.created_at)), default=None)
+        comment = comment.model_copy(update={"created_at": moment})
         return [intent.model_copy(update={"moderated": True}) for intent in _comment(moderated, source, comment)]
     action = _ACTIONS.get(record.eventName)
     if action is None:
