@@ -17,6 +17,7 @@ from contextlib import suppress
 from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
+from pinhole.feed.ranking_dal import AFFINITY, SNAPSHOT, snapshot_lists_author
 from pinhole.graph.dal import BLOCKS, FOLLOWS, MUTES, REQUESTED, GraphRepository
 from pinhole.notifications.dal import GROUP, NOTIFICATION, NotificationRepository
 from pinhole.posts.dal import PostRepository
@@ -26,7 +27,7 @@ from pinhole.privacy.models import PurgeProgress
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
-from pinhole.social.dal import COMMENT, LIKE, InteractionRepository
+from pinhole.social.dal import COMMENT, LIKE, VISIT, InteractionRepository
 from pinhole.users.logic import DELETED_ACCOUNT_PREFIX
 
 PAGE = 100
@@ -94,8 +95,13 @@ class Purge:
         table = self.settings.interactions_table_name
         page = dal.scan_page(
             table,
-            "sk = :like OR author_id = :u OR user_id = :u OR pk = :mine",
-            {":like": f"{LIKE}{self.user_id}", ":u": self.user_id, ":mine": f"user#{self.user_id}"},
+            "sk IN (:like, :visit) OR author_id = :u OR user_id = :u OR pk = :mine",
+            {
+                ":like": f"{LIKE}{self.user_id}",
+                ":visit": f"{VISIT}{self.user_id}",
+                ":u": self.user_id,
+                ":mine": f"user#{self.user_id}",
+            },
             cursor,
             PAGE,
         )
@@ -128,16 +134,26 @@ class Purge:
         return page.cursor
 
     def feeds_step(self, cursor: str | None) -> str | None:
-        """Their own feed, and whatever of theirs is still in others' (the posts' REMOVE retracts most)."""
+        """Their own feed, and whatever of theirs is still in others' (the posts' REMOVE retracts most): others'
+        affinity for them, and others' ranked snapshots that list their posts (that viewer's next page of it is
+        410 `cursor_expired`, as after an hour)."""
         table = self.settings.feeds_table_name
         page = dal.scan_page(
             table,
-            "user_id = :u OR author_id = :u OR sk = :celeb",
-            {":u": self.user_id, ":celeb": f"celeb#{self.user_id}"},
+            "user_id = :u OR author_id = :u OR sk IN (:celeb, :affinity) OR begins_with(sk, :snapshot)",
+            {
+                ":u": self.user_id,
+                ":celeb": f"celeb#{self.user_id}",
+                ":affinity": f"{AFFINITY}{self.user_id}",
+                ":snapshot": SNAPSHOT,
+            },
             cursor,
             PAGE,
         )
         for item in page.items:
+            others_snapshot = item["sk"].startswith(SNAPSHOT) and item["user_id"] != self.user_id
+            if others_snapshot and not snapshot_lists_author(bytes(item["data"]), self.user_id):
+                continue
             dal.delete_item(table, {"user_id": item["user_id"], "sk": item["sk"]})
         return page.cursor
 
