@@ -119,6 +119,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.transcode.function,  # a video message, when its renditions are
         stateless.transcode.dead_letter,  # a video message given up on is told to its sender
         stateless.privacy.function,  # deleting the account closes its connections
+        stateless.moderation.function,  # a message removed or restored by a moderator is told live
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(

@@ -400,6 +400,7 @@ class StatelessStack(Stack):
             constants.MODERATION_API_CONSTRUCT_ID,
             factory=factory,
             http_api=http_api,
+            websocket_api=websocket_api,
             tables=tables,
             user_pool=user_pool,
             cursor_secret=stateful.secrets.cursor_secret,

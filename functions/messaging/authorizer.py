@@ -1,5 +1,6 @@
 """Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter
-`token`, or offered as a subprotocol) must be a valid Cognito access token of this app. The user's
+`token`, or offered as a subprotocol) must be a valid Cognito access token of this app, of a user no moderator
+has suspended (the token may outlive the suspension by its 15 minutes). The user's
 id and username ride on the connection as the authorizer context of every later frame."""
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -12,8 +13,10 @@ from pinhole.auth.tokens import verify_access_token
 from pinhole.realtime.handshake import token_from
 from pinhole.shared.errors import Unauthorized
 from pinhole.shared.observability import logger
+from pinhole.users.dal import ProfileRepository
 
 UNAUTHORIZED = "Unauthorized"  # the exact message API Gateway turns into a 401 answer
+_profiles = ProfileRepository()
 
 
 @logger.inject_lambda_context
@@ -27,6 +30,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
     except Unauthorized as error:
         logger.info("Connection refused", extra={"reason": error.message})
         raise Exception(UNAUTHORIZED) from None
+    if _profiles.is_suspended(caller.user_id):
+        logger.info("Connection refused", extra={"reason": "suspended"})
+        raise Exception(UNAUTHORIZED)
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
         request.method_arn, principal_id=caller.user_id, context={"username": caller.username}
     )

@@ -40,6 +40,7 @@ def export_user_pool(pool_id: str) -> StoredUserPool:
             status=str(UserStatus(user.status).value),
             enabled=user.enabled,
             attributes={name: value for name, value in user.attribute_lookup.items() if name != "sub"},
+            groups=sorted(group.group_name for group in user.groups),
         )
         for user in pool.users.values()
     ]
@@ -52,7 +53,8 @@ def export_user_pool(pool_id: str) -> StoredUserPool:
 
 
 def import_user_pool(pool_id: str, stored: StoredUserPool) -> int:
-    """Puts the users back with their `sub`, password and status; how many were restored."""
+    """Puts the users back with their `sub`, password, status and group memberships (the groups the template
+    still creates: a moderator stays one across a restart); how many were restored."""
     pool = _pool(pool_id)
     for saved in stored.users:
         attributes = [{"Name": name, "Value": value} for name, value in saved.attributes.items()]
@@ -62,6 +64,11 @@ def import_user_pool(pool_id: str, stored: StoredUserPool) -> int:
         user.update_attributes([{"Name": "sub", "Value": saved.sub}])
         user.enabled = saved.enabled
         pool.users[user.username] = user
+        for name in saved.groups:
+            if name in pool.groups:
+                # moto links a membership both ways (what AdminAddUserToGroup does)
+                pool.groups[name].users.add(user)
+                user.groups.add(pool.groups[name])
     for token in stored.refresh_tokens:
         # A refresh token of a client the template no longer has would be refused anyway.
         if token.client_id in pool.clients and token.username in pool.users:

@@ -59,6 +59,7 @@ class StoredUser:
     status: str
     enabled: bool
     attributes: dict[str, str]
+    groups: list[str] = field(default_factory=list)  # e.g. `moderators`; none in a snapshot saved before
 
 
 @dataclass(frozen=True)

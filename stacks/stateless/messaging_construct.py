@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -81,6 +82,10 @@ class Messaging(Construct):
             code_dir=CODE_DIR,
             handler="authorizer.handler",
             extra_layers=(auth_layer,),  # it alone verifies tokens (PyJWT + cryptography)
+        )
+        # a suspended user's token connects nothing: one GetItem of their profile's flag
+        self.authorizer.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[tables["users"].table_arn])
         )
         websocket_api.add_connect_route(self.websocket, self.authorizer)
         websocket_api.add_routes(self.websocket, FRAME_ROUTES, two_way=TWO_WAY_ROUTES)

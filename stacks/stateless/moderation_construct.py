@@ -1,6 +1,7 @@
 """moderation: reports (anyone signed in) and the moderators' routes (the `moderators` group, checked by the
 function on the token's `cognito:groups`). Its actions reach into the content's own tables the way a delete
-does (posts, and the author's post count), suspend accounts (the users table and Cognito), and notify authors."""
+does (posts, and the author's post count; comments; messages, with every participant's inbox and open connections),
+suspend accounts (the users table and Cognito), and notify authors."""
 
 from collections.abc import Mapping
 
@@ -14,7 +15,7 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.function_factory import FunctionFactory
-from stacks.stateless.api_construct import HttpApiGateway
+from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
 
 GET, POST = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST
@@ -41,6 +42,7 @@ class ModerationApi(Construct):
         *,
         factory: FunctionFactory,
         http_api: HttpApiGateway,
+        websocket_api: WebSocketGateway,
         tables: Mapping[str, dynamodb.ITableV2],
         user_pool: cognito.IUserPool,
         cursor_secret: secretsmanager.ISecret,
@@ -60,7 +62,9 @@ class ModerationApi(Construct):
         grant_table_read_write(self.function, tables["rate_limits"])  # reports per reporter
         grant_table_read(self.function, tables["graph"])  # a report only of what the reporter can see
         grant_table_read_write(self.function, tables["interactions"])  # comments removed and restored
-        grant_table_read(self.function, tables["messages"])  # reported messages
+        grant_table_read_write(self.function, tables["messages"])  # messages removed and restored, inboxes put right
+        grant_table_read_write(self.function, tables["connections"])  # ... told live (a vanished connection goes)
+        websocket_api.grant_manage_connections(self.function)
         cursor_secret.grant_read(self.function)
         self.function.add_to_role_policy(
             iam.PolicyStatement(

@@ -18,7 +18,14 @@ from stacks.stateful.notifications_construct import NOTIFY_TIMEOUT
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
 from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
-from stacks.stateless.streams_construct import POST_PUBLISHED, PUBLISHED_POST_EDITED, StreamRoutes, created_or_removed
+from stacks.stateless.streams_construct import (
+    COMMENT_MODIFIED,
+    POST_PUBLISHED,
+    PUBLISHED_POST_EDITED,
+    PUBLISHED_POST_TAKEN_DOWN,
+    StreamRoutes,
+    created_or_removed,
+)
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.NOTIFICATIONS}"
 ROUTES = (
@@ -31,9 +38,14 @@ DELIVER_BATCH_SIZE = 10
 
 # Which stream records can make or take back a notification (their tables' routers send no others).
 _WANTED: dict[str, list[dict[str, Any]]] = {
-    "interactions": created_or_removed("like#", "comment#"),
+    "interactions": [
+        *created_or_removed("like#", "comment#"),
+        COMMENT_MODIFIED,  # a moderator's removal or restore: its notifications taken back or made again
+    ],
     "graph": created_or_removed("follows#", "requested#"),
-    "posts": [POST_PUBLISHED, PUBLISHED_POST_EDITED],  # with @mentions in its caption; those an edit adds
+    # with @mentions in its caption; those an edit adds; taken back while a moderator has it removed (a restore
+    # is one of POST_PUBLISHED's)
+    "posts": [POST_PUBLISHED, PUBLISHED_POST_EDITED, PUBLISHED_POST_TAKEN_DOWN],
 }
 
 

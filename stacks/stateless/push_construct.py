@@ -68,6 +68,7 @@ class Push(Construct):
 
         self.function = factory.create(self, context=constants.PUSH, code_dir=CODE_DIR)
         grant_table_read_write(self.function, tables["notifications"])  # devices and settings live there
+        grant_table_read(self.function, tables["users"])  # every request: is the caller suspended?
         self.grant_endpoint_cleanup(self.function)
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=[self.applications])

@@ -70,6 +70,7 @@ PUBLISHED_POST_CHANGED: Pattern = {  # anything of a post that stays published: 
     "dynamodb": {"OldImage": _status("published"), "NewImage": _status("published")},
 }
 REMOVED: Pattern = {"eventName": ["REMOVE"]}
+COMMENT_MODIFIED: Pattern = {"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "comment#"}]}}}}
 
 
 def created_or_removed(*sort_key_prefixes: str) -> list[Pattern]:

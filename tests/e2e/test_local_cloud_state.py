@@ -78,6 +78,7 @@ def test_a_testers_data_is_kept_across_a_restart(tmp_path: Path) -> None:
         assert sent.status_code == 201, sent.text
         conversation_id = sent.json()["conversation_id"]
         refresh_token = log_in(first.http, bob.username).json()["refresh_token"]
+        assert first.http.post("/_local/moderators", json={"username": alice.username}).status_code == 204
         # (the asynchronous parts have landed: the post in bob's feed, alice's notifications)
         eventually(
             lambda: bob.http.get("/feed").json()["items"], lambda items: [p["post_id"] for p in items] == [post_id]
@@ -102,6 +103,13 @@ def test_a_testers_data_is_kept_across_a_restart(tmp_path: Path) -> None:
         login = log_in(second.http, alice.username)
         assert login.status_code == 200, login.text
         assert login.json()["access_token"]
+        # And alice is still a moderator: the group is kept, and her new token carries it
+        assert second.http.get("/_local/moderators").json() == {"items": [alice.username]}
+        queue = second.http.get(
+            "/moderation/queue", headers={"authorization": f"Bearer {login.json()['access_token']}"}
+        )
+        assert queue.status_code == 200, queue.text
+        assert bob.http.get("/moderation/queue").status_code == 403
         assert alice.http.get("/me").json()["user_id"] == alice.user_id  # the old token too
         refreshed = second.http.post("/auth/refresh", json={"refresh_token": refresh_token})
         assert refreshed.status_code == 200, refreshed.text

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from websockets.exceptions import InvalidStatus
 
 from local.iam.authorizer import DENIED_MARKER
 from tests.e2e.conftest import CDK_OUT, RunningLocalCloud, start_local_cloud
-from tests.support.api_client import PASSWORD, Member, eventually, upload
+from tests.support.api_client import PASSWORD, Device, Member, eventually, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -164,6 +165,12 @@ def test_reports_removal_restore_and_suspension_take_effect_everywhere(local_clo
         == 403
     )
     assert follower.http.post("/messages", json={"to": author.username, "text": "hi"}).status_code == 404
+    # And the author's unexpired access token reads nothing either
+    for path in ("/me", "/feed", "/notifications", "/conversations"):
+        refused = author.http.get(path)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "account_suspended"), path
+    with pytest.raises(InvalidStatus):  # nor opens a WebSocket
+        Device(str(local_cloud.outputs["WebSocketUrl"]), author)
     assert follower.http.get(f"/users/{author.username}").status_code == 404
     assert follower.http.get(f"/posts/{post_id}").status_code == 404
     assert post_id not in ids(follower, "/feed")
@@ -224,9 +231,17 @@ def test_a_removed_comment_leaves_the_list_and_the_count_until_restored(local_cl
     def comments() -> list[str]:
         return [c["comment_id"] for c in reader.http.get(f"/posts/{post_id}/comments").json()["items"]]
 
+    def about_the_comment() -> tuple[list[str], int]:
+        found = [n["type"] for n in notifications(author) if n.get("comment_id") == comment_id]
+        return found, author.http.get("/notifications/unread-count").json()["count"]
+
+    assert eventually(about_the_comment, lambda seen: seen == (["comment"], 1))
+
     # When a moderator removes it: gone from the list and the count; its author is told; it cannot be reported
     assert act(mod, case["case_id"], "remove", "Harassment").status_code == 200
     assert comments() == []
+    # And the post's author's notification of it is taken back, their badge with it
+    assert eventually(about_the_comment, lambda seen: seen == ([], 0))
     assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 0
     notice = eventually(lambda: notifications(commenter), lambda found: len(found) == 1)[0]
     assert (notice["type"], notice["comment_id"], notice["reason"]) == ("content_removed", comment_id, "Harassment")
@@ -235,10 +250,54 @@ def test_a_removed_comment_leaves_the_list_and_the_count_until_restored(local_cl
     # When it is restored: back, counted once; deleting it then counts it out once
     assert act(mod, case["case_id"], "restore", "Banter between friends").status_code == 200
     assert comments() == [comment_id]
+    assert eventually(about_the_comment, lambda seen: seen == (["comment"], 1))
     assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 1
     assert act(mod, case["case_id"], "remove", "On reflection, no").status_code == 200
     assert commenter.http.delete(f"/posts/{post_id}/comments/{comment_id}").status_code == 204
     assert reader.http.get(f"/posts/{post_id}").json()["comment_count"] == 0
+
+
+def test_a_removed_message_is_gone_for_both_live_and_comes_back_on_restore(local_cloud: RunningLocalCloud) -> None:
+    # Given ann's message to ben, open on ben's phone, reported by ben
+    assert local_cloud.http is not None
+    ann, ben = Member(local_cloud.http), Member(local_cloud.http)
+    mod = moderator(local_cloud)
+    ben_phone = Device(str(local_cloud.outputs["WebSocketUrl"]), ben)
+    sent = ann.http.post("/messages", json={"to": ben.username, "text": "you will regret it"}).json()
+    conversation_id, message_id = sent["conversation_id"], sent["message_id"]
+    assert ben_phone.next("message")["message"]["message_id"] == message_id
+    target = f"{conversation_id}/{message_id}"
+    report = {"target_type": "message", "target_id": target, "reason": "harassment"}
+    assert ben.http.post("/reports", json=report).status_code == 202
+    case = case_of(mod, target)
+
+    def history(member: Member) -> list[str]:
+        page = member.http.get(f"/conversations/{conversation_id}/messages")
+        assert page.status_code == 200, page.text
+        return [message["message_id"] for message in page.json()["items"]]
+
+    # When a moderator removes it: gone for both, ben's phone told as of an unsend, unread no more
+    assert act(mod, case["case_id"], "remove", "Threats").status_code == 200
+    assert ben_phone.next("message_deleted") == {
+        "type": "message_deleted",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+    }
+    assert history(ben) == history(ann) == []
+    listed = ben.http.get("/conversations").json()["items"]
+    assert [(c["conversation_id"], c["unread_count"], c["last_message"]) for c in listed] == [
+        (conversation_id, 0, None)
+    ]
+    assert act(mod, case["case_id"], "remove", "again").status_code == 409
+
+    # When it is restored: back for both, on ben's phone, unread again
+    assert act(mod, case["case_id"], "restore", "Quoting a film").status_code == 200
+    assert ben_phone.next("message")["message"]["message_id"] == message_id
+    assert history(ben) == history(ann) == [message_id]
+    listed = ben.http.get("/conversations").json()["items"]
+    assert [(c["unread_count"], c["last_message"]["message_id"]) for c in listed] == [(1, message_id)]
+    steps = [e["action"] for e in mod.http.get("/moderation/log").json()["items"] if e["case_id"] == case["case_id"]]
+    assert steps == ["restore", "remove"]
 
 
 # -- automatic screening: a local cloud whose template has `image_moderation` on --

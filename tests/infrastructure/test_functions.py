@@ -230,11 +230,11 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
 
     # Then meta may only log and trace
     assert actions["meta"] == baseline
-    # And the WebSocket authorizer needs nothing but the token (Cognito's JWKS is public)
-    assert actions["messaging.authorizer"] == baseline
+    # And the WebSocket authorizer needs the token (Cognito's JWKS is public) and one read: is its user suspended?
+    assert actions["messaging.authorizer"] == baseline | {"dynamodb:GetItem"}
     # And only the functions that push to connections (resize delivers photo messages, transcode video messages, its
-    # dead-letter consumer tells a sender their video was given up on), or close them (auth's sign-out everywhere),
-    # may manage them
+    # dead-letter consumer tells a sender their video was given up on, moderation removes and restores them), or
+    # close them (auth's sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
     assert managers == {
         "messaging",
@@ -245,6 +245,7 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
         "transcode",
         "transcode.dead_letter",
         "privacy",
+        "moderation",
     }
     # And only a purge may delete Cognito users other than sign-up's undo, and only a purge or export scans
     assert "cognito-idp:AdminDeleteUser" in actions["privacy.purge"]

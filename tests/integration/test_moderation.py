@@ -1,19 +1,34 @@
 """Moderation on moto: reports racing each other count once each, a held post is released once however many
 moderators press restore at the same moment, and every step is in the log."""
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from pydantic import BaseModel
+
+from functions.feed_read import handler as feed_handler
+from functions.push import handler as push_handler
+from functions.users import handler as users_handler
+from pinhole.messaging import logic as messaging
+from pinhole.messaging.models import Conversation, CreateConversationRequest, SendMessageRequest
+from pinhole.messaging.moderation import set_message_removed
 from pinhole.moderation import logic
 from pinhole.moderation.dal import ModerationRepository, case_id_of
-from pinhole.moderation.models import Action, ActionRequest, Label, Reason, ReportRequest, TargetType
+from pinhole.moderation.models import Action, ActionRequest, Label, LogRecord, Reason, ReportRequest, TargetType
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia
+from pinhole.shared.api import apply_api_conventions, current_caller
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
-from pinhole.shared.errors import NotApplicable
+from pinhole.shared.errors import NotApplicable, NotFound
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import ProfileRepository
+from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
 
@@ -83,3 +98,230 @@ def test_a_held_post_is_released_once_by_racing_moderators(aws: Any) -> None:
     assert ProfileRepository().get(author["sub"]).post_count == 1
     log, _ = logic.moderation_log(moderators[0], 50, None)
     assert [(entry.action, entry.case_id) for entry in log] == [(Action.RESTORE, case_id)]
+
+
+def _get(handler: Callable[..., dict[str, Any]], path: str, claims: dict[str, str]) -> tuple[int, Any]:
+    response = handler(http_event("GET", path, claims=claims, route_key=f"GET {path}"), FakeLambdaContext())
+    body = response_json(response)
+    return response["statusCode"], body["error"]["code"] if response["statusCode"] >= 400 else body
+
+
+def test_a_suspended_users_token_reads_nothing_until_unsuspended(aws: Any) -> None:
+    # Given a user whose access token is still good, reported by someone, and a moderator
+    claims = sign_up_claims("stilltoken")
+    reporter = _caller(sign_up_claims("tattler"))
+    logic.file_report(reporter, ReportRequest(target_type=TargetType.USER, target_id=claims["sub"], reason=Reason.SPAM))
+    case_id = case_id_of(TargetType.USER, claims["sub"])
+    moderator = _caller(sign_up_claims("warden"), MODERATORS_GROUP)
+    reads = [(users_handler.handler, "/me"), (feed_handler.handler, "/feed"), (push_handler.handler, "/me/devices")]
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+    # When the moderator suspends them, the token unexpired
+    logic.Moderator().act(moderator, case_id, ActionRequest(action=Action.SUSPEND_USER, note="spam"))
+
+    # Then every read with that token is refused, whichever function answers it
+    assert [_get(handler, path, claims) for handler, path in reads] == [(403, "account_suspended")] * 3
+
+    # And once unsuspended the same token reads again
+    logic.Moderator().act(moderator, case_id, ActionRequest(action=Action.UNSUSPEND_USER, note="appeal"))
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+
+def test_the_suspension_is_read_once_per_request() -> None:
+    # Given a resolver whose route asks for the caller three times, and a count of suspension look-ups
+    looked_up: list[str] = []
+    app = APIGatewayHttpResolver(enable_validation=True)
+    apply_api_conventions(app)
+
+    def suspended(user_id: str) -> bool:
+        looked_up.append(user_id)
+        return False
+
+    @app.get("/twice")
+    def twice() -> dict[str, str]:
+        callers = {current_caller(app, suspended).user_id for _ in range(3)}
+        return {"callers": ",".join(callers)}
+
+    # When two requests come in
+    for _ in range(2):
+        event = http_event("GET", "/twice", claims={"sub": "u1", "username": "one"})
+        assert app.resolve(event, FakeLambdaContext())["statusCode"] == 200
+
+    # Then the flag was read once for each
+    assert looked_up == ["u1", "u1"]
+
+
+class FailingAfterEffect(ModerationRepository):
+    """The store as it is, except that recording the end of an action fails (a throttled write, a timeout)."""
+
+    def complete(self, entry: LogRecord) -> bool:
+        if not entry.unconfirmed:
+            raise RuntimeError("injected: the log write failed")
+        return super().complete(entry)
+
+
+class FailingBeforeEffect(ModerationRepository):
+    def begin(self, entry: LogRecord) -> None:
+        raise RuntimeError("injected: the intent write failed")
+
+
+def _reported_post(name: str) -> tuple[str, str, Caller]:
+    author = sign_up_claims(name)
+    post_id = publish(author)
+    reporter = _caller(sign_up_claims(f"{name}r"))
+    logic.file_report(reporter, ReportRequest(target_type=TargetType.POST, target_id=post_id, reason=Reason.SPAM))
+    return post_id, case_id_of(TargetType.POST, post_id), _caller(sign_up_claims(f"{name}m"), MODERATORS_GROUP)
+
+
+def test_an_action_whose_log_write_fails_after_its_effect_is_still_logged(aws: Any) -> None:
+    # Given a reported post and a moderation store whose log write fails once the removal has taken effect
+    post_id, case_id, moderator = _reported_post("unlogged")
+    remove = ActionRequest(action=Action.REMOVE, note="spam")
+
+    # When a moderator removes it and the log write fails
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingAfterEffect(), notify=lambda *args, **kwargs: True).act(moderator, case_id, remove)
+
+    # Then the removal took effect, and the log shows it (unconfirmed) once its intent is seen to be stale
+    assert PostRepository().get(post_id).status == PostStatus.REMOVED
+    log, _ = logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))
+    assert [(entry.action, entry.case_id, entry.note, entry.confirmed) for entry in log] == [
+        (Action.REMOVE, case_id, "spam", False)
+    ]
+    # And reading the log again moves nothing twice
+    assert logic.reconcile_log(stale_after=timedelta(0)) == 0
+    assert len(logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0]) == 1
+
+
+def test_an_intent_still_fresh_is_not_logged_as_unconfirmed(aws: Any) -> None:
+    # Given an action whose end failed to be recorded a moment ago (its invocation could still be running)
+    _, case_id, moderator = _reported_post("fresh")
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingAfterEffect(), notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.REMOVE, note="spam")
+        )
+    # When the log is read with the default grace
+    log, _ = logic.moderation_log(moderator, 50, None)
+    # Then the entry is not moved yet
+    assert log == []
+
+
+def test_an_action_whose_intent_cannot_be_written_takes_no_effect(aws: Any) -> None:
+    # Given a reported post and a store that cannot write the action's intent
+    post_id, case_id, moderator = _reported_post("nointent")
+    # When a moderator removes it
+    with pytest.raises(RuntimeError, match="injected"):
+        logic.Moderator(store=FailingBeforeEffect(), notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.REMOVE, note="spam")
+        )
+    # Then nothing happened, and nothing is logged
+    assert PostRepository().get(post_id).status == PostStatus.PUBLISHED
+    assert logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0] == []
+
+
+def test_a_refused_action_leaves_no_intent_and_no_entry(aws: Any) -> None:
+    # Given a published post's case
+    _, case_id, moderator = _reported_post("refused")
+    # When a moderator tries to restore it (it is not removed)
+    with pytest.raises(NotApplicable):
+        logic.Moderator(notify=lambda *args, **kwargs: True).act(
+            moderator, case_id, ActionRequest(action=Action.RESTORE, note="nothing to restore")
+        )
+    # Then nothing is logged, now or later
+    assert logic.reconcile_log(stale_after=timedelta(0)) == 0
+    assert logic.moderation_log(moderator, 50, None, stale_after=timedelta(0))[0] == []
+
+
+class RecordingPusher:
+    def __init__(self) -> None:
+        self.frames: list[tuple[list[str], dict[str, Any]]] = []
+
+    def push(self, user_ids: Iterable[str], frame: BaseModel, skip_connection: str | None = None) -> int:
+        self.frames.append((sorted(user_ids), frame.model_dump(mode="json", by_alias=True)))
+        return 0
+
+
+def _conversation(caller: Caller, conversation_id: str) -> tuple[list[str], Conversation]:
+    texts = [m.text for m in messaging.conversation_messages(caller, conversation_id, 50, None)[0]]
+    listed = next(c for c in messaging.conversations(caller, 50, None)[0] if c.conversation_id == conversation_id)
+    return texts, listed
+
+
+def _message_moderator(pusher: RecordingPusher) -> logic.Moderator:
+    return logic.Moderator(set_message_removed=partial(set_message_removed, pusher=pusher))
+
+
+def test_a_removed_direct_message_is_gone_for_both_and_comes_back_on_restore(aws: Any) -> None:
+    # Given ann's two messages to bob, the last one abusive and unread, and bob's report of it
+    ann, bob = _caller(sign_up_claims("dmann")), _caller(sign_up_claims("dmbob"))
+    messaging.send(ann, SendMessageRequest(to="dmbob", text="hello"))
+    abuse = messaging.send(ann, SendMessageRequest(to="dmbob", text="abuse"))
+    conversation_id = abuse.conversation_id
+    target = f"{conversation_id}/{abuse.message_id}"
+    logic.file_report(bob, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.HARASSMENT))
+    case_id = case_id_of(TargetType.MESSAGE, target)
+    moderator = _caller(sign_up_claims("dmmod"), MODERATORS_GROUP)
+    pusher = RecordingPusher()
+
+    # When a moderator removes it
+    _message_moderator(pusher).act(moderator, case_id, ActionRequest(action=Action.REMOVE, note="abuse"))
+
+    # Then neither sees it, the preview is the message before, bob's unread count no longer counts it
+    texts, bobs = _conversation(bob, conversation_id)
+    assert (texts, bobs.last_message and bobs.last_message.text, bobs.unread_count) == (["hello"], "hello", 1)
+    texts, anns = _conversation(ann, conversation_id)
+    assert (texts, anns.last_message and anns.last_message.text) == (["hello"], "hello")
+    # And the moderator still sees it in the case, flagged
+    target_seen = logic.case_detail(moderator, case_id).target
+    assert target_seen is not None and (target_seen["text"], target_seen["removed"]) == ("abuse", True)
+    # And both heard of it as of an unsend
+    deleted = {"type": "message_deleted", "conversation_id": conversation_id, "message_id": abuse.message_id}
+    assert pusher.frames == [(sorted([ann.user_id, bob.user_id]), deleted)]
+    # And a second removal does not apply; nor can the removed message be reported again
+    with pytest.raises(NotApplicable):
+        _message_moderator(pusher).act(moderator, case_id, ActionRequest(action=Action.REMOVE, note="again"))
+    with pytest.raises(NotFound):
+        logic.file_report(bob, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.SPAM))
+
+    # When it is restored
+    _message_moderator(pusher).act(moderator, case_id, ActionRequest(action=Action.RESTORE, note="context"))
+
+    # Then it is back for both, the latest again, and unread again for bob
+    texts, bobs = _conversation(bob, conversation_id)
+    assert (texts, bobs.last_message and bobs.last_message.text, bobs.unread_count) == (["abuse", "hello"], "abuse", 2)
+    assert _conversation(ann, conversation_id)[0] == ["abuse", "hello"]
+    assert pusher.frames[-1][0] == sorted([ann.user_id, bob.user_id])
+    assert (pusher.frames[-1][1]["type"], pusher.frames[-1][1]["message"]["text"]) == ("message", "abuse")
+    # And every step is in the log
+    log, _ = logic.moderation_log(moderator, 50, None)
+    assert [(entry.action, entry.target.id) for entry in log] == [(Action.RESTORE, target), (Action.REMOVE, target)]
+
+
+def test_a_removed_group_message_is_gone_for_every_member_and_read_counts_stay_exact(aws: Any) -> None:
+    # Given a group of three where cid posts a message that dee has read and eve has not, and eve reports it
+    cid, dee, eve = (_caller(sign_up_claims(name)) for name in ("grpcid", "grpdee", "grpeve"))
+    group = messaging.create_group(cid, CreateConversationRequest(members=["grpdee", "grpeve"]))
+    sent = messaging.send(cid, SendMessageRequest(conversation_id=group.conversation_id, text="spam link"))
+    messaging.mark_read(dee, group.conversation_id, sent.message_id)
+    target = f"{group.conversation_id}/{sent.message_id}"
+    logic.file_report(eve, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.SPAM))
+    case_id = case_id_of(TargetType.MESSAGE, target)
+    moderator = _caller(sign_up_claims("grpmod"), MODERATORS_GROUP)
+    unread = {"dee": _conversation(dee, group.conversation_id)[1].unread_count}
+    unread["eve"] = _conversation(eve, group.conversation_id)[1].unread_count
+
+    # When a moderator removes it
+    _message_moderator(RecordingPusher()).act(moderator, case_id, ActionRequest(action=Action.REMOVE, note="spam"))
+
+    # Then no member sees it, and eve's unread count dropped by one (dee's, read already, did not move)
+    for member in (cid, dee, eve):
+        assert "spam link" not in _conversation(member, group.conversation_id)[0]
+    assert _conversation(dee, group.conversation_id)[1].unread_count == unread["dee"]
+    assert _conversation(eve, group.conversation_id)[1].unread_count == unread["eve"] - 1
+
+    # When it is restored, every count is back where it was
+    _message_moderator(RecordingPusher()).act(moderator, case_id, ActionRequest(action=Action.RESTORE, note="ok"))
+    for member in (cid, dee, eve):
+        assert "spam link" in _conversation(member, group.conversation_id)[0]
+    assert _conversation(dee, group.conversation_id)[1].unread_count == unread["dee"]
+    assert _conversation(eve, group.conversation_id)[1].unread_count == unread["eve"]

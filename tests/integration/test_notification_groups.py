@@ -107,3 +107,42 @@ def test_a_purged_actor_leaves_every_group_and_what_they_alone_made_goes(store: 
     assert [item for item in remembered if "zed" in repr(item)] == []
     like(store, "dan", START + timedelta(minutes=4))  # the open group goes on without zed
     assert listed(store)[0] == ("p1", ["dan", "ben"], 2)
+
+
+def comment(
+    store: NotificationRepository, actor: str, at: datetime, restoring: bool = False
+) -> NotificationRecord | None:
+    record = record_of(actor, at, "p1").model_copy(update={"type": NotificationType.COMMENT, "comment_id": actor})
+    stored = store.create(record, f"post#p1/comment#{actor}", WINDOW, now=at, restoring=restoring)
+    return stored.record if stored else None
+
+
+def test_a_moderated_comment_leaves_its_open_group_and_its_restore_brings_it_back(
+    store: NotificationRepository,
+) -> None:
+    # Given ben's comment on ann's post, alone in its open group
+    comment(store, "ben", START)
+    # When a moderator removes it, then restores it within the same second (stream times are whole seconds)
+    moment = START + timedelta(minutes=5)
+    assert store.retract("ann", NotificationType.COMMENT, "post#p1/comment#ben", to_iso(moment), keep_history=True)
+    assert (listed(store), store.unread_count("ann")) == ([], 0)
+    assert comment(store, "ben", moment, restoring=True) is not None
+    # Then it is back, unread
+    assert (listed(store), store.unread_count("ann")) == ([("p1", ["ben"], 1)], 1)
+
+
+def test_a_moderated_comment_in_a_closed_group_is_left_and_its_restore_makes_nothing_twice(
+    store: NotificationRepository,
+) -> None:
+    # Given ben's comment in a group that closed (cat's, after the window, opened a new one)
+    comment(store, "ben", START)
+    comment(store, "cat", START + WINDOW + timedelta(minutes=1))
+    before = (listed(store), store.unread_count("ann"))
+    assert before == ([("p1", ["cat"], 1), ("p1", ["ben"], 1)], 2)
+    # When a moderator removes ben's comment, then restores it
+    at = START + WINDOW + timedelta(minutes=5)
+    assert not store.retract("ann", NotificationType.COMMENT, "post#p1/comment#ben", to_iso(at), keep_history=True)
+    assert (listed(store), store.unread_count("ann")) == before
+    assert comment(store, "ben", at + timedelta(minutes=1), restoring=True) is None
+    # Then the history is as it was: no second notification of ben's comment, the badge unmoved
+    assert (listed(store), store.unread_count("ann")) == before

@@ -13,6 +13,7 @@ import pytest
 from functions.auth import handler as auth
 from functions.messaging import authorizer
 from pinhole.auth import tokens
+from pinhole.users.dal import ProfileRepository
 from tests.support.events import FakeLambdaContext, authorizer_event, http_event, response_json
 from tests.support.users import PASSWORD, sign_up_claims
 
@@ -118,3 +119,17 @@ def test_an_id_token_is_not_an_access_token(aws: dict[str, str], monkeypatch: py
     )
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(query={"token": response_json(response)["id_token"]})
+
+
+def test_a_suspended_users_unexpired_token_opens_nothing_until_unsuspended(access_token: str) -> None:
+    # Given alice's valid token, and a moderator's suspension of her (the profile's flag)
+    user_id = str(jwt.decode(access_token, options={"verify_signature": False})["sub"])
+    ProfileRepository().set_suspended(user_id, True)
+
+    # When she connects, she is refused as for a bad token
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(query={"token": access_token})
+
+    # And once unsuspended the same token connects again
+    ProfileRepository().set_suspended(user_id, False)
+    assert authorize(query={"token": access_token})["principalId"] == user_id

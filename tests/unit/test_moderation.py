@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 
 from local.rekognition import ModerationRules, RekognitionStandIn
+from pinhole.messaging.models import InboxEntry, MessageRecord
+from pinhole.messaging.moderation import restore_fixes
 from pinhole.moderation.dal import case_id_of, queue_position
 from pinhole.moderation.logic import _counted, require_moderator
 from pinhole.moderation.models import SEVERITY, CaseStatus, Reason, ReportRecord, TargetType
@@ -153,3 +155,34 @@ def test_the_stand_in_speaks_rekognitions_json_protocol() -> None:
     below = json.loads(stand_in._detect(json.dumps({**call, "MinConfidence": 70}).encode()).body)
     assert below["ModerationLabels"] == []
     assert stand_in._detect(b'{"Image": {"Bytes": "bm90IGFuIGltYWdl"}}').status_code == 400
+
+
+def _message(message_id: str, sender_id: str = "x") -> MessageRecord:
+    return MessageRecord(message_id=message_id, conversation_id="g1", sender_id=sender_id, text="", created_at="")
+
+
+def _entry(user_id: str, last: str | None, read_up_to: str | None, visible_from: str | None = None) -> InboxEntry:
+    last_message = None if last is None else _message(last)
+    return InboxEntry(
+        conversation_id="g1",
+        user_id=user_id,
+        with_id="",
+        last_message=last_message,
+        unread_count=0,
+        read_up_to=read_up_to,
+        visible_from=visible_from,
+    )
+
+
+def test_a_restored_message_is_the_preview_where_newest_and_unread_where_unread_never_for_its_sender() -> None:
+    restored = _message("m5", sender_id="ann")
+    entries = [
+        _entry("ann", last="m4", read_up_to="m4"),  # its sender: preview again, never unread
+        _entry("ben", last="m4", read_up_to="m3"),  # had not read it: preview and unread
+        _entry("cy", last="m7", read_up_to="m7"),  # read past it, newer preview: nothing changes
+        _entry("dee", last="m7", read_up_to=None, visible_from="m6"),  # joined after it: not in their history
+    ]
+
+    fixes = {fix.entry.user_id: (fix.replace_preview, fix.one_more_unread) for fix in restore_fixes(restored, entries)}
+
+    assert fixes == {"ann": (True, False), "ben": (True, True)}

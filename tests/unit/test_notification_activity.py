@@ -180,6 +180,44 @@ def test_other_post_changes_notify_nobody(old: dict[str, Any], new: dict[str, An
     assert intents_of(modify(old, new)) == []
 
 
+def test_a_removed_comment_takes_back_its_notifications_and_a_restore_makes_them_again_as_of_the_restore() -> None:
+    # Given a comment mentioning carol, removed by a moderator at 10:05, restored at 10:09
+    shown = comment_item("nice @carol")
+    removed = {**shown, "removed": True}
+    at_removal, at_restore = (datetime(2026, 11, 22, 10, minute, tzinfo=UTC) for minute in (5, 9))
+
+    # When the two changes come off the stream
+    taken_back = intents_of(modify(shown, removed, at_removal))
+    made_again = intents_of(modify(removed, shown, at_restore))
+
+    # Then the post's author's and carol's notifications are taken back, then made again, each as of its moment
+    expected = [(NotificationType.COMMENT, None), (NotificationType.MENTION, "carol")]
+    assert [(i.action, i.type, i.mentioned) for i in taken_back] == [(IntentAction.RETRACT, *e) for e in expected]
+    assert [(i.action, i.type, i.mentioned) for i in made_again] == [(IntentAction.CREATE, *e) for e in expected]
+    assert {i.created_at for i in taken_back} == {"2026-11-22T10:05:00.000Z"}
+    assert {i.created_at for i in made_again} == {"2026-11-22T10:09:00.000Z"}
+    assert {i.source for i in taken_back + made_again} == {f"post#{POST}/comment#{COMMENT}"}
+    assert all(i.moderated for i in taken_back + made_again)  # a closed group's history is left as it is
+    # And a removal within the second the comment was made is not dated before it (stream times are whole seconds)
+    same_second = intents_of(modify(shown, removed, datetime(2026, 11, 22, 10, 0, tzinfo=UTC)))
+    assert {i.created_at for i in same_second} == {AT}
+    # And another change of a comment notifies nobody
+    assert intents_of(modify(shown, {**shown, "like_count": 1})) == []
+
+
+def test_a_removed_post_takes_back_its_caption_mentions_until_restored() -> None:
+    at = datetime(2026, 11, 22, 10, 7, tzinfo=UTC)
+    published, removed = post_item("published", ["carol"]), post_item("removed", ["carol"])
+
+    taken_back, made_again = intents_of(modify(published, removed, at)), intents_of(modify(removed, published, at))
+
+    assert [(i.action, i.type, i.mentioned, i.source) for i in taken_back + made_again] == [
+        (IntentAction.RETRACT, NotificationType.MENTION, "carol", f"post#{POST}"),
+        (IntentAction.CREATE, NotificationType.MENTION, "carol", f"post#{POST}"),
+    ]
+    assert all(i.moderated for i in taken_back + made_again)
+
+
 def test_a_new_or_deleted_post_notifies_nobody() -> None:
     post = post_item("published", ["carol"])
 

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from moto import mock_aws
 
 from local.state.cognito import STABLE_ID_ENVIRONMENT, export_user_pool, import_user_pool
+from local.state.snapshot import StoredUserPool
 
 PASSWORD = "Correct-Horse-9"
 
@@ -50,6 +52,10 @@ def log_in(cognito: Any, client_id: str, username: str) -> dict[str, Any]:
             AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
         )["AuthenticationResult"]
     )
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
 
 
 def test_users_come_back_with_their_sub_password_and_sessions(cognito: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,3 +123,41 @@ def test_stable_ids_give_the_same_pool_and_client_for_the_same_configuration(
     second = pool_with_client(cognito)
     # Then both ids are the same: a tester's outputs.json and tokens stay valid across a restart
     assert second == first
+
+
+def saved_with_a_moderator(cognito: Any) -> StoredUserPool:
+    """A pool where alice is in `moderators` (as /_local/moderators makes her) and bob in no group, exported and
+    deleted, as the local cloud's shutdown leaves it."""
+    pool_id, _ = pool_with_client(cognito)
+    sign_up(cognito, pool_id, "alice")
+    sign_up(cognito, pool_id, "bob")
+    cognito.create_group(UserPoolId=pool_id, GroupName="moderators")
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username="alice", GroupName="moderators")
+    saved = export_user_pool(pool_id)
+    cognito.delete_user_pool(UserPoolId=pool_id)
+    return saved
+
+
+def test_a_moderator_stays_one_across_a_restart(cognito: Any) -> None:
+    # Given a saved pool with alice a moderator
+    saved = saved_with_a_moderator(cognito)
+    # When it is imported into a fresh pool that the template gives the same group
+    new_pool, new_client = pool_with_client(cognito)
+    cognito.create_group(UserPoolId=new_pool, GroupName="moderators")
+    import_user_pool(new_pool, saved)
+    # Then the group lists alice only, and her next access token carries it
+    members = cognito.list_users_in_group(UserPoolId=new_pool, GroupName="moderators")["Users"]
+    assert [user["Username"] for user in members] == ["alice"]
+    claims = unverified_claims(log_in(cognito, new_client, "alice")["AccessToken"])
+    assert claims["cognito:groups"] == ["moderators"]
+    assert "cognito:groups" not in unverified_claims(log_in(cognito, new_client, "bob")["AccessToken"])
+
+
+def test_a_group_the_template_no_longer_creates_is_left_out(cognito: Any) -> None:
+    # Given a saved pool with alice a moderator
+    saved = saved_with_a_moderator(cognito)
+    # When it is imported into a pool without that group
+    new_pool, _ = pool_with_client(cognito)
+    import_user_pool(new_pool, saved)
+    # Then she is back, in no group
+    assert cognito.admin_list_groups_for_user(UserPoolId=new_pool, Username="alice")["Groups"] == []

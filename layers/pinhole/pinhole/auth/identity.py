@@ -273,7 +273,7 @@ class CognitoIdentity:
 
     def suspend(self, username: str) -> None:
         """No more log-ins or token refreshes, and every refresh token revoked (an access token already issued
-        lives out its hour: the API refuses its writes, pinhole.users.logic.active_profile)."""
+        lives out its 15 minutes, but the API refuses every request it makes: pinhole.shared.api.current_caller)."""
         self._cognito.admin_disable_user(UserPoolId=self._pool, Username=username)
         self._cognito.admin_user_global_sign_out(UserPoolId=self._pool, Username=username)
 

@@ -98,6 +98,7 @@ class MessagingModel(Model):
     media = UnicodeAttribute(null=True)  # JSON of StoredMedia
     media_status = UnicodeAttribute(null=True)  # pending until the picture is ready or refused
     event = UnicodeAttribute(null=True)  # JSON of SystemEvent
+    removed = BooleanAttribute(null=True)  # by a moderator, for every participant, until restored
     # an inbox entry
     inbox_user = UnicodeAttribute(null=True)
     last_activity = UnicodeAttribute(null=True)
@@ -144,6 +145,7 @@ def _to_record(item: MessagingModel) -> MessageRecord:
         kind=item.kind or "text",  # type: ignore[arg-type]  # what was written is a MessageKind
         media=StoredMedia.model_validate_json(item.media) if item.media else None,
         event=SystemEvent.model_validate_json(item.event) if item.event else None,
+        removed=bool(item.removed),
     )
 
 
@@ -324,6 +326,35 @@ class EntryFix:
     preview: MessageRecord | None
     replace_preview: bool
     one_less_unread: bool
+    one_more_unread: bool = False  # a message restored by a moderator comes back unread
+
+
+def _fix_entries(transaction: TransactWrite, conversation_id: str, fixes: list[EntryFix]) -> None:
+    """Each fix, on condition that its entry is still as it was read."""
+    conversation = conversation_key(conversation_id)
+    for fix in fixes:
+        entry = fix.entry
+        actions: list[Any] = []
+        if fix.replace_preview:
+            actions += _preview(fix.preview)
+        if fix.one_less_unread:
+            actions.append(MessagingModel.unread_count.add(-1))
+        if fix.one_more_unread:
+            actions.append(MessagingModel.unread_count.add(1))
+        unchanged = (
+            MessagingModel.read_up_to == entry.read_up_to
+            if entry.read_up_to
+            else MessagingModel.read_up_to.does_not_exist()
+        ) & (
+            MessagingModel.unread_count == entry.unread_count
+            if entry.unread_count
+            else MessagingModel.unread_count.does_not_exist() | (MessagingModel.unread_count == 0)
+        )
+        if entry.last_message is not None:
+            unchanged &= MessagingModel.last_message_id == entry.last_message.message_id
+        transaction.update(
+            MessagingModel(pk=user_key(entry.user_id), sk=conversation), actions=actions, condition=unchanged
+        )
 
 
 class MessageRepository:
@@ -459,7 +490,7 @@ class MessageRepository:
             limit=20,
         ):
             record = _to_record(item)
-            if record.message_id != message_id and record.delivered:
+            if record.message_id != message_id and record.delivered and not record.removed:
                 return record
         return None
 
@@ -491,7 +522,8 @@ class MessageRepository:
             conversation_key(conversation_id),
             MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
             filter_condition=(MessagingModel.sender_id != reader_id)
-            & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value)),
+            & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value))
+            & MessagingModel.removed.does_not_exist(),
         )
 
     def set_muted(self, user_id: str, conversation_id: str, muted: bool) -> bool:
@@ -645,31 +677,26 @@ class MessageRepository:
     def unsend(self, record: MessageRecord, fixes: list[EntryFix]) -> bool:
         """Deletes the message and applies each entry's fix, all or nothing: False if the message is gone
         or an entry changed since it was read (read them again and retry)."""
-        conversation = conversation_key(record.conversation_id)
 
         def build(transaction: TransactWrite) -> None:
             transaction.delete(_message_item(record), condition=MessagingModel.pk.exists())
-            for fix in fixes:
-                entry = fix.entry
-                actions: list[Any] = []
-                if fix.replace_preview:
-                    actions += _preview(fix.preview)
-                if fix.one_less_unread:
-                    actions.append(MessagingModel.unread_count.add(-1))
-                unchanged = (
-                    MessagingModel.read_up_to == entry.read_up_to
-                    if entry.read_up_to
-                    else MessagingModel.read_up_to.does_not_exist()
-                ) & (
-                    MessagingModel.unread_count == entry.unread_count
-                    if entry.unread_count
-                    else MessagingModel.unread_count.does_not_exist() | (MessagingModel.unread_count == 0)
-                )
-                if entry.last_message is not None:
-                    unchanged &= MessagingModel.last_message_id == entry.last_message.message_id
-                transaction.update(
-                    MessagingModel(pk=user_key(entry.user_id), sk=conversation), actions=actions, condition=unchanged
-                )
+            _fix_entries(transaction, record.conversation_id, fixes)
+
+        return commit(build, self._connection)
+
+    def set_removed(self, record: MessageRecord, removed: bool, fixes: list[EntryFix]) -> bool:
+        """A moderator removes the message for everyone (or restores it) and each entry's fix is applied, all
+        or nothing: False if the message is gone or already so, or an entry changed since it was read."""
+
+        def build(transaction: TransactWrite) -> None:
+            if removed:
+                actions: list[Any] = [MessagingModel.removed.set(True)]
+                condition = MessagingModel.pk.exists() & MessagingModel.removed.does_not_exist()
+            else:
+                actions = [MessagingModel.removed.remove()]
+                condition = MessagingModel.removed.exists()
+            transaction.update(_message_item(record), actions=actions, condition=condition)
+            _fix_entries(transaction, record.conversation_id, fixes)
 
         return commit(build, self._connection)
 

@@ -103,13 +103,13 @@ class Standing:
         return [self.entry.user_id, self.other_id]
 
     def can_read(self, record: MessageRecord) -> bool:
-        """Whether the caller may see this message: within their window in a group, and a photo message
-        before its picture is ready only by its sender."""
+        """Whether the caller may see this message: within their window in a group, a photo message before its
+        picture is ready only by its sender, and one a moderator removed by nobody."""
         visible_from, until = self.entry.visible_from, self.entry.visible_until
         in_window = (visible_from is None or record.message_id >= visible_from) and (
             until is None or record.message_id <= until
         )
-        return in_window and (record.delivered or record.sender_id == self.entry.user_id)
+        return in_window and not record.removed and (record.delivered or record.sender_id == self.entry.user_id)
 
 
 def _standing(

@@ -84,6 +84,7 @@ class MessageRecord(BaseModel):
     kind: MessageKind = "text"
     media: StoredMedia | None = None
     event: SystemEvent | None = None
+    removed: bool = False  # by a moderator: nobody sees it (its sender neither) until it is restored
 
     @property
     def delivered(self) -> bool:

@@ -8,18 +8,26 @@
     pk = case#<case_id>   sk = reporter#<user_id>   the reporter's open report of this target (one at a time)
     pk = log              sk = <entry ULID>         the audit log, written once each (moderators' actions are few:
                                                     one partition takes 1,000 writes a second)
+    pk = intent           sk = <entry ULID>         an action begun: its log entry, written before the action takes
+                                                    effect, moved into the log (one transaction) once it has
 
 A case id is derived from its target, so every report of one target lands in the one case, and a report, its
 guard and the case's counters are written in one transaction conditioned on the guard's absence and the case's
 version: a repeated report stores nothing, and concurrent reports each count once. The queue
 key sorts by severity, then report count, then age, so the queue is one Query of the index. Log entries are only
-ever put, conditioned on their absence; nothing in the code updates or deletes them."""
+ever put, conditioned on their absence; nothing in the code updates or deletes them.
+
+No action goes unlogged: its entry is written first, as an intent, and only then does the action touch the posts,
+comments, messages, profiles or Cognito (tables and services no single transaction spans). When it has taken
+effect, one transaction puts the log entry and deletes the intent; when it was refused (it did not apply), the
+intent is withdrawn. An intent left behind (the function failed or timed out in between) is moved into the log by
+the next action or log read, marked unconfirmed: it may or may not have taken effect."""
 
 import hashlib
 import json
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.condition import Condition
@@ -44,6 +52,7 @@ CASE = "case"
 REPORT = "report#"
 REPORTER = "reporter#"
 LOG = "log"
+INTENT = "intent"
 SEVERITY_MAX = 9
 COUNT_DIGITS = 9
 
@@ -123,6 +132,8 @@ class ModerationModel(Model):
     moderator_username = UnicodeAttribute(null=True)
     at = UnicodeAttribute(null=True)
 
+    unconfirmed = BooleanAttribute(null=True)
+
     by_queue = QueueIndex()
     by_reporter = ByReporterIndex()
 
@@ -161,6 +172,15 @@ def _report_item(report: ReportRecord) -> ModerationModel:
     return ModerationModel(
         pk=case_key(report.case_id), sk=f"{REPORT}{report.report_id}", **report.model_dump(mode="json")
     )
+
+
+def _log_item(pk: str, entry: LogRecord) -> ModerationModel:
+    values = entry.model_dump(mode="json", exclude={"unconfirmed"})
+    return ModerationModel(pk=pk, sk=entry.entry_id, unconfirmed=entry.unconfirmed or None, **values)
+
+
+def _to_log_record(item: ModerationModel) -> LogRecord:
+    return LogRecord.model_validate(_values(item, LogRecord.model_fields))
 
 
 class ModerationRepository:
@@ -256,13 +276,29 @@ class ModerationRepository:
         )
         return [_to_report(item) for item in results], results.last_evaluated_key
 
-    def append_log(self, entry: LogRecord) -> None:
-        item = ModerationModel(pk=LOG, sk=entry.entry_id, **entry.model_dump(mode="json"))
-        item.save(condition=ModerationModel.pk.does_not_exist())
+    def begin(self, entry: LogRecord) -> None:
+        """Records the action about to be taken, before it touches anything (its entry as an intent)."""
+        _log_item(INTENT, entry).save(condition=ModerationModel.pk.does_not_exist())
+
+    def withdraw(self, entry: LogRecord) -> None:
+        """The action was refused before it took any effect: nothing to log."""
+        ModerationModel(pk=INTENT, sk=entry.entry_id).delete()
+
+    def complete(self, entry: LogRecord) -> bool:
+        """The action took effect (or, `entry.unconfirmed`, may have): its log entry in, its intent out, in one
+        transaction; False if another call moved it already (the entry is in the log either way)."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(_log_item(LOG, entry), condition=ModerationModel.pk.does_not_exist())
+            transaction.delete(ModerationModel(pk=INTENT, sk=entry.entry_id), condition=ModerationModel.pk.exists())
+
+        return commit(build, self._connection)
+
+    def intents_begun_before(self, entry_id: str) -> list[LogRecord]:
+        """Intents older than `entry_id` (a ULID of a moment): actions begun then and never completed."""
+        return [_to_log_record(item) for item in ModerationModel.query(INTENT, ModerationModel.sk < entry_id)]
 
     def log(self, limit: int, after: dict[str, Any] | None) -> tuple[list[LogRecord], dict[str, Any] | None]:
         """The audit log, newest first."""
         results = ModerationModel.query(LOG, scan_index_forward=False, limit=limit, last_evaluated_key=after)
-        return [LogRecord.model_validate(_values(item, LogRecord.model_fields)) for item in results], (
-            results.last_evaluated_key
-        )
+        return [_to_log_record(item) for item in results], results.last_evaluated_key

@@ -8,13 +8,16 @@ may use the moderation routes; everyone else gets 403 on each."""
 import random
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import can_view
+from pinhole.messaging import moderation as messaging_moderation
 from pinhole.messaging.dal import MessageRepository
-from pinhole.messaging.logic import SEPARATOR, _to_message
+from pinhole.messaging.logic import _to_message
+from pinhole.messaging.models import MessageRecord
 from pinhole.moderation.dal import ModerationRepository, case_id_of
 from pinhole.moderation.models import (
     SEVERITY,
@@ -45,8 +48,8 @@ from pinhole.posts.models import PostKind, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import CannotReportSelf, Conflict, Forbidden, NotApplicable, NotFound
-from pinhole.shared.ids import new_id
+from pinhole.shared.errors import CannotReportSelf, Conflict, DomainError, Forbidden, NotApplicable, NotFound
+from pinhole.shared.ids import first_id_at, new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, InteractionRepository
 from pinhole.social.logic import _to_comment
@@ -132,7 +135,7 @@ def visible_target_author(
         return user.user_id
     conversation_id, message_id = _split(target_id, "message")
     message = messages.get_message(conversation_id, message_id)
-    if message is None or caller.user_id not in conversation_id.split(SEPARATOR):
+    if message is None or not messaging_moderation.in_history_of(caller.user_id, message, messages):
         raise NotFound("No such message.")
     return message.sender_id
 
@@ -266,7 +269,8 @@ def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str,
         message = _messages.get_message(conversation_id, message_id)
         if message is None:
             return None
-        return _to_message(message, profiles.get(message.sender_id)).model_dump(mode="json", by_alias=True)
+        shown_message = _to_message(message, profiles.get(message.sender_id)).model_dump(mode="json", by_alias=True)
+        return {**shown_message, "removed": message.removed}
     except NotFound:
         return None
 
@@ -306,14 +310,29 @@ class Moderator:
         identity: CognitoIdentity = _identity,
         notify: Callable[..., bool] = notify_moderation,
         interactions: InteractionRepository = _interactions,
+        set_message_removed: Callable[[str, str, bool], MessageRecord] = messaging_moderation.set_message_removed,
     ) -> None:
         self.store, self.posts, self.profiles, self.identity, self.notify = store, posts, profiles, identity, notify
         self.interactions = interactions
+        self.set_message_removed = set_message_removed
 
     def act(self, caller: Caller, case_id: str, request: ActionRequest) -> CaseDetail:
+        """Acts on the case's target and logs it: the entry is written (as an intent) before anything else, so an
+        action is never left unlogged, whatever fails after (pinhole.moderation.dal says how)."""
         require_moderator(caller)
+        reconcile_log(self.store)
         case = _existing_case(case_id, self.store)
-        entry_id = new_id()
+        entry = LogRecord(
+            entry_id=new_id(),
+            action=request.action,
+            moderator_id=caller.user_id,
+            moderator_username=caller.username,
+            case_id=case.case_id,
+            target_type=case.target_type,
+            target_id=case.target_id,
+            note=request.note,
+            at=_now(),
+        )
         effects: dict[Action, Callable[[CaseRecord, str, str], tuple[CaseStatus, ReportStatus | None]]] = {
             Action.REMOVE: self._remove,
             Action.RESTORE: self._restore,
@@ -321,25 +340,16 @@ class Moderator:
             Action.SUSPEND_USER: self._suspend,
             Action.UNSUSPEND_USER: self._unsuspend,
         }
-        status, report_status = effects[request.action](case, request.note, entry_id)
-        now = _now()
-        self.store.append_log(
-            LogRecord(
-                entry_id=entry_id,
-                action=request.action,
-                moderator_id=caller.user_id,
-                moderator_username=caller.username,
-                case_id=case.case_id,
-                target_type=case.target_type,
-                target_id=case.target_id,
-                note=request.note,
-                at=now,
-            )
-        )
+        self.store.begin(entry)
+        try:
+            status, report_status = effects[request.action](case, request.note, entry.entry_id)
+        except DomainError:
+            self.store.withdraw(entry)  # refused before it took effect (each effect checks, then acts)
+            raise
         after = case.model_copy(
             update={
                 "status": status,
-                "updated_at": now,
+                "updated_at": entry.at,
                 "version": case.version + 1,
                 "last_action": request.action,
                 "reasons": {} if status != CaseStatus.OPEN else case.reasons,
@@ -348,12 +358,13 @@ class Moderator:
         )
         # A report filed meanwhile changed the case: it stays open for that report, the action stands (logged).
         self.store.settle(case, after, report_status)
+        self.store.complete(entry)
         return case_detail(caller, case_id, self.store, self.profiles)
 
     def _post(self, case: CaseRecord) -> PostRecord:
         if case.target_type not in _POST_KINDS:
             raise NotApplicable(
-                f"A {case.target_type.value} cannot be removed or restored: dismiss the case or suspend its author."
+                f"A {case.target_type.value} cannot be removed or restored: dismiss the case or suspend them."
             )
         try:
             return self.posts.get(case.target_id)
@@ -371,9 +382,18 @@ class Moderator:
         kind = NotificationType.CONTENT_REMOVED if removed else NotificationType.CONTENT_RESTORED
         self.notify(comment.author_id, kind, post_id, note, f"moderation#{entry_id}", comment_id=comment_id)
 
+    def _message(self, case: CaseRecord, removed: bool) -> None:
+        """Gone for every participant (restorable), or back; the sender is not notified (a notice about a message
+        would point at nothing they can open)."""
+        conversation_id, message_id = _split(case.target_id, "message")
+        self.set_message_removed(conversation_id, message_id, removed)
+
     def _remove(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
         if case.target_type == TargetType.COMMENT:
             self._comment(case, note, entry_id, removed=True)
+            return CaseStatus.ACTIONED, ReportStatus.ACTIONED
+        if case.target_type == TargetType.MESSAGE:
+            self._message(case, removed=True)
             return CaseStatus.ACTIONED, ReportStatus.ACTIONED
         record = self._post(case)
         if record.status not in (PostStatus.PUBLISHED, PostStatus.IN_REVIEW) or not posts_logic.take_down(
@@ -386,6 +406,9 @@ class Moderator:
     def _restore(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
         if case.target_type == TargetType.COMMENT:
             self._comment(case, note, entry_id, removed=False)
+            return CaseStatus.DISMISSED, ReportStatus.DISMISSED
+        if case.target_type == TargetType.MESSAGE:
+            self._message(case, removed=False)
             return CaseStatus.DISMISSED, ReportStatus.DISMISSED
         record = self._post(case)
         if record.status not in (PostStatus.REMOVED, PostStatus.IN_REVIEW) or not posts_logic.reinstate(
@@ -429,15 +452,30 @@ class Moderator:
         return case.status, None
 
 
+STALE_INTENT_AFTER = timedelta(minutes=2)
+"""An intent this old was left by an invocation that has ended (the function's timeout is 10 s)."""
+
+
+def reconcile_log(store: ModerationRepository = _store, stale_after: timedelta = STALE_INTENT_AFTER) -> int:
+    """Moves every action begun and never completed into the log, unconfirmed; how many."""
+    stale = store.intents_begun_before(first_id_at(utc_now() - stale_after))
+    for entry in stale:
+        store.complete(entry.model_copy(update={"unconfirmed": True}))
+    return len(stale)
+
+
 def moderation_log(
     caller: Caller,
     limit: int,
     cursor: str | None,
     store: ModerationRepository = _store,
     profiles: ProfileRepository = _profiles,
+    stale_after: timedelta = STALE_INTENT_AFTER,
 ) -> tuple[list[LogEntry], str | None]:
-    """The audit log, newest first: who did what to which case, when, and why."""
+    """The audit log, newest first: who did what to which case, when, and why — actions whose end was never
+    recorded included, unconfirmed."""
     require_moderator(caller)
+    reconcile_log(store, stale_after)
     scope = "moderation-log"
     records, last_key = store.log(limit, start_after(cursor, scope))
     moderators = profiles.get_many([record.moderator_id for record in records], include_suspended=True)
@@ -463,6 +501,7 @@ def _log_entry(record: LogRecord, moderator: Profile | None) -> LogEntry:
             "target": LogTarget(type=record.target_type, id=record.target_id),
             "note": record.note,
             "at": record.at,
+            "confirmed": not record.unconfirmed,
         }
     )
 

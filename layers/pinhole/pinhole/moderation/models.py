@@ -187,6 +187,11 @@ class LogEntry(BaseModel):
     target: LogTarget
     note: str
     at: str
+    confirmed: bool = Field(
+        default=True,
+        description="false: the action was begun but the end of it was never recorded (the function failed in "
+        "between), so it may or may not have taken effect; the case shows its target as it is",
+    )
 
 
 class LogRecord(BaseModel):
@@ -199,3 +204,4 @@ class LogRecord(BaseModel):
     target_id: str
     note: str
     at: str
+    unconfirmed: bool = False

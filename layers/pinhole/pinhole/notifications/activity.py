@@ -64,24 +64,37 @@ def _image(image: Any) -> dict[str, Any]:
 def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
     change = record.dynamodb
     old, new = _image(change.OldImage), _image(change.NewImage)
+    when = change.ApproximateCreationDateTime
+    at = to_iso(when) if when else None
     if "sk" not in change.Keys:  # the posts table's, keyed by post_id alone
         if record.eventName != "MODIFY":
             return []
-        when = change.ApproximateCreationDateTime
-        at = to_iso(when) if when else None
         if _was_published(old, new):
             return _caption_mentions(_Post.model_validate(new), at)
+        moderated = _moderation_of(old.get("status") == PostStatus.REMOVED, new.get("status") == PostStatus.REMOVED)
+        if moderated is not None and new.get("kind", PostKind.POST) == PostKind.POST:
+            mentions = _caption_mentions(_Post.model_validate(new), at, moderated)
+            return [intent.model_copy(update={"moderated": True}) for intent in mentions]
         if _caption_edited(old, new):
             post, before = _Post.model_validate(new), _Post.model_validate(old)
             added = [name for name in dict.fromkeys(post.mentions) if name not in set(before.mentions)]
             return _caption_mentions(post.model_copy(update={"mentions": added}), at)
         return []
+    source = f"{change.Keys['pk']}/{change.Keys['sk']}"
+    kind = str(change.Keys["sk"])
+    if record.eventName == "MODIFY" and kind.startswith(COMMENT):
+        moderated = _moderation_of(bool(old.get("removed")), bool(new.get("removed")))
+        if moderated is None:
+            return []
+        comment = _Comment.model_validate(new)
+        # the stream's time is whole seconds: never before the comment's own (the pointer a take-back must pass)
+        moment = max(filter(None, (at, comment.created_at)), default=None)
+        comment = comment.model_copy(update={"created_at": moment})
+        return [intent.model_copy(update={"moderated": True}) for intent in _comment(moderated, source, comment)]
     action = _ACTIONS.get(record.eventName)
     if action is None:
         return []
     item = new if action == IntentAction.CREATE else old
-    source = f"{change.Keys['pk']}/{change.Keys['sk']}"
-    kind = str(change.Keys["sk"])
     if kind.startswith(LIKE):
         return [_like(action, source, _Like.model_validate(item))]
     if kind.startswith(COMMENT):
@@ -91,6 +104,13 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
     if kind.startswith(REQUESTED):
         return [_edge(action, NotificationType.FOLLOW_REQUEST, source, _Edge.model_validate(item))]
     return []
+
+
+def _moderation_of(was_removed: bool, is_removed: bool) -> IntentAction | None:
+    """A moderator's removal takes back, a restore creates again; anything else is no moderation."""
+    if was_removed == is_removed:
+        return None
+    return IntentAction.RETRACT if is_removed else IntentAction.CREATE
 
 
 def _was_published(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -111,10 +131,12 @@ def _caption_edited(old: dict[str, Any], new: dict[str, Any]) -> bool:
     )
 
 
-def _caption_mentions(post: _Post, when: str | None) -> list[NotificationIntent]:
+def _caption_mentions(
+    post: _Post, when: str | None, action: IntentAction = IntentAction.CREATE
+) -> list[NotificationIntent]:
     return [
         NotificationIntent(
-            action=IntentAction.CREATE,
+            action=action,
             type=NotificationType.MENTION,
             source=f"post#{post.post_id}",
             actor_id=post.author_id,

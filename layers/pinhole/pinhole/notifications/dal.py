@@ -184,18 +184,29 @@ class NotificationRepository:
         return attempt()
 
     def create(
-        self, record: NotificationRecord, source: str, window: timedelta | None = None, now: datetime | None = None
+        self,
+        record: NotificationRecord,
+        source: str,
+        window: timedelta | None = None,
+        now: datetime | None = None,
+        *,
+        restoring: bool = False,
     ) -> Stored | None:
         """Stores the notification, or folds it into the open group of its post when `window` is given
         (likes, comments); None if this source already made one for this recipient and type (a
-        redelivered intent: nothing changed)."""
+        redelivered intent: nothing changed). `restoring` (a moderator's restore): a tombstone of the same
+        moment (the removal's, stream times being whole seconds) does not stop it."""
         if window is None or record.post_id is None:
-            return self._retrying(lambda: self._create_single(record, source))
+            return self._retrying(lambda: self._create_single(record, source, restoring))
         key = group_key(record.type, record.post_id)
         opened_after = to_iso((now or utc_now()) - window)
-        return self._retrying(lambda: self._create_grouped(record, source, key, opened_after, now or utc_now()))
+        return self._retrying(
+            lambda: self._create_grouped(record, source, key, opened_after, now or utc_now(), restoring)
+        )
 
-    def _pointer(self, record: NotificationRecord, source: str, **extra: Any) -> tuple[NotificationModel, Condition]:
+    def _pointer(
+        self, record: NotificationRecord, source: str, restoring: bool = False, **extra: Any
+    ) -> tuple[NotificationModel, Condition]:
         pointer = NotificationModel(
             user_id=record.user_id,
             sk=pointer_key(record.type, source),
@@ -205,9 +216,12 @@ class NotificationRepository:
             expires_at=_expiry(),
             **extra,
         )
-        newer_than_tombstone = NotificationModel.notification_id.does_not_exist() & (
-            NotificationModel.activity_at < record.created_at
+        after_tombstone = (
+            NotificationModel.activity_at <= record.created_at
+            if restoring
+            else NotificationModel.activity_at < record.created_at
         )
+        newer_than_tombstone = NotificationModel.notification_id.does_not_exist() & after_tombstone
         return pointer, NotificationModel.sk.does_not_exist() | newer_than_tombstone
 
     def _notification(self, record: NotificationRecord, source: str, key: str | None = None) -> NotificationModel:
@@ -221,9 +235,9 @@ class NotificationRepository:
             **values,
         )
 
-    def _create_single(self, record: NotificationRecord, source: str) -> Stored | None:
+    def _create_single(self, record: NotificationRecord, source: str, restoring: bool = False) -> Stored | None:
         state = self._state(record.user_id)
-        pointer, fresh = self._pointer(record, source)
+        pointer, fresh = self._pointer(record, source, restoring)
         notification = self._notification(record, source)
 
         def build(transaction: TransactWrite) -> bool:
@@ -235,7 +249,13 @@ class NotificationRepository:
         return Stored(record) if self._run(build) else None
 
     def _create_grouped(
-        self, record: NotificationRecord, source: str, key: str, opened_after: str, now: datetime
+        self,
+        record: NotificationRecord,
+        source: str,
+        key: str,
+        opened_after: str,
+        now: datetime,
+        restoring: bool = False,
     ) -> Stored | None:
         state = self._state(record.user_id)
         group = self._get(record.user_id, key)
@@ -252,7 +272,7 @@ class NotificationRepository:
                 }
             )
             replaces, opened_at = open_group.notification_id, str(open_group.opened_at)
-        pointer, fresh = self._pointer(record, source, group_key=key, opened_at=opened_at)
+        pointer, fresh = self._pointer(record, source, restoring, group_key=key, opened_at=opened_at)
         notification = self._notification(merged, source, key)
         group_item = NotificationModel(
             user_id=record.user_id,
@@ -297,13 +317,19 @@ class NotificationRepository:
         item = self._get(user_id, f"{NOTIFICATION}{notification_id}")
         return _to_record(item) if item is not None else None
 
-    def retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
+    def retract(
+        self, user_id: str, kind: str, source: str, activity_at: str | None, *, keep_history: bool = False
+    ) -> bool:
         """Takes back what this source made for this recipient and type (a group loses the actor, and
         goes when nobody is left), leaving a tombstone of the activity of `activity_at` (unless a newer
-        activity of the source made the pointer since); False if there was nothing to take back."""
-        return bool(self._retrying(lambda: self._retract(user_id, kind, source, activity_at)))
+        activity of the source made the pointer since); False if there was nothing to take back.
+        `keep_history` (a moderator's removal, which a restore undoes): what a closed group counts is left
+        as it is, pointer included, so that the restore, finding it, makes nothing twice."""
+        return bool(self._retrying(lambda: self._retract(user_id, kind, source, activity_at, keep_history)))
 
-    def _retract(self, user_id: str, kind: str, source: str, activity_at: str | None) -> bool:
+    def _retract(
+        self, user_id: str, kind: str, source: str, activity_at: str | None, keep_history: bool = False
+    ) -> bool:
         key = pointer_key(kind, source)
         pointer = self._get(user_id, key)
         notification_id = pointer.notification_id if pointer else None
@@ -320,6 +346,8 @@ class NotificationRepository:
         group = self._get(user_id, pointer.group_key) if pointer is not None and pointer.group_key else None
         if group is not None and (notification_id is None or pointer is None or group.opened_at != pointer.opened_at):
             group = None  # a closed group keeps its count: its notification is history now
+        if keep_history and group is None and pointer is not None and pointer.group_key and notification_id:
+            return False
         expires_at = _expiry()
 
         def build(transaction: TransactWrite) -> bool:

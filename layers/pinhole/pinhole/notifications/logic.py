@@ -131,7 +131,9 @@ class Notifier:
             # Nothing to take back for or from an account deleted (or being purged): the purge removes its
             # notifications itself, and a tombstone written after it would outlive the account.
             if len(self.profiles.get_many([recipient_id, intent.actor_id])) == len({recipient_id, intent.actor_id}):
-                self.store.retract(recipient_id, intent.type, intent.source, intent.created_at)
+                self.store.retract(
+                    recipient_id, intent.type, intent.source, intent.created_at, keep_history=intent.moderated
+                )
             return None
         if not self._wanted(intent, recipient_id, post):
             return None
@@ -149,7 +151,7 @@ class Notifier:
             created_at=intent.created_at or to_iso(utc_now()),
         )
         window = timedelta(seconds=get_settings().notification_group_window_s) if intent.type in GROUPED else None
-        stored = self.store.create(record, intent.source, window)
+        stored = self.store.create(record, intent.source, window, restoring=intent.moderated)
         if stored is None:
             self._push_again(recipient_id, intent)
             return None

@@ -119,6 +119,11 @@ class NotificationIntent(BaseModel):
     post_id: str | None = None
     comment_id: str | None = None
     created_at: str | None = None
+    moderated: bool = Field(
+        default=False,
+        description="A moderator's removal (retract) or restore (create): a closed group's count is history, "
+        "left as it is by the one and so found by the other",
+    )
 
 
 class IntentMessage(SqsRecordModel):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from pynamodb.exceptions import PynamoDBException
 
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import DomainError, MethodNotAllowed, Unauthorized
+from pinhole.shared.errors import AccountSuspended, DomainError, MethodNotAllowed, Unauthorized
 from pinhole.shared.observability import logger
 from pinhole.shared.request_shape import (
     RouteTable,
@@ -34,6 +34,7 @@ from pinhole.shared.request_shape import (
     is_json,
 )
 from pinhole.shared.throttling import RETRY_AFTER_S, throttled_by_aws
+from pinhole.users.dal import ProfileRepository
 
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -197,14 +198,29 @@ def apply_api_conventions(
     app.exception_handler(Exception)(_unexpected)
 
 
-def current_caller(app: APIGatewayHttpResolver) -> Caller:
+CALLER_CONTEXT_KEY = "pinhole_caller"
+_profiles = ProfileRepository()
+
+
+def current_caller(app: APIGatewayHttpResolver, is_suspended: Callable[[str], bool] = _profiles.is_suspended) -> Caller:
+    """The caller the access token speaks for, refused (403 `account_suspended`) while a moderator has them
+    suspended: Cognito's sign-out cannot recall an access token already handed out (it is good for its 15
+    minutes and the JWT authorizer never asks Cognito), so every request, reads too, checks the flag — once
+    per request (the resolver's context keeps the caller until the request ends)."""
+    known = app.context.get(CALLER_CONTEXT_KEY)
+    if isinstance(known, Caller):
+        return known
     claims = app.current_event.request_context.authorizer.jwt_claim
     user_id, username = claims.get("sub"), claims.get("username")
     # The HTTP API's JWT authorizer lets an id token through too (its `aud` is the app client): only an
     # access token speaks for a caller of this API.
     if claims.get("token_use") != "access" or not user_id or not username:
         raise Unauthorized("This route needs a valid access token.")
-    return Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
+    if is_suspended(user_id):
+        raise AccountSuspended("This account is suspended.")
+    caller = Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
+    app.append_context(**{CALLER_CONTEXT_KEY: caller})
+    return caller
 
 
 def token_groups(claim: object) -> frozenset[str]:

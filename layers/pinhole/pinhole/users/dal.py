@@ -143,6 +143,15 @@ class ProfileRepository:
             return item.user_id
         return None
 
+    def is_suspended(self, user_id: str) -> bool:
+        """Whether a moderator has this user suspended: the flag alone, one eventually consistent GetItem (half a
+        read unit for a profile under 4 KB, whatever the projection). Run once per authenticated request
+        (pinhole.shared.api.current_caller), so a token that outlives its suspension authenticates nothing."""
+        try:
+            return bool(UserModel.get(user_id, attributes_to_get=["suspended"]).suspended)
+        except DoesNotExist:
+            return False
+
     def set_suspended(self, user_id: str, suspended: bool) -> bool:
         """Suspends or reinstates the user; False if they already were (or were not)."""
         not_suspended = UserModel.suspended.does_not_exist() | UserModel.suspended.is_in(False)
