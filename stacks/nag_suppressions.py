@@ -287,7 +287,13 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         _object_prefix_resources(["UploadsBucket"], "messages")[0],
         _object_prefix_resources(["MessageMediaBucket"], "conversations")[0],
     )
-    for function in (stateless.resize.function, stateless.messaging.function, stateless.messaging.websocket):
+    for function in (
+        stateless.resize.function,
+        stateless.messaging.function,
+        stateless.messaging.websocket,
+        stateless.privacy.purge,  # a purged account's photo messages: erased, or moved with the other side
+        stateless.privacy.export,  # the originals of the photo messages they sent
+    ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
             *(
@@ -405,6 +411,16 @@ def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> Non
             ),
             reason="Signing out everywhere deletes the account's SNS platform endpoints, named by ids SNS chose: "
             "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
+        )
+    )
+    Validations.of(stateless.privacy.purge).acknowledge(  # a purge deletes the account's endpoints
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
+                f"{stateless.push.endpoint_resource}]"
+            ),
+            reason="A purge deletes the account's SNS platform endpoints, named by ids SNS chose: the endpoints "
+            "of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
         )
     )
     provider = stateful.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
