@@ -413,7 +413,8 @@ def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> Non
             "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
         )
     )
-    Validations.of(stateless.privacy.purge).acknowledge(  # a purge deletes the account's endpoints
+    assert stateless.privacy.purge.role is not None
+    Validations.of(stateless.privacy.purge.role).acknowledge(  # a purge deletes the account's endpoints
         Acknowledgment(
             id=_rule(
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
