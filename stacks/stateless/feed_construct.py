@@ -23,6 +23,7 @@ from stacks.stateless.event_sources import consume_queue
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
 from stacks.stateless.streams_construct import (
     POST_PUBLISHED,
+    PUBLISHED_POST_CHANGED,
     PUBLISHED_POST_REMOVED,
     PUBLISHED_POST_TAKEN_DOWN,
     Pattern,
@@ -130,8 +131,13 @@ _SIGNALS: dict[str, list[Pattern]] = {
     "interactions": [{"eventName": ["INSERT", "MODIFY"]}],
     # inbox entries taking a new message
     "messages": [{"eventName": ["INSERT", "MODIFY"]}],
-    # published, deleted, counts moving
-    "posts": [{"eventName": ["MODIFY", "REMOVE"]}],
+    # published (or restored), deleted or taken down, counts moving while published
+    "posts": [
+        POST_PUBLISHED,
+        PUBLISHED_POST_REMOVED,
+        PUBLISHED_POST_TAKEN_DOWN,
+        PUBLISHED_POST_CHANGED,
+    ],
 }
 
 

@@ -65,6 +65,10 @@ PUBLISHED_POST_EDITED: Pattern = {  # a caption edited (PATCH /posts/{id}): tags
         "NewImage": {**_status("published"), "edited_at": {"S": [{"exists": True}]}},
     },
 }
+PUBLISHED_POST_CHANGED: Pattern = {  # anything of a post that stays published: counts, caption
+    "eventName": ["MODIFY"],
+    "dynamodb": {"OldImage": _status("published"), "NewImage": _status("published")},
+}
 REMOVED: Pattern = {"eventName": ["REMOVE"]}
 
 
@@ -76,14 +80,32 @@ def created_or_removed(*sort_key_prefixes: str) -> list[Pattern]:
     ]
 
 
+def covers(wider: Any, narrower: Any) -> bool:
+    """Whether every record `narrower` matches, `wider` matches too: each field `wider` tests, `narrower` tests
+    as well, for values among `wider`'s (so `narrower` adds nothing to a mapping that has `wider`)."""
+    if isinstance(wider, dict):
+        return isinstance(narrower, dict) and all(
+            key in narrower and covers(value, narrower[key]) for key, value in wider.items()
+        )
+    if isinstance(wider, list):
+        return isinstance(narrower, list) and all(value in wider for value in narrower)
+    return bool(wider == narrower)
+
+
 def mapping_filters(patterns: Sequence[Pattern]) -> list[Pattern] | None:
-    """The router mapping's filters: every consumer's patterns, each once, so Lambda drops what nobody wants
-    before invoking the router; None (no filter: the router sorts every record itself) beyond the quota."""
+    """The router mapping's filters: every consumer's pattern that no other one covers, so Lambda drops what
+    nobody wants before invoking the router; None (no filter: the router sorts every record itself) beyond
+    the quota."""
     unique: list[Pattern] = []
     for pattern in patterns:
         if pattern not in unique:
             unique.append(pattern)
-    return unique if 0 < len(unique) <= MAX_MAPPING_FILTERS else None
+    kept = [
+        pattern
+        for index, pattern in enumerate(unique)
+        if not any(covers(other, pattern) for other_index, other in enumerate(unique) if other_index != index)
+    ]
+    return kept if 0 < len(kept) <= MAX_MAPPING_FILTERS else None
 
 
 class _Router(Construct):

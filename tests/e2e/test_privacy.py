@@ -19,6 +19,7 @@ from tests.e2e.conftest import RunningLocalCloud
 from tests.e2e.test_accounts import picture, published_post
 from tests.e2e.test_moderation import moderator
 from tests.support.api_client import PASSWORD, Member, eventually
+from tests.support.traces import item_text
 
 pytestmark = pytest.mark.e2e
 PURGE_TIMEOUT_S = 120
@@ -40,7 +41,7 @@ def everything(local_cloud: RunningLocalCloud) -> list[tuple[str, str]]:
     found = []
     for table in dynamodb.list_tables()["TableNames"]:
         for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-            found += [(table, json.dumps(item, sort_keys=True)) for item in page["Items"]]
+            found += [(table, item_text(item)) for item in page["Items"]]
     for bucket in s3.list_buckets()["Buckets"]:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
             found += [

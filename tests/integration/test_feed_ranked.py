@@ -269,6 +269,20 @@ def test_celebrities_recent_posts_are_read_from_their_item_in_copies(fanout: Fan
     assert sorted(ids(feed(fan))) == sorted(posts[1:])
 
 
+def test_a_post_taken_down_leaves_its_authors_recent_posts_and_a_restore_brings_it_back(aws: dict[str, str]) -> None:
+    store = RecentPostsStore(copies=2, keep=3, cache_s=0)
+    signals = FeedSignals(recent=store)
+    image = {"post_id": "01", "author_id": "author", "status": "published", "created_at": "2026-12-01T00:00:00Z"}
+    signals.post_changed("MODIFY", {**image, "status": "pending"}, image)
+    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["01"]
+
+    signals.post_changed("MODIFY", image, {**image, "status": "removed"})  # a moderator's takedown
+    assert store.of_authors(["author"]).get("author", []) == []
+
+    signals.post_changed("MODIFY", {**image, "status": "removed"}, image)  # restored
+    assert [p.post_id for p in store.of_authors(["author"])["author"]] == ["01"]
+
+
 def test_recent_posts_keep_the_newest_n_and_a_celebritys_counts_move_by_steps(aws: dict[str, str]) -> None:
     store = RecentPostsStore(copies=2, keep=3, cache_s=0)
     FeedRepository().mark_celebrity("author", 10**6)

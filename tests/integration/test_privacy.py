@@ -15,7 +15,8 @@ from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
-from pinhole.feed.ranking_dal import AffinityStore
+from pinhole.feed.ranking import RankedPost, ScoreParts
+from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore
 from pinhole.graph import logic as graph
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageUploadKey
@@ -43,6 +44,7 @@ from pinhole.users import logic as users
 from pinhole.users.dal import ProfileRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
+from tests.support.traces import item_text
 from tests.support.users import PASSWORD, sign_up_claims
 
 DELETED = "zed.gone"
@@ -177,10 +179,7 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     push.register_device(zed, FcmRegistration(platform=Platform.FCM, token=ZED_PHONE))
     push.register_device(ann, FcmRegistration(platform=Platform.FCM, token=ANN_PHONE))
     push.change_settings(zed, NotificationSettingsPatch(likes=False))
-    InteractionRepository().record_visit(ann.user_id, zed.user_id)  # ann visited zed's profile
-    InteractionRepository().record_visit(zed.user_id, ann.user_id)
-    AffinityStore().add(ann.user_id, zed.user_id, 1.0, utc_now())  # the ranked feed's, from those signals
-    AffinityStore().add(zed.user_id, ann.user_id, 1.0, utc_now())
+    AffinityStore().add(zed.user_id, ann.user_id, 1.0, utc_now())  # zed's own affinity for ann
     s3 = boto3.client("s3")
     settings = get_settings()
     s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"posts/{zed_posts[0]}/m1", Body=b"original photo")
@@ -196,6 +195,13 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
             actor_id=actor.user_id,
             created_at="2026-12-01T10:00:00.000Z",
         ).save()
+    InteractionRepository().record_visit(ann.user_id, zed.user_id)
+    InteractionRepository().record_visit(zed.user_id, ann.user_id)
+    # ann's ranked feed: her affinity for zed, and a first page's snapshot listing zed's post; ben's lists ann's only
+    AffinityStore().add(ann.user_id, zed.user_id, 1.0, utc_now())
+    parts = ScoreParts(affinity=1.0, recency=1.0, engagement=0.0, own_post=0.0, seen=False)
+    SnapshotStore().put(ann.user_id, "with-zed", [RankedPost(zed_posts[0], zed.user_id, 1.0, parts)], 0, False)
+    SnapshotStore().put(ben.user_id, "without-zed", [RankedPost(ann_post, ann.user_id, 1.0, parts)], 0, False)
     account = {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
     account["groups"] = groups
     account["cases"] = build_moderation(account, caller(people["mod"], MODERATORS_GROUP))
@@ -208,7 +214,7 @@ def everything() -> Iterator[tuple[str, str]]:
     for table in dynamodb.list_tables()["TableNames"]:
         for page in dynamodb.get_paginator("scan").paginate(TableName=table):
             for item in page["Items"]:
-                yield table, json.dumps(item, sort_keys=True)
+                yield table, item_text(item)
     s3 = boto3.client("s3")
     for bucket in s3.list_buckets()["Buckets"]:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
@@ -380,6 +386,7 @@ def test_a_purge_leaves_no_trace_and_exact_counts(world: dict[str, Any]) -> None
     # Then no item or object names zed, others' counts are exact, and ann keeps her side of the conversation
     assert traces_of(zed.user_id, DELETED) == []
     assert counts(account) == EXPECTED_AFTER_PURGE
+    assert SnapshotStore().get(account["ben"].user_id, "without-zed", utc_now()) is not None  # others' stay
     conversations, _ = messaging.conversations(account["ann"], 20, None)
     direct = [c for c in conversations if c.kind == "direct"]
     assert [c.with_.display_name for c in direct if c.with_] == ["Deleted account"]
@@ -549,6 +556,8 @@ def test_an_export_holds_every_kind_of_data_and_the_originals(world: dict[str, A
     assert [c["text"] for c in data["comments.json"]] == ["lovely"]
     assert [like["post_id"] for like in data["likes.json"]] == [account["ann_post"]]
     assert any(item.get("collection") == "trips" for item in data["saved.json"])
+    assert [visit["user_id"] for visit in data["profile_visits.json"]] == [account["ann"].user_id]
+    assert not any(item["sk"].startswith("visit#") for item in data["saved.json"])
     assert [edge["target_id"] for edge in data["following.json"]] == [account["ann"].user_id]
     assert [edge["source_id"] for edge in data["followers.json"]] == [account["ann"].user_id]
     assert [edge["target_id"] for edge in data["mutes.json"]] == [account["ben"].user_id]

@@ -60,6 +60,9 @@ class SyntheticAccount(AccountData):
     def saved(self) -> Iterator[dict[str, Any]]:
         return iter(())
 
+    def profile_visits(self) -> Iterator[dict[str, Any]]:
+        return iter(())
+
     def edges(self, kind: str, towards_me: bool) -> Iterator[dict[str, Any]]:
         return ({"source_id": f"s{n}", "target_id": f"t{n}"} for n in range(ROWS // 4))
 

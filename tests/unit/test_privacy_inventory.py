@@ -19,9 +19,9 @@ _ROW = re.compile(r"^\| (?P<table>[a-z-]+) \| `(?P<attribute>[a-z_0-9]+)` \|", r
 
 
 def _models() -> Iterator[type[Model]]:
-    for module in pkgutil.iter_modules(pinhole.__path__):
-        if importlib.util.find_spec(f"pinhole.{module.name}.dal") is not None:
-            importlib.import_module(f"pinhole.{module.name}.dal")
+    for module in pkgutil.walk_packages(pinhole.__path__, "pinhole."):
+        if module.name.rpartition(".")[2].endswith("dal"):  # dal, ranking_dal, ...: where models live
+            importlib.import_module(module.name)
     importlib.import_module("pinhole.shared.rate_limits")
 
     def subclasses(cls: type[Model]) -> Iterator[type[Model]]:

@@ -186,6 +186,11 @@ def _decode(data: bytes) -> Snapshot:
     )
 
 
+def snapshot_lists_author(data: bytes, author_id: str) -> bool:
+    """Whether a stored snapshot (its `data`) lists a post of this author: the purge of the author drops it."""
+    return author_id in _decode(data).author_ids
+
+
 class SnapshotStore:
     def put(
         self, viewer_id: str, snapshot_id: str, ranked: list[RankedPost], unseen_recent: int, explain: bool

@@ -102,8 +102,8 @@ class FeedSignals:
                 str(new["post_id"]), created, int(new.get("like_count", 0)), int(new.get("comment_count", 0))
             )
             self.recent.published(str(new["author_id"]), post)
-        elif event_name == "REMOVE" and old.get("status") == PUBLISHED:
-            self.recent.removed(str(old["author_id"]), str(old["post_id"]))
+        elif old.get("status") == PUBLISHED and (event_name == "REMOVE" or new.get("status") != PUBLISHED):
+            self.recent.removed(str(old["author_id"]), str(old["post_id"]))  # deleted, or taken down
         elif event_name == "MODIFY" and new.get("status") == PUBLISHED:
             before = engagement_step(int(old.get("like_count", 0)), int(old.get("comment_count", 0)))
             after = engagement_step(int(new.get("like_count", 0)), int(new.get("comment_count", 0)))

@@ -12,6 +12,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 from pinhole.privacy import dal
 from pinhole.push.models import NotificationSettings
 from pinhole.shared.settings import get_settings
+from pinhole.social.dal import VISIT
 
 PART_SIZE = 8 * 1024 * 1024  # S3 wants ≥ 5 MiB for every part but the last
 CHUNK = 1024 * 1024
@@ -106,7 +107,17 @@ class AccountData:
         return self._scan(self.settings.interactions_table_name, "sk = :like", {":like": f"like#{self.user_id}"})
 
     def saved(self) -> Iterator[dict[str, Any]]:
-        return dal.query_all(self.settings.interactions_table_name, "pk", f"user#{self.user_id}")
+        mine = dal.query_all(self.settings.interactions_table_name, "pk", f"user#{self.user_id}")
+        return (item for item in mine if not item["sk"].startswith(VISIT))
+
+    def profile_visits(self) -> Iterator[dict[str, Any]]:
+        """The profiles they visited, when last (a signal of the ranked feed)."""
+        mine = dal.query_all(self.settings.interactions_table_name, "pk", f"user#{self.user_id}")
+        return (
+            {"user_id": item["sk"].removeprefix(VISIT), "visited_at": item["visited_at"]}
+            for item in mine
+            if item["sk"].startswith(VISIT)
+        )
 
     def edges(self, kind: str, towards_me: bool) -> Iterator[dict[str, Any]]:
         side = "target_id" if towards_me else "source_id"
@@ -282,6 +293,7 @@ def write_export(data: AccountData, sink: IO[bytes]) -> int:
             ({"post_id": like.get("post_id"), "created_at": like.get("created_at")} for like in data.likes()),
         )
         _write_json_array(archive, "saved.json", data.saved())
+        _write_json_array(archive, "profile_visits.json", data.profile_visits())
         _write_json_array(archive, "following.json", map(_edge_view, data.edges("follows#", towards_me=False)))
         _write_json_array(archive, "followers.json", map(_edge_view, data.edges("follows#", towards_me=True)))
         _write_json_array(archive, "blocks.json", map(_edge_view, data.edges("blocks#", towards_me=False)))

@@ -17,7 +17,7 @@ from contextlib import suppress
 from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
-from pinhole.feed.ranking_dal import AFFINITY
+from pinhole.feed.ranking_dal import AFFINITY, SNAPSHOT, snapshot_lists_author
 from pinhole.graph.dal import BLOCKS, FOLLOWS, MUTES, REQUESTED, GraphRepository
 from pinhole.messaging.dal import GROUP as GROUP_ITEM
 from pinhole.messaging.dal import MESSAGE, MessageRepository, conversation_key
@@ -145,7 +145,7 @@ class Purge:
             "sk IN (:like, :visit) OR author_id = :u OR user_id = :u OR pk = :mine",
             {
                 ":like": f"{LIKE}{self.user_id}",
-                ":visit": f"{VISIT}{self.user_id}",  # others' visits of their profile (feed affinity)
+                ":visit": f"{VISIT}{self.user_id}",
                 ":u": self.user_id,
                 ":mine": f"user#{self.user_id}",
             },
@@ -181,17 +181,26 @@ class Purge:
         return page.cursor
 
     def feeds_step(self, cursor: str | None) -> str | None:
-        """Their own feed, and whatever of theirs is still in others' (the posts' REMOVE retracts most), with
-        others' affinity for them (the ranked feed's)."""
+        """Their own feed, and whatever of theirs is still in others' (the posts' REMOVE retracts most): others'
+        affinity for them, and others' ranked snapshots that list their posts (that viewer's next page of it is
+        410 `cursor_expired`, as after an hour)."""
         table = self.settings.feeds_table_name
         page = dal.scan_page(
             table,
-            "user_id = :u OR author_id = :u OR sk IN (:celeb, :affinity)",
-            {":u": self.user_id, ":celeb": f"celeb#{self.user_id}", ":affinity": f"{AFFINITY}{self.user_id}"},
+            "user_id = :u OR author_id = :u OR sk IN (:celeb, :affinity) OR begins_with(sk, :snapshot)",
+            {
+                ":u": self.user_id,
+                ":celeb": f"celeb#{self.user_id}",
+                ":affinity": f"{AFFINITY}{self.user_id}",
+                ":snapshot": SNAPSHOT,
+            },
             cursor,
             PAGE,
         )
         for item in page.items:
+            others_snapshot = item["sk"].startswith(SNAPSHOT) and item["user_id"] != self.user_id
+            if others_snapshot and not snapshot_lists_author(bytes(item["data"]), self.user_id):
+                continue
             dal.delete_item(table, {"user_id": item["user_id"], "sk": item["sk"]})
         return page.cursor
 
