@@ -308,6 +308,8 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
         stateless.transcode.function,
         stateless.messaging.function,
         stateless.messaging.websocket,
+        stateless.privacy.purge,  # a purged account's photo messages: erased, or moved with the other side
+        stateless.privacy.export,  # the originals of the photo messages they sent
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -438,6 +440,17 @@ def _acknowledge_push(stateful: StatefulStack, stateless: StatelessStack) -> Non
             ),
             reason="Signing out everywhere deletes the account's SNS platform endpoints, named by ids SNS chose: "
             "the endpoints of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
+        )
+    )
+    assert stateless.privacy.purge.role is not None
+    Validations.of(stateless.privacy.purge.role).acknowledge(  # a purge deletes the account's endpoints
+        Acknowledgment(
+            id=_rule(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:"
+                f"{stateless.push.endpoint_resource}]"
+            ),
+            reason="A purge deletes the account's SNS platform endpoints, named by ids SNS chose: the endpoints "
+            "of Pinhole's own platform applications, and no other, are granted (DeleteEndpoint only).",
         )
     )
     provider = stateful.node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER_ID)

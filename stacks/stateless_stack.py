@@ -415,10 +415,12 @@ class StatelessStack(Stack):
             data=stateful.privacy,
             uploads_bucket=storage.uploads_bucket,
             media_bucket=storage.media_bucket,
+            message_media_bucket=storage.message_media_bucket,
             user_pool=user_pool,
             stream_routes=self.stream_routes,
             invalidations=stateful.media_invalidations.queue,
         )
+        self.push.grant_endpoint_cleanup(self.privacy.purge)  # a purged account's phones: their SNS endpoints
         # A log-in within a deleted account's grace period reactivates it (pinhole.privacy.logic).
         grant_table_read_write(self.auth.function, stateful.privacy.table)
         # Per-user write limits (pinhole.shared.rate_limits) on posts, follows, likes and comments; log-in attempts.

@@ -18,7 +18,13 @@ from stacks.function_factory import FunctionFactory
 from stacks.stateful.privacy_construct import EXPORT_TIMEOUT, PURGE_TIMEOUT, PrivacyData
 from stacks.stateless.api_construct import HttpApiGateway, WebSocketGateway
 from stacks.stateless.event_sources import consume_queue
-from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read, grant_table_read_write
+from stacks.stateless.grants import (
+    grant_message_media,
+    grant_objects,
+    grant_rendition_removal,
+    grant_table_read,
+    grant_table_read_write,
+)
 from stacks.stateless.streams_construct import StreamRoutes
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.PRIVACY}"
@@ -41,9 +47,10 @@ _PURGED_TABLES = (
     "messages",
     "connections",
     "rate_limits",
+    "moderation",  # pseudonymised, not deleted (docs/PRIVACY.md, *Moderation records*)
     "privacy",
 )
-_EXPORTED_TABLES = ("users", "posts", "graph", "interactions", "messages", "notifications")
+_EXPORTED_TABLES = ("users", "posts", "graph", "interactions", "messages", "notifications", "moderation")
 EXPORT_MEMORY_MB = 1024  # one 8 MiB part and a 1 MiB chunk at a time (tests/unit/test_export_memory.py)
 
 
@@ -75,6 +82,7 @@ class Privacy(Construct):
         data: PrivacyData,
         uploads_bucket: s3.IBucket,
         media_bucket: s3.IBucket,
+        message_media_bucket: s3.IBucket,
         user_pool: cognito.IUserPool,
         stream_routes: StreamRoutes,
         invalidations: sqs.IQueue,
@@ -109,7 +117,16 @@ class Privacy(Construct):
             table = data.table if name == "privacy" else tables[name]
             grant_table_read_write(self.purge, table)
             _grant_scan(self.purge, table)
-        prefixes = [constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX, constants.EXPORT_KEY_PREFIX]
+        prefixes = [
+            constants.UPLOAD_KEY_PREFIX,
+            constants.AVATAR_KEY_PREFIX,
+            constants.EXPORT_KEY_PREFIX,
+            constants.MESSAGE_UPLOAD_KEY_PREFIX,  # photo messages' originals: erased, or moved with the other side
+        ]
+        grant_objects(
+            self.purge, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", ["s3:GetObject", "s3:PutObject"]
+        )
+        grant_message_media(self.purge, message_media_bucket, ["s3:GetObject", "s3:PutObject"])
         for prefix in prefixes:
             grant_objects(self.purge, uploads_bucket, f"{prefix}*", ["s3:DeleteObject", "s3:DeleteObjectVersion"])
         _grant_listing(self.purge, uploads_bucket, prefixes, versions=True)
@@ -130,13 +147,15 @@ class Privacy(Construct):
             memory_mb=EXPORT_MEMORY_MB,
         )
         for name in _EXPORTED_TABLES:
-            grant_table_read(self.export, tables[name])
+            indexes = [constants.MODERATION_BY_REPORTER_INDEX] if name == "moderation" else []
+            grant_table_read(self.export, tables[name], index_names=indexes)
             _grant_scan(self.export, tables[name])
         grant_table_read_write(self.export, data.table)
         grant_table_read_write(self.export, tables["notifications"])  # "your export is ready"
-        for prefix in (constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX):
+        originals = [constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX, constants.MESSAGE_UPLOAD_KEY_PREFIX]
+        for prefix in originals:
             grant_objects(self.export, uploads_bucket, f"{prefix}*", ["s3:GetObject"])
-        _grant_listing(self.export, uploads_bucket, [constants.UPLOAD_KEY_PREFIX, constants.AVATAR_KEY_PREFIX], False)
+        _grant_listing(self.export, uploads_bucket, originals, False)
         # A multipart upload is PutObject to S3's IAM (create, parts, complete); a failed one is aborted.
         grant_objects(self.export, uploads_bucket, exports, ["s3:PutObject", "s3:AbortMultipartUpload"])
         consume_queue(export_scope, self.export, data.export_queue, data.export_dlq, what="Data exports", batch_size=1)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import RunningLocalCloud
 from tests.e2e.test_accounts import picture, published_post
+from tests.e2e.test_moderation import moderator
 from tests.support.api_client import PASSWORD, Member, eventually
 from tests.support.traces import item_text
 
@@ -100,6 +101,25 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
     assert ann.http.post(f"/posts/{zed_post['post_id']}/like").status_code == 200
     assert zed.http.post("/messages", json={"to": ann.username, "text": "from zed"}).status_code == 201
     assert ann.http.post("/messages", json={"to": zed.username, "text": "from ann"}).status_code == 201
+    # a group zed created, with zed's message and ann's
+    ben = Member(local_cloud.http)
+    created = zed.http.post("/conversations", json={"members": [ann.username, ben.username], "title": "zed's"})
+    assert created.status_code == 201, created.text
+    group = created.json()["conversation_id"]
+    for member, text in ((zed, "zed in the group"), (ann, "ann in the group")):
+        sent = member.http.post("/messages", json={"conversation_id": group, "text": text})
+        assert sent.status_code == 201, sent.text
+    # reports by and about zed, and a moderator's decision on zed's post
+    about_zed = {"target_type": "post", "target_id": zed_post["post_id"], "reason": "spam", "note": f"{zed.username}!"}
+    assert ann.http.post("/reports", json=about_zed).status_code == 202
+    by_zed = {"target_type": "post", "target_id": ann_post["post_id"], "reason": "other", "note": "not spam really"}
+    assert zed.http.post("/reports", json=by_zed).status_code == 202
+    mod = moderator(local_cloud)
+    case = next(c for c in mod.http.get("/moderation/queue").json()["items"] if c["target_id"] == zed_post["post_id"])
+    dismissed = mod.http.post(
+        f"/moderation/cases/{case['case_id']}/actions", json={"action": "dismiss", "note": f"{zed.username} is fine"}
+    )
+    assert dismissed.status_code == 200, dismissed.text
     # The grace period is 30 days: long before it ends, the notifications these actions cause have been written
     settled(ann, {"comment", "like", "follow"})
     settled(zed, {"like", "follow"})
@@ -125,10 +145,24 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
     post = ann.http.get(f"/posts/{ann_post['post_id']}").json()
     assert (post["like_count"], post["comment_count"]) == (0, 0)
     # and ann keeps her side of the conversation, without zed's message
-    conversations = ann.http.get("/conversations").json()["items"]
+    conversations = [c for c in ann.http.get("/conversations").json()["items"] if c["kind"] == "direct"]
     assert [c["with"]["display_name"] for c in conversations] == ["Deleted account"]
     messages = ann.http.get(f"/conversations/{conversations[0]['conversation_id']}/messages").json()["items"]
     assert [m["text"] for m in messages] == ["from ann"]
+    # and ann and ben keep the group, without zed, zed's message or the creation message naming zed
+    [kept] = [c for c in ann.http.get("/conversations").json()["items"] if c["conversation_id"] == group]
+    assert sorted(m["username"] for m in kept["members"]) == sorted([ann.username, ben.username])
+    history = ann.http.get(f"/conversations/{group}/messages").json()["items"]
+    assert [m["text"] for m in history] == ["ann in the group"]
+    assert ben.http.get("/conversations").json()["items"][0]["unread_count"] == 1
+    # and the moderation audit keeps the decision, its note about zed dropped, its moderator named
+    log = mod.http.get("/moderation/log").json()["items"]
+    decision = next(entry for entry in log if entry["case_id"] == case["case_id"])
+    assert (decision["action"], decision["note"], decision["moderator"]["username"]) == (
+        "dismiss",
+        "(removed with a deleted account)",
+        mod.username,
+    )
     # When the purge message is delivered again
     before = sorted(everything(local_cloud))
     sqs = aws(local_cloud, "sqs")

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
@@ -18,13 +19,21 @@ from pinhole.feed.ranking import RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore
 from pinhole.graph import logic as graph
 from pinhole.messaging import logic as messaging
-from pinhole.messaging.models import SendMessageRequest
+from pinhole.messaging.media import MessageUploadKey
+from pinhole.messaging.models import CreateConversationRequest, SendMessageRequest
+from pinhole.moderation import logic as moderation
+from pinhole.moderation.dal import ModerationRepository, case_id_of
+from pinhole.moderation.models import Action, ActionRequest, Reason, ReportRequest, TargetType
 from pinhole.notifications.dal import NotificationModel
+from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic
 from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
 from pinhole.privacy.models import ExportRequest, ExportStatus
-from pinhole.privacy.purge import Purge, purge_account
-from pinhole.shared.caller import Caller
+from pinhole.privacy.purge import DELETED_USERNAME, NOTE_REMOVED, Purge, purge_account, stand_in_id
+from pinhole.push import logic as push
+from pinhole.push.models import FcmRegistration, NotificationSettingsPatch, Platform
+from pinhole.resize.message_media import process_message_upload
+from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import InvalidCredentials, NotFound
 from pinhole.shared.settings import get_settings
@@ -45,9 +54,17 @@ class Crash(Exception):
     """A purge dying mid-step (a timeout, an out-of-memory kill)."""
 
 
+ZED_PHONE = "fcm-token:" + "Zed_" * 12
+ANN_PHONE = "fcm-token:" + "Ann_" * 12
+
+
 @pytest.fixture
-def world(aws: dict[str, str]) -> dict[str, Any]:
+def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     PrivacyModel.create_table(wait=True)
+    # Push on (an FCM platform application in moto's SNS): the purge deletes the deleted user's endpoints
+    fcm = boto3.client("sns").create_platform_application(Name="pinhole-fcm", Platform="GCM", Attributes={})
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps({"fcm": fcm["PlatformApplicationArn"]}))
+    get_settings.cache_clear()
     sqs = boto3.client("sqs")
     for url in (
         get_settings().purge_queue_url,
@@ -55,17 +72,85 @@ def world(aws: dict[str, str]) -> dict[str, Any]:
         get_settings().media_invalidations_queue_url,  # the purge has the CDN forget the avatar's renditions
     ):
         sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
-    people = {name: sign_up_claims(name) for name in (DELETED, "ann", "ben")}
-    return {"people": people, **aws}
+    people = {name: sign_up_claims(name) for name in (DELETED, "ann", "ben", "mod")}
+    yield {"people": people, "fcm": fcm["PlatformApplicationArn"], **aws}
+    get_settings.cache_clear()
 
 
-def caller(claims: dict[str, str]) -> Caller:
-    return Caller(user_id=claims["sub"], username=claims["username"])
+def caller(claims: dict[str, str], *groups: str) -> Caller:
+    return Caller(user_id=claims["sub"], username=claims["username"], groups=frozenset(groups))
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 90)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def send_photo(sender: Caller, text: str, **destination: str) -> str:
+    """A photo message, uploaded and processed into renditions (the resize pipeline's message path)."""
+    picture = _jpeg()
+    media = MediaDeclaration(content_type="image/jpeg", size_bytes=len(picture))
+    sent = messaging.send(sender, SendMessageRequest(text=text, media=media, **destination))
+    assert sent.media is not None
+    key = MessageUploadKey(sent.conversation_id, sent.message_id, sent.media.media_id)
+    uploads = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=uploads, Key=str(key), Body=picture, ContentType="image/jpeg")
+    assert process_message_upload(uploads, key) == "ready"
+    return sent.message_id
+
+
+def build_groups(zed: Caller, ann: Caller, ben: Caller) -> dict[str, str]:
+    """Three groups: one zed created and writes in (a photo too), one ann removed zed from, one zed left."""
+    by_zed = messaging.create_group(
+        zed, CreateConversationRequest(members=["ann", "ben"], title="trip")
+    ).conversation_id
+    messaging.send(ann, SendMessageRequest(conversation_id=by_zed, text="hi all"))
+    messaging.send(zed, SendMessageRequest(conversation_id=by_zed, text="zed here"))
+    send_photo(zed, "zed's view", conversation_id=by_zed)
+    messaging.rename_group(zed, by_zed, "zed's trip")
+    messaging.send(ben, SendMessageRequest(conversation_id=by_zed, text="ben too"))
+    removed_from = messaging.create_group(ann, CreateConversationRequest(members=["ben", DELETED])).conversation_id
+    messaging.send(zed, SendMessageRequest(conversation_id=removed_from, text="before I go"))
+    messaging.remove_member(ann, removed_from, DELETED)
+    messaging.send(ben, SendMessageRequest(conversation_id=removed_from, text="just us"))
+    left = messaging.create_group(ben, CreateConversationRequest(members=["ann", DELETED])).conversation_id
+    messaging.send(zed, SendMessageRequest(conversation_id=left, text="bye"))
+    messaging.remove_member(zed, left, DELETED)
+    return {"by_zed": by_zed, "removed_from": removed_from, "left": left}
+
+
+def build_moderation(account: dict[str, Any], mod: Caller) -> dict[str, str]:
+    """Reports about zed and by zed, a moderator's removal of zed's post, and zed as a moderator."""
+    zed, ann, ben = account["zed"], account["ann"], account["ben"]
+    zed_post, ann_post = account["zed_posts"][2], account["ann_post"]
+    moderation.file_report(
+        ann, ReportRequest(target_type=TargetType.POST, target_id=zed_post, reason=Reason.SPAM, note=f"{DELETED} spams")
+    )
+    moderation.file_report(ben, ReportRequest(target_type=TargetType.USER, target_id=zed.user_id, reason=Reason.HATE))
+    moderation.file_report(
+        zed, ReportRequest(target_type=TargetType.USER, target_id=ben.user_id, reason=Reason.SPAM, note="sells pills")
+    )
+    moderation.file_report(ben, ReportRequest(target_type=TargetType.POST, target_id=ann_post, reason=Reason.OTHER))
+    moderator = moderation.Moderator(notify=lambda *args, **kwargs: True)
+    about_zed = case_id_of(TargetType.POST, zed_post)
+    moderator.act(mod, about_zed, ActionRequest(action=Action.REMOVE, note=f"spam by {DELETED}"))
+    zed_as_moderator = Caller(user_id=zed.user_id, username=zed.username, groups=frozenset({MODERATORS_GROUP}))
+    about_ann = case_id_of(TargetType.POST, ann_post)
+    moderator.act(zed_as_moderator, about_ann, ActionRequest(action=Action.DISMISS, note="a sunset, not spam"))
+    return {
+        "about_zed": about_zed,
+        "about_zed_user": case_id_of(TargetType.USER, zed.user_id),
+        "by_zed": case_id_of(TargetType.USER, ben.user_id),
+        "about_ann": about_ann,
+    }
 
 
 def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     """The deleted user's life: posts, likes and comments both ways, follows both ways, a pending request,
-    blocks, mutes, saves, messages both ways, notifications both ways, objects in both buckets."""
+    blocks, mutes, saves, messages both ways (a photo each way), groups (created, removed from, left),
+    phones and push settings, reports by and about them and moderators' actions (one by them), notifications
+    both ways, objects in every bucket."""
     zed, ann, ben = (caller(people[name]) for name in (DELETED, "ann", "ben"))
     zed_posts = [publish(people[DELETED], caption=f"#sunset number {n}") for n in range(3)]
     ann_post = publish(people["ann"], caption="#sunset by ann")
@@ -88,6 +173,13 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     messaging.send(zed, SendMessageRequest(to="ann", text="hello ann"))
     messaging.send(ann, SendMessageRequest(to=DELETED, text="hi zed, here is my number"))
     messaging.send(ann, SendMessageRequest(to=DELETED, text="call me"))
+    send_photo(zed, "my cat", to="ann")
+    send_photo(ann, "my dog", to=DELETED)
+    groups = build_groups(zed, ann, ben)
+    push.register_device(zed, FcmRegistration(platform=Platform.FCM, token=ZED_PHONE))
+    push.register_device(ann, FcmRegistration(platform=Platform.FCM, token=ANN_PHONE))
+    push.change_settings(zed, NotificationSettingsPatch(likes=False))
+    AffinityStore().add(zed.user_id, ann.user_id, 1.0, utc_now())  # zed's own affinity for ann
     s3 = boto3.client("s3")
     settings = get_settings()
     s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"posts/{zed_posts[0]}/m1", Body=b"original photo")
@@ -110,7 +202,10 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     parts = ScoreParts(affinity=1.0, recency=1.0, engagement=0.0, own_post=0.0, seen=False)
     SnapshotStore().put(ann.user_id, "with-zed", [RankedPost(zed_posts[0], zed.user_id, 1.0, parts)], 0, False)
     SnapshotStore().put(ben.user_id, "without-zed", [RankedPost(ann_post, ann.user_id, 1.0, parts)], 0, False)
-    return {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
+    account = {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
+    account["groups"] = groups
+    account["cases"] = build_moderation(account, caller(people["mod"], MODERATORS_GROUP))
+    return account
 
 
 def everything() -> Iterator[tuple[str, str]]:
@@ -140,11 +235,37 @@ def counts(account: dict[str, Any]) -> dict[str, Any]:
     profiles = ProfileRepository()
     ann, ben = (profiles.get_consistent(account[name].user_id) for name in ("ann", "ben"))
     post = users_post(account["ann_post"])
-    return {
+    found = {
         "ann": (ann.follower_count, ann.following_count, ann.post_count),
         "ben": (ben.follower_count, ben.following_count, ben.post_count),
         "ann_post": (post.like_count, post.comment_count),
+        "devices": (len(push.devices_of(account["ann"])), len(push.devices_of(account["ben"]))),
     }
+    for name, conversation_id in account["groups"].items():
+        views = {
+            who: messaging.conversation_messages(account[who], conversation_id, 50, None)[0] for who in ("ann", "ben")
+        }
+        inbox = {
+            who: next(
+                c for c in messaging.conversations(account[who], 50, None)[0] if c.conversation_id == conversation_id
+            )
+            for who in ("ann", "ben")
+        }
+        found[name] = {
+            who: (
+                sorted(member.username for member in inbox[who].members),
+                [message.text for message in views[who]],
+                inbox[who].unread_count,
+                inbox[who].last_message.text if inbox[who].last_message else None,
+            )
+            for who in ("ann", "ben")
+        }
+    store = ModerationRepository()
+    for name, case_id in account["cases"].items():
+        case = store.case(case_id)
+        assert case is not None
+        found[f"case {name}"] = (case.report_count, case.reasons, case.status.value)
+    return found
 
 
 def users_post(post_id: str) -> Any:
@@ -178,6 +299,25 @@ EXPECTED_AFTER_PURGE = {
     "ben": (0, 1, 1),
     # ann's post: zed's like and comment taken back → ann's like, ben's comment
     "ann_post": (1, 1),
+    # ann's phone stays; zed's went
+    "devices": (1, 0),
+    # (members, messages each reads, unread count, preview): zed's messages and every system message naming zed
+    # are erased, the others keep the group; unread counts are counted from each one's read mark
+    "by_zed": {
+        "ann": (["ann", "ben"], ["ben too", "hi all"], 1, "ben too"),  # her own send marked "hi all" read
+        "ben": (["ann", "ben"], ["ben too", "hi all"], 0, "ben too"),
+    },
+    "removed_from": {
+        "ann": (["ann", "ben"], ["just us"], 1, "just us"),
+        "ben": (["ann", "ben"], ["just us"], 0, "just us"),
+    },
+    # ben's "created" message named zed among its members: erased with zed's "bye" and "left"
+    "left": {"ann": (["ann", "ben"], [], 0, None), "ben": (["ann", "ben"], [], 0, None)},
+    # moderation: every case and its counts are kept (records pseudonymised, not deleted)
+    "case about_zed": (0, {}, "actioned"),
+    "case about_zed_user": (1, {"hate": 1}, "open"),
+    "case by_zed": (1, {"spam": 1}, "open"),
+    "case about_ann": (0, {}, "dismissed"),
 }
 
 
@@ -192,14 +332,17 @@ def test_a_deleted_account_is_absent_for_everyone_until_it_is_reactivated(world:
         users.get_user(ann, DELETED)
     assert [c.text for c in social.comments(ann, account["ann_post"], 20, None)[0]] == ["agreed"]
     assert DELETED not in {u.username for u in social.likers(ann, account["ann_post"], 20, None)[0]}
-    assert [c.with_.username for c in messaging.conversations(ann, 20, None)[0]] == []
+    conversations = messaging.conversations(ann, 20, None)[0]
+    assert [c for c in conversations if c.kind == "direct"] == []  # their direct conversation is hidden
+    by_zed = next(c for c in conversations if c.conversation_id == account["groups"]["by_zed"])
+    assert DELETED not in {member.username for member in by_zed.members}  # and they are out of the group's members
     # and the purge is 30 days away (the default grace period)
     assert scheduled.purge_after.startswith((utc_now() + timedelta(days=30)).date().isoformat())
     # When zed reactivates
     me = logic.reactivate(zed)
     # Then everything is back, counts unchanged
     assert me.username == DELETED
-    assert users.get_user(ann, DELETED).post_count == 3
+    assert users.get_user(ann, DELETED).post_count == 2  # 3, one removed by a moderator
     assert [c.text for c in social.comments(ann, account["ann_post"], 20, None)[0]] == ["lovely", "agreed"]
     assert PrivacyModel.count(zed.user_id) == 0  # the deletion marker went with the reactivation
 
@@ -245,12 +388,75 @@ def test_a_purge_leaves_no_trace_and_exact_counts(world: dict[str, Any]) -> None
     assert counts(account) == EXPECTED_AFTER_PURGE
     assert SnapshotStore().get(account["ben"].user_id, "without-zed", utc_now()) is not None  # others' stay
     conversations, _ = messaging.conversations(account["ann"], 20, None)
-    assert [c.with_.display_name for c in conversations] == ["Deleted account"]
-    kept, _ = messaging.conversation_messages(account["ann"], conversations[0].conversation_id, 20, None)
-    assert [m.text for m in kept] == ["call me", "hi zed, here is my number"]  # zed's own "hello ann" is erased
-    assert conversations[0].unread_count == 0
+    direct = [c for c in conversations if c.kind == "direct"]
+    assert [c.with_.display_name for c in direct if c.with_] == ["Deleted account"]
+    kept, _ = messaging.conversation_messages(account["ann"], direct[0].conversation_id, 20, None)
+    # zed's own "hello ann" and photo are erased; ann's photo moved with her side, its renditions readable
+    assert [m.text for m in kept] == ["my dog", "call me", "hi zed, here is my number"]
+    assert direct[0].unread_count == 0
+    photo = kept[0].media
+    assert photo is not None and photo.renditions
+    for rendition in photo.renditions.values():
+        assert direct[0].conversation_id in rendition.url
+        assert httpx_free_get(rendition.url) > 0
     with pytest.raises(Exception, match="User does not exist"):
         boto3.client("cognito-idp").admin_get_user(UserPoolId=world["user_pool_id"], Username=DELETED)
+
+
+def httpx_free_get(url: str) -> int:
+    """The size of the object a signed rendition URL names (read through boto3: the test has no HTTP S3)."""
+    from urllib.parse import urlparse
+
+    key = urlparse(url).path.lstrip("/").removeprefix(f"{get_settings().message_media_bucket_name}/")
+    bucket = get_settings().message_media_bucket_name
+    return int(boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"])
+
+
+def test_a_purge_deletes_their_phones_endpoints_through_the_push_context(world: dict[str, Any]) -> None:
+    account = build_account(world["people"])
+    sns = boto3.client("sns")
+
+    def tokens() -> list[str]:
+        endpoints = sns.list_endpoints_by_platform_application(PlatformApplicationArn=world["fcm"])["Endpoints"]
+        return sorted(endpoint["Attributes"]["Token"] for endpoint in endpoints)
+
+    assert tokens() == sorted([ZED_PHONE, ANN_PHONE])
+    delete_and_expire(account)
+    assert purge_account(account["zed"].user_id)
+    assert tokens() == [ANN_PHONE]
+
+
+def test_a_purge_keeps_the_moderation_audit_pseudonymised(world: dict[str, Any]) -> None:
+    # Given reports by and about zed, a moderator's removal of zed's post, and zed's own decision as a moderator
+    account = build_account(world["people"])
+    zed, cases = account["zed"], account["cases"]
+    store = ModerationRepository()
+    mod = caller(world["people"]["mod"], MODERATORS_GROUP)
+    log_before, _ = store.log(50, None)
+    delete_and_expire(account)
+    # When the purge runs
+    assert purge_account(zed.user_id)
+    # Then every case, report and log entry is still there, zed's id replaced by one stand-in everywhere
+    stand_in = stand_in_id(zed.user_id)
+    assert store.case(cases["about_zed"]).author_id == stand_in  # type: ignore[union-attr]
+    assert store.case(cases["about_zed_user"]).target_id == stand_in  # type: ignore[union-attr]
+    [by_zed] = store.reports(cases["by_zed"])
+    assert (by_zed.reporter_id, by_zed.reason.value, by_zed.note) == (stand_in, "spam", NOTE_REMOVED)
+    [about_zed] = store.reports(cases["about_zed"])
+    assert (about_zed.reporter_id, about_zed.note) == (account["ann"].user_id, NOTE_REMOVED)  # it named zed
+    log_after, _ = store.log(50, None)
+    assert [entry.entry_id for entry in log_after] == [entry.entry_id for entry in log_before]
+    decisions = {entry.case_id: entry for entry in log_after}
+    removal = decisions[cases["about_zed"]]
+    assert (removal.action.value, removal.note) == ("remove", NOTE_REMOVED)  # a note about zed's content
+    assert (removal.moderator_id, removal.moderator_username) == (world["people"]["mod"]["sub"], "mod")
+    dismissal = decisions[cases["about_ann"]]
+    assert (dismissal.moderator_id, dismissal.moderator_username) == (stand_in, DELETED_USERNAME)
+    assert dismissal.note == "a sunset, not spam"  # zed's reason for a decision on ann's post stays
+    # and moderators read the log with zed's decision by "deleted.account"
+    view, _ = moderation.moderation_log(mod, 50, None)
+    assert {entry.moderator.username for entry in view} == {"mod", DELETED_USERNAME}
+    assert traces_of(zed.user_id, DELETED) == []
 
 
 def test_a_redelivered_purge_message_changes_nothing(world: dict[str, Any]) -> None:
@@ -355,7 +561,30 @@ def test_an_export_holds_every_kind_of_data_and_the_originals(world: dict[str, A
     assert [edge["target_id"] for edge in data["following.json"]] == [account["ann"].user_id]
     assert [edge["source_id"] for edge in data["followers.json"]] == [account["ann"].user_id]
     assert [edge["target_id"] for edge in data["mutes.json"]] == [account["ben"].user_id]
-    assert sorted(m["text"] for m in data["messages.json"]) == ["call me", "hello ann", "hi zed, here is my number"]
+    direct = ["hello ann", "hi zed, here is my number", "call me", "my cat", "my dog"]
+    in_by_zed = ["zed.gone created the group", "hi all", "zed here", "zed's view"]
+    in_by_zed += ["zed.gone named the group zed's trip", "ben too"]
+    in_left = ["ben created the group", "bye", "zed.gone left"]  # up to leaving; nothing of the group removed from
+    assert sorted(m["text"] for m in data["messages.json"]) == sorted([*direct, *in_by_zed, *in_left])
+    photos = [m for m in data["messages.json"] if m["kind"] == "media"]
+    assert sorted((m["text"], m["sent_by_me"], m["media"]["type"]) for m in photos) == [
+        ("my cat", True, "image"),
+        ("my dog", False, "image"),
+        ("zed's view", True, "image"),
+    ]
+    groups = {g["conversation_id"]: g for g in data["groups.json"]}
+    assert sorted(groups) == sorted([account["groups"]["by_zed"], account["groups"]["left"]])
+    assert groups[account["groups"]["by_zed"]]["title"] == "zed's trip"
+    assert groups[account["groups"]["by_zed"]]["created_by_me"] is True
+    assert groups[account["groups"]["left"]]["left_at_message"] is not None
+    assert [(d["platform"], sorted(d)) for d in data["devices.json"]] == [
+        ("fcm", ["created_at", "device_id", "platform"])  # never the token or the SNS endpoint
+    ]
+    assert ZED_PHONE not in json.dumps(data) and "arn:aws:sns" not in json.dumps(data)
+    assert json.loads(parts["notification_settings.json"])["likes"] is False
+    assert [(r["reason"], r["note"]) for r in data["reports.json"]] == [("spam", "sells pills")]
+    media_originals = [name for name in parts if name.startswith("media/messages/")]
+    assert len(media_originals) == 2  # zed's two photo messages; ann's photo is hers
     assert len(data["notifications.json"]) == 1
     assert parts[f"media/posts/{account['zed_posts'][0]}/m1"] == b"original photo"
     assert parts[f"media/avatars/{zed.user_id}/a1"] == b"avatar original"

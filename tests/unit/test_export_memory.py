@@ -75,6 +75,15 @@ class SyntheticAccount(AccountData):
     def notifications(self) -> Iterator[dict[str, Any]]:
         return ({"sk": f"notification#{n}", "type": "like"} for n in range(ROWS))
 
+    def devices(self) -> Iterator[dict[str, Any]]:
+        return ({"sk": f"device#d{n}", "platform": "fcm", "token": "secret"} for n in range(25))
+
+    def notification_settings(self) -> dict[str, Any]:
+        return {"likes": False}
+
+    def reports(self) -> Iterator[dict[str, Any]]:
+        return ({"report_id": f"r{n}", "reason": "spam"} for n in range(100))
+
     def original_keys(self) -> Iterator[str]:
         return (f"posts/p{n:06d}/m{n}" for n in range(ORIGINALS))
 

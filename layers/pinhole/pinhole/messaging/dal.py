@@ -703,3 +703,43 @@ class MessageRepository:
     @staticmethod
     def fits_one_transaction(items: int) -> bool:
         return items <= TRANSACTION_ITEMS_MAX
+
+    # A purged account
+
+    def forget_member(self, group: GroupRecord, user_id: str, stand_in: str) -> bool:
+        """The purge's: a deleted account leaves the group without a trace — out of its members and former
+        members, the creator a stand-in id if it was them, its own inbox entry gone — and, unlike a leave, with
+        no system message (docs/PRIVACY.md says why). False if the group moved on since it was read."""
+        members = {member for member in group.member_ids if member != user_id}
+        formers = {member for member in group.former_ids if member != user_id}
+        conversation = conversation_key(group.conversation_id)
+
+        def build(transaction: TransactWrite) -> None:
+            actions: list[Any] = [
+                MessagingModel.version.set(group.version + 1),
+                MessagingModel.member_ids.set(members) if members else MessagingModel.member_ids.remove(),
+                MessagingModel.former_ids.set(formers) if formers else MessagingModel.former_ids.remove(),
+            ]
+            if group.creator_id == user_id:
+                actions.append(MessagingModel.creator_id.set(stand_in))
+            transaction.update(MessagingModel(pk=conversation, sk=GROUP), actions=actions, condition=_version_is(group))
+            transaction.delete(MessagingModel(pk=user_key(user_id), sk=conversation))
+
+        return commit(build, self._connection)
+
+    def set_unread(self, entry: InboxEntry, unread: int) -> bool:
+        """The purge's: the entry's unread count as counted from its read mark, if nothing reached the entry
+        since it was read (its latest message is the same); False otherwise (count again)."""
+        latest = entry.last_message.message_id if entry.last_message else None
+        unchanged = (
+            MessagingModel.last_message_id == latest if latest else MessagingModel.last_message_id.does_not_exist()
+        )
+        try:
+            MessagingModel(pk=user_key(entry.user_id), sk=conversation_key(entry.conversation_id)).update(
+                actions=[MessagingModel.unread_count.set(unread)], condition=MessagingModel.pk.exists() & unchanged
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -491,6 +491,7 @@ def _log_entry(record: LogRecord, moderator: Profile | None) -> LogEntry:
             "username": record.moderator_username,
             "display_name": "",
             "avatar_url": None,
+            "avatar": None,  # a moderator whose account was purged: the stand-in id and "deleted.account"
         }
     )
     return LogEntry.model_validate(

@@ -238,6 +238,18 @@ def scan_page(
     )
 
 
+def scan_all(
+    table: str, filter_expression: str | None = None, values: dict[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every item of the table (that the filter keeps), a page at a time."""
+    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    if filter_expression:
+        request["FilterExpression"] = filter_expression
+        request["ExpressionAttributeValues"] = {name: {"S": value} for name, value in (values or {}).items()}
+    for page in _dynamodb.get_paginator("scan").paginate(**request):
+        yield from (_plain(item) for item in page.get("Items", []))
+
+
 def query_all(table: str, key_name: str, key_value: str, index: str | None = None) -> Iterator[dict[str, Any]]:
     request: dict[str, Any] = {
         "TableName": table,
@@ -264,6 +276,40 @@ def delete_item(table: str, key: dict[str, Any]) -> None:
 
 def put_item(table: str, item: dict[str, Any]) -> None:
     _dynamodb.put_item(TableName=table, Item={name: _serializer.serialize(value) for name, value in item.items()})
+
+
+def replace_item(table: str, item: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Writes `item` over the item that was read as `before`, if it is still as it was (its `version`, when
+    it has one, moves on: a writer that read it before retries on the new one); False if it changed."""
+    key = {"pk": before["pk"], "sk": before["sk"]}
+    condition, values = "attribute_exists(pk)", {}
+    if "version" in before:
+        condition = "version = :version"
+        values = {":version": _serializer.serialize(before["version"])}
+        item = {**item, "version": before["version"] + 1}
+    try:
+        _dynamodb.put_item(
+            TableName=table,
+            Item={name: _serializer.serialize(value) for name, value in {**item, **key}.items()},
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def copy_objects(bucket: str, prefix: str, new_prefix: str) -> int:
+    """Copies every object under `prefix` to the same key under `new_prefix` (again: the same copies)."""
+    copied = 0
+    for key in list(object_keys(bucket, prefix)):
+        _s3.copy_object(
+            Bucket=bucket, Key=f"{new_prefix}{key.removeprefix(prefix)}", CopySource={"Bucket": bucket, "Key": key}
+        )
+        copied += 1
+    return copied
 
 
 def delete_objects(bucket: str, prefix: str) -> int:

@@ -10,6 +10,7 @@ from typing import IO, Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from pinhole.privacy import dal
+from pinhole.push.models import NotificationSettings
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import VISIT
 
@@ -18,6 +19,8 @@ CHUNK = 1024 * 1024
 PAGE = 100
 POSTS = "posts/"
 AVATARS = "avatars/"
+MESSAGES = "messages/"  # pinhole.messaging.media: a photo message's original, messages/<conversation>/<message>/
+GROUP_PREFIX = "g-"
 
 
 class MultipartUploadWriter:
@@ -130,6 +133,9 @@ class AccountData:
     def messages(self, conversation_id: str) -> Iterator[dict[str, Any]]:
         return dal.query_all(self.settings.messages_table_name, "pk", f"conv#{conversation_id}")
 
+    def group(self, conversation_id: str) -> dict[str, Any] | None:
+        return dal.get_item(self.settings.messages_table_name, {"pk": f"conv#{conversation_id}", "sk": "group"})
+
     def notifications(self) -> Iterator[dict[str, Any]]:
         return (
             item
@@ -137,11 +143,30 @@ class AccountData:
             if item["sk"].startswith("notification#")
         )
 
+    def devices(self) -> Iterator[dict[str, Any]]:
+        return (
+            item
+            for item in dal.query_all(self.settings.notifications_table_name, "user_id", self.user_id)
+            if item["sk"].startswith("device#")
+        )
+
+    def notification_settings(self) -> dict[str, Any]:
+        key = {"user_id": self.user_id, "sk": "push-settings"}
+        return dal.get_item(self.settings.notifications_table_name, key) or {}
+
+    def reports(self) -> Iterator[dict[str, Any]]:
+        return dal.query_all(self.settings.moderation_table_name, "reporter_id", self.user_id, "by-reporter-index")
+
     def original_keys(self) -> Iterator[str]:
         bucket = self.settings.uploads_bucket_name
         for post in self.posts():
             yield from dal.object_keys(bucket, f"{POSTS}{post['post_id']}/")
         yield from dal.object_keys(bucket, f"{AVATARS}{self.user_id}/")
+        for conversation in self.conversations():
+            for message in self.messages(conversation["conversation_id"]):
+                if message.get("sender_id") == self.user_id and message.get("media"):
+                    prefix = f"{MESSAGES}{conversation['conversation_id']}/{message['message_id']}/"
+                    yield from dal.object_keys(bucket, prefix)
 
     def open_original(self, key: str) -> IO[bytes] | None:
         return dal.open_object(self.settings.uploads_bucket_name, key)
@@ -171,18 +196,66 @@ def _edge_view(item: dict[str, Any]) -> dict[str, Any]:
     return {"source_id": item["source_id"], "target_id": item["target_id"], "created_at": item.get("created_at")}
 
 
+def _readable(conversation: dict[str, Any], message: dict[str, Any], user_id: str) -> bool:
+    """What the user could read in the conversation: a group's messages from joining to leaving, a photo
+    message of another's once it was delivered (the group item and others' pending photos are not theirs)."""
+    message_id = message.get("message_id")
+    if message_id is None:
+        return False
+    since, until = conversation.get("visible_from"), conversation.get("visible_until")
+    in_window = (since is None or message_id >= since) and (until is None or message_id <= until)
+    delivered = message.get("media_status") in (None, "ready") or message.get("sender_id") == user_id
+    return in_window and delivered
+
+
 def _messages(data: AccountData) -> Iterator[dict[str, Any]]:
     for conversation in data.conversations():
         for message in data.messages(conversation["conversation_id"]):
+            if not _readable(conversation, message, data.user_id):
+                continue
+            media = json.loads(message["media"]) if message.get("media") else None
             yield {
                 "conversation_id": conversation["conversation_id"],
                 "with_id": conversation.get("with_id"),
                 "message_id": message.get("message_id"),
                 "sender_id": message.get("sender_id"),
                 "sent_by_me": message.get("sender_id") == data.user_id,
+                "kind": message.get("kind", "text"),
                 "text": message.get("text"),
+                "media": {"media_id": media["media_id"], "type": media["type"]} if media else None,
+                "event": json.loads(message["event"]) if message.get("event") else None,
                 "created_at": message.get("created_at"),
             }
+
+
+def _groups(data: AccountData) -> Iterator[dict[str, Any]]:
+    """The groups they are or were in: title, who is in it now, when they joined and (if they did) left."""
+    for conversation in data.conversations():
+        conversation_id = conversation["conversation_id"]
+        group = data.group(conversation_id) if conversation_id.startswith(GROUP_PREFIX) else None
+        if group is None:
+            continue
+        yield {
+            "conversation_id": conversation_id,
+            "title": group.get("title"),
+            "created_at": group.get("created_at"),
+            "created_by_me": group.get("creator_id") == data.user_id,
+            "member_ids": sorted(group.get("member_ids") or ()),
+            "joined_at_message": conversation.get("visible_from"),
+            "left_at_message": conversation.get("visible_until"),
+        }
+
+
+def _device_view(item: dict[str, Any]) -> dict[str, Any]:
+    """A phone as the user knows it: never its push token or SNS endpoint (secrets that reach the phone)."""
+    return {
+        "device_id": item["sk"].removeprefix("device#"),
+        "platform": item.get("platform"),
+        "created_at": item.get("created_at"),
+    }
+
+
+_REPORT_FIELDS = ("report_id", "target_type", "target_id", "reason", "note", "status", "created_at")
 
 
 def write_export(data: AccountData, sink: IO[bytes]) -> int:
@@ -226,7 +299,17 @@ def write_export(data: AccountData, sink: IO[bytes]) -> int:
         _write_json_array(archive, "blocks.json", map(_edge_view, data.edges("blocks#", towards_me=False)))
         _write_json_array(archive, "mutes.json", map(_edge_view, data.edges("mutes#", towards_me=False)))
         _write_json_array(archive, "messages.json", _messages(data))
+        _write_json_array(archive, "groups.json", _groups(data))
         _write_json_array(archive, "notifications.json", data.notifications())
+        _write_json_array(archive, "devices.json", map(_device_view, data.devices()))
+        stored = data.notification_settings()
+        settings = NotificationSettings(
+            **{name: stored[name] for name in NotificationSettings.model_fields if stored.get(name) is not None}
+        )
+        archive.writestr("notification_settings.json", settings.model_dump_json(indent=2))
+        _write_json_array(
+            archive, "reports.json", ({name: r.get(name) for name in _REPORT_FIELDS} for r in data.reports())
+        )
         for key in data.original_keys():
             body = data.open_original(key)
             if body is None:

@@ -19,11 +19,19 @@ from typing import Any
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.feed.ranking_dal import AFFINITY, SNAPSHOT, snapshot_lists_author
 from pinhole.graph.dal import BLOCKS, FOLLOWS, MUTES, REQUESTED, GraphRepository
+from pinhole.messaging.dal import GROUP as GROUP_ITEM
+from pinhole.messaging.dal import MESSAGE, MessageRepository, conversation_key
+from pinhole.messaging.logic import entry_fixes, is_group
+from pinhole.messaging.media import UPLOADS_PREFIX, MessageMediaStorage, conversation_prefix, message_prefix
+from pinhole.messaging.models import InboxEntry, MessageRecord
 from pinhole.notifications.dal import GROUP, NOTIFICATION, NotificationRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.privacy import dal
 from pinhole.privacy.dal import PurgeRepository
 from pinhole.privacy.models import PurgeProgress
+from pinhole.push.dal import DeviceRepository
+from pinhole.push.endpoints import PlatformEndpoints
+from pinhole.push.logic import forget_devices
 from pinhole.shared.errors import NotFound
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
@@ -31,6 +39,8 @@ from pinhole.social.dal import COMMENT, LIKE, VISIT, InteractionRepository
 from pinhole.users.logic import DELETED_ACCOUNT_PREFIX
 
 PAGE = 100
+CHANGE_ATTEMPTS = 10
+"""A group change or an erasure re-reads and tries again when a member's send got in first."""
 AVATARS = "avatars/"
 EXPORTS = "exports/"
 POSTS = "posts/"
@@ -46,6 +56,34 @@ def deleted_conversation_id(conversation_id: str, other_id: str) -> str:
     return "_".join(sorted((other_id, placeholder)))
 
 
+def stand_in_id(user_id: str) -> str:
+    """The deleted user's stand-in where a record of theirs is kept (a group's creator, the moderation audit):
+    the same for every record and every resumed purge, so the records still hang together, and naming nobody
+    to whoever does not already hold the id it was derived from (docs/PRIVACY.md, *Moderation records*)."""
+    return f"{DELETED_ACCOUNT_PREFIX}{hashlib.sha256(user_id.encode()).hexdigest()[:20]}"
+
+
+DELETED_USERNAME = "deleted.account"
+NOTE_REMOVED = "(removed with a deleted account)"
+"""What the moderation audit keeps of a free-text note that concerned a purged account."""
+
+
+def _unread(entry: InboxEntry, history: list[dict[str, Any]]) -> int:
+    """Others' delivered messages after the member's read mark (or from joining), up to leaving."""
+    since, until = entry.read_up_to or entry.visible_from, entry.visible_until
+    return sum(
+        1
+        for message in history
+        if message.get("sender_id") != entry.user_id
+        and (
+            since is None
+            or message["message_id"] > since
+            or (entry.read_up_to is None and message["message_id"] == since)
+        )
+        and (until is None or message["message_id"] <= until)
+    )
+
+
 class Purge:
     """One user's purge. Collaborators are parameters, so a test can inject a crash at any step."""
 
@@ -58,6 +96,10 @@ class Purge:
         interactions: InteractionRepository | None = None,
         graph: GraphRepository | None = None,
         notifications: NotificationRepository | None = None,
+        messages: MessageRepository | None = None,
+        message_media: MessageMediaStorage | None = None,
+        devices: DeviceRepository | None = None,
+        endpoints: PlatformEndpoints | None = None,
     ) -> None:
         self.progress = progress
         self.user_id = progress.user.user_id
@@ -68,6 +110,11 @@ class Purge:
         self.interactions = interactions or InteractionRepository()
         self.graph = graph or GraphRepository()
         self.notifications = notifications or NotificationRepository()
+        self.messages = messages or MessageRepository()
+        self.message_media = message_media or MessageMediaStorage()
+        self.devices = devices or DeviceRepository()
+        self.endpoints = endpoints or PlatformEndpoints()
+        self.stand_in = stand_in_id(self.user_id)
         self.settings = get_settings()
 
     # The steps, in order: content first (its counts are others'), the profile and the identity last.
@@ -157,6 +204,99 @@ class Purge:
             dal.delete_item(table, {"user_id": item["user_id"], "sk": item["sk"]})
         return page.cursor
 
+    def groups_step(self, cursor: str | None) -> str | None:
+        """Every group they are or were in (a removed member has no inbox entry, so the groups are found by
+        their members): they leave it as nobody would notice — their messages and the system messages that
+        name them erased (photos with their objects), members' previews and unread counts put right as an
+        unsend does, then they go from its members with their inbox entry. The others keep the group."""
+        table = self.settings.messages_table_name
+        page = dal.scan_page(
+            table,
+            "sk = :group AND (contains(member_ids, :u) OR contains(former_ids, :u) OR creator_id = :u)",
+            {":group": GROUP_ITEM, ":u": self.user_id},
+            cursor,
+            PAGE,
+        )
+        for item in page.items:
+            self._leave_group(item["conversation_id"])
+        return page.cursor
+
+    def _leave_group(self, conversation_id: str) -> None:
+        naming_them = [
+            message
+            for message in dal.query_all(self.settings.messages_table_name, "pk", conversation_key(conversation_id))
+            if message["sk"].startswith(MESSAGE) and self._names_them(message)
+        ]
+        # Newest first: an erased message's preview moves back to the one before, never to one erased later.
+        for message in sorted(naming_them, key=lambda message: message["sk"], reverse=True):
+            self._erase_group_message(conversation_id, message["message_id"])
+        for _ in range(CHANGE_ATTEMPTS):
+            group = self.messages.group(conversation_id)
+            if group is None or self.messages.forget_member(group, self.user_id, self.stand_in):
+                break
+        else:
+            raise RuntimeError("the group kept changing while a deleted account left it")
+        if group is None:
+            return
+        if set(group.member_ids) <= {self.user_id}:
+            self.message_media.delete_prefix(conversation_prefix(conversation_id))  # as when the last one leaves
+        others = [member for member in [*group.member_ids, *group.former_ids] if member != self.user_id]
+        self._recount_unread(conversation_id, others)
+
+    def _recount_unread(self, conversation_id: str, member_ids: list[str]) -> None:
+        """Each member's unread count as their read mark gives it, once their messages are gone: an unsend's
+        decrements assume every message after the mark was counted, and a member's own send moves the mark
+        without resetting the count, so after several erasures only a count from the mark is exact."""
+        for _ in range(CHANGE_ATTEMPTS):
+            entries = self.messages.entries(conversation_id, member_ids)
+            history = [
+                message
+                for message in dal.query_all(self.settings.messages_table_name, "pk", conversation_key(conversation_id))
+                if message["sk"].startswith(MESSAGE) and message.get("media_status") in (None, "ready")
+            ]
+            if all(self.messages.set_unread(entry, _unread(entry, history)) for entry in entries):
+                return
+        raise RuntimeError("the group kept changing while its unread counts were put right")
+
+    def _names_them(self, message: dict[str, Any]) -> bool:
+        """Theirs, or a system message about them (added, removed, left)."""
+        if message.get("sender_id") == self.user_id:
+            return True
+        return message.get("kind") == "system" and (
+            self.username in message.get("text", "") or self.username in message.get("event", "")
+        )
+
+    def _erase_group_message(self, conversation_id: str, message_id: str) -> None:
+        """As an unsend: the picture's objects first (a crash after leaves the message to find again), then
+        the message with every member's preview and unread count, all or nothing."""
+        for _ in range(CHANGE_ATTEMPTS):
+            record = self.messages.get_message(conversation_id, message_id)
+            if record is None:
+                return
+            if record.media is not None:
+                self._delete_message_objects(record)
+            group = self.messages.group(conversation_id)
+            everyone = [*group.member_ids, *group.former_ids] if group is not None else []
+            readers = [member for member in everyone if member != self.user_id]
+            entries = self.messages.entries(conversation_id, readers)
+            fixes = entry_fixes(record, entries, self.messages) if record.delivered else []
+            if self.messages.unsend(record, fixes):
+                return
+        raise RuntimeError("the conversation kept changing while a deleted account's message was erased")
+
+    def _delete_message_objects(self, record: MessageRecord) -> None:
+        dal.delete_objects(
+            self.settings.uploads_bucket_name, f"{UPLOADS_PREFIX}/{record.conversation_id}/{record.message_id}/"
+        )
+        self.message_media.delete_prefix(message_prefix(record.conversation_id, record.message_id))
+
+    def devices_step(self, cursor: str | None) -> str | None:
+        """Their phones, through the push context (their SNS endpoints deleted, the tokens' owner items gone):
+        before the notifications step, which would delete the device items and lose the endpoints' ARNs."""
+        while forget_devices(self.user_id, self.devices, self.endpoints):
+            pass  # a user has at most MAX_DEVICES: one round, and one more that finds none
+        return None
+
     def notifications_step(self, cursor: str | None) -> str | None:
         """Theirs, and others' about them (they were the actor) with the pointers that name them."""
         table = self.settings.notifications_table_name
@@ -182,7 +322,8 @@ class Purge:
         table = self.settings.messages_table_name
         page = dal.scan_page(table, "pk = :mine", {":mine": f"user#{self.user_id}"}, cursor, PAGE)
         for entry in page.items:
-            self._hand_over_conversation(entry["conversation_id"], entry["with_id"])
+            if not is_group(entry["conversation_id"]):  # groups: the groups step (nothing is left here by then)
+                self._hand_over_conversation(entry["conversation_id"], entry["with_id"])
             dal.delete_item(table, {"pk": entry["pk"], "sk": entry["sk"]})
         if page.cursor is None:
             for receipt in dal.query_all(table, "pk", f"sent#{self.user_id}"):
@@ -198,6 +339,9 @@ class Purge:
         for message in old_messages:  # copied before anything is deleted: a crash loses nothing of theirs
             if message.get("sender_id") == other_id:
                 copy = {**message, "pk": f"conv#{new_id}", "conversation_id": new_id}
+                if message.get("media"):  # their photo moves with it: its keys name the old conversation
+                    self._move_message_objects(conversation_id, new_id, message["message_id"])
+                    copy["media"] = message["media"].replace(conversation_id, new_id)
                 dal.put_item(table, copy)
                 kept.append(copy)
         old_entry = dal.get_item(table, {"pk": f"user#{other_id}", "sk": f"conv#{conversation_id}"})
@@ -225,6 +369,69 @@ class Purge:
             dal.delete_item(table, {"pk": old_entry["pk"], "sk": old_entry["sk"]})
         for message in old_messages:
             dal.delete_item(table, {"pk": message["pk"], "sk": message["sk"]})
+        # Their photos went with their messages (erased); the other's were copied above.
+        dal.delete_objects(self.settings.uploads_bucket_name, f"{UPLOADS_PREFIX}/{conversation_id}/")
+        self.message_media.delete_prefix(conversation_prefix(conversation_id))
+
+    def _move_message_objects(self, old_id: str, new_id: str, message_id: str) -> None:
+        dal.copy_objects(
+            self.settings.uploads_bucket_name,
+            f"{UPLOADS_PREFIX}/{old_id}/{message_id}/",
+            f"{UPLOADS_PREFIX}/{new_id}/{message_id}/",
+        )
+        dal.copy_objects(
+            self.settings.message_media_bucket_name,
+            message_prefix(old_id, message_id),
+            message_prefix(new_id, message_id),
+        )
+
+    def moderation_step(self, cursor: str | None) -> str | None:
+        """The moderation audit keeps its records of them, pseudonymised (docs/PRIVACY.md, *Moderation records*):
+        their id becomes their stand-in id everywhere, a moderator's username becomes `deleted.account`, the
+        free-text notes of every record that concerns them are dropped, and the guards of their reports go.
+        One pass over the table (idempotent: a crash redoes it whole), after one that finds the cases about them
+        (by their id or, once rewritten, by their stand-in)."""
+        table = self.settings.moderation_table_name
+        about_them = {
+            case["case_id"]
+            for case in dal.scan_all(
+                table,
+                "sk = :case AND (author_id = :u OR author_id = :s"
+                " OR contains(target_id, :u) OR contains(target_id, :s))",
+                {":case": "case", ":u": self.user_id, ":s": self.stand_in},
+            )
+        }
+        for item in dal.scan_all(table):
+            self._pseudonymise(table, item, concerns_them=item.get("case_id") in about_them)
+        return None
+
+    def _pseudonymise(self, table: str, item: dict[str, Any] | None, concerns_them: bool) -> None:
+        for _ in range(CHANGE_ATTEMPTS):
+            if item is None:
+                return
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            if item["sk"] == f"reporter#{self.user_id}":  # one open report at a time: they will file none
+                dal.delete_item(table, key)
+                return
+            kept = self._pseudonymised(item, concerns_them)
+            if kept == item or dal.replace_item(table, kept, item):
+                return
+            item = dal.get_item(table, key)  # a moderator acted on the case meanwhile
+        raise RuntimeError("a moderation record kept changing while it was pseudonymised")
+
+    def _pseudonymised(self, item: dict[str, Any], concerns_them: bool) -> dict[str, Any]:
+        kept = {
+            name: value.replace(self.user_id, self.stand_in) if isinstance(value, str) else value
+            for name, value in item.items()
+        }
+        if kept.get("moderator_username") == self.username:
+            kept["moderator_username"] = DELETED_USERNAME
+        # Their own notes as a reporter, and every note about them or their content, go; a note they wrote as
+        # a moderator about someone else's content is the audit's reason for a decision, and stays.
+        about_them = concerns_them or item.get("reporter_id") == self.user_id
+        if kept.get("note") and (about_them or self.username in kept["note"]):
+            kept["note"] = NOTE_REMOVED
+        return kept
 
     def connections_step(self, cursor: str | None) -> str | None:
         table = self.settings.connections_table_name
@@ -278,8 +485,11 @@ class Purge:
             ("interactions", Purge.interactions_step),
             ("graph", Purge.graph_step),
             ("feeds", Purge.feeds_step),
+            ("groups", Purge.groups_step),
+            ("devices", Purge.devices_step),
             ("notifications", Purge.notifications_step),
             ("messages", Purge.messages_step),
+            ("moderation", Purge.moderation_step),
             ("connections", Purge.connections_step),
             ("rate_limits", Purge.rate_limits_step),
             ("objects", Purge.objects_step),

@@ -109,10 +109,12 @@ def devices_of(caller: Caller, devices: DeviceRepository = _devices) -> list[Dev
 
 
 def _forget(device: StoredDevice, devices: DeviceRepository, endpoints: PlatformEndpoints) -> bool:
-    removed = devices.remove(device.user_id, device.device_id)
-    if device.endpoint_arn and devices.owner_of(device.device_id) is None:
-        endpoints.delete(device.endpoint_arn)  # nobody holds the token any more
-    return removed
+    """The endpoint goes first, while the token is still the user's (or nobody's): a crash between the two
+    leaves a device item to forget again, never an endpoint whose ARN nothing remembers (the purge relies on
+    it). Another account registering the token meanwhile recreates the endpoint (`PlatformEndpoints.ensure`)."""
+    if device.endpoint_arn and devices.owner_of(device.device_id) in {device.user_id, None}:
+        endpoints.delete(device.endpoint_arn)
+    return devices.remove(device.user_id, device.device_id)
 
 
 def remove_device(
