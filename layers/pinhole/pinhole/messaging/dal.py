@@ -706,10 +706,11 @@ class MessageRepository:
 
     # A purged account
 
-    def forget_member(self, group: GroupRecord, user_id: str, stand_in: str) -> bool:
+    def forget_member(self, group: GroupRecord, user_id: str, stand_in: str, admin_id: str) -> bool:
         """The purge's: a deleted account leaves the group without a trace — out of its members and former
-        members, the creator a stand-in id if it was them, its own inbox entry gone — and, unlike a leave, with
-        no system message (docs/PRIVACY.md says why). False if the group moved on since it was read."""
+        members, the creator a stand-in id if it was them, the admin `admin_id` (handed on as a leave does), its
+        own inbox entry gone — and, unlike a leave, with no system message (docs/PRIVACY.md says why). False if
+        the group moved on since it was read."""
         members = {member for member in group.member_ids if member != user_id}
         formers = {member for member in group.former_ids if member != user_id}
         conversation = conversation_key(group.conversation_id)
@@ -722,6 +723,8 @@ class MessageRepository:
             ]
             if group.creator_id == user_id:
                 actions.append(MessagingModel.creator_id.set(stand_in))
+            if group.admin_id != admin_id:
+                actions.append(MessagingModel.admin_id.set(admin_id))
             transaction.update(MessagingModel(pk=conversation, sk=GROUP), actions=actions, condition=_version_is(group))
             transaction.delete(MessagingModel(pk=user_key(user_id), sk=conversation))
 

@@ -554,7 +554,7 @@ def _change_group(
         if planned is None:
             return before
         after, event, who = planned
-        after = _with_admin(after, messages)
+        after = with_admin(after, messages)
         record = _system_message(caller, conversation_id, event)
         joined = [user for user, role in who.items() if role == "joined"]
         removed = next((user for user, role in who.items() if role == "removed"), None)
@@ -568,7 +568,7 @@ def _change_group(
     raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
 
 
-def _with_admin(group: GroupRecord, messages: MessageRepository) -> GroupRecord:
+def with_admin(group: GroupRecord, messages: MessageRepository) -> GroupRecord:
     """The group with an admin who is in it: the one it has while they stay; once they left (or for a group
     whose creator left before admins were handed on), its longest-standing member — the earliest to have
     joined for good (the start of their current stay), the smallest user id among those who joined together,
@@ -646,7 +646,7 @@ def remove_member(
     storage: MessageMediaStorage = _media,
 ) -> None:
     """The caller leaves (their own username), or the group's admin removes a member (403 for anyone else):
-    the creator, then, once the admin left, the longest-standing member (`_with_admin`). When the last member
+    the creator, then, once the admin left, the longest-standing member (`with_admin`). When the last member
     leaves, the conversation's pictures and videos are deleted (renditions and uploaded files)."""
     try:
         target = profiles.find_by_username(username)
@@ -656,7 +656,7 @@ def remove_member(
     leaving = target.user_id == caller.user_id
 
     def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
-        if not leaving and _with_admin(group, messages).admin_id != caller.user_id:
+        if not leaving and with_admin(group, messages).admin_id != caller.user_id:
             raise Forbidden("Only the group's admin removes members; anyone may leave.")
         if target.user_id not in group.member_ids:
             raise NotFound(f"{target.username} is not in this conversation.")

@@ -21,9 +21,9 @@ from pinhole.feed.ranking_dal import AFFINITY, SNAPSHOT, snapshot_lists_author
 from pinhole.graph.dal import BLOCKS, FOLLOWS, MUTES, REQUESTED, GraphRepository
 from pinhole.messaging.dal import GROUP as GROUP_ITEM
 from pinhole.messaging.dal import MESSAGE, MessageRepository, conversation_key
-from pinhole.messaging.logic import entry_fixes, is_group
+from pinhole.messaging.logic import entry_fixes, is_group, with_admin
 from pinhole.messaging.media import UPLOADS_PREFIX, MessageMediaStorage, conversation_prefix, message_prefix
-from pinhole.messaging.models import InboxEntry, MessageRecord
+from pinhole.messaging.models import GroupRecord, InboxEntry, MessageRecord
 from pinhole.notifications.dal import GROUP, NOTIFICATION, NotificationRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.privacy import dal
@@ -212,7 +212,8 @@ class Purge:
         table = self.settings.messages_table_name
         page = dal.scan_page(
             table,
-            "sk = :group AND (contains(member_ids, :u) OR contains(former_ids, :u) OR creator_id = :u)",
+            "sk = :group AND (contains(member_ids, :u) OR contains(former_ids, :u)"
+            " OR creator_id = :u OR admin_id = :u)",
             {":group": GROUP_ITEM, ":u": self.user_id},
             cursor,
             PAGE,
@@ -220,6 +221,15 @@ class Purge:
         for item in page.items:
             self._leave_group(item["conversation_id"])
         return page.cursor
+
+    def _admin_after(self, group: GroupRecord) -> str:
+        """Who manages the group once they are out of it: the same admin, or (it was them) the one a leave
+        hands it to; a group nobody is left in keeps a stand-in."""
+        if group.admin_id != self.user_id:
+            return group.admin_id
+        remaining = group.model_copy(update={"member_ids": [m for m in group.member_ids if m != self.user_id]})
+        successor = with_admin(remaining, self.messages).admin_id
+        return self.stand_in if successor == self.user_id else successor
 
     def _leave_group(self, conversation_id: str) -> None:
         naming_them = [
@@ -232,7 +242,9 @@ class Purge:
             self._erase_group_message(conversation_id, message["message_id"])
         for _ in range(CHANGE_ATTEMPTS):
             group = self.messages.group(conversation_id)
-            if group is None or self.messages.forget_member(group, self.user_id, self.stand_in):
+            if group is None or self.messages.forget_member(
+                group, self.user_id, self.stand_in, self._admin_after(group)
+            ):
                 break
         else:
             raise RuntimeError("the group kept changing while a deleted account left it")
