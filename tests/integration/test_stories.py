@@ -295,6 +295,25 @@ def test_stories_feed_groups_by_author_newest_author_first_each_oldest_first(
     assert tray(alice) == [("alice", [first_of_alice, second_of_alice])]
 
 
+def test_the_author_sees_her_story_as_soon_as_it_is_published_before_any_fan_out(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given alice's story, published, with the posts stream not yet delivered to the fan-out
+    alice = people["alice"]
+    status, created = create_story(alice)
+    assert status == 201, created
+    assert upload_and_resize(created, jpeg()) == PostStatus.PUBLISHED
+    assert story_entries(alice) == []
+
+    # Then she sees it in her own tray already (a follower sees it once the fan-out or a backfill pushes it)
+    story_id = created["story"]["story_id"]
+    assert tray(alice) == [("alice", [story_id])]
+    # And once the fan-out has pushed it to her feed too, it shows once
+    streams.deliver()
+    assert story_entries(alice) == [f"story#{story_id}"]
+    assert tray(alice) == [("alice", [story_id])]
+
+
 def test_a_story_is_seen_before_its_expiry_and_not_after(people: dict[str, Claims], streams: Streams) -> None:
     # Given bob follows alice, who posts a story now
     alice, bob = people["alice"], people["bob"]

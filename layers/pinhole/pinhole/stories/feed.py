@@ -5,9 +5,10 @@ upload or account machinery.
 The stories feed costs two sequential rounds of DynamoDB calls, whatever the caller follows:
 1. the caller's pushed story entries (one Query of the newest, live ones) and the celebrities the
    caller follows (one Query), in parallel;
-2. in parallel: one Query per followed celebrity on `stories-by-author-index` (whole items: nothing
-   to hydrate), BatchGetItem of the pushed stories, and BatchGetItem of the authors' profiles, of the
-   caller's follow edges to them and of the block edges either way (each split into calls of 100 keys,
+2. in parallel: one Query per followed celebrity, and one of the caller's own, on `stories-by-author-index`
+   (whole items: nothing to hydrate; an author sees her story as soon as it is published, before the fan-out
+   has pushed it anywhere), BatchGetItem of the pushed stories, and BatchGetItem of the authors' profiles, of
+   the caller's follow edges to them and of the block edges either way (each split into calls of 100 keys,
    all in flight at once).
 Then what must not show is dropped: expired stories (checked against `now`: TTL deletion lags), stories
 gone or not published, authors no longer followed, in a block with the caller or muted by them, or deleted."""
@@ -108,7 +109,8 @@ def read_stories_feed(
 
     # Round 2: the celebrities' stories, and everything needed to show or hide each story, at once.
     pulled_calls = [
-        _pool.submit(posts.live_stories, celebrity, now, CELEBRITY_STORIES_READ) for celebrity in celebrities
+        _pool.submit(posts.live_stories, author, now, CELEBRITY_STORIES_READ)
+        for author in dict.fromkeys([me, *celebrities])
     ]
     records_calls = _in_parallel(posts.get_many, story_ids, KEYS_PER_CALL)
     profiles_calls = _in_parallel(profiles.get_many, [me, *others], KEYS_PER_CALL)
