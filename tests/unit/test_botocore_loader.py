@@ -1,0 +1,39 @@
+"""Every botocore session shares one data loader once pinhole is imported: PynamoDB makes a session per
+connection per thread, and each used to parse botocore's JSON data again (the first request's cost in
+benchmarks/cold_start.py)."""
+
+import botocore.session
+from pynamodb.connection import Connection
+
+import pinhole  # noqa: F401 - importing the package shares the loader
+from pinhole.shared.botocore_loader import share_one_data_loader
+
+
+def test_sessions_made_by_pynamodb_and_boto3_share_one_loader() -> None:
+    # Given two PynamoDB connections (each makes its own session) and a plain botocore session
+    sessions = [Connection(region="us-east-1").session, Connection(region="eu-west-1").session]
+    sessions.append(botocore.session.get_session())
+
+    # Then they all read botocore's data through the same loader
+    loaders = {id(session.get_component("data_loader")) for session in sessions}
+    assert len(loaders) == 1
+
+
+def test_a_client_from_a_later_session_reuses_the_parsed_service_model() -> None:
+    # Given a DynamoDB client made from one session
+    first = botocore.session.get_session()
+    first.create_client("dynamodb", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    loader = first.get_component("data_loader")
+    parsed = loader.load_service_model("dynamodb", "service-2")
+
+    # When another session makes one (sharing again changes nothing)
+    share_one_data_loader()
+    second = botocore.session.get_session()
+    client = second.create_client(
+        "dynamodb", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+
+    # Then it is a working client over the very same parsed model
+    assert second.get_component("data_loader").load_service_model("dynamodb", "service-2") is parsed
+    assert client.meta.region_name == "eu-west-1"
+    assert client.meta.service_model.service_name == "dynamodb"
