@@ -9,9 +9,12 @@ the function's own handler.py is not (its asset ships the source), as on Lambda.
 import compileall
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +140,44 @@ def _compile_as_shipped(tree: Path) -> None:
     compileall.compile_dir(tree / "layers" / "pinhole" / "pinhole", quiet=1)
 
 
+RUNTIME_PROVIDED = ("boto3", "s3transfer")
+"""Lambda's python3.12 runtime brings its own boto3 and s3transfer, with their bytecode; the layer's botocore
+shadows the runtime's (layers come first on sys.path)."""
+LAYER_MODULES = """
+import json, sys, sysconfig
+import functions.feed_read.handler
+site = sysconfig.get_paths()["purelib"]
+print(json.dumps(sorted({name.split(".")[0] for name, module in list(sys.modules.items())
+                         if (getattr(module, "__file__", None) or "").startswith(site)})))
+"""
+
+
+def _layer_without_bytecode(env: dict[str, str], directory: Path) -> dict[str, tuple[str, dict[str, str], str]]:
+    """The floor and feed_read as a layer without bytecode for the runtime's Python made them on AWS (before
+    stacks/layer_bundling.py compiled it): every package feed_read imports from the layer, copied without its
+    bytecode, compiled from source by every cold start."""
+    found = subprocess.run(
+        [sys.executable, "-c", LAYER_MODULES], capture_output=True, text=True, check=True, env=env, cwd=ROOT
+    )
+    site = Path(sysconfig.get_paths()["purelib"])
+    for name in json.loads(found.stdout.strip().splitlines()[-1]):
+        if name in RUNTIME_PROVIDED:
+            continue
+        for path in (site / name, *site.glob(f"{name}.*py"), *site.glob(f"{name}.*.so")):
+            if path.is_dir():
+                shutil.copytree(path, directory / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif path.is_file():
+                shutil.copy2(path, directory / path.name)
+    shutil.copytree(
+        ROOT / "layers" / "pinhole" / "pinhole", directory / "pinhole", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    from_source = {**env, "PYTHONPATH": f"{directory}:{ROOT}", "PYTHONDONTWRITEBYTECODE": "1"}
+    return {
+        "layer_without_bytecode:boto3_dynamodb_client": (BASELINE, from_source, ""),
+        "layer_without_bytecode:feed_read": (HANDLERS["feed_read"], from_source, ""),
+    }
+
+
 def _earlier_tree(env: dict[str, str]) -> dict[str, tuple[str, dict[str, str], str]]:
     """COLD_START_COMPARE_TREE=<dir holding another version's functions/ and layers/> (e.g. `git archive main
     functions layers | tar -x -C /tmp/main-src`): its API functions too, as `before:<context>`, in the same run."""
@@ -154,13 +195,20 @@ def run() -> dict[str, object]:
     _compile_as_shipped(ROOT)
     if earlier:
         _compile_as_shipped(Path(os.environ["COLD_START_COMPARE_TREE"]))
-    subjects = {
-        "boto3_dynamodb_client": (BASELINE, env, ""),
-        **{context: (statement, env, "") for context, statement in HANDLERS.items()},
-        **{name: (statement, _on_aws(env), "") for name, statement in TRACED.items()},
-        "xray_start_on_first_traced_call": (XRAY_START, _on_aws(env), "import boto3\n"),
-        **earlier,
-    }
+    with tempfile.TemporaryDirectory(prefix="cold-start-layer-") as directory:
+        from_source = _layer_without_bytecode(env, Path(directory))
+        subjects = {
+            "boto3_dynamodb_client": (BASELINE, env, ""),
+            **{context: (statement, env, "") for context, statement in HANDLERS.items()},
+            **{name: (statement, _on_aws(env), "") for name, statement in TRACED.items()},
+            "xray_start_on_first_traced_call": (XRAY_START, _on_aws(env), "import boto3\n"),
+            **from_source,
+            **earlier,
+        }
+        return _measure(subjects, [*from_source, *earlier])
+
+
+def _measure(subjects: dict[str, tuple[str, dict[str, str], str]], also_compared: list[str]) -> dict[str, object]:
     samples: dict[str, list[float]] = {name: [] for name in subjects}
     cpu_samples: dict[str, list[float]] = {name: [] for name in subjects}
     requested = [name for name in subjects if _first_request(name)]
@@ -180,7 +228,7 @@ def run() -> dict[str, object]:
                 cpu_with_request[name].append(cpu + request_cpu)
     medians = {name: statistics.median(values) for name, values in samples.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu_samples.items()}
-    compared = [*HANDLERS, *TRACED, "xray_start_on_first_traced_call", *earlier]
+    compared = [*HANDLERS, *TRACED, "xray_start_on_first_traced_call", *also_compared]
     request_cpu_medians = {name: statistics.median(values) for name, values in cpu_with_request.items()}
     floor = "boto3_dynamodb_client"
     return {
