@@ -4,18 +4,19 @@ Lambda, so a module without it is compiled from source on every cold start."""
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from stacks.layer_bundling import PYTHON_VERSION, RUNTIME_PYTHON_VARIABLE, runtime_python
 from tests.infrastructure.test_transcode import _package
+from tests.support.ci import skip_unless_ci
 
 RUNTIME_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 
-needs_the_runtime_python = pytest.mark.skipif(
-    runtime_python() is None,
-    reason=f"no Python {PYTHON_VERSION} here (nor ${RUNTIME_PYTHON_VARIABLE}): synth built the layers without "
-    "bytecode and warned so",
-)
+
+def _needs_the_runtime_python() -> None:
+    if runtime_python() is None:
+        skip_unless_ci(
+            f"no Python {PYTHON_VERSION} here (nor ${RUNTIME_PYTHON_VARIABLE}): synth built the layers without "
+            "bytecode and warned so"
+        )
 
 
 def _domain_layer(cloud_assembly: Any, stateless: Any) -> Path:
@@ -23,8 +24,8 @@ def _domain_layer(cloud_assembly: Any, stateless: Any) -> Path:
     return next(path for name, path in parts.items() if name.startswith("Pinhole domain")) / "python"
 
 
-@needs_the_runtime_python
 def test_every_module_a_function_imports_has_bytecode_for_the_runtime(cloud_assembly: Any, stateless: Any) -> None:
+    _needs_the_runtime_python()
     # Given the domain layer as staged for deployment
     layer = _domain_layer(cloud_assembly, stateless)
 
