@@ -102,11 +102,15 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     invalidator = {call.action for call in _reached(calls, functions, "ResizeInvalidatorFunction")}
     assert "cloudfront:CreateInvalidation" in invalidator  # the CDN purge, batched from its queue
     upload = {call.action for call in _reached(calls, functions, "UploadApiFunction")}
-    assert {"s3:PutObject", "secretsmanager:GetSecretValue", "dynamodb:Query"} <= upload  # presign, Powertools
+    assert {"s3:PutObject", "secretsmanager:GetSecretValue", "dynamodb:Query"} <= upload  # presign, cursor key
     social = {call.action for call in _reached(calls, functions, "SocialApiFunction")}
     assert "dynamodb:PutItem" in social  # idempotency layer and likes
     deliver = {call.action for call in _reached(calls, functions, "NotificationsDeliverFunction")}
     assert "execute-api:ManageConnections" in deliver  # the client made in a property
+    feed_read = {(call.action, call.resource) for call in _reached(calls, functions, "FeedReadApiFunction")}
+    assert ("secretsmanager:GetSecretValue", os.environ["CURSOR_SECRET_ARN"]) in feed_read  # a botocore client
+    fanout = {call.action for call in _reached(calls, functions, "FeedFanoutDeliverFunction")}
+    assert "dynamodb:BatchWriteItem" in fanout  # botocore's client, made in a property
 
 
 def test_a_role_without_a_grant_its_code_needs_fails_the_check(

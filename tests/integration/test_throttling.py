@@ -1,7 +1,7 @@
 """AWS throttling, from every service the API calls, reaches a client as 503 `unavailable` with Retry-After
 (API.md's envelope), never as a 500: the request was fine and may be sent again. The throttle is injected into
 botocore after the SDK's own retries (tests/support/faults.py), with the code each service really answers;
-a wrapped error (Powertools' idempotency and parameters utilities raise their own, from AWS's) counts too.
+a wrapped error (Powertools' idempotency utility raises its own, from AWS's) counts too.
 Consumers (queues, streams) do not answer HTTP: a throttled record is retried until it succeeds."""
 
 from collections.abc import Iterator
@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
 from functions.auth import handler as auth
 from functions.messaging import handler as messaging
@@ -19,6 +18,7 @@ from functions.users import handler as users
 from pinhole.messaging import logic as messaging_logic
 from pinhole.posts.models import PostStatus
 from pinhole.realtime.dal import ConnectionRepository
+from pinhole.shared import secrets
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.faults import THROTTLED, THROTTLING, Fault, FaultInjector, injected_faults
 from tests.support.hostile_media import JPEG, VALID, build
@@ -88,10 +88,12 @@ def test_dynamodb_throttling_a_read_is_503(faults: FaultInjector) -> None:
     assert_unavailable(*call(users, "GET", "/me", claims=claims))
 
 
-def test_secrets_manager_throttling_the_cursor_key_is_503(faults: FaultInjector) -> None:
+def test_secrets_manager_throttling_the_cursor_key_is_503(
+    faults: FaultInjector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a user, Secrets Manager throttling GetSecretValue, and the cursor key not cached in this container
     claims = sign_up_claims("edsger")
-    parameters.clear_caches()
+    monkeypatch.setattr(secrets, "cursor_key", secrets.CursorKey())
     faults.add(Fault("secretsmanager", "GetSecretValue", THROTTLING, times=None))
 
     # When they ask for a page after a cursor (checking it needs the key)
@@ -105,7 +107,7 @@ def test_secrets_manager_throttling_the_cursor_key_is_503(faults: FaultInjector)
         query={"cursor": "eyJ4IjoxfQ.c2lnbmF0dXJl"},
     )
 
-    # Then it is a 503 (Powertools raised GetParameterError from AWS's ThrottlingException), not a 500 or a 422
+    # Then it is a 503 (AWS's ThrottlingException), not a 500 or a 422
     assert_unavailable(status, headers, body)
     assert faults.calls[("secretsmanager", "GetSecretValue")] >= 1
 

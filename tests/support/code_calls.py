@@ -10,9 +10,10 @@ when the handler calls `resolve`), every reachable call that reaches AWS is a le
   queries and scans, TransactWrite/TransactGet items — with the model's table (and index) read from the
   model classes at run time, so the resource is exact;
 - boto3 clients: `<client>.<method>(...)` and `get_paginator("<op>")` where the client is a module-level
-  `boto3.client("<service>")`, an attribute assigned from one (directly, through a parameter default, or
-  in a property); resource parameters given as `get_settings().<field>` are exact, others are unknown;
-- Powertools: `get_secret` (secretsmanager:GetSecretValue on the cursor secret), the idempotency layer
+  `boto3.client("<service>")` (or `pinhole.shared.aws_clients.client("<service>")`, botocore's), an attribute
+  assigned from one (directly, through a parameter default, or in a property); resource parameters given as
+  `get_settings().<field>` are exact, others are unknown;
+- Powertools: `get_secret` (secretsmanager:GetSecretValue on the secret it names), the idempotency layer
   (Get/Put/Update/DeleteItem on its table).
 
 What it cannot see (the e2e suite under enforcement covers these at run time): calls through objects
@@ -143,13 +144,15 @@ def analyse(handler_modules: dict[str, Path]) -> CodeCalls:
 
 # -- boto3 clients --
 
+CLIENT_FACTORIES = frozenset({"boto3.client", "pinhole.shared.aws_clients.client"})  # (service, ...) -> a client
+
 
 def _boto3_client_service(expression: Expression | None) -> str | None:
     if not (isinstance(expression, CallExpr) and expression.args and isinstance(expression.args[0], StrExpr)):
         return None
     callee = expression.callee
     # boto3 has no type stubs here: `boto3.client` is an attribute of an untyped module, matched by its names.
-    is_boto3_client = (isinstance(callee, RefExpr) and callee.fullname == "boto3.client") or (
+    is_boto3_client = (isinstance(callee, RefExpr) and callee.fullname in CLIENT_FACTORIES) or (
         isinstance(callee, MemberExpr)
         and callee.name == "client"
         and isinstance(callee.expr, NameExpr)

@@ -1,7 +1,7 @@
 """What an API function's cold start imports: not the X-Ray SDK (its recorder builds two botocore clients at
 import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
-not Powertools' OpenAPI models (meta's alone: it makes /openapi.json). The figures are benchmarks/cold_start.py's;
-these are the facts they rest on, in fresh interpreters."""
+not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); for feed_read, not boto3. The figures are
+benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
 
 import json
 import os
@@ -112,3 +112,16 @@ def test_feed_read_imports_no_upload_privacy_or_account_use_cases() -> None:
 
     assert loaded == []
     assert set(loaded_by_upload) >= {"pinhole.posts.logic", "pinhole.stories.logic"}  # the probe does see them
+
+
+@pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
+def test_feed_read_imports_botocore_but_not_boto3(tracing: bool) -> None:
+    """Its clients (the cursor key's, the feed's writer) are botocore's (pinhole.shared.aws_clients): boto3 and
+    s3transfer, which it imports, cost ~15 ms of CPU for nothing those clients use."""
+    modules = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters", "botocore.client")
+
+    loaded = _run(PROBE.format(contexts=("feed_read",), modules=modules), tracing)
+    loaded_by_upload = _run(PROBE.format(contexts=("upload",), modules=modules), tracing)
+
+    assert loaded == ["botocore.client"]
+    assert "boto3" in loaded_by_upload  # the probe does see it: the upload signer's S3 client is boto3's

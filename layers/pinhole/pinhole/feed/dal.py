@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.models import Model
 
+from pinhole.shared import aws_clients
 from pinhole.shared.clock import utc_now
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.settings import get_settings
@@ -121,7 +121,7 @@ class FeedRepository:
     @property
     def client(self) -> Any:
         if self._client is None:  # made on first write, not at import: feed_read never writes through it
-            self._client = boto3.client("dynamodb", region_name=_settings.region)
+            self._client = aws_clients.client("dynamodb", region_name=_settings.region)
         return self._client
 
     # -- writes, batched 25 at a time, several batches in flight, unprocessed items retried --

@@ -8,8 +8,8 @@ its standard retry mode retries exactly these codes as throttling, so a code AWS
 Added: two cancellation reasons of a DynamoDB transaction, which botocore cannot see inside
 `TransactionCanceledException`, and SQS's `KmsThrottled`.
 
-The error may arrive wrapped: PynamoDB wraps the ClientError, Powertools' idempotency and parameters utilities
-raise their own error from it. The whole chain of causes is read."""
+The error may arrive wrapped: PynamoDB wraps the ClientError, Powertools' idempotency utility
+raises its own error from it. The whole chain of causes is read."""
 
 from collections.abc import Iterator
 
