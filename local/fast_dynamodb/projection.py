@@ -9,10 +9,11 @@ CPU in the local cloud (docs/LOCAL_CLOUD.md, "Where the time goes").
 When every path is one top-level attribute name (no nested path, no list element), `project` here converts
 only the attribute each path names, with moto's own functions in moto's order (its deserializer, the
 `merge_dicts` it imports from botocore, its serializer, and an Item built by items.new_item, which refuses
-what moto's constructor refuses), but for strings and booleans, which those functions give back unchanged and
-which are shared with the stored item (never changed: storage.py): the same Item. moto's projection fails on
-an item whose whole conversion fails (a binary set anywhere in it, a number of more than 38 digits), whatever
-is projected: the caller (`StoredItem.project`) hands such items, and every other kind of path, to moto."""
+what moto's constructor refuses), but for strings and booleans, which those functions give back unchanged:
+their DynamoTypes are the stored item's own (never changed: storage.py). The same Item, measured once
+(items.MeasuredItem). moto's projection fails on an item whose whole conversion fails (a binary set anywhere
+in it, a number of more than 38 digits), whatever is projected: the caller (`StoredItem.project`) hands such
+items, and every other kind of path, to moto."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def project(item: Item, paths: list[list[str]]) -> Item:
     for name, value in result.items():
         stored = attrs[name]
         projected[name] = stored if value is stored.value and _kept(stored) else serializer.serialize(value)
-    return new_item(item.hash_key, item.range_key, projected)
+    return new_item(item.hash_key, item.range_key, projected, measured=True)
 
 
 def _kept(stored: DynamoType) -> bool:

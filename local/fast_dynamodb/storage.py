@@ -31,6 +31,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
 
 from local.fast_dynamodb import consistency, projection
+from local.fast_dynamodb.items import MeasuredItem
 from local.fast_dynamodb.ordering import ORDERED_TYPES, Ordering, Partition, SortValue, sort_value
 from local.fast_dynamodb.streams import adopt_shard
 
@@ -183,16 +184,9 @@ class IndexState:
             self.pending.clear()
 
 
-class StoredItem(Item):
-    """An Item once a FastTable stores it: never changed again, so its size (which moto measures for
-    every item a Query, Scan or BatchGetItem walks, walking every attribute) is measured once, and its
-    projections share its strings."""
-
-    def size(self) -> int:
-        known: int | None = self.__dict__.get("_size")
-        if known is None:
-            known = self.__dict__["_size"] = Item.size(self)
-        return known
+class StoredItem(MeasuredItem):
+    """An Item once a FastTable stores it: never changed again, so its size is measured once (MeasuredItem), and
+    its projections share its attribute values."""
 
     def project(self, projection_expressions: list[list[str]]) -> Item:
         """moto's projection (GetItem, BatchGetItem, Query and Scan call it), converting only the attributes
