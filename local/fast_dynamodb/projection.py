@@ -32,9 +32,17 @@ _LIST_ELEMENT = re.compile(r"(.+)\[(\d+)\]$")  # moto's find_nested_key takes a 
 _KEPT_AS_STORED = {"S": str, "BOOL": bool}
 
 
+_last_checked: tuple[object, bool] = (None, False)  # a request's paths, asked about once per item it reads
+
+
 def top_level_names(paths: list[list[str]]) -> bool:
     """Whether every path is one top-level attribute name, as moto's find_nested_key reads it."""
-    return all(len(path) == 1 and not _LIST_ELEMENT.match(path[0]) for path in paths)
+    global _last_checked
+    checked, answer = _last_checked  # one tuple: read and replaced whole, whichever thread wrote it last
+    if checked is not paths:  # held here, `paths` cannot be another list at the same address
+        answer = all(len(path) == 1 and not _LIST_ELEMENT.match(path[0]) for path in paths)
+        _last_checked = (paths, answer)
+    return answer
 
 
 def converts(item: Item) -> bool:
@@ -52,8 +60,12 @@ def project(item: Item, paths: list[list[str]]) -> Item:
     result: dict[str, Any] = {}
     for (name,) in paths:
         stored = attrs.get(name)
-        if stored is not None:
+        if stored is None:
+            continue
+        if name in result:  # a name repeated: merged as moto merges it
             merge_dicts(result, {name: _plain(stored)})
+        else:
+            result[name] = _plain(stored)  # what merge_dicts does with a new key
     projected: dict[str, Any] = {}
     for name, value in result.items():
         stored = attrs[name]
