@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import statistics
@@ -48,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
     from benchmarks.feed import _reader_account
-    from benchmarks.feed_page_profile import LayerClock, _top
+    from benchmarks.feed_page_profile import LayerClock, _top, emit
     from benchmarks.feed_ranked import _seed
     from local.server import BackgroundCloud
 
@@ -109,10 +108,7 @@ def main() -> None:
                 }
     finally:
         background.stop()
-    text = json.dumps(result, indent=2)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
+    emit(result, args.output)
 
 
 if __name__ == "__main__":
