@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from local.fast_dynamodb.storage import FastTable, adoptable
 
 vanilla_accounts: set[str] = set()
 _original: dict[str, Callable[..., Any]] = {}
+_batch = threading.local()  # the tables whose locks this thread's BatchGetItem or BatchWriteItem holds
 
 
 def is_fast(backend: Any) -> bool:
@@ -55,6 +57,8 @@ def _single_table(name: str, refuse_held: int | None = None) -> Callable[..., An
     def operation(self: DynamoDBBackend, table_name: Any, *args: Any, **kwargs: Any) -> Any:
         if not is_fast(self):
             return original(self, table_name, *args, **kwargs)
+        if refuse_held is None and table_name in getattr(_batch, "tables", ()):
+            return original(self, table_name, *args, **kwargs)  # the batch holds the lock (re-entrant: no need)
         with _table_locked(self, table_name):
             if refuse_held is not None and consistency.settings.eventual and args:
                 transactions.refuse_if_held(self, table_name, args[refuse_held])
@@ -117,9 +121,10 @@ def _every_table(name: str) -> Callable[..., Any]:
 
 def _whole_batch_locked(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A BatchGetItem or BatchWriteItem takes the locks of its tables once, for the whole request, in name order
-    (as a transaction does, so no two can deadlock), instead of one of them per key: its single-item operations
-    take the lock again (re-entrant, uncontended). Seeding and the feed's parallel BatchGetItems spent a tenth of
-    their time taking and waiting for a table lock per key (docs/BENCHMARKS.md, "The local cloud's DynamoDB").
+    (as a transaction does, so no two can deadlock), instead of one of them per key: its single-item writes take
+    the lock again (re-entrant, uncontended), its reads (the GetItem per key moto's handler calls) do not. Seeding
+    and the feed's parallel BatchGetItems spent a tenth of their time taking and waiting for a table lock per key
+    (docs/BENCHMARKS.md, "The local cloud's DynamoDB").
     Answers are moto's; the batch is never interleaved with another write on its tables (DynamoDB allows that,
     moto's engine with one lock for all never did)."""
 
@@ -131,7 +136,11 @@ def _whole_batch_locked(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         names = response.body.get("RequestItems") or {}
         tables = [backend.tables[name] for name in names if isinstance(name, str) and name in backend.tables]
         with locked(tables):
-            return original(response)
+            _batch.tables = frozenset(table.name for table in tables)
+            try:
+                return original(response)
+            finally:
+                _batch.tables = frozenset()
 
     return handler
 

@@ -107,6 +107,10 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     assert "dynamodb:PutItem" in social  # idempotency layer and likes
     deliver = {call.action for call in _reached(calls, functions, "NotificationsDeliverFunction")}
     assert "execute-api:ManageConnections" in deliver  # the client made in a property
+    feed = {(call.action, call.resource, call.where) for call in _reached(calls, functions, "FeedReadApiFunction")}
+    feeds = f"arn:aws:dynamodb:us-east-1:123456789012:table/{os.environ['FEEDS_TABLE_NAME']}"
+    assert ("dynamodb:BatchGetItem", posts, "pinhole.posts.dal.PostRepository.standings_of") in feed  # raw reads
+    assert ("dynamodb:Query", feeds, "pinhole.feed.dal.FeedRepository.page") in feed
 
 
 def test_a_role_without_a_grant_its_code_needs_fails_the_check(

@@ -47,6 +47,11 @@ STATUSES = ["new", "done", "gone"]
 GROUPS = ["g1", "g2"]
 TAGS = ["t1", "t2", "t3"]
 NUMBERS = ["1", "2", "3", "10", "2.5", "-4", "1.0"]
+# Projections of top-level names take the fast path's own projection (local/fast_dynamodb/projection.py), of every
+# attribute type, in several orders, a name repeated; nested paths take moto's.
+GET_PROJECTIONS = ["#t, doc.a, #k", "#k, #t, flag, nums", "doc, #t, note, list, tags, #k, #t"]
+READ_PROJECTIONS = ["#p1, n, doc.b", "#p1, n, doc, tags, nums", "note, flag, list, #p1, doc"]
+BATCH_GET_PROJECTIONS = ["#k, title, n", "#k, doc, tags, nums, list, note, flag", "n, note, #k, title"]
 
 TABLES: dict[str, dict[str, Any]] = {
     "items": {
@@ -430,7 +435,7 @@ class Differential:
         table = self.rng.choice(list(TABLES))
         request: dict[str, Any] = {"TableName": table, "Key": self.gen.key(table)}
         if self.rng.random() < 0.3:
-            request["ProjectionExpression"] = "#t, doc.a, #k"
+            request["ProjectionExpression"] = self.rng.choice(GET_PROJECTIONS)
             request["ExpressionAttributeNames"] = {"#t": "title", "#k": KEYS[table][0]}
         if self.rng.random() < 0.3:
             request["ConsistentRead"] = True
@@ -493,7 +498,7 @@ class Differential:
                     keys.append(key)
             items[table] = {"Keys": keys}
             if rng.random() < 0.3:
-                items[table]["ProjectionExpression"] = "#k, title, n"
+                items[table]["ProjectionExpression"] = rng.choice(BATCH_GET_PROJECTIONS)
                 items[table]["ExpressionAttributeNames"] = {"#k": KEYS[table][0]}
         self.same("batch_get_item", {"RequestItems": items})
 
@@ -603,7 +608,7 @@ class Differential:
         if rng.random() < 0.15:
             request["Select"] = "COUNT"
         elif rng.random() < 0.2:
-            request["ProjectionExpression"] = "#p1, n, doc.b"
+            request["ProjectionExpression"] = rng.choice(READ_PROJECTIONS)
             request.setdefault("ExpressionAttributeNames", {})["#p1"] = "title"
         if rng.random() < 0.1:
             request["ConsistentRead"] = True
