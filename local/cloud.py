@@ -32,6 +32,7 @@ from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
 from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
+from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
@@ -60,6 +61,7 @@ CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
     use_dynamodb(consistency)
+    skip_moto_class_walk()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     make_cognito_strict()
