@@ -104,6 +104,28 @@ def _is_conditional_failure(error: PutError | DeleteError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
+def _put_new(edge: EdgeModel) -> bool:
+    """Writes the edge; False if it already existed (nothing written)."""
+    try:
+        edge.save(condition=EdgeModel.pk.does_not_exist())
+    except PutError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def _delete_existing(kind: str, source_id: str, target_id: str) -> bool:
+    """Removes the edge; False if there was none."""
+    try:
+        EdgeModel(user_key(source_id), f"{kind}{target_id}").delete(condition=EdgeModel.pk.exists())
+    except DeleteError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
 class GraphRepository:
     def __init__(self) -> None:
         self._connection = Connection(region=_settings.region)
@@ -146,43 +168,19 @@ class GraphRepository:
 
     def mute(self, muter_id: str, muted_id: str) -> bool:
         """Writes the mute edge; False if it already existed. Nobody is told: no stream consumer reads it."""
-        try:
-            _edge(MUTES, MUTED_BY, muter_id, muted_id).save(condition=EdgeModel.pk.does_not_exist())
-        except PutError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return _put_new(_edge(MUTES, MUTED_BY, muter_id, muted_id))
 
     def unmute(self, muter_id: str, muted_id: str) -> bool:
-        try:
-            EdgeModel(user_key(muter_id), f"{MUTES}{muted_id}").delete(condition=EdgeModel.pk.exists())
-        except DeleteError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return _delete_existing(MUTES, muter_id, muted_id)
 
     def block(self, blocker_id: str, blocked_id: str) -> bool:
         """Writes the block edge; False if it already existed. Follows and requests are the caller's
         to remove, after this (see the module's note)."""
-        try:
-            _edge(BLOCKS, BLOCKED_BY, blocker_id, blocked_id).save(condition=EdgeModel.pk.does_not_exist())
-        except PutError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return _put_new(_edge(BLOCKS, BLOCKED_BY, blocker_id, blocked_id))
 
     def unblock(self, blocker_id: str, blocked_id: str) -> bool:
         """Removes the block edge; False if there was none. A block the other side made stays."""
-        try:
-            EdgeModel(user_key(blocker_id), f"{BLOCKS}{blocked_id}").delete(condition=EdgeModel.pk.exists())
-        except DeleteError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return _delete_existing(BLOCKS, blocker_id, blocked_id)
 
     def following_among(self, follower_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates the user follows, in one BatchGetItem per 100."""
@@ -260,13 +258,7 @@ class GraphRepository:
         return True
 
     def withdraw_request(self, requester_id: str, target_id: str) -> bool:
-        try:
-            EdgeModel(user_key(requester_id), f"{REQUESTED}{target_id}").delete(condition=EdgeModel.pk.exists())
-        except DeleteError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return _delete_existing(REQUESTED, requester_id, target_id)
 
     def _page(
         self, hash_key: str, prefix: str, limit: int, after: dict[str, Any] | None, *, inverse: bool
