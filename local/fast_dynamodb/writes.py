@@ -4,8 +4,6 @@ stored.
 - moto builds an Item through a dict that re-measures the whole item on every attribute it adds
   (quadratic in the attribute count); `new_item` measures each attribute once and refuses the same
   items, at the same attribute, with the same error.
-- a put without a condition (`Expected` or `ConditionExpression`) does not parse the absent one into an
-  operator that holds for any item, as moto does twice per put;
 - moto updates an item in place; here the update runs on a copy, which is then stored, so the stored
   Item is never changed after it is stored (readers share it; a stream record's old image is the
   previous Item itself, not a copy). If the update fails half-way, moto leaves the item half-updated:
@@ -103,7 +101,8 @@ def put_item(
     current = table.get_item(hash_value, lookup_range_value)
     item = new_item(hash_value, range_value, item_attrs)
 
-    # moto parses an absent condition too, into an operator that holds for any item: skipped when none is given
+    # moto parses an absent condition too (twice: `Expected`, `ConditionExpression`), into an operator that holds
+    # for any item; skipped when neither is given (batch_writes.py's puts, most PutItems)
     if not overwrite and (expected or condition_expression):
         if not get_expected(expected).expr(current):
             raise ConditionalCheckFailed
