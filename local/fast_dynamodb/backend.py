@@ -4,7 +4,7 @@ Every DynamoDBBackend operation below takes the lock of the table(s) it touches 
 are adopted as FastTables when created (storage.py); UpdateItem and TransactWriteItems run the
 copy-free versions (writes.py, transactions.py); in eventual mode single-item writes are refused on
 items an in-flight transaction holds. moto's request handlers (responses.py) are untouched but for
-TransactGetItems, which reads under the locks of its tables.
+TransactGetItems, which reads under the locks of its tables, and BatchWriteItem (batch_writes.py).
 
 Backends of the accounts in `vanilla_accounts` (the differential test's reference) run moto's
 methods untouched: the patches are installed once per process, on moto's classes, and decide per call."""
@@ -24,7 +24,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import consistency, parsing, results, serialization, transactions, writes
+from local.fast_dynamodb import batch_writes, consistency, parsing, results, serialization, transactions, writes
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -215,7 +215,9 @@ def install_patches() -> None:
         DynamoHandler.transact_get_items
     )
     DynamoHandler.batch_get_item = _whole_batch_locked(DynamoHandler.batch_get_item)  # type: ignore[method-assign,assignment]
-    DynamoHandler.batch_write_item = _whole_batch_locked(DynamoHandler.batch_write_item)  # type: ignore[method-assign,assignment]
+    DynamoHandler.batch_write_item = _whole_batch_locked(  # type: ignore[method-assign,assignment]
+        batch_writes.fast_batch_write_item(DynamoHandler.batch_write_item, is_fast)
+    )
     dynamodb_responses.dynamo_to_dict = results.dynamo_to_dict  # what DynamoResult converts every result with
     DynamoHandler.dynamodb_backend = property(results.dynamodb_backend)  # type: ignore[method-assign,assignment]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):

@@ -80,7 +80,9 @@ def put_item(
     current = table.get_item(hash_value, lookup_range_value)
     item = new_item(hash_value, range_value, item_attrs)
 
-    if not overwrite:
+    # moto parses an absent condition too (twice: `Expected`, `ConditionExpression`), into an operator that holds
+    # for any item; skipped when neither is given (batch_writes.py's puts, most PutItems)
+    if not overwrite and (expected or condition_expression):
         if not get_expected(expected).expr(current):
             raise ConditionalCheckFailed
         condition_op = get_filter_expression(

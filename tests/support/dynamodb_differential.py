@@ -128,6 +128,8 @@ TABLES: dict[str, dict[str, Any]] = {
     },
 }
 KEYS = {"items": ("pk", "sk"), "counters": ("pk", None), "numbers": ("pk", "sk")}
+# The string attributes that are a key of the table or of one of its indexes
+STRING_KEY_ATTRIBUTES = {"items": ["pk", "sk", "owner", "status"], "counters": ["pk", "group"], "numbers": ["tag"]}
 INDEX_KEYS = {
     "by-owner": ("items", "owner", "created"),
     "by-status": ("items", "status", None),
@@ -512,6 +514,8 @@ class Differential:
                 if rng.random() < 0.7:
                     item = self.gen.item(table)
                     key = {name: item[name] for name in KEYS[table] if name}
+                    if rng.random() < 0.08:  # a table or index key left empty: refused, naming which
+                        item[rng.choice(STRING_KEY_ATTRIBUTES[table])] = {"S": ""}
                     request = {"PutRequest": {"Item": item}}
                 else:
                     key = self.gen.key(table)
@@ -520,7 +524,15 @@ class Differential:
                     continue
                 seen.append(key)
                 requests.append(request)
+                if rng.random() < 0.05:  # the very same request twice: refused as duplicates
+                    requests.append(request)
             items[table] = requests
+        puts = [request for requests in items.values() for request in requests if "PutRequest" in request]
+        if len(items) == 2 and puts and rng.random() < 0.2:
+            # the same item put into both tables: moto compares items, not tables with their keys
+            for requests in items.values():
+                if puts[0] not in requests:
+                    requests.append(puts[0])
         self.same("batch_write_item", {"RequestItems": items})
 
     def transact_write(self) -> None:
