@@ -111,6 +111,14 @@ def _top(stats: pstats.Stats, key: str, top: int) -> list[str]:
     return [line.replace(site, "").rstrip() for line in lines[start:] if line.strip()]
 
 
+def emit(result: dict[str, Any], output: Path | None) -> None:
+    """The figures on stdout, and in `output` if given (the handlers log to stdout too)."""
+    text = json.dumps(result, indent=2)
+    if output:
+        output.write_text(text + "\n")
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.feed_page_profile")
     parser.add_argument("--pages", type=int, default=20)
@@ -165,10 +173,7 @@ def main() -> None:
             "cumulative": _top(stats, "cumulative", args.cprofile),
             "own_time": _top(stats, "tottime", args.cprofile),
         }
-    text = json.dumps(result, indent=2)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
+    emit(result, args.output)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from local.dynamodb_engine import FAST
+
 
 @dataclass(frozen=True)
 class Target:
@@ -22,7 +24,10 @@ class Target:
     source: str = "ARCHITECTURE.md"
 
     def value(self, results: dict[str, Any]) -> float | None:
+        """The figure at `path`; in a result measured on both DynamoDBs (benchmarks/engines.py), the fast one's."""
         found: Any = results.get(self.benchmark)
+        if isinstance(found, dict) and FAST in found and self.path and self.path[0] not in found:
+            found = found[FAST]
         for step in self.path:
             in_dict = isinstance(found, dict) and step in found
             in_list = isinstance(found, list) and isinstance(step, int) and step < len(found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -32,6 +33,7 @@ from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
 from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
+from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
@@ -60,6 +62,7 @@ CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
     use_dynamodb(consistency)
+    skip_moto_class_walk()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     make_cognito_strict()
@@ -69,6 +72,16 @@ def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServ
     server.start()
     host, port = server.get_host_and_port()
     return server, f"http://{host}:{port}"
+
+
+def _freeze_startup_heap() -> None:
+    """What start-up made (moto, botocore's service models, every handler's modules and clients: most of the
+    process's objects, kept for its life) leaves the garbage collector's generations: a full collection while
+    serving walks only what came after, instead of pausing every thread for the whole heap (a full collection
+    during a benchmark's searches took 1.6 s; docs/LOCAL_CLOUD.md, "Where the time goes"). Start-up's own garbage
+    is collected first."""
+    gc.collect()
+    gc.freeze()
 
 
 def handler_environment(moto_url: str, endpoints: LocalEndpoints) -> dict[str, str]:
@@ -207,6 +220,7 @@ class LocalCloud:
             cloud.pumps = pumps_from(assembly, resources, runner, session, moto_url, posted)
             for pump in cloud.pumps:
                 pump.start()
+        _freeze_startup_heap()
         cloud.startup_s = time.perf_counter() - started
         return cloud
 
@@ -265,6 +279,7 @@ class LocalCloud:
         transport.forget(self.moto_url, self.endpoints.s3)
         transport.forget_asgi(self.endpoints.management)
         self.moto.stop()
+        gc.unfreeze()  # a process that goes on (a test session) collects what it no longer uses
 
 
 @contextmanager

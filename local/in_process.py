@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import inspect
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +35,19 @@ from urllib.parse import unquote, urlsplit
 
 import boto3
 import botocore.session
+import moto.backend_index as backend_index
+import moto.backends as backends
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.loaders import Loader, create_loader
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.base_backend import BackendDict
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+from moto.core.exceptions import HTTPException
+from moto.core.request import normalize_request
+from moto.core.utils import get_equivalent_url_in_aws_domain
+from moto.moto_api import recorder
 
 from local.template import REGION
 
@@ -140,6 +152,75 @@ class AsgiEndpoint:
         return AWSResponse(request.url, start["status"], headers, MockRawResponse(content))
 
 
+STUBBER_FINGERPRINT = "f79a1a778c7e755f"
+"""`BotocoreStubber.process_request` as `RememberingStubber` reproduces it (moto 5.2.5)."""
+
+
+class MotoStubberChanged(RuntimeError):
+    """moto's in-process dispatch is not the one `RememberingStubber` was written against."""
+
+
+class RememberingStubber(BotocoreStubber):
+    """moto's in-process dispatch, remembering which handler answers each service's root URL.
+
+    For every request moto's `process_request` tries the URL patterns of every service it knows until one
+    matches, then each URL pattern of that service's backend, to find the same handler each time. A request
+    to a service's root URL (DynamoDB, SQS, Cognito, Secrets Manager: the JSON protocols, every request of a
+    handler but S3's) now finds it by a dict lookup, then runs as moto runs it (`normalize_request`, the
+    recorder, the handler, an HTTPException as its answer). Anything else, and a URL moto would pass through
+    or refuse, is moto's own code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handlers: dict[str, Callable[..., Any]] = {}
+
+    def process_request(self, request: AWSPreparedRequest) -> Any:
+        handler = self._handlers.get(request.url)
+        if handler is None:
+            handler = self._root_handler(request.url)
+            if handler is None:
+                return BotocoreStubber.process_request(self, request)
+            self._handlers[request.url] = handler
+        normalized_request = normalize_request(request)
+        try:
+            recorder._record_request(normalized_request)
+            return handler(normalized_request, normalized_request.raw_url, normalized_request.headers)
+        except HTTPException as error:
+            return error.code, error.get_headers(), error.get_body()
+
+    @staticmethod
+    def _root_handler(url: str) -> Callable[..., Any] | None:
+        """The handler moto's `process_request` would pick for this root URL, or None (not a root URL, or
+        one moto passes through or refuses)."""
+        parsed_url, _ = get_equivalent_url_in_aws_domain(url)
+        if parsed_url.path not in ("", "/") or parsed_url.query or parsed_url.geturl() != url:
+            return None
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if passthrough_url(clean_url):
+            return None
+        for service, pattern in backend_index.backend_url_patterns:
+            if pattern.match(clean_url):
+                if passthrough_service(service) or not service_whitelisted(service):
+                    return None
+                backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+                if isinstance(backend_dict, BackendDict):
+                    if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                        backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                    else:
+                        backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+                else:
+                    backend = backend_dict["global"]
+                for pattern_text, method_to_execute in backend.urls.items():
+                    if re.compile(pattern_text).match(clean_url):
+                        return method_to_execute
+                return None
+        return None
+
+
+def _stubber_fingerprint() -> str:
+    return hashlib.sha256(inspect.getsource(BotocoreStubber.process_request).encode()).hexdigest()[:16]
+
+
 class InProcessMoto:
     """The before-send handler. One per process (botocore's built-in handler list is process-wide);
     each local cloud adds the endpoints it serves and removes them when it stops."""
@@ -147,7 +228,7 @@ class InProcessMoto:
     def __init__(self) -> None:
         self._endpoints: tuple[str, ...] = ()  # replaced whole, so a request never sees it half-changed
         self._lock = threading.Lock()
-        self._dispatch = BotocoreStubber()
+        self._dispatch = RememberingStubber()
         self.calls = 0  # requests answered in process (tests and benchmarks read it)
         self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
         self._on_write: tuple[Callable[[], None], ...] = ()
@@ -241,6 +322,11 @@ def install() -> InProcessMoto:
     global _installed
     with _install_lock:
         if not _installed:
+            if _stubber_fingerprint() != STUBBER_FINGERPRINT:
+                raise MotoStubberChanged(
+                    f"moto's BotocoreStubber.process_request changed ({_stubber_fingerprint()}): re-check "
+                    "local/in_process.py's RememberingStubber against it, then update STUBBER_FINGERPRINT"
+                )
             # Every botocore session (PynamoDB makes its own, each handler's clients...) loaded and parsed the
             # service models' JSON again: one loader for the process parses each model once.
             botocore.session.create_loader = _shared_loader

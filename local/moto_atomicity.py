@@ -151,6 +151,11 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         raise
 
 
+def serialising_lock() -> threading.RLock:
+    """The one lock this engine runs every DynamoDB operation under (held by whoever must exclude them all)."""
+    return _lock
+
+
 def make_dynamodb_atomic() -> None:
     """Idempotent; affects every moto DynamoDB backend of this process."""
     global _applied

@@ -4,7 +4,7 @@ Every DynamoDBBackend operation below takes the lock of the table(s) it touches 
 are adopted as FastTables when created (storage.py); UpdateItem and TransactWriteItems run the
 copy-free versions (writes.py, transactions.py); in eventual mode single-item writes are refused on
 items an in-flight transaction holds. moto's request handlers (responses.py) are untouched but for
-TransactGetItems, which reads under the locks of its tables.
+TransactGetItems, which reads under the locks of its tables, and BatchWriteItem (batch_writes.py).
 
 Backends of the accounts in `vanilla_accounts` (the differential test's reference) run moto's
 methods untouched: the patches are installed once per process, on moto's classes, and decide per call."""
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,12 +24,13 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import consistency, parsing, results, serialization, transactions, writes
+from local.fast_dynamodb import batch_writes, consistency, parsing, results, serialization, transactions, writes
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
 vanilla_accounts: set[str] = set()
 _original: dict[str, Callable[..., Any]] = {}
+_batch = threading.local()  # the tables whose locks this thread's BatchGetItem or BatchWriteItem holds
 
 
 def is_fast(backend: Any) -> bool:
@@ -55,6 +57,8 @@ def _single_table(name: str, refuse_held: int | None = None) -> Callable[..., An
     def operation(self: DynamoDBBackend, table_name: Any, *args: Any, **kwargs: Any) -> Any:
         if not is_fast(self):
             return original(self, table_name, *args, **kwargs)
+        if refuse_held is None and table_name in getattr(_batch, "tables", ()):
+            return original(self, table_name, *args, **kwargs)  # the batch holds the lock (re-entrant: no need)
         with _table_locked(self, table_name):
             if refuse_held is not None and consistency.settings.eventual and args:
                 transactions.refuse_if_held(self, table_name, args[refuse_held])
@@ -117,9 +121,10 @@ def _every_table(name: str) -> Callable[..., Any]:
 
 def _whole_batch_locked(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A BatchGetItem or BatchWriteItem takes the locks of its tables once, for the whole request, in name order
-    (as a transaction does, so no two can deadlock), instead of one of them per key: its single-item operations
-    take the lock again (re-entrant, uncontended). Seeding and the feed's parallel BatchGetItems spent a tenth of
-    their time taking and waiting for a table lock per key (docs/BENCHMARKS.md, "The local cloud's DynamoDB").
+    (as a transaction does, so no two can deadlock), instead of one of them per key: its single-item writes take
+    the lock again (re-entrant, uncontended), its reads (the GetItem per key moto's handler calls) do not. Seeding
+    and the feed's parallel BatchGetItems spent a tenth of their time taking and waiting for a table lock per key
+    (docs/BENCHMARKS.md, "The local cloud's DynamoDB").
     Answers are moto's; the batch is never interleaved with another write on its tables (DynamoDB allows that,
     moto's engine with one lock for all never did)."""
 
@@ -131,7 +136,11 @@ def _whole_batch_locked(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         names = response.body.get("RequestItems") or {}
         tables = [backend.tables[name] for name in names if isinstance(name, str) and name in backend.tables]
         with locked(tables):
-            return original(response)
+            _batch.tables = frozenset(table.name for table in tables)
+            try:
+                return original(response)
+            finally:
+                _batch.tables = frozenset()
 
     return handler
 
@@ -206,7 +215,9 @@ def install_patches() -> None:
         DynamoHandler.transact_get_items
     )
     DynamoHandler.batch_get_item = _whole_batch_locked(DynamoHandler.batch_get_item)  # type: ignore[method-assign,assignment]
-    DynamoHandler.batch_write_item = _whole_batch_locked(DynamoHandler.batch_write_item)  # type: ignore[method-assign,assignment]
+    DynamoHandler.batch_write_item = _whole_batch_locked(  # type: ignore[method-assign,assignment]
+        batch_writes.fast_batch_write_item(DynamoHandler.batch_write_item, is_fast)
+    )
     dynamodb_responses.dynamo_to_dict = results.dynamo_to_dict  # what DynamoResult converts every result with
     DynamoHandler.dynamodb_backend = property(results.dynamodb_backend)  # type: ignore[method-assign,assignment]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):

@@ -24,11 +24,14 @@ class MotoChanged(RuntimeError):
 
 
 def _functions() -> dict[str, Callable[..., Any]]:
+    from botocore.utils import merge_dicts
     from moto.core import parse, responses, serialize
+    from moto.dynamodb import comparisons
+    from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
     from moto.dynamodb.models.table import SecondaryIndex, StreamRecord, StreamShard, Table
-    from moto.dynamodb.models.utilities import dynamo_to_dict
+    from moto.dynamodb.models.utilities import dynamo_to_dict, find_nested_key
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -61,7 +64,19 @@ def _functions() -> dict[str, Callable[..., Any]]:
         Item.__init__,
         LimitedSizeDict.__setitem__,
         Item.size,
+        Item.project,
+        Item.to_regular_json,
+        DynamoType.to_regular_json,
+        find_nested_key,
+        merge_dicts,
         DynamoHandler.transact_get_items,
+        DynamoHandler.batch_write_item,
+        DynamoHandler._contains_duplicates,
+        dynamodb_responses.validate_put_has_empty_keys,
+        Table.attribute_keys.fget,  # type: ignore[attr-defined]
+        comparisons.get_expected,
+        comparisons.get_filter_expression,
+        comparisons.ConditionExpressionParser.parse,
         DynamoHandler.dynamodb_backend.fget,  # type: ignore[attr-defined]
         DynamoResult.__init__,
         dynamo_to_dict,
@@ -139,7 +154,19 @@ FINGERPRINTS = {
     "Item.__init__": "d9c12b62cb921831",
     "LimitedSizeDict.__setitem__": "d979580fdbe14f79",
     "Item.size": "9bc6ada96d33365c",
+    "Item.project": "f411e6d8b56886f4",
+    "Item.to_regular_json": "866aafe440d99a25",
+    "DynamoType.to_regular_json": "a9fe48d6f3f9aa7e",
+    "find_nested_key": "66e7b1b00236a811",
+    "merge_dicts": "e37c91dbbe97c54f",
     "DynamoHandler.transact_get_items": "6275dc506a3f7c6b",
+    "DynamoHandler.batch_write_item": "26221a09e2b2b1fd",
+    "DynamoHandler._contains_duplicates": "a273c7e0abe7ae03",
+    "validate_put_has_empty_keys": "e45d7ced392361f4",
+    "Table.attribute_keys": "18979b69d53918a5",
+    "get_expected": "426eee720dcdcdf6",
+    "get_filter_expression": "0bb9e2d345c7f17f",
+    "ConditionExpressionParser.parse": "5c9b63c5f49ed5d5",
     "DynamoHandler.dynamodb_backend": "49c0711cc1fdff50",
     "DynamoResult.__init__": "e2394775cd5ef6ad",
     "dynamo_to_dict": "80f600124c13ddcb",

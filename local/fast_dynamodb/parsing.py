@@ -58,10 +58,17 @@ def _structure(shape: StructureShape, compiling: dict[ShapeKey, Converter]) -> C
     if shape.is_document_type:
         return _same
     members: list[tuple[str, str, Converter]] = []
+    # Members sent under their own name and kept as sent: a value holding one of them alone (every
+    # DynamoDB AttributeValue but a binary, a list or a map) is that member, without the walk.
+    as_sent: set[str] = set()
 
     def convert(value: Any) -> Any:
         if value is None:
             return None
+        if type(value) is dict and len(value) == 1:
+            for name, raw in value.items():
+                if name in as_sent:
+                    return {name: raw} if raw is not None else {}
         parsed: dict[str, Any] = {}
         for member_name, json_name, member_converter in members:
             raw = value.get(json_name)
@@ -71,7 +78,11 @@ def _structure(shape: StructureShape, compiling: dict[ShapeKey, Converter]) -> C
 
     compiling[_shape_key(shape)] = convert
     for member_name, member in shape.members.items():
-        members.append((member_name, member.serialization.get("name", member_name), _converter(member, compiling)))
+        json_name = member.serialization.get("name", member_name)
+        member_converter = _converter(member, compiling)
+        members.append((member_name, json_name, member_converter))
+        if json_name == member_name and member_converter is _same:
+            as_sent.add(member_name)
     return convert
 
 

@@ -26,9 +26,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, Table
 
 from local.fast_dynamodb import consistency
+from local.fast_dynamodb.items import ITEM_SIZE_LIMIT
 from local.fast_dynamodb.ordering import Ordering, Partition, SortKey, Unordered, sort_value
 from local.fast_dynamodb.storage import FastTable
-from local.fast_dynamodb.writes import ITEM_SIZE_LIMIT
 
 Page = tuple[list[Item], int, dict[str, Any] | None]
 RANGE_OPERATORS = frozenset({"=", "EQ", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"})

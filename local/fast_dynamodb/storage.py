@@ -30,7 +30,8 @@ from typing import Any
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
 
-from local.fast_dynamodb import consistency
+from local.fast_dynamodb import consistency, projection
+from local.fast_dynamodb.items import MeasuredItem
 from local.fast_dynamodb.ordering import ORDERED_TYPES, Ordering, Partition, SortValue, sort_value
 from local.fast_dynamodb.streams import adopt_shard
 
@@ -183,15 +184,22 @@ class IndexState:
             self.pending.clear()
 
 
-class StoredItem(Item):
-    """An Item once a FastTable stores it: never changed again, so its size (which moto measures for
-    every item a Query, Scan or BatchGetItem walks, walking every attribute) is measured once."""
+class StoredItem(MeasuredItem):
+    """An Item once a FastTable stores it: never changed again, so its size is measured once (MeasuredItem), and
+    its projections share its attribute values."""
 
-    def size(self) -> int:
-        known: int | None = self.__dict__.get("_size")
-        if known is None:
-            known = self.__dict__["_size"] = Item.size(self)
-        return known
+    def project(self, projection_expressions: list[list[str]]) -> Item:
+        """moto's projection (GetItem, BatchGetItem, Query and Scan call it), converting only the attributes
+        named when every path is a top-level name (projection.py); whether moto's conversion of the whole item
+        succeeds (when it fails, so does moto's projection) is learnt once."""
+        if not projection.top_level_names(projection_expressions):
+            return Item.project(self, projection_expressions)
+        converts: bool | None = self.__dict__.get("_converts")
+        if converts is None:
+            converts = self.__dict__["_converts"] = projection.converts(self)
+        if not converts:
+            return Item.project(self, projection_expressions)
+        return projection.project(self, projection_expressions)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Item:
         """A copy is a plain Item: it is made to be changed (an update), or kept by moto (a backup)."""
@@ -204,6 +212,7 @@ def _freeze(item: Item) -> None:
     if type(item) is not StoredItem:
         item.__class__ = StoredItem
     item.__dict__.pop("_size", None)  # a copy being updated may have measured itself half-way
+    item.__dict__.pop("_converts", None)
 
 
 def adoptable(table: Table) -> bool:

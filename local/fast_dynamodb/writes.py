@@ -2,8 +2,8 @@
 stored.
 
 - moto builds an Item through a dict that re-measures the whole item on every attribute it adds
-  (quadratic in the attribute count); `new_item` measures each attribute once and refuses the same
-  items, at the same attribute, with the same error.
+  (quadratic in the attribute count); `new_item` (items.py) measures each attribute once and refuses
+  the same items, at the same attribute, with the same error.
 - moto updates an item in place; here the update runs on a copy, which is then stored, so the stored
   Item is never changed after it is stored (readers share it; a stream record's old image is the
   previous Item itself, not a copy). If the update fails half-way, moto leaves the item half-updated:
@@ -27,33 +27,12 @@ from moto.dynamodb.exceptions import (
     MockValidationException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 
 from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_update_expression
+from local.fast_dynamodb.items import new_item
 from local.fast_dynamodb.storage import FastTable
-
-# moto's LimitedSizeDict refuses an attribute that takes the item past this many bytes.
-ITEM_SIZE_LIMIT = 405000
-
-
-def new_item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> Item:
-    """`Item(hash_key, range_key, attrs)`, measuring each attribute once."""
-    item: Any = Item.__new__(Item)
-    item.hash_key = hash_key
-    item.range_key = range_key
-    stored = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.__init__(stored)
-    size = 0
-    for key, value in attrs.items():
-        typed = DynamoType(value)
-        size += bytesize(key) + typed.size()
-        if size > ITEM_SIZE_LIMIT:
-            raise ItemSizeTooLarge
-        dict.__setitem__(stored, key, typed)
-    item.attrs = stored
-    return item
 
 
 def put_item(
@@ -101,7 +80,9 @@ def put_item(
     current = table.get_item(hash_value, lookup_range_value)
     item = new_item(hash_value, range_value, item_attrs)
 
-    if not overwrite:
+    # moto parses an absent condition too (twice: `Expected`, `ConditionExpression`), into an operator that holds
+    # for any item; skipped when neither is given (batch_writes.py's puts, most PutItems)
+    if not overwrite and (expected or condition_expression):
         if not get_expected(expected).expr(current):
             raise ConditionalCheckFailed
         condition_op = get_filter_expression(

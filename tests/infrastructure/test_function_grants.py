@@ -107,8 +107,16 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     assert "dynamodb:PutItem" in social  # idempotency layer and likes
     deliver = {call.action for call in _reached(calls, functions, "NotificationsDeliverFunction")}
     assert "execute-api:ManageConnections" in deliver  # the client made in a property
-    feed_read = {(call.action, call.resource) for call in _reached(calls, functions, "FeedReadApiFunction")}
-    assert ("secretsmanager:GetSecretValue", os.environ["CURSOR_SECRET_ARN"]) in feed_read  # a botocore client
+    feed = {(call.action, call.resource, call.where) for call in _reached(calls, functions, "FeedReadApiFunction")}
+    feeds = f"arn:aws:dynamodb:us-east-1:123456789012:table/{os.environ['FEEDS_TABLE_NAME']}"
+    assert ("dynamodb:BatchGetItem", posts, "pinhole.posts.dal.PostRepository.standings_of") in feed  # raw reads
+    assert ("dynamodb:Query", feeds, "pinhole.feed.dal.FeedRepository.page") in feed
+    cursor_key = (
+        "secretsmanager:GetSecretValue",
+        os.environ["CURSOR_SECRET_ARN"],
+        "pinhole.shared.secrets.CursorKey.value",
+    )
+    assert cursor_key in feed  # a botocore client (pinhole.shared.aws_clients), made in a property
     fanout = {call.action for call in _reached(calls, functions, "FeedFanoutDeliverFunction")}
     assert "dynamodb:BatchWriteItem" in fanout  # botocore's client, made in a property
 

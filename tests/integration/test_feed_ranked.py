@@ -482,3 +482,51 @@ def test_an_explained_first_page_keeps_its_scores_for_later_pages(fanout: FanOut
         0.4375,
     ]
     assert unexplained_later["items"][0]["ranking"] is None  # that snapshot was made without the scores
+
+
+def test_standings_are_what_ranking_needs_of_any_number_of_posts_deleted_ones_absent(fanout: FanOut) -> None:
+    # Given three published posts, one liked twice and one deleted, among 150 ids of posts that do not exist
+    author, fans = sign_up_claims("author"), [sign_up_claims(f"fan{index}") for index in range(2)]
+    liked, plain, deleted = (publish(author) for _ in range(3))
+    for fan in fans:
+        assert InteractionRepository().like(liked, fan["sub"])
+    posts = PostRepository()
+    posts.delete(posts.get(deleted))
+    unknown = [f"{index:026d}" for index in range(150)]
+
+    # When their standings are read (two BatchGetItems: more than 100 keys)
+    standings = posts.standings_of([*unknown[:75], liked, plain, deleted, liked, *unknown[75:]])
+
+    # Then the published ones are there with their author, time, status and counts, as the post reads back
+    assert set(standings) == {liked, plain}
+    for post_id, likes in ((liked, 2), (plain, 0)):
+        record, standing = posts.get(post_id), standings[post_id]
+        assert (standing.author_id, standing.created_at, standing.status) == (
+            author["sub"],
+            record.created_at,
+            record.status,
+        )
+        assert (standing.like_count, standing.comment_count) == (likes, 0)
+
+
+def test_standings_ask_again_for_the_keys_dynamodb_left_unprocessed(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given posts, and a table that processes only the first key of each BatchGetItem (as DynamoDB may, under load)
+    from pinhole.posts.dal import PostModel
+
+    author = sign_up_claims("author")
+    post_ids = [publish(author) for _ in range(3)]
+    connection = PostModel._get_connection()
+    original, requests = connection.batch_get_item, []
+
+    def one_at_a_time(keys: list[Any], **options: Any) -> Any:
+        requests.append(len(keys))
+        answer = original(keys[:1], **options)
+        answer["UnprocessedKeys"] = {PostModel.Meta.table_name: {"Keys": keys[1:]}} if keys[1:] else {}
+        return answer
+
+    monkeypatch.setattr(connection, "batch_get_item", one_at_a_time)
+    # When their standings are read, Then every post is there, after one request per key left over
+    assert set(PostRepository().standings_of(post_ids)) == set(post_ids)
+    assert requests == [3, 2, 1]

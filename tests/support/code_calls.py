@@ -7,8 +7,9 @@ and route functions). From a function's entry point (its Handler, plus the resol
 when the handler calls `resolve`), every reachable call that reaches AWS is a leaf:
 
 - PynamoDB: Model methods (get/query/save/update/delete/batch_*...) on a model class or instance, Index
-  queries and scans, TransactWrite/TransactGet items — with the model's table (and index) read from the
-  model classes at run time, so the resource is exact;
+  queries and scans, TransactWrite/TransactGet items, the raw reads of pinhole.shared.raw_items (the model
+  class their first argument) — with the model's table (and index) read from the model classes at run
+  time, so the resource is exact;
 - boto3 clients: `<client>.<method>(...)` and `get_paginator("<op>")` where the client is a module-level
   `boto3.client("<service>")` (or `pinhole.shared.aws_clients.client("<service>")`, botocore's), an attribute
   assigned from one (directly, through a parameter default, or in a property); resource parameters given as
@@ -88,6 +89,11 @@ _TRANSACT_ACTIONS = {
     "get": "GetItem",
 }
 _IDEMPOTENCY_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+# pinhole.shared.raw_items: reads through a model's connection, the model class their first argument
+_RAW_READS = {
+    "pinhole.shared.raw_items.batch_get_raw": "BatchGetItem",
+    "pinhole.shared.raw_items.query_raw": "Query",
+}
 
 
 @dataclass(frozen=True)
@@ -335,6 +341,10 @@ class _Collector:
         if isinstance(callee, MemberExpr):
             self._client_call(callee, o)
             self._transaction_call(callee, o)
+        if isinstance(callee, RefExpr) and callee.fullname in _RAW_READS and o.args:
+            for info, _ in self._receiver_class(o.args[0]) or []:  # the model class the raw read is of
+                if info.has_base("pynamodb.models.Model"):
+                    self._leaf(f"dynamodb:{_RAW_READS[callee.fullname]}", _model_resource(info.fullname))
         if (
             isinstance(callee, RefExpr)
             and callee.name == "get_secret"

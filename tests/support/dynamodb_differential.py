@@ -47,6 +47,11 @@ STATUSES = ["new", "done", "gone"]
 GROUPS = ["g1", "g2"]
 TAGS = ["t1", "t2", "t3"]
 NUMBERS = ["1", "2", "3", "10", "2.5", "-4", "1.0"]
+# Projections of top-level names take the fast path's own projection (local/fast_dynamodb/projection.py), of every
+# attribute type, in several orders, a name repeated; nested paths take moto's.
+GET_PROJECTIONS = ["#t, doc.a, #k", "#k, #t, flag, nums", "doc, #t, note, list, tags, #k, #t"]
+READ_PROJECTIONS = ["#p1, n, doc.b", "#p1, n, doc, tags, nums", "note, flag, list, #p1, doc"]
+BATCH_GET_PROJECTIONS = ["#k, title, n", "#k, doc, tags, nums, list, note, flag", "n, note, #k, title"]
 
 TABLES: dict[str, dict[str, Any]] = {
     "items": {
@@ -123,6 +128,8 @@ TABLES: dict[str, dict[str, Any]] = {
     },
 }
 KEYS = {"items": ("pk", "sk"), "counters": ("pk", None), "numbers": ("pk", "sk")}
+# The string attributes that are a key of the table or of one of its indexes
+STRING_KEY_ATTRIBUTES = {"items": ["pk", "sk", "owner", "status"], "counters": ["pk", "group"], "numbers": ["tag"]}
 INDEX_KEYS = {
     "by-owner": ("items", "owner", "created"),
     "by-status": ("items", "status", None),
@@ -430,7 +437,7 @@ class Differential:
         table = self.rng.choice(list(TABLES))
         request: dict[str, Any] = {"TableName": table, "Key": self.gen.key(table)}
         if self.rng.random() < 0.3:
-            request["ProjectionExpression"] = "#t, doc.a, #k"
+            request["ProjectionExpression"] = self.rng.choice(GET_PROJECTIONS)
             request["ExpressionAttributeNames"] = {"#t": "title", "#k": KEYS[table][0]}
         if self.rng.random() < 0.3:
             request["ConsistentRead"] = True
@@ -493,7 +500,7 @@ class Differential:
                     keys.append(key)
             items[table] = {"Keys": keys}
             if rng.random() < 0.3:
-                items[table]["ProjectionExpression"] = "#k, title, n"
+                items[table]["ProjectionExpression"] = rng.choice(BATCH_GET_PROJECTIONS)
                 items[table]["ExpressionAttributeNames"] = {"#k": KEYS[table][0]}
         self.same("batch_get_item", {"RequestItems": items})
 
@@ -507,6 +514,8 @@ class Differential:
                 if rng.random() < 0.7:
                     item = self.gen.item(table)
                     key = {name: item[name] for name in KEYS[table] if name}
+                    if rng.random() < 0.08:  # a table or index key left empty: refused, naming which
+                        item[rng.choice(STRING_KEY_ATTRIBUTES[table])] = {"S": ""}
                     request = {"PutRequest": {"Item": item}}
                 else:
                     key = self.gen.key(table)
@@ -515,7 +524,15 @@ class Differential:
                     continue
                 seen.append(key)
                 requests.append(request)
+                if rng.random() < 0.05:  # the very same request twice: refused as duplicates
+                    requests.append(request)
             items[table] = requests
+        puts = [request for requests in items.values() for request in requests if "PutRequest" in request]
+        if len(items) == 2 and puts and rng.random() < 0.2:
+            # the same item put into both tables: moto compares items, not tables with their keys
+            for requests in items.values():
+                if puts[0] not in requests:
+                    requests.append(puts[0])
         self.same("batch_write_item", {"RequestItems": items})
 
     def transact_write(self) -> None:
@@ -603,7 +620,7 @@ class Differential:
         if rng.random() < 0.15:
             request["Select"] = "COUNT"
         elif rng.random() < 0.2:
-            request["ProjectionExpression"] = "#p1, n, doc.b"
+            request["ProjectionExpression"] = rng.choice(READ_PROJECTIONS)
             request.setdefault("ExpressionAttributeNames", {})["#p1"] = "title"
         if rng.random() < 0.1:
             request["ConsistentRead"] = True

@@ -29,6 +29,24 @@ def test_each_figure_is_set_against_its_target_with_a_verdict() -> None:
     assert "—" in line_of(lines, "DynamoDB round trips, page 1")
 
 
+def test_a_result_measured_on_both_dynamodbs_is_read_on_the_fast_one() -> None:
+    # Given feed and search results of both engines side by side, as their run() returns them
+    results = {
+        "feed": {
+            "moto": {"fan_out": [{}, {"seconds_to_last_feed": 52.1}]},
+            "fast": {"fan_out": [{}, {"seconds_to_last_feed": 4.6}]},
+            "fast_over_moto": {},
+        },
+        "search": {"fast": {"over_http": {"all": {"p99_ms": 134.4}}, "indexed": {"seconds": 364.1}}},
+    }
+    # When the summary is drawn
+    lines = summary_lines(results, failed={})
+    # Then the figures are the fast DynamoDB's
+    assert "4.60 s" in line_of(lines, "fan-out to 10,000 followers")
+    assert "134.40 ms" in line_of(lines, "people search p99")
+    assert "364.10 s" in line_of(lines, "seeding the search index")
+
+
 def test_a_failed_benchmark_is_named_failed_in_every_line_of_it() -> None:
     lines = summary_lines({}, failed={"messaging": "exit code 1"})
     messaging = [line for line in lines if line.startswith("messaging")]

@@ -26,6 +26,7 @@ from pynamodb.models import Model
 from pinhole.shared import aws_clients
 from pinhole.shared.clock import utc_now
 from pinhole.shared.ids import first_id_at
+from pinhole.shared.raw_items import RawItem, query_raw
 from pinhole.shared.settings import get_settings
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 
@@ -107,6 +108,11 @@ def _put_story(user_id: str, entry: StoryEntry) -> dict[str, Any]:
         "expires_at": {"N": str(int(entry.expires_at.timestamp()))},
     }
     return {"PutRequest": {"Item": item}}
+
+
+def _text(item: RawItem, name: str) -> str:
+    value = item.get(name)
+    return str(value["S"]) if value else ""
 
 
 def _delete(user_id: str, sk: str) -> dict[str, Any]:
@@ -273,9 +279,10 @@ class FeedRepository:
         return [entry for entry in entries if entry.expires_at > now]
 
     def page(self, user_id: str, before: str | None, limit: int) -> tuple[list[FeedEntry], bool]:
-        """Pushed entries older than `before` (a post_id), newest first; and whether more exist."""
+        """Pushed entries older than `before` (a post_id), newest first; and whether more exist. Raw items (a
+        ranked first page reads 500: no model each)."""
         condition = FeedModel.sk.between(ENTRY, entry_key(before)) if before else FeedModel.sk.startswith(ENTRY)
-        results = FeedModel.query(user_id, condition, scan_index_forward=False, limit=limit + 2)
-        entries = [FeedEntry(item.sk.removeprefix(ENTRY), item.author_id or "") for item in results]
+        results = query_raw(FeedModel, user_id, condition, limit + 2, ["sk", "author_id"], scan_index_forward=False)
+        entries = [FeedEntry(item["sk"]["S"].removeprefix(ENTRY), _text(item, "author_id")) for item in results]
         entries = [entry for entry in entries if entry.post_id != before]
         return entries[:limit], len(entries) > limit

@@ -30,6 +30,7 @@ from pynamodb.models import Model
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts, accumulate, decayed
 from pinhole.shared.clock import utc_now
 from pinhole.shared.parallel import gather_dict
+from pinhole.shared.raw_items import RawItem, query_raw
 from pinhole.shared.settings import get_settings
 
 _settings = get_settings()
@@ -59,6 +60,11 @@ class FeedStateModel(Model):
     copies = NumberAttribute(null=True)
     data = BinaryAttribute(null=True, legacy_encoding=False)
     expires_at = TTLAttribute(null=True)
+
+
+def _number(item: RawItem, name: str, default: float) -> float:
+    value = item.get(name)
+    return float(value["N"]) if value else default
 
 
 def _conditional_failure(error: PutError) -> bool:
@@ -98,15 +104,21 @@ class AffinityStore:
         raise RuntimeError(f"affinity of {viewer_id} for {author_id}: too many concurrent updates")
 
     def of_viewer(self, viewer_id: str, now: datetime) -> dict[str, float]:
-        """Every author the viewer has an affinity for, decayed to `now`: one Query page (~60 B an author)."""
+        """Every author the viewer has an affinity for, decayed to `now`: one Query page (~60 B an author), raw
+        items (a ranked first page reads them all)."""
         moment = now.timestamp()
+        items = query_raw(
+            FeedStateModel,
+            viewer_id,
+            FeedStateModel.sk.startswith(AFFINITY),
+            AFFINITIES_READ_MAX,
+            ["sk", "score", "as_of"],
+        )
         return {
-            item.sk.removeprefix(AFFINITY): decayed(
-                float(item.score or 0), moment - float(item.as_of or moment), self._half_life_s
+            item["sk"]["S"].removeprefix(AFFINITY): decayed(
+                _number(item, "score", 0.0), moment - (_number(item, "as_of", 0.0) or moment), self._half_life_s
             )
-            for item in FeedStateModel.query(
-                viewer_id, FeedStateModel.sk.startswith(AFFINITY), limit=AFFINITIES_READ_MAX
-            )
+            for item in items
         }
 
 
@@ -123,14 +135,8 @@ class SeenStore:
 
     def of_viewer(self, viewer_id: str) -> frozenset[str]:
         """The viewer's impressions, newest posts first, at most ~1 MB of them (20,000)."""
-        items = FeedStateModel.query(
-            viewer_id,
-            FeedStateModel.sk.startswith(SEEN),
-            scan_index_forward=False,
-            attributes_to_get=["sk"],
-            limit=SEEN_READ_MAX,
-        )
-        return frozenset(item.sk.removeprefix(SEEN) for item in items)
+        items = query_raw(FeedStateModel, viewer_id, FeedStateModel.sk.startswith(SEEN), SEEN_READ_MAX, ["sk"], False)
+        return frozenset(item["sk"]["S"].removeprefix(SEEN) for item in items)
 
 
 # -- snapshots --

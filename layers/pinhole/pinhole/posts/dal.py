@@ -31,6 +31,7 @@ from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, 
 from pinhole.shared.clock import to_iso
 from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.ids import first_id_at
+from pinhole.shared.raw_items import RawItem, batch_get_raw
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import cancelled_by, transact
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
@@ -130,6 +131,18 @@ def _to_record(item: PostModel) -> PostRecord:
     return PostRecord.model_validate(values)
 
 
+def _standing(raw: RawItem) -> PostStanding:
+    likes, comments = raw.get("like_count"), raw.get("comment_count")
+    return PostStanding(
+        post_id=raw["post_id"]["S"],
+        author_id=raw["author_id"]["S"],
+        created_at=PostModel.created_at.deserialize(raw["created_at"]["S"]),
+        status=PostStatus(raw["status"]["S"]),
+        like_count=int(PostModel.like_count.deserialize(likes["N"])) if likes else 0,
+        comment_count=int(PostModel.comment_count.deserialize(comments["N"])) if comments else 0,
+    )
+
+
 def _is_conditional_failure(error: PutError | UpdateError | DeleteError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
@@ -180,19 +193,12 @@ class PostRepository:
 
     def standings_of(self, post_ids: list[str]) -> dict[str, PostStanding]:
         """What ranking needs of these posts (author, time, status, counts): one BatchGetItem per 100 that
-        projects away caption and media, the bulk of a post item; deleted ones are simply absent."""
-        unique = list(dict.fromkeys(post_ids))
-        items = PostModel.batch_get(unique, attributes_to_get=STANDING_ATTRIBUTES) if unique else []
+        projects away caption and media, the bulk of a post item, read as raw items (no model per post);
+        deleted ones are simply absent."""
+        keys = [{"post_id": {"S": post_id}} for post_id in dict.fromkeys(post_ids)]
         return {
-            item.post_id: PostStanding(
-                post_id=item.post_id,
-                author_id=item.author_id,
-                created_at=item.created_at,
-                status=PostStatus(item.status),
-                like_count=int(item.like_count or 0),
-                comment_count=int(item.comment_count or 0),
-            )
-            for item in items
+            standing.post_id: standing
+            for standing in map(_standing, batch_get_raw(PostModel, keys, STANDING_ATTRIBUTES))
         }
 
     def mark_media(self, post_id: str, media: StoredMedia) -> PostRecord | None:

@@ -1,0 +1,63 @@
+"""Reads of many items of which the caller needs a few attributes, answered as DynamoDB's raw items (attribute
+name → {"S": ...}) for a small converter in the DAL, instead of a PynamoDB model per item.
+
+`Model.batch_get` builds a model per item (every attribute's default set, then each value deserialised through
+its attribute): for the 500 posts a ranked first page reads to rank, that was as much CPU as the read itself
+(docs/BENCHMARKS.md, "The ranked home feed"). These calls go through the model's own connection (its table, its
+region, its retries; no DescribeTable) and send what PynamoDB sends: the same requests, the same grants. The pushed
+entries of a ranked first page (500) are read the same way."""
+
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+
+from pinhole.shared.parallel import BATCH_GET_MAX, chunks
+
+RawItem = dict[str, dict[str, Any]]
+
+
+def batch_get_raw(model: type[Model], keys: list[RawItem], attributes: list[str]) -> list[RawItem]:
+    """The items of these `keys` (typed: {"post_id": {"S": ...}}), projected on `attributes`: one BatchGetItem
+    per 100 keys, one after the other, as `Model.batch_get` sends them (callers wanting them at once chunk with
+    pinhole.shared.parallel); the keys DynamoDB leaves unprocessed are asked again, as it does."""
+    table = model.Meta.table_name
+    connection = model._get_connection()
+    found: list[RawItem] = []
+    for chunk in chunks(keys, BATCH_GET_MAX):
+        pending = list(chunk)
+        while pending:
+            # typed keys, as Model.batch_get passes them (PynamoDB annotates them as str)
+            answer = connection.batch_get_item(pending, attributes_to_get=attributes)  # type: ignore[arg-type]
+            found += answer.get("Responses", {}).get(table, [])
+            pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return found
+
+
+def query_raw(
+    model: type[Model],
+    hash_key: str,
+    range_key_condition: Condition | None,
+    limit: int,
+    attributes: list[str],
+    scan_index_forward: bool = True,
+) -> list[RawItem]:
+    """Up to `limit` items of the partition, projected on `attributes`, in the order asked: the pages
+    `Model.query(..., limit=limit)` would read (more than one only if DynamoDB stops a page at 1 MB)."""
+    connection = model._get_connection()
+    found: list[RawItem] = []
+    start: RawItem | None = None
+    while len(found) < limit:
+        answer = connection.query(
+            hash_key,
+            range_key_condition=range_key_condition,
+            attributes_to_get=attributes,
+            exclusive_start_key=start,
+            limit=limit - len(found),
+            scan_index_forward=scan_index_forward,
+        )
+        found += answer.get("Items", [])
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            break
+    return found
