@@ -39,6 +39,7 @@ from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.pumps.base import wakeup
 from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
+from local.request_overhead import install as compute_per_request_constants_once
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -60,6 +61,7 @@ CONCURRENCY_VARIABLE = "PINHOLE_CONCURRENT_EXECUTIONS"
 
 def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServer, str]:
     use_dynamodb(consistency)
+    compute_per_request_constants_once()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     make_cognito_strict()

@@ -5,7 +5,8 @@ backend), and its validator deep-copies the parsed tree with `copy.deepcopy`, wh
 `__reduce_ex__` for every node, then walks it ten times, rebuilding a dict of node classes at every
 node. For the messaging transaction (four items, long SET clauses) that was most of its cost.
 Here the backend's parse is cached per expression text (the cached tree is only ever copied), the
-copy is a direct one (`clone`), and each traverser's class map is built once per validation. The
+copy is a direct one (`clone`), and each traverser's class map is built once per validation and bound
+into its walk. The
 result is moto's validator run on an equal tree: same checks, same errors, same evaluation.
 
 Three of moto's ten processors only check the expression's shape (one clause of each kind, no two actions
@@ -21,11 +22,16 @@ backend does, only to list the names it uses: it gets the cached tree too (`inst
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.parsing.ast_nodes import Node, UpdateExpression  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Node,
+    UpdateExpression,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import (
     ActionCountValidator,
@@ -134,6 +140,31 @@ def _memoise_class_map(processor: Any) -> None:
 
     processor.nodes_to_be_processed = nodes_to_be_processed
     processor.process = process
+    processor.traverse_node_recursively = _walk(processor, kinds, process)
+
+
+def _walk(processor: Any, kinds: tuple[type, ...], process: Callable[[Any], Any]) -> Callable[..., Any]:
+    """moto's `DepthFirstTraverser.traverse_node_recursively` for one processor, line for line, with its
+    class map bound and the per-child hook called only when the processor has one (the base's does nothing)."""
+    hook = processor.pre_processing_of_child
+    has_hook = type(processor).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
+
+    def walk(node: Any, child_id: int = -1) -> Any:
+        if isinstance(node, Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    if has_hook:
+                        hook(node, i)
+                    walk(child_node, i)
+            if isinstance(node, kinds):
+                node = process(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    return walk
 
 
 class CachedUpdateExpressionParser(UpdateExpressionParser):
