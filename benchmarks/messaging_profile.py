@@ -61,7 +61,7 @@ class ThreadProfiles:
             threads = list(self.by_thread.items())
         for ident, (name, profiler) in threads:
             profiler.create_stats()
-            if not profiler.stats:  # type: ignore[attr-defined]
+            if not profiler.stats:
                 continue
             kind = kind_of.get(ident) or ("lambda" if name.startswith("lambda") else "other")
             if kind in stats:
