@@ -5,7 +5,7 @@ Profiled over the direct-message benchmark's throughput phase (`python -m benchm
 docs/LOCAL_CLOUD.md "Where the time goes"): botocore builds each request's `User-Agent` twice, sanitizing
 every component character by character (~85 calls per request, ~6% of a send's CPU), and moto's
 `BaseResponse.call_action` lists the handler class's methods with `inspect.getmembers` on every request
-(~4%) to see whether the action is one of them.
+(~5%) to see whether the action is one of them.
 
 - `sanitize_user_agent_string_component` is a pure function of its two arguments: memoised.
 - The method names are remembered per class; a name not among them is looked up again before the answer
