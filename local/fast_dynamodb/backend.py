@@ -23,7 +23,8 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import consistency, expressions, parsing, results, serialization, transactions, writes
+from local.fast_dynamodb import consistency, parsing, results, serialization, transactions, writes
+from local.fast_dynamodb.expressions import install as parse_update_expressions_once
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -216,7 +217,7 @@ def install_patches() -> None:
     DynamoHandler.parse_parameters = parsing.fast_parse_parameters(  # type: ignore[method-assign,assignment]
         DynamoHandler.parse_parameters, _request_is_fast
     )
-    expressions.install()
+    parse_update_expressions_once()
     _installed = True
 
 
