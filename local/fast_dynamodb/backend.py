@@ -24,7 +24,6 @@ from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 from local.fast_dynamodb import consistency, parsing, results, serialization, transactions, writes
-from local.fast_dynamodb.expressions import install as parse_update_expressions_once
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -170,6 +169,8 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
+    from local.fast_dynamodb import expressions  # update expressions parsed once (the request handlers' too)
+
     for name in (
         "create_table",
         "update_table",
@@ -217,7 +218,7 @@ def install_patches() -> None:
     DynamoHandler.parse_parameters = parsing.fast_parse_parameters(  # type: ignore[method-assign,assignment]
         DynamoHandler.parse_parameters, _request_is_fast
     )
-    parse_update_expressions_once()
+    expressions.install()
     _installed = True
 
 
