@@ -6,8 +6,8 @@ backend), and its validator deep-copies the parsed tree with `copy.deepcopy`, wh
 node. For the messaging transaction (four items, long SET clauses) that was most of its cost.
 Here the backend's parse is cached per expression text (the cached tree is only ever copied), the
 copy is a direct one (`clone`), and each traverser's class map is built once per validation and bound
-into its walk. The
-result is moto's validator run on an equal tree: same checks, same errors, same evaluation.
+into its walk. The result is moto's validator run on an equal tree: same checks, same errors, same
+evaluation.
 
 Three of moto's ten processors only check the expression's shape (one clause of each kind, no two actions
 on overlapping paths, no key attribute updated): their answer depends on the expression, its attribute
