@@ -89,6 +89,7 @@ TARGETS: list[Target] = [
     Target("messaging", ("throughput_messages_per_s",), "DMs sustained, 50 clients", "msg/s", 100, False, I19),
     Target("messaging", ("latency_p99_ms",), "DM latency p99, 25 pairs", "ms", 250, True, I19),
     Target("messaging", ("unloaded_latency_p50_ms",), "DM latency p50, one pair", "ms"),
+    Target("messaging", ("throughput_process_cpu_ms_per_message",), "DM CPU per message, sustained", "ms"),
     Target("search", ("over_http", "all", "p99_ms"), "people search p99, 100,000 users", "ms", 100, True, I19),
     Target("search", ("indexed", "seconds"), "seeding the search index", "s", 120, True, I19),
     Target("local_state", ("restore", "start_to_ready_s"), "restart with the saved world, to ready", "s", 3, True, I19),

@@ -41,6 +41,7 @@ from local.pumps import Pump, event_sources_from, pumps_from, settled
 from local.pumps.base import wakeup
 from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
+from local.request_overhead import install as sanitize_user_agents_once
 from local.routes import Api, apis_from
 from local.s3_front import PostedObjects, S3Front
 from local.state import Restorer, RestoreReport, Snapshot, capture
@@ -142,6 +143,7 @@ class LocalCloud:
         authorizes every AWS call of every function against its template role (local/iam/); `consistency`
         is DynamoDB's (strong by default; see local/fast_dynamodb/consistency.py)."""
         started = time.perf_counter()
+        sanitize_user_agents_once()
         # Before the first botocore session: every client created from here on reaches moto in process.
         in_process = install() if enabled_by_environment() else None
         moto, moto_url = start_moto(consistency)

@@ -178,6 +178,8 @@ def install_patches() -> None:
     global _installed
     if _installed:
         return
+    from local.fast_dynamodb import expressions  # update expressions parsed once (the request handlers' too)
+
     for name in (
         "create_table",
         "update_table",
@@ -227,6 +229,7 @@ def install_patches() -> None:
     DynamoHandler.parse_parameters = parsing.fast_parse_parameters(  # type: ignore[method-assign,assignment]
         DynamoHandler.parse_parameters, _request_is_fast
     )
+    expressions.install()
     _installed = True
 
 

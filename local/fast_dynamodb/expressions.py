@@ -5,21 +5,47 @@ backend), and its validator deep-copies the parsed tree with `copy.deepcopy`, wh
 `__reduce_ex__` for every node, then walks it ten times, rebuilding a dict of node classes at every
 node. For the messaging transaction (four items, long SET clauses) that was most of its cost.
 Here the backend's parse is cached per expression text (the cached tree is only ever copied), the
-copy is a direct one (`clone`), and each traverser's class map is built once per validation. The
-result is moto's validator run on an equal tree: same checks, same errors, same evaluation."""
+copy is a direct one (`clone`), and each traverser's class map is built once per validation and bound
+into its walk. The result is moto's validator run on an equal tree: same checks, same errors, same
+evaluation.
+
+Three of moto's ten processors only check the expression's shape (one clause of each kind, no two actions
+on overlapping paths, no key attribute updated): their answer depends on the expression, its attribute
+names and the table's key attributes, never on the item or the values, and two of them search the whole
+tree at every UpdateExpression node (quadratic in the actions: most of a validation of the messaging
+transaction's 12-action updates). Once they passed for a parsed tree, names and keys, later validations
+of the same skip them; a failure is never remembered, so it is raised again, as moto raises it.
+
+The request handler (UpdateItem, TransactWriteItems) parses each update expression once more before the
+backend does, only to list the names it uses: it gets the cached tree too (`install`)."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.parsing.ast_nodes import Node, UpdateExpression  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Node,
+    UpdateExpression,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
-from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+from moto.dynamodb.parsing.validators import (
+    ActionCountValidator,
+    OverlappingPathsValidator,
+    UpdateExpressionValidator,
+    UpdateHashRangeKeyValidator,
+)
 
 _IMMUTABLE = (str, int, float, bool, type(None))
+_SHAPE_CHECKS = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
+_SHAPES_PASSED_MAX = 4096
+# (id of a parsed tree, its attribute names, the table's key attributes) -> the tree, which the entry keeps
+# alive so that no other tree can take its id while the entry exists.
+_shapes_passed: dict[tuple[int, Any, tuple[str, ...]], Node] = {}
 
 
 @lru_cache(maxsize=2048)
@@ -71,10 +97,32 @@ class FastUpdateExpressionValidator(UpdateExpressionValidator):
         self.expression_attribute_values = expression_attribute_values
         self.item = item
         self.table = table
-        self.processors = self.get_ast_processors()
+        processors = self.get_ast_processors()
+        names = None if expression_attribute_names is None else tuple(sorted(expression_attribute_names.items()))
+        self._shape_key = (id(expression), names, tuple(table.table_key_attrs))
+        self._expression = expression
+        shape_checks = [isinstance(processor, _SHAPE_CHECKS) for processor in processors]
+        self._shape_checks = shape_checks.count(True)
+        if shape_checks != sorted(shape_checks, reverse=True) or self._shape_checks != len(_SHAPE_CHECKS):
+            self._shape_checks = 0  # not moto's order (shape checks first): nothing is skipped or remembered
+        elif _shapes_passed.get(self._shape_key) is expression:
+            processors = processors[self._shape_checks :]
+            self._shape_checks = 0
+        self.processors = processors
         for processor in self.processors:
             _memoise_class_map(processor)
         self.node_to_validate = clone(expression, {})
+
+    def validate(self) -> Node:
+        """moto's `Validator.validate`, noting when the shape checks have passed."""
+        node = self.node_to_validate
+        for done, processor in enumerate(self.processors, start=1):
+            node = processor.traverse(node)
+            if done == self._shape_checks:
+                if len(_shapes_passed) >= _SHAPES_PASSED_MAX:
+                    _shapes_passed.clear()
+                _shapes_passed[self._shape_key] = self._expression
+        return node
 
 
 def _memoise_class_map(processor: Any) -> None:
@@ -92,3 +140,43 @@ def _memoise_class_map(processor: Any) -> None:
 
     processor.nodes_to_be_processed = nodes_to_be_processed
     processor.process = process
+    processor.traverse_node_recursively = _walk(processor, kinds, process)
+
+
+def _walk(processor: Any, kinds: tuple[type, ...], process: Callable[[Any], Any]) -> Callable[..., Any]:
+    """moto's `DepthFirstTraverser.traverse_node_recursively` for one processor, line for line, with its
+    class map bound and the per-child hook called only when the processor has one (the base's does nothing)."""
+    hook = processor.pre_processing_of_child
+    has_hook = type(processor).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
+
+    def walk(node: Any, child_id: int = -1) -> Any:
+        if isinstance(node, Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    if has_hook:
+                        hook(node, i)
+                    walk(child_node, i)
+            if isinstance(node, kinds):
+                node = process(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    return walk
+
+
+class CachedUpdateExpressionParser(UpdateExpressionParser):
+    """What moto's request handlers call `UpdateExpressionParser` (only its `make`, whose tree they read)."""
+
+    @classmethod
+    def make(cls, expression_str: str) -> UpdateExpression:
+        return parse_update_expression(expression_str)
+
+
+def install() -> None:
+    """moto's DynamoDB request handlers parse update expressions through the cache."""
+    import moto.dynamodb.responses
+
+    moto.dynamodb.responses.UpdateExpressionParser = CachedUpdateExpressionParser

@@ -33,7 +33,13 @@ def _functions() -> dict[str, Callable[..., Any]]:
     from moto.dynamodb.models.table import SecondaryIndex, StreamRecord, StreamShard, Table
     from moto.dynamodb.models.utilities import dynamo_to_dict, find_nested_key
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
-    from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
+    from moto.dynamodb.parsing.validators import (
+        ActionCountValidator,
+        OverlappingPathsValidator,
+        UpdateExpressionValidator,
+        UpdateHashRangeKeyValidator,
+        Validator,
+    )
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
@@ -84,9 +90,17 @@ def _functions() -> dict[str, Callable[..., Any]]:
         SecondaryIndex.project,
         Validator.__init__,
         UpdateExpressionValidator.get_ast_processors,
+        Validator.validate,
+        ActionCountValidator.verify_action_counts,
+        OverlappingPathsValidator.check_for_overlapping_paths,
+        UpdateHashRangeKeyValidator.check_for_hash_or_range_key,
+        DynamoHandler.update_item,
+        DynamoHandler.transact_write_items,
         DepthFirstTraverser.nodes_to_be_processed,
         DepthFirstTraverser.process,
         DepthFirstTraverser.traverse_node_recursively,
+        DepthFirstTraverser.pre_processing_of_child,
+        DepthFirstTraverser.traverse,
         responses.BaseResponse.serialized,
         responses.ActionResult.execute_result,
         serialize.ResponseSerializer._serialize,
@@ -174,9 +188,17 @@ FINGERPRINTS = {
     "SecondaryIndex.project": "b2eb603ebd167860",
     "Validator.__init__": "9489b532dd0fb359",
     "UpdateExpressionValidator.get_ast_processors": "918400bbecd67e83",
+    "Validator.validate": "5a99f0d36c7b7b8e",
+    "ActionCountValidator.verify_action_counts": "8cd8c9a3ae3a414a",
+    "OverlappingPathsValidator.check_for_overlapping_paths": "2488117d3c3a1f22",
+    "UpdateHashRangeKeyValidator.check_for_hash_or_range_key": "a453e5e1e3fe9d37",
+    "DynamoHandler.update_item": "638893af1afd43d2",
+    "DynamoHandler.transact_write_items": "61c163fff213f33a",
     "DepthFirstTraverser.nodes_to_be_processed": "1c2c84c8097e3517",
     "DepthFirstTraverser.process": "58328ec7c2f9b1f9",
     "DepthFirstTraverser.traverse_node_recursively": "d7f01d9b45cf9f64",
+    "DepthFirstTraverser.pre_processing_of_child": "7081127933bb856d",
+    "DepthFirstTraverser.traverse": "c78f8583f1961be7",
     "BaseResponse.serialized": "af486a0ef1327162",
     "ActionResult.execute_result": "6333faa349b58671",
     "ResponseSerializer._serialize": "4eccca5bf02593ef",

@@ -389,3 +389,56 @@ def test_writes_on_an_item_held_by_an_in_flight_transaction_conflict(
     assert not isinstance(outcome[0], Exception)
     assert client.get_item(TableName=TABLE, Key=key)["Item"]["score"] == {"N": "2"}
     assert client.scan(TableName=OTHER)["Items"] == []
+
+
+def _update(client: Any, expression: str, names: dict[str, str] | None = None, sk: str = "s1") -> None:
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "shape"}, "sk": {"S": sk}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {
+            name: value for name, value in {":v": {"S": "x"}, ":n": {"N": "1"}}.items() if name in expression
+        },
+    }
+    if names is not None:
+        request["ExpressionAttributeNames"] = names
+    client.update_item(**request)
+
+
+def test_an_update_expression_is_parsed_and_its_shape_checked_once(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    tokenized, shape_checks = [], []
+    tokenize, count_actions = ExpressionTokenizer.make_list, ActionCountValidator.verify_action_counts
+    monkeypatch.setattr(ExpressionTokenizer, "make_list", lambda text: tokenized.append(text) or tokenize(text))
+    monkeypatch.setattr(
+        ActionCountValidator,
+        "verify_action_counts",
+        lambda self, node: shape_checks.append(1) or count_actions(self, node),
+    )
+    expression = "SET #a = :v, b = :v ADD c :n"
+
+    _update(client, expression, {"#a": "a"}, sk="s1")  # a new item: validated twice, as moto does
+    checked_first = len(shape_checks)
+    for sk in ("s2", "s1"):  # another new item, then an update
+        _update(client, expression, {"#a": "a"}, sk=sk)
+
+    assert tokenized == [expression]  # the request handler and the backend share one parse
+    assert checked_first > 0 and len(shape_checks) == checked_first  # no shape check after the first validation
+    item = client.get_item(TableName=TABLE, Key={"pk": {"S": "shape"}, "sk": {"S": "s1"}})["Item"]
+    assert item["c"] == {"N": "2"} and item["a"] == {"S": "x"} and item["b"] == {"S": "x"}
+
+
+def test_an_update_expression_whose_shape_fails_fails_every_time(client: Any) -> None:
+    _update(client, "SET #k = :v", {"#k": "other"})  # passes with these names...
+
+    for _ in range(2):
+        with pytest.raises(client.exceptions.ClientError, match="Cannot update attribute sk"):
+            _update(client, "SET #k = :v", {"#k": "sk"})  # ...not with these: a key attribute
+        with pytest.raises(client.exceptions.ClientError, match="Two document paths overlap"):
+            _update(client, "SET a = :v, a = :v")
+        with pytest.raises(client.exceptions.ClientError, match='The "SET" section can only be used once'):
+            _update(client, "SET a = :v SET b = :v")
