@@ -78,7 +78,8 @@ test: $(TEMPLATES) browsers
 	$(PY) -m mypy
 	@# The in-process local cloud tests change process-wide state (moto's backends, os.environ, the
 	@# AWS endpoint variables) that mock_aws tests must never see: they get a pytest process of their own.
-	$(PY) -m pytest -n 2 --ignore=tests/integration/local $(PYTEST_ARGS)
+	@# --durations: the slowest tests, named at the end of every run (where the suite's time goes).
+	$(PY) -m pytest -n 2 --durations=15 --ignore=tests/integration/local $(PYTEST_ARGS)
 	$(PY) -m pytest tests/integration/local $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
