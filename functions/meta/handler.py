@@ -26,9 +26,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 @cache
 def merged_document() -> dict:
-    """The whole API's OpenAPI document, with the conventions, built when first asked: discovering the handlers
-    parses every handler file and merging imports them all, which a cold start that only answers `/health` or an
-    unknown route's 404 never needs."""
+    """The whole API's OpenAPI document, with the conventions, built when first asked (`/openapi.json`, `/docs`, or
+    the `$default` route telling a 404 from a 405): discovering the handlers parses every handler file and merging
+    imports them all, which a start, or a cold start that answers `/health`, never needs."""
     app.configure_openapi_merge(
         path=str(Path(__file__).resolve().parent.parent),
         pattern="handler.py",
