@@ -77,6 +77,7 @@ class CloudAssembly:
     def __init__(self, stacks: list[Stack]) -> None:
         self.stacks = {stack.name: stack for stack in stacks}
         self.physical: dict[tuple[str, str], Attributes] = {}
+        self._literal_exports: dict[str, tuple[Stack, dict[str, Any]]] | None = None
 
     @classmethod
     def load(cls, outdir: Path) -> CloudAssembly:
@@ -122,10 +123,23 @@ class CloudAssembly:
         return None
 
     def export_value(self, export_name: str) -> Any:
+        # A stack's export names are literal strings in CDK's templates: those are looked up, not resolved again for
+        # each of the ~1,300 imports a start resolves; any other name is resolved as it comes.
+        if self._literal_exports is None:
+            self._literal_exports = {
+                output["Export"]["Name"]: (stack, output)
+                for stack in self.stacks.values()
+                for output in stack.outputs.values()
+                if isinstance(output.get("Export", {}).get("Name"), str)
+            }
+        found = self._literal_exports.get(export_name)
+        if found is not None:
+            stack, output = found
+            return self.resolve(stack, output["Value"])
         for stack in self.stacks.values():
             for output in stack.outputs.values():
                 export = output.get("Export", {}).get("Name")
-                if export is not None and self.resolve(stack, export) == export_name:
+                if export is not None and not isinstance(export, str) and self.resolve(stack, export) == export_name:
                     return self.resolve(stack, output["Value"])
         raise TemplateError(f"no stack exports {export_name!r}")
 

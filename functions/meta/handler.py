@@ -5,6 +5,7 @@ known path asked with a method it does not answer gets 405 with `Allow`.
 This function's code asset is the whole `functions/` folder: the OpenAPI document is merged from the
 resolvers of every sibling handler, so it is generated from the code that serves the routes."""
 
+from functools import cache
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -21,24 +22,34 @@ TITLE = "Pinhole API"
 VERSION = "1.0.0"
 
 app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@cache
+def merged_document() -> dict:
+    """The whole API's OpenAPI document, with the conventions, built when first asked (`/openapi.json`, `/docs`, or
+    the `$default` route telling a 404 from a 405): discovering the handlers parses every handler file and merging
+    imports them all, which a start, or a cold start that answers `/health`, never needs."""
+    app.configure_openapi_merge(
+        path=str(Path(__file__).resolve().parent.parent),
+        pattern="handler.py",
+        recursive=True,
+        title=TITLE,
+        version=VERSION,
+        description="Photo and video sharing: posts, feed, follows, likes, comments, stories, messages, search.",
+        security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
+        on_conflict="error",
+    )
+    # Completed in place in the document Powertools caches, which Swagger UI renders too.
+    return document_conventions(app.get_openapi_merge_schema())
+
+
 # `$default` brings every request API Gateway cannot route here, a known path asked with another method
 # included: the merged document (every handler's route declarations) tells those apart with 405.
-apply_api_conventions(app, other_routes=lambda: RouteTable.of_document(app.get_openapi_merge_schema()))
-app.configure_openapi_merge(
-    path=str(Path(__file__).resolve().parent.parent),
-    pattern="handler.py",
-    recursive=True,
-    title=TITLE,
-    version=VERSION,
-    description="Photo and video sharing: posts, feed, follows, likes, comments, stories, messages, search.",
-    security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
-    on_conflict="error",
-)
+apply_api_conventions(app, other_routes=lambda: RouteTable.of_document(merged_document()))
 
 
 def _documented_conventions(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-    # Swagger UI renders the merged document Powertools caches: completed in place, it shows the conventions too.
-    document_conventions(app.get_openapi_merge_schema())
+    merged_document()
     return next_middleware(app)
 
 
@@ -56,7 +67,7 @@ def health() -> Health:
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    document_conventions(app.get_openapi_merge_schema())
+    merged_document()
     return Response(200, content_types.APPLICATION_JSON, app.get_openapi_merge_json_schema())
 
 

@@ -43,3 +43,15 @@ def new_item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str
     if measured:
         item.__dict__["_size"] = size  # Item.size() sums the same terms
     return item
+
+
+def held_item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> Item:
+    """`Item(hash_key, range_key, attrs)` for an item a table already held, so valid once: not measured (a
+    MeasuredItem measures itself when first asked), a plain moto Item (moto's own engine changes its items in place)."""
+    item: Any = Item.__new__(Item)
+    item.hash_key = hash_key
+    item.range_key = range_key
+    stored = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(stored, {key: DynamoType(value) for key, value in attrs.items()})
+    item.attrs = stored
+    return item

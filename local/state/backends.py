@@ -1,9 +1,10 @@
 """Tables and objects straight from and to moto's backends, in bulk.
 
 Through the APIs a snapshot of 5,000 items and 1,400 objects was one request per object each way, and took
-about 20 s to save and as long to restore (docs/LOCAL_CLOUD.md). Here an item goes into its table with the
-backend's own `put_item` (the same validation, and any index a faster DynamoDB maintains) and an object into
-its bucket with the backend's `put_object`, without a request, a signature or a serialisation. The moto
+about 20 s to save and as long to restore (docs/LOCAL_CLOUD.md). Here an item goes straight into its table's
+storage (checked against the table's key, not validated again as a PutItem: it was valid when saved; the fast
+DynamoDB indexes it as any write) and an object into its bucket with the backend's `put_object`, without a
+request, a signature or a serialisation. The moto
 internals this reads are few and pinned by `tests/unit/local/test_state_backends.py`, so a moto upgrade that
 moves them fails a test rather than losing a tester's data.
 
@@ -18,10 +19,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from moto.backends import get_backend
-from moto.core.exceptions import HTTPException
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.s3.models import FakeDeleteMarker
 
+from local.fast_dynamodb.items import held_item
 from local.fast_dynamodb.locking import locked
+from local.fast_dynamodb.storage import FastTable
 from local.moto_atomicity import serialising_lock
 from local.state.snapshot import Item, Snapshot, StoredObject
 from local.template import ACCOUNT_ID, REGION
@@ -56,12 +59,35 @@ def export_table(table_name: str) -> list[Item]:
 
 
 def import_table(table_name: str, items: list[Item]) -> None:
-    backend = _dynamodb()
-    for item in items:
-        try:
-            backend.put_item(table_name, item)
-        except HTTPException as error:
-            raise ItemsDoNotFit(f"{type(error).__name__}: {error.description}") from error
+    """Puts back items the table held when the snapshot was taken, so valid then: each is checked against the
+    table's key (the template may have changed it since) but not validated again as a PutItem would be; the fast
+    DynamoDB's indexes are kept as for any write, and no stream record is made."""
+    table = _dynamodb().get_table(table_name)
+    fast = isinstance(table, FastTable)
+    stored: Any = table.items
+    with serialising_lock(), locked([table]):
+        for attrs in items:
+            hash_key = _key_value(attrs, table.hash_key_attr, table.hash_key_type)
+            range_key = None
+            if table.range_key_attr is not None:
+                range_key = _key_value(attrs, table.range_key_attr, table.range_key_type)
+            item = held_item(hash_key, range_key, attrs)
+            if fast:
+                table.put_held(item)
+            elif range_key is None:
+                stored[hash_key] = item
+            else:
+                stored[hash_key][range_key] = item
+
+
+def _key_value(attrs: Item, name: str, key_type: str | None) -> DynamoType:
+    value = attrs.get(name)
+    if value is None:
+        raise ItemsDoNotFit(f"an item has no {name}, the table's key")
+    typed = DynamoType(value)
+    if typed.type != key_type:
+        raise ItemsDoNotFit(f"an item's {name} is of type {typed.type}, the table's key is of type {key_type}")
+    return typed
 
 
 def put_items_unrecorded(table_name: str, items: Iterable[Item]) -> int:

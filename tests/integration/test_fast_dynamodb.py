@@ -17,6 +17,7 @@ from moto.dynamodb.models.table import Table
 from local.fast_dynamodb import Consistency, configure, install, moto_contract, storage, transactions
 from local.fast_dynamodb.locking import locked
 from local.fast_dynamodb.storage import FastTable
+from local.state.backends import import_table
 
 TABLE = "fast-under-test"
 OTHER = "fast-other"
@@ -442,3 +443,44 @@ def test_an_update_expression_whose_shape_fails_fails_every_time(client: Any) ->
             _update(client, "SET a = :v, a = :v")
         with pytest.raises(client.exceptions.ClientError, match='The "SET" section can only be used once'):
             _update(client, "SET a = :v SET b = :v")
+
+
+def test_items_put_back_from_a_snapshot_answer_as_put_items_and_make_no_stream_record(client: Any) -> None:
+    # Given the same items, written to one table by PutItem and put back into the other from a snapshot
+    items = [_item(f"p{p}", f"s{s:02d}", owner=f"u{s % 3}", score=s % 5) for p in range(3) for s in range(12)]
+    for item in items:
+        client.put_item(TableName=TABLE, Item=item)
+    streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+    stream_arn = client.describe_table(TableName=OTHER)["Table"]["LatestStreamArn"]
+
+    import_table(OTHER, items)
+
+    # Then every read answers the same from both (partitions, both indexes, sizes in the consumed capacity)
+    def answers(name: str) -> list[Any]:
+        reads: list[Any] = [client.scan(TableName=name, ReturnConsumedCapacity="TOTAL")]
+        for request in (
+            {"IndexName": "by-owner", "KeyConditionExpression": "#k = :v", "ExpressionAttributeNames": {"#k": "owner"}},
+            {"IndexName": "by-score", "KeyConditionExpression": "#k = :v", "ExpressionAttributeNames": {"#k": "pk"}},
+            {"KeyConditionExpression": "#k = :v", "ExpressionAttributeNames": {"#k": "pk"}, "ScanIndexForward": False},
+        ):
+            value = {":v": {"S": "u1" if request.get("IndexName") == "by-owner" else "p1"}}
+            reads.append(
+                client.query(TableName=name, ExpressionAttributeValues=value, ReturnConsumedCapacity="TOTAL", **request)
+            )
+        key = {"pk": {"S": "p2"}, "sk": {"S": "s07"}}
+        reads.append(client.get_item(TableName=name, Key=key, ReturnConsumedCapacity="TOTAL"))
+        for read in reads:
+            read.pop("ResponseMetadata")
+            read["ConsumedCapacity"].pop("TableName")
+        return reads
+
+    assert answers(OTHER) == answers(TABLE)
+    # And the items put back made no stream record, while a later write does
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    assert streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"] == []
+    client.put_item(TableName=OTHER, Item=_item("p9", "s00"))
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    assert [r["eventName"] for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]] == [
+        "INSERT"
+    ]

@@ -1,3 +1,5 @@
+import importlib
+
 from functions.meta import handler as meta
 from tests.support.events import FakeLambdaContext, http_event, response_json
 
@@ -88,6 +90,32 @@ def test_openapi_document_gives_each_route_the_success_status_it_answers_with() 
     ]:
         assert operations[bodiless]["responses"]["204"] == {"description": "Successful Response"}, bodiless
         assert "200" not in operations[bodiless]["responses"], bodiless
+
+
+def test_openapi_document_is_the_same_on_every_request_without_powertools_error_shapes() -> None:
+    # Given the document asked once, then again after the Swagger UI page
+    first = get("/openapi.json")["body"]
+    get("/docs")
+
+    # When it is asked again
+    again = get("/openapi.json")["body"]
+
+    # Then it has not changed, and names none of Powertools' validation error shapes
+    assert again == first
+    schemas = response_json(get("/openapi.json"))["components"]["schemas"]
+    assert not {"HTTPValidationError", "ResponseValidationError", "ValidationError"} & set(schemas)
+
+
+def test_meta_builds_the_merged_document_only_when_first_asked() -> None:
+    # Given the meta handler freshly imported (a cold start)
+    fresh = importlib.reload(meta)
+
+    # When it answers /health
+    fresh.handler(http_event("GET", "/health"), FakeLambdaContext())
+
+    # Then the other handlers were neither discovered nor merged
+    assert fresh.merged_document.cache_info().currsize == 0
+    assert getattr(fresh.app, "_openapi_merge", None) is None
 
 
 def test_docs_and_openapi_json_render_the_same_completed_document() -> None:

@@ -67,6 +67,15 @@ def test_items_that_do_not_fit_the_tables_key_are_refused(aws: None) -> None:
         import_table("changed", [EVERY_TYPE])
 
 
+def test_items_whose_key_changed_type_are_refused(aws: None) -> None:
+    # Given a table whose sort key is now a number, and an item saved when it was a string
+    table("retyped")
+    saved = {**EVERY_TYPE, "sk": {"S": "7"}}
+    # When it is imported, Then it is refused, not put
+    with pytest.raises(ItemsDoNotFit, match="sk"):
+        import_table("retyped", [saved])
+
+
 def test_objects_keep_bytes_headers_and_metadata_and_only_their_current_version(aws: None) -> None:
     # Given a versioned bucket: an object overwritten once, one deleted, one with every kept header
     s3 = boto3.client("s3", region_name="us-east-1")

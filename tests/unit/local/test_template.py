@@ -57,6 +57,17 @@ def test_import_value_reads_the_other_stacks_export(assembly):
     assert assembly.resolve(stack, {"Fn::ImportValue": "Stateful:Stream"}) == "arn:stream/1"
 
 
+def test_import_value_reads_the_export_as_it_is_now_not_as_first_read(assembly):
+    # Given an export read once
+    stack = assembly.stacks["Stateless"]
+    assert assembly.resolve(stack, {"Fn::ImportValue": "Stateful:TableName"}) == "users"
+    # When its resource's physical value changes (a resource provisioned again)
+    assembly.set_physical(assembly.stacks["Stateful"].resources["Table"], "users-2", StreamArn="arn:stream/2")
+    # Then both kinds of export name read the new value
+    assert assembly.resolve(stack, {"Fn::ImportValue": "Stateful:TableName"}) == "users-2"
+    assert assembly.resolve(stack, {"Fn::ImportValue": "Stateful:Stream"}) == "arn:stream/2"
+
+
 def test_sub_select_split_compose(assembly):
     stack = assembly.stacks["Stateless"]
     assert assembly.resolve(stack, {"Fn::Sub": ["${Fn}-${Name}-${!Literal}", {"Name": "n"}]}) == "fn-n-${Literal}"

@@ -277,7 +277,8 @@ class Page(BaseModel, Generic[T]):
 
 
 _ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
-_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+# Each after the schemas that refer to it (both validation errors list ValidationError): one pass drops them all.
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
 
 
 def _envelope(description: str) -> dict[str, Any]:
