@@ -89,7 +89,7 @@ def _seed_reader(reader: str) -> None:
     """A reader following 500 accounts (20 celebrities), each with 5 published posts; the reader's
     pushed feed holds the newest 800 entries of the 480 others, as the fan-out would have left it."""
     from pinhole.feed.dal import FeedModel, entry_key
-    from pinhole.graph.dal import EdgeModel, user_key
+    from pinhole.graph.dal import EdgeModel, follow_edge
     from pinhole.posts.dal import PostModel
     from pinhole.shared.clock import utc_now
     from pinhole.shared.ids import new_id
@@ -112,17 +112,7 @@ def _seed_reader(reader: str) -> None:
             )
     with EdgeModel.batch_write() as edges:
         for author in authors:
-            edges.save(
-                EdgeModel(
-                    pk=user_key(reader),
-                    sk=f"follows#{author}",
-                    gsi1pk=f"followers#{author}",
-                    gsi1sk=new_id(),
-                    source_id=reader,
-                    target_id=author,
-                    created_at="x",
-                )
-            )
+            edges.save(follow_edge(reader, author))
     with PostModel.batch_write() as posts:
         for _ in range(POSTS_EACH):
             for author in authors:
@@ -273,9 +263,8 @@ def seed_followers(author: str, fans: list[str]) -> None:
     author with no posts writes no feed entry (tests/integration/test_feed_bench_seeding.py compares this
     world with the API's)."""
     from local.state.backends import put_items_unrecorded
-    from pinhole.graph.dal import EdgeModel, user_key
-    from pinhole.shared.clock import to_iso, utc_now
-    from pinhole.shared.ids import new_id
+    from pinhole.graph.dal import EdgeModel, follow_edge
+    from pinhole.shared.clock import utc_now
     from pinhole.users.dal import UserModel
 
     now = utc_now()
@@ -286,21 +275,7 @@ def seed_followers(author: str, fans: list[str]) -> None:
         user.following_count = 1
         users.append(user)
     put_items_unrecorded(UserModel.Meta.table_name, (user.serialize() for user in users))
-    put_items_unrecorded(
-        EdgeModel.Meta.table_name,
-        (
-            EdgeModel(
-                pk=user_key(fan),
-                sk=f"follows#{author}",
-                gsi1pk=f"followers#{author}",
-                gsi1sk=new_id(),
-                source_id=fan,
-                target_id=author,
-                created_at=to_iso(now),
-            ).serialize()
-            for fan in fans
-        ),
-    )
+    put_items_unrecorded(EdgeModel.Meta.table_name, (follow_edge(fan, author).serialize() for fan in fans))
 
 
 def _fanout_figures(cloud: Any, log: CallLog, followers: int) -> dict[str, Any]:

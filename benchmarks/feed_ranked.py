@@ -91,7 +91,7 @@ def _seed(reader: str) -> None:
 
     from pinhole.feed.dal import FeedModel, entry_key
     from pinhole.feed.ranking_dal import AffinityStore, RecentPost, RecentPostsStore, SeenStore
-    from pinhole.graph.dal import EdgeModel, user_key
+    from pinhole.graph.dal import EdgeModel, follow_edge
     from pinhole.posts.dal import PostModel
     from pinhole.shared.clock import utc_now
     from pinhole.shared.ids import new_id
@@ -113,17 +113,7 @@ def _seed(reader: str) -> None:
             )
     with EdgeModel.batch_write() as edges:
         for author in authors:
-            edges.save(
-                EdgeModel(
-                    pk=user_key(reader),
-                    sk=f"follows#{author}",
-                    gsi1pk=f"followers#{author}",
-                    gsi1sk=new_id(),
-                    source_id=reader,
-                    target_id=author,
-                    created_at="x",
-                )
-            )
+            edges.save(follow_edge(reader, author))
     pushed: list[tuple[str, str]] = []
     recent: dict[str, list[RecentPost]] = {celebrity: [] for celebrity in celebrities}
     with PostModel.batch_write() as posts:

@@ -36,6 +36,7 @@ _settings = get_settings()
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="graph-read")
 
 FOLLOWS = "follows#"
+FOLLOWED_BY = "followers#"
 REQUESTED = "requested#"
 BLOCKS = "blocks#"
 BLOCKED_BY = "blockedby#"
@@ -74,6 +75,11 @@ class EdgeModel(Model):
     created_at = UnicodeAttribute()
 
     inverse = InverseIndex()
+
+
+def follow_edge(follower_id: str, followee_id: str) -> EdgeModel:
+    """The item a follow is (what `follow` writes, less its counters; bulk seeding writes it too)."""
+    return _edge(FOLLOWS, FOLLOWED_BY, follower_id, followee_id)
 
 
 def _edge(kind: str, inverse_kind: str, source_id: str, target_id: str) -> EdgeModel:
@@ -190,7 +196,7 @@ class GraphRepository:
     def follow(self, follower_id: str, followee_id: str, *, replacing_request: bool = False) -> bool:
         """Adds the edge and both counts; False if it already existed (nothing changed). NotFound if a
         block stands between the two, as for someone who does not exist."""
-        edge = _edge(FOLLOWS, "followers#", follower_id, followee_id)
+        edge = follow_edge(follower_id, followee_id)
 
         def build(transaction: TransactWrite) -> None:
             _no_block_between(transaction, follower_id, followee_id)
@@ -275,7 +281,7 @@ class GraphRepository:
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[str], dict[str, Any] | None]:
         """Follower ids, newest follow first."""
-        return self._page(f"followers#{user_id}", "", limit, after, inverse=True)
+        return self._page(f"{FOLLOWED_BY}{user_id}", "", limit, after, inverse=True)
 
     def following(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
