@@ -26,7 +26,7 @@ def test_each_figure_is_set_against_its_target_with_a_verdict() -> None:
     assert "NO" in line_of(lines, "naive fan-out-on-read / hybrid")  # at least 5×
     # And figures of benchmarks that did not run are left out, missing figures are a dash
     assert not any("messaging" in line for line in lines[1:])
-    assert "—" in line_of(lines, "DynamoDB round trips, page 1")
+    assert "—" in line_of(lines, "chains of calls, page 1")
 
 
 def test_a_result_measured_on_both_dynamodbs_is_read_on_the_fast_one() -> None:
