@@ -2,27 +2,16 @@
 service's root URL once: the same results and errors for DynamoDB, SQS, Secrets Manager and Cognito, moto's own
 path for anything else (S3's bucket and key URLs)."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from local.in_process import RememberingStubber
 
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
 
 
 def _client(service: str, stubber: BotocoreStubber | None = None) -> Any:

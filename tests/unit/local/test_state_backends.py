@@ -1,12 +1,10 @@
 """Tables and objects in bulk, straight from and to moto's backends (`local.state.backends`). This pins the
 moto internals it relies on: a moto upgrade that moves them fails here, not in a tester's restart."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.state.backends import ItemsDoNotFit, export_objects, export_table, import_objects, import_table
 from local.state.snapshot import Snapshot, StoredObject
@@ -22,14 +20,6 @@ EVERY_TYPE = {
     "nothing": {"NULL": True},
     "private": {"BOOL": False},
 }
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
 
 
 def table(name: str, hash_key: str = "pk", range_key: str | None = "sk") -> Any:

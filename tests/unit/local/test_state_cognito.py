@@ -1,13 +1,11 @@
 """Cognito users survive a snapshot with their `sub`, password, status and sessions. This pins the
 moto internals `local.state.cognito` relies on: a moto upgrade that moves them fails here."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import jwt
 import pytest
-from moto import mock_aws
 
 from local.state.cognito import STABLE_ID_ENVIRONMENT, export_user_pool, import_user_pool
 from local.state.snapshot import StoredUserPool
@@ -16,11 +14,8 @@ PASSWORD = "Correct-Horse-9"
 
 
 @pytest.fixture
-def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("cognito-idp", region_name="us-east-1")
+def cognito(aws: None) -> Any:
+    return boto3.client("cognito-idp", region_name="us-east-1")
 
 
 def pool_with_client(cognito: Any) -> tuple[str, str]:
