@@ -16,7 +16,11 @@ The WebSocket management API (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the ga
 the same way once the gateway serves: the request becomes an ASGI call of the gateway's app on its own event
 loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
 
-`PINHOLE_MOTO_TRANSPORT=http` turns it off (benchmarks compare both in one run).
+DynamoDB and DynamoDB Streams calls are answered one step earlier still, at `before-call`, with the parsed
+response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request.
+
+`PINHOLE_MOTO_TRANSPORT=http` turns both off; `=before-send` keeps only the `before-send` answers
+(`transport.enabled` and `transport.direct` do the same at run time: benchmarks compare them in one run).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from moto.core.request import normalize_request
 from moto.core.utils import get_equivalent_url_in_aws_domain
 from moto.moto_api import recorder
 
+from local import direct_calls
 from local.template import REGION
 
 log = logging.getLogger("local.in_process")
@@ -94,6 +99,10 @@ WRITES = frozenset(
 
 def enabled_by_environment() -> bool:
     return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
+
+
+def direct_by_environment() -> bool:
+    return os.environ.get(TRANSPORT_VARIABLE, "in-process") == "in-process"
 
 
 def _header_bytes(value: str | bytes) -> bytes:
@@ -231,6 +240,7 @@ class InProcessMoto:
         self._dispatch = RememberingStubber()
         self.calls = 0  # requests answered in process (tests and benchmarks read it)
         self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
+        self.direct = direct_by_environment()  # False: DynamoDB answered at before-send, as other services
         self._on_write: tuple[Callable[[], None], ...] = ()
         self._asgi: tuple[AsgiEndpoint, ...] = ()
 
@@ -269,6 +279,25 @@ class InProcessMoto:
                     rest = "/" + rest
                 return f"https://{host}{rest}"
         return None
+
+    def answer_call(
+        self, model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """The before-call handler: a DynamoDB or DynamoDB Streams call to one of our endpoints, answered with
+        the parsed response (`local/direct_calls.py`); anything else goes on to `before-send`."""
+        if not (self.enabled and self.direct):
+            return None
+        service_id = event_name.split(".")[1]
+        if service_id not in direct_calls.HANDLERS or self.aws_url(service_id, params["url"]) is None:
+            return None
+        answered = direct_calls.answer(service_id, model, params, request_signer, REGION)
+        if answered is None:
+            return None
+        self.calls += 1
+        if model.name in WRITES:
+            for listener in self._on_write:
+                listener()
+        return answered
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
         if not self.enabled:
@@ -331,7 +360,11 @@ def install() -> InProcessMoto:
             # service models' JSON again: one loader for the process parses each model once.
             botocore.session.create_loader = _shared_loader
             BUILTIN_HANDLERS.append(("before-send", transport))
+            for service_id in direct_calls.HANDLERS:
+                BUILTIN_HANDLERS.append((f"before-call.{service_id}", transport.answer_call))
             if boto3.DEFAULT_SESSION is not None:
                 boto3.DEFAULT_SESSION._session.register("before-send", transport)
+                for service_id in direct_calls.HANDLERS:
+                    boto3.DEFAULT_SESSION._session.register(f"before-call.{service_id}", transport.answer_call)
             _installed = True
     return transport

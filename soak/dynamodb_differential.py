@@ -1,7 +1,8 @@
 """The fast DynamoDB against moto's own, at length: many more seeded operation sequences than `make
 test` runs (tests/integration/test_fast_dynamodb_differential.py runs 12 × 250), every answer, error and
 stream record compared (tests/support/dynamodb_differential.py). Seeds start where the test's end, so
-each soak adds coverage. PINHOLE_SOAK_DYNAMODB_SEEDS and PINHOLE_SOAK_DYNAMODB_OPERATIONS size it."""
+each soak adds coverage. The fast path's calls are answered as the local cloud answers them (at botocore's
+before-call, local/direct_calls.py). PINHOLE_SOAK_DYNAMODB_SEEDS and PINHOLE_SOAK_DYNAMODB_OPERATIONS size it."""
 
 import os
 import time
@@ -21,7 +22,8 @@ def run() -> dict[str, Any]:
     operations: Counter[str] = Counter()
     requests = errors = records = 0
     for seed in range(FIRST_SEED, FIRST_SEED + SEEDS):
-        tally = run_seed(seed, OPERATIONS)  # raises Divergence, naming seed and step, at the first difference
+        # raises Divergence, naming seed and step, at the first difference
+        tally = run_seed(seed, OPERATIONS, direct=True)
         operations.update(tally.operations)
         requests += tally.requests
         errors += tally.errors

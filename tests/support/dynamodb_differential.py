@@ -737,10 +737,22 @@ class Differential:
         return self.tally
 
 
+def answered_directly(*clients: Any) -> None:
+    """These clients' DynamoDB and Streams calls answered at before-call (local/direct_calls.py), as the local
+    cloud's handlers' are, instead of by mock_aws at before-send."""
+    from local import direct_calls
+
+    def answer(model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any) -> Any:
+        return direct_calls.answer(event_name.split(".")[1], model, params, request_signer, REGION)
+
+    for client in clients:
+        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", answer)
+
+
 @contextmanager
-def both_implementations() -> Iterator[tuple[Clients, Clients]]:
+def both_implementations(direct: bool = False) -> Iterator[tuple[Clients, Clients]]:
     """A mock_aws holding the fast path (default account) and moto's own (REFERENCE_ACCOUNT), with TABLES
-    created in both; their clients."""
+    created in both; their clients. `direct`: the fast path's calls answered as the local cloud answers them."""
     from moto import mock_aws
 
     from local.fast_dynamodb import install, moto_reference_account
@@ -763,6 +775,8 @@ def both_implementations() -> Iterator[tuple[Clients, Clients]]:
             boto3.client("dynamodb", region_name=REGION, **as_reference),
             boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT, **as_reference),
         )
+        if direct:
+            answered_directly(fast.dynamodb, fast.streams, reference.dynamodb, reference.streams)
         for clients in (fast, reference):
             for name, schema in TABLES.items():
                 clients.dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **schema)
@@ -772,6 +786,6 @@ def both_implementations() -> Iterator[tuple[Clients, Clients]]:
         yield fast, reference
 
 
-def run_seed(seed: int, operations: int, checkpoint: int = 50) -> Tally:
-    with both_implementations() as (fast, reference):
+def run_seed(seed: int, operations: int, checkpoint: int = 50, direct: bool = False) -> Tally:
+    with both_implementations(direct) as (fast, reference):
         return Differential(fast, reference, seed).run(operations, checkpoint)

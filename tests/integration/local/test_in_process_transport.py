@@ -11,7 +11,9 @@ import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from moto.dynamodb.models import DynamoDBBackend
 
+from local import direct_calls
 from local.in_process import AsgiEndpoint, transport
 
 pytestmark = pytest.mark.xdist_group("local_cloud_in_process")
@@ -32,9 +34,11 @@ def users_table(cloud) -> str:
 
 
 def answered_in_process(monkeypatch) -> list[str]:
-    """The AWS URLs moto's in-process dispatch answered for this thread (the pumps call it too)."""
+    """How each call of this thread was answered in process: `before-call <service> <operation>` for one
+    local/direct_calls.py answered, else the AWS URL moto's in-process dispatch answered (the pumps call too)."""
     answered: list[str] = []
     dispatch = transport._dispatch.process_request
+    answer = direct_calls.answer
     me = threading.get_ident()
 
     def recording(request):
@@ -42,7 +46,14 @@ def answered_in_process(monkeypatch) -> list[str]:
             answered.append(request.url)
         return dispatch(request)
 
+    def recording_direct(service_id, model, *args):
+        found = answer(service_id, model, *args)
+        if found is not None and threading.get_ident() == me:
+            answered.append(f"before-call {service_id} {model.name}")
+        return found
+
     monkeypatch.setattr(transport._dispatch, "process_request", recording)
+    monkeypatch.setattr(direct_calls, "answer", recording_direct)
     return answered
 
 
@@ -57,7 +68,7 @@ def test_clients_of_the_local_cloud_are_answered_in_process(cloud, monkeypatch):
     got = s3.get_object(Bucket=BUCKET, Key="in-process.txt")
     # Then every call was answered in process, with moto's answers
     assert answered == [
-        "https://dynamodb.us-east-1.amazonaws.com/",
+        "before-call dynamodb PutItem",
         f"https://s3.amazonaws.com/{BUCKET}/in-process.txt",
         f"https://s3.amazonaws.com/{BUCKET}/in-process.txt",
     ]
@@ -110,12 +121,35 @@ def test_switched_off_the_same_calls_go_over_http(cloud, monkeypatch):
     assert answered == []
 
 
+def test_with_direct_answers_off_dynamodb_is_answered_at_before_send_with_the_same_data(cloud, monkeypatch):
+    dynamodb = boto3.client("dynamodb", endpoint_url=cloud.cloud.moto_url, region_name="us-east-1")
+    table = users_table(cloud)
+    dynamodb.put_item(TableName=table, Item={"user_id": {"S": "either-way"}, "n": {"N": "1.50"}, "b": {"B": b"\x00"}})
+    answered = answered_in_process(monkeypatch)
+    transport.direct = False
+    try:
+        at_before_send = dynamodb.get_item(TableName=table, Key={"user_id": {"S": "either-way"}})
+    finally:
+        transport.direct = True
+    at_before_call = dynamodb.get_item(TableName=table, Key={"user_id": {"S": "either-way"}})
+    assert answered == ["https://dynamodb.us-east-1.amazonaws.com/", "before-call dynamodb GetItem"]
+    assert (
+        at_before_send["Item"]
+        == at_before_call["Item"]
+        == {
+            "user_id": {"S": "either-way"},
+            "n": {"N": "1.50"},
+            "b": {"B": b"\x00"},
+        }
+    )
+
+
 def test_a_backend_that_raises_answers_500_as_motos_server_does(cloud, monkeypatch):
-    # Given moto's dispatch raising (a bug in a backend)
-    def broken(request):
+    # Given a DynamoDB backend raising (a bug in moto): the before-call answer leaves it to before-send
+    def broken(*args, **kwargs):
         raise KeyError("a moto bug")
 
-    monkeypatch.setattr(transport._dispatch, "process_request", broken)
+    monkeypatch.setattr(DynamoDBBackend, "describe_table", broken)
     dynamodb = boto3.client(
         "dynamodb",
         endpoint_url=cloud.cloud.moto_url,
