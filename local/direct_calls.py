@@ -1,4 +1,4 @@
-"""DynamoDB and DynamoDB Streams calls answered at botocore's `before-call`, with the parsed response.
+"""DynamoDB, DynamoDB Streams and SQS calls answered at botocore's `before-call`, with the parsed response.
 
 `local/in_process.py` answers a handler's request at `before-send`: botocore has already resolved the endpoint,
 serialised the parameters, signed the request and set up its retries, and moto then builds a werkzeug request,
@@ -38,6 +38,7 @@ from moto.core.responses import ActionResult, BaseResponse, get_service_model
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.iam.models import mark_account_as_visited
+from moto.sqs.responses import SQSResponse
 
 from local import response_parsing
 from local.fast_dynamodb import backend as fast_backend
@@ -47,6 +48,7 @@ from local.fast_dynamodb import serialization
 HANDLERS: dict[str, tuple[type[BaseResponse], str]] = {
     "dynamodb": (DynamoHandler, "https://dynamodb.{region}.amazonaws.com/"),
     "dynamodb-streams": (DynamoDBStreamsHandler, "https://streams.dynamodb.{region}.amazonaws.com/"),
+    "sqs": (SQSResponse, "https://sqs.{region}.amazonaws.com/"),
 }
 NO_BODY = MockRawResponse(b"")
 MOTO_AUTH_OFF = float("inf")  # moto's INITIAL_NO_AUTH_ACTION_COUNT when its own IAM authentication is off

@@ -16,7 +16,7 @@ The WebSocket management API (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the ga
 the same way once the gateway serves: the request becomes an ASGI call of the gateway's app on its own event
 loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
 
-DynamoDB and DynamoDB Streams calls are answered one step earlier still, at `before-call`, with the parsed
+DynamoDB, DynamoDB Streams and SQS calls are answered one step earlier still, at `before-call`, with the parsed
 response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request.
 
 `PINHOLE_MOTO_TRANSPORT=http` turns both off; `=before-send` keeps only the `before-send` answers
@@ -283,7 +283,7 @@ class InProcessMoto:
     def answer_call(
         self, model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
-        """The before-call handler: a DynamoDB or DynamoDB Streams call to one of our endpoints, answered with
+        """The before-call handler: a DynamoDB, DynamoDB Streams or SQS call to one of our endpoints, answered with
         the parsed response (`local/direct_calls.py`); anything else goes on to `before-send`."""
         if not (self.enabled and self.direct):
             return None

@@ -34,6 +34,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from local.template import ACCOUNT_ID
+from tests.support.direct_calls import answered_directly
 
 REFERENCE_ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -735,18 +736,6 @@ class Differential:
         self.compare_streams()
         self.compare_contents()
         return self.tally
-
-
-def answered_directly(*clients: Any) -> None:
-    """These clients' DynamoDB and Streams calls answered at before-call (local/direct_calls.py), as the local
-    cloud's handlers' are, instead of by mock_aws at before-send."""
-    from local import direct_calls
-
-    def answer(model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any) -> Any:
-        return direct_calls.answer(event_name.split(".")[1], model, params, request_signer, REGION)
-
-    for client in clients:
-        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", answer)
 
 
 @contextmanager
