@@ -26,7 +26,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DepthFirstTraverser,
     Node,
@@ -43,6 +42,7 @@ from moto.dynamodb.parsing.validators import (
 _IMMUTABLE = (str, int, float, bool, type(None))
 _SHAPE_CHECKS = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
 _SHAPES_PASSED_MAX = 4096
+_UNKNOWN = object()
 # (id of a parsed tree, its attribute names, the table's key attributes) -> the tree, which the entry keeps
 # alive so that no other tree can take its id while the entry exists.
 _shapes_passed: dict[tuple[int, Any, tuple[str, ...]], Node] = {}
@@ -59,25 +59,47 @@ def parse_update_expression(expression: str) -> UpdateExpression:
     return _parsed(expression)
 
 
+class _KindOf:
+    """`isinstance(value, classes)` answered once per type. The tree's classes are ABCs: an `isinstance` against
+    one goes through `ABCMeta.__instancecheck__`, which made most of a walk's cost; `issubclass` of the value's
+    type gives the same answer (nothing registers virtual subclasses of moto's nodes)."""
+
+    __slots__ = ("answers", "classes")
+
+    def __init__(self, classes: type | tuple[type, ...]) -> None:
+        self.classes = classes
+        self.answers: dict[type, bool] = {}
+
+    def __call__(self, value: Any) -> bool:
+        kind = type(value)
+        found = self.answers.get(kind)
+        if found is None:
+            found = self.answers[kind] = issubclass(kind, self.classes)
+        return found
+
+
+_is_node = _KindOf(Node)
+_IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
+
+
 def clone(value: Any, memo: dict[int, Any]) -> Any:
     """A deep copy of a parsed expression tree (nodes, their children lists, parent links, values)."""
-    if isinstance(value, _IMMUTABLE):
+    kind = type(value)
+    if kind in _IMMUTABLE_TYPES or isinstance(value, _IMMUTABLE):
         return value
     found = memo.get(id(value))
     if found is not None:
         return found
-    if isinstance(value, Node):
-        twin = value.__class__.__new__(value.__class__)
+    if _is_node(value):
+        twin = kind.__new__(kind)
         memo[id(value)] = twin
         twin.__dict__.update({name: clone(item, memo) for name, item in value.__dict__.items()})
         return twin
-    if isinstance(value, list):
+    if kind is list:
         copied: list[Any] = []
         memo[id(value)] = copied
         copied.extend(clone(item, memo) for item in value)
         return copied
-    if isinstance(value, DynamoType):
-        return copy.deepcopy(value, memo)
     return copy.deepcopy(value, memo)
 
 
@@ -128,36 +150,40 @@ class FastUpdateExpressionValidator(UpdateExpressionValidator):
 def _memoise_class_map(processor: Any) -> None:
     mapping = processor._processing_map()
     kinds = tuple(mapping)
+    functions: dict[type, Any] = {}
 
     def nodes_to_be_processed() -> tuple[type, ...]:
         return kinds
 
     def process(node: Any) -> Any:
-        for kind, function in mapping.items():
-            if isinstance(node, kind):
-                return function(node)
-        return None
+        kind = type(node)
+        function = functions.get(kind, _UNKNOWN)
+        if function is _UNKNOWN:
+            function = functions[kind] = next(
+                (function for each, function in mapping.items() if issubclass(kind, each)), None
+            )
+        return None if function is None else function(node)
 
     processor.nodes_to_be_processed = nodes_to_be_processed
     processor.process = process
-    processor.traverse_node_recursively = _walk(processor, kinds, process)
+    processor.traverse_node_recursively = _walk(processor, _KindOf(kinds), process)
 
 
-def _walk(processor: Any, kinds: tuple[type, ...], process: Callable[[Any], Any]) -> Callable[..., Any]:
+def _walk(processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any]) -> Callable[..., Any]:
     """moto's `DepthFirstTraverser.traverse_node_recursively` for one processor, line for line, with its
     class map bound and the per-child hook called only when the processor has one (the base's does nothing)."""
     hook = processor.pre_processing_of_child
     has_hook = type(processor).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
 
     def walk(node: Any, child_id: int = -1) -> Any:
-        if isinstance(node, Node):
+        if _is_node(node):
             parent_node = node.parent
             if node.children is not None:
                 for i, child_node in enumerate(node.children):
                     if has_hook:
                         hook(node, i)
                     walk(child_node, i)
-            if isinstance(node, kinds):
+            if of_kinds(node):
                 node = process(node)
                 node.parent = parent_node
                 if parent_node:
