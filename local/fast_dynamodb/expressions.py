@@ -91,7 +91,7 @@ def clone(value: Any, memo: dict[int, Any]) -> Any:
     if found is not None:
         return found
     if _is_node(value):
-        twin = kind.__new__(kind)
+        twin = value.__class__.__new__(value.__class__)
         memo[id(value)] = twin
         twin.__dict__.update({name: clone(item, memo) for name, item in value.__dict__.items()})
         return twin
