@@ -26,12 +26,13 @@ def _at(figures: Any, path: tuple[Any, ...]) -> float:
     return float(figures)
 
 
-def side_by_side(figures: dict[str, Any], measures: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
-    """For each measure (a path into one engine's figures): both values and moto's over the fast path's."""
-    if MOTO not in figures or FAST not in figures:
+def side_by_side(figures: dict[str, Any], measures: dict[str, tuple[Any, ...]], before: str = MOTO) -> dict[str, Any]:
+    """For each measure (a path into one engine's figures): both values and `before`'s (moto's, by default) over
+    the fast path's."""
+    if before not in figures or FAST not in figures:
         return {}
     compared = {}
     for name, path in measures.items():
-        before, after = _at(figures[MOTO], path), _at(figures[FAST], path)
-        compared[name] = {MOTO: before, FAST: after, "speedup": round(before / after, 1) if after else None}
+        old, new = _at(figures[before], path), _at(figures[FAST], path)
+        compared[name] = {before: old, FAST: new, "speedup": round(old / new, 1) if new else None}
     return compared

@@ -1,4 +1,4 @@
-"""DynamoDB, DynamoDB Streams and SQS calls answered at botocore's `before-call`, with the parsed response.
+"""DynamoDB, DynamoDB Streams, SQS and Cognito calls answered at botocore's `before-call`, with the parsed response.
 
 `local/in_process.py` answers a handler's request at `before-send`: botocore has already resolved the endpoint,
 serialised the parameters, signed the request and set up its retries, and moto then builds a werkzeug request,
@@ -33,6 +33,7 @@ from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.model import OperationModel
 from botocore.retries import standard as standard_retries
 from moto import settings
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.responses import ActionResult, BaseResponse, get_service_model
 from moto.dynamodb.responses import DynamoHandler
@@ -49,6 +50,7 @@ HANDLERS: dict[str, tuple[type[BaseResponse], str]] = {
     "dynamodb": (DynamoHandler, "https://dynamodb.{region}.amazonaws.com/"),
     "dynamodb-streams": (DynamoDBStreamsHandler, "https://streams.dynamodb.{region}.amazonaws.com/"),
     "sqs": (SQSResponse, "https://sqs.{region}.amazonaws.com/"),
+    "cognito-identity-provider": (CognitoIdpResponse, "https://cognito-idp.{region}.amazonaws.com/"),
 }
 NO_BODY = MockRawResponse(b"")
 MOTO_AUTH_OFF = float("inf")  # moto's INITIAL_NO_AUTH_ACTION_COUNT when its own IAM authentication is off
@@ -105,7 +107,8 @@ def _handler(service_id: str, request_dict: dict[str, Any], access_key: str, reg
     handler.region = handler.get_region_from_url(request, url)
     handler.uri_match = {}
     handler.response_headers = {"server": "amazon.com"}
-    handler.parse_parameters(request)  # type: ignore[arg-type]
+    if handler.automated_parameter_parsing and handler._get_action():
+        handler.parse_parameters(request)  # type: ignore[arg-type]
     handler.access_key = handler.get_access_key()
     handler.current_account = handler.get_current_account()
     mark_account_as_visited(
@@ -117,8 +120,9 @@ def _handler(service_id: str, request_dict: dict[str, Any], access_key: str, reg
     return handler
 
 
-def _parsed_error(operation_model: OperationModel, status: int, headers: HeadersDict, body: bytes) -> dict[str, Any]:
-    """What botocore's endpoint makes of an error response: the parse, and the modeled error's fields."""
+def _parsed_response(operation_model: OperationModel, status: int, headers: HeadersDict, body: bytes) -> dict[str, Any]:
+    """What botocore's endpoint makes of a response moto wrote (an error, or a handler's own JSON): the parse,
+    and for an error the modeled error's fields."""
     protocol = operation_model.service_model.protocol
     response = {"status_code": status, "headers": headers, "body": body}
     parser = parsers.create_parser(protocol)
@@ -185,7 +189,7 @@ def answer(
         }
         return AWSResponse(handler.uri, status, headers, NO_BODY), parsed
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    parsed = _parsed_error(operation_model, status, headers, raw)
+    parsed = _parsed_response(operation_model, status, headers, raw)
     if status >= 500 or status in (429, 509) or parsed.get("Error", {}).get("Code") in RETRIED_CODES:
         return None  # botocore would retry it: the before-send path, where its retries are
     return AWSResponse(handler.uri, status, headers, MockRawResponse(raw)), parsed

@@ -16,8 +16,8 @@ The WebSocket management API (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the ga
 the same way once the gateway serves: the request becomes an ASGI call of the gateway's app on its own event
 loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
 
-DynamoDB, DynamoDB Streams and SQS calls are answered one step earlier still, at `before-call`, with the parsed
-response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request.
+DynamoDB, DynamoDB Streams, SQS and Cognito calls are answered one step earlier still, at `before-call`, with the
+parsed response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request.
 
 `PINHOLE_MOTO_TRANSPORT=http` turns both off; `=before-send` keeps only the `before-send` answers
 (`transport.enabled` and `transport.direct` do the same at run time: benchmarks compare them in one run).
@@ -54,6 +54,7 @@ from moto.core.utils import get_equivalent_url_in_aws_domain
 from moto.moto_api import recorder
 
 from local import direct_calls
+from local.dynamodb_engine import ENGINE_VARIABLE, FAST
 from local.template import REGION
 
 log = logging.getLogger("local.in_process")
@@ -102,7 +103,12 @@ def enabled_by_environment() -> bool:
 
 
 def direct_by_environment() -> bool:
-    return os.environ.get(TRANSPORT_VARIABLE, "in-process") == "in-process"
+    """Answers at before-call only on the fast DynamoDB: `PINHOLE_DYNAMODB=moto` is the local cloud as it ran
+    before (local/dynamodb_engine.py), botocore parsing moto's JSON itself."""
+    return (
+        os.environ.get(TRANSPORT_VARIABLE, "in-process") == "in-process"
+        and os.environ.get(ENGINE_VARIABLE, FAST) == FAST
+    )
 
 
 def _header_bytes(value: str | bytes) -> bytes:
@@ -283,8 +289,8 @@ class InProcessMoto:
     def answer_call(
         self, model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
-        """The before-call handler: a DynamoDB, DynamoDB Streams or SQS call to one of our endpoints, answered with
-        the parsed response (`local/direct_calls.py`); anything else goes on to `before-send`."""
+        """The before-call handler: a DynamoDB, DynamoDB Streams, SQS or Cognito call to one of our endpoints,
+        answered with the parsed response (`local/direct_calls.py`); anything else goes on to `before-send`."""
         if not (self.enabled and self.direct):
             return None
         service_id = event_name.split(".")[1]

@@ -8,8 +8,8 @@ REGION = "us-east-1"
 
 
 def answered_directly(*clients: Any) -> None:
-    """These clients' DynamoDB, Streams and SQS calls answered at before-call (local/direct_calls.py), as the local
-    cloud's handlers' are, instead of by mock_aws at before-send."""
+    """These clients' DynamoDB, Streams, SQS and Cognito calls answered at before-call (local/direct_calls.py), as
+    the local cloud's handlers' are, instead of by mock_aws at before-send."""
     from local import direct_calls
 
     def answer(model: Any, params: dict[str, Any], request_signer: Any, event_name: str, **_: Any) -> Any:
