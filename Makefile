@@ -20,8 +20,9 @@ WEB_MODULES := web/node_modules/.package-lock.json
 WEB := web/dist/index.html
 SYNTH_INPUTS := app.py cdk.json $(WEB) $(shell find stacks functions layers -type f \( -name '*.py' -o -name '*.txt' \) -not -path '*/__pycache__/*')
 TEMPLATES := cdk.out/manifest.json
+PUSH_TEMPLATES := .local/cdk.out.push/manifest.json
 
-.PHONY: help run test lint bench soak synth deploy clean web browsers screenshots
+.PHONY: help run test lint typecheck bench soak synth deploy clean web browsers screenshots
 
 help:
 	@echo "make run    start the local cloud on http://127.0.0.1:$(PORT) (PORT=... to change)"
@@ -46,6 +47,10 @@ $(TEMPLATES): $(INSTALLED) $(SYNTH_INPUTS)
 	@touch $@
 
 synth: $(TEMPLATES)
+
+# The app with push credentials named, for tests/e2e/test_push.py (which builds it itself when it is missing).
+$(PUSH_TEMPLATES): $(TEMPLATES)
+	$(PY) -m tests.support.push_app
 
 # Pinhole Web: npm ci from the committed lockfile (pinned versions), then esbuild (web/build.mjs).
 $(WEB_MODULES): web/package.json web/package-lock.json
@@ -73,13 +78,20 @@ screenshots: $(TEMPLATES) browsers
 run: $(TEMPLATES)
 	$(PY) -m local --port $(PORT) $(ARGS)
 
-test: $(TEMPLATES) browsers
+typecheck: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+
+test: browsers
+	@# mypy keeps one core busy for about a minute, the synths (cdk.out, then the push app) about one core for
+	@# as long: on two cores they run side by side (each one's output kept together).
+	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck $(PUSH_TEMPLATES)
 	@# The in-process local cloud tests change process-wide state (moto's backends, os.environ, the
 	@# AWS endpoint variables) that mock_aws tests must never see: they get a pytest process of their own.
 	@# --durations: the slowest tests, named at the end of every run (where the suite's time goes).
-	$(PY) -m pytest -n 2 --durations=15 --ignore=tests/integration/local $(PYTEST_ARGS)
+	@# worksteal: a worker that runs out of tests takes half of the other's queue, so both finish together
+	@# (with `load`, one worker idled for the last ~16% of the run while the other worked through its chunk).
+	$(PY) -m pytest -n 2 --dist worksteal --durations=15 --ignore=tests/integration/local $(PYTEST_ARGS)
 	$(PY) -m pytest tests/integration/local $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

@@ -5,67 +5,27 @@ HTTP, pushes queued by a direct message and a like and published by the push wor
 queue's pump. What each phone would receive is read at the local-only `/_local/push` device inboxes.
 Nobody holds a WebSocket connection: the app is closed."""
 
-import fcntl
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT, RunningLocalCloud, start_local_cloud
+from tests.e2e.conftest import RunningLocalCloud, start_local_cloud
 from tests.e2e.test_feed import post_photo
 from tests.support.api_client import Member, eventually
+from tests.support.push_app import synthesized_with_push
 
 pytestmark = pytest.mark.e2e
 
-PUSH_CDK_OUT = REPO_ROOT / ".local" / "cdk.out.push"
-PUSH_CONTEXT = {"push_apns_secret": "pinhole/push/apns", "push_fcm_secret": "pinhole/push/fcm"}
-SYNTH_TIMEOUT_S = 600
 APNS_TOKEN = "0f" * 32
 FCM_TOKEN = "fcm:" + "Ab9_-" * 10
 
 
-def _synthesized_with_push() -> Path:
-    """The app with push credentials named, synthesized beside cdk.out (again only when cdk.out is newer:
-    CDK reuses the bundled layer it staged there before). One pytest worker synthesizes, another waits."""
-    PUSH_CDK_OUT.parent.mkdir(parents=True, exist_ok=True)
-    with (PUSH_CDK_OUT.parent / "cdk.out.push.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _synthesize_if_stale()
-
-
-def _synthesize_if_stale() -> Path:
-    manifest = PUSH_CDK_OUT / "manifest.json"
-    default = REPO_ROOT / "cdk.out" / "manifest.json"
-    if manifest.is_file() and default.is_file() and manifest.stat().st_mtime >= default.stat().st_mtime:
-        return PUSH_CDK_OUT
-    environment = {
-        **os.environ,
-        "CDK_OUTDIR": str(PUSH_CDK_OUT),
-        "CDK_CONTEXT_JSON": json.dumps(PUSH_CONTEXT),
-        "PYTHONPATH": f"{REPO_ROOT / 'layers' / 'pinhole'}:{REPO_ROOT}",
-    }
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=SYNTH_TIMEOUT_S,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return PUSH_CDK_OUT
-
-
 @pytest.fixture(scope="module")
 def push_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLocalCloud]:
-    running = start_local_cloud(tmp_path_factory.mktemp("push-cloud"), cdk_out=_synthesized_with_push())
+    running = start_local_cloud(tmp_path_factory.mktemp("push-cloud"), cdk_out=synthesized_with_push())
     yield running
     returncode, output = running.stop()
     assert returncode == 0, output

@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from local.fast_dynamodb import install as install_fast_dynamodb
+from local.moto_cognito_key import install as import_motos_cognito_key_once
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from pinhole.auth.password_policy import PASSWORD_POLICY
@@ -41,6 +42,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account holding Pinhole's user pool and tables, wired into the settings. DynamoDB is
     the local cloud's fast path (test_fast_dynamodb_differential.py proves it answers as moto does)."""
     install_fast_dynamodb()
+    import_motos_cognito_key_once()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     with mock_aws():
@@ -83,7 +85,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             SearchModel,
             ModerationModel,
         ):
-            model.create_table(wait=True)
+            model.create_table()  # moto creates a table ACTIVE: nothing to wait for
         boto3.client("dynamodb").create_table(  # Powertools' idempotency records
             TableName=os.environ["IDEMPOTENCY_TABLE_NAME"],
             BillingMode="PAY_PER_REQUEST",
