@@ -14,6 +14,7 @@ from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.settings import get_settings
+from tests.support.direct_calls import every_client_answered_directly
 
 
 def _create_user_pool(cognito: Any) -> tuple[str, str]:
@@ -40,12 +41,13 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account holding Pinhole's user pool and tables, wired into the settings. DynamoDB is
-    the local cloud's fast path (test_fast_dynamodb_differential.py proves it answers as moto does)."""
+    the local cloud's fast path (test_fast_dynamodb_differential.py proves it answers as moto does), and its,
+    SQS's and Cognito's calls are answered at before-call, as the local cloud's handlers' are."""
     install_fast_dynamodb()
     import_motos_cognito_key_once()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
-    with mock_aws():
+    with mock_aws(), every_client_answered_directly():
         pool_id, client_id = _create_user_pool(boto3.client("cognito-idp"))
         monkeypatch.setenv("USER_POOL_ID", pool_id)
         monkeypatch.setenv("USER_POOL_CLIENT_ID", client_id)
