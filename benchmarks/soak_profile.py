@@ -32,8 +32,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +119,7 @@ def instrument(meters: Meters) -> None:
             service = self.meta.service_model.service_name
             meters.add(meters.aws_calls, (who, service, operation_name), time.thread_time() - begun)
 
-    botocore.client.BaseClient._make_api_call = timed_api_call  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = timed_api_call
 
     def timing(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -139,9 +138,37 @@ def instrument(meters: Meters) -> None:
     lambda_runner.check_response = timing("runner: check_response (result size)", lambda_runner.check_response)
 
 
-@contextmanager
-def soak_world(base_url: str, workdir: Path, args: argparse.Namespace) -> Iterator[Any]:
-    from soak.load import LoadSettings
+class Window:
+    """The measured stretch of a workload: every thread's CPU, the process's and the meters, from `begin` to `end`."""
+
+    def __init__(self, meters: Meters, profiles: Any) -> None:
+        self.meters = meters
+        self.profiles = profiles
+
+    def begin(self) -> None:
+        self.load_before = os.getloadavg()[0]
+        if self.profiles is not None:
+            self.profiles.clear()
+        self.cpu_before = thread_cpu_s()
+        self.process_before = time.process_time()
+        self.meters.counting = True
+        self.started = time.monotonic()
+
+    def end(self) -> None:
+        self.wall_s = time.monotonic() - self.started
+        self.meters.counting = False
+        self.process_cpu_s = time.process_time() - self.process_before
+        self.cpu_after = thread_cpu_s()
+        self.load_after = os.getloadavg()[0]
+        if self.profiles is not None:
+            threading.setprofile(None)
+            self.stats = self.profiles.merged({})
+
+
+def soak(base_url: str, args: argparse.Namespace, window: Window) -> tuple[int, dict[str, Any]]:
+    """The soak's world and its locust users; the requests they made and the soak's traffic figures."""
+    from soak.load import LoadSettings, run_locust, traffic_figures
+    from soak.load_world import seed
 
     settings = LoadSettings.from_env(
         {
@@ -151,33 +178,62 @@ def soak_world(base_url: str, workdir: Path, args: argparse.Namespace) -> Iterat
             "SOAK_LOAD_SEED": str(args.seed),
         }
     )
-    from soak.load_world import seed
+    with tempfile.TemporaryDirectory(prefix="pinhole-soak-profile-") as temporary:
+        workdir = Path(temporary)
+        rng = random.Random(settings.seed)
+        seed(base_url, settings.accounts, settings.posts_each, settings.follows_each, rng).write(workdir / "world.json")
+        window.begin()
+        ledger = run_locust(settings, base_url, workdir)
+        window.end()
+    traffic = traffic_figures(ledger)
+    return traffic["requests"], {
+        key: traffic[key] for key in ("mean_rps", "errors_5xx", "network_errors", "unexpected_4xx")
+    }
 
-    world = seed(
-        base_url,
-        settings.accounts,
-        settings.posts_each,
-        settings.follows_each,
-        random.Random(settings.seed),
-    )
-    world.write(workdir / "world.json")
-    yield settings
+
+def direct_messages(outputs: dict[str, str], args: argparse.Namespace, window: Window) -> tuple[int, dict[str, Any]]:
+    """benchmarks/messaging.py's throughput phase (50 clients, each sending its next message on its ack)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks import messaging
+
+    messaging.THROUGHPUT_MESSAGES = args.rounds
+    with ThreadPoolExecutor(8) as pool:
+        users = list(pool.map(lambda i: messaging._sign_up(outputs["HttpApiUrl"], i), range(messaging.CLIENTS)))
+
+    async def measure() -> int:
+        clients = [messaging.Client(user) for user in users]
+        await asyncio.gather(*(client.open(outputs["WebSocketUrl"]) for client in clients))
+        try:
+            await messaging._latency([(clients[i], clients[i + 1]) for i in range(0, len(clients), 2)], messages=1)
+            window.begin()
+            delivered, _ = await messaging._throughput(clients)
+            window.end()
+            return delivered
+        finally:
+            await asyncio.gather(*(client.close() for client in clients))
+
+    delivered = asyncio.run(measure())
+    return delivered, {"messages_per_s": round(delivered / window.wall_s, 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--wait", default="0.1,0.5", help="think time min,max seconds (the soak's: 0.1,0.5)")
+    parser.add_argument("--workload", choices=["soak", "messaging"], default="soak")
+    parser.add_argument("--duration", type=int, default=60, help="soak: seconds of load")
+    parser.add_argument("--users", type=int, default=20, help="soak: locust users")
+    parser.add_argument("--wait", default="0.1,0.5", help="soak: think time min,max seconds (the soak's: 0.1,0.5)")
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--rounds", type=int, default=30, help="messaging: messages each of the 50 clients sends")
     parser.add_argument("--cprofile", action="store_true", help="also a cProfile per thread (shares only)")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
+    parser.add_argument("--dump", help="with --cprofile: also write each kind of thread's stats to DUMP.<kind>.prof")
     args = parser.parse_args()
 
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
     from local.server import BackgroundCloud
-    from soak.load import run_locust, traffic_figures
 
     meters = Meters()
     instrument(meters)
@@ -187,43 +243,28 @@ def main() -> None:
 
         profiles = ThreadProfiles()
         profiles.install()
+    window = Window(meters, profiles)
     cdk_out = Path(os.environ.get("PINHOLE_CDK_OUT", ROOT / "cdk.out"))
-    background = BackgroundCloud.start(cdk_out, start_pumps=True)
+    # as each benchmark runs it: the soak with its pumps, benchmarks/messaging.py without
+    background = BackgroundCloud.start(cdk_out, start_pumps=args.workload == "soak")
     loop_tid = background._thread.native_id or 0
     try:
-        base_url = background.cloud.outputs["HttpApiUrl"]
-        with tempfile.TemporaryDirectory(prefix="pinhole-soak-profile-") as temporary:
-            workdir = Path(temporary)
-            with soak_world(base_url, workdir, args) as settings:
-                load_before = os.getloadavg()[0]
-                if profiles is not None:
-                    profiles.clear()
-                cpu_before = thread_cpu_s()
-                process_before = time.process_time()
-                meters.counting = True
-                wall = time.monotonic()
-                ledger = run_locust(settings, base_url, workdir)
-                wall = time.monotonic() - wall
-                meters.counting = False
-                process_cpu = time.process_time() - process_before
-                cpu_after = thread_cpu_s()
-                load_after = os.getloadavg()[0]
-                if profiles is not None:
-                    threading.setprofile(None)
-                    stats = profiles.merged({})
+        if args.workload == "soak":
+            requests, traffic = soak(background.cloud.outputs["HttpApiUrl"], args, window)
+        else:
+            requests, traffic = direct_messages(background.cloud.outputs, args, window)
     finally:
         background.stop()
-
-    traffic = traffic_figures(ledger)
-    requests = traffic["requests"]
-    by_kind: Counter[str] = Counter()
+    cpu_before, cpu_after, process_cpu, wall = window.cpu_before, window.cpu_after, window.process_cpu_s, window.wall_s
+    load_before, load_after = window.load_before, window.load_after
+    by_kind: defaultdict[str, float] = defaultdict(float)
     for tid, (name, seconds) in cpu_after.items():
         by_kind[kind_of_thread(name, loop_tid, tid)] += seconds - cpu_before.get(tid, (name, 0.0))[1]
 
     def per_request_ms(seconds: float) -> float:
         return round(seconds * 1000 / requests, 2)
 
-    aws_by_who: Counter[str] = Counter()
+    aws_by_who: defaultdict[str, float] = defaultdict(float)
     aws_count_by_who: Counter[str] = Counter()
     for (who, _, _), (count, seconds) in meters.aws_calls.items():
         aws_by_who[who] += seconds
@@ -231,27 +272,31 @@ def main() -> None:
     invocation_s = sum(seconds for _, seconds in meters.invocations.values())
     figures = {
         "conditions": {
-            "duration_s": args.duration,
-            "users": args.users,
-            "think_time_s": args.wait,
+            **(
+                {"duration_s": args.duration, "users": args.users, "think_time_s": args.wait}
+                if args.workload == "soak"
+                else {"clients": 50, "rounds": args.rounds}
+            ),
             "seed": args.seed,
             "cprofile": args.cprofile,
             "loadavg_1m_before": round(load_before, 2),
             "loadavg_1m_after": round(load_after, 2),
             "tree": str(ROOT),
         },
+        "workload": args.workload,
         "requests": requests,
-        "mean_rps": traffic["mean_rps"],
-        "errors_5xx": traffic["errors_5xx"],
-        "network_errors": traffic["network_errors"],
-        "unexpected_4xx": traffic["unexpected_4xx"],
+        **traffic,
         "wall_s": round(wall, 1),
         "process_cpu_s": round(process_cpu, 2),
         "share_of_a_core": round(process_cpu / wall, 2),
         "cpu_ms_per_request": per_request_ms(process_cpu),
-        "cpu_ms_per_request_by_thread_kind": {kind: per_request_ms(s) for kind, s in by_kind.most_common()},
+        "cpu_ms_per_request_by_thread_kind": {
+            kind: per_request_ms(s) for kind, s in sorted(by_kind.items(), key=lambda item: -item[1])
+        },
         "invocations_cpu_ms_per_request": per_request_ms(invocation_s),
-        "aws_calls_cpu_ms_per_request_by_caller": {who: per_request_ms(s) for who, s in aws_by_who.most_common()},
+        "aws_calls_cpu_ms_per_request_by_caller": {
+            who: per_request_ms(s) for who, s in sorted(aws_by_who.items(), key=lambda item: -item[1])
+        },
         "aws_calls_per_request_by_caller": {
             who: round(count / requests, 2) for who, count in aws_count_by_who.most_common()
         },
@@ -276,9 +321,11 @@ def main() -> None:
     if args.out:
         args.out.write_text(text + "\n")
     if profiles is not None:
-        for kind, kind_stats in stats.items():
+        for kind, kind_stats in window.stats.items():
+            if args.dump:
+                kind_stats.dump_stats(f"{args.dump}.{kind}.prof")
             out = io.StringIO()
-            kind_stats.stream = out  # type: ignore[attr-defined]
+            kind_stats.stream = out
             kind_stats.sort_stats("tottime").print_stats(args.top)
             kind_stats.sort_stats("cumulative").print_stats(args.top)
             print(f"\n===== {kind} =====")
