@@ -15,9 +15,10 @@ class Wakeup:
     sent, an object stored) names what it wrote (`local.pumps.write_targets`: a table, a queue, a bucket), and
     the pumps reading that source look at once instead of polling five times a second. Only those: when every
     write woke every pump (~15), most of their rounds under load found nothing: the pumps' polling was ~30% of
-    the local cloud's CPU in the load soak (docs/LOCAL_CLOUD.md, "Where the time goes"). Armed only while writes are reported; writes that are
-    not (a tester's script at moto's own endpoint, a message whose visibility timeout ran out, a record moto
-    writes by itself) are still found by an idle pump's slow round, every `Pump.idle_s`."""
+    the local cloud's CPU in the load soak (docs/LOCAL_CLOUD.md, "Where the time goes"). Armed only while
+    writes are reported; writes that are not (a tester's script at moto's own endpoint, a message whose
+    visibility timeout ran out, a record moto writes by itself) are still found by an idle pump's slow round,
+    every `Pump.idle_s`."""
 
     def __init__(self) -> None:
         self.armed = False
@@ -116,8 +117,10 @@ class Pump(threading.Thread):
                 self.in_round = False
             if handled:
                 self.last_busy_round_ended = time.monotonic()
-                if self.took_all_there_was and self.drains_a_backlog and wakeup.armed:
-                    self._nudged.wait(self.idle_s)  # at once if a write came during the round
+                if self.took_all_there_was:
+                    # as after a round that found nothing: no poll just to find nothing, and no more than one
+                    # round per interval_s, so a steady trickle of writes still reaches the function in batches
+                    self._wait_for_work(started)
             else:
                 self.last_idle_round_started = started
                 self._wait_for_work(started)
