@@ -37,7 +37,7 @@ from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.provision import LocalResources, Provisioner
-from local.pumps import Pump, event_sources_from, pumps_from, settled
+from local.pumps import Pump, event_sources_from, pumps_from, settled, write_targets
 from local.pumps.base import wakeup
 from local.push_inbox import PUSH_PREFIX, PushInboxEndpoint
 from local.rekognition import REKOGNITION_PREFIX, RekognitionStandIn
@@ -149,8 +149,8 @@ class LocalCloud:
         moto, moto_url = start_moto(consistency)
         if in_process is not None:
             in_process.serve(moto_url, endpoints.s3)
-            # Idle pumps wait for writes instead of polling (and look at once when one comes).
-            in_process.on_write(wakeup.bump)
+            # Idle pumps wait for writes to what they read instead of polling (and look at once when one comes).
+            write_targets.install(wakeup.bump)
             wakeup.armed = True
         os.environ.update(handler_environment(moto_url, endpoints))
         os.environ.pop("AWS_SESSION_TOKEN", None)

@@ -44,7 +44,9 @@ def message_bytes(body: str, attributes: dict[str, dict[str, Any]] | None) -> in
 
 
 def _refuse_oversized(backend: SQSBackend, queue_name: str, body: str, attributes: Any) -> int:
-    limit = int(backend.get_queue(queue_name).attributes["MaximumMessageSize"])
+    # The attribute moto's own send_message reads; `Queue.attributes` would build the queue's whole attribute map
+    # (every name converted, the messages listed three times for the approximate counts) for each message sent.
+    limit = int(backend.get_queue(queue_name).maximum_message_size)  # type: ignore[attr-defined] # set by setattr
     size = message_bytes(body, attributes)
     if size > limit:
         raise InvalidParameterValue(

@@ -36,7 +36,7 @@ from typing import Any
 from soak.load_audit import Mismatch, compare, observe
 from soak.load_ledger import Ledger
 from soak.load_world import World, log_in, seed
-from soak.local_cloud import ROOT, local_cloud
+from soak.local_cloud import ROOT, cpu_seconds, local_cloud
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 STOP_TIMEOUT_S = 60
@@ -232,7 +232,7 @@ def run(settings: LoadSettings | None = None) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pinhole-load-") as temporary:
         workdir = Path(temporary)
-        with local_cloud(workdir) as (outputs, cloud_log):
+        with local_cloud(workdir) as (outputs, cloud_log, cloud_pid):
             seeding = time.monotonic()
             world = seed(
                 outputs["HttpApiUrl"],
@@ -243,10 +243,13 @@ def run(settings: LoadSettings | None = None) -> dict[str, Any]:
             )
             seed_s = time.monotonic() - seeding
             world.write(workdir / "world.json")
+            cloud_cpu_before = cpu_seconds(cloud_pid)
             ledger = run_locust(settings, outputs["HttpApiUrl"], workdir)
+            cloud_cpu_s = cpu_seconds(cloud_pid) - cloud_cpu_before
             load_after = os.getloadavg()
             audit = audit_until_settled(world, ledger, settings.settle_s)
             log = cloud_log.read_text(errors="replace")
+    traffic = traffic_figures(ledger)
     return {
         "conditions": {
             **vars(settings),
@@ -255,7 +258,11 @@ def run(settings: LoadSettings | None = None) -> dict[str, Any]:
             "loadavg_1m_after_load": round(load_after[0], 2),
             "seed_s": round(seed_s, 1),
         },
-        **traffic_figures(ledger),
+        **traffic,
+        # CPU per request, which load disturbs least: the requests per second follow it once the cloud is saturated
+        "local_cloud_cpu_s_during_load": round(cloud_cpu_s, 2),
+        "local_cloud_cpu_ms_per_request": round(cloud_cpu_s * 1000 / max(traffic["requests"], 1), 2),
+        "local_cloud_share_of_a_core": round(cloud_cpu_s / max(traffic["window_s"], 1e-9), 2),
         "writes_seen_by_clients": writes_seen(ledger),
         "audit": audit,
         "count_mismatches": audit["count_mismatches"],

@@ -19,8 +19,9 @@ SHUTDOWN_TIMEOUT_S = 15
 
 
 @contextmanager
-def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[str, str], Path]]:
-    """Yields the outputs (API.md's keys) and the log file once the cloud is ready, which it says by writing them."""
+def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[str, str], Path, int]]:
+    """Yields the outputs (API.md's keys), the log file and the process id once the cloud is ready, which it says
+    by writing them."""
     if not (cdk_out / "manifest.json").is_file():
         raise RuntimeError(f"{cdk_out} has no manifest.json: run `make synth` first")
     outputs_path, log_path = workdir / "outputs.json", workdir / "local-cloud.log"
@@ -41,7 +42,7 @@ def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[s
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"local cloud not ready (exit {process.poll()}):\n{log_path.read_text()[-3000:]}")
             time.sleep(0.05)
-        yield json.loads(outputs_path.read_text()), log_path
+        yield json.loads(outputs_path.read_text()), log_path, process.pid
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -49,3 +50,9 @@ def local_cloud(workdir: Path, cdk_out: Path = CDK_OUT) -> Iterator[tuple[dict[s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, all its threads), which the machine's load does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,11 +15,14 @@ from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import fitting_batches, invoke_batch
+from local.pumps.write_targets import stream_source
 from local.template import REGION
 from pinhole.streams.patterns import wanted
 
 log = logging.getLogger("local.pumps")
 MAX_BACKOFF_S = 5.0
+RECORDS_PER_READ = 1000  # GetRecords' own maximum
+SHARDS_REFRESH_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class DynamoStreamPump(Pump):
         sqs_client: Any,
         config: StreamMappingConfig,
     ) -> None:
-        super().__init__(name=f"stream->{function.logical_id}")
+        super().__init__(name=f"stream->{function.logical_id}", sources=frozenset({stream_source(config.stream_arn)}))
         self.function = function
         self.runner = runner
         self.streams = streams_client
@@ -67,14 +71,15 @@ class DynamoStreamPump(Pump):
         # by restoring deep copies of its tables, and an iterator held across that keeps reading the
         # discarded copy of the stream (seen here: feeds stopped after a refused duplicate like).
         self._positions: dict[str, str | None] = {}
+        self._shard_list: list[dict[str, Any]] = []
+        self._described_at: float | None = None
 
     def poll_once(self) -> int:
         handled = 0
         # Lambda's event source mapping reads the stream with the function's role: a role that may not is
         # refused as on AWS (AccessDeniedException, logged by local.iam), and nothing is delivered.
-        with acting_as(mapping_role(self.function)):
-            description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
-        for shard in description.get("Shards", []):
+        self.took_all_there_was = True
+        for shard in self._shards():
             shard_id = shard["ShardId"]
             position = self._positions.setdefault(shard_id, None)
             where = (
@@ -86,9 +91,13 @@ class DynamoStreamPump(Pump):
                 iterator = self.streams.get_shard_iterator(StreamArn=self.config.stream_arn, ShardId=shard_id, **where)[
                     "ShardIterator"
                 ]
-                raw_records = self.streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+                raw_records = self.streams.get_records(ShardIterator=iterator, Limit=RECORDS_PER_READ).get(
+                    "Records", []
+                )
             if raw_records:
                 self._positions[shard_id] = raw_records[-1]["dynamodb"]["SequenceNumber"]
+            if len(raw_records) >= RECORDS_PER_READ:
+                self.took_all_there_was = False
             records = [self._record(raw) for raw in raw_records]
             records = [record for record in records if wanted(record, list(self.config.filters))]
             for start in range(0, len(records), self.config.batch_size):
@@ -96,6 +105,17 @@ class DynamoStreamPump(Pump):
                     self._deliver(shard_id, batch)
             handled += len(raw_records)
         return handled
+
+    def _shards(self) -> list[dict[str, Any]]:
+        """The stream's shards, described again every SHARDS_REFRESH_S (as a mapping does now and then, not
+        before every read: a table's stream keeps its shards; a new one is read from its start when seen)."""
+        now = time.monotonic()
+        if self._described_at is None or now - self._described_at >= SHARDS_REFRESH_S:
+            with acting_as(mapping_role(self.function)):
+                description = self.streams.describe_stream(StreamArn=self.config.stream_arn)["StreamDescription"]
+            self._shard_list = list(description.get("Shards", []))
+            self._described_at = now
+        return self._shard_list
 
     def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = jsonable(raw)

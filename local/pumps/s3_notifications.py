@@ -15,6 +15,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from local.lambda_runner import ASYNC, LambdaRunner, LocalFunction
 from local.pumps.base import Pump
+from local.pumps.write_targets import bucket_source, queue_source
 from local.s3_front import PostedObjects
 
 log = logging.getLogger("local.pumps")
@@ -79,7 +80,7 @@ class S3NotificationPump(Pump):
         posted: PostedObjects | None = None,
     ) -> None:
         self.posted = posted or PostedObjects()
-        super().__init__(name=f"s3:{bucket}")
+        super().__init__(name=f"s3:{bucket}", sources=frozenset({bucket_source(bucket), queue_source(queue_url)}))
         self.bucket = bucket
         self.queue_url = queue_url
         self.targets = targets
@@ -89,6 +90,7 @@ class S3NotificationPump(Pump):
 
     def poll_once(self) -> int:
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        self.took_all_there_was = len(messages) < 10
         for message in messages:
             self._dispatch(json.loads(message["Body"]))
             # S3 invokes Lambda asynchronously: a failing invocation does not block the bucket.

@@ -10,6 +10,7 @@ from local.iam.identity import acting_as, mapping_role
 from local.lambda_runner import LambdaRunner, LocalFunction
 from local.pumps.base import Pump
 from local.pumps.batch import fitting_batches, invoke_batch
+from local.pumps.write_targets import queue_source
 from local.template import REGION
 
 
@@ -49,7 +50,7 @@ class SqsPump(Pump):
         batch_size: int = 10,
         report_failures: bool = False,
     ) -> None:
-        super().__init__(name=f"sqs->{function.logical_id}")
+        super().__init__(name=f"sqs->{function.logical_id}", sources=frozenset({queue_source(queue_url)}))
         self.function = function
         self.runner = runner
         self.sqs = sqs_client
@@ -70,6 +71,7 @@ class SqsPump(Pump):
             ).get("Messages", [])
         if not messages:
             return 0
+        self.took_all_there_was = len(messages) < min(self.batch_size, 10)
         records = [sqs_record(message, self.queue_arn) for message in messages]
         failed: set[str] = set()
         for batch in fitting_batches(records):

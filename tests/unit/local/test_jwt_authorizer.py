@@ -79,3 +79,34 @@ def test_forged_or_invalid_token_is_unauthorized(forged):
 def test_missing_header_is_unauthorized():
     with pytest.raises(Unauthorized):
         AUTHORIZER.authorize({})
+
+
+def test_a_token_is_verified_once_and_its_expiry_still_checked_at_every_use(monkeypatch):
+    # Given an authorizer that has accepted a token living two more seconds
+    authorizer = JwtAuthorizer(JwtAuthorizerConfig("auth", ISSUER, (CLIENT_ID,)), JwksCache(jwks))
+    short_lived = token(exp=int(time.time()) + 2)
+    assert authorizer.authorize({"authorization": short_lived})["sub"] == "u1"
+    verifications = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: verifications.append(1) or decode(*args, **kwargs))
+    # When it is presented again, Then it is accepted without verifying its signature again
+    assert authorizer.authorize({"authorization": f"Bearer {short_lived}"})["sub"] == "u1"
+    assert verifications == []
+    # And a token differing only in its signature is verified (and refused)
+    header, payload, _ = short_lived.split(".")
+    _, _, other_signature = token(key=OTHER_KEY).split(".")
+    with pytest.raises(Unauthorized):
+        authorizer.authorize({"authorization": f"{header}.{payload}.{other_signature}"})
+    # And once it has expired (PyJWT reads the real clock: wait for it) it is refused as an expired token is
+    expires_at = jwt.decode(short_lived, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    with pytest.raises(Unauthorized, match="expired"):
+        authorizer.authorize({"authorization": short_lived})
+
+
+def test_scopes_are_checked_at_every_use_of_a_verified_token():
+    authorizer = JwtAuthorizer(JwtAuthorizerConfig("auth", ISSUER, (CLIENT_ID,)), JwksCache(jwks))
+    reader = token(scope="pinhole/read")
+    assert authorizer.authorize({"authorization": reader}, ("pinhole/read",))["sub"] == "u1"
+    with pytest.raises(Unauthorized, match="scope"):
+        authorizer.authorize({"authorization": reader}, ("pinhole/write",))

@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from local.pumps.base import Pump, settled, wakeup
 
 WAIT_S = 10
@@ -94,15 +96,28 @@ class Counting(Pump):
         return 0
 
 
-def test_an_idle_pump_waits_for_a_write_then_looks_at_once_and_stops_promptly(monkeypatch):
-    # Given an idle pump while the in-process transport reports writes
+class Emptying(Counting):
+    """Takes the one message waiting in its queue on its first round, and knows it took all there was."""
+
+    def poll_once(self) -> int:
+        self.rounds += 1
+        if self.rounds > 1:
+            return 0
+        self.took_all_there_was = True
+        return 1
+
+
+@pytest.mark.parametrize("kind", [Counting, Emptying], ids=["found-nothing", "took-all-there-was"])
+def test_an_idle_pump_waits_for_a_write_then_looks_at_once_and_stops_promptly(monkeypatch, kind):
+    # Given a pump that found nothing, or took the one message waiting and knows it took all there was,
+    # while the in-process transport reports writes
     monkeypatch.setattr(wakeup, "armed", True)
-    pump = Counting()
+    pump = kind()
     pump.start()
     try:
         assert wait_until(lambda: pump.rounds >= 1)
         time.sleep(0.3)
-        # Then it does not poll while nothing is written (30 interval_s's have passed)
+        # Then it does not poll while nothing is written (30 interval_s's have passed), not even to find nothing
         assert pump.rounds == 1
         # When a write bumps the wakeup, Then it looks again at once (not after idle_s)
         wakeup.bump()
@@ -113,3 +128,41 @@ def test_an_idle_pump_waits_for_a_write_then_looks_at_once_and_stops_promptly(mo
         pump.stop()
         pump.join(WAIT_S)
     assert not pump.is_alive() and time.monotonic() - stopped < 5
+
+
+class Reading(Counting):
+    """An idle pump that reads one named source."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.sources = frozenset({source})
+
+
+def test_a_write_wakes_only_the_pumps_reading_what_it_wrote(monkeypatch):
+    # Given idle pumps reading two queues, and one that names no source
+    monkeypatch.setattr(wakeup, "armed", True)
+    orders, invoices, unnamed = Reading("sqs:orders"), Reading("sqs:invoices"), Counting()
+    pumps = [orders, invoices, unnamed]
+    for pump in pumps:
+        pump.start()
+    try:
+        assert wait_until(lambda: all(pump.rounds == 1 for pump in pumps))
+        # When a message is sent to the orders queue
+        wakeup.bump({"sqs:orders"})
+        # Then its pump looks again at once, and so does the one that names no source
+        assert wait_until(lambda: orders.rounds == 2 and unnamed.rounds == 2)
+        time.sleep(0.3)
+        # And the invoices pump does not (its idle round is 30 s away)
+        assert invoices.rounds == 1
+        # When every pump is asked to look (settling before a snapshot)
+        wakeup.bump()
+        # Then all of them do
+        assert wait_until(lambda: orders.rounds == 3 and invoices.rounds == 2 and unnamed.rounds == 3)
+    finally:
+        for pump in pumps:
+            pump.stop()
+            pump.join(WAIT_S)
+    # And a stopped pump is no longer woken
+    assert not any(pump.is_alive() for pump in pumps)
+    wakeup.bump({"sqs:orders"})
+    assert orders.rounds == 3

@@ -1,6 +1,7 @@
 """DynamoDB stream delivery semantics: partial failures, retries, bisect, on-failure destination."""
 
 import json
+import time
 
 import pytest
 
@@ -159,3 +160,41 @@ def test_unknown_item_identifier_fails_the_whole_batch():
 def test_successful_results_are_delivered_once(result):
     runner, _ = pump(lambda numbers: result, count=2, batch_size=2, report_failures=True)
     assert runner.deliveries == [["1", "2"]]
+
+
+class CountingStreams(FakeStreams):
+    def __init__(self, count):
+        super().__init__(count)
+        self.descriptions = 0
+
+    def describe_stream(self, StreamArn):
+        self.descriptions += 1
+        return super().describe_stream(StreamArn)
+
+
+def test_the_shards_are_described_now_and_then_not_before_every_read(monkeypatch):
+    # Given a stream pump that has read its stream once
+    streams = CountingStreams(3)
+    stream_pump = DynamoStreamPump(
+        FakeFunction(), FakeRunner(lambda _: None), streams, FakeSqs(), StreamMappingConfig(stream_arn=STREAM_ARN)
+    )
+    assert stream_pump.poll_once() == 3
+    # When it reads again and again within the refresh interval, Then the stream is not described again
+    for _ in range(5):
+        assert stream_pump.poll_once() == 0
+    assert streams.descriptions == 1
+    # And once the interval has passed it is
+    clock = time.monotonic() + 11
+    monkeypatch.setattr("local.pumps.dynamodb_stream.time.monotonic", lambda: clock)
+    stream_pump.poll_once()
+    assert streams.descriptions == 2
+
+
+@pytest.mark.parametrize(("count", "took_all"), [(3, True), (1000, False)])
+def test_a_read_short_of_the_limit_took_all_there_was(count, took_all):
+    stream_pump = DynamoStreamPump(
+        FakeFunction(), FakeRunner(lambda _: None), FakeStreams(count), FakeSqs(), StreamMappingConfig(STREAM_ARN)
+    )
+    assert stream_pump.poll_once() == count
+    # fewer records than asked for: the pump waits for the next write instead of reading again to find nothing
+    assert stream_pump.took_all_there_was is took_all

@@ -53,3 +53,18 @@ def test_only_items_whose_ttl_number_is_past_are_swept(dynamodb: Any) -> None:
     assert deleted == 1
     left = {item["id"]["B"] for item in dynamodb.scan(TableName="sessions")["Items"]}
     assert left == {b"later", b"text", b"none"}
+
+
+def test_a_table_without_a_sort_key_is_swept_too(dynamodb: Any) -> None:
+    # Given a table keyed by its partition key alone, with an expired item and a live one
+    dynamodb.create_table(
+        TableName="codes",
+        KeySchema=[{"AttributeName": "code", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "code", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="codes", Item={"code": {"S": "old"}, "expires_at": {"N": str(NOW - 1)}})
+    dynamodb.put_item(TableName="codes", Item={"code": {"S": "new"}, "expires_at": {"N": str(NOW + 1)}})
+    table = Table(resource=None, name="codes", arn="", stream_arn=None, ttl_attribute="expires_at", key_names=["code"])  # type: ignore[arg-type]
+    # Then the sweeper finds the expired one alone
+    assert expired_keys(table, "expires_at", NOW) == [{"code": {"S": "old"}}]
