@@ -74,30 +74,6 @@ AWS_HOSTS = {
 }
 
 
-# Operations that can give an event pump work (a stream record, a queued message, an S3 notification).
-WRITES = frozenset(
-    {
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-        "ExecuteStatement",
-        "BatchExecuteStatement",
-        "ExecuteTransaction",
-        "SendMessage",
-        "SendMessageBatch",
-        "ChangeMessageVisibility",
-        "ChangeMessageVisibilityBatch",
-        "PutObject",
-        "CopyObject",
-        "CompleteMultipartUpload",
-        "DeleteObject",
-        "DeleteObjects",
-    }
-)
-
-
 def enabled_by_environment() -> bool:
     return os.environ.get(TRANSPORT_VARIABLE, "in-process") != "http"
 
@@ -247,7 +223,6 @@ class InProcessMoto:
         self.calls = 0  # requests answered in process (tests and benchmarks read it)
         self.enabled = True  # False: everything goes over HTTP again (benchmarks compare both in one run)
         self.direct = direct_by_environment()  # False: DynamoDB answered at before-send, as other services
-        self._on_write: tuple[Callable[[], None], ...] = ()
         self._asgi: tuple[AsgiEndpoint, ...] = ()
 
     def serve_asgi(self, endpoint: AsgiEndpoint) -> None:
@@ -257,12 +232,6 @@ class InProcessMoto:
     def forget_asgi(self, prefix: str) -> None:
         with self._lock:
             self._asgi = tuple(endpoint for endpoint in self._asgi if endpoint.prefix != prefix.rstrip("/"))
-
-    def on_write(self, listener: Callable[[], None]) -> None:
-        """`listener()` after every answered write that can give an event pump work (idempotent)."""
-        with self._lock:
-            if listener not in self._on_write:
-                self._on_write = (*self._on_write, listener)
 
     def serve(self, *endpoints: str) -> None:
         with self._lock:
@@ -300,9 +269,6 @@ class InProcessMoto:
         if answered is None:
             return None
         self.calls += 1
-        if model.name in WRITES:
-            for listener in self._on_write:
-                listener()
         return answered
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
@@ -333,9 +299,6 @@ class InProcessMoto:
         if answer is None:
             return None
         self.calls += 1
-        if event_name.rsplit(".", 1)[-1] in WRITES:
-            for listener in self._on_write:
-                listener()
         status, headers, body = answer
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
