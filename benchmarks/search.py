@@ -29,6 +29,7 @@ import sys
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("PINHOLE_SEARCH_BENCH_USERS", 100_000))  # fewer for a quick try
 SEED_CHUNK = 500
 SAMPLE_USERS, SAMPLE_CHUNK = 2_000, 100  # the index entries written both ways, side by side
-BULK_CHUNK = 10_000
+BULK_PROGRESS = 10_000
 REQUESTS_PER_KIND, IN_PROCESS_PER_KIND, WARMUP = 50, 20, 10
 # fmt: off
 FIRST_NAMES = [
@@ -147,7 +148,7 @@ def seed_profiles(people: list[dict[str, Any]], now: datetime) -> int:
     return put_items_held(UserModel.Meta.table_name, (_profile(person, now).serialize() for person in people))
 
 
-def seed_index(people: list[dict[str, Any]]) -> int:
+def seed_index(people: Iterable[dict[str, Any]]) -> int:
     """The people's index entries put straight into the search table: the items the indexer writes for a user
     first indexed (`pinhole.search.dal.user_entry_items`, the product's own code), without the BatchWriteItem
     requests and without a stream record (tests/integration/test_search_bench_seeding.py compares this world
@@ -189,6 +190,13 @@ def _write_paths_side_by_side(people: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _reporting(people: list[dict[str, Any]], start: int) -> Iterator[dict[str, Any]]:
+    for number, person in enumerate(people[start:], start=start + 1):
+        if number % BULK_PROGRESS == 0:
+            _progress(f"seeding user {number:,}")
+        yield person
+
+
 def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
     """Profiles and index entries in bulk, the first SAMPLE_USERS' entries alternately through the indexer
     (timed side by side). With the cyclic collector paused: the seeding allocates tens of millions of objects
@@ -197,17 +205,13 @@ def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
     frozen: the searches' collections walk only what came after."""
     from pinhole.shared.clock import utc_now
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     gc.disable()
     try:
         seed_profiles(people, utc_now())
         sample = _write_paths_side_by_side(people[:SAMPLE_USERS])
         entries = sum(sample["entries"].values())
-        rest = people[SAMPLE_USERS:]
-        for start in range(0, len(rest), BULK_CHUNK):
-            chunk = rest[start : start + BULK_CHUNK]
-            entries += seed_index(chunk)
-            _progress(f"seeded {SAMPLE_USERS + start + len(chunk):,} users, {entries:,} index entries")
+        entries += seed_index(_reporting(people, SAMPLE_USERS))
     finally:
         gc.enable()
     gc.collect()
@@ -216,6 +220,7 @@ def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
         "users": len(people),
         "index_entries": entries,
         "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "write_paths_side_by_side": sample,
     }
 

@@ -405,6 +405,18 @@ class FastTable(Table):
         stream record and outside any transaction."""
         self._store(item.hash_key, item.range_key, item, record=False)
 
+    def order_partitions(self) -> None:
+        """Sorts now every partition of the table and of its indexes that its first read would sort: after a bulk
+        put (`local.state.backends.put_items_held`), so that no read pays for ordering a partition that grew large
+        without being read (the search benchmark's first Query of `user#s`, 21,317 items, spent ~100 ms of CPU
+        sorting them, its later ones 3 ms)."""
+        for partition in self._partitions.values():
+            partition.ordered(self._base_ordering)
+        for state in self._indexes.values():
+            for view in (state.current, state.lagged):
+                for index_partition in view.partitions.values() if view is not None else ():
+                    index_partition.ordered(state.ordering)
+
     def put_item(self, *args: Any, **kwargs: Any) -> Item:
         from local.fast_dynamodb.writes import put_item
 

@@ -68,8 +68,8 @@ def import_table(table_name: str, items: list[Item]) -> None:
 def put_items_held(table_name: str, items: Iterable[Item]) -> int:
     """Puts items known to be valid (a snapshot's, or made by the product's own models for a benchmark's world)
     as state the table already held: checked against the table's key, not validated again as a PutItem, indexed
-    by the fast DynamoDB as any write, no stream record. No other DynamoDB operation writes the table meanwhile.
-    Returns how many were put."""
+    by the fast DynamoDB as any write and its partitions sorted before any read asks, no stream record. No other
+    DynamoDB operation writes the table meanwhile. Returns how many were put."""
     table = _dynamodb().get_table(table_name)
     fast = isinstance(table, FastTable)
     stored: Any = table.items
@@ -88,6 +88,8 @@ def put_items_held(table_name: str, items: Iterable[Item]) -> int:
             else:
                 stored[hash_key][range_key] = item
             written += 1
+        if fast:
+            table.order_partitions()
     return written
 
 
