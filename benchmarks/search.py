@@ -293,7 +293,7 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
     collector.recording = True
     http: dict[str, list[float]] = {kind: [] for kind in queries}
     results: dict[str, list[int]] = {kind: [] for kind in queries}
-    calls, trips = [], []
+    calls, trips, cpu = [], [], []
     schedule = [(kind, texts[i % len(texts)]) for kind, texts in queries.items() for i in range(REQUESTS_PER_KIND)]
     rng.shuffle(schedule)
     headers = {"authorization": f"Bearer {token}"}
@@ -303,9 +303,10 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
         for kind, query in schedule:
             log.calls.clear()
             log.recording = True
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get("/search/users", params={"q": query})
             http[kind].append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
             log.recording = False
             assert response.status_code == 200, response.text[:300]
             results[kind].append(len(response.json()["items"]))
@@ -335,6 +336,9 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
                 for kind, samples in http.items()
             },
         },
+        # The whole process's CPU time during each request (nothing else runs in it: no pumps): wall time above
+        # it is time the request's threads waited for a core (the machine's load) or for one another.
+        "process_cpu_per_http_search": _summary(cpu),
         "in_process_all": _summary(in_process),
         "garbage_collector_pauses_during_the_http_searches": collector.summary(),
         "dynamodb_per_search": {
