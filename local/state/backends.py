@@ -73,7 +73,7 @@ def put_items_held(table_name: str, items: Iterable[Item]) -> int:
     table = _dynamodb().get_table(table_name)
     fast = isinstance(table, FastTable)
     stored: Any = table.items
-    written = 0
+    put = []
     with serialising_lock(), locked([table]):
         for attrs in items:
             hash_key = _key_value(attrs, table.hash_key_attr, table.hash_key_type)
@@ -87,10 +87,10 @@ def put_items_held(table_name: str, items: Iterable[Item]) -> int:
                 stored[hash_key] = item
             else:
                 stored[hash_key][range_key] = item
-            written += 1
+            put.append(item)
         if fast:
-            table.order_partitions()
-    return written
+            table.order_partitions(put)
+    return len(put)
 
 
 def _key_value(attrs: Item, name: str, key_type: str | None) -> DynamoType:
