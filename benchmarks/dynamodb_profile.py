@@ -10,8 +10,8 @@ Workloads (each on a local cloud of its own, in this process):
 - fan_out: one post to PINHOLE_PROFILE_FOLLOWERS followers (default 10,000) through the stream and
   chunk-queue pumps, to the last feed;
 - messaging: 10 pairs of users, 10 direct messages each over HTTP (`POST /messages`);
-- search_seed: benchmarks/search.py's seeding for PINHOLE_PROFILE_USERS users (default 5,000), then
-  40 searches in process.
+- search_seed: benchmarks/search.py's seeding through the indexer (BatchWriteItem) for PINHOLE_PROFILE_USERS
+  users (default 5,000), then 40 searches in process.
 Prints JSON: the workload's own figure, then per operation the count and moto's time (total, mean),
 and with --cprofile the top functions by cumulative and by own time inside moto's request handling.
 """
@@ -179,11 +179,10 @@ def _search_seed(cloud: Any, clock: MotoClock) -> dict[str, Any]:
 
     import benchmarks.search as search
 
-    search.USERS = int(os.environ.get("PINHOLE_PROFILE_USERS", "5000"))
     rng = random.Random(20261122)
-    people = search._people(rng)
+    people = search.make_people(rng, int(os.environ.get("PINHOLE_PROFILE_USERS", "5000")))
     clock.recording = True
-    seeded = search._seed(people)
+    seeded = search.seed_through_indexer(people)
     from pinhole.search.logic import search_users
     from pinhole.shared.caller import Caller
 

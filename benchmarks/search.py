@@ -1,9 +1,16 @@
 """People search through the local cloud: GET /search/users over HTTP with a real token, against an
-index of 100,000 users (profiles and index entries seeded with BatchWriteItem through the domain's own
-index-writing code, not by 100,000 sign-ups), for a mix of queries: one letter, two or three letters,
+index of 100,000 users, for a mix of queries: one letter, two or three letters,
 a name word with its accents, two words, an exact username, and a prefix nobody has. Reports latency
 p50/p99 per kind and overall, over HTTP and in process, and the DynamoDB calls and sequential round
 trips each search takes (counted from the calls' own start and end times).
+
+The world is seeded in bulk, not by 100,000 sign-ups and not through the API or the users table's stream:
+profiles and index entries go straight into the tables' storage (`local.state.backends.put_items_held`),
+the entries being the items the product's indexer writes for a user first indexed, made by its own code
+(`pinhole.search.dal.user_entry_items`); tests/integration/test_search_bench_seeding.py checks that this world
+is the one the stream and the indexer make. The first SAMPLE_USERS users' entries are written alternately
+through the indexer itself (`SearchIndexer.user_changed`, BatchWriteItem) and in bulk, and both costs per
+entry are reported side by side (`indexed.write_paths_side_by_side`): the indexer's write path stays measured.
 
 Measured on both DynamoDBs side by side (benchmarks/engines.py): moto as the local cloud ran it before
 the fast path, and the fast path. moto 5.2.5 answers a Query on a table by sorting *every* item of the
@@ -22,7 +29,9 @@ import sys
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("PINHOLE_SEARCH_BENCH_USERS", 100_000))  # fewer for a quick try
 SEED_CHUNK = 500
+SAMPLE_USERS, SAMPLE_CHUNK = 2_000, 100  # the index entries written both ways, side by side
+BULK_PROGRESS = 10_000
 REQUESTS_PER_KIND, IN_PROCESS_PER_KIND, WARMUP = 50, 20, 10
 # fmt: off
 FIRST_NAMES = [
@@ -73,10 +84,10 @@ def _ascii(name: str) -> str:
     return "".join(char for char in folded if char.isascii() and char.isalnum()).lower()
 
 
-def _people(rng: random.Random) -> list[dict[str, Any]]:
-    """USERS profiles with realistic names and a heavy-tailed follower count (lognormal, median ~20)."""
+def make_people(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """`count` profiles with realistic names and a heavy-tailed follower count (lognormal, median ~20)."""
     people, taken = [], set()
-    while len(people) < USERS:
+    while len(people) < count:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         username = f"{_ascii(first)}{rng.choice(['', '.', '_'])}{_ascii(last)}{rng.randrange(10_000)}"[:30]
         if username in taken:
@@ -93,23 +104,30 @@ def _people(rng: random.Random) -> list[dict[str, Any]]:
     return people
 
 
-def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
-    """Profiles into the users table and their entries into the search index, both by BatchWriteItem."""
-    from pinhole.search.dal import SearchIndex, user_entries
+def _profile(person: dict[str, Any], now: datetime) -> Any:
+    from pinhole.users.dal import UserModel
+
+    return UserModel(**person, email=f"{person['username']}@example.com", created_at=now)
+
+
+def seed_through_indexer(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Profiles into the users table and their entries into the search index, both by BatchWriteItem: the
+    entries through the indexer's own use case (`SearchIndexer.user_changed`, what the users table's stream
+    drives), each request through PynamoDB, botocore and moto's handler (benchmarks/dynamodb_profile.py
+    measures DynamoDB's share of this)."""
+    from pinhole.search.logic import SearchIndexer
     from pinhole.search.models import IndexedUser
     from pinhole.shared.clock import utc_now
     from pinhole.users.dal import UserModel
 
-    index, now = SearchIndex(), utc_now()
+    indexer, now = SearchIndexer(), utc_now()
     entries = 0
 
     def write(chunk: list[dict[str, Any]]) -> int:
         with UserModel.batch_write() as users:
             for person in chunk:
-                users.save(UserModel(**person, email=f"{person['username']}@example.com", created_at=now))
-        puts = sorted(entry for person in chunk for entry in user_entries(IndexedUser(**person)).items())
-        index.rewrite([], puts)
-        return len(puts)
+                users.save(_profile(person, now))
+        return sum(indexer.user_changed(None, IndexedUser(**person)) for person in chunk)
 
     started = time.perf_counter()
     chunks = [people[start : start + SEED_CHUNK] for start in range(0, len(people), SEED_CHUNK)]
@@ -119,6 +137,94 @@ def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
             if done % 20 == 0:
                 _progress(f"seeded {done * SEED_CHUNK:,} users, {entries:,} index entries")
     return {"users": len(people), "index_entries": entries, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def seed_profiles(people: list[dict[str, Any]], now: datetime) -> int:
+    """The people's profiles, created at `now`, put straight into the users table (no stream record: nobody is
+    new)."""
+    from local.state.backends import put_items_held
+    from pinhole.users.dal import UserModel
+
+    return put_items_held(UserModel.Meta.table_name, (_profile(person, now).serialize() for person in people))
+
+
+def seed_index(people: Iterable[dict[str, Any]]) -> int:
+    """The people's index entries put straight into the search table: the items the indexer writes for a user
+    first indexed (`pinhole.search.dal.user_entry_items`, the product's own code), without the BatchWriteItem
+    requests and without a stream record (tests/integration/test_search_bench_seeding.py compares this world
+    with the one the users table's stream and the indexer make). How many entries were put."""
+    from local.state.backends import put_items_held
+    from pinhole.search.dal import SearchModel, user_entry_items
+    from pinhole.search.models import IndexedUser
+
+    items = (item for person in people for item in user_entry_items(IndexedUser(**person)))
+    return put_items_held(SearchModel.Meta.table_name, items)
+
+
+def _write_paths_side_by_side(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Index entries written through the indexer (`SearchIndexer.user_changed`: BatchWriteItem through PynamoDB,
+    botocore, the in-process hop and moto) and in bulk (`seed_index`), chunk by chunk alternately (ABBA), for
+    the same kind of people: microseconds of wall time per entry of each."""
+    from pinhole.search.logic import SearchIndexer
+    from pinhole.search.models import IndexedUser
+
+    indexer = SearchIndexer()
+    paths = {
+        "indexer_batch_write_item": lambda chunk: sum(
+            indexer.user_changed(None, IndexedUser(**person)) for person in chunk
+        ),
+        "bulk": seed_index,
+    }
+    seconds, entries = dict.fromkeys(paths, 0.0), dict.fromkeys(paths, 0)
+    chunks = [people[start : start + SAMPLE_CHUNK] for start in range(0, len(people), SAMPLE_CHUNK)]
+    for number, chunk in enumerate(chunks):
+        name = list(paths)[(number + number // 2) % 2]
+        started = time.perf_counter()
+        entries[name] += paths[name](chunk)
+        seconds[name] += time.perf_counter() - started
+    per_entry = {name: round(seconds[name] / max(entries[name], 1) * 1e6, 1) for name in paths}
+    return {
+        "entries": entries,
+        "microseconds_per_entry": per_entry,
+        "indexer_over_bulk": round(per_entry["indexer_batch_write_item"] / max(per_entry["bulk"], 0.1), 1),
+    }
+
+
+def _reporting(people: list[dict[str, Any]], start: int) -> Iterator[dict[str, Any]]:
+    for number, person in enumerate(people[start:], start=start + 1):
+        if number % BULK_PROGRESS == 0:
+            _progress(f"seeding user {number:,}")
+        yield person
+
+
+def _seed(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every profile, and the index entries of all but the first SAMPLE_USERS, in bulk, with the cyclic collector
+    paused: the bulk seeding allocates tens of millions of objects that all live on, and each full collection on
+    the way walked all of them again (~40 % of its time). Then, as a local cloud does with a restored world at
+    start (local/cloud.py), the seeded heap is frozen: the searches' collections walk only what came after.
+    Frozen without a collection first: the bulk seeding leaves no cyclic garbage (a collection after seeding
+    20,000 users' entries found none, and walked 4 million objects for 1.4 s). Last, the first SAMPLE_USERS'
+    entries alternately through the indexer and in bulk (timed side by side, the collector on as ever), into
+    partitions already sorted, as a live index's are."""
+    from pinhole.shared.clock import utc_now
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    gc.disable()
+    try:
+        seed_profiles(people, utc_now())
+        entries = seed_index(_reporting(people, SAMPLE_USERS))
+    finally:
+        gc.freeze()
+        gc.enable()
+    sample = _write_paths_side_by_side(people[:SAMPLE_USERS])
+    entries += sum(sample["entries"].values())
+    return {
+        "users": len(people),
+        "index_entries": entries,
+        "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        "write_paths_side_by_side": sample,
+    }
 
 
 def _searcher(cloud: Any) -> str:
@@ -174,7 +280,7 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
     from pinhole.shared.caller import Caller
 
     rng = random.Random(20261122)
-    people = _people(rng)
+    people = make_people(rng, USERS)
     _progress(f"seeding {USERS:,} users")
     seeded = _seed(people)
     followers = sorted(person["follower_count"] for person in people)
@@ -188,7 +294,7 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
     collector.recording = True
     http: dict[str, list[float]] = {kind: [] for kind in queries}
     results: dict[str, list[int]] = {kind: [] for kind in queries}
-    calls, trips = [], []
+    calls, trips, cpu = [], [], []
     schedule = [(kind, texts[i % len(texts)]) for kind, texts in queries.items() for i in range(REQUESTS_PER_KIND)]
     rng.shuffle(schedule)
     headers = {"authorization": f"Bearer {token}"}
@@ -198,9 +304,10 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
         for kind, query in schedule:
             log.calls.clear()
             log.recording = True
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get("/search/users", params={"q": query})
             http[kind].append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
             log.recording = False
             assert response.status_code == 200, response.text[:300]
             results[kind].append(len(response.json()["items"]))
@@ -230,6 +337,9 @@ def _figures(cloud: Any, log: Any) -> dict[str, Any]:
                 for kind, samples in http.items()
             },
         },
+        # The whole process's CPU time during each request (nothing else runs in it: no pumps): wall time above
+        # it is time the request's threads waited for a core (the machine's load) or for one another.
+        "process_cpu_per_http_search": _summary(cpu),
         "in_process_all": _summary(in_process),
         "garbage_collector_pauses_during_the_http_searches": collector.summary(),
         "dynamodb_per_search": {

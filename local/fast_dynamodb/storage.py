@@ -25,6 +25,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -404,6 +405,23 @@ class FastTable(Table):
         """An item the table already held (a restored snapshot's): stored and indexed as any write's, with no
         stream record and outside any transaction."""
         self._store(item.hash_key, item.range_key, item, record=False)
+
+    def order_partitions(self, items: Iterable[Item]) -> None:
+        """Sorts now the partitions holding these items, of the table and of its indexes, that their first read would
+        sort: after a bulk put (`local.state.backends.put_items_held`), so that no read pays for ordering a partition
+        that grew large without being read (the search benchmark's first Query of `user#s`, 21,317 items, spent
+        ~150 ms of CPU sorting them). A partition already sorted costs a check."""
+        for item in items:
+            partition = self._partitions.get(item.hash_key)
+            if partition is not None:
+                partition.ordered(self._base_ordering)
+            for state in self._indexes.values():
+                if not state.member(item):
+                    continue
+                for view in (state.current, state.lagged):
+                    index_partition = view.partitions.get(item.attrs[state.hash_attr]) if view is not None else None
+                    if index_partition is not None:
+                        index_partition.ordered(state.ordering)
 
     def put_item(self, *args: Any, **kwargs: Any) -> Item:
         from local.fast_dynamodb.writes import put_item

@@ -16,6 +16,7 @@ from moto.dynamodb.models.table import Table
 
 from local.fast_dynamodb import Consistency, configure, install, moto_contract, storage, transactions
 from local.fast_dynamodb.locking import locked
+from local.fast_dynamodb.ordering import Ordering
 from local.fast_dynamodb.storage import FastTable
 from local.state.backends import import_table
 
@@ -484,3 +485,53 @@ def test_items_put_back_from_a_snapshot_answer_as_put_items_and_make_no_stream_r
     assert [r["eventName"] for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]] == [
         "INSERT"
     ]
+
+
+def test_partitions_put_in_bulk_are_sorted_before_their_first_read(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given partitions of 40 items put back in bulk (a restored snapshot; a benchmark's world)
+    import_table(
+        OTHER, [_item(f"p{p}", f"s{s:02d}", owner=f"u{s % 2}", score=s % 5) for p in range(3) for s in range(40)]
+    )
+    items_keyed = []
+    key = Ordering.key
+
+    def counted(self: Ordering, item: Any) -> Any:
+        items_keyed.append(item)
+        return key(self, item)
+
+    monkeypatch.setattr(Ordering, "key", counted)
+
+    # When the table and both its indexes are read for the first time
+    def first_pages() -> list[list[str]]:
+        pages = []
+        for index, names, value in (
+            ({}, {"#k": "pk"}, "p1"),
+            ({"IndexName": "by-owner"}, {"#k": "owner"}, "u1"),
+            ({"IndexName": "by-score"}, {"#k": "pk"}, "p2"),
+        ):
+            page = client.query(
+                TableName=OTHER,
+                KeyConditionExpression="#k = :v",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":v": {"S": value}},
+                Limit=5,
+                **index,
+            )
+            pages.append([f"{item['pk']['S']}/{item['sk']['S']}" for item in page["Items"]])
+        return pages
+
+    first = first_pages()
+
+    # Then no read sorted a partition (no item was keyed), and the pages are the ones moto's order gives
+    assert items_keyed == []
+    assert (
+        first
+        == first_pages()
+        == [
+            [f"p1/s{s:02d}" for s in range(5)],
+            ["p0/s01", "p1/s01", "p2/s01", "p0/s03", "p1/s03"],
+            ["p2/s00", "p2/s05", "p2/s10", "p2/s15", "p2/s20"],
+        ]
+    )

@@ -16,6 +16,7 @@ written on eight partitions, and a page reads the eight in parallel and merges t
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -97,6 +98,17 @@ def user_entries(user: IndexedUser) -> dict[Key, str]:
     return entries | {(username_key(user.username), user.user_id): terms}
 
 
+def _user_entry(key: Key, terms: str) -> SearchModel:
+    pk, sk = key
+    return SearchModel(pk, sk, terms=terms)
+
+
+def user_entry_items(user: IndexedUser) -> list[dict[str, Any]]:
+    """The items a new user's entries are, as the low-level API writes them (what `rewrite` puts for a user
+    first indexed; a benchmark's bulk seeding writes these)."""
+    return [_user_entry(key, terms).serialize() for key, terms in user_entries(user).items()]
+
+
 def _tag_prefix_entries(tag: str, rank: int) -> list[SearchModel]:
     sort_key = ranked_key(rank, tag)
     return [SearchModel(tag_prefix_key(prefix), sort_key, tag=tag) for prefix in prefixes(normalise(tag))]
@@ -114,8 +126,8 @@ class SearchIndex:
         with SearchModel.batch_write() as batch:
             for pk, sk in deletes:
                 batch.delete(SearchModel(pk, sk))
-            for (pk, sk), terms in puts:
-                batch.save(SearchModel(pk, sk, terms=terms))
+            for key, terms in puts:
+                batch.save(_user_entry(key, terms))
 
     def users_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, list[str]]]:
         """Up to `limit` users under the prefix, most followed bucket first: each id with the terms the
