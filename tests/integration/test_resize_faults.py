@@ -21,6 +21,7 @@ from pinhole.posts.models import MediaStatus, PostStatus
 from pinhole.resize.storage import MediaStorage
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import UserModel
+from tests.support.direct_calls import answered_on_the_wire
 from tests.support.hostile_media import JPEG, VALID, build
 from tests.support.iam import TemplateRoles
 from tests.support.resize_pipeline import ResizePipeline, create_resize_tables, resize_wiring
@@ -55,6 +56,7 @@ class Throttle:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, operation: str, post_id: str, times: int) -> None:
         self.remaining = times
         self.refused = 0
+        answered_on_the_wire(monkeypatch)
         original = BotocoreStubber.process_request
 
         def process_request(stubber: BotocoreStubber, request: Any) -> Any:

@@ -44,3 +44,11 @@ def every_client_answered_directly() -> Iterator[None]:
     finally:
         for entry in entries:
             BUILTIN_HANDLERS.remove(entry)
+
+
+def answered_on_the_wire(monkeypatch: Any) -> None:
+    """For the rest of the test, no call is answered at before-call: every one reaches moto's request handler at
+    before-send (for a test that injects answers there, so that botocore's retries of them are real)."""
+    from local import direct_calls
+
+    monkeypatch.setattr(direct_calls, "answer", lambda *args, **kwargs: None)
