@@ -85,21 +85,31 @@ _IMMUTABLE_TYPES = frozenset(_IMMUTABLE)
 def clone(value: Any, memo: dict[int, Any]) -> Any:
     """A deep copy of a parsed expression tree (nodes, their children lists, parent links, values)."""
     kind = type(value)
-    if kind in _IMMUTABLE_TYPES or isinstance(value, _IMMUTABLE):
+    if kind in _IMMUTABLE_TYPES:
         return value
     found = memo.get(id(value))
     if found is not None:
         return found
-    if _is_node(value):
+    is_node = _is_node.answers.get(kind)
+    if is_node is None:
+        is_node = _is_node(value)
+    if is_node:
         twin = value.__class__.__new__(value.__class__)
         memo[id(value)] = twin
-        twin.__dict__.update({name: clone(item, memo) for name, item in value.__dict__.items()})
+        twin.__dict__.update(
+            {
+                name: item if type(item) in _IMMUTABLE_TYPES else clone(item, memo)
+                for name, item in value.__dict__.items()
+            }
+        )
         return twin
     if kind is list:
         copied: list[Any] = []
         memo[id(value)] = copied
-        copied.extend(clone(item, memo) for item in value)
+        copied.extend(item if type(item) in _IMMUTABLE_TYPES else clone(item, memo) for item in value)
         return copied
+    if isinstance(value, _IMMUTABLE):
+        return value
     return copy.deepcopy(value, memo)
 
 
@@ -171,23 +181,35 @@ def _memoise_class_map(processor: Any) -> None:
 
 def _walk(processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any]) -> Callable[..., Any]:
     """moto's `DepthFirstTraverser.traverse_node_recursively` for one processor, line for line, with its
-    class map bound and the per-child hook called only when the processor has one (the base's does nothing)."""
+    class map bound, the class checks answered once per type, and the per-child hook called only when the
+    processor has one (the base's does nothing)."""
     hook = processor.pre_processing_of_child
     has_hook = type(processor).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
+    node_types = _is_node.answers
+    kind_answers = of_kinds.answers
 
     def walk(node: Any, child_id: int = -1) -> Any:
-        if _is_node(node):
-            parent_node = node.parent
-            if node.children is not None:
-                for i, child_node in enumerate(node.children):
-                    if has_hook:
-                        hook(node, i)
-                    walk(child_node, i)
-            if of_kinds(node):
-                node = process(node)
-                node.parent = parent_node
-                if parent_node:
-                    parent_node.children[child_id] = node
+        kind = type(node)
+        is_node = node_types.get(kind)
+        if is_node is None:
+            is_node = _is_node(node)
+        if not is_node:
+            return node
+        parent_node = node.parent
+        children = node.children
+        if children is not None:
+            for i, child_node in enumerate(children):
+                if has_hook:
+                    hook(node, i)
+                walk(child_node, i)
+        processed = kind_answers.get(kind)
+        if processed is None:
+            processed = of_kinds(node)
+        if processed:
+            node = process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
         return node
 
     return walk
