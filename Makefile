@@ -37,9 +37,7 @@ $(INSTALLED): requirements.txt
 	@command -v node >/dev/null || { echo "Pinhole needs Node.js 20+ for the CDK (jsii)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@# --no-compile: pip would byte-compile every module of every package (46 s of a clean clone's setup, 15 s
-	@# without); Python compiles what is imported, once, on first import, and keeps it in __pycache__.
-	$(PY) -m pip install --quiet --no-compile -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
 $(TEMPLATES): $(INSTALLED) $(SYNTH_INPUTS)
