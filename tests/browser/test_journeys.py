@@ -769,6 +769,33 @@ def test_the_badge_counts_grouped_notifications_and_push_settings_are_kept(
     expect(page.get_by_label("Comments")).to_be_checked()
 
 
+def test_a_notification_pushed_while_the_screen_loads_its_first_page_stays_on_it(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Uma, signed in, with a post, and Vic
+    uma, page = signed_in(window, cloud, "uma")
+    post_id = post(uma, "Dusk", [pretty_photo(3, (400, 300))])
+    vic = account(cloud.outputs["HttpApiUrl"], "vic", "Vic")
+    # When she opens her notifications, and their first page is read before Vic likes her post but reaches her
+    # only after the like's live push (a slow answer)
+    held: list[tuple[Route, Any]] = []
+    page.route(re.compile(r"/notifications(\?|$)"), lambda route: held.append((route, route.fetch())))
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    deadline = time.monotonic() + 20
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the notifications page was never asked for"
+    assert vic.http.post(f"/posts/{post_id}/like").status_code == 200
+    expect(page.locator(".notifications")).to_contain_text("liked your post", timeout=20_000)
+    route, stale_page = held[0]
+    route.fulfill(response=stale_page)
+    # Then the first page, read before the like, does not take it off the screen
+    page.wait_for_function("() => !document.querySelector('.more [role=status]')")
+    page.wait_for_timeout(300)
+    expect(page.locator(".notifications")).to_contain_text("liked your post")
+    expect(page.locator(".notifications li")).to_have_count(1)
+
+
 def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
     window: Window, cloud: RunningLocalCloud
 ) -> None:

@@ -153,8 +153,10 @@ export function MediaView({ media, alt = '', sizes = '(min-width: 700px) 600px, 
   </div>`;
 }
 
-/** A cursor-paged list: `load(cursor)` returns `{items, next_cursor}`. */
-export function usePaged(load, deps) {
+/** A cursor-paged list: `load(cursor)` returns `{items, next_cursor}`. With `keyOf` (an item's id), items a screen
+ * adds live (`setItems`) while the first page loads are kept above it, unless the page holds them already: the page
+ * was read before they existed, and their push will not come again. */
+export function usePaged(load, deps, keyOf = null) {
   const [items, setItems] = useState([]);
   const [cursor, setCursor] = useState(null);
   const [done, setDone] = useState(false);
@@ -162,17 +164,26 @@ export function usePaged(load, deps) {
   const [error, setError] = useState(null);
   const generation = useRef(0);
   const busy = useRef(false);
+  const shown = useRef(items);
+  shown.current = items;
   const fetchPage = useCallback(
     async (from, reset) => {
       if (busy.current && !reset) return;
       busy.current = true;
       const mine = ++generation.current;
+      const before = new Set(shown.current);
       setLoading(true);
       setError(null);
       try {
         const page = await load(from);
         if (mine !== generation.current) return;
-        setItems((previous) => (reset ? page.items : [...previous, ...page.items]));
+        setItems((previous) => {
+          if (!reset) return [...previous, ...page.items];
+          if (!keyOf) return page.items;
+          const onPage = new Set(page.items.map(keyOf));
+          const arrived = previous.filter((item) => !before.has(item) && !onPage.has(keyOf(item)));
+          return [...arrived, ...page.items];
+        });
         setCursor(page.next_cursor || null);
         setDone(!page.next_cursor);
       } catch (failure) {

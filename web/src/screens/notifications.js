@@ -42,7 +42,7 @@ function target(notification) {
 }
 
 export function Notifications() {
-  const paged = usePaged((cursor) => api.notifications(cursor), []);
+  const paged = usePaged((cursor) => api.notifications(cursor), [], (notification) => notification.notification_id);
   useEffect(() => {
     const newest = paged.items[0];
     if (newest && !newest.read) {
