@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 
 REGION = "us-east-1"
@@ -17,6 +18,17 @@ def _answer(model: Any, params: dict[str, Any], request_signer: Any, event_name:
 
     region = (kwargs.get("context") or {}).get("client_region") or REGION
     return direct_calls.answer(event_name.split(".")[1], model, params, request_signer, region)
+
+
+def outcome(call: Any) -> Any:
+    """What a caller sees of a call, to compare across the two paths: the response less its metadata, or the error
+    with its HTTP status."""
+    try:
+        response = call()
+    except ClientError as error:
+        return {"error": error.response["Error"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+    response.pop("ResponseMetadata")
+    return response
 
 
 def answered_directly(*clients: Any) -> None:

@@ -10,21 +10,11 @@ import re
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from tests.support.direct_calls import answered_directly
+from tests.support.direct_calls import answered_directly, outcome
 
 PASSWORD = "Correct-Horse-9"
 RANDOM = re.compile(r"^(eyJ[\w-]+\.[\w-]+\.[\w-]+|[\w-]{20,}|us-east-1_\w+|[0-9a-f-]{36})$")
-
-
-def outcome(call: Any) -> Any:
-    try:
-        response = call()
-    except ClientError as error:
-        return {"error": error.response["Error"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
-    response.pop("ResponseMetadata")
-    return response
 
 
 def normalised(value: Any) -> Any:

@@ -9,20 +9,10 @@ import re
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from tests.support.direct_calls import answered_directly
+from tests.support.direct_calls import answered_directly, outcome
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def outcome(call: Any) -> Any:
-    try:
-        response = call()
-    except ClientError as error:
-        return {"error": error.response["Error"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
-    response.pop("ResponseMetadata")
-    return response
 
 
 def normalised(value: Any, names: dict[str, str]) -> Any:
