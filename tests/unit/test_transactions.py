@@ -75,6 +75,7 @@ def test_commit_gives_up_after_the_last_collision(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(TransactWriteError):
         run(monkeypatch, outcomes, pauses)
     assert len(pauses) == dal.CONFLICT_ATTEMPTS - 1
+    assert all(0 <= pause <= dal.PAUSE_CAP_S for pause in pauses) and sum(pauses) <= 4.46
 
 
 def test_commit_raises_other_failures_at_once(monkeypatch: pytest.MonkeyPatch, pauses: list[float]) -> None:
