@@ -5,7 +5,7 @@ layer's CPU (benchmarks/feed_page_profile.py's LayerClock: `time.thread_time` su
 it). With --cprofile N, the pages run again with the feed's thread pools made serial (the same calls, one after
 the other) under cProfile timed by this thread's CPU, and the top N functions by own time are printed.
 
-    .venv/bin/python -m benchmarks.feed_ranked_profile [--pages 15] [--cprofile 40] [--output profile.json]
+    .venv/bin/python -m benchmarks.feed_ranked_profile [--pages 15] [--cprofile 40] [--sort cumulative] [--output profile.json]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.feed_ranked_profile")
     parser.add_argument("--pages", type=int, default=15)
     parser.add_argument("--cprofile", type=int, default=0, help="also a serial cProfile, top N by own CPU time")
+    parser.add_argument("--sort", default="tottime", help="the cProfile table's order: tottime (own) or cumulative")
     parser.add_argument("--output", type=Path, help="the JSON here (the handlers log to stdout)")
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
@@ -104,7 +105,7 @@ def main() -> None:
                 stats = pstats.Stats(profiler)
                 result[f"cprofile: {name}"] = {
                     "cpu_s_profiled": round(stats.total_tt, 3),  # type: ignore[attr-defined]
-                    "own_time": _top(stats, "tottime", args.cprofile),
+                    args.sort: _top(stats, args.sort, args.cprofile),
                 }
     finally:
         background.stop()

@@ -21,6 +21,8 @@ from typing import Any
 from botocore import parsers
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
+from local.fast_dynamodb.answers import Walked, walked_once
+
 Converter = Callable[[Any], Any]
 BOTOCORE_JSON_PARSER = parsers.JSONParser
 _compiled: dict[tuple[int, str], tuple[Any, Converter]] = {}
@@ -80,15 +82,28 @@ def _converter(shape: Shape, compiling: dict[str, Converter], parser: Any) -> Co
             return list
         return lambda node: [None if item is None else member(item) for item in node]
     if isinstance(shape, MapShape):
-        key, value = _converter(shape.key, compiling, parser), _converter(shape.value, compiling, parser)
-        if key is _same and value is _same:
-            return lambda node: {k: v for k, v in node.items()}
-        return lambda node: {key(k): value(v) for k, v in node.items()}
+        return _map(shape, compiling, parser)
     if shape.type_name == "blob":
         return parser._blob_parser
     if shape.type_name == "timestamp":
         return parser._timestamp_parser
     return _same
+
+
+def _map(shape: MapShape, compiling: dict[str, Converter], parser: Any) -> Converter:
+    key, value = _converter(shape.key, compiling, parser), _converter(shape.value, compiling, parser)
+
+    if key is _same and value is _same:
+        walk: Converter = lambda node: {k: v for k, v in node.items()}  # noqa: E731
+    else:
+        walk = lambda node: {key(k): value(v) for k, v in node.items()}  # noqa: E731
+
+    def convert(node: Any) -> Any:
+        if type(node) is Walked:  # a held item's attributes, as written (local/fast_dynamodb/answers.py)
+            return dict(walked_once(node, convert, walk))  # a new map each time, its values shared
+        return walk(node)
+
+    return convert
 
 
 def compiled(shape: StructureShape) -> Converter:

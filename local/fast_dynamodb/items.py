@@ -8,6 +8,8 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 
+from local.fast_dynamodb.answers import FrozenAttributes
+
 # moto's LimitedSizeDict refuses an attribute that takes the item past this many bytes.
 ITEM_SIZE_LIMIT = 405000
 
@@ -26,11 +28,12 @@ class MeasuredItem(Item):
 
 def new_item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any], measured: bool = False) -> Item:
     """`Item(hash_key, range_key, attrs)`, measuring each attribute once; values already DynamoTypes are kept as
-    they are (moto would wrap them again). `measured`: a MeasuredItem, which keeps the size measured here."""
+    they are (moto would wrap them again). `measured`: a MeasuredItem, which keeps the size measured here, with
+    FrozenAttributes (answers.py)."""
     item: Any = Item.__new__(MeasuredItem if measured else Item)
     item.hash_key = hash_key
     item.range_key = range_key
-    stored = LimitedSizeDict.__new__(LimitedSizeDict)
+    stored = LimitedSizeDict.__new__(FrozenAttributes if measured else LimitedSizeDict)
     dict.__init__(stored)
     size = 0
     for key, value in attrs.items():

@@ -21,6 +21,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.utilities import dynamo_to_dict as moto_dynamo_to_dict
 
+from local.fast_dynamodb.answers import FrozenAttributes, Walked
+
 _AS_THEY_ARE = frozenset({str, int, float, bool, type(None), bytes})
 _BINARY = frozenset({"B", "BS"})
 
@@ -29,6 +31,11 @@ def dynamo_to_dict(obj: Any) -> Any:
     kind = type(obj)
     if kind in _AS_THEY_ARE:
         return obj
+    if kind is FrozenAttributes:  # a held item's: converted once (answers.py)
+        converted = obj.converted
+        if converted is None:
+            converted = obj.converted = Walked({key: dynamo_to_dict(value) for key, value in obj.items()})
+        return converted
     if kind is dict or (isinstance(obj, dict) and not hasattr(obj, "to_json")):  # an Item's attrs: a subclass
         return {key: dynamo_to_dict(value) for key, value in obj.items()}
     if kind is list:

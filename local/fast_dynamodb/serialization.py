@@ -35,6 +35,8 @@ from moto.core.serialize import (
     get_serializer_class,
 )
 
+from local.fast_dynamodb.answers import Walked, walked_once
+
 Converter = Callable[[Any], Any]
 _SKIP = object()  # the serializer writes nothing for this value
 _timestamps = TimestampSerializer(TimestampSerializer.TIMESTAMP_FORMAT_UNIX)
@@ -162,13 +164,18 @@ def _map(shape: MapShape, compiling: dict[tuple[str, str, str], Converter]) -> C
     renamed = value_shape.serialization.get("name")
     value_converter = _converter(value_shape, compiling)
 
-    def convert(value: Any) -> Any:
+    def walk(value: Any) -> Any:
         converted_map: dict[str, Any] = {}
         for key, item in value.items():
             converted = value_converter(item)
             if converted is not _SKIP:
                 converted_map[renamed or key] = converted
         return converted_map
+
+    def convert(value: Any) -> Any:
+        if type(value) is Walked:  # a held item's attributes: written once (answers.py)
+            return walked_once(value, convert, lambda walked: Walked(walk(walked)))
+        return walk(value)
 
     return convert
 

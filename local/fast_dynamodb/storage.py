@@ -31,7 +31,7 @@ from typing import Any
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
 
-from local.fast_dynamodb import consistency, projection
+from local.fast_dynamodb import answers, consistency, projection
 from local.fast_dynamodb.items import MeasuredItem
 from local.fast_dynamodb.ordering import ORDERED_TYPES, Ordering, Partition, SortValue, sort_value
 from local.fast_dynamodb.streams import adopt_shard
@@ -186,13 +186,13 @@ class IndexState:
 
 
 class StoredItem(MeasuredItem):
-    """An Item once a FastTable stores it: never changed again, so its size is measured once (MeasuredItem), and
-    its projections share its attribute values."""
+    """An Item once a FastTable stores it: never changed again (its attributes are answers.FrozenAttributes), so
+    its size is measured once (MeasuredItem), each projection of it is made once, and they share its values."""
 
     def project(self, projection_expressions: list[list[str]]) -> Item:
         """moto's projection (GetItem, BatchGetItem, Query and Scan call it), converting only the attributes
         named when every path is a top-level name (projection.py); whether moto's conversion of the whole item
-        succeeds (when it fails, so does moto's projection) is learnt once."""
+        succeeds (when it fails, so does moto's projection) is learnt once, and so is each projection."""
         if not projection.top_level_names(projection_expressions):
             return Item.project(self, projection_expressions)
         converts: bool | None = self.__dict__.get("_converts")
@@ -200,7 +200,14 @@ class StoredItem(MeasuredItem):
             converts = self.__dict__["_converts"] = projection.converts(self)
         if not converts:
             return Item.project(self, projection_expressions)
-        return projection.project(self, projection_expressions)
+        names = tuple(name for (name,) in projection_expressions)
+        projections: dict[tuple[str, ...], Item] | None = self.__dict__.get("_projections")
+        if projections is None:
+            projections = self.__dict__["_projections"] = {}
+        projected = projections.get(names)
+        if projected is None:
+            projected = projections[names] = projection.project(self, projection_expressions)
+        return projected
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Item:
         """A copy is a plain Item: it is made to be changed (an update), or kept by moto (a backup)."""
@@ -214,6 +221,8 @@ def _freeze(item: Item) -> None:
         item.__class__ = StoredItem
     item.__dict__.pop("_size", None)  # a copy being updated may have measured itself half-way
     item.__dict__.pop("_converts", None)
+    item.__dict__.pop("_projections", None)
+    answers.freeze(item.attrs)
 
 
 def adoptable(table: Table) -> bool:
