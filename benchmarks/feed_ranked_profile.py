@@ -5,7 +5,8 @@ layer's CPU (benchmarks/feed_page_profile.py's LayerClock: `time.thread_time` su
 it). With --cprofile N, the pages run again with the feed's thread pools made serial (the same calls, one after
 the other) under cProfile timed by this thread's CPU, and the top N functions by own time are printed.
 
-    .venv/bin/python -m benchmarks.feed_ranked_profile [--pages 15] [--cprofile 40] [--sort cumulative] [--output profile.json]
+    .venv/bin/python -m benchmarks.feed_ranked_profile [--pages 15] [--cprofile 40] [--sort cumulative]
+        [--output profile.json]
 """
 
 from __future__ import annotations
