@@ -24,7 +24,16 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from local.fast_dynamodb import batch_writes, consistency, parsing, results, serialization, transactions, writes
+from local.fast_dynamodb import (
+    batch_writes,
+    consistency,
+    parsing,
+    results,
+    serialization,
+    transactions,
+    values,
+    writes,
+)
 from local.fast_dynamodb.locking import ddl_lock, locked
 from local.fast_dynamodb.storage import FastTable, adoptable
 
@@ -230,6 +239,7 @@ def install_patches() -> None:
         DynamoHandler.parse_parameters, _request_is_fast
     )
     expressions.install()
+    values.install()
     _installed = True
 
 

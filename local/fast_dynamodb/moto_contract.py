@@ -43,6 +43,8 @@ def _functions() -> dict[str, Callable[..., Any]]:
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
+    from local.fast_dynamodb import values
+
     named = [
         Table.__init__,
         Table.put_item,
@@ -137,6 +139,12 @@ def _functions() -> dict[str, Callable[..., Any]]:
         parse.JSONParser._do_parse,
         parse.JSONParser._parse_json_body,
         parse.default_blob_parser,
+        values.MOTOS_CAST_VALUE.fget,
+        DynamoType.is_number,
+        DynamoType.is_set,
+        DynamoType.is_list,
+        DynamoType.is_map,
+        DynamoType.is_null,
     ]
     return {function.__qualname__: function for function in named}
 
@@ -235,6 +243,12 @@ FINGERPRINTS = {
     "JSONParser._do_parse": "77abadf4c188a20c",
     "JSONParser._parse_json_body": "aafb837c5ffe3839",
     "default_blob_parser": "b4e8503d3331b904",
+    "DynamoType.cast_value": "135da387dfcc7c1c",
+    "DynamoType.is_number": "1acd1246a6710316",
+    "DynamoType.is_set": "01b70f096bc58dfa",
+    "DynamoType.is_list": "9cc3570f1cb8448b",
+    "DynamoType.is_map": "6e6551375b6c2ac0",
+    "DynamoType.is_null": "3f276b83b6b24669",
 }
 
 # Attributes of a freshly created moto Table that the patches read or write.
