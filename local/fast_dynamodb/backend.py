@@ -28,6 +28,7 @@ from local.fast_dynamodb import (
     batch_writes,
     consistency,
     parsing,
+    reads,
     results,
     serialization,
     transactions,
@@ -240,6 +241,7 @@ def install_patches() -> None:
     )
     expressions.install()
     values.install()
+    DynamoHandler._contains_duplicates = reads.contains_duplicates  # type: ignore[method-assign,assignment]
     _installed = True
 
 

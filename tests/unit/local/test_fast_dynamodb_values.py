@@ -1,5 +1,6 @@
 """local/fast_dynamodb/values.py: `DynamoType.cast_value` answers as moto's property for values of every type, so
-hashing, equality and ordering (which go through it) answer as moto's."""
+hashing, equality and ordering (which go through it) answer as moto's; and a BatchGetItem's repeated keys are found
+as moto finds them (reads.contains_duplicates)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType
 
-from local.fast_dynamodb import values
+from local.fast_dynamodb import reads, values
 
 VALUES: list[dict[str, Any]] = [
     {"S": "x"},
@@ -54,3 +55,23 @@ def test_hashing_equality_and_order_answer_as_moto_s() -> None:
             assert (left >= right) == (_motos(left) >= _motos(right))
     assert hash(DynamoType({"S": "k"})) == hash(("S", "k"))
     assert {DynamoType({"S": "k"}): 1}.get(DynamoType({"S": "k"})) == 1
+
+
+def test_a_batch_s_repeated_keys_are_found_as_moto_finds_them() -> None:
+    # Given keys as moto's parser hands them: equal dicts in any order, near misses, and shapes moto alone handles
+    key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    batches: list[list[Any]] = [
+        [key, {"sk": {"N": "1"}, "pk": {"S": "a"}}],
+        [key, {"pk": {"S": "a"}, "sk": {"S": "1"}}],
+        [key, {"pk": {"S": "a"}}, {"pk": {"S": "a"}, "sk": {}}],
+        [{"pk": {"S": "a"}, "sk": {}}, {"pk": {"S": "a"}, "sk": {}}],
+        [{"pk": {"B": b"\x00"}}, {"pk": {"B": b"\x00"}}],
+        [{"pk": {"SS": ["a"]}}, {"pk": {"SS": ["a"]}}],
+        [{"pk": {"SS": ["a"]}}, {"pk": {"SS": ["b"]}}],
+        [key],
+        [],
+    ]
+    for keys in batches:
+        # Then the fast check answers as moto's loop
+        handler: Any = None  # neither reads its handler
+        assert reads.contains_duplicates(handler, keys) == reads.MOTOS_CONTAINS_DUPLICATES(handler, keys), keys
