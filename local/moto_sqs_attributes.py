@@ -16,7 +16,7 @@ CreateQueue of an existing name, and `SQSBackend.send_message`'s one read, left 
 local/moto_sqs_limits.py wraps that method). Everything else is moto's code as it was: the same checks in the same
 order, the same errors, the same random draws (message ids, sequence numbers, receipt handles), the same clock
 reads. Each replaced function is fingerprinted against the source it was written against; another moto stops the
-start with `MotoChanged`. tests/unit/local/test_moto_sqs_attributes.py runs one queue life with moto's own code and
+start with `MotoChanged`. tests/unit/local/test_moto_sqs_replacements.py runs one queue life with moto's own code and
 with these and requires the same answers."""
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""local/moto_sqs_attributes.py answers as moto's own SQS does: the same queue life (standard and FIFO queues,
-batches, delays, deduplication ids and content-based deduplication, message groups, visibility changes, receive
-counts, redrive to dead-letter queues, retention, attributes, what SQS refuses) lived once with moto's code and
-once with the replacements, from the same random seed, must give the same answers: the same message ids, receipt
-handles, sequence numbers and MD5s, in the same order (only the clock's timestamps are not compared)."""
+"""local/moto_sqs_attributes.py and local/moto_sqs_receive.py answer as moto's own SQS does: the same queue life
+(standard and FIFO queues, batches, delays, deduplication ids and content-based deduplication, message groups,
+visibility changes, receive counts, redrive to dead-letter queues, retention, attributes, message attributes filtered
+on receive, what SQS refuses) lived once with moto's code and once with the replacements, from the same random seed,
+must give the same answers: the same message ids, receipt handles, sequence numbers and MD5s, in the same order (only
+the clock's timestamps are not compared)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,7 @@ from moto import mock_aws
 from moto.moto_api._internal import mock_random
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
-from local import moto_sqs_attributes
+from local import moto_sqs_attributes, moto_sqs_receive
 from local.fast_dynamodb.moto_contract import MotoChanged
 from tests.support.direct_calls import answered_directly, outcome
 
@@ -51,10 +53,14 @@ def queue_life(sqs: Any) -> list[Any]:
     def arn(url: str) -> str:
         return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
-    def receive(url: str, **kwargs: Any) -> list[dict[str, Any]]:
+    def receive(url: str, names: tuple[str, ...] = ("All",), **kwargs: Any) -> list[dict[str, Any]]:
         answer = see(
             lambda: sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"], **kwargs
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=list(names),
+                **kwargs,
             )
         )
         return list(answer.get("Messages", []))
@@ -128,6 +134,20 @@ def queue_life(sqs: Any) -> list[Any]:
             QueueUrl=work, Entries=[{"Id": "x", "ReceiptHandle": handle}, {"Id": "y", "ReceiptHandle": "bogus"}]
         )
     )
+    # Message attributes asked for by name and prefix leave the others stored; a trace header kept
+    see(
+        lambda: sqs.send_message(
+            QueueUrl=work,
+            MessageBody="filtered",
+            MessageAttributes=attributes,
+            MessageSystemAttributes={
+                "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5e1b4151-5ac6c58f"}
+            },
+        )
+    )
+    receive(work, names=("kind", "co.*"), VisibilityTimeout=0)
+    handle = receive(work)[0]["ReceiptHandle"]
+    see(lambda: sqs.delete_message(QueueUrl=work, ReceiptHandle=handle))
     # Retention: a message older than the queue keeps messages is not delivered
     see(lambda: sqs.send_message(QueueUrl=work, MessageBody="old"))
     aged("work", "old", 120)
@@ -224,14 +244,16 @@ def test_the_replacements_answer_as_motos_own_sqs(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     moto_sqs_attributes.install()
+    moto_sqs_receive.install()
     # When the same queue life is lived with moto's code and with the replacements, from the same seed
     with pytest.MonkeyPatch.context() as motos_own:
-        for owner, name, original in moto_sqs_attributes.ORIGINALS:
+        for owner, name, original in moto_sqs_attributes.ORIGINALS + moto_sqs_receive.ORIGINALS:
             motos_own.setattr(owner, name, original)
         assert Queue.add_message is not moto_sqs_attributes.add_message
         by_moto = lived(seed=19)
     assert Queue.add_message is moto_sqs_attributes.add_message
     assert SQSBackend._validate_message is moto_sqs_attributes.validate_message
+    assert SQSBackend.receive_message is moto_sqs_receive.receive_message
     replaced = lived(seed=19)
     # Then every answer is the same, ids, handles and MD5s included, and the life reached what it set out to
     assert replaced == by_moto
@@ -242,10 +264,16 @@ def test_the_replacements_answer_as_motos_own_sqs(monkeypatch: pytest.MonkeyPatc
     )
 
 
-def test_the_replacements_refuse_a_moto_they_were_not_written_against(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a moto whose Queue.add_message is not the one the replacement copies
-    monkeypatch.setattr(moto_sqs_attributes, "ORIGINALS", [])
-    monkeypatch.setitem(moto_sqs_attributes.WRITTEN_AGAINST, "Queue.add_message", "0000000000000000")
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [(moto_sqs_attributes, "Queue.add_message"), (moto_sqs_receive, "SQSBackend.receive_message")],
+)
+def test_the_replacements_refuse_a_moto_they_were_not_written_against(
+    monkeypatch: pytest.MonkeyPatch, module: Any, function: str
+) -> None:
+    # Given a moto whose function is not the one the replacement copies
+    monkeypatch.setattr(module, "ORIGINALS", [])
+    monkeypatch.setitem(module.WRITTEN_AGAINST, function, "0000000000000000")
     # When the replacements are installed, then the start stops, naming it
-    with pytest.raises(MotoChanged, match=r"Queue\.add_message"):
-        moto_sqs_attributes.install()
+    with pytest.raises(MotoChanged, match=re.escape(function)):
+        module.install()
