@@ -234,9 +234,12 @@ def queue_life(sqs: Any) -> list[Any]:
 def lived(seed: int) -> list[Any]:
     with mock_aws():
         mock_random.seed(seed)
-        sqs = boto3.client("sqs", region_name=REGION)
-        answered_directly(sqs)
-        return queue_life(sqs)
+        try:
+            sqs = boto3.client("sqs", region_name=REGION)
+            answered_directly(sqs)
+            return queue_life(sqs)
+        finally:
+            mock_random.seed()  # moto's ids unpredictable again for the tests that follow
 
 
 def test_the_replacements_answer_as_motos_own_sqs(monkeypatch: pytest.MonkeyPatch) -> None:
