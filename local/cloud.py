@@ -35,7 +35,9 @@ from local.media import MediaEndpoint
 from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
 from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
+from local.moto_sqs_attributes import install as read_sqs_attributes_alone
 from local.moto_sqs_limits import enforce_sqs_limits
+from local.moto_sqs_receive import install as receive_sqs_messages_cheaper
 from local.provision import LocalResources, Provisioner
 from local.pumps import Pump, event_sources_from, pumps_from, settled, write_targets
 from local.pumps.base import wakeup
@@ -66,6 +68,8 @@ def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServ
     skip_moto_class_walk()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
+    read_sqs_attributes_alone()
+    receive_sqs_messages_cheaper()
     make_cognito_strict()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -11,7 +11,9 @@ from moto import mock_aws
 from local.fast_dynamodb import install as install_fast_dynamodb
 from local.moto_cognito_key import install as import_motos_cognito_key_once
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
+from local.moto_sqs_attributes import install as read_sqs_attributes_alone
 from local.moto_sqs_limits import enforce_sqs_limits
+from local.moto_sqs_receive import install as receive_sqs_messages_cheaper
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.settings import get_settings
 from tests.support.direct_calls import every_client_answered_directly
@@ -47,6 +49,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     import_motos_cognito_key_once()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
+    read_sqs_attributes_alone()
+    receive_sqs_messages_cheaper()
     with mock_aws(), every_client_answered_directly():
         pool_id, client_id = _create_user_pool(boto3.client("cognito-idp"))
         monkeypatch.setenv("USER_POOL_ID", pool_id)
