@@ -215,10 +215,11 @@ class FeedRepository:
 
     def followed_celebrities(self, user_id: str) -> dict[str, int]:
         """The celebrities the user follows, each with the k copies of their recent-posts item (1 on an edge
-        written before k was kept: copy 0 always exists)."""
+        written before k was kept: copy 0 always exists). Read raw (every feed page reads them all)."""
+        edges = query_raw(FeedModel, user_id, FeedModel.sk.startswith(CELEBRITY_FOLLOWED), None, ["sk", "copies"])
         return {
-            item.sk.removeprefix(CELEBRITY_FOLLOWED): int(item.copies or 1)
-            for item in FeedModel.query(user_id, FeedModel.sk.startswith(CELEBRITY_FOLLOWED))
+            edge["sk"]["S"].removeprefix(CELEBRITY_FOLLOWED): (int(edge["copies"]["N"]) if "copies" in edge else 0) or 1
+            for edge in edges
         }
 
     def is_celebrity(self, user_id: str) -> bool:

@@ -38,22 +38,22 @@ def query_raw(
     model: type[Model],
     hash_key: str,
     range_key_condition: Condition | None,
-    limit: int,
+    limit: int | None,
     attributes: list[str],
     scan_index_forward: bool = True,
 ) -> list[RawItem]:
-    """Up to `limit` items of the partition, projected on `attributes`, in the order asked: the pages
-    `Model.query(..., limit=limit)` would read (more than one only if DynamoDB stops a page at 1 MB)."""
+    """Up to `limit` items of the partition (None: all of them), projected on `attributes`, in the order asked:
+    the pages `Model.query(..., limit=limit)` would read (more than one only if DynamoDB stops a page at 1 MB)."""
     connection = model._get_connection()
     found: list[RawItem] = []
     start: RawItem | None = None
-    while len(found) < limit:
+    while limit is None or len(found) < limit:
         answer = connection.query(
             hash_key,
             range_key_condition=range_key_condition,
             attributes_to_get=attributes,
             exclusive_start_key=start,
-            limit=limit - len(found),
+            limit=None if limit is None else limit - len(found),
             scan_index_forward=scan_index_forward,
         )
         found += answer.get("Items", [])
