@@ -27,6 +27,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from moto.dynamodb.comparisons import create_condition_expression_parser, get_filter_expression
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DepthFirstTraverser,
     Node,
@@ -331,3 +332,47 @@ def install() -> None:
     import moto.dynamodb.responses
 
     moto.dynamodb.responses.UpdateExpressionParser = CachedUpdateExpressionParser
+
+
+_CONDITIONS_MAX = 4096
+_MISSING = object()
+# (condition text, its attribute names) -> (the operator parsed, the values it read: (name, repr of the value))
+_conditions: dict[tuple[str, Any], tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+
+
+def parse_condition(expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
+    """What moto's `get_filter_expression(expression, names, values)` returns, parsed once per text, names and
+        values it reads (a condition text parses to the same operator whatever values it does not name; a value is
+    the same if its `repr` is: same keys in the same order, same types).
+
+        A condition takes 30-90 µs to parse; a transaction's condition was parsed twice per action (the check,
+        then the write's own). Evaluating an operator changes nothing in it (moto's `Op`/`Func`: `expr(item)` only
+        reads), so one is shared; it is parsed from a copy of the values, so no caller's request is kept in it.
+        A failing parse is not remembered: it fails again, as moto's would."""
+    if not expression:
+        return get_filter_expression(expression, names, values)
+    key = (expression, None if names is None else tuple(sorted(names.items())))
+    found = _conditions.get(key)
+    if found is not None:
+        operator, read = found
+        if all(repr((values or {}).get(name, _MISSING)) == value for name, value in read):
+            return operator
+    private = None if values is None else _Reading(copy.deepcopy(values))
+    operator = create_condition_expression_parser(expression, names, private).parse()
+    read = () if private is None else tuple((name, repr(dict.__getitem__(private, name))) for name in private.read)
+    if len(_conditions) >= _CONDITIONS_MAX:
+        _conditions.clear()
+    _conditions[key] = (operator, read)
+    return operator
+
+
+class _Reading(dict[str, Any]):
+    """The values a parse was given, noting the names it looked up (moto's parser reads them by `[]`)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.read: dict[str, None] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        self.read[name] = None
+        return super().__getitem__(name)

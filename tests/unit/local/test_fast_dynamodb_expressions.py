@@ -3,7 +3,8 @@ cannot change it skipped, the resolving hook's class check memoised) update an i
 `UpdateExpressionValidator` does: the same item, or the same error, over seeded random expressions (SET with
 values, arithmetic, `if_not_exists`, `list_append`, nested paths; REMOVE, ADD, DELETE; missing paths, key
 attributes, wrong types) and random items, each expression validated twice (the second time without the shape
-checks)."""
+checks). Conditions parsed once per text, names and values read (`parse_condition`) hold for the items moto's
+parse holds for, and fail as it fails."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
-from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_update_expression
+from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_condition, parse_update_expression
 
 NAMES = ["a", "b", "c", "d", "e"]
 KINDS = ["set", "set", "sum", "minus", "if_not_exists", "append", "nested", "remove", "add", "delete"]
@@ -165,3 +167,47 @@ def test_a_walk_with_nothing_to_process_is_skipped_and_one_that_can_is_not(monke
     assert "ExecuteOperations" in plain and "ExpressionAttributeResolvingProcessor" in plain
     assert "NoneExistingPathChecker" in walked
     assert missing[:2] == ("error", "AttributeDoesNotExist")
+
+
+def _verdict(parse: Any, text: str, names: Any, values: Any, items: list[Item]) -> Any:
+    try:
+        operator = parse(text, names, values)
+        return [operator.expr(item) for item in items]
+    except Exception as error:  # every error is an answer to compare
+        return ("error", type(error).__name__, str(error))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_condition_parsed_once_holds_for_the_items_moto_s_parse_holds_for(seed: int) -> None:
+    # Given conditions whose texts repeat with other values (the same, equal but typed otherwise, missing, extra)
+    rng = random.Random(seed)
+    items = [_item(rng) for _ in range(12)]
+    texts = [
+        "attribute_not_exists(#n)",
+        "a = :x",
+        "a < :x OR attribute_exists(b)",
+        "#n = :x AND begins_with(c, :y)",
+        "size(d) > :x",
+        "a IN (:x, :y)",
+        "a BETWEEN :x AND :y",
+        "contains(e, :y)",
+        "attribute_type(a, :t)",
+    ]
+    for _ in range(300):
+        text = rng.choice(texts)
+        names = rng.choice([{"#n": "a"}, {"#n": "b"}, None])
+        values: dict[str, Any] | None = {
+            ":x": rng.choice([{"N": "1"}, {"N": "1.0"}, {"S": "x"}, {"N": "-3"}]),
+            ":y": rng.choice([{"S": "x"}, {"S": "p"}, {"N": "2"}]),
+            ":t": rng.choice([{"S": "N"}, {"S": "S"}, {"S": "L"}]),
+            ":extra": {"S": "unused"},
+        }
+        if rng.random() < 0.1:
+            values = None if rng.random() < 0.5 else {name: value for name, value in values.items() if name != ":x"}
+
+        # When both parse it
+        expected = _verdict(get_filter_expression, text, names, values, items)
+        found = _verdict(parse_condition, text, names, values, items)
+
+        # Then the verdicts (or the errors) are the same
+        assert found == expected, (text, names, values)
