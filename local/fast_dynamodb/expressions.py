@@ -148,18 +148,23 @@ class FastUpdateExpressionValidator(UpdateExpressionValidator):
             processors = processors[self._shape_checks :]
             self._shape_checks = 0
         self.processors = processors
-        template = _template(expression)
-        self._kinds = set(template.kinds)
-        self.node_to_validate = template.copy()
+        self._template = _template(expression)
+        self._put_in: set[type] = set()  # classes of what the walks put into the tree (and of the nodes under it)
+        self.node_to_validate = self._template.copy()
 
     def validate(self) -> Node:
         """moto's `Validator.validate`, noting when the shape checks have passed, and without the walks that
-        cannot change the tree: a processor with no per-child hook, none of whose node classes is in it."""
+        cannot change the tree: a processor with no per-child hook walks only where the tree can hold a node of
+        its classes (not at all if it holds none)."""
         node = self.node_to_validate
-        kinds = self._kinds
+        template, put_in = self._template, self._put_in
         for done, processor in enumerate(self.processors, start=1):
-            if _walk_needed(processor, kinds):
-                _memoise_class_map(processor, kinds)
+            wanted = tuple(processor._processing_map())
+            if _has_hook(processor):
+                _memoise_class_map(processor, put_in, frozenset())
+                node = processor.traverse(node)
+            elif any(issubclass(kind, wanted) for kind in template.kinds | put_in):
+                _memoise_class_map(processor, put_in, template.barren(wanted, frozenset(put_in)))
                 node = processor.traverse(node)
             if done == self._shape_checks:
                 if len(_shapes_passed) >= _SHAPES_PASSED_MAX:
@@ -171,15 +176,20 @@ class FastUpdateExpressionValidator(UpdateExpressionValidator):
 class _Template:
     """A parsed tree as its copies are made: pickled once (a copy is `pickle.loads`, C code doing what
     `copy.deepcopy` does through the same `__reduce_ex__` protocol, ~2.5x faster than `clone`), with the node
-    classes it holds."""
+    classes it holds and, for each, the classes found under its nodes.
 
-    __slots__ = ("kinds", "pickled", "tree")
+    In a copy being validated, what is under a node of class C is at most what was under C's nodes here, plus
+    what the walks put into the tree (`put_in`: a walk changes the tree only by putting what `process` returned
+    in the place of the node processed; moto's processors change nothing in place). So a processor's walk
+    need not go below a node of a class under which none of that can be of its classes."""
+
+    __slots__ = ("barren_below", "below", "kinds", "pickled", "tree")
 
     def __init__(self, tree: Node) -> None:
         self.tree = tree  # kept alive: the cache is keyed by its id
-        kinds: set[type] = set()
-        _kinds_below(tree, kinds)
-        self.kinds = frozenset(kinds)
+        self.below: dict[type, frozenset[type]] = {}
+        self.kinds = _classes_in(tree, self.below)
+        self.barren_below: dict[tuple[tuple[type, ...], frozenset[type]], frozenset[type]] = {}
         try:
             self.pickled: bytes | None = pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
@@ -190,6 +200,18 @@ class _Template:
             return clone(self.tree, {})
         copied: Node = pickle.loads(self.pickled)  # noqa: S301 - bytes this process pickled from its own parse
         return copied
+
+    def barren(self, wanted: tuple[type, ...], put_in: frozenset[type]) -> frozenset[type]:
+        """The classes below whose nodes a walk processing `wanted` finds nothing, once `put_in` was put in."""
+        key = (wanted, put_in)
+        found = self.barren_below.get(key)
+        if found is None:
+            found = self.barren_below[key] = frozenset(
+                kind
+                for kind, under in self.below.items()
+                if not any(issubclass(each, wanted) for each in under | put_in)
+            )
+        return found
 
 
 _TEMPLATES_MAX = 4096
@@ -205,6 +227,18 @@ def _template(tree: Node) -> _Template:
     return found
 
 
+def _classes_in(value: Any, below: dict[type, frozenset[type]]) -> frozenset[type]:
+    """The classes of `value` and of every node under it; into `below`, each class's nodes' descendants' classes."""
+    if not _is_node(value):
+        return frozenset()
+    under: frozenset[type] = frozenset()
+    for child in value.children or ():
+        under |= _classes_in(child, below)
+    kind = type(value)
+    below[kind] = below.get(kind, frozenset()) | under
+    return under | {kind}
+
+
 def _kinds_below(value: Any, kinds: set[type]) -> None:
     """Adds the classes of `value` and of every node under it, if it is a node."""
     if not _is_node(value):
@@ -218,18 +252,10 @@ def _has_hook(processor: Any) -> bool:
     return type(processor).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
 
 
-def _walk_needed(processor: Any, kinds: set[type]) -> bool:
-    """Whether moto's walk of a tree holding nodes of `kinds` could do anything: call a per-child hook, or
-    process a node (the walk changes a tree only where it processes a node)."""
-    if _has_hook(processor):
-        return True
-    wanted = tuple(processor._processing_map())
-    return any(issubclass(kind, wanted) for kind in kinds)
-
-
-def _memoise_class_map(processor: Any, tree_kinds: set[type]) -> None:
-    """Binds the processor's class map into its walk; what its walk puts into the tree (what `process` returns,
-    and the nodes under it) is added to `tree_kinds`, so later processors know what the tree may hold."""
+def _memoise_class_map(processor: Any, put_in: set[type], barren: frozenset[type]) -> None:
+    """Binds the processor's class map into its walk, which does not go below nodes of the `barren` classes; the
+    classes of what it puts into the tree (what `process` returns, and the nodes under it) are added to
+    `put_in`, so later walks know what the tree may hold."""
     mapping = processor._processing_map()
     kinds = tuple(mapping)
     functions: dict[type, Any] = {}
@@ -246,18 +272,20 @@ def _memoise_class_map(processor: Any, tree_kinds: set[type]) -> None:
             )
         processed = None if function is None else function(node)
         if processed is not node:
-            _kinds_below(processed, tree_kinds)
+            _kinds_below(processed, put_in)
         return processed
 
     processor.nodes_to_be_processed = nodes_to_be_processed
     processor.process = process
-    processor.traverse_node_recursively = _walk(processor, _KindOf(kinds), process)
+    processor.traverse_node_recursively = _walk(processor, _KindOf(kinds), process, barren)
 
 
-def _walk(processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any]) -> Callable[..., Any]:
+def _walk(
+    processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any], barren: frozenset[type]
+) -> Callable[..., Any]:
     """moto's `DepthFirstTraverser.traverse_node_recursively` for one processor, line for line, with its
-    class map bound, the class checks answered once per type, and the per-child hook called only when the
-    processor has one (the base's does nothing)."""
+    class map bound, the class checks answered once per type, the per-child hook called only when the
+    processor has one (the base's does nothing), and no walk below a node of a `barren` class."""
     hook = _resolving_hook(processor) or processor.pre_processing_of_child
     has_hook = _has_hook(processor)
     node_types = _is_node.answers
@@ -266,7 +294,8 @@ def _walk(processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any]) -> C
     def walk_node(node: Any, child_id: int) -> Any:
         parent_node = node.parent
         children = node.children
-        if children is not None:
+        kind = type(node)
+        if children is not None and kind not in barren:
             for i, child_node in enumerate(children):
                 if has_hook:
                     hook(node, i)
@@ -276,7 +305,6 @@ def _walk(processor: Any, of_kinds: _KindOf, process: Callable[[Any], Any]) -> C
                     is_node = _is_node(child_node)
                 if is_node:
                     walk_node(child_node, i)
-        kind = type(node)
         processed = kind_answers.get(kind)
         if processed is None:
             processed = of_kinds(node)
