@@ -1,12 +1,14 @@
-"""Update expressions without re-parsing and without pickle-speed copies.
+"""Update expressions (and conditions) without re-parsing, without slow copies, without idle walks.
 
 moto parses an UpdateExpression on every UpdateItem (twice: once in the request handler, once in the
 backend), and its validator deep-copies the parsed tree with `copy.deepcopy`, which goes through
 `__reduce_ex__` for every node, then walks it ten times, rebuilding a dict of node classes at every
 node. For the messaging transaction (four items, long SET clauses) that was most of its cost.
 Here the backend's parse is cached per expression text (the cached tree is only ever copied), the
-copy is a direct one (`clone`), and each traverser's class map is built once per validation and bound
-into its walk. The result is moto's validator run on an equal tree: same checks, same errors, same
+copy is `pickle.loads` of the parse pickled once (`clone` where a tree cannot be pickled), and each
+traverser's class map is built once per validation and bound into its walk; a walk that can process
+nothing is skipped, and a walk does not go below nodes under which nothing it processes can be
+(`_Template`). The result is moto's validator run on an equal tree: same checks, same errors, same
 evaluation.
 
 Three of moto's ten processors only check the expression's shape (one clause of each kind, no two actions
@@ -17,7 +19,9 @@ transaction's 12-action updates). Once they passed for a parsed tree, names and 
 of the same skip them; a failure is never remembered, so it is raised again, as moto raises it.
 
 The request handler (UpdateItem, TransactWriteItems) parses each update expression once more before the
-backend does, only to list the names it uses: it gets the cached tree too (`install`)."""
+backend does, only to list the names it uses: it gets the cached tree too (`install`).
+
+Conditions (`parse_condition`) are parsed once per text, attribute names and the values they read."""
 
 from __future__ import annotations
 
