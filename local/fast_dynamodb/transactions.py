@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     DynamodbException,
@@ -40,6 +39,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 from local.fast_dynamodb import consistency
+from local.fast_dynamodb.expressions import parse_condition
 from local.fast_dynamodb.locking import locked
 from local.fast_dynamodb.storage import FastTable, Journal
 
@@ -203,7 +203,7 @@ def _run(backend: DynamoDBBackend, transact_items: list[dict[str, Any]], tables:
                 check_unicity(table_name, key)
                 current = backend.get_item(table_name, key)
                 if condition_expression is not None:
-                    condition_op = get_filter_expression(
+                    condition_op = parse_condition(
                         condition_expression, expression_attribute_names, expression_attribute_values
                     )
                     if not condition_op.expr(current):

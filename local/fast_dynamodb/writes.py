@@ -18,7 +18,7 @@ import copy
 import re
 from typing import Any
 
-from moto.dynamodb.comparisons import create_condition_expression_parser, get_expected, get_filter_expression
+from moto.dynamodb.comparisons import get_expected
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     InvalidAttributeTypeError,
@@ -30,7 +30,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 
-from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_update_expression
+from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_condition, parse_update_expression
 from local.fast_dynamodb.items import new_item
 from local.fast_dynamodb.storage import FastTable
 
@@ -85,9 +85,7 @@ def put_item(
     if not overwrite and (expected or condition_expression):
         if not get_expected(expected).expr(current):
             raise ConditionalCheckFailed
-        condition_op = get_filter_expression(
-            condition_expression, expression_attribute_names, expression_attribute_values
-        )
+        condition_op = parse_condition(condition_expression, expression_attribute_names, expression_attribute_values)
         if not condition_op.expr(current):
             if return_values_on_condition_check_failure == "ALL_OLD" and current is not None:
                 raise ConditionalCheckFailed(item=current.to_json()["Attributes"])
@@ -132,9 +130,7 @@ def update_item(
         expected = {}
     if not get_expected(expected).expr(current):
         raise ConditionalCheckFailed
-    condition_op = create_condition_expression_parser(
-        condition_expression, expression_attribute_names, expression_attribute_values
-    ).parse()
+    condition_op = parse_condition(condition_expression, expression_attribute_names, expression_attribute_values)
     if not condition_op.expr(current):
         if return_values_on_condition_check_failure == "ALL_OLD" and current is not None:
             raise ConditionalCheckFailed(item=current.to_json()["Attributes"])
