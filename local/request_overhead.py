@@ -1,5 +1,5 @@
-"""A cost every AWS call of every handler paid again and again in the local cloud, the same answer computed
-once: botocore's sanitizing of the `User-Agent` components.
+"""Costs every AWS call of every handler paid again and again in the local cloud: botocore's sanitizing of the
+`User-Agent` components (the same answer, computed once), and moto's request id (the same draws, made directly).
 
 Profiled over the direct-message benchmark's throughput phase (`python -m benchmarks.messaging_profile`,
 docs/LOCAL_CLOUD.md "Where the time goes"): botocore builds each request's `User-Agent` twice, sanitizing
@@ -8,20 +8,56 @@ every component character by character (~85 calls per request, ~6% of a send's C
 source it was written against (fingerprinted as local/fast_dynamodb/moto_contract.py does): another botocore
 stops the start with `MotoChanged`. On AWS this is the Lambda's own botocore, in microseconds per call.
 (moto's `call_action` listing the response class's methods on every request, ~5% of a send, is
-local/moto_dispatch.py's, on the branch that adds it.)
+local/moto_dispatch.py's.)
+
+moto gives every response a 52-character request id, each character a `random.choice` of 62 from its generator
+(`mock_random`, which a test may seed): two Python calls around one `getrandbits(6)`, redrawn while it is 62 or
+more, ~8 µs per AWS call. `request_id` makes the same draws from the same generator directly (~2.5 µs): the same
+ids, seed for seed, as local/moto_sqs_receive.py does for receipt handles.
 """
 
 from __future__ import annotations
 
 import functools
+import random
+import string
+from typing import Any
 
 import botocore.useragent
+from moto.core import responses
+from moto.moto_api._internal import mock_random
+from moto.moto_api._internal.moto_random import MotoRandom
+from moto.utilities import aws_headers
 
 from local.fast_dynamodb.moto_contract import MotoChanged, fingerprint
 
 SANITIZER = "sanitize_user_agent_string_component"
-WRITTEN_AGAINST = {SANITIZER: (botocore.useragent.sanitize_user_agent_string_component, "4536076c32a93958")}
+WRITTEN_AGAINST = {
+    SANITIZER: (botocore.useragent.sanitize_user_agent_string_component, "4536076c32a93958"),
+    "gen_amzn_requestid_long": (aws_headers.gen_amzn_requestid_long, "e651941c2107cdc2"),
+    "MotoRandom.get_random_string": (MotoRandom.get_random_string, "942eb93ebea1f80a"),
+    "Random.choice": (random.Random.choice, "cf51676d79ea29c2"),
+    "Random._randbelow_with_getrandbits": (random.Random._randbelow_with_getrandbits, "ddae4cce28f2fb4a"),  # type: ignore[attr-defined]
+}
+REQUEST_ID_LENGTH = 52
+REQUEST_ID_CHARACTERS = string.ascii_letters + string.digits  # get_random_string's pool, digits included
+REQUEST_ID_BITS = len(REQUEST_ID_CHARACTERS).bit_length()  # what Random._randbelow_with_getrandbits draws for each
 _installed = False
+
+
+def request_id(headerdict: dict[str, Any] | None = None) -> str:
+    """moto's `gen_amzn_requestid_long`: 52 `mock_random.choice`s of letters and digits, the same draws, direct."""
+    getrandbits = mock_random.getrandbits
+    characters = []
+    for _ in range(REQUEST_ID_LENGTH):
+        drawn = getrandbits(REQUEST_ID_BITS)
+        while drawn >= len(REQUEST_ID_CHARACTERS):
+            drawn = getrandbits(REQUEST_ID_BITS)
+        characters.append(REQUEST_ID_CHARACTERS[drawn])
+    found = "".join(characters)
+    if headerdict is not None and isinstance(headerdict, dict):
+        headerdict.update({"x-amzn-requestid": found})
+    return found
 
 
 def install() -> None:
@@ -30,9 +66,17 @@ def install() -> None:
     if _installed:
         return
     changed = [name for name, (function, expected) in WRITTEN_AGAINST.items() if fingerprint(function) != expected]
+    generator = type(mock_random)
+    if (generator.choice, generator._randbelow) != (  # type: ignore[attr-defined]
+        random.Random.choice,
+        random.Random._randbelow_with_getrandbits,  # type: ignore[attr-defined]
+    ):
+        changed.append("moto's generator chooses otherwise than random.Random.choice with getrandbits")
     if changed:
         raise MotoChanged(f"local/request_overhead.py was written against other sources of: {', '.join(changed)}")
     botocore.useragent.sanitize_user_agent_string_component = functools.lru_cache(maxsize=4096)(
         botocore.useragent.sanitize_user_agent_string_component
     )
+    responses.gen_amzn_requestid_long = request_id  # what BaseResponse._enrich_response calls
+    aws_headers.gen_amzn_requestid_long = request_id
     _installed = True

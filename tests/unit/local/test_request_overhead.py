@@ -1,15 +1,20 @@
-"""local/request_overhead.py: botocore's user-agent sanitizing computed once per component, with botocore's answers."""
+"""local/request_overhead.py: botocore's user-agent sanitizing computed once per component, with botocore's answers;
+moto's request ids drawn directly, the same ids as moto's from the same seed."""
 
 import random
 import string
 
 import botocore.useragent
 import pytest
+from moto.core import responses
+from moto.moto_api._internal import mock_random
+from moto.utilities import aws_headers
 
 from local import request_overhead
 from local.fast_dynamodb.moto_contract import MotoChanged
 
 ORIGINAL_SANITIZE = botocore.useragent.sanitize_user_agent_string_component
+ORIGINAL_REQUEST_ID = aws_headers.gen_amzn_requestid_long
 
 
 def test_the_user_agent_sanitizer_answers_as_botocore_s() -> None:
@@ -33,3 +38,17 @@ def test_another_botocore_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(MotoChanged, match=request_overhead.SANITIZER):
         request_overhead.install()
+
+
+def test_request_ids_are_moto_s_seed_for_seed() -> None:
+    request_overhead.install()
+    assert responses.gen_amzn_requestid_long is request_overhead.request_id
+    for seed in (0, 7, 19):
+        mock_random.seed(seed)
+        theirs = [ORIGINAL_REQUEST_ID() for _ in range(50)]
+        mock_random.seed(seed)
+        headers: dict[str, str] = {}
+        ours = [request_overhead.request_id(headers) for _ in range(50)]
+        assert ours == theirs
+        assert headers == {"x-amzn-requestid": ours[-1]}
+    mock_random.seed()  # unseeded again, for the tests after this one
