@@ -12,8 +12,8 @@ local/moto_dispatch.py's.)
 
 moto gives every response a 52-character request id, each character a `random.choice` of 62 from its generator
 (`mock_random`, which a test may seed): two Python calls around one `getrandbits(6)`, redrawn while it is 62 or
-more, 13.4 µs per AWS call (timeit, load 1.9). `request_id` makes the same draws from the same generator directly (3.0 µs): the same
-ids, seed for seed, as local/moto_sqs_receive.py does for receipt handles.
+more: 13.4 µs per AWS call (timeit, load 1.9). `request_id` makes the same draws from the same generator directly
+(3.0 µs): the same ids, seed for seed, as local/moto_sqs_receive.py does for receipt handles.
 """
 
 from __future__ import annotations
