@@ -37,7 +37,9 @@ $(INSTALLED): requirements.txt
 	@command -v node >/dev/null || { echo "Pinhole needs Node.js 20+ for the CDK (jsii)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	@# --no-compile: Python compiles what is imported when it is first imported; pip compiling every installed
+	@# module took ~40 s on one core (clean clone: 417 s in all with it, 402 s without; pytest itself 26 s slower).
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	@touch $@
 
 $(TEMPLATES): $(INSTALLED) $(SYNTH_INPUTS)
