@@ -120,7 +120,7 @@ def _handler(service_id: str, request_dict: dict[str, Any], access_key: str, reg
     return handler
 
 
-def _parsed_response(operation_model: OperationModel, status: int, headers: HeadersDict, body: bytes) -> dict[str, Any]:
+def parsed_response(operation_model: OperationModel, status: int, headers: HeadersDict, body: bytes) -> dict[str, Any]:
     """What botocore's endpoint makes of a response moto wrote (an error, or a handler's own JSON): the parse,
     and for an error the modeled error's fields."""
     protocol = operation_model.service_model.protocol
@@ -189,7 +189,7 @@ def answer(
         }
         return AWSResponse(handler.uri, status, headers, NO_BODY), parsed
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    parsed = _parsed_response(operation_model, status, headers, raw)
+    parsed = parsed_response(operation_model, status, headers, raw)
     if status >= 500 or status in (429, 509) or parsed.get("Error", {}).get("Code") in RETRIED_CODES:
         return None  # botocore would retry it: the before-send path, where its retries are
     return AWSResponse(handler.uri, status, headers, MockRawResponse(raw)), parsed

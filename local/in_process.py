@@ -17,7 +17,9 @@ the same way once the gateway serves: the request becomes an ASGI call of the ga
 loop, as uvicorn would have made it, without the socket and the HTTP parsing on both sides.
 
 DynamoDB, DynamoDB Streams, SQS and Cognito calls are answered one step earlier still, at `before-call`, with the
-parsed response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request.
+parsed response (`local/direct_calls.py`): no signing, no JSON between moto and botocore, no werkzeug request. So are
+`@connections` calls: the gateway's app answers the request botocore built, unsigned (a DM send's PostToConnection
+spent most of its CPU on botocore preparing and signing the request).
 
 `PINHOLE_MOTO_TRANSPORT=http` turns both off; `=before-send` keeps only the `before-send` answers
 (`transport.enabled` and `transport.direct` do the same at run time: benchmarks compare them in one run).
@@ -263,13 +265,37 @@ class InProcessMoto:
         if not (self.enabled and self.direct):
             return None
         service_id = event_name.split(".")[1]
-        if service_id not in direct_calls.HANDLERS or self.aws_url(service_id, params["url"]) is None:
+        if service_id not in direct_calls.HANDLERS:
+            return self._answer_asgi_call(model, params, service_id)
+        if self.aws_url(service_id, params["url"]) is None:
             return None
         answered = direct_calls.answer(service_id, model, params, request_signer, REGION)
         if answered is None:
             return None
         self.calls += 1
         return answered
+
+    def _answer_asgi_call(
+        self, model: Any, params: dict[str, Any], service_id: str
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """A call to the gateway's own API (`@connections`): the request botocore built, answered by the gateway's
+        ASGI app as at `before-send` but unsigned (nothing checks a signature there; IAM enforcement decided
+        before), and parsed by botocore's own parser as its endpoint would."""
+        for endpoint in self._asgi:
+            if endpoint.wants(service_id, params["url"]):
+                request = AWSPreparedRequest(
+                    method=params["method"],
+                    url=params["url"],
+                    headers=params["headers"],
+                    body=params["body"],
+                    stream_output=False,
+                )
+                response = endpoint(request)
+                self.calls += 1
+                parsed = direct_calls.parsed_response(model, response.status_code, response.headers, response.content)
+                parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+                return response, parsed
+        return None
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
         if not self.enabled:
@@ -304,6 +330,8 @@ class InProcessMoto:
 
 
 transport = InProcessMoto()
+# moto's services answered by local/direct_calls.py, and the gateway's @connections API
+ANSWERED_AT_BEFORE_CALL = (*direct_calls.HANDLERS, "apigatewaymanagementapi")
 _installed = False
 _install_lock = threading.Lock()
 
@@ -329,11 +357,11 @@ def install() -> InProcessMoto:
             # service models' JSON again: one loader for the process parses each model once.
             botocore.session.create_loader = _shared_loader
             BUILTIN_HANDLERS.append(("before-send", transport))
-            for service_id in direct_calls.HANDLERS:
+            for service_id in ANSWERED_AT_BEFORE_CALL:
                 BUILTIN_HANDLERS.append((f"before-call.{service_id}", transport.answer_call))
             if boto3.DEFAULT_SESSION is not None:
                 boto3.DEFAULT_SESSION._session.register("before-send", transport)
-                for service_id in direct_calls.HANDLERS:
+                for service_id in ANSWERED_AT_BEFORE_CALL:
                     boto3.DEFAULT_SESSION._session.register(f"before-call.{service_id}", transport.answer_call)
             _installed = True
     return transport

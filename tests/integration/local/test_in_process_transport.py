@@ -179,3 +179,48 @@ def test_connections_api_calls_are_answered_in_process_by_the_gateway(cloud, mon
     with pytest.raises(management.exceptions.GoneException):
         management.get_connection(ConnectionId="nobody")
     assert answered == [f"{cloud.cloud.endpoints.management}/prod/@connections/nobody"]
+
+
+def test_connections_api_calls_get_the_same_answers_at_before_call_and_at_before_send(cloud, monkeypatch):
+    # Given the management client handlers build, and a record of the calls answered at before-call
+    management = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=cloud.cloud.endpoints.management + "/prod", region_name="us-east-1"
+    )
+    at_before_call: list[str] = []
+    answer_asgi_call = transport._answer_asgi_call
+
+    def recording(model, params, service_id):
+        at_before_call.append(model.name)
+        return answer_asgi_call(model, params, service_id)
+
+    monkeypatch.setattr(transport, "_answer_asgi_call", recording)
+    calls = {
+        "post": lambda: management.post_to_connection(ConnectionId="nobody", Data=b'{"type": "message"}'),
+        "too large": lambda: management.post_to_connection(ConnectionId="nobody", Data=b"x" * (128 * 1024 + 1)),
+        "get": lambda: management.get_connection(ConnectionId="nobody"),
+        "delete": lambda: management.delete_connection(ConnectionId="nobody"),
+    }
+
+    def outcomes() -> dict[str, object]:
+        found = {}
+        for name, call in calls.items():
+            with pytest.raises(ClientError) as raised:
+                call()
+            response = raised.value.response
+            found[name] = (response["Error"], response["ResponseMetadata"]["HTTPStatusCode"])
+        return found
+
+    # When each is made with direct answers on, then off (signed, at before-send)
+    direct = outcomes()
+    transport.direct = False
+    try:
+        signed = outcomes()
+    finally:
+        transport.direct = True
+
+    # Then the gateway gave the same answers both ways (AWS's GoneException for a connection nobody has), and the
+    # first four were answered at before-call
+    assert direct == signed
+    assert direct["post"][0]["Code"] == direct["get"][0]["Code"] == "GoneException"
+    assert direct["post"][1] == 410
+    assert at_before_call == ["PostToConnection", "PostToConnection", "GetConnection", "DeleteConnection"]

@@ -1,12 +1,15 @@
 """local/request_overhead.py: botocore's user-agent sanitizing computed once per component, with botocore's answers;
-moto's request ids drawn directly, the same ids as moto's from the same seed."""
+moto's request ids drawn directly, the same ids as moto's from the same seed; moto's JSON errors built as moto builds
+them, without the XML body they replace."""
 
 import random
 import string
+from collections.abc import Callable
 
 import botocore.useragent
 import pytest
 from moto.core import responses
+from moto.core.exceptions import JsonRESTError
 from moto.moto_api._internal import mock_random
 from moto.utilities import aws_headers
 
@@ -52,3 +55,31 @@ def test_request_ids_are_moto_s_seed_for_seed() -> None:
         assert ours == theirs
         assert headers == {"x-amzn-requestid": ours[-1]}
     mock_random.seed()  # unseeded again, for the tests after this one
+
+
+def test_json_errors_are_moto_s() -> None:
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, ProvidedKeyDoesNotExist, ResourceNotFoundException
+
+    request_overhead.install()
+    assert JsonRESTError.__init__ is request_overhead.json_error_init
+    makers: list[Callable[[], JsonRESTError]] = [
+        ProvidedKeyDoesNotExist,
+        lambda: ConditionalCheckFailed(),
+        lambda: ResourceNotFoundException("Requested resource not found"),
+        lambda: NotAuthorizedError("Incorrect username or password."),
+        lambda: JsonRESTError("SomeError", "a message", "ignored", template="x"),
+    ]
+    for make in makers:
+        ours = make()
+        JsonRESTError.__init__ = request_overhead.MOTOS_JSON_ERROR_INIT  # type: ignore[method-assign]
+        try:
+            theirs = make()
+        finally:
+            JsonRESTError.__init__ = request_overhead.json_error_init  # type: ignore[method-assign]
+        assert ours.__dict__ == theirs.__dict__
+        assert (ours.code, ours.get_body(), ours.get_headers()) == (
+            theirs.code,
+            theirs.get_body(),
+            theirs.get_headers(),
+        )
