@@ -30,6 +30,7 @@ from moto.sqs import models, utils
 from moto.sqs.models import Message, SQSBackend
 
 from local.fast_dynamodb.moto_contract import MotoChanged, fingerprint
+from local.request_overhead import drawn_as_choices
 
 WRITTEN_AGAINST = {
     "generate_receipt_handle": "10853f98152c8dab",
@@ -40,7 +41,6 @@ WRITTEN_AGAINST = {
 }
 HANDLE_LENGTH = 185
 HANDLE_LETTERS = string.ascii_lowercase
-HANDLE_BITS = len(HANDLE_LETTERS).bit_length()  # what Random._randbelow_with_getrandbits draws for each letter
 ATOMIC = frozenset({str, int, float, bool, bytes, type(None)})  # deepcopy returns these themselves (not subclasses)
 # (owner, name, moto's own) for each replaced function; filled by install(), read by the test that compares.
 ORIGINALS: list[tuple[Any, str, Any]] = []
@@ -62,14 +62,7 @@ def current_fingerprints() -> dict[str, str]:
 
 def generate_receipt_handle() -> str:
     """moto's: 185 `random.choice(string.ascii_lowercase)` of moto's generator, the same draws made directly."""
-    getrandbits = utils.random.getrandbits
-    letters = []
-    for _ in range(HANDLE_LENGTH):
-        drawn = getrandbits(HANDLE_BITS)
-        while drawn >= len(HANDLE_LETTERS):
-            drawn = getrandbits(HANDLE_BITS)
-        letters.append(HANDLE_LETTERS[drawn])
-    return "".join(letters)
+    return drawn_as_choices(utils.random, HANDLE_LETTERS, HANDLE_LENGTH)
 
 
 def received_copy(message: Message, message_attribute_names: list[str]) -> Message:

@@ -51,7 +51,6 @@ WRITTEN_AGAINST = {
 MOTOS_JSON_ERROR_INIT = JsonRESTError.__init__
 REQUEST_ID_LENGTH = 52
 REQUEST_ID_CHARACTERS = string.ascii_letters + string.digits  # get_random_string's pool, digits included
-REQUEST_ID_BITS = len(REQUEST_ID_CHARACTERS).bit_length()  # what Random._randbelow_with_getrandbits draws for each
 _installed = False
 
 
@@ -64,16 +63,24 @@ def json_error_init(self: JsonRESTError, error_type: str, message: str, _: str =
     self.content_type = "application/json"
 
 
+def drawn_as_choices(generator: random.Random, alphabet: str, length: int) -> str:
+    """`"".join(generator.choice(alphabet) for _ in range(length))`, the same `getrandbits` draws made directly:
+    `Random.choice` asks `_randbelow_with_getrandbits(len(alphabet))`, which draws `len(alphabet).bit_length()`
+    bits until they make a number below `len(alphabet)` (checked at install: the fingerprints above)."""
+    getrandbits, size = generator.getrandbits, len(alphabet)
+    bits = size.bit_length()
+    characters = []
+    for _ in range(length):
+        drawn = getrandbits(bits)
+        while drawn >= size:
+            drawn = getrandbits(bits)
+        characters.append(alphabet[drawn])
+    return "".join(characters)
+
+
 def request_id(headerdict: dict[str, Any] | None = None) -> str:
     """moto's `gen_amzn_requestid_long`: 52 `mock_random.choice`s of letters and digits, the same draws, direct."""
-    getrandbits = mock_random.getrandbits
-    characters = []
-    for _ in range(REQUEST_ID_LENGTH):
-        drawn = getrandbits(REQUEST_ID_BITS)
-        while drawn >= len(REQUEST_ID_CHARACTERS):
-            drawn = getrandbits(REQUEST_ID_BITS)
-        characters.append(REQUEST_ID_CHARACTERS[drawn])
-    found = "".join(characters)
+    found = drawn_as_choices(mock_random, REQUEST_ID_CHARACTERS, REQUEST_ID_LENGTH)
     if headerdict is not None and isinstance(headerdict, dict):
         headerdict.update({"x-amzn-requestid": found})
     return found
