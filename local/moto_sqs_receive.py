@@ -19,7 +19,6 @@ these, from one seed, and requires the same answers."""
 
 from __future__ import annotations
 
-import random
 import string
 from collections.abc import Callable
 from copy import copy, deepcopy
@@ -30,12 +29,10 @@ from moto.sqs import models, utils
 from moto.sqs.models import Message, SQSBackend
 
 from local.fast_dynamodb.moto_contract import MotoChanged, fingerprint
-from local.request_overhead import drawn_as_choices
+from local.request_overhead import choice_changed, drawn_as_choices
 
 WRITTEN_AGAINST = {
     "generate_receipt_handle": "10853f98152c8dab",
-    "Random.choice": "cf51676d79ea29c2",
-    "Random._randbelow_with_getrandbits": "ddae4cce28f2fb4a",
     "SQSBackend.receive_message": "065f3e5e7d214408",
     "_filter_message_attributes": "2e61eb0503c8ea0a",
 }
@@ -49,8 +46,6 @@ ORIGINALS: list[tuple[Any, str, Any]] = []
 def _sources() -> dict[str, Callable[..., Any]]:
     return {
         "generate_receipt_handle": utils.generate_receipt_handle,
-        "Random.choice": random.Random.choice,
-        "Random._randbelow_with_getrandbits": random.Random._randbelow_with_getrandbits,  # type: ignore[attr-defined]
         "SQSBackend.receive_message": SQSBackend.receive_message,
         "_filter_message_attributes": models._filter_message_attributes,
     }
@@ -149,12 +144,7 @@ def install() -> None:
     if ORIGINALS:
         return
     changed = sorted(name for name, found in current_fingerprints().items() if WRITTEN_AGAINST[name] != found)
-    generator = type(utils.random)
-    if (generator.choice, generator._randbelow) != (  # type: ignore[attr-defined]
-        random.Random.choice,
-        random.Random._randbelow_with_getrandbits,  # type: ignore[attr-defined]
-    ):
-        changed.append("moto's generator chooses otherwise than random.Random.choice with getrandbits")
+    changed += choice_changed(utils.random)
     if changed:
         raise MotoChanged(
             f"local/moto_sqs_receive.py was written against other sources of: {', '.join(changed)}; "

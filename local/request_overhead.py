@@ -43,15 +43,33 @@ WRITTEN_AGAINST = {
     SANITIZER: (botocore.useragent.sanitize_user_agent_string_component, "4536076c32a93958"),
     "gen_amzn_requestid_long": (aws_headers.gen_amzn_requestid_long, "e651941c2107cdc2"),
     "MotoRandom.get_random_string": (MotoRandom.get_random_string, "942eb93ebea1f80a"),
-    "Random.choice": (random.Random.choice, "cf51676d79ea29c2"),
-    "Random._randbelow_with_getrandbits": (random.Random._randbelow_with_getrandbits, "ddae4cce28f2fb4a"),  # type: ignore[attr-defined]
     "JsonRESTError.__init__": (JsonRESTError.__init__, "c4d537e5b3334543"),
     "_RESTError.__init__": (_RESTError.__init__, "ee3198e8672e579c"),
 }
 MOTOS_JSON_ERROR_INIT = JsonRESTError.__init__
 REQUEST_ID_LENGTH = 52
 REQUEST_ID_CHARACTERS = string.ascii_letters + string.digits  # get_random_string's pool, digits included
+# What `drawn_as_choices` makes again: how a Random chooses.
+CHOICE_WRITTEN_AGAINST = {
+    "Random.choice": (random.Random.choice, "cf51676d79ea29c2"),
+    "Random._randbelow_with_getrandbits": (random.Random._randbelow_with_getrandbits, "ddae4cce28f2fb4a"),  # type: ignore[attr-defined]
+}
 _installed = False
+
+
+def choice_changed(generator: random.Random) -> list[str]:
+    """What differs from the choosing `drawn_as_choices` makes again, for this generator: Python's
+    `Random.choice` and `_randbelow_with_getrandbits`, and the generator's class using both."""
+    changed = [
+        name for name, (function, expected) in CHOICE_WRITTEN_AGAINST.items() if fingerprint(function) != expected
+    ]
+    kind = type(generator)
+    if (kind.choice, kind._randbelow) != (  # type: ignore[attr-defined]
+        random.Random.choice,
+        random.Random._randbelow_with_getrandbits,  # type: ignore[attr-defined]
+    ):
+        changed.append(f"{kind.__name__} chooses otherwise than random.Random.choice with getrandbits")
+    return changed
 
 
 def json_error_init(self: JsonRESTError, error_type: str, message: str, _: str = "", **kwargs: Any) -> None:
@@ -66,7 +84,7 @@ def json_error_init(self: JsonRESTError, error_type: str, message: str, _: str =
 def drawn_as_choices(generator: random.Random, alphabet: str, length: int) -> str:
     """`"".join(generator.choice(alphabet) for _ in range(length))`, the same `getrandbits` draws made directly:
     `Random.choice` asks `_randbelow_with_getrandbits(len(alphabet))`, which draws `len(alphabet).bit_length()`
-    bits until they make a number below `len(alphabet)` (checked at install: the fingerprints above)."""
+    bits until they make a number below `len(alphabet)` (`choice_changed` checks that this is still so)."""
     getrandbits, size = generator.getrandbits, len(alphabet)
     bits = size.bit_length()
     characters = []
@@ -92,12 +110,7 @@ def install() -> None:
     if _installed:
         return
     changed = [name for name, (function, expected) in WRITTEN_AGAINST.items() if fingerprint(function) != expected]
-    generator = type(mock_random)
-    if (generator.choice, generator._randbelow) != (  # type: ignore[attr-defined]
-        random.Random.choice,
-        random.Random._randbelow_with_getrandbits,  # type: ignore[attr-defined]
-    ):
-        changed.append("moto's generator chooses otherwise than random.Random.choice with getrandbits")
+    changed += choice_changed(mock_random)
     if changed:
         raise MotoChanged(f"local/request_overhead.py was written against other sources of: {', '.join(changed)}")
     botocore.useragent.sanitize_user_agent_string_component = functools.lru_cache(maxsize=4096)(

@@ -374,13 +374,13 @@ _conditions: dict[tuple[str, Any], tuple[Any, tuple[tuple[str, Any], ...]]] = {}
 
 def parse_condition(expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
     """What moto's `get_filter_expression(expression, names, values)` returns, parsed once per text, names and
-        values it reads (a condition text parses to the same operator whatever values it does not name; a value is
+    values it reads (a condition text parses to the same operator whatever values it does not name; a value is
     the same if its `repr` is: same keys in the same order, same types).
 
-        A condition takes 30-90 µs to parse; a transaction's condition was parsed twice per action (the check,
-        then the write's own). Evaluating an operator changes nothing in it (moto's `Op`/`Func`: `expr(item)` only
-        reads), so one is shared; it is parsed from a copy of the values, so no caller's request is kept in it.
-        A failing parse is not remembered: it fails again, as moto's would."""
+    A condition takes 30-90 µs to parse; a transaction's condition was parsed twice per action (the check,
+    then the write's own). Evaluating an operator changes nothing in it (moto's `Op`/`Func`: `expr(item)` only
+    reads), so one is shared; it is parsed from a copy of the values, so no caller's request is kept in it.
+    A failing parse is not remembered: it fails again, as moto's would."""
     if not expression:
         return get_filter_expression(expression, names, values)
     key = (expression, None if names is None else tuple(sorted(names.items())))

@@ -172,9 +172,12 @@ def _map(shape: MapShape, compiling: dict[tuple[str, str, str], Converter]) -> C
                 converted_map[renamed or key] = converted
         return converted_map
 
+    def written(value: Any) -> Walked:
+        return Walked(walk(value))
+
     def convert(value: Any) -> Any:
         if type(value) is Walked:  # a held item's attributes: written once (answers.py)
-            return walked_once(value, convert, lambda walked: Walked(walk(walked)))
+            return walked_once(value, convert, written)
         return walk(value)
 
     return convert
