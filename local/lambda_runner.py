@@ -12,6 +12,7 @@ event), so sharing one module between concurrent requests would mix up their cal
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import importlib
 import importlib.util
@@ -275,6 +276,45 @@ def _load_handler(function: LocalFunction, instance: int = 1) -> Callable[[Any, 
     return handler
 
 
+class ExecutionSlots:
+    """A semaphore that serves its waiters first come, first served: a freed slot is handed to the longest
+    waiting invocation, never taken by one that arrives as it is freed.
+
+    threading.Semaphore lets a newcomer take a slot before the waiter it woke, and that waiter then queues again
+    at the back: with 25 DM conversations waiting on two slots, a few sends waited 3 times as long as the median.
+    Messaging benchmark, 25 pairs, two runs each way: p99 575-579 ms with threading.Semaphore, 258-266 ms with
+    these slots (p50 199 -> 212-216 ms: every send now waits its turn, none waits for many)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiting: collections.deque[threading.Lock] = collections.deque()
+        self._lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def acquire(self, blocking: bool = True) -> bool:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+            if not blocking:
+                return False
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the release() that hands this waiter its slot
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()  # the slot passes on: it is never free in between
+            else:
+                self._free += 1
+
+
 class _Start:
     """When an invocation's handler began, and its claim on one of the runner's execution slots.
 
@@ -285,7 +325,7 @@ class _Start:
     start. Without that, under load every running handler also waited for all the others (one GIL, a few
     cores), and API handlers timed out (504s in the load soak) for time that was never theirs."""
 
-    def __init__(self, slots: threading.Semaphore) -> None:
+    def __init__(self, slots: ExecutionSlots) -> None:
         self._at: float | None = None
         self._slots = slots
         self._held = False
@@ -328,7 +368,7 @@ class LambdaRunner:
         self._by_name = {function.name: function for function in functions}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self.concurrent_executions = concurrent_executions or max(2, os.cpu_count() or 2)
-        self._slots = threading.Semaphore(self.concurrent_executions)
+        self._slots = ExecutionSlots(self.concurrent_executions)
 
     def get(self, logical_id_or_arn: str) -> LocalFunction:
         function = (

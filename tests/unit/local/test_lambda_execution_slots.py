@@ -4,6 +4,7 @@ charged either; a handler given up on at its timeout frees its slot. Under load,
 time spent waiting on one another (504s in the load soak)."""
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -11,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from local import lambda_runner
-from local.lambda_runner import HandlerTimeout, LambdaRunner, LocalFunction
+from local.lambda_runner import ExecutionSlots, HandlerTimeout, LambdaRunner, LocalFunction
 
 WAIT_S = 10
 
@@ -110,3 +111,39 @@ def test_a_timed_out_handler_gives_its_slot_back(one_slot: LambdaRunner) -> None
         assert one_slot.invoke(function("next", lambda event, context: "ran", timeout_s=WAIT_S), {}) == "ran"
     finally:
         stuck.set()
+
+
+def _queued(slots: ExecutionSlots, count: int) -> None:
+    for _ in range(1000):
+        if slots.waiting == count:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{slots.waiting} waiting, not {count}")
+
+
+def test_a_freed_slot_goes_to_the_longest_waiting_invocation_never_to_a_newcomer() -> None:
+    # Given the only slot held, and two invocations queued for it, one after the other
+    slots = ExecutionSlots(1)
+    assert slots.acquire()
+    order: list[str] = []
+
+    def invocation(name: str) -> None:
+        slots.acquire()
+        order.append(name)
+        slots.release()
+
+    first, second = (threading.Thread(target=invocation, args=(name,)) for name in ("first", "second"))
+    first.start()
+    _queued(slots, 1)
+    second.start()
+    _queued(slots, 2)
+
+    # When the slot is freed, Then a newcomer cannot take it (threading.Semaphore would let it)
+    slots.release()
+    assert not slots.acquire(blocking=False)
+
+    # And the waiters get it in the order they came
+    first.join(WAIT_S)
+    second.join(WAIT_S)
+    assert order == ["first", "second"]
+    assert slots.acquire(blocking=False)  # and it is free again once they are done
