@@ -9,21 +9,27 @@
   frame arrived;
 - the handler's share: the `sendMessage` handler's own time (measured around each invocation in the
   runner) against the latency. Per-user load stays under the default limit of 60 messages a minute;
-- the CPU this process spent per message during the throughput phase (`time.process_time`: the local
-  cloud, its moto and the benchmark's clients are one process), which a loaded machine disturbs far less
-  than the wall clock.
+- the CPU the local cloud's process spent per message during the throughput phase (`time.process_time`:
+  the cloud and its moto are one process), which a loaded machine disturbs far less than the wall clock;
+  and the clients' own.
+The clients run in a process of their own, as a tester's apps and scripts do against `make run`: until
+2026-12-06 they shared the cloud's process, its GIL and its CPU figure (9% of a py-spy profile of the
+whole benchmark was their event loop). $PINHOLE_BENCH_CLIENTS_IN_PROCESS=1 measures that way again.
 Uses cdk.out (or $PINHOLE_CDK_OUT); prints JSON to stdout.
 """
 
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,8 @@ from tests.support.api_client import from_own_address
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, LATENCY_MESSAGES, THROUGHPUT_MESSAGES = 50, 20, 30
+CLIENTS_IN_PROCESS = "PINHOLE_BENCH_CLIENTS_IN_PROCESS"  # set: the clients share the cloud's process, as before
+CLIENTS_TIMEOUT_S = 300
 PASSWORD = "Correct-Horse-9"  # noqa: S105 - benchmark users of the throwaway local cloud
 
 
@@ -162,28 +170,89 @@ async def _throughput(clients: list[Client]) -> tuple[int, float]:
     return len(expected), time.perf_counter() - started
 
 
-async def _measure(websocket_url: str, users: list[dict[str, str]], clock: HandlerClock) -> dict[str, Any]:
+class Phases:
+    """The cloud's side of the clients' phases: at each mark the handler times and the process's CPU so far are
+    taken, before the clients go on."""
+
+    def __init__(self, clock: HandlerClock) -> None:
+        self.clock = clock
+        self.handler_ms: dict[str, list[float]] = {}
+        self.cpu_s: dict[str, float] = {}
+        self._phase: str | None = None
+        self._cpu_started = 0.0
+
+    def mark(self, phase: str) -> None:
+        if self._phase is not None:
+            self.handler_ms[self._phase] = list(self.clock.by_route.get("sendMessage", []))
+            self.cpu_s[self._phase] = time.process_time() - self._cpu_started
+        self.clock.reset()
+        self._phase, self._cpu_started = phase, time.process_time()
+
+
+async def _measure(websocket_url: str, users: list[dict[str, str]], mark: Callable[[str], None]) -> dict[str, Any]:
+    """The clients' side: every phase, each begun and ended with a `mark`; the samples and the clients' CPU."""
     clients = [Client(user) for user in users]
     await asyncio.gather(*(client.open(websocket_url) for client in clients))
     try:
         pairs = [(clients[i], clients[i + 1]) for i in range(0, len(clients), 2)]
         await _latency(pairs, messages=1)  # warm-up: not measured
-        clock.reset()
+        mark("unloaded")
         unloaded = await _latency([(clients[1], clients[0])])
-        unloaded_handler_ms = list(clock.by_route.get("sendMessage", []))
-        clock.reset()
+        mark("loaded")
         latencies = await _latency(pairs)
-        handler_ms = list(clock.by_route.get("sendMessage", []))
-        clock.reset()
+        mark("throughput")
         cpu_started = time.process_time()
         delivered, elapsed_s = await _throughput(clients)
-        cpu_s = time.process_time() - cpu_started
-        load_handler_ms = list(clock.by_route.get("sendMessage", []))
+        clients_cpu_s = time.process_time() - cpu_started
+        mark("end")
     finally:
         await asyncio.gather(*(client.close() for client in clients))
+    return {
+        "unloaded": unloaded,
+        "latencies": latencies,
+        "delivered": delivered,
+        "elapsed_s": elapsed_s,
+        "clients_cpu_s": clients_cpu_s,
+    }
+
+
+def _clients_process(websocket_url: str, users: list[dict[str, str]], cloud: Connection) -> None:
+    """The clients, in a process of their own: each mark waits for the cloud's side to take its figures."""
+
+    def mark(phase: str) -> None:
+        cloud.send(("mark", phase))
+        cloud.recv()
+
+    cloud.send(("done", asyncio.run(_measure(websocket_url, users, mark))))
+
+
+def _measured_by_clients_apart(websocket_url: str, users: list[dict[str, str]], phases: Phases) -> dict[str, Any]:
+    ours, theirs = multiprocessing.get_context("spawn").Pipe()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_clients_process, args=(websocket_url, users, theirs), daemon=True
+    )
+    process.start()
+    try:
+        while True:
+            if not ours.poll(CLIENTS_TIMEOUT_S):
+                raise TimeoutError(f"the clients' process said nothing for {CLIENTS_TIMEOUT_S} s")
+            kind, value = ours.recv()
+            if kind == "done":
+                return value
+            phases.mark(value)
+            ours.send("go on")
+    finally:
+        process.join(10)
+        process.kill()
+
+
+def _figures(samples: dict[str, Any], phases: Phases) -> dict[str, Any]:
+    unloaded, latencies = samples["unloaded"], samples["latencies"]
+    delivered, elapsed_s = samples["delivered"], samples["elapsed_s"]
+    unloaded_handler_ms, handler_ms = phases.handler_ms["unloaded"], phases.handler_ms["loaded"]
+    load_handler_ms, cpu_s = phases.handler_ms["throughput"], phases.cpu_s["throughput"]
     latency_p50 = statistics.median(latencies)
     return {
-        "clients": len(clients),
         "unloaded_latency_p50_ms": round(statistics.median(unloaded), 2),
         "unloaded_latency_p99_ms": round(_percentile(unloaded, 0.99), 2),
         "unloaded_send_handler_p50_ms": round(statistics.median(unloaded_handler_ms), 2),
@@ -204,6 +273,11 @@ async def _measure(websocket_url: str, users: list[dict[str, str]], clock: Handl
     }
 
 
+def _clients_cpu(samples: dict[str, Any]) -> dict[str, float]:
+    """The clients' own CPU per message, when they ran apart (in this process it is in the process's figure)."""
+    return {"throughput_clients_cpu_ms_per_message": round(samples["clients_cpu_s"] * 1000 / samples["delivered"], 2)}
+
+
 def run() -> dict[str, object]:
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
     from local.server import BackgroundCloud
@@ -215,7 +289,20 @@ def run() -> dict[str, object]:
         clock = HandlerClock(cloud.runner)
         with ThreadPoolExecutor(8) as pool:
             users = list(pool.map(lambda i: _sign_up(cloud.outputs["HttpApiUrl"], i), range(CLIENTS)))
-        figures = asyncio.run(_measure(cloud.outputs["WebSocketUrl"], users, clock))
+        phases = Phases(clock)
+        websocket_url = cloud.outputs["WebSocketUrl"]
+        if os.environ.get(CLIENTS_IN_PROCESS):
+            samples = asyncio.run(_measure(websocket_url, users, phases.mark))
+        else:
+            samples = _measured_by_clients_apart(websocket_url, users, phases)
     finally:
         background.stop()
-    return {"template": str(cdk_out), "cpus": os.cpu_count(), **figures}
+    apart = not os.environ.get(CLIENTS_IN_PROCESS)
+    return {
+        "template": str(cdk_out),
+        "cpus": os.cpu_count(),
+        "clients": CLIENTS,
+        "clients_run_in": "their own process" if apart else "this process",
+        **_figures(samples, phases),
+        **(_clients_cpu(samples) if apart else {}),
+    }
