@@ -27,6 +27,7 @@ from pynamodb.transactions import TransactWrite
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
+from pinhole.shared.raw_items import batch_get_raw
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import cancelled_by, transact
 from pinhole.users.dal import UserModel
@@ -75,6 +76,13 @@ class EdgeModel(Model):
     created_at = UnicodeAttribute()
 
     inverse = InverseIndex()
+
+
+def _edges_of(keys: list[tuple[str, str]], consistent_read: bool = False) -> list[tuple[str, str]]:
+    """(source, target) of the edges among these (pk, sk) keys that exist, read as raw items (no model each)."""
+    typed = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+    items = batch_get_raw(EdgeModel, typed, ["source_id", "target_id"], consistent_read) if typed else []
+    return [(item["source_id"]["S"], item["target_id"]["S"]) for item in items]
 
 
 def follow_edge(follower_id: str, followee_id: str) -> EdgeModel:
@@ -148,7 +156,7 @@ class GraphRepository:
     def blocked_between(self, user_a: str, user_b: str) -> bool:
         """Whether either of the two blocks the other (one BatchGetItem of both possible edges)."""
         keys = [(user_key(user_a), f"{BLOCKS}{user_b}"), (user_key(user_b), f"{BLOCKS}{user_a}")]
-        return any(True for _ in EdgeModel.batch_get(keys, consistent_read=True))
+        return bool(_edges_of(keys, consistent_read=True))
 
     def blocked_among(self, viewer_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates block the viewer or are blocked by them: both directions of every
@@ -156,14 +164,13 @@ class GraphRepository:
         others = [candidate for candidate in dict.fromkeys(candidate_ids) if candidate != viewer_id]
         keys = [(user_key(viewer_id), f"{BLOCKS}{other}") for other in others]
         keys += [(user_key(other), f"{BLOCKS}{viewer_id}") for other in others]
-        edges = EdgeModel.batch_get(keys) if keys else []
-        return {edge.target_id if edge.source_id == viewer_id else edge.source_id for edge in edges}
+        return {target if source == viewer_id else source for source, target in _edges_of(keys)}
 
     def muted_among(self, viewer_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates the viewer muted: one BatchGetItem per 100 candidates."""
         others = [candidate for candidate in dict.fromkeys(candidate_ids) if candidate != viewer_id]
         keys = [(user_key(viewer_id), f"{MUTES}{other}") for other in others]
-        return {edge.target_id for edge in EdgeModel.batch_get(keys)} if keys else set()
+        return {target for _, target in _edges_of(keys)}
 
     def hidden_from(self, viewer_id: str, author_ids: list[str]) -> set[str]:
         """The authors whose posts and stories the viewer's feed and tray leave out: in a block with the
@@ -191,7 +198,7 @@ class GraphRepository:
     def following_among(self, follower_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates the user follows, in one BatchGetItem per 100."""
         keys = [(user_key(follower_id), f"{FOLLOWS}{candidate}") for candidate in dict.fromkeys(candidate_ids)]
-        return {edge.target_id for edge in EdgeModel.batch_get(keys)} if keys else set()
+        return {target for _, target in _edges_of(keys)}
 
     def follow(self, follower_id: str, followee_id: str, *, replacing_request: bool = False) -> bool:
         """Adds the edge and both counts; False if it already existed (nothing changed). NotFound if a

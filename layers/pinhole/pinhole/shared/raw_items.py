@@ -3,7 +3,8 @@ name → {"S": ...}) for a small converter in the DAL, instead of a PynamoDB mod
 
 `Model.batch_get` builds a model per item (every attribute's default set, then each value deserialised through
 its attribute): for the 500 posts a ranked first page reads to rank, that was as much CPU as the read itself
-(docs/BENCHMARKS.md, "The ranked home feed"). These calls go through the model's own connection (its table, its
+(docs/BENCHMARKS.md, "The ranked home feed"), and the follow, mute and block edges a feed page checks (50 each)
+cost more as models than their read. These calls go through the model's own connection (its table, its
 region, its retries; no DescribeTable) and send what PynamoDB sends: the same requests, the same grants. The pushed
 entries of a ranked first page (500) are read the same way."""
 
@@ -17,7 +18,9 @@ from pinhole.shared.parallel import BATCH_GET_MAX, chunks
 RawItem = dict[str, dict[str, Any]]
 
 
-def batch_get_raw(model: type[Model], keys: list[RawItem], attributes: list[str]) -> list[RawItem]:
+def batch_get_raw(
+    model: type[Model], keys: list[RawItem], attributes: list[str], consistent_read: bool = False
+) -> list[RawItem]:
     """The items of these `keys` (typed: {"post_id": {"S": ...}}), projected on `attributes`: one BatchGetItem
     per 100 keys, one after the other, as `Model.batch_get` sends them (callers wanting them at once chunk with
     pinhole.shared.parallel); the keys DynamoDB leaves unprocessed are asked again, as it does."""
@@ -28,7 +31,11 @@ def batch_get_raw(model: type[Model], keys: list[RawItem], attributes: list[str]
         pending = list(chunk)
         while pending:
             # typed keys, as Model.batch_get passes them (PynamoDB annotates them as str)
-            answer = connection.batch_get_item(pending, attributes_to_get=attributes)  # type: ignore[arg-type]
+            answer = connection.batch_get_item(
+                pending,  # type: ignore[arg-type]
+                consistent_read=consistent_read or None,
+                attributes_to_get=attributes,
+            )
             found += answer.get("Responses", {}).get(table, [])
             pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return found

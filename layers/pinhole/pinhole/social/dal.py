@@ -33,6 +33,7 @@ from pynamodb.transactions import TransactWrite
 from pinhole.posts.dal import PostModel
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
+from pinhole.shared.raw_items import batch_get_raw
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
 from pinhole.social.models import Collection, CommentRecord
@@ -330,11 +331,11 @@ def viewer_flags(viewer_id: str, post_ids: list[str]) -> ViewerMarks:
     keys += [(user_key(viewer_id), f"{SAVED_MARKER}{post_id}") for post_id in unique]
     liked: set[str] = set()
     saved: set[str] = set()
-    if keys:
-        marks = InteractionModel.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk", "collections"])
-        for item in marks:
-            if item.sk.startswith(LIKE):
-                liked.add(item.pk.removeprefix(post_key("")))
-            elif item.collections:
-                saved.add(item.sk.removeprefix(SAVED_MARKER))
+    typed = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+    for item in batch_get_raw(InteractionModel, typed, ["pk", "sk", "collections"], consistent_read=True):
+        sk = item["sk"]["S"]
+        if sk.startswith(LIKE):
+            liked.add(item["pk"]["S"].removeprefix(post_key("")))
+        elif item.get("collections", {}).get("SS"):  # a marker whose set emptied has none
+            saved.add(sk.removeprefix(SAVED_MARKER))
     return {post_id: (post_id in liked, post_id in saved) for post_id in unique}
