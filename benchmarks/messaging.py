@@ -234,8 +234,12 @@ def _measured_by_clients_apart(websocket_url: str, users: list[dict[str, str]], 
     process.start()
     try:
         while True:
-            if not ours.poll(CLIENTS_TIMEOUT_S):
-                raise TimeoutError(f"the clients' process said nothing for {CLIENTS_TIMEOUT_S} s")
+            silent_since = time.monotonic()
+            while not ours.poll(1):
+                if not process.is_alive():
+                    raise RuntimeError(f"the clients' process ended (exit code {process.exitcode}): see its traceback")
+                if time.monotonic() - silent_since > CLIENTS_TIMEOUT_S:
+                    raise TimeoutError(f"the clients' process said nothing for {CLIENTS_TIMEOUT_S} s")
             kind, value = ours.recv()
             if kind == "done":
                 return value
