@@ -15,9 +15,9 @@ event pumps), so the cloud's CPU can be split without a profiler:
 `--cprofile` adds a cProfile per thread timed by that thread's CPU clock (shares only: the profiler inflates
 call-heavy code) and prints the top functions per kind of thread.
 
-    .venv/bin/python -m benchmarks.soak_profile [--duration 60] [--users 20] [--wait 0.1,0.5] [--cprofile]
+    .venv/bin/python -m benchmarks.soak_profile [--duration 60] [--users 20] [--wait 0,0] [--cprofile]
 
-`--wait 0,0` runs the same users closed-loop (no think time): the cloud's capacity, not the soak's figure.
+`--wait 0.1,0.5` gives the users think time (the soak's default until 2026-12-06; 0,0 now: closed-loop).
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--workload", choices=["soak", "messaging"], default="soak")
     parser.add_argument("--duration", type=int, default=60, help="soak: seconds of load")
     parser.add_argument("--users", type=int, default=20, help="soak: locust users")
-    parser.add_argument("--wait", default="0.1,0.5", help="soak: think time min,max seconds (the soak's: 0.1,0.5)")
+    parser.add_argument("--wait", default="0,0", help="soak: think time min,max seconds (the soak's: 0,0)")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--rounds", type=int, default=30, help="messaging: messages each of the 50 clients sends")
     parser.add_argument("--cprofile", action="store_true", help="also a cProfile per thread (shares only)")

@@ -12,8 +12,12 @@
 
 Figures: requests, sustained requests per second, p50/p99 per route, statuses, mismatches (must be 0).
 Settings (environment): SOAK_LOAD_DURATION_S (300), SOAK_LOAD_USERS (20), SOAK_LOAD_SPAWN_RATE (5),
-SOAK_LOAD_ACCOUNTS (users + 10), SOAK_LOAD_POSTS_EACH (2), SOAK_LOAD_FOLLOWS_EACH (5), SOAK_LOAD_WAIT_S ("0.1,0.5"),
+SOAK_LOAD_ACCOUNTS (users + 10), SOAK_LOAD_POSTS_EACH (2), SOAK_LOAD_FOLLOWS_EACH (5), SOAK_LOAD_WAIT_S ("0,0"),
 SOAK_LOAD_PROCESSES (1), SOAK_LOAD_SETTLE_S (90), SOAK_LOAD_SEED (random).
+
+The users do not think between requests (SOAK_LOAD_WAIT_S "0,0", closed-loop): the soak measures what the cloud
+serves. With think time, 20 users who think 0.3 s on average make at most 20 / 0.3 = 66.7 requests a second
+whatever the cloud does (the default was "0.1,0.5" until 2026-12-06; docs/RELIABILITY.md).
 
 `python -m soak load` writes soak/results/load.json; `python -m soak.load --out FILE` writes FILE (the e2e smoke).
 """
@@ -68,7 +72,7 @@ class LoadSettings:
             accounts=int(env.get("SOAK_LOAD_ACCOUNTS", str(users + 10))),
             posts_each=int(env.get("SOAK_LOAD_POSTS_EACH", "2")),
             follows_each=int(env.get("SOAK_LOAD_FOLLOWS_EACH", "5")),
-            wait_s=env.get("SOAK_LOAD_WAIT_S", "0.1,0.5"),
+            wait_s=env.get("SOAK_LOAD_WAIT_S", "0,0"),
             processes=int(env.get("SOAK_LOAD_PROCESSES", "1")),
             settle_s=float(env.get("SOAK_LOAD_SETTLE_S", "90")),
             seed=int(env.get("SOAK_LOAD_SEED", str(random.randrange(2**31)))),  # noqa: S311 - not security

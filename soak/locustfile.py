@@ -3,7 +3,7 @@
 Run by `soak/load.py` in a process of its own (locust patches the standard library with gevent on import; never
 import this module elsewhere). Environment: SOAK_LOAD_WORLD (the world file written by the seeding),
 SOAK_LOAD_LEDGERS (a directory: one `claims/` file per account taken, one ledger file per process),
-SOAK_LOAD_WAIT_S ("min,max" think time between tasks, seconds).
+SOAK_LOAD_WAIT_S ("min,max" think time between tasks, seconds; "0,0" by default: closed-loop).
 
 Each virtual user owns one account of the world (claimed with an exclusive create, so this holds across several
 locust processes), logs in once and then only acts as that account, so what it records about its own likes,
@@ -28,7 +28,7 @@ from soak.load_world import PASSWORD, World
 WORLD = World.read(Path(os.environ["SOAK_LOAD_WORLD"]))
 LEDGERS = Path(os.environ["SOAK_LOAD_LEDGERS"])
 CLAIMS = LEDGERS / "claims"
-WAIT_MIN_S, WAIT_MAX_S = (float(part) for part in os.environ.get("SOAK_LOAD_WAIT_S", "0.1,0.5").split(","))
+WAIT_MIN_S, WAIT_MAX_S = (float(part) for part in os.environ.get("SOAK_LOAD_WAIT_S", "0,0").split(","))
 UNDO_SHARE = 0.4  # of toggle writes that undo a like, follow or save this user holds
 RELOGIN_AFTER_S = 50 * 60  # Cognito access tokens live an hour
 LEDGER = Ledger()

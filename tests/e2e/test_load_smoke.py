@@ -27,6 +27,7 @@ SMOKE = {
     "SOAK_LOAD_POSTS_EACH": "1",
     "SOAK_LOAD_FOLLOWS_EACH": "3",
     "SOAK_LOAD_SETTLE_S": "60",
+    "SOAK_LOAD_WAIT_S": "0.1,0.5",  # four users who think between requests: the smoke checks correctness, not capacity
 }
 
 
