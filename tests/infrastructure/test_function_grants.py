@@ -100,7 +100,9 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     assert ("dynamodb:GetItem", posts) in resize  # PynamoDB model method
     assert ("dynamodb:UpdateItem", posts) in resize  # TransactWrite item
     invalidator = {call.action for call in _reached(calls, functions, "ResizeInvalidatorFunction")}
-    assert "cloudfront:CreateInvalidation" in invalidator  # the CDN purge, batched from its queue
+    assert "cloudfront:CreateInvalidation" in invalidator  # the CDN purge: a client made on first use, in a property
+    purge = {call.action for call in _reached(calls, functions, "PrivacyPurgeFunction")}
+    assert {"dynamodb:Scan", "s3:ListBucketVersions"} <= purge  # clients made on first use by a module function
     upload = {call.action for call in _reached(calls, functions, "UploadApiFunction")}
     assert {"s3:PutObject", "secretsmanager:GetSecretValue", "dynamodb:Query"} <= upload  # presign, cursor key
     social = {call.action for call in _reached(calls, functions, "SocialApiFunction")}

@@ -11,8 +11,9 @@ when the handler calls `resolve`), every reachable call that reaches AWS is a le
   class their first argument) — with the model's table (and index) read from the model classes at run
   time, so the resource is exact;
 - boto3 clients: `<client>.<method>(...)` and `get_paginator("<op>")` where the client is a module-level
-  `boto3.client("<service>")` (or `pinhole.shared.aws_clients.client("<service>")`, botocore's), an attribute
-  assigned from one (directly, through a parameter default, or in a property); resource parameters given as
+  `boto3.client("<service>")` (or `pinhole.shared.aws_clients.client("<service>")`, botocore's), the call of a
+  module-level function that returns one (a client made on first use), an attribute assigned from one (directly,
+  through a parameter default, or in a property, also `given or made()`); resource parameters given as
   `get_settings().<field>` are exact, others are unknown;
 - Powertools: `get_secret` (secretsmanager:GetSecretValue on the secret it names), the idempotency layer
   (Get/Put/Update/DeleteItem on its table).
@@ -47,6 +48,7 @@ from mypy.nodes import (
     MypyFile,
     NameExpr,
     Node,
+    OpExpr,
     OverloadedFuncDef,
     RefExpr,
     ReturnStmt,
@@ -141,8 +143,10 @@ def analyse(handler_modules: dict[str, Path]) -> CodeCalls:
     calls = CodeCalls()
     clients = _ClientVariables()
     trees = [state.tree for name, state in result.graph.items() if name.startswith(OWN_CODE) and state.tree]
+    for tree in trees:  # every module's clients first: a class may hold one made in another module
+        clients.collect_module(tree)
     for tree in trees:
-        clients.collect(tree)
+        clients.collect_classes(tree)
     for tree in trees:
         _Collector(tree, result.types, calls, clients).run()
     return calls
@@ -172,16 +176,25 @@ class _ClientVariables:
 
     def __init__(self) -> None:
         self.variables: dict[str, str] = {}  # fullname -> service
+        self.factories: dict[str, str] = {}  # fullname of a module-level function returning a client -> service
         self.attributes: dict[tuple[str, str], str] = {}  # (class fullname, attribute) -> service
         self.properties: dict[str, str] = {}  # property fullname -> service
 
-    def collect(self, tree: MypyFile) -> None:
+    def collect_module(self, tree: MypyFile) -> None:
         for statement in tree.defs:
             if isinstance(statement, AssignmentStmt):
                 service = _boto3_client_service(statement.rvalue)
                 for target in statement.lvalues:
                     if service and isinstance(target, NameExpr):
                         self.variables[f"{tree.fullname}.{target.name}"] = service
+            function = statement.func if isinstance(statement, Decorator) else statement
+            if isinstance(function, FuncDef):  # e.g. a functools.cache'd `def _s3(): return boto3.client("s3")`
+                for returned in _statements(function):
+                    service = _boto3_client_service(returned.expr) if isinstance(returned, ReturnStmt) else None
+                    if service:
+                        self.factories[function.fullname] = service
+
+    def collect_classes(self, tree: MypyFile) -> None:
         for statement in tree.defs:
             if isinstance(statement, ClassDef):
                 self._collect_class(statement.info)
@@ -214,6 +227,14 @@ class _ClientVariables:
                     returned = statement.expr
                     if isinstance(returned, MemberExpr) and isinstance(returned.expr, NameExpr):
                         self.properties[f"{info.fullname}.{name}"] = f"@{returned.name}"
+                    made = self._made(returned)  # `return self._given or _default_client()`
+                    if made:
+                        self.attributes[(info.fullname, name)] = made
+
+    def _made(self, expression: Expression | None) -> str | None:
+        if isinstance(expression, OpExpr) and expression.op == "or":
+            return self.service_of(expression.right) or self.service_of(expression.left)
+        return self.service_of(expression)
 
     def service_of(self, expression: Expression | None) -> str | None:
         service = _boto3_client_service(expression)
@@ -221,6 +242,12 @@ class _ClientVariables:
             return service
         if isinstance(expression, NameExpr) and expression.fullname in self.variables:
             return self.variables[expression.fullname]
+        if (
+            isinstance(expression, CallExpr)
+            and isinstance(expression.callee, RefExpr)
+            and expression.callee.fullname in self.factories
+        ):
+            return self.factories[expression.callee.fullname]
         return None
 
 

@@ -1,6 +1,8 @@
 """The CDN side of deleting media: the queue of invalidations still to make, and CloudFront itself. boto3
-stays in this module."""
+stays in this module; its two clients are made on first use (upload imports this module through the avatar's
+purge, and most of its invocations never invalidate anything: two clients are ~40 ms of a cold start)."""
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +15,16 @@ from pinhole.shared.settings import get_settings
 
 MAX_DELAY_S = 900  # SQS's longest message delay
 
-_sqs = boto3.client("sqs", region_name=get_settings().region)
-_cloudfront = boto3.client("cloudfront", region_name=get_settings().region)
+
+@functools.cache
+def _default_sqs() -> Any:
+    return boto3.client("sqs", region_name=get_settings().region)
+
+
+@functools.cache
+def _default_cloudfront() -> Any:
+    return boto3.client("cloudfront", region_name=get_settings().region)
+
 
 # CloudFront's answers that mean "not now": too many invalidations in progress, or the API's rate.
 BUSY = frozenset({"TooManyInvalidationsInProgress", "Throttling", "ThrottlingException", "RequestLimitExceeded"})
@@ -25,9 +35,13 @@ class CdnBusy(Exception):
 
 
 class InvalidationQueue:
-    def __init__(self, sqs: Any = _sqs, queue_url: str | None = None) -> None:
-        self._sqs = sqs
+    def __init__(self, sqs: Any = None, queue_url: str | None = None) -> None:
+        self._given_sqs = sqs
         self._queue_url = queue_url
+
+    @property
+    def _sqs(self) -> Any:
+        return self._given_sqs or _default_sqs()
 
     @property
     def queue_url(self) -> str:
@@ -47,9 +61,13 @@ class InvalidationQueue:
 
 
 class Cdn:
-    def __init__(self, cloudfront: Any = _cloudfront, distribution_id: str | None = None) -> None:
-        self._cloudfront = cloudfront
+    def __init__(self, cloudfront: Any = None, distribution_id: str | None = None) -> None:
+        self._given_cloudfront = cloudfront
         self._distribution_id = distribution_id
+
+    @property
+    def _cloudfront(self) -> Any:
+        return self._given_cloudfront or _default_cloudfront()
 
     def invalidate(self, paths: Sequence[str]) -> str:
         """One invalidation of all the paths; its id. The caller reference is the paths' digest, so asking
