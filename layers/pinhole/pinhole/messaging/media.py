@@ -4,6 +4,7 @@ bucket under `messages/<conversation>/<message>/<media>`, renditions go to the m
 members read them through pre-signed S3 GETs that expire in minutes (docs/MEDIA.md says why these rather
 than CloudFront signed URLs). boto3 stays in this module."""
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,13 @@ forwarded link dies soon (and a member who left stops reading within minutes at 
 # Renditions never change under a key, but they are private: no shared cache may keep them.
 PRIVATE_CACHE = "private, max-age=600"
 
-# SigV4 explicitly: pre-signed URLs must carry the signature S3 checks in every region.
-_s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+
+@functools.cache
+def _default_s3() -> Any:
+    """Made on first use: most invocations of the messaging API (a text sent, the inbox read) sign no URL and
+    touch no picture, and a client is ~30 ms of a cold start. SigV4 explicitly: pre-signed URLs must carry the
+    signature S3 checks in every region."""
+    return boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,12 @@ def conversation_prefix(conversation_id: str) -> str:
 
 
 class MessageMediaStorage:
-    def __init__(self, client: Any = _s3) -> None:
-        self._s3 = client
+    def __init__(self, client: Any = None) -> None:
+        self._given_s3 = client
+
+    @property
+    def _s3(self) -> Any:
+        return self._given_s3 or _default_s3()
 
     def signed_url(self, key: str) -> str:
         """A GET of one rendition, for SIGNED_URL_TTL_S (signed locally: no call to S3)."""
