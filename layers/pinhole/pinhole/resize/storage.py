@@ -1,6 +1,7 @@
 """The two buckets as resize sees them: originals in, renditions out (and deleted again). boto3 stays in
 this module."""
 
+import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,21 @@ CHUNK_BYTES = 1024 * 1024
 
 DELETE_BATCH = 1000  # DeleteObjects' limit
 
-_s3 = boto3.client("s3", region_name=get_settings().region)
+
+@functools.cache
+def _default_s3() -> Any:
+    """Made on first use: the upload API imports this module for avatars, and most of its invocations never
+    read or write a picture (a client is ~30 ms of a cold start)."""
+    return boto3.client("s3", region_name=get_settings().region)
 
 
 class MediaStorage:
-    def __init__(self, client: Any = _s3) -> None:
-        self._s3 = client
+    def __init__(self, client: Any = None) -> None:
+        self._given_s3 = client
+
+    @property
+    def _s3(self) -> Any:
+        return self._given_s3 or _default_s3()
 
     # Both readers stop one byte past `limit`: enough for the size check to reject an object the upload
     # policy should have refused, without ever holding (or writing to /tmp) more than that.
