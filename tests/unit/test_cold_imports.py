@@ -1,4 +1,4 @@
-"""What an API function's cold start imports: not the X-Ray SDK (its recorder builds two botocore clients at
+"""What an API function's cold start imports and makes: not the X-Ray SDK (its recorder builds two botocore clients at
 import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
 not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); for feed_read, not boto3. The figures are
 benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
@@ -125,3 +125,29 @@ def test_feed_read_imports_botocore_but_not_boto3(tracing: bool) -> None:
 
     assert loaded == ["botocore.client"]
     assert "boto3" in loaded_by_upload  # the probe does see it: the upload signer's S3 client is boto3's
+
+
+CLIENTS_AT_IMPORT = """
+import importlib, json
+import botocore.session
+made = []
+create_client = botocore.session.Session.create_client
+
+def recording(self, service_name, *args, **kwargs):
+    made.append(service_name)
+    return create_client(self, service_name, *args, **kwargs)
+
+botocore.session.Session.create_client = recording
+importlib.import_module("functions.{context}.handler")
+print(json.dumps(made))
+"""
+
+
+@pytest.mark.parametrize("context", API_FUNCTIONS)
+def test_an_api_function_makes_at_import_only_the_clients_nearly_all_its_requests_use(context: str) -> None:
+    # A client is ~30 ms of a cold start. PynamoDB and the pushers make theirs on first use; so do the clients of
+    # what a function reaches only on some routes (privacy's export and purge clients from auth, the avatar's and
+    # the message pictures' S3, the CDN's SQS and CloudFront): auth's Cognito is the one made at import.
+    made = _run(CLIENTS_AT_IMPORT.format(context=context), tracing=False)
+
+    assert made == (["cognito-idp"] if context == "auth" else [])
