@@ -1,6 +1,6 @@
 """What an API function's cold start imports and makes: not the X-Ray SDK (its recorder builds two botocore clients at
 import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
-not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); for feed_read, not boto3. The figures are
+not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); for six of them, not boto3. The figures are
 benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
 
 import json
@@ -114,17 +114,25 @@ def test_feed_read_imports_no_upload_privacy_or_account_use_cases() -> None:
     assert set(loaded_by_upload) >= {"pinhole.posts.logic", "pinhole.stories.logic"}  # the probe does see them
 
 
+WITHOUT_BOTO3 = ("feed_read", "users", "meta", "search", "notifications", "messaging")
+"""The API functions whose clients are all botocore's (pinhole.shared.aws_clients). The others import boto3 through
+Powertools' idempotency layer (social, upload) or Cognito's client (auth)."""
+
+
 @pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
-def test_feed_read_imports_botocore_but_not_boto3(tracing: bool) -> None:
-    """Its clients (the cursor key's, the feed's writer) are botocore's (pinhole.shared.aws_clients): boto3 and
-    s3transfer, which it imports, cost ~15 ms of CPU for nothing those clients use."""
+@pytest.mark.parametrize("context", WITHOUT_BOTO3)
+def test_an_api_function_whose_clients_are_botocore_s_does_not_import_boto3(context: str, tracing: bool) -> None:
+    """Their clients (feed_read's cursor key and feed writer, the pushers', the upload signer's, the stream
+    transport's...) are botocore's: boto3 and s3transfer, which it imports, cost ~15 ms of CPU for nothing those
+    clients use."""
     modules = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters", "botocore.client")
 
-    loaded = _run(PROBE.format(contexts=("feed_read",), modules=modules), tracing)
+    loaded = _run(PROBE.format(contexts=(context,), modules=modules), tracing)
     loaded_by_upload = _run(PROBE.format(contexts=("upload",), modules=modules), tracing)
 
-    assert loaded == ["botocore.client"]
-    assert "boto3" in loaded_by_upload  # the probe does see it: the upload signer's S3 client is boto3's
+    assert "boto3" not in loaded and "s3transfer" not in loaded
+    assert "aws_lambda_powertools.utilities.parameters" not in loaded
+    assert "boto3" in loaded_by_upload  # the probe does see it: upload's idempotency layer imports boto3
 
 
 CLIENTS_AT_IMPORT = """

@@ -8,7 +8,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from pinhole.shared.settings import get_settings
@@ -27,6 +26,8 @@ def _default_s3() -> Any:
     """Made on first use: most invocations of the messaging API (a text sent, the inbox read) sign no URL and
     touch no picture, and a client is ~30 ms of a cold start. SigV4 explicitly: pre-signed URLs must carry the
     signature S3 checks in every region."""
+    import boto3  # boto3's client, not botocore's: a video's renditions go up with its `upload_file`
+
     return boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
 
 

@@ -7,9 +7,8 @@ is dropped by SQS for five minutes, and delivery is idempotent beyond that."""
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
 from pinhole.notifications.models import NotificationIntent
+from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
 
 SEND_BATCH = 10
@@ -28,7 +27,7 @@ class IntentQueue:
     @property
     def sqs(self) -> Any:
         if self._sqs is None:  # made on first send, not at import
-            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+            self._sqs = aws_clients.client("sqs", get_settings().region)
         return self._sqs
 
     def send(self, intents: Sequence[NotificationIntent], record_id: str) -> None:

@@ -9,9 +9,9 @@ import json
 import re
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
 
 # A push worker retries the whole job: each call fails fast.
@@ -31,7 +31,7 @@ class PlatformEndpoints:
     @property
     def client(self) -> Any:
         if self._client is None:  # most invocations of the functions that hold this never call SNS
-            self._client = boto3.client("sns", region_name=get_settings().region, config=_CLIENT_CONFIG)
+            self._client = aws_clients.client("sns", get_settings().region, _CLIENT_CONFIG)
         return self._client
 
     def _create(self, application_arn: str, token: str) -> str:

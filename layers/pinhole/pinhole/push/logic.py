@@ -10,8 +10,6 @@ the stacks): registration answers `push_unavailable`, and nothing is queued."""
 from collections.abc import Iterable
 from typing import Any, cast
 
-import boto3
-
 from pinhole.messaging.dal import MessageRepository
 from pinhole.messaging.models import Message
 from pinhole.notifications.dal import NotificationRepository
@@ -30,6 +28,7 @@ from pinhole.push.models import (
     PushKind,
 )
 from pinhole.push.payloads import sns_message
+from pinhole.shared import aws_clients
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Conflict, NotFound
@@ -160,7 +159,7 @@ class PushQueue:
     @property
     def sqs(self) -> Any:
         if self._sqs is None:
-            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+            self._sqs = aws_clients.client("sqs", get_settings().region)
         return self._sqs
 
     def enqueue(self, jobs: Iterable[PushJob]) -> int:

@@ -4,11 +4,11 @@ is gone (410 GoneException: closed without `$disconnect` reaching us) is forgott
 from collections.abc import Iterable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from pydantic import BaseModel
 
 from pinhole.realtime.dal import ConnectionRepository
+from pinhole.shared import aws_clients
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 
@@ -25,8 +25,8 @@ class Pusher:
     @property
     def client(self) -> Any:
         if self._client is None:  # made on first use: most invocations of most functions never push
-            self._client = boto3.client(
-                "apigatewaymanagementapi", endpoint_url=_settings.websocket_callback_url, config=_CLIENT_CONFIG
+            self._client = aws_clients.client(
+                "apigatewaymanagementapi", config=_CLIENT_CONFIG, endpoint_url=_settings.websocket_callback_url
             )
         return self._client
 

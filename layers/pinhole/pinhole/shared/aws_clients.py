@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 import botocore.session
+from botocore.config import Config
 
 
 @functools.cache
@@ -15,6 +16,9 @@ def _session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-def client(service: str, region_name: str) -> Any:
-    """The client `boto3.client(service, region_name=region_name)` would make."""
-    return _session().create_client(service, region_name=region_name)
+def client(
+    service: str, region_name: str | None = None, config: Config | None = None, endpoint_url: str | None = None
+) -> Any:
+    """The client `boto3.client(service, region_name=..., config=..., endpoint_url=...)` would make (no region:
+    the runtime's, AWS_REGION, as boto3's)."""
+    return _session().create_client(service, region_name=region_name, config=config, endpoint_url=endpoint_url)

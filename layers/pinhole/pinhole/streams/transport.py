@@ -1,12 +1,11 @@
 """The routers' and consumers' AWS calls: SendMessageBatch to the consumers' queues, and the overflow bucket
-for records too large for an SQS message. boto3 stays in this module."""
+for records too large for an SQS message. The clients stay in this module."""
 
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-import boto3
-
+from pinhole.shared import aws_clients
 from pinhole.shared.observability import logger
 from pinhole.streams.models import OverflowLocation
 
@@ -16,7 +15,7 @@ from pinhole.streams.models import OverflowLocation
 # The region is the Lambda runtime's (AWS_REGION): a router is not given the shared settings.
 @cache
 def _client(service: str) -> Any:
-    return boto3.client(service)
+    return aws_clients.client(service)
 
 
 class QueueSender:

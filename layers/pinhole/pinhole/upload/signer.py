@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from pinhole.shared import aws_clients
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 
@@ -29,7 +29,7 @@ class UploadSigner:
     def s3(self) -> Any:
         if self._s3 is None:  # made on first use, not at import: most functions importing posts never sign
             # SigV4 explicitly: boto3 would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
-            self._s3 = boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+            self._s3 = aws_clients.client("s3", get_settings().region, Config(signature_version="s3v4"))
         return self._s3
 
     def sign(self, key: str, content_type: str, max_bytes: int) -> SignedUpload:
