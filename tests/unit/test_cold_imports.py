@@ -120,19 +120,21 @@ Powertools' idempotency layer (social, upload) or Cognito's client (auth)."""
 
 
 @pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
-@pytest.mark.parametrize("context", WITHOUT_BOTO3)
-def test_an_api_function_whose_clients_are_botocore_s_does_not_import_boto3(context: str, tracing: bool) -> None:
+def test_the_api_functions_whose_clients_are_botocore_s_do_not_import_boto3(tracing: bool) -> None:
     """Their clients (feed_read's cursor key and feed writer, the pushers', the upload signer's, the stream
     transport's...) are botocore's: boto3 and s3transfer, which it imports, cost ~15 ms of CPU for nothing those
-    clients use."""
+    clients use. All six are imported in one interpreter: if none imports boto3, together they do not either."""
     modules = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters", "botocore.client")
 
-    loaded = _run(PROBE.format(contexts=(context,), modules=modules), tracing)
-    loaded_by_upload = _run(PROBE.format(contexts=("upload",), modules=modules), tracing)
+    loaded = _run(PROBE.format(contexts=WITHOUT_BOTO3, modules=modules), tracing)
 
-    assert "boto3" not in loaded and "s3transfer" not in loaded
-    assert "aws_lambda_powertools.utilities.parameters" not in loaded
-    assert "boto3" in loaded_by_upload  # the probe does see it: upload's idempotency layer imports boto3
+    assert loaded == ["botocore.client"]
+
+
+def test_the_boto3_probe_sees_boto3_when_it_is_imported() -> None:
+    modules = ("boto3", "s3transfer")
+
+    assert _run(PROBE.format(contexts=("upload",), modules=modules), False) == ["boto3", "s3transfer"]
 
 
 CLIENTS_AT_IMPORT = """
@@ -146,16 +148,17 @@ def recording(self, service_name, *args, **kwargs):
     return create_client(self, service_name, *args, **kwargs)
 
 botocore.session.Session.create_client = recording
-importlib.import_module("functions.{context}.handler")
+for context in {contexts!r}:
+    importlib.import_module(f"functions.{{context}}.handler")
 print(json.dumps(made))
 """
 
 
-@pytest.mark.parametrize("context", API_FUNCTIONS)
-def test_an_api_function_makes_at_import_only_the_clients_nearly_all_its_requests_use(context: str) -> None:
+def test_the_api_functions_make_at_import_only_the_clients_nearly_all_their_requests_use() -> None:
     # A client is ~30 ms of a cold start. PynamoDB and the pushers make theirs on first use; so do the clients of
     # what a function reaches only on some routes (privacy's export and purge clients from auth, the avatar's and
     # the message pictures' S3, the CDN's SQS and CloudFront): auth's Cognito is the one made at import.
-    made = _run(CLIENTS_AT_IMPORT.format(context=context), tracing=False)
+    others = tuple(context for context in API_FUNCTIONS if context != "auth")
 
-    assert made == (["cognito-idp"] if context == "auth" else [])
+    assert _run(CLIENTS_AT_IMPORT.format(contexts=others), tracing=False) == []
+    assert _run(CLIENTS_AT_IMPORT.format(contexts=("auth",)), tracing=False) == ["cognito-idp"]
