@@ -80,8 +80,7 @@ class EdgeModel(Model):
 
 def _edges_of(keys: list[tuple[str, str]], consistent_read: bool = False) -> list[tuple[str, str]]:
     """(source, target) of the edges among these (pk, sk) keys that exist, read as raw items (no model each)."""
-    typed = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-    items = batch_get_raw(EdgeModel, typed, ["source_id", "target_id"], consistent_read) if typed else []
+    items = batch_get_raw(EdgeModel, keys, ["source_id", "target_id"], consistent_read)
     return [(item["source_id"]["S"], item["target_id"]["S"]) for item in items]
 
 

@@ -195,10 +195,10 @@ class PostRepository:
         """What ranking needs of these posts (author, time, status, counts): one BatchGetItem per 100 that
         projects away caption and media, the bulk of a post item, read as raw items (no model per post);
         deleted ones are simply absent."""
-        keys = [{"post_id": {"S": post_id}} for post_id in dict.fromkeys(post_ids)]
+        unique = list(dict.fromkeys(post_ids))
         return {
             standing.post_id: standing
-            for standing in map(_standing, batch_get_raw(PostModel, keys, STANDING_ATTRIBUTES))
+            for standing in map(_standing, batch_get_raw(PostModel, unique, STANDING_ATTRIBUTES))
         }
 
     def mark_media(self, post_id: str, media: StoredMedia) -> PostRecord | None:

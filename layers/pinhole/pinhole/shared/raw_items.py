@@ -8,6 +8,7 @@ cost more as models than their read. These calls go through the model's own conn
 region, its retries; no DescribeTable) and send what PynamoDB sends: the same requests, the same grants. The pushed
 entries of a ranked first page (500) are read the same way."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -18,16 +19,27 @@ from pinhole.shared.parallel import BATCH_GET_MAX, chunks
 RawItem = dict[str, dict[str, Any]]
 
 
+def _typed_key(model: type[Model], key: Any) -> RawItem:
+    """A key as `Model.batch_get` takes it (the hash key, or (hash key, range key)), in DynamoDB's typed form."""
+    hash_attribute, range_attribute = model._hash_key_attribute(), model._range_key_attribute()
+    hash_value, range_value = key if range_attribute else (key, None)
+    typed = {hash_attribute.attr_name: {hash_attribute.attr_type: hash_attribute.serialize(hash_value)}}
+    if range_attribute:
+        typed[range_attribute.attr_name] = {range_attribute.attr_type: range_attribute.serialize(range_value)}
+    return typed
+
+
 def batch_get_raw(
-    model: type[Model], keys: list[RawItem], attributes: list[str], consistent_read: bool = False
+    model: type[Model], keys: Sequence[Any], attributes: list[str], consistent_read: bool = False
 ) -> list[RawItem]:
-    """The items of these `keys` (typed: {"post_id": {"S": ...}}), projected on `attributes`: one BatchGetItem
-    per 100 keys, one after the other, as `Model.batch_get` sends them (callers wanting them at once chunk with
-    pinhole.shared.parallel); the keys DynamoDB leaves unprocessed are asked again, as it does."""
+    """The items of these `keys` (as `Model.batch_get` takes them: hash keys, or (hash, range) pairs), projected
+    on `attributes`: one BatchGetItem per 100 keys, one after the other, as `Model.batch_get` sends them (callers
+    wanting them at once chunk with pinhole.shared.parallel); the keys DynamoDB leaves unprocessed are asked again,
+    as it does."""
     table = model.Meta.table_name
     connection = model._get_connection()
     found: list[RawItem] = []
-    for chunk in chunks(keys, BATCH_GET_MAX):
+    for chunk in chunks([_typed_key(model, key) for key in keys], BATCH_GET_MAX):
         pending = list(chunk)
         while pending:
             # typed keys, as Model.batch_get passes them (PynamoDB annotates them as str)

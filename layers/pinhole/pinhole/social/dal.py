@@ -331,8 +331,7 @@ def viewer_flags(viewer_id: str, post_ids: list[str]) -> ViewerMarks:
     keys += [(user_key(viewer_id), f"{SAVED_MARKER}{post_id}") for post_id in unique]
     liked: set[str] = set()
     saved: set[str] = set()
-    typed = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-    for item in batch_get_raw(InteractionModel, typed, ["pk", "sk", "collections"], consistent_read=True):
+    for item in batch_get_raw(InteractionModel, keys, ["pk", "sk", "collections"], consistent_read=True):
         sk = item["sk"]["S"]
         if sk.startswith(LIKE):
             liked.add(item["pk"]["S"].removeprefix(post_key("")))

@@ -28,7 +28,7 @@ class UploadSigner:
     @property
     def s3(self) -> Any:
         if self._s3 is None:  # made on first use, not at import: most functions importing posts never sign
-            # SigV4 explicitly: boto3 would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
+            # SigV4 explicitly: botocore would sign pre-signed POSTs with SigV2 in us-east-1 otherwise.
             self._s3 = aws_clients.client("s3", get_settings().region, Config(signature_version="s3v4"))
         return self._s3
 
