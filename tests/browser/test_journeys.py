@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from tests.browser.support import DESKTOP, PASSWORD, PHONE, Person, photo_file, sign_up, violations
 from tests.browser.world import Account, account, logged_in, post, pretty_photo, session_script
@@ -1243,3 +1243,74 @@ def test_the_group_admin_removes_a_member_whom_only_the_admin_sees_a_button_for(
     expect(sue_page.locator(".group-members li", has_text=f"@{tom.username}")).to_have_count(0)
     # And Tom has nothing left of it
     assert group_id not in [item["conversation_id"] for item in tom.http.get("/conversations").json()["items"]]
+
+
+def test_a_thread_and_the_list_read_again_what_was_pushed_while_the_connection_was_away(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Uma in her thread with Vic, who wrote twice; her app's connection to the server passes through a
+    # proxy here, so that it can stop delivering and then drop, as in a train's tunnel
+    url = cloud.outputs["HttpApiUrl"]
+    uma, vic = account(url, "uma", "Uma"), account(url, "vic", "Vic")
+    assert vic.http.post("/messages", json={"to": uma.username, "text": "Lunch?"}).status_code == 201
+    map_message = vic.http.post("/messages", json={"to": uma.username, "text": "Bring the map"}).json()
+    sockets: list[WebSocketRoute] = []
+    lost: list[str] = []
+    losing = False
+
+    def proxy(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        server.on_message(lambda frame: lost.append(str(frame)) if losing else socket.send(frame))
+        socket.on_message(server.send)
+        sockets.append(socket)
+
+    def until_lost(text: str) -> None:
+        # the proxy's callbacks run while Playwright waits, so the wait is Playwright's
+        deadline = time.monotonic() + 20
+        while not any(text in frame for frame in lost):
+            assert time.monotonic() < deadline, f"no push with {text!r} reached the proxy"
+            page.wait_for_timeout(100)
+
+    person = window()
+    person.context.add_init_script(session_script(uma.refresh_token))
+    page = person.page
+    page.route_web_socket(re.compile(r"^wss?://"), proxy)
+    page.goto("./")
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
+    go(page, f"/messages/{vic.username}")
+    theirs = page.locator(".thread li.theirs")
+    expect(theirs).to_have_count(2)
+
+    # When her connection stops delivering while Vic unsends one message and writes another
+    losing = True
+    unsent = vic.http.delete(f"/conversations/{map_message['conversation_id']}/messages/{map_message['message_id']}")
+    assert unsent.status_code == 204, unsent.text
+    assert vic.http.post("/messages", json={"to": uma.username, "text": "Noon at the bridge"}).status_code == 201
+    until_lost("message_deleted")
+    until_lost("Noon at the bridge")
+    expect(page.locator(".thread li", has_text="Noon at the bridge")).to_have_count(0)
+    expect(page.locator(".thread li", has_text="Bring the map")).to_have_count(1)
+
+    # And then the connection drops, and the app opens another
+    losing = False
+    sockets[-1].close()
+
+    # Then her thread shows what she missed, without a reload: the new message, and the unsent one gone
+    expect(page.locator(".thread li.theirs", has_text="Noon at the bridge")).to_be_visible(timeout=20_000)
+    expect(page.locator(".thread li", has_text="Bring the map")).to_have_count(0)
+    expect(theirs).to_have_count(2)
+    assert len(sockets) == 2
+
+    # And her list of conversations reads itself again too, after another such drop
+    go(page, "/messages")
+    row = page.locator(".conversations li", has_text=f"@{vic.username}")
+    expect(row).to_contain_text("Noon at the bridge")
+    losing = True
+    assert vic.http.post("/messages", json={"to": uma.username, "text": "Or one?"}).status_code == 201
+    until_lost("Or one?")
+    expect(row).not_to_contain_text("Or one?")
+    losing = False
+    sockets[-1].close()
+    expect(row).to_contain_text("Or one?", timeout=20_000)
+    assert len(sockets) == 3
+    assert violations(page) == []

@@ -2,6 +2,7 @@
 stand-in for API Gateway's @connections to see what each open connection received."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from functions.messaging import websocket
 from pinhole.graph.dal import BLOCKS, EdgeModel, user_key
 from pinhole.messaging import logic
 from pinhole.messaging.dal import MessagingModel
-from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
+from pinhole.realtime.dal import CONNECTING_FOR, ConnectionModel, ConnectionRepository
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.settings import get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.realtime import FakeConnectionsApi
@@ -271,16 +273,53 @@ def test_a_block_either_way_stops_messages_and_hides_the_conversation(people, co
     assert messages_of(alice, conversation_id)[0] == 404
 
 
+def connected_ago(user: dict[str, Any], connection_id: str, seconds: float) -> None:
+    """As if `$connect` had recorded the connection `seconds` ago."""
+    ConnectionModel(user_id=user["sub"], connection_id=connection_id).update(
+        actions=[ConnectionModel.connected_at.set(to_iso(utc_now() - timedelta(seconds=seconds)))]
+    )
+
+
 def test_a_vanished_connection_is_forgotten_when_a_push_finds_it_gone(people, connections_api) -> None:
     alice, bob = people["alice"], people["bob"]
     connect("bob-old", bob)
     connect("bob-new", bob)
+    connected_ago(bob, "bob-old", 60)
     connections_api.gone.add("bob-old")
 
     send_http(alice, "bob", "are you there?")
 
     assert len(connections_api.of_type("bob-new", "message")) == 1
     assert ConnectionRepository().of_user(bob["sub"]) == ["bob-new"]
+
+
+def test_a_connection_still_connecting_is_kept_when_a_push_finds_it_not_open_yet(people, connections_api) -> None:
+    # Given Bob's connection, recorded by $connect 29 s ago and not open yet: API Gateway answers a post with Gone
+    alice, bob = people["alice"], people["bob"]
+    connect("bob-phone", bob)
+    connected_ago(bob, "bob-phone", CONNECTING_FOR.total_seconds() - 1)
+    connections_api.gone.add("bob-phone")
+
+    # When Alice writes to him meanwhile
+    send_http(alice, "bob", "are you there?")
+
+    # Then that frame is lost, but the connection is not forgotten: once open, it gets the next message
+    assert ConnectionRepository().of_user(bob["sub"]) == ["bob-phone"]
+    connections_api.gone.discard("bob-phone")
+    send_http(alice, "bob", "hello?")
+    assert [frame["message"]["text"] for frame in connections_api.of_type("bob-phone", "message")] == ["hello?"]
+
+
+def test_a_push_to_a_connection_that_disconnected_meanwhile_forgets_nothing_else(people, connections_api) -> None:
+    # Given a connection a push finds gone after its $disconnect already forgot it
+    bob = people["bob"]
+    connect("bob-phone", bob)
+    connect("bob-laptop", bob)
+    websocket.handler(websocket_event("$disconnect", "bob-phone", bob), FakeLambdaContext())
+
+    # Then forgetting it again is a no-op, and the other connection stays
+    assert ConnectionRepository().remove_gone(bob["sub"], "bob-phone") is True
+    assert ConnectionRepository().of_user(bob["sub"]) == ["bob-laptop"]
 
 
 def test_disconnect_forgets_the_connection(people, connections_api) -> None:

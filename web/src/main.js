@@ -117,6 +117,11 @@ ws.on('message', ({ message }) => {
     update('unreadMessages', (count) => count + 1);
   }
 });
+ws.onReconnect(() => {
+  // what was pushed while the socket was away never arrived: the server's counts
+  refreshUnreadMessages().catch(() => {});
+  refreshUnreadNotifications().catch(() => {});
+});
 ws.on('notification', () => {
   // a grouped notification may replace an unread one: the server's count, not a local +1
   if (!window.location.hash.startsWith('#/notifications')) refreshUnreadNotifications().catch(() => {});

@@ -11,8 +11,10 @@ let wanted = false;
 let backoff = 1000;
 let pingTimer = null;
 let reconnectTimer = null;
+let lostFrames = false; // a socket closed while wanted: frames sent until the next one opened are gone
 const handlers = new Map(); // type -> Set(handler)
 const statusListeners = new Set();
+const reconnectListeners = new Set();
 
 function setStatus(status) {
   statusListeners.forEach((listener) => listener(status));
@@ -25,6 +27,10 @@ function open() {
   socket.addEventListener('open', () => {
     backoff = 1000;
     setStatus('open');
+    if (lostFrames) {
+      lostFrames = false;
+      reconnectListeners.forEach((listener) => listener());
+    }
     clearInterval(pingTimer);
     pingTimer = setInterval(() => send({ action: 'ping' }), PING_EVERY_MS);
   });
@@ -41,6 +47,7 @@ function open() {
     clearInterval(pingTimer);
     socket = null;
     if (!wanted) return;
+    lostFrames = true;
     setStatus('reconnecting');
     reconnectTimer = setTimeout(open, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -55,6 +62,7 @@ export function connect() {
 
 export function disconnect() {
   wanted = false;
+  lostFrames = false;
   clearTimeout(reconnectTimer);
   clearInterval(pingTimer);
   if (socket) socket.close(1000);
@@ -83,4 +91,11 @@ export function on(type, handler) {
 export function onStatus(listener) {
   statusListeners.add(listener);
   return () => statusListeners.delete(listener);
+}
+
+/** Calls `listener()` each time a socket opens again after one was lost: what the server pushed meanwhile
+ * never arrived, so a screen showing pushed state reads it again. Returns the unsubscribe function. */
+export function onReconnect(listener) {
+  reconnectListeners.add(listener);
+  return () => reconnectListeners.delete(listener);
 }

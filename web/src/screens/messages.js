@@ -89,9 +89,11 @@ export function Conversations() {
       });
     });
     const offConversation = ws.on('conversation', () => paged.reload());
+    const offReconnect = ws.onReconnect(() => paged.reload()); // messages pushed meanwhile never arrived
     return () => {
       offMessage();
       offConversation();
+      offReconnect();
     };
   }, []);
   const actions = html`<a class="button" href=${href('/messages/new-group')}>New group</a>`;
@@ -267,6 +269,19 @@ async function refusal(file) {
   return null;
 }
 
+/** The thread after reading its newest page again (`newest`, oldest first): messages on it replace the
+ * shown ones (a photo or video now ready), new ones are added, and shown ones within its span that it lacks
+ * were unsent meanwhile. Messages still being sent (no id yet) stay. */
+function caughtUp(shown, newest) {
+  const fresh = new Map(newest.map((message) => [message.message_id, message]));
+  const oldest = newest.length ? newest[0].message_id : null;
+  const kept = shown
+    .filter((item) => !item.message_id || fresh.has(item.message_id) || oldest === null || item.message_id < oldest)
+    .map((item) => fresh.get(item.message_id) || item);
+  const known = new Set(shown.map((item) => item.message_id));
+  return [...kept, ...newest.filter((message) => !known.has(message.message_id))];
+}
+
 function newClientId() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
@@ -397,13 +412,26 @@ export function Thread({ username = null, conversationId: givenId = null }) {
     const offConversation = ws.on('conversation', (frame) => {
       if (frame.conversation.conversation_id === idRef.current) setConversation(frame.conversation);
     });
+    const offReconnect = ws.onReconnect(async () => {
+      const id = idRef.current;
+      if (!id) return;
+      try {
+        const page = await api.messages(id);
+        if (id !== idRef.current) return;
+        setMessages((items) => (items ? caughtUp(items, [...page.items].reverse()) : items));
+        if (page.items.length) markRead(id, page.items[0].message_id);
+      } catch {
+        // the thread shows what it had; the next reconnection or a reload reads it again
+      }
+    });
     const offError = ws.on('error', (frame) => {
       if (frame.client_id) {
         setMessages((items) => (items || []).filter((item) => item.client_id !== frame.client_id));
         setError(new Error(frame.message));
       }
     });
-    return () => [offMessage, offAck, offRead, offTyping, offDeleted, offConversation, offError].forEach((off) => off());
+    return () =>
+      [offMessage, offAck, offRead, offTyping, offDeleted, offConversation, offReconnect, offError].forEach((off) => off());
   }, [username, givenId]);
 
   // "… is typing" fades by itself

@@ -3,9 +3,13 @@
     user_id = <user>  connection_id = <API Gateway connection id>  connected_at, expires_at (TTL)
 
 API Gateway closes a connection after two hours at most, and `$disconnect` is best-effort, so every
-connection expires by TTL shortly after; a push that finds a connection gone removes it at once."""
+connection expires by TTL shortly after; a push that finds a connection gone removes it at once, unless it may
+still be connecting (CONNECTING_FOR)."""
+
+from datetime import timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DeleteError
 from pynamodb.models import Model
 
 from pinhole.shared.clock import to_iso, utc_now
@@ -14,6 +18,9 @@ from pinhole.shared.settings import get_settings
 _settings = get_settings()
 MAX_CONNECTION_S = 2 * 60 * 60  # API Gateway's maximum connection duration
 EXPIRY_MARGIN_S = 5 * 60
+CONNECTING_FOR = timedelta(seconds=30)
+"""A connection is recorded by `$connect`, and API Gateway opens it only once `$connect` has answered (it waits 29 s
+at most): until then a post to it is refused as gone. Forgetting it then would leave an open socket nobody pushes to."""
 
 
 class ConnectionModel(Model):
@@ -40,6 +47,20 @@ class ConnectionRepository:
 
     def remove(self, user_id: str, connection_id: str) -> None:
         ConnectionModel(user_id=user_id, connection_id=connection_id).delete()
+
+    def remove_gone(self, user_id: str, connection_id: str) -> bool:
+        """Forgets a connection a post found gone, unless it was recorded so recently that it may still be
+        connecting (CONNECTING_FOR); False if it was kept."""
+        try:
+            ConnectionModel(user_id=user_id, connection_id=connection_id).delete(
+                condition=ConnectionModel.connected_at.does_not_exist()  # forgotten already: nothing to do
+                | (ConnectionModel.connected_at < to_iso(utc_now() - CONNECTING_FOR))
+            )
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def of_user(self, user_id: str) -> list[str]:
         """The user's open connections (strongly consistent: one that just connected is included)."""

@@ -48,9 +48,10 @@ class Pusher:
                     continue
                 if self.send(connection_id, frame):
                     delivered += 1
-                else:
+                elif self.connections.remove_gone(user_id, connection_id):
                     logger.info("Connection gone, forgotten", extra={"connection_id": connection_id})
-                    self.connections.remove(user_id, connection_id)
+                else:
+                    logger.info("Connection not open yet: kept", extra={"connection_id": connection_id})
         return delivered
 
     def disconnect_all(self, user_id: str) -> int:
