@@ -75,6 +75,7 @@ CURSOR_SECRET_ID: Final = "CursorSecret"  # noqa: S105 - a construct id
 MESSAGING_DATA_CONSTRUCT_ID: Final = "MessagingData"
 MESSAGES_TABLE_ID: Final = "MessagesTable"
 MESSAGES_INBOX_INDEX: Final = "inbox-index"
+MESSAGES_PENDING_INDEX: Final = "pending-index"
 CONNECTIONS_TABLE_ID: Final = "ConnectionsTable"
 NOTIFICATIONS_DATA_CONSTRUCT_ID: Final = "NotificationsData"
 NOTIFICATIONS_TABLE_ID: Final = "NotificationsTable"

@@ -120,6 +120,7 @@ def _acknowledge_websocket_api(stateless: StatelessStack) -> None:
         stateless.transcode.dead_letter,  # a video message given up on is told to its sender
         stateless.privacy.function,  # deleting the account closes its connections
         stateless.moderation.function,  # a message removed or restored by a moderator is told live
+        stateless.messaging.sweep,  # a media message whose upload never came is refused to its sender
     ):
         assert function.role is not None
         Validations.of(function.role).acknowledge(
@@ -323,18 +324,23 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
                 for resource in message_media
             )
         )
-    assert stateless.transcode.dead_letter.role is not None
-    Validations.of(stateless.transcode.dead_letter.role).acknowledge(
-        *(
-            Acknowledgment(
-                id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
-                reason="A video message given up on whose sender left is dropped with its uploaded file and "
-                "renditions, keyed per conversation and message (messages/<conversation>/<message>/<media>, "
-                "conversations/<conversation>/<message>/...): the prefix is the narrowest scope that covers them.",
+    for function, what in (
+        (stateless.transcode.dead_letter, "A video message given up on"),
+        (stateless.messaging.sweep, "A media message whose upload never came"),
+    ):
+        assert function.role is not None
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=_rule(f"AwsSolutions-IAM5[Resource::{resource}]"),
+                    reason=f"{what} whose sender left is dropped with its uploaded file and renditions, keyed "
+                    "per conversation and message (messages/<conversation>/<message>/<media>, "
+                    "conversations/<conversation>/<message>/...): the prefix is the narrowest scope that covers "
+                    "them.",
+                )
+                for resource in message_media
             )
-            for resource in message_media
         )
-    )
     routes = stateless.stream_routes
     for queue in [router.failures for router in routes.routers.values()]:
         Validations.of(queue).acknowledge(
@@ -397,13 +403,14 @@ def _acknowledge_media_pipeline(stateless: StatelessStack) -> None:
             "dead-letter queue fails on moves to that queue's own dead-letter queue, which has an alarm.",
         )
     )
-    Validations.of(stateless.upload.sweep_schedule).acknowledge(
-        Acknowledgment(
-            id=_rule("Serverless-EventBusDLQ"),
-            reason="The sweep is idempotent and scheduled every five minutes: a failed run is redone by the "
-            "next one, so a dead-letter queue would hold nothing worth replaying.",
+    for schedule in (stateless.upload.sweep_schedule, stateless.messaging.sweep_schedule):
+        Validations.of(schedule).acknowledge(
+            Acknowledgment(
+                id=_rule("Serverless-EventBusDLQ"),
+                reason="The sweep is idempotent and scheduled every five minutes: a failed run is redone by the "
+                "next one, so a dead-letter queue would hold nothing worth replaying.",
+            )
         )
-    )
 
 
 def _object_prefix_resources(bucket_ids: list[str], prefix: str = "posts") -> list[str]:

@@ -384,6 +384,7 @@ class StatelessStack(Stack):
             self.resize.function,
             self.transcode.function,
             self.transcode.dead_letter,  # reaches the same delivery code (it only ever rejects)
+            self.messaging.sweep,  # the same (it only ever refuses)
         ):
             self.push.grant_queue(function)
         self.search = Search(

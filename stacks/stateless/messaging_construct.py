@@ -1,11 +1,13 @@
 """messaging: direct and group conversations over HTTP (JWT routes) and over the WebSocket API, whose
 `$connect` runs this context's REQUEST authorizer. Photo messages: uploads signed for the uploads
 bucket under `messages/`, renditions read through pre-signed GETs of the private message media bucket.
-Three functions from one code directory, each importing
-only its own entry module: `handler` (HTTP), `websocket` (WebSocket routes), `authorizer`."""
+Four functions from one code directory, each importing only its own entry module: `handler` (HTTP), `websocket`
+(WebSocket routes), `authorizer`, and `sweep`, which refuses, every five minutes, the photo and video messages whose
+upload never arrived."""
 
 from collections.abc import Mapping
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -24,6 +26,7 @@ from stacks.stateless.grants import (
     grant_table_read,
     grant_table_read_write,
 )
+from stacks.stateless.schedules import run_every
 
 CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.MESSAGING}"
 GET, POST = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST
@@ -43,6 +46,7 @@ HTTP_ROUTES = (
 )
 FRAME_ROUTES = ("$disconnect", "sendMessage", "markRead", "typing", "ping", "$default")
 TWO_WAY_ROUTES = ("sendMessage", "markRead", "typing", "ping", "$default")  # ack, error, pong frames
+SWEEP_EVERY = Duration.minutes(5)
 
 
 class Messaging(Construct):
@@ -89,6 +93,20 @@ class Messaging(Construct):
         )
         websocket_api.add_connect_route(self.websocket, self.authorizer)
         websocket_api.add_routes(self.websocket, FRAME_ROUTES, two_way=TWO_WAY_ROUTES)
+
+        sweep_scope = Construct(self, "Sweep")
+        self.sweep = factory.create(
+            sweep_scope, context=constants.MESSAGING, code_dir=CODE_DIR, handler="sweep.handler"
+        )
+        grant_table_read_write(self.sweep, tables["messages"], index_names=[constants.MESSAGES_PENDING_INDEX])
+        grant_table_read_write(self.sweep, tables["connections"])  # the refusal is pushed to its sender
+        grant_table_read(self.sweep, tables["users"])
+        websocket_api.grant_manage_connections(self.sweep)
+        # a message whose sender left its group meanwhile is dropped instead, with what was stored for it
+        grant_objects(self.sweep, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*", ["s3:DeleteObject"])
+        grant_message_media(self.sweep, message_media_bucket, [])
+        refuse = "Refuse photo and video messages whose upload never arrived"
+        self.sweep_schedule = run_every(sweep_scope, self.sweep, SWEEP_EVERY, refuse)
 
     @staticmethod
     def _grant_messaging(

@@ -4,8 +4,6 @@
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -15,6 +13,7 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.grants import grant_objects, grant_rendition_removal, grant_table_read, grant_table_read_write
+from stacks.stateless.schedules import run_every
 
 ROUTES = (
     (apigwv2.HttpMethod.POST, "/posts"),
@@ -64,10 +63,4 @@ class UploadApi(Construct):
         sweep_scope = Construct(self, "Sweep")
         self.sweep = factory.create(sweep_scope, context=constants.UPLOAD, code_dir=code_dir, handler="handler.sweep")
         grant_table_read_write(self.sweep, posts_table, index_names=[constants.POSTS_PENDING_INDEX])
-        self.sweep_schedule = events.Rule(
-            sweep_scope,
-            "Schedule",
-            description="Fail posts whose upload never arrived",
-            schedule=events.Schedule.rate(SWEEP_EVERY),
-            targets=[targets.LambdaFunction(self.sweep, retry_attempts=2)],
-        )
+        self.sweep_schedule = run_every(sweep_scope, self.sweep, SWEEP_EVERY, "Fail posts whose upload never arrived")

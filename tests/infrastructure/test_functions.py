@@ -15,6 +15,7 @@ EXPECTED_FUNCTIONS = {
     "messaging": ("handler.handler", "functions/messaging"),
     "messaging.websocket": ("websocket.handler", "functions/messaging"),
     "messaging.authorizer": ("authorizer.handler", "functions/messaging"),
+    "messaging.sweep": ("sweep.handler", "functions/messaging"),
     "notifications": ("handler.handler", "functions/notifications"),
     "notifications.on_activity": ("handler.on_activity", "functions/notifications"),
     "notifications.deliver": ("handler.deliver", "functions/notifications"),
@@ -233,12 +234,13 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
     # And the WebSocket authorizer needs the token (Cognito's JWKS is public) and one read: is its user suspended?
     assert actions["messaging.authorizer"] == baseline | {"dynamodb:GetItem"}
     # And only the functions that push to connections (resize delivers photo messages, transcode video messages, its
-    # dead-letter consumer tells a sender their video was given up on, moderation removes and restores them), or
-    # close them (auth's sign-out everywhere), may manage them
+    # dead-letter consumer tells a sender their video was given up on, the messaging sweep that their upload never
+    # came, moderation removes and restores them), or close them (auth's sign-out everywhere), may manage them
     managers = {context for context, granted in actions.items() if "execute-api:ManageConnections" in granted}
     assert managers == {
         "messaging",
         "messaging.websocket",
+        "messaging.sweep",
         "notifications.deliver",
         "auth",
         "resize",

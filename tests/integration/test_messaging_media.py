@@ -1,21 +1,26 @@
 """Video messages through the real pipeline on moto (resize hands the upload to the transcode queue, the transcode
 handler makes the MP4 ladder, poster and thumb in the private message media bucket, the message is delivered), their
-failures (a broken clip, a transcode that dies every time), and a photo or video message whose sender left the group
-before it was ready."""
+failures (a broken clip, a transcode that dies every time), a photo or video message whose sender left the group
+before it was ready, and the sweep that refuses those whose upload never came."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from functions.messaging import sweep
 from functions.transcode import handler as transcode
 from pinhole.media.limits import MAX_VIDEO_BYTES
+from pinhole.messaging import logic as messaging_logic
+from pinhole.messaging.dal import UPLOAD_MISSING_AFTER
 from pinhole.messaging.media import MessageUploadKey
 from pinhole.resize.message_media import process_message_upload
+from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.transcode import logic as transcode_logic
-from pinhole.transcode.models import UNPROCESSABLE_REASON
+from pinhole.transcode.models import PENDING_AFTER_UPLOAD, UNPROCESSABLE_REASON
 from tests.integration.test_messaging_groups import (
     _jpeg,
     connect,
@@ -26,8 +31,10 @@ from tests.integration.test_messaging_groups import (
     people,  # noqa: F401  # a fixture
     remove,
     send,
+    unsend,
 )
 from tests.support.event_sources import InProcessFunction, InProcessRunner, QueueConsumer, QueueMapping, create_queue
+from tests.support.events import FakeLambdaContext
 from tests.support.resize_pipeline import TRANSCODE_QUEUE_NAME, resize_wiring
 from tests.support.video_corpus import build
 
@@ -289,3 +296,96 @@ def test_a_video_whose_sender_left_during_the_transcode_is_dropped_with_its_rend
     assert [frame["message"]["text"] for frame in connections_api.of_type("bob-phone", "message")] == ["cat left"]
     assert message_media_objects() == [] and not uploaded(key)
     assert transcoder.waiting() == 0
+
+
+# The sweep (functions/messaging/sweep.py, every five minutes): a photo or video whose upload never came
+
+
+def sweep_at(monkeypatch: pytest.MonkeyPatch, after_sending: timedelta) -> int:
+    """The scheduled sweep, run as if `after_sending` had passed since the messages were sent."""
+    later = utc_now() + after_sending
+    monkeypatch.setattr(messaging_logic, "utc_now", lambda: later)
+    answer = sweep.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext())
+    return int(answer["refused"])
+
+
+def test_a_photo_whose_upload_never_came_is_refused_by_the_sweep_and_told_to_its_sender_only(
+    people,  # noqa: F811
+    connections_api,  # noqa: F811
+    group,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given ada's photo message to the group, whose upload never reaches storage
+    ada, bob = people["ada"], people["bob"]
+    connect("ada-phone", ada)
+    connect("bob-phone", bob)
+    sent = send_media(ada, group, "lost", _jpeg(), "image/jpeg")
+
+    # When the sweep runs before the upload is overdue (its URL's 15 minutes, then 15 of grace)
+    # Then it leaves the message pending
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER - timedelta(minutes=1)) == 0
+    assert history(ada, group)[1]["items"][0]["media"]["status"] == "pending"
+    assert connections_api.of_type("ada-phone", "message") == []
+
+    # When it runs once the upload is overdue
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(minutes=1)) == 1
+
+    # Then ada's phone hears her photo was refused, and why; bob never hears of it; her thread shows it refused
+    told = connections_api.of_type("ada-phone", "message")
+    assert [frame["message"]["message_id"] for frame in told] == [sent["message_id"]]
+    media = told[0]["message"]["media"]
+    assert (media["status"], media["reason_code"]) == ("rejected", "upload_missing")
+    assert media["reason"] == "The photo or video never arrived: send it again."
+    assert connections_api.of_type("bob-phone", "message") == []
+    assert sent["message_id"] not in [message["message_id"] for message in history(bob, group)[1]["items"]]
+    mine = history(ada, group)[1]["items"][0]
+    assert (mine["message_id"], mine["media"]["status"], mine["media"]["reason_code"]) == (
+        sent["message_id"],
+        "rejected",
+        "upload_missing",
+    )
+    # And a later sweep finds nothing more to do (the message left the pending index when it was settled)
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(hours=1)) == 0
+    assert len(connections_api.of_type("ada-phone", "message")) == 1
+
+
+def test_a_video_whose_upload_arrived_is_left_to_its_transcode_by_the_sweep(
+    people,  # noqa: F811
+    connections_api,  # noqa: F811
+    group,
+    transcoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given ada's video message whose upload arrived and was handed to transcode, which has not run yet
+    ada, bob = people["ada"], people["bob"]
+    connect("bob-phone", bob)
+    clip = build(CLIP)
+    sent = send_media(ada, group, "slow", clip, "video/mp4")
+    process_message_upload(get_settings().uploads_bucket_name, upload(sent, clip, "video/mp4"))
+
+    # When the sweep runs past the upload window
+    # Then it leaves the video to its transcode, which delivers it
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(minutes=1)) == 0
+    transcoder.run()
+    pushed = connections_api.of_type("bob-phone", "message")
+    assert [(frame["message"]["message_id"], frame["message"]["media"]["status"]) for frame in pushed] == [
+        (sent["message_id"], "ready")
+    ]
+    # And once delivered, no later sweep touches it
+    assert sweep_at(monkeypatch, PENDING_AFTER_UPLOAD + timedelta(hours=1)) == 0
+    assert history(bob, group)[1]["items"][0]["media"]["status"] == "ready"
+
+
+def test_a_media_message_unsent_before_its_upload_came_is_not_swept(
+    people,  # noqa: F811
+    connections_api,  # noqa: F811
+    group,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ada = people["ada"]
+    connect("ada-phone", ada)
+    sent = send_media(ada, group, "never mind", _jpeg(), "image/jpeg")
+    assert unsend(ada, group, sent["message_id"])[0] == 204
+
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(minutes=1)) == 0
+    assert connections_api.of_type("ada-phone", "message") == []

@@ -9,6 +9,9 @@
     pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
                                                           pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
+                                                          a photo or video message still pending also has
+                                                          pending-index: pending_shard, fail_after (when
+                                                          its upload is overdue), removed once settled
     pk = conv#<group>         sk = group                  a group: creator_id, admin_id (who removes
                                                           members; absent: the creator), title, member_ids,
                                                           former_ids, version (moved on by every change)
@@ -32,20 +35,22 @@ delivered — inboxes written in the same way — once its picture is ready."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from pinhole.messaging.models import GroupRecord, InboxEntry, MessageRecord, SystemEvent
 from pinhole.posts.models import MediaStatus, StoredMedia
-from pinhole.shared.clock import utc_now
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
+from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW
 
 _settings = get_settings()
 
@@ -58,6 +63,13 @@ INBOX_READ_EXACTLY = 100
 """A first page of conversations is read from the table (strongly consistent) when the user has at most
 this many: a conversation one has just written to is in one's list at once. With more, the page comes
 from the inbox index, which lags a send by up to about a second (a GSI is eventually consistent)."""
+
+
+UPLOAD_MISSING_AFTER = UPLOAD_WINDOW + UPLOAD_GRACE
+"""A photo or video message still pending this long after it was sent (its upload URL was made then) is overdue:
+the sweep refuses it `upload_missing`, unless its upload arrived meanwhile (`keep_pending`)."""
+PENDING_SHARDS = 8
+"""The pending index is spread over this many partition keys, so that no single key runs hot."""
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -77,6 +89,18 @@ class InboxIndex(GlobalSecondaryIndex["MessagingModel"]):
 
     inbox_user = UnicodeAttribute(hash_key=True)
     last_activity = UnicodeAttribute(range_key=True)
+
+
+class PendingIndex(GlobalSecondaryIndex["MessagingModel"]):
+    """Sparse: only photo and video messages still pending carry `pending_shard`; the sweep finds those whose
+    upload never came."""
+
+    class Meta:
+        index_name = "pending-index"
+        projection = KeysOnlyProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    fail_after = UnicodeAttribute(range_key=True)
 
 
 class MessagingModel(Model):
@@ -99,6 +123,8 @@ class MessagingModel(Model):
     media_status = UnicodeAttribute(null=True)  # pending until the picture is ready or refused
     event = UnicodeAttribute(null=True)  # JSON of SystemEvent
     removed = BooleanAttribute(null=True)  # by a moderator, for every participant, until restored
+    pending_shard = UnicodeAttribute(null=True)  # while its media is pending
+    fail_after = UnicodeAttribute(null=True)
     # an inbox entry
     inbox_user = UnicodeAttribute(null=True)
     last_activity = UnicodeAttribute(null=True)
@@ -126,6 +152,7 @@ class MessagingModel(Model):
     version = NumberAttribute(null=True)
 
     inbox = InboxIndex()
+    pending = PendingIndex()
 
 
 def _get(pk: str, sk: str) -> MessagingModel | None:
@@ -149,7 +176,12 @@ def _to_record(item: MessagingModel) -> MessageRecord:
     )
 
 
+def _shard(message_id: str) -> str:
+    return f"pending#{sum(message_id.encode()) % PENDING_SHARDS}"
+
+
 def _message_item(record: MessageRecord) -> MessagingModel:
+    pending = record.pending
     return MessagingModel(
         pk=conversation_key(record.conversation_id),
         sk=f"{MESSAGE}{record.message_id}",
@@ -162,6 +194,8 @@ def _message_item(record: MessageRecord) -> MessagingModel:
         media=record.media.model_dump_json() if record.media else None,
         media_status=record.media.status.value if record.media else None,
         event=record.event.model_dump_json() if record.event else None,
+        pending_shard=_shard(record.message_id) if pending else None,
+        fail_after=to_iso(datetime.fromisoformat(record.created_at) + UPLOAD_MISSING_AFTER) if pending else None,
     )
 
 
@@ -423,6 +457,8 @@ class MessageRepository:
                 actions=[
                     MessagingModel.media.set(media.model_dump_json()),
                     MessagingModel.media_status.set(media.status.value),
+                    MessagingModel.pending_shard.remove(),
+                    MessagingModel.fail_after.remove(),
                 ],
                 condition=MessagingModel.media_status == MediaStatus.PENDING.value,
             )
@@ -449,6 +485,29 @@ class MessageRepository:
                 return False
             raise
         return True
+
+    def keep_pending(self, conversation_id: str, message_id: str, until: datetime) -> bool:
+        """A pending media message the sweep must leave alone until `until` (its upload arrived; a video's
+        transcode may take longer than the upload window); False if it was settled, gone, or kept longer."""
+        try:
+            MessagingModel(conversation_key(conversation_id), f"{MESSAGE}{message_id}").update(
+                actions=[MessagingModel.fail_after.set(to_iso(until))],
+                condition=(MessagingModel.media_status == MediaStatus.PENDING.value)
+                & (MessagingModel.fail_after < to_iso(until)),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def overdue_media_messages(self, now: datetime) -> list[tuple[str, str]]:
+        """(conversation, message) of the media messages still pending past their `fail_after`."""
+        return [
+            (item.pk.removeprefix(CONVERSATION), item.sk.removeprefix(MESSAGE))
+            for shard in range(PENDING_SHARDS)
+            for item in MessagingModel.pending.query(f"pending#{shard}", MessagingModel.fail_after < to_iso(now))
+        ]
 
     def mark_pushed(self, sender_id: str, client_id: str) -> None:
         """Notes on the send receipt that its message went out live: a later retry pushes nothing."""

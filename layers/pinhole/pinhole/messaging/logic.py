@@ -9,6 +9,7 @@ own (answered directly). A photo message is stored first and delivered once its 
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pinhole.graph.dal import GraphRepository
 from pinhole.messaging.dal import EntryFix, MessageRepository, Sent
@@ -32,7 +33,7 @@ from pinhole.messaging.models import (
     SystemEventType,
     TypingNoticeFrame,
 )
-from pinhole.posts.logic import checked_media
+from pinhole.posts.logic import UPLOAD_MISSING, checked_media
 from pinhole.posts.models import Media, MediaStatus, Rendition, StoredMedia, Upload
 from pinhole.push.logic import push_message
 from pinhole.realtime.push import Pusher
@@ -62,6 +63,7 @@ _pusher = Pusher()
 _media = MessageMediaStorage()
 _signer = UploadSigner()
 
+MEDIA_UPLOAD_MISSING_REASON = "The photo or video never arrived: send it again."
 SEPARATOR = "_"  # user ids are Cognito subs (UUIDs): never contain it
 GROUP_PREFIX = "g-"
 CHANGE_ATTEMPTS = 5
@@ -821,6 +823,32 @@ def _drop_for_sender_gone(
         logger.info("Media message dropped: its sender left before it was ready", extra={"key": record.message_id})
         frame = MessageDeletedFrame(conversation_id=record.conversation_id, message_id=record.message_id)
         pusher.push([record.sender_id], frame)
+
+
+def keep_media_pending(key: MessageUploadKey, until: datetime, messages: MessageRepository = _messages) -> None:
+    """The upload of a media message arrived and its processing may outlast the upload window: the sweep leaves
+    it alone until `until`."""
+    messages.keep_pending(key.conversation_id, key.message_id, until)
+
+
+def refuse_overdue_media(now: datetime | None = None, messages: MessageRepository = _messages) -> int:
+    """The sweep: photo and video messages whose upload never arrived are refused `upload_missing`, told to their
+    sender as any refusal is (nobody else ever heard of them); returns how many."""
+    refused = 0
+    for conversation_id, message_id in messages.overdue_media_messages(now or utc_now()):
+        record = messages.get_message(conversation_id, message_id)
+        if record is None or record.media is None or not record.pending:
+            continue  # settled or unsent since the index was read
+        media = record.media.model_copy(
+            update={
+                "status": MediaStatus.REJECTED,
+                "reason": MEDIA_UPLOAD_MISSING_REASON,
+                "reason_code": UPLOAD_MISSING,
+            }
+        )
+        key = MessageUploadKey(conversation_id, message_id, record.media.media_id)
+        refused += record_media_outcome(key, media, messages) == MediaStatus.REJECTED
+    return refused
 
 
 def media_message(key: MessageUploadKey, messages: MessageRepository = _messages) -> MessageRecord | None:

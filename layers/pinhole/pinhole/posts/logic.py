@@ -4,7 +4,7 @@ as soon as one is rejected or its upload never arrives — each exactly once. St
 ride the same machine: publishing one lists it for STORY_LIFETIME instead of counting a post."""
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pinhole.graph.logic import can_view, privacy_allows
 from pinhole.media.limits import MediaRejected, RejectionCode, check_upload, max_upload_bytes
@@ -35,13 +35,11 @@ from pinhole.social.dal import NOT_MARKED, ViewerFlags, viewer_flags
 from pinhole.stories.models import STORY_LIFETIME
 from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
-from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
+from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile, find_visible
 from pinhole.users.models import Profile
 
-UPLOAD_GRACE = timedelta(minutes=15)
-"""A post still pending this long after its upload URLs expired fails with `upload_missing`."""
 UPLOAD_MISSING = "upload_missing"
 UPLOAD_MISSING_REASON = "The upload never arrived: post again."
 

@@ -8,8 +8,9 @@ from pinhole.media.models import Rendition
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, rendition_key
 from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
+from pinhole.shared.clock import utc_now
 from pinhole.shared.observability import logger
-from pinhole.transcode.models import TranscodeRequest
+from pinhole.transcode.models import PENDING_AFTER_UPLOAD, TranscodeRequest
 from pinhole.transcode.queue import TranscodeQueue
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "video/quicktime": "mov"}
@@ -69,6 +70,7 @@ def process_message_upload(
         return None
     if media.type == "video":
         transcode_queue.send(TranscodeRequest(bucket=bucket, key=str(key), version_id=version_id))
+        messaging.keep_media_pending(key, utc_now() + PENDING_AFTER_UPLOAD)
         logger.info("Message video handed to transcode", extra={"key": str(key)})
         return MediaStatus.PENDING
     try:

@@ -9,7 +9,7 @@ pulled at read time.
 The stories feed a client reads, `GET /stories/feed`, is pinhole.stories.feed."""
 
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.logic import UPLOAD_GRACE, checked_media, sign_upload
+from pinhole.posts.logic import checked_media, sign_upload
 from pinhole.posts.models import PostKind, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -17,7 +17,7 @@ from pinhole.shared.clock import utc_now
 from pinhole.shared.ids import new_id
 from pinhole.stories.feed import to_story
 from pinhole.stories.models import STORY_LIFETIME, CreateStoryRequest, CreateStoryResponse
-from pinhole.upload.signer import UPLOAD_WINDOW, UploadSigner
+from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile
 

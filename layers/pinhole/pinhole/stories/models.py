@@ -11,7 +11,7 @@ STORY_LIFETIME = timedelta(hours=24)
 """A story disappears this long after it is published."""
 PUBLISHED_WITHIN = timedelta(hours=1)
 """A story is published within this long of its creation, or never: the sweep fails a story whose upload
-has not arrived 30 minutes after creation (pinhole.posts.logic.UPLOAD_GRACE). So every live story has an
+has not arrived 30 minutes after creation (pinhole.upload.signer.UPLOAD_GRACE). So every live story has an
 id made less than STORY_LIFETIME + PUBLISHED_WITHIN ago, and reads look no further back."""
 
 

@@ -14,7 +14,7 @@ CLAIM_MARGIN = timedelta(minutes=1)
 """A claim outlives the invocation that made it by this much (the invocation cannot outlive Lambda's timeout)."""
 
 PENDING_AFTER_UPLOAD = timedelta(hours=4)
-"""Once a video's upload arrived, its post waits this long before the sweep may fail it: longer than every
+"""Once a video's upload arrived, its post (or message) waits this long before the sweep may fail it: longer than every
 transcode attempt the queue allows (stacks/stateful/media_construct.py, checked by an infrastructure test); the
 dead-letter consumer normally fails it long before."""
 

@@ -12,6 +12,9 @@ from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 
 UPLOAD_WINDOW = timedelta(minutes=15)
+UPLOAD_GRACE = timedelta(minutes=15)
+"""An upload still missing this long after its window closed never comes (a slow one started in time has arrived):
+its post fails, its message's photo or video is refused, with `upload_missing`."""
 
 
 @dataclass(frozen=True)
