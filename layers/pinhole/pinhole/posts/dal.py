@@ -131,6 +131,12 @@ def _to_record(item: PostModel) -> PostRecord:
     return PostRecord.model_validate(values)
 
 
+def _count(value: dict[str, str] | None) -> int:
+    """A counter as stored (only ever ADDed to by whole numbers): int() of its text, not NumberAttribute's
+    json.loads (a ranked first page's 500 standings: 12.8 -> 11.5 ms of CPU, same run)."""
+    return int(value["N"]) if value else 0
+
+
 def _standing(raw: RawItem) -> PostStanding:
     likes, comments = raw.get("like_count"), raw.get("comment_count")
     return PostStanding(
@@ -138,8 +144,8 @@ def _standing(raw: RawItem) -> PostStanding:
         author_id=raw["author_id"]["S"],
         created_at=PostModel.created_at.deserialize(raw["created_at"]["S"]),
         status=PostStatus(raw["status"]["S"]),
-        like_count=int(PostModel.like_count.deserialize(likes["N"])) if likes else 0,
-        comment_count=int(PostModel.comment_count.deserialize(comments["N"])) if comments else 0,
+        like_count=_count(likes),
+        comment_count=_count(comments),
     )
 
 
