@@ -1313,4 +1313,16 @@ def test_a_thread_and_the_list_read_again_what_was_pushed_while_the_connection_w
     sockets[-1].close()
     expect(row).to_contain_text("Or one?", timeout=20_000)
     assert len(sockets) == 3
+
+    # And so does her list of notifications
+    go(page, "/notifications")
+    page.get_by_role("heading", name="Notifications", exact=True).wait_for()
+    losing = True
+    assert vic.http.post(f"/users/{uma.username}/follow").status_code in (200, 201)
+    until_lost('"notification"')
+    expect(page.locator(".notifications li", has_text=f"@{vic.username}")).to_have_count(0)
+    losing = False
+    sockets[-1].close()
+    expect(page.locator(".notifications li", has_text=f"@{vic.username}")).to_be_visible(timeout=20_000)
+    assert len(sockets) == 4
     assert violations(page) == []

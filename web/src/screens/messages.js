@@ -416,9 +416,13 @@ export function Thread({ username = null, conversationId: givenId = null }) {
       const id = idRef.current;
       if (!id) return;
       try {
-        const page = await api.messages(id);
+        const [page, found] = await Promise.all([
+          api.messages(id),
+          findConversation((item) => item.conversation_id === id), // its members and title, for a group
+        ]);
         if (id !== idRef.current) return;
         setMessages((items) => (items ? caughtUp(items, [...page.items].reverse()) : items));
+        if (found) setConversation(found);
         if (page.items.length) markRead(id, page.items[0].message_id);
       } catch {
         // the thread shows what it had; the next reconnection or a reload reads it again

@@ -51,17 +51,20 @@ export function Notifications() {
       set({ unreadNotifications: 0 });
     }
   }, [paged.items.length && paged.items[0].notification_id]);
-  useEffect(
-    () =>
-      ws.on('notification', ({ notification, replaces }) =>
-        paged.setItems((items) => {
-          // a grouped notification comes back under a new id and `replaces` the one it grew from
-          const kept = items.filter((item) => item.notification_id !== replaces);
-          return kept.some((item) => item.notification_id === notification.notification_id) ? kept : [notification, ...kept];
-        }),
-      ),
-    [],
-  );
+  useEffect(() => {
+    const offNotification = ws.on('notification', ({ notification, replaces }) =>
+      paged.setItems((items) => {
+        // a grouped notification comes back under a new id and `replaces` the one it grew from
+        const kept = items.filter((item) => item.notification_id !== replaces);
+        return kept.some((item) => item.notification_id === notification.notification_id) ? kept : [notification, ...kept];
+      }),
+    );
+    const offReconnect = ws.onReconnect(() => paged.reload()); // notifications pushed meanwhile never arrived
+    return () => {
+      offNotification();
+      offReconnect();
+    };
+  }, []);
   return html`<${Screen} title="Notifications">
     <ul class="notifications card" aria-live="polite">
       ${paged.items.map(
