@@ -7,31 +7,42 @@
   round that is not one; with the delay, calls issued together overlap whatever the scheduler does;
 - the CPU time of ranking 500 candidates (pinhole.feed.ranking.rank, this thread's CPU time);
 - the local ranked first page against the chronological first page, interleaved in the same run;
+- the CPU each page costs its function as it would on AWS (AwsSideCpu): the handler's invocation, minus what the
+  local cloud did to answer its DynamoDB calls, plus botocore's own JSON parser on each answer;
 - the latency model of docs/SCALING.md ("The ranked feed's latency"): each round's calls at DynamoDB's
-  assumed per-call p99, plus the measured ranking CPU and Lambda's warm overhead, for both orders.
+  assumed per-call p99, plus that measured CPU and Lambda's warm overhead, for both orders.
 The recent-posts cache is off (every page reads DynamoDB), so the rounds are those of a cache miss."""
 
+import base64
+import gc
+import json
 import os
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.feed import CallLog, _percentile, _reader_account, _summary
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLLOWED, CELEBRITIES, POSTS_EACH, PAGE = 500, 100, 5, 20
 AFFINITIES, SEEN = 50, 100
-READS, WARMUP, RANK_RUNS, ROUND_READS = 15, 2, 200, 5
+READS, WARMUP, RANK_RUNS, ROUND_READS, CPU_READS = 15, 2, 200, 5, 15
 INJECTED_LATENCY_S = 0.25
 
 # The latency model's assumptions (docs/SCALING.md): DynamoDB promises single-digit-millisecond reads and
 # writes; these p99s per call, same region, are assumed from that, a BatchGetItem paying for its 100 items.
 P99_MS = {"Query": 10.0, "GetItem": 10.0, "PutItem": 10.0, "BatchWriteItem": 15.0, "BatchGetItem": 15.0}
 LAMBDA_WARM_OVERHEAD_MS = 15.0  # API Gateway HTTP API + a warm Lambda invoke, assumed
-HANDLER_CPU_MS = 10.0  # JSON, pydantic and botocore parsing of a page besides ranking, assumed
+FULL_VCPU_MB = 1769  # Lambda gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB (AWS)
+# The function's CPU measured here is scaled by FULL_VCPU_MB / its memory: a vCPU is assumed as fast as one core of
+# this machine.
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _progress(message: str) -> None:
@@ -64,6 +75,70 @@ class DelayedCallLog(CallLog):
         BaseClient._make_api_call = timed  # type: ignore[method-assign]
 
 
+class SerialPool:
+    """A pool that runs what it is given at once, in the caller's thread: the same calls, one after the other, so
+    that one thread's CPU clock (or cProfile) sees all of a page's work."""
+
+    def submit(self, call: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(call(*args))
+        return future
+
+    def map(self, call: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return [call(item) for item in items]
+
+
+def _wire_json(parsed: dict[str, Any]) -> bytes:
+    """A parsed DynamoDB answer as DynamoDB's JSON sends it (binary values in base64)."""
+    body = {key: value for key, value in parsed.items() if key != "ResponseMetadata"}
+    return json.dumps(body, default=lambda value: base64.b64encode(value).decode()).encode()
+
+
+class AwsSideCpu:
+    """The CPU a page costs its function on AWS, measured here: the handler's invocation in this thread (the feed's
+    pools made serial), minus what the local cloud spent answering its DynamoDB calls (moto's handler, the engine,
+    the compiled response parser that stands for botocore's: local/direct_calls.py), plus botocore's own JSON parser
+    on each answer, timed afterwards on the same answers as DynamoDB would send them. Not counted: TLS and HTTP per
+    call, which the in-process transport skips."""
+
+    def __init__(self) -> None:
+        self.answering_s = 0.0
+        self.answers: list[tuple[Any, bytes]] = []
+
+    def install(self) -> None:
+        from local import direct_calls
+
+        original = direct_calls.answer
+
+        def answer(service_id: str, operation_model: Any, *args: Any) -> Any:
+            started = time.thread_time()
+            try:
+                answered = original(service_id, operation_model, *args)
+            finally:
+                self.answering_s += time.thread_time() - started
+            if answered is not None and service_id == "dynamodb":
+                self.answers.append((operation_model.output_shape, _wire_json(answered[1])))
+            return answered
+
+        direct_calls.answer = answer  # type: ignore[assignment]
+
+    def measure(self, invoke: Callable[[], T]) -> tuple[dict[str, float], T]:
+        from botocore import parsers
+
+        self.answering_s, self.answers = 0.0, []
+        started = time.thread_time()
+        result = invoke()
+        page_s = time.thread_time() - started
+        parser = parsers.create_parser("json")
+        parse_started = time.thread_time()
+        for shape, body in self.answers:
+            parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)
+        botocore_s = time.thread_time() - parse_started
+        parts = {"invocation": page_s, "local_answers": self.answering_s, "botocore_parse": botocore_s}
+        parts["on_aws"] = page_s - self.answering_s + botocore_s
+        return {name: seconds * 1000 for name, seconds in parts.items()}, result
+
+
 def _rounds(log: CallLog) -> list[dict[str, int]]:
     """The calls of each round: a call's round is 1 + the deepest round that ended before it started."""
     calls = sorted(log.calls, key=lambda call: call[1])
@@ -76,10 +151,12 @@ def _rounds(log: CallLog) -> list[dict[str, int]]:
     return [dict(sorted(found.items())) for found in rounds]
 
 
-def _modelled_p99_ms(rounds: list[dict[str, int]], cpu_ms: float) -> float:
-    """Each round costs its slowest call's p99; then the CPU and the warm overhead."""
+def _modelled_p99_ms(rounds: list[dict[str, int]], cpu_ms: float, memory_mb: int) -> float:
+    """Each round costs its slowest call's p99; then the function's CPU (its worst page measured), stretched to the
+    share of a vCPU its memory buys, and the warm overhead."""
+    cpu_wall_ms = cpu_ms * max(1.0, FULL_VCPU_MB / memory_mb)
     return round(
-        sum(max(P99_MS.get(op, 10.0) for op in found) for found in rounds) + cpu_ms + LAMBDA_WARM_OVERHEAD_MS, 1
+        sum(max(P99_MS.get(op, 10.0) for op in found) for found in rounds) + cpu_wall_ms + LAMBDA_WARM_OVERHEAD_MS, 1
     )
 
 
@@ -182,7 +259,58 @@ def _ranking_cpu_ms() -> dict[str, float]:
     return {"p50_ms": round(statistics.median(samples), 3), "p99_ms": round(_percentile(samples, 0.99), 3)}
 
 
-def _figures(cloud: Any, log: DelayedCallLog) -> dict[str, Any]:
+def _function_cpu(reader: str) -> dict[str, dict[str, float]]:
+    """Each page through the feed_read handler, as API Gateway invokes it (the caller's claims already verified),
+    CPU_READS times each after a warm-up, interleaved: AwsSideCpu's parts, p50, and the worst as the model's p99."""
+    from urllib.parse import urlencode
+
+    from functions.feed_read import handler as feed_read
+    from pinhole.feed import logic
+    from pinhole.shared import parallel
+    from tests.support.events import FakeLambdaContext, http_event
+
+    cpu = AwsSideCpu()
+    cpu.install()
+
+    def page(query: dict[str, str]) -> dict[str, Any]:
+        event = http_event("GET", "/feed", claims={"sub": reader, "username": "reader"})
+        event["queryStringParameters"], event["rawQueryString"] = query, urlencode(query)
+        answer = feed_read.handler(event, FakeLambdaContext())
+        assert answer["statusCode"] == 200, answer
+        body: dict[str, Any] = json.loads(answer["body"])
+        assert len(body["items"]) == PAGE, "pages short of items"
+        return body
+
+    names = ("ranked_first", "ranked_later", "chronological_first")
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    # The local cloud's objects (its tables, moto's backends) are frozen out of the garbage collector's reach: a
+    # collection during a page then walks what the function's own heap holds, as it would on AWS, not the whole
+    # cloud's (which made some pages 25 ms slower here).
+    gc.collect()
+    gc.freeze()
+    pools = logic._pool, parallel._pool
+    logic._pool = parallel._pool = SerialPool()  # type: ignore[assignment]
+    try:
+        for index in range(WARMUP + CPU_READS):
+            first, body = cpu.measure(lambda: page({}))
+            later, _ = cpu.measure(lambda cursor=body["next_cursor"]: page({"cursor": cursor}))
+            chronological, _ = cpu.measure(lambda: page({"order": "chronological"}))
+            if index >= WARMUP:
+                for name, parts in zip(names, (first, later, chronological), strict=True):
+                    samples[name].append(parts)
+    finally:
+        logic._pool, parallel._pool = pools
+        gc.unfreeze()
+    return {
+        name: {
+            **{f"{part}_p50_ms": round(statistics.median(s[part] for s in found), 2) for part in found[0]},
+            "on_aws_max_ms": round(max(s["on_aws"] for s in found), 2),
+        }
+        for name, found in samples.items()
+    }
+
+
+def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
     from pinhole.feed import logic
     from pinhole.feed.models import FeedOrder
     from pinhole.feed.ranking_dal import RecentPostsStore
@@ -228,8 +356,9 @@ def _figures(cloud: Any, log: DelayedCallLog) -> dict[str, Any]:
         for name, (_, found, _) in zip(names, three_pages(), strict=True):
             rounds[name].append(found)
     log.delayed = False
+    _progress("counted; the function's CPU per page")
+    function_cpu = _function_cpu(reader)
     cpu = _ranking_cpu_ms()
-    cpu_ms = cpu["p99_ms"] + HANDLER_CPU_MS
     worst = {name: max(found, key=len) for name, found in rounds.items()}
     return {
         "followed": FOLLOWED,
@@ -246,12 +375,15 @@ def _figures(cloud: Any, log: DelayedCallLog) -> dict[str, Any]:
             statistics.median(timings["ranked_first"]) / statistics.median(timings["chronological_first"]), 2
         ),
         "ranking_500_candidates_cpu": cpu,
+        "function_cpu_per_page": function_cpu,
         "latency_model_p99_ms": {
             "assumed_call_p99_ms": P99_MS,
             "lambda_warm_overhead_ms": LAMBDA_WARM_OVERHEAD_MS,
-            "handler_cpu_ms_besides_ranking": HANDLER_CPU_MS,
+            "function_cpu_ms": {name: function_cpu[name]["on_aws_max_ms"] for name in worst},
+            "function_memory_mb": memory_mb,
+            "cpu_stretch_at_that_memory": round(max(1.0, FULL_VCPU_MB / memory_mb), 2),
             **{
-                name: _modelled_p99_ms(found, cpu_ms if name == "ranked_first" else HANDLER_CPU_MS)
+                name: _modelled_p99_ms(found, function_cpu[name]["on_aws_max_ms"], memory_mb)
                 for name, found in worst.items()
             },
         },
@@ -267,9 +399,9 @@ def _phase() -> dict[str, Any]:
     background = BackgroundCloud.start(Path(os.environ.get("PINHOLE_CDK_OUT", ROOT / "cdk.out")), start_pumps=False)
     try:
         cloud = background.cloud
-        function = next(f for f in cloud.runner.functions.values() if "FEED_RANKING" in f.environment)
+        function = next(f for f in cloud.runner.functions.values() if f.logical_id.startswith("FeedReadApiFunction"))
         os.environ.update(function.environment)  # table names, the ranking's settings
-        return _figures(cloud, log)
+        return _figures(cloud, log, function.memory_mb)
     finally:
         background.stop()
 

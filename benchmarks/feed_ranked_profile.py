@@ -18,26 +18,10 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class SerialPool:
-    """A pool that runs what it is given at once, in the caller's thread: one thread for cProfile to see."""
-
-    def submit(self, call: Callable[..., T], *args: Any) -> Future[T]:
-        future: Future[T] = Future()
-        future.set_result(call(*args))
-        return future
-
-    def map(self, call: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return [call(item) for item in items]
 
 
 def main() -> None:
@@ -50,7 +34,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "pinhole")]
     from benchmarks.feed import _reader_account
     from benchmarks.feed_page_profile import LayerClock, _top, emit
-    from benchmarks.feed_ranked import _seed
+    from benchmarks.feed_ranked import SerialPool, _seed
     from local.server import BackgroundCloud
 
     clock = LayerClock(profile=False)

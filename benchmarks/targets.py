@@ -78,6 +78,11 @@ TARGETS: list[Target] = [
         True,
         "issue 13",
     ),
+    *(
+        Target("feed_ranked", ("latency_model_p99_ms", page), f"modelled AWS p99, {label}", "ms", 200, True, "issue 13")
+        for page, label in (("ranked_first", "ranked page 1"), ("chronological_first", "chronological page 1"))
+    ),
+    Target("feed_ranked", ("ranking_500_candidates_cpu", "p99_ms"), "ranking 500 candidates, CPU p99", "ms", 10),
     Target("feed", ("fan_out", 1, "seconds_to_last_feed"), "fan-out to 10,000 followers", "s", 5, True, I19),
     Target("feed_page", ("fast", "ranked", "p50_ms"), "feed page over HTTP p50, fast DynamoDB", "ms", 100, True, I19),
     Target("feed_page", ("moto", "ranked", "p50_ms"), "feed page over HTTP p50, moto's engine", "ms"),
