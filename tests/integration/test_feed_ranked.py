@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from functions.feed_read import handler as feed_read
+from pinhole.feed import ranking_dal
 from pinhole.feed.dal import FeedRepository
 from pinhole.feed.fanout import FanOut
 from pinhole.feed.hot_keys import recent_posts_copies
@@ -317,13 +318,13 @@ def test_readers_pick_a_copy_at_random_among_the_k_their_edge_names(
     store.published("author", RecentPost("01", 1000.0))
     store.spread("author", 4)
     asked: list[str] = []
-    batch_get = FeedStateModel.batch_get
+    batch_get = ranking_dal.batch_get_raw
 
-    def recorded(keys: list[tuple[str, str]], **kwargs: Any) -> Any:
+    def recorded(model: Any, keys: list[tuple[str, str]], *args: Any) -> Any:
         asked.extend(sk for _, sk in keys)
-        return batch_get(keys, **kwargs)
+        return batch_get(model, keys, *args)
 
-    monkeypatch.setattr(FeedStateModel, "batch_get", recorded)
+    monkeypatch.setattr(ranking_dal, "batch_get_raw", recorded)
     random.seed(13)
     for _ in range(40):
         assert [post.post_id for post in store.of_authors({"author": 4})["author"]] == ["01"]

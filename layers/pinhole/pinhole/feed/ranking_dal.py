@@ -30,7 +30,7 @@ from pynamodb.models import Model
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts, accumulate, decayed
 from pinhole.shared.clock import utc_now
 from pinhole.shared.parallel import gather_dict
-from pinhole.shared.raw_items import RawItem, query_raw
+from pinhole.shared.raw_items import RawItem, batch_get_raw, query_raw
 from pinhole.shared.settings import get_settings
 
 _settings = get_settings()
@@ -239,7 +239,11 @@ class RecentPost:
 
 
 def _posts_of(item: FeedStateModel) -> list[RecentPost]:
-    return [RecentPost(*row) for row in json.loads(item.posts or "[]")]
+    return _parsed_posts(item.posts)
+
+
+def _parsed_posts(posts: str | None) -> list[RecentPost]:
+    return [RecentPost(*row) for row in json.loads(posts or "[]")]
 
 
 def _dumps(posts: list[RecentPost]) -> str:
@@ -345,7 +349,11 @@ class RecentPostsStore:
 
     @staticmethod
     def _fetch(keys: list[tuple[str, str]]) -> dict[str, list[RecentPost]]:
-        return {item.user_id: _posts_of(item) for item in FeedStateModel.batch_get(keys)}
+        """Raw items (every feed page reads up to 100 a call: no model each)."""
+        return {
+            item["user_id"]["S"]: _parsed_posts(item["posts"]["S"] if "posts" in item else None)
+            for item in batch_get_raw(FeedStateModel, keys, ["user_id", "posts"])
+        }
 
     def of_authors(self, copies_by_author: Mapping[str, int]) -> dict[str, list[RecentPost]]:
         """The recent posts of these authors (author → the k their item has, from the reader's edges)."""
