@@ -271,12 +271,12 @@ async function refusal(file) {
 
 /** The thread after reading its newest page again (`newest`, oldest first): messages on it replace the
  * shown ones (a photo or video now ready), new ones are added, and shown ones within its span that it lacks
- * were unsent meanwhile. Messages still being sent (no id yet) stay. */
+ * (all of them, if it is empty) were unsent meanwhile. Messages still being sent (no id yet) stay. */
 function caughtUp(shown, newest) {
   const fresh = new Map(newest.map((message) => [message.message_id, message]));
   const oldest = newest.length ? newest[0].message_id : null;
   const kept = shown
-    .filter((item) => !item.message_id || fresh.has(item.message_id) || oldest === null || item.message_id < oldest)
+    .filter((item) => !item.message_id || fresh.has(item.message_id) || (oldest !== null && item.message_id < oldest))
     .map((item) => fresh.get(item.message_id) || item);
   const known = new Set(shown.map((item) => item.message_id));
   return [...kept, ...newest.filter((message) => !known.has(message.message_id))];
