@@ -117,8 +117,8 @@ ws.on('message', ({ message }) => {
     update('unreadMessages', (count) => count + 1);
   }
 });
-ws.onReconnect(() => {
-  // what was pushed while the socket was away never arrived: the server's counts
+ws.onMissedFrames(() => {
+  // what was pushed while no socket was open never arrived: the server's counts
   refreshUnreadMessages().catch(() => {});
   refreshUnreadNotifications().catch(() => {});
 });

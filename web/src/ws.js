@@ -11,10 +11,10 @@ let wanted = false;
 let backoff = 1000;
 let pingTimer = null;
 let reconnectTimer = null;
-let lostFrames = false; // a socket closed while wanted: frames sent until the next one opened are gone
+let missedFrames = false; // no socket was open while one was wanted: what was pushed meanwhile never arrived
 const handlers = new Map(); // type -> Set(handler)
 const statusListeners = new Set();
-const reconnectListeners = new Set();
+const missedFramesListeners = new Set();
 
 function setStatus(status) {
   statusListeners.forEach((listener) => listener(status));
@@ -27,9 +27,9 @@ function open() {
   socket.addEventListener('open', () => {
     backoff = 1000;
     setStatus('open');
-    if (lostFrames) {
-      lostFrames = false;
-      reconnectListeners.forEach((listener) => listener());
+    if (missedFrames) {
+      missedFrames = false;
+      missedFramesListeners.forEach((listener) => listener());
     }
     clearInterval(pingTimer);
     pingTimer = setInterval(() => send({ action: 'ping' }), PING_EVERY_MS);
@@ -47,7 +47,7 @@ function open() {
     clearInterval(pingTimer);
     socket = null;
     if (!wanted) return;
-    lostFrames = true;
+    missedFrames = true;
     setStatus('reconnecting');
     reconnectTimer = setTimeout(open, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -57,12 +57,13 @@ function open() {
 export function connect() {
   if (wanted) return;
   wanted = true;
+  missedFrames = true; // until it opens: a screen read over HTTP meanwhile may have missed a push
   open();
 }
 
 export function disconnect() {
   wanted = false;
-  lostFrames = false;
+  missedFrames = false;
   clearTimeout(reconnectTimer);
   clearInterval(pingTimer);
   if (socket) socket.close(1000);
@@ -93,9 +94,10 @@ export function onStatus(listener) {
   return () => statusListeners.delete(listener);
 }
 
-/** Calls `listener()` each time a socket opens again after one was lost: what the server pushed meanwhile
- * never arrived, so a screen showing pushed state reads it again. Returns the unsubscribe function. */
-export function onReconnect(listener) {
-  reconnectListeners.add(listener);
-  return () => reconnectListeners.delete(listener);
+/** Calls `listener()` each time a socket opens after a time when none was: the first time (what a screen read
+ * over HTTP before may have missed a push) and after every reconnection. What the server pushed meanwhile never
+ * arrived, so a screen showing pushed state reads it again. Returns the unsubscribe function. */
+export function onMissedFrames(listener) {
+  missedFramesListeners.add(listener);
+  return () => missedFramesListeners.delete(listener);
 }

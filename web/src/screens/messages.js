@@ -89,11 +89,11 @@ export function Conversations() {
       });
     });
     const offConversation = ws.on('conversation', () => paged.reload());
-    const offReconnect = ws.onReconnect(() => paged.reload()); // messages pushed meanwhile never arrived
+    const offMissed = ws.onMissedFrames(() => paged.reload()); // messages pushed meanwhile never arrived
     return () => {
       offMessage();
       offConversation();
-      offReconnect();
+      offMissed();
     };
   }, []);
   const actions = html`<a class="button" href=${href('/messages/new-group')}>New group</a>`;
@@ -412,7 +412,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
     const offConversation = ws.on('conversation', (frame) => {
       if (frame.conversation.conversation_id === idRef.current) setConversation(frame.conversation);
     });
-    const offReconnect = ws.onReconnect(async () => {
+    const offMissed = ws.onMissedFrames(async () => {
       const id = idRef.current;
       if (!id) return;
       try {
@@ -435,7 +435,7 @@ export function Thread({ username = null, conversationId: givenId = null }) {
       }
     });
     return () =>
-      [offMessage, offAck, offRead, offTyping, offDeleted, offConversation, offReconnect, offError].forEach((off) => off());
+      [offMessage, offAck, offRead, offTyping, offDeleted, offConversation, offMissed, offError].forEach((off) => off());
   }, [username, givenId]);
 
   // "… is typing" fades by itself

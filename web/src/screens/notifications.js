@@ -59,10 +59,10 @@ export function Notifications() {
         return kept.some((item) => item.notification_id === notification.notification_id) ? kept : [notification, ...kept];
       }),
     );
-    const offReconnect = ws.onReconnect(() => paged.reload()); // notifications pushed meanwhile never arrived
+    const offMissed = ws.onMissedFrames(() => paged.reload()); // notifications pushed meanwhile never arrived
     return () => {
       offNotification();
-      offReconnect();
+      offMissed();
     };
   }, []);
   return html`<${Screen} title="Notifications">
