@@ -1,7 +1,10 @@
 """Persistence of direct messages: one table. PynamoDB objects never leave this module.
 
     pk = conv#<conversation>  sk = msg#<message ULID>     a message (newest first by key): message_id,
-                                                          conversation_id, sender_id, text, created_at
+                                                          conversation_id, sender_id, text, created_at;
+                                                          a photo or video one, while pending, also
+                                                          pending-index: pending_shard, fail_after (when
+                                                          its upload is overdue), removed once settled
     pk = user#<user>          sk = conv#<conversation>    the user's inbox entry for it: with_id, last_*
                                                           (the latest message), unread_count, read_up_to;
                                                           inbox-index: inbox_user = <user>,
@@ -9,9 +12,6 @@
     pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
                                                           pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
-                                                          a photo or video message still pending also has
-                                                          pending-index: pending_shard, fail_after (when
-                                                          its upload is overdue), removed once settled
     pk = conv#<group>         sk = group                  a group: creator_id, admin_id (who removes
                                                           members; absent: the creator), title, member_ids,
                                                           former_ids, version (moved on by every change)
