@@ -75,7 +75,7 @@ class Notifications(Construct):
 
         activity_scope = Construct(self, "Activity")
         self.on_activity = factory.create(
-            activity_scope, context=constants.NOTIFICATIONS, code_dir=CODE_DIR, handler="handler.on_activity"
+            activity_scope, context=constants.NOTIFICATIONS, code_dir=CODE_DIR, handler="consumers.on_activity"
         )
         queue.grant_send_messages(self.on_activity)
         stream_routes.subscribe(self.on_activity, _WANTED, what="Notifications (activity)")
@@ -85,7 +85,7 @@ class Notifications(Construct):
             deliver_scope,
             context=constants.NOTIFICATIONS,
             code_dir=CODE_DIR,
-            handler="handler.deliver",
+            handler="consumers.deliver",
             timeout=NOTIFY_TIMEOUT,
         )
         grant_table_read_write(self.deliver, tables["notifications"])

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.notifications import consumers
 from functions.notifications import handler as notifications
 from functions.social import handler as social
 from functions.users import handler as users
@@ -51,7 +52,7 @@ class NotificationWorld:
 @pytest.fixture
 def api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> FakeConnectionsApi:
     fake = FakeConnectionsApi()
-    monkeypatch.setattr(notifications.notifier, "pusher", Pusher(client=fake))
+    monkeypatch.setattr(consumers.notifier, "pusher", Pusher(client=fake))
     return fake
 
 
@@ -62,7 +63,7 @@ def world(aws: dict[str, str], api: FakeConnectionsApi) -> NotificationWorld:
     sources = EventSources(runner)
     routed = route_streams(
         sources,
-        {"Notifications/Activity": notifications.on_activity},
+        {"Notifications/Activity": consumers.on_activity},
         {
             "Interactions": settings.interactions_table_name,
             "Graph": settings.graph_table_name,
@@ -76,7 +77,7 @@ def world(aws: dict[str, str], api: FakeConnectionsApi) -> NotificationWorld:
     )
     assert queue_url == settings.notifications_queue_url and dead_letters is not None
     sources.queues.append(
-        QueueConsumer(InProcessFunction("NotificationsDeliver", notifications.deliver), runner, queue_url, intents)
+        QueueConsumer(InProcessFunction("NotificationsDeliver", consumers.deliver), runner, queue_url, intents)
     )
     return NotificationWorld(sources, routed, dead_letters)
 

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from functions.notifications import consumers
 from functions.notifications import handler as notifications
 from functions.social import handler as social
 from functions.upload import handler as upload
@@ -50,7 +51,7 @@ class Pipeline:
     def flush(self) -> None:
         batch = self.stream_batch()
         if batch["Records"]:
-            assert notifications.on_activity(routed_event(batch["Records"]), FakeLambdaContext()) == {
+            assert consumers.on_activity(routed_event(batch["Records"]), FakeLambdaContext()) == {
                 "batchItemFailures": []
             }
         self.drain()
@@ -64,7 +65,7 @@ class Pipeline:
                 return
             records = [sqs_record(message, self.queue_arn) for message in messages]
             try:
-                response = notifications.deliver({"Records": records}, FakeLambdaContext())
+                response = consumers.deliver({"Records": records}, FakeLambdaContext())
                 failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
             except BatchProcessingError:  # every message failed: Lambda returns them all to the queue
                 failed = {record["messageId"] for record in records}
@@ -104,7 +105,7 @@ def queues(aws: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 def api(queues: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> FakeConnectionsApi:
     fake = FakeConnectionsApi()
-    monkeypatch.setattr(notifications.notifier, "pusher", Pusher(client=fake))
+    monkeypatch.setattr(consumers.notifier, "pusher", Pusher(client=fake))
     return fake
 
 
@@ -462,12 +463,12 @@ def test_a_redelivered_stream_batch_or_message_makes_one_notification(
 
     batch = routed_event(pipeline.stream_batch()["Records"])
     for _ in range(2):  # a record delivered twice: SQS drops the second send of each intent
-        assert notifications.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+        assert consumers.on_activity(batch, FakeLambdaContext()) == {"batchItemFailures": []}
     message = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
     event = {"Records": [sqs_record(m, pipeline.queue_arn) for m in message["Messages"]]}
     assert len(event["Records"]) == 1
     for _ in range(2):  # a message delivered twice (its deletion was lost): stored once
-        assert notifications.deliver(event, FakeLambdaContext()) == {"batchItemFailures": []}
+        assert consumers.deliver(event, FakeLambdaContext()) == {"batchItemFailures": []}
 
     assert summary(items(alice)) == [("like", "bob", post_id, None)]
     assert len(api.frames["alice-phone"]) == 1
@@ -502,17 +503,17 @@ def test_a_record_that_cannot_be_queued_is_retried_with_the_later_records_of_its
     ]
 
     # When bob's like cannot be queued
-    monkeypatch.setattr(notifications, "intent_queue", IntentQueue(sqs=FlakySqs(refused_call=2)))
+    monkeypatch.setattr(consumers, "intent_queue", IntentQueue(sqs=FlakySqs(refused_call=2)))
     event = routed_event(likes)
-    response = notifications.on_activity(event, FakeLambdaContext())
+    response = consumers.on_activity(event, FakeLambdaContext())
 
     # Then it is reported with its undoing (which must not overtake it), carol's like went on, and once the
     # queue has redelivered both, bob's like is taken back as it should be
     message_ids = [record["messageId"] for record in event["Records"]]
     assert response == {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in message_ids[1:]]}
-    monkeypatch.setattr(notifications, "intent_queue", IntentQueue())
+    monkeypatch.setattr(consumers, "intent_queue", IntentQueue())
     redelivered = {"Records": event["Records"][1:]}
-    assert notifications.on_activity(redelivered, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert consumers.on_activity(redelivered, FakeLambdaContext()) == {"batchItemFailures": []}
     pipeline.drain()
     assert summary(items(alice)) == [("like", "carol", post_id, None)]
 

@@ -8,7 +8,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from pydantic import ValidationError
 
-from functions.notifications import handler as notifications
+from functions.notifications import consumers
 from pinhole.notifications.activity import MAX_MENTIONS, intents_of
 from pinhole.notifications.intent_queue import IntentQueue, IntentsNotQueued
 from pinhole.notifications.logic import relay
@@ -279,7 +279,7 @@ def test_a_failed_record_holds_back_the_later_records_of_its_item_and_no_other(
     # Given a like, its undoing and someone else's like, in one batch of the routed queue, where queueing the
     # first like fails
     sqs = FakeSqs(refuse=(0,))
-    monkeypatch.setattr(notifications, "intent_queue", IntentQueue(sqs=sqs, queue_url="https://queue"))
+    monkeypatch.setattr(consumers, "intent_queue", IntentQueue(sqs=sqs, queue_url="https://queue"))
     other = {**like_item(), "sk": f"like#{ALICE}", "user_id": ALICE}
     event = routed_event(
         [
@@ -291,7 +291,7 @@ def test_a_failed_record_holds_back_the_later_records_of_its_item_and_no_other(
     )
 
     # When on_activity gets the batch
-    response = notifications.on_activity(event, FakeLambdaContext())
+    response = consumers.on_activity(event, FakeLambdaContext())
 
     # Then the like and its undoing come back together (the unlike cannot overtake the like it undoes), and
     # the other like, another item, was queued
