@@ -839,15 +839,9 @@ def refuse_overdue_media(now: datetime | None = None, messages: MessageRepositor
         record = messages.get_message(conversation_id, message_id)
         if record is None or record.media is None or not record.pending:
             continue  # settled or unsent since the index was read
-        media = record.media.model_copy(
-            update={
-                "status": MediaStatus.REJECTED,
-                "reason": MEDIA_UPLOAD_MISSING_REASON,
-                "reason_code": UPLOAD_MISSING,
-            }
-        )
         key = MessageUploadKey(conversation_id, message_id, record.media.media_id)
-        refused += record_media_outcome(key, media, messages) == MediaStatus.REJECTED
+        refused_media = record.media.rejected(UPLOAD_MISSING, MEDIA_UPLOAD_MISSING_REASON)
+        refused += record_media_outcome(key, refused_media, messages) == MediaStatus.REJECTED
     return refused
 
 

@@ -146,6 +146,10 @@ class StoredMedia(BaseModel):
         default_factory=list, description="Labels automatic screening found above the threshold: the post is held"
     )
 
+    def rejected(self, code: str, reason: str) -> "StoredMedia":
+        """This item refused: `code` for machines (a RejectionCode, or upload_missing), `reason` for its uploader."""
+        return self.model_copy(update={"status": MediaStatus.REJECTED, "reason": reason, "reason_code": str(code)})
+
 
 class StoredLabel(BaseModel):
     """A label automatic screening found in a media item (pinhole.media.models.ScreeningLabel, as stored)."""

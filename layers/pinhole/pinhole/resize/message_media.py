@@ -3,7 +3,7 @@ the private message media bucket, the renditions of a post (a photo: large, medi
 here; a video: handed to transcode, which makes its MP4 ladder, poster and thumb — pinhole.transcode.messages),
 and the messaging context delivers the message (or drops it, and what was made for it, when it is gone)."""
 
-from pinhole.media.limits import MediaRejected, RejectionCode, max_upload_bytes
+from pinhole.media.limits import MediaRejected, max_upload_bytes
 from pinhole.media.models import Rendition
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, rendition_key
@@ -43,10 +43,6 @@ def _render(
     return media.model_copy(update={"status": MediaStatus.READY, **facts, "rendition_keys": renditions})
 
 
-def rejected(media: StoredMedia, code: RejectionCode, reason: str) -> StoredMedia:
-    return media.model_copy(update={"status": MediaStatus.REJECTED, "reason": reason, "reason_code": code.value})
-
-
 def pending_media(key: MessageUploadKey) -> StoredMedia | None:
     """The media of the message an upload is for, while it is pending (None: unknown, unsent or settled)."""
     record = messaging.media_message(key)
@@ -77,5 +73,5 @@ def process_message_upload(
         settled = _render(bucket, key, version_id, media, storage)
     except MediaRejected as refused:
         logger.info("Message upload rejected", extra={"key": str(key), "code": refused.code.value})
-        settled = rejected(media, refused.code, refused.reason)
+        settled = media.rejected(refused.code, refused.reason)
     return messaging.record_media_outcome(key, settled, storage=storage)

@@ -29,7 +29,7 @@ from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import record_media_rejected
 from pinhole.posts.models import MediaStatus, PostRecord, PostStatus, StoredMedia, StoredRendition
 from pinhole.resize.logic import handle_upload_event, screened, store_renditions
-from pinhole.resize.message_media import pending_media, rejected, store_message_renditions
+from pinhole.resize.message_media import pending_media, store_message_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import NotFound
@@ -122,7 +122,7 @@ def transcode_message_upload(
         settled = media.model_copy(update={"status": MediaStatus.READY, **facts, "rendition_keys": renditions})
     except MediaRejected as refused:
         logger.info("Message video rejected", extra={"key": request.key, "code": refused.code.value})
-        settled = rejected(media, refused.code, refused.reason)
+        settled = media.rejected(refused.code, refused.reason)
     return messaging.record_media_outcome(key, settled, storage=message_storage)
 
 
@@ -136,7 +136,7 @@ def give_up(request: TranscodeRequest, post_repository: PostRepository = _posts)
             return None
         logger.info("Transcode given up; message video rejected", extra={"key": request.key})
         return messaging.record_media_outcome(
-            message_key, rejected(media, RejectionCode.UNPROCESSABLE, UNPROCESSABLE_REASON)
+            message_key, media.rejected(RejectionCode.UNPROCESSABLE, UNPROCESSABLE_REASON)
         )
     try:
         key = UploadKey.parse(request.key)
