@@ -31,7 +31,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 
 from local.fast_dynamodb.expressions import FastUpdateExpressionValidator, parse_condition, parse_update_expression
-from local.fast_dynamodb.items import new_item
+from local.fast_dynamodb.items import ITEM_SIZE_LIMIT, new_item
 from local.fast_dynamodb.storage import FastTable
 
 
@@ -171,6 +171,11 @@ def update_item(
                 UpdateExpressionExecutor(validated_ast, item, expression_attribute_names).execute()
             except ItemSizeTooLarge as error:
                 raise ItemSizeToUpdateTooLarge() from error
+            if item.size() > ITEM_SIZE_LIMIT:
+                # ADD grows a set already there in place, which moto's size check (on setting an attribute) never
+                # sees: moto would store it. Refused as AWS does, the item left as it was.
+                item = current
+                raise ItemSizeToUpdateTooLarge()
         else:
             item.update_with_attribute_updates(attribute_updates)  # type: ignore[arg-type]
     finally:

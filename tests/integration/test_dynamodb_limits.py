@@ -126,6 +126,26 @@ def test_an_update_that_grows_an_item_past_400_kb_is_refused(dynamodb: Any) -> N
     assert "b" not in item
 
 
+def test_an_add_to_a_set_that_grows_an_item_past_400_kb_is_refused_leaving_it_as_it_was(dynamodb: Any) -> None:
+    # moto checks an item's size when an attribute is set, not when ADD grows a set already there
+    def add(ids: range) -> Any:
+        return dynamodb.update_item(
+            TableName="things",
+            Key={"id": {"S": "seen"}},
+            UpdateExpression="ADD post_ids :ids",
+            ExpressionAttributeValues={":ids": {"SS": [f"{n:026d}" for n in ids]}},
+        )
+
+    add(range(0, 7_500))
+    add(range(7_500, 15_000))  # 390,000 bytes of ids: stored
+
+    message = refused(lambda: add(range(15_000, 16_000)))  # 416,000 bytes
+
+    assert message == "Item size to update has exceeded the maximum allowed size"
+    item = dynamodb.get_item(TableName="things", Key={"id": {"S": "seen"}})["Item"]
+    assert len(item["post_ids"]["SS"]) == 15_000
+
+
 def test_the_patches_refuse_to_run_on_a_moto_they_were_not_written_for(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a moto whose TransactGetItems quota is not the 25 the patch replaces (here: already patched)
     from moto.dynamodb import responses
