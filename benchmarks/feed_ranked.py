@@ -310,6 +310,36 @@ def _function_cpu(reader: str) -> dict[str, dict[str, float]]:
     }
 
 
+def _request_units(caller: Any, stores: Any) -> dict[str, Any]:
+    """DynamoDB's read and write units of each page, and of the impressions of a page reported (`POST /feed/seen`),
+    as DynamoDB bills them (benchmarks/request_units.py)."""
+    from benchmarks.request_units import RequestUnitMeter, units
+    from pinhole.feed import logic
+    from pinhole.feed.models import FeedOrder
+    from pinhole.shared import parallel
+
+    meter = RequestUnitMeter()
+    pools = logic._pool, parallel._pool
+    logic._pool = parallel._pool = SerialPool()  # type: ignore[assignment]
+    try:
+        with meter.installed():
+            with meter.metering() as calls:
+                first = logic.read_feed(caller, PAGE, None, FeedOrder.RANKED, stores=stores)
+            found = {"ranked_first": units(calls)}
+            with meter.metering() as calls:
+                logic.read_feed(caller, PAGE, first.next_cursor, FeedOrder.RANKED, stores=stores)
+            found["ranked_later"] = units(calls)
+            with meter.metering() as calls:
+                logic.read_feed(caller, PAGE, None, FeedOrder.CHRONOLOGICAL, stores=stores)
+            found["chronological_first"] = units(calls)
+            with meter.metering() as calls:
+                logic.mark_seen(caller, [post.post_id for post in first.items], stores=stores)
+            found["seen_one_page"] = units(calls)
+    finally:
+        logic._pool, parallel._pool = pools
+    return found
+
+
 def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
     from pinhole.feed import logic
     from pinhole.feed.models import FeedOrder
@@ -359,6 +389,8 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
     _progress("counted; the function's CPU per page")
     function_cpu = _function_cpu(reader)
     cpu = _ranking_cpu_ms()
+    _progress("the request units of each page")
+    request_units = _request_units(caller, stores)
     worst = {name: max(found, key=len) for name, found in rounds.items()}
     return {
         "followed": FOLLOWED,
@@ -375,6 +407,7 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
             statistics.median(timings["ranked_first"]) / statistics.median(timings["chronological_first"]), 2
         ),
         "ranking_500_candidates_cpu": cpu,
+        "request_units_per_page": request_units,
         "function_cpu_per_page": function_cpu,
         "latency_model_p99_ms": {
             "assumed_call_p99_ms": P99_MS,

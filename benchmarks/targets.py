@@ -83,6 +83,13 @@ TARGETS: list[Target] = [
         for page, label in (("ranked_first", "ranked page 1"), ("chronological_first", "chronological page 1"))
     ),
     Target("feed_ranked", ("ranking_500_candidates_cpu", "p99_ms"), "ranking 500 candidates, CPU p99", "ms", 10),
+    *(
+        Target("feed_ranked", ("request_units_per_page", page, "read_units"), f"read units, {label}", "RRU")
+        for page, label in (("ranked_first", "ranked page 1"), ("chronological_first", "chronological page 1"))
+    ),
+    Target(
+        "feed_ranked", ("request_units_per_page", "seen_one_page", "write_units"), "write units, a page seen", "WRU"
+    ),
     Target("feed", ("fan_out", 1, "seconds_to_last_feed"), "fan-out to 10,000 followers", "s", 5, True, I19),
     Target("feed_page", ("fast", "ranked", "p50_ms"), "feed page over HTTP p50, fast DynamoDB", "ms", 100, True, I19),
     Target("feed_page", ("moto", "ranked", "p50_ms"), "feed page over HTTP p50, moto's engine", "ms"),
