@@ -186,11 +186,61 @@ def test_seen_ignores_unknown_ids_and_refuses_bad_bodies(fanout: FanOut) -> None
     reader = sign_up_claims("reader")
     mine = share(reader, fanout)
     seen(reader, [mine, "01UNKNOWN0000000000000000", "not-a-post"])
-    stored = [item.sk for item in FeedStateModel.query(reader["sub"], FeedStateModel.sk.startswith("seen#"))]
-    assert stored == [f"seen#{mine}"]
+    stored = [
+        (item.sk, item.post_ids) for item in FeedStateModel.query(reader["sub"], FeedStateModel.sk.startswith("seen#"))
+    ]
+    assert stored == [(f"seen#@{utc_now():%Y%m%d%H}", {mine})]
     for bad in ({"post_ids": []}, {"post_ids": ["x"] * 51}, {"post_ids": "x"}, {"ids": ["x"]}, {"post_ids": [""]}):
         status, body = call("POST", "/feed/seen", reader, body=bad)
         assert status == 422 and body["error"]["code"] == "validation_error", (bad, body)
+
+
+def test_impressions_are_packed_by_the_hour_and_read_with_the_single_ones_of_the_format_before(aws: Any) -> None:
+    # Given impressions reported in two hours, one twice, and one stored as the format before stored them
+    viewer, hour = "viewer", utc_now().replace(minute=30)
+    first, second = (
+        ranking_dal.SeenStore(clock=lambda: hour),
+        ranking_dal.SeenStore(clock=lambda: hour + timedelta(hours=1)),
+    )
+    first.record(viewer, ["p1", "p2"])
+    first.record(viewer, ["p2", "p3"])
+    second.record(viewer, ["p4"])
+    FeedStateModel(user_id=viewer, sk="seen#p0", expires_at=hour + timedelta(days=1)).save()
+
+    # Then each hour is one item, and every impression is read
+    items = {item.sk: item.post_ids for item in FeedStateModel.query(viewer, FeedStateModel.sk.startswith("seen#@"))}
+    assert items == {
+        f"seen#@{hour:%Y%m%d%H}": {"p1", "p2", "p3"},
+        f"seen#@{hour + timedelta(hours=1):%Y%m%d%H}": {"p4"},
+    }
+    assert ranking_dal.SeenStore().of_viewer(viewer) == {"p0", "p1", "p2", "p3", "p4"}
+    expires = FeedStateModel.get(viewer, f"seen#@{hour:%Y%m%d%H}").expires_at
+    assert expires is not None and abs((expires - (hour + ranking_dal.SEEN_LIFETIME)).total_seconds()) < 1
+
+
+def test_an_hour_of_impressions_past_dynamodbs_item_size_goes_on_in_the_minutes_item(aws: Any) -> None:
+    moment = utc_now()
+    store = ranking_dal.SeenStore(clock=lambda: moment)
+    batches = [[f"{batch:02d}{index:024d}" for index in range(5_000)] for batch in range(4)]  # 26-char ids
+    for batch in batches:
+        store.record("viewer", batch)
+    items = {item.sk: len(item.post_ids or ()) for item in FeedStateModel.query("viewer")}
+    hour, minute = f"seen#@{moment:%Y%m%d%H}", f"seen#@{moment:%Y%m%d%H%M}"
+    assert items == {hour: 15_000, minute: 5_000}  # a fourth 5,000 would take the hour's item past 400 KB
+    assert store.of_viewer("viewer") == {post_id for batch in batches for post_id in batch}
+
+
+def test_a_first_page_reads_one_query_page_of_impressions_the_newest_hours(aws: Any) -> None:
+    # Given three hours of ~360 KB of impressions each, ~1.1 MB in all
+    start = utc_now() - timedelta(hours=5)
+    hours = [[f"{hour}{index:025d}" for index in range(14_000)] for hour in range(3)]
+    for offset, ids in enumerate(hours):
+        ranking_dal.SeenStore(clock=lambda offset=offset: start + timedelta(hours=offset)).record("viewer", ids)
+
+    # Then what is read stops at DynamoDB's 1 MB page: the newest hours
+    seen = ranking_dal.SeenStore().of_viewer("viewer")
+    assert set(hours[2]) <= seen and set(hours[1]) <= seen
+    assert not set(hours[0]) & seen
 
 
 def test_following_no_one_gives_own_posts_and_caught_up_holds(fanout: FanOut) -> None:

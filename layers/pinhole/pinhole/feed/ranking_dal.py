@@ -4,7 +4,9 @@ PynamoDB objects never leave this module.
 In the viewer's partition (user_id = viewer):
     sk = affinity#<author>     score (decayed to as_of), as_of (epoch s), version: kept by the interactions and
                                messaging streams (pinhole.feed.signals), never computed at read time
-    sk = seen#<post_id>        an impression (POST /feed/seen), expires_at = 30 days on
+    sk = seen#@<yyyymmddhh>    the impressions reported in that hour (POST /feed/seen): `post_ids`, a string
+                               set that each report ADDs to; expires_at = 30 days on. (`seen#<post_id>`, one
+                               item per impression, was the format before: still read until it expires.)
     sk = snapshot#<id>         a first page's ranked list (zlib JSON), expires_at = 1 h on (TTL); later pages
                                read it and never rank again
 In the author's partition (user_id = author):
@@ -23,8 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.attributes import (
+    BinaryAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts, accumulate, decayed
@@ -37,10 +45,11 @@ _settings = get_settings()
 
 AFFINITY = "affinity#"
 SEEN = "seen#"
+SEEN_HOUR = f"{SEEN}@"  # sorts after every `seen#<ULID>` of the old format (a ULID starts with a digit)
 SNAPSHOT = "snapshot#"
 RECENT = "recent#"
 SEEN_LIFETIME = timedelta(days=30)
-SEEN_READ_MAX = 20_000  # ~1 MB of impressions: one Query page
+SEEN_READ_MAX = 20_000  # items: hours of impressions, or old single ones (~20,000 of them in the 1 MB of a page)
 AFFINITIES_READ_MAX = 10_000  # ~1 MB of affinity items: one Query page
 MAX_CONDITIONAL_ATTEMPTS = 16
 
@@ -59,6 +68,7 @@ class FeedStateModel(Model):
     version = NumberAttribute(null=True)
     copies = NumberAttribute(null=True)
     data = BinaryAttribute(null=True, legacy_encoding=False)
+    post_ids = UnicodeSetAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -126,17 +136,50 @@ class AffinityStore:
 
 
 class SeenStore:
+    """A viewer's impressions, packed by the hour they were reported in: one UpdateItem per report ADDs its ids to
+    that hour's string set (set semantics: reporting again changes nothing), so a report of a page is billed by
+    the hour's item (~27 B an id) instead of one write unit per post, and a first page reads a few items, not
+    one per impression (docs/SCALING.md, "Request units of the ranked feed")."""
+
+    def __init__(self, clock: Any = utc_now) -> None:
+        self._clock = clock
+
     def record(self, viewer_id: str, post_ids: list[str]) -> None:
-        """Idempotent puts (the same key again changes nothing that matters), one BatchWriteItem per 25."""
-        expires_at = utc_now() + SEEN_LIFETIME
-        with FeedStateModel.batch_write() as batch:
-            for post_id in dict.fromkeys(post_ids):
-                batch.save(FeedStateModel(user_id=viewer_id, sk=f"{SEEN}{post_id}", expires_at=expires_at))
+        ids = set(post_ids)
+        if not ids:
+            return
+        now = self._clock()
+        actions = [FeedStateModel.post_ids.add(ids), FeedStateModel.expires_at.set(now + SEEN_LIFETIME)]
+        # An hour's item stops at DynamoDB's 400 KB (~15,000 ids, far past what rate limits let a client report):
+        # the rest go to the minute's.
+        for sk in (f"{SEEN_HOUR}{now:%Y%m%d%H}", f"{SEEN_HOUR}{now:%Y%m%d%H%M}"):
+            try:
+                # not Model.update, which asks for the whole item back (ALL_NEW)
+                FeedStateModel._get_connection().update_item(viewer_id, sk, actions=actions)
+                return
+            except UpdateError as error:
+                if error.cause_response_code != "ValidationException" or "size" not in str(error.cause).lower():
+                    raise
+        raise RuntimeError(f"impressions of {viewer_id}: the hour's and the minute's items are full")
 
     def of_viewer(self, viewer_id: str) -> frozenset[str]:
-        """The viewer's impressions, newest posts first, at most ~1 MB of them (20,000)."""
-        items = query_raw(FeedStateModel, viewer_id, FeedStateModel.sk.startswith(SEEN), SEEN_READ_MAX, ["sk"], False)
-        return frozenset(item["sk"]["S"].removeprefix(SEEN) for item in items)
+        """The viewer's impressions, the newest hours first: one Query page (DynamoDB stops it at 1 MB)."""
+        items = query_raw(
+            FeedStateModel,
+            viewer_id,
+            FeedStateModel.sk.startswith(SEEN),
+            SEEN_READ_MAX,
+            ["sk", "post_ids"],
+            scan_index_forward=False,
+            pages=1,
+        )
+        seen: set[str] = set()
+        for item in items:
+            if "post_ids" in item:
+                seen.update(item["post_ids"]["SS"])
+            else:
+                seen.add(item["sk"]["S"].removeprefix(SEEN))  # one impression, the format before
+        return frozenset(seen)
 
 
 # -- snapshots --

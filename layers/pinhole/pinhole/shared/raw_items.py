@@ -60,13 +60,17 @@ def query_raw(
     limit: int | None,
     attributes: list[str],
     scan_index_forward: bool = True,
+    pages: int | None = None,
 ) -> list[RawItem]:
     """Up to `limit` items of the partition (None: all of them), projected on `attributes`, in the order asked:
-    the pages `Model.query(..., limit=limit)` would read (more than one only if DynamoDB stops a page at 1 MB)."""
+    the pages `Model.query(..., limit=limit)` would read (more than one only if DynamoDB stops a page at 1 MB),
+    at most `pages` of them."""
     connection = model._get_connection()
     found: list[RawItem] = []
     start: RawItem | None = None
-    while limit is None or len(found) < limit:
+    read = 0
+    while (limit is None or len(found) < limit) and (pages is None or read < pages):
+        read += 1
         answer = connection.query(
             hash_key,
             range_key_condition=range_key_condition,
