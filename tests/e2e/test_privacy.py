@@ -51,6 +51,18 @@ def everything(local_cloud: RunningLocalCloud) -> list[tuple[str, str]]:
     return found
 
 
+def unchanged_by_others(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`everything`, sorted, without the feed entries' expiry: the session's cloud is shared, and a follow of an
+    earlier test puts the followee's posts in the follower's feed again 10 s later (the second backfill), which
+    refreshes their expiry and nothing else."""
+    return sorted(
+        (table, json.dumps({k: v for k, v in json.loads(text).items() if k != "expires_at"}, sort_keys=True))
+        if "Feeds" in table
+        else (table, text)
+        for table, text in found
+    )
+
+
 def settled(member: Member, kinds: set[str]) -> None:
     eventually(
         lambda: {n["type"] for n in member.http.get("/notifications").json()["items"]},
@@ -164,7 +176,7 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
         mod.username,
     )
     # When the purge message is delivered again
-    before = sorted(everything(local_cloud))
+    before = unchanged_by_others(everything(local_cloud))
     sqs = aws(local_cloud, "sqs")
     queue = next(url for url in sqs.list_queues()["QueueUrls"] if "PurgeQueue" in url)
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"user_id": zed.user_id}))
@@ -177,7 +189,7 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
         ),
     )
     # Then nothing changed
-    assert sorted(everything(local_cloud)) == before
+    assert unchanged_by_others(everything(local_cloud)) == before
 
 
 def test_an_export_is_a_zip_of_my_data_and_originals(local_cloud: RunningLocalCloud) -> None:
