@@ -1,12 +1,13 @@
 """The ranked home feed's figures, in one run against the local cloud (issue 13):
-- sequential DynamoDB rounds of a ranked first page, a ranked later page and a chronological first page, for a
+- sequential DynamoDB rounds of a ranked first page (cold: the first of a session; and a refresh, which reuses the
+  standings its last ranking read seconds before), a ranked later page and a chronological first page, for a
   reader following 500 accounts of which 100 are celebrities (counted by a botocore hook from the calls' own
   start and end times: the longest chain of calls each starting after the previous ended), and which calls
   make each round. In that pass the hook holds every DynamoDB call for 250 ms before sending it, as a network
   would: on a loaded machine a thread can start its call only after another's ended, which would count a
   round that is not one; with the delay, calls issued together overlap whatever the scheduler does;
 - the CPU time of ranking 500 candidates (pinhole.feed.ranking.rank, this thread's CPU time);
-- the local ranked first page against the chronological first page, interleaved in the same run;
+- the local ranked first pages (cold, refresh) against the chronological first page, interleaved in the same run;
 - the CPU each page costs its function as it would on AWS (AwsSideCpu): the handler's invocation, minus what the
   local cloud did to answer its DynamoDB calls, plus botocore's own JSON parser on each answer;
 - the latency model of docs/SCALING.md ("The ranked feed's latency"): each round's calls at DynamoDB's
@@ -86,6 +87,22 @@ class SerialPool:
 
     def map(self, call: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [call(item) for item in items]
+
+
+def _cold(stores: Any) -> Any:
+    """The same stores, but a first page finds no ranking of the caller's recent enough to reuse its standings (the
+    same Query, asked for snapshots made from a second ahead on): the first page of a session, not a refresh."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from pinhole.feed.ranking_dal import SnapshotStore
+    from pinhole.shared.clock import utc_now
+
+    class NoRecentSnapshot(SnapshotStore):
+        def recent_standings(self, viewer_id: str, since: Any) -> Any:
+            return super().recent_standings(viewer_id, utc_now() + timedelta(seconds=1))
+
+    return replace(stores, snapshots=NoRecentSnapshot())
 
 
 def _wire_json(parsed: dict[str, Any]) -> bytes:
@@ -281,8 +298,18 @@ def _function_cpu(reader: str) -> dict[str, dict[str, float]]:
         assert len(body["items"]) == PAGE, "pages short of items"
         return body
 
-    names = ("ranked_first", "ranked_later", "chronological_first")
+    names = ("ranked_first_cold", "ranked_first", "ranked_later", "chronological_first")
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    warm_stores = logic.default_stores()
+    cold_stores = _cold(warm_stores)
+
+    def cold_page() -> dict[str, Any]:
+        logic._stores = cold_stores
+        try:
+            return page({})
+        finally:
+            logic._stores = warm_stores
+
     # The local cloud's objects (its tables, moto's backends) are frozen out of the garbage collector's reach: a
     # collection during a page then walks what the function's own heap holds, as it would on AWS, not the whole
     # cloud's (which made some pages 25 ms slower here).
@@ -292,11 +319,12 @@ def _function_cpu(reader: str) -> dict[str, dict[str, float]]:
     logic._pool = parallel._pool = SerialPool()  # type: ignore[assignment]
     try:
         for index in range(WARMUP + CPU_READS):
-            first, body = cpu.measure(lambda: page({}))
+            cold, _ = cpu.measure(cold_page)
+            first, body = cpu.measure(lambda: page({}))  # a refresh: the cold page's ranking is seconds old
             later, _ = cpu.measure(lambda cursor=body["next_cursor"]: page({"cursor": cursor}))
             chronological, _ = cpu.measure(lambda: page({"order": "chronological"}))
             if index >= WARMUP:
-                for name, parts in zip(names, (first, later, chronological), strict=True):
+                for name, parts in zip(names, (cold, first, later, chronological), strict=True):
                     samples[name].append(parts)
     finally:
         logic._pool, parallel._pool = pools
@@ -311,8 +339,8 @@ def _function_cpu(reader: str) -> dict[str, dict[str, float]]:
 
 
 def _request_units(caller: Any, stores: Any) -> dict[str, Any]:
-    """DynamoDB's read and write units of each page, and of the impressions of a page reported (`POST /feed/seen`),
-    as DynamoDB bills them (benchmarks/request_units.py)."""
+    """DynamoDB's read and write units of each page (a cold first page, then a refresh), and of the impressions of a
+    page reported (`POST /feed/seen`), as DynamoDB bills them (benchmarks/request_units.py)."""
     from benchmarks.request_units import RequestUnitMeter, units
     from pinhole.feed import logic
     from pinhole.feed.models import FeedOrder
@@ -324,8 +352,11 @@ def _request_units(caller: Any, stores: Any) -> dict[str, Any]:
     try:
         with meter.installed():
             with meter.metering() as calls:
+                logic.read_feed(caller, PAGE, None, FeedOrder.RANKED, stores=_cold(stores))
+            found = {"ranked_first_cold": units(calls)}
+            with meter.metering() as calls:
                 first = logic.read_feed(caller, PAGE, None, FeedOrder.RANKED, stores=stores)
-            found = {"ranked_first": units(calls)}
+            found["ranked_first"] = units(calls)
             with meter.metering() as calls:
                 logic.read_feed(caller, PAGE, first.next_cursor, FeedOrder.RANKED, stores=stores)
             found["ranked_later"] = units(calls)
@@ -362,28 +393,31 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
         log.recording = False
         return elapsed, _rounds(log), result
 
-    def three_pages() -> list[tuple[float, list[dict[str, int]], Any]]:
+    cold_stores = _cold(stores)
+
+    def four_pages() -> list[tuple[float, list[dict[str, int]], Any]]:
         # interleaved, so that the machine's load falls on both orders alike
+        cold = measured(lambda: logic.read_feed(caller, PAGE, None, FeedOrder.RANKED, stores=cold_stores))
         ranked = measured(lambda: logic.read_feed(caller, PAGE, None, FeedOrder.RANKED, stores=stores))
         later = measured(
             lambda cursor=ranked[2].next_cursor: logic.read_feed(caller, PAGE, cursor, FeedOrder.RANKED, stores=stores)
         )
         chronological = measured(lambda: logic.read_feed(caller, PAGE, None, FeedOrder.CHRONOLOGICAL, stores=stores))
         assert len(ranked[2].items) == PAGE and len(later[2].items) == PAGE, "pages short of items"
-        assert len(chronological[2].items) == PAGE
-        return [ranked, later, chronological]
+        assert len(chronological[2].items) == PAGE and len(cold[2].items) == PAGE
+        return [cold, ranked, later, chronological]
 
-    names = ("ranked_first", "ranked_later", "chronological_first")
+    names = ("ranked_first_cold", "ranked_first", "ranked_later", "chronological_first")
     timings: dict[str, list[float]] = {name: [] for name in names}
     rounds: dict[str, list[list[dict[str, int]]]] = {name: [] for name in names}
     for index in range(WARMUP + READS):
-        for name, (elapsed, _, _) in zip(names, three_pages(), strict=True):
+        for name, (elapsed, _, _) in zip(names, four_pages(), strict=True):
             if index >= WARMUP:
                 timings[name].append(elapsed)
     _progress("timed; counting rounds with the injected latency")
     log.delayed = True
     for _ in range(ROUND_READS):
-        for name, (_, found, _) in zip(names, three_pages(), strict=True):
+        for name, (_, found, _) in zip(names, four_pages(), strict=True):
             rounds[name].append(found)
     log.delayed = False
     _progress("counted; the function's CPU per page")
@@ -403,7 +437,12 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
         "injected_latency_ms": INJECTED_LATENCY_S * 1000,
         "calls_per_round_worst": worst,
         "in_process_ms": {name: _summary(samples) for name, samples in timings.items()},
+        # the first page of a session: no ranking of the caller's recent enough to reuse
         "ranked_over_chronological_first_page_p50": round(
+            statistics.median(timings["ranked_first_cold"]) / statistics.median(timings["chronological_first"]), 2
+        ),
+        # a refresh within standings_reuse_s of the last first page
+        "ranked_refresh_over_chronological_first_page_p50": round(
             statistics.median(timings["ranked_first"]) / statistics.median(timings["chronological_first"]), 2
         ),
         "ranking_500_candidates_cpu": cpu,

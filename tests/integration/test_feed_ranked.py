@@ -4,13 +4,14 @@ would drive them."""
 
 import json
 import random
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from functions.feed_read import handler as feed_read
-from pinhole.feed import ranking_dal
+from pinhole.feed import logic, ranking_dal
 from pinhole.feed.dal import FeedRepository
 from pinhole.feed.fanout import FanOut
 from pinhole.feed.hot_keys import recent_posts_copies
@@ -18,6 +19,7 @@ from pinhole.feed.ranking_dal import FeedStateModel, RecentPost, RecentPostsStor
 from pinhole.feed.signals import FeedSignals
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
+from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.settings import FeedRankingSettings, get_settings
 from pinhole.social.dal import InteractionRepository
@@ -129,6 +131,59 @@ def test_later_pages_come_from_the_snapshot_without_repeats_while_posts_and_like
     pages = ids(first) + ids(second) + ids(third)
     assert sorted(pages) == sorted(shared) and len(set(pages)) == 9
     assert third["next_cursor"] is None
+
+
+class _CountingPosts(PostRepository):
+    """The posts' standings reads a page makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.standings_read: list[str] = []
+
+    def standings_of(self, post_ids: list[str]) -> Any:
+        self.standings_read += post_ids
+        return super().standings_of(post_ids)
+
+
+def test_a_refresh_within_minutes_reuses_the_standings_its_last_ranking_read(fanout: FanOut) -> None:
+    # Given a reader's first page ranked over three posts
+    reader, author = sign_up_claims("reader"), sign_up_claims("author")
+    follow(reader, author, fanout)
+    older = [share(author, fanout) for _ in range(3)]
+    posts = _CountingPosts()
+    stores = replace(logic.default_stores(), posts=posts)
+    caller, start = Caller(reader["sub"], "reader"), utc_now()
+
+    def ranked(after_s: float) -> dict[str, float]:
+        """A first page (of one post: a page that holds every post stores no snapshot), then the rest of its
+        ranking: each post's engagement term."""
+        now, cursor, engagement = start + timedelta(seconds=after_s), None, {}
+        while True:
+            page = logic.read_feed(caller, 1, cursor, explain=True, stores=stores, now=now)
+            engagement |= {post.post_id: post.ranking.parts.engagement for post in page.items if post.ranking}
+            if not (cursor := page.next_cursor):
+                return engagement
+
+    assert set(ranked(0)) == set(older) and sorted(posts.standings_read) == sorted(older)
+
+    # When one of them is liked, another deleted, a new one pushed, and the reader refreshes a minute later
+    for fan in range(5):
+        assert InteractionRepository().like(older[0], f"fan-{fan}")
+    PostRepository().delete(PostRepository().get(older[1]))
+    newer = share(author, fanout)
+    posts.standings_read.clear()
+    refreshed = ranked(60)
+
+    # Then only the new post's standing is read; the liked one ranks on the counts read a minute ago
+    assert posts.standings_read == [newer]
+    assert refreshed[older[0]] == 0.0
+    assert set(refreshed) == {older[0], older[2], newer}  # the deleted one dropped when served
+
+    # And once the window has passed, every standing is read again, the like counted
+    posts.standings_read.clear()
+    later = ranked(get_settings().feed_ranking.standings_reuse_s + 120)
+    assert sorted(posts.standings_read) == sorted([*older, newer])  # the deleted post's entry is not retracted here
+    assert later[older[0]] > 0.0
 
 
 def test_an_expired_snapshot_is_410_and_other_cursors_are_422(fanout: FanOut) -> None:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
-from pinhole.feed.ranking import RankedPost, ScoreParts
+from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore
 from pinhole.graph import logic as graph
 from pinhole.messaging import logic as messaging
@@ -200,8 +200,12 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     # ann's ranked feed: her affinity for zed, and a first page's snapshot listing zed's post; ben's lists ann's only
     AffinityStore().add(ann.user_id, zed.user_id, 1.0, utc_now())
     parts = ScoreParts(affinity=1.0, recency=1.0, engagement=0.0, own_post=0.0, seen=False)
-    SnapshotStore().put(ann.user_id, "with-zed", [RankedPost(zed_posts[0], zed.user_id, 1.0, parts)], 0, False)
-    SnapshotStore().put(ben.user_id, "without-zed", [RankedPost(ann_post, ann.user_id, 1.0, parts)], 0, False)
+    for viewer, name, (post_id, author) in (
+        (ann, "with-zed", (zed_posts[0], zed.user_id)),
+        (ben, "without-zed", (ann_post, ann.user_id)),
+    ):
+        ranked, standing = RankedPost(post_id, author, 1.0, parts), Candidate(post_id, author, utc_now())
+        SnapshotStore().put(viewer.user_id, name, [ranked], 0, False, [standing])
     account = {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
     account["groups"] = groups
     account["cases"] = build_moderation(account, caller(people["mod"], MODERATORS_GROUP))

@@ -4,9 +4,14 @@ Ranked (the default): the first page (no cursor) gathers up to 500 candidates �
 caller's feed and the recent posts of the celebrities they follow — ranks them (pinhole.feed.ranking), and
 stores the ranked ids as a snapshot for an hour; its cursor names the snapshot and the offset. Later pages
 read the snapshot and never rank again: nothing repeats or goes missing across pages while posts arrive,
-likes change or the caller follows someone. Rounds of DynamoDB calls (each round's calls in parallel):
-  first page  1. the caller's partition: pushed entries, followed celebrities, affinities, impressions
-              2. the celebrities' recent-posts items; the pushed posts (their counts; deleted ones dropped)
+likes change or the caller follows someone. The snapshot also keeps what each post was scored on (its time and
+counts): the caller's next first page within `standings_reuse_s` (a refresh) ranks afresh but reads only the
+standings of pushed posts that snapshot did not score — the counts it ranks on are then up to that old.
+Rounds of DynamoDB calls (each round's calls in parallel):
+  first page  1. the caller's partition: pushed entries, followed celebrities, affinities, impressions, the
+                 standings of their last snapshot if recent
+              2. the celebrities' recent-posts items; the pushed posts not in those standings (their counts;
+                 deleted ones dropped)
               3. the snapshot written, while the page's posts are checked and hydrated: celebrities' posts,
                  authors, follow edges, blocks and mutes, the caller's likes and saves
   later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
@@ -231,14 +236,22 @@ def _ranked_first_page(
     pushed_call = _submit(stores.feeds.page, caller.user_id, None, weights.candidates)
     affinity_call = _submit(stores.affinity.of_viewer, caller.user_id, now)
     seen_call = _submit(stores.seen.of_viewer, caller.user_id)
+    reused_call = (
+        _submit(stores.snapshots.recent_standings, caller.user_id, now - timedelta(seconds=weights.standings_reuse_s))
+        if weights.standings_reuse_s
+        else None
+    )
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, _ = pushed_call.result()
+    reused = reused_call.result() if reused_call is not None else {}
 
-    # Round 2: the celebrities' recent posts; the pushed posts' standings (counts; deleted ones dropped).
+    # Round 2: the celebrities' recent posts; the standings (counts; deleted ones dropped) of the pushed posts that
+    # the caller's last ranking, if recent, did not score.
     recent_call = _submit(stores.recent.of_authors, celebrities)
-    standings = gather_dict(stores.posts.standings_of, [entry.post_id for entry in pushed])
+    standings = gather_dict(stores.posts.standings_of, [e.post_id for e in pushed if e.post_id not in reused])
     recent = recent_call.result()
-    candidates = [
+    candidates = [reused[entry.post_id] for entry in pushed if entry.post_id in reused]
+    candidates += [
         Candidate(s.post_id, s.author_id, s.created_at, s.like_count, s.comment_count)
         for s in (standings.get(entry.post_id) for entry in pushed)
         if s is not None and s.status == PostStatus.PUBLISHED
@@ -256,8 +269,17 @@ def _ranked_first_page(
     # Round 3: the snapshot written, while the page is checked (authors, follows, blocks, mutes) and hydrated.
     ranked_ids, ranked_authors = ranking.post_ids, [post.author_id for post in ranking.posts]
     snapshot_id = new_id()
+    scored = {candidate.post_id: candidate for candidate in candidates}
     snapshot_call = (
-        _submit(stores.snapshots.put, caller.user_id, snapshot_id, ranking.posts, ranking.unseen_recent, explain)
+        _submit(
+            stores.snapshots.put,
+            caller.user_id,
+            snapshot_id,
+            ranking.posts,
+            ranking.unseen_recent,
+            explain,
+            [scored[post.post_id] for post in ranking.posts],
+        )
         if len(ranked_ids) > limit
         else None
     )

@@ -37,6 +37,7 @@ from pynamodb.models import Model
 
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts, accumulate, decayed
 from pinhole.shared.clock import utc_now
+from pinhole.shared.ids import first_id_at
 from pinhole.shared.parallel import gather_dict
 from pinhole.shared.raw_items import RawItem, batch_get_raw, query_raw
 from pinhole.shared.settings import get_settings
@@ -196,7 +197,7 @@ class Snapshot:
     parts: list[ScoreParts] | None = None
 
 
-def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool) -> bytes:
+def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool, standings: list[Candidate]) -> bytes:
     authors = list(dict.fromkeys(post.author_id for post in ranked))
     index = {author: position for position, author in enumerate(authors)}
     body: dict[str, Any] = {
@@ -204,6 +205,8 @@ def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool) -> byte
         "authors": authors,
         "by": [index[post.author_id] for post in ranked],
         "unseen_recent": unseen_recent,
+        # what each post's score was made of: the viewer's next first page may reuse it (`recent_standings`)
+        "standings": [[int(c.created_at.timestamp()), c.like_count, c.comment_count] for c in standings],
     }
     if explain:
         body["explain"] = [
@@ -238,6 +241,17 @@ def _decode(data: bytes) -> Snapshot:
     )
 
 
+def _standings(data: bytes) -> dict[str, Candidate]:
+    body = json.loads(zlib.decompress(data))
+    authors = body["authors"]
+    return {
+        post_id: Candidate(post_id, authors[by], datetime.fromtimestamp(created, UTC), likes, comments)
+        for post_id, by, (created, likes, comments) in zip(
+            body["ids"], body["by"], body.get("standings") or [], strict=False
+        )
+    }
+
+
 def snapshot_lists_author(data: bytes, author_id: str) -> bool:
     """Whether a stored snapshot (its `data`) lists a post of this author: the purge of the author drops it."""
     return author_id in _decode(data).author_ids
@@ -245,15 +259,36 @@ def snapshot_lists_author(data: bytes, author_id: str) -> bool:
 
 class SnapshotStore:
     def put(
-        self, viewer_id: str, snapshot_id: str, ranked: list[RankedPost], unseen_recent: int, explain: bool
+        self,
+        viewer_id: str,
+        snapshot_id: str,
+        ranked: list[RankedPost],
+        unseen_recent: int,
+        explain: bool,
+        standings: list[Candidate],
     ) -> None:
+        """`standings`: what each of `ranked` was scored on (the same order)."""
         expires_at = utc_now() + timedelta(seconds=_settings.feed_ranking.snapshot_ttl_s)
         FeedStateModel(
             user_id=viewer_id,
             sk=f"{SNAPSHOT}{snapshot_id}",
-            data=_encode(ranked, unseen_recent, explain),
+            data=_encode(ranked, unseen_recent, explain, standings),
             expires_at=expires_at,
         ).save()
+
+    def recent_standings(self, viewer_id: str, since: datetime) -> dict[str, Candidate]:
+        """What the viewer's newest snapshot made since `since` scored its posts on (their times and counts as read
+        then), by post id; empty if there is none. One Query of at most one item (snapshot ids are ULIDs: they
+        sort by the time they were made)."""
+        found = query_raw(
+            FeedStateModel,
+            viewer_id,
+            FeedStateModel.sk.between(f"{SNAPSHOT}{first_id_at(since)}", f"{SNAPSHOT}~"),
+            1,
+            ["data"],
+            scan_index_forward=False,
+        )
+        return _standings(found[0]["data"]["B"]) if found and "data" in found[0] else {}
 
     def get(self, viewer_id: str, snapshot_id: str, now: datetime) -> Snapshot | None:
         """The snapshot, or None once expired (TTL deletes lag by up to days: the expiry is checked here)."""

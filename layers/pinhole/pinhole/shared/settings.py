@@ -81,6 +81,8 @@ class FeedRankingSettings(BaseModel):
     caught_up_window_hours: float = Field(default=48.0, gt=0)
     candidates: int = Field(default=500, gt=0, le=1000)
     snapshot_ttl_s: int = Field(default=3600, gt=0)
+    # a first page within this long of the caller's last one reuses the standings that one read (docs/DATA_MODEL.md)
+    standings_reuse_s: float = Field(default=300.0, ge=0)
     recent_posts_per_author: int = Field(default=10, gt=0, le=100)
     # copies k of a celebrity's recent-posts item, each read at random, from the follower count
     # (pinhole.feed.hot_keys; the arithmetic: docs/SCALING.md, "Hot keys"): first pages a follower reads a day
