@@ -72,7 +72,7 @@ TARGETS: list[Target] = [
     Target("feed_ranked", ("sequential_rounds", "ranked_first_cold", "max"), "DynamoDB rounds, ranked page 1", "", 3),
     Target("feed_ranked", ("sequential_rounds", "ranked_later", "max"), "DynamoDB rounds, ranked later page", "", 2),
     *(
-        Target("feed_ranked", (ratio,), f"ranked {label} / chronological page 1, local p50", "×", 1.3, True, "issue 13")
+        Target("feed_ranked", (ratio,), f"ranked {label} / chronological, local p50", "×", 1.3, True, "issue 13")
         for ratio, label in (
             ("ranked_over_chronological_first_page_p50", "page 1"),
             ("ranked_refresh_over_chronological_first_page_p50", "refresh"),
