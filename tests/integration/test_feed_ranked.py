@@ -186,6 +186,35 @@ def test_a_refresh_within_minutes_reuses_the_standings_its_last_ranking_read(fan
     assert later[older[0]] > 0.0
 
 
+def test_a_refresh_does_not_read_pushed_posts_older_than_a_full_last_ranking(
+    fanout: FanOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given rankings of 3 candidates, and a reader whose friend posted twice before a celebrity they follow did
+    monkeypatch.setenv("FEED_RANKING", json.dumps({"candidates": 3}))
+    get_settings.cache_clear()
+    try:
+        reader, friend, star = (sign_up_claims(name) for name in ("reader", "friend", "star"))
+        FeedRepository().mark_celebrity(star["sub"], 10**6)
+        follow(reader, friend, fanout)
+        follow(reader, star, fanout)
+        older, newer = share(friend, fanout), share(friend, fanout)
+        stars = [share(star, fanout) for _ in range(2)]
+        posts = _CountingPosts()
+        stores, caller = replace(logic.default_stores(), posts=posts), Caller(reader["sub"], "reader")
+
+        # When the first page ranks the newest 3 (the star's 2 and the friend's newer), and the reader refreshes
+        assert logic.read_feed(caller, 1, None, stores=stores).next_cursor  # a snapshot was kept
+        assert sorted(posts.standings_read) == sorted([older, newer])
+        posts.standings_read.clear()
+        page = logic.read_feed(caller, 3, None, stores=stores)
+
+        # Then the friend's older post, below all 3 then, is not read again: it could not rank among them now
+        assert posts.standings_read == []
+        assert {post.post_id for post in page.items} == {newer, *stars}
+    finally:
+        get_settings.cache_clear()
+
+
 def test_an_expired_snapshot_is_410_and_other_cursors_are_422(fanout: FanOut) -> None:
     alice, bob = sign_up_claims("alice"), sign_up_claims("bob")
     for _ in range(3):

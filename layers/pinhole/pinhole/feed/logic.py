@@ -246,9 +246,13 @@ def _ranked_first_page(
     reused = reused_call.result() if reused_call is not None else {}
 
     # Round 2: the celebrities' recent posts; the standings (counts; deleted ones dropped) of the pushed posts that
-    # the caller's last ranking, if recent, did not score.
+    # the caller's last ranking, if recent, did not score — and that could rank: when it ranked a full set of
+    # candidates, a post older than all of them stays below them now, unless some of them are gone since.
     recent_call = _submit(stores.recent.of_authors, celebrities)
-    standings = gather_dict(stores.posts.standings_of, [e.post_id for e in pushed if e.post_id not in reused])
+    cut = min(reused) if len(reused) >= weights.candidates else ""
+    standings = gather_dict(
+        stores.posts.standings_of, [e.post_id for e in pushed if e.post_id not in reused and e.post_id > cut]
+    )
     recent = recent_call.result()
     candidates = [reused[entry.post_id] for entry in pushed if entry.post_id in reused]
     candidates += [
