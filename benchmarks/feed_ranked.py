@@ -10,6 +10,7 @@
 - the local ranked first pages (cold, refresh) against the chronological first page, interleaved in the same run;
 - the CPU each page costs its function as it would on AWS (AwsSideCpu): the handler's invocation, minus what the
   local cloud did to answer its DynamoDB calls, plus botocore's own JSON parser on each answer;
+- a heavy viewer's 24,000 impressions read as a first page reads them, packed by the hour and one item each;
 - the latency model of docs/SCALING.md ("The ranked feed's latency"): each round's calls at DynamoDB's
   assumed per-call p99, plus that measured CPU and Lambda's warm overhead, for both orders.
 The recent-posts cache is off (every page reads DynamoDB), so the rounds are those of a cache miss."""
@@ -371,6 +372,46 @@ def _request_units(caller: Any, stores: Any) -> dict[str, Any]:
     return found
 
 
+HEAVY_IMPRESSIONS, REPORTS_A_DAY = 24_000, 8  # 30 days of 800 posts seen, reported 100 at a time
+
+
+def _impressions_read() -> dict[str, dict[str, float]]:
+    """A heavy viewer's impressions as a first page reads them: stored one item per hour (as POST /feed/seen stores
+    them) and one item per impression (the format before, which the reader still reads until it expires), each
+    under a viewer of its own; this thread's CPU per read (p50 of 7) and the read's units."""
+    from datetime import timedelta
+
+    from benchmarks.request_units import RequestUnitMeter, units
+    from pinhole.feed.ranking_dal import SEEN, SEEN_LIFETIME, FeedStateModel, SeenStore
+    from pinhole.shared.clock import utc_now
+    from pinhole.shared.ids import new_id
+
+    post_ids = [new_id() for _ in range(HEAVY_IMPRESSIONS)]
+    hours, single = (f"{name:-<36}" for name in ("heavy-hours", "heavy-single"))  # as long as a Cognito sub
+    start, per_report = utc_now() - timedelta(days=30), HEAVY_IMPRESSIONS // (30 * REPORTS_A_DAY)
+    for report in range(30 * REPORTS_A_DAY):
+        at = start + timedelta(hours=24 / REPORTS_A_DAY * report)
+        SeenStore(clock=lambda at=at: at).record(hours, post_ids[report * per_report : (report + 1) * per_report])
+    with FeedStateModel.batch_write() as batch:
+        for post_id in post_ids:
+            batch.save(FeedStateModel(user_id=single, sk=f"{SEEN}{post_id}", expires_at=start + SEEN_LIFETIME))
+    meter, found = RequestUnitMeter(), {}
+    for name, viewer in (("hour_items", hours), ("one_item_each", single)):
+        samples = []
+        for _ in range(7):
+            started = time.thread_time()
+            seen = SeenStore().of_viewer(viewer)
+            samples.append((time.thread_time() - started) * 1000)
+        with meter.installed(), meter.metering() as calls:
+            SeenStore().of_viewer(viewer)
+        found[name] = {
+            "impressions_read": len(seen),
+            "cpu_p50_ms": round(statistics.median(samples), 2),
+            "read_units": units(calls)["read_units"],
+        }
+    return found
+
+
 def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
     from pinhole.feed import logic
     from pinhole.feed.models import FeedOrder
@@ -425,6 +466,8 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
     cpu = _ranking_cpu_ms()
     _progress("the request units of each page")
     request_units = _request_units(caller, stores)
+    _progress("a heavy viewer's impressions")
+    impressions = _impressions_read()
     worst = {name: max(found, key=len) for name, found in rounds.items()}
     return {
         "followed": FOLLOWED,
@@ -447,6 +490,7 @@ def _figures(cloud: Any, log: DelayedCallLog, memory_mb: int) -> dict[str, Any]:
         ),
         "ranking_500_candidates_cpu": cpu,
         "request_units_per_page": request_units,
+        f"impressions_read_{HEAVY_IMPRESSIONS}": impressions,
         "function_cpu_per_page": function_cpu,
         "latency_model_p99_ms": {
             "assumed_call_p99_ms": P99_MS,
