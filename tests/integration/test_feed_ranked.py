@@ -21,6 +21,7 @@ from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.ids import new_id, time_of
 from pinhole.shared.settings import FeedRankingSettings, get_settings
 from pinhole.social.dal import InteractionRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
@@ -186,6 +187,42 @@ def test_a_refresh_within_minutes_reuses_the_standings_its_last_ranking_read(fan
     assert later[older[0]] > 0.0
 
 
+class _CountingSeen(ranking_dal.SeenStore):
+    """Since when a page asks for impressions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.since: list[Any] = []
+
+    def of_viewer(self, viewer_id: str, since: Any = None) -> frozenset[str]:
+        self.since.append(since)
+        return super().of_viewer(viewer_id, since)
+
+
+def test_a_first_page_reads_the_impressions_since_its_oldest_pushed_post_and_seen_posts_still_sink(
+    fanout: FanOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given rankings of 3 candidates, and a reader who saw the newest and the oldest of a friend's 4 posts
+    monkeypatch.setenv("FEED_RANKING", json.dumps({"candidates": 3}))
+    get_settings.cache_clear()
+    try:
+        reader, friend = sign_up_claims("reader"), sign_up_claims("friend")
+        follow(reader, friend, fanout)
+        oldest, *middle, newest = [share(friend, fanout) for _ in range(4)]
+        seen(reader, [oldest, newest])
+        impressions = _CountingSeen()
+        stores, caller = replace(logic.default_stores(), seen=impressions), Caller(reader["sub"], "reader")
+
+        page = logic.read_feed(caller, 10, None, stores=stores)
+
+        # Then the impressions asked for start at the oldest of the 3 pushed posts it ranks
+        assert impressions.since == [time_of(middle[0])]
+        # and the one seen among them ranks last
+        assert [post.post_id for post in page.items] == [*reversed(middle), newest]
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_refresh_does_not_read_pushed_posts_older_than_a_full_last_ranking(
     fanout: FanOut, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,7 +326,8 @@ def test_impressions_are_packed_by_the_hour_and_read_with_the_single_ones_of_the
     first.record(viewer, ["p1", "p2"])
     first.record(viewer, ["p2", "p3"])
     second.record(viewer, ["p4"])
-    FeedStateModel(user_id=viewer, sk="seen#p0", expires_at=hour + timedelta(days=1)).save()
+    single = new_id()  # a post id: impressions were keyed by them
+    FeedStateModel(user_id=viewer, sk=f"seen#{single}", expires_at=hour + timedelta(days=1)).save()
 
     # Then each hour is one item, and every impression is read
     items = {item.sk: item.post_ids for item in FeedStateModel.query(viewer, FeedStateModel.sk.startswith("seen#@"))}
@@ -297,7 +335,11 @@ def test_impressions_are_packed_by_the_hour_and_read_with_the_single_ones_of_the
         f"seen#@{hour:%Y%m%d%H}": {"p1", "p2", "p3"},
         f"seen#@{hour + timedelta(hours=1):%Y%m%d%H}": {"p4"},
     }
-    assert ranking_dal.SeenStore().of_viewer(viewer) == {"p0", "p1", "p2", "p3", "p4"}
+    store = ranking_dal.SeenStore()
+    assert store.of_viewer(viewer) == {"p1", "p2", "p3", "p4"} and store.single_impressions(viewer) == {single}
+    # and a first page asks only for the hours since its oldest candidate was made (and the hour before)
+    assert store.of_viewer(viewer, since=hour + timedelta(hours=1)) == {"p1", "p2", "p3", "p4"}
+    assert store.of_viewer(viewer, since=hour + timedelta(hours=2)) == {"p4"}
     expires = FeedStateModel.get(viewer, f"seen#@{hour:%Y%m%d%H}").expires_at
     assert expires is not None and abs((expires - (hour + ranking_dal.SEEN_LIFETIME)).total_seconds()) < 1
 

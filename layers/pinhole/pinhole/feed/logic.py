@@ -8,10 +8,10 @@ likes change or the caller follows someone. The snapshot also keeps what each po
 counts): the caller's next first page within `standings_reuse_s` (a refresh) ranks afresh but reads only the
 standings of pushed posts that snapshot did not score — the counts it ranks on are then up to that old.
 Rounds of DynamoDB calls (each round's calls in parallel):
-  first page  1. the caller's partition: pushed entries, followed celebrities, affinities, impressions, the
-                 standings of their last snapshot if recent
+  first page  1. the caller's partition: pushed entries, followed celebrities, affinities, the standings of
+                 their last snapshot if recent
               2. the celebrities' recent-posts items; the pushed posts not in those standings (their counts;
-                 deleted ones dropped)
+                 deleted ones dropped); the impressions reported since the oldest pushed post was made
               3. the snapshot written, while the page's posts are checked and hydrated: celebrities' posts,
                  authors, follow edges, blocks and mutes, the caller's likes and saves
   later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
@@ -45,7 +45,7 @@ from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.cursor import decode_cursor, encode_cursor
 from pinhole.shared.errors import CursorExpired, ValidationFailed
-from pinhole.shared.ids import new_id
+from pinhole.shared.ids import new_id, time_of
 from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.shared.secrets import cursor_secret
 from pinhole.shared.settings import FeedRankingSettings, get_settings
@@ -235,7 +235,7 @@ def _ranked_first_page(
     # Round 1: the caller's partition.
     pushed_call = _submit(stores.feeds.page, caller.user_id, None, weights.candidates)
     affinity_call = _submit(stores.affinity.of_viewer, caller.user_id, now)
-    seen_call = _submit(stores.seen.of_viewer, caller.user_id)
+    singles_call = _submit(stores.seen.single_impressions, caller.user_id)
     reused_call = (
         _submit(stores.snapshots.recent_standings, caller.user_id, now - timedelta(seconds=weights.standings_reuse_s))
         if weights.standings_reuse_s
@@ -249,6 +249,9 @@ def _ranked_first_page(
     # the caller's last ranking, if recent, did not score — and that could rank: when it ranked a full set of
     # candidates, a post older than all of them stays below them now, unless some of them are gone since.
     recent_call = _submit(stores.recent.of_authors, celebrities)
+    # and the impressions that could matter: a full set of pushed posts bounds the candidates' age from below
+    since = time_of(pushed[-1].post_id) if len(pushed) >= weights.candidates else None
+    seen_call = _submit(stores.seen.of_viewer, caller.user_id, since)
     cut = min(reused) if len(reused) >= weights.candidates else ""
     standings = gather_dict(
         stores.posts.standings_of, [e.post_id for e in pushed if e.post_id not in reused and e.post_id > cut]
@@ -265,7 +268,7 @@ def _ranked_first_page(
     ranking = rank(
         candidates[: weights.candidates],
         caller.user_id,
-        ViewerSignals(affinity_call.result(), seen_call.result()),
+        ViewerSignals(affinity_call.result(), seen_call.result() | singles_call.result()),
         now,
         weights,
     )

@@ -50,7 +50,7 @@ SEEN_HOUR = f"{SEEN}@"  # sorts after every `seen#<ULID>` of the old format (a U
 SNAPSHOT = "snapshot#"
 RECENT = "recent#"
 SEEN_LIFETIME = timedelta(days=30)
-SEEN_READ_MAX = 20_000  # items: hours of impressions, or old single ones (~20,000 of them in the 1 MB of a page)
+SEEN_READ_MAX = 20_000  # items: hours of impressions, or single ones of the format before (~20,000 in 1 MB)
 AFFINITIES_READ_MAX = 10_000  # ~1 MB of affinity items: one Query page
 MAX_CONDITIONAL_ATTEMPTS = 16
 
@@ -163,24 +163,35 @@ class SeenStore:
                     raise
         raise RuntimeError(f"impressions of {viewer_id}: the hour's and the minute's items are full")
 
-    def of_viewer(self, viewer_id: str) -> frozenset[str]:
-        """The viewer's impressions, the newest hours first: one Query page (DynamoDB stops it at 1 MB)."""
+    def of_viewer(self, viewer_id: str, since: datetime | None = None) -> frozenset[str]:
+        """The impressions the viewer reported since `since` (None: whenever), the newest hours first: one Query
+        page of hour items (DynamoDB stops it at 1 MB). A post is reported after it was made, so the impressions
+        of posts made since `since` are all in these hours (one more hour read for the servers' clocks)."""
+        lowest = f"{SEEN_HOUR}{since - timedelta(hours=1):%Y%m%d%H}" if since else SEEN_HOUR
         items = query_raw(
             FeedStateModel,
             viewer_id,
-            FeedStateModel.sk.startswith(SEEN),
+            FeedStateModel.sk.between(lowest, f"{SEEN_HOUR}~"),
             SEEN_READ_MAX,
-            ["sk", "post_ids"],
+            ["post_ids"],
             scan_index_forward=False,
             pages=1,
         )
-        seen: set[str] = set()
-        for item in items:
-            if "post_ids" in item:
-                seen.update(item["post_ids"]["SS"])
-            else:
-                seen.add(item["sk"]["S"].removeprefix(SEEN))  # one impression, the format before
-        return frozenset(seen)
+        return frozenset(post_id for item in items for post_id in item.get("post_ids", {}).get("SS", ()))
+
+    def single_impressions(self, viewer_id: str) -> frozenset[str]:
+        """Impressions of the format before the hours (`seen#<post_id>`, written until 2026-12-06): the last expire
+        on 2027-01-05, and this read can go then. One Query page."""
+        items = query_raw(
+            FeedStateModel,
+            viewer_id,
+            FeedStateModel.sk.between(SEEN, SEEN_HOUR),
+            SEEN_READ_MAX,
+            ["sk"],
+            scan_index_forward=False,
+            pages=1,
+        )
+        return frozenset(item["sk"]["S"].removeprefix(SEEN) for item in items)
 
 
 # -- snapshots --
