@@ -4,6 +4,7 @@ would drive them."""
 
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -134,6 +135,15 @@ def test_later_pages_come_from_the_snapshot_without_repeats_while_posts_and_like
     assert third["next_cursor"] is None
 
 
+@pytest.fixture
+def three_candidates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Rankings of 3 candidates (instead of 500): a feed whose pushed posts fill them takes a few posts."""
+    monkeypatch.setenv("FEED_RANKING", json.dumps({"candidates": 3}))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 class _CountingPosts(PostRepository):
     """The posts' standings reads a page makes."""
 
@@ -200,56 +210,46 @@ class _CountingSeen(ranking_dal.SeenStore):
 
 
 def test_a_first_page_reads_the_impressions_since_its_oldest_pushed_post_and_seen_posts_still_sink(
-    fanout: FanOut, monkeypatch: pytest.MonkeyPatch
+    fanout: FanOut, three_candidates: None
 ) -> None:
     # Given rankings of 3 candidates, and a reader who saw the newest and the oldest of a friend's 4 posts
-    monkeypatch.setenv("FEED_RANKING", json.dumps({"candidates": 3}))
-    get_settings.cache_clear()
-    try:
-        reader, friend = sign_up_claims("reader"), sign_up_claims("friend")
-        follow(reader, friend, fanout)
-        oldest, *middle, newest = [share(friend, fanout) for _ in range(4)]
-        seen(reader, [oldest, newest])
-        impressions = _CountingSeen()
-        stores, caller = replace(logic.default_stores(), seen=impressions), Caller(reader["sub"], "reader")
+    reader, friend = sign_up_claims("reader"), sign_up_claims("friend")
+    follow(reader, friend, fanout)
+    oldest, *middle, newest = [share(friend, fanout) for _ in range(4)]
+    seen(reader, [oldest, newest])
+    impressions = _CountingSeen()
+    stores, caller = replace(logic.default_stores(), seen=impressions), Caller(reader["sub"], "reader")
 
-        page = logic.read_feed(caller, 10, None, stores=stores)
+    page = logic.read_feed(caller, 10, None, stores=stores)
 
-        # Then the impressions asked for start at the oldest of the 3 pushed posts it ranks
-        assert impressions.since == [time_of(middle[0])]
-        # and the one seen among them ranks last
-        assert [post.post_id for post in page.items] == [*reversed(middle), newest]
-    finally:
-        get_settings.cache_clear()
+    # Then the impressions asked for start at the oldest of the 3 pushed posts it ranks
+    assert impressions.since == [time_of(middle[0])]
+    # and the one seen among them ranks last
+    assert [post.post_id for post in page.items] == [*reversed(middle), newest]
 
 
 def test_a_refresh_does_not_read_pushed_posts_older_than_a_full_last_ranking(
-    fanout: FanOut, monkeypatch: pytest.MonkeyPatch
+    fanout: FanOut, three_candidates: None
 ) -> None:
     # Given rankings of 3 candidates, and a reader whose friend posted twice before a celebrity they follow did
-    monkeypatch.setenv("FEED_RANKING", json.dumps({"candidates": 3}))
-    get_settings.cache_clear()
-    try:
-        reader, friend, star = (sign_up_claims(name) for name in ("reader", "friend", "star"))
-        FeedRepository().mark_celebrity(star["sub"], 10**6)
-        follow(reader, friend, fanout)
-        follow(reader, star, fanout)
-        older, newer = share(friend, fanout), share(friend, fanout)
-        stars = [share(star, fanout) for _ in range(2)]
-        posts = _CountingPosts()
-        stores, caller = replace(logic.default_stores(), posts=posts), Caller(reader["sub"], "reader")
+    reader, friend, star = (sign_up_claims(name) for name in ("reader", "friend", "star"))
+    FeedRepository().mark_celebrity(star["sub"], 10**6)
+    follow(reader, friend, fanout)
+    follow(reader, star, fanout)
+    older, newer = share(friend, fanout), share(friend, fanout)
+    stars = [share(star, fanout) for _ in range(2)]
+    posts = _CountingPosts()
+    stores, caller = replace(logic.default_stores(), posts=posts), Caller(reader["sub"], "reader")
 
-        # When the first page ranks the newest 3 (the star's 2 and the friend's newer), and the reader refreshes
-        assert logic.read_feed(caller, 1, None, stores=stores).next_cursor  # a snapshot was kept
-        assert sorted(posts.standings_read) == sorted([older, newer])
-        posts.standings_read.clear()
-        page = logic.read_feed(caller, 3, None, stores=stores)
+    # When the first page ranks the newest 3 (the star's 2 and the friend's newer), and the reader refreshes
+    assert logic.read_feed(caller, 1, None, stores=stores).next_cursor  # a snapshot was kept
+    assert sorted(posts.standings_read) == sorted([older, newer])
+    posts.standings_read.clear()
+    page = logic.read_feed(caller, 3, None, stores=stores)
 
-        # Then the friend's older post, below all 3 then, is not read again: it could not rank among them now
-        assert posts.standings_read == []
-        assert {post.post_id for post in page.items} == {newer, *stars}
-    finally:
-        get_settings.cache_clear()
+    # Then the friend's older post, below all 3 then, is not read again: it could not rank among them now
+    assert posts.standings_read == []
+    assert {post.post_id for post in page.items} == {newer, *stars}
 
 
 def test_an_expired_snapshot_is_410_and_other_cursors_are_422(fanout: FanOut) -> None:
