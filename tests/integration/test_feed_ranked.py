@@ -16,6 +16,7 @@ from pinhole.feed import logic, ranking_dal
 from pinhole.feed.dal import FeedRepository
 from pinhole.feed.fanout import FanOut
 from pinhole.feed.hot_keys import recent_posts_copies
+from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import FeedStateModel, RecentPost, RecentPostsStore
 from pinhole.feed.signals import FeedSignals
 from pinhole.graph.dal import GraphRepository
@@ -190,11 +191,31 @@ def test_a_refresh_within_minutes_reuses_the_standings_its_last_ranking_read(fan
     assert refreshed[older[0]] == 0.0
     assert set(refreshed) == {older[0], older[2], newer}  # the deleted one dropped when served
 
+    # and the refresh's snapshot keeps the time those counts were read, not its own
+    kept = ranking_dal.SnapshotStore().recent_standings(reader["sub"], start - timedelta(seconds=1))
+    assert kept is not None and kept.as_of == start and kept.posts[older[0]].like_count == 0
+
     # And once the window has passed, every standing is read again, the like counted
     posts.standings_read.clear()
     later = ranked(get_settings().feed_ranking.standings_reuse_s + 120)
     assert sorted(posts.standings_read) == sorted([*older, newer])  # the deleted post's entry is not retracted here
     assert later[older[0]] > 0.0
+
+
+def test_standings_read_before_the_window_are_not_reused_whatever_the_snapshots_age(aws: Any) -> None:
+    # Given a snapshot made now of standings read 10 minutes ago (a chain of refreshes reusing them)
+    now = utc_now()
+    read_then = now - timedelta(minutes=10)
+    post = Candidate("01POST", "author", (now - timedelta(hours=1)).replace(microsecond=0), 5, 1)  # kept to the second
+    ranked = RankedPost("01POST", "author", 1.0, ScoreParts(0.0, 1.0, 0.0, 0.0, False))
+    store = ranking_dal.SnapshotStore()
+    store.put("viewer", new_id(), [ranked], 1, False, ranking_dal.Standings(read_then, {"01POST": post}))
+
+    # Then a first page reusing standings read in the last 5 minutes finds none; one allowing 15 minutes does
+    assert store.recent_standings("viewer", now - timedelta(minutes=5)) is None
+    found = store.recent_standings("viewer", now - timedelta(minutes=15))
+    assert found is not None and found.posts == {"01POST": post}
+    assert abs((found.as_of - read_then).total_seconds()) < 1e-3
 
 
 class _CountingSeen(ranking_dal.SeenStore):

@@ -16,7 +16,7 @@ from PIL import Image
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
-from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore
+from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore, Standings
 from pinhole.graph import logic as graph
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageUploadKey
@@ -205,7 +205,7 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
         (ben, "without-zed", (ann_post, ann.user_id)),
     ):
         ranked, standing = RankedPost(post_id, author, 1.0, parts), Candidate(post_id, author, utc_now())
-        SnapshotStore().put(viewer.user_id, name, [ranked], 0, False, [standing])
+        SnapshotStore().put(viewer.user_id, name, [ranked], 0, False, Standings(utc_now(), {post_id: standing}))
     account = {"zed": zed, "ann": ann, "ben": ben, "zed_posts": zed_posts, "ann_post": ann_post, "ben_post": ben_post}
     account["groups"] = groups
     account["cases"] = build_moderation(account, caller(people["mod"], MODERATORS_GROUP))

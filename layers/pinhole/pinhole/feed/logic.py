@@ -36,7 +36,14 @@ from typing import Any, TypeVar
 from pinhole.feed.dal import FeedEntry, FeedRepository
 from pinhole.feed.models import FeedOrder, FeedPage, FeedPost, Ranking, ScoreExplanation
 from pinhole.feed.ranking import Candidate, ScoreParts, ViewerSignals, rank
-from pinhole.feed.ranking_dal import AffinityStore, RecentPostsStore, SeenStore, Snapshot, SnapshotStore
+from pinhole.feed.ranking_dal import (
+    AffinityStore,
+    RecentPostsStore,
+    SeenStore,
+    Snapshot,
+    SnapshotStore,
+    Standings,
+)
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostRecord, PostStatus
@@ -243,7 +250,8 @@ def _ranked_first_page(
     )
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, _ = pushed_call.result()
-    reused = reused_call.result() if reused_call is not None else {}
+    last = reused_call.result() if reused_call is not None else None
+    reused = last.posts if last is not None else {}
 
     # Round 2: the celebrities' recent posts; the standings (counts; deleted ones dropped) of the pushed posts that
     # the caller's last ranking, if recent, did not score — and that could rank: when it ranked a full set of
@@ -276,16 +284,11 @@ def _ranked_first_page(
     # Round 3: the snapshot written, while the page is checked (authors, follows, blocks, mutes) and hydrated.
     ranked_ids, ranked_authors = ranking.post_ids, [post.author_id for post in ranking.posts]
     snapshot_id = new_id()
-    scored = {candidate.post_id: candidate for candidate in candidates}
+    # counts reused keep the time they were read: a chain of refreshes never reuses them past standings_reuse_s
+    scored = Standings(last.as_of if last is not None and reused else now, {c.post_id: c for c in candidates})
     snapshot_call = (
         _submit(
-            stores.snapshots.put,
-            caller.user_id,
-            snapshot_id,
-            ranking.posts,
-            ranking.unseen_recent,
-            explain,
-            [scored[post.post_id] for post in ranking.posts],
+            stores.snapshots.put, caller.user_id, snapshot_id, ranking.posts, ranking.unseen_recent, explain, scored
         )
         if len(ranked_ids) > limit
         else None

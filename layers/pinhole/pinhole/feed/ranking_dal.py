@@ -208,7 +208,16 @@ class Snapshot:
     parts: list[ScoreParts] | None = None
 
 
-def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool, standings: list[Candidate]) -> bytes:
+@dataclass(frozen=True)
+class Standings:
+    """What a ranking scored its posts on: their times and counts, by post id, as read at `as_of` (a refresh that
+    reuses them passes their `as_of` on, so no count is reused past `standings_reuse_s` after it was read)."""
+
+    as_of: datetime
+    posts: dict[str, Candidate]
+
+
+def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool, standings: Standings) -> bytes:
     authors = list(dict.fromkeys(post.author_id for post in ranked))
     index = {author: position for position, author in enumerate(authors)}
     body: dict[str, Any] = {
@@ -217,7 +226,11 @@ def _encode(ranked: list[RankedPost], unseen_recent: int, explain: bool, standin
         "by": [index[post.author_id] for post in ranked],
         "unseen_recent": unseen_recent,
         # what each post's score was made of: the viewer's next first page may reuse it (`recent_standings`)
-        "standings": [[int(c.created_at.timestamp()), c.like_count, c.comment_count] for c in standings],
+        "standings": [
+            [int(c.created_at.timestamp()), c.like_count, c.comment_count]
+            for c in (standings.posts[post.post_id] for post in ranked)
+        ],
+        "standings_as_of": standings.as_of.timestamp(),
     }
     if explain:
         body["explain"] = [
@@ -252,15 +265,19 @@ def _decode(data: bytes) -> Snapshot:
     )
 
 
-def _standings(data: bytes) -> dict[str, Candidate]:
+def _standings(data: bytes, since: datetime) -> Standings | None:
     body = json.loads(zlib.decompress(data))
+    as_of = body.get("standings_as_of")
+    if as_of is None or as_of < since.timestamp():
+        return None
     authors = body["authors"]
-    return {
-        post_id: Candidate(post_id, authors[by], datetime.fromtimestamp(created, UTC), likes, comments)
-        for post_id, by, (created, likes, comments) in zip(
-            body["ids"], body["by"], body.get("standings") or [], strict=False
-        )
-    }
+    return Standings(
+        datetime.fromtimestamp(as_of, UTC),
+        {
+            post_id: Candidate(post_id, authors[by], datetime.fromtimestamp(created, UTC), likes, comments)
+            for post_id, by, (created, likes, comments) in zip(body["ids"], body["by"], body["standings"], strict=True)
+        },
+    )
 
 
 def snapshot_lists_author(data: bytes, author_id: str) -> bool:
@@ -276,9 +293,9 @@ class SnapshotStore:
         ranked: list[RankedPost],
         unseen_recent: int,
         explain: bool,
-        standings: list[Candidate],
+        standings: Standings,
     ) -> None:
-        """`standings`: what each of `ranked` was scored on (the same order)."""
+        """`standings`: what `ranked` was scored on (every one of its posts)."""
         expires_at = utc_now() + timedelta(seconds=_settings.feed_ranking.snapshot_ttl_s)
         FeedStateModel(
             user_id=viewer_id,
@@ -287,10 +304,9 @@ class SnapshotStore:
             expires_at=expires_at,
         ).save()
 
-    def recent_standings(self, viewer_id: str, since: datetime) -> dict[str, Candidate]:
-        """What the viewer's newest snapshot made since `since` scored its posts on (their times and counts as read
-        then), by post id; empty if there is none. One Query of at most one item (snapshot ids are ULIDs: they
-        sort by the time they were made)."""
+    def recent_standings(self, viewer_id: str, since: datetime) -> Standings | None:
+        """What the viewer's newest snapshot made since `since` scored its posts on, if read since `since`; None
+        otherwise. One Query of at most one item (snapshot ids are ULIDs: they sort by the time they were made)."""
         found = query_raw(
             FeedStateModel,
             viewer_id,
@@ -299,7 +315,7 @@ class SnapshotStore:
             ["data"],
             scan_index_forward=False,
         )
-        return _standings(found[0]["data"]["B"]) if found and "data" in found[0] else {}
+        return _standings(found[0]["data"]["B"], since) if found and "data" in found[0] else None
 
     def get(self, viewer_id: str, snapshot_id: str, now: datetime) -> Snapshot | None:
         """The snapshot, or None once expired (TTL deletes lag by up to days: the expiry is checked here)."""
