@@ -108,6 +108,8 @@ def sign_up(page: Page, username: str, display_name: str = "") -> None:
     """The sign-up form as a person fills it; ends on the home screen, signed in."""
     page.goto("./")
     page.get_by_role("link", name="Create an account").click()
+    # the log-in screen has a "Username" too: fill in only once the sign-up screen has replaced it
+    page.get_by_role("heading", name="Create your account").wait_for()
     page.get_by_label("Username").fill(username)
     if display_name:
         page.get_by_label("Name (optional)").fill(display_name)

@@ -321,6 +321,7 @@ def test_every_api_error_is_shown_in_words(window: Window) -> None:
 
     # When someone signs up with a taken username, they are told so
     visitor.page.get_by_role("link", name="Create an account").click()
+    visitor.page.get_by_role("heading", name="Create your account").wait_for()
     visitor.page.get_by_label("Username").fill(hal_name)
     visitor.page.get_by_label("Email").fill("other@example.com")
     visitor.page.get_by_label("Password").fill(PASSWORD)
@@ -588,6 +589,8 @@ def test_email_verified_password_changed_and_reset_and_sign_out_everywhere_ends_
 
     # When she has forgotten the new password, a code to her verified address resets it
     page.get_by_role("link", name="Forgot your password?").click()
+    # the log-in screen's "Username" stays until the route changes: filled then, the reset form was empty (CI, stop 25)
+    page.get_by_role("heading", name="Reset your password").wait_for()
     page.get_by_label("Username").fill(nora.username)
     page.get_by_role("button", name="Send me a code").click()
     expect(page.get_by_role("status").filter(has_text="a code is on its way")).to_be_visible()
@@ -769,15 +772,16 @@ def test_the_badge_counts_grouped_notifications_and_push_settings_are_kept(
     expect(page.get_by_label("Comments")).to_be_checked()
 
 
-def test_a_notification_pushed_while_the_screen_loads_its_first_page_stays_on_it(
-    window: Window, cloud: RunningLocalCloud
+@pytest.mark.parametrize("first_answer", ["read before the like", "a server error"])
+def test_a_notification_pushed_while_the_screen_loads_its_first_page_stays_on_it_once(
+    window: Window, cloud: RunningLocalCloud, first_answer: str
 ) -> None:
     # Given Uma, signed in, with a post, and Vic
     uma, page = signed_in(window, cloud, "uma")
     post_id = post(uma, "Dusk", [pretty_photo(3, (400, 300))])
     vic = account(cloud.outputs["HttpApiUrl"], "vic", "Vic")
-    # When she opens her notifications, and their first page is read before Vic likes her post but reaches her
-    # only after the like's live push (a slow answer)
+    # When she opens her notifications, and their first page reaches her only after the like's live push (a slow
+    # answer): either the page read before Vic liked her post, or an error, after which the list tries again
     held: list[tuple[Route, Any]] = []
 
     def hold_the_first(route: Route) -> None:
@@ -797,8 +801,12 @@ def test_a_notification_pushed_while_the_screen_loads_its_first_page_stays_on_it
     assert vic.http.post(f"/posts/{post_id}/like").status_code == 200
     expect(page.locator(".notifications")).to_contain_text("liked your post", timeout=20_000)
     route, stale_page = held[0]
-    route.fulfill(response=stale_page)
-    # Then the first page, read before the like, does not take it off the screen
+    if first_answer == "a server error":
+        route.fulfill(status=503, json={"error": {"code": "service_unavailable", "message": "Try again."}})
+    else:
+        route.fulfill(response=stale_page)
+    # Then the first page does not take the pushed notification off the screen, nor show it twice (the retry
+    # after an error reads it again: stop 25's CI run showed it twice, an error being one way to that)
     page.wait_for_function("() => !document.querySelector('.more [role=status]')")
     page.wait_for_timeout(300)
     expect(page.locator(".notifications")).to_contain_text("liked your post")

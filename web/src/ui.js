@@ -155,7 +155,7 @@ export function MediaView({ media, alt = '', sizes = '(min-width: 700px) 600px, 
 
 /** A cursor-paged list: `load(cursor)` returns `{items, next_cursor}`. With `keyOf` (an item's id), items a screen
  * adds live (`setItems`) while the first page loads are kept above it, unless the page holds them already: the page
- * was read before they existed, and their push will not come again. */
+ * was read before they existed, and their push will not come again; a later page never repeats an item shown. */
 export function usePaged(load, deps, keyOf = null) {
   const [items, setItems] = useState([]);
   const [cursor, setCursor] = useState(null);
@@ -178,7 +178,11 @@ export function usePaged(load, deps, keyOf = null) {
         const page = await load(from);
         if (mine !== generation.current) return;
         setItems((previous) => {
-          if (!reset) return [...previous, ...page.items];
+          if (!reset) {
+            if (!keyOf) return [...previous, ...page.items];
+            const shownKeys = new Set(previous.map(keyOf));
+            return [...previous, ...page.items.filter((item) => !shownKeys.has(keyOf(item)))];
+          }
           if (!keyOf) return page.items;
           const onPage = new Set(page.items.map(keyOf));
           const arrived = previous.filter((item) => !before.has(item) && !onPage.has(keyOf(item)));
@@ -209,7 +213,8 @@ export function usePaged(load, deps, keyOf = null) {
     done,
     loading,
     error,
-    more: () => !done && fetchPage(cursor, false),
+    // no cursor yet (the first page failed): the retry is the first page again, merged as a reload is
+    more: () => !done && !busy.current && fetchPage(cursor, cursor === null),
     reload: () => fetchPage(null, true),
   };
 }
