@@ -1,16 +1,11 @@
-"""Lambda entry points of the search context:
-- `handler`: GET /search/users, GET /search/tags and GET /tags/{tag}/posts (JWT);
-- `on_change`: the users and posts tables' records (from their stream routers, through a FIFO queue of its
-  own) — the index follows names, follower counts and published or deleted posts. It reports partial batch
-  failures; a failed record holds back the later records of its item only."""
+"""Lambda entry point of the search context's API: GET /search/users, GET /search/tags and GET /tags/{tag}/posts
+(JWT). The index upkeep, `on_change`, is `consumers.py`'s: each function imports only its own entry module."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.posts.models import Post
@@ -18,17 +13,12 @@ from pinhole.search import logic
 from pinhole.search.models import QUERY_MAX, TagResults, UserResults
 from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
-from pinhole.streams.logic import routed_record
-from pinhole.streams.models import RoutedRecordMessage
 
 SearchText = Annotated[str, Query(min_length=1, max_length=QUERY_MAX, description="What the name or tag starts with")]
 Tag = Annotated[str, Path(max_length=256, description="The hashtag, without #")]
 
 app = APIGatewayHttpResolver(enable_validation=True)
 apply_api_conventions(app)
-
-indexer = logic.SearchIndexer()
-changes = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
 
 
 @app.get(
@@ -63,17 +53,3 @@ def tag_posts(tag: Tag, limit: Limit = 20, cursor: Cursor = None) -> Page[Post]:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
-
-
-@tracer.capture_method
-def record_changed(record: RoutedRecordMessage) -> None:
-    changed = indexer.apply(routed_record(record))
-    if changed:
-        metrics.add_metric(name="SearchIndexChanges", unit="Count", value=changed)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def on_change(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_changed, processor=changes, context=context)

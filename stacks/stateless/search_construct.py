@@ -67,7 +67,7 @@ class Search(Construct):
 
         indexer_scope = Construct(self, "Indexer")
         self.on_change = factory.create(
-            indexer_scope, context=constants.SEARCH, code_dir=CODE_DIR, handler="handler.on_change"
+            indexer_scope, context=constants.SEARCH, code_dir=CODE_DIR, handler="consumers.on_change"
         )
         grant_table_read_write(self.on_change, tables["search"])
         stream_routes.subscribe(self.on_change, _WANTED, what="Search index")

@@ -121,6 +121,8 @@ def test_the_analysis_sees_the_calls_of_each_kind(functions: Functions, calls: C
     assert cursor_key in feed  # a botocore client (pinhole.shared.aws_clients), made in a property
     fanout = {call.action for call in _reached(calls, functions, "FeedFanoutDeliverFunction")}
     assert "dynamodb:BatchWriteItem" in fanout  # botocore's client, made in a property
+    auth = {call.action for call in _reached(calls, functions, "AuthApiFunction")}
+    assert {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser"} <= auth  # botocore's client, at module scope
 
 
 def test_a_role_without_a_grant_its_code_needs_fails_the_check(

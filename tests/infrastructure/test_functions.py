@@ -20,7 +20,7 @@ EXPECTED_FUNCTIONS = {
     "notifications.on_activity": ("consumers.on_activity", "functions/notifications"),
     "notifications.deliver": ("consumers.deliver", "functions/notifications"),
     "search": ("handler.handler", "functions/search"),
-    "search.on_change": ("handler.on_change", "functions/search"),
+    "search.on_change": ("consumers.on_change", "functions/search"),
     "moderation": ("handler.handler", "functions/moderation"),
     "upload": ("handler.handler", "functions/upload"),
     "upload.sweep": ("handler.sweep", "functions/upload"),

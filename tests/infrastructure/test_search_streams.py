@@ -95,7 +95,7 @@ def _granted(stateless: dict[str, Any], handler: str) -> set[str]:
 
 
 def test_search_routes_read_only_and_only_the_indexer_writes(stateless) -> None:
-    routes, indexer = _granted(stateless, "handler.handler"), _granted(stateless, "handler.on_change")
+    routes, indexer = _granted(stateless, "handler.handler"), _granted(stateless, "consumers.on_change")
 
     assert {"dynamodb:Query", "dynamodb:BatchGetItem"} <= routes
     assert not routes & WRITES

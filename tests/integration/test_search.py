@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from functions.auth import handler as auth
+from functions.search import consumers as search_index
 from functions.search import handler as search
 from pinhole.graph import logic as graph_logic
 from pinhole.graph.dal import GraphRepository
@@ -37,7 +38,8 @@ class Indexer:
     def flush(self) -> None:
         batch = {"Records": self.tap.new_records()}
         if batch["Records"]:
-            assert search.on_change(routed_event(batch["Records"]), FakeLambdaContext()) == {"batchItemFailures": []}
+            answer = search_index.on_change(routed_event(batch["Records"]), FakeLambdaContext())
+            assert answer == {"batchItemFailures": []}
         self.last_batch = batch
 
 
@@ -363,7 +365,7 @@ def test_redelivered_records_change_nothing(indexer: Indexer) -> None:
 
     # When the same records are delivered again (a replay of the stream)
     replay = routed_event(indexer.last_batch["Records"])
-    assert search.on_change(replay, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert search_index.on_change(replay, FakeLambdaContext()) == {"batchItemFailures": []}
 
     # Then the count is still one
     assert find_tags(author, "twice") == [("twice", 1)]

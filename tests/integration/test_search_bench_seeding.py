@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from benchmarks.search import make_people, seed_index, seed_profiles
-from functions.search import handler as search
+from functions.search import consumers as search_index
 from local.state.backends import export_table
 from pinhole.search.dal import SearchModel
 from pinhole.search.logic import search_users
@@ -42,7 +42,7 @@ def _indexed_through_the_stream(people: list[dict[str, Any]], now: datetime, tap
         UserModel(**person, email=f"{person['username']}@example.com", created_at=now).save()
     records = tap.new_records()
     assert len(records) == len(people)
-    assert search.on_change(routed_event(records), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert search_index.on_change(routed_event(records), FakeLambdaContext()) == {"batchItemFailures": []}
 
 
 def test_bulk_seeded_search_world_is_the_one_the_stream_and_the_indexer_make(aws: dict[str, str]) -> None:

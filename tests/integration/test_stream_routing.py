@@ -4,6 +4,7 @@ consumers whole, through the overflow bucket; a record nobody wants does not eve
 import boto3
 import pytest
 
+from functions.search import consumers as search_index
 from functions.search import handler as search
 from pinhole.shared.settings import get_settings
 from pinhole.streams.logic import MAX_MESSAGE_BYTES
@@ -18,7 +19,7 @@ HUGE_BIO = "b" * 300_000  # a users item under DynamoDB's 400 KB; its MODIFY rec
 def world(aws: dict[str, str]) -> tuple[EventSources, RoutedQueues]:
     sources = EventSources(InProcessRunner())
     tables = {"Users": get_settings().users_table_name, "Posts": get_settings().posts_table_name}
-    routed = route_streams(sources, {"Search/Indexer": search.on_change}, tables)
+    routed = route_streams(sources, {"Search/Indexer": search_index.on_change}, tables)
     return sources, routed
 
 

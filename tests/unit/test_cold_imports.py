@@ -1,6 +1,6 @@
 """What an API function's cold start imports and makes: not the X-Ray SDK (its recorder builds two botocore clients at
 import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
-not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); for six of them, not boto3. The figures are
+not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); not boto3. The figures are
 benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
 
 import json
@@ -114,27 +114,25 @@ def test_feed_read_imports_no_upload_privacy_or_account_use_cases() -> None:
     assert set(loaded_by_upload) >= {"pinhole.posts.logic", "pinhole.stories.logic"}  # the probe does see them
 
 
-WITHOUT_BOTO3 = ("feed_read", "users", "meta", "search", "notifications", "messaging")
-"""The API functions whose clients are all botocore's (pinhole.shared.aws_clients). The others import boto3 through
-Powertools' idempotency layer (social, upload) or Cognito's client (auth)."""
-
-
 @pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
-def test_the_api_functions_whose_clients_are_botocore_s_do_not_import_boto3(tracing: bool) -> None:
-    """Their clients (feed_read's cursor key and feed writer, the pushers', the upload signer's, the stream
+def test_no_api_function_imports_boto3(tracing: bool) -> None:
+    """Their clients (Cognito's, feed_read's cursor key and feed writer, the pushers', the upload signer's, the stream
     transport's...) are botocore's: boto3 and s3transfer, which it imports, cost ~15 ms of CPU for nothing those
-    clients use. All six are imported in one interpreter: if none imports boto3, together they do not either."""
+    clients use. What needs boto3 imports it when first used: Powertools' idempotency layer (the first request with
+    an Idempotency-Key), the S3 clients whose `upload_file` renditions go up with, the export's and purge's value
+    conversions. All are imported in one interpreter: if none imports boto3, together they do not either."""
     modules = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters", "botocore.client")
 
-    loaded = _run(PROBE.format(contexts=WITHOUT_BOTO3, modules=modules), tracing)
+    loaded = _run(PROBE.format(contexts=API_FUNCTIONS, modules=modules), tracing)
 
     assert loaded == ["botocore.client"]
 
 
 def test_the_boto3_probe_sees_boto3_when_it_is_imported() -> None:
+    """resize makes its S3 client on first use too, but imports boto3 through the transcode queue's client."""
     modules = ("boto3", "s3transfer")
 
-    assert _run(PROBE.format(contexts=("upload",), modules=modules), False) == ["boto3", "s3transfer"]
+    assert _run(PROBE.format(contexts=("resize",), modules=modules), False) == ["boto3", "s3transfer"]
 
 
 CLIENTS_AT_IMPORT = """

@@ -1,13 +1,13 @@
-"""Cognito as Pinhole's identity store: accounts, passwords and tokens. boto3 stays in this module."""
+"""Cognito as Pinhole's identity store: accounts, passwords and tokens. The Cognito client stays in this module."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from pinhole.auth.models import LoginChallenge, LoginTokens, Tokens
+from pinhole.shared import aws_clients
 from pinhole.shared.errors import (
     AccountSuspended,
     InvalidCode,
@@ -19,7 +19,7 @@ from pinhole.shared.errors import (
 )
 from pinhole.shared.settings import get_settings
 
-_cognito = boto3.client("cognito-idp", region_name=get_settings().region)
+_cognito = aws_clients.client("cognito-idp", region_name=get_settings().region)
 
 
 def _error_code(error: ClientError) -> str:

@@ -4,9 +4,9 @@ the pool as issuer, an access token of this app's client."""
 
 from functools import lru_cache
 
-import boto3
 import jwt
 
+from pinhole.shared import aws_clients
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import Unauthorized
 from pinhole.shared.settings import get_settings
@@ -21,9 +21,9 @@ def issuer() -> str:
 
 @lru_cache(maxsize=1)
 def _jwks() -> jwt.PyJWKClient:
-    # Where boto3 would reach Cognito (its endpoint resolution honours AWS_ENDPOINT_URL*, so a local
-    # stand-in serves the keys too); on AWS this is the issuer's own /.well-known/jwks.json.
-    endpoint = boto3.client("cognito-idp", region_name=get_settings().region).meta.endpoint_url
+    # Where a Cognito client would reach Cognito (botocore's endpoint resolution honours AWS_ENDPOINT_URL*, so a
+    # local stand-in serves the keys too); on AWS this is the issuer's own /.well-known/jwks.json.
+    endpoint = aws_clients.client("cognito-idp", region_name=get_settings().region).meta.endpoint_url
     return jwt.PyJWKClient(
         f"{endpoint.rstrip('/')}/{get_settings().user_pool_id}/.well-known/jwks.json", lifespan=JWKS_CACHE_S
     )

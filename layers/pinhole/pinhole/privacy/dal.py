@@ -7,10 +7,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
@@ -19,9 +17,13 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from pinhole.privacy.models import ExportJob, ExportStatus, PurgeProgress, UserRef
+from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
 from pinhole.users.dal import UserModel, is_deactivated
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 _settings = get_settings()
 
@@ -30,16 +32,30 @@ _settings = get_settings()
 def _dynamodb() -> Any:
     """The raw client of the export and the purge, made on their first use: auth imports this module for an
     account's state (PynamoDB), and its cold start should not make clients it never calls (~34 ms for the two)."""
-    return boto3.client("dynamodb", region_name=_settings.region)
+    return aws_clients.client("dynamodb", region_name=_settings.region)
 
 
 @functools.cache
 def s3_client() -> Any:
-    return boto3.client("s3", region_name=_settings.region)
+    return aws_clients.client("s3", region_name=_settings.region)
 
 
-_deserializer = TypeDeserializer()
-_serializer = TypeSerializer()
+@functools.cache
+def _types() -> "tuple[TypeSerializer, TypeDeserializer]":
+    """boto3's conversions between plain values and DynamoDB's typed ones, made on the export's or the purge's first
+    use: importing boto3 would cost auth's cold start ~15 ms for nothing a log-in does."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    return _types()[0].serialize(value)
+
+
+def _deserialize(value: dict[str, Any]) -> Any:
+    return _types()[1].deserialize(value)
+
 
 DELETION = "deletion"
 PURGE = "purge"
@@ -215,7 +231,7 @@ class ExportRepository:
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {name: _deserialize(value) for name, value in item.items()}
 
 
 @dataclass(frozen=True)
@@ -278,17 +294,17 @@ def query_all(table: str, key_name: str, key_value: str, index: str | None = Non
 
 def get_item(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
     response = _dynamodb().get_item(
-        TableName=table, Key={name: _serializer.serialize(value) for name, value in key.items()}, ConsistentRead=True
+        TableName=table, Key={name: _serialize(value) for name, value in key.items()}, ConsistentRead=True
     )
     return _plain(response["Item"]) if "Item" in response else None
 
 
 def delete_item(table: str, key: dict[str, Any]) -> None:
-    _dynamodb().delete_item(TableName=table, Key={name: _serializer.serialize(value) for name, value in key.items()})
+    _dynamodb().delete_item(TableName=table, Key={name: _serialize(value) for name, value in key.items()})
 
 
 def put_item(table: str, item: dict[str, Any]) -> None:
-    _dynamodb().put_item(TableName=table, Item={name: _serializer.serialize(value) for name, value in item.items()})
+    _dynamodb().put_item(TableName=table, Item={name: _serialize(value) for name, value in item.items()})
 
 
 def replace_item(table: str, item: dict[str, Any], before: dict[str, Any]) -> bool:
@@ -298,12 +314,12 @@ def replace_item(table: str, item: dict[str, Any], before: dict[str, Any]) -> bo
     condition, values = "attribute_exists(pk)", {}
     if "version" in before:
         condition = "version = :version"
-        values = {":version": _serializer.serialize(before["version"])}
+        values = {":version": _serialize(before["version"])}
         item = {**item, "version": before["version"] + 1}
     try:
         _dynamodb().put_item(
             TableName=table,
-            Item={name: _serializer.serialize(value) for name, value in {**item, **key}.items()},
+            Item={name: _serialize(value) for name, value in {**item, **key}.items()},
             ConditionExpression=condition,
             **({"ExpressionAttributeValues": values} if values else {}),
         )

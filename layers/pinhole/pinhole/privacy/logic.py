@@ -5,8 +5,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
-
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import NotificationRecord, NotificationType
@@ -22,7 +20,7 @@ from pinhole.privacy.models import (
     PurgeRequest,
     UserRef,
 )
-from pinhole.shared import rate_limits
+from pinhole.shared import aws_clients, rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import InvalidCredentials, NotFound
@@ -52,7 +50,7 @@ class Queue:
 
     def send(self, body: str) -> None:
         if self._sqs is None:
-            self._sqs = boto3.client("sqs", region_name=get_settings().region)
+            self._sqs = aws_clients.client("sqs", region_name=get_settings().region)
         self._sqs.send_message(QueueUrl=self.url, MessageBody=body)
 
 

@@ -1,5 +1,5 @@
-"""The CDN side of deleting media: the queue of invalidations still to make, and CloudFront itself. boto3
-stays in this module; its two clients are made on first use (upload imports this module through the avatar's
+"""The CDN side of deleting media: the queue of invalidations still to make, and CloudFront itself. The two
+clients stay in this module, made on first use (upload imports this module through the avatar's
 purge, and most of its invocations never invalidate anything: two clients are ~40 ms of a cold start)."""
 
 import functools
@@ -7,10 +7,10 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from pinhole.resize.models import InvalidationRequest
+from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
 
 MAX_DELAY_S = 900  # SQS's longest message delay
@@ -18,12 +18,12 @@ MAX_DELAY_S = 900  # SQS's longest message delay
 
 @functools.cache
 def _default_sqs() -> Any:
-    return boto3.client("sqs", region_name=get_settings().region)
+    return aws_clients.client("sqs", region_name=get_settings().region)
 
 
 @functools.cache
 def _default_cloudfront() -> Any:
-    return boto3.client("cloudfront", region_name=get_settings().region)
+    return aws_clients.client("cloudfront", region_name=get_settings().region)
 
 
 # CloudFront's answers that mean "not now": too many invalidations in progress, or the API's rate.

@@ -11,21 +11,17 @@ was done. Powertools' payload validation compares the hashes."""
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import IdempotencyKeyReused
 from pinhole.shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 RETENTION_S = 24 * 3600
 Result = TypeVar("Result", bound=BaseModel)
@@ -43,7 +39,11 @@ _REQUEST = "request"
 
 
 @lru_cache(maxsize=1)
-def _persistence() -> DynamoDBPersistenceLayer:
+def _persistence() -> "DynamoDBPersistenceLayer":
+    # Powertools' idempotency package imports boto3 (its DynamoDB layer makes a boto3 client): ~15 ms of a cold
+    # start, paid by the first request that carries a key rather than by every start of the function.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
 
 
@@ -63,6 +63,10 @@ def once(
     first one died)."""
     if not key:
         return action()
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
     config = IdempotencyConfig(
         event_key_jmespath=_SCOPE_KEY,
         payload_validation_jmespath=_REQUEST,
