@@ -45,7 +45,7 @@ def _caller(request: APIGatewayProxyEvent) -> Caller:
 def _frame(request: APIGatewayProxyEvent) -> dict[str, Any]:
     try:
         frame = json.loads(request.body or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         frame = None
     if not isinstance(frame, dict):
         raise BadFrame(ErrorFrame(code="invalid_frame", message="A frame is a JSON object with an `action`."))

@@ -224,11 +224,12 @@ def send_frame(caller: dict[str, str], to: str, text: str, client_id: str) -> di
 def test_bad_frames_get_error_frames(people, connections_api) -> None:
     alice = people["alice"]
 
-    assert frame("c", alice, "not json", "$default") == {
-        "type": "error",
-        "code": "invalid_frame",
-        "message": "A frame is a JSON object with an `action`.",
-    }
+    for not_a_frame in ("not json", "[" * 5000 + "]" * 5000):  # the second nested deeper than the parser goes
+        assert frame("c", alice, not_a_frame, "$default") == {
+            "type": "error",
+            "code": "invalid_frame",
+            "message": "A frame is a JSON object with an `action`.",
+        }
     unknown = frame("c", alice, {"action": "dance"}, "$default")
     assert unknown is not None and unknown["code"] == "unknown_action"
     invalid = send_frame(alice, "bob", "", "c-9")

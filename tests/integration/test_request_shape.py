@@ -103,6 +103,33 @@ def test_a_json_body_labelled_text_plain_is_415_and_a_body_where_none_is_taken_i
         assert error["details"][0]["type"] == "body_not_allowed"
 
 
+BODY_ROUTES = [param for param in ROUTES if "requestBody" in param.values[3]]
+JSON_TYPES = ("Application/JSON", "application/json; charset=UTF-8", "application/merge-patch+json")
+
+
+@pytest.mark.parametrize(("function", "method", "path", "operation"), BODY_ROUTES)
+def test_every_json_media_type_is_read_as_json_and_json_nested_too_deep_is_422(
+    function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given a route that takes a body, and a JSON object it does not take (a property no body names)
+    for content_type in JSON_TYPES:
+        # When it is labelled with a JSON media type in any case, or application/*+json
+        response = _call(function, method, _concrete(path), json.dumps({"no_such_field_zz": 1}), content_type)
+
+        # Then it is read as JSON (Powertools read only `application/json...`, and answered the others 500) and
+        # refused for what it says, before the route runs
+        error = response_json(response)["error"]
+        assert (response["statusCode"], error["code"]) == (422, "validation_error"), (content_type, response)
+
+    # When the JSON is nested deeper than Python's parser goes (a RecursionError: a 500 before)
+    deep = '{"no_such_field_zz": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = _call(function, method, _concrete(path), deep, "application/json")
+
+    # Then it is refused as JSON that cannot be read
+    assert response["statusCode"] == 422, response
+    assert response_json(response)["error"]["details"][0]["type"] == "json_invalid"
+
+
 @pytest.mark.parametrize(
     "content_type", ["application/x-www-form-urlencoded", "multipart/form-data", "application/xml", "text/json"]
 )

@@ -131,7 +131,10 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, after the request-shape rules (pinhole.shared.request_shape). Alone, it
     would read a text/plain body (RequestUnsupportedContentType: a 500), parse form data as the body, or
     validate the first element of a JSON array as the body. Powertools runs this middleware before any a
-    resolver adds, so the rules ride in it (the resolver's `_request_validation_middleware`)."""
+    resolver adds, so the rules ride in it (the resolver's `_request_validation_middleware`). It also reads
+    as JSON every type the rules take for JSON (Powertools only those starting `application/json`: a 500 for
+    `Application/JSON` or `application/merge-patch+json`), and JSON nested deeper than Python's parser goes
+    is a 422 like any other JSON it cannot read (a RecursionError: a 500)."""
 
     def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
         route = next((known for known in _registered_routes(app) if known is app.context.get("_route")), None)
@@ -152,12 +155,24 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
             )
         return super().handler(app, next_middleware)
 
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        if is_json(app.current_event.headers.get("content-type")):
+            return self._parse_json_data(app)
+        return super()._get_body(app)
+
+    def _parse_json_data(self, app: EventHandlerInstance) -> dict[str, Any]:
+        try:
+            return super()._parse_json_data(app)
+        except RecursionError:
+            too_deep = {"type": "json_invalid", "loc": ("body",), "msg": "JSON nested too deeply", "input": {}}
+            raise RequestValidationError([too_deep]) from None
+
 
 def _json_or_none(event: Any) -> Any:
     try:
         return event.json_body
-    except ValueError:
-        return None  # malformed: Powertools' validation reports it as `json_invalid`
+    except (ValueError, RecursionError):
+        return None  # malformed or nested too deeply: Powertools' validation reports it as `json_invalid`
 
 
 def _unexpected(error: Exception) -> Response:
