@@ -102,7 +102,12 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 def _validation_error(error: RequestValidationError) -> Response:
     details = [
-        {"field": _field_name(tuple(issue["loc"])), "type": issue["type"], "message": issue.get("msg", "")}
+        {
+            # JSON that does not parse is the body's fault: Powertools locates it by character offset ("0")
+            "field": "body" if issue["type"] == "json_invalid" else _field_name(tuple(issue["loc"])),
+            "type": issue["type"],
+            "message": issue.get("msg", ""),
+        }
         for issue in error.errors()
     ]
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "The request is not valid.", details)
