@@ -5,10 +5,13 @@ any data is read or written (no table exists here: reaching the domain would be 
 tests/e2e/test_api_fuzzing.py walks the same through the local cloud's gateway."""
 
 import json
+import typing
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from functions.auth import handler as auth
 from functions.feed_read import handler as feed_read
@@ -130,6 +133,70 @@ def test_every_json_media_type_is_read_as_json_and_json_nested_too_deep_is_422(
         assert response["statusCode"] == 422, response
         detail = response_json(response)["error"]["details"][0]
         assert (detail["field"], detail["type"]) == ("body", "json_invalid"), detail
+
+
+def _registered(function: ModuleType) -> list[Any]:
+    # Powertools keeps a resolver's routes in these two lists, with no public accessor (as pinhole.shared.api)
+    return [*function.app._static_routes, *function.app._dynamic_routes]
+
+
+def _types_in(annotation: Any) -> Iterator[Any]:
+    arguments = typing.get_args(annotation)
+    if not arguments:
+        yield annotation
+    for argument in arguments:
+        yield from _types_in(argument)
+
+
+def _lax_numbers_and_booleans(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[str]:
+    """The int, float and bool fields of a body model (and the models inside it) that pydantic would fill in lax
+    mode: from "100", 100.0 or true for an int; from "no", "off" or 0 for a bool."""
+    if model in seen:
+        return
+    seen.add(model)
+    for name, field in model.model_fields.items():
+        strict = model.model_config.get("strict") or any(getattr(meta, "strict", None) for meta in field.metadata)
+        for kind in _types_in(field.annotation):
+            if kind in (int, float, bool) and not strict:
+                yield f"{model.__name__}.{name}"
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                yield from _lax_numbers_and_booleans(kind, seen)
+
+
+def test_no_request_body_takes_a_number_or_a_boolean_written_as_something_else() -> None:
+    # Given every body model of every route, and the models inside them
+    bodies = [
+        kind
+        for function in API_FUNCTIONS
+        for route in _registered(function)
+        for parameter in route.dependant.body_params
+        for kind in _types_in(parameter.field_info.annotation)
+        if isinstance(kind, type) and issubclass(kind, BaseModel)
+    ]
+    seen: set[type[BaseModel]] = set()
+
+    # Then each number and boolean is a JSON number or boolean (strict), not text pydantic would read as one
+    assert len(bodies) >= 30
+    assert [field for body in bodies for field in _lax_numbers_and_booleans(body, seen)] == []
+
+
+@pytest.mark.parametrize(
+    ("function", "method", "path", "body"),
+    [
+        (push, "PATCH", "/me/notification-settings", {"likes": "no"}),  # was 200, and push for likes went off
+        (push, "PATCH", "/me/notification-settings", {"comments": 0}),
+        (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": "100"}]}),  # was 201
+        (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": True}]}),
+        (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": 100.0}]}),
+    ],
+)
+def test_a_number_or_boolean_sent_as_another_json_type_is_422(
+    function: ModuleType, method: str, path: str, body: dict[str, Any]
+) -> None:
+    response = _call(function, method, path, json.dumps(body), "application/json")
+
+    assert response["statusCode"] == 422, response
+    assert response_json(response)["error"]["code"] == "validation_error"
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,8 @@ class MediaDeclaration(BaseModel):
     content_type: str = Field(
         description="image/jpeg, image/png, image/webp, image/heic, image/avif, video/mp4, video/quicktime"
     )
-    size_bytes: Annotated[int, Field(gt=0, description="The exact size of the file to upload")]
+    # a JSON integer only (strict): lax mode takes "100", 100.0 and true (as 1)
+    size_bytes: Annotated[int, Field(gt=0, strict=True, description="The exact size of the file to upload")]
 
 
 class CreatePostRequest(BaseModel):

@@ -58,9 +58,10 @@ class NotificationSettings(BaseModel):
 
 
 class NotificationSettingsPatch(BaseModel):
-    """PATCH /me/notification-settings: the kinds to change; the others stay."""
+    """PATCH /me/notification-settings: the kinds to change; the others stay. JSON booleans only (strict): in
+    pydantic's lax mode `"no"` and `0` would switch a kind off."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     likes: bool | None = None
     comments: bool | None = None
