@@ -135,6 +135,38 @@ def test_every_json_media_type_is_read_as_json_and_json_nested_too_deep_is_422(
         assert (detail["field"], detail["type"]) == ("body", "json_invalid"), detail
 
 
+MEDIA = [{"content_type": "image/jpeg", "size_bytes": 100}]
+
+
+@pytest.mark.parametrize(
+    ("function", "method", "path", "body", "field"),
+    [
+        (
+            auth,
+            "POST",
+            "/auth/signup",
+            {"username": "ann", "password": "x" * 12, "email": "ann@example.com", "display_name": "a\u0000"},
+            "display_name",
+        ),
+        (users, "PATCH", "/me", {"display_name": "two\nlines"}, "display_name"),
+        (users, "PATCH", "/me", {"bio": "\u001b[2J"}, "bio"),
+        (upload, "POST", "/posts", {"caption": "bell\u0007", "media": MEDIA}, "caption"),
+        (upload, "PATCH", "/posts/01AAAAAAAAAAAAAAAAAAAAAAAA", {"caption": "del\u007f"}, "caption"),
+        (social, "POST", "/posts/01AAAAAAAAAAAAAAAAAAAAAAAA/comments", {"text": "nul\u0000"}, "text"),
+        (messaging, "POST", "/conversations", {"members": ["bobby", "cyril"], "title": "tab\there"}, "title"),
+        (messaging, "POST", "/messages", {"to": "bobby", "text": "a\u0085b"}, "text"),
+    ],
+)
+def test_a_control_character_in_what_people_write_is_422_naming_the_field(
+    function: ModuleType, method: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = _call(function, method, path, json.dumps(body), "application/json")
+
+    assert response["statusCode"] == 422, response
+    details = response_json(response)["error"]["details"]
+    assert {detail["field"].split(".")[0] for detail in details} == {field}, details
+
+
 def _registered(function: ModuleType) -> list[Any]:
     # Powertools keeps a resolver's routes in these two lists, with no public accessor (as pinhole.shared.api)
     return [*function.app._static_routes, *function.app._dynamic_routes]

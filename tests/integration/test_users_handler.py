@@ -58,8 +58,20 @@ def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
         {"email": "not-an-address"},
         {"is_private": "yes"},
         {"username": "root"},
+        {"display_name": "Ali\u0000ce"},
+        {"display_name": "Alice\nSmith"},
+        {"bio": "\u001b[31mred"},
     ],
-    ids=["bio-too-long", "counter", "malformed-email", "not-bool", "username"],
+    ids=[
+        "bio-too-long",
+        "counter",
+        "malformed-email",
+        "not-bool",
+        "username",
+        "nul-in-name",
+        "two-line-name",
+        "escape",
+    ],
 )
 def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
     alice: dict[str, str], patch: dict[str, Any]
@@ -70,6 +82,15 @@ def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
     assert body["error"]["code"] == "validation_error"
     profile = call("GET", "/me", alice)[1]
     assert (profile["bio"], profile["follower_count"], profile["email"]) == ("", 0, "alice@example.com")
+
+
+def test_a_bio_keeps_its_line_breaks_and_tabs_and_a_name_any_letter_or_emoji(alice: dict[str, str]) -> None:
+    written = {"bio": "Light chaser\r\nOslo\t\u2600\ufe0f", "display_name": "Ålice \u00a0\U0001f4f7"}
+
+    status, body = call("PATCH", "/me", alice, written)
+
+    assert status == 200, body
+    assert {name: call("GET", "/me", alice)[1][name] for name in written} == written
 
 
 def test_get_user_by_username_any_case_hides_email(alice: dict[str, str]) -> None:

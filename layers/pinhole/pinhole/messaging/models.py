@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic.json_schema import SkipJsonSchema
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
+from pinhole.shared.text import MULTI_LINE, ONE_LINE
 from pinhole.users.models import Username, UserSummary
 
 TEXT_MAX = 2000
@@ -16,13 +17,15 @@ GROUP_MIN = 3
 """A group holds 3 to 32 members, its creator included (API.md: 2–31 others)."""
 GROUP_MAX = 32
 
-MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
+MessageText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=MULTI_LINE)
+]
 """1 to 2000 characters once trimmed."""
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=CLIENT_ID_MAX, pattern=r"^[\x21-\x7e]+$")]
 """The sender's own id for a message: it comes back in the ack, and a retried send with it is a no-op."""
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ConversationIdText = Annotated[str, StringConstraints(min_length=1, max_length=160)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=ONE_LINE)]
 MessageKind = Literal["text", "media", "system"]
 ConversationKind = Literal["direct", "group"]
 SystemEventType = Literal["created", "joined", "left", "removed", "title_changed"]

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pinhole.shared.text import MULTI_LINE
 from pinhole.users.models import UserSummary
 
 TargetId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_#/-]{1,160}$")]
 """A post, story or user id; a comment as `<post_id>/<comment_id>`, a message as `<conversation_id>/<message_id>`."""
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=MULTI_LINE)]
 
 
 class TargetType(StrEnum):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinhole.shared.text import MULTI_LINE
 from pinhole.upload.models import Upload as Upload  # re-exported: posts and stories sign uploads
 from pinhole.users.models import UserSummary
 
@@ -101,7 +102,7 @@ class EditPostRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    caption: Annotated[str, Field(max_length=CAPTION_MAX)]
+    caption: Annotated[str, Field(max_length=CAPTION_MAX, pattern=MULTI_LINE)]
 
 
 class MediaDeclaration(BaseModel):
@@ -117,7 +118,7 @@ class MediaDeclaration(BaseModel):
 class CreatePostRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    caption: Annotated[str, Field(max_length=CAPTION_MAX)] = ""
+    caption: Annotated[str, Field(max_length=CAPTION_MAX, pattern=MULTI_LINE)] = ""
     media: Annotated[list[MediaDeclaration], Field(min_length=1, max_length=MEDIA_PER_POST_MAX)]
 
 

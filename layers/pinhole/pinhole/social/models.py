@@ -4,13 +4,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pinhole.shared.text import MULTI_LINE
 from pinhole.users.models import UserSummary
 
 COMMENT_MAX = 2200
 COLLECTION_NAME_MAX = 50
 DEFAULT_COLLECTION = "saved"
 
-CommentText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX)]
+CommentText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX, pattern=MULTI_LINE)
+]
 """1 to 2200 characters once trimmed: a comment of blanks is no comment."""
 
 # `#` separates the parts of the keys a collection name goes into (pinhole.social.dal), so a name

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
+from pinhole.shared.text import MULTI_LINE, ONE_LINE
 from pinhole.upload.models import Upload
 
 # Checked before lower-casing (pydantic's order), so it admits upper case; the stored form is lower-case.
@@ -14,8 +15,8 @@ USERNAME_PATTERN = r"^[A-Za-z0-9._]{3,30}$"
 Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=USERNAME_PATTERN)]
 """3 to 30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-Bio = Annotated[str, StringConstraints(max_length=150)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=ONE_LINE)]
+Bio = Annotated[str, StringConstraints(max_length=150, pattern=MULTI_LINE)]
 
 
 class StoredAvatarRendition(BaseModel):
