@@ -4,7 +4,6 @@ HTTP bodies, and the WebSocket frames both ways."""
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.shared.text import MULTI_LINE, ONE_LINE
@@ -132,6 +131,16 @@ class InboxEntry(BaseModel):
         return self.visible_until is not None
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """A field's JSON schema without its `null` alternative: the field may be left out, never sent as null."""
+    alternatives = [kind for kind in schema.pop("anyOf", []) if kind.get("type") != "null"]
+    if len(alternatives) == 1:
+        schema.update(alternatives[0])
+    elif alternatives:
+        schema["anyOf"] = alternatives
+    schema.pop("default", None)
+
+
 _ONE_DESTINATION_AND_SOMETHING_TO_SAY: dict[str, Any] = {
     "allOf": [
         {"oneOf": [{"required": ["to"]}, {"required": ["conversation_id"]}]},
@@ -146,10 +155,13 @@ class SendMessageRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_DESTINATION_AND_SOMETHING_TO_SAY)
 
-    to: Username | SkipJsonSchema[None] = None
-    conversation_id: ConversationIdText | SkipJsonSchema[None] = None
-    text: MessageText | SkipJsonSchema[None] = None
-    media: MediaDeclaration | SkipJsonSchema[None] = None
+    # Optional in Python (left out is None), never null in JSON (`_no_nulls`): the document shows each as its type
+    # alone, and an invalid value is reported against the field (`text`), not a branch of a union
+    # (`text.constrained-str` and `text.none`, as `X | SkipJsonSchema[None]` did)
+    to: Username | None = Field(default=None, json_schema_extra=_never_null)
+    conversation_id: ConversationIdText | None = Field(default=None, json_schema_extra=_never_null)
+    text: MessageText | None = Field(default=None, json_schema_extra=_never_null)
+    media: MediaDeclaration | None = Field(default=None, json_schema_extra=_never_null)
 
     @model_validator(mode="before")
     @classmethod
