@@ -310,6 +310,7 @@ class StatelessStack(Stack):
             http_api=http_api,
             tables=tables,
             cursor_secret=stateful.secrets.cursor_secret,
+            stream_routes=self.stream_routes,
         )
         self.feed_read = FeedReadApi(
             self,

@@ -1,4 +1,6 @@
-"""social: likes, comments and saved posts (JWT routes)."""
+"""social: likes, comments and saved posts (JWT routes), and `on_post_deleted`, fed the posts table's deletions of
+published posts by its stream router through a FIFO queue of its own: a deleted post leaves every collection it
+was saved in."""
 
 from collections.abc import Mapping
 
@@ -11,7 +13,9 @@ from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateless.api_construct import HttpApiGateway
 from stacks.stateless.grants import grant_table_read, grant_table_read_write
+from stacks.stateless.streams_construct import PUBLISHED_POST_REMOVED, StreamRoutes
 
+CODE_DIR = f"{constants.FUNCTIONS_DIR}/{constants.SOCIAL}"
 GET, POST, DELETE = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.DELETE
 ROUTES = (
     (POST, "/posts/{post_id}/like"),
@@ -37,11 +41,10 @@ class SocialApi(Construct):
         http_api: HttpApiGateway,
         tables: Mapping[str, dynamodb.ITableV2],
         cursor_secret: secretsmanager.ISecret,
+        stream_routes: StreamRoutes,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = factory.create(
-            self, context=constants.SOCIAL, code_dir=f"{constants.FUNCTIONS_DIR}/{constants.SOCIAL}"
-        )
+        self.function = factory.create(self, context=constants.SOCIAL, code_dir=CODE_DIR)
         grant_table_read_write(self.function, tables["interactions"])
         grant_table_read_write(self.function, tables["idempotency"])  # Idempotency-Key on comments
         grant_table_read_write(self.function, tables["posts"])  # like and comment counters, in transactions
@@ -49,3 +52,14 @@ class SocialApi(Construct):
         grant_table_read(self.function, tables["graph"])
         cursor_secret.grant_read(self.function)
         http_api.add_routes(self.function, ROUTES, public=False)
+
+        saves_scope = Construct(self, "SavesOfDeletedPosts")
+        self.on_post_deleted = factory.create(
+            saves_scope, context=constants.SOCIAL, code_dir=CODE_DIR, handler="consumers.on_post_deleted"
+        )
+        grant_table_read_write(
+            self.on_post_deleted, tables["interactions"], index_names=[constants.INTERACTIONS_SAVES_BY_POST_INDEX]
+        )
+        stream_routes.subscribe(
+            self.on_post_deleted, {"posts": [PUBLISHED_POST_REMOVED]}, what="Saves of deleted posts"
+        )

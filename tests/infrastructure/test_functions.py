@@ -31,6 +31,7 @@ EXPECTED_FUNCTIONS = {
     "transcode": ("handler.handler", "functions/transcode"),
     "transcode.dead_letter": ("handler.dead_letter", "functions/transcode"),
     "social": ("handler.handler", "functions/social"),
+    "social.on_post_deleted": ("consumers.on_post_deleted", "functions/social"),
     "feed_read": ("handler.handler", "functions/feed_read"),
     "feed_fanout.on_post_change": ("handler.on_post_change", "functions/feed_fanout"),
     "feed_fanout.on_follow_change": ("handler.on_follow_change", "functions/feed_fanout"),

@@ -4,16 +4,19 @@ from typing import Any
 import pytest
 from pynamodb.connection import Connection
 
+from functions.social import consumers as social_consumers
 from functions.social import handler as social
 from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.posts import logic as posts
 from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
 from pinhole.shared.caller import Caller
+from pinhole.shared.settings import get_settings
 from pinhole.social import logic
 from pinhole.social.dal import InteractionModel, viewer_flags
 from pinhole.upload.keys import UploadKey
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
 
 JPEG = {"content_type": "image/jpeg", "size_bytes": 2_000_000}
@@ -335,6 +338,48 @@ def test_saved_list_skips_posts_deleted_or_hidden_since(people: dict[str, dict[s
     items = saved(bob)[1]["items"]
     assert [(p["post_id"], p["liked_by_me"], p["saved_by_me"]) for p in items] == [(kept, True, True)]
     assert items[0]["like_count"] == 1
+
+
+def test_a_deleted_post_leaves_every_collection_it_was_saved_in_and_their_counts(
+    people: dict[str, dict[str, str]],
+) -> None:
+    # Given Bob's and Carol's collections holding Alice's post, and another post of hers Bob keeps
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    deleted, kept = publish(alice, "deleted"), publish(alice, "kept")
+    for who, collection in ((bob, None), (bob, "Trips"), (carol, "Trips")):
+        assert save(deleted, who, collection) == 204
+    assert save(kept, bob, "Trips") == 204
+    posts_stream = StreamTap([get_settings().posts_table_name])
+    posts_stream.new_records()  # what came before the deletion
+
+    # When she deletes it, and the posts table's stream reaches the consumer (twice: a redelivery)
+    assert delete_post(deleted, alice)[0] == 204
+    batch = routed_event(posts_stream.new_records())
+    for _ in range(2):
+        assert social_consumers.on_post_deleted(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+
+    # Then it is in no collection, and each collection counts what it shows (an empty one is gone)
+    assert collections(bob) == [{"name": "Trips", "post_count": 1}]
+    assert collections(carol) == []
+    assert [p["post_id"] for p in saved(bob, collection="Trips")[1]["items"]] == [kept]
+    assert viewer_flags(bob["sub"], [deleted]) == {deleted: (False, False)}
+
+
+def test_a_saved_post_s_other_changes_leave_it_saved(people: dict[str, dict[str, str]]) -> None:
+    # Given a saved post (the router sends the consumer deletions only; the consumer checks for itself)
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    assert save(post_id, bob) == 204
+    posts_stream = StreamTap([get_settings().posts_table_name])
+    posts_stream.new_records()
+
+    # When its record changes without being deleted (a like)
+    assert on_post("POST", post_id, carol, "like")[0] == 200
+    batch = routed_event(posts_stream.new_records())
+    assert social_consumers.on_post_deleted(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+
+    # Then the save stays
+    assert collections(bob) == [{"name": "saved", "post_count": 1}]
 
 
 @pytest.mark.parametrize("collection", ["", "   ", "a#b", "x" * 51], ids=["empty", "blank", "hash", "51-chars"])

@@ -6,7 +6,9 @@
     pk = user#<user_id>  sk = saved#<collection>#<post_id>    a post in one of the user's collections:
                                                               user_id, post_id, collection, created_at
     pk = user#<user_id>  sk = savedpost#<post_id>             the post is saved somewhere: `collections`, the
-                                                              set of its collections (absent once empty)
+                                                              set of its collections (absent once empty);
+                                                              saved_post_id, the key of saves-by-post-index
+                                                              (who saved a post: a deleted post leaves them)
     pk = user#<user_id>  sk = collection#<name>               a collection: collection, post_count, created_at
     pk = user#<user_id>  sk = visit#<other_user_id>           the user's latest visit of the other's profile:
                                                               user_id, visited_at (at most one write an hour;
@@ -19,7 +21,7 @@ repeating a call changes nothing. Saving moves the saved item, the marker's set 
 `post_count` together the same way. The marker answers "saved by me" with one key per post,
 whatever the collections; the likes and markers of a page of posts are one BatchGetItem."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +29,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -61,6 +64,16 @@ def _saved_prefix(collection: str) -> str:
     return f"{SAVED}{collection}#"
 
 
+class SavesByPostIndex(GlobalSecondaryIndex["InteractionModel"]):
+    """Sparse: only the savers' markers carry `saved_post_id`."""
+
+    class Meta:
+        index_name = "saves-by-post-index"
+        projection = AllProjection()
+
+    saved_post_id = UnicodeAttribute(hash_key=True)
+
+
 class InteractionModel(Model):
     class Meta:
         table_name = _settings.interactions_table_name
@@ -81,6 +94,8 @@ class InteractionModel(Model):
     created_at = UnicodeAttribute(null=True)
     visited_at = UnicodeAttribute(null=True)
     removed = BooleanAttribute(null=True)  # a comment a moderator removed (present only then)
+    saved_post_id = UnicodeAttribute(null=True)  # on a saver's marker only
+    saves_by_post = SavesByPostIndex()
 
 
 def _to_comment(item: InteractionModel) -> CommentRecord:
@@ -243,6 +258,7 @@ class InteractionRepository:
                     InteractionModel.collections.add({collection}),
                     InteractionModel.user_id.set(user_id),
                     InteractionModel.post_id.set(post_id),
+                    InteractionModel.saved_post_id.set(post_id),
                 ],
             )
             transaction.update(
@@ -285,6 +301,13 @@ class InteractionRepository:
             InteractionModel(user_key(user_id), f"{COLLECTION}{collection}"), InteractionModel.post_count <= 0
         )
         return True
+
+    def savers_of(self, post_id: str) -> Iterator[tuple[str, set[str]]]:
+        """Each user who has the post saved, with the collections it is in (the index is eventually consistent:
+        a save made a moment ago may not be there yet)."""
+        for marker in InteractionModel.saves_by_post.query(post_id):
+            if marker.user_id and marker.collections:
+                yield marker.user_id, set(marker.collections)
 
     @staticmethod
     def _delete_if(item: InteractionModel, condition: Any) -> None:

@@ -196,3 +196,13 @@ def saved_posts(
 
 def collections(caller: Caller, interactions: InteractionRepository = _interactions) -> Collections:
     return Collections(items=interactions.collections(caller.user_id))
+
+
+def forget_saves_of(post_id: str, interactions: InteractionRepository = _interactions) -> int:
+    """A deleted post leaves every collection it was saved in (their `post_count` with it); how many saves it
+    took out. Repeating it changes nothing."""
+    return sum(
+        interactions.unsave(user_id, collection, post_id)
+        for user_id, collections in interactions.savers_of(post_id)
+        for collection in sorted(collections)
+    )
