@@ -24,7 +24,7 @@ from pinhole.feed.fanout import FanOut
 from pinhole.graph.dal import FOLLOWS
 from pinhole.posts.models import PostKind
 from pinhole.shared.observability import logger, metrics, tracer
-from pinhole.streams.logic import routed_record
+from pinhole.streams.logic import routed_change
 from pinhole.streams.models import RoutedRecordMessage
 
 fanout = FanOut()
@@ -35,16 +35,9 @@ PUBLISHED = "published"
 REMOVED = "removed"
 
 
-def _change(message: RoutedRecordMessage) -> tuple[str, dict, dict]:
-    """The record's event name and its two images (empty where there is none)."""
-    change = routed_record(message)
-    old, new = change.dynamodb.OldImage, change.dynamodb.NewImage
-    return change.eventName, old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
-
-
 @tracer.capture_method
 def post_changed(record: RoutedRecordMessage) -> None:
-    event_name, old, new = _change(record)
+    event_name, old, new = routed_change(record)
     if new.get("status") == PUBLISHED and old.get("status") != PUBLISHED:
         if new.get("kind") == PostKind.STORY:
             expires_at = datetime.fromtimestamp(int(new["expires_at"]), UTC)
@@ -64,7 +57,7 @@ def post_changed(record: RoutedRecordMessage) -> None:
 
 @tracer.capture_method
 def follow_changed(record: RoutedRecordMessage) -> None:
-    event_name, old, new = _change(record)
+    event_name, old, new = routed_change(record)
     if event_name == "INSERT" and new.get("sk", "").startswith(FOLLOWS):
         fanout.followed(new["source_id"], new["target_id"])
     elif event_name == "REMOVE" and old.get("sk", "").startswith(FOLLOWS):
@@ -73,7 +66,7 @@ def follow_changed(record: RoutedRecordMessage) -> None:
 
 @tracer.capture_method
 def user_changed(record: RoutedRecordMessage) -> None:
-    _, old, new = _change(record)
+    _, old, new = routed_change(record)
     if new and old.get("follower_count") != new.get("follower_count"):
         fanout.follower_count_changed(new["user_id"], int(new.get("follower_count", 0)))
 

@@ -33,7 +33,7 @@ from pinhole.privacy.models import (
 from pinhole.privacy.purge import purge_account
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, bearer_token, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
-from pinhole.streams.logic import routed_record
+from pinhole.streams.logic import routed_change
 from pinhole.streams.models import RoutedRecordMessage
 from pinhole.users.models import Me
 
@@ -98,8 +98,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 @tracer.capture_method
 def deletion_removed(record: RoutedRecordMessage) -> None:
-    change = routed_record(record).dynamodb
-    old = change.OldImage if isinstance(change.OldImage, dict) else {}
+    _, old, _ = routed_change(record)
     if old.get("sk") == "deletion" and logic.deletion_due(str(old["user_id"]), str(old.get("username", ""))):
         metrics.add_metric(name="PurgesStarted", unit="Count", value=1)
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.social import logic
-from pinhole.streams.logic import routed_record
+from pinhole.streams.logic import routed_change
 from pinhole.streams.models import RoutedRecordMessage
 
 deletions = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
@@ -17,9 +17,8 @@ deletions = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_err
 
 @tracer.capture_method
 def post_deleted(record: RoutedRecordMessage) -> None:
-    change = routed_record(record)
-    old = change.dynamodb.OldImage if isinstance(change.dynamodb.OldImage, dict) else {}
-    if change.eventName == "REMOVE" and old.get("post_id"):
+    event_name, old, _ = routed_change(record)
+    if event_name == "REMOVE" and old.get("post_id"):
         forgotten = logic.forget_saves_of(str(old["post_id"]))
         if forgotten:
             metrics.add_metric(name="SavesOfDeletedPosts", unit="Count", value=forgotten)

@@ -157,3 +157,10 @@ def routed_record(message: RoutedRecordMessage, overflow: RecordOverflow = _over
     if isinstance(body, DynamoDBStreamRecordModel):
         return body
     return DynamoDBStreamRecordModel.model_validate_json(overflow.read(body.overflow))
+
+
+def routed_change(message: RoutedRecordMessage) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The routed record's event name and its two images (empty where there is none)."""
+    change = routed_record(message)
+    old, new = change.dynamodb.OldImage, change.dynamodb.NewImage
+    return change.eventName, old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
