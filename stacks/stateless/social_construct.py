@@ -4,6 +4,7 @@ was saved in."""
 
 from collections.abc import Mapping
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -29,6 +30,9 @@ ROUTES = (
     (GET, "/me/saved"),
     (GET, "/me/collections"),
 )
+
+# A post saved by very many takes long to leave every collection; a redelivery goes on from the saves left.
+SAVES_CLEANUP_TIMEOUT = Duration.minutes(5)
 
 # A post deleted while published: the only records `on_post_deleted` acts on. Not a story: stories are never saved,
 # and every one of them leaves by TTL (a REMOVE of a published story), which would invoke the consumer for nothing.
@@ -63,7 +67,11 @@ class SocialApi(Construct):
 
         saves_scope = Construct(self, "SavesOfDeletedPosts")
         self.on_post_deleted = factory.create(
-            saves_scope, context=constants.SOCIAL, code_dir=CODE_DIR, handler="consumers.on_post_deleted"
+            saves_scope,
+            context=constants.SOCIAL,
+            code_dir=CODE_DIR,
+            handler="consumers.on_post_deleted",
+            timeout=SAVES_CLEANUP_TIMEOUT,
         )
         grant_table_read_write(
             self.on_post_deleted, tables["interactions"], index_names=[constants.INTERACTIONS_SAVES_BY_POST_INDEX]
