@@ -120,3 +120,20 @@ def test_the_window_resets(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch)
 
     now[0] += 40  # the next window
     rate_limits.enforce("u1", "message", clock=lambda: now[0])
+
+
+def test_a_spaced_action_never_passes_twice_within_its_period_even_across_a_window_s_edge(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMITS", '{"typing": {"limit": 1, "per_seconds": 3}}')
+    get_settings.cache_clear()
+    now = [1_000_001.9]  # 0.1 s before a 3-second window of `enforce` ends (1,000,002 is a multiple of 3)
+
+    rate_limits.spaced("u1#c1", "typing", clock=lambda: now[0])
+    now[0] += 0.2  # in the next fixed window, but 0.2 s after the last one
+    with pytest.raises(RateLimited):
+        rate_limits.spaced("u1#c1", "typing", clock=lambda: now[0])
+    rate_limits.spaced("u1#c2", "typing", clock=lambda: now[0])  # another conversation counts on its own
+
+    now[0] += 2.8  # 3 s after the first
+    rate_limits.spaced("u1#c1", "typing", clock=lambda: now[0])

@@ -695,7 +695,7 @@ def typing(
     are dropped, as a client sends one per keystroke burst. Whether this one went out."""
     standing = _standing(caller, conversation_id, messages, graph, member=True)
     try:
-        rate_limits.enforce(f"{caller.user_id}#{conversation_id}", "typing")
+        rate_limits.spaced(f"{caller.user_id}#{conversation_id}", "typing")
     except RateLimited:
         return False
     others = [member for member in standing.member_ids if member != caller.user_id]

@@ -25,8 +25,8 @@ class RateCounterModel(Model):
         region = _settings.region
         billing_mode = "PAY_PER_REQUEST"
 
-    key = UnicodeAttribute(hash_key=True)  # <action>#<who>#<window number>, or seen#<what> (`remember`)
-    hits = NumberAttribute()
+    key = UnicodeAttribute(hash_key=True)  # <action>#<who>#<window number>, <action>#<who> (`spaced`), seen#<what>
+    hits = NumberAttribute()  # in a window; for `spaced`, when the last one went through (epoch seconds)
     expires_at = NumberAttribute()  # TTL: shortly after the window ends
 
 
@@ -60,6 +60,26 @@ def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> st
             retry_after_s=max(1, math.ceil(window_ends - now)),
         ) from None
     return key
+
+
+def spaced(who: str, action: str, clock: Callable[[], float] = time.time) -> None:
+    """Lets one `action` by `who` through if none did in the `per_seconds` before it (a limit of 1), or raises
+    RateLimited: measured from the last one let through, not by fixed windows, so two in a row never both pass at
+    a window's edge. One conditional UpdateItem, as `enforce`."""
+    now = clock()
+    limit = limit_for(action)
+    marker = RateCounterModel(key=f"{action}#{who}")
+    try:
+        marker.update(
+            actions=[RateCounterModel.hits.set(now), RateCounterModel.expires_at.set(int(now) + EXPIRY_MARGIN_S)],
+            condition=RateCounterModel.hits.does_not_exist() | (RateCounterModel.hits <= now - limit.per_seconds),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise RateLimited(
+            f"Too many {action}s: at most one every {limit.per_seconds} seconds.", retry_after_s=limit.per_seconds
+        ) from None
 
 
 def refund(counter_key: str) -> None:
