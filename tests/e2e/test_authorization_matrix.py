@@ -34,8 +34,7 @@ from PIL import Image
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from pinhole.moderation.dal import case_id_of
-from pinhole.moderation.models import TargetType
+from pinhole.moderation.models import TargetType, case_id_of
 from stacks.constants import PUBLIC_ROUTES, STATELESS_STACK_ID
 from tests.e2e.conftest import CDK_OUT
 from tests.support.api_client import Device, Member, eventually, upload

@@ -18,8 +18,17 @@ from pinhole.messaging import logic as messaging
 from pinhole.messaging.models import Conversation, CreateConversationRequest, SendMessageRequest
 from pinhole.messaging.moderation import set_message_removed
 from pinhole.moderation import logic
-from pinhole.moderation.dal import ModerationRepository, case_id_of
-from pinhole.moderation.models import Action, ActionRequest, Label, LogRecord, Reason, ReportRequest, TargetType
+from pinhole.moderation.dal import ModerationRepository
+from pinhole.moderation.models import (
+    Action,
+    ActionRequest,
+    Label,
+    LogRecord,
+    Reason,
+    ReportRequest,
+    TargetType,
+    case_id_of,
+)
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia

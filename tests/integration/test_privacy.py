@@ -22,8 +22,8 @@ from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageUploadKey
 from pinhole.messaging.models import CreateConversationRequest, SendMessageRequest
 from pinhole.moderation import logic as moderation
-from pinhole.moderation.dal import ModerationRepository, case_id_of
-from pinhole.moderation.models import Action, ActionRequest, Reason, ReportRequest, TargetType
+from pinhole.moderation.dal import ModerationRepository
+from pinhole.moderation.models import Action, ActionRequest, Reason, ReportRequest, TargetType, case_id_of
 from pinhole.notifications.dal import NotificationModel
 from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic

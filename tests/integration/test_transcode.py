@@ -11,8 +11,8 @@ import pytest
 
 from pinhole.media.limits import HLS_SEGMENT_S, VIDEO_BUFFER_S, VIDEO_LADDER, RejectionCode
 from pinhole.media.models import ScreeningLabel
-from pinhole.moderation.dal import ModerationRepository, case_id_of
-from pinhole.moderation.models import CaseStatus, TargetType
+from pinhole.moderation.dal import ModerationRepository
+from pinhole.moderation.models import CaseStatus, TargetType, case_id_of
 from pinhole.moderation.screening import ImageScreen
 from pinhole.posts.models import MediaStatus, PostStatus
 from pinhole.upload.keys import UploadKey, rendition_prefix

@@ -12,9 +12,9 @@ from PIL import Image
 from local.rekognition import ModerationRules, RekognitionStandIn
 from pinhole.messaging.models import InboxEntry, MessageRecord
 from pinhole.messaging.moderation import restore_fixes
-from pinhole.moderation.dal import case_id_of, queue_position
+from pinhole.moderation.dal import queue_position
 from pinhole.moderation.logic import _counted, require_moderator
-from pinhole.moderation.models import SEVERITY, CaseStatus, Reason, ReportRecord, TargetType
+from pinhole.moderation.models import SEVERITY, CaseStatus, Reason, ReportRecord, TargetType, case_id_of
 from pinhole.moderation.screening import ImageScreen
 from pinhole.shared.api import token_groups
 from pinhole.shared.caller import Caller

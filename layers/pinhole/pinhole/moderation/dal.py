@@ -23,7 +23,6 @@ effect, one transaction puts the log entry and deletes the intent; when it was r
 intent is withdrawn. An intent left behind (the function failed or timed out in between) is moved into the log by
 the next action or log read, marked unconfirmed: it may or may not have taken effect."""
 
-import hashlib
 import json
 from typing import Any
 
@@ -41,7 +40,6 @@ from pinhole.moderation.models import (
     LogRecord,
     ReportRecord,
     ReportStatus,
-    TargetType,
 )
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
@@ -55,11 +53,6 @@ LOG = "log"
 INTENT = "intent"
 SEVERITY_MAX = 9
 COUNT_DIGITS = 9
-
-
-def case_id_of(target_type: TargetType, target_id: str) -> str:
-    """The one case of a target, whoever reports it and however often."""
-    return hashlib.blake2b(f"{target_type.value}:{target_id}".encode(), digest_size=12).hexdigest()
 
 
 def queue_key(status: CaseStatus) -> str:

@@ -18,7 +18,7 @@ from pinhole.messaging import moderation as messaging_moderation
 from pinhole.messaging.dal import MessageRepository
 from pinhole.messaging.logic import _to_message
 from pinhole.messaging.models import MessageRecord
-from pinhole.moderation.dal import ModerationRepository, case_id_of
+from pinhole.moderation.dal import ModerationRepository
 from pinhole.moderation.models import (
     SEVERITY,
     Action,
@@ -39,6 +39,7 @@ from pinhole.moderation.models import (
     ReportRequest,
     ReportStatus,
     TargetType,
+    case_id_of,
 )
 from pinhole.notifications.logic import notify_moderation
 from pinhole.notifications.models import NotificationType

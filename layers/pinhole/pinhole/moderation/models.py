@@ -2,6 +2,7 @@
 reporter's view of their reports, a moderation case (one per reported target), a moderator's action, and
 the audit log's entries."""
 
+import hashlib
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,6 +22,11 @@ class TargetType(StrEnum):
     STORY = "story"
     USER = "user"
     MESSAGE = "message"
+
+
+def case_id_of(target_type: TargetType, target_id: str) -> str:
+    """The one case of a target, whoever reports it and however often."""
+    return hashlib.blake2b(f"{target_type.value}:{target_id}".encode(), digest_size=12).hexdigest()
 
 
 class Reason(StrEnum):
