@@ -462,6 +462,22 @@ def test_one_to_one_conversations_keep_their_ids_and_shape(people, connections_a
     assert (bobs["kind"], bobs["with"]["username"], bobs["title"]) == ("direct", "ada", None)
     status, reply = send(bob, message["conversation_id"], "hey back")
     assert status == 201 and reply["conversation_id"] == message["conversation_id"]
+    # a direct conversation has no title or members to change
+    direct = message["conversation_id"]
+    path = {"conversation_id": direct}
+    renamed = call(
+        "PATCH",
+        f"/conversations/{direct}",
+        ada,
+        "/conversations/{conversation_id}",
+        body={"title": "x"},
+        path_parameters=path,
+    )
+    added = add(ada, direct, ["cat"])
+    for status, answer in (renamed, added):
+        assert (status, answer["error"]["code"]) == (422, "not_a_group")
+        assert answer["error"]["details"] == [{"field": "conversation_id"}]
+    assert (inbox(ada)[direct]["title"], len(inbox(ada)[direct]["members"])) == (None, 2)
 
 
 def test_a_photo_not_yet_delivered_is_never_counted_unread(people, connections_api, group) -> None:

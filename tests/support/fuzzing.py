@@ -40,8 +40,7 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 from schemathesis.generation.overrides import Override
 from schemathesis.schemas import APIOperation
 
-from pinhole.moderation.dal import case_id_of
-from pinhole.moderation.models import TargetType
+from pinhole.moderation.models import TargetType, case_id_of
 from tests.support.api_client import Member, eventually, from_own_address, upload
 
 _ERROR_CODE = re.compile(r"^[a-z]+(_[a-z]+)*$")
@@ -112,6 +111,10 @@ DOMAIN_REFUSALS_OF_VALID_REQUESTS = {
     "cannot_follow_self": "the caller's own username is a valid path value; following oneself is refused",
     "cannot_block_self": "the caller's own username is a valid path value; blocking oneself is refused",
     "cannot_message_self": "the caller's own username is a valid recipient; messaging oneself is refused",
+    "cannot_mute_self": "the caller's own username is a valid path value; muting oneself is refused",
+    "not_a_group": "a direct conversation's id is a valid path value; only a group has a title and members to change",
+    "idempotency_key_reused": "a key is valid once per request: the same key with another body (as generated "
+    "examples send it) is refused, not answered with the first request's result",
 }
 """Error codes with which the API refuses a schema-valid request because of who is asking, not of its shape."""
 

@@ -44,6 +44,7 @@ from pinhole.shared.errors import (
     CannotMessageSelf,
     Forbidden,
     IdempotencyKeyReused,
+    NotAGroup,
     NotFound,
     RateLimited,
     ValidationFailed,
@@ -548,7 +549,7 @@ def _change_group(
     """Applies `change` to the group, re-reading it when another change got in first."""
     if not is_group(conversation_id):
         _standing(caller, conversation_id, messages, graph)  # 404 to a stranger, as for any conversation
-        raise ValidationFailed("Only group conversations have titles and members to change.")
+        raise NotAGroup("Only group conversations have titles and members to change.", [{"field": "conversation_id"}])
     for _ in range(CHANGE_ATTEMPTS):
         before = _standing(caller, conversation_id, messages, graph, member=True).group
         assert before is not None

@@ -45,6 +45,12 @@ class CannotMessageSelf(ValidationFailed):
     code = "cannot_message_self"
 
 
+class NotAGroup(ValidationFailed):
+    """A change of title or members asked of a direct conversation."""
+
+    code = "not_a_group"
+
+
 class IdempotencyKeyReused(ValidationFailed):
     """An Idempotency-Key (or a frame's client_id) already used by this caller for a different request."""
 
