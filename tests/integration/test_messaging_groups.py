@@ -345,6 +345,65 @@ def test_a_photo_message_is_delivered_when_ready_through_private_signed_urls(peo
     assert boto3.client("s3").list_objects_v2(Bucket=uploads, Prefix=str(key))["KeyCount"] == 0  # the upload too
 
 
+def _unsigned(message: dict[str, Any]) -> dict[str, Any]:
+    """A message with its renditions' URLs cut at the query (each read signs them anew)."""
+    media = message.get("media")
+    if not media:
+        return message
+    renditions = {name: {**r, "url": r["url"].split("?")[0]} for name, r in media["renditions"].items()}
+    return {**message, "media": {**media, "renditions": renditions}}
+
+
+def test_a_conversations_last_message_is_the_message_as_listed_every_field(people, connections_api) -> None:
+    ada, bob = people["ada"], people["bob"]
+    connect("bob-phone", bob)
+    status, created = create_group(ada, ["bob", "cat"], title="trip")
+    assert status == 201
+    group = created["conversation_id"]
+
+    def newest_listed(claims: dict[str, str]) -> dict[str, Any]:
+        return dict(history(claims, group)[1]["items"][0])
+
+    # a system message, as the creator's answer, the inbox and the pushed conversation show it
+    assert created["last_message"]["event"] == {"type": "created", "usernames": ["bob", "cat"], "title": "trip"}
+    assert created["last_message"] == newest_listed(ada)
+    assert inbox(bob)[group]["last_message"] == newest_listed(bob)
+    pushed = connections_api.of_type("bob-phone", "conversation")[-1]["conversation"]
+    assert pushed["last_message"] == newest_listed(bob)
+    # each change of the group is a system message with its event
+    for change in (
+        lambda: call(
+            "PATCH",
+            f"/conversations/{group}",
+            ada,
+            "/conversations/{conversation_id}",
+            path_parameters={"conversation_id": group},
+            body={"title": "summer"},
+        ),
+        lambda: add(ada, group, ["dan"]),
+        lambda: remove(people["cat"], group, "cat"),
+    ):
+        assert change()[0] in (200, 204)
+        last = inbox(bob)[group]["last_message"]
+        assert last["kind"] == "system" and last["event"] is not None
+        assert last == newest_listed(bob)
+    # a photo message, once delivered: its media, ready, as the list shows it
+    picture = _jpeg()
+    status, sent = send(ada, group, "look", extra={"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}})
+    assert status == 201
+    key = MessageUploadKey(group, sent["message_id"], sent["media"]["media_id"])
+    uploads = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=uploads, Key=str(key), Body=picture, ContentType="image/jpeg")
+    assert process_message_upload(uploads, key).value == "ready"  # type: ignore[union-attr]
+    last = inbox(bob)[group]["last_message"]
+    assert (last["kind"], last["media"]["status"]) == ("media", "ready")
+    assert "X-Amz-Signature" in last["media"]["renditions"]["large"]["url"]
+    assert _unsigned(last) == _unsigned(newest_listed(bob))
+    # and a text message after it: the preview as it always was
+    assert send(bob, group, "nice")[0] == 201
+    assert inbox(ada)[group]["last_message"] == newest_listed(ada)
+
+
 def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:
     ada = people["ada"]
     _, conversation = create_group(ada, ["bob", "cat"])

@@ -223,6 +223,31 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
     )
 
 
+def _with_whole_previews(entries: list[InboxEntry]) -> list[InboxEntry]:
+    """An entry's preview copies a message's text, sender and kind; a media or system message is read whole (one
+    BatchGetItem for a page), so that a conversation's last message is the message as its list shows it: its
+    media settles after it was sent, and its event is not copied. A message a moderator removed keeps the
+    preview that replaced it."""
+    keys = {
+        (conversation_key(entry.conversation_id), f"{MESSAGE}{entry.last_message.message_id}")
+        for entry in entries
+        if entry.last_message is not None and entry.last_message.kind != "text"
+    }
+    if not keys:
+        return entries
+    whole = {
+        (record.conversation_id, record.message_id): record
+        for record in map(_to_record, MessagingModel.batch_get(list(keys), consistent_read=True))
+        if not record.removed
+    }
+    return [
+        entry.model_copy(update={"last_message": whole[key]})
+        if entry.last_message is not None and (key := (entry.conversation_id, entry.last_message.message_id)) in whole
+        else entry
+        for entry in entries
+    ]
+
+
 def _to_group(item: MessagingModel) -> GroupRecord:
     return GroupRecord(
         conversation_id=item.conversation_id or "",
@@ -555,12 +580,14 @@ class MessageRepository:
 
     def entry(self, user_id: str, conversation_id: str) -> InboxEntry | None:
         item = _get(user_key(user_id), conversation_key(conversation_id))
-        return _to_entry(item) if item is not None else None
+        return _with_whole_previews([_to_entry(item)])[0] if item is not None else None
 
     def entries(self, conversation_id: str, user_ids: list[str]) -> list[InboxEntry]:
         """The inbox entries these users have for the conversation (those that exist)."""
         keys = [(user_key(user_id), conversation_key(conversation_id)) for user_id in dict.fromkeys(user_ids)]
-        return [_to_entry(item) for item in MessagingModel.batch_get(keys, consistent_read=True)] if keys else []
+        if not keys:
+            return []
+        return _with_whole_previews([_to_entry(item) for item in MessagingModel.batch_get(keys, consistent_read=True)])
 
     def inbox(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
@@ -569,9 +596,9 @@ class MessageRepository:
         if after is None:
             exact = _first_inbox_page_from_the_table(user_id, limit)
             if exact is not None:
-                return exact
+                return _with_whole_previews(exact[0]), exact[1]
         results = MessagingModel.inbox.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=after)
-        return [_to_entry(item) for item in results], results.last_evaluated_key
+        return _with_whole_previews([_to_entry(item) for item in results]), results.last_evaluated_key
 
     def unread_after(self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None) -> int:
         """How many delivered messages of the others come after `message_id` (the reader's own never count, nor
