@@ -201,6 +201,14 @@ def items(claims: dict[str, str]) -> list[dict[str, Any]]:
     return list(listed(claims, limit="50")["items"])
 
 
+def badge(claims: dict[str, str]) -> int:
+    status, answer = call(
+        notifications.handler, "GET", "/notifications/unread-count", claims, "/notifications/unread-count"
+    )
+    assert status == 200, answer
+    return int(answer["count"])
+
+
 def summary(items: list[dict[str, Any]]) -> list[tuple[str, str, str | None, str | None]]:
     return [(n["type"], n["actor"]["username"], n["post_id"], n["comment_id"]) for n in items]
 
@@ -263,6 +271,7 @@ def test_the_list_leaves_out_deleted_posts_and_people_blocked_since(
     pipeline.flush()
     grouped = {n["post_id"]: (n["actor_count"], {a["username"] for a in n["actors"]}) for n in items(alice)}
     assert grouped == {kept: (2, {"bob", "carol"}), deleted: (1, {"bob"})}  # likes on one post: one notification
+    assert badge(alice) == 2
 
     assert (
         call(upload.handler, "DELETE", f"/posts/{deleted}", alice, "/posts/{post_id}", {"post_id": deleted})[0] == 204
@@ -270,6 +279,33 @@ def test_the_list_leaves_out_deleted_posts_and_people_blocked_since(
     block(alice, carol)
 
     assert summary(items(alice)) == [("like", "bob", kept, None)]
+    assert badge(alice) == 1  # the badge counts what the list shows, not what it leaves out
+    block(alice, bob)
+    assert (items(alice), badge(alice)) == ([], 0)
+
+
+def test_the_badge_counts_what_the_list_shows_unread(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    # Given bob mentioned in two of alice's posts, and followed by carol
+    first = publish(alice, caption="hi @bob")
+    second = publish(alice, caption="again @bob")
+    pipeline.flush()
+    follow(carol, "bob")
+    pipeline.flush()
+    assert [n["type"] for n in items(bob)] == ["follow", "mention", "mention"] and badge(bob) == 3
+    # When he reads up to the first mention, and alice deletes the second post
+    oldest = items(bob)[-1]["notification_id"]
+    assert mark_read(bob, {"up_to": oldest})[0] == 204
+    assert badge(bob) == 2
+    assert call(upload.handler, "DELETE", f"/posts/{second}", alice, "/posts/{post_id}", {"post_id": second})[0] == 204
+    # Then the badge counts carol's follow only: the mention read stays read, the deleted post's is not shown
+    shown = items(bob)
+    assert [(n["type"], n["read"]) for n in shown] == [("follow", False), ("mention", True)]
+    assert shown[1]["post_id"] == first
+    assert badge(bob) == sum(not n["read"] for n in shown) == 1
+    # And reading everything leaves nothing
+    assert mark_read(bob)[0] == 204
+    assert badge(bob) == 0
 
 
 def test_a_like_undone_at_once_leaves_no_notification(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:

@@ -457,13 +457,33 @@ class NotificationRepository:
     def read_up_to(self, user_id: str) -> str | None:
         return self._state(user_id).read_up_to
 
-    def unread_count(self, user_id: str) -> int:
-        """The badge: one read of the recipient's state."""
+    def _counter(self, user_id: str) -> tuple[int, str | None]:
+        """The unread counter and the watermark: one read of the recipient's state."""
         try:
-            item = NotificationModel.get(user_id, STATE)
+            state = NotificationModel.get(user_id, STATE)
         except DoesNotExist:
-            return 0
-        return max(0, int(item.unread or 0))
+            return 0, None
+        return max(0, int(state.unread or 0)), state.read_up_to
+
+    def unread_count(self, user_id: str) -> int:
+        """The stored counter: every notification after the watermark (a phone's badge; one read)."""
+        return self._counter(user_id)[0]
+
+    def unread(self, user_id: str, limit: int) -> tuple[int, list[NotificationRecord]]:
+        """The stored counter, and the newest unread notifications (up to `limit`, newest first): one read of the
+        recipient's state, and one Query only when the counter is not 0."""
+        counted, read_up_to = self._counter(user_id)
+        if counted == 0:
+            return 0, []
+        # ids are fixed-length ULIDs: every one after the watermark sorts after `<watermark>!`
+        lowest = f"{NOTIFICATION}{read_up_to}!" if read_up_to else NOTIFICATION
+        results = NotificationModel.query(
+            user_id,
+            NotificationModel.sk.between(lowest, f"{NOTIFICATION}~"),
+            scan_index_forward=False,
+            limit=min(counted, limit),
+        )
+        return counted, [_to_record(item) for item in results]
 
     def mark_read(self, user_id: str, up_to: str) -> None:
         """Moves the watermark forward to `up_to`; never back (marking an older one read unreads nothing).

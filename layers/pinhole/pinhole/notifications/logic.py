@@ -233,12 +233,24 @@ def notifications(
     posts: PostRepository = _posts,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Notification], str | None]:
-    """The caller's notifications, newest first. Left out: those of users who have since gone (or been
-    suspended) or who are in a block with the caller (made after the notification), and those about deleted
-    posts or posts not published (removed by a moderator); a moderation notice is always shown."""
+    """The caller's notifications, newest first, those `_listed` leaves out left out."""
     scope = f"notifications:{caller.user_id}"
     records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
+    return _listed(caller, records, read_up_to, profiles, posts, graph), next_cursor(last_key, scope)
+
+
+def _listed(
+    caller: Caller,
+    records: list[NotificationRecord],
+    read_up_to: str,
+    profiles: ProfileRepository,
+    posts: PostRepository,
+    graph: GraphRepository,
+) -> list[Notification]:
+    """The notifications of these records that the caller is shown. Left out: those of users who have since gone
+    (or been suspended) or who are in a block with the caller (made after the notification), and those about
+    deleted posts or posts not published (removed by a moderator); a moderation notice is always shown."""
     actor_ids = list(dict.fromkeys(a for record in records for a in record.actors_newest_first[:ACTORS_SHOWN]))
     profiles_found = profiles.get_many(actor_ids)
     hidden = graph.blocked_among(caller.user_id, actor_ids)
@@ -256,16 +268,33 @@ def notifications(
         ]
         if actors and (record.post_id is None or _shown(existing.get(record.post_id))):
             page.append(_to_notification(record, actors, read=read))
-    return page, next_cursor(last_key, scope)
+    return page
 
 
 def _shown(post: PostRecord | None) -> bool:
     return post is not None and post.status == PostStatus.PUBLISHED
 
 
-def unread_count(caller: Caller, store: NotificationRepository = _store) -> int:
-    """The badge: how many notifications are unread, in one read (cheap enough to poll)."""
-    return store.unread_count(caller.user_id)
+BADGE_CHECKED = 100
+"""The newest unread notifications the badge checks one by one; past them it takes the stored counter's word."""
+
+
+def unread_count(
+    caller: Caller,
+    store: NotificationRepository = _store,
+    profiles: ProfileRepository = _profiles,
+    posts: PostRepository = _posts,
+    graph: GraphRepository = _graph,
+) -> int:
+    """The badge: how many of the notifications the list shows are unread. The stored counter (one read) counts
+    every notification after the watermark, those the list leaves out too (a post deleted since, an actor gone or
+    blocked since): when it is not 0, its newest unread notifications are read and checked as the list checks
+    them, so that a badge never promises what the list does not show."""
+    counted, newest = store.unread(caller.user_id, BADGE_CHECKED)
+    if not newest:
+        return counted
+    shown = _listed(caller, newest, "", profiles, posts, graph)
+    return len(shown) + max(0, counted - len(newest))
 
 
 def mark_read(caller: Caller, up_to: str | None, store: NotificationRepository = _store) -> None:
