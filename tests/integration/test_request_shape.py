@@ -4,6 +4,7 @@ any data is read or written (no table exists here: reaching the domain would be 
 
 tests/e2e/test_api_fuzzing.py walks the same through the local cloud's gateway."""
 
+import base64
 import json
 import typing
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ from functions.search import handler as search
 from functions.social import handler as social
 from functions.upload import handler as upload
 from functions.users import handler as users
+from pinhole.shared.json_numbers import INTEGRAL
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.users import sign_up_claims
 
 API_FUNCTIONS = (
     auth,
@@ -180,9 +183,10 @@ def _types_in(annotation: Any) -> Iterator[Any]:
         yield from _types_in(argument)
 
 
-def _lax_numbers_and_booleans(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[str]:
-    """The int, float and bool fields of a body model (and the models inside it) that pydantic would fill in lax
-    mode: from "100", 100.0 or true for an int; from "no", "off" or 0 for a bool."""
+def _numbers_and_booleans_not_as_json(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[str]:
+    """The int, float and bool fields of a body model (and the models inside it) that do not take exactly what JSON
+    Schema calls their type: lax ones, which pydantic fills from "100" or true for an int and from "no", "off" or 0
+    for a bool; and strict ints without INTEGRAL, which refuse 100.0 (an `integer` to JSON Schema)."""
     if model in seen:
         return
     seen.add(model)
@@ -191,8 +195,10 @@ def _lax_numbers_and_booleans(model: type[BaseModel], seen: set[type[BaseModel]]
         for kind in _types_in(field.annotation):
             if kind in (int, float, bool) and not strict:
                 yield f"{model.__name__}.{name}"
+            elif kind is int and INTEGRAL not in field.metadata:
+                yield f"{model.__name__}.{name} (refuses 100.0)"
             if isinstance(kind, type) and issubclass(kind, BaseModel):
-                yield from _lax_numbers_and_booleans(kind, seen)
+                yield from _numbers_and_booleans_not_as_json(kind, seen)
 
 
 def test_no_request_body_takes_a_number_or_a_boolean_written_as_something_else() -> None:
@@ -207,9 +213,10 @@ def test_no_request_body_takes_a_number_or_a_boolean_written_as_something_else()
     ]
     seen: set[type[BaseModel]] = set()
 
-    # Then each number and boolean is a JSON number or boolean (strict), not text pydantic would read as one
+    # Then each number and boolean is a JSON number or boolean (strict), not text pydantic would read as one, and an
+    # integer is any JSON number without a fraction
     assert len(bodies) >= 30
-    assert [field for body in bodies for field in _lax_numbers_and_booleans(body, seen)] == []
+    assert [field for body in bodies for field in _numbers_and_booleans_not_as_json(body, seen)] == []
 
 
 @pytest.mark.parametrize(
@@ -219,7 +226,9 @@ def test_no_request_body_takes_a_number_or_a_boolean_written_as_something_else()
         (push, "PATCH", "/me/notification-settings", {"comments": 0}),
         (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": "100"}]}),  # was 201
         (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": True}]}),
-        (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": 100.0}]}),
+        (upload, "POST", "/posts", {"media": [{"content_type": "image/jpeg", "size_bytes": 100.5}]}),
+        (upload, "POST", "/me/avatar", {"content_type": "image/jpeg", "size_bytes": "100"}),
+        (upload, "POST", "/me/avatar", {"content_type": "image/jpeg", "size_bytes": 100.5}),
     ],
 )
 def test_a_number_or_boolean_sent_as_another_json_type_is_422(
@@ -229,6 +238,31 @@ def test_a_number_or_boolean_sent_as_another_json_type_is_422(
 
     assert response["statusCode"] == 422, response
     assert response_json(response)["error"]["code"] == "validation_error"
+
+
+def _policy_size_range(upload_target: dict[str, Any]) -> list[Any]:
+    policy = json.loads(base64.b64decode(upload_target["fields"]["policy"]))
+    return next(c for c in policy["conditions"] if isinstance(c, list) and c[0] == "content-length-range")
+
+
+def test_an_integer_written_with_a_zero_fraction_is_that_integer(aws: dict[str, str]) -> None:
+    # Given a signed-up user, and a JSON library that writes every number as a double
+    ann, bob = sign_up_claims("ann"), sign_up_claims("bob")
+    media = {"content_type": "image/jpeg", "size_bytes": 4096.0}  # an `integer` to JSON Schema, as 4096
+
+    def called(function: ModuleType, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        event = http_event("POST", path, body=json.dumps(body), claims=ann)
+        response = function.handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 201, response
+        return dict(response_json(response))
+
+    # Then each body with a size takes it as 4096: the signed upload allows exactly that many bytes
+    post = called(upload, "/posts", {"media": [media]})
+    story = called(upload, "/stories", {"media": media})
+    avatar = called(upload, "/me/avatar", media)
+    message = called(messaging, "/messages", {"to": bob["username"], "media": media})
+    for target in (post["uploads"][0], story["upload"], avatar["upload"], message["upload"]):
+        assert _policy_size_range(target)[2] == 4096
 
 
 @pytest.mark.parametrize(

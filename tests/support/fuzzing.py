@@ -148,6 +148,8 @@ class Finding:
     """The fields an error envelope's details name (`media.0.content_type`), if the response was one."""
     code: str | None = None
     """The error envelope's code, if the response was one."""
+    types: tuple[str, ...] = ()
+    """The pydantic error types its details give (`int_type`), if any."""
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.operation} -> {self.status}: {self.request}\n    {self.problem}"
@@ -162,6 +164,8 @@ class Finding:
                 or (
                     bool(self.fields)
                     and all(field.rsplit(".", 1)[-1] in RULES_THE_SCHEMA_DOES_NOT_STATE for field in self.fields)
+                    # a value refused for its JSON type (100.0 as an integer) breaks a rule the schema does state
+                    and not any(kind.endswith("_type") for kind in self.types)
                 )
             )
         )
@@ -334,6 +338,7 @@ class _Run:
                     problem=" ".join(str(failure).split())[:600],
                     fields=_error_fields(response.content),
                     code=_error_code(response.content),
+                    types=_error_types(response.content),
                 )
                 self.report.findings.append(finding)
                 if self.on_finding and not finding.is_a_rule_the_schema_does_not_state:
@@ -382,12 +387,20 @@ def _error_code(content: bytes) -> str | None:
         return None
 
 
-def _error_fields(content: bytes) -> tuple[str, ...]:
+def _error_details(content: bytes, key: str) -> tuple[str, ...]:
     try:
         details = json.loads(content)["error"].get("details") or []
     except (ValueError, TypeError, KeyError, AttributeError):
         return ()
-    return tuple(str(detail.get("field")) for detail in details if isinstance(detail, dict))
+    return tuple(str(detail.get(key)) for detail in details if isinstance(detail, dict) and key in detail)
+
+
+def _error_fields(content: bytes) -> tuple[str, ...]:
+    return _error_details(content, "field")
+
+
+def _error_types(content: bytes) -> tuple[str, ...]:
+    return _error_details(content, "type")
 
 
 def request_shape_probes(case: schemathesis.Case) -> bool:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pinhole.shared.api import error_response
-from tests.support.fuzzing import envelope_problem
+from tests.support.fuzzing import Finding, envelope_problem
 
 JSON = {"content-type": "application/json"}
 
@@ -47,3 +47,29 @@ def test_a_rate_limited_answer_with_retry_after_passes() -> None:
     response = error_response(429, "rate_limited", "Slow down.", **{"Retry-After": "7"})
 
     assert envelope_problem(429, response.headers, response.body.encode()) is None
+
+
+def _refusal(status: int, code: str, details: list[dict[str, str]]) -> Finding:
+    return Finding(
+        kind="positive_data_acceptance",
+        operation="POST /posts",
+        status=status,
+        request="POST /posts",
+        problem="Schema-valid request rejected",
+        fields=tuple(detail["field"] for detail in details),
+        code=code,
+        types=tuple(detail["type"] for detail in details if "type" in detail),
+    )
+
+
+def test_a_valid_request_refused_for_a_rule_the_schema_does_not_state_is_explained() -> None:
+    too_large = _refusal(413, "payload_too_large", [{"field": "media.0.size_bytes"}])
+    self_follow = _refusal(422, "cannot_follow_self", [{"field": "username"}])
+    assert too_large.is_a_rule_the_schema_does_not_state and self_follow.is_a_rule_the_schema_does_not_state
+
+
+def test_a_field_with_a_rule_of_its_own_refused_for_its_json_type_is_a_finding() -> None:
+    # size_bytes has a rule the schema does not state (its maximum by type), but 100.0 refused as "not an
+    # integer" breaks one it does state: JSON Schema's integer takes it
+    as_float = _refusal(422, "validation_error", [{"field": "media.0.size_bytes", "type": "int_type"}])
+    assert not as_float.is_a_rule_the_schema_does_not_state

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinhole.shared.json_numbers import INTEGRAL
 from pinhole.shared.text import MULTI_LINE
 from pinhole.upload.models import Upload as Upload  # re-exported: posts and stories sign uploads
 from pinhole.users.models import UserSummary
@@ -112,7 +113,7 @@ class MediaDeclaration(BaseModel):
         description="image/jpeg, image/png, image/webp, image/heic, image/avif, video/mp4, video/quicktime"
     )
     # a JSON integer only (strict): lax mode takes "100", 100.0 and true (as 1)
-    size_bytes: Annotated[int, Field(gt=0, strict=True, description="The exact size of the file to upload")]
+    size_bytes: Annotated[int, Field(gt=0, strict=True, description="The exact size of the file to upload"), INTEGRAL]
 
 
 class CreatePostRequest(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
+from pinhole.shared.json_numbers import INTEGRAL
 from pinhole.shared.text import MULTI_LINE, ONE_LINE
 from pinhole.upload.models import Upload
 
@@ -98,7 +99,7 @@ class AvatarUploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: Annotated[str, StringConstraints(max_length=100)]
-    size_bytes: Annotated[int, Field(strict=True, ge=0, le=2**53)]
+    size_bytes: Annotated[int, Field(strict=True, ge=0, le=2**53), INTEGRAL]
 
 
 class AvatarUploadResponse(BaseModel):
