@@ -1,7 +1,8 @@
 """API fuzzing at length: schemathesis against a fresh local cloud, as a signed-in user with real
 objects: every case of the coverage phase (boundary values, type mutations, undeclared methods and content
-types), then FUZZ_SOAK_EXAMPLES (default 100) generated requests per operation, valid and invalid, every
-response judged by every schemathesis check and API.md's error envelope.
+types), then FUZZ_SOAK_EXAMPLES (default 100) generated requests per operation, valid and invalid, then
+FUZZ_SOAK_SCENARIOS (default 300) stateful scenarios, every response judged by every schemathesis check and
+API.md's error envelope.
 
 Figures: operations covered, cases run (coverage cases by scenario, with their statuses), responses by
 status, findings per check (each finding listed), valid requests refused for a rule the schema does not
@@ -18,6 +19,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("FUZZ_SOAK_EXAMPLES", "100"))
+SCENARIOS = int(os.environ.get("FUZZ_SOAK_SCENARIOS", "300"))
 
 
 def run() -> dict[str, Any]:
@@ -31,12 +33,13 @@ def run() -> dict[str, Any]:
         base_url = background.cloud.outputs["HttpApiUrl"]
         with httpx.Client(base_url=base_url, timeout=30) as http:
             world = World.build(http)
-            report = fuzz_api(base_url, world, examples_per_operation=EXAMPLES, on_finding=print)
+            report = fuzz_api(base_url, world, examples_per_operation=EXAMPLES, on_finding=print, scenarios=SCENARIOS)
     finally:
         background.stop()
     return {
         "template": str(cdk_out),
         "cpus": os.cpu_count(),
         "examples_per_operation_and_mode": EXAMPLES,
+        "stateful_scenarios": SCENARIOS,
         **report.figures(),
     }

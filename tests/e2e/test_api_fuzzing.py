@@ -3,7 +3,8 @@ who has a published post, a follow, a comment and a conversation, whose ids the 
 
 A short, derandomized run (the same requests every time) with every check: the coverage phase's
 request-shape probes (each method a path does not declare, an undeclared Content-Type, multipart without
-a boundary) and FUZZ_EXAMPLES generated requests per operation and mode, valid and invalid ones.
+a boundary), FUZZ_EXAMPLES generated requests per operation and mode, valid and invalid ones, and
+FUZZ_SCENARIOS stateful scenarios (calls chained along the links schemathesis infers).
 `make soak` (soak/fuzz.py) runs the long version, every coverage case included, and reports figures.
 
 On AWS, the JWT authorizer's own 401 has API Gateway's body, not the envelope (docs/API_NOTES.md):
@@ -23,6 +24,7 @@ from tests.support.fuzzing import World, envelope_problem, fuzz_api, request_sha
 pytestmark = pytest.mark.e2e
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))  # with the request-shape probes: about the old 4
+FUZZ_SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "20"))  # stateful: ~8 calls each, ~4 s in all
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,11 @@ def test_fuzzed_requests_get_no_5xx_and_documented_answers_with_errors_in_the_en
     # Given a signed-in user with real objects, and the API's own document
     # When every operation gets the request-shape probes and generated valid and invalid requests
     report = fuzz_api(
-        local_cloud.outputs["HttpApiUrl"], world, examples_per_operation=FUZZ_EXAMPLES, coverage=request_shape_probes
+        local_cloud.outputs["HttpApiUrl"],
+        world,
+        examples_per_operation=FUZZ_EXAMPLES,
+        coverage=request_shape_probes,
+        scenarios=FUZZ_SCENARIOS,
     )
 
     # Then nothing failed any check, and the run reached every operation and real objects
@@ -55,6 +61,11 @@ def test_fuzzed_requests_get_no_5xx_and_documented_answers_with_errors_in_the_en
     assert report.scenarios["unsupported_content_type"] > 0 and report.scenarios["malformed_content_type"] > 0
     assert report.statuses[405] >= report.scenarios["unspecified_http_method"] // 2, report.statuses
     assert report.statuses[415] > 0, report.statuses
+    # And the stateful phase chained calls along the links it inferred, where use_after_free and
+    # ensure_resource_availability judge what a scenario did
+    assert {"use_after_free", "ensure_resource_availability"} <= set(report.checks)
+    assert report.stateful_links >= 20 and report.stateful_steps >= FUZZ_SCENARIOS, figures
+    assert len(report.stateful_operations) >= 10, report.stateful_operations
 
 
 def _forged(token: str) -> str:

@@ -1,11 +1,14 @@
 """Schemathesis against a running Pinhole (the local cloud, or a deployment), as a signed-in user: every
-operation of `/openapi.json`, in schemathesis' two request-making phases:
+operation of `/openapi.json`, in schemathesis' three request-making phases:
 
 - coverage: schemathesis' deterministic list of cases per operation: boundary and type-mutated values,
   missing and unexpected properties, and the request-shape probes (every method the path does not
   declare, an undeclared Content-Type, a multipart type without a boundary);
 - fuzzing: generated valid (positive) and invalid (negative) requests, with real ids of the caller's
-  world mixed into paths so that routes reach real objects, not only 404s.
+  world mixed into paths so that routes reach real objects, not only 404s;
+- stateful: scenarios of calls chained along the links schemathesis infers from the document (the id one answer
+  gives, in the next request's path), where its checks of what a scenario did (use_after_free,
+  ensure_resource_availability) have something to judge.
 
 Each response is judged by every check schemathesis has (`schemathesis.checks.CHECKS`, so a check a new
 version adds is run without editing this file) and by API.md's error envelope, each counted apart.
@@ -185,6 +188,10 @@ class FuzzReport:
     scenario_statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
+    stateful_links: int = 0
+    """The answers the stateful phase found to take ids from (schemathesis' bundles: `POST /posts -> 201`)."""
+    stateful_steps: int = 0
+    stateful_operations: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
 
     def count(self, kind: str) -> int:
@@ -212,6 +219,9 @@ class FuzzReport:
                 }
                 for scenario in sorted(self.scenarios)
             },
+            "stateful_answers_linked_from": self.stateful_links,
+            "stateful_steps": self.stateful_steps,
+            "stateful_operations_reached": len(self.stateful_operations),
             "responses_by_status": {str(status): n for status, n in sorted(self.statuses.items())},
             "findings_by_check": {kind: self.count(kind) for kind in self.checks},
             "findings": [str(finding) for finding in self.unexplained[:50]],
@@ -321,13 +331,19 @@ class _Run:
     def send_and_judge(self, operation: Any, case: schemathesis.Case) -> int:
         """Sends `case` and runs every check on the answer; returns its status."""
         response = case.call(base_url=self.base_url, headers=self.auth, timeout=REQUEST_TIMEOUT_S)
+        self.judge(operation, case, response)
+        return response.status_code
+
+    def judge(self, operation: Any, case: schemathesis.Case, response: Any, recorder: Any = None) -> None:
+        """Runs every check on an answer, each apart (a finding never stops the others); `recorder`: the stateful
+        phase's record of the scenario, which use_after_free and ensure_resource_availability read."""
         self.report.cases += 1
         self.report.statuses[response.status_code] += 1
         for kind, check in self.checks.items():
             if kind == "ignored_auth" and operation.label in self.auth_enforced:
                 continue
             try:
-                case.validate_response(response, checks=[check], headers=self.auth)
+                case.validate_response(response, checks=[check], headers=self.auth, recorder=recorder)
             except (AssertionError, Failure, FailureGroup) as failure:
                 finding = Finding(
                     kind=kind,
@@ -346,7 +362,6 @@ class _Run:
             else:
                 if kind == "ignored_auth" and 200 <= response.status_code < 300:
                     self.auth_enforced.add(operation.label)
-        return response.status_code
 
 
 def fuzz_api(
@@ -356,10 +371,11 @@ def fuzz_api(
     modes: tuple[str, ...] = ("positive", "negative"),
     on_finding: Callable[[Finding], None] | None = None,
     coverage: Callable[[schemathesis.Case], bool] = lambda case: True,
+    scenarios: int = 0,
 ) -> FuzzReport:
     """Sends every coverage case `coverage` keeps, then `examples_per_operation` generated requests per
-    operation and mode (derandomized: the same requests every run), and reports every check's findings;
-    it never stops at the first."""
+    operation and mode (derandomized: the same requests every run), then `scenarios` stateful scenarios, and
+    reports every check's findings; it never stops at the first."""
     base_url = base_url.rstrip("/")
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S)
     operations = sorted((_valid(result) for result in schema.get_all_operations()), key=_destructive_last)
@@ -376,8 +392,44 @@ def fuzz_api(
     for mode in modes:
         for operation in operations:
             _fuzz_operation(operation, mode, world, examples_per_operation, run)
+    if scenarios:  # last: its deletes and blocks would turn the world's ids into 404s for the phases above
+        _run_scenarios(schema, run, scenarios)
     report.duration_s = time.monotonic() - started
     return report
+
+
+STEPS_PER_SCENARIO = 8
+
+
+def _run_scenarios(schema: Any, run: _Run, scenarios: int) -> None:
+    """Schemathesis' stateful phase: chains of calls along the links it infers from the document (an id one
+    answer gives, the next request's path: POST /posts, then GET, PATCH or DELETE /posts/{post_id}, then GET it
+    again), each answer judged by every check, those that read the scenario so far included: use_after_free (a
+    deleted resource still served) and ensure_resource_availability (a created one not found)."""
+
+    class Scenario(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"base_url": run.base_url, "headers": run.auth, "timeout": REQUEST_TIMEOUT_S}
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            run.report.stateful_steps += 1
+            run.report.stateful_operations[case.operation.label] += 1
+            run.judge(case.operation, case, response, recorder=self.recorder)
+
+    run.report.stateful_links = len(Scenario.bundles)
+    Scenario.run(
+        settings=settings(
+            max_examples=scenarios,
+            stateful_step_count=STEPS_PER_SCENARIO,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
 
 
 def _error_code(content: bytes) -> str | None:
