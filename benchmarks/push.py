@@ -69,7 +69,7 @@ def run() -> dict[str, Any]:
         get_settings.cache_clear()
         from pinhole.graph.dal import EdgeModel
         from pinhole.notifications.dal import NotificationModel
-        from pinhole.notifications.logic import Notifier
+        from pinhole.notifications.delivery import Notifier
         from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
         from pinhole.posts.dal import PostModel
         from pinhole.push import logic as push

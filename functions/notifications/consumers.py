@@ -9,22 +9,21 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pinhole.notifications import logic
-from pinhole.notifications.intent_queue import IntentQueue
-from pinhole.notifications.models import IntentMessage
+from pinhole.notifications import delivery
+from pinhole.notifications.intent_queue import IntentMessage, IntentQueue
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_record
 from pinhole.streams.models import RoutedRecordMessage
 
 intent_queue = IntentQueue()
-notifier = logic.Notifier()
+notifier = delivery.Notifier()
 activity = SqsFifoPartialProcessor(model=RoutedRecordMessage, skip_group_on_error=True)
 queue = SqsFifoPartialProcessor(model=IntentMessage, skip_group_on_error=True)
 
 
 @tracer.capture_method
 def activity_received(record: RoutedRecordMessage) -> None:
-    logic.relay(routed_record(record), intent_queue)
+    delivery.relay(routed_record(record), intent_queue)
 
 
 @logger.inject_lambda_context

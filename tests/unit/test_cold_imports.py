@@ -114,6 +114,25 @@ def test_feed_read_imports_no_upload_privacy_or_account_use_cases() -> None:
     assert set(loaded_by_upload) >= {"pinhole.posts.logic", "pinhole.stories.logic"}  # the probe does see them
 
 
+def test_the_notifications_api_imports_no_delivery() -> None:
+    """Listing, the badge and marking read need the store and the people; making and delivering notifications
+    (pinhole.notifications.delivery: the stream models, the pusher, push to phones) is the consumers' work."""
+    delivery = (
+        "pinhole.notifications.delivery",
+        "pinhole.notifications.activity",
+        "pinhole.realtime.push",
+        "pinhole.push.logic",
+        "aws_lambda_powertools.utilities.parser.models",
+    )
+    loaded = _run(PROBE.format(contexts=("notifications",), modules=delivery), False)
+    loaded_by_consumers = _run(
+        PROBE.replace(".handler", ".consumers").format(contexts=("notifications",), modules=delivery), False
+    )
+
+    assert loaded == []
+    assert set(loaded_by_consumers) == set(delivery)  # the probe does see them
+
+
 @pytest.mark.parametrize("tracing", [False, True], ids=["tracing-off", "tracing-on-as-on-aws"])
 def test_no_api_function_imports_boto3(tracing: bool) -> None:
     """Their clients (Cognito's, feed_read's cursor key and feed writer, the pushers', the upload signer's, the stream

@@ -41,7 +41,7 @@ from pinhole.moderation.models import (
     TargetType,
     case_id_of,
 )
-from pinhole.notifications.logic import notify_moderation
+from pinhole.notifications.delivery import notify_moderation
 from pinhole.notifications.models import NotificationType
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository

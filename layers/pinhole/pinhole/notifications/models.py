@@ -4,8 +4,7 @@ of POST /notifications/read, and the intent that travels on the queue from the s
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pinhole.users.models import UserSummary
 
@@ -124,10 +123,3 @@ class NotificationIntent(BaseModel):
         description="A moderator's removal (retract) or restore (create): a closed group's count is history, "
         "left as it is by the one and so found by the other",
     )
-
-
-class IntentMessage(SqsRecordModel):
-    """An SQS record of the notifications queue, its body parsed (a malformed one fails, and ends in
-    the dead-letter queue after its retries)."""
-
-    body: Json[NotificationIntent]
