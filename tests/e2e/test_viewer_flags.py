@@ -204,3 +204,41 @@ def test_every_route_returning_a_post_shows_the_viewers_own_flags(
     assert seen_by_other == {
         str(route): [] if (route.method, route.path) in OWN_SAVES else [(False, False)] for route in readable
     }
+
+
+ROUTE_ONLY_FIELDS = {"ranking"}
+"""Fields one route adds to a Post for its own reason (the feed's `?explain=true` score): not the post's."""
+
+
+def test_every_route_returning_a_post_shows_every_field_of_it_alike(world: World, routes: list[Route]) -> None:
+    """Not only the flags: the author (and their avatar), counts, tags, media and renditions, edit time and
+    status are one post's, whichever list or read shows it (a field computed apart on one route drifts)."""
+    # Given the post liked, commented on and saved by the viewer
+    viewer = world.viewer
+    assert viewer.http.post(f"/posts/{world.post_id}/like").status_code == 200
+    assert viewer.http.post(f"/posts/{world.post_id}/save").status_code == 204
+    assert viewer.http.post(f"/posts/{world.post_id}/comments", json={"text": "same everywhere"}).status_code == 201
+    readable = [route for route in routes if route.method == "GET"]
+
+    def shown(route: Route) -> list[dict[str, Any]]:
+        response = world.request(route, viewer)
+        assert response.status_code == 200, f"{route}: {response.status_code} {response.text}"
+        return [
+            {name: value for name, value in post.items() if name not in ROUTE_ONLY_FIELDS}
+            for post in posts_in(response.json(), world.post_id)
+        ]
+
+    # When every route lists it (the feed and the tag page are written from streams; what a listed post shows is
+    # read when it is served) and the comment is counted
+    single = "GET /posts/{post_id}"
+    views = eventually(
+        lambda: {str(route): shown(route) for route in readable},
+        lambda views: all(len(posts) == 1 for posts in views.values()) and views[single][0]["comment_count"] == 1,
+        timeout_s=60,
+    )
+
+    # Then each route shows it exactly as the post's own read does, every field
+    [post] = views[single]
+    assert (post["like_count"], post["comment_count"], post["liked_by_me"], post["saved_by_me"]) == (1, 1, True, True)
+    for route, posts in views.items():
+        assert posts == [post], route
