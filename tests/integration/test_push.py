@@ -15,7 +15,7 @@ from functions.push import handler as push
 from local.pumps.sqs import sqs_record
 from local.push_inbox import disable, inboxes
 from pinhole.notifications.models import Notification, NotificationType
-from pinhole.push import logic
+from pinhole.push import logic, queue
 from pinhole.push.models import PushJob
 from pinhole.shared.settings import get_settings
 from pinhole.users.models import UserSummary
@@ -119,7 +119,7 @@ def like_job(recipient: dict[str, str], push_id: str = "n:01JLIKE") -> PushJob:
         created_at="2026-12-05T10:00:00.000Z",
         read=False,
     )
-    return logic.notification_push(notification, recipient["sub"])
+    return queue.notification_push(notification, recipient["sub"])
 
 
 def test_devices_register_idempotently_on_the_token_and_are_listed(
@@ -148,7 +148,7 @@ def test_a_token_registered_by_another_account_moves_to_it(queue_url: str, peopl
     assert call(alice, "GET", "/me/devices")[1]["items"] == []
     assert [d["device_id"] for d in call(bob, "GET", "/me/devices")[1]["items"]] == [moved["device_id"]]
     assert len(inboxes(APNS_TOKEN)) == 1
-    logic.PushQueue().enqueue([like_job(alice, "n:01JFORALICE"), like_job(bob, "n:01JFORBOB")])
+    queue.PushQueue().enqueue([like_job(alice, "n:01JFORALICE"), like_job(bob, "n:01JFORBOB")])
     assert run_worker(queue_url) == []
     assert [payload["pinhole"]["notification_id"] for payload in inbox(APNS_TOKEN)] == ["01JFORBOB"]
 
@@ -191,7 +191,7 @@ def test_without_platform_applications_push_is_off_and_nothing_fails(
 ) -> None:
     status, error = call(people["alice"], "POST", "/me/devices", body={"platform": "apns", "token": APNS_TOKEN})
     assert (status, error["error"]["code"]) == (409, "push_unavailable")
-    assert logic.PushQueue().enqueue([like_job(people["alice"])]) == 0  # nothing queued, no error
+    assert queue.PushQueue().enqueue([like_job(people["alice"])]) == 0  # nothing queued, no error
 
 
 def test_settings_default_on_and_change_one_kind_at_a_time(queue_url: str, people: dict[str, dict[str, str]]) -> None:
@@ -213,7 +213,7 @@ def test_a_like_reaches_both_platforms_with_their_payloads(queue_url: str, peopl
     register(alice, "apns", APNS_TOKEN)
     register(alice, "fcm", FCM_TOKEN)
 
-    logic.PushQueue().enqueue([like_job(alice)])
+    queue.PushQueue().enqueue([like_job(alice)])
     assert run_worker(queue_url) == []
 
     [apns] = inbox(APNS_TOKEN)
@@ -232,7 +232,7 @@ def test_a_kind_turned_off_is_not_pushed(queue_url: str, people: dict[str, dict[
     register(alice, "apns", APNS_TOKEN)
     call(alice, "PATCH", "/me/notification-settings", body={"likes": False})
 
-    logic.PushQueue().enqueue([like_job(alice)])
+    queue.PushQueue().enqueue([like_job(alice)])
     assert run_worker(queue_url) == []
 
     assert inbox(APNS_TOKEN) == []
@@ -244,7 +244,7 @@ def test_a_disabled_endpoint_removes_the_device(queue_url: str, people: dict[str
     phone = register(alice, "fcm", FCM_TOKEN)
     disable(APNS_TOKEN)  # APNs said the token is no longer valid
 
-    logic.PushQueue().enqueue([like_job(alice)])
+    queue.PushQueue().enqueue([like_job(alice)])
     assert run_worker(queue_url) == []
 
     assert [d["device_id"] for d in call(alice, "GET", "/me/devices")[1]["items"]] == [phone["device_id"]]
@@ -280,7 +280,7 @@ def test_a_duplicate_delivery_pushes_once_and_a_failed_push_is_retried_for_its_d
 
     monkeypatch.setattr(push.worker.endpoints, "publish", fcm_down_once)
     job = like_job(alice)
-    logic.PushQueue().enqueue([job, job])  # the same push queued twice (a retried send)
+    queue.PushQueue().enqueue([job, job])  # the same push queued twice (a retried send)
 
     failed = run_worker(queue_url)
 
@@ -403,7 +403,7 @@ def test_faults_through_the_retry_machinery_lose_nothing_and_double_nothing(
         faults.add(failed_publish)
         faults.add(crashed_mark)
         job = like_job(alice)
-        logic.PushQueue().enqueue([job, job])  # and the push is queued twice
+        queue.PushQueue().enqueue([job, job])  # and the push is queued twice
         sources.settle()
 
     # Then each phone has it exactly once, after retries, and nothing was given up on

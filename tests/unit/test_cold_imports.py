@@ -121,7 +121,7 @@ def test_the_notifications_api_imports_no_delivery() -> None:
         "pinhole.notifications.delivery",
         "pinhole.notifications.activity",
         "pinhole.realtime.push",
-        "pinhole.push.logic",
+        "pinhole.push.queue",
         "aws_lambda_powertools.utilities.parser.models",
     )
     loaded = _run(PROBE.format(contexts=("notifications",), modules=delivery), False)

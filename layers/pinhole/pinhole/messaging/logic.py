@@ -35,7 +35,7 @@ from pinhole.messaging.models import (
 )
 from pinhole.posts.logic import UPLOAD_MISSING, checked_media
 from pinhole.posts.models import Media, MediaStatus, Rendition, StoredMedia, Upload
-from pinhole.push.logic import push_message
+from pinhole.push.queue import push_message
 from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller

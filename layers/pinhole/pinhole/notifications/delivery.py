@@ -29,7 +29,7 @@ from pinhole.notifications.models import (
 )
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostRecord, PostStatus
-from pinhole.push.logic import PushQueue, notification_push
+from pinhole.push.queue import PushQueue, notification_push
 from pinhole.realtime.push import Pusher
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound

@@ -1,19 +1,13 @@
 """Use cases of push to phones: registering devices (one SNS platform endpoint per token), the
-notification settings, queueing a push for what happened (a notification stored, a message sent), and
-the worker that publishes each queued push to the recipient's devices.
+notification settings, and the worker that publishes each queued push to the recipient's devices.
 
-Push is asynchronous: the request or consumer that caused it only queues a job (`PushQueue.enqueue`);
+Push is asynchronous: the request or consumer that caused it only queues a job (pinhole.push.queue);
 the worker publishes it, with the queue's retries and dead-letter queue behind it, and is idempotent per
 device (`DeliveryMarks`). Push is off when no platform application exists (no credentials were given to
 the stacks): registration answers `push_unavailable`, and nothing is queued."""
 
-from collections.abc import Iterable
-from typing import Any, cast
-
 from pinhole.messaging.dal import MessageRepository
-from pinhole.messaging.models import Message
 from pinhole.notifications.dal import NotificationRepository
-from pinhole.notifications.models import Notification
 from pinhole.push.dal import DeliveryMarks, DeviceRepository, SettingsRepository, StoredDevice, device_id_of
 from pinhole.push.endpoints import EndpointGone, PlatformEndpoints
 from pinhole.push.models import (
@@ -25,10 +19,9 @@ from pinhole.push.models import (
     NotificationSettingsPatch,
     Platform,
     PushJob,
-    PushKind,
 )
 from pinhole.push.payloads import sns_message
-from pinhole.shared import aws_clients
+from pinhole.push.queue import PushNotSent
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Conflict, NotFound
@@ -50,20 +43,11 @@ class PushUnavailable(Conflict):
     code = "push_unavailable"
 
 
-class PushNotSent(Exception):
-    """Some devices could not be reached for now: the job is to be delivered again (the devices that
-    got it are not pushed twice)."""
-
-
 def _application_of(platform: Platform) -> str:
     arn = get_settings().push_platform_applications.get(platform.value)
     if not arn:
         raise PushUnavailable(f"Push to {platform.value} is not set up on this server.", [{"field": "platform"}])
     return arn
-
-
-def push_is_on() -> bool:
-    return bool(get_settings().push_platform_applications)
 
 
 REGISTRATION_ATTEMPTS = 3
@@ -145,38 +129,6 @@ def change_settings(
     return store.update(caller.user_id, patch.model_dump(exclude_none=True))
 
 
-class PushQueue:
-    """Where pushes wait for the worker (standard SQS: retries with backoff, then the dead-letter queue)."""
-
-    def __init__(self, sqs: Any = None, queue_url: str | None = None) -> None:
-        self._sqs = sqs
-        self._queue_url = queue_url
-
-    @property
-    def queue_url(self) -> str:
-        return self._queue_url if self._queue_url is not None else get_settings().push_queue_url
-
-    @property
-    def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = aws_clients.client("sqs", get_settings().region)
-        return self._sqs
-
-    def enqueue(self, jobs: Iterable[PushJob]) -> int:
-        """Queues the jobs (nothing when push is off); how many. Raises if SQS refused one: the caller's
-        retry queues it again, and the worker pushes each job once per device whatever the duplicates."""
-        wanted = list(jobs) if push_is_on() and self.queue_url else []
-        for start in range(0, len(wanted), 10):
-            batch = wanted[start : start + 10]
-            response = self.sqs.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "MessageBody": job.model_dump_json()} for n, job in enumerate(batch)],
-            )
-            if response.get("Failed"):
-                raise PushNotSent(f"{len(response['Failed'])} pushes were not queued")
-        return len(wanted)
-
-
 class PushWorker:
     """Publishes queued pushes, with its collaborators as parameters (tests pass their own)."""
 
@@ -230,66 +182,3 @@ class PushWorker:
         if failed:
             raise PushNotSent(f"{failed} of {len(devices)} devices not reached")
         return sent
-
-
-_SAYS = {
-    "like": "liked your post.",
-    "comment": "commented on your post.",
-    "follow": "started following you.",
-    "follow_request": "asked to follow you.",
-    "mention": "mentioned you.",
-}
-
-
-def notification_push(notification: Notification, recipient_id: str) -> PushJob:
-    """The push of a stored notification: who did what (a group says how many), and the ids to open it."""
-    actor = notification.actor
-    # only notifications of people's activity are pushed; a moderation notice (no actor) is not
-    assert actor is not None, notification.type
-    others = notification.actor_count - 1
-    who = actor.username + (f" and {others} other{'s' if others > 1 else ''}" if others > 0 else "")
-    data = {"notification_id": notification.notification_id, "actor": actor.username}
-    if notification.post_id:
-        data["post_id"] = notification.post_id
-    if notification.comment_id:
-        data["comment_id"] = notification.comment_id
-    return PushJob(
-        push_id=f"n:{notification.notification_id}",
-        user_id=recipient_id,
-        kind=cast(PushKind, notification.type.value),
-        title="Pinhole",
-        body=f"{who} {_SAYS[notification.type.value]}"[:180],
-        thread_id=f"post:{notification.post_id}" if notification.post_id else f"user:{actor.user_id}",
-        data=data,
-    )
-
-
-def message_push(message: Message, recipient_ids: Iterable[str]) -> list[PushJob]:
-    """The pushes of a delivered message, one per recipient: the sender and the ids, never its text."""
-    sender = message.sender.display_name or message.sender.username
-    return [
-        PushJob(
-            push_id=f"m:{message.message_id}:{recipient_id}",
-            user_id=recipient_id,
-            kind="message",
-            title=sender[:100],
-            body="sent you a message.",
-            thread_id=f"conversation:{message.conversation_id}",
-            data={
-                "conversation_id": message.conversation_id,
-                "message_id": message.message_id,
-                "sender": message.sender.username,
-            },
-        )
-        for recipient_id in recipient_ids
-        if recipient_id != message.sender.user_id
-    ]
-
-
-_queue = PushQueue()
-
-
-def push_message(message: Message, recipient_ids: Iterable[str], queue: PushQueue | None = None) -> int:
-    """The one call a message delivery makes: queues a push of the message to each recipient's phones
-    (their settings and devices are the worker's business). How many pushes were queued."""
-    return (queue or _queue).enqueue(message_push(message, recipient_ids))
