@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.notifications import delivery
-from pinhole.notifications.intent_queue import IntentMessage, IntentQueue
+from pinhole.notifications.intent_queue import IntentQueue
+from pinhole.notifications.queue_records import IntentMessage
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_record
 from pinhole.streams.models import RoutedRecordMessage

@@ -25,12 +25,11 @@ from pinhole.privacy import logic
 from pinhole.privacy.models import (
     DeleteAccountRequest,
     DeletionScheduled,
-    ExportMessage,
     ExportStarted,
     ExportView,
-    PurgeMessage,
 )
 from pinhole.privacy.purge import purge_account
+from pinhole.privacy.queue_records import ExportMessage, PurgeMessage
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, bearer_token, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_change

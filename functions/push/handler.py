@@ -20,8 +20,8 @@ from pinhole.push.models import (
     FcmRegistration,
     NotificationSettings,
     NotificationSettingsPatch,
-    PushJobMessage,
 )
+from pinhole.push.queue_records import PushJobMessage
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller, no_content
 from pinhole.shared.observability import logger, metrics, tracer
 

@@ -1,6 +1,7 @@
 """What an API function's cold start imports and makes: not the X-Ray SDK (its recorder builds two botocore clients at
 import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
-not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); not boto3. The figures are
+not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); not Powertools' event-source models (queue
+and stream consumers' alone: the SQS records each context's queue_records.py parses); not boto3. The figures are
 benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
 
 import json
@@ -14,7 +15,12 @@ import pytest
 from benchmarks.cold_start import API_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_AT_IMPORT = ("aws_xray_sdk.core", "cryptography", "aws_lambda_powertools.event_handler.openapi.models")
+NOT_AT_IMPORT = (
+    "aws_xray_sdk.core",
+    "cryptography",
+    "aws_lambda_powertools.event_handler.openapi.models",
+    "aws_lambda_powertools.utilities.parser.models",
+)
 
 PROBE = """
 import importlib, json, sys

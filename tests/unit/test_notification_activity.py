@@ -11,8 +11,9 @@ from pydantic import ValidationError
 from functions.notifications import consumers
 from pinhole.notifications.activity import MAX_MENTIONS, intents_of
 from pinhole.notifications.delivery import relay
-from pinhole.notifications.intent_queue import IntentMessage, IntentQueue, IntentsNotQueued
+from pinhole.notifications.intent_queue import IntentQueue, IntentsNotQueued
 from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
+from pinhole.notifications.queue_records import IntentMessage
 from tests.support.events import FakeLambdaContext, load_event
 from tests.support.streams import routed_event, stream_record
 

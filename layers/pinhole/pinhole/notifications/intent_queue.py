@@ -7,9 +7,6 @@ is dropped by SQS for five minutes, and delivery is idempotent beyond that."""
 from collections.abc import Sequence
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import Json
-
 from pinhole.notifications.models import NotificationIntent
 from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
@@ -49,10 +46,3 @@ class IntentQueue:
             if response.get("Failed"):
                 codes = sorted({failure.get("Code", "?") for failure in response["Failed"]})
                 raise IntentsNotQueued(f"{len(response['Failed'])} intents of record {record_id} refused: {codes}")
-
-
-class IntentMessage(SqsRecordModel):
-    """An SQS record of the notifications queue, its body parsed (a malformed one fails, and ends in
-    the dead-letter queue after its retries)."""
-
-    body: Json[NotificationIntent]

@@ -3,8 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class UserRef(BaseModel):
@@ -71,13 +70,3 @@ class ExportView(BaseModel):
     requested_at: str
     url: str | None = None
     expires_at: str | None = None
-
-
-class PurgeMessage(SqsRecordModel):
-    """An SQS record of the purge queue, its body parsed (a malformed one ends in the dead-letter queue)."""
-
-    body: Json[PurgeRequest]
-
-
-class ExportMessage(SqsRecordModel):
-    body: Json[ExportRequest]

@@ -5,8 +5,7 @@ worker that publishes it to the recipient's devices through SNS."""
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Platform(StrEnum):
@@ -94,9 +93,3 @@ class PushJob(BaseModel):
     body: Annotated[str, StringConstraints(max_length=180)]
     thread_id: str = Field(description="Groups pushes on the phone: a conversation, or a post's activity")
     data: dict[str, str] = Field(description="The ids the app needs to open the right screen")
-
-
-class PushJobMessage(SqsRecordModel):
-    """An SQS record of the push queue, its body parsed (a malformed one ends in the dead-letter queue)."""
-
-    body: Json[PushJob]

@@ -11,11 +11,11 @@ authors in a block with the viewer (either way), private accounts the viewer doe
 
 The index is eventually consistent: the stream consumer catches up within seconds."""
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-from urllib.parse import unquote
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
@@ -33,6 +33,10 @@ from pinhole.social.dal import ViewerFlags, viewer_flags
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of
 from pinhole.users.models import UserSummary
+
+if TYPE_CHECKING:  # the index's stream records, for a signature only: the search API need not load Powertools'
+    # event-source models (its consumer, functions/search/consumers.py, does)
+    from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 
 CANDIDATES_PER_RESULT = 3
 """A search keeps this many index entries per result asked for: room for the exact ranking, for
