@@ -26,7 +26,7 @@ JPEG = {"content_type": "image/jpeg", "size_bytes": 2_000_000}
 REUSED = {
     "error": {
         "code": "idempotency_key_reused",
-        "message": "This Idempotency-Key was used for a different request: use a new key for a new request.",
+        "message": "This Idempotency-Key was used for a different request: use a new one for a new request.",
         "details": [{"field": "idempotency-key"}],
     }
 }
@@ -182,3 +182,4 @@ def test_a_websocket_frame_reusing_its_client_id_for_another_message_is_refused(
     # When she sends another text under the same client_id, Then an error frame says so
     answer = frame("something else")
     assert (answer["type"], answer["code"], answer.get("client_id")) == ("error", "idempotency_key_reused", "c-1")
+    assert "client_id" in answer["message"] and "Idempotency-Key" not in answer["message"]  # what the frame sent

@@ -56,11 +56,14 @@ class IdempotencyKeyReused(ValidationFailed):
 
     code = "idempotency_key_reused"
 
-    def __init__(self) -> None:
+    def __init__(self, key: str = "Idempotency-Key", field: str = "idempotency-key") -> None:
         super().__init__(
-            "This Idempotency-Key was used for a different request: use a new key for a new request.",
-            [{"field": "idempotency-key"}],
+            f"This {key} was used for a different request: use a new one for a new request.", [{"field": field}]
         )
+
+
+CLIENT_ID_REUSED = ("client_id", "client_id")
+"""IdempotencyKeyReused's words for a WebSocket frame, whose key is its `client_id`."""
 
 
 class Unauthorized(DomainError):
