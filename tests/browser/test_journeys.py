@@ -1078,8 +1078,11 @@ def test_a_group_is_renamed_and_gains_a_member_who_sees_it_live(window: Window, 
     expect(gus_page.locator(".group-members li", has_text=f"@{hal.username}")).to_be_visible()
     expect(gus_page.locator(".thread li.system").last).to_contain_text(f"@{gus.username} added @{hal.username}")
 
-    # Then Hal's list shows the group, live, by its name; he opens it and reads how he got there
-    hal_page.get_by_role("link", name=re.compile("Ferry club")).click(timeout=20_000)
+    # Then Hal's list shows the group, live, by its name, with how he got there as its last message (the event's
+    # words, @-names and all, not the stored sentence); he opens it and reads the same
+    in_list = hal_page.get_by_role("link", name=re.compile("Ferry club"))
+    expect(in_list.locator(".last")).to_have_text(f"@{gus.username} added @{hal.username}", timeout=20_000)
+    in_list.click()
     hal_page.get_by_role("heading", name="Ferry club").wait_for()
     expect(hal_page.locator(".thread li.system").last).to_contain_text(f"@{gus.username} added @{hal.username}")
 
