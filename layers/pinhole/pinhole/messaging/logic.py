@@ -41,7 +41,6 @@ from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import (
-    CLIENT_ID_REUSED,
     CannotMessageSelf,
     Forbidden,
     IdempotencyKeyReused,
@@ -245,7 +244,7 @@ def send(
         member_ids = group.member_ids
     if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
         # The id first sent another message: answering with that one would say this one was sent.
-        raise IdempotencyKeyReused(*CLIENT_ID_REUSED) if from_connection else IdempotencyKeyReused()
+        raise IdempotencyKeyReused(key="client_id", field="client_id") if from_connection else IdempotencyKeyReused()
     message = _to_message(sent.message, sender)
     if not sent.message.delivered:
         return SentMessage(**message.model_dump(), upload=_sign_message_upload(sent.message, signer))

@@ -112,7 +112,7 @@ class MediaDeclaration(BaseModel):
     content_type: str = Field(
         description="image/jpeg, image/png, image/webp, image/heic, image/avif, video/mp4, video/quicktime"
     )
-    # a JSON integer only (strict): lax mode takes "100", 100.0 and true (as 1)
+    # strict, and INTEGRAL: 100 and 100.0 are 100 (JSON Schema's integer); "100", 100.5 and true are refused
     size_bytes: Annotated[int, Field(gt=0, strict=True, description="The exact size of the file to upload"), INTEGRAL]
 
 

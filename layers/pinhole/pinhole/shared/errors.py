@@ -62,10 +62,6 @@ class IdempotencyKeyReused(ValidationFailed):
         )
 
 
-CLIENT_ID_REUSED = ("client_id", "client_id")
-"""IdempotencyKeyReused's words for a WebSocket frame, whose key is its `client_id`."""
-
-
 class Unauthorized(DomainError):
     status = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"
