@@ -1,5 +1,5 @@
 """Lambda entry point of the upload context: creating posts (and signing their uploads), reading,
-editing, listing and deleting them; creating stories the same way; the avatar's upload and removal."""
+editing, listing and deleting them; creating and deleting stories; the avatar's upload and removal."""
 
 from typing import Annotated
 
@@ -132,6 +132,19 @@ def create_story(
     )
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
     return created
+
+
+@app.delete(
+    "/me/stories/<story_id>",
+    summary="Delete one of your stories, before its 24 hours are up",
+    tags=["stories"],
+    security=BEARER_AUTH,
+    status_code=204,
+)
+@tracer.capture_method
+def delete_story(story_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
+    stories.delete_story(current_caller(app), story_id)
+    return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -22,6 +22,7 @@ ROUTES = (
     (apigwv2.HttpMethod.DELETE, "/posts/{post_id}"),
     (apigwv2.HttpMethod.GET, "/users/{username}/posts"),
     (apigwv2.HttpMethod.POST, "/stories"),
+    (apigwv2.HttpMethod.DELETE, "/me/stories/{story_id}"),
     (apigwv2.HttpMethod.POST, "/me/avatar"),
     (apigwv2.HttpMethod.DELETE, "/me/avatar"),
 )

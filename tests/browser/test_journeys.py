@@ -214,6 +214,18 @@ def test_stories_play_full_screen_and_advance_by_themselves(window: Window, tmp_
     eve.page.keyboard.press("Escape")
     eve.page.get_by_role("heading", name="Home", exact=True).wait_for()
 
+    # And she deletes the first from the viewer (confirming): the other plays on, and the tray holds it alone
+    tray.click()
+    expect(frame).to_have_attribute("data-story-id", first or "")
+    eve.page.get_by_role("button", name="Pause").click()
+    eve.page.once("dialog", lambda dialog: dialog.accept())
+    eve.page.get_by_role("button", name="Delete story").click()
+    expect(eve.page.get_by_text("Story deleted.")).to_be_visible()
+    expect(frame).not_to_have_attribute("data-story-id", first or "")
+    eve.page.keyboard.press("Escape")
+    eve.page.get_by_role("heading", name="Home", exact=True).wait_for()
+    expect(eve.page.get_by_role("link", name=re.compile(rf"^{eve_name}\s*, 1 story$"))).to_be_visible()
+
 
 def test_the_feed_scrolls_by_cursor_and_search_finds_a_tag_and_its_page(
     window: Window, tmp_path: Path, cloud: RunningLocalCloud

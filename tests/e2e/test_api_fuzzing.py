@@ -100,6 +100,7 @@ def test_protected_routes_refuse_missing_and_bad_tokens_with_401_in_the_envelope
         "tag": "fuzztag",
         "case_id": "0123456789abcdef01234567",
         "device_id": "nodevice",
+        "story_id": "01AAAAAAAAAAAAAAAAAAAAAAAA",
     }
     document = local_cloud.http.get("/openapi.json").json()
     protected = [

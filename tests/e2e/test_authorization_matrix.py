@@ -350,6 +350,7 @@ DEFAULT_PARAMS = {
     "case_id": "alice_case",
     "message_id": "alice_group_message",
     "device_id": "alice_id",  # no device of anyone's: push is off in the default assembly
+    "story_id": "story",
 }
 
 
@@ -741,6 +742,35 @@ HTTP_ROWS = [
         unchanged=("alice_stories",),
     ),
     Row("GET /stories/feed", "stranger's tray", "mallory", Served(check=_no_items)),
+    Row(
+        "DELETE /me/stories/{story_id}",
+        "stranger deletes a private account's story",
+        "mallory",
+        Refused(404, "not_found"),
+        unchanged=("alice_stories",),
+    ),
+    Row(
+        "DELETE /me/stories/{story_id}",
+        "follower deletes the story she sees",
+        "bob",
+        Refused(404, "not_found"),
+        unchanged=("alice_stories",),
+    ),
+    Row(
+        "DELETE /me/stories/{story_id}",
+        "follower deletes Alice's pending story",
+        "bob",
+        Refused(404, "not_found"),
+        params={"story_id": "alice_pending_story"},
+    ),
+    Row(
+        "DELETE /me/stories/{story_id}",
+        "follower deletes Alice's post as a story",
+        "bob",
+        Refused(404, "not_found"),
+        params={"story_id": "alice_post"},
+        unchanged=("alice_post", "alice_profile", "bob_feed"),
+    ),
     # Likes, comments, saved.
     Row(
         "POST /posts/{post_id}/like",

@@ -63,6 +63,7 @@ EXPECTED_ROUTES = {
     "GET /me/collections": ("social", True),
     "POST /posts": ("upload", True),
     "GET /posts/{post_id}": ("upload", True),
+    "DELETE /me/stories/{story_id}": ("upload", True),
     "DELETE /posts/{post_id}": ("upload", True),
     "GET /users/{username}/posts": ("upload", True),
     "POST /stories": ("upload", True),

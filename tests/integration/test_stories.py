@@ -18,6 +18,7 @@ from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.feed.dal import FeedModel, FeedRepository
 from pinhole.graph.dal import GraphRepository
+from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostKind, PostStatus
 from pinhole.resize.cdn import InvalidationQueue
@@ -26,8 +27,10 @@ from pinhole.resize.models import InvalidationRequest
 from pinhole.resize.purge import purge_removed
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
+from pinhole.shared.errors import NotFound
 from pinhole.shared.settings import get_settings
 from pinhole.stories import feed as stories
+from pinhole.stories import logic as stories_logic
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.streams import StreamTap, routed_event
@@ -467,3 +470,130 @@ def test_a_story_that_fails_is_never_shown(people: dict[str, Claims], streams: S
     assert status == PostStatus.FAILED
     assert tray(bob) == [] and tray(alice) == []
     assert story_entries(bob) == []
+
+
+# -- deleting one --
+
+
+def delete_story(claims: Claims, story_id: str) -> tuple[int, Any]:
+    response = call(upload.handler, "DELETE", "/me/stories/{story_id}", claims, story_id=story_id)
+    return response["statusCode"], response_json(response) if response.get("body") else None
+
+
+def test_the_author_deletes_a_live_story_and_it_goes_with_its_renditions(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given bob sees two stories of alice's
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    first, second = post_story(alice, streams), post_story(alice, streams)
+    assert tray(bob) == [("alice", [first, second])]
+
+    # When alice deletes the first
+    assert delete_story(alice, first) == (204, None)
+    streams.deliver()
+
+    # Then nobody sees it any more, at once, while the other stays; her post count never moved
+    assert tray(bob) == [("alice", [second])] and tray(alice) == [("alice", [second])]
+    assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 0
+    # And the posts stream's REMOVE purges every rendition of it, as the TTL's would
+    [removal] = [record for record in streams.delivered if record["eventName"] == "REMOVE"]
+    assert purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=FakeInvalidationsQueue()) == 4
+    media_bucket = get_settings().media_bucket_name
+    assert boto3.client("s3").list_objects_v2(Bucket=media_bucket, Prefix=f"posts/{first}/").get("Contents") is None
+    # And deleting it again finds nothing
+    status, error = delete_story(alice, first)
+    assert status == 404 and error["error"]["code"] == "not_found"
+
+
+def test_a_published_posts_count_is_left_alone_when_a_story_goes(people: dict[str, Claims], streams: Streams) -> None:
+    alice = people["alice"]
+    publish(alice)
+    story_id = post_story(alice, streams)
+
+    assert delete_story(alice, story_id) == (204, None)
+
+    assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 1
+
+
+def test_the_author_deletes_a_story_still_waiting_for_its_upload(people: dict[str, Claims]) -> None:
+    alice = people["alice"]
+    _, created = create_story(alice)
+
+    assert delete_story(alice, created["story"]["story_id"]) == (204, None)
+
+    # its upload, arriving after, has nothing to publish
+    assert upload_and_resize(created, jpeg()) is None
+    assert tray(alice) == []
+
+
+def test_only_the_author_deletes_a_story(people: dict[str, Claims], streams: Streams) -> None:
+    # Given alice's story, seen by her follower bob
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    follow(bob, alice, streams)
+    story_id = post_story(alice, streams)
+
+    # Then it is among nobody's stories but hers: bob, who sees it, and carol, who follows nobody, find none
+    for other in (bob, carol):
+        status, error = delete_story(other, story_id)
+        assert status == 404 and error["error"] == {"code": "not_found", "message": "No such story."}
+    assert tray(bob) == [("alice", [story_id])]
+
+
+def test_who_may_see_a_story(people: dict[str, Claims], streams: Streams) -> None:
+    # Given alice's story, followed by bob; alice then goes private
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    follow(bob, alice, streams)
+    story_id = post_story(alice, streams)
+    assert call(users.handler, "PATCH", "/me", alice, {"is_private": True})["statusCode"] == 200
+
+    def sees(claims: Claims, later: timedelta = timedelta()) -> bool:
+        caller = Caller(user_id=claims["sub"], username=claims["username"])
+        try:
+            stories_logic.readable_story(caller, story_id, now=utc_now() + later)
+        except NotFound:
+            return False
+        return True
+
+    # Then her follower and she see it, until it expires (before the TTL deletes it); a stranger never does
+    assert sees(bob) and sees(alice) and not sees(carol)
+    assert not sees(bob, timedelta(hours=25)) and not sees(alice, timedelta(hours=25))
+
+
+def test_a_post_is_not_a_story_to_delete(people: dict[str, Claims]) -> None:
+    alice = people["alice"]
+    post_id = publish(alice)
+
+    status, error = delete_story(alice, post_id)
+
+    assert status == 404 and error["error"]["message"] == "No such story."
+    assert call(upload.handler, "GET", "/posts/{post_id}", alice, post_id=post_id)["statusCode"] == 200
+
+
+class StaleReads(PostRepository):
+    """Reads the item as it was before another request deleted it: the loser of two deletes at once."""
+
+    def __init__(self, before: Any) -> None:
+        super().__init__()
+        self.before = before
+
+    def get(self, post_id: str) -> Any:
+        return self.before
+
+
+@pytest.mark.parametrize("kind", ["post", "story"])
+def test_the_second_of_two_deletes_at_once_finds_nothing(
+    people: dict[str, Claims], streams: Streams, kind: str
+) -> None:
+    # Given two deletes of the same item that both read it before either deleted it
+    alice = people["alice"]
+    item_id = publish(alice) if kind == "post" else post_story(alice, streams)
+    caller = Caller(user_id=alice["sub"], username="alice")
+    stale = StaleReads(PostRepository().get(item_id))
+    delete = posts_logic.delete_post if kind == "post" else stories_logic.delete_story
+    delete(caller, item_id)
+
+    # Then the second is 404, not a failed transaction (a 500), and the post count moved once
+    with pytest.raises(NotFound):
+        delete(caller, item_id, stale)
+    assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 0

@@ -264,7 +264,7 @@ def _published_post(member: Member, caption: str) -> str:
 @dataclass
 class World:
     """The fuzzing user (ann), someone she follows (bob), and their objects: a published post each,
-    a comment, a conversation, a group with carol and a message in each. Their ids are the values the
+    a comment, a conversation, a group with carol and a message in each, a story of ann's. Their ids are the values the
     fuzzer may put into paths."""
 
     ann: Member
@@ -290,6 +290,8 @@ class World:
             "/messages", json={"conversation_id": group.json()["conversation_id"], "text": "hi"}
         )
         assert group_message.status_code == 201, group_message.text
+        story = ann.http.post("/stories", json={"media": {"content_type": "image/jpeg", "size_bytes": 1000}})
+        assert story.status_code == 201, story.text  # left pending: its author may delete it all the same
         return cls(
             ann=ann,
             bob=bob,
@@ -302,6 +304,7 @@ class World:
                 "tag": ["fuzztag"],
                 "case_id": [case_id_of(TargetType.POST, ann_post)],
                 "device_id": ["nodevice"],  # push is off in the default assembly: nobody has a device
+                "story_id": [story.json()["story"]["story_id"]],
             },
         )
 

@@ -173,6 +173,7 @@ export const markFeedSeen = (postIds) => call('POST', 'feed/seen', { body: { pos
 export const createStory = (file) =>
   call('POST', 'stories', { body: { media: { content_type: file.type, size_bytes: file.size } }, idempotent: true });
 export const storiesFeed = () => call('GET', 'stories/feed');
+export const deleteStory = (storyId) => call('DELETE', `me/stories/${enc(storyId)}`);
 export const searchUsers = (q) => call('GET', 'search/users', { query: { q, limit: 20 } });
 export const searchTags = (q) => call('GET', 'search/tags', { query: { q, limit: 20 } });
 export const tagPosts = (tag, cursor) => call('GET', `tags/${enc(tag)}/posts`, { query: page(cursor, 12) });

@@ -231,7 +231,8 @@ function App() {
   }
   const found = match(ROUTES, path);
   if (found && found.route.fullScreen) {
-    return html`<main id="main"><${Boundary} key=${path}>${found.route.view(found.params, app)}<//></main>`;
+    return html`<main id="main"><${Boundary} key=${path}>${found.route.view(found.params, app)}<//></main>
+      <${Toast} />`;
   }
   return html`<a class="skip" href="#main" onClick=${(event) => {
       event.preventDefault();

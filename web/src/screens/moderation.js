@@ -21,7 +21,7 @@ const REASON = Object.fromEntries(REASONS);
 const NOTE_MAX = 1000;
 
 /** "Report" and, once opened, its form: a reason (required) and a note for the moderators. */
-export function ReportButton({ targetType, targetId, label = 'Report' }) {
+export function ReportButton({ targetType, targetId, label = 'Report', onOpen = () => {} }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
@@ -39,7 +39,10 @@ export function ReportButton({ targetType, targetId, label = 'Report' }) {
   };
   if (done) return html`<span class="muted" role="status">Reported</span>`;
   if (!open) {
-    return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>${label}</button>`;
+    return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => {
+      setOpen(true);
+      onOpen();
+    }}>${label}</button>`;
   }
   return html`<form class="card form report-form" onSubmit=${submit} aria-labelledby=${`${id}-title`}>
     <h2 id=${`${id}-title`}>Report this ${targetType}</h2>

@@ -2,7 +2,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href, navigate } from '../router.js';
-import { Avatar, ErrorNote, Loading, MediaView, Time, html } from '../ui.js';
+import { get, toast } from '../store.js';
+import { Avatar, ErrorNote, Loading, MediaView, Time, html, useAction } from '../ui.js';
+import { ReportButton } from './moderation.js';
 
 const IMAGE_STORY_MS = 5000;
 const TICK_MS = 100;
@@ -21,7 +23,14 @@ function useTray() {
       })
       .catch(setError);
   }, []);
-  return [authors, error];
+  const forget = (storyId) => {
+    const kept = authors
+      .map((entry) => ({ ...entry, stories: entry.stories.filter((story) => story.story_id !== storyId) }))
+      .filter((entry) => entry.stories.length);
+    lastTray = kept;
+    setAuthors(kept);
+  };
+  return [authors, error, forget];
 }
 
 export function StoriesTray() {
@@ -43,7 +52,8 @@ export function StoriesTray() {
 }
 
 export function StoryViewer({ username }) {
-  const [authors, error] = useTray();
+  const [authors, error, forget] = useTray();
+  const action = useAction();
   const [position, setPosition] = useState(null); // [author index, story index]
   const [elapsed, setElapsed] = useState(0);
   const [paused, setPaused] = useState(false);
@@ -76,8 +86,27 @@ export function StoryViewer({ username }) {
     setPosition([author, story]);
     setElapsed(0);
   };
-  const current = position && authors ? authors[position[0]].stories[position[1]] : null;
+  const current = position && authors && authors[position[0]] ? authors[position[0]].stories[position[1]] : null;
   const isVideo = current && current.media.type === 'video';
+  const me = get('me');
+  const mine = current && me && authors[position[0]].author.user_id === me.user_id;
+  const remove = () =>
+    action.run(async () => {
+      setPaused(true);
+      if (!window.confirm('Delete this story?')) {
+        setPaused(false);
+        return;
+      }
+      await api.deleteStory(current.story_id);
+      toast('Story deleted.');
+      const [author, story] = position;
+      const left = authors[author].stories.length - 1;
+      forget(current.story_id);
+      setElapsed(0);
+      setPaused(false);
+      if (left) setPosition([author, Math.min(story, left - 1)]);
+      else close();
+    });
 
   useEffect(() => {
     if (!current || paused || isVideo) return undefined;
@@ -89,6 +118,7 @@ export function StoryViewer({ username }) {
   }, [elapsed]);
   useEffect(() => {
     const keys = (event) => {
+      if (event.target.closest && event.target.closest('input, textarea, select')) return; // typing a report's note
       if (event.key === 'Escape') close();
       else if (event.key === 'ArrowRight') step(1);
       else if (event.key === 'ArrowLeft') step(-1);
@@ -115,6 +145,11 @@ export function StoryViewer({ username }) {
       <${MediaView} key=${current.story_id} media=${current.media} sizes="100vw" eager=${true}
         alt=${`Story by ${author.author.username}`} />
       ${isVideo && html`<p class="muted">Video stories advance when you press Next.</p>`}
+      ${mine
+        ? html`<button type="button" class="danger" disabled=${action.busy} onClick=${remove}>Delete story</button>`
+        : html`<${ReportButton} key=${current.story_id} targetType="story" targetId=${current.story_id} label="Report story"
+            onOpen=${() => setPaused(true)} />`}
+      <${ErrorNote} error=${action.error} />
     </div>`;
   }
   return html`<section class="story-viewer" role="dialog" aria-modal="true" aria-labelledby="story-title">

@@ -13,7 +13,6 @@ from typing import Any
 
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.graph.dal import GraphRepository
-from pinhole.graph.logic import can_view
 from pinhole.messaging import moderation as messaging_moderation
 from pinhole.messaging.dal import MessageRepository
 from pinhole.messaging.logic import _to_message
@@ -54,6 +53,7 @@ from pinhole.shared.ids import first_id_at, new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, InteractionRepository
 from pinhole.social.logic import _to_comment
+from pinhole.stories import logic as stories_logic
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of, to_user
 from pinhole.users.models import Profile
@@ -94,13 +94,7 @@ def _post_target(caller: Caller, target_type: TargetType, target_id: str, posts:
     if target_type == TargetType.POST:
         record, _ = posts_logic.readable_post(caller, target_id, posts, _profiles)
         return record.author_id
-    record = posts.get(target_id)
-    author = _profiles.get(record.author_id)
-    live = record.expires_at is not None and record.expires_at > utc_now()
-    if record.kind != PostKind.STORY or record.status != PostStatus.PUBLISHED or not live:
-        raise NotFound("No such story.")
-    if not can_view(caller.user_id, author, _graph):
-        raise NotFound("No such story.")
+    record, _ = stories_logic.readable_story(caller, target_id, posts, _profiles, _graph)
     return record.author_id
 
 

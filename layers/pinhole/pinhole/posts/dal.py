@@ -33,7 +33,7 @@ from pinhole.shared.errors import Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.raw_items import RawItem, batch_get_raw
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import cancelled_by, transact
+from pinhole.shared.transactions import cancelled_by, commit, transact
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
@@ -416,12 +416,13 @@ class PostRepository:
             for item in PostModel.pending.query(f"pending#{shard}", PostModel.fail_after < to_iso(now))
         ]
 
-    def delete(self, record: PostRecord) -> None:
-        """Deletes the post; a published one also leaves its author's post count, atomically."""
+    def delete(self, record: PostRecord) -> bool:
+        """Deletes the post or story; a published post also leaves its author's post count, atomically (a story
+        is never counted). False if it was gone already (another delete got there first)."""
 
         def build(transaction: TransactWrite) -> None:
             transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.post_id.exists())
-            if record.status == PostStatus.PUBLISHED:
+            if record.status == PostStatus.PUBLISHED and record.kind == PostKind.POST:
                 transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
 
-        transact(build, self._connection)
+        return commit(build, self._connection)

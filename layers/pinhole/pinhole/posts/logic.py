@@ -166,7 +166,8 @@ def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) ->
     record = _visible_record(caller, post_id, posts)
     if record.author_id != caller.user_id:
         raise Forbidden("Only the author can delete a post.")
-    posts.delete(record)
+    if not posts.delete(record):
+        raise NotFound("No such post.")  # deleted meanwhile, by a request of the author's that got there first
 
 
 def list_user_posts(

@@ -77,7 +77,8 @@ def _union(calls: list[Future[set[str]]]) -> set[str]:
     return set().union(*(call.result() for call in calls))
 
 
-def _is_live(record: PostRecord, now: datetime) -> bool:
+def is_live(record: PostRecord, now: datetime) -> bool:
+    """Published and not expired (checked against `now`: the TTL's deletion lags by up to days)."""
     return (
         record.kind == PostKind.STORY
         and record.status == PostStatus.PUBLISHED
@@ -124,7 +125,7 @@ def read_stories_feed(
     by_author: dict[str, list[PostRecord]] = {}
     for record in sorted(records.values(), key=lambda record: record.post_id):
         author_id = record.author_id
-        if not _is_live(record, now) or author_id not in found or author_id in hidden:  # blocked or muted
+        if not is_live(record, now) or author_id not in found or author_id in hidden:  # blocked or muted
             continue
         if author_id == me or author_id in following:
             by_author.setdefault(author_id, []).append(record)
