@@ -35,7 +35,7 @@ def notifications(limit: Limit = 20, cursor: Cursor = None) -> Page[Notification
 )
 @tracer.capture_method
 def unread_count() -> UnreadCount:
-    return UnreadCount(count=logic.unread_count(current_caller(app)))
+    return UnreadCount(count=logic.unread_count(current_caller(app).user_id))
 
 
 @app.post(

@@ -86,6 +86,9 @@ class Push(Construct):
         )
         grant_table_read_write(self.deliver, tables["notifications"])  # marks, devices; the badge
         grant_table_read(self.deliver, tables["messages"])  # whether the recipient muted a message's conversation
+        # the badge counts what the notifications list shows: its actors (users, blocks) and posts checked
+        for name in ("users", "graph", "posts"):
+            grant_table_read(self.deliver, tables[name])
         self.grant_endpoint_cleanup(self.deliver)
         self.deliver.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.endpoints]))
         consume_queue(deliver_scope, self.deliver, queue, dead_letters, what="Push", batch_size=DELIVER_BATCH_SIZE)

@@ -127,6 +127,27 @@ def test_the_badge_counts_grouped_notifications_in_one_read(push_cloud: RunningL
     assert ann.http.get("/notifications/unread-count").json() == {"count": 0}
 
 
+def test_a_phones_badge_counts_what_the_list_shows(push_cloud: RunningLocalCloud) -> None:
+    token = "2f" * 32
+    ann, ben, cat = (Member(push_cloud.http) for _ in range(3))
+    assert ann.http.post("/me/devices", json={"platform": "apns", "token": token}).status_code == 201
+    post_id = post_photo(ann, "a post to like")
+    # Cat mentions ann in a post, then deletes it: ann's stored counter still counts that mention
+    mention = post_photo(cat, f"look @{ann.username}")
+    eventually(lambda: ann.http.get("/notifications").json()["items"], lambda items: len(items) == 1)
+    assert cat.http.delete(f"/posts/{mention}").status_code == 204
+    eventually(lambda: ann.http.get("/notifications/unread-count").json(), lambda body: body == {"count": 0})
+    eventually(lambda: ann.http.get(f"/posts/{post_id}").json()["status"], lambda status: status == "published")
+
+    # When ben likes ann's post, the like is pushed (after the mention, pushed when it was made)
+    assert ben.http.post(f"/posts/{post_id}/like").status_code == 200
+    pushed = eventually(lambda: inbox(push_cloud, token), lambda found: len(found) == 2, timeout_s=60)
+
+    # Then its badge is the like alone, as the list and GET /notifications/unread-count have it
+    assert apns_kinds(pushed) == ["mention", "like"] and pushed[1]["aps"]["badge"] == 1
+    assert ann.http.get("/notifications/unread-count").json() == {"count": 1}
+
+
 def test_a_muted_conversation_is_not_pushed_but_still_listed(push_cloud: RunningLocalCloud) -> None:
     token = "1e" * 32
     eve, fay, gus = (Member(push_cloud.http) for _ in range(3))

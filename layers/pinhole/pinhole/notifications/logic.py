@@ -54,23 +54,23 @@ def notifications(
     scope = f"notifications:{caller.user_id}"
     records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
-    return _listed(caller, records, read_up_to, profiles, posts, graph), next_cursor(last_key, scope)
+    return _listed(caller.user_id, records, read_up_to, profiles, posts, graph), next_cursor(last_key, scope)
 
 
 def _listed(
-    caller: Caller,
+    recipient_id: str,
     records: list[NotificationRecord],
     read_up_to: str,
     profiles: ProfileRepository,
     posts: PostRepository,
     graph: GraphRepository,
 ) -> list[Notification]:
-    """The notifications of these records that the caller is shown. Left out: those of users who have since gone
-    (or been suspended) or who are in a block with the caller (made after the notification), and those about
+    """The notifications of these records that their recipient is shown. Left out: those of users who have since gone
+    (or been suspended) or who are in a block with the recipient (made after the notification), and those about
     deleted posts or posts not published (removed by a moderator); a moderation notice is always shown."""
     actor_ids = list(dict.fromkeys(a for record in records for a in record.actors_newest_first[:ACTORS_SHOWN]))
     profiles_found = profiles.get_many(actor_ids)
-    hidden = graph.blocked_among(caller.user_id, actor_ids)
+    hidden = graph.blocked_among(recipient_id, actor_ids)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
     page = []
     for record in records:
@@ -97,7 +97,7 @@ BADGE_CHECKED = 100
 
 
 def unread_count(
-    caller: Caller,
+    recipient_id: str,
     store: NotificationRepository = _store,
     profiles: ProfileRepository = _profiles,
     posts: PostRepository = _posts,
@@ -107,10 +107,10 @@ def unread_count(
     every notification after the watermark, those the list leaves out too (a post deleted since, an actor gone or
     blocked since): when it is not 0, its newest unread notifications are read and checked as the list checks
     them, so that a badge never promises what the list does not show."""
-    counted, newest = store.unread(caller.user_id, BADGE_CHECKED)
+    counted, newest = store.unread(recipient_id, BADGE_CHECKED)
     if not newest:
         return counted
-    shown = _listed(caller, newest, "", profiles, posts, graph)
+    shown = _listed(recipient_id, newest, "", profiles, posts, graph)
     return len(shown) + max(0, counted - len(newest))
 
 

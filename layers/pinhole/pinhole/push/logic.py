@@ -6,8 +6,9 @@ the worker publishes it, with the queue's retries and dead-letter queue behind i
 device (`DeliveryMarks`). Push is off when no platform application exists (no credentials were given to
 the stacks): registration answers `push_unavailable`, and nothing is queued."""
 
+from collections.abc import Callable
+
 from pinhole.messaging.dal import MessageRepository
-from pinhole.notifications.dal import NotificationRepository
 from pinhole.push.dal import DeliveryMarks, DeviceRepository, SettingsRepository, StoredDevice, device_id_of
 from pinhole.push.endpoints import EndpointGone, PlatformEndpoints
 from pinhole.push.models import (
@@ -32,7 +33,17 @@ _devices = DeviceRepository()
 _settings_store = SettingsRepository()
 _marks = DeliveryMarks()
 _endpoints = PlatformEndpoints()
-_notifications = NotificationRepository()
+
+
+def _badge(user_id: str) -> int:
+    """The number a phone's badge shows: the unread notifications the list shows, as `GET
+    /notifications/unread-count` counts them (not the stored counter, which also counts those the list leaves
+    out: a post deleted since, an actor gone or blocked since)."""
+    from pinhole.notifications.logic import unread_count  # the worker's alone: the device routes need none of it
+
+    return unread_count(user_id)
+
+
 _conversations = MessageRepository()
 
 
@@ -138,11 +149,11 @@ class PushWorker:
         settings: SettingsRepository = _settings_store,
         marks: DeliveryMarks = _marks,
         endpoints: PlatformEndpoints = _endpoints,
-        notifications: NotificationRepository = _notifications,
         conversations: MessageRepository = _conversations,
+        badge: Callable[[str], int] = _badge,
     ) -> None:
         self.devices, self.settings, self.marks = devices, settings, marks
-        self.endpoints, self.notifications, self.conversations = endpoints, notifications, conversations
+        self.endpoints, self.conversations, self.badge = endpoints, conversations, badge
 
     def _wanted(self, job: PushJob) -> bool:
         """Whether the user wants this push: its kind is on in their settings, and a message's conversation is
@@ -160,7 +171,7 @@ class PushWorker:
         devices = self.devices.of_user(job.user_id)
         if not devices:
             return 0
-        badge = self.notifications.unread_count(job.user_id)
+        badge = self.badge(job.user_id)
         sent, failed = 0, 0
         for device in devices:
             if not device.endpoint_arn or not self.marks.claim(job.push_id, device.device_id, job.user_id):
