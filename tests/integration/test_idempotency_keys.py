@@ -15,8 +15,12 @@ from functions.social import handler as social
 from functions.upload import handler as upload
 from pinhole.messaging import logic as messaging_logic
 from pinhole.messaging.dal import MessagingModel
+from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostModel
+from pinhole.posts.models import CreatePostRequest, CreatePostResponse
 from pinhole.realtime.dal import ConnectionRepository
+from pinhole.shared.caller import Caller
+from pinhole.shared.idempotency import once
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.posts import publish
 from tests.support.realtime import FakeConnectionsApi
@@ -183,3 +187,71 @@ def test_a_websocket_frame_reusing_its_client_id_for_another_message_is_refused(
     answer = frame("something else")
     assert (answer["type"], answer["code"], answer.get("client_id")) == ("error", "idempotency_key_reused", "c-1")
     assert "client_id" in answer["message"] and "Idempotency-Key" not in answer["message"]  # what the frame sent
+
+
+def test_a_retry_while_the_first_request_still_runs_is_told_to_retry_shortly(people: dict[str, Any]) -> None:
+    # Given a post being created with a key (as the upload function's POST /posts does: same caller, operation,
+    # key and request), and the client's retry (a double tap) arriving over HTTP while it runs
+    alice = people["alice"]
+    body = {"caption": "dawn", "media": [JPEG]}
+    caller, request = Caller(user_id=alice["sub"], username="alice"), CreatePostRequest.model_validate(body)
+    retried = []
+
+    def first_request() -> CreatePostResponse:
+        retried.append(create_post(alice, "k-busy", body))
+        return posts_logic.create_post(caller, request)
+
+    first = once(
+        caller, "create_post", "k-busy", first_request, CreatePostResponse, FakeLambdaContext(), request=request
+    )
+
+    # Then the retry is told to come back shortly (not a 500), and once the first has finished it gets its answer
+    [(status, refused)] = retried
+    assert status == 409 and refused["error"]["code"] == "conflict"
+    assert refused["error"]["details"] == [{"field": "idempotency-key"}]
+    status, answer = create_post(alice, "k-busy", body)
+    assert status == 201 and answer["post"]["post_id"] == first.post.post_id
+    assert posts_of(alice) == 1
+
+
+def unsend(claims: dict[str, str], message: dict[str, Any]) -> int:
+    path = "/conversations/{conversation_id}/messages/{message_id}"
+    params = {"conversation_id": message["conversation_id"], "message_id": message["message_id"]}
+    request = http_event(
+        "DELETE", path.format(**params), claims=claims, route_key=f"DELETE {path}", path_parameters=params
+    )
+    return int(messaging.handler(request, FakeLambdaContext())["statusCode"])
+
+
+def test_a_retry_of_a_message_unsent_since_is_refused_and_sends_nothing(people: dict[str, Any]) -> None:
+    # Given alice's message sent with a key, then unsent
+    alice = people["alice"]
+    status, first = send(alice, "bob", "hi", "m-gone")
+    assert status == 201
+    assert unsend(alice, first) == 204
+
+    # When the same request comes again with the same key (a retry after a lost answer)
+    status, refused = send(alice, "bob", "hi", "m-gone")
+
+    # Then it is refused (409, naming the key), not a 500; nothing is sent again
+    assert status == 409 and refused["error"]["code"] == "conflict"
+    assert refused["error"]["details"] == [{"field": "idempotency-key"}]
+    assert stored_messages(first["conversation_id"]) == []
+
+
+def test_a_websocket_retry_of_a_message_unsent_since_is_refused(people: dict[str, Any]) -> None:
+    alice = people["alice"]
+    ConnectionRepository().add(alice["sub"], "alice-phone")
+    body = {"action": "sendMessage", "to": "bob", "text": "hi", "client_id": "c-gone"}
+
+    def frame() -> Any:
+        return response_json(
+            websocket.handler(websocket_event("sendMessage", "alice-phone", alice, body=body), FakeLambdaContext())
+        )
+
+    ack = frame()
+    assert ack["type"] == "ack" and unsend(alice, ack["message"]) == 204
+
+    answer = frame()
+    assert (answer["type"], answer["code"], answer.get("client_id")) == ("error", "conflict", "c-gone")
+    assert "client_id" in answer["message"]

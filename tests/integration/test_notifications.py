@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
 
 from functions.notifications import consumers
 from functions.notifications import handler as notifications
@@ -17,11 +19,13 @@ from functions.upload import handler as upload
 from functions.users import handler as users
 from local.pumps.sqs import sqs_record
 from pinhole.graph.dal import EdgeModel, user_key
+from pinhole.notifications import dal as notifications_dal
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
 from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
 from pinhole.realtime.push import Pusher
 from pinhole.shared.settings import get_settings
+from pinhole.shared.transactions import CONFLICT_ATTEMPTS
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.realtime import FakeConnectionsApi
@@ -603,3 +607,32 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue_without_bloc
     dead = boto3.client("sqs").receive_message(QueueUrl=queues["dead_letters"], MaxNumberOfMessages=10)
     assert [message["MessageId"] for message in dead["Messages"]] == [ids["poison"]]
     assert sorted(summary(items(alice))) == [("follow", "bob", None, None), ("follow", "carol", None, None)]
+
+
+def test_marking_read_while_notifications_keep_arriving_is_retried_then_503(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given bob with a notification, and notifications arriving between every read and write of the watermark
+    alice, bob = people["alice"], people["bob"]
+    publish(alice, caption="hi @bob")
+    pipeline.flush()
+    assert badge(bob) == 1
+    refused = ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "changed"}}, "UpdateItem")
+
+    def always_changed(*args: Any, **kwargs: Any) -> Any:
+        raise UpdateError("changed", cause=refused)
+
+    pauses: list[int] = []
+    monkeypatch.setattr(notifications_dal.NotificationModel, "update", always_changed)
+    monkeypatch.setattr(notifications_dal, "pause_before_retry", pauses.append)
+
+    # When he marks everything read
+    event = http_event("POST", "/notifications/read", claims=bob, body={}, route_key="POST /notifications/read")
+    response = notifications.handler(event, FakeLambdaContext())
+
+    # Then every attempt after the first waited first, and he is told to retry shortly (not a 500)
+    assert pauses == list(range(CONFLICT_ATTEMPTS - 1))
+    assert response["statusCode"] == 503 and response["headers"]["Retry-After"] == "1"
+    assert response_json(response)["error"]["code"] == "unavailable"
+    monkeypatch.undo()
+    assert badge(bob) == 1  # nothing was marked

@@ -32,7 +32,7 @@ from pinhole.shared.settings import get_settings
 from pinhole.stories import feed as stories
 from pinhole.stories import logic as stories_logic
 from tests.support.events import FakeLambdaContext, http_event, response_json
-from tests.support.posts import publish
+from tests.support.posts import create_pending, make_ready, publish
 from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
 
@@ -596,4 +596,20 @@ def test_the_second_of_two_deletes_at_once_finds_nothing(
     # Then the second is 404, not a failed transaction (a 500), and the post count moved once
     with pytest.raises(NotFound):
         delete(caller, item_id, stale)
+    assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 0
+
+
+def test_a_delete_racing_the_publication_takes_the_post_count_back(people: dict[str, Claims]) -> None:
+    # Given alice's post, read pending by her delete, and published by the pipeline before the delete is written
+    alice = people["alice"]
+    post_id, media_id = create_pending(alice)
+    read_pending = PostRepository().get(post_id)
+    make_ready(post_id, media_id)
+    assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 1
+
+    # When the delete goes on with what it read
+    assert PostRepository().delete(read_pending)
+
+    # Then the post is gone and the count with it: the delete saw the post had moved, and read it again
+    assert PostRepository().get_many([post_id]) == {}
     assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 0

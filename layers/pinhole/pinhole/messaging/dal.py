@@ -48,6 +48,7 @@ from pynamodb.transactions import TransactWrite
 from pinhole.messaging.models import GroupRecord, InboxEntry, MessageRecord, SystemEvent
 from pinhole.posts.models import MediaStatus, StoredMedia
 from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import FirstResultGone
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
 from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW
@@ -421,14 +422,15 @@ class MessageRepository:
         self._connection = Connection(region=_settings.region)
 
     def _first_sent(self, sender_id: str, client_id: str | None) -> Sent | None:
-        """The message a client id already sent, if it did."""
+        """The message a client id already sent, if it did; FirstResultGone if it did and that message is gone."""
         if client_id is None:
             return None
         receipt = _get(*_receipt_key(sender_id, client_id))
         if receipt is None:
             return None
         first = self.get_message(receipt.conversation_id or "", receipt.message_id or "")
-        assert first is not None  # written in the same transaction as the receipt
+        if first is None:  # written with the receipt, then unsent by its sender (or dropped: a group left meanwhile)
+            raise FirstResultGone()
         return Sent(first, unpushed=not receipt.pushed)
 
     def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:

@@ -42,6 +42,7 @@ from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import (
     CannotMessageSelf,
+    FirstResultGone,
     Forbidden,
     IdempotencyKeyReused,
     NotAGroup,
@@ -237,11 +238,14 @@ def send(
         kind="media" if media else "text",
         media=media,
     )
-    if group is None:
-        sent = messages.send(record, member_ids[1], client_id)
-    else:
-        sent, group = _send_to_group(caller, record, group, client_id, messages)
-        member_ids = group.member_ids
+    try:
+        if group is None:
+            sent = messages.send(record, member_ids[1], client_id)
+        else:
+            sent, group = _send_to_group(caller, record, group, client_id, messages)
+            member_ids = group.member_ids
+    except FirstResultGone:
+        raise FirstResultGone(key="client_id", field="client_id") if from_connection else FirstResultGone() from None
     if (sent.message.conversation_id, sent.message.text) != (record.conversation_id, record.text):
         # The id first sent another message: answering with that one would say this one was sent.
         raise IdempotencyKeyReused(key="client_id", field="client_id") if from_connection else IdempotencyKeyReused()

@@ -47,8 +47,9 @@ from pynamodb.transactions import TransactWrite
 
 from pinhole.notifications.models import NotificationRecord
 from pinhole.shared.clock import to_iso, utc_now
+from pinhole.shared.errors import Busy
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by
+from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by, pause_before_retry
 
 _settings = get_settings()
 
@@ -488,8 +489,11 @@ class NotificationRepository:
     def mark_read(self, user_id: str, up_to: str) -> None:
         """Moves the watermark forward to `up_to`; never back (marking an older one read unreads nothing).
         The unread counter becomes the number of notifications after it, counted against the version the
-        write is conditioned on (a notification stored meanwhile makes it count again)."""
-        for _ in range(CONFLICT_ATTEMPTS):
+        write is conditioned on (a notification stored meanwhile makes it count again, after a pause). Busy if
+        notifications kept arriving through every attempt."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            if attempt:
+                pause_before_retry(attempt - 1)  # a notification arrived meanwhile: let the burst pass
             state = self._state(user_id)
             if state.read_up_to is not None and state.read_up_to >= up_to:
                 return
@@ -517,4 +521,4 @@ class NotificationRepository:
             except UpdateError as error:
                 if error.cause_response_code != "ConditionalCheckFailedException":
                     raise
-        raise UpdateError("The notifications kept changing while they were marked read; try again.")
+        raise Busy("Your notifications kept changing while they were marked read: try again in a moment.")

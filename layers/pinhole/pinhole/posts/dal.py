@@ -11,6 +11,7 @@ Stories live here too (`kind = story`): the same pipeline and state machine, but
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pynamodb.attributes import (
@@ -29,11 +30,11 @@ from pynamodb.transactions import TransactWrite
 
 from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredMedia
 from pinhole.shared.clock import to_iso
-from pinhole.shared.errors import Conflict, NotFound
+from pinhole.shared.errors import Busy, Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.raw_items import RawItem, batch_get_raw
 from pinhole.shared.settings import get_settings
-from pinhole.shared.transactions import cancelled_by, commit, transact
+from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by, commit, transact
 from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
 from pinhole.users.dal import UserModel
 
@@ -155,6 +156,13 @@ def _is_conditional_failure(error: PutError | UpdateError | DeleteError) -> bool
 
 def _shard(post_id: str) -> str:
     return f"pending#{sum(post_id.encode()) % PENDING_SHARDS}"
+
+
+def _delete_as_read(record: PostRecord, transaction: TransactWrite) -> None:
+    """The post's delete, on condition that its status is still the one read, and its author's count with it."""
+    transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.status == record.status.value)
+    if record.status == PostStatus.PUBLISHED and record.kind == PostKind.POST:
+        transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
 
 
 class PostRepository:
@@ -418,11 +426,17 @@ class PostRepository:
 
     def delete(self, record: PostRecord) -> bool:
         """Deletes the post or story; a published post also leaves its author's post count, atomically (a story
-        is never counted). False if it was gone already (another delete got there first)."""
-
-        def build(transaction: TransactWrite) -> None:
-            transaction.delete(PostModel(post_id=record.post_id), condition=PostModel.post_id.exists())
-            if record.status == PostStatus.PUBLISHED and record.kind == PostKind.POST:
-                transaction.update(UserModel(user_id=record.author_id), actions=[UserModel.post_count.add(-1)])
-
-        return commit(build, self._connection)
+        is never counted). The delete is conditioned on the status it was read with: if the post moved meanwhile
+        (published by the pipeline, taken down by a moderator), it is read again and the count follows what it
+        is now. False if it was gone already (another delete got there first)."""
+        current: PostRecord | None = record
+        for _ in range(CONFLICT_ATTEMPTS):
+            if current is None:
+                return False
+            if commit(partial(_delete_as_read, current), self._connection):
+                return True
+            try:
+                current = _to_record(PostModel.get(record.post_id, consistent_read=True))
+            except DoesNotExist:
+                current = None
+        raise Busy("The post kept changing while it was deleted: try again in a moment.")

@@ -108,6 +108,41 @@ class UsernameTaken(Conflict):
     code = "username_taken"
 
 
+class RequestInProgress(Conflict):
+    """The same Idempotency-Key's first request is still being handled: its answer is not known yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still being handled: retry in a moment for its answer.",
+            [{"field": "idempotency-key"}],
+        )
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class FirstResultGone(Conflict):
+    """A retry whose first request's result is gone since (a message its sender unsent): it cannot be answered
+    again, and doing the request again would not be a retry."""
+
+    def __init__(self, key: str = "Idempotency-Key", field: str = "idempotency-key") -> None:
+        super().__init__(
+            f"What this {key} first sent has been deleted since: use a new one to send it again.", [{"field": field}]
+        )
+
+
+class Busy(DomainError):
+    """Writers kept colliding on one item past every retry: nothing was wrong with the request."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "unavailable"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
 class MethodNotAllowed(DomainError):
     status = HTTPStatus.METHOD_NOT_ALLOWED
     code = "method_not_allowed"

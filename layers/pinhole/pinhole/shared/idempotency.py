@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import IdempotencyKeyReused
+from pinhole.shared.errors import IdempotencyKeyReused, RequestInProgress
 from pinhole.shared.settings import get_settings
 
 if TYPE_CHECKING:
@@ -64,7 +64,10 @@ def once(
     if not key:
         return action()
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
     from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
     config = IdempotencyConfig(
@@ -90,3 +93,5 @@ def once(
         return run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key, request=canonical))
     except IdempotencyValidationError:
         raise IdempotencyKeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise RequestInProgress() from None  # a double tap, or a client's retry before the first call ended
