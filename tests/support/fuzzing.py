@@ -249,7 +249,8 @@ def _photo() -> bytes:
     return buffer.getvalue()
 
 
-def _published_post(member: Member, caption: str) -> str:
+def published_post(member: Member, caption: str) -> str:
+    """A one-photo post by `member`, uploaded and waited for until published: its id."""
     content = _photo()
     created = member.http.post(
         "/posts", json={"caption": caption, "media": [{"content_type": "image/jpeg", "size_bytes": len(content)}]}
@@ -274,8 +275,8 @@ class World:
     @classmethod
     def build(cls, base: httpx.Client) -> World:
         ann, bob = Member(base), Member(base)
-        ann_post = _published_post(ann, "fuzzing #fuzztag with @" + bob.username)
-        bob_post = _published_post(bob, "the other side #fuzztag")
+        ann_post = published_post(ann, "fuzzing #fuzztag with @" + bob.username)
+        bob_post = published_post(bob, "the other side #fuzztag")
         assert ann.http.post(f"/users/{bob.username}/follow").status_code == 200
         comment = bob.http.post(f"/posts/{ann_post}/comments", json={"text": "nice"})
         assert comment.status_code == 201, comment.text
