@@ -14,9 +14,10 @@ from functions.messaging import sweep
 from functions.transcode import handler as transcode
 from pinhole.media.limits import MAX_VIDEO_BYTES
 from pinhole.messaging import logic as messaging_logic
-from pinhole.messaging.dal import UPLOAD_MISSING_AFTER
+from pinhole.messaging.dal import UPLOAD_MISSING_AFTER, MessageRepository
 from pinhole.messaging.media import MessageUploadKey
 from pinhole.resize.message_media import process_message_upload
+from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.transcode import logic as transcode_logic
@@ -389,3 +390,44 @@ def test_a_media_message_unsent_before_its_upload_came_is_not_swept(
 
     assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(minutes=1)) == 0
     assert connections_api.of_type("ada-phone", "message") == []
+
+
+class ReadBeforeDelivery(MessageRepository):
+    """Gives the unsend the message as it was read before its photo was delivered, once: the unsend that read
+    it pending, and whose delete comes after the delivery reached the inboxes."""
+
+    def __init__(self, stale: Any) -> None:
+        super().__init__()
+        self.stale: Any = stale
+
+    def get_message(self, conversation_id: str, message_id: str) -> Any:
+        stale, self.stale = self.stale, None
+        return stale or super().get_message(conversation_id, message_id)
+
+
+def test_a_photo_unsent_while_it_was_being_delivered_leaves_no_trace_in_the_inboxes(
+    people,  # noqa: F811
+    connections_api,  # noqa: F811
+    group,
+) -> None:
+    # Given ada's photo, read pending by her unsend, then delivered (bob's inbox shows it, unread) before the
+    # unsend's delete is written
+    ada, bob = people["ada"], people["bob"]
+    connect("bob-phone", bob)
+    unread_before = inbox(bob)[group]["unread_count"]
+    picture = _jpeg()
+    sent = send_media(ada, group, "oops", picture, "image/jpeg")
+    read_pending = MessageRepository().get_message(group, sent["message_id"])
+    assert process_message_upload(get_settings().uploads_bucket_name, upload(sent, picture, "image/jpeg")) is not None
+    assert inbox(bob)[group]["last_message"]["message_id"] == sent["message_id"]
+
+    # When the unsend goes on from what it read
+    caller = Caller(user_id=ada["sub"], username=ada["username"])
+    messaging_logic.unsend(caller, group, sent["message_id"], messages=ReadBeforeDelivery(read_pending))
+
+    # Then it saw the delivery and undid it too: bob's inbox neither previews nor counts it, his phone is told
+    assert inbox(bob)[group]["last_message"]["message_id"] != sent["message_id"]
+    assert inbox(bob)[group]["unread_count"] == unread_before
+    assert connections_api.of_type("bob-phone", "message_deleted") == [
+        {"type": "message_deleted", "conversation_id": group, "message_id": sent["message_id"]}
+    ]

@@ -763,11 +763,15 @@ class MessageRepository:
     # Unsending
 
     def unsend(self, record: MessageRecord, fixes: list[EntryFix]) -> bool:
-        """Deletes the message and applies each entry's fix, all or nothing: False if the message is gone
-        or an entry changed since it was read (read them again and retry)."""
+        """Deletes the message and applies each entry's fix, all or nothing: False if the message is gone, its
+        media settled since it was read (a photo delivered meanwhile reached the inboxes: their fixes are now
+        due), or an entry changed since it was read (read them again and retry)."""
+        condition = MessagingModel.pk.exists()
+        if record.media is not None:
+            condition &= MessagingModel.media_status == record.media.status.value
 
         def build(transaction: TransactWrite) -> None:
-            transaction.delete(_message_item(record), condition=MessagingModel.pk.exists())
+            transaction.delete(_message_item(record), condition=condition)
             _fix_entries(transaction, record.conversation_id, fixes)
 
         return commit(build, self._connection)
