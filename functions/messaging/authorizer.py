@@ -1,6 +1,7 @@
 """Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter
 `token`, or offered as a subprotocol) must be a valid Cognito access token of this app, of a user no moderator
-has suspended (the token may outlive the suspension by its 15 minutes). The user's
+has suspended (the token may outlive the suspension by its 15 minutes), issued since they last signed out
+everywhere. The user's
 id and username ride on the connection as the authorizer context of every later frame."""
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -26,12 +27,13 @@ def handler(event: dict, context: LambdaContext) -> dict:
     if not token:
         raise Exception(UNAUTHORIZED)  # API Gateway answers this exact message with 401
     try:
-        caller = verify_access_token(token)
+        verified = verify_access_token(token)
     except Unauthorized as error:
         logger.info("Connection refused", extra={"reason": error.message})
         raise Exception(UNAUTHORIZED) from None
-    if _profiles.is_suspended(caller.user_id):
-        logger.info("Connection refused", extra={"reason": "suspended"})
+    caller, standing = verified.caller, _profiles.token_standing(verified.caller.user_id)
+    if standing.suspended or standing.signed_out_since(verified.issued_at):
+        logger.info("Connection refused", extra={"reason": "suspended" if standing.suspended else "signed out"})
         raise Exception(UNAUTHORIZED)
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
         request.method_arn, principal_id=caller.user_id, context={"username": caller.username}

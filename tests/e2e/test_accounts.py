@@ -8,10 +8,12 @@ import uuid
 from typing import Any
 
 import httpx
+import jwt
 import pyotp
 import pytest
 from PIL import Image
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 from tests.support.api_client import PASSWORD, Device, Member, eventually, upload
 
@@ -306,6 +308,8 @@ def test_log_out_revokes_one_refresh_token_and_sign_out_everywhere_all_and_close
             local_cloud.http.post("/auth/refresh", json={"refresh_token": laptop["refresh_token"]}).status_code == 401
         )
         assert local_cloud.http.post("/auth/refresh", json={"refresh_token": phone["refresh_token"]}).status_code == 200
+        # (a token issued in the second of a sign-out still counts as after it: let that second pass)
+        time.sleep(max(0.0, issued_at(phone["access_token"]) + 1 - time.time()))
         everywhere = httpx.post(
             f"{local_cloud.outputs['HttpApiUrl'].rstrip('/')}/me/sign-out-everywhere", headers=bearer(phone)
         )
@@ -315,13 +319,26 @@ def test_log_out_revokes_one_refresh_token_and_sign_out_everywhere_all_and_close
             device.connection.recv(timeout=10)
     finally:
         device.close()
-    # The HTTP API's JWT authorizer cannot see revocation: what still needs Cognito is refused.
+    # The HTTP API's JWT authorizer cannot see revocation, but the functions refuse a token issued before the
+    # sign-out, on every route (and Cognito, on those that call it)
+    base = local_cloud.outputs["HttpApiUrl"].rstrip("/")
     after = httpx.post(
-        f"{local_cloud.outputs['HttpApiUrl'].rstrip('/')}/me/password",
-        headers=bearer(phone),
-        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        f"{base}/me/password", headers=bearer(phone), json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     )
     assert after.status_code == 401
+    for path in ("/me", "/feed", "/notifications"):
+        read = httpx.get(f"{base}{path}", headers=bearer(phone))
+        assert (read.status_code, error_code(read)) == (401, "unauthorized"), path
+    with pytest.raises(InvalidStatus) as refused:  # nor does it open a WebSocket again
+        connect(f"{local_cloud.outputs['WebSocketUrl']}?token={phone['access_token']}", open_timeout=10).close()
+    assert refused.value.response.status_code == 401
+    # and a log-in right after works at once
+    again = log_in(local_cloud, member.username).json()
+    assert httpx.get(f"{base}/me", headers=bearer(again)).status_code == 200
+
+
+def issued_at(access_token: str) -> int:
+    return int(jwt.decode(access_token, options={"verify_signature": False})["iat"])
 
 
 # Caption edit

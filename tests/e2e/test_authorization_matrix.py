@@ -1510,6 +1510,8 @@ def run_http_row(world: World, row: Row) -> None:
     if row.control is not None:
         allowed = http_request(world, row, as_member=row.control)
         assert allowed.status_code == 200, f"{row.id}: {row.control} is refused too: {allowed.text}"
+    if row.route == "POST /me/sign-out-everywhere" and response.status_code == 204:
+        world.members[row.attacker].log_in_again()  # their own token is signed out too: later rows need one
 
 
 def _conversation_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:

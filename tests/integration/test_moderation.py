@@ -36,7 +36,7 @@ from pinhole.shared.api import apply_api_conventions, current_caller
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.shared.errors import NotApplicable, NotFound
 from pinhole.upload.keys import UploadKey
-from pinhole.users.dal import ProfileRepository
+from pinhole.users.dal import ProfileRepository, TokenStanding
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
@@ -136,15 +136,31 @@ def test_a_suspended_users_token_reads_nothing_until_unsuspended(aws: Any) -> No
     assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
 
 
+def test_a_token_issued_before_a_sign_out_everywhere_reads_nothing(aws: Any) -> None:
+    # Given a user's access token issued at second 1,000 (API Gateway passes `iat` as a string)
+    claims = {**sign_up_claims("signedout"), "iat": "1000"}
+    reads = [(users_handler.handler, "/me"), (feed_handler.handler, "/feed"), (push_handler.handler, "/me/devices")]
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+    # When they sign out everywhere in that same second, the token still reads (a log-in right after must work)
+    ProfileRepository().signed_out(claims["sub"], 1000)
+    assert [_get(handler, path, claims)[0] for handler, path in reads] == [200, 200, 200]
+
+    # And when they sign out everywhere a second later, every read with it is refused, whichever function answers
+    ProfileRepository().signed_out(claims["sub"], 1001)
+    assert [_get(handler, path, claims) for handler, path in reads] == [(401, "unauthorized")] * 3
+    assert _get(users_handler.handler, "/me", {**claims, "iat": "1001"})[0] == 200  # a token issued since
+
+
 def test_the_suspension_is_read_once_per_request() -> None:
     # Given a resolver whose route asks for the caller three times, and a count of suspension look-ups
     looked_up: list[str] = []
     app = APIGatewayHttpResolver(enable_validation=True)
     apply_api_conventions(app)
 
-    def suspended(user_id: str) -> bool:
+    def suspended(user_id: str) -> TokenStanding:
         looked_up.append(user_id)
-        return False
+        return TokenStanding(suspended=False, signed_out_at=None)
 
     @app.get("/twice")
     def twice() -> dict[str, str]:

@@ -133,3 +133,17 @@ def test_a_suspended_users_unexpired_token_opens_nothing_until_unsuspended(acces
     # And once unsuspended the same token connects again
     ProfileRepository().set_suspended(user_id, False)
     assert authorize(query={"token": access_token})["principalId"] == user_id
+
+
+def test_a_token_issued_before_a_sign_out_everywhere_opens_nothing(access_token: str) -> None:
+    # Given alice's valid token
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    user_id, issued_at = str(claims["sub"]), int(claims["iat"])
+
+    # When she signs out everywhere in the same second it was issued, it still connects (a log-in right after
+    # signing out must work); once she signs out a second later, it no longer does
+    ProfileRepository().signed_out(user_id, issued_at)
+    assert authorize(query={"token": access_token})["principalId"] == user_id
+    ProfileRepository().signed_out(user_id, issued_at + 1)
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(query={"token": access_token})

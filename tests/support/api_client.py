@@ -38,12 +38,16 @@ class Member:
             headers=from_own_address(),
         )
         assert created.status_code == 201, created.text
-        tokens = base.post("/auth/login", json={"username": self.username, "password": PASSWORD}).json()
         self.user_id = created.json()["user"]["user_id"]
-        self.access_token = str(tokens["access_token"])
-        self.http = httpx.Client(
-            base_url=str(base.base_url), timeout=30, headers={"authorization": f"Bearer {tokens['access_token']}"}
-        )
+        self.http = httpx.Client(base_url=str(base.base_url), timeout=30)
+        self.log_in_again()
+
+    def log_in_again(self) -> None:
+        """A fresh access token for this client (after signing out everywhere, the old one authenticates nothing)."""
+        tokens = self.http.post("/auth/login", json={"username": self.username, "password": PASSWORD})
+        assert tokens.status_code == 200, tokens.text
+        self.access_token = str(tokens.json()["access_token"])
+        self.http.headers["authorization"] = f"Bearer {self.access_token}"
 
 
 def upload(

@@ -329,6 +329,7 @@ class _Run:
     report: FuzzReport
     on_finding: Callable[[Finding], None] | None
     checks: dict[str, Any]
+    renew_token: Callable[[], str]
     auth_enforced: set[str] = field(default_factory=set)
     """Operations `ignored_auth` has seen refuse a request without a token (one confirmation each is enough)."""
 
@@ -343,6 +344,9 @@ class _Run:
         phase's record of the scenario, which use_after_free and ensure_resource_availability read."""
         self.report.cases += 1
         self.report.statuses[response.status_code] += 1
+        if operation.path == "/me/sign-out-everywhere" and response.status_code == 204:
+            # ann's own token is signed out with the rest: the checks and the cases after need a new one
+            self.auth["Authorization"] = f"Bearer {self.renew_token()}"
         for kind, check in self.checks.items():
             if kind == "ignored_auth" and operation.label in self.auth_enforced:
                 continue
@@ -388,7 +392,12 @@ def fuzz_api(
     # Its own source address too: the fuzzer's sign-ups count against their own limit, not other tests' (they
     # reach it at length: 429 rate_limited, an answer every check accepts)
     headers = {"Authorization": f"Bearer {world.ann.access_token}", **from_own_address()}
-    run = _Run(base_url, headers, report, on_finding, checks)
+
+    def renew_token() -> str:
+        world.ann.log_in_again()
+        return world.ann.access_token
+
+    run = _Run(base_url, headers, report, on_finding, checks, renew_token)
     started = time.monotonic()
 
     for operation in operations:

@@ -303,10 +303,14 @@ def issue_recovery_codes(
     return RecoveryCodes(recovery_codes=codes)
 
 
-def sign_out_everywhere(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> None:
-    """Every refresh token of the account is revoked (GlobalSignOut), its WebSocket connections closed and
-    its phones forgotten (nothing is pushed to them any more)."""
+def sign_out_everywhere(
+    caller: Caller, access_token: str, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+) -> None:
+    """Every refresh token of the account is revoked (GlobalSignOut), every access token issued before now stops
+    authenticating (Cognito cannot recall them: our own check, pinhole.shared.api.current_caller), its WebSocket
+    connections are closed and its phones forgotten (nothing is pushed to them any more)."""
     identity.sign_out_everywhere(access_token)
+    profiles.signed_out(caller.user_id, int(utc_now().timestamp()))
     from pinhole.push.logic import forget_devices  # only this route forgets devices
     from pinhole.realtime.push import Pusher  # only this route talks to @connections
 

@@ -2,6 +2,7 @@
 (the WebSocket API's `$connect`): the same rules — RS256 with a key of the pool's JWKS, not expired,
 the pool as issuer, an access token of this app's client."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
@@ -29,8 +30,14 @@ def _jwks() -> jwt.PyJWKClient:
     )
 
 
-def verify_access_token(token: str) -> Caller:
-    """The caller the token vouches for, or Unauthorized."""
+@dataclass(frozen=True)
+class VerifiedToken:
+    caller: Caller
+    issued_at: int | None  # `iat`, epoch s
+
+
+def verify_access_token(token: str) -> VerifiedToken:
+    """The caller the token vouches for, and when it was issued; or Unauthorized."""
     try:
         key = _jwks().get_signing_key_from_jwt(token)
         claims = jwt.decode(
@@ -40,4 +47,5 @@ def verify_access_token(token: str) -> Caller:
         raise Unauthorized("The token is not valid.") from error
     if claims.get("token_use") != "access" or claims.get("client_id") != get_settings().user_pool_client_id:
         raise Unauthorized("The token is not an access token of this app.")
-    return Caller(user_id=str(claims["sub"]), username=str(claims.get("username", "")))
+    caller = Caller(user_id=str(claims["sub"]), username=str(claims.get("username", "")))
+    return VerifiedToken(caller, claims["iat"] if isinstance(claims.get("iat"), int) else None)

@@ -34,7 +34,7 @@ from pinhole.shared.request_shape import (
     is_json,
 )
 from pinhole.shared.throttling import RETRY_AFTER_S, throttled_by_aws
-from pinhole.users.dal import ProfileRepository
+from pinhole.users.dal import ProfileRepository, TokenStanding
 
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -222,11 +222,14 @@ CALLER_CONTEXT_KEY = "pinhole_caller"
 _profiles = ProfileRepository()
 
 
-def current_caller(app: APIGatewayHttpResolver, is_suspended: Callable[[str], bool] = _profiles.is_suspended) -> Caller:
-    """The caller the access token speaks for, refused (403 `account_suspended`) while a moderator has them
-    suspended: Cognito's sign-out cannot recall an access token already handed out (it is good for its 15
-    minutes and the JWT authorizer never asks Cognito), so every request, reads too, checks the flag — once
-    per request (the resolver's context keeps the caller until the request ends)."""
+def current_caller(
+    app: APIGatewayHttpResolver, token_standing: Callable[[str], TokenStanding] = _profiles.token_standing
+) -> Caller:
+    """The caller the access token speaks for, refused while a moderator has them suspended (403
+    `account_suspended`) and if the token was issued before they last signed out everywhere (401): Cognito
+    cannot recall an access token already handed out (it is good for its 15 minutes and the JWT authorizer never
+    asks Cognito), so every request, reads too, reads both — once per request (the resolver's context keeps the
+    caller until the request ends)."""
     known = app.context.get(CALLER_CONTEXT_KEY)
     if isinstance(known, Caller):
         return known
@@ -236,11 +239,22 @@ def current_caller(app: APIGatewayHttpResolver, is_suspended: Callable[[str], bo
     # access token speaks for a caller of this API.
     if claims.get("token_use") != "access" or not user_id or not username:
         raise Unauthorized("This route needs a valid access token.")
-    if is_suspended(user_id):
+    standing = token_standing(user_id)
+    if standing.suspended:
         raise AccountSuspended("This account is suspended.")
+    if standing.signed_out_since(issued_at(claims.get("iat"))):
+        raise Unauthorized("This access token was signed out: log in again.")
     caller = Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
     app.append_context(**{CALLER_CONTEXT_KEY: caller})
     return caller
+
+
+def issued_at(claim: object) -> int | None:
+    """`iat` as the JWT authorizer renders it in the event (a string of epoch seconds), or as the token's JSON."""
+    try:
+        return int(str(claim))
+    except ValueError:
+        return None
 
 
 def token_groups(claim: object) -> frozenset[str]:

@@ -6,6 +6,7 @@ feeds, grids, tags, comments, likes, search, stories, notifications, conversatio
 content the way it already hides deleted users, with no extra read. `get` (by id) still returns them, flagged,
 for the callers that must know: their own requests (refused) and moderators (who see everything)."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import (
@@ -57,6 +58,7 @@ class UserModel(Model):
     post_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     suspended = BooleanAttribute(null=True)
+    signed_out_at = NumberAttribute(null=True)  # epoch s of the last sign-out everywhere: older tokens are refused
     email_verified = BooleanAttribute(null=True)
     mfa_enabled = BooleanAttribute(null=True)
     # Credentials: never part of a Profile (read only here, through the methods below).
@@ -97,6 +99,20 @@ def _to_profile(item: UserModel) -> Profile:
 
 def _is_conditional_failure(error: PutError | UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class TokenStanding:
+    """What an access token's user has done since it was issued, as far as the token is concerned."""
+
+    suspended: bool
+    signed_out_at: int | None
+
+    def signed_out_since(self, issued_at: int | None) -> bool:
+        """Whether a token issued at `issued_at` (its `iat`, epoch s; None: unknown, taken as long ago) predates
+        the last sign-out everywhere. A token issued in the same second as the sign-out still counts as after it
+        (a log-in right after signing out must work); one the second before does not."""
+        return self.signed_out_at is not None and (issued_at or 0) < self.signed_out_at
 
 
 class ProfileRepository:
@@ -143,14 +159,23 @@ class ProfileRepository:
             return item.user_id
         return None
 
-    def is_suspended(self, user_id: str) -> bool:
-        """Whether a moderator has this user suspended: the flag alone, one eventually consistent GetItem (half a
-        read unit for a profile under 4 KB, whatever the projection). Run once per authenticated request
-        (pinhole.shared.api.current_caller), so a token that outlives its suspension authenticates nothing."""
+    def token_standing(self, user_id: str) -> TokenStanding:
+        """Whether a moderator has this user suspended, and when they last signed out everywhere: one eventually
+        consistent GetItem of those two attributes (half a read unit for a profile under 4 KB, whatever the
+        projection). Run once per authenticated request (pinhole.shared.api.current_caller) and WebSocket
+        handshake, so a token that outlives a suspension or a sign-out authenticates nothing."""
         try:
-            return bool(UserModel.get(user_id, attributes_to_get=["suspended"]).suspended)
+            item = UserModel.get(user_id, attributes_to_get=["suspended", "signed_out_at"])
         except DoesNotExist:
-            return False
+            return TokenStanding(suspended=False, signed_out_at=None)
+        signed_out_at = int(item.signed_out_at) if item.signed_out_at is not None else None
+        return TokenStanding(suspended=bool(item.suspended), signed_out_at=signed_out_at)
+
+    def signed_out(self, user_id: str, at: int) -> None:
+        """Every access token issued before `at` (epoch s) stops authenticating (a sign-out everywhere)."""
+        UserModel(user_id=user_id).update(
+            actions=[UserModel.signed_out_at.set(at)], condition=UserModel.user_id.exists()
+        )
 
     def set_suspended(self, user_id: str, suspended: bool) -> bool:
         """Suspends or reinstates the user; False if they already were (or were not)."""
