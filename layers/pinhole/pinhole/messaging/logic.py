@@ -328,7 +328,8 @@ def _conversation_view(
             "kind": "group",
             "with": None,
             "title": group.title,
-            "members": [summary_of(people[user]) for user in group.member_ids if user in people],
+            # in user-id order, as the group is stored: the same on every route and frame, whichever change made it
+            "members": [summary_of(people[user]) for user in sorted(group.member_ids) if user in people],
             "admin": summary_of(admin) if admin is not None else None,
             "last_message": last_message,
             "unread_count": entry.unread_count,
