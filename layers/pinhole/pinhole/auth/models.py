@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pinhole.shared.text import not_blank
 from pinhole.users.models import DisplayName, Me, Username
 
 Email = Annotated[
@@ -29,7 +30,10 @@ class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Not the strict Username pattern: a wrong name is a wrong credential (401), not a malformed request.
-    username: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128)]
+    username: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank("")),
+    ]
     password: Password
 
 
@@ -65,7 +69,9 @@ RecoveryCode = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z2-7]{5}-[A-Za-z2-7]{5}$"),
     Field(description="One of the recovery codes shown when two-factor was turned on", examples=["abcde-fgh23"]),
 ]
-LoginName = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128)]
+LoginName = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
+]
 Session = Annotated[str, Field(min_length=1, max_length=4096, description="The session of the login challenge")]
 
 

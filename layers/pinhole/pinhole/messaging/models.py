@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
-from pinhole.shared.text import MULTI_LINE, ONE_LINE
+from pinhole.shared.text import MULTI_LINE_TEXT, ONE_LINE_TEXT
 from pinhole.users.models import Username, UserSummary
 
 TEXT_MAX = 2000
@@ -17,14 +17,16 @@ GROUP_MIN = 3
 GROUP_MAX = 32
 
 MessageText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=MULTI_LINE)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=MULTI_LINE_TEXT)
 ]
 """1 to 2000 characters once trimmed."""
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=CLIENT_ID_MAX, pattern=r"^[\x21-\x7e]+$")]
 """The sender's own id for a message: it comes back in the ack, and a retried send with it is a no-op."""
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ConversationIdText = Annotated[str, StringConstraints(min_length=1, max_length=160)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=ONE_LINE)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=ONE_LINE_TEXT)
+]
 MessageKind = Literal["text", "media", "system"]
 ConversationKind = Literal["direct", "group"]
 SystemEventType = Literal["created", "joined", "left", "removed", "title_changed"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from pinhole.shared.text import MULTI_LINE
+from pinhole.shared.text import MULTI_LINE, MULTI_LINE_TEXT
 from pinhole.users.models import UserSummary
 
 TargetId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_#/-]{1,160}$")]
@@ -175,7 +175,7 @@ class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    note: Annotated[Note, StringConstraints(min_length=1)] = Field(
+    note: Annotated[Note, StringConstraints(min_length=1, pattern=MULTI_LINE_TEXT)] = Field(
         description="Why: kept in the audit log, and sent to the author with a removal"
     )
 

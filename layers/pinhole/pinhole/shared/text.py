@@ -8,3 +8,23 @@ ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 """A bio, a caption, a comment, a message, a note: line breaks (\\n, \\r) and tabs, and no other control character."""
+
+SPACES = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+r"""The blanks a trimmed field loses, as a character class: those both Python's (and pydantic's) trimming and
+ECMAScript's `\s` count as white space (the document's patterns are ECMAScript's)."""
+
+
+def not_blank(allowed: str) -> str:
+    """A pattern for text of the characters `allowed` (a negated class's contents: what is refused) that holds at
+    least one that is not a blank: a trimmed field with a minimum length then refuses "   " as the document says,
+    not for a rule the document does not state (its `minLength` counts the blanks)."""
+    some = rf"[^{allowed}]" if allowed else r"[\s\S]"
+    return rf"^{some}*[^{allowed}{SPACES}]{some}*$"
+
+
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+MULTI_LINE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+ONE_LINE_TEXT = not_blank(CONTROL)
+"""A one-line text with something in it (a title): ONE_LINE, and not only blanks."""
+MULTI_LINE_TEXT = not_blank(MULTI_LINE_CONTROL)
+"""A text with something in it (a comment, a message, a moderator's note): MULTI_LINE, and not only blanks."""

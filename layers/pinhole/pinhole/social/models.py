@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from pinhole.shared.text import MULTI_LINE
+from pinhole.shared.text import MULTI_LINE_TEXT, not_blank
 from pinhole.users.models import UserSummary
 
 COMMENT_MAX = 2200
@@ -12,7 +12,7 @@ COLLECTION_NAME_MAX = 50
 DEFAULT_COLLECTION = "saved"
 
 CommentText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX, pattern=MULTI_LINE)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX, pattern=MULTI_LINE_TEXT)
 ]
 """1 to 2200 characters once trimmed: a comment of blanks is no comment."""
 
@@ -21,7 +21,7 @@ CommentText = Annotated[
 CollectionName = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=COLLECTION_NAME_MAX, pattern=r"^[^#\x00-\x1f\x7f]+$"
+        strip_whitespace=True, min_length=1, max_length=COLLECTION_NAME_MAX, pattern=not_blank(r"#\x00-\x1f\x7f")
     ),
 ]
 """1 to 50 characters once trimmed, without `#` or control characters; compared as written."""
