@@ -1,8 +1,7 @@
 """Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter
 `token`, or offered as a subprotocol) must be a valid Cognito access token of this app, of a user no moderator
 has suspended (the token may outlive the suspension by its 15 minutes), issued since they last signed out
-everywhere. The user's
-id and username ride on the connection as the authorizer context of every later frame."""
+everywhere. The user's id and username ride on the connection as the authorizer context of every later frame."""
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,

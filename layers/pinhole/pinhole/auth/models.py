@@ -10,6 +10,11 @@ from pinhole.users.models import DisplayName, Me, Username
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
+LoginName = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
+]
+"""A name as a person types it to log in: not the strict Username pattern (a wrong name is a wrong credential, 401,
+not a malformed request), and not only blanks."""
 Password = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
 
 
@@ -29,11 +34,7 @@ class SignUpResponse(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Not the strict Username pattern: a wrong name is a wrong credential (401), not a malformed request.
-    username: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank("")),
-    ]
+    username: LoginName
     password: Password
 
 
@@ -68,9 +69,6 @@ RecoveryCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z2-7]{5}-[A-Za-z2-7]{5}$"),
     Field(description="One of the recovery codes shown when two-factor was turned on", examples=["abcde-fgh23"]),
-]
-LoginName = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
 ]
 Session = Annotated[str, Field(min_length=1, max_length=4096, description="The session of the login challenge")]
 

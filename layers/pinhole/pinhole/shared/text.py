@@ -3,10 +3,15 @@ or an emoji picker makes, but no control character: a NUL, an escape sequence or
 meant, and breaks what shows it (a terminal, a C string, a push payload). As patterns of the fields (pydantic's
 StringConstraints), so the OpenAPI document tells clients and the fuzzer what is refused: 422 naming the field."""
 
-ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+"""Every control character (C0, DEL, C1), as the contents of a character class."""
+MULTI_LINE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""The same but line breaks (\\n, \\r) and tabs."""
+
+ONE_LINE = rf"^[^{CONTROL}]*$"
 """A name or a title: no control character at all (C0, DEL, C1), line breaks and tabs included."""
 
-MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+MULTI_LINE = rf"^[^{MULTI_LINE_CONTROL}]*$"
 """A bio, a caption, a comment, a message, a note: line breaks (\\n, \\r) and tabs, and no other control character."""
 
 SPACES = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -22,8 +27,6 @@ def not_blank(allowed: str) -> str:
     return rf"^{some}*[^{allowed}{SPACES}]{some}*$"
 
 
-CONTROL = r"\x00-\x1f\x7f-\x9f"
-MULTI_LINE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 ONE_LINE_TEXT = not_blank(CONTROL)
 """A one-line text with something in it (a title): ONE_LINE, and not only blanks."""
 MULTI_LINE_TEXT = not_blank(MULTI_LINE_CONTROL)

@@ -67,8 +67,8 @@ def _story(story_id: str, posts: PostRepository) -> PostRecord:
     try:
         record = posts.get(story_id)
     except NotFound:
-        record = None
-    if record is None or record.kind != PostKind.STORY:
+        raise NotFound("No such story.") from None
+    if record.kind != PostKind.STORY:
         raise NotFound("No such story.")  # a post's id names no story
     return record
 
@@ -90,8 +90,8 @@ def readable_story(
     try:
         author = profiles.get(record.author_id)  # NotFound for a deactivated author
     except NotFound:
-        author = None
-    if author is None or not can_view(caller.user_id, author, graph):
+        raise NotFound("No such story.") from None
+    if not can_view(caller.user_id, author, graph):
         raise NotFound("No such story.")
     return record, author
 
