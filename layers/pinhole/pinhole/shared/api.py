@@ -139,7 +139,8 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
     resolver adds, so the rules ride in it (the resolver's `_request_validation_middleware`). It also reads
     as JSON every type the rules take for JSON (Powertools only those starting `application/json`: a 500 for
     `Application/JSON` or `application/merge-patch+json`), and JSON nested deeper than Python's parser goes
-    is a 422 like any other JSON it cannot read (a RecursionError: a 500)."""
+    (a RecursionError) or holding an integer longer than Python converts (4,300 digits: a ValueError) is a 422
+    like any other JSON it cannot read, not a 500."""
 
     def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
         route = next((known for known in _registered_routes(app) if known is app.context.get("_route")), None)
@@ -169,8 +170,10 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
         try:
             return super()._parse_json_data(app)
         except RecursionError:
-            too_deep = {"type": "json_invalid", "loc": ("body",), "msg": "JSON nested too deeply", "input": {}}
-            raise RequestValidationError([too_deep]) from None
+            unreadable = "JSON nested too deeply"
+        except ValueError:  # not JSONDecodeError, which Powertools reports: sys.get_int_max_str_digits()
+            unreadable = "JSON number too long"
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": unreadable, "input": {}}])
 
 
 def _json_or_none(event: Any) -> Any:
