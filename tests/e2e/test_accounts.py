@@ -261,6 +261,11 @@ def test_totp_log_in_gives_tokens_and_a_replayed_code_is_refused(local_cloud: An
     )
     assert (replayed.status_code, error_code(replayed)) == (401, "invalid_code")
     assert (wrong.status_code, error_code(wrong)) == (401, "invalid_code")
+    # And so is a right code with a session Cognito never issued
+    made_up = local_cloud.http.post(
+        "/auth/login/totp", json={"username": member.username, "session": "AYABe" + "x" * 40, "code": next_code(totp)}
+    )
+    assert (made_up.status_code, error_code(made_up)) == (401, "invalid_code")
 
 
 def test_a_recovery_code_signs_in_once_and_turns_two_factor_off(local_cloud: Any) -> None:

@@ -186,3 +186,13 @@ def test_the_sign_up_limit_counts_an_ipv6_subscriber_s_whole_64(aws: dict[str, s
     # Then it is refused like one address would be
     assert farmed == [201] * limit.limit
     assert status == 429
+
+
+def test_a_totp_session_shorter_than_cognito_takes_is_422_not_a_500(aws: dict[str, str]) -> None:
+    sign_up("alice")
+
+    # Cognito's sessions are 20 to 4,096 characters: botocore refused a shorter one before it was sent (a 500)
+    status, body = call("/auth/login/totp", {"username": "alice", "session": "x" * 19, "code": "123456"})
+
+    assert (status, body["error"]["code"]) == (422, "validation_error"), body
+    assert [detail["field"] for detail in body["error"]["details"]] == ["session"]

@@ -63,13 +63,19 @@ def _refusal(status: int, code: str, details: list[dict[str, str]]) -> Finding:
 
 
 def test_a_valid_request_refused_for_a_rule_the_schema_does_not_state_is_explained() -> None:
-    too_large = _refusal(413, "payload_too_large", [{"field": "media.0.size_bytes"}])
+    forged_cursor = _refusal(422, "validation_error", [{"field": "cursor"}])
     self_follow = _refusal(422, "cannot_follow_self", [{"field": "username"}])
-    assert too_large.is_a_rule_the_schema_does_not_state and self_follow.is_a_rule_the_schema_does_not_state
+    assert forged_cursor.is_a_rule_the_schema_does_not_state and self_follow.is_a_rule_the_schema_does_not_state
+
+
+def test_a_valid_request_refused_for_a_rule_the_schema_states_is_a_finding() -> None:
+    # The document states each media type's largest size: a valid declaration refused as too large is a finding
+    too_large = _refusal(413, "payload_too_large", [{"field": "media.0.size_bytes"}])
+    assert not too_large.is_a_rule_the_schema_does_not_state
 
 
 def test_a_field_with_a_rule_of_its_own_refused_for_its_json_type_is_a_finding() -> None:
-    # size_bytes has a rule the schema does not state (its maximum by type), but 100.0 refused as "not an
-    # integer" breaks one it does state: JSON Schema's integer takes it
-    as_float = _refusal(422, "validation_error", [{"field": "media.0.size_bytes", "type": "int_type"}])
-    assert not as_float.is_a_rule_the_schema_does_not_state
+    # a tag has a rule the schema does not state (its characters), but a value refused as "not a string" breaks
+    # one it does state
+    as_number = _refusal(422, "validation_error", [{"field": "tag", "type": "string_type"}])
+    assert not as_number.is_a_rule_the_schema_does_not_state

@@ -1,11 +1,14 @@
 from datetime import UTC, datetime
 
+import jsonschema_rs
 import pytest
-from pydantic import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from pinhole.auth.models import SignUpRequest
 from pinhole.shared.clock import to_iso
-from pinhole.users.models import ProfileUpdate
+from pinhole.users.models import Email, ProfileUpdate
 
 
 def test_username_is_stored_lower_case_and_trimmed() -> None:
@@ -33,3 +36,27 @@ def test_profile_update_refuses_foreign_or_invalid_fields(payload: dict) -> None
 
 def test_timestamps_are_iso_utc_with_milliseconds_and_z() -> None:
     assert to_iso(datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)) == "2026-11-22T10:00:00.123Z"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    address=st.builds(
+        "{}@{}.{}".format,
+        *[st.text(st.characters(codec="utf-8"), min_size=1, max_size=4) | st.sampled_from(["a", "b\x1c", "\x85"])] * 3,
+    )
+    | st.text(max_size=12)
+)
+def test_the_document_and_the_server_take_the_same_e_mail_addresses(address: str) -> None:
+    # Given an address as the document reads it (ECMAScript, whose \s is not Python's) and as the server does
+    document = jsonschema_rs.validator_for(TypeAdapter(Email).json_schema())
+    try:
+        TypeAdapter(Email).validate_python(address)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    # Then they agree, but for blanks around it, which the server trims (the document reads what is sent)
+    if address == address.strip():
+        assert document.is_valid(address) == taken, address
+    else:
+        assert taken or not document.is_valid(address), address

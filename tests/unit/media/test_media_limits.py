@@ -2,19 +2,30 @@
 
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
+import jsonschema_rs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from pinhole.media.limits import (
+    ACCEPTED_CONTENT_TYPES,
+    MAX_AVATAR_BYTES,
     MAX_IMAGE_BYTES,
     MAX_VIDEO_BYTES,
     POST_RENDITIONS,
     STORY_RENDITIONS,
     MediaRejected,
     RejectionCode,
+    check_avatar_upload,
     check_upload,
     max_upload_bytes,
 )
+from pinhole.posts.models import MediaDeclaration
+from pinhole.users.models import AvatarUploadRequest
 
 
 @pytest.mark.parametrize(
@@ -84,3 +95,46 @@ def test_limits_load_no_imaging_code() -> None:
 
     # Then no imaging module came with them
     assert result.stdout.strip() == "[]"
+
+
+def _server_takes(declared: dict[str, Any], model: type[BaseModel], check: Callable[[str, int], object]) -> bool:
+    try:
+        model.model_validate(declared)
+        check(declared["content_type"], declared["size_bytes"])
+    except (ValidationError, MediaRejected):
+        return False
+    return True
+
+
+DECLARATIONS = {
+    "a post's or a story's file": (MediaDeclaration, check_upload, sorted(ACCEPTED_CONTENT_TYPES)),
+    "an avatar": (AvatarUploadRequest, check_avatar_upload, sorted(ACCEPTED_CONTENT_TYPES)),
+}
+
+
+@st.composite
+def declared_types(draw: st.DrawFn, known: list[str]) -> str:
+    """Known types in any case, with blanks and parameters around them, beside any text at all."""
+    spelled = "".join(draw(st.sampled_from([char.lower(), char.upper()])) for char in draw(st.sampled_from(known)))
+    blank = st.sampled_from(["", " ", "\t", "\n", "\u00a0", "\x1f"])
+    near = draw(blank) + spelled + draw(blank) + draw(st.sampled_from(["", ";", "; charset=binary", "x", ";\n"]))
+    return draw(st.one_of(st.just(near), st.text(max_size=20), st.just(spelled.replace("k", "\u212a"))))
+
+
+@pytest.mark.parametrize("declaration", DECLARATIONS)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_the_document_states_exactly_the_types_and_sizes_the_server_takes(
+    declaration: str, data: st.DataObject
+) -> None:
+    # Given what the API document says of a declared file, read by a JSON Schema validator (ECMAScript patterns)
+    model, check, known = DECLARATIONS[declaration]
+    document = jsonschema_rs.validator_for(model.model_json_schema())
+    sizes = st.sampled_from([1, MAX_AVATAR_BYTES, MAX_AVATAR_BYTES + 1, MAX_IMAGE_BYTES, MAX_IMAGE_BYTES + 1])
+    declared = {
+        "content_type": data.draw(declared_types(known)),
+        "size_bytes": data.draw(st.one_of(sizes, st.just(MAX_VIDEO_BYTES), st.just(MAX_VIDEO_BYTES + 1))),
+    }
+
+    # Then the document calls it valid exactly when the server signs an upload for it
+    assert document.is_valid(declared) == _server_takes(declared, model, check), declared

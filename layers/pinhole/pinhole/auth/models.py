@@ -4,18 +4,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.text import not_blank
-from pinhole.users.models import DisplayName, Me, Username
+from pinhole.users.models import DisplayName, Email, Me, Username
 
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
 LoginName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
 ]
 """A name as a person types it to log in: not the strict Username pattern (a wrong name is a wrong credential, 401,
 not a malformed request), and not only blanks."""
 Password = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
+"""A password as typed to log in: whatever the policy was when it was set."""
+NewPassword = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra=PASSWORD_POLICY.json_schema())]
+"""A password being set: the document states the pool's policy; the server checks it before pydantic's generic
+messages would (auth.logic.check_password_rules: a sentence per broken rule)."""
 
 
 class SignUpRequest(BaseModel):
@@ -23,7 +25,7 @@ class SignUpRequest(BaseModel):
 
     username: Username
     email: Email
-    password: Password
+    password: NewPassword
     display_name: DisplayName | None = None
 
 
@@ -70,7 +72,9 @@ RecoveryCode = Annotated[
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z2-7]{5}-[A-Za-z2-7]{5}$"),
     Field(description="One of the recovery codes shown when two-factor was turned on", examples=["abcde-fgh23"]),
 ]
-Session = Annotated[str, Field(min_length=1, max_length=4096, description="The session of the login challenge")]
+Session = Annotated[
+    str, Field(min_length=20, max_length=4096, description="The session of the login challenge (as Cognito bounds it)")
+]
 
 
 class LoginChallenge(BaseModel):
@@ -116,7 +120,7 @@ class ResetPasswordRequest(BaseModel):
 
     username: LoginName
     code: VerificationCode
-    new_password: Password
+    new_password: NewPassword
 
 
 class VerifyEmailRequest(BaseModel):
@@ -130,7 +134,7 @@ class ChangePasswordRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class TotpSetup(BaseModel):

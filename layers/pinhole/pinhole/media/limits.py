@@ -3,9 +3,10 @@
 Pure data and checks, no imaging imports: API functions use it to sign upload policies and must stay light.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 MediaType = Literal["image", "video"]
 MediaKind = Literal["post", "story", "avatar"]
@@ -15,6 +16,7 @@ MB = 1024 * 1024
 IMAGE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif"})
 VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime"})
 ACCEPTED_CONTENT_TYPES = IMAGE_CONTENT_TYPES | VIDEO_CONTENT_TYPES
+CONTENT_TYPE_MAX = 100  # characters of a declared type, its parameters included
 
 MAX_IMAGE_BYTES = 30 * MB
 MAX_AVATAR_BYTES = 10 * MB
@@ -101,8 +103,38 @@ RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {
 
 
 def normalise_content_type(content_type: str) -> str:
-    """`Image/JPEG; charset=binary` → `image/jpeg`."""
-    return content_type.split(";", 1)[0].strip().lower()
+    """`Image/JPEG; charset=binary` → `image/jpeg`: HTTP's blanks (space, tab) around the type, its parameters and
+    the case of its ASCII letters do not matter (a type with any other character is left as it is: none is
+    accepted, and `str.lower` would make the Kelvin sign a `k`)."""
+    media_type = content_type.split(";", 1)[0].strip(" \t")
+    return media_type.lower() if media_type.isascii() else media_type
+
+
+def content_type_pattern(content_types: Iterable[str]) -> str:
+    """The strings `normalise_content_type` makes one of `content_types`, as a pattern for the API document: a JSON
+    Schema pattern has no case-insensitive flag, so each letter is a class of its two cases."""
+
+    def any_case(content_type: str) -> str:
+        return "".join(f"[{char}{char.upper()}]" if char.isalpha() else char for char in content_type)
+
+    alternatives = "|".join(any_case(content_type) for content_type in sorted(content_types))
+    return f"^[ \\t]*(?:{alternatives})[ \\t]*(?:;[\\s\\S]*)?$"
+
+
+def declaration_schema(limits: Iterable[tuple[Iterable[str], int]]) -> dict[str, Any]:
+    """What the API document adds to a declared upload (`content_type`, `size_bytes`): one of the accepted types,
+    of at most the size accepted for it, as `anyOf` one branch per (types, maximum size)."""
+    return {
+        "anyOf": [
+            {
+                "properties": {
+                    "content_type": {"pattern": content_type_pattern(content_types)},
+                    "size_bytes": {"maximum": max_bytes},
+                }
+            }
+            for content_types, max_bytes in limits
+        ]
+    }
 
 
 def media_type_of(content_type: str) -> MediaType:

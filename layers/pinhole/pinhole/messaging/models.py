@@ -3,7 +3,7 @@ HTTP bodies, and the WebSocket frames both ways."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.shared.text import MULTI_LINE_TEXT, ONE_LINE_TEXT
@@ -183,11 +183,25 @@ class SendMessageRequest(BaseModel):
         return self
 
 
+def _each_once(usernames: list[str]) -> list[str]:
+    """Refused, not merged: a list that names someone twice is a mistake its sender should hear of (a group of
+    `[bob, bob]` is one person short), and the document says so (`uniqueItems`)."""
+    if len(set(usernames)) < len(usernames):
+        raise ValueError("name each person once")
+    return usernames
+
+
+DIFFERENT_PEOPLE = (Field(json_schema_extra={"uniqueItems": True}), AfterValidator(_each_once))
+"""A list of usernames that names each person once (compared lower-cased, as usernames are)."""
+
+
 class CreateConversationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     members: Annotated[
-        list[Username], Field(min_length=GROUP_MIN - 1, max_length=GROUP_MAX - 1, description="2–31 others")
+        list[Username],
+        Field(min_length=GROUP_MIN - 1, max_length=GROUP_MAX - 1, description="2–31 others"),
+        *DIFFERENT_PEOPLE,
     ]
     title: Title | None = None
 
@@ -201,7 +215,7 @@ class UpdateConversationRequest(BaseModel):
 class AddMembersRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    usernames: Annotated[list[Username], Field(min_length=1, max_length=GROUP_MAX - 1)]
+    usernames: Annotated[list[Username], Field(min_length=1, max_length=GROUP_MAX - 1), *DIFFERENT_PEOPLE]
 
 
 class MarkReadRequest(BaseModel):

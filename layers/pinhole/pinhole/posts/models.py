@@ -6,6 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinhole.media.limits import (
+    CONTENT_TYPE_MAX,
+    IMAGE_CONTENT_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_VIDEO_BYTES,
+    VIDEO_CONTENT_TYPES,
+    declaration_schema,
+)
 from pinhole.shared.json_numbers import INTEGRAL
 from pinhole.shared.text import MULTI_LINE
 from pinhole.upload.models import Upload as Upload  # re-exported: posts and stories sign uploads
@@ -107,10 +115,20 @@ class EditPostRequest(BaseModel):
 
 
 class MediaDeclaration(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A file about to be uploaded. The document states which types are taken and the largest size of each
+    (`declaration_schema`); the server checks both itself (a sentence, and 413 for a file too large)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=declaration_schema(
+            [(IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES), (VIDEO_CONTENT_TYPES, MAX_VIDEO_BYTES)]
+        ),
+    )
 
     content_type: str = Field(
-        description="image/jpeg, image/png, image/webp, image/heic, image/avif, video/mp4, video/quicktime"
+        max_length=CONTENT_TYPE_MAX,
+        description="image/jpeg, image/png, image/webp, image/heic, image/avif (at most 30 MB); video/mp4, "
+        "video/quicktime (at most 200 MB). Any case; parameters after `;` are ignored.",
     )
     # strict, and INTEGRAL: 100 and 100.0 are 100 (JSON Schema's integer); "100", 100.5 and true are refused
     size_bytes: Annotated[int, Field(gt=0, strict=True, description="The exact size of the file to upload"), INTEGRAL]

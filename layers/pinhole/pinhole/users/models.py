@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
+from pinhole.media.limits import AVATAR_CONTENT_TYPES, CONTENT_TYPE_MAX, MAX_AVATAR_BYTES, declaration_schema
 from pinhole.shared.json_numbers import INTEGRAL
-from pinhole.shared.text import MULTI_LINE, ONE_LINE
+from pinhole.shared.text import CONTROL, MULTI_LINE, ONE_LINE, SPACES
 from pinhole.upload.models import Upload
 
 # Checked before lower-casing (pydantic's order), so it admits upper case; the stored form is lower-case.
@@ -18,6 +19,19 @@ Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=ONE_LINE)]
 Bio = Annotated[str, StringConstraints(max_length=150, pattern=MULTI_LINE)]
+
+_ADDRESS_PART = rf"[^@{CONTROL}{SPACES}]+"
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
+    ),
+]
+"""An address as people type it, name@domain.tld, without blanks or control characters: spelled out, not `\\s`,
+which Python (the server) and ECMAScript (the document) read differently (\\x1c-\\x1f, \\x85, \\ufeff)."""
 
 
 class StoredAvatarRendition(BaseModel):
@@ -84,8 +98,7 @@ class ProfileUpdate(BaseModel):
     bio: Bio | None = None
     is_private: Annotated[bool | None, Field(strict=True)] = None
     email: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        Email | None,
         Field(description="A new address: it is unverified until POST /auth/verify-email with the code sent to it"),
     ] = None
 
@@ -96,10 +109,12 @@ class ProfileUpdate(BaseModel):
 class AvatarUploadRequest(BaseModel):
     """POST /me/avatar: what the client will upload (JPEG, PNG, WebP or HEIC, at most 10 MB)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=declaration_schema([(AVATAR_CONTENT_TYPES, MAX_AVATAR_BYTES)])
+    )
 
-    content_type: Annotated[str, StringConstraints(max_length=100)]
-    size_bytes: Annotated[int, Field(strict=True, ge=0, le=2**53), INTEGRAL]
+    content_type: Annotated[str, StringConstraints(max_length=CONTENT_TYPE_MAX)]
+    size_bytes: Annotated[int, Field(strict=True, gt=0, le=2**53), INTEGRAL]
 
 
 class AvatarUploadResponse(BaseModel):
