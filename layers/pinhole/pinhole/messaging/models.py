@@ -3,7 +3,7 @@ HTTP bodies, and the WebSocket frames both ways."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.shared.text import MULTI_LINE_TEXT, ONE_LINE_TEXT
@@ -183,16 +183,18 @@ class SendMessageRequest(BaseModel):
         return self
 
 
-def _each_once(usernames: list[str]) -> list[str]:
-    """Refused, not merged: a list that names someone twice is a mistake its sender should hear of (a group of
-    `[bob, bob]` is one person short), and the document says so (`uniqueItems`)."""
-    if len(set(usernames)) < len(usernames):
+def _each_once(usernames: Any) -> Any:
+    """A list that names someone twice, as written, is refused, not merged (a group of `[bob, bob]` is one person
+    short, and its sender should hear so), as the document says (`uniqueItems`). `bob` and `BOB` are also one
+    person, but the document cannot say so; they are merged, and counted once."""
+    names = usernames if isinstance(usernames, list) and all(isinstance(name, str) for name in usernames) else []
+    if len(set(names)) < len(names):
         raise ValueError("name each person once")
     return usernames
 
 
-DIFFERENT_PEOPLE = (Field(json_schema_extra={"uniqueItems": True}), AfterValidator(_each_once))
-"""A list of usernames that names each person once (compared lower-cased, as usernames are)."""
+DIFFERENT_PEOPLE = (Field(json_schema_extra={"uniqueItems": True}), BeforeValidator(_each_once))
+"""A list of usernames that names each person once."""
 
 
 class CreateConversationRequest(BaseModel):
