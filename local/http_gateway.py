@@ -218,7 +218,13 @@ class HttpGateway:
         request = Request(scope, receive)
         request_id = str(uuid.uuid4())
         id_headers = {"apigw-requestid": request_id, "x-amzn-requestid": request_id}
-        response = await self._handle(request, request_id, id_headers)
+        cors = self.api.cors
+        if cors is not None and cors.is_preflight(request.method, request.headers):
+            response = cors.preflight(request.headers, id_headers)
+        else:
+            response = await self._handle(request, request_id, id_headers)
+            if cors is not None:
+                response = cors.apply(response, request.headers.get("origin"))
         await response(scope, receive, send)
 
     async def _handle(self, request: Request, request_id: str, id_headers: dict[str, str]) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from local.cors import CorsPolicy
 from local.jwt_authorizer import JwtAuthorizerConfig
 from local.template import CloudAssembly, Resource, TemplateError
 
@@ -42,6 +43,7 @@ class Api:
     route_selection_expression: str
     routes: tuple[Route, ...]
     stage: str = "$default"
+    cors: CorsPolicy | None = None
 
 
 def _function_of_uri(assembly: CloudAssembly, resource: Resource, uri: str) -> str:
@@ -130,9 +132,26 @@ def apis_from(assembly: CloudAssembly) -> list[Api]:
                 route_selection_expression=props.get("RouteSelectionExpression", "$request.body.action"),
                 routes=routes,
                 stage=stages.get(api_id, "$default"),
+                cors=_cors_policy(assembly, api),
             )
         )
     return apis
+
+
+def _cors_policy(assembly: CloudAssembly, api: Resource) -> CorsPolicy | None:
+    """The API's CORS policy. An allowed origin that names a resource not provisioned locally (the web app's
+    CloudFront domain) is left out: the local web app is served by the local cloud itself, from the API's origin."""
+    configuration = api.properties.get("CorsConfiguration")
+    if not configuration:
+        return None
+    origins = []
+    for origin in configuration.get("AllowOrigins", []):
+        try:
+            origins.append(assembly.resolve(api.stack, origin))
+        except TemplateError:
+            continue
+    others = {key: value for key, value in configuration.items() if key != "AllowOrigins"}
+    return CorsPolicy.from_configuration({**assembly.resolve(api.stack, others), "AllowOrigins": origins})
 
 
 @dataclass(frozen=True)

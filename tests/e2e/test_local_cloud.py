@@ -69,6 +69,25 @@ def test_unknown_route_is_a_404_envelope(local_cloud):
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_browser_on_the_configured_origin_may_call_the_api_and_another_may_not(local_cloud):
+    # Given cdk.json's cors_origins (the template's CorsConfiguration), as a browser asks before a POST with a token
+    asking = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    allowed, other = "http://localhost:8000", "https://elsewhere.example"
+
+    # Then the gateway answers the preflight itself, for the configured origin only
+    preflight = local_cloud.http.options("/posts", headers={"Origin": allowed, **asking})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == allowed
+    assert "POST" in preflight.headers["access-control-allow-methods"].split(",")
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower().split(",")
+    refused = local_cloud.http.options("/posts", headers={"Origin": other, **asking})
+    assert refused.status_code == 204 and "access-control-allow-origin" not in refused.headers
+    # And the answer itself (a 401 here) names the allowed origin, and the headers a client may read
+    answer = local_cloud.http.post("/posts", headers={"Origin": allowed}, json={})
+    assert answer.headers["access-control-allow-origin"] == allowed
+    assert "Retry-After" in answer.headers["access-control-expose-headers"].split(",")
+
+
 def test_private_route_without_token_is_401(local_cloud):
     assert_unauthorized(local_cloud.http.get(PRIVATE_ROUTE))
 
