@@ -126,6 +126,37 @@ def test_private_account_gets_a_request_that_it_can_approve(people: dict[str, di
     assert call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]["items"] == []
 
 
+def test_approving_a_request_withdrawn_meanwhile_is_404_not_a_follow_that_never_happened(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice's request to follow private bob, withdrawn by alice just after bob's approval read it
+    alice, bob = people["alice"], people["bob"]
+    make_private(bob)
+    follow(alice, "bob")
+    checked = graph._graph.has_requested
+
+    def read_then_withdrawn(requester_id: str, target_id: str) -> bool:
+        answer = checked(requester_id, target_id)
+        graph._graph.withdraw_request(requester_id, target_id)  # alice's DELETE /users/bob/follow, in between
+        return answer
+
+    monkeypatch.setattr(graph._graph, "has_requested", read_then_withdrawn)
+
+    # When bob approves it
+    status, body = call(
+        "POST",
+        "/me/follow-requests/alice",
+        bob,
+        "/me/follow-requests/{username}",
+        {"username": "alice"},
+        body={"approve": True},
+    )
+
+    # Then he is told there is no request (it answered 204, and nobody followed anybody)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert profile(alice, "bob")["followed_by_me"] is False
+
+
 def test_denied_or_withdrawn_request_leaves_no_trace(people: dict[str, dict[str, str]]) -> None:
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     make_private(bob)

@@ -68,10 +68,14 @@ def decide_request(
     profiles: ProfileRepository = _profiles,
 ) -> None:
     requester = profiles.find_by_username(username)
+    no_request = NotFound(f"{requester.username} has not asked to follow you.")
     if not graph.has_requested(requester.user_id, caller.user_id):
-        raise NotFound(f"{requester.username} has not asked to follow you.")
+        raise no_request
     if approve:
-        graph.follow(requester.user_id, caller.user_id, replacing_request=True)
+        approved = graph.follow(requester.user_id, caller.user_id, replacing_request=True)
+        # Not written: the request was withdrawn since it was read, unless a second approval won the race
+        if not approved and not graph.is_following(requester.user_id, caller.user_id):
+            raise no_request
     else:
         graph.withdraw_request(requester.user_id, caller.user_id)
 
