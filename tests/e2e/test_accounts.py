@@ -454,7 +454,8 @@ def test_an_avatar_shows_everywhere_old_ones_are_removed_and_a_non_picture_is_re
     }
     avatar = me["avatar"]
     assert set(avatar) == {"url", "width", "height", "blurhash", "renditions"}
-    assert (avatar["width"], avatar["height"]) == (800, 600) and avatar["blurhash"]
+    # url, width and height describe one picture: the 150 px square crop, not the 800 x 600 upload (session 14)
+    assert (avatar["width"], avatar["height"]) == (150, 150) and avatar["blurhash"]
     assert me["avatar_url"] == avatar["url"] == avatar["renditions"]["medium"]["url"]
     sizes = {name: (r["width"], r["height"], r["content_type"]) for name, r in avatar["renditions"].items()}
     assert sizes == {

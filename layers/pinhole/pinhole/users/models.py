@@ -132,8 +132,8 @@ class Avatar(BaseModel):
     """API.md `avatar`: square centre crops `large` (320), `medium` (150), `small` (48), each also `*_webp`."""
 
     url: str = Field(description="The 150 px JPEG, as avatar_url")
-    width: int = Field(description="Of the uploaded picture, upright")
-    height: int
+    width: int = Field(description="Of the picture at `url` (150: a square crop, whatever was uploaded)")
+    height: int = Field(description="Of the picture at `url` (150)")
     blurhash: str
     renditions: dict[str, AvatarRendition]
 

@@ -14,10 +14,11 @@ def avatar_view(stored: StoredAvatar | None) -> Avatar | None:
         name: AvatarRendition(url=f"{base}/{r.key}", width=r.width, height=r.height, content_type=r.content_type)
         for name, r in stored.renditions.items()
     }
+    shown = renditions[AVATAR_URL_RENDITION]
     return Avatar(
-        url=renditions[AVATAR_URL_RENDITION].url,
-        width=stored.width,
-        height=stored.height,
+        url=shown.url,
+        width=shown.width,  # the picture at `url`: a square crop, whatever the uploaded picture's shape
+        height=shown.height,
         blurhash=stored.blurhash,
         renditions=renditions,
     )
