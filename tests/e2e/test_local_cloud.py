@@ -51,6 +51,21 @@ def test_health_answers_200_over_a_socket(local_cloud):
     assert response.headers["apigw-requestid"]
 
 
+def test_a_request_that_is_not_valid_http_is_refused_in_the_envelope(local_cloud):
+    # Given a request whose Content-Length is no number (the fuzz soak sent one), over a raw socket
+    url = httpx.URL(str(local_cloud.http.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as connection:
+        connection.sendall(b"GET /me/devices HTTP/1.1\r\nHost: x\r\ncontent-length: [J;,G}\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+
+    # Then the server refuses it in the API's error envelope, not uvicorn's text/plain
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "bad_request"
+
+
 def test_outputs_have_exactly_the_api_keys(local_cloud):
     assert set(local_cloud.outputs) == {
         "HttpApiUrl",
