@@ -18,6 +18,7 @@ version adds is run without editing this file) and by API.md's error envelope, e
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import time
@@ -30,7 +31,7 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 from PIL import Image
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.errors import InvalidSchema
@@ -183,6 +184,10 @@ class FuzzReport:
     stateful_links: int = 0
     """The answers the stateful phase found to take ids from (schemathesis' bundles: `POST /posts -> 201`)."""
     stateful_steps: int = 0
+    stateful_scenarios: int = 0
+    """State machine executions Hypothesis ran to their end (its teardown), those it then discarded included."""
+    stateful_runs_cut_short: int = 0
+    """Runs Hypothesis stopped as flaky: a choice made again met another answer from the server's new state."""
     stateful_operations: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
 
@@ -213,6 +218,8 @@ class FuzzReport:
             },
             "stateful_answers_linked_from": self.stateful_links,
             "stateful_steps": self.stateful_steps,
+            "stateful_scenarios_run": self.stateful_scenarios,
+            "stateful_runs_cut_short": self.stateful_runs_cut_short,
             "stateful_operations_reached": len(self.stateful_operations),
             "responses_by_status": {str(status): n for status, n in sorted(self.statuses.items())},
             "findings_by_check": {kind: self.count(kind) for kind in self.checks},
@@ -404,13 +411,20 @@ def fuzz_api(
 
 
 STEPS_PER_SCENARIO = 8
+SCENARIO_SEED = 14
+"""The stateful phase's first seed; a run cut short by the server's state goes on with the next one."""
 
 
 def _run_scenarios(schema: Any, run: _Run, scenarios: int) -> None:
     """Schemathesis' stateful phase: chains of calls along the links it infers from the document (an id one
     answer gives, the next request's path: POST /posts, then GET, PATCH or DELETE /posts/{post_id}, then GET it
     again), each answer judged by every check, those that read the scenario so far included: use_after_free (a
-    deleted resource still served) and ensure_resource_availability (a created one not found)."""
+    deleted resource still served) and ensure_resource_availability (a created one not found).
+
+    The server keeps what every scenario did, so a choice Hypothesis makes again can meet another answer (a
+    second POST rate-limited, 429, where the first was 201, leaves a bundle empty), and Hypothesis stops the run
+    as flaky (FlakyStrategyDefinition): findings are judged as they come, not raised, so nothing is lost but the
+    rest of that run. The phase then goes on in a new run, with the next seed, until `scenarios` have run."""
 
     class Scenario(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
@@ -423,18 +437,34 @@ def _run_scenarios(schema: Any, run: _Run, scenarios: int) -> None:
             run.report.stateful_operations[case.operation.label] += 1
             run.judge(case.operation, case, response, recorder=self.recorder)
 
+        def teardown(self) -> None:
+            run.report.stateful_scenarios += 1
+            super().teardown()
+
     run.report.stateful_links = len(Scenario.bundles)
-    Scenario.run(
-        settings=settings(
-            max_examples=scenarios,
-            stateful_step_count=STEPS_PER_SCENARIO,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-    )
+    for attempt in itertools.count():
+        remaining = scenarios - run.report.stateful_scenarios
+        if remaining <= 0:
+            return
+        Scenario._hypothesis_internal_use_seed = SCENARIO_SEED + attempt  # read by run_state_machine_as_test
+        ran_before = run.report.stateful_scenarios
+        try:
+            Scenario.run(
+                settings=settings(
+                    max_examples=remaining,
+                    stateful_step_count=STEPS_PER_SCENARIO,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
+            )
+        except Flaky:
+            run.report.stateful_runs_cut_short += 1
+            run.report.stateful_scenarios += 1  # the one cut short ran in part: counted, so the loop ends
+            continue
+        if run.report.stateful_scenarios == ran_before:
+            return  # Hypothesis found nothing more to run
 
 
 def _error_code(content: bytes) -> str | None:
