@@ -15,9 +15,8 @@ from pydantic import BaseModel
 
 from pinhole.push import logic
 from pinhole.push.models import (
-    ApnsRegistration,
     Device,
-    FcmRegistration,
+    DeviceRegistration,
     NotificationSettings,
     NotificationSettingsPatch,
 )
@@ -48,7 +47,7 @@ queue = BatchProcessor(event_type=EventType.SQS, model=PushJobMessage)
 )
 @tracer.capture_method
 def register_device(
-    request: Annotated[ApnsRegistration | FcmRegistration, Body(discriminator="platform")],
+    request: DeviceRegistration,
 ) -> Device:
     return logic.register_device(current_caller(app), request)
 

@@ -31,7 +31,7 @@ from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyMode
 from pinhole.privacy.models import ExportRequest, ExportStatus
 from pinhole.privacy.purge import DELETED_USERNAME, NOTE_REMOVED, Purge, purge_account, stand_in_id
 from pinhole.push import logic as push
-from pinhole.push.models import FcmRegistration, NotificationSettingsPatch, Platform
+from pinhole.push.models import DeviceRegistration, NotificationSettingsPatch, Platform
 from pinhole.resize.message_media import process_message_upload
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.shared.clock import utc_now
@@ -176,8 +176,8 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     send_photo(zed, "my cat", to="ann")
     send_photo(ann, "my dog", to=DELETED)
     groups = build_groups(zed, ann, ben)
-    push.register_device(zed, FcmRegistration(platform=Platform.FCM, token=ZED_PHONE))
-    push.register_device(ann, FcmRegistration(platform=Platform.FCM, token=ANN_PHONE))
+    push.register_device(zed, DeviceRegistration(platform=Platform.FCM, token=ZED_PHONE))
+    push.register_device(ann, DeviceRegistration(platform=Platform.FCM, token=ANN_PHONE))
     push.change_settings(zed, NotificationSettingsPatch(likes=False))
     AffinityStore().add(zed.user_id, ann.user_id, 1.0, utc_now())  # zed's own affinity for ann
     s3 = boto3.client("s3")

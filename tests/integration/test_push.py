@@ -168,21 +168,24 @@ def test_a_device_is_removed_with_its_endpoint_and_a_second_removal_is_404(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        {"platform": "apns", "token": "not-hex-at-all-but-long-enough-to-pass-length-checks"},
-        {"platform": "windows", "token": APNS_TOKEN},
-        {"platform": "fcm", "token": "short"},
-        {"platform": "apns", "token": APNS_TOKEN, "extra": 1},
-        {"token": APNS_TOKEN},
+        ({"platform": "apns", "token": "not-hex-at-all-but-long-enough-to-pass-length-checks"}, "token"),
+        ({"platform": "windows", "token": APNS_TOKEN}, "platform"),
+        ({"platform": "fcm", "token": "short"}, "token"),
+        ({"platform": "fcm", "token": APNS_TOKEN + "\n"}, "token"),
+        ({"platform": "apns", "token": APNS_TOKEN, "extra": 1}, "extra"),
+        ({"token": APNS_TOKEN}, "platform"),
     ],
-    ids=["apns-token-not-hex", "unknown-platform", "short-token", "unknown-field", "no-platform"],
+    ids=["apns-token-not-hex", "unknown-platform", "short-token", "trailing-newline", "unknown-field", "no-platform"],
 )
-def test_a_bad_registration_is_422_and_registers_nothing(
-    queue_url: str, people: dict[str, dict[str, str]], body: dict[str, Any]
+def test_a_bad_registration_is_422_naming_the_field_and_registers_nothing(
+    queue_url: str, people: dict[str, dict[str, str]], body: dict[str, Any], field: str
 ) -> None:
     status, error = call(people["alice"], "POST", "/me/devices", body=body)
     assert (status, error["error"]["code"]) == (422, "validation_error")
+    # the body's own field, not the union's branch (`fcm.token`, until session 14)
+    assert [detail["field"] for detail in error["error"]["details"]] == [field], error
     assert call(people["alice"], "GET", "/me/devices")[1]["items"] == []
 
 

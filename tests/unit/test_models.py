@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from pinhole.auth.models import SignUpRequest
+from pinhole.push.models import DeviceRegistration
 from pinhole.shared.clock import to_iso
 from pinhole.users.models import Email, ProfileUpdate
 
@@ -60,3 +61,23 @@ def test_the_document_and_the_server_take_the_same_e_mail_addresses(address: str
         assert document.is_valid(address) == taken, address
     else:
         assert taken or not document.is_valid(address), address
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    platform=st.sampled_from(["apns", "apns_sandbox", "fcm", "windows"]),
+    token=st.sampled_from(["ab" * 32, "ab" * 32 + "\n", "fcm-token:" + "Zq9_" * 12, "short", "ab" * 101])
+    | st.text(max_size=80),
+)
+def test_the_document_and_the_server_take_the_same_device_registrations(platform: str, token: str) -> None:
+    # Given a registration as the document reads it (its anyOf of platform and token shape) and as the server does
+    registration = {"platform": platform, "token": token}
+    document = jsonschema_rs.validator_for(DeviceRegistration.model_json_schema())
+    try:
+        DeviceRegistration.model_validate(registration)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    # Then they agree
+    assert document.is_valid(registration) == taken, registration

@@ -13,9 +13,8 @@ from pinhole.push.dal import DeliveryMarks, DeviceRepository, SettingsRepository
 from pinhole.push.endpoints import EndpointGone, PlatformEndpoints
 from pinhole.push.models import (
     SETTING_OF,
-    ApnsRegistration,
     Device,
-    FcmRegistration,
+    DeviceRegistration,
     NotificationSettings,
     NotificationSettingsPatch,
     Platform,
@@ -66,7 +65,7 @@ REGISTRATION_ATTEMPTS = 3
 
 def register_device(
     caller: Caller,
-    request: ApnsRegistration | FcmRegistration,
+    request: DeviceRegistration,
     devices: DeviceRepository = _devices,
     endpoints: PlatformEndpoints = _endpoints,
 ) -> Device:

@@ -2,10 +2,11 @@
 that travels on the push queue from whatever happened (a notification stored, a message sent) to the
 worker that publishes it to the recipient's devices through SNS."""
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 
 class Platform(StrEnum):
@@ -21,22 +22,34 @@ APNS_TOKEN = r"^[0-9a-fA-F]{64,200}$"  # noqa: S105 - a pattern
 FCM_TOKEN = r"^[A-Za-z0-9_:\-]{32,4096}$"  # noqa: S105 - a pattern
 
 
-class _Registration(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+TOKEN_PATTERNS = {Platform.APNS: APNS_TOKEN, Platform.APNS_SANDBOX: APNS_TOKEN, Platform.FCM: FCM_TOKEN}
 
 
-class ApnsRegistration(_Registration):
-    platform: Literal[Platform.APNS, Platform.APNS_SANDBOX]
-    token: Annotated[str, StringConstraints(pattern=APNS_TOKEN)] = Field(description="The APNs device token, in hex")
+class DeviceRegistration(BaseModel):
+    """POST /me/devices: the token the phone's push service gave the app; its shape depends on the platform, and
+    the document says which (one `anyOf` branch per shape). One model, not a union of one per platform: an error
+    then names the body's field (`token`), not the union's branch (`fcm.token`)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"platform": {"enum": ["apns", "apns_sandbox"]}, "token": {"pattern": APNS_TOKEN}}},
+                {"properties": {"platform": {"enum": ["fcm"]}, "token": {"pattern": FCM_TOKEN}}},
+            ]
+        },
+    )
 
-class FcmRegistration(_Registration):
-    platform: Literal[Platform.FCM]
-    token: Annotated[str, StringConstraints(pattern=FCM_TOKEN)] = Field(description="The FCM registration token")
+    platform: Platform
+    token: str = Field(description="The APNs device token, in hex (apns, apns_sandbox), or the FCM registration token")
 
-
-RegisterDeviceRequest = Annotated[ApnsRegistration | FcmRegistration, Field(discriminator="platform")]
-"""POST /me/devices: the token the phone's push service gave the app (its shape depends on the platform)."""
+    @field_validator("token")
+    @classmethod
+    def _shaped_for_its_platform(cls, token: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")  # absent when the platform itself is refused: that is its error
+        if platform is not None and not re.fullmatch(TOKEN_PATTERNS[platform], token):
+            raise ValueError(f"this is not the token of a {platform.value} device")
+        return token
 
 
 class Device(BaseModel):
