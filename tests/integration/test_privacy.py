@@ -24,7 +24,7 @@ from pinhole.messaging.models import CreateConversationRequest, SendMessageReque
 from pinhole.moderation import logic as moderation
 from pinhole.moderation.dal import ModerationRepository
 from pinhole.moderation.models import Action, ActionRequest, Reason, ReportRequest, TargetType, case_id_of
-from pinhole.notifications.dal import NotificationModel
+from pinhole.notifications.dal import NotificationModel, NotificationRepository
 from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic
 from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
@@ -596,6 +596,31 @@ def test_an_export_holds_every_kind_of_data_and_the_originals(world: dict[str, A
     # and a notification says it is ready
     items, _ = NotificationModel.query(zed.user_id), None
     assert "export_ready" in {item.type for item in items}
+
+
+def test_an_export_whose_ready_notification_failed_is_told_on_redelivery_once(world: dict[str, Any]) -> None:
+    # Given an export built and marked ready, whose notification then failed (the queue will deliver it again)
+    claims = world["people"][DELETED]
+    zed = Caller(user_id=claims["sub"], username=claims["username"])
+    logic.request_export(zed)
+    job = ExportRepository().get(zed.user_id)
+    assert job is not None and job.requested_at is not None
+    request = ExportRequest(user_id=zed.user_id, requested_at=job.requested_at)
+
+    class Unavailable(NotificationRepository):
+        def create(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("the notifications table did not answer")
+
+    with pytest.raises(ConnectionError):
+        logic.run_export(request, notifications=Unavailable())
+    assert logic.export_status(zed).status == ExportStatus.READY
+
+    # When the message is delivered again, twice
+    assert logic.run_export(request) and logic.run_export(request)
+
+    # Then zed is told it is ready, once (it was lost: the redelivery saw `ready` and returned)
+    told = [item for item in NotificationModel.query(zed.user_id) if item.type == "export_ready"]
+    assert len(told) == 1
 
 
 def test_a_second_export_the_same_day_is_429(world: dict[str, Any]) -> None:

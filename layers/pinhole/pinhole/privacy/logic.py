@@ -167,13 +167,22 @@ def run_export(
     if job is None or job.requested_at != request.requested_at:
         return False
     if job.status == ExportStatus.READY:
-        return True  # a redelivered message: the export is there already
+        # A redelivered message: the export is there, but its notification may have failed after it was marked
+        # ready; telling again is a no-op if it did not (one notification per export: its source)
+        _tell_ready(request, job.finished_at or now or utc_now(), notifications)
+        return True
     key = export_key(request.user_id, request.requested_at)
     originals = upload_export(AccountData(request.user_id), s3 or s3_client(), get_settings().uploads_bucket_name, key)
     finished_at = now or utc_now()
     done = ExportJob(status=ExportStatus.READY, object_key=key, finished_at=finished_at)
     if not exports.finish(request.user_id, request.requested_at, done, finished_at + EXPORT_LINK_VALID):
         return False
+    _tell_ready(request, finished_at, notifications)
+    logger.info("Export ready", extra={"user_id": request.user_id, "originals": originals})
+    return True
+
+
+def _tell_ready(request: ExportRequest, finished_at: datetime, notifications: NotificationRepository | None) -> None:
     (notifications or NotificationRepository()).create(
         NotificationRecord(
             notification_id=new_id(),
@@ -184,8 +193,6 @@ def run_export(
         ),
         source=f"export#{to_iso(request.requested_at)}",
     )
-    logger.info("Export ready", extra={"user_id": request.user_id, "originals": originals})
-    return True
 
 
 def fail_export(request: ExportRequest, exports: ExportRepository = _exports) -> None:
