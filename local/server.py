@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import threading
@@ -16,6 +15,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from local.cloud import LocalCloud
 from local.endpoints import LocalEndpoints
+from local.errors import error_response
 from local.fast_dynamodb import Consistency
 
 
@@ -74,9 +74,13 @@ class EnvelopedProtocolErrors(H11Protocol):
     text/plain "Invalid HTTP request received." (the fuzz soak's finding). The app never sees such a request."""
 
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps({"error": {"code": "bad_request", "message": "This is not a valid HTTP request."}})
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-        for event in (h11.Response(status_code=400, headers=headers), h11.Data(data=body.encode()), h11.EndOfMessage()):
+        refusal = error_response(400, "bad_request", "This is not a valid HTTP request.")
+        headers = [(b"content-type", refusal.media_type.encode()), (b"connection", b"close")]
+        for event in (
+            h11.Response(status_code=400, headers=headers),
+            h11.Data(data=bytes(refusal.body)),
+            h11.EndOfMessage(),
+        ):
             self.transport.write(self.conn.send(event))
         self.transport.close()
 

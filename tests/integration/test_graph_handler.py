@@ -40,6 +40,12 @@ def unfollow(claims: dict[str, str], username: str) -> tuple[int, Any]:
     return call("DELETE", f"/users/{username}/follow", claims, "/users/{username}/follow", {"username": username})
 
 
+def decide(claims: dict[str, str], username: str, approve: Any) -> tuple[int, Any]:
+    """POST /me/follow-requests/{username}: the caller approves (or declines) the request of `username`."""
+    route, path = "/me/follow-requests/{username}", f"/me/follow-requests/{username}"
+    return call("POST", path, claims, route, {"username": username}, body={"approve": approve})
+
+
 def profile(claims: dict[str, str], username: str) -> dict[str, Any]:
     return call("GET", f"/users/{username}", claims, "/users/{username}", {"username": username})[1]
 
@@ -110,14 +116,7 @@ def test_private_account_gets_a_request_that_it_can_approve(people: dict[str, di
     requests = call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]
     assert [u["username"] for u in requests["items"]] == ["alice"]
 
-    approved = call(
-        "POST",
-        "/me/follow-requests/alice",
-        bob,
-        "/me/follow-requests/{username}",
-        {"username": "alice"},
-        body={"approve": True},
-    )
+    approved = decide(bob, "alice", True)
 
     assert approved[0] == 204
     assert profile(alice, "bob")["followed_by_me"] is True
@@ -143,14 +142,7 @@ def test_approving_a_request_withdrawn_meanwhile_is_404_not_a_follow_that_never_
     monkeypatch.setattr(graph._graph, "has_requested", read_then_withdrawn)
 
     # When bob approves it
-    status, body = call(
-        "POST",
-        "/me/follow-requests/alice",
-        bob,
-        "/me/follow-requests/{username}",
-        {"username": "alice"},
-        body={"approve": True},
-    )
+    status, body = decide(bob, "alice", True)
 
     # Then he is told there is no request (it answered 204, and nobody followed anybody)
     assert (status, body["error"]["code"]) == (404, "not_found")
@@ -163,39 +155,18 @@ def test_denied_or_withdrawn_request_leaves_no_trace(people: dict[str, dict[str,
     follow(alice, "bob")
     follow(carol, "bob")
 
-    denied = call(
-        "POST",
-        "/me/follow-requests/alice",
-        bob,
-        "/me/follow-requests/{username}",
-        {"username": "alice"},
-        body={"approve": False},
-    )
+    denied = decide(bob, "alice", False)
     withdrawn = unfollow(carol, "bob")
 
     assert (denied[0], withdrawn[0]) == (204, 204)
     assert call("GET", "/me/follow-requests", bob, "/me/follow-requests")[1]["items"] == []
     assert profile(bob, "bob")["follower_count"] == 0
-    again = call(
-        "POST",
-        "/me/follow-requests/alice",
-        bob,
-        "/me/follow-requests/{username}",
-        {"username": "alice"},
-        body={"approve": True},
-    )
+    again = decide(bob, "alice", True)
     assert again[0] == 404
 
 
 def test_request_decision_must_be_a_boolean(people: dict[str, dict[str, str]]) -> None:
-    status, _ = call(
-        "POST",
-        "/me/follow-requests/alice",
-        people["bob"],
-        "/me/follow-requests/{username}",
-        {"username": "alice"},
-        body={"approve": "yes"},
-    )
+    status, _ = decide(people["bob"], "alice", "yes")
 
     assert status == 422
 
