@@ -217,6 +217,28 @@ def test_marking_read_resets_the_count_and_tells_the_other_side(people, connecti
     assert conversations(bob)[0]["unread_count"] == 0
 
 
+def test_a_reply_reads_what_came_before_and_later_marks_still_count(people, connections_api) -> None:
+    alice, bob = people["alice"], people["bob"]
+    sent = [send_http(alice, "bob", text)[1] for text in ("one", "two")]
+    conversation_id = sent[0]["conversation_id"]
+
+    send_http(bob, "alice", "hi both")
+
+    assert conversations(bob)[0]["unread_count"] == 0
+    later = [send_http(alice, "bob", text)[1] for text in ("three", "four")]
+    assert conversations(bob)[0]["unread_count"] == 2
+    status, _, _ = call(
+        "POST",
+        f"/conversations/{conversation_id}/read",
+        bob,
+        "/conversations/{conversation_id}/read",
+        path_parameters={"conversation_id": conversation_id},
+        body={"up_to": later[0]["message_id"]},
+    )
+    assert status == 204
+    assert conversations(bob)[0]["unread_count"] == 1  # "four"
+
+
 def send_frame(caller: dict[str, str], to: str, text: str, client_id: str) -> dict[str, Any] | None:
     return frame("c", caller, {"action": "sendMessage", "to": to, "text": text, "client_id": client_id}, "sendMessage")
 

@@ -22,8 +22,10 @@ from pinhole.graph.dal import EdgeModel, user_key
 from pinhole.notifications import dal as notifications_dal
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
+from pinhole.posts.dal import PostModel
 from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
 from pinhole.realtime.push import Pusher
+from pinhole.shared.clock import to_iso
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import CONFLICT_ATTEMPTS
 from tests.support.events import FakeLambdaContext, http_event, response_json
@@ -288,6 +290,23 @@ def test_the_list_leaves_out_deleted_posts_and_people_blocked_since(
     assert (items(alice), badge(alice)) == ([], 0)
 
 
+def test_the_frame_of_a_grouped_like_shows_the_actors_the_list_shows(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    on_post("POST", post_id, bob, "like")
+    pipeline.flush()
+    block(alice, bob)  # after bob's like
+
+    on_post("POST", post_id, carol, "like")
+    pipeline.flush()
+
+    [listed] = items(alice)
+    assert [a["username"] for a in listed["actors"]] == ["carol"]
+    assert api.frames["alice-phone"][-1]["notification"] == listed  # bob left out of the frame, too
+
+
 def test_the_badge_counts_what_the_list_shows_unread(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     # Given bob mentioned in two of alice's posts, and followed by carol
@@ -384,6 +403,10 @@ def test_caption_mentions_notify_once_when_the_post_is_published(
 
     assert summary(items(bob)) == [("mention", "alice", post_id, None)]
     assert summary(items(carol)) == [("mention", "alice", post_id, None)]
+    # dated by the publication, to the millisecond (the stream's own time is whole seconds)
+    [mention] = items(bob)
+    stored = PostModel.get(post_id)
+    assert stored.published_at is not None and mention["created_at"] == to_iso(stored.published_at)
 
 
 def test_a_mention_in_a_private_post_reaches_only_those_who_may_see_it(

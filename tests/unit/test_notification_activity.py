@@ -158,15 +158,19 @@ def test_follow_and_request_notify_their_target_until_undone(kind: str, expected
 
 
 def test_publishing_a_post_notifies_its_caption_mentions_at_the_time_of_publication() -> None:
-    at = datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)
+    at = datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)  # the stream's time: whole seconds
+    published = {**post_item("published", ["carol", "dave"]), "published_at": "2026-11-22T10:00:05.678000+0000"}
 
-    intents = intents_of(modify(post_item("pending", ["carol", "dave"]), post_item("published", ["carol", "dave"]), at))
+    intents = intents_of(modify(post_item("pending", ["carol", "dave"]), published, at))
 
     assert [(i.action, i.type, i.mentioned, i.actor_id, i.post_id, i.source) for i in intents] == [
         (IntentAction.CREATE, NotificationType.MENTION, "carol", ALICE, POST, f"post#{POST}"),
         (IntentAction.CREATE, NotificationType.MENTION, "dave", ALICE, POST, f"post#{POST}"),
     ]
-    assert {i.created_at for i in intents} == {"2026-11-22T10:00:05.000Z"}
+    assert {i.created_at for i in intents} == {"2026-11-22T10:00:05.678Z"}  # the post's own, to the millisecond
+    # A post published before posts kept their moment is dated by the stream
+    older = intents_of(modify(post_item("pending", ["carol"]), post_item("published", ["carol"]), at))
+    assert {i.created_at for i in older} == {"2026-11-22T10:00:05.000Z"}
 
 
 @pytest.mark.parametrize(

@@ -334,13 +334,14 @@ def _deliver(
     extra: dict[str, list[Any]] | None = None,
 ) -> None:
     """Into the transaction: every member's inbox entry shows `record` as its latest message; for everyone but
-    its sender, one more unread; for its sender, read up to it. `with_id`: direct conversations' other sides;
-    `extra`: more actions on some members' entries (a transaction may touch each item once)."""
+    its sender, one more unread; for its sender, read up to it, nothing unread (who replies has read what came
+    before, as every messenger counts it). `with_id`: direct conversations' other sides; `extra`: more actions on
+    some members' entries (a transaction may touch each item once)."""
     conversation = conversation_key(record.conversation_id)
     for member_id in member_ids:
         actions = _latest(record, member_id, with_id.get(member_id)) + (extra or {}).get(member_id, [])
         if member_id == record.sender_id:
-            actions.append(MessagingModel.read_up_to.set(record.message_id))
+            actions += [MessagingModel.read_up_to.set(record.message_id), MessagingModel.unread_count.set(0)]
         else:
             actions.append(MessagingModel.unread_count.add(1))
         transaction.update(MessagingModel(pk=user_key(member_id), sk=conversation), actions=actions)

@@ -15,6 +15,7 @@ the interactions and graph tables' sort keys start with the kinds below, and the
 An INSERT creates, a REMOVE takes back what the INSERT created (an unlike, an unfollow, a withdrawn
 or answered request, a deleted comment)."""
 
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
@@ -55,6 +56,7 @@ class _Post(BaseModel):
     author_id: str
     status: PostStatus
     mentions: list[str] = []
+    published_at: datetime | None = None  # to the millisecond, where the stream's time is whole seconds
 
 
 def _image(image: Any) -> dict[str, Any]:
@@ -70,7 +72,8 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
         if record.eventName != "MODIFY":
             return []
         if _was_published(old, new):
-            return _caption_mentions(_Post.model_validate(new), at)
+            post = _Post.model_validate(new)
+            return _caption_mentions(post, to_iso(post.published_at) if post.published_at else at)
         moderated = _moderation_of(old.get("status") == PostStatus.REMOVED, new.get("status") == PostStatus.REMOVED)
         if moderated is not None and new.get("kind", PostKind.POST) == PostKind.POST:
             mentions = _caption_mentions(_Post.model_validate(new), at, moderated)

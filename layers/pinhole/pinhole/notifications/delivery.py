@@ -137,15 +137,18 @@ class Notifier:
         if stored is None:
             self._push_again(recipient_id, intent)
             return None
-        notification = self._merged(stored, actor)
+        notification = self._merged(recipient_id, stored, actor)
         self._push(recipient_id, notification, stored.replaces)
         self.phones.enqueue([notification_push(notification, recipient_id)])
         return notification
 
-    def _merged(self, stored: Stored, actor: Profile) -> Notification:
+    def _merged(self, recipient_id: str, stored: Stored, actor: Profile) -> Notification:
+        """The notification as the list will show it: its earlier actors who have gone, or are in a block with the
+        recipient since, left out."""
         others = [actor_id for actor_id in stored.record.actors_newest_first[1:ACTORS_SHOWN]]
         found = self.profiles.get_many(others) if others else {}
-        actors = [summary_of(actor), *(summary_of(found[a]) for a in others if a in found)]
+        hidden = self.graph.blocked_among(recipient_id, others) if others else set()
+        actors = [summary_of(actor), *(summary_of(found[a]) for a in others if a in found and a not in hidden)]
         return to_notification(stored.record, actors, read=False)
 
     def _push_again(self, recipient_id: str, intent: NotificationIntent) -> None:
@@ -158,7 +161,7 @@ class Notifier:
             actor = self.profiles.get(record.actor_id)
         except NotFound:
             return
-        notification = self._merged(Stored(record), actor)
+        notification = self._merged(recipient_id, Stored(record), actor)
         self.phones.enqueue([notification_push(notification, recipient_id)])
 
     def _post(self, post_id: str | None) -> PostRecord | None:

@@ -29,7 +29,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from pinhole.posts.models import MediaStatus, PostKind, PostRecord, PostStatus, StoredMedia
-from pinhole.shared.clock import to_iso
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Busy, Conflict, NotFound
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.raw_items import RawItem, batch_get_raw
@@ -119,6 +119,7 @@ class PostModel(Model):
     story_by = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     edited_at = UTCDateTimeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)  # the latest publication (a moderator's restore is one)
 
     by_author = PublishedByAuthorIndex()
     stories_by_author = StoriesByAuthorIndex()
@@ -291,6 +292,7 @@ class PostRepository:
                 actions=[
                     PostModel.status.set(PostStatus.PUBLISHED.value),
                     PostModel.published_by.set(record.author_id),
+                    PostModel.published_at.set(utc_now()),
                     PostModel.pending_shard.remove(),
                     PostModel.fail_after.remove(),
                 ],

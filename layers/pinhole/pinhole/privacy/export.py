@@ -173,7 +173,17 @@ class AccountData:
         return dal.open_object(self.settings.uploads_bucket_name, key)
 
 
-_PUBLIC_POST_FIELDS = ("post_id", "kind", "caption", "tags", "mentions", "created_at", "edited_at", "status")
+_PUBLIC_POST_FIELDS = (
+    "post_id",
+    "kind",
+    "caption",
+    "tags",
+    "mentions",
+    "created_at",
+    "edited_at",
+    "published_at",
+    "status",
+)
 _HIDDEN_PROFILE_FIELDS = ("recovery_codes", "totp_last_code", "totp_last_used_at")  # credentials, not data
 
 
