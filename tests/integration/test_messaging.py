@@ -79,6 +79,14 @@ def messages_of(claims: dict[str, str], conversation_id: str, **kwargs: Any) -> 
     return status, body
 
 
+def read(claims: dict[str, str], conversation_id: str, up_to: str) -> int:
+    """POST /conversations/{id}/read: its status."""
+    path = f"/conversations/{conversation_id}/read"
+    route = "/conversations/{conversation_id}/read"
+    parameters = {"conversation_id": conversation_id}
+    return call("POST", path, claims, route, path_parameters=parameters, body={"up_to": up_to})[0]
+
+
 def test_a_message_is_stored_in_both_inboxes_and_counted_unread_for_the_recipient(people, connections_api) -> None:
     alice, bob = people["alice"], people["bob"]
 
@@ -205,15 +213,7 @@ def test_marking_read_resets_the_count_and_tells_the_other_side(people, connecti
         {"type": "read", "conversation_id": conversation_id, "up_to": sent[1]["message_id"], "by": "bob"}
     ]
     assert connections_api.of_type("bob-laptop", "read") == receipts  # bob's other device, too
-    status, _, _ = call(
-        "POST",
-        f"/conversations/{conversation_id}/read",
-        bob,
-        "/conversations/{conversation_id}/read",
-        path_parameters={"conversation_id": conversation_id},
-        body={"up_to": sent[2]["message_id"]},
-    )
-    assert status == 204
+    assert read(bob, conversation_id, sent[2]["message_id"]) == 204
     assert conversations(bob)[0]["unread_count"] == 0
 
 
@@ -227,15 +227,7 @@ def test_a_reply_reads_what_came_before_and_later_marks_still_count(people, conn
     assert conversations(bob)[0]["unread_count"] == 0
     later = [send_http(alice, "bob", text)[1] for text in ("three", "four")]
     assert conversations(bob)[0]["unread_count"] == 2
-    status, _, _ = call(
-        "POST",
-        f"/conversations/{conversation_id}/read",
-        bob,
-        "/conversations/{conversation_id}/read",
-        path_parameters={"conversation_id": conversation_id},
-        body={"up_to": later[0]["message_id"]},
-    )
-    assert status == 204
+    assert read(bob, conversation_id, later[0]["message_id"]) == 204
     assert conversations(bob)[0]["unread_count"] == 1  # "four"
 
 
