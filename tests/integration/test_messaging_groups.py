@@ -353,6 +353,35 @@ def test_a_photo_message_is_delivered_when_ready_through_private_signed_urls(peo
     assert boto3.client("s3").list_objects_v2(Bucket=uploads, Prefix=str(key))["KeyCount"] == 0  # the upload too
 
 
+def test_a_photo_opening_a_direct_conversation_is_its_senders_to_read_and_unsend_before_it_is_ready(
+    people, connections_api
+) -> None:
+    ada, bob = people["ada"], people["bob"]
+    picture = _jpeg()
+    declared = {"media": {"content_type": "image/jpeg", "size_bytes": len(picture)}}
+
+    status, sent = call("POST", "/messages", ada, "/messages", body={"to": "bob", **declared})
+
+    assert status == 201, sent
+    conversation = sent["conversation_id"]
+    status, page = history(ada, conversation)
+    assert status == 200 and [m["message_id"] for m in page["items"]] == [sent["message_id"]]
+    assert page["items"][0]["media"]["status"] == "pending"
+    assert conversation not in inbox(ada) and conversation not in inbox(bob)  # listed once delivered
+    assert history(bob, conversation)[0] == 404
+    key = MessageUploadKey(conversation, sent["message_id"], sent["media"]["media_id"])
+    uploads = get_settings().uploads_bucket_name
+    boto3.client("s3").put_object(Bucket=uploads, Key=str(key), Body=picture, ContentType="image/jpeg")
+    assert process_message_upload(uploads, key).value == "ready"  # type: ignore[union-attr]
+    assert inbox(ada)[conversation]["last_message"]["message_id"] == sent["message_id"]
+    assert inbox(bob)[conversation]["unread_count"] == 1
+    # and one unsent before it was ready leaves its sender nothing to see, and its recipient nothing to hear
+    _, again = call("POST", "/messages", ada, "/messages", body={"to": "cat", **declared})
+    assert unsend(ada, again["conversation_id"], again["message_id"])[0] == 204
+    assert history(ada, again["conversation_id"])[1]["items"] == []
+    assert again["conversation_id"] not in inbox(people["cat"])
+
+
 def _unsigned(message: dict[str, Any]) -> dict[str, Any]:
     """A message with its renditions' URLs cut at the query (each read signs them anew)."""
     media = message.get("media")

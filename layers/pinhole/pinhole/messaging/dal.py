@@ -436,7 +436,9 @@ class MessageRepository:
 
     def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:
         """Stores the message in the direct conversation and both inboxes; with a client id already used
-        by the sender (a retry), stores nothing and returns the message that id first sent."""
+        by the sender (a retry), stores nothing and returns the message that id first sent. A photo not yet
+        ready reaches no inbox, but its sender's entry is made if the conversation is new: they read, and may
+        unsend, what they sent (the entry is listed once something is delivered)."""
         sender_id = record.sender_id
 
         def build(transaction: TransactWrite) -> None:
@@ -446,6 +448,15 @@ class MessageRepository:
             if record.delivered:
                 _deliver(
                     transaction, record, [sender_id, recipient_id], {sender_id: recipient_id, recipient_id: sender_id}
+                )
+            else:
+                transaction.update(
+                    MessagingModel(pk=user_key(sender_id), sk=conversation_key(record.conversation_id)),
+                    actions=[
+                        MessagingModel.conversation_id.set(record.conversation_id),
+                        MessagingModel.user_id.set(sender_id),
+                        MessagingModel.with_id.set(recipient_id),
+                    ],
                 )
 
         if commit(build, self._connection):
