@@ -128,9 +128,10 @@ def test_devices_register_idempotently_on_the_token_and_are_listed(
     alice = people["alice"]
     first = register(alice, "apns", APNS_TOKEN)
     again = register(alice, "apns", APNS_TOKEN)
+    upper = register(alice, "apns", APNS_TOKEN.upper())  # the same phone: a hex token's case means nothing
     phone = register(alice, "fcm", FCM_TOKEN)
 
-    assert again == first and set(first) == {"device_id", "platform", "created_at"}
+    assert again == first == upper and set(first) == {"device_id", "platform", "created_at"}
     status, listed = call(alice, "GET", "/me/devices")
     assert status == 200
     assert sorted((d["device_id"], d["platform"]) for d in listed["items"]) == sorted(

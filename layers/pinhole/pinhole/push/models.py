@@ -49,6 +49,8 @@ class DeviceRegistration(BaseModel):
         platform = info.data.get("platform")  # absent when the platform itself is refused: that is its error
         if platform is not None and not re.fullmatch(TOKEN_PATTERNS[platform], token):
             raise ValueError(f"this is not the token of a {platform.value} device")
+        if platform in (Platform.APNS, Platform.APNS_SANDBOX):
+            return token.lower()  # hex: one phone, however its digits are cased (registration is idempotent on it)
         return token
 
 
