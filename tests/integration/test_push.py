@@ -320,6 +320,50 @@ def _send(sender: dict[str, str], to: str, text: str) -> dict[str, Any]:
     return dict(response_json(response))
 
 
+def _alerts(token: str) -> list[str]:
+    """The alert bodies that reached a phone, APNs' or FCM's."""
+    return [
+        payload["aps"]["alert"]["body"]
+        if "aps" in payload
+        else payload["fcmV1Message"]["message"]["notification"]["body"]
+        for payload in inbox(token)
+    ]
+
+
+def _messaging(claims: dict[str, str], method: str, route: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A call to the messaging API."""
+    parts = zip(route.split("/"), path.split("/"), strict=True)
+    parameters = {pattern.strip("{}"): part for pattern, part in parts if pattern.startswith("{")}
+    event = http_event(
+        method, path, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=parameters
+    )
+    response = messaging.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def test_phones_hear_of_a_group_when_it_adds_them_and_of_its_other_changes_in_the_thread(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    register(bob, "fcm", FCM_TOKEN)
+    register(carol, "apns", APNS_TOKEN)
+    created = {"members": ["bob", "carol"], "title": "Trip"}
+    group = _messaging(alice, "POST", "/conversations", "/conversations", created)[1]["conversation_id"]
+    assert run_worker(queue_url) == []
+    assert _alerts(FCM_TOKEN) == _alerts(APNS_TOKEN) == ["added you to “Trip”."]
+
+    path = f"/conversations/{group}"
+    assert _messaging(alice, "PATCH", "/conversations/{conversation_id}", path, {"title": "Trip 2"})[0] == 200
+    removal = ("/conversations/{conversation_id}/members/{username}", f"{path}/members/carol")
+    assert _messaging(alice, "DELETE", *removal)[0] == 204
+    members = {"usernames": ["carol"]}
+    assert _messaging(alice, "POST", "/conversations/{conversation_id}/members", f"{path}/members", members)[0] == 200
+    assert run_worker(queue_url) == []
+
+    assert _alerts(FCM_TOKEN) == ["added you to “Trip”."]  # a rename and a removal are read in the thread
+    assert _alerts(APNS_TOKEN) == ["added you to “Trip”.", "added you to a group."]
+
+
 def _mute(claims: dict[str, str], conversation_id: str, method: str) -> int:
     route = "/conversations/{conversation_id}/mute"
     event = http_event(

@@ -521,6 +521,7 @@ def create_group(
     )
     messages.create_group(group, record)
     _push_change(group, record, [], messages, profiles, pusher)
+    after_delivery(_to_message(record, profiles.get(caller.user_id)), [person.user_id for person in others])
     return _view_for(caller, group, messages, profiles)
 
 
@@ -569,9 +570,8 @@ def _change_group(
         left = next((user for user, role in who.items() if role == "left"), None)
         if messages.change_group(before, after, record, joined=joined, removed=removed, left=left):
             _push_change(after, record, [user for user in (removed, left) if user], messages, profiles, pusher)
-            after_delivery(
-                _to_message(record, profiles.get(caller.user_id)), [u for u in after.member_ids if u != caller.user_id]
-            )
+            # phones hear of a change only by whom it adds: a rename, a leave or a removal is read in the thread
+            after_delivery(_to_message(record, profiles.get(caller.user_id)), joined)
             return after
     raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
 

@@ -86,6 +86,15 @@ def notification_push(notification: Notification, recipient_id: str) -> PushJob:
     )
 
 
+def _message_says(message: Message) -> str:
+    """What a message's push says: that one was sent (never its text), or, for a group's system message (pushed
+    only to whom it adds), that they were added."""
+    if message.event is None:
+        return "sent you a message."
+    group = f"“{message.event.title}”" if message.event.title else "a group"
+    return f"added you to {group}."
+
+
 def message_push(message: Message, recipient_ids: Iterable[str]) -> list[PushJob]:
     """The pushes of a delivered message, one per recipient: the sender and the ids, never its text."""
     sender = message.sender.display_name or message.sender.username
@@ -95,7 +104,7 @@ def message_push(message: Message, recipient_ids: Iterable[str]) -> list[PushJob
             user_id=recipient_id,
             kind="message",
             title=sender[:100],
-            body="sent you a message.",
+            body=_message_says(message)[:180],
             thread_id=f"conversation:{message.conversation_id}",
             data={
                 "conversation_id": message.conversation_id,
