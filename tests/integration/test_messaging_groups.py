@@ -251,7 +251,9 @@ def test_group_size_and_title_rules(people, connections_api, group) -> None:
     status, body = create_group(ada, ["bob"])
     assert status == 422
     status, body = create_group(ada, ["bob", "nobody.here"])
-    assert status == 404
+    assert (status, body["error"]["details"]) == (404, [{"field": "members"}])
+    status, body = add(ada, group, ["nobody.here"])
+    assert (status, body["error"]["details"]) == (404, [{"field": "usernames"}])
     # Someone named twice as written is refused (the document says uniqueItems), not merged into a pair
     status, body = create_group(ada, ["bob", "bob", "cat"])
     assert (status, [detail["field"] for detail in body["error"]["details"]]) == (422, ["members"]), body

@@ -434,14 +434,15 @@ def _system_message(caller: Caller, conversation_id: str, event: SystemEvent) ->
     )
 
 
-def _people(usernames: Iterable[str], profiles: ProfileRepository) -> list[Profile]:
-    """The profiles of these usernames, each once; NotFound naming the first unknown one."""
+def _people(usernames: Iterable[str], profiles: ProfileRepository, field: str) -> list[Profile]:
+    """The profiles of these usernames, each once; NotFound naming the first unknown one (and the body's `field`
+    that named it)."""
     found: dict[str, Profile] = {}
     for username in dict.fromkeys(usernames):
         try:
             profile = profiles.find_by_username(username)
         except NotFound:
-            raise NotFound(f"No user {username}.", [{"field": "usernames", "username": username}]) from None
+            raise NotFound(f"No user {username}.", [{"field": field, "username": username}]) from None
         found[profile.user_id] = profile
     return list(found.values())
 
@@ -499,7 +500,7 @@ def create_group(
     pusher: Pusher = _pusher,
 ) -> Conversation:
     """A group of the caller and 2 to 31 others, none in a block with another."""
-    others = [person for person in _people(request.members, profiles) if person.user_id != caller.user_id]
+    others = [person for person in _people(request.members, profiles, "members") if person.user_id != caller.user_id]
     if not 2 <= len(others) <= GROUP_MAX - 1:
         raise ValidationFailed(
             f"A group has 3 to {GROUP_MAX} members, you included: name 2 to {GROUP_MAX - 1} others.",
@@ -619,7 +620,7 @@ def add_members(
 ) -> Conversation:
     """Adds people (those already in it are left as they are); 422 beyond 32 members, 403 for anyone in a
     block with a member."""
-    newcomers_all = _people(request.usernames, profiles)
+    newcomers_all = _people(request.usernames, profiles, "usernames")
 
     def change(group: GroupRecord) -> tuple[GroupRecord, SystemEvent, dict[str, str]] | None:
         newcomers = [person for person in newcomers_all if person.user_id not in group.member_ids]
