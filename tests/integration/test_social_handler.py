@@ -9,7 +9,8 @@ from functions.social import handler as social
 from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.posts import logic as posts
-from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
+from pinhole.posts.dal import PostModel
+from pinhole.posts.models import MediaStatus, PostStatus, StoredMedia, StoredRendition
 from pinhole.shared.caller import Caller
 from pinhole.shared.settings import get_settings
 from pinhole.social import logic
@@ -220,6 +221,36 @@ def test_a_post_still_uploading_is_404_to_others(people: dict[str, dict[str, str
     assert on_post("POST", pending, bob, "like")[0] == 404
     assert comment(pending, bob, "first!")[0] == 404
     assert save(pending, bob) == 404
+
+
+def test_the_author_sees_a_post_not_published_but_cannot_like_comment_save_or_edit_one_removed(
+    people: dict[str, dict[str, str]],
+) -> None:
+    alice = people["alice"]
+    _, created = call("POST", "/posts", alice, "/posts", body={"media": [JPEG]}, handler=upload.handler)
+    pending = created["post"]["post_id"]
+    removed = publish(alice)
+    assert on_post("POST", removed, alice, "like")[0] == 200  # liked while it was published
+    PostModel(post_id=removed).update(actions=[PostModel.status.set(PostStatus.REMOVED.value)])  # by a moderator
+
+    for post_id, status in ((pending, "pending"), (removed, "removed")):
+        assert get_post(post_id, alice)[1]["status"] == status
+        answers = [
+            on_post("POST", post_id, alice, "like"),
+            comment(post_id, alice, "mine"),
+            on_post("POST", post_id, alice, "save"),
+        ]
+        assert [(code, body["error"]["code"]) for code, body in answers] == [(409, "conflict")] * 3, answers
+    edit = {"caption": "what the moderator saw is gone"}
+    path = f"/posts/{removed}"
+    status, body = call("PATCH", path, alice, "/posts/{post_id}", {"post_id": removed}, edit, handler=upload.handler)
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    assert get_post(removed, alice)[1]["caption"] == "Dawn"
+    assert on_post("DELETE", removed, alice, "like")[1] == {"liked": False, "like_count": 0}  # undoing stays open
+    status, body = call(
+        "PATCH", f"/posts/{pending}", alice, "/posts/{post_id}", {"post_id": pending}, edit, handler=upload.handler
+    )
+    assert status == 200  # a pending post's caption is the author's to change until it is published
 
 
 # Comments

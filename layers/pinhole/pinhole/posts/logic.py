@@ -28,7 +28,7 @@ from pinhole.posts.views import to_post
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from pinhole.shared.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, ViewerFlags, viewer_flags
@@ -127,6 +127,18 @@ def readable_post(
     return record, author
 
 
+def open_post(
+    caller: Caller, post_id: str, posts: PostRepository = _posts, profiles: ProfileRepository = _profiles
+) -> tuple[PostRecord, Profile]:
+    """The post and its author, if the caller may like, comment on or save it: readable, and published. The
+    author's own post that is not (pending, failed, held for review or removed by a moderator) is theirs to see
+    and delete, not to act on: Conflict."""
+    record, author = readable_post(caller, post_id, posts, profiles)
+    if record.status != PostStatus.PUBLISHED:
+        raise Conflict(f"This post is {record.status.value.replace('_', ' ')}: it cannot be liked, commented or saved.")
+    return record, author
+
+
 def _visible_record(caller: Caller, post_id: str, posts: PostRepository) -> PostRecord:
     return readable_post(caller, post_id, posts)[0]
 
@@ -149,6 +161,8 @@ def edit_caption(
     record, author = readable_post(caller, post_id, posts, profiles)
     if record.author_id != caller.user_id:
         raise Forbidden("Only the author can edit a post's caption.")
+    if record.status in (PostStatus.IN_REVIEW, PostStatus.REMOVED):
+        raise Conflict("A post a moderator holds or removed cannot be edited: what they review stays as it is.")
     edited = posts.edit_caption(
         post_id,
         caller.user_id,

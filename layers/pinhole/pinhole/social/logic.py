@@ -10,7 +10,7 @@ from itertools import islice
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import privacy_allows
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.logic import posts_seen_by, readable_post
+from pinhole.posts.logic import open_post, posts_seen_by, readable_post
 from pinhole.posts.models import Post, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -37,7 +37,7 @@ def like(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> LikeState:
-    readable_post(caller, post_id, posts, profiles)
+    open_post(caller, post_id, posts, profiles)
     rate_limits.enforce(caller.user_id, "like")
     interactions.like(post_id, caller.user_id)
     return LikeState(liked=True, like_count=interactions.like_count(post_id))
@@ -91,7 +91,7 @@ def add_comment(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> Comment:
-    readable_post(caller, post_id, posts, profiles)
+    open_post(caller, post_id, posts, profiles)
     author = active_profile(caller.user_id, profiles)
     rate_limits.enforce(caller.user_id, "comment")
     record = CommentRecord(
@@ -149,7 +149,7 @@ def save(
     posts: PostRepository = _posts,
     profiles: ProfileRepository = _profiles,
 ) -> None:
-    readable_post(caller, post_id, posts, profiles)
+    open_post(caller, post_id, posts, profiles)
     interactions.save(caller.user_id, collection, post_id)
 
 
