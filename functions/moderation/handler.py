@@ -20,11 +20,24 @@ from pinhole.moderation.models import (
     ReportReceipt,
     ReportRequest,
 )
-from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller
+from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, token_groups
+from pinhole.shared.caller import MODERATORS_GROUP
+from pinhole.shared.errors import Forbidden
 from pinhole.shared.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
-apply_api_conventions(app)
+
+
+def _moderators_only() -> None:
+    """Every route under /moderation/ is the moderators': anyone else is refused before what they sent is read, by
+    the token's groups (the route then reads the caller in full: suspension, sign-out)."""
+    if app.current_event.path.startswith("/moderation/"):
+        claims = app.current_event.request_context.authorizer.jwt_claim or {}
+        if MODERATORS_GROUP not in token_groups(claims.get("cognito:groups")):
+            raise Forbidden("Only moderators can do this.")
+
+
+apply_api_conventions(app, admitted=_moderators_only)
 moderator = logic.Moderator()
 
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="A case id from the queue")]

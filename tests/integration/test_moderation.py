@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from pydantic import BaseModel
 
 from functions.feed_read import handler as feed_handler
+from functions.moderation import handler as moderation_handler
 from functions.push import handler as push_handler
 from functions.users import handler as users_handler
 from pinhole.messaging import logic as messaging
@@ -113,6 +114,35 @@ def _get(handler: Callable[..., dict[str, Any]], path: str, claims: dict[str, st
     response = handler(http_event("GET", path, claims=claims, route_key=f"GET {path}"), FakeLambdaContext())
     body = response_json(response)
     return response["statusCode"], body["error"]["code"] if response["statusCode"] >= 400 else body
+
+
+def test_the_moderators_routes_refuse_anyone_else_whatever_they_send(aws: Any) -> None:
+    # Given requests a moderator would be told are malformed (a bad case id, status, limit, action, body type)
+    def ask(claims: dict[str, str], method: str, route: str, path: str, body: Any = None, **query: str) -> Any:
+        params = {"case_id": path.split("/")[3]} if "{case_id}" in route else None
+        event = http_event(
+            method, path, claims=claims, body=body, route_key=f"{method} {route}", path_parameters=params
+        )
+        if query:
+            event["queryStringParameters"] = query
+            event["rawQueryString"] = "&".join(f"{name}={value}" for name, value in query.items())
+        response = moderation_handler.handler(event, FakeLambdaContext())
+        return response["statusCode"], response_json(response)["error"]["code"]
+
+    malformed = [
+        ("GET", "/moderation/cases/{case_id}", "/moderation/cases/zzz", None, {}),
+        ("GET", "/moderation/queue", "/moderation/queue", None, {"status": "bogus"}),
+        ("POST", "/moderation/cases/{case_id}/actions", "/moderation/cases/zzz/actions", {"action": "x"}, {}),
+        ("GET", "/moderation/log", "/moderation/log", None, {"limit": "0"}),
+    ]
+    someone, warden = sign_up_claims("curious"), sign_up_claims("warden")
+    warden["cognito:groups"] = f"[{MODERATORS_GROUP}]"
+
+    # Then anyone else is refused before what they sent is read, and a moderator is told what is wrong with it
+    refused = [ask(someone, method, route, path, body, **query) for method, route, path, body, query in malformed]
+    assert refused == [(403, "forbidden")] * 4
+    told = [ask(warden, method, route, path, body, **query) for method, route, path, body, query in malformed]
+    assert told == [(422, "validation_error")] * 4
 
 
 def test_a_suspended_users_token_reads_nothing_until_unsuspended(aws: Any) -> None:

@@ -140,11 +140,17 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
     as JSON every type the rules take for JSON (Powertools only those starting `application/json`: a 500 for
     `Application/JSON` or `application/merge-patch+json`), and JSON nested deeper than Python's parser goes
     (a RecursionError) or holding an integer longer than Python converts (4,300 digits: a ValueError) is a 422
-    like any other JSON it cannot read, not a 500."""
+    like any other JSON it cannot read, not a 500. `admitted` runs before any of it: a route only some callers
+    may use refuses the others (403) whatever they sent."""
+
+    def __init__(self, admitted: Callable[[], None] = lambda: None) -> None:
+        super().__init__()
+        self._admitted = admitted
 
     def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
         route = next((known for known in _registered_routes(app) if known is app.context.get("_route")), None)
         if route is not None:  # None: the not-found route, which answers 404 or 405 whatever the body
+            self._admitted()
             event = app.current_event
             if route.include_in_schema:  # an operation of the document (Swagger UI's /docs reads `?format=json`)
                 declared = (param.alias for param in route.dependant.query_params)
@@ -202,18 +208,21 @@ def _aws_error(error: ClientError | PynamoDBException) -> Response:
 
 
 def apply_api_conventions(
-    app: APIGatewayHttpResolver, other_routes: Callable[[], RouteTable] = lambda: RouteTable(())
+    app: APIGatewayHttpResolver,
+    other_routes: Callable[[], RouteTable] = lambda: RouteTable(()),
+    admitted: Callable[[], None] = lambda: None,
 ) -> None:
     """Errors in the envelope, the request-shape rules, and 405 for a known path asked with another method:
     the resolver's own routes, and `other_routes` (meta, which answers the `$default` route, knows the
-    whole API's from the merged OpenAPI document)."""
+    whole API's from the merged OpenAPI document). `admitted` raises a DomainError for a caller a route refuses
+    whatever they send: it runs before the request is read."""
 
     @cache
     def known_routes() -> RouteTable:
         return RouteTable((route.method, route.path) for route in _registered_routes(app)) | other_routes()
 
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
-    app._request_validation_middleware = _RequestShapeThenValidation()
+    app._request_validation_middleware = _RequestShapeThenValidation(admitted)
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
     app.not_found(_route_not_found(app, known_routes))
