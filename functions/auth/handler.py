@@ -146,7 +146,7 @@ def change_password(request: Annotated[ChangePasswordRequest, Body()]) -> Respon
 
 @app.post(
     "/me/mfa/totp",
-    summary="Start two-factor set-up: a new TOTP secret and its otpauth:// URI",
+    summary="Start two-factor set-up: a new TOTP secret and its otpauth:// URI (409 while two-factor is on)",
     tags=["auth"],
     security=BEARER_AUTH,
 )
@@ -169,7 +169,11 @@ def enable_totp(request: Annotated[TotpCodeRequest, Body()]) -> Response[None]:
 
 
 @app.delete(
-    "/me/mfa", summary="Turn two-factor off with a current code", tags=["auth"], security=BEARER_AUTH, status_code=204
+    "/me/mfa",
+    summary="Turn two-factor off with a current code (409 when it is not on)",
+    tags=["auth"],
+    security=BEARER_AUTH,
+    status_code=204,
 )
 @tracer.capture_method
 def disable_totp(request: Annotated[TotpCodeRequest, Body()]) -> Response[None]:

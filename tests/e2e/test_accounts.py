@@ -299,6 +299,32 @@ def test_turning_two_factor_off_needs_a_current_code(local_cloud: Any) -> None:
     assert "access_token" in log_in(local_cloud, member.username).json()
 
 
+def test_a_stolen_access_token_cannot_swap_the_authenticator_or_turn_two_factor_off(local_cloud: Any) -> None:
+    # Given two-factor on, and an attacker holding the access token only
+    member = Member(local_cloud.http)
+    authenticator = turn_on_totp(member)
+    # When he asks for a new secret, Then it is refused: none exists whose codes he could make
+    swapped = member.http.post("/me/mfa/totp")
+    assert (swapped.status_code, error_code(swapped)) == (409, "conflict")
+    assert swapped.json()["error"]["message"] == "Two-factor is already on: turn it off first."
+    made_up = member.http.request("DELETE", "/me/mfa", json={"code": pyotp.TOTP(pyotp.random_base32()).now()})
+    assert (made_up.status_code, error_code(made_up)) == (401, "invalid_code")
+    assert member.http.get("/me").json()["mfa_enabled"] is True
+    assert log_in(local_cloud, member.username).json()["challenge"] == "totp"
+    # And the owner's authenticator still turns it off
+    off = member.http.request("DELETE", "/me/mfa", json={"code": next_code(authenticator)})
+    assert off.status_code == 204, off.text
+    assert member.http.get("/me").json()["mfa_enabled"] is False
+    # Then, off, asking again is 409 too, and a new secret may be set up
+    again = member.http.request("DELETE", "/me/mfa", json={"code": next_code(authenticator, 2)})
+    assert (again.status_code, error_code(again), again.json()["error"]["message"]) == (
+        409,
+        "conflict",
+        "Two-factor is not on.",
+    )
+    assert member.http.post("/me/mfa/totp").status_code == 200
+
+
 # Sign-out
 
 

@@ -185,6 +185,47 @@ def test_totp_is_checked_per_user_and_a_code_is_accepted_once(cognito: dict[str,
     assert error(answer(session, totp.at(clock.now))) == "NotAuthorizedException"
 
 
+def test_a_secret_associated_while_totp_is_on_replaces_the_old_one_only_once_verified(
+    cognito: dict[str, Any], clock: Clock
+) -> None:
+    # Given alice with TOTP on (Cognito: "disassociates an existing software token when you verify the new token")
+    token = make_user(cognito)
+    client = cognito["client"]
+    old = pyotp.TOTP(client.associate_software_token(AccessToken=token)["SecretCode"])
+    client.verify_software_token(AccessToken=token, UserCode=old.at(clock.now))
+    client.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+
+    def log_in_with(code: str) -> Any:
+        session = client.initiate_auth(
+            ClientId=cognito["client_id"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+        )["Session"]
+        return lambda: client.respond_to_auth_challenge(
+            ClientId=cognito["client_id"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session,
+            ChallengeResponses={"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": code},
+        )
+
+    # When a new secret is associated with her token
+    new = pyotp.TOTP(client.associate_software_token(AccessToken=token)["SecretCode"])
+    # Then log-in still takes the old one's codes, while VerifySoftwareToken checks the new one's only
+    clock.now += 30
+    assert error(log_in_with(new.at(clock.now))) == "CodeMismatchException"
+    assert "AuthenticationResult" in log_in_with(old.at(clock.now))()
+    clock.now += 30
+    verify_old = old.at(clock.now)
+    assert error(lambda: client.verify_software_token(AccessToken=token, UserCode=verify_old)) == (
+        "CodeMismatchException"
+    )
+    client.verify_software_token(AccessToken=token, UserCode=new.at(clock.now))
+    # And once verified, the new one is the secret in force
+    clock.now += 30
+    assert error(log_in_with(old.at(clock.now))) == "CodeMismatchException"
+    assert "AuthenticationResult" in log_in_with(new.at(clock.now))()
+
+
 def test_revoking_a_refresh_token_ends_it_and_its_access_tokens(cognito: dict[str, Any]) -> None:
     make_user(cognito)
     client = cognito["client"]

@@ -251,7 +251,15 @@ def resend_email_verification(caller: Caller, access_token: str, identity: Cogni
 # Two-factor settings
 
 
-def start_totp(caller: Caller, access_token: str, identity: CognitoIdentity = _identity) -> TotpSetup:
+def start_totp(
+    caller: Caller, access_token: str, identity: CognitoIdentity = _identity, profiles: ProfileRepository = _profiles
+) -> TotpSetup:
+    """A new secret to set two-factor up with; refused (409) while two-factor is on. Cognito checks a code of the
+    secret associated last (VerifySoftwareToken), so a new secret made while two-factor is on would become the
+    one that turns it off: whoever holds a stolen access token could associate one and use its codes. Refused,
+    the secret in force stays the only one a code is checked against; changing authenticator is off, then on."""
+    if profiles.get_consistent(caller.user_id).mfa_enabled:
+        raise Conflict("Two-factor is already on: turn it off first.")
     secret = identity.start_totp(access_token)
     label = quote(f"{ISSUER}:{caller.username}")
     return TotpSetup(secret=secret, otpauth_uri=f"otpauth://totp/{label}?secret={secret}&issuer={ISSUER}")
@@ -278,7 +286,9 @@ def disable_totp(
     identity: CognitoIdentity = _identity,
     profiles: ProfileRepository = _profiles,
 ) -> None:
-    """A current code is needed: a stolen access token alone cannot take two-factor off."""
+    """A current code of the secret in force is needed: a stolen access token alone cannot take two-factor off
+    (no other secret can be associated while it is on: `start_totp`). 409 when it is not on: a state, not a
+    wrong input."""
     rate_limits.enforce(caller.user_id, "totp")
     if not profiles.get_consistent(caller.user_id).mfa_enabled:
         raise Conflict("Two-factor is not on.")

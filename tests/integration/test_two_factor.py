@@ -1,0 +1,119 @@
+"""Two-factor through the auth handler on moto made as strict as Cognito (local/cognito_strict.py): one secret per
+user, the secret associated last checked by VerifySoftwareToken and the one in force by the log-in challenge, as
+Cognito documents them. The attacker of these tests holds the victim's access token only."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pyotp
+import pytest
+
+from functions.auth import handler as auth
+from local import cognito_strict
+from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.users import PASSWORD, sign_up_claims
+
+
+class Clock:
+    """The strict Cognito's clock: each TOTP step's code is accepted once, so the tests move on a step at a time."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    cognito_strict.install()
+    cognito_strict.reset_state()
+    fake = Clock()
+    monkeypatch.setattr(cognito_strict, "clock", fake)
+    yield fake
+    cognito_strict.reset_state()
+
+
+def call(method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    claims = None
+    if token:
+        decoded = jwt.decode(token, options={"verify_signature": False})
+        claims = {name: str(decoded[name]) for name in ("sub", "username", "iat", "origin_jti")}
+    event = http_event(method, path, body=body, claims=claims)
+    if token:
+        event["headers"]["authorization"] = f"Bearer {token}"
+    response = auth.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def log_in(username: str) -> dict[str, Any]:
+    status, body = call("POST", "/auth/login", {"username": username, "password": PASSWORD})
+    assert status == 200, body
+    return dict(body)
+
+
+def code_now(totp: pyotp.TOTP, clock: Clock) -> str:
+    clock.now += 30  # the next step: a code is accepted once
+    return totp.at(clock.now)
+
+
+def turn_on_totp(token: str, clock: Clock) -> pyotp.TOTP:
+    status, setup = call("POST", "/me/mfa/totp", token=token)
+    assert status == 200, setup
+    totp = pyotp.TOTP(setup["secret"])
+    assert call("POST", "/me/mfa/totp/verify", {"code": code_now(totp, clock)}, token) == (204, None)
+    return totp
+
+
+def mfa_enabled(token: str) -> bool:
+    from pinhole.users.dal import ProfileRepository
+
+    user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+    return ProfileRepository().get_consistent(user_id).mfa_enabled
+
+
+def test_a_stolen_access_token_cannot_swap_the_secret_and_turn_two_factor_off(clock: Clock) -> None:
+    # Given a victim with two-factor on, and an attacker holding her access token only
+    sign_up_claims("victim")
+    token = log_in("victim")["access_token"]
+    authenticator = turn_on_totp(token, clock)
+
+    # When the attacker asks for a new secret, Then it is refused and no secret of his exists
+    status, body = call("POST", "/me/mfa/totp", token=token)
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    assert body["error"]["message"] == "Two-factor is already on: turn it off first."
+
+    # And a code he makes up does not turn it off
+    status, body = call("DELETE", "/me/mfa", {"code": code_now(pyotp.TOTP(pyotp.random_base32()), clock)}, token)
+    assert (status, body["error"]["code"]) == (401, "invalid_code")
+    assert mfa_enabled(token)
+    assert "challenge" in call("POST", "/auth/login", {"username": "victim", "password": PASSWORD})[1]
+
+    # While a code of the victim's own authenticator does, and the password alone logs in again
+    assert call("DELETE", "/me/mfa", {"code": code_now(authenticator, clock)}, token) == (204, None)
+    assert not mfa_enabled(token)
+    assert "access_token" in call("POST", "/auth/login", {"username": "victim", "password": PASSWORD})[1]
+
+
+def test_the_log_in_step_checks_the_secret_in_force_until_a_new_one_is_verified(clock: Clock) -> None:
+    # Given two-factor turned on, off, and a new secret asked for but not verified yet
+    sign_up_claims("changer")
+    token = log_in("changer")["access_token"]
+    first = turn_on_totp(token, clock)
+    assert call("DELETE", "/me/mfa", {"code": code_now(first, clock)}, token) == (204, None)
+    second = turn_on_totp(token, clock)
+
+    # Then log-in's challenge takes the secret verified last, not the first one
+    session = call("POST", "/auth/login", {"username": "changer", "password": PASSWORD})[1]["session"]
+    answer = {"username": "changer", "session": session, "code": code_now(first, clock)}
+    assert call("POST", "/auth/login/totp", answer)[0] == 401
+    answer = {"username": "changer", "session": session, "code": code_now(second, clock)}
+    assert "access_token" in call("POST", "/auth/login/totp", answer)[1]
+
+
+def test_turning_two_factor_off_when_it_is_not_on_is_409(clock: Clock) -> None:
+    sign_up_claims("plain")
+    token = log_in("plain")["access_token"]
+    status, body = call("DELETE", "/me/mfa", {"code": "123456"}, token)
+    assert (status, body["error"]["code"], body["error"]["message"]) == (409, "conflict", "Two-factor is not on.")
