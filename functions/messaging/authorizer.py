@@ -1,7 +1,8 @@
 """Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter
 `token`, or offered as a subprotocol) must be a valid Cognito access token of this app, of a user no moderator
 has suspended (the token may outlive the suspension by its 15 minutes), issued since they last signed out
-everywhere. The user's id and username ride on the connection as the authorizer context of every later frame."""
+everywhere, of a session not logged out. The user's id and username ride on the connection as the authorizer
+context of every later frame."""
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -31,7 +32,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         logger.info("Connection refused", extra={"reason": error.message})
         raise Exception(UNAUTHORIZED) from None
     caller, standing = verified.caller, _profiles.token_standing(verified.caller.user_id)
-    if standing.suspended or standing.signed_out_since(verified.issued_at):
+    if standing.suspended or standing.signed_out(verified.issued_at, verified.origin_jti):
         logger.info("Connection refused", extra={"reason": "suspended" if standing.suspended else "signed out"})
         raise Exception(UNAUTHORIZED)
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(

@@ -9,8 +9,9 @@ from pinhole.shared.caller import MODERATORS_GROUP
 from stacks import constants
 
 # The HTTP API's JWT authorizer checks signatures and expiry, not revocation: after a log-out or a sign-out
-# everywhere, an access token already issued keeps working until it expires (docs/SECURITY.md, "Sign-out").
-# A short life bounds that window; clients renew silently with the refresh token, which is revoked at once.
+# everywhere, an access token already issued would keep passing it until it expires; Pinhole's own check refuses
+# it (docs/SECURITY.md, "Sign-out"), and a short life bounds what that check must remember (a logged-out session)
+# and what Cognito's own endpoints still accept. Clients renew silently with the refresh token.
 ACCESS_TOKEN_VALIDITY = Duration.minutes(15)
 ID_TOKEN_VALIDITY = Duration.minutes(15)
 REFRESH_TOKEN_VALIDITY = Duration.days(30)

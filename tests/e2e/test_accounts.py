@@ -339,6 +339,17 @@ def test_log_out_revokes_one_refresh_token_and_sign_out_everywhere_all_and_close
             local_cloud.http.post("/auth/refresh", json={"refresh_token": laptop["refresh_token"]}).status_code == 401
         )
         assert local_cloud.http.post("/auth/refresh", json={"refresh_token": phone["refresh_token"]}).status_code == 200
+        # and the laptop's access token is refused too (since session 15): every route, and the handshake
+        base = local_cloud.outputs["HttpApiUrl"].rstrip("/")
+        me = httpx.get(f"{base}/me", headers=bearer(laptop))
+        post = httpx.post(
+            f"{base}/posts", headers=bearer(laptop), json={"media": [{"content_type": "image/png", "size_bytes": 100}]}
+        )
+        assert [(r.status_code, error_code(r)) for r in (me, post)] == [(401, "unauthorized")] * 2
+        with pytest.raises(InvalidStatus) as laptop_refused:
+            connect(f"{local_cloud.outputs['WebSocketUrl']}?token={laptop['access_token']}", open_timeout=10).close()
+        assert laptop_refused.value.response.status_code == 401
+        assert httpx.get(f"{base}/me", headers=bearer(phone)).status_code == 200
         # (a token issued in the second of a sign-out still counts as after it: let that second pass)
         time.sleep(max(0.0, issued_at(phone["access_token"]) + 1 - time.time()))
         everywhere = httpx.post(

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import cognito_strict
 from local.fast_dynamodb import install as install_fast_dynamodb
 from local.moto_cognito_key import install as import_motos_cognito_key_once
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
@@ -100,3 +101,26 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         )
         yield {"user_pool_id": pool_id, "user_pool_client_id": client_id}
     get_settings.cache_clear()
+
+
+class CognitoClock:
+    """The strict Cognito's clock: each TOTP step's code is accepted once, so tests move on a step at a time."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def strict_cognito(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[CognitoClock]:
+    """moto's Cognito made as strict as Cognito, as the local cloud's is (local/cognito_strict.py: TOTP secrets per
+    user, RevokeToken, single-use codes), with its clock. The patch stays for the process (it is idempotent and
+    only stricter); its codes and secrets are forgotten after each test."""
+    cognito_strict.install()
+    cognito_strict.reset_state()
+    clock = CognitoClock()
+    monkeypatch.setattr(cognito_strict, "clock", clock)
+    yield clock
+    cognito_strict.reset_state()

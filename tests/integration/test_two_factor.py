@@ -2,37 +2,15 @@
 user, the secret associated last checked by VerifySoftwareToken and the one in force by the log-in challenge, as
 Cognito documents them. The attacker of these tests holds the victim's access token only."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
 import pyotp
-import pytest
 
 from functions.auth import handler as auth
-from local import cognito_strict
+from tests.integration.conftest import CognitoClock as Clock
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.users import PASSWORD, sign_up_claims
-
-
-class Clock:
-    """The strict Cognito's clock: each TOTP step's code is accepted once, so the tests move on a step at a time."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    cognito_strict.install()
-    cognito_strict.reset_state()
-    fake = Clock()
-    monkeypatch.setattr(cognito_strict, "clock", fake)
-    yield fake
-    cognito_strict.reset_state()
 
 
 def call(method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
@@ -73,7 +51,8 @@ def mfa_enabled(token: str) -> bool:
     return ProfileRepository().get_consistent(user_id).mfa_enabled
 
 
-def test_a_stolen_access_token_cannot_swap_the_secret_and_turn_two_factor_off(clock: Clock) -> None:
+def test_a_stolen_access_token_cannot_swap_the_secret_and_turn_two_factor_off(strict_cognito: Clock) -> None:
+    clock = strict_cognito
     # Given a victim with two-factor on, and an attacker holding her access token only
     sign_up_claims("victim")
     token = log_in("victim")["access_token"]
@@ -96,7 +75,8 @@ def test_a_stolen_access_token_cannot_swap_the_secret_and_turn_two_factor_off(cl
     assert "access_token" in call("POST", "/auth/login", {"username": "victim", "password": PASSWORD})[1]
 
 
-def test_the_log_in_step_checks_the_secret_in_force_until_a_new_one_is_verified(clock: Clock) -> None:
+def test_the_log_in_step_checks_the_secret_in_force_until_a_new_one_is_verified(strict_cognito: Clock) -> None:
+    clock = strict_cognito
     # Given two-factor turned on, off, and a new secret asked for but not verified yet
     sign_up_claims("changer")
     token = log_in("changer")["access_token"]
@@ -112,7 +92,7 @@ def test_the_log_in_step_checks_the_secret_in_force_until_a_new_one_is_verified(
     assert "access_token" in call("POST", "/auth/login/totp", answer)[1]
 
 
-def test_turning_two_factor_off_when_it_is_not_on_is_409(clock: Clock) -> None:
+def test_turning_two_factor_off_when_it_is_not_on_is_409(strict_cognito: Clock) -> None:
     sign_up_claims("plain")
     token = log_in("plain")["access_token"]
     status, body = call("DELETE", "/me/mfa", {"code": "123456"}, token)

@@ -2,8 +2,10 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from botocore.exceptions import ClientError
 
 from pinhole.auth.models import LoginChallenge, LoginTokens, Tokens
@@ -20,6 +22,15 @@ from pinhole.shared.errors import (
 from pinhole.shared.settings import get_settings
 
 _cognito = aws_clients.client("cognito-idp", region_name=get_settings().region)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One log-in's tokens: every access token its refresh token issues carries its `origin_jti`."""
+
+    user_id: str
+    origin_jti: str
+    expires_by: int  # epoch s: no access token of the session lives past it
 
 
 def _error_code(error: ClientError) -> str:
@@ -206,6 +217,21 @@ class CognitoIdentity:
         except ClientError as error:
             raise _code_error(error, "code or session") from error
         return _login_tokens(response["AuthenticationResult"])
+
+    def session_of(self, refresh_token: str) -> Session | None:
+        """Who a refresh token's session is and the `origin_jti` its access tokens carry; None when Cognito no longer
+        honours it. A refresh token is opaque (encrypted by Cognito), so it is used once: the access token that
+        comes back, straight from Cognito, names the session and when its newest access token expires."""
+        try:
+            result = self._initiate_auth("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token})
+        except ClientError as error:
+            if _error_code(error) in _NOT_AUTHORIZED:
+                return None
+            raise
+        claims = jwt.decode(result["AccessToken"], options={"verify_signature": False})
+        if not claims.get("origin_jti"):
+            return None  # a client without token revocation: nothing names the session
+        return Session(user_id=str(claims["sub"]), origin_jti=str(claims["origin_jti"]), expires_by=int(claims["exp"]))
 
     def revoke(self, refresh_token: str) -> None:
         """The refresh token and every token it issued stop being accepted by Cognito; an unknown or already

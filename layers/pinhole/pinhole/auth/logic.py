@@ -125,7 +125,19 @@ def refresh(request: RefreshRequest, identity: CognitoIdentity = _identity) -> T
     return identity.refresh(request.refresh_token)
 
 
-def log_out(refresh_token: str, identity: CognitoIdentity = _identity) -> None:
+def log_out(
+    refresh_token: str,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """The refresh token is revoked, and every access token of its session refused from then on: Cognito's
+    revocation reaches its own calls only, never the JWT authorizer, so the session is recorded as logged out and
+    checked where a sign-out everywhere is (pinhole.shared.api.current_caller, in the read it already makes).
+    Recorded before it is revoked: a revoked token could not name its session again if the record failed."""
+    session = identity.session_of(refresh_token)
+    if session is not None:
+        profiles.logged_out(session.user_id, session.origin_jti, session.expires_by, int(clock()))
     identity.revoke(refresh_token)
 
 

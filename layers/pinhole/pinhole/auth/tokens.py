@@ -34,6 +34,7 @@ def _jwks() -> jwt.PyJWKClient:
 class VerifiedToken:
     caller: Caller
     issued_at: int | None  # `iat`, epoch s
+    origin_jti: str | None = None  # the session (log-in) it belongs to
 
 
 def verify_access_token(token: str) -> VerifiedToken:
@@ -48,4 +49,9 @@ def verify_access_token(token: str) -> VerifiedToken:
     if claims.get("token_use") != "access" or claims.get("client_id") != get_settings().user_pool_client_id:
         raise Unauthorized("The token is not an access token of this app.")
     caller = Caller(user_id=str(claims["sub"]), username=str(claims.get("username", "")))
-    return VerifiedToken(caller, claims["iat"] if isinstance(claims.get("iat"), int) else None)
+    origin_jti = claims.get("origin_jti")
+    return VerifiedToken(
+        caller,
+        claims["iat"] if isinstance(claims.get("iat"), int) else None,
+        str(origin_jti) if origin_jti else None,
+    )

@@ -184,7 +184,8 @@ _PUBLIC_POST_FIELDS = (
     "published_at",
     "status",
 )
-_HIDDEN_PROFILE_FIELDS = ("recovery_codes", "totp_last_code", "totp_last_used_at")  # credentials, not data
+# Credentials and session bookkeeping, not data
+_HIDDEN_PROFILE_FIELDS = ("recovery_codes", "totp_last_code", "totp_last_used_at", "revoked_sessions")
 
 
 def _json_default(value: Any) -> Any:

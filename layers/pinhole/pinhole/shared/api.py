@@ -238,7 +238,8 @@ def current_caller(
     app: APIGatewayHttpResolver, token_standing: Callable[[str], TokenStanding] = _profiles.token_standing
 ) -> Caller:
     """The caller the access token speaks for, refused while a moderator has them suspended (403
-    `account_suspended`) and if the token was issued before they last signed out everywhere (401): Cognito
+    `account_suspended`), if the token was issued before they last signed out everywhere or its session was logged
+    out (401): Cognito
     cannot recall an access token already handed out (it is good for its 15 minutes and the JWT authorizer never
     asks Cognito), so every request, reads too, reads both — once per request (the resolver's context keeps the
     caller until the request ends)."""
@@ -254,7 +255,7 @@ def current_caller(
     standing = token_standing(user_id)
     if standing.suspended:
         raise AccountSuspended("This account is suspended.")
-    if standing.signed_out_since(issued_at(claims.get("iat"))):
+    if standing.signed_out(issued_at(claims.get("iat")), claims.get("origin_jti")):
         raise Unauthorized("This access token was signed out: log in again.")
     caller = Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
     app.append_context(**{CALLER_CONTEXT_KEY: caller})

@@ -59,6 +59,8 @@ class UserModel(Model):
     created_at = UTCDateTimeAttribute()
     suspended = BooleanAttribute(null=True)
     signed_out_at = NumberAttribute(null=True)  # epoch s of the last sign-out everywhere: older tokens are refused
+    # Sessions logged out whose access tokens may not have expired yet: "<origin_jti> <epoch s they all expire by>"
+    revoked_sessions = UnicodeSetAttribute(null=True)
     email_verified = BooleanAttribute(null=True)
     mfa_enabled = BooleanAttribute(null=True)
     # Credentials: never part of a Profile (read only here, through the methods below).
@@ -83,6 +85,7 @@ _CREDENTIALS = (
     "deactivated_at",
     "purge_after",
     "purging",
+    "revoked_sessions",
 )
 
 
@@ -101,12 +104,28 @@ def _is_conditional_failure(error: PutError | UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
+def _revoked_session(origin_jti: str, expires_by: int) -> str:
+    return f"{origin_jti} {expires_by}"
+
+
+def _session_of(entry: str) -> tuple[str, int]:
+    origin_jti, _, expires_by = entry.rpartition(" ")
+    return origin_jti, int(expires_by)
+
+
 @dataclass(frozen=True)
 class TokenStanding:
     """What an access token's user has done since it was issued, as far as the token is concerned."""
 
     suspended: bool
     signed_out_at: int | None
+    logged_out_sessions: frozenset[str] = frozenset()  # `origin_jti`s of sessions logged out (POST /auth/logout)
+
+    def signed_out(self, issued_at: int | None, origin_jti: str | None) -> bool:
+        """Whether the token no longer speaks for its user: issued before the last sign-out everywhere, or of a
+        session logged out since (its refresh token revoked: every access token it issued shares its
+        `origin_jti`)."""
+        return self.signed_out_since(issued_at) or (origin_jti is not None and origin_jti in self.logged_out_sessions)
 
     def signed_out_since(self, issued_at: int | None) -> bool:
         """Whether a token issued at `issued_at` (its `iat`, epoch s; None: unknown, taken as long ago) predates
@@ -160,22 +179,42 @@ class ProfileRepository:
         return None
 
     def token_standing(self, user_id: str) -> TokenStanding:
-        """Whether a moderator has this user suspended, and when they last signed out everywhere: one eventually
-        consistent GetItem of those two attributes (half a read unit for a profile under 4 KB, whatever the
-        projection). Run once per authenticated request (pinhole.shared.api.current_caller) and WebSocket
-        handshake, so a token that outlives a suspension or a sign-out authenticates nothing."""
+        """Whether a moderator has this user suspended, when they last signed out everywhere and which sessions
+        they logged out: one eventually consistent GetItem of those three attributes (half a read unit for a
+        profile under 4 KB, whatever the projection). Run once per authenticated request
+        (pinhole.shared.api.current_caller) and WebSocket handshake, so a token that outlives a suspension, a
+        sign-out or a log-out authenticates nothing."""
         try:
-            item = UserModel.get(user_id, attributes_to_get=["suspended", "signed_out_at"])
+            item = UserModel.get(user_id, attributes_to_get=["suspended", "signed_out_at", "revoked_sessions"])
         except DoesNotExist:
             return TokenStanding(suspended=False, signed_out_at=None)
         signed_out_at = int(item.signed_out_at) if item.signed_out_at is not None else None
-        return TokenStanding(suspended=bool(item.suspended), signed_out_at=signed_out_at)
+        sessions = frozenset(_session_of(entry)[0] for entry in item.revoked_sessions or ())
+        return TokenStanding(suspended=bool(item.suspended), signed_out_at=signed_out_at, logged_out_sessions=sessions)
 
     def signed_out(self, user_id: str, at: int) -> None:
         """Every access token issued before `at` (epoch s) stops authenticating (a sign-out everywhere)."""
         UserModel(user_id=user_id).update(
             actions=[UserModel.signed_out_at.set(at)], condition=UserModel.user_id.exists()
         )
+
+    def logged_out(self, user_id: str, origin_jti: str, expires_by: int, now: int) -> None:
+        """Every access token of the session `origin_jti` stops authenticating; it is remembered until `expires_by`
+        (epoch s), when the last of them has expired anyway, and forgotten at a later log-out (two writes:
+        DynamoDB cannot add to and delete from one set in one update). A user gone meanwhile: nothing to do."""
+        item = UserModel(user_id=user_id)
+        try:
+            item.update(
+                actions=[UserModel.revoked_sessions.add({_revoked_session(origin_jti, expires_by)})],
+                condition=UserModel.user_id.exists(),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return
+            raise
+        expired = {entry for entry in item.revoked_sessions or () if _session_of(entry)[1] <= now}
+        if expired:
+            UserModel(user_id=user_id).update(actions=[UserModel.revoked_sessions.delete(expired)])
 
     def set_suspended(self, user_id: str, suspended: bool) -> bool:
         """Suspends or reinstates the user; False if they already were (or were not)."""

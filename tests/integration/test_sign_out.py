@@ -1,0 +1,110 @@
+"""Logging out one session (POST /auth/logout) through the handlers, on moto made as strict as Cognito (it has
+RevokeToken): the refresh token is revoked, and the access tokens of that session stop authenticating everywhere,
+which Cognito's revocation cannot do for the JWT authorizer."""
+
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+
+from functions.auth import handler as auth
+from functions.feed_read import handler as feed_handler
+from functions.messaging import authorizer
+from functions.users import handler as users_handler
+from pinhole.auth import tokens
+from pinhole.users.dal import ProfileRepository, UserModel
+from tests.integration.conftest import CognitoClock
+from tests.integration.test_websocket_authorizer import MotoJwks
+from tests.support.events import FakeLambdaContext, authorizer_event, http_event, response_json
+from tests.support.users import PASSWORD, sign_up_claims
+
+
+def claims_of(access_token: str) -> dict[str, str]:
+    """The claims API Gateway's JWT authorizer passes on (as strings)."""
+    decoded = jwt.decode(access_token, options={"verify_signature": False})
+    return {name: str(decoded[name]) for name in ("sub", "username", "iat", "origin_jti")}
+
+
+def auth_call(path: str, body: Any) -> tuple[int, Any]:
+    response = auth.handler(http_event("POST", path, body=body), FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def log_in(username: str) -> dict[str, Any]:
+    status, body = auth_call("/auth/login", {"username": username, "password": PASSWORD})
+    assert status == 200, body
+    return dict(body)
+
+
+def read(handler: Callable[..., dict[str, Any]], path: str, access_token: str) -> tuple[int, Any]:
+    event = http_event("GET", path, claims=claims_of(access_token), route_key=f"GET {path}")
+    response = handler(event, FakeLambdaContext())
+    body = response_json(response)
+    return response["statusCode"], body["error"]["message"] if response["statusCode"] >= 400 else None
+
+
+def connects(access_token: str) -> bool:
+    try:
+        authorizer.handler(authorizer_event({"token": access_token}, None), FakeLambdaContext())
+    except Exception as refused:
+        assert str(refused) == "Unauthorized"
+        return False
+    return True
+
+
+READS = [(users_handler.handler, "/me"), (feed_handler.handler, "/feed")]
+SIGNED_OUT = (401, "This access token was signed out: log in again.")
+
+
+@pytest.fixture
+def moto_jwks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "_jwks", MotoJwks)
+
+
+def test_logging_out_ends_that_sessions_access_tokens_everywhere_and_no_other_session(
+    strict_cognito: CognitoClock, moto_jwks: None
+) -> None:
+    # Given a laptop and a phone logged in, and the laptop's access token renewed once (same session)
+    sign_up_claims("twodevices")
+    laptop, phone = log_in("twodevices"), log_in("twodevices")
+    status, renewed = auth_call("/auth/refresh", {"refresh_token": laptop["refresh_token"]})
+    assert status == 200, renewed
+    laptop_tokens = [laptop["access_token"], renewed["access_token"]]
+    assert [read(handler, path, token)[0] for token in laptop_tokens for handler, path in READS] == [200] * 4
+
+    # When the laptop logs out
+    assert auth_call("/auth/logout", {"refresh_token": laptop["refresh_token"]}) == (204, None)
+
+    # Then its refresh token and both its access tokens are refused, on every route and at the WebSocket handshake
+    assert auth_call("/auth/refresh", {"refresh_token": laptop["refresh_token"]})[0] == 401
+    assert [read(handler, path, token) for token in laptop_tokens for handler, path in READS] == [SIGNED_OUT] * 4
+    assert [connects(token) for token in laptop_tokens] == [False, False]
+    # While the phone's session goes on
+    assert [read(handler, path, phone["access_token"])[0] for handler, path in READS] == [200, 200]
+    assert connects(phone["access_token"])
+    assert auth_call("/auth/refresh", {"refresh_token": phone["refresh_token"]})[0] == 200
+
+
+def test_logging_out_twice_or_with_a_token_nobody_issued_is_204_and_records_nothing_more(
+    strict_cognito: CognitoClock,
+) -> None:
+    claims = sign_up_claims("twice")
+    tokens_ = log_in("twice")
+    assert auth_call("/auth/logout", {"refresh_token": tokens_["refresh_token"]}) == (204, None)
+    assert auth_call("/auth/logout", {"refresh_token": tokens_["refresh_token"]}) == (204, None)
+    assert auth_call("/auth/logout", {"refresh_token": "not-a-token-anyone-issued"}) == (204, None)
+    assert len(UserModel.get(claims["sub"]).revoked_sessions or ()) == 1
+
+
+def test_a_logged_out_session_is_forgotten_once_its_access_tokens_have_expired(aws: dict[str, str]) -> None:
+    # Given two sessions logged out, the first one's tokens expiring at second 1,000
+    user_id = sign_up_claims("forgetful")["sub"]
+    profiles = ProfileRepository()
+    profiles.logged_out(user_id, "first", expires_by=1_000, now=100)
+    assert profiles.token_standing(user_id).logged_out_sessions == {"first"}
+
+    # When a later log-out comes after that second, Then only the sessions whose tokens may still live are kept
+    profiles.logged_out(user_id, "second", expires_by=2_000, now=1_000)
+    assert profiles.token_standing(user_id).logged_out_sessions == {"second"}
+    assert UserModel.get(user_id).revoked_sessions == {"second 2000"}
