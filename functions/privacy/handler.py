@@ -30,7 +30,7 @@ from pinhole.privacy.models import (
 )
 from pinhole.privacy.purge import purge_account
 from pinhole.privacy.queue_records import ExportMessage, PurgeMessage
-from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, bearer_token, current_caller
+from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.streams.logic import routed_change
 from pinhole.streams.models import RoutedRecordMessage
@@ -56,7 +56,7 @@ exports = BatchProcessor(event_type=EventType.SQS, model=ExportMessage)
 )
 @tracer.capture_method
 def delete_me(request: Annotated[DeleteAccountRequest, Body()]) -> DeletionScheduled:
-    return logic.delete_account(current_caller(app), request.password, bearer_token(app))
+    return logic.delete_account(current_caller(app), request.password)
 
 
 @app.post(

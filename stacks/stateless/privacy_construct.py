@@ -98,6 +98,9 @@ class Privacy(Construct):
         websocket_api.grant_manage_connections(self.function)
         data.export_queue.grant_send_messages(self.function)
         grant_objects(self.function, uploads_bucket, exports, ["s3:GetObject"])  # signs the download link
+        self.function.add_to_role_policy(  # DELETE /me revokes every refresh token, however often it is asked
+            iam.PolicyStatement(actions=["cognito-idp:AdminUserGlobalSignOut"], resources=[user_pool.user_pool_arn])
+        )
         http_api.add_routes(self.function, ROUTES, public=False)
 
         due_scope = Construct(self, "DeletionDue")

@@ -92,6 +92,9 @@ def test_a_deleted_account_vanishes_and_comes_back_by_logging_in(local_cloud: Ru
     comments = ann.http.get(f"/posts/{post['post_id']}/comments").json()["items"]
     assert comments == []
     assert ann.http.get(f"/posts/{post['post_id']}/likes").json()["items"] == []
+    # and asked again with the same access token, the same date comes back
+    again = zed.http.request("DELETE", "/me", json={"password": PASSWORD})
+    assert (again.status_code, again.json()) == (202, deleted.json())
     # and zed's sessions are over (refresh token revoked)
     # When zed logs in within the grace period
     assert log_in(local_cloud, zed.username).status_code == 200

@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
+from functions.users import handler as users_handler
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore, Standings
 from pinhole.graph import logic as graph
@@ -281,16 +283,12 @@ def users_post(post_id: str) -> Any:
 def delete_and_expire(account: dict[str, Any]) -> None:
     """DELETE /me, then the grace period ends: the marker's TTL removal starts the purge."""
     zed = account["zed"]
-    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     assert logic.deletion_due(zed.user_id, zed.username)
 
 
-class _NoSignOut(logic.CognitoIdentity):
-    """moto's GlobalSignOut needs a real access token (the test has claims only), and moto in-process has no
-    RevokeToken (the local cloud adds it: tests/e2e/test_privacy.py goes through it)."""
-
-    def sign_out_everywhere(self, access_token: str) -> None:
-        self.signed_out = access_token
+class _NoRevoke(logic.CognitoIdentity):
+    """moto in-process has no RevokeToken (the local cloud adds it: tests/e2e/test_privacy.py goes through it)."""
 
     def revoke(self, refresh_token: str) -> None:
         self.revoked = refresh_token
@@ -330,7 +328,7 @@ def test_a_deleted_account_is_absent_for_everyone_until_it_is_reactivated(world:
     account = build_account(world["people"])
     zed, ann = account["zed"], account["ann"]
     # When zed deletes the account
-    scheduled = logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    scheduled = logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     # Then zed's profile, posts and comment are gone for ann, as a block would hide them
     with pytest.raises(NotFound):
         users.get_user(ann, DELETED)
@@ -353,7 +351,7 @@ def test_a_deleted_account_is_absent_for_everyone_until_it_is_reactivated(world:
 
 def test_logging_in_within_the_grace_period_cancels_the_deletion(world: dict[str, Any]) -> None:
     zed = caller(world["people"][DELETED])
-    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     response = auth.handler(
         http_event("POST", "/auth/login", body={"username": DELETED, "password": PASSWORD}), FakeLambdaContext()
     )
@@ -363,11 +361,51 @@ def test_logging_in_within_the_grace_period_cancels_the_deletion(world: dict[str
 
 def test_logging_in_after_the_grace_period_is_refused(world: dict[str, Any]) -> None:
     zed = caller(world["people"][DELETED])
-    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     with pytest.raises(InvalidCredentials):
         logic.restore_on_login(DELETED, now=utc_now() + timedelta(days=31))
     with pytest.raises(NotFound):
         logic.reactivate(zed, now=utc_now() + timedelta(days=31))
+
+
+def _auth(path: str, body: Any) -> tuple[int, Any]:
+    response = auth.handler(http_event("POST", path, body=body), FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def _as_the_token(method: str, path: str, access_token: str, body: Any = None) -> tuple[int, Any]:
+    """A request to the privacy function with a real access token, as the JWT authorizer passes it."""
+    decoded = jwt.decode(access_token, options={"verify_signature": False})
+    claims = {name: str(decoded[name]) for name in ("sub", "username", "iat", "origin_jti")}
+    event = http_event(method, path, claims=claims, body=body, route_key=f"{method} {path}")
+    event["headers"]["authorization"] = f"Bearer {access_token}"
+    response = privacy_handler.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def test_asked_again_with_the_same_token_deleting_answers_the_same_date_and_reactivating_works(
+    world: dict[str, Any], strict_cognito: Any
+) -> None:
+    # Given zed logged in, who deletes the account
+    status, tokens = _auth("/auth/login", {"username": DELETED, "password": PASSWORD})
+    assert status == 200, tokens
+    first = _as_the_token("DELETE", "/me", tokens["access_token"], {"password": PASSWORD})
+    assert first[0] == 202, first
+    # Then the refresh token is revoked, while the access token lives on for the deletion's own routes
+    assert _auth("/auth/refresh", {"refresh_token": tokens["refresh_token"]})[0] == 401
+    assert (
+        users_handler.handler(
+            http_event("GET", "/me", claims=world["people"][DELETED], route_key="GET /me"), FakeLambdaContext()
+        )["statusCode"]
+        == 404
+    )
+    # When zed asks again with the same token: the same date (a wrong password: 401, as the first time)
+    assert _as_the_token("DELETE", "/me", tokens["access_token"], {"password": PASSWORD}) == first
+    wrong = _as_the_token("DELETE", "/me", tokens["access_token"], {"password": "Wrong-Horse-9"})
+    assert (wrong[0], wrong[1]["error"]["code"]) == (401, "invalid_credentials")
+    # And the same token reactivates the account
+    status, me = _as_the_token("POST", "/me/reactivate", tokens["access_token"])
+    assert (status, me["username"]) == (200, DELETED)
 
 
 def test_deleting_with_a_wrong_password_is_401_and_changes_nothing(world: dict[str, Any]) -> None:
@@ -519,7 +557,7 @@ def test_a_purge_that_crashes_in_any_step_resumes_to_the_same_end(
 
 def test_a_reactivated_account_is_never_purged(world: dict[str, Any]) -> None:
     zed = caller(world["people"][DELETED])
-    logic.delete_account(zed, PASSWORD, "token", identity=_NoSignOut())
+    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     logic.reactivate(zed)
     # The reactivation removed the marker: its REMOVE record reaches the consumer too
     assert not logic.deletion_due(zed.user_id, DELETED)

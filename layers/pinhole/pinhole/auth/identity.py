@@ -250,6 +250,11 @@ class CognitoIdentity:
         with _as_the_user():
             self._cognito.global_sign_out(AccessToken=access_token)
 
+    def sign_out_user(self, username: str) -> None:
+        """Every refresh token of the account revoked, whichever token (if any) asked and however often: a
+        token Cognito already refused cannot stop it (AdminUserGlobalSignOut)."""
+        self._cognito.admin_user_global_sign_out(UserPoolId=self._pool, Username=username)
+
     def delete_user(self, username: str) -> None:
         self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)
 
@@ -301,7 +306,7 @@ class CognitoIdentity:
         """No more log-ins or token refreshes, and every refresh token revoked (an access token already issued
         lives out its 15 minutes, but the API refuses every request it makes: pinhole.shared.api.current_caller)."""
         self._cognito.admin_disable_user(UserPoolId=self._pool, Username=username)
-        self._cognito.admin_user_global_sign_out(UserPoolId=self._pool, Username=username)
+        self.sign_out_user(username)
 
     def reinstate(self, username: str) -> None:
         self._cognito.admin_enable_user(UserPoolId=self._pool, Username=username)

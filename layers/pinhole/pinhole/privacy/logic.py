@@ -61,13 +61,15 @@ def grace_period() -> timedelta:
 def delete_account(
     caller: Caller,
     password: str,
-    access_token: str,
     now: datetime | None = None,
     identity: CognitoIdentity = _identity,
     accounts: AccountRepository = _accounts,
 ) -> DeletionScheduled:
     """DELETE /me: the password is checked (401 when wrong), the account deactivated at once — it reads as
-    absent to everyone — and every session signed out. Asking again answers the same date."""
+    absent to everyone — and every refresh token revoked, its connections closed. The access tokens already
+    issued live on until they expire (≤ 15 minutes), for this route and POST /me/reactivate: asked again with
+    one, the same date comes back (the sign-out is the admin call, which a token Cognito refuses since the
+    first one cannot stop)."""
     rate_limits.enforce(caller.user_id, "password_check")
     identity.check_password(caller.username, password)
     now = now or utc_now()
@@ -76,7 +78,7 @@ def delete_account(
     state = accounts.state(caller.user_id)
     if state is None or state[1] is None:
         raise NotFound("No such user.")
-    identity.sign_out_everywhere(access_token)
+    identity.sign_out_user(caller.username)
     from pinhole.realtime.push import Pusher  # only this path talks to @connections
 
     Pusher().disconnect_all(caller.user_id)
