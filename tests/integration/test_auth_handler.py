@@ -45,6 +45,13 @@ def test_signup_creates_identity_and_profile_returns_201(aws: dict[str, str]) ->
     assert stored_profiles() == ["alice"]
 
 
+@pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
+def test_signup_with_an_empty_display_name_shows_the_username(aws: dict[str, str], blank: str) -> None:
+    status, body = sign_up("Bob", display_name=blank)
+
+    assert (status, body["user"]["display_name"]) == (201, "bob")
+
+
 def test_signup_taken_username_any_case_returns_409_and_creates_nothing(aws: dict[str, str]) -> None:
     sign_up("alice")
 

@@ -50,6 +50,22 @@ def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
     assert call("GET", "/me", alice)[1]["bio"] == "Light chaser"
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\u00a0\t"], ids=["empty", "spaces", "nbsp-tab"])
+def test_an_empty_display_name_shows_the_username_as_at_sign_up(alice: dict[str, str], blank: str) -> None:
+    # Given a display name of her own
+    assert call("PATCH", "/me", alice, {"display_name": "Alice A."})[1]["display_name"] == "Alice A."
+
+    # When she empties it
+    status, body = call("PATCH", "/me", alice, {"display_name": blank})
+
+    # Then her username is her name again, on her profile and wherever she shows
+    assert (status, body["display_name"]) == (200, "alice")
+    assert call("GET", "/users/alice", alice)[1]["display_name"] == "alice"
+    from pinhole.users.dal import ProfileRepository
+
+    assert ProfileRepository().get_consistent(alice["sub"]).display_name == "alice"
+
+
 @pytest.mark.parametrize(
     "patch",
     [

@@ -39,7 +39,7 @@ from pinhole.shared.network import source_network
 from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
-from pinhole.users.models import Me, Profile
+from pinhole.users.models import Me, Profile, display_name_or_username
 
 ISSUER = "Pinhole"
 RECOVERY_CODE_COUNT = 10
@@ -82,7 +82,7 @@ def sign_up(
         user_id=user_id,
         username=request.username,
         email=request.email,
-        display_name=request.display_name or request.username,
+        display_name=display_name_or_username(request.display_name, request.username),
         created_at=utc_now(),
         email_verified=False,
     )

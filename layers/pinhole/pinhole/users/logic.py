@@ -16,6 +16,7 @@ from pinhole.users.models import (
     Profile,
     ProfileUpdate,
     User,
+    display_name_or_username,
 )
 from pinhole.users.views import summary_of
 
@@ -86,8 +87,11 @@ def update_me(
     caller: Caller, update: ProfileUpdate, profiles: ProfileRepository = _profiles, identity: Any = None
 ) -> Me:
     """A new e-mail address goes to Cognito first, which sends it a verification code; until it is verified
-    `email_verified` is false (and a forgotten password cannot be reset through it)."""
+    `email_verified` is false (and a forgotten password cannot be reset through it). An empty display name is the
+    username, as at sign-up."""
     changes = update.changes()
+    if "display_name" in changes:
+        changes["display_name"] = display_name_or_username(str(changes["display_name"]), caller.username)
     email = changes.get("email")
     if email is not None and email != profiles.get_consistent(caller.user_id).email:
         (identity or _identity()).change_email(caller.username, str(email))

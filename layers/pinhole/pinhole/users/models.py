@@ -18,6 +18,15 @@ Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True
 """3 to 30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=ONE_LINE)]
+"""Up to 64 characters of one line, trimmed; empty (or blank) means "show my username" (`display_name_or_username`)."""
+
+
+def display_name_or_username(display_name: str | None, username: str) -> str:
+    """The name to store and show: an empty or blank display name, at sign-up or in PATCH /me, is the username,
+    so no UserSummary ever shows an empty name."""
+    return (display_name or "").strip() or username
+
+
 Bio = Annotated[str, StringConstraints(max_length=150, pattern=MULTI_LINE)]
 
 _ADDRESS_PART = rf"[^@{CONTROL}{SPACES}]+"
