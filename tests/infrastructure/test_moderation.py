@@ -74,5 +74,8 @@ def test_only_resize_and_transcode_may_ask_rekognition_whether_screening_is_on_o
 
 def test_only_the_moderation_function_may_suspend_accounts(stateless) -> None:
     roles = _roles_by_action(stateless)
-    for action in ("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser", "cognito-idp:AdminUserGlobalSignOut"):
+    for action in ("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser"):
         assert len(roles[action]) == 1 and next(iter(roles[action])).startswith("ModerationApi"), roles[action]
+    # signing someone out everywhere: a suspension, and an account's own deletion (its refresh tokens revoked)
+    signing_out = sorted(role.rstrip("0123456789ABCDEF") for role in roles["cognito-idp:AdminUserGlobalSignOut"])
+    assert signing_out == ["ModerationApiRole", "PrivacyRole"], roles["cognito-idp:AdminUserGlobalSignOut"]
