@@ -422,6 +422,31 @@ def test_bad_collection_names_are_refused(people: dict[str, dict[str, str]], col
     assert collections(people["bob"]) == []
 
 
+def test_a_collection_name_is_one_collection_however_its_accent_was_typed(people: dict[str, dict[str, str]]) -> None:
+    # Given two posts saved into "Café", typed once precomposed (U+00E9) and once with a combining accent
+    alice, bob = people["alice"], people["bob"]
+    first, second = publish(alice, "first"), publish(alice, "second")
+    assert save(first, bob, "Caf\u00e9") == 204
+    assert save(second, bob, "Cafe\u0301") == 204
+
+    # Then they are one collection, named in NFC, read and emptied under either spelling
+    assert collections(bob) == [{"name": "Caf\u00e9", "post_count": 2}]
+    assert [p["post_id"] for p in saved(bob, collection="Cafe\u0301")[1]["items"]] == [second, first]
+    assert save(first, bob, "Cafe\u0301", method="DELETE") == 204
+    assert save(second, bob, "Caf\u00e9", method="DELETE") == 204
+    assert collections(bob) == []
+
+
+def test_collection_names_are_case_sensitive(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice)
+
+    assert save(post_id, bob, "Trips") == 204
+    assert save(post_id, bob, "trips") == 204
+
+    assert collections(bob) == [{"name": "Trips", "post_count": 1}, {"name": "trips", "post_count": 1}]
+
+
 def test_save_with_an_extra_field_is_refused(people: dict[str, dict[str, str]]) -> None:
     post_id = publish(people["alice"])
 

@@ -9,6 +9,8 @@ read in NFC, so a letter typed with a combining accent and its precomposed form 
 import re
 import unicodedata
 
+from pinhole.shared.text import nfc
+
 MAX_TAGS = 30
 MAX_MENTIONS = 20
 """At most this many people are mentioned (and notified) by one caption or comment: a text naming
@@ -24,7 +26,7 @@ _USERNAME_LENGTH = range(3, 31)
 
 def fold_tag(text: str) -> str:
     """The one spelling of a tag: NFC, case-folded (folding can decompose a letter, so NFC again)."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return nfc(nfc(text).casefold())
 
 
 def _is_tag_character(char: str) -> bool:
@@ -32,7 +34,7 @@ def _is_tag_character(char: str) -> bool:
 
 
 def _read(text: str) -> str:
-    return _LINK.sub(" ", unicodedata.normalize("NFC", text))
+    return _LINK.sub(" ", nfc(text))
 
 
 def _unique(values: list[str]) -> list[str]:

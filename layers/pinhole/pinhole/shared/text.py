@@ -1,7 +1,11 @@
 """What people write (names, bios, captions, comments, messages, titles, notes) may hold any character a keyboard
 or an emoji picker makes, but no control character: a NUL, an escape sequence or a backspace in a name is never
 meant, and breaks what shows it (a terminal, a C string, a push payload). As patterns of the fields (pydantic's
-StringConstraints), so the OpenAPI document tells clients and the fuzzer what is refused: 422 naming the field."""
+StringConstraints), so the OpenAPI document tells clients and the fuzzer what is refused: 422 naming the field. And
+the one normal form (NFC) of text that is a key, so two spellings of one letter never make two keys."""
+
+import unicodedata
+from typing import Any
 
 CONTROL = r"\x00-\x1f\x7f-\x9f"
 """Every control character (C0, DEL, C1), as the contents of a character class."""
@@ -31,3 +35,14 @@ ONE_LINE_TEXT = not_blank(CONTROL)
 """A one-line text with something in it (a title): ONE_LINE, and not only blanks."""
 MULTI_LINE_TEXT = not_blank(MULTI_LINE_CONTROL)
 """A text with something in it (a comment, a message, a moderator's note): MULTI_LINE, and not only blanks."""
+
+
+def nfc(text: str) -> str:
+    """Unicode's composed form: "é" typed as `e` and a combining accent, and "é" as one character, are one
+    spelling, so what looks the same is the same key (a tag, a collection's name)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def nfc_if_text(value: Any) -> Any:
+    """`nfc` as a field's before-validator: anything but a string goes on to be refused by the field's type."""
+    return nfc(value) if isinstance(value, str) else value

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from pinhole.shared.text import MULTI_LINE_TEXT, not_blank
+from pinhole.shared.text import MULTI_LINE_TEXT, nfc_if_text, not_blank
 from pinhole.users.models import UserSummary
 
 COMMENT_MAX = 2200
@@ -17,14 +17,18 @@ CommentText = Annotated[
 """1 to 2200 characters once trimmed: a comment of blanks is no comment."""
 
 # `#` separates the parts of the keys a collection name goes into (pinhole.social.dal), so a name
-# holding one could read as the prefix of another's.
+# holding one could read as the prefix of another's. The validator listed last runs first: the name is
+# composed (NFC) before it is trimmed and measured.
 CollectionName = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=COLLECTION_NAME_MAX, pattern=not_blank(r"#\x00-\x1f\x7f")
     ),
+    BeforeValidator(nfc_if_text),
 ]
-"""1 to 50 characters once trimmed, without `#` or control characters; compared as written."""
+"""1 to 50 characters once trimmed, without `#` or control characters; in NFC (an accent typed as a combining
+mark is the precomposed letter: "Café" is one collection however it was typed), and case-sensitive, as typed
+("Trips" and "trips" are two collections, as on Instagram)."""
 
 
 class LikeState(BaseModel):
