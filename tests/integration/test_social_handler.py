@@ -1,4 +1,6 @@
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -9,13 +11,17 @@ from functions.social import handler as social
 from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.posts import logic as posts
-from pinhole.posts.dal import PostModel
+from pinhole.posts.dal import PostModel, PostRepository
 from pinhole.posts.models import MediaStatus, PostStatus, StoredMedia, StoredRendition
+from pinhole.privacy.dal import AccountRepository, PrivacyModel
+from pinhole.privacy.models import UserRef
 from pinhole.shared.caller import Caller
+from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.social import logic
 from pinhole.social.dal import InteractionModel, viewer_flags
 from pinhole.upload.keys import UploadKey
+from pinhole.users.dal import ProfileRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
@@ -25,8 +31,9 @@ JPEG = {"content_type": "image/jpeg", "size_bytes": 2_000_000}
 
 @pytest.fixture
 def tables(aws: dict[str, str]) -> dict[str, str]:
-    if not InteractionModel.exists():  # the shared `aws` fixture may come to create it
-        InteractionModel.create_table(wait=True)
+    for model in (InteractionModel, PrivacyModel):
+        if not model.exists():  # the shared `aws` fixture may come to create them
+            model.create_table(wait=True)
     return aws
 
 
@@ -411,6 +418,170 @@ def test_a_saved_post_s_other_changes_leave_it_saved(people: dict[str, dict[str,
 
     # Then the save stays
     assert collections(bob) == [{"name": "saved", "post_count": 1}]
+
+
+def on_user(method: str, claims: dict[str, str], username: str, what: str, body: Any = None) -> None:
+    """A call to /users/{username}/<what> that must succeed (follow, block and their undoing)."""
+    path, route = f"/users/{username}/{what}", f"/users/{{username}}/{what}"
+    status, answer = call(method, path, claims, route, {"username": username}, body=body, handler=users.handler)
+    assert status in (200, 204), answer
+
+
+def set_private(claims: dict[str, str], private: bool) -> None:
+    users.handler(http_event("PATCH", "/me", claims=claims, body={"is_private": private}), FakeLambdaContext())
+
+
+def follow_approved(follower: dict[str, str], author: dict[str, str]) -> None:
+    """The follower asks to follow the (private) author, who approves."""
+    on_user("POST", follower, author["username"], "follow")
+    route, path = "/me/follow-requests/{username}", f"/me/follow-requests/{follower['username']}"
+    status, _ = call(
+        "POST", path, author, route, {"username": follower["username"]}, body={"approve": True}, handler=users.handler
+    )
+    assert status == 204
+
+
+def deactivated(claims: dict[str, str], deactivate: bool) -> None:
+    """DELETE /me's deactivation (Cognito's password check aside), or POST /me/reactivate's."""
+    accounts, now = AccountRepository(), utc_now()
+    if deactivate:
+        assert accounts.deactivate(UserRef(user_id=claims["sub"], username=claims["username"]), now, now + timedelta(1))
+    else:
+        assert accounts.reactivate(claims["sub"], now)
+
+
+def taken_down(post_id: str, removed: bool) -> None:
+    """A moderator's removal of the post, or its restore."""
+    record = PostRepository().get(post_id)
+    assert posts.take_down(record) if removed else posts.reinstate(record)
+
+
+def suspended(claims: dict[str, str], suspend: bool) -> None:
+    assert ProfileRepository().set_suspended(claims["sub"], suspend)
+
+
+Change = Callable[[dict[str, str], dict[str, str], str], None]
+"""Something done about the author, the viewer or the post (in that order)."""
+
+
+def _nothing(author: dict[str, str], viewer: dict[str, str], post_id: str) -> None:
+    pass
+
+
+def _followed_privately(author: dict[str, str], viewer: dict[str, str], post_id: str) -> None:
+    set_private(author, True)
+    follow_approved(viewer, author)
+
+
+# What hides a saved post from the one who saved it, and what shows it again: (before saving, hide, show).
+VISIBILITY_CHANGES: dict[str, tuple[Change, Change, Change]] = {
+    "the viewer unfollows the private author, and follows again": (
+        _followed_privately,
+        lambda author, viewer, _: on_user("DELETE", viewer, author["username"], "follow"),
+        lambda author, viewer, _: follow_approved(viewer, author),
+    ),
+    "the author blocks the viewer, and unblocks": (
+        _nothing,
+        lambda author, viewer, _: on_user("POST", author, viewer["username"], "block"),
+        lambda author, viewer, _: on_user("DELETE", author, viewer["username"], "block"),
+    ),
+    "the viewer blocks the author, and unblocks": (
+        _nothing,
+        lambda author, viewer, _: on_user("POST", viewer, author["username"], "block"),
+        lambda author, viewer, _: on_user("DELETE", viewer, author["username"], "block"),
+    ),
+    "the author deactivates, and reactivates": (
+        _nothing,
+        lambda author, _, __: deactivated(author, True),
+        lambda author, _, __: deactivated(author, False),
+    ),
+    "the public author turns private, and the viewer follows": (
+        _nothing,
+        lambda author, _, __: set_private(author, True),
+        lambda author, viewer, _: follow_approved(viewer, author),
+    ),
+    "a moderator removes the post, and restores it": (
+        _nothing,
+        lambda _, __, post_id: taken_down(post_id, True),
+        lambda _, __, post_id: taken_down(post_id, False),
+    ),
+    "a moderator suspends the author, and lifts it": (
+        _nothing,
+        lambda author, _, __: suspended(author, True),
+        lambda author, _, __: suspended(author, False),
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(VISIBILITY_CHANGES))
+def test_collections_count_only_the_saved_posts_the_saved_list_shows(
+    people: dict[str, dict[str, str]], change: str
+) -> None:
+    # Given Bob's saves: Alice's post in "saved" and "Priv", Carol's in "saved"
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    before, hide, show = VISIBILITY_CHANGES[change]
+    hidden, other = publish(alice, "hidden"), publish(carol, "other")
+    before(alice, bob, hidden)
+    for post_id, collection in ((hidden, None), (hidden, "Priv"), (other, None)):
+        assert save(post_id, bob, collection) == 204
+    assert collections(bob) == [{"name": "Priv", "post_count": 1}, {"name": "saved", "post_count": 2}]
+
+    # When Alice's post becomes invisible to Bob
+    hide(alice, bob, hidden)
+
+    # Then the collections count what the lists show: "Priv" shows nothing and is not listed
+    assert [p["post_id"] for p in saved(bob)[1]["items"]] == [other]
+    assert saved(bob, collection="Priv")[1]["items"] == []
+    assert collections(bob) == [{"name": "saved", "post_count": 1}]
+
+    # And when it shows again, it counts again
+    show(alice, bob, hidden)
+    assert [p["post_id"] for p in saved(bob)[1]["items"]] == [other, hidden]
+    assert [p["post_id"] for p in saved(bob, collection="Priv")[1]["items"]] == [hidden]
+    assert collections(bob) == [{"name": "Priv", "post_count": 1}, {"name": "saved", "post_count": 2}]
+
+
+def test_collections_count_the_caller_s_own_saved_posts_whatever_their_status(
+    people: dict[str, dict[str, str]],
+) -> None:
+    # Given Alice's own post in her collection, which a moderator then removes
+    alice = people["alice"]
+    post_id = publish(alice)
+    set_private(alice, True)
+    assert save(post_id, alice, "Mine") == 204
+    taken_down(post_id, True)
+
+    # Then she still sees it, and it counts (readable_post lets the author see her own post)
+    assert [p["post_id"] for p in saved(alice, collection="Mine")[1]["items"]] == [post_id]
+    assert collections(alice) == [{"name": "Mine", "post_count": 1}]
+
+
+def test_collections_read_each_saved_post_and_author_once_whatever_the_collections(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three posts of Alice's, each saved by Bob into three collections
+    alice, bob = people["alice"], people["bob"]
+    post_ids = [publish(alice, f"post {index}") for index in range(3)]
+    for post_id in post_ids:
+        for collection in ("A", "B", "C"):
+            save(post_id, bob, collection)
+    reads: list[tuple[str, int]] = []
+    original = Connection.batch_get_item
+
+    def counting(self: Connection, table_name: str, keys: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append((table_name, len(keys)))
+        return original(self, table_name, keys, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "batch_get_item", counting)
+
+    # When Bob lists his collections
+    listed = collections(bob)
+
+    # Then each post was read once, and its author once
+    assert listed == [{"name": name, "post_count": 3} for name in ("A", "B", "C")]
+    settings = get_settings()
+    assert [read for read in reads if read[0] == settings.posts_table_name] == [(settings.posts_table_name, 3)]
+    assert [read for read in reads if read[0] == settings.users_table_name] == [(settings.users_table_name, 1)]
 
 
 @pytest.mark.parametrize("collection", ["", "   ", "a#b", "x" * 51], ids=["empty", "blank", "hash", "51-chars"])

@@ -4,6 +4,7 @@ hides each side from the other entirely, and a private account's content is for 
 followers (and itself) only."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pinhole.graph.dal import GraphRepository
@@ -12,6 +13,7 @@ from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import CannotBlockSelf, CannotFollowSelf, CannotMuteSelf, Forbidden, NotFound
 from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import find_visible, summary_of
 from pinhole.users.models import Profile, UserSummary
@@ -31,6 +33,34 @@ def can_view(viewer_id: str, author: Profile, graph: GraphRepository = _graph) -
     if author.suspended:
         return False
     return not graph.blocked_between(viewer_id, author.user_id) and privacy_allows(viewer_id, author, graph)
+
+
+BLOCK_CHECKS_PER_CALL = 50
+"""Authors whose blocks one BatchGetItem reads (two keys each: either side may have blocked)."""
+
+
+def visible_authors(
+    viewer_id: str, author_ids: list[str], graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> dict[str, Profile]:
+    """`can_view` for many authors at once, for a list of their posts: those the viewer may see, by id — the
+    viewer themselves, and anyone active (a deactivated or suspended account is absent), in no block with the
+    viewer either way, public or followed by the viewer. Each author is asked once however many posts they
+    have: blocks, profiles and the follows of the private ones are BatchGetItems (at once for very many authors),
+    eventually consistent as lists are."""
+    others = [author_id for author_id in dict.fromkeys(author_ids) if author_id != viewer_id]
+    blocked = gather_set(partial(graph.blocked_among, viewer_id), others, BLOCK_CHECKS_PER_CALL)
+    readers_own = [viewer_id] if viewer_id in author_ids else []
+    found = gather_dict(
+        partial(profiles.get_many, include_suspended=True),
+        readers_own + [author_id for author_id in others if author_id not in blocked],
+    )
+    private = [author.user_id for author in found.values() if author.is_private and author.user_id != viewer_id]
+    followed = gather_set(partial(graph.following_among, viewer_id), private)
+    return {
+        author_id: author
+        for author_id, author in found.items()
+        if author_id == viewer_id or (not author.suspended and (not author.is_private or author_id in followed))
+    }
 
 
 def follow(

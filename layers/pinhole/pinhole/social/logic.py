@@ -4,22 +4,26 @@ comments too; only taking a post out of your own collections works whatever beca
 Likes and comments of people in a block with the reader are left out of the lists (the counts, being
 the post's, still include them)."""
 
+from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
+from typing import Protocol, TypeVar
 
 from pinhole.graph.dal import GraphRepository
-from pinhole.graph.logic import privacy_allows
+from pinhole.graph.logic import visible_authors
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import open_post, posts_seen_by, readable_post
-from pinhole.posts.models import Post, PostRecord, PostStatus
+from pinhole.posts.models import Post, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Forbidden
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.parallel import gather_dict
 from pinhole.social.dal import InteractionRepository, ViewerFlags, viewer_flags
-from pinhole.social.models import Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
+from pinhole.social.models import Collection, Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile, summary_of
 from pinhole.users.models import Profile, UserSummary
@@ -157,16 +161,31 @@ def unsave(caller: Caller, post_id: str, collection: str, interactions: Interact
     interactions.unsave(caller.user_id, collection, post_id)
 
 
-def _still_readable(
-    caller: Caller, record: PostRecord, author: Profile, allowed: dict[str, bool], graph: GraphRepository
-) -> bool:
-    """readable_post's rule for a page of posts already read, once blocked authors are out (each
-    private author is asked once)."""
-    if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
-        return False
-    if author.user_id not in allowed:
-        allowed[author.user_id] = privacy_allows(caller.user_id, author, graph)
-    return allowed[author.user_id]
+class _SavedPost(Protocol):
+    """What the saved lists need of a post to check it: a whole record (a page) or its standing (every save)."""
+
+    @property
+    def author_id(self) -> str: ...
+
+    @property
+    def status(self) -> PostStatus: ...
+
+
+SavedPost = TypeVar("SavedPost", bound=_SavedPost)
+
+
+def _still_shown(
+    caller: Caller, saved: Mapping[str, SavedPost], profiles: ProfileRepository, graph: GraphRepository
+) -> dict[str, tuple[SavedPost, Profile]]:
+    """The saved posts (read already, by id) the caller may still see, with their authors: readable_post's rule —
+    published (or the caller's own), by an author the caller may see (`visible_authors`). The one check of both
+    GET /me/saved and GET /me/collections, so a collection counts exactly what its list shows."""
+    authors = visible_authors(caller.user_id, [post.author_id for post in saved.values()], graph, profiles)
+    return {
+        post_id: (post, authors[post.author_id])
+        for post_id, post in saved.items()
+        if post.author_id in authors and (post.status == PostStatus.PUBLISHED or post.author_id == caller.user_id)
+    }
 
 
 def saved_posts(
@@ -183,22 +202,27 @@ def saved_posts(
     """One collection, newest post first; posts deleted (or hidden from the caller) since are left out."""
     scope = f"saved:{caller.user_id}:{collection}"
     post_ids, last_key = interactions.saved(caller.user_id, collection, limit, start_after(cursor, scope))
-    records = posts.get_many(post_ids)
-    author_ids = [record.author_id for record in records.values()]
-    hidden = graph.blocked_among(caller.user_id, author_ids)
-    authors = profiles.get_many([author_id for author_id in author_ids if author_id not in hidden])
-    allowed: dict[str, bool] = {}
-    shown: list[tuple[PostRecord, Profile]] = []
-    for post_id in post_ids:
-        record = records.get(post_id)
-        author = authors.get(record.author_id) if record else None
-        if record and author and _still_readable(caller, record, author, allowed, graph):
-            shown.append((record, author))
-    return posts_seen_by(caller.user_id, shown, flags), next_cursor(last_key, scope)
+    shown = _still_shown(caller, posts.get_many(post_ids), profiles, graph)
+    page = [shown[post_id] for post_id in post_ids if post_id in shown]
+    return posts_seen_by(caller.user_id, page, flags), next_cursor(last_key, scope)
 
 
-def collections(caller: Caller, interactions: InteractionRepository = _interactions) -> Collections:
-    return Collections(items=interactions.collections(caller.user_id))
+def collections(
+    caller: Caller,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+) -> Collections:
+    """Each collection, by name, with how many of its posts GET /me/saved shows (`_still_shown`); one showing none
+    is not listed. A post hidden since it was saved (its author blocked either way, deactivated, suspended or
+    turned private and not followed; a moderator's removal) is not counted, and is again once it shows again. Every
+    save is read, each post once whatever its collections: the caller's saved markers (one Query page per some
+    10,000 saves), the posts' standings (a projected BatchGetItem per 100, at once) and each author once."""
+    saves = interactions.collections_of_saved_posts(caller.user_id)
+    shown = _still_shown(caller, gather_dict(posts.standings_of, list(saves)), profiles, graph)
+    counts = Counter(name for post_id in shown for name in saves[post_id])
+    return Collections(items=[Collection(name=name, post_count=count) for name, count in sorted(counts.items())])
 
 
 SAVES_FORGOTTEN_AT_ONCE = 16
