@@ -246,6 +246,7 @@ class StatelessStack(Stack):
             interactions_table=stateful.social.table,
             cursor_secret=stateful.secrets.cursor_secret,
             user_pool=user_pool,
+            stream_routes=self.stream_routes,
         )
         self.meta = MetaApi(self, constants.META_API_CONSTRUCT_ID, factory=factory, http_api=http_api)
         self.upload = UploadApi(

@@ -11,6 +11,7 @@ EXPECTED_FUNCTIONS = {
     # function (context, or context.entry point when a context has several): (handler, code asset folder)
     "auth": ("handler.handler", "functions/auth"),
     "users": ("handler.handler", "functions/users"),
+    "users.on_made_public": ("consumers.on_made_public", "functions/users"),
     "meta": ("meta.handler.handler", "functions"),
     "messaging": ("handler.handler", "functions/messaging"),
     "messaging.websocket": ("websocket.handler", "functions/messaging"),

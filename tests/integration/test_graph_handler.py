@@ -3,10 +3,15 @@ from typing import Any
 
 import pytest
 
+from functions.users import consumers as users_consumers
 from functions.users import handler as users
 from pinhole.graph import logic as graph
 from pinhole.shared.caller import Caller
+from pinhole.shared.settings import get_settings
+from pinhole.streams.patterns import wanted
+from stacks.stateless.users_construct import _MADE_PUBLIC
 from tests.support.events import FakeLambdaContext, http_event, response_json
+from tests.support.streams import StreamTap, routed_event
 from tests.support.users import sign_up_claims
 
 
@@ -61,8 +66,35 @@ def listing(claims: dict[str, str], username: str, which: str, **query: str) -> 
     )
 
 
-def make_private(claims: dict[str, str]) -> None:
-    users.handler(http_event("PATCH", "/me", claims=claims, body={"is_private": True}), FakeLambdaContext())
+def make_private(claims: dict[str, str], private: bool = True) -> None:
+    users.handler(http_event("PATCH", "/me", claims=claims, body={"is_private": private}), FakeLambdaContext())
+
+
+def follow_requests(claims: dict[str, str]) -> list[str]:
+    status, page = call("GET", "/me/follow-requests", claims, "/me/follow-requests", query={"limit": "50"})
+    assert status == 200
+    return [user["username"] for user in page["items"]]
+
+
+def followers_of(claims: dict[str, str], username: str) -> list[str]:
+    return [user["username"] for user in listing(claims, username, "followers", limit="50")[1]["items"]]
+
+
+class UsersStream:
+    """The users table's stream records since the last look, as its router sends them to `on_made_public`: only
+    those matching the consumer's pattern (the filter must match the records DynamoDB really writes)."""
+
+    def __init__(self) -> None:
+        self.tap = StreamTap([get_settings().users_table_name])
+        self.tap.new_records()
+
+    def deliver(self, times: int = 1) -> int:
+        """Runs the consumer on the routed records (`times` over: redeliveries); how many there were."""
+        records = [record for record in self.tap.new_records() if wanted(record, [_MADE_PUBLIC])]
+        for _ in range(times if records else 0):
+            response = users_consumers.on_made_public(routed_event(records), FakeLambdaContext())
+            assert response == {"batchItemFailures": []}
+        return len(records)
 
 
 def test_follow_public_account_is_immediate_idempotent_and_counted(people: dict[str, dict[str, str]]) -> None:
@@ -244,3 +276,102 @@ def test_a_cursor_works_only_on_the_list_it_came_from(people: dict[str, dict[str
                     "validation_error",
                     [{"field": "cursor"}],
                 ), (origin, target)
+
+
+# Requests and the account going public
+
+
+def test_going_public_makes_every_pending_request_a_follow(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given private Bob with five pending requests (read two at a time: the approval pages through them)
+    alice, bob = people["alice"], people["bob"]
+    monkeypatch.setattr(graph, "REQUESTS_APPROVED_PER_PAGE", 2)
+    make_private(bob)
+    requesters = [alice, people["carol"], *(sign_up_claims(f"fan{index}") for index in range(3))]
+    for requester in requesters:
+        assert follow(requester, "bob") == (200, {"status": "requested"})
+    stream = UsersStream()
+
+    # When Bob switches to public, and the users stream reaches the consumer (twice: a redelivery)
+    make_private(bob, False)
+    assert stream.deliver(times=2) == 1
+
+    # Then every requester follows him, counted, and no request is left
+    assert follow_requests(bob) == []
+    assert sorted(followers_of(alice, "bob")) == sorted(requester["username"] for requester in requesters)
+    seen_by_alice = profile(alice, "bob")
+    assert (seen_by_alice["is_private"], seen_by_alice["follower_count"]) == (False, 5)
+    assert (seen_by_alice["followed_by_me"], seen_by_alice["follow_requested_by_me"]) == (True, False)
+    assert profile(alice, "alice")["following_count"] == 1
+
+
+def test_only_a_switch_from_private_to_public_approves_requests(people: dict[str, dict[str, str]]) -> None:
+    # Given private Bob with Alice's request
+    alice, bob = people["alice"], people["bob"]
+    make_private(bob)
+    follow(alice, "bob")
+    stream = UsersStream()
+
+    # When his profile changes otherwise (private again, a new bio)
+    make_private(bob)
+    call("PATCH", "/me", bob, "/me", body={"bio": "still private"})
+
+    # Then no record reaches the consumer, and the request waits
+    assert stream.deliver() == 0
+    assert follow_requests(bob) == ["alice"]
+
+
+def test_an_account_private_again_before_the_approvals_keeps_its_requests(people: dict[str, dict[str, str]]) -> None:
+    # Given private Bob with Alice's request, who goes public and at once private again
+    alice, bob = people["alice"], people["bob"]
+    make_private(bob)
+    follow(alice, "bob")
+    stream = UsersStream()
+    make_private(bob, False)
+    make_private(bob)
+
+    # When the consumer gets the switch to public
+    assert stream.deliver() == 1
+
+    # Then nothing is approved: the request waits for Bob's answer
+    assert follow_requests(bob) == ["alice"]
+    assert profile(bob, "bob")["follower_count"] == 0
+
+
+def test_following_an_account_gone_public_clears_the_request(people: dict[str, dict[str, str]]) -> None:
+    # Given Alice's request to private Bob, who goes public (before the approvals run)
+    alice, bob = people["alice"], people["bob"]
+    make_private(bob)
+    follow(alice, "bob")
+    make_private(bob, False)
+
+    # When Alice follows him
+    assert follow(alice, "bob") == (200, {"status": "following"})
+
+    # Then she follows, and her request is gone
+    seen_by_alice = profile(alice, "bob")
+    assert (seen_by_alice["followed_by_me"], seen_by_alice["follow_requested_by_me"]) == (True, False)
+    assert seen_by_alice["follower_count"] == 1
+    assert follow_requests(bob) == []
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["approved", "denied"])
+def test_answering_the_request_of_a_follower_clears_it_and_keeps_the_follow(
+    people: dict[str, dict[str, str]], approve: bool
+) -> None:
+    # Given Alice following Bob with a request of hers still standing (as a race with his going public leaves)
+    alice, bob = people["alice"], people["bob"]
+    follow(alice, "bob")
+    assert graph._graph.request(alice["sub"], bob["sub"])
+    assert follow_requests(bob) == ["alice"]
+
+    # When Bob answers it
+    assert decide(bob, "alice", approve)[0] == 204
+
+    # Then the request is gone and the follow stays, counted once
+    assert follow_requests(bob) == []
+    seen_by_alice = profile(alice, "bob")
+    assert (seen_by_alice["followed_by_me"], seen_by_alice["follow_requested_by_me"]) == (True, False)
+    assert seen_by_alice["follower_count"] == 1
+    assert decide(bob, "alice", approve)[0] == 404

@@ -16,6 +16,7 @@ from functions.notifications import consumers
 from functions.notifications import handler as notifications
 from functions.social import handler as social
 from functions.upload import handler as upload
+from functions.users import consumers as users_consumers
 from functions.users import handler as users
 from local.pumps.sqs import sqs_record
 from pinhole.graph.dal import EdgeModel, user_key
@@ -455,6 +456,28 @@ def test_a_request_is_notified_until_answered_and_approval_becomes_a_follow(
     pipeline.flush()
 
     assert summary(items(alice)) == [("follow", "bob", None, None)]
+
+
+def test_going_public_turns_each_request_into_a_follow_notification(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given Alice's pending requests from Bob and Carol, notified
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    make_private(alice)
+    follow(bob, "alice")
+    follow(carol, "alice")
+    pipeline.flush()
+    users_stream = StreamTap([get_settings().users_table_name])
+    users_stream.new_records()
+
+    # When she switches to public and the users stream reaches `on_made_public` (its approvals write to the graph)
+    assert call(users.handler, "PATCH", "/me", alice, "/me", body={"is_private": False})[0] == 200
+    made_public = routed_event(users_stream.new_records())
+    assert users_consumers.on_made_public(made_public, FakeLambdaContext()) == {"batchItemFailures": []}
+    pipeline.flush()
+
+    # Then, as for approvals, each request's notification gives way to a follow's
+    assert sorted(summary(items(alice))) == [("follow", "bob", None, None), ("follow", "carol", None, None)]
 
 
 # Reading

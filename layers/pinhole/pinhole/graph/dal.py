@@ -200,17 +200,20 @@ class GraphRepository:
         return {target for _, target in _edges_of(keys)}
 
     def follow(self, follower_id: str, followee_id: str, *, replacing_request: bool = False) -> bool:
-        """Adds the edge and both counts; False if it already existed (nothing changed). NotFound if a
-        block stands between the two, as for someone who does not exist."""
+        """Adds the edge and both counts, and takes away the follower's pending request if there is one (a request
+        and a follow never stand together); `replacing_request`: only if that request still stands (an approval).
+        False if nothing changed: the edge existed already (or the request was gone). NotFound if a block stands
+        between the two, as for someone who does not exist."""
         edge = follow_edge(follower_id, followee_id)
+        request = EdgeModel(user_key(follower_id), f"{REQUESTED}{followee_id}")
 
         def build(transaction: TransactWrite) -> None:
             _no_block_between(transaction, follower_id, followee_id)
             transaction.save(edge, condition=EdgeModel.pk.does_not_exist())
             if replacing_request:
-                transaction.delete(
-                    EdgeModel(user_key(follower_id), f"{REQUESTED}{followee_id}"), condition=EdgeModel.pk.exists()
-                )
+                transaction.delete(request, condition=EdgeModel.pk.exists())
+            else:
+                transaction.delete(request)
             transaction.update(
                 UserModel(user_id=follower_id),
                 actions=[UserModel.following_count.add(1)],

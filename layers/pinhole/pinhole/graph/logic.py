@@ -97,17 +97,56 @@ def decide_request(
     graph: GraphRepository = _graph,
     profiles: ProfileRepository = _profiles,
 ) -> None:
+    """Approving makes the requester a follower (counted, and notified as a follow); denying drops the request.
+    Either way the request is gone: that of someone who follows already (since the account was public a
+    moment) is spent whatever the answer, and denying it leaves their follow as it is."""
     requester = profiles.find_by_username(username)
     no_request = NotFound(f"{requester.username} has not asked to follow you.")
     if not graph.has_requested(requester.user_id, caller.user_id):
         raise no_request
-    if approve:
-        approved = graph.follow(requester.user_id, caller.user_id, replacing_request=True)
-        # Not written: the request was withdrawn since it was read, unless a second approval won the race
-        if not approved and not graph.is_following(requester.user_id, caller.user_id):
-            raise no_request
-    else:
-        graph.withdraw_request(requester.user_id, caller.user_id)
+    if approve and graph.follow(requester.user_id, caller.user_id, replacing_request=True):
+        return
+    # Not written: the request was withdrawn since it was read, unless they follow already
+    if approve and not graph.is_following(requester.user_id, caller.user_id):
+        raise no_request
+    graph.withdraw_request(requester.user_id, caller.user_id)
+
+
+REQUESTS_APPROVED_PER_PAGE = 100
+
+
+def approve_pending_requests(
+    user_id: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
+) -> int:
+    """An account gone public takes every pending request as a follow, as Instagram does: each requester becomes
+    a follower, counted and notified as an approval is; how many did. Paged through the requests (however many
+    there are), one approval at a time (each moves the account's follower count). It stops where the account has
+    turned private again, leaving the rest pending; a request withdrawn meanwhile, or one a block has ended, is
+    dropped. Repeating it changes nothing, and a run cut short is taken up by the record's redelivery from the
+    requests left."""
+    approved = 0
+    after: dict[str, Any] | None = None
+    while True:
+        if _is_private_now(user_id, profiles):
+            return approved
+        requester_ids, after = graph.requests_received(user_id, REQUESTS_APPROVED_PER_PAGE, after)
+        for requester_id in requester_ids:
+            try:
+                if graph.follow(requester_id, user_id, replacing_request=True):
+                    approved += 1
+                    continue
+            except NotFound:
+                pass  # a block stands between them: its own clean-up ends the request (this one too)
+            graph.withdraw_request(requester_id, user_id)  # a follower's spent request, if it is still there
+        if not after:
+            return approved
+
+
+def _is_private_now(user_id: str, profiles: ProfileRepository) -> bool:
+    try:
+        return profiles.get_consistent(user_id).is_private
+    except NotFound:  # deactivated (or gone) since: nobody may follow it now
+        return True
 
 
 def block(
