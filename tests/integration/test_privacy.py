@@ -27,6 +27,7 @@ from pinhole.moderation import logic as moderation
 from pinhole.moderation.dal import ModerationRepository
 from pinhole.moderation.models import Action, ActionRequest, Reason, ReportRequest, TargetType, case_id_of
 from pinhole.notifications.dal import NotificationModel, NotificationRepository
+from pinhole.notifications.models import NotificationRecord, NotificationType
 from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic
 from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
@@ -36,8 +37,9 @@ from pinhole.push import logic as push
 from pinhole.push.models import DeviceRegistration, NotificationSettingsPatch, Platform
 from pinhole.resize.message_media import process_message_upload
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
-from pinhole.shared.clock import utc_now
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import InvalidCredentials, NotFound
+from pinhole.shared.ids import new_id
 from pinhole.shared.settings import get_settings
 from pinhole.social import logic as social
 from pinhole.social.dal import InteractionRepository
@@ -188,15 +190,17 @@ def build_account(people: dict[str, dict[str, str]]) -> dict[str, Any]:
     s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"avatars/{zed.user_id}/a1", Body=b"avatar original")
     s3.put_object(Bucket=settings.media_bucket_name, Key=f"avatars/{zed.user_id}/a1/small.jpg", Body=b"r")
     s3.put_object(Bucket=settings.uploads_bucket_name, Key=f"posts/{ann_post}/m1", Body=b"ann's photo")
-    for recipient, actor in ((ann, zed), (zed, ann)):
-        NotificationModel(
+    # Notifications as delivery stores them (the stream consumers do not run here): each one's like of the other's post
+    for recipient, actor, post_id in ((ann, zed, ann_post), (zed, ann, zed_posts[0])):
+        like = NotificationRecord(
+            notification_id=new_id(),
             user_id=recipient.user_id,
-            sk=f"notification#01J{actor.user_id[:5].upper()}",
-            notification_id="01JABCDEFGHJKMNPQRSTVWXYZ0",
-            type="like",
+            type=NotificationType.LIKE,
             actor_id=actor.user_id,
-            created_at="2026-12-01T10:00:00.000Z",
-        ).save()
+            post_id=post_id,
+            created_at=to_iso(utc_now()),
+        )
+        assert NotificationRepository().create(like, f"post#{post_id}/like#{actor.user_id}") is not None
     InteractionRepository().record_visit(ann.user_id, zed.user_id)
     InteractionRepository().record_visit(zed.user_id, ann.user_id)
     # ann's ranked feed: her affinity for zed, and a first page's snapshot listing zed's post; ben's lists ann's only
@@ -627,7 +631,7 @@ def test_an_export_holds_every_kind_of_data_and_the_originals(world: dict[str, A
     assert [(r["reason"], r["note"]) for r in data["reports.json"]] == [("spam", "sells pills")]
     media_originals = [name for name in parts if name.startswith("media/messages/")]
     assert len(media_originals) == 2  # zed's two photo messages; ann's photo is hers
-    assert len(data["notifications.json"]) == 1
+    assert [(n["type"], n["actor_id"]) for n in data["notifications.json"]] == [("like", account["ann"].user_id)]
     assert parts[f"media/posts/{account['zed_posts'][0]}/m1"] == b"original photo"
     assert parts[f"media/avatars/{zed.user_id}/a1"] == b"avatar original"
     assert not any(account["ann_post"] in name for name in parts)  # ann's photo is not zed's

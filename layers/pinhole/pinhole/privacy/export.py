@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import IO, Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
+from pinhole.notifications.dal import NOTIFICATION
 from pinhole.privacy import dal
+from pinhole.push.dal import DEVICE, SETTINGS
 from pinhole.push.models import NotificationSettings
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import VISIT
@@ -75,7 +77,8 @@ class MultipartUploadWriter:
 
 class AccountData:
     """Where an export reads the user's data: page by page, object by object (a test replaces it with a
-    synthetic account of any size)."""
+    synthetic account of any size). The key prefixes are the owning contexts' own constants: a copy of one
+    here goes stale the day its context changes it, and the file is silently empty."""
 
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
@@ -141,18 +144,18 @@ class AccountData:
         return (
             item
             for item in dal.query_all(self.settings.notifications_table_name, "user_id", self.user_id)
-            if item["sk"].startswith("notification#")
+            if item["sk"].startswith(NOTIFICATION)
         )
 
     def devices(self) -> Iterator[dict[str, Any]]:
         return (
             item
             for item in dal.query_all(self.settings.notifications_table_name, "user_id", self.user_id)
-            if item["sk"].startswith("device#")
+            if item["sk"].startswith(DEVICE)
         )
 
     def notification_settings(self) -> dict[str, Any]:
-        key = {"user_id": self.user_id, "sk": "push-settings"}
+        key = {"user_id": self.user_id, "sk": SETTINGS}
         return dal.get_item(self.settings.notifications_table_name, key) or {}
 
     def reports(self) -> Iterator[dict[str, Any]]:
@@ -267,7 +270,7 @@ def _groups(data: AccountData) -> Iterator[dict[str, Any]]:
 def _device_view(item: dict[str, Any]) -> dict[str, Any]:
     """A phone as the user knows it: never its push token or SNS endpoint (secrets that reach the phone)."""
     return {
-        "device_id": item["sk"].removeprefix("device#"),
+        "device_id": item["sk"].removeprefix(DEVICE),
         "platform": item.get("platform"),
         "created_at": item.get("created_at"),
     }
