@@ -7,10 +7,11 @@ import hashlib
 import io
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from pinhole.privacy.export import CHUNK, AccountData, MultipartUploadWriter, write_export
+from pinhole.privacy.export_files import Person
 
 PART_SIZE = 5 * 1024 * 1024  # S3's smallest part
 ORIGINALS = 24
@@ -43,23 +44,42 @@ class GeneratedBody(io.RawIOBase):
         return bytes(out[:size])
 
 
+AT = "2026-12-01T10:00:00.000Z"
+STORED_AT = "2026-12-01T10:00:00.000000+0000"  # PynamoDB's UTCDateTimeAttribute (posts, profiles)
+
+
 class SyntheticAccount(AccountData):
-    """A large account, generated row by row as the export reads it."""
+    """A large account, generated row by row as the export reads it, in the shapes the tables keep."""
 
     def __init__(self) -> None:
         self.user_id = "u-large"
 
     def profile(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "username": "large", "email": "large@example.com"}
+        return {"user_id": self.user_id, "username": "large", "email": "large@example.com", "created_at": STORED_AT}
+
+    def people(self, user_ids: Collection[str]) -> dict[str, Person]:
+        return {user_id: Person(user_id=user_id, username=f"@{user_id}", display_name="") for user_id in user_ids}
 
     def posts(self) -> Iterator[dict[str, Any]]:
-        return ({"post_id": f"p{n:06d}", "caption": "#tag " * 40, "media_order": [f"m{n}"]} for n in range(ROWS))
+        return (
+            {
+                "post_id": f"p{n:06d}",
+                "caption": "#tag " * 40,
+                "status": "published",
+                "created_at": STORED_AT,
+                "media": {f"m{n}": {"type": "image", "status": "ready"}},
+                "media_order": [f"m{n}"],
+            }
+            for n in range(ROWS)
+        )
 
     def comments(self) -> Iterator[dict[str, Any]]:
-        return ({"post_id": f"x{n}", "comment_id": f"c{n}", "text": "nice " * 30} for n in range(ROWS))
+        return (
+            {"post_id": f"x{n}", "comment_id": f"c{n}", "text": "nice " * 30, "created_at": AT} for n in range(ROWS)
+        )
 
     def likes(self) -> Iterator[dict[str, Any]]:
-        return ({"post_id": f"x{n}", "created_at": "2026-12-01T10:00:00.000Z"} for n in range(ROWS))
+        return ({"post_id": f"x{n}", "created_at": AT} for n in range(ROWS))
 
     def saved(self) -> Iterator[dict[str, Any]]:
         return iter(())
@@ -68,25 +88,43 @@ class SyntheticAccount(AccountData):
         return iter(())
 
     def edges(self, kind: str, towards_me: bool) -> Iterator[dict[str, Any]]:
-        return ({"source_id": f"s{n}", "target_id": f"t{n}"} for n in range(ROWS // 4))
+        return ({"source_id": f"s{n}", "target_id": f"t{n}", "created_at": AT} for n in range(ROWS // 4))
 
     def conversations(self) -> Iterator[dict[str, Any]]:
         return ({"conversation_id": f"conv{n}", "with_id": f"w{n}"} for n in range(100))
 
     def messages(self, conversation_id: str) -> Iterator[dict[str, Any]]:
-        return ({"message_id": f"{conversation_id}-{n}", "sender_id": "w", "text": "hey " * 20} for n in range(200))
+        return (
+            {"message_id": f"{conversation_id}-{n}", "sender_id": "w", "text": "hey " * 20, "created_at": AT}
+            for n in range(200)
+        )
 
     def notifications(self) -> Iterator[dict[str, Any]]:
-        return ({"sk": f"notification#{n}", "type": "like"} for n in range(ROWS))
+        return (
+            {"notification_id": f"{n:026d}", "type": "like", "actor_id": f"a{n}", "created_at": AT} for n in range(ROWS)
+        )
+
+    def notifications_read_up_to(self) -> str:
+        return ""
 
     def devices(self) -> Iterator[dict[str, Any]]:
-        return ({"sk": f"device#d{n}", "platform": "fcm", "token": "secret"} for n in range(25))
+        return ({"sk": f"device#d{n}", "platform": "fcm", "token": "secret", "created_at": AT} for n in range(25))
 
     def notification_settings(self) -> dict[str, Any]:
         return {"likes": False}
 
     def reports(self) -> Iterator[dict[str, Any]]:
-        return ({"report_id": f"r{n}", "reason": "spam"} for n in range(100))
+        return (
+            {
+                "report_id": f"r{n}",
+                "target_type": "post",
+                "target_id": f"p{n}",
+                "reason": "spam",
+                "status": "open",
+                "created_at": AT,
+            }
+            for n in range(100)
+        )
 
     def original_keys(self) -> Iterator[str]:
         return (f"posts/p{n:06d}/m{n}" for n in range(ORIGINALS))

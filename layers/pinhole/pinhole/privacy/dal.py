@@ -279,13 +279,26 @@ def scan_all(
         yield from (_plain(item) for item in page.get("Items", []))
 
 
-def query_all(table: str, key_name: str, key_value: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+def query_all(
+    table: str,
+    key_name: str,
+    key_value: str,
+    index: str | None = None,
+    sort_key_prefix: tuple[str, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every item of one partition; with `sort_key_prefix` (the sort key's name, a prefix), only those whose sort
+    key begins with it (one kind of item of a partition that holds several)."""
     request: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "#k = :v",
         "ExpressionAttributeNames": {"#k": key_name},
         "ExpressionAttributeValues": {":v": {"S": key_value}},
     }
+    if sort_key_prefix:
+        sort_key, prefix = sort_key_prefix
+        request["KeyConditionExpression"] += " AND begins_with(#s, :prefix)"
+        request["ExpressionAttributeNames"]["#s"] = sort_key
+        request["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
     if index:
         request["IndexName"] = index
     for page in _dynamodb().get_paginator("query").paginate(**request):

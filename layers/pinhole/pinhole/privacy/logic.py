@@ -9,7 +9,6 @@ from pinhole.auth.identity import CognitoIdentity
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import NotificationRecord, NotificationType
 from pinhole.privacy.dal import AccountRepository, ExportRepository, presigned_get, s3_client
-from pinhole.privacy.export import AccountData, export_key, upload_export
 from pinhole.privacy.models import (
     DeletionScheduled,
     ExportJob,
@@ -173,6 +172,10 @@ def run_export(
         # ready; telling again is a no-op if it did not (one notification per export: its source)
         _tell_ready(request, job.finished_at or now or utc_now(), notifications)
         return True
+    # Imported here: the export's file models and the contexts it reads cost ~30 ms of a cold start that the
+    # functions importing this module for an account's deletion (auth's log-in, DELETE /me) would pay for nothing.
+    from pinhole.privacy.export import AccountData, export_key, upload_export
+
     key = export_key(request.user_id, request.requested_at)
     originals = upload_export(AccountData(request.user_id), s3 or s3_client(), get_settings().uploads_bucket_name, key)
     finished_at = now or utc_now()
