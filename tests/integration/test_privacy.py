@@ -945,7 +945,7 @@ def test_an_export_names_no_one_whose_account_is_being_deleted(world: dict[str, 
     # Given zed follows ann, who then deletes her account (deactivated: absent to everyone for its grace period)
     account = build_account(world["people"])
     zed, ann = account["zed"], account["ann"]
-    logic.delete_account(ann, PASSWORD, "token", identity=_NoSignOut())
+    logic.delete_account(ann, PASSWORD, identity=_NoRevoke())
     # When zed exports their data
     parts = export_of(zed)
     # Then ann is named by her id alone, wherever she appears
