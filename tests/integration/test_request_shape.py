@@ -112,6 +112,24 @@ def test_a_json_body_labelled_text_plain_is_415_and_a_body_where_none_is_taken_i
 
 BODY_ROUTES = [param for param in ROUTES if "requestBody" in param.values[3]]
 JSON_TYPES = ("Application/JSON", "application/json; charset=UTF-8", "application/merge-patch+json")
+OTHER_TYPES = ("text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize(("function", "method", "path", "operation"), BODY_ROUTES)
+def test_an_empty_body_is_answered_as_no_body_whatever_its_content_type(
+    aws: dict[str, str], function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given what a route answers an empty body labelled JSON (a 422 `missing` where the body is required)
+    expected = _call(function, method, _concrete(path), None, "application/json")["statusCode"]
+
+    # Then it answers the same whatever the empty body is labelled (Powertools read the label: 500s before)
+    answers = {
+        content_type: _call(function, method, _concrete(path), None, content_type) for content_type in OTHER_TYPES
+    }
+    assert {content_type: answer["statusCode"] for content_type, answer in answers.items()} == dict.fromkeys(
+        OTHER_TYPES, expected
+    ), answers
+    assert expected < 500
 
 
 @pytest.mark.parametrize(("function", "method", "path", "operation"), BODY_ROUTES)
