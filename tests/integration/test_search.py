@@ -290,6 +290,17 @@ def test_a_tampered_or_foreign_cursor_is_refused(indexer: Indexer) -> None:
         assert response_json(response)["error"]["code"] == "validation_error"
 
 
+def test_a_tag_page_opens_with_its_hash_and_with_combining_marks(indexer: Indexer) -> None:
+    # Given a post whose tags hold combining marks (Devanagari vowel signs, an accent typed apart)
+    author = sign_up("author")
+    post_id = publish(author, "#plain #xxहिन्दी #cafe\u0301")
+    indexer.flush()
+
+    # Then each tag's page opens as GET /search/tags offers it, and with the `#` API Gateway decodes from %23
+    for tag in ("plain", "#plain", "xxहिन्दी", "#xxहिन्दी", "café", "cafe\u0301"):
+        assert tag_post_ids(author, tag) == [post_id], tag
+
+
 def test_not_a_tag_is_refused(indexer: Indexer) -> None:
     viewer = sign_up("viewer")
     response = get(viewer, "/tags/new york/posts", route_key="GET /tags/{tag}/posts")

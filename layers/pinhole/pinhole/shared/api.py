@@ -5,6 +5,7 @@ Each handler builds its resolver as `APIGatewayHttpResolver(enable_validation=Tr
 (Powertools' OpenAPI merge finds resolvers by that call) and passes it to `apply_api_conventions`."""
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from http import HTTPStatus
@@ -207,6 +208,17 @@ def _aws_error(error: ClientError | PynamoDBException) -> Response:
     return _unexpected(error)
 
 
+_PATH_PARAMETER = re.compile(r"<(\w+)>")
+
+
+def _route_pattern(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
+    """A route's pattern whose path parameters take any characters but `/`, as API Gateway's `{name}` does.
+    Powertools' take word characters and some of URI syntax: a hashtag with a combining mark (`#हिन्दी`, whose
+    vowel signs are not word characters) or sent with its `#` (`%23`, which API Gateway decodes in `rawPath`)
+    was 'No such route'. The route's own validation judges the value."""
+    return re.compile(base_regex.format(_PATH_PARAMETER.sub(r"(?P<\1>[^/]+)", rule)))
+
+
 def apply_api_conventions(
     app: APIGatewayHttpResolver,
     other_routes: Callable[[], RouteTable] = lambda: RouteTable(()),
@@ -222,6 +234,7 @@ def apply_api_conventions(
         return RouteTable((route.method, route.path) for route in _registered_routes(app)) | other_routes()
 
     app.configure_openapi(security_schemes=SECURITY_SCHEMES)  # type: ignore[arg-type]
+    app._compile_regex = _route_pattern  # type: ignore[method-assign]  # the routes declared after this
     app._request_validation_middleware = _RequestShapeThenValidation(admitted)
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
