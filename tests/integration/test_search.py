@@ -125,6 +125,11 @@ def test_names_are_found_whatever_the_accents_and_case(indexer: Indexer) -> None
         assert find_users(jose, query) == ["pepe_a"], query
     assert find_users(jose, "nunez") == ["maria"]
     assert find_users(jose, "jose martin") == []
+    # And letters whose mark Unicode does not decompose read as their plain letters too
+    sign_up("lucja_k", "Łucja Søren")
+    indexer.flush()
+    for query in ("lucja", "Łucja", "soren", "SØREN"):
+        assert find_users(jose, query) == ["lucja_k"], query
 
 
 def test_username_prefixes_find_users_too(indexer: Indexer) -> None:

@@ -1,7 +1,9 @@
 """How search reads names, tags and queries. Pure functions: no I/O.
 
 Text is compared *normalised*: decomposed (NFKD), stripped of combining marks and case-folded, so
-`José`, `JOSE` and `jose` are one term and full-width or ligature forms read as their plain letters.
+`José`, `JOSE` and `jose` are one term and full-width or ligature forms read as their plain letters; the Latin
+letters whose mark Unicode does not decompose (`Ł`, `ø`, `Đ`, `æ`, `þ`...) read as their ASCII letters too
+(anyascii's), so `lukasz` finds `Łukasz`. Other scripts stay as they are (`Иван` is found by `ив`).
 A user is found under every prefix (1 to PREFIX_MAX characters) of their username and of each word of
 their display name; a tag under every prefix of its normalised form. Rankings in the index use a
 logarithmic bucket of a count, so a count that moves rewrites index items only when it doubles."""
@@ -10,6 +12,8 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from anyascii import anyascii
 
 from pinhole.posts.caption import extract_tags, fold_tag
 
@@ -29,10 +33,17 @@ def _fold(text: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
 
 
+def _latin_in_ascii(text: str) -> str:
+    return "".join(
+        anyascii(char) if not char.isascii() and unicodedata.name(char, "").startswith("LATIN ") else char
+        for char in text
+    )
+
+
 def normalise(text: str) -> str:
     """Accent- and case-insensitive form. Folded again after case-folding: a compatibility form can
     decompose into capitals (㎒ → MHz) and a case mapping can bring a mark back."""
-    return _fold(_fold(text).casefold())
+    return _latin_in_ascii(_fold(_fold(text).casefold())).lower()
 
 
 def words(text: str) -> list[str]:
