@@ -97,6 +97,12 @@ def test_pillow_formats_outside_the_accepted_list_are_rejected(image_format: str
     assert rejection(data, "image/png").code == RejectionCode.TYPE_MISMATCH
 
 
+def test_a_picture_of_another_accepted_format_is_named_in_the_reason() -> None:
+    # Given a PNG uploaded as a JPEG / Then the reason names both, in a sentence without a guessed article
+    refused = rejection(encoded(marked((64, 48)), "PNG"), "image/jpeg")
+    assert refused.reason == "The file is not the JPEG image it claims to be: its content is PNG."
+
+
 @pytest.mark.parametrize(
     ("image_format", "declared", "named"),
     [

@@ -176,7 +176,7 @@ def _check_signature(fp: BinaryIO, expected: str) -> None:
     if actual == expected:
         return
     claimed = FORMAT_NAMES[expected]
-    looks_like = f"it is a {FORMAT_NAMES[actual]} file" if actual else "it is not a supported picture format"
+    looks_like = f"its content is {FORMAT_NAMES[actual]}" if actual else "it is not a supported picture format"
     raise MediaRejected(
         RejectionCode.TYPE_MISMATCH, f"The file is not the {claimed} image it claims to be: {looks_like}."
     )

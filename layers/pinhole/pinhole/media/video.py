@@ -185,7 +185,7 @@ def _check_container(path: Path, content_type: str) -> None:
         looks_like = "it is not an MP4 or MOV file"
     else:
         actual = next((name for kind, name in CONTAINER_NAMES.items() if brand in BRANDS_OF_CONTENT_TYPE[kind]), None)
-        looks_like = f"it is a {actual} file" if actual else "it is another kind of media file"
+        looks_like = f"its content is {actual}" if actual else "it is another kind of media file"
     raise MediaRejected(
         RejectionCode.TYPE_MISMATCH, f"The file is not the {claimed} video it claims to be: {looks_like}."
     )
