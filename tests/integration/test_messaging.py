@@ -257,6 +257,11 @@ def test_bad_frames_get_error_frames(people, connections_api) -> None:
     )
     assert to_self is not None and to_self["code"] == "cannot_message_self"
     assert frame("c", alice, {"action": "ping"}, "ping") == {"type": "pong"}
+    # A client_id is the message's Idempotency-Key over the WebSocket: as long as the header may be, no longer
+    longest = send_frame(alice, "bob", "x", "k" * 255)
+    assert longest is not None and longest["type"] == "ack"
+    too_long = send_frame(alice, "bob", "x", "k" * 256)
+    assert too_long is not None and too_long["code"] == "validation_error"
 
 
 def test_http_validation_errors_use_the_envelope(people, connections_api) -> None:

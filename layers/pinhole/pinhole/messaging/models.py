@@ -6,11 +6,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
+from pinhole.shared.idempotency import KEY_MAX
 from pinhole.shared.text import MULTI_LINE_TEXT, ONE_LINE_TEXT
 from pinhole.users.models import Username, UserSummary
 
 TEXT_MAX = 2000
-CLIENT_ID_MAX = 64
+CLIENT_ID_MAX = KEY_MAX  # a client_id is the message's Idempotency-Key over the WebSocket
 TITLE_MAX = 100
 GROUP_MIN = 3
 """A group holds 3 to 32 members, its creator included (API.md: 2–31 others)."""

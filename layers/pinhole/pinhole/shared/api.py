@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import PynamoDBException
 
+from pinhole.shared import idempotency
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import AccountSuspended, DomainError, MethodNotAllowed, Unauthorized
 from pinhole.shared.observability import logger
@@ -323,7 +324,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="idempotency-key",
         min_length=1,
-        max_length=255,
+        max_length=idempotency.KEY_MAX,
         description="Retry with the same key within 24 h: the first result comes back, nothing is doubled",
     ),
 ]

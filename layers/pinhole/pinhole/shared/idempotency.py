@@ -23,6 +23,8 @@ from pinhole.shared.settings import get_settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+KEY_MAX = 255
+"""The longest Idempotency-Key (and a message frame's `client_id`, the same key over the WebSocket)."""
 RETENTION_S = 24 * 3600
 Result = TypeVar("Result", bound=BaseModel)
 
