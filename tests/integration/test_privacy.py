@@ -32,6 +32,7 @@ from pinhole.moderation.models import Action, ActionRequest, Reason, ReportReque
 from pinhole.notifications import logic as notifications
 from pinhole.notifications.dal import NotificationModel, NotificationRepository
 from pinhole.notifications.models import MODERATION_NOTICES, MODERATORS_ACTOR, NotificationRecord, NotificationType
+from pinhole.posts import logic as posts_logic
 from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic
 from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
@@ -381,6 +382,8 @@ def test_a_deleted_account_is_absent_for_everyone_until_it_is_reactivated(world:
     # Then zed's profile, posts and comment are gone for ann, as a block would hide them
     with pytest.raises(NotFound):
         users.get_user(ann, DELETED)
+    with pytest.raises(NotFound, match="No such post"):  # as any post that is not there: not "No such user"
+        posts_logic.get_post(ann, account["zed_posts"][0])
     assert [c.text for c in social.comments(ann, account["ann_post"], 20, None)[0]] == ["agreed"]
     assert DELETED not in {u.username for u in social.likers(ann, account["ann_post"], 20, None)[0]}
     conversations = messaging.conversations(ann, 20, None)[0]

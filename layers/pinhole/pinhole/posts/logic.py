@@ -121,7 +121,10 @@ def readable_post(
         raise NotFound("No such post.")
     if record.status != PostStatus.PUBLISHED and record.author_id != caller.user_id:
         raise NotFound("No such post.")
-    author = profiles.get(record.author_id)
+    try:
+        author = profiles.get(record.author_id)
+    except NotFound:
+        raise NotFound("No such post.") from None  # its author gone (or going): nothing says the post was there
     if not can_view(caller.user_id, author):
         raise NotFound("No such post.")
     return record, author
