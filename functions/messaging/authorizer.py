@@ -1,8 +1,8 @@
-"""Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter
-`token`, or offered as a subprotocol) must be a valid Cognito access token of this app, of a user no moderator
-has suspended (the token may outlive the suspension by its 15 minutes), issued since they last signed out
-everywhere, of a session not logged out. The user's id and username ride on the connection as the authorizer
-context of every later frame."""
+"""Lambda REQUEST authorizer of the WebSocket API's `$connect`: the access token (query parameter `token`, or offered as
+a subprotocol) must be a valid Cognito access token of this app, of a user no moderator has suspended (the token may
+outlive the suspension by its 15 minutes) and who has not deleted their account, issued since they last signed out
+everywhere, of a session not logged out. The user's id and username ride on the connection as the authorizer context
+of every later frame."""
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -32,8 +32,17 @@ def handler(event: dict, context: LambdaContext) -> dict:
         logger.info("Connection refused", extra={"reason": error.message})
         raise Exception(UNAUTHORIZED) from None
     caller, standing = verified.caller, _profiles.token_standing(verified.caller.user_id)
-    if standing.suspended or standing.signed_out(verified.issued_at, verified.origin_jti):
-        logger.info("Connection refused", extra={"reason": "suspended" if standing.suspended else "signed out"})
+    refused = (
+        "suspended"
+        if standing.suspended
+        else "deactivated"  # deleted: nobody to talk to (reactivating is the HTTP API's, with this token)
+        if standing.deactivated
+        else "signed out"
+        if standing.signed_out(verified.issued_at, verified.origin_jti)
+        else None
+    )
+    if refused:
+        logger.info("Connection refused", extra={"reason": refused})
         raise Exception(UNAUTHORIZED)
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
         request.method_arn, principal_id=caller.user_id, context={"username": caller.username}

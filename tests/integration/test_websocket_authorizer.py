@@ -13,7 +13,8 @@ import pytest
 from functions.auth import handler as auth
 from functions.messaging import authorizer
 from pinhole.auth import tokens
-from pinhole.users.dal import ProfileRepository
+from pinhole.shared.clock import utc_now
+from pinhole.users.dal import ProfileRepository, UserModel
 from tests.support.events import FakeLambdaContext, authorizer_event, http_event, response_json
 from tests.support.users import PASSWORD, sign_up_claims
 
@@ -132,6 +133,20 @@ def test_a_suspended_users_unexpired_token_opens_nothing_until_unsuspended(acces
 
     # And once unsuspended the same token connects again
     ProfileRepository().set_suspended(user_id, False)
+    assert authorize(query={"token": access_token})["principalId"] == user_id
+
+
+def test_a_deleted_accounts_unexpired_token_opens_nothing_until_reactivated(access_token: str) -> None:
+    # Given alice's valid token, and her account deleted (deactivated, within the grace period)
+    user_id = str(jwt.decode(access_token, options={"verify_signature": False})["sub"])
+    UserModel(user_id=user_id).update(actions=[UserModel.deactivated_at.set(utc_now())])  # as DELETE /me marks it
+
+    # When she connects, she is refused as for a bad token: an account absent to everyone has no one to talk to
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(query={"token": access_token})
+
+    # And once reactivated the same token connects again
+    UserModel(user_id=user_id).update(actions=[UserModel.deactivated_at.remove()])
     assert authorize(query={"token": access_token})["principalId"] == user_id
 
 

@@ -120,6 +120,7 @@ class TokenStanding:
     suspended: bool
     signed_out_at: int | None
     logged_out_sessions: frozenset[str] = frozenset()  # `origin_jti`s of sessions logged out (POST /auth/logout)
+    deactivated: bool = False  # deleted, within the grace period: the HTTP API takes the token only to undo it
 
     def signed_out(self, issued_at: int | None, origin_jti: str | None) -> bool:
         """Whether the token no longer speaks for its user: issued before the last sign-out everywhere, or of a
@@ -179,18 +180,26 @@ class ProfileRepository:
         return None
 
     def token_standing(self, user_id: str) -> TokenStanding:
-        """Whether a moderator has this user suspended, when they last signed out everywhere and which sessions
-        they logged out: one eventually consistent GetItem of those three attributes (half a read unit for a
-        profile under 4 KB, whatever the projection). Run once per authenticated request
+        """Whether a moderator has this user suspended, when they last signed out everywhere, which sessions they
+        logged out and whether they deleted the account: one eventually consistent GetItem of those attributes
+        (half a read unit for a profile under 4 KB, whatever the projection). Run once per authenticated request
         (pinhole.shared.api.current_caller) and WebSocket handshake, so a token that outlives a suspension, a
         sign-out or a log-out authenticates nothing."""
         try:
-            item = UserModel.get(user_id, attributes_to_get=["suspended", "signed_out_at", "revoked_sessions"])
+            item = UserModel.get(
+                user_id,
+                attributes_to_get=["suspended", "signed_out_at", "revoked_sessions", "deactivated_at", "purging"],
+            )
         except DoesNotExist:
             return TokenStanding(suspended=False, signed_out_at=None)
         signed_out_at = int(item.signed_out_at) if item.signed_out_at is not None else None
         sessions = frozenset(_session_of(entry)[0] for entry in item.revoked_sessions or ())
-        return TokenStanding(suspended=bool(item.suspended), signed_out_at=signed_out_at, logged_out_sessions=sessions)
+        return TokenStanding(
+            suspended=bool(item.suspended),
+            signed_out_at=signed_out_at,
+            logged_out_sessions=sessions,
+            deactivated=is_deactivated(item),
+        )
 
     def signed_out(self, user_id: str, at: int) -> None:
         """Every access token issued before `at` (epoch s) stops authenticating (a sign-out everywhere)."""
