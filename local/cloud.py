@@ -36,6 +36,7 @@ from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndp
 from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_s3_listing import install as list_s3_while_keys_are_deleted
+from local.moto_s3_ranges import install as tell_the_size_of_unsatisfiable_ranges
 from local.moto_sqs_attributes import install as read_sqs_attributes_alone
 from local.moto_sqs_limits import enforce_sqs_limits
 from local.moto_sqs_receive import install as receive_sqs_messages_cheaper
@@ -72,6 +73,7 @@ def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServ
     read_sqs_attributes_alone()
     receive_sqs_messages_cheaper()
     list_s3_while_keys_are_deleted()
+    tell_the_size_of_unsatisfiable_ranges()
     make_cognito_strict()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

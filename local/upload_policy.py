@@ -28,7 +28,7 @@ class S3Error(Exception):
     extra: dict[str, str] | None = None
 
     def xml(self, request_id: str) -> str:
-        extra = "".join(f"<{name}>{value}</{name}>" for name, value in (self.extra or {}).items())
+        extra = "".join(f"<{name}>{_escape(value)}</{name}>" for name, value in (self.extra or {}).items())
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{self.code}</Code><Message>{_escape(self.message)}</Message>{extra}"

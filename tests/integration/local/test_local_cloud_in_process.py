@@ -213,6 +213,84 @@ def test_media_endpoint_answers_a_missing_key_as_cloudfront_with_oac_does(cloud)
     assert (head.status_code, head.content) == (403, b"")
 
 
+MEDIA_BUCKET = "pinholestateful-mediabucketbcbb02ba"
+CLIP = bytes(range(256)) * 4  # 1,024 bytes, each telling its offset
+
+
+@pytest.fixture(scope="module")
+def clip_url(cloud):
+    s3(cloud).put_object(Bucket=MEDIA_BUCKET, Key="posts/p1/mp4_480p.mp4", Body=CLIP, ContentType="video/mp4")
+    s3(cloud).put_object(Bucket=MEDIA_BUCKET, Key="posts/p1/w1080.jpg", Body=CLIP[::-1], ContentType="image/jpeg")
+    return f"{cloud.cloud.outputs['MediaBaseUrl']}/posts/p1/mp4_480p.mp4"
+
+
+@pytest.mark.parametrize(
+    ("byte_range", "first", "last"),
+    [("bytes=0-99", 0, 99), ("bytes=1000-", 1000, 1023), ("bytes=-10", 1014, 1023), ("bytes=1000-5000", 1000, 1023)],
+)
+def test_media_answers_a_range_with_206_partial_content_as_cloudfront_over_s3_does(clip_url, byte_range, first, last):
+    # (Safari and AVPlayer play a progressive MP4 only from ranges)
+    response = httpx.get(clip_url, headers={"Range": byte_range})
+    head = httpx.head(clip_url, headers={"Range": byte_range})
+
+    assert response.status_code == 206
+    assert response.content == CLIP[first : last + 1]
+    assert response.headers["content-range"] == f"bytes {first}-{last}/1024"
+    assert response.headers["content-length"] == str(last - first + 1)
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-type"] == "video/mp4"
+    assert response.headers["access-control-expose-headers"] == "Content-Length, Content-Range"
+    assert (head.status_code, head.content, head.headers["content-range"]) == (206, b"", f"bytes {first}-{last}/1024")
+
+
+def test_media_serves_an_image_in_ranges_too(cloud, clip_url):
+    image_url = clip_url.replace("mp4_480p.mp4", "w1080.jpg")
+
+    response = httpx.get(image_url, headers={"Range": "bytes=0-99"})
+
+    assert (response.status_code, response.content) == (206, CLIP[::-1][:100])
+    assert response.headers["content-range"] == "bytes 0-99/1024"
+
+
+def test_media_says_it_serves_ranges_when_asked_for_the_whole_object(clip_url):
+    response = httpx.get(clip_url)
+
+    assert (response.status_code, response.content) == (200, CLIP)
+    assert response.headers["accept-ranges"] == "bytes"
+    assert "content-range" not in response.headers
+
+
+@pytest.mark.parametrize("byte_range", ["bytes=0-1,5-6", "bytes=abc", "bytes=100-50"])
+def test_media_answers_the_whole_object_to_a_range_s3_ignores(clip_url, byte_range):
+    # S3 serves no multi-range and ignores a range it cannot read
+    response = httpx.get(clip_url, headers={"Range": byte_range})
+
+    assert (response.status_code, response.content) == (200, CLIP)
+    assert "content-range" not in response.headers
+
+
+def test_media_answers_a_range_past_the_end_with_416_and_the_objects_size(cloud, clip_url):
+    response = httpx.get(clip_url, headers={"Range": "bytes=1024-"})
+    head = httpx.head(clip_url, headers={"Range": "bytes=1024-"})
+    direct = httpx.get(
+        boto3.client("s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1").generate_presigned_url(
+            "get_object", Params={"Bucket": MEDIA_BUCKET, "Key": "posts/p1/mp4_480p.mp4"}
+        ),
+        headers={"Range": "bytes=1024-"},
+    )
+
+    assert (response.status_code, response.headers["content-type"]) == (416, "application/xml")
+    assert response.headers["content-range"] == "bytes */1024"
+    assert (
+        "<Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message>"
+        "<RangeRequested>bytes=1024-</RangeRequested><ActualObjectSize>1024</ActualObjectSize>"
+    ) in response.text
+    assert (head.status_code, head.content, head.headers["content-range"]) == (416, b"", "bytes */1024")
+    # And the S3 front answers the same from moto's own range handling
+    assert (direct.status_code, direct.headers["content-range"]) == (416, "bytes */1024")
+    assert "<Code>InvalidRange</Code>" in direct.text
+
+
 def test_other_s3_calls_are_proxied_to_moto(cloud):
     client = boto3.client("s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1")
     client.put_object(
