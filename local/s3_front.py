@@ -2,6 +2,11 @@
 
 Handlers get `AWS_ENDPOINT_URL_S3` pointing here, so the URLs of `generate_presigned_post` (and
 pre-signed GETs) point here too.
+
+Every bucket of the template blocks all public access (`protected_bucket`, stacks/stateful/media_construct.py),
+so S3 refuses an anonymous request (neither an `Authorization` header nor a pre-signed URL's signature) with
+403 AccessDenied: moto would answer it (an unsigned `GET /<bucket>` listed every upload's key). A browser's POST
+to a bucket is not anonymous, its form carries the signed policy; a CORS preflight (`OPTIONS`) is never signed.
 """
 
 from __future__ import annotations
@@ -33,6 +38,16 @@ log = logging.getLogger("local.s3")
 # Far above any upload limit in API.md: the policy's content-length-range decides, as on S3.
 MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+# What makes a request signed: SigV4 in the header or the query (a pre-signed URL), or SigV2's pre-signed query.
+_SIGNATURE_QUERY = ("X-Amz-Signature", "Signature")
+_ANONYMOUS = S3Error(403, "AccessDenied", "Access Denied")
+# S3's answer to a POST to a bucket that is not a browser form (a form sent url-encoded, a bare body).
+_NOT_A_FORM = S3Error(
+    412,
+    "PreconditionFailed",
+    "At least one of the pre-conditions you specified did not hold",
+    {"Condition": "Bucket POST must be of the enclosure-type multipart/form-data"},
+)
 
 
 class PostedObjects:
@@ -75,15 +90,20 @@ class S3Front:
         request = Request(scope, receive)
         path = scope["path"].removeprefix(scope.get("root_path", ""))
         parts = [part for part in path.split("/") if part]
-        content_type = request.headers.get("content-type", "")
-        if request.method == "POST" and len(parts) == 1 and content_type.startswith("multipart/form-data"):
+        content_type = request.headers.get("content-type", "").lower()
+        is_form = content_type.startswith("multipart/form-data")
+        if request.method == "POST" and len(parts) == 1 and is_form:
             response = await self._post_upload(request, parts[0])
+        elif request.method == "POST" and len(parts) == 1 and not request.url.query:
+            response = _xml_error(_NOT_A_FORM, _request_id())  # S3's PostObject, without its form
+        elif request.method != "OPTIONS" and not _is_signed(request):
+            response = _xml_error(_ANONYMOUS, _request_id(), with_body=request.method != "HEAD")
         else:
             response = await self._proxy(request, path)
         await response(scope, receive, send)
 
     async def _post_upload(self, request: Request, bucket: str) -> Response:
-        request_id = uuid.uuid4().hex[:16].upper()
+        request_id = _request_id()
         body = await request.body()
         mimetype, options = parse_options_header(request.headers["content-type"])
         _, form, files = FormDataParser(max_content_length=MAX_POST_BYTES).parse(
@@ -149,7 +169,7 @@ class S3Front:
             try:
                 self._authorize(*presigned)
             except S3Error as error:
-                return _xml_error(error, uuid.uuid4().hex[:16].upper())
+                return _xml_error(error, _request_id())
         headers = [(key, value) for key, value in request.headers.items() if key.lower() not in _HOP_HEADERS]
         upstream = await self._http.request(
             request.method,
@@ -182,9 +202,18 @@ def _presigned_object_action(method: str, query: QueryParams, path: str) -> tupl
     return credential.split("/", 1)[0], action, bucket, unquote(key)
 
 
-def _xml_error(error: S3Error, request_id: str) -> Response:
+def _is_signed(request: Request) -> bool:
+    return "authorization" in request.headers or any(name in request.query_params for name in _SIGNATURE_QUERY)
+
+
+def _request_id() -> str:
+    return uuid.uuid4().hex[:16].upper()
+
+
+def _xml_error(error: S3Error, request_id: str, *, with_body: bool = True) -> Response:
+    """S3's error answer; a HEAD's has no body."""
     return Response(
-        error.xml(request_id),
+        error.xml(request_id) if with_body else b"",
         status_code=error.status,
         media_type="application/xml",
         headers={"x-amz-request-id": request_id},

@@ -9,6 +9,7 @@ import pytest
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
+from local.in_process import transport
 from local.websocket_gateway import MAX_MESSAGE_BYTES
 from tests.integration.local.conftest import wait_for
 
@@ -166,6 +167,96 @@ def test_presigned_post_from_a_handler_is_checked_and_feeds_resize_and_media(clo
     record = module_of(cloud, "ResizeFunction8C9D0E1F")["RECEIVED"][0]["Records"][0]
     assert record["s3"]["object"]["sequencer"]
     assert record["eventName"] == "ObjectCreated:Post"
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda url, fields: httpx.post(url, data=fields),  # the form's fields, url-encoded, and no file
+        lambda url, fields: httpx.post(url, content=b"jpeg-bytes", headers={"content-type": "image/jpeg"}),
+        lambda url, fields: httpx.post(url),
+    ],
+    ids=["url-encoded fields", "a bare body", "nothing"],
+)
+def test_a_post_to_a_bucket_that_is_not_a_form_is_refused_as_s3_does_and_stores_nothing(cloud, http, send):
+    # Given an upload a handler signed
+    upload = http.post("/files/upload-outside-the-grant").json()
+
+    # When a client posts to its URL without a multipart form
+    refused = send(upload["url"], upload["fields"])
+
+    # Then S3's 412 comes back, and no object was made of it
+    assert (refused.status_code, refused.headers["content-type"]) == (412, "application/xml")
+    assert (
+        "<Error><Code>PreconditionFailed</Code>"
+        "<Message>At least one of the pre-conditions you specified did not hold</Message>"
+        "<Condition>Bucket POST must be of the enclosure-type multipart/form-data</Condition><RequestId>"
+    ) in refused.text
+    bucket = upload["url"].rsplit("/", 1)[1]
+    assert s3(cloud).list_objects_v2(Bucket=bucket, Prefix=upload["fields"]["key"])["KeyCount"] == 0
+
+
+def test_a_form_without_its_file_is_refused_as_s3_does(http):
+    upload = http.post("/files/upload-outside-the-grant").json()
+
+    refused = httpx.post(upload["url"], files={name: (None, value) for name, value in upload["fields"].items()})
+
+    assert refused.status_code == 400
+    assert (
+        "<Error><Code>InvalidArgument</Code><Message>POST requires exactly one file upload per request.</Message>"
+    ) in refused.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/pinholestateful-uploadsbuckete3b0c442"),
+        ("GET", "/pinholestateful-uploadsbuckete3b0c442?list-type=2"),
+        ("GET", "/pinholestateful-uploadsbuckete3b0c442/uploads/listed.jpg"),
+        ("PUT", "/pinholestateful-uploadsbuckete3b0c442/uploads/planted.jpg"),
+        ("DELETE", "/pinholestateful-uploadsbuckete3b0c442/uploads/listed.jpg"),
+        ("GET", "/"),
+    ],
+)
+def test_an_anonymous_request_to_the_s3_front_is_access_denied_as_s3_answers_for_a_private_bucket(cloud, method, path):
+    # Given an object in the (private) uploads bucket
+    s3(cloud).put_object(Bucket="pinholestateful-uploadsbuckete3b0c442", Key="uploads/listed.jpg", Body=b"jpeg")
+
+    # When someone without credentials asks the S3 front
+    refused = httpx.request(method, f"{cloud.cloud.endpoints.s3}{path}", content=b"planted")
+    head = httpx.head(f"{cloud.cloud.endpoints.s3}{path}")
+
+    # Then S3's AccessDenied, no key named, nothing changed
+    assert (refused.status_code, refused.headers["content-type"]) == (403, "application/xml")
+    assert "<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>" in refused.text
+    assert "listed.jpg" not in refused.text
+    assert (head.status_code, head.content) == (403, b"")
+    keys = [o["Key"] for o in s3(cloud).list_objects_v2(Bucket="pinholestateful-uploadsbuckete3b0c442")["Contents"]]
+    assert "uploads/listed.jpg" in keys
+    assert "uploads/planted.jpg" not in keys
+
+
+def test_a_boto3_client_with_the_local_credentials_still_uses_the_s3_front_over_http(cloud):
+    # (the in-process transport off: every call goes over HTTP through the front, signed, as a tester's script)
+    bucket = "pinholestateful-uploadsbuckete3b0c442"
+    client = boto3.client("s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1")
+    transport.enabled = False
+    try:
+        client.put_object(Bucket=bucket, Key="uploads/scripted.jpg", Body=b"jpeg", ContentType="image/jpeg")
+        listed = [item["Key"] for item in client.list_objects_v2(Bucket=bucket, Prefix="uploads/")["Contents"]]
+        read = client.get_object(Bucket=bucket, Key="uploads/scripted.jpg")["Body"].read()
+        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "uploads/scripted.jpg"}]})
+        left = client.list_objects_v2(Bucket=bucket, Prefix="uploads/scripted")["KeyCount"]
+        preflight = httpx.options(
+            f"{cloud.cloud.endpoints.s3}/{bucket}",
+            headers={"Origin": "http://127.0.0.1", "Access-Control-Request-Method": "POST"},
+        )
+    finally:
+        transport.enabled = True
+    assert "uploads/scripted.jpg" in listed
+    assert read == b"jpeg"
+    assert left == 0
+    assert preflight.status_code != 403  # a CORS preflight is never signed: S3 answers it from the bucket's CORS
 
 
 def test_a_call_its_role_may_not_make_is_aws_access_denied_inside_the_handler_and_500_outside(cloud, http):
