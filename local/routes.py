@@ -194,7 +194,8 @@ def _compile(path: str) -> tuple[re.Pattern[str], tuple[int, int, int]]:
             parameters += 1
         else:
             parts.append(re.escape(segment))
-    pattern = re.compile("/" + "/".join(parts) + "/?" if parts else "/?")
+    # A trailing slash is part of the path: `/posts/` is not `/posts`'s route (it goes to `$default`).
+    pattern = re.compile("/" + "/".join(parts))
     literal_segments = len(parts) - parameters - greedy
     return pattern, (greedy, -literal_segments, parameters)
 

@@ -339,6 +339,26 @@ def test_an_unknown_path_is_404_whatever_the_method() -> None:
         assert "Allow" not in response["headers"]
 
 
+@pytest.mark.parametrize(("function", "method", "path", "operation"), ROUTES)
+def test_a_route_s_path_with_a_trailing_slash_is_404_whatever_the_method(
+    function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given a route's path with a slash added (API Gateway matches no route to it: `$default` gets it)
+    slashed = _concrete(path) + "/"
+    answers = set()
+    for asked in METHODS:
+        # When it is asked with any method, through `$default` and straight to the route's own function
+        for answering in (meta, function):
+            event = http_event(asked, slashed, route_key="$default", claims=CLAIMS)
+            response = answering.handler(event, FakeLambdaContext())
+
+            # Then it is the unknown path's 404, with no `Allow`
+            assert response["statusCode"] == 404, (asked, slashed, answering.__name__, response)
+            assert "Allow" not in response["headers"]
+            answers.add(response_json(response)["error"]["code"])
+    assert answers == {"not_found"}
+
+
 def test_an_undeclared_query_parameter_is_422_and_a_declared_one_is_fine() -> None:
     # Given GET /me/saved, which takes `collection`, `limit` and `cursor`
     event = http_event("GET", "/me/saved", claims=CLAIMS)

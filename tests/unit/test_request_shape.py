@@ -123,6 +123,15 @@ def test_an_unknown_path_or_a_declared_method_is_not_a_405() -> None:
     ROUTES.check_method("DELETE", "/users/ann/follow")
 
 
+def test_a_known_path_with_a_trailing_slash_is_another_path_the_api_does_not_know() -> None:
+    # (API Gateway routes `/me/` to `$default`, not to `GET /me`: it is 404 whatever the method, never 405)
+    assert ROUTES.methods_at("/me/") == frozenset()
+    assert ROUTES.methods_at("/users/ann/follow/") == frozenset()
+    ROUTES.check_method("GET", "/me/")
+    ROUTES.check_method("PUT", "/me/")
+    ROUTES.check_method("GET", "/users/ann/follow/")
+
+
 def test_routes_of_an_openapi_document_and_of_a_resolver_combine() -> None:
     document = {"paths": {"/posts/{post_id}": {"get": {}, "delete": {}}}}
     combined = ROUTES | RouteTable.of_document(document)

@@ -83,6 +83,24 @@ def test_cognito_access_token_reaches_the_handler_as_string_claims(http, access_
     assert response.headers["apigw-requestid"] == event["requestContext"]["requestId"]
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/me/"), ("GET", "/users/alice/"), ("POST", "/uploads/")])
+def test_a_route_s_path_with_a_trailing_slash_matches_no_route_with_or_without_a_token(
+    http, access_token, method, path
+):
+    # (API Gateway HTTP APIs match the path as sent: before any authorizer, `/me/` is not `GET /me`'s route)
+    anonymous = http.request(method, path)
+    signed_in = http.request(method, path, headers={"Authorization": access_token})
+    declared = http.request(method, path.rstrip("/"))
+
+    assert anonymous.status_code == signed_in.status_code == 404
+    assert (
+        anonymous.json()
+        == signed_in.json()
+        == {"error": {"code": "not_found", "message": "No route matches this request."}}
+    )
+    assert declared.status_code == 401  # the route itself is behind the authorizer
+
+
 def test_handler_gets_its_own_environment_and_a_lambda_context(http, access_token):
     body = http.get("/me", headers={"Authorization": access_token}).json()
     assert body["service"] == "users"

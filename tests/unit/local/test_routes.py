@@ -53,6 +53,22 @@ def test_other_method_or_path_has_no_route_without_default():
     assert TABLE.match("GET", "/nowhere") is None
 
 
+def test_a_trailing_slash_is_another_path_that_no_declared_route_matches():
+    # API Gateway HTTP APIs match the path as sent: `/posts/` is not `POST /posts`, `/users/alice/` not
+    # `GET /users/{username}`; only a greedy variable takes it
+    assert TABLE.match("POST", "/posts/") is None
+    assert TABLE.match("GET", "/users/alice/") is None
+    assert TABLE.match("GET", "/users/me/") is None
+    assert TABLE.match("GET", "/files/readme/").path_parameters == {"proxy": "readme/"}
+
+
+def test_a_trailing_slash_goes_to_the_default_route():
+    table = HttpRouteTable((route("POST /posts"), route("GET /me"), route("$default")))
+    assert table.match("POST", "/posts/").route.route_key == "$default"
+    assert table.match("GET", "/me/").route.route_key == "$default"
+    assert table.match("GET", "/me").route.route_key == "GET /me"
+
+
 def test_default_route_catches_everything_else():
     table = HttpRouteTable((route("GET /health"), route("$default")))
     assert table.match("GET", "/health").route.route_key == "GET /health"

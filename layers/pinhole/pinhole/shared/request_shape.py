@@ -96,7 +96,8 @@ def check_query(received: Iterable[str], declared: Iterable[str]) -> None:
 
 class RouteTable:
     """The methods each path of an API answers, from its route declarations (`/posts/{post_id}` or
-    Powertools' `/posts/<post_id>`)."""
+    Powertools' `/posts/<post_id>`). A path is matched as sent, as API Gateway HTTP APIs route it: `/posts/` is
+    not `/posts` (no route takes it; `$default` answers it 404 whatever the method)."""
 
     def __init__(self, routes: Iterable[tuple[str, str]]) -> None:
         methods: dict[str, set[str]] = {}
@@ -117,7 +118,7 @@ class RouteTable:
     @staticmethod
     def _pattern(path: str) -> re.Pattern[str]:
         literal_parts = _PATH_PARAMETER.split(path)
-        return re.compile("[^/]+".join(re.escape(part) for part in literal_parts) + "/?")
+        return re.compile("[^/]+".join(re.escape(part) for part in literal_parts))
 
     def methods_at(self, path: str) -> frozenset[str]:
         """Every method some route of `path` answers (empty: the API does not know the path). A path can fit
