@@ -45,7 +45,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
         logger.info("Connection refused", extra={"reason": refused})
         raise Exception(UNAUTHORIZED)
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
-        request.method_arn, principal_id=caller.user_id, context={"username": caller.username}
+        request.method_arn,
+        principal_id=caller.user_id,
+        context={"username": caller.username, "session": verified.origin_jti or ""},
     )
     policy.allow_all_routes()
     return policy.asdict()

@@ -62,7 +62,8 @@ def _parse(model: type[Any], frame: dict[str, Any]) -> Any:
 
 
 def connect(request: APIGatewayProxyEvent, caller: Caller) -> dict[str, Any]:
-    _connections.add(caller.user_id, request.request_context.connection_id)
+    session = request.request_context.authorizer.raw_event.get("session")  # the authorizer's: its token's log-in
+    _connections.add(caller.user_id, request.request_context.connection_id, session=session)
     protocol = selected_protocol(request.headers)
     return {"statusCode": 200, "headers": {PROTOCOL_HEADER: protocol} if protocol else {}}
 

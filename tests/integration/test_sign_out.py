@@ -10,13 +10,16 @@ import pytest
 
 from functions.auth import handler as auth
 from functions.feed_read import handler as feed_handler
-from functions.messaging import authorizer
+from functions.messaging import authorizer, websocket
 from functions.users import handler as users_handler
 from pinhole.auth import tokens
+from pinhole.realtime.dal import ConnectionRepository
+from pinhole.realtime.push import Pusher
 from pinhole.users.dal import ProfileRepository, UserModel
 from tests.integration.conftest import CognitoClock
 from tests.integration.test_websocket_authorizer import MotoJwks
-from tests.support.events import FakeLambdaContext, authorizer_event, http_event, response_json
+from tests.support.events import FakeLambdaContext, authorizer_event, http_event, response_json, websocket_event
+from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import PASSWORD, sign_up_claims
 
 
@@ -84,6 +87,30 @@ def test_logging_out_ends_that_sessions_access_tokens_everywhere_and_no_other_se
     assert [read(handler, path, phone["access_token"])[0] for handler, path in READS] == [200, 200]
     assert connects(phone["access_token"])
     assert auth_call("/auth/refresh", {"refresh_token": phone["refresh_token"]})[0] == 200
+
+
+def test_logging_out_closes_that_sessions_open_websockets_and_no_other(
+    strict_cognito: CognitoClock, moto_jwks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a laptop and a phone logged in, each with a WebSocket open
+    api = FakeConnectionsApi()
+    monkeypatch.setattr(Pusher, "client", property(lambda _: api))
+    sign_up_claims("twosockets")
+    laptop, phone = log_in("twosockets"), log_in("twosockets")
+    for connection_id, tokens_ in (("laptop-ws", laptop), ("phone-ws", phone)):
+        policy = authorizer.handler(authorizer_event({"token": tokens_["access_token"]}), FakeLambdaContext())
+        opened = {"sub": policy["principalId"], **policy["context"]}
+        assert (
+            websocket.handler(websocket_event("$connect", connection_id, opened), FakeLambdaContext())["statusCode"]
+            == 200
+        )
+
+    # When the laptop logs out
+    assert auth_call("/auth/logout", {"refresh_token": laptop["refresh_token"]}) == (204, None)
+
+    # Then the laptop's socket is closed (it would go on receiving messages), the phone's stays open
+    assert api.closed == ["laptop-ws"]
+    assert ConnectionRepository().of_user(claims_of(phone["access_token"])["sub"]) == ["phone-ws"]
 
 
 def test_logging_out_twice_or_with_a_token_nobody_issued_is_204_and_records_nothing_more(

@@ -86,12 +86,15 @@ def websocket_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A WebSocket API event as AWS sends it to a route's function; `caller` (JWT claims: sub,
-    username) is what the $connect authorizer put on the connection."""
+    username, and the log-in's `session` where the test names it) is what the $connect authorizer put on the
+    connection."""
     event = copy.deepcopy(_WEBSOCKET_TEMPLATES.get(route_key, _WEBSOCKET_MESSAGE))
     context = event["requestContext"]
     context.update(routeKey=route_key, connectionId=connection_id)
     if caller is not None:
         context["authorizer"] = {"principalId": caller["sub"], "username": caller["username"], "integrationLatency": 3}
+        if "session" in caller:
+            context["authorizer"]["session"] = caller["session"]
     if headers is not None:
         event["headers"] = headers
         event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}

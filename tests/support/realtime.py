@@ -20,6 +20,12 @@ class FakeConnectionsApi:
     def __init__(self) -> None:
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
+        self.closed: list[str] = []
+
+    def delete_connection(self, ConnectionId: str) -> None:
+        if ConnectionId in self.gone:
+            raise GoneException(ConnectionId)
+        self.closed.append(ConnectionId)
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:
         if ConnectionId in self.gone:

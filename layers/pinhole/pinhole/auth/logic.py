@@ -138,6 +138,9 @@ def log_out(
     session = identity.session_of(refresh_token)
     if session is not None:
         profiles.logged_out(session.user_id, session.origin_jti, session.expires_by, int(clock()))
+        from pinhole.realtime.push import Pusher  # only the sign-outs talk to @connections
+
+        Pusher().disconnect_all(session.user_id, session.origin_jti)  # its open WebSockets too
     identity.revoke(refresh_token)
 
 
@@ -334,7 +337,7 @@ def sign_out_everywhere(
     identity.sign_out_everywhere(access_token)
     profiles.signed_out(caller.user_id, int(utc_now().timestamp()))
     from pinhole.push.logic import forget_devices  # only this route forgets devices
-    from pinhole.realtime.push import Pusher  # only this route talks to @connections
+    from pinhole.realtime.push import Pusher  # only the sign-outs talk to @connections
 
     Pusher().disconnect_all(caller.user_id)
     forget_devices(caller.user_id)

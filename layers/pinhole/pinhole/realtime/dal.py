@@ -33,16 +33,18 @@ class ConnectionModel(Model):
     connection_id = UnicodeAttribute(range_key=True)
     connected_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+    session = UnicodeAttribute(null=True)  # the access token's `origin_jti`: its log-in, which a log-out ends
 
 
 class ConnectionRepository:
-    def add(self, user_id: str, connection_id: str) -> None:
+    def add(self, user_id: str, connection_id: str, session: str | None = None) -> None:
         now = utc_now()
         ConnectionModel(
             user_id=user_id,
             connection_id=connection_id,
             connected_at=to_iso(now),
             expires_at=int(now.timestamp()) + MAX_CONNECTION_S + EXPIRY_MARGIN_S,
+            session=session or None,
         ).save()
 
     def remove(self, user_id: str, connection_id: str) -> None:
@@ -62,11 +64,13 @@ class ConnectionRepository:
             raise
         return True
 
-    def of_user(self, user_id: str) -> list[str]:
-        """The user's open connections (strongly consistent: one that just connected is included)."""
+    def of_user(self, user_id: str, session: str | None = None) -> list[str]:
+        """The user's open connections (strongly consistent: one that just connected is included); with `session`,
+        those opened with a token of that log-in only."""
         now = int(utc_now().timestamp())
         return [
             item.connection_id
             for item in ConnectionModel.query(user_id, consistent_read=True)
             if item.expires_at > now  # TTL deletion lags; an expired one is surely closed
+            and (session is None or item.session == session)
         ]

@@ -54,10 +54,11 @@ class Pusher:
                     logger.info("Connection not open yet: kept", extra={"connection_id": connection_id})
         return delivered
 
-    def disconnect_all(self, user_id: str) -> int:
-        """Closes every open connection of the user (a sign-out everywhere); how many were open."""
+    def disconnect_all(self, user_id: str, session: str | None = None) -> int:
+        """Closes every open connection of the user (a sign-out everywhere), or those of one log-in (`session`, its
+        `origin_jti`: a log-out); how many were open."""
         closed = 0
-        for connection_id in self.connections.of_user(user_id):
+        for connection_id in self.connections.of_user(user_id, session):
             try:
                 self.client.delete_connection(ConnectionId=connection_id)
                 closed += 1
