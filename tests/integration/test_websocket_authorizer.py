@@ -52,7 +52,7 @@ def test_an_access_token_in_the_query_opens_a_connection_for_its_user(access_tok
 
     claims = jwt.decode(access_token, options={"verify_signature": False})
     assert policy["principalId"] == claims["sub"]
-    assert policy["context"] == {"username": "alice"}
+    assert policy["context"] == {"username": "alice", "session": claims["origin_jti"]}  # the log-in a log-out ends
     [statement] = policy["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"
