@@ -30,7 +30,7 @@ from tests.support.faults import PARTLY_DELETED, THROTTLING, Fault, FaultInjecto
 from tests.support.streams import routed_event, stream_record
 
 RENDITIONS = ("large.jpg", "large_webp.webp", "medium.jpg", "medium_webp.webp", "thumb.jpg", "thumb_webp.webp")
-STORY_RENDITIONS = ("story.jpg", "story_webp.webp", "thumb.jpg", "thumb_webp.webp")
+STORY_RENDITIONS = ("story.jpg", "story_webp.webp", *RENDITIONS)
 
 
 class PurgeWorld:

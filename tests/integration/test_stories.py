@@ -221,28 +221,50 @@ def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_story(
 # -- the media pipeline --
 
 
-def test_the_uploaded_photo_becomes_a_full_screen_story_and_is_published(people: dict[str, Claims]) -> None:
-    # Given a story whose landscape photo arrives
+STORY_RENDITIONS = {  # name: (width, height, content type) of a 2000×1500 photo's
+    "story": (1080, 1920, JPEG),
+    "story_webp": (1080, 1920, "image/webp"),
+    "large": (1080, 810, JPEG),
+    "large_webp": (1080, 810, "image/webp"),
+    "medium": (640, 480, JPEG),
+    "medium_webp": (640, 480, "image/webp"),
+    "thumb": (150, 150, JPEG),
+    "thumb_webp": (150, 150, "image/webp"),
+}
+
+
+def test_the_uploaded_photo_becomes_a_story_with_a_posts_renditions_and_the_full_screen_one(
+    people: dict[str, Claims],
+) -> None:
+    # Given a story whose 2000×1500 photo arrives
     _, created = create_story(people["alice"])
     story_id = created["story"]["story_id"]
 
     # When resize processes it
-    status = upload_and_resize(created, jpeg((640, 480)))
+    status = upload_and_resize(created, jpeg((2000, 1500)))
 
     # Then the story is published for a day, listed among alice's stories and nowhere else
     assert status == PostStatus.PUBLISHED
     record = PostRepository().get(story_id)
     assert (record.kind, record.status) == (PostKind.STORY, PostStatus.PUBLISHED)
     assert record.expires_at is not None
-    assert timedelta(hours=23, minutes=59) < record.expires_at - utc_now() <= timedelta(hours=24)
-    # And its renditions are a 1080×1920 story (JPEG and WebP) and a thumb, in the media bucket
-    renditions = record.media[record.media_order[0]].rendition_keys
-    assert set(renditions) == {"story", "story_webp", "thumb", "thumb_webp"}
+    assert timedelta(hours=23, minutes=59) < record.expires_at - utc_now() <= timedelta(hours=24, seconds=1)
+    # And her tray shows it with API.md's Media renditions (large, medium, thumb, each also WebP) and the
+    # 1080×1920 full-screen crop, each a file of that size in the media bucket
+    [group] = stories_feed(people["alice"])["items"]
+    [story] = group["stories"]
+    media = story["media"]
+    assert (media["type"], media["status"], media["reason"]) == ("image", "ready", None)
+    assert (media["width"], media["height"]) == (2000, 1500) and media["blurhash"]
+    renditions = media["renditions"]
+    assert {name: (r["width"], r["height"], r["content_type"]) for name, r in renditions.items()} == STORY_RENDITIONS
+    stored = record.media[record.media_order[0]].rendition_keys
     s3 = boto3.client("s3")
-    for name, size in (("story", (1080, 1920)), ("story_webp", (1080, 1920)), ("thumb", (150, 150))):
-        stored = s3.get_object(Bucket=get_settings().media_bucket_name, Key=renditions[name].key)["Body"].read()
-        assert Image.open(io.BytesIO(stored)).size == size, name
-        assert (renditions[name].width, renditions[name].height) == size
+    for name, (width, height, content_type) in STORY_RENDITIONS.items():
+        assert renditions[name]["url"] == f"https://media.example.com/{stored[name].key}"
+        data = s3.get_object(Bucket=get_settings().media_bucket_name, Key=stored[name].key)["Body"].read()
+        picture = Image.open(io.BytesIO(data))
+        assert (picture.size, Image.MIME[picture.format or ""]) == ((width, height), content_type), name
 
 
 def test_a_story_is_not_a_post(people: dict[str, Claims], streams: Streams) -> None:
@@ -350,11 +372,13 @@ def test_an_expired_story_goes_with_its_renditions_and_nothing_is_retracted(
     # queues the invalidation of each
     [removal] = [record for record in streams.delivered if record["eventName"] == "REMOVE"]
     invalidations = FakeInvalidationsQueue()
-    assert purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=invalidations) == 4
+    removed = purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=invalidations)
+    assert removed == len(STORY_RENDITIONS)
     media_bucket = get_settings().media_bucket_name
     assert boto3.client("s3").list_objects_v2(Bucket=media_bucket, Prefix=f"posts/{story_id}/").get("Contents") is None
     [request] = invalidations.requests
-    assert len(request.paths) == 4 and all(path.startswith(f"/posts/{story_id}/") for path in request.paths)
+    assert len(request.paths) == len(STORY_RENDITIONS)
+    assert all(path.startswith(f"/posts/{story_id}/") for path in request.paths)
 
 
 class FakeInvalidationsQueue(InvalidationQueue):
@@ -498,7 +522,8 @@ def test_the_author_deletes_a_live_story_and_it_goes_with_its_renditions(
     assert response_json(call(users.handler, "GET", "/me", alice))["post_count"] == 0
     # And the posts stream's REMOVE purges every rendition of it, as the TTL's would
     [removal] = [record for record in streams.delivered if record["eventName"] == "REMOVE"]
-    assert purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=FakeInvalidationsQueue()) == 4
+    removed = purge_removed(DynamoDBStreamRecordModel.model_validate(removal), queue=FakeInvalidationsQueue())
+    assert removed == len(STORY_RENDITIONS)
     media_bucket = get_settings().media_bucket_name
     assert boto3.client("s3").list_objects_v2(Bucket=media_bucket, Prefix=f"posts/{first}/").get("Contents") is None
     # And deleting it again finds nothing

@@ -14,7 +14,7 @@ from pinhole.media.models import ScreeningLabel
 from pinhole.moderation.dal import ModerationRepository
 from pinhole.moderation.models import CaseStatus, TargetType, case_id_of
 from pinhole.moderation.screening import ImageScreen
-from pinhole.posts.models import MediaStatus, PostStatus
+from pinhole.posts.models import MediaStatus, PostKind, PostStatus
 from pinhole.upload.keys import UploadKey, rendition_prefix
 from tests.support.resize_pipeline import ResizePipeline, media_account, resize_wiring
 from tests.support.video_checks import (
@@ -145,6 +145,32 @@ def test_a_flagged_poster_holds_the_video_post_in_review_with_a_case(
     case = ModerationRepository().case(case_id_of(TargetType.POST, key.post_id))
     assert case is not None and case.status == CaseStatus.OPEN
     assert [label.name for label in case.labels] == ["Explicit Nudity"]
+
+
+def test_a_video_story_gets_a_post_videos_renditions(pipeline: ResizePipeline, tmp_path: Path) -> None:
+    # Given the shortest clip that transcodes, uploaded for a story (a post's video beside it, for comparison)
+    clip = min((clip for clip in CLIPS.values() if clip.expected == READY), key=lambda clip: clip.duration_s)
+    story = pipeline.upload(clip.content_type, build(clip.name), kind=PostKind.STORY)
+    post = pipeline.upload(clip.content_type, build(clip.name))
+
+    # When the pipeline drains
+    pipeline.deliver()
+
+    # Then the story is published with API.md's video Media (`video`, `poster`, `duration_s`): every rendition a
+    # post's video of the same clip has (the ladder, hls, poster and thumb), each of the same size and type
+    media, of_post = pipeline.media(story), pipeline.media(post)
+    assert (media.status, pipeline.status(story)) == (MediaStatus.READY, PostStatus.PUBLISHED), media
+    assert pipeline.record(story).kind == PostKind.STORY  # type: ignore[union-attr]
+    shape = {name: (r.width, r.height, r.content_type) for name, r in media.rendition_keys.items()}
+    assert shape == {name: (r.width, r.height, r.content_type) for name, r in of_post.rendition_keys.items()}
+    rungs = [name for name in shape if name.startswith("mp4_")]
+    assert rungs and set(shape) == {"video", "hls", *rungs, *PICTURES}
+    assert media.rendition_keys["video"] == media.rendition_keys[rungs[0]]
+    assert media.duration_s == pytest.approx(clip.duration_s, abs=0.1) and media.blurhash
+    files = download(pipeline, story, tmp_path)
+    width, height, _ = shape[rungs[0]]
+    check_mp4(clip, rungs[0], width, height, files[media.rendition_keys["video"].key], clip.copied)
+    check_pictures(clip, {name: files[media.rendition_keys[name].key] for name in PICTURES}, media.rendition_keys)
 
 
 def check_mp4(clip: PhoneClip, name: str, width: int, height: int, path: Path, copied: bool) -> None:

@@ -77,11 +77,13 @@ def test_limits_at_the_boundary_pass() -> None:
 
 
 def test_rendition_names_are_those_api_md_promises() -> None:
-    # Given the rendition specs / Then posts get large, medium, thumb and stories story, thumb, each also as WebP
+    # Given the rendition specs / Then posts get large, medium, thumb and stories the full-screen story first and
+    # then every one of a post's (a story's Media is API.md's Media), each also as WebP
     assert [spec.name for spec in POST_RENDITIONS] == [
         "large", "large_webp", "medium", "medium_webp", "thumb", "thumb_webp",
     ]  # fmt: skip
-    assert [spec.name for spec in STORY_RENDITIONS] == ["story", "story_webp", "thumb", "thumb_webp"]
+    assert [spec.name for spec in STORY_RENDITIONS[:2]] == ["story", "story_webp"]
+    assert STORY_RENDITIONS[2:] == POST_RENDITIONS
 
 
 def test_limits_load_no_imaging_code() -> None:

@@ -1,12 +1,12 @@
-"""The 9:16 story rendition: whatever the shape of the photo, exactly 1080×1920, filled (cover, never
-letterboxed), cut evenly on both sides of the long axis, and never squeezed."""
+"""A story's renditions: every one of a post's, and the 9:16 story rendition: whatever the shape of the photo,
+exactly 1080×1920, filled (cover, never letterboxed), cut evenly on both sides of the long axis, and never squeezed."""
 
 import pytest
 from PIL import Image
 
 from pinhole.media.imaging import render_image
 from pinhole.media.limits import JPEG, STORY_RENDITIONS, WEBP
-from tests.unit.media.factories import BLUE, GREEN, RED, channel_distance, encoded, opened
+from tests.unit.media.factories import BLUE, GREEN, RED, channel_distance, encoded, marked, opened
 
 TOLERANCE = 12
 STORY = (1080, 1920)
@@ -29,20 +29,36 @@ def banded(size: tuple[int, int], band: int, *, vertical: bool) -> Image.Image:
     return image
 
 
-def test_story_renditions_are_the_story_and_a_thumb_as_jpeg_and_webp() -> None:
-    # Given a portrait photo
-    result = render_image(encoded(Image.new("RGB", (1200, 1600), GREEN), "JPEG"), "image/jpeg", "story")
+def test_a_story_carries_every_rendition_of_a_post_and_the_full_screen_crop() -> None:
+    # Given a 2000×1500 landscape photo (marked: red top-left quarter)
+    photo = encoded(marked((2000, 1500)), "JPEG", quality=90)
 
-    # Then its renditions are story and thumb, each as JPEG and WebP, at their exact sizes
-    sizes = {name: (r.width, r.height, r.content_type) for name, r in result.renditions.items()}
+    # When it is rendered as a story, and as a post
+    story, post = render_image(photo, "image/jpeg", "story"), render_image(photo, "image/jpeg", "post")
+
+    # Then the story has API.md's Media renditions (large, medium, thumb, each also WebP) and the 1080×1920 crop
+    sizes = {name: (r.width, r.height, r.content_type) for name, r in story.renditions.items()}
     assert sizes == {
         "story": (*STORY, JPEG),
         "story_webp": (*STORY, WEBP),
+        "large": (1080, 810, JPEG),
+        "large_webp": (1080, 810, WEBP),
+        "medium": (640, 480, JPEG),
+        "medium_webp": (640, 480, WEBP),
         "thumb": (150, 150, JPEG),
         "thumb_webp": (150, 150, WEBP),
     }
     assert [spec.name for spec in STORY_RENDITIONS] == list(sizes)
-    assert (result.width, result.height) == (1200, 1600)
+    assert (story.width, story.height) == (2000, 1500)
+    # And each post rendition is the post's own: the same size, type and picture (the corner red, the rest blue)
+    for name, rendition in post.renditions.items():
+        made = story.renditions[name]
+        assert (made.width, made.height) == (rendition.width, rendition.height), name
+        assert made.content_type == rendition.content_type, name
+        picture = opened(made.data)
+        assert channel_distance(picture.getpixel((3, 3)), RED) <= TOLERANCE, name
+        assert channel_distance(picture.getpixel((picture.width - 4, picture.height - 4)), BLUE) <= TOLERANCE, name
+        assert channel_distance(picture.getpixel((3, 3)), opened(rendition.data).getpixel((3, 3))) <= 2, name
 
 
 @pytest.mark.parametrize(

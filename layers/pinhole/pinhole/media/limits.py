@@ -82,10 +82,9 @@ POST_RENDITIONS: tuple[RenditionSpec, ...] = (
     *_jpeg_and_webp("medium", 640),
     *_jpeg_and_webp("thumb", 150, 150),
 )
-STORY_RENDITIONS: tuple[RenditionSpec, ...] = (
-    *_jpeg_and_webp("story", 1080, 1920),
-    *_jpeg_and_webp("thumb", 150, 150),
-)
+# A story's Media is API.md's Media: a client reads `large`, `medium` and `thumb` of it as of a post's picture; the
+# full-screen `story` crop is added, first (the largest), so the post renditions are cut from the base after it.
+STORY_RENDITIONS: tuple[RenditionSpec, ...] = (*_jpeg_and_webp("story", 1080, 1920), *POST_RENDITIONS)
 POSTER_RENDITIONS: tuple[RenditionSpec, ...] = _jpeg_and_webp("poster", 1080)
 AVATAR_RENDITIONS: tuple[RenditionSpec, ...] = (
     *_jpeg_and_webp("large", 320, 320),
