@@ -40,9 +40,9 @@ its `message`, which is compared whole.)"""
 CASE_ONLY = {"suspended", "removed"}
 """What a moderation case adds to the object it is about (API_NOTES.md, `Case`): a User target's `suspended`, a
 Comment or Message target's `removed` (a Post's `status` says it already)."""
-STORY_SETTLED_ON_PUBLICATION = {"media", "expires_at"}
-"""A story as `POST /stories` answers it is pending: its media has no renditions yet, and its `expires_at` is
-provisional until publication (24 hours from then). Everything else is the published story's."""
+STORY_SETTLED_ON_PUBLICATION = {"media"}
+"""A story as `POST /stories` answers it is pending: its media has no renditions yet. Everything else is the
+published story's, `expires_at` included (created_at + 24 h, fixed at creation)."""
 
 COMPARED_HERE = {
     "Comment": {("POST", "/posts/{post_id}/comments"), ("GET", "/posts/{post_id}/comments")},

@@ -3,7 +3,7 @@ and graph streams delivered to the fan-out handlers as Lambda would, and GET /st
 handler (or its use case, with the clock moved forward instead of waited for)."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -20,17 +20,18 @@ from pinhole.feed.dal import FeedModel, FeedRepository
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
-from pinhole.posts.models import PostKind, PostStatus
+from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredLabel
 from pinhole.resize.cdn import InvalidationQueue
 from pinhole.resize.logic import process_upload
 from pinhole.resize.models import InvalidationRequest
 from pinhole.resize.purge import purge_removed
 from pinhole.shared.caller import Caller
-from pinhole.shared.clock import utc_now
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.settings import get_settings
 from pinhole.stories import feed as stories
 from pinhole.stories import logic as stories_logic
+from pinhole.upload.keys import UploadKey
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import create_pending, make_ready, publish
 from tests.support.streams import StreamTap, routed_event
@@ -123,13 +124,13 @@ def stories_feed(claims: Claims) -> Any:
     return response_json(response)
 
 
-def tray(claims: Claims, later: timedelta | None = None) -> list[tuple[str, list[str]]]:
-    """(author, story ids) as the caller sees them now, or `later` from now."""
-    if later is None:
+def tray(claims: Claims, later: timedelta | None = None, at: datetime | None = None) -> list[tuple[str, list[str]]]:
+    """(author, story ids) as the caller sees them now, or `later` from now, or at the moment `at`."""
+    if later is None and at is None:
         items = stories_feed(claims)["items"]
     else:
         caller = Caller(user_id=claims["sub"], username=claims["username"])
-        items = stories.read_stories_feed(caller, now=utc_now() + later).model_dump()["items"]
+        items = stories.read_stories_feed(caller, now=at or utc_now() + (later or timedelta())).model_dump()["items"]
     return [(item["author"]["username"], [story["story_id"] for story in item["stories"]]) for item in items]
 
 
@@ -284,6 +285,80 @@ def test_a_story_is_not_a_post(people: dict[str, Claims], streams: Streams) -> N
     assert response_json(call(feed_read.handler, "GET", "/feed", bob))["items"] == []
     # And the story is where stories are
     assert tray(bob) == [("alice", [story_id])]
+
+
+# -- when it expires --
+
+
+def create_story_at(claims: Claims, created: datetime, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """POST /stories as if the clock read `created` at that moment."""
+    with monkeypatch.context() as clock:
+        clock.setattr(stories_logic, "utc_now", lambda: created)
+        status, body = create_story(claims)
+    assert status == 201, body
+    return body["story"]
+
+
+def test_expires_at_is_created_at_plus_a_day_to_the_millisecond_on_every_route(
+    people: dict[str, Claims], streams: Streams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given bob follows alice, who creates a story at hh:mm:ss.922 (and some microseconds), published a moment later
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    created = utc_now().replace(microsecond=922_400) - timedelta(seconds=1)
+    answered = create_story_at(alice, created, monkeypatch)
+    key = answered["media"]["media_id"]
+    upload_key = f"posts/{answered['story_id']}/{key}"
+    boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket_name, Key=upload_key, Body=jpeg())
+    assert process_upload(get_settings().uploads_bucket_name, upload_key) == PostStatus.PUBLISHED
+    streams.deliver()
+
+    # Then POST /stories answered created_at + 24 h to the millisecond
+    expires = created + timedelta(hours=24)
+    assert (answered["created_at"], answered["expires_at"]) == (to_iso(created), to_iso(expires))
+    assert answered["expires_at"].endswith(".922Z")
+    # And both trays show that story with the same fields: id, author, media item, created_at and expires_at
+    for reader in (alice, bob):
+        [group] = stories_feed(reader)["items"]
+        [shown] = group["stories"]
+        assert shown["story_id"] == answered["story_id"]
+        assert shown["author"] == answered["author"] == group["author"]
+        assert (shown["media"]["media_id"], shown["media"]["type"]) == (key, "image")
+        assert shown["created_at"] == answered["created_at"]
+        assert shown["expires_at"] == answered["expires_at"]
+    # And it shows until that millisecond and not from it, whatever the TTL's whole second says
+    before_expiry = expires - timedelta(milliseconds=1)
+    assert tray(bob, at=before_expiry) == tray(alice, at=before_expiry) == [("alice", [answered["story_id"]])]
+    assert tray(bob, at=expires) == tray(alice, at=expires) == []
+    # And the TTL DynamoDB deletes by is that instant rounded up to the second: never before it
+    record = PostRepository().get(answered["story_id"])
+    assert record.expires_at == expires.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def test_a_held_story_a_moderator_restores_keeps_the_expiry_it_was_created_with(
+    people: dict[str, Claims], streams: Streams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice's story created an hour ago, held by automatic screening
+    alice = people["alice"]
+    created = utc_now().replace(microsecond=125_000) - timedelta(hours=1)
+    answered = create_story_at(alice, created, monkeypatch)
+    story_id, media_id = answered["story_id"], answered["media"]["media_id"]
+    flagged = (
+        PostRepository()
+        .get(story_id)
+        .media[media_id]
+        .model_copy(update={"status": MediaStatus.READY, "flagged": [StoredLabel(name="Violence", confidence=91.0)]})
+    )
+    assert posts_logic.record_media_ready(UploadKey(story_id, media_id), flagged) == PostStatus.IN_REVIEW
+
+    # When a moderator restores it now
+    assert posts_logic.reinstate(PostRepository().get(story_id))
+
+    # Then it shows for what is left of its day, with the expires_at POST /stories answered
+    [group] = stories_feed(alice)["items"]
+    assert [story["expires_at"] for story in group["stories"]] == [to_iso(created + timedelta(hours=24))]
+    assert tray(alice, later=timedelta(hours=22, minutes=59)) == [("alice", [story_id])]
+    assert tray(alice, later=timedelta(hours=23)) == []
 
 
 # -- the stories feed --

@@ -28,7 +28,7 @@ from pinhole.shared.clock import utc_now
 from pinhole.shared.ids import first_id_at
 from pinhole.shared.raw_items import RawItem, query_raw
 from pinhole.shared.settings import get_settings
-from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
+from pinhole.stories.models import STORY_LIFETIME
 
 _settings = get_settings()
 
@@ -270,7 +270,7 @@ class FeedRepository:
     def live_stories(self, user_id: str, now: datetime, limit: int) -> list[StoryEntry]:
         """Pushed stories not expired at `now`, newest first, at most `limit`: one Query page (~100 B an
         entry), bounded below by the oldest id a live story can have. The TTL lags: expiry is checked here."""
-        oldest = first_id_at(now - STORY_LIFETIME - PUBLISHED_WITHIN)
+        oldest = first_id_at(now - STORY_LIFETIME)
         condition = FeedModel.sk.between(story_key(oldest), story_key(_AFTER_EVERY_ID))
         entries = [
             StoryEntry(item.sk.removeprefix(STORY_ENTRY), item.author_id or "", item.expires_at)

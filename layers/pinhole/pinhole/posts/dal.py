@@ -7,10 +7,11 @@ transitions of the same kind (published | in_review → removed, removed | in_re
 on the status it leaves: a restore repeated, or raced by another moderator, publishes once.
 
 Stories live here too (`kind = story`): the same pipeline and state machine, but published they carry
-`story_by` instead of `published_by` (so no post listing ever sees them) and an `expires_at` TTL."""
+`story_by` instead of `published_by` (so no post listing ever sees them), and from their creation an `expires_at`
+TTL."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -35,7 +36,7 @@ from pinhole.shared.ids import first_id_at
 from pinhole.shared.raw_items import RawItem, batch_get_raw
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by, commit, transact
-from pinhole.stories.models import PUBLISHED_WITHIN, STORY_LIFETIME
+from pinhole.stories.models import STORY_LIFETIME, expiry_of
 from pinhole.users.dal import UserModel
 
 _settings = get_settings()
@@ -151,6 +152,13 @@ def _standing(raw: RawItem) -> PostStanding:
     )
 
 
+def _ttl(moment: datetime) -> datetime:
+    """`moment` rounded up to the whole second a TTL attribute holds (PynamoDB's would cut the milliseconds off),
+    so that DynamoDB never deletes a story before the instant every route shows as its `expires_at`."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 def _is_conditional_failure(error: PutError | UpdateError | DeleteError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
@@ -173,6 +181,8 @@ class PostRepository:
     def create(self, record: PostRecord, fail_after: datetime) -> None:
         values: dict[str, Any] = record.model_dump(exclude={"media"})
         values["media"] = {media_id: m.model_dump(mode="json") for media_id, m in record.media.items()}
+        if record.expires_at is not None:
+            values["expires_at"] = _ttl(record.expires_at)
         item = PostModel(**values, pending_shard=_shard(record.post_id), fail_after=to_iso(fail_after))
         try:
             item.save(condition=PostModel.post_id.does_not_exist())
@@ -308,16 +318,16 @@ class PostRepository:
             raise
         return True
 
-    def publish_story(self, record: PostRecord, expires_at: datetime, held: PostStatus = PostStatus.PENDING) -> bool:
-        """`held` → published, listed in the author's stories until `expires_at`, when the TTL takes it (and the
-        stream's REMOVE its renditions); False if already settled. No post count moves."""
+    def publish_story(self, record: PostRecord, held: PostStatus = PostStatus.PENDING) -> bool:
+        """`held` → published, listed in the author's stories until it expires (fixed at its creation), when the TTL
+        written then takes it (and the stream's REMOVE its renditions); False if already settled. No post count
+        moves."""
         return self._move(
             record.post_id,
             held,
             PostStatus.PUBLISHED,
             [
                 PostModel.story_by.set(record.author_id),
-                PostModel.expires_at.set(expires_at),
                 PostModel.pending_shard.remove(),
                 PostModel.fail_after.remove(),
             ],
@@ -379,11 +389,11 @@ class PostRepository:
         """An author's published stories not expired at `now`, newest first, at most `limit`. One Query,
         bounded below by the oldest id a live story can have; expired ones the TTL has not deleted yet
         (that can take days) are dropped here."""
-        oldest = first_id_at(now - STORY_LIFETIME - PUBLISHED_WITHIN)
+        oldest = first_id_at(now - STORY_LIFETIME)
         results = PostModel.stories_by_author.query(
             author_id, PostModel.post_id >= oldest, scan_index_forward=False, limit=limit
         )
-        return [record for record in map(_to_record, results) if record.expires_at and record.expires_at > now]
+        return [record for record in map(_to_record, results) if expiry_of(record.created_at) > now]
 
     def edit_caption(
         self, post_id: str, author_id: str, caption: str, tags: list[str], mentions: list[str], edited_at: datetime

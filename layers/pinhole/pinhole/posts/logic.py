@@ -1,7 +1,7 @@
 """Use cases of the posts context: create a post (and sign its uploads), read, list, delete; and the
 state machine the media pipeline drives: a post is published when every media item is ready, failed
 as soon as one is rejected or its upload never arrives — each exactly once. Stories (`pinhole.stories`)
-ride the same machine: publishing one lists it for STORY_LIFETIME instead of counting a post."""
+ride the same machine: publishing one lists it until it expires instead of counting a post."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,7 +32,6 @@ from pinhole.shared.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, ViewerFlags, viewer_flags
-from pinhole.stories.models import STORY_LIFETIME
 from pinhole.transcode.models import TRANSCODE_STEPS, UNPROCESSABLE_REASON
 from pinhole.upload.keys import UploadKey
 from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW, UploadSigner
@@ -219,7 +218,7 @@ def record_media_ready(
             posts.hold_for_review(record.post_id)
             return PostStatus.IN_REVIEW
         if record.kind == PostKind.STORY:
-            posts.publish_story(record, expires_at=utc_now() + STORY_LIFETIME)
+            posts.publish_story(record)
         else:
             posts.publish(record)
         return PostStatus.PUBLISHED
@@ -232,11 +231,11 @@ def take_down(record: PostRecord, posts: PostRepository = _posts) -> bool:
 
 
 def reinstate(record: PostRecord, posts: PostRepository = _posts) -> bool:
-    """A moderator's restore of a removed or held post or story: published again (a held one for the first time:
-    its story lifetime starts now), once whoever else restores it at the same moment."""
+    """A moderator's restore of a removed or held post or story: published again (a held one for the first time), once
+    whoever else restores it at the same moment. A story keeps the expiry it was created with: restored late, it
+    shows for what is left of its day, or not at all."""
     if record.kind == PostKind.STORY:
-        expires_at = record.expires_at if record.status == PostStatus.REMOVED and record.expires_at else None
-        return posts.publish_story(record, expires_at or utc_now() + STORY_LIFETIME, held=record.status)
+        return posts.publish_story(record, held=record.status)
     return posts.publish(record, held=record.status)
 
 

@@ -25,7 +25,7 @@ from pinhole.posts.models import PostKind, PostRecord, PostStatus
 from pinhole.posts.views import media_view
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.stories.models import STORY_LIFETIME, AuthorStories, StoriesFeed, Story
+from pinhole.stories.models import AuthorStories, StoriesFeed, Story, expiry_of
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import Profile
 from pinhole.users.views import summary_of
@@ -51,13 +51,12 @@ Value = TypeVar("Value")
 
 
 def to_story(record: PostRecord, author: Profile) -> Story:
-    expires_at = record.expires_at or record.created_at + STORY_LIFETIME
     return Story(
         story_id=record.post_id,
         author=summary_of(author),
         media=media_view(record.media[record.media_order[0]]),
         created_at=to_iso(record.created_at),
-        expires_at=to_iso(expires_at),
+        expires_at=to_iso(expiry_of(record.created_at)),
     )
 
 
@@ -79,12 +78,8 @@ def _union(calls: list[Future[set[str]]]) -> set[str]:
 
 def is_live(record: PostRecord, now: datetime) -> bool:
     """Published and not expired (checked against `now`: the TTL's deletion lags by up to days)."""
-    return (
-        record.kind == PostKind.STORY
-        and record.status == PostStatus.PUBLISHED
-        and record.expires_at is not None
-        and record.expires_at > now
-    )
+    published = record.kind == PostKind.STORY and record.status == PostStatus.PUBLISHED
+    return published and expiry_of(record.created_at) > now
 
 
 def read_stories_feed(

@@ -21,7 +21,7 @@ from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import NotFound
 from pinhole.shared.ids import new_id
 from pinhole.stories.feed import is_live, to_story
-from pinhole.stories.models import STORY_LIFETIME, CreateStoryRequest, CreateStoryResponse
+from pinhole.stories.models import CreateStoryRequest, CreateStoryResponse, expiry_of
 from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW, UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile
@@ -56,8 +56,8 @@ def create_story(
         media_order=[media.media_id],
         upload_expires_at=now + UPLOAD_WINDOW,
         kind=PostKind.STORY,
-        # Until it is published: a story that never is goes with the TTL a day later, like one that was.
-        expires_at=now + STORY_LIFETIME,
+        # Fixed now, whenever it is published: a story that never is goes with the TTL too.
+        expires_at=expiry_of(now),
     )
     posts.create(record, fail_after=record.upload_expires_at + UPLOAD_GRACE)
     return CreateStoryResponse(story=to_story(record, author), upload=sign_upload(record.post_id, media, signer))
