@@ -837,13 +837,17 @@ def test_a_story_is_the_same_in_its_authors_tray_and_a_followers(local_cloud: An
     story_id = created["story"]["story_id"]
 
     def tray(member: Member) -> list[dict[str, Any]]:
-        """The author's row of this member's tray, once it shows a story."""
+        """The author's row of this member's tray, once it shows the story published (the author's shows it pending
+        from the start)."""
 
         def row() -> list[dict[str, Any]]:
             items = ok(member.http.get("/stories/feed"))["items"]
             return [item for item in items if item["author"]["user_id"] == author.user_id]
 
-        return list(eventually(row, lambda found: bool(found and found[0]["stories"])))
+        def published(found: list[dict[str, Any]]) -> bool:
+            return bool(found and found[0]["stories"] and found[0]["stories"][-1]["media"]["status"] == "ready")
+
+        return list(eventually(row, published))
 
     trays = {name: tray(member) for name, member in (("author", author), ("follower", follower))}
 

@@ -558,17 +558,111 @@ def test_stories_and_posts_do_not_mix_in_a_feed(people: dict[str, Claims], strea
     assert tray(bob) == [("alice", [story_id])]
 
 
-def test_a_story_that_fails_is_never_shown(people: dict[str, Claims], streams: Streams) -> None:
+def own_stories(claims: Claims) -> list[Any]:
+    """The stories of the caller's own group in her tray."""
+    groups = [group for group in stories_feed(claims)["items"] if group["author"]["user_id"] == claims["sub"]]
+    return [story for group in groups for story in group["stories"]]
+
+
+def test_a_story_still_processing_is_in_its_authors_tray_only(people: dict[str, Claims], streams: Streams) -> None:
+    # Given bob follows alice, who has a live story and then creates one whose photo has not arrived yet
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    live = post_story(alice, streams)
+    _, created = create_story(alice)
+    streams.deliver()
+    answered = created["story"]
+
+    # Then alice's tray shows it after her live one, exactly as POST /stories answered it: pending, no renditions
+    [before, pending] = own_stories(alice)
+    assert before["story_id"] == live and before["media"]["status"] == "ready"
+    assert pending == answered
+    assert (pending["media"]["status"], pending["media"]["reason"], pending["media"]["renditions"]) == (
+        "pending",
+        None,
+        {},
+    )
+    # And bob sees only the live one, and nothing of it was pushed to his feed, nor to carol's, who follows now
+    assert tray(bob) == [("alice", [live])]
+    assert story_entries(bob) == [f"story#{live}"]
+    follow(people["carol"], alice, streams)
+    assert story_entries(people["carol"]) == [f"story#{live}"]
+    assert tray(people["carol"]) == [("alice", [live])]
+
+    # When its photo arrives, it is the published story in both trays
+    assert upload_and_resize(created, jpeg()) == PostStatus.PUBLISHED
+    streams.deliver()
+    assert tray(alice) == tray(bob) == [("alice", [live, answered["story_id"]])]
+    assert own_stories(alice)[1]["media"]["status"] == "ready"
+
+
+def test_a_story_that_fails_is_shown_to_its_author_only_with_the_reason(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given bob follows alice, who creates a story and uploads garbage for its photo
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    _, created = create_story(alice)
+    answered = created["story"]
+
+    status = upload_and_resize(created, b"<html>" * 100)
+    streams.deliver()
+
+    # Then the story failed, and alice's tray shows it rejected with why, until it would have expired
+    assert status == PostStatus.FAILED
+    [failed] = own_stories(alice)
+    assert {name: failed[name] for name in ("story_id", "author", "created_at", "expires_at")} == {
+        name: answered[name] for name in ("story_id", "author", "created_at", "expires_at")
+    }
+    media = failed["media"]
+    assert (media["media_id"], media["type"], media["status"]) == (answered["media"]["media_id"], "image", "rejected")
+    assert media["reason"] == "The file is not the JPEG image it claims to be: it is not a supported picture format."
+    assert (media["reason_code"], media["renditions"]) == ("type_mismatch", {})
+    assert tray(alice, later=timedelta(hours=23, minutes=59)) == [("alice", [answered["story_id"]])]
+    assert tray(alice, later=timedelta(hours=24)) == []
+    # And bob never sees it, and nothing of it reaches his feed
+    assert tray(bob) == []
+    assert story_entries(bob) == []
+    # And alice can delete it, after which it is gone from her tray
+    assert delete_story(alice, answered["story_id"]) == (204, None)
+    assert tray(alice) == []
+
+
+def test_a_story_whose_upload_never_arrives_is_shown_to_its_author_as_refused(
+    people: dict[str, Claims], streams: Streams
+) -> None:
+    # Given bob follows alice, whose story's upload never comes
     alice, bob = people["alice"], people["bob"]
     follow(bob, alice, streams)
     _, created = create_story(alice)
 
-    status = upload_and_resize(created, b"<html>not a picture</html>")
-    streams.deliver()
+    # When the sweep runs after the upload window and its grace
+    assert posts_logic.fail_overdue_posts(now=utc_now() + timedelta(minutes=31)) == 1
 
-    assert status == PostStatus.FAILED
-    assert tray(bob) == [] and tray(alice) == []
-    assert story_entries(bob) == []
+    # Then alice's tray shows it rejected `upload_missing`; bob's shows nothing
+    [refused] = own_stories(alice)
+    assert refused["story_id"] == created["story"]["story_id"]
+    assert (refused["media"]["status"], refused["media"]["reason_code"]) == ("rejected", "upload_missing")
+    assert refused["media"]["reason"]
+    assert tray(bob) == []
+
+
+def test_a_story_held_for_review_is_in_no_tray(people: dict[str, Claims], streams: Streams) -> None:
+    # Given bob follows alice, whose story automatic screening holds for review
+    alice, bob = people["alice"], people["bob"]
+    follow(bob, alice, streams)
+    _, created = create_story(alice)
+    story_id, media_id = created["story"]["story_id"], created["story"]["media"]["media_id"]
+    flagged = (
+        PostRepository()
+        .get(story_id)
+        .media[media_id]
+        .model_copy(update={"status": MediaStatus.READY, "flagged": [StoredLabel(name="Violence", confidence=91.0)]})
+    )
+    assert posts_logic.record_media_ready(UploadKey(story_id, media_id), flagged) == PostStatus.IN_REVIEW
+
+    # Then neither sees it (a moderator decides; a removal is told to alice by a notification)
+    assert tray(alice) == tray(bob) == []
 
 
 # -- deleting one --

@@ -21,6 +21,7 @@ from pinhole.feed.hot_keys import recent_posts_copies
 from pinhole.feed.ranking_dal import RecentPostsStore
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts.dal import PostRepository
+from pinhole.posts.models import PostStatus
 from pinhole.shared.clock import utc_now
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
@@ -202,12 +203,13 @@ class FanOut:
     def _backfill(self, follower_id: str, author_id: str) -> WriteReport:
         recent, _ = self.posts.list_published_by(author_id, BACKFILL_POSTS, None)
         report = self.feeds.push_entries(follower_id, [FeedEntry(r.post_id, r.author_id) for r in recent])
-        stories = self.posts.live_stories(author_id, utc_now(), BACKFILL_STORIES)
-        report.add(
-            self.feeds.push_story_entries(
-                follower_id, [StoryEntry(s.post_id, s.author_id, s.expires_at) for s in stories if s.expires_at]
-            )
-        )
+        stories = self.posts.unexpired_stories(author_id, utc_now(), BACKFILL_STORIES)
+        live = [
+            StoryEntry(s.post_id, s.author_id, s.expires_at)
+            for s in stories
+            if s.status == PostStatus.PUBLISHED and s.expires_at  # only the author's tray shows the others
+        ]
+        report.add(self.feeds.push_story_entries(follower_id, live))
         return report
 
     # -- the threshold --

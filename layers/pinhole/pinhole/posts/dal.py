@@ -6,9 +6,9 @@ table's stream, which drives the feed fan-out, sees the transition once). A mode
 transitions of the same kind (published | in_review → removed, removed | in_review → published), each conditioned
 on the status it leaves: a restore repeated, or raced by another moderator, publishes once.
 
-Stories live here too (`kind = story`): the same pipeline and state machine, but published they carry
-`story_by` instead of `published_by` (so no post listing ever sees them), and from their creation an `expires_at`
-TTL."""
+Stories live here too (`kind = story`): the same pipeline and state machine, but from their creation they carry
+`story_by` instead of `published_by` (so no post listing ever sees them, and their author's tray lists them while
+they are processing or after they were refused) and an `expires_at` TTL."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,7 +57,8 @@ class PublishedByAuthorIndex(GlobalSecondaryIndex["PostModel"]):
 
 
 class StoriesByAuthorIndex(GlobalSecondaryIndex["PostModel"]):
-    """Sparse: only published stories carry `story_by`; an author's live stories, for followers who pull them."""
+    """Sparse: only stories carry `story_by`, from their creation: an author's live stories, for followers who pull
+    them, and the author's own in any state, for her tray."""
 
     class Meta:
         index_name = "stories-by-author-index"
@@ -183,6 +184,8 @@ class PostRepository:
         values["media"] = {media_id: m.model_dump(mode="json") for media_id, m in record.media.items()}
         if record.expires_at is not None:
             values["expires_at"] = _ttl(record.expires_at)
+        if record.kind == PostKind.STORY:
+            values["story_by"] = record.author_id
         item = PostModel(**values, pending_shard=_shard(record.post_id), fail_after=to_iso(fail_after))
         try:
             item.save(condition=PostModel.post_id.does_not_exist())
@@ -327,7 +330,7 @@ class PostRepository:
             held,
             PostStatus.PUBLISHED,
             [
-                PostModel.story_by.set(record.author_id),
+                PostModel.story_by.set(record.author_id),  # listed already, unless created before stories were
                 PostModel.pending_shard.remove(),
                 PostModel.fail_after.remove(),
             ],
@@ -385,10 +388,10 @@ class PostRepository:
             raise
         return True
 
-    def live_stories(self, author_id: str, now: datetime, limit: int) -> list[PostRecord]:
-        """An author's published stories not expired at `now`, newest first, at most `limit`. One Query,
-        bounded below by the oldest id a live story can have; expired ones the TTL has not deleted yet
-        (that can take days) are dropped here."""
+    def unexpired_stories(self, author_id: str, now: datetime, limit: int) -> list[PostRecord]:
+        """An author's stories not expired at `now`, in any state (pending, published, failed, held, removed: the
+        caller picks), newest first, at most `limit`. One Query, bounded below by the oldest id an unexpired story
+        can have; expired ones the TTL has not deleted yet (that can take days) are dropped here."""
         oldest = first_id_at(now - STORY_LIFETIME)
         results = PostModel.stories_by_author.query(
             author_id, PostModel.post_id >= oldest, scan_index_forward=False, limit=limit

@@ -6,12 +6,13 @@ The stories feed costs two sequential rounds of DynamoDB calls, whatever the cal
 1. the caller's pushed story entries (one Query of the newest, live ones) and the celebrities the
    caller follows (one Query), in parallel;
 2. in parallel: one Query per followed celebrity, and one of the caller's own, on `stories-by-author-index`
-   (whole items: nothing to hydrate; an author sees her story as soon as it is published, before the fan-out
-   has pushed it anywhere), BatchGetItem of the pushed stories, and BatchGetItem of the authors' profiles, of
-   the caller's follow edges to them and of the block edges either way (each split into calls of 100 keys,
-   all in flight at once).
+   (whole items: nothing to hydrate; a story is listed there from its creation, so an author sees hers at once,
+   while it is processing, and as soon as it is published, before the fan-out has pushed it anywhere),
+   BatchGetItem of the pushed stories, and BatchGetItem of the authors' profiles, of the caller's follow edges to
+   them and of the block edges either way (each split into calls of 100 keys, all in flight at once).
 Then what must not show is dropped: expired stories (checked against `now`: TTL deletion lags), stories
-gone or not published, authors no longer followed, in a block with the caller or muted by them, or deleted."""
+gone or not published (but for the caller's own still processing or refused), authors no longer followed, in a
+block with the caller or muted by them, or deleted."""
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -76,10 +77,24 @@ def _union(calls: list[Future[set[str]]]) -> set[str]:
     return set().union(*(call.result() for call in calls))
 
 
+SHOWN_TO_THEIR_AUTHOR_ONLY = frozenset({PostStatus.PENDING, PostStatus.FAILED})
+"""A story still processing or refused is in its author's own tray — its media `pending` (with `processing` for a
+video), or `rejected` with the `reason` — and nobody else's: the one place its author sees it is on its way, or
+learns why it failed and that it will never show. (Held or removed by a moderator, it is not: a removal is told
+by a `content_removed` notification.)"""
+
+
 def is_live(record: PostRecord, now: datetime) -> bool:
     """Published and not expired (checked against `now`: the TTL's deletion lags by up to days)."""
     published = record.kind == PostKind.STORY and record.status == PostStatus.PUBLISHED
     return published and expiry_of(record.created_at) > now
+
+
+def is_shown_to(reader_id: str, record: PostRecord, now: datetime) -> bool:
+    """Live, or the reader's own story still processing or refused (SHOWN_TO_THEIR_AUTHOR_ONLY), and not expired."""
+    if record.author_id == reader_id and record.status in SHOWN_TO_THEIR_AUTHOR_ONLY:
+        return record.kind == PostKind.STORY and expiry_of(record.created_at) > now
+    return is_live(record, now)
 
 
 def read_stories_feed(
@@ -105,7 +120,7 @@ def read_stories_feed(
 
     # Round 2: the celebrities' stories, and everything needed to show or hide each story, at once.
     pulled_calls = [
-        _pool.submit(posts.live_stories, author, now, CELEBRITY_STORIES_READ)
+        _pool.submit(posts.unexpired_stories, author, now, CELEBRITY_STORIES_READ)
         for author in dict.fromkeys([me, *celebrities])
     ]
     records_calls = _in_parallel(posts.get_many, story_ids, KEYS_PER_CALL)
@@ -120,7 +135,7 @@ def read_stories_feed(
     by_author: dict[str, list[PostRecord]] = {}
     for record in sorted(records.values(), key=lambda record: record.post_id):
         author_id = record.author_id
-        if not is_live(record, now) or author_id not in found or author_id in hidden:  # blocked or muted
+        if not is_shown_to(me, record, now) or author_id not in found or author_id in hidden:  # blocked or muted
             continue
         if author_id == me or author_id in following:
             by_author.setdefault(author_id, []).append(record)
