@@ -402,6 +402,11 @@ def _no_items(world: World, body: Any) -> None:
     assert body["items"] == []
 
 
+def _only_her_own_stories(world: World, body: Any) -> None:
+    """Mallory's tray: nobody's stories but hers (the one she made with Alice's key, still pending, is there)."""
+    assert {group["author"]["username"] for group in body["items"]} <= {world.ids["mallory_name"]}
+
+
 def _carol_not_listed(world: World, body: Any) -> None:
     assert world.ids["carol_name"] not in [user["username"] for user in body["items"]]
 
@@ -741,7 +746,7 @@ HTTP_ROWS = [
         Served(check=_no_items),
         unchanged=("alice_stories",),
     ),
-    Row("GET /stories/feed", "stranger's tray", "mallory", Served(check=_no_items)),
+    Row("GET /stories/feed", "stranger's tray", "mallory", Served(check=_only_her_own_stories)),
     Row(
         "DELETE /me/stories/{story_id}",
         "stranger deletes a private account's story",
