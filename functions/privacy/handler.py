@@ -56,7 +56,7 @@ exports = BatchProcessor(event_type=EventType.SQS, model=ExportMessage)
 )
 @tracer.capture_method
 def delete_me(request: Annotated[DeleteAccountRequest, Body()]) -> DeletionScheduled:
-    return logic.delete_account(current_caller(app), request.password)
+    return logic.delete_account(current_caller(app, deleted_may=True), request.password)
 
 
 @app.post(
@@ -67,7 +67,7 @@ def delete_me(request: Annotated[DeleteAccountRequest, Body()]) -> DeletionSched
 )
 @tracer.capture_method
 def reactivate() -> Me:
-    return logic.reactivate(current_caller(app))
+    return logic.reactivate(current_caller(app, deleted_may=True))
 
 
 @app.post(
@@ -79,13 +79,13 @@ def reactivate() -> Me:
 )
 @tracer.capture_method
 def request_export() -> ExportStarted:
-    return logic.request_export(current_caller(app))
+    return logic.request_export(current_caller(app, deleted_may=True))
 
 
 @app.get("/me/export", summary="My latest export: its status and download link", tags=["privacy"], security=BEARER_AUTH)
 @tracer.capture_method
 def export_status() -> ExportView:
-    return logic.export_status(current_caller(app))
+    return logic.export_status(current_caller(app, deleted_may=True))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
+from functions.social import handler as social_handler
 from functions.users import handler as users_handler
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore, Standings
@@ -451,6 +452,19 @@ def test_asked_again_with_the_same_token_deleting_answers_the_same_date_and_reac
         )["statusCode"]
         == 404
     )
+    # And acts on nothing else: a like, a follow, a block would move others' counts for an account nobody sees
+    zed, ann = world["people"][DELETED], world["people"]["ann"]
+    ann_post = publish(ann)
+    acts = [
+        (social_handler, "POST", f"/posts/{ann_post}/like", "/posts/{post_id}/like", {"post_id": ann_post}),
+        (users_handler, "POST", "/users/ann/follow", "/users/{username}/follow", {"username": "ann"}),
+        (users_handler, "POST", "/users/ann/block", "/users/{username}/block", {"username": "ann"}),
+    ]
+    for function, method, path, route, params in acts:
+        event = http_event(method, path, claims=zed, route_key=f"{method} {route}", path_parameters=params)
+        response = function.handler(event, FakeLambdaContext())
+        assert (response["statusCode"], response_json(response)["error"]["code"]) == (404, "not_found"), path
+    assert ProfileRepository().get(ann["sub"]).follower_count == 0
     # When zed asks again with the same token: the same date (a wrong password: 401, as the first time)
     assert _as_the_token("DELETE", "/me", tokens["access_token"], {"password": PASSWORD}) == first
     wrong = _as_the_token("DELETE", "/me", tokens["access_token"], {"password": "Wrong-Horse-9"})

@@ -25,7 +25,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from pinhole.shared import idempotency
 from pinhole.shared.caller import Caller
-from pinhole.shared.errors import AccountSuspended, DomainError, MethodNotAllowed, Unauthorized
+from pinhole.shared.errors import AccountSuspended, DomainError, MethodNotAllowed, NotFound, Unauthorized
 from pinhole.shared.observability import logger
 from pinhole.shared.request_shape import (
     RouteTable,
@@ -249,13 +249,17 @@ _profiles = ProfileRepository()
 
 
 def current_caller(
-    app: APIGatewayHttpResolver, token_standing: Callable[[str], TokenStanding] = _profiles.token_standing
+    app: APIGatewayHttpResolver,
+    token_standing: Callable[[str], TokenStanding] = _profiles.token_standing,
+    *,
+    deleted_may: bool = False,
 ) -> Caller:
     """The caller the access token speaks for, refused while a moderator has them suspended (403
     `account_suspended`), if the token was issued before they last signed out everywhere or its session was logged
-    out (401): Cognito
-    cannot recall an access token already handed out (it is good for its 15 minutes and the JWT authorizer never
-    asks Cognito), so every request, reads too, reads both — once per request (the resolver's context keeps the
+    out (401), and once they deleted their account (404, as the absent account it is), except on the routes that
+    say `deleted_may` (the deletion's own: asking again, reactivating, and their data's export): Cognito cannot
+    recall an access token already handed out (it is good for its 15 minutes and the JWT authorizer never asks
+    Cognito), so every request, reads too, reads all of it — once per request (the resolver's context keeps the
     caller until the request ends)."""
     known = app.context.get(CALLER_CONTEXT_KEY)
     if isinstance(known, Caller):
@@ -271,6 +275,8 @@ def current_caller(
         raise AccountSuspended("This account is suspended.")
     if standing.signed_out(issued_at(claims.get("iat")), claims.get("origin_jti")):
         raise Unauthorized("This access token was signed out: log in again.")
+    if standing.deactivated and not deleted_may:
+        raise NotFound("No such user: this account is deleted (POST /me/reactivate, or a log-in, brings it back).")
     caller = Caller(user_id=user_id, username=username, groups=token_groups(claims.get("cognito:groups")))
     app.append_context(**{CALLER_CONTEXT_KEY: caller})
     return caller
