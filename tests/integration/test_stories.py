@@ -19,7 +19,7 @@ from functions.users import handler as users
 from pinhole.feed.dal import FeedModel, FeedRepository
 from pinhole.graph.dal import GraphRepository
 from pinhole.posts import logic as posts_logic
-from pinhole.posts.dal import PostRepository
+from pinhole.posts.dal import PostModel, PostRepository
 from pinhole.posts.models import MediaStatus, PostKind, PostStatus, StoredLabel
 from pinhole.resize.cdn import InvalidationQueue
 from pinhole.resize.logic import process_upload
@@ -249,6 +249,7 @@ def test_the_uploaded_photo_becomes_a_story_with_a_posts_renditions_and_the_full
     record = PostRepository().get(story_id)
     assert (record.kind, record.status) == (PostKind.STORY, PostStatus.PUBLISHED)
     assert record.expires_at is not None
+    assert PostModel.get(story_id).published_at is not None  # as a post's (the export shows it)
     assert timedelta(hours=23, minutes=59) < record.expires_at - utc_now() <= timedelta(hours=24, seconds=1)
     # And her tray shows it with API.md's Media renditions (large, medium, thumb, each also WebP) and the
     # 1080×1920 full-screen crop, each a file of that size in the media bucket

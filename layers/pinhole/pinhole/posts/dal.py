@@ -331,6 +331,7 @@ class PostRepository:
             PostStatus.PUBLISHED,
             [
                 PostModel.story_by.set(record.author_id),  # listed already, unless created before stories were
+                PostModel.published_at.set(utc_now()),
                 PostModel.pending_shard.remove(),
                 PostModel.fail_after.remove(),
             ],
