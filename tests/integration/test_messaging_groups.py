@@ -443,6 +443,35 @@ def test_a_conversations_last_message_is_the_message_as_listed_every_field(peopl
     assert inbox(ada)[group]["last_message"] == newest_listed(ada)
 
 
+def test_a_member_who_left_sees_the_group_as_it_was_when_they_left(people, connections_api, group) -> None:
+    ada, cat = people["ada"], people["cat"]
+    connect("cat-phone", cat)
+    assert remove(cat, group, "cat")[0] == 204
+    [told] = [frame["conversation"] for frame in connections_api.of_type("cat-phone", "conversation")]
+
+    # When the group is renamed, loses a member and gains one after cat left
+    rename = {"title": "secret plans"}
+    route = "/conversations/{conversation_id}"
+    assert (
+        call("PATCH", f"/conversations/{group}", ada, route, path_parameters={"conversation_id": group}, body=rename)[0]
+        == 200
+    )
+    assert remove(ada, group, "dan")[0] == 204
+    assert add(ada, group, ["zed"])[0] == 200
+
+    # Then cat's inbox shows the group as the frame at leaving told it: none of it is cat's to hear of
+    seen = inbox(cat)[group]
+    assert (seen["title"], [m["username"] for m in seen["members"]]) == (
+        "trip",
+        [m["username"] for m in told["members"]],
+    )
+    assert seen == {**told, "unread_count": seen["unread_count"]}
+    assert {"dan", "zed"} & {m["username"] for m in seen["members"]} == {"dan"}  # dan was still in it then
+    # And once added back, cat sees the group as it is
+    assert add(ada, group, ["cat"])[0] == 200
+    assert inbox(cat)[group]["title"] == "secret plans"
+
+
 def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:
     ada = people["ada"]
     _, conversation = create_group(ada, ["bob", "cat"])

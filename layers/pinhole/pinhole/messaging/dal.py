@@ -221,6 +221,9 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
         visible_from=item.visible_from,
         visible_until=item.visible_until,
         muted=bool(item.muted),
+        title_when_left=item.title if item.visible_until else None,
+        members_when_left=sorted(item.member_ids or ()) if item.visible_until and item.admin_id else None,
+        admin_when_left=item.admin_id if item.visible_until else None,
     )
 
 
@@ -345,6 +348,20 @@ def _deliver(
         else:
             actions.append(MessagingModel.unread_count.add(1))
         transaction.update(MessagingModel(pk=user_key(member_id), sk=conversation), actions=actions)
+
+
+def _group_when_left(group: GroupRecord) -> list[Any]:
+    """Onto the entry of a member who leaves: the group as it is then (its title, members and admin: what they go
+    on seeing in GET /conversations, where later changes are not theirs to see)."""
+    title = MessagingModel.title.set(group.title) if group.title else MessagingModel.title.remove()
+    members = (
+        MessagingModel.member_ids.set(set(group.member_ids)) if group.member_ids else MessagingModel.member_ids.remove()
+    )
+    return [title, members, MessagingModel.admin_id.set(group.admin_id)]
+
+
+def _forget_group_when_left() -> list[Any]:
+    return [MessagingModel.title.remove(), MessagingModel.member_ids.remove(), MessagingModel.admin_id.remove()]
 
 
 def _receipt_key(sender_id: str, client_id: str) -> tuple[str, str]:
@@ -747,6 +764,7 @@ class MessageRepository:
                     MessagingModel.visible_from.set(record.message_id),
                     MessagingModel.visible_until.remove(),
                     MessagingModel.read_up_to.remove(),
+                    *_forget_group_when_left(),
                 ]
                 for member_id in joined
             }
@@ -767,6 +785,7 @@ class MessageRepository:
                         MessagingModel.visible_until.set(record.message_id),
                         MessagingModel.read_up_to.set(record.message_id),
                         MessagingModel.unread_count.set(0),
+                        *_group_when_left(after),
                     ],
                 )
 

@@ -349,7 +349,12 @@ def conversations(
     """A page of the caller's conversations, latest activity first, without the direct ones a block hides."""
     scope = f"conversations:{caller.user_id}"
     entries, last_key = messages.inbox(caller.user_id, limit, start_after(cursor, scope))
-    groups = messages.groups([entry.conversation_id for entry in entries if is_group(entry.conversation_id)])
+    stored = messages.groups([entry.conversation_id for entry in entries if is_group(entry.conversation_id)])
+    groups = {  # each as the caller may see it: a member who left, as it was then
+        entry.conversation_id: entry.group_as_seen(stored[entry.conversation_id])
+        for entry in entries
+        if entry.conversation_id in stored
+    }
     direct_others = [entry.with_id for entry in entries if not is_group(entry.conversation_id)]
     hidden = graph.blocked_among(caller.user_id, direct_others)
     wanted = [caller.user_id, *direct_others]

@@ -128,10 +128,21 @@ class InboxEntry(BaseModel):
     visible_from: str | None = None
     visible_until: str | None = None
     muted: bool = False
+    # a member who left: the group as it was when they did (what they hear nothing of since is not theirs to see)
+    title_when_left: str | None = None
+    members_when_left: list[str] | None = None
+    admin_when_left: str | None = None
 
     @property
     def left(self) -> bool:
         return self.visible_until is not None
+
+    def group_as_seen(self, group: GroupRecord) -> GroupRecord:
+        """The group as this member may see it: as it is, or, once they left, as it was then."""
+        if not self.left or self.members_when_left is None:
+            return group
+        update = {"title": self.title_when_left, "member_ids": self.members_when_left}
+        return group.model_copy(update={**update, "admin_id": self.admin_when_left or group.admin_id})
 
 
 def _never_null(schema: dict[str, Any]) -> None:
