@@ -393,6 +393,27 @@ def test_comment_notifies_the_author_and_the_people_it_mentions_until_deleted(
     assert items(alice) == [] and items(carol) == []
 
 
+def test_a_deleted_comment_leaves_its_author_notified_of_another_comment_still_there(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    first = on_post("POST", post_id, bob, "comments", body={"text": "first"})
+    on_post("POST", post_id, bob, "comments", body={"text": "second"})
+    on_post("POST", post_id, carol, "comments", body={"text": "me too"})
+    pipeline.flush()
+    [grouped] = items(alice)
+    assert (grouped["actor_count"], [a["username"] for a in grouped["actors"]]) == (2, ["carol", "bob"])
+
+    delete_comment(post_id, first["comment_id"], bob)
+    pipeline.flush()
+
+    # bob still has a comment there: still one of the group's actors, counted once
+    [grouped] = items(alice)
+    assert (grouped["actor_count"], [a["username"] for a in grouped["actors"]]) == (2, ["carol", "bob"])
+    assert badge(alice) == 1
+
+
 def test_caption_mentions_notify_once_when_the_post_is_published(
     people: dict[str, dict[str, str]], pipeline: Pipeline
 ) -> None:

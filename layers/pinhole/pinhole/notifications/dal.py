@@ -349,6 +349,7 @@ class NotificationRepository:
             group = None  # a closed group keeps its count: its notification is history now
         if keep_history and group is None and pointer is not None and pointer.group_key and notification_id:
             return False
+        still_in_group = group is not None and pointer is not None and self._acts_again_in(user_id, pointer, group)
         expires_at = _expiry()
 
         def build(transaction: TransactWrite) -> bool:
@@ -365,11 +366,26 @@ class NotificationRepository:
             if group is None:
                 transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
                 self._count_unread(transaction, user_id, state, -1 if state.unread(notification_id) else 0)
-            else:
+            elif not still_in_group:
                 self._leave_group(transaction, user_id, group, str(pointer.actor_id or "") if pointer else "", state)
             return activity_at is not None
 
         return self._run(build) and notification_id is not None
+
+    def _acts_again_in(self, user_id: str, pointer: NotificationModel, group: NotificationModel) -> bool:
+        """Whether the pointer's actor has another activity in the open group (a second comment on the post): taking
+        one back leaves them among its actors. One Query of the post's pointers of that kind."""
+        post_prefix = f"{str(pointer.sk).rsplit('/', 1)[0]}/"
+        return any(
+            other.sk != pointer.sk
+            and other.actor_id == pointer.actor_id
+            and other.notification_id is not None
+            and other.group_key == pointer.group_key
+            and other.opened_at == group.opened_at
+            for other in NotificationModel.query(
+                user_id, NotificationModel.sk.startswith(post_prefix), consistent_read=True
+            )
+        )
 
     def _leave_group(
         self,
