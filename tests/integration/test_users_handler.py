@@ -50,7 +50,11 @@ def test_patch_me_changes_only_the_given_fields(alice: dict[str, str]) -> None:
     assert call("GET", "/me", alice)[1]["bio"] == "Light chaser"
 
 
-@pytest.mark.parametrize("blank", ["", "   ", "\u00a0\t"], ids=["empty", "spaces", "nbsp-tab"])
+@pytest.mark.parametrize(
+    "blank",
+    ["", "   ", "\u00a0\t", "\u200b", "\u200b\u200d", "\u3164", "\u2800"],
+    ids=["empty", "spaces", "nbsp-tab", "zero-width-space", "zero-width-joined", "hangul-filler", "braille-blank"],
+)
 def test_an_empty_display_name_shows_the_username_as_at_sign_up(alice: dict[str, str], blank: str) -> None:
     # Given a display name of her own
     assert call("PATCH", "/me", alice, {"display_name": "Alice A."})[1]["display_name"] == "Alice A."
@@ -64,6 +68,8 @@ def test_an_empty_display_name_shows_the_username_as_at_sign_up(alice: dict[str,
     from pinhole.users.dal import ProfileRepository
 
     assert ProfileRepository().get_consistent(alice["sub"]).display_name == "alice"
+    # while a name that draws something, a joiner inside it too, stays hers
+    assert call("PATCH", "/me", alice, {"display_name": "👩\u200d💻 Al"})[1]["display_name"] == "👩\u200d💻 Al"
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,19 @@ MULTI_LINE_TEXT = not_blank(MULTI_LINE_CONTROL)
 """A text with something in it (a comment, a message, a moderator's note): MULTI_LINE, and not only blanks."""
 
 
+_DRAWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Hangul fillers and the braille blank: letters to Unicode, yet nothing is drawn."""
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether the text would render as nothing: only blanks, format characters (zero-width spaces and joiners,
+    direction marks) and the letters that draw nothing. A name of those looks empty wherever it is shown."""
+    return all(
+        char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp") or char in _DRAWS_NOTHING
+        for char in text
+    )
+
+
 def nfc(text: str) -> str:
     """Unicode's composed form: "é" typed as `e` and a combining accent, and "é" as one character, are one
     spelling, so what looks the same is the same key (a tag, a collection's name)."""

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
 from pinhole.media.limits import AVATAR_CONTENT_TYPES, CONTENT_TYPE_MAX, MAX_AVATAR_BYTES, declaration_schema
 from pinhole.shared.json_numbers import INTEGRAL
-from pinhole.shared.text import CONTROL, MULTI_LINE, ONE_LINE, SPACES
+from pinhole.shared.text import CONTROL, MULTI_LINE, ONE_LINE, SPACES, shows_nothing
 from pinhole.upload.models import Upload
 
 # Checked before lower-casing (pydantic's order), so it admits upper case; the stored form is lower-case.
@@ -23,8 +23,9 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 
 def display_name_or_username(display_name: str | None, username: str) -> str:
     """The name to store and show: an empty or blank display name, at sign-up or in PATCH /me, is the username,
-    so no UserSummary ever shows an empty name."""
-    return (display_name or "").strip() or username
+    so no UserSummary ever shows an empty name (nor one of zero-width spaces or fillers, which looks empty)."""
+    name = (display_name or "").strip()
+    return username if shows_nothing(name) else name
 
 
 Bio = Annotated[str, StringConstraints(max_length=150, pattern=MULTI_LINE)]
