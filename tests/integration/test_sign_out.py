@@ -113,6 +113,26 @@ def test_logging_out_closes_that_sessions_open_websockets_and_no_other(
     assert ConnectionRepository().of_user(claims_of(phone["access_token"])["sub"]) == ["phone-ws"]
 
 
+def test_signing_out_everywhere_refuses_the_asking_token_whatever_second_it_was_issued_in(
+    strict_cognito: CognitoClock, moto_jwks: None
+) -> None:
+    # Given a token issued a moment ago (most likely in the very second of the sign-out that follows)
+    sign_up_claims("hasty")
+    token = log_in("hasty")["access_token"]
+    event = http_event(
+        "POST", "/me/sign-out-everywhere", claims=claims_of(token), route_key="POST /me/sign-out-everywhere"
+    )
+    event["headers"]["authorization"] = f"Bearer {token}"
+
+    # When it signs out everywhere
+    assert auth.handler(event, FakeLambdaContext())["statusCode"] == 204
+
+    # Then it is refused at once (the watermark's whole second spared it before) on every route and at $connect
+    assert [read(handler, path, token) for handler, path in READS] == [SIGNED_OUT] * 2
+    assert not connects(token)
+    assert log_in("hasty")["access_token"]  # and a log-in right after works
+
+
 def test_logging_out_twice_or_with_a_token_nobody_issued_is_204_and_records_nothing_more(
     strict_cognito: CognitoClock,
 ) -> None:

@@ -317,6 +317,15 @@ class CognitoIdentity:
         return dict(response["AuthenticationResult"])
 
 
+def session_of_access_token(access_token: str) -> Session | None:
+    """The session of an access token the JWT authorizer has checked already (its signature is not checked again);
+    None for a token without `origin_jti`."""
+    claims = _payload_of(access_token)
+    if not claims.get("origin_jti"):
+        return None
+    return Session(user_id=str(claims["sub"]), origin_jti=str(claims["origin_jti"]), expires_by=int(claims["exp"]))
+
+
 def _payload_of(token: str) -> dict[str, Any]:
     """The claims of a JWT Cognito has just handed over (no signature to check: it comes from Cognito itself),
     read without PyJWT, whose import pulls `cryptography` into every function's cold start."""

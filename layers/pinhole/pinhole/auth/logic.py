@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote
 
-from pinhole.auth.identity import CognitoIdentity
+from pinhole.auth.identity import CognitoIdentity, session_of_access_token
 from pinhole.auth.login_guard import LoginGuard
 from pinhole.auth.models import (
     ChangePasswordRequest,
@@ -335,7 +335,13 @@ def sign_out_everywhere(
     authenticating (Cognito cannot recall them: our own check, pinhole.shared.api.current_caller), its WebSocket
     connections are closed and its phones forgotten (nothing is pushed to them any more)."""
     identity.sign_out_everywhere(access_token)
-    profiles.signed_out(caller.user_id, int(utc_now().timestamp()))
+    now = int(utc_now().timestamp())
+    profiles.signed_out(caller.user_id, now)
+    # The watermark is in whole seconds and spares a token of the same second (a log-in right after must work):
+    # the token that asked is refused by its session, whatever its second.
+    asking = session_of_access_token(access_token)
+    if asking is not None:
+        profiles.logged_out(caller.user_id, asking.origin_jti, asking.expires_by, now)
     from pinhole.push.logic import forget_devices  # only this route forgets devices
     from pinhole.realtime.push import Pusher  # only the sign-outs talk to @connections
 
