@@ -21,7 +21,9 @@ from pinhole.messaging.dal import TRANSACTION_ITEMS_MAX
 from pinhole.messaging.media import MessageUploadKey
 from pinhole.resize.message_media import process_message_upload
 from pinhole.shared import rate_limits
+from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
+from pinhole.users.dal import UserModel
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
@@ -116,6 +118,14 @@ def frame(connection_id: str, caller: dict[str, str], body: Any, route: str) -> 
 def connect(connection_id: str, caller: dict[str, str]) -> None:
     response = websocket.handler(websocket_event("$connect", connection_id, caller), FakeLambdaContext())
     assert response["statusCode"] == 200
+
+
+def read(claims: dict[str, str], conversation_id: str, up_to: str) -> int:
+    """POST /conversations/{id}/read: its status."""
+    route = "/conversations/{conversation_id}/read"
+    parameters = {"conversation_id": conversation_id}
+    path = f"/conversations/{conversation_id}/read"
+    return call("POST", path, claims, route, path_parameters=parameters, body={"up_to": up_to})[0]
 
 
 def texts(page: dict[str, Any]) -> list[str]:
@@ -470,6 +480,20 @@ def test_a_member_who_left_sees_the_group_as_it_was_when_they_left(people, conne
     # And once added back, cat sees the group as it is
     assert add(ada, group, ["cat"])[0] == 200
     assert inbox(cat)[group]["title"] == "secret plans"
+
+
+def test_a_deleted_members_messages_are_not_left_unread_once_the_rest_is_read(people, connections_api, group) -> None:
+    ada, bob, cat = people["ada"], people["bob"], people["cat"]
+    _, from_cat = send(cat, group, "from cat")
+    send(ada, group, "from ada last")
+    UserModel(user_id=ada["sub"]).update(actions=[UserModel.deactivated_at.set(utc_now())])  # as DELETE /me marks it
+
+    # When bob reads everything he is shown (ada's messages are not, while her account is deleted)
+    assert "from ada last" not in texts(history(bob, group)[1])
+    assert read(bob, group, from_cat["message_id"]) == 204
+
+    # Then nothing is left unread that he could never read
+    assert inbox(bob)[group]["unread_count"] == 0
 
 
 def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:

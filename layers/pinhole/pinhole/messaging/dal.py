@@ -631,17 +631,27 @@ class MessageRepository:
         results = MessagingModel.inbox.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=after)
         return _with_whole_previews([_to_entry(item) for item in results]), results.last_evaluated_key
 
-    def unread_after(self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None) -> int:
-        """How many delivered messages of the others come after `message_id` (the reader's own never count, nor
-        photos not delivered), up to `until` for a member who left."""
+    def unread_after(
+        self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None
+    ) -> list[str]:
+        """Who sent each delivered message of the others after `message_id` (the reader's own never count, nor
+        photos not delivered), up to `until` for a member who left: the unread, by sender (one read of them, as a
+        COUNT would be billed the same)."""
         high = f"{MESSAGE}{until}" if until else f"{MESSAGE}\uffff"
-        return MessagingModel.count(
-            conversation_key(conversation_id),
-            MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
-            filter_condition=(MessagingModel.sender_id != reader_id)
-            & (MessagingModel.media_status.does_not_exist() | (MessagingModel.media_status == MediaStatus.READY.value))
-            & MessagingModel.removed.does_not_exist(),
-        )
+        return [
+            str(item.sender_id)
+            for item in MessagingModel.query(
+                conversation_key(conversation_id),
+                MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
+                filter_condition=(MessagingModel.sender_id != reader_id)
+                & (
+                    MessagingModel.media_status.does_not_exist()
+                    | (MessagingModel.media_status == MediaStatus.READY.value)
+                )
+                & MessagingModel.removed.does_not_exist(),
+                attributes_to_get=["sender_id"],
+            )
+        ]
 
     def set_muted(self, user_id: str, conversation_id: str, muted: bool) -> bool:
         """Mutes (or unmutes) the user's entry of the conversation; False if the user has no entry."""

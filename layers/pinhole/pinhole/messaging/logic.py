@@ -384,14 +384,18 @@ def mark_read(
     messages: MessageRepository = _messages,
     graph: GraphRepository = _graph,
     pusher: Pusher = _pusher,
+    profiles: ProfileRepository = _profiles,
 ) -> None:
-    """Everything up to `up_to` is read by the caller: their unread count drops to what came after it,
-    and the members' connections hear of it (the others' read receipts, the caller's other devices)."""
+    """Everything up to `up_to` is read by the caller: their unread count drops to what came after it (of people
+    still there: a deleted account's messages are not shown, so not unread), and the members' connections hear of
+    it (the others' read receipts, the caller's other devices)."""
     standing = _standing(caller, conversation_id, messages, graph)
     record = messages.get_message(conversation_id, up_to)
     if record is None or not standing.can_read(record):
         raise NotFound("No such message in this conversation.")
-    unread = messages.unread_after(conversation_id, caller.user_id, up_to, until=standing.entry.visible_until)
+    senders = messages.unread_after(conversation_id, caller.user_id, up_to, until=standing.entry.visible_until)
+    present = profiles.get_many(list(set(senders)))  # a deleted account's messages are not shown: not unread either
+    unread = sum(1 for sender in senders if sender in present)
     if messages.mark_read(caller.user_id, conversation_id, up_to, unread):
         frame = ReadFrame(conversation_id=conversation_id, up_to=up_to, by=caller.username)
         audience = [caller.user_id] if standing.entry.left else standing.member_ids
