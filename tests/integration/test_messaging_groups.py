@@ -492,8 +492,9 @@ def test_a_deleted_members_messages_are_not_left_unread_once_the_rest_is_read(pe
     assert "from ada last" not in texts(history(bob, group)[1])
     assert read(bob, group, from_cat["message_id"]) == 204
 
-    # Then nothing is left unread that he could never read
+    # Then nothing is left unread that he could never read, and the preview is the newest message he is shown
     assert inbox(bob)[group]["unread_count"] == 0
+    assert inbox(bob)[group]["last_message"] == history(bob, group)[1]["items"][0]
 
 
 def test_the_last_member_leaving_deletes_the_conversations_pictures(people, connections_api) -> None:

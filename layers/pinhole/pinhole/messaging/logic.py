@@ -368,12 +368,34 @@ def conversations(
     for entry in entries:
         if is_group(entry.conversation_id):
             found = groups.get(entry.conversation_id)
+            if entry.last_message is not None and entry.last_message.sender_id not in people:
+                entry = _with_shown_preview(entry, messages, profiles, people)
             view = _conversation_view(entry, found, people) if found is not None else None
         else:
             view = None if entry.with_id in hidden else _conversation_view(entry, None, people)
         if view is not None:
             page.append(view)
     return page, next_cursor(last_key, scope)
+
+
+PREVIEW_LOOKBACK = 20
+"""How far back a group's preview is looked for when its newest message's sender is gone (a deleted account)."""
+
+
+def _with_shown_preview(
+    entry: InboxEntry, messages: MessageRepository, profiles: ProfileRepository, people: dict[str, Profile]
+) -> InboxEntry:
+    """The entry whose preview is the newest message its member is shown: the stored one's sender deleted their
+    account (their messages are not shown while it is), so the one before it of someone still there (one Query of
+    the latest PREVIEW_LOOKBACK, rare: only then); none within them, no preview. `people` gains its sender."""
+    standing = Standing(entry.conversation_id, entry)
+    records, _ = messages.messages(
+        entry.conversation_id, PREVIEW_LOOKBACK, visible_from=entry.visible_from, visible_until=entry.visible_until
+    )
+    readable = [record for record in records if standing.can_read(record)]
+    people.update(profiles.get_many([record.sender_id for record in readable if record.sender_id not in people]))
+    shown = next((record for record in readable if record.sender_id in people), None)
+    return entry.model_copy(update={"last_message": shown})
 
 
 def mark_read(
