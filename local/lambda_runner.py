@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import botocore.endpoint
+
 from local.iam.identity import Identity, acting_as
 from local.resolver_isolation import give_each_resolver_its_own_event
 from local.template import CloudAssembly, Resource, TemplateError
@@ -38,7 +40,24 @@ log = logging.getLogger("local.lambda")
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 
-_environ_lock = threading.Lock()
+_environ_lock = threading.RLock()
+"""Held while a function's variables are in os.environ (its import), and while botocore reads the environment."""
+
+
+def _read_environment_whole(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """botocore's proxy lookup, made under the environment's lock. It iterates os.environ when a client is made, and
+    a function being imported on another thread meanwhile removes its variables after (function_environment): a
+    KeyError from the middle of the iteration, seen as a 500 of a like while another environment of the function
+    started. Re-entrant: an import that makes a client holds the lock already."""
+
+    def read_under_lock(url: str) -> Any:
+        with _environ_lock:
+            return read(url)
+
+    return read_under_lock
+
+
+botocore.endpoint.get_environ_proxies = _read_environment_whole(botocore.endpoint.get_environ_proxies)
 
 
 class HandlerTimeout(Exception):
