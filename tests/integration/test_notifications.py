@@ -308,6 +308,19 @@ def test_the_frame_of_a_grouped_like_shows_the_actors_the_list_shows(
     assert api.frames["alice-phone"][-1]["notification"] == listed  # bob left out of the frame, too
 
 
+def test_a_last_page_exactly_full_says_the_list_ends(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    follow(bob, "alice")
+    follow(carol, "alice")
+    pipeline.flush()
+
+    first = listed(alice, limit="1")
+    last = listed(alice, limit="1", cursor=first["next_cursor"])
+
+    assert (len(first["items"]), len(last["items"]), last["next_cursor"]) == (1, 1, None)  # no empty page to read
+    assert listed(alice, limit="2")["next_cursor"] is None
+
+
 def test_the_badge_counts_what_the_list_shows_unread(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     # Given bob mentioned in two of alice's posts, and followed by carol

@@ -363,6 +363,18 @@ def test_unsaving_is_idempotent_and_keeps_other_collections(people: dict[str, di
     assert viewer_flags(bob["sub"], [post_id]) == {post_id: (False, False)}
 
 
+def test_a_saved_list_whose_last_page_is_exactly_full_says_it_ends(people: dict[str, dict[str, str]]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    for post_id in (publish(alice), publish(alice)):
+        assert save(post_id, bob) == 204
+
+    first = saved(bob, limit="1")[1]
+    last = saved(bob, limit="1", cursor=first["next_cursor"])[1]
+
+    assert (len(first["items"]), len(last["items"]), last["next_cursor"]) == (1, 1, None)  # no empty page to read
+    assert saved(bob, limit="2")[1]["next_cursor"] is None
+
+
 def test_saved_list_skips_posts_deleted_or_hidden_since(people: dict[str, dict[str, str]]) -> None:
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     kept, deleted, hidden = publish(alice, "kept"), publish(alice, "deleted"), publish(carol, "hidden")

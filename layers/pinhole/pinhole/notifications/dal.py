@@ -48,6 +48,7 @@ from pynamodb.transactions import TransactWrite
 from pinhole.notifications.models import NotificationRecord
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Busy
+from pinhole.shared.pages import exact_page
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by, pause_before_retry
 
@@ -461,15 +462,18 @@ class NotificationRepository:
     def page(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[NotificationRecord], dict[str, Any] | None]:
-        """The recipient's notifications, newest first."""
+        """The recipient's notifications, newest first; the key of the next page, when there is one."""
         results = NotificationModel.query(
             user_id,
             NotificationModel.sk.startswith(NOTIFICATION),
             scan_index_forward=False,
-            limit=limit,
+            limit=limit + 1,
             last_evaluated_key=after,
         )
-        return [_to_record(item) for item in results], results.last_evaluated_key
+        page, last_key = exact_page(
+            list(results), limit, lambda item: {"user_id": {"S": item.user_id}, "sk": {"S": item.sk}}
+        )
+        return [_to_record(item) for item in page], last_key
 
     def read_up_to(self, user_id: str) -> str | None:
         return self._state(user_id).read_up_to
