@@ -229,10 +229,7 @@ class CognitoIdentity:
             if _error_code(error) in _NOT_AUTHORIZED:
                 return None
             raise
-        claims = _payload_of(result["AccessToken"])
-        if not claims.get("origin_jti"):
-            return None  # a client without token revocation: nothing names the session
-        return Session(user_id=str(claims["sub"]), origin_jti=str(claims["origin_jti"]), expires_by=int(claims["exp"]))
+        return session_of_access_token(result["AccessToken"])  # None: a client without token revocation
 
     def revoke(self, refresh_token: str) -> None:
         """The refresh token and every token it issued stop being accepted by Cognito; an unknown or already
