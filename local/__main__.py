@@ -32,6 +32,7 @@ from local.fast_dynamodb.consistency import (
 from local.mailbox import MAIL_PREFIX
 from local.push_inbox import PUSH_PREFIX
 from local.server import bind, make_server, serve
+from local.staleness import staleness_warning
 from local.state import SnapshotUnreadable, StateDir
 
 EXIT_PORT_TAKEN = 2
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    if warning := staleness_warning(args.cdk_out):
+        print(warning, file=sys.stderr)
     state = StateDir(args.state_dir)
     if args.reset:
         state.reset()
