@@ -12,8 +12,12 @@ from functions.messaging import websocket
 from functions.moderation import handler as moderation_http
 from pinhole.messaging import logic as messaging_logic
 from pinhole.messaging import moderation as messaging_moderation
-from pinhole.shared.caller import MODERATORS_GROUP
+from pinhole.posts.models import MediaDeclaration
+from pinhole.shared.caller import MODERATORS_GROUP, Caller
+from pinhole.stories import logic as stories_logic
+from pinhole.stories.models import CreateStoryRequest
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
+from tests.support.posts import make_ready
 from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
 
@@ -176,3 +180,30 @@ def test_a_moderator_removes_a_reported_message_for_both_and_restores_it_as_it_w
     # And a second restore does not apply; the reports the removal settled keep their answer
     assert act(warden, case_id, "restore")[0] == 409
     assert my_report_statuses(bob) == ["actioned"]
+
+
+def test_a_reported_storys_case_shows_the_story_as_stories_show_it_with_its_state(aws: dict[str, str]) -> None:
+    # Given a published story of ann's that bob, her follower, can see and reports
+    ann, bob, warden = sign_up_claims("storyann"), sign_up_claims("storybob"), moderator("storywarden")
+    created = stories_logic.create_story(
+        Caller(user_id=ann["sub"], username=ann["username"]),
+        CreateStoryRequest(media=MediaDeclaration(content_type="image/jpeg", size_bytes=1)),
+    ).story
+    make_ready(created.story_id, created.media.media_id)
+    assert report(bob, "story", created.story_id, "nudity")[0] == 202
+    [case_id], _ = queue_page(warden, 1)
+
+    # When a moderator opens the case
+    target = case(warden, case_id)["target"]
+
+    # Then the target is the Story (its id, author, media and expiry, as POST /stories answered), with its state
+    assert set(target) == {"story_id", "author", "media", "created_at", "expires_at", "status"}
+    assert (target["story_id"], target["author"]["username"]) == (created.story_id, "storyann")
+    assert (target["created_at"], target["expires_at"]) == (created.created_at, created.expires_at)
+    assert (target["media"]["media_id"], target["media"]["status"]) == (created.media.media_id, "ready")
+    assert target["status"] == "published"
+
+    # And once removed, the case shows it still, saying so
+    status, removed = act(warden, case_id, "remove", "nudity")
+    assert status == 200, removed
+    assert (removed["target"]["story_id"], removed["target"]["status"]) == (created.story_id, "removed")

@@ -54,6 +54,7 @@ from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, InteractionRepository
 from pinhole.social.logic import _to_comment
 from pinhole.stories import logic as stories_logic
+from pinhole.stories.feed import to_story
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import summary_of, to_user
 from pinhole.users.models import Profile
@@ -245,13 +246,18 @@ def _existing_case(case_id: str, store: ModerationRepository) -> CaseRecord:
 
 
 def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str, Any] | None:
-    """The target, even removed, held or by a suspended author; None once deleted."""
+    """The target as its own routes show it (a story as a Story, not as the post record it is stored as), even
+    removed, held or by a suspended author, with what says so; None once deleted."""
     try:
-        if case.target_type in _POST_KINDS:
+        if case.target_type == TargetType.POST:
             record = _posts.get(case.target_id)
             author = profiles.get(record.author_id)
             # the moderator's own likes and saves are beside the point
             return posts_logic.to_post(record, author, NOT_MARKED).model_dump(mode="json")
+        if case.target_type == TargetType.STORY:
+            record = _posts.get(case.target_id)
+            story = to_story(record, profiles.get(record.author_id)).model_dump(mode="json")
+            return {**story, "status": record.status.value}  # removed, held: what a Story alone cannot say
         if case.target_type == TargetType.COMMENT:
             post_id, comment_id = _split(case.target_id, "comment")
             comment = _interactions.get_comment(post_id, comment_id)

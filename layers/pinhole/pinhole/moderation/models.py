@@ -165,8 +165,8 @@ class CaseReport(BaseModel):
 
 class CaseDetail(Case):
     target: dict[str, Any] | None = Field(
-        description="The target as it is now, even removed or held (a Post, Comment, Message or User; its "
-        "`status` says whether it is removed); null if it was deleted"
+        description="The target as it is now, even removed or held: a Post or a Story (with `status`: published, "
+        "in_review, removed...), a Comment or a Message (with `removed`), a User (with `suspended`); null once deleted"
     )
     reports: list[CaseReport]
 
