@@ -17,7 +17,7 @@ from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.stories import logic as stories_logic
 from pinhole.stories.models import CreateStoryRequest
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
-from tests.support.posts import make_ready
+from tests.support.posts import make_ready, publish
 from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
 
@@ -207,3 +207,24 @@ def test_a_reported_storys_case_shows_the_story_as_stories_show_it_with_its_stat
     status, removed = act(warden, case_id, "remove", "nudity")
     assert status == 200, removed
     assert (removed["target"]["story_id"], removed["target"]["status"]) == (created.story_id, "removed")
+
+
+def test_a_case_that_grows_more_urgent_during_a_walk_of_the_queue_is_at_the_top_of_a_fresh_first_page(
+    aws: dict[str, str],
+) -> None:
+    # Given five posts reported once each as spam (the same severity and count: the queue orders them by age)
+    author, tattler, warden = sign_up_claims("qauthor"), sign_up_claims("qtattler"), moderator("qwarden")
+    post_ids = [publish(author) for _ in range(5)]
+    for post_id in post_ids:
+        assert report(tattler, "post", post_id, "spam")[0] == 202
+    first_page, cursor = queue_page(warden, 4)
+    [last_case], _ = queue_page(warden, 1, cursor)
+
+    # When, the first page read, two people report the last case as self-harm
+    for name in ("qworried1", "qworried2"):
+        assert report(sign_up_claims(name), "post", post_ids[-1], "self_harm")[0] == 202
+
+    # Then it moved above the cursor: the rest of the walk does not show it (API_NOTES says so)
+    assert queue_page(warden, 4, cursor) == ([], None)
+    # And a fresh first page, which the moderator's client reloads, starts with it
+    assert queue_page(warden, 4)[0] == [last_case, *first_page[:3]]
