@@ -12,7 +12,9 @@ from functions.messaging import websocket
 from functions.moderation import handler as moderation_http
 from pinhole.messaging import logic as messaging_logic
 from pinhole.messaging import moderation as messaging_moderation
+from pinhole.moderation import logic as moderation_logic
 from pinhole.posts.models import MediaDeclaration
+from pinhole.realtime.dal import ConnectionRepository
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
 from pinhole.stories import logic as stories_logic
 from pinhole.stories.models import CreateStoryRequest
@@ -228,3 +230,29 @@ def test_a_case_that_grows_more_urgent_during_a_walk_of_the_queue_is_at_the_top_
     assert queue_page(warden, 4, cursor) == ([], None)
     # And a fresh first page, which the moderator's client reloads, starts with it
     assert queue_page(warden, 4)[0] == [last_case, *first_page[:3]]
+
+
+def test_suspending_a_user_closes_every_connection_they_have_open(
+    connections_api: FakeConnectionsApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given mal, reported, with a phone and a laptop connected, and bob with a connection of his own
+    mal, bob, warden = sign_up_claims("susmal"), sign_up_claims("susbob"), moderator("suswarden")
+    monkeypatch.setattr(moderation_logic._pusher, "_client", connections_api)
+    for connection_id, claims in (("mal-phone", mal), ("mal-laptop", mal), ("bob-phone", bob)):
+        connect(connection_id, claims)
+    assert report(bob, "user", mal["sub"], "harassment")[0] == 202
+    [case_id], _ = queue_page(warden, 1)
+
+    # When a moderator suspends mal
+    status, suspended = act(warden, case_id, "suspend_user", "harassment")
+
+    # Then both of mal's connections are closed and forgotten, bob's stays
+    assert (status, suspended["author_suspended"]) == (200, True)
+    assert sorted(connections_api.closed) == ["mal-laptop", "mal-phone"]
+    assert ConnectionRepository().of_user(mal["sub"]) == []
+    assert ConnectionRepository().of_user(bob["sub"]) == ["bob-phone"]
+
+    # And a frame already on its way on one of them is refused with the documented code
+    frame = {"action": "sendMessage", "to": "susbob", "text": "one more", "client_id": "late"}
+    response = websocket.handler(websocket_event("sendMessage", "mal-phone", mal, body=frame), FakeLambdaContext())
+    assert (response_json(response)["code"], response_json(response)["client_id"]) == ("account_suspended", "late")

@@ -45,6 +45,7 @@ from pinhole.notifications.models import NotificationType
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostKind, PostRecord, PostStatus
+from pinhole.realtime.push import Pusher
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
@@ -76,6 +77,7 @@ _graph = GraphRepository()
 _interactions = InteractionRepository()
 _messages = MessageRepository()
 _identity = CognitoIdentity()
+_pusher = Pusher()
 
 _POST_KINDS = {TargetType.POST: PostKind.POST, TargetType.STORY: PostKind.STORY}
 
@@ -312,10 +314,12 @@ class Moderator:
         notify: Callable[..., bool] = notify_moderation,
         interactions: InteractionRepository = _interactions,
         set_message_removed: Callable[[str, str, bool], MessageRecord] = messaging_moderation.set_message_removed,
+        connections: Pusher = _pusher,
     ) -> None:
         self.store, self.posts, self.profiles, self.identity, self.notify = store, posts, profiles, identity, notify
         self.interactions = interactions
         self.set_message_removed = set_message_removed
+        self.connections = connections
 
     def act(self, caller: Caller, case_id: str, request: ActionRequest) -> CaseDetail:
         """Acts on the case's target and logs it: the entry is written (as an intent) before anything else, so an
@@ -439,10 +443,15 @@ class Moderator:
             raise NotApplicable("The account is gone.") from gone
 
     def _suspend(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
+        """The account is refused from now on: log-in and refresh (Cognito), every route and handshake (the flag),
+        and its open WebSockets are closed, as a sign-out everywhere closes them. Closed after the flag is set: a
+        handshake that passed the authorizer just before may still open one, whose frames are answered
+        `account_suspended`."""
         author = self._author(case)
         if not self.profiles.set_suspended(author.user_id, True):
             raise NotApplicable(f"{author.username} is suspended already.")
         self.identity.suspend(author.username)
+        self.connections.disconnect_all(author.user_id)
         return CaseStatus.ACTIONED, ReportStatus.ACTIONED
 
     def _unsuspend(self, case: CaseRecord, note: str, entry_id: str) -> tuple[CaseStatus, ReportStatus | None]:
