@@ -29,6 +29,7 @@ from pinhole.realtime.push import Pusher
 from pinhole.shared.clock import to_iso
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import CONFLICT_ATTEMPTS
+from pinhole.users.dal import ProfileRepository
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.realtime import FakeConnectionsApi
@@ -304,8 +305,60 @@ def test_the_frame_of_a_grouped_like_shows_the_actors_the_list_shows(
     pipeline.flush()
 
     [listed] = items(alice)
-    assert [a["username"] for a in listed["actors"]] == ["carol"]
+    assert ([a["username"] for a in listed["actors"]], listed["actor_count"]) == (["carol"], 1)
     assert api.frames["alice-phone"][-1]["notification"] == listed  # bob left out of the frame, too
+
+
+def test_a_groups_actor_count_counts_only_the_people_its_reader_may_see(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
+) -> None:
+    # Given bob, carol and dan's likes of alice's post: one notification of three
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    dan = sign_up_claims("dan")
+    post_id = publish(alice)
+    for liker in (bob, carol, dan):
+        on_post("POST", post_id, liker, "like")
+    pipeline.flush()
+    [grouped] = items(alice)
+    assert ([a["username"] for a in grouped["actors"]], grouped["actor_count"]) == (["dan", "carol", "bob"], 3)
+
+    # When alice blocks bob, and a moderator suspends dan
+    block(alice, bob)
+    assert ProfileRepository().set_suspended(dan["sub"], True)
+
+    # Then the notification is carol's alone: no "carol and 2 others" for two people alice may not see
+    [grouped] = items(alice)
+    assert ([a["username"] for a in grouped["actors"]], grouped["actor_count"]) == (["carol"], 1)
+
+    # And when erin likes it too, the frame counts as the list does
+    erin = sign_up_claims("erin")
+    on_post("POST", post_id, erin, "like")
+    pipeline.flush()
+    [grouped] = items(alice)
+    assert ([a["username"] for a in grouped["actors"]], grouped["actor_count"]) == (["erin", "carol"], 2)
+    assert api.frames["alice-phone"][-1]["notification"] == grouped
+
+
+def test_a_group_of_more_actors_than_it_keeps_counts_the_hidden_ones_it_still_names(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given twelve likes of alice's post: the group keeps the latest ten likers' ids and counts twelve
+    alice = people["alice"]
+    likers = [sign_up_claims(f"liker{n:02d}") for n in range(12)]
+    post_id = publish(alice)
+    for liker in likers:
+        on_post("POST", post_id, liker, "like")
+    pipeline.flush()
+    assert items(alice)[0]["actor_count"] == 12
+
+    # When alice blocks the latest three and the earliest one (whose id the group no longer keeps)
+    for liker in (*likers[-3:], likers[0]):
+        block(alice, liker)
+
+    # Then the three kept ones are taken off the count and shown no more; the earliest is still counted
+    [grouped] = items(alice)
+    assert [a["username"] for a in grouped["actors"]] == ["liker08", "liker07", "liker06"]
+    assert grouped["actor_count"] == 9
 
 
 def test_a_last_page_exactly_full_says_the_list_ends(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:

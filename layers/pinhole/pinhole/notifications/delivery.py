@@ -17,7 +17,7 @@ from pinhole.graph.logic import can_view
 from pinhole.notifications.activity import intents_of
 from pinhole.notifications.dal import NotificationRepository, Stored
 from pinhole.notifications.intent_queue import IntentQueue
-from pinhole.notifications.logic import ACTORS_SHOWN, to_notification
+from pinhole.notifications.logic import to_notification, visible_actors
 from pinhole.notifications.models import (
     MODERATORS_ACTOR,
     IntentAction,
@@ -144,12 +144,9 @@ class Notifier:
 
     def _merged(self, recipient_id: str, stored: Stored, actor: Profile) -> Notification:
         """The notification as the list will show it: its earlier actors who have gone, or are in a block with the
-        recipient since, left out."""
-        others = [actor_id for actor_id in stored.record.actors_newest_first[1:ACTORS_SHOWN]]
-        found = self.profiles.get_many(others) if others else {}
-        hidden = self.graph.blocked_among(recipient_id, others) if others else set()
-        actors = [summary_of(actor), *(summary_of(found[a]) for a in others if a in found and a not in hidden)]
-        return to_notification(stored.record, actors, read=False)
+        recipient since, left out of `actors` and of `actor_count`."""
+        visible = visible_actors(recipient_id, [stored.record], self.profiles, self.graph)
+        return to_notification(stored.record, {**visible, actor.user_id: summary_of(actor)}, read=False)
 
     def _push_again(self, recipient_id: str, intent: NotificationIntent) -> None:
         """An intent delivered again: its push may not have been queued (the first delivery failed after

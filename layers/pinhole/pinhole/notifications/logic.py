@@ -5,6 +5,8 @@ imports: it brings push, the WebSocket pusher and the stream models.
 A notification is left out of the list (and the badge) once its actor has gone or is in a block with the
 recipient, or once its post was deleted or taken down."""
 
+from collections.abc import Mapping
+
 from pinhole.graph.dal import GraphRepository
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import MODERATION_NOTICES, Notification, NotificationRecord
@@ -25,14 +27,45 @@ _graph = GraphRepository()
 ACTORS_SHOWN = 3
 
 
-def to_notification(record: NotificationRecord, actors: list[UserSummary], read: bool) -> Notification:
-    """`actors` is empty for a moderation notice: Pinhole's moderators, never one by name."""
+def visible_actors(
+    recipient_id: str, records: list[NotificationRecord], profiles: ProfileRepository, graph: GraphRepository
+) -> dict[str, UserSummary]:
+    """The people these notifications name whom the recipient may see, by id: every actor a group keeps (its
+    latest ten, pinhole.notifications.dal.ACTORS_KEPT) who is still there — not deleted, deactivated or
+    suspended — and in no block with them. One BatchGetItem of profiles per 100 ids, then one of block edges per
+    50 people found."""
+    actor_ids = list(
+        dict.fromkeys(
+            actor_id
+            for record in records
+            if record.type not in MODERATION_NOTICES
+            for actor_id in record.actors_newest_first
+        )
+    )
+    if not actor_ids:
+        return {}
+    found = profiles.get_many(actor_ids)
+    hidden = graph.blocked_among(recipient_id, list(found))
+    return {actor_id: summary_of(profile) for actor_id, profile in found.items() if actor_id not in hidden}
+
+
+def to_notification(record: NotificationRecord, visible: Mapping[str, UserSummary], read: bool) -> Notification:
+    """The notification as its recipient may see it, `visible` the people they may see (`visible_actors`):
+    `actors` the latest ACTORS_SHOWN of its kept actors among them, `actor_count` its count less the kept actors
+    they may not see. Exact while the group has at most ten actors (ACTORS_KEPT); past that, the earlier ones (whose
+    ids it does not keep) are counted whoever they are. A moderation notice names nobody (Pinhole's moderators)."""
+    if record.type in MODERATION_NOTICES:
+        actors, count = [], 0
+    else:
+        kept = record.actors_newest_first
+        seen = [visible[actor_id] for actor_id in kept if actor_id in visible]
+        actors, count = seen[:ACTORS_SHOWN], max(record.actor_count - (len(kept) - len(seen)), len(seen))
     return Notification(
         notification_id=record.notification_id,
         type=record.type,
         actor=actors[0] if actors else None,
-        actors=actors[:ACTORS_SHOWN],
-        actor_count=max(record.actor_count, len(actors[:ACTORS_SHOWN])) if actors else 0,
+        actors=actors,
+        actor_count=count,
         post_id=record.post_id,
         comment_id=record.comment_id,
         reason=record.reason,
@@ -65,27 +98,18 @@ def _listed(
     posts: PostRepository,
     graph: GraphRepository,
 ) -> list[Notification]:
-    """The notifications of these records that their recipient is shown. Left out: those of users who have since gone
-    (or been suspended) or who are in a block with the recipient (made after the notification), and those about
+    """The notifications of these records that their recipient is shown. Left out: those naming nobody they may
+    see any more (every kept actor gone, suspended or in a block with them since the notification), and those about
     deleted posts or posts not published (removed by a moderator); a moderation notice is always shown."""
-    actor_ids = list(dict.fromkeys(a for record in records for a in record.actors_newest_first[:ACTORS_SHOWN]))
-    profiles_found = profiles.get_many(actor_ids)
-    hidden = graph.blocked_among(recipient_id, actor_ids)
+    visible = visible_actors(recipient_id, records, profiles, graph)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
-    page = []
-    for record in records:
-        read = record.notification_id <= read_up_to
-        if record.type in MODERATION_NOTICES:
-            page.append(to_notification(record, [], read=read))
-            continue
-        actors = [
-            summary_of(profiles_found[a])
-            for a in record.actors_newest_first[:ACTORS_SHOWN]
-            if a in profiles_found and a not in hidden
-        ]
-        if actors and (record.post_id is None or _shown(existing.get(record.post_id))):
-            page.append(to_notification(record, actors, read=read))
-    return page
+    page = [to_notification(record, visible, read=record.notification_id <= read_up_to) for record in records]
+    return [
+        notification
+        for record, notification in zip(records, page, strict=True)
+        if record.type in MODERATION_NOTICES
+        or (notification.actors and (record.post_id is None or _shown(existing.get(record.post_id))))
+    ]
 
 
 def _shown(post: PostRecord | None) -> bool:
