@@ -109,14 +109,15 @@ export function ModerationQueue() {
   <//>`;
 }
 
-/** What a case is about, as the target is now (even removed or held). */
+/** What a case is about, as the target is now (even removed or held). A post has a list of media; a story, and a
+ * photo message, one. */
 function Target({ kind, target }) {
   if (!target) return html`<p class="muted">The ${kind} was deleted.</p>`;
   if (kind === 'user') return html`<p><${UserLink} user=${target} /></p>`;
   const text = target.caption ?? target.text ?? '';
   return html`<div class="case-target">
     ${target.status && html`<p class="muted">Status: <strong>${target.status}</strong></p>`}
-    ${(target.media || []).slice(0, 1).map(
+    ${[].concat(target.media ?? []).slice(0, 1).map(
       (media) => html`<${MediaView} key=${media.media_id} media=${media} alt=${`The reported ${kind}`} sizes="(min-width: 700px) 400px, 90vw" />`,
     )}
     ${text && html`<blockquote>${text}</blockquote>`}
