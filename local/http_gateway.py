@@ -51,6 +51,19 @@ def is_text(content_type: str) -> bool:
     return not content_type or any(marker in content_type for marker in _TEXT_TYPES)
 
 
+def event_body(body: bytes, content_type: str) -> tuple[str, bool]:
+    """`body` and `isBase64Encoded` of an event: a text type's body as a string, any other base64-encoded, as API
+    Gateway does. A text type's body that is not UTF-8 travels base64-encoded too, byte for byte: what API Gateway
+    does with one is not documented, and decoding it with replacement characters invented what the handler read
+    (a Latin-1 `é` was stored as U+FFFD); the API refuses it as JSON that is not UTF-8 (docs/LOCAL_CLOUD.md)."""
+    if is_text(content_type):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode(), True
+
+
 def source_address(peer: str | None, forwarded_for: str | None) -> str:
     """API Gateway's `sourceIp`: the TCP peer. Every client of the local cloud is this machine, so a peer on
     loopback may say which address it speaks for with X-Forwarded-For (its first address), as a client behind a
@@ -141,9 +154,7 @@ def build_event(
     )
     event["requestContext"] = request_context
     if body:
-        text = is_text(headers.get("content-type", ""))
-        event["body"] = body.decode("utf-8", errors="replace") if text else base64.b64encode(body).decode()
-        event["isBase64Encoded"] = not text
+        event["body"], event["isBase64Encoded"] = event_body(body, headers.get("content-type", ""))
     else:
         event["isBase64Encoded"] = False
     if path_parameters:

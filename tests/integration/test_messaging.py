@@ -273,6 +273,20 @@ def test_http_validation_errors_use_the_envelope(people, connections_api) -> Non
     assert send_http(alice, "nobody_here", "x")[0] == 404
 
 
+def test_a_message_that_is_not_utf8_is_refused_and_nothing_is_sent(people, connections_api) -> None:
+    # When Alice's message to Bob arrives in Latin-1 (as the local cloud passes it: base64-encoded, byte for byte)
+    status, body, _ = call(
+        "POST", "/messages", people["alice"], "/messages", raw_body=b'{"to": "bob", "text": "caf\xe9"}'
+    )
+
+    # Then it is refused as JSON that cannot be read, and no conversation holds it
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    (detail,) = body["error"]["details"]
+    assert (detail["field"], detail["type"]) == ("body", "json_invalid")
+    assert detail["message"].startswith("The body is not valid UTF-8")
+    assert conversations(people["alice"]) == conversations(people["bob"]) == []
+
+
 def test_a_block_either_way_stops_messages_and_hides_the_conversation(people, connections_api) -> None:
     alice, bob = people["alice"], people["bob"]
     conversation_id = send_http(alice, "bob", "before")[1]["conversation_id"]

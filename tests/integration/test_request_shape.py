@@ -159,6 +159,47 @@ def test_every_json_media_type_is_read_as_json_and_json_python_cannot_read_is_42
         assert (detail["field"], detail["type"]) == ("body", "json_invalid"), detail
 
 
+NOT_UTF8 = {
+    "latin-1": b'{"bio": "caf\xe9"}',
+    "byte-order-mark-of-utf-16": b'{"bio": "\xff\xfe"}',
+    "encoded-surrogate": b'{"bio": "\xed\xa0\x80"}',
+}
+
+
+@pytest.mark.parametrize(("function", "method", "path", "operation"), BODY_ROUTES)
+def test_a_json_body_that_is_not_utf8_is_422_json_invalid_naming_the_body(
+    function: ModuleType, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Given bodies that are not UTF-8, as an event carries them: base64-encoded (the local cloud passes them so),
+    # or a string holding a lone surrogate (an event's JSON may escape one), or base64 with a stray character
+    sent = [(raw, content_type) for raw in NOT_UTF8.values() for content_type in JSON_TYPES]
+    sent.append((b'{"bio": "caf\xe9"}', "application/json; charset=latin-1"))  # a charset changes nothing
+    events = [_event(method, path, raw_body=raw, content_type=content_type) for raw, content_type in sent]
+    events.append(_event(method, path, body='{"bio": "\ud800"}'))
+    events.append({**_event(method, path, body="/w==!"), "isBase64Encoded": True})  # b"\xff" once decoded
+
+    for event in events:
+        # When one is sent
+        response = function.handler(event, FakeLambdaContext())
+
+        # Then it is refused as JSON that cannot be read, before the route runs: nothing replaced, nothing stored
+        error = response_json(response)["error"]
+        assert (response["statusCode"], error["code"], error["message"]) == (
+            422,
+            "validation_error",
+            "The request is not valid.",
+        ), event
+        (detail,) = error["details"]
+        assert (detail["field"], detail["type"]) == ("body", "json_invalid"), event
+        assert detail["message"].startswith("The body is not valid UTF-8"), detail
+
+
+def _event(method: str, path: str, content_type: str = "application/json", **body: Any) -> dict[str, Any]:
+    event = http_event(method, _concrete(path), claims=CLAIMS, **body)
+    event["headers"]["content-type"] = content_type
+    return event
+
+
 MEDIA = [{"content_type": "image/jpeg", "size_bytes": 100}]
 
 

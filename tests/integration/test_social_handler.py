@@ -309,6 +309,31 @@ def test_comment_text_outside_1_to_2200_characters_is_refused(people: dict[str, 
     assert get_post(post_id, people["bob"])[1]["comment_count"] == 0
 
 
+def test_a_comment_that_is_not_utf8_is_refused_and_nothing_is_stored(people: dict[str, dict[str, str]]) -> None:
+    # Given a post
+    post_id = publish(people["alice"])
+
+    # When Bob's comment arrives in Latin-1 (as the local cloud passes a body that is not UTF-8: base64-encoded)
+    event = http_event(
+        "POST",
+        f"/posts/{post_id}/comments",
+        claims=people["bob"],
+        route_key="POST /posts/{post_id}/comments",
+        path_parameters={"post_id": post_id},
+        raw_body=b'{"text": "caf\xe9"}',
+    )
+    response = social.handler(event, FakeLambdaContext())
+
+    # Then it is refused as JSON that cannot be read, and no comment exists
+    error = response_json(response)["error"]
+    assert (response["statusCode"], error["code"]) == (422, "validation_error")
+    (detail,) = error["details"]
+    assert (detail["field"], detail["type"]) == ("body", "json_invalid")
+    assert detail["message"].startswith("The body is not valid UTF-8")
+    assert get_post(post_id, people["bob"])[1]["comment_count"] == 0
+    assert on_post("GET", post_id, people["bob"], "comments")[1]["items"] == []
+
+
 def test_comment_of_2200_characters_is_accepted(people: dict[str, dict[str, str]]) -> None:
     post_id = publish(people["alice"])
 

@@ -106,6 +106,26 @@ def test_patch_me_refuses_invalid_or_foreign_fields_and_keeps_the_profile(
     assert (profile["bio"], profile["follower_count"], profile["email"]) == ("", 0, "alice@example.com")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"bio": "caf\xe9"}', b'{"bio": "\xff\xfe"}', b'{"bio": "\xed\xa0\x80"}'],
+    ids=["latin-1", "ff-fe", "surrogate"],
+)
+def test_a_patch_that_is_not_utf8_is_refused_and_the_bio_stays_as_it_was(alice: dict[str, str], raw: bytes) -> None:
+    # Given a bio
+    assert call("PATCH", "/me", alice, {"bio": "café"})[0] == 200
+
+    # When a body that is not UTF-8 arrives (as the local cloud passes it: base64-encoded, byte for byte)
+    status, body = call("PATCH", "/me", alice, raw_body=raw)
+
+    # Then it is refused as JSON that cannot be read, and the bio is the one she wrote, not one with U+FFFD
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    (detail,) = body["error"]["details"]
+    assert (detail["field"], detail["type"]) == ("body", "json_invalid")
+    assert detail["message"].startswith("The body is not valid UTF-8")
+    assert call("GET", "/me", alice)[1]["bio"] == "café"
+
+
 def test_a_bio_keeps_its_line_breaks_and_tabs_and_a_name_any_letter_or_emoji(alice: dict[str, str]) -> None:
     written = {"bio": "Light chaser\r\nOslo\t\u2600\ufe0f", "display_name": "Ålice \u00a0\U0001f4f7"}
 

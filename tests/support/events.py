@@ -1,5 +1,6 @@
 """Real Lambda event shapes (samples from the Powertools test suite, in tests/events/), adjusted per test."""
 
+import base64
 import copy
 import json
 import time
@@ -25,8 +26,10 @@ def http_event(
     body: Any = None,
     claims: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
+    raw_body: bytes | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event as AWS sends it for this request."""
+    """An API Gateway HTTP API (payload 2.0) event as AWS sends it for this request. `raw_body` is a body that
+    travels base64-encoded (`isBase64Encoded`), as the local cloud passes a JSON body that is not UTF-8."""
     event = copy.deepcopy(_HTTP_TEMPLATE)
     event["routeKey"] = route_key or f"{method} {path}"
     event["rawPath"] = path
@@ -41,6 +44,8 @@ def http_event(
     )
     event["pathParameters"] = path_parameters or {}
     event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
+    if raw_body is not None:
+        event["body"], event["isBase64Encoded"] = base64.b64encode(raw_body).decode(), True
     return event
 
 

@@ -4,7 +4,14 @@ routes refuse a body, and which methods a path answers."""
 import pytest
 
 from pinhole.shared.errors import MethodNotAllowed, UnsupportedMediaType, ValidationFailed
-from pinhole.shared.request_shape import RouteTable, accepts_array, check_query, check_request_shape, is_json
+from pinhole.shared.request_shape import (
+    RouteTable,
+    accepts_array,
+    body_bytes,
+    check_query,
+    check_request_shape,
+    is_json,
+)
 from pinhole.social.models import SaveRequest
 
 
@@ -78,6 +85,50 @@ def test_an_array_is_refused_where_the_body_is_an_object() -> None:
     assert refused.value.details is not None and refused.value.details[0]["field"] == "body"
     # And an array is fine where the body is one
     check_request_shape(content_type=None, body=b"[1]", takes_body=True, parsed_body=[1], takes_array=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "first_bad_byte"),
+    [(b'{"bio": "caf\xe9"}', 12), (b'{"bio": "\xff\xfe"}', 9), (b'{"bio": "\xed\xa0\x80"}', 9)],
+    ids=["latin-1", "ff-fe", "encoded-surrogate"],
+)
+def test_a_json_body_that_is_not_utf8_is_422_json_invalid_naming_the_body_and_the_byte(
+    body: bytes, first_bad_byte: int
+) -> None:
+    # Given a JSON body that is not UTF-8, labelled JSON with a charset that says otherwise (RFC 8259 has none)
+    # When its shape is checked
+    with pytest.raises(ValidationFailed) as refused:
+        check_request_shape(content_type="application/json; charset=latin-1", body=body, takes_body=True)
+
+    # Then it is refused as JSON that cannot be read, rather than read with U+FFFD in place of what was sent
+    assert (refused.value.status, refused.value.code, refused.value.message) == (
+        422,
+        "validation_error",
+        "The request is not valid.",
+    )
+    assert refused.value.details == [
+        {
+            "field": "body",
+            "type": "json_invalid",
+            "message": f"The body is not valid UTF-8 (byte {first_bad_byte}): JSON is UTF-8.",
+        }
+    ]
+
+
+def test_a_body_that_is_not_utf8_is_415_first_when_it_is_not_json_and_422_where_no_body_is_taken() -> None:
+    with pytest.raises(UnsupportedMediaType):
+        check_request_shape(content_type="text/plain", body=b"caf\xe9", takes_body=True)
+    with pytest.raises(ValidationFailed) as refused:
+        check_request_shape(content_type="application/json", body=b"caf\xe9", takes_body=False)
+    assert refused.value.details is not None and refused.value.details[0]["type"] == "body_not_allowed"
+
+
+def test_a_body_s_bytes_are_what_was_sent_a_lone_surrogate_kept_as_bytes_no_utf8_reads() -> None:
+    assert body_bytes("w6k=", is_base64_encoded=True) == "é".encode()
+    assert body_bytes("caf\u00e9", is_base64_encoded=False) == "café".encode()
+    assert body_bytes("/w==!", is_base64_encoded=True) == b"/w==!"  # not base64 after all: still a body
+    # a string with a lone surrogate (an event's JSON may escape one) was a UnicodeEncodeError: a 500
+    assert body_bytes('{"bio": "\ud800"}', is_base64_encoded=False) == b'{"bio": "\xed\xa0\x80"}'
 
 
 def test_a_json_object_to_a_route_with_a_body_passes() -> None:

@@ -162,6 +162,22 @@ def test_binary_body_round_trips_base64_with_cookies(http):
     assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=latin-1", "text/plain"])
+@pytest.mark.parametrize("raw", [b'{"bio":"caf\xe9"}', b'{"bio":"\xff\xfe"}', b'{"bio":"\xed\xa0\x80"}'])
+def test_a_text_body_that_is_not_utf8_reaches_the_handler_base64_byte_for_byte(http, content_type, raw):
+    # When a body of a text type that is not UTF-8 is posted (the echo handler answers a base64 body with itself)
+    response = http.post("/echo", content=raw, headers={"content-type": content_type})
+
+    # Then the handler got exactly those bytes, base64-encoded: not a string with U+FFFD in place of them
+    assert (response.status_code, response.content) == (200, raw)
+
+
+def test_a_text_body_that_is_utf8_reaches_the_handler_as_a_string(http):
+    response = http.post("/echo", content='{"bio":"café"}'.encode(), headers={"content-type": "application/json"})
+    event = response.json()["event"]
+    assert (event["body"], event["isBase64Encoded"]) == ('{"bio":"café"}', False)
+
+
 def test_presigned_post_from_a_handler_is_checked_and_feeds_resize_and_media(cloud, http, access_token):
     # Given an upload URL signed by a handler (its boto3 points at the local S3 front)
     upload = http.post("/uploads", headers={"Authorization": access_token}).json()

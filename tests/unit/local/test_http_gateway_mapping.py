@@ -74,6 +74,24 @@ def test_binary_body_is_base64_encoded_and_empty_parts_are_omitted():
     assert "authorizer" not in built["requestContext"]
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=latin-1", "text/plain", ""], ids=repr
+)
+@pytest.mark.parametrize("raw", [b'{"bio":"caf\xe9"}', b'{"bio":"\xff\xfe"}', b'{"bio":"\xed\xa0\x80"}'])
+def test_a_text_body_that_is_not_utf8_travels_base64_byte_for_byte(content_type, raw):
+    # When a body of a text type is not UTF-8
+    built = event(body=raw, header_pairs=[("content-type", content_type)] if content_type else [])
+
+    # Then the handler gets exactly its bytes, base64-encoded, not a string with U+FFFD in place of them
+    assert built["isBase64Encoded"] is True
+    assert base64.b64decode(built["body"]) == raw
+
+
+def test_a_text_body_that_is_utf8_is_a_string():
+    built = event(body='{"bio":"café"}'.encode())
+    assert (built["body"], built["isBase64Encoded"]) == ('{"bio":"café"}', False)
+
+
 def test_proxy_result_maps_status_headers_cookies_and_binary_body():
     response = build_response(
         {

@@ -179,6 +179,8 @@ class _RequestShapeThenValidation(OpenAPIRequestValidationMiddleware):
             return super()._parse_json_data(app)
         except RecursionError:
             unreadable = "JSON nested too deeply"
+        except UnicodeDecodeError:  # the request-shape rules refuse it first; this is base64 they could not read
+            unreadable = "The body is not valid UTF-8: JSON is UTF-8."
         except ValueError:  # not JSONDecodeError, which Powertools reports: sys.get_int_max_str_digits()
             unreadable = "JSON number too long"
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": unreadable, "input": {}}])

@@ -4,6 +4,8 @@ path answers.
 - A body is JSON: `application/json` or `application/<anything>+json`, with any parameters (RFC 8259
   defines no `charset` for JSON, so one is ignored). A body sent without a Content-Type is read as JSON,
   the API's only format; any other declared type is 415 `unsupported_media_type`.
+- A JSON body is UTF-8 (RFC 8259 8.1): one that is not is 422 `json_invalid`, as JSON that does not parse,
+  rather than read with its bad bytes replaced (U+FFFD stored where the client sent something else).
 - A route that takes no body refuses one (422), rather than ignoring what the client meant to say.
 - A route whose body is an object refuses a JSON array (422), whatever its first element is.
 - A query parameter the route does not declare is refused (422), as a body property it does not name is.
@@ -39,14 +41,18 @@ def is_json(content_type: str | None) -> bool:
 
 
 def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The body's bytes as the client sent them. API Gateway passes a body of a text type as a string and any
+    other base64-encoded; a text body that is not UTF-8 can only travel base64-encoded (the local cloud sends
+    it so, docs/LOCAL_CLOUD.md). A string holding a lone surrogate, which no UTF-8 encodes (an event's JSON can
+    escape one), keeps it as the bytes that would carry it, so reading them as UTF-8 fails as for any other."""
     if not body:
         return b""
     if not is_base64_encoded:
-        return body.encode()
+        return body.encode(errors="surrogatepass")
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        return body.encode()  # not base64 after all: it is still a body
+        return body.encode(errors="surrogatepass")  # not base64 after all: it is still a body
 
 
 def accepts_array(annotation: Any) -> bool:
@@ -73,11 +79,28 @@ def check_request_shape(
         raise UnsupportedMediaType(
             f"The body must be JSON (Content-Type: application/json), not {media_type(content_type or '')!r}."
         )
+    _check_utf8(body)
     if isinstance(parsed_body, list) and not takes_array:
         raise ValidationFailed(
             "The request is not valid.",
             [{"field": "body", "type": "model_type", "message": "The body must be a JSON object, not an array."}],
         )
+
+
+def _check_utf8(body: bytes) -> None:
+    try:
+        body.decode()
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(
+            "The request is not valid.",
+            [
+                {
+                    "field": "body",
+                    "type": "json_invalid",
+                    "message": f"The body is not valid UTF-8 (byte {error.start}): JSON is UTF-8.",
+                }
+            ],
+        ) from None
 
 
 def check_query(received: Iterable[str], declared: Iterable[str]) -> None:
