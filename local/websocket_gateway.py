@@ -1,5 +1,6 @@
 """The WebSocket API: $connect (with its REQUEST authorizer), route selection, route responses, $disconnect,
-and the @connections management API, with API Gateway's handshake refusals and message size quota."""
+and the @connections management API, with API Gateway's handshake refusals, message size quota and refusal of
+binary frames."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ log = logging.getLogger("local.websocket")
 
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message payload quota, both ways
 CLOSE_NORMAL = 1000
+CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
 HTTP_RESPONSE_EXTENSION = "websocket.http.response"
@@ -172,8 +174,14 @@ class WebSocketGateway:
             if _payload_size(message) > MAX_MESSAGE_BYTES:
                 await connection.close(CLOSE_MESSAGE_TOO_BIG)
                 return
+            text = message.get("text")
+            if text is None:
+                # API Gateway takes no binary frame: it closes the connection with 1003 ("Binary media types for
+                # WebSocket APIs"). Decoding one here, with replacement characters, routed what no client sent.
+                await connection.close(CLOSE_UNSUPPORTED_DATA)
+                return
             connection.last_active_at = time.time()
-            await self._on_message(connection, _text_of(message))
+            await self._on_message(connection, text)
 
     async def _on_message(self, connection: Connection, body: str) -> None:
         route = self._select_route(body)
@@ -345,11 +353,6 @@ def _accept(subprotocol: str | None) -> Message:
 def _payload_size(message: Message) -> int:
     text = message.get("text")
     return len(text.encode("utf-8")) if text is not None else len(message.get("bytes") or b"")
-
-
-def _text_of(message: Message) -> str:
-    text = message.get("text")
-    return text if text is not None else (message.get("bytes") or b"").decode("utf-8", errors="replace")
 
 
 def policy_refusal(result: Any) -> Refusal | None:

@@ -572,6 +572,28 @@ def test_message_over_128_kb_closes_the_connection_with_1009_and_runs_disconnect
     )
 
 
+@pytest.mark.parametrize("binary", [b'{"action": "echo"}', b'{"action": "echo", "text": "caf\xe9"}'])
+def test_a_binary_frame_closes_the_connection_with_1003_as_api_gateway_does(cloud, binary):
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        ws.send(json.dumps({"action": "echo"}))
+        connection_id = json.loads(ws.recv(timeout=5))["connectionId"]
+        # When a binary frame is sent, UTF-8 or not
+        ws.send(binary)
+        with pytest.raises(ConnectionClosedError) as closed:
+            while True:
+                ws.recv(timeout=5)
+    # Then the connection is closed with 1003 (unsupported data), as API Gateway closes it, and $disconnect runs;
+    # no route read the frame (it was decoded with U+FFFD for what it held and routed)
+    assert closed.value.rcvd.code == 1003
+
+    def routes_run() -> list[str] | None:
+        events = module_of(cloud, "WsFunction2A3B4C5D")["EVENTS"]
+        run = [e["requestContext"]["routeKey"] for e in events if e["requestContext"]["connectionId"] == connection_id]
+        return sorted(run) if "$disconnect" in run else None
+
+    assert wait_for(routes_run) == ["$connect", "$disconnect", "echo"]
+
+
 @pytest.fixture
 def management(cloud):
     """The client handlers build: boto3 against the stage's callback URL."""

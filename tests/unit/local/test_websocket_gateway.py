@@ -14,6 +14,7 @@ from local.routes import Api, Route
 from local.websocket_gateway import (
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_POLICY_VIOLATION,
+    CLOSE_UNSUPPORTED_DATA,
     MAX_MESSAGE_BYTES,
     WebSocketGateway,
     as_sent,
@@ -76,7 +77,7 @@ def raising(message: str) -> Handler:
 class Client:
     """One WebSocket as the ASGI app sees it: the messages the server hands in, the ones the app sent out."""
 
-    def __init__(self, *frames: str, headers: list[tuple[bytes, bytes]] | None = None, extensions=None) -> None:
+    def __init__(self, *frames: str | bytes, headers: list[tuple[bytes, bytes]] | None = None, extensions=None) -> None:
         self.scope = {
             "type": "websocket",
             "path": "/ws",
@@ -87,8 +88,9 @@ class Client:
         }
         self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.incoming.put_nowait({"type": "websocket.connect"})
-        for frame in frames:
-            self.incoming.put_nowait({"type": "websocket.receive", "text": frame})
+        for frame in frames:  # bytes: a binary frame
+            kind = "bytes" if isinstance(frame, bytes) else "text"
+            self.incoming.put_nowait({"type": "websocket.receive", kind: frame})
         self.sent: list[dict[str, Any]] = []
 
     def hang_up(self) -> None:
@@ -279,4 +281,23 @@ def test_message_of_128_kb_is_routed_and_a_bigger_one_closes_with_1009_then_disc
     routed = [event["requestContext"]["routeKey"] for _, event in ws.runner.events]
     assert routed == ["$default", "$disconnect"]
     assert client.of_type("websocket.close") == [{"type": "websocket.close", "code": CLOSE_MESSAGE_TOO_BIG}]
+    assert not ws.connections
+
+
+# --- binary frames ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "binary", [b'{"action": "ping"}', b'{"action": "ping", "text": "caf\xe9"}'], ids=["utf8", "latin-1"]
+)
+def test_a_binary_frame_closes_the_connection_with_1003_as_api_gateway_does(binary):
+    # Given a connection whose routes would answer a ping
+    ws = gateway(route("ping", two_way=True), route("$default"), route("$disconnect"), ws=answered('{"type": "pong"}'))
+
+    # When a binary frame arrives (UTF-8 or not), then a text frame
+    client = run(ws, Client(binary, '{"action": "ping"}'))
+
+    # Then no route read it (it was decoded with U+FFFD for what it held, and routed), the connection is closed with
+    # 1003 "unsupported data" (so the text frame after it was never read), and $disconnect ran
+    assert [event["requestContext"]["routeKey"] for _, event in ws.runner.events] == ["$disconnect"]
+    assert client.frames == []
+    assert client.of_type("websocket.close") == [{"type": "websocket.close", "code": CLOSE_UNSUPPORTED_DATA}]
     assert not ws.connections
