@@ -122,6 +122,75 @@ def test_the_window_resets(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     rate_limits.enforce("u1", "message", clock=lambda: now[0])
 
 
+REPORTS_AT_05_58_UTC = 1_700_028_000.0 - 120  # 2023-11-15 06:00:00 UTC is 1,700,028,000
+
+
+@pytest.mark.parametrize(
+    ("limit", "now", "message", "retry_after_s"),
+    [
+        (
+            '{"limit": 20, "per_seconds": 3600}',
+            REPORTS_AT_05_58_UTC + 3600,
+            "Too many reports: at most 20 in each hour (the count starts again at 07:00 UTC).",
+            120,
+        ),
+        (
+            '{"limit": 5, "per_seconds": 900}',
+            REPORTS_AT_05_58_UTC + 180,
+            "Too many reports: at most 5 in each 15 minutes (the count starts again at 06:15 UTC).",
+            900 - 60,
+        ),
+        (
+            '{"limit": 1, "per_seconds": 86400}',
+            REPORTS_AT_05_58_UTC,
+            "Too many reports: at most 1 in each day (the count starts again at 00:00 UTC).",
+            86400 - 6 * 3600 + 120,
+        ),
+        (
+            '{"limit": 2, "per_seconds": 45}',
+            REPORTS_AT_05_58_UTC,
+            "Too many reports: at most 2 in each 45 seconds (the count starts again at 05:58:30 UTC).",
+            30,
+        ),
+    ],
+    ids=["hour", "quarter-hour", "day", "seconds"],
+)
+def test_a_refusal_says_the_count_is_per_clock_window_and_when_it_starts_again(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, limit: str, now: float, message: str, retry_after_s: int
+) -> None:
+    # Given a limit on reports, used up within the current window of the UTC clock
+    monkeypatch.setenv("RATE_LIMITS", f'{{"report": {limit}}}')
+    get_settings.cache_clear()
+    with pytest.raises(RateLimited) as refused:
+        for _ in range(rate_limits.limit_for("report").limit + 1):
+            rate_limits.enforce("u1", "report", clock=lambda: now)
+
+    # Then the refusal says what holds: a count per window, not per rolling period (the old "at most 20 every
+    # 3600 seconds" was false across 06:00), and when it starts again, which is what Retry-After counts down to
+    assert (refused.value.message, refused.value.retry_after_s) == (message, retry_after_s)
+
+
+def test_a_clock_hour_s_limit_may_pass_twice_over_across_its_edge_as_documented(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 20 reports an hour, in clock hours
+    monkeypatch.setenv("RATE_LIMITS", '{"report": {"limit": 20, "per_seconds": 3600}}')
+    get_settings.cache_clear()
+    now = [REPORTS_AT_05_58_UTC]
+
+    # When a reporter files 20 at 05:58 and 20 more at 06:01
+    for _ in range(20):
+        rate_limits.enforce("u1", "report", clock=lambda: now[0])
+    now[0] += 180
+    for _ in range(20):
+        rate_limits.enforce("u1", "report", clock=lambda: now[0])
+
+    # Then all 40 passed within 3 minutes, and the 41st is refused until 07:00 (docs/API_NOTES.md says so)
+    with pytest.raises(RateLimited) as refused:
+        rate_limits.enforce("u1", "report", clock=lambda: now[0])
+    assert refused.value.retry_after_s == 3600 - 60
+
+
 def test_a_spaced_action_never_passes_twice_within_its_period_even_across_a_window_s_edge(
     aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,8 +1,11 @@
 """Per-user write limits, and the counters behind the log-in guard (pinhole.auth.login_guard) (API.md:
 429 `rate_limited` with `Retry-After`). A fixed window per user and action, counted by one conditional
 UpdateItem: cheap, exact under concurrency, and a refused write changes nothing. A burst at a window's edge
-may reach twice the limit, which these limits tolerate. The limits are configuration (cdk.json
-`rate_limits`, read into `Settings.rate_limits`)."""
+may reach twice the limit, which these limits tolerate. The windows are the UTC clock's (an hour's is 06:00 to
+07:00, a day's midnight to midnight), not rolling, so the 429 says so and when the count starts again. An exact
+rolling window would need the last `limit` moments of each user, which one UpdateItem cannot both check and
+rotate (a list's SET and REMOVE paths may not overlap; a ring's next slot would have to be read first). The
+limits are configuration (cdk.json `rate_limits`, read into `Settings.rate_limits`)."""
 
 import math
 import time
@@ -56,10 +59,26 @@ def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> st
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         raise RateLimited(
-            f"Too many {action}s: at most {limit.limit} every {limit.per_seconds} seconds.",
+            f"Too many {action}s: at most {limit.limit} in each {_period(limit.per_seconds)} "
+            f"(the count starts again at {_utc_time_of_day(window_ends)}).",
             retry_after_s=max(1, math.ceil(window_ends - now)),
         ) from None
     return key
+
+
+_UNITS = ((86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
+
+
+def _period(seconds: int) -> str:
+    """`hour` of 3600 seconds, `15 minutes` of 900."""
+    unit_seconds, unit = next((size, name) for size, name in _UNITS if seconds % size == 0)
+    units = seconds // unit_seconds
+    return unit if units == 1 else f"{units} {unit}s"
+
+
+def _utc_time_of_day(epoch_s: int) -> str:
+    """`07:00 UTC`, with the seconds when a window does not end on a minute."""
+    return time.strftime("%H:%M:%S UTC" if epoch_s % 60 else "%H:%M UTC", time.gmtime(epoch_s))
 
 
 def spaced(who: str, action: str, clock: Callable[[], float] = time.time) -> None:
