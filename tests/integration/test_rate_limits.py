@@ -10,7 +10,7 @@ from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.shared import rate_limits
 from pinhole.shared.errors import RateLimited
-from pinhole.shared.settings import get_settings
+from pinhole.shared.settings import DEFAULT_RATE_LIMITS, get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
 from tests.support.users import sign_up_claims
@@ -206,3 +206,29 @@ def test_a_spaced_action_never_passes_twice_within_its_period_even_across_a_wind
 
     now[0] += 2.8  # 3 s after the first
     rate_limits.spaced("u1#c1", "typing", clock=lambda: now[0])
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        ("report", "Too many reports:"),
+        ("story", "Too many stories:"),
+        ("password_change", "Too many password changes:"),
+        ("password_forgot_source", "Too many password reset requests from this network:"),
+        ("verify_email_send", "Too many verification e-mails:"),
+        ("export", "Too many data exports:"),
+    ],
+)
+def test_a_refusal_names_what_it_counts_in_words(aws: dict[str, str], action: str, words: str) -> None:
+    # Given an action's limit used up
+    with pytest.raises(RateLimited) as refused:
+        for _ in range(rate_limits.limit_for(action).limit + 1):
+            rate_limits.enforce("u1", action, clock=lambda: REPORTS_AT_05_58_UTC)
+
+    # Then its 429 says what was counted as a person reads it, not the limit's key ("Too many password_changes")
+    assert refused.value.message.startswith(words), refused.value.message
+    assert "_" not in refused.value.message
+
+
+def test_every_limit_reads_as_words() -> None:
+    assert all("_" not in rate_limits.counted(action) for action in DEFAULT_RATE_LIMITS)

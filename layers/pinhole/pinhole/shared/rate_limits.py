@@ -59,11 +59,41 @@ def enforce(who: str, action: str, clock: Callable[[], float] = time.time) -> st
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         raise RateLimited(
-            f"Too many {action}s: at most {limit.limit} in each {_period(limit.per_seconds)} "
+            f"Too many {counted(action)}: at most {limit.limit} in each {_period(limit.per_seconds)} "
             f"(the count starts again at {_utc_time_of_day(window_ends)}).",
             retry_after_s=max(1, math.ceil(window_ends - now)),
         ) from None
     return key
+
+
+# What a limit counts, as its 429 names it to a person ("Too many password changes"), where the action's key
+# would not read as words ("password_changes").
+_COUNTED = {
+    "story": "stories",
+    "signup": "sign-ups from this network",
+    "avatar": "profile photo uploads",
+    "password_change": "password changes",
+    "password_check": "password attempts",
+    "password_forgot": "password reset requests",
+    "password_forgot_source": "password reset requests from this network",
+    "password_reset": "password reset attempts",
+    "password_reset_source": "password reset attempts from this network",
+    "verify_email": "e-mail verification attempts",
+    "verify_email_send": "verification e-mails",
+    "totp": "two-factor code attempts",
+    "totp_source": "two-factor code attempts from this network",
+    "recovery_login": "log-ins with a recovery code",
+    "export": "data exports",
+    "typing": "typing notices",
+    "login_failures_per_source": "failed log-ins from this network",
+    "login_failures_per_account": "failed log-ins",
+    "login_pace_under_attack": "log-ins while this account is under attack",
+}
+
+
+def counted(action: str) -> str:
+    """What `action`'s limit counts, in words: `reports`, `password changes`."""
+    return _COUNTED.get(action) or f"{action.replace('_', ' ')}s"
 
 
 _UNITS = ((86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
@@ -97,7 +127,8 @@ def spaced(who: str, action: str, clock: Callable[[], float] = time.time) -> Non
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         raise RateLimited(
-            f"Too many {action}s: at most one every {limit.per_seconds} seconds.", retry_after_s=limit.per_seconds
+            f"Too many {counted(action)}: at most one every {limit.per_seconds} seconds.",
+            retry_after_s=limit.per_seconds,
         ) from None
 
 
