@@ -194,13 +194,18 @@ class WebSocketGateway:
             await connection.send_text(reply)
 
     def _select_route(self, body: str) -> Route | None:
-        """The route the selection expression names in the frame, else $default (None if there is none)."""
+        """The route the selection expression names in the frame, else $default (None if there is none).
+
+        A frame API Gateway cannot evaluate the expression on goes to $default, whose integration answers it:
+        not JSON, not an object, or JSON nested deeper than Python's parser goes (a RecursionError, which
+        escaped here and dropped the sender's connection without a frame or a close)."""
         selected = None
         if self._selection_field:
             try:
-                selected = json.loads(body).get(self._selection_field)
-            except (ValueError, AttributeError):
-                selected = None
+                frame = json.loads(body)
+            except (ValueError, RecursionError):
+                frame = None
+            selected = frame.get(self._selection_field) if isinstance(frame, dict) else None
         if isinstance(selected, str) and selected in self.routes and selected not in _LIFECYCLE_ROUTES:
             return self.routes[selected]
         return self.routes.get(DEFAULT_ROUTE)

@@ -510,6 +510,20 @@ def test_websocket_connect_authorizer_routes_and_connections_api(cloud):
     )
 
 
+def test_a_frame_nested_deeper_than_the_parser_goes_is_routed_to_default_and_the_connection_stays_open(cloud):
+    # Given a frame naming a route, but holding JSON nested deeper than Python's parser goes (~6 KB)
+    deep = '{"action":"ping","x":' + "[" * 3000 + "]" * 3000 + "}"
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        # When it is sent, Then API Gateway's selection cannot read `action`: $default gets the frame as sent
+        ws.send(deep)
+        fallback = json.loads(ws.recv(timeout=5))
+        # And the connection still routes the next frame
+        ws.send(json.dumps({"action": "ping"}))
+        after = json.loads(ws.recv(timeout=5))
+    assert (fallback["route"], fallback["via"], fallback["body"]) == ("$default", "@connections", deep)
+    assert (after["route"], after["via"]) == ("ping", "@connections")
+
+
 @pytest.mark.parametrize(
     ("query", "status"),
     [("", 401), ("?token=forged", 401), ("?token=denied", 403), ("?token=good&connect_status=429", 429)],
