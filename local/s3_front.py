@@ -1,4 +1,4 @@
-"""The S3 endpoint handlers and clients talk to: pre-signed POSTs are checked, the rest goes to moto.
+"""The S3 endpoint handlers and clients talk to: pre-signed POSTs and URLs are checked, the rest goes to moto.
 
 Handlers get `AWS_ENDPOINT_URL_S3` pointing here, so the URLs of `generate_presigned_post` (and
 pre-signed GETs) point here too.
@@ -7,6 +7,9 @@ Every bucket of the template blocks all public access (`protected_bucket`, stack
 so S3 refuses an anonymous request (neither an `Authorization` header nor a pre-signed URL's signature) with
 403 AccessDenied: moto would answer it (an unsigned `GET /<bucket>` listed every upload's key). A browser's POST
 to a bucket is not anonymous, its form carries the signed policy; a CORS preflight (`OPTIONS`) is never signed.
+
+moto verifies no signature: a pre-signed URL's is checked here as S3 checks it (local/presigned_url.py), so a URL
+whose signature, date, expiry or path was changed, or which has expired, is refused before moto sees it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,10 @@ import logging
 import threading
 import uuid
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
 import httpx
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -32,14 +34,14 @@ from werkzeug.http import parse_options_header
 from local.iam.authorizer import Authorizer
 from local.iam.identity import Identity
 from local.iam.operations import Access
+from local.presigned_url import ReceivedRequest, check_presigned, is_presigned
+from local.template import REGION
 from local.upload_policy import AcceptedUpload, S3Error, check_post_upload
 
 log = logging.getLogger("local.s3")
 # Far above any upload limit in API.md: the policy's content-length-range decides, as on S3.
 MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
-# What makes a request signed: SigV4 in the header or the query (a pre-signed URL), or SigV2's pre-signed query.
-_SIGNATURE_QUERY = ("X-Amz-Signature", "Signature")
 _ANONYMOUS = S3Error(403, "AccessDenied", "Access Denied")
 # S3's answer to a POST to a bucket that is not a browser form (a form sent url-encoded, a bare body).
 _NOT_A_FORM = S3Error(
@@ -96,7 +98,9 @@ class S3Front:
             response = await self._post_upload(request, parts[0])
         elif request.method == "POST" and len(parts) == 1 and not request.url.query:
             response = _xml_error(_NOT_A_FORM, _request_id())  # S3's PostObject, without its form
-        elif request.method != "OPTIONS" and not _is_signed(request):
+        elif request.method != "OPTIONS" and is_presigned(set(request.query_params)):
+            response = await self._presigned(request, path)
+        elif request.method != "OPTIONS" and "authorization" not in request.headers:
             response = _xml_error(_ANONYMOUS, _request_id(), with_body=request.method != "HEAD")
         else:
             response = await self._proxy(request, path)
@@ -163,13 +167,19 @@ class S3Front:
         if denial is not None:
             raise S3Error(403, "AccessDenied", denial.message)
 
+    async def _presigned(self, request: Request, path: str) -> Response:
+        """A pre-signed URL S3 would honour, with its signer's permissions, goes to moto; else S3's refusal."""
+        try:
+            signer = check_presigned(_received(request), self.secrets, REGION)
+            object_action = _presigned_object_action(request.method, path)
+            if object_action is not None:
+                self._authorize(signer, *object_action)
+        except S3Error as error:
+            log.info("pre-signed %s %s refused: %s %s", request.method, path, error.code, error.message)
+            return _xml_error(error, _request_id(), with_body=request.method != "HEAD")
+        return await self._proxy(request, path)
+
     async def _proxy(self, request: Request, path: str) -> Response:
-        presigned = _presigned_object_action(request.method, request.query_params, path)
-        if presigned is not None:
-            try:
-                self._authorize(*presigned)
-            except S3Error as error:
-                return _xml_error(error, _request_id())
         headers = [(key, value) for key, value in request.headers.items() if key.lower() not in _HOP_HEADERS]
         upstream = await self._http.request(
             request.method,
@@ -192,18 +202,25 @@ class S3Front:
 _PRESIGNED_ACTIONS = {"GET": "s3:GetObject", "HEAD": "s3:GetObject", "PUT": "s3:PutObject", "DELETE": "s3:DeleteObject"}
 
 
-def _presigned_object_action(method: str, query: QueryParams, path: str) -> tuple[str, str, str, str] | None:
-    """(signer's access key, action, bucket, key) of a pre-signed (SigV4 query) object request."""
-    credential = query.get("X-Amz-Credential")
+def _presigned_object_action(method: str, path: str) -> tuple[str, str, str] | None:
+    """(action, bucket, key) of a pre-signed object request."""
     action = _PRESIGNED_ACTIONS.get(method)
     bucket, _, key = path.lstrip("/").partition("/")
-    if credential is None or action is None or not key:
+    if action is None or not key:
         return None
-    return credential.split("/", 1)[0], action, bucket, unquote(key)
+    return action, bucket, unquote(key)
 
 
-def _is_signed(request: Request) -> bool:
-    return "authorization" in request.headers or any(name in request.query_params for name in _SIGNATURE_QUERY)
+def _received(request: Request) -> ReceivedRequest:
+    """The request as its signer saw it: the path as sent (servers also hand it decoded), the query undecoded."""
+    raw_path = request.scope.get("raw_path")
+    return ReceivedRequest.of(
+        request.method,
+        raw_path.decode("latin-1") if raw_path else quote(request.scope["path"], safe="/~"),
+        request.scope.get("query_string", b"").decode("latin-1"),
+        request.headers,
+        mount=request.scope.get("root_path", ""),
+    )
 
 
 def _request_id() -> str:

@@ -2,10 +2,12 @@
 
 import json
 import time
+from datetime import UTC, datetime
 
 import boto3
 import httpx
 import pytest
+from botocore.config import Config
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
@@ -325,6 +327,67 @@ def test_a_presigned_post_is_authorized_with_its_signers_role_when_used(cloud, h
     assert "<Code>AccessDenied</Code>" in refused.text
     assert "is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::" in refused.text
     assert "/private/photo.jpg" in refused.text
+
+
+def with_parameter(url: str, name: str, value: str) -> str:
+    query = [
+        (pair if not pair.startswith(f"{name}=") else f"{name}={value}") for pair in url.split("?", 1)[1].split("&")
+    ]
+    return url.split("?", 1)[0] + "?" + "&".join(query)
+
+
+@pytest.fixture
+def download_url(cloud, http):
+    """A pre-signed GET a handler made with its own credentials, as message media URLs are made."""
+    bucket = "pinholestateful-uploadsbuckete3b0c442"
+    s3(cloud).put_object(Bucket=bucket, Key="uploads/w1080.jpg", Body=b"rendition")
+    s3(cloud).put_object(Bucket=bucket, Key="uploads/other.jpg", Body=b"someone else's")
+    return http.get("/files/download-url").json()["url"]
+
+
+def test_a_presigned_get_made_by_a_handler_is_served_through_the_s3_front(download_url):
+    response = httpx.get(download_url)
+
+    assert (response.status_code, response.content) == (200, b"rendition")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "status", "code"),
+    [
+        (lambda url: with_parameter(url, "X-Amz-Signature", "0" * 64), 403, "SignatureDoesNotMatch"),
+        (lambda url: with_parameter(url, "X-Amz-Expires", "604800"), 403, "SignatureDoesNotMatch"),
+        (lambda url: url.replace("/uploads/w1080.jpg?", "/uploads/other.jpg?"), 403, "SignatureDoesNotMatch"),
+        (lambda url: with_parameter(url, "X-Amz-Expires", "604801"), 400, "AuthorizationQueryParametersError"),
+        (lambda url: with_parameter(url, "X-Amz-Date", "yesterday"), 400, "AuthorizationQueryParametersError"),
+    ],
+    ids=["signature-zeroed", "expiry-lengthened", "other-object", "expiry-over-a-week", "date-malformed"],
+)
+def test_a_changed_presigned_get_is_refused_as_s3_answers_and_reads_nothing(download_url, tamper, status, code):
+    # When a client changes a URL a handler signed, Then S3's error comes back instead of the object
+    refused = httpx.get(tamper(download_url))
+    head = httpx.head(tamper(download_url))
+
+    assert (refused.status_code, refused.headers["content-type"]) == (status, "application/xml")
+    assert f"<Error><Code>{code}</Code>" in refused.text
+    assert b"rendition" not in refused.content and b"someone else's" not in refused.content
+    assert (head.status_code, head.content) == (status, b"")
+
+
+def test_a_presigned_get_past_its_expiry_is_access_denied_request_has_expired(cloud, monkeypatch):
+    # Given a URL honestly signed with the local credentials, at a time long gone
+    signed_at = datetime(2020, 1, 1, tzinfo=UTC)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: signed_at)
+    url = boto3.client(
+        "s3", endpoint_url=cloud.cloud.endpoints.s3, region_name="us-east-1", config=Config(signature_version="s3v4")
+    ).generate_presigned_url("get_object", Params={"Bucket": MEDIA_BUCKET, "Key": "direct.txt"}, ExpiresIn=600)
+
+    refused = httpx.get(url)
+
+    assert refused.status_code == 403
+    assert (
+        "<Error><Code>AccessDenied</Code><Message>Request has expired</Message>"
+        "<X-Amz-Expires>600</X-Amz-Expires><Expires>2020-01-01T00:10:00Z</Expires><ServerTime>"
+    ) in refused.text
 
 
 def test_media_endpoint_answers_a_missing_key_as_cloudfront_with_oac_does(cloud):

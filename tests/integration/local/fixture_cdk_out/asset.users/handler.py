@@ -47,6 +47,12 @@ def handler(event, context):
             "body": __import__("json").dumps(post),
             "headers": {"content-type": "application/json"},
         }
+    if path == "/files/download-url":
+        # A pre-signed GET as media URLs are made: signed with the function's own (role session) credentials.
+        url = _s3.generate_presigned_url(
+            "get_object", Params={"Bucket": os.environ["UPLOADS_BUCKET"], "Key": "uploads/w1080.jpg"}, ExpiresIn=600
+        )
+        return {"statusCode": 200, "body": __import__("json").dumps({"url": url})}
     if path == "/echo" and "answer_bytes" in (event.get("queryStringParameters") or {}):
         return {"statusCode": 200, "body": "x" * int(event["queryStringParameters"]["answer_bytes"])}
     if path == "/echo" and event.get("isBase64Encoded"):
