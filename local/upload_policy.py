@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.auth import S3SigV4PostAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
 
 SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
 # Fields S3 does not require the policy to cover.
@@ -50,15 +53,13 @@ class AcceptedUpload:
     access_key_id: str = ""  # whose credentials signed the policy
 
 
-def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
-    key = ("AWS4" + secret_key).encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
-def sign_policy(policy_b64: str, secret_key: str, date: str, region: str) -> str:
-    return hmac.new(signing_key(secret_key, date, region, "s3"), policy_b64.encode(), hashlib.sha256).hexdigest()
+def policy_signature(policy_b64: str, access_key: str, secret_key: str, date: str, region: str) -> str:
+    """The signature botocore's S3SigV4PostAuth gives this policy: the policy signed with the SigV4 key of the
+    credential's day and region (the check computes it with the very signer clients use, not a copy of it)."""
+    signer = S3SigV4PostAuth(ReadOnlyCredentials(access_key, secret_key, None), "s3", region)
+    request = AWSRequest()
+    request.context["timestamp"] = f"{date}T000000Z"  # the key is the day's: only the date is read
+    return str(signer.signature(policy_b64, request))
 
 
 def _policy_failed(condition: Any) -> S3Error:
@@ -139,8 +140,8 @@ def _check_signature(fields: dict[str, str], policy_b64: str, secrets: dict[str,
     secret = secrets.get(access_key)
     if secret is None:
         raise S3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
-    expected = sign_policy(policy_b64, secret, date, region)
-    if not hmac.compare_digest(expected, signature.lower()):
+    expected = policy_signature(policy_b64, access_key, secret, date, region)
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
         raise S3Error(
             403,
             "SignatureDoesNotMatch",

@@ -115,6 +115,12 @@ def test_signature_made_with_another_secret_does_not_match():
     assert (error.status, error.code) == (403, "SignatureDoesNotMatch")
 
 
+def test_a_signature_that_is_not_hex_does_not_match_rather_than_failing():
+    # (a form is the client's: its signature field may hold any text)
+    error = refused({**presigned(), "x-amz-signature": "é" * 64})
+    assert (error.status, error.code) == (403, "SignatureDoesNotMatch")
+
+
 def test_policy_edited_after_signing_does_not_match():
     # Given a signed policy, widened by the client to 1 GB
     fields = presigned()
