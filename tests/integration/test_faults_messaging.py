@@ -6,13 +6,14 @@ more."""
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from functions.messaging import handler as http
-from pinhole.messaging import logic
-from pinhole.messaging.dal import MessagingModel
+from pinhole.messaging import dal, logic
+from pinhole.messaging.dal import DELIVERY_LEASE_MS, MessagingModel
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.shared.settings import get_settings
 from tests.support.events import FakeLambdaContext, http_event, response_json
@@ -135,3 +136,32 @@ def test_a_push_that_fails_after_storing_is_pushed_by_the_retry(
         message["message_id"]
     ]
     assert len(list(MessagingModel.query(f"conv#{message['conversation_id']}"))) == 1
+
+
+def test_a_send_whose_attempt_died_pushing_is_pushed_by_a_retry_once_its_claim_ran_out(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given bob online, and alice's first attempt dying as it pushes (killed: its claim to push is never let go)
+    alice, bob = sign_up_claims("alice"), sign_up_claims("bob")
+    ConnectionRepository().add(bob["sub"], "bob-phone")
+    flaky = FlakyConnectionsApi(failures=1)
+    monkeypatch.setattr(logic._pusher, "_client", flaky)
+    monkeypatch.setattr(logic._messages, "release_delivery", lambda *args: None)
+    assert send(alice, "bob", "hello", key="k-1")[0] == 500
+
+    # When alice retries at once, and again once the claim ran out
+    soon = send(alice, "bob", "hello", key="k-1")
+    pushed_soon = flaky.of_type("bob-phone", "message")
+    later = datetime.now(UTC) + timedelta(milliseconds=DELIVERY_LEASE_MS + 1000)
+    monkeypatch.setattr(dal, "utc_now", lambda: later)
+    after = send(alice, "bob", "hello", key="k-1")
+
+    # Then both retries answer the message; the first pushes nothing (the claim may be a live attempt's), the
+    # second pushes it, once
+    assert soon[0] == after[0] == 201 and soon[1] == after[1]
+    assert pushed_soon == []
+    assert [frame["message"]["message_id"] for frame in flaky.of_type("bob-phone", "message")] == [
+        after[1]["message_id"]
+    ]
+    assert send(alice, "bob", "hello", key="k-1")[0] == 201
+    assert len(flaky.of_type("bob-phone", "message")) == 1

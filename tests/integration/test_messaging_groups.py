@@ -166,6 +166,58 @@ def test_a_group_message_reaches_every_inbox_and_connection_once(people, connect
     assert inbox(ada)[group]["unread_count"] == 0
 
 
+@pytest.mark.parametrize("destination", ["group", "direct"])
+@pytest.mark.parametrize("moment", ["after the first attempt stored it", "while the first attempt pushes it"])
+def test_a_send_racing_its_retry_is_delivered_once_to_every_connection(
+    people, connections_api, group, monkeypatch, destination, moment
+) -> None:
+    # Given dan online on his phone and his laptop, and everyone else on their phones
+    dan = people["dan"]
+    for name in NAMES:
+        connect(f"{name}-phone", people[name])
+    connect("dan-laptop", dan)
+    to = {"conversation_id": group} if destination == "group" else {"to": "bob"}
+    body = {"action": "sendMessage", **to, "text": "race 0", "client_id": "race-0-x"}
+    phones_told: list[list[str]] = []
+    monkeypatch.setattr(logic, "after_delivery", lambda message, recipients: phones_told.append(recipients))
+    acks: dict[str, Any] = {}
+
+    # When the same frame comes from the laptop while the phone's attempt is at `moment`
+    hooked = logic._pusher if moment.startswith("while") else logic._messages
+    name = "push" if moment.startswith("while") else ("send_to_group" if destination == "group" else "send")
+    first_attempt = getattr(hooked, name)
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if "dan-laptop" not in acks:
+            acks["dan-laptop"] = None  # the laptop's own attempt goes straight through
+            if moment.startswith("after"):
+                stored = first_attempt(*args, **kwargs)
+                acks["dan-laptop"] = frame("dan-laptop", dan, body, "sendMessage")
+                return stored
+            acks["dan-laptop"] = frame("dan-laptop", dan, body, "sendMessage")
+        return first_attempt(*args, **kwargs)
+
+    monkeypatch.setattr(hooked, name, racing)
+    acks["dan-phone"] = frame("dan-phone", dan, body, "sendMessage")
+
+    # Then both devices are acknowledged with the one message stored
+    assert [ack["type"] for ack in acks.values()] == ["ack", "ack"]
+    message_id = acks["dan-phone"]["message"]["message_id"]
+    assert acks["dan-laptop"]["message"]["message_id"] == message_id
+    conversation_id = acks["dan-phone"]["message"]["conversation_id"]
+    assert texts(history(dan, conversation_id)[1]).count("race 0") == 1
+
+    # and every connection of the others has it once, dan's other device too, and each phone is told once
+    def frames_of(connection: str) -> list[str]:
+        return [f["message"]["message_id"] for f in connections_api.of_type(connection, "message")]
+
+    recipients = ["ada", "bob", "cat", "eve"] if destination == "group" else ["bob"]
+    assert {name: frames_of(f"{name}-phone").count(message_id) for name in recipients} == dict.fromkeys(recipients, 1)
+    assert frames_of("dan-phone").count(message_id) + frames_of("dan-laptop").count(message_id) == 1
+    assert len(phones_told) == 1 and sorted(phones_told[0]) == sorted(people[name]["sub"] for name in recipients)
+    assert inbox(people["bob"])[conversation_id]["unread_count"] == (2 if destination == "group" else 1)
+
+
 def test_a_32_member_send_is_one_transaction_within_dynamodb_limit(aws, connections_api, monkeypatch) -> None:
     # Given a group of 32 (the creator and 31 others)
     members = [sign_up_claims(f"member{index:02d}") for index in range(32)]

@@ -10,7 +10,8 @@
                                                           inbox-index: inbox_user = <user>,
                                                           last_activity = latest message id (newest first)
     pk = sent#<user>          sk = client#<client_id>     a send receipt: message_id, conversation_id,
-                                                          pushed (once the message went out live);
+                                                          delivering_until (an attempt's claim to push
+                                                          it), pushed (once the message went out live);
                                                           expires after 24 hours (TTL `expires_at`)
     pk = conv#<group>         sk = group                  a group: creator_id, admin_id (who removes
                                                           members; absent: the creator), title, member_ids,
@@ -30,8 +31,11 @@ membership that changed after it was read (it is re-read and the send tried agai
 transaction is a 32-member group's send: 32 entries + message + receipt + version check = 35 of
 DynamoDB's 100 items. The receipt also says whether the message was pushed: a first attempt that
 stored it and then failed (its answer lost, a crash, @connections refusing) leaves it unpushed, and
-the retry pushes it. A media message is stored alone first (its sender's receipt with it) and
-delivered — inboxes written in the same way — once its picture is ready."""
+the retry pushes it. Only one attempt pushes: the one whose conditional write claims it on the receipt
+(`delivering_until`); a retry racing its first attempt (two devices, a double tap) finds the claim held
+and pushes nothing, while a claim whose attempt failed is let go, and one whose attempt died runs out.
+A media message is stored alone first (its sender's receipt with it) and delivered — inboxes written
+in the same way — once its picture is ready."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +64,9 @@ GROUP = "group"
 TRANSACTION_ITEMS_MAX = 100  # DynamoDB's TransactWriteItems limit
 CONVERSATION = "conv#"
 RECEIPT_TTL_S = 24 * 60 * 60  # as long as an Idempotency-Key is honoured (API.md)
+DELIVERY_LEASE_MS = 30_000
+"""How long an attempt's claim to push a message holds: longer than any attempt lives (a function's timeout is
+10 s, stacks/function_factory.py), so a claim outlives only an attempt that died, and a retry after it pushes."""
 INBOX_READ_EXACTLY = 100
 """A first page of conversations is read from the table (strongly consistent) when the user has at most
 this many: a conversation one has just written to is in one's list at once. With more, the page comes
@@ -143,6 +150,7 @@ class MessagingModel(Model):
     muted = BooleanAttribute(null=True)
     # a send receipt
     expires_at = NumberAttribute(null=True)
+    delivering_until = NumberAttribute(null=True)  # epoch ms: an attempt's claim to push the message
     pushed = BooleanAttribute(null=True)
     # a group
     creator_id = UnicodeAttribute(null=True)
@@ -564,6 +572,35 @@ class MessageRepository:
             for shard in range(PENDING_SHARDS)
             for item in MessagingModel.pending.query(f"pending#{shard}", MessagingModel.fail_after < to_iso(now))
         ]
+
+    def claim_delivery(self, sender_id: str, client_id: str) -> int | None:
+        """Claims the pushing of the message a client id sent, for DELIVERY_LEASE_MS: the claim (kept to let it go)
+        if this attempt is the one to push it; None if it went out already, or another attempt holds the claim."""
+        now = int(utc_now().timestamp() * 1000)
+        claim = now + DELIVERY_LEASE_MS  # later than any claim that ran out: it names this attempt's alone
+        try:
+            MessagingModel(*_receipt_key(sender_id, client_id)).update(
+                actions=[MessagingModel.delivering_until.set(claim)],
+                condition=MessagingModel.pk.exists()
+                & MessagingModel.pushed.does_not_exist()
+                & (MessagingModel.delivering_until.does_not_exist() | (MessagingModel.delivering_until < now)),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return claim
+
+    def release_delivery(self, sender_id: str, client_id: str, claim: int) -> None:
+        """Lets go of this attempt's claim (it failed before the message went out): a retry pushes it."""
+        try:
+            MessagingModel(*_receipt_key(sender_id, client_id)).update(
+                actions=[MessagingModel.delivering_until.remove()],
+                condition=MessagingModel.delivering_until == claim,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":  # already taken over: nothing to do
+                raise
 
     def mark_pushed(self, sender_id: str, client_id: str) -> None:
         """Notes on the send receipt that its message went out live: a later retry pushes nothing."""

@@ -210,7 +210,8 @@ def send(
 ) -> SentMessage:
     """Stores and delivers a message (a photo message: stores it and answers its upload; it is delivered
     when the picture is ready). A retry with the same `client_id` returns the first one and delivers
-    nothing again, unless the first attempt failed before it was pushed: then the retry pushes it. The
+    nothing again, unless the first attempt failed before it was pushed: then the retry pushes it
+    (`_deliver_once`: one that races the first attempt leaves the pushing to whichever claimed it). The
     same `client_id` with another conversation or text is IdempotencyKeyReused (the message stays unsent).
     `from_connection`: the sender's connection, answered with an ack instead. A suspended sender is refused
     (403 account_suspended)."""
@@ -253,11 +254,34 @@ def send(
     if not sent.message.delivered:
         return SentMessage(**message.model_dump(), upload=_sign_message_upload(sent.message, signer))
     if sent.unpushed:
-        pusher.push(member_ids, MessageFrame(message=message), skip_connection=from_connection)
-        if client_id is not None:
-            messages.mark_pushed(caller.user_id, client_id)
-        after_delivery(message, [member for member in member_ids if member != caller.user_id])
+        _deliver_once(message, member_ids, client_id, from_connection, messages, pusher)
     return SentMessage(**message.model_dump())
+
+
+def _deliver_once(
+    message: Message,
+    member_ids: list[str],
+    client_id: str | None,
+    from_connection: str | None,
+    messages: MessageRepository,
+    pusher: Pusher,
+) -> None:
+    """Pushes a stored message to the members' connections and phones, if this attempt is the one to: a send with a
+    `client_id` claims it on the receipt first, so that of a send and its retry racing (two devices, a double tap:
+    both find it unpushed) only one pushes. A claim is let go when the push fails, for the retry to push."""
+    sender_id = message.sender.user_id
+    claim = messages.claim_delivery(sender_id, client_id) if client_id is not None else None
+    if client_id is not None and claim is None:
+        return  # another attempt is pushing it, or has
+    try:
+        pusher.push(member_ids, MessageFrame(message=message), skip_connection=from_connection)
+    except BaseException:
+        if client_id is not None and claim is not None:
+            messages.release_delivery(sender_id, client_id, claim)
+        raise
+    if client_id is not None:
+        messages.mark_pushed(sender_id, client_id)
+    after_delivery(message, [member for member in member_ids if member != sender_id])
 
 
 def _send_to_group(
