@@ -85,7 +85,7 @@ class Push(Construct):
             deliver_scope, context=constants.PUSH, code_dir=CODE_DIR, handler="handler.deliver", timeout=PUSH_TIMEOUT
         )
         grant_table_read_write(self.deliver, tables["notifications"])  # marks, devices; the badge
-        grant_table_read(self.deliver, tables["messages"])  # whether the recipient muted a message's conversation
+        grant_table_read(self.deliver, tables["messages"])  # a message not unsent, nor muted by its recipient
         # the badge counts what the notifications list shows: its actors (users, blocks) and posts checked
         for name in ("users", "graph", "posts"):
             grant_table_read(self.deliver, tables[name])

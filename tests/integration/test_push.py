@@ -416,6 +416,49 @@ def test_a_mute_holds_back_a_push_still_queued(queue_url: str, people: dict[str,
     assert inbox(APNS_TOKEN) == []
 
 
+def _unsend(claims: dict[str, str], message: dict[str, Any]) -> int:
+    route = "/conversations/{conversation_id}/messages/{message_id}"
+    path = f"/conversations/{message['conversation_id']}/messages/{message['message_id']}"
+    return int(_messaging(claims, "DELETE", route, path)[0])
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["the latest", "with a later message"])
+def test_a_message_unsent_before_its_push_went_out_is_not_pushed(
+    queue_url: str, people: dict[str, dict[str, str]], later: bool
+) -> None:
+    # Given a message to bob queued for his phone, unsent by alice before the worker runs (and, maybe, another after)
+    alice, bob = people["alice"], people["bob"]
+    register(bob, "fcm", FCM_TOKEN)
+    oops = _send(alice, "bob", "oops")
+    assert _unsend(alice, oops) == 204
+    kept = _send(alice, "bob", "meant this") if later else None
+
+    # When the worker runs
+    assert run_worker(queue_url) == []
+
+    # Then only what is still there reaches the phone
+    pushed = [payload["fcmV1Message"]["message"]["data"]["message_id"] for payload in inbox(FCM_TOKEN)]
+    assert pushed == ([kept["message_id"]] if kept else [])
+
+
+def test_a_member_removed_before_the_push_went_out_is_not_pushed_what_they_cannot_open(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    # Given carol's phone, in alice's group, and a message to it queued when alice removes carol
+    alice, carol = people["alice"], people["carol"]
+    register(carol, "apns", APNS_TOKEN)
+    created = {"members": ["bob", "carol"], "title": "Trip"}
+    group = _messaging(alice, "POST", "/conversations", "/conversations", created)[1]["conversation_id"]
+    assert run_worker(queue_url) == []
+    assert _messaging(alice, "POST", "/messages", "/messages", {"conversation_id": group, "text": "hi"})[0] == 201
+    removal = ("/conversations/{conversation_id}/members/{username}", f"/conversations/{group}/members/carol")
+    assert _messaging(alice, "DELETE", *removal)[0] == 204
+
+    # When the worker runs / Then carol's phone has only what came while she was in it and pushed then
+    assert run_worker(queue_url) == []
+    assert _alerts(APNS_TOKEN) == ["added you to “Trip”."]
+
+
 def test_signing_out_everywhere_forgets_every_device(queue_url: str, people: dict[str, dict[str, str]]) -> None:
     alice = people["alice"]
     register(alice, "apns", APNS_TOKEN)

@@ -702,18 +702,35 @@ class MessageRepository:
             raise
         return True
 
-    def is_muted(self, user_id: str, conversation_id: str) -> bool:
-        """Whether the user muted the conversation (the push worker asks, for each message it would push)."""
+    def still_to_push(self, user_id: str, conversation_id: str, message_id: str) -> bool:
+        """Whether a message is still to reach the user's phones (the push worker asks as it publishes): the user
+        has the conversation and did not mute it, and the message is still there — not unsent nor removed by a
+        moderator. The user's entry says it in the one read the mute takes while the message is its latest
+        (unsending or removing it moves the preview back in the same transaction); once something came after,
+        the message itself is read too."""
         try:
-            item = MessagingModel.get(
+            entry = MessagingModel.get(
                 user_key(user_id),
                 conversation_key(conversation_id),
                 consistent_read=True,
-                attributes_to_get=["muted"],
+                attributes_to_get=["pk", "muted", "last_message_id"],
+            )
+        except DoesNotExist:
+            return False  # removed from the group since: nothing of it is theirs to open
+        if entry.muted:
+            return False
+        if entry.last_message_id == message_id:
+            return True
+        try:
+            message = MessagingModel.get(
+                conversation_key(conversation_id),
+                f"{MESSAGE}{message_id}",
+                consistent_read=True,
+                attributes_to_get=["pk", "removed"],
             )
         except DoesNotExist:
             return False
-        return bool(item.muted)
+        return not message.removed
 
     def mark_read(self, user_id: str, conversation_id: str, up_to: str, unread: int) -> bool:
         """Moves the read mark forward (never back); False if it already was at or past `up_to`."""

@@ -456,7 +456,7 @@ def mute_conversation(
     graph: GraphRepository = _graph,
 ) -> None:
     """Mutes (or unmutes) a conversation for the caller: its messages still reach their inbox and open
-    connections, but are not pushed to their phones (the push worker asks `MessageRepository.is_muted`).
+    connections, but are not pushed to their phones (the push worker asks `MessageRepository.still_to_push`).
     Idempotent; NotFound unless the caller is in it (a member who left has nothing left to mute)."""
     standing = _standing(caller, conversation_id, messages, graph, member=True)
     if standing.entry.muted == muted:

@@ -155,12 +155,15 @@ class PushWorker:
         self.endpoints, self.conversations, self.badge = endpoints, conversations, badge
 
     def _wanted(self, job: PushJob) -> bool:
-        """Whether the user wants this push: its kind is on in their settings, and a message's conversation is
-        not muted by them (asked as it is pushed: a mute meanwhile holds back what is still queued)."""
+        """Whether the user wants this push: its kind is on in their settings, and a message is still there (not
+        unsent) in a conversation they did not mute (asked as it is pushed: an unsend or a mute meanwhile holds
+        back what is still queued)."""
         if not self.settings.get(job.user_id).model_dump()[SETTING_OF[job.kind]]:
             return False
-        conversation_id = job.data.get("conversation_id") if job.kind == "message" else None
-        return not (conversation_id and self.conversations.is_muted(job.user_id, conversation_id))
+        if job.kind != "message":
+            return True
+        conversation_id, message_id = job.data["conversation_id"], job.data["message_id"]
+        return self.conversations.still_to_push(job.user_id, conversation_id, message_id)
 
     def deliver(self, job: PushJob) -> int:
         """Publishes the job to each of the user's devices that has not had it; how many got it now.
