@@ -248,6 +248,25 @@ def test_a_32_member_send_is_one_transaction_within_dynamodb_limit(aws, connecti
     assert inbox(members[31])[conversation["conversation_id"]]["unread_count"] == 2
 
 
+def test_the_creators_own_name_is_not_counted_against_the_32_members(aws, connections_api) -> None:
+    # Given 33 people: a creator and 32 others
+    creator, *others = [sign_up_claims(f"member{index:02d}") for index in range(33)]
+    names = [person["username"] for person in others]
+
+    # When the creator names 31 others and herself (as written, or in capitals)
+    made = [create_group(creator, [*names[:31], own]) for own in (creator["username"], creator["username"].upper())]
+
+    # Then each is a group of 32, her included once
+    for status, body in made:
+        assert status == 201, body
+        assert sorted(member["username"] for member in body["members"]) == sorted([creator["username"], *names[:31]])
+    # while 32 others, however named, are one too many
+    status, body = create_group(creator, names)
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert body["error"]["details"] == [{"field": "members"}]
+    assert body["error"]["message"] == "A group has 3 to 32 members, you included: name 2 to 31 others."
+
+
 def test_a_member_who_leaves_reads_up_to_leaving_and_receives_nothing_after(people, connections_api, group) -> None:
     ada, cat = people["ada"], people["cat"]
     connect("cat-phone", cat)

@@ -166,3 +166,13 @@ def test_openapi_document_describes_a_videos_processing_state() -> None:
     media = schemas["Media"]["properties"]
     assert {"$ref": "#/components/schemas/Processing"} in media["processing"]["anyOf"]
     assert set(schemas["Processing"]["required"]) == {"done", "total"}
+
+
+def test_openapi_document_takes_a_group_of_31_others_named_with_the_creator() -> None:
+    # Given the OpenAPI document / When the body of POST /conversations is read
+    schemas = response_json(get("/openapi.json"))["components"]["schemas"]
+    members = schemas["CreateConversationRequest"]["properties"]["members"]
+
+    # Then 32 names are valid (31 others and the caller's own, which is ignored), and the description says so
+    assert (members["minItems"], members["maxItems"], members["uniqueItems"]) == (2, 32, True)
+    assert "2–31 others" in members["description"] and "is ignored" in members["description"]

@@ -127,6 +127,8 @@ RULES_THE_SCHEMA_DOES_NOT_STATE = {
     "no schema tells a generated string from an issued one",
     "tag": "a hashtag is 1 to 100 letters, digits, combining marks and underscores of any script; an OpenAPI "
     "pattern has no Unicode classes",
+    "members": "a group's members are 2 to 31 people besides its creator, whose own name is ignored: 32 names (or 2) "
+    "are valid only when one of them is the caller's, and the document cannot say who the caller is",
 }
 """Domain rules behind `positive_data_acceptance` findings: schema-valid requests the API refuses, each with a
 422 naming one of these fields. Any other refusal of a valid request is a finding (the passwords' policy, the

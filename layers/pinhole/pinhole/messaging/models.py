@@ -212,9 +212,15 @@ DIFFERENT_PEOPLE = (Field(json_schema_extra={"uniqueItems": True}), BeforeValida
 class CreateConversationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # GROUP_MAX names, one of them possibly the caller's: only the logic, which knows who asks, counts the others
     members: Annotated[
         list[Username],
-        Field(min_length=GROUP_MIN - 1, max_length=GROUP_MAX - 1, description="2–31 others"),
+        Field(
+            min_length=GROUP_MIN - 1,
+            max_length=GROUP_MAX,
+            description="2–31 others; your own username, if given (in any case), is ignored before counting, so 32 "
+            "names are taken only when yours is one of them",
+        ),
         *DIFFERENT_PEOPLE,
     ]
     title: Title | None = None
