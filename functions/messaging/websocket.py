@@ -15,7 +15,6 @@ from pinhole.messaging.models import (
     AckFrame,
     ErrorFrame,
     MarkReadFrame,
-    Message,
     PongFrame,
     SendMessageFrame,
     TypingFrame,
@@ -79,9 +78,7 @@ def send_message(request: APIGatewayProxyEvent, caller: Caller) -> AckFrame:
     except DomainError as error:
         raise BadFrame(_error_frame(error, frame.client_id)) from None
     metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-    return AckFrame(
-        client_id=frame.client_id, message=Message(**message.model_dump(exclude={"upload"})), upload=message.upload
-    )
+    return AckFrame(client_id=frame.client_id, message=message)
 
 
 def mark_read(request: APIGatewayProxyEvent, caller: Caller) -> None:

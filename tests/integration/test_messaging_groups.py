@@ -436,6 +436,33 @@ def test_a_photo_message_is_delivered_when_ready_through_private_signed_urls(peo
     assert boto3.client("s3").list_objects_v2(Bucket=uploads, Prefix=str(key))["KeyCount"] == 0  # the upload too
 
 
+def test_the_ack_of_a_photo_message_is_the_http_answer_upload_included(people, connections_api) -> None:
+    # Given ada on her phone
+    ada = people["ada"]
+    connect("ada-phone", ada)
+    media = {"content_type": "image/png", "size_bytes": 500}
+
+    # When she sends a photo over the WebSocket, and another over HTTP
+    ack = frame(
+        "ada-phone", ada, {"action": "sendMessage", "to": "bob", "media": media, "client_id": "mm1"}, "sendMessage"
+    )
+    status, answer = call("POST", "/messages", ada, "/messages", body={"to": "bob", "media": media})
+
+    # Then the ack is {type, client_id, message} and its message carries `upload` where the HTTP answer has it
+    assert status == 201 and ack is not None
+    assert set(ack) == {"type", "client_id", "message"} and (ack["type"], ack["client_id"]) == ("ack", "mm1")
+    assert set(ack["message"]) == set(answer)
+    upload = ack["message"]["upload"]
+    assert upload["media_id"] == ack["message"]["media"]["media_id"] and upload["url"] and upload["fields"]
+    assert set(upload) == set(answer["upload"]) == {"media_id", "url", "fields", "expires_at"}
+    # and a text's ack, as its HTTP answer, says there is nothing to upload
+    text_ack = frame(
+        "ada-phone", ada, {"action": "sendMessage", "to": "bob", "text": "hi", "client_id": "t1"}, "sendMessage"
+    )
+    assert text_ack is not None and set(text_ack) == {"type", "client_id", "message"}
+    assert text_ack["message"]["upload"] is None
+
+
 def test_a_photo_opening_a_direct_conversation_is_its_senders_to_read_and_unsend_before_it_is_ready(
     people, connections_api
 ) -> None:

@@ -268,10 +268,11 @@ class TypingFrame(BaseModel):
 
 
 class AckFrame(BaseModel):
+    """The sender's answer over the WebSocket: the message as `POST /messages` answers it (with `upload`)."""
+
     type: Literal["ack"] = "ack"
     client_id: str
-    message: Message
-    upload: Upload | None = Field(default=None, description="A photo message's pre-signed upload")
+    message: SentMessage
 
 
 class MessageFrame(BaseModel):
