@@ -334,6 +334,37 @@ def test_a_comment_that_is_not_utf8_is_refused_and_nothing_is_stored(people: dic
     assert on_post("GET", post_id, people["bob"], "comments")[1]["items"] == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["\u200b", "\u200b\u200c\u200d\u2060", "\u3164", "\u2800", "\ufeff", "\u200e\u200f", "\u115f\u1160"],
+)
+def test_a_comment_that_shows_nothing_is_refused_as_a_blank_one_is(
+    people: dict[str, dict[str, str]], text: str
+) -> None:
+    # Given a published post and the answer to a blank comment on it
+    post_id = publish(people["alice"])
+    blank = comment(post_id, people["bob"], "   ")
+
+    # When bob comments with characters that draw nothing (zero-width, fillers, the braille blank, marks)
+    status, body = comment(post_id, people["bob"], text)
+
+    # Then it is refused as the blank one is (the pattern says why: it holds nothing shown), nothing stored or counted
+    [detail] = body["error"]["details"]
+    assert (
+        (status, body["error"]["code"], detail["field"])
+        == (blank[0], blank[1]["error"]["code"], "text")
+        == (
+            422,
+            "validation_error",
+            "text",
+        )
+    )
+    assert detail.keys() == blank[1]["error"]["details"][0].keys()
+    assert detail["type"] == "string_pattern_mismatch"
+    assert on_post("GET", post_id, people["bob"], "comments")[1]["items"] == []
+    assert get_post(post_id, people["bob"])[1]["comment_count"] == 0
+
+
 def test_comment_of_2200_characters_is_accepted(people: dict[str, dict[str, str]]) -> None:
     post_id = publish(people["alice"])
 

@@ -4,6 +4,7 @@ meant, and breaks what shows it (a terminal, a C string, a push payload). As pat
 StringConstraints), so the OpenAPI document tells clients and the fuzzer what is refused: 422 naming the field. And
 the one normal form (NFC) of text that is a key, so two spellings of one letter never make two keys."""
 
+import re
 import unicodedata
 from typing import Any
 
@@ -23,12 +24,25 @@ r"""The blanks a trimmed field loses, as a character class: those both Python's 
 ECMAScript's `\s` count as white space (the document's patterns are ECMAScript's)."""
 
 
+INVISIBLE = (
+    SPACES
+    + r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    + r"\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    + "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+r"""What draws nothing, as a character class: the blanks (SPACES), Unicode's default-ignorable code points (zero-width
+spaces and joiners, direction marks and isolates, the soft hyphen, variation selectors, the Hangul fillers, tags)
+and the braille blank. A text of these alone looks empty wherever it is shown. The few outside the BMP are the
+characters themselves in the pattern, not `\U` escapes, which ECMAScript does not have (a pattern is read a code
+point at a time, as ECMAScript's `u` flag and Python read it)."""
+
+
 def not_blank(allowed: str) -> str:
-    """A pattern for text of the characters `allowed` (a negated class's contents: what is refused) that holds at
-    least one that is not a blank: a trimmed field with a minimum length then refuses "   " as the document says,
-    not for a rule the document does not state (its `minLength` counts the blanks)."""
+    r"""A pattern for text of the characters `allowed` (a negated class's contents: what is refused) that holds at
+    least one that shows something (not INVISIBLE): a trimmed field with a minimum length then refuses "   " and
+    "\u200b" as the document says, not for a rule the document does not state (its `minLength` counts them)."""
     some = rf"[^{allowed}]" if allowed else r"[\s\S]"
-    return rf"^{some}*[^{allowed}{SPACES}]{some}*$"
+    return rf"^{some}*[^{allowed}{INVISIBLE}]{some}*$"
 
 
 ONE_LINE_TEXT = not_blank(CONTROL)
@@ -37,17 +51,13 @@ MULTI_LINE_TEXT = not_blank(MULTI_LINE_CONTROL)
 """A text with something in it (a comment, a message, a moderator's note): MULTI_LINE, and not only blanks."""
 
 
-_DRAWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-"""Hangul fillers and the braille blank: letters to Unicode, yet nothing is drawn."""
+_SHOWS_NOTHING = re.compile(f"[{INVISIBLE}]*")
 
 
 def shows_nothing(text: str) -> bool:
-    """Whether the text would render as nothing: only blanks, format characters (zero-width spaces and joiners,
-    direction marks) and the letters that draw nothing. A name of those looks empty wherever it is shown."""
-    return all(
-        char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp") or char in _DRAWS_NOTHING
-        for char in text
-    )
+    """Whether the text would render as nothing: only INVISIBLE characters (the very rule by which `not_blank`
+    refuses a comment, a message, a title...). A display name of those is the username."""
+    return _SHOWS_NOTHING.fullmatch(text) is not None
 
 
 def nfc(text: str) -> str:
