@@ -51,6 +51,7 @@ def create_post(
         CreatePostResponse,
         app.lambda_context,
         request=request,
+        on_replay=lambda first: logic.ensure_still_there(first.post.post_id),
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
     return created
@@ -129,6 +130,7 @@ def create_story(
         CreateStoryResponse,
         app.lambda_context,
         request=request,
+        on_replay=lambda first: logic.ensure_still_there(first.story.story_id, made="story"),
     )
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
     return created

@@ -1,7 +1,8 @@
 """An Idempotency-Key names one request (API.md, docs/API_NOTES.md): the same key with the same request returns
 the first result and does nothing again; the same key with a different request is refused with 422
 `idempotency_key_reused` and does nothing at all, on every route that takes a key (posts, stories, comments,
-direct messages over HTTP and over the WebSocket, where the frame's client_id is the key)."""
+direct messages over HTTP and over the WebSocket, where the frame's client_id is the key). A retry whose first result
+was deleted since (a message unsent, a comment, post or story deleted) is refused with 409 `conflict`."""
 
 import json
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pinhole.posts.models import CreatePostRequest, CreatePostResponse
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.shared.caller import Caller
 from pinhole.shared.idempotency import once
+from pinhole.social.dal import InteractionModel
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.posts import publish
 from tests.support.realtime import FakeConnectionsApi
@@ -255,3 +257,94 @@ def test_a_websocket_retry_of_a_message_unsent_since_is_refused(people: dict[str
     answer = frame()
     assert (answer["type"], answer["code"], answer.get("client_id")) == ("error", "conflict", "c-gone")
     assert "client_id" in answer["message"]
+
+
+def delete(handler: Any, path: str, claims: dict[str, str], params: dict[str, str]) -> int:
+    """DELETE of a route (`path` as API Gateway names it, its parameters filled in from `params`)."""
+    request = http_event(
+        "DELETE", path.format(**params), claims=claims, route_key=f"DELETE {path}", path_parameters=params
+    )
+    return int(handler.handler(request, FakeLambdaContext())["statusCode"])
+
+
+def test_a_retry_of_a_comment_deleted_since_is_refused_and_comments_nothing(people: dict[str, Any]) -> None:
+    # Given bob's comment on alice's post, sent with a key, then deleted
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice, "one")
+    status, first = comment(bob, post_id, "c-gone", "nice")
+    assert status == 201
+    params = {"post_id": post_id, "comment_id": first["comment_id"]}
+    assert delete(social, "/posts/{post_id}/comments/{comment_id}", bob, params) == 204
+
+    # When the same request comes again with the same key (a retry after a lost answer)
+    status, refused = comment(bob, post_id, "c-gone", "nice")
+
+    # Then it is refused as a retried message unsent since is (409 naming the key), and nothing is commented again
+    assert (status, refused) == (
+        409,
+        {
+            "error": {
+                "code": "conflict",
+                "message": "The comment this Idempotency-Key first made has been deleted since: "
+                "use a new key to comment again.",
+                "details": [{"field": "idempotency-key"}],
+            }
+        },
+    )
+    assert [item.sk for item in InteractionModel.query(f"post#{post_id}")] == []
+    # and a new key comments again
+    assert comment(bob, post_id, "c-new", "nice")[0] == 201
+
+
+def test_a_retry_of_a_comment_still_there_is_its_first_answer_even_when_another_was_deleted(
+    people: dict[str, Any],
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice, "one")
+    kept = comment(bob, post_id, "c-kept", "kept")
+    gone = comment(bob, post_id, "c-other", "gone")
+    params = {"post_id": post_id, "comment_id": gone[1]["comment_id"]}
+    assert delete(social, "/posts/{post_id}/comments/{comment_id}", bob, params) == 204
+
+    assert comment(bob, post_id, "c-kept", "kept") == kept
+
+
+def test_a_retry_of_a_post_deleted_since_is_refused_and_creates_nothing(people: dict[str, Any]) -> None:
+    # Given alice's post created with a key, then deleted
+    alice = people["alice"]
+    status, first = create_post(alice, "p-gone", {"caption": "dawn", "media": [JPEG]})
+    assert status == 201
+    assert delete(upload, "/posts/{post_id}", alice, {"post_id": first["post"]["post_id"]}) == 204
+
+    # When the same request comes again with the key
+    status, refused = create_post(alice, "p-gone", {"caption": "dawn", "media": [JPEG]})
+
+    # Then it is refused (its upload URLs would lead nowhere), and no post exists
+    assert (status, refused["error"]["code"], refused["error"]["details"]) == (
+        409,
+        "conflict",
+        [{"field": "idempotency-key"}],
+    )
+    assert refused["error"]["message"] == (
+        "The post this Idempotency-Key first made has been deleted since: use a new key to post again."
+    )
+    assert posts_of(alice) == 0
+
+
+def test_a_retry_of_a_story_deleted_since_is_refused(people: dict[str, Any]) -> None:
+    alice = people["alice"]
+    status, first = call(upload, "POST", "/stories", alice, "s-gone", {"media": JPEG})
+    assert status == 201
+    assert delete(upload, "/me/stories/{story_id}", alice, {"story_id": first["story"]["story_id"]}) == 204
+
+    status, refused = call(upload, "POST", "/stories", alice, "s-gone", {"media": JPEG})
+
+    assert (status, refused["error"]["code"], refused["error"]["details"]) == (
+        409,
+        "conflict",
+        [{"field": "idempotency-key"}],
+    )
+    assert refused["error"]["message"] == (
+        "The story this Idempotency-Key first made has been deleted since: use a new key to post again."
+    )
+    assert posts_of(alice) == 0

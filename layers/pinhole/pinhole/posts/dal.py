@@ -200,6 +200,14 @@ class PostRepository:
         except DoesNotExist as error:
             raise NotFound("No such post.") from error
 
+    def exists(self, post_id: str) -> bool:
+        """Whether the post (or story) is there now: a strongly consistent GetItem of its key alone."""
+        try:
+            PostModel.get(post_id, consistent_read=True, attributes_to_get=["post_id"])
+        except DoesNotExist:
+            return False
+        return True
+
     def list_published_by(
         self, author_id: str, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[PostRecord], dict[str, Any] | None]:

@@ -28,7 +28,14 @@ from pinhole.posts.views import to_post
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from pinhole.shared.errors import (
+    Conflict,
+    FirstResultGone,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.social.dal import NOT_MARKED, ViewerFlags, viewer_flags
@@ -184,6 +191,13 @@ def delete_post(caller: Caller, post_id: str, posts: PostRepository = _posts) ->
         raise Forbidden("Only the author can delete a post.")
     if not posts.delete(record):
         raise NotFound("No such post.")  # deleted meanwhile, by a request of the author's that got there first
+
+
+def ensure_still_there(post_id: str, made: str = "post", posts: PostRepository = _posts) -> None:
+    """A retried creation (the same Idempotency-Key) is answered with its first result only while that post or story
+    stands: once deleted, its answer would hand out upload URLs for nothing (FirstResultGone)."""
+    if not posts.exists(post_id):
+        raise FirstResultGone(made=made, again="post again")
 
 
 def list_user_posts(

@@ -123,13 +123,19 @@ class RequestInProgress(Conflict):
 
 
 class FirstResultGone(Conflict):
-    """A retry whose first request's result is gone since (a message its sender unsent): it cannot be answered
-    again, and doing the request again would not be a retry."""
+    """A retry whose first request's result is gone since (a message its sender unsent, a comment or a post deleted):
+    it cannot be answered again, and doing the request again would not be a retry. `made` names what the key made
+    and `again` what a new key would do ("comment", "comment again"); without them, a message's words."""
 
-    def __init__(self, key: str = "Idempotency-Key", field: str = "idempotency-key") -> None:
-        super().__init__(
-            f"What this {key} first sent has been deleted since: use a new one to send it again.", [{"field": field}]
+    def __init__(
+        self, key: str = "Idempotency-Key", field: str = "idempotency-key", made: str = "", again: str = ""
+    ) -> None:
+        message = (
+            f"The {made} this {key} first made has been deleted since: use a new key to {again}."
+            if made
+            else f"What this {key} first sent has been deleted since: use a new one to send it again."
         )
+        super().__init__(message, [{"field": field}])
 
 
 class Busy(DomainError):

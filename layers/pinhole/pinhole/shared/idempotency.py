@@ -7,7 +7,9 @@ A key names one request, not one slot: the record keeps a hash of the request (t
 canonical form of what was asked: the validated body, plus path parameters such as the post commented
 on), and the same key sent with a different request is refused (422 `idempotency_key_reused`, as payment
 APIs do) rather than answered with the first result, which would tell the client that its second request
-was done. Powertools' payload validation compares the hashes."""
+was done. Powertools' payload validation compares the hashes. A first result whose comment, post or story was
+deleted since is not answered again either (409 `conflict`, FirstResultGone): the client would show what is gone.
+A message keeps its own record of its key (pinhole.messaging.dal) and refuses the same way."""
 
 from collections.abc import Callable
 from functools import lru_cache
@@ -57,12 +59,14 @@ def once(
     result_type: type[Result],
     lambda_context: Any = None,
     request: Any = None,
+    on_replay: Callable[[Result], object] | None = None,
 ) -> Result:
     """`action()`, or — for a key already used by this caller for this operation with the same `request`
     (pydantic models, or plain JSON values, nested as you like) — its first result. The same key with
     another request is IdempotencyKeyReused. With the Lambda context, a retry arriving while the first call
     still runs is refused until the first call's remaining time has passed (then it may run again: the
-    first one died)."""
+    first one died). `on_replay` sees a first result before it is answered again, and raises when it cannot be
+    (FirstResultGone: what it made was deleted since, and answering it would say that it stands)."""
     if not key:
         return action()
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -88,12 +92,17 @@ def once(
         output_serializer=PydanticSerializer(model=result_type),
     )
     def run(scope: RetryScope) -> Result:
+        ran.append(True)
         return action()
 
+    ran: list[bool] = []
     canonical = to_jsonable_python(request)
     try:
-        return run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key, request=canonical))
+        result = run(scope=RetryScope(user_id=caller.user_id, operation=operation, key=key, request=canonical))
     except IdempotencyValidationError:
         raise IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:
         raise RequestInProgress() from None  # a double tap, or a client's retry before the first call ended
+    if not ran and on_replay is not None:
+        on_replay(result)
+    return result

@@ -18,7 +18,7 @@ from pinhole.posts.models import Post, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import Forbidden
+from pinhole.shared.errors import FirstResultGone, Forbidden, NotFound
 from pinhole.shared.ids import new_id
 from pinhole.shared.pages import next_cursor, start_after
 from pinhole.shared.parallel import gather_dict
@@ -107,6 +107,15 @@ def add_comment(
     )
     interactions.add_comment(record)
     return _to_comment(record, author)
+
+
+def ensure_comment_still_there(comment: Comment, interactions: InteractionRepository = _interactions) -> None:
+    """A retried comment (the same Idempotency-Key) is answered with its first result only while that comment stands
+    (removed by a moderator, it still does): once deleted, answering it would say it was made (FirstResultGone)."""
+    try:
+        interactions.get_comment(comment.post_id, comment.comment_id)
+    except NotFound:
+        raise FirstResultGone(made="comment", again="comment again") from None
 
 
 def comments(
