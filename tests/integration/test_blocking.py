@@ -437,3 +437,85 @@ def test_blocked_among_finds_both_directions_across_batches(aws: dict[str, str])
 
     assert found == blocked_by_viewer | blocking_viewer
     assert repository.blocked_among(viewer, []) == set()
+
+
+def pages_of(viewer: Claims, route: str, limit: int, **params: str) -> list[tuple[list[Any], str | None]]:
+    """Every page of a list, walked as a client walks it: the items of each, and its next_cursor."""
+    pages: list[tuple[list[Any], str | None]] = []
+    cursor = None
+    while len(pages) < 20:
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        status, page = call(social.handler, "GET", route, viewer, query=query, **params)
+        assert status == 200, page
+        pages.append((page["items"], page["next_cursor"]))
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+    raise AssertionError("the list did not end")
+
+
+def test_a_comments_page_is_filled_past_comments_hidden_by_a_block(people: dict[str, Claims]) -> None:
+    # Given nine comments on carol's post, carol's and bob's: C B B C B B C B B; alice blocks bob
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(carol)
+    for n, who in enumerate([carol, bob, bob] * 3):
+        body = {"text": f"{n} by {who['username']}"}
+        assert call(social.handler, "POST", "/posts/{post_id}/comments", who, body, post_id=post_id)[0] == 201
+    block(alice, "bob")
+
+    # When alice reads the comments a page of one at a time
+    pages = pages_of(alice, "/posts/{post_id}/comments", 1, post_id=post_id)
+
+    # Then each page with a cursor holds carol's next comment, never nothing; the list ends with its last one
+    assert [([c["text"] for c in items], cursor is not None) for items, cursor in pages] == [
+        (["0 by carol"], True),
+        (["3 by carol"], True),
+        (["6 by carol"], True),
+        ([], False),  # what follows carol's last comment is bob's: nothing shown, and the list says it ends
+    ]
+    # and bob, from whom nothing is hidden, reads all nine in full pages
+    seen_by_bob = pages_of(bob, "/posts/{post_id}/comments", 4, post_id=post_id)
+    assert [(len(items), cursor is not None) for items, cursor in seen_by_bob] == [(4, True), (4, True), (1, False)]
+
+
+def test_a_comments_page_hidden_past_its_reads_is_short_with_a_cursor_and_the_next_goes_on(
+    people: dict[str, Claims],
+) -> None:
+    # Given carol's comment, then more of bob's than a page reads (5 reads of limit + 1), then carol's again
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(carol)
+    for n, who in enumerate([carol, *[bob] * 11, carol]):
+        body = {"text": f"{n} by {who['username']}"}
+        assert call(social.handler, "POST", "/posts/{post_id}/comments", who, body, post_id=post_id)[0] == 201
+    block(alice, "bob")
+
+    # When alice reads them a page of one at a time
+    pages = pages_of(alice, "/posts/{post_id}/comments", 1, post_id=post_id)
+
+    # Then the page that reads only bob's (up to its bound) is empty with a cursor, and the next finds carol's
+    assert [([c["text"] for c in items], cursor is not None) for items, cursor in pages] == [
+        (["0 by carol"], True),
+        ([], True),
+        (["12 by carol"], False),
+    ]
+
+
+def test_a_likes_page_is_filled_past_likers_hidden_by_a_block(people: dict[str, Claims]) -> None:
+    # Given carol's post liked by six people, listed in id order; alice blocks the 2nd, 3rd, 5th and 6th of them
+    alice, carol = people["alice"], people["carol"]
+    post_id = publish(carol)
+    likers = sorted((sign_up_claims(f"liker{n}") for n in range(6)), key=lambda claims: claims["sub"])
+    for who in likers:
+        assert call(social.handler, "POST", "/posts/{post_id}/like", who, post_id=post_id)[0] == 200
+    for hidden in (1, 2, 4, 5):
+        assert block(alice, likers[hidden]["username"])[0] == 204
+
+    # When alice reads who likes it a page of one at a time
+    pages = pages_of(alice, "/posts/{post_id}/likes", 1, post_id=post_id)
+
+    # Then each page with a cursor holds the next one she may see, never nothing
+    assert [(usernames({"items": items}), cursor is not None) for items, cursor in pages] == [
+        ([likers[0]["username"]], True),
+        ([likers[3]["username"]], True),
+        ([], False),
+    ]

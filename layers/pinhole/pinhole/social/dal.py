@@ -233,11 +233,22 @@ class InteractionRepository:
     def comments(
         self, post_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[CommentRecord], dict[str, Any] | None]:
-        """A post's comments, oldest first; those a moderator removed are left out (a page may be shorter)."""
+        """A post's comments, oldest first, those a moderator removed included (`removed`: the reader leaves them
+        out); the key of the next page, when there may be one."""
         results = InteractionModel.query(
             post_key(post_id), InteractionModel.sk.startswith(COMMENT), limit=limit, last_evaluated_key=after
         )
-        return [c for c in map(_to_comment, results) if not c.removed], results.last_evaluated_key
+        return list(map(_to_comment, results)), results.last_evaluated_key
+
+    @staticmethod
+    def like_page_key(post_id: str, user_id: str) -> dict[str, Any]:
+        """The key a page of likers goes on from after this one (a LastEvaluatedKey)."""
+        return {"pk": {"S": post_key(post_id)}, "sk": {"S": f"{LIKE}{user_id}"}}
+
+    @staticmethod
+    def comment_page_key(comment: CommentRecord) -> dict[str, Any]:
+        """The key a page of comments goes on from after this one (a LastEvaluatedKey)."""
+        return {"pk": {"S": post_key(comment.post_id)}, "sk": {"S": f"{COMMENT}{comment.comment_id}"}}
 
     # Saved posts
 

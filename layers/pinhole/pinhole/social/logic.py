@@ -20,7 +20,7 @@ from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import FirstResultGone, Forbidden, NotFound
 from pinhole.shared.ids import new_id
-from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.pages import filled_page, next_cursor, start_after
 from pinhole.shared.parallel import gather_dict
 from pinhole.social.dal import InteractionRepository, ViewerFlags, viewer_flags
 from pinhole.social.models import Collection, Collections, Comment, CommentRecord, CreateCommentRequest, LikeState
@@ -69,12 +69,24 @@ def likers(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[UserSummary], str | None]:
+    """Who likes the post, in id order; those who have since gone, or are in a block with the reader, are left out
+    (`filled_page`: a page is filled from further reads)."""
     readable_post(caller, post_id, posts, profiles)
     scope = f"likes:{post_id}"
-    user_ids, last_key = interactions.likers(post_id, limit, start_after(cursor, scope))
-    hidden = graph.blocked_among(caller.user_id, user_ids)
-    found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
-    return [summary_of(found[user_id]) for user_id in user_ids if user_id in found], next_cursor(last_key, scope)
+
+    def shown(user_ids: list[str]) -> list[UserSummary | None]:
+        hidden = graph.blocked_among(caller.user_id, user_ids)
+        found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
+        return [summary_of(found[user_id]) if user_id in found else None for user_id in user_ids]
+
+    page, last_key = filled_page(
+        lambda count, after: interactions.likers(post_id, count, after),
+        shown,
+        limit,
+        start_after(cursor, scope),
+        lambda user_id: interactions.like_page_key(post_id, user_id),
+    )
+    return page, next_cursor(last_key, scope)
 
 
 def _to_comment(record: CommentRecord, author: Profile) -> Comment:
@@ -128,14 +140,29 @@ def comments(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Comment], str | None]:
-    """A post's comments, oldest first; those of users who have since gone, or who are in a block
-    with the reader, are left out."""
+    """A post's comments, oldest first; those a moderator removed, and those of users who have since gone or who are
+    in a block with the reader, are left out, and the page is filled from further reads (`filled_page`)."""
     readable_post(caller, post_id, posts, profiles)
     scope = f"comments:{post_id}"
-    records, last_key = interactions.comments(post_id, limit, start_after(cursor, scope))
-    hidden = graph.blocked_among(caller.user_id, [record.author_id for record in records])
-    authors = profiles.get_many([record.author_id for record in records if record.author_id not in hidden])
-    page = [_to_comment(record, authors[record.author_id]) for record in records if record.author_id in authors]
+
+    def shown(records: list[CommentRecord]) -> list[Comment | None]:
+        kept = [record for record in records if not record.removed]
+        hidden = graph.blocked_among(caller.user_id, [record.author_id for record in kept])
+        authors = profiles.get_many([record.author_id for record in kept if record.author_id not in hidden])
+        return [
+            _to_comment(record, authors[record.author_id])
+            if not record.removed and record.author_id in authors
+            else None
+            for record in records
+        ]
+
+    page, last_key = filled_page(
+        lambda count, after: interactions.comments(post_id, count, after),
+        shown,
+        limit,
+        start_after(cursor, scope),
+        interactions.comment_page_key,
+    )
     return page, next_cursor(last_key, scope)
 
 
