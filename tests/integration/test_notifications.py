@@ -480,6 +480,100 @@ def test_a_deleted_comment_leaves_its_author_notified_of_another_comment_still_t
     assert badge(alice) == 1
 
 
+def grouped_comment(claims: dict[str, str]) -> tuple[list[str], int, str | None, str]:
+    """The one comment notification of `claims`: its actors, count, comment and time."""
+    [notification] = items(claims)
+    assert notification["type"] == "comment" and notification["actor"] == notification["actors"][0]
+    usernames = [actor["username"] for actor in notification["actors"]]
+    return usernames, notification["actor_count"], notification["comment_id"], notification["created_at"]
+
+
+def test_a_grouped_comment_names_the_newest_comment_left_when_the_latest_is_deleted(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given bob's then carol's comment on alice's post: one notification, carol's comment the latest
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    by_bob = on_post("POST", post_id, bob, "comments", body={"text": "first"})
+    by_carol = on_post("POST", post_id, carol, "comments", body={"text": "second"})
+    pipeline.flush()
+    assert grouped_comment(alice) == (["carol", "bob"], 2, by_carol["comment_id"], by_carol["created_at"])
+
+    # When carol deletes hers
+    delete_comment(post_id, by_carol["comment_id"], carol)
+    pipeline.flush()
+
+    # Then the notification is bob's, and names his comment, at its time
+    assert grouped_comment(alice) == (["bob"], 1, by_bob["comment_id"], by_bob["created_at"])
+    assert badge(alice) == 1
+
+
+def test_a_grouped_comment_names_an_actors_older_comment_when_their_newest_is_deleted(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given bob's comment, carol's, then bob's again on alice's post
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    bob_first = on_post("POST", post_id, bob, "comments", body={"text": "first"})
+    by_carol = on_post("POST", post_id, carol, "comments", body={"text": "second"})
+    bob_again = on_post("POST", post_id, bob, "comments", body={"text": "third"})
+    pipeline.flush()
+    assert grouped_comment(alice) == (["bob", "carol"], 2, bob_again["comment_id"], bob_again["created_at"])
+
+    # When bob deletes his newest comment, keeping the first
+    delete_comment(post_id, bob_again["comment_id"], bob)
+    pipeline.flush()
+
+    # Then carol's comment is the newest left: she leads, bob stays (counted once), and it names hers
+    assert grouped_comment(alice) == (["carol", "bob"], 2, by_carol["comment_id"], by_carol["created_at"])
+
+    # And when carol deletes hers too, bob's first comment is what is left
+    delete_comment(post_id, by_carol["comment_id"], carol)
+    pipeline.flush()
+    assert grouped_comment(alice) == (["bob"], 1, bob_first["comment_id"], bob_first["created_at"])
+
+
+def test_a_grouped_comment_names_the_newest_comment_of_the_actors_the_reader_is_shown(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given bob's then carol's comment on alice's post
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    by_bob = on_post("POST", post_id, bob, "comments", body={"text": "first"})
+    on_post("POST", post_id, carol, "comments", body={"text": "second"})
+    pipeline.flush()
+
+    # When alice blocks carol (whose comment she can no longer open)
+    block(alice, carol)
+
+    # Then the notification is bob's alone: it names his comment, is dated by it, and counts only him (a person the
+    # reader may not see is not counted either: "bob and 1 other" would point at nobody she can find)
+    assert grouped_comment(alice) == (["bob"], 1, by_bob["comment_id"], by_bob["created_at"])
+
+
+def test_a_grouped_like_is_dated_by_the_newest_like_left_when_the_latest_is_undone(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given bob's like on alice's post, then carol's
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    post_id = publish(alice)
+    on_post("POST", post_id, bob, "like")
+    pipeline.flush()
+    [alone] = items(alice)
+    on_post("POST", post_id, carol, "like")
+    pipeline.flush()
+    assert items(alice)[0]["created_at"] > alone["created_at"]
+
+    # When carol takes hers back
+    on_post("DELETE", post_id, carol, "like")
+    pipeline.flush()
+
+    # Then the notification is bob's again, dated by his like (as a grouped comment is by the comment it names)
+    [left] = items(alice)
+    assert ([a["username"] for a in left["actors"]], left["actor_count"]) == (["bob"], 1)
+    assert left["created_at"] == alone["created_at"]
+
+
 def test_caption_mentions_notify_once_when_the_post_is_published(
     people: dict[str, dict[str, str]], pipeline: Pipeline
 ) -> None:

@@ -13,7 +13,8 @@ this module.
     user_id = <recipient>  sk = grp#<type>#<post_id>      the open group of likes (or comments) on a post:
                                                           notification_id (its current notification),
                                                           opened_at (its window's start), actor_ids,
-                                                          actor_count, expires_at (TTL)
+                                                          actor_count, activity (each actor's latest like
+                                                          or comment: at, comment_id), expires_at (TTL)
     user_id = <recipient>  sk = state                     read_up_to: every notification id up to it is read;
                                                           unread: how many are not (the badge, one read);
                                                           version: bumped by every write that moves `unread`
@@ -28,16 +29,17 @@ watermark, so marking everything read is one write whatever the number of notifi
 
 Likes and comments on one post within a window become one notification (a group): a new activity
 replaces the group's notification by a new one (a new id: it is the newest again, and unread) that
-carries the latest few actors and the count. The unread counter moves in the same transaction as the
-notifications it counts, conditioned on the watermark it was computed against (a concurrent mark-read
-makes the write try again). Notifications expire after 90 days."""
+carries the latest few actors and the count. Whatever leaves a group (an unlike, a deleted comment), its
+notification is led by the newest activity left: its actor, comment and time. The unread counter moves
+in the same transaction as the notifications it counts, conditioned on the watermark it was computed
+against (a concurrent mark-read makes the write try again). Notifications expire after 90 days."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -45,7 +47,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from pinhole.notifications.models import NotificationRecord
+from pinhole.notifications.models import ActorActivity, NotificationRecord, NotificationType
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Busy
 from pinhole.shared.pages import exact_page
@@ -84,6 +86,7 @@ class NotificationModel(Model):
     actor_id = UnicodeAttribute(null=True)
     actor_ids = ListAttribute(of=UnicodeAttribute, null=True)
     actor_count = NumberAttribute(null=True)
+    activity: MapAttribute[str, Any] = MapAttribute(null=True)  # a group's: actor id → {at, comment_id}
     post_id = UnicodeAttribute(null=True)
     comment_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
@@ -98,9 +101,59 @@ class NotificationModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
+def _activity(item: NotificationModel) -> dict[str, ActorActivity]:
+    """A group's or a group notification's `activity` (empty for one stored before it was kept)."""
+    stored = item.attribute_values.get("activity")
+    values = stored.as_dict() if isinstance(stored, MapAttribute) else stored or {}
+    return {actor: ActorActivity.model_validate(latest) for actor, latest in values.items()}
+
+
+def _stored_activity(activity: dict[str, ActorActivity]) -> dict[str, Any] | None:
+    return {actor: latest.model_dump(exclude_none=True) for actor, latest in activity.items()} or None
+
+
+def _set_actors(actor_ids: list[str]) -> Action:
+    # PynamoDB types a list of UnicodeAttribute as a list of attributes; its values are the strings
+    return NotificationModel.actor_ids.set(cast(Any, actor_ids))
+
+
+def _set_activity(activity: dict[str, ActorActivity]) -> Action:
+    stored = _stored_activity(activity)
+    return NotificationModel.activity.set(stored) if stored else NotificationModel.activity.remove()
+
+
 def _to_record(item: NotificationModel) -> NotificationRecord:
     values = {name: item.attribute_values.get(name) for name in NotificationRecord.model_fields}
+    values["activity"] = _activity(item)
     return NotificationRecord.model_validate({key: value for key, value in values.items() if value is not None})
+
+
+def _activity_of(pointer: NotificationModel) -> ActorActivity:
+    """The activity a pointer stands for: its time, and for a comment the comment (its source ends `comment#<id>`)."""
+    kind, _, source = str(pointer.sk).removeprefix(POINTER).partition("#")
+    comment_id = source.rpartition("#")[2] if kind == NotificationType.COMMENT else None
+    return ActorActivity(at=str(pointer.activity_at), comment_id=comment_id)
+
+
+def _newest_first(actor_ids: list[str], activity: dict[str, ActorActivity]) -> list[str]:
+    """The actors by their latest activity, newest first (one whose activity is not known, stored before it was kept,
+    after those whose is, in the order it had)."""
+    return sorted(actor_ids, key=lambda actor: activity[actor].at if actor in activity else "", reverse=True)
+
+
+def _led_by_newest(actor_ids: list[str], activity: dict[str, ActorActivity]) -> list[Action]:
+    """What a group's notification says of its newest actor: who, which comment and when (as they were when that
+    activity is not known)."""
+    actions: list[Action] = [NotificationModel.actor_id.set(actor_ids[0])]
+    lead = activity.get(actor_ids[0])
+    if lead is not None:
+        actions.append(NotificationModel.created_at.set(lead.at))
+        actions.append(
+            NotificationModel.comment_id.set(lead.comment_id)
+            if lead.comment_id
+            else NotificationModel.comment_id.remove()
+        )
+    return actions
 
 
 @dataclass(frozen=True)
@@ -227,8 +280,9 @@ class NotificationRepository:
         return pointer, NotificationModel.sk.does_not_exist() | newer_than_tombstone
 
     def _notification(self, record: NotificationRecord, source: str, key: str | None = None) -> NotificationModel:
-        values = record.model_dump(mode="json", exclude_none=True)
+        values = record.model_dump(mode="json", exclude_none=True, exclude={"activity"})
         values["actor_ids"] = record.actors_newest_first
+        values["activity"] = _stored_activity(record.activity)
         return NotificationModel(
             sk=f"{NOTIFICATION}{record.notification_id}",
             source=source,
@@ -262,15 +316,20 @@ class NotificationRepository:
         state = self._state(record.user_id)
         group = self._get(record.user_id, key)
         open_group = group if group is not None and (group.opened_at or "") > opened_after else None
+        latest = ActorActivity(at=record.created_at, comment_id=record.comment_id)
         if open_group is None:
-            merged, replaces, opened_at = record, None, to_iso(now)
+            merged = record.model_copy(update={"activity": {record.actor_id: latest}})
+            replaces, opened_at = None, to_iso(now)
         else:
             earlier = [actor for actor in open_group.actor_ids or [] if actor != record.actor_id]
             joined = record.actor_id not in (open_group.actor_ids or [])
+            actor_ids = [record.actor_id, *earlier][:ACTORS_KEPT]
+            activity = {**_activity(open_group), record.actor_id: latest}
             merged = record.model_copy(
                 update={
-                    "actor_ids": [record.actor_id, *earlier][:ACTORS_KEPT],
+                    "actor_ids": actor_ids,
                     "actor_count": int(open_group.actor_count or 0) + (1 if joined else 0),
+                    "activity": {actor: activity[actor] for actor in actor_ids if actor in activity},
                 }
             )
             replaces, opened_at = open_group.notification_id, str(open_group.opened_at)
@@ -283,6 +342,7 @@ class NotificationRepository:
             opened_at=opened_at,
             actor_ids=merged.actors_newest_first,
             actor_count=merged.actor_count,
+            activity=_stored_activity(merged.activity),
             expires_at=_expiry(),
         )
         group_unchanged = (
@@ -350,7 +410,8 @@ class NotificationRepository:
             group = None  # a closed group keeps its count: its notification is history now
         if keep_history and group is None and pointer is not None and pointer.group_key and notification_id:
             return False
-        still_in_group = group is not None and pointer is not None and self._acts_again_in(user_id, pointer, group)
+        # the actor's latest other activity in the open group (a second comment on the post), if they have one
+        latest_left = self._latest_elsewhere(user_id, pointer, group) if group is not None and pointer else None
         expires_at = _expiry()
 
         def build(transaction: TransactWrite) -> bool:
@@ -367,25 +428,67 @@ class NotificationRepository:
             if group is None:
                 transaction.delete(NotificationModel(user_id, f"{NOTIFICATION}{notification_id}"))
                 self._count_unread(transaction, user_id, state, -1 if state.unread(notification_id) else 0)
-            elif not still_in_group:
+            elif latest_left is None:
                 self._leave_group(transaction, user_id, group, str(pointer.actor_id or "") if pointer else "", state)
+            elif pointer is not None:
+                self._lead_again(transaction, user_id, group, str(pointer.actor_id), _activity_of(pointer), latest_left)
             return activity_at is not None
 
         return self._run(build) and notification_id is not None
 
-    def _acts_again_in(self, user_id: str, pointer: NotificationModel, group: NotificationModel) -> bool:
-        """Whether the pointer's actor has another activity in the open group (a second comment on the post): taking
-        one back leaves them among its actors. One Query of the post's pointers of that kind."""
+    def _latest_elsewhere(
+        self, user_id: str, pointer: NotificationModel, group: NotificationModel
+    ) -> ActorActivity | None:
+        """The pointer's actor's latest other activity in the open group (a second comment on the post), if any: taking
+        one back leaves them among its actors, as of that one. One Query of the post's pointers of that kind."""
         post_prefix = f"{str(pointer.sk).rsplit('/', 1)[0]}/"
-        return any(
-            other.sk != pointer.sk
+        others = [
+            _activity_of(other)
+            for other in NotificationModel.query(
+                user_id, NotificationModel.sk.startswith(post_prefix), consistent_read=True
+            )
+            if other.sk != pointer.sk
             and other.actor_id == pointer.actor_id
             and other.notification_id is not None
             and other.group_key == pointer.group_key
             and other.opened_at == group.opened_at
-            for other in NotificationModel.query(
-                user_id, NotificationModel.sk.startswith(post_prefix), consistent_read=True
-            )
+        ]
+        return max(others, key=lambda other: (other.at, other.comment_id or ""), default=None)
+
+    def _lead_again(
+        self,
+        transaction: TransactWrite,
+        user_id: str,
+        group: NotificationModel,
+        actor_id: str,
+        taken_back: ActorActivity,
+        latest_left: ActorActivity,
+    ) -> None:
+        """An actor who keeps another activity in the group took back their latest (deleted their newest comment):
+        the group knows them by the one left, which may put another actor first and name another comment."""
+        current = self._get(user_id, f"{NOTIFICATION}{group.notification_id}")
+        if current is None:
+            raise NotificationsChanged()
+        activity = _activity(current)
+        named = activity[actor_id].comment_id if actor_id in activity else current.comment_id
+        if named != taken_back.comment_id:
+            return  # an older one of theirs went: the group says the same
+        activity[actor_id] = latest_left
+        actor_ids = _newest_first([str(actor) for actor in current.actor_ids or []] or [actor_id], activity)
+        unchanged = NotificationModel.notification_id == group.notification_id
+        transaction.update(
+            NotificationModel(user_id, str(group.sk)),
+            actions=[_set_actors(actor_ids), _set_activity(activity)],
+            condition=unchanged,
+        )
+        transaction.update(
+            NotificationModel(user_id, str(current.sk)),
+            actions=[
+                _set_actors(actor_ids),
+                _set_activity(activity),
+                *_led_by_newest(actor_ids, activity),
+            ],
+            condition=NotificationModel.sk.exists(),
         )
 
     def _leave_group(
@@ -399,7 +502,8 @@ class NotificationRepository:
         current = self._get(user_id, f"{NOTIFICATION}{group.notification_id}")
         if current is None:
             raise NotificationsChanged()
-        remaining = [actor for actor in current.actor_ids or [] if actor != actor_id]
+        remaining = [str(actor) for actor in current.actor_ids or [] if actor != actor_id]
+        activity = {actor: latest for actor, latest in _activity(current).items() if actor != actor_id}
         count = int(group.actor_count or 1) - 1
         unchanged = NotificationModel.notification_id == group.notification_id
         if count <= 0 or not remaining:
@@ -410,15 +514,20 @@ class NotificationRepository:
             return
         transaction.update(
             NotificationModel(user_id, str(group.sk)),
-            actions=[NotificationModel.actor_ids.set(remaining), NotificationModel.actor_count.set(count)],
+            actions=[
+                _set_actors(remaining),
+                NotificationModel.actor_count.set(count),
+                _set_activity(activity),
+            ],
             condition=unchanged,
         )
         transaction.update(
             NotificationModel(user_id, str(current.sk)),
             actions=[
-                NotificationModel.actor_ids.set(remaining),
-                NotificationModel.actor_id.set(remaining[0]),
+                _set_actors(remaining),
                 NotificationModel.actor_count.set(count),
+                _set_activity(activity),
+                *_led_by_newest(remaining, activity),
             ],
             condition=NotificationModel.sk.exists(),
         )
@@ -432,7 +541,7 @@ class NotificationRepository:
         item = self._get(user_id, sk)
         if item is None:
             return
-        actors = item.actor_ids or []
+        actors = [str(actor) for actor in item.actor_ids or []]
         remaining = [actor for actor in actors if actor != actor_id]
         named = len(actors) - len(remaining) or int(item.actor_id == actor_id)
         count = int(item.actor_count or 1) - named
@@ -447,12 +556,14 @@ class NotificationRepository:
                         unread = state.unread(str(item.notification_id))
                         self._count_unread(transaction, user_id, state, -1 if unread else 0)
                     return
+                activity = {actor: latest for actor, latest in _activity(item).items() if actor != actor_id}
                 actions: list[Action] = [
-                    NotificationModel.actor_ids.set(remaining),
+                    _set_actors(remaining),
                     NotificationModel.actor_count.set(count),
+                    _set_activity(activity),
                 ]
                 if is_notification:
-                    actions.append(NotificationModel.actor_id.set(str(remaining[0])))
+                    actions += _led_by_newest(remaining, activity)
                 if actor_id in (item.source or ""):
                     actions.append(NotificationModel.source.remove())
                 transaction.update(NotificationModel(user_id, sk), actions=actions, condition=unchanged)

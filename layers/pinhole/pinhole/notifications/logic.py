@@ -52,14 +52,17 @@ def visible_actors(
 def to_notification(record: NotificationRecord, visible: Mapping[str, UserSummary], read: bool) -> Notification:
     """The notification as its recipient may see it, `visible` the people they may see (`visible_actors`):
     `actors` the latest ACTORS_SHOWN of its kept actors among them, `actor_count` its count less the kept actors
-    they may not see. Exact while the group has at most ten actors (ACTORS_KEPT); past that, the earlier ones (whose
-    ids it does not keep) are counted whoever they are. A moderation notice names nobody (Pinhole's moderators)."""
+    they may not see, and `comment_id`/`created_at` those of the newest activity of the first actor shown. Exact while
+    the group has at most ten actors (ACTORS_KEPT); past that, the earlier ones (whose ids it does not keep) are
+    counted whoever they are. A moderation notice names nobody (Pinhole's moderators)."""
     if record.type in MODERATION_NOTICES:
         actors, count = [], 0
     else:
         kept = record.actors_newest_first
         seen = [visible[actor_id] for actor_id in kept if actor_id in visible]
         actors, count = seen[:ACTORS_SHOWN], max(record.actor_count - (len(kept) - len(seen)), len(seen))
+        if actors:
+            record = record.led_by(actors[0].user_id)
     return Notification(
         notification_id=record.notification_id,
         type=record.type,

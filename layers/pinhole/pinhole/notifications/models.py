@@ -73,9 +73,18 @@ class ReadNotificationsRequest(BaseModel):
     )
 
 
+class ActorActivity(BaseModel):
+    """An actor's latest activity in a group: when (a like's or a comment's time), and which comment."""
+
+    at: str
+    comment_id: str | None = None
+
+
 class NotificationRecord(BaseModel):
     """A notification as the table keeps it: the actor by id (profiles change), no read flag (the
-    recipient's read watermark decides that at read time)."""
+    recipient's read watermark decides that at read time). A group's `comment_id` and `created_at` are those of
+    its latest actor's latest activity; `activity` keeps each actor's, so that a reader shown only some of the
+    actors (a block) is given the newest comment of those (`led_by`)."""
 
     notification_id: str
     user_id: str
@@ -83,6 +92,10 @@ class NotificationRecord(BaseModel):
     actor_id: str
     actor_ids: list[str] = Field(default_factory=list, description="Latest first; the group's, or the one actor")
     actor_count: int = 1
+    activity: dict[str, ActorActivity] = Field(
+        default_factory=dict,
+        description="A group's: each of `actor_ids`' latest activity in it (absent: stored before)",
+    )
     post_id: str | None = None
     comment_id: str | None = None
     reason: str | None = None
@@ -91,6 +104,14 @@ class NotificationRecord(BaseModel):
     @property
     def actors_newest_first(self) -> list[str]:
         return self.actor_ids or [self.actor_id]
+
+    def led_by(self, actor_id: str) -> "NotificationRecord":
+        """The notification as a reader is shown it whose newest visible actor is `actor_id`: about that actor's
+        latest comment (or like), at its time."""
+        latest = self.activity.get(actor_id)
+        if latest is None or actor_id == self.actor_id:
+            return self
+        return self.model_copy(update={"comment_id": latest.comment_id, "created_at": latest.at})
 
 
 class IntentAction(StrEnum):
