@@ -1358,3 +1358,26 @@ def test_a_thread_and_the_list_read_again_what_was_pushed_while_the_connection_w
     expect(page.locator(".notifications li", has_text=f"@{vic.username}")).to_be_visible(timeout=20_000)
     assert len(sockets) == 4
     assert violations(page) == []
+
+
+def test_a_list_whose_page_fails_says_why_and_asks_again_only_when_told(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Ned, who is no moderator, watching what his window asks of the moderation queue
+    _, page = signed_in(window, cloud, "ned")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/moderation/queue" in request.url else None)
+
+    # When he opens the queue (403) and stays on it a while
+    go(page, "/moderation")
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    page.wait_for_timeout(3000)
+
+    # Then it was asked once, not again and again while the end of the list is in view
+    assert len(asked) == 1, f"{len(asked)} requests in 3 s"
+
+    # And "Try again" asks once more
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    page.wait_for_timeout(1000)
+    assert len(asked) == 2

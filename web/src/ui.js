@@ -219,22 +219,25 @@ export function usePaged(load, deps, keyOf = null) {
   };
 }
 
-/** The end of a paged list: loads the next page when scrolled into view, or by its button. */
+/** The end of a paged list: loads the next page when scrolled into view, or by its button; after an error, only by
+ * its button ("Try again"). */
 export function More({ paged, empty = 'Nothing here yet.', label = 'Load more' }) {
   const sentinel = useRef(null);
   useEffect(() => {
-    if (paged.done || !sentinel.current || !('IntersectionObserver' in window)) return undefined;
+    // after a failure the list waits for the button: the sentinel is still in view, and loading again by itself
+    // would ask again and again, as fast as the server answers
+    if (paged.done || paged.error || !sentinel.current || !('IntersectionObserver' in window)) return undefined;
     const observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) paged.more();
     });
     observer.observe(sentinel.current);
     return () => observer.disconnect();
-  }, [paged.done, paged.items.length, paged.loading]);
+  }, [paged.done, paged.items.length, paged.loading, paged.error]);
   return html`<div class="more" ref=${sentinel}>
     <${ErrorNote} error=${paged.error} />
     ${paged.loading && html`<${Loading} />`}
     ${!paged.loading && paged.done && !paged.items.length && !paged.error && html`<p class="muted">${empty}</p>`}
-    ${!paged.loading && !paged.done && html`<button type="button" class="secondary" onClick=${paged.more}>${label}</button>`}
+    ${!paged.loading && !paged.done && html`<button type="button" class="secondary" onClick=${paged.more}>${paged.error ? 'Try again' : label}</button>`}
   </div>`;
 }
 
