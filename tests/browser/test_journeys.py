@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pyotp
@@ -1381,3 +1382,24 @@ def test_a_list_whose_page_fails_says_why_and_asks_again_only_when_told(
     expect(page.get_by_role("alert")).not_to_be_empty()
     page.wait_for_timeout(1000)
     assert len(asked) == 2
+
+
+def test_a_wrong_password_is_answered_once_and_does_not_renew_the_session(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Opal at her security settings, watching what her window sends
+    _, page = signed_in(window, cloud, "opal")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(f"{request.method} {urlparse(request.url).path}"))
+    go(page, "/settings/security")
+
+    # When she types a wrong current password
+    page.get_by_label("Current password").fill("Not-My-Password-1")
+    page.get_by_label("New password").fill("Another-Horse-9")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    page.wait_for_load_state("networkidle")
+
+    # Then the server's answer (401 invalid_credentials) is shown: the password went once, and no refresh
+    assert [line for line in sent if line.endswith("/me/password")] == ["POST /me/password"], sent
+    assert [line for line in sent if line.endswith("/auth/refresh")] == [], sent

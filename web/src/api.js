@@ -32,6 +32,21 @@ async function errorFrom(response) {
   return new ApiError(response.status, 'http_error', `The server answered HTTP ${response.status}.`);
 }
 
+/** Whether a 401 says the access token itself is no good (expired, forged, signed out): API Gateway's authorizer
+ * answers with a body of its own, `{"message": "Unauthorized"}` (docs/API_NOTES.md, "errors"), and our code with
+ * the envelope's `unauthorized`. Any other envelope 401 (`invalid_credentials`, `invalid_code`) answers what the
+ * person typed: refreshing and sending it again would count a wrong password twice against the server's limits. */
+async function tokenRefused(response) {
+  let body = null;
+  try {
+    body = await response.clone().json();
+  } catch {
+    // not JSON: not our envelope, so not an answer about what was typed
+  }
+  const error = body && body.error;
+  return error ? error.code === 'unauthorized' : true;
+}
+
 let refreshing = null;
 
 /** Exchange the stored refresh token for fresh tokens (one exchange at a time). */
@@ -74,7 +89,7 @@ async function call(method, path, { body, query, auth = true, idempotent = false
   } catch {
     throw new ApiError(0, 'network_error', 'Pinhole could not be reached. Check your connection and try again.');
   }
-  if (response.status === 401 && auth && !retried && storedRefreshToken()) {
+  if (response.status === 401 && auth && !retried && storedRefreshToken() && (await tokenRefused(response))) {
     await refreshSession();
     return call(method, path, { body, query, auth, idempotent, retried: true });
   }
