@@ -1403,3 +1403,31 @@ def test_a_wrong_password_is_answered_once_and_does_not_renew_the_session(
     # Then the server's answer (401 invalid_credentials) is shown: the password went once, and no refresh
     assert [line for line in sent if line.endswith("/me/password")] == ["POST /me/password"], sent
     assert [line for line in sent if line.endswith("/auth/refresh")] == [], sent
+
+
+def test_a_tab_signed_out_everywhere_from_another_device_shows_the_log_in_screen(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Pam, signed in in a window whose socket is open
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    person = window(DESKTOP)
+    sockets: list[str] = []
+    person.page.on("websocket", lambda socket: sockets.append(socket.url))
+    pam = account(api, "pam", "Pam")
+    person.context.add_init_script(session_script(pam.refresh_token))
+    person.page.goto("./")
+    person.page.get_by_role("heading", name="Home", exact=True).wait_for()
+    eventually(lambda: len(sockets), lambda count: count == 1, timeout_s=10)
+    person.page.wait_for_timeout(1000)
+
+    # When she signs out everywhere from her phone (which closes the window's socket, and revokes its tokens)
+    phone = logged_in(api, pam.username)
+    assert phone.http.post("/me/sign-out-everywhere").status_code == 204
+
+    # Then the window finds out from its refused socket: its session ends, and it shows the log-in screen
+    person.page.get_by_role("heading", name="Log in").wait_for(timeout=20_000)
+    assert person.page.evaluate("() => sessionStorage.length") == 0
+
+    # And it stops knocking with the revoked token
+    person.page.wait_for_timeout(3000)
+    assert len(sockets) <= 2, sockets

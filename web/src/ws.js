@@ -1,5 +1,6 @@
 // The one WebSocket: authenticated with the access token offered as a subprotocol (browsers cannot
 // set headers), reconnecting with backoff, kept alive with pings, and fanning frames out by `type`.
+import { refreshSession } from './api.js';
 import { config } from './config.js';
 import { accessToken } from './session.js';
 
@@ -11,6 +12,7 @@ let wanted = false;
 let backoff = 1000;
 let pingTimer = null;
 let reconnectTimer = null;
+let refreshTried = false; // since the last open: a refused handshake renews the token once, then only backs off
 let missedFrames = false; // no socket was open while one was wanted: what was pushed meanwhile never arrived
 const handlers = new Map(); // type -> Set(handler)
 const statusListeners = new Set();
@@ -43,15 +45,37 @@ function open() {
     }
     (handlers.get(frame.type) || []).forEach((handler) => handler(frame));
   });
+  let opened = false;
+  socket.addEventListener('open', () => {
+    opened = true;
+    refreshTried = false;
+  });
   socket.addEventListener('close', () => {
     clearInterval(pingTimer);
     socket = null;
     if (!wanted) return;
     missedFrames = true;
     setStatus('reconnecting');
-    reconnectTimer = setTimeout(open, backoff);
-    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    if (opened || refreshTried) {
+      reconnectLater();
+      return;
+    }
+    // Closed before it opened: the handshake was refused (a browser does not say why), most likely as the token
+    // expired or was signed out (a logout, "Sign out everywhere" elsewhere). Renewed as HTTP renews it; a refresh
+    // token refused too ends the session (refreshSession clears it: the log-in screen, and disconnect()).
+    refreshTried = true;
+    refreshSession().then(reconnectLater, (error) => {
+      if (error.status === 0) refreshTried = false; // offline: the next refused handshake tries again
+      reconnectLater();
+    });
   });
+}
+
+function reconnectLater() {
+  if (!wanted) return;
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(open, backoff);
+  backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
 }
 
 export function connect() {
