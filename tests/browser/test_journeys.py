@@ -1431,3 +1431,25 @@ def test_a_tab_signed_out_everywhere_from_another_device_shows_the_log_in_screen
     # And it stops knocking with the revoked token
     person.page.wait_for_timeout(3000)
     assert len(sockets) <= 2, sockets
+
+
+def test_a_deep_link_survives_log_in_and_the_caption_keeps_its_line_breaks(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Quinn's post with a caption of two lines, and Rae, signed out
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    quinn, rae = account(api, "quinn", "Quinn"), account(api, "rae", "Rae")
+    post_id = post(quinn, "Line one\nLine two", [pretty_photo(2, (400, 300))])
+    page = window(DESKTOP).page
+
+    # When she opens a link to the post and logs in
+    go(page, f"/p/{post_id}")
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.get_by_label("Username").fill(rae.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # Then she is at the post she asked for, not at home, and its caption keeps its line break
+    article = page.locator(f'article[data-post-id="{post_id}"]')
+    expect(article).to_be_visible()
+    assert "Line one\nLine two" in article.locator(".caption").inner_text()

@@ -4,7 +4,7 @@ import { render } from 'preact';
 import { useEffect, useErrorBoundary, useRef, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { loadConfig } from './config.js';
-import { match, navigate, href, usePath } from './router.js';
+import { currentPath, match, navigate, href, usePath } from './router.js';
 import { clearSession, forgetRefreshToken, onSessionChange, storedRefreshToken } from './session.js';
 import { get, set, toast, update, useStore } from './store.js';
 import { ErrorNote, Loading, html } from './ui.js';
@@ -26,10 +26,13 @@ import { Settings } from './screens/settings.js';
 import { StoryViewer } from './screens/stories.js';
 
 const PUBLIC = [
-  { path: '/login', view: (_, app) => html`<${Login} onSignedIn=${app.signedIn} />` },
+  { path: '/login', view: (_, app) => html`<${Login} onSignedIn=${app.signedIn} next=${returnTo} />` },
   { path: '/signup', view: (_, app) => html`<${Signup} onSignedIn=${app.signedIn} />` },
   { path: '/forgot', view: () => html`<${ForgotPassword} />` },
 ];
+/** The screen a signed-out person asked for (a deep link, a screen whose session ended): the log-in leads there. */
+let returnTo = '/';
+
 const ROUTES = [
   { path: '/', view: () => html`<${Feed} />` },
   { path: '/new', view: () => html`<${Compose} />` },
@@ -220,11 +223,15 @@ function App() {
   }
   const publicMatch = match(PUBLIC, path);
   if (!me) {
+    // the address as it is now: a sign-out moved it to #/login in the same turn, before `path` hears of it
+    const asked = currentPath();
+    if (!match(PUBLIC, asked)) returnTo = asked;
     const found = publicMatch || match(PUBLIC, '/login');
     return html`<header class="top"><a class="brand" href=${href('/login')}>Pinhole</a></header>
       <main id="main">${found.route.view(found.params, app)}</main>
       <${Toast} />`;
   }
+  returnTo = '/'; // signed in: a later log-in starts from home unless another deep link asks otherwise
   if (publicMatch) {
     navigate('/');
     return null;

@@ -24,7 +24,7 @@ export function useForm(initial) {
 
 /** The second step of a log-in with two-factor on: the code of the person's authenticator app, or (the
  * phone is lost) one of their recovery codes, which signs in and turns two-factor off. */
-function TotpStep({ username, password, session, onSignedIn, onCancel }) {
+function TotpStep({ username, password, session, next, onSignedIn, onCancel }) {
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
   const action = useAction();
@@ -38,7 +38,7 @@ function TotpStep({ username, password, session, onSignedIn, onCancel }) {
         await api.loginWithTotp(username, session, code.trim());
       }
       await onSignedIn();
-      navigate('/');
+      navigate(next);
     });
   };
   // autofocus works once per page: the field that replaces the other gets the focus here
@@ -71,7 +71,8 @@ function TotpStep({ username, password, session, onSignedIn, onCancel }) {
   <//>`;
 }
 
-export function Login({ onSignedIn }) {
+/** `next`: the screen to show once signed in (the one asked for before logging in). */
+export function Login({ onSignedIn, next = '/' }) {
   const [values, bind] = useForm({ username: '', password: '' });
   const [challenge, setChallenge] = useState(null);
   const action = useAction();
@@ -81,11 +82,11 @@ export function Login({ onSignedIn }) {
       const username = values.username.trim();
       const answer = await api.login(username, values.password);
       if (answer.challenge === 'totp') {
-        setChallenge({ username, password: values.password, session: answer.session });
+        setChallenge({ username, password: values.password, session: answer.session, next });
         return;
       }
       await onSignedIn();
-      navigate('/');
+      navigate(next);
     });
   };
   if (challenge) {
