@@ -844,6 +844,12 @@ def test_an_export_is_downloaded_and_a_deleted_account_comes_back_by_logging_in(
     archive = httpx.get(download.get_attribute("href") or "")
     assert archive.status_code == 200 and len(archive.content) > 0
 
+    # And the link says until when it works (7 days ahead), and one export a day is all she can ask for
+    expect(page.get_by_test_id("export-state")).to_contain_text(re.compile(r"works until .+ \(in 7 days\)\."))
+    expect(page.get_by_test_id("export-state")).not_to_contain_text("just now")
+    expect(page.get_by_role("button", name="Ask for an export")).to_be_disabled()
+    expect(page.get_by_text("One export a day: you can ask for another from")).to_be_visible()
+
     # When she deletes her account: a wrong password is refused in words; the right one deletes it, and she
     # chooses to log out
     page.get_by_label("Your password").fill("Not-My-Password-1")

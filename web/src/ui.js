@@ -78,8 +78,40 @@ export function timeAgo(iso) {
   return 'just now';
 }
 
+/** A length of time in words, rounded to its largest unit: "18 hours", "7 days", "1 minute". */
+export function durationInWords(seconds) {
+  const units = [
+    [60 * 60 * 24, 'day'],
+    [60 * 60, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const whole = Math.max(1, Math.round(seconds));
+  for (const [size, unit] of units) {
+    if (whole >= size) {
+      const count = Math.round(whole / size);
+      return plural(count, unit);
+    }
+  }
+  return plural(whole, 'second');
+}
+
+/** "1 post", "2 posts": a count and its noun, in the plural unless it is one. */
+export function plural(count, noun, nouns = `${noun}s`) {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** A moment ahead, as a date and a time: "14 Dec, 06:10". */
+export function dateTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+/** A past moment as "3h"; a future one (an expiry) as its date and "in 7 days", never "just now" (a minute ahead
+ * is a clock a little fast, still "just now"). */
 export function Time({ iso }) {
-  return html`<time datetime=${iso} title=${new Date(iso).toLocaleString()}>${timeAgo(iso)}</time>`;
+  const ahead = (Date.parse(iso) - Date.now()) / 1000;
+  const shown = ahead > 60 ? `${dateTime(iso)} (in ${durationInWords(ahead)})` : timeAgo(iso);
+  return html`<time datetime=${iso} title=${new Date(iso).toLocaleString()}>${shown}</time>`;
 }
 
 export function Blurhash({ hash }) {

@@ -5,11 +5,17 @@ import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { href } from '../router.js';
 import { set, toast } from '../store.js';
-import { ErrorNote, Screen, Time, html, useAction } from '../ui.js';
+import { ErrorNote, Screen, Time, dateTime, html, useAction } from '../ui.js';
 import { Field } from './auth.js';
 
 const EXPORT_POLL_MS = 2000;
 const EXPORT_POLL_FOR_MS = 5 * 60 * 1000;
+
+/** The next UTC midnight after `iso`: one export may be asked for in each UTC day (API_NOTES, "privacy: export"). */
+function nextUtcDay(iso) {
+  const day = new Date(iso);
+  return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1)).toISOString();
+}
 
 function ExportSection() {
   const [job, setJob] = useState(null); // GET /me/export, or null when none was asked for
@@ -40,6 +46,8 @@ function ExportSection() {
       setJob({ status: started.status, requested_at: new Date().toISOString() });
       toast('Your export is being prepared.');
     });
+  const nextAllowed = job && job.requested_at ? nextUtcDay(job.requested_at) : null;
+  const waiting = Boolean(job) && (job.status === 'pending' || (nextAllowed !== null && Date.parse(nextAllowed) > Date.now()));
   return html`<section class="card form" aria-labelledby="export-title">
     <h2 id="export-title">Download your data</h2>
     <p class="muted">Your profile, posts, comments, likes, messages and the photos and videos you shared, in one archive.</p>
@@ -51,7 +59,12 @@ function ExportSection() {
       ${job.expires_at && html` <small class="muted">The link works until <${Time} iso=${job.expires_at} />.</small>`}
     </p>`}
     <${ErrorNote} error=${action.error} />
-    <p><button type="button" class="secondary" onClick=${request} disabled=${action.busy || (job && job.status === 'pending')}>Ask for an export</button></p>
+    <p><button type="button" class="secondary" onClick=${request} disabled=${action.busy || waiting}
+      aria-describedby=${waiting ? 'export-next' : undefined}>Ask for an export</button></p>
+    ${waiting &&
+    html`<p class="muted" id="export-next">${nextAllowed
+      ? `One export a day: you can ask for another from ${dateTime(nextAllowed)}.`
+      : 'You can ask for another once this one is ready.'}</p>`}
   </section>`;
 }
 
