@@ -1459,3 +1459,30 @@ def test_a_deep_link_survives_log_in_and_the_caption_keeps_its_line_breaks(
     article = page.locator(f'article[data-post-id="{post_id}"]')
     expect(article).to_be_visible()
     assert "Line one\nLine two" in article.locator(".caption").inner_text()
+
+
+def test_the_post_counts_comments_as_they_come_and_go_and_a_failed_post_says_why(
+    window: Window, cloud: RunningLocalCloud
+) -> None:
+    # Given Sid's post, and a post of Sid's own whose upload is no photo
+    sid, page = signed_in(window, cloud, "sid")
+    post_id = post(sid, "Dunes", [pretty_photo(1, (400, 300))])
+    created = sid.http.post("/posts", json={"caption": "", "media": [{"content_type": "image/jpeg", "size_bytes": 9}]})
+    assert created.status_code == 201, created.text
+    assert upload(created.json()["uploads"][0], b"not a jpg").status_code == 204
+    failed_id = created.json()["post"]["post_id"]
+    eventually(lambda: sid.http.get(f"/posts/{failed_id}").json()["status"], lambda status: status == "failed")
+
+    # When he comments on the post, the card counts it; when he deletes it, the count goes back
+    go(page, f"/p/{post_id}")
+    article = page.locator(f'article[data-post-id="{post_id}"]')
+    expect(article.get_by_role("link", name="0 comments", exact=True)).to_be_visible()
+    page.get_by_label("Add a comment").fill("Lovely")
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(article.get_by_role("link", name="1 comment", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Delete comment").click()
+    expect(article.get_by_role("link", name="0 comments", exact=True)).to_be_visible()
+
+    # And his failed post says it could not be published, and why
+    go(page, f"/p/{failed_id}")
+    expect(page.locator(".status-note")).to_contain_text("This post could not be published:")

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { href } from './router.js';
-import { ErrorNote, MediaView, RichText, Time, UserLink, html } from './ui.js';
+import { ErrorNote, MediaView, RichText, Time, UserLink, html, plural } from './ui.js';
 
 function Carousel({ post, eager }) {
   const [index, setIndex] = useState(0);
@@ -56,6 +56,21 @@ function SaveControl({ post, onChange }) {
   </span>`;
 }
 
+/** A post not (or no longer) published, as its author reads it: a failed one with its media's reasons. */
+function statusInWords(post) {
+  if (post.status === 'failed') {
+    const reasons = [...new Set(post.media.filter((media) => media.status === 'rejected' && media.reason).map((media) => media.reason))];
+    return `This post could not be published${reasons.length ? `: ${reasons.join(' ')}` : '.'}`;
+  }
+  return (
+    {
+      pending: 'This post is still being processed.',
+      in_review: 'This post is being reviewed by a moderator: only you can see it.',
+      removed: 'A moderator removed this post: only you can see it.',
+    }[post.status] || `This post is not published (${post.status}).`
+  );
+}
+
 export function PostCard({ post: initial, eager = false, headingLevel = 2 }) {
   const [post, setPost] = useState(initial);
   const [error, setError] = useState(null);
@@ -81,14 +96,14 @@ export function PostCard({ post: initial, eager = false, headingLevel = 2 }) {
       <${UserLink} user=${post.author} />
       <a class="muted" href=${href(`/p/${post.post_id}`)}><${Time} iso=${post.created_at} /></a>
     </header>
-    ${post.status !== 'published' && html`<p class="status-note" role="status">This post is ${post.status}.</p>`}
+    ${post.status !== 'published' && html`<p class="status-note" role="status">${statusInWords(post)}</p>`}
     <${Carousel} post=${post} eager=${eager} />
     <div class="post-actions">
       <button type="button" class="icon like" aria-pressed=${post.liked_by_me ? 'true' : 'false'} onClick=${toggleLike}>
         ${post.liked_by_me ? '♥' : '♡'} <span class="visually-hidden">Like</span>
       </button>
-      <span class="like-count">${post.like_count} ${post.like_count === 1 ? 'like' : 'likes'}</span>
-      <a href=${href(`/p/${post.post_id}`)}>${post.comment_count} ${post.comment_count === 1 ? 'comment' : 'comments'}</a>
+      <span class="like-count">${plural(post.like_count, 'like')}</span>
+      <a href=${href(`/p/${post.post_id}`)}>${plural(post.comment_count, 'comment')}</a>
       <${SaveControl} post=${post} onChange=${change} />
     </div>
     <${ErrorNote} error=${error} />

@@ -14,7 +14,8 @@ function progressKey(post) {
   return `${post.status}:${post.media.map((media) => `${media.status}${media.blurhash ? 'b' : ''}`).join(',')}`;
 }
 
-function Comments({ post }) {
+/** `onCounted(change)`: a comment added (+1) or deleted (-1) here, for the card's count above. */
+function Comments({ post, onCounted }) {
   const paged = usePaged((cursor) => api.comments(post.post_id, cursor), [post.post_id]);
   const [text, setText] = useState('');
   const action = useAction();
@@ -24,6 +25,7 @@ function Comments({ post }) {
     action.run(async () => {
       const created = await api.comment(post.post_id, text.trim());
       paged.setItems((items) => [...items, created]);
+      onCounted(1);
       setText('');
     });
   };
@@ -31,6 +33,7 @@ function Comments({ post }) {
     action.run(async () => {
       await api.deleteComment(post.post_id, comment.comment_id);
       paged.setItems((items) => items.filter((item) => item.comment_id !== comment.comment_id));
+      onCounted(-1);
     });
   return html`<section class="card" aria-labelledby="comments-title">
     <h2 id="comments-title">Comments</h2>
@@ -152,7 +155,8 @@ export function PostScreen({ postId }) {
         </div>
         <${ErrorNote} error=${action.error} />`}
       ${me && post.author.user_id !== me.user_id && html`<div class="author-actions"><${ReportButton} targetType="post" targetId=${post.post_id} label="Report post" /></div>`}
-      <${Comments} post=${post} />
+      <${Comments} post=${post} onCounted=${(change) =>
+        setPost((current) => ({ ...current, comment_count: Math.max(0, current.comment_count + change) }))} />
       <${Likers} postId=${post.post_id} />`}
   <//>`;
 }
