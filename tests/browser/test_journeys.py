@@ -1486,3 +1486,37 @@ def test_the_post_counts_comments_as_they_come_and_go_and_a_failed_post_says_why
     # And his failed post says it could not be published, and why
     go(page, f"/p/{failed_id}")
     expect(page.locator(".status-note")).to_contain_text("This post could not be published:")
+
+
+def test_validation_and_rate_limit_answers_are_said_in_words(window: Window, cloud: RunningLocalCloud) -> None:
+    # Given a visitor at the sign-up screen
+    api = cloud.outputs["HttpApiUrl"].rstrip("/")
+    page = window(PHONE).page
+    go(page, "/signup")
+    page.get_by_role("heading", name="Create your account").wait_for()
+
+    # When the e-mail address has no domain the server accepts, she is told so in words, not in a pattern
+    page.get_by_label("Username").fill(name("sam"))
+    page.get_by_label("Email").fill("sam@example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("E-mail: Enter a valid e-mail address")
+    expect(alert).not_to_contain_text("pattern")
+
+    # When someone keeps logging in with a wrong password, the limit says when to try again in words
+    tom = account(api, "tom", "Tom")
+    go(page, "/login")
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.get_by_label("Username").fill(tom.username)
+    page.get_by_label("Password").fill("Wrong-Password-1")
+    for _ in range(6):
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log in")).to_be_enabled()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"try again in \d+ (minutes?|seconds?)\)"))
+
+    # And a search longer than the API takes cannot be typed
+    signed_in_page = signed_in_window(window, tom.refresh_token)
+    go(signed_in_page, "/search")
+    signed_in_page.get_by_label("People and tags").fill("a" * 150)
+    assert len(signed_in_page.get_by_label("People and tags").input_value()) == 100

@@ -2,6 +2,7 @@
 // pre-signed uploads with progress. Screens call these functions and never build a URL themselves.
 import { config } from './config.js';
 import { accessToken, clearSession, setTokens, storedRefreshToken } from './session.js';
+import { durationInWords } from './ui.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -26,7 +27,8 @@ async function errorFrom(response) {
   const error = body && body.error;
   if (error && error.message) {
     const retry = response.headers.get('Retry-After');
-    const suffix = retry && response.status === 429 ? ` (try again in ${retry} s)` : '';
+    const seconds = Number(retry);
+    const suffix = retry && response.status === 429 && seconds > 0 ? ` (try again in ${durationInWords(seconds)})` : '';
     return new ApiError(response.status, error.code, error.message + suffix, error.details);
   }
   return new ApiError(response.status, 'http_error', `The server answered HTTP ${response.status}.`);

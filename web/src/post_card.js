@@ -49,7 +49,7 @@ function SaveControl({ post, onChange }) {
       if (collection.trim()) toggle(collection.trim());
     }}>
       <label for=${field}>Collection</label>
-      <input id=${field} value=${collection} onInput=${(event) => setCollection(event.currentTarget.value)} maxLength="100" />
+      <input id=${field} value=${collection} onInput=${(event) => setCollection(event.currentTarget.value)} maxLength="50" />
       <button type="submit">Save</button>
     </form>`}
     <${ErrorNote} error=${error} />

@@ -6,6 +6,48 @@ import { href } from './router.js';
 
 export { html };
 
+/** A field of the API as the person knows it on the screen. */
+const FIELD_NAMES = {
+  username: 'Username',
+  email: 'E-mail',
+  password: 'Password',
+  current_password: 'Current password',
+  new_password: 'New password',
+  display_name: 'Name',
+  bio: 'Bio',
+  caption: 'Caption',
+  text: 'Text',
+  q: 'Search',
+  code: 'Code',
+  note: 'Note',
+  title: 'Title',
+  collection: 'Collection',
+};
+
+/** What the person can do about one `details` entry of a 422: the server's words are pydantic's ("String should
+ * match pattern '^[A-Za-z0-9._]{3,30}$'"), written for developers, so the common kinds are said again in words. */
+export function detailInWords(detail) {
+  const field = (detail.field || '').split('.').pop();
+  const name = FIELD_NAMES[field] || field.replace(/_/g, ' ');
+  const limit = /(\d+)/.exec(detail.message || '');
+  let words = detail.message;
+  if (detail.type === 'string_pattern_mismatch') {
+    words =
+      {
+        username: 'Use letters, digits, . and _ (3–30 characters).',
+        email: 'Enter a valid e-mail address, like name@example.com.',
+        code: 'Enter the 6-digit code.',
+      }[field] || 'Use ordinary characters, on one line where one line is asked for.';
+  } else if (detail.type === 'string_too_long' && limit) {
+    words = `At most ${limit[1]} characters.`;
+  } else if (detail.type === 'string_too_short' && limit) {
+    words = limit[1] === '1' ? 'This cannot be empty.' : `At least ${limit[1]} characters.`;
+  } else if (detail.type === 'missing') {
+    words = 'This is needed.';
+  }
+  return name ? `${name.charAt(0).toUpperCase()}${name.slice(1)}: ${words}` : words;
+}
+
 export function ErrorNote({ error, id }) {
   if (!error) return null;
   const details = (error.details || []).filter((detail) => detail && detail.message);
@@ -13,7 +55,7 @@ export function ErrorNote({ error, id }) {
     <p>${error.message || String(error)}</p>
     ${details.length > 0 &&
     html`<ul>
-      ${details.map((detail) => html`<li>${detail.field ? `${detail.field}: ` : ''}${detail.message}</li>`)}
+      ${details.map((detail) => html`<li>${detailInWords(detail)}</li>`)}
     </ul>`}
   </div>`;
 }

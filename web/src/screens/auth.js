@@ -166,9 +166,10 @@ export function Signup({ onSignedIn }) {
   return html`<${Screen} title="Create your account">
     <form class="card form" onSubmit=${submit}>
       <${Field} id="signup-username" label="Username" hint="3–30 characters: a–z, 0–9, dots and underscores." autocomplete="username"
-        required minLength="3" maxLength="30" autocapitalize="none" ...${bind('username')} />
+        required minLength="3" maxLength="30" pattern="[A-Za-z0-9._]{3,30}" title="3–30 characters: letters, digits, dots and underscores."
+        autocapitalize="none" ...${bind('username')} />
       <${Field} id="signup-display-name" label="Name (optional)" autocomplete="name" maxLength="64" ...${bind('display_name')} />
-      <${Field} id="signup-email" label="Email" type="email" autocomplete="email" required ...${bind('email')} />
+      <${Field} id="signup-email" label="Email" type="email" autocomplete="email" required maxLength="254" ...${bind('email')} />
       <${Field} id="signup-password" label="Password" type="password" autocomplete="new-password" required minLength="10"
         hint=${PASSWORD_HINT} ...${bind('password')} />
       <${ErrorNote} error=${action.error} />

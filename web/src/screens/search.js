@@ -6,6 +6,7 @@ import { href } from '../router.js';
 import { ErrorNote, MediaView, More, Screen, UserRow, html, usePaged } from '../ui.js';
 
 const DEBOUNCE_MS = 250;
+const QUERY_MAX = 100; // GET /search/* `q`
 
 export function Search() {
   const [query, setQuery] = useState('');
@@ -40,6 +41,7 @@ export function Search() {
     <form class="card form" role="search" onSubmit=${(event) => event.preventDefault()}>
       <label for="search-query">People and tags</label>
       <input id="search-query" type="search" value=${query} autocomplete="off" placeholder="Name, username or #tag"
+        maxLength=${QUERY_MAX}
         onInput=${(event) => setQuery(event.currentTarget.value)} />
     </form>
     <${ErrorNote} error=${error} />
