@@ -155,9 +155,14 @@ def test_a_private_account_approves_a_request_and_blocks(window: Window) -> None
     carol.page.get_by_label("Private account").check()
     expect(carol.page.get_by_role("status").filter(has_text="Your account is private.")).to_be_visible()
 
-    # When Dave visits her profile: her posts are hidden, and he asks to follow
+    # When Dave visits her profile: her posts are hidden, and not even asked for (the User says they are not his to
+    # see), and he asks to follow
+    asked_posts: list[str] = []
+    dave.page.on("request", lambda request: asked_posts.append(request.url) if "/posts" in request.url else None)
     go(dave.page, f"/u/{carol_name}")
     expect(dave.page.get_by_text("This account is private.")).to_be_visible()
+    dave.page.wait_for_load_state("networkidle")
+    assert asked_posts == []
     dave.page.get_by_role("button", name="Request to follow").click()
     expect(dave.page.get_by_role("button", name="Cancel request")).to_be_visible()
 
@@ -181,6 +186,13 @@ def test_a_private_account_approves_a_request_and_blocks(window: Window) -> None
     expect(dave.page.get_by_text(f"You blocked @{carol_name}")).to_be_visible()
     go(carol.page, f"/u/{dave_name}")
     expect(carol.page.get_by_role("alert")).to_be_visible()
+
+    # And a reload of her profile still says he blocked her (her profile is a 404 to him), with the way back
+    dave.page.reload()
+    expect(dave.page.get_by_text(f"You blocked @{carol_name}")).to_be_visible()
+    expect(dave.page.get_by_text("No user")).to_have_count(0)
+    dave.page.get_by_role("button", name="Unblock").click()
+    expect(dave.page.get_by_role("button", name="Request to follow")).to_be_visible()
 
 
 def test_stories_play_full_screen_and_advance_by_themselves(window: Window, tmp_path: Path) -> None:

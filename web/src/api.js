@@ -155,7 +155,7 @@ export const block = (username) => call('POST', `users/${enc(username)}/block`);
 export const unblock = (username) => call('DELETE', `users/${enc(username)}/block`);
 export const mute = (username) => call('POST', `users/${enc(username)}/mute`);
 export const unmute = (username) => call('DELETE', `users/${enc(username)}/mute`);
-export const blocked = (cursor) => call('GET', 'me/blocked', { query: page(cursor) });
+export const blocked = (cursor, limit) => call('GET', 'me/blocked', { query: page(cursor, limit) });
 export const muted = (cursor, limit) => call('GET', 'me/muted', { query: page(cursor, limit) });
 export const startAvatar = (file) =>
   call('POST', 'me/avatar', { body: { content_type: file.type, size_bytes: file.size } });

@@ -56,16 +56,19 @@ function FollowButton({ profile, onChange }) {
     <${ErrorNote} error=${action.error} />`;
 }
 
-/** Whether I muted `username`: the API's User has no such flag, so my muted list is read (50 a page). */
-async function isMuted(username) {
+/** Whether `username` is on one of my lists (`api.muted`, `api.blocked`), read page by page (50 a page). */
+async function isListed(list, username) {
   let cursor = null;
   do {
-    const found = await api.muted(cursor, 50);
+    const found = await list(cursor, 50);
     if (found.items.some((user) => user.username === username)) return true;
     cursor = found.next_cursor;
   } while (cursor);
   return false;
 }
+
+/** Whether I muted `username`: the API's User has no such flag, so my muted list is read. */
+const isMuted = (username) => isListed(api.muted, username);
 
 function MuteButton({ username }) {
   const [muted, setMuted] = useState(null); // null while unknown
@@ -110,7 +113,20 @@ export function Profile({ username }) {
     setProfile(null);
     setError(null);
     setBlocked(false);
-    api.user(username).then(setProfile, setError);
+    let current = true;
+    api.user(username).then(
+      (found) => current && setProfile(found),
+      async (failure) => {
+        // someone I blocked is a 404 by design (API_NOTES): my blocked list tells them from nobody
+        const mineBlocked = failure.status === 404 && (await isListed(api.blocked, username.toLowerCase()).catch(() => false));
+        if (!current) return;
+        if (mineBlocked) setBlocked(true);
+        else setError(failure);
+      },
+    );
+    return () => {
+      current = false;
+    };
   }, [username]);
   const change = (changes) => setProfile({ ...profile, ...changes });
   const toggleBlock = () =>
@@ -160,7 +176,9 @@ export function Profile({ username }) {
           <${ErrorNote} error=${action.error} />
         </div>
       </div>
-      <${Grid} username=${profile.username} key=${`${profile.username}-${profile.followed_by_me}`} />`}
+      ${mine || !profile.is_private || profile.followed_by_me
+        ? html`<${Grid} username=${profile.username} key=${`${profile.username}-${profile.followed_by_me}`} />`
+        : html`<p class="card">This account is private. Follow it to see its photos.</p>`}`}
   <//>`;
 }
 
