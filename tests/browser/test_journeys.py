@@ -176,7 +176,8 @@ def test_a_private_account_approves_a_request_and_blocks(window: Window) -> None
     dave.page.reload()
     expect(dave.page.get_by_role("button", name="Unfollow")).to_be_visible()
     expect(dave.page.get_by_text("This account is private.")).to_have_count(0)
-    dave.page.get_by_role("link", name=re.compile("1 followers")).click()
+    expect(dave.page.locator(".counts")).to_contain_text(re.compile(r"0\s+posts"))
+    dave.page.get_by_role("link", name=re.compile(r"^1\s+follower$")).click()
     expect(dave.page.locator(".users")).to_contain_text(dave_name)
 
     # When Dave blocks Carol (confirming the dialog), neither sees the other any more

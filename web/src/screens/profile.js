@@ -158,8 +158,9 @@ export function Profile({ username }) {
           <p class="muted">@${profile.username}${profile.is_private ? ' · private account' : ''}</p>
           ${profile.bio && html`<p class="bio">${profile.bio}</p>`}
           <ul class="counts">
-            <li><strong>${profile.post_count}</strong> posts</li>
-            <li><a href=${href(`/u/${profile.username}/followers`)}><strong>${profile.follower_count}</strong> followers</a></li>
+            <li><strong>${profile.post_count}</strong> ${profile.post_count === 1 ? 'post' : 'posts'}</li>
+            <li><a href=${href(`/u/${profile.username}/followers`)}><strong>${profile.follower_count}</strong> ${
+              profile.follower_count === 1 ? 'follower' : 'followers'}</a></li>
             <li><a href=${href(`/u/${profile.username}/following`)}><strong>${profile.following_count}</strong> following</a></li>
           </ul>
           <div class="row-actions">
