@@ -398,6 +398,30 @@ def test_the_badge_counts_what_the_list_shows_unread(people: dict[str, dict[str,
     assert badge(bob) == 0
 
 
+def test_a_mention_in_a_post_its_reader_may_no_longer_open_is_not_shown(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given bob mentioned in alice's post, and followed by carol (public both)
+    publish(alice := people["alice"], caption="hi @bob")
+    pipeline.flush()
+    bob = people["bob"]
+    follow(people["carol"], "bob")
+    pipeline.flush()
+    assert [n["type"] for n in items(bob)] == ["follow", "mention"] and badge(bob) == 2
+
+    # When alice makes her account private (bob does not follow her: her post is 404 to him)
+    make_private(alice)
+
+    # Then the mention is neither listed nor counted, as a deleted post's is not; carol's follow stays
+    assert [n["type"] for n in items(bob)] == ["follow"] and badge(bob) == 1
+    # And once bob follows her (approved), her post opens again and so does the mention
+    follow(bob, "alice")
+    decide(alice, "bob", approve=True)
+    pipeline.flush()
+    assert "mention" in [n["type"] for n in items(bob)]
+    assert badge(bob) == sum(not n["read"] for n in items(bob))
+
+
 def test_a_like_undone_at_once_leaves_no_notification(people: dict[str, dict[str, str]], pipeline: Pipeline) -> None:
     alice, bob = people["alice"], people["bob"]
     post_id = publish(alice)

@@ -3,11 +3,12 @@ What makes and delivers them is pinhole.notifications.delivery (the queue consum
 imports: it brings push, the WebSocket pusher and the stream models.
 
 A notification is left out of the list (and the badge) once its actor has gone or is in a block with the
-recipient, or once its post was deleted or taken down."""
+recipient, once its post was deleted or taken down, or once the recipient may no longer open that post."""
 
 from collections.abc import Mapping
 
 from pinhole.graph.dal import GraphRepository
+from pinhole.graph.logic import visible_authors
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import MODERATION_NOTICES, Notification, NotificationRecord
 from pinhole.posts.dal import PostRepository
@@ -102,21 +103,32 @@ def _listed(
     graph: GraphRepository,
 ) -> list[Notification]:
     """The notifications of these records that their recipient is shown. Left out: those naming nobody they may
-    see any more (every kept actor gone, suspended or in a block with them since the notification), and those about
-    deleted posts or posts not published (removed by a moderator); a moderation notice is always shown."""
+    see any more (every kept actor gone, suspended or in a block with them since the notification), those about
+    deleted posts or posts not published (removed by a moderator), and those about someone else's post the
+    recipient may no longer open (a mention by an account that went private, which they do not follow); a
+    moderation notice is always shown."""
     visible = visible_actors(recipient_id, records, profiles, graph)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
+    openable = _openable_posts(recipient_id, existing, graph, profiles)
     page = [to_notification(record, visible, read=record.notification_id <= read_up_to) for record in records]
     return [
         notification
         for record, notification in zip(records, page, strict=True)
         if record.type in MODERATION_NOTICES
-        or (notification.actors and (record.post_id is None or _shown(existing.get(record.post_id))))
+        or (notification.actors and (record.post_id is None or record.post_id in openable))
     ]
 
 
-def _shown(post: PostRecord | None) -> bool:
-    return post is not None and post.status == PostStatus.PUBLISHED
+def _openable_posts(
+    recipient_id: str, posts: Mapping[str, PostRecord], graph: GraphRepository, profiles: ProfileRepository
+) -> set[str]:
+    """The ids of these posts the recipient may open: published, by themselves or by an author they may see
+    (pinhole.graph.logic.visible_authors). Their own posts — the likes and comments — cost no read; others'
+    (mentions) one BatchGetItem of the authors' profiles, and of blocks and follows as `visible_authors` reads."""
+    published = [post for post in posts.values() if post.status == PostStatus.PUBLISHED]
+    others = [post.author_id for post in published if post.author_id != recipient_id]
+    seen = visible_authors(recipient_id, others, graph, profiles) if others else {}
+    return {post.post_id for post in published if post.author_id == recipient_id or post.author_id in seen}
 
 
 BADGE_CHECKED = 100
