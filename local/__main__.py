@@ -167,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    if warning := staleness_warning(args.cdk_out):
-        print(warning, file=sys.stderr)
     state = StateDir(args.state_dir)
     if args.reset:
         state.reset()
@@ -197,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def ready() -> None:
             write_outputs(args.outputs, cloud.outputs)
+            if warning := staleness_warning(args.cdk_out):
+                print(warning, file=sys.stderr, flush=True)
             announce(cloud, state)
 
         asyncio.run(serve(server, sock, ready))
