@@ -16,6 +16,8 @@ from pinhole.moderation import logic as moderation_logic
 from pinhole.posts.models import MediaDeclaration
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
+from pinhole.social import logic as social_logic
+from pinhole.social.models import DEFAULT_COLLECTION
 from pinhole.stories import logic as stories_logic
 from pinhole.stories.models import CreateStoryRequest
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
@@ -256,3 +258,24 @@ def test_suspending_a_user_closes_every_connection_they_have_open(
     frame = {"action": "sendMessage", "to": "susbob", "text": "one more", "client_id": "late"}
     response = websocket.handler(websocket_event("sendMessage", "mal-phone", mal, body=frame), FakeLambdaContext())
     assert (response_json(response)["code"], response_json(response)["client_id"]) == ("account_suspended", "late")
+
+
+def test_a_reported_posts_case_shows_the_moderators_own_like_and_save_as_every_post_does(aws: dict[str, str]) -> None:
+    # Given ann's post, which the moderator liked and saved before bob reported it
+    ann, bob, warden = sign_up_claims("flagann"), sign_up_claims("flagbob"), moderator("flagwarden")
+    post_id = publish(ann)
+    as_warden = Caller(user_id=warden["sub"], username=warden["username"])
+    social_logic.like(as_warden, post_id)
+    social_logic.save(as_warden, post_id, DEFAULT_COLLECTION)
+    assert report(bob, "post", post_id, "spam")[0] == 202
+    [case_id], _ = queue_page(warden, 1)
+
+    # When the moderator opens the case, then dismisses it
+    opened = case(warden, case_id)["target"]
+    status, dismissed = act(warden, case_id, "dismiss")
+
+    # Then both show the post with the moderator's real flags (API.md: every Post carries the caller's own)
+    assert status == 200, dismissed
+    for target in (opened, dismissed["target"]):
+        assert (target["post_id"], target["like_count"]) == (post_id, 1)
+        assert (target["liked_by_me"], target["saved_by_me"]) == (True, True)

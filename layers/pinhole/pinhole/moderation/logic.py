@@ -52,7 +52,7 @@ from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import CannotReportSelf, Conflict, DomainError, Forbidden, NotApplicable, NotFound
 from pinhole.shared.ids import first_id_at, new_id
 from pinhole.shared.pages import next_cursor, start_after
-from pinhole.social.dal import NOT_MARKED, InteractionRepository
+from pinhole.social.dal import InteractionRepository
 from pinhole.social.logic import _to_comment
 from pinhole.stories import logic as stories_logic
 from pinhole.stories.feed import to_story
@@ -247,15 +247,15 @@ def _existing_case(case_id: str, store: ModerationRepository) -> CaseRecord:
     return case
 
 
-def _target_as_it_is(case: CaseRecord, profiles: ProfileRepository) -> dict[str, Any] | None:
-    """The target as its own routes show it (a story as a Story, not as the post record it is stored as), even
-    removed, held or by a suspended author, with what says so; None once deleted."""
+def _target_as_it_is(case: CaseRecord, viewer_id: str, profiles: ProfileRepository) -> dict[str, Any] | None:
+    """The target as its own routes show it to the moderator `viewer_id` (a story as a Story, not as the post
+    record it is stored as; a post with their own like and save flags, as every Post carries), even removed, held
+    or by a suspended author, with what says so; None once deleted."""
     try:
         if case.target_type == TargetType.POST:
             record = _posts.get(case.target_id)
             author = profiles.get(record.author_id)
-            # the moderator's own likes and saves are beside the point
-            return posts_logic.to_post(record, author, NOT_MARKED).model_dump(mode="json")
+            return posts_logic.posts_seen_by(viewer_id, [(record, author)])[0].model_dump(mode="json")
         if case.target_type == TargetType.STORY:
             record = _posts.get(case.target_id)
             story = to_story(record, profiles.get(record.author_id)).model_dump(mode="json")
@@ -287,7 +287,7 @@ def case_detail(
     people = profiles.get_many([case.author_id, *(r.reporter_id for r in reports)], include_suspended=True)
     return CaseDetail(
         **_view(case, people.get(case.author_id)).model_dump(),
-        target=_target_as_it_is(case, profiles),
+        target=_target_as_it_is(case, caller.user_id, profiles),
         reports=[
             CaseReport(
                 report_id=report.report_id,
