@@ -477,7 +477,11 @@ def test_a_photo_opening_a_direct_conversation_is_its_senders_to_read_and_unsend
     status, page = history(ada, conversation)
     assert status == 200 and [m["message_id"] for m in page["items"]] == [sent["message_id"]]
     assert page["items"][0]["media"]["status"] == "pending"
-    assert conversation not in inbox(ada) and conversation not in inbox(bob)  # listed once delivered
+    # listed for its sender at once (she finds the thread she opened; no preview of what only she sees), for its
+    # recipient once delivered
+    assert inbox(ada)[conversation]["last_message"] is None and inbox(ada)[conversation]["unread_count"] == 0
+    assert inbox(ada)[conversation]["with"]["username"] == "bob"
+    assert conversation not in inbox(bob)
     assert history(bob, conversation)[0] == 404
     key = MessageUploadKey(conversation, sent["message_id"], sent["media"]["media_id"])
     uploads = get_settings().uploads_bucket_name

@@ -462,8 +462,9 @@ class MessageRepository:
     def send(self, record: MessageRecord, recipient_id: str, client_id: str | None) -> Sent:
         """Stores the message in the direct conversation and both inboxes; with a client id already used
         by the sender (a retry), stores nothing and returns the message that id first sent. A photo not yet
-        ready reaches no inbox, but its sender's entry is made if the conversation is new: they read, and may
-        unsend, what they sent (the entry is listed once something is delivered)."""
+        ready reaches no inbox, but its sender's entry is made if the conversation is new, and listed: they find
+        the conversation in their list (no preview yet: what they sent is theirs alone until it is ready), read it
+        and may unsend what they sent. An entry already listed keeps its place and preview until delivery."""
         sender_id = record.sender_id
 
         def build(transaction: TransactWrite) -> None:
@@ -481,6 +482,8 @@ class MessageRepository:
                         MessagingModel.conversation_id.set(record.conversation_id),
                         MessagingModel.user_id.set(sender_id),
                         MessagingModel.with_id.set(recipient_id),
+                        MessagingModel.inbox_user.set(sender_id),
+                        MessagingModel.last_activity.set(MessagingModel.last_activity | record.message_id),
                     ],
                 )
 
