@@ -728,3 +728,66 @@ def test_standings_ask_again_for_the_keys_dynamodb_left_unprocessed(
     # When their standings are read, Then every post is there, after one request per key left over
     assert set(PostRepository().standings_of(post_ids)) == set(post_ids)
     assert requests == [3, 2, 1]
+
+
+def _hide_author(reader: Claims, author: Claims, how: str) -> None:
+    """The reader no longer sees the author's posts, whose feed entries stay: a mute, or the account gone."""
+    from pinhole.users.dal import ProfileRepository, UserModel
+
+    if how == "muted":
+        assert GraphRepository().mute(reader["sub"], author["sub"])
+    elif how == "deactivated":
+        UserModel.get(author["sub"]).update(actions=[UserModel.deactivated_at.set(utc_now())])
+    else:
+        assert ProfileRepository().set_suspended(author["sub"], True)
+
+
+@pytest.mark.parametrize("how", ["muted", "deactivated", "suspended"])
+def test_chronological_pages_read_past_entries_of_hidden_authors_instead_of_coming_back_empty(
+    fanout: FanOut, how: str
+) -> None:
+    # Given a reader following two authors; the one they can no longer see posted 21 times after the other
+    reader, hidden, other = (sign_up_claims(name) for name in ("reader", "hidden", "other"))
+    follow(reader, hidden, fanout)
+    follow(reader, other, fanout)
+    kept = share(other, fanout)
+    for _ in range(21):
+        share(hidden, fanout)
+    _hide_author(reader, hidden, how)
+
+    # When the reader reads the chronological feed, at the default limit and 5 at a time
+    whole = feed(reader, order="chronological")
+    pages, cursor = [], None
+    while True:
+        page = feed(reader, order="chronological", limit="5", **({"cursor": cursor} if cursor else {}))
+        pages.append(ids(page))
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+        assert len(pages) < 5, pages
+
+    # Then the first page holds the post they can see and says the feed ends there
+    assert whole == {"items": whole["items"], "next_cursor": None, "caught_up": False}
+    assert ids(whole) == [kept] and whole["items"][0]["author"]["user_id"] == other["sub"]
+    assert pages == [[kept]]
+
+
+def test_a_chronological_page_is_short_only_when_hidden_entries_fill_its_bound(fanout: FanOut) -> None:
+    # Given a reader whose feed holds, newest first, 12 posts of a muted author, then 3 of a friend
+    reader, muted, friend = (sign_up_claims(name) for name in ("reader", "muted", "friend"))
+    follow(reader, muted, fanout)
+    follow(reader, friend, fanout)
+    friends = [share(friend, fanout) for _ in range(3)]
+    for _ in range(12):
+        share(muted, fanout)
+    assert GraphRepository().mute(reader["sub"], muted["sub"])
+
+    # When it is read a post at a time: each page reads at most 5 × (1 + 1) = 10 entries
+    first = feed(reader, order="chronological", limit="1")
+    second = feed(reader, order="chronological", limit="1", cursor=first["next_cursor"])
+    third = feed(reader, order="chronological", limit="1", cursor=second["next_cursor"])
+
+    # Then the first page stops at its bound, short but with a cursor; the next goes on where it stopped
+    assert first["items"] == [] and first["next_cursor"] is not None
+    assert ids(second) == [friends[2]] and second["next_cursor"] is not None
+    assert ids(third) == [friends[1]]

@@ -22,6 +22,10 @@ the page ended at. The celebrities' posts come from the same recent-posts items 
   page        1. the pushed page, followed celebrities   2. the celebrities' recent-posts items
               3. the page checked and hydrated
 A page deeper than an item reaches also queries the authors whose items ran out (one more round).
+A page whose entries show fewer than `limit` posts (authors muted, deactivated or suspended: their entries stay)
+reads on once, to 5 × (limit + 1) entries in all: 4. the pushed entries after the page's last   5. those
+checked and hydrated (with, between the two, a Query of a celebrity whose item runs out among them). So 2 (or 3)
+more rounds, only for a page that came out short; one still short then says where to go on.
 
 Whatever the order, what must not show is dropped when a page is served: deleted or unpublished posts,
 authors no longer followed, in a block with the caller, or muted by them. A block removes the follows and
@@ -38,6 +42,7 @@ from pinhole.feed.models import FeedOrder, FeedPage, FeedPost, Ranking, ScoreExp
 from pinhole.feed.ranking import Candidate, ScoreParts, ViewerSignals, rank
 from pinhole.feed.ranking_dal import (
     AffinityStore,
+    RecentPost,
     RecentPostsStore,
     SeenStore,
     Snapshot,
@@ -53,6 +58,7 @@ from pinhole.shared.clock import utc_now
 from pinhole.shared.cursor import decode_cursor, encode_cursor
 from pinhole.shared.errors import CursorExpired, ValidationFailed
 from pinhole.shared.ids import new_id, time_of
+from pinhole.shared.pages import FILL_READS
 from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.shared.secrets import cursor_secret
 from pinhole.shared.settings import FeedRankingSettings, get_settings
@@ -349,14 +355,17 @@ class _Pulled:
 
 
 def _celebrity_posts(
-    celebrities: Mapping[str, int], pushed: list[FeedEntry], before: str | None, limit: int, stores: FeedStores
+    recent: Mapping[str, list[RecentPost]],
+    pushed: list[FeedEntry],
+    before: str | None,
+    limit: int,
+    stores: FeedStores,
 ) -> _Pulled:
-    """The celebrities' posts older than `before`, from their recent-posts items (one BatchGetItem round, as
-    the ranked page reads them). An item holds an author's newest N posts: only an author whose item is full
-    and whose oldest post in it is newer than the page's last could have an older post on the page, and only
-    those are queried, in one more round (deep pages, or an author who posted more than N times among the
-    page's newest)."""
-    recent = stores.recent.of_authors(celebrities)
+    """The celebrities' posts older than `before`, from their recent-posts items (`recent`: read in one
+    BatchGetItem round, as the ranked page reads them). An item holds an author's newest N posts: only an author
+    whose item is full and whose oldest post in it is newer than the page's last could have an older post on the
+    page, and only those are queried, in one more round (deep pages, or an author who posted more than N times
+    among the page's newest)."""
     entries: list[FeedEntry] = []
     oldest: dict[str, str] = {}  # of each author whose item is full: older posts may exist
     for author, posts in recent.items():
@@ -381,6 +390,55 @@ def _celebrity_posts(
     return _Pulled(entries, records, more)
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The next `count` entries of the chronological feed after `before`, newest first: pushed and pulled merged."""
+
+    entries: list[FeedEntry]
+    records: dict[str, PostRecord]  # the pulled posts already read (their Query returned them whole)
+    more: bool
+
+
+def _window(
+    pushed: list[FeedEntry],
+    more_pushed: bool,
+    recent: Mapping[str, list[RecentPost]],
+    before: str | None,
+    count: int,
+    stores: FeedStores,
+) -> _Window:
+    pulled = _celebrity_posts(recent, pushed, before, count, stores) if recent else _Pulled([], {}, False)
+    merged = _newest_first([*pushed, *pulled.entries])
+    return _Window(merged[:count], pulled.records, more_pushed or pulled.more or len(merged) > count)
+
+
+FILL_ENTRIES = FILL_READS
+"""A chronological page whose window shows fewer than `limit` posts (their authors muted, deactivated, suspended,
+their posts deleted: entries not cleaned up, or not yet) reads on, once, up to this many times `limit + 1` entries
+in all, and is short only when hidden entries fill all of those (as pinhole.shared.pages.filled_page bounds a
+comments page)."""
+
+
+def _checked(
+    caller: Caller, entries: list[FeedEntry], known: dict[str, PostRecord], checked: _Checks | None, stores: FeedStores
+) -> tuple[_Checks, ViewerMarks]:
+    """One round: the entries' posts, likes and saves, and the authors `checked` does not cover yet; merged."""
+    post_ids = [entry.post_id for entry in entries]
+    authors = [entry.author_id for entry in entries]
+    if checked is not None:
+        authors = [author for author in authors if author not in checked.profiles and author != caller.user_id]
+    flags = _submit(stores.flags, caller.user_id, post_ids)
+    found = _start_checks(caller, post_ids, authors, stores, known)()
+    if checked is not None:
+        found = _Checks(
+            {**checked.records, **found.records},
+            {**checked.profiles, **found.profiles},
+            checked.following | found.following,
+            checked.hidden | found.hidden,
+        )
+    return found, flags.result()
+
+
 def _chronological_page(
     caller: Caller, limit: int, cursor: str | None, stores: FeedStores, weights: FeedRankingSettings, now: datetime
 ) -> FeedPage:
@@ -394,24 +452,40 @@ def _chronological_page(
     celebrities = stores.feeds.followed_celebrities(caller.user_id)
     pushed, more_pushed = pushed_call.result()
     # Round 2: the celebrities' recent-posts items (and, for a deep page, a Query of the few that run out).
-    pulled = _celebrity_posts(celebrities, pushed, before, limit, stores) if celebrities else _Pulled([], {}, False)
-    merged = _newest_first([*pushed, *pulled.entries])
-    candidates = merged[:limit]
-    has_more = more_pushed or pulled.more or len(merged) > limit
+    recent = stores.recent.of_authors(celebrities) if celebrities else {}
+    window = _window(pushed, more_pushed, recent, before, limit, stores)
     # Round 3: hydrate and check, all in parallel.
-    post_ids = [entry.post_id for entry in candidates]
-    flags = _submit(stores.flags, caller.user_id, post_ids)
-    checks = _start_checks(caller, post_ids, [entry.author_id for entry in candidates], stores, pulled.records)()
-    page = _posts(caller, post_ids, checks, flags.result())
+    checks, marks = _checked(caller, window.entries, window.records, None, stores)
+    taken = [e for e in window.entries if _visible(checks.records.get(e.post_id), checks, caller)]
+    last, more = (window.entries[-1] if window.entries else None), window.more
+    if len(taken) < limit and more and last is not None:
+        # Rounds 4-5, only when hidden entries left the page short: the next entries, up to the bound, then
+        # their check. The recent-posts items are those read above; a celebrity whose item runs out among
+        # these entries is queried in between (one more round).
+        count = FILL_ENTRIES * (limit + 1) - len(window.entries)
+        pushed, more_pushed = stores.feeds.page(caller.user_id, last.post_id, count)
+        further = _window(pushed, more_pushed, recent, last.post_id, count, stores)
+        checks, more_marks = _checked(caller, further.entries, further.records, checks, stores)
+        marks = {**marks, **more_marks}
+        more = True  # unless the entries run out before the page fills
+        for entry in further.entries:
+            if len(taken) == limit:
+                break
+            last = entry
+            if _visible(checks.records.get(entry.post_id), checks, caller):
+                taken.append(entry)
+        else:
+            more = further.more
+    page = _posts(caller, [entry.post_id for entry in taken], checks, marks)
     next_cursor = (
-        encode_cursor({"before": candidates[-1].post_id}, _scope(caller, FeedOrder.CHRONOLOGICAL), cursor_secret())
-        if has_more and candidates
+        encode_cursor({"before": last.post_id}, _scope(caller, FeedOrder.CHRONOLOGICAL), cursor_secret())
+        if more and last is not None
         else None
     )
     # Newest first: a page that starts past the caught-up window (or past the end) follows every newer post.
     window_start = now - timedelta(hours=weights.caught_up_window_hours)
-    first = checks.records.get(post_ids[0]) if post_ids else None
-    past_window = not post_ids or (first is not None and first.created_at < window_start)
+    first = checks.records.get(window.entries[0].post_id) if window.entries else None
+    past_window = not window.entries or (first is not None and first.created_at < window_start)
     return FeedPage(items=page, next_cursor=next_cursor, caught_up=past_window)
 
 
