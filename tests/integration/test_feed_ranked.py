@@ -669,8 +669,7 @@ def test_an_explained_first_page_keeps_its_scores_for_later_pages(fanout: FanOut
 
     first = feed(reader, limit="2", explain="true")
     second = feed(reader, limit="2", cursor=first["next_cursor"], explain="true")
-    plain = feed(reader, limit="2")
-    unexplained_later = feed(reader, limit="2", cursor=plain["next_cursor"], explain="true")
+    unasked = feed(reader, limit="2", cursor=first["next_cursor"])
 
     scores = [post["ranking"]["score"] for page in (first, second) for post in page["items"]]
     assert scores == sorted(scores, reverse=True) and len(scores) == 3
@@ -679,7 +678,26 @@ def test_an_explained_first_page_keeps_its_scores_for_later_pages(fanout: FanOut
         0.625,
         0.4375,
     ]
-    assert unexplained_later["items"][0]["ranking"] is None  # that snapshot was made without the scores
+    assert ids(unasked) == ids(second) and unasked["items"][0]["ranking"] is None  # explained only when asked
+
+
+def test_explain_on_a_later_page_of_a_ranking_made_without_it_is_refused_naming_explain(fanout: FanOut) -> None:
+    # Given a ranked first page read without explain, with more to read
+    reader, author = sign_up_claims("reader"), sign_up_claims("author")
+    follow(reader, author, fanout)
+    for _ in range(3):
+        share(author, fanout)
+    plain = feed(reader, limit="2")
+
+    # When its next page is asked for with explain=true
+    status, body = call("GET", "/feed", reader, limit="2", cursor=plain["next_cursor"], explain="true")
+
+    # Then it is refused, naming explain and what to do, instead of items whose ranking is null
+    assert status == 422
+    assert body["error"]["code"] == "validation_error" and body["error"]["details"] == [{"field": "explain"}]
+    assert "first page again with explain=true" in body["error"]["message"]
+    # and the same page without explain still reads
+    assert len(ids(feed(reader, limit="2", cursor=plain["next_cursor"]))) == 1
 
 
 def test_standings_are_what_ranking_needs_of_any_number_of_posts_deleted_ones_absent(fanout: FanOut) -> None:

@@ -333,8 +333,15 @@ def _ranked_later_page(
             "without a cursor.",
             [{"field": "cursor"}],
         )
-    # Round 2: the page checked and hydrated.
     scores, parts = snapshot.scores, snapshot.parts
+    if explain and (scores is None or parts is None):
+        # the scores belong to the ranking: kept only when its first page asked for them
+        raise ValidationFailed(
+            "explain=true needs a ranking made with it: this cursor's first page was read without explain; "
+            "read the first page again with explain=true.",
+            [{"field": "explain"}],
+        )
+    # Round 2: the page checked and hydrated.
     explained = (
         (lambda index: _explanation(scores[index], parts[index]))
         if explain and scores is not None and parts is not None
