@@ -238,12 +238,15 @@ export function usePaged(load, deps, keyOf = null) {
   const [error, setError] = useState(null);
   const generation = useRef(0);
   const busy = useRef(false);
+  // set the moment a page fails (a ref, not state: the scroll observer may fire before the error is rendered)
+  const failed = useRef(false);
   const shown = useRef(items);
   shown.current = items;
   const fetchPage = useCallback(
     async (from, reset) => {
       if (busy.current && !reset) return;
       busy.current = true;
+      failed.current = false;
       const mine = ++generation.current;
       const before = new Set(shown.current);
       setLoading(true);
@@ -265,7 +268,10 @@ export function usePaged(load, deps, keyOf = null) {
         setCursor(page.next_cursor || null);
         setDone(!page.next_cursor);
       } catch (failure) {
-        if (mine === generation.current) setError(failure);
+        if (mine === generation.current) {
+          failed.current = true;
+          setError(failure);
+        }
       } finally {
         if (mine === generation.current) {
           busy.current = false;
@@ -287,8 +293,10 @@ export function usePaged(load, deps, keyOf = null) {
     done,
     loading,
     error,
+    // scrolled into view: never after a failure, which waits for `retry`
+    more: () => !done && !busy.current && !failed.current && fetchPage(cursor, cursor === null),
     // no cursor yet (the first page failed): the retry is the first page again, merged as a reload is
-    more: () => !done && !busy.current && fetchPage(cursor, cursor === null),
+    retry: () => !busy.current && fetchPage(cursor, cursor === null),
     reload: () => fetchPage(null, true),
   };
 }
@@ -311,7 +319,7 @@ export function More({ paged, empty = 'Nothing here yet.', label = 'Load more' }
     <${ErrorNote} error=${paged.error} />
     ${paged.loading && html`<${Loading} />`}
     ${!paged.loading && paged.done && !paged.items.length && !paged.error && html`<p class="muted">${empty}</p>`}
-    ${!paged.loading && !paged.done && html`<button type="button" class="secondary" onClick=${paged.more}>${paged.error ? 'Try again' : label}</button>`}
+    ${!paged.loading && !paged.done && html`<button type="button" class="secondary" onClick=${paged.error ? paged.retry : paged.more}>${paged.error ? 'Try again' : label}</button>`}
   </div>`;
 }
 
