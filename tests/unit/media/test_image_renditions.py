@@ -375,3 +375,90 @@ def test_every_post_rendition_is_made() -> None:
 
     # Then the rendition names are exactly the ones API.md lists
     assert list(result.renditions) == [spec.name for spec in POST_RENDITIONS]
+
+
+# --- format limits ------------------------------------------------------------------------------------------
+
+
+def striped_tall(size: tuple[int, int]) -> Image.Image:
+    """A long screenshot: red top, flat grey middle, blue bottom (flat, so it encodes small and fast)."""
+    width, height = size
+    image = Image.new("RGB", size, (200, 200, 200))
+    image.paste(RED, (0, 0, width, height // 10))
+    image.paste(BLUE, (0, height - height // 10, width, height))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("size", "image_format", "content_type", "expected"),
+    [
+        (
+            (1080, 17000),
+            "JPEG",
+            "image/jpeg",
+            {"large": (1080, 17000), "large_webp": (1041, 16383), "medium": (640, 10074), "medium_webp": (640, 10074)},
+        ),
+        (
+            (100, 20000),
+            "JPEG",
+            "image/jpeg",
+            {"large": (100, 20000), "large_webp": (82, 16383), "medium": (100, 20000), "medium_webp": (82, 16383)},
+        ),
+        (
+            (600, 16384),
+            "PNG",
+            "image/png",
+            {"large": (600, 16384), "large_webp": (600, 16383), "medium": (600, 16384), "medium_webp": (600, 16383)},
+        ),
+        (
+            (1080, 16384),
+            "PNG",
+            "image/png",
+            {"large": (1080, 16384), "large_webp": (1080, 16383), "medium": (640, 9709), "medium_webp": (640, 9709)},
+        ),
+    ],
+    ids=["screenshot-1080x17000", "strip-100x20000", "png-600x16384", "png-1080x16384"],
+)
+def test_a_picture_taller_than_webp_allows_gets_its_webp_renditions_scaled_into_the_limit(
+    size: tuple[int, int], image_format: str, content_type: str, expected: dict[str, tuple[int, int]]
+) -> None:
+    # Given a valid tall picture (under 50 MP) whose kept-size renditions are past WebP's 16383 pixels a side
+    data = encoded(striped_tall(size), image_format)
+
+    # When it is rendered for a post
+    result = render_image(data, content_type)
+
+    # Then every rendition is made: the JPEG ones at their usual size, the WebP ones scaled down (aspect kept) to fit
+    assert (result.width, result.height) == size
+    sizes = {name: (rendition.width, rendition.height) for name, rendition in result.renditions.items()}
+    assert sizes == {**expected, "thumb": (150, 150), "thumb_webp": (150, 150)}
+    for name, rendition in result.renditions.items():
+        image = opened(rendition.data)
+        # And each file is the size its rendition reports, of the format it says, and the whole picture: red top,
+        # blue bottom (scaled, not cut)
+        assert image.size == (rendition.width, rendition.height)
+        assert Image.MIME[image.format or ""] == rendition.content_type
+        if not name.startswith("thumb"):
+            assert channel_distance(image.getpixel((image.width // 2, 2)), RED) <= TOLERANCE
+            assert channel_distance(image.getpixel((image.width // 2, image.height - 3)), BLUE) <= TOLERANCE
+
+
+def test_a_picture_taller_than_jpeg_allows_gets_its_jpeg_renditions_scaled_into_the_limit() -> None:
+    # Given a 2×70000 PNG strip: 140,000 pixels, past libjpeg's 65500 pixels a side
+    data = encoded(striped_tall((2, 70000)), "PNG")
+
+    # When it is rendered for a post
+    result = render_image(data, "image/png")
+
+    # Then its JPEG renditions are 65500 tall and its WebP ones 16383 (2 × 65500/70000 rounds to 2, and to 1 for WebP)
+    sizes = {name: (rendition.width, rendition.height) for name, rendition in result.renditions.items()}
+    assert sizes == {
+        "large": (2, 65500),
+        "large_webp": (1, 16383),
+        "medium": (2, 65500),
+        "medium_webp": (1, 16383),
+        "thumb": (150, 150),
+        "thumb_webp": (150, 150),
+    }
+    for rendition in result.renditions.values():
+        assert opened(rendition.data).size == (rendition.width, rendition.height)

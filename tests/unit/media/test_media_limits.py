@@ -18,8 +18,10 @@ from pinhole.media.limits import (
     MAX_VIDEO_BYTES,
     POST_RENDITIONS,
     STORY_RENDITIONS,
+    WEBP,
     MediaRejected,
     RejectionCode,
+    RenditionSpec,
     check_avatar_upload,
     check_upload,
     max_upload_bytes,
@@ -140,3 +142,11 @@ def test_the_document_states_exactly_the_types_and_sizes_the_server_takes(
 
     # Then the document calls it valid exactly when the server signs an upload for it
     assert document.is_valid(declared) == _server_takes(declared, model, check), declared
+
+
+def test_a_fixed_size_rendition_larger_than_its_format_can_store_cannot_be_declared() -> None:
+    # Given a crop no WebP file can hold (WebP stops at 16383 pixels a side; aspect-kept renditions are scaled into
+    # it as they are made, but a crop has its exact size by promise)
+    # When it is declared, Then it is refused at import time rather than failing every upload
+    with pytest.raises(ValueError, match="larger than image/webp can store"):
+        RenditionSpec("banner", WEBP, 20_000, 100)

@@ -30,6 +30,7 @@ from pinhole.media.limits import (
     JPEG,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
+    MAX_SIDE_OF_FORMAT,
     POSTER_RENDITIONS,
     RENDITIONS,
     MediaKind,
@@ -357,9 +358,15 @@ def _render(base: Image.Image, upright_size: tuple[int, int], specs: Sequence[Re
     pixels: dict[tuple[int, int, bool], Image.Image] = {}
     renditions: dict[str, Rendition] = {}
     for spec in specs:
-        key = (spec.width, spec.height or 0, spec.is_crop)
-        if key not in pixels:
-            pixels[key] = _crop(frames, upright_size, spec) if spec.is_crop else _fit(frames, upright_size, spec)
+        if spec.is_crop:
+            key = (spec.width, spec.height or 0, True)
+            if key not in pixels:
+                pixels[key] = _crop(frames, upright_size, spec)
+        else:
+            target = _fit_size(upright_size, spec)
+            key = (*target, False)
+            if key not in pixels:
+                pixels[key] = _fit(frames, upright_size, target)
         image = pixels[key]
         renditions[spec.name] = Rendition(
             _encode(image, spec.content_type), image.width, image.height, spec.content_type
@@ -367,10 +374,20 @@ def _render(base: Image.Image, upright_size: tuple[int, int], specs: Sequence[Re
     return ImageRenditions(width, height, _blurhash(min(frames, key=lambda frame: frame.width)), renditions)
 
 
-def _fit(frames: list[Image.Image], upright_size: tuple[int, int], spec: RenditionSpec) -> Image.Image:
+def _fit_size(upright_size: tuple[int, int], spec: RenditionSpec) -> tuple[int, int]:
+    """`spec.width` wide (never upscaled), the aspect kept, and no side longer than the rendition's format can
+    store: a 1080×17000 screenshot's `large` is 1080×17000, its `large_webp` 1041×16383."""
     width, height = upright_size
     target_width = min(spec.width, width)
-    target = (target_width, max(1, round(height * target_width / width)))
+    target_height = max(1, round(height * target_width / width))
+    longest, limit = max(target_width, target_height), MAX_SIDE_OF_FORMAT[spec.content_type]
+    if longest <= limit:
+        return target_width, target_height
+    return max(1, round(target_width * limit / longest)), max(1, round(target_height * limit / longest))
+
+
+def _fit(frames: list[Image.Image], upright_size: tuple[int, int], target: tuple[int, int]) -> Image.Image:
+    width = upright_size[0]
     source = _smallest_covering(frames, width, target[0] / width)
     image = _resize(source, target)
     if image is not source:

@@ -29,6 +29,10 @@ VIDEO_DURATION_TOLERANCE_S = 0.1
 
 JPEG = "image/jpeg"
 WEBP = "image/webp"
+# The longest side each output format can store: libjpeg's JPEG_MAX_DIMENSION (65500, not the 65535 of the
+# header's 16 bits) and the WebP bitstream's 14 bits. A tall screenshot (1080×17000) is a valid upload whose
+# kept-size renditions would be past WebP's: each rendition is scaled down into its format's limit instead.
+MAX_SIDE_OF_FORMAT = {JPEG: 65_500, WEBP: 16_383}
 
 
 class RejectionCode(StrEnum):
@@ -66,6 +70,10 @@ class RenditionSpec:
     content_type: str
     width: int
     height: int | None = None
+
+    def __post_init__(self) -> None:
+        if max(self.width, self.height or 0) > MAX_SIDE_OF_FORMAT[self.content_type]:
+            raise ValueError(f"{self.name} is larger than {self.content_type} can store")
 
     @property
     def is_crop(self) -> bool:
