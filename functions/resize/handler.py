@@ -1,7 +1,7 @@
 """Lambda entry points of the resize context, which owns renditions from birth to deletion:
 - `handler`: batches of upload events from SQS (S3 ObjectCreated notifications), each turned into
   renditions (a post's or story's media item, or an avatar, public; a photo or video message's, private); a
-  failing record is retried alone, the rest proceed.
+  failing record is retried alone, the rest proceed, and a picture failing on its last receive is rejected.
 - `cleanup`: the posts table's REMOVE records (routed to its queue by the table's stream router): a deleted
   post's or expired story's renditions are deleted and queued for a CDN invalidation.
 - `invalidate`: the media invalidations queue, many requests to one CloudFront invalidation; a request
@@ -39,6 +39,7 @@ def process_record(record: SQSRecord) -> None:
     body = json.loads(record.body)
     if body.get("Event") == S3_TEST_EVENT:
         return
+    receive_count = int(record.attributes.approximate_receive_count)
     for s3_record in S3Model.model_validate(body).Records:
         obj = s3_record.s3.object
         if obj is None:  # an event about the bucket, not an object: nothing to resize
@@ -46,16 +47,16 @@ def process_record(record: SQSRecord) -> None:
         key = unquote_plus(obj.key)
         message_key = MessageUploadKey.parse(key)
         if message_key is not None:
-            outcome = process_message_upload(s3_record.s3.bucket.name, message_key, obj.versionId)
+            outcome = process_message_upload(s3_record.s3.bucket.name, message_key, obj.versionId, receive_count)
             if outcome is not None:
                 metrics.add_metric(name=f"MessageMedia{outcome.value.capitalize()}", unit="Count", value=1)
             continue
         if is_avatar_key(key):
-            avatar = process_avatar_upload(s3_record.s3.bucket.name, key, obj.versionId)
+            avatar = process_avatar_upload(s3_record.s3.bucket.name, key, obj.versionId, receive_count)
             if avatar is not None:
                 metrics.add_metric(name=f"Avatar{avatar.value.capitalize()}", unit="Count", value=1)
             continue
-        status = process_upload(s3_record.s3.bucket.name, key, obj.versionId)
+        status = process_upload(s3_record.s3.bucket.name, key, obj.versionId, receive_count)
         if status is not None:
             metrics.add_metric(name=f"Media{status.value.capitalize()}", unit="Count", value=1)
 

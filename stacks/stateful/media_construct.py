@@ -12,6 +12,7 @@ from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from pinhole.resize.models import RESIZE_MAX_RECEIVES
 from stacks import constants
 from stacks.function_factory import LOG_RETENTION
 
@@ -24,7 +25,7 @@ ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
 # (AWS advises six times the function timeout), and give up after a few tries into the DLQ.
 RESIZE_TIMEOUT = Duration.minutes(2)
 UPLOAD_EVENTS_VISIBILITY = Duration.minutes(12)
-UPLOAD_EVENTS_MAX_RECEIVES = 3
+UPLOAD_EVENTS_MAX_RECEIVES = RESIZE_MAX_RECEIVES  # resize rejects a picture on its last receive
 DEAD_LETTERS_KEPT_FOR = Duration.days(14)
 # transcode (docs/MEDIA.md "Sizing"): a 90 s 4K HEVC HDR clip is the costliest upload; ffmpeg is stopped
 # WATCHDOG_RESERVE_S before the timeout. A message stays hidden for six timeouts (AWS's advice for an event source

@@ -16,7 +16,9 @@ from pinhole.media.limits import MAX_VIDEO_BYTES
 from pinhole.messaging import logic as messaging_logic
 from pinhole.messaging.dal import UPLOAD_MISSING_AFTER, MessageRepository
 from pinhole.messaging.media import MessageUploadKey
+from pinhole.posts.models import MediaStatus
 from pinhole.resize.message_media import process_message_upload
+from pinhole.resize.models import RESIZE_MAX_RECEIVES
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
@@ -431,3 +433,53 @@ def test_a_photo_unsent_while_it_was_being_delivered_leaves_no_trace_in_the_inbo
     assert connections_api.of_type("bob-phone", "message_deleted") == [
         {"type": "message_deleted", "conversation_id": group, "message_id": sent["message_id"]}
     ]
+
+
+def test_a_photo_message_failing_every_resize_attempt_is_refused_unprocessable_not_upload_missing(
+    people,  # noqa: F811
+    connections_api,  # noqa: F811
+    group,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given ada's photo message, uploaded, whose WebP encode fails on every attempt (as a 1080×17000 screenshot's did)
+    from pinhole.media import imaging
+
+    def encode(image: Any, content_type: str) -> bytes:
+        raise ValueError("encoding error 5: Image size exceeds WebP limit of 16383 pixels")
+
+    monkeypatch.setattr(imaging, "_encode", encode)
+    ada = people["ada"]
+    connect("ada-phone", ada)
+    picture = _jpeg()
+    sent = send_media(ada, group, "long", picture, "image/jpeg")
+    key = upload(sent, picture, "image/jpeg")
+    uploads = get_settings().uploads_bucket_name
+
+    # When resize's first attempts fail
+    for receive_count in range(1, RESIZE_MAX_RECEIVES):
+        with pytest.raises(ValueError, match="WebP limit"):
+            process_message_upload(uploads, key, receive_count=receive_count)
+
+    # Then the sweep leaves it alone past the upload window: the file arrived, the queue is retrying it
+    assert sweep_at(monkeypatch, UPLOAD_MISSING_AFTER + timedelta(minutes=1)) == 0
+    assert history(ada, group)[1]["items"][0]["media"]["status"] == "pending"
+
+    # When the last attempt fails too
+    outcome = process_message_upload(uploads, key, receive_count=RESIZE_MAX_RECEIVES)
+
+    # Then the photo is refused `unprocessable` and ada's phone and thread say so
+    assert outcome == MediaStatus.REJECTED
+    told = connections_api.of_type("ada-phone", "message")
+    assert [frame["message"]["message_id"] for frame in told] == [sent["message_id"]]
+    media = told[0]["message"]["media"]
+    assert (media["status"], media["reason_code"], media["reason"]) == (
+        "rejected",
+        "unprocessable",
+        "The picture could not be processed. Try another photo.",
+    )
+    mine = history(ada, group)[1]["items"][0]
+    assert (mine["message_id"], mine["media"]["status"], mine["media"]["reason_code"]) == (
+        sent["message_id"],
+        "rejected",
+        "unprocessable",
+    )

@@ -12,13 +12,16 @@ authorized against the synthesized policies, so a path that lacks a grant fails 
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
+from pinhole.posts import logic as posts_logic
 from pinhole.posts.models import MediaStatus, PostStatus
 from pinhole.resize.storage import MediaStorage
+from pinhole.shared.clock import utc_now
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import UserModel
 from tests.support.direct_calls import answered_on_the_wire
@@ -268,3 +271,81 @@ def test_poison_message_lands_in_the_dead_letter_queue_after_max_receives_while_
     assert len(failed) == WIRING.max_receives and len(set(failed)) == 1
     assert len(pipeline.dead_letters()) == 1
     assert pipeline.waiting() == 0
+
+
+# A picture that fails on every attempt: its WebP encode raising as libwebp did for a 1080×17000 screenshot
+
+
+@pytest.fixture
+def webp_encoder_fails(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every WebP encode raises what Pillow raised for a picture past WebP's limit; the list counts the attempts."""
+    from pinhole.media import imaging
+
+    attempts: list[int] = []
+    original = imaging._encode
+
+    def encode(image: Any, content_type: str) -> bytes:
+        if content_type == "image/webp":
+            attempts.append(1)
+            raise ValueError("encoding error 5: Image size exceeds WebP limit of 16383 pixels")
+        return original(image, content_type)
+
+    monkeypatch.setattr(imaging, "_encode", encode)
+    return attempts
+
+
+def test_a_picture_failing_every_attempt_is_rejected_unprocessable_on_the_last_one(
+    pipeline: ResizePipeline, webp_encoder_fails: list[int]
+) -> None:
+    # Given a real photo whose rendering fails on every attempt
+    key = pipeline.upload(JPEG, photo())
+
+    # When resize runs until the queue is empty
+    pipeline.deliver()
+
+    # Then the photo was tried maxReceiveCount times, and on the last its item was rejected `unprocessable`: no size,
+    # no renditions, the reason a sentence for the uploader; its post failed with that code
+    failed = [failed for invocation in pipeline.runner.calls for failed in invocation.failed_ids]
+    assert len(failed) == WIRING.max_receives - 1 and len(set(failed)) == 1
+    assert len(webp_encoder_fails) == WIRING.max_receives
+    media = pipeline.media(key)
+    assert (media.status, media.reason_code, media.reason) == (
+        MediaStatus.REJECTED,
+        "unprocessable",
+        "The picture could not be processed. Try another photo.",
+    )
+    assert (media.width, media.height, media.blurhash, media.rendition_keys, media.claim) == (
+        None,
+        None,
+        None,
+        {},
+        None,
+    )
+    record = pipeline.record(key)
+    assert record is not None and (record.status, record.reason) == (PostStatus.FAILED, "unprocessable")
+    # And nothing was parked in the dead-letter queue, nothing waits, nothing was stored for it
+    assert pipeline.dead_letters() == [] and pipeline.waiting() == 0
+    assert pipeline.rendition_objects(key) == {}
+
+
+def test_the_sweep_leaves_a_picture_being_retried_alone_and_it_ends_unprocessable_not_upload_missing(
+    pipeline: ResizePipeline, webp_encoder_fails: list[int]
+) -> None:
+    # Given a real photo whose first rendering attempt failed
+    key = pipeline.upload(JPEG, photo())
+    assert pipeline.deliver_once() == 1
+    assert pipeline.media(key).status == MediaStatus.PENDING
+
+    # When the sweep runs after the upload window and its grace (the post was due at the upload link's expiry)
+    swept = posts_logic.fail_overdue_posts(now=utc_now() + timedelta(minutes=31))
+
+    # Then it leaves the post alone: its upload arrived, the queue is retrying it
+    assert swept == 0 and pipeline.status(key) == PostStatus.PENDING
+
+    # When the retries run out
+    pipeline.deliver()
+
+    # Then it is rejected for what happened, `unprocessable`, never `upload_missing`
+    media = pipeline.media(key)
+    assert (media.status, media.reason_code) == (MediaStatus.REJECTED, "unprocessable")
+    assert pipeline.status(key) == PostStatus.FAILED

@@ -8,9 +8,17 @@ each image — a video's poster, in transcode — is screened first; a post with
 and a moderation case opened.
 
 A video is not processed here: it is handed to the transcode function's queue (`pinhole.transcode`), which
-settles it through the same `handle_upload_event`, and its post is kept from the sweep meanwhile."""
+settles it through the same `handle_upload_event`, and its post is kept from the sweep meanwhile.
+
+A picture whose rendering fails unexpectedly (an encoder's error, S3 going away) is retried by the queue, its post
+kept from the sweep meanwhile; on the queue's last attempt (`RESIZE_MAX_RECEIVES`) it is rejected `unprocessable`
+(`RenderAttempt`), as transcode's dead-letter consumer rejects a video: a file that fails every attempt is
+refused, not left pending for the sweep to call `upload_missing`."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
 from pinhole.media.limits import MAX_AVATAR_BYTES, MB, MediaKind, MediaRejected, RejectionCode, max_upload_bytes
 from pinhole.media.models import ImageRenditions, Rendition, ScreeningLabel
@@ -28,6 +36,7 @@ from pinhole.posts.models import (
     StoredMedia,
     StoredRendition,
 )
+from pinhole.resize.models import PENDING_WHILE_RETRIED, RESIZE_MAX_RECEIVES, UNPROCESSABLE_PICTURE_REASON
 from pinhole.resize.purge import purge_renditions
 from pinhole.resize.storage import MediaStorage
 from pinhole.shared.clock import utc_now
@@ -47,9 +56,42 @@ _posts = PostRepository()
 _transcode_queue = TranscodeQueue()
 _screen = ImageScreen()
 
+T = TypeVar("T")
+
 Processor = Callable[[UploadKey, PostRecord, StoredMedia], StoredMedia | None]
 """Makes a pending item's renditions: the item settled as ready, None when the work went elsewhere (a video handed to
 transcode, an attempt already running), or MediaRejected."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderAttempt:
+    """One delivery of an upload's event (`receive_count`: the queue's count), and how to keep its item from the
+    sweep while the queue retries it."""
+
+    object_key: str
+    receive_count: int = 1
+    keep_pending: Callable[[], object] = lambda: None
+
+    def rendered(self, render: Callable[[], T]) -> T:
+        """`render()` — the decoding and encoding of the picture, the work the picture itself can make fail every
+        time (S3 and DynamoDB failures stay retried, then parked in the dead-letter queue): a failure is retried by
+        the queue, the item kept from the sweep until the retries are over; on the last receive it is a rejection
+        `unprocessable` instead."""
+        try:
+            return render()
+        except MediaRejected:
+            raise
+        except Exception as error:
+            if self.receive_count < RESIZE_MAX_RECEIVES:
+                self.keep_pending()
+                raise
+            logger.exception("Picture failed on every attempt; rejected", extra={"key": self.object_key})
+            raise MediaRejected(RejectionCode.UNPROCESSABLE, UNPROCESSABLE_PICTURE_REASON) from error
+
+
+def retried_until() -> datetime:
+    """When the sweep may judge an item again whose resize failed and will be retried."""
+    return utc_now() + PENDING_WHILE_RETRIED
 
 
 def store_renditions(
@@ -86,15 +128,13 @@ def _render_image(
     kind: PostKind,
     storage: MediaStorage,
     screen: ImageScreen,
+    attempt: RenderAttempt,
 ) -> StoredMedia:
     # Imported here, not at module scope: only this code path needs Pillow.
     from pinhole.media.imaging import render_image
 
-    image = render_image(
-        storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type)),
-        media.content_type,
-        _RENDITIONS_OF[kind],
-    )
+    original = storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type))
+    image = attempt.rendered(lambda: render_image(original, media.content_type, _RENDITIONS_OF[kind]))
     return media.model_copy(
         update={
             "status": MediaStatus.READY,
@@ -111,16 +151,21 @@ def process_upload(
     bucket: str,
     object_key: str,
     version_id: str | None = None,
+    receive_count: int = 1,
     storage: MediaStorage = _storage,
     post_repository: PostRepository = _posts,
     transcode_queue: TranscodeQueue = _transcode_queue,
     screen: ImageScreen = _screen,
 ) -> PostStatus | None:
-    """Returns the post's status afterwards, or None when there was nothing to do."""
+    """Returns the post's status afterwards, or None when there was nothing to do. `receive_count`: which delivery
+    of the event this is (the last one rejects a picture that fails again)."""
 
     def process(key: UploadKey, record: PostRecord, media: StoredMedia) -> StoredMedia | None:
         if media.type == "image":
-            return _render_image(bucket, key, version_id, media, record.kind, storage, screen)
+            attempt = RenderAttempt(
+                object_key, receive_count, lambda: post_repository.keep_pending(key.post_id, retried_until())
+            )
+            return _render_image(bucket, key, version_id, media, record.kind, storage, screen, attempt)
         transcode_queue.send(TranscodeRequest(bucket=bucket, key=object_key, version_id=version_id))
         post_repository.keep_pending(key.post_id, utc_now() + PENDING_AFTER_UPLOAD)
         logger.info("Video handed to transcode", extra={"key": object_key})
@@ -192,7 +237,11 @@ def _open_case(record: PostRecord) -> None:
 
 
 def process_avatar_upload(
-    bucket: str, object_key: str, version_id: str | None = None, storage: MediaStorage = _storage
+    bucket: str,
+    object_key: str,
+    version_id: str | None = None,
+    receive_count: int = 1,
+    storage: MediaStorage = _storage,
 ) -> AvatarStatus | None:
     """An avatar original: square renditions through the same decoder as post photos, then the profile
     (`pinhole.users.avatar`). None when it is not the user's latest upload (or is already settled)."""
@@ -208,6 +257,7 @@ def process_avatar_upload(
         original = storage.read_original(bucket, object_key, version_id, MAX_AVATAR_BYTES)
         if len(original) > MAX_AVATAR_BYTES:
             raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")
-        return render_image(original, upload.content_type, "avatar")
+        attempt = RenderAttempt(object_key, receive_count)
+        return attempt.rendered(lambda: render_image(original, upload.content_type, "avatar"))
 
     return avatar.process_upload(key, render, storage=storage)

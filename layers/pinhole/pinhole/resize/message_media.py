@@ -8,6 +8,7 @@ from pinhole.media.models import Rendition
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, rendition_key
 from pinhole.posts.models import MediaStatus, StoredMedia, StoredRendition
+from pinhole.resize.logic import RenderAttempt, retried_until
 from pinhole.shared.clock import utc_now
 from pinhole.shared.observability import logger
 from pinhole.transcode.models import PENDING_AFTER_UPLOAD, TranscodeRequest
@@ -32,12 +33,17 @@ def store_message_renditions(
 
 
 def _render(
-    bucket: str, key: MessageUploadKey, version_id: str | None, media: StoredMedia, storage: MessageMediaStorage
+    bucket: str,
+    key: MessageUploadKey,
+    version_id: str | None,
+    media: StoredMedia,
+    storage: MessageMediaStorage,
+    attempt: RenderAttempt,
 ) -> StoredMedia:
     from pinhole.media.imaging import render_image  # Pillow only on this path
 
-    limit = max_upload_bytes(media.content_type)
-    image = render_image(storage.read_original(bucket, str(key), version_id, limit), media.content_type)
+    original = storage.read_original(bucket, str(key), version_id, max_upload_bytes(media.content_type))
+    image = attempt.rendered(lambda: render_image(original, media.content_type))
     facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash}
     renditions = store_message_renditions(key, image.renditions, storage)
     return media.model_copy(update={"status": MediaStatus.READY, **facts, "rendition_keys": renditions})
@@ -56,11 +62,13 @@ def process_message_upload(
     bucket: str,
     key: MessageUploadKey,
     version_id: str | None = None,
+    receive_count: int = 1,
     storage: MessageMediaStorage = _storage,
     transcode_queue: TranscodeQueue = _transcode_queue,
 ) -> MediaStatus | None:
     """The message's status afterwards (pending: a video handed to transcode), or None when there was nothing
-    to do (duplicate or late events, a message gone)."""
+    to do (duplicate or late events, a message gone). A photo failing on the queue's last receive is refused
+    (`RenderAttempt`)."""
     media = pending_media(key)
     if media is None:
         return None
@@ -70,7 +78,8 @@ def process_message_upload(
         logger.info("Message video handed to transcode", extra={"key": str(key)})
         return MediaStatus.PENDING
     try:
-        settled = _render(bucket, key, version_id, media, storage)
+        attempt = RenderAttempt(str(key), receive_count, lambda: messaging.keep_media_pending(key, retried_until()))
+        settled = _render(bucket, key, version_id, media, storage, attempt)
     except MediaRejected as refused:
         logger.info("Message upload rejected", extra={"key": str(key), "code": refused.code.value})
         settled = media.rejected(refused.code, refused.reason)
