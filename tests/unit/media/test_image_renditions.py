@@ -462,3 +462,24 @@ def test_a_picture_taller_than_jpeg_allows_gets_its_jpeg_renditions_scaled_into_
     }
     for rendition in result.renditions.values():
         assert opened(rendition.data).size == (rendition.width, rendition.height)
+
+
+def test_an_avatar_blurhash_paints_its_square_crop_and_a_post_blurhash_the_whole_picture() -> None:
+    # Given a 400×1600 portrait: red top, green middle, blue bottom
+    image = Image.new("RGB", (400, 1600), GREEN)
+    image.paste(RED, (0, 0, 400, 600))
+    image.paste(BLUE, (0, 1000, 400, 1600))
+    data = encoded(image, "JPEG", quality=95)
+
+    # When it is rendered as an avatar and as a post
+    avatar = render_image(data, "image/jpeg", "avatar")
+    post = render_image(data, "image/jpeg", "post")
+
+    # Then the avatar's blurhash is of the green centre square its renditions show, top to bottom
+    painted = blurhash.decode(avatar.blurhash, 15, 15)
+    for y in (0, 7, 14):
+        assert channel_distance(painted.getpixel((7, y)), GREEN) <= TOLERANCE
+    # And the post's is of the whole portrait (its Media is 400×1600): reddest at the top, bluest at the bottom
+    painted = blurhash.decode(post.blurhash, 15, 60)
+    (top_red, _, top_blue), (bottom_red, _, bottom_blue) = painted.getpixel((7, 2)), painted.getpixel((7, 57))
+    assert top_red > top_blue + 100 and bottom_blue > bottom_red + 100

@@ -27,6 +27,7 @@ import blurhash
 from PIL import Image, ImageCms, ImageFile
 
 from pinhole.media.limits import (
+    BLURHASH_RENDITION,
     JPEG,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
@@ -95,13 +96,17 @@ def render_image(source: bytes | BinaryIO, declared_content_type: str, kind: Med
     """Every rendition of `kind` (limits.RENDITIONS) of an uploaded picture, or `MediaRejected`."""
     if kind not in RENDITIONS:
         raise ValueError(f"unknown media kind {kind!r}")
-    return render_renditions(source, declared_content_type, RENDITIONS[kind])
+    return render_renditions(source, declared_content_type, RENDITIONS[kind], BLURHASH_RENDITION[kind])
 
 
 def render_renditions(
-    source: bytes | BinaryIO, declared_content_type: str, specs: Sequence[RenditionSpec]
+    source: bytes | BinaryIO,
+    declared_content_type: str,
+    specs: Sequence[RenditionSpec],
+    blurhash_of: str | None = None,
 ) -> ImageRenditions:
-    """`render_image` for any list of rendition specs, largest first (the benchmark renders JPEG ones alone)."""
+    """`render_image` for any list of rendition specs, largest first (the benchmark renders JPEG ones alone). The
+    blurhash is of the rendition named `blurhash_of` (an avatar's crop), or of the whole picture."""
     expected = _expected_format(declared_content_type)
     register_heif()
     fp = _seekable(source)
@@ -109,7 +114,7 @@ def render_renditions(
     if expected == "JPEG":
         _check_jpeg_scans(fp)
     base, upright_size = _decode_base(fp, expected, specs)
-    return _render(base, upright_size, specs)
+    return _render(base, upright_size, specs, blurhash_of)
 
 
 @lru_cache(maxsize=1)
@@ -352,11 +357,17 @@ def _transform_to_srgb(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransf
     return ImageCms.buildTransform(source, ImageCms.createProfile("sRGB"), mode, "RGB")
 
 
-def _render(base: Image.Image, upright_size: tuple[int, int], specs: Sequence[RenditionSpec]) -> ImageRenditions:
+def _render(
+    base: Image.Image,
+    upright_size: tuple[int, int],
+    specs: Sequence[RenditionSpec],
+    blurhash_of: str | None = None,
+) -> ImageRenditions:
     width, height = upright_size
     frames = [base]  # uncropped scalings of the upload, largest first
     pixels: dict[tuple[int, int, bool], Image.Image] = {}
     renditions: dict[str, Rendition] = {}
+    painted = None  # what the blurhash stands for, when not the whole picture
     for spec in specs:
         if spec.is_crop:
             key = (spec.width, spec.height or 0, True)
@@ -371,7 +382,12 @@ def _render(base: Image.Image, upright_size: tuple[int, int], specs: Sequence[Re
         renditions[spec.name] = Rendition(
             _encode(image, spec.content_type), image.width, image.height, spec.content_type
         )
-    return ImageRenditions(width, height, _blurhash(min(frames, key=lambda frame: frame.width)), renditions)
+        if spec.name == blurhash_of:
+            painted = image
+    if blurhash_of is not None and painted is None:
+        raise ValueError(f"no rendition {blurhash_of!r} to take the blurhash of")
+    whole = min(frames, key=lambda frame: frame.width)
+    return ImageRenditions(width, height, _blurhash(whole if painted is None else painted), renditions)
 
 
 def _fit_size(upright_size: tuple[int, int], spec: RenditionSpec) -> tuple[int, int]:

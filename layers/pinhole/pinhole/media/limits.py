@@ -107,6 +107,9 @@ RENDITIONS: dict[MediaKind, tuple[RenditionSpec, ...]] = {
     "story": STORY_RENDITIONS,
     "avatar": AVATAR_RENDITIONS,
 }
+# The blurhash a client paints before a picture loads: of the whole upload for a post or story (its Media's width
+# and height are the upload's), of the square crop at `avatar.url` for an avatar (its width and height are the crop's).
+BLURHASH_RENDITION: dict[MediaKind, str | None] = {"post": None, "story": None, "avatar": AVATAR_URL_RENDITION}
 
 
 def normalise_content_type(content_type: str) -> str:
