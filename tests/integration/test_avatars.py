@@ -2,6 +2,7 @@
 and what the profile then says about it."""
 
 import io
+from datetime import datetime, timedelta
 from typing import Any
 
 import blurhash
@@ -12,7 +13,10 @@ from PIL import Image
 from functions.upload import handler as upload
 from functions.users import handler as users
 from pinhole.resize.logic import process_avatar_upload
+from pinhole.resize.models import RESIZE_MAX_RECEIVES
 from pinhole.shared.settings import get_settings
+from pinhole.upload.signer import UPLOAD_GRACE
+from pinhole.users import logic as users_logic
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.users import sign_up_claims
 
@@ -81,3 +85,97 @@ def test_the_avatar_blurhash_paints_the_square_at_its_url_not_the_whole_upload(a
     painted = blurhash.decode(avatar["blurhash"], 15, 15)
     for y in (0, 7, 14):
         assert distance(painted.getpixel((7, y)), GREEN) <= TOLERANCE, (y, painted.getpixel((7, y)))
+
+
+def a_photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), GREEN).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def me_at(claims: dict[str, str], monkeypatch: pytest.MonkeyPatch, moment: datetime) -> dict[str, Any]:
+    """GET /me as if it were `moment`."""
+    with monkeypatch.context() as patch:
+        patch.setattr(users_logic, "utc_now", lambda: moment)
+        return me(claims)
+
+
+def test_an_avatar_upload_that_never_arrives_ends_upload_missing_and_the_previous_avatar_stays(
+    alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice's avatar, and a new upload she asked for whose file never reaches storage
+    upload_and_resize(alice, a_photo())
+    previous = me(alice)["avatar"]
+    signed = request_avatar(alice, 1000)
+    expired = datetime.fromisoformat(signed["expires_at"])
+
+    # When she reads her profile while the link is valid, and in the 15 minutes of grace after it expired
+    # Then the upload is pending
+    for moment in (expired - timedelta(minutes=1), expired + UPLOAD_GRACE - timedelta(seconds=1)):
+        assert me_at(alice, monkeypatch, moment)["avatar_upload"] == {
+            "avatar_id": signed["media_id"],
+            "status": "pending",
+            "reason": None,
+            "reason_code": None,
+        }
+
+    # When she reads it past the grace (15, 20 and 35 minutes after the link expired)
+    # Then it never arrived: rejected `upload_missing` with a sentence for her, and her avatar is the previous one
+    for after_expiry in (15, 20, 35):
+        shown = me_at(alice, monkeypatch, expired + timedelta(minutes=after_expiry))
+        assert shown["avatar_upload"] == {
+            "avatar_id": signed["media_id"],
+            "status": "rejected",
+            "reason": "The picture never arrived: upload it again.",
+            "reason_code": "upload_missing",
+        }
+        assert shown["avatar"] == previous and shown["avatar_url"] == previous["url"]
+
+    # When she asks for another upload then
+    again = request_avatar(alice, 1000)
+
+    # Then that one is pending while its own link and grace last
+    later = me_at(alice, monkeypatch, datetime.fromisoformat(again["expires_at"]) + UPLOAD_GRACE - timedelta(seconds=1))
+    assert later["avatar_upload"]["avatar_id"] == again["media_id"]
+    assert later["avatar_upload"]["status"] == "pending"
+
+
+def test_an_avatar_resize_keeps_retrying_is_not_called_missing_and_ends_unprocessable(
+    alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an avatar whose file arrived but whose WebP encode fails on every attempt
+    from pinhole.media import imaging
+
+    def encode(image: Any, content_type: str) -> bytes:
+        raise ValueError("encoding error 5: Image size exceeds WebP limit of 16383 pixels")
+
+    monkeypatch.setattr(imaging, "_encode", encode)
+    data = a_photo()
+    signed = request_avatar(alice, len(data))
+    uploads = get_settings().uploads_bucket_name
+    key = signed["fields"]["key"]
+    boto3.client("s3").put_object(Bucket=uploads, Key=key, Body=data, ContentType="image/jpeg")
+
+    # When resize's first attempts fail
+    for receive_count in range(1, RESIZE_MAX_RECEIVES):
+        with pytest.raises(ValueError, match="WebP limit"):
+            process_avatar_upload(uploads, key, receive_count=receive_count)
+
+    # Then past the upload link's expiry and grace the upload is still pending: it arrived and is being retried
+    expired = datetime.fromisoformat(signed["expires_at"])
+    assert me_at(alice, monkeypatch, expired + UPLOAD_GRACE + timedelta(minutes=1))["avatar_upload"]["status"] == (
+        "pending"
+    )
+
+    # When the last attempt fails too
+    assert process_avatar_upload(uploads, key, receive_count=RESIZE_MAX_RECEIVES) == "rejected"
+
+    # Then it is rejected `unprocessable`, and there is still no avatar
+    shown = me(alice)
+    assert shown["avatar_upload"] == {
+        "avatar_id": signed["media_id"],
+        "status": "rejected",
+        "reason": "The picture could not be processed. Try another photo.",
+        "reason_code": "unprocessable",
+    }
+    assert (shown["avatar"], shown["avatar_url"]) == (None, None)

@@ -39,10 +39,12 @@ from pinhole.privacy.export_files import (
 )
 from pinhole.push.dal import DEVICE, SETTINGS
 from pinhole.push.models import NotificationSettings
+from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import SAVED, VISIT
 from pinhole.users.dal import ProfileRepository
-from pinhole.users.models import AvatarUpload, Profile, StoredAvatar
+from pinhole.users.logic import avatar_upload_as_of
+from pinhole.users.models import Profile, StoredAvatar
 
 PART_SIZE = 8 * 1024 * 1024  # S3 wants ≥ 5 MiB for every part but the last
 CHUNK = 1024 * 1024
@@ -249,7 +251,7 @@ def _profile(item: dict[str, Any]) -> ExportedProfile:
     under way, if any; never the credentials the item also holds (recovery code hashes, the last TOTP code)."""
     profile = Profile.model_validate({name: value for name, value in item.items() if value is not None})
     avatar: StoredAvatar | None = profile.avatar
-    upload: AvatarUpload | None = profile.avatar_upload
+    upload = avatar_upload_as_of(profile.avatar_upload, utc_now()) if profile.avatar_upload else None
     return ExportedProfile(
         user_id=profile.user_id,
         username=profile.username,

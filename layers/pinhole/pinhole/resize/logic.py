@@ -257,7 +257,7 @@ def process_avatar_upload(
         original = storage.read_original(bucket, object_key, version_id, MAX_AVATAR_BYTES)
         if len(original) > MAX_AVATAR_BYTES:
             raise MediaRejected(RejectionCode.TOO_LARGE, f"Avatars can be at most {MAX_AVATAR_BYTES // MB} MB.")
-        attempt = RenderAttempt(object_key, receive_count)
+        attempt = RenderAttempt(object_key, receive_count, lambda: avatar.keep_pending(key, upload, retried_until()))
         return attempt.rendered(lambda: render_image(original, upload.content_type, "avatar"))
 
     return avatar.process_upload(key, render, storage=storage)

@@ -14,6 +14,7 @@ comments, likes, search, notifications, conversations, stories): nothing holds a
 update, so a new one shows everywhere as soon as this module records it."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from pinhole.media.limits import MediaRejected, RejectionCode, check_avatar_upload
 from pinhole.media.models import ImageRenditions
@@ -27,7 +28,7 @@ from pinhole.shared.ids import new_id
 from pinhole.shared.observability import logger
 from pinhole.upload.keys import AvatarKey
 from pinhole.upload.models import Upload
-from pinhole.upload.signer import UploadSigner
+from pinhole.upload.signer import UPLOAD_GRACE, UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import (
     AvatarStatus,
@@ -59,12 +60,24 @@ def request_upload(
         raise ValidationFailed(rejected.reason, [{"field": "content_type"}]) from rejected
     rate_limits.enforce(caller.user_id, "avatar")
     key = AvatarKey(user_id=caller.user_id, avatar_id=new_id())
-    profiles.start_avatar_upload(
-        caller.user_id,
-        AvatarUpload(avatar_id=key.avatar_id, status=AvatarStatus.PENDING, content_type=request.content_type),
-    )
     signed = signer.sign(str(key), request.content_type, request.size_bytes)
-    return Upload(media_id=key.avatar_id, url=signed.url, fields=signed.fields, expires_at=to_iso(signed.expires_at))
+    expires_at = to_iso(signed.expires_at)  # the millisecond the client is told: its deadline is counted from it
+    upload = AvatarUpload(
+        avatar_id=key.avatar_id,
+        status=AvatarStatus.PENDING,
+        content_type=request.content_type,
+        fail_after=datetime.fromisoformat(expires_at) + UPLOAD_GRACE,
+    )
+    profiles.start_avatar_upload(caller.user_id, upload)
+    return Upload(media_id=key.avatar_id, url=signed.url, fields=signed.fields, expires_at=expires_at)
+
+
+def keep_pending(
+    key: AvatarKey, upload: AvatarUpload, until: datetime, profiles: ProfileRepository = _profiles
+) -> None:
+    """resize failed to render this upload and will try again: `GET /me` keeps it pending (not `upload_missing`)
+    until `until`, unless it was settled or replaced meanwhile."""
+    profiles.keep_avatar_upload_pending(key.user_id, upload, upload.model_copy(update={"fail_after": until}))
 
 
 def pending_upload(key: AvatarKey, profiles: ProfileRepository = _profiles) -> AvatarUpload | None:

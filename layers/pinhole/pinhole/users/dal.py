@@ -262,6 +262,21 @@ class ProfileRepository:
             {"avatar_upload": upload.model_dump_json(), "avatar_upload_id": upload.avatar_id},
         )
 
+    def keep_avatar_upload_pending(self, user_id: str, upload: AvatarUpload, kept: AvatarUpload) -> bool:
+        """`kept` (the same pending upload, a later deadline) in place of `upload`, if that is still exactly what is
+        stored; False when it was settled, replaced or removed meanwhile (nothing changed)."""
+        try:
+            UserModel(user_id=user_id).update(
+                actions=[UserModel.avatar_upload.set(kept.model_dump_json())],
+                condition=(UserModel.avatar_upload_id == upload.avatar_id)
+                & (UserModel.avatar_upload == upload.model_dump_json()),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def get_consistent(self, user_id: str) -> Profile:
         try:
             item = UserModel.get(user_id, consistent_read=True)

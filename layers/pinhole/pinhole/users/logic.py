@@ -6,11 +6,15 @@ from typing import Any
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
 from pinhole.shared.caller import Caller
-from pinhole.shared.clock import to_iso
+from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import AccountSuspended, NotFound
+from pinhole.shared.ids import time_of
 from pinhole.social.dal import InteractionRepository
+from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import (
+    AvatarStatus,
+    AvatarUpload,
     AvatarUploadView,
     Me,
     Profile,
@@ -59,14 +63,37 @@ def to_user(profile: Profile, relation: Relationship | None = None) -> User:
     )
 
 
-def to_me(profile: Profile) -> Me:
-    upload = profile.avatar_upload
+AVATAR_UPLOAD_MISSING = "upload_missing"  # a Media item's reason_code when its upload never came
+AVATAR_UPLOAD_MISSING_REASON = "The picture never arrived: upload it again."
+
+
+def avatar_upload_as_of(upload: AvatarUpload, now: datetime) -> AvatarUpload:
+    """The latest avatar upload as the user is told of it: one still pending past its deadline (its upload link's
+    expiry plus the posts' grace) never arrived, and is `rejected` with `upload_missing` (the previous avatar stays).
+    Judged as it is read, not by a sweep: no other item waits on an avatar, and the users table has no index of the
+    pending ones. A late settlement by resize (the file came in time, its rendering was retried) still wins."""
+    if upload.status != AvatarStatus.PENDING:
+        return upload
+    deadline = upload.fail_after or time_of(upload.avatar_id) + UPLOAD_WINDOW + UPLOAD_GRACE
+    if now < deadline:
+        return upload
+    return upload.model_copy(
+        update={
+            "status": AvatarStatus.REJECTED,
+            "reason": AVATAR_UPLOAD_MISSING_REASON,
+            "reason_code": AVATAR_UPLOAD_MISSING,
+        }
+    )
+
+
+def to_me(profile: Profile, now: datetime | None = None) -> Me:
+    upload = avatar_upload_as_of(profile.avatar_upload, now or utc_now()) if profile.avatar_upload else None
     return Me(
         **to_user(profile).model_dump(),
         email=profile.email,
         email_verified=profile.email_verified,
         mfa_enabled=profile.mfa_enabled,
-        avatar_upload=AvatarUploadView(**upload.model_dump(exclude={"content_type"})) if upload else None,
+        avatar_upload=AvatarUploadView(**upload.model_dump(exclude={"content_type", "fail_after"})) if upload else None,
     )
 
 

@@ -75,6 +75,10 @@ class AvatarUpload(BaseModel):
     content_type: str
     reason: str | None = None
     reason_code: str | None = None
+    fail_after: datetime | None = None
+    """When the upload, still pending, counts as never arrived: its link's expiry plus the grace posts get (later
+    while resize retries a failed rendering). Absent on uploads started before it was kept: judged from the id's
+    time."""
 
 
 class Profile(BaseModel):
