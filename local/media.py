@@ -10,12 +10,22 @@ A `Range` goes to S3 with the request, as CloudFront forwards it to an origin th
 local CDN caches nothing, so every range is the origin's answer): 206 with `Content-Range` for one range, the
 whole object for several (S3 serves no multi-range) or for a header S3 cannot read, 416 with S3's InvalidRange
 and `Content-Range: bytes */size` for a range past the end. Safari's and AVPlayer's progressive MP4 playback
-asks for ranges first and plays nothing without them."""
+asks for ranges first and plays nothing without them.
+
+Conditional requests are answered as CloudFront answers them (from its cache, or S3's own answer to the request it
+forwards): `Last-Modified` (S3's) on every object, and 304 Not Modified — no body; ETag, Last-Modified, Cache-Control
+and the CORS headers kept — to a GET or HEAD whose `If-None-Match` names the object's ETag (or `*`; weak tags compare
+weakly), or, without `If-None-Match`, whose `If-Modified-Since` is not before `Last-Modified` (RFC 9110 13.2.2: an
+If-None-Match decides alone, and before any Range). A client revalidating a rendition it holds gets 304, not the
+whole file again."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -53,10 +63,10 @@ class MediaEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         key = scope["path"].removeprefix(scope.get("root_path", "")).lstrip("/")
-        response = await self._respond(request.method, key, request.headers.get("range"))
+        response = await self._respond(request.method, key, request.headers.get("range"), request.headers)
         await response(scope, receive, send)
 
-    async def _respond(self, method: str, key: str, byte_range: str | None) -> Response:
+    async def _respond(self, method: str, key: str, byte_range: str | None, conditions: Mapping[str, str]) -> Response:
         if method not in ("GET", "HEAD"):
             return error_response(405, "method_not_allowed", "Media is read-only.", {"Allow": "GET, HEAD"})
         if not key or self.bucket is None:
@@ -70,16 +80,23 @@ class MediaEndpoint:
             if error.response["ResponseMetadata"]["HTTPStatusCode"] == 416:
                 return range_not_satisfiable(method, error.response)
             raise
-        headers = {
+        last_modified = obj["LastModified"].astimezone(UTC)  # botocore's tzutc is not the UTC format_datetime wants
+        validators = {
             "Cache-Control": obj.get("CacheControl") or CACHE_CONTROL,
-            "X-Content-Type-Options": "nosniff",
             "ETag": obj["ETag"],
-            "Content-Length": str(obj["ContentLength"]),
-            "Accept-Ranges": obj.get("AcceptRanges") or "bytes",
+            "Last-Modified": format_datetime(last_modified, usegmt=True),
             "X-Cache": "Miss from cloudfront",
             # as the distribution's response headers policy (stacks/stateless/media_construct.py) adds them
             "Access-Control-Allow-Origin": "*",
             "Access-Control-Expose-Headers": "Content-Length, Content-Range",
+        }
+        if not_modified(conditions, obj["ETag"], last_modified):
+            return Response(status_code=304, headers=validators)
+        headers = {
+            **validators,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Length": str(obj["ContentLength"]),
+            "Accept-Ranges": obj.get("AcceptRanges") or "bytes",
         }
         if "ContentRange" in obj:
             headers["Content-Range"] = obj["ContentRange"]
@@ -93,6 +110,24 @@ class MediaEndpoint:
 
     def _head(self, key: str, ranged: dict[str, str]) -> dict[str, Any]:
         return dict(self.s3.head_object(Bucket=self.bucket, Key=key, **ranged))
+
+
+def not_modified(conditions: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
+    """Whether a GET or HEAD with these request headers is answered 304 (RFC 9110 13.1.2, 13.1.3, 13.2.2)."""
+    if_none_match = conditions.get("if-none-match")
+    if if_none_match is not None:
+        listed = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in listed or etag.removeprefix("W/") in listed
+    if_modified_since = conditions.get("if-modified-since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):  # an unreadable date is ignored, as S3 and CloudFront ignore it
+        return False
+    if since.tzinfo is None:
+        return False
+    return last_modified.replace(microsecond=0) <= since
 
 
 def range_not_satisfiable(method: str, answer: dict[str, Any]) -> Response:

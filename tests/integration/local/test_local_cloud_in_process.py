@@ -2,7 +2,8 @@
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import boto3
 import httpx
@@ -455,6 +456,53 @@ def test_media_answers_the_whole_object_to_a_range_s3_ignores(clip_url, byte_ran
 
     assert (response.status_code, response.content) == (200, CLIP)
     assert "content-range" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_media_answers_a_revalidation_with_its_etag_304_without_the_body(clip_url, method):
+    # Given the ETag and Last-Modified the CDN gave for a rendition
+    first = httpx.get(clip_url)
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    assert parsedate_to_datetime(last_modified).tzinfo is not None  # an HTTP date, as S3 and CloudFront send it
+
+    # When a client asks again with If-None-Match naming it (also among others, or weak), or with If-Modified-Since
+    conditionals = [
+        {"If-None-Match": etag},
+        {"If-None-Match": f'"other", W/{etag}'},
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": last_modified},
+    ]
+    for conditional in conditionals:
+        response = httpx.request(method, clip_url, headers=conditional)
+
+        # Then it is 304 with no body, and the validators and cache headers of the 200
+        assert (response.status_code, response.content) == (304, b""), conditional
+        assert response.headers["etag"] == etag
+        assert response.headers["last-modified"] == last_modified
+        assert response.headers["cache-control"] == first.headers["cache-control"]
+        assert response.headers["access-control-allow-origin"] == "*"
+        # And a Range does not turn it into a 206
+        ranged = httpx.request(method, clip_url, headers={**conditional, "Range": "bytes=0-9"})
+        assert (ranged.status_code, ranged.content) == (304, b""), conditional
+
+
+def test_media_answers_the_whole_object_when_the_condition_does_not_hold(clip_url):
+    # Given the rendition's validators
+    first = httpx.get(clip_url)
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    earlier = format_datetime(parsedate_to_datetime(last_modified) - timedelta(seconds=1), usegmt=True)
+
+    # When the client holds another version, an older copy, or sends a date that cannot be read
+    # Then it gets the whole object, 200 (an If-None-Match that does not match decides alone, whatever the date)
+    for conditional in (
+        {"If-None-Match": '"an-older-etag"'},
+        {"If-None-Match": '"an-older-etag"', "If-Modified-Since": last_modified},
+        {"If-Modified-Since": earlier},
+        {"If-Modified-Since": "yesterday"},
+    ):
+        response = httpx.get(clip_url, headers=conditional)
+        assert (response.status_code, response.content) == (200, CLIP), conditional
+        assert (response.headers["etag"], response.headers["last-modified"]) == (etag, last_modified)
 
 
 def test_media_answers_a_range_past_the_end_with_416_and_the_objects_size(cloud, clip_url):
