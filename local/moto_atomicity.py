@@ -161,10 +161,6 @@ def make_dynamodb_atomic() -> None:
     global _applied
     if _applied:
         return
-    # what it replaces, for whoever checks moto's own source (local/fast_dynamodb/moto_contract.py fingerprints
-    # moto's functions by their unwrapped source: without this it found ours, in a process that made moto atomic
-    # before installing the fast path, and refused to install)
-    transact_write_items.__wrapped__ = DynamoDBBackend.transact_write_items  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     for name in _OPERATIONS:
         if hasattr(DynamoDBBackend, name):

@@ -172,9 +172,7 @@ def _functions() -> dict[str, Callable[..., Any]]:
         DynamoType.is_map,
         DynamoType.is_null,
     ]
-    # each by the name of what it wraps or replaces (local/moto_atomicity.py serialises moto's operations and
-    # replaces one, each saying so in __wrapped__): the check is of moto's own functions, patched or not
-    return {inspect.unwrap(function).__qualname__: function for function in named}
+    return {function.__qualname__: function for function in named}
 
 
 FINGERPRINTS = {

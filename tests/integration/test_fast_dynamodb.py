@@ -18,7 +18,6 @@ from local.fast_dynamodb import Consistency, configure, install, moto_contract, 
 from local.fast_dynamodb.locking import locked
 from local.fast_dynamodb.ordering import Ordering
 from local.fast_dynamodb.storage import FastTable
-from local.moto_atomicity import make_dynamodb_atomic
 from local.state.backends import import_table
 
 TABLE = "fast-under-test"
@@ -113,17 +112,6 @@ def test_a_changed_moto_function_stops_the_start(monkeypatch: pytest.MonkeyPatch
 
     with pytest.raises(moto_contract.MotoChanged, match=r"Table\.query changed"):
         moto_contract.check()
-
-
-def test_moto_made_atomic_first_still_passes_the_contract() -> None:
-    # Given a process that made moto's DynamoDB atomic (the media tests' account does) before the fast path checks
-    # moto: its operations serialised, transact_write_items replaced
-    make_dynamodb_atomic()
-
-    # Then the contract still reads moto's own functions underneath (it refused to install, naming ours: a test
-    # order that ran the transcode tests first broke every later test of the worker)
-    moto_contract.check()
-    assert set(moto_contract.current_fingerprints()) == set(moto_contract.FINGERPRINTS)
 
 
 def test_queries_read_the_partition_and_the_index_never_the_whole_table(
