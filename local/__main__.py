@@ -2,7 +2,7 @@
 
 Binds the port first (so a taken port fails fast with exit code 2), restores the state saved by the
 last clean shutdown (an unreadable one is exit code 2 too), provisions, serves until SIGINT/SIGTERM,
-and writes the outputs file only once every endpoint answers. On SIGINT/SIGTERM the event pumps
+prints its banner, then writes the outputs file, only once every endpoint answers. On SIGINT/SIGTERM the event pumps
 work off what is waiting, then everything testers created is saved to the state directory.
 """
 
@@ -194,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, lambda *_: None)
 
         def ready() -> None:
-            write_outputs(args.outputs, cloud.outputs)
+            # the banner first: whoever waits for the outputs file then reads a banner already printed
             if warning := staleness_warning(args.cdk_out):
                 print(warning, file=sys.stderr, flush=True)
             announce(cloud, state)
+            write_outputs(args.outputs, cloud.outputs)
 
         asyncio.run(serve(server, sock, ready))
         saved = save_state(cloud, state)
