@@ -11,9 +11,7 @@ Rounds of DynamoDB calls (each round's calls in parallel):
   first page  1. the caller's partition: pushed entries, followed celebrities, affinities, the standings of
                  their last snapshot if recent
               2. the celebrities' recent-posts items; the pushed posts not in those standings (their counts;
-                 deleted ones dropped); the impressions reported since the oldest pushed post was made; the
-                 candidates' authors (profiles, blocks and mutes: the posts of those the caller may not see are
-                 not ranked, so `caught_up` counts only posts that can show)
+                 deleted ones dropped); the impressions reported since the oldest pushed post was made
               3. the snapshot written, while the page's posts are checked and hydrated: celebrities' posts,
                  authors, follow edges, blocks and mutes, the caller's likes and saves
   later page  1. the snapshot   2. the page's posts, authors, edges, blocks, mutes, likes and saves
@@ -265,11 +263,6 @@ def _ranked_first_page(
     # the caller's last ranking, if recent, did not score — and that could rank: when it ranked a full set of
     # candidates, a post older than all of them stays below them now, unless some of them are gone since.
     recent_call = _submit(stores.recent.of_authors, celebrities)
-    # and who of the candidates' authors the caller can never be shown (muted, in a block, deactivated, suspended):
-    # their posts are not ranked, so they neither take a place nor keep `caught_up` false
-    authors = sorted(({entry.author_id for entry in pushed} | celebrities.keys()) - {caller.user_id})
-    hidden_call = _submit(stores.graph.hidden_from, caller.user_id, authors)
-    profiles_call = _submit(gather_dict, stores.profiles.get_many, authors)
     # and the impressions that could matter: a full set of pushed posts bounds the candidates' age from below
     since = time_of(pushed[-1].post_id) if len(pushed) >= weights.candidates else None
     seen_call = _submit(stores.seen.of_viewer, caller.user_id, since)
@@ -285,8 +278,6 @@ def _ranked_first_page(
         if s is not None and s.status == PostStatus.PUBLISHED
     ]
     candidates += [post.as_candidate(author) for author, posts in recent.items() for post in posts]
-    shown = (profiles_call.result().keys() - hidden_call.result()) | {caller.user_id}
-    candidates = [c for c in candidates if c.author_id in shown]
     candidates = sorted({c.post_id: c for c in candidates}.values(), key=lambda c: c.post_id, reverse=True)
     ranking = rank(
         candidates[: weights.candidates],
