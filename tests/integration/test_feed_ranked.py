@@ -809,3 +809,30 @@ def test_a_chronological_page_is_short_only_when_hidden_entries_fill_its_bound(f
     assert first["items"] == [] and first["next_cursor"] is not None
     assert ids(second) == [friends[2]] and second["next_cursor"] is not None
     assert ids(third) == [friends[1]]
+
+
+@pytest.mark.parametrize("how", ["muted", "deactivated", "suspended"])
+def test_a_ranked_feed_is_caught_up_when_the_only_unseen_posts_are_of_authors_it_cannot_show(
+    fanout: FanOut, how: str
+) -> None:
+    # Given a reader who saw every post of two friends; then one of them posts, and can no longer be seen
+    reader, friend, hidden = (sign_up_claims(name) for name in ("reader", "friend", "hidden"))
+    follow(reader, friend, fanout)
+    follow(reader, hidden, fanout)
+    old = [share(friend, fanout), share(hidden, fanout), share(friend, fanout)]
+    seen(reader, old)
+    assert feed(reader)["caught_up"] is True
+    unseen = share(hidden, fanout)
+    _hide_author(reader, hidden, how)
+
+    # When the reader reads the ranked feed, whole and a post at a time
+    whole = feed(reader, limit="50", explain="true")
+    first = feed(reader, limit="1")
+    second = feed(reader, limit="1", cursor=first["next_cursor"])
+
+    # Then every item is one seen before, the hidden author's new post is not one, and the feed is caught up
+    assert set(ids(whole)) == {old[0], old[2]} and unseen not in ids(whole)
+    assert all(item["ranking"]["parts"]["seen"] for item in whole["items"])
+    assert whole["caught_up"] is True and whole["next_cursor"] is None
+    assert [first["caught_up"], second["caught_up"]] == [True, True]
+    assert set(ids(first) + ids(second)) == {old[0], old[2]} and second["next_cursor"] is None

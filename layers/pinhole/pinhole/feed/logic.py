@@ -192,10 +192,12 @@ def _explanation(score: float, parts: ScoreParts) -> Ranking:
     )
 
 
-def _caught_up(unseen_recent: int, offset: int) -> bool:
-    """Whether the page starts past the unseen posts of the caught-up window (all of them seen, or shown on
-    earlier pages): what it holds is older, or seen."""
-    return offset >= unseen_recent
+def _caught_up(unseen_recent: int, start: int) -> bool:
+    """Whether the page starts past the unseen posts of the caught-up window (all of them seen, shown on earlier
+    pages, or not shown to this caller): what it holds is older, or seen. `start` is the rank of the page's first
+    post served, so unseen posts the caller may not be shown (an author muted, deactivated, suspended since the
+    ranking) that the page skipped do not keep it from being caught up."""
+    return start >= unseen_recent
 
 
 PAGE_SLACK = 10
@@ -212,9 +214,10 @@ def _serve(
     stores: FeedStores,
     known: dict[str, PostRecord],
     explained: Callable[[int], Ranking] | None,
-) -> tuple[list[FeedPost], int]:
+) -> tuple[list[FeedPost], int, int]:
     """One round: the posts from `offset` on (with some slack) checked and hydrated; the first `limit` that may
-    show, and the offset after the last of them (or after the slack, if too few may)."""
+    show, the rank of the first of them (the page's start), and the offset after the last of them (or after the
+    slack, if too few may): with none to show, the page starts there."""
     window_ids = ranked_ids[offset : offset + limit + PAGE_SLACK]
     window_authors = ranked_authors[offset : offset + limit + PAGE_SLACK]
     flags_call = _submit(stores.flags, caller.user_id, window_ids)
@@ -222,24 +225,27 @@ def _serve(
     flags = flags_call.result()
     served: list[str] = []
     explanations: dict[str, Ranking] = {}
+    start: int | None = None
     next_offset = offset + len(window_ids)
     for index, post_id in enumerate(window_ids, start=offset):
         if len(served) == limit:
             next_offset = index
             break
         if _visible(checks.records.get(post_id), checks, caller):
+            start = index if start is None else start
             served.append(post_id)
             if explained is not None:
                 explanations[post_id] = explained(index)
-    return _posts(caller, served, checks, flags, explanations if explained else None), next_offset
+    items = _posts(caller, served, checks, flags, explanations if explained else None)
+    return items, next_offset if start is None else start, next_offset
 
 
 def _ranked_page(
-    caller: Caller, snapshot_id: str, next_offset: int, total: int, unseen_recent: int, offset: int
+    caller: Caller, snapshot_id: str, next_offset: int, total: int, unseen_recent: int, start: int
 ) -> tuple[str | None, bool]:
     scope = _scope(caller, FeedOrder.RANKED)
     cursor = encode_cursor({"snapshot": snapshot_id, "offset": next_offset}, scope, cursor_secret())
-    return (cursor if next_offset < total else None), _caught_up(unseen_recent, offset)
+    return (cursor if next_offset < total else None), _caught_up(unseen_recent, start)
 
 
 def _ranked_first_page(
@@ -302,10 +308,12 @@ def _ranked_first_page(
     explained = (
         (lambda index: _explanation(ranking.posts[index].score, ranking.posts[index].parts)) if explain else None
     )
-    items, next_offset = _serve(caller, ranked_ids, ranked_authors, 0, limit, stores, {}, explained)
+    items, start, next_offset = _serve(caller, ranked_ids, ranked_authors, 0, limit, stores, {}, explained)
     if snapshot_call is not None:
         snapshot_call.result()
-    next_cursor, caught_up = _ranked_page(caller, snapshot_id, next_offset, len(ranked_ids), ranking.unseen_recent, 0)
+    next_cursor, caught_up = _ranked_page(
+        caller, snapshot_id, next_offset, len(ranked_ids), ranking.unseen_recent, start
+    )
     return FeedPage(items=items, next_cursor=next_cursor, caught_up=caught_up)
 
 
@@ -338,9 +346,11 @@ def _ranked_later_page(
         if explain and scores is not None and parts is not None
         else None
     )
-    items, next_offset = _serve(caller, snapshot.post_ids, snapshot.author_ids, offset, limit, stores, {}, explained)
+    items, start, next_offset = _serve(
+        caller, snapshot.post_ids, snapshot.author_ids, offset, limit, stores, {}, explained
+    )
     next_cursor, caught_up = _ranked_page(
-        caller, snapshot_id, next_offset, len(snapshot.post_ids), snapshot.unseen_recent, offset
+        caller, snapshot_id, next_offset, len(snapshot.post_ids), snapshot.unseen_recent, start
     )
     return FeedPage(items=items, next_cursor=next_cursor, caught_up=caught_up)
 
