@@ -150,7 +150,7 @@ def _naive_read(reader: str, pool: ThreadPoolExecutor) -> list[Any]:
     followees, after = [], None
     while True:
         page, after = graph.following(reader, 1000, after)
-        followees.extend(page)
+        followees.extend(listed.user_id for listed in page)
         if not after:
             break
     recent = [

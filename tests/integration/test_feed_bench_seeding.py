@@ -27,7 +27,7 @@ def _world(author: str, fans: list[str]) -> dict[str, Any]:
     followers, _ = graph.followers(author, 100)
     edges = [EdgeModel.get(user_key(fan), f"follows#{author}", consistent_read=True).attribute_values for fan in fans]
     return {
-        "followers": sorted(name.replace(author, "A") for name in followers),
+        "followers": sorted(listed.user_id.replace(author, "A") for listed in followers),
         "all_follower_ids": sorted(name.replace(author, "A") for name in graph.all_follower_ids(author)),
         "edges": sorted(
             (edge["pk"].replace(author, "A"), edge["sk"].replace(author, "A"), edge["gsi1pk"].replace(author, "A"))
@@ -39,7 +39,7 @@ def _world(author: str, fans: list[str]) -> dict[str, Any]:
         "is_celebrity": feeds.is_celebrity(author),
         "celebrity_copies": feeds.celebrity_copies(author),
         "feed_entries": sum(FeedModel.count(fan) for fan in fans),
-        "first_fan_follows_only_the_author": graph.following(fans[0], 10)[0] == [author],
+        "first_fan_follows_only_the_author": [listed.user_id for listed in graph.following(fans[0], 10)[0]] == [author],
     }
 
 

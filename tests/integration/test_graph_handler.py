@@ -1,5 +1,6 @@
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -9,6 +10,7 @@ from pinhole.graph import logic as graph
 from pinhole.shared.caller import Caller
 from pinhole.shared.settings import get_settings
 from pinhole.streams.patterns import wanted
+from pinhole.users.dal import ProfileRepository
 from stacks.stateless.users_construct import _MADE_PUBLIC
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.streams import StreamTap, routed_event
@@ -375,3 +377,107 @@ def test_answering_the_request_of_a_follower_clears_it_and_keeps_the_follow(
     assert (seen_by_alice["followed_by_me"], seen_by_alice["follow_requested_by_me"]) == (True, False)
     assert seen_by_alice["follower_count"] == 1
     assert decide(bob, "alice", approve)[0] == 404
+
+
+# -- pages filled past the people the reader is not shown --
+
+
+def act(claims: dict[str, str], method: str, route: str, username: str) -> None:
+    """A POST to a route of one user (`/users/{username}/...`), which must succeed."""
+    status, body = call(method, route.format(username=username), claims, route, {"username": username})
+    assert status in (200, 204), body
+
+
+def suspend(claims: dict[str, str]) -> None:
+    assert ProfileRepository().set_suspended(claims["sub"], True)
+
+
+def pages_of(reader: dict[str, str], path: str, route: str, limit: int, **params: str) -> list[tuple[list[str], bool]]:
+    """Every page of a user list, walked as a client walks it: the usernames of each, and whether it has a cursor."""
+    pages: list[tuple[list[str], bool]] = []
+    cursor = None
+    while len(pages) < 20:
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        status, page = call("GET", path, reader, route, params or None, query=query)
+        assert status == 200, page
+        cursor = page["next_cursor"]
+        pages.append(([user["username"] for user in page["items"]], cursor is not None))
+        if cursor is None:
+            return pages
+    raise AssertionError("the list did not end")
+
+
+class UserList(NamedTuple):
+    """One user list of the graph, seen by alice: how nine people get on it, how one is then hidden from her."""
+
+    path: str
+    route: str
+    params: dict[str, str]
+    listed: Callable[[dict[str, str], dict[str, str], dict[str, str]], None]  # (alice, carol, someone)
+    hidden: Callable[[dict[str, str], dict[str, str]], None]  # (alice, someone)
+
+
+def blocked_by_alice(alice: dict[str, str], someone: dict[str, str]) -> None:
+    act(alice, "POST", "/users/{username}/block", someone["username"])
+
+
+USER_LISTS = {
+    "followers": UserList(
+        "/users/carol/followers",
+        "/users/{username}/followers",
+        {"username": "carol"},
+        lambda alice, carol, someone: act(someone, "POST", "/users/{username}/follow", "carol"),
+        blocked_by_alice,
+    ),
+    "following": UserList(
+        "/users/carol/following",
+        "/users/{username}/following",
+        {"username": "carol"},
+        lambda alice, carol, someone: act(carol, "POST", "/users/{username}/follow", someone["username"]),
+        blocked_by_alice,
+    ),
+    "follow requests": UserList(
+        "/me/follow-requests",
+        "/me/follow-requests",
+        {},
+        lambda alice, carol, someone: act(someone, "POST", "/users/{username}/follow", "alice"),
+        lambda alice, someone: suspend(someone),
+    ),
+    "blocked": UserList(
+        "/me/blocked",
+        "/me/blocked",
+        {},
+        lambda alice, carol, someone: blocked_by_alice(alice, someone),
+        lambda alice, someone: suspend(someone),
+    ),
+    "muted": UserList(
+        "/me/muted",
+        "/me/muted",
+        {},
+        lambda alice, carol, someone: act(alice, "POST", "/users/{username}/mute", someone["username"]),
+        blocked_by_alice,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(USER_LISTS))
+def test_a_user_list_page_is_filled_past_people_the_reader_is_not_shown(
+    people: dict[str, dict[str, str]], name: str
+) -> None:
+    # Given nine people on one of the lists alice reads (her follow requests come to her as a private account)
+    alice, carol, user_list = people["alice"], people["carol"], USER_LISTS[name]
+    make_private(alice)
+    for someone in [sign_up_claims(f"person{n}") for n in range(9)]:
+        user_list.listed(alice, carol, someone)
+    everyone = pages_of(alice, user_list.path, user_list.route, 50, **user_list.params)[0][0]
+    assert len(everyone) == 9
+    # and all but every third of them, in the list's order, since hidden from her: S H H S H H S H H
+    for position, username in enumerate(everyone):
+        if position % 3:
+            user_list.hidden(alice, {"username": username, "sub": profile(carol, username)["user_id"]})
+
+    # When alice reads the list a page of one at a time
+    pages = pages_of(alice, user_list.path, user_list.route, 1, **user_list.params)
+
+    # Then each page with a cursor holds the next person she is shown, never nothing, none twice or skipped
+    assert pages == [([everyone[0]], True), ([everyone[3]], True), ([everyone[6]], True), ([], False)]

@@ -15,7 +15,7 @@ writes the block first and removes follows and requests after, so however the ca
 follow or request outlives a block, and none can be made while it stands."""
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
@@ -76,6 +76,23 @@ class EdgeModel(Model):
     created_at = UnicodeAttribute()
 
     inverse = InverseIndex()
+
+
+class Listed(NamedTuple):
+    """Someone on a list of the graph (the other side of an edge), with the key a page goes on from after them: the
+    LastEvaluatedKey DynamoDB would give, which for a list read from the inverse index holds the edge's random
+    `gsi1sk` and so cannot be made from the user's id alone."""
+
+    user_id: str
+    page_key: dict[str, Any]
+
+
+def _table_key(edge: EdgeModel) -> dict[str, Any]:
+    return {"pk": {"S": edge.pk}, "sk": {"S": edge.sk}}
+
+
+def _inverse_key(edge: EdgeModel) -> dict[str, Any]:
+    return {**_table_key(edge), "gsi1pk": {"S": edge.gsi1pk}, "gsi1sk": {"S": edge.gsi1sk}}
 
 
 def _edges_of(keys: list[tuple[str, str]], consistent_read: bool = False) -> list[tuple[str, str]]:
@@ -277,41 +294,41 @@ class GraphRepository:
 
     def _page(
         self, hash_key: str, prefix: str, limit: int, after: dict[str, Any] | None, *, inverse: bool
-    ) -> tuple[list[str], dict[str, Any] | None]:
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
         if inverse:
             results = EdgeModel.inverse.query(hash_key, scan_index_forward=False, limit=limit, last_evaluated_key=after)
-            ids = [item.source_id for item in results]
+            listed = [Listed(item.source_id, _inverse_key(item)) for item in results]
         else:
             results = EdgeModel.query(hash_key, EdgeModel.sk.startswith(prefix), limit=limit, last_evaluated_key=after)
-            ids = [item.target_id for item in results]
-        return ids, results.last_evaluated_key
+            listed = [Listed(item.target_id, _table_key(item)) for item in results]
+        return listed, results.last_evaluated_key
 
     def followers(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
-    ) -> tuple[list[str], dict[str, Any] | None]:
-        """Follower ids, newest follow first."""
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
+        """Followers, newest follow first."""
         return self._page(f"{FOLLOWED_BY}{user_id}", "", limit, after, inverse=True)
 
     def following(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
-    ) -> tuple[list[str], dict[str, Any] | None]:
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
         return self._page(user_key(user_id), FOLLOWS, limit, after, inverse=False)
 
     def blocked_by_me(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
-    ) -> tuple[list[str], dict[str, Any] | None]:
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
         """Whom the user blocked, in key order (the blocked user's id)."""
         return self._page(user_key(user_id), BLOCKS, limit, after, inverse=False)
 
     def muted_by_me(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
-    ) -> tuple[list[str], dict[str, Any] | None]:
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
         """Whom the user muted, in key order (the muted user's id)."""
         return self._page(user_key(user_id), MUTES, limit, after, inverse=False)
 
     def requests_received(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
-    ) -> tuple[list[str], dict[str, Any] | None]:
+    ) -> tuple[list[Listed], dict[str, Any] | None]:
         return self._page(f"requests#{user_id}", "", limit, after, inverse=True)
 
     def all_follower_ids(self, user_id: str, page_size: int = 1000) -> list[str]:
@@ -320,6 +337,6 @@ class GraphRepository:
         after: dict[str, Any] | None = None
         while True:
             page, after = self.followers(user_id, page_size, after)
-            ids.extend(page)
+            ids.extend(listed.user_id for listed in page)
             if not after:
                 return ids

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from pinhole.graph.dal import GraphRepository
+from pinhole.graph.dal import GraphRepository, Listed
 from pinhole.graph.models import FollowResult, FollowStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.errors import CannotBlockSelf, CannotFollowSelf, CannotMuteSelf, Forbidden, NotFound
-from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.pages import filled_page, next_cursor, start_after
 from pinhole.shared.parallel import gather_dict, gather_set
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import find_visible, summary_of
@@ -129,8 +129,8 @@ def approve_pending_requests(
     while True:
         if _is_private_now(user_id, profiles):
             return approved
-        requester_ids, after = graph.requests_received(user_id, REQUESTS_APPROVED_PER_PAGE, after)
-        for requester_id in requester_ids:
+        requests, after = graph.requests_received(user_id, REQUESTS_APPROVED_PER_PAGE, after)
+        for requester_id in (request.user_id for request in requests):
             try:
                 if graph.follow(requester_id, user_id, replacing_request=True):
                     approved += 1
@@ -173,21 +173,22 @@ def unblock(
 
 def _summaries(
     viewer_id: str,
-    user_ids: list[str],
+    listed: list[Listed],
     graph: GraphRepository,
     profiles: ProfileRepository,
     *,
     blocks_hide: bool = True,
-) -> list[UserSummary]:
-    """The users as the viewer may see them: those in a block with the viewer (unless `blocks_hide` is
-    off: the viewer's own list of blocked people), or gone, left out."""
+) -> list[UserSummary | None]:
+    """The users as the viewer may see them, in order; None for one left out: in a block with the viewer (unless
+    `blocks_hide` is off: the viewer's own list of blocked people), or gone (deactivated or suspended)."""
+    user_ids = [entry.user_id for entry in listed]
     hidden = graph.blocked_among(viewer_id, user_ids) if blocks_hide else set()
     found = profiles.get_many([user_id for user_id in user_ids if user_id not in hidden])
-    return [summary_of(found[user_id]) for user_id in user_ids if user_id in found]
+    return [summary_of(found[user_id]) if user_id in found else None for user_id in user_ids]
 
 
 def _user_page(
-    list_ids: Callable[[str, int, dict[str, Any] | None], tuple[list[str], dict[str, Any] | None]],
+    list_users: Callable[[str, int, dict[str, Any] | None], tuple[list[Listed], dict[str, Any] | None]],
     viewer_id: str,
     user_id: str,
     listing: str,
@@ -198,10 +199,17 @@ def _user_page(
     *,
     blocks_hide: bool = True,
 ) -> tuple[list[UserSummary], str | None]:
-    """One page of a user list of the graph, as UserSummary, behind a cursor scoped to that list."""
+    """One page of a user list of the graph, as UserSummary, behind a cursor scoped to that list; the users the
+    viewer is not shown (`_summaries`) are left out and the page is filled from further reads (`filled_page`)."""
     scope = f"{listing}:{user_id}"
-    ids, last_key = list_ids(user_id, limit, start_after(cursor, scope))
-    return _summaries(viewer_id, ids, graph, profiles, blocks_hide=blocks_hide), next_cursor(last_key, scope)
+    page, last_key = filled_page(
+        lambda count, after: list_users(user_id, count, after),
+        lambda listed: _summaries(viewer_id, listed, graph, profiles, blocks_hide=blocks_hide),
+        limit,
+        start_after(cursor, scope),
+        lambda listed: listed.page_key,
+    )
+    return page, next_cursor(last_key, scope)
 
 
 def _listable(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
