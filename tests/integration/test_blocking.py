@@ -519,3 +519,23 @@ def test_a_likes_page_is_filled_past_likers_hidden_by_a_block(people: dict[str, 
         ([likers[3]["username"]], True),
         ([], False),
     ]
+
+
+def test_a_saved_posts_page_is_filled_past_posts_hidden_by_a_block(people: dict[str, Claims]) -> None:
+    # Given nine posts alice saved, carol's and bob's, newest first: C B B C B B C B B; then alice blocks bob
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    posts = [publish(who) for who in [bob, bob, carol] * 3]
+    for post_id in posts:
+        assert call(social.handler, "POST", "/posts/{post_id}/save", alice, {}, post_id=post_id)[0] == 204
+    block(alice, "bob")
+
+    # When alice reads her saved posts a page of one at a time
+    pages = pages_of(alice, "/me/saved", 1)
+
+    # Then each page with a cursor holds carol's next post, never nothing; the list ends after her last one
+    assert [([post["post_id"] for post in items], cursor is not None) for items, cursor in pages] == [
+        ([posts[8]], True),
+        ([posts[5]], True),
+        ([posts[2]], True),
+        ([], False),
+    ]

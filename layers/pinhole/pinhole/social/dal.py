@@ -38,7 +38,6 @@ from pynamodb.transactions import TransactWrite
 from pinhole.posts.dal import PostModel
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
-from pinhole.shared.pages import exact_page
 from pinhole.shared.raw_items import batch_get_raw, query_raw
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
@@ -334,16 +333,20 @@ class InteractionRepository:
     def saved(
         self, user_id: str, collection: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[str], dict[str, Any] | None]:
-        """Ids of the posts in one collection, newest post first; the key of the next page, when there is one."""
+        """Ids of the posts in one collection, newest post first; the key of the next page, when there may be one."""
         results = InteractionModel.query(
             user_key(user_id),
             InteractionModel.sk.startswith(_saved_prefix(collection)),
             scan_index_forward=False,
-            limit=limit + 1,
+            limit=limit,
             last_evaluated_key=after,
         )
-        page, last_key = exact_page(list(results), limit, lambda item: {"pk": {"S": item.pk}, "sk": {"S": item.sk}})
-        return [item.post_id for item in page if item.post_id], last_key
+        return [item.post_id for item in results if item.post_id], results.last_evaluated_key
+
+    @staticmethod
+    def saved_page_key(user_id: str, collection: str, post_id: str) -> dict[str, Any]:
+        """The key a page of a collection goes on from after this post (a LastEvaluatedKey)."""
+        return {"pk": {"S": user_key(user_id)}, "sk": {"S": f"{_saved_prefix(collection)}{post_id}"}}
 
     def collections_of_saved_posts(self, user_id: str) -> dict[str, set[str]]:
         """Every post the user has saved, with the collections it is in: their markers, read projected (some 100

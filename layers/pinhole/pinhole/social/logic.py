@@ -14,7 +14,7 @@ from pinhole.graph.dal import GraphRepository
 from pinhole.graph.logic import visible_authors
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.logic import open_post, posts_seen_by, readable_post
-from pinhole.posts.models import Post, PostStatus
+from pinhole.posts.models import Post, PostRecord, PostStatus
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
@@ -235,11 +235,21 @@ def saved_posts(
     graph: GraphRepository = _graph,
     flags: ViewerFlags = viewer_flags,
 ) -> tuple[list[Post], str | None]:
-    """One collection, newest post first; posts deleted (or hidden from the caller) since are left out."""
+    """One collection, newest post first; posts deleted (or hidden from the caller) since are left out, and the page
+    is filled from further reads (`filled_page`); the like and save flags are read once, for the page."""
     scope = f"saved:{caller.user_id}:{collection}"
-    post_ids, last_key = interactions.saved(caller.user_id, collection, limit, start_after(cursor, scope))
-    shown = _still_shown(caller, posts.get_many(post_ids), profiles, graph)
-    page = [shown[post_id] for post_id in post_ids if post_id in shown]
+
+    def shown(post_ids: list[str]) -> list[tuple[PostRecord, Profile] | None]:
+        still_shown = _still_shown(caller, posts.get_many(post_ids), profiles, graph)
+        return [still_shown.get(post_id) for post_id in post_ids]
+
+    page, last_key = filled_page(
+        lambda count, after: interactions.saved(caller.user_id, collection, count, after),
+        shown,
+        limit,
+        start_after(cursor, scope),
+        lambda post_id: interactions.saved_page_key(caller.user_id, collection, post_id),
+    )
     return posts_seen_by(caller.user_id, page, flags), next_cursor(last_key, scope)
 
 
