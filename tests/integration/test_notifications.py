@@ -742,6 +742,30 @@ def test_notifications_page_newest_first_without_duplicates(
     assert status == 422  # another user's cursor
 
 
+def test_a_notifications_page_is_filled_past_notifications_hidden_by_a_block(
+    people: dict[str, dict[str, str]], pipeline: Pipeline
+) -> None:
+    # Given likes on nine of alice's posts, carol's and bob's, newest first: C B B C B B C B B; then alice blocks bob
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    posts = [publish(alice) for _ in range(9)]
+    for post_id, who in zip(posts, [bob, bob, carol] * 3, strict=True):
+        on_post("POST", post_id, who, "like")
+        pipeline.flush()
+    block(alice, bob)
+
+    # When alice reads her notifications a page of one at a time
+    pages, cursor = [], None
+    while len(pages) < 20:
+        page = listed(alice, limit="1", **({"cursor": cursor} if cursor else {}))
+        cursor = page["next_cursor"]
+        pages.append(([n["post_id"] for n in page["items"]], cursor is not None))
+        if cursor is None:
+            break
+
+    # Then each page with a cursor holds the next of carol's likes, never nothing; the list ends after her first
+    assert pages == [([posts[8]], True), ([posts[5]], True), ([posts[2]], True), ([], False)]
+
+
 # Redelivery and failures
 
 

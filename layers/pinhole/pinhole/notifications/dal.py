@@ -50,7 +50,6 @@ from pynamodb.transactions import TransactWrite
 from pinhole.notifications.models import ActorActivity, NotificationRecord, NotificationType
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import Busy
-from pinhole.shared.pages import exact_page
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import CONFLICT_ATTEMPTS, cancelled_by, pause_before_retry
 
@@ -573,18 +572,20 @@ class NotificationRepository:
     def page(
         self, user_id: str, limit: int, after: dict[str, Any] | None = None
     ) -> tuple[list[NotificationRecord], dict[str, Any] | None]:
-        """The recipient's notifications, newest first; the key of the next page, when there is one."""
+        """The recipient's notifications, newest first; the key of the next page, when there may be one."""
         results = NotificationModel.query(
             user_id,
             NotificationModel.sk.startswith(NOTIFICATION),
             scan_index_forward=False,
-            limit=limit + 1,
+            limit=limit,
             last_evaluated_key=after,
         )
-        page, last_key = exact_page(
-            list(results), limit, lambda item: {"user_id": {"S": item.user_id}, "sk": {"S": item.sk}}
-        )
-        return [_to_record(item) for item in page], last_key
+        return [_to_record(item) for item in results], results.last_evaluated_key
+
+    @staticmethod
+    def page_key(record: NotificationRecord) -> dict[str, Any]:
+        """The key a page of notifications goes on from after this one (a LastEvaluatedKey)."""
+        return {"user_id": {"S": record.user_id}, "sk": {"S": f"{NOTIFICATION}{record.notification_id}"}}
 
     def read_up_to(self, user_id: str) -> str | None:
         return self._state(user_id).read_up_to

@@ -14,7 +14,7 @@ from pinhole.notifications.models import MODERATION_NOTICES, Notification, Notif
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import PostRecord, PostStatus
 from pinhole.shared.caller import Caller
-from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.pages import filled_page, next_cursor, start_after
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import UserSummary
 from pinhole.users.views import summary_of
@@ -87,35 +87,43 @@ def notifications(
     posts: PostRepository = _posts,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Notification], str | None]:
-    """The caller's notifications, newest first, those `_listed` leaves out left out."""
+    """The caller's notifications, newest first, those `_shown` leaves out left out, the page filled from further
+    reads (`filled_page`)."""
     scope = f"notifications:{caller.user_id}"
-    records, last_key = store.page(caller.user_id, limit, start_after(cursor, scope))
     read_up_to = store.read_up_to(caller.user_id) or ""
-    return _listed(caller.user_id, records, read_up_to, profiles, posts, graph), next_cursor(last_key, scope)
+    page, last_key = filled_page(
+        lambda count, after: store.page(caller.user_id, count, after),
+        lambda records: _shown(caller.user_id, records, read_up_to, profiles, posts, graph),
+        limit,
+        start_after(cursor, scope),
+        store.page_key,
+    )
+    return page, next_cursor(last_key, scope)
 
 
-def _listed(
+def _shown(
     recipient_id: str,
     records: list[NotificationRecord],
     read_up_to: str,
     profiles: ProfileRepository,
     posts: PostRepository,
     graph: GraphRepository,
-) -> list[Notification]:
-    """The notifications of these records that their recipient is shown. Left out: those naming nobody they may
-    see any more (every kept actor gone, suspended or in a block with them since the notification), those about
-    deleted posts or posts not published (removed by a moderator), and those about someone else's post the
-    recipient may no longer open (a mention by an account that went private, which they do not follow); a
-    moderation notice is always shown."""
+) -> list[Notification | None]:
+    """Each of these records as the notification its recipient is shown, or None for one left out: naming nobody
+    they may see any more (every kept actor gone, suspended or in a block with them since the notification), about a
+    deleted post or a post not published (removed by a moderator), or about someone else's post the recipient may
+    no longer open (a mention by an account that went private, which they do not follow); a moderation notice is
+    always shown."""
     visible = visible_actors(recipient_id, records, profiles, graph)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
     openable = _openable_posts(recipient_id, existing, graph, profiles)
     page = [to_notification(record, visible, read=record.notification_id <= read_up_to) for record in records]
     return [
         notification
-        for record, notification in zip(records, page, strict=True)
         if record.type in MODERATION_NOTICES
         or (notification.actors and (record.post_id is None or record.post_id in openable))
+        else None
+        for record, notification in zip(records, page, strict=True)
     ]
 
 
@@ -149,8 +157,8 @@ def unread_count(
     counted, newest = store.unread(recipient_id, BADGE_CHECKED)
     if not newest:
         return counted
-    shown = _listed(recipient_id, newest, "", profiles, posts, graph)
-    return len(shown) + max(0, counted - len(newest))
+    shown = _shown(recipient_id, newest, "", profiles, posts, graph)
+    return sum(notification is not None for notification in shown) + max(0, counted - len(newest))
 
 
 def mark_read(caller: Caller, up_to: str | None, store: NotificationRepository = _store) -> None:
