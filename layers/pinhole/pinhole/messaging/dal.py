@@ -635,6 +635,11 @@ class MessageRepository:
         )
         return [_to_record(item) for item in results], results.last_evaluated_key
 
+    @staticmethod
+    def message_page_key(record: MessageRecord) -> dict[str, Any]:
+        """The key a page of a conversation goes on from after this message (a LastEvaluatedKey)."""
+        return {"pk": {"S": conversation_key(record.conversation_id)}, "sk": {"S": f"{MESSAGE}{record.message_id}"}}
+
     def latest_delivered_before(self, conversation_id: str, message_id: str, floor: str | None) -> MessageRecord | None:
         """The newest delivered message older than `message_id` (and not older than `floor`)."""
         low = f"{MESSAGE}{floor}" if floor else MESSAGE

@@ -52,7 +52,7 @@ from pinhole.shared.errors import (
 )
 from pinhole.shared.ids import new_id
 from pinhole.shared.observability import logger
-from pinhole.shared.pages import next_cursor, start_after
+from pinhole.shared.pages import filled_page, next_cursor, start_after
 from pinhole.upload.signer import UploadSigner
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import active_profile, deleted_account, is_deleted_account, summary_of
@@ -308,19 +308,35 @@ def conversation_messages(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Message], str | None]:
-    """A page of a conversation, newest first: for a group member, from joining (to leaving)."""
+    """A page of a conversation, newest first: for a group member, from joining (to leaving). Messages the caller
+    may not read (`Standing.can_read`) and those of senders gone (deactivated or suspended) are left out, and the
+    page is filled from further reads (`filled_page`)."""
     standing = _standing(caller, conversation_id, messages, graph)
     scope = f"messages:{conversation_id}:{caller.user_id}"
-    records, last_key = messages.messages(
-        conversation_id,
+
+    def shown(records: list[MessageRecord]) -> list[Message | None]:
+        readable = [record for record in records if standing.can_read(record)]
+        senders = profiles.get_many([record.sender_id for record in readable])
+        return [
+            _to_message(record, senders[record.sender_id])
+            if standing.can_read(record) and record.sender_id in senders
+            else None
+            for record in records
+        ]
+
+    page, last_key = filled_page(
+        lambda count, after: messages.messages(
+            conversation_id,
+            count,
+            after,
+            visible_from=standing.entry.visible_from,
+            visible_until=standing.entry.visible_until,
+        ),
+        shown,
         limit,
         start_after(cursor, scope),
-        visible_from=standing.entry.visible_from,
-        visible_until=standing.entry.visible_until,
+        messages.message_page_key,
     )
-    records = [record for record in records if standing.can_read(record)]
-    senders = profiles.get_many([record.sender_id for record in records])
-    page = [_to_message(record, senders[record.sender_id]) for record in records if record.sender_id in senders]
     return page, next_cursor(last_key, scope)
 
 
