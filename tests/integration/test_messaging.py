@@ -427,6 +427,36 @@ def _pages_of_conversations(claims: dict[str, str], limit: int) -> list[list[str
             return pages
 
 
+@pytest.mark.parametrize("read_exactly", [100, 0], ids=["first page from the table", "from the inbox index"])
+def test_a_conversations_page_is_filled_past_conversations_with_people_since_suspended(
+    people, connections_api, monkeypatch: pytest.MonkeyPatch, read_exactly: int
+) -> None:
+    # Given alice wrote to nine pals, latest activity first pal8 to pal0: all but every third since suspended
+    from pinhole.messaging import dal
+
+    monkeypatch.setattr(dal, "INBOX_READ_EXACTLY", read_exactly)
+    pals = [sign_up_claims(f"pal{n}") for n in range(9)]
+    for pal in pals:
+        assert send_http(people["alice"], pal["username"], "hi")[0] == 201
+    for pal in pals:
+        if pal["username"] not in ("pal8", "pal5", "pal2"):
+            assert ProfileRepository().set_suspended(pal["sub"], True)
+
+    # When she pages through her conversations one at a time
+    pages, cursor = [], None
+    while len(pages) < 20:
+        query = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        status, body, _ = call("GET", "/conversations", people["alice"], "/conversations", query=query)
+        assert status == 200, body
+        cursor = body["next_cursor"]
+        pages.append(([item["with"]["username"] for item in body["items"]], cursor is not None))
+        if cursor is None:
+            break
+
+    # Then each page with a cursor holds the next conversation she is shown, never nothing
+    assert pages == [(["pal8"], True), (["pal5"], True), (["pal2"], True), ([], False)]
+
+
 @pytest.mark.parametrize("read_exactly", [100, 0])
 def test_conversations_page_the_same_from_the_table_and_from_the_inbox_index(
     people, connections_api, monkeypatch: pytest.MonkeyPatch, read_exactly: int

@@ -232,6 +232,7 @@ def _to_entry(item: MessagingModel) -> InboxEntry:
         title_when_left=item.title if item.visible_until else None,
         members_when_left=sorted(item.member_ids or ()) if item.visible_until and item.admin_id else None,
         admin_when_left=item.admin_id if item.visible_until else None,
+        last_activity=item.last_activity,
     )
 
 
@@ -327,14 +328,18 @@ def _first_inbox_page_from_the_table(user_id: str, limit: int) -> tuple[list[Inb
     page = indexed[:limit]
     if len(indexed) <= limit:
         return [_to_entry(item) for item in page], None
-    last = page[-1]
-    index_key = {
-        "inbox_user": {"S": last.inbox_user},
-        "last_activity": {"S": last.last_activity},
-        "pk": {"S": last.pk},
-        "sk": {"S": last.sk},
+    entries = [_to_entry(item) for item in page]
+    return entries, inbox_page_key(entries[-1])
+
+
+def inbox_page_key(entry: InboxEntry) -> dict[str, Any]:
+    """The key a page of the inbox index goes on from after this entry (a LastEvaluatedKey)."""
+    return {
+        "inbox_user": {"S": entry.user_id},
+        "last_activity": {"S": entry.last_activity or ""},
+        "pk": {"S": user_key(entry.user_id)},
+        "sk": {"S": conversation_key(entry.conversation_id)},
     }
-    return [_to_entry(item) for item in page], index_key
 
 
 def _deliver(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pinhole.graph.dal import GraphRepository
-from pinhole.messaging.dal import EntryFix, MessageRepository, Sent
+from pinhole.messaging.dal import EntryFix, MessageRepository, Sent, inbox_page_key
 from pinhole.messaging.media import MessageMediaStorage, MessageUploadKey, conversation_prefix, message_prefix
 from pinhole.messaging.models import (
     GROUP_MAX,
@@ -386,35 +386,44 @@ def conversations(
     profiles: ProfileRepository = _profiles,
     graph: GraphRepository = _graph,
 ) -> tuple[list[Conversation], str | None]:
-    """A page of the caller's conversations, latest activity first, without the direct ones a block hides."""
+    """A page of the caller's conversations, latest activity first, without the direct ones a block hides or whose
+    other side is gone; the page is filled from further reads (`filled_page`)."""
     scope = f"conversations:{caller.user_id}"
-    entries, last_key = messages.inbox(caller.user_id, limit, start_after(cursor, scope))
-    stored = messages.groups([entry.conversation_id for entry in entries if is_group(entry.conversation_id)])
-    groups = {  # each as the caller may see it: a member who left, as it was then
-        entry.conversation_id: entry.group_as_seen(stored[entry.conversation_id])
-        for entry in entries
-        if entry.conversation_id in stored
-    }
-    direct_others = [entry.with_id for entry in entries if not is_group(entry.conversation_id)]
-    hidden = graph.blocked_among(caller.user_id, direct_others)
-    wanted = [caller.user_id, *direct_others]
-    for members in groups.values():
-        wanted += members.member_ids
-    wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
-    people = profiles.get_many(wanted)
-    # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
-    people.update({user: deleted_account(user) for user in direct_others if is_deleted_account(user)})
-    page = []
-    for entry in entries:
-        if is_group(entry.conversation_id):
-            found = groups.get(entry.conversation_id)
-            if entry.last_message is not None and entry.last_message.sender_id not in people:
-                entry = _with_shown_preview(entry, messages, profiles, people)
-            view = _conversation_view(entry, found, people) if found is not None else None
-        else:
-            view = None if entry.with_id in hidden else _conversation_view(entry, None, people)
-        if view is not None:
-            page.append(view)
+
+    def shown(entries: list[InboxEntry]) -> list[Conversation | None]:
+        stored = messages.groups([entry.conversation_id for entry in entries if is_group(entry.conversation_id)])
+        groups = {  # each as the caller may see it: a member who left, as it was then
+            entry.conversation_id: entry.group_as_seen(stored[entry.conversation_id])
+            for entry in entries
+            if entry.conversation_id in stored
+        }
+        direct_others = [entry.with_id for entry in entries if not is_group(entry.conversation_id)]
+        hidden = graph.blocked_among(caller.user_id, direct_others)
+        wanted = [caller.user_id, *direct_others]
+        for members in groups.values():
+            wanted += members.member_ids
+        wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
+        people = profiles.get_many(wanted)
+        # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
+        people.update({user: deleted_account(user) for user in direct_others if is_deleted_account(user)})
+        views: list[Conversation | None] = []
+        for entry in entries:
+            if is_group(entry.conversation_id):
+                found = groups.get(entry.conversation_id)
+                if entry.last_message is not None and entry.last_message.sender_id not in people:
+                    entry = _with_shown_preview(entry, messages, profiles, people)
+                views.append(_conversation_view(entry, found, people) if found is not None else None)
+            else:
+                views.append(None if entry.with_id in hidden else _conversation_view(entry, None, people))
+        return views
+
+    page, last_key = filled_page(
+        lambda count, after: messages.inbox(caller.user_id, count, after),
+        shown,
+        limit,
+        start_after(cursor, scope),
+        inbox_page_key,
+    )
     return page, next_cursor(last_key, scope)
 
 

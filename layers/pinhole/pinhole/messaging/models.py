@@ -132,6 +132,8 @@ class InboxEntry(BaseModel):
     title_when_left: str | None = None
     members_when_left: list[str] | None = None
     admin_when_left: str | None = None
+    # the inbox index's sort key (the latest message id, which an unsend leaves in place): where a page goes on from
+    last_activity: str | None = None
 
     @property
     def left(self) -> bool:
