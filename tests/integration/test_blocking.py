@@ -68,6 +68,18 @@ def follow(claims: Claims, username: str) -> tuple[int, Any]:
     return call(users.handler, "POST", "/users/{username}/follow", claims, username=username)
 
 
+def decide(claims: Claims, username: str, approve: bool) -> tuple[int, Any]:
+    """POST /me/follow-requests/{username}: the caller approves (or declines) the request of `username`."""
+    return call(
+        users.handler, "POST", "/me/follow-requests/{username}", claims, body={"approve": approve}, username=username
+    )
+
+
+def nobody_called(username: str) -> tuple[int, Any]:
+    """The answer about a name nobody has."""
+    return 404, {"error": {"code": "not_found", "message": f"No user is called {username}."}}
+
+
 def profile(claims: Claims, username: str) -> tuple[int, Any]:
     return call(users.handler, "GET", "/users/{username}", claims, username=username)
 
@@ -191,6 +203,29 @@ def test_a_block_from_each_side_stands_until_its_own_author_lifts_it(people: dic
     assert profile(alice, "bob")[0] == 404 and profile(bob, "alice")[0] == 404
     assert unblock(bob, "alice")[0] == 204
     assert profile(alice, "bob")[0] == 200 and profile(bob, "alice")[0] == 200
+
+
+# -- follow requests while blocked --
+
+
+@pytest.mark.parametrize("approve", [True, False])
+@pytest.mark.parametrize("blocker", ["alice", "bob"])
+def test_answering_the_request_of_someone_in_a_block_either_way_is_the_answer_about_nobody(
+    people: dict[str, Claims], blocker: str, approve: bool
+) -> None:
+    # Given bob asked to follow the private alice, and then one of them blocked the other
+    alice, bob = people["alice"], people["bob"]
+    make_private(alice)
+    assert follow(bob, "alice") == (200, {"status": "requested"})
+    assert block(people[blocker], "bob" if blocker == "alice" else "alice")[0] == 204
+
+    # When alice answers his request
+    answer = decide(alice, "bob", approve)
+
+    # Then bob looks like a name nobody has, not like someone who did not ask
+    assert answer == nobody_called("bob")
+    assert decide(alice, "zzznobody9", approve) == nobody_called("zzznobody9")
+    assert (counts(alice), counts(bob)) == ((0, 0), (0, 0))
 
 
 # -- following while blocked --

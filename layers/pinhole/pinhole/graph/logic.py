@@ -99,8 +99,9 @@ def decide_request(
 ) -> None:
     """Approving makes the requester a follower (counted, and notified as a follow); denying drops the request.
     Either way the request is gone: that of someone who follows already (since the account was public a
-    moment) is spent whatever the answer, and denying it leaves their follow as it is."""
-    requester = profiles.find_by_username(username)
+    moment) is spent whatever the answer, and denying it leaves their follow as it is. A requester in a block with
+    the caller, either way, is not found as nobody is: "has not asked" would tell them apart."""
+    requester = find_visible(caller, username, profiles, graph)
     no_request = NotFound(f"{requester.username} has not asked to follow you.")
     if not graph.has_requested(requester.user_id, caller.user_id):
         raise no_request
