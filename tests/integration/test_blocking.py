@@ -68,6 +68,11 @@ def follow(claims: Claims, username: str) -> tuple[int, Any]:
     return call(users.handler, "POST", "/users/{username}/follow", claims, username=username)
 
 
+def undo(claims: Claims, username: str, what: str) -> tuple[int, Any]:
+    """DELETE /users/{username}/<what>: unfollow (or withdraw a request), unmute or unblock."""
+    return call(users.handler, "DELETE", f"/users/{{username}}/{what}", claims, username=username)
+
+
 def decide(claims: Claims, username: str, approve: bool) -> tuple[int, Any]:
     """POST /me/follow-requests/{username}: the caller approves (or declines) the request of `username`."""
     return call(
@@ -205,7 +210,66 @@ def test_a_block_from_each_side_stands_until_its_own_author_lifts_it(people: dic
     assert profile(alice, "bob")[0] == 200 and profile(bob, "alice")[0] == 200
 
 
-# -- follow requests while blocked --
+# -- undoing while blocked --
+
+
+@pytest.mark.parametrize("what", ["follow", "mute", "block"])
+def test_undoing_anything_on_someone_who_blocked_you_is_the_answer_about_nobody(
+    people: dict[str, Claims], what: str
+) -> None:
+    # Given bob followed and muted alice, and alice then blocked him (which ended the follow)
+    alice, bob = people["alice"], people["bob"]
+    assert follow(bob, "alice")[0] == 200
+    assert call(users.handler, "POST", "/users/{username}/mute", bob, username="alice")[0] == 204
+    assert block(alice, "bob")[0] == 204
+
+    # When bob tries to undo his follow, his mute or a block of his own on her
+    answers = [undo(bob, "alice", what), undo(bob, "alice", what)]
+
+    # Then alice looks like a name nobody has, not like someone he has nothing left to undo on
+    assert answers == [nobody_called("alice"), nobody_called("alice")]
+    assert undo(bob, "zzznobody9", what) == nobody_called("zzznobody9")
+
+
+@pytest.mark.parametrize("blocked_back", [False, True], ids=["alone", "blocked-back"])
+@pytest.mark.parametrize("what", ["follow", "mute"])
+def test_the_blocker_undoes_a_follow_or_mute_alike_whether_or_not_she_was_blocked_back(
+    people: dict[str, Claims], what: str, blocked_back: bool
+) -> None:
+    # Given alice muted and blocked bob (which ended her follow), and he may have blocked her back
+    alice, bob = people["alice"], people["bob"]
+    assert follow(alice, "bob")[0] == 200
+    assert call(users.handler, "POST", "/users/{username}/mute", alice, username="bob")[0] == 204
+    assert block(alice, "bob")[0] == 204
+    if blocked_back:
+        assert block(bob, "alice")[0] == 204
+
+    # When she undoes her follow (gone already) or her mute, twice
+    answers = [undo(alice, "bob", what), undo(alice, "bob", what)]
+
+    # Then each is done and idempotent, and says nothing of bob's own block
+    assert answers == [(204, None), (204, None)]
+
+
+@pytest.mark.parametrize("blocked_back", [False, True], ids=["alone", "blocked-back"])
+def test_the_blocker_lifts_her_block_alike_whether_or_not_she_was_blocked_back(
+    people: dict[str, Claims], blocked_back: bool
+) -> None:
+    # Given alice blocked bob, and he may have blocked her back
+    alice, bob = people["alice"], people["bob"]
+    assert block(alice, "bob")[0] == 204
+    if blocked_back:
+        assert block(bob, "alice")[0] == 204
+
+    # When she lifts her block
+    lifted = unblock(alice, "bob")
+
+    # Then it is lifted either way; what she sees of bob next is what his own block, if any, shows her
+    assert lifted == (204, None)
+    if blocked_back:
+        assert profile(alice, "bob") == unblock(alice, "bob") == nobody_called("bob")
+    else:
+        assert profile(alice, "bob")[0] == 200 and unblock(alice, "bob") == (204, None)
 
 
 @pytest.mark.parametrize("approve", [True, False])

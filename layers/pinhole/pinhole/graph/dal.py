@@ -171,8 +171,12 @@ class GraphRepository:
 
     def blocked_between(self, user_a: str, user_b: str) -> bool:
         """Whether either of the two blocks the other (one BatchGetItem of both possible edges)."""
+        return bool(self.blockers_between(user_a, user_b))
+
+    def blockers_between(self, user_a: str, user_b: str) -> set[str]:
+        """Which of the two block the other: neither, one or both (one BatchGetItem of both possible edges)."""
         keys = [(user_key(user_a), f"{BLOCKS}{user_b}"), (user_key(user_b), f"{BLOCKS}{user_a}")]
-        return bool(_edges_of(keys, consistent_read=True))
+        return {source for source, _ in _edges_of(keys, consistent_read=True)}
 
     def blocked_among(self, viewer_id: str, candidate_ids: list[str]) -> set[str]:
         """Which of the candidates block the viewer or are blocked by them: both directions of every

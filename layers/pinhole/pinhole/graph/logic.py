@@ -83,7 +83,7 @@ def unfollow(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> None:
     """Stops following, and withdraws a pending request; doing it twice is harmless."""
-    target = profiles.find_by_username(username)
+    target = _find_to_undo(caller, username, graph, profiles)
     if target.user_id == caller.user_id:
         return  # nobody follows themselves (follow refuses it): nothing to undo
     graph.unfollow(caller.user_id, target.user_id)
@@ -168,8 +168,20 @@ def unblock(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> None:
     """Lifts the caller's block (follows do not come back); a block by the other side stays."""
-    target = profiles.find_by_username(username)
+    target = _find_to_undo(caller, username, graph, profiles)
     graph.unblock(caller.user_id, target.user_id)
+
+
+def _find_to_undo(caller: Caller, username: str, graph: GraphRepository, profiles: ProfileRepository) -> Profile:
+    """The user called `username`, for undoing what the caller did to them (a follow or request, a mute, a block),
+    which stays possible, and idempotent, whatever there is to undo. Someone who blocked the caller is not found,
+    the very answer given for a name nobody has: a 204 would tell the two apart. Unless the caller blocked them too:
+    she knows them from her own list of blocked people, must be able to lift her block, and an answer that changed
+    with theirs would tell her she was blocked back."""
+    target = profiles.find_by_username(username)
+    if target.user_id != caller.user_id and graph.blockers_between(caller.user_id, target.user_id) == {target.user_id}:
+        raise NotFound(f"No user is called {username}.")
+    return target
 
 
 def _summaries(
@@ -302,6 +314,6 @@ def mute(
 def unmute(
     caller: Caller, username: str, graph: GraphRepository = _graph, profiles: ProfileRepository = _profiles
 ) -> None:
-    """Idempotent; works whatever else stands between the two (a block lifted later finds no mute left)."""
-    target = profiles.find_by_username(username)
+    """Idempotent; works across the caller's own block (a block lifted later finds no mute left)."""
+    target = _find_to_undo(caller, username, graph, profiles)
     graph.unmute(caller.user_id, target.user_id)
