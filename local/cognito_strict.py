@@ -8,10 +8,14 @@ moto's Cognito is looser than the real one (checked against its source):
 - `forgot_password` sends a code whether or not the e-mail address is verified;
 - GetUserAttributeVerificationCode, VerifyUserAttribute and RevokeToken are not implemented at all, and an
   e-mail change does not make the address unverified;
-- a log-in challenge's session never expires.
+- a log-in challenge's session never expires;
+- every access and ID token lives an hour and a refresh token for ever, whatever the client's
+  AccessTokenValidity, IdTokenValidity, RefreshTokenValidity and TokenValidityUnits say.
 
 Here each of those behaves as Cognito documents it: codes of 6 digits, single use, expiring (reset codes after
-1 hour, verification codes after 24 hours, a challenge session after the client's AuthSessionValidity);
+1 hour, verification codes after 24 hours, a challenge session after the client's AuthSessionValidity; tokens
+after the client's token validities, in its units, with Cognito's defaults: an hour, and 30 days for a refresh
+token);
 `CodeMismatchException`, `ExpiredCodeException` and `InvalidPasswordException` as Cognito raises them; a TOTP
 secret per user (RFC 6238, 30 s steps, one step of drift either way) and a code accepted once per user; a
 reset code only for a verified address (`InvalidParameterException`); PreventUserExistenceErrors honoured
@@ -55,6 +59,14 @@ DEFAULT_SESSION_VALIDITY_S = 3 * 60
 TOTP_STEP_S = 30
 TOTP_DRIFT_STEPS = 1
 TOTP_CHALLENGE = "SOFTWARE_TOKEN_MFA"
+# Cognito's when a client sets no validity: the value, and the unit when TokenValidityUnits names none.
+DEFAULT_TOKEN_VALIDITY = {"access": (1, "hours"), "id": (1, "hours"), "refresh": (30, "days")}
+TOKEN_VALIDITY_SETTINGS = {
+    "access": ("AccessTokenValidity", "AccessToken"),
+    "id": ("IdTokenValidity", "IdToken"),
+    "refresh": ("RefreshTokenValidity", "RefreshToken"),
+}
+SECONDS_PER_UNIT = {"seconds": 1, "minutes": 60, "hours": 60 * 60, "days": 24 * 60 * 60}
 
 clock: Callable[[], float] = time.time
 """Now, in seconds; tests move it to expire codes and sessions."""
@@ -76,6 +88,11 @@ _BACKEND_METHODS: dict[str, tuple[str, ...]] = {
     "update_user_attributes": ("self", "access_token", "attributes"),
     "_validate_password": ("self", "user_pool_id", "password"),
 }
+_POOL_METHODS: dict[str, tuple[str, ...]] = {
+    "create_jwt": ("self", "client_id", "username", "token_use", "expires_in", "extra_data"),
+    "create_refresh_token": ("self", "client_id", "username"),
+    "create_tokens_from_refresh_token": ("self", "refresh_token"),
+}
 _USER_ATTRIBUTES = ("password", "status", "attribute_lookup", "token_verified", "software_token_mfa_enabled")
 _POOL_ATTRIBUTES = ("clients", "users", "access_tokens", "refresh_tokens", "_get_user", "extended_config")
 _RESPONSE_HELPERS = ("_get_param", "_get_region_agnostic_backend")
@@ -92,6 +109,20 @@ def check_moto_internals() -> None:
         found = tuple(inspect.signature(method).parameters)
         if found != expected:
             problems.append(f"CognitoIdpBackend.{name}{found} is not {expected}")
+    pool_class = moto_models.CognitoIdpUserPool
+    for name, expected in _POOL_METHODS.items():
+        method = _POOL_ORIGINALS.get(name) or getattr(pool_class, name, None)
+        if method is None:
+            problems.append(f"CognitoIdpUserPool.{name} is gone")
+            continue
+        found = tuple(inspect.signature(method).parameters)
+        if found != expected:
+            problems.append(f"CognitoIdpUserPool.{name}{found} is not {expected}")
+    problems += [
+        f"CognitoIdpUserPool.{name} passes its own token lifetime"
+        for name in ("create_access_token", "create_id_token")
+        if "expires_in=" in inspect.getsource(getattr(pool_class, name))
+    ]
     user_init = inspect.getsource(moto_models.CognitoIdpUser.__init__)
     problems += [f"CognitoIdpUser.{name} is gone" for name in _USER_ATTRIBUTES if f"self.{name}" not in user_init]
     pool_source = inspect.getsource(moto_models.CognitoIdpUserPool)
@@ -131,6 +162,7 @@ class _UserSecrets:
 
 _state: dict[tuple[str, str], _UserSecrets] = {}
 _sessions_born: dict[str, float] = {}
+_refresh_tokens_issued: dict[str, float] = {}
 _lock = threading.RLock()
 
 
@@ -325,6 +357,65 @@ def update_user_attributes(self: Any, access_token: str, attributes: list[dict[s
     _email_changed(self, pool, user, attributes)
 
 
+def token_validity_s(client: Any, token_use: str) -> int:
+    """How long a token of this use ("access", "id", "refresh") lives, as the client configures it."""
+    setting, unit_key = TOKEN_VALIDITY_SETTINGS[token_use]
+    default_value, default_unit = DEFAULT_TOKEN_VALIDITY[token_use]
+    config = client.extended_config if client is not None else {}
+    if config.get(setting) is None:
+        return int(default_value * SECONDS_PER_UNIT[default_unit])
+    unit = (config.get("TokenValidityUnits") or {}).get(unit_key, default_unit)
+    return int(config[setting]) * SECONDS_PER_UNIT[unit]
+
+
+# Replacements of moto's user pool methods
+
+
+def create_jwt(
+    self: Any,
+    client_id: str,
+    username: str,
+    token_use: str,
+    expires_in: int | None = None,
+    extra_data: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """moto signs every access and ID token for an hour (its default `expires_in`, which its callers never
+    pass); here for the client's validity, so `exp - iat` and the log-in's ExpiresIn are the client's."""
+    if expires_in is None:
+        expires_in = token_validity_s(self.clients.get(client_id), token_use)
+    return _POOL_ORIGINALS["create_jwt"](self, client_id, username, token_use, expires_in, extra_data)
+
+
+def create_refresh_token(self: Any, client_id: str, username: str) -> tuple[str, str]:
+    refresh_token, origin_jti = _POOL_ORIGINALS["create_refresh_token"](self, client_id, username)
+    with _lock:
+        _refresh_tokens_issued[refresh_token] = clock()
+    return refresh_token, origin_jti
+
+
+def create_tokens_from_refresh_token(self: Any, refresh_token: str) -> tuple[str, str, int]:
+    """moto's refresh tokens never expire; Cognito's after the client's RefreshTokenValidity."""
+    grant = self.refresh_tokens.get(refresh_token)
+    issued_at = refresh_token_issued_at(refresh_token)
+    if grant is None or issued_at is None:
+        return _POOL_ORIGINALS["create_tokens_from_refresh_token"](self, refresh_token)  # moto's own refusals
+    if clock() - issued_at >= token_validity_s(self.clients.get(grant[0]), "refresh"):
+        raise NotAuthorizedError("Refresh Token has expired")
+    return _POOL_ORIGINALS["create_tokens_from_refresh_token"](self, refresh_token)
+
+
+def refresh_token_issued_at(refresh_token: str) -> float | None:
+    """When this process issued (or restored) the refresh token; the local state saves it with the token."""
+    with _lock:
+        return _refresh_tokens_issued.get(refresh_token)
+
+
+def restore_refresh_token_issued_at(refresh_token: str, issued_at: float | None) -> None:
+    """A token saved without its issue time (a snapshot older than this) counts from its restoration."""
+    with _lock:
+        _refresh_tokens_issued[refresh_token] = clock() if issued_at is None else issued_at
+
+
 # Operations moto does not implement
 
 
@@ -396,7 +487,13 @@ _ADDED_BACKEND = {
     "verify_user_attribute": verify_user_attribute,
     "revoke_token": revoke_token,
 }
+_POOL_REPLACEMENTS: dict[str, Callable[..., Any]] = {
+    "create_jwt": create_jwt,
+    "create_refresh_token": create_refresh_token,
+    "create_tokens_from_refresh_token": create_tokens_from_refresh_token,
+}
 _ORIGINALS: dict[str, Callable[..., Any]] = {}
+_POOL_ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 
 def install() -> None:
@@ -409,6 +506,9 @@ def install() -> None:
         for name, replacement in _REPLACEMENTS.items():
             _ORIGINALS[name] = getattr(backend, name)
             setattr(backend, name, replacement)
+        for name, replacement in _POOL_REPLACEMENTS.items():
+            _POOL_ORIGINALS[name] = getattr(moto_models.CognitoIdpUserPool, name)
+            setattr(moto_models.CognitoIdpUserPool, name, replacement)
         for name, added in _ADDED_BACKEND.items():
             setattr(backend, name, added)
         for name in ("get_user_attribute_verification_code", "verify_user_attribute", "revoke_token"):
@@ -420,4 +520,5 @@ def reset_state() -> None:
     with _lock:
         _state.clear()
         _sessions_born.clear()
+        _refresh_tokens_issued.clear()
     MAILBOX.clear()

@@ -14,6 +14,7 @@ from typing import Any
 from moto.backends import get_backend
 from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 
+from local.cognito_strict import refresh_token_issued_at, restore_refresh_token_issued_at
 from local.state.snapshot import StoredRefreshToken, StoredUser, StoredUserPool
 from local.template import ACCOUNT_ID, REGION
 
@@ -45,7 +46,13 @@ def export_user_pool(pool_id: str) -> StoredUserPool:
         for user in pool.users.values()
     ]
     tokens = [
-        StoredRefreshToken(token=token, client_id=grant[0], username=grant[1], origin_jti=grant[2])
+        StoredRefreshToken(
+            token=token,
+            client_id=grant[0],
+            username=grant[1],
+            origin_jti=grant[2],
+            issued_at=refresh_token_issued_at(token),  # it expires after the client's RefreshTokenValidity
+        )
         for token, grant in pool.refresh_tokens.items()
         if grant is not None  # revoked by a sign-out
     ]
@@ -73,4 +80,5 @@ def import_user_pool(pool_id: str, stored: StoredUserPool) -> int:
         # A refresh token of a client the template no longer has would be refused anyway.
         if token.client_id in pool.clients and token.username in pool.users:
             pool.refresh_tokens[token.token] = (token.client_id, token.username, token.origin_jti)
+            restore_refresh_token_issued_at(token.token, token.issued_at)
     return len(stored.users)

@@ -68,6 +68,7 @@ class StoredRefreshToken:
     client_id: str
     username: str
     origin_jti: str
+    issued_at: float | None = None  # seconds since the epoch; none in a snapshot saved before: counts from the restore
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import boto3
 import httpx
+import jwt
 import pytest
 from botocore.config import Config
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
@@ -72,6 +73,22 @@ def test_password_policy_from_the_template_is_enforced(cloud, cognito):
             Password=PASSWORD[:6],
             UserAttributes=[{"Name": "email", "Value": "bob@example.com"}],
         )
+
+
+def test_tokens_live_as_long_as_the_template_s_user_pool_client_says(cloud, cognito, access_token):
+    # Given the template's client: AccessTokenValidity and IdTokenValidity 15 (minutes), as PinholeStateful's
+    # When alice logs in (moto signed every token for an hour, whatever the client said)
+    tokens = cognito.initiate_auth(
+        ClientId=cloud.cloud.outputs["UserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    # Then the tokens live 15 minutes, as on AWS
+    claims = {
+        name: jwt.decode(tokens[name], options={"verify_signature": False}) for name in ("AccessToken", "IdToken")
+    }
+    assert tokens["ExpiresIn"] == 900
+    assert {name: c["exp"] - c["iat"] for name, c in claims.items()} == {"AccessToken": 900, "IdToken": 900}
 
 
 def test_cognito_access_token_reaches_the_handler_as_string_claims(http, access_token):

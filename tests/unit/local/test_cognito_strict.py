@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import jwt
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
@@ -245,6 +246,77 @@ def test_revoking_a_refresh_token_ends_it_and_its_access_tokens(cognito: dict[st
     )
     assert refreshed == "NotAuthorizedException"
     assert error(lambda: client.get_user(AccessToken=tokens["AccessToken"])) == "NotAuthorizedException"
+
+
+def client_with_template_validities(cognito: dict[str, Any]) -> str:
+    """The app client as PinholeStateful's template configures it: tokens of 15 minutes, refresh of 30 days."""
+    return str(
+        cognito["client"].create_user_pool_client(
+            UserPoolId=cognito["pool"],
+            ClientName="template",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            AccessTokenValidity=15,
+            IdTokenValidity=15,
+            RefreshTokenValidity=43200,
+            TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+        )["UserPoolClient"]["ClientId"]
+    )
+
+
+def lifetimes(result: dict[str, Any]) -> dict[str, int]:
+    claims = {
+        name: jwt.decode(result[name], options={"verify_signature": False}) for name in ("AccessToken", "IdToken")
+    }
+    return {"ExpiresIn": result["ExpiresIn"], **{name: c["exp"] - c["iat"] for name, c in claims.items()}}
+
+
+def test_tokens_live_as_long_as_the_client_s_validity_says_at_log_in_and_refresh(cognito: dict[str, Any]) -> None:
+    make_user(cognito)
+    client_id = client_with_template_validities(cognito)
+    logged_in = cognito["client"].initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD}
+    )["AuthenticationResult"]
+    refreshed = cognito["client"].initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": logged_in["RefreshToken"]},
+    )["AuthenticationResult"]
+
+    assert lifetimes(logged_in) == {"ExpiresIn": 900, "AccessToken": 900, "IdToken": 900}
+    assert lifetimes(refreshed) == {"ExpiresIn": 900, "AccessToken": 900, "IdToken": 900}
+
+
+def test_tokens_of_a_client_without_validities_live_cognito_s_default_hour(cognito: dict[str, Any]) -> None:
+    make_user(cognito)
+    logged_in = cognito["client"].initiate_auth(
+        ClientId=cognito["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+
+    assert lifetimes(logged_in) == {"ExpiresIn": 3600, "AccessToken": 3600, "IdToken": 3600}
+
+
+def test_a_refresh_token_expires_after_the_client_s_refresh_validity(cognito: dict[str, Any], clock: Clock) -> None:
+    make_user(cognito)
+    client_id = client_with_template_validities(cognito)
+    refresh_token = cognito["client"].initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD}
+    )["AuthenticationResult"]["RefreshToken"]
+
+    def refresh() -> dict[str, Any]:
+        return dict(
+            cognito["client"].initiate_auth(
+                ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+            )
+        )
+
+    clock.now += 43200 * 60 - 1
+    assert "AccessToken" in refresh()["AuthenticationResult"]
+    clock.now += 1
+    with pytest.raises(ClientError) as raised:
+        refresh()
+    assert raised.value.response["Error"] == {"Code": "NotAuthorizedException", "Message": "Refresh Token has expired"}
 
 
 def test_a_moved_moto_internal_stops_the_install_loudly(monkeypatch: pytest.MonkeyPatch) -> None:

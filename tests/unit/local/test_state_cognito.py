@@ -7,6 +7,7 @@ import boto3
 import jwt
 import pytest
 
+from local import cognito_strict
 from local.state.cognito import STABLE_ID_ENVIRONMENT, export_user_pool, import_user_pool
 from local.state.snapshot import StoredUserPool
 
@@ -18,12 +19,15 @@ def cognito(aws: None) -> Any:
     return boto3.client("cognito-idp", region_name="us-east-1")
 
 
-def pool_with_client(cognito: Any) -> tuple[str, str]:
+def pool_with_client(cognito: Any, **client_settings: Any) -> tuple[str, str]:
     pool_id = cognito.create_user_pool(PoolName="pinhole", UsernameConfiguration={"CaseSensitive": False})["UserPool"][
         "Id"
     ]
     client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        UserPoolId=pool_id,
+        ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        **client_settings,
     )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
 
@@ -156,3 +160,41 @@ def test_a_group_the_template_no_longer_creates_is_left_out(cognito: Any) -> Non
     import_user_pool(new_pool, saved)
     # Then she is back, in no group
     assert cognito.admin_list_groups_for_user(UserPoolId=new_pool, Username="alice")["Groups"] == []
+
+
+def test_a_restored_refresh_token_expires_when_it_would_have_without_the_restart(
+    cognito: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the strict Cognito (refresh tokens expire) and a client whose refresh tokens live one day,
+    # where alice logged in at noon
+    cognito_strict.install()
+    cognito_strict.reset_state()
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(cognito_strict, "clock", lambda: now[0])
+    for name, value in STABLE_ID_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    one_day = {"RefreshTokenValidity": 1, "TokenValidityUnits": {"RefreshToken": "days"}}
+    pool_id, client_id = pool_with_client(cognito, **one_day)
+    sign_up(cognito, pool_id, "alice")
+    refresh_token = log_in(cognito, client_id, "alice")["RefreshToken"]
+    # When the pool is saved and restored half a day later
+    saved = export_user_pool(pool_id)
+    cognito.delete_user_pool(UserPoolId=pool_id)
+    cognito_strict.reset_state()
+    now[0] += 12 * 3600
+    new_pool, new_client = pool_with_client(cognito, **one_day)
+    import_user_pool(new_pool, saved)
+
+    def refresh() -> Any:
+        return cognito.initiate_auth(
+            ClientId=new_client, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+        )
+
+    # Then her refresh token works until a day after she logged in, not a day after the restore
+    assert saved.refresh_tokens[0].issued_at == 1_800_000_000.0
+    now[0] += 12 * 3600 - 1
+    assert refresh()["AuthenticationResult"]["AccessToken"]
+    now[0] += 1
+    with pytest.raises(cognito.exceptions.NotAuthorizedException, match="Refresh Token has expired"):
+        refresh()
+    cognito_strict.reset_state()
