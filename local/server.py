@@ -17,6 +17,7 @@ from local.cloud import LocalCloud
 from local.endpoints import LocalEndpoints
 from local.errors import error_response
 from local.fast_dynamodb import Consistency
+from local.websocket_frames import FrameSizeLimitedWebSockets
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -87,7 +88,12 @@ class EnvelopedProtocolErrors(H11Protocol):
 
 def make_server(cloud: LocalCloud, log_level: str = "warning", settle_s: float = 0.0) -> uvicorn.Server:
     config = uvicorn.Config(
-        cloud.app, lifespan="off", log_level=log_level, timeout_graceful_shutdown=1, http=EnvelopedProtocolErrors
+        cloud.app,
+        lifespan="off",
+        log_level=log_level,
+        timeout_graceful_shutdown=1,
+        http=EnvelopedProtocolErrors,
+        ws=FrameSizeLimitedWebSockets,
     )
     # After Config, which (re)configures uvicorn's loggers.
     uvicorn_errors = logging.getLogger("uvicorn.error")

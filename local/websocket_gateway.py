@@ -26,6 +26,7 @@ from local.template import ACCOUNT_ID, REGION
 log = logging.getLogger("local.websocket")
 
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message payload quota, both ways
+MAX_FRAME_BYTES = 32 * 1024  # API Gateway's frame size quota, for what clients send (local/websocket_frames.py)
 CLOSE_NORMAL = 1000
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008

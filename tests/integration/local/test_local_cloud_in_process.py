@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, Inv
 from websockets.sync.client import connect
 
 from local.in_process import transport
-from local.websocket_gateway import MAX_MESSAGE_BYTES
+from local.websocket_gateway import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 from tests.integration.local.conftest import wait_for
 
 # One worker runs these back to back: the cloud lives in this process, and moto's backends (and
@@ -697,21 +697,74 @@ def test_two_way_route_sends_the_result_body_back_and_one_way_routes_do_not(clou
     assert json.loads(frames[2]["body"])["text"] == "hi"
 
 
-def test_message_over_128_kb_closes_the_connection_with_1009_and_runs_disconnect(cloud):
+def ping_of(size: int) -> str:
+    """A `ping` frame of exactly `size` bytes."""
+    empty = json.dumps({"action": "ping", "pad": ""})
+    return json.dumps({"action": "ping", "pad": "x" * (size - len(empty))})
+
+
+def in_frames(message: str, frame_bytes: int = MAX_FRAME_BYTES) -> list[str]:
+    """A message as fragments of at most `frame_bytes` (websockets sends each item of a list as one frame)."""
+    return [message[start : start + frame_bytes] for start in range(0, len(message), frame_bytes)]
+
+
+def closed_with(ws) -> int:
+    with pytest.raises(ConnectionClosedError) as closed:
+        while True:
+            ws.recv(timeout=5)
+    return closed.value.rcvd.code
+
+
+def disconnected(cloud, connection_id) -> bool:
+    return any(
+        (e["requestContext"]["routeKey"], e["requestContext"]["connectionId"]) == ("$disconnect", connection_id)
+        for e in module_of(cloud, "WsFunction2A3B4C5D")["EVENTS"]
+    )
+
+
+def test_message_over_128_kb_in_frames_of_32_kb_closes_the_connection_with_1009_and_runs_disconnect(cloud):
     with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
         ws.send(json.dumps({"action": "echo"}))
         connection_id = json.loads(ws.recv(timeout=5))["connectionId"]
-        ws.send("x" * (MAX_MESSAGE_BYTES + 1))
-        with pytest.raises(ConnectionClosedError) as closed:
-            while True:
-                ws.recv(timeout=5)
-    assert closed.value.rcvd.code == 1009
-    wait_for(
-        lambda: any(
-            (e["requestContext"]["routeKey"], e["requestContext"]["connectionId"]) == ("$disconnect", connection_id)
-            for e in module_of(cloud, "WsFunction2A3B4C5D")["EVENTS"]
-        )
-    )
+        # When a message of 128 KB + 1 byte comes in frames each within the frame quota
+        ws.send(in_frames("x" * (MAX_MESSAGE_BYTES + 1)))
+        # Then the message quota closes the connection with 1009, and $disconnect runs
+        assert closed_with(ws) == 1009
+    wait_for(lambda: disconnected(cloud, connection_id))
+
+
+def test_a_single_frame_over_32_kb_closes_the_connection_with_1009_and_runs_disconnect(cloud):
+    # Given a message of 32 KB + 1 byte, well within the 128 KB message quota
+    message = ping_of(MAX_FRAME_BYTES + 1)
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        ws.send(json.dumps({"action": "echo"}))
+        connection_id = json.loads(ws.recv(timeout=5))["connectionId"]
+        # When it is sent as one frame, as a browser sends every message
+        ws.send(message)
+        # Then the connection is closed with 1009, as API Gateway closes it, no route runs, and $disconnect runs
+        assert closed_with(ws) == 1009
+    wait_for(lambda: disconnected(cloud, connection_id))
+    routes = [
+        e["requestContext"]["routeKey"]
+        for e in module_of(cloud, "WsFunction2A3B4C5D")["EVENTS"]
+        if e["requestContext"]["connectionId"] == connection_id
+    ]
+    assert sorted(routes) == ["$connect", "$disconnect", "echo"]
+
+
+def test_a_frame_of_32_kb_and_a_message_of_128_kb_in_such_frames_are_routed(cloud):
+    # Given a 32 KB message, and a message of about 100 KB cut into frames of at most 32 KB
+    whole_frame, fragmented = ping_of(MAX_FRAME_BYTES), ping_of(100 * 1024)
+    with connect(f"{cloud.cloud.outputs['WebSocketUrl']}?token=good", open_timeout=5) as ws:
+        # When each is sent
+        ws.send(whole_frame)
+        first = json.loads(ws.recv(timeout=5))
+        ws.send(in_frames(fragmented))
+        second = json.loads(ws.recv(timeout=5))
+    # Then both reach the route whole
+    assert (first["route"], first["body"]) == ("ping", whole_frame)
+    assert (second["route"], second["body"]) == ("ping", fragmented)
+    assert len(in_frames(fragmented)) == 4
 
 
 @pytest.mark.parametrize("binary", [b'{"action": "echo"}', b'{"action": "echo", "text": "caf\xe9"}'])
