@@ -66,11 +66,13 @@ def video_layer(scope: Construct) -> lambda_.LayerVersion:
 
 
 def auth_layer(scope: Construct) -> lambda_.LayerVersion:
-    """PyJWT with cryptography: only the WebSocket authorizer verifies tokens itself (HTTP routes have API
-    Gateway's JWT authorizer), so the domain layer every other function carries goes without them."""
+    """PyJWT: only the WebSocket authorizer verifies tokens itself (HTTP routes have API Gateway's JWT authorizer).
+    Its RS256 backend, cryptography, comes from the domain layer (page cursors are encrypted with it), so PyJWT is
+    installed without dependencies, as pillow-heif is over the imaging layer's Pillow."""
     return _layer(
         scope,
         constants.AUTH_LAYER_ID,
         constants.AUTH_LAYER_REQUIREMENTS,
-        "Pinhole auth: PyJWT and cryptography (the WebSocket authorizer only)",
+        "Pinhole auth: PyJWT (the WebSocket authorizer only; cryptography is the domain layer's)",
+        with_dependencies=False,
     )

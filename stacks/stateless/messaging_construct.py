@@ -85,7 +85,7 @@ class Messaging(Construct):
             context=constants.MESSAGING,
             code_dir=CODE_DIR,
             handler="authorizer.handler",
-            extra_layers=(auth_layer,),  # it alone verifies tokens (PyJWT + cryptography)
+            extra_layers=(auth_layer,),  # it alone verifies tokens (PyJWT, over the domain layer's cryptography)
         )
         # a suspended user's token connects nothing: one GetItem of their profile's flag
         self.authorizer.add_to_role_policy(
