@@ -228,7 +228,7 @@ def _acknowledge_stateful_plumbing(stateful: StatefulStack) -> None:
     Validations.of(stateful.secrets.cursor_secret).acknowledge(
         Acknowledgment(
             id=_rule("AwsSolutions-SMG4"),
-            reason="The cursor HMAC key guards page positions only: rotating it would only invalidate "
+            reason="The cursor key seals page positions only: rotating it would only invalidate "
             "cursors in flight, and it never leaves Secrets Manager except to the API functions.",
         )
     )

@@ -1,4 +1,5 @@
-"""Secrets the API functions share: the key that makes page cursors tamper-evident."""
+"""Secrets the API functions share: the key page cursors are encrypted and authenticated with (pinhole.shared.cursor
+derives its AES-GCM key from it)."""
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -13,7 +14,7 @@ class ApiSecrets(Construct):
         self.cursor_secret = secretsmanager.Secret(
             self,
             constants.CURSOR_SECRET_ID,
-            description="Pinhole: HMAC key of page cursors (rotating it only invalidates cursors in flight)",
+            description="Pinhole: key of page cursors (rotating it only invalidates cursors in flight)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True, include_space=False
             ),

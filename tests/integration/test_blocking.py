@@ -2,6 +2,7 @@
 (profile, posts, likes, comments, follower lists, saved posts, the home feed) and ends the follows
 and requests between them with exact counts."""
 
+import base64
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -434,6 +435,36 @@ def test_follower_lists_leave_out_users_in_a_block_with_the_reader(people: dict[
     assert usernames(listing(bob, "carol", "following")[1]) == ["bob"]
     assert listing(alice, "bob", "followers")[0] == 404
     assert listing(bob, "alice", "following")[0] == 404
+
+
+def test_a_follower_lists_cursors_name_nobody_the_block_hides(people: dict[str, Claims]) -> None:
+    # Given olga followed by bob and carol, and bob, who blocked alice
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    olga = sign_up_claims("olga")
+    for who in (bob, carol):
+        follow(who, "olga")
+    block(bob, "alice")
+
+    # When alice walks olga's followers one at a time (a page whose one row is bob's comes back empty, with a
+    # cursor made from bob's row)
+    shown: list[str] = []
+    cursors: list[str] = []
+    cursor = None
+    while len(cursors) < 10:
+        query = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        status, page = call(users.handler, "GET", "/users/{username}/followers", alice, query=query, username="olga")
+        assert status == 200, page
+        shown += usernames(page)
+        if not (cursor := page["next_cursor"]):
+            break
+        cursors.append(cursor)
+
+    # Then she is shown carol alone, and no cursor holds anyone's id, bob's above all, nor any of the key
+    assert shown == ["carol"] and cursors
+    for cursor in cursors:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        for hidden in (bob["sub"], carol["sub"], olga["sub"], "user#", "follow"):
+            assert hidden.encode() not in raw and hidden not in cursor
 
 
 def test_saved_posts_of_an_author_in_a_block_are_left_out(people: dict[str, Claims]) -> None:

@@ -1,8 +1,9 @@
 """What an API function's cold start imports and makes: not the X-Ray SDK (its recorder builds two botocore clients at
-import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's alone);
-not Powertools' OpenAPI models (meta's alone: it makes /openapi.json); not Powertools' event-source models (queue
-and stream consumers' alone: the SQS records each context's queue_records.py parses); not boto3. The figures are
-benchmarks/cold_start.py's; these are the facts they rest on, in fresh interpreters."""
+import), with tracing off as in tests and on as on AWS; not cryptography (the WebSocket authorizer's token check imports
+it; page cursors' cipher, on the first cursor a function makes or reads); not Powertools' OpenAPI models (meta's alone:
+it makes /openapi.json); not Powertools' event-source models (queue and stream consumers' alone: the SQS records each
+context's queue_records.py parses); not boto3. The figures are benchmarks/cold_start.py's; these are the facts they
+rest on, in fresh interpreters."""
 
 import json
 import os

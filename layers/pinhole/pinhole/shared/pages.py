@@ -1,5 +1,5 @@
 """Cursor pagination over DynamoDB queries, in one place: the client's opaque cursor becomes the
-query's ExclusiveStartKey and back (pinhole.shared.cursor makes it tamper-evident and scoped)."""
+query's ExclusiveStartKey and back (pinhole.shared.cursor encrypts it, bound to its list)."""
 
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar

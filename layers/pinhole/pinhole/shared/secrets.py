@@ -17,7 +17,8 @@ MAX_AGE_S = 3600
 
 
 class CursorKey:
-    """The key that makes page cursors tamper-evident (pinhole.shared.cursor), from Secrets Manager."""
+    """The key page cursors are sealed with (pinhole.shared.cursor derives its cipher's key from it), from Secrets
+    Manager."""
 
     def __init__(
         self, client: Any = None, max_age_s: float = MAX_AGE_S, clock: Callable[[], float] = time.monotonic
