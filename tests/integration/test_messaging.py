@@ -11,11 +11,11 @@ from functions.messaging import handler as http
 from functions.messaging import websocket
 from pinhole.graph.dal import BLOCKS, EdgeModel, user_key
 from pinhole.messaging import logic
-from pinhole.messaging.dal import MessagingModel
+from pinhole.messaging.dal import MessagingModel, conversation_key
 from pinhole.realtime.dal import CONNECTING_FOR, ConnectionModel, ConnectionRepository
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.settings import get_settings
-from pinhole.users.dal import ProfileRepository
+from pinhole.users.dal import ProfileRepository, UserModel
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
@@ -476,3 +476,69 @@ def test_conversations_page_the_same_from_the_table_and_from_the_inbox_index(
 
     # Then the order is the same either way (latest activity first) and the cursor carries on
     assert pages == [["bob", "dave"], ["carol"]]
+
+
+def _answers_on(caller: dict[str, str], conversation_id: str, message_id: str) -> dict[str, Any]:
+    """What every route on a conversation answers the caller, HTTP and WebSocket alike."""
+    path, parameters = f"/conversations/{conversation_id}", {"conversation_id": conversation_id}
+    route = "/conversations/{conversation_id}"
+
+    def http_answer(method: str, suffix: str, body: Any = None) -> tuple[int, Any]:
+        status, answer, _ = call(method, path + suffix, caller, route + suffix, path_parameters=parameters, body=body)
+        return status, answer
+
+    def frame_answer(action: str, **fields: str) -> dict[str, Any] | None:
+        return frame("c", caller, {"action": action, "conversation_id": conversation_id, **fields}, action)
+
+    sent = call("POST", "/messages", caller, "/messages", body={"conversation_id": conversation_id, "text": "x"})
+    unsend_route = "/conversations/{conversation_id}/messages/{message_id}"
+    unsent = call(
+        "DELETE",
+        f"{path}/messages/{message_id}",
+        caller,
+        unsend_route,
+        path_parameters={**parameters, "message_id": message_id},
+    )
+    return {
+        "send": sent[:2],
+        "sendMessage frame": frame_answer("sendMessage", text="x", client_id="k1"),
+        "messages": messages_of(caller, conversation_id),
+        "read": http_answer("POST", "/read", {"up_to": message_id}),
+        "markRead frame": frame_answer("markRead", up_to=message_id),
+        "typing frame": frame_answer("typing"),
+        "mute": http_answer("POST", "/mute"),
+        "unmute": http_answer("DELETE", "/mute"),
+        "unsend": unsent[:2],
+    }
+
+
+@pytest.mark.parametrize("hidden_by", ["suspension", "deactivation"])
+def test_a_direct_conversation_with_a_hidden_account_answers_as_one_that_does_not_exist(
+    people, connections_api, hidden_by
+) -> None:
+    # Given bob wrote to alice, alice answered, and then bob was suspended or deleted his account
+    alice, bob = people["alice"], people["bob"]
+    first = send_http(bob, "alice", "hello")[1]
+    conversation_id = first["conversation_id"]
+    own = send_http(alice, "bob", "hi bob")[1]
+    if hidden_by == "suspension":
+        assert ProfileRepository().set_suspended(bob["sub"], True)
+    else:
+        UserModel(user_id=bob["sub"]).update(actions=[UserModel.deactivated_at.set(utc_now())])  # as DELETE /me
+    nowhere = "_".join(sorted((alice["sub"], "00000000-0000-0000-0000-000000000000")))
+
+    # When alice tries every route on the conversation, and on one that does not exist
+    answers = _answers_on(alice, conversation_id, own["message_id"])
+    answers_nowhere = _answers_on(alice, nowhere, own["message_id"])
+
+    # Then each answers exactly as for the conversation that does not exist, and nothing reached bob
+    assert answers == answers_nowhere
+    assert answers["send"] == (404, {"error": {"code": "not_found", "message": "No such conversation."}})
+    assert answers["sendMessage frame"] == {
+        "type": "error",
+        "code": "not_found",
+        "message": "No such conversation.",
+        "client_id": "k1",
+    }
+    stored = list(MessagingModel.query(conversation_key(conversation_id)))
+    assert sorted(item.text for item in stored if item.text) == ["hello", "hi bob"]

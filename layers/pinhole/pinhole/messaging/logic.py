@@ -116,11 +116,28 @@ class Standing:
         return in_window and not record.removed and (record.delivered or record.sender_id == self.entry.user_id)
 
 
+def _gone_for(caller: Caller, other_id: str, graph: GraphRepository, profiles: ProfileRepository) -> bool:
+    """Whether the other side of a direct conversation is gone for the caller, so that the conversation is as if
+    it did not exist: a block either way, or an account suspended or deactivated (absent from every read of
+    people, as `get_many` leaves them out). A purged account's side stays, shown as the deleted account."""
+    if graph.blocked_between(caller.user_id, other_id):
+        return True
+    return not is_deleted_account(other_id) and other_id not in profiles.get_many([other_id])
+
+
 def _standing(
-    caller: Caller, conversation_id: str, messages: MessageRepository, graph: GraphRepository, *, member: bool = False
+    caller: Caller,
+    conversation_id: str,
+    messages: MessageRepository,
+    graph: GraphRepository,
+    profiles: ProfileRepository,
+    *,
+    member: bool = False,
 ) -> Standing:
     """The caller's standing in the conversation; NotFound if they are no part of it (or, with `member`, no
-    longer: a member who left may read up to leaving, and do nothing more)."""
+    longer: a member who left may read up to leaving, and do nothing more), and for a direct one whose other side
+    is gone for them (`_gone_for`): every route, HTTP or WebSocket, answers as for a conversation that does not
+    exist, so that none tells a hidden account from nobody."""
     if is_group(conversation_id):
         entry = messages.entry(caller.user_id, conversation_id)
         group = messages.group(conversation_id) if entry is not None else None
@@ -129,7 +146,7 @@ def _standing(
         return Standing(conversation_id, entry, group=group)
     other_id = _other_participant(caller, conversation_id)
     entry = messages.entry(caller.user_id, conversation_id)
-    if entry is None or graph.blocked_between(caller.user_id, other_id):
+    if entry is None or _gone_for(caller, other_id, graph, profiles):
         raise NotFound("No such conversation.")
     return Standing(conversation_id, entry, other_id=other_id)
 
@@ -226,7 +243,7 @@ def send(
         member_ids = [caller.user_id, recipient.user_id]
     else:
         assert request.conversation_id is not None
-        standing = _standing(caller, request.conversation_id, messages, graph, member=True)
+        standing = _standing(caller, request.conversation_id, messages, graph, profiles, member=True)
         conversation_id, group, member_ids = standing.conversation_id, standing.group, standing.member_ids
     media = _checked_message_media(request)
     rate_limits.enforce(caller.user_id, "message")
@@ -311,7 +328,7 @@ def conversation_messages(
     """A page of a conversation, newest first: for a group member, from joining (to leaving). Messages the caller
     may not read (`Standing.can_read`) and those of senders gone (deactivated or suspended) are left out, and the
     page is filled from further reads (`filled_page`)."""
-    standing = _standing(caller, conversation_id, messages, graph)
+    standing = _standing(caller, conversation_id, messages, graph, profiles)
     scope = f"messages:{conversation_id}:{caller.user_id}"
 
     def shown(records: list[MessageRecord]) -> list[Message | None]:
@@ -460,7 +477,7 @@ def mark_read(
     """Everything up to `up_to` is read by the caller: their unread count drops to what came after it (of people
     still there: a deleted account's messages are not shown, so not unread), and the members' connections hear of
     it (the others' read receipts, the caller's other devices)."""
-    standing = _standing(caller, conversation_id, messages, graph)
+    standing = _standing(caller, conversation_id, messages, graph, profiles)
     record = messages.get_message(conversation_id, up_to)
     if record is None or not standing.can_read(record):
         raise NotFound("No such message in this conversation.")
@@ -479,11 +496,12 @@ def mute_conversation(
     muted: bool,
     messages: MessageRepository = _messages,
     graph: GraphRepository = _graph,
+    profiles: ProfileRepository = _profiles,
 ) -> None:
     """Mutes (or unmutes) a conversation for the caller: its messages still reach their inbox and open
     connections, but are not pushed to their phones (the push worker asks `MessageRepository.still_to_push`).
     Idempotent; NotFound unless the caller is in it (a member who left has nothing left to mute)."""
-    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    standing = _standing(caller, conversation_id, messages, graph, profiles, member=True)
     if standing.entry.muted == muted:
         return
     if not messages.set_muted(caller.user_id, conversation_id, muted):
@@ -635,10 +653,10 @@ def _change_group(
 ) -> GroupRecord:
     """Applies `change` to the group, re-reading it when another change got in first."""
     if not is_group(conversation_id):
-        _standing(caller, conversation_id, messages, graph)  # 404 to a stranger, as for any conversation
+        _standing(caller, conversation_id, messages, graph, profiles)  # 404 to a stranger, as for any conversation
         raise NotAGroup("Only group conversations have titles and members to change.", [{"field": "conversation_id"}])
     for _ in range(CHANGE_ATTEMPTS):
-        before = _standing(caller, conversation_id, messages, graph, member=True).group
+        before = _standing(caller, conversation_id, messages, graph, profiles, member=True).group
         assert before is not None
         planned = change(before)
         if planned is None:
@@ -740,7 +758,7 @@ def remove_member(
     try:
         target = profiles.find_by_username(username)
     except NotFound:
-        _standing(caller, conversation_id, messages, graph, member=True)
+        _standing(caller, conversation_id, messages, graph, profiles, member=True)
         raise
     leaving = target.user_id == caller.user_id
 
@@ -776,11 +794,12 @@ def typing(
     messages: MessageRepository = _messages,
     graph: GraphRepository = _graph,
     pusher: Pusher = _pusher,
+    profiles: ProfileRepository = _profiles,
 ) -> bool:
     """Tells the other members' connections that the caller is typing; nothing is stored. At most one
     notice per person and conversation every few seconds (cdk.json `rate_limits.typing`): the others
     are dropped, as a client sends one per keystroke burst. Whether this one went out."""
-    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    standing = _standing(caller, conversation_id, messages, graph, profiles, member=True)
     try:
         rate_limits.spaced(f"{caller.user_id}#{conversation_id}", "typing")
     except RateLimited:
@@ -824,11 +843,12 @@ def unsend(
     graph: GraphRepository = _graph,
     pusher: Pusher = _pusher,
     storage: MessageMediaStorage = _media,
+    profiles: ProfileRepository = _profiles,
 ) -> None:
     """Deletes one of the caller's messages for everyone: members' previews and unread counts are put right
     in the same transaction, their connections get `message_deleted`, and its media is deleted (renditions and
     the uploaded file)."""
-    standing = _standing(caller, conversation_id, messages, graph, member=True)
+    standing = _standing(caller, conversation_id, messages, graph, profiles, member=True)
     for _ in range(CHANGE_ATTEMPTS):
         record = messages.get_message(conversation_id, message_id)
         if record is None or not standing.can_read(record):
