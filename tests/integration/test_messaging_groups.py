@@ -23,7 +23,7 @@ from pinhole.resize.message_media import process_message_upload
 from pinhole.shared import rate_limits
 from pinhole.shared.clock import utc_now
 from pinhole.shared.settings import get_settings
-from pinhole.users.dal import UserModel
+from pinhole.users.dal import ProfileRepository, UserModel
 from tests.support.events import FakeLambdaContext, http_event, response_json, websocket_event
 from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
@@ -752,3 +752,49 @@ def test_a_photo_not_yet_delivered_is_never_counted_unread(people, connections_a
 
     assert status == 204
     assert inbox(bob)[group]["unread_count"] == 1  # "words"; the photo is not delivered yet
+
+
+def _hide(claims: dict[str, str], how: str) -> None:
+    """As a moderator's suspend_user, or DELETE /me, leaves the account."""
+    if how == "suspension":
+        assert ProfileRepository().set_suspended(claims["sub"], True)
+    else:
+        UserModel(user_id=claims["sub"]).update(actions=[UserModel.deactivated_at.set(utc_now())])
+
+
+def _bring_back(claims: dict[str, str], how: str) -> None:
+    """As unsuspend_user, or logging in again within the grace period, brings the account back."""
+    if how == "suspension":
+        assert ProfileRepository().set_suspended(claims["sub"], False)
+    else:
+        UserModel(user_id=claims["sub"]).update(actions=[UserModel.deactivated_at.remove()])
+
+
+@pytest.mark.parametrize("hidden_by", ["suspension", "deactivation"])
+def test_unread_counts_only_what_the_reader_is_shown_and_reading_the_newest_shown_clears_it(
+    people, connections_api, hidden_by
+) -> None:
+    # Given dan's group where ada and bob write, dan writes last, and then dan is suspended or deleted his account
+    ada, bob, cat, dan = people["ada"], people["bob"], people["cat"], people["dan"]
+    group = create_group(dan, ["ada", "bob", "cat"])[1]["conversation_id"]
+    send(ada, group, "from ada")
+    _, from_bob = send(bob, group, "from bob")
+    send(dan, group, "from dan last")
+    _hide(dan, hidden_by)
+
+    # Then each member's count is what they are shown unread: bob read all of it by writing, cat has two to read
+    assert texts(history(cat, group)[1]) == ["from bob", "from ada"]
+    assert inbox(bob)[group]["unread_count"] == 0
+    assert inbox(cat)[group]["unread_count"] == 2
+
+    # When both mark read up to the newest message they are shown (for bob, his own: the mark he has already)
+    assert read(bob, group, from_bob["message_id"]) == 204
+    assert read(cat, group, from_bob["message_id"]) == 204
+
+    # Then nothing is unread, and it stays so once dan is back: marking read the newest message shown covered his
+    assert inbox(bob)[group]["unread_count"] == 0
+    assert inbox(cat)[group]["unread_count"] == 0
+    _bring_back(dan, hidden_by)
+    assert texts(history(cat, group)[1])[0] == "from dan last"
+    assert inbox(bob)[group]["unread_count"] == 0
+    assert inbox(cat)[group]["unread_count"] == 0

@@ -682,24 +682,31 @@ class MessageRepository:
         return _with_whole_previews([_to_entry(item) for item in results]), results.last_evaluated_key
 
     def unread_after(
-        self, conversation_id: str, reader_id: str, message_id: str, until: str | None = None
-    ) -> list[str]:
-        """Who sent each delivered message of the others after `message_id` (the reader's own never count, nor
-        photos not delivered), up to `until` for a member who left: the unread, by sender (one read of them, as a
-        COUNT would be billed the same)."""
+        self,
+        conversation_id: str,
+        reader_id: str,
+        message_id: str | None,
+        until: str | None = None,
+        since: str | None = None,
+    ) -> list[tuple[str, str]]:
+        """The id and sender of each delivered message of the others after `message_id` (with none, from `since`
+        on: a member who never read counts from joining), oldest first (the reader's own never count, nor photos
+        not delivered), up to `until` for a member who left: the unread (one read of them, as a COUNT would be
+        billed the same)."""
+        low = f"{MESSAGE}{message_id}\u0000" if message_id else f"{MESSAGE}{since or ''}"
         high = f"{MESSAGE}{until}" if until else f"{MESSAGE}\uffff"
         return [
-            str(item.sender_id)
+            (str(item.message_id), str(item.sender_id))
             for item in MessagingModel.query(
                 conversation_key(conversation_id),
-                MessagingModel.sk.between(f"{MESSAGE}{message_id}\u0000", high),
+                MessagingModel.sk.between(low, high),
                 filter_condition=(MessagingModel.sender_id != reader_id)
                 & (
                     MessagingModel.media_status.does_not_exist()
                     | (MessagingModel.media_status == MediaStatus.READY.value)
                 )
                 & MessagingModel.removed.does_not_exist(),
-                attributes_to_get=["sender_id"],
+                attributes_to_get=["message_id", "sender_id"],
             )
         ]
 

@@ -451,9 +451,11 @@ PREVIEW_LOOKBACK = 20
 def _with_shown_preview(
     entry: InboxEntry, messages: MessageRepository, profiles: ProfileRepository, people: dict[str, Profile]
 ) -> InboxEntry:
-    """The entry whose preview is the newest message its member is shown: the stored one's sender deleted their
-    account (their messages are not shown while it is), so the one before it of someone still there (one Query of
-    the latest PREVIEW_LOOKBACK, rare: only then); none within them, no preview. `people` gains its sender."""
+    """The entry whose preview is the newest message its member is shown, and whose unread count is what they are
+    shown unread: the stored preview's sender is gone (suspended, or deactivated: their messages are not shown while
+    they are), so the one before it of someone still there (one Query of the latest PREVIEW_LOOKBACK, rare: only
+    then; none within them, no preview), and the count from the read mark (`_unread_shown`: one more Query, when
+    something is unread). `people` gains their senders."""
     standing = Standing(entry.conversation_id, entry)
     records, _ = messages.messages(
         entry.conversation_id, PREVIEW_LOOKBACK, visible_from=entry.visible_from, visible_until=entry.visible_until
@@ -461,7 +463,33 @@ def _with_shown_preview(
     readable = [record for record in records if standing.can_read(record)]
     people.update(profiles.get_many([record.sender_id for record in readable if record.sender_id not in people]))
     shown = next((record for record in readable if record.sender_id in people), None)
-    return entry.model_copy(update={"last_message": shown})
+    unread = _unread_shown(entry, entry.read_up_to, messages, profiles, people)[0] if entry.unread_count else 0
+    return entry.model_copy(update={"last_message": shown, "unread_count": unread})
+
+
+def _unread_shown(
+    entry: InboxEntry,
+    after: str | None,
+    messages: MessageRepository,
+    profiles: ProfileRepository,
+    people: dict[str, Profile] | None = None,
+) -> tuple[int, str | None]:
+    """How many of the others' messages after `after` (none: from joining) the entry's member is shown, of people
+    still there (a suspended or deactivated account's messages are not shown, so not unread either); and how far a
+    read mark at `after` goes: on past the hidden messages right after it, which the member can never name — so
+    marking read the newest message they are shown covers the hidden ones after it, and stays read if their
+    sender comes back. `people` (profiles already read) gains the senders."""
+    unread = messages.unread_after(
+        entry.conversation_id, entry.user_id, after, until=entry.visible_until, since=entry.visible_from
+    )
+    people = {} if people is None else people
+    people.update(profiles.get_many([sender for _, sender in unread if sender not in people]))
+    covered = after
+    for message_id, sender in unread:
+        if sender in people:
+            break
+        covered = message_id
+    return sum(1 for _, sender in unread if sender in people), covered
 
 
 def mark_read(
@@ -474,17 +502,16 @@ def mark_read(
     pusher: Pusher = _pusher,
     profiles: ProfileRepository = _profiles,
 ) -> None:
-    """Everything up to `up_to` is read by the caller: their unread count drops to what came after it (of people
-    still there: a deleted account's messages are not shown, so not unread), and the members' connections hear of
-    it (the others' read receipts, the caller's other devices)."""
+    """Everything up to `up_to` is read by the caller: their unread count drops to what they are shown after it
+    (`_unread_shown`), the read mark moves past the hidden messages right after it, and the members' connections
+    hear of it (the others' read receipts, the caller's other devices)."""
     standing = _standing(caller, conversation_id, messages, graph, profiles)
     record = messages.get_message(conversation_id, up_to)
     if record is None or not standing.can_read(record):
         raise NotFound("No such message in this conversation.")
-    senders = messages.unread_after(conversation_id, caller.user_id, up_to, until=standing.entry.visible_until)
-    present = profiles.get_many(list(set(senders)))  # a deleted account's messages are not shown: not unread either
-    unread = sum(1 for sender in senders if sender in present)
-    if messages.mark_read(caller.user_id, conversation_id, up_to, unread):
+    unread, covered = _unread_shown(standing.entry, up_to, messages, profiles)
+    assert covered is not None
+    if messages.mark_read(caller.user_id, conversation_id, covered, unread):
         frame = ReadFrame(conversation_id=conversation_id, up_to=up_to, by=caller.username)
         audience = [caller.user_id] if standing.entry.left else standing.member_ids
         pusher.push(audience, frame, skip_connection=from_connection)
