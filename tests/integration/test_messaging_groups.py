@@ -798,3 +798,35 @@ def test_unread_counts_only_what_the_reader_is_shown_and_reading_the_newest_show
     assert texts(history(cat, group)[1])[0] == "from dan last"
     assert inbox(bob)[group]["unread_count"] == 0
     assert inbox(cat)[group]["unread_count"] == 0
+
+
+def test_system_messages_leave_out_the_members_the_reader_is_not_shown(people, connections_api, group) -> None:
+    # Given ada's group of bob, cat, dan and eve, to which she added zed; then bob was suspended, cat deleted her
+    # account, and zed was suspended
+    ada, dan = people["ada"], people["dan"]
+    assert add(ada, group, ["zed"])[0] == 200
+    _hide(people["bob"], "suspension")
+    _hide(people["cat"], "deactivation")
+    _hide(people["zed"], "suspension")
+
+    # When dan reads the group, and his list
+    status, page = history(dan, group)
+    listed = inbox(dan)[group]
+
+    # Then the system messages name only the people his list shows as members, in their event and their sentence
+    assert status == 200
+    assert sorted(member["username"] for member in listed["members"]) == ["ada", "dan", "eve"]
+    added, created = page["items"]
+    assert (added["event"], added["text"]) == (
+        {"type": "joined", "usernames": [], "title": None},
+        "ada added someone",
+    )
+    assert (created["event"], created["text"]) == (
+        {"type": "created", "usernames": ["dan", "eve"], "title": "trip"},
+        "ada created the group",
+    )
+    assert listed["last_message"] == added
+
+    # And once they are back, they are named again
+    _bring_back(people["zed"], "suspension")
+    assert history(dan, group)[1]["items"][0]["text"] == "ada added zed"

@@ -7,7 +7,7 @@ removed member keeps nothing. A message is stored with every member's inbox entr
 before anyone hears of it; then it is pushed to every open connection of the members but the sender's
 own (answered directly). A photo message is stored first and delivered once its picture is ready."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -176,17 +176,35 @@ def _media_view(media: StoredMedia, storage: MessageMediaStorage) -> Media:
     )
 
 
-def _to_message(record: MessageRecord, sender: Profile, storage: MessageMediaStorage = _media) -> Message:
+def _to_message(
+    record: MessageRecord,
+    sender: Profile,
+    storage: MessageMediaStorage = _media,
+    shown_usernames: Collection[str] | None = None,
+) -> Message:
+    """The message as its reader sees it; with `shown_usernames` (the people the reader may see among those a
+    system message could name: the group's members and former members), a system message names only them, in its
+    event and its sentence, as `members` leaves out a suspended or deactivated account."""
+    event, text = record.event, record.text
+    if event is not None and shown_usernames is not None:
+        named = [username for username in event.usernames if username in shown_usernames]
+        if named != event.usernames:
+            event = event.model_copy(update={"usernames": named})
+            text = _sentence(sender.username, event)
     return Message(
         message_id=record.message_id,
         conversation_id=record.conversation_id,
         sender=summary_of(sender),
-        text=record.text,
+        text=text,
         created_at=record.created_at,
         kind=record.kind,
         media=_media_view(record.media, storage) if record.media else None,
-        event=record.event,
+        event=event,
     )
+
+
+def _usernames(people: Iterable[Profile]) -> set[str]:
+    return {person.username for person in people}
 
 
 def after_delivery(message: Message, recipient_ids: list[str]) -> None:
@@ -333,10 +351,13 @@ def conversation_messages(
 
     def shown(records: list[MessageRecord]) -> list[Message | None]:
         readable = [record for record in records if standing.can_read(record)]
-        senders = profiles.get_many([record.sender_id for record in readable])
+        group = standing.group
+        named = [*group.member_ids, *group.former_ids] if group and any(record.event for record in readable) else []
+        people = profiles.get_many([*(record.sender_id for record in readable), *named])
+        usernames = _usernames(people.values())
         return [
-            _to_message(record, senders[record.sender_id])
-            if standing.can_read(record) and record.sender_id in senders
+            _to_message(record, people[record.sender_id], shown_usernames=usernames)
+            if standing.can_read(record) and record.sender_id in people
             else None
             for record in records
         ]
@@ -360,9 +381,14 @@ def conversation_messages(
 def _conversation_view(
     entry: InboxEntry, group: GroupRecord | None, people: dict[str, Profile], storage: MessageMediaStorage = _media
 ) -> Conversation | None:
-    """One member's view of a conversation, or None if someone it needs is gone."""
+    """One member's view of a conversation, or None if someone it needs is gone. `people`: who the member may see
+    among the group's members and former members (its preview names no one else) and the preview's sender."""
     last = entry.last_message
-    last_message = _to_message(last, people[last.sender_id], storage) if last and last.sender_id in people else None
+    last_message = (
+        _to_message(last, people[last.sender_id], storage, _usernames(people.values()))
+        if last and last.sender_id in people
+        else None
+    )
     muted = entry.muted
     if group is None:
         if entry.with_id not in people:
@@ -418,7 +444,7 @@ def conversations(
         hidden = graph.blocked_among(caller.user_id, direct_others)
         wanted = [caller.user_id, *direct_others]
         for members in groups.values():
-            wanted += members.member_ids
+            wanted += [*members.member_ids, *members.former_ids]  # the preview's system message names no one else
         wanted += [entry.last_message.sender_id for entry in entries if entry.last_message]
         people = profiles.get_many(wanted)
         # The other side of a conversation whose other participant was purged (pinhole.privacy.purge).
@@ -538,21 +564,25 @@ def mute_conversation(
 # Groups
 
 
-def _system_message(caller: Caller, conversation_id: str, event: SystemEvent) -> MessageRecord:
+def _sentence(actor: str, event: SystemEvent) -> str:
+    """A system message's text; "someone" for whom it concerns when the reader may see none of them."""
+    names = ", ".join(event.usernames) or "someone"
     sentences: dict[SystemEventType, str] = {
-        "created": f"{caller.username} created the group",
-        "joined": f"{caller.username} added {', '.join(event.usernames)}",
-        "left": f"{caller.username} left",
-        "removed": f"{caller.username} removed {', '.join(event.usernames)}",
-        "title_changed": (
-            f"{caller.username} named the group {event.title}" if event.title else f"{caller.username} removed the name"
-        ),
+        "created": f"{actor} created the group",
+        "joined": f"{actor} added {names}",
+        "left": f"{actor} left",
+        "removed": f"{actor} removed {names}",
+        "title_changed": f"{actor} named the group {event.title}" if event.title else f"{actor} removed the name",
     }
+    return sentences[event.type]
+
+
+def _system_message(caller: Caller, conversation_id: str, event: SystemEvent) -> MessageRecord:
     return MessageRecord(
         message_id=new_id(),
         conversation_id=conversation_id,
         sender_id=caller.user_id,
-        text=sentences[event.type],
+        text=_sentence(caller.username, event),
         created_at=to_iso(utc_now()),
         kind="system",
         event=event,
@@ -590,7 +620,7 @@ def _push_change(
 ) -> None:
     """After a change: the system message and the conversation as each member (and who just left or was
     removed, `also`) now sees it."""
-    people = profiles.get_many([*group.member_ids, *also])
+    people = profiles.get_many([*group.member_ids, *group.former_ids, *also])
     if record.sender_id not in people:
         return
     pusher.push(group.member_ids, MessageFrame(message=_to_message(record, people[record.sender_id])))
@@ -656,7 +686,11 @@ def _view_for(
 ) -> Conversation:
     entry = messages.entry(caller.user_id, group.conversation_id)
     people = profiles.get_many(
-        [*group.member_ids, *([entry.last_message.sender_id] if entry and entry.last_message else [])]
+        [
+            *group.member_ids,
+            *group.former_ids,
+            *([entry.last_message.sender_id] if entry and entry.last_message else []),
+        ]
     )
     view = _conversation_view(entry, group, people) if entry is not None else None
     if view is None:
