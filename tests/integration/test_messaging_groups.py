@@ -44,8 +44,12 @@ def people(aws: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def call(method: str, path: str, claims: dict[str, str], route: str, **kwargs: Any) -> tuple[int, Any]:
+    query = kwargs.pop("query", None)
     headers = kwargs.pop("headers", None)
     event = http_event(method, path, claims=claims, route_key=f"{method} {route}", **kwargs)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
     if headers:
         event["headers"].update(headers)
     response = http.handler(event, FakeLambdaContext())
@@ -830,3 +834,37 @@ def test_system_messages_leave_out_the_members_the_reader_is_not_shown(people, c
     # And once they are back, they are named again
     _bring_back(people["zed"], "suspension")
     assert history(dan, group)[1]["items"][0]["text"] == "ada added zed"
+
+
+def test_a_messages_page_is_filled_past_messages_of_a_member_since_suspended(people, connections_api) -> None:
+    # Given a group's nine messages after its creation, newest first ada's and bob's: A B B A B B A B B; then a
+    # moderator suspends bob (a direct conversation with him would be gone whole: only a group shows the rest)
+    ada, bob = people["ada"], people["bob"]
+    _, group = create_group(ada, ["bob", "cat"])
+    for n, who in enumerate(["bob", "bob", "ada"] * 3):
+        status, _ = send(bob if who == "bob" else ada, group["conversation_id"], f"m{n}")
+        assert status == 201
+    assert ProfileRepository().set_suspended(bob["sub"], True)
+
+    # When ada reads the conversation a page of one at a time
+    pages, cursor = [], None
+    while len(pages) < 20:
+        query = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        status, page = call(
+            "GET",
+            f"/conversations/{group['conversation_id']}/messages",
+            ada,
+            "/conversations/{conversation_id}/messages",
+            path_parameters={"conversation_id": group["conversation_id"]},
+            query=query,
+        )
+        assert status == 200, page
+        cursor = page["next_cursor"]
+        pages.append(([m["text"] if m["kind"] == "text" else m["kind"] for m in page["items"]], cursor is not None))
+        if cursor is None:
+            break
+
+    # Then each page with a cursor holds her next message, never nothing; the list ends with the group's creation
+    assert pages[:3] == [(["m8"], True), (["m5"], True), (["m2"], True)]
+    assert [items for items, _ in pages[3:]] in ([["system"]], [["system"], []]), pages
+    assert pages[-1][1] is False
