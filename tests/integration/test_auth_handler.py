@@ -63,6 +63,33 @@ def test_signup_taken_username_any_case_returns_409_and_creates_nothing(aws: dic
     assert stored_profiles() == ["alice"]
 
 
+@pytest.mark.parametrize("username", ["deleted.account", "Deleted_Account", "ADMIN", "moderator", "pin.hole"])
+def test_signup_with_a_reserved_name_returns_409_username_taken_and_creates_nothing(
+    aws: dict[str, str], username: str
+) -> None:
+    # When someone signs up as the purged accounts' stand-in, or as a name that passes for the service
+    status, body = sign_up(username)
+
+    # Then the name is not theirs to take, as a taken one, and nothing was made
+    assert (status, body["error"]["code"]) == (409, "username_taken")
+    assert body["error"]["message"] == f"The username {username.lower()} is reserved: choose another."
+    assert cognito_usernames(aws["user_pool_id"]) == []
+    assert stored_profiles() == []
+
+
+@pytest.mark.parametrize("username", ["mxxxx.", "...", "___", ".abc", "ab..c"])
+def test_signup_with_a_name_no_caption_could_mention_exactly_returns_422(aws: dict[str, str], username: str) -> None:
+    # When the name ends or starts with a full stop, holds two in a row, or has no letter or digit
+    status, body = sign_up(username)
+
+    # Then it is refused naming the field and its rule, and nothing was made
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert [(detail["field"], detail["type"]) for detail in body["error"]["details"]] == [
+        ("username", "string_pattern_mismatch")
+    ]
+    assert cognito_usernames(aws["user_pool_id"]) == []
+
+
 @pytest.mark.parametrize(
     ("password", "broken_rule"),
     [

@@ -83,6 +83,17 @@ def test_sign_up_weak_password_touches_nothing() -> None:
     assert identity.users == {} and profiles.saved == []
 
 
+@pytest.mark.parametrize("username", ["deleted.account", "deleted_account", "admin", "support", "pinhole"])
+def test_a_reserved_name_is_taken_already_and_touches_nothing(username: str) -> None:
+    identity, profiles = FakeIdentity(), FakeProfiles()
+
+    with pytest.raises(UsernameTaken) as raised:
+        logic.sign_up(request(username), ADDRESS, identity, profiles, count_attempt=FakeLimiter().count)  # type: ignore[arg-type]
+
+    assert raised.value.message == f"The username {username} is reserved: choose another."
+    assert identity.users == {} and profiles.saved == []
+
+
 def test_every_attempt_counts_against_its_source_address_even_one_that_fails() -> None:
     # Given a limiter, and two attempts from one address (the second with a weak password)
     identity, profiles, limiter = FakeIdentity(), FakeProfiles(), FakeLimiter()

@@ -34,7 +34,7 @@ export function detailInWords(detail) {
   if (detail.type === 'string_pattern_mismatch') {
     words =
       {
-        username: 'Use letters, digits, . and _ (3–30 characters).',
+        username: 'Use letters, digits, . and _ (3–30 characters, a letter or digit among them), with no . first, last or twice in a row.',
         email: 'Enter a valid e-mail address, like name@example.com.',
         code: 'Enter the 6-digit code.',
       }[field] || 'Use ordinary characters, on one line where one line is asked for.';

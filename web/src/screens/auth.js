@@ -165,8 +165,9 @@ export function Signup({ onSignedIn }) {
   };
   return html`<${Screen} title="Create your account">
     <form class="card form" onSubmit=${submit}>
-      <${Field} id="signup-username" label="Username" hint="3–30 characters: a–z, 0–9, dots and underscores." autocomplete="username"
-        required minLength="3" maxLength="30" pattern="[A-Za-z0-9._]{3,30}" title="3–30 characters: letters, digits, dots and underscores."
+      <${Field} id="signup-username" label="Username" hint="3–30 characters: a–z, 0–9, dots and underscores; no dot first, last or twice in a row." autocomplete="username"
+        required minLength="3" maxLength="30" pattern="(?:[A-Za-z0-9_]+[.])*_*[A-Za-z0-9][A-Za-z0-9_]*(?:[.][A-Za-z0-9_]+)*"
+        title="3–30 characters: letters, digits, dots and underscores, with a letter or digit; no dot first, last or twice in a row."
         autocapitalize="none" ...${bind('username')} />
       <${Field} id="signup-display-name" label="Name (optional)" autocomplete="name" maxLength="64" ...${bind('display_name')} />
       <${Field} id="signup-email" label="Email" type="email" autocomplete="email" required maxLength="254" ...${bind('email')} />

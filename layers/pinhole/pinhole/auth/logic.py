@@ -34,12 +34,20 @@ from pinhole.privacy import logic as privacy
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import utc_now
-from pinhole.shared.errors import Conflict, Forbidden, InvalidCode, InvalidCredentials, ValidationFailed
+from pinhole.shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCode,
+    InvalidCredentials,
+    UsernameTaken,
+    ValidationFailed,
+)
 from pinhole.shared.network import source_network
 from pinhole.shared.observability import logger
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
 from pinhole.users.models import Me, Profile, display_name_or_username
+from pinhole.users.usernames import is_reserved_username
 
 ISSUER = "Pinhole"
 RECOVERY_CODE_COUNT = 10
@@ -77,6 +85,9 @@ def sign_up(
     # one address, whether its attempts succeed or not (a taken name, a weak password).
     count_attempt(source_network(source_address), "signup")
     check_password_rules(request.password, "password")
+    if is_reserved_username(request.username):
+        # The same answer as a taken name: either way the person picks another, and the name is nobody's to take.
+        raise UsernameTaken(f"The username {request.username} is reserved: choose another.")
     user_id = identity.create_user(request.username, request.email, request.password)
     profile = Profile(
         user_id=user_id,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.text import not_blank
-from pinhole.users.models import DisplayName, Email, Me, Username
+from pinhole.users.models import DisplayName, Email, Me, NewUsername
 
 LoginName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
@@ -23,7 +23,7 @@ messages would (auth.logic.check_password_rules: a sentence per broken rule)."""
 class SignUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: Username
+    username: NewUsername
     email: Email
     password: NewPassword
     display_name: DisplayName | None = None

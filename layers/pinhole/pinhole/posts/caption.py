@@ -2,14 +2,15 @@
 
 A tag is `#` and a run of letters, digits, combining marks and underscores in any script ("#café",
 "#東京", "#हिन्दी", "#año_2026"), not glued to a word or another `#`; a mention is `@` and a username
-(API.md: 3 to 30 of a-z 0-9 . _, a sentence's full stop after it aside), not part of an e-mail
-address. Nothing inside a link counts (`https://example.com/#top`, `https://x.com/@someone`). Text is
+(API.md: 3 to 30 of a-z 0-9 . _, a sentence's full stops after it aside: no username ends with one), not part
+of an e-mail address. Nothing inside a link counts (`https://example.com/#top`, `https://x.com/@someone`). Text is
 read in NFC, so a letter typed with a combining accent and its precomposed form give one tag."""
 
 import re
 import unicodedata
 
 from pinhole.shared.text import nfc
+from pinhole.users.usernames import USERNAME_PATTERN
 
 MAX_TAGS = 30
 MAX_MENTIONS = 20
@@ -21,7 +22,7 @@ MAX_TAG_LENGTH = 100
 _LINK = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
 _TAG_START = re.compile(r"(?<![\w#])#")
 _MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]+)(?!\w)")
-_USERNAME_LENGTH = range(3, 31)
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 def fold_tag(text: str) -> str:
@@ -60,5 +61,6 @@ def extract_tags(caption: str) -> list[str]:
 
 
 def extract_mentions(caption: str) -> list[str]:
+    # A full stop after a name ends the sentence: no name chosen at sign-up ends with one (pinhole.users.usernames).
     names = [name.lower().rstrip(".") for name in _MENTION.findall(_read(caption))]
-    return _unique([name for name in names if len(name) in _USERNAME_LENGTH])[:MAX_MENTIONS]
+    return _unique([name for name in names if _USERNAME.match(name)])[:MAX_MENTIONS]

@@ -37,6 +37,7 @@ from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 from pinhole.social.dal import COMMENT, LIKE, VISIT, InteractionRepository
 from pinhole.users.logic import DELETED_ACCOUNT_PREFIX
+from pinhole.users.usernames import DELETED_USERNAME
 
 PAGE = 100
 CHANGE_ATTEMPTS = 10
@@ -63,7 +64,6 @@ def stand_in_id(user_id: str) -> str:
     return f"{DELETED_ACCOUNT_PREFIX}{hashlib.sha256(user_id.encode()).hexdigest()[:20]}"
 
 
-DELETED_USERNAME = "deleted.account"
 NOTE_REMOVED = "(removed with a deleted account)"
 """What the moderation audit keeps of a free-text note that concerned a purged account."""
 

@@ -22,6 +22,7 @@ from pinhole.users.models import (
     User,
     display_name_or_username,
 )
+from pinhole.users.usernames import DELETED_USERNAME
 from pinhole.users.views import summary_of
 
 _profiles = ProfileRepository()
@@ -37,7 +38,7 @@ def deleted_account(placeholder_id: str) -> Profile:
     """Who a purged account shows as: no name, no picture, nothing that was theirs."""
     return Profile(
         user_id=placeholder_id,
-        username="deleted.account",
+        username=DELETED_USERNAME,
         email="",
         display_name="Deleted account",
         created_at=datetime(1970, 1, 1, tzinfo=UTC),

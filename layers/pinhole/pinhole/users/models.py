@@ -10,12 +10,27 @@ from pinhole.media.limits import AVATAR_CONTENT_TYPES, CONTENT_TYPE_MAX, MAX_AVA
 from pinhole.shared.json_numbers import INTEGRAL
 from pinhole.shared.text import CONTROL, MULTI_LINE, ONE_LINE, SPACES, shows_nothing
 from pinhole.upload.models import Upload
-
-# Checked before lower-casing (pydantic's order), so it admits upper case; the stored form is lower-case.
-USERNAME_PATTERN = r"^[A-Za-z0-9._]{3,30}$"
+from pinhole.users.usernames import NEW_USERNAME_PATTERN, USERNAME_LENGTH, USERNAME_PATTERN
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=USERNAME_PATTERN)]
-"""3 to 30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
+"""A name that refers to someone: 3 to 30 chars of a-z 0-9 . _, compared case-insensitively, stored lower-case."""
+
+NewUsername = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=USERNAME_LENGTH[0],
+        max_length=USERNAME_LENGTH[1],
+        pattern=NEW_USERNAME_PATTERN,
+    ),
+    Field(
+        description="3-30 of a-z 0-9 . _ (upper case is read as lower case); no full stop first, last or twice in a "
+        "row; at least one letter or digit. Some names are reserved (409 username_taken).",
+        examples=["ada.lovelace_1"],
+    ),
+]
+"""A name to sign up with: one every caption can mention exactly (`pinhole.users.usernames`)."""
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=ONE_LINE)]
 """Up to 64 characters of one line, trimmed; empty (or blank) means "show my username" (`display_name_or_username`)."""
