@@ -33,6 +33,7 @@ from local.lambda_runner import LambdaRunner, LocalFunction, functions_from
 from local.mailbox import MAIL_PREFIX, MailboxEndpoint
 from local.media import MediaEndpoint
 from local.moderators import MODERATORS_GROUP, MODERATORS_PREFIX, ModeratorsEndpoint
+from local.moto_cognito_passwords import install as take_passwords_as_long_as_cognito_does
 from local.moto_dispatch import install as skip_moto_class_walk
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_s3_listing import install as list_s3_while_keys_are_deleted
@@ -75,6 +76,7 @@ def start_moto(consistency: Consistency | None = None) -> tuple[ThreadedMotoServ
     list_s3_while_keys_are_deleted()
     tell_the_size_of_unsatisfiable_ranges()
     make_cognito_strict()
+    take_passwords_as_long_as_cognito_does()
     # moto's werkzeug logs every internal call; only the gateway's own lines are useful.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

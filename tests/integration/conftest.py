@@ -11,6 +11,7 @@ from moto import mock_aws
 from local import cognito_strict
 from local.fast_dynamodb import install as install_fast_dynamodb
 from local.moto_cognito_key import install as import_motos_cognito_key_once
+from local.moto_cognito_passwords import install as take_passwords_as_long_as_cognito_does
 from local.moto_dynamodb_limits import enforce_dynamodb_limits
 from local.moto_sqs_attributes import install as read_sqs_attributes_alone
 from local.moto_sqs_limits import enforce_sqs_limits
@@ -48,6 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     SQS's and Cognito's calls are answered at before-call, as the local cloud's handlers' are."""
     install_fast_dynamodb()
     import_motos_cognito_key_once()
+    take_passwords_as_long_as_cognito_does()
     enforce_dynamodb_limits()
     enforce_sqs_limits()
     read_sqs_attributes_alone()

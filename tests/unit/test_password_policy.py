@@ -1,7 +1,7 @@
 import re
 
 import jsonschema_rs
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pinhole.auth.password_policy import PASSWORD_POLICY, PasswordPolicy, password_problems
@@ -36,8 +36,19 @@ def test_letters_and_digits_beyond_basic_latin_do_not_count_as_cognito_s_do_not(
     ]
 
 
+def test_a_password_longer_than_cognito_takes_is_told_that_with_every_other_broken_rule() -> None:
+    assert password_problems("x" * 257) == [
+        "The password may have at most 256 characters.",
+        "The password needs an upper-case letter.",
+        "The password needs a digit.",
+    ]
+    assert password_problems("Aa1" + "x" * 253) == []
+
+
 @settings(max_examples=300, deadline=None)
 @given(password=st.text(alphabet=st.characters(codec="utf-8"), max_size=20), require_symbols=st.booleans())
+@example(password="Aa1-" + "é" * 252, require_symbols=True)
+@example(password="Aa1-" + "é" * 253, require_symbols=True)
 def test_the_document_states_exactly_the_rules_the_server_checks(password: str, require_symbols: bool) -> None:
     # Given the policy as the API document states it, read by a JSON Schema validator (ECMAScript patterns)
     policy = PasswordPolicy(require_symbols=require_symbols)

@@ -76,6 +76,14 @@ def _code_error(error: ClientError, what: str) -> Exception:
     return error
 
 
+def _password_refused(field: str, message: str) -> ValidationFailed:
+    """Cognito refused a new password that passed our statement of its policy (auth.logic.check_password_rules
+    runs first), so by a rule of its own we do not name: the entry still says what to do, as every entry does."""
+    return ValidationFailed(
+        message, [{"field": field, "message": "The password was refused by the account service: choose another."}]
+    )
+
+
 class CognitoIdentity:
     def __init__(self, client: Any = _cognito) -> None:
         self._cognito = client
@@ -109,7 +117,7 @@ class CognitoIdentity:
         except ClientError as error:
             self.delete_user(username)
             if _error_code(error) == "InvalidPasswordException":
-                raise ValidationFailed("The password is too weak.", [{"field": "password"}]) from error
+                raise _password_refused("password", "The password is too weak.") from error
             raise
         attributes = {a["Name"]: a["Value"] for a in created["User"]["Attributes"]}
         return attributes["sub"]
@@ -152,7 +160,7 @@ class CognitoIdentity:
             if code in _NOT_AUTHORIZED:
                 raise InvalidCredentials("The current password is wrong.") from error
             if code == "InvalidPasswordException":
-                raise ValidationFailed("The new password is too weak.", [{"field": "new_password"}]) from error
+                raise _password_refused("new_password", "The new password is too weak.") from error
             if code in _SLOW_DOWN:
                 raise RateLimited("Too many attempts: wait a little.", retry_after_s=60) from error
             raise
@@ -176,7 +184,7 @@ class CognitoIdentity:
             )
         except ClientError as error:
             if _error_code(error) == "InvalidPasswordException":
-                raise ValidationFailed("The new password is too weak.", [{"field": "new_password"}]) from error
+                raise _password_refused("new_password", "The new password is too weak.") from error
             raise _code_error(error, "code") from error
 
     def start_totp(self, access_token: str) -> str:

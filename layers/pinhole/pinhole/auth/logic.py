@@ -29,7 +29,7 @@ from pinhole.auth.models import (
     TotpSetup,
     VerifyEmailRequest,
 )
-from pinhole.auth.password_policy import password_problems
+from pinhole.auth.password_policy import PASSWORD_POLICY, password_problems
 from pinhole.privacy import logic as privacy
 from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
@@ -64,8 +64,10 @@ _guard = LoginGuard()
 def check_password_rules(password: str, field: str) -> None:
     """422 naming each rule of the pool's policy the password breaks, before Cognito is asked."""
     if problems := password_problems(password):
+        only_too_long = len(problems) == 1 and len(password) > PASSWORD_POLICY.max_length
         raise ValidationFailed(
-            "The password is too weak.", [{"field": field, "message": problem} for problem in problems]
+            "The password is too long." if only_too_long else "The password is too weak.",
+            [{"field": field, "message": problem} for problem in problems],
         )
 
 

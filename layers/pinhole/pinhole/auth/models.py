@@ -15,9 +15,10 @@ LoginName = Annotated[
 not a malformed request), and not only blanks."""
 Password = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
 """A password as typed to log in: whatever the policy was when it was set."""
-NewPassword = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra=PASSWORD_POLICY.json_schema())]
-"""A password being set: the document states the pool's policy; the server checks it before pydantic's generic
-messages would (auth.logic.check_password_rules: a sentence per broken rule)."""
+NewPassword = Annotated[str, Field(min_length=1, json_schema_extra=PASSWORD_POLICY.json_schema())]
+"""A password being set: the document states the pool's policy and Cognito's longest password; the server checks
+both itself rather than with pydantic's generic messages, which would stop at the first (auth.logic.
+check_password_rules: a sentence per broken rule, a 257-character password of lower-case letters told all three)."""
 
 
 class SignUpRequest(BaseModel):

@@ -1,6 +1,6 @@
 """The password policy, stated once: the Cognito user pool is built from it (stacks/), the API document states
 it for a new password (`json_schema`), and sign-up, a change and a reset check it first (`password_problems`: a
-weak password is a 422 with a sentence per broken rule before anything is created).
+weak or too long password is a 422 with a sentence per broken rule before anything is created).
 
 The character classes are Cognito's: the basic Latin letters and digits, and its list of symbols (what moto
 checks too). `é` is not a lower-case letter here, as it is not to Cognito."""
@@ -16,6 +16,8 @@ _SYMBOLS = "".join(f"\\{symbol}" if symbol in "\\[]^-" else symbol for symbol in
 @dataclass(frozen=True)
 class PasswordPolicy:
     min_length: int = 10
+    max_length: int = 256
+    """Not a setting of the pool: the longest password Cognito's API takes (its `PasswordType`), whatever the policy."""
     require_lowercase: bool = True
     require_uppercase: bool = True
     require_digits: bool = True
@@ -39,8 +41,13 @@ class PasswordPolicy:
         return "^" + "".join(f"(?=[^{body}]*[{body}])" for body, _ in self.required_classes)
 
     def json_schema(self) -> dict[str, object]:
-        """What the API document says of a new password: the policy, as minLength and pattern."""
-        return {"format": "password", "minLength": self.min_length, "pattern": self.pattern}
+        """What the API document says of a new password: the policy, as minLength, maxLength and pattern."""
+        return {
+            "format": "password",
+            "minLength": self.min_length,
+            "maxLength": self.max_length,
+            "pattern": self.pattern,
+        }
 
 
 PASSWORD_POLICY = PasswordPolicy()
@@ -50,4 +57,7 @@ def password_problems(password: str, policy: PasswordPolicy = PASSWORD_POLICY) -
     """Every rule of the policy that the password breaks, in words a user understands."""
     problems = [] if len(password) >= policy.min_length else [f"at least {policy.min_length} characters"]
     problems += [name for body, name in policy.required_classes if not re.search(f"[{body}]", password)]
-    return [f"The password needs {problem}." for problem in problems]
+    sentences = [f"The password needs {problem}." for problem in problems]
+    if len(password) > policy.max_length:
+        sentences.insert(0, f"The password may have at most {policy.max_length} characters.")
+    return sentences
