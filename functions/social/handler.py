@@ -76,7 +76,7 @@ def add_comment(
         Comment,
         app.lambda_context,
         request={"post_id": post_id, "comment": request},
-        on_replay=logic.ensure_comment_still_there,
+        on_replay=lambda first: logic.ensure_comment_still_there(caller, first),
     )
     metrics.add_metric(name="CommentsCreated", unit="Count", value=1)
     return comment

@@ -14,6 +14,7 @@ from functions.messaging import handler as messaging
 from functions.messaging import websocket
 from functions.social import handler as social
 from functions.upload import handler as upload
+from pinhole.graph import logic as graph_logic
 from pinhole.messaging import logic as messaging_logic
 from pinhole.messaging.dal import MessagingModel
 from pinhole.posts import logic as posts_logic
@@ -294,6 +295,47 @@ def test_a_retry_of_a_comment_deleted_since_is_refused_and_comments_nothing(peop
     assert [item.sk for item in InteractionModel.query(f"post#{post_id}")] == []
     # and a new key comments again
     assert comment(bob, post_id, "c-new", "nice")[0] == 201
+
+
+def test_a_retry_of_a_comment_whose_post_was_deleted_since_is_refused_as_the_comment_went_with_it(
+    people: dict[str, Any],
+) -> None:
+    # Given bob's comment on alice's post, sent with a key, then alice deletes the post
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice, "doomed")
+    assert comment(bob, post_id, "c-doomed", "on doomed")[0] == 201
+    assert delete(upload, "/posts/{post_id}", alice, {"post_id": post_id}) == 204
+
+    # When bob retries the same request with the same key
+    status, refused = comment(bob, post_id, "c-doomed", "on doomed")
+
+    # Then it is refused as a retry of a comment deleted since is: his comment went with the post
+    assert (status, refused) == (
+        409,
+        {
+            "error": {
+                "code": "conflict",
+                "message": "The comment this Idempotency-Key first made has been deleted since: "
+                "use a new key to comment again.",
+                "details": [{"field": "idempotency-key"}],
+            }
+        },
+    )
+
+
+def test_a_retry_of_a_comment_on_a_post_hidden_from_its_author_since_is_not_found(people: dict[str, Any]) -> None:
+    # Given bob's comment on alice's post, sent with a key, then alice blocks bob
+    alice, bob = people["alice"], people["bob"]
+    post_id = publish(alice, "mine")
+    assert comment(bob, post_id, "c-blocked", "hello")[0] == 201
+    graph_logic.block(Caller(user_id=alice["sub"], username="alice"), "bob")
+
+    # When bob retries the same request with the same key
+    status, answer = comment(bob, post_id, "c-blocked", "hello")
+
+    # Then it answers what a new comment on the post would: no such post (not his comment, nor that he was blocked)
+    assert (status, answer) == (404, {"error": {"code": "not_found", "message": "No such post."}})
+    assert comment(bob, post_id, "c-new", "hello") == (status, answer)
 
 
 def test_a_retry_of_a_comment_still_there_is_its_first_answer_even_when_another_was_deleted(

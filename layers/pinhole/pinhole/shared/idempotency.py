@@ -8,7 +8,8 @@ canonical form of what was asked: the validated body, plus path parameters such 
 on), and the same key sent with a different request is refused (422 `idempotency_key_reused`, as payment
 APIs do) rather than answered with the first result, which would tell the client that its second request
 was done. Powertools' payload validation compares the hashes. A first result whose comment, post or story was
-deleted since is not answered again either (409 `conflict`, FirstResultGone): the client would show what is gone.
+deleted since is not answered again either (409 `conflict`, FirstResultGone): the client would show what is gone;
+nor a comment on a post hidden from its author since (404, as a new comment would be: `on_replay` decides).
 A message keeps its own record of its key (pinhole.messaging.dal) and refuses the same way."""
 
 from collections.abc import Callable

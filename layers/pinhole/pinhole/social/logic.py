@@ -121,9 +121,23 @@ def add_comment(
     return _to_comment(record, author)
 
 
-def ensure_comment_still_there(comment: Comment, interactions: InteractionRepository = _interactions) -> None:
+def ensure_comment_still_there(
+    caller: Caller,
+    comment: Comment,
+    interactions: InteractionRepository = _interactions,
+    posts: PostRepository = _posts,
+    profiles: ProfileRepository = _profiles,
+) -> None:
     """A retried comment (the same Idempotency-Key) is answered with its first result only while that comment stands
-    (removed by a moderator, it still does): once deleted, answering it would say it was made (FirstResultGone)."""
+    (removed by a moderator, it still does) on a post the caller may still read: once the comment is deleted, or its
+    post with it, answering it would say it was made (FirstResultGone); a post hidden from the caller since (a block,
+    an account turned private or gone) is NotFound, as her new comment on it would be, and says nothing of why."""
+    try:
+        readable_post(caller, comment.post_id, posts, profiles)
+    except NotFound:
+        if posts.exists(comment.post_id):
+            raise
+        raise FirstResultGone(made="comment", again="comment again") from None
     try:
         interactions.get_comment(comment.post_id, comment.comment_id)
     except NotFound:
