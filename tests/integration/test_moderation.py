@@ -15,6 +15,7 @@ from functions.feed_read import handler as feed_handler
 from functions.moderation import handler as moderation_handler
 from functions.push import handler as push_handler
 from functions.users import handler as users_handler
+from pinhole.graph import logic as graph_logic
 from pinhole.messaging import logic as messaging
 from pinhole.messaging.models import Conversation, CreateConversationRequest, SendMessageRequest
 from pinhole.messaging.moderation import set_message_removed
@@ -33,8 +34,11 @@ from pinhole.moderation.models import (
 from pinhole.posts import logic as posts_logic
 from pinhole.posts.dal import PostRepository
 from pinhole.posts.models import CreatePostRequest, MediaDeclaration, MediaStatus, PostStatus, StoredLabel, StoredMedia
+from pinhole.privacy.dal import AccountRepository, PrivacyModel
+from pinhole.privacy.models import UserRef
 from pinhole.shared.api import apply_api_conventions, current_caller
 from pinhole.shared.caller import MODERATORS_GROUP, Caller
+from pinhole.shared.clock import utc_now
 from pinhole.shared.errors import NotApplicable, NotFound
 from pinhole.upload.keys import UploadKey
 from pinhole.users.dal import ProfileRepository, TokenStanding
@@ -380,3 +384,100 @@ def test_a_removed_group_message_is_gone_for_every_member_and_read_counts_stay_e
         assert "spam link" in _conversation(member, group.conversation_id)[0]
     assert _conversation(dee, group.conversation_id)[1].unread_count == unread["dee"]
     assert _conversation(eve, group.conversation_id)[1].unread_count == unread["eve"]
+
+
+def _deactivated(claims: dict[str, str]) -> None:
+    if not PrivacyModel.exists():  # the shared `aws` fixture may come to create it
+        PrivacyModel.create_table(wait=True)
+    now = utc_now()
+    assert AccountRepository().deactivate(UserRef(user_id=claims["sub"], username=claims["username"]), now, now)
+
+
+def _blocked(blocker: dict[str, str], blocked: dict[str, str]) -> None:
+    graph_logic.block(_caller(blocker), blocked["username"])
+
+
+HIDING = {
+    "its sender deactivated": lambda sender, reporter: _deactivated(sender),
+    "its sender suspended": lambda sender, reporter: ProfileRepository().set_suspended(sender["sub"], True),
+}
+BLOCKING = {
+    "the reporter blocked its sender": lambda sender, reporter: _blocked(reporter, sender),
+    "its sender blocked the reporter": lambda sender, reporter: _blocked(sender, reporter),
+}
+
+
+@pytest.mark.parametrize("hiding", HIDING.values(), ids=HIDING.keys())
+def test_a_direct_message_its_recipients_history_hides_is_not_found_to_report(
+    aws: Any, hiding: Callable[[dict[str, str], dict[str, str]], object]
+) -> None:
+    # Given ann's message to bob, which bob may report while he is shown it
+    ann_claims, bob_claims = sign_up_claims("hidann"), sign_up_claims("hidbob")
+    ann, bob = _caller(ann_claims), _caller(bob_claims)
+    kept = messaging.send(ann, SendMessageRequest(to="hidbob", text="first"))
+    sent = messaging.send(ann, SendMessageRequest(to="hidbob", text="abuse"))
+    first = f"{kept.conversation_id}/{kept.message_id}"
+    logic.file_report(bob, ReportRequest(target_type=TargetType.MESSAGE, target_id=first, reason=Reason.SPAM))
+
+    # When it is hidden from him
+    hiding(ann_claims, bob_claims)
+
+    # Then his history does not show it, and a report of it is not found, as any target he cannot see
+    try:
+        shown = [m.message_id for m in messaging.conversation_messages(bob, sent.conversation_id, 50, None)[0]]
+    except NotFound:
+        shown = []
+    assert sent.message_id not in shown
+    target = f"{sent.conversation_id}/{sent.message_id}"
+    with pytest.raises(NotFound, match=r"No such message\."):
+        logic.file_report(bob, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.SPAM))
+    assert ModerationRepository().case(case_id_of(TargetType.MESSAGE, target)) is None
+
+
+@pytest.mark.parametrize("blocking", BLOCKING.values(), ids=BLOCKING.keys())
+def test_a_direct_message_a_block_hides_since_may_still_be_reported(
+    aws: Any, blocking: Callable[[dict[str, str], dict[str, str]], object]
+) -> None:
+    # Given ann's abusive message to bob, and then a block between them (bob blocking first, as someone harassed does)
+    ann_claims, bob_claims = sign_up_claims("blkann"), sign_up_claims("blkbob")
+    bob = _caller(bob_claims)
+    sent = messaging.send(_caller(ann_claims), SendMessageRequest(to="blkbob", text="abuse"))
+    blocking(ann_claims, bob_claims)
+
+    # When bob reports the message the block now hides from his history
+    target = f"{sent.conversation_id}/{sent.message_id}"
+    receipt, filed = logic.file_report(
+        bob, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.SPAM)
+    )
+
+    # Then the report is filed: a case about that message, with ann's message as its target
+    case = ModerationRepository().case(case_id_of(TargetType.MESSAGE, target))
+    assert filed and receipt.report_id and case is not None and case.target_id == target
+
+
+def test_a_group_message_of_a_suspended_member_is_not_found_to_report_while_one_of_a_blocked_member_is_reported(
+    aws: Any,
+) -> None:
+    # Given a group of three, where fay and gus each post a message, and hal blocked gus since (a block leaves a
+    # group as it is: hal still reads gus there), while a moderator suspended fay (hal no longer reads her)
+    fay_claims, gus_claims, hal_claims = (sign_up_claims(name) for name in ("grpfay", "grpgus", "grphal"))
+    fay, gus, hal = _caller(fay_claims), _caller(gus_claims), _caller(hal_claims)
+    group = messaging.create_group(fay, CreateConversationRequest(members=["grpgus", "grphal"]))
+    of_fay = messaging.send(fay, SendMessageRequest(conversation_id=group.conversation_id, text="from fay"))
+    of_gus = messaging.send(gus, SendMessageRequest(conversation_id=group.conversation_id, text="from gus"))
+    graph_logic.block(hal, "grpgus")
+    assert ProfileRepository().set_suspended(fay_claims["sub"], True)
+
+    # When hal reports both
+    def report(message_id: str) -> None:
+        target = f"{group.conversation_id}/{message_id}"
+        logic.file_report(hal, ReportRequest(target_type=TargetType.MESSAGE, target_id=target, reason=Reason.SPAM))
+
+    # Then fay's is not found, as it is gone from his history; gus's, shown to him, is reported
+    shown = [m.text for m in messaging.conversation_messages(hal, group.conversation_id, 50, None)[0]]
+    assert "from fay" not in shown and "from gus" in shown
+    with pytest.raises(NotFound, match=r"No such message\."):
+        report(of_fay.message_id)
+    report(of_gus.message_id)
+    case = ModerationRepository().case(case_id_of(TargetType.MESSAGE, f"{group.conversation_id}/{of_gus.message_id}"))
+    assert case is not None and (case.author_id, case.report_count) == (gus_claims["sub"], 1)

@@ -7,7 +7,7 @@ removed member keeps nothing. A message is stored with every member's inbox entr
 before anyone hears of it; then it is pushed to every open connection of the members but the sender's
 own (answered directly). A photo message is stored first and delivered once its picture is ready."""
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,11 +116,14 @@ class Standing:
         return in_window and not record.removed and (record.delivered or record.sender_id == self.entry.user_id)
 
 
-def _gone_for(caller: Caller, other_id: str, graph: GraphRepository, profiles: ProfileRepository) -> bool:
+def _gone_for(
+    caller: Caller, other_id: str, graph: GraphRepository, profiles: ProfileRepository, *, blocks: bool = True
+) -> bool:
     """Whether the other side of a direct conversation is gone for the caller, so that the conversation is as if
-    it did not exist: a block either way, or an account suspended or deactivated (absent from every read of
-    people, as `get_many` leaves them out). A purged account's side stays, shown as the deleted account."""
-    if graph.blocked_between(caller.user_id, other_id):
+    it did not exist: a block either way (unless `blocks` is False), or an account suspended or deactivated (absent
+    from every read of people, as `get_many` leaves them out). A purged account's side stays, shown as the deleted
+    account."""
+    if blocks and graph.blocked_between(caller.user_id, other_id):
         return True
     return not is_deleted_account(other_id) and other_id not in profiles.get_many([other_id])
 
@@ -133,6 +136,7 @@ def _standing(
     profiles: ProfileRepository,
     *,
     member: bool = False,
+    despite_blocks: bool = False,
 ) -> Standing:
     """The caller's standing in the conversation; NotFound if they are no part of it (or, with `member`, no
     longer: a member who left may read up to leaving, and do nothing more), and for a direct one whose other side
@@ -146,7 +150,7 @@ def _standing(
         return Standing(conversation_id, entry, group=group)
     other_id = _other_participant(caller, conversation_id)
     entry = messages.entry(caller.user_id, conversation_id)
-    if entry is None or _gone_for(caller, other_id, graph, profiles):
+    if entry is None or _gone_for(caller, other_id, graph, profiles, blocks=not despite_blocks):
         raise NotFound("No such conversation.")
     return Standing(conversation_id, entry, other_id=other_id)
 
@@ -334,6 +338,43 @@ def _send_to_group(
     raise RateLimited("The group is changing too fast: try again in a moment.", retry_after_s=1)
 
 
+def _shown_with_senders(
+    standing: Standing, records: list[MessageRecord], profiles: ProfileRepository, named: Sequence[str] = ()
+) -> tuple[list[tuple[MessageRecord, Profile] | None], dict[str, Profile]]:
+    """Each message with its sender if the caller is shown it (`Standing.can_read`, and its sender not gone:
+    deactivated or suspended); None in its place otherwise. And the profiles read, the senders' and those of the
+    people `named` (whom system messages name), in one BatchGetItem."""
+    readable = [record for record in records if standing.can_read(record)]
+    people = profiles.get_many([*(record.sender_id for record in readable), *named])
+    pairs = [
+        (record, people[record.sender_id]) if standing.can_read(record) and record.sender_id in people else None
+        for record in records
+    ]
+    return pairs, people
+
+
+def reportable_message(
+    caller: Caller,
+    conversation_id: str,
+    message_id: str,
+    messages: MessageRepository = _messages,
+    profiles: ProfileRepository = _profiles,
+    graph: GraphRepository = _graph,
+) -> MessageRecord:
+    """The message, if the caller may report it: what `GET /conversations/{id}/messages` shows them (the list's
+    own check: a group member within their part of the history, never a message of a sender gone), and also a
+    direct conversation's message a block hides since, so that someone harassed may block first and report after;
+    NotFound otherwise, whichever the reason."""
+    try:
+        standing = _standing(caller, conversation_id, messages, graph, profiles, despite_blocks=True)
+    except NotFound:
+        raise NotFound("No such message.") from None
+    record = messages.get_message(conversation_id, message_id)
+    if record is None or _shown_with_senders(standing, [record], profiles)[0] == [None]:
+        raise NotFound("No such message.")
+    return record
+
+
 def conversation_messages(
     caller: Caller,
     conversation_id: str,
@@ -350,17 +391,12 @@ def conversation_messages(
     scope = f"messages:{conversation_id}:{caller.user_id}"
 
     def shown(records: list[MessageRecord]) -> list[Message | None]:
-        readable = [record for record in records if standing.can_read(record)]
         group = standing.group
-        named = [*group.member_ids, *group.former_ids] if group and any(record.event for record in readable) else []
-        people = profiles.get_many([*(record.sender_id for record in readable), *named])
+        events = group is not None and any(record.event for record in records if standing.can_read(record))
+        named = [*group.member_ids, *group.former_ids] if group is not None and events else []
+        pairs, people = _shown_with_senders(standing, records, profiles, named)
         usernames = _usernames(people.values())
-        return [
-            _to_message(record, people[record.sender_id], shown_usernames=usernames)
-            if standing.can_read(record) and record.sender_id in people
-            else None
-            for record in records
-        ]
+        return [_to_message(*pair, shown_usernames=usernames) if pair else None for pair in pairs]
 
     page, last_key = filled_page(
         lambda count, after: messages.messages(

@@ -22,18 +22,6 @@ def _in_window(entry: InboxEntry, record: MessageRecord) -> bool:
     )
 
 
-def in_history_of(user_id: str, record: MessageRecord, messages: MessageRepository = _messages) -> bool:
-    """Whether the message is in the user's history of its conversation (what they may report): a participant of
-    a direct conversation (a block since changes nothing: a harassed user blocks, then reports), a group member
-    within their window; never a message removed, nor a photo not yet delivered to others."""
-    if record.removed or not (record.delivered or record.sender_id == user_id):
-        return False
-    if not is_group(record.conversation_id):
-        return user_id in record.conversation_id.split(SEPARATOR)
-    entry = messages.entry(user_id, record.conversation_id)
-    return entry is not None and _in_window(entry, record)
-
-
 def restore_fixes(record: MessageRecord, entries: list[InboxEntry]) -> list[EntryFix]:
     """How each participant's entry changes when `record` comes back: it is the preview again where it is newer
     than the one shown, and unread again for whoever had not read up to it (its sender never)."""

@@ -15,7 +15,7 @@ from pinhole.auth.identity import CognitoIdentity
 from pinhole.graph.dal import GraphRepository
 from pinhole.messaging import moderation as messaging_moderation
 from pinhole.messaging.dal import MessageRepository
-from pinhole.messaging.logic import _to_message
+from pinhole.messaging.logic import _to_message, reportable_message
 from pinhole.messaging.models import MessageRecord
 from pinhole.moderation.dal import ModerationRepository
 from pinhole.moderation.models import (
@@ -132,10 +132,7 @@ def visible_target_author(
             raise NotFound("No such user.")
         return user.user_id
     conversation_id, message_id = _split(target_id, "message")
-    message = messages.get_message(conversation_id, message_id)
-    if message is None or not messaging_moderation.in_history_of(caller.user_id, message, messages):
-        raise NotFound("No such message.")
-    return message.sender_id
+    return reportable_message(caller, conversation_id, message_id, messages, profiles, graph).sender_id
 
 
 def _counted(before: CaseRecord | None, report: ReportRecord, author_id: str) -> CaseRecord:
