@@ -1,7 +1,8 @@
 """Lambda entry point of the messaging context's HTTP routes: send a message (text or photo), list
 conversations and their messages, mark a conversation read, mute it, unsend; create a group, rename it,
 add and remove members. The same use cases serve the WebSocket frames (websocket.py); an `Idempotency-Key`
-here is the `client_id` of a frame there."""
+on a message here is the `client_id` of a frame there (messaging keeps its own record of it), one on a group's
+creation goes through the shared mechanism (pinhole.shared.idempotency), as posts and comments do."""
 
 from typing import Annotated
 
@@ -31,6 +32,7 @@ from pinhole.shared.api import (
     current_caller,
     no_content,
 )
+from pinhole.shared.idempotency import once
 from pinhole.shared.observability import logger, metrics, tracer
 from pinhole.users.models import Username
 
@@ -63,8 +65,19 @@ def send_message(request: Annotated[SendMessageRequest, Body()], idempotency_key
     status_code=201,
 )
 @tracer.capture_method
-def create_conversation(request: Annotated[CreateConversationRequest, Body()]) -> Conversation:
-    return logic.create_group(current_caller(app), request)
+def create_conversation(
+    request: Annotated[CreateConversationRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> Conversation:
+    caller = current_caller(app)
+    return once(
+        caller,
+        "create_group",
+        idempotency_key,
+        lambda: logic.create_group(caller, request),
+        Conversation,
+        app.lambda_context,
+        request=request,
+    )
 
 
 @app.patch(

@@ -78,6 +78,7 @@ class Messaging(Construct):
             grant_prefix_listing(function, uploads_bucket, f"{constants.MESSAGE_UPLOAD_KEY_PREFIX}*")
             grant_message_media(function, message_media_bucket, ["s3:GetObject"])
         cursor_secret.grant_read(self.function)
+        grant_table_read_write(self.function, tables["idempotency"])  # Idempotency-Key on a group's creation
         http_api.add_routes(self.function, HTTP_ROUTES, public=False)
 
         self.authorizer = factory.create(

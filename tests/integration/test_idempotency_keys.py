@@ -390,3 +390,44 @@ def test_a_retry_of_a_story_deleted_since_is_refused(people: dict[str, Any]) -> 
         "The story this Idempotency-Key first made has been deleted since: use a new key to post again."
     )
     assert posts_of(alice) == 0
+
+
+def create_group(claims: dict[str, str], key: str, body: Any) -> Any:
+    return call(messaging, "POST", "/conversations", claims, key, body)
+
+
+def groups_of(claims: dict[str, str]) -> list[str]:
+    caller = Caller(user_id=claims["sub"], username=claims["username"])
+    return [item.conversation_id for item in messaging_logic.conversations(caller, 50, None)[0]]
+
+
+def test_a_retried_group_creation_returns_the_first_group_and_creates_no_second(people: dict[str, Any]) -> None:
+    # Given alice's group with bob and carol, created with a key
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    first = create_group(alice, "g-1", {"members": ["bob", "carol"], "title": "trip"})
+    assert first[0] == 201
+
+    # When the same request comes again with the key, its JSON spelled another way (a retry after a lost answer)
+    again = create_group(alice, "g-1", json.dumps({"title": "trip", "members": ["bob", "carol"]}, indent=2))
+
+    # Then it is the first answer, and each member has one group, with one "created" message in it
+    assert again == first
+    for member in (alice, bob, carol):
+        assert groups_of(member) == [first[1]["conversation_id"]]
+    assert [text for text in stored_messages(first[1]["conversation_id"]) if text] == ["alice created the group"]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [{"members": ["bob", "carol"], "title": "party"}, {"members": ["bob", "carol"]}],
+    ids=["other title", "no title"],
+)
+def test_the_same_key_with_another_group_is_refused_and_creates_nothing(
+    people: dict[str, Any], second: dict[str, Any]
+) -> None:
+    alice = people["alice"]
+    status, first = create_group(alice, "g-1", {"members": ["bob", "carol"], "title": "trip"})
+    assert status == 201
+
+    assert create_group(alice, "g-1", second) == (422, REUSED)
+    assert groups_of(alice) == [first["conversation_id"]]

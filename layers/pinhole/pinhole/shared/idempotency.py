@@ -1,4 +1,4 @@
-"""Idempotency-Key (API.md): a write a client may retry — create a post, comment, send a message —
+"""Idempotency-Key (API.md): a write a client may retry — create a post, comment, send a message, create a group —
 returns its first result to a retry with the same key for 24 hours, and nothing is done twice.
 Powertools' idempotency utility does the work (a DynamoDB record per key, in-progress locking,
 expiry); the key is scoped to the caller and the operation, so two users' keys never collide.
