@@ -8,6 +8,8 @@ moto's Cognito is looser than the real one (checked against its source):
 - `forgot_password` sends a code whether or not the e-mail address is verified;
 - GetUserAttributeVerificationCode, VerifyUserAttribute and RevokeToken are not implemented at all, and an
   e-mail change does not make the address unverified;
+- the pool's UserAttributeUpdateSettings (AttributesRequireVerificationBeforeUpdate, CDK's `keepOriginal`) are
+  ignored: a changed address replaces the old one at once;
 - a log-in challenge's session never expires;
 - every access and ID token lives an hour and a refresh token for ever, whatever the client's
   AccessTokenValidity, IdTokenValidity, RefreshTokenValidity and TokenValidityUnits say.
@@ -18,7 +20,9 @@ after the client's token validities, in its units, with Cognito's defaults: an h
 token);
 `CodeMismatchException`, `ExpiredCodeException` and `InvalidPasswordException` as Cognito raises them; a TOTP
 secret per user (RFC 6238, 30 s steps, one step of drift either way) and a code accepted once per user; a
-reset code only for a verified address (`InvalidParameterException`); PreventUserExistenceErrors honoured
+reset code only for a verified address (`InvalidParameterException`); with `keepOriginal` on e-mail, a changed
+address is pending — the code goes to it, the account keeps the old address (verified, where reset codes go)
+until VerifyUserAttribute confirms the new one; PreventUserExistenceErrors honoured
 (an unknown user gets the same answer as a known one). Every message Cognito would e-mail lands in `MAILBOX`,
 which the local cloud serves at `/_local/mail` (never deployed).
 
@@ -157,6 +161,7 @@ class _UserSecrets:
     verification: dict[str, _Code] = field(default_factory=dict)
     pending_totp: str | None = None
     totp: str | None = None
+    pending_email: str | None = None  # with keepOriginal: the new address, until verified
     last_totp_step: int = -1
 
 
@@ -198,8 +203,8 @@ def _delivery(email: str) -> dict[str, str]:
     return {"Destination": f"{local_part[:1]}***@{domain[:1]}***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
-def _mail(pool: Any, user: Any, kind: str, code: str) -> dict[str, str]:
-    email = user.attribute_lookup.get("email", "")
+def _mail(pool: Any, user: Any, kind: str, code: str, to: str | None = None) -> dict[str, str]:
+    email = to or user.attribute_lookup.get("email", "")
     if kind == "reset_password":
         subject, body = "Your password reset code", f"Your password reset code is {code}. It expires in 1 hour."
     else:
@@ -330,30 +335,50 @@ def respond_to_auth_challenge(
         return _ORIGINALS["respond_to_auth_challenge"](self, session, client_id, challenge_name, challenge_responses)
 
 
+def _keeps_original_email(pool: Any) -> bool:
+    settings = pool.extended_config.get("UserAttributeUpdateSettings") or {}
+    return "email" in (settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+
+
+def _held_back(pool: Any, user: Any, attributes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What an update may change at once: with keepOriginal, a new address (not marked verified in the same call,
+    which Cognito takes at once) waits, pending, for its verification; the account keeps the old one."""
+    names = {attribute["Name"]: attribute["Value"] for attribute in attributes}
+    if "email" not in names or names.get("email_verified") == "true" or not _keeps_original_email(pool):
+        return attributes
+    with _lock:
+        _secrets_of(pool.id, user.username).pending_email = names["email"]
+    return [attribute for attribute in attributes if attribute["Name"] != "email"]
+
+
 def _email_changed(backend: Any, pool: Any, user: Any, attributes: list[dict[str, str]]) -> None:
     names = {attribute["Name"]: attribute["Value"] for attribute in attributes}
     auto_verified = "email" in pool.extended_config.get("AutoVerifiedAttributes", [])
     if "email" in names and names.get("email_verified") != "true" and auto_verified:
-        user.update_attributes([{"Name": "email_verified", "Value": "false"}])
+        if not _keeps_original_email(pool):
+            user.update_attributes([{"Name": "email_verified", "Value": "false"}])
         _send_verification(pool, user)
 
 
 def _send_verification(pool: Any, user: Any) -> dict[str, str]:
     with _lock:
         code = _new_code()
-        _secrets_of(pool.id, user.username).verification["email"] = _Code(code, clock() + VERIFICATION_CODE_LIFETIME_S)
-    return _mail(pool, user, "verify_email", code)
+        stored = _secrets_of(pool.id, user.username)
+        stored.verification["email"] = _Code(code, clock() + VERIFICATION_CODE_LIFETIME_S)
+        pending = stored.pending_email
+    return _mail(pool, user, "verify_email", code, to=pending)
 
 
 def admin_update_user_attributes(self: Any, user_pool_id: str, username: str, attributes: list[dict[str, str]]) -> None:
-    _ORIGINALS["admin_update_user_attributes"](self, user_pool_id, username, attributes)
     pool = self.describe_user_pool(user_pool_id)
-    _email_changed(self, pool, self.admin_get_user(user_pool_id, username), attributes)
+    user = self.admin_get_user(user_pool_id, username)
+    _ORIGINALS["admin_update_user_attributes"](self, user_pool_id, username, _held_back(pool, user, attributes))
+    _email_changed(self, pool, user, attributes)
 
 
 def update_user_attributes(self: Any, access_token: str, attributes: list[dict[str, str]]) -> None:
-    _ORIGINALS["update_user_attributes"](self, access_token, attributes)
     pool, user = _user_of_token(self, access_token)
+    _ORIGINALS["update_user_attributes"](self, access_token, _held_back(pool, user, attributes))
     _email_changed(self, pool, user, attributes)
 
 
@@ -432,6 +457,9 @@ def verify_user_attribute(self: Any, access_token: str, attribute_name: str, cod
         stored = _secrets_of(pool.id, user.username)
         _check_code(stored.verification.get(attribute_name), code)
         del stored.verification[attribute_name]
+        if attribute_name == "email" and stored.pending_email:
+            user.update_attributes([{"Name": "email", "Value": stored.pending_email}])
+            stored.pending_email = None
         user.update_attributes([{"Name": f"{attribute_name}_verified", "Value": "true"}])
 
 

@@ -10,7 +10,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pinhole.graph import logic as graph
 from pinhole.graph.models import FollowRequestDecision, FollowResult
-from pinhole.shared.api import BEARER_AUTH, Cursor, Limit, Page, apply_api_conventions, current_caller, no_content
+from pinhole.shared.api import (
+    BEARER_AUTH,
+    Cursor,
+    Limit,
+    Page,
+    apply_api_conventions,
+    bearer_token,
+    current_caller,
+    no_content,
+)
 from pinhole.shared.observability import logger, tracer
 from pinhole.users import logic
 from pinhole.users.models import Me, ProfileUpdate, User, Username, UserSummary
@@ -26,11 +35,14 @@ def get_me() -> Me:
 
 
 @app.patch(
-    "/me", summary="Change display name, bio, privacy or e-mail (re-verified)", tags=["users"], security=BEARER_AUTH
+    "/me",
+    summary="Change display name, bio, privacy or e-mail (with the current password; re-verified)",
+    tags=["users"],
+    security=BEARER_AUTH,
 )
 @tracer.capture_method
 def update_me(update: Annotated[ProfileUpdate, Body()]) -> Me:
-    return logic.update_me(current_caller(app), update)
+    return logic.update_me(current_caller(app), update, lambda: bearer_token(app))
 
 
 @app.get("/users/<username>", summary="A user's public profile", tags=["users"], security=BEARER_AUTH)

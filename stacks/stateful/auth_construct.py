@@ -43,6 +43,10 @@ class AuthIdentity(Construct):
             # Codes by e-mail: sign-up and an e-mail change send a verification code (the attribute stays
             # unverified until POST /auth/verify-email), and a password reset goes to a verified address only.
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # A changed address replaces the old one only once verified: until then the account keeps the old,
+            # verified address, where a reset code still goes (without it the account had no verified address
+            # meanwhile, and a forgotten password could be reset nowhere). docs/SECURITY.md, "Account takeover".
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             # Two-factor is each user's choice (POST /me/mfa/totp), by authenticator app only: no SMS.
             mfa=cognito.Mfa.OPTIONAL,

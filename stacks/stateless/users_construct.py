@@ -8,7 +8,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -70,10 +69,8 @@ class UsersApi(Construct):
         grant_table_read_write(self.function, graph_table, index_names=[constants.GRAPH_INVERSE_INDEX])
         grant_table_read_write(self.function, interactions_table)  # profile visits, a ranked-feed signal
         cursor_secret.grant_read(self.function)
-        # PATCH /me {email}: the new address, which Cognito then verifies by a code
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["cognito-idp:AdminUpdateUserAttributes"], resources=[user_pool.user_pool_arn])
-        )
+        # PATCH /me {email} needs no grant: it checks the password by logging in, and changes the address with the
+        # user's own access token (UpdateUserAttributes), which Cognito authorizes by the token, not IAM.
         http_api.add_routes(self.function, ROUTES, public=False)
 
         approvals_scope = Construct(self, "RequestsApprovedByGoingPublic")

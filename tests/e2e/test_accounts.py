@@ -120,7 +120,7 @@ def test_changing_the_email_makes_it_unverified_until_the_new_code_comes_back(lo
         json={"username": member.username, "code": latest_code(local_cloud, member.username, "verify_email")},
     )
     new_address = f"new-{member.username}@example.org"
-    changed = member.http.patch("/me", json={"email": new_address})
+    changed = member.http.patch("/me", json={"email": new_address, "current_password": PASSWORD})
     assert changed.status_code == 200, changed.text
     assert (changed.json()["email"], changed.json()["email_verified"]) == (new_address, False)
     mails = eventually(lambda: mail_for(local_cloud, member.username, "verify_email", after=1), bool, timeout_s=10)

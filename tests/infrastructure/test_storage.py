@@ -71,6 +71,21 @@ def test_media_bucket_is_readable_only_by_cloudfront(stateful, cloud_assembly) -
     assert "AWS:SourceArn" in allow["Condition"]["StringLike"]
 
 
+def test_user_pool_keeps_the_verified_email_until_a_new_one_is_verified(stateful) -> None:
+    # Given the user pool
+    template = Template.from_json(stateful)
+
+    # Then a changed address waits for its code, and reset codes keep going to the verified one meanwhile
+    # (without it, an account changing its address had no address a reset code could go to)
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "AutoVerifiedAttributes": ["email"],
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        },
+    )
+
+
 def test_user_pool_follows_the_password_policy_and_admin_only_sign_up(stateful) -> None:
     # Given the user pool
     template = Template.from_json(stateful)

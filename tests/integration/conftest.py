@@ -24,6 +24,9 @@ from tests.support.direct_calls import every_client_answered_directly
 def _create_user_pool(cognito: Any) -> tuple[str, str]:
     pool = cognito.create_user_pool(
         PoolName="pinhole-users",
+        # As stacks/stateful/auth_construct.py: e-mail codes, and a changed address pending until verified.
+        AutoVerifiedAttributes=["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
         Policies={
             "PasswordPolicy": {
                 "MinimumLength": PASSWORD_POLICY.min_length,

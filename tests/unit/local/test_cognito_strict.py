@@ -147,6 +147,38 @@ def test_email_verification_codes_are_mailed_checked_and_single_use(cognito: dic
     assert error(verify(mail.code)) == "ExpiredCodeException"
 
 
+def test_with_keep_original_a_new_address_is_pending_until_verified_and_resets_go_to_the_old_one(
+    cognito: dict[str, Any],
+) -> None:
+    # Given a pool that keeps the original e-mail until a new one is verified (Pinhole's keepOriginal)
+    client = cognito["client"]
+    client.update_user_pool(
+        UserPoolId=cognito["pool"],
+        AutoVerifiedAttributes=["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+    )
+    token = make_user(cognito)
+
+    # When alice asks for a new address with her token
+    client.update_user_attributes(AccessToken=token, UserAttributes=[{"Name": "email", "Value": "new@example.org"}])
+
+    # Then the code goes to the new address, while the account keeps the old one, verified, for reset codes
+    verification = MAILBOX.messages(username="alice")[-1]
+    assert (verification.to, verification.kind) == ("new@example.org", "verify_email")
+    attributes = {a["Name"]: a["Value"] for a in client.get_user(AccessToken=token)["UserAttributes"]}
+    assert (attributes["email"], attributes["email_verified"]) == ("alice@example.com", "true")
+    reset_code(cognito)
+    assert (MAILBOX.messages(username="alice")[-1].to, MAILBOX.messages(username="alice")[-1].kind) == (
+        "alice@example.com",
+        "reset_password",
+    )
+
+    # And once verified, the new address is the account's
+    client.verify_user_attribute(AccessToken=token, AttributeName="email", Code=verification.code)
+    attributes = {a["Name"]: a["Value"] for a in client.get_user(AccessToken=token)["UserAttributes"]}
+    assert (attributes["email"], attributes["email_verified"]) == ("new@example.org", "true")
+
+
 def test_totp_is_checked_per_user_and_a_code_is_accepted_once(cognito: dict[str, Any], clock: Clock) -> None:
     token, other = make_user(cognito, "alice"), make_user(cognito, "bob")
     client = cognito["client"]

@@ -12,6 +12,7 @@ function EmailSection() {
   const me = useStore('me');
   const [code, setCode] = useState('');
   const [email, setEmail] = useState(me.email);
+  const [password, setPassword] = useState('');
   const verify = useAction();
   const change = useAction();
   const submitCode = (event) => {
@@ -31,7 +32,8 @@ function EmailSection() {
   const submitEmail = (event) => {
     event.preventDefault();
     change.run(async () => {
-      set({ me: { ...get('me'), ...(await api.updateMe({ email: email.trim() })) } });
+      set({ me: { ...get('me'), ...(await api.updateMe({ email: email.trim(), current_password: password })) } });
+      setPassword('');
       toast('E-mail address changed. Enter the code sent to it.');
     });
   };
@@ -55,6 +57,10 @@ function EmailSection() {
     <form class="form" onSubmit=${submitEmail}>
       <${Field} id="settings-email" label="E-mail address" type="email" autocomplete="email" required value=${email}
         onInput=${(event) => setEmail(event.currentTarget.value)} />
+      ${email.trim() !== me.email &&
+      html`<${Field} id="settings-email-password" label="Your password" type="password"
+        hint="Your password, to move the account to another address." autocomplete="current-password" required
+        value=${password} onInput=${(event) => setPassword(event.currentTarget.value)} />`}
       <${ErrorNote} error=${change.error} />
       <button type="submit" class="secondary" disabled=${change.busy || email.trim() === me.email}>Change e-mail</button>
     </form>

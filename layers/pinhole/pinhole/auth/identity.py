@@ -144,11 +144,21 @@ class CognitoIdentity:
         except ClientError as error:
             raise _code_error(error, "code") from error
 
-    def change_email(self, username: str, email: str) -> None:
-        """The new address, unverified: Cognito sends it a code (the pool auto-verifies e-mail)."""
-        self._cognito.admin_update_user_attributes(
-            UserPoolId=self._pool, Username=username, UserAttributes=[{"Name": "email", "Value": email}]
-        )
+    def change_email(self, access_token: str, email: str) -> None:
+        """The new address, asked for with the user's own token (one Cognito signed out is 401). Cognito sends it a
+        code (the pool auto-verifies e-mail) and, as the pool keeps the original until then (keepOriginal), goes on
+        sending to the old, verified address — reset codes included — until the new one is verified."""
+        with _as_the_user():
+            self._cognito.update_user_attributes(
+                AccessToken=access_token, UserAttributes=[{"Name": "email", "Value": email}]
+            )
+
+    def ensure_signed_in(self, access_token: str) -> None:
+        """401 `unauthorized` unless Cognito still honours the user's access token: one signed out by the account's
+        deletion (AdminUserGlobalSignOut) passes the API's own checks once the account is reactivated, but Cognito
+        refuses it, and a refusal must not read as a wrong password."""
+        with _as_the_user():
+            self._cognito.get_user(AccessToken=access_token)
 
     def change_password(self, access_token: str, current_password: str, new_password: str) -> None:
         try:
@@ -158,6 +168,8 @@ class CognitoIdentity:
         except ClientError as error:
             code = _error_code(error)
             if code in _NOT_AUTHORIZED:
+                # Cognito says NotAuthorized for a wrong password and for a token it signed out alike.
+                self.ensure_signed_in(access_token)
                 raise InvalidCredentials("The current password is wrong.") from error
             if code == "InvalidPasswordException":
                 raise _password_refused("new_password", "The new password is too weak.") from error

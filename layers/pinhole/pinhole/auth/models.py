@@ -6,15 +6,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pinhole.auth.password_policy import PASSWORD_POLICY
 from pinhole.shared.text import not_blank
-from pinhole.users.models import DisplayName, Email, Me, NewUsername
+from pinhole.users.models import DisplayName, Email, Me, NewUsername, Password
 
 LoginName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=128, pattern=not_blank(""))
 ]
 """A name as a person types it to log in: not the strict Username pattern (a wrong name is a wrong credential, 401,
 not a malformed request), and not only blanks."""
-Password = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
-"""A password as typed to log in: whatever the policy was when it was set."""
 NewPassword = Annotated[str, Field(min_length=1, json_schema_extra=PASSWORD_POLICY.json_schema())]
 """A password being set: the document states the pool's policy and Cognito's longest password; the server checks
 both itself rather than with pydantic's generic messages, which would stop at the first (auth.logic.

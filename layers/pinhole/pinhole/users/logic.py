@@ -1,13 +1,15 @@
 """Use cases of the users context: reading and editing profiles."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pinhole.graph.dal import GraphRepository
 from pinhole.graph.models import Relationship
+from pinhole.shared import rate_limits
 from pinhole.shared.caller import Caller
 from pinhole.shared.clock import to_iso, utc_now
-from pinhole.shared.errors import AccountSuspended, NotFound
+from pinhole.shared.errors import AccountSuspended, NotFound, ValidationFailed
 from pinhole.shared.ids import time_of
 from pinhole.social.dal import InteractionRepository
 from pinhole.upload.signer import UPLOAD_GRACE, UPLOAD_WINDOW
@@ -112,21 +114,45 @@ def get_me(caller: Caller, profiles: ProfileRepository = _profiles) -> Me:
 
 
 def update_me(
-    caller: Caller, update: ProfileUpdate, profiles: ProfileRepository = _profiles, identity: Any = None
+    caller: Caller,
+    update: ProfileUpdate,
+    access_token: Callable[[], str] = lambda: "",
+    profiles: ProfileRepository = _profiles,
+    identity: Any = None,
 ) -> Me:
-    """A new e-mail address goes to Cognito first, which sends it a verification code; until it is verified
-    `email_verified` is false (and a forgotten password cannot be reset through it). An empty display name is the
-    username, as at sign-up."""
+    """An empty display name is the username, as at sign-up. A new e-mail address needs the password
+    (`change_email`); `access_token` is asked for only then."""
     changes = update.changes()
     if "display_name" in changes:
         changes["display_name"] = display_name_or_username(str(changes["display_name"]), caller.username)
-    email = changes.get("email")
-    if email is not None and email != profiles.get_consistent(caller.user_id).email:
-        (identity or _identity()).change_email(caller.username, str(email))
-        changes["email_verified"] = False
-    elif email is not None:
-        del changes["email"]  # the same address again: nothing to verify
+    email = changes.pop("email", None)
+    if email is not None:
+        if update.current_password is None:
+            raise ValidationFailed(
+                "The current password is needed to change the e-mail address.",
+                [{"field": "current_password", "type": "missing", "message": "Field required with email"}],
+            )
+        if change_email(caller, access_token(), str(email), update.current_password, profiles, identity or _identity()):
+            changes |= {"email": email, "email_verified": False}
     return to_me(profiles.update(caller.user_id, changes))
+
+
+def change_email(
+    caller: Caller, access_token: str, email: str, password: str, profiles: ProfileRepository, identity: Any
+) -> bool:
+    """The account moves to `email` (True), or already has it (False). A stolen access token alone must not do
+    it: the address is where password resets go, so whoever sets it owns the account. So the password is checked
+    (counted with every other password check of the account), the token must still be one Cognito honours (a
+    session the account's deletion signed out is told to log in again, not that the password is wrong). Cognito
+    keeps the old address, verified, until the new one is verified (the pool's keepOriginal), so until then a reset
+    code still goes there, not to an address nobody proved."""
+    rate_limits.enforce(caller.user_id, "password_check")
+    identity.ensure_signed_in(access_token)
+    identity.check_password(caller.username, password)
+    if email == profiles.get_consistent(caller.user_id).email:
+        return False  # the same address again: nothing to verify
+    identity.change_email(access_token, email)
+    return True
 
 
 def _identity() -> Any:

@@ -36,6 +36,10 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 """Up to 64 characters of one line, trimmed; empty (or blank) means "show my username" (`display_name_or_username`)."""
 
 
+Password = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})]
+"""A password as typed to log in: whatever the policy was when it was set."""
+
+
 def display_name_or_username(display_name: str | None, username: str) -> str:
     """The name to store and show: an empty or blank display name, at sign-up or in PATCH /me, is the username,
     so no UserSummary ever shows an empty name (nor one of zero-width spaces or fillers, which looks empty)."""
@@ -121,18 +125,29 @@ class Profile(BaseModel):
 class ProfileUpdate(BaseModel):
     """PATCH /me: only these fields may change; anything else is refused, never ignored."""
 
-    model_config = ConfigDict(extra="forbid")
-
     display_name: DisplayName | None = None
     bio: Bio | None = None
     is_private: Annotated[bool | None, Field(strict=True)] = None
     email: Annotated[
         Email | None,
-        Field(description="A new address: it is unverified until POST /auth/verify-email with the code sent to it"),
+        Field(
+            description="A new address: it is unverified until POST /auth/verify-email with the code sent to it "
+            "(reset codes keep going to the last verified address until then); needs `current_password`"
+        ),
+    ] = None
+    current_password: Annotated[
+        Password | None,
+        Field(
+            description="The account's password, required with `email` (422 without it, 401 invalid_credentials "
+            "when wrong): an access token alone cannot move the account to another address"
+        ),
     ] = None
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"dependentRequired": {"email": ["current_password"]}})
+
     def changes(self) -> dict[str, object]:
-        return self.model_dump(exclude_none=True)
+        """The profile's fields to change (the password is a credential, never stored)."""
+        return self.model_dump(exclude_none=True, exclude={"current_password"})
 
 
 class AvatarUploadRequest(BaseModel):
