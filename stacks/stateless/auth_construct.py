@@ -42,6 +42,7 @@ USER_ADMIN_ACTIONS = (
     "cognito-idp:AdminDeleteUser",
     "cognito-idp:AdminGetUser",
     "cognito-idp:AdminSetUserMFAPreference",  # a recovery code turns two-factor off
+    "cognito-idp:AdminUserGlobalSignOut",  # a password reset or change signs the account out everywhere
 )
 
 

@@ -601,8 +601,13 @@ def test_email_verified_password_changed_and_reset_and_sign_out_everywhere_ends_
     expect(page.get_by_role("alert")).to_contain_text("upper-case")
     page.get_by_label("New password").fill("Second-Secret-8")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("status").filter(has_text="Password changed.")).to_be_visible()
-    expect(page.get_by_label("Current password")).to_have_value("")
+    # Then every session is signed out, this window's too (a stolen session must not outlive a password change)
+    expect(page.get_by_role("status").filter(has_text="Password changed")).to_be_visible()
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.get_by_label("Username").fill(nora.username)
+    page.get_by_label("Password").fill("Second-Secret-8")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Home", exact=True).wait_for()
 
     # When she signs out everywhere (confirming), this window shows the log-in screen...
     go(page, "/settings")

@@ -267,4 +267,5 @@ def test_function_roles_grant_only_what_each_context_needs(stateless) -> None:
         "cognito-idp:AdminDeleteUser",
         "cognito-idp:AdminGetUser",
         "cognito-idp:AdminSetUserMFAPreference",
+        "cognito-idp:AdminUserGlobalSignOut",
     }

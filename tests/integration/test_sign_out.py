@@ -3,6 +3,7 @@ RevokeToken): the refresh token is revoked, and the access tokens of that sessio
 which Cognito's revocation cannot do for the JWT authorizer."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -12,9 +13,12 @@ from functions.auth import handler as auth
 from functions.feed_read import handler as feed_handler
 from functions.messaging import authorizer, websocket
 from functions.users import handler as users_handler
+from local.mailbox import MAILBOX
+from pinhole.auth import logic as auth_logic
 from pinhole.auth import tokens
 from pinhole.realtime.dal import ConnectionRepository
 from pinhole.realtime.push import Pusher
+from pinhole.shared.clock import utc_now
 from pinhole.users.dal import ProfileRepository, UserModel
 from tests.integration.conftest import CognitoClock
 from tests.integration.test_websocket_authorizer import MotoJwks
@@ -58,6 +62,7 @@ def connects(access_token: str) -> bool:
 
 READS = [(users_handler.handler, "/me"), (feed_handler.handler, "/feed")]
 SIGNED_OUT = (401, "This access token was signed out: log in again.")
+NEW_PASSWORD = "Brand-New-Secret-7"
 
 
 @pytest.fixture
@@ -155,3 +160,85 @@ def test_a_logged_out_session_is_forgotten_once_its_access_tokens_have_expired(a
     profiles.logged_out(user_id, "second", expires_by=2_000, now=1_000)
     assert profiles.token_standing(user_id).logged_out_sessions == {"second"}
     assert UserModel.get(user_id).revoked_sessions == {"second 2000"}
+
+
+def _two_sessions_with_sockets(username: str, api: FakeConnectionsApi) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`username` signed up with a verified address, logged in on a laptop and a phone, each with a WebSocket."""
+    sign_up_claims(username)
+    laptop, phone = log_in(username), log_in(username)
+    code = MAILBOX.messages(username=username)[-1].code
+    body = {"username": username, "code": code}
+    event = http_event("POST", "/auth/verify-email", body=body, claims=claims_of(laptop["access_token"]))
+    event["headers"]["authorization"] = f"Bearer {laptop['access_token']}"
+    assert auth.handler(event, FakeLambdaContext())["statusCode"] == 204
+    for connection_id, tokens_ in (("laptop-ws", laptop), ("phone-ws", phone)):
+        policy = authorizer.handler(authorizer_event({"token": tokens_["access_token"]}), FakeLambdaContext())
+        opened = {"sub": policy["principalId"], **policy["context"]}
+        assert (
+            websocket.handler(websocket_event("$connect", connection_id, opened), FakeLambdaContext())["statusCode"]
+            == 200
+        )
+    return laptop, phone
+
+
+def _every_session_is_over(sessions: list[dict[str, Any]], api: FakeConnectionsApi) -> None:
+    assert [read(handler, path, s["access_token"]) for s in sessions for handler, path in READS] == [SIGNED_OUT] * (
+        2 * len(sessions)
+    )
+    assert [auth_call("/auth/refresh", {"refresh_token": s["refresh_token"]})[0] for s in sessions] == [401] * len(
+        sessions
+    )
+    assert [connects(s["access_token"]) for s in sessions] == [False] * len(sessions)
+    assert sorted(api.closed) == ["laptop-ws", "phone-ws"]
+
+
+def test_a_password_reset_signs_every_session_out(
+    strict_cognito: CognitoClock, moto_jwks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a laptop and a phone logged in (one of them perhaps a thief's), each with a WebSocket open
+    api = FakeConnectionsApi()
+    monkeypatch.setattr(Pusher, "client", property(lambda _: api))
+    laptop, phone = _two_sessions_with_sockets("resetter", api)
+    # the sessions' second is over when the reset comes (the watermark spares tokens of its own second)
+    later = utc_now() + timedelta(seconds=2)
+    monkeypatch.setattr(auth_logic, "utc_now", lambda: later)
+
+    # When the owner resets the password with the code mailed to her
+    assert auth_call("/auth/password/forgot", {"username": "resetter"})[0] == 202
+    code = MAILBOX.messages(username="resetter")[-1].code
+    answer = auth_call("/auth/password/reset", {"username": "resetter", "code": code, "new_password": NEW_PASSWORD})
+    assert answer == (204, None)
+
+    # Then no session goes on: access tokens refused everywhere, refresh tokens revoked, sockets closed
+    _every_session_is_over([laptop, phone], api)
+    # And the new password logs in at once
+    assert auth_call("/auth/login", {"username": "resetter", "password": NEW_PASSWORD})[0] == 200
+
+
+def test_a_password_change_signs_every_session_out_the_changing_one_too(
+    strict_cognito: CognitoClock, moto_jwks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a laptop and a phone logged in, each with a WebSocket open
+    api = FakeConnectionsApi()
+    monkeypatch.setattr(Pusher, "client", property(lambda _: api))
+    laptop, phone = _two_sessions_with_sockets("changer", api)
+    # the sessions' second is over when the change comes (the watermark spares tokens of its own second)
+    later = utc_now() + timedelta(seconds=2)
+    monkeypatch.setattr(auth_logic, "utc_now", lambda: later)
+
+    # When the laptop changes the password
+    token = laptop["access_token"]
+    event = http_event(
+        "POST",
+        "/me/password",
+        body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        claims=claims_of(token),
+        route_key="POST /me/password",
+    )
+    event["headers"]["authorization"] = f"Bearer {token}"
+    assert auth.handler(event, FakeLambdaContext())["statusCode"] == 204
+
+    # Then every session is over, the laptop's too (Cognito cannot revoke all refresh tokens but one)
+    _every_session_is_over([laptop, phone], api)
+    # And the new password logs in at once
+    assert auth_call("/auth/login", {"username": "changer", "password": NEW_PASSWORD})[0] == 200

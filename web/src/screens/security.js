@@ -3,7 +3,8 @@
 // its recovery codes (made with the password, shown once).
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { href } from '../router.js';
+import { href, navigate } from '../router.js';
+import { clearSession } from '../session.js';
 import { get, set, toast, useStore } from '../store.js';
 import { ErrorNote, Screen, html, useAction } from '../ui.js';
 import { Field, PASSWORD_HINT, useForm } from './auth.js';
@@ -75,7 +76,10 @@ function PasswordSection() {
     action.run(async () => {
       await api.changePassword(values.current, values.fresh);
       setValues({ current: '', fresh: '' });
-      toast('Password changed.');
+      // the server signed every session out, this one too: the new password logs in again
+      clearSession();
+      navigate('/login');
+      toast('Password changed: every device is signed out, this one too. Log in with the new password.');
     });
   };
   return html`<form class="card form" onSubmit=${submit} aria-labelledby="password-title">

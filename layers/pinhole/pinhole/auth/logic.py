@@ -228,11 +228,21 @@ def log_in_with_recovery_code(
 
 
 def change_password(
-    caller: Caller, access_token: str, request: ChangePasswordRequest, identity: CognitoIdentity = _identity
+    caller: Caller,
+    access_token: str,
+    request: ChangePasswordRequest,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
 ) -> None:
+    """A new password signs the account out everywhere, the asking session too: whoever held a session (a stolen
+    phone, a token from a log) must not outlive it. Keeping the asking session is not possible cleanly: Cognito's
+    GlobalSignOut revokes every refresh token, the asking one included, and no Cognito call revokes all but one
+    (each RevokeToken needs the refresh token itself, which only its device holds); and the route answers 204, so it
+    cannot hand a new session over. The client logs in again with the new password."""
     rate_limits.enforce(caller.user_id, "password_change")
     check_password_rules(request.new_password, "new_password")
     identity.change_password(access_token, request.current_password, request.new_password)
+    sign_out_everywhere(caller, access_token, identity, profiles)
 
 
 def forgot_password(
@@ -246,12 +256,22 @@ def forgot_password(
 
 
 def reset_password(
-    request: ResetPasswordRequest, source_ip: str | None = None, identity: CognitoIdentity = _identity
+    request: ResetPasswordRequest,
+    source_ip: str | None = None,
+    identity: CognitoIdentity = _identity,
+    profiles: ProfileRepository = _profiles,
 ) -> None:
+    """A reset signs the account out everywhere: whoever took a session (or the password) before must not keep it
+    once the owner has taken the account back with a code from her mailbox. No token asks, so Cognito's admin
+    sign-out (AdminUserGlobalSignOut) revokes the refresh tokens."""
     rate_limits.enforce(request.username, "password_reset")
     _per_source(source_ip, "password_reset_source")
     check_password_rules(request.new_password, "new_password")
     identity.reset_password(request.username, request.code, request.new_password)
+    identity.sign_out_user(request.username)
+    user_id = profiles.id_of(request.username)
+    if user_id is not None:
+        _refuse_earlier_tokens(user_id, int(utc_now().timestamp()), profiles)
 
 
 # E-mail verification
@@ -349,14 +369,20 @@ def sign_out_everywhere(
     connections are closed and its phones forgotten (nothing is pushed to them any more)."""
     identity.sign_out_everywhere(access_token)
     now = int(utc_now().timestamp())
-    profiles.signed_out(caller.user_id, now)
     # The watermark is in whole seconds and spares a token of the same second (a log-in right after must work):
     # the token that asked is refused by its session, whatever its second.
     asking = session_of_access_token(access_token)
     if asking is not None:
         profiles.logged_out(caller.user_id, asking.origin_jti, asking.expires_by, now)
-    from pinhole.push.logic import forget_devices  # only this route forgets devices
+    _refuse_earlier_tokens(caller.user_id, now, profiles)
+
+
+def _refuse_earlier_tokens(user_id: str, now: int, profiles: ProfileRepository) -> None:
+    """What a sign-out everywhere adds to Cognito's revocation of the refresh tokens: the access tokens issued
+    before `now` refused, the account's WebSocket connections closed, its phones forgotten."""
+    profiles.signed_out(user_id, now)
+    from pinhole.push.logic import forget_devices  # only the sign-outs everywhere forget devices
     from pinhole.realtime.push import Pusher  # only the sign-outs talk to @connections
 
-    Pusher().disconnect_all(caller.user_id)
-    forget_devices(caller.user_id)
+    Pusher().disconnect_all(user_id)
+    forget_devices(user_id)
