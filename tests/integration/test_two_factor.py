@@ -97,3 +97,48 @@ def test_turning_two_factor_off_when_it_is_not_on_is_409(strict_cognito: Clock) 
     token = log_in("plain")["access_token"]
     status, body = call("DELETE", "/me/mfa", {"code": "123456"}, token)
     assert (status, body["error"]["code"], body["error"]["message"]) == (409, "conflict", "Two-factor is not on.")
+
+
+def recovery_log_in(username: str, password: str, code: str, source: str) -> tuple[int, Any]:
+    event = http_event(
+        "POST", "/auth/login/recovery", body={"username": username, "password": password, "recovery_code": code}
+    )
+    event["requestContext"]["http"]["sourceIp"] = source
+    response = auth.handler(event, FakeLambdaContext())
+    return response["statusCode"], response_json(response)
+
+
+def test_nobody_elses_recovery_attempts_lock_the_owner_out_of_hers(strict_cognito: Clock) -> None:
+    clock = strict_cognito
+    # Given an owner with two-factor on and recovery codes, who has lost her authenticator
+    sign_up_claims("recovering")
+    token = log_in("recovering")["access_token"]
+    turn_on_totp(token, clock)
+    status, minted = call("POST", "/me/mfa/recovery-codes", {"password": PASSWORD}, token)
+    assert status == 201, minted
+
+    # When ten attempts with wrong passwords come from ten other addresses
+    others = [recovery_log_in("recovering", f"Guess-{n}-Aa", "aaaaa-aaaaa", f"198.51.100.{n}") for n in range(10)]
+
+    # Then each is a wrong credential, and the owner, from her own address, recovers her account
+    assert [(answer[0], answer[1]["error"]["code"]) for answer in others] == [(401, "invalid_credentials")] * 10
+    status, tokens = recovery_log_in("recovering", PASSWORD, minted["recovery_codes"][0], "203.0.113.7")
+    assert status == 200, tokens
+    assert "access_token" in tokens
+
+
+def test_recovery_guesses_from_one_address_stop_there_and_count_with_password_log_ins(strict_cognito: Clock) -> None:
+    # Given someone guessing the password through the recovery route from one address, five times
+    sign_up_claims("guessedat")
+    guesses = [recovery_log_in("guessedat", f"Guess-{n}-Aa", "aaaaa-aaaaa", "198.51.100.66")[0] for n in range(5)]
+
+    # When he tries again, there or at the password log-in
+    again = recovery_log_in("guessedat", "Guess-6-Aa", "aaaaa-aaaaa", "198.51.100.66")
+    event = http_event("POST", "/auth/login", body={"username": "guessedat", "password": "Guess-7-Aa"})
+    event["requestContext"]["http"]["sourceIp"] = "198.51.100.66"
+    login = auth.handler(event, FakeLambdaContext())
+
+    # Then both are refused before the password is checked: one count of failures per account and source
+    assert guesses == [401] * 5
+    assert (again[0], again[1]["error"]["code"]) == (429, "rate_limited")
+    assert login["statusCode"] == 429

@@ -203,12 +203,20 @@ def log_in_with_recovery_code(
     source_ip: str | None = None,
     identity: CognitoIdentity = _identity,
     profiles: ProfileRepository = _profiles,
+    guard: LoginGuard = _guard,
 ) -> LoginTokens:
     """The password, then one recovery code: two-factor goes off (the authenticator is lost) and the other
-    codes with it; the tokens of an ordinary log-in come back. A wrong password uses up no code."""
-    rate_limits.enforce(request.username, "recovery_login")
+    codes with it; the tokens of an ordinary log-in come back. A wrong password uses up no code.
+
+    Limited per account *and* source network, never per account alone: ten attempts from anywhere locked the owner
+    out of her own recovery (docs/SECURITY.md, "Log-in guessing"). The password is checked under the log-in guard,
+    with the password log-in's own counters (a guess here is a guess there); recovery codes need that password
+    first and are 10 of 50 bits each, so `recovery_login` per source is enough for them."""
+    source = source_ip or ""
+    rate_limits.enforce(f"{request.username}|{source_network(source)}", "recovery_login")
     _per_source(source_ip, "totp_source")
-    first = identity.log_in(request.username, request.password)
+    with guard.attempt(request.username.casefold(), source):
+        first = identity.log_in(request.username, request.password)
     if isinstance(first, LoginTokens):
         identity.revoke(first.refresh_token)
         raise InvalidCode("Two-factor is not on for this account: log in with the password alone.")

@@ -52,6 +52,7 @@ DEFAULT_RATE_LIMITS = {
     "verify_email_send": RateLimit(limit=5, per_seconds=3600),
     "totp": RateLimit(limit=10, per_seconds=300),
     "totp_source": RateLimit(limit=30, per_seconds=300),
+    # log-ins with a recovery code per account and source network (never per account alone: a lock-out of the owner)
     "recovery_login": RateLimit(limit=10, per_seconds=3600),
     # privacy (issue 14): one data export a day (GDPR Art. 20 lets a controller refuse excessive requests)
     "export": RateLimit(limit=1, per_seconds=86400),
