@@ -76,6 +76,9 @@ def test_only_the_moderation_function_may_suspend_accounts(stateless) -> None:
     roles = _roles_by_action(stateless)
     for action in ("cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser"):
         assert len(roles[action]) == 1 and next(iter(roles[action])).startswith("ModerationApi"), roles[action]
-    # signing someone out everywhere: a suspension, and an account's own deletion (its refresh tokens revoked)
+    # signing someone out everywhere: a suspension, an account's own deletion (its refresh tokens revoked), and a
+    # password reset (whoever had the account keeps no session)
     signing_out = sorted(role.rstrip("0123456789ABCDEF") for role in roles["cognito-idp:AdminUserGlobalSignOut"])
-    assert signing_out == ["ModerationApiRole", "PrivacyRole"], roles["cognito-idp:AdminUserGlobalSignOut"]
+    assert signing_out == ["AuthApiRole", "ModerationApiRole", "PrivacyRole"], roles[
+        "cognito-idp:AdminUserGlobalSignOut"
+    ]
