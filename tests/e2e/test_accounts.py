@@ -591,7 +591,6 @@ def test_mute_takes_posts_and_stories_out_of_the_feed_without_unfollowing_and_th
     assert carol.http.post(f"/users/{alice.username}/block").status_code == 204
     first = bob.http.get("/me/blocked", params={"limit": 1}).json()
     assert [(set(u), u["username"]) for u in first["items"]] == [(USER_SUMMARY_FIELDS, carol.username)]
-    rest = bob.http.get("/me/blocked", params={"limit": 1, "cursor": first["next_cursor"]}).json()
-    assert rest == {"items": [], "next_cursor": None}
+    assert first["next_cursor"] is None  # the page read one more, and says itself the list ends
     assert carol.http.get("/me/blocked").json()["items"][0]["username"] == alice.username
     assert alice.http.get("/me/blocked").json()["items"] == []
