@@ -804,6 +804,46 @@ def test_unread_counts_only_what_the_reader_is_shown_and_reading_the_newest_show
     assert inbox(cat)[group]["unread_count"] == 0
 
 
+@pytest.mark.parametrize("hidden_by", ["suspension", "deactivation"])
+def test_marking_read_up_to_a_hidden_members_message_answers_as_for_a_message_nowhere(
+    people, connections_api, hidden_by
+) -> None:
+    # Given dan's group where ada writes, then dan, then bob; and then dan is suspended or deleted his account
+    ada, bob, cat, dan = people["ada"], people["bob"], people["cat"], people["dan"]
+    group = create_group(dan, ["ada", "bob", "cat"])[1]["conversation_id"]
+    send(ada, group, "from ada")
+    _, from_dan = send(dan, group, "from dan")
+    send(bob, group, "from bob")
+    _hide(dan, hidden_by)
+    route = "/conversations/{conversation_id}/read"
+    connect("cat-phone", cat)
+
+    def answers(up_to: str) -> tuple[tuple[int, Any], dict[str, Any] | None]:
+        over_http = call(
+            "POST",
+            f"/conversations/{group}/read",
+            cat,
+            route,
+            path_parameters={"conversation_id": group},
+            body={"up_to": up_to},
+        )
+        frame_body = {"action": "markRead", "conversation_id": group, "up_to": up_to}
+        return over_http, frame("cat-phone", cat, frame_body, "markRead")
+
+    unread_before = inbox(cat)[group]["unread_count"]
+
+    # When cat marks read up to dan's message (whose id she was never shown), and up to an id that is nowhere
+    hidden = answers(from_dan["message_id"])
+    nowhere = answers("01J0000000000000000000000Z")
+
+    # Then both answer alike, over HTTP and the WebSocket, and her read mark has not moved (it would have recounted
+    # her unread to bob's message alone)
+    assert hidden == nowhere
+    assert hidden[0] == (404, {"error": {"code": "not_found", "message": "No such message in this conversation."}})
+    assert hidden[1] == {"type": "error", "code": "not_found", "message": "No such message in this conversation."}
+    assert inbox(cat)[group]["unread_count"] == unread_before > 1
+
+
 def test_system_messages_leave_out_the_members_the_reader_is_not_shown(people, connections_api, group) -> None:
     # Given ada's group of bob, cat, dan and eve, to which she added zed; then bob was suspended, cat deleted her
     # account, and zed was suspended

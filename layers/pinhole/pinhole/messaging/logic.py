@@ -353,6 +353,11 @@ def _shown_with_senders(
     return pairs, people
 
 
+def _is_shown(standing: Standing, record: MessageRecord, profiles: ProfileRepository) -> bool:
+    """Whether the caller is shown this message (`_shown_with_senders`: the messages list's own check)."""
+    return _shown_with_senders(standing, [record], profiles)[0] != [None]
+
+
 def reportable_message(
     caller: Caller,
     conversation_id: str,
@@ -370,7 +375,7 @@ def reportable_message(
     except NotFound:
         raise NotFound("No such message.") from None
     record = messages.get_message(conversation_id, message_id)
-    if record is None or _shown_with_senders(standing, [record], profiles)[0] == [None]:
+    if record is None or not _is_shown(standing, record, profiles):
         raise NotFound("No such message.")
     return record
 
@@ -569,8 +574,8 @@ def mark_read(
     hear of it (the others' read receipts, the caller's other devices)."""
     standing = _standing(caller, conversation_id, messages, graph, profiles)
     record = messages.get_message(conversation_id, up_to)
-    if record is None or not standing.can_read(record):
-        raise NotFound("No such message in this conversation.")
+    if record is None or not _is_shown(standing, record, profiles):
+        raise NotFound("No such message in this conversation.")  # a client can only name messages it was shown
     unread, covered = _unread_shown(standing.entry, up_to, messages, profiles)
     assert covered is not None
     if messages.mark_read(caller.user_id, conversation_id, covered, unread):
