@@ -76,7 +76,7 @@ def create_conversation(
         lambda: logic.create_group(caller, request),
         Conversation,
         app.lambda_context,
-        request=request,
+        request=request.as_retried_by(caller.username),
     )
 
 

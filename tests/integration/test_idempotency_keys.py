@@ -418,9 +418,41 @@ def test_a_retried_group_creation_returns_the_first_group_and_creates_no_second(
 
 
 @pytest.mark.parametrize(
+    "members",
+    [
+        ["carol", "bob"],
+        ["bob", "carol", "alice"],
+        ["ALICE", "bob", "carol"],
+        ["bob", "carol", "CAROL"],
+        ["BOB", "carol"],
+    ],
+    ids=["another order", "her own name too", "her own name in capitals", "a name twice in two cases", "capitals"],
+)
+def test_a_retried_group_creation_naming_the_same_group_another_way_returns_the_first_group(
+    people: dict[str, Any], members: list[str]
+) -> None:
+    # Given alice's group with bob and carol, created with a key
+    alice = people["alice"]
+    first = create_group(alice, "g-1", {"members": ["bob", "carol"], "title": "trip"})
+    assert first[0] == 201
+
+    # When it is retried with the key, naming the same members another way (her own name and duplicates in any case
+    # are ignored, and members are kept in user-id order: API_NOTES, "group conversations")
+    again = create_group(alice, "g-1", {"members": members, "title": "trip"})
+
+    # Then it is the same request: the first answer, and no second group
+    assert again == first
+    assert groups_of(alice) == [first[1]["conversation_id"]]
+
+
+@pytest.mark.parametrize(
     "second",
-    [{"members": ["bob", "carol"], "title": "party"}, {"members": ["bob", "carol"]}],
-    ids=["other title", "no title"],
+    [
+        {"members": ["bob", "carol"], "title": "party"},
+        {"members": ["bob", "carol"]},
+        {"members": ["bob", "carol", "dave"], "title": "trip"},
+    ],
+    ids=["other title", "no title", "a member more"],
 )
 def test_the_same_key_with_another_group_is_refused_and_creates_nothing(
     people: dict[str, Any], second: dict[str, Any]

@@ -62,6 +62,27 @@ def test_a_group_request_names_two_to_thirty_two_people(names: int, valid: bool)
             CreateConversationRequest(members=members)
 
 
+def test_a_group_request_as_retried_is_the_same_however_its_members_are_named() -> None:
+    # Given one group named four ways: another order, the caller's own name, a name twice in two cases, capitals
+    asked = [
+        CreateConversationRequest(members=members, title="trip")
+        for members in (["bob", "cat"], ["cat", "bob"], ["bob", "cat", "ADA"], ["bob", "cat", "Cat"], ["BOB", "cat"])
+    ]
+
+    # When each is read as a retry by ada compares it
+    compared = {request.as_retried_by("ada").model_dump_json() for request in asked}
+
+    # Then they are one request, and each still names its members in its own order, once each
+    assert compared == {'{"members":["bob","cat"],"title":"trip"}'}
+    assert [request.members for request in asked] == [
+        ["bob", "cat"],
+        ["cat", "bob"],
+        ["bob", "cat", "ada"],
+        ["bob", "cat"],
+        ["bob", "cat"],
+    ]
+
+
 def test_a_member_reads_from_joining_to_leaving_and_pending_photos_are_the_senders_alone() -> None:
     standing = Standing("g-1", entry("bob", None, 0, None, visible_from="B", visible_until="D"))
     pending = StoredMedia(media_id="m", type="image", content_type="image/jpeg", size_bytes=1)

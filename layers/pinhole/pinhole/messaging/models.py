@@ -3,7 +3,7 @@ HTTP bodies, and the WebSocket frames both ways."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from pinhole.posts.models import Media, MediaDeclaration, StoredMedia, Upload
 from pinhole.shared.idempotency import KEY_MAX
@@ -200,14 +200,24 @@ class SendMessageRequest(BaseModel):
 def _each_once(usernames: Any) -> Any:
     """A list that names someone twice, as written, is refused, not merged (a group of `[bob, bob]` is one person
     short, and its sender should hear so), as the document says (`uniqueItems`). `bob` and `BOB` are also one
-    person, but the document cannot say so; they are merged, and counted once."""
+    person, but the document cannot say so; they are merged (`_merged`), and counted once."""
     names = usernames if isinstance(usernames, list) and all(isinstance(name, str) for name in usernames) else []
     if len(set(names)) < len(names):
         raise ValueError("name each person once")
     return usernames
 
 
-DIFFERENT_PEOPLE = (Field(json_schema_extra={"uniqueItems": True}), BeforeValidator(_each_once))
+def _merged(usernames: list[str]) -> list[str]:
+    """Each name once, now that all are lower case: the validated form of `[bob, BOB]` is `[bob]`, as a retry
+    with an Idempotency-Key compares it."""
+    return list(dict.fromkeys(usernames))
+
+
+DIFFERENT_PEOPLE = (
+    Field(json_schema_extra={"uniqueItems": True}),
+    BeforeValidator(_each_once),
+    AfterValidator(_merged),
+)
 """A list of usernames that names each person once."""
 
 
@@ -226,6 +236,12 @@ class CreateConversationRequest(BaseModel):
         *DIFFERENT_PEOPLE,
     ]
     title: Title | None = None
+
+    def as_retried_by(self, username: str) -> "CreateConversationRequest":
+        """The request as a retry with the same Idempotency-Key is compared to it: one group however its members
+        are named — in any order, with or without the caller's own name (`username`), which `create_group` leaves
+        out. The members stay as named in the request itself: its "created" message lists them so."""
+        return self.model_copy(update={"members": sorted(name for name in self.members if name != username)})
 
 
 class UpdateConversationRequest(BaseModel):
