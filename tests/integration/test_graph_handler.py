@@ -280,6 +280,38 @@ def test_a_cursor_works_only_on_the_list_it_came_from(people: dict[str, dict[str
                 ), (origin, target)
 
 
+def test_a_cursor_is_bound_to_the_reader_only_on_the_readers_own_lists(people: dict[str, dict[str, str]]) -> None:
+    # Given five people who followed carol one after the other (her followers list, newest first: fan4 … fan0), bob's
+    # first page of it, with its cursor; alice, who blocked fan2 and muted fan3 and fan4, and her first page of mutes
+    alice, bob = people["alice"], people["bob"]
+    for fan in [sign_up_claims(f"fan{n}") for n in range(5)]:
+        follow(fan, "carol")
+    _, bobs_first = listing(bob, "carol", "followers", limit="2")
+    act(alice, "POST", "/users/{username}/block", "fan2")
+    for fan in ("fan3", "fan4"):
+        act(alice, "POST", "/users/{username}/mute", fan)
+    _, alices_mutes = call("GET", "/me/muted", alice, "/me/muted", query={"limit": "1"})
+
+    # When alice goes on with bob's cursor on carol's followers, and bob with alice's cursor on his own mutes
+    status, alices_next = listing(alice, "carol", "followers", limit="2", cursor=bobs_first["next_cursor"])
+    refused = call("GET", "/me/muted", bob, "/me/muted", query={"limit": "1", "cursor": alices_mutes["next_cursor"]})
+
+    # Then the list everyone reads alike goes on after bob's page, with what alice is shown (not fan2, whom she
+    # blocked); the list of alice's own is hers alone
+    assert [user["username"] for user in bobs_first["items"]] == ["fan4", "fan3"]
+    assert (status, [user["username"] for user in alices_next["items"]]) == (200, ["fan1", "fan0"])
+    assert refused == (
+        422,
+        {
+            "error": {
+                "code": "validation_error",
+                "message": "The cursor is not valid for this list.",
+                "details": [{"field": "cursor"}],
+            }
+        },
+    )
+
+
 # Requests and the account going public
 
 

@@ -123,8 +123,8 @@ DOMAIN_REFUSALS_OF_VALID_REQUESTS = {
 """Error codes with which the API refuses a schema-valid request because of who is asking, not of its shape."""
 
 RULES_THE_SCHEMA_DOES_NOT_STATE = {
-    "cursor": "a cursor is valid only exactly as the server issued it (sealed, bound to its list and viewer): "
-    "no schema tells a generated string from an issued one",
+    "cursor": "a cursor is valid only exactly as the server issued it (sealed, bound to its list, and to its reader "
+    "on the reader's own lists): no schema tells a generated string from an issued one",
     "tag": "a hashtag is 1 to 100 letters, digits, combining marks and underscores of any script; an OpenAPI "
     "pattern has no Unicode classes",
     "members": "a group's members are 2 to 31 people besides its creator, whose own name is ignored: 32 names (or 2) "

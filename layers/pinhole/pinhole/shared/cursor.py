@@ -1,5 +1,6 @@
-"""Page cursors: opaque to clients, tamper-evident, and bound to the listing they came from, so a cursor
-edited by hand, or taken from another user's or another route's listing, is refused rather than obeyed.
+"""Page cursors: opaque to clients, tamper-evident, and bound to the listing they came from (its scope), so a
+cursor edited by hand, or taken from another listing — another route's, another user's or post's, and on the
+caller's own lists another caller's — is refused rather than obeyed.
 They carry DynamoDB's LastEvaluatedKey, which makes pages stable under concurrent inserts: the next page
 starts strictly after the last item served.
 
