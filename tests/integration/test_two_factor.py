@@ -8,12 +8,15 @@ import jwt
 import pyotp
 
 from functions.auth import handler as auth
+from functions.privacy import handler as privacy
+from functions.users import handler as users
+from pinhole.privacy.dal import PrivacyModel
 from tests.integration.conftest import CognitoClock as Clock
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.users import PASSWORD, sign_up_claims
 
 
-def call(method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+def call(method: str, path: str, body: Any = None, token: str | None = None, function: Any = auth) -> tuple[int, Any]:
     claims = None
     if token:
         decoded = jwt.decode(token, options={"verify_signature": False})
@@ -21,7 +24,7 @@ def call(method: str, path: str, body: Any = None, token: str | None = None) -> 
     event = http_event(method, path, body=body, claims=claims)
     if token:
         event["headers"]["authorization"] = f"Bearer {token}"
-    response = auth.handler(event, FakeLambdaContext())
+    response = function.handler(event, FakeLambdaContext())
     return response["statusCode"], response_json(response)
 
 
@@ -142,3 +145,24 @@ def test_recovery_guesses_from_one_address_stop_there_and_count_with_password_lo
     assert guesses == [401] * 5
     assert (again[0], again[1]["error"]["code"]) == (429, "rate_limited")
     assert login["statusCode"] == 429
+
+
+def test_a_recovery_log_in_within_the_grace_period_reactivates_a_deleted_account(strict_cognito: Clock) -> None:
+    PrivacyModel.create_table(wait=True)
+    clock = strict_cognito
+    # Given an owner with two-factor on and recovery codes, who deleted her account and then lost her authenticator
+    sign_up_claims("regretful")
+    token = log_in("regretful")["access_token"]
+    turn_on_totp(token, clock)
+    status, minted = call("POST", "/me/mfa/recovery-codes", {"password": PASSWORD}, token)
+    assert status == 201, minted
+    assert call("DELETE", "/me", {"password": PASSWORD}, token, function=privacy)[0] == 202
+
+    # When she logs in with her password and a recovery code before purge_after
+    status, tokens = recovery_log_in("regretful", PASSWORD, minted["recovery_codes"][0], "203.0.113.7")
+
+    # Then she gets her tokens as a password log-in would, and the account is hers again, two-factor off
+    assert status == 200, tokens
+    status, me = call("GET", "/me", token=tokens["access_token"], function=users)
+    assert status == 200, me
+    assert (me["username"], me["mfa_enabled"]) == ("regretful", False)

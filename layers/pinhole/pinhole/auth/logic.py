@@ -206,7 +206,8 @@ def log_in_with_recovery_code(
     guard: LoginGuard = _guard,
 ) -> LoginTokens:
     """The password, then one recovery code: two-factor goes off (the authenticator is lost) and the other
-    codes with it; the tokens of an ordinary log-in come back. A wrong password uses up no code.
+    codes with it; the tokens of an ordinary log-in come back, and, as any log-in, it reactivates an account deleted
+    within its grace period. A wrong password uses up no code.
 
     Limited per account *and* source network, never per account alone: ten attempts from anywhere locked the owner
     out of her own recovery (docs/SECURITY.md, "Log-in guessing"). The password is checked under the log-in guard,
@@ -220,15 +221,16 @@ def log_in_with_recovery_code(
     if isinstance(first, LoginTokens):
         identity.revoke(first.refresh_token)
         raise InvalidCode("Two-factor is not on for this account: log in with the password alone.")
-    profile = profiles.find_by_username(request.username)
-    if not profiles.use_recovery_code(profile.user_id, _hash(request.recovery_code)):
+    user_id = profiles.id_of(request.username)  # a deactivated account too: logging in cancels its deletion
+    if user_id is None or not profiles.use_recovery_code(user_id, _hash(request.recovery_code)):
         raise InvalidCode("The recovery code is wrong or already used.")
     identity.turn_totp_off(request.username)
-    profiles.forget_recovery_codes(profile.user_id)
-    profiles.update(profile.user_id, {"mfa_enabled": False})
     tokens = identity.log_in(request.username, request.password)
     if not isinstance(tokens, LoginTokens):
         raise InvalidCredentials("Two-factor could not be turned off: try again.")
+    _cancel_deletion(request.username, tokens, identity)  # first: a deactivated profile takes no update
+    profiles.forget_recovery_codes(user_id)
+    profiles.update(user_id, {"mfa_enabled": False})
     return tokens
 
 
