@@ -5,6 +5,7 @@ these tests holds the victim's access token, not her password (docs/SECURITY.md,
 from typing import Any
 
 import jwt
+import pyotp
 import pytest
 
 from functions.auth import handler as auth
@@ -142,3 +143,30 @@ def test_after_reactivating_the_signed_out_token_cannot_change_the_email(reactiv
     assert (status, answer["error"]) == (401, SIGNED_OUT)
     assert MAILBOX.messages(to=ATTACKER_MAIL) == []
     assert me(log_in("returner")["access_token"])["email"] == "returner@example.com"
+
+
+def test_after_reactivating_the_signed_out_token_is_told_to_log_in_again_by_the_code_checks(
+    strict_cognito: CognitoClock,
+) -> None:
+    # Given an owner whose address waits for its code and whose authenticator waits for its first code, who deletes
+    # her account and reactivates it with the token the deletion signed out
+    PrivacyModel.create_table(wait=True)
+    sign_up_claims("halfway")
+    token = log_in("halfway")["access_token"]
+    email_code = MAILBOX.messages(username="halfway")[-1].code
+    status, setup = call(auth, "POST", "/me/mfa/totp", token=token)
+    assert status == 200, setup
+    totp_code = pyotp.TOTP(setup["secret"]).at(strict_cognito.now)
+    assert call(privacy, "DELETE", "/me", {"password": PASSWORD}, token)[0] == 202
+    assert call(privacy, "POST", "/me/reactivate", token=token)[0] == 200
+
+    # When she gives the right codes with that token
+    email = call(auth, "POST", "/auth/verify-email", {"username": "halfway", "code": email_code}, token)
+    totp = call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code}, token)
+
+    # Then the session is what is refused, not the codes, and neither code is used up: a new session takes them
+    assert (email[0], email[1]["error"]) == (401, SIGNED_OUT)
+    assert (totp[0], totp[1]["error"]) == (401, SIGNED_OUT)
+    fresh = log_in("halfway")["access_token"]
+    assert call(auth, "POST", "/auth/verify-email", {"username": "halfway", "code": email_code}, fresh) == (204, None)
+    assert call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code}, fresh) == (204, None)

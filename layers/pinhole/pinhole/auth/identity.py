@@ -142,7 +142,7 @@ class CognitoIdentity:
         try:
             self._cognito.verify_user_attribute(AccessToken=access_token, AttributeName="email", Code=code)
         except ClientError as error:
-            raise _code_error(error, "code") from error
+            raise self._code_refused(error, access_token) from error
 
     def change_email(self, access_token: str, email: str) -> None:
         """The new address, asked for with the user's own token (one Cognito signed out is 401). Cognito sends it a
@@ -159,6 +159,14 @@ class CognitoIdentity:
         refuses it, and a refusal must not read as a wrong password."""
         with _as_the_user():
             self._cognito.get_user(AccessToken=access_token)
+
+    def _code_refused(self, error: ClientError, access_token: str) -> Exception:
+        """What a code checked with the user's own token becomes: Cognito says NotAuthorized for a token it signed
+        out as for some refused codes, so a session signed out is told to log in again (`ensure_signed_in`), not
+        that the right code is wrong."""
+        if _error_code(error) in _NOT_AUTHORIZED:
+            self.ensure_signed_in(access_token)
+        return _code_error(error, "code")
 
     def change_password(self, access_token: str, current_password: str, new_password: str) -> None:
         try:
@@ -209,7 +217,7 @@ class CognitoIdentity:
         try:
             result = self._cognito.verify_software_token(AccessToken=access_token, UserCode=code)
         except ClientError as error:
-            raise _code_error(error, "code") from error
+            raise self._code_refused(error, access_token) from error
         if result.get("Status") != "SUCCESS":
             raise InvalidCode("The code is wrong, expired or already used.")
 

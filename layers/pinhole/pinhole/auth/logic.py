@@ -331,6 +331,7 @@ def enable_totp(
     profiles: ProfileRepository = _profiles,
 ) -> None:
     rate_limits.enforce(caller.user_id, "totp")
+    identity.ensure_signed_in(access_token)  # a signed-out session must not use up the code it cannot use
     _claim_totp_code(caller.user_id, code, profiles)
     identity.verify_totp(access_token, code)
     identity.set_totp(access_token, enabled=True)
@@ -350,6 +351,7 @@ def disable_totp(
     rate_limits.enforce(caller.user_id, "totp")
     if not profiles.get_consistent(caller.user_id).mfa_enabled:
         raise Conflict("Two-factor is not on.")
+    identity.ensure_signed_in(access_token)  # a signed-out session must not use up the code it cannot use
     _claim_totp_code(caller.user_id, code, profiles)
     identity.verify_totp(access_token, code)
     identity.set_totp(access_token, enabled=False)
