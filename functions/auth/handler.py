@@ -27,6 +27,7 @@ from pinhole.auth.models import (
     SignUpResponse,
     Tokens,
     TotpCodeRequest,
+    TotpEnableRequest,
     TotpLoginRequest,
     TotpSetup,
     VerifyEmailRequest,
@@ -157,14 +158,14 @@ def start_totp() -> TotpSetup:
 
 @app.post(
     "/me/mfa/totp/verify",
-    summary="Turn two-factor on with a code of the new secret",
+    summary="Turn two-factor on with a code of the new secret and the account's password",
     tags=["auth"],
     security=BEARER_AUTH,
     status_code=204,
 )
 @tracer.capture_method
-def enable_totp(request: Annotated[TotpCodeRequest, Body()]) -> Response[None]:
-    logic.enable_totp(current_caller(app), bearer_token(app), request.code)
+def enable_totp(request: Annotated[TotpEnableRequest, Body()]) -> Response[None]:
+    logic.enable_totp(current_caller(app), bearer_token(app), request)
     return no_content()
 
 

@@ -38,7 +38,7 @@ def with_two_factor(base_url: str) -> Account:
     """Another account of Ada's, with two-factor on (its authenticator: pyotp)."""
     ada = account(base_url, "ada", "Ada Lovelace")
     totp = pyotp.TOTP(ada.http.post("/me/mfa/totp").json()["secret"])
-    assert ada.http.post("/me/mfa/totp/verify", json={"code": totp.now()}).status_code == 204
+    assert ada.http.post("/me/mfa/totp/verify", json={"code": totp.now(), "password": PASSWORD}).status_code == 204
     return ada
 
 

@@ -647,6 +647,7 @@ def test_two_factor_is_turned_on_asked_at_log_in_and_turned_off_and_sign_out_rev
     totp = pyotp.TOTP(page.get_by_test_id("totp-secret").inner_text().strip())
     assert pyotp.parse_uri(page.get_by_role("link", name="Open in an authenticator app").get_attribute("href") or "")
     page.get_by_label("Code from your authenticator app").fill(totp_code(totp, -1))
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Turn on").click()
     expect(page.get_by_test_id("mfa-state")).to_contain_text("On:")
 
@@ -973,7 +974,8 @@ def test_the_feed_switches_between_ranked_and_latest_reports_what_was_seen_and_s
 def totp_enabled(account_: Account) -> pyotp.TOTP:
     """Two-factor turned on through the API (its screens have their own journey); the authenticator app."""
     totp = pyotp.TOTP(account_.http.post("/me/mfa/totp").json()["secret"])
-    assert account_.http.post("/me/mfa/totp/verify", json={"code": totp_code(totp, -1)}).status_code == 204
+    enabled = account_.http.post("/me/mfa/totp/verify", json={"code": totp_code(totp, -1), "password": PASSWORD})
+    assert enabled.status_code == 204
     return totp
 
 

@@ -219,7 +219,7 @@ def turn_on_totp(member: Member) -> pyotp.TOTP:
     totp = pyotp.TOTP(setup.json()["secret"])
     assert pyotp.parse_uri(setup.json()["otpauth_uri"]).secret == totp.secret
     assert setup.json()["otpauth_uri"].startswith(f"otpauth://totp/Pinhole%3A{member.username}?")
-    enabled = member.http.post("/me/mfa/totp/verify", json={"code": totp.now()})
+    enabled = member.http.post("/me/mfa/totp/verify", json={"code": totp.now(), "password": PASSWORD})
     assert enabled.status_code == 204, enabled.text
     return totp
 

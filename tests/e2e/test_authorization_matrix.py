@@ -1085,7 +1085,7 @@ HTTP_ROWS = [
         "stranger turns two-factor on with a guessed code",
         "carol",
         Refused(401, "invalid_code"),
-        body={"code": "123456"},
+        body={"code": "123456", "password": "Correct-Horse-9"},
         unchanged=("alice_profile",),
     ),
     Row(

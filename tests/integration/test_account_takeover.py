@@ -162,11 +162,11 @@ def test_after_reactivating_the_signed_out_token_is_told_to_log_in_again_by_the_
 
     # When she gives the right codes with that token
     email = call(auth, "POST", "/auth/verify-email", {"username": "halfway", "code": email_code}, token)
-    totp = call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code}, token)
+    totp = call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code, "password": PASSWORD}, token)
 
     # Then the session is what is refused, not the codes, and neither code is used up: a new session takes them
     assert (email[0], email[1]["error"]) == (401, SIGNED_OUT)
     assert (totp[0], totp[1]["error"]) == (401, SIGNED_OUT)
     fresh = log_in("halfway")["access_token"]
     assert call(auth, "POST", "/auth/verify-email", {"username": "halfway", "code": email_code}, fresh) == (204, None)
-    assert call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code}, fresh) == (204, None)
+    assert call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code, "password": PASSWORD}, fresh) == (204, None)

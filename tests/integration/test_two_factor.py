@@ -43,7 +43,8 @@ def turn_on_totp(token: str, clock: Clock) -> pyotp.TOTP:
     status, setup = call("POST", "/me/mfa/totp", token=token)
     assert status == 200, setup
     totp = pyotp.TOTP(setup["secret"])
-    assert call("POST", "/me/mfa/totp/verify", {"code": code_now(totp, clock)}, token) == (204, None)
+    enabled = call("POST", "/me/mfa/totp/verify", {"code": code_now(totp, clock), "password": PASSWORD}, token)
+    assert enabled == (204, None)
     return totp
 
 
@@ -76,6 +77,51 @@ def test_a_stolen_access_token_cannot_swap_the_secret_and_turn_two_factor_off(st
     assert call("DELETE", "/me/mfa", {"code": code_now(authenticator, clock)}, token) == (204, None)
     assert not mfa_enabled(token)
     assert "access_token" in call("POST", "/auth/login", {"username": "victim", "password": PASSWORD})[1]
+
+
+def test_a_stolen_access_token_alone_cannot_turn_two_factor_on_with_the_attackers_authenticator(
+    strict_cognito: Clock,
+) -> None:
+    clock = strict_cognito
+    # Given an owner without two-factor, and an attacker holding her access token only, with a secret of his
+    sign_up_claims("owner")
+    token = log_in("owner")["access_token"]
+    status, setup = call("POST", "/me/mfa/totp", token=token)
+    assert status == 200, setup
+    attackers = pyotp.TOTP(setup["secret"])
+
+    # When he turns two-factor on with his authenticator's code, without the password or with a guessed one
+    missing = call("POST", "/me/mfa/totp/verify", {"code": code_now(attackers, clock)}, token)
+    wrong = call("POST", "/me/mfa/totp/verify", {"code": code_now(attackers, clock), "password": "Guess-1-Aa"}, token)
+
+    # Then both are refused, naming the field or the wrong credential, and the owner's password alone logs her in
+    assert (missing[0], missing[1]["error"]["code"]) == (422, "validation_error")
+    assert [detail["field"] for detail in missing[1]["error"]["details"]] == ["password"]
+    assert (wrong[0], wrong[1]["error"]["code"]) == (401, "invalid_credentials")
+    assert not mfa_enabled(token)
+    assert "access_token" in log_in("owner")
+
+
+def test_wrong_passwords_turning_two_factor_on_count_with_every_other_password_check(strict_cognito: Clock) -> None:
+    clock = strict_cognito
+    # Given ten wrong passwords given to turn two-factor on (the account's `password_check` limit)
+    sign_up_claims("guessing")
+    token = log_in("guessing")["access_token"]
+    totp = pyotp.TOTP(call("POST", "/me/mfa/totp", token=token)[1]["secret"])
+    answers = [
+        call("POST", "/me/mfa/totp/verify", {"code": code_now(totp, clock), "password": f"Guess-{n}-Aa"}, token)[0]
+        for n in range(10)
+    ]
+
+    # When the eleventh comes with the right password, and recovery codes are asked with it too
+    again = call("POST", "/me/mfa/totp/verify", {"code": code_now(totp, clock), "password": PASSWORD}, token)
+    codes = call("POST", "/me/mfa/recovery-codes", {"password": PASSWORD}, token)
+
+    # Then both are refused by the one limit, before the password is checked
+    assert answers == [401] * 10
+    assert (again[0], again[1]["error"]["code"]) == (429, "rate_limited")
+    assert (codes[0], codes[1]["error"]["code"]) == (429, "rate_limited")
+    assert not mfa_enabled(token)
 
 
 def test_the_log_in_step_checks_the_secret_in_force_until_a_new_one_is_verified(strict_cognito: Clock) -> None:

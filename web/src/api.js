@@ -136,7 +136,8 @@ export const changePassword = (currentPassword, newPassword) =>
 export const verifyEmail = (username, code) => call('POST', 'auth/verify-email', { body: { username, code } });
 export const resendVerification = () => call('POST', 'me/email/verification');
 export const startTotp = () => call('POST', 'me/mfa/totp');
-export const enableTotp = (code) => call('POST', 'me/mfa/totp/verify', { body: { code } });
+/** Two-factor on: a code of the new secret and the account's password (a token alone cannot turn it on). */
+export const enableTotp = (code, password) => call('POST', 'me/mfa/totp/verify', { body: { code, password } });
 export const disableTotp = (code) => call('DELETE', 'me/mfa', { body: { code } });
 /** `{recovery_codes}`: a new set, shown once (the previous set stops working). */
 export const issueRecoveryCodes = (password) => call('POST', 'me/mfa/recovery-codes', { body: { password } });

@@ -1,5 +1,6 @@
 // Account security: the e-mail address (verify it with the mailed code, change it), the password, and
-// two-factor authentication (TOTP: set up with the key or its otpauth:// link, turn off with a code), and
+// two-factor authentication (TOTP: set up with the key or its otpauth:// link and turned on with a code and the
+// password, turned off with a code), and
 // its recovery codes (made with the password, shown once).
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
@@ -97,11 +98,13 @@ function TwoFactorSection() {
   const me = useStore('me');
   const [setup, setSetup] = useState(null); // {secret, otpauth_uri} while turning it on
   const [code, setCode] = useState('');
+  const [password, setPassword] = useState(''); // turning it on needs the password: a token alone must not
   const action = useAction();
   const start = () =>
     action.run(async () => {
       setSetup(await api.startTotp());
       setCode('');
+      setPassword('');
     });
   const submit = (event) => {
     event.preventDefault();
@@ -111,9 +114,10 @@ function TwoFactorSection() {
         set({ me: { ...get('me'), mfa_enabled: false } });
         toast('Two-factor authentication is off.');
       } else {
-        await api.enableTotp(code.trim());
+        await api.enableTotp(code.trim(), password);
         set({ me: { ...get('me'), mfa_enabled: true } });
         setSetup(null);
+        setPassword('');
         toast('Two-factor authentication is on.');
       }
       setCode('');
@@ -133,6 +137,9 @@ function TwoFactorSection() {
       <p><span class="muted">Key: </span><code class="secret" data-testid="totp-secret">${setup.secret}</code></p>
       <p><a href=${setup.otpauth_uri}>Open in an authenticator app</a></p>
       ${codeField}
+      <${Field} id="totp-password" label="Your password" type="password" autocomplete="current-password" required
+        hint="Your password, to turn two-factor on." value=${password}
+        onInput=${(event) => setPassword(event.currentTarget.value)} />
       <${ErrorNote} error=${action.error} />
       <div class="row-actions">
         <button type="submit" disabled=${action.busy}>Turn on</button>

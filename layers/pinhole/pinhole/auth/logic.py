@@ -25,6 +25,7 @@ from pinhole.auth.models import (
     ResetPasswordRequest,
     SignUpRequest,
     Tokens,
+    TotpEnableRequest,
     TotpLoginRequest,
     TotpSetup,
     VerifyEmailRequest,
@@ -326,14 +327,22 @@ def start_totp(
 def enable_totp(
     caller: Caller,
     access_token: str,
-    code: str,
+    request: TotpEnableRequest,
     identity: CognitoIdentity = _identity,
     profiles: ProfileRepository = _profiles,
 ) -> None:
+    """Two-factor on needs the password besides a code of the new secret: whoever holds a stolen access token could
+    otherwise turn it on with his own authenticator, sign every session out, and lock the owner out for good (no
+    recovery codes yet, and a password reset leaves two-factor on). Asked here rather than at `start_totp`: a secret
+    can also be associated through Cognito's own endpoint with the token alone (docs/SECURITY.md, "Known gaps"), and
+    this is the step that turns it on. The password is counted with every other password check of the account; the
+    session is checked first, so a signed-out one is told to log in again and uses up no code."""
+    rate_limits.enforce(caller.user_id, "password_check")
     rate_limits.enforce(caller.user_id, "totp")
-    identity.ensure_signed_in(access_token)  # a signed-out session must not use up the code it cannot use
-    _claim_totp_code(caller.user_id, code, profiles)
-    identity.verify_totp(access_token, code)
+    identity.ensure_signed_in(access_token)
+    identity.check_password(caller.username, request.password)
+    _claim_totp_code(caller.user_id, request.code, profiles)
+    identity.verify_totp(access_token, request.code)
     identity.set_totp(access_token, enabled=True)
     profiles.update(caller.user_id, {"mfa_enabled": True})
 

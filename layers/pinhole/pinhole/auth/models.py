@@ -147,6 +147,23 @@ class TotpCodeRequest(BaseModel):
     code: TotpCode
 
 
+class TotpEnableRequest(BaseModel):
+    """POST /me/mfa/totp/verify: a code of the new secret, and the account's password. Turning two-factor on decides
+    whose authenticator the account needs from then on, so an access token alone must not do it: its holder would
+    lock the owner out with an authenticator of his own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: TotpCode
+    password: Annotated[
+        Password,
+        Field(
+            description="The account's password (401 invalid_credentials when wrong, counted with every other "
+            "password check of the account): an access token alone cannot turn two-factor on"
+        ),
+    ]
+
+
 class RecoveryCodesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
