@@ -170,3 +170,17 @@ def test_after_reactivating_the_signed_out_token_is_told_to_log_in_again_by_the_
     fresh = log_in("halfway")["access_token"]
     assert call(auth, "POST", "/auth/verify-email", {"username": "halfway", "code": email_code}, fresh) == (204, None)
     assert call(auth, "POST", "/me/mfa/totp/verify", {"code": totp_code, "password": PASSWORD}, fresh) == (204, None)
+
+
+def test_a_password_without_an_email_change_is_refused_not_ignored(strict_cognito: CognitoClock) -> None:
+    # Given an owner, and a PATCH /me giving a password (a wrong one) with a new display name only
+    token = verified_victim("careful")
+
+    # When it is sent
+    status, body = call(users, "PATCH", "/me", {"current_password": "Wrong", "display_name": "x"}, token)
+
+    # Then it is refused naming the field, as any field the route does not take, and nothing changed
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+    assert [detail["field"] for detail in body["error"]["details"]] == ["current_password"]
+    assert "only with an e-mail change" in body["error"]["details"][0]["message"]
+    assert me(token)["display_name"] == "careful"

@@ -122,6 +122,18 @@ def update_me(
 ) -> Me:
     """An empty display name is the username, as at sign-up. A new e-mail address needs the password
     (`change_email`); `access_token` is asked for only then."""
+    if update.current_password is not None and update.email is None:
+        # Refused, not ignored (API.md): a password given for nothing would pass unchecked, a wrong one said right.
+        raise ValidationFailed(
+            "The current password is taken only with an e-mail change.",
+            [
+                {
+                    "field": "current_password",
+                    "type": "extra_forbidden",
+                    "message": "Give the current password only with an e-mail change.",
+                }
+            ],
+        )
     changes = update.changes()
     if "display_name" in changes:
         changes["display_name"] = display_name_or_username(str(changes["display_name"]), caller.username)

@@ -139,11 +139,15 @@ class ProfileUpdate(BaseModel):
         Password | None,
         Field(
             description="The account's password, required with `email` (422 without it, 401 invalid_credentials "
-            "when wrong): an access token alone cannot move the account to another address"
+            "when wrong): an access token alone cannot move the account to another address. Taken only with an "
+            "e-mail change: without `email` it is refused (422), never ignored"
         ),
     ] = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"dependentRequired": {"email": ["current_password"]}})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"dependentRequired": {"email": ["current_password"], "current_password": ["email"]}},
+    )
 
     def changes(self) -> dict[str, object]:
         """The profile's fields to change (the password is a credential, never stored)."""
