@@ -22,7 +22,8 @@ token);
 secret per user (RFC 6238, 30 s steps, one step of drift either way) and a code accepted once per user; a
 reset code only for a verified address (`InvalidParameterException`); with `keepOriginal` on e-mail, a changed
 address is pending — the code goes to it, the account keeps the old address (verified, where reset codes go)
-until VerifyUserAttribute confirms the new one; PreventUserExistenceErrors honoured
+until VerifyUserAttribute confirms the new one, and the account's own address given again is no change (no code;
+a pending address is given up with its code); PreventUserExistenceErrors honoured
 (an unknown user gets the same answer as a known one). Every message Cognito would e-mail lands in `MAILBOX`,
 which the local cloud serves at `/_local/mail` (never deployed).
 
@@ -342,19 +343,30 @@ def _keeps_original_email(pool: Any) -> bool:
 
 def _held_back(pool: Any, user: Any, attributes: list[dict[str, str]]) -> list[dict[str, str]]:
     """What an update may change at once: with keepOriginal, a new address (not marked verified in the same call,
-    which Cognito takes at once) waits, pending, for its verification; the account keeps the old one."""
+    which Cognito takes at once) waits, pending, for its verification; the account keeps the old one. The address the
+    account has, given again, is no change: the value the attribute holds needs no verification, so a pending address
+    is given up, the code sent to it with it (the latest update is what the user wants)."""
     names = {attribute["Name"]: attribute["Value"] for attribute in attributes}
     if "email" not in names or names.get("email_verified") == "true" or not _keeps_original_email(pool):
         return attributes
     with _lock:
-        _secrets_of(pool.id, user.username).pending_email = names["email"]
+        stored = _secrets_of(pool.id, user.username)
+        if names["email"] != user.attribute_lookup.get("email"):
+            stored.pending_email = names["email"]
+        elif stored.pending_email is not None:
+            stored.pending_email = None
+            stored.verification.pop("email", None)
     return [attribute for attribute in attributes if attribute["Name"] != "email"]
 
 
-def _email_changed(backend: Any, pool: Any, user: Any, attributes: list[dict[str, str]]) -> None:
+def _email_changed(pool: Any, user: Any, attributes: list[dict[str, str]], previous_email: str | None) -> None:
+    """An address given anew is unverified (without keepOriginal) and gets a code; the address the account already
+    has, given again, changes nothing and gets none."""
     names = {attribute["Name"]: attribute["Value"] for attribute in attributes}
     auto_verified = "email" in pool.extended_config.get("AutoVerifiedAttributes", [])
-    if "email" in names and names.get("email_verified") != "true" and auto_verified:
+    if names.get("email", previous_email) == previous_email:
+        return
+    if names.get("email_verified") != "true" and auto_verified:
         if not _keeps_original_email(pool):
             user.update_attributes([{"Name": "email_verified", "Value": "false"}])
         _send_verification(pool, user)
@@ -372,14 +384,16 @@ def _send_verification(pool: Any, user: Any) -> dict[str, str]:
 def admin_update_user_attributes(self: Any, user_pool_id: str, username: str, attributes: list[dict[str, str]]) -> None:
     pool = self.describe_user_pool(user_pool_id)
     user = self.admin_get_user(user_pool_id, username)
+    previous_email = user.attribute_lookup.get("email")
     _ORIGINALS["admin_update_user_attributes"](self, user_pool_id, username, _held_back(pool, user, attributes))
-    _email_changed(self, pool, user, attributes)
+    _email_changed(pool, user, attributes, previous_email)
 
 
 def update_user_attributes(self: Any, access_token: str, attributes: list[dict[str, str]]) -> None:
     pool, user = _user_of_token(self, access_token)
+    previous_email = user.attribute_lookup.get("email")
     _ORIGINALS["update_user_attributes"](self, access_token, _held_back(pool, user, attributes))
-    _email_changed(self, pool, user, attributes)
+    _email_changed(pool, user, attributes, previous_email)
 
 
 def token_validity_s(client: Any, token_use: str) -> int:

@@ -114,6 +114,25 @@ def test_until_the_new_address_is_verified_a_reset_code_goes_to_the_old_one(stri
     assert MAILBOX.messages(to="new@example.com")[-1].kind == "reset_password"
 
 
+def test_going_back_to_the_verified_address_cancels_the_pending_change(strict_cognito: CognitoClock) -> None:
+    # Given an owner with a verified address A, moving to B (pending, its code mailed there)
+    token = verified_victim("hesitant")
+    moved = call(users, "PATCH", "/me", {"email": "b@example.com", "current_password": PASSWORD}, token)
+    assert (moved[0], moved[1]["email"], moved[1]["email_verified"]) == (200, "b@example.com", False)
+    mailed_to_a = len(MAILBOX.messages(to="hesitant@example.com"))
+
+    # When she changes her mind and gives A again
+    status, body = call(users, "PATCH", "/me", {"email": "hesitant@example.com", "current_password": PASSWORD}, token)
+
+    # Then A is the account's address, verified, as it is where reset codes go, and no code was mailed to it
+    assert status == 200, body
+    assert (body["email"], body["email_verified"]) == ("hesitant@example.com", True)
+    assert (me(token)["email"], me(token)["email_verified"]) == ("hesitant@example.com", True)
+    assert len(MAILBOX.messages(to="hesitant@example.com")) == mailed_to_a
+    assert call(auth, "POST", "/auth/password/forgot", {"username": "hesitant"})[0] == 202
+    assert MAILBOX.messages(to="hesitant@example.com")[-1].kind == "reset_password"
+
+
 @pytest.fixture
 def reactivated(strict_cognito: CognitoClock) -> str:
     """An access token of a session the account's deletion signed out, the account reactivated with it."""

@@ -179,6 +179,35 @@ def test_with_keep_original_a_new_address_is_pending_until_verified_and_resets_g
     assert (attributes["email"], attributes["email_verified"]) == ("new@example.org", "true")
 
 
+def test_with_keep_original_setting_the_verified_address_again_cancels_the_pending_one(
+    cognito: dict[str, Any],
+) -> None:
+    # Given a pool that keeps the original e-mail, and alice's new address pending
+    client = cognito["client"]
+    client.update_user_pool(
+        UserPoolId=cognito["pool"],
+        AutoVerifiedAttributes=["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+    )
+    token = make_user(cognito)
+    client.update_user_attributes(AccessToken=token, UserAttributes=[{"Name": "email", "Value": "new@example.org"}])
+    pending_code = MAILBOX.messages(username="alice")[-1].code
+    mailed = len(MAILBOX.messages(username="alice"))
+
+    # When she sets the address she has, verified, again
+    client.update_user_attributes(AccessToken=token, UserAttributes=[{"Name": "email", "Value": "alice@example.com"}])
+
+    # Then nothing is mailed, the account keeps it verified, and the pending address's code verifies nothing
+    assert len(MAILBOX.messages(username="alice")) == mailed
+    attributes = {a["Name"]: a["Value"] for a in client.get_user(AccessToken=token)["UserAttributes"]}
+    assert (attributes["email"], attributes["email_verified"]) == ("alice@example.com", "true")
+    assert error(lambda: client.verify_user_attribute(AccessToken=token, AttributeName="email", Code=pending_code)) == (
+        "CodeMismatchException"
+    )
+    attributes = {a["Name"]: a["Value"] for a in client.get_user(AccessToken=token)["UserAttributes"]}
+    assert attributes["email"] == "alice@example.com"
+
+
 def test_totp_is_checked_per_user_and_a_code_is_accepted_once(cognito: dict[str, Any], clock: Clock) -> None:
     token, other = make_user(cognito, "alice"), make_user(cognito, "bob")
     client = cognito["client"]

@@ -153,6 +153,14 @@ class CognitoIdentity:
                 AccessToken=access_token, UserAttributes=[{"Name": "email", "Value": email}]
             )
 
+    def verified_email(self, access_token: str) -> str | None:
+        """The address reset codes go to: the account's verified one (kept, with keepOriginal, while a new one is
+        pending), None when it has none. Asked with the user's token, so a session Cognito signed out is 401."""
+        with _as_the_user():
+            user = self._cognito.get_user(AccessToken=access_token)
+        attributes = {attribute["Name"]: attribute["Value"] for attribute in user["UserAttributes"]}
+        return attributes.get("email") if attributes.get("email_verified") == "true" else None
+
     def ensure_signed_in(self, access_token: str) -> None:
         """401 `unauthorized` unless Cognito still honours the user's access token: one signed out by the account's
         deletion (AdminUserGlobalSignOut) passes the API's own checks once the account is reactivated, but Cognito

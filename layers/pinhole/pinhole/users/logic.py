@@ -144,27 +144,30 @@ def update_me(
                 "The current password is needed to change the e-mail address.",
                 [{"field": "current_password", "type": "missing", "message": "Field required with email"}],
             )
-        if change_email(caller, access_token(), str(email), update.current_password, profiles, identity or _identity()):
-            changes |= {"email": email, "email_verified": False}
+        changes |= change_email(
+            caller, access_token(), str(email), update.current_password, profiles, identity or _identity()
+        )
     return to_me(profiles.update(caller.user_id, changes))
 
 
 def change_email(
     caller: Caller, access_token: str, email: str, password: str, profiles: ProfileRepository, identity: Any
-) -> bool:
-    """The account moves to `email` (True), or already has it (False). A stolen access token alone must not do
-    it: the address is where password resets go, so whoever sets it owns the account. So the password is checked
-    (counted with every other password check of the account), the token must still be one Cognito honours (a
-    session the account's deletion signed out is told to log in again, not that the password is wrong). Cognito
-    keeps the old address, verified, until the new one is verified (the pool's keepOriginal), so until then a reset
-    code still goes there, not to an address nobody proved."""
+) -> dict[str, object]:
+    """The profile's changes for moving the account to `email`: none when it shows that address already. A stolen
+    access token alone must not do it: the address is where password resets go, so whoever sets it owns the
+    account. So the password is checked (counted with every other password check of the account), the token must
+    still be one Cognito honours (a session the account's deletion signed out is told to log in again, not that the
+    password is wrong). Cognito keeps the old address, verified, until the new one is verified (the pool's
+    keepOriginal), so until then a reset code still goes there, not to an address nobody proved; going back to that
+    verified address while a new one is pending cancels the change (Cognito takes the value the attribute holds as
+    no change: no code), and the profile shows it verified again, as it is for reset codes."""
     rate_limits.enforce(caller.user_id, "password_check")
-    identity.ensure_signed_in(access_token)
+    verified = identity.verified_email(access_token)  # also: a signed-out session is 401, not a wrong password
     identity.check_password(caller.username, password)
     if email == profiles.get_consistent(caller.user_id).email:
-        return False  # the same address again: nothing to verify
+        return {}  # the same address again: nothing to verify
     identity.change_email(access_token, email)
-    return True
+    return {"email": email, "email_verified": email == verified}
 
 
 def _identity() -> Any:
