@@ -122,6 +122,9 @@ class DynamoStreamPump(Pump):
         record["eventSourceARN"] = self.config.stream_arn
         record.setdefault("awsRegion", REGION)
         record.setdefault("eventSource", "aws:dynamodb")
+        identity = record.pop("userIdentity", None)
+        if identity:  # a TTL delete: GetRecords says {Type, PrincipalId}, Lambda's event {type, principalId}
+            record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
         return dict(record)
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts: int = 0) -> None:

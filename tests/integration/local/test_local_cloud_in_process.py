@@ -582,7 +582,7 @@ def test_failing_stream_record_lands_in_the_on_failure_queue(cloud):
     assert json.loads(message["Body"])["DDBStreamBatchInfo"]["streamArn"] == table.stream_arn
 
 
-def test_ttl_sweeper_deletes_expired_items_and_the_stream_says_remove(cloud):
+def test_ttl_sweeper_deletes_expired_items_and_the_stream_says_remove_by_dynamodbs_ttl(cloud):
     table = next(t for t in cloud.cloud.resources.tables if "Users" in t.resource.logical_id)
     dynamodb = boto3.client("dynamodb", endpoint_url=cloud.cloud.moto_url, region_name="us-east-1")
     dynamodb.put_item(
@@ -596,14 +596,20 @@ def test_ttl_sweeper_deletes_expired_items_and_the_stream_says_remove(cloud):
     def received():
         return module_of(cloud, "StreamConsumer0A1B2C3D")["RECEIVED"]
 
-    wait_for(
-        lambda: any(
-            r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["user_id"]["S"] == "ttl-1"
+    def removals(user_id):
+        return [
+            r
             for e in received()
             for r in e["Records"]
-        )
-    )
+            if r["eventName"] == "REMOVE" and r["dynamodb"]["Keys"]["user_id"]["S"] == user_id
+        ]
+
+    swept = wait_for(lambda: removals("ttl-1"))[0]
     assert "Item" in dynamodb.get_item(TableName=table.name, Key={"user_id": {"S": "ttl-2"}})
+    # and the record says DynamoDB's TTL deleted the item, as on AWS; a client's delete says no one
+    assert swept["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    dynamodb.delete_item(TableName=table.name, Key={"user_id": {"S": "ttl-2"}})
+    assert "userIdentity" not in wait_for(lambda: removals("ttl-2"))[0]
 
 
 def test_failed_queue_messages_are_redriven_to_the_dlq(cloud):
