@@ -1,7 +1,7 @@
 """Lambda entry points of the privacy context:
 - `handler`: DELETE /me, POST /me/reactivate, POST and GET /me/export (JWT);
 - `on_deletion_due`: the privacy table's stream, through its router — a deletion marker removed by its TTL
-  starts the purge;
+  starts the purge, if that deletion is still the account's and due (never a reactivation's removal);
 - `purge`: the purge queue — one account's purge, resumed where it stopped, continued in a new message when
   the invocation's time runs out;
 - `export`: the export queue — one data export streamed into a zip on S3.
@@ -32,7 +32,7 @@ from pinhole.privacy.purge import purge_account
 from pinhole.privacy.queue_records import ExportMessage, PurgeMessage
 from pinhole.shared.api import BEARER_AUTH, apply_api_conventions, current_caller
 from pinhole.shared.observability import logger, metrics, tracer
-from pinhole.streams.logic import routed_change
+from pinhole.streams.logic import routed_record
 from pinhole.streams.models import RoutedRecordMessage
 from pinhole.users.models import Me
 
@@ -97,8 +97,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 @tracer.capture_method
 def deletion_removed(record: RoutedRecordMessage) -> None:
-    _, old, _ = routed_change(record)
-    if old.get("sk") == "deletion" and logic.deletion_due(str(old["user_id"]), str(old.get("username", ""))):
+    if logic.marker_removed(routed_record(record)):
         metrics.add_metric(name="PurgesStarted", unit="Count", value=1)
 
 

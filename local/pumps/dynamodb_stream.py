@@ -51,6 +51,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A record GetRecords returned, as a mapping hands it to Lambda."""
+    record = jsonable(raw)
+    record["eventSourceARN"] = stream_arn
+    record.setdefault("awsRegion", REGION)
+    record.setdefault("eventSource", "aws:dynamodb")
+    identity = record.pop("userIdentity", None)
+    if identity:  # a TTL delete: GetRecords says {Type, PrincipalId}, Lambda's event {type, principalId}
+        record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
+    return dict(record)
+
+
 class DynamoStreamPump(Pump):
     def __init__(
         self,
@@ -118,14 +130,7 @@ class DynamoStreamPump(Pump):
         return self._shard_list
 
     def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
-        record = jsonable(raw)
-        record["eventSourceARN"] = self.config.stream_arn
-        record.setdefault("awsRegion", REGION)
-        record.setdefault("eventSource", "aws:dynamodb")
-        identity = record.pop("userIdentity", None)
-        if identity:  # a TTL delete: GetRecords says {Type, PrincipalId}, Lambda's event {type, principalId}
-            record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
-        return dict(record)
+        return lambda_record(raw, self.config.stream_arn)
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts: int = 0) -> None:
         """Deliver until the batch succeeds or its retries are exhausted, keeping shard order."""

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from pinhole.streams.models import TTL_DELETER
 from stacks import constants
 from stacks.function_factory import FunctionFactory
 from stacks.stateful.privacy_construct import EXPORT_TIMEOUT, PURGE_TIMEOUT, PrivacyData
@@ -34,8 +35,15 @@ ROUTES = (
     (apigwv2.HttpMethod.POST, "/me/export"),
     (apigwv2.HttpMethod.GET, "/me/export"),
 )
-# Only a marker's removal can start a purge (by its TTL; a reactivation's is told apart by the profile).
-_DELETION_REMOVED = [{"eventName": ["REMOVE"], "dynamodb": {"Keys": {"sk": {"S": ["deletion"]}}}}]
+# Only a marker's expiry can start a purge: a REMOVE that DynamoDB's TTL made (a reactivation's delete of the
+# marker never reaches the function); the consumer checks it again, and that the account's deletion is due.
+DELETION_EXPIRED = [
+    {
+        "eventName": ["REMOVE"],
+        "userIdentity": {name: [value] for name, value in TTL_DELETER.items()},
+        "dynamodb": {"Keys": {"sk": {"S": ["deletion"]}}},
+    }
+]
 # Every table a purge scans and cleans (pinhole.privacy.purge), and an export reads.
 _PURGED_TABLES = (
     "users",
@@ -110,7 +118,7 @@ class Privacy(Construct):
         grant_table_read_write(self.on_deletion_due, tables["users"])
         grant_table_read_write(self.on_deletion_due, data.table)
         data.purge_queue.grant_send_messages(self.on_deletion_due)
-        stream_routes.subscribe(self.on_deletion_due, {"privacy": _DELETION_REMOVED}, what="Account deletions")
+        stream_routes.subscribe(self.on_deletion_due, {"privacy": DELETION_EXPIRED}, what="Account deletions")
 
         purge_scope = Construct(self, "Purge")
         self.purge = factory.create(

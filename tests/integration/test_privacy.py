@@ -1,6 +1,8 @@
 """Deleting an account (deactivate, reactivate, purge with crashes and redeliveries) and exporting one's data,
-handler → logic → PynamoDB on moto. The stream consumers do not run here (tests/e2e/test_privacy.py has the
-whole pipeline): the purge is driven directly, and the audit scans every table and bucket of the account."""
+handler → logic → PynamoDB on moto. The purge starts as on AWS: the local cloud's TTL sweeper deletes the expired
+deletion marker (its REMOVE record says DynamoDB's TTL did) and the privacy table's records reach
+`on_deletion_due`; the purge queue's message is then driven directly (tests/e2e/test_privacy.py has the whole
+pipeline), and the audit scans every table and bucket of the account."""
 
 import io
 import json
@@ -13,12 +15,15 @@ from typing import Any
 import boto3
 import jwt
 import pytest
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from PIL import Image
 
 from functions.auth import handler as auth
 from functions.privacy import handler as privacy_handler
 from functions.social import handler as social_handler
 from functions.users import handler as users_handler
+from local.provision import Table
+from local.pumps.ttl_sweeper import TtlSweeper
 from pinhole.feed.ranking import Candidate, RankedPost, ScoreParts
 from pinhole.feed.ranking_dal import AffinityStore, SnapshotStore, Standings
 from pinhole.graph import logic as graph
@@ -37,7 +42,7 @@ from pinhole.posts import logic as posts_logic
 from pinhole.posts.models import MediaDeclaration
 from pinhole.privacy import logic
 from pinhole.privacy.dal import AccountRepository, ExportRepository, PrivacyModel, PurgeRepository
-from pinhole.privacy.models import ExportRequest, ExportStatus
+from pinhole.privacy.models import ExportRequest, ExportStatus, UserRef
 from pinhole.privacy.purge import DELETED_USERNAME, NOTE_REMOVED, Purge, purge_account, stand_in_id
 from pinhole.push import logic as push
 from pinhole.push.models import DeviceRegistration, NotificationSettingsPatch, Platform
@@ -50,11 +55,13 @@ from pinhole.shared.settings import get_settings
 from pinhole.social import logic as social
 from pinhole.social.dal import InteractionModel, InteractionRepository
 from pinhole.social.models import CreateCommentRequest
+from pinhole.streams.models import TTL_DELETER
 from pinhole.users import logic as users
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.models import AvatarStatus, AvatarUpload, StoredAvatar, StoredAvatarRendition
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.posts import publish
+from tests.support.streams import StreamTap, routed_event
 from tests.support.traces import item_text
 from tests.support.users import PASSWORD, sign_up_claims
 
@@ -331,11 +338,50 @@ def users_post(post_id: str) -> Any:
     return PostRepository().get(post_id)
 
 
+def privacy_stream() -> StreamTap:
+    return StreamTap([get_settings().privacy_table_name])
+
+
+def ttl_expiry() -> int:
+    """DynamoDB's TTL comes to the privacy table: the local cloud's sweeper deletes every expired item (its
+    REMOVE records say DynamoDB's TTL did); how many."""
+    table = Table(
+        resource=None,  # type: ignore[arg-type]
+        name=get_settings().privacy_table_name,
+        arn="",
+        stream_arn=None,
+        ttl_attribute="expires_at",
+        key_names=["user_id", "sk"],
+    )
+    return TtlSweeper([table], boto3.client("dynamodb")).sweep(table)
+
+
+def deliver(records: list[dict[str, Any]]) -> None:
+    """The privacy table's records reach `on_deletion_due`, every one of them (the route's filter would
+    drop all but TTL removals of markers: the consumer must not depend on it)."""
+    response = privacy_handler.on_deletion_due(routed_event(records, table="privacy"), FakeLambdaContext())
+    assert response == {"batchItemFailures": []}
+
+
+def purge_messages() -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=get_settings().purge_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def past_grace() -> Any:
+    """A deletion made this long ago is due now."""
+    return utc_now() - logic.grace_period() - timedelta(minutes=1)
+
+
 def delete_and_expire(account: dict[str, Any]) -> None:
     """DELETE /me, then the grace period ends: the marker's TTL removal starts the purge."""
     zed = account["zed"]
-    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
-    assert logic.deletion_due(zed.user_id, zed.username)
+    stream = privacy_stream()
+    logic.delete_account(zed, PASSWORD, now=past_grace(), identity=_NoRevoke())
+    assert ttl_expiry() == 1
+    deliver(stream.new_records())
+    assert purge_messages() == [{"user_id": zed.user_id}]
 
 
 class _NoRevoke(logic.CognitoIdentity):
@@ -623,13 +669,121 @@ def test_a_purge_that_crashes_in_any_step_resumes_to_the_same_end(
 
 def test_a_reactivated_account_is_never_purged(world: dict[str, Any]) -> None:
     zed = caller(world["people"][DELETED])
+    stream = privacy_stream()
     logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
     logic.reactivate(zed)
     # The reactivation removed the marker: its REMOVE record reaches the consumer too
-    assert not logic.deletion_due(zed.user_id, DELETED)
+    deliver(stream.new_records())
+    assert PurgeRepository().get(zed.user_id) is None
+    assert purge_messages() == []
     assert purge_account(zed.user_id)
     assert users.get_me(zed).username == DELETED
     assert AccountRepository().state(zed.user_id) is not None
+
+
+def _log_in(username: str) -> int:
+    response = auth.handler(
+        http_event("POST", "/auth/login", body={"username": username, "password": PASSWORD}), FakeLambdaContext()
+    )
+    return int(response["statusCode"])
+
+
+def test_deleting_again_right_after_reactivating_is_not_purged_by_the_reactivations_late_record(
+    world: dict[str, Any],
+) -> None:
+    # Given zed, who deletes the account, logs in (which reactivates it) and at once deletes it again
+    zed = caller(world["people"][DELETED])
+    stream = privacy_stream()
+    logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
+    assert _log_in(DELETED) == 200
+    again = logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
+    # When the privacy table's records reach the consumer only now: the reactivation's REMOVE of the first
+    # marker after the second deletion wrote its own
+    records = stream.new_records()
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["sk"]["S"]) for r in records] == [
+        ("INSERT", "deletion"),
+        ("REMOVE", "deletion"),
+        ("INSERT", "deletion"),
+    ]
+    deliver(records)
+    # Then nothing is purged: no purge began, none is queued, and the second deletion waits its 30 days
+    assert PurgeRepository().get(zed.user_id) is None
+    assert purge_messages() == []
+    who, purge_after, purging = AccountRepository().state(zed.user_id) or (None, None, None)
+    assert (who, purging) == (UserRef(user_id=zed.user_id, username=DELETED), False)
+    assert purge_after is not None and to_iso(purge_after) == again.purge_after
+    assert again.purge_after.startswith((utc_now() + timedelta(days=30)).date().isoformat())
+    marker = PrivacyModel.get(zed.user_id, "deletion", consistent_read=True)
+    assert marker.purge_after == purge_after
+    # and zed can still come back: a log-in restores everything
+    assert _log_in(DELETED) == 200
+    assert users.get_me(zed).username == DELETED
+
+
+def test_an_earlier_deletions_expiry_never_purges_the_account_deleted_again(world: dict[str, Any]) -> None:
+    # Given zed deleted, reactivated and deleted again, and the first marker's REMOVE as if its TTL had made it
+    zed = caller(world["people"][DELETED])
+    stream = privacy_stream()
+    first = logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
+    logic.reactivate(zed)
+    second = logic.delete_account(zed, PASSWORD, identity=_NoRevoke())
+    removal = next(r for r in stream.new_records() if r["eventName"] == "REMOVE")
+    assert to_iso(PrivacyModel.purge_after.deserialize(removal["dynamodb"]["OldImage"]["purge_after"]["S"])) == (
+        first.purge_after
+    )
+    expired = DynamoDBStreamRecordModel.model_validate(removal | {"userIdentity": TTL_DELETER})
+    # When it is read even after both grace periods ended
+    after_both = utc_now() + timedelta(days=61)
+    started = logic.marker_removed(expired, now=after_both)
+    # Then it starts nothing: the account's deletion is the second one, whose own marker's expiry will come
+    assert not started
+    assert PurgeRepository().get(zed.user_id) is None
+    assert purge_messages() == []
+    state = AccountRepository().state(zed.user_id)
+    assert state is not None and to_iso(state[1]) == second.purge_after and not state[2]
+
+
+def test_a_marker_removed_by_its_ttl_once_due_starts_the_purge(world: dict[str, Any]) -> None:
+    # Given zed's deletion whose grace period is over
+    zed = caller(world["people"][DELETED])
+    stream = privacy_stream()
+    logic.delete_account(zed, PASSWORD, now=past_grace(), identity=_NoRevoke())
+    # When DynamoDB's TTL removes the marker and its record reaches the consumer
+    assert ttl_expiry() == 1
+    records = stream.new_records()
+    assert records[-1]["eventName"] == "REMOVE" and records[-1]["userIdentity"] == TTL_DELETER
+    deliver(records)
+    # Then the purge began: no way back, and the purge queue has its message
+    progress = PurgeRepository().get(zed.user_id)
+    assert progress is not None and (progress.user, progress.step) == (
+        UserRef(user_id=zed.user_id, username=DELETED),
+        "",
+    )
+    assert purge_messages() == [{"user_id": zed.user_id}]
+    state = AccountRepository().state(zed.user_id)
+    assert state is not None and state[2]  # purging
+    with pytest.raises(NotFound):
+        logic.reactivate(zed)
+    # and the same record redelivered only queues the purge again
+    deliver(records)
+    assert purge_messages() == [{"user_id": zed.user_id}]
+
+
+def test_a_marker_removed_by_anyone_but_its_ttl_never_starts_a_purge(world: dict[str, Any]) -> None:
+    # Given zed's deletion whose grace period is over, and its marker deleted by a client (not by DynamoDB's TTL)
+    zed = caller(world["people"][DELETED])
+    stream = privacy_stream()
+    logic.delete_account(zed, PASSWORD, now=past_grace(), identity=_NoRevoke())
+    PrivacyModel(zed.user_id, "deletion").delete()
+    # When its REMOVE reaches the consumer
+    records = stream.new_records()
+    assert records[-1]["eventName"] == "REMOVE" and "userIdentity" not in records[-1]
+    deliver(records)
+    # Then no purge begins
+    assert PurgeRepository().get(zed.user_id) is None
+    assert purge_messages() == []
+    state = AccountRepository().state(zed.user_id)
+    assert state is not None and state[1] is not None and not state[2]
 
 
 def test_no_reactivation_once_the_purge_began(world: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeSerializer
 
-from local.pumps.dynamodb_stream import jsonable
+from local.pumps.dynamodb_stream import lambda_record
 from local.pumps.sqs import sqs_record
 from pinhole.streams.logic import message_group
 from tests.support.events import load_event
@@ -76,7 +76,7 @@ class StreamTap:
                 raw = self.streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
                 if raw:
                     self._positions[(arn, shard["ShardId"])] = raw[-1]["dynamodb"]["SequenceNumber"]
-                records.extend({**jsonable(record), "eventSourceARN": arn} for record in raw)
+                records.extend(lambda_record(record, arn) for record in raw)
         return records
 
 

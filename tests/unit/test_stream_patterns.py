@@ -2,7 +2,9 @@ import json
 
 import pytest
 
+from pinhole.streams.models import TTL_DELETER
 from pinhole.streams.patterns import matches, patterns_of, wanted
+from stacks.stateless.privacy_construct import DELETION_EXPIRED
 from stacks.stateless.streams_construct import POST_PUBLISHED, PUBLISHED_POST_TAKEN_DOWN
 
 REMOVE = {"eventName": "REMOVE", "dynamodb": {"Keys": {"post_id": {"S": "p1"}}}}
@@ -59,3 +61,26 @@ def test_the_shared_post_patterns_follow_publication_and_moderation(
 ) -> None:
     record = _post_change(old, new)
     assert (matches(record, POST_PUBLISHED), matches(record, PUBLISHED_POST_TAKEN_DOWN)) == (published, taken_down)
+
+
+def _privacy_removal(sk: str, **identity: str) -> dict:
+    return {
+        "eventName": "REMOVE",
+        "dynamodb": {"Keys": {"user_id": {"S": "u1"}, "sk": {"S": sk}}},
+        **({"userIdentity": identity} if identity else {}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (_privacy_removal("deletion", **TTL_DELETER), True),
+        (_privacy_removal("deletion"), False),  # a reactivation (or anyone) deleting the marker
+        (_privacy_removal("deletion", type="Service", principalId="someone.amazonaws.com"), False),
+        (_privacy_removal("export", **TTL_DELETER), False),  # an export's link expiring
+        ({**_privacy_removal("deletion", **TTL_DELETER), "eventName": "MODIFY"}, False),
+    ],
+    ids=["expired marker", "deleted marker", "other service", "expired export", "not a removal"],
+)
+def test_only_a_deletion_marker_removed_by_its_ttl_reaches_the_purge_trigger(record: dict, expected: bool) -> None:
+    assert wanted(record, DELETION_EXPIRED) is expected

@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from pinhole.privacy.models import ExportJob, ExportStatus, PurgeProgress, UserRef
+from pinhole.privacy.models import ExportJob, ExportStatus, PurgeProgress, ScheduledDeletion, UserRef
 from pinhole.shared import aws_clients
 from pinhole.shared.settings import get_settings
 from pinhole.shared.transactions import commit
@@ -82,6 +82,16 @@ class PrivacyModel(Model):
     expires_at = NumberAttribute(null=True)  # TTL: the deletion's purge_after; an export's link expiry
 
 
+def deletion_marker(image: dict[str, Any]) -> ScheduledDeletion | None:
+    """The deletion a stream record's image of a privacy item holds; None if the item is not a deletion marker."""
+    if image.get("sk") != DELETION or not image.get("purge_after"):
+        return None
+    return ScheduledDeletion(
+        user=UserRef(user_id=str(image["user_id"]), username=str(image.get("username", ""))),
+        purge_after=UTCDateTimeAttribute().deserialize(str(image["purge_after"])),
+    )
+
+
 def _conditional_failure(error: PutError | UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
@@ -142,30 +152,48 @@ class AccountRepository:
 
         return commit(build, self._connection)
 
-    def start_purge(self, user_id: str, username: str, now: datetime) -> bool:
-        """Marks the account as being purged (no reactivation from here on) and records the purge's start;
-        False if it is not deactivated (reactivated, or already gone). Starting twice is harmless."""
+    def start_purge(self, deletion: ScheduledDeletion, now: datetime) -> bool:
+        """Marks the account as being purged (no reactivation from here on) and records the purge's start, if
+        this deletion is the account's current one and is due: the profile is deactivated with this deletion's
+        `purge_after`, which has passed, and no later marker replaced this one. False otherwise (reactivated,
+        deleted again since, or gone). Starting twice is harmless: a purge under way is reported as started."""
+        user_id = deletion.user.user_id
         try:
             item = UserModel.get(user_id, consistent_read=True)
         except DoesNotExist:
             return PurgeRepository().get(user_id) is not None
-        if not is_deactivated(item):
+        if item.purging:
+            return PurgeRepository().get(user_id) is not None
+        if not is_deactivated(item) or item.purge_after != deletion.purge_after or deletion.purge_after > now:
+            return False
+        if not self._marker_due(deletion, now):
             return False
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(
                 UserModel(user_id=user_id),
                 actions=[UserModel.purging.set(True)],
-                condition=UserModel.deactivated_at.exists() | UserModel.purging.exists(),
+                # the deletion read above, still the account's: nothing can have begun another in between
+                condition=UserModel.deactivated_at.exists() & (UserModel.purge_after == deletion.purge_after),
             )
             transaction.save(
-                PrivacyModel(user_id=user_id, sk=PURGE, username=username, step="", requested_at=now),
+                PrivacyModel(user_id=user_id, sk=PURGE, username=deletion.user.username, step="", requested_at=now),
                 condition=PrivacyModel.user_id.does_not_exist(),
             )
 
         if commit(build, self._connection):
             return True
         return PurgeRepository().get(user_id) is not None
+
+    @staticmethod
+    def _marker_due(deletion: ScheduledDeletion, now: datetime) -> bool:
+        """The account's marker is gone (its TTL took it) or is this deletion's and due; a marker of another
+        deletion means the account was deleted again since."""
+        try:
+            marker = PrivacyModel.get(deletion.user.user_id, DELETION, consistent_read=True)
+        except DoesNotExist:
+            return True
+        return marker.purge_after == deletion.purge_after and deletion.purge_after <= now
 
 
 class PurgeRepository:

@@ -3,12 +3,12 @@ logging in or POST /me/reactivate) and download my data (an export job, its stat
 
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinhole.auth.identity import CognitoIdentity
 from pinhole.notifications.dal import NotificationRepository
 from pinhole.notifications.models import NotificationRecord, NotificationType
-from pinhole.privacy.dal import AccountRepository, ExportRepository, presigned_get, s3_client
+from pinhole.privacy.dal import AccountRepository, ExportRepository, deletion_marker, presigned_get, s3_client
 from pinhole.privacy.models import (
     DeletionScheduled,
     ExportJob,
@@ -17,6 +17,7 @@ from pinhole.privacy.models import (
     ExportStatus,
     ExportView,
     PurgeRequest,
+    ScheduledDeletion,
     UserRef,
 )
 from pinhole.shared import aws_clients, rate_limits
@@ -29,6 +30,9 @@ from pinhole.shared.settings import get_settings
 from pinhole.users.dal import ProfileRepository
 from pinhole.users.logic import to_me
 from pinhole.users.models import Me
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 
 EXPORT_LINK_VALID = timedelta(days=7)  # S3's longest pre-signed URL lifetime with SigV4
 
@@ -115,12 +119,46 @@ def restore_on_login(username: str, now: datetime | None = None, accounts: Accou
     logger.info("Account reactivated by logging in", extra={"user_id": user.user_id})
 
 
-def deletion_due(user_id: str, username: str, purge_queue: Queue | None = None) -> bool:
-    """The deletion marker expired (DynamoDB TTL): the purge starts, unless the account was reactivated
-    (its marker was deleted by the reactivation, not by TTL). Redelivered, it only re-sends the message."""
-    if not _accounts.start_purge(user_id, username, utc_now()):
+def marker_removed(
+    change: "DynamoDBStreamRecordModel",
+    now: datetime | None = None,
+    accounts: AccountRepository = _accounts,
+    purge_queue: Queue | None = None,
+) -> bool:
+    """A deletion marker left the privacy table: the purge starts only if DynamoDB's TTL removed it — a
+    reactivation deletes the marker too, and its record may arrive after the account was deleted again — and
+    the account's own state says this deletion is due (`deletion_due`). Erasing an account cannot be undone:
+    any doubt leaves it alone, the TTL of a current marker still comes."""
+    # Imported here: the stream's models (Powertools' parser) are the consumer's; auth and the API function
+    # import this module for a reactivation and a deletion, and their cold starts should not pay for them.
+    from pinhole.streams.logic import removed_by_ttl
+
+    deletion = deletion_marker(change.dynamodb.OldImage if isinstance(change.dynamodb.OldImage, dict) else {})
+    if deletion is None:
         return False
-    (purge_queue or Queue(get_settings().purge_queue_url)).send(PurgeRequest(user_id=user_id).model_dump_json())
+    if not removed_by_ttl(change):
+        logger.info("Deletion marker removed, not expired: no purge", extra={"user_id": deletion.user.user_id})
+        return False
+    return deletion_due(deletion, now, accounts, purge_queue)
+
+
+def deletion_due(
+    deletion: ScheduledDeletion,
+    now: datetime | None = None,
+    accounts: AccountRepository = _accounts,
+    purge_queue: Queue | None = None,
+) -> bool:
+    """The deletion's marker expired: the purge starts if this deletion is still the account's and its grace
+    period is over (an earlier deletion's expiry never purges a later one). Redelivered, it only re-sends the
+    message."""
+    if not accounts.start_purge(deletion, now or utc_now()):
+        logger.warning(
+            "Expired marker: no purge (not the account's due deletion, or its purge is over)",
+            extra={"user_id": deletion.user.user_id},
+        )
+        return False
+    message = PurgeRequest(user_id=deletion.user.user_id)
+    (purge_queue or Queue(get_settings().purge_queue_url)).send(message.model_dump_json())
     return True
 
 

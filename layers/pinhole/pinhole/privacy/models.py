@@ -25,6 +25,16 @@ class DeletionScheduled(BaseModel):
     purge_after: str  # ISO 8601 UTC: logging in (or POST /me/reactivate) before then restores everything
 
 
+class ScheduledDeletion(BaseModel):
+    """One deletion of an account, as its marker holds it: whose, and when it becomes final. A later deletion
+    of the same account (after a reactivation) is another one: its `purge_after` differs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: UserRef
+    purge_after: datetime
+
+
 class PurgeProgress(BaseModel):
     """Where a purge is: the step under way and where in it (a crash resumes here)."""
 

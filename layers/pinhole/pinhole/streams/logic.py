@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 
 from pinhole.shared.observability import logger
 from pinhole.streams.models import (
+    TTL_DELETER,
     OverflowedRecord,
     OverflowLocation,
     Route,
@@ -164,3 +165,9 @@ def routed_change(message: RoutedRecordMessage) -> tuple[str, dict[str, Any], di
     change = routed_record(message)
     old, new = change.dynamodb.OldImage, change.dynamodb.NewImage
     return change.eventName, old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+
+
+def removed_by_ttl(change: DynamoDBStreamRecordModel) -> bool:
+    """DynamoDB's TTL deleted the item: the only REMOVE records that carry its service identity."""
+    identity = change.userIdentity
+    return change.eventName == "REMOVE" and identity is not None and identity.model_dump() == TTL_DELETER

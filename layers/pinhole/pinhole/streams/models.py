@@ -10,6 +10,10 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel, SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Json
 
+TTL_DELETER = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+"""A stream record's `userIdentity` when DynamoDB's TTL deleted the item, as Lambda delivers it; the record of any
+other delete (a client's, a transaction's) has no userIdentity at all."""
+
 ROUTES_ENV = "STREAM_ROUTES"
 """The router's own environment variable (each table's router has its own routes): JSON of RouterConfig."""
 
