@@ -173,6 +173,22 @@ def test_publishing_a_post_notifies_its_caption_mentions_at_the_time_of_publicat
     assert {i.created_at for i in older} == {"2026-11-22T10:00:05.000Z"}
 
 
+def test_editing_a_caption_notifies_the_mentions_it_adds_at_the_time_of_the_edit() -> None:
+    # Given a published post mentioning carol, whose caption is edited at 09:33:36.942 to mention dave too
+    at = datetime(2026, 11, 22, 9, 33, 36, tzinfo=UTC)  # the stream's time: whole seconds
+    before = {**post_item("published", ["carol"]), "edited_at": "2026-11-22T09:30:00.000000+0000"}
+    after = {**post_item("published", ["carol", "dave"]), "edited_at": "2026-11-22T09:33:36.942000+0000"}
+
+    # When the edit comes off the stream
+    intents = intents_of(modify(before, after, at))
+
+    # Then only dave is told, as of the edit itself, to the millisecond (not the second before it)
+    assert [(i.action, i.type, i.mentioned, i.actor_id, i.post_id, i.source) for i in intents] == [
+        (IntentAction.CREATE, NotificationType.MENTION, "dave", ALICE, POST, f"post#{POST}"),
+    ]
+    assert [i.created_at for i in intents] == ["2026-11-22T09:33:36.942Z"]
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [

@@ -57,6 +57,7 @@ class _Post(BaseModel):
     status: PostStatus
     mentions: list[str] = []
     published_at: datetime | None = None  # to the millisecond, where the stream's time is whole seconds
+    edited_at: datetime | None = None  # as published_at: a mention the edit added is dated by the edit itself
 
 
 def _image(image: Any) -> dict[str, Any]:
@@ -81,7 +82,8 @@ def intents_of(record: DynamoDBStreamRecordModel) -> list[NotificationIntent]:
         if _caption_edited(old, new):
             post, before = _Post.model_validate(new), _Post.model_validate(old)
             added = [name for name in dict.fromkeys(post.mentions) if name not in set(before.mentions)]
-            return _caption_mentions(post.model_copy(update={"mentions": added}), at)
+            edited = to_iso(post.edited_at) if post.edited_at else at
+            return _caption_mentions(post.model_copy(update={"mentions": added}), edited)
         return []
     source = f"{change.Keys['pk']}/{change.Keys['sk']}"
     kind = str(change.Keys["sk"])
