@@ -11,7 +11,7 @@ from pinhole.notifications.models import NotificationRecord, NotificationType
 from pinhole.privacy.models import PurgeProgress, UserRef
 from pinhole.privacy.purge import Purge
 from pinhole.shared.clock import to_iso
-from pinhole.shared.ids import new_id
+from pinhole.shared.ids import id_at
 
 WINDOW = timedelta(hours=1)
 START = datetime(2026, 12, 5, 10, tzinfo=UTC)
@@ -24,7 +24,7 @@ def store(aws: dict[str, str]) -> NotificationRepository:
 
 def record_of(actor: str, at: datetime, post: str) -> NotificationRecord:
     return NotificationRecord(
-        notification_id=new_id(),
+        notification_id=id_at(at),
         user_id="ann",
         type=NotificationType.LIKE,
         actor_id=actor,
@@ -71,6 +71,31 @@ def test_the_badge_follows_the_watermark_and_a_bump_unreads_the_group(store: Not
 
     assert store.unread_count("ann") == 1
     assert listed(store)[0] == ("p1", ["dan", "ben"], 2)
+
+
+def test_a_like_delivered_late_joins_its_group_in_place_by_its_time(store: NotificationRepository) -> None:
+    # Given ben's like at 10:00 and cat's at 10:05 on p1, and dan's at 10:02 on p2; ann read up to cat's
+    like(store, "ben", START)
+    group = like(store, "cat", START + timedelta(minutes=5))
+    like(store, "dan", START + timedelta(minutes=2), post="p2")
+    assert group is not None
+    store.mark_read("ann", group)
+
+    # When eve's like of 10:03 on p1 reaches delivery only now (a retry)
+    late = store.create(
+        record_of("eve", START + timedelta(minutes=3), "p1"), "post#p1/like#eve", WINDOW, now=START + WINDOW / 2
+    )
+
+    # Then the group counts her among its actors by time, and keeps its id, place, date and read state
+    assert listed(store) == [("p1", ["cat", "eve", "ben"], 3), ("p2", ["dan"], 1)]
+    assert store.page("ann", 50)[0][0].notification_id == group
+    assert late is not None
+    assert (late.record.notification_id, late.replaces, late.read) == (group, group, True)
+    assert (late.record.actor_id, late.record.created_at) == ("cat", to_iso(START + timedelta(minutes=5)))
+    assert store.unread_count("ann") == 0
+    # And taking her like back leaves the group as it was before
+    assert store.retract("ann", NotificationType.LIKE, "post#p1/like#eve", to_iso(START + timedelta(minutes=6)))
+    assert listed(store) == [("p1", ["cat", "ben"], 2), ("p2", ["dan"], 1)]
 
 
 def test_an_unlike_leaves_the_group_and_the_last_one_takes_it_away(store: NotificationRepository) -> None:

@@ -710,6 +710,62 @@ def test_read_up_to_one_notification_or_all_and_never_back(
     assert newest == items(alice)[1]["notification_id"]
 
 
+def activity(
+    kind: NotificationType, actor: dict[str, str], at: str, post_id: str | None = None, to: str | None = None
+) -> NotificationIntent:
+    """An intent as the stream makes it, delivered here in whatever order the test says (a retry comes late)."""
+    target = f"like#{actor['sub']}" if post_id else f"follows#{to}"
+    return NotificationIntent(
+        action=IntentAction.CREATE,
+        type=kind,
+        source=f"post#{post_id}/{target}" if post_id else f"user#{actor['sub']}/{target}",
+        actor_id=actor["sub"],
+        recipient_id=to,
+        post_id=post_id,
+        created_at=at,
+    )
+
+
+def test_notifications_are_listed_by_when_they_happened_and_one_delivered_late_below_the_watermark_is_read(
+    people: dict[str, dict[str, str]], pipeline: Pipeline, api: FakeConnectionsApi
+) -> None:
+    # Given carol's like at 47.241, delivered before bob's follow (47.212) and like (47.232) that happened earlier
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    first, second, third = publish(alice), publish(alice), publish(alice)
+    for intent in [
+        activity(NotificationType.LIKE, carol, "2026-11-22T09:47:47.241Z", post_id=first),
+        activity(NotificationType.FOLLOW, bob, "2026-11-22T09:47:47.212Z", to=alice["sub"]),
+        activity(NotificationType.LIKE, bob, "2026-11-22T09:47:47.232Z", post_id=second),
+    ]:
+        consumers.notifier.deliver(intent)
+
+    # Then the list is newest first by when each happened, not by when it was delivered
+    listed_now = items(alice)
+    assert [(n["type"], n["actor"]["username"], n["created_at"]) for n in listed_now] == [
+        ("like", "carol", "2026-11-22T09:47:47.241Z"),
+        ("like", "bob", "2026-11-22T09:47:47.232Z"),
+        ("follow", "bob", "2026-11-22T09:47:47.212Z"),
+    ]
+    ids = [n["notification_id"] for n in listed_now]
+    assert ids == sorted(ids, reverse=True)
+
+    # When alice has read everything, and then a like of 47.100 reaches delivery late (a retry, a dead letter replayed)
+    assert mark_read(alice) == (204, None)
+    consumers.notifier.deliver(activity(NotificationType.LIKE, carol, "2026-11-22T09:47:47.100Z", post_id=third))
+
+    # Then it is listed where it belongs, below what she read, and counts as read (an old event), badge and frame alike
+    late = items(alice)[-1]
+    assert (late["type"], late["post_id"], late["created_at"], late["read"]) == (
+        "like",
+        third,
+        "2026-11-22T09:47:47.100Z",
+        True,
+    )
+    assert [n["read"] for n in items(alice)] == [True] * 4
+    assert badge(alice) == 0
+    assert api.frames["alice-phone"][-1]["notification"] == late
+
+
 def test_read_refuses_what_is_not_a_notification_id(people: dict[str, dict[str, str]]) -> None:
     status, body = mark_read(people["alice"], {"up_to": "zzz"})
     assert status == 422 and body["error"]["code"] == "validation_error"

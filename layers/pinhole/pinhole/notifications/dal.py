@@ -157,10 +157,12 @@ def _led_by_newest(actor_ids: list[str], activity: dict[str, ActorActivity]) -> 
 
 @dataclass(frozen=True)
 class Stored:
-    """What a create stored: the notification (a group's, merged), and the one it replaced, if any."""
+    """What a create stored: the notification (a group's, merged), the one it replaced, if any, and whether it is
+    read already (older than the recipient's watermark: an activity that reached delivery late)."""
 
     record: NotificationRecord
     replaces: str | None = None
+    read: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class NotificationRepository:
             self._count_unread(transaction, record.user_id, state, 1 if state.unread(record.notification_id) else 0)
             return True
 
-        return Stored(record) if self._run(build) else None
+        return Stored(record, read=not state.unread(record.notification_id)) if self._run(build) else None
 
     def _create_grouped(
         self,
@@ -316,6 +318,8 @@ class NotificationRepository:
         group = self._get(record.user_id, key)
         open_group = group if group is not None and (group.opened_at or "") > opened_after else None
         latest = ActorActivity(at=record.created_at, comment_id=record.comment_id)
+        if open_group is not None and self._behind_the_lead(open_group, latest):
+            return self._join_behind(record, source, key, open_group, latest, state, restoring)
         if open_group is None:
             merged = record.model_copy(update={"activity": {record.actor_id: latest}})
             replaces, opened_at = None, to_iso(now)
@@ -362,7 +366,71 @@ class NotificationRepository:
             self._count_unread(transaction, record.user_id, state, delta)
             return True
 
-        return Stored(merged, replaces) if self._run(build) else None
+        read = not state.unread(merged.notification_id)
+        return Stored(merged, replaces, read) if self._run(build) else None
+
+    @staticmethod
+    def _behind_the_lead(group: NotificationModel, latest: ActorActivity) -> bool:
+        """Whether this activity is older than the one the open group's notification is led by (and dated and
+        placed by): an activity that reached delivery late (a retry, a dead letter replayed)."""
+        actor_ids = [str(actor) for actor in group.actor_ids or []]
+        lead = _activity(group).get(actor_ids[0]) if actor_ids else None
+        return lead is not None and latest.at < lead.at
+
+    def _join_behind(
+        self,
+        record: NotificationRecord,
+        source: str,
+        key: str,
+        group: NotificationModel,
+        latest: ActorActivity,
+        state: _State,
+        restoring: bool,
+    ) -> Stored | None:
+        """An activity older than the group's lead joins it where it belongs: among the actors by time, counted,
+        while the notification keeps its id, and so its place in the list and its read state (a new id minted from
+        this older time would move it down, and a new one of the lead's time would be read or not by chance)."""
+        activity = _activity(group)
+        known = activity.get(record.actor_id)
+        activity[record.actor_id] = latest if known is None or known.at < latest.at else known
+        joined = record.actor_id not in (group.actor_ids or [])
+        actors_before = [str(actor) for actor in group.actor_ids or []]
+        actor_ids = _newest_first(actors_before + ([record.actor_id] if joined else []), activity)[:ACTORS_KEPT]
+        kept = {actor: activity[actor] for actor in actor_ids if actor in activity}
+        count = int(group.actor_count or 0) + (1 if joined else 0)
+        notification_id = str(group.notification_id)
+        lead = kept[actor_ids[0]]
+        merged = record.model_copy(
+            update={
+                "notification_id": notification_id,
+                "actor_id": actor_ids[0],
+                "actor_ids": actor_ids,
+                "actor_count": count,
+                "activity": kept,
+                "comment_id": lead.comment_id,
+                "created_at": lead.at,
+            }
+        )
+        pointer, fresh = self._pointer(record, source, restoring, group_key=key, opened_at=str(group.opened_at))
+        pointer.notification_id = notification_id
+        actors = [_set_actors(actor_ids), NotificationModel.actor_count.set(count), _set_activity(kept)]
+
+        def build(transaction: TransactWrite) -> bool:
+            transaction.save(pointer, condition=fresh)
+            transaction.update(
+                NotificationModel(record.user_id, key),
+                actions=actors,
+                condition=NotificationModel.notification_id == notification_id,
+            )
+            transaction.update(
+                NotificationModel(record.user_id, f"{NOTIFICATION}{notification_id}"),
+                actions=actors,
+                condition=NotificationModel.sk.exists(),
+            )
+            return True
+
+        read = not state.unread(notification_id)
+        return Stored(merged, notification_id, read) if self._run(build) else None
 
     def notification_of(self, user_id: str, kind: str, source: str) -> NotificationRecord | None:
         """The notification this activity's pointer leads to now (a group's current one), if any."""

@@ -6,7 +6,7 @@ Nobody is notified of their own doing, nor of anything by someone they block or 
 of a mention in a post they may not see. A notification is stored before it is pushed; the push is
 best-effort (the notification waits in GET /notifications either way)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,7 +33,7 @@ from pinhole.push.queue import PushQueue, notification_push
 from pinhole.realtime.push import Pusher
 from pinhole.shared.clock import to_iso, utc_now
 from pinhole.shared.errors import NotFound
-from pinhole.shared.ids import new_id
+from pinhole.shared.ids import id_at
 from pinhole.shared.observability import logger
 from pinhole.shared.settings import get_settings
 from pinhole.users.dal import ProfileRepository
@@ -72,15 +72,16 @@ def notify_moderation(
 ) -> bool:
     """Tells an author what a moderator did to their post, story or comment, and why (once per `source`: the
     action)."""
+    now = utc_now()
     record = NotificationRecord(
-        notification_id=new_id(),
+        notification_id=id_at(now),
         user_id=recipient_id,
         type=kind,
         actor_id=MODERATORS_ACTOR,
         post_id=post_id,
         comment_id=comment_id,
         reason=reason,
-        created_at=to_iso(utc_now()),
+        created_at=to_iso(now),
     )
     return store.create(record, source) is not None
 
@@ -123,30 +124,32 @@ class Notifier:
             actor = self.profiles.get(intent.actor_id)
         except NotFound:
             return None
+        happened = datetime.fromisoformat(intent.created_at) if intent.created_at else utc_now()
         record = NotificationRecord(
-            notification_id=new_id(),
+            # minted from when it happened, not when the stream got here: the list, newest first, is by that time
+            notification_id=id_at(happened),
             user_id=recipient_id,
             type=intent.type,
             actor_id=intent.actor_id,
             post_id=intent.post_id,
             comment_id=intent.comment_id,
-            created_at=intent.created_at or to_iso(utc_now()),
+            created_at=intent.created_at or to_iso(happened),  # as the activity has it: its take-back compares it
         )
         window = timedelta(seconds=get_settings().notification_group_window_s) if intent.type in GROUPED else None
         stored = self.store.create(record, intent.source, window, restoring=intent.moderated)
         if stored is None:
             self._push_again(recipient_id, intent)
             return None
-        notification = self._merged(recipient_id, stored, actor)
+        notification = self._merged(recipient_id, stored, actor, read=stored.read)
         self._push(recipient_id, notification, stored.replaces)
         self.phones.enqueue([notification_push(notification, recipient_id)])
         return notification
 
-    def _merged(self, recipient_id: str, stored: Stored, actor: Profile) -> Notification:
+    def _merged(self, recipient_id: str, stored: Stored, actor: Profile, read: bool = False) -> Notification:
         """The notification as the list will show it: its earlier actors who have gone, or are in a block with the
         recipient since, left out of `actors` and of `actor_count`."""
         visible = visible_actors(recipient_id, [stored.record], self.profiles, self.graph)
-        return to_notification(stored.record, {**visible, actor.user_id: summary_of(actor)}, read=False)
+        return to_notification(stored.record, {**visible, actor.user_id: summary_of(actor)}, read=read)
 
     def _push_again(self, recipient_id: str, intent: NotificationIntent) -> None:
         """An intent delivered again: its push may not have been queued (the first delivery failed after
