@@ -14,9 +14,18 @@ from functions.messaging import handler as messaging
 from functions.push import handler as push
 from local.pumps.sqs import sqs_record
 from local.push_inbox import disable, inboxes
-from pinhole.notifications.models import Notification, NotificationType
+from pinhole.notifications.dal import NotificationRepository
+from pinhole.notifications.delivery import Notifier
+from pinhole.notifications.models import (
+    IntentAction,
+    Notification,
+    NotificationIntent,
+    NotificationRecord,
+    NotificationType,
+)
 from pinhole.push import logic, queue
 from pinhole.push.models import PushJob
+from pinhole.realtime.push import Pusher
 from pinhole.shared.settings import get_settings
 from pinhole.users.models import UserSummary
 from tests.support.event_sources import (
@@ -30,6 +39,8 @@ from tests.support.event_sources import (
 )
 from tests.support.events import FakeLambdaContext, http_event, response_json
 from tests.support.faults import CRASH, Fault, injected_faults
+from tests.support.posts import publish
+from tests.support.realtime import FakeConnectionsApi
 from tests.support.users import sign_up_claims
 
 APNS_TOKEN = "a1" * 32
@@ -107,7 +118,17 @@ def inbox(token: str) -> list[Any]:
 
 
 def like_job(recipient: dict[str, str], push_id: str = "n:01JLIKE") -> PushJob:
+    """The push of a like notification, stored as delivery stores it (the worker checks it is still there)."""
     actor = UserSummary(user_id="u-bob", username="bob", display_name="Bob", avatar_url=None, avatar=None)
+    stored = NotificationRecord(
+        notification_id=push_id.removeprefix("n:"),
+        user_id=recipient["sub"],
+        type=NotificationType.LIKE,
+        actor_id=actor.user_id,
+        post_id="01JPOST",
+        created_at="2026-12-05T10:00:00.000Z",
+    )
+    NotificationRepository().create(stored, f"post#01JPOST/like#{actor.user_id}")
     notification = Notification(
         notification_id=push_id.removeprefix("n:"),
         type=NotificationType.LIKE,
@@ -439,6 +460,54 @@ def test_a_message_unsent_before_its_push_went_out_is_not_pushed(
     # Then only what is still there reaches the phone
     pushed = [payload["fcmV1Message"]["message"]["data"]["message_id"] for payload in inbox(FCM_TOKEN)]
     assert pushed == ([kept["message_id"]] if kept else [])
+
+
+def test_a_like_or_comment_undone_before_its_push_went_out_is_not_pushed(
+    queue_url: str, people: dict[str, dict[str, str]]
+) -> None:
+    # Given alice's phone, bob's like and carol's comment on her post, and carol's follow, all queued for the phone
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    register(alice, "fcm", FCM_TOKEN)
+    post_id = publish(alice)
+    notifier = Notifier(pusher=Pusher(client=FakeConnectionsApi()))
+    at = "2026-12-05T10:00:00.000Z"
+    like = NotificationIntent(
+        action=IntentAction.CREATE,
+        type=NotificationType.LIKE,
+        source=f"post#{post_id}/like#{bob['sub']}",
+        actor_id=bob["sub"],
+        post_id=post_id,
+        created_at=at,
+    )
+    comment = like.model_copy(
+        update={
+            "type": NotificationType.COMMENT,
+            "source": f"post#{post_id}/comment#01JCOMMENT0000000000000000",
+            "actor_id": carol["sub"],
+            "comment_id": "01JCOMMENT0000000000000000",
+        }
+    )
+    follow = NotificationIntent(
+        action=IntentAction.CREATE,
+        type=NotificationType.FOLLOW,
+        source=f"user#{carol['sub']}/follows#{alice['sub']}",
+        actor_id=carol["sub"],
+        recipient_id=alice["sub"],
+        created_at=at,
+    )
+    for intent in (like, comment, follow):
+        assert notifier.deliver(intent) is not None
+
+    # When bob unlikes and carol deletes her comment at once, before the worker runs
+    for intent in (like, comment):
+        notifier.deliver(intent.model_copy(update={"action": IntentAction.RETRACT}))
+    assert run_worker(queue_url) == []
+
+    # Then the phone hears only of what is still there: no push names a notification that no longer exists
+    pushed = [payload["fcmV1Message"]["message"] for payload in inbox(FCM_TOKEN)]
+    assert [(message["notification"]["body"], message["data"]["actor"]) for message in pushed] == [
+        ("carol started following you.", "carol")
+    ]
 
 
 def test_a_member_removed_before_the_push_went_out_is_not_pushed_what_they_cannot_open(

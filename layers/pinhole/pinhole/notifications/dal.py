@@ -446,6 +446,21 @@ class NotificationRepository:
         item = self._get(user_id, f"{NOTIFICATION}{notification_id}")
         return _to_record(item) if item is not None else None
 
+    def names(self, user_id: str, notification_id: str, actor_id: str) -> bool:
+        """Whether the notification is still there and still names the actor: the push worker asks as it publishes,
+        so that an unlike, a deleted comment, a withdrawn follow (or a newer like that replaced a group's notification,
+        pushed itself) holds back a push still queued. One GetItem."""
+        try:
+            item = NotificationModel.get(
+                user_id,
+                f"{NOTIFICATION}{notification_id}",
+                consistent_read=True,
+                attributes_to_get=["user_id", "sk", "actor_id", "actor_ids"],
+            )
+        except DoesNotExist:
+            return False
+        return actor_id in ([str(actor) for actor in item.actor_ids or []] or [item.actor_id])
+
     def retract(
         self, user_id: str, kind: str, source: str, activity_at: str | None, *, keep_history: bool = False
     ) -> bool:

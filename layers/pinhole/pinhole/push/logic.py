@@ -9,6 +9,7 @@ the stacks): registration answers `push_unavailable`, and nothing is queued."""
 from collections.abc import Callable
 
 from pinhole.messaging.dal import MessageRepository
+from pinhole.notifications.dal import NotificationRepository
 from pinhole.push.dal import DeliveryMarks, DeviceRepository, SettingsRepository, StoredDevice, device_id_of
 from pinhole.push.endpoints import EndpointGone, PlatformEndpoints
 from pinhole.push.models import (
@@ -44,6 +45,7 @@ def _badge(user_id: str) -> int:
 
 
 _conversations = MessageRepository()
+_notifications = NotificationRepository()
 
 
 class PushUnavailable(Conflict):
@@ -150,20 +152,25 @@ class PushWorker:
         endpoints: PlatformEndpoints = _endpoints,
         conversations: MessageRepository = _conversations,
         badge: Callable[[str], int] = _badge,
+        notifications: NotificationRepository = _notifications,
     ) -> None:
         self.devices, self.settings, self.marks = devices, settings, marks
         self.endpoints, self.conversations, self.badge = endpoints, conversations, badge
+        self.notifications = notifications
 
     def _wanted(self, job: PushJob) -> bool:
-        """Whether the user wants this push: its kind is on in their settings, and a message is still there (not
-        unsent) in a conversation they did not mute (asked as it is pushed: an unsend or a mute meanwhile holds
-        back what is still queued)."""
+        """Whether the user wants this push: its kind is on in their settings, and what it names is still there —
+        a message (not unsent) in a conversation they did not mute, a notification that still names its actor (not
+        taken back by an unlike, a deleted comment, an unfollow). Asked as it is pushed: an undoing or a mute
+        meanwhile holds back what is still queued. One read besides the settings."""
         if not self.settings.get(job.user_id).model_dump()[SETTING_OF[job.kind]]:
             return False
-        if job.kind != "message":
+        if job.kind == "message":
+            conversation_id, message_id = job.data["conversation_id"], job.data["message_id"]
+            return self.conversations.still_to_push(job.user_id, conversation_id, message_id)
+        if job.actor_id is None:  # queued before notification pushes said their actor: as they were then
             return True
-        conversation_id, message_id = job.data["conversation_id"], job.data["message_id"]
-        return self.conversations.still_to_push(job.user_id, conversation_id, message_id)
+        return self.notifications.names(job.user_id, job.data["notification_id"], job.actor_id)
 
     def deliver(self, job: PushJob) -> int:
         """Publishes the job to each of the user's devices that has not had it; how many got it now.

@@ -108,3 +108,8 @@ class PushJob(BaseModel):
     body: Annotated[str, StringConstraints(max_length=180)]
     thread_id: str = Field(description="Groups pushes on the phone: a conversation, or a post's activity")
     data: dict[str, str] = Field(description="The ids the app needs to open the right screen")
+    actor_id: str | None = Field(
+        default=None,
+        description="A notification's actor, whom the worker checks it still names as it publishes (not sent: the "
+        "phone gets the username); absent on a message's, and on a notification's queued before it was kept",
+    )

@@ -83,6 +83,7 @@ def notification_push(notification: Notification, recipient_id: str) -> PushJob:
         body=f"{who} {_SAYS[notification.type.value]}"[:180],
         thread_id=f"post:{notification.post_id}" if notification.post_id else f"user:{actor.user_id}",
         data=data,
+        actor_id=actor.user_id,
     )
 
 
