@@ -21,9 +21,11 @@ from functions.users import handler as users
 from local.pumps.sqs import sqs_record
 from pinhole.graph.dal import EdgeModel, user_key
 from pinhole.notifications import dal as notifications_dal
+from pinhole.notifications.delivery import notify_moderation
 from pinhole.notifications.intent_queue import IntentQueue
 from pinhole.notifications.models import IntentAction, NotificationIntent, NotificationType
-from pinhole.posts.dal import PostModel
+from pinhole.posts.dal import PostModel, PostRepository
+from pinhole.posts.logic import reinstate, take_down
 from pinhole.realtime.dal import ConnectionModel, ConnectionRepository
 from pinhole.realtime.push import Pusher
 from pinhole.shared.clock import to_iso
@@ -289,6 +291,38 @@ def test_the_list_leaves_out_deleted_posts_and_people_blocked_since(
     assert summary(items(alice)) == [("like", "bob", kept, None)]
     assert badge(alice) == 1  # the badge counts what the list shows, not what it leaves out
     block(alice, bob)
+    assert (items(alice), badge(alice)) == ([], 0)
+
+
+def test_a_moderation_notice_about_a_post_its_author_deleted_since_goes_from_the_list_and_the_badge(
+    people: dict[str, dict[str, str]],
+) -> None:
+    # Given a post of alice's a moderator removed, and another removed then restored, each told to her
+    alice = people["alice"]
+    removed, restored = publish(alice), publish(alice)
+    posts = PostRepository()
+    for post_id in (removed, restored):
+        assert take_down(posts.get(post_id), posts)
+        notice = (alice["sub"], NotificationType.CONTENT_REMOVED, post_id, "spam", f"moderation#{post_id}")
+        assert notify_moderation(*notice)
+    assert reinstate(posts.get(restored), posts)
+    assert notify_moderation(alice["sub"], NotificationType.CONTENT_RESTORED, restored, "ok", "moderation#again")
+    assert badge(alice) == 3
+
+    # When she deletes the removed one
+    deleted = call(upload.handler, "DELETE", f"/posts/{removed}", alice, "/posts/{post_id}", {"post_id": removed})
+    assert deleted[0] == 204
+
+    # Then the notice about it goes, listed and counted alike; those about the post still there stay
+    assert [(n["type"], n["post_id"]) for n in items(alice)] == [
+        ("content_restored", restored),
+        ("content_removed", restored),
+    ]
+    assert badge(alice) == 2
+    # And once the restored one is deleted too, nothing points at a post that is no more
+    assert (
+        call(upload.handler, "DELETE", f"/posts/{restored}", alice, "/posts/{post_id}", {"post_id": restored})[0] == 204
+    )
     assert (items(alice), badge(alice)) == ([], 0)
 
 

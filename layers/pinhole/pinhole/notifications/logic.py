@@ -112,16 +112,20 @@ def _shown(
     """Each of these records as the notification its recipient is shown, or None for one left out: naming nobody
     they may see any more (every kept actor gone, suspended or in a block with them since the notification), about a
     deleted post or a post not published (removed by a moderator), or about someone else's post the recipient may
-    no longer open (a mention by an account that went private, which they do not follow); a moderation notice is
-    always shown."""
+    no longer open (a mention by an account that went private, which they do not follow). A moderation notice is
+    shown whatever its post's state (it tells why it was removed), until the post (or story) is deleted — expired, for
+    a story — as every notification about a deleted post goes (read in the same BatchGetItem: no further cost)."""
     visible = visible_actors(recipient_id, records, profiles, graph)
     existing = posts.get_many([record.post_id for record in records if record.post_id])
     openable = _openable_posts(recipient_id, existing, graph, profiles)
     page = [to_notification(record, visible, read=record.notification_id <= read_up_to) for record in records]
     return [
         notification
-        if record.type in MODERATION_NOTICES
-        or (notification.actors and (record.post_id is None or record.post_id in openable))
+        if (record.post_id is None or record.post_id in existing)
+        and (
+            record.type in MODERATION_NOTICES
+            or (notification.actors and (record.post_id is None or record.post_id in openable))
+        )
         else None
         for record, notification in zip(records, page, strict=True)
     ]
