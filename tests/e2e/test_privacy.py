@@ -141,13 +141,22 @@ def test_after_the_grace_period_the_purge_leaves_nothing_and_a_redelivery_change
     settled(ann, {"comment", "like", "follow"})
     settled(zed, {"like", "follow"})
     assert zed.http.request("DELETE", "/me", json={"password": PASSWORD}).status_code == 202
-    # When the grace period ends: the marker's TTL passes
+    # When the grace period ends: the deletion's purge_after passes (on the marker and the profile alike, as 30 days
+    # would make it), and so does the marker's TTL
     dynamodb = aws(local_cloud, "dynamodb")
+    past = time.time() - 1
+    purge_after = {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000", time.gmtime(past))}
+    dynamodb.update_item(
+        TableName=table_named(dynamodb, "UsersTable"),
+        Key={"user_id": {"S": zed.user_id}},
+        UpdateExpression="SET purge_after = :purge_after",
+        ExpressionAttributeValues={":purge_after": purge_after},
+    )
     dynamodb.update_item(
         TableName=table_named(dynamodb, "Privacy"),
         Key={"user_id": {"S": zed.user_id}, "sk": {"S": "deletion"}},
-        UpdateExpression="SET expires_at = :past",
-        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+        UpdateExpression="SET expires_at = :past, purge_after = :purge_after",
+        ExpressionAttributeValues={":past": {"N": str(int(past))}, ":purge_after": purge_after},
     )
     # Then the purge removes every item and object that names zed, Cognito's user last
     eventually(
